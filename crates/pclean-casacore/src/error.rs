@@ -1,0 +1,49 @@
+//! Conversion of the glue's C exception record into a Rust error.
+
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_int};
+
+/// Mirror of `PcExc` in `cpp/glue_common.h`.
+#[repr(C)]
+pub struct PcExc {
+    pub code: c_int,
+    pub message: [c_char; 1024],
+}
+
+impl Default for PcExc {
+    fn default() -> Self {
+        PcExc {
+            code: 0,
+            message: [0; 1024],
+        }
+    }
+}
+
+/// An error raised inside casacore (or our glue) while working on a table.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum GlueError {
+    /// casacore threw an exception.
+    #[error("casacore error in {context}: {message}")]
+    Casacore { context: String, message: String },
+    /// Arguments were rejected before reaching casacore.
+    #[error("invalid argument to {context}: {message}")]
+    Invalid { context: String, message: String },
+}
+
+impl PcExc {
+    /// `Ok(())` when the glue call succeeded, otherwise the exception's message with `context`.
+    pub fn check(&self, context: &str) -> Result<(), GlueError> {
+        if self.code == 0 {
+            return Ok(());
+        }
+        // SAFETY: the glue always NUL-terminates `message` (see pc_exc_set).
+        let msg = unsafe { CStr::from_ptr(self.message.as_ptr()) }
+            .to_string_lossy()
+            .into_owned();
+        Err(GlueError::Casacore {
+            context: context.to_string(),
+            message: msg,
+        })
+    }
+}

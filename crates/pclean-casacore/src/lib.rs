@@ -1,0 +1,26 @@
+//! The only crate that touches casacore. It re-exports `rubbl_casatables` for ordinary table work and
+//! adds our own C++ glue (in `cpp/`) for what rubbl lacks: bulk and sliced column reads for
+//! MeasurementSets (`columns`) and sliced image-plane I/O plus table metadata for CASA images
+//! (`image_table`). C++ exceptions never cross the boundary: they become [`GlueError`].
+
+pub mod error;
+pub use error::GlueError;
+pub use rubbl_casatables;
+
+extern "C" {
+    fn pc_glue_abi_version() -> std::os::raw::c_int;
+}
+
+/// Version of the C++ glue's ABI (bumped whenever an exported signature changes).
+pub fn glue_abi_version() -> i32 {
+    // SAFETY: a pure function without arguments.
+    unsafe { pc_glue_abi_version() }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn glue_links() {
+        assert_eq!(super::glue_abi_version(), 1);
+    }
+}

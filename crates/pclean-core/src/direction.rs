@@ -1,0 +1,245 @@
+//! Sky directions: parsing CASA direction strings and the geometry of phase-centre shifts.
+
+use crate::units::parse_angle_rad;
+use serde::{Deserialize, Serialize};
+use std::f64::consts::PI;
+
+/// Reference frame of a direction. Only equatorial J2000/ICRS frames are supported for imaging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DirectionFrame {
+    J2000,
+    Icrs,
+}
+
+impl DirectionFrame {
+    /// CASA's name for the frame (`"J2000"`, `"ICRS"`).
+    pub fn casa_name(&self) -> &'static str {
+        match self {
+            DirectionFrame::J2000 => "J2000",
+            DirectionFrame::Icrs => "ICRS",
+        }
+    }
+}
+
+/// A direction on the sky (right ascension and declination, radians).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Direction {
+    pub frame: DirectionFrame,
+    /// Right ascension, radians, in [0, 2 pi) after normalisation.
+    pub ra_rad: f64,
+    /// Declination, radians.
+    pub dec_rad: f64,
+}
+
+/// A direction string that could not be understood.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("cannot parse direction '{text}': {why} (expected e.g. 'J2000 15h22m00 +05d04m00' or 'J2000 230.5deg 5.07deg')")]
+pub struct DirectionParseError {
+    pub text: String,
+    pub why: String,
+}
+
+impl Direction {
+    pub fn new_j2000(ra_rad: f64, dec_rad: f64) -> Self {
+        Direction {
+            frame: DirectionFrame::J2000,
+            ra_rad: ra_rad.rem_euclid(2.0 * PI),
+            dec_rad,
+        }
+    }
+
+    /// Parse `'J2000 15h22m00 +05d04m00'`, `'J2000 15:22:00.0 +05.04.00'`, `'ICRS 230.5deg 5.07deg'`,
+    /// or the same without a frame (J2000 assumed).
+    pub fn parse(text: &str) -> Result<Self, DirectionParseError> {
+        let err = |why: &str| DirectionParseError {
+            text: text.to_string(),
+            why: why.to_string(),
+        };
+        let parts: Vec<&str> = text.split_whitespace().collect();
+        let (frame, lon, lat) = match parts.as_slice() {
+            [f, lon, lat] => {
+                let frame = match f.to_ascii_uppercase().as_str() {
+                    "J2000" => DirectionFrame::J2000,
+                    "ICRS" => DirectionFrame::Icrs,
+                    other => {
+                        return Err(err(&format!(
+                            "frame '{other}' is not supported (use J2000 or ICRS)"
+                        )))
+                    }
+                };
+                (frame, *lon, *lat)
+            }
+            [lon, lat] => (DirectionFrame::J2000, *lon, *lat),
+            _ => return Err(err("expected a frame, a longitude and a latitude")),
+        };
+        let ra = parse_longitude(lon).ok_or_else(|| err(&format!("bad right ascension '{lon}'")))?;
+        let dec = parse_latitude(lat).ok_or_else(|| err(&format!("bad declination '{lat}'")))?;
+        if dec.abs() > PI / 2.0 + 1e-12 {
+            return Err(err("declination outside [-90, 90] degrees"));
+        }
+        Ok(Direction {
+            frame,
+            ra_rad: ra.rem_euclid(2.0 * PI),
+            dec_rad: dec,
+        })
+    }
+
+    /// Unit vector (x towards RA 0, z towards the pole).
+    pub fn unit_vector(&self) -> [f64; 3] {
+        let (sa, ca) = self.ra_rad.sin_cos();
+        let (sd, cd) = self.dec_rad.sin_cos();
+        [cd * ca, cd * sa, sd]
+    }
+
+    /// Direction cosines (l, m, n) of `other` in the SIN projection about `self` as the tangent point:
+    /// l increases towards east (increasing RA), m towards north.
+    pub fn lmn_of(&self, other: &Direction) -> [f64; 3] {
+        let dra = other.ra_rad - self.ra_rad;
+        let (sd, cd) = other.dec_rad.sin_cos();
+        let (sd0, cd0) = self.dec_rad.sin_cos();
+        let l = cd * dra.sin();
+        let m = sd * cd0 - cd * sd0 * dra.cos();
+        let n = sd * sd0 + cd * cd0 * dra.cos();
+        [l, m, n]
+    }
+
+    /// Rotation matrix taking (u, v, w) coordinates defined for phase centre `self` to those for `to`.
+    /// Rows are the new u, v, w axes expressed in the equatorial frame, multiplied by the old axes.
+    pub fn uvw_rotation_to(&self, to: &Direction) -> [[f64; 3]; 3] {
+        let a = uvw_axes(self);
+        let b = uvw_axes(to);
+        let mut r = [[0.0; 3]; 3];
+        for (i, row) in r.iter_mut().enumerate() {
+            for (j, x) in row.iter_mut().enumerate() {
+                *x = (0..3).map(|k| b[i][k] * a[j][k]).sum();
+            }
+        }
+        r
+    }
+
+    /// Format as CASA does in logs: `J2000 15:22:00.000 +05.04.00.000`.
+    pub fn to_casa_string(&self) -> String {
+        let h = self.ra_rad.to_degrees() / 15.0;
+        let (hh, rem) = (h.trunc(), h.fract() * 60.0);
+        let (mm, ss) = (rem.trunc(), rem.fract() * 60.0);
+        let d = self.dec_rad.to_degrees();
+        let sign = if d < 0.0 { '-' } else { '+' };
+        let d = d.abs();
+        let (dd, rem) = (d.trunc(), d.fract() * 60.0);
+        let (dm, ds) = (rem.trunc(), rem.fract() * 60.0);
+        format!(
+            "{} {:02}:{:02}:{:06.3} {}{:02}.{:02}.{:06.3}",
+            self.frame.casa_name(),
+            hh,
+            mm,
+            ss,
+            sign,
+            dd,
+            dm,
+            ds
+        )
+    }
+}
+
+/// u (east), v (north), w (towards the source) unit vectors of a phase centre in the equatorial frame.
+fn uvw_axes(d: &Direction) -> [[f64; 3]; 3] {
+    let (sa, ca) = d.ra_rad.sin_cos();
+    let (sd, cd) = d.dec_rad.sin_cos();
+    [[-sa, ca, 0.0], [-sd * ca, -sd * sa, cd], [cd * ca, cd * sa, sd]]
+}
+
+fn parse_sexagesimal(s: &str, seps: &[char]) -> Option<f64> {
+    let neg = s.starts_with('-');
+    let body = s.trim_start_matches(['+', '-']);
+    let fields: Vec<&str> = body.split(seps).filter(|f| !f.is_empty()).collect();
+    if fields.is_empty() || fields.len() > 3 {
+        return None;
+    }
+    let mut v = 0.0;
+    let mut scale = 1.0;
+    for f in &fields {
+        let x: f64 = f.parse().ok()?;
+        v += x * scale;
+        scale /= 60.0;
+    }
+    Some(if neg { -v } else { v })
+}
+
+fn parse_longitude(s: &str) -> Option<f64> {
+    if s.contains('h') || s.contains(':') {
+        let hours = parse_sexagesimal(s.trim_end_matches('s'), &['h', 'm', ':'])?;
+        return Some(hours * PI / 12.0);
+    }
+    parse_plain_angle(s)
+}
+
+fn parse_latitude(s: &str) -> Option<f64> {
+    let body = s.trim_start_matches(['+', '-']);
+    if body.contains('d') && !body.ends_with("deg") || body.matches('.').count() >= 2 {
+        let deg = parse_sexagesimal(s.trim_end_matches('s'), &['d', 'm', '.', '\''])
+            .filter(|_| body.matches('.').count() <= 3)?;
+        // With '.' separators the seconds may carry a decimal part: 05.04.00.5
+        if body.matches('.').count() == 3 {
+            let neg = s.starts_with('-');
+            let f: Vec<&str> = body.split('.').collect();
+            let v = f[0].parse::<f64>().ok()?
+                + f[1].parse::<f64>().ok()? / 60.0
+                + format!("{}.{}", f[2], f[3]).parse::<f64>().ok()? / 3600.0;
+            return Some((if neg { -v } else { v }).to_radians());
+        }
+        return Some(deg.to_radians());
+    }
+    if s.contains(':') {
+        return Some(parse_sexagesimal(s, &[':'])?.to_radians());
+    }
+    parse_plain_angle(s)
+}
+
+fn parse_plain_angle(s: &str) -> Option<f64> {
+    match s.parse::<f64>() {
+        // A bare number is degrees, as in casacore's MVAngle.
+        Ok(v) => Some(v.to_radians()),
+        Err(_) => parse_angle_rad(s).ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_common_forms() {
+        // Tolerance 1e-12 rad: exact decimal arithmetic on small integers.
+        let d = Direction::parse("J2000 15h22m00 +05d04m00").unwrap();
+        assert!((d.ra_rad - (15.0 + 22.0 / 60.0) * PI / 12.0).abs() < 1e-12);
+        assert!((d.dec_rad - (5.0 + 4.0 / 60.0f64).to_radians()).abs() < 1e-12);
+        let e = Direction::parse("J2000 15:22:00.0 +05.04.00.0").unwrap();
+        assert!((e.ra_rad - d.ra_rad).abs() < 1e-12 && (e.dec_rad - d.dec_rad).abs() < 1e-12);
+        let f = Direction::parse("ICRS 230.5deg -5.07deg").unwrap();
+        assert!((f.dec_rad + 5.07f64.to_radians()).abs() < 1e-12);
+        let g = Direction::parse("J2000 16h00m00s -30d00m00s").unwrap();
+        assert!((g.dec_rad + PI / 6.0).abs() < 1e-12);
+        assert!(Direction::parse("B1950 1 2").is_err());
+        assert!(Direction::parse("nonsense").is_err());
+    }
+
+    #[test]
+    fn rotation_is_orthonormal_and_identity_for_same_centre() {
+        let a = Direction::parse("J2000 15h22m00 +05d04m00").unwrap();
+        let b = Direction::parse("J2000 15h22m30 +05d14m00").unwrap();
+        let r = a.uvw_rotation_to(&a);
+        for (i, row) in r.iter().enumerate() {
+            for (j, x) in row.iter().enumerate() {
+                // Identity to rounding (1e-14).
+                assert!((x - if i == j { 1.0 } else { 0.0 }).abs() < 1e-14);
+            }
+        }
+        let r = a.uvw_rotation_to(&b);
+        for i in 0..3 {
+            let n: f64 = (0..3).map(|k| r[i][k] * r[i][k]).sum();
+            assert!((n - 1.0).abs() < 1e-14);
+        }
+        let [l, m, n] = a.lmn_of(&a);
+        assert!(l.abs() < 1e-15 && m.abs() < 1e-15 && (n - 1.0).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,1 @@
+//! beamfit (in progress)

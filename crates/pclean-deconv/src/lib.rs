@@ -1,0 +1,3 @@
+//! Deconvolution: minor cycles, masks, beam fitting and restoration. Sees only images.
+
+pub mod beamfit;

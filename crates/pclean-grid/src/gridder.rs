@@ -1,0 +1,1 @@
+//! gridder (in progress)

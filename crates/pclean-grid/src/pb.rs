@@ -1,0 +1,1 @@
+//! pb (in progress)

@@ -1,0 +1,1 @@
+//! weighting (in progress)
