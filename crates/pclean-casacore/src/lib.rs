@@ -3,7 +3,9 @@
 //! MeasurementSets (`columns`) and sliced image-plane I/O plus table metadata for CASA images
 //! (`image_table`). C++ exceptions never cross the boundary: they become [`GlueError`].
 
+pub mod columns;
 pub mod error;
+pub mod image_table;
 pub use error::GlueError;
 pub use rubbl_casatables;
 

@@ -1,1 +1,71 @@
-fn main() {}
+//! The `pclean` command: parses arguments, calls the library, prints, maps errors to exit codes.
+
+mod args;
+mod config;
+
+use anyhow::{Context, Result};
+use args::{Cli, Command, ImageArgs};
+use clap::Parser;
+use pclean_core::params::{ImagingParams, RawParams};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the error and its causes, outermost first.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PCLEAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Image(a) => run_image(&a),
+        Command::Export {
+            image,
+            fits,
+            overwrite,
+        } => {
+            pclean_imageio::export_casa_to_fits(&image, &fits, overwrite).with_context(|| {
+                format!("exporting '{}' to '{}'", image.display(), fits.display())
+            })?;
+            println!("wrote {}", fits.display());
+            Ok(())
+        }
+    }
+}
+
+fn merged_params(a: &ImageArgs) -> Result<RawParams> {
+    let mut raw = match &a.config {
+        Some(path) => config::load(path)?,
+        None => RawParams::default(),
+    };
+    raw.merge(&a.to_raw());
+    Ok(raw)
+}
+
+fn run_image(a: &ImageArgs) -> Result<()> {
+    let raw = merged_params(a)?;
+    if a.dump_config {
+        print!("{}", config::to_toml(&raw.with_defaults())?);
+        return Ok(());
+    }
+    let params = ImagingParams::from_raw(&raw)?;
+    let summary = pclean_engine::run_image(&params, &raw.with_defaults())?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}

@@ -174,20 +174,20 @@ fn parse_longitude(s: &str) -> Option<f64> {
 }
 
 fn parse_latitude(s: &str) -> Option<f64> {
+    let neg = s.starts_with('-');
     let body = s.trim_start_matches(['+', '-']);
-    if body.contains('d') && !body.ends_with("deg") || body.matches('.').count() >= 2 {
-        let deg = parse_sexagesimal(s.trim_end_matches('s'), &['d', 'm', '.', '\''])
-            .filter(|_| body.matches('.').count() <= 3)?;
-        // With '.' separators the seconds may carry a decimal part: 05.04.00.5
-        if body.matches('.').count() == 3 {
-            let neg = s.starts_with('-');
-            let f: Vec<&str> = body.split('.').collect();
-            let v = f[0].parse::<f64>().ok()?
-                + f[1].parse::<f64>().ok()? / 60.0
-                + format!("{}.{}", f[2], f[3]).parse::<f64>().ok()? / 3600.0;
-            return Some((if neg { -v } else { v }).to_radians());
-        }
-        return Some(deg.to_radians());
+    let sign = |v: f64| if neg { -v } else { v };
+    let dots = body.matches('.').count();
+    if dots >= 2 {
+        // CASA's dotted form: dd.mm.ss[.fff]
+        let f: Vec<&str> = body.splitn(3, '.').collect();
+        let v = f[0].parse::<f64>().ok()?
+            + f[1].parse::<f64>().ok()? / 60.0
+            + f[2].parse::<f64>().ok()? / 3600.0;
+        return Some(sign(v).to_radians());
+    }
+    if body.contains('d') && !body.ends_with("deg") {
+        return Some(parse_sexagesimal(s.trim_end_matches('s'), &['d', 'm', '\''])?.to_radians());
     }
     if s.contains(':') {
         return Some(parse_sexagesimal(s, &[':'])?.to_radians());

@@ -1,1 +1,19 @@
-//! pclean-engine
+//! The imaging pipeline: validated parameters in, CASA/FITS products and a run summary out.
+//!
+//! [`run_image`] opens the MeasurementSets, resolves selections, plans the spectral axis, checks the
+//! products can be written, then images channel blocks (weight density pass, gridding pass, FFT)
+//! and writes each block's planes straight into the pre-created products.
+
+pub mod error;
+pub mod imaging;
+pub mod plan;
+pub mod products;
+pub mod progress;
+pub mod resources;
+pub mod run;
+pub mod summary;
+pub mod visprep;
+
+pub use error::EngineError;
+pub use run::run_image;
+pub use summary::RunSummary;

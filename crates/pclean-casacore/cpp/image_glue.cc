@@ -1,0 +1,197 @@
+// CASA image tables (PagedImage<Float> layout) for pclean: creation exactly as casacore's PagedImage /
+// PagedArray::makeArray do it (column "map", hypercolumn, TiledCellStMan "map", TableInfo "Image", a
+// TableLogSink-style `logtable` subtable), plus sliced reads and writes of the single `map` cell.
+// Table keywords other than `logtable` (coords, imageinfo, units, miscinfo) are written from Rust
+// through rubbl's TableRecord API.
+//
+// Sources mirrored: images/Images/PagedImage.tcc (makePagedImage, setTableType),
+// lattices/Lattices/PagedArray.tcc (makeArray), tables/LogTables/TableLogSink.cc
+// (logTableDescription, makeTable, attachCols).
+//
+// Every function is extern "C", never throws, and reports failure through PcExc.
+
+#include "glue_common.h"
+
+#include <casacore/casa/Arrays/Array.h>
+#include <casacore/casa/Arrays/IPosition.h>
+#include <casacore/casa/Arrays/Slicer.h>
+#include <casacore/casa/Arrays/Vector.h>
+#include <casacore/tables/DataMan/StandardStMan.h>
+#include <casacore/tables/DataMan/TiledCellStMan.h>
+#include <casacore/tables/Tables/ArrColDesc.h>
+#include <casacore/tables/Tables/ArrayColumn.h>
+#include <casacore/tables/Tables/ScaColDesc.h>
+#include <casacore/tables/Tables/ScalarColumn.h>
+#include <casacore/tables/Tables/SetupNewTab.h>
+#include <casacore/tables/Tables/Table.h>
+#include <casacore/tables/Tables/TableDesc.h>
+#include <casacore/tables/Tables/TableInfo.h>
+#include <casacore/tables/Tables/TableRecord.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+using namespace casacore;
+
+struct PcImageTable {
+    Table table;
+    ArrayColumn<Float> map;
+};
+
+static IPosition pc_ipos4(const int64_t *v) {
+    return IPosition(4, (ssize_t)v[0], (ssize_t)v[1], (ssize_t)v[2], (ssize_t)v[3]);
+}
+
+// TableLogSink::logTableDescription + makeTable + attachCols, for the mandatory `logtable` subtable.
+static Table pc_make_logtable(const String &path) {
+    TableDesc desc;
+    desc.comment() = "Log message table";
+    desc.addColumn(ScalarColumnDesc<Double>("TIME", "MJD in seconds"));
+    ScalarColumnDesc<String> pdesc("PRIORITY");
+    pdesc.setMaxLength(9);
+    desc.addColumn(pdesc);
+    desc.addColumn(ScalarColumnDesc<String>("MESSAGE"));
+    desc.addColumn(ScalarColumnDesc<String>("LOCATION"));
+    desc.addColumn(ScalarColumnDesc<String>("OBJECT_ID"));
+    SetupNewTable setup(path, desc, Table::New);
+    StandardStMan stman("SSM", 32768);
+    setup.bindAll(stman);
+    Table log(setup);
+    log.tableInfo() = TableInfo(TableInfo::LOG);
+    log.tableInfo().readmeAddLine("Repository for software-generated logging messages");
+    return log;
+}
+
+extern "C" {
+
+// Create a new CASA image table at `path` with pixel shape `shape` = [nx, ny, nstokes, nchan] and
+// tile shape `tile`; fails if anything exists at `path` (Table::NewNoReplace). The returned handle is
+// open for writing; release it with pc_image_close. Pixels not yet written read as zero.
+PcImageTable *pc_image_create(const char *path, const int64_t *shape, const int64_t *tile,
+                              PcExc *exc) {
+    PcImageTable *img = nullptr;
+    PC_TRY(exc) {
+        String name(path);
+        IPosition shp = pc_ipos4(shape);
+        IPosition tsh = pc_ipos4(tile);
+        TableDesc desc;
+        desc.addColumn(ArrayColumnDesc<Float>("map", "version 4.0", 4));
+        Vector<String> datanames(1);
+        datanames(0) = "map";
+        desc.defineHypercolumn("map", 4, datanames);
+        SetupNewTable setup(name, desc, Table::NewNoReplace);
+        TiledCellStMan stman("map", tsh);
+        setup.bindAll(stman);
+        img = new PcImageTable;
+        img->table = Table(setup, 1);
+        img->map.attach(img->table, "map");
+        img->map.setShape(0, shp, tsh);
+        // Mandatory log table (PagedImage::attach_logtable), linked as a table keyword.
+        Table log = pc_make_logtable(name + "/logtable");
+        {
+            ScalarColumn<Double> time(log, "TIME");
+            TableRecord &tkw = time.rwKeywordSet();
+            tkw.define("UNIT", "s");
+            tkw.define("MEASURE_TYPE", "EPOCH");
+            tkw.define("MEASURE_REFERENCE", "UTC");
+        }
+        log.flush();
+        img->table.rwKeywordSet().defineTable("logtable", log);
+        // PagedImage::setTableType.
+        TableInfo &info = img->table.tableInfo();
+        info.setType(TableInfo::type(TableInfo::PAGEDIMAGE));
+        info.setSubType(TableInfo::subType(TableInfo::PAGEDIMAGE));
+        img->table.flushTableInfo();
+        img->table.flush();
+    }
+    PC_CATCH(exc)
+    if (exc->code != 0 && img != nullptr) {
+        try {
+            delete img;
+        } catch (...) {
+        }
+        img = nullptr;
+    }
+    return img;
+}
+
+// Open an existing image table (any tiled storage manager) read-only (writable == 0) or for update.
+PcImageTable *pc_image_open(const char *path, int writable, PcExc *exc) {
+    PcImageTable *img = nullptr;
+    PC_TRY(exc) {
+        img = new PcImageTable;
+        img->table = Table(String(path), writable ? Table::Update : Table::Old);
+        if (img->table.nrow() < 1) {
+            throw std::runtime_error("image table has no rows");
+        }
+        img->map.attach(img->table, "map");
+    }
+    PC_CATCH(exc)
+    if (exc->code != 0 && img != nullptr) {
+        try {
+            delete img;
+        } catch (...) {
+        }
+        img = nullptr;
+    }
+    return img;
+}
+
+// Shape of the pixel cell, Fortran order (x fastest). Returns the number of axes (<= 8) or -1.
+int pc_image_shape(PcImageTable *img, int64_t *shape_out, PcExc *exc) {
+    int ndim = -1;
+    PC_TRY(exc) {
+        IPosition shp = img->map.shape(0);
+        if (shp.nelements() > 8) {
+            throw std::runtime_error("image has more than 8 axes");
+        }
+        ndim = (int)shp.nelements();
+        for (int i = 0; i < ndim; i++) {
+            shape_out[i] = shp[i];
+        }
+    }
+    PC_CATCH(exc)
+    return exc->code == 0 ? ndim : -1;
+}
+
+// Write the box starting at `blc` with lengths `len` (4 axes, Fortran order) from `data`, which holds
+// prod(len) floats with axis 0 fastest.
+int pc_image_put_slice(PcImageTable *img, const int64_t *blc, const int64_t *len, const float *data,
+                       PcExc *exc) {
+    PC_TRY(exc) {
+        IPosition l = pc_ipos4(len);
+        const Array<Float> arr(l, const_cast<Float *>(data), SHARE);
+        img->map.putSlice(0, Slicer(pc_ipos4(blc), l, Slicer::endIsLength), arr);
+    }
+    PC_CATCH(exc)
+    return exc->code;
+}
+
+// Read the box starting at `blc` with lengths `len` into `data` (prod(len) floats, axis 0 fastest).
+int pc_image_get_slice(PcImageTable *img, const int64_t *blc, const int64_t *len, float *data,
+                       PcExc *exc) {
+    PC_TRY(exc) {
+        IPosition l = pc_ipos4(len);
+        Array<Float> arr(l, data, SHARE);
+        img->map.getSlice(0, Slicer(pc_ipos4(blc), l, Slicer::endIsLength), arr, False);
+    }
+    PC_CATCH(exc)
+    return exc->code;
+}
+
+// Flush data and metadata to disk.
+int pc_image_flush(PcImageTable *img, PcExc *exc) {
+    PC_TRY(exc) { img->table.flush(); }
+    PC_CATCH(exc)
+    return exc->code;
+}
+
+// Close (flushing when writable) and free the handle.
+int pc_image_close(PcImageTable *img, PcExc *exc) {
+    PC_TRY(exc) { delete img; }
+    PC_CATCH(exc)
+    return exc->code;
+}
+
+}  // extern "C"

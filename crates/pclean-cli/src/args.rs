@@ -1,0 +1,192 @@
+//! Command-line arguments: tclean's parameter names, every one optional so that a config file can
+//! supply it; defaults are applied later by `ImagingParams::from_raw` and shown in `--help`.
+
+use clap::{Args, Parser, Subcommand};
+use pclean_core::params::{defaults as d, RawParams};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pclean",
+    version,
+    about = "Parallel radio-interferometric imaging of CASA MeasurementSets (tclean's parameters and products)",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make images from MeasurementSets (like CASA's tclean).
+    Image(Box<ImageArgs>),
+    /// Convert a CASA image written by pclean to FITS (per-plane beams in a BEAMS table).
+    Export {
+        /// CASA image directory to read.
+        image: PathBuf,
+        /// FITS file to write.
+        fits: PathBuf,
+        /// Replace the FITS file if it exists.
+        #[arg(long)]
+        overwrite: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// Config file (TOML, or YAML with a .yaml/.yml extension) with tclean parameter names; flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the merged configuration (file + flags + defaults) as TOML and exit without imaging.
+    #[arg(long)]
+    pub dump_config: bool,
+
+    /// MeasurementSet(s) to image (repeat the flag or separate with commas).
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub vis: Option<Vec<String>>,
+    /// Prefix of the output products (<imagename>.psf, .residual, .image, ...).
+    #[arg(long)]
+    pub imagename: Option<String>,
+    /// Visibility column: data, corrected (falls back to data with a warning), model.
+    #[arg(long, help = format!("Visibility column: data, corrected (falls back to data when absent), model [default: {}]", d::DATACOLUMN))]
+    pub datacolumn: Option<String>,
+    /// Field selection (ids, names, globs, ranges) [default: all].
+    #[arg(long)]
+    pub field: Option<String>,
+    /// Spectral window / channel selection, e.g. '0', '0:5~50', '0,2', '0:5~50^2' [default: all].
+    #[arg(long)]
+    pub spw: Option<String>,
+    /// Time range, e.g. '1995/04/13/09:19:00~09:30:00' [default: all].
+    #[arg(long)]
+    pub timerange: Option<String>,
+    /// uv range, e.g. '0~2km', '>5klambda' [default: all].
+    #[arg(long)]
+    pub uvrange: Option<String>,
+    /// Antenna / baseline selection, e.g. '1,2', 'VA01&VA02', '!VA05' [default: all].
+    #[arg(long)]
+    pub antenna: Option<String>,
+    /// Scan numbers, e.g. '1~3,5' [default: all].
+    #[arg(long)]
+    pub scan: Option<String>,
+    /// Observation ids [default: all].
+    #[arg(long)]
+    pub observation: Option<String>,
+    /// Scan intents (glob on STATE OBS_MODE) [default: all].
+    #[arg(long)]
+    pub intent: Option<String>,
+    #[arg(long, num_args = 1..=2, value_delimiter = ',', allow_negative_numbers = true,
+          help = format!("Image size in pixels: one value or two (nx ny) [default: {}]", d::IMSIZE))]
+    pub imsize: Option<Vec<i64>>,
+    #[arg(long, num_args = 1..=2, value_delimiter = ',',
+          help = format!("Cell size: one angle or two (x y), e.g. 15arcsec [default: {}]", d::CELL))]
+    pub cell: Option<Vec<String>>,
+    /// Image phase centre: a field id or a direction 'J2000 15h22m00 +05d04m00' [default: first selected field].
+    #[arg(long)]
+    pub phasecenter: Option<String>,
+    #[arg(long, help = format!("Projection [default: {}]", d::PROJECTION))]
+    pub projection: Option<String>,
+    #[arg(long, help = format!("Stokes planes: I, IV, IQUV, QU, RR, LL, XX, YY, ... [default: {}]", d::STOKES))]
+    pub stokes: Option<String>,
+    #[arg(long, help = format!("Spectral mode: mfs, cube, cubedata [default: {}]", d::SPECMODE))]
+    pub specmode: Option<String>,
+    #[arg(long, allow_negative_numbers = true, help = format!("Number of image channels, -1 = all selected [default: {}]", d::NCHAN))]
+    pub nchan: Option<i64>,
+    /// First image channel: a data channel number or a frequency, e.g. 5 or 1.4125GHz [default: first selected].
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Channel width: a number of data channels or a frequency [default: one data channel].
+    #[arg(long)]
+    pub width: Option<String>,
+    #[arg(long, help = format!("Output spectral frame for cubes (LSRK, BARY, TOPO, ...; '' = LSRK) [default: '{}']", d::OUTFRAME))]
+    pub outframe: Option<String>,
+    #[arg(long, help = format!("Velocity convention: radio, optical [default: {}]", d::VELTYPE))]
+    pub veltype: Option<String>,
+    /// Rest frequency of the spectral axis, e.g. 1420.405752MHz [default: none].
+    #[arg(long, value_delimiter = ',')]
+    pub restfreq: Option<Vec<String>>,
+    #[arg(long, help = format!("Spectral interpolation: nearest, linear, cubic [default: {}]", d::INTERPOLATION))]
+    pub interpolation: Option<String>,
+    #[arg(long, help = format!("Briggs/uniform density per image channel for cubes [default: {}]", d::PERCHANWEIGHTDENSITY))]
+    pub perchanweightdensity: Option<bool>,
+    #[arg(long, help = format!("Gridder [default: {}]", d::GRIDDER))]
+    pub gridder: Option<String>,
+    #[arg(long, help = format!("Gridding accuracy (relative error of the ES-kernel gridder) [default: {:e}]", d::EPSILON))]
+    pub epsilon: Option<f64>,
+    #[arg(long, help = format!("Weighting: natural, uniform, briggs, briggsabs [default: {}]", d::WEIGHTING))]
+    pub weighting: Option<String>,
+    #[arg(long, allow_negative_numbers = true, help = format!("Briggs robustness in [-2, 2] [default: {}]", d::ROBUST))]
+    pub robust: Option<f64>,
+    #[arg(long, help = format!("uv-cell size for uniform/Briggs density in pixels, 0 = 1/FOV [default: {}]", d::NPIXELS))]
+    pub npixels: Option<i64>,
+    #[arg(long, help = format!("Noise for briggsabs [default: {}]", d::NOISE))]
+    pub noise: Option<String>,
+    /// Gaussian uv taper: one or three values, e.g. 10arcsec or 10arcsec,5arcsec,30deg, or 20klambda [default: none].
+    #[arg(long, value_delimiter = ',', num_args = 1..=3)]
+    pub uvtaper: Option<Vec<String>>,
+    #[arg(long, allow_negative_numbers = true, help = format!("Primary-beam level below which products are masked; negative: no mask on the images [default: {}]", d::PBLIMIT))]
+    pub pblimit: Option<f64>,
+    #[arg(long, help = format!("PSF level bounding the main lobe used to fit the restoring beam [default: {}]", d::PSFCUTOFF))]
+    pub psfcutoff: Option<f64>,
+    #[arg(long, help = format!("Deconvolver (used when niter > 0) [default: {}]", d::DECONVOLVER))]
+    pub deconvolver: Option<String>,
+    #[arg(long, help = format!("Maximum number of minor-cycle iterations [default: {}]", d::NITER))]
+    pub niter: Option<i64>,
+    #[arg(long, help = format!("Output format: casa or fits [default: {}]", d::FORMAT))]
+    pub format: Option<String>,
+    /// Replace existing products with this prefix (otherwise an existing product is an error).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Threads to use, 0 = all cores [default: 0].
+    #[arg(long)]
+    pub nthreads: Option<i64>,
+}
+
+impl ImageArgs {
+    /// The parameters given on the command line (unset flags stay `None`).
+    pub fn to_raw(&self) -> RawParams {
+        RawParams {
+            vis: self.vis.clone(),
+            imagename: self.imagename.clone(),
+            datacolumn: self.datacolumn.clone(),
+            field: self.field.clone(),
+            spw: self.spw.clone(),
+            timerange: self.timerange.clone(),
+            uvrange: self.uvrange.clone(),
+            antenna: self.antenna.clone(),
+            scan: self.scan.clone(),
+            observation: self.observation.clone(),
+            intent: self.intent.clone(),
+            imsize: self.imsize.clone(),
+            cell: self.cell.clone(),
+            phasecenter: self.phasecenter.clone(),
+            projection: self.projection.clone(),
+            stokes: self.stokes.clone(),
+            specmode: self.specmode.clone(),
+            nchan: self.nchan,
+            start: self.start.clone(),
+            width: self.width.clone(),
+            outframe: self.outframe.clone(),
+            veltype: self.veltype.clone(),
+            restfreq: self.restfreq.clone(),
+            interpolation: self.interpolation.clone(),
+            perchanweightdensity: self.perchanweightdensity,
+            gridder: self.gridder.clone(),
+            epsilon: self.epsilon,
+            weighting: self.weighting.clone(),
+            robust: self.robust,
+            npixels: self.npixels,
+            noise: self.noise.clone(),
+            uvtaper: self.uvtaper.clone(),
+            pblimit: self.pblimit,
+            psfcutoff: self.psfcutoff,
+            deconvolver: self.deconvolver.clone(),
+            niter: self.niter,
+            gain: None,
+            threshold: None,
+            format: self.format.clone(),
+            overwrite: self.overwrite.then_some(true),
+            nthreads: self.nthreads,
+        }
+    }
+}

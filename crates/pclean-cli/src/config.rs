@@ -1,0 +1,29 @@
+//! Config files: TOML or YAML with tclean's parameter names; unknown keys are errors.
+
+use anyhow::{bail, Context, Result};
+use pclean_core::params::RawParams;
+use std::path::Path;
+
+/// Read a config file; the format follows the extension (.yaml/.yml = YAML, otherwise TOML).
+pub fn load(path: &Path) -> Result<RawParams> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file '{}'", path.display()))?;
+    let is_yaml = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    );
+    let parsed: Result<RawParams, String> = if is_yaml {
+        serde_norway::from_str(&text).map_err(|e| e.to_string())
+    } else {
+        toml::from_str(&text).map_err(|e| e.to_string().replace('\n', " "))
+    };
+    match parsed {
+        Ok(p) => Ok(p),
+        Err(e) => bail!("config file '{}': {}", path.display(), e.trim()),
+    }
+}
+
+/// The merged configuration as TOML (what `--dump-config` prints and what is saved next to products).
+pub fn to_toml(p: &RawParams) -> Result<String> {
+    Ok(toml::to_string(p)?)
+}

@@ -1,0 +1,563 @@
+//! Imaging parameters in two stages: [`RawParams`] (every field optional, straight from a config file,
+//! the CLI or Python, tclean's names) and [`ImagingParams`] (validated, typed, defaults applied).
+//! The engine only ever sees `ImagingParams`.
+
+use crate::direction::{Direction, DirectionParseError};
+use crate::stokes::{StokesParseError, StokesSet};
+use crate::units::{parse_angle_rad, parse_flux_jy, parse_freq_hz, QuantityError};
+use serde::{Deserialize, Serialize};
+
+/// tclean's defaults, one named constant each (shown by `pclean image --help`).
+pub mod defaults {
+    pub const DATACOLUMN: &str = "corrected";
+    pub const IMSIZE: usize = 100;
+    pub const CELL: &str = "1arcsec";
+    pub const STOKES: &str = "I";
+    pub const PROJECTION: &str = "SIN";
+    pub const SPECMODE: &str = "mfs";
+    pub const NCHAN: i64 = -1;
+    pub const OUTFRAME: &str = "";
+    pub const VELTYPE: &str = "radio";
+    pub const INTERPOLATION: &str = "linear";
+    pub const PERCHANWEIGHTDENSITY: bool = true;
+    pub const GRIDDER: &str = "standard";
+    pub const WEIGHTING: &str = "natural";
+    pub const ROBUST: f64 = 0.5;
+    pub const NPIXELS: usize = 0;
+    pub const NOISE: &str = "1.0Jy";
+    pub const PBLIMIT: f64 = 0.2;
+    pub const PSFCUTOFF: f64 = 0.35;
+    pub const DECONVOLVER: &str = "hogbom";
+    pub const NITER: i64 = 0;
+    pub const GAIN: f64 = 0.1;
+    pub const THRESHOLD: &str = "0.0mJy";
+    /// Gridding accuracy (pclean's own parameter): relative error of the ES-kernel gridder.
+    pub const EPSILON: f64 = 1e-6;
+    pub const FORMAT: &str = "casa";
+}
+
+/// Parameters as given by the user. `None` means "not given": the default (or a lower config layer)
+/// applies. Unknown keys in a config file are rejected.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawParams {
+    pub vis: Option<Vec<String>>,
+    pub imagename: Option<String>,
+    pub datacolumn: Option<String>,
+    pub field: Option<String>,
+    pub spw: Option<String>,
+    pub timerange: Option<String>,
+    pub uvrange: Option<String>,
+    pub antenna: Option<String>,
+    pub scan: Option<String>,
+    pub observation: Option<String>,
+    pub intent: Option<String>,
+    pub imsize: Option<Vec<i64>>,
+    pub cell: Option<Vec<String>>,
+    pub phasecenter: Option<String>,
+    pub projection: Option<String>,
+    pub stokes: Option<String>,
+    pub specmode: Option<String>,
+    pub nchan: Option<i64>,
+    pub start: Option<String>,
+    pub width: Option<String>,
+    pub outframe: Option<String>,
+    pub veltype: Option<String>,
+    pub restfreq: Option<Vec<String>>,
+    pub interpolation: Option<String>,
+    pub perchanweightdensity: Option<bool>,
+    pub gridder: Option<String>,
+    pub epsilon: Option<f64>,
+    pub weighting: Option<String>,
+    pub robust: Option<f64>,
+    pub npixels: Option<i64>,
+    pub noise: Option<String>,
+    pub uvtaper: Option<Vec<String>>,
+    pub pblimit: Option<f64>,
+    pub psfcutoff: Option<f64>,
+    pub deconvolver: Option<String>,
+    pub niter: Option<i64>,
+    pub gain: Option<f64>,
+    pub threshold: Option<String>,
+    pub format: Option<String>,
+    pub overwrite: Option<bool>,
+    pub nthreads: Option<i64>,
+}
+
+macro_rules! merge_fields {
+    ($self:ident, $over:ident, $($f:ident),*) => { $( if $over.$f.is_some() { $self.$f = $over.$f.clone(); } )* };
+}
+
+impl RawParams {
+    /// Overlay `over` on `self`: every field set in `over` wins (later layers override earlier ones).
+    pub fn merge(&mut self, over: &RawParams) {
+        merge_fields!(
+            self, over, vis, imagename, datacolumn, field, spw, timerange, uvrange, antenna, scan,
+            observation, intent, imsize, cell, phasecenter, projection, stokes, specmode, nchan,
+            start, width, outframe, veltype, restfreq, interpolation, perchanweightdensity,
+            gridder, epsilon, weighting, robust, npixels, noise, uvtaper, pblimit, psfcutoff,
+            deconvolver, niter, gain, threshold, format, overwrite, nthreads
+        );
+    }
+
+    /// Every field filled with its effective value (defaults applied), for `--dump-config`.
+    pub fn with_defaults(&self) -> RawParams {
+        use defaults as d;
+        let s = |v: &Option<String>, dflt: &str| Some(v.clone().unwrap_or_else(|| dflt.to_string()));
+        RawParams {
+            vis: Some(self.vis.clone().unwrap_or_default()),
+            imagename: Some(self.imagename.clone().unwrap_or_default()),
+            datacolumn: s(&self.datacolumn, d::DATACOLUMN),
+            field: s(&self.field, ""),
+            spw: s(&self.spw, ""),
+            timerange: s(&self.timerange, ""),
+            uvrange: s(&self.uvrange, ""),
+            antenna: s(&self.antenna, ""),
+            scan: s(&self.scan, ""),
+            observation: s(&self.observation, ""),
+            intent: s(&self.intent, ""),
+            imsize: Some(self.imsize.clone().unwrap_or(vec![d::IMSIZE as i64])),
+            cell: Some(self.cell.clone().unwrap_or(vec![d::CELL.to_string()])),
+            phasecenter: s(&self.phasecenter, ""),
+            projection: s(&self.projection, d::PROJECTION),
+            stokes: s(&self.stokes, d::STOKES),
+            specmode: s(&self.specmode, d::SPECMODE),
+            nchan: Some(self.nchan.unwrap_or(d::NCHAN)),
+            start: s(&self.start, ""),
+            width: s(&self.width, ""),
+            outframe: s(&self.outframe, d::OUTFRAME),
+            veltype: s(&self.veltype, d::VELTYPE),
+            restfreq: Some(self.restfreq.clone().unwrap_or_default()),
+            interpolation: s(&self.interpolation, d::INTERPOLATION),
+            perchanweightdensity: Some(self.perchanweightdensity.unwrap_or(d::PERCHANWEIGHTDENSITY)),
+            gridder: s(&self.gridder, d::GRIDDER),
+            epsilon: Some(self.epsilon.unwrap_or(d::EPSILON)),
+            weighting: s(&self.weighting, d::WEIGHTING),
+            robust: Some(self.robust.unwrap_or(d::ROBUST)),
+            npixels: Some(self.npixels.unwrap_or(d::NPIXELS as i64)),
+            noise: s(&self.noise, d::NOISE),
+            uvtaper: Some(self.uvtaper.clone().unwrap_or_default()),
+            pblimit: Some(self.pblimit.unwrap_or(d::PBLIMIT)),
+            psfcutoff: Some(self.psfcutoff.unwrap_or(d::PSFCUTOFF)),
+            deconvolver: s(&self.deconvolver, d::DECONVOLVER),
+            niter: Some(self.niter.unwrap_or(d::NITER)),
+            gain: Some(self.gain.unwrap_or(d::GAIN)),
+            threshold: s(&self.threshold, d::THRESHOLD),
+            format: s(&self.format, d::FORMAT),
+            overwrite: Some(self.overwrite.unwrap_or(false)),
+            nthreads: Some(self.nthreads.unwrap_or(0)),
+        }
+    }
+}
+
+/// A parameter value that is invalid. Always names the parameter and says how to fix it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParamError {
+    #[error("parameter '{param}' is required: {hint}")]
+    Missing { param: &'static str, hint: &'static str },
+    #[error("parameter '{param}' = {value}: {why}")]
+    Invalid { param: &'static str, value: String, why: String },
+    #[error("parameter '{param}': {source}")]
+    Quantity { param: &'static str, source: QuantityError },
+    #[error("parameter '{param}': {source}")]
+    Direction { param: &'static str, source: DirectionParseError },
+    #[error("parameter 'stokes': {0}")]
+    Stokes(#[from] StokesParseError),
+}
+
+fn invalid(param: &'static str, value: impl std::fmt::Debug, why: impl Into<String>) -> ParamError {
+    ParamError::Invalid {
+        param,
+        value: format!("{value:?}"),
+        why: why.into(),
+    }
+}
+
+/// Which visibility column is imaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DataColumnChoice {
+    Data,
+    Corrected,
+    Model,
+}
+
+/// tclean's `specmode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SpecMode {
+    Mfs,
+    Cube,
+    CubeData,
+}
+
+/// tclean's `phasecenter`: a field id, or an explicit direction; `None` = the first selected field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PhaseCenter {
+    FirstField,
+    FieldId(usize),
+    Direction(Direction),
+}
+
+/// `start` / `width` of a cube: a channel number or a frequency.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum SpectralValue {
+    Default,
+    Channel(i64),
+    FrequencyHz(f64),
+}
+
+/// Visibility weighting.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Weighting {
+    Natural,
+    Uniform,
+    Briggs { robust: f64 },
+    BriggsAbs { robust: f64, noise_jy: f64 },
+}
+
+/// Product file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImageFormat {
+    Casa,
+    Fits,
+}
+
+/// Validated imaging parameters (typed quantities, defaults applied).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImagingParams {
+    pub vis: Vec<String>,
+    pub imagename: String,
+    pub datacolumn: DataColumnChoice,
+    pub field: String,
+    pub spw: String,
+    pub timerange: String,
+    pub uvrange: String,
+    pub antenna: String,
+    pub scan: String,
+    pub observation: String,
+    pub intent: String,
+    pub nx: usize,
+    pub ny: usize,
+    pub cell_x_rad: f64,
+    pub cell_y_rad: f64,
+    pub phasecenter: PhaseCenter,
+    pub stokes: StokesSet,
+    pub specmode: SpecMode,
+    /// Number of image channels; `None` = all selected channels.
+    pub nchan: Option<usize>,
+    pub start: SpectralValue,
+    pub width: SpectralValue,
+    /// Requested output frame ("" = LSRK for cube, the data's frame for cubedata).
+    pub outframe: String,
+    pub restfreq_hz: Option<f64>,
+    pub perchanweightdensity: bool,
+    pub epsilon: f64,
+    pub weighting: Weighting,
+    pub npixels: usize,
+    pub uvtaper: Vec<String>,
+    pub pblimit: f64,
+    pub psfcutoff: f64,
+    pub niter: usize,
+    pub format: ImageFormat,
+    pub overwrite: bool,
+    /// Threads to use; 0 = all available cores.
+    pub nthreads: usize,
+}
+
+fn angle(param: &'static str, s: &str) -> Result<f64, ParamError> {
+    parse_angle_rad(s).map_err(|source| ParamError::Quantity { param, source })
+}
+
+fn spectral_value(param: &'static str, s: &str) -> Result<SpectralValue, ParamError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(SpectralValue::Default);
+    }
+    if let Ok(c) = t.parse::<i64>() {
+        return Ok(SpectralValue::Channel(c));
+    }
+    if t.ends_with("m/s") {
+        return Err(invalid(
+            param,
+            s,
+            "velocity units are not supported yet; give a channel number or a frequency (e.g. '1.4GHz')",
+        ));
+    }
+    parse_freq_hz(t)
+        .map(SpectralValue::FrequencyHz)
+        .map_err(|source| ParamError::Quantity { param, source })
+}
+
+impl ImagingParams {
+    /// Validate raw parameters. Checks everything that can be checked without opening data.
+    pub fn from_raw(raw: &RawParams) -> Result<Self, ParamError> {
+        let r = raw.with_defaults();
+        let vis = r.vis.unwrap_or_default();
+        if vis.is_empty() || vis.iter().any(|v| v.trim().is_empty()) {
+            return Err(ParamError::Missing {
+                param: "vis",
+                hint: "give one or more MeasurementSet paths, e.g. --vis ngc5921.ms",
+            });
+        }
+        let imagename = r.imagename.unwrap_or_default();
+        if imagename.trim().is_empty() {
+            return Err(ParamError::Missing {
+                param: "imagename",
+                hint: "give the prefix of the output products, e.g. --imagename out/n5921",
+            });
+        }
+        let datacolumn = match r.datacolumn.as_deref().unwrap_or("").to_ascii_lowercase().as_str() {
+            "data" => DataColumnChoice::Data,
+            "corrected" => DataColumnChoice::Corrected,
+            "model" => DataColumnChoice::Model,
+            other => return Err(invalid("datacolumn", other, "use 'data', 'corrected' or 'model'")),
+        };
+        let imsize = r.imsize.unwrap_or_default();
+        let (nx, ny) = match imsize.as_slice() {
+            [n] => (*n, *n),
+            [a, b] => (*a, *b),
+            _ => return Err(invalid("imsize", &imsize, "give one or two sizes in pixels")),
+        };
+        if nx <= 0 || ny <= 0 {
+            return Err(invalid("imsize", &imsize, "image sizes must be positive"));
+        }
+        if nx > 65536 || ny > 65536 {
+            return Err(invalid("imsize", &imsize, "image sizes above 65536 pixels are not supported"));
+        }
+        let cell = r.cell.unwrap_or_default();
+        let (cell_x_rad, cell_y_rad) = match cell.as_slice() {
+            [c] => (angle("cell", c)?, angle("cell", c)?),
+            [a, b] => (angle("cell", a)?, angle("cell", b)?),
+            _ => return Err(invalid("cell", &cell, "give one or two angles, e.g. '15arcsec'")),
+        };
+        if !(cell_x_rad > 0.0 && cell_y_rad > 0.0) {
+            return Err(invalid("cell", &cell, "cell sizes must be positive"));
+        }
+        let pc = r.phasecenter.unwrap_or_default();
+        let phasecenter = if pc.trim().is_empty() {
+            PhaseCenter::FirstField
+        } else if let Ok(id) = pc.trim().parse::<usize>() {
+            PhaseCenter::FieldId(id)
+        } else {
+            PhaseCenter::Direction(
+                Direction::parse(&pc).map_err(|source| ParamError::Direction {
+                    param: "phasecenter",
+                    source,
+                })?,
+            )
+        };
+        let projection = r.projection.unwrap_or_default();
+        if !projection.eq_ignore_ascii_case("SIN") {
+            return Err(invalid("projection", projection, "only 'SIN' is supported"));
+        }
+        let stokes = StokesSet::parse(r.stokes.as_deref().unwrap_or(""))?;
+        let specmode = match r.specmode.as_deref().unwrap_or("").to_ascii_lowercase().as_str() {
+            "mfs" => SpecMode::Mfs,
+            "cube" => SpecMode::Cube,
+            "cubedata" => SpecMode::CubeData,
+            other => return Err(invalid("specmode", other, "use 'mfs', 'cube' or 'cubedata'")),
+        };
+        let nchan = match r.nchan.unwrap_or(-1) {
+            -1 => None,
+            n if n >= 1 => Some(n as usize),
+            n => return Err(invalid("nchan", n, "use -1 (all channels) or a positive number")),
+        };
+        let start = spectral_value("start", r.start.as_deref().unwrap_or(""))?;
+        let width = spectral_value("width", r.width.as_deref().unwrap_or(""))?;
+        if let SpectralValue::Channel(w) = width {
+            if w < 1 {
+                return Err(invalid("width", w, "a width in channels must be >= 1"));
+            }
+        }
+        if let SpectralValue::Channel(s) = start {
+            if s < 0 {
+                return Err(invalid("start", s, "a start channel must be >= 0"));
+            }
+        }
+        let outframe = r.outframe.unwrap_or_default().to_ascii_uppercase();
+        const FRAMES: [&str; 9] = ["", "LSRK", "LSRD", "BARY", "GEO", "TOPO", "GALACTO", "LGROUP", "CMB"];
+        if !FRAMES.contains(&outframe.as_str()) {
+            return Err(invalid(
+                "outframe",
+                &outframe,
+                "use one of LSRK, LSRD, BARY, GEO, TOPO, GALACTO, LGROUP, CMB",
+            ));
+        }
+        let veltype = r.veltype.unwrap_or_default().to_ascii_lowercase();
+        if !matches!(veltype.as_str(), "radio" | "optical") {
+            return Err(invalid("veltype", veltype, "use 'radio' or 'optical'"));
+        }
+        let restfreq_hz = match r.restfreq.unwrap_or_default().first() {
+            None => None,
+            Some(s) if s.trim().is_empty() => None,
+            Some(s) => Some(
+                parse_freq_hz(s).map_err(|source| ParamError::Quantity { param: "restfreq", source })?,
+            ),
+        };
+        let interpolation = r.interpolation.unwrap_or_default().to_ascii_lowercase();
+        if !matches!(interpolation.as_str(), "nearest" | "linear" | "cubic") {
+            return Err(invalid("interpolation", interpolation, "use 'nearest', 'linear' or 'cubic'"));
+        }
+        let gridder = r.gridder.unwrap_or_default().to_ascii_lowercase();
+        if gridder != "standard" {
+            return Err(invalid(
+                "gridder",
+                gridder,
+                "only 'standard' is available in this version (wproject, mosaic and awproject are planned)",
+            ));
+        }
+        let epsilon = r.epsilon.unwrap_or(defaults::EPSILON);
+        if !(1e-7..=1e-2).contains(&epsilon) {
+            return Err(invalid("epsilon", epsilon, "use a gridding accuracy between 1e-7 and 1e-2"));
+        }
+        let robust = r.robust.unwrap_or(defaults::ROBUST);
+        if !(-2.0..=2.0).contains(&robust) {
+            return Err(invalid("robust", robust, "robust must lie in [-2, 2]"));
+        }
+        let weighting = match r.weighting.as_deref().unwrap_or("").to_ascii_lowercase().as_str() {
+            "natural" => Weighting::Natural,
+            "uniform" => Weighting::Uniform,
+            "briggs" => Weighting::Briggs { robust },
+            "briggsabs" => Weighting::BriggsAbs {
+                robust,
+                noise_jy: parse_flux_jy(r.noise.as_deref().unwrap_or(""))
+                    .map_err(|source| ParamError::Quantity { param: "noise", source })?,
+            },
+            other => {
+                return Err(invalid(
+                    "weighting",
+                    other,
+                    "use 'natural', 'uniform', 'briggs' or 'briggsabs'",
+                ))
+            }
+        };
+        let npixels = r.npixels.unwrap_or(0);
+        if npixels < 0 {
+            return Err(invalid("npixels", npixels, "npixels must be >= 0"));
+        }
+        let pblimit = r.pblimit.unwrap_or(defaults::PBLIMIT);
+        if !(pblimit.abs() < 1.0) {
+            return Err(invalid("pblimit", pblimit, "use a value with |pblimit| < 1"));
+        }
+        let psfcutoff = r.psfcutoff.unwrap_or(defaults::PSFCUTOFF);
+        if !(psfcutoff > 0.0 && psfcutoff < 1.0) {
+            return Err(invalid("psfcutoff", psfcutoff, "use a value in (0, 1)"));
+        }
+        let deconvolver = r.deconvolver.unwrap_or_default().to_ascii_lowercase();
+        if !matches!(deconvolver.as_str(), "hogbom" | "clark" | "multiscale" | "mtmfs") {
+            return Err(invalid("deconvolver", deconvolver, "use hogbom, clark, multiscale or mtmfs"));
+        }
+        let niter = r.niter.unwrap_or(0);
+        if niter < 0 {
+            return Err(invalid("niter", niter, "niter must be >= 0"));
+        }
+        if niter > 0 {
+            return Err(invalid(
+                "niter",
+                niter,
+                "this version makes dirty images only; deconvolution (niter > 0) arrives with the \
+                 deconvolution milestone — use --niter 0",
+            ));
+        }
+        let format = match r.format.as_deref().unwrap_or("").to_ascii_lowercase().as_str() {
+            "casa" => ImageFormat::Casa,
+            "fits" => ImageFormat::Fits,
+            other => return Err(invalid("format", other, "use 'casa' or 'fits'")),
+        };
+        let nthreads = r.nthreads.unwrap_or(0);
+        if nthreads < 0 {
+            return Err(invalid("nthreads", nthreads, "use 0 (all cores) or a positive number"));
+        }
+        Ok(ImagingParams {
+            vis,
+            imagename,
+            datacolumn,
+            field: r.field.unwrap_or_default(),
+            spw: r.spw.unwrap_or_default(),
+            timerange: r.timerange.unwrap_or_default(),
+            uvrange: r.uvrange.unwrap_or_default(),
+            antenna: r.antenna.unwrap_or_default(),
+            scan: r.scan.unwrap_or_default(),
+            observation: r.observation.unwrap_or_default(),
+            intent: r.intent.unwrap_or_default(),
+            nx: nx as usize,
+            ny: ny as usize,
+            cell_x_rad,
+            cell_y_rad,
+            phasecenter,
+            stokes,
+            specmode,
+            nchan,
+            start,
+            width,
+            outframe,
+            restfreq_hz,
+            perchanweightdensity: r.perchanweightdensity.unwrap_or(true),
+            epsilon,
+            weighting,
+            npixels: npixels as usize,
+            uvtaper: r.uvtaper.unwrap_or_default(),
+            pblimit,
+            psfcutoff,
+            niter: niter as usize,
+            format,
+            overwrite: r.overwrite.unwrap_or(false),
+            nthreads: nthreads as usize,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> RawParams {
+        RawParams {
+            vis: Some(vec!["a.ms".into()]),
+            imagename: Some("out/x".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_validate() {
+        let p = ImagingParams::from_raw(&base()).unwrap();
+        assert_eq!((p.nx, p.ny), (100, 100));
+        assert_eq!(p.specmode, SpecMode::Mfs);
+        assert_eq!(p.weighting, Weighting::Natural);
+    }
+
+    #[test]
+    fn merge_later_wins() {
+        let mut a = base();
+        let b = RawParams {
+            imsize: Some(vec![256]),
+            ..Default::default()
+        };
+        a.merge(&b);
+        assert_eq!(a.imsize, Some(vec![256]));
+        assert_eq!(a.vis, Some(vec!["a.ms".into()]));
+    }
+
+    #[test]
+    fn bad_values_name_the_parameter() {
+        let mut r = base();
+        r.imsize = Some(vec![-5]);
+        let e = ImagingParams::from_raw(&r).unwrap_err().to_string();
+        assert!(e.contains("imsize"), "{e}");
+        let mut r = base();
+        r.cell = Some(vec!["15parsec".into()]);
+        assert!(ImagingParams::from_raw(&r).unwrap_err().to_string().contains("cell"));
+        let mut r = base();
+        r.weighting = Some("fancy".into());
+        assert!(ImagingParams::from_raw(&r).unwrap_err().to_string().contains("weighting"));
+        let r = RawParams::default();
+        assert!(ImagingParams::from_raw(&r).unwrap_err().to_string().contains("vis"));
+    }
+
+    #[test]
+    fn config_rejects_unknown_keys() {
+        let e = serde_json::from_str::<RawParams>(r#"{"imsize":[10],"bogus":1}"#).unwrap_err();
+        assert!(e.to_string().contains("bogus"));
+    }
+}

@@ -1,0 +1,261 @@
+//! Dirty imaging: one or two passes over the selected visibilities per channel block (a weight
+//! density pass for uniform/Briggs weighting, then the gridding pass), FFTs, normalisation.
+
+use crate::error::EngineError;
+use crate::plan::SpectralPlan;
+use crate::visprep::{drop_autocorrelations, PhaseShift, StokesRecipe};
+use ndarray::{Array2, Axis};
+use num_complex::Complex32;
+use pclean_core::params::{ImagingParams, SpecMode, Weighting};
+use pclean_core::{Direction, StokesParam};
+use pclean_grid::gridder::{GridSpec, Gridder, UvGrid};
+use pclean_grid::weighting::{CellRounding, DensityGrid, ImagingWeighter, UvTaper, WeightingScheme};
+use pclean_ms::{DataColumn, MeasurementSet, SelectedData, VisChunk};
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// One MeasurementSet with its resolved selection and column.
+pub struct Source {
+    pub index: usize,
+    pub ms: MeasurementSet,
+    pub selected: SelectedData,
+    pub column: DataColumn,
+}
+
+/// Images of one channel block: `dirty[k][s]`, `psf[k][s]` (ny, nx) normalised, and sums of weights.
+pub struct BlockImages {
+    pub first_chan: usize,
+    pub dirty: Vec<Vec<Array2<f32>>>,
+    pub psf: Vec<Vec<Array2<f32>>>,
+    pub sumwt: Vec<Vec<f64>>,
+}
+
+/// Everything constant across blocks.
+pub struct ImagingContext<'a> {
+    pub params: &'a ImagingParams,
+    pub plan: &'a SpectralPlan,
+    pub phase_centre: Direction,
+    pub gridder: Gridder,
+    pub taper: Option<UvTaper>,
+    pub nthreads: usize,
+    /// Rows per chunk read from the MS.
+    pub chunk_rows: usize,
+}
+
+fn scheme(w: &Weighting) -> Option<WeightingScheme> {
+    match *w {
+        Weighting::Natural => None,
+        Weighting::Uniform => Some(WeightingScheme::Uniform),
+        Weighting::Briggs { robust } => Some(WeightingScheme::Briggs { robust }),
+        Weighting::BriggsAbs { robust, noise_jy } => Some(WeightingScheme::BriggsAbs { robust, noise_jy }),
+    }
+}
+
+/// A chunk turned into per-Stokes visibilities at the image phase centre.
+struct Prepared {
+    uvw_m: Array2<f64>,
+    freq_hz: Vec<f64>,
+    /// Image channel of each chunk channel.
+    image_chan: Vec<Option<usize>>,
+    /// Per Stokes plane: (vis_rc, weight_rc); weights are natural (0 = flagged).
+    stokes: Vec<(Array2<Complex32>, Array2<f32>)>,
+}
+
+impl ImagingContext<'_> {
+    fn prepare(&self, src: &Source, chunk: &VisChunk) -> Result<Prepared, EngineError> {
+        let meta = src.ms.meta();
+        let nrow = chunk.row_ids.len();
+        let nch = chunk.chan_ids.len();
+        let chans: Vec<usize> = (0..nch).collect();
+        let mut stokes = Vec::with_capacity(self.params.stokes.0.len());
+        for p in &self.params.stokes.0 {
+            let recipe = recipe_for(*p, &chunk.corrs)?;
+            let mut v = Array2::<Complex32>::zeros((nrow, nch));
+            let mut w = Array2::<f32>::zeros((nrow, nch));
+            recipe.form(chunk.vis_rcp.view(), chunk.flag_rcp.view(), chunk.weight_rcp.view(), &chans, v.view_mut(), w.view_mut());
+            drop_autocorrelations(&chunk.ant1, &chunk.ant2, w.view_mut());
+            stokes.push((v, w));
+        }
+        let mut uvw_m = chunk.uvw_m.clone();
+        let mut shifts: HashMap<i32, Option<PhaseShift>> = HashMap::new();
+        for r in 0..nrow {
+            let fid = chunk.field_id[r];
+            let shift = shifts.entry(fid).or_insert_with(|| {
+                meta.fields
+                    .get(fid as usize)
+                    .and_then(|f| PhaseShift::new(&f.phase_dir, &self.phase_centre))
+            });
+            if let Some(sh) = shift {
+                let (new, dw) = sh.rotate([uvw_m[[r, 0]], uvw_m[[r, 1]], uvw_m[[r, 2]]]);
+                for (c, f) in chunk.chan_freq_hz.iter().enumerate() {
+                    let fac = PhaseShift::factor(dw, *f);
+                    for (v, _) in stokes.iter_mut() {
+                        v[[r, c]] *= fac;
+                    }
+                }
+                for k in 0..3 {
+                    uvw_m[[r, k]] = new[k];
+                }
+            }
+        }
+        let map = self
+            .plan
+            .chan_map
+            .get(&(src.index, chunk.spw_id))
+            .ok_or_else(|| EngineError::Param(format!("spw {} has no channel mapping", chunk.spw_id)))?;
+        let image_chan = chunk.chan_ids.iter().map(|c| map.get(*c).copied().flatten()).collect();
+        Ok(Prepared {
+            uvw_m,
+            freq_hz: chunk.chan_freq_hz.clone(),
+            image_chan,
+            stokes,
+        })
+    }
+
+    /// Columns of a prepared chunk that belong to image channel `k`: (uvw, freqs, per-Stokes vis, weights).
+    fn columns_of(prep: &Prepared, k: usize) -> Option<(Vec<usize>, Vec<f64>)> {
+        let cols: Vec<usize> = (0..prep.image_chan.len()).filter(|j| prep.image_chan[*j] == Some(k)).collect();
+        if cols.is_empty() {
+            return None;
+        }
+        let freqs = cols.iter().map(|j| prep.freq_hz[*j]).collect();
+        Some((cols, freqs))
+    }
+
+    fn for_each_chunk(
+        &self,
+        sources: &[Source],
+        mut f: impl FnMut(&Prepared) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
+        for src in sources {
+            for chunk in src.selected.chunks(&src.ms, src.column, self.chunk_rows) {
+                let chunk = chunk?;
+                let prep = self.prepare(src, &chunk)?;
+                f(&prep)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The imaging weighters of image channels `chans` (one shared weighter for mfs or when
+    /// `perchanweightdensity` is off).
+    pub fn weighters(&self, sources: &[Source], chans: std::ops::Range<usize>) -> Result<Vec<ImagingWeighter>, EngineError> {
+        let n = chans.len();
+        let Some(scheme) = scheme(&self.params.weighting) else {
+            return Ok(vec![ImagingWeighter::natural(); n]);
+        };
+        let p = self.params;
+        let per_chan = p.specmode != SpecMode::Mfs && p.perchanweightdensity;
+        let rounding = if p.specmode == SpecMode::Mfs { CellRounding::Truncate } else { CellRounding::Nearest };
+        let ndens = if per_chan { n } else { 1 };
+        let mut dens: Vec<DensityGrid> = (0..ndens)
+            .map(|_| DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels))
+            .collect();
+        self.for_each_chunk(sources, |prep| {
+            let (_, w0) = &prep.stokes[0];
+            if per_chan {
+                dens.par_iter_mut().enumerate().for_each(|(i, d)| {
+                    if let Some((cols, freqs)) = Self::columns_of(prep, chans.start + i) {
+                        let w = w0.select(Axis(1), &cols);
+                        d.add(prep.uvw_m.view(), &freqs, w.view());
+                    }
+                });
+            } else {
+                // All imaged channels go into one density.
+                let cols: Vec<usize> = (0..prep.image_chan.len()).filter(|j| prep.image_chan[*j].is_some()).collect();
+                if !cols.is_empty() {
+                    let freqs: Vec<f64> = cols.iter().map(|j| prep.freq_hz[*j]).collect();
+                    dens[0].add(prep.uvw_m.view(), &freqs, w0.select(Axis(1), &cols).view());
+                }
+            }
+            Ok(())
+        })?;
+        let ws: Vec<ImagingWeighter> = dens.iter().map(|d| d.finish(&scheme)).collect();
+        Ok(if per_chan { ws } else { vec![ws[0].clone(); n] })
+    }
+
+    /// Grid, FFT and normalise image channels `chans`.
+    pub fn image_block(
+        &self,
+        sources: &[Source],
+        chans: std::ops::Range<usize>,
+        weighters: &[ImagingWeighter],
+    ) -> Result<BlockImages, EngineError> {
+        let nst = self.params.stokes.0.len();
+        let n = chans.len();
+        // grids[k] = (per-Stokes dirty grids, per-Stokes psf grids, per-Stokes weight sums)
+        let mut grids: Vec<(Vec<UvGrid>, Vec<UvGrid>, Vec<f64>)> = (0..n)
+            .map(|_| {
+                (
+                    (0..nst).map(|_| self.gridder.new_grid()).collect(),
+                    (0..nst).map(|_| self.gridder.new_grid()).collect(),
+                    vec![0.0; nst],
+                )
+            })
+            .collect();
+        // Parallel over channels when there are several; otherwise the gridder uses every thread.
+        let inner_threads = if n > 1 { 1 } else { self.nthreads };
+        self.for_each_chunk(sources, |prep| {
+            grids.par_iter_mut().enumerate().for_each(|(i, (dg, pg, sw))| {
+                let k = chans.start + i;
+                let Some((cols, freqs)) = Self::columns_of(prep, k) else { return };
+                for s in 0..nst {
+                    let (v, w) = &prep.stokes[s];
+                    let vis = v.select(Axis(1), &cols);
+                    let mut wgt = w.select(Axis(1), &cols);
+                    weighters[i].apply(prep.uvw_m.view(), &freqs, wgt.view_mut());
+                    if let Some(t) = &self.taper {
+                        t.apply(prep.uvw_m.view(), &freqs, wgt.view_mut());
+                    }
+                    let st = self.gridder.grid_vis(&mut dg[s], prep.uvw_m.view(), &freqs, vis.view(), wgt.view(), inner_threads);
+                    self.gridder.grid_psf(&mut pg[s], prep.uvw_m.view(), &freqs, wgt.view(), inner_threads);
+                    sw[s] += st.sum_weights;
+                }
+            });
+            Ok(())
+        })?;
+        let results: Vec<(Vec<Array2<f32>>, Vec<Array2<f32>>, Vec<f64>)> = grids
+            .into_par_iter()
+            .map(|(dg, pg, sw)| {
+                let mut d = Vec::with_capacity(nst);
+                let mut p = Vec::with_capacity(nst);
+                for s in 0..nst {
+                    let norm = if sw[s] > 0.0 { 1.0 / sw[s] } else { 0.0 };
+                    d.push(self.gridder.grid_to_image(&dg[s], inner_threads).mapv(|x| (x * norm) as f32));
+                    p.push(self.gridder.grid_to_image(&pg[s], inner_threads).mapv(|x| (x * norm) as f32));
+                }
+                (d, p, sw)
+            })
+            .collect();
+        let mut out = BlockImages { first_chan: chans.start, dirty: vec![], psf: vec![], sumwt: vec![] };
+        for (d, p, s) in results {
+            out.dirty.push(d);
+            out.psf.push(p);
+            out.sumwt.push(s);
+        }
+        Ok(out)
+    }
+}
+
+fn recipe_for(p: StokesParam, corrs: &[pclean_core::Correlation]) -> Result<StokesRecipe, EngineError> {
+    StokesRecipe::new(p, corrs).ok_or_else(|| {
+        let have: Vec<&str> = corrs.iter().map(|c| c.name()).collect();
+        EngineError::Param(format!(
+            "stokes: cannot form {} from the data's correlations {}; choose stokes the data support",
+            p.name(),
+            have.join(", ")
+        ))
+    })
+}
+
+/// Build the gridder for the image geometry and accuracy.
+pub fn make_gridder(params: &ImagingParams) -> Result<Gridder, EngineError> {
+    Gridder::new(GridSpec {
+        nx: params.nx,
+        ny: params.ny,
+        cell_x_rad: params.cell_x_rad,
+        cell_y_rad: params.cell_y_rad,
+        epsilon: params.epsilon,
+    })
+    .map_err(|e| EngineError::Grid(e.to_string()))
+}

@@ -1,0 +1,130 @@
+//! The output products of a run: created complete-or-marked-incomplete, written plane by plane.
+
+use crate::error::EngineError;
+use ndarray::ArrayView2;
+use pclean_core::params::ImageFormat;
+use pclean_imageio::{Beams, CasaImageWriter, FitsWriter, ImageMeta};
+use std::path::{Path, PathBuf};
+
+/// The products of a dirty-imaging run, in the order they are written.
+pub const PRODUCTS: [&str; 7] = ["psf", "residual", "image", "model", "pb", "sumwt", "weight"];
+
+/// Path of product `ext` for prefix `imagename` (FITS products get a `.fits` suffix).
+pub fn product_path(imagename: &str, ext: &str, format: ImageFormat) -> PathBuf {
+    match format {
+        ImageFormat::Casa => PathBuf::from(format!("{imagename}.{ext}")),
+        ImageFormat::Fits => PathBuf::from(format!("{imagename}.{ext}.fits")),
+    }
+}
+
+/// Fail when any product exists and `overwrite` is off (checked before any heavy work).
+pub fn check_products_absent(
+    imagename: &str,
+    format: ImageFormat,
+    overwrite: bool,
+) -> Result<(), EngineError> {
+    if overwrite {
+        return Ok(());
+    }
+    for ext in PRODUCTS {
+        let p = product_path(imagename, ext, format);
+        if p.exists() {
+            return Err(EngineError::ProductExists { path: p });
+        }
+    }
+    Ok(())
+}
+
+/// A product being written in either format.
+pub enum ProductWriter {
+    Casa(CasaImageWriter),
+    Fits(FitsWriter),
+}
+
+impl ProductWriter {
+    pub fn create(path: &Path, meta: &ImageMeta, format: ImageFormat, overwrite: bool) -> Result<Self, EngineError> {
+        Ok(match format {
+            ImageFormat::Casa => ProductWriter::Casa(CasaImageWriter::create(path, meta, overwrite)?),
+            ImageFormat::Fits => ProductWriter::Fits(FitsWriter::create(path, meta, overwrite)?),
+        })
+    }
+
+    pub fn put_plane(&mut self, chan: usize, stokes: usize, plane_yx: ArrayView2<f32>) -> Result<(), EngineError> {
+        match self {
+            ProductWriter::Casa(w) => w.put_plane(chan, stokes, plane_yx)?,
+            ProductWriter::Fits(w) => w.put_plane(chan, stokes, plane_yx)?,
+        }
+        Ok(())
+    }
+
+    pub fn set_beams(&mut self, beams: &Beams) -> Result<(), EngineError> {
+        match self {
+            ProductWriter::Casa(w) => w.set_beams(beams)?,
+            ProductWriter::Fits(w) => w.set_beams(beams)?,
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<(), EngineError> {
+        match self {
+            ProductWriter::Casa(w) => w.finish()?,
+            ProductWriter::Fits(w) => w.finish()?,
+        }
+        Ok(())
+    }
+}
+
+/// An exclusive lock on a product prefix: `<imagename>.lock` holding our pid, removed on drop.
+pub struct ProductLock {
+    path: PathBuf,
+}
+
+impl ProductLock {
+    pub fn acquire(imagename: &str) -> Result<Self, EngineError> {
+        let path = PathBuf::from(format!("{imagename}.lock"));
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
+                context: format!("cannot create output directory '{}'", dir.display()),
+                source,
+            })?;
+        }
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    let _ = write!(f, "{}", std::process::id());
+                    return Ok(ProductLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                    let alive = pid.trim().parse::<u32>().is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+                    if alive {
+                        return Err(EngineError::Locked {
+                            prefix: imagename.to_string(),
+                            lock: path,
+                            pid: pid.trim().to_string(),
+                        });
+                    }
+                    // A stale lock from a run that died: take it over.
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(source) => {
+                    return Err(EngineError::Io {
+                        context: format!("cannot create lock file '{}'", path.display()),
+                        source,
+                    })
+                }
+            }
+        }
+        Err(EngineError::Io {
+            context: format!("cannot take lock '{}'", path.display()),
+            source: std::io::Error::other("lock contention"),
+        })
+    }
+}
+
+impl Drop for ProductLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

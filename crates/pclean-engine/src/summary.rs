@@ -1,0 +1,42 @@
+//! The run summary: JSON next to the products and on stdout.
+
+use serde::Serialize;
+
+/// Per image channel.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelSummary {
+    pub channel: usize,
+    pub freq_hz: f64,
+    /// Sum of imaging weights per Stokes plane.
+    pub sumwt: f64,
+    /// Restoring beam fitted to the PSF (first Stokes plane): major, minor (arcsec), PA (deg).
+    pub beam_arcsec_deg: Option<[f64; 3]>,
+    /// Peak |residual| over the image (first Stokes plane), Jy/beam.
+    pub peak_residual: f64,
+    /// Why this plane stopped (dirty imaging: "no deconvolution (niter=0)").
+    pub stop_reason: String,
+}
+
+/// Everything a user needs to know about a finished run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub pclean_version: String,
+    pub imagename: String,
+    pub products: Vec<String>,
+    pub specmode: String,
+    pub nchan: usize,
+    pub stokes: String,
+    pub imsize: [usize; 2],
+    pub phasecenter: String,
+    pub spectral_frame: String,
+    pub gridder: String,
+    pub kernel_support: usize,
+    pub oversampling: f64,
+    pub visibilities_gridded: u64,
+    pub rows_read: u64,
+    pub channels: Vec<ChannelSummary>,
+    pub warnings: Vec<String>,
+    pub wall_time_s: f64,
+    pub peak_rss_mib: f64,
+    pub nthreads: usize,
+}

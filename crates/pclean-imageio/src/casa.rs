@@ -1,0 +1,372 @@
+//! CASA images (`PagedImage<Float>` tables): a plane-by-plane writer into a pre-created cube and a
+//! reader.
+//!
+//! Completeness: [`CasaImageWriter::create`] puts a marker file `<image>/pclean_incomplete` in the
+//! image directory and [`CasaImageWriter::finish`] removes it. A writer dropped without `finish`
+//! (crash, error, interruption) leaves the marker, so [`is_incomplete`] is true and
+//! [`CasaImage::open`] refuses the image (use [`CasaImage::open_incomplete`] or
+//! [`CasaImageWriter::reopen`] to inspect or resume it). casacore ignores the extra file.
+
+use crate::casa_records::{
+    coords_record, get_rec, get_str, has_field, imageinfo_record, miscinfo_record, parse_coords,
+    parse_imageinfo, parse_miscinfo,
+};
+use crate::error::ImageIoError;
+use crate::meta::{Beams, ImageMeta};
+use ndarray::{Array2, Array4, ArrayView2};
+use pclean_casacore::image_table::{default_tile_shape, ImageTable};
+use pclean_casacore::rubbl_casatables::{Table, TableOpenMode};
+use std::path::{Path, PathBuf};
+
+/// Name of the marker file present while an image is being written.
+pub const INCOMPLETE_MARKER: &str = "pclean_incomplete";
+
+/// True when `image` carries the incomplete-product marker.
+pub fn is_incomplete(image: &Path) -> bool {
+    image.join(INCOMPLETE_MARKER).exists()
+}
+
+/// Make room for a new product at `path`: error if it exists and `overwrite` is false; with
+/// `overwrite`, remove a CASA image (a directory holding `table.dat`) or a plain file, but never
+/// an unrelated directory. Then check that the parent directory is writable.
+pub(crate) fn prepare_output(path: &Path, overwrite: bool, is_dir_product: bool) -> Result<(), ImageIoError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(md) => {
+            if !overwrite {
+                return Err(ImageIoError::AlreadyExists {
+                    path: path.to_path_buf(),
+                });
+            }
+            let io = |source| ImageIoError::Io {
+                path: path.to_path_buf(),
+                source,
+            };
+            if md.is_dir() {
+                if !path.join("table.dat").exists() {
+                    return Err(ImageIoError::Io {
+                        path: path.to_path_buf(),
+                        source: std::io::Error::other(
+                            "exists and is a directory but not a CASA image; refusing to delete it",
+                        ),
+                    });
+                }
+                std::fs::remove_dir_all(path).map_err(io)?;
+            } else {
+                std::fs::remove_file(path).map_err(io)?;
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(ImageIoError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    }
+    // Probe writability of the parent with the product's own name.
+    let unwritable = |source| ImageIoError::Unwritable {
+        path: path.to_path_buf(),
+        source,
+    };
+    if is_dir_product {
+        std::fs::create_dir(path).map_err(unwritable)?;
+        std::fs::remove_dir(path).map_err(unwritable)?;
+    } else {
+        std::fs::File::create(path).map_err(unwritable)?;
+        std::fs::remove_file(path).map_err(unwritable)?;
+    }
+    Ok(())
+}
+
+/// Write every image keyword except `logtable` (which the glue creates) through rubbl.
+fn write_keywords(table: &mut ImageTable, meta: &ImageMeta) -> Result<(), ImageIoError> {
+    let path = table.path().to_path_buf();
+    table
+        .with_table_locked(|p| -> Result<(), ImageIoError> {
+            let mut t = Table::open(p, TableOpenMode::ReadWrite)
+                .map_err(ImageIoError::table(&path, "opening for keywords"))?;
+            let coords = coords_record(&meta.coords).map_err(ImageIoError::table(&path, "building coords"))?;
+            t.put_keyword("coords", &coords)
+                .map_err(ImageIoError::casa(&path, "writing coords"))?;
+            let info = imageinfo_record(&meta.beams, &meta.image_type, &meta.object_name)
+                .map_err(ImageIoError::table(&path, "building imageinfo"))?;
+            t.put_keyword("imageinfo", &info)
+                .map_err(ImageIoError::casa(&path, "writing imageinfo"))?;
+            let misc = miscinfo_record(&meta.misc).map_err(ImageIoError::table(&path, "building miscinfo"))?;
+            t.put_keyword("miscinfo", &misc)
+                .map_err(ImageIoError::casa(&path, "writing miscinfo"))?;
+            t.put_keyword("units", &meta.units)
+                .map_err(ImageIoError::casa(&path, "writing units"))?;
+            Ok(())
+        })
+        .map_err(ImageIoError::glue(&path))?
+}
+
+fn write_imageinfo(table: &mut ImageTable, meta: &ImageMeta) -> Result<(), ImageIoError> {
+    let path = table.path().to_path_buf();
+    table
+        .with_table_locked(|p| -> Result<(), ImageIoError> {
+            let mut t = Table::open(p, TableOpenMode::ReadWrite)
+                .map_err(ImageIoError::table(&path, "opening for keywords"))?;
+            let info = imageinfo_record(&meta.beams, &meta.image_type, &meta.object_name)
+                .map_err(ImageIoError::table(&path, "building imageinfo"))?;
+            t.put_keyword("imageinfo", &info)
+                .map_err(ImageIoError::casa(&path, "writing imageinfo"))?;
+            Ok(())
+        })
+        .map_err(ImageIoError::glue(&path))?
+}
+
+fn read_meta(table: &mut ImageTable) -> Result<ImageMeta, ImageIoError> {
+    let path = table.path().to_path_buf();
+    let shape = table.shape();
+    let not_image = |why: String| ImageIoError::NotAnImage {
+        path: path.clone(),
+        why,
+    };
+    table
+        .with_table_locked(|p| -> Result<ImageMeta, ImageIoError> {
+            let mut t = Table::open(p, TableOpenMode::Read)
+                .map_err(ImageIoError::table(&path, "opening for keywords"))?;
+            let mut kw = t
+                .get_keyword_record()
+                .map_err(ImageIoError::casa(&path, "reading keywords"))?;
+            drop(t);
+            if !has_field(&mut kw, "coords") {
+                return Err(not_image("no 'coords' keyword".into()));
+            }
+            let mut cs = get_rec(&mut kw, "coords").map_err(not_image)?;
+            let coords = parse_coords(&mut cs, shape).map_err(|w| not_image(format!("coords: {w}")))?;
+            let (beams, image_type, object_name) = if has_field(&mut kw, "imageinfo") {
+                let mut ii = get_rec(&mut kw, "imageinfo").map_err(not_image)?;
+                parse_imageinfo(&mut ii).map_err(|w| not_image(format!("imageinfo: {w}")))?
+            } else {
+                (Beams::None, String::new(), String::new())
+            };
+            let units = if has_field(&mut kw, "units") {
+                get_str(&mut kw, "units").map_err(not_image)?
+            } else {
+                String::new()
+            };
+            let misc = if has_field(&mut kw, "miscinfo") {
+                let mut m = get_rec(&mut kw, "miscinfo").map_err(not_image)?;
+                parse_miscinfo(&mut m).map_err(|w| not_image(format!("miscinfo: {w}")))?
+            } else {
+                Vec::new()
+            };
+            Ok(ImageMeta {
+                coords,
+                units,
+                beams,
+                object_name,
+                image_type,
+                misc,
+            })
+        })
+        .map_err(ImageIoError::glue(&path))?
+}
+
+fn plane_box(
+    path: &Path,
+    shape: [usize; 4],
+    chan: usize,
+    stokes: usize,
+    got: [usize; 2],
+) -> Result<([usize; 4], [usize; 4]), ImageIoError> {
+    let [nx, ny, nstokes, nchan] = shape;
+    if chan >= nchan || stokes >= nstokes || got != [ny, nx] {
+        return Err(ImageIoError::PlaneOutOfRange {
+            path: path.to_path_buf(),
+            chan,
+            stokes,
+            got,
+            nx,
+            ny,
+            nstokes,
+            nchan,
+        });
+    }
+    Ok(([0, 0, stokes, chan], [nx, ny, 1, 1]))
+}
+
+/// Writes a CASA image plane by plane into a cube created up front (all pixels start at zero).
+/// One writer per path per process; see the module docs for the incomplete marker.
+pub struct CasaImageWriter {
+    table: ImageTable,
+    meta: ImageMeta,
+    written: Vec<bool>,
+}
+
+impl CasaImageWriter {
+    /// Create the image at `path` (shape `[nx, ny, nstokes, nchan]` from `meta.coords`) with all
+    /// keywords. Errors: [`ImageIoError::AlreadyExists`] if `path` exists and `!overwrite`
+    /// (nothing is touched), [`ImageIoError::Unwritable`] if the directory cannot be written,
+    /// [`ImageIoError::InvalidMeta`] for bad metadata.
+    pub fn create(path: impl AsRef<Path>, meta: &ImageMeta, overwrite: bool) -> Result<Self, ImageIoError> {
+        let path = path.as_ref();
+        meta.validate()?;
+        prepare_output(path, overwrite, true)?;
+        let shape = meta.coords.shape();
+        let mut table =
+            ImageTable::create(path, shape, default_tile_shape(shape)).map_err(ImageIoError::glue(path))?;
+        let marker = path.join(INCOMPLETE_MARKER);
+        std::fs::write(
+            &marker,
+            "pclean is writing this image; if this file remains, the image is incomplete.\n",
+        )
+        .map_err(|source| ImageIoError::Io {
+            path: marker.clone(),
+            source,
+        })?;
+        write_keywords(&mut table, meta)?;
+        Ok(CasaImageWriter {
+            table,
+            meta: meta.clone(),
+            written: vec![false; shape[2] * shape[3]],
+        })
+    }
+
+    /// Reopen an existing (possibly incomplete) image for writing more planes, e.g. to resume. The
+    /// marker is (re)created and removed again by [`finish`](Self::finish). Planes written before
+    /// reopening are not tracked by [`planes_written`](Self::planes_written).
+    pub fn reopen(path: impl AsRef<Path>) -> Result<Self, ImageIoError> {
+        let path = path.as_ref();
+        let mut table = ImageTable::open(path, true).map_err(ImageIoError::glue(path))?;
+        let meta = read_meta(&mut table)?;
+        let marker = path.join(INCOMPLETE_MARKER);
+        std::fs::write(&marker, "pclean is writing this image.\n").map_err(|source| ImageIoError::Io {
+            path: marker.clone(),
+            source,
+        })?;
+        let shape = table.shape();
+        Ok(CasaImageWriter {
+            table,
+            meta,
+            written: vec![false; shape[2] * shape[3]],
+        })
+    }
+
+    /// The image's metadata (beams as last set).
+    pub fn meta(&self) -> &ImageMeta {
+        &self.meta
+    }
+
+    /// Path of the image.
+    pub fn path(&self) -> &Path {
+        self.table.path()
+    }
+
+    /// Write plane `(chan, stokes)` from `plane_yx[[y, x]]` (shape `[ny, nx]`, any layout).
+    pub fn put_plane(&mut self, chan: usize, stokes: usize, plane_yx: ArrayView2<f32>) -> Result<(), ImageIoError> {
+        let (ny, nx) = plane_yx.dim();
+        let (blc, len) = plane_box(self.table.path(), self.table.shape(), chan, stokes, [ny, nx])?;
+        let path = self.table.path().to_path_buf();
+        match plane_yx.as_slice() {
+            Some(s) => self.table.put_slice(blc, len, s),
+            None => {
+                let owned = plane_yx.as_standard_layout();
+                self.table.put_slice(blc, len, owned.as_slice().expect("standard layout"))
+            }
+        }
+        .map_err(ImageIoError::glue(&path))?;
+        let nchan = self.table.shape()[3];
+        self.written[chan + nchan * stokes] = true;
+        Ok(())
+    }
+
+    /// Which planes this writer has written, indexed `chan + nchan * stokes`.
+    pub fn planes_written(&self) -> &[bool] {
+        &self.written
+    }
+
+    /// Replace the restoring beams (written to `imageinfo` immediately).
+    pub fn set_beams(&mut self, beams: &Beams) -> Result<(), ImageIoError> {
+        let [_, _, nstokes, nchan] = self.table.shape();
+        beams.validate(nchan, nstokes)?;
+        self.meta.beams = beams.clone();
+        write_imageinfo(&mut self.table, &self.meta)
+    }
+
+    /// Flush and close the image and remove the incomplete marker.
+    pub fn finish(self) -> Result<(), ImageIoError> {
+        let path = self.table.path().to_path_buf();
+        self.table.close().map_err(ImageIoError::glue(&path))?;
+        let marker = path.join(INCOMPLETE_MARKER);
+        match std::fs::remove_file(&marker) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(ImageIoError::Io { path: marker, source }),
+        }
+    }
+}
+
+/// A CASA image opened for reading.
+pub struct CasaImage {
+    table: ImageTable,
+    meta: ImageMeta,
+}
+
+impl CasaImage {
+    /// Open a complete image (error [`ImageIoError::Incomplete`] if the marker is present).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, ImageIoError> {
+        let path = path.as_ref();
+        if is_incomplete(path) {
+            return Err(ImageIoError::Incomplete {
+                path: path.to_path_buf(),
+                marker: path.join(INCOMPLETE_MARKER),
+            });
+        }
+        Self::open_incomplete(path)
+    }
+
+    /// Open an image even if its writer did not finish.
+    pub fn open_incomplete(path: impl AsRef<Path>) -> Result<Self, ImageIoError> {
+        let path = path.as_ref();
+        if !path.join("table.dat").exists() {
+            return Err(ImageIoError::NotAnImage {
+                path: path.to_path_buf(),
+                why: "no table.dat (not a casacore table)".into(),
+            });
+        }
+        let mut table = ImageTable::open(path, false).map_err(ImageIoError::glue(path))?;
+        let meta = read_meta(&mut table)?;
+        Ok(CasaImage { table, meta })
+    }
+
+    pub fn meta(&self) -> &ImageMeta {
+        &self.meta
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.table.path().to_path_buf()
+    }
+
+    /// Shape `[nx, ny, nstokes, nchan]`.
+    pub fn shape(&self) -> [usize; 4] {
+        self.table.shape()
+    }
+
+    /// Plane `(chan, stokes)` as `plane_yx[[y, x]]`.
+    pub fn get_plane(&mut self, chan: usize, stokes: usize) -> Result<Array2<f32>, ImageIoError> {
+        let [nx, ny, _, _] = self.table.shape();
+        let (blc, len) = plane_box(self.table.path(), self.table.shape(), chan, stokes, [ny, nx])?;
+        let mut out = Array2::<f32>::zeros((ny, nx));
+        let path = self.table.path().to_path_buf();
+        self.table
+            .get_slice(blc, len, out.as_slice_mut().expect("standard layout"))
+            .map_err(ImageIoError::glue(&path))?;
+        Ok(out)
+    }
+
+    /// The whole cube as `cube_csyx[[chan, stokes, y, x]]` (numpy order of a CASA image).
+    pub fn read_all(&mut self) -> Result<Array4<f32>, ImageIoError> {
+        let shape = self.table.shape();
+        let [nx, ny, ns, nc] = shape;
+        let mut out = Array4::<f32>::zeros((nc, ns, ny, nx));
+        let path = self.table.path().to_path_buf();
+        self.table
+            .get_slice([0; 4], shape, out.as_slice_mut().expect("standard layout"))
+            .map_err(ImageIoError::glue(&path))?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,73 @@
+//! Errors of the MeasurementSet reader. Every message names the MS (or the selection parameter) and
+//! says what to do.
+
+use pclean_casacore::columns::TableReadError;
+use std::path::PathBuf;
+
+/// An error while opening, selecting or reading a MeasurementSet.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum MsError {
+    /// The path does not exist.
+    #[error("measurement set {} does not exist: check the path given as `vis`", path.display())]
+    NotFound { path: PathBuf },
+    /// The path exists but casacore cannot open it as a table.
+    #[error("{} is not a casacore table ({message}): `vis` must be a MeasurementSet directory", path.display())]
+    NotATable { path: PathBuf, message: String },
+    /// The path is a table but lacks what every MeasurementSet has.
+    #[error("{} is a table but not a MeasurementSet: it has no {missing}; give a MeasurementSet as `vis`", path.display())]
+    NotAnMs { path: PathBuf, missing: String },
+    /// A column needed for the requested operation is absent.
+    #[error("measurement set {} has no {column} column: {hint}", path.display())]
+    MissingColumn {
+        path: PathBuf,
+        column: String,
+        hint: String,
+    },
+    /// A subtable holds values we cannot interpret.
+    #[error("measurement set {}: bad {what}: {why}", path.display())]
+    BadMetadata {
+        path: PathBuf,
+        what: String,
+        why: String,
+    },
+    /// A selection expression could not be parsed or selects nothing.
+    #[error("measurement set {}: {source}", path.display())]
+    Selection {
+        path: PathBuf,
+        #[source]
+        source: SelectionError,
+    },
+    /// casacore failed while reading.
+    #[error(transparent)]
+    Table(#[from] TableReadError),
+}
+
+/// A selection parameter that cannot be parsed, or that selects nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SelectionError {
+    /// The expression does not follow CASA's selection syntax.
+    #[error("cannot parse {param}='{text}': {why}")]
+    Parse {
+        param: &'static str,
+        text: String,
+        why: String,
+    },
+    /// The expression is valid but matches no data.
+    #[error("{param} '{text}' selects nothing: {why}")]
+    Empty {
+        param: &'static str,
+        text: String,
+        why: String,
+    },
+}
+
+impl SelectionError {
+    /// The selection parameter (`"field"`, `"spw"`, ...) the error is about.
+    pub fn param(&self) -> &'static str {
+        match self {
+            SelectionError::Parse { param, .. } | SelectionError::Empty { param, .. } => param,
+        }
+    }
+}

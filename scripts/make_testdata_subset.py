@@ -1,0 +1,37 @@
+"""Make the channel subsets of tclean reference cubes committed under testdata/reference/.
+
+Run from the repository root with ../shared/data beside it:
+    python3 scripts/make_testdata_subset.py ../shared/data
+Keeps every STEP-th channel of each cube; the kept original channel numbers are recorded in the
+primary header keyword PCSUBSET (comma-separated) so tests compare against the right planes.
+"""
+import sys, os
+import numpy as np
+from astropy.io import fits
+
+STEP = 3
+CUBES = [
+    ("ngc5921/reference/tclean_dirty.psf.fits.gz", "ngc5921_tclean_dirty.psf.sub.fits.gz"),
+    ("ngc5921/reference/tclean_dirty.residual.fits.gz", "ngc5921_tclean_dirty.residual.sub.fits.gz"),
+]
+
+
+def main(shared):
+    out_dir = os.path.join(os.path.dirname(__file__), "..", "testdata", "reference")
+    for src, dst in CUBES:
+        h = fits.open(os.path.join(shared, src))
+        hdr = h[0].header.copy()
+        data = h[0].data  # numpy order (STOKES, FREQ, y, x) for these CASA exports
+        freq_axis_fits = [i for i in range(1, hdr["NAXIS"] + 1) if hdr["CTYPE%d" % i].startswith("FREQ")][0]
+        np_axis = hdr["NAXIS"] - freq_axis_fits
+        n = data.shape[np_axis]
+        keep = list(range(0, n, STEP))
+        sub = np.take(data, keep, axis=np_axis)
+        hdr["PCSUBSET"] = ",".join(str(k) for k in keep)
+        hdr.add_history("pclean testdata: channel subset %s of %s" % (hdr["PCSUBSET"], os.path.basename(src)))
+        fits.PrimaryHDU(sub, hdr).writeto(os.path.join(out_dir, dst), overwrite=True)
+        print(dst, sub.shape)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "../shared/data")

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: Rust unit and integration tests, then the Python oracle tier
+# (python-casacore / astropy against tclean references). Installs what it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Python test oracles in a project-local virtual environment (PyPI wheels only).
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+
+# rubbl builds casacore's table system from source on the first build (~5 min on 2 cores).
+cargo build --release --workspace --all-targets
+cargo test --release --workspace
+
+export PCLEAN_BIN="$PWD/target/release/pclean"
+.venv/bin/python -m pytest -q tests/python "$@"

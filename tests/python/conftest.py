@@ -1,0 +1,66 @@
+"""Shared fixtures: the release binary, unpacked test MeasurementSets, and one run of each
+acceptance command (session-scoped, so the products are made once per test session)."""
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TESTDATA = ROOT / "testdata"
+REFERENCE = TESTDATA / "reference"
+SHARED = ROOT.parent / "shared" / "data"  # present on developer machines and CI, not in a user's clone
+
+
+def pclean_bin():
+    exe = os.environ.get("PCLEAN_BIN", str(ROOT / "target" / "release" / "pclean"))
+    if not Path(exe).exists():
+        subprocess.run(["cargo", "build", "--release", "-p", "pclean-cli"], cwd=ROOT, check=True)
+    return exe
+
+
+def run_pclean(*args, check=True):
+    """Run the pclean binary; returns CompletedProcess with text stdout/stderr."""
+    p = subprocess.run([pclean_bin(), *map(str, args)], capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise AssertionError("pclean failed (%d): %s" % (p.returncode, p.stderr[-3000:]))
+    return p
+
+
+@pytest.fixture(scope="session")
+def msdir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ms")
+    for tgz in ("ngc5921.ms.tar.gz", "alma_sim.ms.tar.gz"):
+        with tarfile.open(TESTDATA / tgz) as t:
+            t.extractall(d)
+    return d
+
+
+@pytest.fixture(scope="session")
+def outdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("out")
+
+
+NGC_ARGS = ["--imsize", "256", "--cell", "15arcsec", "--specmode", "cube", "--nchan", "46", "--start", "5",
+            "--width", "1", "--outframe", "LSRK", "--restfreq", "1420.405752MHz", "--weighting", "briggs",
+            "--robust", "0.5", "--niter", "0", "--pblimit", "-0.01"]
+ALMA_MFS_ARGS = ["--imsize", "512", "--cell", "0.1arcsec", "--specmode", "mfs", "--weighting", "briggs",
+                 "--robust", "0.5", "--niter", "0", "--pblimit", "0.2"]
+
+
+@pytest.fixture(scope="session")
+def ngc_dirty(msdir, outdir):
+    """The NGC5921 acceptance command of the foundation issue."""
+    name = outdir / "n5921"
+    p = run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", name, *NGC_ARGS)
+    return name, json.loads(p.stdout)
+
+
+@pytest.fixture(scope="session")
+def alma_mfs(msdir, outdir):
+    name = outdir / "amfs"
+    p = run_pclean("image", "--vis", msdir / "alma_small.ms", "--imagename", name, *ALMA_MFS_ARGS)
+    return name, json.loads(p.stdout)
