@@ -188,7 +188,7 @@ impl ImageTable {
     /// as zero. The handle is writable.
     pub fn create(path: &Path, shape: [usize; 4], tile: [usize; 4]) -> Result<Self, GlueError> {
         let ctx = format!("creating image table {}", path.display());
-        if shape.iter().any(|&n| n == 0) || tile.iter().any(|&n| n == 0) {
+        if shape.contains(&0) || tile.contains(&0) {
             return Err(GlueError::Invalid {
                 context: ctx,
                 message: format!("shape {shape:?} and tile {tile:?} must be positive"),
@@ -279,7 +279,13 @@ impl ImageTable {
         self.shape
     }
 
-    fn check_box(&self, blc: [usize; 4], len: [usize; 4], n: usize, what: &str) -> Result<(), GlueError> {
+    fn check_box(
+        &self,
+        blc: [usize; 4],
+        len: [usize; 4],
+        n: usize,
+        what: &str,
+    ) -> Result<(), GlueError> {
         let ok = (0..4).all(|i| len[i] > 0 && blc[i] + len[i] <= self.shape[i]);
         let want: usize = len.iter().product();
         if !ok || n != want {
@@ -295,7 +301,12 @@ impl ImageTable {
     }
 
     /// Write the box at `blc` of lengths `len` from `data` (axis 0 fastest, `prod(len)` values).
-    pub fn put_slice(&mut self, blc: [usize; 4], len: [usize; 4], data: &[f32]) -> Result<(), GlueError> {
+    pub fn put_slice(
+        &mut self,
+        blc: [usize; 4],
+        len: [usize; 4],
+        data: &[f32],
+    ) -> Result<(), GlueError> {
         self.check_box(blc, len, data.len(), "writing pixels of")?;
         let mut exc = PcExc::default();
         let _g = lock_poison_ok(&self.claim.lock);
@@ -313,7 +324,12 @@ impl ImageTable {
     }
 
     /// Read the box at `blc` of lengths `len` into `data` (axis 0 fastest, `prod(len)` values).
-    pub fn get_slice(&mut self, blc: [usize; 4], len: [usize; 4], data: &mut [f32]) -> Result<(), GlueError> {
+    pub fn get_slice(
+        &mut self,
+        blc: [usize; 4],
+        len: [usize; 4],
+        data: &mut [f32],
+    ) -> Result<(), GlueError> {
         self.check_box(blc, len, data.len(), "reading pixels of")?;
         let mut exc = PcExc::default();
         let _g = lock_poison_ok(&self.claim.lock);
@@ -392,12 +408,18 @@ mod tests {
         let path = dir.join("t.image");
         let shape = [5, 3, 2, 4];
         let mut t = ImageTable::create(&path, shape, default_tile_shape(shape)).unwrap();
-        assert!(ImageTable::open(&path, true).is_err(), "second writer must be refused");
+        assert!(
+            ImageTable::open(&path, true).is_err(),
+            "second writer must be refused"
+        );
         let plane: Vec<f32> = (0..15).map(|i| i as f32).collect();
         t.put_slice([0, 0, 1, 2], [5, 3, 1, 1], &plane).unwrap();
         assert!(t.put_slice([0, 0, 2, 0], [5, 3, 1, 1], &plane).is_err());
         t.close().unwrap();
-        assert!(ImageTable::create(&path, shape, [5, 3, 1, 1]).is_err(), "never replaces");
+        assert!(
+            ImageTable::create(&path, shape, [5, 3, 1, 1]).is_err(),
+            "never replaces"
+        );
         let mut r = ImageTable::open(&path, false).unwrap();
         assert_eq!(r.shape(), shape);
         let mut back = vec![0f32; 15];

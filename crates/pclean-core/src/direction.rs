@@ -235,8 +235,8 @@ mod tests {
             }
         }
         let r = a.uvw_rotation_to(&b);
-        for i in 0..3 {
-            let n: f64 = (0..3).map(|k| r[i][k] * r[i][k]).sum();
+        for row in &r {
+            let n: f64 = row.iter().map(|x| x * x).sum();
             assert!((n - 1.0).abs() < 1e-14);
         }
         let [l, m, n] = a.lmn_of(&a);

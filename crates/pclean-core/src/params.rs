@@ -436,11 +436,11 @@ impl ImagingParams {
             return Err(invalid("npixels", npixels, "npixels must be >= 0"));
         }
         let pblimit = r.pblimit.unwrap_or(defaults::PBLIMIT);
-        if !(pblimit.abs() < 1.0) {
+        if pblimit.is_nan() || pblimit.abs() >= 1.0 {
             return Err(invalid("pblimit", pblimit, "use a value with |pblimit| < 1"));
         }
         let psfcutoff = r.psfcutoff.unwrap_or(defaults::PSFCUTOFF);
-        if !(psfcutoff > 0.0 && psfcutoff < 1.0) {
+        if psfcutoff.is_nan() || psfcutoff <= 0.0 || psfcutoff >= 1.0 {
             return Err(invalid("psfcutoff", psfcutoff, "use a value in (0, 1)"));
         }
         let deconvolver = r.deconvolver.unwrap_or_default().to_ascii_lowercase();

@@ -195,38 +195,47 @@ impl ImagingContext<'_> {
             .collect();
         // Parallel over channels when there are several; otherwise the gridder uses every thread.
         let inner_threads = if n > 1 { 1 } else { self.nthreads };
+        let gerr = |e: pclean_grid::gridder::GridError| EngineError::Grid(e.to_string());
         self.for_each_chunk(sources, |prep| {
-            grids.par_iter_mut().enumerate().for_each(|(i, (dg, pg, sw))| {
+            grids.par_iter_mut().enumerate().try_for_each(|(i, (dg, pg, sw))| {
                 let k = chans.start + i;
-                let Some((cols, freqs)) = Self::columns_of(prep, k) else { return };
+                let Some((cols, freqs)) = Self::columns_of(prep, k) else { return Ok(()) };
                 for s in 0..nst {
                     let (v, w) = &prep.stokes[s];
-                    let vis = v.select(Axis(1), &cols);
+                    let vis = v.select(Axis(1), &cols).mapv(|c| c.conj());
                     let mut wgt = w.select(Axis(1), &cols);
                     weighters[i].apply(prep.uvw_m.view(), &freqs, wgt.view_mut());
                     if let Some(t) = &self.taper {
                         t.apply(prep.uvw_m.view(), &freqs, wgt.view_mut());
                     }
-                    let st = self.gridder.grid_vis(&mut dg[s], prep.uvw_m.view(), &freqs, vis.view(), wgt.view(), inner_threads);
-                    self.gridder.grid_psf(&mut pg[s], prep.uvw_m.view(), &freqs, wgt.view(), inner_threads);
+                    let st = self
+                        .gridder
+                        .grid_vis(&mut dg[s], prep.uvw_m.view(), &freqs, vis.view(), wgt.view(), inner_threads)
+                        .map_err(gerr)?;
+                    self.gridder
+                        .grid_psf(&mut pg[s], prep.uvw_m.view(), &freqs, wgt.view(), inner_threads)
+                        .map_err(gerr)?;
                     sw[s] += st.sum_weights;
                 }
-            });
-            Ok(())
+                Ok(())
+            })
         })?;
-        let results: Vec<(Vec<Array2<f32>>, Vec<Array2<f32>>, Vec<f64>)> = grids
+        type Planes = (Vec<Array2<f32>>, Vec<Array2<f32>>, Vec<f64>);
+        let results: Vec<Planes> = grids
             .into_par_iter()
-            .map(|(dg, pg, sw)| {
+            .map(|(dg, pg, sw)| -> Result<Planes, EngineError> {
                 let mut d = Vec::with_capacity(nst);
                 let mut p = Vec::with_capacity(nst);
                 for s in 0..nst {
                     let norm = if sw[s] > 0.0 { 1.0 / sw[s] } else { 0.0 };
-                    d.push(self.gridder.grid_to_image(&dg[s], inner_threads).mapv(|x| (x * norm) as f32));
-                    p.push(self.gridder.grid_to_image(&pg[s], inner_threads).mapv(|x| (x * norm) as f32));
+                    let di = self.gridder.grid_to_image(&dg[s], inner_threads).map_err(gerr)?;
+                    d.push(di.mapv(|x| (x * norm) as f32));
+                    let pi = self.gridder.grid_to_image(&pg[s], inner_threads).map_err(gerr)?;
+                    p.push(pi.mapv(|x| (x * norm) as f32));
                 }
-                (d, p, sw)
+                Ok((d, p, sw))
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let mut out = BlockImages { first_chan: chans.start, dirty: vec![], psf: vec![], sumwt: vec![] };
         for (d, p, s) in results {
             out.dirty.push(d);

@@ -8,7 +8,7 @@ use crate::progress::Progress;
 use crate::resources::{peak_rss_mib, total_memory_bytes};
 use crate::summary::{ChannelSummary, RunSummary};
 use ndarray::Array2;
-use pclean_core::params::{DataColumnChoice, ImagingParams, RawParams, SpecMode};
+use pclean_core::params::{DataColumnChoice, ImagingParams, RawParams};
 use pclean_core::{Beam, Direction};
 use pclean_deconv::beamfit::fit_psf_beam;
 use pclean_grid::pb::{pb_image, pb_model_for};
@@ -63,7 +63,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     // 2. Phase centre and spectral axis.
     let ms0 = &sources[0];
     let field_dirs: Vec<Direction> = ms0.ms.meta().fields.iter().map(|f| f.phase_dir).collect();
-    let first_field = ms0.selected.field_ids().first().copied().unwrap_or(0);
+    let first_field = ms0.selected.field_ids.first().copied().unwrap_or(0);
     let centre = phase_centre(params, &field_dirs, first_field)?;
     let mut spw_sels = Vec::new();
     for src in &sources {

@@ -58,7 +58,7 @@ pub fn fft2_inplace<T: FftNum>(
 }
 
 /// In-place 1-D FFT of every row of `a`, parallel over rows on the current rayon pool.
-pub fn fft_rows<T: FftNum>(a: ArrayViewMut2<Complex<T>>, dir: FftDirection) {
+pub fn fft_rows<T: FftNum>(mut a: ArrayViewMut2<Complex<T>>, dir: FftDirection) {
     let (nrow, ncol) = a.dim();
     if nrow == 0 || ncol == 0 {
         return;
@@ -83,7 +83,7 @@ pub fn fft_rows<T: FftNum>(a: ArrayViewMut2<Complex<T>>, dir: FftDirection) {
 }
 
 /// In-place 1-D FFT of every column of `a`, parallel over blocks of columns on the current pool.
-pub fn fft_cols<T: FftNum>(a: ArrayViewMut2<Complex<T>>, dir: FftDirection) {
+pub fn fft_cols<T: FftNum>(mut a: ArrayViewMut2<Complex<T>>, dir: FftDirection) {
     let (nrow, ncol) = a.dim();
     if nrow == 0 || ncol == 0 {
         return;
@@ -108,7 +108,7 @@ pub fn fft_cols<T: FftNum>(a: ArrayViewMut2<Complex<T>>, dir: FftDirection) {
 /// many columns as `src`. Parallel over column blocks on the current pool; `src` is not modified.
 pub fn fft_cols_into<T: FftNum>(
     src: ArrayView2<Complex<T>>,
-    dst: ArrayViewMut2<Complex<T>>,
+    mut dst: ArrayViewMut2<Complex<T>>,
     row_map: &[usize],
     dir: FftDirection,
 ) {

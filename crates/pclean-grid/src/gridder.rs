@@ -25,7 +25,7 @@ use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Zip};
 use num_complex::{Complex, Complex32, Complex64};
 use pclean_core::SPEED_OF_LIGHT;
 use rayon::prelude::*;
-use rustfft::num_traits::{Float, Zero};
+use rustfft::num_traits::{Float, NumAssign, Zero};
 use rustfft::FftNum;
 use std::ops::AddAssign;
 use std::sync::{Arc, Mutex};
@@ -48,6 +48,9 @@ pub const SINGLE_PRECISION_MIN_EPSILON: f64 = 2e-6;
 
 /// Tile edge in grid cells for bucketing and the per-thread buffers.
 const TILE: usize = 16;
+/// Row stride of the tile buffers (cells): room for `TILE - 1 + W` rounded up to whole SIMD
+/// vectors (the kernel rows are padded to a multiple of 4 cells with zero weights).
+const BUF_STRIDE: usize = TILE + MAX_SUPPORT;
 
 /// Image geometry and accuracy request.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -255,7 +258,7 @@ impl UvGrid {
 }
 
 /// Real scalar used for the grid, buffers and FFTs (`f32` or `f64`).
-trait Real: FftNum + Float + AddAssign + Default {
+trait Real: FftNum + Float + NumAssign + Default {
     fn of64(x: f64) -> Self;
     fn of32(x: f32) -> Self;
     fn to64(self) -> f64;
@@ -346,8 +349,8 @@ impl Gridder {
         let kernel = EsKernel::new(choice.support, choice.beta);
         // Polynomial error well below the kernel's own aliasing error.
         let poly = PolyKernel::fit(&kernel, (0.05 * choice.epsilon_est).max(1e-13));
-        let corr_x = kernel.correction(nx, nu);
-        let corr_y = kernel.correction(ny, nv);
+        let corr_x = poly.correction(nx, nu);
+        let corr_y = poly.correction(ny, nv);
         Ok(Self {
             spec,
             nu,
@@ -428,7 +431,7 @@ impl Gridder {
         self.check_rows(uvw_m, freq_hz, "vis_rc", vis_rc.dim())?;
         self.check_rows(uvw_m, freq_hz, "weight_rc", weight_rc.dim())?;
         self.check_grid(grid)?;
-        let src = VisSource { vis: vis_rc, wt: weight_rc };
+        let src = VisSource { vis: vis_rc.view(), wt: weight_rc.view() };
         let stats = with_pool(nthreads, || match &mut grid.data {
             GridData::Single(g) => self.grid_impl::<f32, _>(g, uvw_m, freq_hz, weight_rc, &src),
             GridData::Double(g) => self.grid_impl::<f64, _>(g, uvw_m, freq_hz, weight_rc, &src),
@@ -583,11 +586,10 @@ impl Gridder {
         let index = VisIndex::build(&geo, uvw_m, Some(weight_rc));
         let coeffs = self.coeffs::<T>();
         let shared = SharedGrid::new(grid);
-        let ctx = Ctx { geo: &geo, uvw: uvw_m, coeffs: &coeffs, degree: self.poly.degree() };
+        let ctx = Ctx { geo: &geo, uvw: uvw_m.view(), coeffs: &coeffs };
         let tasks = index.tasks(4 * rayon::current_num_threads());
         tasks.par_iter().for_each(|range| {
-            let b = TILE + geo.w - 1;
-            let mut buf = vec![Complex::<T>::zero(); b * b];
+            let mut buf = vec![Complex::<T>::zero(); (TILE + geo.w - 1) * BUF_STRIDE];
             for &tile in &index.nonempty[range.clone()] {
                 let entries = index.entries_of(tile);
                 let (tu, tv) = (tile % geo.ntu, tile / geo.ntu);
@@ -650,12 +652,11 @@ impl Gridder {
         let coeffs = self.coeffs::<T>();
         vis_rc.fill(Complex32::zero());
         let out = SharedVis::new(vis_rc);
-        let ctx = Ctx { geo: &geo, uvw: uvw_m, coeffs: &coeffs, degree: self.poly.degree() };
+        let ctx = Ctx { geo: &geo, uvw: uvw_m.view(), coeffs: &coeffs };
         let tasks = index.tasks(4 * rayon::current_num_threads());
         let grid = &grid;
         tasks.par_iter().for_each(|range| {
-            let b = TILE + geo.w - 1;
-            let mut buf = vec![Complex::<T>::zero(); b * b];
+            let mut buf = vec![Complex::<T>::zero(); (TILE + geo.w - 1) * BUF_STRIDE];
             for &tile in &index.nonempty[range.clone()] {
                 let entries = index.entries_of(tile);
                 let (tu, tv) = (tile % geo.ntu, tile / geo.ntu);
@@ -668,8 +669,12 @@ impl Gridder {
         stats
     }
 
-    fn coeffs<T: Real>(&self) -> Vec<T> {
-        self.poly.coeffs().iter().map(|&c| T::of64(c)).collect()
+    fn coeffs<T: Real>(&self) -> Vec<[T; MAX_SUPPORT]> {
+        self.poly
+            .coeffs()
+            .chunks_exact(MAX_SUPPORT)
+            .map(|c| std::array::from_fn(|i| T::of64(c[i])))
+            .collect()
     }
 }
 
@@ -721,69 +726,120 @@ struct Geometry {
 fn locate(a: f64, n: usize, half: f64, w: usize) -> Option<(usize, f64)> {
     let hn = (n / 2) as f64;
     if a.abs() < hn {
-        let start = a + hn - half;
-        let i0 = start.ceil();
-        Some(((i0 as i64 + w as i64) as usize, i0 - start))
+        // x = start + W > 0, so truncation is floor; ceil without a libm call.
+        let x = a + hn - half + w as f64;
+        let fl = x as usize;
+        let key = if (fl as f64) < x { fl + 1 } else { fl };
+        Some((key, key as f64 - x))
     } else {
         None
     }
 }
 
-/// Visibility `(row, chan)` of one index entry.
+/// A run of consecutive channels `chan0..chan0 + nch` of one row that fall in the same tile.
 #[derive(Clone, Copy, Debug, Default)]
 struct Entry {
     row: u32,
-    chan: u32,
+    chan0: u32,
+    nch: u32,
 }
 
-/// Visibilities bucketed by uv tile (stable counting sort).
+/// Visibilities bucketed by uv tile (stable counting sort of channel runs).
 struct VisIndex {
     /// `entries[start[t]..start[t + 1]]` belong to tile `t = tv * ntu + tu`.
     start: Vec<usize>,
     entries: Vec<Entry>,
+    /// Visibilities per tile.
+    nvis: Vec<u32>,
     /// Tiles with at least one entry, in tile order.
     nonempty: Vec<usize>,
     stats: GridStats,
 }
 
+/// Call `f(tile, chan0, nch)` for the runs of selected, on-grid channels of row `r` that share a
+/// tile; count the rest in `st`.
+#[inline(always)]
+fn row_runs(
+    geo: &Geometry,
+    uvw: &ArrayView2<f64>,
+    weight: Option<&ArrayView2<f32>>,
+    r: usize,
+    st: &mut GridStats,
+    mut f: impl FnMut(usize, usize, usize),
+) {
+    let (u, v) = (uvw[[r, 0]], uvw[[r, 1]]);
+    let nchan = geo.fu.len();
+    let mut run: Option<(usize, usize, usize)> = None;
+    for c in 0..nchan {
+        let w = match weight {
+            Some(wt) => {
+                let w = wt[[r, c]];
+                if !(w > 0.0) {
+                    if let Some((t, c0, n)) = run.take() {
+                        f(t, c0, n);
+                    }
+                    continue;
+                }
+                w as f64
+            }
+            None => 0.0,
+        };
+        let tile = locate(u * geo.fu[c], geo.nu, geo.half, geo.w).and_then(|(ku, _)| {
+            let (kv, _) = locate(v * geo.fv[c], geo.nv, geo.half, geo.w)?;
+            Some((kv / TILE) * geo.ntu + ku / TILE)
+        });
+        match tile {
+            Some(t) => {
+                st.n_gridded += 1;
+                st.sum_weights += w;
+                run = match run {
+                    Some((t0, c0, n)) if t0 == t => Some((t0, c0, n + 1)),
+                    other => {
+                        if let Some((t0, c0, n)) = other {
+                            f(t0, c0, n);
+                        }
+                        Some((t, c, 1))
+                    }
+                };
+            }
+            None => {
+                st.n_skipped += 1;
+                if let Some((t, c0, n)) = run.take() {
+                    f(t, c0, n);
+                }
+            }
+        }
+    }
+    if let Some((t, c0, n)) = run {
+        f(t, c0, n);
+    }
+}
+
 impl VisIndex {
     fn build(geo: &Geometry, uvw: ArrayView2<f64>, weight: Option<ArrayView2<f32>>) -> Self {
         let nrow = uvw.nrows();
-        let nchan = geo.fu.len();
         let ntiles = geo.ntu * geo.ntv;
         let nchunks = (rayon::current_num_threads()).min(nrow).max(1);
         let rows_per = nrow.div_ceil(nchunks).max(1);
-        let tile_of = |r: usize, c: usize| -> Option<usize> {
-            let (ku, _) = locate(uvw[[r, 0]] * geo.fu[c], geo.nu, geo.half, geo.w)?;
-            let (kv, _) = locate(uvw[[r, 1]] * geo.fv[c], geo.nv, geo.half, geo.w)?;
-            Some((kv / TILE) * geo.ntu + ku / TILE)
-        };
-        let selected = |r: usize, c: usize| weight.is_none_or(|w| w[[r, c]] > 0.0);
-        // Pass 1: per-chunk tile counts.
-        let counts: Vec<(Vec<u32>, GridStats)> = (0..nchunks)
+        let weight = weight.as_ref();
+        // Pass 1: per-chunk run and visibility counts per tile.
+        let counts: Vec<(Vec<u32>, Vec<u32>, GridStats)> = (0..nchunks)
             .into_par_iter()
             .map(|k| {
                 let mut cnt = vec![0u32; ntiles];
+                let mut nv = vec![0u32; ntiles];
                 let mut st = GridStats::default();
                 for r in k * rows_per..((k + 1) * rows_per).min(nrow) {
-                    for c in 0..nchan {
-                        if !selected(r, c) {
-                            continue;
-                        }
-                        match tile_of(r, c) {
-                            Some(t) => {
-                                cnt[t] += 1;
-                                st.n_gridded += 1;
-                                st.sum_weights += weight.map_or(0.0, |w| w[[r, c]] as f64);
-                            }
-                            None => st.n_skipped += 1,
-                        }
-                    }
+                    row_runs(geo, &uvw, weight, r, &mut st, |t, _, n| {
+                        cnt[t] += 1;
+                        nv[t] += n as u32;
+                    });
                 }
-                (cnt, st)
+                (cnt, nv, st)
             })
             .collect();
         let mut start = vec![0usize; ntiles + 1];
+        let mut nvis = vec![0u32; ntiles];
         let mut offsets = vec![vec![0usize; ntiles]; nchunks];
         let mut acc = 0usize;
         for t in 0..ntiles {
@@ -791,11 +847,12 @@ impl VisIndex {
             for k in 0..nchunks {
                 offsets[k][t] = acc;
                 acc += counts[k].0[t] as usize;
+                nvis[t] += counts[k].1[t];
             }
         }
         start[ntiles] = acc;
         let mut stats = GridStats::default();
-        for (_, st) in &counts {
+        for (_, _, st) in &counts {
             stats += *st;
         }
         // Pass 2: scatter entries; chunk k writes only its own reserved slots.
@@ -803,24 +860,21 @@ impl VisIndex {
         let ptr = SendPtr(entries.as_mut_ptr());
         offsets.into_par_iter().enumerate().for_each(|(k, mut off)| {
             let ptr = &ptr;
+            let mut st = GridStats::default();
             for r in k * rows_per..((k + 1) * rows_per).min(nrow) {
-                for c in 0..nchan {
-                    if !selected(r, c) {
-                        continue;
+                row_runs(geo, &uvw, weight, r, &mut st, |t, c0, n| {
+                    // SAFETY: offsets of different chunks and tiles are disjoint ranges of
+                    // `entries`, sized by pass 1 with the same deterministic `row_runs`.
+                    unsafe {
+                        *ptr.0.add(off[t]) =
+                            Entry { row: r as u32, chan0: c0 as u32, nch: n as u32 };
                     }
-                    if let Some(t) = tile_of(r, c) {
-                        // SAFETY: offsets of different chunks and tiles are disjoint ranges of
-                        // `entries`, sized by pass 1 with the same deterministic `tile_of`.
-                        unsafe {
-                            *ptr.0.add(off[t]) = Entry { row: r as u32, chan: c as u32 };
-                        }
-                        off[t] += 1;
-                    }
-                }
+                    off[t] += 1;
+                });
             }
         });
         let nonempty = (0..ntiles).filter(|&t| start[t + 1] > start[t]).collect();
-        Self { start, entries, nonempty, stats }
+        Self { start, entries, nvis, nonempty, stats }
     }
 
     fn entries_of(&self, tile: usize) -> &[Entry] {
@@ -829,12 +883,12 @@ impl VisIndex {
 
     /// Split the non-empty tiles into about `ntasks` runs of similar visibility counts.
     fn tasks(&self, ntasks: usize) -> Vec<std::ops::Range<usize>> {
-        let total = self.entries.len().max(1);
+        let total: usize = self.nvis.iter().map(|&n| n as usize).sum::<usize>().max(1);
         let per = total.div_ceil(ntasks.max(1)).max(1);
         let mut out = Vec::new();
         let (mut begin, mut acc) = (0, 0);
         for (i, &t) in self.nonempty.iter().enumerate() {
-            acc += self.start[t + 1] - self.start[t];
+            acc += self.nvis[t] as usize;
             if acc >= per {
                 out.push(begin..i + 1);
                 begin = i + 1;
@@ -872,12 +926,13 @@ impl<T: Real> SharedGrid<T> {
         }
     }
 
-    /// Add tile `(tu, tv)`'s buffer (`b x b`, `b = TILE + W - 1`) into the grid, wrapping
-    /// periodically.
+    /// Add tile `(tu, tv)`'s buffer (`b` rows of stride [`BUF_STRIDE`], `b = TILE + W - 1` used
+    /// cells per row) into the grid, wrapping periodically.
     fn flush(&self, geo: &Geometry, buf: &[Complex<T>], tu: usize, tv: usize) {
         let b = TILE + geo.w - 1;
         let u0 = wrap((tu * TILE) as i64 - geo.w as i64 - (geo.nu / 2) as i64, geo.nu);
-        for (r, brow) in buf.chunks_exact(b).enumerate() {
+        for (r, brow) in buf.chunks_exact(BUF_STRIDE).enumerate() {
+            let brow = &brow[..b];
             let gv = wrap(
                 (tv * TILE + r) as i64 - geo.w as i64 - (geo.nv / 2) as i64,
                 geo.nv,
@@ -909,7 +964,8 @@ fn load_tile<T: Real>(
 ) {
     let b = TILE + geo.w - 1;
     let u0 = wrap((tu * TILE) as i64 - geo.w as i64 - (geo.nu / 2) as i64, geo.nu);
-    for (r, brow) in buf.chunks_exact_mut(b).enumerate() {
+    for (r, brow) in buf.chunks_exact_mut(BUF_STRIDE).enumerate() {
+        let brow = &mut brow[..b];
         let gv = wrap(
             (tv * TILE + r) as i64 - geo.w as i64 - (geo.nv / 2) as i64,
             geo.nv,
@@ -950,6 +1006,26 @@ impl SharedVis {
 /// Value gridded for visibility `(row, chan)`.
 trait Source<T>: Sync {
     fn value(&self, r: usize, c: usize) -> Complex<T>;
+    /// Hint that `(r, c)` will be read soon.
+    fn prefetch(&self, r: usize, c: usize);
+}
+
+/// Prefetch the cache line holding `p` (no-op off x86_64).
+#[inline(always)]
+fn prefetch_ptr<P>(p: *const P) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint and never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+#[inline(always)]
+fn elem_ptr<P>(a: &ArrayView2<P>, r: usize, c: usize) -> *const P {
+    let st = a.strides();
+    a.as_ptr().wrapping_offset(r as isize * st[0] + c as isize * st[1])
 }
 
 struct VisSource<'a> {
@@ -965,6 +1041,11 @@ impl<T: Real> Source<T> for VisSource<'_> {
         let w = T::of32(w);
         Complex::new(T::of32(v.re) * w, T::of32(v.im) * w)
     }
+    #[inline(always)]
+    fn prefetch(&self, r: usize, c: usize) {
+        prefetch_ptr(elem_ptr(&self.vis, r, c));
+        prefetch_ptr(elem_ptr(&self.wt, r, c));
+    }
 }
 
 struct PsfSource<'a> {
@@ -977,44 +1058,65 @@ impl<T: Real> Source<T> for PsfSource<'_> {
         // SAFETY: as for VisSource.
         Complex::new(T::of32(unsafe { *self.wt.uget((r, c)) }), T::zero())
     }
+    #[inline(always)]
+    fn prefetch(&self, r: usize, c: usize) {
+        prefetch_ptr(elem_ptr(&self.wt, r, c));
+    }
 }
+
+/// How many entries ahead the tile loops prefetch their inputs.
+const PREFETCH_AHEAD: usize = 4;
 
 /// Shared read-only inputs of the tile kernels.
 struct Ctx<'a, T> {
     geo: &'a Geometry,
     uvw: ArrayView2<'a, f64>,
-    coeffs: &'a [T],
-    degree: usize,
+    /// Polynomial coefficients per degree (highest first), `MAX_SUPPORT` lanes each.
+    coeffs: &'a [[T; MAX_SUPPORT]],
 }
 
 impl<T: Real> Ctx<'_, T> {
-    /// Footprint origin inside the tile buffer and kernel weights on both axes for `e`.
+    /// Footprint origin inside the tile buffer and kernel weights on both axes for the
+    /// visibility at baseline `(u_m, v_m)` metres, channel `c`.
     #[inline(always)]
-    fn weights<const W: usize>(&self, e: Entry, tu: usize, tv: usize) -> (usize, usize, [T; W], [T; W]) {
-        let (r, c) = (e.row as usize, e.chan as usize);
+    fn weights<const W: usize>(
+        &self,
+        u_m: f64,
+        v_m: f64,
+        c: usize,
+        tu: usize,
+        tv: usize,
+    ) -> (usize, usize, [T; W], [T; W]) {
         let geo = self.geo;
-        // SAFETY: r < nrow (validated shapes), c < nchan.
-        let (a, b) = unsafe {
-            (
-                *self.uvw.uget((r, 0)) * *geo.fu.get_unchecked(c),
-                *self.uvw.uget((r, 1)) * *geo.fv.get_unchecked(c),
-            )
-        };
+        // SAFETY: c < nchan (validated shapes).
+        let (a, b) = unsafe { (u_m * *geo.fu.get_unchecked(c), v_m * *geo.fv.get_unchecked(c)) };
         // The index guarantees both lie on the grid.
         let (ku, fu) = locate(a, geo.nu, geo.half, W).unwrap_or((tu * TILE, 0.0));
         let (kv, fv) = locate(b, geo.nv, geo.half, W).unwrap_or((tv * TILE, 0.0));
-        let wu = poly_eval::<T, W>(self.coeffs, self.degree, T::of64(2.0 * fu - 1.0));
-        let wv = poly_eval::<T, W>(self.coeffs, self.degree, T::of64(2.0 * fv - 1.0));
+        let wu = poly_eval::<T, W>(self.coeffs, T::of64(2.0 * fu - 1.0));
+        let wv = poly_eval::<T, W>(self.coeffs, T::of64(2.0 * fv - 1.0));
         (ku - tu * TILE, kv - tv * TILE, wu, wv)
+    }
+
+    #[inline(always)]
+    fn uv(&self, r: usize) -> (f64, f64) {
+        // SAFETY: r < nrow (validated shapes, index built over them).
+        unsafe { (*self.uvw.uget((r, 0)), *self.uvw.uget((r, 1))) }
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, entries: &[Entry], k: usize) {
+        if let Some(e) = entries.get(k + PREFETCH_AHEAD) {
+            prefetch_ptr(elem_ptr(&self.uvw, e.row as usize, 0));
+        }
     }
 }
 
 /// Horner evaluation of the `W` kernel polynomials at `s` in lockstep.
 #[inline(always)]
-fn poly_eval<T: Real, const W: usize>(coeffs: &[T], degree: usize, s: T) -> [T; W] {
+fn poly_eval<T: Real, const W: usize>(coeffs: &[[T; MAX_SUPPORT]], s: T) -> [T; W] {
     let mut k = [T::zero(); W];
-    for d in 0..=degree {
-        let c = &coeffs[d * MAX_SUPPORT..d * MAX_SUPPORT + W];
+    for c in coeffs {
         for i in 0..W {
             k[i] = k[i] * s + c[i];
         }
@@ -1022,7 +1124,7 @@ fn poly_eval<T: Real, const W: usize>(coeffs: &[T], degree: usize, s: T) -> [T; 
     k
 }
 
-/// Grid the entries of tile `(tu, tv)` into its buffer.
+/// Grid the entries of tile `(tu, tv)` into its buffer (runtime dispatch to an AVX2 build).
 fn grid_tile<T: Real, const W: usize, S: Source<T>>(
     ctx: &Ctx<T>,
     entries: &[Entry],
@@ -1031,44 +1133,143 @@ fn grid_tile<T: Real, const W: usize, S: Source<T>>(
     buf: &mut [Complex<T>],
     src: &S,
 ) {
-    let b = TILE + W - 1;
-    for &e in entries {
-        let (lu, lv, wu, wv) = ctx.weights::<W>(e, tu, tv);
-        let val = src.value(e.row as usize, e.chan as usize);
-        for (j, &kv) in wv.iter().enumerate() {
-            let vv = val * kv;
-            let row = &mut buf[(lv + j) * b + lu..(lv + j) * b + lu + W];
-            for (g, &ku) in row.iter_mut().zip(wu.iter()) {
-                *g += vv * ku;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports the features enabled on `grid_tile_avx2`.
+        return unsafe { grid_tile_avx2::<T, W, S>(ctx, entries, tu, tv, buf, src) };
+    }
+    grid_tile_body::<T, W, S>(ctx, entries, tu, tv, buf, src)
+}
+
+/// [`grid_tile_body`] compiled with AVX2 and FMA enabled.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn grid_tile_avx2<T: Real, const W: usize, S: Source<T>>(
+    ctx: &Ctx<T>,
+    entries: &[Entry],
+    tu: usize,
+    tv: usize,
+    buf: &mut [Complex<T>],
+    src: &S,
+) {
+    grid_tile_body::<T, W, S>(ctx, entries, tu, tv, buf, src)
+}
+
+#[inline(always)]
+fn grid_tile_body<T: Real, const W: usize, S: Source<T>>(
+    ctx: &Ctx<T>,
+    entries: &[Entry],
+    tu: usize,
+    tv: usize,
+    buf: &mut [Complex<T>],
+    src: &S,
+) {
+    let pw = W.div_ceil(4) * 4;
+    assert!(buf.len() >= (TILE + W - 1) * BUF_STRIDE && pw <= MAX_SUPPORT);
+    // Complex<T> is repr(C) {re, im}: view the buffer as interleaved reals.
+    // SAFETY: same allocation, twice as many T elements, same alignment.
+    let bufr = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut T, 2 * buf.len()) };
+    let mut a = [T::zero(); 2 * MAX_SUPPORT];
+    for (k, &e) in entries.iter().enumerate() {
+        ctx.prefetch(entries, k);
+        if let Some(n) = entries.get(k + PREFETCH_AHEAD) {
+            src.prefetch(n.row as usize, n.chan0 as usize);
+        }
+        let r = e.row as usize;
+        let (u_m, v_m) = ctx.uv(r);
+        for c in e.chan0 as usize..(e.chan0 + e.nch) as usize {
+            let (lu, lv, wu, wv) = ctx.weights::<W>(u_m, v_m, c, tu, tv);
+            debug_assert!(lu < TILE && lv < TILE);
+            let val = src.value(r, c);
+            // a = val * wu, interleaved (re, im), zero-padded to pw cells: then each kernel row is
+            // an axpy with wv[j] over whole SIMD vectors.
+            for i in 0..W {
+                a[2 * i] = val.re * wu[i];
+                a[2 * i + 1] = val.im * wu[i];
+            }
+            for (j, &kv) in wv.iter().enumerate() {
+                let off = 2 * ((lv + j) * BUF_STRIDE + lu);
+                // SAFETY: lu, lv < TILE and pw <= MAX_SUPPORT, so the row segment ends at
+                // 2 * ((TILE + W - 2) * BUF_STRIDE + TILE - 1 + MAX_SUPPORT) <= bufr.len().
+                let row = unsafe { bufr.get_unchecked_mut(off..off + 2 * pw) };
+                for (g, &x) in row.iter_mut().zip(a[..2 * pw].iter()) {
+                    *g += x * kv;
+                }
             }
         }
     }
 }
 
-/// Predict the entries of tile `(tu, tv)` from its buffer.
-fn degrid_tile<T: Real, const W: usize, S>(
+/// Predict the entries of tile `(tu, tv)` from its buffer (runtime dispatch to an AVX2 build).
+fn degrid_tile<T: Real, const W: usize, O: std::borrow::Borrow<SharedVis>>(
     ctx: &Ctx<T>,
     entries: &[Entry],
     tu: usize,
     tv: usize,
     buf: &[Complex<T>],
-    out: &SharedVis,
+    out: &O,
 ) {
-    let b = TILE + W - 1;
-    for &e in entries {
-        let (lu, lv, wu, wv) = ctx.weights::<W>(e, tu, tv);
-        let mut acc = Complex::<T>::zero();
-        for (j, &kv) in wv.iter().enumerate() {
-            let row = &buf[(lv + j) * b + lu..(lv + j) * b + lu + W];
-            let mut racc = Complex::<T>::zero();
-            for (g, &ku) in row.iter().zip(wu.iter()) {
-                racc += *g * ku;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports the features enabled on `degrid_tile_avx2`.
+        return unsafe { degrid_tile_avx2::<T, W, O>(ctx, entries, tu, tv, buf, out) };
+    }
+    degrid_tile_body::<T, W, O>(ctx, entries, tu, tv, buf, out)
+}
+
+/// [`degrid_tile_body`] compiled with AVX2 and FMA enabled.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn degrid_tile_avx2<T: Real, const W: usize, O: std::borrow::Borrow<SharedVis>>(
+    ctx: &Ctx<T>,
+    entries: &[Entry],
+    tu: usize,
+    tv: usize,
+    buf: &[Complex<T>],
+    out: &O,
+) {
+    degrid_tile_body::<T, W, O>(ctx, entries, tu, tv, buf, out)
+}
+
+#[inline(always)]
+fn degrid_tile_body<T: Real, const W: usize, O: std::borrow::Borrow<SharedVis>>(
+    ctx: &Ctx<T>,
+    entries: &[Entry],
+    tu: usize,
+    tv: usize,
+    buf: &[Complex<T>],
+    out: &O,
+) {
+    let pw = W.div_ceil(4) * 4;
+    assert!(buf.len() >= (TILE + W - 1) * BUF_STRIDE && pw <= MAX_SUPPORT);
+    // SAFETY: as in grid_tile_body (read-only view).
+    let bufr = unsafe { std::slice::from_raw_parts(buf.as_ptr() as *const T, 2 * buf.len()) };
+    for (k, &e) in entries.iter().enumerate() {
+        ctx.prefetch(entries, k);
+        let r = e.row as usize;
+        let (u_m, v_m) = ctx.uv(r);
+        for c in e.chan0 as usize..(e.chan0 + e.nch) as usize {
+            let (lu, lv, wu, wv) = ctx.weights::<W>(u_m, v_m, c, tu, tv);
+            debug_assert!(lu < TILE && lv < TILE);
+            // acc2 = sum_j wv[j] * row_j (interleaved), then contract with wu.
+            let mut acc2 = [T::zero(); 2 * MAX_SUPPORT];
+            for (j, &kv) in wv.iter().enumerate() {
+                let off = 2 * ((lv + j) * BUF_STRIDE + lu);
+                // SAFETY: as in grid_tile_body (cells beyond W are read but not used).
+                let row = unsafe { bufr.get_unchecked(off..off + 2 * pw) };
+                for (a, &g) in acc2[..2 * pw].iter_mut().zip(row.iter()) {
+                    *a += g * kv;
+                }
             }
-            acc += racc * kv;
+            let (mut re, mut im) = (T::zero(), T::zero());
+            for i in 0..W {
+                re += acc2[2 * i] * wu[i];
+                im += acc2[2 * i + 1] * wu[i];
+            }
+            let v = Complex32::new(re.to64() as f32, im.to64() as f32);
+            // SAFETY: every (row, chan) appears once in the index; shapes were validated.
+            unsafe { out.borrow().write(r, c, v) };
         }
-        let v = Complex32::new(acc.re.to64() as f32, acc.im.to64() as f32);
-        // SAFETY: every (row, chan) appears once in the index; shapes were validated.
-        unsafe { out.write(e.row as usize, e.chan as usize, v) };
     }
 }
 

@@ -57,6 +57,34 @@ pub const ES_TABLE: &[EsTableRow] = &[
     (8, 1.8, 2.11842, 7.510e-07), (8, 1.9, 2.16845, 4.476e-07), (8, 2.0, 2.21361, 2.883e-07),
     (8, 2.1, 2.25380, 1.957e-07), (8, 2.2, 2.28986, 1.382e-07), (8, 2.3, 2.32272, 1.006e-07),
     (8, 2.4, 2.35303, 7.506e-08), (8, 2.5, 2.38126, 5.784e-08),
+    (9, 1.2, 1.79212, 7.239e-05), (9, 1.3, 1.89556, 1.203e-05), (9, 1.4, 1.98380, 3.049e-06),
+    (9, 1.5, 2.06005, 1.010e-06), (9, 1.6, 2.12670, 4.089e-07), (9, 1.7, 2.09708, 1.919e-07),
+    (9, 1.8, 2.15160, 9.834e-08), (9, 1.9, 2.20042, 5.468e-08), (9, 2.0, 2.24459, 3.330e-08),
+    (9, 2.1, 2.36447, 2.372e-08), (9, 2.2, 2.31980, 1.456e-08), (9, 2.3, 2.35226, 1.012e-08),
+    (9, 2.4, 2.45908, 8.159e-09), (9, 2.5, 2.41018, 5.515e-09),
+    (10, 1.2, 1.79971, 2.198e-05), (10, 1.3, 1.90280, 3.005e-06), (10, 1.4, 1.91050, 6.466e-07),
+    (10, 1.5, 2.06691, 1.945e-07), (10, 1.6, 2.05977, 6.459e-08), (10, 1.7, 2.12089, 2.733e-08),
+    (10, 1.8, 2.17471, 1.298e-08), (10, 1.9, 2.22283, 6.741e-09), (10, 2.0, 2.26639, 3.873e-09),
+    (10, 2.1, 2.30557, 2.388e-09), (10, 2.2, 2.40433, 1.786e-09), (10, 2.3, 2.37324, 1.027e-09),
+    (10, 2.4, 2.40290, 7.141e-10), (10, 2.5, 2.43034, 5.222e-10),
+    (11, 1.2, 1.80548, 6.779e-06), (11, 1.3, 1.90777, 6.961e-07), (11, 1.4, 1.93024, 1.282e-07),
+    (11, 1.5, 2.00913, 3.194e-08), (11, 1.6, 2.07777, 1.008e-08), (11, 1.7, 2.13810, 3.837e-09),
+    (11, 1.8, 2.19141, 1.684e-09), (11, 1.9, 2.23941, 8.377e-10), (11, 2.0, 2.28254, 4.555e-10),
+    (11, 2.1, 2.32128, 2.652e-10), (11, 2.2, 2.35634, 1.623e-10), (11, 2.3, 2.30003, 1.584e-10),
+    (11, 2.4, 2.41780, 6.989e-11), (11, 2.5, 2.44497, 4.958e-11),
+    (12, 1.2, 1.74794, 2.319e-06), (12, 1.3, 1.85444, 1.748e-07), (12, 1.4, 1.99954, 2.774e-08),
+    (12, 1.5, 2.02290, 5.373e-09), (12, 1.6, 2.09119, 1.564e-09), (12, 1.7, 2.15130, 5.538e-10),
+    (12, 1.8, 2.20442, 2.275e-10), (12, 1.9, 2.25183, 1.042e-10), (12, 2.0, 2.29446, 5.266e-11),
+    (12, 2.1, 2.25778, 4.203e-11), (12, 2.2, 2.36777, 1.683e-11), (12, 2.3, 2.39991, 1.056e-11),
+    (12, 2.4, 2.35718, 9.473e-12), (12, 2.5, 2.45616, 4.724e-12),
+    (13, 1.2, 1.81366, 7.002e-07), (13, 1.3, 1.86669, 4.115e-08), (13, 1.4, 1.95654, 5.071e-09),
+    (13, 1.5, 1.95846, 1.543e-09), (13, 1.6, 2.10153, 2.419e-10), (13, 1.7, 2.16094, 7.589e-11),
+    (13, 1.8, 2.21387, 2.907e-11), (13, 1.9, 2.30016, 1.561e-11), (13, 2.0, 2.30386, 6.180e-12),
+    (13, 2.1, 2.34224, 3.250e-12), (13, 2.2, 2.37705, 1.817e-12), (13, 2.3, 2.40883, 1.078e-12),
+    (13, 2.4, 2.43789, 6.736e-13), (13, 2.5, 2.46454, 4.379e-13),
+    (14, 1.2, 1.77055, 1.784e-07), (14, 1.3, 1.87581, 9.283e-09), (14, 1.4, 1.96542, 9.952e-10),
+    (14, 1.5, 2.04270, 1.674e-10), (14, 1.6, 2.11003, 3.876e-11), (14, 1.7, 2.16929, 1.124e-11),
+    (14, 1.8, 2.22182, 3.908e-12), (14, 1.9, 2.26871, 1.553e-12),
     //@TABLE_REST@
 ];
 
@@ -101,7 +129,6 @@ impl EsKernel {
     /// the square-root singularity at the kernel's edge. The node count grows with `W` and `|f|`
     /// so the integrand's oscillations stay resolved (see the unit test for the accuracy).
     pub fn fourier(&self, f: f64) -> f64 {
-        let half = 0.5 * self.support as f64;
         let n = 2 * self.support + 24 + (4.0 * f.abs() * self.support as f64) as usize;
         let (nodes, weights) = gauss_legendre(n);
         self.fourier_with(f, &nodes, &weights)
@@ -354,6 +381,41 @@ impl PolyKernel {
         &self.coeffs
     }
 
+    /// Fourier transform of the piecewise-polynomial kernel (the one actually used for gridding),
+    /// `psi(f) = integral k(y) cos(2 pi f y) dy` with `y` in cells from the kernel centre.
+    ///
+    /// Exact up to round-off for `|f| <= 0.5`: per piece, Gauss-Legendre with `degree + 8` nodes
+    /// integrates the polynomial times a cosine that varies by at most pi over the piece.
+    pub fn fourier(&self, f: f64) -> f64 {
+        let (nodes, weights) = gauss_legendre(self.degree + 8);
+        self.fourier_with(f, &nodes, &weights)
+    }
+
+    fn fourier_with(&self, f: f64, nodes: &[f64], weights: &[f64]) -> f64 {
+        let half = 0.5 * self.support as f64;
+        let mut out = [0.0; MAX_SUPPORT];
+        let mut acc = 0.0;
+        for (&z, &wt) in nodes.iter().zip(weights) {
+            let t = 0.5 * (z + 1.0);
+            self.eval_f64(t, &mut out);
+            for (j, &k) in out.iter().enumerate().take(self.support) {
+                let y = j as f64 + t - half;
+                acc += 0.5 * wt * k * (2.0 * std::f64::consts::PI * f * y).cos();
+            }
+        }
+        acc
+    }
+
+    /// Grid-correction factors `1 / psi((i - n_image/2) / n_grid)` for `i in 0..n_image`, from the
+    /// transform of this piecewise-polynomial kernel (so the correction matches the kernel used).
+    pub fn correction(&self, n_image: usize, n_grid: usize) -> Vec<f64> {
+        let (nodes, weights) = gauss_legendre(self.degree + 8);
+        let c = (n_image / 2) as f64;
+        (0..n_image)
+            .map(|i| 1.0 / self.fourier_with((i as f64 - c) / n_grid as f64, &nodes, &weights))
+            .collect()
+    }
+
     /// Evaluate the `W` kernel weights for fractional offset `t` in `[0, 1)` into `out[..W]`.
     pub fn eval_f64(&self, t: f64, out: &mut [f64]) {
         let s = 2.0 * t - 1.0;
@@ -400,10 +462,23 @@ mod tests {
 
     #[test]
     fn poly_kernel_accuracy() {
-        for &(w, beta, tol) in &[(4usize, 2.2, 1e-5), (6, 2.288, 1e-7), (8, 2.21, 1e-9)] {
+        // The polynomial must sit well below each kernel's aliasing error (the gridder asks for
+        // 5%; 10% is the hard limit checked here for every table entry with W <= 10).
+        for &(w, _, beta, est) in ES_TABLE.iter().filter(|r| r.0 <= 10) {
             let k = EsKernel::new(w, beta);
-            let pk = PolyKernel::fit(&k, tol);
-            assert!(pk.max_error() <= tol, "W={w} err={}", pk.max_error());
+            let pk = PolyKernel::fit(&k, 0.05 * est);
+            assert!(pk.max_error() <= 0.1 * est, "W={w} err={} est={est}", pk.max_error());
+        }
+    }
+
+    #[test]
+    fn poly_fourier_matches_es_fourier() {
+        // The polynomial kernel's transform differs from the exact ES transform by at most the
+        // integrated approximation error (<= W * 1e-9 here).
+        let k = EsKernel::new(6, 2.28823);
+        let pk = PolyKernel::fit(&k, 1e-9);
+        for f in [0.0, 0.1, 0.25, 0.5] {
+            assert!((pk.fourier(f) - k.fourier(f)).abs() < 1e-8, "f={f}");
         }
     }
 

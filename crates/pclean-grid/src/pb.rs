@@ -133,7 +133,8 @@ fn airy_vp_table(d: f64, b: f64, max_radius_arcmin_ghz: f64) -> Vec<f32> {
         for (i, v) in vp.iter_mut().enumerate().skip(1) {
             let x = i as f64 / dimless_iir;
             let xb = x * length_ratio;
-            *v = ((area_ratio * 2.0 * libm::j1(x) / x - 2.0 * libm::j1(xb) / xb) / area_norm) as f32;
+            *v =
+                ((area_ratio * 2.0 * libm::j1(x) / x - 2.0 * libm::j1(xb) / xb) / area_norm) as f32;
         }
     }
     vp

@@ -223,7 +223,7 @@ impl DensityGrid {
         let inv_lambda: Vec<f32> = freq_hz.iter().map(|&f| inv_lambda_f32(f)).collect();
         for (uvw, wrow) in uvw_m.outer_iter().zip(weight_rc.outer_iter()) {
             for (&w, &f) in wrow.iter().zip(&inv_lambda) {
-                if !(w > 0.0) {
+                if w.is_nan() || w <= 0.0 {
                     continue;
                 }
                 // CASA: Float u = uvw(0,row) * f  (double product rounded to float).
@@ -291,9 +291,11 @@ impl DensityGrid {
             }
             WeightingScheme::Uniform => (1.0, 0.0, None),
             WeightingScheme::Briggs { robust } => (robust_norm(robust), 1.0, None),
-            WeightingScheme::BriggsAbs { robust, noise_jy } => {
-                ((robust * robust) as f32, (2.0 * noise_jy * noise_jy) as f32, None)
-            }
+            WeightingScheme::BriggsAbs { robust, noise_jy } => (
+                (robust * robust) as f32,
+                (2.0 * noise_jy * noise_jy) as f32,
+                None,
+            ),
             WeightingScheme::BriggsBwTaper { robust, frac_bw } => match self.rounding {
                 CellRounding::Nearest => (robust_norm(robust), 1.0, Some(frac_bw)),
                 CellRounding::Truncate => (1.0, 0.0, None),
@@ -375,7 +377,12 @@ impl ImagingWeighter {
     ///
     /// # Panics
     /// If the shapes disagree.
-    pub fn apply(&self, uvw_m: ArrayView2<f64>, freq_hz: &[f64], mut weight_rc: ArrayViewMut2<f32>) {
+    pub fn apply(
+        &self,
+        uvw_m: ArrayView2<f64>,
+        freq_hz: &[f64],
+        mut weight_rc: ArrayViewMut2<f32>,
+    ) {
         check_shapes(uvw_m, freq_hz, weight_rc.dim()).expect("ImagingWeighter::apply");
         let Inner::Density {
             density_vu,
@@ -397,7 +404,7 @@ impl ImagingWeighter {
         let (nx, ny) = (*nx as i64, *ny as i64);
         for (uvw, mut wrow) in uvw_m.outer_iter().zip(weight_rc.outer_iter_mut()) {
             for (w, &f) in wrow.iter_mut().zip(&inv_lambda) {
-                if !(*w > 0.0) {
+                if w.is_nan() || *w <= 0.0 {
                     *w = 0.0;
                     continue;
                 }
@@ -415,7 +422,7 @@ impl ImagingWeighter {
                     continue;
                 }
                 let gwt = density_vu[[iv as usize, iu as usize]];
-                if !(gwt > 0.0) {
+                if gwt.is_nan() || gwt <= 0.0 {
                     *w = 0.0;
                     continue;
                 }
@@ -478,22 +485,21 @@ fn parse_taper_size(index: usize, text: &str) -> Result<TaperUnit, WeightingErro
     if !(value.is_finite() && value > 0.0) {
         return Err(bad("the taper size must be positive"));
     }
-    let size = match unit {
-        // tclean's documentation: a bare number is in wavelengths.
-        "" | "lambda" => TaperUnit::Lambda(value),
-        "klambda" => TaperUnit::Lambda(value * 1e3),
-        "Mlambda" => TaperUnit::Lambda(value * 1e6),
-        "rad" => TaperUnit::Angle(value),
-        "deg" => TaperUnit::Angle(value * PI / 180.0),
-        "arcmin" => TaperUnit::Angle(value * PI / 180.0 / 60.0),
-        "arcsec" => TaperUnit::Angle(value * PI / 180.0 / 3600.0),
-        "mas" | "marcsec" => TaperUnit::Angle(value * PI / 180.0 / 3.6e6),
-        _ => {
-            return Err(bad(
+    let size =
+        match unit {
+            // tclean's documentation: a bare number is in wavelengths.
+            "" | "lambda" => TaperUnit::Lambda(value),
+            "klambda" => TaperUnit::Lambda(value * 1e3),
+            "Mlambda" => TaperUnit::Lambda(value * 1e6),
+            "rad" => TaperUnit::Angle(value),
+            "deg" => TaperUnit::Angle(value * PI / 180.0),
+            "arcmin" => TaperUnit::Angle(value * PI / 180.0 / 60.0),
+            "arcsec" => TaperUnit::Angle(value * PI / 180.0 / 3600.0),
+            "mas" | "marcsec" => TaperUnit::Angle(value * PI / 180.0 / 3.6e6),
+            _ => return Err(bad(
                 "unknown unit (accepted: lambda, klambda, Mlambda, rad, deg, arcmin, arcsec, mas)",
-            ))
-        }
-    };
+            )),
+        };
     Ok(size)
 }
 
@@ -519,16 +525,14 @@ impl UvTaper {
             _ => maj,
         };
         let pa = match vals.get(2) {
-            Some(t) if !t.is_empty() => {
-                pclean_core::parse_angle_rad(t)
-                    .ok()
-                    .filter(|_| split_number_unit(t).is_some_and(|(_, u)| !u.is_empty()))
-                    .ok_or_else(|| WeightingError::BadTaper {
-                        index: 2,
-                        text: t.to_string(),
-                        reason: "the position angle needs an angle unit, e.g. '30deg'".into(),
-                    })?
-            }
+            Some(t) if !t.is_empty() => pclean_core::parse_angle_rad(t)
+                .ok()
+                .filter(|_| split_number_unit(t).is_some_and(|(_, u)| !u.is_empty()))
+                .ok_or_else(|| WeightingError::BadTaper {
+                    index: 2,
+                    text: t.to_string(),
+                    reason: "the position angle needs an angle unit, e.g. '30deg'".into(),
+                })?,
             _ => 0.0,
         };
         let (coef_maj, coef_min) = match (maj, min) {
@@ -561,7 +565,12 @@ impl UvTaper {
     ///
     /// # Panics
     /// If the shapes disagree.
-    pub fn apply(&self, uvw_m: ArrayView2<f64>, freq_hz: &[f64], mut weight_rc: ArrayViewMut2<f32>) {
+    pub fn apply(
+        &self,
+        uvw_m: ArrayView2<f64>,
+        freq_hz: &[f64],
+        mut weight_rc: ArrayViewMut2<f32>,
+    ) {
         check_shapes(uvw_m, freq_hz, weight_rc.dim()).expect("UvTaper::apply");
         for (uvw, mut wrow) in uvw_m.outer_iter().zip(weight_rc.outer_iter_mut()) {
             for (w, &f) in wrow.iter_mut().zip(freq_hz) {

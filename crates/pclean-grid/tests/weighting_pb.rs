@@ -6,7 +6,7 @@
 
 use ndarray::{array, Array2};
 use pclean_core::SPEED_OF_LIGHT as C;
-use pclean_grid::pb::{pb_image, pb_mask, pb_model_for, PbModel};
+use pclean_grid::pb::{pb_image, pb_limit_in_place, pb_mask, pb_model_for, PbModel};
 use pclean_grid::weighting::{
     CellRounding, DensityGrid, ImagingWeighter, UvTaper, WeightingScheme,
 };
@@ -47,19 +47,31 @@ const CUBE_ROWS: [(f64, f64, f32); 3] = [(1.4, 0.6, 1.0), (1.2, 0.7, 2.0), (-2.2
 
 #[test]
 fn briggs_mfs_hand_computed() {
-    let w = weights(&MFS_ROWS, CellRounding::Truncate, WeightingScheme::Briggs { robust: 0.0 });
+    let w = weights(
+        &MFS_ROWS,
+        CellRounding::Truncate,
+        WeightingScheme::Briggs { robust: 0.0 },
+    );
     assert!(close(w[0], 1.0 / 31.0, 1e-6), "{w:?}");
     assert!(close(w[1], 2.0 / 31.0, 1e-6), "{w:?}");
     assert!(close(w[2], 1.0 / 11.0, 1e-6), "{w:?}");
     // robust 1: f2 = (5*10^-1)^2 / 2.5 = 0.1
-    let w = weights(&MFS_ROWS, CellRounding::Truncate, WeightingScheme::Briggs { robust: 1.0 });
+    let w = weights(
+        &MFS_ROWS,
+        CellRounding::Truncate,
+        WeightingScheme::Briggs { robust: 1.0 },
+    );
     assert!(close(w[0], 1.0 / 1.3, 1e-6), "{w:?}");
     assert!(close(w[2], 1.0 / 1.1, 1e-6), "{w:?}");
 }
 
 #[test]
 fn briggs_cube_hand_computed() {
-    let w = weights(&CUBE_ROWS, CellRounding::Nearest, WeightingScheme::Briggs { robust: 0.0 });
+    let w = weights(
+        &CUBE_ROWS,
+        CellRounding::Nearest,
+        WeightingScheme::Briggs { robust: 0.0 },
+    );
     assert!(close(w[0], 1.0 / 31.0, 1e-6), "{w:?}");
     assert!(close(w[1], 2.0 / 31.0, 1e-6), "{w:?}");
     assert!(close(w[2], 1.0 / 11.0, 1e-6), "{w:?}");
@@ -128,7 +140,9 @@ fn mfs_first_row_and_column_excluded() {
 fn pseudo_random_rows(n: usize, seed: u64, max_uv: f64) -> (Array2<f64>, Array2<f32>) {
     let mut s = seed;
     let mut next = || {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((s >> 11) as f64) / ((1u64 << 53) as f64)
     };
     let mut uvw = Array2::<f64>::zeros((n, 3));
@@ -137,7 +151,11 @@ fn pseudo_random_rows(n: usize, seed: u64, max_uv: f64) -> (Array2<f64>, Array2<
         uvw[[i, 0]] = (2.0 * next() - 1.0) * max_uv;
         uvw[[i, 1]] = (2.0 * next() - 1.0) * max_uv;
         w[[i, 0]] = (0.5 + next()) as f32;
-        w[[i, 1]] = if i % 7 == 0 { 0.0 } else { (0.5 + next()) as f32 };
+        w[[i, 1]] = if i % 7 == 0 {
+            0.0
+        } else {
+            (0.5 + next()) as f32
+        };
     }
     (uvw, w)
 }
@@ -153,10 +171,18 @@ fn density_is_conjugate_symmetric() {
         g.add(uvw.view(), &freqs, w.view());
         let d = g.density_vu();
         // Rounding mirrors cell k to n - k; truncation (positive argument) mirrors k to n - 1 - k.
-        let off = if rounding == CellRounding::Nearest { 0 } else { 1 };
+        let off = if rounding == CellRounding::Nearest {
+            0
+        } else {
+            1
+        };
         for iv in 4..n - 4 {
             for iu in 4..n - 4 {
-                assert_eq!(d[[iv, iu]], d[[n - off - iv, n - off - iu]], "{rounding:?} {iv} {iu}");
+                assert_eq!(
+                    d[[iv, iu]],
+                    d[[n - off - iv, n - off - iu]],
+                    "{rounding:?} {iv} {iu}"
+                );
             }
         }
         assert!((g.sum_weight() - d.sum()).abs() < 1e-9 * g.sum_weight());
@@ -196,8 +222,16 @@ fn partial_densities_merge_by_summation() {
     whole.add(uvw.view(), &freqs, w.view());
     let mut a = DensityGrid::new(64, 64, 1.0 / 64.0, 1.0 / 64.0, CellRounding::Nearest, 0);
     let mut b = a.clone();
-    a.add(uvw.slice(ndarray::s![..100, ..]), &freqs, w.slice(ndarray::s![..100, ..]));
-    b.add(uvw.slice(ndarray::s![100.., ..]), &freqs, w.slice(ndarray::s![100.., ..]));
+    a.add(
+        uvw.slice(ndarray::s![..100, ..]),
+        &freqs,
+        w.slice(ndarray::s![..100, ..]),
+    );
+    b.add(
+        uvw.slice(ndarray::s![100.., ..]),
+        &freqs,
+        w.slice(ndarray::s![100.., ..]),
+    );
     a.merge(&b).unwrap();
     assert_eq!(a.sum_weight(), whole.sum_weight());
     for (x, y) in a.density_vu().iter().zip(whole.density_vu().iter()) {
@@ -248,7 +282,9 @@ fn taper_matches_analytic_gaussian() {
     }
     // Elliptical: major 10", minor 5", PA 30 deg. Along the PA direction in uv (sin pa, cos pa)
     // the major coefficient applies; perpendicular the minor one.
-    let t = UvTaper::parse(&s(&["10arcsec", "5arcsec", "30deg"])).unwrap().unwrap();
+    let t = UvTaper::parse(&s(&["10arcsec", "5arcsec", "30deg"]))
+        .unwrap()
+        .unwrap();
     let pa = 30f64.to_radians();
     let r = 8000.0;
     let along = t.factor(r * pa.sin(), r * pa.cos());
@@ -278,7 +314,11 @@ fn taper_matches_analytic_gaussian() {
 #[test]
 fn briggs_bwtaper_reduces_to_briggs_at_zero_fraction() {
     // With frac_bw -> 0 the factor (4 - 0)/(4 - 0) = 1: plain Briggs.
-    let b = weights(&CUBE_ROWS, CellRounding::Nearest, WeightingScheme::Briggs { robust: 0.5 });
+    let b = weights(
+        &CUBE_ROWS,
+        CellRounding::Nearest,
+        WeightingScheme::Briggs { robust: 0.5 },
+    );
     let t = weights(
         &CUBE_ROWS,
         CellRounding::Nearest,
@@ -288,4 +328,125 @@ fn briggs_bwtaper_reduces_to_briggs_at_zero_fraction() {
         },
     );
     assert_eq!(b, t);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Primary beams. Golden values: tclean 6.7.0 `.pb` pixels printed by
+// `scripts/dev/check_pb.py --golden` (that script compares whole images: max difference 0 in
+// float32 over all 46 NGC5921 planes and the alma_sim mfs plane). Tolerance 2e-6: one float32
+// ulp near 1 plus libm-vs-glibc `j1` differences.
+
+const ARCSEC: f64 = std::f64::consts::PI / 180.0 / 3600.0;
+
+#[test]
+fn pb_matches_tclean_reference_pixels() {
+    let vla = pb_model_for("VLA", 25.0);
+    let cases = [
+        (
+            &vla,
+            256,
+            15.0,
+            1412787144.081,
+            [
+                (128, 128, 1.0),
+                (135, 125, 0.99813706),
+                (108, 159, 0.7918653),
+                (173, 168, 0.5073971),
+                (68, 118, 0.4997924),
+            ],
+        ),
+        (
+            &vla,
+            256,
+            15.0,
+            1413885776.8935,
+            [
+                (128, 128, 1.0),
+                (135, 125, 0.99813706),
+                (108, 159, 0.79154956),
+                (173, 168, 0.50685364),
+                (68, 118, 0.49924955),
+            ],
+        ),
+    ];
+    for (model, n, cell, freq, pix) in cases {
+        let pb = pb_image(model, n, n, cell * ARCSEC, cell * ARCSEC, freq);
+        for (y, x, want) in pix {
+            assert!(
+                (pb[[y, x]] - want).abs() < 2e-6,
+                "VLA ({y},{x}) {} vs {want}",
+                pb[[y, x]]
+            );
+        }
+    }
+    let alma = pb_model_for("ALMA", 12.0);
+    let pb = pb_image(&alma, 512, 512, 0.1 * ARCSEC, 0.1 * ARCSEC, 230000304914.7);
+    for (y, x, want) in [
+        (256, 256, 1.0f32),
+        (263, 253, 0.99983406),
+        (236, 287, 0.95776415),
+        (301, 296, 0.87537754),
+        (196, 246, 0.8726934),
+    ] {
+        assert!(
+            (pb[[y, x]] - want).abs() < 2e-6,
+            "ALMA ({y},{x}) {} vs {want}",
+            pb[[y, x]]
+        );
+    }
+}
+
+#[test]
+fn pb_models_and_shape() {
+    assert_eq!(
+        pb_model_for("ALMA", 12.0),
+        PbModel::Airy {
+            dish_diameter_m: 10.7,
+            blockage_diameter_m: 0.75,
+            max_radius_arcmin_ghz: 1.784 * 60.0
+        }
+    );
+    // ALMA with 7 m dishes is ACA.
+    assert!(
+        matches!(pb_model_for("ALMA", 7.0), PbModel::Airy { dish_diameter_m, .. } if dish_diameter_m == 6.25)
+    );
+    assert!(
+        matches!(pb_model_for("MeerKAT", 13.5), PbModel::Airy { dish_diameter_m, blockage_diameter_m, .. } if dish_diameter_m == 13.5 && blockage_diameter_m == 0.0)
+    );
+    assert_eq!(pb_model_for("unknown", 0.0), PbModel::Unity);
+    // Peak 1 at the reference pixel, symmetric, decreasing outwards, 0 beyond the cut-off radius.
+    let pb = pb_image(
+        &pb_model_for("VLA", 25.0),
+        64,
+        64,
+        60.0 * ARCSEC,
+        60.0 * ARCSEC,
+        1.4e9,
+    );
+    assert_eq!(pb[[32, 32]], 1.0);
+    assert_eq!(pb[[32, 40]], pb[[32, 24]]);
+    assert_eq!(pb[[40, 32]], pb[[24, 32]]);
+    assert!(pb[[32, 33]] < 1.0 && pb[[32, 40]] < pb[[32, 36]]);
+    assert_eq!(pb[[0, 0]], 0.0); // 45 arcmin * sqrt 2 > 0.8564 deg * 1 GHz / 1.4 GHz
+}
+
+#[test]
+fn pblimit_rule() {
+    let pb = array![[0.05f32, 0.2, 0.5], [0.01, 1.0, 0.3]];
+    let m = pb_mask(pb.view(), 0.2);
+    assert!(m.applies_to_products);
+    assert_eq!(
+        m.valid_yx,
+        array![[false, false, true], [false, true, true]]
+    );
+    let m = pb_mask(pb.view(), -0.01);
+    assert!(!m.applies_to_products);
+    assert_eq!(m.valid_yx, array![[true, true, true], [false, true, true]]);
+    let mut p = pb.clone();
+    pb_limit_in_place(p.view_mut(), -0.2);
+    assert_eq!(p, array![[0.0f32, 0.0, 0.5], [0.0, 1.0, 0.3]]);
+    // A summed beam above 1 is renormalised first.
+    let mut p = array![[2.0f32, 1.0, 0.3]];
+    pb_limit_in_place(p.view_mut(), 0.2);
+    assert_eq!(p, array![[1.0f32, 0.5, 0.0]]);
 }

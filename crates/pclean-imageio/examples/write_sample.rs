@@ -55,7 +55,11 @@ fn beam(c: usize, s: usize) -> Beam {
     }
 }
 
-fn write(dir: &std::path::Path, name: &str, meta: &ImageMeta) -> Result<(), Box<dyn std::error::Error>> {
+fn write(
+    dir: &std::path::Path,
+    name: &str,
+    meta: &ImageMeta,
+) -> Result<(), Box<dyn std::error::Error>> {
     let img = dir.join(format!("{name}.image"));
     let mut w = CasaImageWriter::create(&img, meta, true)?;
     let [nx, ny, ns, nc] = meta.coords.shape();
@@ -71,9 +75,21 @@ fn write(dir: &std::path::Path, name: &str, meta: &ImageMeta) -> Result<(), Box<
     Ok(())
 }
 
+#[allow(dead_code)] // used by main, not by the integration test that includes this file
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = PathBuf::from(std::env::args().nth(1).ok_or("usage: write_sample <out_dir>")?);
-    std::fs::create_dir_all(&dir)?;
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .ok_or("usage: write_sample <out_dir>")?,
+    );
+    write_samples(&dir)?;
+    println!("{}", dir.display());
+    Ok(())
+}
+
+/// Write the sample products and `expected.json` into `dir` (created if needed).
+pub fn write_samples(dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(dir)?;
 
     let mut cube = ImageMeta::new(coords(vec![StokesParam::I, StokesParam::V], 3, 0.5e6));
     cube.beams = Beams::per_plane(3, 2, beam);
@@ -83,12 +99,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("USEWEIGH".into(), MiscValue::Bool(false)),
         ("INSTRUME".into(), MiscValue::Str("ALMA".into())),
     ];
-    write(&dir, "cube", &cube)?;
+    write(dir, "cube", &cube)?;
 
     let mut mfs = ImageMeta::new(coords(vec![StokesParam::I], 1, 8.0e6));
     mfs.beams = Beams::Single(beam(0, 0));
     mfs.object_name = "TARGET".into();
-    write(&dir, "mfs", &mfs)?;
+    write(dir, "mfs", &mfs)?;
 
     let beams_of = |nc: usize, ns: usize| {
         (0..ns)
@@ -118,7 +134,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "cube": {"stokes": ["I", "V"], "nchan": 3, "cdelt_hz": 0.5e6, "beams": beams_of(3, 2)},
         "mfs": {"stokes": ["I"], "nchan": 1, "cdelt_hz": 8.0e6, "beam": beams_of(1, 1)[0]},
     });
-    std::fs::write(dir.join("expected.json"), serde_json::to_string_pretty(&expected)?)?;
-    println!("{}", dir.display());
+    std::fs::write(
+        dir.join("expected.json"),
+        serde_json::to_string_pretty(&expected)?,
+    )?;
     Ok(())
 }

@@ -29,7 +29,11 @@ pub fn is_incomplete(image: &Path) -> bool {
 /// Make room for a new product at `path`: error if it exists and `overwrite` is false; with
 /// `overwrite`, remove a CASA image (a directory holding `table.dat`) or a plain file, but never
 /// an unrelated directory. Then check that the parent directory is writable.
-pub(crate) fn prepare_output(path: &Path, overwrite: bool, is_dir_product: bool) -> Result<(), ImageIoError> {
+pub(crate) fn prepare_output(
+    path: &Path,
+    overwrite: bool,
+    is_dir_product: bool,
+) -> Result<(), ImageIoError> {
     match std::fs::symlink_metadata(path) {
         Ok(md) => {
             if !overwrite {
@@ -85,14 +89,16 @@ fn write_keywords(table: &mut ImageTable, meta: &ImageMeta) -> Result<(), ImageI
         .with_table_locked(|p| -> Result<(), ImageIoError> {
             let mut t = Table::open(p, TableOpenMode::ReadWrite)
                 .map_err(ImageIoError::table(&path, "opening for keywords"))?;
-            let coords = coords_record(&meta.coords).map_err(ImageIoError::table(&path, "building coords"))?;
+            let coords = coords_record(&meta.coords)
+                .map_err(ImageIoError::table(&path, "building coords"))?;
             t.put_keyword("coords", &coords)
                 .map_err(ImageIoError::casa(&path, "writing coords"))?;
             let info = imageinfo_record(&meta.beams, &meta.image_type, &meta.object_name)
                 .map_err(ImageIoError::table(&path, "building imageinfo"))?;
             t.put_keyword("imageinfo", &info)
                 .map_err(ImageIoError::casa(&path, "writing imageinfo"))?;
-            let misc = miscinfo_record(&meta.misc).map_err(ImageIoError::table(&path, "building miscinfo"))?;
+            let misc = miscinfo_record(&meta.misc)
+                .map_err(ImageIoError::table(&path, "building miscinfo"))?;
             t.put_keyword("miscinfo", &misc)
                 .map_err(ImageIoError::casa(&path, "writing miscinfo"))?;
             t.put_keyword("units", &meta.units)
@@ -136,7 +142,8 @@ fn read_meta(table: &mut ImageTable) -> Result<ImageMeta, ImageIoError> {
                 return Err(not_image("no 'coords' keyword".into()));
             }
             let mut cs = get_rec(&mut kw, "coords").map_err(not_image)?;
-            let coords = parse_coords(&mut cs, shape).map_err(|w| not_image(format!("coords: {w}")))?;
+            let coords =
+                parse_coords(&mut cs, shape).map_err(|w| not_image(format!("coords: {w}")))?;
             let (beams, image_type, object_name) = if has_field(&mut kw, "imageinfo") {
                 let mut ii = get_rec(&mut kw, "imageinfo").map_err(not_image)?;
                 parse_imageinfo(&mut ii).map_err(|w| not_image(format!("imageinfo: {w}")))?
@@ -202,13 +209,17 @@ impl CasaImageWriter {
     /// keywords. Errors: [`ImageIoError::AlreadyExists`] if `path` exists and `!overwrite`
     /// (nothing is touched), [`ImageIoError::Unwritable`] if the directory cannot be written,
     /// [`ImageIoError::InvalidMeta`] for bad metadata.
-    pub fn create(path: impl AsRef<Path>, meta: &ImageMeta, overwrite: bool) -> Result<Self, ImageIoError> {
+    pub fn create(
+        path: impl AsRef<Path>,
+        meta: &ImageMeta,
+        overwrite: bool,
+    ) -> Result<Self, ImageIoError> {
         let path = path.as_ref();
         meta.validate()?;
         prepare_output(path, overwrite, true)?;
         let shape = meta.coords.shape();
-        let mut table =
-            ImageTable::create(path, shape, default_tile_shape(shape)).map_err(ImageIoError::glue(path))?;
+        let mut table = ImageTable::create(path, shape, default_tile_shape(shape))
+            .map_err(ImageIoError::glue(path))?;
         let marker = path.join(INCOMPLETE_MARKER);
         std::fs::write(
             &marker,
@@ -234,9 +245,11 @@ impl CasaImageWriter {
         let mut table = ImageTable::open(path, true).map_err(ImageIoError::glue(path))?;
         let meta = read_meta(&mut table)?;
         let marker = path.join(INCOMPLETE_MARKER);
-        std::fs::write(&marker, "pclean is writing this image.\n").map_err(|source| ImageIoError::Io {
-            path: marker.clone(),
-            source,
+        std::fs::write(&marker, "pclean is writing this image.\n").map_err(|source| {
+            ImageIoError::Io {
+                path: marker.clone(),
+                source,
+            }
         })?;
         let shape = table.shape();
         Ok(CasaImageWriter {
@@ -257,15 +270,27 @@ impl CasaImageWriter {
     }
 
     /// Write plane `(chan, stokes)` from `plane_yx[[y, x]]` (shape `[ny, nx]`, any layout).
-    pub fn put_plane(&mut self, chan: usize, stokes: usize, plane_yx: ArrayView2<f32>) -> Result<(), ImageIoError> {
+    pub fn put_plane(
+        &mut self,
+        chan: usize,
+        stokes: usize,
+        plane_yx: ArrayView2<f32>,
+    ) -> Result<(), ImageIoError> {
         let (ny, nx) = plane_yx.dim();
-        let (blc, len) = plane_box(self.table.path(), self.table.shape(), chan, stokes, [ny, nx])?;
+        let (blc, len) = plane_box(
+            self.table.path(),
+            self.table.shape(),
+            chan,
+            stokes,
+            [ny, nx],
+        )?;
         let path = self.table.path().to_path_buf();
         match plane_yx.as_slice() {
             Some(s) => self.table.put_slice(blc, len, s),
             None => {
                 let owned = plane_yx.as_standard_layout();
-                self.table.put_slice(blc, len, owned.as_slice().expect("standard layout"))
+                self.table
+                    .put_slice(blc, len, owned.as_slice().expect("standard layout"))
             }
         }
         .map_err(ImageIoError::glue(&path))?;
@@ -295,7 +320,10 @@ impl CasaImageWriter {
         match std::fs::remove_file(&marker) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(ImageIoError::Io { path: marker, source }),
+            Err(source) => Err(ImageIoError::Io {
+                path: marker,
+                source,
+            }),
         }
     }
 }
@@ -349,7 +377,13 @@ impl CasaImage {
     /// Plane `(chan, stokes)` as `plane_yx[[y, x]]`.
     pub fn get_plane(&mut self, chan: usize, stokes: usize) -> Result<Array2<f32>, ImageIoError> {
         let [nx, ny, _, _] = self.table.shape();
-        let (blc, len) = plane_box(self.table.path(), self.table.shape(), chan, stokes, [ny, nx])?;
+        let (blc, len) = plane_box(
+            self.table.path(),
+            self.table.shape(),
+            chan,
+            stokes,
+            [ny, nx],
+        )?;
         let mut out = Array2::<f32>::zeros((ny, nx));
         let path = self.table.path().to_path_buf();
         self.table

@@ -6,10 +6,12 @@
 //! The coordinate system always has three coordinates in image-axis order: `direction0` (axes 0, 1),
 //! `stokes1` (axis 2), `spectral2` (axis 3).
 
-use crate::meta::{itrf_xyz_to_spherical, spherical_to_itrf_xyz, Beams, ImageCoords, MiscValue, SpectralAxis};
+use crate::meta::{
+    itrf_xyz_to_spherical, spherical_to_itrf_xyz, Beams, ImageCoords, MiscValue, SpectralAxis,
+};
+use ndarray::Array2;
 use pclean_casacore::rubbl_casatables::{CasacoreError, GlueDataType, TableError, TableRecord};
 use pclean_core::{Beam, Correlation, Direction, DirectionFrame, StokesParam};
-use ndarray::Array2;
 
 type RecResult<T> = Result<T, TableError>;
 
@@ -102,7 +104,10 @@ pub(crate) fn coords_record(c: &ImageCoords) -> RecResult<TableRecord> {
     s.put_field("axes", &vec!["Stokes".to_string()])?;
     s.put_field(
         "stokes",
-        &c.stokes.iter().map(|p| p.name().to_string()).collect::<Vec<_>>(),
+        &c.stokes
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect::<Vec<_>>(),
     )?;
     s.put_field("crval", &vec![codes[0] as f64])?;
     s.put_field("crpix", &vec![0.0f64])?;
@@ -168,14 +173,24 @@ fn put_maps(
 /// `GaussianBeam::toRecord`, with axes in arcsec and the position angle in degrees (as tclean).
 fn beam_record(b: &Beam) -> RecResult<TableRecord> {
     let mut r = rec()?;
-    r.put_field("major", &quantity(b.major_rad.to_degrees() * 3600.0, "arcsec")?)?;
-    r.put_field("minor", &quantity(b.minor_rad.to_degrees() * 3600.0, "arcsec")?)?;
+    r.put_field(
+        "major",
+        &quantity(b.major_rad.to_degrees() * 3600.0, "arcsec")?,
+    )?;
+    r.put_field(
+        "minor",
+        &quantity(b.minor_rad.to_degrees() * 3600.0, "arcsec")?,
+    )?;
     r.put_field("positionangle", &quantity(b.pa_rad.to_degrees(), "deg")?)?;
     Ok(r)
 }
 
 /// The `imageinfo` keyword (`ImageInfo::toRecord`).
-pub(crate) fn imageinfo_record(beams: &Beams, image_type: &str, object_name: &str) -> RecResult<TableRecord> {
+pub(crate) fn imageinfo_record(
+    beams: &Beams,
+    image_type: &str,
+    object_name: &str,
+) -> RecResult<TableRecord> {
     let mut r = rec()?;
     if let Beams::Single(b) = beams {
         r.put_field("restoringbeam", &beam_record(b)?)?;
@@ -288,7 +303,11 @@ fn quantity_in(r: &mut TableRecord, name: &str, want: &str) -> ParseResult<f64> 
         ("mas", "rad") => (1.0f64 / 3.6e6).to_radians(),
         ("s", "d") => 1.0 / 86400.0,
         ("km", "m") => 1000.0,
-        _ => return Err(format!("field '{name}' has unit '{unit}', cannot convert to {want}")),
+        _ => {
+            return Err(format!(
+                "field '{name}' has unit '{unit}', cannot convert to {want}"
+            ))
+        }
     };
     Ok(v * factor)
 }
@@ -380,8 +399,9 @@ pub(crate) fn parse_coords(cs: &mut TableRecord, shape: [usize; 4]) -> ParseResu
         names
             .iter()
             .find(|n| {
-                n.strip_prefix(prefix)
-                    .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()))
+                n.strip_prefix(prefix).is_some_and(|rest| {
+                    !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit())
+                })
             })
             .cloned()
             .ok_or_else(|| format!("no {prefix} coordinate"))
@@ -398,8 +418,16 @@ pub(crate) fn parse_coords(cs: &mut TableRecord, shape: [usize; 4]) -> ParseResu
         return Err("axis order is not [direction, direction, stokes, spectral]".into());
     }
 
-    let telescope = if has_field(cs, "telescope") { get_str(cs, "telescope")? } else { String::new() };
-    let observer = if has_field(cs, "observer") { get_str(cs, "observer")? } else { String::new() };
+    let telescope = if has_field(cs, "telescope") {
+        get_str(cs, "telescope")?
+    } else {
+        String::new()
+    };
+    let observer = if has_field(cs, "observer") {
+        get_str(cs, "observer")?
+    } else {
+        String::new()
+    };
     let obsdate = if has_field(cs, "obsdate") {
         let mut e = get_rec(cs, "obsdate")?;
         quantity_in(&mut e, "m0", "d")?
@@ -460,7 +488,11 @@ pub(crate) fn parse_coords(cs: &mut TableRecord, shape: [usize; 4]) -> ParseResu
 
     let mut f = get_rec(cs, &fname)?;
     let frame_name = get_str(&mut f, "system")?;
-    let restfreq = if has_field(&mut f, "restfreq") { get_f64(&mut f, "restfreq")? } else { 0.0 };
+    let restfreq = if has_field(&mut f, "restfreq") {
+        get_f64(&mut f, "restfreq")?
+    } else {
+        0.0
+    };
     if !has_field(&mut f, "wcs") {
         return Err("tabular (non-linear) spectral axes are not supported".into());
     }

@@ -92,7 +92,9 @@ impl ImageIoError {
         }
     }
 
-    pub(crate) fn glue(path: &std::path::Path) -> impl FnOnce(pclean_casacore::GlueError) -> ImageIoError {
+    pub(crate) fn glue(
+        path: &std::path::Path,
+    ) -> impl FnOnce(pclean_casacore::GlueError) -> ImageIoError {
         let path = path.to_path_buf();
         move |source| ImageIoError::Glue { path, source }
     }

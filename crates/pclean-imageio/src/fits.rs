@@ -125,28 +125,61 @@ impl RawFits {
     fn key_f64(&mut self, name: &str, v: f64, comment: &str) -> Result<(), ImageIoError> {
         let mut status = 0;
         // SAFETY: open file, valid C strings.
-        unsafe { fs::ffukyd(self.ptr, cstr(name).as_ptr(), v, DECIMALS, cstr(comment).as_ptr(), &mut status) };
+        unsafe {
+            fs::ffukyd(
+                self.ptr,
+                cstr(name).as_ptr(),
+                v,
+                DECIMALS,
+                cstr(comment).as_ptr(),
+                &mut status,
+            )
+        };
         self.check(status, &format!("writing {name}"))
     }
 
     fn key_str(&mut self, name: &str, v: &str, comment: &str) -> Result<(), ImageIoError> {
         let mut status = 0;
         // SAFETY: open file, valid C strings.
-        unsafe { fs::ffukys(self.ptr, cstr(name).as_ptr(), cstr(v).as_ptr(), cstr(comment).as_ptr(), &mut status) };
+        unsafe {
+            fs::ffukys(
+                self.ptr,
+                cstr(name).as_ptr(),
+                cstr(v).as_ptr(),
+                cstr(comment).as_ptr(),
+                &mut status,
+            )
+        };
         self.check(status, &format!("writing {name}"))
     }
 
     fn key_bool(&mut self, name: &str, v: bool, comment: &str) -> Result<(), ImageIoError> {
         let mut status = 0;
         // SAFETY: open file, valid C strings.
-        unsafe { fs::ffukyl(self.ptr, cstr(name).as_ptr(), c_int::from(v), cstr(comment).as_ptr(), &mut status) };
+        unsafe {
+            fs::ffukyl(
+                self.ptr,
+                cstr(name).as_ptr(),
+                c_int::from(v),
+                cstr(comment).as_ptr(),
+                &mut status,
+            )
+        };
         self.check(status, &format!("writing {name}"))
     }
 
     fn key_int(&mut self, name: &str, v: i64, comment: &str) -> Result<(), ImageIoError> {
         let mut status = 0;
         // SAFETY: open file, valid C strings.
-        unsafe { fs::ffukyj(self.ptr, cstr(name).as_ptr(), v, cstr(comment).as_ptr(), &mut status) };
+        unsafe {
+            fs::ffukyj(
+                self.ptr,
+                cstr(name).as_ptr(),
+                v,
+                cstr(comment).as_ptr(),
+                &mut status,
+            )
+        };
         self.check(status, &format!("writing {name}"))
     }
 
@@ -190,8 +223,17 @@ pub struct FitsWriter {
 unsafe impl Send for FitsWriter {}
 
 fn stokes_axis(meta: &ImageMeta) -> Result<(f64, f64), ImageIoError> {
-    let codes: Vec<i32> = meta.coords.stokes.iter().map(|p| fits_stokes_code(*p)).collect();
-    let step = if codes.len() > 1 { codes[1] - codes[0] } else { 1 };
+    let codes: Vec<i32> = meta
+        .coords
+        .stokes
+        .iter()
+        .map(|p| fits_stokes_code(*p))
+        .collect();
+    let step = if codes.len() > 1 {
+        codes[1] - codes[0]
+    } else {
+        1
+    };
     if step == 0 || codes.windows(2).any(|w| w[1] - w[0] != step) {
         return Err(ImageIoError::InvalidMeta {
             field: "stokes".into(),
@@ -205,7 +247,11 @@ impl FitsWriter {
     /// Create the FITS file for `meta` (primary header written now; pixels start at zero).
     /// Errors as [`crate::CasaImageWriter::create`]; an existing `path` is only replaced by
     /// [`finish`](Self::finish), and only with `overwrite`.
-    pub fn create(path: impl AsRef<Path>, meta: &ImageMeta, overwrite: bool) -> Result<Self, ImageIoError> {
+    pub fn create(
+        path: impl AsRef<Path>,
+        meta: &ImageMeta,
+        overwrite: bool,
+    ) -> Result<Self, ImageIoError> {
         let path = path.as_ref().to_path_buf();
         meta.validate()?;
         let (stokes_crval, stokes_cdelt) = stokes_axis(meta)?;
@@ -213,7 +259,9 @@ impl FitsWriter {
             Ok(md) if md.is_dir() => {
                 return Err(ImageIoError::Io {
                     path,
-                    source: std::io::Error::other("is a directory; refusing to replace it with a FITS file"),
+                    source: std::io::Error::other(
+                        "is a directory; refusing to replace it with a FITS file",
+                    ),
                 })
             }
             Ok(_) if !overwrite => return Err(ImageIoError::AlreadyExists { path }),
@@ -225,7 +273,12 @@ impl FitsWriter {
         match std::fs::remove_file(&partial) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => return Err(ImageIoError::Unwritable { path: partial, source }),
+            Err(source) => {
+                return Err(ImageIoError::Unwritable {
+                    path: partial,
+                    source,
+                })
+            }
         }
         // Probe writability so the error names the path and the OS reason.
         std::fs::File::create(&partial)
@@ -307,7 +360,11 @@ impl FitsWriter {
             // Radio velocity of the reference channel (FITSSpectralUtil::toFITSHeader).
             let altrval = -SPEED_OF_LIGHT * (sp.crval_hz / sp.restfreq_hz - 1.0);
             raw.key_f64("ALTRVAL", altrval, "Alternate frequency reference value")?;
-            raw.key_f64("ALTRPIX", sp.crpix + 1.0, "Alternate frequency reference pixel")?;
+            raw.key_f64(
+                "ALTRPIX",
+                sp.crpix + 1.0,
+                "Alternate frequency reference pixel",
+            )?;
             raw.key_int("VELREF", velref + 256, "1 LSR, 2 HEL, 3 OBS, +256 Radio")?;
             raw.comment("casacore non-standard usage: 4 LSD, 5 GEO, 6 SOU, 7 GAL")?;
         } else {
@@ -335,11 +392,7 @@ impl FitsWriter {
         }
         let now = mjd_to_iso(now_mjd());
         raw.key_str("DATE", &now, "Date FITS file was written")?;
-        raw.key_str(
-            "ORIGIN",
-            concat!("pclean ", env!("CARGO_PKG_VERSION")),
-            "",
-        )?;
+        raw.key_str("ORIGIN", concat!("pclean ", env!("CARGO_PKG_VERSION")), "")?;
         if matches!(meta.beams, Beams::PerPlane { .. }) {
             raw.key_bool("CASAMBM", true, "CASA multiple BEAMS table present")?;
         }
@@ -353,7 +406,12 @@ impl FitsWriter {
     }
 
     /// Write plane `(chan, stokes)` from `plane_yx[[y, x]]` (shape `[ny, nx]`).
-    pub fn put_plane(&mut self, chan: usize, stokes: usize, plane_yx: ArrayView2<f32>) -> Result<(), ImageIoError> {
+    pub fn put_plane(
+        &mut self,
+        chan: usize,
+        stokes: usize,
+        plane_yx: ArrayView2<f32>,
+    ) -> Result<(), ImageIoError> {
         let c = &self.meta.coords;
         let (ny, nx) = plane_yx.dim();
         if chan >= c.spectral.nchan || stokes >= c.stokes.len() || nx != c.nx || ny != c.ny {
@@ -368,27 +426,35 @@ impl FitsWriter {
                 nchan: c.spectral.nchan,
             });
         }
-        let mut data = plane_yx.as_standard_layout().into_owned();
-        let mut fpixel: [c_long; 4] = [1, 1, chan as c_long + 1, stokes as c_long + 1];
-        let mut lpixel: [c_long; 4] = [nx as c_long, ny as c_long, chan as c_long + 1, stokes as c_long + 1];
+        let plane = plane_yx.as_standard_layout();
+        let npix = (nx * ny) as i64;
+        // The plane is contiguous in the file: axes [x, y, freq, stokes], x fastest.
+        let first = 1 + (chan + c.spectral.nchan * stokes) as i64 * npix;
         let mut status = 0;
-        // SAFETY: open file; the buffer holds exactly nx*ny floats in FITS (x fastest) order.
+        // SAFETY: open file; the buffer holds exactly nx*ny floats in FITS (x fastest) order and
+        // cfitsio only reads it.
         unsafe {
-            fs::ffpss(
+            fs::ffppr(
                 self.raw.ptr,
                 TFLOAT,
-                fpixel.as_mut_ptr(),
-                lpixel.as_mut_ptr(),
-                data.as_mut_ptr() as *mut c_void,
+                first,
+                npix,
+                plane.as_ptr() as *mut c_void,
                 &mut status,
             )
         };
-        self.raw.check(status, &format!("writing plane chan {chan} stokes {stokes}"))
+        self.raw.check(
+            status,
+            &format!("writing plane chan {chan} stokes {stokes}"),
+        )
     }
 
     /// Replace the beams (written by [`finish`](Self::finish); single-beam cards are updated now).
     pub fn set_beams(&mut self, beams: &Beams) -> Result<(), ImageIoError> {
-        beams.validate(self.meta.coords.spectral.nchan, self.meta.coords.stokes.len())?;
+        beams.validate(
+            self.meta.coords.spectral.nchan,
+            self.meta.coords.stokes.len(),
+        )?;
         match beams {
             Beams::Single(b) => {
                 self.raw.key_f64("BMAJ", b.major_rad.to_degrees(), "")?;
@@ -396,7 +462,8 @@ impl FitsWriter {
                 self.raw.key_f64("BPA", b.pa_rad.to_degrees(), "")?;
             }
             Beams::PerPlane { .. } => {
-                self.raw.key_bool("CASAMBM", true, "CASA multiple BEAMS table present")?
+                self.raw
+                    .key_bool("CASAMBM", true, "CASA multiple BEAMS table present")?
             }
             Beams::None => {}
         }

@@ -97,7 +97,10 @@ impl ImageCoords {
             })
         };
         if self.nx == 0 || self.ny == 0 {
-            return bad("nx/ny", format!("image size {}x{} must be positive", self.nx, self.ny));
+            return bad(
+                "nx/ny",
+                format!("image size {}x{} must be positive", self.nx, self.ny),
+            );
         }
         if self.stokes.is_empty() {
             return bad("stokes", "at least one Stokes plane is needed".into());
@@ -108,17 +111,26 @@ impl ImageCoords {
         if !SPECTRAL_FRAMES.contains(&self.spectral.frame.as_str()) {
             return bad(
                 "spectral.frame",
-                format!("'{}' is not one of {SPECTRAL_FRAMES:?}", self.spectral.frame),
+                format!(
+                    "'{}' is not one of {SPECTRAL_FRAMES:?}",
+                    self.spectral.frame
+                ),
             );
         }
         if !(self.cdelt_rad.iter().all(|c| c.is_finite() && *c != 0.0)) {
-            return bad("cdelt_rad", format!("{:?} must be finite and non-zero", self.cdelt_rad));
+            return bad(
+                "cdelt_rad",
+                format!("{:?} must be finite and non-zero", self.cdelt_rad),
+            );
         }
         if !(self.spectral.crval_hz.is_finite() && self.spectral.cdelt_hz.is_finite()) {
             return bad("spectral", "crval/cdelt must be finite".into());
         }
         if self.projection != "SIN" {
-            return bad("projection", format!("'{}' is not supported (SIN only)", self.projection));
+            return bad(
+                "projection",
+                format!("'{}' is not supported (SIN only)", self.projection),
+            );
         }
         Ok(())
     }
@@ -233,7 +245,12 @@ impl ImageMeta {
         self.beams
             .validate(self.coords.spectral.nchan, self.coords.stokes.len())?;
         for (k, _) in &self.misc {
-            if k.is_empty() || k.len() > 8 || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            if k.is_empty()
+                || k.len() > 8
+                || !k
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
                 return Err(ImageIoError::InvalidMeta {
                     field: "misc".into(),
                     why: format!("keyword '{k}' must be 1-8 characters of A-Z, 0-9, '-', '_'"),
@@ -255,5 +272,9 @@ pub(crate) fn itrf_xyz_to_spherical(p: [f64; 3]) -> (f64, f64, f64) {
 
 /// Inverse of [`itrf_xyz_to_spherical`].
 pub(crate) fn spherical_to_itrf_xyz(lon: f64, lat: f64, r: f64) -> [f64; 3] {
-    [r * lat.cos() * lon.cos(), r * lat.cos() * lon.sin(), r * lat.sin()]
+    [
+        r * lat.cos() * lon.cos(),
+        r * lat.cos() * lon.sin(),
+        r * lat.sin(),
+    ]
 }

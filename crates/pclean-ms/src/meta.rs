@@ -303,7 +303,10 @@ fn load_polarizations(ms: &Path) -> Result<Vec<Polarization>, MsError> {
     (0..t.n_rows())
         .map(|i| {
             let (_, codes) = t.read_cell::<i32>("CORR_TYPE", i)?;
-            let corrs = codes.iter().map(|&c| Correlation::from_casa_code(c)).collect();
+            let corrs = codes
+                .iter()
+                .map(|&c| Correlation::from_casa_code(c))
+                .collect();
             Ok(Polarization {
                 corr_type_codes: codes,
                 corrs,

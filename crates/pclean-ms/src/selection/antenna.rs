@@ -63,7 +63,8 @@ enum Op {
 /// Antenna ids matched by one comma-separated ANT list.
 fn antenna_ids(text: &str, list: &str, ants: &[Antenna]) -> Result<Vec<bool>, SelectionError> {
     let mut sel = vec![false; ants.len()];
-    for item in split_list(P, list, ',').map_err(|_| parse_err(P, text, "empty antenna in a list"))?
+    for item in
+        split_list(P, list, ',').map_err(|_| parse_err(P, text, "empty antenna in a list"))?
     {
         let mut any = false;
         if item == "*" {
@@ -300,7 +301,10 @@ mod tests {
         let a = ants();
         let e = resolve("XX", &a).unwrap_err().to_string();
         assert!(e.starts_with("antenna 'XX' selects nothing"), "{e}");
-        assert!(resolve("1&&&&2", &a).unwrap_err().to_string().contains("cannot parse"));
+        assert!(resolve("1&&&&2", &a)
+            .unwrap_err()
+            .to_string()
+            .contains("cannot parse"));
         assert!(resolve("&2", &a).is_err());
         assert!(resolve("1;;2", &a).is_err());
         assert!(resolve("1&&&2", &a).is_err());

@@ -100,6 +100,9 @@ mod tests {
         let e = resolve("9", &n).unwrap_err().to_string();
         assert!(e.contains("'9' matches no field"), "{e}");
         assert!(resolve("1,,2", &n).is_err());
-        assert!(resolve("1~", &n).unwrap_err().to_string().contains("cannot parse"));
+        assert!(resolve("1~", &n)
+            .unwrap_err()
+            .to_string()
+            .contains("cannot parse"));
     }
 }

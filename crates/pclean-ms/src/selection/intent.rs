@@ -8,13 +8,20 @@ use crate::error::SelectionError;
 const P: &str = "intent";
 
 /// The selected state ids (sorted); `None` selects every state.
-pub(crate) fn resolve(text: &str, obs_modes: &[String]) -> Result<Option<Vec<usize>>, SelectionError> {
+pub(crate) fn resolve(
+    text: &str,
+    obs_modes: &[String],
+) -> Result<Option<Vec<usize>>, SelectionError> {
     let t = text.trim();
     if t.is_empty() {
         return Ok(None);
     }
     if obs_modes.is_empty() {
-        return Err(empty_err(P, text, "this MS has no STATE table with intents (OBS_MODE)"));
+        return Err(empty_err(
+            P,
+            text,
+            "this MS has no STATE table with intents (OBS_MODE)",
+        ));
     }
     let mut selected = vec![false; obs_modes.len()];
     for item in split_list(P, t, ',')? {
@@ -34,12 +41,19 @@ pub(crate) fn resolve(text: &str, obs_modes: &[String]) -> Result<Option<Vec<usi
             return Err(empty_err(
                 P,
                 text,
-                format!("'{item}' matches no intent; this MS has intents {}", modes.join(" | ")),
+                format!(
+                    "'{item}' matches no intent; this MS has intents {}",
+                    modes.join(" | ")
+                ),
             ));
         }
     }
     Ok(Some(
-        selected.iter().enumerate().filter_map(|(i, &s)| s.then_some(i)).collect(),
+        selected
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &s)| s.then_some(i))
+            .collect(),
     ))
 }
 
@@ -57,8 +71,14 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         assert_eq!(resolve("*TARGET*", &modes).unwrap(), Some(vec![1]));
-        assert_eq!(resolve("CALIBRATE_WVR#ON_SOURCE", &modes).unwrap(), Some(vec![0]));
-        assert_eq!(resolve("*PHASE*,*TARGET*", &modes).unwrap(), Some(vec![0, 1]));
+        assert_eq!(
+            resolve("CALIBRATE_WVR#ON_SOURCE", &modes).unwrap(),
+            Some(vec![0])
+        );
+        assert_eq!(
+            resolve("*PHASE*,*TARGET*", &modes).unwrap(),
+            Some(vec![0, 1])
+        );
         let e = resolve("*BANDPASS*", &modes).unwrap_err().to_string();
         assert!(e.starts_with("intent '*BANDPASS*' selects nothing"), "{e}");
         assert!(resolve("*", &[]).is_err());

@@ -67,11 +67,7 @@ fn parse_freq_item(s: &str) -> Option<FreqItem> {
 }
 
 /// Spectral window ids matched by one `SPW` item (may be empty).
-fn spw_ids(
-    text: &str,
-    item: &str,
-    spws: &[SpectralWindow],
-) -> Result<Vec<usize>, SelectionError> {
+fn spw_ids(text: &str, item: &str, spws: &[SpectralWindow]) -> Result<Vec<usize>, SelectionError> {
     let n = spws.len();
     if item == "*" {
         return Ok((0..n).collect());
@@ -140,12 +136,13 @@ fn channels(
         )
     };
     let picked: Vec<usize> = if let Some(ints) = IntItem::parse(range) {
-        match ints {
-            IntItem::One(c) | IntItem::Range(_, c) if c < 0 || c >= nchan as i64 => {
-                return Err(beyond(c))
-            }
-            IntItem::Range(c, _) if c < 0 || c >= nchan as i64 => return Err(beyond(c)),
-            _ => {}
+        let bounds: &[i64] = match ints {
+            IntItem::One(c) => &[c],
+            IntItem::Range(a, b) => &[a, b],
+            _ => &[],
+        };
+        if let Some(&c) = bounds.iter().find(|&&c| c < 0 || c >= nchan as i64) {
+            return Err(beyond(c));
         }
         (0..nchan).filter(|&c| ints.contains(c as i64)).collect()
     } else if let Some(f) = parse_freq_item(range) {
@@ -155,9 +152,8 @@ fn channels(
             FreqItem::Lt(v) => (f64::NEG_INFINITY, v),
             FreqItem::Single(v) => {
                 // The channel that contains the frequency.
-                let hit = (0..nchan).find(|&c| {
-                    (spw.chan_freq_hz[c] - v).abs() <= 0.5 * spw.chan_width_hz[c].abs()
-                });
+                let hit = (0..nchan)
+                    .find(|&c| (spw.chan_freq_hz[c] - v).abs() <= 0.5 * spw.chan_width_hz[c].abs());
                 return match hit {
                     Some(c) => Ok(vec![c]),
                     None => Err(empty_err(
@@ -294,10 +290,7 @@ mod tests {
     fn ids_and_channels() {
         let s = spws();
         assert_eq!(resolve("", &s).unwrap(), None);
-        assert_eq!(
-            resolve("0", &s).unwrap(),
-            ch(&[(0, (0..63).collect())])
-        );
+        assert_eq!(resolve("0", &s).unwrap(), ch(&[(0, (0..63).collect())]));
         assert_eq!(
             resolve("0:5~10", &s).unwrap(),
             ch(&[(0, (5..=10).collect())])
@@ -315,8 +308,24 @@ mod tests {
             ch(&[(0, vec![3]), (1, vec![3])])
         );
         assert_eq!(resolve("0,1", &s).unwrap().unwrap().len(), 2);
-        assert_eq!(resolve("BB*", &s).unwrap().unwrap().keys().copied().collect::<Vec<_>>(), vec![1]);
-        assert_eq!(resolve(">0", &s).unwrap().unwrap().keys().copied().collect::<Vec<_>>(), vec![1]);
+        assert_eq!(
+            resolve("BB*", &s)
+                .unwrap()
+                .unwrap()
+                .keys()
+                .copied()
+                .collect::<Vec<_>>(),
+            vec![1]
+        );
+        assert_eq!(
+            resolve(">0", &s)
+                .unwrap()
+                .unwrap()
+                .keys()
+                .copied()
+                .collect::<Vec<_>>(),
+            vec![1]
+        );
     }
 
     #[test]
@@ -338,7 +347,12 @@ mod tests {
             ch(&[(1, vec![0, 1, 2, 3])])
         );
         assert_eq!(
-            resolve("230GHz", &s).unwrap().unwrap().keys().copied().collect::<Vec<_>>(),
+            resolve("230GHz", &s)
+                .unwrap()
+                .unwrap()
+                .keys()
+                .copied()
+                .collect::<Vec<_>>(),
             vec![1]
         );
     }
@@ -351,7 +365,10 @@ mod tests {
         assert!(e.contains("spectral windows 0..1"), "{e}");
         let e = resolve("0:5~100", &s).unwrap_err().to_string();
         assert!(e.contains("channel 100 is beyond spectral window 0"), "{e}");
-        assert!(resolve("0:a~b", &s).unwrap_err().to_string().contains("cannot parse spw='0:a~b'"));
+        assert!(resolve("0:a~b", &s)
+            .unwrap_err()
+            .to_string()
+            .contains("cannot parse spw='0:a~b'"));
         assert!(resolve("0:5~10^0", &s).is_err());
         assert!(resolve(":5", &s).is_err());
         assert!(resolve("0:1~2;", &s).is_err());

@@ -92,7 +92,13 @@ fn fields_of(t: f64) -> Fields {
 
 /// Parse one time, filling omitted leading fields from `reference`.
 fn parse_time(text: &str, s: &str, reference: Fields) -> Result<(f64, Fields), SelectionError> {
-    let bad = |why: &str| parse_err(P, text, format!("'{s}': {why} (expected YYYY/MM/DD/HH:MM:SS.FF, fields omitted from the left)"));
+    let bad = |why: &str| {
+        parse_err(
+            P,
+            text,
+            format!("'{s}': {why} (expected YYYY/MM/DD/HH:MM:SS.FF, fields omitted from the left)"),
+        )
+    };
     let parts: Vec<&str> = s.trim().split('/').map(str::trim).collect();
     let last_is_tod = parts.last().is_some_and(|p| p.contains(':'));
     let (date, tod): (&[&str], Option<&str>) = if last_is_tod {
@@ -105,7 +111,10 @@ fn parse_time(text: &str, s: &str, reference: Fields) -> Result<(f64, Fields), S
     if date.len() > 3 {
         return Err(bad("too many '/' fields"));
     }
-    let int = |p: &str| p.parse::<i64>().map_err(|_| bad("a date field is not an integer"));
+    let int = |p: &str| {
+        p.parse::<i64>()
+            .map_err(|_| bad("a date field is not an integer"))
+    };
     let mut f = reference;
     let n = date.len();
     if n >= 1 {
@@ -220,7 +229,9 @@ mod tests {
 
     #[test]
     fn forms() {
-        let r = resolve("1995/04/13/09:33:00~09:40:00", T0, 30.0).unwrap().unwrap();
+        let r = resolve("1995/04/13/09:33:00~09:40:00", T0, 30.0)
+            .unwrap()
+            .unwrap();
         let a = mjd_seconds(1995, 4, 13, 9.0, 33.0, 0.0);
         assert_eq!(r, vec![TimeItem::Between(a, a + 420.0)]);
         let r = resolve("09:33:00~09:40:00", T0, 30.0).unwrap().unwrap();
@@ -239,9 +250,18 @@ mod tests {
 
     #[test]
     fn errors() {
-        for bad in ["yesterday", "09:xx", "1995/13/01/10:00", "1/2/3/4/10:00", "10"] {
+        for bad in [
+            "yesterday",
+            "09:xx",
+            "1995/13/01/10:00",
+            "1/2/3/4/10:00",
+            "10",
+        ] {
             let e = resolve(bad, T0, 30.0).unwrap_err().to_string();
-            assert!(e.starts_with(&format!("cannot parse timerange='{bad}'")), "{e}");
+            assert!(
+                e.starts_with(&format!("cannot parse timerange='{bad}'")),
+                "{e}"
+            );
         }
         let e = resolve("10:00~09:00", T0, 30.0).unwrap_err().to_string();
         assert!(e.contains("ends before it starts"), "{e}");

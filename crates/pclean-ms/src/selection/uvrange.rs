@@ -67,10 +67,18 @@ fn unit_of(u: &str) -> Option<(f64, UvUnit)> {
 /// A non-negative number and its optional unit.
 fn value(text: &str, s: &str) -> Result<(f64, Option<(f64, UvUnit)>), SelectionError> {
     let (v, u) = split_number_unit(s).ok_or_else(|| {
-        parse_err(P, text, format!("'{}' is not a number with an optional unit", s.trim()))
+        parse_err(
+            P,
+            text,
+            format!("'{}' is not a number with an optional unit", s.trim()),
+        )
     })?;
     if v < 0.0 {
-        return Err(parse_err(P, text, format!("'{}': uv distances are not negative", s.trim())));
+        return Err(parse_err(
+            P,
+            text,
+            format!("'{}': uv distances are not negative", s.trim()),
+        ));
     }
     let unit = if u.is_empty() {
         None
@@ -95,7 +103,11 @@ pub(crate) fn resolve(text: &str) -> Result<Option<Vec<UvItem>>, SelectionError>
     let mut out = Vec::new();
     for item in split_list(P, t, ',')? {
         if item.contains('%') {
-            return Err(parse_err(P, text, "percentage ranges ('N%') are not supported"));
+            return Err(parse_err(
+                P,
+                text,
+                "percentage ranges ('N%') are not supported",
+            ));
         }
         let make = |v: f64, u: Option<(f64, UvUnit)>| {
             let (scale, unit) = u.unwrap_or((1.0, UvUnit::Metres));
@@ -104,11 +116,17 @@ pub(crate) fn resolve(text: &str) -> Result<Option<Vec<UvItem>>, SelectionError>
         let parsed = if let Some(r) = item.strip_prefix('>') {
             let (v, u) = value(text, r)?;
             let (v, unit) = make(v, u);
-            UvItem { bound: UvBound::Above(v), unit }
+            UvItem {
+                bound: UvBound::Above(v),
+                unit,
+            }
         } else if let Some(r) = item.strip_prefix('<') {
             let (v, u) = value(text, r)?;
             let (v, unit) = make(v, u);
-            UvItem { bound: UvBound::Below(v), unit }
+            UvItem {
+                bound: UvBound::Below(v),
+                unit,
+            }
         } else if let Some((a, b)) = item.split_once('~') {
             let (va, ua) = value(text, a)?;
             let (vb, ub) = value(text, b)?;
@@ -121,11 +139,17 @@ pub(crate) fn resolve(text: &str) -> Result<Option<Vec<UvItem>>, SelectionError>
                     format!("'{item}' mixes metres and wavelengths"),
                 ));
             }
-            UvItem { bound: UvBound::Between(lo.min(hi), lo.max(hi)), unit }
+            UvItem {
+                bound: UvBound::Between(lo.min(hi), lo.max(hi)),
+                unit,
+            }
         } else {
             let (v, u) = value(text, item)?;
             let (v, unit) = make(v, u);
-            UvItem { bound: UvBound::Exactly(v), unit }
+            UvItem {
+                bound: UvBound::Exactly(v),
+                unit,
+            }
         };
         out.push(parsed);
     }
@@ -139,14 +163,32 @@ mod tests {
     #[test]
     fn forms() {
         let r = resolve("0~100m").unwrap().unwrap();
-        assert_eq!(r, vec![UvItem { bound: UvBound::Between(0.0, 100.0), unit: UvUnit::Metres }]);
+        assert_eq!(
+            r,
+            vec![UvItem {
+                bound: UvBound::Between(0.0, 100.0),
+                unit: UvUnit::Metres
+            }]
+        );
         let r = resolve("<2km").unwrap().unwrap();
         assert_eq!(r[0].bound, UvBound::Below(2000.0));
         let r = resolve(">5klambda").unwrap().unwrap();
-        assert_eq!(r[0], UvItem { bound: UvBound::Above(5000.0), unit: UvUnit::Wavelengths });
+        assert_eq!(
+            r[0],
+            UvItem {
+                bound: UvBound::Above(5000.0),
+                unit: UvUnit::Wavelengths
+            }
+        );
         let r = resolve("1~2Mλ, 100").unwrap().unwrap();
         assert_eq!(r[0].bound, UvBound::Between(1e6, 2e6));
-        assert_eq!(r[1], UvItem { bound: UvBound::Exactly(100.0), unit: UvUnit::Metres });
+        assert_eq!(
+            r[1],
+            UvItem {
+                bound: UvBound::Exactly(100.0),
+                unit: UvUnit::Metres
+            }
+        );
         let r = resolve("1km~2000m").unwrap().unwrap();
         assert_eq!(r[0].bound, UvBound::Between(1000.0, 2000.0));
         // 1000 m at 1.4 GHz is ~4670 wavelengths.
@@ -158,7 +200,10 @@ mod tests {
     fn errors() {
         for bad in ["abc", "5parsec", "1m~2lambda", "10%", "-5m", "1~", ">"] {
             let e = resolve(bad).unwrap_err().to_string();
-            assert!(e.starts_with(&format!("cannot parse uvrange='{bad}'")), "{e}");
+            assert!(
+                e.starts_with(&format!("cannot parse uvrange='{bad}'")),
+                "{e}"
+            );
         }
     }
 }

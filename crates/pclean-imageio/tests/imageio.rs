@@ -1,0 +1,436 @@
+//! Integration tests of pclean-imageio: CASA image round trips, overwrite and error paths,
+//! incomplete-product detection, FITS output, and (when python-casacore is importable) the Python
+//! oracle `tests/python/test_imageio.py` on the sample products.
+
+#[path = "../examples/write_sample.rs"]
+mod write_sample;
+
+use ndarray::Array2;
+use pclean_core::{Beam, Direction, StokesParam};
+use pclean_imageio::{
+    export_casa_to_fits, is_incomplete, Beams, CasaImage, CasaImageWriter, FitsWriter, ImageCoords,
+    ImageIoError, ImageMeta, MiscValue, SpectralAxis,
+};
+use std::path::Path;
+
+fn arcsec(v: f64) -> f64 {
+    (v / 3600.0).to_radians()
+}
+
+fn meta(nx: usize, ny: usize, stokes: Vec<StokesParam>, nchan: usize) -> ImageMeta {
+    let mut m = ImageMeta::new(ImageCoords {
+        nx,
+        ny,
+        reference: Direction::new_j2000(3.5, 0.3),
+        crpix: [nx as f64 / 2.0, ny as f64 / 2.0],
+        cdelt_rad: [-arcsec(0.5), arcsec(0.5)],
+        projection: "SIN".into(),
+        stokes,
+        spectral: SpectralAxis {
+            frame: "TOPO".into(),
+            crval_hz: 1.4e9,
+            cdelt_hz: -1.0e6,
+            crpix: 2.0,
+            restfreq_hz: 1.420405752e9,
+            nchan,
+        },
+        telescope: "VLA".into(),
+        observer: "TEST".into(),
+        obsdate_mjd_utc_days: 49820.397916,
+        telescope_position_itrf_m: Some([-1601185.365, -5041977.547, 3554875.87]),
+    });
+    m.object_name = "N5921".into();
+    m.misc = vec![
+        ("CHNCHNKS".into(), MiscValue::Int(3)),
+        ("MEMREQ".into(), MiscValue::Float(0.25)),
+        ("USEWEIGH".into(), MiscValue::Bool(true)),
+        ("INSTRUME".into(), MiscValue::Str("VLA".into())),
+    ];
+    m
+}
+
+fn plane(nx: usize, ny: usize, c: usize, s: usize) -> Array2<f32> {
+    Array2::from_shape_fn((ny, nx), |(y, x)| {
+        (x + 100 * y) as f32 + 0.25 * c as f32 - 1000.0 * s as f32
+    })
+}
+
+fn beam(c: usize, s: usize) -> Beam {
+    Beam {
+        major_rad: arcsec(50.0 + c as f64),
+        minor_rad: arcsec(40.0 + 0.5 * s as f64),
+        pa_rad: (-20.0 + c as f64).to_radians(),
+    }
+}
+
+fn assert_close(a: f64, b: f64, what: &str) {
+    // Beams pass through arcsec and degrees in the record: a few ulps of rounding.
+    assert!(
+        (a - b).abs() <= 1e-14 * a.abs().max(b.abs()),
+        "{what}: {a} vs {b}"
+    );
+}
+
+#[test]
+fn casa_cube_round_trip_with_per_plane_beams() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rt.image");
+    let (nx, ny, nc) = (37, 23, 4);
+    let mut m = meta(
+        nx,
+        ny,
+        vec![
+            StokesParam::I,
+            StokesParam::Q,
+            StokesParam::U,
+            StokesParam::V,
+        ],
+        nc,
+    );
+    m.beams = Beams::per_plane(nc, 4, beam);
+    let mut w = CasaImageWriter::create(&path, &m, false).unwrap();
+    for s in 0..4 {
+        for c in (0..nc).rev() {
+            // a non-contiguous view must work too
+            let p = plane(nx, ny, c, s);
+            let t = p.t().to_owned();
+            w.put_plane(c, s, t.t()).unwrap();
+        }
+    }
+    assert!(w.planes_written().iter().all(|&b| b));
+    w.finish().unwrap();
+    assert!(!is_incomplete(&path));
+
+    let mut r = CasaImage::open(&path).unwrap();
+    assert_eq!(r.shape(), [nx, ny, 4, nc]);
+    for s in 0..4 {
+        for c in 0..nc {
+            assert_eq!(
+                r.get_plane(c, s).unwrap(),
+                plane(nx, ny, c, s),
+                "plane c={c} s={s}"
+            );
+        }
+    }
+    let all = r.read_all().unwrap();
+    assert_eq!(all.dim(), (nc, 4, ny, nx));
+    assert_eq!(all[[2, 3, 5, 7]], plane(nx, ny, 2, 3)[[5, 7]]);
+
+    let got = r.meta().clone();
+    assert_eq!(got.coords.shape(), m.coords.shape());
+    assert_eq!(got.coords.stokes, m.coords.stokes);
+    assert_eq!(got.coords.spectral, m.coords.spectral);
+    assert_eq!(got.coords.reference, m.coords.reference);
+    assert_eq!(got.coords.crpix, m.coords.crpix);
+    assert_eq!(got.coords.cdelt_rad, m.coords.cdelt_rad);
+    assert_eq!(got.coords.telescope, "VLA");
+    assert_eq!(got.coords.observer, "TEST");
+    assert_eq!(
+        got.coords.obsdate_mjd_utc_days,
+        m.coords.obsdate_mjd_utc_days
+    );
+    let (p0, p1) = (
+        got.coords.telescope_position_itrf_m.unwrap(),
+        m.coords.telescope_position_itrf_m.unwrap(),
+    );
+    for i in 0..3 {
+        assert!(
+            (p0[i] - p1[i]).abs() < 1e-6,
+            "telescope position {p0:?} vs {p1:?}"
+        );
+    }
+    assert_eq!(got.units, "Jy/beam");
+    assert_eq!(got.object_name, "N5921");
+    assert_eq!(got.image_type, "Intensity");
+    assert_eq!(got.misc, m.misc);
+    match (&got.beams, &m.beams) {
+        (
+            Beams::PerPlane {
+                nchan,
+                nstokes,
+                beams,
+            },
+            Beams::PerPlane { beams: want, .. },
+        ) => {
+            assert_eq!((*nchan, *nstokes), (nc, 4));
+            for (b, w) in beams.iter().zip(want) {
+                assert_close(b.major_rad, w.major_rad, "major");
+                assert_close(b.minor_rad, w.minor_rad, "minor");
+                assert_close(b.pa_rad, w.pa_rad, "pa");
+            }
+        }
+        other => panic!("beams not read back: {other:?}"),
+    }
+}
+
+#[test]
+fn single_beam_set_after_create_and_unwritten_planes_are_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mfs.image");
+    let m = meta(16, 16, vec![StokesParam::I], 2);
+    let mut w = CasaImageWriter::create(&path, &m, false).unwrap();
+    w.put_plane(1, 0, plane(16, 16, 1, 0).view()).unwrap();
+    w.set_beams(&Beams::Single(beam(0, 0))).unwrap();
+    assert!(matches!(
+        w.set_beams(&Beams::per_plane(3, 1, beam)),
+        Err(ImageIoError::InvalidMeta { .. })
+    ));
+    w.finish().unwrap();
+    let mut r = CasaImage::open(&path).unwrap();
+    assert_eq!(r.get_plane(0, 0).unwrap(), Array2::<f32>::zeros((16, 16)));
+    assert_eq!(r.get_plane(1, 0).unwrap(), plane(16, 16, 1, 0));
+    assert!(matches!(r.meta().beams, Beams::Single(_)));
+}
+
+#[test]
+fn existing_image_is_never_replaced_without_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keep.image");
+    let m = meta(8, 8, vec![StokesParam::I], 1);
+    let mut w = CasaImageWriter::create(&path, &m, false).unwrap();
+    w.put_plane(0, 0, plane(8, 8, 0, 0).view()).unwrap();
+    w.finish().unwrap();
+
+    let err = CasaImageWriter::create(&path, &m, false)
+        .err()
+        .expect("must refuse");
+    assert!(
+        matches!(&err, ImageIoError::AlreadyExists { path: p } if p == &path),
+        "{err}"
+    );
+    // The original is intact.
+    assert_eq!(
+        CasaImage::open(&path).unwrap().get_plane(0, 0).unwrap(),
+        plane(8, 8, 0, 0)
+    );
+
+    // With overwrite it is replaced by a fresh (zero) image.
+    CasaImageWriter::create(&path, &m, true)
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert_eq!(
+        CasaImage::open(&path).unwrap().get_plane(0, 0).unwrap(),
+        Array2::<f32>::zeros((8, 8))
+    );
+
+    // A directory that is not a CASA image is never deleted, even with overwrite.
+    let other = dir.path().join("notanimage");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("precious.txt"), "x").unwrap();
+    assert!(CasaImageWriter::create(&other, &m, true).is_err());
+    assert!(other.join("precious.txt").exists());
+}
+
+#[test]
+fn unwritable_location_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing_dir").join("x.image");
+    let m = meta(8, 8, vec![StokesParam::I], 1);
+    let err = CasaImageWriter::create(&path, &m, false)
+        .err()
+        .expect("must fail");
+    assert!(
+        matches!(&err, ImageIoError::Unwritable { path: p, .. } if p == &path),
+        "{err}"
+    );
+    assert!(err.to_string().contains("missing_dir"), "{err}");
+    let fits = dir.path().join("missing_dir").join("x.fits");
+    let err = FitsWriter::create(&fits, &m, false)
+        .err()
+        .expect("must fail");
+    assert!(matches!(&err, ImageIoError::Unwritable { .. }), "{err}");
+}
+
+#[test]
+fn bad_planes_and_metadata_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = meta(8, 6, vec![StokesParam::I], 2);
+    let mut w = CasaImageWriter::create(dir.path().join("a.image"), &m, false).unwrap();
+    let wrong = Array2::<f32>::zeros((8, 6)); // transposed
+    assert!(matches!(
+        w.put_plane(0, 0, wrong.view()),
+        Err(ImageIoError::PlaneOutOfRange { .. })
+    ));
+    let ok = Array2::<f32>::zeros((6, 8));
+    assert!(matches!(
+        w.put_plane(2, 0, ok.view()),
+        Err(ImageIoError::PlaneOutOfRange { .. })
+    ));
+    assert!(matches!(
+        w.put_plane(0, 1, ok.view()),
+        Err(ImageIoError::PlaneOutOfRange { .. })
+    ));
+    w.finish().unwrap();
+
+    let mut bad = m.clone();
+    bad.coords.spectral.frame = "LSR".into();
+    assert!(matches!(
+        CasaImageWriter::create(dir.path().join("b.image"), &bad, false),
+        Err(ImageIoError::InvalidMeta { .. })
+    ));
+    assert!(
+        !dir.path().join("b.image").exists(),
+        "nothing created for invalid metadata"
+    );
+    let mut bad = m.clone();
+    bad.beams = Beams::per_plane(3, 1, beam);
+    assert!(CasaImageWriter::create(dir.path().join("c.image"), &bad, false).is_err());
+    assert!(matches!(
+        CasaImage::open(dir.path().join("nothing.image")),
+        Err(ImageIoError::NotAnImage { .. })
+    ));
+}
+
+#[test]
+fn dropped_writer_leaves_a_detectable_incomplete_image_that_can_be_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("partial.image");
+    let m = meta(8, 8, vec![StokesParam::I], 3);
+    {
+        let mut w = CasaImageWriter::create(&path, &m, false).unwrap();
+        w.put_plane(0, 0, plane(8, 8, 0, 0).view()).unwrap();
+        // dropped without finish()
+    }
+    assert!(is_incomplete(&path));
+    assert!(matches!(
+        CasaImage::open(&path),
+        Err(ImageIoError::Incomplete { .. })
+    ));
+    let mut r = CasaImage::open_incomplete(&path).unwrap();
+    assert_eq!(r.get_plane(0, 0).unwrap(), plane(8, 8, 0, 0));
+    drop(r);
+    assert!(matches!(
+        export_casa_to_fits(&path, dir.path().join("p.fits"), false),
+        Err(ImageIoError::Incomplete { .. })
+    ));
+
+    let mut w = CasaImageWriter::reopen(&path).unwrap();
+    for c in 1..3 {
+        w.put_plane(c, 0, plane(8, 8, c, 0).view()).unwrap();
+    }
+    w.finish().unwrap();
+    assert!(!is_incomplete(&path));
+    let mut r = CasaImage::open(&path).unwrap();
+    for c in 0..3 {
+        assert_eq!(r.get_plane(c, 0).unwrap(), plane(8, 8, c, 0));
+    }
+}
+
+#[test]
+fn one_writer_per_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.image");
+    let m = meta(8, 8, vec![StokesParam::I], 1);
+    let w = CasaImageWriter::create(&path, &m, false).unwrap();
+    assert!(
+        CasaImageWriter::reopen(&path).is_err(),
+        "second writer on the same path"
+    );
+    w.finish().unwrap();
+    CasaImageWriter::reopen(&path).unwrap().finish().unwrap();
+}
+
+#[test]
+fn writers_on_different_images_run_in_parallel_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let handles: Vec<_> = (0..3)
+        .map(|i| {
+            let path = dir.path().join(format!("t{i}.image"));
+            std::thread::spawn(move || {
+                let m = meta(32, 32, vec![StokesParam::I], 4);
+                let mut w = CasaImageWriter::create(&path, &m, false).unwrap();
+                for c in 0..4 {
+                    w.put_plane(c, 0, plane(32, 32, c + i, 0).view()).unwrap();
+                }
+                w.finish().unwrap();
+                path
+            })
+        })
+        .collect();
+    for (i, h) in handles.into_iter().enumerate() {
+        let path = h.join().unwrap();
+        let mut r = CasaImage::open(&path).unwrap();
+        assert_eq!(r.get_plane(3, 0).unwrap(), plane(32, 32, 3 + i, 0));
+    }
+}
+
+#[test]
+fn fits_overwrite_protection_and_no_partial_file_at_final_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.fits");
+    let mut m = meta(8, 4, vec![StokesParam::I, StokesParam::V], 2);
+    m.beams = Beams::per_plane(2, 2, beam);
+    {
+        let mut w = FitsWriter::create(&path, &m, false).unwrap();
+        w.put_plane(0, 0, plane(8, 4, 0, 0).view()).unwrap();
+        // dropped: nothing appears at the final path
+    }
+    assert!(!path.exists());
+    let mut w = FitsWriter::create(&path, &m, false).unwrap();
+    for s in 0..2 {
+        for c in 0..2 {
+            w.put_plane(c, s, plane(8, 4, c, s).view()).unwrap();
+        }
+    }
+    w.finish().unwrap();
+    assert!(path.exists());
+    let before = std::fs::read(&path).unwrap();
+    assert!(matches!(
+        FitsWriter::create(&path, &m, false),
+        Err(ImageIoError::AlreadyExists { .. })
+    ));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    // Read back with the fitsio crate: data order [stokes][freq][y][x] and the BEAMS table.
+    let mut f = fitsio::FitsFile::open(&path).unwrap();
+    let hdu = f.primary_hdu().unwrap();
+    let data: Vec<f32> = hdu.read_image(&mut f).unwrap();
+    let p = plane(8, 4, 1, 1);
+    let off = (2 + 1) * 32; // stokes 1, chan 1
+    assert_eq!(&data[off..off + 32], p.as_slice().unwrap());
+    let casambm: bool = hdu.read_key(&mut f, "CASAMBM").unwrap();
+    assert!(casambm);
+    let beams = f.hdu("BEAMS").unwrap();
+    let bmaj: Vec<f32> = beams.read_col(&mut f, "BMAJ").unwrap();
+    let pol: Vec<i32> = beams.read_col(&mut f, "POL").unwrap();
+    assert_eq!(pol, vec![0, 0, 1, 1]);
+    assert!((bmaj[1] - 51.0).abs() < 1e-4);
+    let nchan: i64 = beams.read_key(&mut f, "NCHAN").unwrap();
+    assert_eq!(nchan, 2);
+}
+
+fn python_oracle_available() -> Result<(), String> {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import casacore.images, astropy.wcs, numpy"])
+        .output()
+        .map_err(|e| format!("python3 not runnable: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// python-casacore and astropy read the sample products correctly (tests/python/test_imageio.py).
+#[test]
+fn python_casacore_and_astropy_oracle() {
+    if let Err(why) = python_oracle_available() {
+        eprintln!("skipping the Python oracle (python-casacore/astropy not importable): {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_sample::write_samples(dir.path()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/test_imageio.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "oracle failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
