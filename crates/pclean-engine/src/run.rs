@@ -11,7 +11,7 @@ use ndarray::Array2;
 use pclean_core::params::{DataColumnChoice, ImagingParams, RawParams};
 use pclean_core::{Beam, Direction};
 use pclean_deconv::beamfit::fit_psf_beam;
-use pclean_grid::pb::{pb_image, pb_model_for};
+use pclean_grid::pb::{pb_image, pb_limit_in_place, pb_model_for};
 use pclean_grid::weighting::UvTaper;
 use pclean_imageio::{Beams, ImageCoords, ImageMeta, SpectralAxis};
 use pclean_ms::{DataColumn, MeasurementSet, Selection};
@@ -194,7 +194,9 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     let dish = meta0.antennas.iter().find(|a| !a.flag_row).map_or(0.0, |a| a.dish_diameter_m);
     let model = pb_model_for(&meta0.observatory.name, dish);
     for k in 0..nchan {
-        let pb = pb_image(&model, params.nx, params.ny, params.cell_x_rad, params.cell_y_rad, plan.freqs_hz[k]);
+        let mut pb = pb_image(&model, params.nx, params.ny, params.cell_x_rad, params.cell_y_rad, plan.freqs_hz[k]);
+        // tclean zeroes the primary beam at and below |pblimit| (whatever pblimit's sign).
+        pb_limit_in_place(pb.view_mut(), params.pblimit);
         for s in 0..nst {
             let w = writer("pb", &mut writers);
             writers[w].1.put_plane(k, s, pb.view())?;

@@ -62,8 +62,11 @@ pub fn alma_like(ntime: usize, nx: usize) -> AlmaLike {
         let (sh, ch, sd, cd) = (h.sin(), h.cos(), dec.sin(), dec.cos());
         for i in 0..nant {
             for j in i + 1..nant {
-                let (e, n, up) =
-                    (ants[j][0] - ants[i][0], ants[j][1] - ants[i][1], ants[j][2] - ants[i][2]);
+                let (e, n, up) = (
+                    ants[j][0] - ants[i][0],
+                    ants[j][1] - ants[i][1],
+                    ants[j][2] - ants[i][2],
+                );
                 // ENU -> equatorial XYZ at latitude `lat`.
                 let x = -lat.sin() * n + lat.cos() * up;
                 let y = e;
@@ -91,7 +94,10 @@ pub fn alma_like(ntime: usize, nx: usize) -> AlmaLike {
     let mut weight = Array2::zeros((nrow, nchan));
     for r in 0..nrow {
         for (c, f) in freq_hz.iter().enumerate() {
-            let (u, v) = (uvw_m[[r, 0]] * f / 299_792_458.0, uvw_m[[r, 1]] * f / 299_792_458.0);
+            let (u, v) = (
+                uvw_m[[r, 0]] * f / 299_792_458.0,
+                uvw_m[[r, 1]] * f / 299_792_458.0,
+            );
             let p0 = -FOURIER_SIGN * 2.0 * std::f64::consts::PI * (u * l0 + v * m0);
             let p1 = -FOURIER_SIGN * 2.0 * std::f64::consts::PI * (u * l1 + v * m1);
             let re = p0.cos() + 0.3 * p1.cos() + 0.2 * (uniform() - 0.5);
@@ -100,7 +106,13 @@ pub fn alma_like(ntime: usize, nx: usize) -> AlmaLike {
             weight[[r, c]] = (0.5 + uniform()) as f32;
         }
     }
-    AlmaLike { uvw_m, freq_hz, vis, weight, cell_rad }
+    AlmaLike {
+        uvw_m,
+        freq_hz,
+        vis,
+        weight,
+        cell_rad,
+    }
 }
 
 fn write_raw(path: &std::path::Path, bytes: impl Iterator<Item = [u8; 8]>) -> std::io::Result<()> {
@@ -114,14 +126,24 @@ fn write_raw(path: &std::path::Path, bytes: impl Iterator<Item = [u8; 8]>) -> st
 #[allow(dead_code)]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let get = |name: &str| args.iter().position(|a| a == name).map(|i| args[i + 1].clone());
+    let get = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .map(|i| args[i + 1].clone())
+    };
     let nx: usize = get("--nx").map_or(Ok(1024), |s| s.parse())?;
     let eps: f64 = get("--eps").map_or(Ok(1e-5), |s| s.parse())?;
     let nthreads: usize = get("--nthreads").map_or(Ok(1), |s| s.parse())?;
     let repeat: usize = get("--repeat").map_or(Ok(3), |s| s.parse())?;
     let ntime: usize = get("--ntime").map_or(Ok(277), |s| s.parse())?;
     let data = alma_like(ntime, nx);
-    let spec = GridSpec { nx, ny: nx, cell_x_rad: data.cell_rad, cell_y_rad: data.cell_rad, epsilon: eps };
+    let spec = GridSpec {
+        nx,
+        ny: nx,
+        cell_x_rad: data.cell_rad,
+        cell_y_rad: data.cell_rad,
+        epsilon: eps,
+    };
     let g = Gridder::new(spec)?;
     let (mut t_grid, mut t_fft) = (f64::INFINITY, f64::INFINITY);
     let mut image = Array2::zeros((nx, nx));
@@ -147,8 +169,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(dir) = get("--write") {
         let dir = std::path::PathBuf::from(dir);
         std::fs::create_dir_all(&dir)?;
-        write_raw(&dir.join("uvw_f64.bin"), data.uvw_m.iter().map(|x| x.to_le_bytes()))?;
-        write_raw(&dir.join("freq_f64.bin"), data.freq_hz.iter().map(|x| x.to_le_bytes()))?;
+        write_raw(
+            &dir.join("uvw_f64.bin"),
+            data.uvw_m.iter().map(|x| x.to_le_bytes()),
+        )?;
+        write_raw(
+            &dir.join("freq_f64.bin"),
+            data.freq_hz.iter().map(|x| x.to_le_bytes()),
+        )?;
         write_raw(
             &dir.join("vis_c64.bin"),
             data.vis.iter().map(|z| {
@@ -160,7 +188,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
         let w: Vec<u8> = data.weight.iter().flat_map(|x| x.to_le_bytes()).collect();
         std::fs::write(dir.join("weight_f32.bin"), w)?;
-        write_raw(&dir.join("image_f64.bin"), image.iter().map(|x| x.to_le_bytes()))?;
+        write_raw(
+            &dir.join("image_f64.bin"),
+            image.iter().map(|x| x.to_le_bytes()),
+        )?;
     }
     let (nv, nu) = g.grid_shape();
     println!(

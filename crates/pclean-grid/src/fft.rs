@@ -114,25 +114,32 @@ pub fn fft_cols_into<T: FftNum>(
 ) {
     let (nrow, ncol) = src.dim();
     assert_eq!(dst.dim(), (row_map.len(), ncol), "fft_cols_into: dst shape");
-    assert!(row_map.iter().all(|&r| r < nrow), "fft_cols_into: row_map out of range");
+    assert!(
+        row_map.iter().all(|&r| r < nrow),
+        "fft_cols_into: row_map out of range"
+    );
     if nrow == 0 || ncol == 0 {
         return;
     }
     let fft = plan::<T>(nrow, dir);
     let src_chunks: Vec<_> = src.axis_chunks_iter(Axis(1), COL_BLOCK).collect();
     let dst_chunks: Vec<_> = dst.axis_chunks_iter_mut(Axis(1), COL_BLOCK).collect();
-    src_chunks.into_par_iter().zip(dst_chunks).for_each(|(s, mut d)| {
-        let nc = s.ncols();
-        let mut buf = gather_cols(s);
-        let mut scratch = vec![Complex::new(T::zero(), T::zero()); fft.get_inplace_scratch_len()];
-        fft.process_with_scratch(&mut buf, &mut scratch);
-        for (i, mut row) in d.axis_iter_mut(Axis(0)).enumerate() {
-            let r = row_map[i];
-            for c in 0..nc {
-                row[c] = buf[c * nrow + r];
+    src_chunks
+        .into_par_iter()
+        .zip(dst_chunks)
+        .for_each(|(s, mut d)| {
+            let nc = s.ncols();
+            let mut buf = gather_cols(s);
+            let mut scratch =
+                vec![Complex::new(T::zero(), T::zero()); fft.get_inplace_scratch_len()];
+            fft.process_with_scratch(&mut buf, &mut scratch);
+            for (i, mut row) in d.axis_iter_mut(Axis(0)).enumerate() {
+                let r = row_map[i];
+                for c in 0..nc {
+                    row[c] = buf[c * nrow + r];
+                }
             }
-        }
-    });
+        });
 }
 
 /// Copy the columns of `a` into a column-major buffer (`buf[c * nrow + r] = a[[r, c]]`).
@@ -179,7 +186,10 @@ mod tests {
             fft2_inplace(b.view_mut(), dir, 2).unwrap();
             let want = naive_dft2(&a, sign);
             // Double-precision FFT of size 120 with O(1) entries: round-off ~1e-14.
-            assert!(b.iter().zip(want.iter()).all(|(x, y)| (x - y).norm() < 1e-10));
+            assert!(b
+                .iter()
+                .zip(want.iter())
+                .all(|(x, y)| (x - y).norm() < 1e-10));
         }
     }
 
@@ -190,8 +200,10 @@ mod tests {
         with_pool(2, || fft_cols(full.view_mut(), FftDirection::Backward)).unwrap();
         let map = [0usize, 7, 3];
         let mut d = Array2::zeros((3, 40));
-        with_pool(2, || fft_cols_into(a.view(), d.view_mut(), &map, FftDirection::Backward))
-            .unwrap();
+        with_pool(2, || {
+            fft_cols_into(a.view(), d.view_mut(), &map, FftDirection::Backward)
+        })
+        .unwrap();
         for (i, &r) in map.iter().enumerate() {
             for c in 0..40 {
                 assert!((d[[i, c]] - full[[r, c]]).norm() < 1e-12);

@@ -69,7 +69,11 @@ fn make_obs(seed: u64, nant: usize, ntime: usize, radius_m: f64, weight_kind: u8
     let nrow = uvw.len() / 3;
     let uvw_m = Array2::from_shape_vec((nrow, 3), uvw).unwrap();
     let nchan = freq_hz.len();
-    let srcs = [(1.0, 3e-5, -2e-5), (0.5, -1.1e-4, 6e-5), (0.3, 2e-4, 1.5e-4)];
+    let srcs = [
+        (1.0, 3e-5, -2e-5),
+        (0.5, -1.1e-4, 6e-5),
+        (0.3, 2e-4, 1.5e-4),
+    ];
     let mut vis = Array2::zeros((nrow, nchan));
     let mut weight = Array2::zeros((nrow, nchan));
     for r in 0..nrow {
@@ -88,20 +92,30 @@ fn make_obs(seed: u64, nant: usize, ntime: usize, radius_m: f64, weight_kind: u8
             weight[[r, c]] = if rng.uniform() < 0.01 { 0.0 } else { w as f32 };
         }
     }
-    Obs { uvw_m, freq_hz, vis, weight }
+    Obs {
+        uvw_m,
+        freq_hz,
+        vis,
+        weight,
+    }
 }
 
 /// Direct Fourier transform dirty image (f64), `vis = None` for the PSF.
 fn dft_image(spec: &GridSpec, obs: &Obs, psf: bool) -> Array2<f64> {
     let (nx, ny) = (spec.nx, spec.ny);
     let mut img = Array2::zeros((ny, nx));
-    let ls: Vec<f64> = (0..nx).map(|x| ((nx / 2) as f64 - x as f64) * spec.cell_x_rad).collect();
-    let ms: Vec<f64> = (0..ny).map(|y| (y as f64 - (ny / 2) as f64) * spec.cell_y_rad).collect();
+    let ls: Vec<f64> = (0..nx)
+        .map(|x| ((nx / 2) as f64 - x as f64) * spec.cell_x_rad)
+        .collect();
+    let ms: Vec<f64> = (0..ny)
+        .map(|y| (y as f64 - (ny / 2) as f64) * spec.cell_y_rad)
+        .collect();
     for r in 0..obs.uvw_m.nrows() {
         for (c, &f) in obs.freq_hz.iter().enumerate() {
             let w = obs.weight[[r, c]] as f64;
             let (u, v) = (obs.uvw_m[[r, 0]] * f / C, obs.uvw_m[[r, 1]] * f / C);
-            if w <= 0.0 || (u * spec.cell_x_rad).abs() >= 0.5 || (v * spec.cell_y_rad).abs() >= 0.5 {
+            if w <= 0.0 || (u * spec.cell_x_rad).abs() >= 0.5 || (v * spec.cell_y_rad).abs() >= 0.5
+            {
                 continue;
             }
             let vis = if psf {
@@ -164,7 +178,13 @@ fn cell_for(obs: &Obs, frac: f64) -> f64 {
 fn image_of(g: &Gridder, obs: &Obs, nthreads: usize, psf: bool) -> Array2<f64> {
     let mut grid = g.new_grid();
     let st = if psf {
-        g.grid_psf(&mut grid, obs.uvw_m.view(), &obs.freq_hz, obs.weight.view(), nthreads)
+        g.grid_psf(
+            &mut grid,
+            obs.uvw_m.view(),
+            &obs.freq_hz,
+            obs.weight.view(),
+            nthreads,
+        )
     } else {
         g.grid_vis(
             &mut grid,
@@ -184,7 +204,13 @@ fn check_dft(eps: f64, nx: usize, ny: usize, aspect: f64, weight_kind: u8, psf: 
     // 16 antennas x 12 times x 2 channels = 2880 visibilities.
     let obs = make_obs(42 + weight_kind as u64, 16, 12, 400.0, weight_kind);
     let cell = cell_for(&obs, 0.9);
-    let spec = GridSpec { nx, ny, cell_x_rad: cell, cell_y_rad: cell * aspect, epsilon: eps };
+    let spec = GridSpec {
+        nx,
+        ny,
+        cell_x_rad: cell,
+        cell_y_rad: cell * aspect,
+        epsilon: eps,
+    };
     let g = Gridder::new(spec).unwrap();
     let img = image_of(&g, &obs, 2, psf);
     let want = dft_image(&spec, &obs, psf);
@@ -246,7 +272,13 @@ fn point_source_lands_at_conventional_pixel() {
             obs.vis[[r, c]] = Complex32::new(ph.cos() as f32, ph.sin() as f32);
         }
     }
-    let spec = GridSpec { nx: 64, ny: 48, cell_x_rad: cell, cell_y_rad: cell, epsilon: 1e-5 };
+    let spec = GridSpec {
+        nx: 64,
+        ny: 48,
+        cell_x_rad: cell,
+        cell_y_rad: cell,
+        epsilon: 1e-5,
+    };
     let g = Gridder::new(spec).unwrap();
     let img = image_of(&g, &obs, 1, false);
     let (mut best, mut at) = (f64::MIN, (0, 0));
@@ -268,7 +300,13 @@ fn random_image(ny: usize, nx: usize, seed: u64) -> Array2<f64> {
 fn adjointness(eps: f64) -> f64 {
     let obs = make_obs(3, 16, 12, 400.0, 1);
     let cell = cell_for(&obs, 0.95);
-    let spec = GridSpec { nx: 64, ny: 48, cell_x_rad: cell, cell_y_rad: 0.8 * cell, epsilon: eps };
+    let spec = GridSpec {
+        nx: 64,
+        ny: 48,
+        cell_x_rad: cell,
+        cell_y_rad: 0.8 * cell,
+        epsilon: eps,
+    };
     let g = Gridder::new(spec).unwrap();
     let x = random_image(48, 64, 11);
     // <A v, x> with A = grid_vis + grid_to_image (weights inside A).
@@ -276,8 +314,15 @@ fn adjointness(eps: f64) -> f64 {
     let lhs: f64 = img.iter().zip(x.iter()).map(|(a, b)| a * b).sum();
     // Re sum_k w_k v_k conj((A^H x)_k), A^H = image_to_vis.
     let mut pred = Array2::zeros(obs.vis.dim());
-    g.image_to_vis(x.view(), obs.uvw_m.view(), &obs.freq_hz, Some(obs.weight.view()), pred.view_mut(), 2)
-        .unwrap();
+    g.image_to_vis(
+        x.view(),
+        obs.uvw_m.view(),
+        &obs.freq_hz,
+        Some(obs.weight.view()),
+        pred.view_mut(),
+        2,
+    )
+    .unwrap();
     let mut rhs = 0.0;
     let mut scale = 0.0;
     for ((v, p), w) in obs.vis.iter().zip(pred.iter()).zip(obs.weight.iter()) {
@@ -308,12 +353,25 @@ fn degridding_is_the_adjoint_of_gridding() {
 fn check_predict(eps: f64) {
     let obs = make_obs(5, 12, 8, 400.0, 0);
     let cell = cell_for(&obs, 0.9);
-    let spec = GridSpec { nx: 40, ny: 36, cell_x_rad: cell, cell_y_rad: 1.2 * cell, epsilon: eps };
+    let spec = GridSpec {
+        nx: 40,
+        ny: 36,
+        cell_x_rad: cell,
+        cell_y_rad: 1.2 * cell,
+        epsilon: eps,
+    };
     let g = Gridder::new(spec).unwrap();
     let img = random_image(36, 40, 9);
     let mut pred = Array2::zeros(obs.vis.dim());
     let st = g
-        .image_to_vis(img.view(), obs.uvw_m.view(), &obs.freq_hz, None, pred.view_mut(), 1)
+        .image_to_vis(
+            img.view(),
+            obs.uvw_m.view(),
+            &obs.freq_hz,
+            None,
+            pred.view_mut(),
+            1,
+        )
         .unwrap();
     assert_eq!(st.n_gridded as usize, pred.len());
     let want = dft_predict(&spec, img.view(), &obs);
@@ -339,7 +397,13 @@ fn degridding_matches_dft_prediction() {
 fn one_and_two_threads_agree() {
     let obs = make_obs(9, 16, 12, 400.0, 1);
     let cell = cell_for(&obs, 0.9);
-    let spec = GridSpec { nx: 64, ny: 48, cell_x_rad: cell, cell_y_rad: cell, epsilon: 1e-5 };
+    let spec = GridSpec {
+        nx: 64,
+        ny: 48,
+        cell_x_rad: cell,
+        cell_y_rad: cell,
+        epsilon: 1e-5,
+    };
     let g = Gridder::new(spec).unwrap();
     assert_eq!(g.precision(), Precision::Single);
     let a = image_of(&g, &obs, 1, false);
@@ -357,13 +421,26 @@ fn partial_grids_reduce_by_summation_and_stats_count_skips() {
     let obs = make_obs(13, 16, 12, 400.0, 0);
     // Cell large enough that the longest baselines fall off the grid.
     let cell = cell_for(&obs, 1.3);
-    let spec = GridSpec { nx: 64, ny: 48, cell_x_rad: cell, cell_y_rad: cell, epsilon: 1e-5 };
+    let spec = GridSpec {
+        nx: 64,
+        ny: 48,
+        cell_x_rad: cell,
+        cell_y_rad: cell,
+        epsilon: 1e-5,
+    };
     let g = Gridder::new(spec).unwrap();
     let n = obs.uvw_m.nrows();
     let half = n / 2;
     let mut whole = g.new_grid();
     let st = g
-        .grid_vis(&mut whole, obs.uvw_m.view(), &obs.freq_hz, obs.vis.view(), obs.weight.view(), 2)
+        .grid_vis(
+            &mut whole,
+            obs.uvw_m.view(),
+            &obs.freq_hz,
+            obs.vis.view(),
+            obs.weight.view(),
+            2,
+        )
         .unwrap();
     let nflag = obs.weight.iter().filter(|w| **w <= 0.0).count() as u64;
     assert!(st.n_skipped > 0);
@@ -373,10 +450,24 @@ fn partial_grids_reduce_by_summation_and_stats_count_skips() {
     let s = ndarray::s![..half, ..];
     let t = ndarray::s![half.., ..];
     let mut st1 = g
-        .grid_vis(&mut p1, obs.uvw_m.slice(s), &obs.freq_hz, obs.vis.slice(s), obs.weight.slice(s), 1)
+        .grid_vis(
+            &mut p1,
+            obs.uvw_m.slice(s),
+            &obs.freq_hz,
+            obs.vis.slice(s),
+            obs.weight.slice(s),
+            1,
+        )
         .unwrap();
     let st2 = g
-        .grid_vis(&mut p2, obs.uvw_m.slice(t), &obs.freq_hz, obs.vis.slice(t), obs.weight.slice(t), 1)
+        .grid_vis(
+            &mut p2,
+            obs.uvw_m.slice(t),
+            &obs.freq_hz,
+            obs.vis.slice(t),
+            obs.weight.slice(t),
+            1,
+        )
         .unwrap();
     st1 += st2;
     assert_eq!(st1.n_gridded, st.n_gridded);
@@ -395,11 +486,23 @@ fn partial_grids_reduce_by_summation_and_stats_count_skips() {
 fn sigma_cap_still_meets_accuracy() {
     let obs = make_obs(17, 16, 12, 400.0, 0);
     let cell = cell_for(&obs, 0.9);
-    let spec = GridSpec { nx: 64, ny: 48, cell_x_rad: cell, cell_y_rad: cell, epsilon: 1e-5 };
-    let opts = GridderOptions { sigma_max: 1.3, ..Default::default() };
+    let spec = GridSpec {
+        nx: 64,
+        ny: 48,
+        cell_x_rad: cell,
+        cell_y_rad: cell,
+        epsilon: 1e-5,
+    };
+    let opts = GridderOptions {
+        sigma_max: 1.3,
+        ..Default::default()
+    };
     let g = Gridder::with_options(spec, opts).unwrap();
     assert!(g.oversampling() <= 1.3);
-    let err = rms_rel_to_peak(&image_of(&g, &obs, 1, false), &dft_image(&spec, &obs, false));
+    let err = rms_rel_to_peak(
+        &image_of(&g, &obs, 1, false),
+        &dft_image(&spec, &obs, false),
+    );
     // Same 10 x epsilon requirement as above, with a larger support compensating low sigma.
     assert!(err <= 1e-4, "err={err:e} W={}", g.kernel_support());
     assert!(SINGLE_PRECISION_MIN_EPSILON <= 1e-5);
