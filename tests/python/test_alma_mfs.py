@@ -24,9 +24,11 @@ def test_pb_matches_tclean(alma_mfs):
     name, _ = alma_mfs
     ours, _ = load_casa(str(name) + ".pb")
     ref, _, _ = load_fits(REFERENCE / "tclean_mfs_dirty.pb.fits.gz")
-    inside = np.isfinite(ref) & (ref >= 0.2)
+    # Pixels within 1e-3 of pblimit may fall on either side of the cut (our mfs reference frequency
+    # and CASA's differ in the last digits), so compare where the reference is clearly inside.
+    inside = np.isfinite(ref) & (ref >= 0.201)
     err = np.abs(ours[inside] - ref[inside]).max()
-    print("pb max abs diff where pb >= 0.2: %.2e" % err)
+    print("pb max abs diff where pb >= 0.201: %.2e" % err)
     # 1% absolute: an Airy model of the same effective dish against CASA's tabulated ALMA beam.
     assert err < 1e-2
 

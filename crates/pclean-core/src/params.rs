@@ -158,10 +158,10 @@ pub enum ParamError {
     Missing { param: &'static str, hint: &'static str },
     #[error("parameter '{param}' = {value}: {why}")]
     Invalid { param: &'static str, value: String, why: String },
-    #[error("parameter '{param}': {source}")]
-    Quantity { param: &'static str, source: QuantityError },
-    #[error("parameter '{param}': {source}")]
-    Direction { param: &'static str, source: DirectionParseError },
+    #[error("parameter '{param}': {cause}")]
+    Quantity { param: &'static str, cause: QuantityError },
+    #[error("parameter '{param}': {cause}")]
+    Direction { param: &'static str, cause: DirectionParseError },
     #[error("parameter 'stokes': {0}")]
     Stokes(#[from] StokesParseError),
 }
@@ -265,7 +265,7 @@ pub struct ImagingParams {
 }
 
 fn angle(param: &'static str, s: &str) -> Result<f64, ParamError> {
-    parse_angle_rad(s).map_err(|source| ParamError::Quantity { param, source })
+    parse_angle_rad(s).map_err(|cause| ParamError::Quantity { param, cause })
 }
 
 fn spectral_value(param: &'static str, s: &str) -> Result<SpectralValue, ParamError> {
@@ -285,7 +285,7 @@ fn spectral_value(param: &'static str, s: &str) -> Result<SpectralValue, ParamEr
     }
     parse_freq_hz(t)
         .map(SpectralValue::FrequencyHz)
-        .map_err(|source| ParamError::Quantity { param, source })
+        .map_err(|cause| ParamError::Quantity { param, cause })
 }
 
 impl ImagingParams {
@@ -340,9 +340,9 @@ impl ImagingParams {
             PhaseCenter::FieldId(id)
         } else {
             PhaseCenter::Direction(
-                Direction::parse(&pc).map_err(|source| ParamError::Direction {
+                Direction::parse(&pc).map_err(|cause| ParamError::Direction {
                     param: "phasecenter",
-                    source,
+                    cause,
                 })?,
             )
         };
@@ -391,7 +391,7 @@ impl ImagingParams {
             None => None,
             Some(s) if s.trim().is_empty() => None,
             Some(s) => Some(
-                parse_freq_hz(s).map_err(|source| ParamError::Quantity { param: "restfreq", source })?,
+                parse_freq_hz(s).map_err(|cause| ParamError::Quantity { param: "restfreq", cause })?,
             ),
         };
         let interpolation = r.interpolation.unwrap_or_default().to_ascii_lowercase();
@@ -421,7 +421,7 @@ impl ImagingParams {
             "briggsabs" => Weighting::BriggsAbs {
                 robust,
                 noise_jy: parse_flux_jy(r.noise.as_deref().unwrap_or(""))
-                    .map_err(|source| ParamError::Quantity { param: "noise", source })?,
+                    .map_err(|cause| ParamError::Quantity { param: "noise", cause })?,
             },
             other => {
                 return Err(invalid(

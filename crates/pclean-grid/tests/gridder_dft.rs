@@ -6,9 +6,7 @@
 
 use ndarray::{Array2, ArrayView2};
 use num_complex::{Complex32, Complex64};
-use pclean_grid::gridder::{
-    GridSpec, Gridder, GridderOptions, Precision, FOURIER_SIGN, SINGLE_PRECISION_MIN_EPSILON,
-};
+use pclean_grid::gridder::{GridSpec, Gridder, GridderOptions, Precision, FOURIER_SIGN};
 use std::f64::consts::PI;
 
 const C: f64 = 299_792_458.0;
@@ -215,6 +213,7 @@ fn check_dft(eps: f64, nx: usize, ny: usize, aspect: f64, weight_kind: u8, psf: 
     let img = image_of(&g, &obs, 2, psf);
     let want = dft_image(&spec, &obs, psf);
     let err = rms_rel_to_peak(&img, &want);
+    eprintln!("dft eps={eps:e} {nx}x{ny} w={weight_kind} psf={psf}: rms/peak={err:.2e}");
     // Tolerance 10 x epsilon (project requirement); the kernel table's epsilon estimate is the
     // worst-case 1-D aliasing ratio, so the rms error is typically well below epsilon.
     assert!(
@@ -344,9 +343,11 @@ fn degridding_is_the_adjoint_of_gridding() {
     // plus f32 FFTs of a 128 x 96 grid; random-walk growth keeps the relative difference ~1e-7,
     // so 1e-6 leaves a 10x margin.
     let e_single = adjointness(1e-3);
+    eprintln!("adjointness single={e_single:.2e}");
     assert!(e_single < 1e-6, "single: {e_single:e}");
     // Double precision: only the f32 rounding of the predicted visibilities remains (6e-8).
     let e_double = adjointness(1e-7);
+    eprintln!("adjointness double={e_double:.2e}");
     assert!(e_double < 1e-6, "double: {e_double:e}");
 }
 
@@ -382,6 +383,7 @@ fn check_predict(eps: f64) {
         .sum();
     let den: f64 = want.iter().map(|w| w.norm_sqr()).sum();
     let err = (num / den).sqrt();
+    eprintln!("predict eps={eps:e}: rel L2={err:.2e}");
     // Relative L2 error within 10 x epsilon (project requirement); f32 output adds ~6e-8.
     assert!(err <= 10.0 * eps, "eps={eps}: err={err:e}");
 }
@@ -505,5 +507,4 @@ fn sigma_cap_still_meets_accuracy() {
     );
     // Same 10 x epsilon requirement as above, with a larger support compensating low sigma.
     assert!(err <= 1e-4, "err={err:e} W={}", g.kernel_support());
-    assert!(SINGLE_PRECISION_MIN_EPSILON <= 1e-5);
 }
