@@ -72,7 +72,8 @@ impl Direction {
             [lon, lat] => (DirectionFrame::J2000, *lon, *lat),
             _ => return Err(err("expected a frame, a longitude and a latitude")),
         };
-        let ra = parse_longitude(lon).ok_or_else(|| err(&format!("bad right ascension '{lon}'")))?;
+        let ra =
+            parse_longitude(lon).ok_or_else(|| err(&format!("bad right ascension '{lon}'")))?;
         let dec = parse_latitude(lat).ok_or_else(|| err(&format!("bad declination '{lat}'")))?;
         if dec.abs() > PI / 2.0 + 1e-12 {
             return Err(err("declination outside [-90, 90] degrees"));
@@ -145,7 +146,11 @@ impl Direction {
 fn uvw_axes(d: &Direction) -> [[f64; 3]; 3] {
     let (sa, ca) = d.ra_rad.sin_cos();
     let (sd, cd) = d.dec_rad.sin_cos();
-    [[-sa, ca, 0.0], [-sd * ca, -sd * sa, cd], [cd * ca, cd * sa, sd]]
+    [
+        [-sa, ca, 0.0],
+        [-sd * ca, -sd * sa, cd],
+        [cd * ca, cd * sa, sd],
+    ]
 }
 
 fn parse_sexagesimal(s: &str, seps: &[char]) -> Option<f64> {

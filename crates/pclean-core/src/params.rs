@@ -92,18 +92,57 @@ impl RawParams {
     /// Overlay `over` on `self`: every field set in `over` wins (later layers override earlier ones).
     pub fn merge(&mut self, over: &RawParams) {
         merge_fields!(
-            self, over, vis, imagename, datacolumn, field, spw, timerange, uvrange, antenna, scan,
-            observation, intent, imsize, cell, phasecenter, projection, stokes, specmode, nchan,
-            start, width, outframe, veltype, restfreq, interpolation, perchanweightdensity,
-            gridder, epsilon, weighting, robust, npixels, noise, uvtaper, pblimit, psfcutoff,
-            deconvolver, niter, gain, threshold, format, overwrite, nthreads
+            self,
+            over,
+            vis,
+            imagename,
+            datacolumn,
+            field,
+            spw,
+            timerange,
+            uvrange,
+            antenna,
+            scan,
+            observation,
+            intent,
+            imsize,
+            cell,
+            phasecenter,
+            projection,
+            stokes,
+            specmode,
+            nchan,
+            start,
+            width,
+            outframe,
+            veltype,
+            restfreq,
+            interpolation,
+            perchanweightdensity,
+            gridder,
+            epsilon,
+            weighting,
+            robust,
+            npixels,
+            noise,
+            uvtaper,
+            pblimit,
+            psfcutoff,
+            deconvolver,
+            niter,
+            gain,
+            threshold,
+            format,
+            overwrite,
+            nthreads
         );
     }
 
     /// Every field filled with its effective value (defaults applied), for `--dump-config`.
     pub fn with_defaults(&self) -> RawParams {
         use defaults as d;
-        let s = |v: &Option<String>, dflt: &str| Some(v.clone().unwrap_or_else(|| dflt.to_string()));
+        let s =
+            |v: &Option<String>, dflt: &str| Some(v.clone().unwrap_or_else(|| dflt.to_string()));
         RawParams {
             vis: Some(self.vis.clone().unwrap_or_default()),
             imagename: Some(self.imagename.clone().unwrap_or_default()),
@@ -129,7 +168,9 @@ impl RawParams {
             veltype: s(&self.veltype, d::VELTYPE),
             restfreq: Some(self.restfreq.clone().unwrap_or_default()),
             interpolation: s(&self.interpolation, d::INTERPOLATION),
-            perchanweightdensity: Some(self.perchanweightdensity.unwrap_or(d::PERCHANWEIGHTDENSITY)),
+            perchanweightdensity: Some(
+                self.perchanweightdensity.unwrap_or(d::PERCHANWEIGHTDENSITY),
+            ),
             gridder: s(&self.gridder, d::GRIDDER),
             epsilon: Some(self.epsilon.unwrap_or(d::EPSILON)),
             weighting: s(&self.weighting, d::WEIGHTING),
@@ -155,13 +196,26 @@ impl RawParams {
 #[non_exhaustive]
 pub enum ParamError {
     #[error("parameter '{param}' is required: {hint}")]
-    Missing { param: &'static str, hint: &'static str },
+    Missing {
+        param: &'static str,
+        hint: &'static str,
+    },
     #[error("parameter '{param}' = {value}: {why}")]
-    Invalid { param: &'static str, value: String, why: String },
+    Invalid {
+        param: &'static str,
+        value: String,
+        why: String,
+    },
     #[error("parameter '{param}': {cause}")]
-    Quantity { param: &'static str, cause: QuantityError },
+    Quantity {
+        param: &'static str,
+        cause: QuantityError,
+    },
     #[error("parameter '{param}': {cause}")]
-    Direction { param: &'static str, cause: DirectionParseError },
+    Direction {
+        param: &'static str,
+        cause: DirectionParseError,
+    },
     #[error("parameter 'stokes': {0}")]
     Stokes(#[from] StokesParseError),
 }
@@ -306,29 +360,57 @@ impl ImagingParams {
                 hint: "give the prefix of the output products, e.g. --imagename out/n5921",
             });
         }
-        let datacolumn = match r.datacolumn.as_deref().unwrap_or("").to_ascii_lowercase().as_str() {
+        let datacolumn = match r
+            .datacolumn
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "data" => DataColumnChoice::Data,
             "corrected" => DataColumnChoice::Corrected,
             "model" => DataColumnChoice::Model,
-            other => return Err(invalid("datacolumn", other, "use 'data', 'corrected' or 'model'")),
+            other => {
+                return Err(invalid(
+                    "datacolumn",
+                    other,
+                    "use 'data', 'corrected' or 'model'",
+                ))
+            }
         };
         let imsize = r.imsize.unwrap_or_default();
         let (nx, ny) = match imsize.as_slice() {
             [n] => (*n, *n),
             [a, b] => (*a, *b),
-            _ => return Err(invalid("imsize", &imsize, "give one or two sizes in pixels")),
+            _ => {
+                return Err(invalid(
+                    "imsize",
+                    &imsize,
+                    "give one or two sizes in pixels",
+                ))
+            }
         };
         if nx <= 0 || ny <= 0 {
             return Err(invalid("imsize", &imsize, "image sizes must be positive"));
         }
         if nx > 65536 || ny > 65536 {
-            return Err(invalid("imsize", &imsize, "image sizes above 65536 pixels are not supported"));
+            return Err(invalid(
+                "imsize",
+                &imsize,
+                "image sizes above 65536 pixels are not supported",
+            ));
         }
         let cell = r.cell.unwrap_or_default();
         let (cell_x_rad, cell_y_rad) = match cell.as_slice() {
             [c] => (angle("cell", c)?, angle("cell", c)?),
             [a, b] => (angle("cell", a)?, angle("cell", b)?),
-            _ => return Err(invalid("cell", &cell, "give one or two angles, e.g. '15arcsec'")),
+            _ => {
+                return Err(invalid(
+                    "cell",
+                    &cell,
+                    "give one or two angles, e.g. '15arcsec'",
+                ))
+            }
         };
         if !(cell_x_rad > 0.0 && cell_y_rad > 0.0) {
             return Err(invalid("cell", &cell, "cell sizes must be positive"));
@@ -339,28 +421,46 @@ impl ImagingParams {
         } else if let Ok(id) = pc.trim().parse::<usize>() {
             PhaseCenter::FieldId(id)
         } else {
-            PhaseCenter::Direction(
-                Direction::parse(&pc).map_err(|cause| ParamError::Direction {
+            PhaseCenter::Direction(Direction::parse(&pc).map_err(|cause| {
+                ParamError::Direction {
                     param: "phasecenter",
                     cause,
-                })?,
-            )
+                }
+            })?)
         };
         let projection = r.projection.unwrap_or_default();
         if !projection.eq_ignore_ascii_case("SIN") {
             return Err(invalid("projection", projection, "only 'SIN' is supported"));
         }
         let stokes = StokesSet::parse(r.stokes.as_deref().unwrap_or(""))?;
-        let specmode = match r.specmode.as_deref().unwrap_or("").to_ascii_lowercase().as_str() {
+        let specmode = match r
+            .specmode
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "mfs" => SpecMode::Mfs,
             "cube" => SpecMode::Cube,
             "cubedata" => SpecMode::CubeData,
-            other => return Err(invalid("specmode", other, "use 'mfs', 'cube' or 'cubedata'")),
+            other => {
+                return Err(invalid(
+                    "specmode",
+                    other,
+                    "use 'mfs', 'cube' or 'cubedata'",
+                ))
+            }
         };
         let nchan = match r.nchan.unwrap_or(-1) {
             -1 => None,
             n if n >= 1 => Some(n as usize),
-            n => return Err(invalid("nchan", n, "use -1 (all channels) or a positive number")),
+            n => {
+                return Err(invalid(
+                    "nchan",
+                    n,
+                    "use -1 (all channels) or a positive number",
+                ))
+            }
         };
         let start = spectral_value("start", r.start.as_deref().unwrap_or(""))?;
         let width = spectral_value("width", r.width.as_deref().unwrap_or(""))?;
@@ -375,7 +475,9 @@ impl ImagingParams {
             }
         }
         let outframe = r.outframe.unwrap_or_default().to_ascii_uppercase();
-        const FRAMES: [&str; 9] = ["", "LSRK", "LSRD", "BARY", "GEO", "TOPO", "GALACTO", "LGROUP", "CMB"];
+        const FRAMES: [&str; 9] = [
+            "", "LSRK", "LSRD", "BARY", "GEO", "TOPO", "GALACTO", "LGROUP", "CMB",
+        ];
         if !FRAMES.contains(&outframe.as_str()) {
             return Err(invalid(
                 "outframe",
@@ -390,13 +492,18 @@ impl ImagingParams {
         let restfreq_hz = match r.restfreq.unwrap_or_default().first() {
             None => None,
             Some(s) if s.trim().is_empty() => None,
-            Some(s) => Some(
-                parse_freq_hz(s).map_err(|cause| ParamError::Quantity { param: "restfreq", cause })?,
-            ),
+            Some(s) => Some(parse_freq_hz(s).map_err(|cause| ParamError::Quantity {
+                param: "restfreq",
+                cause,
+            })?),
         };
         let interpolation = r.interpolation.unwrap_or_default().to_ascii_lowercase();
         if !matches!(interpolation.as_str(), "nearest" | "linear" | "cubic") {
-            return Err(invalid("interpolation", interpolation, "use 'nearest', 'linear' or 'cubic'"));
+            return Err(invalid(
+                "interpolation",
+                interpolation,
+                "use 'nearest', 'linear' or 'cubic'",
+            ));
         }
         let gridder = r.gridder.unwrap_or_default().to_ascii_lowercase();
         if gridder != "standard" {
@@ -408,20 +515,34 @@ impl ImagingParams {
         }
         let epsilon = r.epsilon.unwrap_or(defaults::EPSILON);
         if !(1e-7..=1e-2).contains(&epsilon) {
-            return Err(invalid("epsilon", epsilon, "use a gridding accuracy between 1e-7 and 1e-2"));
+            return Err(invalid(
+                "epsilon",
+                epsilon,
+                "use a gridding accuracy between 1e-7 and 1e-2",
+            ));
         }
         let robust = r.robust.unwrap_or(defaults::ROBUST);
         if !(-2.0..=2.0).contains(&robust) {
             return Err(invalid("robust", robust, "robust must lie in [-2, 2]"));
         }
-        let weighting = match r.weighting.as_deref().unwrap_or("").to_ascii_lowercase().as_str() {
+        let weighting = match r
+            .weighting
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "natural" => Weighting::Natural,
             "uniform" => Weighting::Uniform,
             "briggs" => Weighting::Briggs { robust },
             "briggsabs" => Weighting::BriggsAbs {
                 robust,
-                noise_jy: parse_flux_jy(r.noise.as_deref().unwrap_or(""))
-                    .map_err(|cause| ParamError::Quantity { param: "noise", cause })?,
+                noise_jy: parse_flux_jy(r.noise.as_deref().unwrap_or("")).map_err(|cause| {
+                    ParamError::Quantity {
+                        param: "noise",
+                        cause,
+                    }
+                })?,
             },
             other => {
                 return Err(invalid(
@@ -437,15 +558,26 @@ impl ImagingParams {
         }
         let pblimit = r.pblimit.unwrap_or(defaults::PBLIMIT);
         if pblimit.is_nan() || pblimit.abs() >= 1.0 {
-            return Err(invalid("pblimit", pblimit, "use a value with |pblimit| < 1"));
+            return Err(invalid(
+                "pblimit",
+                pblimit,
+                "use a value with |pblimit| < 1",
+            ));
         }
         let psfcutoff = r.psfcutoff.unwrap_or(defaults::PSFCUTOFF);
         if psfcutoff.is_nan() || psfcutoff <= 0.0 || psfcutoff >= 1.0 {
             return Err(invalid("psfcutoff", psfcutoff, "use a value in (0, 1)"));
         }
         let deconvolver = r.deconvolver.unwrap_or_default().to_ascii_lowercase();
-        if !matches!(deconvolver.as_str(), "hogbom" | "clark" | "multiscale" | "mtmfs") {
-            return Err(invalid("deconvolver", deconvolver, "use hogbom, clark, multiscale or mtmfs"));
+        if !matches!(
+            deconvolver.as_str(),
+            "hogbom" | "clark" | "multiscale" | "mtmfs"
+        ) {
+            return Err(invalid(
+                "deconvolver",
+                deconvolver,
+                "use hogbom, clark, multiscale or mtmfs",
+            ));
         }
         let niter = r.niter.unwrap_or(0);
         if niter < 0 {
@@ -459,14 +591,24 @@ impl ImagingParams {
                  deconvolution milestone — use --niter 0",
             ));
         }
-        let format = match r.format.as_deref().unwrap_or("").to_ascii_lowercase().as_str() {
+        let format = match r
+            .format
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "casa" => ImageFormat::Casa,
             "fits" => ImageFormat::Fits,
             other => return Err(invalid("format", other, "use 'casa' or 'fits'")),
         };
         let nthreads = r.nthreads.unwrap_or(0);
         if nthreads < 0 {
-            return Err(invalid("nthreads", nthreads, "use 0 (all cores) or a positive number"));
+            return Err(invalid(
+                "nthreads",
+                nthreads,
+                "use 0 (all cores) or a positive number",
+            ));
         }
         Ok(ImagingParams {
             vis,
@@ -547,12 +689,21 @@ mod tests {
         assert!(e.contains("imsize"), "{e}");
         let mut r = base();
         r.cell = Some(vec!["15parsec".into()]);
-        assert!(ImagingParams::from_raw(&r).unwrap_err().to_string().contains("cell"));
+        assert!(ImagingParams::from_raw(&r)
+            .unwrap_err()
+            .to_string()
+            .contains("cell"));
         let mut r = base();
         r.weighting = Some("fancy".into());
-        assert!(ImagingParams::from_raw(&r).unwrap_err().to_string().contains("weighting"));
+        assert!(ImagingParams::from_raw(&r)
+            .unwrap_err()
+            .to_string()
+            .contains("weighting"));
         let r = RawParams::default();
-        assert!(ImagingParams::from_raw(&r).unwrap_err().to_string().contains("vis"));
+        assert!(ImagingParams::from_raw(&r)
+            .unwrap_err()
+            .to_string()
+            .contains("vis"));
     }
 
     #[test]

@@ -213,6 +213,9 @@ mod tests {
             vec![(0, (0.5, 0.0)), (3, (0.5, 0.0))]
         );
         assert!(StokesParam::Q.coefficients(&circ).is_none());
-        assert_eq!(StokesParam::V.coefficients(&circ).unwrap()[1], (1, (-0.5, 0.0)));
+        assert_eq!(
+            StokesParam::V.coefficients(&circ).unwrap()[1],
+            (1, (-0.5, 0.0))
+        );
     }
 }

@@ -23,7 +23,11 @@ pub enum EngineError {
     ProductExists { path: PathBuf },
     /// Another run holds the lock on these products.
     #[error("products '{prefix}.*' are being written by another pclean run (lock file '{lock}', pid {pid}); wait for it or remove the lock if that run is dead")]
-    Locked { prefix: String, lock: PathBuf, pid: String },
+    Locked {
+        prefix: String,
+        lock: PathBuf,
+        pid: String,
+    },
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -9,7 +9,9 @@ use num_complex::Complex32;
 use pclean_core::params::{ImagingParams, SpecMode, Weighting};
 use pclean_core::{Direction, StokesParam};
 use pclean_grid::gridder::{GridSpec, Gridder, UvGrid};
-use pclean_grid::weighting::{CellRounding, DensityGrid, ImagingWeighter, UvTaper, WeightingScheme};
+use pclean_grid::weighting::{
+    CellRounding, DensityGrid, ImagingWeighter, UvTaper, WeightingScheme,
+};
 use pclean_ms::{DataColumn, MeasurementSet, SelectedData, VisChunk};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -47,7 +49,9 @@ fn scheme(w: &Weighting) -> Option<WeightingScheme> {
         Weighting::Natural => None,
         Weighting::Uniform => Some(WeightingScheme::Uniform),
         Weighting::Briggs { robust } => Some(WeightingScheme::Briggs { robust }),
-        Weighting::BriggsAbs { robust, noise_jy } => Some(WeightingScheme::BriggsAbs { robust, noise_jy }),
+        Weighting::BriggsAbs { robust, noise_jy } => {
+            Some(WeightingScheme::BriggsAbs { robust, noise_jy })
+        }
     }
 }
 
@@ -72,7 +76,14 @@ impl ImagingContext<'_> {
             let recipe = recipe_for(*p, &chunk.corrs)?;
             let mut v = Array2::<Complex32>::zeros((nrow, nch));
             let mut w = Array2::<f32>::zeros((nrow, nch));
-            recipe.form(chunk.vis_rcp.view(), chunk.flag_rcp.view(), chunk.weight_rcp.view(), &chans, v.view_mut(), w.view_mut());
+            recipe.form(
+                chunk.vis_rcp.view(),
+                chunk.flag_rcp.view(),
+                chunk.weight_rcp.view(),
+                &chans,
+                v.view_mut(),
+                w.view_mut(),
+            );
             drop_autocorrelations(&chunk.ant1, &chunk.ant2, w.view_mut());
             stokes.push((v, w));
         }
@@ -102,8 +113,14 @@ impl ImagingContext<'_> {
             .plan
             .chan_map
             .get(&(src.index, chunk.spw_id))
-            .ok_or_else(|| EngineError::Param(format!("spw {} has no channel mapping", chunk.spw_id)))?;
-        let image_chan = chunk.chan_ids.iter().map(|c| map.get(*c).copied().flatten()).collect();
+            .ok_or_else(|| {
+                EngineError::Param(format!("spw {} has no channel mapping", chunk.spw_id))
+            })?;
+        let image_chan = chunk
+            .chan_ids
+            .iter()
+            .map(|c| map.get(*c).copied().flatten())
+            .collect();
         Ok(Prepared {
             uvw_m,
             freq_hz: chunk.chan_freq_hz.clone(),
@@ -114,7 +131,9 @@ impl ImagingContext<'_> {
 
     /// Columns of a prepared chunk that belong to image channel `k`: (uvw, freqs, per-Stokes vis, weights).
     fn columns_of(prep: &Prepared, k: usize) -> Option<(Vec<usize>, Vec<f64>)> {
-        let cols: Vec<usize> = (0..prep.image_chan.len()).filter(|j| prep.image_chan[*j] == Some(k)).collect();
+        let cols: Vec<usize> = (0..prep.image_chan.len())
+            .filter(|j| prep.image_chan[*j] == Some(k))
+            .collect();
         if cols.is_empty() {
             return None;
         }
@@ -139,14 +158,22 @@ impl ImagingContext<'_> {
 
     /// The imaging weighters of image channels `chans` (one shared weighter for mfs or when
     /// `perchanweightdensity` is off).
-    pub fn weighters(&self, sources: &[Source], chans: std::ops::Range<usize>) -> Result<Vec<ImagingWeighter>, EngineError> {
+    pub fn weighters(
+        &self,
+        sources: &[Source],
+        chans: std::ops::Range<usize>,
+    ) -> Result<Vec<ImagingWeighter>, EngineError> {
         let n = chans.len();
         let Some(scheme) = scheme(&self.params.weighting) else {
             return Ok(vec![ImagingWeighter::natural(); n]);
         };
         let p = self.params;
         let per_chan = p.specmode != SpecMode::Mfs && p.perchanweightdensity;
-        let rounding = if p.specmode == SpecMode::Mfs { CellRounding::Truncate } else { CellRounding::Nearest };
+        let rounding = if p.specmode == SpecMode::Mfs {
+            CellRounding::Truncate
+        } else {
+            CellRounding::Nearest
+        };
         let ndens = if per_chan { n } else { 1 };
         let mut dens: Vec<DensityGrid> = (0..ndens)
             .map(|_| DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels))
@@ -162,7 +189,9 @@ impl ImagingContext<'_> {
                 });
             } else {
                 // All imaged channels go into one density.
-                let cols: Vec<usize> = (0..prep.image_chan.len()).filter(|j| prep.image_chan[*j].is_some()).collect();
+                let cols: Vec<usize> = (0..prep.image_chan.len())
+                    .filter(|j| prep.image_chan[*j].is_some())
+                    .collect();
                 if !cols.is_empty() {
                     let freqs: Vec<f64> = cols.iter().map(|j| prep.freq_hz[*j]).collect();
                     dens[0].add(prep.uvw_m.view(), &freqs, w0.select(Axis(1), &cols).view());
@@ -197,28 +226,46 @@ impl ImagingContext<'_> {
         let inner_threads = if n > 1 { 1 } else { self.nthreads };
         let gerr = |e: pclean_grid::gridder::GridError| EngineError::Grid(e.to_string());
         self.for_each_chunk(sources, |prep| {
-            grids.par_iter_mut().enumerate().try_for_each(|(i, (dg, pg, sw))| {
-                let k = chans.start + i;
-                let Some((cols, freqs)) = Self::columns_of(prep, k) else { return Ok(()) };
-                for s in 0..nst {
-                    let (v, w) = &prep.stokes[s];
-                    let vis = v.select(Axis(1), &cols).mapv(|c| c.conj());
-                    let mut wgt = w.select(Axis(1), &cols);
-                    weighters[i].apply(prep.uvw_m.view(), &freqs, wgt.view_mut());
-                    if let Some(t) = &self.taper {
-                        t.apply(prep.uvw_m.view(), &freqs, wgt.view_mut());
+            grids
+                .par_iter_mut()
+                .enumerate()
+                .try_for_each(|(i, (dg, pg, sw))| {
+                    let k = chans.start + i;
+                    let Some((cols, freqs)) = Self::columns_of(prep, k) else {
+                        return Ok(());
+                    };
+                    for s in 0..nst {
+                        let (v, w) = &prep.stokes[s];
+                        let vis = v.select(Axis(1), &cols);
+                        let mut wgt = w.select(Axis(1), &cols);
+                        weighters[i].apply(prep.uvw_m.view(), &freqs, wgt.view_mut());
+                        if let Some(t) = &self.taper {
+                            t.apply(prep.uvw_m.view(), &freqs, wgt.view_mut());
+                        }
+                        let st = self
+                            .gridder
+                            .grid_vis(
+                                &mut dg[s],
+                                prep.uvw_m.view(),
+                                &freqs,
+                                vis.view(),
+                                wgt.view(),
+                                inner_threads,
+                            )
+                            .map_err(gerr)?;
+                        self.gridder
+                            .grid_psf(
+                                &mut pg[s],
+                                prep.uvw_m.view(),
+                                &freqs,
+                                wgt.view(),
+                                inner_threads,
+                            )
+                            .map_err(gerr)?;
+                        sw[s] += st.sum_weights;
                     }
-                    let st = self
-                        .gridder
-                        .grid_vis(&mut dg[s], prep.uvw_m.view(), &freqs, vis.view(), wgt.view(), inner_threads)
-                        .map_err(gerr)?;
-                    self.gridder
-                        .grid_psf(&mut pg[s], prep.uvw_m.view(), &freqs, wgt.view(), inner_threads)
-                        .map_err(gerr)?;
-                    sw[s] += st.sum_weights;
-                }
-                Ok(())
-            })
+                    Ok(())
+                })
         })?;
         type Planes = (Vec<Array2<f32>>, Vec<Array2<f32>>, Vec<f64>);
         let results: Vec<Planes> = grids
@@ -228,15 +275,26 @@ impl ImagingContext<'_> {
                 let mut p = Vec::with_capacity(nst);
                 for s in 0..nst {
                     let norm = if sw[s] > 0.0 { 1.0 / sw[s] } else { 0.0 };
-                    let di = self.gridder.grid_to_image(&dg[s], inner_threads).map_err(gerr)?;
+                    let di = self
+                        .gridder
+                        .grid_to_image(&dg[s], inner_threads)
+                        .map_err(gerr)?;
                     d.push(di.mapv(|x| (x * norm) as f32));
-                    let pi = self.gridder.grid_to_image(&pg[s], inner_threads).map_err(gerr)?;
+                    let pi = self
+                        .gridder
+                        .grid_to_image(&pg[s], inner_threads)
+                        .map_err(gerr)?;
                     p.push(pi.mapv(|x| (x * norm) as f32));
                 }
                 Ok((d, p, sw))
             })
             .collect::<Result<_, _>>()?;
-        let mut out = BlockImages { first_chan: chans.start, dirty: vec![], psf: vec![], sumwt: vec![] };
+        let mut out = BlockImages {
+            first_chan: chans.start,
+            dirty: vec![],
+            psf: vec![],
+            sumwt: vec![],
+        };
         for (d, p, s) in results {
             out.dirty.push(d);
             out.psf.push(p);
@@ -246,7 +304,10 @@ impl ImagingContext<'_> {
     }
 }
 
-fn recipe_for(p: StokesParam, corrs: &[pclean_core::Correlation]) -> Result<StokesRecipe, EngineError> {
+fn recipe_for(
+    p: StokesParam,
+    corrs: &[pclean_core::Correlation],
+) -> Result<StokesRecipe, EngineError> {
     StokesRecipe::new(p, corrs).ok_or_else(|| {
         let have: Vec<&str> = corrs.iter().map(|c| c.name()).collect();
         EngineError::Param(format!(

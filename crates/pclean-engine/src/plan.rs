@@ -100,17 +100,14 @@ pub fn spectral_plan(
     }
     let out = params.outframe.as_str();
     let data_frame = first.frame.as_str();
-    match params.specmode {
-        SpecMode::Cube => {
-            let wanted = if out.is_empty() { "LSRK" } else { out };
-            if wanted != data_frame {
-                return Err(EngineError::Param(format!(
-                    "outframe={wanted}: the data are in {data_frame} and this version does not convert \
-                     spectral frames; use --outframe {data_frame} or --specmode cubedata"
-                )));
-            }
+    if params.specmode == SpecMode::Cube {
+        let wanted = if out.is_empty() { "LSRK" } else { out };
+        if wanted != data_frame {
+            return Err(EngineError::Param(format!(
+                "outframe={wanted}: the data are in {data_frame} and this version does not convert \
+                 spectral frames; use --outframe {data_frame} or --specmode cubedata"
+            )));
         }
-        _ => {}
     }
     let freqs = &first.chan_freq_hz;
     let widths = &first.chan_width_hz;
@@ -149,9 +146,9 @@ pub fn spectral_plan(
         Some(n) if n <= available => n,
         Some(n) => {
             return Err(EngineError::Param(format!(
-                "nchan={n} with start={start} and width={width}: only {available} image channels fit \
+            "nchan={n} with start={start} and width={width}: only {available} image channels fit \
                  in the selected channels {sel_lo}~{sel_hi}"
-            )))
+        )))
         }
     };
     if nchan == 0 {
@@ -237,7 +234,9 @@ mod tests {
             ms_index: 0,
             spw_id: 0,
             channels: (0..63).collect(),
-            chan_freq_hz: (0..63).map(|i| 1.412665e9 + i as f64 * 24414.0625).collect(),
+            chan_freq_hz: (0..63)
+                .map(|i| 1.412665e9 + i as f64 * 24414.0625)
+                .collect(),
             chan_width_hz: vec![24414.0625; 63],
             frame: "LSRK".into(),
         }
@@ -267,7 +266,10 @@ mod tests {
         assert_eq!(plan.nchan(), 31);
         assert_eq!(plan.chan_map[&(0, 0)][3], Some(1));
         let p = params(|r| r.outframe = Some("BARY".into()));
-        assert!(spectral_plan(&p, &[sel()]).unwrap_err().to_string().contains("BARY"));
+        assert!(spectral_plan(&p, &[sel()])
+            .unwrap_err()
+            .to_string()
+            .contains("BARY"));
         let p = params(|r| r.nchan = Some(100));
         assert!(spectral_plan(&p, &[sel()]).is_err());
     }

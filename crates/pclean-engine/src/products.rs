@@ -42,14 +42,26 @@ pub enum ProductWriter {
 }
 
 impl ProductWriter {
-    pub fn create(path: &Path, meta: &ImageMeta, format: ImageFormat, overwrite: bool) -> Result<Self, EngineError> {
+    pub fn create(
+        path: &Path,
+        meta: &ImageMeta,
+        format: ImageFormat,
+        overwrite: bool,
+    ) -> Result<Self, EngineError> {
         Ok(match format {
-            ImageFormat::Casa => ProductWriter::Casa(CasaImageWriter::create(path, meta, overwrite)?),
+            ImageFormat::Casa => {
+                ProductWriter::Casa(CasaImageWriter::create(path, meta, overwrite)?)
+            }
             ImageFormat::Fits => ProductWriter::Fits(FitsWriter::create(path, meta, overwrite)?),
         })
     }
 
-    pub fn put_plane(&mut self, chan: usize, stokes: usize, plane_yx: ArrayView2<f32>) -> Result<(), EngineError> {
+    pub fn put_plane(
+        &mut self,
+        chan: usize,
+        stokes: usize,
+        plane_yx: ArrayView2<f32>,
+    ) -> Result<(), EngineError> {
         match self {
             ProductWriter::Casa(w) => w.put_plane(chan, stokes, plane_yx)?,
             ProductWriter::Fits(w) => w.put_plane(chan, stokes, plane_yx)?,
@@ -89,7 +101,11 @@ impl ProductLock {
             })?;
         }
         for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
                 Ok(mut f) => {
                     use std::io::Write;
                     let _ = write!(f, "{}", std::process::id());
@@ -97,7 +113,10 @@ impl ProductLock {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let pid = std::fs::read_to_string(&path).unwrap_or_default();
-                    let alive = pid.trim().parse::<u32>().is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+                    let alive = pid
+                        .trim()
+                        .parse::<u32>()
+                        .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
                     if alive {
                         return Err(EngineError::Locked {
                             prefix: imagename.to_string(),

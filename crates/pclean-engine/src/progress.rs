@@ -16,14 +16,21 @@ impl Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let b = ProgressBar::new(total as u64);
             b.set_style(
-                ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} channels, {per_sec}, ETA {eta}")
-                    .expect("static template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{msg} [{bar:40}] {pos}/{len} channels, {per_sec}, ETA {eta}",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
             );
             b.set_message(what.to_string());
             b
         });
-        Progress { bar, total, done: 0, start: std::time::Instant::now() }
+        Progress {
+            bar,
+            total,
+            done: 0,
+            start: std::time::Instant::now(),
+        }
     }
 
     pub fn advance(&mut self, n: usize) {

@@ -57,7 +57,12 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
             note(w);
         }
         let selected = ms.select(&selection)?;
-        sources.push(Source { index, ms, selected, column });
+        sources.push(Source {
+            index,
+            ms,
+            selected,
+            column,
+        });
     }
 
     // 2. Phase centre and spectral axis.
@@ -96,19 +101,34 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     let nst = params.stokes.0.len();
     let mut writers = Vec::new();
     for ext in PRODUCTS {
-        let mut meta = ImageMeta::new(if ext == "sumwt" { sumwt_coords(&coords) } else { coords.clone() });
+        let mut meta = ImageMeta::new(if ext == "sumwt" {
+            sumwt_coords(&coords)
+        } else {
+            coords.clone()
+        });
         meta.units = match ext {
             "residual" | "image" => "Jy/beam",
             "model" => "Jy/pixel",
             _ => "",
         }
         .to_string();
-        meta.object_name = ms0.ms.meta().fields.get(first_field).map(|f| f.name.clone()).unwrap_or_default();
+        meta.object_name = ms0
+            .ms
+            .meta()
+            .fields
+            .get(first_field)
+            .map(|f| f.name.clone())
+            .unwrap_or_default();
         let path = product_path(&params.imagename, ext, params.format);
-        writers.push((ext, ProductWriter::create(&path, &meta, params.format, params.overwrite)?));
+        writers.push((
+            ext,
+            ProductWriter::create(&path, &meta, params.format, params.overwrite)?,
+        ));
     }
     let writer = |name: &str, ws: &mut Vec<(&str, ProductWriter)>| -> usize {
-        ws.iter().position(|(e, _)| *e == name).expect("product list is static")
+        ws.iter()
+            .position(|(e, _)| *e == name)
+            .expect("product list is static")
     };
 
     // 4. Image channel blocks.
@@ -117,7 +137,12 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         + 4 * nst * params.nx * params.ny * 4) as u64;
     let budget = total_memory_bytes().map_or(4 << 30, |t| (t / 4).min(16 << 30));
     let block = ((budget / per_chan_bytes.max(1)) as usize).clamp(1, nchan);
-    let max_chans = spw_sels.iter().map(|s| s.channels.len()).max().unwrap_or(1).max(1);
+    let max_chans = spw_sels
+        .iter()
+        .map(|s| s.channels.len())
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let chunk_rows = ((64usize << 20) / (max_chans * (4 * 13 + nst * 12))).clamp(256, 100_000);
     info!(
         nchan,
@@ -126,15 +151,34 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         kernel_support = gridder.kernel_support(),
         oversampling = gridder.oversampling(),
         "imaging {} MS(s) into {}x{} x {} channel(s) x {} Stokes",
-        sources.len(), params.nx, params.ny, nchan, nst
+        sources.len(),
+        params.nx,
+        params.ny,
+        nchan,
+        nst
     );
-    let ctx = ImagingContext { params, plan: &plan, phase_centre: centre, gridder, taper, nthreads, chunk_rows };
+    let ctx = ImagingContext {
+        params,
+        plan: &plan,
+        phase_centre: centre,
+        gridder,
+        taper,
+        nthreads,
+        chunk_rows,
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(nthreads)
         .build()
         .map_err(|e| EngineError::Grid(format!("cannot start {nthreads} threads: {e}")))?;
     let mut progress = Progress::new(nchan, "dirty imaging");
-    let mut beams = vec![Beam { major_rad: 0.0, minor_rad: 0.0, pa_rad: 0.0 }; nchan * nst];
+    let mut beams = vec![
+        Beam {
+            major_rad: 0.0,
+            minor_rad: 0.0,
+            pa_rad: 0.0
+        };
+        nchan * nst
+    ];
     let mut channels = Vec::with_capacity(nchan);
     let zero_plane = Array2::<f32>::zeros((params.ny, params.nx));
     let mut start = 0;
@@ -149,15 +193,24 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
                 let psf = &imgs.psf[i][s];
                 let dirty = &imgs.dirty[i][s];
                 let b = if imgs.sumwt[i][s] > 0.0 {
-                    match fit_psf_beam(psf.view(), params.cell_x_rad, params.cell_y_rad, params.psfcutoff) {
+                    match fit_psf_beam(
+                        psf.view(),
+                        params.cell_x_rad,
+                        params.cell_y_rad,
+                        params.psfcutoff,
+                    ) {
                         Ok(b) => b,
                         Err(e) => {
-                            note(format!("channel {k} stokes {s}: restoring beam fit failed: {e}"));
+                            note(format!(
+                                "channel {k} stokes {s}: restoring beam fit failed: {e}"
+                            ));
                             beams[k]
                         }
                     }
                 } else {
-                    note(format!("channel {k} stokes {s}: no unflagged visibilities; the plane is zero"));
+                    note(format!(
+                        "channel {k} stokes {s}: no unflagged visibilities; the plane is zero"
+                    ));
                     beams[k]
                 };
                 beams[k + nchan * s] = b;
@@ -178,9 +231,15 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
                 freq_hz: plan.freqs_hz[k],
                 sumwt: imgs.sumwt[i][0],
                 beam_arcsec_deg: (b0.major_rad > 0.0).then(|| {
-                    [b0.major_rad * ARCSEC_PER_RAD, b0.minor_rad * ARCSEC_PER_RAD, b0.pa_rad.to_degrees()]
+                    [
+                        b0.major_rad * ARCSEC_PER_RAD,
+                        b0.minor_rad * ARCSEC_PER_RAD,
+                        b0.pa_rad.to_degrees(),
+                    ]
                 }),
-                peak_residual: imgs.dirty[i][0].iter().fold(0.0f64, |m, v| m.max(v.abs() as f64)),
+                peak_residual: imgs.dirty[i][0]
+                    .iter()
+                    .fold(0.0f64, |m, v| m.max(v.abs() as f64)),
                 stop_reason: "no deconvolution (niter=0)".into(),
             });
         }
@@ -191,16 +250,27 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
 
     // 5. Primary beam and weight images (per channel frequency).
     let meta0 = ms0.ms.meta();
-    let dish = meta0.antennas.iter().find(|a| !a.flag_row).map_or(0.0, |a| a.dish_diameter_m);
+    let dish = meta0
+        .antennas
+        .iter()
+        .find(|a| !a.flag_row)
+        .map_or(0.0, |a| a.dish_diameter_m);
     let model = pb_model_for(&meta0.observatory.name, dish);
-    for k in 0..nchan {
-        let mut pb = pb_image(&model, params.nx, params.ny, params.cell_x_rad, params.cell_y_rad, plan.freqs_hz[k]);
+    for (k, chan) in channels.iter().enumerate() {
+        let mut pb = pb_image(
+            &model,
+            params.nx,
+            params.ny,
+            params.cell_x_rad,
+            params.cell_y_rad,
+            plan.freqs_hz[k],
+        );
         // tclean zeroes the primary beam at and below |pblimit| (whatever pblimit's sign).
         pb_limit_in_place(pb.view_mut(), params.pblimit);
         for s in 0..nst {
             let w = writer("pb", &mut writers);
             writers[w].1.put_plane(k, s, pb.view())?;
-            let sumwt = channels[k].sumwt as f32;
+            let sumwt = chan.sumwt as f32;
             let weight = pb.mapv(|p| sumwt * p * p);
             let w = writer("weight", &mut writers);
             writers[w].1.put_plane(k, s, weight.view())?;
@@ -211,7 +281,11 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     let beam_set = if plan.mfs && nst == 1 {
         Beams::Single(beams[0])
     } else {
-        Beams::PerPlane { nchan, nstokes: nst, beams: beams.clone() }
+        Beams::PerPlane {
+            nchan,
+            nstokes: nst,
+            beams: beams.clone(),
+        }
     };
     let mut products = Vec::new();
     for (ext, mut w) in writers {
@@ -219,7 +293,11 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
             w.set_beams(&beam_set)?;
         }
         w.finish()?;
-        products.push(product_path(&params.imagename, ext, params.format).display().to_string());
+        products.push(
+            product_path(&params.imagename, ext, params.format)
+                .display()
+                .to_string(),
+        );
     }
 
     let (support, sigma) = (ctx.gridder.kernel_support(), ctx.gridder.oversampling());
@@ -255,7 +333,11 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     Ok(summary)
 }
 
-fn write_side_files(params: &ImagingParams, effective: &RawParams, summary: &RunSummary) -> Result<(), EngineError> {
+fn write_side_files(
+    params: &ImagingParams,
+    effective: &RawParams,
+    summary: &RunSummary,
+) -> Result<(), EngineError> {
     let io = |context: String| move |source| EngineError::Io { context, source };
     let path = format!("{}.summary.json", params.imagename);
     let text = serde_json::to_string_pretty(summary).expect("summary serialises");
@@ -266,9 +348,16 @@ fn write_side_files(params: &ImagingParams, effective: &RawParams, summary: &Run
     Ok(())
 }
 
-fn image_coords(params: &ImagingParams, plan: &SpectralPlan, centre: &Direction, meta: &pclean_ms::MsMeta) -> ImageCoords {
+fn image_coords(
+    params: &ImagingParams,
+    plan: &SpectralPlan,
+    centre: &Direction,
+    meta: &pclean_ms::MsMeta,
+) -> ImageCoords {
     let crval = plan.freqs_hz[0];
-    let restfreq = params.restfreq_hz.unwrap_or(plan.freqs_hz[plan.nchan() / 2]);
+    let restfreq = params
+        .restfreq_hz
+        .unwrap_or(plan.freqs_hz[plan.nchan() / 2]);
     ImageCoords {
         nx: params.nx,
         ny: params.ny,
@@ -286,7 +375,11 @@ fn image_coords(params: &ImagingParams, plan: &SpectralPlan, centre: &Direction,
             nchan: plan.nchan(),
         },
         telescope: meta.observatory.name.clone(),
-        observer: meta.observations.first().map(|o| o.observer.clone()).unwrap_or_default(),
+        observer: meta
+            .observations
+            .first()
+            .map(|o| o.observer.clone())
+            .unwrap_or_default(),
         obsdate_mjd_utc_days: meta.time_range_mjd_s.0 / 86400.0,
         telescope_position_itrf_m: Some(meta.observatory.position_itrf_m),
     }
@@ -301,4 +394,3 @@ fn sumwt_coords(c: &ImageCoords) -> ImageCoords {
     s.cdelt_rad = [c.cdelt_rad[0] * c.nx as f64, c.cdelt_rad[1] * c.ny as f64];
     s
 }
-

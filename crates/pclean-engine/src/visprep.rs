@@ -51,7 +51,11 @@ impl StokesRecipe {
                 let mut nok = 0usize;
                 for &(p, coef) in &self.terms {
                     let w = weight_rcp[[r, c, p]];
-                    if flag_rcp[[r, c, p]] || !(w > 0.0) || !vis_rcp[[r, c, p]].re.is_finite() {
+                    if flag_rcp[[r, c, p]]
+                        || w.is_nan()
+                        || w <= 0.0
+                        || !vis_rcp[[r, c, p]].re.is_finite()
+                    {
                         continue;
                     }
                     nok += 1;
@@ -113,7 +117,12 @@ impl PhaseShift {
 
     /// Rotate every row of `uvw_m` in place and apply the phase factor to `vis_rc` (rows x chans at
     /// frequencies `freq_hz`).
-    pub fn apply(&self, uvw_m: &mut Array2<f64>, freq_hz: &[f64], mut vis_rc: ArrayViewMut2<Complex32>) {
+    pub fn apply(
+        &self,
+        uvw_m: &mut Array2<f64>,
+        freq_hz: &[f64],
+        mut vis_rc: ArrayViewMut2<Complex32>,
+    ) {
         for r in 0..uvw_m.nrows() {
             let (new, dw) = self.rotate([uvw_m[[r, 0]], uvw_m[[r, 1]], uvw_m[[r, 2]]]);
             for (c, f) in freq_hz.iter().enumerate() {
@@ -161,7 +170,14 @@ mod tests {
         flag[[2, 0, 1]] = true; // both flagged in row 2
         let mut v = Array2::<Complex32>::zeros((3, 1));
         let mut w = Array2::<f32>::zeros((3, 1));
-        rec.form(vis.view(), flag.view(), wgt.view(), &[0], v.view_mut(), w.view_mut());
+        rec.form(
+            vis.view(),
+            flag.view(),
+            wgt.view(),
+            &[0],
+            v.view_mut(),
+            w.view_mut(),
+        );
         // Exact small-integer arithmetic in f32: compare exactly.
         assert_eq!(v[[0, 0]], Complex32::new(2.0, 0.0));
         assert_eq!(w[[0, 0]], 2.0);
@@ -180,19 +196,31 @@ mod tests {
         let f = 1.4e9;
         let lam = SPEED_OF_LIGHT / f;
         let mut uvw = Array2::<f64>::zeros((4, 3));
-        let base = [[100.0, 2000.0, 30.0], [-1500.0, 300.0, -20.0], [700.0, -900.0, 5.0], [10.0, 20.0, 3000.0]];
+        let base = [
+            [100.0, 2000.0, 30.0],
+            [-1500.0, 300.0, -20.0],
+            [700.0, -900.0, 5.0],
+            [10.0, 20.0, 3000.0],
+        ];
         let mut vis = Array2::<Complex32>::zeros((4, 1));
         for r in 0..4 {
             for k in 0..3 {
                 uvw[[r, k]] = base[r][k];
             }
-            let ph = 2.0 * std::f64::consts::PI * (base[r][0] * l + base[r][1] * m + base[r][2] * (n - 1.0)) / lam;
+            let ph = 2.0
+                * std::f64::consts::PI
+                * (base[r][0] * l + base[r][1] * m + base[r][2] * (n - 1.0))
+                / lam;
             vis[[r, 0]] = Complex32::new(ph.cos() as f32, ph.sin() as f32);
         }
         let shift = PhaseShift::new(&a, &src).unwrap();
         shift.apply(&mut uvw, &[f], vis.view_mut());
         for r in 0..4 {
-            assert!((vis[[r, 0]] - Complex32::new(1.0, 0.0)).norm() < 1e-4, "{:?}", vis[[r, 0]]);
+            assert!(
+                (vis[[r, 0]] - Complex32::new(1.0, 0.0)).norm() < 1e-4,
+                "{:?}",
+                vis[[r, 0]]
+            );
         }
     }
 }

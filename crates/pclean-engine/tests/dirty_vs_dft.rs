@@ -48,7 +48,11 @@ fn dft(uv: &[(f64, f64)], vis: &[Complex32], w: &[f32], cell: f64) -> (Array2<f6
 
 fn rms_rel(ours: &Array2<f32>, exact: &Array2<f64>) -> f64 {
     let peak = exact.iter().fold(0.0f64, |a, b| a.max(b.abs()));
-    let se: f64 = ours.iter().zip(exact).map(|(a, b)| (*a as f64 - b).powi(2)).sum();
+    let se: f64 = ours
+        .iter()
+        .zip(exact)
+        .map(|(a, b)| (*a as f64 - b).powi(2))
+        .sum();
     (se / exact.len() as f64).sqrt() / peak
 }
 
@@ -63,7 +67,12 @@ fn check(weighting: &str) {
     let cell = CELL_ARCSEC / 206_264.806_247_096_36;
     // The visibilities of data channel 25, Stokes I, as the engine forms them.
     let ms = MeasurementSet::open(&ms_path).unwrap();
-    let sel = ms.select(&Selection { spw: "0:25".into(), ..Default::default() }).unwrap();
+    let sel = ms
+        .select(&Selection {
+            spw: "0:25".into(),
+            ..Default::default()
+        })
+        .unwrap();
     let (mut uv, mut vis, mut wgt, mut uvw_all) = (vec![], vec![], vec![], vec![]);
     let mut freq = 0.0;
     for chunk in sel.chunks(&ms, DataColumn::Data, 5000) {
@@ -72,17 +81,31 @@ fn check(weighting: &str) {
         let n = c.row_ids.len();
         let mut v = Array2::<Complex32>::zeros((n, 1));
         let mut w = Array2::<f32>::zeros((n, 1));
-        rec.form(c.vis_rcp.view(), c.flag_rcp.view(), c.weight_rcp.view(), &[0], v.view_mut(), w.view_mut());
+        rec.form(
+            c.vis_rcp.view(),
+            c.flag_rcp.view(),
+            c.weight_rcp.view(),
+            &[0],
+            v.view_mut(),
+            w.view_mut(),
+        );
         drop_autocorrelations(&c.ant1, &c.ant2, w.view_mut());
         freq = c.chan_freq_hz[0];
         for r in 0..n {
             uvw_all.push([c.uvw_m[[r, 0]], c.uvw_m[[r, 1]], c.uvw_m[[r, 2]]]);
-            uv.push((c.uvw_m[[r, 0]] * freq / SPEED_OF_LIGHT, c.uvw_m[[r, 1]] * freq / SPEED_OF_LIGHT));
+            uv.push((
+                c.uvw_m[[r, 0]] * freq / SPEED_OF_LIGHT,
+                c.uvw_m[[r, 1]] * freq / SPEED_OF_LIGHT,
+            ));
             vis.push(v[[r, 0]]);
             wgt.push(w[[r, 0]]);
         }
     }
-    assert!(vis.len() > 5000, "expected thousands of visibilities, got {}", vis.len());
+    assert!(
+        vis.len() > 5000,
+        "expected thousands of visibilities, got {}",
+        vis.len()
+    );
     if weighting == "briggs" {
         // Imaging weights from the weighting module (its parity with tclean is tested against
         // tclean's images; here the point is the gridder and the engine around it).
@@ -90,7 +113,11 @@ fn check(weighting: &str) {
         let mut w = Array2::from_shape_vec((wgt.len(), 1), wgt.clone()).unwrap();
         let mut dens = DensityGrid::new(N, N, cell, cell, CellRounding::Nearest, 0);
         dens.add(uvw.view(), &[freq], w.view());
-        dens.finish(&WeightingScheme::Briggs { robust: 0.5 }).apply(uvw.view(), &[freq], w.view_mut());
+        dens.finish(&WeightingScheme::Briggs { robust: 0.5 }).apply(
+            uvw.view(),
+            &[freq],
+            w.view_mut(),
+        );
         wgt = w.index_axis(Axis(1), 0).to_vec();
     }
     let (dirty_exact, psf_exact) = dft(&uv, &vis, &wgt, cell);
@@ -112,8 +139,14 @@ fn check(weighting: &str) {
     };
     let params = ImagingParams::from_raw(&raw).unwrap();
     pclean_engine::run_image(&params, &raw.with_defaults()).unwrap();
-    let dirty = CasaImage::open(format!("{name}.residual")).unwrap().get_plane(0, 0).unwrap();
-    let psf = CasaImage::open(format!("{name}.psf")).unwrap().get_plane(0, 0).unwrap();
+    let dirty = CasaImage::open(format!("{name}.residual"))
+        .unwrap()
+        .get_plane(0, 0)
+        .unwrap();
+    let psf = CasaImage::open(format!("{name}.psf"))
+        .unwrap()
+        .get_plane(0, 0)
+        .unwrap();
     let (ed, ep) = (rms_rel(&dirty, &dirty_exact), rms_rel(&psf, &psf_exact));
     eprintln!("{weighting}: rms error / peak: dirty {ed:.2e}, psf {ep:.2e} (epsilon {EPSILON:e})");
     // The bound: rms error <= 10 x epsilon relative to the peak. Products are f32

@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 /// Sign of the exponent in the imaging transform:
 /// `I(l, m) = sum_k w_k Re[V_k exp(FOURIER_SIGN * 2 pi i (u_k l + v_k m))]` and, for prediction,
 /// `V(u, v) = sum I(l, m) exp(-FOURIER_SIGN * 2 pi i (u l + v m))`. Flip it here, and only here.
-pub const FOURIER_SIGN: f64 = 1.0;
+pub const FOURIER_SIGN: f64 = -1.0;
 
 /// Smallest accepted `epsilon` (visibilities are single precision, ~6e-8 relative).
 pub const MIN_EPSILON: f64 = 1e-7;
