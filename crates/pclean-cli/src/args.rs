@@ -132,6 +132,66 @@ pub struct ImageArgs {
     pub deconvolver: Option<String>,
     #[arg(long, help = format!("Maximum number of minor-cycle iterations [default: {}]", d::NITER))]
     pub niter: Option<i64>,
+    #[arg(long, help = format!("Loop gain [default: {}]", d::GAIN))]
+    pub gain: Option<f64>,
+    #[arg(long, help = format!("Stopping threshold on the peak residual, e.g. 8mJy [default: {}]", d::THRESHOLD))]
+    pub threshold: Option<String>,
+    #[arg(long, help = format!("Stop at nsigma x the robust rms of the residual, 0 = off [default: {}]", d::NSIGMA))]
+    pub nsigma: Option<f64>,
+    #[arg(long, allow_negative_numbers = true, help = format!("Maximum iterations per minor cycle, -1 = niter [default: {}]", d::CYCLENITER))]
+    pub cycleniter: Option<i64>,
+    #[arg(long, help = format!("Scales the PSF sidelobe level into the cycle threshold [default: {}]", d::CYCLEFACTOR))]
+    pub cyclefactor: Option<f64>,
+    #[arg(long, help = format!("Lower bound of the PSF fraction for the cycle threshold [default: {}]", d::MINPSFFRACTION))]
+    pub minpsffraction: Option<f64>,
+    #[arg(long, help = format!("Upper bound of the PSF fraction for the cycle threshold [default: {}]", d::MAXPSFFRACTION))]
+    pub maxpsffraction: Option<f64>,
+    #[arg(long, allow_negative_numbers = true, help = format!("Maximum major cycles, -1 = no limit [default: {}]", d::NMAJOR))]
+    pub nmajor: Option<i64>,
+    /// Multiscale scales in pixels, e.g. 0,5,15 [default: 0].
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub scales: Option<Vec<i64>>,
+    #[arg(long, allow_negative_numbers = true, help = format!("Multiscale small-scale bias [default: {}]", d::SMALLSCALEBIAS))]
+    pub smallscalebias: Option<f64>,
+    #[arg(long, help = format!("Clean mask: user, pb, auto-multithresh [default: {}]", d::USEMASK))]
+    pub usemask: Option<String>,
+    /// User mask: a CASA region file, region text, or a mask image [default: none = clean everywhere].
+    #[arg(long)]
+    pub mask: Option<String>,
+    #[arg(long, help = format!("Primary-beam level of usemask='pb' [default: {}]", d::PBMASK))]
+    pub pbmask: Option<f64>,
+    #[arg(long, help = format!("auto-multithresh sidelobe threshold [default: {}]", d::SIDELOBETHRESHOLD))]
+    pub sidelobethreshold: Option<f64>,
+    #[arg(long, help = format!("auto-multithresh noise threshold [default: {}]", d::NOISETHRESHOLD))]
+    pub noisethreshold: Option<f64>,
+    #[arg(long, help = format!("auto-multithresh low-noise threshold [default: {}]", d::LOWNOISETHRESHOLD))]
+    pub lownoisethreshold: Option<f64>,
+    #[arg(long, help = format!("auto-multithresh negative threshold [default: {}]", d::NEGATIVETHRESHOLD))]
+    pub negativethreshold: Option<f64>,
+    #[arg(long, help = format!("auto-multithresh smoothing factor [default: {}]", d::SMOOTHFACTOR))]
+    pub smoothfactor: Option<f64>,
+    #[arg(long, help = format!("auto-multithresh minimum beam fraction [default: {}]", d::MINBEAMFRAC))]
+    pub minbeamfrac: Option<f64>,
+    #[arg(long, help = format!("auto-multithresh cut threshold [default: {}]", d::CUTTHRESHOLD))]
+    pub cutthreshold: Option<f64>,
+    #[arg(long, help = format!("auto-multithresh grow iterations [default: {}]", d::GROWITERATIONS))]
+    pub growiterations: Option<i64>,
+    #[arg(long, help = format!("auto-multithresh prune after growing [default: {}]", d::DOGROWPRUNE))]
+    pub dogrowprune: Option<bool>,
+    #[arg(long, allow_negative_numbers = true, help = format!("auto-multithresh minimum percent change [default: {}]", d::MINPERCENTCHANGE))]
+    pub minpercentchange: Option<f64>,
+    #[arg(long, help = format!("auto-multithresh fast noise [default: {}]", d::FASTNOISE))]
+    pub fastnoise: Option<bool>,
+    /// Restoring beam: empty = fitted per plane, 'common', or major,minor,pa [default: fitted].
+    #[arg(long, value_delimiter = ',', num_args = 1..=3)]
+    pub restoringbeam: Option<Vec<String>>,
+    #[arg(long, help = format!("Write <imagename>.image.pbcor [default: {}]", d::PBCOR))]
+    pub pbcor: Option<bool>,
+    /// CASA image with a starting model (Jy/pixel) [default: none].
+    #[arg(long)]
+    pub startmodel: Option<String>,
+    #[arg(long, help = format!("Save the model: none, modelcolumn [default: {}]", d::SAVEMODEL))]
+    pub savemodel: Option<String>,
     #[arg(long, help = format!("Output format: casa or fits [default: {}]", d::FORMAT))]
     pub format: Option<String>,
     /// Replace existing products with this prefix (otherwise an existing product is an error).
@@ -182,8 +242,34 @@ impl ImageArgs {
             psfcutoff: self.psfcutoff,
             deconvolver: self.deconvolver.clone(),
             niter: self.niter,
-            gain: None,
-            threshold: None,
+            gain: self.gain,
+            threshold: self.threshold.clone(),
+            nsigma: self.nsigma,
+            cycleniter: self.cycleniter,
+            cyclefactor: self.cyclefactor,
+            minpsffraction: self.minpsffraction,
+            maxpsffraction: self.maxpsffraction,
+            nmajor: self.nmajor,
+            scales: self.scales.clone(),
+            smallscalebias: self.smallscalebias,
+            usemask: self.usemask.clone(),
+            mask: self.mask.clone(),
+            pbmask: self.pbmask,
+            sidelobethreshold: self.sidelobethreshold,
+            noisethreshold: self.noisethreshold,
+            lownoisethreshold: self.lownoisethreshold,
+            negativethreshold: self.negativethreshold,
+            smoothfactor: self.smoothfactor,
+            minbeamfrac: self.minbeamfrac,
+            cutthreshold: self.cutthreshold,
+            growiterations: self.growiterations,
+            dogrowprune: self.dogrowprune,
+            minpercentchange: self.minpercentchange,
+            fastnoise: self.fastnoise,
+            restoringbeam: self.restoringbeam.clone(),
+            pbcor: self.pbcor,
+            startmodel: self.startmodel.clone(),
+            savemodel: self.savemodel.clone(),
             format: self.format.clone(),
             overwrite: self.overwrite.then_some(true),
             nthreads: self.nthreads,

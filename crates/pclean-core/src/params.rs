@@ -31,6 +31,28 @@ pub mod defaults {
     pub const NITER: i64 = 0;
     pub const GAIN: f64 = 0.1;
     pub const THRESHOLD: &str = "0.0mJy";
+    pub const NSIGMA: f64 = 0.0;
+    pub const CYCLENITER: i64 = -1;
+    pub const CYCLEFACTOR: f64 = 1.0;
+    pub const MINPSFFRACTION: f64 = 0.05;
+    pub const MAXPSFFRACTION: f64 = 0.8;
+    pub const NMAJOR: i64 = -1;
+    pub const SMALLSCALEBIAS: f64 = 0.0;
+    pub const USEMASK: &str = "user";
+    pub const PBMASK: f64 = 0.0;
+    pub const SIDELOBETHRESHOLD: f64 = 3.0;
+    pub const NOISETHRESHOLD: f64 = 5.0;
+    pub const LOWNOISETHRESHOLD: f64 = 1.5;
+    pub const NEGATIVETHRESHOLD: f64 = 0.0;
+    pub const SMOOTHFACTOR: f64 = 1.0;
+    pub const MINBEAMFRAC: f64 = 0.3;
+    pub const CUTTHRESHOLD: f64 = 0.01;
+    pub const GROWITERATIONS: i64 = 75;
+    pub const DOGROWPRUNE: bool = true;
+    pub const MINPERCENTCHANGE: f64 = -1.0;
+    pub const FASTNOISE: bool = true;
+    pub const PBCOR: bool = false;
+    pub const SAVEMODEL: &str = "none";
     /// Gridding accuracy (pclean's own parameter): relative error of the ES-kernel gridder.
     pub const EPSILON: f64 = 1e-6;
     pub const FORMAT: &str = "casa";
@@ -79,6 +101,32 @@ pub struct RawParams {
     pub niter: Option<i64>,
     pub gain: Option<f64>,
     pub threshold: Option<String>,
+    pub nsigma: Option<f64>,
+    pub cycleniter: Option<i64>,
+    pub cyclefactor: Option<f64>,
+    pub minpsffraction: Option<f64>,
+    pub maxpsffraction: Option<f64>,
+    pub nmajor: Option<i64>,
+    pub scales: Option<Vec<i64>>,
+    pub smallscalebias: Option<f64>,
+    pub usemask: Option<String>,
+    pub mask: Option<String>,
+    pub pbmask: Option<f64>,
+    pub sidelobethreshold: Option<f64>,
+    pub noisethreshold: Option<f64>,
+    pub lownoisethreshold: Option<f64>,
+    pub negativethreshold: Option<f64>,
+    pub smoothfactor: Option<f64>,
+    pub minbeamfrac: Option<f64>,
+    pub cutthreshold: Option<f64>,
+    pub growiterations: Option<i64>,
+    pub dogrowprune: Option<bool>,
+    pub minpercentchange: Option<f64>,
+    pub fastnoise: Option<bool>,
+    pub restoringbeam: Option<Vec<String>>,
+    pub pbcor: Option<bool>,
+    pub startmodel: Option<String>,
+    pub savemodel: Option<String>,
     pub format: Option<String>,
     pub overwrite: Option<bool>,
     pub nthreads: Option<i64>,
@@ -132,6 +180,32 @@ impl RawParams {
             niter,
             gain,
             threshold,
+            nsigma,
+            cycleniter,
+            cyclefactor,
+            minpsffraction,
+            maxpsffraction,
+            nmajor,
+            scales,
+            smallscalebias,
+            usemask,
+            mask,
+            pbmask,
+            sidelobethreshold,
+            noisethreshold,
+            lownoisethreshold,
+            negativethreshold,
+            smoothfactor,
+            minbeamfrac,
+            cutthreshold,
+            growiterations,
+            dogrowprune,
+            minpercentchange,
+            fastnoise,
+            restoringbeam,
+            pbcor,
+            startmodel,
+            savemodel,
             format,
             overwrite,
             nthreads
@@ -184,6 +258,32 @@ impl RawParams {
             niter: Some(self.niter.unwrap_or(d::NITER)),
             gain: Some(self.gain.unwrap_or(d::GAIN)),
             threshold: s(&self.threshold, d::THRESHOLD),
+            nsigma: Some(self.nsigma.unwrap_or(d::NSIGMA)),
+            cycleniter: Some(self.cycleniter.unwrap_or(d::CYCLENITER)),
+            cyclefactor: Some(self.cyclefactor.unwrap_or(d::CYCLEFACTOR)),
+            minpsffraction: Some(self.minpsffraction.unwrap_or(d::MINPSFFRACTION)),
+            maxpsffraction: Some(self.maxpsffraction.unwrap_or(d::MAXPSFFRACTION)),
+            nmajor: Some(self.nmajor.unwrap_or(d::NMAJOR)),
+            scales: Some(self.scales.clone().unwrap_or(vec![0])),
+            smallscalebias: Some(self.smallscalebias.unwrap_or(d::SMALLSCALEBIAS)),
+            usemask: s(&self.usemask, d::USEMASK),
+            mask: s(&self.mask, ""),
+            pbmask: Some(self.pbmask.unwrap_or(d::PBMASK)),
+            sidelobethreshold: Some(self.sidelobethreshold.unwrap_or(d::SIDELOBETHRESHOLD)),
+            noisethreshold: Some(self.noisethreshold.unwrap_or(d::NOISETHRESHOLD)),
+            lownoisethreshold: Some(self.lownoisethreshold.unwrap_or(d::LOWNOISETHRESHOLD)),
+            negativethreshold: Some(self.negativethreshold.unwrap_or(d::NEGATIVETHRESHOLD)),
+            smoothfactor: Some(self.smoothfactor.unwrap_or(d::SMOOTHFACTOR)),
+            minbeamfrac: Some(self.minbeamfrac.unwrap_or(d::MINBEAMFRAC)),
+            cutthreshold: Some(self.cutthreshold.unwrap_or(d::CUTTHRESHOLD)),
+            growiterations: Some(self.growiterations.unwrap_or(d::GROWITERATIONS)),
+            dogrowprune: Some(self.dogrowprune.unwrap_or(d::DOGROWPRUNE)),
+            minpercentchange: Some(self.minpercentchange.unwrap_or(d::MINPERCENTCHANGE)),
+            fastnoise: Some(self.fastnoise.unwrap_or(d::FASTNOISE)),
+            restoringbeam: Some(self.restoringbeam.clone().unwrap_or_default()),
+            pbcor: Some(self.pbcor.unwrap_or(d::PBCOR)),
+            startmodel: s(&self.startmodel, ""),
+            savemodel: s(&self.savemodel, d::SAVEMODEL),
             format: s(&self.format, d::FORMAT),
             overwrite: Some(self.overwrite.unwrap_or(false)),
             nthreads: Some(self.nthreads.unwrap_or(0)),
@@ -276,6 +376,69 @@ pub enum ImageFormat {
     Fits,
 }
 
+/// tclean's `usemask`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum UseMask {
+    /// `mask` is a CASA region (file or text) or a mask image; empty = clean everywhere.
+    User { mask: String },
+    /// Clean where the primary beam >= `pbmask`.
+    Pb { pbmask: f64 },
+    /// tclean's automatic masking with its parameters.
+    AutoMultiThresh(AutoMaskSettings),
+}
+
+/// auto-multithresh parameters (tclean's names and defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AutoMaskSettings {
+    pub sidelobethreshold: f64,
+    pub noisethreshold: f64,
+    pub lownoisethreshold: f64,
+    pub negativethreshold: f64,
+    pub smoothfactor: f64,
+    pub minbeamfrac: f64,
+    pub cutthreshold: f64,
+    pub growiterations: usize,
+    pub dogrowprune: bool,
+    pub minpercentchange: f64,
+    pub fastnoise: bool,
+}
+
+/// tclean's `restoringbeam`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum RestoringBeam {
+    /// The beam fitted to each PSF plane.
+    Fitted,
+    /// The smallest beam enclosing every plane's beam; residuals are convolved to it.
+    Common,
+    /// A user beam for every plane.
+    User(crate::Beam),
+}
+
+/// Deconvolution parameters (validated).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeconvParams {
+    pub deconvolver: String,
+    pub niter: usize,
+    pub gain: f64,
+    pub threshold_jy: f64,
+    pub nsigma: f64,
+    pub cycleniter: Option<usize>,
+    pub cyclefactor: f64,
+    pub minpsffraction: f64,
+    pub maxpsffraction: f64,
+    pub nmajor: Option<usize>,
+    /// Multiscale scales in pixels.
+    pub scales: Vec<usize>,
+    pub smallscalebias: f64,
+    pub usemask: UseMask,
+    pub restoringbeam: RestoringBeam,
+    pub pbcor: bool,
+    /// A CASA image holding the starting model (Jy/pixel), or `None`.
+    pub startmodel: Option<String>,
+    /// Write the final model's visibilities to MODEL_DATA.
+    pub savemodel_column: bool,
+}
+
 /// Validated imaging parameters (typed quantities, defaults applied).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImagingParams {
@@ -312,6 +475,7 @@ pub struct ImagingParams {
     pub pblimit: f64,
     pub psfcutoff: f64,
     pub niter: usize,
+    pub deconv: DeconvParams,
     pub format: ImageFormat,
     pub overwrite: bool,
     /// Threads to use; 0 = all available cores.
@@ -583,14 +747,7 @@ impl ImagingParams {
         if niter < 0 {
             return Err(invalid("niter", niter, "niter must be >= 0"));
         }
-        if niter > 0 {
-            return Err(invalid(
-                "niter",
-                niter,
-                "this version makes dirty images only; deconvolution (niter > 0) arrives with the \
-                 deconvolution milestone — use --niter 0",
-            ));
-        }
+        let deconv = deconv_params(&raw.with_defaults(), &deconvolver, niter as usize)?;
         let format = match r
             .format
             .as_deref()
@@ -642,10 +799,148 @@ impl ImagingParams {
             pblimit,
             psfcutoff,
             niter: niter as usize,
+            deconv,
             format,
             overwrite: r.overwrite.unwrap_or(false),
             nthreads: nthreads as usize,
         })
+    }
+}
+
+fn deconv_params(r: &RawParams, deconvolver: &str, niter: usize) -> Result<DeconvParams, ParamError> {
+    use defaults as d;
+    if deconvolver == "mtmfs" {
+        return Err(invalid(
+            "deconvolver",
+            deconvolver,
+            "mtmfs is not available in this version; use hogbom, clark or multiscale",
+        ));
+    }
+    let f = |v: Option<f64>, dflt: f64| v.unwrap_or(dflt);
+    let gain = f(r.gain, d::GAIN);
+    if !(gain > 0.0 && gain <= 1.0) {
+        return Err(invalid("gain", gain, "the loop gain must lie in (0, 1]"));
+    }
+    let threshold_jy = parse_flux_jy(r.threshold.as_deref().unwrap_or(d::THRESHOLD))
+        .map_err(|cause| ParamError::Quantity { param: "threshold", cause })?;
+    if threshold_jy < 0.0 {
+        return Err(invalid("threshold", threshold_jy, "threshold must be >= 0"));
+    }
+    let nsigma = f(r.nsigma, d::NSIGMA);
+    if nsigma < 0.0 {
+        return Err(invalid("nsigma", nsigma, "nsigma must be >= 0 (0 = off)"));
+    }
+    let opt_count = |name: &'static str, v: Option<i64>, dflt: i64| -> Result<Option<usize>, ParamError> {
+        match v.unwrap_or(dflt) {
+            -1 => Ok(None),
+            n if n >= 0 => Ok(Some(n as usize)),
+            n => Err(invalid(name, n, "use -1 (no limit) or a count >= 0")),
+        }
+    };
+    let cycleniter = opt_count("cycleniter", r.cycleniter, d::CYCLENITER)?;
+    let nmajor = opt_count("nmajor", r.nmajor, d::NMAJOR)?;
+    let cyclefactor = f(r.cyclefactor, d::CYCLEFACTOR);
+    if cyclefactor <= 0.0 {
+        return Err(invalid("cyclefactor", cyclefactor, "cyclefactor must be > 0"));
+    }
+    let minpsffraction = f(r.minpsffraction, d::MINPSFFRACTION);
+    let maxpsffraction = f(r.maxpsffraction, d::MAXPSFFRACTION);
+    if !(0.0..=1.0).contains(&minpsffraction)
+        || !(0.0..=1.0).contains(&maxpsffraction)
+        || minpsffraction > maxpsffraction
+    {
+        return Err(invalid(
+            "minpsffraction",
+            (minpsffraction, maxpsffraction),
+            "need 0 <= minpsffraction <= maxpsffraction <= 1",
+        ));
+    }
+    let scales: Vec<usize> = match r.scales.clone().unwrap_or(vec![0]) {
+        v if v.iter().all(|x| *x >= 0) && !v.is_empty() => v.into_iter().map(|x| x as usize).collect(),
+        v => return Err(invalid("scales", v, "give one or more scale sizes in pixels >= 0, e.g. [0, 5, 15]")),
+    };
+    let smallscalebias = f(r.smallscalebias, d::SMALLSCALEBIAS);
+    let usemask = match r.usemask.as_deref().unwrap_or(d::USEMASK) {
+        "user" => UseMask::User { mask: r.mask.clone().unwrap_or_default() },
+        "pb" => {
+            let pbmask = f(r.pbmask, d::PBMASK);
+            if !(0.0..1.0).contains(&pbmask) {
+                return Err(invalid("pbmask", pbmask, "use a primary-beam level in [0, 1)"));
+            }
+            UseMask::Pb { pbmask }
+        }
+        "auto-multithresh" => UseMask::AutoMultiThresh(AutoMaskSettings {
+            sidelobethreshold: f(r.sidelobethreshold, d::SIDELOBETHRESHOLD),
+            noisethreshold: f(r.noisethreshold, d::NOISETHRESHOLD),
+            lownoisethreshold: f(r.lownoisethreshold, d::LOWNOISETHRESHOLD),
+            negativethreshold: f(r.negativethreshold, d::NEGATIVETHRESHOLD),
+            smoothfactor: f(r.smoothfactor, d::SMOOTHFACTOR),
+            minbeamfrac: f(r.minbeamfrac, d::MINBEAMFRAC),
+            cutthreshold: f(r.cutthreshold, d::CUTTHRESHOLD),
+            growiterations: match r.growiterations.unwrap_or(d::GROWITERATIONS) {
+                n if n >= 0 => n as usize,
+                n => return Err(invalid("growiterations", n, "growiterations must be >= 0")),
+            },
+            dogrowprune: r.dogrowprune.unwrap_or(d::DOGROWPRUNE),
+            minpercentchange: f(r.minpercentchange, d::MINPERCENTCHANGE),
+            fastnoise: r.fastnoise.unwrap_or(d::FASTNOISE),
+        }),
+        other => return Err(invalid("usemask", other, "use 'user', 'pb' or 'auto-multithresh'")),
+    };
+    let rb = r.restoringbeam.clone().unwrap_or_default();
+    let restoringbeam = match rb.as_slice() {
+        [] => RestoringBeam::Fitted,
+        [c] if c.trim().is_empty() => RestoringBeam::Fitted,
+        [c] if c.eq_ignore_ascii_case("common") => RestoringBeam::Common,
+        [a] => {
+            let a = angle("restoringbeam", a)?;
+            RestoringBeam::User(crate::Beam { major_rad: a, minor_rad: a, pa_rad: 0.0 })
+        }
+        [a, b] | [a, b, _] => {
+            let (a, b) = (angle("restoringbeam", a)?, angle("restoringbeam", b)?);
+            let pa = match rb.get(2) {
+                Some(p) => angle_deg_default("restoringbeam", p)?,
+                None => 0.0,
+            };
+            if b > a {
+                return Err(invalid("restoringbeam", &rb, "the minor axis is larger than the major axis"));
+            }
+            RestoringBeam::User(crate::Beam { major_rad: a, minor_rad: b, pa_rad: pa })
+        }
+        _ => return Err(invalid("restoringbeam", &rb, "give 'common', one size, or major, minor, PA")),
+    };
+    let savemodel_column = match r.savemodel.as_deref().unwrap_or(d::SAVEMODEL) {
+        "none" => false,
+        "modelcolumn" => true,
+        other => return Err(invalid("savemodel", other, "use 'none' or 'modelcolumn'")),
+    };
+    let startmodel = r.startmodel.clone().filter(|s| !s.trim().is_empty());
+    Ok(DeconvParams {
+        deconvolver: deconvolver.to_string(),
+        niter,
+        gain,
+        threshold_jy,
+        nsigma,
+        cycleniter,
+        cyclefactor,
+        minpsffraction,
+        maxpsffraction,
+        nmajor,
+        scales,
+        smallscalebias,
+        usemask,
+        restoringbeam,
+        pbcor: r.pbcor.unwrap_or(d::PBCOR),
+        startmodel,
+        savemodel_column,
+    })
+}
+
+/// An angle where a bare number means degrees (position angles).
+fn angle_deg_default(param: &'static str, s: &str) -> Result<f64, ParamError> {
+    match s.trim().parse::<f64>() {
+        Ok(v) => Ok(v.to_radians()),
+        Err(_) => angle(param, s),
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod imaging;
+pub mod iteration;
 pub mod plan;
 pub mod products;
 pub mod progress;

@@ -24,6 +24,12 @@ const ARCSEC_PER_RAD: f64 = 206_264.806_247_096_36;
 /// with defaults) is saved next to the products for reproducibility.
 pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSummary, EngineError> {
     let t0 = Instant::now();
+    if params.niter > 0 {
+        return Err(EngineError::Param(format!(
+            "niter={}: this build makes dirty images only; use --niter 0",
+            params.niter
+        )));
+    }
     let mut warnings: Vec<String> = Vec::new();
     let mut note = |w: String| {
         warn!("{w}");

@@ -1,0 +1,290 @@
+//! tclean's iteration control, per image plane: cycle thresholds, cycle iteration limits and the
+//! stop reasons. Every plane (channel, Stokes) converges on its own; a converged plane takes no
+//! further minor or major cycles.
+
+use ndarray::ArrayView2;
+use serde::Serialize;
+
+/// Why a plane stopped being deconvolved (tclean's stop codes, per plane).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum StopReason {
+    /// `niter` components taken (tclean stop code 1).
+    IterationLimit,
+    /// Peak residual at or below `threshold` (2).
+    Threshold,
+    /// The peak residual did not change over a major cycle without components (4).
+    NoProgress,
+    /// The peak residual rose above 3 times its minimum (5).
+    Diverged,
+    /// The clean mask is empty (7).
+    ZeroMask,
+    /// Peak residual at or below `nsigma` x the robust rms (8).
+    NSigma,
+    /// `nmajor` major cycles done (9).
+    NMajor,
+    /// The plane has no data (all visibilities flagged).
+    NoData,
+}
+
+/// Iteration-control settings (validated tclean parameters).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct IterationSettings {
+    /// Maximum components per plane.
+    pub niter: usize,
+    pub gain: f32,
+    /// Global stopping threshold, Jy/beam.
+    pub threshold: f32,
+    /// Stop at nsigma x robust rms (0 = off).
+    pub nsigma: f32,
+    /// Maximum components per minor cycle (`None` = niter).
+    pub cycleniter: Option<usize>,
+    pub cyclefactor: f32,
+    pub minpsffraction: f32,
+    pub maxpsffraction: f32,
+    /// Maximum number of major cycles after the initial one (`None` = unlimited).
+    pub nmajor: Option<usize>,
+}
+
+/// The per-plane bookkeeping iteration control needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlaneProgress {
+    pub iterations: usize,
+    pub major_cycles: usize,
+    /// Peak |residual| within the mask after the last major cycle, Jy/beam.
+    pub peak: f32,
+    pub min_peak: f32,
+    /// The robust rms of the residual after the last major cycle (for nsigma), Jy/beam.
+    pub rms: f32,
+    pub model_flux: f64,
+    pub stop: Option<StopReason>,
+    /// Iterations done in the last minor cycle.
+    pub last_cycle_iterations: usize,
+    /// Peak before the last major cycle (to detect no progress).
+    pub previous_peak: f32,
+}
+
+impl PlaneProgress {
+    pub fn new() -> Self {
+        PlaneProgress {
+            iterations: 0,
+            major_cycles: 0,
+            peak: f32::INFINITY,
+            min_peak: f32::INFINITY,
+            rms: 0.0,
+            model_flux: 0.0,
+            stop: None,
+            last_cycle_iterations: usize::MAX,
+            previous_peak: f32::NAN,
+        }
+    }
+
+    /// Record the state after a major cycle (or the initial imaging).
+    pub fn observe(&mut self, peak: f32, rms: f32) {
+        self.previous_peak = self.peak;
+        self.peak = peak;
+        self.min_peak = self.min_peak.min(peak);
+        self.rms = rms;
+    }
+}
+
+impl Default for PlaneProgress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IterationSettings {
+    /// The n-sigma threshold for a plane (0 when nsigma is off).
+    pub fn nsigma_threshold(&self, p: &PlaneProgress) -> f32 {
+        self.nsigma * p.rms
+    }
+
+    /// tclean's convergence checks after a major cycle, in tclean's order; `mask_empty` only once
+    /// the mask for this cycle has been computed.
+    pub fn check(&self, p: &PlaneProgress, mask_empty: bool) -> Option<StopReason> {
+        if p.iterations >= self.niter {
+            return Some(StopReason::IterationLimit);
+        }
+        if p.peak <= self.threshold {
+            return Some(StopReason::Threshold);
+        }
+        if self.nsigma > 0.0 && p.peak <= self.nsigma_threshold(p) {
+            return Some(StopReason::NSigma);
+        }
+        if mask_empty {
+            return Some(StopReason::ZeroMask);
+        }
+        if p.major_cycles > 0 && p.peak > 3.0 * p.min_peak {
+            return Some(StopReason::Diverged);
+        }
+        if p.major_cycles > 0 && p.last_cycle_iterations == 0 && p.peak == p.previous_peak {
+            return Some(StopReason::NoProgress);
+        }
+        if let Some(n) = self.nmajor {
+            if p.major_cycles >= n {
+                return Some(StopReason::NMajor);
+            }
+        }
+        None
+    }
+
+    /// The cycle threshold and iteration limit of the next minor cycle of a plane:
+    /// `cyclethreshold = max(threshold, nsigma threshold, psffraction x peak)` with
+    /// `psffraction = clamp(cyclefactor x max PSF sidelobe, minpsffraction, maxpsffraction)`.
+    pub fn cycle_limits(&self, p: &PlaneProgress, psf_sidelobe: f32) -> (f32, usize) {
+        let frac = (self.cyclefactor * psf_sidelobe).clamp(self.minpsffraction, self.maxpsffraction);
+        let cyclethreshold = self.threshold.max(self.nsigma_threshold(p)).max(frac * p.peak);
+        let remaining = self.niter - p.iterations.min(self.niter);
+        let cycleniter = self.cycleniter.map_or(remaining, |c| c.min(remaining));
+        (cyclethreshold, cycleniter)
+    }
+}
+
+/// The largest PSF sidelobe: the maximum |psf| outside the main lobe, the main lobe being the
+/// region around the peak bounded by the first zero crossing (flood fill over positive pixels,
+/// limited to a box of `max_radius_px` around the peak so a PSF without negatives stays bounded).
+pub fn psf_sidelobe_level(psf: ArrayView2<f32>, max_radius_px: usize) -> f32 {
+    let (ny, nx) = psf.dim();
+    let (cy, cx) = (ny / 2, nx / 2);
+    let mut lobe = vec![false; nx * ny];
+    let mut stack = vec![(cy, cx)];
+    while let Some((y, x)) = stack.pop() {
+        if lobe[y * nx + x] || psf[[y, x]] <= 0.0 {
+            continue;
+        }
+        if y.abs_diff(cy) > max_radius_px || x.abs_diff(cx) > max_radius_px {
+            continue;
+        }
+        lobe[y * nx + x] = true;
+        if y > 0 {
+            stack.push((y - 1, x));
+        }
+        if y + 1 < ny {
+            stack.push((y + 1, x));
+        }
+        if x > 0 {
+            stack.push((y, x - 1));
+        }
+        if x + 1 < nx {
+            stack.push((y, x + 1));
+        }
+    }
+    let mut side = 0.0f32;
+    for ((y, x), v) in psf.indexed_iter() {
+        if !lobe[y * nx + x] {
+            side = side.max(v.abs());
+        }
+    }
+    side
+}
+
+/// Median and robust rms (1.4826 x median absolute deviation) of the pixels where `mask` is true
+/// (all pixels when `None`). Returns (0, 0) for an empty selection.
+pub fn robust_stats(img: ArrayView2<f32>, mask: Option<ArrayView2<bool>>) -> (f32, f32) {
+    let mut v: Vec<f32> = match &mask {
+        Some(m) => img.iter().zip(m.iter()).filter(|(_, k)| **k).map(|(x, _)| *x).collect(),
+        None => img.iter().copied().collect(),
+    };
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return (0.0, 0.0);
+    }
+    let med = median_in_place(&mut v);
+    for x in v.iter_mut() {
+        *x = (*x - med).abs();
+    }
+    let mad = median_in_place(&mut v);
+    (med, 1.4826 * mad)
+}
+
+fn median_in_place(v: &mut [f32]) -> f32 {
+    let n = v.len();
+    let mid = n / 2;
+    let (_, m, _) = v.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
+    let hi = *m;
+    if n % 2 == 1 {
+        hi
+    } else {
+        let lo = v[..mid].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        0.5 * (lo + hi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn settings() -> IterationSettings {
+        IterationSettings {
+            niter: 100,
+            gain: 0.1,
+            threshold: 0.01,
+            nsigma: 0.0,
+            cycleniter: None,
+            cyclefactor: 1.0,
+            minpsffraction: 0.05,
+            maxpsffraction: 0.8,
+            nmajor: None,
+        }
+    }
+
+    #[test]
+    fn stop_reasons_in_tclean_order() {
+        let s = settings();
+        let mut p = PlaneProgress::new();
+        p.observe(1.0, 0.01);
+        assert_eq!(s.check(&p, false), None);
+        assert_eq!(s.check(&p, true), Some(StopReason::ZeroMask));
+        p.iterations = 100;
+        assert_eq!(s.check(&p, false), Some(StopReason::IterationLimit));
+        p.iterations = 10;
+        p.observe(0.005, 0.001);
+        assert_eq!(s.check(&p, true), Some(StopReason::Threshold));
+        let mut n = settings();
+        n.nsigma = 5.0;
+        p.observe(0.04, 0.01);
+        assert_eq!(n.check(&p, false), Some(StopReason::NSigma));
+        let mut d = PlaneProgress::new();
+        d.observe(0.1, 0.0);
+        d.major_cycles = 1;
+        d.observe(0.31, 0.0);
+        assert_eq!(s.check(&d, false), Some(StopReason::Diverged));
+    }
+
+    #[test]
+    fn cycle_threshold_follows_psf_fraction() {
+        let s = settings();
+        let mut p = PlaneProgress::new();
+        p.observe(2.0, 0.0);
+        // sidelobe 0.2 x cyclefactor 1 -> 0.2 x peak 2 = 0.4
+        let (t, n) = s.cycle_limits(&p, 0.2);
+        assert!((t - 0.4).abs() < 1e-6);
+        assert_eq!(n, 100);
+        // clamped to maxpsffraction 0.8
+        assert!((s.cycle_limits(&p, 0.95).0 - 1.6).abs() < 1e-6);
+        // never below the global threshold
+        p.observe(0.02, 0.0);
+        assert!((s.cycle_limits(&p, 0.01).0 - 0.01).abs() < 1e-9);
+    }
+
+    #[test]
+    fn sidelobe_and_stats() {
+        let mut psf = Array2::<f32>::zeros((33, 33));
+        for y in 0..33 {
+            for x in 0..33 {
+                let r2 = ((y as f32 - 16.0).powi(2) + (x as f32 - 16.0).powi(2)) / 4.0;
+                psf[[y, x]] = (-r2).exp();
+            }
+        }
+        psf[[16, 16 - 6]] = -0.05; // a ring zero crossing
+        psf[[3, 3]] = 0.25; // a far sidelobe
+        let s = psf_sidelobe_level(psf.view(), 12);
+        assert!((s - 0.25).abs() < 1e-6, "{s}");
+        let img = Array2::from_shape_fn((10, 10), |(y, x)| (y * 10 + x) as f32);
+        let (med, rms) = robust_stats(img.view(), None);
+        assert_eq!(med, 49.5);
+        // MAD of 0..99 about 49.5 is 25: 1.4826 x 25.
+        assert!((rms - 1.4826 * 25.0).abs() < 1e-3);
+    }
+}
