@@ -391,7 +391,7 @@ impl_scalar_elem!(f32, pc_get_scalar_range_float);
 impl_scalar_elem!(bool, pc_get_scalar_range_bool);
 
 /// The lock of every table path ever opened in this process (keyed by canonical path).
-fn path_lock(path: &Path) -> Arc<Mutex<()>> {
+pub(crate) fn path_lock(path: &Path) -> Arc<Mutex<()>> {
     static LOCKS: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> = OnceLock::new();
     let mut map = LOCKS
         .get_or_init(Default::default)
@@ -400,7 +400,7 @@ fn path_lock(path: &Path) -> Arc<Mutex<()>> {
     map.entry(path.to_path_buf()).or_default().clone()
 }
 
-fn guard(lock: &Mutex<()>) -> MutexGuard<'_, ()> {
+pub(crate) fn guard(lock: &Mutex<()>) -> MutexGuard<'_, ()> {
     // A panic while holding the lock leaves no casacore state half-updated that we rely on.
     lock.lock().unwrap_or_else(|e| e.into_inner())
 }

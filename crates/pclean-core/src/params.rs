@@ -807,7 +807,11 @@ impl ImagingParams {
     }
 }
 
-fn deconv_params(r: &RawParams, deconvolver: &str, niter: usize) -> Result<DeconvParams, ParamError> {
+fn deconv_params(
+    r: &RawParams,
+    deconvolver: &str,
+    niter: usize,
+) -> Result<DeconvParams, ParamError> {
     use defaults as d;
     if deconvolver == "mtmfs" {
         return Err(invalid(
@@ -821,8 +825,13 @@ fn deconv_params(r: &RawParams, deconvolver: &str, niter: usize) -> Result<Decon
     if !(gain > 0.0 && gain <= 1.0) {
         return Err(invalid("gain", gain, "the loop gain must lie in (0, 1]"));
     }
-    let threshold_jy = parse_flux_jy(r.threshold.as_deref().unwrap_or(d::THRESHOLD))
-        .map_err(|cause| ParamError::Quantity { param: "threshold", cause })?;
+    let threshold_jy =
+        parse_flux_jy(r.threshold.as_deref().unwrap_or(d::THRESHOLD)).map_err(|cause| {
+            ParamError::Quantity {
+                param: "threshold",
+                cause,
+            }
+        })?;
     if threshold_jy < 0.0 {
         return Err(invalid("threshold", threshold_jy, "threshold must be >= 0"));
     }
@@ -830,18 +839,23 @@ fn deconv_params(r: &RawParams, deconvolver: &str, niter: usize) -> Result<Decon
     if nsigma < 0.0 {
         return Err(invalid("nsigma", nsigma, "nsigma must be >= 0 (0 = off)"));
     }
-    let opt_count = |name: &'static str, v: Option<i64>, dflt: i64| -> Result<Option<usize>, ParamError> {
-        match v.unwrap_or(dflt) {
-            -1 => Ok(None),
-            n if n >= 0 => Ok(Some(n as usize)),
-            n => Err(invalid(name, n, "use -1 (no limit) or a count >= 0")),
-        }
-    };
+    let opt_count =
+        |name: &'static str, v: Option<i64>, dflt: i64| -> Result<Option<usize>, ParamError> {
+            match v.unwrap_or(dflt) {
+                -1 => Ok(None),
+                n if n >= 0 => Ok(Some(n as usize)),
+                n => Err(invalid(name, n, "use -1 (no limit) or a count >= 0")),
+            }
+        };
     let cycleniter = opt_count("cycleniter", r.cycleniter, d::CYCLENITER)?;
     let nmajor = opt_count("nmajor", r.nmajor, d::NMAJOR)?;
     let cyclefactor = f(r.cyclefactor, d::CYCLEFACTOR);
     if cyclefactor <= 0.0 {
-        return Err(invalid("cyclefactor", cyclefactor, "cyclefactor must be > 0"));
+        return Err(invalid(
+            "cyclefactor",
+            cyclefactor,
+            "cyclefactor must be > 0",
+        ));
     }
     let minpsffraction = f(r.minpsffraction, d::MINPSFFRACTION);
     let maxpsffraction = f(r.maxpsffraction, d::MAXPSFFRACTION);
@@ -856,16 +870,30 @@ fn deconv_params(r: &RawParams, deconvolver: &str, niter: usize) -> Result<Decon
         ));
     }
     let scales: Vec<usize> = match r.scales.clone().unwrap_or(vec![0]) {
-        v if v.iter().all(|x| *x >= 0) && !v.is_empty() => v.into_iter().map(|x| x as usize).collect(),
-        v => return Err(invalid("scales", v, "give one or more scale sizes in pixels >= 0, e.g. [0, 5, 15]")),
+        v if v.iter().all(|x| *x >= 0) && !v.is_empty() => {
+            v.into_iter().map(|x| x as usize).collect()
+        }
+        v => {
+            return Err(invalid(
+                "scales",
+                v,
+                "give one or more scale sizes in pixels >= 0, e.g. [0, 5, 15]",
+            ))
+        }
     };
     let smallscalebias = f(r.smallscalebias, d::SMALLSCALEBIAS);
     let usemask = match r.usemask.as_deref().unwrap_or(d::USEMASK) {
-        "user" => UseMask::User { mask: r.mask.clone().unwrap_or_default() },
+        "user" => UseMask::User {
+            mask: r.mask.clone().unwrap_or_default(),
+        },
         "pb" => {
             let pbmask = f(r.pbmask, d::PBMASK);
             if !(0.0..1.0).contains(&pbmask) {
-                return Err(invalid("pbmask", pbmask, "use a primary-beam level in [0, 1)"));
+                return Err(invalid(
+                    "pbmask",
+                    pbmask,
+                    "use a primary-beam level in [0, 1)",
+                ));
             }
             UseMask::Pb { pbmask }
         }
@@ -885,7 +913,13 @@ fn deconv_params(r: &RawParams, deconvolver: &str, niter: usize) -> Result<Decon
             minpercentchange: f(r.minpercentchange, d::MINPERCENTCHANGE),
             fastnoise: r.fastnoise.unwrap_or(d::FASTNOISE),
         }),
-        other => return Err(invalid("usemask", other, "use 'user', 'pb' or 'auto-multithresh'")),
+        other => {
+            return Err(invalid(
+                "usemask",
+                other,
+                "use 'user', 'pb' or 'auto-multithresh'",
+            ))
+        }
     };
     let rb = r.restoringbeam.clone().unwrap_or_default();
     let restoringbeam = match rb.as_slice() {
@@ -894,7 +928,11 @@ fn deconv_params(r: &RawParams, deconvolver: &str, niter: usize) -> Result<Decon
         [c] if c.eq_ignore_ascii_case("common") => RestoringBeam::Common,
         [a] => {
             let a = angle("restoringbeam", a)?;
-            RestoringBeam::User(crate::Beam { major_rad: a, minor_rad: a, pa_rad: 0.0 })
+            RestoringBeam::User(crate::Beam {
+                major_rad: a,
+                minor_rad: a,
+                pa_rad: 0.0,
+            })
         }
         [a, b] | [a, b, _] => {
             let (a, b) = (angle("restoringbeam", a)?, angle("restoringbeam", b)?);
@@ -903,11 +941,25 @@ fn deconv_params(r: &RawParams, deconvolver: &str, niter: usize) -> Result<Decon
                 None => 0.0,
             };
             if b > a {
-                return Err(invalid("restoringbeam", &rb, "the minor axis is larger than the major axis"));
+                return Err(invalid(
+                    "restoringbeam",
+                    &rb,
+                    "the minor axis is larger than the major axis",
+                ));
             }
-            RestoringBeam::User(crate::Beam { major_rad: a, minor_rad: b, pa_rad: pa })
+            RestoringBeam::User(crate::Beam {
+                major_rad: a,
+                minor_rad: b,
+                pa_rad: pa,
+            })
         }
-        _ => return Err(invalid("restoringbeam", &rb, "give 'common', one size, or major, minor, PA")),
+        _ => {
+            return Err(invalid(
+                "restoringbeam",
+                &rb,
+                "give 'common', one size, or major, minor, PA",
+            ))
+        }
     };
     let savemodel_column = match r.savemodel.as_deref().unwrap_or(d::SAVEMODEL) {
         "none" => false,

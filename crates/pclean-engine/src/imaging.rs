@@ -203,44 +203,81 @@ impl ImagingContext<'_> {
         Ok(if per_chan { ws } else { vec![ws[0].clone(); n] })
     }
 
-    /// Grid, FFT and normalise image channels `chans`.
+    /// Grid, FFT and normalise image channels `chans` (dirty images, PSFs and weight sums).
     pub fn image_block(
         &self,
         sources: &[Source],
         chans: std::ops::Range<usize>,
         weighters: &[ImagingWeighter],
     ) -> Result<BlockImages, EngineError> {
+        self.image_pass(sources, chans, weighters, None, None, true)
+    }
+
+    /// One imaging pass (a major cycle when `models` is given): for every channel in `chans` that is
+    /// `active` (all when `None`), predict `models[k][s]` (Jy/pixel) with the degridder, subtract it
+    /// from the visibilities, and grid the residual visibilities; with `with_psf` also the PSF.
+    /// Inactive channels are skipped entirely and come back as empty (0 x 0) images.
+    pub fn image_pass(
+        &self,
+        sources: &[Source],
+        chans: std::ops::Range<usize>,
+        weighters: &[ImagingWeighter],
+        models: Option<&[Vec<Array2<f64>>]>,
+        active: Option<&[bool]>,
+        with_psf: bool,
+    ) -> Result<BlockImages, EngineError> {
         let nst = self.params.stokes.0.len();
         let n = chans.len();
+        let is_active = |i: usize| active.is_none_or(|a| a[i]);
         // grids[k] = (per-Stokes dirty grids, per-Stokes psf grids, per-Stokes weight sums)
         let mut grids: Vec<(Vec<UvGrid>, Vec<UvGrid>, Vec<f64>)> = (0..n)
-            .map(|_| {
+            .map(|i| {
+                let ng = if is_active(i) { nst } else { 0 };
+                let np = if is_active(i) && with_psf { nst } else { 0 };
                 (
-                    (0..nst).map(|_| self.gridder.new_grid()).collect(),
-                    (0..nst).map(|_| self.gridder.new_grid()).collect(),
+                    (0..ng).map(|_| self.gridder.new_grid()).collect(),
+                    (0..np).map(|_| self.gridder.new_grid()).collect(),
                     vec![0.0; nst],
                 )
             })
             .collect();
+        let n_active = (0..n).filter(|i| is_active(*i)).count();
         // Parallel over channels when there are several; otherwise the gridder uses every thread.
-        let inner_threads = if n > 1 { 1 } else { self.nthreads };
+        let inner_threads = if n_active > 1 { 1 } else { self.nthreads };
         let gerr = |e: pclean_grid::gridder::GridError| EngineError::Grid(e.to_string());
         self.for_each_chunk(sources, |prep| {
             grids
                 .par_iter_mut()
                 .enumerate()
                 .try_for_each(|(i, (dg, pg, sw))| {
+                    if dg.is_empty() {
+                        return Ok(());
+                    }
                     let k = chans.start + i;
                     let Some((cols, freqs)) = Self::columns_of(prep, k) else {
                         return Ok(());
                     };
                     for s in 0..nst {
                         let (v, w) = &prep.stokes[s];
-                        let vis = v.select(Axis(1), &cols);
+                        let mut vis = v.select(Axis(1), &cols);
                         let mut wgt = w.select(Axis(1), &cols);
                         weighters[i].apply(prep.uvw_m.view(), &freqs, wgt.view_mut());
                         if let Some(t) = &self.taper {
                             t.apply(prep.uvw_m.view(), &freqs, wgt.view_mut());
+                        }
+                        if let Some(m) = models {
+                            let mut pred = Array2::<Complex32>::zeros(vis.dim());
+                            self.gridder
+                                .image_to_vis(
+                                    m[i][s].view(),
+                                    prep.uvw_m.view(),
+                                    &freqs,
+                                    Some(wgt.view()),
+                                    pred.view_mut(),
+                                    inner_threads,
+                                )
+                                .map_err(gerr)?;
+                            vis -= &pred;
                         }
                         let st = self
                             .gridder
@@ -253,15 +290,17 @@ impl ImagingContext<'_> {
                                 inner_threads,
                             )
                             .map_err(gerr)?;
-                        self.gridder
-                            .grid_psf(
-                                &mut pg[s],
-                                prep.uvw_m.view(),
-                                &freqs,
-                                wgt.view(),
-                                inner_threads,
-                            )
-                            .map_err(gerr)?;
+                        if with_psf {
+                            self.gridder
+                                .grid_psf(
+                                    &mut pg[s],
+                                    prep.uvw_m.view(),
+                                    &freqs,
+                                    wgt.view(),
+                                    inner_threads,
+                                )
+                                .map_err(gerr)?;
+                        }
                         sw[s] += st.sum_weights;
                     }
                     Ok(())
@@ -271,19 +310,16 @@ impl ImagingContext<'_> {
         let results: Vec<Planes> = grids
             .into_par_iter()
             .map(|(dg, pg, sw)| -> Result<Planes, EngineError> {
-                let mut d = Vec::with_capacity(nst);
-                let mut p = Vec::with_capacity(nst);
-                for s in 0..nst {
+                let mut d = Vec::with_capacity(dg.len());
+                let mut p = Vec::with_capacity(pg.len());
+                for (s, g) in dg.iter().enumerate() {
                     let norm = if sw[s] > 0.0 { 1.0 / sw[s] } else { 0.0 };
-                    let di = self
-                        .gridder
-                        .grid_to_image(&dg[s], inner_threads)
-                        .map_err(gerr)?;
+                    let di = self.gridder.grid_to_image(g, inner_threads).map_err(gerr)?;
                     d.push(di.mapv(|x| (x * norm) as f32));
-                    let pi = self
-                        .gridder
-                        .grid_to_image(&pg[s], inner_threads)
-                        .map_err(gerr)?;
+                }
+                for (s, g) in pg.iter().enumerate() {
+                    let norm = if sw[s] > 0.0 { 1.0 / sw[s] } else { 0.0 };
+                    let pi = self.gridder.grid_to_image(g, inner_threads).map_err(gerr)?;
                     p.push(pi.mapv(|x| (x * norm) as f32));
                 }
                 Ok((d, p, sw))

@@ -4,15 +4,19 @@
 //! products can be written, then images channel blocks (weight density pass, gridding pass, FFT)
 //! and writes each block's planes straight into the pre-created products.
 
+pub mod deconvolve;
 pub mod error;
 pub mod imaging;
 pub mod iteration;
+pub mod masking;
 pub mod plan;
 pub mod products;
 pub mod progress;
 pub mod resources;
 pub mod run;
+pub mod stages;
 pub mod summary;
+pub mod user_mask;
 pub mod visprep;
 
 pub use error::EngineError;

@@ -6,9 +6,6 @@ use pclean_core::params::ImageFormat;
 use pclean_imageio::{Beams, CasaImageWriter, FitsWriter, ImageMeta};
 use std::path::{Path, PathBuf};
 
-/// The products of a dirty-imaging run, in the order they are written.
-pub const PRODUCTS: [&str; 7] = ["psf", "residual", "image", "model", "pb", "sumwt", "weight"];
-
 /// Path of product `ext` for prefix `imagename` (FITS products get a `.fits` suffix).
 pub fn product_path(imagename: &str, ext: &str, format: ImageFormat) -> PathBuf {
     match format {
@@ -22,11 +19,12 @@ pub fn check_products_absent(
     imagename: &str,
     format: ImageFormat,
     overwrite: bool,
+    exts: &[&str],
 ) -> Result<(), EngineError> {
     if overwrite {
         return Ok(());
     }
-    for ext in PRODUCTS {
+    for &ext in exts {
         let p = product_path(imagename, ext, format);
         if p.exists() {
             return Err(EngineError::ProductExists { path: p });

@@ -1,19 +1,23 @@
 //! `run_image`: the whole dirty-imaging run, from parameters to products and summary.
 
+use crate::deconvolve::deconvolve_block;
 use crate::error::EngineError;
 use crate::imaging::{make_gridder, ImagingContext, Source};
 use crate::plan::{phase_centre, spectral_plan, SpectralPlan, SpwSelection};
-use crate::products::{check_products_absent, product_path, ProductLock, ProductWriter, PRODUCTS};
+use crate::products::{check_products_absent, ProductLock};
 use crate::progress::Progress;
 use crate::resources::{peak_rss_mib, total_memory_bytes};
+use crate::stages::{
+    block_setup, fit_beam, iteration_settings, product_list, read_start_model, PlaneOut, Products,
+};
 use crate::summary::{ChannelSummary, RunSummary};
 use ndarray::Array2;
-use pclean_core::params::{DataColumnChoice, ImagingParams, RawParams};
+use pclean_core::params::{DataColumnChoice, ImagingParams, RawParams, RestoringBeam};
 use pclean_core::{Beam, Direction};
-use pclean_deconv::beamfit::fit_psf_beam;
+use pclean_deconv::restore::{common_beam, convolve_to_beam, pbcor, restore_plane};
 use pclean_grid::pb::{pb_image, pb_limit_in_place, pb_model_for};
 use pclean_grid::weighting::UvTaper;
-use pclean_imageio::{Beams, ImageCoords, ImageMeta, SpectralAxis};
+use pclean_imageio::{Beams, ImageCoords, SpectralAxis};
 use pclean_ms::{DataColumn, MeasurementSet, Selection};
 use std::time::Instant;
 use tracing::{info, warn};
@@ -24,12 +28,6 @@ const ARCSEC_PER_RAD: f64 = 206_264.806_247_096_36;
 /// with defaults) is saved next to the products for reproducibility.
 pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSummary, EngineError> {
     let t0 = Instant::now();
-    if params.niter > 0 {
-        return Err(EngineError::Param(format!(
-            "niter={}: this build makes dirty images only; use --niter 0",
-            params.niter
-        )));
-    }
     let mut warnings: Vec<String> = Vec::new();
     let mut note = |w: String| {
         warn!("{w}");
@@ -95,7 +93,9 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     let gridder = make_gridder(params)?;
 
     // 3. Products: refuse to clobber, take the lock, create every product up front.
-    check_products_absent(&params.imagename, params.format, params.overwrite)?;
+    let exts = product_list(params);
+    check_products_absent(&params.imagename, params.format, params.overwrite, &exts)?;
+    let start_models = read_start_model(params, plan.nchan())?;
     let _lock = ProductLock::acquire(&params.imagename)?;
     let coords = image_coords(params, &plan, &centre, ms0.ms.meta());
     let nthreads = if params.nthreads == 0 {
@@ -105,42 +105,20 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     };
     let nchan = plan.nchan();
     let nst = params.stokes.0.len();
-    let mut writers = Vec::new();
-    for ext in PRODUCTS {
-        let mut meta = ImageMeta::new(if ext == "sumwt" {
-            sumwt_coords(&coords)
-        } else {
-            coords.clone()
-        });
-        meta.units = match ext {
-            "residual" | "image" => "Jy/beam",
-            "model" => "Jy/pixel",
-            _ => "",
-        }
-        .to_string();
-        meta.object_name = ms0
-            .ms
-            .meta()
-            .fields
-            .get(first_field)
-            .map(|f| f.name.clone())
-            .unwrap_or_default();
-        let path = product_path(&params.imagename, ext, params.format);
-        writers.push((
-            ext,
-            ProductWriter::create(&path, &meta, params.format, params.overwrite)?,
-        ));
-    }
-    let writer = |name: &str, ws: &mut Vec<(&str, ProductWriter)>| -> usize {
-        ws.iter()
-            .position(|(e, _)| *e == name)
-            .expect("product list is static")
-    };
+    let object = ms0
+        .ms
+        .meta()
+        .fields
+        .get(first_field)
+        .map(|f| f.name.clone())
+        .unwrap_or_default();
+    let mut out = Products::create(params, &exts, &coords, &object)?;
 
-    // 4. Image channel blocks.
+    // 4. Image (and deconvolve) channel blocks; each block's planes go straight into the products.
     let (gu, gv) = gridder.grid_shape();
+    let planes_per_chan = if params.niter > 0 { 8 } else { 4 };
     let per_chan_bytes = (2 * nst * gu * gv * std::mem::size_of::<num_complex::Complex64>()
-        + 4 * nst * params.nx * params.ny * 4) as u64;
+        + planes_per_chan * nst * params.nx * params.ny * 4) as u64;
     let budget = total_memory_bytes().map_or(4 << 30, |t| (t / 4).min(16 << 30));
     let block = ((budget / per_chan_bytes.max(1)) as usize).clamp(1, nchan);
     let max_chans = spw_sels
@@ -176,7 +154,22 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         .num_threads(nthreads)
         .build()
         .map_err(|e| EngineError::Grid(format!("cannot start {nthreads} threads: {e}")))?;
-    let mut progress = Progress::new(nchan, "dirty imaging");
+    let meta0 = ms0.ms.meta();
+    let dish = meta0
+        .antennas
+        .iter()
+        .find(|a| !a.flag_row)
+        .map_or(0.0, |a| a.dish_diameter_m);
+    let pb_model = pb_model_for(&meta0.observatory.name, dish);
+    let it = iteration_settings(params);
+    let mut progress = Progress::new(
+        nchan,
+        if params.niter > 0 {
+            "imaging + cleaning"
+        } else {
+            "dirty imaging"
+        },
+    );
     let mut beams = vec![
         Beam {
             major_rad: 0.0,
@@ -186,125 +179,200 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         nchan * nst
     ];
     let mut channels = Vec::with_capacity(nchan);
-    let zero_plane = Array2::<f32>::zeros((params.ny, params.nx));
+    // With restoringbeam='common' the image is restored once every plane's beam is known.
+    let mut deferred: Vec<(usize, usize, Array2<f32>, Array2<f32>)> = Vec::new();
     let mut start = 0;
     while start < nchan {
         let chans = start..(start + block).min(nchan);
-        let imgs = pool.install(|| -> Result<_, EngineError> {
+        let pbs: Vec<Array2<f32>> = chans
+            .clone()
+            .map(|k| {
+                let mut pb = pb_image(
+                    &pb_model,
+                    params.nx,
+                    params.ny,
+                    params.cell_x_rad,
+                    params.cell_y_rad,
+                    plan.freqs_hz[k],
+                );
+                // tclean zeroes the primary beam at and below |pblimit| (whatever pblimit's sign).
+                pb_limit_in_place(pb.view_mut(), params.pblimit);
+                pb
+            })
+            .collect();
+        let planes = pool.install(|| -> Result<Vec<PlaneOut>, EngineError> {
             let weighters = ctx.weighters(&sources, chans.clone())?;
-            ctx.image_block(&sources, chans.clone(), &weighters)
-        })?;
-        for (i, k) in chans.clone().enumerate() {
-            for s in 0..nst {
-                let psf = &imgs.psf[i][s];
-                let dirty = &imgs.dirty[i][s];
-                let b = if imgs.sumwt[i][s] > 0.0 {
-                    match fit_psf_beam(
-                        psf.view(),
-                        params.cell_x_rad,
-                        params.cell_y_rad,
-                        params.psfcutoff,
-                    ) {
-                        Ok(b) => b,
-                        Err(e) => {
-                            note(format!(
-                                "channel {k} stokes {s}: restoring beam fit failed: {e}"
-                            ));
-                            beams[k]
-                        }
-                    }
-                } else {
-                    note(format!(
-                        "channel {k} stokes {s}: no unflagged visibilities; the plane is zero"
-                    ));
-                    beams[k]
-                };
-                beams[k + nchan * s] = b;
-                for name in ["psf", "residual", "image"] {
-                    let w = writer(name, &mut writers);
-                    let plane = if name == "psf" { psf } else { dirty };
-                    writers[w].1.put_plane(k, s, plane.view())?;
+            let first = ctx.image_block(&sources, chans.clone(), &weighters)?;
+            let mut block_beams = Vec::with_capacity(chans.len() * nst);
+            for (i, k) in chans.clone().enumerate() {
+                for s in 0..nst {
+                    let b = fit_beam(
+                        params,
+                        &first.psf[i][s],
+                        first.sumwt[i][s],
+                        k,
+                        s,
+                        &mut note,
+                        &beams,
+                        nchan,
+                    );
+                    beams[k + nchan * s] = b;
+                    block_beams.push(b);
                 }
-                let w = writer("model", &mut writers);
-                writers[w].1.put_plane(k, s, zero_plane.view())?;
-                let sw = Array2::from_elem((1, 1), imgs.sumwt[i][s] as f32);
-                let w = writer("sumwt", &mut writers);
-                writers[w].1.put_plane(k, s, sw.view())?;
             }
-            let b0 = beams[k];
-            channels.push(ChannelSummary {
-                channel: k,
-                freq_hz: plan.freqs_hz[k],
-                sumwt: imgs.sumwt[i][0],
-                beam_arcsec_deg: (b0.major_rad > 0.0).then(|| {
-                    [
-                        b0.major_rad * ARCSEC_PER_RAD,
-                        b0.minor_rad * ARCSEC_PER_RAD,
-                        b0.pa_rad.to_degrees(),
-                    ]
-                }),
-                peak_residual: imgs.dirty[i][0]
-                    .iter()
-                    .fold(0.0f64, |m, v| m.max(v.abs() as f64)),
-                stop_reason: "no deconvolution (niter=0)".into(),
-            });
+            if params.niter == 0 {
+                return Ok(PlaneOut::from_dirty(first));
+            }
+            let setup = block_setup(
+                params,
+                &chans,
+                &pbs,
+                &block_beams,
+                start_models.as_deref(),
+                &centre,
+            )?;
+            let planes =
+                deconvolve_block(&ctx, &sources, chans.clone(), &weighters, first, setup, &it)?;
+            Ok(planes.into_iter().map(PlaneOut::from_plane).collect())
+        })?;
+        for (idx, plane) in planes.into_iter().enumerate() {
+            let (i, s) = (idx / nst, idx % nst);
+            let k = chans.start + i;
+            let pb = &pbs[i];
+            out.put("psf", k, s, plane.psf.view())?;
+            out.put("residual", k, s, plane.residual.view())?;
+            out.put("model", k, s, plane.model.view())?;
+            out.put(
+                "sumwt",
+                k,
+                s,
+                Array2::from_elem((1, 1), plane.sumwt as f32).view(),
+            )?;
+            out.put("pb", k, s, pb.view())?;
+            let w = plane.sumwt as f32;
+            out.put("weight", k, s, pb.mapv(|p| w * p * p).view())?;
+            if let Some(m) = &plane.mask {
+                out.put(
+                    "mask",
+                    k,
+                    s,
+                    m.mapv(|v| if v { 1.0f32 } else { 0.0 }).view(),
+                )?;
+            } else if out.has("mask") {
+                out.put(
+                    "mask",
+                    k,
+                    s,
+                    Array2::<f32>::ones((params.ny, params.nx)).view(),
+                )?;
+            }
+            if s == 0 {
+                let b0 = beams[k];
+                channels.push(ChannelSummary {
+                    channel: k,
+                    freq_hz: plan.freqs_hz[k],
+                    sumwt: plane.sumwt,
+                    beam_arcsec_deg: (b0.major_rad > 0.0).then(|| {
+                        [
+                            b0.major_rad * ARCSEC_PER_RAD,
+                            b0.minor_rad * ARCSEC_PER_RAD,
+                            b0.pa_rad.to_degrees(),
+                        ]
+                    }),
+                    peak_residual: plane
+                        .residual
+                        .iter()
+                        .fold(0.0f64, |m, v| m.max(v.abs() as f64)),
+                    iterations: plane.iterations,
+                    major_cycles: plane.major_cycles,
+                    model_flux_jy: plane.model.iter().map(|v| *v as f64).sum(),
+                    stop_reason: plane.stop_reason.clone(),
+                });
+            }
+            if params.deconv.restoringbeam == RestoringBeam::Common {
+                deferred.push((k, s, plane.model, plane.residual));
+            } else {
+                let beam = match params.deconv.restoringbeam {
+                    RestoringBeam::User(b) => b,
+                    _ => beams[k + nchan * s],
+                };
+                let image = restore(&plane.model, &plane.residual, &beam, params)?;
+                out.put("image", k, s, image.view())?;
+                if out.has("image.pbcor") {
+                    out.put(
+                        "image.pbcor",
+                        k,
+                        s,
+                        pbcor_plane(&image, pb, params.pblimit)?.view(),
+                    )?;
+                }
+            }
         }
         progress.advance(chans.len());
         start = chans.end;
     }
     progress.finish();
 
-    // 5. Primary beam and weight images (per channel frequency).
-    let meta0 = ms0.ms.meta();
-    let dish = meta0
-        .antennas
-        .iter()
-        .find(|a| !a.flag_row)
-        .map_or(0.0, |a| a.dish_diameter_m);
-    let model = pb_model_for(&meta0.observatory.name, dish);
-    for (k, chan) in channels.iter().enumerate() {
-        let mut pb = pb_image(
-            &model,
-            params.nx,
-            params.ny,
-            params.cell_x_rad,
-            params.cell_y_rad,
-            plan.freqs_hz[k],
-        );
-        // tclean zeroes the primary beam at and below |pblimit| (whatever pblimit's sign).
-        pb_limit_in_place(pb.view_mut(), params.pblimit);
-        for s in 0..nst {
-            let w = writer("pb", &mut writers);
-            writers[w].1.put_plane(k, s, pb.view())?;
-            let sumwt = chan.sumwt as f32;
-            let weight = pb.mapv(|p| sumwt * p * p);
-            let w = writer("weight", &mut writers);
-            writers[w].1.put_plane(k, s, weight.view())?;
-        }
-    }
-
-    // 6. Beams, then close every product (each is marked complete only now).
-    let beam_set = if plan.mfs && nst == 1 {
-        Beams::Single(beams[0])
-    } else {
-        Beams::PerPlane {
-            nchan,
-            nstokes: nst,
-            beams: beams.clone(),
+    // 5. Restoring beams: per plane, a user beam, or the common beam (residuals convolved to it).
+    let image_beams = match params.deconv.restoringbeam {
+        RestoringBeam::Fitted => beams.clone(),
+        RestoringBeam::User(b) => vec![b; nchan * nst],
+        RestoringBeam::Common => {
+            let valid: Vec<Beam> = beams
+                .iter()
+                .copied()
+                .filter(|b| b.major_rad > 0.0)
+                .collect();
+            let common = common_beam(&valid)
+                .map_err(|e| EngineError::Param(format!("restoringbeam='common': {e}")))?;
+            for (k, s, model, residual) in deferred {
+                let from = beams[k + nchan * s];
+                let residual = if from.major_rad > 0.0 {
+                    convolve_to_beam(
+                        residual.view(),
+                        &from,
+                        &common,
+                        params.cell_x_rad,
+                        params.cell_y_rad,
+                    )
+                    .map_err(|e| EngineError::Param(format!("restoringbeam='common': {e}")))?
+                } else {
+                    residual
+                };
+                let image = restore(&model, &residual, &common, params)?;
+                out.put("image", k, s, image.view())?;
+                if out.has("image.pbcor") {
+                    let pb = pb_image(
+                        &pb_model,
+                        params.nx,
+                        params.ny,
+                        params.cell_x_rad,
+                        params.cell_y_rad,
+                        plan.freqs_hz[k],
+                    );
+                    out.put(
+                        "image.pbcor",
+                        k,
+                        s,
+                        pbcor_plane(&image, &pb, params.pblimit)?.view(),
+                    )?;
+                }
+            }
+            vec![common; nchan * nst]
         }
     };
-    let mut products = Vec::new();
-    for (ext, mut w) in writers {
-        if matches!(ext, "psf" | "residual" | "image") {
-            w.set_beams(&beam_set)?;
+    let to_set = |b: &[Beam]| {
+        if plan.mfs && nst == 1 {
+            Beams::Single(b[0])
+        } else {
+            Beams::PerPlane {
+                nchan,
+                nstokes: nst,
+                beams: b.to_vec(),
+            }
         }
-        w.finish()?;
-        products.push(
-            product_path(&params.imagename, ext, params.format)
-                .display()
-                .to_string(),
-        );
-    }
+    };
+    let products = out.finish(&to_set(&beams), &to_set(&image_beams))?;
 
     let (support, sigma) = (ctx.gridder.kernel_support(), ctx.gridder.oversampling());
     let summary = RunSummary {
@@ -318,10 +386,11 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         phasecenter: centre.to_casa_string(),
         spectral_frame: plan.frame.clone(),
         gridder: "standard".into(),
+        deconvolver: (params.niter > 0).then(|| params.deconv.deconvolver.clone()),
         kernel_support: support,
         oversampling: sigma,
-        visibilities_gridded: 0,
         rows_read: sources.iter().map(|s| s.selected.n_rows() as u64).sum(),
+        total_iterations: channels.iter().map(|c| c.iterations).sum(),
         channels,
         warnings,
         wall_time_s: t0.elapsed().as_secs_f64(),
@@ -391,12 +460,33 @@ fn image_coords(
     }
 }
 
-/// The `.sumwt` image: one pixel per plane, covering the whole field.
-fn sumwt_coords(c: &ImageCoords) -> ImageCoords {
-    let mut s = c.clone();
-    s.nx = 1;
-    s.ny = 1;
-    s.crpix = [0.0, 0.0];
-    s.cdelt_rad = [c.cdelt_rad[0] * c.nx as f64, c.cdelt_rad[1] * c.ny as f64];
-    s
+/// `.image` = model convolved with the restoring beam + residual (the residual itself when the
+/// model is empty, so niter=0 gives image == residual exactly).
+fn restore(
+    model: &Array2<f32>,
+    residual: &Array2<f32>,
+    beam: &Beam,
+    p: &ImagingParams,
+) -> Result<Array2<f32>, EngineError> {
+    if model.iter().all(|v| *v == 0.0) {
+        return Ok(residual.clone());
+    }
+    restore_plane(
+        model.view(),
+        residual.view(),
+        beam,
+        p.cell_x_rad,
+        p.cell_y_rad,
+    )
+    .map_err(|e| EngineError::Param(format!("restoration: {e}")))
+}
+
+/// `.image.pbcor`: image / pb inside the primary-beam limit, NaN (blanked) outside.
+fn pbcor_plane(
+    image: &Array2<f32>,
+    pb: &Array2<f32>,
+    pblimit: f64,
+) -> Result<Array2<f32>, EngineError> {
+    pbcor(image.view(), pb.view(), pblimit as f32)
+        .map_err(|e| EngineError::Param(format!("pbcor: {e}")))
 }

@@ -13,6 +13,12 @@ pub struct ChannelSummary {
     pub beam_arcsec_deg: Option<[f64; 3]>,
     /// Peak |residual| over the image (first Stokes plane), Jy/beam.
     pub peak_residual: f64,
+    /// Minor-cycle iterations (components) taken.
+    pub iterations: usize,
+    /// Major cycles run for this channel after the initial imaging.
+    pub major_cycles: usize,
+    /// Total flux of the model, Jy.
+    pub model_flux_jy: f64,
     /// Why this plane stopped (dirty imaging: "no deconvolution (niter=0)").
     pub stop_reason: String,
 }
@@ -30,10 +36,11 @@ pub struct RunSummary {
     pub phasecenter: String,
     pub spectral_frame: String,
     pub gridder: String,
+    pub deconvolver: Option<String>,
     pub kernel_support: usize,
     pub oversampling: f64,
-    pub visibilities_gridded: u64,
     pub rows_read: u64,
+    pub total_iterations: usize,
     pub channels: Vec<ChannelSummary>,
     pub warnings: Vec<String>,
     pub wall_time_s: f64,

@@ -2,6 +2,7 @@
 //! says what to do.
 
 use pclean_casacore::columns::TableReadError;
+use pclean_casacore::write_columns::TableWriteError;
 use std::path::PathBuf;
 
 /// An error while opening, selecting or reading a MeasurementSet.
@@ -41,6 +42,9 @@ pub enum MsError {
     /// casacore failed while reading.
     #[error(transparent)]
     Table(#[from] TableReadError),
+    /// casacore failed while writing (e.g. MODEL_DATA).
+    #[error(transparent)]
+    TableWrite(#[from] TableWriteError),
 }
 
 /// A selection parameter that cannot be parsed, or that selects nothing.

@@ -25,6 +25,7 @@ mod ms;
 mod observatory;
 mod selected;
 pub mod selection;
+mod write;
 
 pub use chunks::{ChunkIter, VisChunk};
 pub use error::{MsError, SelectionError};
@@ -36,3 +37,4 @@ pub use ms::{DataColumn, MeasurementSet, ResolvedColumn};
 pub use observatory::{known_observatory_itrf_m, Observatory, ObservatorySource};
 pub use selected::{DdRows, SelectedData};
 pub use selection::{SelectOptions, Selection};
+pub use write::{remove_model_column, ModelColumnWriter};

@@ -1,0 +1,309 @@
+//! Plane operations shared by the minor cycles: masked peak search, shifted-kernel updates and
+//! circular 2-D FFT convolution (f32, same size as the image, as casacore's `FFTServer` uses in
+//! `MatrixCleaner` and `ConvolutionEquation`).
+//!
+//! Conventions: images are `[[y, x]]`; a *centred* kernel has its origin at `(ny/2, nx/2)` (the
+//! PSF, the scale functions); an *absolute* image (model, residual) has its origin at `(0, 0)`.
+//! Convolving an absolute image with a centred kernel gives an absolute image; two centred
+//! kernels give a centred one.
+
+use std::sync::Arc;
+
+use ndarray::{s, ArrayView2, ArrayViewMut2, Zip};
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex32;
+use rustfft::{Fft, FftPlanner};
+
+/// Inclusive-exclusive pixel box `y0..y1, x0..x1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PixelBox {
+    pub y0: usize,
+    pub y1: usize,
+    pub x0: usize,
+    pub x1: usize,
+}
+
+impl PixelBox {
+    pub(crate) fn full(ny: usize, nx: usize) -> Self {
+        PixelBox {
+            y0: 0,
+            y1: ny,
+            x0: 0,
+            x1: nx,
+        }
+    }
+}
+
+/// Bounding box of the `true` pixels of `mask`; `None` when there are none.
+pub(crate) fn mask_bbox(mask: ArrayView2<bool>) -> Option<PixelBox> {
+    let mut b: Option<PixelBox> = None;
+    for ((y, x), &m) in mask.indexed_iter() {
+        if m {
+            b = Some(match b {
+                None => PixelBox {
+                    y0: y,
+                    y1: y + 1,
+                    x0: x,
+                    x1: x + 1,
+                },
+                Some(b) => PixelBox {
+                    y0: b.y0.min(y),
+                    y1: b.y1.max(y + 1),
+                    x0: b.x0.min(x),
+                    x1: b.x1.max(x + 1),
+                },
+            });
+        }
+    }
+    b
+}
+
+/// Signed value and position `(value, y, x)` of the largest |img| inside `bbox` where `mask`
+/// allows (first in row-major order on ties, as [`crate::minor::masked_peak`]); `None` if no
+/// pixel is allowed.
+pub(crate) fn peak_in_box(
+    img: ArrayView2<f32>,
+    mask: Option<ArrayView2<bool>>,
+    bbox: PixelBox,
+) -> Option<(f32, usize, usize)> {
+    let mut best_abs = -1.0f32;
+    let mut best = None;
+    for y in bbox.y0..bbox.y1 {
+        let row = img.slice(s![y, bbox.x0..bbox.x1]);
+        match &mask {
+            None => {
+                for (i, &v) in row.iter().enumerate() {
+                    if v.abs() > best_abs {
+                        best_abs = v.abs();
+                        best = Some((v, y, bbox.x0 + i));
+                    }
+                }
+            }
+            Some(m) => {
+                let mrow = m.slice(s![y, bbox.x0..bbox.x1]);
+                for (i, (&v, &ok)) in row.iter().zip(mrow.iter()).enumerate() {
+                    if ok && v.abs() > best_abs {
+                        best_abs = v.abs();
+                        best = Some((v, y, bbox.x0 + i));
+                    }
+                }
+            }
+        }
+    }
+    best
+}
+
+/// `target[y + ky - kcy, x + kx - kcx] += factor * kernel[ky, kx]` over the overlap of the shifted
+/// kernel with `target` (the kernel's `(kcy, kcx)` pixel lands on `(y, x)`); no allocation.
+pub(crate) fn add_shifted(
+    target: &mut ArrayViewMut2<f32>,
+    kernel: ArrayView2<f32>,
+    (kcy, kcx): (usize, usize),
+    (y, x): (usize, usize),
+    factor: f32,
+) {
+    let (ny, nx) = target.dim();
+    let (kny, knx) = kernel.dim();
+    // Offsets of the kernel's first pixel in the target.
+    let oy = y as isize - kcy as isize;
+    let ox = x as isize - kcx as isize;
+    let ty0 = oy.max(0);
+    let ty1 = (oy + kny as isize).min(ny as isize);
+    let tx0 = ox.max(0);
+    let tx1 = (ox + knx as isize).min(nx as isize);
+    if ty0 >= ty1 || tx0 >= tx1 {
+        return;
+    }
+    let (ky0, kx0) = ((ty0 - oy) as usize, (tx0 - ox) as usize);
+    let (h, w) = ((ty1 - ty0) as usize, (tx1 - tx0) as usize);
+    let mut t = target.slice_mut(s![ty0..ty1, tx0..tx1]);
+    let k = kernel.slice(s![ky0..ky0 + h, kx0..kx0 + w]);
+    Zip::from(&mut t).and(&k).for_each(|t, &k| *t += factor * k);
+}
+
+/// A plane's spectrum: the 2-D real-to-complex FFT, stored column-major as `[kx][ky]`
+/// (`nx/2 + 1` columns of `ny` values each).
+pub(crate) type Spectrum = Vec<Complex32>;
+
+/// Circular 2-D real FFTs of one image shape, with its scratch buffers.
+pub(crate) struct Fft2d {
+    ny: usize,
+    nx: usize,
+    nw: usize,
+    r2c: Arc<dyn RealToComplex<f32>>,
+    c2r: Arc<dyn ComplexToReal<f32>>,
+    col_fwd: Arc<dyn Fft<f32>>,
+    col_inv: Arc<dyn Fft<f32>>,
+    row_real: Vec<f32>,
+    row_cplx: Vec<Complex32>,
+    r2c_scratch: Vec<Complex32>,
+    c2r_scratch: Vec<Complex32>,
+    col_scratch: Vec<Complex32>,
+}
+
+impl Fft2d {
+    pub(crate) fn new(ny: usize, nx: usize) -> Self {
+        let mut rp = RealFftPlanner::<f32>::new();
+        let r2c = rp.plan_fft_forward(nx);
+        let c2r = rp.plan_fft_inverse(nx);
+        let mut cp = FftPlanner::<f32>::new();
+        let col_fwd = cp.plan_fft_forward(ny);
+        let col_inv = cp.plan_fft_inverse(ny);
+        let nw = nx / 2 + 1;
+        let col_scratch_len = col_fwd
+            .get_inplace_scratch_len()
+            .max(col_inv.get_inplace_scratch_len());
+        Fft2d {
+            ny,
+            nx,
+            nw,
+            row_real: vec![0.0; nx],
+            row_cplx: vec![Complex32::new(0.0, 0.0); nw],
+            r2c_scratch: r2c.make_scratch_vec(),
+            c2r_scratch: c2r.make_scratch_vec(),
+            col_scratch: vec![Complex32::new(0.0, 0.0); col_scratch_len],
+            r2c,
+            c2r,
+            col_fwd,
+            col_inv,
+        }
+    }
+
+    /// Spectrum of `img`; `centred`: treat pixel `(ny/2, nx/2)` as the origin.
+    pub(crate) fn forward(&mut self, img: ArrayView2<f32>, centred: bool) -> Spectrum {
+        let (ny, nx, nw) = (self.ny, self.nx, self.nw);
+        debug_assert_eq!(img.dim(), (ny, nx));
+        let (cy, cx) = if centred { (ny / 2, nx / 2) } else { (0, 0) };
+        let mut spec = vec![Complex32::new(0.0, 0.0); nw * ny];
+        for y in 0..ny {
+            let src = img.row((y + cy) % ny);
+            for x in 0..nx {
+                self.row_real[x] = src[(x + cx) % nx];
+            }
+            // Lengths match the plan, so this cannot fail.
+            let _ = self.r2c.process_with_scratch(
+                &mut self.row_real,
+                &mut self.row_cplx,
+                &mut self.r2c_scratch,
+            );
+            for (k, &c) in self.row_cplx.iter().enumerate() {
+                spec[k * ny + y] = c;
+            }
+        }
+        self.col_fwd
+            .process_with_scratch(&mut spec, &mut self.col_scratch);
+        spec
+    }
+
+    /// Inverse of [`Fft2d::forward`] (normalised), written to `out`; `spec` is used as scratch.
+    /// `centred`: the result's origin goes to pixel `(ny/2, nx/2)`.
+    pub(crate) fn inverse(
+        &mut self,
+        spec: &mut [Complex32],
+        mut out: ArrayViewMut2<f32>,
+        centred: bool,
+    ) {
+        let (ny, nx, nw) = (self.ny, self.nx, self.nw);
+        debug_assert_eq!(spec.len(), nw * ny);
+        debug_assert_eq!(out.dim(), (ny, nx));
+        let (cy, cx) = if centred { (ny / 2, nx / 2) } else { (0, 0) };
+        self.col_inv
+            .process_with_scratch(spec, &mut self.col_scratch);
+        let norm = 1.0 / (nx as f32 * ny as f32);
+        for y in 0..ny {
+            for k in 0..nw {
+                self.row_cplx[k] = spec[k * ny + y];
+            }
+            // A real image's spectrum has real DC (and Nyquist) terms; drop rounding residue so
+            // the inverse real FFT accepts it.
+            self.row_cplx[0].im = 0.0;
+            if nx.is_multiple_of(2) {
+                self.row_cplx[nw - 1].im = 0.0;
+            }
+            let _ = self.c2r.process_with_scratch(
+                &mut self.row_cplx,
+                &mut self.row_real,
+                &mut self.c2r_scratch,
+            );
+            let mut dst = out.row_mut((y + cy) % ny);
+            for x in 0..nx {
+                dst[(x + cx) % nx] = self.row_real[x] * norm;
+            }
+        }
+    }
+
+    /// `out = img ⊛ kernel` (circular), with `kernel_spec` the spectrum of a centred kernel;
+    /// `centred` says whether `img` (and so `out`) is centred.
+    pub(crate) fn convolve(
+        &mut self,
+        img: ArrayView2<f32>,
+        centred: bool,
+        kernel_spec: &[Complex32],
+        out: ArrayViewMut2<f32>,
+    ) {
+        let mut spec = self.forward(img, centred);
+        for (a, &b) in spec.iter_mut().zip(kernel_spec) {
+            *a *= b;
+        }
+        self.inverse(&mut spec, out, centred);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn pseudo_random(ny: usize, nx: usize, seed: u64) -> Array2<f32> {
+        let mut s = seed;
+        Array2::from_shape_fn((ny, nx), |_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+        })
+    }
+
+    /// The FFT convolution equals the direct circular sum (odd and even sizes).
+    #[test]
+    fn fft_convolution_matches_direct_circular_sum() {
+        for &(ny, nx) in &[(8usize, 6usize), (7, 9)] {
+            let img = pseudo_random(ny, nx, 1);
+            let ker = pseudo_random(ny, nx, 2);
+            let mut fft = Fft2d::new(ny, nx);
+            let kspec = fft.forward(ker.view(), true);
+            let mut out = Array2::<f32>::zeros((ny, nx));
+            fft.convolve(img.view(), false, &kspec, out.view_mut());
+            let (cy, cx) = (ny / 2, nx / 2);
+            for y in 0..ny {
+                for x in 0..nx {
+                    let mut acc = 0.0f64;
+                    for yy in 0..ny {
+                        for xx in 0..nx {
+                            let ky = (y + ny + cy - yy) % ny;
+                            let kx = (x + nx + cx - xx) % nx;
+                            acc += img[[yy, xx]] as f64 * ker[[ky, kx]] as f64;
+                        }
+                    }
+                    // f32 FFT of O(1) values over <= 81 terms: errors ~1e-6.
+                    assert!(
+                        (out[[y, x]] as f64 - acc).abs() < 1e-4,
+                        "{ny}x{nx} at {y},{x}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn add_shifted_clips_at_edges() {
+        let mut t = Array2::<f32>::zeros((4, 5));
+        let k = Array2::from_shape_fn((3, 3), |(y, x)| (y * 3 + x) as f32);
+        add_shifted(&mut t.view_mut(), k.view(), (1, 1), (0, 4), 2.0);
+        // Kernel pixel (1, 1) lands on (0, 4); rows 1..3 and column 0 of the kernel survive.
+        assert_eq!(t[[0, 3]], 2.0 * 3.0);
+        assert_eq!(t[[0, 4]], 2.0 * 4.0);
+        assert_eq!(t[[1, 4]], 2.0 * 7.0);
+        assert_eq!(t.sum(), 2.0 * (3.0 + 4.0 + 6.0 + 7.0));
+    }
+}

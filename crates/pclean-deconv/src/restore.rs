@@ -1,0 +1,776 @@
+//! Restoration: model ⊛ restoring beam + residual, common beams, residual re-convolution and
+//! primary-beam correction. Pure image math over `[[y, x]]` planes.
+//!
+//! # Conventions
+//! - Planes are `plane_yx[[y, x]]`, `f32`, with `x` the RA pixel and RA increasing to the *left*:
+//!   the east offset of pixel `x` from pixel `x0` is `-(x - x0) * cell_x`, the north offset of `y`
+//!   from `y0` is `(y - y0) * cell_y`. Cell sizes are magnitudes (the sign of CASA's `cdelt1` is
+//!   ignored: `|cell|` is used).
+//! - [`Beam`] axes are FWHMs in radians; the position angle runs from north through east, so a
+//!   PA of +30° tilts the major axis towards east, i.e. towards *decreasing* `x`.
+//! - The model is in Jy/pixel, residuals and restored images in Jy/beam.
+//!
+//! # Source
+//! tclean's restoration is `SIImageStore::restore` (LibRA/CASA `synthesis/ImagerObjects`):
+//! 1. the model plane is convolved with the restoring beam by `StokesImageUtil::Convolve`, whose
+//!    kernel (`MakeGaussianPSF`, `normalizeVolume = False`) is the Gaussian *sampled* at pixel
+//!    offsets from the reference pixel, peak 1, set to 0 where `4 ln2 * r² > 20`
+//!    ([`gaussian_kernel`] does the same, with separate x and y cells where CASA assumes equal
+//!    ones). A 1 Jy model pixel therefore restores to exactly 1 Jy/beam at that pixel;
+//! 2. the residual is added; with `restoringbeam='common'` (or an explicit beam) the residual is
+//!    first convolved from its PSF beam to the restoring beam (`SIImageStore::rescaleResolution`,
+//!    [`convolve_to_beam`]);
+//! 3. the common beam is `CasaImageBeamSet::getCommonBeam` ([`common_beam`]), which uses
+//!    `GaussianDeconvolver::deconvolve` ([`deconvolve_beam`]);
+//! 4. `SIImageStore::pbcor` writes `.image.pbcor` ([`pbcor`], [`pbcor_masked`]).
+//!
+//! # Differences from CASA, on purpose
+//! - CASA convolves by FFT *without* padding (circular convolution: flux within a beam of one
+//!   edge wraps onto the opposite edge). Here planes are zero-padded by the kernel's extent, so
+//!   the result is the linear convolution cropped to the image.
+//! - CASA's `rescaleResolution` silently leaves the residual untouched (neither convolved nor
+//!   rescaled) when the difference beam's minor axis is smaller than the pixel diagonal, which
+//!   leaves it in the wrong Jy/beam. [`convolve_to_beam`] always convolves; sub-pixel difference
+//!   beams are exact because the convolution uses the analytic Fourier transform of the
+//!   difference Gaussian.
+//!
+//! Kernels run on the calling thread; callers parallelise over planes.
+
+use ndarray::{Array2, ArrayView2};
+use pclean_core::Beam;
+use realfft::num_complex::Complex;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use rustfft::{Fft, FftPlanner};
+use std::f64::consts::{FRAC_PI_2, LN_2, PI};
+use std::sync::Arc;
+
+/// Why a restoration step could not be done.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RestoreError {
+    /// A beam has a zero, negative or non-finite axis or position angle.
+    #[error(
+        "{what} beam is not valid (major {major_rad} rad, minor {minor_rad} rad, pa {pa_rad} rad)"
+    )]
+    InvalidBeam {
+        what: &'static str,
+        major_rad: f64,
+        minor_rad: f64,
+        pa_rad: f64,
+    },
+    /// A cell size is zero or not finite.
+    #[error("cell sizes must be non-zero and finite, got {cell_x_rad} x {cell_y_rad} rad")]
+    InvalidCell { cell_x_rad: f64, cell_y_rad: f64 },
+    /// Two planes that must have the same shape do not.
+    #[error("{what} has shape {got:?} (ny, nx), expected {expected:?}")]
+    ShapeMismatch {
+        what: &'static str,
+        expected: (usize, usize),
+        got: (usize, usize),
+    },
+    /// The target beam does not enclose the source beam (CASA: "Source may be only (slightly)
+    /// resolved in one direction").
+    #[error("beam {to:?} does not enclose beam {from:?}: cannot convolve to it")]
+    NotEnclosing { from: Beam, to: Beam },
+    /// No valid beam was given to [`common_beam`].
+    #[error("no valid beams to build a common beam from")]
+    NoValidBeams,
+    /// The common-beam iteration did not settle (should not happen for valid beams).
+    #[error("common beam search did not converge")]
+    CommonBeamNotConverged,
+}
+
+/// CASA's kernel truncation: `MakeGaussianPSF` sets pixels with `4 ln2 r²/fwhm² >= 20` to 0.
+const KERNEL_EXPONENT_CUTOFF: f64 = 20.0;
+/// `getCommonBeam` grows a candidate by this factor until both beams deconvolve from it.
+const COMMON_BEAM_GROWTH: f64 = 1.001;
+/// Bound on `getCommonBeam` iterations (each strictly grows the candidate).
+const COMMON_BEAM_MAX_ITER: usize = 100_000;
+
+// ---------------------------------------------------------------------------------------------
+// Beam algebra: FWHM² covariance in (east, north) radians.
+
+/// A beam as the symmetric matrix `major² u uᵀ + minor² v vᵀ` (u, v: unit vectors along the
+/// major and minor axes, components (east, north)). Convolving Gaussians adds these matrices.
+#[derive(Debug, Clone, Copy)]
+struct Cov {
+    ee: f64,
+    en: f64,
+    nn: f64,
+}
+
+impl Cov {
+    fn from_beam(b: &Beam) -> Self {
+        let (s, c) = b.pa_rad.sin_cos();
+        let (m2, n2) = (b.major_rad * b.major_rad, b.minor_rad * b.minor_rad);
+        Cov {
+            ee: m2 * s * s + n2 * c * c,
+            en: (m2 - n2) * s * c,
+            nn: m2 * c * c + n2 * s * s,
+        }
+    }
+
+    /// Major/minor/PA (PA folded into (-90°, 90°]) of a positive semi-definite matrix.
+    fn to_beam(self) -> Beam {
+        let tr = self.ee + self.nn;
+        let d = ((self.ee - self.nn).powi(2) + 4.0 * self.en * self.en).sqrt();
+        let pa = if d == 0.0 {
+            0.0
+        } else {
+            0.5 * (2.0 * self.en).atan2(self.nn - self.ee)
+        };
+        Beam {
+            major_rad: (0.5 * (tr + d)).max(0.0).sqrt(),
+            minor_rad: (0.5 * (tr - d)).max(0.0).sqrt(),
+            pa_rad: fold_pa(pa),
+        }
+    }
+
+    fn det(self) -> f64 {
+        self.ee * self.nn - self.en * self.en
+    }
+
+    /// `self⁻¹`.
+    fn inv(self) -> Self {
+        let det = self.det();
+        Cov {
+            ee: self.nn / det,
+            en: -self.en / det,
+            nn: self.ee / det,
+        }
+    }
+
+    /// Principal square root of a positive definite matrix: `(S + √det I) / √(tr + 2√det)`.
+    fn sqrt(self) -> Self {
+        let sd = self.det().sqrt();
+        let t = (self.ee + self.nn + 2.0 * sd).sqrt();
+        Cov {
+            ee: (self.ee + sd) / t,
+            en: self.en / t,
+            nn: (self.nn + sd) / t,
+        }
+    }
+
+    /// `a · self · a` for symmetric `a`.
+    fn congruence(self, a: Cov) -> Self {
+        // m = a * self
+        let m11 = a.ee * self.ee + a.en * self.en;
+        let m12 = a.ee * self.en + a.en * self.nn;
+        let m21 = a.en * self.ee + a.nn * self.en;
+        let m22 = a.en * self.en + a.nn * self.nn;
+        Cov {
+            ee: m11 * a.ee + m12 * a.en,
+            en: m11 * a.en + m12 * a.nn,
+            nn: m21 * a.en + m22 * a.nn,
+        }
+    }
+
+    /// Quadratic form `rᵀ self r` for r = (east, north).
+    fn quad(self, e: f64, n: f64) -> f64 {
+        self.ee * e * e + 2.0 * self.en * e * n + self.nn * n * n
+    }
+}
+
+/// Fold a position angle into (-π/2, π/2] (CASA's `getPA(unwrap = True)`).
+fn fold_pa(pa: f64) -> f64 {
+    let mut p = pa % PI;
+    if p <= -FRAC_PI_2 {
+        p += PI;
+    } else if p > FRAC_PI_2 {
+        p -= PI;
+    }
+    p
+}
+
+fn check_beam(what: &'static str, b: &Beam) -> Result<(), RestoreError> {
+    if b.is_valid() {
+        Ok(())
+    } else {
+        Err(RestoreError::InvalidBeam {
+            what,
+            major_rad: b.major_rad,
+            minor_rad: b.minor_rad,
+            pa_rad: b.pa_rad,
+        })
+    }
+}
+
+fn check_cells(cell_x_rad: f64, cell_y_rad: f64) -> Result<(f64, f64), RestoreError> {
+    let (cx, cy) = (cell_x_rad.abs(), cell_y_rad.abs());
+    if cx.is_finite() && cy.is_finite() && cx > 0.0 && cy > 0.0 {
+        Ok((cx, cy))
+    } else {
+        Err(RestoreError::InvalidCell {
+            cell_x_rad,
+            cell_y_rad,
+        })
+    }
+}
+
+/// Outcome of `GaussianDeconvolver::deconvolve(g, to, from)`.
+enum Deconvolved {
+    Gaussian(Beam),
+    /// `to` and `from` agree within CASA's tolerance ("point source").
+    Point,
+    /// `to` does not enclose `from`.
+    Fail,
+}
+
+/// `GaussianDeconvolver::deconvolve` with its tolerance: `to - from` (as FWHM² matrices) that is
+/// not positive semi-definite counts as a point source if its smaller eigenvalue is below
+/// `0.1 * min(all axes)²` and both diagonal terms exceed minus that limit; otherwise it fails.
+fn casa_deconvolve(to: &Beam, from: &Beam) -> Deconvolved {
+    let (ct, cf) = (Cov::from_beam(to), Cov::from_beam(from));
+    let alpha = ct.nn - cf.nn;
+    let beta = ct.ee - cf.ee;
+    let gamma = -2.0 * (ct.en - cf.en);
+    let s = alpha + beta;
+    let t = ((alpha - beta).powi(2) + gamma * gamma).sqrt();
+    let lim = to
+        .major_rad
+        .min(to.minor_rad)
+        .min(from.major_rad)
+        .min(from.minor_rad);
+    let limit = 0.1 * lim * lim;
+    if alpha < 0.0 || beta < 0.0 || s < t {
+        if 0.5 * (s - t) < limit && alpha > -limit && beta > -limit {
+            return Deconvolved::Point;
+        }
+        return Deconvolved::Fail;
+    }
+    let pa = if gamma.abs() + (alpha - beta).abs() == 0.0 {
+        0.0
+    } else {
+        0.5 * (-gamma).atan2(alpha - beta)
+    };
+    Deconvolved::Gaussian(Beam {
+        major_rad: (0.5 * (s + t)).sqrt(),
+        minor_rad: (0.5 * (s - t)).sqrt(),
+        pa_rad: fold_pa(pa),
+    })
+}
+
+/// The Gaussian `g` with `from ⊛ g = to` (CASA's `GaussianDeconvolver::deconvolve(g, to, from)`).
+///
+/// Returns a beam with zero axes (and PA 0) when the two beams agree within CASA's tolerance
+/// (CASA's "point source": no convolution needed), and [`RestoreError::NotEnclosing`] when `to`
+/// does not enclose `from`.
+pub fn deconvolve_beam(to: &Beam, from: &Beam) -> Result<Beam, RestoreError> {
+    check_beam("target", to)?;
+    check_beam("source", from)?;
+    match casa_deconvolve(to, from) {
+        Deconvolved::Gaussian(b) => Ok(b),
+        Deconvolved::Point => Ok(Beam {
+            major_rad: 0.0,
+            minor_rad: 0.0,
+            pa_rad: 0.0,
+        }),
+        Deconvolved::Fail => Err(RestoreError::NotEnclosing {
+            from: *from,
+            to: *to,
+        }),
+    }
+}
+
+/// The minimum-area ellipse enclosing the FWHM ellipses of `a` and `b` (`b` not inside `a`).
+///
+/// Same construction as `getCommonBeam`: map `a` to a circle, where the answer is the ellipse
+/// with `b`'s axes directions and semi-axes `max(b's, circle's)`, and map back. CASA does it by
+/// rotating and scaling along `a`'s axes; here by the congruence `Σa^{-1/2} · Σb · Σa^{-1/2}`.
+fn enclosing_pair(a: &Beam, b: &Beam) -> Beam {
+    if (b.pa_rad - a.pa_rad).abs() == FRAC_PI_2 {
+        // CASA handles exact right angles explicitly (no growth step follows).
+        let a_has_major = a.major_rad >= b.major_rad;
+        return if a_has_major {
+            Beam {
+                major_rad: a.major_rad,
+                minor_rad: b.major_rad,
+                pa_rad: a.pa_rad,
+            }
+        } else {
+            Beam {
+                major_rad: b.major_rad,
+                minor_rad: a.major_rad,
+                pa_rad: b.pa_rad,
+            }
+        };
+    }
+    let (ca, cb) = (Cov::from_beam(a), Cov::from_beam(b));
+    let half = ca.sqrt();
+    let whiten = half.inv();
+    let w = cb.congruence(whiten);
+    // Eigen-decomposition of w; raise both eigenvalues to at least 1 (the unit circle).
+    let tr = w.ee + w.nn;
+    let d = ((w.ee - w.nn).powi(2) + 4.0 * w.en * w.en).sqrt();
+    let (l1, l2) = (0.5 * (tr + d), 0.5 * (tr - d));
+    let theta = 0.5 * (2.0 * w.en).atan2(w.ee - w.nn); // angle of the l1 eigenvector from east
+    let (s, c) = theta.sin_cos();
+    let (m1, m2) = (l1.max(1.0), l2.max(1.0));
+    let enclosing_w = Cov {
+        ee: m1 * c * c + m2 * s * s,
+        en: (m1 - m2) * s * c,
+        nn: m1 * s * s + m2 * c * c,
+    };
+    enclosing_w.congruence(half).to_beam()
+}
+
+fn needs_growth(candidate: &Beam, inner: &Beam) -> bool {
+    !matches!(casa_deconvolve(candidate, inner), Deconvolved::Gaussian(_))
+}
+
+/// The smallest beam that every valid beam in `beams` can be convolved to
+/// (CASA's `CasaImageBeamSet::getCommonBeam`, as used by tclean for `restoringbeam='common'`).
+///
+/// Algorithm (CASA's): take the beam of largest area (the first if several); if every other
+/// beam deconvolves from it (not "point source", no failure) that is the answer. Otherwise take
+/// the last beam that does not, build the minimum-area ellipse enclosing the two, grow it by
+/// 0.1% until both deconvolve from it, put it in place of the largest beam and repeat. Beams that
+/// are not valid (zero/NaN axes: CASA's null beams) are ignored. For two beams the result is the
+/// minimum-area enclosing ellipse (up to the 0.1% growth steps); for more it is CASA's greedy
+/// answer, which encloses all but need not be the smallest possible.
+pub fn common_beam(beams: &[Beam]) -> Result<Beam, RestoreError> {
+    let mut set: Vec<Beam> = beams.iter().copied().filter(Beam::is_valid).collect();
+    let Some(first) = set.first().copied() else {
+        return Err(RestoreError::NoValidBeams);
+    };
+    if set.iter().all(|b| *b == first) {
+        return Ok(first);
+    }
+    for _ in 0..COMMON_BEAM_MAX_ITER {
+        let imax = set.iter().enumerate().fold(0, |best, (i, b)| {
+            if b.area_sr() > set[best].area_sr() {
+                i
+            } else {
+                best
+            }
+        });
+        let max = set[imax];
+        let problem = set
+            .iter()
+            .rev()
+            .find(|b| **b != max && needs_growth(&max, b))
+            .copied();
+        let Some(problem) = problem else {
+            return Ok(max);
+        };
+        let mut candidate = enclosing_pair(&max, &problem);
+        let mut grown = 0;
+        while needs_growth(&candidate, &max) || needs_growth(&candidate, &problem) {
+            candidate.major_rad *= COMMON_BEAM_GROWTH;
+            candidate.minor_rad *= COMMON_BEAM_GROWTH;
+            grown += 1;
+            if grown > COMMON_BEAM_MAX_ITER {
+                return Err(RestoreError::CommonBeamNotConverged);
+            }
+        }
+        set[imax] = candidate;
+    }
+    Err(RestoreError::CommonBeamNotConverged)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels.
+
+/// Evaluates a peak-1 Gaussian beam at pixel offsets, truncated like CASA's `MakeGaussianPSF`.
+struct GaussEval {
+    inv: Cov,
+    cx: f64,
+    cy: f64,
+}
+
+impl GaussEval {
+    fn new(beam: &Beam, cx: f64, cy: f64) -> Self {
+        GaussEval {
+            inv: Cov::from_beam(beam).inv(),
+            cx,
+            cy,
+        }
+    }
+
+    /// Value at pixel offset (dx, dy) (x to the west, y to the north).
+    #[inline]
+    fn at(&self, dx: f64, dy: f64) -> f64 {
+        let q = 4.0 * LN_2 * self.inv.quad(-dx * self.cx, dy * self.cy);
+        if q < KERNEL_EXPONENT_CUTOFF {
+            (-q).exp()
+        } else {
+            0.0
+        }
+    }
+
+    /// Half-extents (hy, hx) in pixels of the truncated support, capped at `n - 1`.
+    fn half_extent(beam: &Beam, cx: f64, cy: f64, ny: usize, nx: usize) -> (usize, usize) {
+        half_extent_cov(Cov::from_beam(beam), cx, cy, ny, nx)
+    }
+}
+
+/// Bounding box of the ellipse `4 ln2 rᵀ Σ⁻¹ r = 20`: `sqrt(20/(4 ln2) Σii)` per axis.
+fn half_extent_cov(c: Cov, cx: f64, cy: f64, ny: usize, nx: usize) -> (usize, usize) {
+    let k = KERNEL_EXPONENT_CUTOFF / (4.0 * LN_2);
+    let hx = ((k * c.ee).sqrt() / cx).ceil() as usize;
+    let hy = ((k * c.nn).sqrt() / cy).ceil() as usize;
+    (hy.min(ny.saturating_sub(1)), hx.min(nx.saturating_sub(1)))
+}
+
+/// The restoring-beam kernel on an `ny x nx` grid: peak 1 at `[[ny/2, nx/2]]`, zero where
+/// `4 ln2 r²/fwhm² >= 20` (CASA's `StokesImageUtil::MakeGaussianPSF` with
+/// `normalizeVolume = False`, reference pixel at the image centre).
+pub fn gaussian_kernel(
+    beam: &Beam,
+    cell_x_rad: f64,
+    cell_y_rad: f64,
+    nx: usize,
+    ny: usize,
+) -> Result<Array2<f32>, RestoreError> {
+    check_beam("restoring", beam)?;
+    let (cx, cy) = check_cells(cell_x_rad, cell_y_rad)?;
+    let g = GaussEval::new(beam, cx, cy);
+    let (x0, y0) = ((nx / 2) as f64, (ny / 2) as f64);
+    Ok(Array2::from_shape_fn((ny, nx), |(y, x)| {
+        g.at(x as f64 - x0, y as f64 - y0) as f32
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Zero-padded FFT convolution.
+
+/// Smallest even integer >= `n` whose only prime factors are 2, 3, 5 and 7.
+fn good_size(n: usize) -> usize {
+    let mut m = n.max(2);
+    loop {
+        if m.is_multiple_of(2) {
+            let mut r = m;
+            for p in [2, 3, 5, 7] {
+                while r.is_multiple_of(p) {
+                    r /= p;
+                }
+            }
+            if r == 1 {
+                return m;
+            }
+        }
+        m += 1;
+    }
+}
+
+/// Real 2-D FFTs of an `ny x nx` plane zero-padded to `pny x pnx`. The spectrum is stored
+/// column-major, `spec[kx * pny + ky]` with `kx` in `0..=pnx/2`, so column transforms are
+/// contiguous.
+struct PaddedFft {
+    ny: usize,
+    nx: usize,
+    pny: usize,
+    pnx: usize,
+    nkx: usize,
+    r2c: Arc<dyn RealToComplex<f32>>,
+    c2r: Arc<dyn ComplexToReal<f32>>,
+    col_fwd: Arc<dyn Fft<f32>>,
+    col_inv: Arc<dyn Fft<f32>>,
+}
+
+impl PaddedFft {
+    /// Padding that makes circular convolution with a kernel of half-extent (hy, hx) linear on
+    /// the `ny x nx` region: `pn >= n + h` (no output pixel receives wrapped contributions).
+    fn new(ny: usize, nx: usize, hy: usize, hx: usize) -> Self {
+        let (pny, pnx) = (good_size(ny + hy), good_size(nx + hx));
+        let mut rp = RealFftPlanner::<f32>::new();
+        let mut cp = FftPlanner::<f32>::new();
+        PaddedFft {
+            ny,
+            nx,
+            pny,
+            pnx,
+            nkx: pnx / 2 + 1,
+            r2c: rp.plan_fft_forward(pnx),
+            c2r: rp.plan_fft_inverse(pnx),
+            col_fwd: cp.plan_fft_forward(pny),
+            col_inv: cp.plan_fft_inverse(pny),
+        }
+    }
+
+    /// Forward transform of the padded plane whose rows are produced by `fill(y, row)`
+    /// (`row` has length `pnx` and is zeroed; rows for which `fill` returns false are skipped
+    /// as all-zero).
+    fn forward(&self, mut fill: impl FnMut(usize, &mut [f32]) -> bool) -> Vec<Complex<f32>> {
+        let mut spec = vec![Complex::new(0.0f32, 0.0); self.nkx * self.pny];
+        let mut row = self.r2c.make_input_vec();
+        let mut out = self.r2c.make_output_vec();
+        let mut scratch = self.r2c.make_scratch_vec();
+        for y in 0..self.pny {
+            row.iter_mut().for_each(|v| *v = 0.0);
+            if !fill(y, &mut row) {
+                continue;
+            }
+            self.r2c
+                .process_with_scratch(&mut row, &mut out, &mut scratch)
+                .expect("buffer lengths come from the plan");
+            for (kx, v) in out.iter().enumerate() {
+                spec[kx * self.pny + y] = *v;
+            }
+        }
+        self.col_fwd.process(&mut spec);
+        spec
+    }
+
+    /// Inverse transform, cropped to `ny x nx` and normalised (`1/(pny pnx)`).
+    fn inverse(&self, mut spec: Vec<Complex<f32>>) -> Array2<f32> {
+        self.col_inv.process(&mut spec);
+        let norm = 1.0 / (self.pny as f64 * self.pnx as f64);
+        let mut out = Array2::<f32>::zeros((self.ny, self.nx));
+        let mut row = self.c2r.make_input_vec();
+        let mut res = self.c2r.make_output_vec();
+        let mut scratch = self.c2r.make_scratch_vec();
+        for y in 0..self.ny {
+            for (kx, v) in row.iter_mut().enumerate() {
+                *v = spec[kx * self.pny + y];
+            }
+            // A real plane's row spectra have real DC (and Nyquist) terms; drop rounding noise.
+            row[0].im = 0.0;
+            if self.pnx.is_multiple_of(2) {
+                row[self.nkx - 1].im = 0.0;
+            }
+            self.c2r
+                .process_with_scratch(&mut row, &mut res, &mut scratch)
+                .expect("buffer lengths come from the plan");
+            for (o, r) in out.row_mut(y).iter_mut().zip(&res[..self.nx]) {
+                *o = (*r as f64 * norm) as f32;
+            }
+        }
+        out
+    }
+
+    /// Forward transform of `plane` (shape `ny x nx`).
+    fn forward_plane(&self, plane: ArrayView2<f32>) -> Vec<Complex<f32>> {
+        self.forward(|y, row| {
+            if y >= self.ny {
+                return false;
+            }
+            for (r, v) in row.iter_mut().zip(plane.row(y)) {
+                *r = *v;
+            }
+            true
+        })
+    }
+
+    /// Signed frequency index for FFT bin `k` of an `n`-point transform.
+    fn signed(k: usize, n: usize) -> f64 {
+        if k <= n / 2 {
+            k as f64
+        } else {
+            k as f64 - n as f64
+        }
+    }
+}
+
+/// `model ⊛ beam + residual`: the restored plane, Jy/beam.
+///
+/// The model (Jy/pixel) is convolved with the peak-1 restoring-beam kernel of
+/// [`gaussian_kernel`] (so a 1 Jy model pixel gives 1 Jy/beam there), zero-padded so nothing wraps
+/// around, and the residual (already in the restoring beam's Jy/beam; see [`convolve_to_beam`])
+/// is added. An all-zero model skips the convolution (as tclean does for an empty model).
+pub fn restore_plane(
+    model: ArrayView2<f32>,
+    residual: ArrayView2<f32>,
+    beam: &Beam,
+    cell_x_rad: f64,
+    cell_y_rad: f64,
+) -> Result<Array2<f32>, RestoreError> {
+    check_beam("restoring", beam)?;
+    let (cx, cy) = check_cells(cell_x_rad, cell_y_rad)?;
+    let (ny, nx) = residual.dim();
+    if model.dim() != (ny, nx) {
+        return Err(RestoreError::ShapeMismatch {
+            what: "model",
+            expected: (ny, nx),
+            got: model.dim(),
+        });
+    }
+    if ny == 0 || nx == 0 || model.iter().all(|v| *v == 0.0) {
+        return Ok(residual.to_owned());
+    }
+    let g = GaussEval::new(beam, cx, cy);
+    let (hy, hx) = GaussEval::half_extent(beam, cx, cy, ny, nx);
+    let fft = PaddedFft::new(ny, nx, hy, hx);
+    let (pny, pnx) = (fft.pny, fft.pnx);
+    // The kernel, centred on pixel (0, 0) and wrapped.
+    let kernel = fft.forward(|y, row| {
+        let dy = PaddedFft::signed(y, pny);
+        if dy.abs() > hy as f64 {
+            return false;
+        }
+        for (x, r) in row.iter_mut().enumerate() {
+            let dx = PaddedFft::signed(x, pnx);
+            if dx.abs() <= hx as f64 {
+                *r = g.at(dx, dy) as f32;
+            }
+        }
+        true
+    });
+    let mut spec = fft.forward_plane(model);
+    for (s, k) in spec.iter_mut().zip(&kernel) {
+        *s *= *k;
+    }
+    let mut out = fft.inverse(spec);
+    out += &residual;
+    Ok(out)
+}
+
+/// A plane in Jy/beam for beam `from`, convolved to the larger beam `to` and rescaled so it is
+/// in Jy/beam for `to` (a point source of flux S peaks at S before and after). This is what
+/// tclean does to the residual with `restoringbeam='common'` (`SIImageStore::rescaleResolution`:
+/// convolve with the unit-volume difference Gaussian, multiply by `area(to)/area(from)`).
+///
+/// The difference Gaussian is applied as its analytic Fourier transform on the zero-padded plane
+/// (exact for any size, including sub-pixel). When the beams agree within CASA's tolerance the
+/// plane is returned unchanged (CASA: "Input and output beam sizes are the same"); when `to` does
+/// not enclose `from` the result is [`RestoreError::NotEnclosing`] (CASA warns and leaves the
+/// residual unconvolved).
+pub fn convolve_to_beam(
+    plane: ArrayView2<f32>,
+    from: &Beam,
+    to: &Beam,
+    cell_x_rad: f64,
+    cell_y_rad: f64,
+) -> Result<Array2<f32>, RestoreError> {
+    check_beam("source", from)?;
+    check_beam("target", to)?;
+    let (cx, cy) = check_cells(cell_x_rad, cell_y_rad)?;
+    let diff = match casa_deconvolve(to, from) {
+        // Identical beams deconvolve to a zero-size Gaussian: nothing to do.
+        Deconvolved::Gaussian(b) if b.major_rad == 0.0 => return Ok(plane.to_owned()),
+        Deconvolved::Gaussian(b) => b,
+        Deconvolved::Point => return Ok(plane.to_owned()),
+        Deconvolved::Fail => {
+            return Err(RestoreError::NotEnclosing {
+                from: *from,
+                to: *to,
+            })
+        }
+    };
+    let (ny, nx) = plane.dim();
+    if ny == 0 || nx == 0 {
+        return Ok(plane.to_owned());
+    }
+    let cd = Cov::from_beam(&diff);
+    let (hy, hx) = half_extent_cov(cd, cx, cy, ny, nx);
+    let fft = PaddedFft::new(ny, nx, hy + 1, hx + 1);
+    let scale = (to.major_rad * to.minor_rad) / (from.major_rad * from.minor_rad);
+    // Unit-volume Gaussian with FWHM² matrix F has transform exp(-π² kᵀ F k / (4 ln2)), k in
+    // cycles/radian (east, north). FFT bin (kx, ky) is f = k/n cycles/pixel; east = -x.
+    let c = PI * PI / (4.0 * LN_2);
+    let mut spec = fft.forward_plane(plane);
+    for kx in 0..fft.nkx {
+        let ke = -(kx as f64) / (fft.pnx as f64 * cx);
+        for ky in 0..fft.pny {
+            let kn = PaddedFft::signed(ky, fft.pny) / (fft.pny as f64 * cy);
+            let t = scale * (-c * cd.quad(ke, kn)).exp();
+            spec[kx * fft.pny + ky] *= t as f32;
+        }
+    }
+    Ok(fft.inverse(spec))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Primary-beam correction.
+
+fn check_same(image: &ArrayView2<f32>, pb: &ArrayView2<f32>) -> Result<(), RestoreError> {
+    if image.dim() != pb.dim() {
+        return Err(RestoreError::ShapeMismatch {
+            what: "pb",
+            expected: image.dim(),
+            got: pb.dim(),
+        });
+    }
+    Ok(())
+}
+
+/// Primary-beam corrected plane for display and FITS: `image / pb` where `pb > |pblimit|`
+/// (and `pb > 0`), NaN elsewhere.
+///
+/// tclean (`SIImageStore::pbcor`) writes `iif(pb > 0, image/pb, 0)` into `.image.pbcor`, with the
+/// `.pb` image already zeroed where `pb <= |pblimit|`, and copies the pb's mask (`pb > |pblimit|`)
+/// as the image's default mask; `exportfits` then writes masked pixels as NaN. This function
+/// returns that NaN-blanked view; [`pbcor_masked`] returns CASA's stored values and mask.
+pub fn pbcor(
+    image: ArrayView2<f32>,
+    pb: ArrayView2<f32>,
+    pblimit: f32,
+) -> Result<Array2<f32>, RestoreError> {
+    let (vals, mask) = pbcor_masked(image, pb, pblimit)?;
+    Ok(ndarray::Zip::from(&vals)
+        .and(&mask)
+        .map_collect(|v, m| if *m { *v } else { f32::NAN }))
+}
+
+/// Primary-beam correction exactly as tclean stores it: values `image / pb` where
+/// `pb > |pblimit|` and `pb > 0`, 0 elsewhere, and the mask (`true` = good) `pb > |pblimit|`.
+/// The mask is made whatever the sign of `pblimit` (tclean's `makePBImage` always creates it).
+pub fn pbcor_masked(
+    image: ArrayView2<f32>,
+    pb: ArrayView2<f32>,
+    pblimit: f32,
+) -> Result<(Array2<f32>, Array2<bool>), RestoreError> {
+    check_same(&image, &pb)?;
+    let lim = pblimit.abs();
+    let mask = pb.mapv(|p| p > lim && p > 0.0);
+    let vals = ndarray::Zip::from(&image)
+        .and(&pb)
+        .and(&mask)
+        .map_collect(|i, p, m| if *m { *i / *p } else { 0.0 });
+    Ok((vals, mask))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AS: f64 = PI / 180.0 / 3600.0;
+
+    #[test]
+    fn cov_roundtrip_keeps_beam() {
+        let b = Beam {
+            major_rad: 5.0 * AS,
+            minor_rad: 2.0 * AS,
+            pa_rad: 30f64.to_radians(),
+        };
+        let r = Cov::from_beam(&b).to_beam();
+        assert!((r.major_rad - b.major_rad).abs() < 1e-12 * AS.max(b.major_rad));
+        assert!((r.minor_rad - b.minor_rad).abs() < 1e-12 * AS.max(b.major_rad));
+        assert!((r.pa_rad - b.pa_rad).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cov_sqrt_squares_back() {
+        let c = Cov::from_beam(&Beam {
+            major_rad: 3.0,
+            minor_rad: 1.0,
+            pa_rad: 0.7,
+        });
+        let s = c.sqrt();
+        let back = Cov {
+            ee: 1.0,
+            en: 0.0,
+            nn: 1.0,
+        }
+        .congruence(s);
+        for (a, b) in [(back.ee, c.ee), (back.en, c.en), (back.nn, c.nn)] {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn fold_pa_into_half_open_range() {
+        assert!((fold_pa(100f64.to_radians()) - (-80f64).to_radians()).abs() < 1e-12);
+        assert!((fold_pa(-90f64.to_radians()) - 90f64.to_radians()).abs() < 1e-12);
+        assert!((fold_pa(270f64.to_radians()) - 90f64.to_radians()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn good_sizes_are_smooth_and_even() {
+        assert_eq!(good_size(1), 2);
+        assert_eq!(good_size(11), 12);
+        assert_eq!(good_size(17), 18);
+        assert_eq!(good_size(127), 128);
+        assert_eq!(good_size(1001), 1008);
+    }
+}

@@ -1,0 +1,269 @@
+//! The major/minor cycle loop of one channel block. Every plane (channel, Stokes) converges on its
+//! own: after each major cycle a plane's mask is updated (auto-multithresh), its convergence checked
+//! (tclean's order), and only unconverged planes run a minor cycle and take part in the next major
+//! cycle's prediction and re-imaging.
+
+use crate::error::EngineError;
+use crate::imaging::{BlockImages, ImagingContext, Source};
+use crate::iteration::{robust_stats, IterationSettings, PlaneProgress, StopReason};
+use crate::masking::PlaneMasker;
+use ndarray::Array2;
+use pclean_core::Beam;
+use pclean_deconv::automask::psf_sidelobe_level;
+use pclean_deconv::minor::{masked_peak, Deconvolver, MinorControls, PlaneImages};
+use pclean_grid::weighting::ImagingWeighter;
+use rayon::prelude::*;
+use tracing::info;
+
+/// One plane's state through the loop.
+pub struct Plane {
+    pub residual: Array2<f32>,
+    pub model: Array2<f32>,
+    pub psf: Array2<f32>,
+    pub mask: Option<Array2<bool>>,
+    pub beam: Beam,
+    pub sumwt: f64,
+    pub progress: PlaneProgress,
+    psf_sidelobe: f32,
+    deconvolver: Box<dyn Deconvolver>,
+    masker: PlaneMasker,
+}
+
+impl Plane {
+    /// Peak |residual| within the current mask (the whole image when there is none).
+    fn peak(&self) -> f32 {
+        masked_peak(self.residual.view(), self.mask.as_ref().map(|m| m.view())).map_or(0.0, |p| p.0)
+    }
+
+    fn mask_is_empty(&self) -> bool {
+        self.mask.as_ref().is_some_and(|m| !m.iter().any(|v| *v))
+    }
+
+    /// Update the mask for this cycle, measure, and decide whether to stop. `cube` carries what
+    /// tclean computes over the whole cube for auto-multithresh.
+    fn prepare_cycle(
+        &mut self,
+        it: &IterationSettings,
+        cube: &CubeWide,
+    ) -> Result<(), EngineError> {
+        if self.progress.stop.is_some() {
+            return Ok(());
+        }
+        if self.sumwt <= 0.0 {
+            self.progress.stop = Some(StopReason::NoData);
+            return Ok(());
+        }
+        // tclean's isThresholdReached: the cycle threshold has come down to the global threshold.
+        let (cyclethreshold, _) = it.cycle_limits(&self.progress, self.psf_sidelobe);
+        let threshold_reached = self.progress.peak.is_finite() && cyclethreshold <= it.threshold;
+        self.mask = self.masker.update(
+            self.residual.view(),
+            &cube.beam,
+            cube.sidelobe,
+            cube.iterations,
+            threshold_reached,
+            self.mask.take(),
+        )?;
+        let (_, rms) = robust_stats(self.residual.view(), self.masker.stats_region());
+        let peak = self.peak();
+        self.progress.observe(peak, rms);
+        self.progress.stop = it.check(&self.progress, self.mask_is_empty());
+        Ok(())
+    }
+
+    fn minor_cycle(&mut self, it: &IterationSettings) {
+        if self.progress.stop.is_some() {
+            return;
+        }
+        let (cyclethreshold, cycleniter) = it.cycle_limits(&self.progress, self.psf_sidelobe);
+        let controls = MinorControls {
+            gain: it.gain,
+            max_iterations: cycleniter,
+            threshold: cyclethreshold,
+        };
+        let images = PlaneImages {
+            residual: self.residual.view_mut(),
+            model: self.model.view_mut(),
+            psf: self.psf.view(),
+            mask: self.mask.as_ref().map(|m| m.view()),
+        };
+        let out = self.deconvolver.minor_cycle(images, &controls);
+        self.progress.iterations += out.iterations;
+        self.progress.last_cycle_iterations = out.iterations;
+        self.progress.model_flux += out.flux_added;
+    }
+}
+
+/// Quantities tclean's auto-multithresh takes over the whole cube (here: the block): the largest
+/// PSF sidelobe level, the common beam, and the iterations done so far.
+struct CubeWide {
+    sidelobe: f32,
+    beam: Beam,
+    iterations: usize,
+}
+
+/// Inputs of one block's deconvolution that come from the rest of the run.
+pub struct BlockSetup {
+    pub beams: Vec<Beam>,
+    pub deconvolvers: Vec<Box<dyn Deconvolver>>,
+    pub maskers: Vec<PlaneMasker>,
+    pub start_models: Option<Vec<Array2<f32>>>,
+}
+
+/// Deconvolve channels `chans` starting from their first imaging pass `first`. Planes are indexed
+/// `i * nstokes + s` for block channel `i`. Returns the final planes.
+pub fn deconvolve_block(
+    ctx: &ImagingContext,
+    sources: &[Source],
+    chans: std::ops::Range<usize>,
+    weighters: &[ImagingWeighter],
+    first: BlockImages,
+    setup: BlockSetup,
+    it: &IterationSettings,
+) -> Result<Vec<Plane>, EngineError> {
+    let nst = ctx.params.stokes.0.len();
+    let n = chans.len();
+    let (ny, nx) = (ctx.params.ny, ctx.params.nx);
+    let mut planes: Vec<Plane> = Vec::with_capacity(n * nst);
+    let mut decs = setup.deconvolvers.into_iter();
+    let mut maskers = setup.maskers.into_iter();
+    let mut start_models = setup.start_models.map(|v| v.into_iter());
+    let BlockImages {
+        dirty, psf, sumwt, ..
+    } = first;
+    for ((d, p), sw) in dirty.into_iter().zip(psf).zip(sumwt) {
+        for ((res, psf), w) in d.into_iter().zip(p).zip(sw) {
+            let k = planes.len();
+            let beam = setup.beams[k];
+            planes.push(Plane {
+                psf_sidelobe: if beam.is_valid() {
+                    psf_sidelobe_level(
+                        psf.view(),
+                        &beam,
+                        ctx.params.cell_x_rad,
+                        ctx.params.cell_y_rad,
+                    )
+                } else {
+                    0.0
+                },
+                residual: res,
+                model: match start_models.as_mut() {
+                    Some(m) => m.next().expect("one start model per plane"),
+                    None => Array2::zeros((ny, nx)),
+                },
+                psf,
+                mask: None,
+                beam,
+                sumwt: w,
+                progress: PlaneProgress::new(),
+                deconvolver: decs.next().expect("one deconvolver per plane"),
+                masker: maskers.next().expect("one masker per plane"),
+            });
+        }
+    }
+    // A start model: the first residual must be data minus its prediction.
+    if planes.iter().any(|p| p.model.iter().any(|v| *v != 0.0)) {
+        major_cycle(
+            ctx,
+            sources,
+            chans.clone(),
+            weighters,
+            &mut planes,
+            nst,
+            true,
+        )?;
+    }
+    // tclean uses the cube's largest PSF sidelobe level for every plane's cycle threshold.
+    let sidelobe = planes.iter().map(|p| p.psf_sidelobe).fold(0.0f32, f32::max);
+    for p in planes.iter_mut() {
+        p.psf_sidelobe = sidelobe;
+    }
+    let valid: Vec<Beam> = planes
+        .iter()
+        .map(|p| p.beam)
+        .filter(|b| b.is_valid())
+        .collect();
+    let common = pclean_deconv::restore::common_beam(&valid).unwrap_or(planes[0].beam);
+    loop {
+        let cube = CubeWide {
+            sidelobe,
+            beam: common,
+            iterations: planes.iter().map(|p| p.progress.iterations).sum(),
+        };
+        planes
+            .par_iter_mut()
+            .try_for_each(|p| p.prepare_cycle(it, &cube))?;
+        let active = planes.iter().filter(|p| p.progress.stop.is_none()).count();
+        if active == 0 {
+            break;
+        }
+        planes.par_iter_mut().for_each(|p| p.minor_cycle(it));
+        major_cycle(
+            ctx,
+            sources,
+            chans.clone(),
+            weighters,
+            &mut planes,
+            nst,
+            false,
+        )?;
+        let done: usize = planes.iter().map(|p| p.progress.iterations).sum();
+        info!(
+            channels = format!("{}..{}", chans.start, chans.end),
+            active_planes = active,
+            iterations = done,
+            "major cycle done"
+        );
+    }
+    Ok(planes)
+}
+
+/// Predict the models of the unconverged planes, subtract, re-image their residuals.
+fn major_cycle(
+    ctx: &ImagingContext,
+    sources: &[Source],
+    chans: std::ops::Range<usize>,
+    weighters: &[ImagingWeighter],
+    planes: &mut [Plane],
+    nst: usize,
+    all: bool,
+) -> Result<(), EngineError> {
+    let n = chans.len();
+    let active: Vec<bool> = (0..n)
+        .map(|i| all || (0..nst).any(|s| planes[i * nst + s].progress.stop.is_none()))
+        .collect();
+    let models: Vec<Vec<Array2<f64>>> = (0..n)
+        .map(|i| {
+            (0..nst)
+                .map(|s| {
+                    if active[i] {
+                        planes[i * nst + s].model.mapv(f64::from)
+                    } else {
+                        Array2::zeros((0, 0))
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let imgs = ctx.image_pass(
+        sources,
+        chans,
+        weighters,
+        Some(&models),
+        Some(&active),
+        false,
+    )?;
+    for (i, d) in imgs.dirty.into_iter().enumerate() {
+        if !active[i] {
+            continue;
+        }
+        for (s, res) in d.into_iter().enumerate() {
+            let p = &mut planes[i * nst + s];
+            p.residual = res;
+            if !all {
+                p.progress.major_cycles += 1;
+            }
+        }
+    }
+    Ok(())
+}

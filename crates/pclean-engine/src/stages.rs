@@ -1,0 +1,326 @@
+//! Pieces of a run between imaging and products: which products exist, per-plane outputs, beam
+//! fits, the per-block deconvolution set-up, start models and restoration.
+
+use crate::deconvolve::{BlockSetup, Plane};
+use crate::error::EngineError;
+use crate::imaging::BlockImages;
+use crate::iteration::{IterationSettings, StopReason};
+use crate::masking::{AutoMask, MaskKind, PlaneMasker};
+use crate::products::{product_path, ProductWriter};
+use ndarray::{Array2, ArrayView2};
+use pclean_core::params::{ImageFormat, ImagingParams, UseMask};
+use pclean_core::Beam;
+use pclean_deconv::beamfit::fit_psf_beam;
+use pclean_imageio::{Beams, CasaImage, ImageCoords, ImageMeta};
+
+/// The products of this run, in writing order.
+pub fn product_list(p: &ImagingParams) -> Vec<&'static str> {
+    let mut v = vec!["psf", "residual", "image", "model", "pb", "sumwt", "weight"];
+    let masked = match &p.deconv.usemask {
+        UseMask::User { mask } => !mask.trim().is_empty(),
+        _ => true,
+    };
+    if p.niter > 0 && masked {
+        v.push("mask");
+    }
+    if p.deconv.pbcor {
+        v.push("image.pbcor");
+    }
+    v
+}
+
+/// Open writers of every product.
+pub struct Products {
+    writers: Vec<(&'static str, ProductWriter)>,
+    imagename: String,
+    format: ImageFormat,
+}
+
+impl Products {
+    pub fn create(
+        p: &ImagingParams,
+        exts: &[&'static str],
+        coords: &ImageCoords,
+        object: &str,
+    ) -> Result<Self, EngineError> {
+        let mut writers = Vec::new();
+        for &ext in exts {
+            let c = if ext == "sumwt" {
+                sumwt_coords(coords)
+            } else {
+                coords.clone()
+            };
+            let mut meta = ImageMeta::new(c);
+            meta.units = match ext {
+                "residual" | "image" | "image.pbcor" => "Jy/beam",
+                "model" => "Jy/pixel",
+                _ => "",
+            }
+            .to_string();
+            meta.object_name = object.to_string();
+            let path = product_path(&p.imagename, ext, p.format);
+            writers.push((
+                ext,
+                ProductWriter::create(&path, &meta, p.format, p.overwrite)?,
+            ));
+        }
+        Ok(Products {
+            writers,
+            imagename: p.imagename.clone(),
+            format: p.format,
+        })
+    }
+
+    pub fn has(&self, ext: &str) -> bool {
+        self.writers.iter().any(|(e, _)| *e == ext)
+    }
+
+    pub fn put(
+        &mut self,
+        ext: &str,
+        chan: usize,
+        stokes: usize,
+        plane: ArrayView2<f32>,
+    ) -> Result<(), EngineError> {
+        let w = self
+            .writers
+            .iter_mut()
+            .find(|(e, _)| *e == ext)
+            .ok_or_else(|| EngineError::Param(format!("internal: no product '{ext}'")))?;
+        w.1.put_plane(chan, stokes, plane)
+    }
+
+    /// Set beams (PSF/residual get the fitted ones, image products the restoring ones) and close
+    /// every product; returns their paths.
+    pub fn finish(self, fitted: &Beams, restoring: &Beams) -> Result<Vec<String>, EngineError> {
+        let mut paths = Vec::new();
+        for (ext, mut w) in self.writers {
+            match ext {
+                "psf" | "residual" => w.set_beams(fitted)?,
+                "image" | "image.pbcor" => w.set_beams(restoring)?,
+                _ => {}
+            }
+            w.finish()?;
+            paths.push(
+                product_path(&self.imagename, ext, self.format)
+                    .display()
+                    .to_string(),
+            );
+        }
+        Ok(paths)
+    }
+}
+
+/// The `.sumwt` image: one pixel per plane, covering the whole field.
+fn sumwt_coords(c: &ImageCoords) -> ImageCoords {
+    let mut s = c.clone();
+    s.nx = 1;
+    s.ny = 1;
+    s.crpix = [0.0, 0.0];
+    s.cdelt_rad = [c.cdelt_rad[0] * c.nx as f64, c.cdelt_rad[1] * c.ny as f64];
+    s
+}
+
+/// What is written for one plane.
+pub struct PlaneOut {
+    pub residual: Array2<f32>,
+    pub model: Array2<f32>,
+    pub psf: Array2<f32>,
+    pub mask: Option<Array2<bool>>,
+    pub sumwt: f64,
+    pub iterations: usize,
+    pub major_cycles: usize,
+    pub stop_reason: String,
+}
+
+impl PlaneOut {
+    /// Planes of a dirty-imaging block (niter = 0), in `i * nstokes + s` order.
+    pub fn from_dirty(first: BlockImages) -> Vec<PlaneOut> {
+        let mut v = Vec::new();
+        for ((d, p), w) in first.dirty.into_iter().zip(first.psf).zip(first.sumwt) {
+            for ((res, psf), sw) in d.into_iter().zip(p).zip(w) {
+                let shape = res.dim();
+                v.push(PlaneOut {
+                    residual: res,
+                    model: Array2::zeros(shape),
+                    psf,
+                    mask: None,
+                    sumwt: sw,
+                    iterations: 0,
+                    major_cycles: 0,
+                    stop_reason: "no deconvolution (niter=0)".into(),
+                });
+            }
+        }
+        v
+    }
+
+    pub fn from_plane(p: Plane) -> PlaneOut {
+        let stop = p.progress.stop.map_or("none".to_string(), stop_text);
+        PlaneOut {
+            residual: p.residual,
+            model: p.model,
+            psf: p.psf,
+            mask: p.mask,
+            sumwt: p.sumwt,
+            iterations: p.progress.iterations,
+            major_cycles: p.progress.major_cycles,
+            stop_reason: stop,
+        }
+    }
+}
+
+/// tclean's wording of a stop reason.
+pub fn stop_text(s: StopReason) -> String {
+    match s {
+        StopReason::IterationLimit => "iteration limit (niter)",
+        StopReason::Threshold => "threshold reached",
+        StopReason::NoProgress => "no progress: peak residual unchanged",
+        StopReason::Diverged => "diverging: peak residual rose above 3x its minimum",
+        StopReason::ZeroMask => "zero mask",
+        StopReason::NSigma => "n-sigma threshold reached",
+        StopReason::NoData => "no unflagged data",
+        StopReason::NMajor => "major cycle limit (nmajor)",
+    }
+    .to_string()
+}
+
+/// Fit the restoring beam of one PSF plane; a failed fit or an empty plane falls back to the first
+/// plane's beam with a warning.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_beam(
+    p: &ImagingParams,
+    psf: &Array2<f32>,
+    sumwt: f64,
+    chan: usize,
+    stokes: usize,
+    note: &mut impl FnMut(String),
+    beams: &[Beam],
+    nchan: usize,
+) -> Beam {
+    let fallback = beams[nchan * stokes];
+    if sumwt <= 0.0 {
+        note(format!(
+            "channel {chan} stokes {stokes}: no unflagged visibilities; the plane is zero"
+        ));
+        return fallback;
+    }
+    match fit_psf_beam(psf.view(), p.cell_x_rad, p.cell_y_rad, p.psfcutoff) {
+        Ok(b) => b,
+        Err(e) => {
+            note(format!(
+                "channel {chan} stokes {stokes}: restoring beam fit failed: {e}"
+            ));
+            fallback
+        }
+    }
+}
+
+/// tclean's iteration control from the validated parameters.
+pub fn iteration_settings(p: &ImagingParams) -> IterationSettings {
+    let d = &p.deconv;
+    IterationSettings {
+        niter: d.niter,
+        gain: d.gain as f32,
+        threshold: d.threshold_jy as f32,
+        nsigma: d.nsigma as f32,
+        cycleniter: d.cycleniter,
+        cyclefactor: d.cyclefactor as f32,
+        minpsffraction: d.minpsffraction as f32,
+        maxpsffraction: d.maxpsffraction as f32,
+        nmajor: d.nmajor,
+    }
+}
+
+/// Deconvolvers, maskers and start models of the planes of block `chans`.
+pub fn block_setup(
+    p: &ImagingParams,
+    chans: &std::ops::Range<usize>,
+    pbs: &[Array2<f32>],
+    beams: &[Beam],
+    start_models: Option<&[Array2<f32>]>,
+    centre: &pclean_core::Direction,
+) -> Result<BlockSetup, EngineError> {
+    let nst = p.stokes.0.len();
+    let d = &p.deconv;
+    let scales: Vec<f32> = d.scales.iter().map(|s| *s as f32).collect();
+    let mut deconvolvers = Vec::new();
+    let mut maskers = Vec::new();
+    let user_mask = match &d.usemask {
+        UseMask::User { mask } if !mask.trim().is_empty() => {
+            Some(crate::user_mask::load(p, centre, mask)?)
+        }
+        _ => None,
+    };
+    for (i, k) in chans.clone().enumerate() {
+        for s in 0..nst {
+            let dec = pclean_deconv::factory::make_deconvolver(
+                &d.deconvolver,
+                &scales,
+                d.smallscalebias as f32,
+            )
+            .map_err(|e| EngineError::Param(format!("deconvolver: {e}")))?;
+            deconvolvers.push(dec);
+            let pb = &pbs[i];
+            let lim = p.pblimit.abs() as f32;
+            let stats = (lim > 0.0).then(|| pb.mapv(|v| v > lim));
+            let kind = match &d.usemask {
+                UseMask::User { .. } => match &user_mask {
+                    Some(m) => MaskKind::Fixed(m.plane(k, s)),
+                    None => MaskKind::Everywhere,
+                },
+                UseMask::Pb { pbmask } => {
+                    MaskKind::Fixed(pclean_deconv::masks::pb_mask(pb.view(), *pbmask as f32))
+                }
+                UseMask::AutoMultiThresh(a) => MaskKind::Auto(Box::new(AutoMask::new(
+                    a,
+                    pb.clone(),
+                    p.pblimit as f32,
+                    p.cell_x_rad,
+                    p.cell_y_rad,
+                ))),
+            };
+            maskers.push(PlaneMasker::new(kind, stats));
+        }
+    }
+    let start_models = start_models.map(|all| {
+        chans
+            .clone()
+            .flat_map(|k| (0..nst).map(move |s| (k, s)))
+            .map(|(k, s)| all[k * nst + s].clone())
+            .collect()
+    });
+    Ok(BlockSetup {
+        beams: beams.to_vec(),
+        deconvolvers,
+        maskers,
+        start_models,
+    })
+}
+
+/// Read `startmodel` (a CASA image of the output's shape, Jy/pixel) into planes `k * nstokes + s`.
+pub fn read_start_model(
+    p: &ImagingParams,
+    nchan: usize,
+) -> Result<Option<Vec<Array2<f32>>>, EngineError> {
+    let Some(path) = &p.deconv.startmodel else {
+        return Ok(None);
+    };
+    let mut img = CasaImage::open(path)
+        .map_err(|e| EngineError::Param(format!("startmodel '{path}': {e}")))?;
+    let nst = p.stokes.0.len();
+    let want = [p.nx, p.ny, nst, nchan];
+    let shape = img.shape();
+    if shape != want {
+        return Err(EngineError::Param(format!(
+            "startmodel '{path}' has shape {shape:?} [nx, ny, nstokes, nchan]; this run needs {want:?}"
+        )));
+    }
+    let mut v = Vec::with_capacity(nchan * nst);
+    for k in 0..nchan {
+        for s in 0..nst {
+            v.push(img.get_plane(k, s)?);
+        }
+    }
+    Ok(Some(v))
+}
