@@ -5,7 +5,9 @@ Run from the repository root with ../shared/data beside it:
 Keeps every STEP-th channel of each cube; the kept original channel numbers are recorded in the
 primary header keyword PCSUBSET (comma-separated) so tests compare against the right planes.
 """
-import sys, os
+import os
+import shutil
+import sys
 import numpy as np
 from astropy.io import fits
 
@@ -13,6 +15,13 @@ STEP = 3
 CUBES = [
     ("ngc5921/reference/tclean_dirty.psf.fits.gz", "ngc5921_tclean_dirty.psf.sub.fits.gz"),
     ("ngc5921/reference/tclean_dirty.residual.fits.gz", "ngc5921_tclean_dirty.residual.sub.fits.gz"),
+    ("ngc5921/reference/tclean_clean.image.fits.gz", "ngc5921_tclean_clean.image.sub.fits.gz"),
+    ("ngc5921/reference/tclean_clean.residual.fits.gz", "ngc5921_tclean_clean.residual.sub.fits.gz"),
+]
+# Small enough to keep whole (mostly zeros): copied unchanged.
+WHOLE = [
+    ("ngc5921/reference/tclean_clean.model.fits.gz", "ngc5921_tclean_clean.model.fits.gz"),
+    ("ngc5921/reference/tclean_clean.mask.fits.gz", "ngc5921_tclean_clean.mask.fits.gz"),
 ]
 
 
@@ -29,8 +38,14 @@ def main(shared):
         sub = np.take(data, keep, axis=np_axis)
         hdr["PCSUBSET"] = ",".join(str(k) for k in keep)
         hdr.add_history("pclean testdata: channel subset %s of %s" % (hdr["PCSUBSET"], os.path.basename(src)))
-        fits.PrimaryHDU(sub, hdr).writeto(os.path.join(out_dir, dst), overwrite=True)
+        hdus = [fits.PrimaryHDU(sub, hdr)]
+        if "BEAMS" in h:
+            hdus.append(h["BEAMS"].copy())
+        fits.HDUList(hdus).writeto(os.path.join(out_dir, dst), overwrite=True)
         print(dst, sub.shape)
+    for src, dst in WHOLE:
+        shutil.copyfile(os.path.join(shared, src), os.path.join(out_dir, dst))
+        print(dst)
 
 
 if __name__ == "__main__":

@@ -64,3 +64,25 @@ def alma_mfs(msdir, outdir):
     name = outdir / "amfs"
     p = run_pclean("image", "--vis", msdir / "alma_small.ms", "--imagename", name, *ALMA_MFS_ARGS)
     return name, json.loads(p.stdout)
+
+
+NGC_CLEAN_ARGS = [a for a in NGC_ARGS if a not in ("--niter", "0")] + [
+    "--deconvolver", "hogbom", "--niter", "6000", "--threshold", "8mJy", "--usemask", "auto-multithresh"]
+
+
+@pytest.fixture(scope="session")
+def ngc_clean(msdir, outdir):
+    """The NGC5921 acceptance command of the deconvolution issue."""
+    name = outdir / "c5921"
+    p = run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", name, *NGC_CLEAN_ARGS)
+    return name, json.loads(p.stdout)
+
+
+@pytest.fixture(scope="session")
+def alma_mfs_clean(msdir, outdir):
+    """tclean_mfs_clean's parameters (testdata/reference/tclean_mfs_clean.params.json)."""
+    name = outdir / "amfs_clean"
+    p = run_pclean("image", "--vis", msdir / "alma_small.ms", "--imagename", name, *ALMA_MFS_ARGS[:-4],
+                   "--pblimit", "0.2", "--deconvolver", "hogbom", "--niter", "2000", "--threshold", "5mJy",
+                   "--usemask", "pb", "--pbmask", "0.2")
+    return name, json.loads(p.stdout)

@@ -46,8 +46,18 @@ impl Plane {
         it: &IterationSettings,
         cube: &CubeWide,
     ) -> Result<(), EngineError> {
-        if self.progress.stop.is_some() {
-            return Ok(());
+        let resumable = matches!(
+            self.progress.stop,
+            Some(StopReason::Threshold | StopReason::NSigma)
+        );
+        match self.progress.stop {
+            None => {}
+            // tclean recomputes auto-multithresh masks of every channel at every major cycle of
+            // the cube, converged or not; the grown mask may uncover emission above the threshold,
+            // which is then cleaned. Only the image-plane mask update is redone here: a converged
+            // plane costs no major cycle unless its new mask gives it work again.
+            Some(_) if resumable && self.masker.is_auto() && cube.cycling => {}
+            Some(_) => return Ok(()),
         }
         if self.sumwt <= 0.0 {
             self.progress.stop = Some(StopReason::NoData);
@@ -66,16 +76,25 @@ impl Plane {
         )?;
         let (_, rms) = robust_stats(self.residual.view(), self.masker.stats_region());
         let peak = self.peak();
-        self.progress.observe(peak, rms);
+        if resumable {
+            // Residual unchanged since the last check: only the mask moved.
+            self.progress.peak = peak;
+            self.progress.rms = rms;
+        } else {
+            self.progress.observe(peak, rms);
+        }
         self.progress.stop = it.check(&self.progress, self.mask_is_empty());
         Ok(())
     }
 
-    fn minor_cycle(&mut self, it: &IterationSettings) {
+    fn minor_cycle(&mut self, it: &IterationSettings, cube_peak: f32) {
         if self.progress.stop.is_some() {
             return;
         }
-        let (cyclethreshold, cycleniter) = it.cycle_limits(&self.progress, self.psf_sidelobe);
+        // tclean sets one cycle threshold for the whole cube from its largest peak residual.
+        let mut cube_progress = self.progress.clone();
+        cube_progress.peak = cube_peak;
+        let (cyclethreshold, cycleniter) = it.cycle_limits(&cube_progress, self.psf_sidelobe);
         let controls = MinorControls {
             gain: it.gain,
             max_iterations: cycleniter,
@@ -100,6 +119,9 @@ struct CubeWide {
     sidelobe: f32,
     beam: Beam,
     iterations: usize,
+    /// Whether any plane of the block ran a minor cycle in the last round (the cube is still
+    /// cycling, so tclean would still update every channel's mask).
+    cycling: bool,
 }
 
 /// Inputs of one block's deconvolution that come from the rest of the run.
@@ -184,11 +206,13 @@ pub fn deconvolve_block(
         .filter(|b| b.is_valid())
         .collect();
     let common = pclean_deconv::restore::common_beam(&valid).unwrap_or(planes[0].beam);
+    let mut cycling = false;
     loop {
         let cube = CubeWide {
             sidelobe,
             beam: common,
             iterations: planes.iter().map(|p| p.progress.iterations).sum(),
+            cycling,
         };
         planes
             .par_iter_mut()
@@ -197,7 +221,15 @@ pub fn deconvolve_block(
         if active == 0 {
             break;
         }
-        planes.par_iter_mut().for_each(|p| p.minor_cycle(it));
+        cycling = true;
+        let cube_peak = planes
+            .iter()
+            .filter(|p| p.progress.stop.is_none())
+            .map(|p| p.progress.peak)
+            .fold(0.0f32, f32::max);
+        planes
+            .par_iter_mut()
+            .for_each(|p| p.minor_cycle(it, cube_peak));
         major_cycle(
             ctx,
             sources,

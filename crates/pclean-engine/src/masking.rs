@@ -37,6 +37,11 @@ impl PlaneMasker {
         PlaneMasker { kind, stats }
     }
 
+    /// Whether the mask is recomputed every cycle (auto-multithresh).
+    pub fn is_auto(&self) -> bool {
+        matches!(self.kind, MaskKind::Auto(_))
+    }
+
     pub fn stats_region(&self) -> Option<ArrayView2<'_, bool>> {
         self.stats.as_ref().map(|m| m.view())
     }
