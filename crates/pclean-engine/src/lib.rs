@@ -14,6 +14,7 @@ pub mod products;
 pub mod progress;
 pub mod resources;
 pub mod run;
+pub mod savemodel;
 pub mod stages;
 pub mod summary;
 pub mod user_mask;

@@ -181,6 +181,8 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     let mut channels = Vec::with_capacity(nchan);
     // With restoringbeam='common' the image is restored once every plane's beam is known.
     let mut deferred: Vec<(usize, usize, Array2<f32>, Array2<f32>)> = Vec::new();
+    // Final models per channel and Stokes, kept for savemodel='modelcolumn'.
+    let mut saved_models: Vec<Vec<Array2<f32>>> = Vec::new();
     let mut start = 0;
     while start < nchan {
         let chans = start..(start + block).min(nchan);
@@ -220,7 +222,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
                     block_beams.push(b);
                 }
             }
-            if params.niter == 0 {
+            if params.niter == 0 && start_models.is_none() {
                 return Ok(PlaneOut::from_dirty(first));
             }
             let setup = block_setup(
@@ -251,7 +253,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
             out.put("pb", k, s, pb.view())?;
             let w = plane.sumwt as f32;
             out.put("weight", k, s, pb.mapv(|p| w * p * p).view())?;
-            if let Some(m) = &plane.mask {
+            if let Some(m) = plane.mask.as_ref().filter(|_| out.has("mask")) {
                 out.put(
                     "mask",
                     k,
@@ -288,6 +290,12 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
                     model_flux_jy: plane.model.iter().map(|v| *v as f64).sum(),
                     stop_reason: plane.stop_reason.clone(),
                 });
+            }
+            if params.deconv.savemodel_column {
+                if s == 0 {
+                    saved_models.push(Vec::with_capacity(nst));
+                }
+                saved_models[k].push(plane.model.clone());
             }
             if params.deconv.restoringbeam == RestoringBeam::Common {
                 deferred.push((k, s, plane.model, plane.residual));
@@ -373,6 +381,10 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         }
     };
     let products = out.finish(&to_set(&beams), &to_set(&image_beams))?;
+    if params.deconv.savemodel_column {
+        let rows = pool.install(|| ctx.save_model_column(&sources, &saved_models))?;
+        info!(rows, "wrote the model visibilities to MODEL_DATA");
+    }
 
     let (support, sigma) = (ctx.gridder.kernel_support(), ctx.gridder.oversampling());
     let summary = RunSummary {
