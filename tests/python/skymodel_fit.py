@@ -24,16 +24,17 @@ def covariance(maj_arcsec, min_arcsec, pa_deg, cell_arcsec):
     return s1 ** 2 * np.outer(u, u) + s2 ** 2 * np.outer(v, v)
 
 
-def recover(prefix, sky_path, pb_min=0.25):
+def recover(prefix, sky_path, pb_min=0.25, chan=0):
     img, im = load_casa(str(prefix) + ".image")
     res, _ = load_casa(str(prefix) + ".residual")
     pb, _ = load_casa(str(prefix) + ".pb")
-    img, res, pb = img[0, 0], res[0, 0], pb[0, 0]
+    img, res, pb = img[chan, 0], res[chan, 0], pb[chan, 0]
     cs = im.coordinates()
     dec0, ra0 = cs.get_referencevalue()[2]
-    freq = cs.get_referencevalue()[0]
+    freq = im.toworld([chan, 0, 0, 0])[0]
     cell = abs(cs.get_increment()[2][1]) * ARCSEC
-    bmaj, bmin, bpa = casa_beams(im)[0]
+    beams = casa_beams(im)
+    bmaj, bmin, bpa = beams[chan if len(beams) > 1 else 0]
     ny, nx = img.shape
     yy, xx = np.mgrid[0:ny, 0:nx]
     use = pb > pb_min

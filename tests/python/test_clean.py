@@ -111,3 +111,26 @@ def test_alma_continuum_recovers_the_true_sky(msdir, outdir, deconvolver):
     # 1.6% multiscale).
     assert max(c["offset_beam"] for c in bright) <= 0.1
     assert max(abs(c["flux_err"]) for c in bright) <= 0.05
+
+
+def test_alma_cube_recovers_the_true_sky_per_channel(msdir, outdir):
+    """The 16-channel cube in the data's TOPO frame (the LSRK cube needs frame conversion), cleaned
+    to 1 mJy inside the pb mask: per channel, every component brighter than 10x that channel's
+    residual rms is recovered (true flux scaled by its spectral index to the channel frequency)."""
+    from conftest import TESTDATA, run_pclean
+    from skymodel_fit import recover
+    name = outdir / "sky_cube"
+    run_pclean("image", "--vis", msdir / "alma_small.ms", "--imagename", name, "--imsize", "512", "--cell", "0.1arcsec",
+               "--specmode", "cube", "--outframe", "TOPO", "--weighting", "briggs", "--robust", "0.5",
+               "--pblimit", "0.2", "--deconvolver", "hogbom", "--niter", "10000", "--threshold", "1mJy",
+               "--usemask", "pb", "--pbmask", "0.2")
+    worst_flux = worst_offset = 0.0
+    for chan in range(16):
+        comps, rms = recover(name, TESTDATA / "sky_model.json", chan=chan)
+        bright = [c for c in comps if c["snr"] > 10]
+        assert len(bright) >= 10, chan
+        worst_flux = max(worst_flux, max(abs(c["flux_err"]) for c in bright))
+        worst_offset = max(worst_offset, max(c["offset_beam"] for c in bright))
+    print("cube: worst flux error %.3f, worst offset %.3f beam" % (worst_flux, worst_offset))
+    # The issue's bounds (measured: 3.6% and 0.04 beam).
+    assert worst_flux <= 0.05 and worst_offset <= 0.1
