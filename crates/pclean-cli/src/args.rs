@@ -192,6 +192,16 @@ pub struct ImageArgs {
     pub startmodel: Option<String>,
     #[arg(long, help = format!("Save the model: none, modelcolumn [default: {}]", d::SAVEMODEL))]
     pub savemodel: Option<String>,
+    /// Continue from the existing products of --imagename: their model is the start model and the
+    /// products are rewritten (tclean's restart=True) [default: false].
+    #[arg(long)]
+    pub restart: bool,
+    /// Compute the initial residual; false reuses <imagename>.residual (needs --restart) [default: true].
+    #[arg(long)]
+    pub calcres: Option<bool>,
+    /// Compute the PSF; false reuses <imagename>.psf (needs --restart) [default: true].
+    #[arg(long)]
+    pub calcpsf: Option<bool>,
     #[arg(long, help = format!("Output format: casa or fits [default: {}]", d::FORMAT))]
     pub format: Option<String>,
     /// Replace existing products with this prefix (otherwise an existing product is an error).
@@ -270,6 +280,9 @@ impl ImageArgs {
             pbcor: self.pbcor,
             startmodel: self.startmodel.clone(),
             savemodel: self.savemodel.clone(),
+            restart: self.restart.then_some(true),
+            calcres: self.calcres,
+            calcpsf: self.calcpsf,
             format: self.format.clone(),
             overwrite: self.overwrite.then_some(true),
             nthreads: self.nthreads,

@@ -127,6 +127,9 @@ pub struct RawParams {
     pub pbcor: Option<bool>,
     pub startmodel: Option<String>,
     pub savemodel: Option<String>,
+    pub restart: Option<bool>,
+    pub calcres: Option<bool>,
+    pub calcpsf: Option<bool>,
     pub format: Option<String>,
     pub overwrite: Option<bool>,
     pub nthreads: Option<i64>,
@@ -206,6 +209,9 @@ impl RawParams {
             pbcor,
             startmodel,
             savemodel,
+            restart,
+            calcres,
+            calcpsf,
             format,
             overwrite,
             nthreads
@@ -284,6 +290,9 @@ impl RawParams {
             pbcor: Some(self.pbcor.unwrap_or(d::PBCOR)),
             startmodel: s(&self.startmodel, ""),
             savemodel: s(&self.savemodel, d::SAVEMODEL),
+            restart: Some(self.restart.unwrap_or(false)),
+            calcres: Some(self.calcres.unwrap_or(true)),
+            calcpsf: Some(self.calcpsf.unwrap_or(true)),
             format: s(&self.format, d::FORMAT),
             overwrite: Some(self.overwrite.unwrap_or(false)),
             nthreads: Some(self.nthreads.unwrap_or(0)),
@@ -437,6 +446,12 @@ pub struct DeconvParams {
     pub startmodel: Option<String>,
     /// Write the final model's visibilities to MODEL_DATA.
     pub savemodel_column: bool,
+    /// Continue from the existing products of `imagename` (their model is the start model).
+    pub restart: bool,
+    /// Compute the initial residual (false: read `<imagename>.residual`, needs `restart`).
+    pub calcres: bool,
+    /// Compute the PSF (false: read `<imagename>.psf`, needs `restart`).
+    pub calcpsf: bool,
 }
 
 /// Validated imaging parameters (typed quantities, defaults applied).
@@ -967,6 +982,23 @@ fn deconv_params(
         other => return Err(invalid("savemodel", other, "use 'none' or 'modelcolumn'")),
     };
     let startmodel = r.startmodel.clone().filter(|s| !s.trim().is_empty());
+    let restart = r.restart.unwrap_or(false);
+    let calcres = r.calcres.unwrap_or(true);
+    let calcpsf = r.calcpsf.unwrap_or(true);
+    if (!calcres || !calcpsf) && !restart {
+        return Err(invalid(
+            if calcres { "calcpsf" } else { "calcres" },
+            false,
+            "reusing an existing product needs restart=true (pass --restart)",
+        ));
+    }
+    if restart && startmodel.is_some() {
+        return Err(invalid(
+            "startmodel",
+            startmodel.clone().unwrap_or_default(),
+            "restart continues from <imagename>.model; give either restart or startmodel",
+        ));
+    }
     Ok(DeconvParams {
         deconvolver: deconvolver.to_string(),
         niter,
@@ -985,6 +1017,9 @@ fn deconv_params(
         pbcor: r.pbcor.unwrap_or(d::PBCOR),
         startmodel,
         savemodel_column,
+        restart,
+        calcres,
+        calcpsf,
     })
 }
 

@@ -130,6 +130,9 @@ pub struct BlockSetup {
     pub deconvolvers: Vec<Box<dyn Deconvolver>>,
     pub maskers: Vec<PlaneMasker>,
     pub start_models: Option<Vec<Array2<f32>>>,
+    /// The first residual already corresponds to the start model (calcres=false): no initial
+    /// major cycle.
+    pub residual_is_current: bool,
 }
 
 /// Deconvolve channels `chans` starting from their first imaging pass `first`. Planes are indexed
@@ -184,7 +187,7 @@ pub fn deconvolve_block(
         }
     }
     // A start model: the first residual must be data minus its prediction.
-    if planes.iter().any(|p| p.model.iter().any(|v| *v != 0.0)) {
+    if !setup.residual_is_current && planes.iter().any(|p| p.model.iter().any(|v| *v != 0.0)) {
         major_cycle(
             ctx,
             sources,

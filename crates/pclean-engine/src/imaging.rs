@@ -32,6 +32,19 @@ pub struct BlockImages {
     pub sumwt: Vec<Vec<f64>>,
 }
 
+impl BlockImages {
+    /// Placeholder planes for `n` channels (filled from reused products).
+    pub fn empty(n: usize, nst: usize) -> Self {
+        let z = || (0..nst).map(|_| Array2::zeros((0, 0))).collect::<Vec<_>>();
+        BlockImages {
+            first_chan: 0,
+            dirty: (0..n).map(|_| z()).collect(),
+            psf: (0..n).map(|_| z()).collect(),
+            sumwt: vec![vec![0.0; nst]; n],
+        }
+    }
+}
+
 /// Everything constant across blocks.
 pub struct ImagingContext<'a> {
     pub params: &'a ImagingParams,

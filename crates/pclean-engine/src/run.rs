@@ -2,13 +2,14 @@
 
 use crate::deconvolve::deconvolve_block;
 use crate::error::EngineError;
-use crate::imaging::{make_gridder, ImagingContext, Source};
+use crate::imaging::{make_gridder, BlockImages, ImagingContext, Source};
 use crate::plan::{phase_centre, spectral_plan, SpectralPlan, SpwSelection};
 use crate::products::{check_products_absent, ProductLock};
 use crate::progress::Progress;
 use crate::resources::{peak_rss_mib, total_memory_bytes};
 use crate::stages::{
     block_setup, fit_beam, iteration_settings, product_list, read_start_model, PlaneOut, Products,
+    Reused,
 };
 use crate::summary::{ChannelSummary, RunSummary};
 use ndarray::Array2;
@@ -94,8 +95,11 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
 
     // 3. Products: refuse to clobber, take the lock, create every product up front.
     let exts = product_list(params);
-    check_products_absent(&params.imagename, params.format, params.overwrite, &exts)?;
+    // restart rewrites the products it continues from.
+    let rewrite = params.overwrite || params.deconv.restart;
+    check_products_absent(&params.imagename, params.format, rewrite, &exts)?;
     let start_models = read_start_model(params, plan.nchan())?;
+    let reused = Reused::load(params, plan.nchan())?;
     let _lock = ProductLock::acquire(&params.imagename)?;
     let coords = image_coords(params, &plan, &centre, ms0.ms.meta());
     let nthreads = if params.nthreads == 0 {
@@ -204,7 +208,19 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
             .collect();
         let planes = pool.install(|| -> Result<Vec<PlaneOut>, EngineError> {
             let weighters = ctx.weighters(&sources, chans.clone())?;
-            let first = ctx.image_block(&sources, chans.clone(), &weighters)?;
+            let mut first = if params.deconv.calcres || params.deconv.calcpsf {
+                ctx.image_pass(
+                    &sources,
+                    chans.clone(),
+                    &weighters,
+                    None,
+                    None,
+                    params.deconv.calcpsf,
+                )?
+            } else {
+                BlockImages::empty(chans.len(), nst)
+            };
+            reused.apply(&mut first, &chans, nst);
             let mut block_beams = Vec::with_capacity(chans.len() * nst);
             for (i, k) in chans.clone().enumerate() {
                 for s in 0..nst {
@@ -223,6 +239,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
                 }
             }
             if params.niter == 0 && start_models.is_none() {
+                // (With calcres=false and no model this simply re-writes the reused planes.)
                 return Ok(PlaneOut::from_dirty(first));
             }
             let setup = block_setup(
