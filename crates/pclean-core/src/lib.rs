@@ -3,6 +3,7 @@
 
 pub mod beam;
 pub mod direction;
+pub mod frames;
 pub mod params;
 pub mod stokes;
 pub mod units;
