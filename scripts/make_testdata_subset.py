@@ -2,7 +2,8 @@
 
 Run from the repository root with ../shared/data beside it:
     python3 scripts/make_testdata_subset.py ../shared/data
-Keeps every STEP-th channel of each cube; the kept original channel numbers are recorded in the
+Keeps every STEP-th channel of each cube (every 5th for the alma_sim cubes, so channel 0, which
+tclean makes from the first integration alone, is kept); the kept original channel numbers are recorded in the
 primary header keyword PCSUBSET (comma-separated) so tests compare against the right planes.
 """
 import os
@@ -17,6 +18,9 @@ CUBES = [
     ("ngc5921/reference/tclean_dirty.residual.fits.gz", "ngc5921_tclean_dirty.residual.sub.fits.gz"),
     ("ngc5921/reference/tclean_clean.image.fits.gz", "ngc5921_tclean_clean.image.sub.fits.gz"),
     ("ngc5921/reference/tclean_clean.residual.fits.gz", "ngc5921_tclean_clean.residual.sub.fits.gz"),
+    ("alma_sim/reference/tclean_lsrk_dirty.psf.fits.gz", "alma_tclean_lsrk_dirty.psf.sub.fits.gz", 5),
+    ("alma_sim/reference/tclean_lsrk_dirty.residual.fits.gz", "alma_tclean_lsrk_dirty.residual.sub.fits.gz", 5),
+    ("alma_sim/reference/tclean_topo_dirty.residual.fits.gz", "alma_tclean_topo_dirty.residual.sub.fits.gz", 5),
 ]
 # Small enough to keep whole (mostly zeros): copied unchanged.
 WHOLE = [
@@ -27,14 +31,16 @@ WHOLE = [
 
 def main(shared):
     out_dir = os.path.join(os.path.dirname(__file__), "..", "testdata", "reference")
-    for src, dst in CUBES:
+    for entry in CUBES:
+        src, dst = entry[0], entry[1]
+        step = entry[2] if len(entry) > 2 else STEP
         h = fits.open(os.path.join(shared, src))
         hdr = h[0].header.copy()
         data = h[0].data  # numpy order (STOKES, FREQ, y, x) for these CASA exports
         freq_axis_fits = [i for i in range(1, hdr["NAXIS"] + 1) if hdr["CTYPE%d" % i].startswith("FREQ")][0]
         np_axis = hdr["NAXIS"] - freq_axis_fits
         n = data.shape[np_axis]
-        keep = list(range(0, n, STEP))
+        keep = list(range(0, n, step))
         sub = np.take(data, keep, axis=np_axis)
         hdr["PCSUBSET"] = ",".join(str(k) for k in keep)
         hdr.add_history("pclean testdata: channel subset %s of %s" % (hdr["PCSUBSET"], os.path.basename(src)))

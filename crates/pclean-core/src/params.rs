@@ -482,6 +482,8 @@ pub struct ImagingParams {
     /// Requested output frame ("" = LSRK for cube, the data's frame for cubedata).
     pub outframe: String,
     pub restfreq_hz: Option<f64>,
+    /// Spectral interpolation for frame conversion: "nearest", "linear" or "cubic".
+    pub interpolation: String,
     pub perchanweightdensity: bool,
     pub epsilon: f64,
     pub weighting: Weighting,
@@ -806,6 +808,7 @@ impl ImagingParams {
             width,
             outframe,
             restfreq_hz,
+            interpolation,
             perchanweightdensity: r.perchanweightdensity.unwrap_or(true),
             epsilon,
             weighting,

@@ -122,6 +122,9 @@ impl ImagingContext<'_> {
                 }
             }
         }
+        if let Some(conv) = &self.plan.conversion {
+            return self.regrid_to_frame(conv, chunk, uvw_m, stokes);
+        }
         let map = self
             .plan
             .chan_map
@@ -139,6 +142,82 @@ impl ImagingContext<'_> {
             freq_hz: chunk.chan_freq_hz.clone(),
             image_chan,
             stokes,
+        })
+    }
+
+    /// Interpolate a chunk's Stokes visibilities onto the image channels of another frame: each
+    /// row's data channel frequencies are converted with that row's time; an image channel takes
+    /// the linear interpolation (or the nearest channel) between the two data channels bracketing
+    /// its frequency, and nothing from a row whose channels do not bracket it (no extrapolation).
+    /// The result has one column per image channel, at the image channel's frequency.
+    fn regrid_to_frame(
+        &self,
+        conv: &crate::plan::FrameConversion,
+        chunk: &VisChunk,
+        uvw_m: Array2<f64>,
+        stokes: Vec<(Array2<Complex32>, Array2<f32>)>,
+    ) -> Result<Prepared, EngineError> {
+        let nrow = chunk.row_ids.len();
+        let nk = self.plan.nchan();
+        let f = &chunk.chan_freq_hz;
+        // Channel order by ascending frequency.
+        let mut order: Vec<usize> = (0..f.len()).collect();
+        order.sort_by(|a, b| f[*a].total_cmp(&f[*b]));
+        let fs: Vec<f64> = order.iter().map(|j| f[*j]).collect();
+        let nearest = conv.interpolation == "nearest";
+        let mut out: Vec<(Array2<Complex32>, Array2<f32>)> = stokes
+            .iter()
+            .map(|_| (Array2::zeros((nrow, nk)), Array2::zeros((nrow, nk))))
+            .collect();
+        let mut cache: HashMap<u64, f64> = HashMap::new();
+        for r in 0..nrow {
+            let t = chunk.time_s[r];
+            let fac = match cache.get(&t.to_bits()) {
+                Some(v) => *v,
+                None => {
+                    let v = conv.factor(t)?;
+                    cache.insert(t.to_bits(), v);
+                    v
+                }
+            };
+            for k in 0..nk {
+                // The image frequency expressed in the data frame for this row.
+                let x = self.plan.freqs_hz[k] / fac;
+                let Some((lo, a)) = bracket(&fs, x) else { continue };
+                let terms: [(usize, f32); 2] = if nearest {
+                    [(if a < 0.5 { lo } else { (lo + 1).min(fs.len() - 1) }, 1.0), (0, 0.0)]
+                } else {
+                    [(lo, (1.0 - a) as f32), ((lo + 1).min(fs.len() - 1), a as f32)]
+                };
+                for (s, (v_in, w_in)) in stokes.iter().enumerate() {
+                    let mut v = Complex32::new(0.0, 0.0);
+                    let mut w = 0.0f32;
+                    let mut ok = true;
+                    for (j, c) in terms {
+                        if c == 0.0 {
+                            continue;
+                        }
+                        let col = order[j];
+                        let wj = w_in[[r, col]];
+                        if wj <= 0.0 {
+                            ok = false;
+                            break;
+                        }
+                        v += v_in[[r, col]] * c;
+                        w += wj * c;
+                    }
+                    if ok {
+                        out[s].0[[r, k]] = v;
+                        out[s].1[[r, k]] = w;
+                    }
+                }
+            }
+        }
+        Ok(Prepared {
+            uvw_m,
+            freq_hz: self.plan.freqs_hz.clone(),
+            image_chan: (0..nk).map(Some).collect(),
+            stokes: out,
         })
     }
 
@@ -377,4 +456,40 @@ pub fn make_gridder(params: &ImagingParams) -> Result<Gridder, EngineError> {
         epsilon: params.epsilon,
     })
     .map_err(|e| EngineError::Grid(e.to_string()))
+}
+
+/// The interval of ascending `fs` that holds `x`: `(lo, a)` with `x = fs[lo] + a (fs[lo+1] - fs[lo])`,
+/// `0 <= a <= 1`, allowing 1e-6 of a channel at either end; `None` outside (no extrapolation).
+fn bracket(fs: &[f64], x: f64) -> Option<(usize, f64)> {
+    let n = fs.len();
+    if n == 1 {
+        let tol = 1e-6 * x.abs() * 1e-9;
+        return ((x - fs[0]).abs() <= tol).then_some((0, 0.0));
+    }
+    let step = (fs[n - 1] - fs[0]) / (n - 1) as f64;
+    let tol = 1e-6 * step.abs();
+    if x < fs[0] - tol || x > fs[n - 1] + tol {
+        return None;
+    }
+    let hi = fs.partition_point(|f| *f < x).clamp(1, n - 1);
+    let lo = hi - 1;
+    let a = ((x - fs[lo]) / (fs[hi] - fs[lo])).clamp(0.0, 1.0);
+    Some((lo, a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bracket;
+
+    #[test]
+    fn bracketing_without_extrapolation() {
+        let fs = [10.0, 11.0, 12.0];
+        assert_eq!(bracket(&fs, 10.5), Some((0, 0.5)));
+        assert_eq!(bracket(&fs, 12.0), Some((1, 1.0)));
+        assert_eq!(bracket(&fs, 10.0), Some((0, 0.0)));
+        // within 1e-6 of a channel beyond the ends still counts (rounding), further does not
+        assert!(bracket(&fs, 12.0 + 5e-7).is_some());
+        assert!(bracket(&fs, 12.01).is_none());
+        assert!(bracket(&fs, 9.99).is_none());
+    }
 }

@@ -3,6 +3,7 @@
 
 use crate::error::EngineError;
 use pclean_core::params::{ImagingParams, PhaseCenter, SpecMode, SpectralValue};
+use pclean_core::frames::{doppler_factor, FreqFrame, Observatory};
 use pclean_core::Direction;
 use std::collections::BTreeMap;
 
@@ -32,7 +33,49 @@ pub struct SpectralPlan {
     pub frame: String,
     pub mfs: bool,
     /// (ms index, spw id) -> image channel of every data channel of that spw (`None`: not imaged).
+    /// Unused when `conversion` is set.
     pub chan_map: BTreeMap<(usize, usize), Vec<Option<usize>>>,
+    /// Set when the cube is made in another frame than the data's: every row's channel
+    /// frequencies are converted with that row's time and interpolated onto the image channels.
+    pub conversion: Option<FrameConversion>,
+}
+
+/// Time-dependent conversion of data frequencies into the image frame.
+#[derive(Debug, Clone)]
+pub struct FrameConversion {
+    pub from: FreqFrame,
+    pub to: FreqFrame,
+    pub observatory: Observatory,
+    pub direction: Direction,
+    /// tclean's `interpolation`: "nearest", "linear" or "cubic" (cubic is refused at planning).
+    pub interpolation: String,
+    /// The output frame's reference epoch (the first integration): a TOPO or GEO output frame is
+    /// the one at this time, as in tclean.
+    pub epoch_mjd_s: f64,
+}
+
+impl FrameConversion {
+    /// `f_image / f_data` for a row observed at `time_mjd_s` (UTC, MJD seconds): through LSRK,
+    /// the data frame taken at the row's time and the output frame at the reference epoch
+    /// (identical to the direct conversion for inertial output frames).
+    pub fn factor(&self, time_mjd_s: f64) -> Result<f64, EngineError> {
+        let err = |e: pclean_core::frames::FramesError| {
+            EngineError::Param(format!("outframe={}: {e}", self.to.casa_name()))
+        };
+        let d = |frame, t| doppler_factor(frame, FreqFrame::Lsrk, t, &self.observatory, &self.direction);
+        let data = d(self.from, time_mjd_s).map_err(err)?;
+        let out = d(self.to, self.epoch_mjd_s).map_err(err)?;
+        Ok(data / out)
+    }
+}
+
+/// What frame conversion needs to know about the observation.
+#[derive(Debug, Clone)]
+pub struct FrameContext {
+    pub observatory_itrf_m: [f64; 3],
+    pub direction: Direction,
+    /// The first integration's time (UTC, MJD seconds): tclean's reference for the output grid.
+    pub first_time_mjd_s: f64,
 }
 
 impl SpectralPlan {
@@ -66,6 +109,7 @@ pub fn phase_centre(
 pub fn spectral_plan(
     params: &ImagingParams,
     sels: &[SpwSelection],
+    ctx: &FrameContext,
 ) -> Result<SpectralPlan, EngineError> {
     let first = sels
         .first()
@@ -96,17 +140,38 @@ pub fn spectral_plan(
             frame: first.frame.clone(),
             mfs: true,
             chan_map,
+            conversion: None,
         });
     }
     let out = params.outframe.as_str();
     let data_frame = first.frame.as_str();
+    let mut conversion = None;
     if params.specmode == SpecMode::Cube {
         let wanted = if out.is_empty() { "LSRK" } else { out };
-        if wanted != data_frame {
-            return Err(EngineError::Param(format!(
-                "outframe={wanted}: the data are in {data_frame} and this version does not convert \
-                 spectral frames; use --outframe {data_frame} or --specmode cubedata"
-            )));
+        // Topocentric and geocentric frames move: tclean converts even TOPO data to a TOPO cube
+        // (the frame at the first integration). Inertial frames need no work when they match.
+        let moving = matches!(wanted, "TOPO" | "GEO");
+        if wanted != data_frame || moving {
+            let parse = |name: &str, what: &str| {
+                name.parse::<FreqFrame>().map_err(|_| {
+                    EngineError::Param(format!(
+                        "outframe={wanted}: cannot convert {what} frame '{name}'; use --specmode cubedata"
+                    ))
+                })
+            };
+            if params.interpolation == "cubic" {
+                return Err(EngineError::Param(
+                    "interpolation='cubic' is not available; use 'linear' or 'nearest'".into(),
+                ));
+            }
+            conversion = Some(FrameConversion {
+                from: parse(data_frame, "the data's")?,
+                to: parse(wanted, "the output")?,
+                observatory: Observatory { itrf_m: ctx.observatory_itrf_m },
+                direction: ctx.direction,
+                interpolation: params.interpolation.clone(),
+                epoch_mjd_s: ctx.first_time_mjd_s,
+            });
         }
     }
     let freqs = &first.chan_freq_hz;
@@ -154,12 +219,27 @@ pub fn spectral_plan(
     if nchan == 0 {
         return Err(EngineError::Param("the cube would have no channels".into()));
     }
+    // tclean's output grid in another frame: the data channels' frequencies at the first
+    // integration, converted (channel 0 and the width both scale by that factor).
+    let fac0 = match &conversion {
+        Some(c) => {
+            if width != 1 {
+                return Err(EngineError::Param(format!(
+                    "width={width} channels with outframe={}: regridding wider channels into another \
+                     frame is not supported yet; use width 1",
+                    c.to.casa_name()
+                )));
+            }
+            c.factor(ctx.first_time_mjd_s)?
+        }
+        None => 1.0,
+    };
     let mut image_freqs = Vec::with_capacity(nchan);
     let mut edges = Vec::with_capacity(nchan);
     for k in 0..nchan {
         let chans = start + k * width..start + (k + 1) * width;
         let f: f64 = chans.clone().map(|c| freqs[c]).sum::<f64>() / width as f64;
-        image_freqs.push(f);
+        image_freqs.push(f * fac0);
         let a = freqs[chans.start] - widths[chans.start] / 2.0;
         let b = freqs[chans.end - 1] + widths[chans.end - 1] / 2.0;
         edges.push((a.min(b), a.max(b)));
@@ -167,7 +247,7 @@ pub fn spectral_plan(
     let cdelt_hz = if nchan > 1 {
         image_freqs[1] - image_freqs[0]
     } else {
-        widths[start] * width as f64
+        widths[start] * width as f64 * fac0
     };
     let mut chan_map = BTreeMap::new();
     for s in sels {
@@ -182,12 +262,16 @@ pub fn spectral_plan(
         }
         chan_map.insert((s.ms_index, s.spw_id), m);
     }
+    let frame = conversion
+        .as_ref()
+        .map_or(data_frame.to_string(), |c| c.to.casa_name().to_string());
     Ok(SpectralPlan {
         freqs_hz: image_freqs,
         cdelt_hz,
-        frame: data_frame.to_string(),
+        frame,
         mfs: false,
         chan_map,
+        conversion,
     })
 }
 
@@ -229,6 +313,14 @@ mod tests {
         ImagingParams::from_raw(&r).unwrap()
     }
 
+    fn ctx() -> FrameContext {
+        FrameContext {
+            observatory_itrf_m: [-1601185.365, -5041977.547, 3554875.87],
+            direction: Direction::parse("J2000 15h22m00 +05d04m00").unwrap(),
+            first_time_mjd_s: 4.3e9,
+        }
+    }
+
     fn sel() -> SpwSelection {
         SpwSelection {
             ms_index: 0,
@@ -249,7 +341,7 @@ mod tests {
             r.start = Some("5".into());
             r.width = Some("1".into());
         });
-        let plan = spectral_plan(&p, &[sel()]).unwrap();
+        let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
         assert_eq!(plan.nchan(), 46);
         assert_eq!(plan.freqs_hz[0], 1.412665e9 + 5.0 * 24414.0625);
         let m = &plan.chan_map[&(0, 0)];
@@ -262,15 +354,22 @@ mod tests {
     #[test]
     fn width_two_groups_channels_and_frames_are_checked() {
         let p = params(|r| r.width = Some("2".into()));
-        let plan = spectral_plan(&p, &[sel()]).unwrap();
+        let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
         assert_eq!(plan.nchan(), 31);
         assert_eq!(plan.chan_map[&(0, 0)][3], Some(1));
-        let p = params(|r| r.outframe = Some("BARY".into()));
-        assert!(spectral_plan(&p, &[sel()])
+        let p = params(|r| {
+            r.outframe = Some("BARY".into());
+            r.width = Some("2".into());
+        });
+        assert!(spectral_plan(&p, &[sel()], &ctx())
             .unwrap_err()
             .to_string()
             .contains("BARY"));
+        // LSRK data imaged in BARY: a converted grid.
+        let p = params(|r| r.outframe = Some("BARY".into()));
+        let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
+        assert!(plan.conversion.is_some() && plan.frame == "BARY");
         let p = params(|r| r.nchan = Some(100));
-        assert!(spectral_plan(&p, &[sel()]).is_err());
+        assert!(spectral_plan(&p, &[sel()], &ctx()).is_err());
     }
 }

@@ -3,7 +3,7 @@
 use crate::deconvolve::deconvolve_block;
 use crate::error::EngineError;
 use crate::imaging::{make_gridder, BlockImages, ImagingContext, Source};
-use crate::plan::{phase_centre, spectral_plan, SpectralPlan, SpwSelection};
+use crate::plan::{phase_centre, spectral_plan, FrameContext, SpectralPlan, SpwSelection};
 use crate::products::{check_products_absent, ProductLock};
 use crate::progress::Progress;
 use crate::resources::{peak_rss_mib, total_memory_bytes};
@@ -89,7 +89,22 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
             });
         }
     }
-    let plan = spectral_plan(params, &spw_sels)?;
+    let frame_ctx = FrameContext {
+        observatory_itrf_m: ms0.ms.meta().observatory.position_itrf_m,
+        direction: centre,
+        first_time_mjd_s: sources
+            .iter()
+            .map(|s| s.ms.meta().time_range_mjd_s.0)
+            .fold(f64::INFINITY, f64::min),
+    };
+    let plan = spectral_plan(params, &spw_sels, &frame_ctx)?;
+    if plan.conversion.is_some() && params.deconv.savemodel_column {
+        return Err(EngineError::Param(format!(
+            "savemodel='modelcolumn' with outframe={}: writing a model made in another frame back \
+             into the data's channels is not supported yet; use savemodel='none' or the data's frame",
+            plan.frame
+        )));
+    }
     let taper = UvTaper::parse(&params.uvtaper)?;
     let gridder = make_gridder(params)?;
 
