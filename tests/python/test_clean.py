@@ -114,14 +114,14 @@ def test_alma_continuum_recovers_the_true_sky(msdir, outdir, deconvolver):
 
 
 def test_alma_cube_recovers_the_true_sky_per_channel(msdir, outdir):
-    """The 16-channel cube in the data's TOPO frame (the LSRK cube needs frame conversion), cleaned
+    """The 16-channel LSRK cube (Doppler-corrected from the TOPO data, as tclean_lsrk_clean), cleaned
     to 1 mJy inside the pb mask: per channel, every component brighter than 10x that channel's
     residual rms is recovered (true flux scaled by its spectral index to the channel frequency)."""
     from conftest import TESTDATA, run_pclean
     from skymodel_fit import recover
     name = outdir / "sky_cube"
     run_pclean("image", "--vis", msdir / "alma_small.ms", "--imagename", name, "--imsize", "512", "--cell", "0.1arcsec",
-               "--specmode", "cube", "--outframe", "TOPO", "--weighting", "briggs", "--robust", "0.5",
+               "--specmode", "cube", "--outframe", "LSRK", "--weighting", "briggs", "--robust", "0.5",
                "--pblimit", "0.2", "--deconvolver", "hogbom", "--niter", "10000", "--threshold", "1mJy",
                "--usemask", "pb", "--pbmask", "0.2")
     worst_flux = worst_offset = 0.0
@@ -132,5 +132,5 @@ def test_alma_cube_recovers_the_true_sky_per_channel(msdir, outdir):
         worst_flux = max(worst_flux, max(abs(c["flux_err"]) for c in bright))
         worst_offset = max(worst_offset, max(c["offset_beam"] for c in bright))
     print("cube: worst flux error %.3f, worst offset %.3f beam" % (worst_flux, worst_offset))
-    # The issue's bounds (measured: 3.6% and 0.04 beam).
+    # The issue's bounds (measured: 3.8% and 0.02 beam).
     assert worst_flux <= 0.05 and worst_offset <= 0.1
