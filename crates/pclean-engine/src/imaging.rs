@@ -463,8 +463,8 @@ pub fn make_gridder(params: &ImagingParams) -> Result<Gridder, EngineError> {
 fn bracket(fs: &[f64], x: f64) -> Option<(usize, f64)> {
     let n = fs.len();
     if n == 1 {
-        let tol = 1e-6 * x.abs() * 1e-9;
-        return ((x - fs[0]).abs() <= tol).then_some((0, 0.0));
+        // One channel: no interval to interpolate in; only an exact frequency match (to 1e-12).
+        return ((x - fs[0]).abs() <= 1e-12 * x.abs()).then_some((0, 0.0));
     }
     let step = (fs[n - 1] - fs[0]) / (n - 1) as f64;
     let tol = 1e-6 * step.abs();
