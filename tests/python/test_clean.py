@@ -57,12 +57,10 @@ def test_automask_overlaps_tclean(ngc_clean):
             jac.append(((a & b).sum() / (a | b).sum(), c))
     print("mask Jaccard: min %.3f (channel %d), median %.3f, %d/%d channels >= 0.8" % (
         min(jac)[0], min(jac)[1], np.median([j for j, _ in jac]), sum(j >= 0.8 for j, _ in jac), len(jac)))
-    # The issue asks >= 0.8 in every channel with a tclean mask. Measured: 44 of 46 channels meet
-    # it; channels 9 and 10 reach 0.69 and 0.74 (one region grows larger than tclean's). This test
-    # holds that level so a regression fails; the gap is recorded in docs/status.md.
-    assert np.median([j for j, _ in jac]) >= 0.9
-    assert sum(j >= 0.8 for j, _ in jac) >= 0.95 * len(jac)
-    assert min(jac)[0] >= 0.65
+    # The issue's bound: Jaccard >= 0.8 in every channel where tclean's mask is non-empty
+    # (measured: min 0.957, median 1.000). Like tclean, the written mask is the one the last minor
+    # cycle used, not the one recomputed after the final major cycle.
+    assert min(jac)[0] >= 0.8
 
 
 def test_summary_and_products(ngc_clean):

@@ -21,6 +21,9 @@ pub struct Plane {
     pub model: Array2<f32>,
     pub psf: Array2<f32>,
     pub mask: Option<Array2<bool>>,
+    /// The auto-multithresh mask the last minor cycle ran with, kept while `mask` holds the one
+    /// recomputed after the following major cycle (see [`deconvolve_block`]'s end).
+    used_mask: Option<Array2<bool>>,
     pub beam: Beam,
     pub sumwt: f64,
     pub progress: PlaneProgress,
@@ -46,6 +49,7 @@ impl Plane {
         it: &IterationSettings,
         cube: &CubeWide,
     ) -> Result<(), EngineError> {
+        self.used_mask = None;
         let resumable = matches!(
             self.progress.stop,
             Some(StopReason::Threshold | StopReason::NSigma)
@@ -66,13 +70,21 @@ impl Plane {
         // tclean's isThresholdReached: the cycle threshold has come down to the global threshold.
         let (cyclethreshold, _) = it.cycle_limits(&self.progress, self.psf_sidelobe);
         let threshold_reached = self.progress.peak.is_finite() && cyclethreshold <= it.threshold;
+        let previous = if self.masker.is_auto() && cube.cycling {
+            // auto-multithresh makes a new mask (the previous one is in its own state): keep the
+            // one the last minor cycle used, in case this check ends the run.
+            self.used_mask = self.mask.take();
+            None
+        } else {
+            self.mask.take()
+        };
         self.mask = self.masker.update(
             self.residual.view(),
             &cube.beam,
             cube.sidelobe,
             cube.iterations,
             threshold_reached,
-            self.mask.take(),
+            previous,
         )?;
         let (_, rms) = robust_stats(self.residual.view(), self.masker.stats_region());
         let peak = self.peak();
@@ -178,6 +190,7 @@ pub fn deconvolve_block(
                 },
                 psf,
                 mask: None,
+                used_mask: None,
                 beam,
                 sumwt: w,
                 progress: PlaneProgress::new(),
@@ -249,6 +262,16 @@ pub fn deconvolve_block(
             iterations = done,
             "major cycle done"
         );
+    }
+    // tclean (`PySynthesisImager.runMinorCycleCore` / `hasConverged` in casatasks'
+    // imagerhelpers/imager_base.py) copies the .mask to .prev.mask after every minor cycle and, on
+    // reaching the global stopping criterion with usemask='auto-*', reverts the .mask to it: the
+    // output mask is the one last used for cleaning, not the one remade after the final major
+    // cycle (that one only took part in the convergence check).
+    for p in planes.iter_mut() {
+        if let Some(m) = p.used_mask.take() {
+            p.mask = Some(m);
+        }
     }
     Ok(planes)
 }

@@ -183,11 +183,26 @@ impl ImagingContext<'_> {
             for k in 0..nk {
                 // The image frequency expressed in the data frame for this row.
                 let x = self.plan.freqs_hz[k] / fac;
-                let Some((lo, a)) = bracket(&fs, x) else { continue };
+                let Some((lo, a)) = bracket(&fs, x) else {
+                    continue;
+                };
                 let terms: [(usize, f32); 2] = if nearest {
-                    [(if a < 0.5 { lo } else { (lo + 1).min(fs.len() - 1) }, 1.0), (0, 0.0)]
+                    [
+                        (
+                            if a < 0.5 {
+                                lo
+                            } else {
+                                (lo + 1).min(fs.len() - 1)
+                            },
+                            1.0,
+                        ),
+                        (0, 0.0),
+                    ]
                 } else {
-                    [(lo, (1.0 - a) as f32), ((lo + 1).min(fs.len() - 1), a as f32)]
+                    [
+                        (lo, (1.0 - a) as f32),
+                        ((lo + 1).min(fs.len() - 1), a as f32),
+                    ]
                 };
                 for (s, (v_in, w_in)) in stokes.iter().enumerate() {
                     let mut v = Complex32::new(0.0, 0.0);

@@ -2,8 +2,8 @@
 //! from every selected data channel to the image channel it is gridded into.
 
 use crate::error::EngineError;
-use pclean_core::params::{ImagingParams, PhaseCenter, SpecMode, SpectralValue};
 use pclean_core::frames::{doppler_factor, FreqFrame, Observatory};
+use pclean_core::params::{ImagingParams, PhaseCenter, SpecMode, SpectralValue};
 use pclean_core::Direction;
 use std::collections::BTreeMap;
 
@@ -62,7 +62,15 @@ impl FrameConversion {
         let err = |e: pclean_core::frames::FramesError| {
             EngineError::Param(format!("outframe={}: {e}", self.to.casa_name()))
         };
-        let d = |frame, t| doppler_factor(frame, FreqFrame::Lsrk, t, &self.observatory, &self.direction);
+        let d = |frame, t| {
+            doppler_factor(
+                frame,
+                FreqFrame::Lsrk,
+                t,
+                &self.observatory,
+                &self.direction,
+            )
+        };
         let data = d(self.from, time_mjd_s).map_err(err)?;
         let out = d(self.to, self.epoch_mjd_s).map_err(err)?;
         Ok(data / out)
@@ -167,7 +175,9 @@ pub fn spectral_plan(
             conversion = Some(FrameConversion {
                 from: parse(data_frame, "the data's")?,
                 to: parse(wanted, "the output")?,
-                observatory: Observatory { itrf_m: ctx.observatory_itrf_m },
+                observatory: Observatory {
+                    itrf_m: ctx.observatory_itrf_m,
+                },
                 direction: ctx.direction,
                 interpolation: params.interpolation.clone(),
                 epoch_mjd_s: ctx.first_time_mjd_s,

@@ -254,7 +254,7 @@ pub fn choose_kernel(
             beta,
             epsilon_est: est,
         };
-        if best.as_ref().map_or(true, |(c, _)| cost < *c) {
+        if best.as_ref().is_none_or(|(c, _)| cost < *c) {
             best = Some((cost, choice));
         }
     }
