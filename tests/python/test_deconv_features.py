@@ -73,3 +73,19 @@ def test_each_deconvolver_reaches_the_threshold(msdir, tmp_path, deconvolver):
     mask, _ = load_casa(str(tmp_path / deconvolver) + ".mask")
     # Inside the mask the residual is cleaned to the threshold (f32 rounding aside).
     assert np.abs(res[mask > 0.5]).max() <= 0.0101
+
+
+def test_mask_image_and_region_file(msdir, tmp_path):
+    # A region file (CRTF) and the .mask image it produced both confine the model identically.
+    region = tmp_path / "box.crtf"
+    region.write_text("#CRTFv0\nbox[[50pix,52pix],[80pix,75pix]]\n")
+    a = tmp_path / "a"
+    clean(msdir, a, "--niter", "150", "--threshold", "5mJy", "--usemask", "user", "--mask", str(region))
+    b = tmp_path / "b"
+    clean(msdir, b, "--niter", "150", "--threshold", "5mJy", "--usemask", "user", "--mask", str(a) + ".mask")
+    ma, _ = load_casa(str(a) + ".model")
+    mb, _ = load_casa(str(b) + ".model")
+    inside = np.zeros((128, 128), bool)
+    inside[52:76, 50:81] = True
+    assert ma.any() and not ma[..., ~inside].any()
+    np.testing.assert_array_equal(ma, mb)
