@@ -8,8 +8,9 @@ for both, the ratio pclean/ducc and the difference between the two dirty images.
 
 Orientation (see docs/conventions.md): pclean's image_yx[y, x] has l = (nx/2 - x) cell (RA to the
 left), m = (y - ny/2) cell. ducc returns dirty[ix, iy] with l = (ix - nx/2) cell, m = (iy - ny/2)
-cell and the same exp(+2 pi i (u l + v m)) sign, so pclean[y, x] == ducc[nx - x, y] for
-x = 1..nx-1 (pclean's column x = 0, l = +nx/2 cell, has no ducc counterpart). The script checks
+cell and the exp(+2 pi i (u l + v m)) sign; pclean uses CASA's sign (FOURIER_SIGN = -1,
+exp(-2 pi i (u l + v m))), which mirrors both axes: pclean[y, x] == ducc[x, ny - y] for
+y = 1..ny-1 (pclean's row y = 0, m = -ny/2 cell, has no ducc counterpart). The script checks
 this mapping against the alternatives and reports the one that fits.
 
 Usage: python3 bench/ducc_gridder_compare.py [--nx 1024] [--eps 1e-5] [--threads 1 2] [--repeat 3]
@@ -72,6 +73,7 @@ def main():
     dd = ducc(max(a.threads)).astype(np.float64)
     peak = np.abs(ours).max()
     cands = {
+        "pclean[y,x] = ducc[x, ny-y]": (ours[1:, :], dd[:, ::-1][:, :-1].T),
         "pclean[y,x] = ducc[nx-x, y]": (ours[:, 1:], dd[::-1, :][:-1, :].T),
         "pclean[y,x] = ducc[x, y]": (ours, dd.T),
         "pclean[y,x] = ducc[nx-x, ny-y]": (ours[1:, 1:], dd[::-1, ::-1][:-1, :-1].T),

@@ -1407,9 +1407,11 @@ mod tests {
             ..Default::default()
         };
         let g = Gridder::with_options(spec(1e-5), o).unwrap();
-        assert!(g.oversampling() <= 1.5);
+        let sigma = g.oversampling();
+        assert!(sigma <= 1.5);
         let (nv, nu) = g.grid_shape();
-        assert!(nu >= 96 && nv >= 72 && nu % 2 == 0 && nv % 2 == 0);
+        let (nx, ny) = (g.spec().nx as f64, g.spec().ny as f64);
+        assert!(nu as f64 >= sigma * nx && nv as f64 >= sigma * ny && nu % 2 == 0 && nv % 2 == 0);
     }
 
     #[test]

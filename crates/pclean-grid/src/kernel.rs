@@ -216,6 +216,13 @@ pub struct KernelChoice {
     pub epsilon_est: f64,
 }
 
+/// How far the tabulated 1-D worst-case aliasing estimate may exceed the requested `epsilon`.
+/// The estimate bounds the error of a single visibility's contribution at the worst pixel; the rms
+/// error of a whole image relative to its peak (what `epsilon` means, docs/conventions.md) was
+/// measured 30-60x below it (tests/gridder_dft.rs at epsilon 1e-3, 1e-5, 1e-7), so a slack of 10
+/// still keeps the measured rms error several times below `epsilon`.
+pub const ESTIMATE_SLACK: f64 = 10.0;
+
 /// Relative cost of one kernel-cell update (gridding) in the cost model of [`choose_kernel`].
 const COST_PER_KERNEL_CELL: f64 = 1.0;
 /// Relative cost per kernel evaluation (one per axis and support cell).
@@ -223,7 +230,7 @@ const COST_PER_KERNEL_EVAL: f64 = 1.5;
 /// Relative cost per grid point and `log2(grid size)` of the FFT (both passes, partial transforms).
 const COST_PER_FFT_POINT_LOG: f64 = 0.35;
 
-/// Pick the cheapest table entry with `epsilon_est <= epsilon` and `sigma_min <= sigma <=
+/// Pick the cheapest table entry with `epsilon_est <= ESTIMATE_SLACK * epsilon` and `sigma_min <= sigma <=
 /// sigma_max`, for an `nx` x `ny` image and about `nvis` visibilities.
 ///
 /// Cost model: `nvis * (W^2 + 1.5 * 2W) + 0.35 * N log2 N` with `N` the oversampled grid size
@@ -239,7 +246,7 @@ pub fn choose_kernel(
 ) -> Option<KernelChoice> {
     let mut best: Option<(f64, KernelChoice)> = None;
     for &(w, sigma, beta, est) in ES_TABLE {
-        if est > epsilon || sigma < sigma_min - 1e-9 || sigma > sigma_max + 1e-9 {
+        if est > ESTIMATE_SLACK * epsilon || sigma < sigma_min - 1e-9 || sigma > sigma_max + 1e-9 {
             continue;
         }
         let nu = good_grid_size(nx, sigma, w);
@@ -513,9 +520,9 @@ mod tests {
     #[test]
     fn choose_kernel_respects_bounds() {
         let c = choose_kernel(1e-5, 1.2, 2.5, 1024, 1024, 1 << 20).unwrap();
-        assert!(c.epsilon_est <= 1e-5);
+        assert!(c.epsilon_est <= ESTIMATE_SLACK * 1e-5);
         let c = choose_kernel(1e-3, 1.2, 1.5, 1024, 1024, 1 << 20).unwrap();
-        assert!(c.sigma <= 1.5 && c.epsilon_est <= 1e-3);
+        assert!(c.sigma <= 1.5 && c.epsilon_est <= ESTIMATE_SLACK * 1e-3);
         assert!(choose_kernel(1e-30, 1.2, 2.5, 64, 64, 100).is_none());
     }
 
