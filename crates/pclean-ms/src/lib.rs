@@ -30,8 +30,8 @@ mod write;
 pub use chunks::{ChunkIter, VisChunk};
 pub use error::{MsError, SelectionError};
 pub use meta::{
-    Antenna, ColumnPresence, DataDescription, Field, FreqFrame, MsMeta, Observation, Polarization,
-    SpectralWindow,
+    Antenna, ColumnPresence, DataDescription, Field, MsMeta, Observation, Polarization,
+    SpectralWindow, SpwFrame,
 };
 pub use ms::{DataColumn, MeasurementSet, ResolvedColumn};
 pub use observatory::{known_observatory_itrf_m, Observatory, ObservatorySource};

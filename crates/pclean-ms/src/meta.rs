@@ -3,56 +3,38 @@
 use crate::error::MsError;
 use crate::observatory::{known_observatory_itrf_m, Observatory, ObservatorySource};
 use pclean_casacore::columns::ReadTable;
+use pclean_core::frames::FreqFrame;
 use pclean_core::{Correlation, Direction, DirectionFrame};
 use std::path::{Path, PathBuf};
 
 /// Spectral reference frame of a spectral window (`SPECTRAL_WINDOW::MEAS_FREQ_REF`, casacore's
-/// `MFrequency::Types`).
+/// `MFrequency::Types`): one of the convertible frames of [`pclean_core::frames::FreqFrame`], the
+/// source's rest frame, or a code pclean does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FreqFrame {
+pub enum SpwFrame {
+    Known(FreqFrame),
+    /// REST (code 0): converting it needs the source's radial velocity.
     Rest,
-    Lsrk,
-    Lsrd,
-    Bary,
-    Geo,
-    Topo,
-    Galacto,
-    Lgroup,
-    Cmb,
     /// A code outside 0..=8.
     Unknown(i32),
 }
 
-impl FreqFrame {
+impl SpwFrame {
     /// Frame of a `MEAS_FREQ_REF` code.
     pub fn from_code(code: i32) -> Self {
-        match code {
-            0 => FreqFrame::Rest,
-            1 => FreqFrame::Lsrk,
-            2 => FreqFrame::Lsrd,
-            3 => FreqFrame::Bary,
-            4 => FreqFrame::Geo,
-            5 => FreqFrame::Topo,
-            6 => FreqFrame::Galacto,
-            7 => FreqFrame::Lgroup,
-            8 => FreqFrame::Cmb,
-            c => FreqFrame::Unknown(c),
+        match (code, FreqFrame::from_casa_code(code)) {
+            (_, Some(f)) => SpwFrame::Known(f),
+            (0, None) => SpwFrame::Rest,
+            (c, None) => SpwFrame::Unknown(c),
         }
     }
 
     /// casacore's name of the frame (`"LSRK"`, `"TOPO"`, ...); `"UNKNOWN"` for unknown codes.
     pub fn name(&self) -> &'static str {
         match self {
-            FreqFrame::Rest => "REST",
-            FreqFrame::Lsrk => "LSRK",
-            FreqFrame::Lsrd => "LSRD",
-            FreqFrame::Bary => "BARY",
-            FreqFrame::Geo => "GEO",
-            FreqFrame::Topo => "TOPO",
-            FreqFrame::Galacto => "GALACTO",
-            FreqFrame::Lgroup => "LGROUP",
-            FreqFrame::Cmb => "CMB",
-            FreqFrame::Unknown(_) => "UNKNOWN",
+            SpwFrame::Known(f) => f.casa_name(),
+            SpwFrame::Rest => "REST",
+            SpwFrame::Unknown(_) => "UNKNOWN",
         }
     }
 }
@@ -106,7 +88,7 @@ pub struct SpectralWindow {
     /// Channel widths, Hz (negative for descending frequencies).
     pub chan_width_hz: Vec<f64>,
     pub ref_freq_hz: f64,
-    pub frame: FreqFrame,
+    pub frame: SpwFrame,
 }
 
 impl SpectralWindow {
@@ -340,7 +322,7 @@ fn load_spectral_windows(ms: &Path) -> Result<Vec<SpectralWindow>, MsError> {
                 chan_freq_hz: freq,
                 chan_width_hz: width,
                 ref_freq_hz: ref_freq[i],
-                frame: FreqFrame::from_code(frames[i]),
+                frame: SpwFrame::from_code(frames[i]),
             })
         })
         .collect()

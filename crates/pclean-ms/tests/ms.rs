@@ -7,10 +7,11 @@
 
 mod support;
 
+use pclean_core::frames::FreqFrame;
 use pclean_core::Correlation;
 use pclean_ms::{
-    DataColumn, FreqFrame, MeasurementSet, MsError, ObservatorySource, SelectOptions, SelectedData,
-    Selection, SelectionError,
+    DataColumn, MeasurementSet, MsError, ObservatorySource, SelectOptions, SelectedData, Selection,
+    SelectionError, SpwFrame,
 };
 use std::path::Path;
 
@@ -124,7 +125,7 @@ fn ngc5921_metadata_matches_python_casacore() {
     let spw = &m.spectral_windows[0];
     assert_eq!(spw.n_chan(), 63);
     assert_eq!(spw.name, "none");
-    assert_eq!(spw.frame, FreqFrame::Lsrk);
+    assert_eq!(spw.frame, SpwFrame::Known(FreqFrame::Lsrk));
     assert_eq!(spw.frame.name(), "LSRK");
     assert!((spw.chan_freq_hz[0] - 1.41266507e9).abs() < 10.0);
     assert!((spw.chan_freq_hz[1] - spw.chan_freq_hz[0] - 24414.0625).abs() < 1e-3);
@@ -165,7 +166,7 @@ fn alma_metadata_matches_python_casacore() {
     assert!((d.dec_rad - (-30f64).to_radians()).abs() < 1e-8);
     let spw = &m.spectral_windows[0];
     assert_eq!((spw.name.as_str(), spw.n_chan()), ("SPW0", 16));
-    assert_eq!(spw.frame, FreqFrame::Topo);
+    assert_eq!(spw.frame, SpwFrame::Known(FreqFrame::Topo));
     assert_eq!(spw.chan_freq_hz[15], 230007500000.0);
     assert_eq!(spw.ref_freq_hz, 2.3e11);
     assert_eq!(

@@ -265,7 +265,7 @@ pub(crate) fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meta::FreqFrame;
+    use crate::meta::SpwFrame;
 
     fn spws() -> Vec<SpectralWindow> {
         // Like NGC5921: 63 channels of 24.414 kHz from 1412.665 MHz; plus a second window.
@@ -274,7 +274,7 @@ mod tests {
             chan_freq_hz: (0..n).map(|i| f0 + df * i as f64).collect(),
             chan_width_hz: vec![df; n],
             ref_freq_hz: f0,
-            frame: FreqFrame::Lsrk,
+            frame: SpwFrame::Known(pclean_core::frames::FreqFrame::Lsrk),
         };
         vec![
             mk("none", 1412.665e6, 24414.0625, 63),
