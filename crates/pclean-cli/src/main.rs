@@ -10,6 +10,20 @@ use pclean_core::params::{ImagingParams, RawParams};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Bad input is reported as errors; a panic can only be a bug in pclean. Say so on one line.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("error: internal error in pclean (please report it): {msg}{at}");
+    }));
     let cli = Cli::parse();
     init_logging();
     match run(cli) {
