@@ -92,11 +92,13 @@ pub struct ImageArgs {
     pub specmode: Option<String>,
     #[arg(long, allow_negative_numbers = true, help = format!("Number of image channels, -1 = all selected [default: {}]", d::NCHAN))]
     pub nchan: Option<i64>,
-    /// First image channel: a data channel number or a frequency, e.g. 5 or 1.4125GHz [default: first selected].
-    #[arg(long)]
+    /// First image channel: a data channel number, a frequency or a velocity, e.g. 5, 1.4125GHz,
+    /// 1500km/s [default: first selected].
+    #[arg(long, allow_hyphen_values = true)]
     pub start: Option<String>,
-    /// Channel width: a number of data channels or a frequency [default: one data channel].
-    #[arg(long)]
+    /// Channel width: a number of data channels, a frequency or a (radio) velocity; negative
+    /// reverses the axis [default: one data channel].
+    #[arg(long, allow_hyphen_values = true)]
     pub width: Option<String>,
     #[arg(long, help = format!("Output spectral frame for cubes (LSRK, BARY, TOPO, ...; '' = LSRK) [default: '{}']", d::OUTFRAME))]
     pub outframe: Option<String>,

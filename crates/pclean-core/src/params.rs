@@ -367,6 +367,8 @@ pub enum SpectralValue {
     Default,
     Channel(i64),
     FrequencyHz(f64),
+    /// A velocity (m/s) in the `veltype` convention relative to `restfreq`.
+    VelocityMps(f64),
 }
 
 /// Visibility weighting.
@@ -484,6 +486,8 @@ pub struct ImagingParams {
     pub restfreq_hz: Option<f64>,
     /// Spectral interpolation for frame conversion: "nearest", "linear" or "cubic".
     pub interpolation: String,
+    /// Velocity convention of velocity `start`/`width`: "radio" or "optical".
+    pub veltype: String,
     pub perchanweightdensity: bool,
     pub epsilon: f64,
     pub weighting: Weighting,
@@ -511,12 +515,15 @@ fn spectral_value(param: &'static str, s: &str) -> Result<SpectralValue, ParamEr
     if let Ok(c) = t.parse::<i64>() {
         return Ok(SpectralValue::Channel(c));
     }
-    if t.ends_with("m/s") {
-        return Err(invalid(
-            param,
-            s,
-            "velocity units are not supported yet; give a channel number or a frequency (e.g. '1.4GHz')",
-        ));
+    if let Some((v, unit)) = crate::units::split_number_unit(t) {
+        let scale = match unit {
+            "m/s" => Some(1.0),
+            "km/s" => Some(1e3),
+            _ => None,
+        };
+        if let Some(scale) = scale {
+            return Ok(SpectralValue::VelocityMps(v * scale));
+        }
     }
     parse_freq_hz(t)
         .map(SpectralValue::FrequencyHz)
@@ -809,6 +816,7 @@ impl ImagingParams {
             outframe,
             restfreq_hz,
             interpolation,
+            veltype,
             perchanweightdensity: r.perchanweightdensity.unwrap_or(true),
             epsilon,
             weighting,

@@ -52,6 +52,9 @@ pub struct FrameConversion {
     /// The output frame's reference epoch (the first integration): a TOPO or GEO output frame is
     /// the one at this time, as in tclean.
     pub epoch_mjd_s: f64,
+    /// No frequency change at all (cubedata, or only regridding within the data's frame):
+    /// the factor is exactly 1.
+    pub identity: bool,
 }
 
 impl FrameConversion {
@@ -59,6 +62,9 @@ impl FrameConversion {
     /// the data frame taken at the row's time and the output frame at the reference epoch
     /// (identical to the direct conversion for inertial output frames).
     pub fn factor(&self, time_mjd_s: f64) -> Result<f64, EngineError> {
+        if self.identity {
+            return Ok(1.0);
+        }
         let err = |e: pclean_core::frames::FramesError| {
             EngineError::Param(format!("outframe={}: {e}", self.to.casa_name()))
         };
@@ -181,6 +187,7 @@ pub fn spectral_plan(
                 direction: ctx.direction,
                 interpolation: params.interpolation.clone(),
                 epoch_mjd_s: ctx.first_time_mjd_s,
+                identity: false,
             });
         }
     }
@@ -188,25 +195,27 @@ pub fn spectral_plan(
     let widths = &first.chan_width_hz;
     let sel_lo = *first.channels.first().unwrap_or(&0);
     let sel_hi = *first.channels.last().unwrap_or(&0);
+    let by_value = |v: &SpectralValue| {
+        matches!(
+            v,
+            SpectralValue::FrequencyHz(_) | SpectralValue::VelocityMps(_)
+        )
+    };
+    if by_value(&params.start) || by_value(&params.width) {
+        return defined_grid(params, first, conversion, ctx);
+    }
     let start = match params.start {
         SpectralValue::Default => sel_lo,
         SpectralValue::Channel(c) => c as usize,
-        SpectralValue::FrequencyHz(f) => channel_of_frequency("start", f, freqs, widths)?,
+        SpectralValue::FrequencyHz(_) | SpectralValue::VelocityMps(_) => {
+            unreachable_value("start")?
+        }
     };
     let width = match params.width {
         SpectralValue::Default => 1,
         SpectralValue::Channel(w) => w as usize,
-        SpectralValue::FrequencyHz(f) => {
-            let w = f / widths[start];
-            let n = w.round();
-            if n < 1.0 || (w - n).abs() > 1e-3 {
-                return Err(EngineError::Param(format!(
-                    "width={f} Hz is not a positive whole number of data channels ({} Hz each); \
-                     regridding to other widths is not supported yet",
-                    widths[start]
-                )));
-            }
-            n as usize
+        SpectralValue::FrequencyHz(_) | SpectralValue::VelocityMps(_) => {
+            unreachable_value("width")?
         }
     };
     if start >= freqs.len() || start < sel_lo || start > sel_hi {
@@ -285,25 +294,140 @@ pub fn spectral_plan(
     })
 }
 
-fn channel_of_frequency(
-    param: &str,
-    f: f64,
-    freqs: &[f64],
-    widths: &[f64],
-) -> Result<usize, EngineError> {
-    let (best, dist) = freqs
-        .iter()
-        .enumerate()
-        .map(|(i, x)| (i, ((x - f) / widths[i]).abs()))
-        .fold((0, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
-    if dist > 1e-3 {
+fn unreachable_value(param: &str) -> Result<usize, EngineError> {
+    Err(EngineError::Param(format!(
+        "internal: {param} given as a frequency or velocity reached the channel-grid planner"
+    )))
+}
+
+/// A cube whose `start`/`width` are frequencies or velocities (in the output frame): channel `k`
+/// is at `start + k width`; visibilities are interpolated onto it (`interpolation`), row by row,
+/// through the frame conversion (an identity one when no frame change is asked for).
+fn defined_grid(
+    params: &ImagingParams,
+    first: &SpwSelection,
+    conversion: Option<FrameConversion>,
+    ctx: &FrameContext,
+) -> Result<SpectralPlan, EngineError> {
+    const C: f64 = pclean_core::SPEED_OF_LIGHT;
+    let data_frame = first.frame.parse::<FreqFrame>().map_err(|_| {
+        EngineError::Param(format!(
+            "start/width as frequencies or velocities: the data's frame '{}' cannot be regridded",
+            first.frame
+        ))
+    })?;
+    if params.interpolation == "cubic" {
+        return Err(EngineError::Param(
+            "interpolation='cubic' is not available; use 'linear' or 'nearest'".into(),
+        ));
+    }
+    let conversion = conversion.unwrap_or(FrameConversion {
+        from: data_frame,
+        to: data_frame,
+        observatory: Observatory {
+            itrf_m: ctx.observatory_itrf_m,
+        },
+        direction: ctx.direction,
+        interpolation: params.interpolation.clone(),
+        epoch_mjd_s: ctx.first_time_mjd_s,
+        identity: true,
+    });
+    let fac0 = conversion.factor(ctx.first_time_mjd_s)?;
+    let optical = params.veltype == "optical";
+    let rest = |what: &str| {
+        params.restfreq_hz.ok_or_else(|| {
+            EngineError::Param(format!(
+                "{what} is a velocity: give --restfreq to define it"
+            ))
+        })
+    };
+    let vel_to_freq = |v: f64, f0: f64| {
+        if optical {
+            f0 / (1.0 + v / C)
+        } else {
+            f0 * (1.0 - v / C)
+        }
+    };
+    let (fd, wd) = (&first.chan_freq_hz, &first.chan_width_hz);
+    let sel = &first.channels;
+    let (lo_c, hi_c) = (sel[0], sel[sel.len() - 1]);
+    // The selected data range in the output frame at the reference epoch.
+    let (dmin, dmax) = {
+        let a = fd[lo_c] * fac0;
+        let b = fd[hi_c] * fac0;
+        (a.min(b), a.max(b))
+    };
+    let data_step = if sel.len() > 1 {
+        (fd[sel[1]] - fd[sel[0]]) * fac0
+    } else {
+        wd[lo_c] * fac0
+    };
+    let width_hz = match params.width {
+        SpectralValue::Default => data_step,
+        SpectralValue::Channel(w) => w as f64 * data_step,
+        SpectralValue::FrequencyHz(f) => f,
+        SpectralValue::VelocityMps(dv) => {
+            if optical {
+                return Err(EngineError::Param(
+                    "width as an optical velocity makes a non-linear frequency axis, which pclean does \
+                     not write; use veltype='radio' or a frequency width"
+                        .into(),
+                ));
+            }
+            -rest("width")? * dv / C
+        }
+    };
+    if width_hz == 0.0 || !width_hz.is_finite() {
+        return Err(EngineError::Param(
+            "width: the channel width must not be zero".into(),
+        ));
+    }
+    let start_hz = match params.start {
+        SpectralValue::Default => {
+            if width_hz > 0.0 {
+                dmin
+            } else {
+                dmax
+            }
+        }
+        SpectralValue::Channel(c) => {
+            let c = c as usize;
+            if c >= fd.len() {
+                return Err(EngineError::Param(format!(
+                    "start={c}: spw {} has {} channels",
+                    first.spw_id,
+                    fd.len()
+                )));
+            }
+            fd[c] * fac0
+        }
+        SpectralValue::FrequencyHz(f) => f,
+        SpectralValue::VelocityMps(v) => vel_to_freq(v, rest("start")?),
+    };
+    // Half a channel of slack so that a start exactly on the last data channel still counts.
+    let tol = 1e-6 * width_hz.abs();
+    if start_hz < dmin - tol || start_hz > dmax + tol {
         return Err(EngineError::Param(format!(
-            "{param}={f} Hz does not fall on a data channel centre (nearest: channel {best} at {} Hz); \
-             regridding to arbitrary frequencies is not supported yet",
-            freqs[best]
+            "start={start_hz:.3} Hz lies outside the selected data ({dmin:.3} to {dmax:.3} Hz in {})",
+            conversion.to.casa_name()
         )));
     }
-    Ok(best)
+    let end = if width_hz > 0.0 { dmax } else { dmin };
+    let available = (((end - start_hz) / width_hz) + 1e-6).floor() as usize + 1;
+    let nchan = match params.nchan {
+        None => available,
+        Some(n) => n,
+    };
+    let freqs_hz: Vec<f64> = (0..nchan).map(|k| start_hz + k as f64 * width_hz).collect();
+    let frame = conversion.to.casa_name().to_string();
+    Ok(SpectralPlan {
+        freqs_hz,
+        cdelt_hz: width_hz,
+        frame,
+        mfs: false,
+        chan_map: BTreeMap::new(),
+        conversion: Some(conversion),
+    })
 }
 
 #[cfg(test)]
