@@ -29,7 +29,7 @@
 //! - Threshold stop at amplitude `<= threshold` (tclean `<`); the threshold test comes before the
 //!   iteration-limit test so a cycle that ends on both reports `Threshold`.
 //! - `stoppointmode` (off by default in tclean) and `stopAtLargeScaleNegative` (not used by tclean)
-//!   are not implemented.
+//!   are not offered (off in tclean by default; pclean has no parameter for them).
 //! - A plane where no scale mask has a pixel gives `ZeroMask`; a negative `PSF ⊛ s ⊛ s` peak
 //!   (tclean returns -1 and cleans nothing) gives `NoProgress` with no iterations.
 //! - `start_peak`/`end_peak` are the peak |residual| in the mask (tclean's `peakresidual`); the
