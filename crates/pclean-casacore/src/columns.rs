@@ -441,36 +441,65 @@ fn cstring(s: &str) -> CString {
     CString::new(s.replace('\0', "?")).unwrap_or_default()
 }
 
+/// A table handle opened by [`open_handle`].
+pub(crate) struct OpenedHandle {
+    pub(crate) ptr: NonNull<c_void>,
+    pub(crate) canon: PathBuf,
+    pub(crate) lock: Arc<Mutex<()>>,
+    pub(crate) nrows: u64,
+}
+
+/// Open a table through one of the glue's `open` functions: canonicalise the path, take its
+/// per-path lock for the call, map a C++ exception or a null handle to a message, and read the
+/// row count. Shared by read-only and update handles; the caller wraps the message in its error.
+pub(crate) fn open_handle(
+    path: &Path,
+    context: &str,
+    open: impl FnOnce(*const c_char, *mut PcExc) -> *mut c_void,
+    nrows: impl FnOnce(*mut c_void) -> u64,
+) -> Result<OpenedHandle, String> {
+    let canon = path.canonicalize().map_err(|e| e.to_string())?;
+    let lock = path_lock(&canon);
+    let cpath = cstring(&canon.to_string_lossy());
+    let mut exc = PcExc::default();
+    let g = guard(&lock);
+    let raw = open(cpath.as_ptr(), &mut exc);
+    if let Err(e) = exc.check(context) {
+        return Err(match e {
+            GlueError::Casacore { message, .. } | GlueError::Invalid { message, .. } => message,
+        });
+    }
+    let ptr = NonNull::new(raw).ok_or_else(|| "the glue returned no table".to_string())?;
+    let n = nrows(ptr.as_ptr());
+    drop(g);
+    Ok(OpenedHandle {
+        ptr,
+        canon,
+        lock,
+        nrows: n,
+    })
+}
+
 impl ReadTable {
     /// Open the table at `path` read-only.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, TableReadError> {
         let path = path.as_ref();
-        let canon = path.canonicalize().map_err(|e| TableReadError::Open {
+        let opened = open_handle(
+            path,
+            "open",
+            |p, e| unsafe { pc_tab_open(p, e) },
+            |t| unsafe { pc_tab_nrows(t) },
+        )
+        .map_err(|message| TableReadError::Open {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message,
         })?;
-        let lock = path_lock(&canon);
-        let cpath = cstring(&canon.to_string_lossy());
-        let mut exc = PcExc::default();
-        let g = guard(&lock);
-        // SAFETY: valid NUL-terminated path and exception record.
-        let raw = unsafe { pc_tab_open(cpath.as_ptr(), &mut exc) };
-        if let Err(e) = exc.check("open") {
-            let message = match e {
-                GlueError::Casacore { message, .. } | GlueError::Invalid { message, .. } => message,
-            };
-            return Err(TableReadError::Open {
-                path: path.to_path_buf(),
-                message,
-            });
-        }
-        let ptr = NonNull::new(raw).ok_or_else(|| TableReadError::Open {
-            path: path.to_path_buf(),
-            message: "the glue returned no table".into(),
-        })?;
-        // SAFETY: valid handle.
-        let nrows = unsafe { pc_tab_nrows(ptr.as_ptr()) };
-        drop(g);
+        let OpenedHandle {
+            ptr,
+            canon,
+            lock,
+            nrows,
+        } = opened;
         let mut t = ReadTable {
             ptr,
             path: canon,

@@ -16,7 +16,7 @@
 //!
 //! [`ReadTable`]: crate::columns::ReadTable
 
-use crate::columns::{guard, path_lock};
+use crate::columns::{guard, open_handle, OpenedHandle};
 use crate::error::{GlueError, PcExc};
 use num_complex::Complex32;
 use std::ffi::{c_void, CString};
@@ -116,32 +116,23 @@ impl UpdateTable {
     /// Open the table at `path` for update.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, TableWriteError> {
         let path = path.as_ref();
-        let canon = path.canonicalize().map_err(|e| TableWriteError::Open {
+        // SAFETY (both closures): a valid NUL-terminated path and exception record; a valid handle.
+        let opened = open_handle(
+            path,
+            "open for update",
+            |p, e| unsafe { pc_tabw_open(p, e) },
+            |t| unsafe { pc_tabw_nrows(t) },
+        )
+        .map_err(|message| TableWriteError::Open {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message,
         })?;
-        let lock = path_lock(&canon);
-        let cpath = cstring(&canon.to_string_lossy());
-        let mut exc = PcExc::default();
-        let g = guard(&lock);
-        // SAFETY: valid NUL-terminated path and exception record.
-        let raw = unsafe { pc_tabw_open(cpath.as_ptr(), &mut exc) };
-        if let Err(e) = exc.check("open for update") {
-            let message = match e {
-                GlueError::Casacore { message, .. } | GlueError::Invalid { message, .. } => message,
-            };
-            return Err(TableWriteError::Open {
-                path: path.to_path_buf(),
-                message,
-            });
-        }
-        let ptr = NonNull::new(raw).ok_or_else(|| TableWriteError::Open {
-            path: path.to_path_buf(),
-            message: "the glue returned no table".into(),
-        })?;
-        // SAFETY: valid handle.
-        let nrows = unsafe { pc_tabw_nrows(ptr.as_ptr()) };
-        drop(g);
+        let OpenedHandle {
+            ptr,
+            canon,
+            lock,
+            nrows,
+        } = opened;
         Ok(UpdateTable {
             ptr,
             path: canon,
