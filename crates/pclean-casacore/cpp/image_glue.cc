@@ -182,7 +182,7 @@ int pc_image_get_slice(PcImageTable *img, const int64_t *blc, const int64_t *len
 
 // Flush data and metadata to disk.
 int pc_image_flush(PcImageTable *img, PcExc *exc) {
-    PC_TRY(exc) { img->table.flush(); }
+    PC_TRY(exc) { img->table.flush(True); }  // fsync: flushed planes survive power loss
     PC_CATCH(exc)
     return exc->code;
 }

@@ -212,6 +212,19 @@ pub struct ImageArgs {
     /// Threads to use, 0 = all cores [default: 0].
     #[arg(long)]
     pub nthreads: Option<i64>,
+    /// Memory budget of the run, e.g. 8GiB or 16GB; blocks in flight and channels per block are
+    /// chosen to fit it [default: auto = 80% of the available RAM].
+    #[arg(long)]
+    pub memory_limit: Option<String>,
+    /// Image channels per block, 0 = automatic [default: 0].
+    #[arg(long)]
+    pub cube_chunksize: Option<i64>,
+    /// Threads per block, 0 = automatic [default: 0].
+    #[arg(long)]
+    pub threads_per_block: Option<i64>,
+    /// Blocks imaged concurrently, 0 = automatic [default: 0].
+    #[arg(long)]
+    pub blocks_in_flight: Option<i64>,
 }
 
 impl ImageArgs {
@@ -288,6 +301,10 @@ impl ImageArgs {
             format: self.format.clone(),
             overwrite: self.overwrite.then_some(true),
             nthreads: self.nthreads,
+            memory_limit: self.memory_limit.clone(),
+            cube_chunksize: self.cube_chunksize,
+            threads_per_block: self.threads_per_block,
+            blocks_in_flight: self.blocks_in_flight,
         }
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// An elliptical Gaussian beam: full widths at half maximum and position angle.
 ///
 /// `pa_rad` is measured from north through east (CASA and FITS `BPA` convention).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Beam {
     /// Major-axis FWHM, radians.
     pub major_rad: f64,

@@ -133,6 +133,14 @@ pub struct RawParams {
     pub format: Option<String>,
     pub overwrite: Option<bool>,
     pub nthreads: Option<i64>,
+    /// Memory budget of the run, e.g. "8GiB"; empty or "auto" = a safe fraction of the RAM.
+    pub memory_limit: Option<String>,
+    /// Image channels per block; 0 = automatic.
+    pub cube_chunksize: Option<i64>,
+    /// Threads each block uses; 0 = automatic.
+    pub threads_per_block: Option<i64>,
+    /// Blocks imaged concurrently; 0 = automatic.
+    pub blocks_in_flight: Option<i64>,
 }
 
 macro_rules! merge_fields {
@@ -214,7 +222,11 @@ impl RawParams {
             calcpsf,
             format,
             overwrite,
-            nthreads
+            nthreads,
+            memory_limit,
+            cube_chunksize,
+            threads_per_block,
+            blocks_in_flight
         );
     }
 
@@ -296,6 +308,10 @@ impl RawParams {
             format: s(&self.format, d::FORMAT),
             overwrite: Some(self.overwrite.unwrap_or(false)),
             nthreads: Some(self.nthreads.unwrap_or(0)),
+            memory_limit: s(&self.memory_limit, "auto"),
+            cube_chunksize: Some(self.cube_chunksize.unwrap_or(0)),
+            threads_per_block: Some(self.threads_per_block.unwrap_or(0)),
+            blocks_in_flight: Some(self.blocks_in_flight.unwrap_or(0)),
         }
     }
 }
@@ -501,6 +517,58 @@ pub struct ImagingParams {
     pub overwrite: bool,
     /// Threads to use; 0 = all available cores.
     pub nthreads: usize,
+    /// Memory budget in bytes; `None` = a safe fraction of the machine's RAM.
+    pub memory_limit_bytes: Option<u64>,
+    /// Image channels per block; 0 = automatic.
+    pub cube_chunksize: usize,
+    /// Threads per block; 0 = automatic.
+    pub threads_per_block: usize,
+    /// Blocks imaged concurrently; 0 = automatic.
+    pub blocks_in_flight: usize,
+}
+
+/// Parse a memory size with a unit: "8GiB", "8 GB", "512MiB", "1.5TB", "64kB" (SI units are powers
+/// of 1000, IEC units powers of 1024; a bare "G"/"M"/"K"/"T" is taken as IEC). "" or "auto" give
+/// `None`.
+pub fn parse_memory_bytes(s: &str) -> Result<Option<u64>, String> {
+    let t = s.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("auto") {
+        return Ok(None);
+    }
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == 'e' || c == 'E' || c == '+'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' does not start with a number; write e.g. '8GiB' or '500MB'"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "k" | "kib" => 1024.0,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tib" => 1024.0f64.powi(4),
+        "" => {
+            return Err(format!(
+                "'{s}' has no unit; write e.g. '8GiB', '8GB' or '500MiB'"
+            ))
+        }
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{s}'; use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB"
+            ))
+        }
+    };
+    let bytes = value * mult;
+    if !(bytes.is_finite() && bytes >= 1.0) {
+        return Err(format!("'{s}' is not a positive size"));
+    }
+    Ok(Some(bytes.round() as u64))
 }
 
 fn angle(param: &'static str, s: &str) -> Result<f64, ParamError> {
@@ -791,6 +859,22 @@ impl ImagingParams {
                 "use 0 (all cores) or a positive number",
             ));
         }
+        let memory_limit_bytes = parse_memory_bytes(r.memory_limit.as_deref().unwrap_or(""))
+            .map_err(|why| ParamError::Invalid {
+                param: "memory_limit",
+                value: r.memory_limit.clone().unwrap_or_default(),
+                why,
+            })?;
+        let count = |param: &'static str, v: Option<i64>| -> Result<usize, ParamError> {
+            let v = v.unwrap_or(0);
+            if v < 0 {
+                return Err(invalid(param, v, "use 0 (automatic) or a positive number"));
+            }
+            Ok(v as usize)
+        };
+        let cube_chunksize = count("cube_chunksize", r.cube_chunksize)?;
+        let threads_per_block = count("threads_per_block", r.threads_per_block)?;
+        let blocks_in_flight = count("blocks_in_flight", r.blocks_in_flight)?;
         Ok(ImagingParams {
             vis,
             imagename,
@@ -829,6 +913,10 @@ impl ImagingParams {
             format,
             overwrite: r.overwrite.unwrap_or(false),
             nthreads: nthreads as usize,
+            memory_limit_bytes,
+            cube_chunksize,
+            threads_per_block,
+            blocks_in_flight,
         })
     }
 }
@@ -1044,6 +1132,22 @@ fn angle_deg_default(param: &'static str, s: &str) -> Result<f64, ParamError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn memory_sizes() {
+        assert_eq!(parse_memory_bytes("8GiB"), Ok(Some(8 << 30)));
+        assert_eq!(parse_memory_bytes("8 GB"), Ok(Some(8_000_000_000)));
+        assert_eq!(parse_memory_bytes("1.5G"), Ok(Some(3 << 29)));
+        assert_eq!(parse_memory_bytes("512MiB"), Ok(Some(512 << 20)));
+        assert_eq!(parse_memory_bytes("auto"), Ok(None));
+        assert_eq!(parse_memory_bytes(""), Ok(None));
+        assert!(parse_memory_bytes("8").unwrap_err().contains("no unit"));
+        assert!(parse_memory_bytes("8 parsecs")
+            .unwrap_err()
+            .contains("unknown unit"));
+        assert!(parse_memory_bytes("GiB").is_err());
+        assert!(parse_memory_bytes("0GB").is_err());
+    }
     use super::*;
 
     fn base() -> RawParams {

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 /// One MeasurementSet with its resolved selection and column.
 pub struct Source {
     pub index: usize,
-    pub ms: MeasurementSet,
+    pub ms: std::sync::Arc<MeasurementSet>,
     pub selected: SelectedData,
     pub column: DataColumn,
 }

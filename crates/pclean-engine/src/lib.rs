@@ -4,11 +4,14 @@
 //! products can be written, then images channel blocks (weight density pass, gridding pass, FFT)
 //! and writes each block's planes straight into the pre-created products.
 
+pub mod block;
+pub mod checkpoint;
 pub mod deconvolve;
 pub mod error;
 pub mod imaging;
 pub mod iteration;
 pub mod masking;
+pub mod memory;
 pub mod plan;
 pub mod products;
 pub mod progress;

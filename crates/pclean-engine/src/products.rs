@@ -1,7 +1,7 @@
 //! The output products of a run: created complete-or-marked-incomplete, written plane by plane.
 
 use crate::error::EngineError;
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView2};
 use pclean_core::params::ImageFormat;
 use pclean_imageio::{Beams, CasaImageWriter, FitsWriter, ImageMeta};
 use std::path::{Path, PathBuf};
@@ -51,6 +51,36 @@ impl ProductWriter {
                 ProductWriter::Casa(CasaImageWriter::create(path, meta, overwrite)?)
             }
             ImageFormat::Fits => ProductWriter::Fits(FitsWriter::create(path, meta, overwrite)?),
+        })
+    }
+
+    /// Reopen the unfinished product of an interrupted run (to resume it).
+    pub fn reopen(
+        path: &Path,
+        meta: &ImageMeta,
+        format: ImageFormat,
+        overwrite: bool,
+    ) -> Result<Self, EngineError> {
+        Ok(match format {
+            ImageFormat::Casa => ProductWriter::Casa(CasaImageWriter::reopen(path)?),
+            ImageFormat::Fits => ProductWriter::Fits(FitsWriter::reopen(path, meta, overwrite)?),
+        })
+    }
+
+    /// Make every plane written so far durable.
+    pub fn flush(&mut self) -> Result<(), EngineError> {
+        match self {
+            ProductWriter::Casa(w) => w.flush()?,
+            ProductWriter::Fits(w) => w.flush()?,
+        }
+        Ok(())
+    }
+
+    /// Read back a plane written earlier (in this run or the interrupted one being resumed).
+    pub fn get_plane(&mut self, chan: usize, stokes: usize) -> Result<Array2<f32>, EngineError> {
+        Ok(match self {
+            ProductWriter::Casa(w) => w.get_plane(chan, stokes)?,
+            ProductWriter::Fits(w) => w.get_plane(chan, stokes)?,
         })
     }
 

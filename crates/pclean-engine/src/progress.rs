@@ -9,10 +9,12 @@ pub struct Progress {
     total: usize,
     done: usize,
     start: std::time::Instant,
+    last_log: Option<std::time::Instant>,
 }
 
 impl Progress {
-    pub fn new(total: usize, what: &str) -> Self {
+    /// `already`: channels completed by an earlier, interrupted run (resumed).
+    pub fn new(total: usize, already: usize, what: &str) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let b = ProgressBar::new(total as u64);
             b.set_style(
@@ -23,13 +25,16 @@ impl Progress {
                 .progress_chars("=> "),
             );
             b.set_message(what.to_string());
+            b.set_position(already as u64);
+            b.reset_eta();
             b
         });
         Progress {
             bar,
             total,
-            done: 0,
+            done: already,
             start: std::time::Instant::now(),
+            last_log: None,
         }
     }
 
@@ -37,13 +42,21 @@ impl Progress {
         self.done += n;
         match &self.bar {
             Some(b) => b.inc(n as u64),
-            None => tracing::info!(
-                channels_done = self.done,
-                channels_total = self.total,
-                elapsed_s = format!("{:.1}", self.start.elapsed().as_secs_f64()),
-                rss_mib = format!("{:.0}", crate::resources::current_rss_mib()),
-                "imaging progress"
-            ),
+            // Log lines at most once a second (and the last one).
+            None if self.done < self.total
+                && self
+                    .last_log
+                    .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) => {}
+            None => {
+                self.last_log = Some(std::time::Instant::now());
+                tracing::info!(
+                    channels_done = self.done,
+                    channels_total = self.total,
+                    elapsed_s = format!("{:.1}", self.start.elapsed().as_secs_f64()),
+                    rss_mib = format!("{:.0}", crate::resources::current_rss_mib()),
+                    "imaging progress"
+                )
+            }
         }
     }
 

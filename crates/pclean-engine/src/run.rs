@@ -1,28 +1,36 @@
-//! `run_image`: the whole dirty-imaging run, from parameters to products and summary.
+//! `run_image`: the whole imaging run, from parameters to products and summary.
 
-use crate::deconvolve::deconvolve_block;
+use crate::block::{pbcor_plane, restore, run_block, BlockInputs, BlockResult};
+use crate::checkpoint::{checkpoint_path, product_params, Checkpoint};
 use crate::error::EngineError;
-use crate::imaging::{make_gridder, BlockImages, ImagingContext, Source};
+use crate::imaging::{make_gridder, ImagingContext, Source};
+use crate::memory::{self, BlockShape, ScheduleRequest};
 use crate::plan::{phase_centre, spectral_plan, FrameContext, SpectralPlan, SpwSelection};
 use crate::products::{check_products_absent, ProductLock};
 use crate::progress::Progress;
-use crate::resources::{peak_rss_mib, total_memory_bytes};
+use crate::resources::peak_rss_mib;
 use crate::stages::{
-    block_setup, fit_beam, iteration_settings, product_list, read_start_model, PlaneOut, Products,
-    Reused,
+    iteration_settings, product_list, read_start_model, OpenMode, Products, Reused,
 };
 use crate::summary::{ChannelSummary, RunSummary};
 use ndarray::Array2;
-use pclean_core::params::{DataColumnChoice, ImagingParams, RawParams, RestoringBeam};
+use pclean_core::params::{
+    DataColumnChoice, ImagingParams, RawParams, RestoringBeam, SpecMode, UseMask, Weighting,
+};
 use pclean_core::{Beam, Direction};
-use pclean_deconv::restore::{common_beam, convolve_to_beam, pbcor, restore_plane};
-use pclean_grid::pb::{pb_image, pb_limit_in_place, pb_model_for};
+use pclean_deconv::restore::{common_beam, convolve_to_beam};
+use pclean_grid::gridder::{Gridder, Precision};
+use pclean_grid::pb::pb_model_for;
 use pclean_grid::weighting::UvTaper;
 use pclean_imageio::{Beams, ImageCoords, SpectralAxis};
 use pclean_ms::{DataColumn, MeasurementSet, Selection};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tracing::{info, warn};
 
+const GIB: f64 = (1u64 << 30) as f64;
 const ARCSEC_PER_RAD: f64 = 206_264.806_247_096_36;
 
 /// Make the dirty-image products described by `params`. `effective` (the merged raw parameters
@@ -64,7 +72,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         let selected = ms.select(&selection)?;
         sources.push(Source {
             index,
-            ms,
+            ms: Arc::new(ms),
             selected,
             column,
         });
@@ -108,15 +116,8 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     let taper = UvTaper::parse(&params.uvtaper)?;
     let gridder = make_gridder(params)?;
 
-    // 3. Products: refuse to clobber, take the lock, create every product up front.
+    // 3. Schedule blocks within the memory budget; resume an interrupted run's checkpoint.
     let exts = product_list(params);
-    // restart rewrites the products it continues from.
-    let rewrite = params.overwrite || params.deconv.restart;
-    check_products_absent(&params.imagename, params.format, rewrite, &exts)?;
-    let start_models = read_start_model(params, plan.nchan())?;
-    let reused = Reused::load(params, plan.nchan())?;
-    let _lock = ProductLock::acquire(&params.imagename)?;
-    let coords = image_coords(params, &plan, &centre, ms0.ms.meta());
     let nthreads = if params.nthreads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -124,6 +125,81 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     };
     let nchan = plan.nchan();
     let nst = params.stokes.0.len();
+    let max_chans = spw_sels
+        .iter()
+        .map(|s| s.channels.len())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let ncorr = sources
+        .iter()
+        .flat_map(|s| s.selected.groups.iter().map(|g| g.corrs.len()))
+        .max()
+        .unwrap_or(1);
+    let chunk_rows = ((64usize << 20) / (max_chans * (ncorr * 13 + nst * 12))).clamp(256, 100_000);
+    // Data channels the image channels draw on: the image bandwidth in data channels (mfs: all).
+    let data_width = spw_sels
+        .iter()
+        .filter_map(|s| s.chan_width_hz.first().map(|w| w.abs()))
+        .fold(f64::INFINITY, f64::min);
+    let used_chans = if plan.mfs || !data_width.is_finite() || data_width <= 0.0 {
+        max_chans
+    } else {
+        ((nchan as f64 * plan.cdelt_hz.abs() / data_width).ceil() as usize).clamp(1, max_chans)
+    };
+    let shape = block_shape(params, &gridder, chunk_rows, used_chans, nchan, ncorr);
+    let ckpt_path = checkpoint_path(&params.imagename);
+    let wanted = product_params(effective);
+    let resumed = match Checkpoint::load(&ckpt_path)? {
+        Some(c) => {
+            let diff = c.differing_params(&wanted);
+            if diff.is_empty() && c.nchan == nchan && c.nstokes == nst {
+                Some(c)
+            } else if params.overwrite {
+                None
+            } else {
+                return Err(EngineError::Param(format!(
+                    "products '{}.*' belong to an interrupted run with different parameters \
+                     (differing: {}); run that command again to resume it, or pass --overwrite to \
+                     start again",
+                    params.imagename,
+                    diff.join(", ")
+                )));
+            }
+        }
+        None => None,
+    };
+    let budget = params
+        .memory_limit_bytes
+        .unwrap_or_else(memory::default_budget_bytes);
+    let sched = memory::schedule(
+        &shape,
+        ScheduleRequest {
+            nchan,
+            nthreads,
+            chans_per_block: match &resumed {
+                // Resume with the interrupted run's blocks: cycle thresholds are per block.
+                Some(c) => c.blocks.iter().map(|b| b[1] - b[0]).max().unwrap_or(1),
+                None => params.cube_chunksize,
+            },
+            blocks_in_flight: params.blocks_in_flight,
+            threads_per_block: params.threads_per_block,
+            budget_bytes: budget,
+            prefer_whole_cube: params.niter > 0 || start_model_given(params),
+        },
+    )?;
+
+    // 4. Products: refuse to clobber, take the lock, create every product up front (or reopen an
+    // interrupted run's).
+    // restart rewrites the products it continues from.
+    let rewrite = params.overwrite || params.deconv.restart;
+    if resumed.is_none() {
+        check_products_absent(&params.imagename, params.format, rewrite, &exts)?;
+    }
+    let start_models = read_start_model(params, nchan)?;
+    let reused = Reused::load(params, nchan)?;
+    let _lock = ProductLock::acquire(&params.imagename)?;
+    let coords = image_coords(params, &plan, &centre, ms0.ms.meta());
     let object = ms0
         .ms
         .meta()
@@ -131,26 +207,40 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         .get(first_field)
         .map(|f| f.name.clone())
         .unwrap_or_default();
-    let mut out = Products::create(params, &exts, &coords, &object)?;
+    let (ckpt, mode) = match resumed {
+        Some(c) if c.complete_blocks() > 0 => {
+            info!(
+                channels_done = c.complete_channels(),
+                nchan, "resuming the interrupted run of '{}'", params.imagename
+            );
+            (c, OpenMode::Reopen)
+        }
+        // Nothing was complete: make the products again (they are the interrupted run's).
+        Some(c) => (c, OpenMode::Create { overwrite: true }),
+        None => {
+            let blocks = (0..nchan)
+                .step_by(sched.chans_per_block)
+                .map(|a| [a, (a + sched.chans_per_block).min(nchan)])
+                .collect();
+            let c = Checkpoint::new(wanted, nchan, nst, blocks);
+            // Written before the products exist, so a run killed while creating them resumes.
+            c.save(&ckpt_path)?;
+            (c, OpenMode::Create { overwrite: rewrite })
+        }
+    };
+    let mut out = Products::create(params, &exts, &coords, &object, mode)?;
+    out.flush()?;
 
-    // 4. Image (and deconvolve) channel blocks; each block's planes go straight into the products.
-    let (gu, gv) = gridder.grid_shape();
-    let planes_per_chan = if params.niter > 0 { 8 } else { 4 };
-    let per_chan_bytes = (2 * nst * gu * gv * std::mem::size_of::<num_complex::Complex64>()
-        + planes_per_chan * nst * params.nx * params.ny * 4) as u64;
-    let budget = total_memory_bytes().map_or(4 << 30, |t| (t / 4).min(16 << 30));
-    let block = ((budget / per_chan_bytes.max(1)) as usize).clamp(1, nchan);
-    let max_chans = spw_sels
-        .iter()
-        .map(|s| s.channels.len())
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let chunk_rows = ((64usize << 20) / (max_chans * (4 * 13 + nst * 12))).clamp(256, 100_000);
+    // 5. Image (and deconvolve) channel blocks, `blocks_in_flight` at a time; each block's planes
+    // go straight into the products, then the block is recorded complete.
     info!(
         nchan,
-        block,
-        nthreads,
+        chans_per_block = sched.chans_per_block,
+        blocks = ckpt.blocks.len(),
+        blocks_in_flight = sched.blocks_in_flight,
+        threads_per_block = sched.threads_per_block,
+        memory_estimate_gib = format!("{:.2}", sched.estimate_bytes as f64 / GIB),
+        memory_limit_gib = format!("{:.2}", sched.budget_bytes as f64 / GIB),
         kernel_support = gridder.kernel_support(),
         oversampling = gridder.oversampling(),
         "imaging {} MS(s) into {}x{} x {} channel(s) x {} Stokes",
@@ -166,13 +256,9 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         phase_centre: centre,
         gridder,
         taper,
-        nthreads,
+        nthreads: sched.threads_per_block,
         chunk_rows,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(nthreads)
-        .build()
-        .map_err(|e| EngineError::Grid(format!("cannot start {nthreads} threads: {e}")))?;
     let meta0 = ms0.ms.meta();
     let dish = meta0
         .antennas
@@ -181,221 +267,139 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         .map_or(0.0, |a| a.dish_diameter_m);
     let pb_model = pb_model_for(&meta0.observatory.name, dish);
     let it = iteration_settings(params);
-    let mut progress = Progress::new(
+    let inputs = BlockInputs {
+        ctx: &ctx,
+        sources: &sources,
+        pb_model: &pb_model,
+        reused: &reused,
+        start_models: start_models.as_deref(),
+        it: &it,
+        centre: &centre,
+        pbcor: out.has("image.pbcor"),
+    };
+    let resumed_channels_at_start = ckpt.complete_channels();
+    let progress = Progress::new(
         nchan,
+        resumed_channels_at_start,
         if params.niter > 0 {
             "imaging + cleaning"
         } else {
             "dirty imaging"
         },
     );
-    let mut beams = vec![
-        Beam {
-            major_rad: 0.0,
-            minor_rad: 0.0,
-            pa_rad: 0.0
-        };
-        nchan * nst
-    ];
-    let mut channels = Vec::with_capacity(nchan);
-    // With restoringbeam='common' the image is restored once every plane's beam is known.
-    let mut deferred: Vec<(usize, usize, Array2<f32>, Array2<f32>)> = Vec::new();
-    // Final models per channel and Stokes, kept for savemodel='modelcolumn'.
-    let mut saved_models: Vec<Vec<Array2<f32>>> = Vec::new();
-    let mut start = 0;
-    while start < nchan {
-        let chans = start..(start + block).min(nchan);
-        let pbs: Vec<Array2<f32>> = chans
-            .clone()
-            .map(|k| {
-                let mut pb = pb_image(
-                    &pb_model,
-                    params.nx,
-                    params.ny,
-                    params.cell_x_rad,
-                    params.cell_y_rad,
-                    plan.freqs_hz[k],
-                );
-                // tclean zeroes the primary beam at and below |pblimit| (whatever pblimit's sign).
-                pb_limit_in_place(pb.view_mut(), params.pblimit);
-                pb
-            })
-            .collect();
-        let planes = pool.install(|| -> Result<Vec<PlaneOut>, EngineError> {
-            let weighters = ctx.weighters(&sources, chans.clone())?;
-            let mut first = if params.deconv.calcres || params.deconv.calcpsf {
-                ctx.image_pass(
-                    &sources,
-                    chans.clone(),
-                    &weighters,
-                    None,
-                    None,
-                    params.deconv.calcpsf,
-                )?
-            } else {
-                BlockImages::empty(chans.len(), nst)
-            };
-            reused.apply(&mut first, &chans, nst);
-            let mut block_beams = Vec::with_capacity(chans.len() * nst);
-            for (i, k) in chans.clone().enumerate() {
-                for s in 0..nst {
-                    let b = fit_beam(
-                        params,
-                        &first.psf[i][s],
-                        first.sumwt[i][s],
-                        k,
-                        s,
-                        &mut note,
-                        &beams,
-                        nchan,
-                    );
-                    beams[k + nchan * s] = b;
-                    block_beams.push(b);
-                }
-            }
-            if params.niter == 0 && start_models.is_none() {
-                // (With calcres=false and no model this simply re-writes the reused planes.)
-                return Ok(PlaneOut::from_dirty(first));
-            }
-            let setup = block_setup(
-                params,
-                &chans,
-                &pbs,
-                &block_beams,
-                start_models.as_deref(),
-                &centre,
-            )?;
-            let planes =
-                deconvolve_block(&ctx, &sources, chans.clone(), &weighters, first, setup, &it)?;
-            Ok(planes.into_iter().map(PlaneOut::from_plane).collect())
-        })?;
-        for (idx, plane) in planes.into_iter().enumerate() {
-            let (i, s) = (idx / nst, idx % nst);
-            let k = chans.start + i;
-            let pb = &pbs[i];
-            out.put("psf", k, s, plane.psf.view())?;
-            out.put("residual", k, s, plane.residual.view())?;
-            out.put("model", k, s, plane.model.view())?;
-            out.put(
-                "sumwt",
-                k,
-                s,
-                Array2::from_elem((1, 1), plane.sumwt as f32).view(),
-            )?;
-            out.put("pb", k, s, pb.view())?;
-            let w = plane.sumwt as f32;
-            out.put("weight", k, s, pb.mapv(|p| w * p * p).view())?;
-            if let Some(m) = plane.mask.as_ref().filter(|_| out.has("mask")) {
-                out.put(
-                    "mask",
-                    k,
-                    s,
-                    m.mapv(|v| if v { 1.0f32 } else { 0.0 }).view(),
-                )?;
-            } else if out.has("mask") {
-                out.put(
-                    "mask",
-                    k,
-                    s,
-                    Array2::<f32>::ones((params.ny, params.nx)).view(),
-                )?;
-            }
-            if s == 0 {
-                let b0 = beams[k];
-                channels.push(ChannelSummary {
-                    channel: k,
-                    freq_hz: plan.freqs_hz[k],
-                    sumwt: plane.sumwt,
-                    beam_arcsec_deg: (b0.major_rad > 0.0).then(|| {
-                        [
-                            b0.major_rad * ARCSEC_PER_RAD,
-                            b0.minor_rad * ARCSEC_PER_RAD,
-                            b0.pa_rad.to_degrees(),
-                        ]
-                    }),
-                    peak_residual: plane
-                        .residual
-                        .iter()
-                        .fold(0.0f64, |m, v| m.max(v.abs() as f64)),
-                    iterations: plane.iterations,
-                    major_cycles: plane.major_cycles,
-                    model_flux_jy: plane.model.iter().map(|v| *v as f64).sum(),
-                    stop_reason: plane.stop_reason.clone(),
-                });
-            }
-            if params.deconv.savemodel_column {
-                if s == 0 {
-                    saved_models.push(Vec::with_capacity(nst));
-                }
-                saved_models[k].push(plane.model.clone());
-            }
-            if params.deconv.restoringbeam == RestoringBeam::Common {
-                deferred.push((k, s, plane.model, plane.residual));
-            } else {
-                let beam = match params.deconv.restoringbeam {
-                    RestoringBeam::User(b) => b,
-                    _ => beams[k + nchan * s],
-                };
-                let image = restore(&plane.model, &plane.residual, &beam, params)?;
-                out.put("image", k, s, image.view())?;
-                if out.has("image.pbcor") {
-                    out.put(
-                        "image.pbcor",
-                        k,
-                        s,
-                        pbcor_plane(&image, pb, params.pblimit)?.view(),
-                    )?;
-                }
-            }
+    let todo: Vec<usize> = (0..ckpt.blocks.len()).filter(|b| !ckpt.done[*b]).collect();
+    let blocks = ckpt.blocks.clone();
+    let sink = Mutex::new(Sink {
+        out,
+        ckpt,
+        progress,
+        path: ckpt_path.clone(),
+        freqs_hz: plan.freqs_hz.clone(),
+        pending: Vec::new(),
+        last_commit: Instant::now(),
+        interval: commit_interval(),
+    });
+    let next = AtomicUsize::new(0);
+    let failed: Mutex<Option<EngineError>> = Mutex::new(None);
+    let fail = |e: EngineError| {
+        let mut f = failed.lock().unwrap_or_else(|p| p.into_inner());
+        if f.is_none() {
+            *f = Some(e);
         }
-        progress.advance(chans.len());
-        start = chans.end;
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..sched.blocks_in_flight.min(todo.len()) {
+            scope.spawn(|| {
+                let pool = match rayon::ThreadPoolBuilder::new()
+                    .num_threads(sched.threads_per_block)
+                    .build()
+                {
+                    Ok(p) => p,
+                    Err(e) => {
+                        return fail(EngineError::Grid(format!(
+                            "cannot start {} threads: {e}",
+                            sched.threads_per_block
+                        )))
+                    }
+                };
+                loop {
+                    if failed.lock().map_or(true, |f| f.is_some()) {
+                        return;
+                    }
+                    let j = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(&b) = todo.get(j) else { return };
+                    let [a, z] = blocks[b];
+                    let res = pool.install(|| run_block(&inputs, a..z)).and_then(|r| {
+                        let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
+                        s.write_block(params, b, r)
+                    });
+                    if let Err(e) = res {
+                        return fail(e);
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        // The products stay marked incomplete and the checkpoint names the finished blocks, so
+        // running the same command again resumes.
+        let mut s = sink.into_inner().unwrap_or_else(|p| p.into_inner());
+        if let Err(c) = s.commit() {
+            warn!("cannot record the finished blocks: {c}");
+        }
+        return Err(e);
     }
+    let mut sink = sink.into_inner().unwrap_or_else(|p| p.into_inner());
+    sink.commit()?;
+    let Sink {
+        mut out,
+        ckpt,
+        progress,
+        ..
+    } = sink;
     progress.finish();
+    for w in &ckpt.warnings {
+        note(w.clone());
+    }
+    let beams = ckpt.beams.clone();
 
-    // 5. Restoring beams: per plane, a user beam, or the common beam (residuals convolved to it).
+    // 6. Restoring beams: per plane, a user beam, or the common beam (residuals convolved to it,
+    // read back from the products).
     let image_beams = match params.deconv.restoringbeam {
         RestoringBeam::Fitted => beams.clone(),
         RestoringBeam::User(b) => vec![b; nchan * nst],
         RestoringBeam::Common => {
-            let valid: Vec<Beam> = beams
-                .iter()
-                .copied()
-                .filter(|b| b.major_rad > 0.0)
-                .collect();
+            let valid: Vec<Beam> = beams.iter().copied().filter(|b| b.is_valid()).collect();
             let common = common_beam(&valid)
                 .map_err(|e| EngineError::Param(format!("restoringbeam='common': {e}")))?;
-            for (k, s, model, residual) in deferred {
-                let from = beams[k + nchan * s];
-                let residual = if from.major_rad > 0.0 {
-                    convolve_to_beam(
-                        residual.view(),
-                        &from,
-                        &common,
-                        params.cell_x_rad,
-                        params.cell_y_rad,
-                    )
-                    .map_err(|e| EngineError::Param(format!("restoringbeam='common': {e}")))?
-                } else {
-                    residual
-                };
-                let image = restore(&model, &residual, &common, params)?;
-                out.put("image", k, s, image.view())?;
-                if out.has("image.pbcor") {
-                    let pb = pb_image(
-                        &pb_model,
-                        params.nx,
-                        params.ny,
-                        params.cell_x_rad,
-                        params.cell_y_rad,
-                        plan.freqs_hz[k],
-                    );
-                    out.put(
-                        "image.pbcor",
-                        k,
-                        s,
-                        pbcor_plane(&image, &pb, params.pblimit)?.view(),
-                    )?;
+            for k in 0..nchan {
+                for s in 0..nst {
+                    let model = out.get("model", k, s)?;
+                    let residual = out.get("residual", k, s)?;
+                    let from = beams[k + nchan * s];
+                    let residual = if from.is_valid() {
+                        convolve_to_beam(
+                            residual.view(),
+                            &from,
+                            &common,
+                            params.cell_x_rad,
+                            params.cell_y_rad,
+                        )
+                        .map_err(|e| EngineError::Param(format!("restoringbeam='common': {e}")))?
+                    } else {
+                        residual
+                    };
+                    let image = restore(&model, &residual, &common, params)?;
+                    out.put("image", k, s, image.view())?;
+                    if out.has("image.pbcor") {
+                        let pb = out.get("pb", k, s)?;
+                        out.put(
+                            "image.pbcor",
+                            k,
+                            s,
+                            pbcor_plane(&image, &pb, params.pblimit)?.view(),
+                        )?;
+                    }
                 }
             }
             vec![common; nchan * nst]
@@ -412,11 +416,31 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
             }
         }
     };
+    let saved_models = if params.deconv.savemodel_column {
+        let mut v = Vec::with_capacity(nchan);
+        for k in 0..nchan {
+            v.push(
+                (0..nst)
+                    .map(|s| out.get("model", k, s))
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
+        }
+        Some(v)
+    } else {
+        None
+    };
     let products = out.finish(&to_set(&beams), &to_set(&image_beams))?;
-    if params.deconv.savemodel_column {
-        let rows = pool.install(|| ctx.save_model_column(&sources, &saved_models))?;
+    if let Some(models) = saved_models {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(nthreads)
+            .build()
+            .map_err(|e| EngineError::Grid(format!("cannot start {nthreads} threads: {e}")))?;
+        let rows = pool.install(|| ctx.save_model_column(&sources, &models))?;
         info!(rows, "wrote the model visibilities to MODEL_DATA");
     }
+    let resumed_channels = resumed_channels_at_start;
+    let mut channels = ckpt.channels.clone();
+    channels.sort_by_key(|c| c.channel);
 
     let (support, sigma) = (ctx.gridder.kernel_support(), ctx.gridder.oversampling());
     let summary = RunSummary {
@@ -434,6 +458,12 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         kernel_support: support,
         oversampling: sigma,
         rows_read: sources.iter().map(|s| s.selected.n_rows() as u64).sum(),
+        chans_per_block: sched.chans_per_block,
+        blocks_in_flight: sched.blocks_in_flight,
+        threads_per_block: sched.threads_per_block,
+        memory_estimate_mib: sched.estimate_bytes as f64 / (1u64 << 20) as f64,
+        memory_limit_mib: sched.budget_bytes as f64 / (1u64 << 20) as f64,
+        resumed_channels,
         total_iterations: channels.iter().map(|c| c.iterations).sum(),
         channels,
         warnings,
@@ -442,6 +472,12 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         nthreads,
     };
     write_side_files(params, effective, &summary)?;
+    // Every product is complete: the checkpoint has done its job.
+    if let Err(e) = std::fs::remove_file(&ckpt_path) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            warn!("cannot remove checkpoint '{}': {e}", ckpt_path.display());
+        }
+    }
     info!(
         wall_time_s = format!("{:.2}", summary.wall_time_s),
         peak_rss_mib = format!("{:.0}", summary.peak_rss_mib),
@@ -504,33 +540,159 @@ fn image_coords(
     }
 }
 
-/// `.image` = model convolved with the restoring beam + residual (the residual itself when the
-/// model is empty, so niter=0 gives image == residual exactly).
-fn restore(
-    model: &Array2<f32>,
-    residual: &Array2<f32>,
-    beam: &Beam,
-    p: &ImagingParams,
-) -> Result<Array2<f32>, EngineError> {
-    if model.iter().all(|v| *v == 0.0) {
-        return Ok(residual.clone());
-    }
-    restore_plane(
-        model.view(),
-        residual.view(),
-        beam,
-        p.cell_x_rad,
-        p.cell_y_rad,
-    )
-    .map_err(|e| EngineError::Param(format!("restoration: {e}")))
+/// Whether a start model is given (the first imaging pass is then followed by deconvolution-like
+/// major cycles even with niter = 0).
+fn start_model_given(p: &ImagingParams) -> bool {
+    p.deconv.startmodel.is_some() || p.deconv.restart
 }
 
-/// `.image.pbcor`: image / pb inside the primary-beam limit, NaN (blanked) outside.
-fn pbcor_plane(
-    image: &Array2<f32>,
-    pb: &Array2<f32>,
-    pblimit: f64,
-) -> Result<Array2<f32>, EngineError> {
-    pbcor(image.view(), pb.view(), pblimit as f32)
-        .map_err(|e| EngineError::Param(format!("pbcor: {e}")))
+/// The memory-model inputs of this run.
+fn block_shape(
+    p: &ImagingParams,
+    gridder: &Gridder,
+    chunk_rows: usize,
+    data_chans: usize,
+    image_chans: usize,
+    ncorr: usize,
+) -> BlockShape {
+    let (gu, gv) = gridder.grid_shape();
+    let d = &p.deconv;
+    BlockShape {
+        nx: p.nx,
+        ny: p.ny,
+        nstokes: p.stokes.0.len(),
+        grid_u: gu,
+        grid_v: gv,
+        grid_elem_bytes: match gridder.precision() {
+            Precision::Single => 8,
+            Precision::Double => 16,
+        },
+        density: !matches!(p.weighting, Weighting::Natural),
+        density_per_channel: p.specmode != SpecMode::Mfs && p.perchanweightdensity,
+        deconvolve: p.niter > 0 || start_model_given(p),
+        deconvolver_planes: if d.deconvolver == "multiscale" {
+            3 * d.scales.len()
+        } else {
+            0
+        },
+        automask: matches!(d.usemask, UseMask::AutoMultiThresh(_)),
+        chunk_rows,
+        data_chans,
+        image_chans,
+        ncorr,
+    }
+}
+
+/// The writer side shared by the blocks in flight: products, checkpoint, progress.
+struct Sink {
+    out: Products,
+    ckpt: Checkpoint,
+    progress: Progress,
+    path: PathBuf,
+    freqs_hz: Vec<f64>,
+    /// Blocks written but not yet recorded complete.
+    pending: Vec<usize>,
+    last_commit: Instant,
+    interval: std::time::Duration,
+}
+
+/// Blocks are recorded complete at most this often (each record fsyncs every product), so a
+/// killed run loses at most this much finished work: 5 s, or `PCLEAN_COMMIT_INTERVAL_S` seconds.
+fn commit_interval() -> std::time::Duration {
+    let s = std::env::var("PCLEAN_COMMIT_INTERVAL_S")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .unwrap_or(5.0);
+    std::time::Duration::from_secs_f64(s)
+}
+
+impl Sink {
+    /// Write block `b`'s planes into every product, flush them, then record the block complete.
+    fn write_block(
+        &mut self,
+        params: &ImagingParams,
+        b: usize,
+        r: BlockResult,
+    ) -> Result<(), EngineError> {
+        let nst = params.stokes.0.len();
+        let nchan = self.ckpt.nchan;
+        let out = &mut self.out;
+        for (idx, plane) in r.planes.iter().enumerate() {
+            let (i, s) = (idx / nst, idx % nst);
+            let k = r.chans.start + i;
+            let pb = &r.pbs[i];
+            out.put("psf", k, s, plane.psf.view())?;
+            out.put("residual", k, s, plane.residual.view())?;
+            out.put("model", k, s, plane.model.view())?;
+            out.put(
+                "sumwt",
+                k,
+                s,
+                Array2::from_elem((1, 1), plane.sumwt as f32).view(),
+            )?;
+            out.put("pb", k, s, pb.view())?;
+            let w = plane.sumwt as f32;
+            out.put("weight", k, s, pb.mapv(|p| w * p * p).view())?;
+            if out.has("mask") {
+                let m = match &plane.mask {
+                    Some(m) => m.mapv(|v| if v { 1.0f32 } else { 0.0 }),
+                    None => Array2::<f32>::ones((params.ny, params.nx)),
+                };
+                out.put("mask", k, s, m.view())?;
+            }
+            if let Some(images) = &r.images {
+                let (image, corrected) = &images[idx];
+                out.put("image", k, s, image.view())?;
+                if let Some(c) = corrected {
+                    out.put("image.pbcor", k, s, c.view())?;
+                }
+            }
+            let beam = r.beams[idx];
+            self.ckpt.beams[k + nchan * s] = beam;
+            if s == 0 {
+                self.ckpt.channels.push(ChannelSummary {
+                    channel: k,
+                    freq_hz: self.freqs_hz[k],
+                    sumwt: plane.sumwt,
+                    beam_arcsec_deg: beam.is_valid().then(|| {
+                        [
+                            beam.major_rad * ARCSEC_PER_RAD,
+                            beam.minor_rad * ARCSEC_PER_RAD,
+                            beam.pa_rad.to_degrees(),
+                        ]
+                    }),
+                    peak_residual: plane
+                        .residual
+                        .iter()
+                        .fold(0.0f64, |m, v| m.max(v.abs() as f64)),
+                    iterations: plane.iterations,
+                    major_cycles: plane.major_cycles,
+                    model_flux_jy: plane.model.iter().map(|v| *v as f64).sum(),
+                    stop_reason: plane.stop_reason.clone(),
+                });
+            }
+        }
+        self.ckpt.warnings.extend(r.warnings);
+        self.pending.push(b);
+        self.progress.advance(r.chans.len());
+        if self.last_commit.elapsed() >= self.interval {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Make the written planes durable (fsync), then record their blocks complete.
+    fn commit(&mut self) -> Result<(), EngineError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.out.flush()?;
+        for b in self.pending.drain(..) {
+            self.ckpt.done[b] = true;
+        }
+        self.ckpt.save(&self.path)?;
+        self.last_commit = Instant::now();
+        Ok(())
+    }
 }

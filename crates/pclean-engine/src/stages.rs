@@ -29,6 +29,15 @@ pub fn product_list(p: &ImagingParams) -> Vec<&'static str> {
     v
 }
 
+/// How [`Products::create`] opens the products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// New products; `overwrite` replaces existing ones.
+    Create { overwrite: bool },
+    /// The unfinished products of an interrupted run.
+    Reopen,
+}
+
 /// Open writers of every product.
 pub struct Products {
     writers: Vec<(&'static str, ProductWriter)>,
@@ -37,11 +46,13 @@ pub struct Products {
 }
 
 impl Products {
+    /// Create every product, or reopen the unfinished products of an interrupted run.
     pub fn create(
         p: &ImagingParams,
         exts: &[&'static str],
         coords: &ImageCoords,
         object: &str,
+        mode: OpenMode,
     ) -> Result<Self, EngineError> {
         let mut writers = Vec::new();
         for &ext in exts {
@@ -59,17 +70,51 @@ impl Products {
             .to_string();
             meta.object_name = object.to_string();
             let path = product_path(&p.imagename, ext, p.format);
-            writers.push((
-                ext,
-                // restart rewrites the products it continues from.
-                ProductWriter::create(&path, &meta, p.format, p.overwrite || p.deconv.restart)?,
-            ));
+            let (resume, overwrite) = match mode {
+                OpenMode::Reopen => (true, p.overwrite),
+                OpenMode::Create { overwrite } => (false, overwrite),
+            };
+            let w = if resume {
+                ProductWriter::reopen(&path, &meta, p.format, overwrite).map_err(|e| {
+                    EngineError::Param(format!(
+                        "cannot resume the interrupted run: product '{}': {e}; pass --overwrite \
+                         to start again",
+                        path.display()
+                    ))
+                })?
+            } else {
+                ProductWriter::create(&path, &meta, p.format, overwrite)?
+            };
+            writers.push((ext, w));
         }
         Ok(Products {
             writers,
             imagename: p.imagename.clone(),
             format: p.format,
         })
+    }
+
+    /// Make every plane written so far durable (before a block is recorded complete).
+    pub fn flush(&mut self) -> Result<(), EngineError> {
+        for (_, w) in self.writers.iter_mut() {
+            w.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Read back a plane of product `ext`.
+    pub fn get(
+        &mut self,
+        ext: &str,
+        chan: usize,
+        stokes: usize,
+    ) -> Result<Array2<f32>, EngineError> {
+        let w = self
+            .writers
+            .iter_mut()
+            .find(|(e, _)| *e == ext)
+            .ok_or_else(|| EngineError::Param(format!("internal: no product '{ext}'")))?;
+        w.1.get_plane(chan, stokes)
     }
 
     pub fn has(&self, ext: &str) -> bool {
@@ -186,9 +231,8 @@ pub fn stop_text(s: StopReason) -> String {
     .to_string()
 }
 
-/// Fit the restoring beam of one PSF plane; a failed fit or an empty plane falls back to the first
-/// plane's beam with a warning.
-#[allow(clippy::too_many_arguments)]
+/// Fit the restoring beam of one PSF plane; a failed fit or an empty plane falls back to
+/// `fallback` with a warning.
 pub fn fit_beam(
     p: &ImagingParams,
     psf: &Array2<f32>,
@@ -196,10 +240,8 @@ pub fn fit_beam(
     chan: usize,
     stokes: usize,
     note: &mut impl FnMut(String),
-    beams: &[Beam],
-    nchan: usize,
+    fallback: Beam,
 ) -> Beam {
-    let fallback = beams[nchan * stokes];
     if sumwt <= 0.0 {
         note(format!(
             "channel {chan} stokes {stokes}: no unflagged visibilities; the plane is zero"

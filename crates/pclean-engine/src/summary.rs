@@ -1,9 +1,9 @@
 //! The run summary: JSON next to the products and on stdout.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Per image channel.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChannelSummary {
     pub channel: usize,
     pub freq_hz: f64,
@@ -40,6 +40,14 @@ pub struct RunSummary {
     pub kernel_support: usize,
     pub oversampling: f64,
     pub rows_read: u64,
+    /// How the channels were scheduled, and the memory model's estimate against the budget.
+    pub chans_per_block: usize,
+    pub blocks_in_flight: usize,
+    pub threads_per_block: usize,
+    pub memory_estimate_mib: f64,
+    pub memory_limit_mib: f64,
+    /// Channels already complete from an interrupted run that this run resumed.
+    pub resumed_channels: usize,
     pub total_iterations: usize,
     pub channels: Vec<ChannelSummary>,
     pub warnings: Vec<String>,

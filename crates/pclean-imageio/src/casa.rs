@@ -299,6 +299,30 @@ impl CasaImageWriter {
         Ok(())
     }
 
+    /// Read back plane `(chan, stokes)` as `plane_yx[[y, x]]` (zeros where nothing was written).
+    pub fn get_plane(&mut self, chan: usize, stokes: usize) -> Result<Array2<f32>, ImageIoError> {
+        let [nx, ny, _, _] = self.table.shape();
+        let (blc, len) = plane_box(
+            self.table.path(),
+            self.table.shape(),
+            chan,
+            stokes,
+            [ny, nx],
+        )?;
+        let mut out = Array2::<f32>::zeros((ny, nx));
+        let path = self.table.path().to_path_buf();
+        self.table
+            .get_slice(blc, len, out.as_slice_mut().expect("standard layout"))
+            .map_err(ImageIoError::glue(&path))?;
+        Ok(out)
+    }
+
+    /// Write everything buffered so far to disk (the planes written survive a crash after this).
+    pub fn flush(&mut self) -> Result<(), ImageIoError> {
+        let path = self.table.path().to_path_buf();
+        self.table.flush().map_err(ImageIoError::glue(&path))
+    }
+
     /// Which planes this writer has written, indexed `chan + nchan * stokes`.
     pub fn planes_written(&self) -> &[bool] {
         &self.written

@@ -122,6 +122,35 @@ impl RawFits {
         Ok(raw)
     }
 
+    /// Open an existing FITS file for reading and writing.
+    fn open_rw(path: &Path) -> Result<Self, ImageIoError> {
+        let s = path.to_str().ok_or_else(|| ImageIoError::Unwritable {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("path is not valid UTF-8"),
+        })?;
+        let c = cstr(s);
+        let mut ptr = std::ptr::null_mut();
+        let mut status = 0;
+        // SAFETY: valid C string and out-pointers; 1 = READWRITE.
+        unsafe { fs::ffopen(&mut ptr, c.as_ptr(), 1, &mut status) };
+        let mut raw = RawFits {
+            ptr,
+            path: path.to_path_buf(),
+        };
+        if status != 0 {
+            raw.ptr = std::ptr::null_mut();
+            raw.check(status, "opening file")?;
+        }
+        Ok(raw)
+    }
+
+    fn flush(&mut self) -> Result<(), ImageIoError> {
+        let mut status = 0;
+        // SAFETY: open file.
+        unsafe { fs::ffflus(self.ptr, &mut status) };
+        self.check(status, "flushing")
+    }
+
     fn key_f64(&mut self, name: &str, v: f64, comment: &str) -> Result<(), ImageIoError> {
         let mut status = 0;
         // SAFETY: open file, valid C strings.
@@ -267,9 +296,7 @@ impl FitsWriter {
             Ok(_) if !overwrite => return Err(ImageIoError::AlreadyExists { path }),
             _ => {}
         }
-        let mut partial = path.clone().into_os_string();
-        partial.push(".pclean_partial");
-        let partial = PathBuf::from(partial);
+        let partial = partial_path(&path);
         match std::fs::remove_file(&partial) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -405,6 +432,95 @@ impl FitsWriter {
         })
     }
 
+    /// Reopen the unfinished file of an interrupted writer of `path` (its `.pclean_partial`) to
+    /// write the remaining planes; `meta` must describe the same image (it is what the interrupted
+    /// writer was created with). Error [`ImageIoError::NotAnImage`] when there is no such file.
+    pub fn reopen(
+        path: impl AsRef<Path>,
+        meta: &ImageMeta,
+        overwrite: bool,
+    ) -> Result<Self, ImageIoError> {
+        let path = path.as_ref().to_path_buf();
+        meta.validate()?;
+        let partial = partial_path(&path);
+        if !partial.is_file() {
+            return Err(ImageIoError::NotAnImage {
+                path: partial,
+                why: "no unfinished FITS file to resume".into(),
+            });
+        }
+        let raw = RawFits::open_rw(&partial)?;
+        Ok(FitsWriter {
+            raw,
+            path,
+            partial,
+            meta: meta.clone(),
+            overwrite,
+        })
+    }
+
+    /// Write everything buffered so far to the file (the planes written survive a crash after
+    /// this).
+    pub fn flush(&mut self) -> Result<(), ImageIoError> {
+        self.raw.flush()?;
+        std::fs::File::open(&self.partial)
+            .and_then(|f| f.sync_all())
+            .map_err(|source| ImageIoError::Io {
+                path: self.partial.clone(),
+                source,
+            })
+    }
+
+    /// Read back plane `(chan, stokes)` as `plane_yx[[y, x]]`.
+    pub fn get_plane(&mut self, chan: usize, stokes: usize) -> Result<Array2<f32>, ImageIoError> {
+        let c = &self.meta.coords;
+        let (nx, ny) = (c.nx, c.ny);
+        self.check_plane(chan, stokes, [ny, nx])?;
+        let c = &self.meta.coords;
+        let npix = (nx * ny) as i64;
+        let first = 1 + (chan + c.spectral.nchan * stokes) as i64 * npix;
+        let mut out = Array2::<f32>::zeros((ny, nx));
+        let mut nul: f32 = 0.0;
+        let mut anynul: c_int = 0;
+        let mut status = 0;
+        // SAFETY: open file; `out` holds exactly nx*ny floats, filled in FITS (x fastest) order.
+        unsafe {
+            fs::ffgpv(
+                self.raw.ptr,
+                TFLOAT,
+                first,
+                npix,
+                &mut nul as *mut f32 as *mut c_void,
+                out.as_mut_ptr() as *mut c_void,
+                &mut anynul,
+                &mut status,
+            )
+        };
+        self.raw.check(
+            status,
+            &format!("reading plane chan {chan} stokes {stokes}"),
+        )?;
+        Ok(out)
+    }
+
+    fn check_plane(&self, chan: usize, stokes: usize, got: [usize; 2]) -> Result<(), ImageIoError> {
+        let c = &self.meta.coords;
+        let [ny, nx] = got;
+        if chan >= c.spectral.nchan || stokes >= c.stokes.len() || nx != c.nx || ny != c.ny {
+            return Err(ImageIoError::PlaneOutOfRange {
+                path: self.path.clone(),
+                chan,
+                stokes,
+                got,
+                nx: c.nx,
+                ny: c.ny,
+                nstokes: c.stokes.len(),
+                nchan: c.spectral.nchan,
+            });
+        }
+        Ok(())
+    }
+
     /// Write plane `(chan, stokes)` from `plane_yx[[y, x]]` (shape `[ny, nx]`).
     pub fn put_plane(
         &mut self,
@@ -412,20 +528,9 @@ impl FitsWriter {
         stokes: usize,
         plane_yx: ArrayView2<f32>,
     ) -> Result<(), ImageIoError> {
-        let c = &self.meta.coords;
         let (ny, nx) = plane_yx.dim();
-        if chan >= c.spectral.nchan || stokes >= c.stokes.len() || nx != c.nx || ny != c.ny {
-            return Err(ImageIoError::PlaneOutOfRange {
-                path: self.path.clone(),
-                chan,
-                stokes,
-                got: [ny, nx],
-                nx: c.nx,
-                ny: c.ny,
-                nstokes: c.stokes.len(),
-                nchan: c.spectral.nchan,
-            });
-        }
+        self.check_plane(chan, stokes, [ny, nx])?;
+        let c = &self.meta.coords;
         let plane = plane_yx.as_standard_layout();
         let npix = (nx * ny) as i64;
         // The plane is contiguous in the file: axes [x, y, freq, stokes], x fastest.
@@ -494,6 +599,13 @@ impl FitsWriter {
         }
         std::fs::rename(&partial, &path).map_err(|source| ImageIoError::Io { path, source })
     }
+}
+
+/// The file an unfinished writer of `path` writes to.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".pclean_partial");
+    PathBuf::from(partial)
 }
 
 fn write_beams_table(

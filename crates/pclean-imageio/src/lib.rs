@@ -19,5 +19,5 @@ pub mod time;
 
 pub use casa::{is_incomplete, CasaImage, CasaImageWriter, INCOMPLETE_MARKER};
 pub use error::ImageIoError;
-pub use fits::{export_casa_to_fits, fits_stokes_code, write_fits, FitsWriter};
+pub use fits::{export_casa_to_fits, fits_stokes_code, partial_path, write_fits, FitsWriter};
 pub use meta::{Beams, ImageCoords, ImageMeta, MiscValue, SpectralAxis, SPECTRAL_FRAMES};

@@ -1,0 +1,314 @@
+//! The engine's memory model: how many bytes a channel block needs, from what the code allocates,
+//! and the schedule (channels per block, blocks in flight, threads per block) that fits a budget.
+//!
+//! Every term names the allocation it stands for. Sizes per image plane use `npix = nx * ny`; the
+//! uv grid has `gu * gv` cells of `grid_elem` bytes (complex single or double precision).
+
+use crate::error::EngineError;
+
+/// Bytes the process holds before any block starts: the binary and its libraries (casacore),
+/// MS metadata, the thread pools, allocator arenas. Measured as the idle RSS of `pclean image`
+/// just before imaging (about 40-60 MiB on Linux x86_64); rounded up.
+pub const BASE_BYTES: u64 = 64 << 20;
+
+/// What the size of a block depends on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockShape {
+    pub nx: usize,
+    pub ny: usize,
+    pub nstokes: usize,
+    /// uv grid shape (`Gridder::grid_shape`) and bytes per cell (8 single, 16 double precision).
+    pub grid_u: usize,
+    pub grid_v: usize,
+    pub grid_elem_bytes: usize,
+    /// Uniform/Briggs weighting with one density per channel (else one shared, or none).
+    pub density_per_channel: bool,
+    pub density: bool,
+    /// Deconvolution state is held (niter > 0).
+    pub deconvolve: bool,
+    /// Extra image planes the deconvolver keeps per plane (multiscale: scale images).
+    pub deconvolver_planes: usize,
+    /// Auto-multithresh masking (its working planes per plane).
+    pub automask: bool,
+    /// Rows per visibility chunk, the selected data channels (of the widest spectral window),
+    /// the image channels of the run, and correlations per row. A block reads only the data
+    /// channels of its image channels (plus an interpolation margin).
+    pub chunk_rows: usize,
+    pub data_chans: usize,
+    pub image_chans: usize,
+    pub ncorr: usize,
+}
+
+impl BlockShape {
+    fn npix(&self) -> u64 {
+        (self.nx * self.ny) as u64
+    }
+
+    fn grid_bytes(&self) -> u64 {
+        (self.grid_u * self.grid_v * self.grid_elem_bytes) as u64
+    }
+
+    /// One visibility chunk in flight: the chunk as read (complex vis 8 B, flag 1 B, weight 4 B
+    /// per correlation, `VisChunk`), the per-Stokes visibilities and weights formed from it
+    /// (12 B per Stokes, `Prepared`; twice when regridded to another frame), the per-channel
+    /// column selections of one channel being gridded (12 B), and the gridder's bucketing
+    /// entries (16 B per visibility).
+    fn chunk_bytes(&self, nchan: usize) -> u64 {
+        let per_image = self.data_chans as f64 / self.image_chans.max(1) as f64;
+        let read = ((nchan as f64 * per_image).ceil() as usize + 6).min(self.data_chans.max(1));
+        let rc = (self.chunk_rows * read) as u64;
+        rc * (13 * self.ncorr as u64 + 2 * 12 * self.nstokes as u64) + rc * (12 + 16)
+    }
+
+    /// Transient buffers of one channel's FFT (`grid_to_image`): the intermediate (ny x gu) array
+    /// of grid precision, the f64 image, and its f32 normalised copy.
+    fn fft_bytes(&self) -> u64 {
+        (self.ny * self.grid_u * self.grid_elem_bytes) as u64 + self.npix() * (8 + 4)
+    }
+
+    /// Peak bytes of a block of `nchan` image channels run with `threads` threads.
+    ///
+    /// The peak is the first imaging pass: per channel and Stokes a dirty and a PSF grid, the
+    /// weighting densities (f64 while accumulating, then the f32 weighter; both exist while the
+    /// weighters are finished), the dirty and PSF planes (f32); plus, with deconvolution, the
+    /// planes each deconvolved plane keeps (residual, model, PSF, primary beam: f32; the f64 model
+    /// copy for prediction; masks as bytes; the deconvolver's and auto-masker's planes) while
+    /// a major cycle holds one dirty grid per plane.
+    pub fn block_bytes(&self, nchan: usize, threads: usize) -> u64 {
+        let npix = self.npix();
+        let planes = (nchan * self.nstokes) as u64;
+        let ndens = if !self.density {
+            0
+        } else if self.density_per_channel {
+            nchan as u64
+        } else {
+            1
+        };
+        let weighters = ndens * npix * (8 + 4);
+        // Concurrent FFTs: one per thread, at most one per plane.
+        let ffts = threads.max(1).min(nchan * self.nstokes).max(1) as u64 * self.fft_bytes();
+        let chunk = self.chunk_bytes(nchan);
+        let first_pass = planes * (2 * self.grid_bytes() + 2 * npix * 4);
+        if !self.deconvolve {
+            return weighters + chunk + ffts + first_pass;
+        }
+        let mut per_plane = npix * (4 * 4 + 8 + 3);
+        per_plane += self.deconvolver_planes as u64 * npix * 4;
+        if self.automask {
+            per_plane += 6 * npix * 4;
+        }
+        let state = planes * per_plane;
+        let major = planes * (self.grid_bytes() + npix * 4);
+        weighters + chunk + ffts + state + first_pass.max(major)
+    }
+}
+
+/// How a run's channels are split and run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    pub chans_per_block: usize,
+    pub blocks_in_flight: usize,
+    pub threads_per_block: usize,
+    /// Estimated peak bytes of the whole run (base + blocks in flight).
+    pub estimate_bytes: u64,
+    pub budget_bytes: u64,
+}
+
+/// Requested settings (0 = choose automatically).
+#[derive(Debug, Clone, Copy)]
+pub struct ScheduleRequest {
+    pub nchan: usize,
+    pub nthreads: usize,
+    pub chans_per_block: usize,
+    pub blocks_in_flight: usize,
+    pub threads_per_block: usize,
+    pub budget_bytes: u64,
+    /// Prefer whole-cube blocks (deconvolution: tclean's cube-wide cycle thresholds).
+    pub prefer_whole_cube: bool,
+}
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// Choose channels per block, blocks in flight and threads per block so that
+/// `BASE_BYTES + blocks_in_flight * block_bytes(chans_per_block)` fits the budget.
+///
+/// Automatic choices: with deconvolution, blocks as large as fit (up to the whole cube, so cycle
+/// thresholds are cube-wide as in serial tclean), one at a time with every thread. Without, small
+/// blocks (enough channels to keep a block's threads busy) and as many blocks in flight as threads,
+/// one thread each, so reading one block's chunk overlaps gridding another's and memory stays low.
+/// A block of one channel that does not fit alone is an error naming the estimate and the limit.
+pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, EngineError> {
+    let n = req.nchan.max(1);
+    let threads = req.nthreads.max(1);
+    let avail = req.budget_bytes.saturating_sub(BASE_BYTES);
+    let one = shape.block_bytes(1, req.threads_per_block.max(1));
+    if one > avail {
+        return Err(EngineError::Param(format!(
+            "memory: one channel of this image needs about {:.2} GiB (plus {:.2} GiB base) but the \
+             memory limit is {:.2} GiB; raise --memory-limit or reduce imsize",
+            one as f64 / GIB,
+            BASE_BYTES as f64 / GIB,
+            req.budget_bytes as f64 / GIB
+        )));
+    }
+    let fits = |c: usize, b: usize, t: usize| b as u64 * shape.block_bytes(c, t) <= avail;
+    let (mut c, mut b, mut t);
+    if req.prefer_whole_cube {
+        b = if req.blocks_in_flight > 0 {
+            req.blocks_in_flight
+        } else {
+            1
+        };
+        t = if req.threads_per_block > 0 {
+            req.threads_per_block
+        } else {
+            (threads / b).max(1)
+        };
+        c = if req.chans_per_block > 0 {
+            req.chans_per_block.min(n)
+        } else {
+            n.div_ceil(b)
+        };
+    } else {
+        b = if req.blocks_in_flight > 0 {
+            req.blocks_in_flight
+        } else {
+            threads.min(n)
+        };
+        t = if req.threads_per_block > 0 {
+            req.threads_per_block
+        } else {
+            (threads / b).max(1)
+        };
+        c = if req.chans_per_block > 0 {
+            req.chans_per_block.min(n)
+        } else {
+            // A few channels per thread of the block, and no more blocks than channels.
+            (2 * t).min(n.div_ceil(b)).max(1)
+        };
+    }
+    // Shrink to the budget: first fewer channels per block, then fewer blocks in flight.
+    while !fits(c, b, t) {
+        if c > 1 && req.chans_per_block == 0 {
+            c = c.div_ceil(2).max(1).min(c - 1);
+        } else if b > 1 {
+            b -= 1;
+            if req.threads_per_block == 0 {
+                t = (threads / b).max(1);
+            }
+        } else if req.chans_per_block > 0 && c > 1 {
+            return Err(EngineError::Param(format!(
+                "memory: cube_chunksize={c} needs about {:.2} GiB per block but the memory limit \
+                 leaves {:.2} GiB; use a smaller cube_chunksize or raise --memory-limit",
+                shape.block_bytes(c, t) as f64 / GIB,
+                avail as f64 / GIB
+            )));
+        } else {
+            break;
+        }
+    }
+    let nblocks = n.div_ceil(c);
+    b = b.min(nblocks).max(1);
+    Ok(Schedule {
+        chans_per_block: c,
+        blocks_in_flight: b,
+        threads_per_block: t,
+        estimate_bytes: BASE_BYTES + b as u64 * shape.block_bytes(c, t),
+        budget_bytes: req.budget_bytes,
+    })
+}
+
+/// The default budget: 80% of the memory available now (MemAvailable), else of MemTotal, else
+/// 4 GiB.
+pub fn default_budget_bytes() -> u64 {
+    let read = |key: &str| -> Option<u64> {
+        let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let line = text.lines().find(|l| l.starts_with(key))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    };
+    let avail = read("MemAvailable:")
+        .or_else(|| read("MemTotal:"))
+        .unwrap_or(5 << 30);
+    (avail as f64 * 0.8) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(deconvolve: bool) -> BlockShape {
+        BlockShape {
+            nx: 1024,
+            ny: 1024,
+            nstokes: 1,
+            grid_u: 1800,
+            grid_v: 1800,
+            grid_elem_bytes: 8,
+            density_per_channel: true,
+            density: true,
+            deconvolve,
+            deconvolver_planes: 0,
+            automask: false,
+            chunk_rows: 10_000,
+            data_chans: 64,
+            image_chans: 64,
+            ncorr: 2,
+        }
+    }
+
+    fn req(nchan: usize, budget: u64, whole: bool) -> ScheduleRequest {
+        ScheduleRequest {
+            nchan,
+            nthreads: 4,
+            chans_per_block: 0,
+            blocks_in_flight: 0,
+            threads_per_block: 0,
+            budget_bytes: budget,
+            prefer_whole_cube: whole,
+        }
+    }
+
+    #[test]
+    fn block_bytes_grow_linearly_with_channels() {
+        let s = shape(false);
+        let d1 = s.block_bytes(2, 1) - s.block_bytes(1, 1);
+        let d2 = s.block_bytes(3, 1) - s.block_bytes(2, 1);
+        assert_eq!(d1, d2);
+        // Two single-precision grids of 1800^2 plus planes and densities per channel.
+        assert!(d1 > 2 * 1800 * 1800 * 8);
+        assert!(shape(true).block_bytes(4, 1) > s.block_bytes(4, 1));
+    }
+
+    #[test]
+    fn schedule_fits_the_budget() {
+        let s = shape(true);
+        for budget in [1u64 << 30, 4 << 30, 64 << 30] {
+            let sch = schedule(&s, req(64, budget, true)).unwrap();
+            assert!(sch.estimate_bytes <= budget, "{sch:?}");
+        }
+        // A large budget: the whole cube in one block.
+        let sch = schedule(&s, req(64, 64 << 30, true)).unwrap();
+        assert_eq!((sch.chans_per_block, sch.blocks_in_flight), (64, 1));
+        // Dirty imaging: small blocks, one per thread.
+        let sch = schedule(&shape(false), req(64, 64 << 30, false)).unwrap();
+        assert_eq!((sch.blocks_in_flight, sch.threads_per_block), (4, 1));
+        assert!(sch.chans_per_block <= 16);
+    }
+
+    #[test]
+    fn too_small_a_budget_is_an_error() {
+        let e = schedule(&shape(true), req(64, 100 << 20, true)).unwrap_err();
+        assert!(e.to_string().contains("memory limit"), "{e}");
+    }
+
+    #[test]
+    fn fewer_blocks_in_flight_when_memory_is_short() {
+        let s = shape(false);
+        let mut r = req(64, 0, false);
+        r.chans_per_block = 4;
+        r.budget_bytes = BASE_BYTES + 2 * s.block_bytes(4, 2) + 1;
+        let sch = schedule(&s, r).unwrap();
+        assert_eq!(sch.blocks_in_flight, 2);
+    }
+}
