@@ -1,0 +1,85 @@
+"""The channel-block engine: block sizes, blocks in flight and threads per block change how a cube is
+computed, not what it is; --memory-limit bounds the schedule and the measured peak."""
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+from compare import load_casa
+from conftest import pclean_bin
+
+DIRTY = ["--imsize", "512", "--cell", "10arcsec", "--specmode", "cube", "--nchan", "46", "--start", "5",
+         "--width", "1", "--outframe", "LSRK", "--restfreq", "1420.405752MHz", "--weighting", "briggs",
+         "--robust", "0.5", "--niter", "0", "--pblimit", "-0.01"]
+
+
+def image(ms, name, *extra, check=True):
+    p = subprocess.run([pclean_bin(), "image", "--vis", str(ms), "--imagename", str(name), *DIRTY, *extra],
+                       capture_output=True, text=True)
+    if check:
+        assert p.returncode == 0, p.stderr[-3000:]
+        return json.loads(p.stdout)
+    return p
+
+
+@pytest.fixture(scope="module")
+def serial(msdir, tmp_path_factory):
+    """The whole cube as one block on one thread."""
+    name = tmp_path_factory.mktemp("sched") / "serial"
+    s = image(msdir / "ngc5921.ms", name, "--cube-chunksize", "46", "--blocks-in-flight", "1", "--nthreads", "1")
+    assert (s["chans_per_block"], s["blocks_in_flight"]) == (46, 1)
+    return name
+
+
+@pytest.mark.parametrize("sched", [
+    ("--cube-chunksize", "3", "--blocks-in-flight", "2", "--threads-per-block", "1"),
+    ("--cube-chunksize", "1", "--blocks-in-flight", "1", "--threads-per-block", "2"),
+    ("--cube-chunksize", "7", "--blocks-in-flight", "3", "--threads-per-block", "2"),
+    (),  # automatic
+])
+def test_schedule_does_not_change_the_cube(msdir, tmp_path, serial, sched):
+    s = image(msdir / "ngc5921.ms", tmp_path / "x", *sched)
+    if sched:
+        assert s["chans_per_block"] == int(sched[1]) and s["blocks_in_flight"] == int(sched[3])
+    for ext in ("psf", "residual", "pb", "sumwt"):
+        a = load_casa(f"{tmp_path / 'x'}.{ext}")[0]
+        b = load_casa(f"{serial}.{ext}")[0]
+        # Gridding of a channel by several threads sums the same terms in another order: float32
+        # grids give ~1e-7 relative differences; 1e-6 of the peak bounds them.
+        assert np.max(np.abs(a - b)) <= 1e-6 * np.max(np.abs(b)), ext
+    beams = lambda n: load_casa(f"{n}.psf")[1].imageinfo()["perplanebeams"]
+    ours, ref = beams(tmp_path / "x"), beams(serial)
+    for key in ref:
+        if key.startswith("*"):
+            for q in ("major", "minor"):
+                assert abs(ours[key][q]["value"] - ref[key][q]["value"]) <= 1e-6 * ref[key][q]["value"]
+
+
+def test_memory_limit_bounds_blocks_and_peak(msdir, tmp_path):
+    # One thread per block: with several threads in one block glibc's per-thread arenas keep freed
+    # buffers, which the model does not yet count (docs/status.md).
+    free = image(msdir / "ngc5921.ms", tmp_path / "free", "--nthreads", "2", "--cube-chunksize", "4",
+                 "--threads-per-block", "1")
+    assert free["blocks_in_flight"] == 2
+    # A limit below what two blocks of 4 channels need: fewer blocks or smaller ones, and the
+    # measured peak stays below the limit.
+    limit_mib = 0.8 * free["memory_estimate_mib"]
+    s = image(msdir / "ngc5921.ms", tmp_path / "lim", "--nthreads", "2", "--cube-chunksize", "4",
+              "--threads-per-block", "1", "--memory-limit", f"{limit_mib:.0f}MiB")
+    assert s["blocks_in_flight"] == 1
+    assert s["memory_estimate_mib"] <= limit_mib
+    assert s["peak_rss_mib"] <= limit_mib, (s["peak_rss_mib"], limit_mib)
+
+
+def test_memory_limit_too_small_is_a_clear_error(msdir, tmp_path):
+    p = image(msdir / "ngc5921.ms", tmp_path / "tiny", "--memory-limit", "50MB", check=False)
+    assert p.returncode != 0
+    assert "memory limit" in p.stderr and "GiB" in p.stderr and "--memory-limit" in p.stderr
+    assert not (tmp_path / "tiny.image").exists()
+
+
+@pytest.mark.parametrize("bad", ["8", "lots", "-1GB", "8 parsecs"])
+def test_bad_memory_limit_values(msdir, tmp_path, bad):
+    p = image(msdir / "ngc5921.ms", tmp_path / "bad", f"--memory-limit={bad}", check=False)
+    assert p.returncode != 0 and "memory_limit" in p.stderr
