@@ -31,6 +31,46 @@ pub enum Command {
         #[arg(long)]
         overwrite: bool,
     },
+    /// Estimate the memory one worker (task) needs, the total for N workers, and how many workers
+    /// fit this machine, from pclean's memory model.
+    Estimate(EstimateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    /// Image size in pixels (square).
+    #[arg(long)]
+    pub imsize: usize,
+    /// Image channels each task images at once.
+    #[arg(long, default_value_t = 1)]
+    pub nchan_per_task: usize,
+    /// Gridder (pclean implements 'standard').
+    #[arg(long, default_value = "standard")]
+    pub gridder: String,
+    /// Deconvolver: hogbom, clark, multiscale, or none (dirty imaging).
+    #[arg(long, default_value = "hogbom")]
+    pub deconvolver: String,
+    /// Taylor terms (1; mtmfs is not implemented).
+    #[arg(long, default_value_t = 1)]
+    pub nterms: usize,
+    /// Image fields (1; outlier fields are not implemented).
+    #[arg(long, default_value_t = 1)]
+    pub nfields: usize,
+    /// Threads each task uses.
+    #[arg(long, default_value_t = 1)]
+    pub threads_per_task: usize,
+    /// Workers for the total [default: the recommended number].
+    #[arg(long)]
+    pub nworkers: Option<usize>,
+    /// Memory to plan for, GiB [default: this machine's available memory].
+    #[arg(long)]
+    pub available_ram_gib: Option<f64>,
+    /// Fraction of the memory the workers may use.
+    #[arg(long, default_value_t = 0.85)]
+    pub ram_safety_factor: f64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

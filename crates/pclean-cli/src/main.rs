@@ -9,6 +9,10 @@ use clap::Parser;
 use pclean_core::params::{ImagingParams, RawParams};
 use std::process::ExitCode;
 
+/// Exact heap accounting for the run summary (peak per run and per channel block).
+#[global_allocator]
+static ALLOC: pclean_engine::alloc_count::CountingAlloc = pclean_engine::alloc_count::CountingAlloc;
+
 fn main() -> ExitCode {
     // Bad input is reported as errors; a panic can only be a bug in pclean. Say so on one line.
     std::panic::set_hook(Box::new(|info| {
@@ -77,7 +81,58 @@ fn run(cli: Cli) -> Result<()> {
             println!("wrote {}", fits.display());
             Ok(())
         }
+        Command::Estimate(a) => run_estimate(&a),
     }
+}
+
+fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
+    use pclean_engine::memory;
+    let spec = memory::WorkerSpec {
+        imsize: a.imsize,
+        nchan_per_task: a.nchan_per_task,
+        gridder: a.gridder.clone(),
+        deconvolver: a.deconvolver.clone(),
+        nterms: a.nterms,
+        nfields: a.nfields,
+        threads_per_task: a.threads_per_task,
+    };
+    let per = memory::estimate_worker_memory_gib(&spec)?;
+    let avail = a
+        .available_ram_gib
+        .unwrap_or(memory::available_memory_bytes() as f64 / (1u64 << 30) as f64);
+    let rec = memory::recommend_nworkers(Some(avail), &spec, a.ram_safety_factor)?;
+    let n = a.nworkers.unwrap_or(rec.max(1));
+    let total = memory::estimate_peak_ram_gib(n, &spec)?;
+    let pixels = (a.imsize * a.imsize * a.nchan_per_task) as f64;
+    if a.json {
+        let v = serde_json::json!({
+            "worker_memory_gib": per,
+            "bytes_per_pixel": per * (1u64 << 30) as f64 / pixels,
+            "nworkers": n,
+            "peak_ram_gib": total,
+            "available_ram_gib": avail,
+            "ram_safety_factor": a.ram_safety_factor,
+            "recommended_nworkers": rec,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!(
+        "per-worker estimate: {per:.3} GiB ({} x {} pixels x {} channel(s) per task, {}, {}, {} thread(s))",
+        a.imsize, a.imsize, a.nchan_per_task, a.gridder, a.deconvolver, a.threads_per_task
+    );
+    println!("total for {n} worker(s): {total:.3} GiB");
+    println!(
+        "recommended workers for this machine: {rec} ({avail:.1} GiB available x {})",
+        a.ram_safety_factor
+    );
+    if rec == 0 {
+        eprintln!(
+            "warning: one worker needs {per:.2} GiB, more than {:.2} GiB; use a machine with more memory or a smaller imsize",
+            avail * a.ram_safety_factor
+        );
+    }
+    Ok(())
 }
 
 fn merged_params(a: &ImageArgs) -> Result<RawParams> {

@@ -9,7 +9,7 @@
 //! incomplete plane is never recorded as complete. The file is removed when the run finishes.
 
 use crate::error::EngineError;
-use crate::summary::ChannelSummary;
+use crate::summary::{ChannelSummary, TaskSummary};
 use pclean_core::params::RawParams;
 use pclean_core::Beam;
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,9 @@ pub struct Checkpoint {
     pub beams: Vec<Beam>,
     /// Summaries of the channels of completed blocks.
     pub channels: Vec<ChannelSummary>,
+    /// Wall time and peak memory of the completed blocks.
+    #[serde(default)]
+    pub tasks: Vec<TaskSummary>,
     pub warnings: Vec<String>,
 }
 
@@ -79,6 +82,7 @@ impl Checkpoint {
             done: vec![false; n],
             beams: vec![Beam::default(); nchan * nstokes],
             channels: Vec::new(),
+            tasks: Vec::new(),
             warnings: Vec::new(),
         }
     }

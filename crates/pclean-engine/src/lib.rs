@@ -4,6 +4,7 @@
 //! products can be written, then images channel blocks (weight density pass, gridding pass, FFT)
 //! and writes each block's planes straight into the pre-created products.
 
+pub mod alloc_count;
 pub mod block;
 pub mod checkpoint;
 pub mod deconvolve;

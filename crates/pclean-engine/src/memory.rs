@@ -218,19 +218,160 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
     })
 }
 
-/// The default budget: 80% of the memory available now (MemAvailable), else of MemTotal, else
-/// 4 GiB.
+/// The default budget: 80% of the memory available now.
 pub fn default_budget_bytes() -> u64 {
+    (available_memory_bytes() as f64 * 0.8) as u64
+}
+
+/// What a worker runs, for the seed's estimate functions (`pclean estimate`, the Python API).
+#[derive(Debug, Clone)]
+pub struct WorkerSpec {
+    pub imsize: usize,
+    pub nchan_per_task: usize,
+    pub gridder: String,
+    /// "hogbom", "clark", "multiscale"; "none" for dirty imaging only.
+    pub deconvolver: String,
+    pub nterms: usize,
+    pub nfields: usize,
+    pub threads_per_task: usize,
+}
+
+impl Default for WorkerSpec {
+    fn default() -> Self {
+        WorkerSpec {
+            imsize: 1024,
+            nchan_per_task: 1,
+            gridder: "standard".into(),
+            deconvolver: "hogbom".into(),
+            nterms: 1,
+            nfields: 1,
+            threads_per_task: 1,
+        }
+    }
+}
+
+impl WorkerSpec {
+    /// The block shape of such a task: Stokes I, Briggs weighting with per-channel densities,
+    /// default gridding accuracy, two correlations, the engine's visibility chunk size.
+    pub fn block_shape(&self) -> Result<BlockShape, EngineError> {
+        if self.gridder != "standard" {
+            return Err(EngineError::Param(format!(
+                "gridder='{}': pclean implements only the 'standard' gridder; estimate for it",
+                self.gridder
+            )));
+        }
+        if self.nterms != 1 {
+            return Err(EngineError::Param(format!(
+                "nterms={}: pclean does not implement multi-term (mtmfs) imaging yet; use nterms=1",
+                self.nterms
+            )));
+        }
+        if self.nfields != 1 {
+            return Err(EngineError::Param(format!(
+                "nfields={}: pclean images one field (no outlier fields) yet; use nfields=1",
+                self.nfields
+            )));
+        }
+        if self.imsize == 0 || self.nchan_per_task == 0 || self.threads_per_task == 0 {
+            return Err(EngineError::Param(
+                "imsize, nchan_per_task and threads_per_task must be positive".into(),
+            ));
+        }
+        let deconvolve = match self.deconvolver.as_str() {
+            "none" => false,
+            "hogbom" | "clark" | "multiscale" => true,
+            other => {
+                return Err(EngineError::Param(format!(
+                    "deconvolver='{other}': use hogbom, clark, multiscale or none"
+                )))
+            }
+        };
+        let gridder = pclean_grid::gridder::Gridder::new(pclean_grid::gridder::GridSpec {
+            nx: self.imsize,
+            ny: self.imsize,
+            cell_x_rad: 1e-6,
+            cell_y_rad: 1e-6,
+            epsilon: pclean_core::params::defaults::EPSILON,
+        })
+        .map_err(|e| EngineError::Grid(e.to_string()))?;
+        let (gu, gv) = gridder.grid_shape();
+        let chunk_rows =
+            ((64usize << 20) / (self.nchan_per_task * (2 * 13 + 12))).clamp(256, 100_000);
+        Ok(BlockShape {
+            nx: self.imsize,
+            ny: self.imsize,
+            nstokes: 1,
+            grid_u: gu,
+            grid_v: gv,
+            grid_elem_bytes: match gridder.precision() {
+                pclean_grid::gridder::Precision::Single => 8,
+                pclean_grid::gridder::Precision::Double => 16,
+            },
+            density_per_channel: true,
+            density: true,
+            deconvolve,
+            // multiscale with tclean's default scales [0, 5, 15]: three scale images per scale.
+            deconvolver_planes: if self.deconvolver == "multiscale" {
+                9
+            } else {
+                0
+            },
+            automask: false,
+            chunk_rows,
+            data_chans: self.nchan_per_task,
+            image_chans: self.nchan_per_task,
+            ncorr: 2,
+        })
+    }
+}
+
+/// Peak memory of one worker running one task of `spec`, GiB (base included).
+pub fn estimate_worker_memory_gib(spec: &WorkerSpec) -> Result<f64, EngineError> {
+    let shape = spec.block_shape()?;
+    Ok((BASE_BYTES + shape.block_bytes(spec.nchan_per_task, spec.threads_per_task)) as f64 / GIB)
+}
+
+/// Peak memory of `nworkers` workers (each a process with its own base), GiB.
+pub fn estimate_peak_ram_gib(nworkers: usize, spec: &WorkerSpec) -> Result<f64, EngineError> {
+    Ok(nworkers as f64 * estimate_worker_memory_gib(spec)?)
+}
+
+/// Workers that fit in `available_ram_gib` (default: this machine's available memory) times
+/// `ram_safety_factor`; 0 when not even one fits.
+pub fn recommend_nworkers(
+    available_ram_gib: Option<f64>,
+    spec: &WorkerSpec,
+    ram_safety_factor: f64,
+) -> Result<usize, EngineError> {
+    if !(ram_safety_factor > 0.0 && ram_safety_factor <= 1.0) {
+        return Err(EngineError::Param(format!(
+            "ram_safety_factor={ram_safety_factor}: use a value in (0, 1]"
+        )));
+    }
+    let avail = match available_ram_gib {
+        Some(v) if v > 0.0 && v.is_finite() => v,
+        Some(v) => {
+            return Err(EngineError::Param(format!(
+                "available_ram_gib={v}: use a positive number of GiB"
+            )))
+        }
+        None => available_memory_bytes() as f64 / GIB,
+    };
+    let per = estimate_worker_memory_gib(spec)?;
+    Ok((avail * ram_safety_factor / per).floor() as usize)
+}
+
+/// Memory available now (MemAvailable; else MemTotal; else 4 GiB), bytes.
+pub fn available_memory_bytes() -> u64 {
     let read = |key: &str| -> Option<u64> {
         let text = std::fs::read_to_string("/proc/meminfo").ok()?;
         let line = text.lines().find(|l| l.starts_with(key))?;
         let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kib * 1024)
     };
-    let avail = read("MemAvailable:")
+    read("MemAvailable:")
         .or_else(|| read("MemTotal:"))
-        .unwrap_or(5 << 30);
-    (avail as f64 * 0.8) as u64
+        .unwrap_or(4 << 30)
 }
 
 #[cfg(test)]
@@ -294,6 +435,42 @@ mod tests {
         let sch = schedule(&shape(false), req(64, 64 << 30, false)).unwrap();
         assert_eq!((sch.blocks_in_flight, sch.threads_per_block), (4, 1));
         assert!(sch.chans_per_block <= 16);
+    }
+
+    #[test]
+    fn worker_estimates() {
+        let spec = WorkerSpec {
+            imsize: 4096,
+            ..Default::default()
+        };
+        let one = estimate_worker_memory_gib(&spec).unwrap();
+        let four = estimate_worker_memory_gib(&WorkerSpec {
+            nchan_per_task: 4,
+            ..spec.clone()
+        })
+        .unwrap();
+        assert!(one > 0.3 && four > 3.0 * (one - BASE_BYTES as f64 / GIB));
+        assert_eq!(estimate_peak_ram_gib(3, &spec).unwrap(), 3.0 * one);
+        let n = recommend_nworkers(Some(100.0), &spec, 0.85).unwrap();
+        assert_eq!(n, (85.0 / one).floor() as usize);
+        assert_eq!(recommend_nworkers(Some(0.01), &spec, 0.85).unwrap(), 0);
+        for bad in [
+            WorkerSpec {
+                gridder: "wproject".into(),
+                ..spec.clone()
+            },
+            WorkerSpec {
+                nterms: 2,
+                ..spec.clone()
+            },
+            WorkerSpec {
+                deconvolver: "mem".into(),
+                ..spec.clone()
+            },
+        ] {
+            assert!(estimate_worker_memory_gib(&bad).is_err());
+        }
+        assert!(recommend_nworkers(Some(10.0), &spec, 1.5).is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `run_image`: the whole imaging run, from parameters to products and summary.
 
+use crate::alloc_count;
 use crate::block::{pbcor_plane, restore, run_block, BlockInputs, BlockResult};
 use crate::checkpoint::{checkpoint_path, product_params, Checkpoint};
 use crate::error::EngineError;
@@ -12,7 +13,7 @@ use crate::resources::peak_rss_mib;
 use crate::stages::{
     iteration_settings, product_list, read_start_model, OpenMode, Products, Reused,
 };
-use crate::summary::{ChannelSummary, RunSummary};
+use crate::summary::{ChannelSummary, RunSummary, TaskSummary};
 use ndarray::Array2;
 use pclean_core::params::{
     DataColumnChoice, ImagingParams, RawParams, RestoringBeam, SpecMode, UseMask, Weighting,
@@ -31,6 +32,7 @@ use std::time::Instant;
 use tracing::{info, warn};
 
 const GIB: f64 = (1u64 << 30) as f64;
+const MIB: f64 = (1u64 << 20) as f64;
 const ARCSEC_PER_RAD: f64 = 206_264.806_247_096_36;
 
 /// Make the dirty-image products described by `params`. `effective` (the merged raw parameters
@@ -308,10 +310,14 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         }
     };
     std::thread::scope(|scope| {
-        for _ in 0..sched.blocks_in_flight.min(todo.len()) {
-            scope.spawn(|| {
+        for w in 0..sched.blocks_in_flight.min(todo.len()) {
+            let (fail, next, todo, blocks, sink, inputs, failed) =
+                (&fail, &next, &todo, &blocks, &sink, &inputs, &failed);
+            scope.spawn(move || {
+                alloc_count::set_thread_slot(w);
                 let pool = match rayon::ThreadPoolBuilder::new()
                     .num_threads(sched.threads_per_block)
+                    .start_handler(move |_| alloc_count::set_thread_slot(w))
                     .build()
                 {
                     Ok(p) => p,
@@ -329,9 +335,17 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
                     let j = next.fetch_add(1, Ordering::SeqCst);
                     let Some(&b) = todo.get(j) else { return };
                     let [a, z] = blocks[b];
-                    let res = pool.install(|| run_block(&inputs, a..z)).and_then(|r| {
+                    let t = Instant::now();
+                    let base = alloc_count::slot_begin(w);
+                    let res = pool.install(|| run_block(inputs, a..z)).and_then(|r| {
                         let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
-                        s.write_block(params, b, r)
+                        let task = TaskSummary {
+                            channels: [a, z],
+                            wall_time_s: t.elapsed().as_secs_f64(),
+                            peak_alloc_mib: alloc_count::slot_peak_since(w, base)
+                                .map(|v| v as f64 / MIB),
+                        };
+                        s.write_block(params, b, r, task)
                     });
                     if let Err(e) = res {
                         return fail(e);
@@ -439,6 +453,8 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         info!(rows, "wrote the model visibilities to MODEL_DATA");
     }
     let resumed_channels = resumed_channels_at_start;
+    let mut tasks = ckpt.tasks.clone();
+    tasks.sort_by_key(|t| t.channels[0]);
     let mut channels = ckpt.channels.clone();
     channels.sort_by_key(|c| c.channel);
 
@@ -469,6 +485,8 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         warnings,
         wall_time_s: t0.elapsed().as_secs_f64(),
         peak_rss_mib: peak_rss_mib(),
+        peak_alloc_mib: alloc_count::peak_bytes().map(|v| v as f64 / MIB),
+        tasks,
         nthreads,
     };
     write_side_files(params, effective, &summary)?;
@@ -614,6 +632,7 @@ impl Sink {
         params: &ImagingParams,
         b: usize,
         r: BlockResult,
+        task: TaskSummary,
     ) -> Result<(), EngineError> {
         let nst = params.stokes.0.len();
         let nchan = self.ckpt.nchan;
@@ -674,6 +693,7 @@ impl Sink {
             }
         }
         self.ckpt.warnings.extend(r.warnings);
+        self.ckpt.tasks.push(task);
         self.pending.push(b);
         self.progress.advance(r.chans.len());
         if self.last_commit.elapsed() >= self.interval {

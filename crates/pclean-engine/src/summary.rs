@@ -23,6 +23,16 @@ pub struct ChannelSummary {
     pub stop_reason: String,
 }
 
+/// One channel block (a task): its channels, wall time and the peak heap it added (counting
+/// allocator; `None` when the binary does not install it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskSummary {
+    /// Image channels `[start, end)`.
+    pub channels: [usize; 2],
+    pub wall_time_s: f64,
+    pub peak_alloc_mib: Option<f64>,
+}
+
 /// Everything a user needs to know about a finished run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
@@ -53,5 +63,9 @@ pub struct RunSummary {
     pub warnings: Vec<String>,
     pub wall_time_s: f64,
     pub peak_rss_mib: f64,
+    /// Peak bytes live on the heap (counting allocator), MiB; `None` without it.
+    pub peak_alloc_mib: Option<f64>,
+    /// Per channel block.
+    pub tasks: Vec<TaskSummary>,
     pub nthreads: usize,
 }
