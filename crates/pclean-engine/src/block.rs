@@ -175,6 +175,7 @@ pub fn restrict_sources(
             ms: src.ms.clone(),
             selected,
             column: src.column,
+            cache: src.cache.clone(),
         });
     }
     Ok(out)

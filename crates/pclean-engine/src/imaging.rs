@@ -22,6 +22,25 @@ pub struct Source {
     pub ms: std::sync::Arc<MeasurementSet>,
     pub selected: SelectedData,
     pub column: DataColumn,
+    /// Every selected visibility read once into memory (all selected channels), when that is
+    /// cheaper than each block reading its channels from the MS; blocks then take their channels
+    /// from here.
+    pub cache: Option<std::sync::Arc<Vec<VisChunk>>>,
+}
+
+impl Source {
+    /// Read every chunk of the selection into memory.
+    pub fn load_cache(&mut self, chunk_rows: usize) -> Result<usize, EngineError> {
+        let mut v = Vec::new();
+        let mut bytes = 0;
+        for chunk in self.selected.chunks(&self.ms, self.column, chunk_rows) {
+            let c = chunk?;
+            bytes += c.memory_bytes();
+            v.push(c);
+        }
+        self.cache = Some(std::sync::Arc::new(v));
+        Ok(bytes)
+    }
 }
 
 /// Images of one channel block: `dirty[k][s]`, `psf[k][s]` (ny, nx) normalised, and sums of weights.
@@ -254,6 +273,31 @@ impl ImagingContext<'_> {
         mut f: impl FnMut(&Prepared) -> Result<(), EngineError>,
     ) -> Result<(), EngineError> {
         for src in sources {
+            if let Some(cache) = &src.cache {
+                for chunk in cache.iter() {
+                    // The block's channels of this data description (its restricted selection).
+                    let Some(g) = src.selected.groups.iter().find(|g| g.ddid == chunk.ddid) else {
+                        continue;
+                    };
+                    let keep: Vec<usize> = chunk
+                        .chan_ids
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| g.chan_ids.binary_search(c).is_ok())
+                        .map(|(j, _)| j)
+                        .collect();
+                    if keep.is_empty() {
+                        continue;
+                    }
+                    let prep = if keep.len() == chunk.chan_ids.len() {
+                        self.prepare(src, chunk)?
+                    } else {
+                        self.prepare(src, &chunk.select_channels(&keep))?
+                    };
+                    f(&prep)?;
+                }
+                continue;
+            }
             for chunk in src.selected.chunks(&src.ms, src.column, self.chunk_rows) {
                 let chunk = chunk?;
                 let prep = self.prepare(src, &chunk)?;

@@ -103,6 +103,17 @@ impl BlockShape {
     }
 }
 
+/// Bytes of every selected visibility held in memory (`VisChunk::memory_bytes` summed).
+pub fn vis_cache_bytes(sel: &pclean_ms::SelectedData) -> u64 {
+    sel.groups
+        .iter()
+        .map(|g| {
+            let n = (g.rows.len() * g.chan_ids.len() * g.corrs.len()) as u64;
+            n * (8 + 1 + 4) + g.rows.len() as u64 * (8 + 8 + 4 * 4 + 24)
+        })
+        .sum()
+}
+
 /// How a run's channels are split and run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {

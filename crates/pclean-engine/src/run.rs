@@ -77,13 +77,14 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
             ms: Arc::new(ms),
             selected,
             column,
+            cache: None,
         });
     }
 
     // 2. Phase centre and spectral axis.
-    let ms0 = &sources[0];
-    let field_dirs: Vec<Direction> = ms0.ms.meta().fields.iter().map(|f| f.phase_dir).collect();
-    let first_field = ms0.selected.field_ids.first().copied().unwrap_or(0);
+    let ms0 = sources[0].ms.clone();
+    let field_dirs: Vec<Direction> = ms0.meta().fields.iter().map(|f| f.phase_dir).collect();
+    let first_field = sources[0].selected.field_ids.first().copied().unwrap_or(0);
     let centre = phase_centre(params, &field_dirs, first_field)?;
     let mut spw_sels = Vec::new();
     for src in &sources {
@@ -100,7 +101,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         }
     }
     let frame_ctx = FrameContext {
-        observatory_itrf_m: ms0.ms.meta().observatory.position_itrf_m,
+        observatory_itrf_m: ms0.meta().observatory.position_itrf_m,
         direction: centre,
         first_time_mjd_s: sources
             .iter()
@@ -174,6 +175,19 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     let budget = params
         .memory_limit_bytes
         .unwrap_or_else(memory::default_budget_bytes);
+    // Reading a few channels per block re-reads (and decodes) whole tiles of the visibility
+    // column; when the selected visibilities fit in a quarter of the budget they are read once
+    // into memory and every block takes its channels from there.
+    let cache_bytes: u64 = sources
+        .iter()
+        .map(|s| memory::vis_cache_bytes(&s.selected))
+        .sum();
+    let use_cache = !plan.mfs && nchan > 1 && cache_bytes <= budget / 4;
+    let budget_for_blocks = if use_cache {
+        budget - cache_bytes
+    } else {
+        budget
+    };
     let sched = memory::schedule(
         &shape,
         ScheduleRequest {
@@ -186,7 +200,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
             },
             blocks_in_flight: params.blocks_in_flight,
             threads_per_block: params.threads_per_block,
-            budget_bytes: budget,
+            budget_bytes: budget_for_blocks,
             prefer_whole_cube: params.niter > 0 || start_model_given(params),
         },
     )?;
@@ -201,9 +215,8 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     let start_models = read_start_model(params, nchan)?;
     let reused = Reused::load(params, nchan)?;
     let _lock = ProductLock::acquire(&params.imagename)?;
-    let coords = image_coords(params, &plan, &centre, ms0.ms.meta());
+    let coords = image_coords(params, &plan, &centre, ms0.meta());
     let object = ms0
-        .ms
         .meta()
         .fields
         .get(first_field)
@@ -233,6 +246,20 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     let mut out = Products::create(params, &exts, &coords, &object, mode)?;
     out.flush()?;
 
+    let nblocks_todo = ckpt.done.iter().filter(|d| !**d).count();
+    let mut cached_mib = 0.0;
+    if use_cache && nblocks_todo > 1 {
+        let t = Instant::now();
+        for src in sources.iter_mut() {
+            cached_mib += src.load_cache(chunk_rows)? as f64 / MIB;
+        }
+        info!(
+            cache_mib = format!("{cached_mib:.0}"),
+            seconds = format!("{:.2}", t.elapsed().as_secs_f64()),
+            "read the selected visibilities into memory once for all blocks"
+        );
+    }
+
     // 5. Image (and deconvolve) channel blocks, `blocks_in_flight` at a time; each block's planes
     // go straight into the products, then the block is recorded complete.
     info!(
@@ -261,7 +288,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         nthreads: sched.threads_per_block,
         chunk_rows,
     };
-    let meta0 = ms0.ms.meta();
+    let meta0 = ms0.meta();
     let dish = meta0
         .antennas
         .iter()
@@ -477,8 +504,11 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         chans_per_block: sched.chans_per_block,
         blocks_in_flight: sched.blocks_in_flight,
         threads_per_block: sched.threads_per_block,
-        memory_estimate_mib: sched.estimate_bytes as f64 / (1u64 << 20) as f64,
-        memory_limit_mib: sched.budget_bytes as f64 / (1u64 << 20) as f64,
+        memory_estimate_mib: (sched.estimate_bytes + if cached_mib > 0.0 { cache_bytes } else { 0 })
+            as f64
+            / MIB,
+        vis_cache_mib: cached_mib,
+        memory_limit_mib: budget as f64 / MIB,
         resumed_channels,
         total_iterations: channels.iter().map(|c| c.iterations).sum(),
         channels,

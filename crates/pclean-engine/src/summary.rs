@@ -56,6 +56,8 @@ pub struct RunSummary {
     pub threads_per_block: usize,
     pub memory_estimate_mib: f64,
     pub memory_limit_mib: f64,
+    /// Selected visibilities held in memory for all blocks (0: each block read the MS).
+    pub vis_cache_mib: f64,
     /// Channels already complete from an interrupted run that this run resumed.
     pub resumed_channels: usize,
     pub total_iterations: usize,

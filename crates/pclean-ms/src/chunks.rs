@@ -49,6 +49,35 @@ impl VisChunk {
     pub fn n_rows(&self) -> usize {
         self.row_ids.len()
     }
+
+    /// Bytes this chunk holds (arrays and per-row columns), for memory accounting.
+    pub fn memory_bytes(&self) -> usize {
+        let n = self.vis_rcp.len();
+        n * (8 + 1 + 4) + self.n_rows() * (8 + 8 + 4 * 4 + 24) + self.chan_ids.len() * 16
+    }
+
+    /// The same rows with only the channels at positions `keep` (indices into `chan_ids`, in
+    /// the order given).
+    pub fn select_channels(&self, keep: &[usize]) -> VisChunk {
+        use ndarray::Axis;
+        VisChunk {
+            ddid: self.ddid,
+            spw_id: self.spw_id,
+            corrs: self.corrs.clone(),
+            row_ids: self.row_ids.clone(),
+            time_s: self.time_s.clone(),
+            field_id: self.field_id.clone(),
+            ant1: self.ant1.clone(),
+            ant2: self.ant2.clone(),
+            scan: self.scan.clone(),
+            uvw_m: self.uvw_m.clone(),
+            chan_freq_hz: keep.iter().map(|j| self.chan_freq_hz[*j]).collect(),
+            chan_ids: keep.iter().map(|j| self.chan_ids[*j]).collect(),
+            vis_rcp: self.vis_rcp.select(Axis(1), keep),
+            flag_rcp: self.flag_rcp.select(Axis(1), keep),
+            weight_rcp: self.weight_rcp.select(Axis(1), keep),
+        }
+    }
 }
 
 /// Iterator over the chunks of a selection; see [`SelectedData::chunks`].
