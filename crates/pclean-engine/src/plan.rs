@@ -352,6 +352,11 @@ fn defined_grid(
         return optical_grid(params, first, conversion, fac0, rest("start")?, None);
     }
     let width_hz = match params.width {
+        // tclean's velocity mode without a width runs down in frequency from start (increasing
+        // velocity), one data channel per step.
+        SpectralValue::Default if matches!(params.start, SpectralValue::VelocityMps(_)) => {
+            -data_step.abs()
+        }
         SpectralValue::Default => data_step,
         SpectralValue::Channel(w) => w as f64 * data_step,
         SpectralValue::FrequencyHz(f) => f,
@@ -549,6 +554,21 @@ mod tests {
         assert_eq!(m[5], Some(0));
         assert_eq!(m[50], Some(45));
         assert_eq!(m[51], None);
+    }
+
+    #[test]
+    fn velocity_start_without_width_runs_down_in_frequency() {
+        // tclean 6.7.0 on NGC5921 (start='1500km/s', nchan=5, radio): 1413298806.607798 Hz, then
+        // one data channel lower per channel.
+        let p = params(|r| {
+            r.restfreq = Some(vec!["1420.405752MHz".into()]);
+            r.start = Some("1500km/s".into());
+            r.nchan = Some(5);
+        });
+        let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
+        assert_eq!(plan.cdelt_hz, -24414.0625);
+        let f0 = 1420.405752e6 * (1.0 - 1500e3 / pclean_core::SPEED_OF_LIGHT);
+        assert!((plan.freqs_hz[0] - f0).abs() < 1e-6);
     }
 
     #[test]
