@@ -18,6 +18,7 @@
 #include <casacore/casa/Arrays/Vector.h>
 #include <casacore/tables/DataMan/StandardStMan.h>
 #include <casacore/tables/DataMan/TiledCellStMan.h>
+#include <casacore/tables/DataMan/TiledStManAccessor.h>
 #include <casacore/tables/Tables/ArrColDesc.h>
 #include <casacore/tables/Tables/ArrayColumn.h>
 #include <casacore/tables/Tables/ScaColDesc.h>
@@ -63,6 +64,20 @@ static Table pc_make_logtable(const String &path) {
     return log;
 }
 
+// Bound the tile cache of the pixel column to one plane: pclean writes and reads whole planes, and
+// casacore's default cache grew with every plane written (tens of MiB per product on a cube).
+static void pc_limit_cache(PcImageTable *img) {
+    try {
+        IPosition shp = img->map.shape(0);
+        uInt plane = uInt(shp(0) * shp(1) * sizeof(Float));
+        ROTiledStManAccessor acc(img->table, "map");
+        acc.setMaximumCacheSize(std::max<uInt>(plane, 1u << 20));
+    } catch (...) {
+        // Another storage manager or data manager name (images not written by pclean): keep its
+        // default cache.
+    }
+}
+
 extern "C" {
 
 // Create a new CASA image table at `path` with pixel shape `shape` = [nx, ny, nstokes, nchan] and
@@ -87,6 +102,7 @@ PcImageTable *pc_image_create(const char *path, const int64_t *shape, const int6
         img->table = Table(setup, 1);
         img->map.attach(img->table, "map");
         img->map.setShape(0, shp, tsh);
+        pc_limit_cache(img);
         // Mandatory log table (PagedImage::attach_logtable), linked as a table keyword.
         Table log = pc_make_logtable(name + "/logtable");
         {
@@ -126,6 +142,7 @@ PcImageTable *pc_image_open(const char *path, int writable, PcExc *exc) {
             throw std::runtime_error("image table has no rows");
         }
         img->map.attach(img->table, "map");
+        pc_limit_cache(img);
     }
     PC_CATCH(exc)
     if (exc->code != 0 && img != nullptr) {
@@ -182,7 +199,7 @@ int pc_image_get_slice(PcImageTable *img, const int64_t *blc, const int64_t *len
 
 // Flush data and metadata to disk.
 int pc_image_flush(PcImageTable *img, PcExc *exc) {
-    PC_TRY(exc) { img->table.flush(True); }  // fsync: flushed planes survive power loss
+    PC_TRY(exc) { img->table.flush(); }
     PC_CATCH(exc)
     return exc->code;
 }

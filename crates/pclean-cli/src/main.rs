@@ -13,7 +13,21 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOC: pclean_engine::alloc_count::CountingAlloc = pclean_engine::alloc_count::CountingAlloc;
 
+/// One glibc malloc arena for the whole process. With one arena per thread (glibc's default)
+/// the buffers a channel block frees stay in its thread's arena: a 1024^2 cube imaged one channel
+/// at a time peaked at 394 MiB RSS for 93 MiB of live heap; with one arena 140 MiB, and the run was
+/// faster (fewer page faults). pclean's threads allocate few, large buffers, so the shared arena's
+/// lock is not contended (docs/decisions.md).
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator settings; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     // Bad input is reported as errors; a panic can only be a bug in pclean. Say so on one line.
     std::panic::set_hook(Box::new(|info| {
         let msg = info

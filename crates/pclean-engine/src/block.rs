@@ -12,6 +12,7 @@ use pclean_core::params::{ImagingParams, RestoringBeam};
 use pclean_core::{Beam, Direction};
 use pclean_deconv::restore::{pbcor, restore_plane};
 use pclean_grid::pb::{pb_image, pb_limit_in_place, PbModel};
+use pclean_grid::weighting::ImagingWeighter;
 use pclean_ms::DdRows;
 use std::ops::Range;
 
@@ -40,6 +41,9 @@ pub struct BlockInputs<'a> {
     pub it: &'a IterationSettings,
     pub centre: &'a Direction,
     pub pbcor: bool,
+    /// One weighting density over every channel (cube with `perchanweightdensity=false`),
+    /// computed once for all blocks.
+    pub shared_weighter: Option<&'a ImagingWeighter>,
 }
 
 /// Image (and deconvolve and restore) image channels `chans`; runs on the calling rayon pool.
@@ -66,7 +70,10 @@ pub fn run_block(inp: &BlockInputs, chans: Range<usize>) -> Result<BlockResult, 
         .collect();
     let sources = restrict_sources(inp.sources, plan, &chans)?;
     let ctx = inp.ctx;
-    let weighters = ctx.weighters(&sources, chans.clone())?;
+    let weighters = match inp.shared_weighter {
+        Some(w) => vec![w.clone(); chans.len()],
+        None => ctx.weighters(&sources, chans.clone())?,
+    };
     let mut first = if params.deconv.calcres || params.deconv.calcpsf {
         ctx.image_pass(
             &sources,

@@ -3,6 +3,7 @@
 
 use crate::error::EngineError;
 use crate::plan::SpectralPlan;
+use crate::spectral_regrid::{bin_channel, interpolate_at, nearest_at, targets, Method};
 use crate::visprep::{drop_autocorrelations, PhaseShift, StokesRecipe};
 use ndarray::{Array2, Axis};
 use num_complex::Complex32;
@@ -22,23 +23,37 @@ pub struct Source {
     pub ms: std::sync::Arc<MeasurementSet>,
     pub selected: SelectedData,
     pub column: DataColumn,
-    /// Every selected visibility read once into memory (all selected channels), when that is
-    /// cheaper than each block reading its channels from the MS; blocks then take their channels
-    /// from here.
-    pub cache: Option<std::sync::Arc<Vec<VisChunk>>>,
+    /// Every selected visibility read once (all selected channels), when that is cheaper than
+    /// each block reading its channels from the MS; blocks then take their channels from here.
+    pub cache: Option<std::sync::Arc<crate::visstore::VisStore>>,
 }
 
 impl Source {
-    /// Read every chunk of the selection into memory.
-    pub fn load_cache(&mut self, chunk_rows: usize) -> Result<usize, EngineError> {
-        let mut v = Vec::new();
-        let mut bytes = 0;
-        for chunk in self.selected.chunks(&self.ms, self.column, chunk_rows) {
-            let c = chunk?;
-            bytes += c.memory_bytes();
-            v.push(c);
-        }
-        self.cache = Some(std::sync::Arc::new(v));
+    /// Read every chunk of the selection once: into memory, or into the channel-major scratch
+    /// file `disk` when given. Returns the bytes held (memory) or written (disk).
+    pub fn load_cache(
+        &mut self,
+        chunk_rows: usize,
+        disk: Option<&std::path::Path>,
+    ) -> Result<u64, EngineError> {
+        use crate::visstore::{DiskStore, VisStore};
+        let chunks = self
+            .selected
+            .chunks(&self.ms, self.column, chunk_rows)
+            .map(|c| c.map_err(EngineError::from));
+        let (store, bytes) = match disk {
+            Some(path) => {
+                let d = DiskStore::write(path, chunks)?;
+                let n = d.file_bytes();
+                (VisStore::Disk(d), n)
+            }
+            None => {
+                let v = chunks.collect::<Result<Vec<_>, _>>()?;
+                let n = v.iter().map(|c| c.memory_bytes() as u64).sum();
+                (VisStore::Memory(v), n)
+            }
+        };
+        self.cache = Some(std::sync::Arc::new(store));
         Ok(bytes)
     }
 }
@@ -98,7 +113,14 @@ struct Prepared {
 }
 
 impl ImagingContext<'_> {
-    fn prepare(&self, src: &Source, chunk: &VisChunk) -> Result<Prepared, EngineError> {
+    /// Stokes visibilities of `chunk` for image channels `image_chans` (columns of other image
+    /// channels are not formed).
+    fn prepare(
+        &self,
+        src: &Source,
+        chunk: &VisChunk,
+        image_chans: &std::ops::Range<usize>,
+    ) -> Result<Prepared, EngineError> {
         let meta = src.ms.meta();
         let nrow = chunk.row_ids.len();
         let nch = chunk.chan_ids.len();
@@ -142,7 +164,7 @@ impl ImagingContext<'_> {
             }
         }
         if let Some(conv) = &self.plan.conversion {
-            return self.regrid_to_frame(conv, chunk, uvw_m, stokes);
+            return self.regrid_to_frame(conv, chunk, uvw_m, stokes, image_chans);
         }
         let map = self
             .plan
@@ -164,34 +186,29 @@ impl ImagingContext<'_> {
         })
     }
 
-    /// Interpolate a chunk's Stokes visibilities onto the image channels of another frame: each
-    /// row's data channel frequencies are converted with that row's time; an image channel takes
-    /// the linear interpolation (or the nearest channel) between the two data channels bracketing
-    /// its frequency, and nothing from a row whose channels do not bracket it (no extrapolation).
-    /// The result has one column per image channel, at the image channel's frequency.
+    /// Regrid a chunk's Stokes visibilities onto the image channels of another frame, with
+    /// tclean's rules (`crate::spectral_regrid`): each row's data channel frequencies are
+    /// converted with that row's time; `nearest` (and one-channel cubes or windows) grids every
+    /// data channel at its own frequency into the image channel of nearest centre; `linear` and
+    /// `cubic` interpolate, without extrapolation, onto the image channel centres or, for image
+    /// channels wider than a data channel, onto `floor(width ratio)` samples across each. The
+    /// weight density sees the same samples (CASA's `BriggsCubeWeightor` grids them with the same
+    /// interpolation).
     fn regrid_to_frame(
         &self,
         conv: &crate::plan::FrameConversion,
         chunk: &VisChunk,
         uvw_m: Array2<f64>,
         stokes: Vec<(Array2<Complex32>, Array2<f32>)>,
+        chans: &std::ops::Range<usize>,
     ) -> Result<Prepared, EngineError> {
+        let method = Method::from_name(&conv.interpolation);
         let nrow = chunk.row_ids.len();
-        let nk = self.plan.nchan();
-        let f = &chunk.chan_freq_hz;
-        // Channel order by ascending frequency.
-        let mut order: Vec<usize> = (0..f.len()).collect();
-        order.sort_by(|a, b| f[*a].total_cmp(&f[*b]));
-        let fs: Vec<f64> = order.iter().map(|j| f[*j]).collect();
-        let nearest = conv.interpolation == "nearest";
-        let mut out: Vec<(Array2<Complex32>, Array2<f32>)> = stokes
-            .iter()
-            .map(|_| (Array2::zeros((nrow, nk)), Array2::zeros((nrow, nk))))
-            .collect();
+        // Doppler factor f_image / f_data of every row (one evaluation per distinct time).
         let mut cache: HashMap<u64, f64> = HashMap::new();
-        for r in 0..nrow {
-            let t = chunk.time_s[r];
-            let fac = match cache.get(&t.to_bits()) {
+        let mut fac = Vec::with_capacity(nrow);
+        for &t in &chunk.time_s {
+            let v = match cache.get(&t.to_bits()) {
                 Some(v) => *v,
                 None => {
                     let v = conv.factor(t)?;
@@ -199,60 +216,168 @@ impl ImagingContext<'_> {
                     v
                 }
             };
-            for k in 0..nk {
-                // The image frequency expressed in the data frame for this row.
-                let x = self.plan.freqs_hz[k] / fac;
-                let Some((lo, a)) = bracket(&fs, x) else {
-                    continue;
-                };
-                let terms: [(usize, f32); 2] = if nearest {
-                    [
-                        (
-                            if a < 0.5 {
-                                lo
-                            } else {
-                                (lo + 1).min(fs.len() - 1)
-                            },
-                            1.0,
-                        ),
-                        (0, 0.0),
-                    ]
-                } else {
-                    [
-                        (lo, (1.0 - a) as f32),
-                        ((lo + 1).min(fs.len() - 1), a as f32),
-                    ]
-                };
-                for (s, (v_in, w_in)) in stokes.iter().enumerate() {
-                    let mut v = Complex32::new(0.0, 0.0);
-                    let mut w = 0.0f32;
-                    let mut ok = true;
-                    for (j, c) in terms {
-                        if c == 0.0 {
-                            continue;
-                        }
-                        let col = order[j];
-                        let wj = w_in[[r, col]];
-                        if wj <= 0.0 {
-                            ok = false;
-                            break;
-                        }
-                        v += v_in[[r, col]] * c;
-                        w += wj * c;
+            fac.push(v);
+        }
+        if method == Method::Nearest || self.plan.nchan() == 1 || chunk.chan_freq_hz.len() == 1 {
+            return Ok(self.bin_nearest(chunk, &uvw_m, &stokes, &fac, chans));
+        }
+        Ok(self.interpolate_rows(method, chunk, uvw_m, &stokes, &fac, chans))
+    }
+
+    /// Every data channel at its own converted frequency, in the image channel of nearest centre
+    /// (CASA's `matchChannel`). A column per (data channel, image channel) pair that occurs; the
+    /// row's Doppler factor goes into its uvw, so a column's frequency is the data frequency.
+    fn bin_nearest(
+        &self,
+        chunk: &VisChunk,
+        uvw_m: &Array2<f64>,
+        stokes: &[(Array2<Complex32>, Array2<f32>)],
+        fac: &[f64],
+        chans: &std::ops::Range<usize>,
+    ) -> Prepared {
+        let nrow = chunk.row_ids.len();
+        let f = &chunk.chan_freq_hz;
+        let (img, cdelt) = (&self.plan.freqs_hz, self.plan.cdelt_hz);
+        let mut cols: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut col_list: Vec<(usize, usize)> = Vec::new();
+        let mut map_rc = vec![None; nrow * f.len()];
+        for r in 0..nrow {
+            for (c, fc) in f.iter().enumerate() {
+                if let Some(k) = bin_channel(img, cdelt, fc * fac[r]).filter(|k| chans.contains(k))
+                {
+                    let n = col_list.len();
+                    let j = *cols.entry((c, k)).or_insert(n);
+                    if j == n {
+                        col_list.push((c, k));
                     }
-                    if ok {
-                        out[s].0[[r, k]] = v;
-                        out[s].1[[r, k]] = w;
+                    map_rc[r * f.len() + c] = Some(j);
+                }
+            }
+        }
+        let ncol = col_list.len();
+        let mut out: Vec<(Array2<Complex32>, Array2<f32>)> = stokes
+            .iter()
+            .map(|_| (Array2::zeros((nrow, ncol)), Array2::zeros((nrow, ncol))))
+            .collect();
+        for r in 0..nrow {
+            for c in 0..f.len() {
+                if let Some(j) = map_rc[r * f.len() + c] {
+                    for (s, (v, w)) in stokes.iter().enumerate() {
+                        out[s].0[[r, j]] = v[[r, c]];
+                        out[s].1[[r, j]] = w[[r, c]];
                     }
                 }
             }
         }
-        Ok(Prepared {
-            uvw_m,
-            freq_hz: self.plan.freqs_hz.clone(),
-            image_chan: (0..nk).map(Some).collect(),
+        let mut uvw = uvw_m.clone();
+        for (r, mut row) in uvw.rows_mut().into_iter().enumerate() {
+            row.mapv_inplace(|x| x * fac[r]);
+        }
+        Prepared {
+            uvw_m: uvw,
+            freq_hz: col_list.iter().map(|(c, _)| f[*c]).collect(),
+            image_chan: col_list.iter().map(|(_, k)| Some(*k)).collect(),
             stokes: out,
-        })
+        }
+    }
+
+    /// Interpolation (`linear`/`cubic`) of every row onto its list of sample frequencies
+    /// (`spectral_regrid::targets`); one column per distinct sample frequency. A sample is
+    /// flagged with either data channel bracketing it. Its weight is the same interpolation of the
+    /// weights under natural weighting; with per-channel Briggs/uniform density (CASA's
+    /// `BriggsCubeWeightor`) it is the weight of the nearest data channel.
+    fn interpolate_rows(
+        &self,
+        method: Method,
+        chunk: &VisChunk,
+        uvw_m: Array2<f64>,
+        stokes: &[(Array2<Complex32>, Array2<f32>)],
+        fac: &[f64],
+        chans: &std::ops::Range<usize>,
+    ) -> Prepared {
+        let nrow = chunk.row_ids.len();
+        let f = &chunk.chan_freq_hz;
+        let img = &self.plan.freqs_hz;
+        let nearest_weights = !matches!(self.params.weighting, Weighting::Natural)
+            && self.params.perchanweightdensity;
+        let mut order: Vec<usize> = (0..f.len()).collect();
+        order.sort_by(|a, b| f[*a].total_cmp(&f[*b]));
+        // Sample lists per distinct factor; columns keyed by the sample frequency (mHz).
+        let mut lists: HashMap<u64, Vec<(usize, f64)>> = HashMap::new();
+        let mut cols: HashMap<i64, usize> = HashMap::new();
+        let mut col_freq: Vec<f64> = Vec::new();
+        let mut col_chan: Vec<Option<usize>> = Vec::new();
+        for fr in fac {
+            if lists.contains_key(&fr.to_bits()) {
+                continue;
+            }
+            let vis: Vec<f64> = f.iter().map(|x| x * fr).collect();
+            // The samples of the whole image axis (tclean's lattice), kept for this block's
+            // channels only.
+            let mut t = targets(img, &vis, method);
+            t.retain(|(k, _)| chans.contains(k));
+            for (k, x) in &t {
+                let key = (x * 1e3).round() as i64;
+                if let std::collections::hash_map::Entry::Vacant(e) = cols.entry(key) {
+                    e.insert(col_freq.len());
+                    col_freq.push(*x);
+                    col_chan.push(Some(*k));
+                }
+            }
+            lists.insert(fr.to_bits(), t);
+        }
+        let ncol = col_freq.len();
+        let mut out: Vec<(Array2<Complex32>, Array2<f32>)> = stokes
+            .iter()
+            .map(|_| (Array2::zeros((nrow, ncol)), Array2::zeros((nrow, ncol))))
+            .collect();
+        let mut xs = vec![0.0; f.len()];
+        for r in 0..nrow {
+            for (i, j) in order.iter().enumerate() {
+                xs[i] = f[*j] * fac[r];
+            }
+            for (_, x) in &lists[&fac[r].to_bits()] {
+                let col = cols[&((x * 1e3).round() as i64)];
+                let Some(ip) = interpolate_at(&xs, *x, method) else {
+                    continue;
+                };
+                let near = if nearest_weights {
+                    match nearest_at(&xs, *x) {
+                        Some(n) => Some(order[n]),
+                        None => continue,
+                    }
+                } else {
+                    None
+                };
+                let taps = &ip.taps[..ip.ntaps];
+                let (fa, fb) = (order[ip.flag_pair.0], order[ip.flag_pair.1]);
+                for (s, (v_in, w_in)) in stokes.iter().enumerate() {
+                    if w_in[[r, fa]] <= 0.0 || w_in[[r, fb]] <= 0.0 {
+                        continue;
+                    }
+                    let mut v = Complex32::new(0.0, 0.0);
+                    let mut w = 0.0f64;
+                    for &(i, c) in taps {
+                        v += v_in[[r, order[i]]] * c as f32;
+                        w += w_in[[r, order[i]]] as f64 * c;
+                    }
+                    let w = match near {
+                        Some(n) => w_in[[r, n]],
+                        None => w as f32,
+                    };
+                    if w > 0.0 {
+                        out[s].0[[r, col]] = v;
+                        out[s].1[[r, col]] = w;
+                    }
+                }
+            }
+        }
+        Prepared {
+            uvw_m,
+            freq_hz: col_freq,
+            image_chan: col_chan,
+            stokes: out,
+        }
     }
 
     /// Columns of a prepared chunk that belong to image channel `k`: (uvw, freqs, per-Stokes vis, weights).
@@ -270,17 +395,18 @@ impl ImagingContext<'_> {
     fn for_each_chunk(
         &self,
         sources: &[Source],
+        chans: &std::ops::Range<usize>,
         mut f: impl FnMut(&Prepared) -> Result<(), EngineError>,
     ) -> Result<(), EngineError> {
         for src in sources {
             if let Some(cache) = &src.cache {
-                for chunk in cache.iter() {
+                for i in 0..cache.len() {
+                    let (ddid, ids) = cache.channels(i);
                     // The block's channels of this data description (its restricted selection).
-                    let Some(g) = src.selected.groups.iter().find(|g| g.ddid == chunk.ddid) else {
+                    let Some(g) = src.selected.groups.iter().find(|g| g.ddid == ddid) else {
                         continue;
                     };
-                    let keep: Vec<usize> = chunk
-                        .chan_ids
+                    let keep: Vec<usize> = ids
                         .iter()
                         .enumerate()
                         .filter(|(_, c)| g.chan_ids.binary_search(c).is_ok())
@@ -289,18 +415,15 @@ impl ImagingContext<'_> {
                     if keep.is_empty() {
                         continue;
                     }
-                    let prep = if keep.len() == chunk.chan_ids.len() {
-                        self.prepare(src, chunk)?
-                    } else {
-                        self.prepare(src, &chunk.select_channels(&keep))?
-                    };
+                    let chunk = cache.chunk(i, &keep)?;
+                    let prep = self.prepare(src, &chunk, chans)?;
                     f(&prep)?;
                 }
                 continue;
             }
             for chunk in src.selected.chunks(&src.ms, src.column, self.chunk_rows) {
                 let chunk = chunk?;
-                let prep = self.prepare(src, &chunk)?;
+                let prep = self.prepare(src, &chunk, chans)?;
                 f(&prep)?;
             }
         }
@@ -329,7 +452,7 @@ impl ImagingContext<'_> {
         let mut dens: Vec<DensityGrid> = (0..ndens)
             .map(|_| DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels))
             .collect();
-        self.for_each_chunk(sources, |prep| {
+        self.for_each_chunk(sources, &chans, |prep| {
             let (_, w0) = &prep.stokes[0];
             if per_chan {
                 dens.par_iter_mut().enumerate().for_each(|(i, d)| {
@@ -396,7 +519,7 @@ impl ImagingContext<'_> {
         // Parallel over channels when there are several; otherwise the gridder uses every thread.
         let inner_threads = if n_active > 1 { 1 } else { self.nthreads };
         let gerr = |e: pclean_grid::gridder::GridError| EngineError::Grid(e.to_string());
-        self.for_each_chunk(sources, |prep| {
+        self.for_each_chunk(sources, &chans, |prep| {
             grids
                 .par_iter_mut()
                 .enumerate()
@@ -515,40 +638,4 @@ pub fn make_gridder(params: &ImagingParams) -> Result<Gridder, EngineError> {
         epsilon: params.epsilon,
     })
     .map_err(|e| EngineError::Grid(e.to_string()))
-}
-
-/// The interval of ascending `fs` that holds `x`: `(lo, a)` with `x = fs[lo] + a (fs[lo+1] - fs[lo])`,
-/// `0 <= a <= 1`, allowing 1e-6 of a channel at either end; `None` outside (no extrapolation).
-fn bracket(fs: &[f64], x: f64) -> Option<(usize, f64)> {
-    let n = fs.len();
-    if n == 1 {
-        // One channel: no interval to interpolate in; only an exact frequency match (to 1e-12).
-        return ((x - fs[0]).abs() <= 1e-12 * x.abs()).then_some((0, 0.0));
-    }
-    let step = (fs[n - 1] - fs[0]) / (n - 1) as f64;
-    let tol = 1e-6 * step.abs();
-    if x < fs[0] - tol || x > fs[n - 1] + tol {
-        return None;
-    }
-    let hi = fs.partition_point(|f| *f < x).clamp(1, n - 1);
-    let lo = hi - 1;
-    let a = ((x - fs[lo]) / (fs[hi] - fs[lo])).clamp(0.0, 1.0);
-    Some((lo, a))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::bracket;
-
-    #[test]
-    fn bracketing_without_extrapolation() {
-        let fs = [10.0, 11.0, 12.0];
-        assert_eq!(bracket(&fs, 10.5), Some((0, 0.5)));
-        assert_eq!(bracket(&fs, 12.0), Some((1, 1.0)));
-        assert_eq!(bracket(&fs, 10.0), Some((0, 0.0)));
-        // within 1e-6 of a channel beyond the ends still counts (rounding), further does not
-        assert!(bracket(&fs, 12.0 + 5e-7).is_some());
-        assert!(bracket(&fs, 12.01).is_none());
-        assert!(bracket(&fs, 9.99).is_none());
-    }
 }

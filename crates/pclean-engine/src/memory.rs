@@ -144,9 +144,10 @@ const GIB: f64 = (1u64 << 30) as f64;
 /// `BASE_BYTES + blocks_in_flight * block_bytes(chans_per_block)` fits the budget.
 ///
 /// Automatic choices: with deconvolution, blocks as large as fit (up to the whole cube, so cycle
-/// thresholds are cube-wide as in serial tclean), one at a time with every thread. Without, small
-/// blocks (enough channels to keep a block's threads busy) and as many blocks in flight as threads,
-/// one thread each, so reading one block's chunk overlaps gridding another's and memory stays low.
+/// thresholds are cube-wide as in serial tclean), one at a time with every thread. Without, one
+/// channel per block and two threads per block, half as many blocks in flight as threads: the
+/// least memory, and (measured on a 64-channel 1024^2 cube, docs/decisions.md) as fast as larger
+/// blocks once the visibilities are read once for all blocks.
 /// A block of one channel that does not fit alone is an error naming the estimate and the limit.
 pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, EngineError> {
     let n = req.nchan.max(1);
@@ -181,10 +182,12 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
             n.div_ceil(b)
         };
     } else {
+        // One channel per block, two threads per block (the gridder and FFTs of one channel
+        // scale well to two threads; more threads go to more blocks in flight).
         b = if req.blocks_in_flight > 0 {
             req.blocks_in_flight
         } else {
-            threads.min(n)
+            threads.div_ceil(2).min(n)
         };
         t = if req.threads_per_block > 0 {
             req.threads_per_block
@@ -194,8 +197,7 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
         c = if req.chans_per_block > 0 {
             req.chans_per_block.min(n)
         } else {
-            // A few channels per thread of the block, and no more blocks than channels.
-            (2 * t).min(n.div_ceil(b)).max(1)
+            1
         };
     }
     // Shrink to the budget: first fewer channels per block, then fewer blocks in flight.
@@ -442,10 +444,16 @@ mod tests {
         // A large budget: the whole cube in one block.
         let sch = schedule(&s, req(64, 64 << 30, true)).unwrap();
         assert_eq!((sch.chans_per_block, sch.blocks_in_flight), (64, 1));
-        // Dirty imaging: small blocks, one per thread.
+        // Dirty imaging: one-channel blocks, two threads each.
         let sch = schedule(&shape(false), req(64, 64 << 30, false)).unwrap();
-        assert_eq!((sch.blocks_in_flight, sch.threads_per_block), (4, 1));
-        assert!(sch.chans_per_block <= 16);
+        assert_eq!(
+            (
+                sch.chans_per_block,
+                sch.blocks_in_flight,
+                sch.threads_per_block
+            ),
+            (1, 2, 2)
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! from every selected data channel to the image channel it is gridded into.
 
 use crate::error::EngineError;
+use crate::optical_axis::{optical_channels, OpticalRequest};
 use pclean_core::frames::{doppler_factor, FreqFrame, Observatory};
 use pclean_core::params::{ImagingParams, PhaseCenter, SpecMode, SpectralValue};
 use pclean_core::Direction;
@@ -47,7 +48,7 @@ pub struct FrameConversion {
     pub to: FreqFrame,
     pub observatory: Observatory,
     pub direction: Direction,
-    /// tclean's `interpolation`: "nearest", "linear" or "cubic" (cubic is refused at planning).
+    /// tclean's `interpolation`: "nearest", "linear" or "cubic" (`crate::spectral_regrid`).
     pub interpolation: String,
     /// The output frame's reference epoch (the first integration): a TOPO or GEO output frame is
     /// the one at this time, as in tclean.
@@ -119,7 +120,8 @@ pub fn phase_centre(
 
 /// Build the spectral plan. The first selection defines the channel grid for cubes; channels of
 /// other windows and MSs map onto it by frequency (an image channel takes every data channel whose
-/// centre lies within it). Frame conversion is not done here: a cube is made in the data's frame.
+/// centre lies within it). A cube in another frame carries the `conversion` that the imaging applies
+/// row by row (`crate::spectral_regrid`).
 pub fn spectral_plan(
     params: &ImagingParams,
     sels: &[SpwSelection],
@@ -173,11 +175,6 @@ pub fn spectral_plan(
                     ))
                 })
             };
-            if params.interpolation == "cubic" {
-                return Err(EngineError::Param(
-                    "interpolation='cubic' is not available; use 'linear' or 'nearest'".into(),
-                ));
-            }
             conversion = Some(FrameConversion {
                 from: parse(data_frame, "the data's")?,
                 to: parse(wanted, "the output")?,
@@ -241,16 +238,7 @@ pub fn spectral_plan(
     // tclean's output grid in another frame: the data channels' frequencies at the first
     // integration, converted (channel 0 and the width both scale by that factor).
     let fac0 = match &conversion {
-        Some(c) => {
-            if width != 1 {
-                return Err(EngineError::Param(format!(
-                    "width={width} channels with outframe={}: regridding wider channels into another \
-                     frame is not supported yet; use width 1",
-                    c.to.casa_name()
-                )));
-            }
-            c.factor(ctx.first_time_mjd_s)?
-        }
+        Some(c) => c.factor(ctx.first_time_mjd_s)?,
         None => 1.0,
     };
     let mut image_freqs = Vec::with_capacity(nchan);
@@ -316,11 +304,6 @@ fn defined_grid(
             first.frame
         ))
     })?;
-    if params.interpolation == "cubic" {
-        return Err(EngineError::Param(
-            "interpolation='cubic' is not available; use 'linear' or 'nearest'".into(),
-        ));
-    }
     let conversion = conversion.unwrap_or(FrameConversion {
         from: data_frame,
         to: data_frame,
@@ -362,17 +345,24 @@ fn defined_grid(
     } else {
         wd[lo_c] * fac0
     };
+    if optical
+        && matches!(params.start, SpectralValue::VelocityMps(_))
+        && params.width == SpectralValue::Default
+    {
+        return optical_grid(params, first, conversion, fac0, rest("start")?, None);
+    }
     let width_hz = match params.width {
+        // tclean's velocity mode without a width runs down in frequency from start (increasing
+        // velocity), one data channel per step.
+        SpectralValue::Default if matches!(params.start, SpectralValue::VelocityMps(_)) => {
+            -data_step.abs()
+        }
         SpectralValue::Default => data_step,
         SpectralValue::Channel(w) => w as f64 * data_step,
         SpectralValue::FrequencyHz(f) => f,
         SpectralValue::VelocityMps(dv) => {
             if optical {
-                return Err(EngineError::Param(
-                    "width as an optical velocity makes a non-linear frequency axis, which pclean does \
-                     not write; use veltype='radio' or a frequency width"
-                        .into(),
-                ));
+                return optical_grid(params, first, conversion, fac0, rest("width")?, Some(dv));
             }
             -rest("width")? * dv / C
         }
@@ -382,12 +372,25 @@ fn defined_grid(
             "width: the channel width must not be zero".into(),
         ));
     }
+    // The selected data's band edges in the output frame (tclean tiles a default grid from them).
+    let (lo_edge, hi_edge) = sel
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), c| {
+            let half = wd[*c].abs() / 2.0;
+            (a.min((fd[*c] - half) * fac0), b.max((fd[*c] + half) * fac0))
+        });
+    let w = width_hz.abs();
+    // tclean (calcChanFreqs, frequency-equidistant grids): a default channel count is the
+    // number of whole channels that fit, with 1% of a channel of slack.
+    let fit = |span: f64| ((span + 0.01 * w) / w).floor().max(0.0) as usize;
     let start_hz = match params.start {
         SpectralValue::Default => {
+            // Channels tile the band from its lower edge; a negative width lists them downwards.
+            let n = params.nchan.unwrap_or_else(|| fit(hi_edge - lo_edge));
             if width_hz > 0.0 {
-                dmin
+                lo_edge + w / 2.0
             } else {
-                dmax
+                lo_edge + n as f64 * w - w / 2.0
             }
         }
         SpectralValue::Channel(c) => {
@@ -412,17 +415,85 @@ fn defined_grid(
             conversion.to.casa_name()
         )));
     }
-    let end = if width_hz > 0.0 { dmax } else { dmin };
-    let available = (((end - start_hz) / width_hz) + 1e-6).floor() as usize + 1;
     let nchan = match params.nchan {
-        None => available,
         Some(n) => n,
+        None if width_hz > 0.0 => fit(hi_edge - (start_hz - w / 2.0)),
+        None => fit(start_hz + w / 2.0 - lo_edge),
     };
+    if nchan == 0 {
+        return Err(EngineError::Param(format!(
+            "width={width_hz:.3} Hz: no whole channel fits in the selected data"
+        )));
+    }
     let freqs_hz: Vec<f64> = (0..nchan).map(|k| start_hz + k as f64 * width_hz).collect();
     let frame = conversion.to.casa_name().to_string();
     Ok(SpectralPlan {
         freqs_hz,
         cdelt_hz: width_hz,
+        frame,
+        mfs: false,
+        chan_map: BTreeMap::new(),
+        conversion: Some(conversion),
+    })
+}
+
+/// `veltype='optical'` with a velocity width (or a velocity start and no width): channels
+/// equally spaced in optical velocity, hence unequally in frequency, computed as tclean does
+/// (`crate::optical_axis`). The image header's linear axis carries channel 0 and the first step
+/// (what CASA's `exportfits` writes for tclean's tabular axis); the plan holds every channel's
+/// exact frequency.
+fn optical_grid(
+    params: &ImagingParams,
+    first: &SpwSelection,
+    conversion: FrameConversion,
+    fac0: f64,
+    restfreq_hz: f64,
+    width_mps: Option<f64>,
+) -> Result<SpectralPlan, EngineError> {
+    let start_mps =
+        match params.start {
+            SpectralValue::Default => None,
+            SpectralValue::VelocityMps(v) => Some(v),
+            _ => return Err(EngineError::Param(
+                "start: with an optical-velocity width give start as a velocity (e.g. 1500km/s) \
+                 or leave it empty"
+                    .into(),
+            )),
+        };
+    let mut chans: Vec<(f64, f64)> = first
+        .channels
+        .iter()
+        .map(|c| {
+            (
+                first.chan_freq_hz[*c] * fac0,
+                first.chan_width_hz[*c].abs() * fac0,
+            )
+        })
+        .collect();
+    chans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let req = OpticalRequest {
+        data_hz: chans.iter().map(|c| c.0).collect(),
+        data_width_hz: chans.iter().map(|c| c.1).collect(),
+        restfreq_hz,
+        start_mps,
+        width_mps,
+        nchan: params.nchan,
+    };
+    let freqs_hz = optical_channels(&req)
+        .map_err(|e| EngineError::Param(format!("veltype='optical' channels: {e}")))?;
+    let cdelt_hz = if freqs_hz.len() > 1 {
+        freqs_hz[1] - freqs_hz[0]
+    } else {
+        // One channel: its width at its velocity.
+        const C: f64 = pclean_core::SPEED_OF_LIGHT;
+        let dv = width_mps.unwrap_or(0.0);
+        let v = C * (restfreq_hz / freqs_hz[0] - 1.0);
+        restfreq_hz / (1.0 + (v + dv / 2.0) / C) - restfreq_hz / (1.0 + (v - dv / 2.0) / C)
+    };
+    let frame = conversion.to.casa_name().to_string();
+    Ok(SpectralPlan {
+        freqs_hz,
+        cdelt_hz,
         frame,
         mfs: false,
         chan_map: BTreeMap::new(),
@@ -486,19 +557,69 @@ mod tests {
     }
 
     #[test]
+    fn velocity_start_without_width_runs_down_in_frequency() {
+        // tclean 6.7.0 on NGC5921 (start='1500km/s', nchan=5, radio): 1413298806.607798 Hz, then
+        // one data channel lower per channel.
+        let p = params(|r| {
+            r.restfreq = Some(vec!["1420.405752MHz".into()]);
+            r.start = Some("1500km/s".into());
+            r.nchan = Some(5);
+        });
+        let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
+        assert_eq!(plan.cdelt_hz, -24414.0625);
+        let f0 = 1420.405752e6 * (1.0 - 1500e3 / pclean_core::SPEED_OF_LIGHT);
+        assert!((plan.freqs_hz[0] - f0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn optical_velocity_widths_give_unequal_frequency_steps() {
+        let p = params(|r| {
+            r.restfreq = Some(vec!["1420.405752MHz".into()]);
+            r.veltype = Some("optical".into());
+            r.start = Some("1480km/s".into());
+            r.width = Some("10km/s".into());
+            r.nchan = Some(10);
+        });
+        let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
+        assert_eq!(plan.nchan(), 10);
+        let f = &plan.freqs_hz;
+        // Descending (positive velocity width), steps shrinking in magnitude.
+        assert!(f.windows(2).all(|w| w[1] < w[0]));
+        assert!((f[1] - f[0]).abs() > (f[9] - f[8]).abs() + 10.0);
+        assert_eq!(plan.cdelt_hz, f[1] - f[0]);
+        // Channel 4 is at exactly the optical velocity 1520 km/s (tclean's central channel).
+        let c = pclean_core::SPEED_OF_LIGHT;
+        let v4 = c * (1420.405752e6 / f[4] - 1.0);
+        assert!((v4 - 1520e3).abs() < 1e-3, "{v4}");
+        // A frequency start with an optical width is refused in one line.
+        let p = params(|r| {
+            r.restfreq = Some(vec!["1420.405752MHz".into()]);
+            r.veltype = Some("optical".into());
+            r.start = Some("1.4131GHz".into());
+            r.width = Some("10km/s".into());
+        });
+        let e = spectral_plan(&p, &[sel()], &ctx()).unwrap_err().to_string();
+        assert!(e.contains("start") && !e.contains('\n'), "{e}");
+    }
+
+    #[test]
     fn width_two_groups_channels_and_frames_are_checked() {
         let p = params(|r| r.width = Some("2".into()));
         let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
         assert_eq!(plan.nchan(), 31);
         assert_eq!(plan.chan_map[&(0, 0)][3], Some(1));
+        // Two channels into another frame: the pair's mean frequency at the first integration.
         let p = params(|r| {
             r.outframe = Some("BARY".into());
             r.width = Some("2".into());
         });
-        assert!(spectral_plan(&p, &[sel()], &ctx())
-            .unwrap_err()
-            .to_string()
-            .contains("BARY"));
+        let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
+        let conv = plan.conversion.as_ref().unwrap();
+        let fac0 = conv.factor(ctx().first_time_mjd_s).unwrap();
+        assert_eq!(plan.nchan(), 31);
+        let f = &sel().chan_freq_hz;
+        assert!((plan.freqs_hz[0] - (f[0] + f[1]) / 2.0 * fac0).abs() < 1e-6);
+        assert!((plan.cdelt_hz - 2.0 * 24414.0625 * fac0).abs() < 1e-6);
         // LSRK data imaged in BARY: a converted grid.
         let p = params(|r| r.outframe = Some("BARY".into()));
         let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();

@@ -67,7 +67,15 @@ impl ProductWriter {
         })
     }
 
-    /// Make every plane written so far durable.
+    /// The file or directory holding the data written so far.
+    pub fn data_path(&self) -> PathBuf {
+        match self {
+            ProductWriter::Casa(w) => w.path().to_path_buf(),
+            ProductWriter::Fits(w) => w.file_path().to_path_buf(),
+        }
+    }
+
+    /// Hand every plane written so far to the operating system (see [`fsync_tree`]).
     pub fn flush(&mut self) -> Result<(), EngineError> {
         match self {
             ProductWriter::Casa(w) => w.flush()?,
@@ -173,5 +181,29 @@ impl ProductLock {
 impl Drop for ProductLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// fsync a file, or every file under a directory and the directory itself, so that data handed to
+/// the operating system survives a power loss.
+pub fn fsync_tree(path: &Path) -> Result<(), EngineError> {
+    let io = |source| EngineError::Io {
+        context: format!("cannot sync '{}' to disk", path.display()),
+        source,
+    };
+    let md = std::fs::metadata(path).map_err(io)?;
+    if md.is_dir() {
+        for entry in std::fs::read_dir(path).map_err(io)? {
+            fsync_tree(&entry.map_err(io)?.path())?;
+        }
+        // Directories: their entries (new files) must be durable too.
+        if let Ok(d) = std::fs::File::open(path) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    } else {
+        std::fs::File::open(path)
+            .and_then(|f| f.sync_data())
+            .map_err(io)
     }
 }

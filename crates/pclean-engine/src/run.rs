@@ -7,7 +7,7 @@ use crate::error::EngineError;
 use crate::imaging::{make_gridder, ImagingContext, Source};
 use crate::memory::{self, BlockShape, ScheduleRequest};
 use crate::plan::{phase_centre, spectral_plan, FrameContext, SpectralPlan, SpwSelection};
-use crate::products::{check_products_absent, ProductLock};
+use crate::products::{check_products_absent, fsync_tree, ProductLock};
 use crate::progress::Progress;
 use crate::resources::peak_rss_mib;
 use crate::stages::{
@@ -33,6 +33,9 @@ use tracing::{info, warn};
 
 const GIB: f64 = (1u64 << 30) as f64;
 const MIB: f64 = (1u64 << 20) as f64;
+/// Selected visibilities up to this size are kept in memory for all blocks; larger ones go to a
+/// scratch file.
+const MEMORY_CACHE_MAX: u64 = 64 << 20;
 const ARCSEC_PER_RAD: f64 = 206_264.806_247_096_36;
 
 /// Make the dirty-image products described by `params`. `effective` (the merged raw parameters
@@ -176,15 +179,16 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         .memory_limit_bytes
         .unwrap_or_else(memory::default_budget_bytes);
     // Reading a few channels per block re-reads (and decodes) whole tiles of the visibility
-    // column; when the selected visibilities fit in a quarter of the budget they are read once
-    // into memory and every block takes its channels from there.
+    // column, so with several blocks the selected visibilities are read once: kept in memory when
+    // small, else in a channel-major scratch file (page cache, not resident memory).
     let cache_bytes: u64 = sources
         .iter()
         .map(|s| memory::vis_cache_bytes(&s.selected))
         .sum();
-    let use_cache = !plan.mfs && nchan > 1 && cache_bytes <= budget / 4;
-    let budget_for_blocks = if use_cache {
-        budget - cache_bytes
+    let cache_in_memory = cache_bytes <= MEMORY_CACHE_MAX.min(budget / 4);
+    let use_cache = !plan.mfs && nchan > 1;
+    let budget_for_blocks = if use_cache && cache_in_memory {
+        budget.saturating_sub(cache_bytes)
     } else {
         budget
     };
@@ -248,15 +252,24 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
 
     let nblocks_todo = ckpt.done.iter().filter(|d| !**d).count();
     let mut cached_mib = 0.0;
+    let mut scratch_mib = 0.0;
     if use_cache && nblocks_todo > 1 {
         let t = Instant::now();
         for src in sources.iter_mut() {
-            cached_mib += src.load_cache(chunk_rows)? as f64 / MIB;
+            let disk = (!cache_in_memory)
+                .then(|| PathBuf::from(format!("{}.visstore{}", params.imagename, src.index)));
+            let bytes = src.load_cache(chunk_rows, disk.as_deref())? as f64 / MIB;
+            if cache_in_memory {
+                cached_mib += bytes;
+            } else {
+                scratch_mib += bytes;
+            }
         }
         info!(
-            cache_mib = format!("{cached_mib:.0}"),
+            memory_mib = format!("{cached_mib:.0}"),
+            scratch_file_mib = format!("{scratch_mib:.0}"),
             seconds = format!("{:.2}", t.elapsed().as_secs_f64()),
-            "read the selected visibilities into memory once for all blocks"
+            "read the selected visibilities once for all blocks"
         );
     }
 
@@ -296,7 +309,23 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         .map_or(0.0, |a| a.dish_diameter_m);
     let pb_model = pb_model_for(&meta0.observatory.name, dish);
     let it = iteration_settings(params);
+    // A cube with one weighting density for all channels: made once from every channel.
+    let shared_weighter = if !plan.mfs
+        && !params.perchanweightdensity
+        && !matches!(params.weighting, Weighting::Natural)
+    {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(nthreads)
+            .build()
+            .map_err(|e| EngineError::Grid(format!("cannot start {nthreads} threads: {e}")))?;
+        pool.install(|| ctx.weighters(&sources, 0..nchan))?
+            .into_iter()
+            .next()
+    } else {
+        None
+    };
     let inputs = BlockInputs {
+        shared_weighter: shared_weighter.as_ref(),
         ctx: &ctx,
         sources: &sources,
         pb_model: &pb_model,
@@ -327,6 +356,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         pending: Vec::new(),
         last_commit: Instant::now(),
         interval: commit_interval(),
+        committing: false,
     });
     let next = AtomicUsize::new(0);
     let failed: Mutex<Option<EngineError>> = Mutex::new(None);
@@ -365,14 +395,26 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
                     let t = Instant::now();
                     let base = alloc_count::slot_begin(w);
                     let res = pool.install(|| run_block(inputs, a..z)).and_then(|r| {
-                        let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
                         let task = TaskSummary {
                             channels: [a, z],
                             wall_time_s: t.elapsed().as_secs_f64(),
                             peak_alloc_mib: alloc_count::slot_peak_since(w, base)
                                 .map(|v| v as f64 / MIB),
                         };
-                        s.write_block(params, b, r, task)
+                        let due = sink
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .write_block(params, b, r, task)?;
+                        // Durability outside the lock: the other blocks keep writing meanwhile.
+                        if let Some((blocks, paths)) = due {
+                            for p in &paths {
+                                fsync_tree(p)?;
+                            }
+                            sink.lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .record(blocks)?;
+                        }
+                        Ok(())
                     });
                     if let Err(e) = res {
                         return fail(e);
@@ -391,7 +433,11 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         return Err(e);
     }
     let mut sink = sink.into_inner().unwrap_or_else(|p| p.into_inner());
-    sink.commit()?;
+    // A long final phase (restoring to the common beam, writing MODEL_DATA) first records every
+    // block, so a run killed in it resumes there; otherwise the products are finished right away.
+    if params.deconv.restoringbeam == RestoringBeam::Common || params.deconv.savemodel_column {
+        sink.commit()?;
+    }
     let Sink {
         mut out,
         ckpt,
@@ -508,6 +554,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
             as f64
             / MIB,
         vis_cache_mib: cached_mib,
+        vis_scratch_mib: scratch_mib,
         memory_limit_mib: budget as f64 / MIB,
         resumed_channels,
         total_iterations: channels.iter().map(|c| c.iterations).sum(),
@@ -642,7 +689,12 @@ struct Sink {
     pending: Vec<usize>,
     last_commit: Instant,
     interval: std::time::Duration,
+    /// A worker is making planes durable for a record (outside the lock).
+    committing: bool,
 }
+
+/// Blocks to record once the product data at these paths is durable.
+type DueCommit = (Vec<usize>, Vec<PathBuf>);
 
 /// Blocks are recorded complete at most this often (each record fsyncs every product), so a
 /// killed run loses at most this much finished work: 5 s, or `PCLEAN_COMMIT_INTERVAL_S` seconds.
@@ -656,14 +708,15 @@ fn commit_interval() -> std::time::Duration {
 }
 
 impl Sink {
-    /// Write block `b`'s planes into every product, flush them, then record the block complete.
+    /// Write block `b`'s planes into every product. When a record is due, flush the products and
+    /// return the blocks to record and the paths to fsync first.
     fn write_block(
         &mut self,
         params: &ImagingParams,
         b: usize,
         r: BlockResult,
         task: TaskSummary,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Option<DueCommit>, EngineError> {
         let nst = params.stokes.0.len();
         let nchan = self.ckpt.nchan;
         let out = &mut self.out;
@@ -726,9 +779,26 @@ impl Sink {
         self.ckpt.tasks.push(task);
         self.pending.push(b);
         self.progress.advance(r.chans.len());
-        if self.last_commit.elapsed() >= self.interval {
-            self.commit()?;
+        if self.committing || self.last_commit.elapsed() < self.interval {
+            return Ok(None);
         }
+        // Due: hand the planes to the OS now; the caller fsyncs them and then records the blocks.
+        self.out.flush()?;
+        self.committing = true;
+        Ok(Some((
+            std::mem::take(&mut self.pending),
+            self.out.data_paths(),
+        )))
+    }
+
+    /// Record `blocks` complete (their planes are durable).
+    fn record(&mut self, blocks: Vec<usize>) -> Result<(), EngineError> {
+        for b in blocks {
+            self.ckpt.done[b] = true;
+        }
+        self.ckpt.save(&self.path)?;
+        self.committing = false;
+        self.last_commit = Instant::now();
         Ok(())
     }
 
@@ -738,11 +808,10 @@ impl Sink {
             return Ok(());
         }
         self.out.flush()?;
-        for b in self.pending.drain(..) {
-            self.ckpt.done[b] = true;
+        for p in self.out.data_paths() {
+            fsync_tree(&p)?;
         }
-        self.ckpt.save(&self.path)?;
-        self.last_commit = Instant::now();
-        Ok(())
+        let blocks = std::mem::take(&mut self.pending);
+        self.record(blocks)
     }
 }

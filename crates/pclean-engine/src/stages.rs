@@ -94,12 +94,18 @@ impl Products {
         })
     }
 
-    /// Make every plane written so far durable (before a block is recorded complete).
+    /// Hand every plane written so far to the operating system (survives a crash of this
+    /// process); [`Products::data_paths`] + `fsync_tree` make it survive a power loss.
     pub fn flush(&mut self) -> Result<(), EngineError> {
         for (_, w) in self.writers.iter_mut() {
             w.flush()?;
         }
         Ok(())
+    }
+
+    /// Files and directories holding the products' data.
+    pub fn data_paths(&self) -> Vec<std::path::PathBuf> {
+        self.writers.iter().map(|(_, w)| w.data_path()).collect()
     }
 
     /// Read back a plane of product `ext`.

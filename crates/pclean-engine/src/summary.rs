@@ -58,6 +58,8 @@ pub struct RunSummary {
     pub memory_limit_mib: f64,
     /// Selected visibilities held in memory for all blocks (0: each block read the MS).
     pub vis_cache_mib: f64,
+    /// Selected visibilities in the channel-major scratch file for all blocks (0: none).
+    pub vis_scratch_mib: f64,
     /// Channels already complete from an interrupted run that this run resumed.
     pub resumed_channels: usize,
     pub total_iterations: usize,

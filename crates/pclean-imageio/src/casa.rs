@@ -317,7 +317,8 @@ impl CasaImageWriter {
         Ok(out)
     }
 
-    /// Write everything buffered so far to disk (the planes written survive a crash after this).
+    /// Write everything buffered so far to the table files (the planes written survive a crash of
+    /// this process after this; fsync the files under [`path`](Self::path) for power loss).
     pub fn flush(&mut self) -> Result<(), ImageIoError> {
         let path = self.table.path().to_path_buf();
         self.table.flush().map_err(ImageIoError::glue(&path))

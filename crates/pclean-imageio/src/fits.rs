@@ -459,16 +459,15 @@ impl FitsWriter {
         })
     }
 
-    /// Write everything buffered so far to the file (the planes written survive a crash after
-    /// this).
+    /// Write everything buffered so far to the file (the planes written survive a crash of this
+    /// process after this; fsync the file of [`file_path`](Self::file_path) for power loss).
     pub fn flush(&mut self) -> Result<(), ImageIoError> {
-        self.raw.flush()?;
-        std::fs::File::open(&self.partial)
-            .and_then(|f| f.sync_all())
-            .map_err(|source| ImageIoError::Io {
-                path: self.partial.clone(),
-                source,
-            })
+        self.raw.flush()
+    }
+
+    /// The file being written (the `.pclean_partial` until [`finish`](Self::finish)).
+    pub fn file_path(&self) -> &Path {
+        &self.partial
     }
 
     /// Read back plane `(chan, stokes)` as `plane_yx[[y, x]]`.
