@@ -1,11 +1,12 @@
 //! The only crate that touches casacore. It re-exports `rubbl_casatables` for ordinary table work and
 //! adds our own C++ glue (in `cpp/`) for what rubbl lacks: bulk and sliced column reads for
 //! MeasurementSets (`columns`) and sliced image-plane I/O plus table metadata for CASA images
-//! (`image_table`). C++ exceptions never cross the boundary: they become [`GlueError`].
+//! (`image_table`), and storage-manager tools (`storage`). C++ exceptions never cross the boundary: they become [`GlueError`].
 
 pub mod columns;
 pub mod error;
 pub mod image_table;
+pub mod storage;
 pub mod write_columns;
 pub use error::GlueError;
 pub use rubbl_casatables;

@@ -34,6 +34,15 @@ pub enum Command {
     /// Estimate the memory one worker (task) needs, the total for N workers, and how many workers
     /// fit this machine, from pclean's memory model.
     Estimate(EstimateArgs),
+    /// Concatenate CASA image cubes along the spectral axis (casatools' imageconcat): paged copy or
+    /// casacore's virtual concatenation; OUT IN1 IN2 ..., or --subcubes BASE --nparts N.
+    Concat(Box<crate::tools::ConcatArgs>),
+    /// Show the storage manager (type and name), cell shape and tiling of each column of a
+    /// MeasurementSet's main table, and whether Adios2StMan is used and supported.
+    Inspect(crate::tools::InspectArgs),
+    /// Copy a MeasurementSet with its data columns in Adios2StMan (needs casacore built with ADIOS2,
+    /// which this build's is not: the command explains).
+    ConvertAdios2(crate::tools::ConvertAdios2Args),
 }
 
 #[derive(Debug, Args)]

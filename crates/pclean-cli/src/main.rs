@@ -2,6 +2,7 @@
 
 mod args;
 mod config;
+mod tools;
 
 use anyhow::{Context, Result};
 use args::{Cli, Command, ImageArgs};
@@ -96,6 +97,9 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Estimate(a) => run_estimate(&a),
+        Command::Concat(a) => tools::run_concat(&a),
+        Command::Inspect(a) => tools::run_inspect(&a),
+        Command::ConvertAdios2(a) => tools::run_convert_adios2(&a),
     }
 }
 
