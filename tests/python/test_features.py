@@ -79,7 +79,9 @@ def test_fits_products_and_export(msdir, tmp_path):
     run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", out, *SMALL, "--format", "fits")
     d, hdr, _ = load_fits(str(out) + ".residual.fits")
     c, im = load_casa(str(casa) + ".residual")
-    np.testing.assert_array_equal(d, c)
+    # Two runs: a channel gridded by two threads may sum its visibilities in another order
+    # (float32 grids, ~1e-7 relative); 1e-6 of the peak bounds that and nothing else.
+    assert np.max(np.abs(d - c)) <= 1e-6 * np.max(np.abs(c))
     h = fits.open(str(out) + ".image.fits")
     assert h[0].header["CASAMBM"] and len(h["BEAMS"].data) == 4
     assert h[0].header["BUNIT"] == "Jy/beam" and h[0].header["SPECSYS"] == "LSRK"

@@ -60,13 +60,13 @@ def test_memory_limit_bounds_blocks_and_peak(msdir, tmp_path):
     # One thread per block: with several threads in one block glibc's per-thread arenas keep freed
     # buffers, which the model does not yet count (docs/status.md).
     free = image(msdir / "ngc5921.ms", tmp_path / "free", "--nthreads", "2", "--cube-chunksize", "4",
-                 "--threads-per-block", "1")
+                 "--threads-per-block", "1", "--blocks-in-flight", "2")
     assert free["blocks_in_flight"] == 2
     # A limit below what two blocks of 4 channels need: fewer blocks or smaller ones, and the
     # measured peak stays below the limit.
     limit_mib = 0.8 * free["memory_estimate_mib"]
     s = image(msdir / "ngc5921.ms", tmp_path / "lim", "--nthreads", "2", "--cube-chunksize", "4",
-              "--threads-per-block", "1", "--memory-limit", f"{limit_mib:.0f}MiB")
+              "--threads-per-block", "1", "--blocks-in-flight", "2", "--memory-limit", f"{limit_mib:.0f}MiB")
     assert s["blocks_in_flight"] == 1
     assert s["memory_estimate_mib"] <= limit_mib
     assert s["peak_rss_mib"] <= limit_mib, (s["peak_rss_mib"], limit_mib)

@@ -164,7 +164,13 @@ pub fn restrict_sources(
     for src in sources {
         let mut selected = src.selected.clone();
         let (t0, t1) = src.ms.meta().time_range_mjd_s;
+        let mut first_two_hz = src.first_two_hz.clone();
         for g in selected.groups.iter_mut() {
+            if g.chan_freq_hz.len() >= 2 {
+                first_two_hz
+                    .entry(g.ddid)
+                    .or_insert([g.chan_freq_hz[0], g.chan_freq_hz[1]]);
+            }
             let keep = data_channels_for(plan, src.index, g, chans, (t0, t1))?;
             let (ids, freqs): (Vec<usize>, Vec<f64>) = g
                 .chan_ids
@@ -183,6 +189,7 @@ pub fn restrict_sources(
             selected,
             column: src.column,
             cache: src.cache.clone(),
+            first_two_hz,
         });
     }
     Ok(out)

@@ -26,6 +26,10 @@ pub struct Source {
     /// Every selected visibility read once (all selected channels), when that is cheaper than
     /// each block reading its channels from the MS; blocks then take their channels from here.
     pub cache: Option<std::sync::Arc<crate::visstore::VisStore>>,
+    /// The first two selected channel frequencies of each data description before a block
+    /// narrowed the selection: tclean's regridding takes the data spacing from them, and the
+    /// `floor(image width / spacing)` rule is sensitive to its last bit.
+    pub first_two_hz: HashMap<usize, [f64; 2]>,
 }
 
 impl Source {
@@ -164,7 +168,8 @@ impl ImagingContext<'_> {
             }
         }
         if let Some(conv) = &self.plan.conversion {
-            return self.regrid_to_frame(conv, chunk, uvw_m, stokes, image_chans);
+            let first_two = src.first_two_hz.get(&chunk.ddid).copied();
+            return self.regrid_to_frame(conv, chunk, uvw_m, stokes, image_chans, first_two);
         }
         let map = self
             .plan
@@ -201,6 +206,7 @@ impl ImagingContext<'_> {
         uvw_m: Array2<f64>,
         stokes: Vec<(Array2<Complex32>, Array2<f32>)>,
         chans: &std::ops::Range<usize>,
+        first_two: Option<[f64; 2]>,
     ) -> Result<Prepared, EngineError> {
         let method = Method::from_name(&conv.interpolation);
         let nrow = chunk.row_ids.len();
@@ -221,7 +227,7 @@ impl ImagingContext<'_> {
         if method == Method::Nearest || self.plan.nchan() == 1 || chunk.chan_freq_hz.len() == 1 {
             return Ok(self.bin_nearest(chunk, &uvw_m, &stokes, &fac, chans));
         }
-        Ok(self.interpolate_rows(method, chunk, uvw_m, &stokes, &fac, chans))
+        Ok(self.interpolate_rows(method, chunk, uvw_m, &stokes, &fac, chans, first_two))
     }
 
     /// Every data channel at its own converted frequency, in the image channel of nearest centre
@@ -294,6 +300,7 @@ impl ImagingContext<'_> {
         stokes: &[(Array2<Complex32>, Array2<f32>)],
         fac: &[f64],
         chans: &std::ops::Range<usize>,
+        first_two: Option<[f64; 2]>,
     ) -> Prepared {
         let nrow = chunk.row_ids.len();
         let f = &chunk.chan_freq_hz;
@@ -314,7 +321,11 @@ impl ImagingContext<'_> {
             let vis: Vec<f64> = f.iter().map(|x| x * fr).collect();
             // The samples of the whole image axis (tclean's lattice), kept for this block's
             // channels only.
-            let mut t = targets(img, &vis, method);
+            let dv = match first_two {
+                Some([a, b]) => b * fr - a * fr,
+                None => vis[1] - vis[0],
+            };
+            let mut t = targets(img, &vis, dv, method);
             t.retain(|(k, _)| chans.contains(k));
             for (k, x) in &t {
                 let key = (x * 1e3).round() as i64;

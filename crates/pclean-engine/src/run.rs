@@ -81,6 +81,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
             selected,
             column,
             cache: None,
+            first_two_hz: Default::default(),
         });
     }
 

@@ -205,10 +205,12 @@ pub fn bin_channel(freqs: &[f64], cdelt: f64, x: f64) -> Option<usize> {
 /// form a list with `floor(ratio)` per image channel, starting half a sample into the lowest
 /// channel with data (one sample earlier for linear, two for cubic) and mapped to the image
 /// channel whose `[centre - w/2, centre + w/2)` holds them, `w` the first channel width.
-pub fn targets(image: &[f64], vis: &[f64], method: Method) -> Vec<(usize, f64)> {
+///
+/// `dv` is the data channel spacing as CASA takes it: the difference of the first two selected
+/// data channels (converted), also when a block passes only some of them in `vis`.
+pub fn targets(image: &[f64], vis: &[f64], dv: f64, method: Method) -> Vec<(usize, f64)> {
     let nk = image.len();
     let imgw = (image[1] - image[0]).abs();
-    let dv = vis[1] - vis[0];
     let ratio = imgw / dv.abs();
     if ratio <= 1.0 {
         return image.iter().copied().enumerate().collect();
@@ -362,16 +364,16 @@ mod tests {
         // Data every 1 Hz from 0 to 11; image channels 2 Hz wide centred on 0.5, 2.5, 4.5.
         let vis: Vec<f64> = (0..12).map(|i| i as f64).collect();
         let img = [0.5, 2.5, 4.5];
-        let t = targets(&img, &vis, Method::Linear);
+        let t = targets(&img, &vis, vis[1] - vis[0], Method::Linear);
         let want = [(0, 0.0), (0, 1.0), (1, 2.0), (1, 3.0), (2, 4.0), (2, 5.0)];
         assert_eq!(t, want);
         // Slightly under 2 data channels per image channel: one sample at each centre.
         let vis2: Vec<f64> = vis.iter().map(|x| x * 1.000_001).collect();
-        let t = targets(&img, &vis2, Method::Linear);
+        let t = targets(&img, &vis2, vis2[1] - vis2[0], Method::Linear);
         assert_eq!(t.iter().map(|p| p.0).collect::<Vec<_>>(), [0, 1, 2]);
         assert!(t.iter().zip(img).all(|(p, c)| (p.1 - c).abs() < 1e-9));
         // No wider than a data channel: the centres themselves.
-        let t = targets(&img, &[0.0, 3.0, 6.0], Method::Cubic);
+        let t = targets(&img, &[0.0, 3.0, 6.0], 3.0, Method::Cubic);
         assert_eq!(t, vec![(0, 0.5), (1, 2.5), (2, 4.5)]);
     }
 
@@ -381,7 +383,7 @@ mod tests {
         // sample (3.0) is listed (linear pads one sample), and interpolation then drops it.
         let vis: Vec<f64> = (0..10).map(|i| 3.2 + i as f64).collect();
         let img = [0.5, 2.5, 4.5, 6.5];
-        let t = targets(&img, &vis, Method::Linear);
+        let t = targets(&img, &vis, vis[1] - vis[0], Method::Linear);
         assert_eq!(t.first(), Some(&(1, 3.0)));
         assert_eq!(t.last(), Some(&(3, 7.0)));
     }
