@@ -292,6 +292,7 @@ impl ImagingContext<'_> {
     /// flagged with either data channel bracketing it. Its weight is the same interpolation of the
     /// weights under natural weighting; with per-channel Briggs/uniform density (CASA's
     /// `BriggsCubeWeightor`) it is the weight of the nearest data channel.
+    #[allow(clippy::too_many_arguments)]
     fn interpolate_rows(
         &self,
         method: Method,
