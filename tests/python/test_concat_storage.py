@@ -86,8 +86,10 @@ def assert_same_cube(path, full_path):
     if bf is None:
         assert b is None
     else:
-        # Beams are copied through casacore records (arcsec, deg): exact up to a few ulps.
-        np.testing.assert_allclose(b, bf, rtol=1e-12)
+        # Beams are fitted to PSFs from separate runs: a channel gridded by two threads sums in a
+        # scheduling-dependent order (~1e-7 relative in the PSF), so the fits agree to ~1e-7;
+        # 1e-6 relative bounds that and is far below any beam-fitting error.
+        np.testing.assert_allclose(b, bf, rtol=1e-6)
     a, af = im.getdata(), full.getdata()
     peak = np.nanmax(np.abs(af)) or 1.0
     np.testing.assert_allclose(a, af, rtol=0, atol=1e-6 * peak)
