@@ -143,8 +143,10 @@ const GIB: f64 = (1u64 << 30) as f64;
 /// Choose channels per block, blocks in flight and threads per block so that
 /// `BASE_BYTES + blocks_in_flight * block_bytes(chans_per_block)` fits the budget.
 ///
-/// Automatic choices: with deconvolution, blocks as large as fit (up to the whole cube, so cycle
-/// thresholds are cube-wide as in serial tclean), one at a time with every thread. Without, one
+/// Automatic choices: with deconvolution, the whole cube as one block (cycle thresholds cube-wide as
+/// in serial tclean) with every thread when that needs at most a quarter of the budget, else one
+/// channel per block, one thread each, as many blocks in flight as threads (per-channel cycle
+/// thresholds, as tclean's parallel mode per sub-cube and WSClean per channel). Without, one
 /// channel per block and two threads per block, half as many blocks in flight as threads: the
 /// least memory, and (measured on a 64-channel 1024^2 cube, docs/decisions.md) as fast as larger
 /// blocks once the visibilities are read once for all blocks.
@@ -165,7 +167,24 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
     }
     let fits = |c: usize, b: usize, t: usize| b as u64 * shape.block_bytes(c, t) <= avail;
     let (mut c, mut b, mut t);
-    if req.prefer_whole_cube {
+    // Whole-cube blocks only while they need at most a quarter of the budget; beyond that,
+    // deconvolution runs per channel (one thread per block, one block per thread).
+    let whole_fits = req.chans_per_block > 0
+        || req.blocks_in_flight > 1
+        || shape.block_bytes(n, threads) <= avail / 4;
+    if req.prefer_whole_cube && !whole_fits {
+        b = if req.blocks_in_flight > 0 {
+            req.blocks_in_flight
+        } else {
+            threads.min(n)
+        };
+        t = if req.threads_per_block > 0 {
+            req.threads_per_block
+        } else {
+            (threads / b).max(1)
+        };
+        c = 1;
+    } else if req.prefer_whole_cube {
         b = if req.blocks_in_flight > 0 {
             req.blocks_in_flight
         } else {
@@ -444,6 +463,12 @@ mod tests {
         // A large budget: the whole cube in one block.
         let sch = schedule(&s, req(64, 64 << 30, true)).unwrap();
         assert_eq!((sch.chans_per_block, sch.blocks_in_flight), (64, 1));
+        // The whole cube needs more than a quarter of the budget: one channel per block.
+        let sch = schedule(&s, req(64, 8 << 30, true)).unwrap();
+        assert_eq!(
+            (sch.chans_per_block, sch.blocks_in_flight, sch.threads_per_block),
+            (1, 4, 1)
+        );
         // Dirty imaging: one-channel blocks, two threads each.
         let sch = schedule(&shape(false), req(64, 64 << 30, false)).unwrap();
         assert_eq!(
