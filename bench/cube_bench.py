@@ -372,11 +372,12 @@ def warm_cache(ms):
                     pass
 
 
-def tool_versions(args, pclean_bin):
-    """Version strings of the three tools (best effort)."""
+def tool_versions(args, pclean_bin, workdir):
+    """Version strings of the three tools (best effort; run in ``workdir``, where importing
+    casatools leaves its log file)."""
     def first_line(cmd):
         try:
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=workdir)
             lines = [l for l in (out.stdout + out.stderr).splitlines() if l.strip()]
             return lines[0].strip() if lines else ""
         except Exception as exc:
@@ -471,7 +472,7 @@ def main(argv=None):
         "host": {"cpus": os.cpu_count(), "loadavg_end": os.getloadavg()},
         "ms": info,
         "settings": {k: v for k, v in vars(args).items()},
-        "versions": tool_versions(args, pclean_bin),
+        "versions": tool_versions(args, pclean_bin, workdir),
         "results": results,
         "ratios": {mode: {f"{tool}/pclean": {
             "wall": ratio(results[tool][mode]["wall_s"], results["pclean"][mode]["wall_s"]),

@@ -31,6 +31,8 @@ if [[ -z "${SKIP_CASA:-}" ]]; then
     if [[ ! -x "$venv/bin/python" ]]; then
         "$python" -m venv "$venv"
     fi
+    # work inside the venv: importing casatools writes a casa-*.log into the working directory
+    pushd "$venv" >/dev/null
     if ! "$venv/bin/python" -c 'import casatools, casatasks, casadata' >/dev/null 2>&1; then
         "$venv/bin/python" -m pip install --upgrade pip
         "$venv/bin/python" -m pip install casatools casatasks casadata six  # casatasks imports six without declaring it
@@ -54,6 +56,7 @@ CFG
         echo "wrote $cfg (measurespath=$datapath)"
     fi
     "$venv/bin/python" -c 'import casatools; print("casatools", casatools.version_string())'
+    popd >/dev/null
 fi
 if [[ -z "${SKIP_DRIVER:-}" ]]; then
     drv="$here/.venv-bench"
