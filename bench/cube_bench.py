@@ -29,7 +29,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -63,8 +62,9 @@ def parse_args(argv=None):
                    help="clean iterations per channel (a cap; the threshold should stop all three)")
     p.add_argument("--threshold", type=float, default=0.006, help="clean threshold (Jy)")
     p.add_argument("--gain", type=float, default=0.1, help="loop gain")
-    p.add_argument("--mgain", type=float, default=0.8,
-                   help="WSClean major-cycle gain (tclean/pclean use cyclefactor 1 instead)")
+    p.add_argument("--mgain", type=float, default=0.9,
+                   help="WSClean major-cycle gain; tclean/pclean (cyclefactor 1) start a major "
+                        "cycle at max PSF sidelobe (0.09 for the default MS) x peak, i.e. ~0.9")
     p.add_argument("--nthreads", type=int, default=os.cpu_count(),
                    help="threads for pclean (--nthreads) and WSClean (-j); OMP_NUM_THREADS for all")
     p.add_argument("--specmode", choices=["cube", "cubedata"], default="cubedata",
@@ -86,7 +86,8 @@ def parse_args(argv=None):
                    help="keep WSClean's default small inversion (grids at Nyquist resolution and "
                         "upsamples); off by default so all three grid the same-size uv plane")
     p.add_argument("--keep-products", action="store_true",
-                   help="keep image products (default: removed after comparison to save disk)")
+                   help="keep image products (default: each run's products are removed once "
+                        "its channel 0 has been read, to save disk)")
     return p.parse_args(argv)
 
 
@@ -129,9 +130,13 @@ def run_measured(cmd, log_path, cwd=None, env=None):
         log.flush()
         rc = subprocess.call([sys.executable, "-I", "-S", "-c", LAUNCHER, res_path] + list(cmd),
                              stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env)
-    with open(res_path) as fh:
-        ru = json.load(fh)
-    os.remove(res_path)
+    try:
+        with open(res_path) as fh:
+            ru = json.load(fh)
+        os.remove(res_path)
+    except (OSError, ValueError) as exc:  # launcher died (e.g. disk full): report, go on
+        ru = {"wall_s": float("nan"), "maxrss_kib": float("nan"), "user_s": float("nan"),
+              "sys_s": float("nan"), "rc": rc or 1, "error": f"no rusage ({exc})"}
     return {
         "wall_s": ru["wall_s"],
         "peak_rss_mib": ru["maxrss_kib"] / 1024.0,
@@ -141,6 +146,7 @@ def run_measured(cmd, log_path, cwd=None, env=None):
         "loadavg_before": load0,
         "loadavg_after": os.getloadavg(),
         "log": log_path,
+        **({"error": ru["error"]} if "error" in ru else {}),
     }
 
 
@@ -274,35 +280,53 @@ def plane_stats(plane):
             "rms_outer": float(np.sqrt(np.mean(plane[border] ** 2)))}
 
 
-def compare(results, workdir):
-    """Channel-0 statistics per tool and mode, and the tools' largest mutual differences."""
+def channel0_products(tool, prefix, clean):
+    """Channel-0 planes of a finished run: {'image': ..., 'residual': ...} (residual when clean),
+    or {'error': message} when a product cannot be read."""
+    img, res = product_paths(tool, prefix, clean)
+    try:
+        out = {"image": channel0(img)}
+        if clean:
+            out["residual"] = channel0(res)
+        return out
+    except Exception as exc:  # a missing product is reported, not fatal
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def compare(planes):
+    """Channel-0 statistics per mode and tool, and the tools' largest mutual differences.
+
+    ``planes[mode][tool]`` is what :func:`channel0_products` returned for that run."""
     import numpy as np
     out = {}
-    for mode in ("dirty", "clean"):
-        planes = {}
-        for tool, r in results.items():
-            if mode not in r or r[mode]["rc"] != 0:
+    for mode, by_tool in planes.items():
+        images = {}
+        for tool, pl in by_tool.items():
+            if "error" in pl:
+                out.setdefault(mode, {})[tool] = {"error": pl["error"]}
                 continue
-            img, res = product_paths(tool, r[mode]["prefix"], mode == "clean")
-            entry = {}
-            try:
-                planes[tool] = channel0(img)
-                entry["image"] = plane_stats(planes[tool])
-                if mode == "clean":
-                    entry["residual"] = plane_stats(channel0(res))
-            except Exception as exc:  # a missing product is reported, not fatal
-                entry["error"] = f"{type(exc).__name__}: {exc}"
-            out.setdefault(mode, {})[tool] = entry
+            images[tool] = pl["image"]
+            out.setdefault(mode, {})[tool] = {k: plane_stats(v) for k, v in pl.items()}
         diffs = {}
-        tools = sorted(planes)
+        tools = sorted(images)
         for i, a in enumerate(tools):
             for b in tools[i + 1:]:
-                if planes[a].shape == planes[b].shape:
-                    peak = max(abs(planes[a]).max(), abs(planes[b]).max())
-                    diffs[f"{a}-{b}"] = float(np.abs(planes[a] - planes[b]).max() / peak)
+                if images[a].shape == images[b].shape:
+                    peak = max(abs(images[a]).max(), abs(images[b]).max())
+                    diffs[f"{a}-{b}"] = float(np.abs(images[a] - images[b]).max() / peak)
         if mode in out:
             out[mode]["max_abs_diff_over_peak"] = diffs
     return out
+
+
+def disk_check(workdir, nchan, imsize):
+    """Warn when the free space may not hold one run's products (about 8 cubes of float32)."""
+    need = 8 * nchan * imsize * imsize * 4
+    free = shutil.disk_usage(workdir).free
+    if free < 2 * need:
+        print(f"warning: {free / 2 ** 30:.1f} GiB free in {workdir}; one run writes up to "
+              f"~{need / 2 ** 30:.1f} GiB of products (removed after each run unless "
+              "--keep-products)", flush=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -432,8 +456,10 @@ def main(argv=None):
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
 
     env = child_env(args.nthreads)
+    disk_check(workdir, nchan, args.imsize)
     warm_cache(ms)
     results = {}
+    planes = {}
     for mode in modes:
         clean = mode == "clean"
         for tool in tools:
@@ -452,6 +478,10 @@ def main(argv=None):
             r["prefix"] = prefix
             r["cmd"] = cmd
             if tool == "tclean":
+                for name in os.listdir(d):  # keep CASA's own log next to ours
+                    if name.startswith("casa-") and name.endswith(".log"):
+                        shutil.move(os.path.join(d, name),
+                                    os.path.join(workdir, f"tclean_{mode}.casa.log"))
                 with open(r["log"]) as fh:
                     for line in fh:
                         if line.startswith("TCLEAN_RESULT "):
@@ -461,11 +491,15 @@ def main(argv=None):
             if tool == "pclean" and os.path.exists(prefix + ".summary.json"):
                 with open(prefix + ".summary.json") as fh:
                     r["summary"] = summarise_pclean(json.load(fh))
+            if r["rc"] == 0:
+                planes.setdefault(mode, {})[tool] = channel0_products(tool, prefix, clean)
+            if not args.keep_products:  # products can be GBs: keep only what was compared
+                shutil.rmtree(d, ignore_errors=True)
             print(f"  {tool} {mode}: {r['wall_s']:.1f} s, {r['peak_rss_mib']:.0f} MiB, rc {r['rc']}, "
                   f"load {r['loadavg_before'][0]:.2f} -> {r['loadavg_after'][0]:.2f}", flush=True)
             results.setdefault(tool, {})[mode] = r
 
-    checks = compare(results, workdir)
+    checks = compare(planes)
     print_table(results, checks)
     report = {
         "date": _dt.datetime.now().isoformat(timespec="seconds"),
@@ -486,10 +520,6 @@ def main(argv=None):
     with open(path, "w") as fh:
         json.dump(report, fh, indent=1, default=str)
     print(f"\nwrote {path}")
-    if not args.keep_products:
-        for tool, modes_r in results.items():
-            for r in modes_r.values():
-                shutil.rmtree(os.path.dirname(r["prefix"]), ignore_errors=True)
 
 
 def summarise_wsclean(log_path):
