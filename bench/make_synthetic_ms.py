@@ -6,12 +6,12 @@ baseline about ``--max-baseline`` metres), observing one field near declination 
 transits close to the zenith at ALMA and stays up for hours) centred on transit. The spectral
 window is TOPO (MEAS_FREQ_REF = 5), correlations XX and YY, no autocorrelations (they are not
 written at all). UVW are J2000 coordinates computed with casacore's measures (the same conversion
-CASA's simulator uses), with the MeasurementSet sign convention uvw = uvw(ANTENNA2) - uvw(ANTENNA1).
+CASA's simulator uses), with CASA's convention uvw = uvw(ANTENNA2) - uvw(ANTENNA1).
 
 DATA holds the exact visibilities of a few point sources and one elliptical Gaussian (with a
 spectral line on top of its continuum), computed with a vectorised direct Fourier transform
-(including the w term; CASA's sign, V = sum S exp(+2 pi i (u l + v m + w (n - 1)))), plus Gaussian thermal noise from the radiometer equation:
-``sigma = SEFD / (eta * sqrt(2 * chanwidth * integration))`` per real and imaginary part, with
+(including the w term; CASA's sign, V = sum S exp(+2 pi i (u l + v m + w (n - 1)))), plus
+Gaussian thermal noise from the radiometer equation: ``sigma = SEFD / (eta * sqrt(2 * chanwidth * integration))`` per real and imaginary part, with
 ``SEFD = 2 k Tsys / (eta_a * pi * D^2 / 4)``. WEIGHT = 1 / SIGMA^2 per correlation, FLAG false.
 The model sky is written next to the MS as ``<ms>.skymodel.json`` (positions, flux densities, the
 expected channel-0 peak of the brightest source).
@@ -19,6 +19,9 @@ expected channel-0 peak of the brightest source).
 Example (defaults: 43 antennas, 64 channels of 1 MHz at 230 GHz, 1 h at 30 s -> 108 360 rows)::
 
     python3 bench/make_synthetic_ms.py --out /tmp/synth.ms
+
+Needs numpy and python-casacore; without them the script re-executes itself under
+bench/.venv-bench (made by bench/setup_peers.sh).
 """
 
 from __future__ import annotations
@@ -31,7 +34,10 @@ import shutil
 import sys
 import time
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # main() re-executes under bench/.venv-bench
+    np = None
 
 C = 299792458.0
 ARCSEC = math.pi / (180.0 * 3600.0)
@@ -421,8 +427,25 @@ def dir_size(path):
     return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
 
 
+def _ensure_casacore():
+    """Re-execute under bench/.venv-bench when this interpreter lacks numpy / python-casacore."""
+    try:
+        import casacore.tables  # noqa: F401
+        if np is None:
+            raise ImportError("numpy")
+    except ImportError:
+        here = os.path.dirname(os.path.abspath(__file__))
+        alt = os.path.join(here, ".venv-bench", "bin", "python")
+        if os.path.exists(alt) and os.path.realpath(sys.executable) != os.path.realpath(alt):
+            os.execv(alt, [alt, os.path.abspath(__file__)] + sys.argv[1:])
+        sys.exit("make_synthetic_ms.py needs numpy and python-casacore: run "
+                 "bench/setup_peers.sh (creates bench/.venv-bench) or use a Python that has them")
+
+
 def main(argv=None):
     """Generate the MS and print a one-line summary."""
+    if argv is None:
+        _ensure_casacore()
     args = parse_args(argv)
     from casacore import quanta as qa
     from casacore import tables
