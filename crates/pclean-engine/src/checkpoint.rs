@@ -117,8 +117,9 @@ impl Checkpoint {
         Ok(Some(c))
     }
 
-    /// Write atomically: a temporary file, fsync, rename over `path`, fsync of the directory.
-    pub fn save(&self, path: &Path) -> Result<(), EngineError> {
+    /// Write atomically: a temporary file, rename over `path`; with `durable` also fsync the file
+    /// (before the rename) and the directory (after), so the record survives a power loss.
+    pub fn save(&self, path: &Path, durable: bool) -> Result<(), EngineError> {
         let io = |source| EngineError::Io {
             context: format!("cannot write checkpoint '{}'", path.display()),
             source,
@@ -130,10 +131,12 @@ impl Checkpoint {
         {
             let mut f = std::fs::File::create(&tmp).map_err(io)?;
             f.write_all(text.as_bytes()).map_err(io)?;
-            f.sync_all().map_err(io)?;
+            if durable {
+                f.sync_all().map_err(io)?;
+            }
         }
         std::fs::rename(&tmp, path).map_err(io)?;
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent().filter(|_| durable) {
             let dir = if dir.as_os_str().is_empty() {
                 Path::new(".")
             } else {
@@ -197,7 +200,7 @@ mod tests {
             minor_rad: 5e-6,
             pa_rad: 0.3,
         };
-        c.save(&path).unwrap();
+        c.save(&path, true).unwrap();
         let back = Checkpoint::load(&path).unwrap().unwrap();
         assert_eq!(back.done, vec![false, true]);
         assert_eq!(back.beams[3], c.beams[3]);

@@ -466,7 +466,11 @@ mod tests {
         // The whole cube needs more than a quarter of the budget: one channel per block.
         let sch = schedule(&s, req(64, 8 << 30, true)).unwrap();
         assert_eq!(
-            (sch.chans_per_block, sch.blocks_in_flight, sch.threads_per_block),
+            (
+                sch.chans_per_block,
+                sch.blocks_in_flight,
+                sch.threads_per_block
+            ),
             (1, 4, 1)
         );
         // Dirty imaging: one-channel blocks, two threads each.

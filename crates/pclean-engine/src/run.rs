@@ -243,8 +243,10 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
                 .map(|a| [a, (a + sched.chans_per_block).min(nchan)])
                 .collect();
             let c = Checkpoint::new(wanted, nchan, nst, blocks);
-            // Written before the products exist, so a run killed while creating them resumes.
-            c.save(&ckpt_path)?;
+            // Written before the products exist, so a run killed while creating them resumes
+            // (not fsynced: nothing is recorded complete yet, and an fsync here waited seconds
+            // behind other files' writeback).
+            c.save(&ckpt_path, false)?;
             (c, OpenMode::Create { overwrite: rewrite })
         }
     };
@@ -367,8 +369,27 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
             *f = Some(e);
         }
     };
+    let (tx, rx) = std::sync::mpsc::channel::<DueCommit>();
     std::thread::scope(|scope| {
+        {
+            let (fail, sink) = (&fail, &sink);
+            scope.spawn(move || {
+                // fsync the products' data, then record the blocks (at most one at a time: the
+                // sink starts no new record while one is pending).
+                for (blocks, paths) in rx {
+                    let res = paths.iter().try_for_each(|p| fsync_tree(p)).and_then(|_| {
+                        sink.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .record(blocks)
+                    });
+                    if let Err(e) = res {
+                        fail(e);
+                    }
+                }
+            });
+        }
         for w in 0..sched.blocks_in_flight.min(todo.len()) {
+            let tx = tx.clone();
             let (fail, next, todo, blocks, sink, inputs, failed) =
                 (&fail, &next, &todo, &blocks, &sink, &inputs, &failed);
             scope.spawn(move || {
@@ -406,14 +427,9 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
                             .write_block(params, b, r, task)?;
-                        // Durability outside the lock: the other blocks keep writing meanwhile.
-                        if let Some((blocks, paths)) = due {
-                            for p in &paths {
-                                fsync_tree(p)?;
-                            }
-                            sink.lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .record(blocks)?;
+                        // Durability on the committer thread: this worker goes on imaging.
+                        if let Some(d) = due {
+                            let _ = tx.send(d);
                         }
                         Ok(())
                     });
@@ -423,6 +439,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
                 }
             });
         }
+        drop(tx);
     });
     if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
         // The products stay marked incomplete and the checkpoint names the finished blocks, so
@@ -797,7 +814,7 @@ impl Sink {
         for b in blocks {
             self.ckpt.done[b] = true;
         }
-        self.ckpt.save(&self.path)?;
+        self.ckpt.save(&self.path, true)?;
         self.committing = false;
         self.last_commit = Instant::now();
         Ok(())
