@@ -59,10 +59,10 @@ pub struct EstimateArgs {
     /// Deconvolver: hogbom, clark, multiscale, or none (dirty imaging).
     #[arg(long, default_value = "hogbom")]
     pub deconvolver: String,
-    /// Taylor terms (1; mtmfs is not implemented).
+    /// Taylor terms; only 1 (pclean images one term), other values are an error.
     #[arg(long, default_value_t = 1)]
     pub nterms: usize,
-    /// Image fields (1; outlier fields are not implemented).
+    /// Image fields; only 1 (pclean images one field), other values are an error.
     #[arg(long, default_value_t = 1)]
     pub nfields: usize,
     /// Threads each task uses.

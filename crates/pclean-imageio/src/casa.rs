@@ -196,6 +196,22 @@ fn plane_box(
     Ok(([0, 0, stokes, chan], [nx, ny, 1, 1]))
 }
 
+/// Plane `(chan, stokes)` of an image table as `plane_yx[[y, x]]`.
+fn read_plane(
+    table: &mut ImageTable,
+    chan: usize,
+    stokes: usize,
+) -> Result<Array2<f32>, ImageIoError> {
+    let [nx, ny, _, _] = table.shape();
+    let (blc, len) = plane_box(table.path(), table.shape(), chan, stokes, [ny, nx])?;
+    let mut out = Array2::<f32>::zeros((ny, nx));
+    let path = table.path().to_path_buf();
+    table
+        .get_slice(blc, len, out.as_slice_mut().expect("standard layout"))
+        .map_err(ImageIoError::glue(&path))?;
+    Ok(out)
+}
+
 /// Writes a CASA image plane by plane into a cube created up front (all pixels start at zero).
 /// One writer per path per process; see the module docs for the incomplete marker.
 pub struct CasaImageWriter {
@@ -301,20 +317,7 @@ impl CasaImageWriter {
 
     /// Read back plane `(chan, stokes)` as `plane_yx[[y, x]]` (zeros where nothing was written).
     pub fn get_plane(&mut self, chan: usize, stokes: usize) -> Result<Array2<f32>, ImageIoError> {
-        let [nx, ny, _, _] = self.table.shape();
-        let (blc, len) = plane_box(
-            self.table.path(),
-            self.table.shape(),
-            chan,
-            stokes,
-            [ny, nx],
-        )?;
-        let mut out = Array2::<f32>::zeros((ny, nx));
-        let path = self.table.path().to_path_buf();
-        self.table
-            .get_slice(blc, len, out.as_slice_mut().expect("standard layout"))
-            .map_err(ImageIoError::glue(&path))?;
-        Ok(out)
+        read_plane(&mut self.table, chan, stokes)
     }
 
     /// Write everything buffered so far to the table files (the planes written survive a crash of
@@ -401,20 +404,7 @@ impl CasaImage {
 
     /// Plane `(chan, stokes)` as `plane_yx[[y, x]]`.
     pub fn get_plane(&mut self, chan: usize, stokes: usize) -> Result<Array2<f32>, ImageIoError> {
-        let [nx, ny, _, _] = self.table.shape();
-        let (blc, len) = plane_box(
-            self.table.path(),
-            self.table.shape(),
-            chan,
-            stokes,
-            [ny, nx],
-        )?;
-        let mut out = Array2::<f32>::zeros((ny, nx));
-        let path = self.table.path().to_path_buf();
-        self.table
-            .get_slice(blc, len, out.as_slice_mut().expect("standard layout"))
-            .map_err(ImageIoError::glue(&path))?;
-        Ok(out)
+        read_plane(&mut self.table, chan, stokes)
     }
 
     /// The whole cube as `cube_csyx[[chan, stokes, y, x]]` (numpy order of a CASA image).

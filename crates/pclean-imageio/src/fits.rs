@@ -102,28 +102,26 @@ impl RawFits {
     }
 
     fn create(path: &Path) -> Result<Self, ImageIoError> {
-        let s = path.to_str().ok_or_else(|| ImageIoError::Unwritable {
-            path: path.to_path_buf(),
-            source: std::io::Error::other("path is not valid UTF-8"),
-        })?;
-        let c = cstr(s);
-        let mut ptr = std::ptr::null_mut();
-        let mut status = 0;
         // SAFETY: valid C string and out-pointers.
-        unsafe { fs::ffinit(&mut ptr, c.as_ptr(), &mut status) };
-        let mut raw = RawFits {
-            ptr,
-            path: path.to_path_buf(),
-        };
-        if status != 0 {
-            raw.ptr = std::ptr::null_mut();
-            raw.check(status, "creating file")?;
-        }
-        Ok(raw)
+        Self::open_with(path, "creating file", |ptr, c, status| unsafe {
+            fs::ffinit(ptr, c, status);
+        })
     }
 
     /// Open an existing FITS file for reading and writing.
     fn open_rw(path: &Path) -> Result<Self, ImageIoError> {
+        // SAFETY: valid C string and out-pointers; 1 = READWRITE.
+        Self::open_with(path, "opening file", |ptr, c, status| unsafe {
+            fs::ffopen(ptr, c, 1, status);
+        })
+    }
+
+    /// Run a cfitsio open/create call `open(&mut ptr, path, &mut status)` on `path`.
+    fn open_with(
+        path: &Path,
+        what: &str,
+        open: impl FnOnce(&mut *mut fs::fitsfile, *const c_char, &mut c_int),
+    ) -> Result<Self, ImageIoError> {
         let s = path.to_str().ok_or_else(|| ImageIoError::Unwritable {
             path: path.to_path_buf(),
             source: std::io::Error::other("path is not valid UTF-8"),
@@ -131,15 +129,14 @@ impl RawFits {
         let c = cstr(s);
         let mut ptr = std::ptr::null_mut();
         let mut status = 0;
-        // SAFETY: valid C string and out-pointers; 1 = READWRITE.
-        unsafe { fs::ffopen(&mut ptr, c.as_ptr(), 1, &mut status) };
+        open(&mut ptr, c.as_ptr(), &mut status);
         let mut raw = RawFits {
             ptr,
             path: path.to_path_buf(),
         };
         if status != 0 {
             raw.ptr = std::ptr::null_mut();
-            raw.check(status, "opening file")?;
+            raw.check(status, what)?;
         }
         Ok(raw)
     }
