@@ -43,6 +43,105 @@ pub enum Command {
     /// Copy a MeasurementSet with its data columns in Adios2StMan (needs casacore built with ADIOS2,
     /// which this build's is not: the command explains).
     ConvertAdios2(crate::tools::ConvertAdios2Args),
+    /// Submit a distributed run to SLURM: write an sbatch script for a coordinator job that runs
+    /// `pclean image --config CONFIG --parallel --cluster-type slurm` (its Dask workers are SLURM
+    /// jobs too), submit it with sbatch and print the job id.
+    Submit(SubmitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// Config file (TOML, YAML or JSON) with the imaging parameters and the slurm_* keys.
+    pub config: PathBuf,
+    /// Print the script (it is still written) and do not submit it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where to write the script [default: <config without extension>.sbatch].
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// Memory of the coordinator job, e.g. 8GB [default: slurm_job_mem].
+    #[arg(long)]
+    pub coordinator_mem: Option<String>,
+}
+
+/// Options of a distributed run (`--parallel`); see docs/distributed.md. Each can also come from
+/// the config file under the same name with underscores.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Distributed run (Dask)")]
+pub struct ParallelArgs {
+    /// Image through the Dask driver (python -m pclean.distributed) instead of the local pool.
+    #[arg(long)]
+    pub parallel: bool,
+    /// Dask cluster: local (worker processes here), slurm (dask-jobqueue), address (an existing
+    /// scheduler) [default: local].
+    #[arg(long, value_parser = ["local", "slurm", "address"])]
+    pub cluster_type: Option<String>,
+    /// Dask workers (SLURM: worker jobs) [default: local: cores / threads-per-worker; slurm: 1].
+    #[arg(long)]
+    pub nworkers: Option<i64>,
+    /// Engine threads of each task on a worker [default: 1].
+    #[arg(long)]
+    pub threads_per_worker: Option<i64>,
+    /// Scheduler of an existing Dask cluster, e.g. tcp://10.0.0.5:8786.
+    #[arg(long)]
+    pub scheduler_address: Option<String>,
+    /// Scratch directory of the Dask workers.
+    #[arg(long)]
+    pub local_directory: Option<String>,
+    /// Seconds to wait for the first worker [default: 120 local, 60 address, 1800 slurm].
+    #[arg(long)]
+    pub worker_timeout_s: Option<f64>,
+    /// SLURM partition of the worker jobs.
+    #[arg(long)]
+    pub slurm_queue: Option<String>,
+    /// SLURM account of the worker jobs.
+    #[arg(long)]
+    pub slurm_account: Option<String>,
+    /// Wall time of each worker job, e.g. 04:00:00.
+    #[arg(long)]
+    pub slurm_walltime: Option<String>,
+    /// Memory of each worker job, e.g. 16GB.
+    #[arg(long)]
+    pub slurm_job_mem: Option<String>,
+    /// Cores of each worker job [default: threads-per-worker].
+    #[arg(long)]
+    pub slurm_cores_per_job: Option<i64>,
+    /// Name of the worker jobs.
+    #[arg(long)]
+    pub slurm_job_name: Option<String>,
+    /// Python with pclean installed that the jobs run [default: the driver's].
+    #[arg(long)]
+    pub slurm_python: Option<String>,
+    /// Directory of the worker jobs' output files.
+    #[arg(long)]
+    pub slurm_log_directory: Option<String>,
+    /// Python that runs the Dask driver [default: $PCLEAN_PYTHON, else python3].
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+}
+
+impl ParallelArgs {
+    /// The parallel parameters given on the command line.
+    pub fn to_params(&self) -> pclean_core::parallel::ParallelParams {
+        pclean_core::parallel::ParallelParams {
+            parallel: self.parallel.then_some(true),
+            nworkers: self.nworkers,
+            threads_per_worker: self.threads_per_worker,
+            local_directory: self.local_directory.clone(),
+            cluster_type: self.cluster_type.clone(),
+            scheduler_address: self.scheduler_address.clone(),
+            worker_timeout_s: self.worker_timeout_s,
+            slurm_queue: self.slurm_queue.clone(),
+            slurm_account: self.slurm_account.clone(),
+            slurm_walltime: self.slurm_walltime.clone(),
+            slurm_job_mem: self.slurm_job_mem.clone(),
+            slurm_cores_per_job: self.slurm_cores_per_job,
+            slurm_job_name: self.slurm_job_name.clone(),
+            slurm_python: self.slurm_python.clone(),
+            slurm_log_directory: self.slurm_log_directory.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -262,7 +361,8 @@ pub struct ImageArgs {
     #[arg(long)]
     pub nthreads: Option<i64>,
     /// Memory budget of the run, e.g. 8GiB or 16GB; blocks in flight and channels per block are
-    /// chosen to fit it [default: auto = 80% of the available RAM].
+    /// chosen to fit it; with --parallel, the memory of one Dask worker [default: auto = 80% of
+    /// the available RAM].
     #[arg(long)]
     pub memory_limit: Option<String>,
     /// Image channels per block, 0 = automatic [default: 0].
@@ -274,6 +374,9 @@ pub struct ImageArgs {
     /// Blocks imaged concurrently, 0 = automatic [default: 0].
     #[arg(long)]
     pub blocks_in_flight: Option<i64>,
+
+    #[command(flatten)]
+    pub parallel: ParallelArgs,
 }
 
 impl ImageArgs {

@@ -2,11 +2,13 @@
 
 mod args;
 mod config;
+mod distributed;
 mod tools;
 
 use anyhow::{Context, Result};
 use args::{Cli, Command, ImageArgs};
 use clap::Parser;
+use pclean_core::parallel::ParallelParams;
 use pclean_core::params::{ImagingParams, RawParams};
 use std::process::ExitCode;
 
@@ -100,6 +102,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Concat(a) => tools::run_concat(&a),
         Command::Inspect(a) => tools::run_inspect(&a),
         Command::ConvertAdios2(a) => tools::run_convert_adios2(&a),
+        Command::Submit(a) => distributed::run_submit(&a),
     }
 }
 
@@ -153,20 +156,27 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
     Ok(())
 }
 
-fn merged_params(a: &ImageArgs) -> Result<RawParams> {
-    let mut raw = match &a.config {
+fn merged_params(a: &ImageArgs) -> Result<(RawParams, ParallelParams)> {
+    let file = match &a.config {
         Some(path) => config::load(path)?,
-        None => RawParams::default(),
+        None => config::ConfigFile::default(),
     };
+    let (mut raw, mut par) = (file.raw, file.parallel);
     raw.merge(&a.to_raw());
-    Ok(raw)
+    par.merge(&a.parallel.to_params());
+    Ok((raw, par))
 }
 
 fn run_image(a: &ImageArgs) -> Result<()> {
-    let raw = merged_params(a)?;
+    let (raw, par) = merged_params(a)?;
     if a.dump_config {
         print!("{}", config::to_toml(&raw.with_defaults())?);
         return Ok(());
+    }
+    if par.parallel == Some(true) {
+        // Validate here, so that a bad parameter fails before any cluster starts.
+        ImagingParams::from_raw(&raw)?;
+        return distributed::run_parallel(&raw, &par, a.parallel.python.as_deref());
     }
     let params = ImagingParams::from_raw(&raw)?;
     let summary = pclean_engine::run_image(&params, &raw.with_defaults())?;

@@ -4,6 +4,7 @@
 pub mod beam;
 pub mod direction;
 pub mod frames;
+pub mod parallel;
 pub mod params;
 pub mod stokes;
 pub mod units;

@@ -1,0 +1,264 @@
+"""`DaskClusterManager`: start (or connect to) a Dask cluster, wait for workers, shut it down.
+
+- `local`: a `distributed.LocalCluster` of worker processes on this machine, one Python thread
+  each (the engine runs its own `threads_per_worker` threads inside a task).
+- `slurm`: a `dask_jobqueue.SLURMCluster`, one worker per SLURM job, scaled to `nworkers` jobs.
+- `address`: a `distributed.Client` for an existing scheduler; its workers are not ours to change.
+
+The workers pclean starts declare two resources: `MEMORY` (bytes a task may use: the worker's
+memory limit less `WORKER_BASE_BYTES`) and `CPU` (threads). Each block's task asks for the memory
+the engine's model estimates and for its threads, so the scheduler never runs more on a worker
+than fits it. Workers of an `address` cluster should be started with
+`--resources "MEMORY=<bytes>,CPU=<threads>"`; without `MEMORY`, tasks are run one per worker
+thread (see docs/distributed.md).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import dask
+import psutil
+from dask.utils import parse_bytes
+
+from .options import (WORKER_BASE_BYTES, WORKER_MEMORY_CONFIG, ParallelConfigError,
+                      ParallelOptions, human)
+
+log = logging.getLogger("pclean.distributed")
+
+
+class WorkerTimeoutError(TimeoutError):
+    """No worker joined the cluster in time."""
+
+
+class DaskClusterManager:
+    """Context manager: `with DaskClusterManager(opts) as m: m.client.submit(...)`.
+
+    The cluster (if pclean started it) and the client are closed on exit, also when the body
+    raised (KeyboardInterrupt included).
+    """
+
+    def __init__(self, opts: ParallelOptions):
+        self.opts = opts
+        self.cluster = None
+        self.client = None
+        self.nworkers = opts.nworkers
+        # Memory a task may use on one worker (None: unknown, no admission by memory).
+        self.task_memory_bytes: int | None = None
+        self.worker_memory_bytes: int | None = None
+        self._resources_known = False
+        # Whether tasks ask for CPU (threads) as well as MEMORY.
+        self.use_cpu_resource = True
+
+    # -- set-up ------------------------------------------------------------------------------
+    def __enter__(self) -> "DaskClusterManager":
+        from distributed import Client
+
+        t = self.opts.cluster_type
+        try:
+            if t == "local":
+                self.cluster = self._local_cluster()
+                self.client = Client(self.cluster)
+            elif t == "slurm":
+                self.cluster = self._slurm_cluster()
+                self.client = Client(self.cluster)
+                log.info("submitted %d SLURM worker job(s); job script:\n%s", self.nworkers,
+                         self.cluster.job_script())
+            else:
+                self.client = Client(self.opts.scheduler_address,
+                                     timeout=f"{max(self.opts.worker_timeout, 10)}s")
+        except BaseException:
+            self._close()
+            raise
+        log.info("Dask %s cluster: dashboard %s", t, self.dashboard_link or "(none)")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.client is not None:
+            try:
+                if self.cluster is not None:
+                    self.client.close(timeout=30)
+                else:
+                    self.client.close()
+            except Exception as e:  # closing must not hide the error that got us here
+                log.warning("closing the Dask client: %s", e)
+            self.client = None
+        if self.cluster is not None:
+            try:
+                self.cluster.close(timeout=60)
+            except Exception as e:
+                log.warning("shutting down the Dask cluster: %s", e)
+            self.cluster = None
+
+    def _worker_memory(self, default_bytes: int) -> int:
+        if self.opts.memory_limit:
+            return int(parse_bytes(self.opts.memory_limit))
+        return default_bytes
+
+    def _set_task_memory(self, worker_bytes: int) -> None:
+        self.worker_memory_bytes = worker_bytes
+        self.task_memory_bytes = max(worker_bytes - WORKER_BASE_BYTES, worker_bytes // 2)
+        self._resources_known = True
+
+    def _resources(self) -> dict:
+        return {"MEMORY": self.task_memory_bytes, "CPU": self.opts.threads_per_worker}
+
+    def _local_cluster(self):
+        from distributed import LocalCluster
+
+        ncores = os.cpu_count() or 1
+        tpw = self.opts.threads_per_worker
+        if self.nworkers is None:
+            self.nworkers = max(1, ncores // tpw)
+        # auto: 80% of the available memory, shared by the workers.
+        avail = psutil.virtual_memory().available
+        self._set_task_memory(self._worker_memory(int(0.8 * avail) // self.nworkers))
+        log.info("starting a LocalCluster: %d worker(s), %d engine thread(s) each, %s per worker "
+                 "(%s for tasks)", self.nworkers, tpw, human(self.worker_memory_bytes),
+                 human(self.task_memory_bytes))
+        with dask.config.set(WORKER_MEMORY_CONFIG):
+            return LocalCluster(
+                n_workers=self.nworkers,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=self.worker_memory_bytes,
+                local_directory=self.opts.local_directory,
+                resources=self._resources(),
+                dashboard_address=":0",
+                silence_logs=logging.WARNING,
+            )
+
+    def _slurm_cluster(self):
+        try:
+            from dask_jobqueue import SLURMCluster
+        except ImportError:
+            raise ParallelConfigError(
+                "cluster_type='slurm' needs dask-jobqueue: pip install dask-jobqueue") from None
+        s = self.opts.slurm
+        if self.nworkers is None:
+            self.nworkers = 1
+        cores = int(s.get("cores_per_job") or self.opts.threads_per_worker)
+        if cores < self.opts.threads_per_worker:
+            raise ParallelConfigError(
+                f"slurm_cores_per_job={cores} is less than threads_per_worker="
+                f"{self.opts.threads_per_worker}: a task's threads must fit one job")
+        job_mem = str(s["job_mem"])
+        self._set_task_memory(self._worker_memory(int(parse_bytes(job_mem))))
+        res = self._resources()
+        res["CPU"] = cores
+        # The worker command reads Dask's config from the environment: memory heuristics off.
+        env = [f"export DASK_{k.upper().replace('.', '__').replace('-', '_')}=False"
+               for k in WORKER_MEMORY_CONFIG]
+        prologue = list(s.get("job_script_prologue") or []) + env
+        extra = s.get("job_extra_directives") or []
+        if isinstance(extra, str):
+            extra = [extra]
+        kwargs = dict(
+            cores=cores,
+            processes=1,
+            memory=job_mem,
+            queue=s.get("queue"),
+            account=s.get("account"),
+            walltime=s.get("walltime") or "01:00:00",
+            job_name=s.get("job_name") or "pclean-worker",
+            job_extra_directives=list(extra),
+            python=s.get("python") or _default_python(),
+            local_directory=s.get("local_directory") or self.opts.local_directory,
+            log_directory=s.get("log_directory"),
+            job_script_prologue=prologue,
+            worker_extra_args=["--resources", ",".join(f"{k}={v}" for k, v in res.items())],
+        )
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        log.info("starting a SLURMCluster: %d job(s) of %d core(s) and %s", self.nworkers, cores,
+                 job_mem)
+        cluster = SLURMCluster(**kwargs)
+        cluster.scale(jobs=self.nworkers)
+        return cluster
+
+    # -- workers -----------------------------------------------------------------------------
+    @property
+    def dashboard_link(self) -> str | None:
+        try:
+            return self.client.dashboard_link if self.client is not None else None
+        except Exception:
+            return None
+
+    def workers(self) -> dict:
+        return self.client.scheduler_info(n_workers=-1)["workers"] if self.client else {}
+
+    def wait_for_workers(self, n: int = 1) -> None:
+        """Wait until at least `n` workers have joined (SLURM jobs may be queued for long)."""
+        timeout = self.opts.worker_timeout
+        t0 = time.time()
+        last = -1
+        while True:
+            have = len(self.workers())
+            if have >= n:
+                break
+            if have != last:
+                log.info("waiting for Dask workers: %d of %d joined", have, n)
+                last = have
+            if time.time() - t0 > timeout:
+                hint = {
+                    "slurm": "the worker jobs may still be queued (squeue) or have failed (see "
+                             "their logs, slurm_log_directory); raise worker_timeout_s to wait longer",
+                    "address": f"start workers for {self.opts.scheduler_address}",
+                    "local": "the local worker processes did not start",
+                }[self.opts.cluster_type]
+                raise WorkerTimeoutError(
+                    f"no Dask worker joined within {timeout:.0f} s ({have} of {n}): {hint}")
+            time.sleep(0.5)
+        if not self._resources_known:
+            self._inspect_address_workers()
+
+    def _inspect_address_workers(self) -> None:
+        """An existing cluster: learn what a task may use from its workers' resources."""
+        ws = self.workers().values()
+        mems = [w.get("resources", {}).get("MEMORY") for w in ws]
+        mems = [int(m) for m in mems if m]
+        self.use_cpu_resource = any("CPU" in w.get("resources", {}) for w in ws)
+        if mems:
+            # Blocks are planned for the smallest worker, so any worker can run any block.
+            self.task_memory_bytes = min(mems)
+        else:
+            limits = [int(w.get("memory_limit") or 0) for w in ws]
+            limits = [m for m in limits if m > 0]
+            self.task_memory_bytes = None
+            self.worker_memory_bytes = min(limits) if limits else None
+            log.warning(
+                "the workers of %s declare no MEMORY resource: tasks run one per worker thread "
+                "without memory admission; start workers with --resources \"MEMORY=<bytes>\" "
+                "(and --nthreads 1) to let pclean bound the memory in use",
+                self.opts.scheduler_address)
+        self._resources_known = True
+
+    def task_resources(self, memory_bytes: int, threads: int) -> dict | None:
+        """Dask resources of one task, or None where the workers declare none."""
+        if self.task_memory_bytes is None:
+            return None
+        res = {"MEMORY": int(memory_bytes)}
+        if self.use_cpu_resource:
+            res["CPU"] = int(threads)
+        return res
+
+    def describe(self) -> dict:
+        ws = self.workers()
+        return {
+            "cluster_type": self.opts.cluster_type,
+            "scheduler_address": self.client.scheduler.address if self.client else None,
+            "dashboard": self.dashboard_link,
+            "nworkers_requested": self.nworkers,
+            "workers": sorted(ws),
+            "worker_memory_bytes": self.worker_memory_bytes,
+            "task_memory_bytes": self.task_memory_bytes,
+            "threads_per_worker": self.opts.threads_per_worker,
+        }
+
+
+def _default_python() -> str:
+    import sys
+    return sys.executable

@@ -1,0 +1,154 @@
+"""`run_distributed`: image a cube's channel blocks as Dask tasks and gather them into the products.
+
+The driver process holds the engine's `Coordinator` (plan, products, checkpoint, lock). Each
+pending block becomes one task running `_native.run_block` on a worker; the task returns the
+block's planes as bytes and the coordinator writes them into the pre-created products, so no
+shared filesystem is needed for the outputs (workers only read the MeasurementSets).
+
+Failures: Dask reruns the tasks of a worker that died on another worker (up to
+`distributed.scheduler.allowed-failures` times), and a task that raised is retried `task_retries`
+times. A run that still fails, or is interrupted, calls `Coordinator.abort()`: the finished blocks
+stay recorded, and running the same command again images only the missing ones.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+from .cluster import DaskClusterManager
+from .options import ParallelOptions, human, split_config
+from .task import run_block_task
+
+log = logging.getLogger("pclean.distributed")
+
+
+class BlockTooLargeError(MemoryError):
+    """A channel block needs more memory than any worker may give a task."""
+
+
+def engine_config(imaging: dict, opts: ParallelOptions, task_memory_bytes: int | None) -> dict:
+    """The engine's parameters for a distributed run: blocks are planned for one worker."""
+    cfg = dict(imaging)
+    cfg["threads_per_block"] = opts.threads_per_worker
+    # One block per worker task: the block size must fit what a task may use.
+    cfg["blocks_in_flight"] = 1
+    if task_memory_bytes:
+        cfg["memory_limit"] = f"{int(task_memory_bytes)}B"
+    return cfg
+
+
+class _Progress:
+    """One log line per completed block, at most every `every` seconds (and the last one)."""
+
+    def __init__(self, total: int, every: float = 2.0):
+        self.total, self.every = total, every
+        self.done = 0
+        self.t0 = self.last = time.time()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        now = time.time()
+        if now - self.last < self.every and self.done < self.total:
+            return
+        self.last = now
+        rate = self.done / max(now - self.t0, 1e-9)
+        eta = (self.total - self.done) / rate if rate > 0 else float("inf")
+        log.info("%d/%d channels (%.0f%%), %.2f channels/s, ETA %.0f s", self.done, self.total,
+                 100.0 * self.done / max(self.total, 1), rate, eta)
+
+
+def _native():
+    try:
+        from pclean import _native
+    except ImportError as e:
+        raise ImportError(
+            f"pclean's compiled engine (pclean._native) is not importable: {e}. Install the "
+            "package (pip install ./python, or maturin develop in python/)") from e
+    return _native
+
+
+def run_distributed(config: dict) -> dict:
+    """Run the imaging described by `config` (tclean parameters plus the parallel ones) on a Dask
+    cluster; returns the engine's summary with a `distributed` section added."""
+    native = _native()
+    imaging, opts = split_config(config)
+    t0 = time.time()
+    with DaskClusterManager(opts) as cm:
+        if opts.cluster_type == "address":
+            cm.wait_for_workers(1)  # their resources decide the block size
+        cfg = engine_config(imaging, opts, cm.task_memory_bytes)
+        config_json = json.dumps(cfg)
+        coord = native.Coordinator(config_json)
+        try:
+            summary, tasks = _run(native, coord, cm, config_json, opts)
+        except BaseException:
+            log.warning("run interrupted: recording the finished blocks; run the same command "
+                        "again to resume")
+            try:
+                coord.abort()
+            except Exception as e:
+                log.warning("abort: %s", e)
+            raise
+        summary = dict(summary)
+        d = cm.describe()
+        d["tasks"] = tasks
+        d["wall_time_s"] = time.time() - t0
+        summary["distributed"] = d
+        return summary
+
+
+def _run(native, coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions):
+    from distributed import as_completed
+
+    pending = list(coord.pending())
+    limit = cm.task_memory_bytes
+    if limit is not None:
+        too_big = [p for p in pending if int(p["memory_bytes"]) > limit]
+        if too_big:
+            p = max(too_big, key=lambda p: int(p["memory_bytes"]))
+            raise BlockTooLargeError(
+                f"channel block {p['block']} (channels {p['channels'][0]}-{p['channels'][1] - 1}) "
+                f"needs an estimated {human(int(p['memory_bytes']))}, more than a worker may "
+                f"give one task ({human(limit)}); give workers more memory (memory_limit, "
+                "slurm_job_mem, or the MEMORY resource of the workers), or lower imsize or "
+                "cube_chunksize")
+    nchan = sum(p["channels"][1] - p["channels"][0] for p in pending)
+    log.info("%d block(s), %d channel(s) to image on %s workers", len(pending), nchan,
+             cm.opts.cluster_type)
+    if not pending:
+        return coord.finish(), []
+    cm.wait_for_workers(1)
+    client = cm.client
+    run_id = uuid.uuid4().hex[:8]
+    futures = {}
+    for p in pending:
+        b, (a, z), threads = int(p["block"]), p["channels"], int(p["threads"])
+        fut = client.submit(
+            run_block_task, config_json, int(a), int(z), threads,
+            key=f"pclean-block-{b:05d}-{run_id}",
+            resources=cm.task_resources(int(p["memory_bytes"]), threads),
+            pure=False,
+            retries=opts.task_retries,
+        )
+        futures[fut] = p
+    progress = _Progress(nchan)
+    tasks = []
+    try:
+        for fut in as_completed(list(futures)):
+            p = futures.pop(fut)
+            data, info = fut.result()
+            fut.release()
+            coord.accept(int(p["block"]), data)
+            del data
+            info.update(block=int(p["block"]), channels=list(p["channels"]),
+                        memory_bytes=int(p["memory_bytes"]))
+            tasks.append(info)
+            progress.advance(p["channels"][1] - p["channels"][0])
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
+    tasks.sort(key=lambda t: t["block"])
+    return coord.finish(), tasks

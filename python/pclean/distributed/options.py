@@ -1,0 +1,121 @@
+"""The parallel options of a run: read from the config dict, defaults applied, sizes in bytes.
+
+`pclean.pclean(..., parallel=True, ...)` and `python -m pclean.distributed --config FILE` pass one
+dict holding tclean's parameters and these keys; `split_config` separates them. The engine sees
+only the imaging parameters (plus the scheduling keys this module sets for it).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from dask.utils import format_bytes, parse_bytes
+
+# Keys of the config dict that steer Dask, not the imaging. `memory_limit` is both: in a
+# distributed run it is the memory of one worker.
+PARALLEL_KEYS = frozenset({
+    "parallel", "nworkers", "threads_per_worker", "local_directory", "cluster_type",
+    "scheduler_address", "worker_timeout_s", "task_retries",
+    "slurm_queue", "slurm_account", "slurm_walltime", "slurm_job_mem", "slurm_cores_per_job",
+    "slurm_job_name", "slurm_job_extra_directives", "slurm_python", "slurm_local_directory",
+    "slurm_log_directory", "slurm_job_script_prologue",
+})
+
+CLUSTER_TYPES = ("local", "slurm", "address")
+
+# Memory a worker process needs besides the blocks it images (Python, Dask, the imported engine):
+# its MEMORY resource is its memory limit less this.
+WORKER_BASE_BYTES = 384 << 20
+
+# How long to wait for the first worker: SLURM jobs may sit in the queue.
+DEFAULT_WORKER_TIMEOUT_S = {"local": 120.0, "address": 60.0, "slurm": 1800.0}
+
+# Dask's memory heuristics for unmanaged memory (spill, pause, restart) are off on the workers
+# pclean starts: each task declares the memory the engine's model says it needs, and the
+# scheduler's resource accounting keeps the sum within the worker's limit.
+WORKER_MEMORY_CONFIG = {
+    "distributed.worker.memory.target": False,
+    "distributed.worker.memory.spill": False,
+    "distributed.worker.memory.pause": False,
+    "distributed.worker.memory.terminate": False,
+}
+
+
+class ParallelConfigError(ValueError):
+    """A parallel option is invalid; the message names it and says how to fix it."""
+
+
+@dataclass
+class ParallelOptions:
+    cluster_type: str = "local"
+    nworkers: int | None = None
+    threads_per_worker: int = 1
+    memory_limit: str | None = None
+    local_directory: str | None = None
+    scheduler_address: str | None = None
+    worker_timeout_s: float | None = None
+    task_retries: int = 2
+    slurm: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def worker_timeout(self) -> float:
+        env = os.environ.get("PCLEAN_WORKER_TIMEOUT_S")
+        if self.worker_timeout_s is not None:
+            return float(self.worker_timeout_s)
+        if env:
+            return float(env)
+        return DEFAULT_WORKER_TIMEOUT_S[self.cluster_type]
+
+
+def _empty(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and v.strip() in ("", "auto"))
+
+
+def split_config(config: dict) -> tuple[dict, ParallelOptions]:
+    """(imaging parameters, parallel options) of a config dict."""
+    imaging = {k: v for k, v in config.items() if k not in PARALLEL_KEYS and k != "memory_limit"}
+    get = config.get
+    ctype = (get("cluster_type") or "local").lower()
+    if ctype not in CLUSTER_TYPES:
+        raise ParallelConfigError(
+            f"cluster_type={ctype!r}: use one of {', '.join(CLUSTER_TYPES)}")
+    nworkers = get("nworkers")
+    if nworkers is not None and int(nworkers) <= 0:
+        nworkers = None  # 0 = automatic
+    tpw = int(get("threads_per_worker") or 1)
+    if tpw < 1:
+        raise ParallelConfigError(f"threads_per_worker={tpw}: must be at least 1")
+    if ctype == "address" and _empty(get("scheduler_address")):
+        raise ParallelConfigError(
+            "cluster_type='address' needs scheduler_address, e.g. 'tcp://10.0.0.5:8786'")
+    mem = get("memory_limit")
+    if not _empty(mem):
+        try:
+            parse_bytes(str(mem))
+        except ValueError as e:
+            raise ParallelConfigError(f"memory_limit={mem!r}: {e}; e.g. '8GiB'") from None
+    slurm = {k[len("slurm_"):]: v for k, v in config.items()
+             if k.startswith("slurm_") and v not in (None, "", [])}
+    if ctype == "slurm":
+        job_mem = slurm.get("job_mem")
+        if _empty(job_mem):
+            raise ParallelConfigError(
+                "cluster_type='slurm' needs slurm_job_mem, the memory of one worker job, e.g. '16GB'")
+        parse_bytes(str(job_mem))
+    opts = ParallelOptions(
+        cluster_type=ctype,
+        nworkers=None if nworkers is None else int(nworkers),
+        threads_per_worker=tpw,
+        memory_limit=None if _empty(mem) else str(mem),
+        local_directory=get("local_directory") or None,
+        scheduler_address=get("scheduler_address") or None,
+        worker_timeout_s=get("worker_timeout_s"),
+        task_retries=int(get("task_retries") if get("task_retries") is not None else 2),
+        slurm=slurm,
+    )
+    return imaging, opts
+
+
+def human(nbytes: float) -> str:
+    return format_bytes(int(nbytes))
