@@ -87,6 +87,9 @@ pub struct ImageArgs {
     /// Config file (TOML, or YAML with a .yaml/.yml extension) with tclean parameter names; flags override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// A preset shipped with pclean (e.g. 'vlass'), below the config file and the flags.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
     /// Print the merged configuration (file + flags + defaults) as TOML and exit without imaging.
     #[arg(long)]
     pub dump_config: bool,
@@ -354,6 +357,7 @@ impl ImageArgs {
             cube_chunksize: self.cube_chunksize,
             threads_per_block: self.threads_per_block,
             blocks_in_flight: self.blocks_in_flight,
+            ..Default::default()
         }
     }
 }

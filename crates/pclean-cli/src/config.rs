@@ -5,6 +5,7 @@ use pclean_core::params::RawParams;
 use std::path::Path;
 
 /// Read a config file; the format follows the extension (.yaml/.yml = YAML, otherwise TOML).
+/// Values take tclean's types (`imsize: 256` or `[256, 256]`); errors name the key.
 pub fn load(path: &Path) -> Result<RawParams> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file '{}'", path.display()))?;
@@ -13,9 +14,11 @@ pub fn load(path: &Path) -> Result<RawParams> {
         Some("yaml" | "yml")
     );
     let parsed: Result<RawParams, String> = if is_yaml {
-        serde_norway::from_str(&text).map_err(|e| e.to_string())
+        pclean_core::config::from_yaml(&text).map_err(|e| e.to_string())
     } else {
-        toml::from_str(&text).map_err(|e| e.to_string().replace('\n', " "))
+        toml::from_str::<serde_json::Value>(&text)
+            .map_err(|e| e.to_string().replace('\n', " "))
+            .and_then(|v| pclean_core::config::from_value(v).map_err(|e| e.to_string()))
     };
     match parsed {
         Ok(p) => Ok(p),

@@ -154,10 +154,14 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
 }
 
 fn merged_params(a: &ImageArgs) -> Result<RawParams> {
-    let mut raw = match &a.config {
-        Some(path) => config::load(path)?,
+    // Layers, later wins: preset < config file < flags.
+    let mut raw = match &a.preset {
+        Some(name) => pclean_core::config::preset(name)?,
         None => RawParams::default(),
     };
+    if let Some(path) = &a.config {
+        raw.merge(&config::load(path)?);
+    }
     raw.merge(&a.to_raw());
     Ok(raw)
 }
@@ -169,6 +173,7 @@ fn run_image(a: &ImageArgs) -> Result<()> {
         return Ok(());
     }
     let params = ImagingParams::from_raw(&raw)?;
+    params.parallel.require_local()?;
     let summary = pclean_engine::run_image(&params, &raw.with_defaults())?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
