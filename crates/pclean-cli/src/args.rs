@@ -76,7 +76,8 @@ pub struct ParallelArgs {
     /// scheduler) [default: local].
     #[arg(long, value_parser = ["local", "slurm", "address"])]
     pub cluster_type: Option<String>,
-    /// Dask workers (SLURM: worker jobs) [default: local: cores / threads-per-worker; slurm: 1].
+    /// Dask workers (SLURM: worker jobs), 0 = automatic [default: local: as many as the cores
+    /// and memory allow; slurm: 1].
     #[arg(long)]
     pub nworkers: Option<i64>,
     /// Engine threads of each task on a worker [default: 1].
@@ -88,7 +89,8 @@ pub struct ParallelArgs {
     /// Scratch directory of the Dask workers.
     #[arg(long)]
     pub local_directory: Option<String>,
-    /// Seconds to wait for the first worker [default: 120 local, 60 address, 1800 slurm].
+    /// Seconds to wait for the first worker [default: 120 local, 60 address, 1800 slurm]
+    /// (PCLEAN_WORKER_TIMEOUT_S).
     #[arg(long)]
     pub worker_timeout_s: Option<f64>,
     /// SLURM partition of the worker jobs.
@@ -118,30 +120,6 @@ pub struct ParallelArgs {
     /// Python that runs the Dask driver [default: $PCLEAN_PYTHON, else python3].
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
-}
-
-impl ParallelArgs {
-    /// The parallel parameters given on the command line.
-    pub fn to_params(&self) -> pclean_core::parallel::ParallelParams {
-        pclean_core::parallel::ParallelParams {
-            parallel: self.parallel.then_some(true),
-            nworkers: self.nworkers,
-            threads_per_worker: self.threads_per_worker,
-            local_directory: self.local_directory.clone(),
-            cluster_type: self.cluster_type.clone(),
-            scheduler_address: self.scheduler_address.clone(),
-            worker_timeout_s: self.worker_timeout_s,
-            slurm_queue: self.slurm_queue.clone(),
-            slurm_account: self.slurm_account.clone(),
-            slurm_walltime: self.slurm_walltime.clone(),
-            slurm_job_mem: self.slurm_job_mem.clone(),
-            slurm_cores_per_job: self.slurm_cores_per_job,
-            slurm_job_name: self.slurm_job_name.clone(),
-            slurm_python: self.slurm_python.clone(),
-            slurm_log_directory: self.slurm_log_directory.clone(),
-            ..Default::default()
-        }
-    }
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +164,9 @@ pub struct ImageArgs {
     /// Config file (TOML, or YAML with a .yaml/.yml extension) with tclean parameter names; flags override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// A preset shipped with pclean (e.g. 'vlass'), below the config file and the flags.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
     /// Print the merged configuration (file + flags + defaults) as TOML and exit without imaging.
     #[arg(long)]
     pub dump_config: bool,
@@ -457,6 +438,21 @@ impl ImageArgs {
             cube_chunksize: self.cube_chunksize,
             threads_per_block: self.threads_per_block,
             blocks_in_flight: self.blocks_in_flight,
+            parallel: self.parallel.parallel.then_some(true),
+            nworkers: self.parallel.nworkers,
+            threads_per_worker: self.parallel.threads_per_worker,
+            local_directory: self.parallel.local_directory.clone(),
+            cluster_type: self.parallel.cluster_type.clone(),
+            scheduler_address: self.parallel.scheduler_address.clone(),
+            slurm_queue: self.parallel.slurm_queue.clone(),
+            slurm_account: self.parallel.slurm_account.clone(),
+            slurm_walltime: self.parallel.slurm_walltime.clone(),
+            slurm_job_mem: self.parallel.slurm_job_mem.clone(),
+            slurm_cores_per_job: self.parallel.slurm_cores_per_job,
+            slurm_job_name: self.parallel.slurm_job_name.clone(),
+            slurm_python: self.parallel.slurm_python.clone(),
+            slurm_log_directory: self.parallel.slurm_log_directory.clone(),
+            ..Default::default()
         }
     }
 }

@@ -5,8 +5,9 @@
 //! `pclean.pclean(..., parallel=True)` uses. `pclean submit` writes an sbatch script for a
 //! coordinator job that runs that command on the cluster.
 
+use crate::args::ParallelArgs;
 use anyhow::{bail, Context, Result};
-use pclean_core::parallel::ParallelParams;
+use pclean_core::parallel::{ClusterType, ParallelParams};
 use pclean_core::params::RawParams;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,7 +53,11 @@ fn check_driver(python: &Path, cluster_type: &str) -> Result<()> {
         })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         bail!(
             "Python '{}' cannot import the Dask driver ({}); {INSTALL_HINT}",
             python.display(),
@@ -63,20 +68,30 @@ fn check_driver(python: &Path, cluster_type: &str) -> Result<()> {
 }
 
 /// Run the merged configuration through the Dask driver; its summary JSON goes to stdout.
-pub fn run_parallel(raw: &RawParams, par: &ParallelParams, python: Option<&Path>) -> Result<()> {
-    let cluster_type = par.cluster_type().map_err(anyhow::Error::msg)?;
-    if cluster_type == "address" && par.scheduler_address.as_deref().unwrap_or("").is_empty() {
-        bail!("--cluster-type address needs --scheduler-address, e.g. tcp://10.0.0.5:8786");
-    }
-    let python = find_python(python);
+pub fn run_parallel(raw: &RawParams, par: &ParallelParams, args: &ParallelArgs) -> Result<()> {
+    let cluster_type = match par.cluster {
+        ClusterType::Local => "local",
+        ClusterType::Slurm => "slurm",
+        ClusterType::Address(_) => "address",
+    };
+    let python = find_python(args.python.as_deref());
     check_driver(&python, cluster_type)?;
-    let mut par = par.clone();
-    par.parallel = Some(true);
-    let text = crate::config::to_json(raw, &par)?;
-    let file = TempFile::new("pclean-parallel", "json", &text)?;
-    let status = Command::new(&python)
-        .args(["-m", "pclean.distributed", "--config"])
-        .arg(&file.0)
+    let mut v = serde_json::to_value(raw)?;
+    v.as_object_mut()
+        .expect("RawParams serialises to a map")
+        .retain(|_, v| !v.is_null());
+    let file = TempFile::new(
+        "pclean-parallel",
+        "json",
+        &serde_json::to_string_pretty(&v)?,
+    )?;
+    let mut cmd = Command::new(&python);
+    cmd.args(["-m", "pclean.distributed", "--config"])
+        .arg(&file.0);
+    if let Some(t) = args.worker_timeout_s {
+        cmd.env("PCLEAN_WORKER_TIMEOUT_S", t.to_string());
+    }
+    let status = cmd
         .status()
         .with_context(|| format!("cannot run '{}'", python.display()))?;
     if !status.success() {
@@ -96,10 +111,8 @@ impl TempFile {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "{prefix}-{}-{nanos}.{ext}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("{prefix}-{}-{nanos}.{ext}", std::process::id()));
         std::fs::write(&path, text)
             .with_context(|| format!("cannot write '{}'", path.display()))?;
         Ok(TempFile(path))
@@ -122,25 +135,34 @@ pub struct JobSpec<'a> {
 
 /// The sbatch script of a coordinator job: `#SBATCH` lines from the config's slurm_* keys, then
 /// `pclean image --config CONFIG --parallel --cluster-type slurm`.
-pub fn sbatch_script(par: &ParallelParams, job: &JobSpec) -> String {
+pub fn sbatch_script(par: &RawParams, job: &JobSpec) -> String {
     let q = shell_quote;
     let mut s = String::from("#!/bin/bash\n");
-    let name = par.slurm_job_name.as_deref().unwrap_or("pclean");
+    let name = par
+        .slurm_job_name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .unwrap_or("pclean");
     s += &format!("#SBATCH --job-name={name}-coordinator\n");
-    if let Some(v) = &par.slurm_queue {
+    let set = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+    if let Some(v) = set(&par.slurm_queue) {
         s += &format!("#SBATCH --partition={v}\n");
     }
-    if let Some(v) = &par.slurm_account {
+    if let Some(v) = set(&par.slurm_account) {
         s += &format!("#SBATCH --account={v}\n");
     }
-    if let Some(v) = &par.slurm_walltime {
+    if let Some(v) = set(&par.slurm_walltime) {
         s += &format!("#SBATCH --time={v}\n");
     }
     s += "#SBATCH --nodes=1\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n";
-    if let Some(m) = job.coordinator_mem.or(par.slurm_job_mem.as_deref()) {
-        s += &format!("#SBATCH --mem={}\n", slurm_mem(m));
+    if let Some(m) = job
+        .coordinator_mem
+        .map(str::to_string)
+        .or(set(&par.slurm_job_mem))
+    {
+        s += &format!("#SBATCH --mem={}\n", slurm_mem(&m));
     }
-    let logdir = par.slurm_log_directory.as_deref().unwrap_or(".");
+    let logdir = set(&par.slurm_log_directory).unwrap_or_else(|| ".".into());
     s += &format!("#SBATCH --output={logdir}/{name}-coordinator-%j.out\n");
     s += &format!("#SBATCH --chdir={}\n", job.workdir.display());
     for d in par.slurm_job_extra_directives.iter().flatten() {
@@ -153,8 +175,8 @@ pub fn sbatch_script(par: &ParallelParams, job: &JobSpec) -> String {
         s += line;
         s += "\n";
     }
-    if let Some(py) = &par.slurm_python {
-        s += &format!("export PCLEAN_PYTHON={}\n", q(py));
+    if let Some(py) = set(&par.slurm_python) {
+        s += &format!("export PCLEAN_PYTHON={}\n", q(&py));
     }
     s += &format!(
         "exec {} image --config {} --parallel --cluster-type slurm\n",
@@ -202,26 +224,25 @@ fn shell_quote(s: &str) -> String {
 /// `pclean submit`: write the coordinator job's script, print it (dry run) or submit it.
 pub fn run_submit(a: &crate::args::SubmitArgs) -> Result<()> {
     let cfg = crate::config::load(&a.config)?;
+    // The same checks as a run: a bad parameter fails here, not in the queue.
+    pclean_core::params::ImagingParams::from_raw(&cfg)?;
     let config = std::fs::canonicalize(&a.config)
         .with_context(|| format!("cannot resolve '{}'", a.config.display()))?;
     let workdir = std::env::current_dir().context("cannot read the current directory")?;
     let pclean = std::env::current_exe().context("cannot find the pclean executable")?;
-    if cfg.parallel.cluster_type.as_deref().is_some_and(|t| t != "slurm") {
+    if cfg
+        .cluster_type
+        .as_deref()
+        .is_some_and(|t| !t.eq_ignore_ascii_case("slurm"))
+    {
         tracing::warn!(
             "the config says cluster_type = '{}'; the coordinator job runs it with \
              --cluster-type slurm",
-            cfg.parallel.cluster_type.as_deref().unwrap_or_default()
-        );
-    }
-    if cfg.parallel.slurm_job_mem.is_none() {
-        bail!(
-            "config file '{}' has no slurm_job_mem (the memory of one worker job, e.g. '16GB'); \
-             add it",
-            a.config.display()
+            cfg.cluster_type.as_deref().unwrap_or_default()
         );
     }
     let script = sbatch_script(
-        &cfg.parallel,
+        &cfg,
         &JobSpec {
             config: &config,
             workdir: &workdir,
@@ -233,8 +254,7 @@ pub fn run_submit(a: &crate::args::SubmitArgs) -> Result<()> {
         .script
         .clone()
         .unwrap_or_else(|| a.config.with_extension("sbatch"));
-    std::fs::write(&path, &script)
-        .with_context(|| format!("cannot write '{}'", path.display()))?;
+    std::fs::write(&path, &script).with_context(|| format!("cannot write '{}'", path.display()))?;
     if a.dry_run {
         print!("{script}");
         eprintln!("wrote {} (not submitted: --dry-run)", path.display());
@@ -278,7 +298,7 @@ mod tests {
 
     #[test]
     fn script_has_directives_from_the_config() {
-        let par = ParallelParams {
+        let par = RawParams {
             slurm_queue: Some("debug".into()),
             slurm_account: Some("astro".into()),
             slurm_walltime: Some("02:00:00".into()),

@@ -8,7 +8,6 @@ mod tools;
 use anyhow::{Context, Result};
 use args::{Cli, Command, ImageArgs};
 use clap::Parser;
-use pclean_core::parallel::ParallelParams;
 use pclean_core::params::{ImagingParams, RawParams};
 use std::process::ExitCode;
 
@@ -156,29 +155,30 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
     Ok(())
 }
 
-fn merged_params(a: &ImageArgs) -> Result<(RawParams, ParallelParams)> {
-    let file = match &a.config {
-        Some(path) => config::load(path)?,
-        None => config::ConfigFile::default(),
+fn merged_params(a: &ImageArgs) -> Result<RawParams> {
+    // Layers, later wins: preset < config file < flags.
+    let mut raw = match &a.preset {
+        Some(name) => pclean_core::config::preset(name)?,
+        None => RawParams::default(),
     };
-    let (mut raw, mut par) = (file.raw, file.parallel);
+    if let Some(path) = &a.config {
+        raw.merge(&config::load(path)?);
+    }
     raw.merge(&a.to_raw());
-    par.merge(&a.parallel.to_params());
-    Ok((raw, par))
+    Ok(raw)
 }
 
 fn run_image(a: &ImageArgs) -> Result<()> {
-    let (raw, par) = merged_params(a)?;
+    let raw = merged_params(a)?;
     if a.dump_config {
         print!("{}", config::to_toml(&raw.with_defaults())?);
         return Ok(());
     }
-    if par.parallel == Some(true) {
-        // Validate here, so that a bad parameter fails before any cluster starts.
-        ImagingParams::from_raw(&raw)?;
-        return distributed::run_parallel(&raw, &par, a.parallel.python.as_deref());
-    }
+    // Validated here, so that a bad parameter fails before any cluster starts.
     let params = ImagingParams::from_raw(&raw)?;
+    if params.parallel.parallel {
+        return distributed::run_parallel(&raw, &params.parallel, &a.parallel);
+    }
     let summary = pclean_engine::run_image(&params, &raw.with_defaults())?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())

@@ -2,8 +2,10 @@
 //! sky directions, Stokes parameters and correlations, restoring beams. No I/O.
 
 pub mod beam;
+pub mod config;
 pub mod direction;
 pub mod frames;
+pub mod lenient;
 pub mod parallel;
 pub mod params;
 pub mod stokes;

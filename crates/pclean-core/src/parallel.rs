@@ -1,140 +1,175 @@
-//! Parameters of a distributed run (Dask: a local cluster, SLURM, or an existing scheduler).
-//!
-//! They sit beside tclean's parameters in a config file and in `pclean.pclean(...)`; the engine
-//! never sees them: `pclean image --parallel` hands the whole configuration to the Python Dask
-//! driver (`python -m pclean.distributed`), and `pclean submit` turns the `slurm_*` keys into
-//! `#SBATCH` lines. `memory_limit` (a [`crate::params::RawParams`] key) is, in a distributed run,
-//! the memory of one worker.
+//! The parallel-execution keys of the config (Dask driver, cluster deployment), validated.
+//! They live in [`RawParams`] with every other key so that the CLI's config files, presets and the
+//! Python API accept exactly the same keys; only the Python driver acts on them.
 
+use crate::params::{invalid, parse_memory_bytes, ParamError, RawParams};
 use serde::{Deserialize, Serialize};
 
-/// Cluster kinds of a distributed run.
-pub const CLUSTER_TYPES: [&str; 3] = ["local", "slurm", "address"];
-
-/// The parallel keys as given (all optional, `None` = not given).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ParallelParams {
-    /// Run through the Dask driver.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parallel: Option<bool>,
-    /// Dask workers (SLURM: worker jobs); 0 or absent = automatic.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nworkers: Option<i64>,
-    /// Engine threads of one task (one channel block) on a worker.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub threads_per_worker: Option<i64>,
-    /// Scratch directory of the Dask workers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub local_directory: Option<String>,
-    /// local, slurm or address.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cluster_type: Option<String>,
-    /// Scheduler of an existing cluster, e.g. tcp://10.0.0.5:8786 (cluster_type='address').
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scheduler_address: Option<String>,
-    /// Seconds to wait for the first worker (default 120 local, 60 address, 1800 slurm).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub worker_timeout_s: Option<f64>,
-    /// Times a failed task is retried (a lost worker's tasks are rerun anyway).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub task_retries: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub slurm_queue: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub slurm_account: Option<String>,
-    /// Wall time of each job, e.g. 04:00:00.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub slurm_walltime: Option<String>,
-    /// Memory of each job (one worker), e.g. 16GB.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub slurm_job_mem: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub slurm_cores_per_job: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub slurm_job_name: Option<String>,
-    /// Extra `#SBATCH` directives, e.g. ["--qos=normal"].
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub slurm_job_extra_directives: Option<Vec<String>>,
-    /// Python (with pclean installed) that the jobs run.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub slurm_python: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub slurm_local_directory: Option<String>,
-    /// Directory of the jobs' output files.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub slurm_log_directory: Option<String>,
-    /// Shell lines run at the start of each job (module loads, environment activation).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub slurm_job_script_prologue: Option<Vec<String>>,
+/// Where the Dask workers run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClusterType {
+    /// A `distributed.LocalCluster` on this machine.
+    Local,
+    /// SLURM jobs through dask-jobqueue.
+    Slurm,
+    /// An existing scheduler.
+    Address(String),
 }
 
-macro_rules! merge_parallel {
-    ($self:ident, $over:ident, $($f:ident),*) => { $( if $over.$f.is_some() { $self.$f = $over.$f.clone(); } )* };
+/// Validated parallel settings (defaults applied).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParallelParams {
+    pub parallel: bool,
+    /// 0 = as many as fit the memory.
+    pub nworkers: usize,
+    pub threads_per_worker: usize,
+    pub local_directory: String,
+    pub cluster: ClusterType,
+    pub slurm: SlurmParams,
+}
+
+/// dask-jobqueue's SLURMCluster settings (used with `cluster_type: slurm`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlurmParams {
+    pub queue: String,
+    pub account: String,
+    pub walltime: String,
+    /// Bytes; `None` = the memory model's estimate.
+    pub job_mem_bytes: Option<u64>,
+    /// 0 = `threads_per_worker`.
+    pub cores_per_job: usize,
+    pub job_name: String,
+    pub job_extra_directives: Vec<String>,
+    pub python: String,
+    pub local_directory: String,
+    pub log_directory: String,
+    pub job_script_prologue: Vec<String>,
+}
+
+const NO_SUBCUBES: &str = "pclean writes every channel block straight into the final products, so \
+    there are no sub-cubes or partial images to keep or concatenate; remove this parameter (use \
+    `pclean concat` to join cubes made elsewhere)";
+
+/// `[D-]HH:MM:SS`, `HH:MM:SS`, `MM:SS` or minutes, as SLURM's `--time` accepts.
+fn valid_walltime(s: &str) -> bool {
+    let (days, rest) = match s.split_once('-') {
+        Some((d, r)) => (Some(d), r),
+        None => (None, s),
+    };
+    if days.is_some_and(|d| d.is_empty() || !d.chars().all(|c| c.is_ascii_digit())) {
+        return false;
+    }
+    let parts: Vec<&str> = rest.split(':').collect();
+    !rest.is_empty()
+        && parts.len() <= 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 impl ParallelParams {
-    /// The keys these parameters use in a config file.
-    pub const KEYS: [&'static str; 19] = [
-        "parallel",
-        "nworkers",
-        "threads_per_worker",
-        "local_directory",
-        "cluster_type",
-        "scheduler_address",
-        "worker_timeout_s",
-        "task_retries",
-        "slurm_queue",
-        "slurm_account",
-        "slurm_walltime",
-        "slurm_job_mem",
-        "slurm_cores_per_job",
-        "slurm_job_name",
-        "slurm_job_extra_directives",
-        "slurm_python",
-        "slurm_local_directory",
-        "slurm_log_directory",
-        "slurm_job_script_prologue",
-    ];
-
-    /// Overlay `over` on `self`: every field set in `over` wins.
-    pub fn merge(&mut self, over: &ParallelParams) {
-        merge_parallel!(
-            self,
-            over,
+    /// Validate the parallel keys of `r` (defaults applied by the caller or here).
+    pub fn from_raw(raw: &RawParams) -> Result<Self, ParamError> {
+        let r = raw.with_defaults();
+        let nonneg = |param: &'static str, v: Option<i64>| -> Result<usize, ParamError> {
+            match v.unwrap_or(0) {
+                n if n >= 0 => Ok(n as usize),
+                n => Err(invalid(param, n, "use 0 (automatic) or a positive number")),
+            }
+        };
+        let nworkers = nonneg("nworkers", r.nworkers)?;
+        let threads_per_worker = match r.threads_per_worker.unwrap_or(1) {
+            n if n >= 1 => n as usize,
+            n => return Err(invalid("threads_per_worker", n, "use 1 or more threads")),
+        };
+        let address = r.scheduler_address.clone().unwrap_or_default();
+        let parallel = r.parallel.unwrap_or(false);
+        let cluster = match r
+            .cluster_type
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "local" => ClusterType::Local,
+            "slurm" => ClusterType::Slurm,
+            "address" => {
+                if parallel && address.trim().is_empty() {
+                    return Err(ParamError::Missing {
+                        param: "scheduler_address",
+                        hint: "cluster_type='address' needs the scheduler's address, e.g. 'tcp://node1:8786'",
+                    });
+                }
+                ClusterType::Address(address.trim().to_string())
+            }
+            other => {
+                return Err(invalid(
+                    "cluster_type",
+                    other,
+                    "use 'local', 'slurm' or 'address'",
+                ))
+            }
+        };
+        if r.keep_subcubes == Some(true) {
+            return Err(invalid("keep_subcubes", true, NO_SUBCUBES));
+        }
+        if r.keep_partimages == Some(true) {
+            return Err(invalid("keep_partimages", true, NO_SUBCUBES));
+        }
+        let concat_mode = r.concat_mode.clone().unwrap_or_default();
+        if !concat_mode.eq_ignore_ascii_case("none") {
+            return Err(invalid("concat_mode", concat_mode, NO_SUBCUBES));
+        }
+        let walltime = r.slurm_walltime.clone().unwrap_or_default();
+        if !valid_walltime(walltime.trim()) {
+            return Err(invalid(
+                "slurm_walltime",
+                walltime,
+                "use SLURM's time format, e.g. '01:00:00' or '2-00:00:00'",
+            ));
+        }
+        let job_mem = r.slurm_job_mem.clone().unwrap_or_default();
+        let job_mem_bytes = parse_memory_bytes(&job_mem).map_err(|why| ParamError::Invalid {
+            param: "slurm_job_mem",
+            value: job_mem.clone(),
+            why,
+        })?;
+        let s = |v: Option<String>| v.unwrap_or_default();
+        Ok(ParallelParams {
             parallel,
             nworkers,
             threads_per_worker,
-            local_directory,
-            cluster_type,
-            scheduler_address,
-            worker_timeout_s,
-            task_retries,
-            slurm_queue,
-            slurm_account,
-            slurm_walltime,
-            slurm_job_mem,
-            slurm_cores_per_job,
-            slurm_job_name,
-            slurm_job_extra_directives,
-            slurm_python,
-            slurm_local_directory,
-            slurm_log_directory,
-            slurm_job_script_prologue
-        );
+            local_directory: s(r.local_directory),
+            cluster,
+            slurm: SlurmParams {
+                queue: s(r.slurm_queue),
+                account: s(r.slurm_account),
+                walltime: walltime.trim().to_string(),
+                job_mem_bytes,
+                cores_per_job: nonneg("slurm_cores_per_job", r.slurm_cores_per_job)?,
+                job_name: s(r.slurm_job_name),
+                job_extra_directives: r.slurm_job_extra_directives.unwrap_or_default(),
+                python: s(r.slurm_python),
+                local_directory: s(r.slurm_local_directory),
+                log_directory: s(r.slurm_log_directory),
+                job_script_prologue: r.slurm_job_script_prologue.unwrap_or_default(),
+            },
+        })
     }
 
-    /// The cluster type, checked (default 'local').
-    pub fn cluster_type(&self) -> Result<&str, String> {
-        let t = self.cluster_type.as_deref().unwrap_or("local");
-        if CLUSTER_TYPES.contains(&t) {
-            Ok(t)
-        } else {
-            Err(format!(
-                "cluster_type = '{t}': use one of {}",
-                CLUSTER_TYPES.join(", ")
-            ))
+    /// An error unless this run is local: the `pclean` command and the in-process engine image
+    /// locally; `parallel: true` is for the Python package's Dask driver.
+    pub fn require_local(&self) -> Result<(), ParamError> {
+        if self.parallel {
+            return Err(invalid(
+                "parallel",
+                true,
+                "parallel runs go through the Dask driver of the Python package \
+                 (pclean.pclean(..., parallel=True)); the pclean command images on this machine \
+                 (set parallel: false, and use --blocks-in-flight/--nthreads to use its cores)",
+            ));
         }
+        Ok(())
     }
 }
 
@@ -143,46 +178,51 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_cover_every_field() {
-        let full = ParallelParams {
-            parallel: Some(true),
-            nworkers: Some(1),
-            threads_per_worker: Some(1),
-            local_directory: Some(String::new()),
-            cluster_type: Some(String::new()),
-            scheduler_address: Some(String::new()),
-            worker_timeout_s: Some(1.0),
-            task_retries: Some(1),
-            slurm_queue: Some(String::new()),
-            slurm_account: Some(String::new()),
-            slurm_walltime: Some(String::new()),
-            slurm_job_mem: Some(String::new()),
-            slurm_cores_per_job: Some(1),
-            slurm_job_name: Some(String::new()),
-            slurm_job_extra_directives: Some(vec![]),
-            slurm_python: Some(String::new()),
-            slurm_local_directory: Some(String::new()),
-            slurm_log_directory: Some(String::new()),
-            slurm_job_script_prologue: Some(vec![]),
+    fn defaults_and_rejections() {
+        let p = ParallelParams::from_raw(&RawParams::default()).unwrap();
+        assert!(!p.parallel);
+        assert_eq!(p.cluster, ClusterType::Local);
+        assert_eq!(p.threads_per_worker, 1);
+        let bad = |r: RawParams, field: &str| {
+            let e = ParallelParams::from_raw(&r).unwrap_err().to_string();
+            assert!(e.contains(field), "{e}");
         };
-        let v = serde_json::to_value(&full).unwrap();
-        let mut keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
-        keys.sort();
-        let mut want: Vec<_> = ParallelParams::KEYS.iter().map(|s| s.to_string()).collect();
-        want.sort();
-        assert_eq!(keys, want);
-        let mut merged = ParallelParams::default();
-        merged.merge(&full);
-        assert_eq!(merged, full);
-    }
-
-    #[test]
-    fn cluster_type_is_checked() {
-        let p = ParallelParams {
-            cluster_type: Some("pbs".into()),
-            ..Default::default()
-        };
-        assert!(p.cluster_type().unwrap_err().contains("local, slurm, address"));
-        assert_eq!(ParallelParams::default().cluster_type().unwrap(), "local");
+        bad(
+            RawParams {
+                keep_subcubes: Some(true),
+                ..Default::default()
+            },
+            "keep_subcubes",
+        );
+        bad(
+            RawParams {
+                concat_mode: Some("paged".into()),
+                ..Default::default()
+            },
+            "concat_mode",
+        );
+        bad(
+            RawParams {
+                parallel: Some(true),
+                cluster_type: Some("address".into()),
+                ..Default::default()
+            },
+            "scheduler_address",
+        );
+        bad(
+            RawParams {
+                slurm_walltime: Some("1 hour".into()),
+                ..Default::default()
+            },
+            "slurm_walltime",
+        );
+        bad(
+            RawParams {
+                cluster_type: Some("kubernetes".into()),
+                ..Default::default()
+            },
+            "cluster_type",
+        );
+        assert!(valid_walltime("2-00:00:00") && valid_walltime("30") && valid_walltime("10:00"));
     }
 }

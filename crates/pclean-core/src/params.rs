@@ -56,6 +56,14 @@ pub mod defaults {
     /// Gridding accuracy (pclean's own parameter): relative error of the ES-kernel gridder.
     pub const EPSILON: f64 = 1e-6;
     pub const FORMAT: &str = "casa";
+    pub const PARALLEL: bool = false;
+    /// 0 = as many workers as fit the memory.
+    pub const NWORKERS: i64 = 0;
+    pub const THREADS_PER_WORKER: i64 = 1;
+    pub const CLUSTER_TYPE: &str = "local";
+    pub const CONCAT_MODE: &str = "none";
+    pub const SLURM_WALLTIME: &str = "01:00:00";
+    pub const SLURM_JOB_NAME: &str = "pclean";
 }
 
 /// Parameters as given by the user. `None` means "not given": the default (or a lower config layer)
@@ -63,28 +71,43 @@ pub mod defaults {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawParams {
+    #[serde(default, deserialize_with = "crate::lenient::texts")]
     pub vis: Option<Vec<String>>,
     pub imagename: Option<String>,
     pub datacolumn: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::text")]
     pub field: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::text")]
     pub spw: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::text")]
     pub timerange: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::text")]
     pub uvrange: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::text")]
     pub antenna: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::text")]
     pub scan: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::text")]
     pub observation: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::text")]
     pub intent: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::ints")]
     pub imsize: Option<Vec<i64>>,
+    #[serde(default, deserialize_with = "crate::lenient::angles")]
     pub cell: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::lenient::text")]
     pub phasecenter: Option<String>,
     pub projection: Option<String>,
     pub stokes: Option<String>,
     pub specmode: Option<String>,
     pub nchan: Option<i64>,
+    #[serde(default, deserialize_with = "crate::lenient::text")]
     pub start: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::text")]
     pub width: Option<String>,
     pub outframe: Option<String>,
     pub veltype: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::texts")]
     pub restfreq: Option<Vec<String>>,
     pub interpolation: Option<String>,
     pub perchanweightdensity: Option<bool>,
@@ -93,13 +116,16 @@ pub struct RawParams {
     pub weighting: Option<String>,
     pub robust: Option<f64>,
     pub npixels: Option<i64>,
+    #[serde(default, deserialize_with = "crate::lenient::flux")]
     pub noise: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::texts")]
     pub uvtaper: Option<Vec<String>>,
     pub pblimit: Option<f64>,
     pub psfcutoff: Option<f64>,
     pub deconvolver: Option<String>,
     pub niter: Option<i64>,
     pub gain: Option<f64>,
+    #[serde(default, deserialize_with = "crate::lenient::flux")]
     pub threshold: Option<String>,
     pub nsigma: Option<f64>,
     pub cycleniter: Option<i64>,
@@ -107,6 +133,7 @@ pub struct RawParams {
     pub minpsffraction: Option<f64>,
     pub maxpsffraction: Option<f64>,
     pub nmajor: Option<i64>,
+    #[serde(default, deserialize_with = "crate::lenient::ints")]
     pub scales: Option<Vec<i64>>,
     pub smallscalebias: Option<f64>,
     pub usemask: Option<String>,
@@ -123,6 +150,7 @@ pub struct RawParams {
     pub dogrowprune: Option<bool>,
     pub minpercentchange: Option<f64>,
     pub fastnoise: Option<bool>,
+    #[serde(default, deserialize_with = "crate::lenient::texts")]
     pub restoringbeam: Option<Vec<String>>,
     pub pbcor: Option<bool>,
     pub startmodel: Option<String>,
@@ -141,6 +169,45 @@ pub struct RawParams {
     pub threads_per_block: Option<i64>,
     /// Blocks imaged concurrently; 0 = automatic.
     pub blocks_in_flight: Option<i64>,
+    /// Run through the Dask driver of the Python package (`pclean.pclean(..., parallel=True)`);
+    /// the `pclean` command images locally and rejects `parallel: true`.
+    pub parallel: Option<bool>,
+    /// Dask workers; 0 = as many as fit the memory (`recommend_nworkers`).
+    pub nworkers: Option<i64>,
+    /// Threads of each Dask worker (each block it runs uses them).
+    pub threads_per_worker: Option<i64>,
+    /// Scratch directory of the Dask workers ("" = Dask's default).
+    pub local_directory: Option<String>,
+    /// Where the Dask workers run: "local" (a LocalCluster), "slurm" (dask-jobqueue), "address"
+    /// (an existing scheduler at `scheduler_address`).
+    pub cluster_type: Option<String>,
+    pub scheduler_address: Option<String>,
+    /// Kept for compatibility with the seed's Dask wrapper: pclean writes every block straight
+    /// into the final products, so there are no sub-cubes or partial images; only `false` is valid.
+    pub keep_subcubes: Option<bool>,
+    pub keep_partimages: Option<bool>,
+    /// Likewise: there is no concatenation step; only "none" is valid (use `pclean concat` for
+    /// cubes made elsewhere).
+    pub concat_mode: Option<String>,
+    pub slurm_queue: Option<String>,
+    pub slurm_account: Option<String>,
+    /// Wall-clock limit of each SLURM worker job, e.g. "01:00:00".
+    #[serde(default, deserialize_with = "crate::lenient::text")]
+    pub slurm_walltime: Option<String>,
+    /// Memory of each SLURM worker job, e.g. "16GB"; "" = the memory model's estimate.
+    #[serde(default, deserialize_with = "crate::lenient::text")]
+    pub slurm_job_mem: Option<String>,
+    /// Cores of each SLURM worker job; 0 = `threads_per_worker`.
+    pub slurm_cores_per_job: Option<i64>,
+    pub slurm_job_name: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::texts")]
+    pub slurm_job_extra_directives: Option<Vec<String>>,
+    /// Python interpreter of the SLURM jobs ("" = the driver's).
+    pub slurm_python: Option<String>,
+    pub slurm_local_directory: Option<String>,
+    pub slurm_log_directory: Option<String>,
+    #[serde(default, deserialize_with = "crate::lenient::texts")]
+    pub slurm_job_script_prologue: Option<Vec<String>>,
 }
 
 macro_rules! merge_fields {
@@ -226,7 +293,27 @@ impl RawParams {
             memory_limit,
             cube_chunksize,
             threads_per_block,
-            blocks_in_flight
+            blocks_in_flight,
+            parallel,
+            nworkers,
+            threads_per_worker,
+            local_directory,
+            cluster_type,
+            scheduler_address,
+            keep_subcubes,
+            keep_partimages,
+            concat_mode,
+            slurm_queue,
+            slurm_account,
+            slurm_walltime,
+            slurm_job_mem,
+            slurm_cores_per_job,
+            slurm_job_name,
+            slurm_job_extra_directives,
+            slurm_python,
+            slurm_local_directory,
+            slurm_log_directory,
+            slurm_job_script_prologue
         );
     }
 
@@ -312,6 +399,30 @@ impl RawParams {
             cube_chunksize: Some(self.cube_chunksize.unwrap_or(0)),
             threads_per_block: Some(self.threads_per_block.unwrap_or(0)),
             blocks_in_flight: Some(self.blocks_in_flight.unwrap_or(0)),
+            parallel: Some(self.parallel.unwrap_or(d::PARALLEL)),
+            nworkers: Some(self.nworkers.unwrap_or(d::NWORKERS)),
+            threads_per_worker: Some(self.threads_per_worker.unwrap_or(d::THREADS_PER_WORKER)),
+            local_directory: s(&self.local_directory, ""),
+            cluster_type: s(&self.cluster_type, d::CLUSTER_TYPE),
+            scheduler_address: s(&self.scheduler_address, ""),
+            keep_subcubes: Some(self.keep_subcubes.unwrap_or(false)),
+            keep_partimages: Some(self.keep_partimages.unwrap_or(false)),
+            concat_mode: s(&self.concat_mode, d::CONCAT_MODE),
+            slurm_queue: s(&self.slurm_queue, ""),
+            slurm_account: s(&self.slurm_account, ""),
+            slurm_walltime: s(&self.slurm_walltime, d::SLURM_WALLTIME),
+            slurm_job_mem: s(&self.slurm_job_mem, ""),
+            slurm_cores_per_job: Some(self.slurm_cores_per_job.unwrap_or(0)),
+            slurm_job_name: s(&self.slurm_job_name, d::SLURM_JOB_NAME),
+            slurm_job_extra_directives: Some(
+                self.slurm_job_extra_directives.clone().unwrap_or_default(),
+            ),
+            slurm_python: s(&self.slurm_python, ""),
+            slurm_local_directory: s(&self.slurm_local_directory, ""),
+            slurm_log_directory: s(&self.slurm_log_directory, ""),
+            slurm_job_script_prologue: Some(
+                self.slurm_job_script_prologue.clone().unwrap_or_default(),
+            ),
         }
     }
 }
@@ -343,9 +454,34 @@ pub enum ParamError {
     },
     #[error("parameter 'stokes': {0}")]
     Stokes(#[from] StokesParseError),
+    /// A key that is not a parameter.
+    #[error("unknown parameter '{key}'{hint}")]
+    Unknown { key: String, hint: String },
+    /// A value of the wrong type for its key.
+    #[error("parameter '{param}': {why}")]
+    Type { param: String, why: String },
 }
 
-fn invalid(param: &'static str, value: impl std::fmt::Debug, why: impl Into<String>) -> ParamError {
+impl ParamError {
+    /// The parameter (or unknown key) the error is about.
+    pub fn param(&self) -> &str {
+        match self {
+            ParamError::Missing { param, .. }
+            | ParamError::Invalid { param, .. }
+            | ParamError::Quantity { param, .. }
+            | ParamError::Direction { param, .. } => param,
+            ParamError::Stokes(_) => "stokes",
+            ParamError::Unknown { key, .. } => key,
+            ParamError::Type { param, .. } => param,
+        }
+    }
+}
+
+pub(crate) fn invalid(
+    param: &'static str,
+    value: impl std::fmt::Debug,
+    why: impl Into<String>,
+) -> ParamError {
     ParamError::Invalid {
         param,
         value: format!("{value:?}"),
@@ -525,6 +661,8 @@ pub struct ImagingParams {
     pub threads_per_block: usize,
     /// Blocks imaged concurrently; 0 = automatic.
     pub blocks_in_flight: usize,
+    /// How a parallel (Dask) run is deployed.
+    pub parallel: crate::parallel::ParallelParams,
 }
 
 /// Parse a memory size with a unit: "8GiB", "8 GB", "512MiB", "1.5TB", "64kB" (SI units are powers
@@ -875,6 +1013,7 @@ impl ImagingParams {
         let cube_chunksize = count("cube_chunksize", r.cube_chunksize)?;
         let threads_per_block = count("threads_per_block", r.threads_per_block)?;
         let blocks_in_flight = count("blocks_in_flight", r.blocks_in_flight)?;
+        let parallel = crate::parallel::ParallelParams::from_raw(raw)?;
         Ok(ImagingParams {
             vis,
             imagename,
@@ -917,6 +1056,7 @@ impl ImagingParams {
             cube_chunksize,
             threads_per_block,
             blocks_in_flight,
+            parallel,
         })
     }
 }

@@ -26,6 +26,27 @@ const SCHEDULING_ONLY: &[&str] = &[
     "memory_limit",
     "threads_per_block",
     "blocks_in_flight",
+    // How a parallel run is deployed (a local run may resume a Dask run and vice versa).
+    "parallel",
+    "nworkers",
+    "threads_per_worker",
+    "local_directory",
+    "cluster_type",
+    "scheduler_address",
+    "keep_subcubes",
+    "keep_partimages",
+    "concat_mode",
+    "slurm_queue",
+    "slurm_account",
+    "slurm_walltime",
+    "slurm_job_mem",
+    "slurm_cores_per_job",
+    "slurm_job_name",
+    "slurm_job_extra_directives",
+    "slurm_python",
+    "slurm_local_directory",
+    "slurm_log_directory",
+    "slurm_job_script_prologue",
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

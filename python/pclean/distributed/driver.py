@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 import uuid
 
 from .cluster import DaskClusterManager
-from .options import ParallelOptions, human, split_config
+from .options import WORKER_BASE_BYTES, ParallelOptions, human, split_config
 from .task import run_block_task
 
 log = logging.getLogger("pclean.distributed")
@@ -75,31 +76,43 @@ def run_distributed(config: dict) -> dict:
     native = _native()
     imaging, opts = split_config(config)
     t0 = time.time()
-    with DaskClusterManager(opts) as cm:
-        if opts.cluster_type == "address":
-            cm.wait_for_workers(1)  # their resources decide the block size
-        cfg = engine_config(imaging, opts, cm.task_memory_bytes)
-        config_json = json.dumps(cfg)
-        coord = native.Coordinator(config_json)
-        try:
-            summary, tasks = _run(native, coord, cm, config_json, opts)
-        except BaseException:
-            log.warning("run interrupted: recording the finished blocks; run the same command "
-                        "again to resume")
+    cm = DaskClusterManager(opts)
+    coord = None
+    try:
+        if opts.cluster_type == "slurm" and not opts.slurm.get("job_mem"):
+            # No job memory given: plan first, then ask SLURM for what the largest block needs.
+            config_json = json.dumps(engine_config(imaging, opts, None))
+            coord = native.Coordinator(config_json)
+            need = max((int(p["memory_bytes"]) for p in coord.pending()), default=0)
+            opts.slurm["job_mem"] = f"{math.ceil(1.1 * (need + WORKER_BASE_BYTES) / 2**20)}MiB"
+            log.info("slurm_job_mem not given: %s per worker job from the memory model",
+                     opts.slurm["job_mem"])
+        with cm:
+            if coord is None:
+                if opts.cluster_type == "address":
+                    cm.wait_for_workers(1)  # their resources decide the block size
+                config_json = json.dumps(engine_config(imaging, opts, cm.task_memory_bytes))
+                coord = native.Coordinator(config_json)
+            # Workers get the coordinator's exact parameters.
+            summary, tasks = _run(coord, cm, config_json, opts)
+            d = cm.describe()
+    except BaseException:
+        if coord is not None:
+            log.warning("run stopped: recording the finished blocks; run the same command again "
+                        "to resume")
             try:
                 coord.abort()
             except Exception as e:
                 log.warning("abort: %s", e)
-            raise
-        summary = dict(summary)
-        d = cm.describe()
-        d["tasks"] = tasks
-        d["wall_time_s"] = time.time() - t0
-        summary["distributed"] = d
-        return summary
+        raise
+    summary = dict(summary)
+    d["tasks"] = tasks
+    d["wall_time_s"] = time.time() - t0
+    summary["distributed"] = d
+    return summary
 
 
-def _run(native, coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions):
+def _run(coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions):
     from distributed import as_completed
 
     pending = list(coord.pending())

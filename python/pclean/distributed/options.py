@@ -97,12 +97,17 @@ def split_config(config: dict) -> tuple[dict, ParallelOptions]:
             raise ParallelConfigError(f"memory_limit={mem!r}: {e}; e.g. '8GiB'") from None
     slurm = {k[len("slurm_"):]: v for k, v in config.items()
              if k.startswith("slurm_") and v not in (None, "", [])}
-    if ctype == "slurm":
-        job_mem = slurm.get("job_mem")
-        if _empty(job_mem):
+    if not _empty(slurm.get("job_mem")):
+        try:
+            parse_bytes(str(slurm["job_mem"]))
+        except ValueError as e:
             raise ParallelConfigError(
-                "cluster_type='slurm' needs slurm_job_mem, the memory of one worker job, e.g. '16GB'")
-        parse_bytes(str(job_mem))
+                f"slurm_job_mem={slurm['job_mem']!r}: {e}; e.g. '16GB'") from None
+    else:
+        slurm.pop("job_mem", None)  # the memory model's estimate
+    for k in ("cores_per_job",):
+        if not slurm.get(k):
+            slurm.pop(k, None)  # 0 = threads_per_worker
     opts = ParallelOptions(
         cluster_type=ctype,
         nworkers=None if nworkers is None else int(nworkers),
@@ -111,7 +116,8 @@ def split_config(config: dict) -> tuple[dict, ParallelOptions]:
         local_directory=get("local_directory") or None,
         scheduler_address=get("scheduler_address") or None,
         worker_timeout_s=get("worker_timeout_s"),
-        task_retries=int(get("task_retries") if get("task_retries") is not None else 2),
+        task_retries=int(get("task_retries") if get("task_retries") is not None
+                     else os.environ.get("PCLEAN_TASK_RETRIES", 2)),
         slurm=slurm,
     )
     return imaging, opts

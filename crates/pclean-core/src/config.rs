@@ -1,0 +1,162 @@
+//! Config documents: parameters from JSON/YAML values with errors that name the key, presets
+//! shipped with pclean, and the canonical YAML form (what `to_yaml` writes reads back identically).
+
+use crate::params::{ParamError, RawParams};
+
+/// Presets shipped with pclean: `(name, YAML)`. A preset is a config layer below the user's file
+/// and flags.
+pub const PRESETS: &[(&str, &str)] = &[("vlass", include_str!("presets/vlass.yaml"))];
+
+/// The parameters of preset `name`.
+pub fn preset(name: &str) -> Result<RawParams, ParamError> {
+    let Some((_, text)) = PRESETS
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
+    else {
+        return Err(ParamError::Invalid {
+            param: "preset",
+            value: format!("{name:?}"),
+            why: format!(
+                "unknown preset; available: {}",
+                PRESETS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    };
+    from_yaml(text)
+}
+
+/// Every key of the schema with its default (`RawParams::with_defaults` of nothing).
+pub fn schema() -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(RawParams::default().with_defaults()) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => unreachable!("RawParams serialises to a map"),
+    }
+}
+
+/// The closest schema key to `key` (for "did you mean" hints).
+fn closest_key(key: &str) -> Option<String> {
+    fn dist(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut cur = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                cur.push(
+                    (prev[j] + usize::from(ca != *cb))
+                        .min(prev[j + 1] + 1)
+                        .min(cur[j] + 1),
+                );
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+    schema()
+        .keys()
+        .map(|k| (dist(&key.to_ascii_lowercase(), k), k.clone()))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// Parameters from a JSON object. Each key is checked on its own, so an error names the key:
+/// an unknown key ([`ParamError::Unknown`]) or a value of the wrong type ([`ParamError::Type`]).
+pub fn from_value(value: serde_json::Value) -> Result<RawParams, ParamError> {
+    let map = match value {
+        serde_json::Value::Object(m) => m,
+        serde_json::Value::Null => return Ok(RawParams::default()),
+        other => {
+            return Err(ParamError::Type {
+                param: "config".into(),
+                why: format!("expected a mapping of parameter names to values, got {other}"),
+            })
+        }
+    };
+    let keys = schema();
+    let mut raw = RawParams::default();
+    for (k, v) in map {
+        if !keys.contains_key(&k) {
+            return Err(ParamError::Unknown {
+                hint: closest_key(&k)
+                    .map(|c| format!(" (did you mean '{c}'?)"))
+                    .unwrap_or_default(),
+                key: k,
+            });
+        }
+        let one = serde_json::Value::Object([(k.clone(), v.clone())].into_iter().collect());
+        let layer: RawParams = serde_json::from_value(one).map_err(|e| ParamError::Type {
+            param: k.clone(),
+            why: format!("{v} is not a valid value ({e})"),
+        })?;
+        raw.merge(&layer);
+    }
+    Ok(raw)
+}
+
+/// Parameters from a JSON text.
+pub fn from_json(text: &str) -> Result<RawParams, ParamError> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| ParamError::Type {
+        param: "config".into(),
+        why: format!("not valid JSON: {e}"),
+    })?;
+    from_value(v)
+}
+
+/// Parameters from a YAML text.
+pub fn from_yaml(text: &str) -> Result<RawParams, ParamError> {
+    let v: serde_json::Value = serde_norway::from_str(text).map_err(|e| ParamError::Type {
+        param: "config".into(),
+        why: format!("not valid YAML: {e}"),
+    })?;
+    from_value(v)
+}
+
+/// The keys that are set, as a JSON object (unset keys left out).
+pub fn to_value(raw: &RawParams) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(raw) {
+        Ok(serde_json::Value::Object(m)) => m.into_iter().filter(|(_, v)| !v.is_null()).collect(),
+        _ => unreachable!("RawParams serialises to a map"),
+    }
+}
+
+/// The keys that are set, as YAML; [`from_yaml`] reads it back to the same parameters.
+pub fn to_yaml(raw: &RawParams) -> String {
+    serde_norway::to_string(&to_value(raw)).expect("parameters serialise to YAML")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vlass_preset_validates_and_round_trips() {
+        let mut p = preset("vlass").unwrap();
+        assert_eq!(p.imsize, Some(vec![7290]));
+        assert_eq!(p.robust, Some(1.0));
+        assert_eq!(from_yaml(&to_yaml(&p)).unwrap(), p);
+        p.vis = Some(vec!["a.ms".into()]);
+        p.imagename = Some("x".into());
+        crate::params::ImagingParams::from_raw(&p).unwrap();
+        assert!(preset("nope").unwrap_err().to_string().contains("vlass"));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = from_json(r#"{"imsize": 10, "robustt": 1}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("'robustt'") && e.to_string().contains("robust"),
+            "{e}"
+        );
+        let e = from_json(r#"{"niter": "many"}"#).unwrap_err();
+        assert_eq!(e.param(), "niter");
+        let full = to_yaml(&RawParams::default().with_defaults());
+        assert_eq!(
+            from_yaml(&full).unwrap(),
+            RawParams::default().with_defaults()
+        );
+    }
+}
