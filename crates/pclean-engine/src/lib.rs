@@ -6,7 +6,9 @@
 
 pub mod alloc_count;
 pub mod block;
+pub mod block_io;
 pub mod checkpoint;
+pub mod coordinator;
 pub mod deconvolve;
 pub mod error;
 pub mod imaging;
@@ -26,7 +28,10 @@ pub mod summary;
 pub mod user_mask;
 pub mod visprep;
 pub mod visstore;
+pub mod worker;
 
+pub use coordinator::{Coordinator, PendingBlock};
 pub use error::EngineError;
 pub use run::run_image;
 pub use summary::RunSummary;
+pub use worker::{run_block_cached, BlockWorker};

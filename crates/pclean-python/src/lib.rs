@@ -1,0 +1,312 @@
+//! `pclean._native`: the Python binding. Thin by design: each function converts its arguments,
+//! releases the GIL, calls one pclean function and wraps the result; errors map to Python
+//! exceptions in `errors.rs`. Parameters cross the boundary as JSON text with tclean's names
+//! (the schema is `pclean_core::params::RawParams`).
+
+mod errors;
+
+use errors::{engine_err, param_err};
+use pclean_core::config;
+use pclean_core::params::{ImagingParams, RawParams};
+use pclean_engine::memory::{self, WorkerSpec};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+/// Exact heap accounting in the run summary (peak per run and per block), as in the CLI.
+#[global_allocator]
+static ALLOC: pclean_engine::alloc_count::CountingAlloc = pclean_engine::alloc_count::CountingAlloc;
+
+/// A JSON value as a Python object (via the `json` module: dicts, lists, str, int, float, None).
+fn to_py(py: Python<'_>, v: &impl serde::Serialize) -> PyResult<PyObject> {
+    let text = serde_json::to_string(v).expect("value serialises");
+    Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
+}
+
+/// Merged parameters (defaults not applied) and their validated form.
+fn parse(config_json: &str) -> PyResult<(RawParams, ImagingParams)> {
+    let raw = config::from_json(config_json).map_err(param_err)?;
+    let params = ImagingParams::from_raw(&raw).map_err(param_err)?;
+    Ok((raw, params))
+}
+
+/// pclean's version.
+#[pyfunction]
+fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+/// Every parameter with its default, as a dict (the config schema).
+#[pyfunction]
+fn schema(py: Python<'_>) -> PyResult<PyObject> {
+    to_py(py, &config::schema())
+}
+
+/// Names of the presets shipped with pclean.
+#[pyfunction]
+fn preset_names() -> Vec<&'static str> {
+    config::PRESETS.iter().map(|(n, _)| *n).collect()
+}
+
+/// The parameters of a preset (only the keys it sets), as a dict.
+#[pyfunction]
+fn preset(py: Python<'_>, name: &str) -> PyResult<PyObject> {
+    let raw = config::preset(name).map_err(param_err)?;
+    to_py(py, &config::to_value(&raw))
+}
+
+/// Check a config (JSON text) and return its canonical form: with `defaults`, every key with
+/// defaults applied, else only the keys given. With `complete`, also validate it as a run
+/// (`vis` and `imagename` required, every value checked); otherwise only keys and value types,
+/// plus every value check that does not need `vis`/`imagename`.
+#[pyfunction]
+#[pyo3(signature = (config_json, complete = true, defaults = true))]
+fn validate(
+    py: Python<'_>,
+    config_json: &str,
+    complete: bool,
+    defaults: bool,
+) -> PyResult<PyObject> {
+    let raw = config::from_json(config_json).map_err(param_err)?;
+    let mut check = raw.clone();
+    if !complete {
+        check
+            .vis
+            .get_or_insert_with(|| vec!["placeholder.ms".into()]);
+        check.imagename.get_or_insert_with(|| "placeholder".into());
+    }
+    ImagingParams::from_raw(&check).map_err(param_err)?;
+    if defaults {
+        to_py(py, &config::to_value(&raw.with_defaults()))
+    } else {
+        to_py(py, &config::to_value(&raw))
+    }
+}
+
+/// Parse a YAML text into a config dict (only the keys it sets; values in canonical form).
+#[pyfunction]
+fn yaml_to_config(py: Python<'_>, text: &str) -> PyResult<PyObject> {
+    let raw = config::from_yaml(text).map_err(param_err)?;
+    to_py(py, &config::to_value(&raw))
+}
+
+/// A config (JSON text) as YAML (keys that are set, canonical values).
+#[pyfunction]
+fn config_to_yaml(config_json: &str) -> PyResult<String> {
+    let raw = config::from_json(config_json).map_err(param_err)?;
+    Ok(config::to_yaml(&raw))
+}
+
+/// Run the local engine in this process (the GIL released); the run summary as a dict.
+#[pyfunction]
+fn run_image(py: Python<'_>, config_json: &str) -> PyResult<PyObject> {
+    let (raw, params) = parse(config_json)?;
+    params.parallel.require_local().map_err(param_err)?;
+    let effective = raw.with_defaults();
+    let summary = py
+        .allow_threads(|| pclean_engine::run_image(&params, &effective))
+        .map_err(engine_err)?;
+    to_py(py, &summary)
+}
+
+/// The driver side of a distributed run (see `pclean._native.pyi`).
+#[pyclass(module = "pclean._native")]
+struct Coordinator {
+    inner: Option<pclean_engine::Coordinator>,
+}
+
+impl Coordinator {
+    fn get(&mut self) -> PyResult<&mut pclean_engine::Coordinator> {
+        self.inner.as_mut().ok_or_else(|| {
+            errors::engine_err(pclean_engine::EngineError::Param(
+                "this Coordinator has finished or aborted".into(),
+            ))
+        })
+    }
+}
+
+#[pymethods]
+impl Coordinator {
+    #[new]
+    fn new(py: Python<'_>, config_json: &str) -> PyResult<Self> {
+        let (raw, params) = parse(config_json)?;
+        let effective = raw.with_defaults();
+        let c = py
+            .allow_threads(|| pclean_engine::Coordinator::new(params, effective))
+            .map_err(engine_err)?;
+        Ok(Coordinator { inner: Some(c) })
+    }
+
+    /// Blocks not yet done: [{"block", "channels": [a, z], "memory_bytes", "threads"}, ...].
+    fn pending(&mut self, py: Python<'_>) -> PyResult<PyObject> {
+        let p = self.get()?.pending();
+        to_py(py, &p)
+    }
+
+    /// Write block `block`'s result (from `run_block`) into the products and record it.
+    fn accept(&mut self, py: Python<'_>, block: usize, result: &[u8]) -> PyResult<()> {
+        let c = self.get()?;
+        py.allow_threads(|| c.accept(block, result))
+            .map_err(engine_err)
+    }
+
+    /// Finish the products (every block accepted); the run summary as a dict.
+    fn finish(&mut self, py: Python<'_>) -> PyResult<PyObject> {
+        let c = self.get()?;
+        let _ = c;
+        let c = self.inner.take().expect("checked above");
+        let s = py.allow_threads(|| c.finish()).map_err(engine_err)?;
+        to_py(py, &s)
+    }
+
+    /// Record the finished blocks and release the products' lock; a later run resumes.
+    fn abort(&mut self, py: Python<'_>) -> PyResult<()> {
+        match self.inner.take() {
+            Some(c) => py.allow_threads(|| c.abort()).map_err(engine_err),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Compute image channels [first_chan, end_chan) of the run `config_json` with `nthreads`
+/// threads (the GIL released); an opaque result for `Coordinator.accept`. The opened
+/// MeasurementSets are kept for the next call with the same config.
+#[pyfunction]
+fn run_block<'py>(
+    py: Python<'py>,
+    config_json: &str,
+    first_chan: usize,
+    end_chan: usize,
+    nthreads: usize,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let (_, params) = parse(config_json)?;
+    let bytes = py
+        .allow_threads(|| {
+            pclean_engine::run_block_cached(config_json, &params, first_chan, end_chan, nthreads)
+        })
+        .map_err(engine_err)?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
+fn spec(
+    imsize: usize,
+    nchan_per_task: usize,
+    gridder: String,
+    deconvolver: String,
+    nterms: usize,
+    nfields: usize,
+    threads_per_task: usize,
+) -> WorkerSpec {
+    WorkerSpec {
+        imsize,
+        nchan_per_task,
+        gridder,
+        deconvolver,
+        nterms,
+        nfields,
+        threads_per_task,
+    }
+}
+
+/// Peak memory of one worker running one task, GiB (`pclean estimate`).
+#[pyfunction]
+#[pyo3(signature = (imsize, nchan_per_task = 1, gridder = "standard".to_string(), deconvolver = "hogbom".to_string(), nterms = 1, nfields = 1, threads_per_task = 1))]
+fn estimate_worker_memory_gib(
+    imsize: usize,
+    nchan_per_task: usize,
+    gridder: String,
+    deconvolver: String,
+    nterms: usize,
+    nfields: usize,
+    threads_per_task: usize,
+) -> PyResult<f64> {
+    let s = spec(
+        imsize,
+        nchan_per_task,
+        gridder,
+        deconvolver,
+        nterms,
+        nfields,
+        threads_per_task,
+    );
+    memory::estimate_worker_memory_gib(&s).map_err(engine_err)
+}
+
+/// Peak memory of `nworkers` workers, GiB.
+#[pyfunction]
+#[pyo3(signature = (nworkers, imsize, nchan_per_task = 1, gridder = "standard".to_string(), deconvolver = "hogbom".to_string(), nterms = 1, nfields = 1, threads_per_task = 1))]
+#[allow(clippy::too_many_arguments)]
+fn estimate_peak_ram_gib(
+    nworkers: usize,
+    imsize: usize,
+    nchan_per_task: usize,
+    gridder: String,
+    deconvolver: String,
+    nterms: usize,
+    nfields: usize,
+    threads_per_task: usize,
+) -> PyResult<f64> {
+    let s = spec(
+        imsize,
+        nchan_per_task,
+        gridder,
+        deconvolver,
+        nterms,
+        nfields,
+        threads_per_task,
+    );
+    memory::estimate_peak_ram_gib(nworkers, &s).map_err(engine_err)
+}
+
+/// Workers that fit `available_ram_gib` (default: this machine's available memory) times
+/// `ram_safety_factor`; 0 when not even one fits.
+#[pyfunction]
+#[pyo3(signature = (available_ram_gib = None, imsize = 1024, nchan_per_task = 1, gridder = "standard".to_string(), deconvolver = "hogbom".to_string(), nterms = 1, nfields = 1, threads_per_task = 1, ram_safety_factor = 0.85))]
+#[allow(clippy::too_many_arguments)]
+fn recommend_nworkers(
+    available_ram_gib: Option<f64>,
+    imsize: usize,
+    nchan_per_task: usize,
+    gridder: String,
+    deconvolver: String,
+    nterms: usize,
+    nfields: usize,
+    threads_per_task: usize,
+    ram_safety_factor: f64,
+) -> PyResult<usize> {
+    let s = spec(
+        imsize,
+        nchan_per_task,
+        gridder,
+        deconvolver,
+        nterms,
+        nfields,
+        threads_per_task,
+    );
+    memory::recommend_nworkers(available_ram_gib, &s, ram_safety_factor).map_err(engine_err)
+}
+
+/// Memory available now (MemAvailable), GiB.
+#[pyfunction]
+fn available_memory_gib() -> f64 {
+    memory::available_memory_bytes() as f64 / (1u64 << 30) as f64
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add_function(wrap_pyfunction!(schema, m)?)?;
+    m.add_function(wrap_pyfunction!(preset_names, m)?)?;
+    m.add_function(wrap_pyfunction!(preset, m)?)?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(yaml_to_config, m)?)?;
+    m.add_function(wrap_pyfunction!(config_to_yaml, m)?)?;
+    m.add_function(wrap_pyfunction!(run_image, m)?)?;
+    m.add_function(wrap_pyfunction!(run_block, m)?)?;
+    m.add_function(wrap_pyfunction!(estimate_worker_memory_gib, m)?)?;
+    m.add_function(wrap_pyfunction!(estimate_peak_ram_gib, m)?)?;
+    m.add_function(wrap_pyfunction!(recommend_nworkers, m)?)?;
+    m.add_function(wrap_pyfunction!(available_memory_gib, m)?)?;
+    m.add_class::<Coordinator>()?;
+    Ok(())
+}
