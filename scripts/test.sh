@@ -14,5 +14,14 @@ fi
 cargo build --release --workspace --all-targets
 cargo test --release --workspace
 
+# pclean's Python package (the engine binding and the Dask driver) into the same environment.
+(cd python && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --release --quiet)
+
+# A single-node SLURM cluster for the distributed tests (root with apt only; otherwise those
+# tests are skipped and say why). Its failure must not stop the rest of the suite.
+if [ "$(id -u)" = 0 ]; then
+    bash scripts/slurm/setup.sh || echo "warning: no SLURM cluster; the SLURM tests will be skipped" >&2
+fi
+
 export PCLEAN_BIN="$PWD/target/release/pclean"
 .venv/bin/python -m pytest -q tests/python "$@"

@@ -14,7 +14,7 @@ use std::process::Command;
 
 /// What a user must do when the driver cannot be imported.
 const INSTALL_HINT: &str = "install pclean's Python package and Dask into that Python \
-    (from a checkout: pip install ./python 'dask[distributed]' dask-jobqueue), or point \
+    (pip install 'pclean[dask]'; from a checkout: pip install './python[dask]'), or point \
     --python / PCLEAN_PYTHON at a Python that has them";
 
 /// The Python that runs the driver: `--python`, else `$PCLEAN_PYTHON`, else the `python3` beside

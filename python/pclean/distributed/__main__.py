@@ -17,8 +17,8 @@ def load_config(path: Path) -> dict:
     text = path.read_text()
     ext = path.suffix.lower()
     if ext in (".yaml", ".yml"):
-        import yaml
-        data = yaml.safe_load(text) or {}
+        from pclean import _native
+        data = _native.yaml_to_config(text)
     elif ext == ".toml":
         import tomllib
         data = tomllib.loads(text)
@@ -26,8 +26,19 @@ def load_config(path: Path) -> dict:
         data = json.loads(text)
     if not isinstance(data, dict):
         raise ValueError(f"config file '{path}' must hold a mapping of parameter names to values")
-    # Presets and nested sections are the package's config layer's business; here a flat dict.
     return data
+
+
+def complete(config: dict) -> dict:
+    """Validated, with every default filled in (as `pclean.pclean` passes it), plus the driver's
+    own keys."""
+    from pclean import PcleanConfig
+    from .options import DRIVER_ONLY_KEYS
+    own = {k: config.pop(k) for k in list(config) if k in DRIVER_ONLY_KEYS}
+    full = PcleanConfig(config).validate(complete=True)
+    full.update(own)
+    full["parallel"] = True
+    return full
 
 
 def main(argv=None) -> int:
@@ -51,6 +62,11 @@ def main(argv=None) -> int:
             except ValueError:
                 config[k] = v
     except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        config = complete(config)
+    except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:

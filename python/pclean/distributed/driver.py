@@ -17,6 +17,7 @@ import logging
 import math
 import time
 import uuid
+from pathlib import Path
 
 from .cluster import DaskClusterManager
 from .options import WORKER_BASE_BYTES, ParallelOptions, human, split_config
@@ -32,9 +33,9 @@ class BlockTooLargeError(MemoryError):
 def engine_config(imaging: dict, opts: ParallelOptions, task_memory_bytes: int | None) -> dict:
     """The engine's parameters for a distributed run: blocks are planned for one worker."""
     cfg = dict(imaging)
-    cfg["threads_per_block"] = opts.threads_per_worker
-    # One block per worker task: the block size must fit what a task may use.
-    cfg["blocks_in_flight"] = 1
+    # With parallel=true the engine plans one block per task of `threads_per_worker` threads
+    # within `memory_limit`: what one task may use on a worker.
+    cfg["parallel"] = True
     if task_memory_bytes:
         cfg["memory_limit"] = f"{int(task_memory_bytes)}B"
     return cfg
@@ -66,7 +67,7 @@ def _native():
     except ImportError as e:
         raise ImportError(
             f"pclean's compiled engine (pclean._native) is not importable: {e}. Install the "
-            "package (pip install ./python, or maturin develop in python/)") from e
+            "package (pip install 'pclean[dask]'; from a checkout: pip install './python[dask]')") from e
     return _native
 
 
@@ -109,7 +110,18 @@ def run_distributed(config: dict) -> dict:
     d["tasks"] = tasks
     d["wall_time_s"] = time.time() - t0
     summary["distributed"] = d
+    _update_summary_file(summary)
     return summary
+
+
+def _update_summary_file(summary: dict) -> None:
+    """Add the `distributed` section to `<imagename>.summary.json` (written by the engine)."""
+    path = Path(f"{summary.get('imagename', '')}.summary.json")
+    if summary.get("imagename") and path.exists():
+        try:
+            path.write_text(json.dumps(summary, indent=2, default=str))
+        except OSError as e:
+            log.warning("cannot update %s: %s", path, e)
 
 
 def _run(coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions):

@@ -22,6 +22,11 @@ PARALLEL_KEYS = frozenset({
     "slurm_log_directory", "slurm_job_script_prologue",
 })
 
+# Keys only the driver reads (not in the engine's schema): settable in a config file for
+# `python -m pclean.distributed` or through the environment (PCLEAN_WORKER_TIMEOUT_S,
+# PCLEAN_TASK_RETRIES).
+DRIVER_ONLY_KEYS = frozenset({"worker_timeout_s", "task_retries"})
+
 CLUSTER_TYPES = ("local", "slurm", "address")
 
 # Memory a worker process needs besides the blocks it images (Python, Dask, the imported engine):
@@ -74,7 +79,10 @@ def _empty(v: Any) -> bool:
 
 def split_config(config: dict) -> tuple[dict, ParallelOptions]:
     """(imaging parameters, parallel options) of a config dict."""
-    imaging = {k: v for k, v in config.items() if k not in PARALLEL_KEYS and k != "memory_limit"}
+    # The engine reads the parallel keys too (it plans one block per worker task); only the
+    # driver's own keys and the memory limit (set per worker by the driver) are left out.
+    imaging = {k: v for k, v in config.items() if k not in DRIVER_ONLY_KEYS and k != "memory_limit"}
+    imaging["parallel"] = True
     get = config.get
     ctype = (get("cluster_type") or "local").lower()
     if ctype not in CLUSTER_TYPES:

@@ -1,0 +1,345 @@
+"""Distributed runs through the Dask driver (pclean.distributed) equal the local engine's NGC5921
+cube: a LocalCluster, an existing scheduler (address mode), a worker killed mid-run, SLURM
+(dask-jobqueue and `pclean submit`), the CLI's --parallel, and resuming after the driver dies.
+
+Needs the Python package with its compiled engine (pclean._native) and Dask in this interpreter;
+the SLURM tests need a SLURM cluster, which scripts/slurm/setup.sh makes on this machine when run
+as root with apt (otherwise they are skipped with the reason)."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from compare import load_casa
+from conftest import NGC_ARGS, ROOT, pclean_bin, run_pclean
+
+native = pytest.importorskip("pclean._native", reason="pclean's Python package is not installed "
+                             "(pip install ./python, or maturin develop in python/)")
+pytest.importorskip("distributed", reason="Dask is not installed (pip install 'dask[distributed]')")
+import pclean  # noqa: E402
+
+PRODUCTS = ["psf", "residual", "image", "model", "pb", "sumwt", "weight"]
+# Keep workers and the scheduler on the loopback interface.
+os.environ.setdefault("DASK_JOBQUEUE__SLURM__INTERFACE", "lo")
+# Every block recorded at once, so the kill tests see progress in the checkpoint.
+ENV = dict(os.environ, PCLEAN_COMMIT_INTERVAL_S="0")
+
+
+def ngc_params(ms, imagename, **extra):
+    """The acceptance command's parameters (conftest.NGC_ARGS) as pclean.pclean keywords."""
+    p = dict(vis=[str(ms)], imagename=str(imagename), imsize=[256], cell=["15arcsec"],
+             specmode="cube", nchan=46, start="5", width="1", outframe="LSRK",
+             restfreq=["1420.405752MHz"], weighting="briggs", robust=0.5, niter=0, pblimit=-0.01)
+    p.update(extra)
+    return p
+
+
+def assert_same_cube(a, b, exts=PRODUCTS):
+    for ext in exts:
+        x = load_casa(f"{a}.{ext}")[0]
+        y = load_casa(f"{b}.{ext}")[0]
+        assert x.shape == y.shape, ext
+        scale = max(float(np.nanmax(np.abs(y))), 1e-30)
+        # The same blocks are computed by the same engine code; the issue allows 1e-6 relative.
+        err = float(np.nanmax(np.abs(x - y))) / scale
+        assert err <= 1e-6, (ext, err)
+
+
+def free_port(preferred=8799):
+    for port in (preferred, 0):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError("no free port")
+
+
+class DaskProcesses:
+    """A `dask scheduler` and `dask worker` processes on the loopback interface."""
+
+    def __init__(self, tmp, nworkers=2, memory="4GB", nanny=True):
+        self.tmp = Path(tmp)
+        self.port = free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.procs = []
+        self.workers = []
+        self._start(["scheduler", "--host", "127.0.0.1", "--port", str(self.port),
+                     "--dashboard-address", ":0"], "scheduler")
+        from dask.utils import parse_bytes
+        for i in range(nworkers):
+            args = ["worker", self.address, "--nthreads", "1", "--host", "127.0.0.1",
+                    "--memory-limit", memory, "--resources", f"MEMORY={parse_bytes(memory)}",
+                    "--local-directory", str(self.tmp / f"w{i}"),
+                    "--nanny" if nanny else "--no-nanny"]
+            self.workers.append(self._start(args, f"worker{i}"))
+        from distributed import Client
+        with Client(self.address, timeout="30s") as c:
+            c.wait_for_workers(nworkers, timeout=60)
+
+    def _start(self, args, name):
+        log = open(self.tmp / f"{name}.log", "w")
+        p = subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=log,
+                             stderr=subprocess.STDOUT, env=ENV, start_new_session=True)
+        self.procs.append(p)
+        if name == "scheduler":
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                        break
+                time.sleep(0.2)
+        return p
+
+    def close(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+@pytest.fixture
+def dask_address(tmp_path):
+    d = DaskProcesses(tmp_path)
+    yield d
+    d.close()
+
+
+def done_blocks(imagename):
+    try:
+        c = json.loads(Path(f"{imagename}.checkpoint.json").read_text())
+    except (OSError, ValueError):
+        return 0, 1
+    return sum(c["done"]), len(c["done"])
+
+
+def test_local_cluster_equals_local_run(ngc_dirty, msdir, tmp_path):
+    ref, _ = ngc_dirty
+    name = tmp_path / "lc"
+    s = pclean.pclean(**ngc_params(msdir / "ngc5921.ms", name, cube_chunksize=6),
+                      parallel=True, nworkers=2, cluster_type="local")
+    d = s["distributed"]
+    assert d["cluster_type"] == "local" and len(d["workers"]) == 2
+    assert len(d["tasks"]) == 8  # 46 channels in blocks of 6
+    assert d["task_memory_bytes"] > 0
+    assert_same_cube(name, ref)
+
+
+def test_address_mode_equals_local_run(ngc_dirty, msdir, tmp_path, dask_address):
+    ref, _ = ngc_dirty
+    name = tmp_path / "addr"
+    s = pclean.pclean(**ngc_params(msdir / "ngc5921.ms", name, cube_chunksize=4), parallel=True,
+                      cluster_type="address", scheduler_address=dask_address.address)
+    d = s["distributed"]
+    assert d["scheduler_address"] == dask_address.address
+    assert len({t["worker"] for t in d["tasks"]}) == 2, "both workers should have run blocks"
+    assert_same_cube(name, ref)
+
+
+def run_driver(config, tmp_path, name):
+    """`python -m pclean.distributed --config` in the background."""
+    cfg = tmp_path / f"{name}.json"
+    cfg.write_text(json.dumps(config))
+    log = open(tmp_path / f"{name}.log", "w")
+    return subprocess.Popen([sys.executable, "-m", "pclean.distributed", "--config", str(cfg)],
+                            stdout=subprocess.PIPE, stderr=log, text=True, env=ENV)
+
+
+def wait_for_blocks(p, imagename, n, timeout=300):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done, total = done_blocks(imagename)
+        if done >= n:
+            return done, total
+        if p.poll() is not None:
+            pytest.fail(f"the run ended (rc {p.returncode}) before {n} blocks were recorded")
+        time.sleep(0.02)
+    pytest.fail("no block recorded in time")
+
+
+def test_worker_killed_mid_run(ngc_dirty, msdir, tmp_path):
+    """kill -9 of a worker after the first block arrives: its block is rerun elsewhere."""
+    ref, _ = ngc_dirty
+    cluster = DaskProcesses(tmp_path, nworkers=2, nanny=False)
+    try:
+        name = tmp_path / "kill"
+        p = run_driver(dict(ngc_params(msdir / "ngc5921.ms", name, cube_chunksize=1),
+                            parallel=True, cluster_type="address",
+                            scheduler_address=cluster.address), tmp_path, "kill")
+        done, total = wait_for_blocks(p, name, 1)
+        victim = cluster.workers[0]
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+        assert done < total, "the run finished before the worker was killed"
+        out, _ = p.communicate(timeout=600)
+        assert p.returncode == 0, (tmp_path / "kill.log").read_text()[-3000:]
+        s = json.loads(out)
+        assert len(s["distributed"]["tasks"]) == total
+        assert_same_cube(name, ref)
+    finally:
+        cluster.close()
+
+
+def test_resume_after_driver_killed(ngc_dirty, msdir, tmp_path, dask_address):
+    """kill -9 of the coordinator; the same command again images only the missing blocks."""
+    ref, _ = ngc_dirty
+    name = tmp_path / "res"
+    config = dict(ngc_params(msdir / "ngc5921.ms", name, cube_chunksize=1), parallel=True,
+                  cluster_type="address", scheduler_address=dask_address.address)
+    p = run_driver(config, tmp_path, "res1")
+    wait_for_blocks(p, name, 3)
+    p.kill()
+    p.wait()
+    done, total = done_blocks(name)
+    assert 0 < done < total, (done, total)
+    p = run_driver(config, tmp_path, "res2")
+    out, _ = p.communicate(timeout=600)
+    assert p.returncode == 0, (tmp_path / "res2.log").read_text()[-3000:]
+    s = json.loads(out)
+    assert s["resumed_channels"] >= done
+    assert len(s["distributed"]["tasks"]) == total - s["resumed_channels"]
+    assert_same_cube(name, ref)
+
+
+def test_block_too_large_fails_up_front(msdir, tmp_path):
+    """A worker that may give a task too little memory: an error with the estimate and limit."""
+    cluster = DaskProcesses(tmp_path, nworkers=1, memory="40MB")
+    try:
+        with pytest.raises(Exception, match="needs an estimated .* more than"):
+            pclean.pclean(**ngc_params(msdir / "ngc5921.ms", tmp_path / "big", imsize=[2048],
+                                       cell=["2arcsec"], cube_chunksize=1),
+                          parallel=True, cluster_type="address",
+                          scheduler_address=cluster.address)
+    finally:
+        cluster.close()
+
+
+def test_cli_parallel_local_equals_local_run(ngc_dirty, msdir, tmp_path):
+    ref, _ = ngc_dirty
+    name = tmp_path / "cli"
+    p = run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", name, *NGC_ARGS,
+                   "--parallel", "--cluster-type", "local", "--nworkers", "2",
+                   "--cube-chunksize", "12", "--python", sys.executable)
+    s = json.loads(p.stdout)
+    assert s["distributed"]["cluster_type"] == "local"
+    assert_same_cube(name, ref)
+
+
+def test_cli_parallel_without_driver_says_how_to_install(msdir, tmp_path):
+    p = run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", tmp_path / "x",
+                   *NGC_ARGS, "--parallel", "--python", "/usr/bin/python3", check=False)
+    assert p.returncode != 0
+    assert "cannot import the Dask driver" in p.stderr and "pip install" in p.stderr
+
+
+SLURM_KEYS = """slurm_job_mem: 3GB
+slurm_walltime: "00:20:00"
+slurm_queue: debug
+slurm_job_name: pctest
+slurm_job_extra_directives: ["--comment=pclean-test"]
+"""
+
+
+def test_submit_dry_run_prints_script(tmp_path):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("vis: [x.ms]\nimagename: out\nnworkers: 2\nslurm_account: astro\n"
+                   f"slurm_python: {sys.executable}\nslurm_log_directory: {tmp_path}\n" + SLURM_KEYS)
+    p = subprocess.run([pclean_bin(), "submit", str(cfg), "--dry-run"], capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    s = p.stdout
+    assert s.startswith("#!/bin/bash\n")
+    for line in ["#SBATCH --job-name=pctest-coordinator", "#SBATCH --partition=debug",
+                 "#SBATCH --account=astro", "#SBATCH --time=00:20:00", "#SBATCH --mem=3G",
+                 f"#SBATCH --chdir={tmp_path}", "#SBATCH --comment=pclean-test",
+                 f"#SBATCH --output={tmp_path}/pctest-coordinator-%j.out",
+                 f"export PCLEAN_PYTHON={sys.executable}"]:
+        assert line + "\n" in s, (line, s)
+    assert f"image --config {cfg} --parallel --cluster-type slurm" in s
+    assert (tmp_path / "run.sbatch").read_text() == s
+
+
+# ---- SLURM ---------------------------------------------------------------------------------
+
+def slurm_node_ready():
+    if not shutil.which("sinfo"):
+        return False
+    p = subprocess.run(["sinfo", "-h", "-N", "-o", "%T"], capture_output=True, text=True)
+    return p.returncode == 0 and any(s.startswith(("idle", "mixed", "allocated"))
+                                     for s in p.stdout.split())
+
+
+@pytest.fixture(scope="session")
+def slurm():
+    """A SLURM cluster: the one running here, or one made by scripts/slurm/setup.sh."""
+    if slurm_node_ready():
+        return
+    if os.geteuid() != 0:
+        pytest.skip("SLURM tests: no SLURM cluster here and not root, so "
+                    "scripts/slurm/setup.sh cannot install one")
+    if not shutil.which("apt-get") and not shutil.which("slurmctld"):
+        pytest.skip("SLURM tests: no SLURM cluster and no apt-get to install one")
+    p = subprocess.run(["bash", str(ROOT / "scripts" / "slurm" / "setup.sh")],
+                       capture_output=True, text=True, timeout=900)
+    if p.returncode != 0 or not slurm_node_ready():
+        reason = (p.stderr.strip().splitlines() or ["unknown"])[-1]
+        pytest.skip(f"SLURM tests: scripts/slurm/setup.sh could not start a cluster: {reason}")
+    pytest.importorskip("dask_jobqueue", reason="dask-jobqueue is not installed")
+
+
+def test_slurm_cluster_equals_local_run(slurm, ngc_dirty, msdir, tmp_path):
+    ref, _ = ngc_dirty
+    name = tmp_path / "slurm"
+    s = pclean.pclean(**ngc_params(msdir / "ngc5921.ms", name, cube_chunksize=12),
+                      parallel=True, cluster_type="slurm", nworkers=2, slurm_job_mem="2GB",
+                      slurm_walltime="00:15:00", slurm_python=sys.executable,
+                      slurm_log_directory=str(tmp_path), slurm_job_name="pclean-test")
+    d = s["distributed"]
+    assert d["cluster_type"] == "slurm" and d["tasks"]
+    assert_same_cube(name, ref)
+
+
+def test_submit_runs_coordinator_job(slurm, ngc_dirty, msdir, tmp_path):
+    ref, _ = ngc_dirty
+    name = tmp_path / "sub"
+    cfg = tmp_path / "sub.yaml"
+    cfg.write_text(f"vis: ['{msdir / 'ngc5921.ms'}']\nimagename: '{name}'\nimsize: 256\n"
+                   "cell: 15arcsec\nspecmode: cube\nnchan: 46\nstart: 5\nwidth: 1\n"
+                   "outframe: LSRK\nrestfreq: 1420.405752MHz\nweighting: briggs\nrobust: 0.5\n"
+                   "niter: 0\npblimit: -0.01\ncube_chunksize: 23\nnworkers: 1\n"
+                   f"slurm_python: {sys.executable}\nslurm_log_directory: {tmp_path}\n"
+                   "slurm_job_mem: 2GB\nslurm_walltime: '00:15:00'\nslurm_job_name: pctest\n")
+    p = subprocess.run([pclean_bin(), "submit", str(cfg)], capture_output=True, text=True,
+                       cwd=tmp_path, env=ENV)
+    assert p.returncode == 0, p.stderr
+    job = p.stdout.strip()
+    assert job.isdigit(), p.stdout
+    deadline = time.time() + 600
+    state = ""
+    while time.time() < deadline:
+        q = subprocess.run(["scontrol", "show", "job", job], capture_output=True, text=True)
+        state = next((w.split("=", 1)[1] for w in q.stdout.split() if w.startswith("JobState=")),
+                     "")
+        if state and state not in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING"):
+            break
+        time.sleep(2)
+    out = tmp_path / f"pctest-coordinator-{job}.out"
+    log = out.read_text() if out.exists() else "(no job output)"
+    assert state == "COMPLETED", (state, log[-3000:])
+    summary = json.loads(Path(f"{name}.summary.json").read_text())
+    assert summary["distributed"]["cluster_type"] == "slurm"
+    assert_same_cube(name, ref)
