@@ -219,7 +219,7 @@ def test_block_too_large_fails_up_front(msdir, tmp_path):
     """A worker that may give a task too little memory: an error with the estimate and limit."""
     cluster = DaskProcesses(tmp_path, nworkers=1, memory="40MB")
     try:
-        with pytest.raises(Exception, match="needs an estimated .* more than"):
+        with pytest.raises(MemoryError, match="needs .* limit .* one worker task may use"):
             pclean.pclean(**ngc_params(msdir / "ngc5921.ms", tmp_path / "big", imsize=[2048],
                                        cell=["2arcsec"], cube_chunksize=1),
                           parallel=True, cluster_type="address",

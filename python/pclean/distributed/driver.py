@@ -93,7 +93,7 @@ def run_distributed(config: dict) -> dict:
                 if opts.cluster_type == "address":
                     cm.wait_for_workers(1)  # their resources decide the block size
                 config_json = json.dumps(engine_config(imaging, opts, cm.task_memory_bytes))
-                coord = native.Coordinator(config_json)
+                coord = _coordinator(native, config_json, cm)
             # Workers get the coordinator's exact parameters.
             summary, tasks = _run(coord, cm, config_json, opts)
             d = cm.describe()
@@ -122,6 +122,21 @@ def _update_summary_file(summary: dict) -> None:
             path.write_text(json.dumps(summary, indent=2, default=str))
         except OSError as e:
             log.warning("cannot update %s: %s", path, e)
+
+
+def _coordinator(native, config_json: str, cm: DaskClusterManager):
+    """The engine's Coordinator; a plan that does not fit a worker says where the limit came from."""
+    try:
+        return native.Coordinator(config_json)
+    except Exception as e:
+        if cm.task_memory_bytes and str(e).lower().startswith("memory"):
+            source = {"local": "memory_limit / nworkers", "slurm": "slurm_job_mem",
+                      "address": "the workers' MEMORY resource"}[cm.opts.cluster_type]
+            raise BlockTooLargeError(
+                f"{e} (in a distributed run the limit is what one worker task may use: "
+                f"{human(cm.task_memory_bytes)}, from {source}, less "
+                f"{human(WORKER_BASE_BYTES)} for the worker process)") from e
+        raise
 
 
 def _run(coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions):
