@@ -539,6 +539,17 @@ impl Coordinator {
         Ok(())
     }
 
+    /// An error naming the blocks not yet accepted, if any ([`finish`](Self::finish) needs all).
+    pub fn ready_to_finish(&self) -> Result<(), EngineError> {
+        let missing: Vec<usize> = self.pending().iter().map(|p| p.block).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(EngineError::Param(format!(
+            "cannot finish: blocks {missing:?} have not been accepted"
+        )))
+    }
+
     /// Record the finished blocks (their planes made durable) and release the lock; a later run
     /// with the same parameters resumes with the rest.
     pub fn abort(mut self) -> Result<(), EngineError> {
@@ -547,18 +558,8 @@ impl Coordinator {
 
     /// Restoration finishing steps (common beam), beams, MODEL_DATA, side files and the summary;
     /// removes the checkpoint. Every block must have been accepted.
-    pub fn finish(mut self) -> Result<RunSummary, EngineError> {
-        let missing: Vec<usize> = {
-            let s = self.sink_mut();
-            (0..s.ckpt.blocks.len())
-                .filter(|b| !s.ckpt.done[*b] && !s.pending.contains(b))
-                .collect()
-        };
-        if !missing.is_empty() {
-            return Err(EngineError::Param(format!(
-                "cannot finish: blocks {missing:?} have not been accepted"
-            )));
-        }
+    pub fn finish(self) -> Result<RunSummary, EngineError> {
+        self.ready_to_finish()?;
         let params = &self.params;
         let nchan = self.setup.plan.nchan();
         let nst = params.stokes.0.len();

@@ -124,6 +124,10 @@ pub fn engine_err(e: EngineError) -> PyErr {
         let r = match &e {
             EngineError::Params(p) => value_type(py).map(|t| (t, Some(p.param().to_string()))),
             EngineError::Param(m) => value_type(py).map(|t| (t, field_of(m))),
+            // A selection that cannot be parsed or selects nothing is a parameter error.
+            EngineError::Ms(pclean_ms::MsError::Selection { source, .. }) => {
+                value_type(py).map(|t| (t, Some(source.param().to_string())))
+            }
             EngineError::Weighting(_) => value_type(py).map(|t| (t, Some("weighting".into()))),
             EngineError::Ms(_)
             | EngineError::Image(_)

@@ -151,8 +151,8 @@ impl Coordinator {
 
     /// Finish the products (every block accepted); the run summary as a dict.
     fn finish(&mut self, py: Python<'_>) -> PyResult<PyObject> {
-        let c = self.get()?;
-        let _ = c;
+        // Not finishable (blocks missing): an error, and the coordinator stays usable.
+        self.get()?.ready_to_finish().map_err(engine_err)?;
         let c = self.inner.take().expect("checked above");
         let s = py.allow_threads(|| c.finish()).map_err(engine_err)?;
         to_py(py, &s)

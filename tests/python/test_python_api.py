@@ -1,0 +1,242 @@
+"""The Python package (pclean.pclean, PcleanConfig, the estimate functions, the error mapping)
+and the engine hook of the Dask driver (Coordinator + run_block called in-process), against the
+CLI: same keys, same numbers, same products."""
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+from conftest import NGC_ARGS, run_pclean
+
+pclean = pytest.importorskip("pclean", reason="the pclean package is not installed (scripts/test.sh installs it)")
+from pclean import _native  # noqa: E402
+
+casacore_images = pytest.importorskip("casacore.images")
+
+PRODUCTS = ["psf", "residual", "image", "model", "pb", "sumwt", "weight"]
+
+# The NGC5921 acceptance parameters as Python keywords (tclean's types: ints, strings).
+NGC_KW = dict(imsize=256, cell="15arcsec", specmode="cube", nchan=46, start=5, width=1, outframe="LSRK",
+              restfreq="1420.405752MHz", weighting="briggs", robust=0.5, niter=0, pblimit=-0.01)
+
+
+def assert_same_products(ours, ref, tol=1e-6):
+    """Every product plane within `tol` of the peak, and the beams within `tol` (relative).
+
+    1e-6: the runs differ only in thread scheduling (summation order of float32 grids), which
+    moves values by ~1e-8 of the peak; anything larger is a real difference."""
+    for ext in PRODUCTS:
+        a = casacore_images.image(f"{ours}.{ext}")
+        b = casacore_images.image(f"{ref}.{ext}")
+        da, db = a.getdata(), b.getdata()
+        assert da.shape == db.shape, ext
+        scale = max(1.0, float(np.nanmax(np.abs(db))))
+        assert float(np.nanmax(np.abs(da - db))) <= tol * scale, ext
+    ia = casacore_images.image(f"{ours}.image").imageinfo()["perplanebeams"]
+    ib = casacore_images.image(f"{ref}.image").imageinfo()["perplanebeams"]
+    for k, v in ib.items():
+        if k.startswith("*"):
+            for q in ("major", "minor"):
+                assert abs(ia[k][q]["value"] - v[q]["value"]) <= tol * v[q]["value"], (k, q)
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+def test_schema_is_the_cli_config_schema():
+    s = pclean.schema()
+    for key in ["vis", "imsize", "cell", "specmode", "weighting", "robust", "niter", "pblimit", "parallel",
+                "nworkers", "threads_per_worker", "memory_limit", "local_directory", "cluster_type",
+                "scheduler_address", "cube_chunksize", "keep_subcubes", "keep_partimages", "concat_mode",
+                "slurm_queue", "slurm_account", "slurm_walltime", "slurm_job_mem", "slurm_cores_per_job",
+                "slurm_job_name", "slurm_job_extra_directives", "slurm_python", "slurm_local_directory",
+                "slurm_log_directory", "slurm_job_script_prologue"]:
+        assert key in s, key
+    assert s["imsize"] == [100] and s["weighting"] == "natural" and s["parallel"] is False
+    # The CLI's --dump-config prints exactly these keys and defaults.
+    import tomllib  # noqa: PLC0415 (Python >= 3.11 in CI)
+    dumped = tomllib.loads(run_pclean("image", "--dump-config").stdout)
+    assert dumped == s
+
+
+def test_tclean_value_types():
+    c = pclean.PcleanConfig(vis="a.ms", imsize=256, cell=0.5, start=5, width="2", threshold=0.001)
+    assert c["vis"] == ["a.ms"] and c["imsize"] == [256] and c["cell"] == ["0.5arcsec"]
+    assert c["start"] == "5" and c["width"] == "2" and c["threshold"] == "0.001Jy"
+    assert pclean.PcleanConfig(imsize=np.int64(64))["imsize"] == [64]
+
+
+def test_vlass_preset():
+    assert "vlass" in pclean.preset_names()
+    v = pclean.PcleanConfig.from_preset("vlass")
+    assert v["specmode"] == "mfs" and v["imsize"] == [7290] and v["cell"] == ["1.0arcsec"]
+    assert v["weighting"] == "briggs" and v["robust"] == 1.0 and v["deconvolver"] == "hogbom"
+    assert v["pblimit"] == 0.2 and v["niter"] > 0
+    v.validate(complete=False)
+    with pytest.raises(pclean.PcleanValueError, match="vlass"):
+        pclean.PcleanConfig.from_preset("nosuch")
+
+
+def test_layers_preset_file_kwargs(tmp_path):
+    """Later wins: preset < config file < keywords; the CLI merges the same way."""
+    f = tmp_path / "c.yaml"
+    f.write_text("imsize: 1024\nrobust: 0.5\nniter: 10\n")
+    cfg = pclean.PcleanConfig.from_preset("vlass").merged(pclean.PcleanConfig.from_yaml(f), robust=-1.0)
+    assert cfg["imsize"] == [1024]          # file over preset
+    assert cfg["robust"] == -1.0            # keyword over file
+    assert cfg["cell"] == ["1.0arcsec"]     # preset where nothing overrides it
+    assert cfg["niter"] == 10
+    cli = tomllib_loads(run_pclean("image", "--preset", "vlass", "--config", f, "--robust", "-1",
+                                   "--dump-config").stdout)
+    assert cli == cfg.to_dict(defaults=True)
+
+
+def tomllib_loads(text):
+    import tomllib  # noqa: PLC0415
+    return tomllib.loads(text)
+
+
+def test_yaml_round_trip(tmp_path):
+    cfg = pclean.PcleanConfig.from_preset("vlass").merged(
+        vis=["a.ms", "b.ms"], imagename="x", restfreq="1420.405752MHz", robust=0.1, uvtaper=["10arcsec"],
+        slurm_job_extra_directives=["--qos=high"], nchan=-1, perchanweightdensity=False)
+    text = cfg.to_yaml()
+    assert pclean.PcleanConfig.from_yaml(text) == cfg
+    assert pclean.PcleanConfig.from_yaml(text).to_yaml() == text
+    path = tmp_path / "cfg.yaml"
+    cfg.to_yaml(path)
+    assert pclean.PcleanConfig.from_yaml(path) == cfg
+    full = pclean.PcleanConfig(cfg.to_dict(defaults=True))
+    assert pclean.PcleanConfig.from_yaml(full.to_yaml()) == full
+
+
+@pytest.mark.parametrize("kw, field", [
+    (dict(imsize=-5), "imsize"),
+    (dict(cell="15parsec"), "cell"),
+    (dict(weighting="fancy"), "weighting"),
+    (dict(niter="many"), "niter"),
+    (dict(robust=3.0), "robust"),
+    (dict(cluster_type="kubernetes"), "cluster_type"),
+    (dict(keep_subcubes=True), "keep_subcubes"),
+    (dict(keep_partimages=True), "keep_partimages"),
+    (dict(concat_mode="paged"), "concat_mode"),
+    (dict(slurm_walltime="one hour"), "slurm_walltime"),
+    (dict(imsizee=256), "imsizee"),
+])
+def test_invalid_values_name_the_field(kw, field):
+    with pytest.raises(ValueError) as e:
+        pclean.PcleanConfig(vis="a.ms", imagename="x", **kw).validate()
+    assert isinstance(e.value, pclean.PcleanValueError)
+    assert e.value.field == field
+    assert field in str(e.value)
+
+
+def test_unknown_key_suggests_the_name():
+    with pytest.raises(pclean.PcleanValueError, match="did you mean 'robust'"):
+        pclean.pclean(vis="a.ms", imagename="x", robustt=1)
+
+
+def test_error_mapping(tmp_path, msdir):
+    with pytest.raises(pclean.PcleanIOError) as e:
+        pclean.pclean(vis=str(tmp_path / "missing.ms"), imagename=str(tmp_path / "m"))
+    assert isinstance(e.value, OSError) and isinstance(e.value, pclean.PcleanError)
+    with pytest.raises(pclean.PcleanValueError) as e:
+        pclean.pclean(imagename=str(tmp_path / "m"))
+    assert e.value.field == "vis"
+    # Inconsistent with the data (found after opening the MS): still a ValueError naming it.
+    with pytest.raises(pclean.PcleanValueError) as e:
+        pclean.pclean(vis=str(msdir / "ngc5921.ms"), imagename=str(tmp_path / "s"), spw="7")
+    assert e.value.field == "spw"
+    # Products exist and overwrite is not given.
+    name = tmp_path / "exists"
+    (tmp_path / "exists.psf").mkdir()
+    with pytest.raises(pclean.PcleanIOError, match="already exists"):
+        pclean.pclean(vis=str(msdir / "ngc5921.ms"), imagename=str(name), **NGC_KW)
+    # The engine in this process images locally; parallel runs go through the Dask driver.
+    with pytest.raises(pclean.PcleanValueError) as e:
+        _native.run_image(json.dumps(dict(vis=["a.ms"], imagename="x", parallel=True)))
+    assert e.value.field == "parallel"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pclean.distributed") is not None,
+                    reason="the Dask driver is installed")
+def test_parallel_without_driver_is_a_clear_error():
+    with pytest.raises(pclean.PcleanError, match=r"pclean\[dask\]"):
+        pclean.pclean(vis="a.ms", imagename="x", parallel=True)
+
+
+# --- memory model --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("imsize, nchan, deconvolver", [(1024, 1, "hogbom"), (4000, 4, "multiscale"),
+                                                        (512, 1, "none")])
+def test_estimates_equal_the_cli(imsize, nchan, deconvolver):
+    cli = json.loads(run_pclean("estimate", "--imsize", imsize, "--nchan-per-task", nchan, "--deconvolver",
+                                deconvolver, "--available-ram-gib", 64, "--nworkers", 3, "--json").stdout)
+    w = pclean.estimate_worker_memory_gib(imsize, nchan_per_task=nchan, deconvolver=deconvolver)
+    assert w == cli["worker_memory_gib"]
+    assert pclean.estimate_peak_ram_gib(3, imsize, nchan_per_task=nchan, deconvolver=deconvolver) \
+        == cli["peak_ram_gib"]
+    assert pclean.recommend_nworkers(64.0, imsize=imsize, nchan_per_task=nchan, deconvolver=deconvolver,
+                                     ram_safety_factor=0.85) == cli["recommended_nworkers"]
+    with pytest.raises(pclean.PcleanValueError):
+        pclean.estimate_worker_memory_gib(1024, nterms=2)
+
+
+# --- imaging -------------------------------------------------------------------------------------
+
+def test_pclean_local_equals_cli(ngc_dirty, msdir, tmp_path):
+    ref, cli_summary = ngc_dirty
+    name = tmp_path / "py5921"
+    s = pclean.pclean(vis=str(msdir / "ngc5921.ms"), imagename=str(name), parallel=False, **NGC_KW)
+    assert s["nchan"] == cli_summary["nchan"] == 46
+    assert s["products"] == [p.replace(str(ref), str(name)) for p in cli_summary["products"]]
+    assert_same_products(name, ref)
+
+
+def test_coordinator_and_run_block_equal_cli_with_resume(ngc_dirty, msdir, tmp_path, monkeypatch):
+    """The Dask driver's path without Dask: blocks computed by run_block (as a worker would),
+    written by the Coordinator; interrupted after three blocks and resumed by a new Coordinator."""
+    monkeypatch.setenv("PCLEAN_COMMIT_INTERVAL_S", "0")
+    ref, _ = ngc_dirty
+    name = tmp_path / "co5921"
+    cfg = pclean.PcleanConfig(vis=str(msdir / "ngc5921.ms"), imagename=str(name), parallel=True,
+                              cube_chunksize=5, threads_per_worker=1, **NGC_KW)
+    js = cfg.to_json()
+    c = _native.Coordinator(js)
+    pending = c.pending()
+    assert [p["channels"] for p in pending] == [[a, min(a + 5, 46)] for a in range(0, 46, 5)]
+    assert all(p["memory_bytes"] > 0 and p["threads"] == 1 for p in pending)
+    done = pending[1:4]
+    for p in done:
+        c.accept(p["block"], _native.run_block(js, p["channels"][0], p["channels"][1], 1))
+    with pytest.raises(pclean.PcleanValueError, match="already accepted"):
+        c.accept(done[0]["block"], _native.run_block(js, *done[0]["channels"], 1))
+    c.abort()
+    # A second coordinator while nobody holds the lock resumes: only the rest is pending.
+    c = _native.Coordinator(js)
+    rest = c.pending()
+    assert {p["block"] for p in rest} == {p["block"] for p in pending} - {p["block"] for p in done}
+    with pytest.raises(pclean.PcleanIOError, match="another pclean run"):
+        _native.Coordinator(js)
+    with pytest.raises(pclean.PcleanValueError, match="not been accepted"):
+        c.finish()
+    for p in reversed(c.pending()):  # any order
+        c.accept(p["block"], _native.run_block(js, p["channels"][0], p["channels"][1], 2))
+    s = c.finish()
+    assert s["resumed_channels"] == 15 and s["nchan"] == 46
+    assert not (tmp_path / "co5921.checkpoint.json").exists()
+    assert_same_products(name, ref)
+
+
+def test_run_block_rejects_bad_results(msdir, tmp_path):
+    js = pclean.PcleanConfig(vis=str(msdir / "ngc5921.ms"), imagename=str(tmp_path / "bad"),
+                             cube_chunksize=10, **NGC_KW).to_json()
+    c = _native.Coordinator(js)
+    with pytest.raises(pclean.PcleanValueError, match="not a pclean block result"):
+        c.accept(0, b"garbage")
+    r = _native.run_block(js, 10, 20, 1)
+    with pytest.raises(pclean.PcleanValueError, match="does not belong to block 0"):
+        c.accept(0, r)
+    with pytest.raises(pclean.PcleanValueError, match="not a block"):
+        _native.run_block(js, 40, 50, 1)
+    c.abort()
