@@ -14,5 +14,10 @@ fi
 cargo build --release --workspace --all-targets
 cargo test --release --workspace
 
-export PCLEAN_BIN="$PWD/target/release/pclean"
+# The Python package (pclean._native) into the same venv, built by maturin from the cargo target
+# already built above (only the extension crate links; casacore is not rebuilt).
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "maturin>=1.5,<2"
+(cd python && ../.venv/bin/maturin develop --release --quiet)
+
+export PCLEAN_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/pclean"
 .venv/bin/python -m pytest -q tests/python "$@"
