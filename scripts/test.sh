@@ -14,8 +14,10 @@ fi
 cargo build --release --workspace --all-targets
 cargo test --release --workspace
 
-# pclean's Python package (the engine binding and the Dask driver) into the same environment.
-(cd python && VIRTUAL_ENV="$PWD/../.venv" ../.venv/bin/maturin develop --release --quiet)
+# The Python package (pclean._native) into the same venv, built by maturin from the cargo target
+# already built above (only the extension crate links; casacore is not rebuilt).
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "maturin>=1.5,<2"
+(cd python && ../.venv/bin/maturin develop --release --quiet)
 
 # A single-node SLURM cluster for the distributed tests (root with apt only; otherwise those
 # tests are skipped and say why). Its failure must not stop the rest of the suite.
@@ -23,5 +25,5 @@ if [ "$(id -u)" = 0 ]; then
     bash scripts/slurm/setup.sh || echo "warning: no SLURM cluster; the SLURM tests will be skipped" >&2
 fi
 
-export PCLEAN_BIN="$PWD/target/release/pclean"
+export PCLEAN_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/pclean"
 .venv/bin/python -m pytest -q tests/python "$@"

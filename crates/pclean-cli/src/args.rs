@@ -161,7 +161,7 @@ pub struct EstimateArgs {
 
 #[derive(Debug, Args)]
 pub struct ImageArgs {
-    /// Config file (TOML, or YAML with a .yaml/.yml extension) with tclean parameter names; flags override it.
+    /// Config file (YAML with a .yaml/.yml extension, JSON with .json, otherwise TOML) with tclean parameter names; flags override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// A preset shipped with pclean (e.g. 'vlass'), below the config file and the flags.

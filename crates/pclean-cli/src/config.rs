@@ -4,17 +4,17 @@ use anyhow::{bail, Context, Result};
 use pclean_core::params::RawParams;
 use std::path::Path;
 
-/// Read a config file; the format follows the extension (.yaml/.yml = YAML, otherwise TOML).
+/// Read a config file; the format follows the extension (.yaml/.yml = YAML, .json = JSON,
+/// otherwise TOML).
 /// Values take tclean's types (`imsize: 256` or `[256, 256]`); errors name the key.
 pub fn load(path: &Path) -> Result<RawParams> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file '{}'", path.display()))?;
-    let is_yaml = matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
-    );
-    let parsed: Result<RawParams, String> = if is_yaml {
+    let ext = path.extension().and_then(|e| e.to_str());
+    let parsed: Result<RawParams, String> = if matches!(ext, Some("yaml" | "yml")) {
         pclean_core::config::from_yaml(&text).map_err(|e| e.to_string())
+    } else if ext == Some("json") {
+        pclean_core::config::from_json(&text).map_err(|e| e.to_string())
     } else {
         toml::from_str::<serde_json::Value>(&text)
             .map_err(|e| e.to_string().replace('\n', " "))

@@ -17,6 +17,12 @@ const MAGIC: &[u8; 4] = b"PCLB";
 const VERSION: u32 = 1;
 const ARCSEC_PER_RAD: f64 = 206_264.806_247_096_36;
 
+/// Receives a plane write: `(product, channel, stokes, plane)`.
+pub type PutPlane<'a> =
+    dyn FnMut(&str, usize, usize, ArrayView2<f32>) -> Result<(), EngineError> + 'a;
+/// Receives a decoded plane write.
+pub type PutWrite<'a> = dyn FnMut(&PlaneWrite, ArrayView2<f32>) -> Result<(), EngineError> + 'a;
+
 /// The metadata of a block beside its planes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BlockMeta {
@@ -55,7 +61,7 @@ pub fn emit_block(
     freqs_hz: &[f64],
     r: BlockResult,
     has: &dyn Fn(&str) -> bool,
-    put: &mut dyn FnMut(&str, usize, usize, ArrayView2<f32>) -> Result<(), EngineError>,
+    put: &mut PutPlane,
 ) -> Result<BlockMeta, EngineError> {
     let nst = params.stokes.0.len();
     let mut meta = BlockMeta::default();
@@ -166,10 +172,7 @@ pub fn encode_block(
 }
 
 /// Read a serialised block: its header, and each write's plane handed to `put` in order.
-pub fn decode_block(
-    bytes: &[u8],
-    put: &mut dyn FnMut(&PlaneWrite, ArrayView2<f32>) -> Result<(), EngineError>,
-) -> Result<BlockHeader, EngineError> {
+pub fn decode_block(bytes: &[u8], put: &mut PutWrite) -> Result<BlockHeader, EngineError> {
     let bad = |why: &str| EngineError::Param(format!("block result: {why}"));
     if bytes.len() < 16 || &bytes[..4] != MAGIC {
         return Err(bad("not a pclean block result"));

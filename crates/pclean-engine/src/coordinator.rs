@@ -206,7 +206,7 @@ impl Setup {
             plan: &self.plan,
             phase_centre: self.centre,
             gridder: self.gridder.clone(),
-            taper: self.taper.clone(),
+            taper: self.taper,
             nthreads,
             chunk_rows: self.chunk_rows,
         }
