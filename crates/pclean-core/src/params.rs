@@ -170,7 +170,7 @@ pub struct RawParams {
     /// Blocks imaged concurrently; 0 = automatic.
     pub blocks_in_flight: Option<i64>,
     /// Run through the Dask driver of the Python package (`pclean.pclean(..., parallel=True)`);
-    /// the `pclean` command images locally and rejects `parallel: true`.
+    /// `pclean image` with `parallel: true` runs that driver (`python -m pclean.distributed`).
     pub parallel: Option<bool>,
     /// Dask workers; 0 = as many as fit the memory (`recommend_nworkers`).
     pub nworkers: Option<i64>,
