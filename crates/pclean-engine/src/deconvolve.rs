@@ -4,7 +4,7 @@
 //! cycle's prediction and re-imaging.
 
 use crate::error::EngineError;
-use crate::imaging::{BlockImages, ImagingContext, Source};
+use crate::imaging::{ImagingContext, Source};
 use crate::iteration::{robust_stats, IterationSettings, PlaneProgress, StopReason};
 use crate::masking::PlaneMasker;
 use ndarray::Array2;
@@ -136,6 +136,13 @@ struct CubeWide {
     cycling: bool,
 }
 
+/// A plane's first imaging pass: residual (dirty image or reused residual), PSF, sum of weights.
+pub struct FirstImages {
+    pub residual: Array2<f32>,
+    pub psf: Array2<f32>,
+    pub sumwt: f64,
+}
+
 /// Inputs of one block's deconvolution that come from the rest of the run.
 pub struct BlockSetup {
     pub beams: Vec<Beam>,
@@ -153,23 +160,24 @@ pub fn deconvolve_block(
     ctx: &ImagingContext,
     sources: &[Source],
     chans: std::ops::Range<usize>,
-    weighters: &[ImagingWeighter],
-    first: BlockImages,
+    weighters: &[&ImagingWeighter],
+    first: Vec<FirstImages>,
     setup: BlockSetup,
     it: &IterationSettings,
 ) -> Result<Vec<Plane>, EngineError> {
     let nst = ctx.params.stokes.0.len();
-    let n = chans.len();
     let (ny, nx) = (ctx.params.ny, ctx.params.nx);
-    let mut planes: Vec<Plane> = Vec::with_capacity(n * nst);
+    let mut planes: Vec<Plane> = Vec::with_capacity(first.len());
     let mut decs = setup.deconvolvers.into_iter();
     let mut maskers = setup.maskers.into_iter();
     let mut start_models = setup.start_models.map(|v| v.into_iter());
-    let BlockImages {
-        dirty, psf, sumwt, ..
-    } = first;
-    for ((d, p), sw) in dirty.into_iter().zip(psf).zip(sumwt) {
-        for ((res, psf), w) in d.into_iter().zip(p).zip(sw) {
+    for f in first {
+        {
+            let FirstImages {
+                residual: res,
+                psf,
+                sumwt: w,
+            } = f;
             let k = planes.len();
             let beam = setup.beams[k];
             planes.push(Plane {
@@ -276,47 +284,26 @@ pub fn deconvolve_block(
     Ok(planes)
 }
 
-/// Predict the models of the unconverged planes, subtract, re-image their residuals.
+/// Predict the models of the unconverged planes, subtract, re-image their residuals: plane by
+/// plane, each plane's old residual freed before its new one is made (one grid alive at a time).
 fn major_cycle(
     ctx: &ImagingContext,
     sources: &[Source],
     chans: std::ops::Range<usize>,
-    weighters: &[ImagingWeighter],
+    weighters: &[&ImagingWeighter],
     planes: &mut [Plane],
     nst: usize,
     all: bool,
 ) -> Result<(), EngineError> {
-    let n = chans.len();
-    let active: Vec<bool> = (0..n)
-        .map(|i| all || (0..nst).any(|s| planes[i * nst + s].progress.stop.is_none()))
-        .collect();
-    let models: Vec<Vec<Array2<f64>>> = (0..n)
-        .map(|i| {
-            (0..nst)
-                .map(|s| {
-                    if active[i] {
-                        planes[i * nst + s].model.mapv(f64::from)
-                    } else {
-                        Array2::zeros((0, 0))
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    let imgs = ctx.image_pass(
-        sources,
-        chans,
-        weighters,
-        Some(&models),
-        Some(&active),
-        false,
-    )?;
-    for (i, d) in imgs.dirty.into_iter().enumerate() {
-        if !active[i] {
+    for (i, k) in chans.enumerate() {
+        let active = all || (0..nst).any(|s| planes[i * nst + s].progress.stop.is_none());
+        if !active {
             continue;
         }
-        for (s, res) in d.into_iter().enumerate() {
+        for s in 0..nst {
             let p = &mut planes[i * nst + s];
+            p.residual = Array2::zeros((0, 0));
+            let (res, _) = ctx.residual_plane(sources, k, s, weighters[i], Some(&p.model))?;
             p.residual = res;
             if !all {
                 p.progress.major_cycles += 1;

@@ -14,7 +14,7 @@ use crate::stages::{
     iteration_settings, product_list, read_start_model, OpenMode, Products, Reused,
 };
 use crate::summary::{ChannelSummary, RunSummary, TaskSummary};
-use ndarray::Array2;
+use ndarray::ArrayView2;
 use pclean_core::params::{
     DataColumnChoice, ImagingParams, RawParams, RestoringBeam, SpecMode, UseMask, Weighting,
 };
@@ -337,6 +337,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         it: &it,
         centre: &centre,
         pbcor: out.has("image.pbcor"),
+        mask_product: out.has("mask"),
     };
     let resumed_channels_at_start = ckpt.complete_channels();
     let progress = Progress::new(
@@ -416,7 +417,14 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
                     let [a, z] = blocks[b];
                     let t = Instant::now();
                     let base = alloc_count::slot_begin(w);
-                    let res = pool.install(|| run_block(inputs, a..z)).and_then(|r| {
+                    // Planes go into the products as soon as they are final.
+                    let put = |ext: &'static str, k: usize, st: usize, plane: ArrayView2<f32>| {
+                        sink.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .out
+                            .put(ext, k, st, plane)
+                    };
+                    let res = pool.install(|| run_block(inputs, a..z, &put)).and_then(|r| {
                         let task = TaskSummary {
                             channels: [a, z],
                             wall_time_s: t.elapsed().as_secs_f64(),
@@ -726,8 +734,9 @@ fn commit_interval() -> std::time::Duration {
 }
 
 impl Sink {
-    /// Write block `b`'s planes into every product. When a record is due, flush the products and
-    /// return the blocks to record and the paths to fsync first.
+    /// Record block `b` (its planes are already in the products: beams, channel summaries, task).
+    /// When a record is due, flush the products and return the blocks to record and the paths to
+    /// fsync first.
     fn write_block(
         &mut self,
         params: &ImagingParams,
@@ -737,37 +746,9 @@ impl Sink {
     ) -> Result<Option<DueCommit>, EngineError> {
         let nst = params.stokes.0.len();
         let nchan = self.ckpt.nchan;
-        let out = &mut self.out;
         for (idx, plane) in r.planes.iter().enumerate() {
             let (i, s) = (idx / nst, idx % nst);
             let k = r.chans.start + i;
-            let pb = &r.pbs[i];
-            out.put("psf", k, s, plane.psf.view())?;
-            out.put("residual", k, s, plane.residual.view())?;
-            out.put("model", k, s, plane.model.view())?;
-            out.put(
-                "sumwt",
-                k,
-                s,
-                Array2::from_elem((1, 1), plane.sumwt as f32).view(),
-            )?;
-            out.put("pb", k, s, pb.view())?;
-            let w = plane.sumwt as f32;
-            out.put("weight", k, s, pb.mapv(|p| w * p * p).view())?;
-            if out.has("mask") {
-                let m = match &plane.mask {
-                    Some(m) => m.mapv(|v| if v { 1.0f32 } else { 0.0 }),
-                    None => Array2::<f32>::ones((params.ny, params.nx)),
-                };
-                out.put("mask", k, s, m.view())?;
-            }
-            if let Some(images) = &r.images {
-                let (image, corrected) = &images[idx];
-                out.put("image", k, s, image.view())?;
-                if let Some(c) = corrected {
-                    out.put("image.pbcor", k, s, c.view())?;
-                }
-            }
             let beam = r.beams[idx];
             self.ckpt.beams[k + nchan * s] = beam;
             if s == 0 {
@@ -782,13 +763,10 @@ impl Sink {
                             beam.pa_rad.to_degrees(),
                         ]
                     }),
-                    peak_residual: plane
-                        .residual
-                        .iter()
-                        .fold(0.0f64, |m, v| m.max(v.abs() as f64)),
+                    peak_residual: plane.peak_residual,
                     iterations: plane.iterations,
                     major_cycles: plane.major_cycles,
-                    model_flux_jy: plane.model.iter().map(|v| *v as f64).sum(),
+                    model_flux_jy: plane.model_flux_jy,
                     stop_reason: plane.stop_reason.clone(),
                 });
             }
