@@ -68,6 +68,11 @@ pub struct EstimateArgs {
     /// Threads each task uses.
     #[arg(long, default_value_t = 1)]
     pub threads_per_task: usize,
+    /// Visibilities per image channel (selected rows x data channels per image channel; a run's
+    /// `.summary.json` has it as `nvis_per_channel`): the kernel's oversampling, hence the grid's
+    /// size, and per-visibility buffers depend on it.
+    #[arg(long, default_value_t = pclean_engine::memory::DEFAULT_NVIS_PER_CHAN)]
+    pub nvis: usize,
     /// Workers for the total [default: the recommended number].
     #[arg(long)]
     pub nworkers: Option<usize>,

@@ -90,12 +90,15 @@ pub fn run_block(
     let nst = params.stokes.0.len();
     let mut warnings = Vec::new();
     let sources = restrict_sources(inp.sources, plan, &chans)?;
-    let owned;
-    let weighters: Vec<&ImagingWeighter> = match inp.shared_weighter {
-        Some(w) => vec![w; chans.len()],
-        None => {
-            owned = ctx.weighters(&sources, chans.clone())?;
-            (0..chans.len()).map(|i| &owned[i.min(owned.len() - 1)]).collect()
+    let mut owned = None;
+    if inp.shared_weighter.is_none() {
+        owned = Some(ctx.weighters(&sources, chans.clone())?);
+    }
+    let weighter = |i: usize| -> &ImagingWeighter {
+        match (inp.shared_weighter, &owned) {
+            (Some(w), _) => w,
+            (None, Some(ws)) => &ws[i.min(ws.len() - 1)],
+            (None, None) => unreachable!("weighters are made when none is shared"),
         }
     };
     let deconvolve = params.niter > 0 || inp.start_models.is_some();
@@ -105,20 +108,34 @@ pub fn run_block(
     for (i, k) in chans.clone().enumerate() {
         for s in 0..nst {
             let idx = k * nst + s;
-            let psf = match &inp.reused.psf {
-                Some(r) => r[idx].clone(),
-                None => ctx.psf_plane(&sources, k, s, weighters[i])?.0,
+            let (psf, weights) = match &inp.reused.psf {
+                Some(r) => (
+                    r[idx].clone(),
+                    ctx.plane_weights(&sources, k, s, weighter(i))?,
+                ),
+                None => {
+                    let (psf, _, weights) = ctx.psf_plane(&sources, k, s, weighter(i))?;
+                    (psf, weights)
+                }
             };
             let (residual, sumwt) = match (&inp.reused.residual, &inp.reused.sumwt) {
                 (Some(r), Some(w)) => (r[idx].clone(), w[idx]),
-                _ => ctx.residual_plane(&sources, k, s, weighters[i], None)?,
+                _ => ctx.residual_plane(&sources, k, s, &weights, None)?,
             };
             // A plane whose fit fails takes the block's first good beam of the same Stokes.
             let fallback = (0..i)
                 .map(|j| beams[j * nst + s])
                 .find(|b: &Beam| b.is_valid())
                 .unwrap_or_default();
-            let beam = fit_beam(params, &psf, sumwt, k, s, &mut |w| warnings.push(w), fallback);
+            let beam = fit_beam(
+                params,
+                &psf,
+                sumwt,
+                k,
+                s,
+                &mut |w| warnings.push(w),
+                fallback,
+            );
             beams.push(beam);
             put("psf", k, s, psf.view())?;
             if deconvolve {
@@ -126,9 +143,10 @@ pub fn run_block(
                     residual,
                     psf,
                     sumwt,
+                    weights,
                 });
             } else {
-                drop(psf);
+                drop((psf, weights));
                 let model = Array2::zeros(residual.dim());
                 let out = FinalPlane {
                     residual,
@@ -143,21 +161,26 @@ pub fn run_block(
             }
         }
     }
+    // Every plane has its weights: the densities are no longer needed.
+    drop(owned);
     if deconvolve {
         let setup = block_setup(params, &chans, inp, &beams, inp.start_models, inp.centre)?;
-        let planes = deconvolve_block(ctx, &sources, chans.clone(), &weighters, firsts, setup, inp.it)?;
-        for (idx, p) in planes.into_iter().enumerate() {
-            let (i, s) = (idx / nst, idx % nst);
-            let stop = p.progress.stop.map_or("none".to_string(), stop_text);
-            let out = FinalPlane {
+        let planes = deconvolve_block(ctx, &sources, chans.clone(), firsts, setup, inp.it)?;
+        // PSFs, imaging weights and deconvolvers are freed before anything is restored.
+        let finals: Vec<FinalPlane> = planes
+            .into_iter()
+            .map(|p| FinalPlane {
+                stop_reason: p.progress.stop.map_or("none".to_string(), stop_text),
+                iterations: p.progress.iterations,
+                major_cycles: p.progress.major_cycles,
                 residual: p.residual,
                 model: p.model,
                 mask: p.mask,
                 sumwt: p.sumwt,
-                iterations: p.progress.iterations,
-                major_cycles: p.progress.major_cycles,
-                stop_reason: stop,
-            };
+            })
+            .collect();
+        for (idx, out) in finals.into_iter().enumerate() {
+            let (i, s) = (idx / nst, idx % nst);
             summaries.push(write_plane(inp, chans.start + i, s, beams[idx], out, put)?);
         }
     }
@@ -201,7 +224,12 @@ fn write_plane(
     };
     put("residual", k, s, p.residual.view())?;
     put("model", k, s, p.model.view())?;
-    put("sumwt", k, s, Array2::from_elem((1, 1), p.sumwt as f32).view())?;
+    put(
+        "sumwt",
+        k,
+        s,
+        Array2::from_elem((1, 1), p.sumwt as f32).view(),
+    )?;
     if inp.mask_product {
         let m = match &p.mask {
             Some(m) => m.mapv(|v| if v { 1.0f32 } else { 0.0 }),
@@ -210,7 +238,7 @@ fn write_plane(
         put("mask", k, s, m.view())?;
     }
     drop(p.mask);
-    let pb = inp.pb(k);
+    let mut pb = None;
     if params.deconv.restoringbeam != RestoringBeam::Common {
         let beam = match params.deconv.restoringbeam {
             RestoringBeam::User(b) => b,
@@ -227,11 +255,13 @@ fn write_plane(
         };
         put("image", k, s, image.view())?;
         if inp.pbcor {
-            let corrected = pbcor_plane(&image, &pb, params.pblimit)?;
+            let b = pb.insert(inp.pb(k));
+            let corrected = pbcor_plane(&image, b, params.pblimit)?;
             drop(image);
             put("image.pbcor", k, s, corrected.view())?;
         }
     }
+    let pb = pb.unwrap_or_else(|| inp.pb(k));
     put("pb", k, s, pb.view())?;
     let w = p.sumwt as f32;
     let weight = pb.mapv(|v| w * v * v);

@@ -4,14 +4,13 @@
 //! cycle's prediction and re-imaging.
 
 use crate::error::EngineError;
-use crate::imaging::{ImagingContext, Source};
+use crate::imaging::{ImagingContext, PlaneWeights, Source};
 use crate::iteration::{robust_stats, IterationSettings, PlaneProgress, StopReason};
 use crate::masking::PlaneMasker;
 use ndarray::Array2;
 use pclean_core::Beam;
 use pclean_deconv::automask::psf_sidelobe_level;
 use pclean_deconv::minor::{masked_peak, Deconvolver, MinorControls, PlaneImages};
-use pclean_grid::weighting::ImagingWeighter;
 use rayon::prelude::*;
 use tracing::info;
 
@@ -26,6 +25,7 @@ pub struct Plane {
     used_mask: Option<Array2<bool>>,
     pub beam: Beam,
     pub sumwt: f64,
+    weights: PlaneWeights,
     pub progress: PlaneProgress,
     psf_sidelobe: f32,
     deconvolver: Box<dyn Deconvolver>,
@@ -141,6 +141,8 @@ pub struct FirstImages {
     pub residual: Array2<f32>,
     pub psf: Array2<f32>,
     pub sumwt: f64,
+    /// The plane's imaging weights (kept for the major cycles).
+    pub weights: PlaneWeights,
 }
 
 /// Inputs of one block's deconvolution that come from the rest of the run.
@@ -160,7 +162,6 @@ pub fn deconvolve_block(
     ctx: &ImagingContext,
     sources: &[Source],
     chans: std::ops::Range<usize>,
-    weighters: &[&ImagingWeighter],
     first: Vec<FirstImages>,
     setup: BlockSetup,
     it: &IterationSettings,
@@ -177,6 +178,7 @@ pub fn deconvolve_block(
                 residual: res,
                 psf,
                 sumwt: w,
+                weights,
             } = f;
             let k = planes.len();
             let beam = setup.beams[k];
@@ -201,6 +203,7 @@ pub fn deconvolve_block(
                 used_mask: None,
                 beam,
                 sumwt: w,
+                weights,
                 progress: PlaneProgress::new(),
                 deconvolver: decs.next().expect("one deconvolver per plane"),
                 masker: maskers.next().expect("one masker per plane"),
@@ -209,15 +212,7 @@ pub fn deconvolve_block(
     }
     // A start model: the first residual must be data minus its prediction.
     if !setup.residual_is_current && planes.iter().any(|p| p.model.iter().any(|v| *v != 0.0)) {
-        major_cycle(
-            ctx,
-            sources,
-            chans.clone(),
-            weighters,
-            &mut planes,
-            nst,
-            true,
-        )?;
+        major_cycle(ctx, sources, chans.clone(), &mut planes, nst, true)?;
     }
     // tclean uses the cube's largest PSF sidelobe level for every plane's cycle threshold.
     let sidelobe = planes.iter().map(|p| p.psf_sidelobe).fold(0.0f32, f32::max);
@@ -254,15 +249,7 @@ pub fn deconvolve_block(
         planes
             .par_iter_mut()
             .for_each(|p| p.minor_cycle(it, cube_peak));
-        major_cycle(
-            ctx,
-            sources,
-            chans.clone(),
-            weighters,
-            &mut planes,
-            nst,
-            false,
-        )?;
+        major_cycle(ctx, sources, chans.clone(), &mut planes, nst, false)?;
         let done: usize = planes.iter().map(|p| p.progress.iterations).sum();
         info!(
             channels = format!("{}..{}", chans.start, chans.end),
@@ -290,7 +277,6 @@ fn major_cycle(
     ctx: &ImagingContext,
     sources: &[Source],
     chans: std::ops::Range<usize>,
-    weighters: &[&ImagingWeighter],
     planes: &mut [Plane],
     nst: usize,
     all: bool,
@@ -303,7 +289,7 @@ fn major_cycle(
         for s in 0..nst {
             let p = &mut planes[i * nst + s];
             p.residual = Array2::zeros((0, 0));
-            let (res, _) = ctx.residual_plane(sources, k, s, weighters[i], Some(&p.model))?;
+            let (res, _) = ctx.residual_plane(sources, k, s, &p.weights, Some(&p.model))?;
             p.residual = res;
             if !all {
                 p.progress.major_cycles += 1;

@@ -10,7 +10,7 @@ use ndarray::{Array2, Axis};
 use num_complex::Complex32;
 use pclean_core::params::{ImagingParams, SpecMode, Weighting};
 use pclean_core::{Direction, StokesParam};
-use pclean_grid::gridder::{GridSpec, Gridder, UvGrid};
+use pclean_grid::gridder::{GridSpec, Gridder, GridderOptions, UvGrid};
 use pclean_grid::weighting::{
     CellRounding, DensityGrid, ImagingWeighter, UvTaper, WeightingScheme,
 };
@@ -469,19 +469,43 @@ impl ImagingContext<'_> {
         Ok(dens.into_iter().map(|d| d.finish(&scheme)).collect())
     }
 
-    /// The point-spread function of image channel `k`, Stokes plane `s`: gridded, transformed in
-    /// place and normalised by the sum of weights, which is returned with it. One oversampled grid
-    /// is alive; the visibilities are read once.
+    /// The imaging weights of image channel `k`, Stokes plane `s`, one array per visibility chunk
+    /// that has columns of `k` (4 bytes per visibility): computed once from the weighting density
+    /// and the taper, then reused by every pass over this plane, so that the density (4 bytes per
+    /// pixel per channel) is freed after a block's first imaging pass.
+    pub fn plane_weights(
+        &self,
+        sources: &[Source],
+        k: usize,
+        s: usize,
+        weighter: &ImagingWeighter,
+    ) -> Result<PlaneWeights, EngineError> {
+        let sources = &crate::block::restrict_sources(sources, self.plan, &(k..k + 1))?;
+        let mut out = Vec::new();
+        self.for_each_chunk(sources, &(k..k + 1), |prep| {
+            if let Some((cols, freqs)) = Self::columns_of(prep, k) {
+                out.push(self.imaging_weights(prep, s, &cols, &freqs, weighter));
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The point-spread function of image channel `k`, Stokes plane `s`, and its imaging weights
+    /// (see [`ImagingContext::plane_weights`]), made in the same pass: gridded, transformed in place
+    /// and normalised by the sum of weights, which is returned with them. One oversampled grid is
+    /// alive.
     pub fn psf_plane(
         &self,
         sources: &[Source],
         k: usize,
         s: usize,
         weighter: &ImagingWeighter,
-    ) -> Result<(Array2<f32>, f64), EngineError> {
+    ) -> Result<(Array2<f32>, f64, PlaneWeights), EngineError> {
         let sources = &crate::block::restrict_sources(sources, self.plan, &(k..k + 1))?;
         let mut grid = self.gridder.new_grid();
         let mut sumwt = 0.0;
+        let mut weights = Vec::new();
         self.for_each_chunk(sources, &(k..k + 1), |prep| {
             let Some((cols, freqs)) = Self::columns_of(prep, k) else {
                 return Ok(());
@@ -489,12 +513,19 @@ impl ImagingContext<'_> {
             let wgt = self.imaging_weights(prep, s, &cols, &freqs, weighter);
             let st = self
                 .gridder
-                .grid_psf(&mut grid, prep.uvw_m.view(), &freqs, wgt.view(), self.nthreads)
+                .grid_psf(
+                    &mut grid,
+                    prep.uvw_m.view(),
+                    &freqs,
+                    wgt.view(),
+                    self.nthreads,
+                )
                 .map_err(gerr)?;
             sumwt += st.sum_weights;
+            weights.push(wgt);
             Ok(())
         })?;
-        Ok((self.to_image(grid, sumwt)?, sumwt))
+        Ok((self.to_image(grid, sumwt)?, sumwt, weights))
     }
 
     /// The residual image of image channel `k`, Stokes plane `s` (the dirty image without a model):
@@ -509,19 +540,23 @@ impl ImagingContext<'_> {
         sources: &[Source],
         k: usize,
         s: usize,
-        weighter: &ImagingWeighter,
+        weights: &PlaneWeights,
         model: Option<&Array2<f32>>,
     ) -> Result<(Array2<f32>, f64), EngineError> {
         let sources = &crate::block::restrict_sources(sources, self.plan, &(k..k + 1))?;
         let mut residual_vis: Option<Vec<Array2<Complex32>>> = None;
         if let Some(m) = model {
-            let mgrid = self.gridder.model_grid(m.view(), self.nthreads).map_err(gerr)?;
+            let mgrid = self
+                .gridder
+                .model_grid(m.view(), self.nthreads)
+                .map_err(gerr)?;
             let mut kept = Vec::new();
+            let mut wts = weights.iter();
             self.for_each_chunk(sources, &(k..k + 1), |prep| {
                 let Some((cols, freqs)) = Self::columns_of(prep, k) else {
                     return Ok(());
                 };
-                let wgt = self.imaging_weights(prep, s, &cols, &freqs, weighter);
+                let wgt = next_weights(&mut wts)?;
                 let mut vis = prep.stokes[s].0.select(Axis(1), &cols);
                 let mut pred = Array2::<Complex32>::zeros(vis.dim());
                 self.gridder
@@ -543,16 +578,14 @@ impl ImagingContext<'_> {
         let mut grid = self.gridder.new_grid();
         let mut sumwt = 0.0;
         let mut kept = residual_vis.map(|v| v.into_iter());
+        let mut wts = weights.iter();
         self.for_each_chunk(sources, &(k..k + 1), |prep| {
             let Some((cols, freqs)) = Self::columns_of(prep, k) else {
                 return Ok(());
             };
-            let wgt = self.imaging_weights(prep, s, &cols, &freqs, weighter);
+            let wgt = next_weights(&mut wts)?;
             let vis = match kept.as_mut() {
-                // The chunks come in the same order in both passes.
-                Some(it) => it.next().ok_or_else(|| {
-                    EngineError::Param("internal: visibility chunks changed between passes".into())
-                })?,
+                Some(it) => it.next().ok_or_else(changed)?,
                 None => prep.stokes[s].0.select(Axis(1), &cols),
             };
             let st = self
@@ -599,6 +632,20 @@ impl ImagingContext<'_> {
     }
 }
 
+/// A plane's imaging weights, one `(rows, columns of the plane)` array per visibility chunk.
+pub type PlaneWeights = Vec<Array2<f32>>;
+
+/// The weights of the next chunk: passes over a plane see the same chunks in the same order.
+fn next_weights<'w>(
+    it: &mut std::slice::Iter<'w, Array2<f32>>,
+) -> Result<&'w Array2<f32>, EngineError> {
+    it.next().ok_or_else(changed)
+}
+
+fn changed() -> EngineError {
+    EngineError::Param("internal: visibility chunks changed between passes".into())
+}
+
 fn gerr(e: pclean_grid::gridder::GridError) -> EngineError {
     EngineError::Grid(e.to_string())
 }
@@ -617,14 +664,31 @@ fn recipe_for(
     })
 }
 
-/// Build the gridder for the image geometry and accuracy.
-pub fn make_gridder(params: &ImagingParams) -> Result<Gridder, EngineError> {
-    Gridder::new(GridSpec {
-        nx: params.nx,
-        ny: params.ny,
-        cell_x_rad: params.cell_x_rad,
-        cell_y_rad: params.cell_y_rad,
-        epsilon: params.epsilon,
-    })
+/// Build the gridder for the image geometry and accuracy, for about `nvis_per_chan` visibilities
+/// per image plane.
+pub fn make_gridder(params: &ImagingParams, nvis_per_chan: usize) -> Result<Gridder, EngineError> {
+    gridder_for(
+        GridSpec {
+            nx: params.nx,
+            ny: params.ny,
+            cell_x_rad: params.cell_x_rad,
+            cell_y_rad: params.cell_y_rad,
+            epsilon: params.epsilon,
+        },
+        nvis_per_chan,
+    )
+}
+
+/// The gridder the engine uses (also for the memory estimate): the kernel (support,
+/// oversampling) that reaches `epsilon` at the least cost for the number of visibilities per
+/// plane, so a large image with few visibilities gets the least oversampling (the smallest grid).
+pub fn gridder_for(spec: GridSpec, nvis_per_chan: usize) -> Result<Gridder, EngineError> {
+    Gridder::with_options(
+        spec,
+        GridderOptions {
+            nvis_hint: Some(nvis_per_chan.max(1)),
+            ..Default::default()
+        },
+    )
     .map_err(|e| EngineError::Grid(e.to_string()))
 }

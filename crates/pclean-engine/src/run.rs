@@ -5,7 +5,7 @@ use crate::block::{pbcor_plane, restore, run_block, BlockInputs, BlockResult};
 use crate::checkpoint::{checkpoint_path, product_params, Checkpoint};
 use crate::error::EngineError;
 use crate::imaging::{make_gridder, ImagingContext, Source};
-use crate::memory::{self, BlockShape, ScheduleRequest};
+use crate::memory::{self, BlockShape, DeconvolverKind, ScheduleRequest};
 use crate::plan::{phase_centre, spectral_plan, FrameContext, SpectralPlan, SpwSelection};
 use crate::products::{check_products_absent, fsync_tree, ProductLock};
 use crate::progress::Progress;
@@ -121,7 +121,6 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         )));
     }
     let taper = UvTaper::parse(&params.uvtaper)?;
-    let gridder = make_gridder(params)?;
 
     // 3. Schedule blocks within the memory budget; resume an interrupted run's checkpoint.
     let exts = product_list(params);
@@ -154,7 +153,28 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
     } else {
         ((nchan as f64 * plan.cdelt_hz.abs() / data_width).ceil() as usize).clamp(1, max_chans)
     };
-    let shape = block_shape(params, &gridder, chunk_rows, used_chans, nchan, ncorr);
+    // Visibilities gridded into one image plane: selected rows x data channels per image channel.
+    let per_image = if plan.mfs {
+        usize::MAX
+    } else {
+        used_chans.div_ceil(nchan).max(1)
+    };
+    let nvis_per_chan: usize = sources
+        .iter()
+        .flat_map(|s| s.selected.groups.iter())
+        .map(|g| g.rows.len() * g.chan_ids.len().min(per_image))
+        .sum::<usize>()
+        .max(1);
+    let gridder = make_gridder(params, nvis_per_chan)?;
+    let shape = block_shape(
+        params,
+        &gridder,
+        chunk_rows,
+        used_chans,
+        nchan,
+        ncorr,
+        nvis_per_chan,
+    );
     let ckpt_path = checkpoint_path(&params.imagename);
     let wanted = product_params(effective);
     let resumed = match Checkpoint::load(&ckpt_path)? {
@@ -424,23 +444,25 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
                             .out
                             .put(ext, k, st, plane)
                     };
-                    let res = pool.install(|| run_block(inputs, a..z, &put)).and_then(|r| {
-                        let task = TaskSummary {
-                            channels: [a, z],
-                            wall_time_s: t.elapsed().as_secs_f64(),
-                            peak_alloc_mib: alloc_count::slot_peak_since(w, base)
-                                .map(|v| v as f64 / MIB),
-                        };
-                        let due = sink
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .write_block(params, b, r, task)?;
-                        // Durability on the committer thread: this worker goes on imaging.
-                        if let Some(d) = due {
-                            let _ = tx.send(d);
-                        }
-                        Ok(())
-                    });
+                    let res = pool
+                        .install(|| run_block(inputs, a..z, &put))
+                        .and_then(|r| {
+                            let task = TaskSummary {
+                                channels: [a, z],
+                                wall_time_s: t.elapsed().as_secs_f64(),
+                                peak_alloc_mib: alloc_count::slot_peak_since(w, base)
+                                    .map(|v| v as f64 / MIB),
+                            };
+                            let due = sink
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .write_block(params, b, r, task)?;
+                            // Durability on the committer thread: this worker goes on imaging.
+                            if let Some(d) = due {
+                                let _ = tx.send(d);
+                            }
+                            Ok(())
+                        });
                     if let Err(e) = res {
                         return fail(e);
                     }
@@ -573,6 +595,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         kernel_support: support,
         oversampling: sigma,
         rows_read: sources.iter().map(|s| s.selected.n_rows() as u64).sum(),
+        nvis_per_channel: nvis_per_chan as u64,
         chans_per_block: sched.chans_per_block,
         blocks_in_flight: sched.blocks_in_flight,
         threads_per_block: sched.threads_per_block,
@@ -675,8 +698,9 @@ fn block_shape(
     data_chans: usize,
     image_chans: usize,
     ncorr: usize,
+    nvis_per_chan: usize,
 ) -> BlockShape {
-    let (gu, gv) = gridder.grid_shape();
+    let (gv, gu) = gridder.grid_shape();
     let d = &p.deconv;
     BlockShape {
         nx: p.nx,
@@ -691,16 +715,25 @@ fn block_shape(
         density: !matches!(p.weighting, Weighting::Natural),
         density_per_channel: p.specmode != SpecMode::Mfs && p.perchanweightdensity,
         deconvolve: p.niter > 0 || start_model_given(p),
-        deconvolver_planes: if d.deconvolver == "multiscale" {
-            3 * d.scales.len()
-        } else {
-            0
+        deconvolver: match d.deconvolver.as_str() {
+            "multiscale" => DeconvolverKind::Multiscale {
+                nscales: d.scales.len().max(1),
+            },
+            "clark" => DeconvolverKind::Clark,
+            _ => DeconvolverKind::Hogbom,
         },
         automask: matches!(d.usemask, UseMask::AutoMultiThresh(_)),
+        fixed_mask: match &d.usemask {
+            UseMask::Pb { .. } => true,
+            UseMask::User { mask } => !mask.trim().is_empty(),
+            UseMask::AutoMultiThresh(_) => false,
+        },
+        stats_region: p.pblimit.abs() > 0.0,
         chunk_rows,
         data_chans,
         image_chans,
         ncorr,
+        nvis_per_chan,
     }
 }
 

@@ -542,7 +542,9 @@ impl Gridder {
         nthreads: usize,
     ) -> Result<UvGrid, GridError> {
         self.check_image(image_yx.dim())?;
-        let grid = with_pool(nthreads, || self.model_grid_impl(|y, x| image_yx[[y, x]] as f64))?;
+        let grid = with_pool(nthreads, || {
+            self.model_grid_impl(|y, x| image_yx[[y, x]] as f64)
+        })?;
         Ok(grid)
     }
 
@@ -610,7 +612,14 @@ impl Gridder {
             self.check_rows(uvw_m, freq_hz, "weight_rc", w.dim())?;
         }
         let grid = with_pool(nthreads, || self.model_grid_impl(|y, x| image_yx[[y, x]]))?;
-        self.degrid(&grid, uvw_m, freq_hz, weight_rc, vis_rc.view_mut(), nthreads)
+        self.degrid(
+            &grid,
+            uvw_m,
+            freq_hz,
+            weight_rc,
+            vis_rc.view_mut(),
+            nthreads,
+        )
     }
 
     fn check_rows(
@@ -775,7 +784,10 @@ impl Gridder {
         fft_cols(grid.view_mut(), FftDirection::Backward);
         let npos = ny - ny / 2;
         fft_rows(grid.slice_mut(s![..npos, ..]), FftDirection::Backward);
-        fft_rows(grid.slice_mut(s![nv - ny / 2.., ..]), FftDirection::Backward);
+        fft_rows(
+            grid.slice_mut(s![nv - ny / 2.., ..]),
+            FftDirection::Backward,
+        );
         let col_map: Vec<usize> = (0..nx)
             .map(|x| wrap(x as i64 - (nx / 2) as i64, nu))
             .collect();
@@ -1481,7 +1493,9 @@ mod tests {
     fn sample_vis(n: usize) -> (Array2<f64>, Vec<f64>, Array2<Complex32>, Array2<f32>) {
         let mut s = 12345u64;
         let mut rnd = || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
         };
         let uvw = Array2::from_shape_fn((n, 3), |_| 2000.0 * rnd());
