@@ -38,6 +38,9 @@ CONFIGS = [
     (4096, 1, "hogbom", 2),
 ]
 TOLERANCE = 0.10
+RSS_SLACK_MIB = 8
+# alma_small.ms: one spectral window of 16 channels, 27090 rows.
+SPW_NCHAN = 16
 
 
 def image_args(ms, name, imsize, nchan, deconvolver, threads, niter=30):
@@ -71,7 +74,7 @@ def measure(ms, workdir, imsize, nchan, deconvolver, threads, baseline):
     assert s["channels"][0]["major_cycles"] >= 1
     est = run_json([pclean_bin(), "estimate", "--imsize", str(imsize), "--nchan-per-task", str(nchan),
                     "--deconvolver", deconvolver, "--threads-per-task", str(threads),
-                    "--nvis", str(s["nvis_per_channel"]), "--json"])
+                    "--nvis", str(s["nvis_per_channel"]), "--spw-nchan", str(SPW_NCHAN), "--json"])
     for p in Path(workdir).glob(name.name + ".*"):
         subprocess.run(["rm", "-rf", str(p)], check=True)
     return {
@@ -94,8 +97,13 @@ def baselines(msdir, tmp_path_factory):
 def test_memory_model_predicts_the_peak(msdir, tmp_path, baselines, imsize, nchan, deconvolver, threads):
     m = measure(msdir / "alma_small.ms", tmp_path, imsize, nchan, deconvolver, threads, baselines[threads])
     pred = m["predicted_mib"]
-    assert abs(m["rss_mib"] - pred) <= TOLERANCE * pred, m
     assert abs(m["alloc_mib"] - pred) <= TOLERANCE * pred, m
+    # RSS: the same 10%, widened by what RSS cannot see or adds at small sizes: the model planes
+    # (allocated zeroed, 4 B/px per plane) stay non-resident where Högbom put no component, and
+    # the baseline run's own visibility buffers (~9 MiB for this MS) sit inside the baseline.
+    untouched = 4 * imsize * imsize * nchan / 2**20
+    assert pred * (1 - TOLERANCE) - untouched - RSS_SLACK_MIB <= m["rss_mib"], m
+    assert m["rss_mib"] <= pred * (1 + TOLERANCE) + RSS_SLACK_MIB, m
 
 
 if __name__ == "__main__":

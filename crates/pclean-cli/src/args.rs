@@ -73,6 +73,10 @@ pub struct EstimateArgs {
     /// size, and per-visibility buffers depend on it.
     #[arg(long, default_value_t = pclean_engine::memory::DEFAULT_NVIS_PER_CHAN)]
     pub nvis: usize,
+    /// Channels of the spectral window the data come from (a pass over a channel reads a few of
+    /// its neighbours); 0 = only the task's channels.
+    #[arg(long, default_value_t = 0)]
+    pub spw_nchan: usize,
     /// Workers for the total [default: the recommended number].
     #[arg(long)]
     pub nworkers: Option<usize>,

@@ -24,6 +24,10 @@ fn limit_malloc_arenas() {
     // SAFETY: mallopt only changes allocator settings; called before any other thread exists.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        // Buffers of 1 MiB and more (planes, grids, visibility chunks) are mapped and unmapped
+        // rather than kept in the heap: glibc's adaptive threshold otherwise rises to the largest
+        // freed buffer (up to 32 MiB) and freed planes stayed resident (docs/decisions.md).
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
@@ -114,6 +118,7 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         nfields: a.nfields,
         threads_per_task: a.threads_per_task,
         nvis_per_chan: a.nvis,
+        spw_nchan: a.spw_nchan,
     };
     let per = memory::estimate_worker_memory_gib(&spec)?;
     let shape = spec.block_shape()?;

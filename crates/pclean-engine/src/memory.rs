@@ -28,6 +28,9 @@ pub const BASE_BYTES: u64 = 32 << 20;
 /// the kernel with the least oversampling (1.2) is chosen.
 pub const DEFAULT_NVIS_PER_CHAN: usize = 100_000;
 
+/// Data channels a pass reads besides those of its image channels (see `BlockShape::spw_chans`).
+pub const READ_MARGIN_CHANS: usize = 4;
+
 /// What the size of a block depends on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockShape {
@@ -51,12 +54,16 @@ pub struct BlockShape {
     pub fixed_mask: bool,
     /// A statistics region per plane (pblimit > 0).
     pub stats_region: bool,
-    /// Rows per visibility chunk, the selected data channels (of the widest spectral window),
-    /// the image channels of the run, and correlations per row. A pass over one image channel
-    /// reads only the data channels of that channel (plus an interpolation margin).
+    /// Rows per visibility chunk, the data channels the image spans, the image channels of the
+    /// run, the selected channels of the widest spectral window, and correlations per row. A pass
+    /// over image channels reads their data channels and the neighbours that can contribute
+    /// (`block::restrict_sources`: the image channel widened by one, the interpolation stencil),
+    /// within the window: measured 4 more for a one-channel image at the band edge of
+    /// `alma_small.ms` (5 read), taken as [`READ_MARGIN_CHANS`].
     pub chunk_rows: usize,
     pub data_chans: usize,
     pub image_chans: usize,
+    pub spw_chans: usize,
     pub ncorr: usize,
     /// Visibilities gridded into one image plane (selected rows x data channels per image
     /// channel): the imaging weights kept per plane and the residual visibilities of a major cycle.
@@ -113,7 +120,8 @@ impl BlockShape {
     /// visibility).
     fn chunk_bytes(&self, nchan: usize) -> u64 {
         let per_image = self.data_chans as f64 / self.image_chans.max(1) as f64;
-        let read = ((nchan as f64 * per_image).ceil() as usize + 6).min(self.data_chans.max(1));
+        let read = ((nchan as f64 * per_image).ceil() as usize + READ_MARGIN_CHANS)
+            .min(self.spw_chans.max(1));
         let rows = self.chunk_rows.min(self.nvis_per_chan.max(1)) as u64;
         let rc = rows * read as u64;
         let per_chan = (rows as f64 * per_image.max(1.0)).ceil() as u64;
@@ -150,13 +158,16 @@ impl BlockShape {
 
     /// Transient bytes per pixel of one plane's minor cycle: the robust statistics' copy of the
     /// residual (f32), Clark's update and convolution planes, multiscale's scale masks (bytes),
-    /// smoothed residuals, update and convolution planes (f32), auto-multithresh's working planes.
+    /// smoothed residuals, update and convolution planes and a convolution's spectrum (f32),
+    /// auto-multithresh's working planes.
     fn minor_per_pixel(&self) -> u64 {
         let stats = 4;
         let dec = match self.deconvolver {
             DeconvolverKind::Hogbom => 0,
             DeconvolverKind::Clark => 8,
-            DeconvolverKind::Multiscale { nscales } => 5 * nscales as u64 + 8,
+            // masks (1) and smoothed residuals (4) per scale, the update and its convolution,
+            // and the half-plane spectrum each convolution allocates (4 + 4 + 4).
+            DeconvolverKind::Multiscale { nscales } => 5 * nscales as u64 + 12,
         };
         let auto = if self.automask { 6 * 4 } else { 0 };
         stats.max(dec).max(auto)
@@ -396,6 +407,9 @@ pub struct WorkerSpec {
     /// gridder's kernel choice (oversampling, hence the grid's size) and the per-visibility
     /// buffers depend on it. [`DEFAULT_NVIS_PER_CHAN`] by default.
     pub nvis_per_chan: usize,
+    /// Channels of the spectral window the task's channels come from (a pass reads a few
+    /// neighbours of its data channels within it); 0 = the task's channels only.
+    pub spw_nchan: usize,
 }
 
 impl Default for WorkerSpec {
@@ -409,6 +423,7 @@ impl Default for WorkerSpec {
             nfields: 1,
             threads_per_task: 1,
             nvis_per_chan: DEFAULT_NVIS_PER_CHAN,
+            spw_nchan: 0,
         }
     }
 }
@@ -416,7 +431,8 @@ impl Default for WorkerSpec {
 impl WorkerSpec {
     /// The block shape of such a task: Stokes I, Briggs weighting with per-channel densities,
     /// default gridding accuracy (the kernel chosen for `nvis_per_chan`), two correlations, the
-    /// engine's visibility chunk size, usemask='pb' with pblimit > 0.
+    /// engine's visibility chunk size, usemask='pb' with pblimit > 0, one data channel per image
+    /// channel.
     pub fn block_shape(&self) -> Result<BlockShape, EngineError> {
         if self.gridder != "standard" {
             return Err(EngineError::Param(format!(
@@ -494,6 +510,7 @@ impl WorkerSpec {
             chunk_rows,
             data_chans: self.nchan_per_task,
             image_chans: self.nchan_per_task,
+            spw_chans: self.spw_nchan.max(self.nchan_per_task),
             ncorr: 2,
             nvis_per_chan: self.nvis_per_chan.max(1),
         })
@@ -571,6 +588,7 @@ mod tests {
             chunk_rows: 10_000,
             data_chans: 64,
             image_chans: 64,
+            spw_chans: 64,
             ncorr: 2,
             nvis_per_chan: 100_000,
         }

@@ -166,7 +166,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         .sum::<usize>()
         .max(1);
     let gridder = make_gridder(params, nvis_per_chan)?;
-    let shape = block_shape(
+    let mut shape = block_shape(
         params,
         &gridder,
         chunk_rows,
@@ -175,6 +175,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         ncorr,
         nvis_per_chan,
     );
+    shape.spw_chans = max_chans;
     let ckpt_path = checkpoint_path(&params.imagename);
     let wanted = product_params(effective);
     let resumed = match Checkpoint::load(&ckpt_path)? {
@@ -732,6 +733,7 @@ fn block_shape(
         chunk_rows,
         data_chans,
         image_chans,
+        spw_chans: data_chans,
         ncorr,
         nvis_per_chan,
     }
