@@ -142,7 +142,14 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         .flat_map(|s| s.selected.groups.iter().map(|g| g.corrs.len()))
         .max()
         .unwrap_or(1);
-    let chunk_rows = ((64usize << 20) / (max_chans * (ncorr * 13 + nst * 12))).clamp(256, 100_000);
+    let budget = params
+        .memory_limit_bytes
+        .unwrap_or_else(memory::default_budget_bytes);
+    let row_bytes = max_chans * (ncorr * 13 + nst * 12);
+    let chunk_rows = ((64usize << 20) / row_bytes).clamp(256, 100_000);
+    // Reading the visibilities once for all blocks holds a chunk of every selected channel: at
+    // most an eighth of the budget (a 50 MB limit peaked at 76 MiB RSS with 64 MiB chunks).
+    let load_rows = (((budget / 8) as usize) / row_bytes).clamp(256, chunk_rows);
     // Data channels the image channels draw on: the image bandwidth in data channels (mfs: all).
     let data_width = spw_sels
         .iter()
@@ -197,9 +204,6 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         }
         None => None,
     };
-    let budget = params
-        .memory_limit_bytes
-        .unwrap_or_else(memory::default_budget_bytes);
     // Reading a few channels per block re-reads (and decodes) whole tiles of the visibility
     // column, so with several blocks the selected visibilities are read once: kept in memory when
     // small, else in a channel-major scratch file (page cache, not resident memory).
@@ -249,7 +253,8 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         .map(|f| f.name.clone())
         .unwrap_or_default();
     let (ckpt, mode) = match resumed {
-        Some(c) if c.complete_blocks() > 0 => {
+        Some(mut c) if c.complete_blocks() > 0 => {
+            c.forget_unfinished();
             info!(
                 channels_done = c.complete_channels(),
                 nchan, "resuming the interrupted run of '{}'", params.imagename
@@ -282,7 +287,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         for src in sources.iter_mut() {
             let disk = (!cache_in_memory)
                 .then(|| PathBuf::from(format!("{}.visstore{}", params.imagename, src.index)));
-            let bytes = src.load_cache(chunk_rows, disk.as_deref())? as f64 / MIB;
+            let bytes = src.load_cache(load_rows, disk.as_deref())? as f64 / MIB;
             if cache_in_memory {
                 cached_mib += bytes;
             } else {
