@@ -145,6 +145,15 @@ pub struct EstimateArgs {
     /// Threads each task uses.
     #[arg(long, default_value_t = 1)]
     pub threads_per_task: usize,
+    /// Visibilities per image channel (selected rows x data channels per image channel; a run's
+    /// `.summary.json` has it as `nvis_per_channel`): the kernel's oversampling, hence the grid's
+    /// size, and per-visibility buffers depend on it.
+    #[arg(long, default_value_t = pclean_engine::memory::DEFAULT_NVIS_PER_CHAN)]
+    pub nvis: usize,
+    /// Channels of the spectral window the data come from (a pass over a channel reads a few of
+    /// its neighbours); 0 = only the task's channels.
+    #[arg(long, default_value_t = 0)]
+    pub spw_nchan: usize,
     /// Workers for the total [default: the recommended number].
     #[arg(long)]
     pub nworkers: Option<usize>,

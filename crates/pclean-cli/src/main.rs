@@ -25,6 +25,10 @@ fn limit_malloc_arenas() {
     // SAFETY: mallopt only changes allocator settings; called before any other thread exists.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        // Buffers of 1 MiB and more (planes, grids, visibility chunks) are mapped and unmapped
+        // rather than kept in the heap: glibc's adaptive threshold otherwise rises to the largest
+        // freed buffer (up to 32 MiB) and freed planes stayed resident (docs/decisions.md).
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
@@ -115,8 +119,13 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         nterms: a.nterms,
         nfields: a.nfields,
         threads_per_task: a.threads_per_task,
+        nvis_per_chan: a.nvis,
+        spw_nchan: a.spw_nchan,
     };
     let per = memory::estimate_worker_memory_gib(&spec)?;
+    let shape = spec.block_shape()?;
+    let phases = shape.phases(a.nchan_per_task, a.threads_per_task);
+    const MIB: f64 = (1u64 << 20) as f64;
     let avail = a
         .available_ram_gib
         .unwrap_or(memory::available_memory_bytes() as f64 / (1u64 << 30) as f64);
@@ -133,6 +142,16 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
             "available_ram_gib": avail,
             "ram_safety_factor": a.ram_safety_factor,
             "recommended_nworkers": rec,
+            "base_mib": memory::BASE_BYTES as f64 / MIB,
+            "block_mib": phases.peak() as f64 / MIB,
+            "grid": [shape.grid_v, shape.grid_u],
+            "phases_mib": {
+                "weighting": phases.weighting as f64 / MIB,
+                "first_pass": phases.first_pass as f64 / MIB,
+                "minor_cycle": phases.minor_cycle as f64 / MIB,
+                "major_cycle": phases.major_cycle as f64 / MIB,
+                "writing": phases.writing as f64 / MIB,
+            },
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
@@ -140,6 +159,14 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
     println!(
         "per-worker estimate: {per:.3} GiB ({} x {} pixels x {} channel(s) per task, {}, {}, {} thread(s))",
         a.imsize, a.imsize, a.nchan_per_task, a.gridder, a.deconvolver, a.threads_per_task
+    );
+    println!(
+        "  base {:.0} MiB + block {:.0} MiB ({:.1} B/pixel; uv grid {} x {})",
+        memory::BASE_BYTES as f64 / MIB,
+        phases.peak() as f64 / MIB,
+        phases.peak() as f64 / pixels,
+        shape.grid_v,
+        shape.grid_u
     );
     println!("total for {n} worker(s): {total:.3} GiB");
     println!(

@@ -12,14 +12,12 @@ use ndarray::{Array2, ArrayView2};
 use pclean_core::params::ImagingParams;
 use pclean_core::Beam;
 use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
 
 const MAGIC: &[u8; 4] = b"PCLB";
 const VERSION: u32 = 1;
 const ARCSEC_PER_RAD: f64 = 206_264.806_247_096_36;
 
-/// Receives a plane write: `(product, channel, stokes, plane)`.
-pub type PutPlane<'a> =
-    dyn FnMut(&str, usize, usize, ArrayView2<f32>) -> Result<(), EngineError> + 'a;
 /// Receives a decoded plane write.
 pub type PutWrite<'a> = dyn FnMut(&PlaneWrite, ArrayView2<f32>) -> Result<(), EngineError> + 'a;
 
@@ -53,48 +51,13 @@ pub struct BlockHeader {
     pub task: TaskSummary,
 }
 
-/// Hand every plane of block result `r` to `put(product, chan, stokes, plane)`, one at a time,
-/// in the order the local engine writes them; returns the block's metadata. `has(product)` says
-/// which optional products (`mask`, `image.pbcor`) exist.
-pub fn emit_block(
-    params: &ImagingParams,
-    freqs_hz: &[f64],
-    r: BlockResult,
-    has: &dyn Fn(&str) -> bool,
-    put: &mut PutPlane,
-) -> Result<BlockMeta, EngineError> {
+/// The metadata of block result `r` (its planes are written as the block runs).
+pub fn block_meta(params: &ImagingParams, freqs_hz: &[f64], r: BlockResult) -> BlockMeta {
     let nst = params.stokes.0.len();
     let mut meta = BlockMeta::default();
     for (idx, plane) in r.planes.iter().enumerate() {
         let (i, s) = (idx / nst, idx % nst);
         let k = r.chans.start + i;
-        let pb = &r.pbs[i];
-        put("psf", k, s, plane.psf.view())?;
-        put("residual", k, s, plane.residual.view())?;
-        put("model", k, s, plane.model.view())?;
-        put(
-            "sumwt",
-            k,
-            s,
-            Array2::from_elem((1, 1), plane.sumwt as f32).view(),
-        )?;
-        put("pb", k, s, pb.view())?;
-        let w = plane.sumwt as f32;
-        put("weight", k, s, pb.mapv(|p| w * p * p).view())?;
-        if has("mask") {
-            let m = match &plane.mask {
-                Some(m) => m.mapv(|v| if v { 1.0f32 } else { 0.0 }),
-                None => Array2::<f32>::ones((params.ny, params.nx)),
-            };
-            put("mask", k, s, m.view())?;
-        }
-        if let Some(images) = &r.images {
-            let (image, corrected) = &images[idx];
-            put("image", k, s, image.view())?;
-            if let Some(c) = corrected {
-                put("image.pbcor", k, s, c.view())?;
-            }
-        }
         let beam = r.beams[idx];
         meta.beams.push((k, s, beam));
         if s == 0 {
@@ -109,52 +72,61 @@ pub fn emit_block(
                         beam.pa_rad.to_degrees(),
                     ]
                 }),
-                peak_residual: plane
-                    .residual
-                    .iter()
-                    .fold(0.0f64, |m, v| m.max(v.abs() as f64)),
+                peak_residual: plane.peak_residual,
                 iterations: plane.iterations,
                 major_cycles: plane.major_cycles,
-                model_flux_jy: plane.model.iter().map(|v| *v as f64).sum(),
+                model_flux_jy: plane.model_flux_jy,
                 stop_reason: plane.stop_reason.clone(),
             });
         }
     }
     meta.warnings = r.warnings;
-    Ok(meta)
+    meta
 }
 
-/// Serialise block result `r` (see the module docs).
+/// Collects a block's plane writes (from the block's threads) for [`encode_block`].
+#[derive(Default)]
+pub struct PlaneCollector {
+    inner: Mutex<(Vec<PlaneWrite>, Vec<u8>)>,
+}
+
+impl PlaneCollector {
+    /// Keep plane `(product, chan, stokes)`.
+    pub fn put(
+        &self,
+        product: &str,
+        chan: usize,
+        stokes: usize,
+        plane: ArrayView2<f32>,
+    ) -> Result<(), EngineError> {
+        let (ny, nx) = plane.dim();
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.0.push(PlaneWrite {
+            product: product.to_string(),
+            chan,
+            stokes,
+            shape: [ny, nx],
+        });
+        g.1.reserve(ny * nx * 4);
+        for v in plane.iter() {
+            g.1.extend_from_slice(&v.to_le_bytes());
+        }
+        Ok(())
+    }
+}
+
+/// Serialise a block: the planes `planes` collected while it ran, and its metadata (see the
+/// module docs).
 pub fn encode_block(
     params: &ImagingParams,
     freqs_hz: &[f64],
     r: BlockResult,
-    has: &dyn Fn(&str) -> bool,
+    planes: PlaneCollector,
     task: TaskSummary,
-) -> Result<Vec<u8>, EngineError> {
+) -> Vec<u8> {
     let channels = [r.chans.start, r.chans.end];
-    let mut writes = Vec::new();
-    let mut payload: Vec<u8> = Vec::new();
-    let meta = emit_block(
-        params,
-        freqs_hz,
-        r,
-        has,
-        &mut |product, chan, stokes, plane| {
-            let (ny, nx) = plane.dim();
-            writes.push(PlaneWrite {
-                product: product.to_string(),
-                chan,
-                stokes,
-                shape: [ny, nx],
-            });
-            payload.reserve(ny * nx * 4);
-            for v in plane.iter() {
-                payload.extend_from_slice(&v.to_le_bytes());
-            }
-            Ok(())
-        },
-    )?;
+    let meta = block_meta(params, freqs_hz, r);
+    let (writes, payload) = planes.inner.into_inner().unwrap_or_else(|p| p.into_inner());
     let header = serde_json::to_vec(&BlockHeader {
         channels,
         writes,
@@ -168,7 +140,7 @@ pub fn encode_block(
     out.extend_from_slice(&(header.len() as u64).to_le_bytes());
     out.extend_from_slice(&header);
     out.extend_from_slice(&payload);
-    Ok(out)
+    out
 }
 
 /// Read a serialised block: its header, and each write's plane handed to `put` in order.

@@ -184,6 +184,22 @@ impl Checkpoint {
             .collect()
     }
 
+    /// Drop the channel and task summaries of blocks not recorded complete: a block written
+    /// while an earlier one was being recorded has its summaries saved with that record, and is
+    /// imaged again on resume.
+    pub fn forget_unfinished(&mut self) {
+        let done: Vec<[usize; 2]> = self
+            .blocks
+            .iter()
+            .zip(&self.done)
+            .filter(|(_, d)| **d)
+            .map(|(b, _)| *b)
+            .collect();
+        let in_done = |k: usize| done.iter().any(|b| (b[0]..b[1]).contains(&k));
+        self.channels.retain(|c| in_done(c.channel));
+        self.tasks.retain(|t| in_done(t.channels[0]));
+    }
+
     pub fn complete_blocks(&self) -> usize {
         self.done.iter().filter(|d| **d).count()
     }

@@ -6,12 +6,12 @@
 
 use crate::alloc_count;
 use crate::block::{pbcor_plane, restore, BlockInputs};
-use crate::block_io::{decode_block, emit_block, BlockMeta};
+use crate::block_io::{block_meta, decode_block, BlockMeta};
 use crate::checkpoint::{checkpoint_path, product_params, Checkpoint};
 use crate::error::EngineError;
 use crate::imaging::{make_gridder, ImagingContext, Source};
 use crate::iteration::IterationSettings;
-use crate::memory::{self, BlockShape, Schedule, ScheduleRequest};
+use crate::memory::{self, BlockShape, DeconvolverKind, Schedule, ScheduleRequest};
 use crate::plan::{phase_centre, spectral_plan, FrameContext, SpectralPlan, SpwSelection};
 use crate::products::{check_products_absent, fsync_tree, ProductLock};
 use crate::progress::Progress;
@@ -55,6 +55,10 @@ pub struct Setup {
     /// Threads of the whole run (0 in the parameters = every core).
     pub nthreads: usize,
     pub chunk_rows: usize,
+    /// Bytes one selected row takes in a visibility chunk (every selected channel).
+    pub row_bytes: usize,
+    /// Visibilities gridded into one image plane.
+    pub nvis_per_chan: usize,
     pub shape: BlockShape,
     pub pb_model: PbModel,
     pub it: IterationSettings,
@@ -143,7 +147,6 @@ impl Setup {
             )));
         }
         let taper = UvTaper::parse(&params.uvtaper)?;
-        let gridder = make_gridder(params)?;
 
         let nthreads = if params.nthreads == 0 {
             std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -163,8 +166,8 @@ impl Setup {
             .flat_map(|s| s.selected.groups.iter().map(|g| g.corrs.len()))
             .max()
             .unwrap_or(1);
-        let chunk_rows =
-            ((64usize << 20) / (max_chans * (ncorr * 13 + nst * 12))).clamp(256, 100_000);
+        let row_bytes = max_chans * (ncorr * 13 + nst * 12);
+        let chunk_rows = ((64usize << 20) / row_bytes).clamp(256, 100_000);
         // Data channels the image channels draw on: the image bandwidth in data channels (mfs: all).
         let data_width = spw_sels
             .iter()
@@ -175,7 +178,30 @@ impl Setup {
         } else {
             ((nchan as f64 * plan.cdelt_hz.abs() / data_width).ceil() as usize).clamp(1, max_chans)
         };
-        let shape = block_shape(params, &gridder, chunk_rows, used_chans, nchan, ncorr);
+        // Visibilities gridded into one image plane: selected rows x data channels per image
+        // channel (the kernel is chosen for it: the smallest grid for large images).
+        let per_image = if plan.mfs {
+            usize::MAX
+        } else {
+            used_chans.div_ceil(nchan).max(1)
+        };
+        let nvis_per_chan: usize = sources
+            .iter()
+            .flat_map(|s| s.selected.groups.iter())
+            .map(|g| g.rows.len() * g.chan_ids.len().min(per_image))
+            .sum::<usize>()
+            .max(1);
+        let gridder = make_gridder(params, nvis_per_chan)?;
+        let mut shape = block_shape(
+            params,
+            &gridder,
+            chunk_rows,
+            used_chans,
+            nchan,
+            ncorr,
+            nvis_per_chan,
+        );
+        shape.spw_chans = max_chans;
         let meta0 = ms0.meta();
         let dish = meta0
             .antennas
@@ -192,6 +218,8 @@ impl Setup {
             gridder,
             nthreads,
             chunk_rows,
+            row_bytes,
+            nvis_per_chan,
             shape,
             pb_model,
             it: iteration_settings(params),
@@ -263,7 +291,7 @@ pub struct Coordinator {
     warnings: Vec<String>,
     pub setup: Setup,
     pub sched: Schedule,
-    budget: u64,
+    pub(crate) budget: u64,
     pub(crate) start_models: Option<Vec<Array2<f32>>>,
     pub(crate) reused: Reused,
     pub(crate) exts: Vec<&'static str>,
@@ -378,7 +406,8 @@ impl Coordinator {
             .map(|f| f.name.clone())
             .unwrap_or_default();
         let (ckpt, mode) = match resumed {
-            Some(c) if c.complete_blocks() > 0 => {
+            Some(mut c) if c.complete_blocks() > 0 => {
+                c.forget_unfinished();
                 info!(
                     channels_done = c.complete_channels(),
                     nchan, "resuming the interrupted run of '{}'", params.imagename
@@ -474,6 +503,7 @@ impl Coordinator {
         ctx: &'a ImagingContext<'a>,
         shared_weighter: Option<&'a ImagingWeighter>,
         pbcor: bool,
+        mask_product: bool,
     ) -> BlockInputs<'a> {
         BlockInputs {
             shared_weighter,
@@ -485,6 +515,7 @@ impl Coordinator {
             it: &self.setup.it,
             centre: &self.setup.centre,
             pbcor,
+            mask_product,
         }
     }
 
@@ -689,6 +720,7 @@ impl Coordinator {
                 .iter()
                 .map(|s| s.selected.n_rows() as u64)
                 .sum(),
+            nvis_per_channel: self.setup.nvis_per_chan as u64,
             chans_per_block: sched.chans_per_block,
             blocks_in_flight: sched.blocks_in_flight,
             threads_per_block: sched.threads_per_block,
@@ -796,8 +828,9 @@ fn block_shape(
     data_chans: usize,
     image_chans: usize,
     ncorr: usize,
+    nvis_per_chan: usize,
 ) -> BlockShape {
-    let (gu, gv) = gridder.grid_shape();
+    let (gv, gu) = gridder.grid_shape();
     let d = &p.deconv;
     BlockShape {
         nx: p.nx,
@@ -812,16 +845,26 @@ fn block_shape(
         density: !matches!(p.weighting, Weighting::Natural),
         density_per_channel: p.specmode != SpecMode::Mfs && p.perchanweightdensity,
         deconvolve: p.niter > 0 || start_model_given(p),
-        deconvolver_planes: if d.deconvolver == "multiscale" {
-            3 * d.scales.len()
-        } else {
-            0
+        deconvolver: match d.deconvolver.as_str() {
+            "multiscale" => DeconvolverKind::Multiscale {
+                nscales: d.scales.len().max(1),
+            },
+            "clark" => DeconvolverKind::Clark,
+            _ => DeconvolverKind::Hogbom,
         },
         automask: matches!(d.usemask, UseMask::AutoMultiThresh(_)),
+        fixed_mask: match &d.usemask {
+            UseMask::Pb { .. } => true,
+            UseMask::User { mask } => !mask.trim().is_empty(),
+            UseMask::AutoMultiThresh(_) => false,
+        },
+        stats_region: p.pblimit.abs() > 0.0,
         chunk_rows,
         data_chans,
         image_chans,
+        spw_chans: data_chans,
         ncorr,
+        nvis_per_chan,
     }
 }
 
@@ -855,8 +898,8 @@ fn commit_interval() -> std::time::Duration {
 }
 
 impl Sink {
-    /// Write block `b`'s planes (a result computed here) into every product. When a record is
-    /// due, flush the products and return the blocks to record and the paths to fsync first.
+    /// Record block `b` computed here (its planes are already in the products). When a record
+    /// is due, flush the products and return the blocks to record and the paths to fsync first.
     pub(crate) fn write_block(
         &mut self,
         params: &ImagingParams,
@@ -864,21 +907,7 @@ impl Sink {
         r: crate::block::BlockResult,
         task: TaskSummary,
     ) -> Result<Option<DueCommit>, EngineError> {
-        let out = &mut self.out;
-        let has = |e: &str| out.has(e);
-        let has_mask = has("mask");
-        let has_pbcor = has("image.pbcor");
-        let meta = emit_block(
-            params,
-            &self.freqs_hz,
-            r,
-            &|e| match e {
-                "mask" => has_mask,
-                "image.pbcor" => has_pbcor,
-                _ => true,
-            },
-            &mut |ext, k, s, plane| out.put(ext, k, s, plane),
-        )?;
+        let meta = block_meta(params, &self.freqs_hz, r);
         self.record_block(b, meta, task)
     }
 

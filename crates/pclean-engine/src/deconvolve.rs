@@ -4,14 +4,13 @@
 //! cycle's prediction and re-imaging.
 
 use crate::error::EngineError;
-use crate::imaging::{BlockImages, ImagingContext, Source};
+use crate::imaging::{ImagingContext, PlaneWeights, Source};
 use crate::iteration::{robust_stats, IterationSettings, PlaneProgress, StopReason};
 use crate::masking::PlaneMasker;
 use ndarray::Array2;
 use pclean_core::Beam;
 use pclean_deconv::automask::psf_sidelobe_level;
 use pclean_deconv::minor::{masked_peak, Deconvolver, MinorControls, PlaneImages};
-use pclean_grid::weighting::ImagingWeighter;
 use rayon::prelude::*;
 use tracing::info;
 
@@ -26,6 +25,7 @@ pub struct Plane {
     used_mask: Option<Array2<bool>>,
     pub beam: Beam,
     pub sumwt: f64,
+    weights: PlaneWeights,
     pub progress: PlaneProgress,
     psf_sidelobe: f32,
     deconvolver: Box<dyn Deconvolver>,
@@ -136,6 +136,15 @@ struct CubeWide {
     cycling: bool,
 }
 
+/// A plane's first imaging pass: residual (dirty image or reused residual), PSF, sum of weights.
+pub struct FirstImages {
+    pub residual: Array2<f32>,
+    pub psf: Array2<f32>,
+    pub sumwt: f64,
+    /// The plane's imaging weights (kept for the major cycles).
+    pub weights: PlaneWeights,
+}
+
 /// Inputs of one block's deconvolution that come from the rest of the run.
 pub struct BlockSetup {
     pub beams: Vec<Beam>,
@@ -153,23 +162,24 @@ pub fn deconvolve_block(
     ctx: &ImagingContext,
     sources: &[Source],
     chans: std::ops::Range<usize>,
-    weighters: &[ImagingWeighter],
-    first: BlockImages,
+    first: Vec<FirstImages>,
     setup: BlockSetup,
     it: &IterationSettings,
 ) -> Result<Vec<Plane>, EngineError> {
     let nst = ctx.params.stokes.0.len();
-    let n = chans.len();
     let (ny, nx) = (ctx.params.ny, ctx.params.nx);
-    let mut planes: Vec<Plane> = Vec::with_capacity(n * nst);
+    let mut planes: Vec<Plane> = Vec::with_capacity(first.len());
     let mut decs = setup.deconvolvers.into_iter();
     let mut maskers = setup.maskers.into_iter();
     let mut start_models = setup.start_models.map(|v| v.into_iter());
-    let BlockImages {
-        dirty, psf, sumwt, ..
-    } = first;
-    for ((d, p), sw) in dirty.into_iter().zip(psf).zip(sumwt) {
-        for ((res, psf), w) in d.into_iter().zip(p).zip(sw) {
+    for f in first {
+        {
+            let FirstImages {
+                residual: res,
+                psf,
+                sumwt: w,
+                weights,
+            } = f;
             let k = planes.len();
             let beam = setup.beams[k];
             planes.push(Plane {
@@ -193,6 +203,7 @@ pub fn deconvolve_block(
                 used_mask: None,
                 beam,
                 sumwt: w,
+                weights,
                 progress: PlaneProgress::new(),
                 deconvolver: decs.next().expect("one deconvolver per plane"),
                 masker: maskers.next().expect("one masker per plane"),
@@ -201,15 +212,7 @@ pub fn deconvolve_block(
     }
     // A start model: the first residual must be data minus its prediction.
     if !setup.residual_is_current && planes.iter().any(|p| p.model.iter().any(|v| *v != 0.0)) {
-        major_cycle(
-            ctx,
-            sources,
-            chans.clone(),
-            weighters,
-            &mut planes,
-            nst,
-            true,
-        )?;
+        major_cycle(ctx, sources, chans.clone(), &mut planes, nst, true)?;
     }
     // tclean uses the cube's largest PSF sidelobe level for every plane's cycle threshold.
     let sidelobe = planes.iter().map(|p| p.psf_sidelobe).fold(0.0f32, f32::max);
@@ -246,15 +249,7 @@ pub fn deconvolve_block(
         planes
             .par_iter_mut()
             .for_each(|p| p.minor_cycle(it, cube_peak));
-        major_cycle(
-            ctx,
-            sources,
-            chans.clone(),
-            weighters,
-            &mut planes,
-            nst,
-            false,
-        )?;
+        major_cycle(ctx, sources, chans.clone(), &mut planes, nst, false)?;
         let done: usize = planes.iter().map(|p| p.progress.iterations).sum();
         info!(
             channels = format!("{}..{}", chans.start, chans.end),
@@ -276,47 +271,25 @@ pub fn deconvolve_block(
     Ok(planes)
 }
 
-/// Predict the models of the unconverged planes, subtract, re-image their residuals.
+/// Predict the models of the unconverged planes, subtract, re-image their residuals: plane by
+/// plane, each plane's old residual freed before its new one is made (one grid alive at a time).
 fn major_cycle(
     ctx: &ImagingContext,
     sources: &[Source],
     chans: std::ops::Range<usize>,
-    weighters: &[ImagingWeighter],
     planes: &mut [Plane],
     nst: usize,
     all: bool,
 ) -> Result<(), EngineError> {
-    let n = chans.len();
-    let active: Vec<bool> = (0..n)
-        .map(|i| all || (0..nst).any(|s| planes[i * nst + s].progress.stop.is_none()))
-        .collect();
-    let models: Vec<Vec<Array2<f64>>> = (0..n)
-        .map(|i| {
-            (0..nst)
-                .map(|s| {
-                    if active[i] {
-                        planes[i * nst + s].model.mapv(f64::from)
-                    } else {
-                        Array2::zeros((0, 0))
-                    }
-                })
-                .collect()
-        })
-        .collect();
-    let imgs = ctx.image_pass(
-        sources,
-        chans,
-        weighters,
-        Some(&models),
-        Some(&active),
-        false,
-    )?;
-    for (i, d) in imgs.dirty.into_iter().enumerate() {
-        if !active[i] {
+    for (i, k) in chans.enumerate() {
+        let active = all || (0..nst).any(|s| planes[i * nst + s].progress.stop.is_none());
+        if !active {
             continue;
         }
-        for (s, res) in d.into_iter().enumerate() {
+        for s in 0..nst {
             let p = &mut planes[i * nst + s];
+            p.residual = Array2::zeros((0, 0));
+            let (res, _) = ctx.residual_plane(sources, k, s, &p.weights, Some(&p.model))?;
             p.residual = res;
             if !all {
                 p.progress.major_cycles += 1;

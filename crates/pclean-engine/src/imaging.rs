@@ -1,5 +1,6 @@
-//! Dirty imaging: one or two passes over the selected visibilities per channel block (a weight
-//! density pass for uniform/Briggs weighting, then the gridding pass), FFTs, normalisation.
+//! Dirty imaging: a weight density pass over a block's visibilities for uniform/Briggs weighting,
+//! then, plane by plane, the gridding passes (PSF, residual with its model prediction), in-place
+//! FFTs and normalisation, one oversampled grid alive at a time.
 
 use crate::error::EngineError;
 use crate::plan::SpectralPlan;
@@ -9,7 +10,7 @@ use ndarray::{Array2, Axis};
 use num_complex::Complex32;
 use pclean_core::params::{ImagingParams, SpecMode, Weighting};
 use pclean_core::{Direction, StokesParam};
-use pclean_grid::gridder::{GridSpec, Gridder, UvGrid};
+use pclean_grid::gridder::{GridSpec, Gridder, GridderOptions, UvGrid};
 use pclean_grid::weighting::{
     CellRounding, DensityGrid, ImagingWeighter, UvTaper, WeightingScheme,
 };
@@ -59,27 +60,6 @@ impl Source {
         };
         self.cache = Some(std::sync::Arc::new(store));
         Ok(bytes)
-    }
-}
-
-/// Images of one channel block: `dirty[k][s]`, `psf[k][s]` (ny, nx) normalised, and sums of weights.
-pub struct BlockImages {
-    pub first_chan: usize,
-    pub dirty: Vec<Vec<Array2<f32>>>,
-    pub psf: Vec<Vec<Array2<f32>>>,
-    pub sumwt: Vec<Vec<f64>>,
-}
-
-impl BlockImages {
-    /// Placeholder planes for `n` channels (filled from reused products).
-    pub fn empty(n: usize, nst: usize) -> Self {
-        let z = || (0..nst).map(|_| Array2::zeros((0, 0))).collect::<Vec<_>>();
-        BlockImages {
-            first_chan: 0,
-            dirty: (0..n).map(|_| z()).collect(),
-            psf: (0..n).map(|_| z()).collect(),
-            sumwt: vec![vec![0.0; nst]; n],
-        }
     }
 }
 
@@ -442,8 +422,8 @@ impl ImagingContext<'_> {
         Ok(())
     }
 
-    /// The imaging weighters of image channels `chans` (one shared weighter for mfs or when
-    /// `perchanweightdensity` is off).
+    /// The imaging weighters of image channels `chans`: one per channel, or one shared by all (mfs,
+    /// or `perchanweightdensity` off).
     pub fn weighters(
         &self,
         sources: &[Source],
@@ -451,7 +431,7 @@ impl ImagingContext<'_> {
     ) -> Result<Vec<ImagingWeighter>, EngineError> {
         let n = chans.len();
         let Some(scheme) = scheme(&self.params.weighting) else {
-            return Ok(vec![ImagingWeighter::natural(); n]);
+            return Ok(vec![ImagingWeighter::natural()]);
         };
         let p = self.params;
         let per_chan = p.specmode != SpecMode::Mfs && p.perchanweightdensity;
@@ -485,145 +465,189 @@ impl ImagingContext<'_> {
             }
             Ok(())
         })?;
-        let ws: Vec<ImagingWeighter> = dens.iter().map(|d| d.finish(&scheme)).collect();
-        Ok(if per_chan { ws } else { vec![ws[0].clone(); n] })
+        // Each density (f64) is freed as soon as its weighter (f32) exists.
+        Ok(dens.into_iter().map(|d| d.finish(&scheme)).collect())
     }
 
-    /// Grid, FFT and normalise image channels `chans` (dirty images, PSFs and weight sums).
-    pub fn image_block(
+    /// The imaging weights of image channel `k`, Stokes plane `s`, one array per visibility chunk
+    /// that has columns of `k` (4 bytes per visibility): computed once from the weighting density
+    /// and the taper, then reused by every pass over this plane, so that the density (4 bytes per
+    /// pixel per channel) is freed after a block's first imaging pass.
+    pub fn plane_weights(
         &self,
         sources: &[Source],
-        chans: std::ops::Range<usize>,
-        weighters: &[ImagingWeighter],
-    ) -> Result<BlockImages, EngineError> {
-        self.image_pass(sources, chans, weighters, None, None, true)
-    }
-
-    /// One imaging pass (a major cycle when `models` is given): for every channel in `chans` that is
-    /// `active` (all when `None`), predict `models[k][s]` (Jy/pixel) with the degridder, subtract it
-    /// from the visibilities, and grid the residual visibilities; with `with_psf` also the PSF.
-    /// Inactive channels are skipped entirely and come back as empty (0 x 0) images.
-    pub fn image_pass(
-        &self,
-        sources: &[Source],
-        chans: std::ops::Range<usize>,
-        weighters: &[ImagingWeighter],
-        models: Option<&[Vec<Array2<f64>>]>,
-        active: Option<&[bool]>,
-        with_psf: bool,
-    ) -> Result<BlockImages, EngineError> {
-        let nst = self.params.stokes.0.len();
-        let n = chans.len();
-        let is_active = |i: usize| active.is_none_or(|a| a[i]);
-        // grids[k] = (per-Stokes dirty grids, per-Stokes psf grids, per-Stokes weight sums)
-        let mut grids: Vec<(Vec<UvGrid>, Vec<UvGrid>, Vec<f64>)> = (0..n)
-            .map(|i| {
-                let ng = if is_active(i) { nst } else { 0 };
-                let np = if is_active(i) && with_psf { nst } else { 0 };
-                (
-                    (0..ng).map(|_| self.gridder.new_grid()).collect(),
-                    (0..np).map(|_| self.gridder.new_grid()).collect(),
-                    vec![0.0; nst],
-                )
-            })
-            .collect();
-        let n_active = (0..n).filter(|i| is_active(*i)).count();
-        // Parallel over channels when there are several; otherwise the gridder uses every thread.
-        let inner_threads = if n_active > 1 { 1 } else { self.nthreads };
-        let gerr = |e: pclean_grid::gridder::GridError| EngineError::Grid(e.to_string());
-        self.for_each_chunk(sources, &chans, |prep| {
-            grids
-                .par_iter_mut()
-                .enumerate()
-                .try_for_each(|(i, (dg, pg, sw))| {
-                    if dg.is_empty() {
-                        return Ok(());
-                    }
-                    let k = chans.start + i;
-                    let Some((cols, freqs)) = Self::columns_of(prep, k) else {
-                        return Ok(());
-                    };
-                    for s in 0..nst {
-                        let (v, w) = &prep.stokes[s];
-                        let mut vis = v.select(Axis(1), &cols);
-                        let mut wgt = w.select(Axis(1), &cols);
-                        weighters[i].apply(prep.uvw_m.view(), &freqs, wgt.view_mut());
-                        if let Some(t) = &self.taper {
-                            t.apply(prep.uvw_m.view(), &freqs, wgt.view_mut());
-                        }
-                        if let Some(m) = models {
-                            let mut pred = Array2::<Complex32>::zeros(vis.dim());
-                            self.gridder
-                                .image_to_vis(
-                                    m[i][s].view(),
-                                    prep.uvw_m.view(),
-                                    &freqs,
-                                    Some(wgt.view()),
-                                    pred.view_mut(),
-                                    inner_threads,
-                                )
-                                .map_err(gerr)?;
-                            vis -= &pred;
-                        }
-                        let st = self
-                            .gridder
-                            .grid_vis(
-                                &mut dg[s],
-                                prep.uvw_m.view(),
-                                &freqs,
-                                vis.view(),
-                                wgt.view(),
-                                inner_threads,
-                            )
-                            .map_err(gerr)?;
-                        if with_psf {
-                            self.gridder
-                                .grid_psf(
-                                    &mut pg[s],
-                                    prep.uvw_m.view(),
-                                    &freqs,
-                                    wgt.view(),
-                                    inner_threads,
-                                )
-                                .map_err(gerr)?;
-                        }
-                        sw[s] += st.sum_weights;
-                    }
-                    Ok(())
-                })
+        k: usize,
+        s: usize,
+        weighter: &ImagingWeighter,
+    ) -> Result<PlaneWeights, EngineError> {
+        let sources = &crate::block::restrict_sources(sources, self.plan, &(k..k + 1))?;
+        let mut out = Vec::new();
+        self.for_each_chunk(sources, &(k..k + 1), |prep| {
+            if let Some((cols, freqs)) = Self::columns_of(prep, k) {
+                out.push(self.imaging_weights(prep, s, &cols, &freqs, weighter));
+            }
+            Ok(())
         })?;
-        type Planes = (Vec<Array2<f32>>, Vec<Array2<f32>>, Vec<f64>);
-        let results: Vec<Planes> = grids
-            .into_par_iter()
-            .map(|(dg, pg, sw)| -> Result<Planes, EngineError> {
-                let mut d = Vec::with_capacity(dg.len());
-                let mut p = Vec::with_capacity(pg.len());
-                for (s, g) in dg.iter().enumerate() {
-                    let norm = if sw[s] > 0.0 { 1.0 / sw[s] } else { 0.0 };
-                    let di = self.gridder.grid_to_image(g, inner_threads).map_err(gerr)?;
-                    d.push(di.mapv(|x| (x * norm) as f32));
-                }
-                for (s, g) in pg.iter().enumerate() {
-                    let norm = if sw[s] > 0.0 { 1.0 / sw[s] } else { 0.0 };
-                    let pi = self.gridder.grid_to_image(g, inner_threads).map_err(gerr)?;
-                    p.push(pi.mapv(|x| (x * norm) as f32));
-                }
-                Ok((d, p, sw))
-            })
-            .collect::<Result<_, _>>()?;
-        let mut out = BlockImages {
-            first_chan: chans.start,
-            dirty: vec![],
-            psf: vec![],
-            sumwt: vec![],
-        };
-        for (d, p, s) in results {
-            out.dirty.push(d);
-            out.psf.push(p);
-            out.sumwt.push(s);
-        }
         Ok(out)
     }
+
+    /// The point-spread function of image channel `k`, Stokes plane `s`, and its imaging weights
+    /// (see [`ImagingContext::plane_weights`]), made in the same pass: gridded, transformed in place
+    /// and normalised by the sum of weights, which is returned with them. One oversampled grid is
+    /// alive.
+    pub fn psf_plane(
+        &self,
+        sources: &[Source],
+        k: usize,
+        s: usize,
+        weighter: &ImagingWeighter,
+    ) -> Result<(Array2<f32>, f64, PlaneWeights), EngineError> {
+        let sources = &crate::block::restrict_sources(sources, self.plan, &(k..k + 1))?;
+        let mut grid = self.gridder.new_grid();
+        let mut sumwt = 0.0;
+        let mut weights = Vec::new();
+        self.for_each_chunk(sources, &(k..k + 1), |prep| {
+            let Some((cols, freqs)) = Self::columns_of(prep, k) else {
+                return Ok(());
+            };
+            let wgt = self.imaging_weights(prep, s, &cols, &freqs, weighter);
+            let st = self
+                .gridder
+                .grid_psf(
+                    &mut grid,
+                    prep.uvw_m.view(),
+                    &freqs,
+                    wgt.view(),
+                    self.nthreads,
+                )
+                .map_err(gerr)?;
+            sumwt += st.sum_weights;
+            weights.push(wgt);
+            Ok(())
+        })?;
+        Ok((self.to_image(grid, sumwt)?, sumwt, weights))
+    }
+
+    /// The residual image of image channel `k`, Stokes plane `s` (the dirty image without a model):
+    /// with `model` (Jy/pixel), the model's visibilities are predicted and subtracted first, and the
+    /// residual visibilities gridded; normalised by the sum of weights, returned with it.
+    ///
+    /// Only one oversampled grid is alive at a time: with a model, a first pass over the
+    /// visibilities predicts from the model's grid and keeps the residual visibilities of this plane
+    /// (8 bytes per visibility), the model grid is freed, and a second pass grids them.
+    pub fn residual_plane(
+        &self,
+        sources: &[Source],
+        k: usize,
+        s: usize,
+        weights: &PlaneWeights,
+        model: Option<&Array2<f32>>,
+    ) -> Result<(Array2<f32>, f64), EngineError> {
+        let sources = &crate::block::restrict_sources(sources, self.plan, &(k..k + 1))?;
+        let mut residual_vis: Option<Vec<Array2<Complex32>>> = None;
+        if let Some(m) = model {
+            let mgrid = self
+                .gridder
+                .model_grid(m.view(), self.nthreads)
+                .map_err(gerr)?;
+            let mut kept = Vec::new();
+            let mut wts = weights.iter();
+            self.for_each_chunk(sources, &(k..k + 1), |prep| {
+                let Some((cols, freqs)) = Self::columns_of(prep, k) else {
+                    return Ok(());
+                };
+                let wgt = next_weights(&mut wts)?;
+                let mut vis = prep.stokes[s].0.select(Axis(1), &cols);
+                let mut pred = Array2::<Complex32>::zeros(vis.dim());
+                self.gridder
+                    .degrid(
+                        &mgrid,
+                        prep.uvw_m.view(),
+                        &freqs,
+                        Some(wgt.view()),
+                        pred.view_mut(),
+                        self.nthreads,
+                    )
+                    .map_err(gerr)?;
+                vis -= &pred;
+                kept.push(vis);
+                Ok(())
+            })?;
+            residual_vis = Some(kept);
+        }
+        let mut grid = self.gridder.new_grid();
+        let mut sumwt = 0.0;
+        let mut kept = residual_vis.map(|v| v.into_iter());
+        let mut wts = weights.iter();
+        self.for_each_chunk(sources, &(k..k + 1), |prep| {
+            let Some((cols, freqs)) = Self::columns_of(prep, k) else {
+                return Ok(());
+            };
+            let wgt = next_weights(&mut wts)?;
+            let vis = match kept.as_mut() {
+                Some(it) => it.next().ok_or_else(changed)?,
+                None => prep.stokes[s].0.select(Axis(1), &cols),
+            };
+            let st = self
+                .gridder
+                .grid_vis(
+                    &mut grid,
+                    prep.uvw_m.view(),
+                    &freqs,
+                    vis.view(),
+                    wgt.view(),
+                    self.nthreads,
+                )
+                .map_err(gerr)?;
+            sumwt += st.sum_weights;
+            Ok(())
+        })?;
+        Ok((self.to_image(grid, sumwt)?, sumwt))
+    }
+
+    /// Imaging weights of Stokes plane `s` in columns `cols` of a prepared chunk: natural weights
+    /// times the weighting density's factor and the uv taper.
+    fn imaging_weights(
+        &self,
+        prep: &Prepared,
+        s: usize,
+        cols: &[usize],
+        freqs: &[f64],
+        weighter: &ImagingWeighter,
+    ) -> Array2<f32> {
+        let mut wgt = prep.stokes[s].1.select(Axis(1), cols);
+        weighter.apply(prep.uvw_m.view(), freqs, wgt.view_mut());
+        if let Some(t) = &self.taper {
+            t.apply(prep.uvw_m.view(), freqs, wgt.view_mut());
+        }
+        wgt
+    }
+
+    /// Transform a grid in place into its image normalised by `sumwt` (zero without weight).
+    fn to_image(&self, grid: UvGrid, sumwt: f64) -> Result<Array2<f32>, EngineError> {
+        let norm = if sumwt > 0.0 { 1.0 / sumwt } else { 0.0 };
+        self.gridder
+            .grid_into_image(grid, norm, self.nthreads)
+            .map_err(gerr)
+    }
+}
+
+/// A plane's imaging weights, one `(rows, columns of the plane)` array per visibility chunk.
+pub type PlaneWeights = Vec<Array2<f32>>;
+
+/// The weights of the next chunk: passes over a plane see the same chunks in the same order.
+fn next_weights<'w>(
+    it: &mut std::slice::Iter<'w, Array2<f32>>,
+) -> Result<&'w Array2<f32>, EngineError> {
+    it.next().ok_or_else(changed)
+}
+
+fn changed() -> EngineError {
+    EngineError::Param("internal: visibility chunks changed between passes".into())
+}
+
+fn gerr(e: pclean_grid::gridder::GridError) -> EngineError {
+    EngineError::Grid(e.to_string())
 }
 
 fn recipe_for(
@@ -640,14 +664,31 @@ fn recipe_for(
     })
 }
 
-/// Build the gridder for the image geometry and accuracy.
-pub fn make_gridder(params: &ImagingParams) -> Result<Gridder, EngineError> {
-    Gridder::new(GridSpec {
-        nx: params.nx,
-        ny: params.ny,
-        cell_x_rad: params.cell_x_rad,
-        cell_y_rad: params.cell_y_rad,
-        epsilon: params.epsilon,
-    })
+/// Build the gridder for the image geometry and accuracy, for about `nvis_per_chan` visibilities
+/// per image plane.
+pub fn make_gridder(params: &ImagingParams, nvis_per_chan: usize) -> Result<Gridder, EngineError> {
+    gridder_for(
+        GridSpec {
+            nx: params.nx,
+            ny: params.ny,
+            cell_x_rad: params.cell_x_rad,
+            cell_y_rad: params.cell_y_rad,
+            epsilon: params.epsilon,
+        },
+        nvis_per_chan,
+    )
+}
+
+/// The gridder the engine uses (also for the memory estimate): the kernel (support,
+/// oversampling) that reaches `epsilon` at the least cost for the number of visibilities per
+/// plane, so a large image with few visibilities gets the least oversampling (the smallest grid).
+pub fn gridder_for(spec: GridSpec, nvis_per_chan: usize) -> Result<Gridder, EngineError> {
+    Gridder::with_options(
+        spec,
+        GridderOptions {
+            nvis_hint: Some(nvis_per_chan.max(1)),
+            ..Default::default()
+        },
+    )
     .map_err(|e| EngineError::Grid(e.to_string()))
 }

@@ -60,7 +60,8 @@ impl PlaneMasker {
     ) -> Result<Option<Array2<bool>>, EngineError> {
         Ok(match &mut self.kind {
             MaskKind::Everywhere => None,
-            MaskKind::Fixed(m) => Some(previous.unwrap_or_else(|| m.clone())),
+            // The fixed mask moves into the plane on first use (one copy, not two).
+            MaskKind::Fixed(m) => Some(previous.unwrap_or_else(|| std::mem::take(m))),
             MaskKind::Auto(a) => {
                 Some(a.update(residual, beam, sidelobe_level, iter_done, threshold_reached)?)
             }

@@ -1,15 +1,35 @@
 //! The engine's memory model: how many bytes a channel block needs, from what the code allocates,
 //! and the schedule (channels per block, blocks in flight, threads per block) that fits a budget.
 //!
-//! Every term names the allocation it stands for. Sizes per image plane use `npix = nx * ny`; the
-//! uv grid has `gu * gv` cells of `grid_elem` bytes (complex single or double precision).
+//! Every term names the allocation it stands for (docs/memory.md walks through them and compares
+//! the model with measured peaks). Sizes per image plane use `npix = nx * ny`; the uv grid has
+//! `gu * gv` cells of `grid_elem` bytes (complex single or double precision). A block runs in
+//! phases (`crate::block::run_block`), and its peak is the largest phase:
+//! 1. weighting densities (`f64`) of its channels, turned one by one into weighters (`f32`);
+//! 2. per plane, one pass grids the PSF (keeping the plane's imaging weights, 4 bytes per
+//!    visibility) and one the dirty image, each into the one oversampled grid, transformed in place;
+//!    the densities are freed after the last plane;
+//! 3. deconvolution: every plane's state (residual, PSF, model, masks, deconvolver planes), minor
+//!    cycles (their transient planes), and major cycles plane by plane (a model grid, then the
+//!    residual grid, with the plane's residual visibilities kept between the two passes);
+//! 4. writing: restoration of each plane, then its products.
 
 use crate::error::EngineError;
 
 /// Bytes the process holds before any block starts: the binary and its libraries (casacore),
-/// MS metadata, the thread pools, allocator arenas. Measured as the idle RSS of `pclean image`
-/// just before imaging (about 40-60 MiB on Linux x86_64); rounded up.
-pub const BASE_BYTES: u64 = 64 << 20;
+/// MS metadata, the thread pools, allocator arenas, the open products. Measured as the peak RSS
+/// of `pclean image` of a 32 x 32 image of tests' `alma_small.ms` with two threads (imaging adds
+/// well under 1 MiB there): 30.7 MiB on Linux x86_64 (docs/memory.md); rounded up.
+pub const BASE_BYTES: u64 = 32 << 20;
+
+/// Visibilities per image channel the estimate assumes when the data are unknown (`WorkerSpec`,
+/// `pclean estimate` without `--nvis`): 1e5, an hour of a 43-antenna array at 30 s integrations.
+/// Below about 1.6e6 (4096^2) or 1e5 (1024^2) visibilities the FFT dominates the gridding cost and
+/// the kernel with the least oversampling (1.2) is chosen.
+pub const DEFAULT_NVIS_PER_CHAN: usize = 100_000;
+
+/// Data channels a pass reads besides those of its image channels (see `BlockShape::spw_chans`).
+pub const READ_MARGIN_CHANS: usize = 4;
 
 /// What the size of a block depends on.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,19 +44,63 @@ pub struct BlockShape {
     /// Uniform/Briggs weighting with one density per channel (else one shared, or none).
     pub density_per_channel: bool,
     pub density: bool,
-    /// Deconvolution state is held (niter > 0).
+    /// Deconvolution state is held (niter > 0 or a start model).
     pub deconvolve: bool,
-    /// Extra image planes the deconvolver keeps per plane (multiscale: scale images).
-    pub deconvolver_planes: usize,
-    /// Auto-multithresh masking (its working planes per plane).
+    /// The deconvolver and, for multiscale, its number of scales.
+    pub deconvolver: DeconvolverKind,
+    /// Auto-multithresh masking.
     pub automask: bool,
-    /// Rows per visibility chunk, the selected data channels (of the widest spectral window),
-    /// the image channels of the run, and correlations per row. A block reads only the data
-    /// channels of its image channels (plus an interpolation margin).
+    /// A fixed clean mask per plane (usemask 'pb' or a user mask).
+    pub fixed_mask: bool,
+    /// A statistics region per plane (pblimit > 0).
+    pub stats_region: bool,
+    /// Rows per visibility chunk, the data channels the image spans, the image channels of the
+    /// run, the selected channels of the widest spectral window, and correlations per row. A pass
+    /// over image channels reads their data channels and the neighbours that can contribute
+    /// (`block::restrict_sources`: the image channel widened by one, the interpolation stencil),
+    /// within the window: measured 4 more for a one-channel image at the band edge of
+    /// `alma_small.ms` (5 read), taken as [`READ_MARGIN_CHANS`].
     pub chunk_rows: usize,
     pub data_chans: usize,
     pub image_chans: usize,
+    pub spw_chans: usize,
     pub ncorr: usize,
+    /// Visibilities gridded into one image plane (selected rows x data channels per image
+    /// channel): the imaging weights kept per plane and the residual visibilities of a major cycle.
+    pub nvis_per_chan: usize,
+}
+
+/// The deconvolver's own planes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeconvolverKind {
+    Hogbom,
+    Clark,
+    Multiscale { nscales: usize },
+}
+
+/// Bytes of each phase of a block (the peak is the largest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Phases {
+    pub weighting: u64,
+    pub first_pass: u64,
+    pub minor_cycle: u64,
+    pub major_cycle: u64,
+    pub writing: u64,
+}
+
+impl Phases {
+    pub fn peak(&self) -> u64 {
+        [
+            self.weighting,
+            self.first_pass,
+            self.minor_cycle,
+            self.major_cycle,
+            self.writing,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+    }
 }
 
 impl BlockShape {
@@ -48,35 +112,72 @@ impl BlockShape {
         (self.grid_u * self.grid_v * self.grid_elem_bytes) as u64
     }
 
-    /// One visibility chunk in flight: the chunk as read (complex vis 8 B, flag 1 B, weight 4 B
-    /// per correlation, `VisChunk`), the per-Stokes visibilities and weights formed from it
-    /// (12 B per Stokes, `Prepared`; twice when regridded to another frame), the per-channel
-    /// column selections of one channel being gridded (12 B), and the gridder's bucketing
-    /// entries (16 B per visibility).
+    /// One visibility chunk in flight for a pass over `nchan` image channels: the chunk as read
+    /// (complex vis 8 B, flag 1 B, weight 4 B per correlation; uvw, times, ids ~64 B per row;
+    /// `VisChunk`), the per-Stokes visibilities and weights formed from it (12 B per Stokes,
+    /// `Prepared`; twice when regridded to another frame), one channel's column selections (vis
+    /// 8 B, weights 4 B, prediction 8 B) and the gridder's bucketing entries (12 B per
+    /// visibility).
     fn chunk_bytes(&self, nchan: usize) -> u64 {
         let per_image = self.data_chans as f64 / self.image_chans.max(1) as f64;
-        let read = ((nchan as f64 * per_image).ceil() as usize + 6).min(self.data_chans.max(1));
-        let rc = (self.chunk_rows * read) as u64;
-        rc * (13 * self.ncorr as u64 + 2 * 12 * self.nstokes as u64) + rc * (12 + 16)
+        let read = ((nchan as f64 * per_image).ceil() as usize + READ_MARGIN_CHANS)
+            .min(self.spw_chans.max(1));
+        let rows = self.chunk_rows.min(self.nvis_per_chan.max(1)) as u64;
+        let rc = rows * read as u64;
+        let per_chan = (rows as f64 * per_image.max(1.0)).ceil() as u64;
+        rc * (13 * self.ncorr as u64 + 2 * 12 * self.nstokes as u64)
+            + rows * 64
+            + per_chan * (8 + 4 + 8 + 12)
     }
 
-    /// Transient buffers of one channel's FFT (`grid_to_image`): the intermediate (ny x gu) array
-    /// of grid precision, the f64 image, and its f32 normalised copy.
-    fn fft_bytes(&self) -> u64 {
-        (self.ny * self.grid_u * self.grid_elem_bytes) as u64 + self.npix() * (8 + 4)
+    /// Scratch per thread of a gridding pass and an FFT: the gridder's per-chunk tile counts and
+    /// offsets (16 B per uv tile of 16 x 16 cells) and a block of 16 grid columns gathered for the
+    /// column FFT with its scratch (2 x 16 x gv cells).
+    fn thread_scratch(&self) -> u64 {
+        let ntiles = ((self.grid_u + 16) / 16 + 1) * ((self.grid_v + 16) / 16 + 1);
+        16 * ntiles as u64 + 2 * 16 * (self.grid_v * self.grid_elem_bytes) as u64
     }
 
-    /// Peak bytes of a block of `nchan` image channels run with `threads` threads.
-    ///
-    /// The peak is the first imaging pass: per channel and Stokes a dirty and a PSF grid, the
-    /// weighting densities (f64 while accumulating, then the f32 weighter; both exist while the
-    /// weighters are finished), the dirty and PSF planes (f32); plus, with deconvolution, the
-    /// planes each deconvolved plane keeps (residual, model, PSF, primary beam: f32; the f64 model
-    /// copy for prediction; masks as bytes; the deconvolver's and auto-masker's planes) while
-    /// a major cycle holds one dirty grid per plane.
-    pub fn block_bytes(&self, nchan: usize, threads: usize) -> u64 {
+    /// Bytes per pixel of one plane's deconvolution state: residual, PSF and model (f32), the
+    /// clean mask and statistics region (bytes), auto-multithresh's primary beam copy (f32) and
+    /// masks (2 bytes), multiscale's PSF and scale spectra (`(nscales + 1)` half-plane complex
+    /// spectra, 4 B/px each) and `nscales (nscales + 1) / 2` scale-PSF cross terms (f32).
+    fn state_per_pixel(&self) -> u64 {
+        let mut b = 3 * 4;
+        b += u64::from(self.fixed_mask || self.automask);
+        b += u64::from(self.stats_region);
+        if self.automask {
+            b += 4 + 2;
+        }
+        if let DeconvolverKind::Multiscale { nscales } = self.deconvolver {
+            let n = nscales as u64;
+            b += 4 * (n + 1) + 4 * n * (n + 1) / 2;
+        }
+        b
+    }
+
+    /// Transient bytes per pixel of one plane's minor cycle: the robust statistics' copy of the
+    /// residual (f32), Clark's update and convolution planes, multiscale's scale masks (bytes),
+    /// smoothed residuals, update and convolution planes and a convolution's spectrum (f32),
+    /// auto-multithresh's working planes.
+    fn minor_per_pixel(&self) -> u64 {
+        let stats = 4;
+        let dec = match self.deconvolver {
+            DeconvolverKind::Hogbom => 0,
+            DeconvolverKind::Clark => 8,
+            // masks (1) and smoothed residuals (4) per scale, the update and its convolution,
+            // and the half-plane spectrum each convolution allocates (4 + 4 + 4).
+            DeconvolverKind::Multiscale { nscales } => 5 * nscales as u64 + 12,
+        };
+        let auto = if self.automask { 6 * 4 } else { 0 };
+        stats.max(dec).max(auto)
+    }
+
+    /// Bytes of each phase of a block of `nchan` image channels run with `threads` threads.
+    pub fn phases(&self, nchan: usize, threads: usize) -> Phases {
         let npix = self.npix();
         let planes = (nchan * self.nstokes) as u64;
+        let threads = threads.max(1) as u64;
         let ndens = if !self.density {
             0
         } else if self.density_per_channel {
@@ -84,22 +185,58 @@ impl BlockShape {
         } else {
             1
         };
-        let weighters = ndens * npix * (8 + 4);
-        // Concurrent FFTs: one per thread, at most one per plane.
-        let ffts = threads.max(1).min(nchan * self.nstokes).max(1) as u64 * self.fft_bytes();
-        let chunk = self.chunk_bytes(nchan);
-        let first_pass = planes * (2 * self.grid_bytes() + 2 * npix * 4);
+        let grid = self.grid_bytes();
+        let scratch = threads * self.thread_scratch();
+        let chunk1 = self.chunk_bytes(1);
+        let weights = 4 * self.nvis_per_chan as u64;
+        // 1. Densities (f64) of every channel, and the first weighter (f32) made from them.
+        let weighting =
+            ndens * npix * 8 + u64::from(ndens > 0) * npix * 4 + self.chunk_bytes(nchan);
+        let weighters = ndens * npix * 4;
+        // 2. The last plane's residual pass: the planes before it (residual + PSF + weights when
+        //    deconvolving), its PSF and weights, the grid, the residual made from it.
+        let kept = if self.deconvolve {
+            planes.saturating_sub(1) * (8 * npix + weights)
+        } else {
+            0
+        };
+        let first_pass = weighters + kept + grid + 8 * npix + weights + chunk1 + scratch;
         if !self.deconvolve {
-            return weighters + chunk + ffts + first_pass;
+            // Writing a dirty plane: residual, model (zeros), pb, weight.
+            let writing = 4 * 4 * npix;
+            return Phases {
+                weighting,
+                first_pass,
+                minor_cycle: 0,
+                major_cycle: 0,
+                writing,
+            };
         }
-        let mut per_plane = npix * (4 * 4 + 8 + 3);
-        per_plane += self.deconvolver_planes as u64 * npix * 4;
-        if self.automask {
-            per_plane += 6 * npix * 4;
+        let state = planes * (self.state_per_pixel() * npix + weights);
+        // 3. Minor cycles: planes in parallel, one per thread.
+        let minor_cycle = state + threads.min(planes) * self.minor_per_pixel() * npix;
+        // Major cycle of one plane: its old residual is freed before the grid is made; its
+        // residual visibilities (8 B each) are kept between the prediction and gridding passes.
+        let major_cycle = state + grid + 8 * self.nvis_per_chan as u64 + chunk1 + scratch;
+        // 4. Writing: every plane's residual, model and mask (PSFs, weights and deconvolvers freed),
+        //    the restoration of one (two half-plane spectra of the padded plane and the image:
+        //    12 B/px, padding by the beam taken as 1/16 of the image), then its pb and weight.
+        let masks = u64::from(self.fixed_mask || self.automask);
+        let final_planes = planes * (8 + masks) * npix;
+        let writing = final_planes + (12 * npix * 17 / 16).max(8 * npix);
+        Phases {
+            weighting,
+            first_pass,
+            minor_cycle,
+            major_cycle,
+            writing,
         }
-        let state = planes * per_plane;
-        let major = planes * (self.grid_bytes() + npix * 4);
-        weighters + chunk + ffts + state + first_pass.max(major)
+    }
+
+    /// Peak bytes of a block of `nchan` image channels run with `threads` threads (the largest
+    /// of its [`Phases`]).
+    pub fn block_bytes(&self, nchan: usize, threads: usize) -> u64 {
+        self.phases(nchan, threads).peak()
     }
 }
 
@@ -266,6 +403,13 @@ pub struct WorkerSpec {
     pub nterms: usize,
     pub nfields: usize,
     pub threads_per_task: usize,
+    /// Visibilities per image channel (selected rows x data channels per image channel): the
+    /// gridder's kernel choice (oversampling, hence the grid's size) and the per-visibility
+    /// buffers depend on it. [`DEFAULT_NVIS_PER_CHAN`] by default.
+    pub nvis_per_chan: usize,
+    /// Channels of the spectral window the task's channels come from (a pass reads a few
+    /// neighbours of its data channels within it); 0 = the task's channels only.
+    pub spw_nchan: usize,
 }
 
 impl Default for WorkerSpec {
@@ -278,13 +422,17 @@ impl Default for WorkerSpec {
             nterms: 1,
             nfields: 1,
             threads_per_task: 1,
+            nvis_per_chan: DEFAULT_NVIS_PER_CHAN,
+            spw_nchan: 0,
         }
     }
 }
 
 impl WorkerSpec {
     /// The block shape of such a task: Stokes I, Briggs weighting with per-channel densities,
-    /// default gridding accuracy, two correlations, the engine's visibility chunk size.
+    /// default gridding accuracy (the kernel chosen for `nvis_per_chan`), two correlations, the
+    /// engine's visibility chunk size, usemask='pb' with pblimit > 0, one data channel per image
+    /// channel.
     pub fn block_shape(&self) -> Result<BlockShape, EngineError> {
         if self.gridder != "standard" {
             return Err(EngineError::Param(format!(
@@ -304,9 +452,14 @@ impl WorkerSpec {
                 self.nfields
             )));
         }
-        if self.imsize == 0 || self.nchan_per_task == 0 || self.threads_per_task == 0 {
+        if self.imsize == 0
+            || self.nchan_per_task == 0
+            || self.threads_per_task == 0
+            || self.nvis_per_chan == 0
+        {
             return Err(EngineError::Param(
-                "imsize, nchan_per_task and threads_per_task must be positive".into(),
+                "imsize, nchan_per_task, threads_per_task and nvis_per_chan must be positive"
+                    .into(),
             ));
         }
         let deconvolve = match self.deconvolver.as_str() {
@@ -318,15 +471,17 @@ impl WorkerSpec {
                 )))
             }
         };
-        let gridder = pclean_grid::gridder::Gridder::new(pclean_grid::gridder::GridSpec {
-            nx: self.imsize,
-            ny: self.imsize,
-            cell_x_rad: 1e-6,
-            cell_y_rad: 1e-6,
-            epsilon: pclean_core::params::defaults::EPSILON,
-        })
-        .map_err(|e| EngineError::Grid(e.to_string()))?;
-        let (gu, gv) = gridder.grid_shape();
+        let gridder = crate::imaging::gridder_for(
+            pclean_grid::gridder::GridSpec {
+                nx: self.imsize,
+                ny: self.imsize,
+                cell_x_rad: 1e-6,
+                cell_y_rad: 1e-6,
+                epsilon: pclean_core::params::defaults::EPSILON,
+            },
+            self.nvis_per_chan,
+        )?;
+        let (gv, gu) = gridder.grid_shape();
         let chunk_rows =
             ((64usize << 20) / (self.nchan_per_task * (2 * 13 + 12))).clamp(256, 100_000);
         Ok(BlockShape {
@@ -342,17 +497,22 @@ impl WorkerSpec {
             density_per_channel: true,
             density: true,
             deconvolve,
-            // multiscale with tclean's default scales [0, 5, 15]: three scale images per scale.
-            deconvolver_planes: if self.deconvolver == "multiscale" {
-                9
-            } else {
-                0
+            // multiscale with scales [0, 5, 15] (tclean's documented example).
+            deconvolver: match self.deconvolver.as_str() {
+                "multiscale" => DeconvolverKind::Multiscale { nscales: 3 },
+                "clark" => DeconvolverKind::Clark,
+                _ => DeconvolverKind::Hogbom,
             },
             automask: false,
+            // usemask='pb' (the common choice with a primary beam) and pblimit > 0 (default 0.2).
+            fixed_mask: true,
+            stats_region: true,
             chunk_rows,
             data_chans: self.nchan_per_task,
             image_chans: self.nchan_per_task,
+            spw_chans: self.spw_nchan.max(self.nchan_per_task),
             ncorr: 2,
+            nvis_per_chan: self.nvis_per_chan.max(1),
         })
     }
 }
@@ -421,12 +581,16 @@ mod tests {
             density_per_channel: true,
             density: true,
             deconvolve,
-            deconvolver_planes: 0,
+            deconvolver: DeconvolverKind::Hogbom,
             automask: false,
+            fixed_mask: true,
+            stats_region: true,
             chunk_rows: 10_000,
             data_chans: 64,
             image_chans: 64,
+            spw_chans: 64,
             ncorr: 2,
+            nvis_per_chan: 100_000,
         }
     }
 
@@ -448,9 +612,26 @@ mod tests {
         let d1 = s.block_bytes(2, 1) - s.block_bytes(1, 1);
         let d2 = s.block_bytes(3, 1) - s.block_bytes(2, 1);
         assert_eq!(d1, d2);
-        // Two single-precision grids of 1800^2 plus planes and densities per channel.
-        assert!(d1 > 2 * 1800 * 1800 * 8);
+        // Dirty imaging: one grid whatever the channels; a weighter (4 B/px) per channel more.
+        assert_eq!(d1, 1024 * 1024 * 4);
         assert!(shape(true).block_bytes(4, 1) > s.block_bytes(4, 1));
+    }
+
+    #[test]
+    fn one_grid_and_the_planes_of_a_cleaned_channel() {
+        // One channel, hogbom, pb mask: residual, PSF, model (f32), mask and statistics region
+        // (bytes) and one grid in the major cycle, plus per-visibility and per-thread buffers.
+        let s = shape(true);
+        let p = s.phases(1, 1);
+        let npix = 1024 * 1024u64;
+        assert_eq!(p.peak(), p.major_cycle);
+        let fixed = 14 * npix + 1800 * 1800 * 8;
+        assert!(
+            p.major_cycle > fixed && p.major_cycle < fixed + (8 << 20),
+            "{p:?}"
+        );
+        // Threads add only scratch (tile counts, FFT column blocks).
+        assert!(s.block_bytes(1, 4) - s.block_bytes(1, 1) < 4 << 20);
     }
 
     #[test]
@@ -464,7 +645,7 @@ mod tests {
         let sch = schedule(&s, req(64, 64 << 30, true)).unwrap();
         assert_eq!((sch.chans_per_block, sch.blocks_in_flight), (64, 1));
         // The whole cube needs more than a quarter of the budget: one channel per block.
-        let sch = schedule(&s, req(64, 8 << 30, true)).unwrap();
+        let sch = schedule(&s, req(64, 2 << 30, true)).unwrap();
         assert_eq!(
             (
                 sch.chans_per_block,
@@ -497,7 +678,10 @@ mod tests {
             ..spec.clone()
         })
         .unwrap();
-        assert!(one > 0.3 && four > 3.0 * (one - BASE_BYTES as f64 / GIB));
+        // 4096^2, one channel, hogbom: about 27 B/px with the base.
+        let per_pixel = one * GIB / (4096.0 * 4096.0);
+        assert!(per_pixel > 24.0 && per_pixel < 30.0, "{per_pixel}");
+        assert!(four > 2.0 * one, "{one} {four}");
         assert_eq!(estimate_peak_ram_gib(3, &spec).unwrap(), 3.0 * one);
         let n = recommend_nworkers(Some(100.0), &spec, 0.85).unwrap();
         assert_eq!(n, (85.0 / one).floor() as usize);
@@ -523,7 +707,7 @@ mod tests {
 
     #[test]
     fn too_small_a_budget_is_an_error() {
-        let e = schedule(&shape(true), req(64, 100 << 20, true)).unwrap_err();
+        let e = schedule(&shape(true), req(64, 50 << 20, true)).unwrap_err();
         assert!(e.to_string().contains("memory limit"), "{e}");
     }
 

@@ -7,6 +7,7 @@ use crate::coordinator::{Coordinator, DueCommit};
 use crate::error::EngineError;
 use crate::products::fsync_tree;
 use crate::summary::{RunSummary, TaskSummary};
+use ndarray::ArrayView2;
 use pclean_core::params::{ImagingParams, RawParams};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -41,12 +42,22 @@ fn run_local(c: &mut Coordinator) -> Result<(), EngineError> {
     let nchan = c.setup.plan.nchan();
     let use_cache = !c.setup.plan.mfs && nchan > 1;
     let cache_in_memory = c.cache_in_memory;
-    if use_cache && todo.len() > 1 {
+    // A block of several channels images them one by one: without the cache each plane would
+    // read the MS again.
+    let multi_chan_block = c
+        .pending()
+        .iter()
+        .any(|p| p.channels[1] - p.channels[0] > 1);
+    if use_cache && (todo.len() > 1 || multi_chan_block) {
+        // Reading the visibilities once for all blocks holds a chunk of every selected channel:
+        // at most an eighth of the budget (a 50 MB limit peaked at 76 MiB RSS with 64 MiB chunks).
+        let load_rows =
+            (((c.budget / 8) as usize) / c.setup.row_bytes).clamp(256, c.setup.chunk_rows);
         let t = Instant::now();
         for src in c.setup.sources.iter_mut() {
             let disk = (!cache_in_memory)
                 .then(|| PathBuf::from(format!("{}.visstore{}", params.imagename, src.index)));
-            let bytes = src.load_cache(c.setup.chunk_rows, disk.as_deref())? as f64 / MIB;
+            let bytes = src.load_cache(load_rows, disk.as_deref())? as f64 / MIB;
             if cache_in_memory {
                 c.cached_mib += bytes;
             } else {
@@ -85,7 +96,12 @@ fn run_local(c: &mut Coordinator) -> Result<(), EngineError> {
     // A cube with one weighting density for all channels: made once from every channel.
     let shared_weighter = c.setup.shared_weighter(params, c.setup.nthreads)?;
     let pbcor = c.exts.contains(&"image.pbcor");
-    let inputs = c.block_inputs(&ctx, shared_weighter.as_ref(), pbcor);
+    let inputs = c.block_inputs(
+        &ctx,
+        shared_weighter.as_ref(),
+        pbcor,
+        c.exts.contains(&"mask"),
+    );
     let blocks = c
         .sink
         .lock()
@@ -147,23 +163,32 @@ fn run_local(c: &mut Coordinator) -> Result<(), EngineError> {
                     let [a, z] = blocks[b];
                     let t = Instant::now();
                     let base = alloc_count::slot_begin(w);
-                    let res = pool.install(|| run_block(inputs, a..z)).and_then(|r| {
-                        let task = TaskSummary {
-                            channels: [a, z],
-                            wall_time_s: t.elapsed().as_secs_f64(),
-                            peak_alloc_mib: alloc_count::slot_peak_since(w, base)
-                                .map(|v| v as f64 / MIB),
-                        };
-                        let due = sink
-                            .lock()
+                    // Planes go into the products as soon as they are final.
+                    let put = |ext: &'static str, k: usize, st: usize, plane: ArrayView2<f32>| {
+                        sink.lock()
                             .unwrap_or_else(|p| p.into_inner())
-                            .write_block(params, b, r, task)?;
-                        // Durability on the committer thread: this worker goes on imaging.
-                        if let Some(d) = due {
-                            let _ = tx.send(d);
-                        }
-                        Ok(())
-                    });
+                            .out
+                            .put(ext, k, st, plane)
+                    };
+                    let res = pool
+                        .install(|| run_block(inputs, a..z, &put))
+                        .and_then(|r| {
+                            let task = TaskSummary {
+                                channels: [a, z],
+                                wall_time_s: t.elapsed().as_secs_f64(),
+                                peak_alloc_mib: alloc_count::slot_peak_since(w, base)
+                                    .map(|v| v as f64 / MIB),
+                            };
+                            let due = sink
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .write_block(params, b, r, task)?;
+                            // Durability on the committer thread: this worker goes on imaging.
+                            if let Some(d) = due {
+                                let _ = tx.send(d);
+                            }
+                            Ok(())
+                        });
                     if let Err(e) = res {
                         return fail(e);
                     }

@@ -1,9 +1,9 @@
 //! Pieces of a run between imaging and products: which products exist, per-plane outputs, beam
 //! fits, the per-block deconvolution set-up, start models and restoration.
 
-use crate::deconvolve::{BlockSetup, Plane};
+use crate::block::BlockInputs;
+use crate::deconvolve::BlockSetup;
 use crate::error::EngineError;
-use crate::imaging::BlockImages;
 use crate::iteration::{IterationSettings, StopReason};
 use crate::masking::{AutoMask, MaskKind, PlaneMasker};
 use crate::products::{product_path, ProductWriter};
@@ -173,55 +173,6 @@ fn sumwt_coords(c: &ImageCoords) -> ImageCoords {
     s
 }
 
-/// What is written for one plane.
-pub struct PlaneOut {
-    pub residual: Array2<f32>,
-    pub model: Array2<f32>,
-    pub psf: Array2<f32>,
-    pub mask: Option<Array2<bool>>,
-    pub sumwt: f64,
-    pub iterations: usize,
-    pub major_cycles: usize,
-    pub stop_reason: String,
-}
-
-impl PlaneOut {
-    /// Planes of a dirty-imaging block (niter = 0), in `i * nstokes + s` order.
-    pub fn from_dirty(first: BlockImages) -> Vec<PlaneOut> {
-        let mut v = Vec::new();
-        for ((d, p), w) in first.dirty.into_iter().zip(first.psf).zip(first.sumwt) {
-            for ((res, psf), sw) in d.into_iter().zip(p).zip(w) {
-                let shape = res.dim();
-                v.push(PlaneOut {
-                    residual: res,
-                    model: Array2::zeros(shape),
-                    psf,
-                    mask: None,
-                    sumwt: sw,
-                    iterations: 0,
-                    major_cycles: 0,
-                    stop_reason: "no deconvolution (niter=0)".into(),
-                });
-            }
-        }
-        v
-    }
-
-    pub fn from_plane(p: Plane) -> PlaneOut {
-        let stop = p.progress.stop.map_or("none".to_string(), stop_text);
-        PlaneOut {
-            residual: p.residual,
-            model: p.model,
-            psf: p.psf,
-            mask: p.mask,
-            sumwt: p.sumwt,
-            iterations: p.progress.iterations,
-            major_cycles: p.progress.major_cycles,
-            stop_reason: stop,
-        }
-    }
-}
-
 /// tclean's wording of a stop reason.
 pub fn stop_text(s: StopReason) -> String {
     match s {
@@ -285,7 +236,7 @@ pub fn iteration_settings(p: &ImagingParams) -> IterationSettings {
 pub fn block_setup(
     p: &ImagingParams,
     chans: &std::ops::Range<usize>,
-    pbs: &[Array2<f32>],
+    inp: &BlockInputs,
     beams: &[Beam],
     start_models: Option<&[Array2<f32>]>,
     centre: &pclean_core::Direction,
@@ -301,7 +252,9 @@ pub fn block_setup(
         }
         _ => None,
     };
-    for (i, k) in chans.clone().enumerate() {
+    for k in chans.clone() {
+        // Computed per channel and dropped once its masks exist.
+        let pb = inp.pb(k);
         for s in 0..nst {
             let dec = pclean_deconv::factory::make_deconvolver(
                 &d.deconvolver,
@@ -310,7 +263,6 @@ pub fn block_setup(
             )
             .map_err(|e| EngineError::Param(format!("deconvolver: {e}")))?;
             deconvolvers.push(dec);
-            let pb = &pbs[i];
             let lim = p.pblimit.abs() as f32;
             let stats = (lim > 0.0).then(|| pb.mapv(|v| v > lim));
             let kind = match &d.usemask {
@@ -441,27 +393,5 @@ impl Reused {
             residual,
             sumwt,
         })
-    }
-
-    /// Replace the computed planes of block `chans` by the reused ones.
-    pub fn apply(&self, first: &mut BlockImages, chans: &std::ops::Range<usize>, nst: usize) {
-        for (i, k) in chans.clone().enumerate() {
-            for s in 0..nst {
-                if let Some(psf) = &self.psf {
-                    // A pass without the PSF returns no PSF planes at all.
-                    let plane = psf[k * nst + s].clone();
-                    match first.psf[i].get_mut(s) {
-                        Some(p) => *p = plane,
-                        None => first.psf[i].push(plane),
-                    }
-                }
-                if let Some(res) = &self.residual {
-                    first.dirty[i][s] = res[k * nst + s].clone();
-                }
-                if let Some(w) = &self.sumwt {
-                    first.sumwt[i][s] = w[k * nst + s];
-                }
-            }
-        }
     }
 }

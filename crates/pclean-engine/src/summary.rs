@@ -50,6 +50,9 @@ pub struct RunSummary {
     pub kernel_support: usize,
     pub oversampling: f64,
     pub rows_read: u64,
+    /// Visibilities gridded into one image plane (selected rows x data channels per image
+    /// channel): what the kernel choice and the memory model assume (`pclean estimate --nvis`).
+    pub nvis_per_channel: u64,
     /// How the channels were scheduled, and the memory model's estimate against the budget.
     pub chans_per_block: usize,
     pub blocks_in_flight: usize,

@@ -5,7 +5,7 @@
 
 use crate::alloc_count;
 use crate::block::{run_block, BlockInputs};
-use crate::block_io::encode_block;
+use crate::block_io::{encode_block, PlaneCollector};
 use crate::coordinator::Setup;
 use crate::error::EngineError;
 use crate::stages::{product_list, read_start_model, Reused};
@@ -79,6 +79,7 @@ impl BlockWorker {
             it: &self.setup.it,
             centre: &self.setup.centre,
             pbcor: self.exts.contains(&"image.pbcor"),
+            mask_product: self.exts.contains(&"mask"),
         };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(nthreads)
@@ -88,20 +89,23 @@ impl BlockWorker {
         alloc_count::set_thread_slot(0);
         let t = Instant::now();
         let base = alloc_count::slot_begin(0);
-        let r = pool.install(|| run_block(&inputs, first..end))?;
+        let planes = PlaneCollector::default();
+        let put = |ext: &'static str, k: usize, st: usize, plane: ndarray::ArrayView2<f32>| {
+            planes.put(ext, k, st, plane)
+        };
+        let r = pool.install(|| run_block(&inputs, first..end, &put))?;
         let task = TaskSummary {
             channels: [first, end],
             wall_time_s: t.elapsed().as_secs_f64(),
             peak_alloc_mib: alloc_count::slot_peak_since(0, base).map(|v| v as f64 / MIB),
         };
-        let exts = &self.exts;
-        encode_block(
+        Ok(encode_block(
             params,
             &self.setup.plan.freqs_hz,
             r,
-            &|e| exts.contains(&e),
+            planes,
             task,
-        )
+        ))
     }
 }
 

@@ -204,6 +204,7 @@ fn spec(
         nterms,
         nfields,
         threads_per_task,
+        ..WorkerSpec::default()
     }
 }
 
