@@ -357,6 +357,7 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         path: ckpt_path.clone(),
         freqs_hz: plan.freqs_hz.clone(),
         pending: Vec::new(),
+        staged: Vec::new(),
         last_commit: Instant::now(),
         interval: commit_interval(),
         committing: false,
@@ -451,6 +452,8 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
         return Err(e);
     }
     let mut sink = sink.into_inner().unwrap_or_else(|p| p.into_inner());
+    // Every block is written: the summaries of those not yet recorded join the others.
+    sink.unstage(|_| true);
     // A long final phase (restoring to the common beam, writing MODEL_DATA) first records every
     // block, so a run killed in it resumes there; otherwise the products are finished right away.
     if params.deconv.restoringbeam == RestoringBeam::Common || params.deconv.savemodel_column {
@@ -705,10 +708,20 @@ struct Sink {
     freqs_hz: Vec<f64>,
     /// Blocks written but not yet recorded complete.
     pending: Vec<usize>,
+    /// Summaries of written blocks, moved into the checkpoint when the block is recorded (a
+    /// checkpoint must not list channels of a block that a resumed run images again).
+    staged: Vec<(usize, StagedBlock)>,
     last_commit: Instant,
     interval: std::time::Duration,
     /// A worker is making planes durable for a record (outside the lock).
     committing: bool,
+}
+
+/// What a written block adds to the checkpoint once it is recorded complete.
+struct StagedBlock {
+    channels: Vec<ChannelSummary>,
+    task: TaskSummary,
+    warnings: Vec<String>,
 }
 
 /// Blocks to record once the product data at these paths is durable.
@@ -738,6 +751,7 @@ impl Sink {
         let nst = params.stokes.0.len();
         let nchan = self.ckpt.nchan;
         let out = &mut self.out;
+        let mut channels = Vec::new();
         for (idx, plane) in r.planes.iter().enumerate() {
             let (i, s) = (idx / nst, idx % nst);
             let k = r.chans.start + i;
@@ -771,7 +785,7 @@ impl Sink {
             let beam = r.beams[idx];
             self.ckpt.beams[k + nchan * s] = beam;
             if s == 0 {
-                self.ckpt.channels.push(ChannelSummary {
+                channels.push(ChannelSummary {
                     channel: k,
                     freq_hz: self.freqs_hz[k],
                     sumwt: plane.sumwt,
@@ -793,8 +807,14 @@ impl Sink {
                 });
             }
         }
-        self.ckpt.warnings.extend(r.warnings);
-        self.ckpt.tasks.push(task);
+        self.staged.push((
+            b,
+            StagedBlock {
+                channels,
+                task,
+                warnings: r.warnings,
+            },
+        ));
         self.pending.push(b);
         self.progress.advance(r.chans.len());
         if self.committing || self.last_commit.elapsed() < self.interval {
@@ -814,10 +834,25 @@ impl Sink {
         for b in blocks {
             self.ckpt.done[b] = true;
         }
+        let done = self.ckpt.done.clone();
+        self.unstage(|b| done[b]);
         self.ckpt.save(&self.path, true)?;
         self.committing = false;
         self.last_commit = Instant::now();
         Ok(())
+    }
+
+    /// Move the summaries of the staged blocks for which `done` holds into the checkpoint.
+    fn unstage(&mut self, done: impl Fn(usize) -> bool) {
+        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.staged)
+            .into_iter()
+            .partition(|(b, _)| done(*b));
+        self.staged = later;
+        for (_, st) in now {
+            self.ckpt.channels.extend(st.channels);
+            self.ckpt.tasks.push(st.task);
+            self.ckpt.warnings.extend(st.warnings);
+        }
     }
 
     /// Make the written planes durable (fsync), then record their blocks complete.
