@@ -19,7 +19,9 @@
 //! The w term is ignored. w-stacking will add a loop over w planes around steps 2-4 with a
 //! per-plane phase screen; [`Gridder`] keeps the kernel and grid geometry separate for that.
 
-use crate::fft::{fft_cols, fft_cols_into, fft_rows, with_pool, FftDirection};
+use crate::fft::{
+    fft_cols_into_subset, fft_cols_subset, fft_rows, nonzero_cols, with_pool, FftDirection,
+};
 use crate::kernel::{
     choose_kernel, good_grid_size, EsKernel, KernelChoice, PolyKernel, MAX_SUPPORT,
 };
@@ -651,7 +653,16 @@ impl Gridder {
             .map(|y| wrap(y as i64 - (ny / 2) as i64, nv))
             .collect();
         let mut inter = Array2::<Complex<T>>::zeros((ny, nu));
-        fft_cols_into(grid, inter.view_mut(), &row_map, FftDirection::Backward);
+        // Visibilities fill only |u| <= u_max plus the kernel (~35% of the columns of an
+        // ALMA-like grid): all-zero columns transform to zero, so only the others are computed.
+        let nonzero = nonzero_cols(grid);
+        fft_cols_into_subset(
+            grid,
+            inter.view_mut(),
+            &row_map,
+            FftDirection::Backward,
+            Some(&nonzero),
+        );
         fft_rows(inter.view_mut(), FftDirection::Backward);
         let col_map: Vec<usize> = (0..nx)
             .map(|x| wrap(x as i64 - (nx / 2) as i64, nu))
@@ -689,14 +700,23 @@ impl Gridder {
                 row[gx] = Complex::new(T::of64(image_yx[[y, x]] * self.corr_x[x] * cy), T::zero());
             }
         }
-        // Only the ny image rows are non-zero: transform those rows, then all columns.
+        let geo = self.geometry(freq_hz);
+        let index = VisIndex::build(&geo, uvw_m, weight_rc);
+        // Only the ny image rows are non-zero: transform those rows, then the columns that the
+        // visibilities' tiles read (see `load_tile`); the other columns are never used.
         let npos = ny - ny / 2;
         fft_rows(grid.slice_mut(s![..npos, ..]), FftDirection::Forward);
         fft_rows(grid.slice_mut(s![nv - ny / 2.., ..]), FftDirection::Forward);
-        fft_cols(grid.view_mut(), FftDirection::Forward);
+        let mut needed = vec![false; nu];
+        for &tile in &index.nonempty {
+            let u0 = (tile % geo.ntu) * TILE;
+            for i in 0..TILE + geo.w - 1 {
+                let gu = wrap((u0 + i) as i64 - geo.w as i64 - (geo.nu / 2) as i64, geo.nu);
+                needed[gu] = true;
+            }
+        }
+        fft_cols_subset(grid.view_mut(), FftDirection::Forward, Some(&needed));
 
-        let geo = self.geometry(freq_hz);
-        let index = VisIndex::build(&geo, uvw_m, weight_rc);
         let coeffs = self.coeffs::<T>();
         vis_rc.fill(Complex32::zero());
         let out = SharedVis::new(vis_rc);
