@@ -596,17 +596,23 @@ impl ImagingContext<'_> {
         let results: Vec<Planes> = grids
             .into_par_iter()
             .map(|(dg, pg, sw)| -> Result<Planes, EngineError> {
+                // Each grid is transformed in place and freed before the next.
+                let norm = |s: usize| if sw[s] > 0.0 { 1.0 / sw[s] } else { 0.0 };
                 let mut d = Vec::with_capacity(dg.len());
                 let mut p = Vec::with_capacity(pg.len());
-                for (s, g) in dg.iter().enumerate() {
-                    let norm = if sw[s] > 0.0 { 1.0 / sw[s] } else { 0.0 };
-                    let di = self.gridder.grid_to_image(g, inner_threads).map_err(gerr)?;
-                    d.push(di.mapv(|x| (x * norm) as f32));
+                for (s, g) in dg.into_iter().enumerate() {
+                    d.push(
+                        self.gridder
+                            .grid_into_image_f32(g, norm(s), inner_threads)
+                            .map_err(gerr)?,
+                    );
                 }
-                for (s, g) in pg.iter().enumerate() {
-                    let norm = if sw[s] > 0.0 { 1.0 / sw[s] } else { 0.0 };
-                    let pi = self.gridder.grid_to_image(g, inner_threads).map_err(gerr)?;
-                    p.push(pi.mapv(|x| (x * norm) as f32));
+                for (s, g) in pg.into_iter().enumerate() {
+                    p.push(
+                        self.gridder
+                            .grid_into_image_f32(g, norm(s), inner_threads)
+                            .map_err(gerr)?,
+                    );
                 }
                 Ok((d, p, sw))
             })

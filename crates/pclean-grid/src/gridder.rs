@@ -515,6 +515,24 @@ impl Gridder {
         Ok(img)
     }
 
+    /// [`Gridder::grid_to_image`] times `scale` (e.g. 1 / sum of weights), as `f32`, transforming
+    /// `grid` in place: no work array and no `f64` image, 22 MiB less at 1024² (grid 1800²) than
+    /// `grid_to_image` plus a conversion. The values are those of `(grid_to_image(grid) * scale)
+    /// as f32`, bit for bit.
+    pub fn grid_into_image_f32(
+        &self,
+        mut grid: UvGrid,
+        scale: f64,
+        nthreads: usize,
+    ) -> Result<Array2<f32>, GridError> {
+        self.check_grid(&grid)?;
+        let img = with_pool(nthreads, || match &mut grid.data {
+            GridData::Single(g) => self.grid_into_image_impl::<f32>(g.view_mut(), scale),
+            GridData::Double(g) => self.grid_into_image_impl::<f64>(g.view_mut(), scale),
+        })?;
+        Ok(img)
+    }
+
     /// Degridding, the exact adjoint of [`Gridder::grid_vis`] followed by
     /// [`Gridder::grid_to_image`] (without weights): predicts
     /// `V(u, v) = sum_{x,y} I(x, y) exp(-FOURIER_SIGN 2 pi i (u l + v m))` into `vis_rc`.
@@ -676,6 +694,40 @@ impl Gridder {
                 let cy = self.corr_y[y];
                 for x in 0..nx {
                     out[x] = row[col_map[x]].re.to64() * self.corr_x[x] * cy;
+                }
+            });
+        img
+    }
+
+    fn grid_into_image_impl<T: Real>(
+        &self,
+        mut grid: ArrayViewMut2<Complex<T>>,
+        scale: f64,
+    ) -> Array2<f32> {
+        let (nx, ny, nu, nv) = (self.spec.nx, self.spec.ny, self.nu, self.nv);
+        // As grid_to_image_impl: the non-zero columns, then the rows that become image rows
+        // (grid rows 0..ny - ny/2 and nv - ny/2..nv).
+        let nonzero = nonzero_cols(grid.view());
+        fft_cols_subset(grid.view_mut(), FftDirection::Backward, Some(&nonzero));
+        let npos = ny - ny / 2;
+        fft_rows(grid.slice_mut(s![..npos, ..]), FftDirection::Backward);
+        fft_rows(
+            grid.slice_mut(s![nv - ny / 2.., ..]),
+            FftDirection::Backward,
+        );
+        let col_map: Vec<usize> = (0..nx)
+            .map(|x| wrap(x as i64 - (nx / 2) as i64, nu))
+            .collect();
+        let grid = grid.view();
+        let mut img = Array2::<f32>::zeros((ny, nx));
+        img.outer_iter_mut()
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(y, mut out)| {
+                let row = grid.row(wrap(y as i64 - (ny / 2) as i64, nv));
+                let cy = self.corr_y[y];
+                for x in 0..nx {
+                    out[x] = ((row[col_map[x]].re.to64() * self.corr_x[x] * cy) * scale) as f32;
                 }
             });
         img
