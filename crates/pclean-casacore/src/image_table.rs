@@ -539,7 +539,7 @@ mod tests {
         assert!(t.tiles.is_some(), "a new table uses direct tile I/O");
         assert_eq!(
             t.tiles.as_ref().unwrap().has_direct(),
-            tile[0] * tile[1] * 4 % crate::tile_file::DIRECT_ALIGN == 0
+            (tile[0] * tile[1] * 4).is_multiple_of(crate::tile_file::DIRECT_ALIGN)
         );
         let n: usize = shape.iter().product();
         let mut want = vec![0f32; n];

@@ -71,7 +71,7 @@ impl TileFile {
             .open(path)
             .map_err(|e| io_err(path, "opening tile file", e))?;
         let tile_bytes = tile[0] * tile[1] * 4;
-        let direct = (writable && tile_bytes % DIRECT_ALIGN == 0)
+        let direct = (writable && tile_bytes.is_multiple_of(DIRECT_ALIGN))
             .then(|| {
                 std::fs::OpenOptions::new()
                     .write(true)
@@ -158,7 +158,7 @@ impl TileFile {
             if !run.covers_whole_tiles {
                 self.read_run(&run, buf.as_mut_slice())?;
             }
-            run.to_tiles(buf.as_mut_slice(), data, self.tx, self.ty);
+            run.box_to_tiles(buf.as_mut_slice(), data, self.tx, self.ty);
             if self.unwritten(&run) && buf.as_slice().iter().all(|v| *v == 0.0) {
                 continue;
             }
@@ -197,7 +197,7 @@ impl TileFile {
         for run in self.runs(blc, len) {
             let mut buf = TileBuf::zeroed(run.ntiles * self.tx * self.ty);
             self.read_run(&run, buf.as_mut_slice())?;
-            run.from_tiles(buf.as_slice(), data, self.tx, self.ty);
+            run.tiles_to_box(buf.as_slice(), data, self.tx, self.ty);
         }
         Ok(())
     }
@@ -291,13 +291,13 @@ impl TileRun {
         })
     }
 
-    fn to_tiles(&self, buf: &mut [f32], data: &[f32], tx: usize, ty: usize) {
+    fn box_to_tiles(&self, buf: &mut [f32], data: &[f32], tx: usize, ty: usize) {
         for (t, b, n) in self.segments(tx, ty) {
             buf[t..t + n].copy_from_slice(&data[b..b + n]);
         }
     }
 
-    fn from_tiles(&self, buf: &[f32], data: &mut [f32], tx: usize, ty: usize) {
+    fn tiles_to_box(&self, buf: &[f32], data: &mut [f32], tx: usize, ty: usize) {
         for (t, b, n) in self.segments(tx, ty) {
             data[b..b + n].copy_from_slice(&buf[t..t + n]);
         }
