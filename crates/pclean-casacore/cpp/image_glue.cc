@@ -16,6 +16,7 @@
 #include <casacore/casa/Arrays/IPosition.h>
 #include <casacore/casa/Arrays/Slicer.h>
 #include <casacore/casa/Arrays/Vector.h>
+#include <casacore/tables/DataMan/DataManager.h>
 #include <casacore/tables/DataMan/StandardStMan.h>
 #include <casacore/tables/DataMan/TiledCellStMan.h>
 #include <casacore/tables/DataMan/TiledStManAccessor.h>
@@ -29,9 +30,14 @@
 #include <casacore/tables/Tables/TableInfo.h>
 #include <casacore/tables/Tables/TableRecord.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace casacore;
 
@@ -78,6 +84,33 @@ static void pc_limit_cache(PcImageTable *img) {
     }
 }
 
+// Give the (still empty) tile file of a new TiledCellStMan its full length as a sparse file before
+// the cell shape is set. casacore's BucketCache counts the buckets already in the file from the
+// file's size when the cache is made (in TSMCube::setShape); buckets beyond that are "new", and the
+// first flush (or a put to a later bucket) writes every new bucket, all zeros, through the cache.
+// With the file already long enough every tile counts as present, unwritten tiles read as zeros
+// from the holes, and each tile is written once, when its plane is. Returns the length set (0 when
+// the file was not in the expected state, and casacore then initialises tiles as it always did).
+static int64_t pc_presize_tile_file(Table &table, const IPosition &shp, const IPosition &tsh) {
+    DataManager *dm = table.findDataManager("map");
+    String file = dm->fileName() + "_TSM0";
+    struct stat st;
+    if (stat(file.c_str(), &st) != 0 || st.st_size != 0) {
+        return 0;
+    }
+    // TSMCube::setup: one bucket per tile, the tile's pixels in external (4-byte) Float format.
+    int64_t ntiles = 1;
+    for (uInt i = 0; i < shp.nelements(); i++) {
+        ntiles *= (shp[i] + tsh[i] - 1) / tsh[i];
+    }
+    int64_t length = ntiles * tsh.product() * int64_t(sizeof(Float));
+    if (truncate(file.c_str(), (off_t)length) != 0) {
+        throw std::runtime_error("cannot size " + std::string(file.c_str()) + ": " +
+                                 std::strerror(errno));
+    }
+    return length;
+}
+
 extern "C" {
 
 // Create a new CASA image table at `path` with pixel shape `shape` = [nx, ny, nstokes, nchan] and
@@ -99,9 +132,25 @@ PcImageTable *pc_image_create(const char *path, const int64_t *shape, const int6
         TiledCellStMan stman("map", tsh);
         setup.bindAll(stman);
         img = new PcImageTable;
-        img->table = Table(setup, 1);
+        // Native byte order (casacore's default unless an aipsrc says otherwise), so that pixels can
+        // go to the tile file without conversion (pc_image_tile_layout).
+        img->table = Table(setup, 1, False, Table::LocalEndian);
         img->map.attach(img->table, "map");
+        int64_t presized = pc_presize_tile_file(img->table, shp, tsh);
         img->map.setShape(0, shp, tsh);
+        if (presized > 0) {
+            // The sizing must match casacore's own layout, or tiles would be misplaced.
+            ROTiledStManAccessor acc(img->table, "map");
+            IPosition t = acc.tileShape(0);
+            int64_t ntiles = 1;
+            for (uInt i = 0; i < shp.nelements(); i++) {
+                ntiles *= (shp[i] + t[i] - 1) / t[i];
+            }
+            if (t != tsh || int64_t(acc.bucketSize(0)) * ntiles != presized) {
+                throw std::runtime_error("internal: tile file sized for tile " + tsh.toString() +
+                                         " but casacore uses " + t.toString());
+            }
+        }
         pc_limit_cache(img);
         // Mandatory log table (PagedImage::attach_logtable), linked as a table keyword.
         Table log = pc_make_logtable(name + "/logtable");
@@ -153,6 +202,49 @@ PcImageTable *pc_image_open(const char *path, int writable, PcExc *exc) {
         img = nullptr;
     }
     return img;
+}
+
+// The pixel tile file of an image laid out as pc_image_create makes it, for reading and writing tiles
+// without casacore's bucket cache: the TiledCellStMan "map" holding only the `map` column, one row
+// (TiledCellStMan keeps one hypercube per row) whose hypercube is the cell, tiles spanning one plane
+// or less ([tx, ty, 1, 1]), one bucket per tile of prod(tile) 4-byte floats, and a tile file of
+// exactly nrTiles buckets (so the cube starts at offset 0; tile t at t * bucket, tiles and pixels in
+// Fortran order). Returns 1 and fills the outputs when all of that holds, 0 otherwise (the caller
+// then uses casacore's own I/O). The caller must not also access pixels through casacore on this
+// handle.
+int pc_image_tile_layout(PcImageTable *img, char *path_out, int64_t path_cap, int64_t *tile_out,
+                         int64_t *bucket_out, int *big_endian_out, PcExc *exc) {
+    int ok = 0;
+    PC_TRY(exc) {
+        DataManager *dm = img->table.findDataManager("map");
+        IPosition shp = img->map.shape(0);
+        if (dm->dataManagerType() == "TiledCellStMan" && dm->ncolumn() == 1 &&
+            img->table.tableDesc().ncolumn() == 1 && shp.nelements() == 4) {
+            ROTiledStManAccessor acc(img->table, "map");
+            IPosition t = acc.tileShape(0);
+            int64_t ntiles = 1;
+            for (uInt i = 0; i < 4; i++) {
+                ntiles *= (shp[i] + t[i] - 1) / t[i];
+            }
+            int64_t bucket = acc.bucketSize(0);
+            String file = dm->fileName() + "_TSM0";
+            struct stat st;
+            if (img->table.nrow() == 1 && acc.hypercubeShape(0) == shp && t.nelements() == 4 &&
+                t[2] == 1 && t[3] == 1 && bucket == t.product() * int64_t(sizeof(Float)) &&
+                stat(file.c_str(), &st) == 0 && int64_t(st.st_size) == ntiles * bucket &&
+                int64_t(file.size()) < path_cap) {
+                std::memcpy(path_out, file.c_str(), file.size() + 1);
+                for (uInt i = 0; i < 4; i++) {
+                    tile_out[i] = t[i];
+                }
+                *bucket_out = bucket;
+                *big_endian_out = img->table.endianFormat() == Table::BigEndian ? 1 : 0;
+                ok = 1;
+            }
+        }
+    }
+    PC_CATCH(exc)
+    return exc->code == 0 ? ok : 0;
 }
 
 // Shape of the pixel cell, Fortran order (x fastest). Returns the number of axes (<= 8) or -1.

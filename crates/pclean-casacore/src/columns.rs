@@ -467,6 +467,7 @@ pub(crate) fn open_handle(
     if let Err(e) = exc.check(context) {
         return Err(match e {
             GlueError::Casacore { message, .. } | GlueError::Invalid { message, .. } => message,
+            other => other.to_string(),
         });
     }
     let ptr = NonNull::new(raw).ok_or_else(|| "the glue returned no table".to_string())?;

@@ -29,6 +29,13 @@ pub enum GlueError {
     /// Arguments were rejected before reaching casacore.
     #[error("invalid argument to {context}: {message}")]
     Invalid { context: String, message: String },
+    /// Reading or writing a table file directly failed.
+    #[error("I/O error {context}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::sync::Arc<std::io::Error>,
+    },
 }
 
 impl PcExc {

@@ -7,6 +7,7 @@ pub mod columns;
 pub mod error;
 pub mod image_table;
 pub mod storage;
+mod tile_file;
 pub mod write_columns;
 pub use error::GlueError;
 pub use rubbl_casatables;

@@ -8,12 +8,15 @@
 //!
 //! # Differences from tclean
 //! - tclean stops when the peak is `< threshold`; we stop at `<= threshold` (the engine's contract).
-//! - The peak search is restricted to the mask's bounding box (same result, less work).
+//! - The peak search is restricted to the mask's bounding box (same result, less work), and it
+//!   keeps each row's peak, refreshed for the rows a PSF subtraction changes (`peaks::RowPeaks`),
+//!   so an iteration scans one value per row and one row instead of the box.
 
 use ndarray::ArrayView2;
 
 use crate::minor::{Deconvolver, MinorControls, MinorOutcome, MinorStop, PlaneImages};
-use crate::planeops::{add_shifted, mask_bbox, peak_in_box, PixelBox};
+use crate::peaks::RowPeaks;
+use crate::planeops::{mask_bbox, PixelBox};
 
 /// tclean's `hogbom` deconvolver. Stateless between minor cycles.
 #[derive(Debug, Clone, Default)]
@@ -62,8 +65,9 @@ impl Deconvolver for HogbomClean {
         let mut iterations = 0usize;
         let mut flux_added = 0.0f64;
         let mut start_peak = None;
+        let mut peaks = RowPeaks::new(residual.view(), mask, bbox);
         let (end_peak, stop) = loop {
-            let Some((value, y, x)) = peak_in_box(residual.view(), mask, bbox) else {
+            let Some((value, y, x)) = peaks.peak(residual.view(), mask) else {
                 return zero_mask_outcome();
             };
             let peak = value.abs();
@@ -76,7 +80,7 @@ impl Deconvolver for HogbomClean {
             }
             let component = controls.gain * value;
             model[[y, x]] += component;
-            add_shifted(&mut residual, psf, centre, (y, x), -component);
+            peaks.add_shifted(&mut residual, mask, psf, centre, (y, x), -component);
             flux_added += component as f64;
             iterations += 1;
         };

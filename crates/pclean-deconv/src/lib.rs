@@ -8,6 +8,7 @@ pub mod hogbom;
 pub mod masks;
 pub mod minor;
 pub mod multiscale;
+mod peaks;
 mod planeops;
 pub mod regions;
 pub mod restore;

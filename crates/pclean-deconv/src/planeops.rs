@@ -58,40 +58,7 @@ pub(crate) fn mask_bbox(mask: ArrayView2<bool>) -> Option<PixelBox> {
     b
 }
 
-/// Signed value and position `(value, y, x)` of the largest |img| inside `bbox` where `mask`
-/// allows (first in row-major order on ties, as [`crate::minor::masked_peak`]); `None` if no
-/// pixel is allowed.
-pub(crate) fn peak_in_box(
-    img: ArrayView2<f32>,
-    mask: Option<ArrayView2<bool>>,
-    bbox: PixelBox,
-) -> Option<(f32, usize, usize)> {
-    let mut best_abs = -1.0f32;
-    let mut best = None;
-    for y in bbox.y0..bbox.y1 {
-        let row = img.slice(s![y, bbox.x0..bbox.x1]);
-        match &mask {
-            None => {
-                for (i, &v) in row.iter().enumerate() {
-                    if v.abs() > best_abs {
-                        best_abs = v.abs();
-                        best = Some((v, y, bbox.x0 + i));
-                    }
-                }
-            }
-            Some(m) => {
-                let mrow = m.slice(s![y, bbox.x0..bbox.x1]);
-                for (i, (&v, &ok)) in row.iter().zip(mrow.iter()).enumerate() {
-                    if ok && v.abs() > best_abs {
-                        best_abs = v.abs();
-                        best = Some((v, y, bbox.x0 + i));
-                    }
-                }
-            }
-        }
-    }
-    best
-}
+pub(crate) use crate::peaks::peak_in_box;
 
 /// `target[y + ky - kcy, x + kx - kcx] += factor * kernel[ky, kx]` over the overlap of the shifted
 /// kernel with `target` (the kernel's `(kcy, kcx)` pixel lands on `(y, x)`); no allocation.

@@ -107,13 +107,31 @@ pub fn fft_rows<T: FftNum>(mut a: ArrayViewMut2<Complex<T>>, dir: FftDirection) 
 }
 
 /// In-place 1-D FFT of every column of `a`, parallel over blocks of columns on the current pool.
-pub fn fft_cols<T: FftNum>(mut a: ArrayViewMut2<Complex<T>>, dir: FftDirection) {
+pub fn fft_cols<T: FftNum>(a: ArrayViewMut2<Complex<T>>, dir: FftDirection) {
+    fft_cols_subset(a, dir, None)
+}
+
+/// [`fft_cols`] of only the columns where `needed` is true (blocks of [`COL_BLOCK`] columns
+/// without any are left untouched; the others are transformed whole). `None`: every column.
+pub fn fft_cols_subset<T: FftNum>(
+    mut a: ArrayViewMut2<Complex<T>>,
+    dir: FftDirection,
+    needed: Option<&[bool]>,
+) {
     let (nrow, ncol) = a.dim();
     if nrow == 0 || ncol == 0 {
         return;
     }
+    if let Some(n) = needed {
+        assert_eq!(n.len(), ncol, "fft_cols_subset: needed length");
+    }
     let fft = plan::<T>(nrow, dir);
-    let chunks: Vec<_> = a.axis_chunks_iter_mut(Axis(1), COL_BLOCK).collect();
+    let chunks: Vec<_> = a
+        .axis_chunks_iter_mut(Axis(1), COL_BLOCK)
+        .enumerate()
+        .filter(|(i, _)| block_needed(needed, *i))
+        .map(|(_, c)| c)
+        .collect();
     chunks.into_par_iter().for_each(|mut chunk| {
         let nc = chunk.ncols();
         let mut buf = gather_cols(chunk.view());
@@ -127,14 +145,61 @@ pub fn fft_cols<T: FftNum>(mut a: ArrayViewMut2<Complex<T>>, dir: FftDirection) 
     });
 }
 
+/// Whether column block `i` holds a column marked in `cols` (`None`: all are).
+fn block_needed(cols: Option<&[bool]>, i: usize) -> bool {
+    cols.is_none_or(|c| {
+        let end = ((i + 1) * COL_BLOCK).min(c.len());
+        c[i * COL_BLOCK..end].iter().any(|&b| b)
+    })
+}
+
+/// Which columns of `a` hold a non-zero value (one row-major pass, parallel over row blocks).
+pub fn nonzero_cols<T: FftNum>(a: ArrayView2<Complex<T>>) -> Vec<bool> {
+    let ncol = a.ncols();
+    let zero = Complex::new(T::zero(), T::zero());
+    a.axis_chunks_iter(Axis(0), 64)
+        .into_par_iter()
+        .map(|rows| {
+            let mut nz = vec![false; ncol];
+            for row in rows.axis_iter(Axis(0)) {
+                for (f, v) in nz.iter_mut().zip(row.iter()) {
+                    *f |= *v != zero;
+                }
+            }
+            nz
+        })
+        .reduce(
+            || vec![false; ncol],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    *x |= y;
+                }
+                a
+            },
+        )
+}
+
 /// Column FFT of `src` (rows x cols) keeping only some output rows: `dst[[i, c]]` receives output
 /// row `row_map[i]` of the transform of column `c`. `dst` must have `row_map.len()` rows and as
 /// many columns as `src`. Parallel over column blocks on the current pool; `src` is not modified.
 pub fn fft_cols_into<T: FftNum>(
     src: ArrayView2<Complex<T>>,
+    dst: ArrayViewMut2<Complex<T>>,
+    row_map: &[usize],
+    dir: FftDirection,
+) {
+    fft_cols_into_subset(src, dst, row_map, dir, None)
+}
+
+/// [`fft_cols_into`] skipping the blocks of [`COL_BLOCK`] columns none of which is marked in
+/// `nonzero` (see [`nonzero_cols`]): their columns are all zero, so is their transform, and `dst`
+/// is left as it is there (pass it zeroed).
+pub fn fft_cols_into_subset<T: FftNum>(
+    src: ArrayView2<Complex<T>>,
     mut dst: ArrayViewMut2<Complex<T>>,
     row_map: &[usize],
     dir: FftDirection,
+    nonzero: Option<&[bool]>,
 ) {
     let (nrow, ncol) = src.dim();
     assert_eq!(dst.dim(), (row_map.len(), ncol), "fft_cols_into: dst shape");
@@ -142,28 +207,34 @@ pub fn fft_cols_into<T: FftNum>(
         row_map.iter().all(|&r| r < nrow),
         "fft_cols_into: row_map out of range"
     );
+    if let Some(n) = nonzero {
+        assert_eq!(n.len(), ncol, "fft_cols_into: nonzero length");
+    }
     if nrow == 0 || ncol == 0 {
         return;
     }
     let fft = plan::<T>(nrow, dir);
     let src_chunks: Vec<_> = src.axis_chunks_iter(Axis(1), COL_BLOCK).collect();
     let dst_chunks: Vec<_> = dst.axis_chunks_iter_mut(Axis(1), COL_BLOCK).collect();
-    src_chunks
-        .into_par_iter()
+    let pairs: Vec<_> = src_chunks
+        .into_iter()
         .zip(dst_chunks)
-        .for_each(|(s, mut d)| {
-            let nc = s.ncols();
-            let mut buf = gather_cols(s);
-            let mut scratch =
-                vec![Complex::new(T::zero(), T::zero()); fft.get_inplace_scratch_len()];
-            fft.process_with_scratch(&mut buf, &mut scratch);
-            for (i, mut row) in d.axis_iter_mut(Axis(0)).enumerate() {
-                let r = row_map[i];
-                for c in 0..nc {
-                    row[c] = buf[c * nrow + r];
-                }
+        .enumerate()
+        .filter(|(i, _)| block_needed(nonzero, *i))
+        .map(|(_, p)| p)
+        .collect();
+    pairs.into_par_iter().for_each(|(s, mut d)| {
+        let nc = s.ncols();
+        let mut buf = gather_cols(s);
+        let mut scratch = vec![Complex::new(T::zero(), T::zero()); fft.get_inplace_scratch_len()];
+        fft.process_with_scratch(&mut buf, &mut scratch);
+        for (i, mut row) in d.axis_iter_mut(Axis(0)).enumerate() {
+            let r = row_map[i];
+            for c in 0..nc {
+                row[c] = buf[c * nrow + r];
             }
-        });
+        }
+    });
 }
 
 /// Copy the columns of `a` into a column-major buffer (`buf[c * nrow + r] = a[[r, c]]`).
@@ -232,6 +303,47 @@ mod tests {
             for c in 0..40 {
                 assert!((d[[i, c]] - full[[r, c]]).norm() < 1e-12);
             }
+        }
+    }
+
+    #[test]
+    fn column_subsets_match_the_full_transforms() {
+        let (nr, nc) = (12, 53);
+        // Non-zero only in columns 3..5 and 40.
+        let a = Array2::from_shape_fn((nr, nc), |(r, c)| {
+            if (3..5).contains(&c) || c == 40 {
+                Complex::new((r * 7 + c) as f64 % 5.0 - 2.0, (r + c) as f64 % 3.0)
+            } else {
+                Complex::new(0.0, 0.0)
+            }
+        });
+        let nz = nonzero_cols(a.view());
+        assert_eq!(
+            nz.iter()
+                .enumerate()
+                .filter(|(_, &b)| b)
+                .map(|(c, _)| c)
+                .collect::<Vec<_>>(),
+            vec![3, 4, 40]
+        );
+        let rows = [0usize, 5, 11];
+        let mut full = Array2::zeros((3, nc));
+        fft_cols_into(a.view(), full.view_mut(), &rows, FftDirection::Backward);
+        let mut sub = Array2::zeros((3, nc));
+        fft_cols_into_subset(
+            a.view(),
+            sub.view_mut(),
+            &rows,
+            FftDirection::Backward,
+            Some(&nz),
+        );
+        assert_eq!(full, sub);
+        let mut full = a.clone();
+        fft_cols(full.view_mut(), FftDirection::Forward);
+        let mut sub = a.clone();
+        fft_cols_subset(sub.view_mut(), FftDirection::Forward, Some(&nz));
+        for c in [3, 4, 40] {
+            assert_eq!(full.column(c), sub.column(c));
         }
     }
 }
