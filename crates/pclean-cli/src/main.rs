@@ -25,10 +25,8 @@ fn limit_malloc_arenas() {
     // SAFETY: mallopt only changes allocator settings; called before any other thread exists.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
-        // Buffers of 1 MiB and more (planes, grids, visibility chunks) are mapped and unmapped
-        // rather than kept in the heap: glibc's adaptive threshold otherwise rises to the largest
-        // freed buffer (up to 32 MiB) and freed planes stayed resident (docs/decisions.md).
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        // glibc's adaptive mmap threshold is kept: a fixed 1 MiB threshold mapped every plane
+        // afresh and the page faults tripled system time (docs/decisions.md).
     }
 }
 
