@@ -71,6 +71,11 @@ def parse_args(argv=None):
                    help="pclean/tclean specmode (cube uses outframe TOPO)")
     p.add_argument("--modes", default="dirty,clean", help="comma list of dirty, clean")
     p.add_argument("--skip-pclean", action="store_true")
+    p.add_argument("--pclean-cube-chunksize", type=int, default=1,
+                   help="pclean --cube-chunksize when cleaning: 1 cleans channels independently "
+                        "(as WSClean, and tclean's parallel cube mode), 0 = pclean's automatic "
+                        "schedule (the whole cube as one block when it fits: tclean's serial "
+                        "cube-wide cycle threshold, more memory)")
     p.add_argument("--skip-tclean", action="store_true")
     p.add_argument("--skip-wsclean", action="store_true")
     p.add_argument("--pclean", default=None,
@@ -184,7 +189,7 @@ def pclean_cmd(args, binary, ms, prefix, nchan, clean):
         cmd += ["--outframe", "TOPO"]
     if clean:
         cmd += ["--niter", str(args.niter), "--threshold", f"{args.threshold * 1e3:g}mJy",
-                "--gain", f"{args.gain:g}"]
+                "--gain", f"{args.gain:g}", "--cube-chunksize", str(args.pclean_cube_chunksize)]
     else:
         cmd += ["--niter", "0"]
     return cmd
