@@ -292,8 +292,21 @@ fn available_memory_gib() -> f64 {
     memory::available_memory_bytes() as f64 / (1u64 << 30) as f64
 }
 
+/// The engine's progress and log lines on stderr, as the CLI prints them (level from `PCLEAN_LOG`,
+/// default `info`); a no-op when the process already has a subscriber.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PCLEAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    init_logging();
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(schema, m)?)?;
