@@ -384,7 +384,9 @@ impl Coordinator {
                     params.threads_per_block
                 },
                 budget_bytes: budget_for_blocks,
-                prefer_whole_cube: params.niter > 0 || start_model_given(&params),
+                // Dask tasks clean one channel each (as tclean's parallel cube mode): a whole-cube
+                // block would be a single task. Locally the cube-wide cycle threshold is kept.
+                prefer_whole_cube: !remote && (params.niter > 0 || start_model_given(&params)),
             },
         )?;
 
