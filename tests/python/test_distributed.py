@@ -139,6 +139,21 @@ def test_local_cluster_equals_local_run(ngc_dirty, msdir, tmp_path):
     assert_same_cube(name, ref)
 
 
+def test_local_cluster_cleans_one_channel_per_task(msdir, tmp_path):
+    """Cleaning with parallel=True plans one channel per task (not one whole-cube task) and
+    equals the local engine run with the same blocks (--cube-chunksize 1)."""
+    ms = msdir / "ngc5921.ms"
+    clean = dict(imsize=[64], nchan=4, niter=50, threshold="0mJy")
+    local = tmp_path / "loc"
+    s_loc = pclean.pclean(**ngc_params(ms, local, cube_chunksize=1, **clean))
+    dist = tmp_path / "dist"
+    s = pclean.pclean(**ngc_params(ms, dist, **clean), parallel=True, nworkers=2,
+                      cluster_type="local")
+    assert s["chans_per_block"] == 1 and len(s["distributed"]["tasks"]) == 4
+    assert s["total_iterations"] == s_loc["total_iterations"] > 0
+    assert_same_cube(dist, local, PRODUCTS + ["mask"] if (Path(f"{local}.mask")).exists() else PRODUCTS)
+
+
 def test_address_mode_equals_local_run(ngc_dirty, msdir, tmp_path, dask_address):
     ref, _ = ngc_dirty
     name = tmp_path / "addr"
