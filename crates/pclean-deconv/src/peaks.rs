@@ -8,7 +8,7 @@
 
 use ndarray::{s, ArrayView2, ArrayViewMut2, Zip};
 
-use crate::planeops::PixelBox;
+use crate::planeops::{overlap, PixelBox};
 
 /// Independent accumulators per row scan (two AVX2 registers of f32).
 const LANES: usize = 16;
@@ -169,19 +169,10 @@ impl RowPeaks {
         (y, x): (usize, usize),
         factor: f32,
     ) {
-        let (ny, nx) = target.dim();
-        let (kny, knx) = kernel.dim();
-        let oy = y as isize - kcy as isize;
-        let ox = x as isize - kcx as isize;
-        let ty0 = oy.max(0);
-        let ty1 = (oy + kny as isize).min(ny as isize);
-        let tx0 = ox.max(0);
-        let tx1 = (ox + knx as isize).min(nx as isize);
-        if ty0 >= ty1 || tx0 >= tx1 {
+        let Some(o) = overlap(target.dim(), kernel.dim(), (kcy, kcx), (y, x)) else {
             return;
-        }
-        let (ty0, ty1, tx0, tx1) = (ty0 as usize, ty1 as usize, tx0 as usize, tx1 as usize);
-        let (ky0, kx0) = ((ty0 as isize - oy) as usize, (tx0 as isize - ox) as usize);
+        };
+        let (ty0, ty1, tx0, tx1, ky0, kx0) = (o.ty0, o.ty1, o.tx0, o.tx1, o.ky0, o.kx0);
         let w = tx1 - tx0;
         let b = self.bbox;
         for ty in ty0..ty1 {

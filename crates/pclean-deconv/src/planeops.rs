@@ -60,17 +60,26 @@ pub(crate) fn mask_bbox(mask: ArrayView2<bool>) -> Option<PixelBox> {
 
 pub(crate) use crate::peaks::peak_in_box;
 
-/// `target[y + ky - kcy, x + kx - kcx] += factor * kernel[ky, kx]` over the overlap of the shifted
-/// kernel with `target` (the kernel's `(kcy, kcx)` pixel lands on `(y, x)`); no allocation.
-pub(crate) fn add_shifted(
-    target: &mut ArrayViewMut2<f32>,
-    kernel: ArrayView2<f32>,
+/// Where a shifted kernel overlaps a target: target rows `ty0..ty1` and columns `tx0..tx1`, with
+/// kernel pixel `(ky0, kx0)` on target pixel `(ty0, tx0)`.
+pub(crate) struct Overlap {
+    pub ty0: usize,
+    pub ty1: usize,
+    pub tx0: usize,
+    pub tx1: usize,
+    pub ky0: usize,
+    pub kx0: usize,
+}
+
+/// The overlap of a kernel of shape `kdim`, its `(kcy, kcx)` pixel on `(y, x)`, with a target of
+/// shape `tdim`; `None` when they do not overlap.
+pub(crate) fn overlap(
+    tdim: (usize, usize),
+    kdim: (usize, usize),
     (kcy, kcx): (usize, usize),
     (y, x): (usize, usize),
-    factor: f32,
-) {
-    let (ny, nx) = target.dim();
-    let (kny, knx) = kernel.dim();
+) -> Option<Overlap> {
+    let ((ny, nx), (kny, knx)) = (tdim, kdim);
     // Offsets of the kernel's first pixel in the target.
     let oy = y as isize - kcy as isize;
     let ox = x as isize - kcx as isize;
@@ -79,12 +88,33 @@ pub(crate) fn add_shifted(
     let tx0 = ox.max(0);
     let tx1 = (ox + knx as isize).min(nx as isize);
     if ty0 >= ty1 || tx0 >= tx1 {
-        return;
+        return None;
     }
-    let (ky0, kx0) = ((ty0 - oy) as usize, (tx0 - ox) as usize);
-    let (h, w) = ((ty1 - ty0) as usize, (tx1 - tx0) as usize);
-    let mut t = target.slice_mut(s![ty0..ty1, tx0..tx1]);
-    let k = kernel.slice(s![ky0..ky0 + h, kx0..kx0 + w]);
+    Some(Overlap {
+        ty0: ty0 as usize,
+        ty1: ty1 as usize,
+        tx0: tx0 as usize,
+        tx1: tx1 as usize,
+        ky0: (ty0 - oy) as usize,
+        kx0: (tx0 - ox) as usize,
+    })
+}
+
+/// `target[y + ky - kcy, x + kx - kcx] += factor * kernel[ky, kx]` over the overlap of the shifted
+/// kernel with `target` (the kernel's `(kcy, kcx)` pixel lands on `(y, x)`); no allocation.
+pub(crate) fn add_shifted(
+    target: &mut ArrayViewMut2<f32>,
+    kernel: ArrayView2<f32>,
+    kc: (usize, usize),
+    at: (usize, usize),
+    factor: f32,
+) {
+    let Some(o) = overlap(target.dim(), kernel.dim(), kc, at) else {
+        return;
+    };
+    let (h, w) = (o.ty1 - o.ty0, o.tx1 - o.tx0);
+    let mut t = target.slice_mut(s![o.ty0..o.ty1, o.tx0..o.tx1]);
+    let k = kernel.slice(s![o.ky0..o.ky0 + h, o.kx0..o.kx0 + w]);
     Zip::from(&mut t).and(&k).for_each(|t, &k| *t += factor * k);
 }
 
