@@ -228,6 +228,31 @@ impl Setup {
     }
 
     /// The imaging context of blocks run with `nthreads` threads each.
+    /// The inputs of one block, wherever it runs: this run's sources, beams and iteration
+    /// settings with the given context, weighting density and start models; `exts` (the run's
+    /// products) says whether the block makes `image.pbcor` and `mask` planes.
+    pub(crate) fn block_inputs<'a>(
+        &'a self,
+        ctx: &'a ImagingContext<'a>,
+        shared_weighter: Option<&'a ImagingWeighter>,
+        reused: &'a Reused,
+        start_models: Option<&'a [Array2<f32>]>,
+        exts: &[&str],
+    ) -> BlockInputs<'a> {
+        BlockInputs {
+            shared_weighter,
+            ctx,
+            sources: &self.sources,
+            pb_model: &self.pb_model,
+            reused,
+            start_models,
+            it: &self.it,
+            centre: &self.centre,
+            pbcor: exts.contains(&"image.pbcor"),
+            mask_product: exts.contains(&"mask"),
+        }
+    }
+
     pub fn context<'a>(&'a self, params: &'a ImagingParams, nthreads: usize) -> ImagingContext<'a> {
         ImagingContext {
             params,
@@ -504,21 +529,14 @@ impl Coordinator {
         &'a self,
         ctx: &'a ImagingContext<'a>,
         shared_weighter: Option<&'a ImagingWeighter>,
-        pbcor: bool,
-        mask_product: bool,
     ) -> BlockInputs<'a> {
-        BlockInputs {
-            shared_weighter,
+        self.setup.block_inputs(
             ctx,
-            sources: &self.setup.sources,
-            pb_model: &self.setup.pb_model,
-            reused: &self.reused,
-            start_models: self.start_models.as_deref(),
-            it: &self.setup.it,
-            centre: &self.setup.centre,
-            pbcor,
-            mask_product,
-        }
+            shared_weighter,
+            &self.reused,
+            self.start_models.as_deref(),
+            &self.exts,
+        )
     }
 
     /// Write block `block`'s serialised result (from [`BlockWorker`](crate::worker::BlockWorker))

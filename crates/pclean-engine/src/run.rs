@@ -95,13 +95,7 @@ fn run_local(c: &mut Coordinator) -> Result<(), EngineError> {
     let ctx = c.setup.context(params, sched.threads_per_block);
     // A cube with one weighting density for all channels: made once from every channel.
     let shared_weighter = c.setup.shared_weighter(params, c.setup.nthreads)?;
-    let pbcor = c.exts.contains(&"image.pbcor");
-    let inputs = c.block_inputs(
-        &ctx,
-        shared_weighter.as_ref(),
-        pbcor,
-        c.exts.contains(&"mask"),
-    );
+    let inputs = c.block_inputs(&ctx, shared_weighter.as_ref());
     let blocks = c
         .sink
         .lock()

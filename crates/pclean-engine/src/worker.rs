@@ -4,7 +4,7 @@
 //! process for the last configuration, so a worker running several blocks opens them once.
 
 use crate::alloc_count;
-use crate::block::{run_block, BlockInputs};
+use crate::block::run_block;
 use crate::block_io::{encode_block, PlaneCollector};
 use crate::coordinator::Setup;
 use crate::error::EngineError;
@@ -69,18 +69,13 @@ impl BlockWorker {
             }
         };
         let ctx = self.setup.context(params, nthreads);
-        let inputs = BlockInputs {
-            shared_weighter: shared.as_ref(),
-            ctx: &ctx,
-            sources: &self.setup.sources,
-            pb_model: &self.setup.pb_model,
-            reused: &self.reused,
-            start_models: self.start_models.as_deref(),
-            it: &self.setup.it,
-            centre: &self.setup.centre,
-            pbcor: self.exts.contains(&"image.pbcor"),
-            mask_product: self.exts.contains(&"mask"),
-        };
+        let inputs = self.setup.block_inputs(
+            &ctx,
+            shared.as_ref(),
+            &self.reused,
+            self.start_models.as_deref(),
+            &self.exts,
+        );
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(nthreads)
             .start_handler(|_| alloc_count::set_thread_slot(0))
