@@ -11,6 +11,7 @@
 #include "glue_common.h"
 
 #include <casacore/casa/Arrays/ArrayMath.h>
+#include <casacore/tables/DataMan/TiledStMan.h>
 #include <casacore/tables/Tables.h>
 #include <casacore/tables/Tables/RefRows.h>
 
@@ -37,6 +38,36 @@ typedef struct {
 }
 
 namespace {
+
+// casacore sizes a tiled column's cache to hold every tile a read touches (the tiles' channels
+// outside the slice included; up to a quarter of the machine's memory) and keeps it after the read.
+// A bulk read visits each tile once, so pclean bounds the cache of the column being read to 1 MiB
+// (casacore's smallest setting; it allows a 10% overdraft and always at least one tile) and
+// empties it after the read: a read holds at most ~1.1 MiB (or one tile) of cache per tiled
+// column, and nothing between reads (docs/memory.md).
+class TileCacheBound {
+  public:
+    TileCacheBound(const Table &tab, const char *colname) {
+        try {
+            tsm_ = dynamic_cast<TiledStMan *>(tab.findDataManager(colname, True));
+        } catch (const std::exception &) {
+            tsm_ = nullptr;
+        }
+        if (tsm_ != nullptr) tsm_->setMaximumCacheSize(1);
+    }
+    ~TileCacheBound() {
+        try {
+            if (tsm_ != nullptr) tsm_->emptyCaches();
+        } catch (const std::exception &) {
+            // A read-only table has nothing to flush; a failure here changes no data.
+        }
+    }
+    TileCacheBound(const TileCacheBound &) = delete;
+    TileCacheBound &operator=(const TileCacheBound &) = delete;
+
+  private:
+    TiledStMan *tsm_ = nullptr;
+};
 
 Table *as_table(void *t) { return static_cast<Table *>(t); }
 
@@ -86,6 +117,7 @@ void get_array_range(void *t, const char *colname, uint64_t start, uint64_t n, i
     IPosition shape = result_shape(col, start, n, slice_ndim, len);
     check_nelem(shape, nelem, colname);
     Array<T> arr(shape, out, SHARE);
+    TileCacheBound bound(*as_table(t), colname);
     Slicer rows(IPosition(1, start), IPosition(1, n), Slicer::endIsLength);
     if (slice_ndim == 0) {
         col.getColumnRange(rows, arr, False);
@@ -106,6 +138,7 @@ void get_array_cells(void *t, const char *colname, const uint64_t *rows, uint64_
     Vector<rownr_t> rowvec(IPosition(1, n), const_cast<rownr_t *>(reinterpret_cast<const rownr_t *>(rows)),
                            SHARE);
     RefRows refrows(rowvec, False, True);
+    TileCacheBound bound(*as_table(t), colname);
     if (slice_ndim == 0) {
         col.getColumnCells(refrows, arr, False);
     } else {

@@ -11,7 +11,11 @@ use clap::Parser;
 use pclean_core::params::{ImagingParams, RawParams};
 use std::process::ExitCode;
 
-/// Exact heap accounting for the run summary (peak per run and per channel block).
+/// Exact heap accounting for the run summary (peak per run and per channel block): on Linux with
+/// glibc, at the C allocator (Rust and casacore's C++ heap, `heap_count`); elsewhere Rust's heap.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod heap_count;
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 #[global_allocator]
 static ALLOC: pclean_engine::alloc_count::CountingAlloc = pclean_engine::alloc_count::CountingAlloc;
 
@@ -142,6 +146,7 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
             "recommended_nworkers": rec,
             "base_mib": memory::BASE_BYTES as f64 / MIB,
             "block_mib": phases.peak() as f64 / MIB,
+            "imaging_code_mib": memory::IMAGING_CODE_BYTES as f64 / MIB,
             "grid": [shape.grid_v, shape.grid_u],
             "phases_mib": {
                 "weighting": phases.weighting as f64 / MIB,

@@ -32,6 +32,17 @@ thread_local! {
 /// The counting allocator (a thin wrapper of [`System`]).
 pub struct CountingAlloc;
 
+/// Count `delta` bytes allocated (positive) or freed (negative) by the calling thread. Used by
+/// [`CountingAlloc`] and by a binary that counts at the C allocator instead (the `pclean` CLI
+/// replaces `malloc` and friends, so casacore's C++ heap is counted too); marks the counting as
+/// installed.
+pub fn record_bytes(delta: isize) {
+    if !INSTALLED.load(Ordering::Relaxed) {
+        INSTALLED.store(true, Ordering::Relaxed);
+    }
+    record(delta);
+}
+
 fn record(delta: isize) {
     let now = CURRENT.fetch_add(delta, Ordering::Relaxed) + delta;
     if delta > 0 {

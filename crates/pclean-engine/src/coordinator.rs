@@ -15,7 +15,7 @@ use crate::memory::{self, BlockShape, DeconvolverKind, Schedule, ScheduleRequest
 use crate::plan::{phase_centre, spectral_plan, FrameContext, SpectralPlan, SpwSelection};
 use crate::products::{check_products_absent, fsync_tree, ProductLock};
 use crate::progress::Progress;
-use crate::resources::peak_rss_mib;
+use crate::resources::{current_rss_mib, peak_rss_mib};
 use crate::stages::{
     iteration_settings, product_list, read_start_model, OpenMode, Products, Reused,
 };
@@ -326,6 +326,9 @@ pub struct Coordinator {
     pub(crate) cache_bytes: u64,
     pub(crate) cache_in_memory: bool,
     pub(crate) sink: std::sync::Mutex<Sink>,
+    /// Resident set and live heap, MiB, once set up and before any visibility is read.
+    idle_rss_mib: f64,
+    idle_alloc_mib: Option<f64>,
     _lock: ProductLock,
 }
 
@@ -497,6 +500,9 @@ impl Coordinator {
             cache_bytes,
             cache_in_memory,
             sink: std::sync::Mutex::new(sink),
+            // The process is idle here: the MS is open, the products made, no data read.
+            idle_rss_mib: current_rss_mib(),
+            idle_alloc_mib: alloc_count::current_bytes().map(|v| v as f64 / MIB),
             _lock: lock,
         })
     }
@@ -760,6 +766,8 @@ impl Coordinator {
             warnings,
             wall_time_s: self.t0.elapsed().as_secs_f64(),
             peak_rss_mib: peak_rss_mib(),
+            idle_rss_mib: self.idle_rss_mib,
+            idle_alloc_mib: self.idle_alloc_mib,
             peak_alloc_mib: alloc_count::peak_bytes().map(|v| v as f64 / MIB),
             tasks,
             nthreads,

@@ -196,7 +196,7 @@ pub fn deconvolve_block(
                 residual: res,
                 model: match start_models.as_mut() {
                     Some(m) => m.next().expect("one start model per plane"),
-                    None => Array2::zeros((ny, nx)),
+                    None => resident_zeros(ny, nx),
                 },
                 psf,
                 mask: None,
@@ -297,4 +297,16 @@ fn major_cycle(
         }
     }
     Ok(())
+}
+
+/// A plane of zeros whose pages are written now. `Array2::zeros` gets zeroed memory from the
+/// system that becomes resident only where it is later written; a model plane is written only where
+/// components fall, so its resident size would depend on the sky. Written out, the block's peak is
+/// what the memory model says whatever the components (docs/memory.md).
+fn resident_zeros(ny: usize, nx: usize) -> Array2<f32> {
+    // `Vec::with_capacity` + `resize` writes every element (no calloc the compiler could elide
+    // the writes into).
+    let mut v = Vec::with_capacity(ny * nx);
+    v.resize(ny * nx, 0.0f32);
+    Array2::from_shape_vec((ny, nx), v).expect("ny * nx elements")
 }

@@ -16,11 +16,19 @@
 
 use crate::error::EngineError;
 
-/// Bytes the process holds before any block starts: the binary and its libraries (casacore),
-/// MS metadata, the thread pools, allocator arenas, the open products. Measured as the peak RSS
-/// of `pclean image` of a 32 x 32 image of tests' `alma_small.ms` with two threads (imaging adds
-/// well under 1 MiB there): 30.7 MiB on Linux x86_64 (docs/memory.md); rounded up.
-pub const BASE_BYTES: u64 = 32 << 20;
+/// Bytes the process holds besides its blocks: the idle process (binary and libraries, MS
+/// metadata, thread pools, allocator arena, the open products and casacore's caches of them),
+/// measured as the run summary's `idle_rss_mib` on tests' `alma_small.ms` (13.3 MiB for a
+/// 32 x 32 image, 20.5 MiB from 512 x 512 up: the products' caches stop growing), plus
+/// [`IMAGING_CODE_BYTES`]; rounded up (docs/memory.md).
+pub const BASE_BYTES: u64 = 24 << 20;
+
+/// Of [`BASE_BYTES`]: the pages of pclean's code that imaging runs, resident (file-backed) once a
+/// block has run. They are not heap, and a run's idle baseline is taken before imaging runs, so a
+/// run's resident growth above its idle baseline is its blocks plus these: measured 1.0-1.4 MiB
+/// (`RssFile` of `/proc/self/status` at the peak minus idle, 32^2 to 4096^2, Hogbom and
+/// multiscale).
+pub const IMAGING_CODE_BYTES: u64 = 3 << 19;
 
 /// Visibilities per image channel the estimate assumes when the data are unknown (`WorkerSpec`,
 /// `pclean estimate` without `--nvis`): 1e5, an hour of a 43-antenna array at 30 s integrations.

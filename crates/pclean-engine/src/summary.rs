@@ -72,6 +72,11 @@ pub struct RunSummary {
     pub peak_rss_mib: f64,
     /// Peak bytes live on the heap (counting allocator), MiB; `None` without it.
     pub peak_alloc_mib: Option<f64>,
+    /// The process's idle baseline: resident set and live heap once the MS is open and the
+    /// products made, before any visibility is read. `peak - idle` is what the imaging added
+    /// (docs/memory.md compares it with the memory model).
+    pub idle_rss_mib: f64,
+    pub idle_alloc_mib: Option<f64>,
     /// Per channel block.
     pub tasks: Vec<TaskSummary>,
     pub nthreads: usize,
