@@ -112,15 +112,31 @@ def test_spectral_regridding_matches_tclean(msdir, outdir, name):
     assert np.abs(exact - want).max() <= tol
 
 
-def test_optical_velocity_header_is_exportfits_linear_axis(msdir, outdir):
-    """tclean writes a tabular axis for optical velocities; exportfits turns it into a linear one
-    from channel 0 and the first step, and so does pclean's header (its per-channel frequencies,
-    in the run summary, are the exact ones)."""
+def test_optical_velocity_axis_is_tabular_as_tclean_and_linear_in_fits(msdir, outdir):
+    """tclean writes a tabular spectral coordinate for optical velocities, and so does pclean:
+    python-casacore evaluates every channel at tclean's exact frequency. A FITS product carries
+    the linear axis from channel 0 and the first step, as CASA's exportfits writes."""
     ours, im, ref, hdr, keep, exact = tclean_case(msdir, outdir, "ngc_optical_vel", "_hdr")
+    want = np.array(SPECTRAL_REFS["ngc_optical_vel"]["freqs_hz"])
     got = np.array([im.toworld([c, 0, 0, 0])[0] for c in range(ours.shape[0])])
-    assert abs(got[0] - hdr["CRVAL3"]) < 1e-3 and abs((got[1] - got[0]) - hdr["CDELT3"]) < 1e-3
-    # Unequal steps: the exact frequencies depart from the linear header by the axis' curvature.
-    assert 50.0 < np.abs(exact - got).max() < 200.0
+    spectral = im.coordinates().dict()["spectral2"]
+    assert "tabular" in spectral and "wcs" not in spectral
+    # The table holds the channels' frequencies; casacore's evaluation of it rounds to ~1e-7 Hz.
+    assert np.abs(got - exact).max() < 1e-3 and np.abs(got - want).max() < 1e-3
+    # The axis is really curved: a linear header would be 50-200 Hz off at the last channel.
+    linear = got[0] + np.arange(len(got)) * (got[1] - got[0])
+    assert 50.0 < np.abs(linear - got).max() < 200.0
+    # FITS: channel 0 and the first step, exactly as tclean's exportfits header.
+    p = SPECTRAL_REFS["ngc_optical_vel"]["params"]
+    args = [a for k, v in p.items() if k not in SKIP
+            for a in (["--imsize", str(v[0])] if k == "imsize" else ["--" + k, str(v)])]
+    fits_name = outdir / "spec_ngc_optical_vel_fits"
+    run_pclean("image", "--vis", msdir / p["vis"], "--imagename", fits_name, "--format", "fits", *args)
+    from astropy.io import fits
+    h = fits.getheader(str(fits_name) + ".residual.fits")
+    assert h["CTYPE3"] == "FREQ"
+    assert abs(h["CRVAL3"] - hdr["CRVAL3"]) < 1e-3 and abs(h["CDELT3"] - hdr["CDELT3"]) < 1e-3
+    assert h["CRPIX3"] == hdr["CRPIX3"]
 
 
 def test_optical_width_with_a_frequency_start_is_an_error(msdir, tmp_path):

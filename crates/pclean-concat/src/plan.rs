@@ -139,6 +139,14 @@ fn check_pair(
         }
     }
     let (c0, c) = (&first.meta.coords, &img.meta.coords);
+    if c0.spectral.chan_freqs_hz.is_some() || c.spectral.chan_freqs_hz.is_some() {
+        return Err(err(
+            "a tabular (non-linear) spectral axis, e.g. channels in equal optical-velocity \
+             steps, cannot be concatenated (its channels have no common linear axis); image the \
+             whole cube in one run instead"
+                .into(),
+        ));
+    }
     if c.stokes != c0.stokes {
         return Err(err(format!(
             "Stokes planes {:?} differ from input 1's {:?}",

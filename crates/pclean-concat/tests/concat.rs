@@ -36,6 +36,7 @@ fn meta(first: usize, nchan: usize) -> ImageMeta {
             crpix: 0.0,
             restfreq_hz: 1.420405752e9,
             nchan,
+            chan_freqs_hz: None,
         },
         telescope: "VLA".into(),
         observer: "TEST".into(),
@@ -219,6 +220,18 @@ fn errors_name_the_input_and_the_difference() {
         ),
         "{e}"
     );
+    // A tabular spectral axis (channels in equal optical-velocity steps) has no linear axis to
+    // continue: refused, naming the reason.
+    let tab = d.join("tab.image");
+    write_cube(&tab, 3, 4, |m| {
+        let s = &m.coords.spectral;
+        let f: Vec<f64> = (0..4)
+            .map(|k| s.freq_hz(k as f64) + 10.0 * (k * k) as f64)
+            .collect();
+        m.coords.spectral.chan_freqs_hz = Some(f);
+    });
+    let e = concat(&[parts[0].clone(), tab], true);
+    assert!(e.to_string().contains("tabular"), "{e}");
     // Different image size.
     let small = d.join("small.image");
     let mut m = meta(3, 4);

@@ -830,6 +830,7 @@ fn image_coords(
             crpix: 0.0,
             restfreq_hz: restfreq,
             nchan: plan.nchan(),
+            chan_freqs_hz: (!plan.is_linear()).then(|| plan.freqs_hz.clone()),
         },
         telescope: meta.observatory.name.clone(),
         observer: meta

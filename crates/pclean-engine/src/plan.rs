@@ -94,6 +94,17 @@ pub struct FrameContext {
 }
 
 impl SpectralPlan {
+    /// Whether every channel lies on the line through channel 0 with step `cdelt_hz`, to 1 mHz
+    /// (an axis in equal optical-velocity steps does not: its image header is then tabular, as
+    /// tclean writes it).
+    pub fn is_linear(&self) -> bool {
+        let f0 = self.freqs_hz[0];
+        self.freqs_hz
+            .iter()
+            .enumerate()
+            .all(|(k, f)| (f - (f0 + k as f64 * self.cdelt_hz)).abs() <= 1e-3)
+    }
+
     pub fn nchan(&self) -> usize {
         self.freqs_hz.len()
     }
@@ -439,9 +450,9 @@ fn defined_grid(
 
 /// `veltype='optical'` with a velocity width (or a velocity start and no width): channels
 /// equally spaced in optical velocity, hence unequally in frequency, computed as tclean does
-/// (`crate::optical_axis`). The image header's linear axis carries channel 0 and the first step
-/// (what CASA's `exportfits` writes for tclean's tabular axis); the plan holds every channel's
-/// exact frequency.
+/// (`crate::optical_axis`). The plan holds every channel's exact frequency; CASA images get
+/// them as a tabular axis (as tclean's), FITS headers channel 0 and the first step (what CASA's
+/// `exportfits` writes for it).
 fn optical_grid(
     params: &ImagingParams,
     first: &SpwSelection,

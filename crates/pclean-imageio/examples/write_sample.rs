@@ -39,6 +39,7 @@ fn coords(stokes: Vec<StokesParam>, nchan: usize, cdelt_hz: f64) -> ImageCoords 
             crpix: 0.0,
             restfreq_hz: 230e9,
             nchan,
+            chan_freqs_hz: None,
         },
         telescope: "ALMA".into(),
         observer: "pclean tests".into(),

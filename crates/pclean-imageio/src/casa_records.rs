@@ -133,13 +133,32 @@ pub(crate) fn coords_record(c: &ImageCoords) -> RecResult<TableRecord> {
     f.put_field("velUnit", &"km/s".to_string())?;
     f.put_field("waveUnit", &"mm".to_string())?;
     f.put_field("formatUnit", &String::new())?;
-    let mut wcs = rec()?;
-    wcs.put_field("crval", &sp.crval_hz)?;
-    wcs.put_field("crpix", &sp.crpix)?;
-    wcs.put_field("cdelt", &sp.cdelt_hz)?;
-    wcs.put_field("pc", &1.0f64)?;
-    wcs.put_field("ctype", &"FREQ".to_string())?;
-    f.put_field("wcs", &wcs)?;
+    match sp.chan_freqs_hz.as_deref() {
+        // TabularCoordinate::save: the "average" linear axis through the first and last entries,
+        // and the table (casacore interpolates between its entries).
+        Some(t) if t.len() > 1 => {
+            let n = t.len();
+            let mut tab = rec()?;
+            tab.put_field("crval", &vec![t[0]])?;
+            tab.put_field("crpix", &vec![0.0f64])?;
+            tab.put_field("cdelt", &vec![(t[n - 1] - t[0]) / (n - 1) as f64])?;
+            tab.put_field("pc", &identity(1))?;
+            tab.put_field("axes", &vec!["Frequency".to_string()])?;
+            tab.put_field("units", &vec!["Hz".to_string()])?;
+            tab.put_field("pixelvalues", &(0..n).map(|k| k as f64).collect::<Vec<_>>())?;
+            tab.put_field("worldvalues", &t.to_vec())?;
+            f.put_field("tabular", &tab)?;
+        }
+        _ => {
+            let mut wcs = rec()?;
+            wcs.put_field("crval", &sp.crval_hz)?;
+            wcs.put_field("crpix", &sp.crpix)?;
+            wcs.put_field("cdelt", &sp.cdelt_hz)?;
+            wcs.put_field("pc", &1.0f64)?;
+            wcs.put_field("ctype", &"FREQ".to_string())?;
+            f.put_field("wcs", &wcs)?;
+        }
+    }
     f.put_field("unit", &"Hz".to_string())?;
     f.put_field("name", &"Frequency".to_string())?;
     let mut conv = rec()?;
@@ -273,6 +292,54 @@ pub(crate) fn get_f64(r: &mut TableRecord, name: &str) -> ParseResult<f64> {
         GlueDataType::TpUInt => r.get_field::<u32>(name).map_err(e)? as f64,
         GlueDataType::TpInt64 => r.get_field::<i64>(name).map_err(e)? as f64,
         t => return Err(format!("field '{name}' has type {t}, expected a number")),
+    })
+}
+
+/// A spectral axis from a `TabularCoordinate` table (`pixelvalues` -> `worldvalues`, Hz): every
+/// channel's frequency, interpolated linearly between the entries (extrapolated from the end
+/// entries), as casacore evaluates it.
+fn tabular_axis(
+    frame: String,
+    restfreq_hz: f64,
+    nchan: usize,
+    pixels: &[f64],
+    world: &[f64],
+) -> ParseResult<SpectralAxis> {
+    if pixels.len() != world.len() || pixels.len() < 2 {
+        return Err(format!(
+            "tabular spectral coordinate needs at least 2 pixel and world values of equal \
+             number (has {} and {})",
+            pixels.len(),
+            world.len()
+        ));
+    }
+    if nchan == 0 {
+        return Err("tabular spectral coordinate on an axis of no channels".into());
+    }
+    if !pixels.windows(2).all(|w| w[1] > w[0]) {
+        return Err("tabular spectral coordinate: pixel values must increase".into());
+    }
+    let at = |p: f64| {
+        let k = pixels
+            .partition_point(|&x| x <= p)
+            .clamp(1, pixels.len() - 1)
+            - 1;
+        world[k] + (p - pixels[k]) * (world[k + 1] - world[k]) / (pixels[k + 1] - pixels[k])
+    };
+    let freqs: Vec<f64> = (0..nchan).map(|k| at(k as f64)).collect();
+    let cdelt_hz = if nchan > 1 {
+        freqs[1] - freqs[0]
+    } else {
+        at(1.0) - at(0.0)
+    };
+    Ok(SpectralAxis {
+        frame,
+        crval_hz: freqs[0],
+        cdelt_hz,
+        crpix: 0.0,
+        restfreq_hz,
+        nchan,
+        chan_freqs_hz: Some(freqs),
     })
 }
 
@@ -493,17 +560,24 @@ pub(crate) fn parse_coords(cs: &mut TableRecord, shape: [usize; 4]) -> ParseResu
     } else {
         0.0
     };
-    if !has_field(&mut f, "wcs") {
-        return Err("tabular (non-linear) spectral axes are not supported".into());
-    }
-    let mut w = get_rec(&mut f, "wcs")?;
-    let spectral = SpectralAxis {
-        frame: frame_name,
-        crval_hz: get_f64(&mut w, "crval")?,
-        cdelt_hz: get_f64(&mut w, "cdelt")?,
-        crpix: get_f64(&mut w, "crpix")?,
-        restfreq_hz: restfreq,
-        nchan: shape[3],
+    let spectral = if has_field(&mut f, "wcs") {
+        let mut w = get_rec(&mut f, "wcs")?;
+        SpectralAxis {
+            frame: frame_name,
+            crval_hz: get_f64(&mut w, "crval")?,
+            cdelt_hz: get_f64(&mut w, "cdelt")?,
+            crpix: get_f64(&mut w, "crpix")?,
+            restfreq_hz: restfreq,
+            nchan: shape[3],
+            chan_freqs_hz: None,
+        }
+    } else if has_field(&mut f, "tabular") {
+        let mut t = get_rec(&mut f, "tabular")?;
+        let pixels = get_f64_vec(&mut t, "pixelvalues")?;
+        let world = get_f64_vec(&mut t, "worldvalues")?;
+        tabular_axis(frame_name, restfreq, shape[3], &pixels, &world)?
+    } else {
+        return Err("spectral coordinate has neither a 'wcs' nor a 'tabular' record".into());
     };
     if stokes.len() != shape[2] {
         return Err(format!(

@@ -4,7 +4,9 @@
 //! - Axis order on disk is `[x = RA, y = Dec, stokes, freq]`; planes are `plane_yx[[y, x]]`.
 //! - Reference pixels are **0-based** here and in CASA images; FITS headers get `crpix + 1`.
 //! - Direction increments are radians per pixel, x (RA) negative for the usual sky orientation.
-//! - Frequencies are Hz; the spectral axis is linear in frequency.
+//! - Frequencies are Hz; the spectral axis is linear in frequency, or a table of every channel's
+//!   frequency (CASA's tabular spectral coordinate, e.g. channels equally spaced in optical
+//!   velocity).
 
 use crate::error::ImageIoError;
 use pclean_core::{Beam, Direction, StokesParam};
@@ -14,7 +16,7 @@ pub const SPECTRAL_FRAMES: [&str; 9] = [
     "REST", "LSRK", "LSRD", "BARY", "GEO", "TOPO", "GALACTO", "LGROUP", "CMB",
 ];
 
-/// A linear frequency axis.
+/// A frequency axis: linear, or tabular (`chan_freqs_hz`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpectralAxis {
     /// casacore frame name, one of [`SPECTRAL_FRAMES`] (`"LSRK"`, `"TOPO"`, …).
@@ -29,12 +31,24 @@ pub struct SpectralAxis {
     pub restfreq_hz: f64,
     /// Number of channels.
     pub nchan: usize,
+    /// Every channel's frequency, Hz, when the axis is not linear in frequency (written as CASA's
+    /// tabular spectral coordinate, as tclean does for `veltype='optical'` cubes); `None` for a
+    /// linear axis. `crval_hz`, `cdelt_hz` and `crpix` then hold channel 0 and the first step,
+    /// which is what a FITS header gets (as CASA's `exportfits` writes a tabular axis).
+    pub chan_freqs_hz: Option<Vec<f64>>,
 }
 
 impl SpectralAxis {
-    /// Frequency of channel `chan` (0-based), Hz.
+    /// Frequency of channel `chan` (0-based), Hz. A tabular axis interpolates linearly between
+    /// its channels and extrapolates its end steps, as casacore's `TabularCoordinate` does.
     pub fn freq_hz(&self, chan: f64) -> f64 {
-        self.crval_hz + (chan - self.crpix) * self.cdelt_hz
+        match self.chan_freqs_hz.as_deref() {
+            Some(t) if t.len() > 1 => {
+                let k = (chan.floor().max(0.0) as usize).min(t.len() - 2);
+                t[k] + (chan - k as f64) * (t[k + 1] - t[k])
+            }
+            _ => self.crval_hz + (chan - self.crpix) * self.cdelt_hz,
+        }
     }
 }
 
