@@ -39,6 +39,8 @@ CONFIGS = [
     (2048, 2, "hogbom", 1),
     (4096, 1, "hogbom", 1),
     (4096, 1, "hogbom", 2),
+    (1024, 4, "clark", 2),
+    (2048, 1, "clark", 1),
 ]
 # The bound: every prediction within 10% of the measured peak.
 TOLERANCE = 0.10

@@ -149,7 +149,8 @@ impl BlockShape {
     /// Bytes per pixel of one plane's deconvolution state: residual, PSF and model (f32), the
     /// clean mask and statistics region (bytes), auto-multithresh's primary beam copy (f32) and
     /// masks (2 bytes), multiscale's PSF and scale spectra (`(nscales + 1)` half-plane complex
-    /// spectra, 4 B/px each) and `nscales (nscales + 1) / 2` scale-PSF cross terms (f32).
+    /// spectra, 4 B/px each) and `nscales (nscales + 1) / 2` scale-PSF cross terms (f32), Clark's
+    /// PSF spectrum (4 B/px).
     fn state_per_pixel(&self) -> u64 {
         let mut b = 3 * 4;
         b += u64::from(self.fixed_mask || self.automask);
@@ -157,22 +158,30 @@ impl BlockShape {
         if self.automask {
             b += 4 + 2;
         }
-        if let DeconvolverKind::Multiscale { nscales } = self.deconvolver {
-            let n = nscales as u64;
-            b += 4 * (n + 1) + 4 * n * (n + 1) / 2;
+        match self.deconvolver {
+            DeconvolverKind::Multiscale { nscales } => {
+                let n = nscales as u64;
+                b += 4 * (n + 1) + 4 * n * (n + 1) / 2;
+            }
+            // Clark keeps the PSF's half-plane spectrum (`ClarkPsf::psf_spec`) between cycles.
+            DeconvolverKind::Clark => b += 4,
+            DeconvolverKind::Hogbom => {}
         }
         b
     }
 
     /// Transient bytes per pixel of one plane's minor cycle: the robust statistics' copy of the
-    /// residual (f32), Clark's update and convolution planes, multiscale's scale masks (bytes),
+    /// residual (f32), Clark's update and convolution planes and its convolution's spectrum,
+    /// multiscale's scale masks (bytes),
     /// smoothed residuals, update and convolution planes and a convolution's spectrum (f32),
     /// auto-multithresh's working planes.
     fn minor_per_pixel(&self) -> u64 {
         let stats = 4;
         let dec = match self.deconvolver {
             DeconvolverKind::Hogbom => 0,
-            DeconvolverKind::Clark => 8,
+            // the component and convolution planes, and the half-plane spectrum the exact update's
+            // convolution makes (4 + 4 + 4).
+            DeconvolverKind::Clark => 12,
             // masks (1) and smoothed residuals (4) per scale, the update and its convolution,
             // and the half-plane spectrum each convolution allocates (4 + 4 + 4).
             DeconvolverKind::Multiscale { nscales } => 5 * nscales as u64 + 12,
