@@ -44,6 +44,9 @@ using namespace casacore;
 struct PcImageTable {
     Table table;
     ArrayColumn<Float> map;
+    // The default pixel mask (`mask0`), when the image has one and is open for update.
+    Table mask;
+    ArrayColumn<Bool> maskcol;
 };
 
 static IPosition pc_ipos4(const int64_t *v) {
@@ -192,6 +195,14 @@ PcImageTable *pc_image_open(const char *path, int writable, PcExc *exc) {
         }
         img->map.attach(img->table, "map");
         pc_limit_cache(img);
+        // An image with pclean's default pixel mask (`mask0`): read it, or write it when resuming.
+        const TableRecord &kw = img->table.keywordSet();
+        String maskname = img->table.tableName() + "/mask0";
+        if (kw.isDefined("Image_defaultmask") && kw.asString("Image_defaultmask") == "mask0" &&
+            Table::isReadable(maskname)) {
+            img->mask = Table(maskname, writable ? Table::Update : Table::Old);
+            img->maskcol.attach(img->mask, "PagedArray");
+        }
     }
     PC_CATCH(exc)
     if (exc->code != 0 && img != nullptr) {
@@ -289,9 +300,106 @@ int pc_image_get_slice(PcImageTable *img, const int64_t *blc, const int64_t *len
     return exc->code;
 }
 
+// Give the image a default pixel mask, as PagedImage::makeMask + setDefaultMask do: a
+// PagedArray<Bool> subtable `mask0` (column "PagedArray", hypercolumn, TiledCellStMan, one row; the
+// cell the image's shape, tiled as the image) referenced from the `masks` keyword by an LCPagedMask
+// region record, and `Image_defaultmask = "mask0"`. Every pixel starts masked (False) until its
+// plane's mask is written. Sources mirrored: images/Images/PagedImage.tcc (makeMask,
+// setDefaultMask), images/Regions/RegionHandlerTable.cc, lattices/LRegions/LCPagedMask.cc and
+// LCBox.cc (toRecord), lattices/Lattices/PagedArray.tcc (makeArray).
+int pc_image_make_mask(PcImageTable *img, const int64_t *tile, PcExc *exc) {
+    PC_TRY(exc) {
+        IPosition shp = img->map.shape(0);
+        IPosition tsh = pc_ipos4(tile);
+        String name = img->table.tableName() + "/mask0";
+        TableDesc desc;
+        desc.addColumn(ArrayColumnDesc<Bool>("PagedArray", "version 4.0", 4));
+        Vector<String> datanames(1, "PagedArray");
+        desc.defineHypercolumn("PagedArray", 4, datanames);
+        SetupNewTable setup(name, desc, Table::New);
+        TiledCellStMan stman("PagedArray", tsh);
+        setup.bindAll(stman);
+        img->mask = Table(setup, 1);
+        img->maskcol.attach(img->mask, "PagedArray");
+        img->maskcol.setShape(0, shp, tsh);
+        TableInfo &info = img->mask.tableInfo();
+        info.setType(TableInfo::type(TableInfo::PAGEDARRAY));
+        info.setSubType(TableInfo::subType(TableInfo::PAGEDARRAY));
+        img->mask.flushTableInfo();
+        img->mask.flush();
+
+        TableRecord box;
+        box.define("isRegion", Int(1));  // RegionType::LC
+        box.define("name", "LCBox");
+        box.define("comment", "");
+        box.define("oneRel", True);
+        Vector<Float> blc(shp.nelements(), 1.0f), trc(shp.nelements());
+        Vector<Int> lshape(shp.nelements());
+        for (uInt i = 0; i < shp.nelements(); i++) {
+            trc[i] = Float(shp[i]);
+            lshape[i] = Int(shp[i]);
+        }
+        box.define("blc", blc);
+        box.define("trc", trc);
+        box.define("shape", lshape);
+        TableRecord region;
+        region.define("isRegion", Int(1));
+        region.define("name", "LCPagedMask");
+        region.define("comment", "");
+        region.defineTable("mask", img->mask);
+        region.defineRecord("box", box);
+        TableRecord masks;
+        masks.defineRecord("mask0", region);
+        TableRecord &kw = img->table.rwKeywordSet();
+        kw.defineRecord("masks", masks);
+        kw.define("Image_defaultmask", "mask0");
+        img->table.flush();
+    }
+    PC_CATCH(exc)
+    return exc->code;
+}
+
+// Whether the image has a default pixel mask (made here, or pclean's `mask0` found on opening).
+int pc_image_has_mask(PcImageTable *img) { return img->maskcol.isNull() ? 0 : 1; }
+
+// Write the mask box starting at `blc` with lengths `len` from `data` (prod(len) bools, axis 0
+// fastest; True = valid pixel, as casacore).
+int pc_image_put_mask_slice(PcImageTable *img, const int64_t *blc, const int64_t *len,
+                            const bool *data, PcExc *exc) {
+    PC_TRY(exc) {
+        if (img->maskcol.isNull()) {
+            throw std::runtime_error("image has no pixel mask open for writing");
+        }
+        IPosition l = pc_ipos4(len);
+        const Array<Bool> arr(l, const_cast<Bool *>(data), SHARE);
+        img->maskcol.putSlice(0, Slicer(pc_ipos4(blc), l, Slicer::endIsLength), arr);
+    }
+    PC_CATCH(exc)
+    return exc->code;
+}
+
+// Read the mask box starting at `blc` with lengths `len` into `data` (prod(len) bools, axis 0
+// fastest; True = valid).
+int pc_image_get_mask_slice(PcImageTable *img, const int64_t *blc, const int64_t *len, bool *data,
+                            PcExc *exc) {
+    PC_TRY(exc) {
+        if (img->maskcol.isNull()) {
+            throw std::runtime_error("image has no pixel mask");
+        }
+        IPosition l = pc_ipos4(len);
+        Array<Bool> arr(l, data, SHARE);
+        img->maskcol.getSlice(0, Slicer(pc_ipos4(blc), l, Slicer::endIsLength), arr, False);
+    }
+    PC_CATCH(exc)
+    return exc->code;
+}
+
 // Flush data and metadata to disk.
 int pc_image_flush(PcImageTable *img, PcExc *exc) {
-    PC_TRY(exc) { img->table.flush(); }
+    PC_TRY(exc) {
+        if (!img->mask.isNull()) img->mask.flush();
+        img->table.flush();
+    }
     PC_CATCH(exc)
     return exc->code;
 }

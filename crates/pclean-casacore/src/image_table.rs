@@ -60,6 +60,22 @@ extern "C" {
         big_endian_out: *mut c_int,
         exc: *mut PcExc,
     ) -> c_int;
+    fn pc_image_make_mask(img: *mut PcImageTable, tile: *const i64, exc: *mut PcExc) -> c_int;
+    fn pc_image_has_mask(img: *mut PcImageTable) -> c_int;
+    fn pc_image_put_mask_slice(
+        img: *mut PcImageTable,
+        blc: *const i64,
+        len: *const i64,
+        data: *const bool,
+        exc: *mut PcExc,
+    ) -> c_int;
+    fn pc_image_get_mask_slice(
+        img: *mut PcImageTable,
+        blc: *const i64,
+        len: *const i64,
+        data: *mut bool,
+        exc: *mut PcExc,
+    ) -> c_int;
     fn pc_image_flush(img: *mut PcImageTable, exc: *mut PcExc) -> c_int;
     fn pc_image_close(img: *mut PcImageTable, exc: *mut PcExc) -> c_int;
 }
@@ -417,6 +433,78 @@ impl ImageTable {
             )
         };
         exc.check(&format!("reading pixels of {}", self.path.display()))
+    }
+
+    /// Give the image a default pixel mask (casacore's `mask0`, as `PagedImage::makeMask` +
+    /// `setDefaultMask`), tiled as `tile`; every pixel starts masked until its plane's mask is
+    /// written with [`put_mask_slice`](Self::put_mask_slice).
+    pub fn make_mask(&mut self, tile: [usize; 4]) -> Result<(), GlueError> {
+        let mut exc = PcExc::default();
+        let _g = lock_poison_ok(&self.claim.lock);
+        // SAFETY: live handle; `tile` has 4 entries.
+        unsafe { pc_image_make_mask(self.ptr.as_ptr(), to_i64(tile).as_ptr(), &mut exc) };
+        exc.check(&format!("making the pixel mask of {}", self.path.display()))
+    }
+
+    /// Whether the image has a default pixel mask (made by [`make_mask`](Self::make_mask), or
+    /// pclean's `mask0` found when the image was opened; writable when the image is).
+    pub fn has_mask(&self) -> bool {
+        let _g = lock_poison_ok(&self.claim.lock);
+        // SAFETY: live handle.
+        unsafe { pc_image_has_mask(self.ptr.as_ptr()) != 0 }
+    }
+
+    /// Write the pixel-mask box at `blc` of lengths `len` from `data` (axis 0 fastest,
+    /// `prod(len)` values; `true` = a valid pixel, as casacore).
+    pub fn put_mask_slice(
+        &mut self,
+        blc: [usize; 4],
+        len: [usize; 4],
+        data: &[bool],
+    ) -> Result<(), GlueError> {
+        self.check_box(blc, len, data.len(), "writing the pixel mask of")?;
+        let mut exc = PcExc::default();
+        let _g = lock_poison_ok(&self.claim.lock);
+        // SAFETY: live handle; box checked against the shape and buffer length.
+        unsafe {
+            pc_image_put_mask_slice(
+                self.ptr.as_ptr(),
+                to_i64(blc).as_ptr(),
+                to_i64(len).as_ptr(),
+                data.as_ptr(),
+                &mut exc,
+            )
+        };
+        exc.check(&format!(
+            "writing the pixel mask of {}",
+            self.path.display()
+        ))
+    }
+
+    /// Read the pixel-mask box at `blc` of lengths `len` into `data` (`true` = valid).
+    pub fn get_mask_slice(
+        &mut self,
+        blc: [usize; 4],
+        len: [usize; 4],
+        data: &mut [bool],
+    ) -> Result<(), GlueError> {
+        self.check_box(blc, len, data.len(), "reading the pixel mask of")?;
+        let mut exc = PcExc::default();
+        let _g = lock_poison_ok(&self.claim.lock);
+        // SAFETY: live handle; box checked against the shape and buffer length.
+        unsafe {
+            pc_image_get_mask_slice(
+                self.ptr.as_ptr(),
+                to_i64(blc).as_ptr(),
+                to_i64(len).as_ptr(),
+                data.as_mut_ptr(),
+                &mut exc,
+            )
+        };
+        exc.check(&format!(
+            "reading the pixel mask of {}",
+            self.path.display()
+        ))
     }
 
     /// Flush pixels and table metadata to disk.

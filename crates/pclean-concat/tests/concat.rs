@@ -123,6 +123,48 @@ fn paged_concat_equals_parent_cube() {
 }
 
 #[test]
+fn paged_concat_carries_pixel_masks() {
+    // Parts 0 and 2 with a pixel mask (as pclean writes beyond pblimit), part 1 without one: the
+    // output has a mask, the parts' masks where they had one and all valid elsewhere.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let valid =
+        |c: usize, s: usize| Array2::from_shape_fn((NY, NX), |(y, x)| (x * y + c + s) % 4 != 1);
+    let mut parts = Vec::new();
+    for (i, (first, n)) in [(0, 3), (3, 4), (7, 3)].into_iter().enumerate() {
+        let p = d.join(format!("m.part{i}.image"));
+        let mut w = CasaImageWriter::create(&p, &meta(first, n), false).unwrap();
+        if i != 1 {
+            w.add_pixel_mask().unwrap();
+        }
+        for s in 0..2 {
+            for c in 0..n {
+                w.put_plane(c, s, plane(first + c, s).view()).unwrap();
+                if i != 1 {
+                    w.put_mask_plane(c, s, valid(first + c, s).view()).unwrap();
+                }
+            }
+        }
+        w.finish().unwrap();
+        parts.push(p);
+    }
+    let out = d.join("m.image");
+    concat_images(&out, &parts, -1, false, false, ConcatMode::Paged).unwrap();
+    assert_is_parent_cube(&out);
+    let mut img = CasaImage::open(&out).unwrap();
+    for s in 0..2 {
+        for c in 0..10 {
+            let want = if (3..7).contains(&c) {
+                Array2::from_elem((NY, NX), true)
+            } else {
+                valid(c, s)
+            };
+            assert_eq!(img.get_mask_plane(c, s).unwrap().unwrap(), want, "{c} {s}");
+        }
+    }
+}
+
+#[test]
 fn nomovevirtual_names_inputs_relative_to_the_output() {
     let dir = tempfile::tempdir().unwrap();
     let parts = write_parts(dir.path(), "cube", "image");

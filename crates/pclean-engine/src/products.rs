@@ -105,6 +105,30 @@ impl ProductWriter {
         Ok(())
     }
 
+    /// Give a CASA product a default pixel mask (see [`CasaImageWriter::add_pixel_mask`]); FITS
+    /// products have none (no-op).
+    pub fn add_pixel_mask(&mut self) -> Result<(), EngineError> {
+        if let ProductWriter::Casa(w) = self {
+            w.add_pixel_mask()?;
+        }
+        Ok(())
+    }
+
+    /// Write plane `(chan, stokes)` of the pixel mask (`true` = valid) if the product has one.
+    pub fn put_mask_plane(
+        &mut self,
+        chan: usize,
+        stokes: usize,
+        valid_yx: ArrayView2<bool>,
+    ) -> Result<(), EngineError> {
+        if let ProductWriter::Casa(w) = self {
+            if w.has_pixel_mask() {
+                w.put_mask_plane(chan, stokes, valid_yx)?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn set_beams(&mut self, beams: &Beams) -> Result<(), EngineError> {
         match self {
             ProductWriter::Casa(w) => w.set_beams(beams)?,

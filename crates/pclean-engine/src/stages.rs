@@ -38,11 +38,20 @@ pub enum OpenMode {
     Reopen,
 }
 
+/// Products that carry tclean's pixel mask beyond the primary-beam limit (`pblimit > 0`).
+pub const PB_MASKED: [&str; 4] = ["residual", "image", "image.pbcor", "pb"];
+
 /// Open writers of every product.
 pub struct Products {
     writers: Vec<(&'static str, ProductWriter)>,
     imagename: String,
     format: ImageFormat,
+    /// Products in [`PB_MASKED`] are masked where the primary beam is at or below `pblimit` (as
+    /// tclean's): CASA products get a pixel mask, written with each plane of `.pb`; FITS products
+    /// NaN there (what CASA's exportfits writes for masked pixels), set when they are finished.
+    pb_mask: bool,
+    /// `[nx, ny, nstokes, nchan]`.
+    shape: [usize; 4],
 }
 
 impl Products {
@@ -54,6 +63,8 @@ impl Products {
         object: &str,
         mode: OpenMode,
     ) -> Result<Self, EngineError> {
+        // tclean masks its products beyond a positive pblimit (a negative one only limits the pb).
+        let pb_mask = p.pblimit > 0.0;
         let mut writers = Vec::new();
         for &ext in exts {
             let c = if ext == "sumwt" {
@@ -83,7 +94,11 @@ impl Products {
                     ))
                 })?
             } else {
-                ProductWriter::create(&path, &meta, p.format, overwrite)?
+                let mut w = ProductWriter::create(&path, &meta, p.format, overwrite)?;
+                if pb_mask && PB_MASKED.contains(&ext) {
+                    w.add_pixel_mask()?;
+                }
+                w
             };
             writers.push((ext, w));
         }
@@ -91,6 +106,8 @@ impl Products {
             writers,
             imagename: p.imagename.clone(),
             format: p.format,
+            pb_mask,
+            shape: coords.shape(),
         })
     }
 
@@ -139,12 +156,53 @@ impl Products {
             .iter_mut()
             .find(|(e, _)| *e == ext)
             .ok_or_else(|| EngineError::Param(format!("internal: no product '{ext}'")))?;
-        w.1.put_plane(chan, stokes, plane)
+        w.1.put_plane(chan, stokes, plane)?;
+        if self.pb_mask && ext == "pb" {
+            // `.pb` is zero at and below pblimit (`pb_limit_in_place`): the valid pixels are the rest.
+            let valid = plane.mapv(|v| v > 0.0);
+            for (e, w) in self.writers.iter_mut() {
+                if PB_MASKED.contains(e) {
+                    w.put_mask_plane(chan, stokes, valid.view())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// FITS products: NaN in every plane of the [`PB_MASKED`] products where `.pb` is zero (at or
+    /// below pblimit). Run once all planes are final (`.pb` itself last).
+    fn blank_beyond_pb(&mut self) -> Result<(), EngineError> {
+        let [_, _, nstokes, nchan] = self.shape;
+        for k in 0..nchan {
+            for s in 0..nstokes {
+                let pb = self.get("pb", k, s)?;
+                for ext in PB_MASKED {
+                    let Some((_, w)) = self.writers.iter_mut().find(|(e, _)| *e == ext) else {
+                        continue;
+                    };
+                    let mut plane = if ext == "pb" {
+                        pb.clone()
+                    } else {
+                        w.get_plane(k, s)?
+                    };
+                    plane.zip_mut_with(&pb, |v, &b| {
+                        if b <= 0.0 {
+                            *v = f32::NAN;
+                        }
+                    });
+                    w.put_plane(k, s, plane.view())?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Set beams (PSF/residual get the fitted ones, image products the restoring ones) and close
     /// every product; returns their paths.
-    pub fn finish(self, fitted: &Beams, restoring: &Beams) -> Result<Vec<String>, EngineError> {
+    pub fn finish(mut self, fitted: &Beams, restoring: &Beams) -> Result<Vec<String>, EngineError> {
+        if self.pb_mask && self.format == ImageFormat::Fits {
+            self.blank_beyond_pb()?;
+        }
         let mut paths = Vec::new();
         for (ext, mut w) in self.writers {
             match ext {

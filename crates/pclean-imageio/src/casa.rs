@@ -320,6 +320,43 @@ impl CasaImageWriter {
         read_plane(&mut self.table, chan, stokes)
     }
 
+    /// Give the image a default pixel mask (casacore's `mask0`, which CASA tools apply: tclean's
+    /// products beyond the primary-beam limit). Every pixel is masked until its plane's mask is
+    /// written with [`put_mask_plane`](Self::put_mask_plane). An image reopened to resume keeps
+    /// its mask.
+    pub fn add_pixel_mask(&mut self) -> Result<(), ImageIoError> {
+        if self.table.has_mask() {
+            return Ok(());
+        }
+        let path = self.table.path().to_path_buf();
+        let shape = self.table.shape();
+        self.table
+            .make_mask(default_tile_shape(shape))
+            .map_err(ImageIoError::glue(&path))
+    }
+
+    /// Whether the image has a pixel mask (see [`add_pixel_mask`](Self::add_pixel_mask)).
+    pub fn has_pixel_mask(&self) -> bool {
+        self.table.has_mask()
+    }
+
+    /// Write plane `(chan, stokes)` of the pixel mask from `valid_yx[[y, x]]` (`true` = a valid
+    /// pixel).
+    pub fn put_mask_plane(
+        &mut self,
+        chan: usize,
+        stokes: usize,
+        valid_yx: ArrayView2<bool>,
+    ) -> Result<(), ImageIoError> {
+        let (ny, nx) = valid_yx.dim();
+        let path = self.table.path().to_path_buf();
+        let (blc, len) = plane_box(&path, self.table.shape(), chan, stokes, [ny, nx])?;
+        let owned = valid_yx.as_standard_layout();
+        self.table
+            .put_mask_slice(blc, len, owned.as_slice().expect("standard layout"))
+            .map_err(ImageIoError::glue(&path))
+    }
+
     /// Write everything buffered so far to the table files (the planes written survive a crash of
     /// this process after this; fsync the files under [`path`](Self::path) for power loss).
     pub fn flush(&mut self) -> Result<(), ImageIoError> {
@@ -405,6 +442,31 @@ impl CasaImage {
     /// Plane `(chan, stokes)` as `plane_yx[[y, x]]`.
     pub fn get_plane(&mut self, chan: usize, stokes: usize) -> Result<Array2<f32>, ImageIoError> {
         read_plane(&mut self.table, chan, stokes)
+    }
+
+    /// Whether the image has pclean's default pixel mask (`mask0`).
+    pub fn has_pixel_mask(&self) -> bool {
+        self.table.has_mask()
+    }
+
+    /// Plane `(chan, stokes)` of the pixel mask as `valid_yx[[y, x]]` (`true` = valid), or
+    /// `None` without a mask.
+    pub fn get_mask_plane(
+        &mut self,
+        chan: usize,
+        stokes: usize,
+    ) -> Result<Option<Array2<bool>>, ImageIoError> {
+        if !self.table.has_mask() {
+            return Ok(None);
+        }
+        let [nx, ny, _, _] = self.table.shape();
+        let path = self.table.path().to_path_buf();
+        let (blc, len) = plane_box(&path, self.table.shape(), chan, stokes, [ny, nx])?;
+        let mut out = Array2::from_elem((ny, nx), false);
+        self.table
+            .get_mask_slice(blc, len, out.as_slice_mut().expect("standard layout"))
+            .map_err(ImageIoError::glue(&path))?;
+        Ok(Some(out))
     }
 
     /// The whole cube as `cube_csyx[[chan, stokes, y, x]]` (numpy order of a CASA image).

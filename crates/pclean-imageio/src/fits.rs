@@ -681,7 +681,7 @@ pub fn write_fits(
     w.finish()
 }
 
-/// Convert a (complete) CASA image to FITS, plane by plane.
+/// Convert a (complete) CASA image to FITS, plane by plane; pixels its mask marks invalid are NaN.
 pub fn export_casa_to_fits(
     casa_path: impl AsRef<Path>,
     fits_path: impl AsRef<Path>,
@@ -689,5 +689,21 @@ pub fn export_casa_to_fits(
 ) -> Result<(), ImageIoError> {
     let mut img = CasaImage::open(casa_path)?;
     let meta = img.meta().clone();
-    write_fits(fits_path, &meta, |c, s| img.get_plane(c, s), overwrite)
+    // Masked pixels become NaN (FITS' blank for floats), as CASA's exportfits writes them.
+    write_fits(
+        fits_path,
+        &meta,
+        |c, s| {
+            let mut plane = img.get_plane(c, s)?;
+            if let Some(valid) = img.get_mask_plane(c, s)? {
+                plane.zip_mut_with(&valid, |v, &ok| {
+                    if !ok {
+                        *v = f32::NAN;
+                    }
+                });
+            }
+            Ok(plane)
+        },
+        overwrite,
+    )
 }

@@ -200,6 +200,66 @@ fn tabular_spectral_axis_round_trip() {
 }
 
 #[test]
+fn pixel_mask_round_trip_resume_and_fits_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.image");
+    let (nx, ny, nc) = (9, 7, 3);
+    let m = meta(nx, ny, vec![StokesParam::I], nc);
+    let valid = |c: usize| Array2::from_shape_fn((ny, nx), |(y, x)| !(x + y + c).is_multiple_of(3));
+    let mut w = CasaImageWriter::create(&path, &m, false).unwrap();
+    assert!(!w.has_pixel_mask());
+    w.add_pixel_mask().unwrap();
+    for c in 0..2 {
+        w.put_plane(c, 0, plane(nx, ny, c, 0).view()).unwrap();
+        w.put_mask_plane(c, 0, valid(c).view()).unwrap();
+    }
+    drop(w); // interrupted: channel 2 not written
+             // Resuming keeps the mask and writes the rest of it.
+    let mut w = CasaImageWriter::reopen(&path).unwrap();
+    assert!(w.has_pixel_mask());
+    w.put_plane(2, 0, plane(nx, ny, 2, 0).view()).unwrap();
+    w.put_mask_plane(2, 0, valid(2).view()).unwrap();
+    w.finish().unwrap();
+    let mut r = CasaImage::open(&path).unwrap();
+    for c in 0..nc {
+        assert_eq!(
+            r.get_mask_plane(c, 0).unwrap().unwrap(),
+            valid(c),
+            "chan {c}"
+        );
+        // Values under the mask are kept.
+        assert_eq!(r.get_plane(c, 0).unwrap(), plane(nx, ny, c, 0));
+    }
+    // FITS export: NaN where masked, the values elsewhere.
+    let fits_path = dir.path().join("m.fits");
+    pclean_imageio::export_casa_to_fits(&path, &fits_path, false).unwrap();
+    let mut f = fitsio::FitsFile::open(&fits_path).unwrap();
+    let hdu = f.primary_hdu().unwrap();
+    let data: Vec<f32> = hdu.read_image(&mut f).unwrap();
+    for c in 0..nc {
+        let want = plane(nx, ny, c, 0);
+        for ((y, x), ok) in valid(c).indexed_iter() {
+            let v = data[c * nx * ny + y * nx + x];
+            if *ok {
+                assert_eq!(v, want[[y, x]]);
+            } else {
+                assert!(v.is_nan(), "({y}, {x}) of chan {c}: {v}");
+            }
+        }
+    }
+    // An image without a mask reads none.
+    let plain = dir.path().join("p.image");
+    let mut w = CasaImageWriter::create(&plain, &m, false).unwrap();
+    w.put_plane(0, 0, plane(nx, ny, 0, 0).view()).unwrap();
+    w.finish().unwrap();
+    assert!(CasaImage::open(&plain)
+        .unwrap()
+        .get_mask_plane(0, 0)
+        .unwrap()
+        .is_none());
+}
+
+#[test]
 fn single_beam_set_after_create_and_unwritten_planes_are_zero() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mfs.image");
