@@ -26,11 +26,13 @@
 #include <casacore/tables/Tables/ScalarColumn.h>
 #include <casacore/tables/Tables/SetupNewTab.h>
 #include <casacore/tables/Tables/Table.h>
+#include <casacore/tables/Tables/TableColumn.h>
 #include <casacore/tables/Tables/TableDesc.h>
 #include <casacore/tables/Tables/TableInfo.h>
 #include <casacore/tables/Tables/TableRecord.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -73,19 +75,22 @@ static Table pc_make_logtable(const String &path) {
     return log;
 }
 
-// Bound the tile cache of the pixel column to one plane: pclean writes and reads whole planes, and
-// casacore's default cache grew with every plane written (tens of MiB per product on a cube).
-static void pc_limit_cache(PcImageTable *img) {
+// Bound the tile cache of a pixel (or mask) column to one plane: pclean writes and reads whole
+// planes, and casacore's default cache grew with every plane written (tens of MiB per product on a
+// cube). casacore takes the bound in MiB (TiledStMan::setMaximumCacheSize(nMiB); at least one tile is
+// always cached, and a 10% overdraft allowed).
+static void pc_limit_cache(const Table &table, const String &column, size_t elem_bytes) {
     try {
-        IPosition shp = img->map.shape(0);
-        uInt plane = uInt(shp(0) * shp(1) * sizeof(Float));
-        ROTiledStManAccessor acc(img->table, "map");
-        acc.setMaximumCacheSize(std::max<uInt>(plane, 1u << 20));
+        IPosition shp = TableColumn(table, column).shape(0);
+        double plane_mib = double(shp(0)) * double(shp(1)) * double(elem_bytes) / (1024.0 * 1024.0);
+        ROTiledStManAccessor acc(table, column);
+        acc.setMaximumCacheSize(std::max<uInt>(1u, uInt(std::ceil(plane_mib))));
     } catch (...) {
         // Another storage manager or data manager name (images not written by pclean): keep its
         // default cache.
     }
 }
+static void pc_limit_cache(PcImageTable *img) { pc_limit_cache(img->table, "map", sizeof(Float)); }
 
 // Give the (still empty) tile file of a new TiledCellStMan its full length as a sparse file before
 // the cell shape is set. casacore's BucketCache counts the buckets already in the file from the
@@ -202,6 +207,7 @@ PcImageTable *pc_image_open(const char *path, int writable, PcExc *exc) {
             Table::isReadable(maskname)) {
             img->mask = Table(maskname, writable ? Table::Update : Table::Old);
             img->maskcol.attach(img->mask, "PagedArray");
+            pc_limit_cache(img->mask, "PagedArray", sizeof(Bool));
         }
     }
     PC_CATCH(exc)
@@ -322,6 +328,7 @@ int pc_image_make_mask(PcImageTable *img, const int64_t *tile, PcExc *exc) {
         img->mask = Table(setup, 1);
         img->maskcol.attach(img->mask, "PagedArray");
         img->maskcol.setShape(0, shp, tsh);
+        pc_limit_cache(img->mask, "PagedArray", sizeof(Bool));
         TableInfo &info = img->mask.tableInfo();
         info.setType(TableInfo::type(TableInfo::PAGEDARRAY));
         info.setSubType(TableInfo::subType(TableInfo::PAGEDARRAY));
