@@ -56,6 +56,21 @@ static IPosition pc_ipos4(const int64_t *v) {
 }
 
 // TableLogSink::logTableDescription + makeTable + attachCols, for the mandatory `logtable` subtable.
+// Write (read) the box starting at `blc` with lengths `len` (4 axes, Fortran order) of the single
+// cell of `col` from (into) `data`: prod(len) values, axis 0 fastest.
+template <typename T>
+static void pc_put_box(ArrayColumn<T> &col, const int64_t *blc, const int64_t *len, const T *data) {
+    IPosition l = pc_ipos4(len);
+    const Array<T> arr(l, const_cast<T *>(data), SHARE);
+    col.putSlice(0, Slicer(pc_ipos4(blc), l, Slicer::endIsLength), arr);
+}
+template <typename T>
+static void pc_get_box(ArrayColumn<T> &col, const int64_t *blc, const int64_t *len, T *data) {
+    IPosition l = pc_ipos4(len);
+    Array<T> arr(l, data, SHARE);
+    col.getSlice(0, Slicer(pc_ipos4(blc), l, Slicer::endIsLength), arr, False);
+}
+
 static Table pc_make_logtable(const String &path) {
     TableDesc desc;
     desc.comment() = "Log message table";
@@ -285,11 +300,7 @@ int pc_image_shape(PcImageTable *img, int64_t *shape_out, PcExc *exc) {
 // prod(len) floats with axis 0 fastest.
 int pc_image_put_slice(PcImageTable *img, const int64_t *blc, const int64_t *len, const float *data,
                        PcExc *exc) {
-    PC_TRY(exc) {
-        IPosition l = pc_ipos4(len);
-        const Array<Float> arr(l, const_cast<Float *>(data), SHARE);
-        img->map.putSlice(0, Slicer(pc_ipos4(blc), l, Slicer::endIsLength), arr);
-    }
+    PC_TRY(exc) { pc_put_box(img->map, blc, len, data); }
     PC_CATCH(exc)
     return exc->code;
 }
@@ -297,11 +308,7 @@ int pc_image_put_slice(PcImageTable *img, const int64_t *blc, const int64_t *len
 // Read the box starting at `blc` with lengths `len` into `data` (prod(len) floats, axis 0 fastest).
 int pc_image_get_slice(PcImageTable *img, const int64_t *blc, const int64_t *len, float *data,
                        PcExc *exc) {
-    PC_TRY(exc) {
-        IPosition l = pc_ipos4(len);
-        Array<Float> arr(l, data, SHARE);
-        img->map.getSlice(0, Slicer(pc_ipos4(blc), l, Slicer::endIsLength), arr, False);
-    }
+    PC_TRY(exc) { pc_get_box(img->map, blc, len, data); }
     PC_CATCH(exc)
     return exc->code;
 }
@@ -377,9 +384,7 @@ int pc_image_put_mask_slice(PcImageTable *img, const int64_t *blc, const int64_t
         if (img->maskcol.isNull()) {
             throw std::runtime_error("image has no pixel mask open for writing");
         }
-        IPosition l = pc_ipos4(len);
-        const Array<Bool> arr(l, const_cast<Bool *>(data), SHARE);
-        img->maskcol.putSlice(0, Slicer(pc_ipos4(blc), l, Slicer::endIsLength), arr);
+        pc_put_box(img->maskcol, blc, len, data);
     }
     PC_CATCH(exc)
     return exc->code;
@@ -393,9 +398,7 @@ int pc_image_get_mask_slice(PcImageTable *img, const int64_t *blc, const int64_t
         if (img->maskcol.isNull()) {
             throw std::runtime_error("image has no pixel mask");
         }
-        IPosition l = pc_ipos4(len);
-        Array<Bool> arr(l, data, SHARE);
-        img->maskcol.getSlice(0, Slicer(pc_ipos4(blc), l, Slicer::endIsLength), arr, False);
+        pc_get_box(img->maskcol, blc, len, data);
     }
     PC_CATCH(exc)
     return exc->code;
