@@ -90,22 +90,30 @@ static Table pc_make_logtable(const String &path) {
     return log;
 }
 
-// Bound the tile cache of a pixel (or mask) column to one plane: pclean writes and reads whole
-// planes, and casacore's default cache grew with every plane written (tens of MiB per product on a
-// cube). casacore takes the bound in MiB (TiledStMan::setMaximumCacheSize(nMiB); at least one tile is
-// always cached, and a 10% overdraft allowed).
-static void pc_limit_cache(const Table &table, const String &column, size_t elem_bytes) {
+// Bound the tile cache of a pixel or mask column to `bound_mib` MiB (casacore's
+// TiledStMan::setMaximumCacheSize takes MiB; at least one tile is always cached, and a 10% overdraft
+// allowed). pclean writes and reads whole planes, each tile once; casacore's default cache grew
+// with every plane written (tens of MiB per product on a cube).
+static void pc_limit_cache(const Table &table, const String &column, uInt bound_mib) {
     try {
-        IPosition shp = TableColumn(table, column).shape(0);
-        double plane_mib = double(shp(0)) * double(shp(1)) * double(elem_bytes) / (1024.0 * 1024.0);
         ROTiledStManAccessor acc(table, column);
-        acc.setMaximumCacheSize(std::max<uInt>(1u, uInt(std::ceil(plane_mib))));
+        acc.setMaximumCacheSize(std::max<uInt>(1u, bound_mib));
     } catch (...) {
         // Another storage manager or data manager name (images not written by pclean): keep its
         // default cache.
     }
 }
-static void pc_limit_cache(PcImageTable *img) { pc_limit_cache(img->table, "map", sizeof(Float)); }
+// The pixel column: one plane of floats. A mask column: 1 MiB (casacore's least; a plane of
+// bools would be 16 MiB per product at 4096^2, and every tile is visited once anyway).
+static void pc_limit_cache(PcImageTable *img) {
+    double plane_mib = 1.0;
+    try {
+        IPosition shp = img->map.shape(0);
+        plane_mib = double(shp(0)) * double(shp(1)) * sizeof(Float) / (1024.0 * 1024.0);
+    } catch (...) {
+    }
+    pc_limit_cache(img->table, "map", uInt(std::ceil(plane_mib)));
+}
 
 // Give the (still empty) tile file of a new TiledCellStMan its full length as a sparse file before
 // the cell shape is set. casacore's BucketCache counts the buckets already in the file from the
@@ -222,7 +230,7 @@ PcImageTable *pc_image_open(const char *path, int writable, PcExc *exc) {
             Table::isReadable(maskname)) {
             img->mask = Table(maskname, writable ? Table::Update : Table::Old);
             img->maskcol.attach(img->mask, "PagedArray");
-            pc_limit_cache(img->mask, "PagedArray", sizeof(Bool));
+            pc_limit_cache(img->mask, "PagedArray", 1);
         }
     }
     PC_CATCH(exc)
@@ -335,7 +343,7 @@ int pc_image_make_mask(PcImageTable *img, const int64_t *tile, PcExc *exc) {
         img->mask = Table(setup, 1);
         img->maskcol.attach(img->mask, "PagedArray");
         img->maskcol.setShape(0, shp, tsh);
-        pc_limit_cache(img->mask, "PagedArray", sizeof(Bool));
+        pc_limit_cache(img->mask, "PagedArray", 1);
         TableInfo &info = img->mask.tableInfo();
         info.setType(TableInfo::type(TableInfo::PAGEDARRAY));
         info.setSubType(TableInfo::subType(TableInfo::PAGEDARRAY));
