@@ -563,10 +563,7 @@ impl Gridder {
         nthreads: usize,
     ) -> Result<GridStats, GridError> {
         self.check_grid(grid)?;
-        self.check_rows(uvw_m, freq_hz, "vis_rc", vis_rc.dim())?;
-        if let Some(w) = weight_rc {
-            self.check_rows(uvw_m, freq_hz, "weight_rc", w.dim())?;
-        }
+        self.check_prediction_rows(uvw_m, freq_hz, vis_rc.dim(), weight_rc)?;
         let stats = with_pool(nthreads, || match &grid.data {
             GridData::Single(g) => {
                 self.degrid_impl::<f32>(g.view(), uvw_m, freq_hz, weight_rc, vis_rc.view_mut())
@@ -610,10 +607,7 @@ impl Gridder {
         nthreads: usize,
     ) -> Result<GridStats, GridError> {
         self.check_image(image_yx.dim())?;
-        self.check_rows(uvw_m, freq_hz, "vis_rc", vis_rc.dim())?;
-        if let Some(w) = weight_rc {
-            self.check_rows(uvw_m, freq_hz, "weight_rc", w.dim())?;
-        }
+        self.check_prediction_rows(uvw_m, freq_hz, vis_rc.dim(), weight_rc)?;
         let grid = with_pool(nthreads, || self.model_grid_impl(|y, x| image_yx[[y, x]]))?;
         self.degrid(
             &grid,
@@ -623,6 +617,21 @@ impl Gridder {
             vis_rc.view_mut(),
             nthreads,
         )
+    }
+
+    /// The rows of a prediction: `vis_rc` and the optional `weight_rc` mask against `uvw_m`.
+    fn check_prediction_rows(
+        &self,
+        uvw_m: ArrayView2<f64>,
+        freq_hz: &[f64],
+        vis_dim: (usize, usize),
+        weight_rc: Option<ArrayView2<f32>>,
+    ) -> Result<(), GridError> {
+        self.check_rows(uvw_m, freq_hz, "vis_rc", vis_dim)?;
+        if let Some(w) = weight_rc {
+            self.check_rows(uvw_m, freq_hz, "weight_rc", w.dim())?;
+        }
+        Ok(())
     }
 
     fn check_rows(
