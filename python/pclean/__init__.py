@@ -17,12 +17,13 @@ from ._native import (
     recommend_nworkers,
     version,
 )
-from .api import pclean, schema
+from .api import params, pclean, schema
 from .config import PcleanConfig, preset_names
 
 __version__ = version()
 
 __all__ = [
+    "params",
     "pclean",
     "PcleanConfig",
     "PcleanError",

@@ -59,15 +59,28 @@ def pclean(
     return _native.run_image(cfg.to_json())
 
 
+def params() -> list:
+    """Every parameter's declaration, in order: ``[{"name", "kind", "default", "help",
+    "default_text", "choices", "group", ...}]`` (the same list as ``pclean params``)."""
+    return _native.params()
+
+
 def _signature() -> inspect.Signature:
-    """pclean's signature with every schema key and its default (for help() and IDEs)."""
+    """pclean's signature: every declared parameter with its default (for help() and IDEs)."""
     kw = inspect.Parameter.KEYWORD_ONLY
     ps = [
         inspect.Parameter("config", kw, default=None),
         inspect.Parameter("preset", kw, default=None),
     ]
-    ps += [inspect.Parameter(k, kw, default=v) for k, v in _native.schema().items()]
+    ps += [inspect.Parameter(p["name"], kw, default=p["default"]) for p in _native.params()]
     return inspect.Signature(ps)
 
 
+def _parameter_docs() -> str:
+    lines = ["", "Parameters (name: help [default]):", ""]
+    lines += [f"    {p['name']}: {p['help']} [default: {p['default_text']}]" for p in _native.params()]
+    return "\n".join(lines)
+
+
 pclean.__signature__ = _signature()  # type: ignore[attr-defined]
+pclean.__doc__ = (pclean.__doc__ or "") + _parameter_docs()

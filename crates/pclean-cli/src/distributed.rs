@@ -5,7 +5,6 @@
 //! `pclean.pclean(..., parallel=True)` uses. `pclean submit` writes an sbatch script for a
 //! coordinator job that runs that command on the cluster.
 
-use crate::args::ParallelArgs;
 use anyhow::{bail, Context, Result};
 use pclean_core::parallel::{ClusterType, ParallelParams};
 use pclean_core::params::RawParams;
@@ -68,13 +67,13 @@ fn check_driver(python: &Path, cluster_type: &str) -> Result<()> {
 }
 
 /// Run the merged configuration through the Dask driver; its summary JSON goes to stdout.
-pub fn run_parallel(raw: &RawParams, par: &ParallelParams, args: &ParallelArgs) -> Result<()> {
+pub fn run_parallel(raw: &RawParams, par: &ParallelParams, python: Option<&Path>) -> Result<()> {
     let cluster_type = match par.cluster {
         ClusterType::Local => "local",
         ClusterType::Slurm => "slurm",
         ClusterType::Address(_) => "address",
     };
-    let python = find_python(args.python.as_deref());
+    let python = find_python(python);
     check_driver(&python, cluster_type)?;
     let mut v = serde_json::to_value(raw)?;
     v.as_object_mut()
@@ -88,9 +87,6 @@ pub fn run_parallel(raw: &RawParams, par: &ParallelParams, args: &ParallelArgs) 
     let mut cmd = Command::new(&python);
     cmd.args(["-m", "pclean.distributed", "--config"])
         .arg(&file.0);
-    if let Some(t) = args.worker_timeout_s {
-        cmd.env("PCLEAN_WORKER_TIMEOUT_S", t.to_string());
-    }
     let status = cmd
         .status()
         .with_context(|| format!("cannot run '{}'", python.display()))?;

@@ -3,6 +3,7 @@
 mod args;
 mod config;
 mod distributed;
+mod param_flags;
 mod tools;
 
 use anyhow::{Context, Result};
@@ -108,6 +109,15 @@ fn run(cli: Cli) -> Result<()> {
         Command::Inspect(a) => tools::run_inspect(&a),
         Command::ConvertAdios2(a) => tools::run_convert_adios2(&a),
         Command::Submit(a) => distributed::run_submit(&a),
+        Command::Params(a) => {
+            if a.markdown {
+                print!("{}", pclean_core::schema::markdown_table());
+            } else {
+                let specs = pclean_core::schema::specs_json();
+                println!("{}", serde_json::to_string_pretty(&specs)?);
+            }
+            Ok(())
+        }
     }
 }
 
@@ -194,7 +204,7 @@ fn merged_params(a: &ImageArgs) -> Result<RawParams> {
     if let Some(path) = &a.config {
         raw.merge(&config::load(path)?);
     }
-    raw.merge(&a.to_raw());
+    raw.merge(&a.params.0);
     Ok(raw)
 }
 
@@ -207,7 +217,7 @@ fn run_image(a: &ImageArgs) -> Result<()> {
     // Validated here, so that a bad parameter fails before any cluster starts.
     let params = ImagingParams::from_raw(&raw)?;
     if params.parallel.parallel {
-        return distributed::run_parallel(&raw, &params.parallel, &a.parallel);
+        return distributed::run_parallel(&raw, &params.parallel, a.python.as_deref());
     }
     let summary = pclean_engine::run_image(&params, &raw.with_defaults())?;
     println!("{}", serde_json::to_string_pretty(&summary)?);

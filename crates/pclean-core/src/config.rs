@@ -9,11 +9,12 @@ pub const PRESETS: &[(&str, &str)] = &[("vlass", include_str!("presets/vlass.yam
 
 /// The parameters of preset `name`.
 pub fn preset(name: &str) -> Result<RawParams, ParamError> {
-    let Some((_, text)) = PRESETS
+    match PRESETS
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()))
-    else {
-        return Err(ParamError::Invalid {
+    {
+        Some((_, text)) => from_yaml(text),
+        None => Err(ParamError::Invalid {
             param: "preset",
             value: format!("{name:?}"),
             why: format!(
@@ -24,44 +25,11 @@ pub fn preset(name: &str) -> Result<RawParams, ParamError> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-        });
-    };
-    from_yaml(text)
-}
-
-/// Every key of the schema with its default (`RawParams::with_defaults` of nothing).
-pub fn schema() -> serde_json::Map<String, serde_json::Value> {
-    match serde_json::to_value(RawParams::default().with_defaults()) {
-        Ok(serde_json::Value::Object(m)) => m,
-        _ => unreachable!("RawParams serialises to a map"),
+        }),
     }
 }
 
-/// The closest schema key to `key` (for "did you mean" hints).
-fn closest_key(key: &str) -> Option<String> {
-    fn dist(a: &str, b: &str) -> usize {
-        let b: Vec<char> = b.chars().collect();
-        let mut prev: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut cur = vec![i + 1];
-            for (j, cb) in b.iter().enumerate() {
-                cur.push(
-                    (prev[j] + usize::from(ca != *cb))
-                        .min(prev[j + 1] + 1)
-                        .min(cur[j] + 1),
-                );
-            }
-            prev = cur;
-        }
-        prev[b.len()]
-    }
-    schema()
-        .keys()
-        .map(|k| (dist(&key.to_ascii_lowercase(), k), k.clone()))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, k)| k)
-}
+pub use crate::schema::schema;
 
 /// Parameters from a JSON object. Each key is checked on its own, so an error names the key:
 /// an unknown key ([`ParamError::Unknown`]) or a value of the wrong type ([`ParamError::Type`]).
@@ -76,23 +44,18 @@ pub fn from_value(value: serde_json::Value) -> Result<RawParams, ParamError> {
             })
         }
     };
-    let keys = schema();
     let mut raw = RawParams::default();
     for (k, v) in map {
-        if !keys.contains_key(&k) {
-            return Err(ParamError::Unknown {
-                hint: closest_key(&k)
-                    .map(|c| format!(" (did you mean '{c}'?)"))
-                    .unwrap_or_default(),
-                key: k,
-            });
-        }
-        let one = serde_json::Value::Object([(k.clone(), v.clone())].into_iter().collect());
-        let layer: RawParams = serde_json::from_value(one).map_err(|e| ParamError::Type {
+        let known = raw.set(&k, v.clone()).map_err(|e| ParamError::Type {
             param: k.clone(),
             why: format!("{v} is not a valid value ({e})"),
         })?;
-        raw.merge(&layer);
+        if !known {
+            return Err(ParamError::Unknown {
+                suggestion: crate::schema::closest(&k),
+                key: k,
+            });
+        }
     }
     Ok(raw)
 }

@@ -1,5 +1,6 @@
 //! Domain types shared by every pclean crate: quantities (angles, frequencies, flux densities),
-//! sky directions, Stokes parameters and correlations, restoring beams. No I/O.
+//! sky directions, Stokes parameters and correlations, restoring beams, and the parameters (declared
+//! once in [`schema`], validated in [`params`]). No I/O.
 
 pub mod beam;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod frames;
 pub mod lenient;
 pub mod parallel;
 pub mod params;
+pub mod schema;
 pub mod stokes;
 pub mod units;
 

@@ -2,7 +2,10 @@
 //! They live in [`RawParams`] with every other key so that the CLI's config files, presets and the
 //! Python API accept exactly the same keys; only the Python driver acts on them.
 
-use crate::params::{invalid, parse_memory_bytes, ParamError, RawParams};
+use crate::params::{
+    choices::ConcatMode, invalid, parse_memory_bytes, ClusterKind, EffectiveParams, ParamError,
+    RawParams,
+};
 use serde::{Deserialize, Serialize};
 
 /// Where the Dask workers run.
@@ -25,6 +28,10 @@ pub struct ParallelParams {
     pub threads_per_worker: usize,
     pub local_directory: String,
     pub cluster: ClusterType,
+    /// Seconds to wait for the first worker; 0 = by cluster type (the driver's choice).
+    pub worker_timeout_s: f64,
+    /// Reruns of a task that raised.
+    pub task_retries: usize,
     pub slurm: SlurmParams,
 }
 
@@ -68,91 +75,86 @@ fn valid_walltime(s: &str) -> bool {
 }
 
 impl ParallelParams {
-    /// Validate the parallel keys of `r` (defaults applied by the caller or here).
+    /// Validate the parallel keys of `raw` (defaults applied).
     pub fn from_raw(raw: &RawParams) -> Result<Self, ParamError> {
-        let r = raw.with_defaults();
-        let nonneg = |param: &'static str, v: Option<i64>| -> Result<usize, ParamError> {
-            match v.unwrap_or(0) {
-                n if n >= 0 => Ok(n as usize),
-                n => Err(invalid(param, n, "use 0 (automatic) or a positive number")),
-            }
+        Self::from_effective(&raw.effective())
+    }
+
+    /// Validate the parallel keys of the effective parameters.
+    pub fn from_effective(e: &EffectiveParams) -> Result<Self, ParamError> {
+        let nonneg = |param: &'static str, v: i64| -> Result<usize, ParamError> {
+            usize::try_from(v)
+                .map_err(|_| invalid(param, v, "use 0 (automatic) or a positive number"))
         };
-        let nworkers = nonneg("nworkers", r.nworkers)?;
-        let threads_per_worker = match r.threads_per_worker.unwrap_or(1) {
+        let threads_per_worker = match e.threads_per_worker {
             n if n >= 1 => n as usize,
             n => return Err(invalid("threads_per_worker", n, "use 1 or more threads")),
         };
-        let address = r.scheduler_address.clone().unwrap_or_default();
-        let parallel = r.parallel.unwrap_or(false);
-        let cluster = match r
-            .cluster_type
-            .as_deref()
-            .unwrap_or("")
-            .to_ascii_lowercase()
-            .as_str()
-        {
-            "local" => ClusterType::Local,
-            "slurm" => ClusterType::Slurm,
-            "address" => {
-                if parallel && address.trim().is_empty() {
+        let address = e.scheduler_address.trim();
+        let cluster = match ClusterKind::parse("cluster_type", &e.cluster_type)? {
+            ClusterKind::Local => ClusterType::Local,
+            ClusterKind::Slurm => ClusterType::Slurm,
+            ClusterKind::Address => {
+                if e.parallel && address.is_empty() {
                     return Err(ParamError::Missing {
                         param: "scheduler_address",
                         hint: "cluster_type='address' needs the scheduler's address, e.g. 'tcp://node1:8786'",
                     });
                 }
-                ClusterType::Address(address.trim().to_string())
-            }
-            other => {
-                return Err(invalid(
-                    "cluster_type",
-                    other,
-                    "use 'local', 'slurm' or 'address'",
-                ))
+                ClusterType::Address(address.to_string())
             }
         };
-        if r.keep_subcubes == Some(true) {
+        if e.keep_subcubes {
             return Err(invalid("keep_subcubes", true, NO_SUBCUBES));
         }
-        if r.keep_partimages == Some(true) {
+        if e.keep_partimages {
             return Err(invalid("keep_partimages", true, NO_SUBCUBES));
         }
-        let concat_mode = r.concat_mode.clone().unwrap_or_default();
-        if !concat_mode.eq_ignore_ascii_case("none") {
-            return Err(invalid("concat_mode", concat_mode, NO_SUBCUBES));
-        }
-        let walltime = r.slurm_walltime.clone().unwrap_or_default();
-        if !valid_walltime(walltime.trim()) {
+        ConcatMode::parse("concat_mode", &e.concat_mode)
+            .map_err(|_| invalid("concat_mode", &e.concat_mode, NO_SUBCUBES))?;
+        let walltime = e.slurm_walltime.trim();
+        if !valid_walltime(walltime) {
             return Err(invalid(
                 "slurm_walltime",
                 walltime,
                 "use SLURM's time format, e.g. '01:00:00' or '2-00:00:00'",
             ));
         }
-        let job_mem = r.slurm_job_mem.clone().unwrap_or_default();
-        let job_mem_bytes = parse_memory_bytes(&job_mem).map_err(|why| ParamError::Invalid {
-            param: "slurm_job_mem",
-            value: job_mem.clone(),
-            why,
-        })?;
-        let s = |v: Option<String>| v.unwrap_or_default();
+        let job_mem_bytes =
+            parse_memory_bytes(&e.slurm_job_mem).map_err(|why| ParamError::Invalid {
+                param: "slurm_job_mem",
+                value: e.slurm_job_mem.clone(),
+                why,
+            })?;
+        let t = e.worker_timeout_s;
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(invalid(
+                "worker_timeout_s",
+                t,
+                "use 0 (by cluster type) or a number of seconds",
+            ));
+        }
         Ok(ParallelParams {
-            parallel,
-            nworkers,
+            parallel: e.parallel,
+            nworkers: nonneg("nworkers", e.nworkers)?,
             threads_per_worker,
-            local_directory: s(r.local_directory),
+            local_directory: e.local_directory.clone(),
             cluster,
+            worker_timeout_s: t,
+            task_retries: usize::try_from(e.task_retries)
+                .map_err(|_| invalid("task_retries", e.task_retries, "use 0 or more retries"))?,
             slurm: SlurmParams {
-                queue: s(r.slurm_queue),
-                account: s(r.slurm_account),
-                walltime: walltime.trim().to_string(),
+                queue: e.slurm_queue.clone(),
+                account: e.slurm_account.clone(),
+                walltime: walltime.to_string(),
                 job_mem_bytes,
-                cores_per_job: nonneg("slurm_cores_per_job", r.slurm_cores_per_job)?,
-                job_name: s(r.slurm_job_name),
-                job_extra_directives: r.slurm_job_extra_directives.unwrap_or_default(),
-                python: s(r.slurm_python),
-                local_directory: s(r.slurm_local_directory),
-                log_directory: s(r.slurm_log_directory),
-                job_script_prologue: r.slurm_job_script_prologue.unwrap_or_default(),
+                cores_per_job: nonneg("slurm_cores_per_job", e.slurm_cores_per_job)?,
+                job_name: e.slurm_job_name.clone(),
+                job_extra_directives: e.slurm_job_extra_directives.clone(),
+                python: e.slurm_python.clone(),
+                local_directory: e.slurm_local_directory.clone(),
+                log_directory: e.slurm_log_directory.clone(),
+                job_script_prologue: e.slurm_job_script_prologue.clone(),
             },
         })
     }

@@ -41,6 +41,12 @@ fn schema(py: Python<'_>) -> PyResult<PyObject> {
     to_py(py, &config::schema())
 }
 
+/// Every parameter's declaration with its default, in declaration order (`pclean params`).
+#[pyfunction]
+fn params(py: Python<'_>) -> PyResult<PyObject> {
+    to_py(py, &pclean_core::schema::specs_json())
+}
+
 /// Names of the presets shipped with pclean.
 #[pyfunction]
 fn preset_names() -> Vec<&'static str> {
@@ -310,6 +316,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(schema, m)?)?;
+    m.add_function(wrap_pyfunction!(params, m)?)?;
     m.add_function(wrap_pyfunction!(preset_names, m)?)?;
     m.add_function(wrap_pyfunction!(preset, m)?)?;
     m.add_function(wrap_pyfunction!(validate, m)?)?;

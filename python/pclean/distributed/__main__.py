@@ -30,13 +30,9 @@ def load_config(path: Path) -> dict:
 
 
 def complete(config: dict) -> dict:
-    """Validated, with every default filled in (as `pclean.pclean` passes it), plus the driver's
-    own keys."""
+    """Validated, with every default filled in (as `pclean.pclean` passes it)."""
     from pclean import PcleanConfig
-    from .options import DRIVER_ONLY_KEYS
-    own = {k: config.pop(k) for k in list(config) if k in DRIVER_ONLY_KEYS}
     full = PcleanConfig(config).validate(complete=True)
-    full.update(own)
     full["parallel"] = True
     return full
 

@@ -6,34 +6,25 @@ only the imaging parameters (plus the scheduling keys this module sets for it).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from dask.utils import format_bytes, parse_bytes
 
-# Keys of the config dict that steer Dask, not the imaging. `memory_limit` is both: in a
-# distributed run it is the memory of one worker.
-PARALLEL_KEYS = frozenset({
-    "parallel", "nworkers", "threads_per_worker", "local_directory", "cluster_type",
-    "scheduler_address", "worker_timeout_s", "task_retries",
-    "slurm_queue", "slurm_account", "slurm_walltime", "slurm_job_mem", "slurm_cores_per_job",
-    "slurm_job_name", "slurm_job_extra_directives", "slurm_python", "slurm_local_directory",
-    "slurm_log_directory", "slurm_job_script_prologue",
-})
+from .. import _native
 
-# Keys only the driver reads (not in the engine's schema): settable in a config file for
-# `python -m pclean.distributed` or through the environment (PCLEAN_WORKER_TIMEOUT_S,
-# PCLEAN_TASK_RETRIES).
-DRIVER_ONLY_KEYS = frozenset({"worker_timeout_s", "task_retries"})
+# Keys of the config dict that steer Dask, not the imaging: the declaration's "parallel" group
+# (`pclean params`). `memory_limit` is both: in a distributed run it is the memory of one worker.
+PARALLEL_KEYS = frozenset(p["name"] for p in _native.params() if p["group"] == "parallel")
 
-CLUSTER_TYPES = ("local", "slurm", "address")
+CLUSTER_TYPES = tuple(next(p["choices"] for p in _native.params() if p["name"] == "cluster_type"))
 
 # Memory a worker process needs besides the blocks it images (Python, Dask, the imported engine):
 # its MEMORY resource is its memory limit less this.
 WORKER_BASE_BYTES = 384 << 20
 
-# How long to wait for the first worker: SLURM jobs may sit in the queue.
+# How long to wait for the first worker when `worker_timeout_s` is 0: SLURM jobs may sit in the
+# queue.
 DEFAULT_WORKER_TIMEOUT_S = {"local": 120.0, "address": 60.0, "slurm": 1800.0}
 
 # Dask's memory heuristics for unmanaged memory (spill, pause, restart) are off on the workers
@@ -59,17 +50,14 @@ class ParallelOptions:
     memory_limit: str | None = None
     local_directory: str | None = None
     scheduler_address: str | None = None
-    worker_timeout_s: float | None = None
+    worker_timeout_s: float = 0.0
     task_retries: int = 2
     slurm: dict[str, Any] = field(default_factory=dict)
 
     @property
     def worker_timeout(self) -> float:
-        env = os.environ.get("PCLEAN_WORKER_TIMEOUT_S")
-        if self.worker_timeout_s is not None:
+        if self.worker_timeout_s:
             return float(self.worker_timeout_s)
-        if env:
-            return float(env)
         return DEFAULT_WORKER_TIMEOUT_S[self.cluster_type]
 
 
@@ -80,8 +68,8 @@ def _empty(v: Any) -> bool:
 def split_config(config: dict) -> tuple[dict, ParallelOptions]:
     """(imaging parameters, parallel options) of a config dict."""
     # The engine reads the parallel keys too (it plans one block per worker task); only the
-    # driver's own keys and the memory limit (set per worker by the driver) are left out.
-    imaging = {k: v for k, v in config.items() if k not in DRIVER_ONLY_KEYS and k != "memory_limit"}
+    # memory limit (set per worker by the driver) is left out.
+    imaging = {k: v for k, v in config.items() if k != "memory_limit"}
     imaging["parallel"] = True
     get = config.get
     ctype = (get("cluster_type") or "local").lower()
@@ -123,9 +111,8 @@ def split_config(config: dict) -> tuple[dict, ParallelOptions]:
         memory_limit=None if _empty(mem) else str(mem),
         local_directory=get("local_directory") or None,
         scheduler_address=get("scheduler_address") or None,
-        worker_timeout_s=get("worker_timeout_s"),
-        task_retries=int(get("task_retries") if get("task_retries") is not None
-                     else os.environ.get("PCLEAN_TASK_RETRIES", 2)),
+        worker_timeout_s=float(get("worker_timeout_s") or 0.0),
+        task_retries=int(get("task_retries") if get("task_retries") is not None else 2),
         slurm=slurm,
     )
     return imaging, opts

@@ -1,0 +1,133 @@
+//! The parameters whose value is one of a few names, as enums parsed once in validation
+//! (case-insensitive). Each enum's names are the `choices` of its row in the declaration.
+
+use super::ParamError;
+
+/// An enum of named choices: `NAMES` (tclean's spellings, in order), `name()`, `parse` that
+/// gives [`ParamError::Choice`] naming the parameter, the value and the allowed values, and serde
+/// as the name.
+macro_rules! choice {
+    ($(#[$doc:meta])* $name:ident { $( $(#[$vdoc:meta])* $variant:ident = $text:literal ),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $( $(#[$vdoc])* $variant ),+ }
+
+        impl $name {
+            /// The allowed values, as written in a config.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
+            /// The value as written in a config.
+            pub fn name(self) -> &'static str {
+                match self { $( $name::$variant => $text ),+ }
+            }
+
+            /// Parse `value` of parameter `param` (case-insensitive, surrounding blanks ignored).
+            pub fn parse(param: &'static str, value: &str) -> Result<Self, ParamError> {
+                let v = value.trim();
+                $( if v.eq_ignore_ascii_case($text) { return Ok($name::$variant); } )+
+                Err(ParamError::Choice { param, value: value.to_string(), allowed: Self::NAMES })
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <String as serde::Deserialize>::deserialize(d)?;
+                Self::parse(stringify!($name), &s).map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+choice!(
+    /// Which visibility column is imaged.
+    DataColumnChoice { Data = "data", Corrected = "corrected", Model = "model" }
+);
+choice!(
+    /// tclean's `specmode`.
+    SpecMode { Mfs = "mfs", Cube = "cube", CubeData = "cubedata" }
+);
+choice!(
+    /// tclean's `interpolation`: spectral regridding between frames or onto a frequency grid.
+    Interpolation { Nearest = "nearest", Linear = "linear", Cubic = "cubic" }
+);
+choice!(
+    /// tclean's `veltype`: the velocity convention of velocity `start`/`width`.
+    VelType { Radio = "radio", Optical = "optical" }
+);
+choice!(
+    /// tclean's `gridder` (the ones pclean implements).
+    Gridder { Standard = "standard" }
+);
+choice!(
+    /// tclean's `weighting` (its parameters are in [`super::Weighting`]).
+    WeightingKind { Natural = "natural", Uniform = "uniform", Briggs = "briggs", BriggsAbs = "briggsabs" }
+);
+choice!(
+    /// tclean's `deconvolver` (the ones pclean implements; `mtmfs` is refused with its own message).
+    Deconvolver { Hogbom = "hogbom", Clark = "clark", Multiscale = "multiscale" }
+);
+choice!(
+    /// tclean's `usemask` (its parameters are in [`super::UseMask`]).
+    UseMaskKind { User = "user", Pb = "pb", AutoMultiThresh = "auto-multithresh" }
+);
+choice!(
+    /// tclean's `savemodel`.
+    SaveModel { None = "none", ModelColumn = "modelcolumn" }
+);
+choice!(
+    /// Product file format.
+    ImageFormat { Casa = "casa", Fits = "fits" }
+);
+choice!(
+    /// tclean's `projection` (pclean: SIN only).
+    Projection { Sin = "SIN" }
+);
+choice!(
+    /// Where the Dask workers of a distributed run are (`cluster_type`).
+    ClusterKind { Local = "local", Slurm = "slurm", Address = "address" }
+);
+choice!(
+    /// `concat_mode`, kept for the seed's Dask wrapper: pclean has no concatenation step.
+    ConcatMode { None = "none" }
+);
+
+/// Output frames of a cube (`outframe`; empty = LSRK).
+pub const OUTFRAMES: &[&str] = &[
+    "LSRK", "LSRD", "BARY", "GEO", "TOPO", "GALACTO", "LGROUP", "CMB",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_are_case_insensitive_and_errors_list_them() {
+        assert_eq!(
+            Deconvolver::parse("deconvolver", " Clark "),
+            Ok(Deconvolver::Clark)
+        );
+        assert_eq!(
+            UseMaskKind::parse("usemask", "AUTO-MULTITHRESH"),
+            Ok(UseMaskKind::AutoMultiThresh)
+        );
+        let e = Interpolation::parse("interpolation", "spline").unwrap_err();
+        assert_eq!(e.param(), "interpolation");
+        let m = e.to_string();
+        assert!(
+            m.contains("spline") && m.contains("nearest, linear, cubic"),
+            "{m}"
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! Imaging parameters in two stages: [`RawParams`] (every field optional, straight from a config
+//! file, the CLI or Python, tclean's names; declared once in [`crate::schema::table`]) and
+//! [`ImagingParams`] (validated, typed, defaults applied). The engine only ever sees
+//! `ImagingParams`.
+
+pub mod choices;
+mod deconv;
+mod error;
+mod memory;
+mod types;
+mod validate;
+
+pub use crate::schema::{EffectiveParams, RawParams};
+pub use choices::{
+    ClusterKind, DataColumnChoice, Deconvolver, Gridder, ImageFormat, Interpolation, SaveModel,
+    SpecMode, UseMaskKind, VelType, WeightingKind,
+};
+pub(crate) use error::invalid;
+pub use error::ParamError;
+pub use memory::parse_memory_bytes;
+pub use types::{
+    AutoMaskSettings, DeconvParams, ImagingParams, PhaseCenter, RestoringBeam, SpectralValue,
+    UseMask, Weighting,
+};
+
+/// Defaults that other crates name (every default is in the declaration, `crate::schema::table`).
+pub mod defaults {
+    /// Gridding accuracy: relative error of the ES-kernel gridder.
+    pub const EPSILON: f64 = crate::schema::DEFAULT_EPSILON;
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,163 @@
+//! The validated parameter types: what the engine sees.
+
+use super::choices::{
+    DataColumnChoice, Deconvolver, Gridder, ImageFormat, Interpolation, SpecMode, VelType,
+};
+use crate::direction::Direction;
+use crate::stokes::StokesSet;
+use serde::{Deserialize, Serialize};
+
+/// tclean's `phasecenter`: a field id, or an explicit direction; `None` = the first selected field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PhaseCenter {
+    FirstField,
+    FieldId(usize),
+    Direction(Direction),
+}
+
+/// `start` / `width` of a cube: a channel number or a frequency.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum SpectralValue {
+    Default,
+    Channel(i64),
+    FrequencyHz(f64),
+    /// A velocity (m/s) in the `veltype` convention relative to `restfreq`.
+    VelocityMps(f64),
+}
+
+/// Visibility weighting.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Weighting {
+    Natural,
+    Uniform,
+    Briggs { robust: f64 },
+    BriggsAbs { robust: f64, noise_jy: f64 },
+}
+
+/// tclean's `usemask`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum UseMask {
+    /// `mask` is a CASA region (file or text) or a mask image; empty = clean everywhere.
+    User { mask: String },
+    /// Clean where the primary beam >= `pbmask`.
+    Pb { pbmask: f64 },
+    /// tclean's automatic masking with its parameters.
+    AutoMultiThresh(AutoMaskSettings),
+}
+
+/// auto-multithresh parameters (tclean's names and defaults): the effective values of the
+/// declaration's rows of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AutoMaskSettings {
+    pub sidelobethreshold: f64,
+    pub noisethreshold: f64,
+    pub lownoisethreshold: f64,
+    pub negativethreshold: f64,
+    pub smoothfactor: f64,
+    pub minbeamfrac: f64,
+    pub cutthreshold: f64,
+    pub growiterations: usize,
+    pub dogrowprune: bool,
+    pub minpercentchange: f64,
+    pub fastnoise: bool,
+}
+
+/// tclean's `restoringbeam`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum RestoringBeam {
+    /// The beam fitted to each PSF plane.
+    Fitted,
+    /// The smallest beam enclosing every plane's beam; residuals are convolved to it.
+    Common,
+    /// A user beam for every plane.
+    User(crate::Beam),
+}
+
+/// Deconvolution parameters (validated).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeconvParams {
+    pub deconvolver: Deconvolver,
+    pub niter: usize,
+    pub gain: f64,
+    pub threshold_jy: f64,
+    pub nsigma: f64,
+    pub cycleniter: Option<usize>,
+    pub cyclefactor: f64,
+    pub minpsffraction: f64,
+    pub maxpsffraction: f64,
+    pub nmajor: Option<usize>,
+    /// Multiscale scales in pixels.
+    pub scales: Vec<usize>,
+    pub smallscalebias: f64,
+    pub usemask: UseMask,
+    pub restoringbeam: RestoringBeam,
+    pub pbcor: bool,
+    /// A CASA image holding the starting model (Jy/pixel), or `None`.
+    pub startmodel: Option<String>,
+    /// Write the final model's visibilities to MODEL_DATA.
+    pub savemodel_column: bool,
+    /// Continue from the existing products of `imagename` (their model is the start model).
+    pub restart: bool,
+    /// Compute the initial residual (false: read `<imagename>.residual`, needs `restart`).
+    pub calcres: bool,
+    /// Compute the PSF (false: read `<imagename>.psf`, needs `restart`).
+    pub calcpsf: bool,
+}
+
+/// Validated imaging parameters (typed quantities, defaults applied).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImagingParams {
+    pub vis: Vec<String>,
+    pub imagename: String,
+    pub datacolumn: DataColumnChoice,
+    pub field: String,
+    pub spw: String,
+    pub timerange: String,
+    pub uvrange: String,
+    pub antenna: String,
+    pub scan: String,
+    pub observation: String,
+    pub intent: String,
+    pub nx: usize,
+    pub ny: usize,
+    pub cell_x_rad: f64,
+    pub cell_y_rad: f64,
+    pub phasecenter: PhaseCenter,
+    pub stokes: StokesSet,
+    pub specmode: SpecMode,
+    /// Number of image channels; `None` = all selected channels.
+    pub nchan: Option<usize>,
+    pub start: SpectralValue,
+    pub width: SpectralValue,
+    /// Requested output frame, upper case ("" = LSRK for cube, the data's frame for cubedata).
+    pub outframe: String,
+    pub restfreq_hz: Option<f64>,
+    /// Spectral interpolation for frame conversion.
+    pub interpolation: Interpolation,
+    /// Velocity convention of velocity `start`/`width`.
+    pub veltype: VelType,
+    pub perchanweightdensity: bool,
+    pub gridder: Gridder,
+    pub epsilon: f64,
+    pub weighting: Weighting,
+    pub npixels: usize,
+    pub uvtaper: Vec<String>,
+    pub pblimit: f64,
+    pub psfcutoff: f64,
+    pub niter: usize,
+    pub deconv: DeconvParams,
+    pub format: ImageFormat,
+    pub overwrite: bool,
+    /// Threads to use; 0 = all available cores.
+    pub nthreads: usize,
+    /// Memory budget in bytes; `None` = a safe fraction of the machine's RAM.
+    pub memory_limit_bytes: Option<u64>,
+    /// Image channels per block; 0 = automatic.
+    pub cube_chunksize: usize,
+    /// Threads per block; 0 = automatic.
+    pub threads_per_block: usize,
+    /// Blocks imaged concurrently; 0 = automatic.
+    pub blocks_in_flight: usize,
+    /// How a parallel (Dask) run is deployed.
+    pub parallel: crate::parallel::ParallelParams,
+}

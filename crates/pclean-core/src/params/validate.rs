@@ -1,0 +1,304 @@
+//! `ImagingParams::from_raw`: every check that needs no data, on the effective values.
+
+use super::choices::{
+    DataColumnChoice, Gridder, ImageFormat, Interpolation, Projection, SpecMode, VelType,
+    WeightingKind, OUTFRAMES,
+};
+use super::{
+    invalid, parse_memory_bytes, EffectiveParams, ImagingParams, ParamError, PhaseCenter,
+    RawParams, SpectralValue, Weighting,
+};
+use crate::direction::Direction;
+use crate::stokes::StokesSet;
+use crate::units::{parse_angle_rad, parse_flux_jy, parse_freq_hz};
+
+pub(super) fn angle(param: &'static str, s: &str) -> Result<f64, ParamError> {
+    parse_angle_rad(s).map_err(|source| ParamError::Quantity { param, source })
+}
+
+pub(super) fn flux(param: &'static str, s: &str) -> Result<f64, ParamError> {
+    parse_flux_jy(s).map_err(|source| ParamError::Quantity { param, source })
+}
+
+/// A count where 0 means "automatic" (or "all").
+fn count(param: &'static str, v: i64, why: &str) -> Result<usize, ParamError> {
+    usize::try_from(v).map_err(|_| invalid(param, v, why))
+}
+
+fn spectral_value(param: &'static str, s: &str) -> Result<SpectralValue, ParamError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(SpectralValue::Default);
+    }
+    if let Ok(c) = t.parse::<i64>() {
+        return Ok(SpectralValue::Channel(c));
+    }
+    if let Some((v, unit)) = crate::units::split_number_unit(t) {
+        let scale = match unit {
+            "m/s" => Some(1.0),
+            "km/s" => Some(1e3),
+            _ => None,
+        };
+        if let Some(scale) = scale {
+            return Ok(SpectralValue::VelocityMps(v * scale));
+        }
+    }
+    parse_freq_hz(t)
+        .map(SpectralValue::FrequencyHz)
+        .map_err(|source| ParamError::Quantity { param, source })
+}
+
+/// `(nx, ny)` from `imsize`.
+fn image_size(imsize: &[i64]) -> Result<(usize, usize), ParamError> {
+    let (nx, ny) = match imsize {
+        [n] => (*n, *n),
+        [a, b] => (*a, *b),
+        _ => return Err(invalid("imsize", imsize, "give one or two sizes in pixels")),
+    };
+    if nx <= 0 || ny <= 0 {
+        return Err(invalid("imsize", imsize, "image sizes must be positive"));
+    }
+    if nx > 65536 || ny > 65536 {
+        return Err(invalid(
+            "imsize",
+            imsize,
+            "image sizes above 65536 pixels are not supported",
+        ));
+    }
+    Ok((nx as usize, ny as usize))
+}
+
+/// `(x, y)` cell sizes in radians from `cell`.
+fn cell_size(cell: &[String]) -> Result<(f64, f64), ParamError> {
+    let (x, y) = match cell {
+        [c] => (angle("cell", c)?, angle("cell", c)?),
+        [a, b] => (angle("cell", a)?, angle("cell", b)?),
+        _ => {
+            return Err(invalid(
+                "cell",
+                cell,
+                "give one or two angles, e.g. '15arcsec'",
+            ))
+        }
+    };
+    if !(x > 0.0 && y > 0.0) {
+        return Err(invalid("cell", cell, "cell sizes must be positive"));
+    }
+    Ok((x, y))
+}
+
+fn phase_center(pc: &str) -> Result<PhaseCenter, ParamError> {
+    Ok(if pc.trim().is_empty() {
+        PhaseCenter::FirstField
+    } else if let Ok(id) = pc.trim().parse::<usize>() {
+        PhaseCenter::FieldId(id)
+    } else {
+        PhaseCenter::Direction(
+            Direction::parse(pc).map_err(|source| ParamError::Direction {
+                param: "phasecenter",
+                source,
+            })?,
+        )
+    })
+}
+
+/// `(nchan, start, width)` of the spectral axis.
+fn spectral_axis(
+    e: &EffectiveParams,
+) -> Result<(Option<usize>, SpectralValue, SpectralValue), ParamError> {
+    let nchan = match e.nchan {
+        -1 => None,
+        n if n >= 1 => Some(n as usize),
+        n => {
+            return Err(invalid(
+                "nchan",
+                n,
+                "use -1 (all channels) or a positive number",
+            ))
+        }
+    };
+    let start = spectral_value("start", &e.start)?;
+    let width = spectral_value("width", &e.width)?;
+    if let SpectralValue::Channel(w) = width {
+        if w < 1 {
+            return Err(invalid("width", w, "a width in channels must be >= 1"));
+        }
+    }
+    if let SpectralValue::Channel(s) = start {
+        if s < 0 {
+            return Err(invalid("start", s, "a start channel must be >= 0"));
+        }
+    }
+    Ok((nchan, start, width))
+}
+
+fn outframe(e: &EffectiveParams) -> Result<String, ParamError> {
+    let f = e.outframe.trim().to_ascii_uppercase();
+    if !f.is_empty() && !OUTFRAMES.contains(&f.as_str()) {
+        return Err(ParamError::Choice {
+            param: "outframe",
+            value: e.outframe.clone(),
+            allowed: OUTFRAMES,
+        });
+    }
+    Ok(f)
+}
+
+fn weighting(e: &EffectiveParams) -> Result<Weighting, ParamError> {
+    let robust = e.robust;
+    if !(-2.0..=2.0).contains(&robust) {
+        return Err(invalid("robust", robust, "robust must lie in [-2, 2]"));
+    }
+    Ok(match WeightingKind::parse("weighting", &e.weighting)? {
+        WeightingKind::Natural => Weighting::Natural,
+        WeightingKind::Uniform => Weighting::Uniform,
+        WeightingKind::Briggs => Weighting::Briggs { robust },
+        WeightingKind::BriggsAbs => Weighting::BriggsAbs {
+            robust,
+            noise_jy: flux("noise", &e.noise)?,
+        },
+    })
+}
+
+fn gridder(e: &EffectiveParams) -> Result<(Gridder, f64), ParamError> {
+    let gridder = Gridder::parse("gridder", &e.gridder).map_err(|_| {
+        invalid(
+            "gridder",
+            e.gridder.to_ascii_lowercase(),
+            "only 'standard' is available in this version (wproject, mosaic and awproject are planned)",
+        )
+    })?;
+    let epsilon = e.epsilon;
+    if !(1e-7..=1e-2).contains(&epsilon) {
+        return Err(invalid(
+            "epsilon",
+            epsilon,
+            "use a gridding accuracy between 1e-7 and 1e-2",
+        ));
+    }
+    Ok((gridder, epsilon))
+}
+
+fn required(e: &EffectiveParams) -> Result<(), ParamError> {
+    if e.vis.is_empty() || e.vis.iter().any(|v| v.trim().is_empty()) {
+        return Err(ParamError::Missing {
+            param: "vis",
+            hint: "give one or more MeasurementSet paths, e.g. --vis ngc5921.ms",
+        });
+    }
+    if e.imagename.trim().is_empty() {
+        return Err(ParamError::Missing {
+            param: "imagename",
+            hint: "give the prefix of the output products, e.g. --imagename out/n5921",
+        });
+    }
+    Ok(())
+}
+
+impl ImagingParams {
+    /// Validate raw parameters. Checks everything that can be checked without opening data.
+    pub fn from_raw(raw: &RawParams) -> Result<Self, ParamError> {
+        let e = raw.effective();
+        required(&e)?;
+        let datacolumn = DataColumnChoice::parse("datacolumn", &e.datacolumn)?;
+        let (nx, ny) = image_size(&e.imsize)?;
+        let (cell_x_rad, cell_y_rad) = cell_size(&e.cell)?;
+        let phasecenter = phase_center(&e.phasecenter)?;
+        Projection::parse("projection", &e.projection)
+            .map_err(|_| invalid("projection", &e.projection, "only 'SIN' is supported"))?;
+        let stokes = StokesSet::parse(&e.stokes)?;
+        let specmode = SpecMode::parse("specmode", &e.specmode)?;
+        let (nchan, start, width) = spectral_axis(&e)?;
+        let outframe = outframe(&e)?;
+        let veltype = VelType::parse("veltype", &e.veltype)?;
+        let restfreq_hz = match e.restfreq.first() {
+            Some(s) if !s.trim().is_empty() => {
+                Some(parse_freq_hz(s).map_err(|source| ParamError::Quantity {
+                    param: "restfreq",
+                    source,
+                })?)
+            }
+            _ => None,
+        };
+        let interpolation = Interpolation::parse("interpolation", &e.interpolation)?;
+        let (gridder, epsilon) = gridder(&e)?;
+        let weighting = weighting(&e)?;
+        let npixels = count("npixels", e.npixels, "npixels must be >= 0")?;
+        let pblimit = e.pblimit;
+        if pblimit.is_nan() || pblimit.abs() >= 1.0 {
+            return Err(invalid(
+                "pblimit",
+                pblimit,
+                "use a value with |pblimit| < 1",
+            ));
+        }
+        let psfcutoff = e.psfcutoff;
+        if psfcutoff.is_nan() || psfcutoff <= 0.0 || psfcutoff >= 1.0 {
+            return Err(invalid("psfcutoff", psfcutoff, "use a value in (0, 1)"));
+        }
+        let niter = count("niter", e.niter, "niter must be >= 0")?;
+        let deconv = super::deconv::deconv_params(&e, niter)?;
+        let format = ImageFormat::parse("format", &e.format)?;
+        let nthreads = count(
+            "nthreads",
+            e.nthreads,
+            "use 0 (all cores) or a positive number",
+        )?;
+        let memory_limit_bytes =
+            parse_memory_bytes(&e.memory_limit).map_err(|why| ParamError::Invalid {
+                param: "memory_limit",
+                value: e.memory_limit.clone(),
+                why,
+            })?;
+        const AUTO: &str = "use 0 (automatic) or a positive number";
+        let cube_chunksize = count("cube_chunksize", e.cube_chunksize, AUTO)?;
+        let threads_per_block = count("threads_per_block", e.threads_per_block, AUTO)?;
+        let blocks_in_flight = count("blocks_in_flight", e.blocks_in_flight, AUTO)?;
+        let parallel = crate::parallel::ParallelParams::from_effective(&e)?;
+        Ok(ImagingParams {
+            vis: e.vis,
+            imagename: e.imagename,
+            datacolumn,
+            field: e.field,
+            spw: e.spw,
+            timerange: e.timerange,
+            uvrange: e.uvrange,
+            antenna: e.antenna,
+            scan: e.scan,
+            observation: e.observation,
+            intent: e.intent,
+            nx,
+            ny,
+            cell_x_rad,
+            cell_y_rad,
+            phasecenter,
+            stokes,
+            specmode,
+            nchan,
+            start,
+            width,
+            outframe,
+            restfreq_hz,
+            interpolation,
+            veltype,
+            perchanweightdensity: e.perchanweightdensity,
+            gridder,
+            epsilon,
+            weighting,
+            npixels,
+            uvtaper: e.uvtaper,
+            pblimit,
+            psfcutoff,
+            niter,
+            deconv,
+            format,
+            overwrite: e.overwrite,
+            nthreads,
+            memory_limit_bytes,
+            cube_chunksize,
+            threads_per_block,
+            blocks_in_flight,
+            parallel,
+        })
+    }
+}

@@ -1,0 +1,160 @@
+//! THE declaration of every parameter: one row each (name, kind, default, help, and where useful
+//! its choices, what its default means, its CLI form and more detail for the docs). Everything
+//! else is generated from it: `RawParams`, `EffectiveParams`, `merge`, `with_defaults`, the config
+//! schema and its "did you mean" check, the flags of `pclean image`, the Python signature of
+//! `pclean.pclean`, and the table in docs/usage.md. Add a parameter here and nowhere else (its
+//! validation goes in `crate::params`).
+
+use super::declare::declare_params;
+use crate::params::choices::{
+    ClusterKind, ConcatMode, DataColumnChoice, Deconvolver, Gridder, ImageFormat, Interpolation,
+    Projection, SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind, OUTFRAMES,
+};
+
+/// Gridding accuracy (pclean's own parameter): relative error of the ES-kernel gridder.
+pub const DEFAULT_EPSILON: f64 = 1e-6;
+
+const ALL: &str = "all";
+const AUTOMASK: &str = "auto-multithresh: as tclean";
+
+declare_params! {
+    vis: Texts = &[], "MeasurementSet(s) to image (repeat the flag or separate with commas)"
+        => .meaning("required").list(1, 0, Some(','));
+    imagename: Str = "", "Prefix of the output products (<imagename>.psf, .residual, .image, ...)"
+        => .meaning("required");
+    datacolumn: Str = "corrected", "Visibility column: data, corrected (falls back to data when absent), model"
+        => .choices(DataColumnChoice::NAMES)
+           .doc("`corrected` falls back to `data` with a warning when the MS has no CORRECTED_DATA, as tclean");
+    field: Text = "", "Field selection (ids, names, globs, ranges)" => .meaning(ALL)
+        .doc("CASA selection syntax (MSSelection), as every selection below; a selection that matches nothing is an error naming the parameter");
+    spw: Text = "", "Spectral window / channel selection, e.g. '0', '0:5~50', '0,2', '0:5~50^2'" => .meaning(ALL);
+    timerange: Text = "", "Time range, e.g. '1995/04/13/09:19:00~09:30:00'" => .meaning(ALL);
+    uvrange: Text = "", "uv range, e.g. '0~2km', '>5klambda'" => .meaning(ALL);
+    antenna: Text = "", "Antenna / baseline selection, e.g. '1,2', 'VA01&VA02', '!VA05'" => .meaning(ALL);
+    scan: Text = "", "Scan numbers, e.g. '1~3,5'" => .meaning(ALL);
+    observation: Text = "", "Observation ids" => .meaning(ALL);
+    intent: Text = "", "Scan intents (glob on STATE OBS_MODE)" => .meaning(ALL);
+    imsize: Ints = &[100], "Image size in pixels: one value or two (nx ny)" => .list(1, 2, Some(','));
+    cell: Angles = &["1arcsec"], "Cell size: one angle or two (x y), e.g. 15arcsec; a bare number is arcsec"
+        => .list(1, 2, Some(','));
+    phasecenter: Text = "", "Image phase centre: a field id or a direction 'J2000 15h22m00 +05d04m00'"
+        => .meaning("first selected field")
+           .doc("visibilities and uvw are re-phased and rotated to it");
+    projection: Str = "SIN", "Projection" => .choices(Projection::NAMES);
+    stokes: Str = "I", "Stokes planes: I, IV, IQUV, QU, RR, LL, XX, YY, ..."
+        => .doc("`I`, `IV`, `IQUV`, `QU`, `IQ`, `UV`, `Q`, `U`, `V`, or correlations `RR`, `LL`, `XX`, `YY`, `RRLL`, `XXYY`; formed correctly from circular or linear feeds");
+    specmode: Str = "mfs", "Spectral mode" => .choices(SpecMode::NAMES)
+        .doc("`mfs` (one plane), `cube`, `cubedata`");
+    nchan: Int = -1, "Number of image channels, -1 = all selected";
+    start: Text = "", "First image channel: a data channel number, a frequency or a velocity, e.g. 5, 1.4125GHz, 1500km/s"
+        => .meaning("first selected").hyphen()
+           .doc("channels as data-channel numbers (the data's own channels, grouped by `width`), or as frequencies / velocities (in the output frame) defining a grid `start + k width` onto which visibilities are interpolated; with a frequency (or radio-velocity) width and no `start`/`nchan`, the channels tile the selected band from its lower edge, as many whole channels as fit (tclean's grid), and a velocity `start` without `width` steps down in frequency one data channel at a time");
+    width: Text = "", "Channel width: a number of data channels, a frequency or a (radio) velocity; negative reverses the axis"
+        => .meaning("one data channel").hyphen()
+           .doc("widths of several data channels work in any frame (see `interpolation`)");
+    outframe: Str = "", "Output spectral frame for cubes (LSRK, BARY, TOPO, ...)" => .meaning("LSRK").choices(OUTFRAMES)
+        .doc("every row's channel frequencies are Doppler-corrected at its own time and interpolated onto the output grid (tclean's grid: the first integration's converted frequencies; a TOPO/GEO output frame is the one at the first integration). `cubedata` keeps the data's frequencies");
+    veltype: Str = "radio", "Velocity convention of velocity start/width (needs restfreq)" => .choices(VelType::NAMES)
+        .doc("with `optical`, a velocity `width` makes channels equally spaced in optical velocity (unequal in frequency), with tclean's channel frequencies (its `calcChanFreqs` construction: built outwards from the band's central channel; exact to 1 mHz against tclean). `start` must then be a velocity or empty. CASA images then carry a tabular spectral coordinate holding every channel's frequency, as tclean's do; FITS headers carry the linear axis through channel 0 and the first step, as CASA's `exportfits` writes it. Such cubes cannot be concatenated (`pclean concat` says so)");
+    restfreq: Texts = &[], "Rest frequency of the spectral axis, e.g. 1420.405752MHz"
+        => .meaning("the image centre frequency").list(1, 1, Some(','));
+    interpolation: Str = "linear", "Spectral interpolation" => .choices(Interpolation::NAMES)
+        .doc("as tclean: `nearest` grids every data channel, at its own converted frequency, into the image channel of nearest centre (so `width` > 1 bins channels); `linear` and `cubic` (casacore's 4-point polynomial through the two data channels on either side) interpolate each integration, without extrapolation, onto the image channel centres, or, when an image channel is wider than a data channel, onto `floor(width ratio)` equally spaced samples across each image channel. A sample is flagged when either data channel bracketing it is. Weights: interpolated the same way under natural weighting, the nearest data channel's under Briggs/uniform");
+    perchanweightdensity: Bool = true, "Briggs/uniform density per image channel for cubes";
+    gridder: Str = "standard", "Gridder" => .choices(Gridder::NAMES)
+        .doc("tclean's 2-D gridder (w ignored) with an exponential-of-semicircle kernel");
+    epsilon: Real = DEFAULT_EPSILON, "Gridding accuracy (relative error of the ES-kernel gridder)"
+        => .doc("pclean's own parameter: relative error against an exact Fourier transform, in [1e-7, 1e-2]");
+    weighting: Str = "natural", "Weighting" => .choices(WeightingKind::NAMES);
+    robust: Real = 0.5, "Briggs robustness in [-2, 2]";
+    npixels: Int = 0, "uv-cell size for uniform/Briggs density in pixels, 0 = 1/FOV";
+    noise: Flux = "1.0Jy", "Noise for briggsabs";
+    uvtaper: Texts = &[], "Gaussian uv taper: one or three values, e.g. 10arcsec or 10arcsec,5arcsec,30deg, or 20klambda"
+        => .meaning("none").list(1, 3, Some(','))
+           .doc("one FWHM, or major, minor, PA (image-plane angles, or `klambda`/`lambda` uv widths)");
+    pblimit: Real = 0.2, "Primary-beam level below which products are masked; negative: no mask on the images";
+    psfcutoff: Real = 0.35, "PSF level bounding the main lobe used to fit the restoring beam";
+    deconvolver: Str = "hogbom", "Deconvolver (used when niter > 0)" => .choices(Deconvolver::NAMES)
+        .doc("`mtmfs` is refused with a clear error");
+    niter: Int = 0, "Maximum number of minor-cycle iterations"
+        => .doc("per image plane (every channel converges on its own)");
+    gain: Real = 0.1, "Loop gain";
+    threshold: Flux = "0.0mJy", "Stopping threshold on the peak residual, e.g. 8mJy; a bare number is Jy";
+    nsigma: Real = 0.0, "Stop at nsigma x the robust rms of the residual, 0 = off";
+    cycleniter: Int = -1, "Maximum iterations per minor cycle, -1 = niter";
+    cyclefactor: Real = 1.0, "Scales the PSF sidelobe level into the cycle threshold"
+        => .doc("cycle threshold = max(threshold, clamp(cyclefactor x PSF sidelobe) x the block's peak residual), as tclean");
+    minpsffraction: Real = 0.05, "Lower bound of the PSF fraction for the cycle threshold";
+    maxpsffraction: Real = 0.8, "Upper bound of the PSF fraction for the cycle threshold";
+    nmajor: Int = -1, "Maximum major cycles, -1 = no limit";
+    scales: Ints = &[0], "Multiscale scales in pixels, e.g. 0,5,15" => .list(1, 0, Some(','));
+    smallscalebias: Real = 0.0, "Multiscale small-scale bias";
+    usemask: Str = "user", "Clean mask" => .choices(UseMaskKind::NAMES)
+        .doc("`user` (`mask`), `pb` (`pbmask`), `auto-multithresh` (the parameters below)");
+    mask: Str = "", "User mask: a CASA region file, region text, or a mask image" => .meaning("clean everywhere");
+    pbmask: Real = 0.0, "Primary-beam level of usemask='pb'";
+    sidelobethreshold: Real = 3.0, "auto-multithresh sidelobe threshold" => .meaning(AUTOMASK);
+    noisethreshold: Real = 5.0, "auto-multithresh noise threshold" => .meaning(AUTOMASK);
+    lownoisethreshold: Real = 1.5, "auto-multithresh low-noise threshold" => .meaning(AUTOMASK);
+    negativethreshold: Real = 0.0, "auto-multithresh negative threshold" => .meaning(AUTOMASK);
+    smoothfactor: Real = 1.0, "auto-multithresh smoothing factor" => .meaning(AUTOMASK);
+    minbeamfrac: Real = 0.3, "auto-multithresh minimum beam fraction" => .meaning(AUTOMASK);
+    cutthreshold: Real = 0.01, "auto-multithresh cut threshold" => .meaning(AUTOMASK);
+    growiterations: Int = 75, "auto-multithresh grow iterations" => .meaning(AUTOMASK);
+    dogrowprune: Bool = true, "auto-multithresh prune after growing" => .meaning(AUTOMASK);
+    minpercentchange: Real = -1.0, "auto-multithresh minimum percent change" => .meaning(AUTOMASK);
+    fastnoise: Bool = true, "auto-multithresh fast noise" => .meaning(AUTOMASK);
+    restoringbeam: Texts = &[], "Restoring beam: empty = fitted per plane, 'common', or major,minor,pa"
+        => .meaning("fitted per plane").list(1, 3, Some(','))
+           .doc("`common`: the smallest beam enclosing every plane's; residuals are convolved to it");
+    pbcor: Bool = false, "Write <imagename>.image.pbcor"
+        => .doc("image / pb, blank where pb <= |pblimit|");
+    startmodel: Str = "", "CASA image with a starting model (Jy/pixel)" => .meaning("none")
+        .doc("of the output's shape; its prediction is subtracted before the first minor cycle (also with `niter=0`)");
+    savemodel: Str = "none", "Save the model" => .choices(SaveModel::NAMES)
+        .doc("`modelcolumn` writes the final model's visibilities into MODEL_DATA (created if missing) for the selected rows and channels");
+    restart: Bool = false, "Continue from the existing products of --imagename: their model is the start model and the products are rewritten (tclean's restart=True)"
+        => .switch();
+    calcres: Bool = true, "Compute the initial residual; false reuses <imagename>.residual (needs --restart)";
+    calcpsf: Bool = true, "Compute the PSF; false reuses <imagename>.psf (needs --restart)"
+        => .doc("e.g. `--restart --calcres false --calcpsf false --niter 0 --restoringbeam 60arcsec` re-restores without reading the data");
+    format: Str = "casa", "Output format" => .choices(ImageFormat::NAMES);
+    overwrite: Bool = false, "Replace existing products with this prefix (otherwise an existing product is an error)"
+        => .switch();
+    nthreads: Int = 0, "Threads to use, 0 = all cores";
+    memory_limit: Str = "auto", "Memory budget of the run, e.g. 8GiB or 16GB; blocks in flight and channels per block are chosen to fit it; with --parallel, the memory of one Dask worker"
+        => .meaning("80% of the available RAM");
+    cube_chunksize: Int = 0, "Image channels per block, 0 = automatic";
+    threads_per_block: Int = 0, "Threads per block, 0 = automatic";
+    blocks_in_flight: Int = 0, "Blocks imaged concurrently, 0 = automatic";
+    parallel: Bool = false, "Image through the Dask driver (python -m pclean.distributed) instead of the local pool"
+        => .parallel().switch();
+    nworkers: Int = 0, "Dask workers (SLURM: worker jobs), 0 = automatic"
+        => .parallel().meaning("local: as many as the cores and memory allow; slurm: 1");
+    threads_per_worker: Int = 1, "Engine threads of each task on a worker" => .parallel();
+    local_directory: Str = "", "Scratch directory of the Dask workers" => .parallel().meaning("Dask's default");
+    cluster_type: Str = "local", "Dask cluster: local (worker processes here), slurm (dask-jobqueue), address (an existing scheduler)"
+        => .parallel().choices(ClusterKind::NAMES);
+    scheduler_address: Str = "", "Scheduler of an existing Dask cluster, e.g. tcp://10.0.0.5:8786" => .parallel();
+    worker_timeout_s: Real = 0.0, "Seconds to wait for the first worker, 0 = by cluster type"
+        => .parallel().meaning("120 local, 60 address, 1800 slurm");
+    task_retries: Int = 2, "Reruns of a block task that raised" => .parallel();
+    keep_subcubes: Bool = false, "Kept for the seed's Dask wrapper: pclean writes blocks straight into the final products, so only false is valid"
+        => .parallel();
+    keep_partimages: Bool = false, "Likewise: only false is valid" => .parallel();
+    concat_mode: Str = "none", "Likewise: there is no concatenation step (use pclean concat for cubes made elsewhere)"
+        => .parallel().choices(ConcatMode::NAMES);
+    slurm_queue: Str = "", "SLURM partition of the worker jobs" => .parallel();
+    slurm_account: Str = "", "SLURM account of the worker jobs" => .parallel();
+    slurm_walltime: Text = "01:00:00", "Wall time of each worker job, e.g. 04:00:00" => .parallel();
+    slurm_job_mem: Text = "", "Memory of each worker job, e.g. 16GB" => .parallel().meaning("the memory model's estimate");
+    slurm_cores_per_job: Int = 0, "Cores of each worker job, 0 = threads_per_worker" => .parallel();
+    slurm_job_name: Str = "pclean", "Name of the worker jobs" => .parallel();
+    slurm_job_extra_directives: Texts = &[], "Extra #SBATCH directives of the worker jobs (repeat the flag)"
+        => .parallel().list(1, 0, None);
+    slurm_python: Str = "", "Python with pclean installed that the jobs run" => .parallel().meaning("the driver's");
+    slurm_local_directory: Str = "", "Scratch directory of the worker jobs" => .parallel().meaning("local_directory");
+    slurm_log_directory: Str = "", "Directory of the worker jobs' output files" => .parallel();
+    slurm_job_script_prologue: Texts = &[], "Shell lines each worker job runs first (repeat the flag)"
+        => .parallel().list(1, 0, None);
+}
