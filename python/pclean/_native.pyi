@@ -1,16 +1,19 @@
 """Type stubs of the Rust extension ``pclean._native`` (crates/pclean-python)."""
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, TypedDict
+
+from typing_extensions import Unpack
 
 class PcleanError(Exception):
     """Base class of every pclean error."""
+    kind: str  # the Rust error variant: "param", "choice", "unknown", "internal", "io", ...
+    field: Optional[str]  # the parameter concerned, if any
 
 class PcleanValueError(PcleanError, ValueError):
-    """An invalid parameter; ``field`` names it (None when the message names none)."""
+    """An invalid parameter; ``field`` names it."""
     field: Optional[str]
 
 class PcleanIOError(PcleanError, OSError):
     """A MeasurementSet, image, product or file error."""
-    field: Optional[str]
 
 def version() -> str: ...
 def schema() -> Dict[str, Any]: ...
@@ -31,34 +34,21 @@ class Coordinator:
     def finish(self) -> Dict[str, Any]: ...
     def abort(self) -> None: ...
 
-def estimate_worker_memory_gib(
-    imsize: int,
-    nchan_per_task: int = 1,
-    gridder: str = "standard",
-    deconvolver: str = "hogbom",
-    nterms: int = 1,
-    nfields: int = 1,
-    threads_per_task: int = 1,
-) -> float: ...
-def estimate_peak_ram_gib(
-    nworkers: int,
-    imsize: int,
-    nchan_per_task: int = 1,
-    gridder: str = "standard",
-    deconvolver: str = "hogbom",
-    nterms: int = 1,
-    nfields: int = 1,
-    threads_per_task: int = 1,
-) -> float: ...
+class WorkerSpec(TypedDict, total=False):
+    """Keyword arguments of the estimate functions (``pclean estimate``'s options)."""
+    nchan_per_task: int  # 1
+    gridder: str  # "standard"
+    deconvolver: str  # "hogbom"; "none" for dirty imaging
+    nterms: int  # 1 (only)
+    nfields: int  # 1 (only)
+    threads_per_task: int  # 1
+
+def estimate_worker_memory_gib(imsize: int, **spec: Unpack[WorkerSpec]) -> float: ...
+def estimate_peak_ram_gib(nworkers: int, imsize: int, **spec: Unpack[WorkerSpec]) -> float: ...
 def recommend_nworkers(
     available_ram_gib: Optional[float] = None,
     imsize: int = 1024,
-    nchan_per_task: int = 1,
-    gridder: str = "standard",
-    deconvolver: str = "hogbom",
-    nterms: int = 1,
-    nfields: int = 1,
-    threads_per_task: int = 1,
     ram_safety_factor: float = 0.85,
+    **spec: Unpack[WorkerSpec],
 ) -> int: ...
 def available_memory_gib() -> float: ...

@@ -59,6 +59,29 @@ def test_schema_is_the_cli_config_schema():
     assert dumped == s
 
 
+def test_signature_cli_help_and_schema_agree():
+    """One declaration: pclean.params(), the config schema, inspect.signature(pclean.pclean) and
+    `pclean image --help` show every parameter with the same default."""
+    import inspect  # noqa: PLC0415
+    params = pclean.params()
+    schema = pclean.schema()
+    sig = inspect.signature(pclean.pclean).parameters
+    assert [p["name"] for p in params] == [k for k in sig if k not in ("config", "preset")]
+    assert {p["name"] for p in params} == set(schema)
+    help_text = " ".join(run_pclean("image", "--help").stdout.split())
+    for p in params:
+        name = p["name"]
+        assert sig[name].default == schema[name] == p["default"], name
+        assert sig[name].kind is inspect.Parameter.KEYWORD_ONLY
+        flag = "--" + name.replace("_", "-")
+        assert f"{flag} " in help_text, flag
+        assert f"[default: {p['default_text']}]" in help_text, (name, p["default_text"])
+    for name in ("cycleniter", "pbmask", "perchanweightdensity", "worker_timeout_s", "task_retries"):
+        assert name in sig and name in schema
+    assert schema["cycleniter"] == -1 and schema["perchanweightdensity"] is True
+    assert next(p for p in params if p["name"] == "deconvolver")["choices"] == ["hogbom", "clark", "multiscale"]
+
+
 def test_tclean_value_types():
     c = pclean.PcleanConfig(vis="a.ms", imsize=256, cell=0.5, start=5, width="2", threshold=0.001)
     assert c["vis"] == ["a.ms"] and c["imsize"] == [256] and c["cell"] == ["0.5arcsec"]
@@ -142,11 +165,15 @@ def test_error_mapping(tmp_path, msdir):
     assert isinstance(e.value, OSError) and isinstance(e.value, pclean.PcleanError)
     with pytest.raises(pclean.PcleanValueError) as e:
         pclean.pclean(imagename=str(tmp_path / "m"))
-    assert e.value.field == "vis"
+    assert e.value.field == "vis" and e.value.kind == "missing"
+    with pytest.raises(pclean.PcleanValueError) as e:
+        pclean.pclean(vis="a.ms", imagename="x", deconvolver="maxent")
+    assert e.value.field == "deconvolver" and e.value.kind == "choice"
+    assert "hogbom, clark, multiscale" in str(e.value)
     # Inconsistent with the data (found after opening the MS): still a ValueError naming it.
     with pytest.raises(pclean.PcleanValueError) as e:
         pclean.pclean(vis=str(msdir / "ngc5921.ms"), imagename=str(tmp_path / "s"), spw="7")
-    assert e.value.field == "spw"
+    assert e.value.field == "spw" and e.value.kind == "selection"
     # Products exist and overwrite is not given.
     name = tmp_path / "exists"
     (tmp_path / "exists.psf").mkdir()

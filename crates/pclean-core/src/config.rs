@@ -60,22 +60,27 @@ pub fn from_value(value: serde_json::Value) -> Result<RawParams, ParamError> {
     Ok(raw)
 }
 
-/// Parameters from a JSON text.
-pub fn from_json(text: &str) -> Result<RawParams, ParamError> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| ParamError::Type {
+/// Parameters from a text in `format` ("JSON", "YAML") read by `parse`.
+fn from_text<E: std::fmt::Display>(
+    text: &str,
+    format: &str,
+    parse: impl FnOnce(&str) -> Result<serde_json::Value, E>,
+) -> Result<RawParams, ParamError> {
+    let v = parse(text).map_err(|e| ParamError::Type {
         param: "config".into(),
-        why: format!("not valid JSON: {e}"),
+        why: format!("not valid {format}: {e}"),
     })?;
     from_value(v)
 }
 
+/// Parameters from a JSON text.
+pub fn from_json(text: &str) -> Result<RawParams, ParamError> {
+    from_text(text, "JSON", |t| serde_json::from_str(t))
+}
+
 /// Parameters from a YAML text.
 pub fn from_yaml(text: &str) -> Result<RawParams, ParamError> {
-    let v: serde_json::Value = serde_norway::from_str(text).map_err(|e| ParamError::Type {
-        param: "config".into(),
-        why: format!("not valid YAML: {e}"),
-    })?;
-    from_value(v)
+    from_text(text, "YAML", |t| serde_norway::from_str(t))
 }
 
 /// The keys that are set, as a JSON object (unset keys left out).

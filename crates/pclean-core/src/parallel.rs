@@ -3,8 +3,7 @@
 //! Python API accept exactly the same keys; only the Python driver acts on them.
 
 use crate::params::{
-    choices::ConcatMode, invalid, parse_memory_bytes, ClusterKind, EffectiveParams, ParamError,
-    RawParams,
+    choices::ConcatMode, invalid, memory_param, ClusterKind, EffectiveParams, ParamError, RawParams,
 };
 use serde::{Deserialize, Serialize};
 
@@ -120,12 +119,7 @@ impl ParallelParams {
                 "use SLURM's time format, e.g. '01:00:00' or '2-00:00:00'",
             ));
         }
-        let job_mem_bytes =
-            parse_memory_bytes(&e.slurm_job_mem).map_err(|why| ParamError::Invalid {
-                param: "slurm_job_mem",
-                value: e.slurm_job_mem.clone(),
-                why,
-            })?;
+        let job_mem_bytes = memory_param("slurm_job_mem", &e.slurm_job_mem)?;
         let t = e.worker_timeout_s;
         if !(t.is_finite() && t >= 0.0) {
             return Err(invalid(
@@ -185,46 +179,22 @@ mod tests {
         assert!(!p.parallel);
         assert_eq!(p.cluster, ClusterType::Local);
         assert_eq!(p.threads_per_worker, 1);
-        let bad = |r: RawParams, field: &str| {
-            let e = ParallelParams::from_raw(&r).unwrap_err().to_string();
-            assert!(e.contains(field), "{e}");
-        };
-        bad(
-            RawParams {
-                keep_subcubes: Some(true),
-                ..Default::default()
-            },
-            "keep_subcubes",
-        );
-        bad(
-            RawParams {
-                concat_mode: Some("paged".into()),
-                ..Default::default()
-            },
-            "concat_mode",
-        );
-        bad(
-            RawParams {
-                parallel: Some(true),
-                cluster_type: Some("address".into()),
-                ..Default::default()
-            },
-            "scheduler_address",
-        );
-        bad(
-            RawParams {
-                slurm_walltime: Some("1 hour".into()),
-                ..Default::default()
-            },
-            "slurm_walltime",
-        );
-        bad(
-            RawParams {
-                cluster_type: Some("kubernetes".into()),
-                ..Default::default()
-            },
-            "cluster_type",
-        );
+        let cases = [
+            ("keep_subcubes", "true", "keep_subcubes"),
+            ("concat_mode", "\"paged\"", "concat_mode"),
+            ("slurm_walltime", "\"1 hour\"", "slurm_walltime"),
+            ("cluster_type", "\"kubernetes\"", "cluster_type"),
+            ("task_retries", "-1", "task_retries"),
+            ("worker_timeout_s", "-5", "worker_timeout_s"),
+        ];
+        for (key, value, field) in cases {
+            let r = crate::config::from_json(&format!("{{\"{key}\": {value}}}")).unwrap();
+            let e = ParallelParams::from_raw(&r).unwrap_err();
+            assert_eq!(e.param(), field, "{e}");
+        }
+        let r = crate::config::from_json(r#"{"parallel": true, "cluster_type": "address"}"#);
+        let e = ParallelParams::from_raw(&r.unwrap()).unwrap_err();
+        assert_eq!(e.param(), "scheduler_address");
         assert!(valid_walltime("2-00:00:00") && valid_walltime("30") && valid_walltime("10:00"));
     }
 }

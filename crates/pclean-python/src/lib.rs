@@ -10,7 +10,8 @@ use pclean_core::config;
 use pclean_core::params::{ImagingParams, RawParams};
 use pclean_engine::memory::{self, WorkerSpec};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::exceptions::PyTypeError;
+use pyo3::types::{PyBytes, PyDict};
 
 /// Exact heap accounting in the run summary (peak per run and per block), as in the CLI.
 #[global_allocator]
@@ -122,11 +123,9 @@ struct Coordinator {
 
 impl Coordinator {
     fn get(&mut self) -> PyResult<&mut pclean_engine::Coordinator> {
-        self.inner.as_mut().ok_or_else(|| {
-            errors::engine_err(pclean_engine::EngineError::Param(
-                "this Coordinator has finished or aborted".into(),
-            ))
-        })
+        self.inner
+            .as_mut()
+            .ok_or_else(|| errors::usage_err("this Coordinator has finished or aborted"))
     }
 }
 
@@ -193,102 +192,61 @@ fn run_block<'py>(
     Ok(PyBytes::new(py, &bytes))
 }
 
-fn spec(
-    imsize: usize,
-    nchan_per_task: usize,
-    gridder: String,
-    deconvolver: String,
-    nterms: usize,
-    nfields: usize,
-    threads_per_task: usize,
-) -> WorkerSpec {
-    WorkerSpec {
+/// The memory model's task description from `imsize` and the keyword arguments of the estimate
+/// functions (`nchan_per_task`, `gridder`, `deconvolver`, `nterms`, `nfields`, `threads_per_task`;
+/// the others keep `WorkerSpec::default()`'s values, as `pclean estimate`'s defaults).
+fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
+    let mut s = WorkerSpec {
         imsize,
-        nchan_per_task,
-        gridder,
-        deconvolver,
-        nterms,
-        nfields,
-        threads_per_task,
         ..WorkerSpec::default()
+    };
+    for (k, v) in kw.into_iter().flat_map(|d| d.iter()) {
+        match k.extract::<String>()?.as_str() {
+            "nchan_per_task" => s.nchan_per_task = v.extract()?,
+            "gridder" => s.gridder = v.extract()?,
+            "deconvolver" => s.deconvolver = v.extract()?,
+            "nterms" => s.nterms = v.extract()?,
+            "nfields" => s.nfields = v.extract()?,
+            "threads_per_task" => s.threads_per_task = v.extract()?,
+            other => {
+                return Err(PyTypeError::new_err(format!(
+                    "unexpected keyword argument '{other}'"
+                )))
+            }
+        }
     }
+    Ok(s)
 }
 
 /// Peak memory of one worker running one task, GiB (`pclean estimate`).
 #[pyfunction]
-#[pyo3(signature = (imsize, nchan_per_task = 1, gridder = "standard".to_string(), deconvolver = "hogbom".to_string(), nterms = 1, nfields = 1, threads_per_task = 1))]
-fn estimate_worker_memory_gib(
-    imsize: usize,
-    nchan_per_task: usize,
-    gridder: String,
-    deconvolver: String,
-    nterms: usize,
-    nfields: usize,
-    threads_per_task: usize,
-) -> PyResult<f64> {
-    let s = spec(
-        imsize,
-        nchan_per_task,
-        gridder,
-        deconvolver,
-        nterms,
-        nfields,
-        threads_per_task,
-    );
-    memory::estimate_worker_memory_gib(&s).map_err(engine_err)
+#[pyo3(signature = (imsize, **spec_kw))]
+fn estimate_worker_memory_gib(imsize: usize, spec_kw: Option<&Bound<'_, PyDict>>) -> PyResult<f64> {
+    memory::estimate_worker_memory_gib(&spec(imsize, spec_kw)?).map_err(engine_err)
 }
 
 /// Peak memory of `nworkers` workers, GiB.
 #[pyfunction]
-#[pyo3(signature = (nworkers, imsize, nchan_per_task = 1, gridder = "standard".to_string(), deconvolver = "hogbom".to_string(), nterms = 1, nfields = 1, threads_per_task = 1))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (nworkers, imsize, **spec_kw))]
 fn estimate_peak_ram_gib(
     nworkers: usize,
     imsize: usize,
-    nchan_per_task: usize,
-    gridder: String,
-    deconvolver: String,
-    nterms: usize,
-    nfields: usize,
-    threads_per_task: usize,
+    spec_kw: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<f64> {
-    let s = spec(
-        imsize,
-        nchan_per_task,
-        gridder,
-        deconvolver,
-        nterms,
-        nfields,
-        threads_per_task,
-    );
-    memory::estimate_peak_ram_gib(nworkers, &s).map_err(engine_err)
+    memory::estimate_peak_ram_gib(nworkers, &spec(imsize, spec_kw)?).map_err(engine_err)
 }
 
 /// Workers that fit `available_ram_gib` (default: this machine's available memory) times
 /// `ram_safety_factor`; 0 when not even one fits.
 #[pyfunction]
-#[pyo3(signature = (available_ram_gib = None, imsize = 1024, nchan_per_task = 1, gridder = "standard".to_string(), deconvolver = "hogbom".to_string(), nterms = 1, nfields = 1, threads_per_task = 1, ram_safety_factor = 0.85))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (available_ram_gib = None, imsize = 1024, ram_safety_factor = 0.85, **spec_kw))]
 fn recommend_nworkers(
     available_ram_gib: Option<f64>,
     imsize: usize,
-    nchan_per_task: usize,
-    gridder: String,
-    deconvolver: String,
-    nterms: usize,
-    nfields: usize,
-    threads_per_task: usize,
     ram_safety_factor: f64,
+    spec_kw: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<usize> {
-    let s = spec(
-        imsize,
-        nchan_per_task,
-        gridder,
-        deconvolver,
-        nterms,
-        nfields,
-        threads_per_task,
-    );
+    let s = spec(imsize, spec_kw)?;
     memory::recommend_nworkers(available_ram_gib, &s, ram_safety_factor).map_err(engine_err)
 }
 

@@ -7,7 +7,7 @@ use super::ParamError;
 /// gives [`ParamError::Choice`] naming the parameter, the value and the allowed values, and serde
 /// as the name.
 macro_rules! choice {
-    ($(#[$doc:meta])* $name:ident { $( $(#[$vdoc:meta])* $variant:ident = $text:literal ),+ $(,)? }) => {
+    ($( $(#[$doc:meta])* $name:ident { $( $(#[$vdoc:meta])* $variant:ident = $text:literal ),+ $(,)? } );* $(;)?) => { $(
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $name { $( $(#[$vdoc])* $variant ),+ }
@@ -47,61 +47,37 @@ macro_rules! choice {
                 f.write_str(self.name())
             }
         }
-    };
+    )* };
 }
 
-choice!(
+choice! {
     /// Which visibility column is imaged.
-    DataColumnChoice { Data = "data", Corrected = "corrected", Model = "model" }
-);
-choice!(
+    DataColumnChoice { Data = "data", Corrected = "corrected", Model = "model" };
     /// tclean's `specmode`.
-    SpecMode { Mfs = "mfs", Cube = "cube", CubeData = "cubedata" }
-);
-choice!(
+    SpecMode { Mfs = "mfs", Cube = "cube", CubeData = "cubedata" };
     /// tclean's `interpolation`: spectral regridding between frames or onto a frequency grid.
-    Interpolation { Nearest = "nearest", Linear = "linear", Cubic = "cubic" }
-);
-choice!(
+    Interpolation { Nearest = "nearest", Linear = "linear", Cubic = "cubic" };
     /// tclean's `veltype`: the velocity convention of velocity `start`/`width`.
-    VelType { Radio = "radio", Optical = "optical" }
-);
-choice!(
+    VelType { Radio = "radio", Optical = "optical" };
     /// tclean's `gridder` (the ones pclean implements).
-    Gridder { Standard = "standard" }
-);
-choice!(
+    Gridder { Standard = "standard" };
     /// tclean's `weighting` (its parameters are in [`super::Weighting`]).
-    WeightingKind { Natural = "natural", Uniform = "uniform", Briggs = "briggs", BriggsAbs = "briggsabs" }
-);
-choice!(
+    WeightingKind { Natural = "natural", Uniform = "uniform", Briggs = "briggs", BriggsAbs = "briggsabs" };
     /// tclean's `deconvolver` (the ones pclean implements; `mtmfs` is refused with its own message).
-    Deconvolver { Hogbom = "hogbom", Clark = "clark", Multiscale = "multiscale" }
-);
-choice!(
+    Deconvolver { Hogbom = "hogbom", Clark = "clark", Multiscale = "multiscale" };
     /// tclean's `usemask` (its parameters are in [`super::UseMask`]).
-    UseMaskKind { User = "user", Pb = "pb", AutoMultiThresh = "auto-multithresh" }
-);
-choice!(
+    UseMaskKind { User = "user", Pb = "pb", AutoMultiThresh = "auto-multithresh" };
     /// tclean's `savemodel`.
-    SaveModel { None = "none", ModelColumn = "modelcolumn" }
-);
-choice!(
+    SaveModel { None = "none", ModelColumn = "modelcolumn" };
     /// Product file format.
-    ImageFormat { Casa = "casa", Fits = "fits" }
-);
-choice!(
+    ImageFormat { Casa = "casa", Fits = "fits" };
     /// tclean's `projection` (pclean: SIN only).
-    Projection { Sin = "SIN" }
-);
-choice!(
+    Projection { Sin = "SIN" };
     /// Where the Dask workers of a distributed run are (`cluster_type`).
-    ClusterKind { Local = "local", Slurm = "slurm", Address = "address" }
-);
-choice!(
+    ClusterKind { Local = "local", Slurm = "slurm", Address = "address" };
     /// `concat_mode`, kept for the seed's Dask wrapper: pclean has no concatenation step.
-    ConcatMode { None = "none" }
-);
+    ConcatMode { None = "none" };
+}
 
 /// Output frames of a cube (`outframe`; empty = LSRK).
 pub const OUTFRAMES: &[&str] = &[

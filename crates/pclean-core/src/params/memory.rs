@@ -1,5 +1,7 @@
 //! Memory sizes with units (`memory_limit`, `slurm_job_mem`).
 
+use super::ParamError;
+
 /// Parse a memory size with a unit: "8GiB", "8 GB", "512MiB", "1.5TB", "64kB" (SI units are powers
 /// of 1000, IEC units powers of 1024; a bare "G"/"M"/"K"/"T" is taken as IEC). "" or "auto" give
 /// `None`.
@@ -42,6 +44,15 @@ pub fn parse_memory_bytes(s: &str) -> Result<Option<u64>, String> {
         return Err(format!("'{s}' is not a positive size"));
     }
     Ok(Some(bytes.round() as u64))
+}
+
+/// [`parse_memory_bytes`] of parameter `param`, its error a [`ParamError::Invalid`].
+pub(crate) fn memory_param(param: &'static str, s: &str) -> Result<Option<u64>, ParamError> {
+    parse_memory_bytes(s).map_err(|why| ParamError::Invalid {
+        param,
+        value: s.to_string(),
+        why,
+    })
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub use choices::{
 };
 pub(crate) use error::invalid;
 pub use error::ParamError;
+pub(crate) use memory::memory_param;
 pub use memory::parse_memory_bytes;
 pub use types::{
     AutoMaskSettings, DeconvParams, ImagingParams, PhaseCenter, RestoringBeam, SpectralValue,

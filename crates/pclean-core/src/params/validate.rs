@@ -5,8 +5,8 @@ use super::choices::{
     WeightingKind, OUTFRAMES,
 };
 use super::{
-    invalid, parse_memory_bytes, EffectiveParams, ImagingParams, ParamError, PhaseCenter,
-    RawParams, SpectralValue, Weighting,
+    invalid, memory_param, EffectiveParams, ImagingParams, ParamError, PhaseCenter, RawParams,
+    SpectralValue, Weighting,
 };
 use crate::direction::Direction;
 use crate::stokes::StokesSet;
@@ -244,12 +244,7 @@ impl ImagingParams {
             e.nthreads,
             "use 0 (all cores) or a positive number",
         )?;
-        let memory_limit_bytes =
-            parse_memory_bytes(&e.memory_limit).map_err(|why| ParamError::Invalid {
-                param: "memory_limit",
-                value: e.memory_limit.clone(),
-                why,
-            })?;
+        let memory_limit_bytes = memory_param("memory_limit", &e.memory_limit)?;
         const AUTO: &str = "use 0 (automatic) or a positive number";
         let cube_chunksize = count("cube_chunksize", e.cube_chunksize, AUTO)?;
         let threads_per_block = count("threads_per_block", e.threads_per_block, AUTO)?;
