@@ -22,10 +22,16 @@ fn value_parser(kind: ValueKind) -> ValueParser {
     }
 }
 
+/// A name built once per process for clap (whose builder takes `&'static str` without its
+/// `string` feature).
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
 /// The flag of one parameter.
 fn arg(p: &'static ParamSpec) -> Arg {
     let mut a = Arg::new(p.name)
-        .long(p.flag())
+        .long(leak(p.flag()))
         .help(help_line(p))
         .required(false);
     if let Some(h) = p.group.heading() {
@@ -35,7 +41,7 @@ fn arg(p: &'static ParamSpec) -> Arg {
         return a.action(ArgAction::SetTrue);
     }
     a = a
-        .value_name(p.name.to_ascii_uppercase())
+        .value_name(leak(p.name.to_ascii_uppercase()))
         .value_parser(value_parser(p.kind));
     if matches!(p.kind, ValueKind::Int | ValueKind::Ints | ValueKind::Real) {
         a = a.allow_negative_numbers(true);

@@ -380,7 +380,7 @@ pub fn restore(
         p.cell_x_rad,
         p.cell_y_rad,
     )
-    .map_err(|e| EngineError::Param(format!("restoration: {e}")))
+    .map_err(|e| EngineError::param_source("restoringbeam", "restoration", e))
 }
 
 /// `.image.pbcor`: image / pb inside the primary-beam limit, NaN (blanked) outside.
@@ -390,5 +390,5 @@ pub fn pbcor_plane(
     pblimit: f64,
 ) -> Result<Array2<f32>, EngineError> {
     pbcor(image.view(), pb.view(), pblimit as f32)
-        .map_err(|e| EngineError::Param(format!("pbcor: {e}")))
+        .map_err(|e| EngineError::param_source("pbcor", "pbcor", e))
 }

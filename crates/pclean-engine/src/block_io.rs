@@ -145,7 +145,7 @@ pub fn encode_block(
 
 /// Read a serialised block: its header, and each write's plane handed to `put` in order.
 pub fn decode_block(bytes: &[u8], put: &mut PutWrite) -> Result<BlockHeader, EngineError> {
-    let bad = |why: &str| EngineError::Param(format!("block result: {why}"));
+    let bad = |why: &str| EngineError::protocol(format!("block result: {why}"));
     if bytes.len() < 16 || &bytes[..4] != MAGIC {
         return Err(bad("not a pclean block result"));
     }

@@ -122,18 +122,24 @@ impl Checkpoint {
             }
         };
         let c: Checkpoint = serde_json::from_str(&text).map_err(|e| {
-            EngineError::Param(format!(
+            EngineError::param(
+                "overwrite",
+                format!(
                 "checkpoint '{}' is unreadable ({e}); remove it and run with --overwrite to start \
                  again",
                 path.display()
-            ))
+            ),
+            )
         })?;
         if c.version != VERSION || c.done.len() != c.blocks.len() {
-            return Err(EngineError::Param(format!(
+            return Err(EngineError::param(
+                "overwrite",
+                format!(
                 "checkpoint '{}' was written by another pclean version; run with --overwrite to \
                  start again",
                 path.display()
-            )));
+            ),
+            ));
         }
         Ok(Some(c))
     }

@@ -22,7 +22,8 @@ use crate::stages::{
 use crate::summary::{RunSummary, TaskSummary};
 use ndarray::Array2;
 use pclean_core::params::{
-    DataColumnChoice, ImagingParams, RawParams, RestoringBeam, SpecMode, UseMask, Weighting,
+    DataColumnChoice, Deconvolver, ImagingParams, RawParams, RestoringBeam, SpecMode, UseMask,
+    Weighting,
 };
 use pclean_core::{Beam, Direction};
 use pclean_deconv::restore::{common_beam, convolve_to_beam};
@@ -140,7 +141,7 @@ impl Setup {
         };
         let plan = spectral_plan(params, &spw_sels, &frame_ctx)?;
         if plan.conversion.is_some() && params.deconv.savemodel_column {
-            return Err(EngineError::Param(format!(
+            return Err(EngineError::param("savemodel", format!(
                 "savemodel='modelcolumn' with outframe={}: writing a model made in another frame back \
                  into the data's channels is not supported yet; use savemodel='none' or the data's frame",
                 plan.frame
@@ -292,7 +293,7 @@ pub(crate) fn thread_pool(n: usize) -> Result<rayon::ThreadPool, EngineError> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .build()
-        .map_err(|e| EngineError::Grid(format!("cannot start {n} threads: {e}")))
+        .map_err(|source| EngineError::Threads { threads: n, source })
 }
 
 /// A block not yet complete, as the coordinator hands it out.
@@ -342,11 +343,11 @@ impl Coordinator {
         let mut warnings = setup.warnings.clone();
         let remote = params.parallel.parallel;
         if remote && (params.deconv.restart || !params.deconv.calcres || !params.deconv.calcpsf) {
-            return Err(EngineError::Param(
+            return Err(EngineError::param(
+                "restart",
                 "restart/calcres/calcpsf: continuing from existing products is not supported with \
                  parallel=true yet (the workers would read products the run rewrites); run it \
-                 with parallel=false"
-                    .into(),
+                 with parallel=false",
             ));
         }
         let plan = &setup.plan;
@@ -363,7 +364,7 @@ impl Coordinator {
                 } else if params.overwrite {
                     None
                 } else {
-                    return Err(EngineError::Param(format!(
+                    return Err(EngineError::param("overwrite", format!(
                         "products '{}.*' belong to an interrupted run with different parameters \
                          (differing: {}); run that command again to resume it, or pass --overwrite to \
                          start again",
@@ -551,13 +552,13 @@ impl Coordinator {
     pub fn accept(&mut self, block: usize, result: &[u8]) -> Result<(), EngineError> {
         let nblocks = self.sink_mut().ckpt.blocks.len();
         let Some(&[a, z]) = self.sink_mut().ckpt.blocks.get(block) else {
-            return Err(EngineError::Param(format!(
+            return Err(EngineError::protocol(format!(
                 "block {block} does not exist (the run has {nblocks} blocks)"
             )));
         };
         let sink = self.sink_mut();
         if sink.ckpt.done[block] || sink.pending.contains(&block) {
-            return Err(EngineError::Param(format!(
+            return Err(EngineError::protocol(format!(
                 "block {block} (channels {a}..{z}) was already accepted"
             )));
         }
@@ -566,14 +567,14 @@ impl Coordinator {
         let sink = self.sink.get_mut().unwrap_or_else(|p| p.into_inner());
         let header = decode_block(result, &mut |w, plane| {
             if w.chan < a || w.chan >= z || w.stokes >= nst {
-                return Err(EngineError::Param(format!(
+                return Err(EngineError::protocol(format!(
                     "block result for channel {} stokes {} does not belong to block {block} \
                      (channels {a}..{z})",
                     w.chan, w.stokes
                 )));
             }
             let Some(ext) = exts.iter().find(|e| **e == w.product) else {
-                return Err(EngineError::Param(format!(
+                return Err(EngineError::protocol(format!(
                     "block result has product '{}' this run does not make",
                     w.product
                 )));
@@ -581,7 +582,7 @@ impl Coordinator {
             sink.out.put(ext, w.chan, w.stokes, plane)
         })?;
         if header.channels != [a, z] {
-            return Err(EngineError::Param(format!(
+            return Err(EngineError::protocol(format!(
                 "block result covers channels {:?}, block {block} is {a}..{z}",
                 header.channels
             )));
@@ -602,7 +603,7 @@ impl Coordinator {
         if missing.is_empty() {
             return Ok(());
         }
-        Err(EngineError::Param(format!(
+        Err(EngineError::protocol(format!(
             "cannot finish: blocks {missing:?} have not been accepted"
         )))
     }
@@ -651,8 +652,9 @@ impl Coordinator {
             RestoringBeam::User(b) => vec![b; nchan * nst],
             RestoringBeam::Common => {
                 let valid: Vec<Beam> = beams.iter().copied().filter(|b| b.is_valid()).collect();
-                let common = common_beam(&valid)
-                    .map_err(|e| EngineError::Param(format!("restoringbeam='common': {e}")))?;
+                let common = common_beam(&valid).map_err(|e| {
+                    EngineError::param_source("restoringbeam", "restoringbeam='common'", e)
+                })?;
                 for k in 0..nchan {
                     for s in 0..nst {
                         let model = out.get("model", k, s)?;
@@ -667,7 +669,11 @@ impl Coordinator {
                                 params.cell_y_rad,
                             )
                             .map_err(|e| {
-                                EngineError::Param(format!("restoringbeam='common': {e}"))
+                                EngineError::param_source(
+                                    "restoringbeam",
+                                    "restoringbeam='common'",
+                                    e,
+                                )
                             })?
                         } else {
                             residual
@@ -737,7 +743,7 @@ impl Coordinator {
             phasecenter: self.setup.centre.to_casa_string(),
             spectral_frame: plan.frame.clone(),
             gridder: "standard".into(),
-            deconvolver: (params.niter > 0).then(|| params.deconv.deconvolver.clone()),
+            deconvolver: (params.niter > 0).then_some(params.deconv.deconvolver),
             kernel_support: support,
             oversampling: sigma,
             rows_read: self
@@ -874,12 +880,12 @@ fn block_shape(
         density: !matches!(p.weighting, Weighting::Natural),
         density_per_channel: p.specmode != SpecMode::Mfs && p.perchanweightdensity,
         deconvolve: p.niter > 0 || start_model_given(p),
-        deconvolver: match d.deconvolver.as_str() {
-            "multiscale" => DeconvolverKind::Multiscale {
+        deconvolver: match d.deconvolver {
+            Deconvolver::Multiscale => DeconvolverKind::Multiscale {
                 nscales: d.scales.len().max(1),
             },
-            "clark" => DeconvolverKind::Clark,
-            _ => DeconvolverKind::Hogbom,
+            Deconvolver::Clark => DeconvolverKind::Clark,
+            Deconvolver::Hogbom => DeconvolverKind::Hogbom,
         },
         automask: matches!(d.usemask, UseMask::AutoMultiThresh(_)),
         fixed_mask: match &d.usemask {

@@ -156,7 +156,7 @@ impl ImagingContext<'_> {
             .chan_map
             .get(&(src.index, chunk.spw_id))
             .ok_or_else(|| {
-                EngineError::Param(format!("spw {} has no channel mapping", chunk.spw_id))
+                EngineError::internal(format!("spw {} has no channel mapping", chunk.spw_id))
             })?;
         let image_chan = chunk
             .chan_ids
@@ -188,7 +188,7 @@ impl ImagingContext<'_> {
         chans: &std::ops::Range<usize>,
         first_two: Option<[f64; 2]>,
     ) -> Result<Prepared, EngineError> {
-        let method = Method::from_name(&conv.interpolation);
+        let method = conv.interpolation;
         let nrow = chunk.row_ids.len();
         // Doppler factor f_image / f_data of every row (one evaluation per distinct time).
         let mut cache: HashMap<u64, f64> = HashMap::new();
@@ -643,11 +643,11 @@ fn next_weights<'w>(
 }
 
 fn changed() -> EngineError {
-    EngineError::Param("internal: visibility chunks changed between passes".into())
+    EngineError::internal("visibility chunks changed between passes")
 }
 
 fn gerr(e: pclean_grid::gridder::GridError) -> EngineError {
-    EngineError::Grid(e.to_string())
+    EngineError::Grid(e)
 }
 
 fn recipe_for(
@@ -656,7 +656,7 @@ fn recipe_for(
 ) -> Result<StokesRecipe, EngineError> {
     StokesRecipe::new(p, corrs).ok_or_else(|| {
         let have: Vec<&str> = corrs.iter().map(|c| c.name()).collect();
-        EngineError::Param(format!(
+        EngineError::param("stokes", format!(
             "stokes: cannot form {} from the data's correlations {}; choose stokes the data support",
             p.name(),
             have.join(", ")
@@ -690,5 +690,5 @@ pub fn gridder_for(spec: GridSpec, nvis_per_chan: usize) -> Result<Gridder, Engi
             ..Default::default()
         },
     )
-    .map_err(|e| EngineError::Grid(e.to_string()))
+    .map_err(EngineError::Grid)
 }

@@ -120,7 +120,7 @@ impl AutoMask {
             threshold_reached,
         };
         pclean_deconv::automask::auto_multithresh(residual, &inputs, &self.params, &mut self.state)
-            .map_err(|e| EngineError::Param(format!("auto-multithresh: {e}")))?;
+            .map_err(|e| EngineError::param_source("usemask", "auto-multithresh", e))?;
         Ok(self.state.mask().to_owned())
     }
 }

@@ -311,13 +311,16 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
     let avail = req.budget_bytes.saturating_sub(BASE_BYTES);
     let one = shape.block_bytes(1, req.threads_per_block.max(1));
     if one > avail {
-        return Err(EngineError::Param(format!(
+        return Err(EngineError::param(
+            "memory_limit",
+            format!(
             "memory: one channel of this image needs about {:.2} GiB (plus {:.2} GiB base) but the \
              memory limit is {:.2} GiB; raise --memory-limit or reduce imsize",
             one as f64 / GIB,
             BASE_BYTES as f64 / GIB,
             req.budget_bytes as f64 / GIB
-        )));
+        ),
+        ));
     }
     let fits = |c: usize, b: usize, t: usize| b as u64 * shape.block_bytes(c, t) <= avail;
     let (mut c, mut b, mut t);
@@ -383,12 +386,15 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
                 t = (threads / b).max(1);
             }
         } else if req.chans_per_block > 0 && c > 1 {
-            return Err(EngineError::Param(format!(
+            return Err(EngineError::param(
+                "cube_chunksize",
+                format!(
                 "memory: cube_chunksize={c} needs about {:.2} GiB per block but the memory limit \
                  leaves {:.2} GiB; use a smaller cube_chunksize or raise --memory-limit",
                 shape.block_bytes(c, t) as f64 / GIB,
                 avail as f64 / GIB
-            )));
+            ),
+            ));
         } else {
             break;
         }
@@ -452,40 +458,50 @@ impl WorkerSpec {
     /// channel.
     pub fn block_shape(&self) -> Result<BlockShape, EngineError> {
         if self.gridder != "standard" {
-            return Err(EngineError::Param(format!(
-                "gridder='{}': pclean implements only the 'standard' gridder; estimate for it",
-                self.gridder
-            )));
+            return Err(EngineError::param(
+                "gridder",
+                format!(
+                    "gridder='{}': pclean implements only the 'standard' gridder; estimate for it",
+                    self.gridder
+                ),
+            ));
         }
         if self.nterms != 1 {
-            return Err(EngineError::Param(format!(
+            return Err(EngineError::param(
+                "nterms",
+                format!(
                 "nterms={}: pclean does not implement multi-term (mtmfs) imaging yet; use nterms=1",
                 self.nterms
-            )));
+            ),
+            ));
         }
         if self.nfields != 1 {
-            return Err(EngineError::Param(format!(
-                "nfields={}: pclean images one field (no outlier fields) yet; use nfields=1",
-                self.nfields
-            )));
+            return Err(EngineError::param(
+                "nfields",
+                format!(
+                    "nfields={}: pclean images one field (no outlier fields) yet; use nfields=1",
+                    self.nfields
+                ),
+            ));
         }
         if self.imsize == 0
             || self.nchan_per_task == 0
             || self.threads_per_task == 0
             || self.nvis_per_chan == 0
         {
-            return Err(EngineError::Param(
-                "imsize, nchan_per_task, threads_per_task and nvis_per_chan must be positive"
-                    .into(),
+            return Err(EngineError::param(
+                "imsize",
+                "imsize, nchan_per_task, threads_per_task and nvis_per_chan must be positive",
             ));
         }
         let deconvolve = match self.deconvolver.as_str() {
             "none" => false,
             "hogbom" | "clark" | "multiscale" => true,
             other => {
-                return Err(EngineError::Param(format!(
-                    "deconvolver='{other}': use hogbom, clark, multiscale or none"
-                )))
+                return Err(EngineError::param(
+                    "deconvolver",
+                    format!("deconvolver='{other}': use hogbom, clark, multiscale or none"),
+                ))
             }
         };
         let gridder = crate::imaging::gridder_for(
@@ -553,16 +569,18 @@ pub fn recommend_nworkers(
     ram_safety_factor: f64,
 ) -> Result<usize, EngineError> {
     if !(ram_safety_factor > 0.0 && ram_safety_factor <= 1.0) {
-        return Err(EngineError::Param(format!(
-            "ram_safety_factor={ram_safety_factor}: use a value in (0, 1]"
-        )));
+        return Err(EngineError::param(
+            "ram_safety_factor",
+            format!("ram_safety_factor={ram_safety_factor}: use a value in (0, 1]"),
+        ));
     }
     let avail = match available_ram_gib {
         Some(v) if v > 0.0 && v.is_finite() => v,
         Some(v) => {
-            return Err(EngineError::Param(format!(
-                "available_ram_gib={v}: use a positive number of GiB"
-            )))
+            return Err(EngineError::param(
+                "available_ram_gib",
+                format!("available_ram_gib={v}: use a positive number of GiB"),
+            ))
         }
         None => available_memory_bytes() as f64 / GIB,
     };

@@ -4,7 +4,9 @@
 use crate::error::EngineError;
 use crate::optical_axis::{optical_channels, OpticalRequest};
 use pclean_core::frames::{doppler_factor, FreqFrame, Observatory};
-use pclean_core::params::{ImagingParams, PhaseCenter, SpecMode, SpectralValue};
+use pclean_core::params::{
+    ImagingParams, Interpolation, PhaseCenter, SpecMode, SpectralValue, VelType,
+};
 use pclean_core::Direction;
 use std::collections::BTreeMap;
 
@@ -48,8 +50,8 @@ pub struct FrameConversion {
     pub to: FreqFrame,
     pub observatory: Observatory,
     pub direction: Direction,
-    /// tclean's `interpolation`: "nearest", "linear" or "cubic" (`crate::spectral_regrid`).
-    pub interpolation: String,
+    /// tclean's `interpolation` (`crate::spectral_regrid`).
+    pub interpolation: Interpolation,
     /// The output frame's reference epoch (the first integration): a TOPO or GEO output frame is
     /// the one at this time, as in tclean.
     pub epoch_mjd_s: f64,
@@ -67,7 +69,7 @@ impl FrameConversion {
             return Ok(1.0);
         }
         let err = |e: pclean_core::frames::FramesError| {
-            EngineError::Param(format!("outframe={}: {e}", self.to.casa_name()))
+            EngineError::param("outframe", format!("outframe={}: {e}", self.to.casa_name()))
         };
         let d = |frame, t| {
             doppler_factor(
@@ -120,10 +122,13 @@ pub fn phase_centre(
     match &params.phasecenter {
         PhaseCenter::FirstField => Ok(field_dirs_ms0[first_field]),
         PhaseCenter::FieldId(id) => field_dirs_ms0.get(*id).copied().ok_or_else(|| {
-            EngineError::Param(format!(
-                "phasecenter={id}: the first MS has fields 0..{} only",
-                field_dirs_ms0.len().saturating_sub(1)
-            ))
+            EngineError::param(
+                "phasecenter",
+                format!(
+                    "phasecenter={id}: the first MS has fields 0..{} only",
+                    field_dirs_ms0.len().saturating_sub(1)
+                ),
+            )
         }),
         PhaseCenter::Direction(d) => Ok(*d),
     }
@@ -140,10 +145,10 @@ pub fn spectral_plan(
 ) -> Result<SpectralPlan, EngineError> {
     let first = sels
         .first()
-        .ok_or_else(|| EngineError::Param("the selection contains no spectral window".into()))?;
+        .ok_or_else(|| EngineError::param("spw", "the selection contains no spectral window"))?;
     let frames: Vec<&str> = sels.iter().map(|s| s.frame.as_str()).collect();
     if frames.iter().any(|f| *f != first.frame) {
-        return Err(EngineError::Param(format!(
+        return Err(EngineError::param("spw", format!(
             "the selected spectral windows are in different frames ({}); select windows of one frame",
             frames.join(", ")
         )));
@@ -181,7 +186,7 @@ pub fn spectral_plan(
         if wanted != data_frame || moving {
             let parse = |name: &str, what: &str| {
                 name.parse::<FreqFrame>().map_err(|_| {
-                    EngineError::Param(format!(
+                    EngineError::param("outframe", format!(
                         "outframe={wanted}: cannot convert {what} frame '{name}'; use --specmode cubedata"
                     ))
                 })
@@ -193,7 +198,7 @@ pub fn spectral_plan(
                     itrf_m: ctx.observatory_itrf_m,
                 },
                 direction: ctx.direction,
-                interpolation: params.interpolation.clone(),
+                interpolation: params.interpolation,
                 epoch_mjd_s: ctx.first_time_mjd_s,
                 identity: false,
             });
@@ -227,24 +232,33 @@ pub fn spectral_plan(
         }
     };
     if start >= freqs.len() || start < sel_lo || start > sel_hi {
-        return Err(EngineError::Param(format!(
-            "start={start}: outside the selected channels {sel_lo}~{sel_hi} of spw {}",
-            first.spw_id
-        )));
+        return Err(EngineError::param(
+            "start",
+            format!(
+                "start={start}: outside the selected channels {sel_lo}~{sel_hi} of spw {}",
+                first.spw_id
+            ),
+        ));
     }
     let available = (sel_hi + 1 - start) / width;
     let nchan = match params.nchan {
         None => available,
         Some(n) if n <= available => n,
         Some(n) => {
-            return Err(EngineError::Param(format!(
+            return Err(EngineError::param(
+                "nchan",
+                format!(
             "nchan={n} with start={start} and width={width}: only {available} image channels fit \
                  in the selected channels {sel_lo}~{sel_hi}"
-        )))
+        ),
+            ))
         }
     };
     if nchan == 0 {
-        return Err(EngineError::Param("the cube would have no channels".into()));
+        return Err(EngineError::param(
+            "nchan",
+            "the cube would have no channels",
+        ));
     }
     // tclean's output grid in another frame: the data channels' frequencies at the first
     // integration, converted (channel 0 and the width both scale by that factor).
@@ -294,8 +308,8 @@ pub fn spectral_plan(
 }
 
 fn unreachable_value(param: &str) -> Result<usize, EngineError> {
-    Err(EngineError::Param(format!(
-        "internal: {param} given as a frequency or velocity reached the channel-grid planner"
+    Err(EngineError::internal(format!(
+        "{param} given as a frequency or velocity reached the channel-grid planner"
     )))
 }
 
@@ -310,10 +324,13 @@ fn defined_grid(
 ) -> Result<SpectralPlan, EngineError> {
     const C: f64 = pclean_core::SPEED_OF_LIGHT;
     let data_frame = first.frame.parse::<FreqFrame>().map_err(|_| {
-        EngineError::Param(format!(
+        EngineError::param(
+            "outframe",
+            format!(
             "start/width as frequencies or velocities: the data's frame '{}' cannot be regridded",
             first.frame
-        ))
+        ),
+        )
     })?;
     let conversion = conversion.unwrap_or(FrameConversion {
         from: data_frame,
@@ -322,17 +339,18 @@ fn defined_grid(
             itrf_m: ctx.observatory_itrf_m,
         },
         direction: ctx.direction,
-        interpolation: params.interpolation.clone(),
+        interpolation: params.interpolation,
         epoch_mjd_s: ctx.first_time_mjd_s,
         identity: true,
     });
     let fac0 = conversion.factor(ctx.first_time_mjd_s)?;
-    let optical = params.veltype == "optical";
+    let optical = params.veltype == VelType::Optical;
     let rest = |what: &str| {
         params.restfreq_hz.ok_or_else(|| {
-            EngineError::Param(format!(
-                "{what} is a velocity: give --restfreq to define it"
-            ))
+            EngineError::param(
+                "restfreq",
+                format!("{what} is a velocity: give --restfreq to define it"),
+            )
         })
     };
     let vel_to_freq = |v: f64, f0: f64| {
@@ -379,8 +397,9 @@ fn defined_grid(
         }
     };
     if width_hz == 0.0 || !width_hz.is_finite() {
-        return Err(EngineError::Param(
-            "width: the channel width must not be zero".into(),
+        return Err(EngineError::param(
+            "width",
+            "width: the channel width must not be zero",
         ));
     }
     // The selected data's band edges in the output frame (tclean tiles a default grid from them).
@@ -407,11 +426,10 @@ fn defined_grid(
         SpectralValue::Channel(c) => {
             let c = c as usize;
             if c >= fd.len() {
-                return Err(EngineError::Param(format!(
-                    "start={c}: spw {} has {} channels",
-                    first.spw_id,
-                    fd.len()
-                )));
+                return Err(EngineError::param(
+                    "start",
+                    format!("start={c}: spw {} has {} channels", first.spw_id, fd.len()),
+                ));
             }
             fd[c] * fac0
         }
@@ -421,7 +439,7 @@ fn defined_grid(
     // Half a channel of slack so that a start exactly on the last data channel still counts.
     let tol = 1e-6 * width_hz.abs();
     if start_hz < dmin - tol || start_hz > dmax + tol {
-        return Err(EngineError::Param(format!(
+        return Err(EngineError::param("start", format!(
             "start={start_hz:.3} Hz lies outside the selected data ({dmin:.3} to {dmax:.3} Hz in {})",
             conversion.to.casa_name()
         )));
@@ -432,9 +450,10 @@ fn defined_grid(
         None => fit(start_hz + w / 2.0 - lo_edge),
     };
     if nchan == 0 {
-        return Err(EngineError::Param(format!(
-            "width={width_hz:.3} Hz: no whole channel fits in the selected data"
-        )));
+        return Err(EngineError::param(
+            "width",
+            format!("width={width_hz:.3} Hz: no whole channel fits in the selected data"),
+        ));
     }
     let freqs_hz: Vec<f64> = (0..nchan).map(|k| start_hz + k as f64 * width_hz).collect();
     let frame = conversion.to.casa_name().to_string();
@@ -465,10 +484,10 @@ fn optical_grid(
         match params.start {
             SpectralValue::Default => None,
             SpectralValue::VelocityMps(v) => Some(v),
-            _ => return Err(EngineError::Param(
+            _ => return Err(EngineError::param(
+                "start",
                 "start: with an optical-velocity width give start as a velocity (e.g. 1500km/s) \
-                 or leave it empty"
-                    .into(),
+                 or leave it empty",
             )),
         };
     let mut chans: Vec<(f64, f64)> = first
@@ -491,7 +510,7 @@ fn optical_grid(
         nchan: params.nchan,
     };
     let freqs_hz = optical_channels(&req)
-        .map_err(|e| EngineError::Param(format!("veltype='optical' channels: {e}")))?;
+        .map_err(|e| EngineError::param_source("veltype", "veltype='optical' channels", e))?;
     let cdelt_hz = if freqs_hz.len() > 1 {
         freqs_hz[1] - freqs_hz[0]
     } else {

@@ -141,11 +141,11 @@ fn run_local(c: &mut Coordinator) -> Result<(), EngineError> {
                     .build()
                 {
                     Ok(p) => p,
-                    Err(e) => {
-                        return fail(EngineError::Grid(format!(
-                            "cannot start {} threads: {e}",
-                            sched.threads_per_block
-                        )))
+                    Err(source) => {
+                        return fail(EngineError::Threads {
+                            threads: sched.threads_per_block,
+                            source,
+                        })
                     }
                 };
                 loop {

@@ -110,7 +110,7 @@ impl ImagingContext<'_> {
             .collect();
         let mut out = Array3::<Complex32>::zeros((nrow, nch, ncorr));
         let stokes = &self.params.stokes.0;
-        let gerr = |e: pclean_grid::gridder::GridError| EngineError::Grid(e.to_string());
+        let gerr = EngineError::Grid;
         for j in 0..nch {
             let Some(k) = image_chan[j] else { continue };
             let f = [chunk.chan_freq_hz[j]];

@@ -15,24 +15,8 @@
 //!   two data channels on either side; the flag of a sample is that of its two bracketing channels
 //!   only ([`interpolate_at`]).
 
-/// tclean's `interpolation`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Nearest,
-    Linear,
-    Cubic,
-}
-
-impl Method {
-    /// From the validated parameter ("nearest", "linear", "cubic").
-    pub fn from_name(name: &str) -> Method {
-        match name {
-            "nearest" => Method::Nearest,
-            "cubic" => Method::Cubic,
-            _ => Method::Linear,
-        }
-    }
-}
+/// tclean's `interpolation`, validated in pclean-core.
+pub use pclean_core::params::Interpolation as Method;
 
 /// How one sample is formed from ascending data frequencies: `value = sum c_i y[i]` over
 /// `taps[..ntaps]`; the sample is flagged when either channel of `flag_pair` is.

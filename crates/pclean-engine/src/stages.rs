@@ -87,11 +87,14 @@ impl Products {
             };
             let w = if resume {
                 ProductWriter::reopen(&path, &meta, p.format, overwrite).map_err(|e| {
-                    EngineError::Param(format!(
+                    EngineError::param(
+                        "overwrite",
+                        format!(
                         "cannot resume the interrupted run: product '{}': {e}; pass --overwrite \
                          to start again",
                         path.display()
-                    ))
+                    ),
+                    )
                 })?
             } else {
                 let mut w = ProductWriter::create(&path, &meta, p.format, overwrite)?;
@@ -136,7 +139,7 @@ impl Products {
             .writers
             .iter_mut()
             .find(|(e, _)| *e == ext)
-            .ok_or_else(|| EngineError::Param(format!("internal: no product '{ext}'")))?;
+            .ok_or_else(|| EngineError::internal(format!("no product '{ext}'")))?;
         w.1.get_plane(chan, stokes)
     }
 
@@ -155,7 +158,7 @@ impl Products {
             .writers
             .iter_mut()
             .find(|(e, _)| *e == ext)
-            .ok_or_else(|| EngineError::Param(format!("internal: no product '{ext}'")))?;
+            .ok_or_else(|| EngineError::internal(format!("no product '{ext}'")))?;
         w.1.put_plane(chan, stokes, plane)?;
         if self.pb_mask && ext == "pb" {
             // `.pb` is zero at and below pblimit (`pb_limit_in_place`): the valid pixels are the rest.
@@ -315,11 +318,11 @@ pub fn block_setup(
         let pb = inp.pb(k);
         for s in 0..nst {
             let dec = pclean_deconv::factory::make_deconvolver(
-                &d.deconvolver,
+                d.deconvolver.name(),
                 &scales,
                 d.smallscalebias as f32,
             )
-            .map_err(|e| EngineError::Param(format!("deconvolver: {e}")))?;
+            .map_err(|e| EngineError::param_source("deconvolver", "deconvolver", e))?;
             deconvolvers.push(dec);
             let lim = p.pblimit.abs() as f32;
             let stats = (lim > 0.0).then(|| pb.mapv(|v| v > lim));
@@ -393,12 +396,13 @@ fn read_planes(
     single_pixel: bool,
 ) -> Result<Vec<Array2<f32>>, EngineError> {
     if p.format != ImageFormat::Casa {
-        return Err(EngineError::Param(format!(
-            "{what}: reusing products needs format='casa'"
-        )));
+        return Err(EngineError::param(
+            "format",
+            format!("{what}: reusing products needs format='casa'"),
+        ));
     }
-    let mut img =
-        CasaImage::open(path).map_err(|e| EngineError::Param(format!("{what} '{path}': {e}")))?;
+    let mut img = CasaImage::open(path)
+        .map_err(|e| EngineError::param_source("restart", format!("{what} '{path}'"), e))?;
     let nst = p.stokes.0.len();
     let want = if single_pixel {
         [1, 1, nst, nchan]
@@ -407,9 +411,12 @@ fn read_planes(
     };
     let shape = img.shape();
     if shape != want {
-        return Err(EngineError::Param(format!(
+        return Err(EngineError::param(
+            "restart",
+            format!(
             "{what} '{path}' has shape {shape:?} [nx, ny, nstokes, nchan]; this run needs {want:?}"
-        )));
+        ),
+        ));
     }
     let mut v = Vec::with_capacity(nchan * nst);
     for k in 0..nchan {

@@ -46,7 +46,7 @@ pub struct RunSummary {
     pub phasecenter: String,
     pub spectral_frame: String,
     pub gridder: String,
-    pub deconvolver: Option<String>,
+    pub deconvolver: Option<pclean_core::params::Deconvolver>,
     pub kernel_support: usize,
     pub oversampling: f64,
     pub rows_read: u64,

@@ -38,14 +38,17 @@ pub fn load(
 ) -> Result<UserMask, EngineError> {
     let path = std::path::Path::new(mask);
     if path.join("table.dat").is_file() {
-        let mut img =
-            CasaImage::open(path).map_err(|e| EngineError::Param(format!("mask '{mask}': {e}")))?;
+        let mut img = CasaImage::open(path)
+            .map_err(|e| EngineError::param_source("mask", format!("mask '{mask}'"), e))?;
         let [nx, ny, nst, nchan] = img.shape();
         if nx != p.nx || ny != p.ny {
-            return Err(EngineError::Param(format!(
-                "mask '{mask}' is {nx}x{ny} pixels; the image is {}x{}",
-                p.nx, p.ny
-            )));
+            return Err(EngineError::param(
+                "mask",
+                format!(
+                    "mask '{mask}' is {nx}x{ny} pixels; the image is {}x{}",
+                    p.nx, p.ny
+                ),
+            ));
         }
         let mut planes = Vec::with_capacity(nchan * nst);
         for c in 0..nchan {
@@ -63,6 +66,6 @@ pub fn load(
         p.cell_y_rad,
     );
     let region = pclean_deconv::regions::region_mask(mask, Some(&geom), (p.ny, p.nx))
-        .map_err(|e| EngineError::Param(format!("mask: {e}")))?;
+        .map_err(|e| EngineError::param_source("mask", "mask", e))?;
     Ok(UserMask::Region(region))
 }

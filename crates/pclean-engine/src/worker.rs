@@ -55,7 +55,7 @@ impl BlockWorker {
     pub fn run(&self, first: usize, end: usize, nthreads: usize) -> Result<Vec<u8>, EngineError> {
         let nchan = self.nchan();
         if first >= end || end > nchan {
-            return Err(EngineError::Param(format!(
+            return Err(EngineError::protocol(format!(
                 "channels {first}..{end} are not a block of this run's {nchan} channels"
             )));
         }
@@ -80,7 +80,10 @@ impl BlockWorker {
             .num_threads(nthreads)
             .start_handler(|_| alloc_count::set_thread_slot(0))
             .build()
-            .map_err(|e| EngineError::Grid(format!("cannot start {nthreads} threads: {e}")))?;
+            .map_err(|source| EngineError::Threads {
+                threads: nthreads,
+                source,
+            })?;
         alloc_count::set_thread_slot(0);
         let t = Instant::now();
         let base = alloc_count::slot_begin(0);
