@@ -17,7 +17,7 @@ fn value_parser(kind: ValueKind) -> ValueParser {
     match kind {
         ValueKind::Int | ValueKind::Ints => clap::value_parser!(i64).into(),
         ValueKind::Real => clap::value_parser!(f64).into(),
-        ValueKind::Bool => clap::value_parser!(bool).into(),
+        ValueKind::Bool => clap::value_parser!(bool),
         _ => ValueParser::string(),
     }
 }

@@ -61,10 +61,11 @@ impl Class {
             let ns = PyDict::new(py);
             ns.set_item("__module__", "pclean._native")?;
             ns.set_item("__doc__", doc)?;
-            let t = py
-                .import("builtins")?
-                .getattr("type")?
-                .call1((name, PyTuple::new(py, bases)?, ns))?;
+            let t = py.import("builtins")?.getattr("type")?.call1((
+                name,
+                PyTuple::new(py, bases)?,
+                ns,
+            ))?;
             Ok(t.downcast_into::<PyType>()?.unbind())
         })
     }

@@ -9,8 +9,8 @@ use errors::{engine_err, param_err};
 use pclean_core::config;
 use pclean_core::params::{ImagingParams, RawParams};
 use pclean_engine::memory::{self, WorkerSpec};
-use pyo3::prelude::*;
 use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 /// Exact heap accounting in the run summary (peak per run and per block), as in the CLI.
