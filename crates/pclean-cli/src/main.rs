@@ -110,13 +110,16 @@ fn run(cli: Cli) -> Result<()> {
         Command::ConvertAdios2(a) => tools::run_convert_adios2(&a),
         Command::Submit(a) => distributed::run_submit(&a),
         Command::Params(a) => {
-            if a.markdown {
-                print!("{}", pclean_core::schema::markdown_table());
+            let text = if a.markdown {
+                pclean_core::schema::markdown_table()
             } else {
-                let specs = pclean_core::schema::specs_json();
-                println!("{}", serde_json::to_string_pretty(&specs)?);
+                serde_json::to_string_pretty(&pclean_core::schema::specs_json())? + "\n"
+            };
+            // A closed pipe (`pclean params | head`) is not an error.
+            match std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(()),
             }
-            Ok(())
         }
     }
 }
