@@ -3,7 +3,8 @@
 //!
 //! - `PcleanError(Exception)`: the base of every pclean error.
 //! - `PcleanValueError(PcleanError, ValueError)`: a parameter is invalid or inconsistent with the
-//!   data; its `field` attribute names the parameter.
+//!   data (its `field` attribute names the parameter), or a block result handed to a
+//!   `Coordinator` does not fit the run (`kind` "protocol", `field` None).
 //! - `PcleanIOError(PcleanError, OSError)`: a MeasurementSet, image, product or file problem
 //!   (missing MS, products exist, products locked by another run, ...).
 //!
@@ -135,7 +136,8 @@ pub fn engine_err(e: EngineError) -> PyErr {
         EngineError::Locked { .. } => (Io, "locked", None),
         EngineError::Io { .. } => (Io, "io", None),
         EngineError::Internal(_) => (Base, "internal", None),
-        EngineError::Protocol(_) => (Base, "protocol", None),
+        // A block or block result that does not fit the run: a bad argument to a Coordinator method.
+        EngineError::Protocol(_) => (Value, "protocol", None),
         _ => (Base, "engine", None),
     };
     raise(class, e.to_string(), kind, field)
