@@ -4,7 +4,7 @@
 //! cycle's prediction and re-imaging.
 
 use super::iteration::{robust_stats, IterationSettings, PlaneProgress, StopReason};
-use super::masking::PlaneMasker;
+use super::masking::{MaskInputs, PlaneMasker};
 use crate::error::EngineError;
 use crate::imaging::{ImagingContext, PlaneWeights};
 use crate::source::Source;
@@ -79,14 +79,14 @@ impl Plane {
         } else {
             self.mask.take()
         };
-        self.mask = self.masker.update(
-            self.residual.view(),
-            &cube.beam,
-            cube.sidelobe,
-            cube.iterations,
+        let at = MaskInputs {
+            residual: self.residual.view(),
+            beam: &cube.beam,
+            sidelobe_level: cube.sidelobe,
+            iter_done: cube.iterations,
             threshold_reached,
-            previous,
-        )?;
+        };
+        self.mask = self.masker.update(&at, previous)?;
         let (_, rms) = robust_stats(self.residual.view(), self.masker.stats_region());
         let peak = self.peak();
         if resumable {

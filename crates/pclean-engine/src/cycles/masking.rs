@@ -25,6 +25,18 @@ pub struct AutoMask {
     pub cell_y_rad: f64,
 }
 
+/// Where a plane stands when its mask is updated (after a major cycle).
+pub struct MaskInputs<'a> {
+    pub residual: ArrayView2<'a, f32>,
+    pub beam: &'a Beam,
+    /// The PSF's largest sidelobe.
+    pub sidelobe_level: f32,
+    /// Iterations so far.
+    pub iter_done: usize,
+    /// Whether the cycle threshold has reached the global threshold.
+    pub threshold_reached: bool,
+}
+
 /// The mask of one plane through the major cycles.
 pub struct PlaneMasker {
     kind: MaskKind,
@@ -51,20 +63,14 @@ impl PlaneMasker {
     /// threshold has reached the global threshold (auto-multithresh uses both).
     pub fn update(
         &mut self,
-        residual: ArrayView2<f32>,
-        beam: &Beam,
-        sidelobe_level: f32,
-        iter_done: usize,
-        threshold_reached: bool,
+        at: &MaskInputs,
         previous: Option<Array2<bool>>,
     ) -> Result<Option<Array2<bool>>, EngineError> {
         Ok(match &mut self.kind {
             MaskKind::Everywhere => None,
             // The fixed mask moves into the plane on first use (one copy, not two).
             MaskKind::Fixed(m) => Some(previous.unwrap_or_else(|| std::mem::take(m))),
-            MaskKind::Auto(a) => {
-                Some(a.update(residual, beam, sidelobe_level, iter_done, threshold_reached)?)
-            }
+            MaskKind::Auto(a) => Some(a.update(at)?),
         })
     }
 }
@@ -101,26 +107,24 @@ impl AutoMask {
         }
     }
 
-    fn update(
-        &mut self,
-        residual: ArrayView2<f32>,
-        beam: &Beam,
-        sidelobe_level: f32,
-        iter_done: usize,
-        threshold_reached: bool,
-    ) -> Result<Array2<bool>, EngineError> {
+    fn update(&mut self, at: &MaskInputs) -> Result<Array2<bool>, EngineError> {
         let inputs = pclean_deconv::automask::AutoMaskInputs {
             pb_yx: self.pb.as_ref().map(|p| p.view()),
             pblimit: self.pblimit,
-            beam: *beam,
+            beam: *at.beam,
             cell_x_rad: self.cell_x_rad,
             cell_y_rad: self.cell_y_rad,
-            sidelobe_level,
-            iter_done: iter_done as u64,
-            threshold_reached,
+            sidelobe_level: at.sidelobe_level,
+            iter_done: at.iter_done as u64,
+            threshold_reached: at.threshold_reached,
         };
-        pclean_deconv::automask::auto_multithresh(residual, &inputs, &self.params, &mut self.state)
-            .map_err(|e| EngineError::Param(format!("auto-multithresh: {e}")))?;
+        pclean_deconv::automask::auto_multithresh(
+            at.residual,
+            &inputs,
+            &self.params,
+            &mut self.state,
+        )
+        .map_err(|e| EngineError::Param(format!("auto-multithresh: {e}")))?;
         Ok(self.state.mask().to_owned())
     }
 }

@@ -3,7 +3,7 @@
 //! channels, correlations). Runs take the image side from their parameters
 //! ([`ImageSide::of`]); the seed's estimate functions state theirs (`WorkerSpec`).
 
-use super::memory::{BlockShape, DeconvolverKind};
+pub use super::memory::{BlockShape, DataSide, DeconvolverKind, ImageSide};
 use pclean_core::params::{ImagingParams, SpecMode, UseMask, Weighting};
 use pclean_grid::gridder::{Gridder, Precision};
 
@@ -22,24 +22,6 @@ pub fn row_bytes(chans: usize, ncorr: usize, nstokes: usize) -> usize {
 /// Rows per chunk read from an MS, for rows of `row_bytes` bytes.
 pub fn chunk_rows(row_bytes: usize) -> usize {
     (CHUNK_BYTES / row_bytes.max(1)).clamp(256, 100_000)
-}
-
-/// What the block size depends on from the parameters.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ImageSide {
-    pub nx: usize,
-    pub ny: usize,
-    pub nstokes: usize,
-    /// Uniform/Briggs weighting (a weighting density).
-    pub density: bool,
-    /// One density per channel (cube with `perchanweightdensity`).
-    pub density_per_channel: bool,
-    /// Deconvolution state is held (niter > 0 or a start model).
-    pub deconvolve: bool,
-    pub deconvolver: DeconvolverKind,
-    pub automask: bool,
-    pub fixed_mask: bool,
-    pub stats_region: bool,
 }
 
 impl ImageSide {
@@ -65,44 +47,20 @@ impl ImageSide {
     }
 }
 
-/// What the block size depends on from the data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DataSide {
-    pub chunk_rows: usize,
-    /// Data channels the image channels draw on.
-    pub data_chans: usize,
-    pub image_chans: usize,
-    /// Selected channels of the widest spectral window.
-    pub spw_chans: usize,
-    pub ncorr: usize,
-    pub nvis_per_chan: usize,
-}
-
 /// The memory model's inputs of blocks imaged with `gridder`.
 pub fn block_shape(image: ImageSide, gridder: &Gridder, data: DataSide) -> BlockShape {
     let (grid_v, grid_u) = gridder.grid_shape();
     BlockShape {
-        nx: image.nx,
-        ny: image.ny,
-        nstokes: image.nstokes,
+        image,
+        data: DataSide {
+            nvis_per_chan: data.nvis_per_chan.max(1),
+            ..data
+        },
         grid_u,
         grid_v,
         grid_elem_bytes: match gridder.precision() {
             Precision::Single => 8,
             Precision::Double => 16,
         },
-        density: image.density,
-        density_per_channel: image.density_per_channel,
-        deconvolve: image.deconvolve,
-        deconvolver: image.deconvolver,
-        automask: image.automask,
-        fixed_mask: image.fixed_mask,
-        stats_region: image.stats_region,
-        chunk_rows: data.chunk_rows,
-        data_chans: data.data_chans,
-        image_chans: data.image_chans,
-        spw_chans: data.spw_chans,
-        ncorr: data.ncorr,
-        nvis_per_chan: data.nvis_per_chan.max(1),
     }
 }

@@ -80,7 +80,7 @@ impl Products {
                 OpenMode::Create { overwrite } => (false, overwrite),
             };
             let w = if resume {
-                ProductWriter::reopen(&path, &meta, p.format, overwrite).map_err(|e| {
+                ProductWriter::open(&path, &meta, p.format, overwrite, true).map_err(|e| {
                     EngineError::Param(format!(
                         "cannot resume the interrupted run: product '{}': {e}; pass --overwrite \
                          to start again",
@@ -88,7 +88,7 @@ impl Products {
                     ))
                 })?
             } else {
-                let mut w = ProductWriter::create(&path, &meta, p.format, overwrite)?;
+                let mut w = ProductWriter::open(&path, &meta, p.format, overwrite, false)?;
                 if pb_mask && PB_MASKED.contains(&ext) {
                     w.add_pixel_mask()?;
                 }

@@ -40,30 +40,25 @@ pub enum ProductWriter {
 }
 
 impl ProductWriter {
-    pub fn create(
+    /// Create product `path` (`resume`: reopen the unfinished product of an interrupted run).
+    pub fn open(
         path: &Path,
         meta: &ImageMeta,
         format: ImageFormat,
         overwrite: bool,
+        resume: bool,
     ) -> Result<Self, EngineError> {
-        Ok(match format {
-            ImageFormat::Casa => {
+        Ok(match (format, resume) {
+            (ImageFormat::Casa, false) => {
                 ProductWriter::Casa(CasaImageWriter::create(path, meta, overwrite)?)
             }
-            ImageFormat::Fits => ProductWriter::Fits(FitsWriter::create(path, meta, overwrite)?),
-        })
-    }
-
-    /// Reopen the unfinished product of an interrupted run (to resume it).
-    pub fn reopen(
-        path: &Path,
-        meta: &ImageMeta,
-        format: ImageFormat,
-        overwrite: bool,
-    ) -> Result<Self, EngineError> {
-        Ok(match format {
-            ImageFormat::Casa => ProductWriter::Casa(CasaImageWriter::reopen(path)?),
-            ImageFormat::Fits => ProductWriter::Fits(FitsWriter::reopen(path, meta, overwrite)?),
+            (ImageFormat::Casa, true) => ProductWriter::Casa(CasaImageWriter::reopen(path)?),
+            (ImageFormat::Fits, false) => {
+                ProductWriter::Fits(FitsWriter::create(path, meta, overwrite)?)
+            }
+            (ImageFormat::Fits, true) => {
+                ProductWriter::Fits(FitsWriter::reopen(path, meta, overwrite)?)
+            }
         })
     }
 

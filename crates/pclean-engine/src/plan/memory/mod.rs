@@ -53,16 +53,24 @@ pub const GIB: f64 = (1u64 << 30) as f64;
 /// Data channels a pass reads besides those of its image channels (see `BlockShape::spw_chans`).
 pub const READ_MARGIN_CHANS: usize = 4;
 
-/// What the size of a block depends on.
+/// What the size of a block depends on: the image side (from the parameters), the uv grid, and
+/// the data side. Built in one place, [`crate::plan::shape::block_shape`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockShape {
-    pub nx: usize,
-    pub ny: usize,
-    pub nstokes: usize,
+    pub image: ImageSide,
+    pub data: DataSide,
     /// uv grid shape (`Gridder::grid_shape`) and bytes per cell (8 single, 16 double precision).
     pub grid_u: usize,
     pub grid_v: usize,
     pub grid_elem_bytes: usize,
+}
+
+/// What the block size depends on from the parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImageSide {
+    pub nx: usize,
+    pub ny: usize,
+    pub nstokes: usize,
     /// Uniform/Briggs weighting with one density per channel (else one shared, or none).
     pub density_per_channel: bool,
     pub density: bool,
@@ -76,10 +84,15 @@ pub struct BlockShape {
     pub fixed_mask: bool,
     /// A statistics region per plane (pblimit > 0).
     pub stats_region: bool,
+}
+
+/// What the block size depends on from the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataSide {
     /// Rows per visibility chunk, the data channels the image spans, the image channels of the
     /// run, the selected channels of the widest spectral window, and correlations per row. A pass
     /// over image channels reads their data channels and the neighbours that can contribute
-    /// (`block::restrict_sources`: the image channel widened by one, the interpolation stencil),
+    /// (`source::restrict_sources`: the image channel widened by one, the interpolation stencil),
     /// within the window: measured 4 more for a one-channel image at the band edge of
     /// `alma_small.ms` (5 read), taken as [`READ_MARGIN_CHANS`].
     pub chunk_rows: usize,
@@ -140,7 +153,7 @@ impl Phases {
 
 impl BlockShape {
     fn npix(&self) -> u64 {
-        (self.nx * self.ny) as u64
+        (self.image.nx * self.image.ny) as u64
     }
 
     fn grid_bytes(&self) -> u64 {
@@ -154,13 +167,13 @@ impl BlockShape {
     /// 8 B, weights 4 B, prediction 8 B) and the gridder's bucketing entries (12 B per
     /// visibility).
     fn chunk_bytes(&self, nchan: usize) -> u64 {
-        let per_image = self.data_chans as f64 / self.image_chans.max(1) as f64;
+        let per_image = self.data.data_chans as f64 / self.data.image_chans.max(1) as f64;
         let read = ((nchan as f64 * per_image).ceil() as usize + READ_MARGIN_CHANS)
-            .min(self.spw_chans.max(1));
-        let rows = self.chunk_rows.min(self.nvis_per_chan.max(1)) as u64;
+            .min(self.data.spw_chans.max(1));
+        let rows = self.data.chunk_rows.min(self.data.nvis_per_chan.max(1)) as u64;
         let rc = rows * read as u64;
         let per_chan = (rows as f64 * per_image.max(1.0)).ceil() as u64;
-        rc * (13 * self.ncorr as u64 + 2 * 12 * self.nstokes as u64)
+        rc * (13 * self.data.ncorr as u64 + 2 * 12 * self.image.nstokes as u64)
             + rows * 64
             + per_chan * (8 + 4 + 8 + 12)
     }
@@ -180,12 +193,12 @@ impl BlockShape {
     /// PSF spectrum (4 B/px).
     fn state_per_pixel(&self) -> u64 {
         let mut b = 3 * 4;
-        b += u64::from(self.fixed_mask || self.automask);
-        b += u64::from(self.stats_region);
-        if self.automask {
+        b += u64::from(self.image.fixed_mask || self.image.automask);
+        b += u64::from(self.image.stats_region);
+        if self.image.automask {
             b += 4 + 2;
         }
-        match self.deconvolver {
+        match self.image.deconvolver {
             DeconvolverKind::Multiscale { nscales } => {
                 let n = nscales as u64;
                 b += 4 * (n + 1) + 4 * n * (n + 1) / 2;
@@ -204,7 +217,7 @@ impl BlockShape {
     /// auto-multithresh's working planes.
     fn minor_per_pixel(&self) -> u64 {
         let stats = 4;
-        let dec = match self.deconvolver {
+        let dec = match self.image.deconvolver {
             DeconvolverKind::Hogbom => 0,
             // the component and convolution planes, and the half-plane spectrum the exact update's
             // convolution makes (4 + 4 + 4).
@@ -213,18 +226,18 @@ impl BlockShape {
             // and the half-plane spectrum each convolution allocates (4 + 4 + 4).
             DeconvolverKind::Multiscale { nscales } => 5 * nscales as u64 + 12,
         };
-        let auto = if self.automask { 6 * 4 } else { 0 };
+        let auto = if self.image.automask { 6 * 4 } else { 0 };
         stats.max(dec).max(auto)
     }
 
     /// Bytes of each phase of a block of `nchan` image channels run with `threads` threads.
     pub fn phases(&self, nchan: usize, threads: usize) -> Phases {
         let npix = self.npix();
-        let planes = (nchan * self.nstokes) as u64;
+        let planes = (nchan * self.image.nstokes) as u64;
         let threads = threads.max(1) as u64;
-        let ndens = if !self.density {
+        let ndens = if !self.image.density {
             0
-        } else if self.density_per_channel {
+        } else if self.image.density_per_channel {
             nchan as u64
         } else {
             1
@@ -232,20 +245,20 @@ impl BlockShape {
         let grid = self.grid_bytes();
         let scratch = threads * self.thread_scratch();
         let chunk1 = self.chunk_bytes(1);
-        let weights = 4 * self.nvis_per_chan as u64;
+        let weights = 4 * self.data.nvis_per_chan as u64;
         // 1. Densities (f64) of every channel, and the first weighter (f32) made from them.
         let weighting =
             ndens * npix * 8 + u64::from(ndens > 0) * npix * 4 + self.chunk_bytes(nchan);
         let weighters = ndens * npix * 4;
         // 2. The last plane's residual pass: the planes before it (residual + PSF + weights when
         //    deconvolving), its PSF and weights, the grid, the residual made from it.
-        let kept = if self.deconvolve {
+        let kept = if self.image.deconvolve {
             planes.saturating_sub(1) * (8 * npix + weights)
         } else {
             0
         };
         let first_pass = weighters + kept + grid + 8 * npix + weights + chunk1 + scratch;
-        if !self.deconvolve {
+        if !self.image.deconvolve {
             // Writing a dirty plane: residual, model (zeros), pb, weight.
             let writing = 4 * 4 * npix;
             return Phases {
@@ -261,11 +274,11 @@ impl BlockShape {
         let minor_cycle = state + threads.min(planes) * self.minor_per_pixel() * npix;
         // Major cycle of one plane: its old residual is freed before the grid is made; its
         // residual visibilities (8 B each) are kept between the prediction and gridding passes.
-        let major_cycle = state + grid + 8 * self.nvis_per_chan as u64 + chunk1 + scratch;
+        let major_cycle = state + grid + 8 * self.data.nvis_per_chan as u64 + chunk1 + scratch;
         // 4. Writing: every plane's residual, model and mask (PSFs, weights and deconvolvers freed),
         //    the restoration of one (two half-plane spectra of the padded plane and the image:
         //    12 B/px, padding by the beam taken as 1/16 of the image), then its pb and weight.
-        let masks = u64::from(self.fixed_mask || self.automask);
+        let masks = u64::from(self.image.fixed_mask || self.image.automask);
         let final_planes = planes * (8 + masks) * npix;
         let writing = final_planes + (12 * npix * 17 / 16).max(8 * npix);
         Phases {

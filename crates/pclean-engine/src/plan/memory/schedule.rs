@@ -53,59 +53,33 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
         )));
     }
     let fits = |c: usize, b: usize, t: usize| b as u64 * shape.block_bytes(c, t) <= avail;
-    let (mut c, mut b, mut t);
+    // A requested value (> 0) wins over the automatic one.
+    let or_auto = |v: usize, auto: usize| if v > 0 { v } else { auto };
     // Whole-cube blocks only while they need at most a quarter of the budget; beyond that,
     // deconvolution runs per channel (one thread per block, one block per thread).
     let whole_fits = req.chans_per_block > 0
         || req.blocks_in_flight > 1
         || shape.block_bytes(n, threads) <= avail / 4;
-    if req.prefer_whole_cube && !whole_fits {
-        b = if req.blocks_in_flight > 0 {
-            req.blocks_in_flight
-        } else {
-            threads.min(n)
-        };
-        t = if req.threads_per_block > 0 {
-            req.threads_per_block
-        } else {
-            (threads / b).max(1)
-        };
-        c = 1;
+    let whole = req.prefer_whole_cube && whole_fits;
+    let auto_blocks = if whole {
+        1
     } else if req.prefer_whole_cube {
-        b = if req.blocks_in_flight > 0 {
-            req.blocks_in_flight
-        } else {
-            1
-        };
-        t = if req.threads_per_block > 0 {
-            req.threads_per_block
-        } else {
-            (threads / b).max(1)
-        };
-        c = if req.chans_per_block > 0 {
-            req.chans_per_block.min(n)
-        } else {
-            n.div_ceil(b)
-        };
+        threads.min(n)
     } else {
         // One channel per block, two threads per block (the gridder and FFTs of one channel
         // scale well to two threads; more threads go to more blocks in flight).
-        b = if req.blocks_in_flight > 0 {
-            req.blocks_in_flight
-        } else {
-            threads.div_ceil(2).min(n)
-        };
-        t = if req.threads_per_block > 0 {
-            req.threads_per_block
-        } else {
-            (threads / b).max(1)
-        };
-        c = if req.chans_per_block > 0 {
-            req.chans_per_block.min(n)
-        } else {
-            1
-        };
-    }
+        threads.div_ceil(2).min(n)
+    };
+    let mut b = or_auto(req.blocks_in_flight, auto_blocks);
+    let mut t = or_auto(req.threads_per_block, (threads / b).max(1));
+    let mut c = if req.prefer_whole_cube && !whole_fits {
+        1
+    } else {
+        or_auto(
+            req.chans_per_block.min(n),
+            if whole { n.div_ceil(b) } else { 1 },
+        )
+    };
     // Shrink to the budget: first fewer channels per block, then fewer blocks in flight.
     while !fits(c, b, t) {
         if c > 1 && req.chans_per_block == 0 {

@@ -2,25 +2,29 @@ use super::*;
 
 fn shape(deconvolve: bool) -> BlockShape {
     BlockShape {
-        nx: 1024,
-        ny: 1024,
-        nstokes: 1,
+        image: ImageSide {
+            nx: 1024,
+            ny: 1024,
+            nstokes: 1,
+            density_per_channel: true,
+            density: true,
+            deconvolve,
+            deconvolver: DeconvolverKind::Hogbom,
+            automask: false,
+            fixed_mask: true,
+            stats_region: true,
+        },
+        data: DataSide {
+            chunk_rows: 10_000,
+            data_chans: 64,
+            image_chans: 64,
+            spw_chans: 64,
+            ncorr: 2,
+            nvis_per_chan: 100_000,
+        },
         grid_u: 1800,
         grid_v: 1800,
         grid_elem_bytes: 8,
-        density_per_channel: true,
-        density: true,
-        deconvolve,
-        deconvolver: DeconvolverKind::Hogbom,
-        automask: false,
-        fixed_mask: true,
-        stats_region: true,
-        chunk_rows: 10_000,
-        data_chans: 64,
-        image_chans: 64,
-        spw_chans: 64,
-        ncorr: 2,
-        nvis_per_chan: 100_000,
     }
 }
 
