@@ -1,8 +1,13 @@
 """Shared fixtures: the release binary, unpacked test MeasurementSets, and one run of each
-acceptance command (session-scoped, so the products are made once per test session)."""
+acceptance command (session-scoped, so the products are made once per test session).
+
+Missing prerequisites never pass silently: `require` / `require_module` fail the test when the
+environment variable CI is set (non-empty) and skip it with the reason otherwise. Optional tiers
+that need tools CI does not install are opt-in instead (see OPT_IN): deselected, and counted as
+deselected, unless their environment variable is set."""
+import importlib
 import json
 import os
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -13,6 +18,60 @@ ROOT = Path(__file__).resolve().parents[2]
 TESTDATA = ROOT / "testdata"
 REFERENCE = TESTDATA / "reference"
 SHARED = ROOT.parent / "shared" / "data"  # present on developer machines and CI, not in a user's clone
+
+
+def strict():
+    """CI mode: set by .ci/run (and by CI itself); a missing prerequisite is then a failure."""
+    return bool(os.environ.get("CI"))
+
+
+def require(ok, reason):
+    """Go on when `ok`; otherwise fail under CI, skip (with the reason) elsewhere. Usable inside a
+    test, a fixture or at module level."""
+    if ok:
+        return
+    if strict():
+        pytest.fail("missing prerequisite (CI is set, so this is a failure, not a skip): " + reason,
+                    pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require_module(name, reason):
+    """`importlib.import_module(name)`, or `require(False, ...)` with the reason and the ImportError."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as e:
+        require(False, "%s (%s)" % (reason, e))
+
+
+def shared_or_bundled(full, bundled):
+    """tclean's full reference in ../shared/data when present, else the subset bundled in testdata/
+    (a user's clone). CI has a copy of shared/ beside the clone, so there the full one is required."""
+    if full.exists():
+        return full
+    if strict():
+        pytest.fail("missing prerequisite (CI is set): %s (../shared/data beside the clone)" % full, pytrace=False)
+    return bundled
+
+
+# Opt-in tiers: marker -> (environment variable that selects it, what it needs). Deselected without
+# the variable; with it, the tests run and a missing tool fails them.
+OPT_IN = {"casatools": ("PCLEAN_CASA_PYTHON", "a python interpreter with CASA's casatools")}
+
+
+def pytest_configure(config):
+    for marker, (var, what) in OPT_IN.items():
+        config.addinivalue_line("markers", "%s: opt-in tier; needs %s; runs when %s is set" % (marker, what, var))
+
+
+def pytest_collection_modifyitems(config, items):
+    off = {m for m, (var, _) in OPT_IN.items() if not os.environ.get(var)}
+    keep, dropped = [], []
+    for it in items:
+        (dropped if off & {m.name for m in it.iter_markers()} else keep).append(it)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 def pclean_bin():

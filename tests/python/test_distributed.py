@@ -4,7 +4,8 @@ cube: a LocalCluster, an existing scheduler (address mode), a worker killed mid-
 
 Needs the Python package with its compiled engine (pclean._native) and Dask in this interpreter;
 the SLURM tests need a SLURM cluster, which scripts/slurm/setup.sh makes on this machine when run
-as root with apt (otherwise they are skipped with the reason)."""
+as root with apt. Without one of these, the tests fail when CI is set and are skipped with the reason
+otherwise (conftest.require)."""
 import json
 import os
 import shutil
@@ -15,15 +16,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from compare import load_casa
-from conftest import NGC_ARGS, ROOT, pclean_bin, run_pclean
+from compare import load_casa, same_product_error
+from conftest import NGC_ARGS, ROOT, pclean_bin, require, require_module, run_pclean
 
-native = pytest.importorskip("pclean._native", reason="pclean's Python package is not installed "
-                             "(pip install ./python, or maturin develop in python/)")
-pytest.importorskip("distributed", reason="Dask is not installed (pip install 'dask[distributed]')")
+native = require_module("pclean._native", "pclean's Python package is not installed "
+                        "(pip install ./python, or maturin develop in python/)")
+require_module("distributed", "Dask is not installed (pip install 'dask[distributed]')")
 import pclean  # noqa: E402
 
 PRODUCTS = ["psf", "residual", "image", "model", "pb", "sumwt", "weight"]
@@ -47,9 +47,8 @@ def assert_same_cube(a, b, exts=PRODUCTS):
         x = load_casa(f"{a}.{ext}")[0]
         y = load_casa(f"{b}.{ext}")[0]
         assert x.shape == y.shape, ext
-        scale = max(float(np.nanmax(np.abs(y))), 1e-30)
         # The same blocks are computed by the same engine code; the issue allows 1e-6 relative.
-        err = float(np.nanmax(np.abs(x - y))) / scale
+        err = same_product_error(x, y)  # inf when their non-finite pixels differ
         assert err <= 1e-6, (ext, err)
 
 
@@ -254,6 +253,17 @@ def test_cli_parallel_local_equals_local_run(ngc_dirty, msdir, tmp_path):
     assert_same_cube(name, ref)
 
 
+@pytest.mark.parametrize("hidden", ["pclean.distributed", "dask"])
+def test_parallel_without_driver_is_a_clear_error(monkeypatch, hidden):
+    """Dask is installed here, so its absence is simulated: with the driver package (or Dask itself)
+    unimportable, pclean.pclean(parallel=True) says how to install it instead of failing later."""
+    for name in [m for m in sys.modules if m == "pclean.distributed" or m.startswith("pclean.distributed.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, hidden, None)  # `import hidden` raises ImportError
+    with pytest.raises(pclean.PcleanError, match=r"pclean\[dask\]"):
+        pclean.pclean(vis="a.ms", imagename="x", parallel=True)
+
+
 def test_cli_parallel_without_driver_says_how_to_install(msdir, tmp_path):
     p = run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", tmp_path / "x",
                    *NGC_ARGS, "--parallel", "--python", "/usr/bin/python3", check=False)
@@ -303,17 +313,16 @@ def slurm():
     """A SLURM cluster: the one running here, or one made by scripts/slurm/setup.sh."""
     if slurm_node_ready():
         return
-    if os.geteuid() != 0:
-        pytest.skip("SLURM tests: no SLURM cluster here and not root, so "
-                    "scripts/slurm/setup.sh cannot install one")
-    if not shutil.which("apt-get") and not shutil.which("slurmctld"):
-        pytest.skip("SLURM tests: no SLURM cluster and no apt-get to install one")
+    require_module("dask_jobqueue", "SLURM tests: dask-jobqueue is not installed")
+    require(os.geteuid() == 0, "SLURM tests: no SLURM cluster here and not root, so "
+            "scripts/slurm/setup.sh cannot install one")
+    require(shutil.which("apt-get") or shutil.which("slurmctld"),
+            "SLURM tests: no SLURM cluster and no apt-get to install one")
     p = subprocess.run(["bash", str(ROOT / "scripts" / "slurm" / "setup.sh")],
                        capture_output=True, text=True, timeout=900)
-    if p.returncode != 0 or not slurm_node_ready():
-        reason = (p.stderr.strip().splitlines() or ["unknown"])[-1]
-        pytest.skip(f"SLURM tests: scripts/slurm/setup.sh could not start a cluster: {reason}")
-    pytest.importorskip("dask_jobqueue", reason="dask-jobqueue is not installed")
+    reason = (p.stderr.strip().splitlines() or ["unknown"])[-1]
+    require(p.returncode == 0 and slurm_node_ready(),
+            f"SLURM tests: scripts/slurm/setup.sh could not start a cluster: {reason}")
 
 
 def test_slurm_cluster_equals_local_run(slurm, ngc_dirty, msdir, tmp_path):
