@@ -68,6 +68,18 @@ def same_product_error(ours, other):
     return float(np.max(np.abs(a[fa] - b[fb]), initial=0.0)) / scale
 
 
+def assert_same_products(a, b, exts, loader=load_casa, suffix=""):
+    """Products `<a>.<ext><suffix>` equal `<b>.<ext><suffix>` for each ext: bitwise in practice
+    (same blocks, deterministic summation), within the issue's 1e-6 of the peak where scheduling
+    changes the summation order; the same non-finite pixels in both."""
+    for ext in exts:
+        x = loader(f"{a}.{ext}{suffix}")[0]
+        y = loader(f"{b}.{ext}{suffix}")[0]
+        assert x.shape == y.shape, ext
+        err = same_product_error(x, y)
+        assert err <= 1e-6, (ext, err)
+
+
 def plane_errors(ours, ref, inner=0.6, channels=None):
     """Per-plane max|diff|/peak over the inner region. `channels` maps ref plane i -> our channel.
     A non-finite pixel of ours where the reference is finite makes that plane's figure inf."""

@@ -41,7 +41,8 @@ def require_module(name, reason):
     try:
         return importlib.import_module(name)
     except ImportError as e:
-        require(False, "%s (%s)" % (reason, e))
+        err = e  # reported outside the except block: no chained traceback in the failure
+    require(False, "%s (%s)" % (reason, err))
 
 
 def shared_or_bundled(full, bundled):
@@ -110,19 +111,31 @@ ALMA_MFS_ARGS = ["--imsize", "512", "--cell", "0.1arcsec", "--specmode", "mfs", 
                  "--robust", "0.5", "--niter", "0", "--pblimit", "0.2"]
 
 
+def image_run(ms, name, *args):
+    """`pclean image --vis ms --imagename name args...`: (name, the summary it prints)."""
+    p = run_pclean("image", "--vis", ms, "--imagename", name, *args)
+    return name, json.loads(p.stdout)
+
+
+def checkpoint_done(name):
+    """(completed blocks, blocks) recorded in `name`'s checkpoint ((0, 1) while it does not exist or
+    is mid-rename)."""
+    try:
+        c = json.loads(Path(f"{name}.checkpoint.json").read_text())
+    except (OSError, ValueError):
+        return 0, 1
+    return sum(c["done"]), len(c["done"])
+
+
 @pytest.fixture(scope="session")
 def ngc_dirty(msdir, outdir):
     """The NGC5921 acceptance command of the foundation issue."""
-    name = outdir / "n5921"
-    p = run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", name, *NGC_ARGS)
-    return name, json.loads(p.stdout)
+    return image_run(msdir / "ngc5921.ms", outdir / "n5921", *NGC_ARGS)
 
 
 @pytest.fixture(scope="session")
 def alma_mfs(msdir, outdir):
-    name = outdir / "amfs"
-    p = run_pclean("image", "--vis", msdir / "alma_small.ms", "--imagename", name, *ALMA_MFS_ARGS)
-    return name, json.loads(p.stdout)
+    return image_run(msdir / "alma_small.ms", outdir / "amfs", *ALMA_MFS_ARGS)
 
 
 NGC_CLEAN_ARGS = [a for a in NGC_ARGS if a not in ("--niter", "0")] + [
@@ -132,16 +145,12 @@ NGC_CLEAN_ARGS = [a for a in NGC_ARGS if a not in ("--niter", "0")] + [
 @pytest.fixture(scope="session")
 def ngc_clean(msdir, outdir):
     """The NGC5921 acceptance command of the deconvolution issue."""
-    name = outdir / "c5921"
-    p = run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", name, *NGC_CLEAN_ARGS)
-    return name, json.loads(p.stdout)
+    return image_run(msdir / "ngc5921.ms", outdir / "c5921", *NGC_CLEAN_ARGS)
 
 
 @pytest.fixture(scope="session")
 def alma_mfs_clean(msdir, outdir):
     """tclean_mfs_clean's parameters (testdata/reference/tclean_mfs_clean.params.json)."""
-    name = outdir / "amfs_clean"
-    p = run_pclean("image", "--vis", msdir / "alma_small.ms", "--imagename", name, *ALMA_MFS_ARGS[:-4],
-                   "--pblimit", "0.2", "--deconvolver", "hogbom", "--niter", "2000", "--threshold", "5mJy",
-                   "--usemask", "pb", "--pbmask", "0.2")
-    return name, json.loads(p.stdout)
+    return image_run(msdir / "alma_small.ms", outdir / "amfs_clean", *ALMA_MFS_ARGS[:-4], "--pblimit", "0.2",
+                     "--deconvolver", "hogbom", "--niter", "2000", "--threshold", "5mJy", "--usemask", "pb",
+                     "--pbmask", "0.2")

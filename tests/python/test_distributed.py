@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from compare import load_casa, same_product_error
-from conftest import NGC_ARGS, ROOT, pclean_bin, require, require_module, run_pclean
+from compare import assert_same_products
+from conftest import NGC_ARGS, ROOT, checkpoint_done, pclean_bin, require, require_module, run_pclean
 
 native = require_module("pclean._native", "pclean's Python package is not installed "
                         "(pip install ./python, or maturin develop in python/)")
@@ -43,13 +43,7 @@ def ngc_params(ms, imagename, **extra):
 
 
 def assert_same_cube(a, b, exts=PRODUCTS):
-    for ext in exts:
-        x = load_casa(f"{a}.{ext}")[0]
-        y = load_casa(f"{b}.{ext}")[0]
-        assert x.shape == y.shape, ext
-        # The same blocks are computed by the same engine code; the issue allows 1e-6 relative.
-        err = same_product_error(x, y)  # inf when their non-finite pixels differ
-        assert err <= 1e-6, (ext, err)
+    assert_same_products(a, b, exts)  # the same blocks computed by the same engine code
 
 
 def free_port(preferred=8799):
@@ -118,14 +112,6 @@ def dask_address(tmp_path):
     d.close()
 
 
-def done_blocks(imagename):
-    try:
-        c = json.loads(Path(f"{imagename}.checkpoint.json").read_text())
-    except (OSError, ValueError):
-        return 0, 1
-    return sum(c["done"]), len(c["done"])
-
-
 def test_local_cluster_equals_local_run(ngc_dirty, msdir, tmp_path):
     ref, _ = ngc_dirty
     name = tmp_path / "lc"
@@ -176,7 +162,7 @@ def run_driver(config, tmp_path, name):
 def wait_for_blocks(p, imagename, n, timeout=300):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        done, total = done_blocks(imagename)
+        done, total = checkpoint_done(imagename)
         if done >= n:
             return done, total
         if p.poll() is not None:
@@ -218,7 +204,7 @@ def test_resume_after_driver_killed(ngc_dirty, msdir, tmp_path, dask_address):
     wait_for_blocks(p, name, 3)
     p.kill()
     p.wait()
-    done, total = done_blocks(name)
+    done, total = checkpoint_done(name)
     assert 0 < done < total, (done, total)
     p = run_driver(config, tmp_path, "res2")
     out, _ = p.communicate(timeout=600)

@@ -9,7 +9,7 @@
 //!   or a wrong `PCLEAN_TESTDATA`: [`ngc5921`] and [`alma`] panic with the reason, everywhere;
 //! - python-casacore oracles are an external tool: the tests that need one are `#[ignore = "oracle:
 //!   ..."]` (listed as ignored, with that reason, by a plain `cargo test`) and `scripts/test.sh` runs
-//!   them with `--include-ignored` and `PCLEAN_PYTHON=.venv/bin/python`; once asked for, a missing
+//!   them (`cargo test -- --ignored`) with `PCLEAN_PYTHON=.venv/bin/python`; once asked for, a missing
 //!   interpreter or module fails the test ([`require_python`]).
 #![allow(dead_code)] // each test binary that includes this module uses part of it
 
@@ -100,7 +100,7 @@ pub fn python() -> PathBuf {
 
 /// Check that [`python`] imports `modules` (comma-separated, e.g. `"casacore.tables, numpy"`);
 /// panic with the reason otherwise. Only `#[ignore = "oracle: ..."]` tests call this: they run
-/// when asked for (`--include-ignored`, as scripts/test.sh does), and then must not pass unrun.
+/// when asked for (`--ignored`, as scripts/test.sh does), and then must not pass unrun.
 pub fn require_python(modules: &str) -> PathBuf {
     let py = python();
     let out = Command::new(&py)
