@@ -19,7 +19,9 @@ laid out the same way and compares every product file with DIR's:
   timing and memory fields left out (keys ending in `_s`, `_mib`, `_gib`, or naming rss/alloc);
   per-channel sumwt, beams, peaks, iterations and stop reasons are compared one by one.
 
-It prints one row per product and exits 1 on any difference (2 on a usage or run error).
+It prints one row per product and exits 1 on any difference (2 on a usage or run error). Run save
+and check on the same machine: the summaries' scheduling fields (chans_per_block, threads_per_block,
+tasks) are compared too and follow the machine's cores and free memory.
 Options: `--only CASE[,CASE]` runs a subset (names as in CASES), `--keep` keeps check's
 temporary directory (printed). Needs python-casacore, astropy and numpy (tests/python/requirements.txt,
 installed into .venv by scripts/test.sh).
