@@ -353,7 +353,7 @@ impl CasaImageWriter {
         let (blc, len) = plane_box(&path, self.table.shape(), chan, stokes, [ny, nx])?;
         let owned = valid_yx.as_standard_layout();
         self.table
-            .put_mask_slice(blc, len, owned.as_slice().expect("standard layout"))
+            .put_slice(blc, len, owned.as_slice().expect("standard layout"))
             .map_err(ImageIoError::glue(&path))
     }
 
@@ -464,7 +464,7 @@ impl CasaImage {
         let (blc, len) = plane_box(&path, self.table.shape(), chan, stokes, [ny, nx])?;
         let mut out = Array2::from_elem((ny, nx), false);
         self.table
-            .get_mask_slice(blc, len, out.as_slice_mut().expect("standard layout"))
+            .get_slice(blc, len, out.as_slice_mut().expect("standard layout"))
             .map_err(ImageIoError::glue(&path))?;
         Ok(Some(out))
     }

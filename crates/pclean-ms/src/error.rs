@@ -1,8 +1,7 @@
 //! Errors of the MeasurementSet reader. Every message names the MS (or the selection parameter) and
 //! says what to do.
 
-use pclean_casacore::columns::TableReadError;
-use pclean_casacore::write_columns::TableWriteError;
+use pclean_casacore::{GlueError, TableError};
 use std::path::PathBuf;
 
 /// An error while opening, selecting or reading a MeasurementSet.
@@ -13,8 +12,12 @@ pub enum MsError {
     #[error("measurement set {} does not exist: check the path given as `vis`", path.display())]
     NotFound { path: PathBuf },
     /// The path exists but casacore cannot open it as a table.
-    #[error("{} is not a casacore table ({message}): `vis` must be a MeasurementSet directory", path.display())]
-    NotATable { path: PathBuf, message: String },
+    #[error("{} is not a casacore table ({reason}): `vis` must be a MeasurementSet directory", path.display())]
+    NotATable {
+        path: PathBuf,
+        #[source]
+        reason: NotATableReason,
+    },
     /// The path is a table but lacks what every MeasurementSet has.
     #[error("{} is a table but not a MeasurementSet: it has no {missing}; give a MeasurementSet as `vis`", path.display())]
     NotAnMs { path: PathBuf, missing: String },
@@ -39,12 +42,21 @@ pub enum MsError {
         #[source]
         source: SelectionError,
     },
-    /// casacore failed while reading.
+    /// casacore failed while reading or writing (e.g. MODEL_DATA).
     #[error(transparent)]
-    Table(#[from] TableReadError),
-    /// casacore failed while writing (e.g. MODEL_DATA).
+    Table(#[from] TableError),
+}
+
+/// Why a path is not a casacore table.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotATableReason {
+    /// The directory has no `table.dat`.
+    #[error("no table.dat inside")]
+    NoTableDat,
+    /// casacore could not open it.
     #[error(transparent)]
-    TableWrite(#[from] TableWriteError),
+    Casacore(GlueError),
 }
 
 /// A selection parameter that cannot be parsed, or that selects nothing.
