@@ -70,6 +70,15 @@ pub enum SelectionError {
         text: String,
         why: String,
     },
+    /// A name pattern is not a valid glob (`glob::PatternError`'s position and message).
+    #[error("cannot parse {param}='{text}': bad pattern '{pattern}': Pattern syntax error near position {pos}: {msg}")]
+    BadPattern {
+        param: &'static str,
+        text: String,
+        pattern: String,
+        pos: usize,
+        msg: &'static str,
+    },
     /// The expression is valid but matches no data.
     #[error("{param} '{text}' selects nothing: {why}")]
     Empty {
@@ -83,7 +92,9 @@ impl SelectionError {
     /// The selection parameter (`"field"`, `"spw"`, ...) the error is about.
     pub fn param(&self) -> &'static str {
         match self {
-            SelectionError::Parse { param, .. } | SelectionError::Empty { param, .. } => param,
+            SelectionError::Parse { param, .. }
+            | SelectionError::BadPattern { param, .. }
+            | SelectionError::Empty { param, .. } => param,
         }
     }
 }

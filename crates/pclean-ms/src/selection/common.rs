@@ -168,8 +168,13 @@ pub(crate) fn name_matches(
     if !is_glob(pattern) {
         return Ok(pattern == name);
     }
-    let p = glob::Pattern::new(pattern)
-        .map_err(|e| parse_err(param, text, format!("bad pattern '{pattern}': {e}")))?;
+    let p = glob::Pattern::new(pattern).map_err(|e| SelectionError::BadPattern {
+        param,
+        text: text.to_string(),
+        pattern: pattern.to_string(),
+        pos: e.pos,
+        msg: e.msg,
+    })?;
     Ok(p.matches(name))
 }
 
