@@ -62,7 +62,7 @@ pub enum ImageIoError {
         path: PathBuf,
         keyword: &'static str,
         #[source]
-        source: crate::records::RecordError,
+        source: Box<crate::records::RecordError>,
     },
     /// The image was left incomplete by a writer that did not finish.
     #[error("{path} is incomplete (its writer did not finish; marker file {marker} present)")]
@@ -106,7 +106,7 @@ impl ImageIoError {
         move |source| ImageIoError::BadKeyword {
             path,
             keyword,
-            source,
+            source: Box::new(source),
         }
     }
 }

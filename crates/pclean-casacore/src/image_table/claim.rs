@@ -21,13 +21,7 @@ fn registry() -> &'static Mutex<HashMap<PathBuf, PathState>> {
 /// The key under which a table path is locked: the absolute path with the parent canonicalised (the
 /// table itself may not exist yet).
 fn lock_key(path: &Path) -> PathBuf {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
-    };
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     match (abs.parent(), abs.file_name()) {
         (Some(parent), Some(name)) => parent
             .canonicalize()
