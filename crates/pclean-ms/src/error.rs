@@ -42,6 +42,13 @@ pub enum MsError {
         #[source]
         source: SelectionError,
     },
+    /// An internal invariant failed: a bug in pclean, not a problem of the MS.
+    #[error("internal error {what}: {source}")]
+    Internal {
+        what: &'static str,
+        #[source]
+        source: ndarray::ShapeError,
+    },
     /// casacore failed while reading or writing (e.g. MODEL_DATA).
     #[error(transparent)]
     Table(#[from] TableError),
