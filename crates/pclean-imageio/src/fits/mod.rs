@@ -55,47 +55,12 @@ impl FitsWriter {
         meta: &ImageMeta,
         overwrite: bool,
     ) -> Result<Self, ImageIoError> {
-        let path = path.as_ref().to_path_buf();
-        meta.validate()?;
-        let stokes = stokes_axis(meta)?;
-        match std::fs::symlink_metadata(&path) {
-            Ok(md) if md.is_dir() => {
-                return Err(ImageIoError::Io {
-                    path,
-                    source: std::io::Error::other(
-                        "is a directory; refusing to replace it with a FITS file",
-                    ),
-                })
-            }
-            Ok(_) if !overwrite => return Err(ImageIoError::AlreadyExists { path }),
-            _ => {}
-        }
-        let partial = partial_path(&path);
-        match std::fs::remove_file(&partial) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => {
-                return Err(ImageIoError::Unwritable {
-                    path: partial,
-                    source,
-                })
-            }
-        }
-        // Probe writability so the error names the path and the OS reason.
-        std::fs::File::create(&partial)
-            .and_then(|_| std::fs::remove_file(&partial))
-            .map_err(|source| ImageIoError::Unwritable {
-                path: path.clone(),
-                source,
-            })?;
-        let mut raw = RawFits::create(&partial)?;
-        write_primary_header(&mut raw, meta, stokes)?;
-        Ok(FitsWriter {
-            raw,
-            path,
-            partial,
-            meta: meta.clone(),
-            overwrite,
+        Self::start(path.as_ref(), meta, overwrite, |path, partial| {
+            let stokes = stokes_axis(meta)?;
+            prepare_partial(path, partial, overwrite)?;
+            let mut raw = RawFits::create(partial)?;
+            write_primary_header(&mut raw, meta, stokes)?;
+            Ok(raw)
         })
     }
 
@@ -107,19 +72,30 @@ impl FitsWriter {
         meta: &ImageMeta,
         overwrite: bool,
     ) -> Result<Self, ImageIoError> {
-        let path = path.as_ref().to_path_buf();
+        Self::start(path.as_ref(), meta, overwrite, |_, partial| {
+            if !partial.is_file() {
+                return Err(ImageIoError::NotAnImage {
+                    path: partial.to_path_buf(),
+                    why: "no unfinished FITS file to resume".into(),
+                });
+            }
+            RawFits::open_rw(partial)
+        })
+    }
+
+    /// A writer of `path` for valid `meta` on the file `open(path, partial)` gives.
+    fn start(
+        path: &Path,
+        meta: &ImageMeta,
+        overwrite: bool,
+        open: impl FnOnce(&Path, &Path) -> Result<RawFits, ImageIoError>,
+    ) -> Result<Self, ImageIoError> {
         meta.validate()?;
-        let partial = partial_path(&path);
-        if !partial.is_file() {
-            return Err(ImageIoError::NotAnImage {
-                path: partial,
-                why: "no unfinished FITS file to resume".into(),
-            });
-        }
-        let raw = RawFits::open_rw(&partial)?;
+        let partial = partial_path(path);
+        let raw = open(path, &partial)?;
         Ok(FitsWriter {
             raw,
-            path,
+            path: path.to_path_buf(),
             partial,
             meta: meta.clone(),
             overwrite,
@@ -140,40 +116,38 @@ impl FitsWriter {
     /// Read back plane `(chan, stokes)` as `plane_yx[[y, x]]`.
     pub fn get_plane(&mut self, chan: usize, stokes: usize) -> Result<Array2<f32>, ImageIoError> {
         let (nx, ny) = (self.meta.coords.nx, self.meta.coords.ny);
-        let (first, npix) = self.plane_span(chan, stokes, [ny, nx])?;
+        let (first, npix, what) = self.plane_span("reading", chan, stokes, [ny, nx])?;
         let mut out = Array2::<f32>::zeros((ny, nx));
         let mut nul: f32 = 0.0;
         let mut anynul: c_int = 0;
-        let what = format!("reading plane chan {chan} stokes {stokes}");
+        let nulval = &mut nul as *mut f32 as *mut c_void;
+        let data = out.as_mut_ptr() as *mut c_void;
         // SAFETY: open file; `out` holds exactly nx*ny floats, filled in FITS (x fastest) order.
-        self.raw.call(&what, |ptr, status| unsafe {
-            fs::ffgpv(
-                ptr,
-                TFLOAT,
-                first,
-                npix,
-                &mut nul as *mut f32 as *mut c_void,
-                out.as_mut_ptr() as *mut c_void,
-                &mut anynul,
-                status,
-            );
+        self.raw.call(&what, |ptr, st| unsafe {
+            fs::ffgpv(ptr, TFLOAT, first, npix, nulval, data, &mut anynul, st);
         })?;
         Ok(out)
     }
 
     /// The first pixel (1-based) and the number of pixels of plane `(chan, stokes)` of shape `got
-    /// = [ny, nx]`, after checking that it fits. A plane is contiguous in the file: axes `[x, y,
-    /// freq, stokes]`, x fastest.
+    /// = [ny, nx]`, after checking that it fits, and what `verb`ing it is called in errors. A
+    /// plane is contiguous in the file: axes `[x, y, freq, stokes]`, x fastest.
     fn plane_span(
         &self,
+        verb: &str,
         chan: usize,
         stokes: usize,
         got: [usize; 2],
-    ) -> Result<(i64, i64), ImageIoError> {
+    ) -> Result<(i64, i64, String), ImageIoError> {
         let c = &self.meta.coords;
         check_plane(&self.path, c.shape(), chan, stokes, got)?;
         let npix = (c.nx * c.ny) as i64;
-        Ok((1 + (chan + c.spectral.nchan * stokes) as i64 * npix, npix))
+        let first = 1 + (chan + c.spectral.nchan * stokes) as i64 * npix;
+        Ok((
+            first,
+            npix,
+            format!("{verb} plane chan {chan} stokes {stokes}"),
+        ))
     }
 
     /// Write plane `(chan, stokes)` from `plane_yx[[y, x]]` (shape `[ny, nx]`).
@@ -184,20 +158,13 @@ impl FitsWriter {
         plane_yx: ArrayView2<f32>,
     ) -> Result<(), ImageIoError> {
         let (ny, nx) = plane_yx.dim();
-        let (first, npix) = self.plane_span(chan, stokes, [ny, nx])?;
+        let (first, npix, what) = self.plane_span("writing", chan, stokes, [ny, nx])?;
         let plane = plane_yx.as_standard_layout();
-        let what = format!("writing plane chan {chan} stokes {stokes}");
+        let data = plane.as_ptr() as *mut c_void;
         // SAFETY: open file; the buffer holds exactly nx*ny floats in FITS (x fastest) order and
         // cfitsio only reads it.
-        self.raw.call(&what, |ptr, status| unsafe {
-            fs::ffppr(
-                ptr,
-                TFLOAT,
-                first,
-                npix,
-                plane.as_ptr() as *mut c_void,
-                status,
-            );
+        self.raw.call(&what, |ptr, st| unsafe {
+            fs::ffppr(ptr, TFLOAT, first, npix, data, st);
         })
     }
 
@@ -239,6 +206,45 @@ impl FitsWriter {
         }
         std::fs::rename(&partial, &path).map_err(|source| ImageIoError::Io { path, source })
     }
+}
+
+/// Make way for writing `path` through `partial`: refuse a directory at `path`, and an existing
+/// file without `overwrite`; remove a stale `partial`; probe that the directory is writable.
+fn prepare_partial(path: &Path, partial: &Path, overwrite: bool) -> Result<(), ImageIoError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(md) if md.is_dir() => {
+            return Err(ImageIoError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(
+                    "is a directory; refusing to replace it with a FITS file",
+                ),
+            })
+        }
+        Ok(_) if !overwrite => {
+            return Err(ImageIoError::AlreadyExists {
+                path: path.to_path_buf(),
+            })
+        }
+        _ => {}
+    }
+    match std::fs::remove_file(partial) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(ImageIoError::Unwritable {
+                path: partial.to_path_buf(),
+                source,
+            })
+        }
+    }
+    // Probe writability so the error names the path and the OS reason.
+    std::fs::File::create(partial)
+        .and_then(|_| std::fs::remove_file(partial))
+        .map_err(|source| ImageIoError::Unwritable {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(())
 }
 
 /// The file an unfinished writer of `path` writes to.
