@@ -2,19 +2,16 @@
 //! by plane, fit beams, deconvolve, restore; every plane goes to the products as soon as it is final
 //! and is freed (docs/memory.md: what is alive when).
 
-use crate::deconvolve::{deconvolve_block, FirstImages};
+use crate::cycles::{block_setup, deconvolve_block, stop_text, FirstImages, IterationSettings};
 use crate::error::EngineError;
-use crate::imaging::{ImagingContext, Source};
-use crate::iteration::IterationSettings;
-use crate::plan::SpectralPlan;
-use crate::stages::{block_setup, fit_beam, stop_text, Reused};
+use crate::imaging::ImagingContext;
+use crate::products::{fit_beam, write_restored, Reused};
+use crate::source::{restrict_sources, Source};
 use ndarray::{Array2, ArrayView2};
-use pclean_core::params::{ImagingParams, RestoringBeam};
+use pclean_core::params::RestoringBeam;
 use pclean_core::{Beam, Direction};
-use pclean_deconv::restore::{pbcor, restore_plane};
 use pclean_grid::pb::{pb_image, pb_limit_in_place, PbModel};
 use pclean_grid::weighting::ImagingWeighter;
-use pclean_ms::DdRows;
 use std::ops::Range;
 
 /// Where a block's final planes go: `put(product, image channel, stokes, plane)`.
@@ -238,28 +235,21 @@ fn write_plane(
         put("mask", k, s, m.view())?;
     }
     drop(p.mask);
+    // With tclean's common beam, restoration waits until every plane is done (the finish).
     let mut pb = None;
     if params.deconv.restoringbeam != RestoringBeam::Common {
         let beam = match params.deconv.restoringbeam {
             RestoringBeam::User(b) => b,
             _ => fitted,
         };
-        let image = if p.model.iter().all(|v| *v == 0.0) {
-            // .image == .residual exactly when the model is empty.
-            drop(p.model);
-            p.residual
-        } else {
-            let image = restore(&p.model, &p.residual, &beam, params)?;
-            drop((p.model, p.residual));
-            image
-        };
-        put("image", k, s, image.view())?;
-        if inp.pbcor {
-            let b = pb.insert(inp.pb(k));
-            let corrected = pbcor_plane(&image, b, params.pblimit)?;
-            drop(image);
-            put("image.pbcor", k, s, corrected.view())?;
-        }
+        pb = write_restored(
+            p.model,
+            p.residual,
+            &beam,
+            params,
+            || Ok(inp.pbcor.then(|| inp.pb(k))),
+            &mut |ext, plane| put(ext, k, s, plane),
+        )?;
     }
     let pb = pb.unwrap_or_else(|| inp.pb(k));
     put("pb", k, s, pb.view())?;
@@ -268,127 +258,4 @@ fn write_plane(
     drop(pb);
     put("weight", k, s, weight.view())?;
     Ok(summary)
-}
-
-/// The sources with each selection narrowed to the data channels that can contribute to image
-/// channels `chans`, so a block reads only those.
-pub fn restrict_sources(
-    sources: &[Source],
-    plan: &SpectralPlan,
-    chans: &Range<usize>,
-) -> Result<Vec<Source>, EngineError> {
-    let mut out = Vec::with_capacity(sources.len());
-    for src in sources {
-        let mut selected = src.selected.clone();
-        let (t0, t1) = src.ms.meta().time_range_mjd_s;
-        let mut first_two_hz = src.first_two_hz.clone();
-        for g in selected.groups.iter_mut() {
-            if g.chan_freq_hz.len() >= 2 {
-                first_two_hz
-                    .entry(g.ddid)
-                    .or_insert([g.chan_freq_hz[0], g.chan_freq_hz[1]]);
-            }
-            let keep = data_channels_for(plan, src.index, g, chans, (t0, t1))?;
-            let (ids, freqs): (Vec<usize>, Vec<f64>) = g
-                .chan_ids
-                .iter()
-                .zip(&g.chan_freq_hz)
-                .filter(|(c, f)| keep(**c, **f))
-                .map(|(c, f)| (*c, *f))
-                .unzip();
-            g.chan_ids = ids;
-            g.chan_freq_hz = freqs;
-        }
-        selected.groups.retain(|g| !g.chan_ids.is_empty());
-        out.push(Source {
-            index: src.index,
-            ms: src.ms.clone(),
-            selected,
-            column: src.column,
-            cache: src.cache.clone(),
-            first_two_hz,
-        });
-    }
-    Ok(out)
-}
-
-/// A predicate on (data channel id, its frequency) saying whether the channel can contribute to
-/// image channels `chans`.
-fn data_channels_for(
-    plan: &SpectralPlan,
-    ms_index: usize,
-    g: &DdRows,
-    chans: &Range<usize>,
-    times: (f64, f64),
-) -> Result<Box<dyn Fn(usize, f64) -> bool>, EngineError> {
-    let Some(conv) = &plan.conversion else {
-        let map = plan
-            .chan_map
-            .get(&(ms_index, g.spw_id))
-            .cloned()
-            .unwrap_or_default();
-        let chans = chans.clone();
-        return Ok(Box::new(move |c, _| {
-            map.get(c)
-                .copied()
-                .flatten()
-                .is_some_and(|k| chans.contains(&k))
-        }));
-    };
-    // Another frame: the block's image frequencies (widened by one image channel on each side)
-    // seen in the data frame at any time of the observation, widened by three data channels
-    // (the interpolation stencil). The factor changes slowly and monotonically over hours;
-    // sampling 17 times bounds it with margin to spare.
-    let mut fmin = f64::INFINITY;
-    let mut fmax = f64::NEG_INFINITY;
-    let step = plan.cdelt_hz.abs();
-    for k in [chans.start, chans.end - 1] {
-        fmin = fmin.min(plan.freqs_hz[k] - step);
-        fmax = fmax.max(plan.freqs_hz[k] + step);
-    }
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for i in 0..=16 {
-        let t = times.0 + (times.1 - times.0) * i as f64 / 16.0;
-        let fac = conv.factor(t)?;
-        lo = lo.min(fmin / fac);
-        hi = hi.max(fmax / fac);
-    }
-    let dw = g
-        .chan_freq_hz
-        .windows(2)
-        .map(|w| (w[1] - w[0]).abs())
-        .fold(0.0f64, f64::max);
-    let (lo, hi) = (lo - 3.0 * dw, hi + 3.0 * dw);
-    Ok(Box::new(move |_, f| f >= lo && f <= hi))
-}
-
-/// `.image` = model convolved with the restoring beam + residual (the residual itself when the
-/// model is empty, so niter=0 gives image == residual exactly).
-pub fn restore(
-    model: &Array2<f32>,
-    residual: &Array2<f32>,
-    beam: &Beam,
-    p: &ImagingParams,
-) -> Result<Array2<f32>, EngineError> {
-    if model.iter().all(|v| *v == 0.0) {
-        return Ok(residual.clone());
-    }
-    restore_plane(
-        model.view(),
-        residual.view(),
-        beam,
-        p.cell_x_rad,
-        p.cell_y_rad,
-    )
-    .map_err(|e| EngineError::Param(format!("restoration: {e}")))
-}
-
-/// `.image.pbcor`: image / pb inside the primary-beam limit, NaN (blanked) outside.
-pub fn pbcor_plane(
-    image: &Array2<f32>,
-    pb: &Array2<f32>,
-    pblimit: f64,
-) -> Result<Array2<f32>, EngineError> {
-    pbcor(image.view(), pb.view(), pblimit as f32)
-        .map_err(|e| EngineError::Param(format!("pbcor: {e}")))
 }

@@ -1,8 +1,9 @@
 //! tclean's `savemodel='modelcolumn'`: the final model's visibilities written to MODEL_DATA.
 
 use crate::error::EngineError;
-use crate::imaging::{ImagingContext, Source};
-use crate::visprep::PhaseShift;
+use crate::imaging::ImagingContext;
+use crate::source::visprep::PhaseShift;
+use crate::source::Source;
 use ndarray::{Array2, Array3};
 use num_complex::Complex32;
 use pclean_core::{Correlation, StokesParam};

@@ -3,10 +3,11 @@
 //! (tclean's order), and only unconverged planes run a minor cycle and take part in the next major
 //! cycle's prediction and re-imaging.
 
+use super::iteration::{robust_stats, IterationSettings, PlaneProgress, StopReason};
+use super::masking::PlaneMasker;
 use crate::error::EngineError;
-use crate::imaging::{ImagingContext, PlaneWeights, Source};
-use crate::iteration::{robust_stats, IterationSettings, PlaneProgress, StopReason};
-use crate::masking::PlaneMasker;
+use crate::imaging::{ImagingContext, PlaneWeights};
+use crate::source::Source;
 use ndarray::Array2;
 use pclean_core::Beam;
 use pclean_deconv::automask::psf_sidelobe_level;

@@ -5,9 +5,9 @@
 //! ([`BlockHeader`]), then each write's plane as little-endian `f32`, row-major `(ny, nx)`, in the
 //! header's order.
 
-use crate::block::BlockResult;
+use super::block::BlockResult;
 use crate::error::EngineError;
-use crate::summary::{ChannelSummary, TaskSummary};
+use crate::products::{ChannelSummary, TaskSummary};
 use ndarray::{Array2, ArrayView2};
 use pclean_core::params::ImagingParams;
 use pclean_core::Beam;

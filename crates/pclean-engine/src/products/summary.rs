@@ -1,5 +1,7 @@
 //! The run summary: JSON next to the products and on stdout.
 
+use crate::error::EngineError;
+use pclean_core::params::{ImagingParams, RawParams};
 use serde::{Deserialize, Serialize};
 
 /// Per image channel.
@@ -80,4 +82,20 @@ pub struct RunSummary {
     /// Per channel block.
     pub tasks: Vec<TaskSummary>,
     pub nthreads: usize,
+}
+
+/// Write `<imagename>.summary.json` and `<imagename>.config.json` (the effective parameters).
+pub fn write_side_files(
+    params: &ImagingParams,
+    effective: &RawParams,
+    summary: &RunSummary,
+) -> Result<(), EngineError> {
+    let io = |context: String| move |source| EngineError::Io { context, source };
+    let path = format!("{}.summary.json", params.imagename);
+    let text = serde_json::to_string_pretty(summary).expect("summary serialises");
+    std::fs::write(&path, text).map_err(io(format!("cannot write '{path}'")))?;
+    let path = format!("{}.config.json", params.imagename);
+    let text = serde_json::to_string_pretty(effective).expect("config serialises");
+    std::fs::write(&path, text).map_err(io(format!("cannot write '{path}'")))?;
+    Ok(())
 }

@@ -9,7 +9,7 @@
 //! incomplete plane is never recorded as complete. The file is removed when the run finishes.
 
 use crate::error::EngineError;
-use crate::summary::{ChannelSummary, TaskSummary};
+use crate::products::{ChannelSummary, TaskSummary};
 use pclean_core::params::RawParams;
 use pclean_core::Beam;
 use serde::{Deserialize, Serialize};

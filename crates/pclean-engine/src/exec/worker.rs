@@ -3,28 +3,22 @@
 //! ([`crate::block_io`]). The opened state (MSs, the shared weighting density) is cached per
 //! process for the last configuration, so a worker running several blocks opens them once.
 
+use super::block::run_block;
+use super::block_io::{encode_block, PlaneCollector};
+use super::thread_pool_in_slot;
 use crate::alloc_count;
-use crate::block::run_block;
-use crate::block_io::{encode_block, PlaneCollector};
-use crate::coordinator::Setup;
 use crate::error::EngineError;
-use crate::stages::{product_list, read_start_model, Reused};
-use crate::summary::TaskSummary;
-use ndarray::Array2;
+use crate::plan::memory::MIB;
+use crate::plan::Setup;
+use crate::products::TaskSummary;
 use pclean_core::params::ImagingParams;
 use pclean_grid::weighting::ImagingWeighter;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-const MIB: f64 = (1u64 << 20) as f64;
-
 /// What a worker keeps between blocks of one run.
 pub struct BlockWorker {
-    params: ImagingParams,
     setup: Setup,
-    exts: Vec<&'static str>,
-    start_models: Option<Vec<Array2<f32>>>,
-    reused: Reused,
     /// The cube-wide weighting density (`perchanweightdensity=false`), made on first use.
     shared_weighter: OnceLock<Option<ImagingWeighter>>,
 }
@@ -32,16 +26,8 @@ pub struct BlockWorker {
 impl BlockWorker {
     /// Open and plan as the coordinator does (no products, no lock).
     pub fn new(params: ImagingParams) -> Result<Self, EngineError> {
-        let setup = Setup::open(&params)?;
-        let nchan = setup.plan.nchan();
-        let start_models = read_start_model(&params, nchan)?;
-        let reused = Reused::load(&params, nchan)?;
         Ok(BlockWorker {
-            exts: product_list(&params),
-            params,
-            setup,
-            start_models,
-            reused,
+            setup: Setup::open(params)?,
             shared_weighter: OnceLock::new(),
         })
     }
@@ -60,27 +46,17 @@ impl BlockWorker {
             )));
         }
         let nthreads = nthreads.max(1);
-        let params = &self.params;
+        let params = &self.setup.params;
         let shared = match self.shared_weighter.get() {
             Some(w) => w,
             None => {
-                let w = self.setup.shared_weighter(params, nthreads)?;
+                let w = self.setup.shared_weighter(nthreads)?;
                 self.shared_weighter.get_or_init(|| w)
             }
         };
-        let ctx = self.setup.context(params, nthreads);
-        let inputs = self.setup.block_inputs(
-            &ctx,
-            shared.as_ref(),
-            &self.reused,
-            self.start_models.as_deref(),
-            &self.exts,
-        );
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(nthreads)
-            .start_handler(|_| alloc_count::set_thread_slot(0))
-            .build()
-            .map_err(|e| EngineError::Grid(format!("cannot start {nthreads} threads: {e}")))?;
+        let ctx = self.setup.context(nthreads);
+        let inputs = self.setup.block_inputs(&ctx, shared.as_ref());
+        let pool = thread_pool_in_slot(nthreads, Some(0))?;
         alloc_count::set_thread_slot(0);
         let t = Instant::now();
         let base = alloc_count::slot_begin(0);

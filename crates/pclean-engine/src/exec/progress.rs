@@ -53,7 +53,7 @@ impl Progress {
                     channels_done = self.done,
                     channels_total = self.total,
                     elapsed_s = format!("{:.1}", self.start.elapsed().as_secs_f64()),
-                    rss_mib = format!("{:.0}", crate::resources::current_rss_mib()),
+                    rss_mib = format!("{:.0}", super::resources::current_rss_mib()),
                     "imaging progress"
                 )
             }
