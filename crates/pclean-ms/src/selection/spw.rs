@@ -341,18 +341,17 @@ mod tests {
     #[test]
     fn errors() {
         let s = spws();
-        assert_err(
-            resolve("99", &s),
-            &["spw '99' selects nothing", "spectral windows 0..1"],
-        );
-        assert_err(
-            resolve("0:5~100", &s),
-            &["channel 100 is beyond spectral window 0"],
-        );
-        assert_err(resolve("0:a~b", &s), &["cannot parse spw='0:a~b'"]);
-        assert!(resolve("0:5~10^0", &s).is_err());
-        assert!(resolve(":5", &s).is_err());
-        assert!(resolve("0:1~2;", &s).is_err());
-        assert_err(resolve("0:2GHz", &s), &["selects nothing"]);
+        let cases: [(&str, &[&str]); 7] = [
+            ("99", &["spw '99' selects nothing", "spectral windows 0..1"]),
+            ("0:5~100", &["channel 100 is beyond spectral window 0"]),
+            ("0:a~b", &["cannot parse spw='0:a~b'"]),
+            ("0:5~10^0", &[]),
+            (":5", &[]),
+            ("0:1~2;", &[]),
+            ("0:2GHz", &["selects nothing"]),
+        ];
+        for (text, needles) in cases {
+            assert_err(resolve(text, &s), needles);
+        }
     }
 }
