@@ -1,29 +1,40 @@
 #!/usr/bin/env bash
-# The whole test suite: Rust unit and integration tests, then the Python oracle tier
-# (python-casacore / astropy against tclean references). Installs what it needs.
+# The whole test suite: Rust unit and integration tests (with the python-casacore oracle tests that a
+# plain `cargo test` lists as ignored), then the Python oracle tier (python-casacore / astropy against
+# tclean references). Installs what it needs.
+#
+# Nothing passes without running: with CI set (.ci/run sets CI=1), a test whose data, tool or oracle
+# is missing fails; without it, pytest skips such a test and says why. Opt-in tiers that need tools
+# this script does not install are deselected (counted as such) unless asked for: the casatools
+# checks with PCLEAN_CASA_PYTHON=/path/to/python-with-casatools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Python test oracles in a project-local virtual environment (PyPI wheels only).
+# Python test oracles in a project-local virtual environment (PyPI wheels only), before the Rust
+# tests: the Rust oracle tests run this interpreter (PCLEAN_PYTHON).
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+export PCLEAN_PYTHON="$PWD/.venv/bin/python"
 
 # rubbl builds casacore's table system from source on the first build (~5 min on 2 cores).
 cargo build --release --workspace --all-targets
 cargo test --release --workspace
+# Then the tests a plain `cargo test` lists as ignored: the `#[ignore = "oracle: ..."]` ones
+# (python-casacore checks). Not the doc tests: an `ignore` code block is not meant to compile.
+cargo test --release --workspace --tests -- --ignored
 
 # The Python package (pclean._native) into the same venv, built by maturin from the cargo target
 # already built above (only the extension crate links; casacore is not rebuilt).
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "maturin>=1.5,<2"
 (cd python && ../.venv/bin/maturin develop --release --quiet)
 
-# A single-node SLURM cluster for the distributed tests (root with apt only; otherwise those
-# tests are skipped and say why). Its failure must not stop the rest of the suite.
+# A single-node SLURM cluster for the distributed tests (root with apt only). Its failure must not
+# stop the rest of the suite; the SLURM tests then fail under CI and are skipped (saying why) otherwise.
 if [ "$(id -u)" = 0 ]; then
-    bash scripts/slurm/setup.sh || echo "warning: no SLURM cluster; the SLURM tests will be skipped" >&2
+    bash scripts/slurm/setup.sh || echo "warning: no SLURM cluster; the SLURM tests cannot run" >&2
 fi
 
 export PCLEAN_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/pclean"
-.venv/bin/python -m pytest -q tests/python "$@"
+.venv/bin/python -m pytest -q -rsx tests/python "$@"

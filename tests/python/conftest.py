@@ -1,8 +1,13 @@
 """Shared fixtures: the release binary, unpacked test MeasurementSets, and one run of each
-acceptance command (session-scoped, so the products are made once per test session)."""
+acceptance command (session-scoped, so the products are made once per test session).
+
+Missing prerequisites never pass silently: `require` / `require_module` fail the test when the
+environment variable CI is set (non-empty) and skip it with the reason otherwise. Optional tiers
+that need tools CI does not install are opt-in instead (see OPT_IN): deselected, and counted as
+deselected, unless their environment variable is set."""
+import importlib
 import json
 import os
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -13,6 +18,61 @@ ROOT = Path(__file__).resolve().parents[2]
 TESTDATA = ROOT / "testdata"
 REFERENCE = TESTDATA / "reference"
 SHARED = ROOT.parent / "shared" / "data"  # present on developer machines and CI, not in a user's clone
+
+
+def strict():
+    """CI mode: set by .ci/run (and by CI itself); a missing prerequisite is then a failure."""
+    return bool(os.environ.get("CI"))
+
+
+def require(ok, reason):
+    """Go on when `ok`; otherwise fail under CI, skip (with the reason) elsewhere. Usable inside a
+    test, a fixture or at module level."""
+    if ok:
+        return
+    if strict():
+        pytest.fail("missing prerequisite (CI is set, so this is a failure, not a skip): " + reason,
+                    pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require_module(name, reason):
+    """`importlib.import_module(name)`, or `require(False, ...)` with the reason and the ImportError."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as e:
+        err = e  # reported outside the except block: no chained traceback in the failure
+    require(False, "%s (%s)" % (reason, err))
+
+
+def shared_or_bundled(full, bundled):
+    """tclean's full reference in ../shared/data when present, else the subset bundled in testdata/
+    (a user's clone). CI has a copy of shared/ beside the clone, so there the full one is required."""
+    if full.exists():
+        return full
+    if strict():
+        pytest.fail("missing prerequisite (CI is set): %s (../shared/data beside the clone)" % full, pytrace=False)
+    return bundled
+
+
+# Opt-in tiers: marker -> (environment variable that selects it, what it needs). Deselected without
+# the variable; with it, the tests run and a missing tool fails them.
+OPT_IN = {"casatools": ("PCLEAN_CASA_PYTHON", "a python interpreter with CASA's casatools")}
+
+
+def pytest_configure(config):
+    for marker, (var, what) in OPT_IN.items():
+        config.addinivalue_line("markers", "%s: opt-in tier; needs %s; runs when %s is set" % (marker, what, var))
+
+
+def pytest_collection_modifyitems(config, items):
+    off = {m for m, (var, _) in OPT_IN.items() if not os.environ.get(var)}
+    keep, dropped = [], []
+    for it in items:
+        (dropped if off & {m.name for m in it.iter_markers()} else keep).append(it)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 def pclean_bin():
@@ -51,19 +111,31 @@ ALMA_MFS_ARGS = ["--imsize", "512", "--cell", "0.1arcsec", "--specmode", "mfs", 
                  "--robust", "0.5", "--niter", "0", "--pblimit", "0.2"]
 
 
+def image_run(ms, name, *args):
+    """`pclean image --vis ms --imagename name args...`: (name, the summary it prints)."""
+    p = run_pclean("image", "--vis", ms, "--imagename", name, *args)
+    return name, json.loads(p.stdout)
+
+
+def checkpoint_done(name):
+    """(completed blocks, blocks) recorded in `name`'s checkpoint ((0, 1) while it does not exist or
+    is mid-rename)."""
+    try:
+        c = json.loads(Path(f"{name}.checkpoint.json").read_text())
+    except (OSError, ValueError):
+        return 0, 1
+    return sum(c["done"]), len(c["done"])
+
+
 @pytest.fixture(scope="session")
 def ngc_dirty(msdir, outdir):
     """The NGC5921 acceptance command of the foundation issue."""
-    name = outdir / "n5921"
-    p = run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", name, *NGC_ARGS)
-    return name, json.loads(p.stdout)
+    return image_run(msdir / "ngc5921.ms", outdir / "n5921", *NGC_ARGS)
 
 
 @pytest.fixture(scope="session")
 def alma_mfs(msdir, outdir):
-    name = outdir / "amfs"
-    p = run_pclean("image", "--vis", msdir / "alma_small.ms", "--imagename", name, *ALMA_MFS_ARGS)
-    return name, json.loads(p.stdout)
+    return image_run(msdir / "alma_small.ms", outdir / "amfs", *ALMA_MFS_ARGS)
 
 
 NGC_CLEAN_ARGS = [a for a in NGC_ARGS if a not in ("--niter", "0")] + [
@@ -73,16 +145,12 @@ NGC_CLEAN_ARGS = [a for a in NGC_ARGS if a not in ("--niter", "0")] + [
 @pytest.fixture(scope="session")
 def ngc_clean(msdir, outdir):
     """The NGC5921 acceptance command of the deconvolution issue."""
-    name = outdir / "c5921"
-    p = run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", name, *NGC_CLEAN_ARGS)
-    return name, json.loads(p.stdout)
+    return image_run(msdir / "ngc5921.ms", outdir / "c5921", *NGC_CLEAN_ARGS)
 
 
 @pytest.fixture(scope="session")
 def alma_mfs_clean(msdir, outdir):
     """tclean_mfs_clean's parameters (testdata/reference/tclean_mfs_clean.params.json)."""
-    name = outdir / "amfs_clean"
-    p = run_pclean("image", "--vis", msdir / "alma_small.ms", "--imagename", name, *ALMA_MFS_ARGS[:-4],
-                   "--pblimit", "0.2", "--deconvolver", "hogbom", "--niter", "2000", "--threshold", "5mJy",
-                   "--usemask", "pb", "--pbmask", "0.2")
-    return name, json.loads(p.stdout)
+    return image_run(msdir / "alma_small.ms", outdir / "amfs_clean", *ALMA_MFS_ARGS[:-4], "--pblimit", "0.2",
+                     "--deconvolver", "hogbom", "--niter", "2000", "--threshold", "5mJy", "--usemask", "pb",
+                     "--pbmask", "0.2")

@@ -7,8 +7,9 @@ same shape, spectral axis, per-plane beams and pixels. Pixel tolerance: each cha
 planes agree to float32 rounding; 1e-6 of the peak leaves room for a different summation order between
 channel blocks and is far below any imaging error.
 
-When casatools is installed (`PCLEAN_CASA_PYTHON`, or the bench's `.venv-casa`), it must open the
-virtual concatenation too and its own `ia.imageconcat` must write the same `imageconcat.json`.
+Opt-in tier (marker `casatools`, deselected unless `PCLEAN_CASA_PYTHON` names a python with casatools,
+e.g. the bench's `bench/.venv-casa/bin/python`): casatools must open the virtual concatenation too and
+its own `ia.imageconcat` must write the same `imageconcat.json`.
 """
 import json
 import os
@@ -21,7 +22,7 @@ import pytest
 from casacore.images import image
 from casacore.tables import table
 
-from conftest import NGC_ARGS, ROOT, run_pclean
+from conftest import NGC_ARGS, run_pclean
 
 NCHAN_PART = 4
 NPARTS = 3
@@ -248,17 +249,15 @@ def test_adios2_answers_and_errors(msdir, tmp_path):
 
 
 def casa_python(cwd):
-    candidates = [os.environ.get("PCLEAN_CASA_PYTHON"), ROOT / "bench" / ".venv-casa" / "bin" / "python",
-                  ROOT.parent / "wt-bench" / "bench" / ".venv-casa" / "bin" / "python"]
-    for c in candidates:
-        if c and Path(c).exists():
-            # casatools writes a log file into its working directory.
-            ok = subprocess.run([str(c), "-c", "import casatools"], capture_output=True, cwd=cwd)
-            if ok.returncode == 0:
-                return str(c)
-    pytest.skip("casatools not installed (set PCLEAN_CASA_PYTHON to a python with casatools)")
+    """$PCLEAN_CASA_PYTHON, which selects this opt-in tier (conftest.OPT_IN); it must import casatools."""
+    py = os.environ["PCLEAN_CASA_PYTHON"]
+    # casatools writes a log file into its working directory.
+    ok = subprocess.run([py, "-c", "import casatools"], capture_output=True, text=True, cwd=cwd)
+    assert ok.returncode == 0, "PCLEAN_CASA_PYTHON=%s cannot import casatools: %s" % (py, ok.stderr[-1000:])
+    return py
 
 
+@pytest.mark.casatools
 def test_casatools_opens_virtual_concat_and_writes_the_same_json(cubes, tmp_path):
     py = casa_python(tmp_path)
     parts = copy_parts(cubes, tmp_path)

@@ -4,7 +4,8 @@ cube: a LocalCluster, an existing scheduler (address mode), a worker killed mid-
 
 Needs the Python package with its compiled engine (pclean._native) and Dask in this interpreter;
 the SLURM tests need a SLURM cluster, which scripts/slurm/setup.sh makes on this machine when run
-as root with apt (otherwise they are skipped with the reason)."""
+as root with apt. Without one of these, the tests fail when CI is set and are skipped with the reason
+otherwise (conftest.require)."""
 import json
 import os
 import shutil
@@ -15,15 +16,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from compare import load_casa
-from conftest import NGC_ARGS, ROOT, pclean_bin, run_pclean
+from compare import assert_same_products
+from conftest import NGC_ARGS, ROOT, checkpoint_done, pclean_bin, require, require_module, run_pclean
 
-native = pytest.importorskip("pclean._native", reason="pclean's Python package is not installed "
-                             "(pip install ./python, or maturin develop in python/)")
-pytest.importorskip("distributed", reason="Dask is not installed (pip install 'dask[distributed]')")
+native = require_module("pclean._native", "pclean's Python package is not installed "
+                        "(pip install ./python, or maturin develop in python/)")
+require_module("distributed", "Dask is not installed (pip install 'dask[distributed]')")
 import pclean  # noqa: E402
 
 PRODUCTS = ["psf", "residual", "image", "model", "pb", "sumwt", "weight"]
@@ -43,14 +43,7 @@ def ngc_params(ms, imagename, **extra):
 
 
 def assert_same_cube(a, b, exts=PRODUCTS):
-    for ext in exts:
-        x = load_casa(f"{a}.{ext}")[0]
-        y = load_casa(f"{b}.{ext}")[0]
-        assert x.shape == y.shape, ext
-        scale = max(float(np.nanmax(np.abs(y))), 1e-30)
-        # The same blocks are computed by the same engine code; the issue allows 1e-6 relative.
-        err = float(np.nanmax(np.abs(x - y))) / scale
-        assert err <= 1e-6, (ext, err)
+    assert_same_products(a, b, exts)  # the same blocks computed by the same engine code
 
 
 def free_port(preferred=8799):
@@ -119,14 +112,6 @@ def dask_address(tmp_path):
     d.close()
 
 
-def done_blocks(imagename):
-    try:
-        c = json.loads(Path(f"{imagename}.checkpoint.json").read_text())
-    except (OSError, ValueError):
-        return 0, 1
-    return sum(c["done"]), len(c["done"])
-
-
 def test_local_cluster_equals_local_run(ngc_dirty, msdir, tmp_path):
     ref, _ = ngc_dirty
     name = tmp_path / "lc"
@@ -177,7 +162,7 @@ def run_driver(config, tmp_path, name):
 def wait_for_blocks(p, imagename, n, timeout=300):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        done, total = done_blocks(imagename)
+        done, total = checkpoint_done(imagename)
         if done >= n:
             return done, total
         if p.poll() is not None:
@@ -219,7 +204,7 @@ def test_resume_after_driver_killed(ngc_dirty, msdir, tmp_path, dask_address):
     wait_for_blocks(p, name, 3)
     p.kill()
     p.wait()
-    done, total = done_blocks(name)
+    done, total = checkpoint_done(name)
     assert 0 < done < total, (done, total)
     p = run_driver(config, tmp_path, "res2")
     out, _ = p.communicate(timeout=600)
@@ -252,6 +237,17 @@ def test_cli_parallel_local_equals_local_run(ngc_dirty, msdir, tmp_path):
     s = json.loads(p.stdout)
     assert s["distributed"]["cluster_type"] == "local"
     assert_same_cube(name, ref)
+
+
+@pytest.mark.parametrize("hidden", ["pclean.distributed", "dask"])
+def test_parallel_without_driver_is_a_clear_error(monkeypatch, hidden):
+    """Dask is installed here, so its absence is simulated: with the driver package (or Dask itself)
+    unimportable, pclean.pclean(parallel=True) says how to install it instead of failing later."""
+    for name in [m for m in sys.modules if m == "pclean.distributed" or m.startswith("pclean.distributed.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, hidden, None)  # `import hidden` raises ImportError
+    with pytest.raises(pclean.PcleanError, match=r"pclean\[dask\]"):
+        pclean.pclean(vis="a.ms", imagename="x", parallel=True)
 
 
 def test_cli_parallel_without_driver_says_how_to_install(msdir, tmp_path):
@@ -303,17 +299,16 @@ def slurm():
     """A SLURM cluster: the one running here, or one made by scripts/slurm/setup.sh."""
     if slurm_node_ready():
         return
-    if os.geteuid() != 0:
-        pytest.skip("SLURM tests: no SLURM cluster here and not root, so "
-                    "scripts/slurm/setup.sh cannot install one")
-    if not shutil.which("apt-get") and not shutil.which("slurmctld"):
-        pytest.skip("SLURM tests: no SLURM cluster and no apt-get to install one")
+    require_module("dask_jobqueue", "SLURM tests: dask-jobqueue is not installed")
+    require(os.geteuid() == 0, "SLURM tests: no SLURM cluster here and not root, so "
+            "scripts/slurm/setup.sh cannot install one")
+    require(shutil.which("apt-get") or shutil.which("slurmctld"),
+            "SLURM tests: no SLURM cluster and no apt-get to install one")
     p = subprocess.run(["bash", str(ROOT / "scripts" / "slurm" / "setup.sh")],
                        capture_output=True, text=True, timeout=900)
-    if p.returncode != 0 or not slurm_node_ready():
-        reason = (p.stderr.strip().splitlines() or ["unknown"])[-1]
-        pytest.skip(f"SLURM tests: scripts/slurm/setup.sh could not start a cluster: {reason}")
-    pytest.importorskip("dask_jobqueue", reason="dask-jobqueue is not installed")
+    reason = (p.stderr.strip().splitlines() or ["unknown"])[-1]
+    require(p.returncode == 0 and slurm_node_ready(),
+            f"SLURM tests: scripts/slurm/setup.sh could not start a cluster: {reason}")
 
 
 def test_slurm_cluster_equals_local_run(slurm, ngc_dirty, msdir, tmp_path):

@@ -4,11 +4,10 @@ import json
 
 import numpy as np
 import pytest
-from astropy.io import fits
 from astropy.wcs import WCS
 
 from compare import beam_errors, casa_beams, load_casa, load_fits, plane_errors
-from conftest import REFERENCE, SHARED
+from conftest import REFERENCE, SHARED, shared_or_bundled
 
 # 0.5% of the peak over the inner 60%: the issue's bound. An exact gridder agrees with tclean's
 # prolate-spheroidal gridder to ~0.05% there; the rest is room for weighting details.
@@ -17,10 +16,8 @@ TOL = 5e-3
 
 def reference(name):
     """Full reference cube from ../shared when present, else the committed channel subset."""
-    full = SHARED / "ngc5921" / "reference" / ("tclean_dirty.%s.fits.gz" % name)
-    if full.exists():
-        return load_fits(full)
-    return load_fits(REFERENCE / ("ngc5921_tclean_dirty.%s.sub.fits.gz" % name))
+    return load_fits(shared_or_bundled(SHARED / "ngc5921" / "reference" / ("tclean_dirty.%s.fits.gz" % name),
+                                       REFERENCE / ("ngc5921_tclean_dirty.%s.sub.fits.gz" % name)))
 
 
 @pytest.mark.parametrize("product", ["psf", "residual"])

@@ -7,11 +7,10 @@ import subprocess
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from compare import load_casa, load_fits
-from conftest import pclean_bin
+from compare import assert_same_products, load_fits
+from conftest import checkpoint_done, pclean_bin
 
 # Small blocks, one at a time, and a checkpoint after every block, so a run of a few seconds has
 # many recorded points at which it can be killed.
@@ -28,15 +27,6 @@ ENV = dict(os.environ, PCLEAN_COMMIT_INTERVAL_S="0")
 
 def command(ms, name, args, extra=()):
     return [pclean_bin(), "image", "--vis", str(ms), "--imagename", str(name), *args, *SCHED, *extra]
-
-
-def checkpoint_done(name):
-    """Completed blocks recorded in the checkpoint (0 when it does not exist or is mid-rename)."""
-    try:
-        c = json.loads(Path(f"{name}.checkpoint.json").read_text())
-    except (OSError, ValueError):
-        return 0, 1
-    return sum(c["done"]), len(c["done"])
 
 
 def kill_when(cmd, name, min_done):
@@ -66,19 +56,6 @@ def run(cmd):
     p = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
     assert p.returncode == 0, p.stderr[-3000:]
     return json.loads(p.stdout)
-
-
-def assert_same_products(a, b, exts, loader=load_casa, suffix=""):
-    for ext in exts:
-        x = loader(f"{a}.{ext}{suffix}")[0]
-        y = loader(f"{b}.{ext}{suffix}")[0]
-        assert x.shape == y.shape, ext
-        scale = max(float(np.nanmax(np.abs(y))), 1e-30)
-        # Bitwise in practice (same blocks, same thread count, deterministic summation); the issue
-        # allows 1e-6 relative where scheduling changes summation order.
-        err = float(np.nanmax(np.abs(x - y))) / scale
-        assert err <= 1e-6, (ext, err)
-        assert np.array_equal(np.isnan(x), np.isnan(y)), ext
 
 
 @pytest.fixture(scope="module")

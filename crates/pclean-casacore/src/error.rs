@@ -2,6 +2,7 @@
 
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int};
+use std::path::PathBuf;
 
 /// Mirror of `PcExc` in `cpp/glue_common.h`.
 #[repr(C)]
@@ -30,12 +31,58 @@ pub enum GlueError {
     #[error("invalid argument to {context}: {message}")]
     Invalid { context: String, message: String },
     /// Reading or writing a table file directly failed.
-    #[error("I/O error {context}")]
+    #[error("I/O error {context}: {source}")]
     Io {
         context: String,
         #[source]
         source: std::sync::Arc<std::io::Error>,
     },
+}
+
+/// An error while opening, reading or writing a table through
+/// [`ReadTable`](crate::columns::ReadTable) or [`UpdateTable`](crate::write_columns::UpdateTable).
+/// Every variant names the table.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableError {
+    /// casacore could not open the table (missing, not a table, read-only files for writing).
+    #[error("cannot open table {}{}: {source}", path.display(), if *writable { " for writing" } else { "" })]
+    Open {
+        path: PathBuf,
+        /// Whether it was opened for update.
+        writable: bool,
+        #[source]
+        source: GlueError,
+    },
+    /// The column does not exist.
+    #[error("table {} has no column {column}", table.display())]
+    NoSuchColumn { table: PathBuf, column: String },
+    /// casacore failed while reading or changing a column (`<table>` for the whole table).
+    #[error("table {}, column {column}: {source}", table.display())]
+    Column {
+        table: PathBuf,
+        column: String,
+        #[source]
+        source: GlueError,
+    },
+    /// The request was inconsistent (rows out of range or not ascending, buffer of the wrong
+    /// size, ...).
+    #[error("table {}, column {column}: {message}", table.display())]
+    Invalid {
+        table: PathBuf,
+        column: String,
+        message: String,
+    },
+}
+
+impl GlueError {
+    /// An [`GlueError::Io`] for `source` while `context`.
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        GlueError::Io {
+            context: context.into(),
+            source: std::sync::Arc::new(source),
+        }
+    }
 }
 
 impl PcExc {

@@ -5,11 +5,12 @@
 
 pub mod columns;
 pub mod error;
+mod handle;
 pub mod image_table;
 pub mod storage;
 mod tile_file;
 pub mod write_columns;
-pub use error::GlueError;
+pub use error::{GlueError, TableError};
 pub use rubbl_casatables;
 
 extern "C" {

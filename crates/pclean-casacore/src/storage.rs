@@ -5,8 +5,8 @@
 //! Every call on a path holds the per-path lock of [`columns`](crate::columns), so it never races
 //! with a reader of the same table in another thread (casacore issue #1163).
 
-use crate::columns::{guard, path_lock};
 use crate::error::{GlueError, PcExc};
+use crate::handle::{canonical, locked_call, path_lock};
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int};
 use std::path::{Path, PathBuf};
@@ -173,19 +173,12 @@ fn parse_storage(path: &Path, text: &str) -> Result<TableStorage, String> {
 /// shape of row 0 of variable-shape array columns).
 pub fn table_storage(path: &Path) -> Result<TableStorage, GlueError> {
     let ctx = format!("describing the storage of {}", path.display());
-    let canon = path.canonicalize().map_err(|e| GlueError::Invalid {
-        context: ctx.clone(),
-        message: e.to_string(),
-    })?;
+    let canon = canonical(path, &ctx)?;
     let c = cstr(utf8_path(&canon, &ctx)?, &ctx)?;
-    let lock = path_lock(&canon);
-    let mut exc = PcExc::default();
-    let raw = {
-        let _g = guard(&lock);
-        // SAFETY: valid NUL-terminated path and exception record.
-        unsafe { pc_table_storage_info(c.as_ptr(), &mut exc) }
-    };
-    exc.check(&ctx)?;
+    // SAFETY: valid NUL-terminated path and exception record.
+    let raw = locked_call(&path_lock(&canon), &ctx, |exc| unsafe {
+        pc_table_storage_info(c.as_ptr(), exc)
+    })?;
     if raw.is_null() {
         return Err(GlueError::Casacore {
             context: ctx,
@@ -242,10 +235,7 @@ pub fn copy_table_rebind(
             message: "no columns to rebind".into(),
         });
     }
-    let canon = input.canonicalize().map_err(|e| GlueError::Invalid {
-        context: ctx.clone(),
-        message: e.to_string(),
-    })?;
+    let canon = canonical(input, &ctx)?;
     let cin = cstr(utf8_path(&canon, &ctx)?, &ctx)?;
     let cout = cstr(utf8_path(output, &ctx)?, &ctx)?;
     let ctype = cstr(dm_type, &ctx)?;
@@ -265,26 +255,21 @@ pub fn copy_table_rebind(
         }
         None => (0, -1),
     };
-    let lock = path_lock(&canon);
-    let mut exc = PcExc::default();
-    {
-        let _g = guard(&lock);
-        // SAFETY: valid NUL-terminated strings, `ptrs.len()` column names, an exception record.
-        unsafe {
-            pc_table_copy_rebind(
-                cin.as_ptr(),
-                cout.as_ptr(),
-                ctype.as_ptr(),
-                cname.as_ptr(),
-                ptrs.as_ptr(),
-                ptrs.len() as c_int,
-                start,
-                count,
-                &mut exc,
-            )
-        };
-    }
-    exc.check(&ctx)
+    // SAFETY: valid NUL-terminated strings, `ptrs.len()` column names, an exception record.
+    locked_call(&path_lock(&canon), &ctx, |exc| unsafe {
+        pc_table_copy_rebind(
+            cin.as_ptr(),
+            cout.as_ptr(),
+            ctype.as_ptr(),
+            cname.as_ptr(),
+            ptrs.as_ptr(),
+            ptrs.len() as c_int,
+            start,
+            count,
+            exc,
+        )
+    })
+    .map(drop)
 }
 
 #[cfg(test)]

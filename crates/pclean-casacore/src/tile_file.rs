@@ -28,7 +28,6 @@ use std::alloc::Layout;
 use std::fs::File;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// Alignment (bytes) of `O_DIRECT` buffers, offsets and lengths: the largest logical block size
 /// in common use.
@@ -361,8 +360,5 @@ fn as_bytes_mut(v: &mut [f32]) -> &mut [u8] {
 }
 
 fn io_err(path: &Path, what: &str, e: std::io::Error) -> GlueError {
-    GlueError::Io {
-        context: format!("{what} {}", path.display()),
-        source: Arc::new(e),
-    }
+    GlueError::io(format!("{what} {}", path.display()), e)
 }

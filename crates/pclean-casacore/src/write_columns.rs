@@ -16,14 +16,12 @@
 //!
 //! [`ReadTable`]: crate::columns::ReadTable
 
-use crate::columns::{guard, open_handle, OpenedHandle};
-use crate::error::{GlueError, PcExc};
+use crate::error::{PcExc, TableError};
+use crate::handle::{cstring, Handle};
 use num_complex::Complex32;
-use std::ffi::{c_void, CString};
+use std::ffi::c_void;
 use std::os::raw::{c_char, c_int};
-use std::path::{Path, PathBuf};
-use std::ptr::NonNull;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 
 extern "C" {
     fn pc_tabw_open(path: *const c_char, exc: *mut PcExc) -> *mut c_void;
@@ -53,126 +51,51 @@ extern "C" {
     fn pc_tabw_remove_column(t: *mut c_void, col: *const c_char, exc: *mut PcExc);
 }
 
-/// An error while opening a table for update or writing to it. Every variant names the table.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum TableWriteError {
-    /// casacore could not open the table for update (missing, not a table, read-only files).
-    #[error("cannot open table {} for writing: {message}", path.display())]
-    Open { path: PathBuf, message: String },
-    /// casacore failed while writing or changing the table.
-    #[error("writing table {}, column {column}: {source}", table.display())]
-    Write {
-        table: PathBuf,
-        column: String,
-        #[source]
-        source: GlueError,
-    },
-    /// The request was inconsistent (rows out of range or not ascending, buffer of the wrong size).
-    #[error("table {}, column {column}: {message}", table.display())]
-    Invalid {
-        table: PathBuf,
-        column: String,
-        message: String,
-    },
-}
-
-fn cstring(s: &str) -> CString {
-    CString::new(s.replace('\0', "?")).unwrap_or_default()
-}
+/// The error of writing a table (the one of every table access).
+pub type TableWriteError = TableError;
 
 /// A table opened for update through our glue. `Send` and `Sync`: every call holds the table's
 /// per-path lock (see the module docs).
+#[derive(Debug)]
 pub struct UpdateTable {
-    ptr: NonNull<c_void>,
-    path: PathBuf,
-    lock: Arc<Mutex<()>>,
-    nrows: u64,
-}
-
-// SAFETY: the handle is only used while holding the per-path lock.
-unsafe impl Send for UpdateTable {}
-// SAFETY: every method takes the per-path lock before touching the handle.
-unsafe impl Sync for UpdateTable {}
-
-impl std::fmt::Debug for UpdateTable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UpdateTable")
-            .field("path", &self.path)
-            .field("nrows", &self.nrows)
-            .finish()
-    }
-}
-
-impl Drop for UpdateTable {
-    fn drop(&mut self) {
-        let _g = guard(&self.lock);
-        // SAFETY: the pointer came from pc_tabw_open and is closed exactly once.
-        unsafe { pc_tabw_close(self.ptr.as_ptr()) };
-    }
+    handle: Handle,
 }
 
 impl UpdateTable {
     /// Open the table at `path` for update.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, TableWriteError> {
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, TableError> {
         let path = path.as_ref();
-        // SAFETY (both closures): a valid NUL-terminated path and exception record; a valid handle.
-        let opened = open_handle(
+        let handle = Handle::open(
             path,
             "open for update",
-            |p, e| unsafe { pc_tabw_open(p, e) },
-            |t| unsafe { pc_tabw_nrows(t) },
+            pc_tabw_open,
+            pc_tabw_nrows,
+            pc_tabw_close,
         )
-        .map_err(|message| TableWriteError::Open {
+        .map_err(|source| TableError::Open {
             path: path.to_path_buf(),
-            message,
+            writable: true,
+            source,
         })?;
-        let OpenedHandle {
-            ptr,
-            canon,
-            lock,
-            nrows,
-        } = opened;
-        Ok(UpdateTable {
-            ptr,
-            path: canon,
-            lock,
-            nrows,
-        })
+        Ok(UpdateTable { handle })
     }
 
     /// Canonical path of the table.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.handle.path()
     }
 
     /// Number of rows.
     pub fn n_rows(&self) -> u64 {
-        self.nrows
+        self.handle.nrows()
     }
 
     /// Whether the column exists (now, not at open).
     pub fn has_column(&self, column: &str) -> bool {
         let c = cstring(column);
-        let _g = guard(&self.lock);
         // SAFETY: valid handle and column name; the call does not throw.
-        unsafe { pc_tabw_has_column(self.ptr.as_ptr(), c.as_ptr()) != 0 }
-    }
-
-    fn write_err(&self, column: &str, source: GlueError) -> TableWriteError {
-        TableWriteError::Write {
-            table: self.path.clone(),
-            column: column.to_string(),
-            source,
-        }
-    }
-
-    fn invalid(&self, column: &str, message: String) -> TableWriteError {
-        TableWriteError::Invalid {
-            table: self.path.clone(),
-            column: column.to_string(),
-            message,
-        }
+        self.handle
+            .call_nothrow(|t| unsafe { pc_tabw_has_column(t, c.as_ptr()) != 0 })
     }
 
     /// Add a MeasurementSet's `MODEL_DATA` column if it is missing, as CASA's
@@ -183,24 +106,19 @@ impl UpdateTable {
     /// parallel hands instead), and the column keyword `CHANNEL_SELECTION = [[0, nchan], ...]`
     /// per spectral window that CASA's `VisSet` checks. `spw_nchan` is `NUM_CHAN` of the
     /// SPECTRAL_WINDOW subtable. Returns whether the column was added.
-    pub fn ensure_model_data(&mut self, spw_nchan: &[i32]) -> Result<bool, TableWriteError> {
+    pub fn ensure_model_data(&mut self, spw_nchan: &[i32]) -> Result<bool, TableError> {
         let mut added: c_int = 0;
-        let mut exc = PcExc::default();
-        {
-            let _g = guard(&self.lock);
-            // SAFETY: valid handle; `spw_nchan` holds `len` values.
-            unsafe {
+        // SAFETY: valid handle; `spw_nchan` holds `len` values.
+        self.handle
+            .column_call("MODEL_DATA", "adding MODEL_DATA", |t, exc| unsafe {
                 pc_ms_ensure_model_data(
-                    self.ptr.as_ptr(),
+                    t,
                     spw_nchan.as_ptr(),
                     spw_nchan.len() as u64,
                     &mut added,
-                    &mut exc,
+                    exc,
                 )
-            };
-        }
-        exc.check("adding MODEL_DATA")
-            .map_err(|e| self.write_err("MODEL_DATA", e))?;
+            })?;
         Ok(added != 0)
     }
 
@@ -217,13 +135,13 @@ impl UpdateTable {
         nchan: usize,
         ncorr: usize,
         vis_rcp: &[Complex32],
-    ) -> Result<(), TableWriteError> {
+    ) -> Result<(), TableError> {
         if !self.has_column(column) {
-            return Err(self.invalid(column, "no such column".into()));
+            return Err(self.handle.invalid(column, "no such column".into()));
         }
         let want = rows.len() * nchan * ncorr;
         if vis_rcp.len() != want {
-            return Err(self.invalid(
+            return Err(self.handle.invalid(
                 column,
                 format!(
                     "buffer holds {} values, expected {} rows x {nchan} channels x {ncorr} \
@@ -234,7 +152,7 @@ impl UpdateTable {
             ));
         }
         if let Some(w) = rows.windows(2).find(|w| w[1] <= w[0]) {
-            return Err(self.invalid(
+            return Err(self.handle.invalid(
                 column,
                 format!(
                     "rows must be strictly ascending (row {} follows {})",
@@ -242,26 +160,16 @@ impl UpdateTable {
                 ),
             ));
         }
-        if let Some(&bad) = rows.iter().find(|&&r| r >= self.nrows) {
-            return Err(self.invalid(
-                column,
-                format!(
-                    "row {bad} is out of range (the table has {} rows)",
-                    self.nrows
-                ),
-            ));
-        }
+        self.handle.check_row_list(column, rows)?;
         if rows.is_empty() || nchan == 0 || ncorr == 0 {
             return Ok(());
         }
         let c = cstring(column);
-        let mut exc = PcExc::default();
-        {
-            let _g = guard(&self.lock);
-            // SAFETY: rows are in range and ascending; `vis_rcp` holds exactly the block written.
-            unsafe {
+        // SAFETY: rows are in range and ascending; `vis_rcp` holds exactly the block written.
+        self.handle
+            .column_call(column, "writing cells", |t, exc| unsafe {
                 pc_put_complex_cells(
-                    self.ptr.as_ptr(),
+                    t,
                     c.as_ptr(),
                     rows.as_ptr(),
                     rows.len() as u64,
@@ -269,37 +177,30 @@ impl UpdateTable {
                     nchan as i64,
                     ncorr as i64,
                     vis_rcp.as_ptr(),
-                    &mut exc,
+                    exc,
                 )
-            };
-        }
-        exc.check("put").map_err(|e| self.write_err(column, e))
+            })
     }
 
     /// Remove a column (and its data manager when it held no other column).
-    pub fn remove_column(&mut self, column: &str) -> Result<(), TableWriteError> {
+    pub fn remove_column(&mut self, column: &str) -> Result<(), TableError> {
         if !self.has_column(column) {
-            return Err(self.invalid(column, "no such column".into()));
+            return Err(self.handle.invalid(column, "no such column".into()));
         }
         let c = cstring(column);
-        let mut exc = PcExc::default();
-        {
-            let _g = guard(&self.lock);
-            // SAFETY: valid handle and column name.
-            unsafe { pc_tabw_remove_column(self.ptr.as_ptr(), c.as_ptr(), &mut exc) };
-        }
-        exc.check("remove column")
-            .map_err(|e| self.write_err(column, e))
+        // SAFETY: valid handle and column name.
+        self.handle
+            .column_call(column, "removing the column", |t, exc| unsafe {
+                pc_tabw_remove_column(t, c.as_ptr(), exc)
+            })
     }
 
     /// Write all buffered changes to disk.
-    pub fn flush(&mut self) -> Result<(), TableWriteError> {
-        let mut exc = PcExc::default();
-        {
-            let _g = guard(&self.lock);
-            // SAFETY: valid handle.
-            unsafe { pc_tabw_flush(self.ptr.as_ptr(), &mut exc) };
-        }
-        exc.check("flush").map_err(|e| self.write_err("<table>", e))
+    pub fn flush(&mut self) -> Result<(), TableError> {
+        // SAFETY: valid handle.
+        self.handle
+            .column_call("<table>", "flushing", |t, exc| unsafe {
+                pc_tabw_flush(t, exc)
+            })
     }
 }

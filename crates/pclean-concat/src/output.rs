@@ -11,13 +11,7 @@ pub const IMAGECONCAT_JSON: &str = "imageconcat.json";
 /// relative path, `.` and `..` are resolved lexically, and the longest existing ancestor is
 /// canonicalised (so symlinked directories compare equal).
 pub(crate) fn absolute(path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
-    };
+    let joined = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let mut lexical = PathBuf::new();
     for c in joined.components() {
         match c {

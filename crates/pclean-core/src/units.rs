@@ -64,81 +64,97 @@ pub fn split_number_unit(text: &str) -> Option<(f64, &str)> {
     Some((value, t[end..].trim()))
 }
 
-/// Parse an angle (`rad`, `deg`, `arcmin`, `arcsec`, `mas`; a bare number is arcsec as in tclean's `cell`).
-pub fn parse_angle_rad(text: &str) -> Result<f64, QuantityError> {
-    const ACCEPTED: &str = "rad, deg, arcmin, arcsec, mas";
+/// A kind of quantity: how errors name it and the factor of each unit to the base unit.
+struct QuantityKind {
+    kind: &'static str,
+    example: &'static str,
+    accepted: &'static str,
+    /// Whether a `/beam` suffix is allowed (and ignored).
+    per_beam: bool,
+    /// `(unit spellings, factor to the base unit)`.
+    units: &'static [(&'static [&'static str], f64)],
+}
+
+const ANGLE: QuantityKind = QuantityKind {
+    kind: "angle",
+    example: "'15arcsec'",
+    accepted: "rad, deg, arcmin, arcsec, mas",
+    per_beam: false,
+    units: &[
+        (&["rad"], 1.0),
+        (&["deg"], PI / 180.0),
+        (&["arcmin", "'"], PI / 180.0 / 60.0),
+        (&["arcsec", "\"", ""], PI / 180.0 / 3600.0),
+        (&["mas", "marcsec"], PI / 180.0 / 3600.0 / 1000.0),
+    ],
+};
+
+const FREQUENCY: QuantityKind = QuantityKind {
+    kind: "frequency",
+    example: "'1420.405752MHz'",
+    accepted: "Hz, kHz, MHz, GHz, THz",
+    per_beam: false,
+    units: &[
+        (&["Hz", ""], 1.0),
+        (&["kHz"], 1e3),
+        (&["MHz"], 1e6),
+        (&["GHz"], 1e9),
+        (&["THz"], 1e12),
+    ],
+};
+
+const FLUX: QuantityKind = QuantityKind {
+    kind: "flux density",
+    example: "'8mJy'",
+    accepted: "Jy, mJy, uJy, nJy (optionally /beam)",
+    per_beam: true,
+    units: &[
+        (&["Jy", ""], 1.0),
+        (&["mJy"], 1e-3),
+        (&["uJy", "µJy"], 1e-6),
+        (&["nJy"], 1e-9),
+        (&["kJy"], 1e3),
+    ],
+};
+
+/// Parse `text` as a quantity of `q` in its base unit.
+fn parse_quantity(text: &str, q: &QuantityKind) -> Result<f64, QuantityError> {
     let (v, unit) = split_number_unit(text).ok_or_else(|| QuantityError::NoNumber {
         text: text.to_string(),
-        kind: "angle",
-        example: "'15arcsec'",
+        kind: q.kind,
+        example: q.example,
     })?;
-    let f = match unit {
-        "rad" => 1.0,
-        "deg" => PI / 180.0,
-        "arcmin" | "'" => PI / 180.0 / 60.0,
-        "arcsec" | "\"" | "" => PI / 180.0 / 3600.0,
-        "mas" | "marcsec" => PI / 180.0 / 3600.0 / 1000.0,
-        _ => {
-            return Err(QuantityError::BadUnit {
-                text: text.to_string(),
-                kind: "angle",
-                unit: unit.to_string(),
-                accepted: ACCEPTED,
-            })
-        }
+    let base = match q.per_beam {
+        true => unit.strip_suffix("/beam").unwrap_or(unit),
+        false => unit,
     };
-    Ok(v * f)
+    let factor = q
+        .units
+        .iter()
+        .find(|(names, _)| names.contains(&base))
+        .map(|&(_, f)| f)
+        .ok_or_else(|| QuantityError::BadUnit {
+            text: text.to_string(),
+            kind: q.kind,
+            unit: unit.to_string(),
+            accepted: q.accepted,
+        })?;
+    Ok(v * factor)
+}
+
+/// Parse an angle (`rad`, `deg`, `arcmin`, `arcsec`, `mas`; a bare number is arcsec as in tclean's `cell`).
+pub fn parse_angle_rad(text: &str) -> Result<f64, QuantityError> {
+    parse_quantity(text, &ANGLE)
 }
 
 /// Parse a frequency (`Hz`, `kHz`, `MHz`, `GHz`; a bare number is Hz).
 pub fn parse_freq_hz(text: &str) -> Result<f64, QuantityError> {
-    let (v, unit) = split_number_unit(text).ok_or_else(|| QuantityError::NoNumber {
-        text: text.to_string(),
-        kind: "frequency",
-        example: "'1420.405752MHz'",
-    })?;
-    let f = match unit {
-        "Hz" | "" => 1.0,
-        "kHz" => 1e3,
-        "MHz" => 1e6,
-        "GHz" => 1e9,
-        "THz" => 1e12,
-        _ => {
-            return Err(QuantityError::BadUnit {
-                text: text.to_string(),
-                kind: "frequency",
-                unit: unit.to_string(),
-                accepted: "Hz, kHz, MHz, GHz, THz",
-            })
-        }
-    };
-    Ok(v * f)
+    parse_quantity(text, &FREQUENCY)
 }
 
 /// Parse a flux density (`Jy`, `mJy`, `uJy`, `Jy/beam`, `mJy/beam`; a bare number is Jy).
 pub fn parse_flux_jy(text: &str) -> Result<f64, QuantityError> {
-    let (v, unit) = split_number_unit(text).ok_or_else(|| QuantityError::NoNumber {
-        text: text.to_string(),
-        kind: "flux density",
-        example: "'8mJy'",
-    })?;
-    let base = unit.strip_suffix("/beam").unwrap_or(unit);
-    let f = match base {
-        "Jy" | "" => 1.0,
-        "mJy" => 1e-3,
-        "uJy" | "µJy" => 1e-6,
-        "nJy" => 1e-9,
-        "kJy" => 1e3,
-        _ => {
-            return Err(QuantityError::BadUnit {
-                text: text.to_string(),
-                kind: "flux density",
-                unit: unit.to_string(),
-                accepted: "Jy, mJy, uJy, nJy (optionally /beam)",
-            })
-        }
-    };
-    Ok(v * f)
+    parse_quantity(text, &FLUX)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use ndarray::Array2;
 use pclean_core::{Beam, Direction};
 use pclean_deconv::automask::{
     auto_multithresh, plane_statistics, psf_sidelobe_level, AutoMaskInputs, AutoMaskParams,
-    AutoMaskState, NoiseMethod, ThresholdKind,
+    AutoMaskReport, AutoMaskState, NoiseMethod, ThresholdKind,
 };
 use pclean_deconv::masks;
 use pclean_deconv::regions::{
@@ -45,6 +45,19 @@ fn add_gauss(img: &mut Array2<f32>, x0: f64, y0: f64, fwhm_pix: f64, peak: f64) 
         let r2 = (x as f64 - x0).powi(2) + (y as f64 - y0).powi(2);
         *v += (peak * (-k * r2).exp()) as f32;
     }
+}
+
+/// The first auto-multithresh cycle on `res` with default parameters: the state and the report.
+fn first_cycle(res: &Array2<f32>) -> (AutoMaskState, AutoMaskReport) {
+    let mut st = AutoMaskState::new(N, N);
+    let rep = auto_multithresh(
+        res.view(),
+        &inputs(0, false),
+        &AutoMaskParams::default(),
+        &mut st,
+    )
+    .unwrap();
+    (st, rep)
 }
 
 fn inputs<'a>(iter_done: u64, threshold_reached: bool) -> AutoMaskInputs<'a> {
@@ -107,14 +120,7 @@ fn point_residual() -> Array2<f32> {
 #[test]
 fn first_cycle_masks_bright_sources_only() {
     let res = cycle1_residual();
-    let mut st = AutoMaskState::new(N, N);
-    let rep = auto_multithresh(
-        res.view(),
-        &inputs(0, false),
-        &AutoMaskParams::default(),
-        &mut st,
-    )
-    .unwrap();
+    let (st, rep) = first_cycle(&res);
     let m = st.mask().to_owned();
     let th = rep.thresholds.unwrap();
     assert_eq!(th.kind, ThresholdKind::Noise);
@@ -174,14 +180,7 @@ fn second_cycle_grows_into_low_noise_region() {
 fn negative_threshold_masks_negative_source() {
     let mut res = cycle1_residual();
     add_gauss(&mut res, 100.0, 100.0, BEAM_PIX, -15.0);
-    let mut st = AutoMaskState::new(N, N);
-    auto_multithresh(
-        res.view(),
-        &inputs(0, false),
-        &AutoMaskParams::default(),
-        &mut st,
-    )
-    .unwrap();
+    let (st, _) = first_cycle(&res);
     assert!(
         !st.mask()[[100, 100]],
         "negativethreshold = 0 ignores negative features"
@@ -247,14 +246,7 @@ fn minpercentchange_stops_updates() {
 #[test]
 fn all_noise_plane_gives_empty_mask_and_stops() {
     let res = noise(7);
-    let mut st = AutoMaskState::new(N, N);
-    let rep = auto_multithresh(
-        res.view(),
-        &inputs(0, false),
-        &AutoMaskParams::default(),
-        &mut st,
-    )
-    .unwrap();
+    let (st, rep) = first_cycle(&res);
     assert_eq!(rep.n_pixels, 0);
     assert!(masks::is_empty(st.mask()));
     // tclean's skipChannels: an empty mask under the noise threshold stops the channel.
@@ -308,14 +300,7 @@ fn fastnoise_false_uses_chauvenet_then_outside_mask() {
     assert_eq!(s.method, NoiseMethod::Chauvenet);
     // Unit noise; MAD standard error ~1.3% for 16k points; clipping at z ~ 4 biases < 0.1%.
     assert!((s.robust_rms - 1.0).abs() < 0.05, "{}", s.robust_rms);
-    let mut st = AutoMaskState::new(N, N);
-    auto_multithresh(
-        res.view(),
-        &inputs(0, false),
-        &AutoMaskParams::default(),
-        &mut st,
-    )
-    .unwrap();
+    let (st, _) = first_cycle(&res);
     let s = plane_statistics(res.view(), None, st.mask(), false).unwrap();
     assert_eq!(s.method, NoiseMethod::OutsideMask);
     assert_eq!(s.npts, N * N - masks::count(st.mask()));

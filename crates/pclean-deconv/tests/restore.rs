@@ -66,6 +66,35 @@ fn moments(img: &Array2<f32>, cell: f64) -> (f64, f64, f64) {
 }
 
 /// FWHM ellipse radius of `b` in direction `phi` (angle from north through east).
+/// max |ours - want| over an image. A non-finite pixel of ours gives +inf, a failure: a bare
+/// `fold(0.0, f64::max)` would drop a NaN (`f64::max` returns the other operand) and pass.
+fn max_abs_err(ours: &Array2<f32>, want: &Array2<f64>) -> f64 {
+    assert_eq!(ours.dim(), want.dim());
+    ours.iter().zip(want).fold(0.0, |m, (o, w)| {
+        let d = (*o as f64 - w).abs();
+        if d.is_finite() {
+            m.max(d)
+        } else {
+            f64::INFINITY
+        }
+    })
+}
+
+#[test]
+fn max_abs_err_fails_on_a_nan_pixel_of_ours() {
+    let want = Array2::<f64>::zeros((4, 4));
+    let mut ours = Array2::<f32>::zeros((4, 4));
+    ours[[1, 2]] = 0.5;
+    assert_eq!(max_abs_err(&ours, &want), 0.5);
+    ours[[3, 3]] = f32::NAN;
+    assert_eq!(max_abs_err(&ours, &want), f64::INFINITY);
+    ours[[3, 3]] = f32::INFINITY;
+    assert!(
+        max_abs_err(&ours, &want) >= 1e-3,
+        "a tolerance check must fail"
+    );
+}
+
 fn radius(b: &Beam, phi: f64) -> f64 {
     let d = phi - b.pa_rad;
     let (a, m) = (b.major_rad / 2.0, b.minor_rad / 2.0);
@@ -100,11 +129,7 @@ fn point_restores_to_peak_one_with_beam_shape_and_pa_sign() {
 
     // Matches the analytic Gaussian everywhere (truncation at exp(-20) only).
     let want = analytic(&b, cell, n, n, px as f64, py as f64);
-    let err = img
-        .iter()
-        .zip(want.iter())
-        .map(|(a, b)| (*a as f64 - b).abs())
-        .fold(0.0, f64::max);
+    let err = max_abs_err(&img, &want);
     assert!(err < 1e-5, "max deviation from analytic {err}");
 
     // FWHM and PA from second moments.
@@ -353,11 +378,7 @@ fn convolve_to_beam_turns_beam_a_image_into_beam_b_image() {
     let img_a = make(&a).mapv(|v| v as f32);
     let want = make(&b);
     let got = convolve_to_beam(img_a.view(), &a, &b, cell, cell).unwrap();
-    let err = got
-        .iter()
-        .zip(want.iter())
-        .map(|(g, w)| (*g as f64 - w).abs())
-        .fold(0.0, f64::max);
+    let err = max_abs_err(&got, &want);
     assert!(err < 1e-3, "max error {err} (peak 1)");
 
     // A difference beam narrower than a pixel still gets the right Jy/beam (CASA would skip).
@@ -370,11 +391,7 @@ fn convolve_to_beam_turns_beam_a_image_into_beam_b_image() {
         }
         img
     };
-    let err = got
-        .iter()
-        .zip(want.iter())
-        .map(|(g, w)| (*g as f64 - w).abs())
-        .fold(0.0, f64::max);
+    let err = max_abs_err(&got, &want);
     assert!(err < 1e-3, "sub-pixel difference beam: max error {err}");
 
     // Same beam: unchanged. Smaller beam: error.

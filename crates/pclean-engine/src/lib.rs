@@ -1,37 +1,28 @@
 //! The imaging pipeline: validated parameters in, CASA/FITS products and a run summary out.
 //!
-//! [`run_image`] opens the MeasurementSets, resolves selections, plans the spectral axis, checks the
-//! products can be written, then images channel blocks (weight density pass, gridding pass, FFT)
-//! and writes each block's planes straight into the pre-created products.
+//! The engine is laid out by stage (docs/architecture.md walks through the data flow):
+//! - [`plan`]: the [`Setup`] every participant opens the same way (MSs, selections, phase centre,
+//!   spectral axis, gridder), the memory model and the schedule;
+//! - [`source`]: the visibilities (cache, per-block narrowing, preparation, frame regridding);
+//! - [`imaging`]: weights and the PSF/residual passes through the gridder;
+//! - [`cycles`]: the major/minor loop, iteration control and masks;
+//! - [`products`]: creation, restoration, pbcor, reuse and summaries;
+//! - [`exec`]: blocks, the coordinator and its checkpoint, the local executor and remote workers.
 
 pub mod alloc_count;
-pub mod block;
-pub mod block_io;
-pub mod checkpoint;
-pub mod coordinator;
-pub mod deconvolve;
+pub mod cycles;
 pub mod error;
+pub mod exec;
 pub mod imaging;
-pub mod iteration;
-pub mod masking;
-pub mod memory;
-pub mod optical_axis;
 pub mod plan;
 pub mod products;
-pub mod progress;
-pub mod resources;
-pub mod run;
-pub mod savemodel;
-pub mod spectral_regrid;
-pub mod stages;
-pub mod summary;
-pub mod user_mask;
-pub mod visprep;
-pub mod visstore;
-pub mod worker;
+pub mod source;
 
-pub use coordinator::{Coordinator, PendingBlock};
 pub use error::EngineError;
-pub use run::run_image;
-pub use summary::RunSummary;
-pub use worker::{run_block_cached, BlockWorker};
+pub use exec::coordinator::{Coordinator, PendingBlock};
+pub use exec::local::run_image;
+pub use exec::worker::{run_block_cached, BlockWorker};
+pub use plan::memory;
+pub use plan::Setup;
+pub use products::RunSummary;
+pub use source::visprep;

@@ -7,14 +7,14 @@
 //! [`CasaImage::open`] refuses the image (use [`CasaImage::open_incomplete`] or
 //! [`CasaImageWriter::reopen`] to inspect or resume it). casacore ignores the extra file.
 
-use crate::casa_records::{
-    coords_record, get_rec, get_str, has_field, imageinfo_record, miscinfo_record, parse_coords,
-    parse_imageinfo, parse_miscinfo,
-};
-use crate::error::ImageIoError;
+use crate::error::{check_plane, ImageIoError};
 use crate::meta::{Beams, ImageMeta};
+use crate::records::{
+    coords_record, get_rec, get_str_or_empty, has_field, imageinfo_record, miscinfo_record,
+    parse_coords, parse_imageinfo, parse_miscinfo,
+};
 use ndarray::{Array2, Array4, ArrayView2};
-use pclean_casacore::image_table::{default_tile_shape, ImageTable};
+use pclean_casacore::image_table::{default_tile_shape, BoxElem, ImageTable};
 use pclean_casacore::rubbl_casatables::{Table, TableOpenMode};
 use std::path::{Path, PathBuf};
 
@@ -82,95 +82,94 @@ pub(crate) fn prepare_output(
     Ok(())
 }
 
-/// Write every image keyword except `logtable` (which the glue creates) through rubbl.
-fn write_keywords(table: &mut ImageTable, meta: &ImageMeta) -> Result<(), ImageIoError> {
+/// Run `f` on the image's table opened through rubbl (`mode`) for its keywords, under the
+/// image's lock.
+fn with_keywords<R>(
+    table: &mut ImageTable,
+    mode: TableOpenMode,
+    f: impl FnOnce(&mut Table, &Path) -> Result<R, ImageIoError>,
+) -> Result<R, ImageIoError> {
     let path = table.path().to_path_buf();
     table
-        .with_table_locked(|p| -> Result<(), ImageIoError> {
-            let mut t = Table::open(p, TableOpenMode::ReadWrite)
-                .map_err(ImageIoError::table(&path, "opening for keywords"))?;
-            let coords = coords_record(&meta.coords)
-                .map_err(ImageIoError::table(&path, "building coords"))?;
-            t.put_keyword("coords", &coords)
-                .map_err(ImageIoError::casa(&path, "writing coords"))?;
-            let info = imageinfo_record(&meta.beams, &meta.image_type, &meta.object_name)
-                .map_err(ImageIoError::table(&path, "building imageinfo"))?;
-            t.put_keyword("imageinfo", &info)
-                .map_err(ImageIoError::casa(&path, "writing imageinfo"))?;
-            let misc = miscinfo_record(&meta.misc)
-                .map_err(ImageIoError::table(&path, "building miscinfo"))?;
-            t.put_keyword("miscinfo", &misc)
-                .map_err(ImageIoError::casa(&path, "writing miscinfo"))?;
-            t.put_keyword("units", &meta.units)
-                .map_err(ImageIoError::casa(&path, "writing units"))?;
-            Ok(())
+        .with_table_locked(|p| {
+            let mut t =
+                Table::open(p, mode).map_err(ImageIoError::table(&path, "opening for keywords"))?;
+            f(&mut t, &path)
         })
         .map_err(ImageIoError::glue(&path))?
+}
+
+/// Write the `imageinfo` keyword (restoring beams, image type, object name).
+fn put_imageinfo(t: &mut Table, path: &Path, meta: &ImageMeta) -> Result<(), ImageIoError> {
+    let info = imageinfo_record(&meta.beams, &meta.image_type, &meta.object_name)
+        .map_err(ImageIoError::table(path, "building imageinfo"))?;
+    t.put_keyword("imageinfo", &info)
+        .map_err(ImageIoError::table(path, "writing imageinfo"))
+}
+
+/// Write every image keyword except `logtable` (which the glue creates) through rubbl.
+fn write_keywords(table: &mut ImageTable, meta: &ImageMeta) -> Result<(), ImageIoError> {
+    with_keywords(table, TableOpenMode::ReadWrite, |t, path| {
+        let coords =
+            coords_record(&meta.coords).map_err(ImageIoError::table(path, "building coords"))?;
+        t.put_keyword("coords", &coords)
+            .map_err(ImageIoError::table(path, "writing coords"))?;
+        put_imageinfo(t, path, meta)?;
+        let misc =
+            miscinfo_record(&meta.misc).map_err(ImageIoError::table(path, "building miscinfo"))?;
+        t.put_keyword("miscinfo", &misc)
+            .map_err(ImageIoError::table(path, "writing miscinfo"))?;
+        t.put_keyword("units", &meta.units)
+            .map_err(ImageIoError::table(path, "writing units"))
+    })
 }
 
 fn write_imageinfo(table: &mut ImageTable, meta: &ImageMeta) -> Result<(), ImageIoError> {
-    let path = table.path().to_path_buf();
-    table
-        .with_table_locked(|p| -> Result<(), ImageIoError> {
-            let mut t = Table::open(p, TableOpenMode::ReadWrite)
-                .map_err(ImageIoError::table(&path, "opening for keywords"))?;
-            let info = imageinfo_record(&meta.beams, &meta.image_type, &meta.object_name)
-                .map_err(ImageIoError::table(&path, "building imageinfo"))?;
-            t.put_keyword("imageinfo", &info)
-                .map_err(ImageIoError::casa(&path, "writing imageinfo"))?;
-            Ok(())
-        })
-        .map_err(ImageIoError::glue(&path))?
+    with_keywords(table, TableOpenMode::ReadWrite, |t, path| {
+        put_imageinfo(t, path, meta)
+    })
 }
 
 fn read_meta(table: &mut ImageTable) -> Result<ImageMeta, ImageIoError> {
-    let path = table.path().to_path_buf();
     let shape = table.shape();
-    let not_image = |why: String| ImageIoError::NotAnImage {
-        path: path.clone(),
-        why,
-    };
-    table
-        .with_table_locked(|p| -> Result<ImageMeta, ImageIoError> {
-            let mut t = Table::open(p, TableOpenMode::Read)
-                .map_err(ImageIoError::table(&path, "opening for keywords"))?;
-            let mut kw = t
-                .get_keyword_record()
-                .map_err(ImageIoError::casa(&path, "reading keywords"))?;
-            drop(t);
-            if !has_field(&mut kw, "coords") {
-                return Err(not_image("no 'coords' keyword".into()));
-            }
-            let mut cs = get_rec(&mut kw, "coords").map_err(not_image)?;
-            let coords =
-                parse_coords(&mut cs, shape).map_err(|w| not_image(format!("coords: {w}")))?;
-            let (beams, image_type, object_name) = if has_field(&mut kw, "imageinfo") {
-                let mut ii = get_rec(&mut kw, "imageinfo").map_err(not_image)?;
-                parse_imageinfo(&mut ii).map_err(|w| not_image(format!("imageinfo: {w}")))?
-            } else {
-                (Beams::None, String::new(), String::new())
-            };
-            let units = if has_field(&mut kw, "units") {
-                get_str(&mut kw, "units").map_err(not_image)?
-            } else {
-                String::new()
-            };
-            let misc = if has_field(&mut kw, "miscinfo") {
-                let mut m = get_rec(&mut kw, "miscinfo").map_err(not_image)?;
-                parse_miscinfo(&mut m).map_err(|w| not_image(format!("miscinfo: {w}")))?
-            } else {
-                Vec::new()
-            };
-            Ok(ImageMeta {
-                coords,
-                units,
-                beams,
-                object_name,
-                image_type,
-                misc,
-            })
+    with_keywords(table, TableOpenMode::Read, |t, path| {
+        let mut kw = t
+            .get_keyword_record()
+            .map_err(ImageIoError::table(path, "reading keywords"))?;
+        if !has_field(&mut kw, "coords") {
+            return Err(ImageIoError::NotAnImage {
+                path: path.to_path_buf(),
+                why: "no 'coords' keyword".into(),
+            });
+        }
+        let coords = get_rec(&mut kw, "coords")
+            .and_then(|mut cs| parse_coords(&mut cs, shape))
+            .map_err(ImageIoError::keyword(path, "coords"))?;
+        let (beams, image_type, object_name) = if has_field(&mut kw, "imageinfo") {
+            get_rec(&mut kw, "imageinfo")
+                .and_then(|mut ii| parse_imageinfo(&mut ii))
+                .map_err(ImageIoError::keyword(path, "imageinfo"))?
+        } else {
+            (Beams::None, String::new(), String::new())
+        };
+        let units =
+            get_str_or_empty(&mut kw, "units").map_err(ImageIoError::keyword(path, "units"))?;
+        let misc = if has_field(&mut kw, "miscinfo") {
+            get_rec(&mut kw, "miscinfo")
+                .and_then(|mut m| parse_miscinfo(&mut m))
+                .map_err(ImageIoError::keyword(path, "miscinfo"))?
+        } else {
+            Vec::new()
+        };
+        Ok(ImageMeta {
+            coords,
+            units,
+            beams,
+            object_name,
+            image_type,
+            misc,
         })
-        .map_err(ImageIoError::glue(&path))?
+    })
 }
 
 fn plane_box(
@@ -180,36 +179,42 @@ fn plane_box(
     stokes: usize,
     got: [usize; 2],
 ) -> Result<([usize; 4], [usize; 4]), ImageIoError> {
-    let [nx, ny, nstokes, nchan] = shape;
-    if chan >= nchan || stokes >= nstokes || got != [ny, nx] {
-        return Err(ImageIoError::PlaneOutOfRange {
-            path: path.to_path_buf(),
-            chan,
-            stokes,
-            got,
-            nx,
-            ny,
-            nstokes,
-            nchan,
-        });
-    }
-    Ok(([0, 0, stokes, chan], [nx, ny, 1, 1]))
+    check_plane(path, shape, chan, stokes, got)?;
+    Ok(([0, 0, stokes, chan], [shape[0], shape[1], 1, 1]))
 }
 
-/// Plane `(chan, stokes)` of an image table as `plane_yx[[y, x]]`.
-fn read_plane(
+/// Plane `(chan, stokes)` of an image table's pixels (`f32`) or pixel mask (`bool`) as
+/// `plane_yx[[y, x]]`.
+fn read_plane<T: BoxElem + Default + Clone>(
     table: &mut ImageTable,
     chan: usize,
     stokes: usize,
-) -> Result<Array2<f32>, ImageIoError> {
+) -> Result<Array2<T>, ImageIoError> {
     let [nx, ny, _, _] = table.shape();
     let (blc, len) = plane_box(table.path(), table.shape(), chan, stokes, [ny, nx])?;
-    let mut out = Array2::<f32>::zeros((ny, nx));
+    let mut out = Array2::<T>::from_elem((ny, nx), T::default());
     let path = table.path().to_path_buf();
     table
         .get_slice(blc, len, out.as_slice_mut().expect("standard layout"))
         .map_err(ImageIoError::glue(&path))?;
     Ok(out)
+}
+
+/// Write plane `(chan, stokes)` of an image table's pixels (`f32`) or pixel mask (`bool`) from
+/// `plane_yx[[y, x]]` (shape `[ny, nx]`, any layout).
+fn write_plane<T: BoxElem + Clone>(
+    table: &mut ImageTable,
+    chan: usize,
+    stokes: usize,
+    plane_yx: ArrayView2<T>,
+) -> Result<(), ImageIoError> {
+    let (ny, nx) = plane_yx.dim();
+    let (blc, len) = plane_box(table.path(), table.shape(), chan, stokes, [ny, nx])?;
+    let path = table.path().to_path_buf();
+    let plane = plane_yx.as_standard_layout();
+    table
+        .put_slice(blc, len, plane.as_slice().expect("standard layout"))
+        .map_err(ImageIoError::glue(&path))
 }
 
 /// Writes a CASA image plane by plane into a cube created up front (all pixels start at zero).
@@ -292,24 +297,7 @@ impl CasaImageWriter {
         stokes: usize,
         plane_yx: ArrayView2<f32>,
     ) -> Result<(), ImageIoError> {
-        let (ny, nx) = plane_yx.dim();
-        let (blc, len) = plane_box(
-            self.table.path(),
-            self.table.shape(),
-            chan,
-            stokes,
-            [ny, nx],
-        )?;
-        let path = self.table.path().to_path_buf();
-        match plane_yx.as_slice() {
-            Some(s) => self.table.put_slice(blc, len, s),
-            None => {
-                let owned = plane_yx.as_standard_layout();
-                self.table
-                    .put_slice(blc, len, owned.as_slice().expect("standard layout"))
-            }
-        }
-        .map_err(ImageIoError::glue(&path))?;
+        write_plane(&mut self.table, chan, stokes, plane_yx)?;
         let nchan = self.table.shape()[3];
         self.written[chan + nchan * stokes] = true;
         Ok(())
@@ -348,13 +336,7 @@ impl CasaImageWriter {
         stokes: usize,
         valid_yx: ArrayView2<bool>,
     ) -> Result<(), ImageIoError> {
-        let (ny, nx) = valid_yx.dim();
-        let path = self.table.path().to_path_buf();
-        let (blc, len) = plane_box(&path, self.table.shape(), chan, stokes, [ny, nx])?;
-        let owned = valid_yx.as_standard_layout();
-        self.table
-            .put_mask_slice(blc, len, owned.as_slice().expect("standard layout"))
-            .map_err(ImageIoError::glue(&path))
+        write_plane(&mut self.table, chan, stokes, valid_yx)
     }
 
     /// Write everything buffered so far to the table files (the planes written survive a crash of
@@ -459,14 +441,7 @@ impl CasaImage {
         if !self.table.has_mask() {
             return Ok(None);
         }
-        let [nx, ny, _, _] = self.table.shape();
-        let path = self.table.path().to_path_buf();
-        let (blc, len) = plane_box(&path, self.table.shape(), chan, stokes, [ny, nx])?;
-        let mut out = Array2::from_elem((ny, nx), false);
-        self.table
-            .get_mask_slice(blc, len, out.as_slice_mut().expect("standard layout"))
-            .map_err(ImageIoError::glue(&path))?;
-        Ok(Some(out))
+        read_plane(&mut self.table, chan, stokes).map(Some)
     }
 
     /// The whole cube as `cube_csyx[[chan, stokes, y, x]]` (numpy order of a CASA image).

@@ -1,6 +1,6 @@
 //! Errors of image reading and writing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Something went wrong reading or writing a CASA image or a FITS file.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +56,14 @@ pub enum ImageIoError {
     /// The image exists but its metadata is not what a CASA image holds.
     #[error("{path} is not a CASA image pclean can read: {why}")]
     NotAnImage { path: PathBuf, why: String },
+    /// An image keyword (`coords`, `imageinfo`, `units`, `miscinfo`) cannot be understood.
+    #[error("{path} is not a CASA image pclean can read: {keyword}: {source}")]
+    BadKeyword {
+        path: PathBuf,
+        keyword: &'static str,
+        #[source]
+        source: Box<crate::records::RecordError>,
+    },
     /// The image was left incomplete by a writer that did not finish.
     #[error("{path} is incomplete (its writer did not finish; marker file {marker} present)")]
     Incomplete { path: PathBuf, marker: PathBuf },
@@ -70,19 +78,11 @@ pub enum ImageIoError {
 }
 
 impl ImageIoError {
-    pub(crate) fn table(
-        path: &std::path::Path,
+    /// A rubbl error (a `TableError` or a `CasacoreError`) while `what` on `path`.
+    pub(crate) fn table<E: Into<pclean_casacore::rubbl_casatables::TableError>>(
+        path: &Path,
         what: impl Into<String>,
-    ) -> impl FnOnce(pclean_casacore::rubbl_casatables::TableError) -> ImageIoError {
-        let path = path.to_path_buf();
-        let what = what.into();
-        move |source| ImageIoError::Table { path, what, source }
-    }
-
-    pub(crate) fn casa(
-        path: &std::path::Path,
-        what: impl Into<String>,
-    ) -> impl FnOnce(pclean_casacore::rubbl_casatables::CasacoreError) -> ImageIoError {
+    ) -> impl FnOnce(E) -> ImageIoError {
         let path = path.to_path_buf();
         let what = what.into();
         move |source| ImageIoError::Table {
@@ -92,10 +92,46 @@ impl ImageIoError {
         }
     }
 
-    pub(crate) fn glue(
-        path: &std::path::Path,
-    ) -> impl FnOnce(pclean_casacore::GlueError) -> ImageIoError {
+    pub(crate) fn glue(path: &Path) -> impl FnOnce(pclean_casacore::GlueError) -> ImageIoError {
         let path = path.to_path_buf();
         move |source| ImageIoError::Glue { path, source }
     }
+
+    /// An error on keyword `keyword` of the image at `path`.
+    pub(crate) fn keyword(
+        path: &Path,
+        keyword: &'static str,
+    ) -> impl FnOnce(crate::records::RecordError) -> ImageIoError {
+        let path = path.to_path_buf();
+        move |source| ImageIoError::BadKeyword {
+            path,
+            keyword,
+            source: Box::new(source),
+        }
+    }
+}
+
+/// Error unless plane `(chan, stokes)` of shape `got = [ny, nx]` fits an image of `shape =
+/// [nx, ny, nstokes, nchan]` at `path`.
+pub(crate) fn check_plane(
+    path: &Path,
+    shape: [usize; 4],
+    chan: usize,
+    stokes: usize,
+    got: [usize; 2],
+) -> Result<(), ImageIoError> {
+    let [nx, ny, nstokes, nchan] = shape;
+    if chan >= nchan || stokes >= nstokes || got != [ny, nx] {
+        return Err(ImageIoError::PlaneOutOfRange {
+            path: path.to_path_buf(),
+            chan,
+            stokes,
+            got,
+            nx,
+            ny,
+            nstokes,
+            nchan,
+        });
+    }
+    Ok(())
 }

@@ -11,13 +11,14 @@
 //! conventions.
 
 mod casa;
-mod casa_records;
 pub mod error;
 mod fits;
 pub mod meta;
+mod records;
 pub mod time;
 
 pub use casa::{is_incomplete, CasaImage, CasaImageWriter, INCOMPLETE_MARKER};
 pub use error::ImageIoError;
 pub use fits::{export_casa_to_fits, fits_stokes_code, partial_path, write_fits, FitsWriter};
 pub use meta::{Beams, ImageCoords, ImageMeta, MiscValue, SpectralAxis, SPECTRAL_FRAMES};
+pub use records::RecordError;

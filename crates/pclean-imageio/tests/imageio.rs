@@ -1,7 +1,9 @@
 //! Integration tests of pclean-imageio: CASA image round trips, overwrite and error paths,
-//! incomplete-product detection, FITS output, and (when python-casacore is importable) the Python
-//! oracle `tests/python/test_imageio.py` on the sample products.
+//! incomplete-product detection, FITS output, and the Python oracle `tests/python/test_imageio.py`
+//! on the sample products (an `#[ignore = "oracle: ..."]` test that scripts/test.sh runs).
 
+#[path = "../../pclean-ms/tests/support/mod.rs"]
+mod support;
 #[path = "../examples/write_sample.rs"]
 mod write_sample;
 
@@ -496,29 +498,15 @@ fn fits_overwrite_protection_and_no_partial_file_at_final_path() {
     assert_eq!(nchan, 2);
 }
 
-fn python_oracle_available() -> Result<(), String> {
-    let out = std::process::Command::new("python3")
-        .args(["-c", "import casacore.images, astropy.wcs, numpy"])
-        .output()
-        .map_err(|e| format!("python3 not runnable: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
-
 /// python-casacore and astropy read the sample products correctly (tests/python/test_imageio.py).
 #[test]
+#[ignore = "oracle: needs python-casacore and astropy (PCLEAN_PYTHON); scripts/test.sh runs it"]
 fn python_casacore_and_astropy_oracle() {
-    if let Err(why) = python_oracle_available() {
-        eprintln!("skipping the Python oracle (python-casacore/astropy not importable): {why}");
-        return;
-    }
+    let py = support::require_python("casacore.images, astropy.wcs, numpy");
     let dir = tempfile::tempdir().unwrap();
     write_sample::write_samples(dir.path()).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/test_imageio.py");
-    let out = std::process::Command::new("python3")
+    let out = std::process::Command::new(py)
         .arg(&script)
         .arg(dir.path())
         .output()

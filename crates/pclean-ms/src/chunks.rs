@@ -153,7 +153,7 @@ impl Iterator for ChunkIter<'_> {
             // Stop after an error.
             self.group = self.data.groups.len();
         }
-        Some(out.map_err(MsError::from))
+        Some(out)
     }
 }
 
@@ -233,7 +233,7 @@ fn read_chunk(
     rows: &[u64],
     column: &str,
     use_weight_spectrum: bool,
-) -> Result<VisChunk, TableReadError> {
+) -> Result<VisChunk, MsError> {
     let nrow = rows.len();
     let ncorr = g.corrs.len();
     let lo = g.chan_ids[0];
@@ -246,11 +246,6 @@ fn read_chunk(
     };
     let cell = ncorr * span;
     let shape = (nrow, nsel, ncorr);
-    let invalid = |message: String| TableReadError::Invalid {
-        table: t.path().to_path_buf(),
-        column: column.to_string(),
-        message,
-    };
     let vis: Vec<Complex32> = read_array(t, column, rows, Some(&slice), cell)?;
     let vis = pick_channels(vis, nrow, span, ncorr, lo, &g.chan_ids);
     let flag: Vec<bool> = read_array(t, "FLAG", rows, Some(&slice), cell)?;
@@ -275,7 +270,10 @@ fn read_chunk(
         out
     };
     let uvw: Vec<f64> = read_array(t, "UVW", rows, None, 3)?;
-    let shape_err = |e: ndarray::ShapeError| invalid(format!("unexpected cell shape: {e}"));
+    let shape_err = |source| MsError::Internal {
+        what: "arranging a chunk's cells",
+        source,
+    };
     Ok(VisChunk {
         ddid: g.ddid,
         spw_id: g.spw_id,

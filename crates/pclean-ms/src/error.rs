@@ -1,8 +1,7 @@
 //! Errors of the MeasurementSet reader. Every message names the MS (or the selection parameter) and
 //! says what to do.
 
-use pclean_casacore::columns::TableReadError;
-use pclean_casacore::write_columns::TableWriteError;
+use pclean_casacore::{GlueError, TableError};
 use std::path::PathBuf;
 
 /// An error while opening, selecting or reading a MeasurementSet.
@@ -13,8 +12,12 @@ pub enum MsError {
     #[error("measurement set {} does not exist: check the path given as `vis`", path.display())]
     NotFound { path: PathBuf },
     /// The path exists but casacore cannot open it as a table.
-    #[error("{} is not a casacore table ({message}): `vis` must be a MeasurementSet directory", path.display())]
-    NotATable { path: PathBuf, message: String },
+    #[error("{} is not a casacore table ({reason}): `vis` must be a MeasurementSet directory", path.display())]
+    NotATable {
+        path: PathBuf,
+        #[source]
+        reason: NotATableReason,
+    },
     /// The path is a table but lacks what every MeasurementSet has.
     #[error("{} is a table but not a MeasurementSet: it has no {missing}; give a MeasurementSet as `vis`", path.display())]
     NotAnMs { path: PathBuf, missing: String },
@@ -39,12 +42,28 @@ pub enum MsError {
         #[source]
         source: SelectionError,
     },
-    /// casacore failed while reading.
+    /// An internal invariant failed: a bug in pclean, not a problem of the MS.
+    #[error("internal error {what}: {source}")]
+    Internal {
+        what: &'static str,
+        #[source]
+        source: ndarray::ShapeError,
+    },
+    /// casacore failed while reading or writing (e.g. MODEL_DATA).
     #[error(transparent)]
-    Table(#[from] TableReadError),
-    /// casacore failed while writing (e.g. MODEL_DATA).
+    Table(#[from] TableError),
+}
+
+/// Why a path is not a casacore table.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotATableReason {
+    /// The directory has no `table.dat`.
+    #[error("no table.dat inside")]
+    NoTableDat,
+    /// casacore could not open it.
     #[error(transparent)]
-    TableWrite(#[from] TableWriteError),
+    Casacore(GlueError),
 }
 
 /// A selection parameter that cannot be parsed, or that selects nothing.
@@ -57,6 +76,15 @@ pub enum SelectionError {
         param: &'static str,
         text: String,
         why: String,
+    },
+    /// A name pattern is not a valid glob (`glob::PatternError`'s position and message).
+    #[error("cannot parse {param}='{text}': bad pattern '{pattern}': Pattern syntax error near position {pos}: {msg}")]
+    BadPattern {
+        param: &'static str,
+        text: String,
+        pattern: String,
+        pos: usize,
+        msg: &'static str,
     },
     /// The expression is valid but matches no data.
     #[error("{param} '{text}' selects nothing: {why}")]
@@ -71,7 +99,9 @@ impl SelectionError {
     /// The selection parameter (`"field"`, `"spw"`, ...) the error is about.
     pub fn param(&self) -> &'static str {
         match self {
-            SelectionError::Parse { param, .. } | SelectionError::Empty { param, .. } => param,
+            SelectionError::Parse { param, .. }
+            | SelectionError::BadPattern { param, .. }
+            | SelectionError::Empty { param, .. } => param,
         }
     }
 }

@@ -28,7 +28,7 @@ pub mod selection;
 mod write;
 
 pub use chunks::{ChunkIter, VisChunk};
-pub use error::{MsError, SelectionError};
+pub use error::{MsError, NotATableReason, SelectionError};
 pub use meta::{
     Antenna, ColumnPresence, DataDescription, Field, MsMeta, Observation, Polarization,
     SpectralWindow, SpwFrame,

@@ -3,6 +3,7 @@
 use crate::error::MsError;
 use crate::observatory::{known_observatory_itrf_m, Observatory, ObservatorySource};
 use pclean_casacore::columns::ReadTable;
+use pclean_casacore::TableError;
 use pclean_core::frames::FreqFrame;
 use pclean_core::{Correlation, Direction, DirectionFrame};
 use std::path::{Path, PathBuf};
@@ -180,20 +181,31 @@ fn open_sub(ms: &Path, name: &str) -> Result<ReadTable, MsError> {
     Ok(ReadTable::open(ms.join(name))?)
 }
 
+/// Optional column `name` of `t` read with `read`, or `n` default values when `t` lacks it.
+fn column_or<T: Clone + Default>(
+    t: &ReadTable,
+    name: &str,
+    n: usize,
+    read: impl FnOnce(&ReadTable, &str) -> Result<Vec<T>, TableError>,
+) -> Result<Vec<T>, MsError> {
+    if t.has_column(name) {
+        Ok(read(t, name)?)
+    } else {
+        Ok(vec![T::default(); n])
+    }
+}
+
 fn load_antennas(ms: &Path) -> Result<Vec<Antenna>, MsError> {
     let t = open_sub(ms, "ANTENNA")?;
     let names = t.string_column("NAME")?;
-    let stations = if t.has_column("STATION") {
-        t.string_column("STATION")?
-    } else {
-        vec![String::new(); names.len()]
-    };
+    let stations = column_or(&t, "STATION", names.len(), ReadTable::string_column)?;
     let dish = t.scalar_column::<f64>("DISH_DIAMETER")?;
-    let flag = if t.has_column("FLAG_ROW") {
-        t.scalar_column::<bool>("FLAG_ROW")?
-    } else {
-        vec![false; names.len()]
-    };
+    let flag = column_or(
+        &t,
+        "FLAG_ROW",
+        names.len(),
+        ReadTable::scalar_column::<bool>,
+    )?;
     let mut pos = vec![0.0f64; 3 * names.len()];
     t.read_array_range::<f64>("POSITION", 0, names.len() as u64, None, &mut pos)?;
     Ok((0..names.len())
@@ -236,11 +248,7 @@ fn load_data_descriptions(ms: &Path) -> Result<Vec<DataDescription>, MsError> {
 fn load_fields(ms: &Path, warnings: &mut Vec<String>) -> Result<Vec<Field>, MsError> {
     let t = open_sub(ms, "FIELD")?;
     let names = t.string_column("NAME")?;
-    let codes = if t.has_column("CODE") {
-        t.string_column("CODE")?
-    } else {
-        vec![String::new(); names.len()]
-    };
+    let codes = column_or(&t, "CODE", names.len(), ReadTable::string_column)?;
     let source = t.scalar_column::<i32>("SOURCE_ID")?;
     let frame_name = t
         .measure_ref("PHASE_DIR")?

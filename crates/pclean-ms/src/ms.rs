@@ -1,9 +1,37 @@
 //! Opening a MeasurementSet and choosing the visibility column.
 
-use crate::error::MsError;
+use crate::error::{MsError, NotATableReason};
 use crate::meta::{self, MsMeta, REQUIRED_COLUMNS, REQUIRED_SUBTABLES};
-use pclean_casacore::columns::{ReadTable, TableReadError};
+use pclean_casacore::columns::ReadTable;
+use pclean_casacore::TableError;
 use std::path::Path;
+
+/// Error unless `path` exists and holds a casacore table.
+pub(crate) fn check_is_table(path: &Path) -> Result<(), MsError> {
+    if !path.exists() {
+        return Err(MsError::NotFound {
+            path: path.to_path_buf(),
+        });
+    }
+    if !path.join("table.dat").is_file() {
+        return Err(MsError::NotATable {
+            path: path.to_path_buf(),
+            reason: NotATableReason::NoTableDat,
+        });
+    }
+    Ok(())
+}
+
+/// A table that casacore could not open is not a table; other errors pass through.
+pub(crate) fn not_a_table(path: &Path, e: TableError) -> MsError {
+    match e {
+        TableError::Open { source, .. } => MsError::NotATable {
+            path: path.to_path_buf(),
+            reason: NotATableReason::Casacore(source),
+        },
+        other => MsError::Table(other),
+    }
+}
 
 /// Which visibilities to image (tclean's `datacolumn`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,24 +81,8 @@ impl MeasurementSet {
     /// subtable or main-table column is missing); a subtable is inconsistent.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, MsError> {
         let path = path.as_ref();
-        if !path.exists() {
-            return Err(MsError::NotFound {
-                path: path.to_path_buf(),
-            });
-        }
-        if !path.join("table.dat").is_file() {
-            return Err(MsError::NotATable {
-                path: path.to_path_buf(),
-                message: "no table.dat inside".into(),
-            });
-        }
-        let main = ReadTable::open(path).map_err(|e| match e {
-            TableReadError::Open { message, .. } => MsError::NotATable {
-                path: path.to_path_buf(),
-                message,
-            },
-            other => MsError::Table(other),
-        })?;
+        check_is_table(path)?;
+        let main = ReadTable::open(path).map_err(|e| not_a_table(path, e))?;
         let keywords = main.keyword_names()?;
         for sub in REQUIRED_SUBTABLES {
             if !keywords.iter().any(|k| k == sub) || !path.join(sub).join("table.dat").is_file() {
@@ -114,19 +126,19 @@ impl MeasurementSet {
             column: name.to_string(),
             hint: hint.to_string(),
         };
-        match column {
-            DataColumn::Data if c.data => Ok(ResolvedColumn {
-                name: "DATA",
+        let found = |name| {
+            Ok(ResolvedColumn {
+                name,
                 warning: None,
-            }),
+            })
+        };
+        match column {
+            DataColumn::Data if c.data => found("DATA"),
             DataColumn::Data => Err(missing(
                 "DATA",
                 "choose datacolumn='corrected' or 'model' if the MS has those",
             )),
-            DataColumn::Corrected if c.corrected_data => Ok(ResolvedColumn {
-                name: "CORRECTED_DATA",
-                warning: None,
-            }),
+            DataColumn::Corrected if c.corrected_data => found("CORRECTED_DATA"),
             DataColumn::Corrected if c.data => Ok(ResolvedColumn {
                 name: "DATA",
                 warning: Some(format!(
@@ -139,10 +151,7 @@ impl MeasurementSet {
                 "CORRECTED_DATA",
                 "and no DATA column to fall back to either",
             )),
-            DataColumn::Model if c.model_data => Ok(ResolvedColumn {
-                name: "MODEL_DATA",
-                warning: None,
-            }),
+            DataColumn::Model if c.model_data => found("MODEL_DATA"),
             DataColumn::Model => Err(missing(
                 "MODEL_DATA",
                 "datacolumn='model' needs a MODEL_DATA column (create one with CASA's ft or \

@@ -23,37 +23,18 @@
 //! ```
 
 use crate::error::MsError;
+use crate::ms::{check_is_table, not_a_table};
 use ndarray::ArrayView3;
 use num_complex::Complex32;
-use pclean_casacore::columns::{ReadTable, TableReadError};
-use pclean_casacore::write_columns::{TableWriteError, UpdateTable};
+use pclean_casacore::columns::ReadTable;
+use pclean_casacore::write_columns::UpdateTable;
+use pclean_casacore::TableError;
 use std::path::{Path, PathBuf};
 
 const MODEL_DATA: &str = "MODEL_DATA";
 
-fn check_is_table(path: &Path) -> Result<(), MsError> {
-    if !path.exists() {
-        return Err(MsError::NotFound {
-            path: path.to_path_buf(),
-        });
-    }
-    if !path.join("table.dat").is_file() {
-        return Err(MsError::NotATable {
-            path: path.to_path_buf(),
-            message: "no table.dat inside".into(),
-        });
-    }
-    Ok(())
-}
-
 fn open_update(path: &Path) -> Result<UpdateTable, MsError> {
-    UpdateTable::open(path).map_err(|e| match e {
-        TableWriteError::Open { message, .. } => MsError::NotATable {
-            path: path.to_path_buf(),
-            message,
-        },
-        other => MsError::TableWrite(other),
-    })
+    UpdateTable::open(path).map_err(|e| not_a_table(path, e))
 }
 
 /// Writes model visibilities into an MS's `MODEL_DATA` column; see the module docs.
@@ -72,7 +53,7 @@ impl ModelColumnWriter {
         let spw_path = path.join("SPECTRAL_WINDOW");
         let spw_nchan: Vec<i32> = {
             let spw = ReadTable::open(&spw_path).map_err(|e| match e {
-                TableReadError::Open { .. } => MsError::NotAnMs {
+                TableError::Open { .. } => MsError::NotAnMs {
                     path: path.to_path_buf(),
                     missing: "SPECTRAL_WINDOW subtable".into(),
                 },
@@ -123,7 +104,7 @@ impl ModelColumnWriter {
     ) -> Result<(), MsError> {
         let (nrow, nchan, ncorr) = vis_rcp.dim();
         if nrow != rows.len() {
-            return Err(MsError::TableWrite(TableWriteError::Invalid {
+            return Err(MsError::Table(TableError::Invalid {
                 table: self.table.path().to_path_buf(),
                 column: MODEL_DATA.into(),
                 message: format!("{} row numbers for {nrow} rows of visibilities", rows.len()),

@@ -102,7 +102,7 @@ fn selection_error(ms: &MeasurementSet, s: &Selection) -> SelectionError {
 
 #[test]
 fn ngc5921_metadata_matches_python_casacore() {
-    let path = need!(support::ngc5921());
+    let path = support::ngc5921();
     let ms = MeasurementSet::open(&path).unwrap();
     let m = ms.meta();
     assert_eq!(m.n_rows, 12852);
@@ -152,7 +152,7 @@ fn ngc5921_metadata_matches_python_casacore() {
 
 #[test]
 fn alma_metadata_matches_python_casacore() {
-    let path = need!(support::alma());
+    let path = support::alma();
     let ms = MeasurementSet::open(&path).unwrap();
     let m = ms.meta();
     assert_eq!(m.n_rows, 27090);
@@ -198,7 +198,7 @@ fn alma_metadata_matches_python_casacore() {
 
 #[test]
 fn ngc5921_chunked_sums_match_python_casacore() {
-    let path = need!(support::ngc5921());
+    let path = support::ngc5921();
     let ms = MeasurementSet::open(&path).unwrap();
     let data = ms.select(&Selection::default()).unwrap();
     assert_eq!(data.autocorr_rows_excluded, 918);
@@ -224,7 +224,7 @@ fn ngc5921_chunked_sums_match_python_casacore() {
 
 #[test]
 fn ngc5921_stepped_channel_selection_sums() {
-    let path = need!(support::ngc5921());
+    let path = support::ngc5921();
     let ms = MeasurementSet::open(&path).unwrap();
     let data = ms.select(&sel(|s| s.spw = "0:5~50^3".into())).unwrap();
     let g = &data.groups[0];
@@ -248,7 +248,7 @@ fn ngc5921_stepped_channel_selection_sums() {
 
 #[test]
 fn corrected_falls_back_to_data_with_a_warning() {
-    let path = need!(support::ngc5921());
+    let path = support::ngc5921();
     let ms = MeasurementSet::open(&path).unwrap();
     let r = ms.resolve_column(DataColumn::Corrected).unwrap();
     assert_eq!(r.name, "DATA");
@@ -265,7 +265,7 @@ fn corrected_falls_back_to_data_with_a_warning() {
 
 #[test]
 fn alma_chunked_sums_match_python_casacore() {
-    let path = need!(support::alma());
+    let path = support::alma();
     let ms = MeasurementSet::open(&path).unwrap();
     let data = ms.select(&Selection::default()).unwrap();
     assert_eq!(data.autocorr_rows_excluded, 0);
@@ -306,7 +306,7 @@ fn alma_chunked_sums_match_python_casacore() {
 
 #[test]
 fn ngc5921_selection_forms() {
-    let path = need!(support::ngc5921());
+    let path = support::ngc5921();
     let ms = MeasurementSet::open(&path).unwrap();
     let all = 11934;
     for (s, n) in [
@@ -347,7 +347,7 @@ fn ngc5921_selection_forms() {
 
 #[test]
 fn autocorrelations_are_opt_in() {
-    let path = need!(support::ngc5921());
+    let path = support::ngc5921();
     let ms = MeasurementSet::open(&path).unwrap();
     let autos = sel(|s| s.antenna = "1~28&&&".into());
     let e = selection_error(&ms, &autos);
@@ -366,7 +366,7 @@ fn autocorrelations_are_opt_in() {
 
 #[test]
 fn alma_selection_forms() {
-    let path = need!(support::alma());
+    let path = support::alma();
     let ms = MeasurementSet::open(&path).unwrap();
     for (s, n) in [
         (sel(|s| s.intent = "*TARGET*".into()), 27090),
@@ -401,7 +401,7 @@ fn open_errors_name_the_path_and_the_problem() {
     assert!(matches!(e, MsError::NotATable { .. }), "{e}");
     assert!(one_line(&e).contains("is not a casacore table"));
 
-    let path = need!(support::ngc5921());
+    let path = support::ngc5921();
     // A real table that is not an MS.
     let e = MeasurementSet::open(path.join("ANTENNA")).unwrap_err();
     assert!(matches!(e, MsError::NotAnMs { .. }), "{e}");
@@ -429,7 +429,7 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn missing_model_column_is_an_error() {
     use pclean_casacore::rubbl_casatables::{Table, TableOpenMode};
-    let path = need!(support::alma());
+    let path = support::alma();
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("no_model.ms");
     copy_dir(&path, &copy);
@@ -454,7 +454,7 @@ fn missing_model_column_is_an_error() {
 
 #[test]
 fn unparseable_selections_name_the_parameter_and_text() {
-    let path = need!(support::ngc5921());
+    let path = support::ngc5921();
     let ms = MeasurementSet::open(&path).unwrap();
     for (s, param, text) in [
         (sel(|s| s.spw = "0:a~b".into()), "spw", "0:a~b"),
@@ -486,7 +486,7 @@ fn unparseable_selections_name_the_parameter_and_text() {
 
 #[test]
 fn empty_selections_name_the_parameter_that_emptied_them() {
-    let path = need!(support::ngc5921());
+    let path = support::ngc5921();
     let ms = MeasurementSet::open(&path).unwrap();
     let cases = [
         (
@@ -529,7 +529,7 @@ fn empty_selections_name_the_parameter_that_emptied_them() {
 
 #[test]
 fn alma_empty_antenna_selection() {
-    let path = need!(support::alma());
+    let path = support::alma();
     let ms = MeasurementSet::open(&path).unwrap();
     // Only the A001 autocorrelation, which this MS does not have.
     let e = selection_error(&ms, &sel(|s| s.antenna = "A001&&".into()));
@@ -544,8 +544,8 @@ fn alma_empty_antenna_selection() {
 /// casacore's shared PlainTable safe (casacore issue #1163), and results are identical.
 #[test]
 fn same_ms_from_two_threads_and_two_mss_at_once() {
-    let ngc = need!(support::ngc5921());
-    let alma = need!(support::alma());
+    let ngc = support::ngc5921();
+    let alma = support::alma();
     let expected = {
         let ms = MeasurementSet::open(&ngc).unwrap();
         let data = ms.select(&Selection::default()).unwrap();

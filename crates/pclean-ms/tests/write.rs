@@ -3,7 +3,8 @@
 //! values, a missing column is added the way CASA does, and an MS opened for reading in the same
 //! process sees the writes.
 //!
-//! Values are compared exactly: complex f32 go to disk and back unchanged.
+//! Values are compared exactly: complex f32 go to disk and back unchanged. The python-casacore
+//! checks are `#[ignore = "oracle: ..."]` twins of the Rust tests (scripts/test.sh runs them).
 
 mod support;
 
@@ -91,22 +92,11 @@ fn block(rows: &[u64], chan_start: usize, nchan: usize, ncorr: usize) -> Array3<
     })
 }
 
-fn have_python_casacore() -> bool {
-    Command::new("python3")
-        .args(["-c", "import casacore.tables, numpy"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
-/// Run a python-casacore check; it must print "OK". Skipped (with a message) without
-/// python-casacore.
+/// Run a python-casacore check; it must print "OK". Only `#[ignore = "oracle: ..."]` tests call
+/// this (scripts/test.sh runs them); a missing python-casacore fails them.
 fn python_check(script: &str, args: &[&str]) {
-    if !have_python_casacore() {
-        eprintln!("SKIPPED python-casacore check: python3 -c 'import casacore.tables' failed");
-        return;
-    }
-    let out = Command::new("python3")
+    let py = support::require_python("casacore.tables, numpy");
+    let out = Command::new(py)
         .arg("-c")
         .arg(script)
         .args(args)
@@ -148,9 +138,11 @@ fn rows_arg(rows: &[u64]) -> String {
         .join(",")
 }
 
-#[test]
-fn writes_rows_and_channels_and_leaves_the_rest() {
-    let src = need!(support::ngc5921());
+/// Writes a run of rows, scattered rows and a non-standard-layout view into a scratch NGC5921 and
+/// checks every cell through pclean-ms; returns the scratch copy, the source MS, the written rows
+/// (sorted) and the channel range (start, count).
+fn write_rows_and_channels() -> (Scratch, PathBuf, Vec<u64>, usize, usize) {
+    let src = support::ngc5921();
     let s = scratch_copy(&src, "subset");
     let before = read_all(&MeasurementSet::open(&s.ms).unwrap(), DataColumn::Model);
     let data_before = read_all(&MeasurementSet::open(&s.ms).unwrap(), DataColumn::Data);
@@ -188,6 +180,18 @@ fn writes_rows_and_channels_and_leaves_the_rest() {
 
     let mut sorted = written.clone();
     sorted.sort_unstable();
+    (s, src, sorted, c0, nc)
+}
+
+#[test]
+fn writes_rows_and_channels_and_leaves_the_rest() {
+    write_rows_and_channels();
+}
+
+#[test]
+#[ignore = "oracle: needs python-casacore (PCLEAN_PYTHON); scripts/test.sh runs it"]
+fn python_casacore_reads_the_written_rows_and_channels() {
+    let (s, src, rows, c0, nc) = write_rows_and_channels();
     python_check(
         PY_CHECK_WRITTEN,
         &[
@@ -195,7 +199,7 @@ fn writes_rows_and_channels_and_leaves_the_rest() {
             src.to_str().unwrap(),
             &c0.to_string(),
             &nc.to_string(),
-            &rows_arg(&sorted),
+            &rows_arg(&rows),
         ],
     );
 }
@@ -224,9 +228,10 @@ for r in range(0, t.nrows(), 997):
 print("OK")
 "#;
 
-#[test]
-fn adds_missing_model_data_like_casa() {
-    let src = need!(support::ngc5921());
+/// Removes MODEL_DATA from a scratch NGC5921, lets the writer add it back and writes whole rows;
+/// returns the scratch copy, the written rows and the channel range (start, count).
+fn add_missing_model_data() -> (Scratch, [u64; 5], usize, usize) {
+    let src = support::ngc5921();
     let s = scratch_copy(&src, "add");
     assert!(remove_model_column(&s.ms).unwrap());
     assert!(!remove_model_column(&s.ms).unwrap(), "already removed");
@@ -257,6 +262,18 @@ fn adds_missing_model_data_like_casa() {
         };
         assert_eq!(*v, want, "row {r} chan {c} corr {p}");
     }
+    (s, rows, c0, nc)
+}
+
+#[test]
+fn adds_missing_model_data_like_casa() {
+    add_missing_model_data();
+}
+
+#[test]
+#[ignore = "oracle: needs python-casacore (PCLEAN_PYTHON); scripts/test.sh runs it"]
+fn python_casacore_sees_the_added_model_data_like_casa() {
+    let (s, rows, c0, nc) = add_missing_model_data();
     python_check(PY_CHECK_LAYOUT, &[s.ms.to_str().unwrap()]);
     python_check(
         PY_CHECK_WRITTEN,
@@ -270,25 +287,17 @@ fn adds_missing_model_data_like_casa() {
     );
 }
 
-#[test]
-fn adds_model_data_after_python_removecols_on_alma() {
-    let src = need!(support::alma());
-    let s = scratch_copy(&src, "alma-add");
-    if have_python_casacore() {
-        let st = Command::new("python3")
-            .args([
-                "-c",
-                "import sys, casacore.tables as pt; \
-                 t = pt.table(sys.argv[1], readonly=False, ack=False); \
-                 t.removecols(['MODEL_DATA']); t.close()",
-            ])
-            .arg(&s.ms)
-            .status()
-            .unwrap();
-        assert!(st.success());
-    } else {
-        assert!(remove_model_column(&s.ms).unwrap());
-    }
+/// python: remove MODEL_DATA as a CASA user would.
+const PY_REMOVECOLS: &str = "import sys, casacore.tables as pt; \
+    t = pt.table(sys.argv[1], readonly=False, ack=False); \
+    t.removecols(['MODEL_DATA']); t.close(); print('OK')";
+
+/// On a scratch alma_small whose MODEL_DATA `remove` deleted, the writer adds the column back and
+/// writes a block; every cell is checked through pclean-ms.
+fn add_model_data_on_alma(tag: &str, remove: fn(&Path)) -> Scratch {
+    let src = support::alma();
+    let s = scratch_copy(&src, tag);
+    remove(&s.ms);
     let mut w = ModelColumnWriter::open(&s.ms).unwrap();
     assert!(w.added_column());
     let rows: Vec<u64> = (1000..1300).chain(20000..20010).collect();
@@ -310,12 +319,26 @@ fn adds_model_data_after_python_removecols_on_alma() {
         };
         assert_eq!(*v, want, "row {r} chan {c} corr {p}");
     }
+    s
+}
+
+#[test]
+fn adds_model_data_after_removal_on_alma() {
+    add_model_data_on_alma("alma-add", |ms| assert!(remove_model_column(ms).unwrap()));
+}
+
+#[test]
+#[ignore = "oracle: needs python-casacore (PCLEAN_PYTHON); scripts/test.sh runs it"]
+fn adds_model_data_after_python_removecols_on_alma() {
+    let s = add_model_data_on_alma("alma-add-py", |ms| {
+        python_check(PY_REMOVECOLS, &[ms.to_str().unwrap()])
+    });
     python_check(PY_CHECK_LAYOUT, &[s.ms.to_str().unwrap()]);
 }
 
 #[test]
 fn open_reader_sees_writes_and_threads_do_not_collide() {
-    let src = need!(support::alma());
+    let src = support::alma();
     let s = scratch_copy(&src, "shared");
     // The reader is open before the writer (casacore shares its table with the writer).
     let ms = MeasurementSet::open(&s.ms).unwrap();
@@ -364,7 +387,7 @@ fn open_reader_sees_writes_and_threads_do_not_collide() {
 
 #[test]
 fn bad_requests_are_errors() {
-    let src = need!(support::ngc5921());
+    let src = support::ngc5921();
     let s = scratch_copy(&src, "errors");
     let mut w = ModelColumnWriter::open(&s.ms).unwrap();
     let b = block(&[1, 2], 0, 4, 2);

@@ -13,6 +13,13 @@ pub enum StorageError {
     /// The path is not a casacore table.
     #[error("{path} is not a casacore table ({why})")]
     NotATable { path: PathBuf, why: String },
+    /// A file of the table could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// The table uses storage managers that the casacore in this build cannot instantiate.
     #[error(
         "{path} cannot be opened: it uses {managers}, which the casacore in this build lacks ({why})"

@@ -28,10 +28,7 @@ fn check_table(path: &Path) -> Result<(), StorageError> {
 pub fn raw_storage_manager_types(path: &Path) -> Result<Vec<String>, StorageError> {
     check_table(path)?;
     let file = path.join("table.dat");
-    let bytes = std::fs::read(&file).map_err(|e| StorageError::NotATable {
-        path: path.to_path_buf(),
-        why: format!("cannot read {}: {e}", file.display()),
-    })?;
+    let bytes = std::fs::read(&file).map_err(|source| StorageError::Io { path: file, source })?;
     Ok(storage_manager_names(&bytes))
 }
 

@@ -5,7 +5,6 @@
 //! with python-casacore's `getdminfo()`.
 
 #[path = "../../pclean-ms/tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use pclean_storage::{
@@ -13,21 +12,10 @@ use pclean_storage::{
     inspect_table, ms_uses_adios2, raw_storage_manager_types, split_and_convert_ms_to_adios2,
     StorageError,
 };
-use std::path::PathBuf;
-
-fn ngc() -> Option<PathBuf> {
-    match support::ms("ngc5921.ms", "ngc5921.ms.tar.gz") {
-        Ok(p) => Some(p),
-        Err(why) => {
-            eprintln!("skipping: {why}");
-            None
-        }
-    }
-}
 
 #[test]
 fn inspect_names_storage_managers_and_tiles() {
-    let Some(ms) = ngc() else { return };
+    let ms = support::ngc5921();
     let t = inspect_table(&ms).unwrap();
     assert_eq!(t.nrow, 12852);
     let data = t.data_manager_of("DATA").unwrap();
@@ -58,7 +46,7 @@ fn inspect_names_storage_managers_and_tiles() {
 
 #[test]
 fn copy_rebinds_a_column_and_keeps_subtables() {
-    let Some(ms) = ngc() else { return };
+    let ms = support::ngc5921();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("part.ms");
     copy_ms_with_storage_manager(&ms, &out, &["DATA"], "StandardStMan", Some(100..400)).unwrap();
@@ -83,7 +71,7 @@ fn copy_rebinds_a_column_and_keeps_subtables() {
 
 #[test]
 fn adios2_is_detected_without_casacore_support() {
-    let Some(ms) = ngc() else { return };
+    let ms = support::ngc5921();
     let dir = tempfile::tempdir().unwrap();
     let fake = dir.path().join("adios2.ms");
     // StManAipsIO and Adios2StMan have names of the same length: renaming the entries in table.dat
@@ -116,7 +104,7 @@ fn adios2_conversions_explain_the_missing_build() {
     assert!(!s.read && !s.write, "{s:?}");
     assert!(s.why.contains("not registered"), "{}", s.why);
     let dir = tempfile::tempdir().unwrap();
-    let ms = ngc().unwrap_or_else(|| dir.path().join("any.ms"));
+    let ms = support::ngc5921();
     let e = convert_ms_to_adios2(&ms, &dir.path().join("out.ms")).unwrap_err();
     assert!(matches!(e, StorageError::Adios2Unavailable { .. }), "{e}");
     assert!(e.to_string().contains("-DUSE_ADIOS2=ON"), "{e}");

@@ -106,6 +106,54 @@ pub(crate) fn parse_int_list(
 }
 
 /// Whether the text contains glob wildcards (`*`, `?`, `[`).
+/// Mark the entries of `sel` whose index satisfies `hit`; whether any did.
+pub(crate) fn mark_where(sel: &mut [bool], hit: impl Fn(usize) -> bool) -> bool {
+    let mut any = false;
+    for (i, s) in sel.iter_mut().enumerate() {
+        if hit(i) {
+            *s = true;
+            any = true;
+        }
+    }
+    any
+}
+
+/// The indices of the `true` entries of `sel` (ascending).
+pub(crate) fn true_indices(sel: &[bool]) -> Vec<usize> {
+    sel.iter()
+        .enumerate()
+        .filter_map(|(i, &s)| s.then_some(i))
+        .collect()
+}
+
+/// Error when `item`, not an integer item, still looks like one (`looks_numeric`): `expected`
+/// says what the parameter takes.
+pub(crate) fn reject_malformed(
+    param: &'static str,
+    text: &str,
+    item: &str,
+    looks_numeric: bool,
+    expected: &str,
+) -> Result<(), SelectionError> {
+    if looks_numeric {
+        return Err(parse_err(
+            param,
+            text,
+            format!("'{item}' is not {expected}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Assert that `r` is an error whose message contains each of `needles`.
+#[cfg(test)]
+pub(crate) fn assert_err<T: std::fmt::Debug>(r: Result<T, SelectionError>, needles: &[&str]) {
+    let e = r.unwrap_err().to_string();
+    for n in needles {
+        assert!(e.contains(n), "{e} lacks {n}");
+    }
+}
+
 pub(crate) fn is_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
@@ -120,8 +168,13 @@ pub(crate) fn name_matches(
     if !is_glob(pattern) {
         return Ok(pattern == name);
     }
-    let p = glob::Pattern::new(pattern)
-        .map_err(|e| parse_err(param, text, format!("bad pattern '{pattern}': {e}")))?;
+    let p = glob::Pattern::new(pattern).map_err(|e| SelectionError::BadPattern {
+        param,
+        text: text.to_string(),
+        pattern: pattern.to_string(),
+        pos: e.pos,
+        msg: e.msg,
+    })?;
     Ok(p.matches(name))
 }
 

@@ -1,7 +1,10 @@
 //! `field`: a comma-separated list of field ids (`2`), id ranges (`0~2`, `>1`, `<3`), names
 //! (`N5921_2`) and name patterns (`N59*`). Every item must match at least one field.
 
-use super::common::{empty_err, is_glob, list_names, name_matches, parse_err, split_list, IntItem};
+use super::common::{
+    empty_err, is_glob, list_names, mark_where, name_matches, reject_malformed, split_list,
+    true_indices, IntItem,
+};
 use crate::error::SelectionError;
 
 const P: &str = "field";
@@ -21,20 +24,10 @@ pub(crate) fn resolve(text: &str, names: &[String]) -> Result<Option<Vec<usize>>
     for item in split_list(P, text, ',')? {
         let mut any = false;
         if let Some(ints) = IntItem::parse(item) {
-            for (id, s) in selected.iter_mut().enumerate() {
-                if ints.contains(id as i64) {
-                    *s = true;
-                    any = true;
-                }
-            }
+            any = mark_where(&mut selected, |id| ints.contains(id as i64));
         } else {
-            if item.starts_with(['>', '<', '~']) || item.ends_with('~') {
-                return Err(parse_err(
-                    P,
-                    text,
-                    format!("'{item}' is not a field id, id range or name"),
-                ));
-            }
+            let looks_numeric = item.starts_with(['>', '<', '~']) || item.ends_with('~');
+            reject_malformed(P, text, item, looks_numeric, "a field id, id range or name")?;
             for (id, name) in names.iter().enumerate() {
                 if name_matches(P, text, item, name)? {
                     selected[id] = true;
@@ -43,12 +36,7 @@ pub(crate) fn resolve(text: &str, names: &[String]) -> Result<Option<Vec<usize>>
             }
             if !any && !is_glob(item) {
                 // CASA matches field names case-insensitively when there is no exact match.
-                for (id, name) in names.iter().enumerate() {
-                    if name.eq_ignore_ascii_case(item) {
-                        selected[id] = true;
-                        any = true;
-                    }
-                }
+                any = mark_where(&mut selected, |id| names[id].eq_ignore_ascii_case(item));
             }
         }
         if !any {
@@ -59,18 +47,13 @@ pub(crate) fn resolve(text: &str, names: &[String]) -> Result<Option<Vec<usize>>
             ));
         }
     }
-    Ok(Some(
-        selected
-            .iter()
-            .enumerate()
-            .filter_map(|(i, &s)| s.then_some(i))
-            .collect(),
-    ))
+    Ok(Some(true_indices(&selected)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::selection::common::assert_err;
 
     fn names() -> Vec<String> {
         ["3C286", "N5921_1", "N5921_2", "1445+099"]
@@ -94,15 +77,17 @@ mod tests {
     #[test]
     fn errors() {
         let n = names();
-        let e = resolve("nosuchfield", &n).unwrap_err().to_string();
-        assert!(e.contains("field 'nosuchfield' selects nothing"), "{e}");
-        assert!(e.contains("N5921_2"), "{e}");
-        let e = resolve("9", &n).unwrap_err().to_string();
-        assert!(e.contains("'9' matches no field"), "{e}");
-        assert!(resolve("1,,2", &n).is_err());
-        assert!(resolve("1~", &n)
-            .unwrap_err()
-            .to_string()
-            .contains("cannot parse"));
+        let cases: [(&str, &[&str]); 4] = [
+            (
+                "nosuchfield",
+                &["field 'nosuchfield' selects nothing", "N5921_2"],
+            ),
+            ("9", &["'9' matches no field"]),
+            ("1,,2", &[]),
+            ("1~", &["cannot parse"]),
+        ];
+        for (text, needles) in cases {
+            assert_err(resolve(text, &n), needles);
+        }
     }
 }

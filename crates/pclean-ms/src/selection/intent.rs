@@ -2,7 +2,7 @@
 //! wildcards (`*TARGET*`) is matched against the whole OBS_MODE; a plain intent
 //! (`OBSERVE_TARGET#ON_SOURCE`) must equal the OBS_MODE or one of its comma-separated parts.
 
-use super::common::{empty_err, name_matches, split_list};
+use super::common::{empty_err, name_matches, split_list, true_indices};
 use crate::error::SelectionError;
 
 const P: &str = "intent";
@@ -48,13 +48,7 @@ pub(crate) fn resolve(
             ));
         }
     }
-    Ok(Some(
-        selected
-            .iter()
-            .enumerate()
-            .filter_map(|(i, &s)| s.then_some(i))
-            .collect(),
-    ))
+    Ok(Some(true_indices(&selected)))
 }
 
 #[cfg(test)]

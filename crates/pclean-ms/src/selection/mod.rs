@@ -194,27 +194,33 @@ fn scan_rows(
             t.read_array_range("UVW", start, len as u64, None, &mut uvw[..3 * len])?;
         }
         for i in 0..len {
-            seen.observations.insert(obs[i]);
-            if !in_items(&r.observations, obs[i]) {
-                continue;
-            }
-            seen.passed[0] += 1;
-            seen.fields.insert(field[i]);
-            if !in_mask(&r.fields, field[i]) {
-                continue;
-            }
-            seen.passed[1] += 1;
-            seen.ddids.insert(ddid[i]);
             let dd = ddid[i];
-            if dd < 0 || dd as usize >= r.dd_chans.len() || r.dd_chans[dd as usize].is_none() {
+            let dd_ok =
+                dd >= 0 && (dd as usize) < r.dd_chans.len() && r.dd_chans[dd as usize].is_some();
+            // The first four criteria: the value each saw (while the row got that far) and
+            // whether the row passes it.
+            let criteria = [
+                (
+                    &mut seen.observations,
+                    obs[i],
+                    in_items(&r.observations, obs[i]),
+                ),
+                (&mut seen.fields, field[i], in_mask(&r.fields, field[i])),
+                (&mut seen.ddids, dd, dd_ok),
+                (&mut seen.scans, scan[i], in_items(&r.scans, scan[i])),
+            ];
+            let mut passed = 0;
+            for (values, v, ok) in criteria {
+                values.insert(v);
+                if !ok {
+                    break;
+                }
+                seen.passed[passed] += 1;
+                passed += 1;
+            }
+            if passed < 4 {
                 continue;
             }
-            seen.passed[2] += 1;
-            seen.scans.insert(scan[i]);
-            if !in_items(&r.scans, scan[i]) {
-                continue;
-            }
-            seen.passed[3] += 1;
             if r.states.is_some() {
                 seen.states.insert(state[i]);
                 if !in_mask(&r.states, state[i]) {

@@ -10,7 +10,9 @@
 //!
 //! Several specifications of the same window are merged (union of channels).
 
-use super::common::{empty_err, list_names, name_matches, parse_err, split_list, IntItem};
+use super::common::{
+    empty_err, list_names, name_matches, parse_err, reject_malformed, split_list, IntItem,
+};
 use crate::error::SelectionError;
 use crate::meta::SpectralWindow;
 use pclean_core::units::{parse_freq_hz, split_number_unit};
@@ -88,13 +90,10 @@ fn spw_ids(text: &str, item: &str, spws: &[SpectralWindow]) -> Result<Vec<usize>
             })
             .collect());
     }
-    if item.starts_with(['>', '<', '~']) || item.contains('~') || item.contains('^') {
-        return Err(parse_err(
-            P,
-            text,
-            format!("'{item}' is not a spectral window id, id range, name or frequency"),
-        ));
-    }
+    let looks_numeric =
+        item.starts_with(['>', '<', '~']) || item.contains('~') || item.contains('^');
+    let expected = "a spectral window id, id range, name or frequency";
+    reject_malformed(P, text, item, looks_numeric, expected)?;
     let mut out = Vec::new();
     for (i, s) in spws.iter().enumerate() {
         if name_matches(P, text, item, &s.name)? {
@@ -266,6 +265,7 @@ pub(crate) fn resolve(
 mod tests {
     use super::*;
     use crate::meta::SpwFrame;
+    use crate::selection::common::assert_err;
 
     fn spws() -> Vec<SpectralWindow> {
         // Like NGC5921: 63 channels of 24.414 kHz from 1412.665 MHz; plus a second window.
@@ -280,6 +280,11 @@ mod tests {
             mk("none", 1412.665e6, 24414.0625, 63),
             mk("BB_2", 230e9, -0.5e6, 16),
         ]
+    }
+
+    /// The spectral windows `text` selects.
+    fn spw_ids(text: &str, s: &[SpectralWindow]) -> Vec<usize> {
+        resolve(text, s).unwrap().unwrap().keys().copied().collect()
     }
 
     fn ch(v: &[(usize, Vec<usize>)]) -> Option<SpwChannels> {
@@ -308,24 +313,8 @@ mod tests {
             ch(&[(0, vec![3]), (1, vec![3])])
         );
         assert_eq!(resolve("0,1", &s).unwrap().unwrap().len(), 2);
-        assert_eq!(
-            resolve("BB*", &s)
-                .unwrap()
-                .unwrap()
-                .keys()
-                .copied()
-                .collect::<Vec<_>>(),
-            vec![1]
-        );
-        assert_eq!(
-            resolve(">0", &s)
-                .unwrap()
-                .unwrap()
-                .keys()
-                .copied()
-                .collect::<Vec<_>>(),
-            vec![1]
-        );
+        assert_eq!(spw_ids("BB*", &s), vec![1]);
+        assert_eq!(spw_ids(">0", &s), vec![1]);
     }
 
     #[test]
@@ -346,33 +335,23 @@ mod tests {
             resolve("1:229.9985~230GHz", &s).unwrap(),
             ch(&[(1, vec![0, 1, 2, 3])])
         );
-        assert_eq!(
-            resolve("230GHz", &s)
-                .unwrap()
-                .unwrap()
-                .keys()
-                .copied()
-                .collect::<Vec<_>>(),
-            vec![1]
-        );
+        assert_eq!(spw_ids("230GHz", &s), vec![1]);
     }
 
     #[test]
     fn errors() {
         let s = spws();
-        let e = resolve("99", &s).unwrap_err().to_string();
-        assert!(e.starts_with("spw '99' selects nothing"), "{e}");
-        assert!(e.contains("spectral windows 0..1"), "{e}");
-        let e = resolve("0:5~100", &s).unwrap_err().to_string();
-        assert!(e.contains("channel 100 is beyond spectral window 0"), "{e}");
-        assert!(resolve("0:a~b", &s)
-            .unwrap_err()
-            .to_string()
-            .contains("cannot parse spw='0:a~b'"));
-        assert!(resolve("0:5~10^0", &s).is_err());
-        assert!(resolve(":5", &s).is_err());
-        assert!(resolve("0:1~2;", &s).is_err());
-        let e = resolve("0:2GHz", &s).unwrap_err().to_string();
-        assert!(e.contains("selects nothing"), "{e}");
+        let cases: [(&str, &[&str]); 7] = [
+            ("99", &["spw '99' selects nothing", "spectral windows 0..1"]),
+            ("0:5~100", &["channel 100 is beyond spectral window 0"]),
+            ("0:a~b", &["cannot parse spw='0:a~b'"]),
+            ("0:5~10^0", &[]),
+            (":5", &[]),
+            ("0:1~2;", &[]),
+            ("0:2GHz", &["selects nothing"]),
+        ];
+        for (text, needles) in cases {
+            assert_err(resolve(text, &s), needles);
+        }
     }
 }

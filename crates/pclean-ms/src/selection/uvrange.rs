@@ -162,38 +162,21 @@ mod tests {
 
     #[test]
     fn forms() {
+        let item = |bound, unit| UvItem { bound, unit };
         let r = resolve("0~100m").unwrap().unwrap();
-        assert_eq!(
-            r,
-            vec![UvItem {
-                bound: UvBound::Between(0.0, 100.0),
-                unit: UvUnit::Metres
-            }]
-        );
+        assert_eq!(r, vec![item(UvBound::Between(0.0, 100.0), UvUnit::Metres)]);
         let r = resolve("<2km").unwrap().unwrap();
         assert_eq!(r[0].bound, UvBound::Below(2000.0));
         let r = resolve(">5klambda").unwrap().unwrap();
-        assert_eq!(
-            r[0],
-            UvItem {
-                bound: UvBound::Above(5000.0),
-                unit: UvUnit::Wavelengths
-            }
-        );
+        assert_eq!(r[0], item(UvBound::Above(5000.0), UvUnit::Wavelengths));
         let r = resolve("1~2Mλ, 100").unwrap().unwrap();
         assert_eq!(r[0].bound, UvBound::Between(1e6, 2e6));
-        assert_eq!(
-            r[1],
-            UvItem {
-                bound: UvBound::Exactly(100.0),
-                unit: UvUnit::Metres
-            }
-        );
+        assert_eq!(r[1], item(UvBound::Exactly(100.0), UvUnit::Metres));
         let r = resolve("1km~2000m").unwrap().unwrap();
         assert_eq!(r[0].bound, UvBound::Between(1000.0, 2000.0));
         // 1000 m at 1.4 GHz is ~4670 wavelengths.
-        let item = resolve(">4klambda").unwrap().unwrap()[0];
-        assert!(item.contains(1000.0, 1.4e9) && !item.contains(800.0, 1.4e9));
+        let above = resolve(">4klambda").unwrap().unwrap()[0];
+        assert!(above.contains(1000.0, 1.4e9) && !above.contains(800.0, 1.4e9));
     }
 
     #[test]

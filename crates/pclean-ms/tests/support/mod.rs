@@ -3,6 +3,15 @@
 //! tarball is unpacked on first use into `CARGO_TARGET_TMPDIR/pclean-testdata`, race-safe across
 //! concurrent test binaries: each unpacks into its own temporary directory and renames it into place;
 //! the loser of a race discards its copy.
+//!
+//! Prerequisites never pass silently (issue 12):
+//! - the test MSs ship with the repository (`testdata/*.tar.gz`), so a missing one is a broken checkout
+//!   or a wrong `PCLEAN_TESTDATA`: [`ngc5921`] and [`alma`] panic with the reason, everywhere;
+//! - python-casacore oracles are an external tool: the tests that need one are `#[ignore = "oracle:
+//!   ..."]` (listed as ignored, with that reason, by a plain `cargo test`) and `scripts/test.sh` runs
+//!   them (`cargo test -- --ignored`) with `PCLEAN_PYTHON=.venv/bin/python`; once asked for, a missing
+//!   interpreter or module fails the test ([`require_python`]).
+#![allow(dead_code)] // each test binary that includes this module uses part of it
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -64,26 +73,50 @@ pub fn ms(name: &str, tarball: &str) -> Result<PathBuf, String> {
     Ok(cached)
 }
 
-/// NGC5921 (VLA, RR/LL, 63 channels, 12852 rows), or a skip reason.
-pub fn ngc5921() -> Result<PathBuf, String> {
-    ms("ngc5921.ms", "ngc5921.ms.tar.gz")
+/// The unpacked MS, or a panic saying why it is unavailable (the MSs are part of the repository).
+fn bundled(name: &str, tarball: &str) -> PathBuf {
+    ms(name, tarball).unwrap_or_else(|why| {
+        panic!("test data missing (testdata/{tarball} ships with the repository): {why}")
+    })
 }
 
-/// The simulated ALMA MS (XX/YY, 16 channels, TOPO, 27090 rows), or a skip reason.
-pub fn alma() -> Result<PathBuf, String> {
-    ms("alma_small.ms", "alma_sim.ms.tar.gz")
+/// NGC5921 (VLA, RR/LL, 63 channels, 12852 rows).
+pub fn ngc5921() -> PathBuf {
+    bundled("ngc5921.ms", "ngc5921.ms.tar.gz")
 }
 
-/// Evaluate to the MS path, or print why the test is skipped and return.
-#[macro_export]
-macro_rules! need {
-    ($e:expr) => {
-        match $e {
-            Ok(p) => p,
-            Err(why) => {
-                eprintln!("SKIPPED: test data unavailable: {why}");
-                return;
-            }
-        }
-    };
+/// The simulated ALMA MS (XX/YY, 16 channels, TOPO, 27090 rows).
+pub fn alma() -> PathBuf {
+    bundled("alma_small.ms", "alma_sim.ms.tar.gz")
+}
+
+/// The Python interpreter of the oracles: `$PCLEAN_PYTHON` (scripts/test.sh sets its venv's), else
+/// `python3` from `PATH`.
+pub fn python() -> PathBuf {
+    std::env::var_os("PCLEAN_PYTHON")
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| PathBuf::from("python3"), PathBuf::from)
+}
+
+/// Check that [`python`] imports `modules` (comma-separated, e.g. `"casacore.tables, numpy"`);
+/// panic with the reason otherwise. Only `#[ignore = "oracle: ..."]` tests call this: they run
+/// when asked for (`--ignored`, as scripts/test.sh does), and then must not pass unrun.
+pub fn require_python(modules: &str) -> PathBuf {
+    let py = python();
+    let out = Command::new(&py)
+        .args(["-c", &format!("import {modules}")])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => py,
+        Ok(o) => panic!(
+            "oracle unavailable: {} cannot import {modules} (set PCLEAN_PYTHON to a python with \
+             tests/python/requirements.txt, e.g. .venv/bin/python from scripts/test.sh):\n{}",
+            py.display(),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => panic!(
+            "oracle unavailable: cannot run {} ({e}); set PCLEAN_PYTHON",
+            py.display()
+        ),
+    }
 }

@@ -1,0 +1,313 @@
+//! The major/minor cycle loop of one channel block. Every plane (channel, Stokes) converges on its
+//! own: after each major cycle a plane's mask is updated (auto-multithresh), its convergence checked
+//! (tclean's order), and only unconverged planes run a minor cycle and take part in the next major
+//! cycle's prediction and re-imaging.
+
+use super::iteration::{robust_stats, IterationSettings, PlaneProgress, StopReason};
+use super::masking::{MaskInputs, PlaneMasker};
+use crate::error::EngineError;
+use crate::imaging::{ImagingContext, PlaneWeights};
+use crate::source::Source;
+use ndarray::Array2;
+use pclean_core::Beam;
+use pclean_deconv::automask::psf_sidelobe_level;
+use pclean_deconv::minor::{masked_peak, Deconvolver, MinorControls, PlaneImages};
+use rayon::prelude::*;
+use tracing::info;
+
+/// One plane's state through the loop.
+pub struct Plane {
+    pub residual: Array2<f32>,
+    pub model: Array2<f32>,
+    pub psf: Array2<f32>,
+    pub mask: Option<Array2<bool>>,
+    /// The auto-multithresh mask the last minor cycle ran with, kept while `mask` holds the one
+    /// recomputed after the following major cycle (see [`deconvolve_block`]'s end).
+    used_mask: Option<Array2<bool>>,
+    pub beam: Beam,
+    pub sumwt: f64,
+    weights: PlaneWeights,
+    pub progress: PlaneProgress,
+    psf_sidelobe: f32,
+    deconvolver: Box<dyn Deconvolver>,
+    masker: PlaneMasker,
+}
+
+impl Plane {
+    /// Peak |residual| within the current mask (the whole image when there is none).
+    fn peak(&self) -> f32 {
+        masked_peak(self.residual.view(), self.mask.as_ref().map(|m| m.view())).map_or(0.0, |p| p.0)
+    }
+
+    fn mask_is_empty(&self) -> bool {
+        self.mask.as_ref().is_some_and(|m| !m.iter().any(|v| *v))
+    }
+
+    /// Update the mask for this cycle, measure, and decide whether to stop. `cube` carries what
+    /// tclean computes over the whole cube for auto-multithresh.
+    fn prepare_cycle(
+        &mut self,
+        it: &IterationSettings,
+        cube: &CubeWide,
+    ) -> Result<(), EngineError> {
+        self.used_mask = None;
+        let resumable = matches!(
+            self.progress.stop,
+            Some(StopReason::Threshold | StopReason::NSigma)
+        );
+        match self.progress.stop {
+            None => {}
+            // tclean recomputes auto-multithresh masks of every channel at every major cycle of
+            // the cube, converged or not; the grown mask may uncover emission above the threshold,
+            // which is then cleaned. Only the image-plane mask update is redone here: a converged
+            // plane costs no major cycle unless its new mask gives it work again.
+            Some(_) if resumable && self.masker.is_auto() && cube.cycling => {}
+            Some(_) => return Ok(()),
+        }
+        if self.sumwt <= 0.0 {
+            self.progress.stop = Some(StopReason::NoData);
+            return Ok(());
+        }
+        // tclean's isThresholdReached: the cycle threshold has come down to the global threshold.
+        let (cyclethreshold, _) = it.cycle_limits(&self.progress, self.psf_sidelobe);
+        let threshold_reached = self.progress.peak.is_finite() && cyclethreshold <= it.threshold;
+        let previous = if self.masker.is_auto() && cube.cycling {
+            // auto-multithresh makes a new mask (the previous one is in its own state): keep the
+            // one the last minor cycle used, in case this check ends the run.
+            self.used_mask = self.mask.take();
+            None
+        } else {
+            self.mask.take()
+        };
+        let at = MaskInputs {
+            residual: self.residual.view(),
+            beam: &cube.beam,
+            sidelobe_level: cube.sidelobe,
+            iter_done: cube.iterations,
+            threshold_reached,
+        };
+        self.mask = self.masker.update(&at, previous)?;
+        let (_, rms) = robust_stats(self.residual.view(), self.masker.stats_region());
+        let peak = self.peak();
+        if resumable {
+            // Residual unchanged since the last check: only the mask moved.
+            self.progress.peak = peak;
+            self.progress.rms = rms;
+        } else {
+            self.progress.observe(peak, rms);
+        }
+        self.progress.stop = it.check(&self.progress, self.mask_is_empty());
+        Ok(())
+    }
+
+    fn minor_cycle(&mut self, it: &IterationSettings, cube_peak: f32) {
+        if self.progress.stop.is_some() {
+            return;
+        }
+        // tclean sets one cycle threshold for the whole cube from its largest peak residual.
+        let mut cube_progress = self.progress.clone();
+        cube_progress.peak = cube_peak;
+        let (cyclethreshold, cycleniter) = it.cycle_limits(&cube_progress, self.psf_sidelobe);
+        let controls = MinorControls {
+            gain: it.gain,
+            max_iterations: cycleniter,
+            threshold: cyclethreshold,
+        };
+        let images = PlaneImages {
+            residual: self.residual.view_mut(),
+            model: self.model.view_mut(),
+            psf: self.psf.view(),
+            mask: self.mask.as_ref().map(|m| m.view()),
+        };
+        let out = self.deconvolver.minor_cycle(images, &controls);
+        self.progress.iterations += out.iterations;
+        self.progress.last_cycle_iterations = out.iterations;
+        self.progress.model_flux += out.flux_added;
+    }
+}
+
+/// Quantities tclean's auto-multithresh takes over the whole cube (here: the block): the largest
+/// PSF sidelobe level, the common beam, and the iterations done so far.
+struct CubeWide {
+    sidelobe: f32,
+    beam: Beam,
+    iterations: usize,
+    /// Whether any plane of the block ran a minor cycle in the last round (the cube is still
+    /// cycling, so tclean would still update every channel's mask).
+    cycling: bool,
+}
+
+/// A plane's first imaging pass: residual (dirty image or reused residual), PSF, sum of weights.
+pub struct FirstImages {
+    pub residual: Array2<f32>,
+    pub psf: Array2<f32>,
+    pub sumwt: f64,
+    /// The plane's imaging weights (kept for the major cycles).
+    pub weights: PlaneWeights,
+}
+
+/// Inputs of one block's deconvolution that come from the rest of the run.
+pub struct BlockSetup {
+    pub beams: Vec<Beam>,
+    pub deconvolvers: Vec<Box<dyn Deconvolver>>,
+    pub maskers: Vec<PlaneMasker>,
+    pub start_models: Option<Vec<Array2<f32>>>,
+    /// The first residual already corresponds to the start model (calcres=false): no initial
+    /// major cycle.
+    pub residual_is_current: bool,
+}
+
+/// Deconvolve channels `chans` starting from their first imaging pass `first`. Planes are indexed
+/// `i * nstokes + s` for block channel `i`. Returns the final planes.
+pub fn deconvolve_block(
+    ctx: &ImagingContext,
+    sources: &[Source],
+    chans: std::ops::Range<usize>,
+    first: Vec<FirstImages>,
+    setup: BlockSetup,
+    it: &IterationSettings,
+) -> Result<Vec<Plane>, EngineError> {
+    let nst = ctx.params.stokes.0.len();
+    let (ny, nx) = (ctx.params.ny, ctx.params.nx);
+    let mut planes: Vec<Plane> = Vec::with_capacity(first.len());
+    let mut decs = setup.deconvolvers.into_iter();
+    let mut maskers = setup.maskers.into_iter();
+    let mut start_models = setup.start_models.map(|v| v.into_iter());
+    for f in first {
+        {
+            let FirstImages {
+                residual: res,
+                psf,
+                sumwt: w,
+                weights,
+            } = f;
+            let k = planes.len();
+            let beam = setup.beams[k];
+            planes.push(Plane {
+                psf_sidelobe: if beam.is_valid() {
+                    psf_sidelobe_level(
+                        psf.view(),
+                        &beam,
+                        ctx.params.cell_x_rad,
+                        ctx.params.cell_y_rad,
+                    )
+                } else {
+                    0.0
+                },
+                residual: res,
+                model: match start_models.as_mut() {
+                    Some(m) => m.next().expect("one start model per plane"),
+                    None => resident_zeros(ny, nx),
+                },
+                psf,
+                mask: None,
+                used_mask: None,
+                beam,
+                sumwt: w,
+                weights,
+                progress: PlaneProgress::new(),
+                deconvolver: decs.next().expect("one deconvolver per plane"),
+                masker: maskers.next().expect("one masker per plane"),
+            });
+        }
+    }
+    // A start model: the first residual must be data minus its prediction.
+    if !setup.residual_is_current && planes.iter().any(|p| p.model.iter().any(|v| *v != 0.0)) {
+        major_cycle(ctx, sources, chans.clone(), &mut planes, nst, true)?;
+    }
+    // tclean uses the cube's largest PSF sidelobe level for every plane's cycle threshold.
+    let sidelobe = planes.iter().map(|p| p.psf_sidelobe).fold(0.0f32, f32::max);
+    for p in planes.iter_mut() {
+        p.psf_sidelobe = sidelobe;
+    }
+    let valid: Vec<Beam> = planes
+        .iter()
+        .map(|p| p.beam)
+        .filter(|b| b.is_valid())
+        .collect();
+    let common = pclean_deconv::restore::common_beam(&valid).unwrap_or(planes[0].beam);
+    let mut cycling = false;
+    loop {
+        let cube = CubeWide {
+            sidelobe,
+            beam: common,
+            iterations: planes.iter().map(|p| p.progress.iterations).sum(),
+            cycling,
+        };
+        planes
+            .par_iter_mut()
+            .try_for_each(|p| p.prepare_cycle(it, &cube))?;
+        let active = planes.iter().filter(|p| p.progress.stop.is_none()).count();
+        if active == 0 {
+            break;
+        }
+        cycling = true;
+        let cube_peak = planes
+            .iter()
+            .filter(|p| p.progress.stop.is_none())
+            .map(|p| p.progress.peak)
+            .fold(0.0f32, f32::max);
+        planes
+            .par_iter_mut()
+            .for_each(|p| p.minor_cycle(it, cube_peak));
+        major_cycle(ctx, sources, chans.clone(), &mut planes, nst, false)?;
+        let done: usize = planes.iter().map(|p| p.progress.iterations).sum();
+        info!(
+            channels = format!("{}..{}", chans.start, chans.end),
+            active_planes = active,
+            iterations = done,
+            "major cycle done"
+        );
+    }
+    // tclean (`PySynthesisImager.runMinorCycleCore` / `hasConverged` in casatasks'
+    // imagerhelpers/imager_base.py) copies the .mask to .prev.mask after every minor cycle and, on
+    // reaching the global stopping criterion with usemask='auto-*', reverts the .mask to it: the
+    // output mask is the one last used for cleaning, not the one remade after the final major
+    // cycle (that one only took part in the convergence check).
+    for p in planes.iter_mut() {
+        if let Some(m) = p.used_mask.take() {
+            p.mask = Some(m);
+        }
+    }
+    Ok(planes)
+}
+
+/// Predict the models of the unconverged planes, subtract, re-image their residuals: plane by
+/// plane, each plane's old residual freed before its new one is made (one grid alive at a time).
+fn major_cycle(
+    ctx: &ImagingContext,
+    sources: &[Source],
+    chans: std::ops::Range<usize>,
+    planes: &mut [Plane],
+    nst: usize,
+    all: bool,
+) -> Result<(), EngineError> {
+    for (i, k) in chans.enumerate() {
+        let active = all || (0..nst).any(|s| planes[i * nst + s].progress.stop.is_none());
+        if !active {
+            continue;
+        }
+        for s in 0..nst {
+            let p = &mut planes[i * nst + s];
+            p.residual = Array2::zeros((0, 0));
+            let (res, _) = ctx.residual_plane(sources, k, s, &p.weights, Some(&p.model))?;
+            p.residual = res;
+            if !all {
+                p.progress.major_cycles += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A plane of zeros whose pages are written now. `Array2::zeros` gets zeroed memory from the
+/// system that becomes resident only where it is later written; a model plane is written only where
+/// components fall, so its resident size would depend on the sky. Written out, the block's peak is
+/// what the memory model says whatever the components (docs/memory.md).
+fn resident_zeros(ny: usize, nx: usize) -> Array2<f32> {
+    // `Vec::with_capacity` + `resize` writes every element (no calloc the compiler could elide
+    // the writes into).
+    let mut v = Vec::with_capacity(ny * nx);
+    v.resize(ny * nx, 0.0f32);
+    Array2::from_shape_vec((ny, nx), v).expect("ny * nx elements")
+}

@@ -1,0 +1,110 @@
+//! The set-up of a block's cycles from the parameters: tclean's iteration control, and each
+//! plane's deconvolver, clean mask and start model.
+
+use super::iteration::{IterationSettings, StopReason};
+use super::major_minor::BlockSetup;
+use super::masking::{AutoMask, MaskKind, PlaneMasker};
+use crate::error::EngineError;
+use crate::exec::block::BlockInputs;
+use ndarray::Array2;
+use pclean_core::params::{ImagingParams, UseMask};
+use pclean_core::Beam;
+
+/// tclean's wording of a stop reason.
+pub fn stop_text(s: StopReason) -> String {
+    match s {
+        StopReason::IterationLimit => "iteration limit (niter)",
+        StopReason::Threshold => "threshold reached",
+        StopReason::NoProgress => "no progress: peak residual unchanged",
+        StopReason::Diverged => "diverging: peak residual rose above 3x its minimum",
+        StopReason::ZeroMask => "zero mask",
+        StopReason::NSigma => "n-sigma threshold reached",
+        StopReason::NoData => "no unflagged data",
+        StopReason::NMajor => "major cycle limit (nmajor)",
+    }
+    .to_string()
+}
+
+/// tclean's iteration control from the validated parameters.
+pub fn iteration_settings(p: &ImagingParams) -> IterationSettings {
+    let d = &p.deconv;
+    IterationSettings {
+        niter: d.niter,
+        gain: d.gain as f32,
+        threshold: d.threshold_jy as f32,
+        nsigma: d.nsigma as f32,
+        cycleniter: d.cycleniter,
+        cyclefactor: d.cyclefactor as f32,
+        minpsffraction: d.minpsffraction as f32,
+        maxpsffraction: d.maxpsffraction as f32,
+        nmajor: d.nmajor,
+    }
+}
+
+/// Deconvolvers, maskers and start models of the planes of block `chans`.
+pub fn block_setup(
+    p: &ImagingParams,
+    chans: &std::ops::Range<usize>,
+    inp: &BlockInputs,
+    beams: &[Beam],
+    start_models: Option<&[Array2<f32>]>,
+    centre: &pclean_core::Direction,
+) -> Result<BlockSetup, EngineError> {
+    let nst = p.stokes.0.len();
+    let d = &p.deconv;
+    let scales: Vec<f32> = d.scales.iter().map(|s| *s as f32).collect();
+    let mut deconvolvers = Vec::new();
+    let mut maskers = Vec::new();
+    let user_mask = match &d.usemask {
+        UseMask::User { mask } if !mask.trim().is_empty() => {
+            Some(super::user_mask::load(p, centre, mask)?)
+        }
+        _ => None,
+    };
+    for k in chans.clone() {
+        // Computed per channel and dropped once its masks exist.
+        let pb = inp.pb(k);
+        for s in 0..nst {
+            let dec = pclean_deconv::factory::make_deconvolver(
+                d.deconvolver.name(),
+                &scales,
+                d.smallscalebias as f32,
+            )
+            .map_err(|e| EngineError::param_source("deconvolver", "deconvolver", e))?;
+            deconvolvers.push(dec);
+            let lim = p.pblimit.abs() as f32;
+            let stats = (lim > 0.0).then(|| pb.mapv(|v| v > lim));
+            let kind = match &d.usemask {
+                UseMask::User { .. } => match &user_mask {
+                    Some(m) => MaskKind::Fixed(m.plane(k, s)),
+                    None => MaskKind::Everywhere,
+                },
+                UseMask::Pb { pbmask } => {
+                    MaskKind::Fixed(pclean_deconv::masks::pb_mask(pb.view(), *pbmask as f32))
+                }
+                UseMask::AutoMultiThresh(a) => MaskKind::Auto(Box::new(AutoMask::new(
+                    a,
+                    pb.clone(),
+                    p.pblimit as f32,
+                    p.cell_x_rad,
+                    p.cell_y_rad,
+                ))),
+            };
+            maskers.push(PlaneMasker::new(kind, stats));
+        }
+    }
+    let start_models = start_models.map(|all| {
+        chans
+            .clone()
+            .flat_map(|k| (0..nst).map(move |s| (k, s)))
+            .map(|(k, s)| all[k * nst + s].clone())
+            .collect()
+    });
+    Ok(BlockSetup {
+        beams: beams.to_vec(),
+        deconvolvers,
+        maskers,
+        start_models,
+        residual_is_current: false,
+    })
+}

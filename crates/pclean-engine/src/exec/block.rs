@@ -1,0 +1,261 @@
+//! One channel block, start to finish: read only the data channels it needs, weight, image plane
+//! by plane, fit beams, deconvolve, restore; every plane goes to the products as soon as it is final
+//! and is freed (docs/memory.md: what is alive when).
+
+use crate::cycles::{block_setup, deconvolve_block, stop_text, FirstImages, IterationSettings};
+use crate::error::EngineError;
+use crate::imaging::ImagingContext;
+use crate::products::{fit_beam, write_restored, Reused};
+use crate::source::{restrict_sources, Source};
+use ndarray::{Array2, ArrayView2};
+use pclean_core::params::RestoringBeam;
+use pclean_core::{Beam, Direction};
+use pclean_grid::pb::{pb_image, pb_limit_in_place, PbModel};
+use pclean_grid::weighting::ImagingWeighter;
+use std::ops::Range;
+
+/// Where a block's final planes go: `put(product, image channel, stokes, plane)`.
+pub type PutPlane<'a> =
+    dyn Fn(&'static str, usize, usize, ArrayView2<f32>) -> Result<(), EngineError> + Sync + 'a;
+
+/// What a block reports besides its planes (already written): per plane `i * nstokes + s`, its
+/// numbers and fitted beam, and warnings.
+pub struct BlockResult {
+    pub chans: Range<usize>,
+    pub planes: Vec<PlaneSummary>,
+    pub beams: Vec<Beam>,
+    pub warnings: Vec<String>,
+}
+
+/// The numbers of one written plane.
+pub struct PlaneSummary {
+    pub sumwt: f64,
+    pub iterations: usize,
+    pub major_cycles: usize,
+    pub stop_reason: String,
+    /// Peak |residual| over the image.
+    pub peak_residual: f64,
+    /// Sum of the model, Jy.
+    pub model_flux_jy: f64,
+}
+
+/// Everything a block needs besides its channels.
+pub struct BlockInputs<'a> {
+    pub ctx: &'a ImagingContext<'a>,
+    pub sources: &'a [Source],
+    pub pb_model: &'a PbModel,
+    pub reused: &'a Reused,
+    pub start_models: Option<&'a [Array2<f32>]>,
+    pub it: &'a IterationSettings,
+    pub centre: &'a Direction,
+    pub pbcor: bool,
+    /// Whether the products include `.mask`.
+    pub mask_product: bool,
+    /// One weighting density over every channel (cube with `perchanweightdensity=false`),
+    /// computed once for all blocks.
+    pub shared_weighter: Option<&'a ImagingWeighter>,
+}
+
+impl BlockInputs<'_> {
+    /// The primary beam of image channel `k`, zeroed at and below |pblimit| (as tclean, whatever
+    /// pblimit's sign). Computed when needed rather than kept: it is cheap next to imaging.
+    pub fn pb(&self, k: usize) -> Array2<f32> {
+        let p = self.ctx.params;
+        let mut pb = pb_image(
+            self.pb_model,
+            p.nx,
+            p.ny,
+            p.cell_x_rad,
+            p.cell_y_rad,
+            self.ctx.plan.freqs_hz[k],
+        );
+        pb_limit_in_place(pb.view_mut(), p.pblimit);
+        pb
+    }
+}
+
+/// Image (and deconvolve and restore) image channels `chans` on the calling rayon pool; each
+/// final plane is handed to `put` and freed.
+pub fn run_block(
+    inp: &BlockInputs,
+    chans: Range<usize>,
+    put: &PutPlane,
+) -> Result<BlockResult, EngineError> {
+    let params = inp.ctx.params;
+    let plan = inp.ctx.plan;
+    let ctx = inp.ctx;
+    let nst = params.stokes.0.len();
+    let mut warnings = Vec::new();
+    let sources = restrict_sources(inp.sources, plan, &chans)?;
+    let mut owned = None;
+    if inp.shared_weighter.is_none() {
+        owned = Some(ctx.weighters(&sources, chans.clone())?);
+    }
+    let weighter = |i: usize| -> &ImagingWeighter {
+        match (inp.shared_weighter, &owned) {
+            (Some(w), _) => w,
+            (None, Some(ws)) => &ws[i.min(ws.len() - 1)],
+            (None, None) => unreachable!("weighters are made when none is shared"),
+        }
+    };
+    let deconvolve = params.niter > 0 || inp.start_models.is_some();
+    let mut beams: Vec<Beam> = Vec::with_capacity(chans.len() * nst);
+    let mut firsts: Vec<FirstImages> = Vec::new();
+    let mut summaries = Vec::new();
+    for (i, k) in chans.clone().enumerate() {
+        for s in 0..nst {
+            let idx = k * nst + s;
+            let (psf, weights) = match &inp.reused.psf {
+                Some(r) => (
+                    r[idx].clone(),
+                    ctx.plane_weights(&sources, k, s, weighter(i))?,
+                ),
+                None => {
+                    let (psf, _, weights) = ctx.psf_plane(&sources, k, s, weighter(i))?;
+                    (psf, weights)
+                }
+            };
+            let (residual, sumwt) = match (&inp.reused.residual, &inp.reused.sumwt) {
+                (Some(r), Some(w)) => (r[idx].clone(), w[idx]),
+                _ => ctx.residual_plane(&sources, k, s, &weights, None)?,
+            };
+            // A plane whose fit fails takes the block's first good beam of the same Stokes.
+            let fallback = (0..i)
+                .map(|j| beams[j * nst + s])
+                .find(|b: &Beam| b.is_valid())
+                .unwrap_or_default();
+            let beam = fit_beam(
+                params,
+                &psf,
+                sumwt,
+                k,
+                s,
+                &mut |w| warnings.push(w),
+                fallback,
+            );
+            beams.push(beam);
+            put("psf", k, s, psf.view())?;
+            if deconvolve {
+                firsts.push(FirstImages {
+                    residual,
+                    psf,
+                    sumwt,
+                    weights,
+                });
+            } else {
+                drop((psf, weights));
+                let model = Array2::zeros(residual.dim());
+                let out = FinalPlane {
+                    residual,
+                    model,
+                    mask: None,
+                    sumwt,
+                    iterations: 0,
+                    major_cycles: 0,
+                    stop_reason: "no deconvolution (niter=0)".into(),
+                };
+                summaries.push(write_plane(inp, k, s, beam, out, put)?);
+            }
+        }
+    }
+    // Every plane has its weights: the densities are no longer needed.
+    drop(owned);
+    if deconvolve {
+        let setup = block_setup(params, &chans, inp, &beams, inp.start_models, inp.centre)?;
+        let planes = deconvolve_block(ctx, &sources, chans.clone(), firsts, setup, inp.it)?;
+        // PSFs, imaging weights and deconvolvers are freed before anything is restored.
+        let finals: Vec<FinalPlane> = planes
+            .into_iter()
+            .map(|p| FinalPlane {
+                stop_reason: p.progress.stop.map_or("none".to_string(), stop_text),
+                iterations: p.progress.iterations,
+                major_cycles: p.progress.major_cycles,
+                residual: p.residual,
+                model: p.model,
+                mask: p.mask,
+                sumwt: p.sumwt,
+            })
+            .collect();
+        for (idx, out) in finals.into_iter().enumerate() {
+            let (i, s) = (idx / nst, idx % nst);
+            summaries.push(write_plane(inp, chans.start + i, s, beams[idx], out, put)?);
+        }
+    }
+    Ok(BlockResult {
+        chans,
+        planes: summaries,
+        beams,
+        warnings,
+    })
+}
+
+/// A plane after deconvolution (its PSF is already written).
+struct FinalPlane {
+    residual: Array2<f32>,
+    model: Array2<f32>,
+    mask: Option<Array2<bool>>,
+    sumwt: f64,
+    iterations: usize,
+    major_cycles: usize,
+    stop_reason: String,
+}
+
+/// Write a final plane's products (residual, model, mask, restored image and its pbcor, pb,
+/// weight, sumwt), freeing each as soon as it is written.
+fn write_plane(
+    inp: &BlockInputs,
+    k: usize,
+    s: usize,
+    fitted: Beam,
+    p: FinalPlane,
+    put: &PutPlane,
+) -> Result<PlaneSummary, EngineError> {
+    let params = inp.ctx.params;
+    let summary = PlaneSummary {
+        sumwt: p.sumwt,
+        iterations: p.iterations,
+        major_cycles: p.major_cycles,
+        stop_reason: p.stop_reason,
+        peak_residual: p.residual.iter().fold(0.0f64, |m, v| m.max(v.abs() as f64)),
+        model_flux_jy: p.model.iter().map(|v| *v as f64).sum(),
+    };
+    put("residual", k, s, p.residual.view())?;
+    put("model", k, s, p.model.view())?;
+    put(
+        "sumwt",
+        k,
+        s,
+        Array2::from_elem((1, 1), p.sumwt as f32).view(),
+    )?;
+    if inp.mask_product {
+        let m = match &p.mask {
+            Some(m) => m.mapv(|v| if v { 1.0f32 } else { 0.0 }),
+            None => Array2::<f32>::ones((params.ny, params.nx)),
+        };
+        put("mask", k, s, m.view())?;
+    }
+    drop(p.mask);
+    // With tclean's common beam, restoration waits until every plane is done (the finish).
+    let mut pb = None;
+    if params.deconv.restoringbeam != RestoringBeam::Common {
+        let beam = match params.deconv.restoringbeam {
+            RestoringBeam::User(b) => b,
+            _ => fitted,
+        };
+        pb = write_restored(
+            p.model,
+            p.residual,
+            &beam,
+            params,
+            || Ok(inp.pbcor.then(|| inp.pb(k))),
+            &mut |ext, plane| put(ext, k, s, plane),
+        )?;
+    }
+    let pb = pb.unwrap_or_else(|| inp.pb(k));
+    put("pb", k, s, pb.view())?;
+    let w = p.sumwt as f32;
+    let weight = pb.mapv(|v| w * v * v);
+    drop(pb);
+    put("weight", k, s, weight.view())?;
+    Ok(summary)
+}

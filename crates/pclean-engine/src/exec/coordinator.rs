@@ -1,0 +1,419 @@
+//! The run as a coordinator: open and plan ([`Setup`]), schedule blocks, own the products and the
+//! checkpoint, accept finished blocks (from the local executor in [`run_image`](crate::run_image)
+//! or from remote workers as bytes), and finish the products ([`super::finish`]). Blocks are
+//! computed by [`run_block`](super::block::run_block) wherever they run;
+//! [`BlockWorker`](super::worker::BlockWorker) is the remote side.
+
+use super::block::BlockResult;
+use super::block_io::decode_block;
+use super::checkpoint::{checkpoint_path, product_params, Checkpoint};
+use super::progress::Progress;
+use super::resources::current_rss_mib;
+use super::sink::{commit_interval, DueCommit, Sink};
+use crate::alloc_count;
+use crate::error::EngineError;
+use crate::plan::memory::{self, Schedule, ScheduleRequest, GIB, MIB};
+use crate::plan::Setup;
+use crate::products::{
+    check_products_absent, fsync_tree, image_coords, OpenMode, ProductLock, Products, TaskSummary,
+};
+use pclean_core::params::{ImagingParams, RawParams};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Instant;
+use tracing::info;
+
+/// Selected visibilities up to this size are kept in memory for all blocks; larger ones go to a
+/// scratch file.
+pub(crate) const MEMORY_CACHE_MAX: u64 = 64 << 20;
+
+/// A block not yet complete, as the coordinator hands it out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingBlock {
+    /// Index in the checkpoint's block list.
+    pub block: usize,
+    /// Image channels `[start, end)`.
+    pub channels: [usize; 2],
+    /// The memory model's peak for this block (process base included), bytes.
+    pub memory_bytes: u64,
+    /// Threads the block is planned for.
+    pub threads: usize,
+}
+
+/// An imaging run's coordinator: products, checkpoint and lock, and the blocks still to do.
+pub struct Coordinator {
+    pub(super) effective: RawParams,
+    pub(super) t0: Instant,
+    pub(super) warnings: Vec<String>,
+    pub(super) setup: Setup,
+    pub(super) sched: Schedule,
+    pub(super) budget: u64,
+    pub(super) resumed_channels_at_start: usize,
+    pub(super) cached_mib: f64,
+    pub(super) scratch_mib: f64,
+    pub(super) cache_bytes: u64,
+    pub(super) cache_in_memory: bool,
+    pub(super) sink: std::sync::Mutex<Sink>,
+    /// Resident set and live heap, MiB, once set up and before any visibility is read.
+    pub(super) idle_rss_mib: f64,
+    pub(super) idle_alloc_mib: Option<f64>,
+    _lock: ProductLock,
+}
+
+impl Coordinator {
+    /// Open and plan, schedule the blocks (for the local pool, or with `parallel` one block per
+    /// Dask worker of `threads_per_worker` threads within `memory_limit`), load or create the
+    /// checkpoint, create or reopen the products and take their lock.
+    pub fn new(params: ImagingParams, effective: RawParams) -> Result<Self, EngineError> {
+        let t0 = Instant::now();
+        let setup = Setup::open(params)?;
+        let params = &setup.params;
+        let mut warnings = setup.warnings.clone();
+        let remote = params.parallel.parallel;
+        let plan = &setup.plan;
+        let nchan = plan.nchan();
+        let nst = params.stokes.0.len();
+        let exts = &setup.exts;
+        let ckpt_path = checkpoint_path(&params.imagename);
+        let wanted = product_params(&effective);
+        let resumed = match Checkpoint::load(&ckpt_path)? {
+            Some(c) => {
+                let diff = c.differing_params(&wanted);
+                if diff.is_empty() && c.nchan == nchan && c.nstokes == nst {
+                    Some(c)
+                } else if params.overwrite {
+                    None
+                } else {
+                    return Err(EngineError::param("overwrite", format!(
+                        "products '{}.*' belong to an interrupted run with different parameters \
+                         (differing: {}); run that command again to resume it, or pass --overwrite to \
+                         start again",
+                        params.imagename,
+                        diff.join(", ")
+                    )));
+                }
+            }
+            None => None,
+        };
+        let budget = params
+            .memory_limit_bytes
+            .unwrap_or_else(memory::default_budget_bytes);
+        // Reading a few channels per block re-reads (and decodes) whole tiles of the visibility
+        // column, so with several blocks the local executor reads the selected visibilities once:
+        // kept in memory when small, else in a channel-major scratch file (page cache, not
+        // resident memory).
+        let cache_bytes: u64 = setup
+            .sources
+            .iter()
+            .map(|s| memory::vis_cache_bytes(&s.selected))
+            .sum();
+        let cache_in_memory = cache_bytes <= MEMORY_CACHE_MAX.min(budget / 4);
+        let use_cache = !remote && !plan.mfs && nchan > 1;
+        let budget_for_blocks = if use_cache && cache_in_memory {
+            budget.saturating_sub(cache_bytes)
+        } else {
+            budget
+        };
+        let tpw = params.parallel.threads_per_worker;
+        let chans_per_block = match &resumed {
+            // Resume with the interrupted run's blocks: cycle thresholds are per block.
+            Some(c) => c.blocks.iter().map(|b| b[1] - b[0]).max().unwrap_or(1),
+            None => params.cube_chunksize,
+        };
+        let sched = memory::schedule(
+            &setup.shape,
+            ScheduleRequest {
+                nchan,
+                nthreads: if remote { tpw } else { setup.nthreads },
+                chans_per_block,
+                blocks_in_flight: if remote { 1 } else { params.blocks_in_flight },
+                threads_per_block: if remote {
+                    tpw
+                } else {
+                    params.threads_per_block
+                },
+                budget_bytes: budget_for_blocks,
+                // Dask tasks clean one channel each (as tclean's parallel cube mode): a whole-cube
+                // block would be a single task. Locally the cube-wide cycle threshold is kept.
+                prefer_whole_cube: !remote && setup.deconvolves(),
+            },
+        )?;
+
+        // Products: refuse to clobber, take the lock, create every product up front (or reopen
+        // an interrupted run's). restart rewrites the products it continues from.
+        let rewrite = params.overwrite || params.deconv.restart;
+        if resumed.is_none() {
+            check_products_absent(&params.imagename, params.format, rewrite, exts)?;
+        }
+        let lock = ProductLock::acquire(&params.imagename)?;
+        let ms0 = setup.sources[0].ms.clone();
+        let coords = image_coords(params, plan, &setup.centre, ms0.meta());
+        let object = ms0
+            .meta()
+            .fields
+            .get(setup.first_field)
+            .map(|f| f.name.clone())
+            .unwrap_or_default();
+        let (ckpt, mode) = match resumed {
+            Some(mut c) if c.complete_blocks() > 0 => {
+                c.forget_unfinished();
+                info!(
+                    channels_done = c.complete_channels(),
+                    nchan, "resuming the interrupted run of '{}'", params.imagename
+                );
+                (c, OpenMode::Reopen)
+            }
+            // Nothing was complete: make the products again (they are the interrupted run's).
+            Some(c) => (c, OpenMode::Create { overwrite: true }),
+            None => {
+                let blocks = (0..nchan)
+                    .step_by(sched.chans_per_block)
+                    .map(|a| [a, (a + sched.chans_per_block).min(nchan)])
+                    .collect();
+                let c = Checkpoint::new(wanted, nchan, nst, blocks);
+                // Written before the products exist, so a run killed while creating them resumes
+                // (not fsynced: nothing is recorded complete yet, and an fsync here waited seconds
+                // behind other files' writeback).
+                c.save(&ckpt_path, false)?;
+                (c, OpenMode::Create { overwrite: rewrite })
+            }
+        };
+        let mut out = Products::create(params, exts, &coords, &object, mode)?;
+        out.flush()?;
+        let resumed_channels_at_start = ckpt.complete_channels();
+        let progress = Progress::new(
+            nchan,
+            resumed_channels_at_start,
+            if params.niter > 0 {
+                "imaging + cleaning"
+            } else {
+                "dirty imaging"
+            },
+        );
+        warnings.dedup();
+        let sink = Sink {
+            out,
+            ckpt,
+            progress,
+            path: ckpt_path,
+            freqs_hz: plan.freqs_hz.clone(),
+            pending: Vec::new(),
+            last_commit: Instant::now(),
+            interval: commit_interval(),
+            committing: false,
+        };
+        Ok(Coordinator {
+            effective,
+            t0,
+            warnings,
+            setup,
+            sched,
+            budget,
+            resumed_channels_at_start,
+            cached_mib: 0.0,
+            scratch_mib: 0.0,
+            cache_bytes,
+            cache_in_memory,
+            sink: std::sync::Mutex::new(sink),
+            // The process is idle here: the MS is open, the products made, no data read.
+            idle_rss_mib: current_rss_mib(),
+            idle_alloc_mib: alloc_count::current_bytes().map(|v| v as f64 / MIB),
+            _lock: lock,
+        })
+    }
+
+    fn sink_mut(&mut self) -> &mut Sink {
+        self.sink.get_mut().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The blocks not yet complete, in schedule order.
+    pub fn pending(&self) -> Vec<PendingBlock> {
+        let sink = self.sink.lock().unwrap_or_else(|p| p.into_inner());
+        let ckpt = &sink.ckpt;
+        let threads = self.sched.threads_per_block;
+        (0..ckpt.blocks.len())
+            .filter(|b| !ckpt.done[*b] && !sink.pending.contains(b))
+            .map(|b| {
+                let [a, z] = ckpt.blocks[b];
+                PendingBlock {
+                    block: b,
+                    channels: [a, z],
+                    memory_bytes: memory::BASE_BYTES + self.setup.shape.block_bytes(z - a, threads),
+                    threads,
+                }
+            })
+            .collect()
+    }
+
+    /// The run as opened and planned.
+    pub fn setup(&self) -> &Setup {
+        &self.setup
+    }
+
+    /// How the run's channels are split and run.
+    pub fn schedule(&self) -> Schedule {
+        self.sched
+    }
+
+    /// Read the selected visibilities once for all of `pending` blocks, when they are a cube's
+    /// several blocks (or blocks of several channels): reading a few channels per block re-reads
+    /// (and decodes) whole tiles of the visibility column. Kept in memory when small, else in a
+    /// channel-major scratch file (page cache, not resident memory).
+    pub fn cache_visibilities(&mut self, pending: &[PendingBlock]) -> Result<(), EngineError> {
+        let plan = &self.setup.plan;
+        let use_cache = !plan.mfs && plan.nchan() > 1;
+        // A block of several channels images them one by one: without the cache each plane would
+        // read the MS again.
+        let multi_chan_block = pending.iter().any(|p| p.channels[1] - p.channels[0] > 1);
+        if !(use_cache && (pending.len() > 1 || multi_chan_block)) {
+            return Ok(());
+        }
+        // Reading the visibilities once for all blocks holds a chunk of every selected channel:
+        // at most an eighth of the budget (a 50 MB limit peaked at 76 MiB RSS with 64 MiB chunks).
+        let load_rows =
+            (((self.budget / 8) as usize) / self.setup.row_bytes).clamp(256, self.setup.chunk_rows);
+        let t = Instant::now();
+        let imagename = self.setup.params.imagename.clone();
+        for src in self.setup.sources.iter_mut() {
+            let disk = (!self.cache_in_memory)
+                .then(|| PathBuf::from(format!("{imagename}.visstore{}", src.index)));
+            let bytes = src.load_cache(load_rows, disk.as_deref())? as f64 / MIB;
+            if self.cache_in_memory {
+                self.cached_mib += bytes;
+            } else {
+                self.scratch_mib += bytes;
+            }
+        }
+        info!(
+            memory_mib = format!("{:.0}", self.cached_mib),
+            scratch_file_mib = format!("{:.0}", self.scratch_mib),
+            seconds = format!("{:.2}", t.elapsed().as_secs_f64()),
+            "read the selected visibilities once for all blocks"
+        );
+        Ok(())
+    }
+
+    /// Log what the run is about to image and how.
+    pub fn log_plan(&self) {
+        let (setup, sched) = (&self.setup, &self.sched);
+        let params = &setup.params;
+        let nblocks = self.sink.lock().map_or(0, |s| s.ckpt.blocks.len());
+        info!(
+            nchan = setup.plan.nchan(),
+            chans_per_block = sched.chans_per_block,
+            blocks = nblocks,
+            blocks_in_flight = sched.blocks_in_flight,
+            threads_per_block = sched.threads_per_block,
+            memory_estimate_gib = format!("{:.2}", sched.estimate_bytes as f64 / GIB),
+            memory_limit_gib = format!("{:.2}", sched.budget_bytes as f64 / GIB),
+            kernel_support = setup.gridder.kernel_support(),
+            oversampling = setup.gridder.oversampling(),
+            "imaging {} MS(s) into {}x{} x {} channel(s) x {} Stokes",
+            setup.sources.len(),
+            params.nx,
+            params.ny,
+            setup.plan.nchan(),
+            params.stokes.0.len()
+        );
+    }
+
+    fn sink(&self) -> std::sync::MutexGuard<'_, Sink> {
+        self.sink.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Write one final plane of a block run here into product `ext`.
+    pub fn put_plane(
+        &self,
+        ext: &'static str,
+        chan: usize,
+        stokes: usize,
+        plane: ndarray::ArrayView2<f32>,
+    ) -> Result<(), EngineError> {
+        self.sink().out.put(ext, chan, stokes, plane)
+    }
+
+    /// Note that block `block` run here is written; when a record is due, the blocks to record
+    /// and the paths to make durable first (then [`record`](Self::record)).
+    pub fn block_done(
+        &self,
+        block: usize,
+        result: BlockResult,
+        task: TaskSummary,
+    ) -> Result<Option<DueCommit>, EngineError> {
+        let params = &self.setup.params;
+        self.sink().write_block(params, block, result, task)
+    }
+
+    /// Record `blocks` complete (their planes are durable).
+    pub fn record(&self, blocks: Vec<usize>) -> Result<(), EngineError> {
+        self.sink().record(blocks)
+    }
+
+    /// Write block `block`'s serialised result (from [`BlockWorker`](super::worker::BlockWorker))
+    /// into the products and record it in the checkpoint, with the local engine's durability
+    /// rules (planes fsynced before a block is recorded; records at most every commit interval).
+    pub fn accept(&mut self, block: usize, result: &[u8]) -> Result<(), EngineError> {
+        let nblocks = self.sink_mut().ckpt.blocks.len();
+        let Some(&[a, z]) = self.sink_mut().ckpt.blocks.get(block) else {
+            return Err(EngineError::protocol(format!(
+                "block {block} does not exist (the run has {nblocks} blocks)"
+            )));
+        };
+        let sink = self.sink_mut();
+        if sink.ckpt.done[block] || sink.pending.contains(&block) {
+            return Err(EngineError::protocol(format!(
+                "block {block} (channels {a}..{z}) was already accepted"
+            )));
+        }
+        let nst = self.setup.params.stokes.0.len();
+        let exts = self.setup.exts.clone();
+        let sink = self.sink.get_mut().unwrap_or_else(|p| p.into_inner());
+        let header = decode_block(result, &mut |w, plane| {
+            if w.chan < a || w.chan >= z || w.stokes >= nst {
+                return Err(EngineError::protocol(format!(
+                    "block result for channel {} stokes {} does not belong to block {block} \
+                     (channels {a}..{z})",
+                    w.chan, w.stokes
+                )));
+            }
+            let Some(ext) = exts.iter().find(|e| **e == w.product) else {
+                return Err(EngineError::protocol(format!(
+                    "block result has product '{}' this run does not make",
+                    w.product
+                )));
+            };
+            sink.out.put(ext, w.chan, w.stokes, plane)
+        })?;
+        if header.channels != [a, z] {
+            return Err(EngineError::protocol(format!(
+                "block result covers channels {:?}, block {block} is {a}..{z}",
+                header.channels
+            )));
+        }
+        if let Some(due) = sink.record_block(block, header.meta, header.task)? {
+            // No committer thread here: make the planes durable, then record.
+            for p in &due.1 {
+                fsync_tree(p)?;
+            }
+            sink.record(due.0)?;
+        }
+        Ok(())
+    }
+
+    /// An error naming the blocks not yet accepted, if any ([`finish`](Self::finish) needs all).
+    pub fn ready_to_finish(&self) -> Result<(), EngineError> {
+        let missing: Vec<usize> = self.pending().iter().map(|p| p.block).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(EngineError::protocol(format!(
+            "cannot finish: blocks {missing:?} have not been accepted"
+        )))
+    }
+
+    /// Record the finished blocks (their planes made durable) and release the lock; a later run
+    /// with the same parameters resumes with the rest.
+    pub fn abort(mut self) -> Result<(), EngineError> {
+        self.sink_mut().commit()
+    }
+}

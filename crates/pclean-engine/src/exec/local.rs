@@ -1,0 +1,123 @@
+//! `run_image`: the whole imaging run on this machine: a [`Coordinator`] whose blocks are run by
+//! the local executor (a pool of block threads writing straight into the products).
+
+use super::block::run_block;
+use super::coordinator::Coordinator;
+use super::sink::DueCommit;
+use super::thread_pool_in_slot;
+use crate::alloc_count;
+use crate::error::EngineError;
+use crate::plan::memory::MIB;
+use crate::products::{fsync_tree, RunSummary, TaskSummary};
+use ndarray::ArrayView2;
+use pclean_core::params::{ImagingParams, RawParams};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+use tracing::warn;
+
+/// Make the products described by `params` on this machine. `effective` (the merged raw
+/// parameters with defaults) is saved next to the products for reproducibility.
+pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSummary, EngineError> {
+    let mut c = Coordinator::new(params.clone(), effective.clone())?;
+    if let Err(e) = run_local(&mut c) {
+        // The products stay marked incomplete and the checkpoint names the finished blocks, so
+        // running the same command again resumes.
+        if let Err(r) = c.abort() {
+            warn!("cannot record the finished blocks: {r}");
+        }
+        return Err(e);
+    }
+    c.finish()
+}
+
+/// The local executor: image (and deconvolve) the pending channel blocks, `blocks_in_flight` at
+/// a time; each block's planes go straight into the products, then the block is recorded
+/// complete (fsynced on a committer thread so the block threads go on imaging).
+fn run_local(c: &mut Coordinator) -> Result<(), EngineError> {
+    let pending = c.pending();
+    c.cache_visibilities(&pending)?;
+    let c = &*c;
+    c.log_plan();
+    let sched = c.schedule();
+    let setup = c.setup();
+    let ctx = setup.context(sched.threads_per_block);
+    // A cube with one weighting density for all channels: made once from every channel.
+    let shared_weighter = setup.shared_weighter(setup.nthreads)?;
+    let inputs = setup.block_inputs(&ctx, shared_weighter.as_ref());
+    let next = AtomicUsize::new(0);
+    let failed: Mutex<Option<EngineError>> = Mutex::new(None);
+    let fail = |e: EngineError| {
+        let mut f = failed.lock().unwrap_or_else(|p| p.into_inner());
+        if f.is_none() {
+            *f = Some(e);
+        }
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<DueCommit>();
+    std::thread::scope(|scope| {
+        {
+            let fail = &fail;
+            scope.spawn(move || {
+                // fsync the products' data, then record the blocks (at most one at a time: the
+                // sink starts no new record while one is pending).
+                for (blocks, paths) in rx {
+                    let res = paths
+                        .iter()
+                        .try_for_each(|p| fsync_tree(p))
+                        .and_then(|_| c.record(blocks));
+                    if let Err(e) = res {
+                        fail(e);
+                    }
+                }
+            });
+        }
+        for w in 0..sched.blocks_in_flight.min(pending.len()) {
+            let tx = tx.clone();
+            let (fail, next, pending, inputs, failed) = (&fail, &next, &pending, &inputs, &failed);
+            scope.spawn(move || {
+                alloc_count::set_thread_slot(w);
+                let pool = match thread_pool_in_slot(sched.threads_per_block, Some(w)) {
+                    Ok(p) => p,
+                    Err(e) => return fail(e),
+                };
+                loop {
+                    if failed.lock().map_or(true, |f| f.is_some()) {
+                        return;
+                    }
+                    let j = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(block) = pending.get(j) else { return };
+                    let [a, z] = block.channels;
+                    let t = Instant::now();
+                    let base = alloc_count::slot_begin(w);
+                    // Planes go into the products as soon as they are final.
+                    let put = |ext: &'static str, k: usize, st: usize, plane: ArrayView2<f32>| {
+                        c.put_plane(ext, k, st, plane)
+                    };
+                    let res = pool
+                        .install(|| run_block(inputs, a..z, &put))
+                        .and_then(|r| {
+                            let task = TaskSummary {
+                                channels: [a, z],
+                                wall_time_s: t.elapsed().as_secs_f64(),
+                                peak_alloc_mib: alloc_count::slot_peak_since(w, base)
+                                    .map(|v| v as f64 / MIB),
+                            };
+                            // Durability on the committer thread: this worker goes on imaging.
+                            if let Some(d) = c.block_done(block.block, r, task)? {
+                                let _ = tx.send(d);
+                            }
+                            Ok(())
+                        });
+                    if let Err(e) = res {
+                        return fail(e);
+                    }
+                }
+            });
+        }
+        drop(tx);
+    });
+    match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,169 @@
+//! tclean's `savemodel='modelcolumn'`: the final model's visibilities written to MODEL_DATA.
+
+use crate::error::EngineError;
+use crate::imaging::ImagingContext;
+use crate::source::visprep::PhaseShift;
+use crate::source::Source;
+use ndarray::{Array2, Array3};
+use num_complex::Complex32;
+use pclean_core::{Correlation, StokesParam};
+use pclean_ms::{ModelColumnWriter, VisChunk};
+
+/// Correlation visibilities from Stokes visibilities (those not imaged count as zero):
+/// RR = I + V, LL = I - V, RL = Q + iU, LR = Q - iU; XX = I + Q, YY = I - Q, XY = U + iV,
+/// YX = U - iV. A single imaged correlation maps to itself.
+fn corr_from_stokes(corr: Correlation, stokes: &[(StokesParam, Complex32)]) -> Complex32 {
+    let get = |p: StokesParam| {
+        stokes
+            .iter()
+            .find(|(q, _)| *q == p)
+            .map_or(Complex32::new(0.0, 0.0), |x| x.1)
+    };
+    if let Some((_, v)) = stokes.iter().find(|(q, _)| *q == StokesParam::Corr(corr)) {
+        return *v;
+    }
+    let (i, q, u, v) = (
+        get(StokesParam::I),
+        get(StokesParam::Q),
+        get(StokesParam::U),
+        get(StokesParam::V),
+    );
+    let j = Complex32::new(0.0, 1.0);
+    match corr {
+        Correlation::RR => i + v,
+        Correlation::LL => i - v,
+        Correlation::RL => q + j * u,
+        Correlation::LR => q - j * u,
+        Correlation::XX => i + q,
+        Correlation::YY => i - q,
+        Correlation::XY => u + j * v,
+        Correlation::YX => u - j * v,
+    }
+}
+
+impl ImagingContext<'_> {
+    /// Predict `models[k][s]` (Jy/pixel, image channel k, Stokes plane s) for every selected row and
+    /// channel and write it into each MS's MODEL_DATA (created when missing). Channels that map to no
+    /// image channel are left untouched.
+    pub fn save_model_column(
+        &self,
+        sources: &[Source],
+        models: &[Vec<Array2<f32>>],
+    ) -> Result<usize, EngineError> {
+        let models64: Vec<Vec<Array2<f64>>> = models
+            .iter()
+            .map(|v| v.iter().map(|m| m.mapv(f64::from)).collect())
+            .collect();
+        let mut written = 0usize;
+        for src in sources {
+            let mut writer = ModelColumnWriter::open(src.ms.path())?;
+            for chunk in src.selected.chunks(&src.ms, src.column, self.chunk_rows) {
+                let chunk = chunk?;
+                let vis_rcp = self.predict_chunk(src, &chunk, &models64)?;
+                // MODEL_DATA is written in runs of consecutive selected channels.
+                let mut a = 0;
+                while a < chunk.chan_ids.len() {
+                    let mut b = a + 1;
+                    while b < chunk.chan_ids.len() && chunk.chan_ids[b] == chunk.chan_ids[b - 1] + 1
+                    {
+                        b += 1;
+                    }
+                    let part = vis_rcp.slice(ndarray::s![.., a..b, ..]);
+                    writer.put(&chunk.row_ids, chunk.chan_ids[a], part)?;
+                    a = b;
+                }
+                written += chunk.row_ids.len();
+            }
+            writer.finish()?;
+        }
+        Ok(written)
+    }
+
+    fn predict_chunk(
+        &self,
+        src: &Source,
+        chunk: &VisChunk,
+        models: &[Vec<Array2<f64>>],
+    ) -> Result<Array3<Complex32>, EngineError> {
+        let nrow = chunk.row_ids.len();
+        let nch = chunk.chan_ids.len();
+        let ncorr = chunk.corrs.len();
+        let meta = src.ms.meta();
+        // uvw at the image phase centre and the per-row w change to undo the re-phasing.
+        let mut uvw = chunk.uvw_m.clone();
+        let mut dw = vec![0.0f64; nrow];
+        for r in 0..nrow {
+            let field = meta.fields.get(chunk.field_id[r] as usize);
+            if let Some(sh) = field.and_then(|f| PhaseShift::new(&f.phase_dir, &self.phase_centre))
+            {
+                let (new, d) = sh.rotate([uvw[[r, 0]], uvw[[r, 1]], uvw[[r, 2]]]);
+                for k in 0..3 {
+                    uvw[[r, k]] = new[k];
+                }
+                dw[r] = d;
+            }
+        }
+        let map = self.plan.chan_map.get(&(src.index, chunk.spw_id));
+        let image_chan: Vec<Option<usize>> = chunk
+            .chan_ids
+            .iter()
+            .map(|c| map.and_then(|m| m.get(*c).copied().flatten()))
+            .collect();
+        let mut out = Array3::<Complex32>::zeros((nrow, nch, ncorr));
+        let stokes = &self.params.stokes.0;
+        let gerr = EngineError::Grid;
+        for j in 0..nch {
+            let Some(k) = image_chan[j] else { continue };
+            let f = [chunk.chan_freq_hz[j]];
+            let mut per_stokes = Vec::with_capacity(stokes.len());
+            for (s, p) in stokes.iter().enumerate() {
+                let mut v = Array2::<Complex32>::zeros((nrow, 1));
+                self.gridder
+                    .image_to_vis(
+                        models[k][s].view(),
+                        uvw.view(),
+                        &f,
+                        None,
+                        v.view_mut(),
+                        self.nthreads,
+                    )
+                    .map_err(gerr)?;
+                per_stokes.push((*p, v));
+            }
+            for r in 0..nrow {
+                // Back to the field's own phase centre: the inverse of the imaging re-phasing.
+                let back = PhaseShift::factor(dw[r], f[0]).conj();
+                let st: Vec<(StokesParam, Complex32)> = per_stokes
+                    .iter()
+                    .map(|(p, v)| (*p, v[[r, 0]] * back))
+                    .collect();
+                for (c, corr) in chunk.corrs.iter().enumerate() {
+                    out[[r, j, c]] = corr_from_stokes(*corr, &st);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stokes_to_correlations_inverts_the_imaging_recipes() {
+        let i = Complex32::new(2.0, 0.5);
+        let v = Complex32::new(0.25, 0.0);
+        let st = [(StokesParam::I, i), (StokesParam::V, v)];
+        assert_eq!(corr_from_stokes(Correlation::RR, &st), i + v);
+        assert_eq!(corr_from_stokes(Correlation::LL, &st), i - v);
+        assert_eq!(
+            corr_from_stokes(Correlation::RL, &st),
+            Complex32::new(0.0, 0.0)
+        );
+        // Stokes I only: both parallel hands carry I.
+        let only_i = [(StokesParam::I, i)];
+        assert_eq!(corr_from_stokes(Correlation::XX, &only_i), i);
+        assert_eq!(corr_from_stokes(Correlation::YY, &only_i), i);
+    }
+}

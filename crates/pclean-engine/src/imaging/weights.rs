@@ -1,0 +1,113 @@
+//! Imaging weights: the weighting density pass (uniform/Briggs, per channel or shared), and each
+//! plane's imaging weights (density factor times uv taper), kept per visibility for its passes.
+
+use super::ImagingContext;
+use crate::error::EngineError;
+use crate::source::{Prepared, Source};
+use ndarray::{Array2, Axis};
+use pclean_core::params::{SpecMode, Weighting};
+use pclean_grid::weighting::{CellRounding, DensityGrid, ImagingWeighter, WeightingScheme};
+use rayon::prelude::*;
+
+/// A plane's imaging weights, one `(rows, columns of the plane)` array per visibility chunk.
+pub type PlaneWeights = Vec<Array2<f32>>;
+
+fn scheme(w: &Weighting) -> Option<WeightingScheme> {
+    match *w {
+        Weighting::Natural => None,
+        Weighting::Uniform => Some(WeightingScheme::Uniform),
+        Weighting::Briggs { robust } => Some(WeightingScheme::Briggs { robust }),
+        Weighting::BriggsAbs { robust, noise_jy } => {
+            Some(WeightingScheme::BriggsAbs { robust, noise_jy })
+        }
+    }
+}
+
+impl ImagingContext<'_> {
+    /// The imaging weighters of image channels `chans`: one per channel, or one shared by all (mfs,
+    /// or `perchanweightdensity` off).
+    pub fn weighters(
+        &self,
+        sources: &[Source],
+        chans: std::ops::Range<usize>,
+    ) -> Result<Vec<ImagingWeighter>, EngineError> {
+        let n = chans.len();
+        let Some(scheme) = scheme(&self.params.weighting) else {
+            return Ok(vec![ImagingWeighter::natural()]);
+        };
+        let p = self.params;
+        let per_chan = p.specmode != SpecMode::Mfs && p.perchanweightdensity;
+        let rounding = if p.specmode == SpecMode::Mfs {
+            CellRounding::Truncate
+        } else {
+            CellRounding::Nearest
+        };
+        let ndens = if per_chan { n } else { 1 };
+        let mut dens: Vec<DensityGrid> = (0..ndens)
+            .map(|_| DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels))
+            .collect();
+        self.vis().for_each_chunk(sources, &chans, |prep| {
+            let (_, w0) = &prep.stokes[0];
+            if per_chan {
+                dens.par_iter_mut().enumerate().for_each(|(i, d)| {
+                    if let Some((cols, freqs)) = prep.columns(chans.start + i) {
+                        let w = w0.select(Axis(1), &cols);
+                        d.add(prep.uvw_m.view(), &freqs, w.view());
+                    }
+                });
+            } else {
+                // All imaged channels go into one density.
+                let cols: Vec<usize> = (0..prep.image_chan.len())
+                    .filter(|j| prep.image_chan[*j].is_some())
+                    .collect();
+                if !cols.is_empty() {
+                    let freqs: Vec<f64> = cols.iter().map(|j| prep.freq_hz[*j]).collect();
+                    dens[0].add(prep.uvw_m.view(), &freqs, w0.select(Axis(1), &cols).view());
+                }
+            }
+            Ok(())
+        })?;
+        // Each density (f64) is freed as soon as its weighter (f32) exists.
+        Ok(dens.into_iter().map(|d| d.finish(&scheme)).collect())
+    }
+
+    /// The imaging weights of image channel `k`, Stokes plane `s`, one array per visibility chunk
+    /// that has columns of `k` (4 bytes per visibility): computed once from the weighting density
+    /// and the taper, then reused by every pass over this plane, so that the density (4 bytes per
+    /// pixel per channel) is freed after a block's first imaging pass.
+    pub fn plane_weights(
+        &self,
+        sources: &[Source],
+        k: usize,
+        s: usize,
+        weighter: &ImagingWeighter,
+    ) -> Result<PlaneWeights, EngineError> {
+        let sources = &crate::source::restrict_sources(sources, self.plan, &(k..k + 1))?;
+        let mut out = Vec::new();
+        self.vis().for_each_chunk(sources, &(k..k + 1), |prep| {
+            if let Some((cols, freqs)) = prep.columns(k) {
+                out.push(self.imaging_weights(prep, s, &cols, &freqs, weighter));
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Imaging weights of Stokes plane `s` in columns `cols` of a prepared chunk: natural weights
+    /// times the weighting density's factor and the uv taper.
+    pub(super) fn imaging_weights(
+        &self,
+        prep: &Prepared,
+        s: usize,
+        cols: &[usize],
+        freqs: &[f64],
+        weighter: &ImagingWeighter,
+    ) -> Array2<f32> {
+        let mut wgt = prep.stokes[s].1.select(Axis(1), cols);
+        weighter.apply(prep.uvw_m.view(), freqs, wgt.view_mut());
+        if let Some(t) = &self.taper {
+            t.apply(prep.uvw_m.view(), freqs, wgt.view_mut());
+        }
+        wgt
+    }
+}

@@ -1,0 +1,227 @@
+//! Cube channel grids given in frequency or velocity (rather than data channels): linear in
+//! frequency or velocity, or equally spaced in optical velocity.
+
+use super::optical_axis::{optical_channels, OpticalRequest};
+use super::spectral::{FrameContext, FrameConversion, SpectralPlan, SpwSelection};
+use crate::error::EngineError;
+use pclean_core::frames::{FreqFrame, Observatory};
+use pclean_core::params::{ImagingParams, SpectralValue, VelType};
+use std::collections::BTreeMap;
+
+/// A cube whose `start`/`width` are frequencies or velocities (in the output frame): channel `k`
+/// is at `start + k width`; visibilities are interpolated onto it (`interpolation`), row by row,
+/// through the frame conversion (an identity one when no frame change is asked for).
+pub(super) fn defined_grid(
+    params: &ImagingParams,
+    first: &SpwSelection,
+    conversion: Option<FrameConversion>,
+    ctx: &FrameContext,
+) -> Result<SpectralPlan, EngineError> {
+    const C: f64 = pclean_core::SPEED_OF_LIGHT;
+    let data_frame = first.frame.parse::<FreqFrame>().map_err(|_| {
+        EngineError::param(
+            "outframe",
+            format!(
+            "start/width as frequencies or velocities: the data's frame '{}' cannot be regridded",
+            first.frame
+        ),
+        )
+    })?;
+    let conversion = conversion.unwrap_or(FrameConversion {
+        from: data_frame,
+        to: data_frame,
+        observatory: Observatory {
+            itrf_m: ctx.observatory_itrf_m,
+        },
+        direction: ctx.direction,
+        interpolation: params.interpolation,
+        epoch_mjd_s: ctx.first_time_mjd_s,
+        identity: true,
+    });
+    let fac0 = conversion.factor(ctx.first_time_mjd_s)?;
+    let optical = params.veltype == VelType::Optical;
+    let rest = |what: &str| {
+        params.restfreq_hz.ok_or_else(|| {
+            EngineError::param(
+                "restfreq",
+                format!("{what} is a velocity: give --restfreq to define it"),
+            )
+        })
+    };
+    let vel_to_freq = |v: f64, f0: f64| {
+        if optical {
+            f0 / (1.0 + v / C)
+        } else {
+            f0 * (1.0 - v / C)
+        }
+    };
+    let (fd, wd) = (&first.chan_freq_hz, &first.chan_width_hz);
+    let sel = &first.channels;
+    let (lo_c, hi_c) = (sel[0], sel[sel.len() - 1]);
+    // The selected data range in the output frame at the reference epoch.
+    let (dmin, dmax) = {
+        let a = fd[lo_c] * fac0;
+        let b = fd[hi_c] * fac0;
+        (a.min(b), a.max(b))
+    };
+    let data_step = if sel.len() > 1 {
+        (fd[sel[1]] - fd[sel[0]]) * fac0
+    } else {
+        wd[lo_c] * fac0
+    };
+    if optical
+        && matches!(params.start, SpectralValue::VelocityMps(_))
+        && params.width == SpectralValue::Default
+    {
+        return optical_grid(params, first, conversion, fac0, rest("start")?, None);
+    }
+    let width_hz = match params.width {
+        // tclean's velocity mode without a width runs down in frequency from start (increasing
+        // velocity), one data channel per step.
+        SpectralValue::Default if matches!(params.start, SpectralValue::VelocityMps(_)) => {
+            -data_step.abs()
+        }
+        SpectralValue::Default => data_step,
+        SpectralValue::Channel(w) => w as f64 * data_step,
+        SpectralValue::FrequencyHz(f) => f,
+        SpectralValue::VelocityMps(dv) => {
+            if optical {
+                return optical_grid(params, first, conversion, fac0, rest("width")?, Some(dv));
+            }
+            -rest("width")? * dv / C
+        }
+    };
+    if width_hz == 0.0 || !width_hz.is_finite() {
+        return Err(EngineError::param(
+            "width",
+            "width: the channel width must not be zero",
+        ));
+    }
+    // The selected data's band edges in the output frame (tclean tiles a default grid from them).
+    let (lo_edge, hi_edge) = sel
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), c| {
+            let half = wd[*c].abs() / 2.0;
+            (a.min((fd[*c] - half) * fac0), b.max((fd[*c] + half) * fac0))
+        });
+    let w = width_hz.abs();
+    // tclean (calcChanFreqs, frequency-equidistant grids): a default channel count is the
+    // number of whole channels that fit, with 1% of a channel of slack.
+    let fit = |span: f64| ((span + 0.01 * w) / w).floor().max(0.0) as usize;
+    let start_hz = match params.start {
+        SpectralValue::Default => {
+            // Channels tile the band from its lower edge; a negative width lists them downwards.
+            let n = params.nchan.unwrap_or_else(|| fit(hi_edge - lo_edge));
+            if width_hz > 0.0 {
+                lo_edge + w / 2.0
+            } else {
+                lo_edge + n as f64 * w - w / 2.0
+            }
+        }
+        SpectralValue::Channel(c) => {
+            let c = c as usize;
+            if c >= fd.len() {
+                return Err(EngineError::param(
+                    "start",
+                    format!("start={c}: spw {} has {} channels", first.spw_id, fd.len()),
+                ));
+            }
+            fd[c] * fac0
+        }
+        SpectralValue::FrequencyHz(f) => f,
+        SpectralValue::VelocityMps(v) => vel_to_freq(v, rest("start")?),
+    };
+    // Half a channel of slack so that a start exactly on the last data channel still counts.
+    let tol = 1e-6 * width_hz.abs();
+    if start_hz < dmin - tol || start_hz > dmax + tol {
+        return Err(EngineError::param("start", format!(
+            "start={start_hz:.3} Hz lies outside the selected data ({dmin:.3} to {dmax:.3} Hz in {})",
+            conversion.to.casa_name()
+        )));
+    }
+    let nchan = match params.nchan {
+        Some(n) => n,
+        None if width_hz > 0.0 => fit(hi_edge - (start_hz - w / 2.0)),
+        None => fit(start_hz + w / 2.0 - lo_edge),
+    };
+    if nchan == 0 {
+        return Err(EngineError::param(
+            "width",
+            format!("width={width_hz:.3} Hz: no whole channel fits in the selected data"),
+        ));
+    }
+    let freqs_hz: Vec<f64> = (0..nchan).map(|k| start_hz + k as f64 * width_hz).collect();
+    let frame = conversion.to.casa_name().to_string();
+    Ok(SpectralPlan {
+        freqs_hz,
+        cdelt_hz: width_hz,
+        frame,
+        mfs: false,
+        chan_map: BTreeMap::new(),
+        conversion: Some(conversion),
+    })
+}
+
+/// `veltype='optical'` with a velocity width (or a velocity start and no width): channels
+/// equally spaced in optical velocity, hence unequally in frequency, computed as tclean does
+/// (`crate::optical_axis`). The plan holds every channel's exact frequency; CASA images get
+/// them as a tabular axis (as tclean's), FITS headers channel 0 and the first step (what CASA's
+/// `exportfits` writes for it).
+fn optical_grid(
+    params: &ImagingParams,
+    first: &SpwSelection,
+    conversion: FrameConversion,
+    fac0: f64,
+    restfreq_hz: f64,
+    width_mps: Option<f64>,
+) -> Result<SpectralPlan, EngineError> {
+    let start_mps =
+        match params.start {
+            SpectralValue::Default => None,
+            SpectralValue::VelocityMps(v) => Some(v),
+            _ => return Err(EngineError::param(
+                "start",
+                "start: with an optical-velocity width give start as a velocity (e.g. 1500km/s) \
+                 or leave it empty",
+            )),
+        };
+    let mut chans: Vec<(f64, f64)> = first
+        .channels
+        .iter()
+        .map(|c| {
+            (
+                first.chan_freq_hz[*c] * fac0,
+                first.chan_width_hz[*c].abs() * fac0,
+            )
+        })
+        .collect();
+    chans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let req = OpticalRequest {
+        data_hz: chans.iter().map(|c| c.0).collect(),
+        data_width_hz: chans.iter().map(|c| c.1).collect(),
+        restfreq_hz,
+        start_mps,
+        width_mps,
+        nchan: params.nchan,
+    };
+    let freqs_hz = optical_channels(&req)
+        .map_err(|e| EngineError::param_source("veltype", "veltype='optical' channels", e))?;
+    let cdelt_hz = if freqs_hz.len() > 1 {
+        freqs_hz[1] - freqs_hz[0]
+    } else {
+        // One channel: its width at its velocity.
+        const C: f64 = pclean_core::SPEED_OF_LIGHT;
+        let dv = width_mps.unwrap_or(0.0);
+        let v = C * (restfreq_hz / freqs_hz[0] - 1.0);
+        restfreq_hz / (1.0 + (v + dv / 2.0) / C) - restfreq_hz / (1.0 + (v - dv / 2.0) / C)
+    };
+    let frame = conversion.to.casa_name().to_string();
+    Ok(SpectralPlan {
+        freqs_hz,
+        cdelt_hz,
+        frame,
+        mfs: false,
+        chan_map: BTreeMap::new(),
+        conversion: Some(conversion),
+    })
+}

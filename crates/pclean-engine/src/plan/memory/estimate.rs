@@ -1,0 +1,175 @@
+//! The seed system's estimate functions (`pclean estimate`, the Python API) on the same model:
+//! what one worker running one task of a [`WorkerSpec`] needs.
+
+use super::{
+    available_memory_bytes, BlockShape, DeconvolverKind, BASE_BYTES, DEFAULT_NVIS_PER_CHAN, GIB,
+};
+use crate::error::EngineError;
+use crate::plan::shape::{block_shape, chunk_rows, row_bytes, DataSide, ImageSide};
+use pclean_core::params::Deconvolver;
+
+/// What a worker runs, for the seed's estimate functions (`pclean estimate`, the Python API).
+#[derive(Debug, Clone)]
+pub struct WorkerSpec {
+    pub imsize: usize,
+    pub nchan_per_task: usize,
+    pub gridder: String,
+    /// "hogbom", "clark", "multiscale"; "none" for dirty imaging only.
+    pub deconvolver: String,
+    pub nterms: usize,
+    pub nfields: usize,
+    pub threads_per_task: usize,
+    /// Visibilities per image channel (selected rows x data channels per image channel): the
+    /// gridder's kernel choice (oversampling, hence the grid's size) and the per-visibility
+    /// buffers depend on it. [`DEFAULT_NVIS_PER_CHAN`] by default.
+    pub nvis_per_chan: usize,
+    /// Channels of the spectral window the task's channels come from (a pass reads a few
+    /// neighbours of its data channels within it); 0 = the task's channels only.
+    pub spw_nchan: usize,
+}
+
+impl Default for WorkerSpec {
+    fn default() -> Self {
+        WorkerSpec {
+            imsize: 1024,
+            nchan_per_task: 1,
+            gridder: "standard".into(),
+            deconvolver: "hogbom".into(),
+            nterms: 1,
+            nfields: 1,
+            threads_per_task: 1,
+            nvis_per_chan: DEFAULT_NVIS_PER_CHAN,
+            spw_nchan: 0,
+        }
+    }
+}
+
+impl WorkerSpec {
+    /// The block shape of such a task: Stokes I, Briggs weighting with per-channel densities,
+    /// default gridding accuracy (the kernel chosen for `nvis_per_chan`), two correlations, the
+    /// engine's visibility chunk size, usemask='pb' with pblimit > 0, one data channel per image
+    /// channel.
+    pub fn block_shape(&self) -> Result<BlockShape, EngineError> {
+        if self.gridder != "standard" {
+            return Err(EngineError::param(
+                "gridder",
+                format!(
+                    "gridder='{}': pclean implements only the 'standard' gridder; estimate for it",
+                    self.gridder
+                ),
+            ));
+        }
+        if self.nterms != 1 {
+            return Err(EngineError::param(
+                "nterms",
+                format!(
+                "nterms={}: pclean does not implement multi-term (mtmfs) imaging yet; use nterms=1",
+                self.nterms
+            ),
+            ));
+        }
+        if self.nfields != 1 {
+            return Err(EngineError::param(
+                "nfields",
+                format!(
+                    "nfields={}: pclean images one field (no outlier fields) yet; use nfields=1",
+                    self.nfields
+                ),
+            ));
+        }
+        if self.imsize == 0
+            || self.nchan_per_task == 0
+            || self.threads_per_task == 0
+            || self.nvis_per_chan == 0
+        {
+            return Err(EngineError::param(
+                "imsize",
+                "imsize, nchan_per_task, threads_per_task and nvis_per_chan must be positive",
+            ));
+        }
+        // "none": dirty imaging only (the memory of hogbom's planes is not counted).
+        let name = self.deconvolver.trim();
+        let deconvolver = match Deconvolver::parse("deconvolver", name) {
+            Ok(d) => Some(d),
+            Err(_) if name.eq_ignore_ascii_case("none") => None,
+            Err(_) => {
+                return Err(EngineError::param(
+                    "deconvolver",
+                    format!("deconvolver='{name}': use hogbom, clark, multiscale or none"),
+                ))
+            }
+        };
+        let deconvolve = deconvolver.is_some();
+        let gridder = crate::imaging::gridder_for(
+            pclean_grid::gridder::GridSpec {
+                nx: self.imsize,
+                ny: self.imsize,
+                cell_x_rad: 1e-6,
+                cell_y_rad: 1e-6,
+                epsilon: pclean_core::params::defaults::EPSILON,
+            },
+            self.nvis_per_chan,
+        )?;
+        let image = ImageSide {
+            nx: self.imsize,
+            ny: self.imsize,
+            nstokes: 1,
+            density: true,
+            density_per_channel: true,
+            deconvolve,
+            // multiscale with scales [0, 5, 15] (tclean's documented example).
+            deconvolver: DeconvolverKind::of(deconvolver.unwrap_or(Deconvolver::Hogbom), 3),
+            automask: false,
+            // usemask='pb' (the common choice with a primary beam) and pblimit > 0 (default 0.2).
+            fixed_mask: true,
+            stats_region: true,
+        };
+        let data = DataSide {
+            chunk_rows: chunk_rows(row_bytes(self.nchan_per_task, 2, 1)),
+            data_chans: self.nchan_per_task,
+            image_chans: self.nchan_per_task,
+            spw_chans: self.spw_nchan.max(self.nchan_per_task),
+            ncorr: 2,
+            nvis_per_chan: self.nvis_per_chan,
+        };
+        Ok(block_shape(image, &gridder, data))
+    }
+}
+
+/// Peak memory of one worker running one task of `spec`, GiB (base included).
+pub fn estimate_worker_memory_gib(spec: &WorkerSpec) -> Result<f64, EngineError> {
+    let shape = spec.block_shape()?;
+    Ok((BASE_BYTES + shape.block_bytes(spec.nchan_per_task, spec.threads_per_task)) as f64 / GIB)
+}
+
+/// Peak memory of `nworkers` workers (each a process with its own base), GiB.
+pub fn estimate_peak_ram_gib(nworkers: usize, spec: &WorkerSpec) -> Result<f64, EngineError> {
+    Ok(nworkers as f64 * estimate_worker_memory_gib(spec)?)
+}
+
+/// Workers that fit in `available_ram_gib` (default: this machine's available memory) times
+/// `ram_safety_factor`; 0 when not even one fits.
+pub fn recommend_nworkers(
+    available_ram_gib: Option<f64>,
+    spec: &WorkerSpec,
+    ram_safety_factor: f64,
+) -> Result<usize, EngineError> {
+    if !(ram_safety_factor > 0.0 && ram_safety_factor <= 1.0) {
+        return Err(EngineError::param(
+            "ram_safety_factor",
+            format!("ram_safety_factor={ram_safety_factor}: use a value in (0, 1]"),
+        ));
+    }
+    let avail = match available_ram_gib {
+        Some(v) if v > 0.0 && v.is_finite() => v,
+        Some(v) => {
+            return Err(EngineError::param(
+                "available_ram_gib",
+                format!("available_ram_gib={v}: use a positive number of GiB"),
+            ))
+        }
+        None => available_memory_bytes() as f64 / GIB,
+    };
+    let per = estimate_worker_memory_gib(spec)?;
+    Ok((avail * ram_safety_factor / per).floor() as usize)
+}

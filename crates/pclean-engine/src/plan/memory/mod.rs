@@ -1,0 +1,310 @@
+//! The engine's memory model: how many bytes a channel block needs, from what the code allocates,
+//! and the schedule (channels per block, blocks in flight, threads per block) that fits a budget.
+//!
+//! Every term names the allocation it stands for (docs/memory.md walks through them and compares
+//! the model with measured peaks). Sizes per image plane use `npix = nx * ny`; the uv grid has
+//! `gu * gv` cells of `grid_elem` bytes (complex single or double precision). A block runs in
+//! phases (`crate::exec::block::run_block`), and its peak is the largest phase:
+//! 1. weighting densities (`f64`) of its channels, turned one by one into weighters (`f32`);
+//! 2. per plane, one pass grids the PSF (keeping the plane's imaging weights, 4 bytes per
+//!    visibility) and one the dirty image, each into the one oversampled grid, transformed in place;
+//!    the densities are freed after the last plane;
+//! 3. deconvolution: every plane's state (residual, PSF, model, masks, deconvolver planes), minor
+//!    cycles (their transient planes), and major cycles plane by plane (a model grid, then the
+//!    residual grid, with the plane's residual visibilities kept between the two passes);
+//! 4. writing: restoration of each plane, then its products.
+
+mod estimate;
+mod schedule;
+#[cfg(test)]
+mod tests;
+
+pub use estimate::{
+    estimate_peak_ram_gib, estimate_worker_memory_gib, recommend_nworkers, WorkerSpec,
+};
+use pclean_core::params::Deconvolver;
+pub use schedule::{
+    available_memory_bytes, default_budget_bytes, schedule, Schedule, ScheduleRequest,
+};
+
+/// Bytes the process holds besides its blocks: the idle process (binary and libraries, MS
+/// metadata, thread pools, allocator arena, the open products and casacore's caches of them),
+/// measured as the run summary's `idle_rss_mib` on tests' `alma_small.ms` (13.3 MiB for a
+/// 32 x 32 image, 20.5 MiB from 512 x 512 up: the products' caches stop growing), plus
+/// [`IMAGING_CODE_BYTES`]; rounded up (docs/memory.md).
+pub const BASE_BYTES: u64 = 24 << 20;
+
+/// Of [`BASE_BYTES`]: the pages of pclean's code that imaging runs, resident (file-backed) once a
+/// block has run. They are not heap, and a run's idle baseline is taken before imaging runs, so a
+/// run's resident growth above its idle baseline is its blocks plus these: measured 1.0-1.4 MiB
+/// (`RssFile` of `/proc/self/status` at the peak minus idle, 32^2 to 4096^2, Hogbom and
+/// multiscale).
+pub const IMAGING_CODE_BYTES: u64 = 3 << 19;
+
+/// Visibilities per image channel the estimate assumes when the data are unknown (`WorkerSpec`,
+/// `pclean estimate` without `--nvis`): 1e5, an hour of a 43-antenna array at 30 s integrations.
+/// Below about 1.6e6 (4096^2) or 1e5 (1024^2) visibilities the FFT dominates the gridding cost and
+/// the kernel with the least oversampling (1.2) is chosen.
+pub const DEFAULT_NVIS_PER_CHAN: usize = 100_000;
+
+/// Bytes in a MiB and a GiB, for reporting.
+pub const MIB: f64 = (1u64 << 20) as f64;
+pub const GIB: f64 = (1u64 << 30) as f64;
+
+/// Data channels a pass reads besides those of its image channels (see `BlockShape::spw_chans`).
+pub const READ_MARGIN_CHANS: usize = 4;
+
+/// What the size of a block depends on: the image side (from the parameters), the uv grid, and
+/// the data side. Built in one place, [`crate::plan::shape::block_shape`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockShape {
+    pub image: ImageSide,
+    pub data: DataSide,
+    /// uv grid shape (`Gridder::grid_shape`) and bytes per cell (8 single, 16 double precision).
+    pub grid_u: usize,
+    pub grid_v: usize,
+    pub grid_elem_bytes: usize,
+}
+
+/// What the block size depends on from the parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImageSide {
+    pub nx: usize,
+    pub ny: usize,
+    pub nstokes: usize,
+    /// Uniform/Briggs weighting with one density per channel (else one shared, or none).
+    pub density_per_channel: bool,
+    pub density: bool,
+    /// Deconvolution state is held (niter > 0 or a start model).
+    pub deconvolve: bool,
+    /// The deconvolver and, for multiscale, its number of scales.
+    pub deconvolver: DeconvolverKind,
+    /// Auto-multithresh masking.
+    pub automask: bool,
+    /// A fixed clean mask per plane (usemask 'pb' or a user mask).
+    pub fixed_mask: bool,
+    /// A statistics region per plane (pblimit > 0).
+    pub stats_region: bool,
+}
+
+/// What the block size depends on from the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataSide {
+    /// Rows per visibility chunk, the data channels the image spans, the image channels of the
+    /// run, the selected channels of the widest spectral window, and correlations per row. A pass
+    /// over image channels reads their data channels and the neighbours that can contribute
+    /// (`source::restrict_sources`: the image channel widened by one, the interpolation stencil),
+    /// within the window: measured 4 more for a one-channel image at the band edge of
+    /// `alma_small.ms` (5 read), taken as [`READ_MARGIN_CHANS`].
+    pub chunk_rows: usize,
+    pub data_chans: usize,
+    pub image_chans: usize,
+    pub spw_chans: usize,
+    pub ncorr: usize,
+    /// Visibilities gridded into one image plane (selected rows x data channels per image
+    /// channel): the imaging weights kept per plane and the residual visibilities of a major cycle.
+    pub nvis_per_chan: usize,
+}
+
+/// The deconvolver's own planes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeconvolverKind {
+    Hogbom,
+    Clark,
+    Multiscale { nscales: usize },
+}
+
+impl DeconvolverKind {
+    /// The planes of deconvolver `d` (`nscales` of multiscale).
+    pub fn of(d: Deconvolver, nscales: usize) -> Self {
+        match d {
+            Deconvolver::Multiscale => DeconvolverKind::Multiscale {
+                nscales: nscales.max(1),
+            },
+            Deconvolver::Clark => DeconvolverKind::Clark,
+            Deconvolver::Hogbom => DeconvolverKind::Hogbom,
+        }
+    }
+}
+
+/// Bytes of each phase of a block (the peak is the largest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Phases {
+    pub weighting: u64,
+    pub first_pass: u64,
+    pub minor_cycle: u64,
+    pub major_cycle: u64,
+    pub writing: u64,
+}
+
+impl Phases {
+    pub fn peak(&self) -> u64 {
+        [
+            self.weighting,
+            self.first_pass,
+            self.minor_cycle,
+            self.major_cycle,
+            self.writing,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+    }
+}
+
+impl BlockShape {
+    fn npix(&self) -> u64 {
+        (self.image.nx * self.image.ny) as u64
+    }
+
+    fn grid_bytes(&self) -> u64 {
+        (self.grid_u * self.grid_v * self.grid_elem_bytes) as u64
+    }
+
+    /// One visibility chunk in flight for a pass over `nchan` image channels: the chunk as read
+    /// (complex vis 8 B, flag 1 B, weight 4 B per correlation; uvw, times, ids ~64 B per row;
+    /// `VisChunk`), the per-Stokes visibilities and weights formed from it (12 B per Stokes,
+    /// `Prepared`; twice when regridded to another frame), one channel's column selections (vis
+    /// 8 B, weights 4 B, prediction 8 B) and the gridder's bucketing entries (12 B per
+    /// visibility).
+    fn chunk_bytes(&self, nchan: usize) -> u64 {
+        let per_image = self.data.data_chans as f64 / self.data.image_chans.max(1) as f64;
+        let read = ((nchan as f64 * per_image).ceil() as usize + READ_MARGIN_CHANS)
+            .min(self.data.spw_chans.max(1));
+        let rows = self.data.chunk_rows.min(self.data.nvis_per_chan.max(1)) as u64;
+        let rc = rows * read as u64;
+        let per_chan = (rows as f64 * per_image.max(1.0)).ceil() as u64;
+        rc * (13 * self.data.ncorr as u64 + 2 * 12 * self.image.nstokes as u64)
+            + rows * 64
+            + per_chan * (8 + 4 + 8 + 12)
+    }
+
+    /// Scratch per thread of a gridding pass and an FFT: the gridder's per-chunk tile counts and
+    /// offsets (16 B per uv tile of 16 x 16 cells) and a block of 16 grid columns gathered for the
+    /// column FFT with its scratch (2 x 16 x gv cells).
+    fn thread_scratch(&self) -> u64 {
+        let ntiles = ((self.grid_u + 16) / 16 + 1) * ((self.grid_v + 16) / 16 + 1);
+        16 * ntiles as u64 + 2 * 16 * (self.grid_v * self.grid_elem_bytes) as u64
+    }
+
+    /// Bytes per pixel of one plane's deconvolution state: residual, PSF and model (f32), the
+    /// clean mask and statistics region (bytes), auto-multithresh's primary beam copy (f32) and
+    /// masks (2 bytes), multiscale's PSF and scale spectra (`(nscales + 1)` half-plane complex
+    /// spectra, 4 B/px each) and `nscales (nscales + 1) / 2` scale-PSF cross terms (f32), Clark's
+    /// PSF spectrum (4 B/px).
+    fn state_per_pixel(&self) -> u64 {
+        let mut b = 3 * 4;
+        b += u64::from(self.image.fixed_mask || self.image.automask);
+        b += u64::from(self.image.stats_region);
+        if self.image.automask {
+            b += 4 + 2;
+        }
+        match self.image.deconvolver {
+            DeconvolverKind::Multiscale { nscales } => {
+                let n = nscales as u64;
+                b += 4 * (n + 1) + 4 * n * (n + 1) / 2;
+            }
+            // Clark keeps the PSF's half-plane spectrum (`ClarkPsf::psf_spec`) between cycles.
+            DeconvolverKind::Clark => b += 4,
+            DeconvolverKind::Hogbom => {}
+        }
+        b
+    }
+
+    /// Transient bytes per pixel of one plane's minor cycle: the robust statistics' copy of the
+    /// residual (f32), Clark's update and convolution planes and its convolution's spectrum,
+    /// multiscale's scale masks (bytes),
+    /// smoothed residuals, update and convolution planes and a convolution's spectrum (f32),
+    /// auto-multithresh's working planes.
+    fn minor_per_pixel(&self) -> u64 {
+        let stats = 4;
+        let dec = match self.image.deconvolver {
+            DeconvolverKind::Hogbom => 0,
+            // the component and convolution planes, and the half-plane spectrum the exact update's
+            // convolution makes (4 + 4 + 4).
+            DeconvolverKind::Clark => 12,
+            // masks (1) and smoothed residuals (4) per scale, the update and its convolution,
+            // and the half-plane spectrum each convolution allocates (4 + 4 + 4).
+            DeconvolverKind::Multiscale { nscales } => 5 * nscales as u64 + 12,
+        };
+        let auto = if self.image.automask { 6 * 4 } else { 0 };
+        stats.max(dec).max(auto)
+    }
+
+    /// Bytes of each phase of a block of `nchan` image channels run with `threads` threads.
+    pub fn phases(&self, nchan: usize, threads: usize) -> Phases {
+        let npix = self.npix();
+        let planes = (nchan * self.image.nstokes) as u64;
+        let threads = threads.max(1) as u64;
+        let ndens = if !self.image.density {
+            0
+        } else if self.image.density_per_channel {
+            nchan as u64
+        } else {
+            1
+        };
+        let grid = self.grid_bytes();
+        let scratch = threads * self.thread_scratch();
+        let chunk1 = self.chunk_bytes(1);
+        let weights = 4 * self.data.nvis_per_chan as u64;
+        // 1. Densities (f64) of every channel, and the first weighter (f32) made from them.
+        let weighting =
+            ndens * npix * 8 + u64::from(ndens > 0) * npix * 4 + self.chunk_bytes(nchan);
+        let weighters = ndens * npix * 4;
+        // 2. The last plane's residual pass: the planes before it (residual + PSF + weights when
+        //    deconvolving), its PSF and weights, the grid, the residual made from it.
+        let kept = if self.image.deconvolve {
+            planes.saturating_sub(1) * (8 * npix + weights)
+        } else {
+            0
+        };
+        let first_pass = weighters + kept + grid + 8 * npix + weights + chunk1 + scratch;
+        if !self.image.deconvolve {
+            // Writing a dirty plane: residual, model (zeros), pb, weight.
+            let writing = 4 * 4 * npix;
+            return Phases {
+                weighting,
+                first_pass,
+                minor_cycle: 0,
+                major_cycle: 0,
+                writing,
+            };
+        }
+        let state = planes * (self.state_per_pixel() * npix + weights);
+        // 3. Minor cycles: planes in parallel, one per thread.
+        let minor_cycle = state + threads.min(planes) * self.minor_per_pixel() * npix;
+        // Major cycle of one plane: its old residual is freed before the grid is made; its
+        // residual visibilities (8 B each) are kept between the prediction and gridding passes.
+        let major_cycle = state + grid + 8 * self.data.nvis_per_chan as u64 + chunk1 + scratch;
+        // 4. Writing: every plane's residual, model and mask (PSFs, weights and deconvolvers freed),
+        //    the restoration of one (two half-plane spectra of the padded plane and the image:
+        //    12 B/px, padding by the beam taken as 1/16 of the image), then its pb and weight.
+        let masks = u64::from(self.image.fixed_mask || self.image.automask);
+        let final_planes = planes * (8 + masks) * npix;
+        let writing = final_planes + (12 * npix * 17 / 16).max(8 * npix);
+        Phases {
+            weighting,
+            first_pass,
+            minor_cycle,
+            major_cycle,
+            writing,
+        }
+    }
+
+    /// Peak bytes of a block of `nchan` image channels run with `threads` threads (the largest
+    /// of its [`Phases`]).
+    pub fn block_bytes(&self, nchan: usize, threads: usize) -> u64 {
+        self.phases(nchan, threads).peak()
+    }
+}
+
+/// Bytes of every selected visibility held in memory (`VisChunk::memory_bytes` summed).
+pub fn vis_cache_bytes(sel: &pclean_ms::SelectedData) -> u64 {
+    sel.groups
+        .iter()
+        .map(|g| {
+            let n = (g.rows.len() * g.chan_ids.len() * g.corrs.len()) as u64;
+            n * (8 + 1 + 4) + g.rows.len() as u64 * (8 + 8 + 4 * 4 + 24)
+        })
+        .sum()
+}

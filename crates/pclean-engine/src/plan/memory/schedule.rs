@@ -1,0 +1,136 @@
+//! The schedule: channels per block, blocks in flight and threads per block within a budget.
+
+use super::{BlockShape, BASE_BYTES, GIB};
+use crate::error::EngineError;
+
+/// How a run's channels are split and run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    pub chans_per_block: usize,
+    pub blocks_in_flight: usize,
+    pub threads_per_block: usize,
+    /// Estimated peak bytes of the whole run (base + blocks in flight).
+    pub estimate_bytes: u64,
+    pub budget_bytes: u64,
+}
+
+/// Requested settings (0 = choose automatically).
+#[derive(Debug, Clone, Copy)]
+pub struct ScheduleRequest {
+    pub nchan: usize,
+    pub nthreads: usize,
+    pub chans_per_block: usize,
+    pub blocks_in_flight: usize,
+    pub threads_per_block: usize,
+    pub budget_bytes: u64,
+    /// Prefer whole-cube blocks (deconvolution: tclean's cube-wide cycle thresholds).
+    pub prefer_whole_cube: bool,
+}
+
+/// Choose channels per block, blocks in flight and threads per block so that
+/// `BASE_BYTES + blocks_in_flight * block_bytes(chans_per_block)` fits the budget.
+///
+/// Automatic choices: with deconvolution, the whole cube as one block (cycle thresholds cube-wide as
+/// in serial tclean) with every thread when that needs at most a quarter of the budget, else one
+/// channel per block, one thread each, as many blocks in flight as threads (per-channel cycle
+/// thresholds, as tclean's parallel mode per sub-cube and WSClean per channel). Without, one
+/// channel per block and two threads per block, half as many blocks in flight as threads: the
+/// least memory, and (measured on a 64-channel 1024^2 cube, docs/decisions.md) as fast as larger
+/// blocks once the visibilities are read once for all blocks.
+/// A block of one channel that does not fit alone is an error naming the estimate and the limit.
+pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, EngineError> {
+    let n = req.nchan.max(1);
+    let threads = req.nthreads.max(1);
+    let avail = req.budget_bytes.saturating_sub(BASE_BYTES);
+    let one = shape.block_bytes(1, req.threads_per_block.max(1));
+    if one > avail {
+        return Err(EngineError::param(
+            "memory_limit",
+            format!(
+            "memory: one channel of this image needs about {:.2} GiB (plus {:.2} GiB base) but the \
+             memory limit is {:.2} GiB; raise --memory-limit or reduce imsize",
+            one as f64 / GIB,
+            BASE_BYTES as f64 / GIB,
+            req.budget_bytes as f64 / GIB
+        ),
+        ));
+    }
+    let fits = |c: usize, b: usize, t: usize| b as u64 * shape.block_bytes(c, t) <= avail;
+    // A requested value (> 0) wins over the automatic one.
+    let or_auto = |v: usize, auto: usize| if v > 0 { v } else { auto };
+    // Whole-cube blocks only while they need at most a quarter of the budget; beyond that,
+    // deconvolution runs per channel (one thread per block, one block per thread).
+    let whole_fits = req.chans_per_block > 0
+        || req.blocks_in_flight > 1
+        || shape.block_bytes(n, threads) <= avail / 4;
+    let whole = req.prefer_whole_cube && whole_fits;
+    let auto_blocks = if whole {
+        1
+    } else if req.prefer_whole_cube {
+        threads.min(n)
+    } else {
+        // One channel per block, two threads per block (the gridder and FFTs of one channel
+        // scale well to two threads; more threads go to more blocks in flight).
+        threads.div_ceil(2).min(n)
+    };
+    let mut b = or_auto(req.blocks_in_flight, auto_blocks);
+    let mut t = or_auto(req.threads_per_block, (threads / b).max(1));
+    let mut c = if req.prefer_whole_cube && !whole_fits {
+        1
+    } else {
+        or_auto(
+            req.chans_per_block.min(n),
+            if whole { n.div_ceil(b) } else { 1 },
+        )
+    };
+    // Shrink to the budget: first fewer channels per block, then fewer blocks in flight.
+    while !fits(c, b, t) {
+        if c > 1 && req.chans_per_block == 0 {
+            c = c.div_ceil(2).max(1).min(c - 1);
+        } else if b > 1 {
+            b -= 1;
+            if req.threads_per_block == 0 {
+                t = (threads / b).max(1);
+            }
+        } else if req.chans_per_block > 0 && c > 1 {
+            return Err(EngineError::param(
+                "cube_chunksize",
+                format!(
+                "memory: cube_chunksize={c} needs about {:.2} GiB per block but the memory limit \
+                 leaves {:.2} GiB; use a smaller cube_chunksize or raise --memory-limit",
+                shape.block_bytes(c, t) as f64 / GIB,
+                avail as f64 / GIB
+            ),
+            ));
+        } else {
+            break;
+        }
+    }
+    let nblocks = n.div_ceil(c);
+    b = b.min(nblocks).max(1);
+    Ok(Schedule {
+        chans_per_block: c,
+        blocks_in_flight: b,
+        threads_per_block: t,
+        estimate_bytes: BASE_BYTES + b as u64 * shape.block_bytes(c, t),
+        budget_bytes: req.budget_bytes,
+    })
+}
+
+/// The default budget: 80% of the memory available now.
+pub fn default_budget_bytes() -> u64 {
+    (available_memory_bytes() as f64 * 0.8) as u64
+}
+
+/// Memory available now (MemAvailable; else MemTotal; else 4 GiB), bytes.
+pub fn available_memory_bytes() -> u64 {
+    let read = |key: &str| -> Option<u64> {
+        let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let line = text.lines().find(|l| l.starts_with(key))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    };
+    read("MemAvailable:")
+        .or_else(|| read("MemTotal:"))
+        .unwrap_or(4 << 30)
+}

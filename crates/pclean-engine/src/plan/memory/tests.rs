@@ -1,0 +1,156 @@
+use super::*;
+
+fn shape(deconvolve: bool) -> BlockShape {
+    BlockShape {
+        image: ImageSide {
+            nx: 1024,
+            ny: 1024,
+            nstokes: 1,
+            density_per_channel: true,
+            density: true,
+            deconvolve,
+            deconvolver: DeconvolverKind::Hogbom,
+            automask: false,
+            fixed_mask: true,
+            stats_region: true,
+        },
+        data: DataSide {
+            chunk_rows: 10_000,
+            data_chans: 64,
+            image_chans: 64,
+            spw_chans: 64,
+            ncorr: 2,
+            nvis_per_chan: 100_000,
+        },
+        grid_u: 1800,
+        grid_v: 1800,
+        grid_elem_bytes: 8,
+    }
+}
+
+fn req(nchan: usize, budget: u64, whole: bool) -> ScheduleRequest {
+    ScheduleRequest {
+        nchan,
+        nthreads: 4,
+        chans_per_block: 0,
+        blocks_in_flight: 0,
+        threads_per_block: 0,
+        budget_bytes: budget,
+        prefer_whole_cube: whole,
+    }
+}
+
+#[test]
+fn block_bytes_grow_linearly_with_channels() {
+    let s = shape(false);
+    let d1 = s.block_bytes(2, 1) - s.block_bytes(1, 1);
+    let d2 = s.block_bytes(3, 1) - s.block_bytes(2, 1);
+    assert_eq!(d1, d2);
+    // Dirty imaging: one grid whatever the channels; a weighter (4 B/px) per channel more.
+    assert_eq!(d1, 1024 * 1024 * 4);
+    assert!(shape(true).block_bytes(4, 1) > s.block_bytes(4, 1));
+}
+
+#[test]
+fn one_grid_and_the_planes_of_a_cleaned_channel() {
+    // One channel, hogbom, pb mask: residual, PSF, model (f32), mask and statistics region
+    // (bytes) and one grid in the major cycle, plus per-visibility and per-thread buffers.
+    let s = shape(true);
+    let p = s.phases(1, 1);
+    let npix = 1024 * 1024u64;
+    assert_eq!(p.peak(), p.major_cycle);
+    let fixed = 14 * npix + 1800 * 1800 * 8;
+    assert!(
+        p.major_cycle > fixed && p.major_cycle < fixed + (8 << 20),
+        "{p:?}"
+    );
+    // Threads add only scratch (tile counts, FFT column blocks).
+    assert!(s.block_bytes(1, 4) - s.block_bytes(1, 1) < 4 << 20);
+}
+
+#[test]
+fn schedule_fits_the_budget() {
+    let s = shape(true);
+    for budget in [1u64 << 30, 4 << 30, 64 << 30] {
+        let sch = schedule(&s, req(64, budget, true)).unwrap();
+        assert!(sch.estimate_bytes <= budget, "{sch:?}");
+    }
+    // A large budget: the whole cube in one block.
+    let sch = schedule(&s, req(64, 64 << 30, true)).unwrap();
+    assert_eq!((sch.chans_per_block, sch.blocks_in_flight), (64, 1));
+    // The whole cube needs more than a quarter of the budget: one channel per block.
+    let sch = schedule(&s, req(64, 2 << 30, true)).unwrap();
+    assert_eq!(
+        (
+            sch.chans_per_block,
+            sch.blocks_in_flight,
+            sch.threads_per_block
+        ),
+        (1, 4, 1)
+    );
+    // Dirty imaging: one-channel blocks, two threads each.
+    let sch = schedule(&shape(false), req(64, 64 << 30, false)).unwrap();
+    assert_eq!(
+        (
+            sch.chans_per_block,
+            sch.blocks_in_flight,
+            sch.threads_per_block
+        ),
+        (1, 2, 2)
+    );
+}
+
+#[test]
+fn worker_estimates() {
+    let spec = WorkerSpec {
+        imsize: 4096,
+        ..Default::default()
+    };
+    let one = estimate_worker_memory_gib(&spec).unwrap();
+    let four = estimate_worker_memory_gib(&WorkerSpec {
+        nchan_per_task: 4,
+        ..spec.clone()
+    })
+    .unwrap();
+    // 4096^2, one channel, hogbom: about 27 B/px with the base.
+    let per_pixel = one * GIB / (4096.0 * 4096.0);
+    assert!(per_pixel > 24.0 && per_pixel < 30.0, "{per_pixel}");
+    assert!(four > 2.0 * one, "{one} {four}");
+    assert_eq!(estimate_peak_ram_gib(3, &spec).unwrap(), 3.0 * one);
+    let n = recommend_nworkers(Some(100.0), &spec, 0.85).unwrap();
+    assert_eq!(n, (85.0 / one).floor() as usize);
+    assert_eq!(recommend_nworkers(Some(0.01), &spec, 0.85).unwrap(), 0);
+    for bad in [
+        WorkerSpec {
+            gridder: "wproject".into(),
+            ..spec.clone()
+        },
+        WorkerSpec {
+            nterms: 2,
+            ..spec.clone()
+        },
+        WorkerSpec {
+            deconvolver: "mem".into(),
+            ..spec.clone()
+        },
+    ] {
+        assert!(estimate_worker_memory_gib(&bad).is_err());
+    }
+    assert!(recommend_nworkers(Some(10.0), &spec, 1.5).is_err());
+}
+
+#[test]
+fn too_small_a_budget_is_an_error() {
+    let e = schedule(&shape(true), req(64, 50 << 20, true)).unwrap_err();
+    assert!(e.to_string().contains("memory limit"), "{e}");
+}
+
+#[test]
+fn fewer_blocks_in_flight_when_memory_is_short() {
+    let s = shape(false);
+    let mut r = req(64, 0, false);
+    r.chans_per_block = 4;
+    r.budget_bytes = BASE_BYTES + 2 * s.block_bytes(4, 2) + 1;
+    let sch = schedule(&s, r).unwrap();
+    assert_eq!(sch.blocks_in_flight, 2);
+}

@@ -1,0 +1,308 @@
+//! What every participant of a run opens and plans identically from the parameters: the
+//! MeasurementSets and their selections, the phase centre, the spectral axis, the gridder, the
+//! memory model's inputs, the products the run makes and what it reuses (start models, existing
+//! PSF/residual). The coordinator and every remote worker build one [`Setup`] the same way, so a
+//! block computed anywhere is the same block.
+
+use super::memory::BlockShape;
+use super::shape::{block_shape, chunk_rows, row_bytes, DataSide, ImageSide};
+use super::spectral::{phase_centre, spectral_plan, FrameContext, SpectralPlan, SpwSelection};
+use crate::cycles::{iteration_settings, IterationSettings};
+use crate::error::EngineError;
+use crate::exec::block::BlockInputs;
+use crate::imaging::{make_gridder, ImagingContext};
+use crate::products::{product_list, read_start_model, Reused};
+use crate::source::Source;
+use ndarray::Array2;
+use pclean_core::params::{DataColumnChoice, ImagingParams, Weighting};
+use pclean_core::Direction;
+use pclean_grid::gridder::Gridder;
+use pclean_grid::pb::{pb_model_for, PbModel};
+use pclean_grid::weighting::{ImagingWeighter, UvTaper};
+use pclean_ms::{DataColumn, MeasurementSet, Selection};
+use tracing::warn;
+
+/// A run opened and planned (see the module documentation).
+pub struct Setup {
+    pub params: ImagingParams,
+    pub sources: Vec<Source>,
+    pub centre: Direction,
+    pub first_field: usize,
+    pub plan: SpectralPlan,
+    pub taper: Option<UvTaper>,
+    pub gridder: Gridder,
+    /// Threads of the whole run (0 in the parameters = every core).
+    pub nthreads: usize,
+    pub chunk_rows: usize,
+    /// Bytes one selected row takes in a visibility chunk (every selected channel).
+    pub row_bytes: usize,
+    /// Visibilities gridded into one image plane.
+    pub nvis_per_chan: usize,
+    pub shape: BlockShape,
+    pub pb_model: PbModel,
+    pub it: IterationSettings,
+    /// The products of the run, in writing order.
+    pub exts: Vec<&'static str>,
+    /// `startmodel` (or, with `restart`, the existing model) per plane `k * nstokes + s`.
+    pub start_models: Option<Vec<Array2<f32>>>,
+    /// Existing products reused (`calcpsf=false`, `calcres=false`), read before any is rewritten.
+    pub reused: Reused,
+    /// Warnings found while opening (MS metadata, column fallback).
+    pub warnings: Vec<String>,
+}
+
+/// The MSs of a run with their resolved selections, and the warnings found opening them.
+fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), EngineError> {
+    let mut warnings = Vec::new();
+    let mut note = |w: String| {
+        warn!("{w}");
+        warnings.push(w);
+    };
+    let selection = Selection {
+        field: params.field.clone(),
+        spw: params.spw.clone(),
+        timerange: params.timerange.clone(),
+        uvrange: params.uvrange.clone(),
+        antenna: params.antenna.clone(),
+        scan: params.scan.clone(),
+        observation: params.observation.clone(),
+        intent: params.intent.clone(),
+    };
+    let column = match params.datacolumn {
+        DataColumnChoice::Data => DataColumn::Data,
+        DataColumnChoice::Corrected => DataColumn::Corrected,
+        DataColumnChoice::Model => DataColumn::Model,
+    };
+    let mut sources = Vec::new();
+    for (index, path) in params.vis.iter().enumerate() {
+        let ms = MeasurementSet::open(path)?;
+        for w in &ms.meta().warnings {
+            note(w.clone());
+        }
+        let resolved = ms.resolve_column(column)?;
+        if let Some(w) = resolved.warning {
+            note(w);
+        }
+        let selected = ms.select(&selection)?;
+        sources.push(Source {
+            index,
+            ms: std::sync::Arc::new(ms),
+            selected,
+            column,
+            cache: None,
+            first_two_hz: Default::default(),
+        });
+    }
+    Ok((sources, warnings))
+}
+
+/// The selected channels of every (MS, spectral window).
+fn spw_selections(sources: &[Source]) -> Vec<SpwSelection> {
+    let mut out = Vec::new();
+    for src in sources {
+        for (spw_id, channels) in src.selected.spw_channels() {
+            let spw = &src.ms.meta().spectral_windows[spw_id];
+            out.push(SpwSelection {
+                ms_index: src.index,
+                spw_id,
+                channels,
+                chan_freq_hz: spw.chan_freq_hz.clone(),
+                chan_width_hz: spw.chan_width_hz.clone(),
+                frame: spw.frame.name().to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// The data side of the memory model: chunk rows, the data channels the image channels draw on
+/// and the visibilities gridded into one image plane.
+fn data_side(
+    params: &ImagingParams,
+    sources: &[Source],
+    spw_sels: &[SpwSelection],
+    plan: &SpectralPlan,
+) -> (DataSide, usize) {
+    let nchan = plan.nchan();
+    let max_chans = spw_sels
+        .iter()
+        .map(|s| s.channels.len())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let ncorr = sources
+        .iter()
+        .flat_map(|s| s.selected.groups.iter().map(|g| g.corrs.len()))
+        .max()
+        .unwrap_or(1);
+    let row_bytes = row_bytes(max_chans, ncorr, params.stokes.0.len());
+    // Data channels the image channels draw on: the image bandwidth in data channels (mfs: all).
+    let data_width = spw_sels
+        .iter()
+        .filter_map(|s| s.chan_width_hz.first().map(|w| w.abs()))
+        .fold(f64::INFINITY, f64::min);
+    let used_chans = if plan.mfs || !data_width.is_finite() || data_width <= 0.0 {
+        max_chans
+    } else {
+        ((nchan as f64 * plan.cdelt_hz.abs() / data_width).ceil() as usize).clamp(1, max_chans)
+    };
+    // Visibilities gridded into one image plane: selected rows x data channels per image
+    // channel (the kernel is chosen for it: the smallest grid for large images).
+    let per_image = if plan.mfs {
+        usize::MAX
+    } else {
+        used_chans.div_ceil(nchan).max(1)
+    };
+    let nvis_per_chan: usize = sources
+        .iter()
+        .flat_map(|s| s.selected.groups.iter())
+        .map(|g| g.rows.len() * g.chan_ids.len().min(per_image))
+        .sum::<usize>()
+        .max(1);
+    let data = DataSide {
+        chunk_rows: chunk_rows(row_bytes),
+        data_chans: used_chans,
+        image_chans: nchan,
+        spw_chans: max_chans,
+        ncorr,
+        nvis_per_chan,
+    };
+    (data, row_bytes)
+}
+
+impl Setup {
+    /// Open every MS and resolve its selection (all user errors surface here, before heavy
+    /// work), then plan the phase centre, the spectral axis and the block shape, and read what
+    /// the run reuses.
+    pub fn open(params: ImagingParams) -> Result<Self, EngineError> {
+        let d = &params.deconv;
+        if params.parallel.parallel && (d.restart || !d.calcres || !d.calcpsf) {
+            return Err(EngineError::param(
+                "restart",
+                "restart/calcres/calcpsf: continuing from existing products is not supported with \
+                 parallel=true yet (the workers would read products the run rewrites); run it \
+                 with parallel=false",
+            ));
+        }
+        let (sources, warnings) = open_sources(&params)?;
+        let ms0 = sources[0].ms.clone();
+        let meta0 = ms0.meta();
+        let field_dirs: Vec<Direction> = meta0.fields.iter().map(|f| f.phase_dir).collect();
+        let first_field = sources[0].selected.field_ids.first().copied().unwrap_or(0);
+        let centre = phase_centre(&params, &field_dirs, first_field)?;
+        let spw_sels = spw_selections(&sources);
+        let frame_ctx = FrameContext {
+            observatory_itrf_m: meta0.observatory.position_itrf_m,
+            direction: centre,
+            first_time_mjd_s: sources
+                .iter()
+                .map(|s| s.ms.meta().time_range_mjd_s.0)
+                .fold(f64::INFINITY, f64::min),
+        };
+        let plan = spectral_plan(&params, &spw_sels, &frame_ctx)?;
+        if plan.conversion.is_some() && params.deconv.savemodel_column {
+            return Err(EngineError::param("savemodel", format!(
+                "savemodel='modelcolumn' with outframe={}: writing a model made in another frame back \
+                 into the data's channels is not supported yet; use savemodel='none' or the data's frame",
+                plan.frame
+            )));
+        }
+        let taper = UvTaper::parse(&params.uvtaper)?;
+        let nthreads = if params.nthreads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            params.nthreads
+        };
+        let (data, row_bytes) = data_side(&params, &sources, &spw_sels, &plan);
+        let gridder = make_gridder(&params, data.nvis_per_chan)?;
+        let shape = block_shape(ImageSide::of(&params), &gridder, data);
+        let dish = meta0
+            .antennas
+            .iter()
+            .find(|a| !a.flag_row)
+            .map_or(0.0, |a| a.dish_diameter_m);
+        let pb_model = pb_model_for(&meta0.observatory.name, dish);
+        let nchan = plan.nchan();
+        let start_models = read_start_model(&params, nchan)?;
+        let reused = Reused::load(&params, nchan)?;
+        Ok(Setup {
+            exts: product_list(&params),
+            it: iteration_settings(&params),
+            sources,
+            centre,
+            first_field,
+            plan,
+            taper,
+            gridder,
+            nthreads,
+            chunk_rows: data.chunk_rows,
+            row_bytes,
+            nvis_per_chan: data.nvis_per_chan,
+            shape,
+            pb_model,
+            start_models,
+            reused,
+            warnings,
+            params,
+        })
+    }
+
+    /// The inputs of one block, wherever it runs: this run's sources, beams, iteration settings,
+    /// start models and reused products with the given context and weighting density.
+    pub fn block_inputs<'a>(
+        &'a self,
+        ctx: &'a ImagingContext<'a>,
+        shared_weighter: Option<&'a ImagingWeighter>,
+    ) -> BlockInputs<'a> {
+        BlockInputs {
+            shared_weighter,
+            ctx,
+            sources: &self.sources,
+            pb_model: &self.pb_model,
+            reused: &self.reused,
+            start_models: self.start_models.as_deref(),
+            it: &self.it,
+            centre: &self.centre,
+            pbcor: self.exts.contains(&"image.pbcor"),
+            mask_product: self.exts.contains(&"mask"),
+        }
+    }
+
+    /// The imaging context of blocks run with `nthreads` threads each.
+    pub fn context(&self, nthreads: usize) -> ImagingContext<'_> {
+        ImagingContext {
+            params: &self.params,
+            plan: &self.plan,
+            phase_centre: self.centre,
+            gridder: self.gridder.clone(),
+            taper: self.taper,
+            nthreads,
+            chunk_rows: self.chunk_rows,
+        }
+    }
+
+    /// The one weighting density of a cube with `perchanweightdensity=false` (made from every
+    /// channel), or `None` when each block makes its own (or there is none).
+    pub fn shared_weighter(&self, nthreads: usize) -> Result<Option<ImagingWeighter>, EngineError> {
+        let params = &self.params;
+        if self.plan.mfs
+            || params.perchanweightdensity
+            || matches!(params.weighting, Weighting::Natural)
+        {
+            return Ok(None);
+        }
+        let ctx = self.context(nthreads);
+        let pool = crate::exec::thread_pool(nthreads)?;
+        Ok(pool
+            .install(|| ctx.weighters(&self.sources, 0..self.plan.nchan()))?
+            .into_iter()
+            .next())
+    }
+
+    /// Whether the run deconvolves (niter > 0, or a start model to subtract).
+    pub fn deconvolves(&self) -> bool {
+        self.params.niter > 0
+            || self.params.deconv.startmodel.is_some()
+            || self.params.deconv.restart
+    }
+}

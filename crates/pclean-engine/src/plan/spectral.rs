@@ -1,0 +1,440 @@
+//! Planning an imaging run: the image phase centre, and the image spectral axis with the mapping
+//! from every selected data channel to the image channel it is gridded into.
+
+use super::channels::defined_grid;
+use crate::error::EngineError;
+use pclean_core::frames::{doppler_factor, FreqFrame, Observatory};
+use pclean_core::params::{ImagingParams, Interpolation, PhaseCenter, SpecMode, SpectralValue};
+use pclean_core::Direction;
+use std::collections::BTreeMap;
+
+/// What the planner needs to know about one selected spectral window of one MS.
+#[derive(Debug, Clone)]
+pub struct SpwSelection {
+    pub ms_index: usize,
+    pub spw_id: usize,
+    /// Selected data channels (indices into the spw), ascending.
+    pub channels: Vec<usize>,
+    /// Centre frequency of every channel of the spw, Hz.
+    pub chan_freq_hz: Vec<f64>,
+    /// Width of every channel of the spw, Hz.
+    pub chan_width_hz: Vec<f64>,
+    /// The spw's frequency frame name (casacore's, e.g. "LSRK", "TOPO").
+    pub frame: String,
+}
+
+/// The image spectral axis and the channel mapping.
+#[derive(Debug, Clone)]
+pub struct SpectralPlan {
+    /// Image channel centre frequencies, Hz (one entry for mfs).
+    pub freqs_hz: Vec<f64>,
+    /// Image channel increment, Hz (the whole bandwidth for mfs).
+    pub cdelt_hz: f64,
+    /// Spectral frame of the image axis.
+    pub frame: String,
+    pub mfs: bool,
+    /// (ms index, spw id) -> image channel of every data channel of that spw (`None`: not imaged).
+    /// Unused when `conversion` is set.
+    pub chan_map: BTreeMap<(usize, usize), Vec<Option<usize>>>,
+    /// Set when the cube is made in another frame than the data's: every row's channel
+    /// frequencies are converted with that row's time and interpolated onto the image channels.
+    pub conversion: Option<FrameConversion>,
+}
+
+/// Time-dependent conversion of data frequencies into the image frame.
+#[derive(Debug, Clone)]
+pub struct FrameConversion {
+    pub from: FreqFrame,
+    pub to: FreqFrame,
+    pub observatory: Observatory,
+    pub direction: Direction,
+    /// tclean's `interpolation` (`crate::source::regrid_rules`).
+    pub interpolation: Interpolation,
+    /// The output frame's reference epoch (the first integration): a TOPO or GEO output frame is
+    /// the one at this time, as in tclean.
+    pub epoch_mjd_s: f64,
+    /// No frequency change at all (cubedata, or only regridding within the data's frame):
+    /// the factor is exactly 1.
+    pub identity: bool,
+}
+
+impl FrameConversion {
+    /// `f_image / f_data` for a row observed at `time_mjd_s` (UTC, MJD seconds): through LSRK,
+    /// the data frame taken at the row's time and the output frame at the reference epoch
+    /// (identical to the direct conversion for inertial output frames).
+    pub fn factor(&self, time_mjd_s: f64) -> Result<f64, EngineError> {
+        if self.identity {
+            return Ok(1.0);
+        }
+        let err = |e: pclean_core::frames::FramesError| {
+            EngineError::param("outframe", format!("outframe={}: {e}", self.to.casa_name()))
+        };
+        let d = |frame, t| {
+            doppler_factor(
+                frame,
+                FreqFrame::Lsrk,
+                t,
+                &self.observatory,
+                &self.direction,
+            )
+        };
+        let data = d(self.from, time_mjd_s).map_err(err)?;
+        let out = d(self.to, self.epoch_mjd_s).map_err(err)?;
+        Ok(data / out)
+    }
+}
+
+/// What frame conversion needs to know about the observation.
+#[derive(Debug, Clone)]
+pub struct FrameContext {
+    pub observatory_itrf_m: [f64; 3],
+    pub direction: Direction,
+    /// The first integration's time (UTC, MJD seconds): tclean's reference for the output grid.
+    pub first_time_mjd_s: f64,
+}
+
+impl SpectralPlan {
+    /// Whether every channel lies on the line through channel 0 with step `cdelt_hz`, to 1 mHz
+    /// (an axis in equal optical-velocity steps does not: its image header is then tabular, as
+    /// tclean writes it).
+    pub fn is_linear(&self) -> bool {
+        let f0 = self.freqs_hz[0];
+        self.freqs_hz
+            .iter()
+            .enumerate()
+            .all(|(k, f)| (f - (f0 + k as f64 * self.cdelt_hz)).abs() <= 1e-3)
+    }
+
+    pub fn nchan(&self) -> usize {
+        self.freqs_hz.len()
+    }
+}
+
+/// Choose the image phase centre. `fields(ms)` gives each MS's field phase directions and
+/// `first_field` the first selected field (ms 0).
+pub fn phase_centre(
+    params: &ImagingParams,
+    field_dirs_ms0: &[Direction],
+    first_field: usize,
+) -> Result<Direction, EngineError> {
+    match &params.phasecenter {
+        PhaseCenter::FirstField => Ok(field_dirs_ms0[first_field]),
+        PhaseCenter::FieldId(id) => field_dirs_ms0.get(*id).copied().ok_or_else(|| {
+            EngineError::param(
+                "phasecenter",
+                format!(
+                    "phasecenter={id}: the first MS has fields 0..{} only",
+                    field_dirs_ms0.len().saturating_sub(1)
+                ),
+            )
+        }),
+        PhaseCenter::Direction(d) => Ok(*d),
+    }
+}
+
+/// Build the spectral plan. The first selection defines the channel grid for cubes; channels of
+/// other windows and MSs map onto it by frequency (an image channel takes every data channel whose
+/// centre lies within it). A cube in another frame carries the `conversion` that the imaging applies
+/// row by row (`crate::spectral_regrid`).
+pub fn spectral_plan(
+    params: &ImagingParams,
+    sels: &[SpwSelection],
+    ctx: &FrameContext,
+) -> Result<SpectralPlan, EngineError> {
+    let first = sels
+        .first()
+        .ok_or_else(|| EngineError::param("spw", "the selection contains no spectral window"))?;
+    let frames: Vec<&str> = sels.iter().map(|s| s.frame.as_str()).collect();
+    if frames.iter().any(|f| *f != first.frame) {
+        return Err(EngineError::param("spw", format!(
+            "the selected spectral windows are in different frames ({}); select windows of one frame",
+            frames.join(", ")
+        )));
+    }
+    if params.specmode == SpecMode::Mfs {
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        let mut chan_map = BTreeMap::new();
+        for s in sels {
+            let mut m = vec![None; s.chan_freq_hz.len()];
+            for &c in &s.channels {
+                let half = s.chan_width_hz[c].abs() / 2.0;
+                lo = lo.min(s.chan_freq_hz[c] - half);
+                hi = hi.max(s.chan_freq_hz[c] + half);
+                m[c] = Some(0);
+            }
+            chan_map.insert((s.ms_index, s.spw_id), m);
+        }
+        return Ok(SpectralPlan {
+            freqs_hz: vec![(lo + hi) / 2.0],
+            cdelt_hz: hi - lo,
+            frame: first.frame.clone(),
+            mfs: true,
+            chan_map,
+            conversion: None,
+        });
+    }
+    let out = params.outframe.as_str();
+    let data_frame = first.frame.as_str();
+    let mut conversion = None;
+    if params.specmode == SpecMode::Cube {
+        let wanted = if out.is_empty() { "LSRK" } else { out };
+        // Topocentric and geocentric frames move: tclean converts even TOPO data to a TOPO cube
+        // (the frame at the first integration). Inertial frames need no work when they match.
+        let moving = matches!(wanted, "TOPO" | "GEO");
+        if wanted != data_frame || moving {
+            let parse = |name: &str, what: &str| {
+                name.parse::<FreqFrame>().map_err(|_| {
+                    EngineError::param("outframe", format!(
+                        "outframe={wanted}: cannot convert {what} frame '{name}'; use --specmode cubedata"
+                    ))
+                })
+            };
+            conversion = Some(FrameConversion {
+                from: parse(data_frame, "the data's")?,
+                to: parse(wanted, "the output")?,
+                observatory: Observatory {
+                    itrf_m: ctx.observatory_itrf_m,
+                },
+                direction: ctx.direction,
+                interpolation: params.interpolation,
+                epoch_mjd_s: ctx.first_time_mjd_s,
+                identity: false,
+            });
+        }
+    }
+    let freqs = &first.chan_freq_hz;
+    let widths = &first.chan_width_hz;
+    let sel_lo = *first.channels.first().unwrap_or(&0);
+    let sel_hi = *first.channels.last().unwrap_or(&0);
+    let by_value = |v: &SpectralValue| {
+        matches!(
+            v,
+            SpectralValue::FrequencyHz(_) | SpectralValue::VelocityMps(_)
+        )
+    };
+    if by_value(&params.start) || by_value(&params.width) {
+        return defined_grid(params, first, conversion, ctx);
+    }
+    let start = match params.start {
+        SpectralValue::Default => sel_lo,
+        SpectralValue::Channel(c) => c as usize,
+        SpectralValue::FrequencyHz(_) | SpectralValue::VelocityMps(_) => {
+            unreachable_value("start")?
+        }
+    };
+    let width = match params.width {
+        SpectralValue::Default => 1,
+        SpectralValue::Channel(w) => w as usize,
+        SpectralValue::FrequencyHz(_) | SpectralValue::VelocityMps(_) => {
+            unreachable_value("width")?
+        }
+    };
+    if start >= freqs.len() || start < sel_lo || start > sel_hi {
+        return Err(EngineError::param(
+            "start",
+            format!(
+                "start={start}: outside the selected channels {sel_lo}~{sel_hi} of spw {}",
+                first.spw_id
+            ),
+        ));
+    }
+    let available = (sel_hi + 1 - start) / width;
+    let nchan = match params.nchan {
+        None => available,
+        Some(n) if n <= available => n,
+        Some(n) => {
+            return Err(EngineError::param(
+                "nchan",
+                format!(
+            "nchan={n} with start={start} and width={width}: only {available} image channels fit \
+                 in the selected channels {sel_lo}~{sel_hi}"
+        ),
+            ))
+        }
+    };
+    if nchan == 0 {
+        return Err(EngineError::param(
+            "nchan",
+            "the cube would have no channels",
+        ));
+    }
+    // tclean's output grid in another frame: the data channels' frequencies at the first
+    // integration, converted (channel 0 and the width both scale by that factor).
+    let fac0 = match &conversion {
+        Some(c) => c.factor(ctx.first_time_mjd_s)?,
+        None => 1.0,
+    };
+    let mut image_freqs = Vec::with_capacity(nchan);
+    let mut edges = Vec::with_capacity(nchan);
+    for k in 0..nchan {
+        let chans = start + k * width..start + (k + 1) * width;
+        let f: f64 = chans.clone().map(|c| freqs[c]).sum::<f64>() / width as f64;
+        image_freqs.push(f * fac0);
+        let a = freqs[chans.start] - widths[chans.start] / 2.0;
+        let b = freqs[chans.end - 1] + widths[chans.end - 1] / 2.0;
+        edges.push((a.min(b), a.max(b)));
+    }
+    let cdelt_hz = if nchan > 1 {
+        image_freqs[1] - image_freqs[0]
+    } else {
+        widths[start] * width as f64 * fac0
+    };
+    let mut chan_map = BTreeMap::new();
+    for s in sels {
+        let mut m = vec![None; s.chan_freq_hz.len()];
+        for &c in &s.channels {
+            let f = s.chan_freq_hz[c];
+            // Half-open interval [lo, hi) with a tolerance of 1e-6 channel for rounding.
+            let tol = 1e-6 * s.chan_width_hz[c].abs();
+            m[c] = edges
+                .iter()
+                .position(|(lo, hi)| f >= lo - tol && f < hi - tol);
+        }
+        chan_map.insert((s.ms_index, s.spw_id), m);
+    }
+    let frame = conversion
+        .as_ref()
+        .map_or(data_frame.to_string(), |c| c.to.casa_name().to_string());
+    Ok(SpectralPlan {
+        freqs_hz: image_freqs,
+        cdelt_hz,
+        frame,
+        mfs: false,
+        chan_map,
+        conversion,
+    })
+}
+
+fn unreachable_value(param: &str) -> Result<usize, EngineError> {
+    Err(EngineError::internal(format!(
+        "{param} given as a frequency or velocity reached the channel-grid planner"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pclean_core::params::RawParams;
+
+    fn params(extra: impl FnOnce(&mut RawParams)) -> ImagingParams {
+        let mut r = RawParams {
+            vis: Some(vec!["x.ms".into()]),
+            imagename: Some("o".into()),
+            specmode: Some("cube".into()),
+            outframe: Some("LSRK".into()),
+            ..Default::default()
+        };
+        extra(&mut r);
+        ImagingParams::from_raw(&r).unwrap()
+    }
+
+    fn ctx() -> FrameContext {
+        FrameContext {
+            observatory_itrf_m: [-1601185.365, -5041977.547, 3554875.87],
+            direction: Direction::parse("J2000 15h22m00 +05d04m00").unwrap(),
+            first_time_mjd_s: 4.3e9,
+        }
+    }
+
+    fn sel() -> SpwSelection {
+        SpwSelection {
+            ms_index: 0,
+            spw_id: 0,
+            channels: (0..63).collect(),
+            chan_freq_hz: (0..63)
+                .map(|i| 1.412665e9 + i as f64 * 24414.0625)
+                .collect(),
+            chan_width_hz: vec![24414.0625; 63],
+            frame: "LSRK".into(),
+        }
+    }
+
+    #[test]
+    fn ngc5921_cube_plan() {
+        let p = params(|r| {
+            r.nchan = Some(46);
+            r.start = Some("5".into());
+            r.width = Some("1".into());
+        });
+        let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
+        assert_eq!(plan.nchan(), 46);
+        assert_eq!(plan.freqs_hz[0], 1.412665e9 + 5.0 * 24414.0625);
+        let m = &plan.chan_map[&(0, 0)];
+        assert_eq!(m[4], None);
+        assert_eq!(m[5], Some(0));
+        assert_eq!(m[50], Some(45));
+        assert_eq!(m[51], None);
+    }
+
+    #[test]
+    fn velocity_start_without_width_runs_down_in_frequency() {
+        // tclean 6.7.0 on NGC5921 (start='1500km/s', nchan=5, radio): 1413298806.607798 Hz, then
+        // one data channel lower per channel.
+        let p = params(|r| {
+            r.restfreq = Some(vec!["1420.405752MHz".into()]);
+            r.start = Some("1500km/s".into());
+            r.nchan = Some(5);
+        });
+        let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
+        assert_eq!(plan.cdelt_hz, -24414.0625);
+        let f0 = 1420.405752e6 * (1.0 - 1500e3 / pclean_core::SPEED_OF_LIGHT);
+        assert!((plan.freqs_hz[0] - f0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn optical_velocity_widths_give_unequal_frequency_steps() {
+        let p = params(|r| {
+            r.restfreq = Some(vec!["1420.405752MHz".into()]);
+            r.veltype = Some("optical".into());
+            r.start = Some("1480km/s".into());
+            r.width = Some("10km/s".into());
+            r.nchan = Some(10);
+        });
+        let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
+        assert_eq!(plan.nchan(), 10);
+        let f = &plan.freqs_hz;
+        // Descending (positive velocity width), steps shrinking in magnitude.
+        assert!(f.windows(2).all(|w| w[1] < w[0]));
+        assert!((f[1] - f[0]).abs() > (f[9] - f[8]).abs() + 10.0);
+        assert_eq!(plan.cdelt_hz, f[1] - f[0]);
+        // Channel 4 is at exactly the optical velocity 1520 km/s (tclean's central channel).
+        let c = pclean_core::SPEED_OF_LIGHT;
+        let v4 = c * (1420.405752e6 / f[4] - 1.0);
+        assert!((v4 - 1520e3).abs() < 1e-3, "{v4}");
+        // A frequency start with an optical width is refused in one line.
+        let p = params(|r| {
+            r.restfreq = Some(vec!["1420.405752MHz".into()]);
+            r.veltype = Some("optical".into());
+            r.start = Some("1.4131GHz".into());
+            r.width = Some("10km/s".into());
+        });
+        let e = spectral_plan(&p, &[sel()], &ctx()).unwrap_err().to_string();
+        assert!(e.contains("start") && !e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn width_two_groups_channels_and_frames_are_checked() {
+        let p = params(|r| r.width = Some("2".into()));
+        let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
+        assert_eq!(plan.nchan(), 31);
+        assert_eq!(plan.chan_map[&(0, 0)][3], Some(1));
+        // Two channels into another frame: the pair's mean frequency at the first integration.
+        let p = params(|r| {
+            r.outframe = Some("BARY".into());
+            r.width = Some("2".into());
+        });
+        let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
+        let conv = plan.conversion.as_ref().unwrap();
+        let fac0 = conv.factor(ctx().first_time_mjd_s).unwrap();
+        assert_eq!(plan.nchan(), 31);
+        let f = &sel().chan_freq_hz;
+        assert!((plan.freqs_hz[0] - (f[0] + f[1]) / 2.0 * fac0).abs() < 1e-6);
+        assert!((plan.cdelt_hz - 2.0 * 24414.0625 * fac0).abs() < 1e-6);
+        // LSRK data imaged in BARY: a converted grid.
+        let p = params(|r| r.outframe = Some("BARY".into()));
+        let plan = spectral_plan(&p, &[sel()], &ctx()).unwrap();
+        assert!(plan.conversion.is_some() && plan.frame == "BARY");
+        let p = params(|r| r.nchan = Some(100));
+        assert!(spectral_plan(&p, &[sel()], &ctx()).is_err());
+    }
+}

@@ -1,0 +1,214 @@
+//! Regridding a chunk onto the image channels of another spectral frame, with tclean's rules
+//! ([`super::regrid_rules`]), per row (each row's time gives its Doppler factor).
+
+use super::prepare::{Prepared, VisPrep};
+use super::regrid_rules::{bin_channel, interpolate_at, nearest_at, targets, Method};
+use crate::error::EngineError;
+use ndarray::Array2;
+use num_complex::Complex32;
+use pclean_core::params::Weighting;
+use pclean_ms::VisChunk;
+use std::collections::HashMap;
+
+impl VisPrep<'_> {
+    /// Regrid a chunk's Stokes visibilities onto the image channels of another frame, with
+    /// tclean's rules (`super::regrid_rules`): each row's data channel frequencies are
+    /// converted with that row's time; `nearest` (and one-channel cubes or windows) grids every
+    /// data channel at its own frequency into the image channel of nearest centre; `linear` and
+    /// `cubic` interpolate, without extrapolation, onto the image channel centres or, for image
+    /// channels wider than a data channel, onto `floor(width ratio)` samples across each. The
+    /// weight density sees the same samples (CASA's `BriggsCubeWeightor` grids them with the same
+    /// interpolation).
+    pub(super) fn regrid_to_frame(
+        &self,
+        conv: &crate::plan::FrameConversion,
+        chunk: &VisChunk,
+        uvw_m: Array2<f64>,
+        stokes: Vec<(Array2<Complex32>, Array2<f32>)>,
+        chans: &std::ops::Range<usize>,
+        first_two: Option<[f64; 2]>,
+    ) -> Result<Prepared, EngineError> {
+        let method = conv.interpolation;
+        let nrow = chunk.row_ids.len();
+        // Doppler factor f_image / f_data of every row (one evaluation per distinct time).
+        let mut cache: HashMap<u64, f64> = HashMap::new();
+        let mut fac = Vec::with_capacity(nrow);
+        for &t in &chunk.time_s {
+            let v = match cache.get(&t.to_bits()) {
+                Some(v) => *v,
+                None => {
+                    let v = conv.factor(t)?;
+                    cache.insert(t.to_bits(), v);
+                    v
+                }
+            };
+            fac.push(v);
+        }
+        if method == Method::Nearest || self.plan.nchan() == 1 || chunk.chan_freq_hz.len() == 1 {
+            return Ok(self.bin_nearest(chunk, &uvw_m, &stokes, &fac, chans));
+        }
+        Ok(self.interpolate_rows(method, chunk, uvw_m, &stokes, &fac, chans, first_two))
+    }
+
+    /// Every data channel at its own converted frequency, in the image channel of nearest centre
+    /// (CASA's `matchChannel`). A column per (data channel, image channel) pair that occurs; the
+    /// row's Doppler factor goes into its uvw, so a column's frequency is the data frequency.
+    fn bin_nearest(
+        &self,
+        chunk: &VisChunk,
+        uvw_m: &Array2<f64>,
+        stokes: &[(Array2<Complex32>, Array2<f32>)],
+        fac: &[f64],
+        chans: &std::ops::Range<usize>,
+    ) -> Prepared {
+        let nrow = chunk.row_ids.len();
+        let f = &chunk.chan_freq_hz;
+        let (img, cdelt) = (&self.plan.freqs_hz, self.plan.cdelt_hz);
+        let mut cols: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut col_list: Vec<(usize, usize)> = Vec::new();
+        let mut map_rc = vec![None; nrow * f.len()];
+        for r in 0..nrow {
+            for (c, fc) in f.iter().enumerate() {
+                if let Some(k) = bin_channel(img, cdelt, fc * fac[r]).filter(|k| chans.contains(k))
+                {
+                    let n = col_list.len();
+                    let j = *cols.entry((c, k)).or_insert(n);
+                    if j == n {
+                        col_list.push((c, k));
+                    }
+                    map_rc[r * f.len() + c] = Some(j);
+                }
+            }
+        }
+        let ncol = col_list.len();
+        let mut out: Vec<(Array2<Complex32>, Array2<f32>)> = stokes
+            .iter()
+            .map(|_| (Array2::zeros((nrow, ncol)), Array2::zeros((nrow, ncol))))
+            .collect();
+        for r in 0..nrow {
+            for c in 0..f.len() {
+                if let Some(j) = map_rc[r * f.len() + c] {
+                    for (s, (v, w)) in stokes.iter().enumerate() {
+                        out[s].0[[r, j]] = v[[r, c]];
+                        out[s].1[[r, j]] = w[[r, c]];
+                    }
+                }
+            }
+        }
+        let mut uvw = uvw_m.clone();
+        for (r, mut row) in uvw.rows_mut().into_iter().enumerate() {
+            row.mapv_inplace(|x| x * fac[r]);
+        }
+        Prepared {
+            uvw_m: uvw,
+            freq_hz: col_list.iter().map(|(c, _)| f[*c]).collect(),
+            image_chan: col_list.iter().map(|(_, k)| Some(*k)).collect(),
+            stokes: out,
+        }
+    }
+
+    /// Interpolation (`linear`/`cubic`) of every row onto its list of sample frequencies
+    /// (`spectral_regrid::targets`); one column per distinct sample frequency. A sample is
+    /// flagged with either data channel bracketing it. Its weight is the same interpolation of the
+    /// weights under natural weighting; with per-channel Briggs/uniform density (CASA's
+    /// `BriggsCubeWeightor`) it is the weight of the nearest data channel.
+    #[allow(clippy::too_many_arguments)]
+    fn interpolate_rows(
+        &self,
+        method: Method,
+        chunk: &VisChunk,
+        uvw_m: Array2<f64>,
+        stokes: &[(Array2<Complex32>, Array2<f32>)],
+        fac: &[f64],
+        chans: &std::ops::Range<usize>,
+        first_two: Option<[f64; 2]>,
+    ) -> Prepared {
+        let nrow = chunk.row_ids.len();
+        let f = &chunk.chan_freq_hz;
+        let img = &self.plan.freqs_hz;
+        let nearest_weights = !matches!(self.params.weighting, Weighting::Natural)
+            && self.params.perchanweightdensity;
+        let mut order: Vec<usize> = (0..f.len()).collect();
+        order.sort_by(|a, b| f[*a].total_cmp(&f[*b]));
+        // Sample lists per distinct factor; columns keyed by the sample frequency (mHz).
+        let mut lists: HashMap<u64, Vec<(usize, f64)>> = HashMap::new();
+        let mut cols: HashMap<i64, usize> = HashMap::new();
+        let mut col_freq: Vec<f64> = Vec::new();
+        let mut col_chan: Vec<Option<usize>> = Vec::new();
+        for fr in fac {
+            if lists.contains_key(&fr.to_bits()) {
+                continue;
+            }
+            let vis: Vec<f64> = f.iter().map(|x| x * fr).collect();
+            // The samples of the whole image axis (tclean's lattice), kept for this block's
+            // channels only.
+            let dv = match first_two {
+                Some([a, b]) => b * fr - a * fr,
+                None => vis[1] - vis[0],
+            };
+            let mut t = targets(img, &vis, dv, method);
+            t.retain(|(k, _)| chans.contains(k));
+            for (k, x) in &t {
+                let key = (x * 1e3).round() as i64;
+                if let std::collections::hash_map::Entry::Vacant(e) = cols.entry(key) {
+                    e.insert(col_freq.len());
+                    col_freq.push(*x);
+                    col_chan.push(Some(*k));
+                }
+            }
+            lists.insert(fr.to_bits(), t);
+        }
+        let ncol = col_freq.len();
+        let mut out: Vec<(Array2<Complex32>, Array2<f32>)> = stokes
+            .iter()
+            .map(|_| (Array2::zeros((nrow, ncol)), Array2::zeros((nrow, ncol))))
+            .collect();
+        let mut xs = vec![0.0; f.len()];
+        for r in 0..nrow {
+            for (i, j) in order.iter().enumerate() {
+                xs[i] = f[*j] * fac[r];
+            }
+            for (_, x) in &lists[&fac[r].to_bits()] {
+                let col = cols[&((x * 1e3).round() as i64)];
+                let Some(ip) = interpolate_at(&xs, *x, method) else {
+                    continue;
+                };
+                let near = if nearest_weights {
+                    match nearest_at(&xs, *x) {
+                        Some(n) => Some(order[n]),
+                        None => continue,
+                    }
+                } else {
+                    None
+                };
+                let taps = &ip.taps[..ip.ntaps];
+                let (fa, fb) = (order[ip.flag_pair.0], order[ip.flag_pair.1]);
+                for (s, (v_in, w_in)) in stokes.iter().enumerate() {
+                    if w_in[[r, fa]] <= 0.0 || w_in[[r, fb]] <= 0.0 {
+                        continue;
+                    }
+                    let mut v = Complex32::new(0.0, 0.0);
+                    let mut w = 0.0f64;
+                    for &(i, c) in taps {
+                        v += v_in[[r, order[i]]] * c as f32;
+                        w += w_in[[r, order[i]]] as f64 * c;
+                    }
+                    let w = match near {
+                        Some(n) => w_in[[r, n]],
+                        None => w as f32,
+                    };
+                    if w > 0.0 {
+                        out[s].0[[r, col]] = v;
+                        out[s].1[[r, col]] = w;
+                    }
+                }
+            }
+        }
+        Prepared {
+            uvw_m,
+            freq_hz: col_freq,
+            image_chan: col_chan,
+            stokes: out,
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The visibility source of a run: each MeasurementSet with its resolved selection, read in
+//! chunks (or from the cache made once for all blocks), narrowed to a block's data channels once
+//! per block, and prepared for gridding: Stokes visibilities at the image phase centre, regridded
+//! to the output spectral frame.
+
+mod frame_regrid;
+mod narrow;
+mod prepare;
+pub mod regrid_rules;
+pub mod visprep;
+pub mod visstore;
+
+pub use narrow::restrict_sources;
+pub use prepare::{Prepared, VisPrep};
+
+use crate::error::EngineError;
+use pclean_ms::{DataColumn, MeasurementSet, SelectedData};
+use std::collections::HashMap;
+
+/// One MeasurementSet with its resolved selection and column.
+pub struct Source {
+    pub index: usize,
+    pub ms: std::sync::Arc<MeasurementSet>,
+    pub selected: SelectedData,
+    pub column: DataColumn,
+    /// Every selected visibility read once (all selected channels), when that is cheaper than
+    /// each block reading its channels from the MS; blocks then take their channels from here.
+    pub cache: Option<std::sync::Arc<visstore::VisStore>>,
+    /// The first two selected channel frequencies of each data description before a block
+    /// narrowed the selection: tclean's regridding takes the data spacing from them, and the
+    /// `floor(image width / spacing)` rule is sensitive to its last bit.
+    pub first_two_hz: HashMap<usize, [f64; 2]>,
+}
+
+impl Source {
+    /// Read every chunk of the selection once: into memory, or into the channel-major scratch
+    /// file `disk` when given. Returns the bytes held (memory) or written (disk).
+    pub fn load_cache(
+        &mut self,
+        chunk_rows: usize,
+        disk: Option<&std::path::Path>,
+    ) -> Result<u64, EngineError> {
+        use visstore::{DiskStore, VisStore};
+        let chunks = self
+            .selected
+            .chunks(&self.ms, self.column, chunk_rows)
+            .map(|c| c.map_err(EngineError::from));
+        let (store, bytes) = match disk {
+            Some(path) => {
+                let d = DiskStore::write(path, chunks)?;
+                let n = d.file_bytes();
+                (VisStore::Disk(d), n)
+            }
+            None => {
+                let v = chunks.collect::<Result<Vec<_>, _>>()?;
+                let n = v.iter().map(|c| c.memory_bytes() as u64).sum();
+                (VisStore::Memory(v), n)
+            }
+        };
+        self.cache = Some(std::sync::Arc::new(store));
+        Ok(bytes)
+    }
+}

@@ -1,0 +1,100 @@
+//! Narrowing a run's selection to the data channels one block can draw on, once per block, so a
+//! block reads only those.
+
+use super::Source;
+use crate::error::EngineError;
+use crate::plan::SpectralPlan;
+use pclean_ms::DdRows;
+use std::ops::Range;
+
+/// The sources with each selection narrowed to the data channels that can contribute to image
+/// channels `chans`, so a block reads only those.
+pub fn restrict_sources(
+    sources: &[Source],
+    plan: &SpectralPlan,
+    chans: &Range<usize>,
+) -> Result<Vec<Source>, EngineError> {
+    let mut out = Vec::with_capacity(sources.len());
+    for src in sources {
+        let mut selected = src.selected.clone();
+        let (t0, t1) = src.ms.meta().time_range_mjd_s;
+        let mut first_two_hz = src.first_two_hz.clone();
+        for g in selected.groups.iter_mut() {
+            if g.chan_freq_hz.len() >= 2 {
+                first_two_hz
+                    .entry(g.ddid)
+                    .or_insert([g.chan_freq_hz[0], g.chan_freq_hz[1]]);
+            }
+            let keep = data_channels_for(plan, src.index, g, chans, (t0, t1))?;
+            let (ids, freqs): (Vec<usize>, Vec<f64>) = g
+                .chan_ids
+                .iter()
+                .zip(&g.chan_freq_hz)
+                .filter(|(c, f)| keep(**c, **f))
+                .map(|(c, f)| (*c, *f))
+                .unzip();
+            g.chan_ids = ids;
+            g.chan_freq_hz = freqs;
+        }
+        selected.groups.retain(|g| !g.chan_ids.is_empty());
+        out.push(Source {
+            index: src.index,
+            ms: src.ms.clone(),
+            selected,
+            column: src.column,
+            cache: src.cache.clone(),
+            first_two_hz,
+        });
+    }
+    Ok(out)
+}
+
+/// A predicate on (data channel id, its frequency) saying whether the channel can contribute to
+/// image channels `chans`.
+fn data_channels_for(
+    plan: &SpectralPlan,
+    ms_index: usize,
+    g: &DdRows,
+    chans: &Range<usize>,
+    times: (f64, f64),
+) -> Result<Box<dyn Fn(usize, f64) -> bool>, EngineError> {
+    let Some(conv) = &plan.conversion else {
+        let map = plan
+            .chan_map
+            .get(&(ms_index, g.spw_id))
+            .cloned()
+            .unwrap_or_default();
+        let chans = chans.clone();
+        return Ok(Box::new(move |c, _| {
+            map.get(c)
+                .copied()
+                .flatten()
+                .is_some_and(|k| chans.contains(&k))
+        }));
+    };
+    // Another frame: the block's image frequencies (widened by one image channel on each side)
+    // seen in the data frame at any time of the observation, widened by three data channels
+    // (the interpolation stencil). The factor changes slowly and monotonically over hours;
+    // sampling 17 times bounds it with margin to spare.
+    let mut fmin = f64::INFINITY;
+    let mut fmax = f64::NEG_INFINITY;
+    let step = plan.cdelt_hz.abs();
+    for k in [chans.start, chans.end - 1] {
+        fmin = fmin.min(plan.freqs_hz[k] - step);
+        fmax = fmax.max(plan.freqs_hz[k] + step);
+    }
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for i in 0..=16 {
+        let t = times.0 + (times.1 - times.0) * i as f64 / 16.0;
+        let fac = conv.factor(t)?;
+        lo = lo.min(fmin / fac);
+        hi = hi.max(fmax / fac);
+    }
+    let dw = g
+        .chan_freq_hz
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0f64, f64::max);
+    let (lo, hi) = (lo - 3.0 * dw, hi + 3.0 * dw);
+    Ok(Box::new(move |_, f| f >= lo && f <= hi))
+}
