@@ -82,6 +82,19 @@ def test_signature_cli_help_and_schema_agree():
     assert next(p for p in params if p["name"] == "deconvolver")["choices"] == ["hogbom", "clark", "multiscale"]
 
 
+def test_python_holds_no_second_list_of_parameters():
+    """The driver's keys come from the declaration too: no line of python/pclean names three
+    parameters as strings (a second list)."""
+    import re  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+    names = {p["name"] for p in pclean.params()}
+    root = Path(__file__).resolve().parents[2] / "python" / "pclean"
+    for f in root.rglob("*.py*"):
+        for i, line in enumerate(f.read_text().splitlines(), 1):
+            quoted = set(re.findall(r"[\"']([a-z_]+)[\"']", line)) & names
+            assert len(quoted) < 3, f"{f}:{i}: {sorted(quoted)}"
+
+
 def test_tclean_value_types():
     c = pclean.PcleanConfig(vis="a.ms", imsize=256, cell=0.5, start=5, width="2", threshold=0.001)
     assert c["vis"] == ["a.ms"] and c["imsize"] == [256] and c["cell"] == ["0.5arcsec"]
