@@ -152,7 +152,10 @@ mod tests {
         let text = std::ffi::CString::new(vec![b'x'; 1 << 20]).unwrap();
         let rust_bytes = slot_peak_since(slot, base).unwrap();
         // SAFETY: `text` is a valid NUL-terminated string; the copy is freed below.
-        let copy = unsafe { libc::strdup(text.as_ptr()) };
+        // black_box: LLVM may otherwise turn strdup into malloc + memcpy and drop the unused
+        // allocation (it did once the binary's code layout changed), leaving nothing to count.
+        let copy =
+            std::hint::black_box(unsafe { libc::strdup(std::hint::black_box(text.as_ptr())) });
         assert!(!copy.is_null());
         let both = slot_peak_since(slot, base).unwrap();
         // SAFETY: `copy` came from strdup (malloc) and is freed once.
