@@ -63,9 +63,7 @@
 use crate::masks::{self, prune_regions, PruneCount};
 use ndarray::{Array2, ArrayView2};
 use pclean_core::Beam;
-use realfft::RealFftPlanner;
-use rustfft::num_complex::Complex;
-use rustfft::FftPlanner;
+use pclean_fft::{smooth_len, RealFft2};
 use serde::{Deserialize, Serialize};
 
 /// tclean's auto-multithresh parameters (defaults = tclean's defaults).
@@ -747,13 +745,13 @@ impl GaussianShape {
 }
 
 /// Linear (zero-padded) convolution of a mask with a Gaussian, by FFT (real FFT along rows,
-/// complex FFT along columns).
+/// complex FFT along columns) on a `py x px` plane of 7-smooth lengths.
 struct GaussianSmoother {
     ny: usize,
     nx: usize,
-    py: usize,
-    px: usize,
-    /// The kernel's transform (real: the kernel is point-symmetric), `py x (px/2 + 1)`.
+    fft: RealFft2,
+    /// The kernel's transform (real: the kernel is point-symmetric), laid out as a
+    /// [`RealFft2`] spectrum.
     kernel_ft: Vec<f32>,
 }
 
@@ -761,8 +759,8 @@ impl GaussianSmoother {
     fn new((ny, nx): (usize, usize), g: &GaussianShape) -> Self {
         let hx = g.half_x.min(nx);
         let hy = g.half_y.min(ny);
-        let px = fast_len(nx + hx);
-        let py = fast_len(ny + hy);
+        let px = smooth_len(nx + hx, false);
+        let py = smooth_len(ny + hy, false);
         let mut kernel = Array2::<f32>::zeros((py, px));
         let mut sum = 0.0f64;
         for dy in -(hy as isize)..=(hy as isize) {
@@ -777,103 +775,44 @@ impl GaussianSmoother {
             }
         }
         kernel.mapv_inplace(|v| (v as f64 / sum) as f32);
-        let mut s = GaussianSmoother {
+        let fft = RealFft2::new(py, px);
+        let spec = fft.forward(|y, row| {
+            for (r, k) in row.iter_mut().zip(kernel.row(y)) {
+                *r = *k;
+            }
+            true
+        });
+        GaussianSmoother {
             ny,
             nx,
-            py,
-            px,
-            kernel_ft: Vec::new(),
-        };
-        let spec = s.forward(|y, x| kernel[[y, x]], py);
-        s.kernel_ft = spec.iter().map(|c| c.re).collect();
-        s
-    }
-
-    /// 2-D forward transform of the `py x px` grid whose first `rows` rows are `f(y, x)`
-    /// (x < px) and the rest zero. Returns `py x (px/2+1)` row-major.
-    fn forward(&self, f: impl Fn(usize, usize) -> f32, rows: usize) -> Vec<Complex<f32>> {
-        let nh = self.px / 2 + 1;
-        let mut rp = RealFftPlanner::<f32>::new();
-        let r2c = rp.plan_fft_forward(self.px);
-        let mut inp = r2c.make_input_vec();
-        let mut out = r2c.make_output_vec();
-        let mut spec = vec![Complex::new(0.0f32, 0.0); self.py * nh];
-        let ncols = if rows == self.py { self.px } else { self.nx };
-        for y in 0..rows {
-            inp.iter_mut().for_each(|v| *v = 0.0);
-            for (x, v) in inp.iter_mut().enumerate().take(ncols) {
-                *v = f(y, x);
-            }
-            r2c.process(&mut inp, &mut out)
-                .expect("real FFT sizes are consistent");
-            spec[y * nh..(y + 1) * nh].copy_from_slice(&out);
+            fft,
+            kernel_ft: spec.iter().map(|c| c.re).collect(),
         }
-        let mut cp = FftPlanner::<f32>::new();
-        let fft = cp.plan_fft_forward(self.py);
-        let mut col = vec![Complex::new(0.0f32, 0.0); self.py];
-        for k in 0..nh {
-            for (j, c) in col.iter_mut().enumerate() {
-                *c = spec[j * nh + k];
-            }
-            fft.process(&mut col);
-            for (j, c) in col.iter().enumerate() {
-                spec[j * nh + k] = *c;
-            }
-        }
-        spec
     }
 
     fn smooth(&self, mask_yx: ArrayView2<bool>) -> Array2<f32> {
-        let nh = self.px / 2 + 1;
-        let mut spec = self.forward(|y, x| if mask_yx[[y, x]] { 1.0 } else { 0.0 }, self.ny);
-        let mut cp = FftPlanner::<f32>::new();
-        let ifft = cp.plan_fft_inverse(self.py);
-        let mut col = vec![Complex::new(0.0f32, 0.0); self.py];
-        for k in 0..nh {
-            for (j, c) in col.iter_mut().enumerate() {
-                *c = spec[j * nh + k] * self.kernel_ft[j * nh + k];
+        let (ny, nx) = (self.ny, self.nx);
+        let mut spec = self.fft.forward(|y, row| {
+            if y >= ny {
+                return false;
             }
-            ifft.process(&mut col);
-            for (j, c) in col.iter().enumerate() {
-                spec[j * nh + k] = *c;
+            for (r, &m) in row[..nx].iter_mut().zip(mask_yx.row(y)) {
+                *r = if m { 1.0 } else { 0.0 };
             }
+            true
+        });
+        for (c, &k) in spec.iter_mut().zip(&self.kernel_ft) {
+            *c *= k;
         }
-        let mut rp = RealFftPlanner::<f32>::new();
-        let c2r = rp.plan_fft_inverse(self.px);
-        let mut inp = c2r.make_input_vec();
-        let mut out = c2r.make_output_vec();
-        let norm = 1.0 / (self.px as f32 * self.py as f32);
-        let mut res = Array2::<f32>::zeros((self.ny, self.nx));
-        for y in 0..self.ny {
-            inp.copy_from_slice(&spec[y * nh..(y + 1) * nh]);
-            inp[0].im = 0.0;
-            if self.px & 1 == 0 {
-                inp[nh - 1].im = 0.0;
+        let (py, px) = self.fft.shape();
+        let norm = 1.0 / (px as f32 * py as f32);
+        let mut res = Array2::<f32>::zeros((ny, nx));
+        self.fft.inverse(&mut spec, ny, |y, out| {
+            for (r, o) in res.row_mut(y).iter_mut().zip(&out[..nx]) {
+                *r = o * norm;
             }
-            c2r.process(&mut inp, &mut out)
-                .expect("inverse real FFT input is Hermitian");
-            for x in 0..self.nx {
-                res[[y, x]] = out[x] * norm;
-            }
-        }
+        });
         res
-    }
-}
-
-/// Smallest length >= n whose only prime factors are 2, 3, 5 and 7.
-fn fast_len(n: usize) -> usize {
-    let mut m = n.max(1);
-    loop {
-        let mut r = m;
-        for p in [2, 3, 5, 7] {
-            while r > 1 && (r / p) * p == r {
-                r /= p;
-            }
-        }
-        if r == 1 {
-            return m;
-        }
-        m += 1;
     }
 }
 

@@ -116,7 +116,7 @@ impl ClarkClean {
                 max_ext = max_ext.max(v.abs());
             }
         }
-        let mut fft = Fft2d::new(ny, nx);
+        let fft = Fft2d::new(ny, nx);
         let psf_spec = fft.forward(psf, true);
         self.psf = Some(ClarkPsf {
             shape,

@@ -117,7 +117,7 @@ impl MultiScaleClean {
         }
         let (ny, nx) = shape;
         let n = self.scales.len();
-        let mut fft = Fft2d::new(ny, nx);
+        let fft = Fft2d::new(ny, nx);
         let psf_spec = fft.forward(psf, true);
         let mut scale_specs = Vec::with_capacity(n);
         let mut kernels = Vec::with_capacity(n);
@@ -249,7 +249,7 @@ fn crop_kernel(img: ArrayView2<f32>, a: f32) -> (Array2<f32>, (usize, usize)) {
 fn scale_mask(
     mask: Option<ArrayView2<bool>>,
     a: f32,
-    scale_spec: &[rustfft::num_complex::Complex32],
+    scale_spec: &[pclean_fft::Complex32],
     fft: &mut Fft2d,
     shape: (usize, usize),
 ) -> Array2<bool> {

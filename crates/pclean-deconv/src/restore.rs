@@ -38,11 +38,8 @@
 
 use ndarray::{Array2, ArrayView2};
 use pclean_core::Beam;
-use realfft::num_complex::Complex;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
-use rustfft::{Fft, FftPlanner};
+use pclean_fft::{smooth_len, Complex32, RealFft2};
 use std::f64::consts::{FRAC_PI_2, LN_2, PI};
-use std::sync::Arc;
 
 /// Why a restoration step could not be done.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -434,113 +431,54 @@ pub fn gaussian_kernel(
 // ---------------------------------------------------------------------------------------------
 // Zero-padded FFT convolution.
 
-/// Smallest even integer >= `n` whose only prime factors are 2, 3, 5 and 7.
-fn good_size(n: usize) -> usize {
-    let mut m = n.max(2);
-    loop {
-        if m.is_multiple_of(2) {
-            let mut r = m;
-            for p in [2, 3, 5, 7] {
-                while r.is_multiple_of(p) {
-                    r /= p;
-                }
-            }
-            if r == 1 {
-                return m;
-            }
-        }
-        m += 1;
-    }
-}
-
-/// Real 2-D FFTs of an `ny x nx` plane zero-padded to `pny x pnx`. The spectrum is stored
-/// column-major, `spec[kx * pny + ky]` with `kx` in `0..=pnx/2`, so column transforms are
-/// contiguous.
+/// Real 2-D FFTs of an `ny x nx` plane zero-padded to `pny x pnx` (even, 7-smooth lengths);
+/// spectra as [`RealFft2`] stores them, `spec[kx * pny + ky]` with `kx` in `0..=pnx/2`.
 struct PaddedFft {
     ny: usize,
     nx: usize,
     pny: usize,
     pnx: usize,
     nkx: usize,
-    r2c: Arc<dyn RealToComplex<f32>>,
-    c2r: Arc<dyn ComplexToReal<f32>>,
-    col_fwd: Arc<dyn Fft<f32>>,
-    col_inv: Arc<dyn Fft<f32>>,
+    fft: RealFft2,
 }
 
 impl PaddedFft {
     /// Padding that makes circular convolution with a kernel of half-extent (hy, hx) linear on
     /// the `ny x nx` region: `pn >= n + h` (no output pixel receives wrapped contributions).
     fn new(ny: usize, nx: usize, hy: usize, hx: usize) -> Self {
-        let (pny, pnx) = (good_size(ny + hy), good_size(nx + hx));
-        let mut rp = RealFftPlanner::<f32>::new();
-        let mut cp = FftPlanner::<f32>::new();
+        let (pny, pnx) = (smooth_len(ny + hy, true), smooth_len(nx + hx, true));
+        let fft = RealFft2::new(pny, pnx);
         PaddedFft {
             ny,
             nx,
             pny,
             pnx,
-            nkx: pnx / 2 + 1,
-            r2c: rp.plan_fft_forward(pnx),
-            c2r: rp.plan_fft_inverse(pnx),
-            col_fwd: cp.plan_fft_forward(pny),
-            col_inv: cp.plan_fft_inverse(pny),
+            nkx: fft.nkx(),
+            fft,
         }
     }
 
     /// Forward transform of the padded plane whose rows are produced by `fill(y, row)`
     /// (`row` has length `pnx` and is zeroed; rows for which `fill` returns false are skipped
     /// as all-zero).
-    fn forward(&self, mut fill: impl FnMut(usize, &mut [f32]) -> bool) -> Vec<Complex<f32>> {
-        let mut spec = vec![Complex::new(0.0f32, 0.0); self.nkx * self.pny];
-        let mut row = self.r2c.make_input_vec();
-        let mut out = self.r2c.make_output_vec();
-        let mut scratch = self.r2c.make_scratch_vec();
-        for y in 0..self.pny {
-            row.iter_mut().for_each(|v| *v = 0.0);
-            if !fill(y, &mut row) {
-                continue;
-            }
-            self.r2c
-                .process_with_scratch(&mut row, &mut out, &mut scratch)
-                .expect("buffer lengths come from the plan");
-            for (kx, v) in out.iter().enumerate() {
-                spec[kx * self.pny + y] = *v;
-            }
-        }
-        self.col_fwd.process(&mut spec);
-        spec
+    fn forward(&self, fill: impl FnMut(usize, &mut [f32]) -> bool) -> Vec<Complex32> {
+        self.fft.forward(fill)
     }
 
-    /// Inverse transform, cropped to `ny x nx` and normalised (`1/(pny pnx)`).
-    fn inverse(&self, mut spec: Vec<Complex<f32>>) -> Array2<f32> {
-        self.col_inv.process(&mut spec);
+    /// Inverse transform, cropped to `ny x nx` and normalised (`1/(pny pnx)`, applied in `f64`).
+    fn inverse(&self, mut spec: Vec<Complex32>) -> Array2<f32> {
         let norm = 1.0 / (self.pny as f64 * self.pnx as f64);
         let mut out = Array2::<f32>::zeros((self.ny, self.nx));
-        let mut row = self.c2r.make_input_vec();
-        let mut res = self.c2r.make_output_vec();
-        let mut scratch = self.c2r.make_scratch_vec();
-        for y in 0..self.ny {
-            for (kx, v) in row.iter_mut().enumerate() {
-                *v = spec[kx * self.pny + y];
-            }
-            // A real plane's row spectra have real DC (and Nyquist) terms; drop rounding noise.
-            row[0].im = 0.0;
-            if self.pnx.is_multiple_of(2) {
-                row[self.nkx - 1].im = 0.0;
-            }
-            self.c2r
-                .process_with_scratch(&mut row, &mut res, &mut scratch)
-                .expect("buffer lengths come from the plan");
+        self.fft.inverse(&mut spec, self.ny, |y, res| {
             for (o, r) in out.row_mut(y).iter_mut().zip(&res[..self.nx]) {
                 *o = (*r as f64 * norm) as f32;
             }
-        }
+        });
         out
     }
 
     /// Forward transform of `plane` (shape `ny x nx`).
-    fn forward_plane(&self, plane: ArrayView2<f32>) -> Vec<Complex<f32>> {
+    fn forward_plane(&self, plane: ArrayView2<f32>) -> Vec<Complex32> {
         self.forward(|y, row| {
             if y >= self.ny {
                 return false;
@@ -763,14 +701,5 @@ mod tests {
         assert!((fold_pa(100f64.to_radians()) - (-80f64).to_radians()).abs() < 1e-12);
         assert!((fold_pa(-90f64.to_radians()) - 90f64.to_radians()).abs() < 1e-12);
         assert!((fold_pa(270f64.to_radians()) - 90f64.to_radians()).abs() < 1e-12);
-    }
-
-    #[test]
-    fn good_sizes_are_smooth_and_even() {
-        assert_eq!(good_size(1), 2);
-        assert_eq!(good_size(11), 12);
-        assert_eq!(good_size(17), 18);
-        assert_eq!(good_size(127), 128);
-        assert_eq!(good_size(1001), 1008);
     }
 }

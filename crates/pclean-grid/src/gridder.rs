@@ -19,19 +19,19 @@
 //! The w term is ignored. w-stacking will add a loop over w planes around steps 2-4 with a
 //! per-plane phase screen; [`Gridder`] keeps the kernel and grid geometry separate for that.
 
-use crate::fft::{
-    fft_cols, fft_cols_into_subset, fft_cols_subset, fft_rows, nonzero_cols, with_pool,
-    FftDirection,
-};
 use crate::kernel::{
     choose_kernel, good_grid_size, EsKernel, KernelChoice, PolyKernel, MAX_SUPPORT,
 };
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Zip};
 use num_complex::{Complex, Complex32, Complex64};
 use pclean_core::SPEED_OF_LIGHT;
+use pclean_fft::num_traits::{Float, NumAssign, Zero};
+use pclean_fft::FftNum;
+use pclean_fft::{
+    fft_cols, fft_cols_into_subset, fft_cols_subset, fft_rows, nonzero_cols, with_pool,
+    FftDirection,
+};
 use rayon::prelude::*;
-use rustfft::num_traits::{Float, NumAssign, Zero};
-use rustfft::FftNum;
 use std::ops::AddAssign;
 use std::sync::{Arc, Mutex};
 
