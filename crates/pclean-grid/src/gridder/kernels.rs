@@ -168,19 +168,27 @@ pub(super) trait TileOp<T: Real> {
     fn buf_len(&self) -> usize;
     /// Hint that entry `e` will be visited soon.
     fn prefetch(&self, e: &Entry);
-    /// Visit visibility `(r, c)`, whose footprint starts at cell `(lu, lv)` of the tile buffer,
-    /// with kernel weights `wu` (along u) and `wv`; `scratch` lives for the whole tile.
-    #[allow(clippy::too_many_arguments)]
-    fn visit<const W: usize>(
-        &mut self,
-        scratch: &mut [T; 2 * MAX_SUPPORT],
-        r: usize,
-        c: usize,
-        lu: usize,
-        lv: usize,
-        wu: &[T; W],
-        wv: &[T; W],
-    );
+    /// Visit one visibility; `scratch` lives for the whole tile.
+    fn visit<const W: usize>(&mut self, scratch: &mut [T; 2 * MAX_SUPPORT], fp: &Footprint<T, W>);
+}
+
+/// Where visibility `(r, c)` falls in a tile buffer: its footprint starts at cell `(lu, lv)`,
+/// with kernel weights `wu` along u and `wv` along v.
+pub(super) struct Footprint<T, const W: usize> {
+    r: usize,
+    c: usize,
+    lu: usize,
+    lv: usize,
+    wu: [T; W],
+    wv: [T; W],
+}
+
+impl<T, const W: usize> Footprint<T, W> {
+    /// Offset in interleaved reals of the footprint's row `j` in a tile buffer.
+    #[inline(always)]
+    fn row_offset(&self, j: usize) -> usize {
+        2 * ((self.lv + j) * BUF_STRIDE + self.lu)
+    }
 }
 
 /// Run `op` on the entries of tile `(tu, tv)` (runtime dispatch to an AVX2 + FMA build).
@@ -233,7 +241,15 @@ fn tile_body<T: Real, const W: usize, K: TileOp<T>>(
         for c in e.chan0 as usize..(e.chan0 + e.nch) as usize {
             let (lu, lv, wu, wv) = ctx.weights::<W>(u_m, v_m, c, tu, tv);
             debug_assert!(lu < TILE && lv < TILE);
-            op.visit::<W>(&mut scratch, r, c, lu, lv, &wu, &wv);
+            let fp = Footprint {
+                r,
+                c,
+                lu,
+                lv,
+                wu,
+                wv,
+            };
+            op.visit::<W>(&mut scratch, &fp);
         }
     }
 }
@@ -266,18 +282,10 @@ impl<T: Real, S: Source<T>> TileOp<T> for GridOp<'_, T, S> {
     }
 
     #[inline(always)]
-    fn visit<const W: usize>(
-        &mut self,
-        a: &mut [T; 2 * MAX_SUPPORT],
-        r: usize,
-        c: usize,
-        lu: usize,
-        lv: usize,
-        wu: &[T; W],
-        wv: &[T; W],
-    ) {
+    fn visit<const W: usize>(&mut self, a: &mut [T; 2 * MAX_SUPPORT], fp: &Footprint<T, W>) {
         let pw = W.div_ceil(4) * 4;
-        let val = self.src.value(r, c);
+        let (wu, wv) = (&fp.wu, &fp.wv);
+        let val = self.src.value(fp.r, fp.c);
         // a = val * wu, interleaved (re, im), zero-padded to pw cells: then each kernel row is
         // an axpy with wv[j] over whole SIMD vectors.
         for i in 0..W {
@@ -285,7 +293,7 @@ impl<T: Real, S: Source<T>> TileOp<T> for GridOp<'_, T, S> {
             a[2 * i + 1] = val.im * wu[i];
         }
         for (j, &kv) in wv.iter().enumerate() {
-            let off = 2 * ((lv + j) * BUF_STRIDE + lu);
+            let off = fp.row_offset(j);
             // SAFETY: lu, lv < TILE and pw <= MAX_SUPPORT (checked in tile_body), so the row
             // segment ends at 2 * ((TILE + W - 2) * BUF_STRIDE + TILE - 1 + MAX_SUPPORT)
             // <= bufr.len().
@@ -321,21 +329,13 @@ impl<T: Real> TileOp<T> for DegridOp<'_, T> {
     fn prefetch(&self, _: &Entry) {}
 
     #[inline(always)]
-    fn visit<const W: usize>(
-        &mut self,
-        _: &mut [T; 2 * MAX_SUPPORT],
-        r: usize,
-        c: usize,
-        lu: usize,
-        lv: usize,
-        wu: &[T; W],
-        wv: &[T; W],
-    ) {
+    fn visit<const W: usize>(&mut self, _: &mut [T; 2 * MAX_SUPPORT], fp: &Footprint<T, W>) {
         let pw = W.div_ceil(4) * 4;
+        let (wu, wv) = (&fp.wu, &fp.wv);
         // acc2 = sum_j wv[j] * row_j (interleaved), then contract with wu.
         let mut acc2 = [T::zero(); 2 * MAX_SUPPORT];
         for (j, &kv) in wv.iter().enumerate() {
-            let off = 2 * ((lv + j) * BUF_STRIDE + lu);
+            let off = fp.row_offset(j);
             // SAFETY: as in GridOp::visit (cells beyond W are read but not used).
             let row = unsafe { self.bufr.get_unchecked(off..off + 2 * pw) };
             for (a, &g) in acc2[..2 * pw].iter_mut().zip(row.iter()) {
@@ -349,6 +349,6 @@ impl<T: Real> TileOp<T> for DegridOp<'_, T> {
         }
         let v = Complex32::new(re.to64() as f32, im.to64() as f32);
         // SAFETY: every (row, chan) appears once in the index; shapes were validated.
-        unsafe { self.out.write(r, c, v) };
+        unsafe { self.out.write(fp.r, fp.c, v) };
     }
 }

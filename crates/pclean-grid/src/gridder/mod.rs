@@ -366,20 +366,13 @@ impl Gridder {
         uvw_m: ArrayView2<f64>,
         freq_hz: &[f64],
         weight_rc: Option<ArrayView2<f32>>,
-        mut vis_rc: ArrayViewMut2<Complex32>,
+        vis_rc: ArrayViewMut2<Complex32>,
         nthreads: usize,
     ) -> Result<GridStats, GridError> {
         self.check_image(image_yx.dim())?;
         self.check_prediction_rows(uvw_m, freq_hz, vis_rc.dim(), weight_rc)?;
         let grid = with_pool(nthreads, || self.model_grid_impl(|y, x| image_yx[[y, x]]))?;
-        self.degrid(
-            &grid,
-            uvw_m,
-            freq_hz,
-            weight_rc,
-            vis_rc.view_mut(),
-            nthreads,
-        )
+        self.degrid(&grid, uvw_m, freq_hz, weight_rc, vis_rc, nthreads)
     }
 
     /// The rows of a prediction: `vis_rc` and the optional `weight_rc` mask against `uvw_m`.

@@ -10,25 +10,19 @@ use num_complex::{Complex, Complex32};
 use pclean_fft::num_traits::Zero;
 use rayon::prelude::*;
 
-/// Call `$f::<T, W>` with the support as a const generic.
+/// Call `$f::<T, W, _>` with the kernel support `W` (4 to 16) as a const generic.
 macro_rules! dispatch_w {
-    ($w:expr, $f:ident, ($($arg:expr),*)) => {
+    ($w:expr, $f:ident, $args:tt) => {
+        dispatch_w!(@arms $w, $f, $args, 4 5 6 7 8 9 10 11 12 13 14 15 16)
+    };
+    (@arms $w:expr, $f:ident, $args:tt, $($n:literal)*) => {
         match $w {
-            4 => $f::<T, 4, _>($($arg),*),
-            5 => $f::<T, 5, _>($($arg),*),
-            6 => $f::<T, 6, _>($($arg),*),
-            7 => $f::<T, 7, _>($($arg),*),
-            8 => $f::<T, 8, _>($($arg),*),
-            9 => $f::<T, 9, _>($($arg),*),
-            10 => $f::<T, 10, _>($($arg),*),
-            11 => $f::<T, 11, _>($($arg),*),
-            12 => $f::<T, 12, _>($($arg),*),
-            13 => $f::<T, 13, _>($($arg),*),
-            14 => $f::<T, 14, _>($($arg),*),
-            15 => $f::<T, 15, _>($($arg),*),
-            16 => $f::<T, 16, _>($($arg),*),
+            $($n => dispatch_w!(@call $f, $n, $args),)*
             w => unreachable!("unsupported kernel support {w}"),
         }
+    };
+    (@call $f:ident, $n:literal, ($($arg:expr),*)) => {
+        $f::<T, $n, _>($($arg),*)
     };
 }
 
