@@ -111,7 +111,7 @@ impl RealFft2 {
                 *v = spec[kx * ny + y];
             }
             row[0].im = 0.0;
-            if self.nx.is_multiple_of(2) {
+            if self.nx % 2 == 0 {
                 row[nkx - 1].im = 0.0;
             }
             self.c2r

@@ -5,10 +5,10 @@
 pub fn smooth_len(n: usize, even: bool) -> usize {
     let mut m = n.max(1);
     loop {
-        if !even || m.is_multiple_of(2) {
+        if !even || m % 2 == 0 {
             let mut r = m;
             for p in [2, 3, 5, 7] {
-                while r.is_multiple_of(p) {
+                while r % p == 0 {
                     r /= p;
                 }
             }

@@ -1,9 +1,15 @@
 //! Gridding, degridding (FFTs through `pclean_fft`), visibility weighting and primary-beam models.
 //!
+//! The imaging stage reaches the gridders through [`VisGridder`] ([`seam`]); the 2-D ES gridder
+//! ([`gridder::Gridder`]) is its first implementation.
+//!
 //! Kernels are pure functions over array views with explicit `epsilon` and `nthreads`. Conventions
 //! (signs, axis order, units) are in `docs/conventions.md`.
 
 pub mod gridder;
 pub mod kernel;
 pub mod pb;
+pub mod seam;
 pub mod weighting;
+
+pub use seam::{GridPlanes, Pass, VisBatch, VisGridder};

@@ -27,6 +27,16 @@ pub enum Precision {
     Double,
 }
 
+impl Precision {
+    /// Bytes per grid cell (8 single, 16 double precision).
+    pub fn bytes_per_cell(self) -> usize {
+        match self {
+            Precision::Single => 8,
+            Precision::Double => 16,
+        }
+    }
+}
+
 /// Tuning knobs for [`Gridder::with_options`]; [`Default`] gives the documented defaults.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GridderOptions {
@@ -115,6 +125,9 @@ pub enum GridError {
         got: Precision,
         got_shape: (usize, usize),
     },
+    /// A plane set (or list of model planes) has the wrong number of planes for the gridder.
+    #[error("plane set has {got} planes, the gridder expects {expected}")]
+    PlaneCount { expected: usize, got: usize },
     /// The thread pool could not be built.
     #[error("cannot build a thread pool")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),

@@ -50,11 +50,7 @@ impl UvGrid {
     /// Bytes held by the grid cells.
     pub fn memory_bytes(&self) -> usize {
         let (nv, nu) = self.shape();
-        nv * nu
-            * match self.precision() {
-                Precision::Single => 8,
-                Precision::Double => 16,
-            }
+        nv * nu * self.precision().bytes_per_cell()
     }
 
     /// Reset all cells to zero.
