@@ -1,15 +1,17 @@
 //! The seam between the imaging stage and the gridders: [`VisGridder`].
 //!
-//! The imaging stage asks a gridder for three things, each over a stream of visibility chunks:
-//! 1. the PSF pass: grid the imaging weights of each chunk ([`VisGridder::grid_psf`]) into one
-//!    set of uv planes ([`GridPlanes`], made by [`VisGridder::new_planes`]), then turn the planes
-//!    into images ([`VisGridder::planes_into_images`]);
-//! 2. the residual pass: the same with weighted visibilities ([`VisGridder::grid_vis`]);
+//! The imaging stage asks a gridder for three things, each over a stream of visibility chunks
+//! ([`VisBatch`]):
+//! 1. the PSF pass: grid the imaging weights of each chunk ([`VisGridder::grid`]) into one set of
+//!    uv planes made for [`Pass::Psf`] ([`GridPlanes`], from [`VisGridder::new_planes`]), then
+//!    turn the planes into images ([`VisGridder::images`]);
+//! 2. the residual pass: the same with the weighted visibilities, into planes made for
+//!    [`Pass::Residual`];
 //! 3. prediction: transform the model images once ([`VisGridder::model_planes`]), then predict
 //!    the visibilities of each chunk from them ([`VisGridder::predict`]).
 //!
 //! A pass works on a *plane set* of [`VisGridder::nplanes`] image planes of shape `(ny, nx)`:
-//! one for the 2-D ES gridder ([`Gridder`], the first implementation). The seam is shaped for
+//! one for the 2-D ES gridder ([`StandardGridder`] over [`Gridder`], the first implementation). The seam is shaped for
 //! the gridders to come, which then need no change in the imaging stage:
 //! - **w-gridding** (w-stacking, w-projection): same inputs (the w column of `uvw_m` is already
 //!   there), one image plane; the planes hold what the method needs (e.g. one grid per w plane),
@@ -32,14 +34,23 @@ use crate::gridder::{GridError, GridStats, Gridder, UvGrid};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use num_complex::Complex32;
 
-/// Where the rows of one visibility chunk were measured: what every pass needs besides the
-/// values and weights.
+/// What the gridding calls return.
+pub type GridResult<T = GridStats> = Result<T, GridError>;
+
+/// One chunk of visibilities with everything a pass needs besides the planes.
 #[derive(Clone, Copy, Debug)]
 pub struct VisBatch<'a> {
     /// `(nrow, 3)` baseline coordinates `(u, v, w)` in metres, at the image phase centre.
     pub uvw_m: ArrayView2<'a, f64>,
     /// `(nchan,)` channel frequencies in Hz (the columns of the `_rc` arrays).
     pub freq_hz: &'a [f64],
+    /// `(nrow, nchan)` imaging weights (natural x density x taper). Gridding: the weights;
+    /// prediction: the mask. Entries `<= 0` or NaN (flagged, deselected) are skipped and not
+    /// counted.
+    pub weight_rc: ArrayView2<'a, f32>,
+    /// `(nrow, nchan)` visibilities in Jy (one Stokes product), for [`Pass::Residual`] gridding;
+    /// not read by the PSF pass and prediction.
+    pub vis_rc: Option<ArrayView2<'a, Complex32>>,
     /// `(nrow,)` FIELD_ID of each row, for gridders that treat pointings apart (mosaics);
     /// `None`: every row belongs to the one pointing at the phase centre. The 2-D gridder ignores
     /// it.
@@ -47,12 +58,27 @@ pub struct VisBatch<'a> {
 }
 
 impl<'a> VisBatch<'a> {
-    /// A batch of one pointing (no field ids).
-    pub fn new(uvw_m: ArrayView2<'a, f64>, freq_hz: &'a [f64]) -> Self {
+    /// The rows of one pointing with their imaging weights (no visibilities: enough for the PSF
+    /// and for prediction).
+    pub fn new(
+        uvw_m: ArrayView2<'a, f64>,
+        freq_hz: &'a [f64],
+        weight_rc: ArrayView2<'a, f32>,
+    ) -> Self {
         VisBatch {
             uvw_m,
             freq_hz,
+            weight_rc,
+            vis_rc: None,
             field_r: None,
+        }
+    }
+
+    /// The same rows with their visibilities (`(nrow, nchan)`).
+    pub fn with_vis(self, vis_rc: ArrayView2<'a, Complex32>) -> Self {
+        VisBatch {
+            vis_rc: Some(vis_rc),
+            ..self
         }
     }
 
@@ -80,13 +106,19 @@ pub enum Pass {
 /// sets from row partitions reduce with [`GridPlanes::add_assign`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct GridPlanes {
+    pass: Pass,
     grids: Vec<UvGrid>,
 }
 
 impl GridPlanes {
-    /// Plane set of the given grids (one per image plane for the 2-D gridder).
-    pub fn from_grids(grids: Vec<UvGrid>) -> Self {
-        GridPlanes { grids }
+    /// Plane set for `pass` of the given grids (one per image plane for the 2-D gridder).
+    pub fn from_grids(pass: Pass, grids: Vec<UvGrid>) -> Self {
+        GridPlanes { pass, grids }
+    }
+
+    /// The pass the planes are for.
+    pub fn pass(&self) -> Pass {
+        self.pass
     }
 
     /// The grids, in plane order.
@@ -134,11 +166,9 @@ fn check_count(expected: usize, got: usize) -> Result<(), GridError> {
 }
 
 /// A gridder as the imaging stage sees it (see the module docs for the passes and the
-/// conventions). Implementations are `Send + Sync`, cheap to share across channel blocks, and
-/// deterministic: the same inputs give bit-identical planes whatever `nthreads`.
-///
-/// `nthreads`: threads for the call (0 = all cores); inside a rayon pool the call runs on that
-/// pool instead.
+/// conventions). Implementations are `Send + Sync`, cheap to share across channel blocks, choose
+/// their threads when built (inside a rayon pool they run on that pool), and are deterministic:
+/// the same inputs give bit-identical planes whatever the thread count.
 pub trait VisGridder: Send + Sync {
     /// tclean's name of the gridder (`standard` for the 2-D ES gridder).
     fn name(&self) -> &'static str;
@@ -155,66 +185,59 @@ pub trait VisGridder: Send + Sync {
     /// A zeroed plane set for `pass`.
     fn new_planes(&self, pass: Pass) -> GridPlanes;
 
-    /// PSF pass: accumulate the imaging weights `weight_rc` (`(nrow, nchan)`) of `batch` as
-    /// visibilities of 1 Jy into `planes` (made for [`Pass::Psf`]).
-    fn grid_psf(
-        &self,
-        planes: &mut GridPlanes,
-        batch: &VisBatch<'_>,
-        weight_rc: ArrayView2<f32>,
-        nthreads: usize,
-    ) -> Result<GridStats, GridError>;
-
-    /// Residual pass: accumulate `weight_rc * vis_rc` (both `(nrow, nchan)`, Jy) of `batch` into
-    /// `planes` (made for [`Pass::Residual`]).
-    fn grid_vis(
-        &self,
-        planes: &mut GridPlanes,
-        batch: &VisBatch<'_>,
-        vis_rc: ArrayView2<Complex32>,
-        weight_rc: ArrayView2<f32>,
-        nthreads: usize,
-    ) -> Result<GridStats, GridError>;
+    /// Accumulate `batch` into `planes`: for a [`Pass::Psf`] set the imaging weights (as
+    /// visibilities of 1 Jy), for a [`Pass::Residual`] set `weight_rc * vis_rc` (then
+    /// `batch.vis_rc` is required). Returns the counts, with the sum of the weights gridded.
+    fn grid(&self, planes: &mut GridPlanes, batch: &VisBatch) -> GridResult;
 
     /// Transform the planes in place into images `image_yx` (`(ny, nx)`, one per plane), each
     /// multiplied by `scale` (pass `1 / sum of weights` for Jy/beam; the planes are NOT
     /// normalised otherwise).
-    fn planes_into_images(
-        &self,
-        planes: GridPlanes,
-        scale: f64,
-        nthreads: usize,
-    ) -> Result<Vec<Array2<f32>>, GridError>;
+    fn images(&self, planes: GridPlanes, scale: f64) -> GridResult<Vec<Array2<f32>>>;
 
     /// The model images (`(ny, nx)` each, Jy/pixel, [`VisGridder::nplanes`]`(Pass::Residual)` of
     /// them) made ready for [`VisGridder::predict`].
-    fn model_planes(
-        &self,
-        model_yx: &[ArrayView2<f32>],
-        nthreads: usize,
-    ) -> Result<GridPlanes, GridError>;
+    fn model_planes(&self, model_yx: &[ArrayView2<f32>]) -> GridResult<GridPlanes>;
 
-    /// Predict the model's visibilities of `batch` into `vis_rc` (`(nrow, nchan)`, fully
-    /// overwritten; 0 where not predicted). `mask_rc`: where given and `<= 0` (or NaN), the
-    /// visibility is not predicted.
+    /// Predict the model's visibilities of `batch` into `out` (`(nrow, nchan)`, fully
+    /// overwritten; 0 where not predicted); `batch.weight_rc` is the mask (`<= 0` or NaN: not
+    /// predicted). Returns the counts (no sum of weights).
     fn predict(
         &self,
         model: &GridPlanes,
-        batch: &VisBatch<'_>,
-        mask_rc: Option<ArrayView2<f32>>,
-        vis_rc: ArrayViewMut2<Complex32>,
-        nthreads: usize,
-    ) -> Result<GridStats, GridError>;
+        batch: &VisBatch,
+        out: ArrayViewMut2<Complex32>,
+    ) -> GridResult;
 }
 
-/// The 2-D ES gridder (tclean's `standard`): one plane per pass, field ids ignored.
-impl VisGridder for Gridder {
+/// tclean's `standard` gridder through the seam: the 2-D ES [`Gridder`] (w ignored, one plane
+/// per pass, field ids ignored) with the thread count of its calls.
+#[derive(Clone, Debug)]
+pub struct StandardGridder {
+    gridder: Gridder,
+    nthreads: usize,
+}
+
+impl StandardGridder {
+    /// `gridder` run with `nthreads` threads per call (0 = all cores).
+    pub fn new(gridder: Gridder, nthreads: usize) -> Self {
+        StandardGridder { gridder, nthreads }
+    }
+
+    /// The ES gridder (kernel, grid shape, precision).
+    pub fn gridder(&self) -> &Gridder {
+        &self.gridder
+    }
+}
+
+impl VisGridder for StandardGridder {
     fn name(&self) -> &'static str {
         "standard"
     }
 
     fn image_shape(&self) -> (usize, usize) {
-        (self.spec().ny, self.spec().nx)
+        let spec = self.gridder.spec();
+        (spec.ny, spec.nx)
     }
 
     fn nplanes(&self, _: Pass) -> usize {
@@ -222,73 +245,57 @@ impl VisGridder for Gridder {
     }
 
     fn planes_bytes(&self, _: Pass) -> usize {
-        let (nv, nu) = self.grid_shape();
-        nv * nu * self.precision().bytes_per_cell()
+        let (nv, nu) = self.gridder.grid_shape();
+        nv * nu * self.gridder.precision().bytes_per_cell()
     }
 
-    fn new_planes(&self, _: Pass) -> GridPlanes {
-        GridPlanes::from_grids(vec![self.new_grid()])
+    fn new_planes(&self, pass: Pass) -> GridPlanes {
+        GridPlanes::from_grids(pass, vec![self.gridder.new_grid()])
     }
 
-    fn grid_psf(
-        &self,
-        planes: &mut GridPlanes,
-        batch: &VisBatch<'_>,
-        weight_rc: ArrayView2<f32>,
-        nthreads: usize,
-    ) -> Result<GridStats, GridError> {
+    fn grid(&self, planes: &mut GridPlanes, batch: &VisBatch) -> GridResult {
+        let g = &self.gridder;
+        let (uvw_m, freq_hz, weight_rc) = (batch.uvw_m, batch.freq_hz, batch.weight_rc);
+        let pass = planes.pass;
         let grid = planes.single_mut()?;
-        Gridder::grid_psf(self, grid, batch.uvw_m, batch.freq_hz, weight_rc, nthreads)
+        match (pass, batch.vis_rc) {
+            (Pass::Psf, _) => g.grid_psf(grid, uvw_m, freq_hz, weight_rc, self.nthreads),
+            (Pass::Residual, Some(vis_rc)) => {
+                g.grid_vis(grid, uvw_m, freq_hz, vis_rc, weight_rc, self.nthreads)
+            }
+            (Pass::Residual, None) => Err(GridError::Shape {
+                what: "vis_rc (required by the residual pass)",
+                expected: vec![uvw_m.nrows(), freq_hz.len()],
+                got: vec![],
+            }),
+        }
     }
 
-    fn grid_vis(
-        &self,
-        planes: &mut GridPlanes,
-        batch: &VisBatch<'_>,
-        vis_rc: ArrayView2<Complex32>,
-        weight_rc: ArrayView2<f32>,
-        nthreads: usize,
-    ) -> Result<GridStats, GridError> {
-        let grid = planes.single_mut()?;
-        let (uvw_m, freq_hz) = (batch.uvw_m, batch.freq_hz);
-        Gridder::grid_vis(self, grid, uvw_m, freq_hz, vis_rc, weight_rc, nthreads)
-    }
-
-    fn planes_into_images(
-        &self,
-        planes: GridPlanes,
-        scale: f64,
-        nthreads: usize,
-    ) -> Result<Vec<Array2<f32>>, GridError> {
+    fn images(&self, planes: GridPlanes, scale: f64) -> GridResult<Vec<Array2<f32>>> {
         check_count(1, planes.grids.len())?;
-        planes
-            .into_grids()
-            .into_iter()
-            .map(|g| self.grid_into_image(g, scale, nthreads))
+        let g = &self.gridder;
+        let grids = planes.into_grids().into_iter();
+        grids
+            .map(|p| g.grid_into_image(p, scale, self.nthreads))
             .collect()
     }
 
-    fn model_planes(
-        &self,
-        model_yx: &[ArrayView2<f32>],
-        nthreads: usize,
-    ) -> Result<GridPlanes, GridError> {
+    fn model_planes(&self, model_yx: &[ArrayView2<f32>]) -> GridResult<GridPlanes> {
         check_count(1, model_yx.len())?;
-        Ok(GridPlanes::from_grids(vec![
-            self.model_grid(model_yx[0], nthreads)?
-        ]))
+        let grid = self.gridder.model_grid(model_yx[0], self.nthreads)?;
+        Ok(GridPlanes::from_grids(Pass::Residual, vec![grid]))
     }
 
     fn predict(
         &self,
         model: &GridPlanes,
-        batch: &VisBatch<'_>,
-        mask_rc: Option<ArrayView2<f32>>,
-        vis_rc: ArrayViewMut2<Complex32>,
-        nthreads: usize,
-    ) -> Result<GridStats, GridError> {
-        let (uvw_m, freq_hz) = (batch.uvw_m, batch.freq_hz);
-        self.degrid(model.single()?, uvw_m, freq_hz, mask_rc, vis_rc, nthreads)
+        batch: &VisBatch,
+        out: ArrayViewMut2<Complex32>,
+    ) -> GridResult {
+        let (uvw_m, freq_hz, mask) = (batch.uvw_m, batch.freq_hz, Some(batch.weight_rc));
+        let grid = model.single()?;
+        self.gridder
+            .degrid(grid, uvw_m, freq_hz, mask, out, self.nthreads)
     }
 }
 
