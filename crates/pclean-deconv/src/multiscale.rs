@@ -275,22 +275,12 @@ fn scale_mask(
 
 impl Deconvolver for MultiScaleClean {
     fn minor_cycle(&mut self, images: PlaneImages<'_>, controls: &MinorControls) -> MinorOutcome {
-        let PlaneImages {
-            mut residual,
-            mut model,
-            psf,
-            mask,
-        } = images;
+        let Some((mut residual, mut model, psf, mask, _)) = images.open() else {
+            return zero_mask_outcome();
+        };
         let shape = residual.dim();
         let (ny, nx) = shape;
         let full = PixelBox::full(ny, nx);
-        let search = match mask {
-            Some(m) => mask_bbox(m),
-            None => Some(full),
-        };
-        if search.is_none() {
-            return zero_mask_outcome();
-        }
         let start_peak = peak_in_box(residual.view(), mask, full).map_or(0.0, |p| p.0.abs());
         self.prepare(psf);
         let Some(sp) = self.psf.as_mut() else {

@@ -211,7 +211,7 @@ mod tests {
         for &(ny, nx) in &[(8usize, 6usize), (7, 9)] {
             let img = pseudo_random(ny, nx, 1);
             let ker = pseudo_random(ny, nx, 2);
-            let mut fft = Fft2d::new(ny, nx);
+            let fft = Fft2d::new(ny, nx);
             let kspec = fft.forward(ker.view(), true);
             let mut out = Array2::<f32>::zeros((ny, nx));
             fft.convolve(img.view(), false, &kspec, out.view_mut());
