@@ -60,11 +60,15 @@
 //! - The Chauvenet z-score is solved continuously (`n erfc(z/√2) = 0.5`), where casacore
 //!   bisects between tabulated values; the two agree to ~1e-3 in z.
 
+mod smooth;
+mod stats;
+
 use crate::masks::{self, prune_regions, PruneCount};
 use ndarray::{Array2, ArrayView2};
 use pclean_core::Beam;
-use pclean_fft::{smooth_len, RealFft2};
 use serde::{Deserialize, Serialize};
+use smooth::{smooth_and_cut, GaussianShape, GaussianSmoother};
+pub use stats::plane_statistics;
 
 /// tclean's auto-multithresh parameters (defaults = tclean's defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -193,6 +197,12 @@ impl AutoMaskState {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AutoMaskError {
+    /// The beam is not usable for pruning and smoothing.
+    #[error("auto-multithresh needs a finite, positive beam (got major {major_rad} rad, minor {minor_rad} rad); fit the PSF first")]
+    BadBeam { major_rad: f64, minor_rad: f64 },
+    /// The cell sizes are not positive and finite.
+    #[error("cell sizes must be positive and finite (got {cell_x_rad}, {cell_y_rad} rad)")]
+    BadCell { cell_x_rad: f64, cell_y_rad: f64 },
     /// An input plane or the state has a different shape from the residual.
     #[error("{what} has shape {got:?} but the residual is {want:?}")]
     ShapeMismatch {
@@ -200,12 +210,6 @@ pub enum AutoMaskError {
         got: (usize, usize),
         want: (usize, usize),
     },
-    /// The beam is not usable for pruning and smoothing.
-    #[error("auto-multithresh needs a finite, positive beam (got major {major_rad} rad, minor {minor_rad} rad); fit the PSF first")]
-    BadBeam { major_rad: f64, minor_rad: f64 },
-    /// The cell sizes are not positive and finite.
-    #[error("cell sizes must be positive and finite (got {cell_x_rad}, {cell_y_rad} rad)")]
-    BadCell { cell_x_rad: f64, cell_y_rad: f64 },
 }
 
 /// How the noise (median, MAD) was measured.
@@ -535,362 +539,5 @@ fn threshold_mask(img_yx: ArrayView2<f32>, t: f32) -> Array2<bool> {
     }
 }
 
-/// Smooth a mask and keep pixels above `cut x` the smoothed peak (never below 1e-6 x the peak).
-fn smooth_and_cut(
-    smoother: &GaussianSmoother,
-    mask_yx: ArrayView2<bool>,
-    cut: f32,
-) -> Array2<bool> {
-    if masks::is_empty(mask_yx) {
-        return Array2::from_elem(mask_yx.dim(), false);
-    }
-    let sm = smoother.smooth(mask_yx);
-    let peak = sm.iter().cloned().fold(f32::MIN, f32::max);
-    let level = (cut * peak).max(1e-6 * peak);
-    sm.mapv(|v| v > level)
-}
-
-/// Residual statistics of step 2; `None` when no pixel is in the pb mask.
-pub fn plane_statistics(
-    residual_yx: ArrayView2<f32>,
-    pb_mask_yx: Option<ArrayView2<bool>>,
-    prev_mask_yx: ArrayView2<bool>,
-    fastnoise: bool,
-) -> Option<PlaneStats> {
-    let valid = |y: usize, x: usize, v: f32| {
-        v.is_finite()
-            && match pb_mask_yx {
-                Some(p) => p[[y, x]],
-                None => true,
-            }
-    };
-    let mut all: Vec<f32> = Vec::new();
-    let mut outside: Vec<f32> = Vec::new();
-    let want_outside = !fastnoise && !masks::is_empty(prev_mask_yx);
-    for ((y, x), &v) in residual_yx.indexed_iter() {
-        if valid(y, x, v) {
-            all.push(v);
-            if want_outside && !prev_mask_yx[[y, x]] {
-                outside.push(v);
-            }
-        }
-    }
-    if all.is_empty() {
-        return None;
-    }
-    let max = all.iter().cloned().fold(f32::MIN, f32::max);
-    let min = all.iter().cloned().fold(f32::MAX, f32::min);
-    let (mut sample, method) = if fastnoise {
-        (all, NoiseMethod::Classic)
-    } else if want_outside && !outside.is_empty() {
-        (outside, NoiseMethod::OutsideMask)
-    } else {
-        (chauvenet_clip(&all, 5), NoiseMethod::Chauvenet)
-    };
-    let npts = sample.len();
-    let (median, mad) = median_and_mad(&mut sample);
-    Some(PlaneStats {
-        max,
-        min,
-        median,
-        mad,
-        robust_rms: 1.4826 * mad,
-        npts,
-        method,
-    })
-}
-
-/// casacore's `ChauvenetCriterionStatistics(zscore=-1, maxIterations)`: iteratively keep values
-/// within `mean ± z stddev`, z from Chauvenet's criterion for the current number of points,
-/// until the count stops changing or `max_iter` iterations.
-fn chauvenet_clip(data: &[f32], max_iter: usize) -> Vec<f32> {
-    let stats_in = |range: Option<(f64, f64)>| {
-        let (mut n, mut s, mut s2) = (0usize, 0.0f64, 0.0f64);
-        for &v in data {
-            let v = v as f64;
-            let inside = match range {
-                Some((lo, hi)) => v >= lo && v <= hi,
-                None => true,
-            };
-            if inside {
-                n += 1;
-                s += v;
-                s2 += v * v;
-            }
-        }
-        let mean = if n > 0 { s / n as f64 } else { 0.0 };
-        let var = if n > 1 {
-            ((s2 - s * mean) / (n as f64 - 1.0)).max(0.0)
-        } else {
-            0.0
-        };
-        (n, mean, var.sqrt())
-    };
-    let mut range = None;
-    let mut prev_n = 0usize;
-    for iter in 0..=max_iter {
-        let (n, mean, sd) = stats_in(range);
-        if iter > 0 && n == prev_n {
-            break;
-        }
-        let z = chauvenet_zscore(n);
-        range = Some((mean - z * sd, mean + z * sd));
-        prev_n = n;
-    }
-    let (lo, hi) = range.unwrap_or((f64::MIN, f64::MAX));
-    data.iter()
-        .cloned()
-        .filter(|&v| (v as f64) >= lo && (v as f64) <= hi)
-        .collect()
-}
-
-/// z with `n erfc(z / √2) = 0.5` (casacore `ZScoreCalculator::getMaxZScore`).
-fn chauvenet_zscore(n: usize) -> f64 {
-    match n {
-        0 => return 0.5,
-        1 => return 1.0,
-        _ => {}
-    }
-    let (mut lo, mut hi) = (0.0f64, 40.0f64);
-    for _ in 0..100 {
-        let mid = 0.5 * (lo + hi);
-        if n as f64 * erfc(mid / std::f64::consts::SQRT_2) > 0.5 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    0.5 * (lo + hi)
-}
-
-/// Complementary error function (Chebyshev fit, fractional error < 1.2e-7).
-fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let r = t * poly.exp();
-    if x >= 0.0 {
-        r
-    } else {
-        2.0 - r
-    }
-}
-
-/// Median and median absolute deviation (casacore: the mean of the two middle values for an
-/// even count). `values` is reordered.
-fn median_and_mad(values: &mut [f32]) -> (f32, f32) {
-    let med = median_in_place(values);
-    for v in values.iter_mut() {
-        *v = (*v - med).abs();
-    }
-    let mad = median_in_place(values);
-    (med, mad)
-}
-
-fn median_in_place(v: &mut [f32]) -> f32 {
-    let n = v.len();
-    if n == 0 {
-        return 0.0;
-    }
-    let (left, upper, _) = v.select_nth_unstable_by(n / 2, |a, b| a.total_cmp(b));
-    let upper = *upper;
-    if n % 2 == 1 {
-        upper
-    } else {
-        let lower = left.iter().cloned().fold(f32::MIN, f32::max);
-        ((lower as f64 + upper as f64) / 2.0) as f32
-    }
-}
-
-/// An elliptical Gaussian in pixel offsets: `exponent(dx, dy) = 4 ln2 (u²/maj² + v²/min²)` where
-/// `u`, `v` are the offsets along the major and minor axes; east = `-dx` (RA increases to the
-/// left), north = `+dy`, PA from north through east (as `StokesImageUtil::MakeGaussianPSF`).
-struct GaussianShape {
-    a_xx: f64,
-    a_xy: f64,
-    a_yy: f64,
-    /// Half-extent to 2.5 FWHM of the major axis, pixels (x, y).
-    half_x: usize,
-    half_y: usize,
-}
-
-impl GaussianShape {
-    fn new(beam: &Beam, cell_x_rad: f64, cell_y_rad: f64) -> Self {
-        let (s, c) = beam.pa_rad.sin_cos();
-        let k = 4.0 * std::f64::consts::LN_2;
-        let (im2, in2) = (1.0 / beam.major_rad.powi(2), 1.0 / beam.minor_rad.powi(2));
-        // E = -dx cx, N = dy cy; u = E s + N c, v = E c - N s.
-        let (ex, ny_) = (-cell_x_rad.abs(), cell_y_rad.abs());
-        let (ux, uy) = (ex * s, ny_ * c);
-        let (vx, vy) = (ex * c, -ny_ * s);
-        GaussianShape {
-            a_xx: k * (ux * ux * im2 + vx * vx * in2),
-            a_xy: k * 2.0 * (ux * uy * im2 + vx * vy * in2),
-            a_yy: k * (uy * uy * im2 + vy * vy * in2),
-            half_x: (2.5 * beam.major_rad / cell_x_rad.abs()).ceil() as usize + 1,
-            half_y: (2.5 * beam.major_rad / cell_y_rad.abs()).ceil() as usize + 1,
-        }
-    }
-
-    fn exponent(&self, dx: f64, dy: f64) -> f64 {
-        self.a_xx * dx * dx + self.a_xy * dx * dy + self.a_yy * dy * dy
-    }
-}
-
-/// Linear (zero-padded) convolution of a mask with a Gaussian, by FFT (real FFT along rows,
-/// complex FFT along columns) on a `py x px` plane of 7-smooth lengths.
-struct GaussianSmoother {
-    ny: usize,
-    nx: usize,
-    fft: RealFft2,
-    /// The kernel's transform (real: the kernel is point-symmetric), laid out as a
-    /// [`RealFft2`] spectrum.
-    kernel_ft: Vec<f32>,
-}
-
-impl GaussianSmoother {
-    fn new((ny, nx): (usize, usize), g: &GaussianShape) -> Self {
-        let hx = g.half_x.min(nx);
-        let hy = g.half_y.min(ny);
-        let px = smooth_len(nx + hx, false);
-        let py = smooth_len(ny + hy, false);
-        let mut kernel = Array2::<f32>::zeros((py, px));
-        let mut sum = 0.0f64;
-        for dy in -(hy as isize)..=(hy as isize) {
-            for dx in -(hx as isize)..=(hx as isize) {
-                let v = (-g.exponent(dx as f64, dy as f64)).exp();
-                let (iy, ix) = (
-                    dy.rem_euclid(py as isize) as usize,
-                    dx.rem_euclid(px as isize) as usize,
-                );
-                kernel[[iy, ix]] += v as f32;
-                sum += v;
-            }
-        }
-        kernel.mapv_inplace(|v| (v as f64 / sum) as f32);
-        let fft = RealFft2::new(py, px);
-        let spec = fft.forward(|y, row| {
-            for (r, k) in row.iter_mut().zip(kernel.row(y)) {
-                *r = *k;
-            }
-            true
-        });
-        GaussianSmoother {
-            ny,
-            nx,
-            fft,
-            kernel_ft: spec.iter().map(|c| c.re).collect(),
-        }
-    }
-
-    fn smooth(&self, mask_yx: ArrayView2<bool>) -> Array2<f32> {
-        let (ny, nx) = (self.ny, self.nx);
-        let mut spec = self.fft.forward(|y, row| {
-            if y >= ny {
-                return false;
-            }
-            for (r, &m) in row[..nx].iter_mut().zip(mask_yx.row(y)) {
-                *r = if m { 1.0 } else { 0.0 };
-            }
-            true
-        });
-        for (c, &k) in spec.iter_mut().zip(&self.kernel_ft) {
-            *c *= k;
-        }
-        let (py, px) = self.fft.shape();
-        let norm = 1.0 / (px as f32 * py as f32);
-        let mut res = Array2::<f32>::zeros((ny, nx));
-        self.fft.inverse(&mut spec, ny, |y, out| {
-            for (r, o) in res.row_mut(y).iter_mut().zip(&out[..nx]) {
-                *r = o * norm;
-            }
-        });
-        res
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn erfc_matches_known_values() {
-        // erfc(1) = 0.157299207, erfc(3/sqrt2) = 0.0026997961 (tables); fit error < 1.2e-7 relative.
-        assert!((erfc(1.0) - 0.157_299_207).abs() < 1e-7);
-        assert!((erfc(3.0 / std::f64::consts::SQRT_2) - 0.002_699_796_1).abs() < 1e-9);
-    }
-
-    #[test]
-    fn chauvenet_zscore_matches_casacore_table() {
-        // casacore's table: 185 points -> z = 3, 7893 -> 4, 872138 -> 5 (integer truncation in
-        // its npts, so agree to ~0.01).
-        for (n, z) in [(185usize, 3.0f64), (7893, 4.0), (872_138, 5.0)] {
-            assert!(
-                (chauvenet_zscore(n) - z).abs() < 0.01,
-                "n={n}: {}",
-                chauvenet_zscore(n)
-            );
-        }
-    }
-
-    #[test]
-    fn median_even_count_is_mean_of_middle_values() {
-        let mut v = [4.0f32, 1.0, 3.0, 2.0];
-        assert_eq!(median_in_place(&mut v), 2.5);
-    }
-
-    #[test]
-    fn smoothing_a_point_gives_the_beam() {
-        // A single pixel smoothed by a round 4-pixel FWHM Gaussian: half maximum at 2 pixels.
-        let n = 32;
-        let mut m = Array2::from_elem((n, n), false);
-        m[[16, 16]] = true;
-        let cell = 1e-5;
-        let beam = Beam {
-            major_rad: 4.0 * cell,
-            minor_rad: 4.0 * cell,
-            pa_rad: 0.0,
-        };
-        let s = GaussianSmoother::new((n, n), &GaussianShape::new(&beam, cell, cell));
-        let out = s.smooth(m.view());
-        let peak = out[[16, 16]];
-        assert!((out[[16, 18]] / peak - 0.5).abs() < 1e-4);
-        assert!((out[[18, 16]] / peak - 0.5).abs() < 1e-4);
-    }
-
-    #[test]
-    fn gaussian_pa_is_north_through_east() {
-        // PA 90 deg: major axis east-west, i.e. along x.
-        let cell = 1.0;
-        let g = GaussianShape::new(
-            &Beam {
-                major_rad: 4.0,
-                minor_rad: 2.0,
-                pa_rad: std::f64::consts::FRAC_PI_2,
-            },
-            cell,
-            cell,
-        );
-        assert!((g.exponent(2.0, 0.0) - std::f64::consts::LN_2).abs() < 1e-9);
-        assert!((g.exponent(0.0, 1.0) - std::f64::consts::LN_2).abs() < 1e-9);
-        // PA 45 deg: major axis towards north-east = (-x, +y).
-        let g = GaussianShape::new(
-            &Beam {
-                major_rad: 4.0,
-                minor_rad: 2.0,
-                pa_rad: std::f64::consts::FRAC_PI_4,
-            },
-            cell,
-            cell,
-        );
-        let d = 2.0 / std::f64::consts::SQRT_2;
-        assert!((g.exponent(-d, d) - std::f64::consts::LN_2).abs() < 1e-9);
-    }
-}
+mod tests;

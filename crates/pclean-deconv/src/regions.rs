@@ -273,12 +273,10 @@ fn in_ellipse(x: f64, y: f64, cx: f64, cy: f64, rx: f64, ry: f64) -> bool {
 
 fn contains(s: &PixelShape, x: f64, y: f64) -> bool {
     match s {
-        PixelShape::Box {
-            xmin,
-            xmax,
-            ymin,
-            ymax,
-        } => x >= xmin - EPS && x <= xmax + EPS && y >= ymin - EPS && y <= ymax + EPS,
+        PixelShape::Box { .. } => {
+            let (xmin, xmax, ymin, ymax) = bbox(s);
+            x >= xmin - EPS && x <= xmax + EPS && y >= ymin - EPS && y <= ymax + EPS
+        }
         PixelShape::Ellipse { cx, cy, rx, ry } => in_ellipse(x, y, *cx, *cy, *rx, *ry),
         PixelShape::Annulus {
             cx,

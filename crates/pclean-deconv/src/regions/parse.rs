@@ -10,6 +10,9 @@ enum Node {
     List(Vec<Node>),
 }
 
+/// A position and two lengths, pixels: `((x, y), (ax, ay), (bx, by))`.
+type Centred = ((f64, f64), (f64, f64), (f64, f64));
+
 struct LineCtx<'a> {
     line: usize,
     text: &'a str,
@@ -27,12 +30,29 @@ impl LineCtx<'_> {
         }
     }
 
-    /// The two elements of the list `n`, or the syntax error `what` (with `fix`).
-    fn pair<'n>(&self, n: &'n Node, what: &str, fix: &str) -> Result<[&'n Node; 2], RegionError> {
-        match n {
-            Node::List(v) if v.len() == 2 => Ok([&v[0], &v[1]]),
-            _ => Err(self.syntax(what, fix)),
+    /// Arguments `[[x, y], [a, b]]` of a shape written as `form`: the position and the two
+    /// lengths; a syntax error when there are not two arguments, or (`what`) when the second is
+    /// not a two-element list.
+    fn centre_and_lengths(
+        &self,
+        args: &[Node],
+        form: &str,
+        what: &str,
+    ) -> Result<Centred, RegionError> {
+        let fix = format!("write {form}");
+        if args.len() != 2 {
+            let shape = &form[..form.find('[').unwrap_or(form.len())];
+            let count = format!("{shape} takes 2 arguments, got {}", args.len());
+            return Err(self.syntax(count, fix));
         }
+        let centre = self.position(&args[0])?;
+        let Node::List(v) = &args[1] else {
+            return Err(self.syntax(what, fix));
+        };
+        if v.len() != 2 {
+            return Err(self.syntax(what, fix));
+        }
+        Ok((centre, self.length(&v[0])?, self.length(&v[1])?))
     }
 
     fn need_geom(&self) -> Result<&SkyGeometry, RegionError> {
@@ -117,7 +137,11 @@ impl LineCtx<'_> {
     }
 }
 
-pub(super) fn parse_line(t: &str, line: usize, geom: Option<&SkyGeometry>) -> Result<Region, RegionError> {
+pub(super) fn parse_line(
+    t: &str,
+    line: usize,
+    geom: Option<&SkyGeometry>,
+) -> Result<Region, RegionError> {
     let (exclude, body) = match t.as_bytes()[0] {
         b'-' => (true, t[1..].trim_start()),
         b'+' => (false, t[1..].trim_start()),
@@ -176,15 +200,9 @@ pub(super) fn parse_line(t: &str, line: usize, geom: Option<&SkyGeometry>) -> Re
             }
         }
         "centerbox" => {
-            nargs(2, "centerbox[[x, y], [width, height]]")?;
-            let (cx, cy) = ctx.position(&args[0])?;
-            let [wn, hn] = ctx.pair(
-                &args[1],
-                "centerbox size must be [width, height]",
-                "write centerbox[[x, y], [width, height]]",
-            )?;
-            let (w, _) = ctx.length(wn)?;
-            let (_, h) = ctx.length(hn)?;
+            let form = "centerbox[[x, y], [width, height]]";
+            let what = "centerbox size must be [width, height]";
+            let ((cx, cy), (w, _), (_, h)) = ctx.centre_and_lengths(&args, form, what)?;
             PixelShape::Box {
                 xmin: cx - w / 2.0,
                 xmax: cx + w / 2.0,
@@ -199,15 +217,9 @@ pub(super) fn parse_line(t: &str, line: usize, geom: Option<&SkyGeometry>) -> Re
             PixelShape::Ellipse { cx, cy, rx, ry }
         }
         "annulus" => {
-            nargs(2, "annulus[[x, y], [r1, r2]]")?;
-            let (cx, cy) = ctx.position(&args[0])?;
-            let [r1, r2] = ctx.pair(
-                &args[1],
-                "annulus radii must be [r1, r2]",
-                "write annulus[[x, y], [r1, r2]]",
-            )?;
-            let (ax, ay) = ctx.length(r1)?;
-            let (bx, by) = ctx.length(r2)?;
+            let form = "annulus[[x, y], [r1, r2]]";
+            let what = "annulus radii must be [r1, r2]";
+            let ((cx, cy), (ax, ay), (bx, by)) = ctx.centre_and_lengths(&args, form, what)?;
             PixelShape::Annulus {
                 cx,
                 cy,
