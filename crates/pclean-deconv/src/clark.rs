@@ -42,7 +42,7 @@
 use ndarray::{s, Array2, ArrayView2, Zip};
 
 use crate::beamfit::fit_psf_beam;
-use crate::hogbom::{search_box, zero_mask_outcome};
+use crate::hogbom::zero_mask_outcome;
 use crate::minor::{Deconvolver, MinorControls, MinorOutcome, MinorStop, PlaneImages};
 use crate::planeops::{peak_in_box, Fft2d, PixelBox, Spectrum};
 
@@ -116,7 +116,7 @@ impl ClarkClean {
                 max_ext = max_ext.max(v.abs());
             }
         }
-        let mut fft = Fft2d::new(ny, nx);
+        let fft = Fft2d::new(ny, nx);
         let psf_spec = fft.forward(psf, true);
         self.psf = Some(ClarkPsf {
             shape,
@@ -208,16 +208,10 @@ fn active_peak(values: &[f32]) -> (usize, f32) {
 
 impl Deconvolver for ClarkClean {
     fn minor_cycle(&mut self, images: PlaneImages<'_>, controls: &MinorControls) -> MinorOutcome {
-        let PlaneImages {
-            mut residual,
-            mut model,
-            psf,
-            mask,
-        } = images;
-        let (ny, nx) = residual.dim();
-        let Some(bbox) = search_box(mask, ny, nx) else {
+        let Some((mut residual, mut model, psf, mask, bbox)) = images.open() else {
             return zero_mask_outcome();
         };
+        let (ny, nx) = residual.dim();
         self.prepare(psf);
         let Some(cp) = self.psf.as_mut() else {
             return zero_mask_outcome();
@@ -315,13 +309,7 @@ impl Deconvolver for ClarkClean {
             }
             touched.clear();
         };
-        MinorOutcome {
-            iterations,
-            start_peak: start_peak.unwrap_or(end_peak),
-            end_peak,
-            flux_added,
-            stop,
-        }
+        MinorOutcome::after(iterations, start_peak, end_peak, flux_added, stop)
     }
 
     fn name(&self) -> &'static str {

@@ -12,7 +12,7 @@
 //!   keeps each row's peak, refreshed for the rows a PSF subtraction changes (`peaks::RowPeaks`),
 //!   so an iteration scans one value per row and one row instead of the box.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView2, ArrayViewMut2};
 
 use crate::minor::{Deconvolver, MinorControls, MinorOutcome, MinorStop, PlaneImages};
 use crate::peaks::RowPeaks;
@@ -29,12 +29,45 @@ impl HogbomClean {
     }
 }
 
-/// The search box of a plane: the mask's bounding box, the whole image without a mask, `None`
-/// for an empty mask.
-pub(crate) fn search_box(mask: Option<ArrayView2<bool>>, ny: usize, nx: usize) -> Option<PixelBox> {
-    match mask {
-        Some(m) => mask_bbox(m),
-        None => Some(PixelBox::full(ny, nx)),
+/// A plane's images taken apart, with the search box (see [`PlaneImages::open`]).
+pub(crate) type OpenedImages<'a> = (
+    ArrayViewMut2<'a, f32>,
+    ArrayViewMut2<'a, f32>,
+    ArrayView2<'a, f32>,
+    Option<ArrayView2<'a, bool>>,
+    PixelBox,
+);
+
+impl<'a> PlaneImages<'a> {
+    /// `(residual, model, psf, mask, search box)`: the search box is the mask's bounding box, or
+    /// the whole image without a mask; `None` for an empty mask.
+    pub(crate) fn open(self) -> Option<OpenedImages<'a>> {
+        let (ny, nx) = self.residual.dim();
+        let bbox = match self.mask {
+            Some(m) => mask_bbox(m)?,
+            None => PixelBox::full(ny, nx),
+        };
+        Some((self.residual, self.model, self.psf, self.mask, bbox))
+    }
+}
+
+impl MinorOutcome {
+    /// The outcome of a cycle that ran: `start_peak` is the first peak it saw (`None`: the end
+    /// peak).
+    pub(crate) fn after(
+        iterations: usize,
+        start_peak: Option<f32>,
+        end_peak: f32,
+        flux_added: f64,
+        stop: MinorStop,
+    ) -> Self {
+        MinorOutcome {
+            iterations,
+            start_peak: start_peak.unwrap_or(end_peak),
+            end_peak,
+            flux_added,
+            stop,
+        }
     }
 }
 
@@ -51,16 +84,10 @@ pub(crate) fn zero_mask_outcome() -> MinorOutcome {
 
 impl Deconvolver for HogbomClean {
     fn minor_cycle(&mut self, images: PlaneImages<'_>, controls: &MinorControls) -> MinorOutcome {
-        let PlaneImages {
-            mut residual,
-            mut model,
-            psf,
-            mask,
-        } = images;
-        let (ny, nx) = residual.dim();
-        let Some(bbox) = search_box(mask, ny, nx) else {
+        let Some((mut residual, mut model, psf, mask, bbox)) = images.open() else {
             return zero_mask_outcome();
         };
+        let (ny, nx) = residual.dim();
         let centre = (ny / 2, nx / 2);
         let mut iterations = 0usize;
         let mut flux_added = 0.0f64;
@@ -84,13 +111,7 @@ impl Deconvolver for HogbomClean {
             flux_added += component as f64;
             iterations += 1;
         };
-        MinorOutcome {
-            iterations,
-            start_peak: start_peak.unwrap_or(end_peak),
-            end_peak,
-            flux_added,
-            stop,
-        }
+        MinorOutcome::after(iterations, start_peak, end_peak, flux_added, stop)
     }
 
     fn name(&self) -> &'static str {

@@ -117,7 +117,7 @@ impl MultiScaleClean {
         }
         let (ny, nx) = shape;
         let n = self.scales.len();
-        let mut fft = Fft2d::new(ny, nx);
+        let fft = Fft2d::new(ny, nx);
         let psf_spec = fft.forward(psf, true);
         let mut scale_specs = Vec::with_capacity(n);
         let mut kernels = Vec::with_capacity(n);
@@ -249,7 +249,7 @@ fn crop_kernel(img: ArrayView2<f32>, a: f32) -> (Array2<f32>, (usize, usize)) {
 fn scale_mask(
     mask: Option<ArrayView2<bool>>,
     a: f32,
-    scale_spec: &[rustfft::num_complex::Complex32],
+    scale_spec: &[pclean_fft::Complex32],
     fft: &mut Fft2d,
     shape: (usize, usize),
 ) -> Array2<bool> {
@@ -275,22 +275,12 @@ fn scale_mask(
 
 impl Deconvolver for MultiScaleClean {
     fn minor_cycle(&mut self, images: PlaneImages<'_>, controls: &MinorControls) -> MinorOutcome {
-        let PlaneImages {
-            mut residual,
-            mut model,
-            psf,
-            mask,
-        } = images;
+        let Some((mut residual, mut model, psf, mask, _)) = images.open() else {
+            return zero_mask_outcome();
+        };
         let shape = residual.dim();
         let (ny, nx) = shape;
         let full = PixelBox::full(ny, nx);
-        let search = match mask {
-            Some(m) => mask_bbox(m),
-            None => Some(full),
-        };
-        if search.is_none() {
-            return zero_mask_outcome();
-        }
         let start_peak = peak_in_box(residual.view(), mask, full).map_or(0.0, |p| p.0.abs());
         self.prepare(psf);
         let Some(sp) = self.psf.as_mut() else {

@@ -57,16 +57,10 @@ pub(crate) fn row_max_abs_masked(row: &[f32], allowed: &[bool]) -> f32 {
     m
 }
 
-/// Max |v| over the allowed pixels of row `y` within `x0..x1`.
-fn row_peak(
-    img: &ArrayView2<f32>,
-    mask: Option<&ArrayView2<bool>>,
-    y: usize,
-    x0: usize,
-    x1: usize,
-) -> f32 {
-    let row = img.slice(s![y, x0..x1]);
-    let mrow = mask.map(|m| m.slice(s![y, x0..x1]));
+/// Max |v| over the allowed pixels of row `y` within the columns `b.x0..b.x1`.
+fn row_peak(img: &ArrayView2<f32>, mask: Option<&ArrayView2<bool>>, y: usize, b: PixelBox) -> f32 {
+    let row = img.slice(s![y, b.x0..b.x1]);
+    let mrow = mask.map(|m| m.slice(s![y, b.x0..b.x1]));
     match (row.as_slice(), mrow.as_ref().map(|m| m.as_slice())) {
         (Some(r), None) => row_max_abs(r),
         (Some(r), Some(Some(m))) => row_max_abs_masked(r, m),
@@ -84,16 +78,15 @@ fn row_peak(
     }
 }
 
-/// The first allowed pixel of row `y` within `x0..x1` whose |v| equals `peak`.
+/// The first allowed pixel of row `y` within the columns `b.x0..b.x1` whose |v| equals `peak`.
 fn first_at(
     img: &ArrayView2<f32>,
     mask: Option<&ArrayView2<bool>>,
     y: usize,
-    x0: usize,
-    x1: usize,
+    b: PixelBox,
     peak: f32,
 ) -> Option<(f32, usize, usize)> {
-    (x0..x1).find_map(|x| {
+    (b.x0..b.x1).find_map(|x| {
         let v = img[[y, x]];
         let ok = mask.is_none_or(|m| m[[y, x]]);
         (ok && v.abs() == peak).then_some((v, y, x))
@@ -110,13 +103,13 @@ pub(crate) fn peak_in_box(
     let mut best = -1.0f32;
     let mut best_y = None;
     for y in bbox.y0..bbox.y1 {
-        let m = row_peak(&img, mask.as_ref(), y, bbox.x0, bbox.x1);
+        let m = row_peak(&img, mask.as_ref(), y, bbox);
         if m > best {
             best = m;
             best_y = Some(y);
         }
     }
-    first_at(&img, mask.as_ref(), best_y?, bbox.x0, bbox.x1, best)
+    first_at(&img, mask.as_ref(), best_y?, bbox, best)
 }
 
 /// Per-row peaks of |residual| inside a search box and mask, updated row by row as PSFs are
@@ -134,7 +127,7 @@ impl RowPeaks {
         bbox: PixelBox,
     ) -> Self {
         let max = (bbox.y0..bbox.y1)
-            .map(|y| row_peak(&img, mask.as_ref(), y, bbox.x0, bbox.x1))
+            .map(|y| row_peak(&img, mask.as_ref(), y, bbox))
             .collect();
         RowPeaks { bbox, max }
     }
@@ -154,7 +147,7 @@ impl RowPeaks {
             }
         }
         let y = self.bbox.y0 + best_i?;
-        first_at(&img, mask.as_ref(), y, self.bbox.x0, self.bbox.x1, best)
+        first_at(&img, mask.as_ref(), y, self.bbox, best)
     }
 
     /// `target[y + ky - kcy, x + kx - kcx] += factor * kernel[ky, kx]` over the overlap (as
@@ -190,7 +183,7 @@ impl RowPeaks {
                 }
             }
             if (b.y0..b.y1).contains(&ty) {
-                self.max[ty - b.y0] = row_peak(&target.view(), mask.as_ref(), ty, b.x0, b.x1);
+                self.max[ty - b.y0] = row_peak(&target.view(), mask.as_ref(), ty, b);
             }
         }
     }
@@ -201,12 +194,10 @@ mod tests {
     use super::*;
     use ndarray::Array2;
 
+    type Peak = Option<(f32, usize, usize)>;
+
     /// The reference: row-major scan keeping the first strictly larger |v|.
-    fn scan(
-        img: ArrayView2<f32>,
-        mask: Option<ArrayView2<bool>>,
-        b: PixelBox,
-    ) -> Option<(f32, usize, usize)> {
+    fn scan(img: ArrayView2<f32>, mask: Option<ArrayView2<bool>>, b: PixelBox) -> Peak {
         let mut best_abs = -1.0f32;
         let mut best = None;
         for y in b.y0..b.y1 {

@@ -7,12 +7,8 @@
 //! Convolving an absolute image with a centred kernel gives an absolute image; two centred
 //! kernels give a centred one.
 
-use std::sync::Arc;
-
 use ndarray::{s, ArrayView2, ArrayViewMut2, Zip};
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
-use rustfft::num_complex::Complex32;
-use rustfft::{Fft, FftPlanner};
+use pclean_fft::{Complex32, RealFft2};
 
 /// Inclusive-exclusive pixel box `y0..y1, x0..x1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,121 +114,69 @@ pub(crate) fn add_shifted(
     Zip::from(&mut t).and(&k).for_each(|t, &k| *t += factor * k);
 }
 
-/// A plane's spectrum: the 2-D real-to-complex FFT, stored column-major as `[kx][ky]`
-/// (`nx/2 + 1` columns of `ny` values each).
-pub(crate) type Spectrum = Vec<Complex32>;
+pub(crate) use pclean_fft::Spectrum;
 
-/// Circular 2-D real FFTs of one image shape, with its scratch buffers.
+/// Circular 2-D real FFTs of one image shape (spectra as [`pclean_fft::RealFft2`] stores them),
+/// with the origin at pixel `(0, 0)` or, for centred planes, `(ny/2, nx/2)`.
 pub(crate) struct Fft2d {
-    ny: usize,
-    nx: usize,
-    nw: usize,
-    r2c: Arc<dyn RealToComplex<f32>>,
-    c2r: Arc<dyn ComplexToReal<f32>>,
-    col_fwd: Arc<dyn Fft<f32>>,
-    col_inv: Arc<dyn Fft<f32>>,
-    row_real: Vec<f32>,
-    row_cplx: Vec<Complex32>,
-    r2c_scratch: Vec<Complex32>,
-    c2r_scratch: Vec<Complex32>,
-    col_scratch: Vec<Complex32>,
+    fft: RealFft2,
 }
 
 impl Fft2d {
     pub(crate) fn new(ny: usize, nx: usize) -> Self {
-        let mut rp = RealFftPlanner::<f32>::new();
-        let r2c = rp.plan_fft_forward(nx);
-        let c2r = rp.plan_fft_inverse(nx);
-        let mut cp = FftPlanner::<f32>::new();
-        let col_fwd = cp.plan_fft_forward(ny);
-        let col_inv = cp.plan_fft_inverse(ny);
-        let nw = nx / 2 + 1;
-        let col_scratch_len = col_fwd
-            .get_inplace_scratch_len()
-            .max(col_inv.get_inplace_scratch_len());
         Fft2d {
-            ny,
-            nx,
-            nw,
-            row_real: vec![0.0; nx],
-            row_cplx: vec![Complex32::new(0.0, 0.0); nw],
-            r2c_scratch: r2c.make_scratch_vec(),
-            c2r_scratch: c2r.make_scratch_vec(),
-            col_scratch: vec![Complex32::new(0.0, 0.0); col_scratch_len],
-            r2c,
-            c2r,
-            col_fwd,
-            col_inv,
+            fft: RealFft2::new(ny, nx),
+        }
+    }
+
+    /// The origin of a plane: `(ny/2, nx/2)` when `centred`, else `(0, 0)`.
+    fn origin(&self, centred: bool) -> (usize, usize) {
+        let (ny, nx) = self.fft.shape();
+        if centred {
+            (ny / 2, nx / 2)
+        } else {
+            (0, 0)
         }
     }
 
     /// Spectrum of `img`; `centred`: treat pixel `(ny/2, nx/2)` as the origin.
-    pub(crate) fn forward(&mut self, img: ArrayView2<f32>, centred: bool) -> Spectrum {
-        let (ny, nx, nw) = (self.ny, self.nx, self.nw);
+    pub(crate) fn forward(&self, img: ArrayView2<f32>, centred: bool) -> Spectrum {
+        let (ny, nx) = self.fft.shape();
         debug_assert_eq!(img.dim(), (ny, nx));
-        let (cy, cx) = if centred { (ny / 2, nx / 2) } else { (0, 0) };
-        let mut spec = vec![Complex32::new(0.0, 0.0); nw * ny];
-        for y in 0..ny {
+        let (cy, cx) = self.origin(centred);
+        self.fft.forward(|y, row| {
             let src = img.row((y + cy) % ny);
-            for x in 0..nx {
-                self.row_real[x] = src[(x + cx) % nx];
+            for (x, r) in row.iter_mut().enumerate() {
+                *r = src[(x + cx) % nx];
             }
-            // Lengths match the plan, so this cannot fail.
-            let _ = self.r2c.process_with_scratch(
-                &mut self.row_real,
-                &mut self.row_cplx,
-                &mut self.r2c_scratch,
-            );
-            for (k, &c) in self.row_cplx.iter().enumerate() {
-                spec[k * ny + y] = c;
-            }
-        }
-        self.col_fwd
-            .process_with_scratch(&mut spec, &mut self.col_scratch);
-        spec
+            true
+        })
     }
 
     /// Inverse of [`Fft2d::forward`] (normalised), written to `out`; `spec` is used as scratch.
     /// `centred`: the result's origin goes to pixel `(ny/2, nx/2)`.
     pub(crate) fn inverse(
-        &mut self,
+        &self,
         spec: &mut [Complex32],
         mut out: ArrayViewMut2<f32>,
         centred: bool,
     ) {
-        let (ny, nx, nw) = (self.ny, self.nx, self.nw);
-        debug_assert_eq!(spec.len(), nw * ny);
+        let (ny, nx) = self.fft.shape();
         debug_assert_eq!(out.dim(), (ny, nx));
-        let (cy, cx) = if centred { (ny / 2, nx / 2) } else { (0, 0) };
-        self.col_inv
-            .process_with_scratch(spec, &mut self.col_scratch);
+        let (cy, cx) = self.origin(centred);
         let norm = 1.0 / (nx as f32 * ny as f32);
-        for y in 0..ny {
-            for k in 0..nw {
-                self.row_cplx[k] = spec[k * ny + y];
-            }
-            // A real image's spectrum has real DC (and Nyquist) terms; drop rounding residue so
-            // the inverse real FFT accepts it.
-            self.row_cplx[0].im = 0.0;
-            if nx.is_multiple_of(2) {
-                self.row_cplx[nw - 1].im = 0.0;
-            }
-            let _ = self.c2r.process_with_scratch(
-                &mut self.row_cplx,
-                &mut self.row_real,
-                &mut self.c2r_scratch,
-            );
+        self.fft.inverse(spec, ny, |y, row| {
             let mut dst = out.row_mut((y + cy) % ny);
-            for x in 0..nx {
-                dst[(x + cx) % nx] = self.row_real[x] * norm;
+            for (x, v) in row.iter().enumerate() {
+                dst[(x + cx) % nx] = v * norm;
             }
-        }
+        });
     }
 
     /// `out = img ⊛ kernel` (circular), with `kernel_spec` the spectrum of a centred kernel;
     /// `centred` says whether `img` (and so `out`) is centred.
     pub(crate) fn convolve(
-        &mut self,
+        &self,
         img: ArrayView2<f32>,
         centred: bool,
         kernel_spec: &[Complex32],
@@ -267,7 +211,7 @@ mod tests {
         for &(ny, nx) in &[(8usize, 6usize), (7, 9)] {
             let img = pseudo_random(ny, nx, 1);
             let ker = pseudo_random(ny, nx, 2);
-            let mut fft = Fft2d::new(ny, nx);
+            let fft = Fft2d::new(ny, nx);
             let kspec = fft.forward(ker.view(), true);
             let mut out = Array2::<f32>::zeros((ny, nx));
             fft.convolve(img.view(), false, &kspec, out.view_mut());

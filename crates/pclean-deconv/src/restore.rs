@@ -36,13 +36,15 @@
 //!
 //! Kernels run on the calling thread; callers parallelise over planes.
 
+mod beams;
+mod padded;
+
+use beams::{casa_deconvolve, Cov, Deconvolved};
+pub use beams::{common_beam, deconvolve_beam};
 use ndarray::{Array2, ArrayView2};
+use padded::PaddedFft;
 use pclean_core::Beam;
-use realfft::num_complex::Complex;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
-use rustfft::{Fft, FftPlanner};
-use std::f64::consts::{FRAC_PI_2, LN_2, PI};
-use std::sync::Arc;
+use std::f64::consts::{LN_2, PI};
 
 /// Why a restoration step could not be done.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -58,9 +60,6 @@ pub enum RestoreError {
         minor_rad: f64,
         pa_rad: f64,
     },
-    /// A cell size is zero or not finite.
-    #[error("cell sizes must be non-zero and finite, got {cell_x_rad} x {cell_y_rad} rad")]
-    InvalidCell { cell_x_rad: f64, cell_y_rad: f64 },
     /// Two planes that must have the same shape do not.
     #[error("{what} has shape {got:?} (ny, nx), expected {expected:?}")]
     ShapeMismatch {
@@ -68,6 +67,9 @@ pub enum RestoreError {
         expected: (usize, usize),
         got: (usize, usize),
     },
+    /// A cell size is zero or not finite.
+    #[error("cell sizes must be non-zero and finite, got {cell_x_rad} x {cell_y_rad} rad")]
+    InvalidCell { cell_x_rad: f64, cell_y_rad: f64 },
     /// The target beam does not enclose the source beam (CASA: "Source may be only (slightly)
     /// resolved in one direction").
     #[error("beam {to:?} does not enclose beam {from:?}: cannot convolve to it")]
@@ -82,105 +84,6 @@ pub enum RestoreError {
 
 /// CASA's kernel truncation: `MakeGaussianPSF` sets pixels with `4 ln2 r²/fwhm² >= 20` to 0.
 const KERNEL_EXPONENT_CUTOFF: f64 = 20.0;
-/// `getCommonBeam` grows a candidate by this factor until both beams deconvolve from it.
-const COMMON_BEAM_GROWTH: f64 = 1.001;
-/// Bound on `getCommonBeam` iterations (each strictly grows the candidate).
-const COMMON_BEAM_MAX_ITER: usize = 100_000;
-
-// ---------------------------------------------------------------------------------------------
-// Beam algebra: FWHM² covariance in (east, north) radians.
-
-/// A beam as the symmetric matrix `major² u uᵀ + minor² v vᵀ` (u, v: unit vectors along the
-/// major and minor axes, components (east, north)). Convolving Gaussians adds these matrices.
-#[derive(Debug, Clone, Copy)]
-struct Cov {
-    ee: f64,
-    en: f64,
-    nn: f64,
-}
-
-impl Cov {
-    fn from_beam(b: &Beam) -> Self {
-        let (s, c) = b.pa_rad.sin_cos();
-        let (m2, n2) = (b.major_rad * b.major_rad, b.minor_rad * b.minor_rad);
-        Cov {
-            ee: m2 * s * s + n2 * c * c,
-            en: (m2 - n2) * s * c,
-            nn: m2 * c * c + n2 * s * s,
-        }
-    }
-
-    /// Major/minor/PA (PA folded into (-90°, 90°]) of a positive semi-definite matrix.
-    fn to_beam(self) -> Beam {
-        let tr = self.ee + self.nn;
-        let d = ((self.ee - self.nn).powi(2) + 4.0 * self.en * self.en).sqrt();
-        let pa = if d == 0.0 {
-            0.0
-        } else {
-            0.5 * (2.0 * self.en).atan2(self.nn - self.ee)
-        };
-        Beam {
-            major_rad: (0.5 * (tr + d)).max(0.0).sqrt(),
-            minor_rad: (0.5 * (tr - d)).max(0.0).sqrt(),
-            pa_rad: fold_pa(pa),
-        }
-    }
-
-    fn det(self) -> f64 {
-        self.ee * self.nn - self.en * self.en
-    }
-
-    /// `self⁻¹`.
-    fn inv(self) -> Self {
-        let det = self.det();
-        Cov {
-            ee: self.nn / det,
-            en: -self.en / det,
-            nn: self.ee / det,
-        }
-    }
-
-    /// Principal square root of a positive definite matrix: `(S + √det I) / √(tr + 2√det)`.
-    fn sqrt(self) -> Self {
-        let sd = self.det().sqrt();
-        let t = (self.ee + self.nn + 2.0 * sd).sqrt();
-        Cov {
-            ee: (self.ee + sd) / t,
-            en: self.en / t,
-            nn: (self.nn + sd) / t,
-        }
-    }
-
-    /// `a · self · a` for symmetric `a`.
-    fn congruence(self, a: Cov) -> Self {
-        // m = a * self
-        let m11 = a.ee * self.ee + a.en * self.en;
-        let m12 = a.ee * self.en + a.en * self.nn;
-        let m21 = a.en * self.ee + a.nn * self.en;
-        let m22 = a.en * self.en + a.nn * self.nn;
-        Cov {
-            ee: m11 * a.ee + m12 * a.en,
-            en: m11 * a.en + m12 * a.nn,
-            nn: m21 * a.en + m22 * a.nn,
-        }
-    }
-
-    /// Quadratic form `rᵀ self r` for r = (east, north).
-    fn quad(self, e: f64, n: f64) -> f64 {
-        self.ee * e * e + 2.0 * self.en * e * n + self.nn * n * n
-    }
-}
-
-/// Fold a position angle into (-π/2, π/2] (CASA's `getPA(unwrap = True)`).
-fn fold_pa(pa: f64) -> f64 {
-    let mut p = pa % PI;
-    if p <= -FRAC_PI_2 {
-        p += PI;
-    } else if p > FRAC_PI_2 {
-        p -= PI;
-    }
-    p
-}
 
 fn check_beam(what: &'static str, b: &Beam) -> Result<(), RestoreError> {
     if b.is_valid() {
@@ -205,167 +108,6 @@ fn check_cells(cell_x_rad: f64, cell_y_rad: f64) -> Result<(f64, f64), RestoreEr
             cell_y_rad,
         })
     }
-}
-
-/// Outcome of `GaussianDeconvolver::deconvolve(g, to, from)`.
-enum Deconvolved {
-    Gaussian(Beam),
-    /// `to` and `from` agree within CASA's tolerance ("point source").
-    Point,
-    /// `to` does not enclose `from`.
-    Fail,
-}
-
-/// `GaussianDeconvolver::deconvolve` with its tolerance: `to - from` (as FWHM² matrices) that is
-/// not positive semi-definite counts as a point source if its smaller eigenvalue is below
-/// `0.1 * min(all axes)²` and both diagonal terms exceed minus that limit; otherwise it fails.
-fn casa_deconvolve(to: &Beam, from: &Beam) -> Deconvolved {
-    let (ct, cf) = (Cov::from_beam(to), Cov::from_beam(from));
-    let alpha = ct.nn - cf.nn;
-    let beta = ct.ee - cf.ee;
-    let gamma = -2.0 * (ct.en - cf.en);
-    let s = alpha + beta;
-    let t = ((alpha - beta).powi(2) + gamma * gamma).sqrt();
-    let lim = to
-        .major_rad
-        .min(to.minor_rad)
-        .min(from.major_rad)
-        .min(from.minor_rad);
-    let limit = 0.1 * lim * lim;
-    if alpha < 0.0 || beta < 0.0 || s < t {
-        if 0.5 * (s - t) < limit && alpha > -limit && beta > -limit {
-            return Deconvolved::Point;
-        }
-        return Deconvolved::Fail;
-    }
-    let pa = if gamma.abs() + (alpha - beta).abs() == 0.0 {
-        0.0
-    } else {
-        0.5 * (-gamma).atan2(alpha - beta)
-    };
-    Deconvolved::Gaussian(Beam {
-        major_rad: (0.5 * (s + t)).sqrt(),
-        minor_rad: (0.5 * (s - t)).sqrt(),
-        pa_rad: fold_pa(pa),
-    })
-}
-
-/// The Gaussian `g` with `from ⊛ g = to` (CASA's `GaussianDeconvolver::deconvolve(g, to, from)`).
-///
-/// Returns a beam with zero axes (and PA 0) when the two beams agree within CASA's tolerance
-/// (CASA's "point source": no convolution needed), and [`RestoreError::NotEnclosing`] when `to`
-/// does not enclose `from`.
-pub fn deconvolve_beam(to: &Beam, from: &Beam) -> Result<Beam, RestoreError> {
-    check_beam("target", to)?;
-    check_beam("source", from)?;
-    match casa_deconvolve(to, from) {
-        Deconvolved::Gaussian(b) => Ok(b),
-        Deconvolved::Point => Ok(Beam {
-            major_rad: 0.0,
-            minor_rad: 0.0,
-            pa_rad: 0.0,
-        }),
-        Deconvolved::Fail => Err(RestoreError::NotEnclosing {
-            from: *from,
-            to: *to,
-        }),
-    }
-}
-
-/// The minimum-area ellipse enclosing the FWHM ellipses of `a` and `b` (`b` not inside `a`).
-///
-/// Same construction as `getCommonBeam`: map `a` to a circle, where the answer is the ellipse
-/// with `b`'s axes directions and semi-axes `max(b's, circle's)`, and map back. CASA does it by
-/// rotating and scaling along `a`'s axes; here by the congruence `Σa^{-1/2} · Σb · Σa^{-1/2}`.
-fn enclosing_pair(a: &Beam, b: &Beam) -> Beam {
-    if (b.pa_rad - a.pa_rad).abs() == FRAC_PI_2 {
-        // CASA handles exact right angles explicitly (no growth step follows).
-        let a_has_major = a.major_rad >= b.major_rad;
-        return if a_has_major {
-            Beam {
-                major_rad: a.major_rad,
-                minor_rad: b.major_rad,
-                pa_rad: a.pa_rad,
-            }
-        } else {
-            Beam {
-                major_rad: b.major_rad,
-                minor_rad: a.major_rad,
-                pa_rad: b.pa_rad,
-            }
-        };
-    }
-    let (ca, cb) = (Cov::from_beam(a), Cov::from_beam(b));
-    let half = ca.sqrt();
-    let whiten = half.inv();
-    let w = cb.congruence(whiten);
-    // Eigen-decomposition of w; raise both eigenvalues to at least 1 (the unit circle).
-    let tr = w.ee + w.nn;
-    let d = ((w.ee - w.nn).powi(2) + 4.0 * w.en * w.en).sqrt();
-    let (l1, l2) = (0.5 * (tr + d), 0.5 * (tr - d));
-    let theta = 0.5 * (2.0 * w.en).atan2(w.ee - w.nn); // angle of the l1 eigenvector from east
-    let (s, c) = theta.sin_cos();
-    let (m1, m2) = (l1.max(1.0), l2.max(1.0));
-    let enclosing_w = Cov {
-        ee: m1 * c * c + m2 * s * s,
-        en: (m1 - m2) * s * c,
-        nn: m1 * s * s + m2 * c * c,
-    };
-    enclosing_w.congruence(half).to_beam()
-}
-
-fn needs_growth(candidate: &Beam, inner: &Beam) -> bool {
-    !matches!(casa_deconvolve(candidate, inner), Deconvolved::Gaussian(_))
-}
-
-/// The smallest beam that every valid beam in `beams` can be convolved to
-/// (CASA's `CasaImageBeamSet::getCommonBeam`, as used by tclean for `restoringbeam='common'`).
-///
-/// Algorithm (CASA's): take the beam of largest area (the first if several); if every other
-/// beam deconvolves from it (not "point source", no failure) that is the answer. Otherwise take
-/// the last beam that does not, build the minimum-area ellipse enclosing the two, grow it by
-/// 0.1% until both deconvolve from it, put it in place of the largest beam and repeat. Beams that
-/// are not valid (zero/NaN axes: CASA's null beams) are ignored. For two beams the result is the
-/// minimum-area enclosing ellipse (up to the 0.1% growth steps); for more it is CASA's greedy
-/// answer, which encloses all but need not be the smallest possible.
-pub fn common_beam(beams: &[Beam]) -> Result<Beam, RestoreError> {
-    let mut set: Vec<Beam> = beams.iter().copied().filter(Beam::is_valid).collect();
-    let Some(first) = set.first().copied() else {
-        return Err(RestoreError::NoValidBeams);
-    };
-    if set.iter().all(|b| *b == first) {
-        return Ok(first);
-    }
-    for _ in 0..COMMON_BEAM_MAX_ITER {
-        let imax = set.iter().enumerate().fold(0, |best, (i, b)| {
-            if b.area_sr() > set[best].area_sr() {
-                i
-            } else {
-                best
-            }
-        });
-        let max = set[imax];
-        let problem = set
-            .iter()
-            .rev()
-            .find(|b| **b != max && needs_growth(&max, b))
-            .copied();
-        let Some(problem) = problem else {
-            return Ok(max);
-        };
-        let mut candidate = enclosing_pair(&max, &problem);
-        let mut grown = 0;
-        while needs_growth(&candidate, &max) || needs_growth(&candidate, &problem) {
-            candidate.major_rad *= COMMON_BEAM_GROWTH;
-            candidate.minor_rad *= COMMON_BEAM_GROWTH;
-            grown += 1;
-            if grown > COMMON_BEAM_MAX_ITER {
-                return Err(RestoreError::CommonBeamNotConverged);
-            }
-        }
-        set[imax] = candidate;
-    }
-    Err(RestoreError::CommonBeamNotConverged)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,137 +171,6 @@ pub fn gaussian_kernel(
     Ok(Array2::from_shape_fn((ny, nx), |(y, x)| {
         g.at(x as f64 - x0, y as f64 - y0) as f32
     }))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Zero-padded FFT convolution.
-
-/// Smallest even integer >= `n` whose only prime factors are 2, 3, 5 and 7.
-fn good_size(n: usize) -> usize {
-    let mut m = n.max(2);
-    loop {
-        if m.is_multiple_of(2) {
-            let mut r = m;
-            for p in [2, 3, 5, 7] {
-                while r.is_multiple_of(p) {
-                    r /= p;
-                }
-            }
-            if r == 1 {
-                return m;
-            }
-        }
-        m += 1;
-    }
-}
-
-/// Real 2-D FFTs of an `ny x nx` plane zero-padded to `pny x pnx`. The spectrum is stored
-/// column-major, `spec[kx * pny + ky]` with `kx` in `0..=pnx/2`, so column transforms are
-/// contiguous.
-struct PaddedFft {
-    ny: usize,
-    nx: usize,
-    pny: usize,
-    pnx: usize,
-    nkx: usize,
-    r2c: Arc<dyn RealToComplex<f32>>,
-    c2r: Arc<dyn ComplexToReal<f32>>,
-    col_fwd: Arc<dyn Fft<f32>>,
-    col_inv: Arc<dyn Fft<f32>>,
-}
-
-impl PaddedFft {
-    /// Padding that makes circular convolution with a kernel of half-extent (hy, hx) linear on
-    /// the `ny x nx` region: `pn >= n + h` (no output pixel receives wrapped contributions).
-    fn new(ny: usize, nx: usize, hy: usize, hx: usize) -> Self {
-        let (pny, pnx) = (good_size(ny + hy), good_size(nx + hx));
-        let mut rp = RealFftPlanner::<f32>::new();
-        let mut cp = FftPlanner::<f32>::new();
-        PaddedFft {
-            ny,
-            nx,
-            pny,
-            pnx,
-            nkx: pnx / 2 + 1,
-            r2c: rp.plan_fft_forward(pnx),
-            c2r: rp.plan_fft_inverse(pnx),
-            col_fwd: cp.plan_fft_forward(pny),
-            col_inv: cp.plan_fft_inverse(pny),
-        }
-    }
-
-    /// Forward transform of the padded plane whose rows are produced by `fill(y, row)`
-    /// (`row` has length `pnx` and is zeroed; rows for which `fill` returns false are skipped
-    /// as all-zero).
-    fn forward(&self, mut fill: impl FnMut(usize, &mut [f32]) -> bool) -> Vec<Complex<f32>> {
-        let mut spec = vec![Complex::new(0.0f32, 0.0); self.nkx * self.pny];
-        let mut row = self.r2c.make_input_vec();
-        let mut out = self.r2c.make_output_vec();
-        let mut scratch = self.r2c.make_scratch_vec();
-        for y in 0..self.pny {
-            row.iter_mut().for_each(|v| *v = 0.0);
-            if !fill(y, &mut row) {
-                continue;
-            }
-            self.r2c
-                .process_with_scratch(&mut row, &mut out, &mut scratch)
-                .expect("buffer lengths come from the plan");
-            for (kx, v) in out.iter().enumerate() {
-                spec[kx * self.pny + y] = *v;
-            }
-        }
-        self.col_fwd.process(&mut spec);
-        spec
-    }
-
-    /// Inverse transform, cropped to `ny x nx` and normalised (`1/(pny pnx)`).
-    fn inverse(&self, mut spec: Vec<Complex<f32>>) -> Array2<f32> {
-        self.col_inv.process(&mut spec);
-        let norm = 1.0 / (self.pny as f64 * self.pnx as f64);
-        let mut out = Array2::<f32>::zeros((self.ny, self.nx));
-        let mut row = self.c2r.make_input_vec();
-        let mut res = self.c2r.make_output_vec();
-        let mut scratch = self.c2r.make_scratch_vec();
-        for y in 0..self.ny {
-            for (kx, v) in row.iter_mut().enumerate() {
-                *v = spec[kx * self.pny + y];
-            }
-            // A real plane's row spectra have real DC (and Nyquist) terms; drop rounding noise.
-            row[0].im = 0.0;
-            if self.pnx.is_multiple_of(2) {
-                row[self.nkx - 1].im = 0.0;
-            }
-            self.c2r
-                .process_with_scratch(&mut row, &mut res, &mut scratch)
-                .expect("buffer lengths come from the plan");
-            for (o, r) in out.row_mut(y).iter_mut().zip(&res[..self.nx]) {
-                *o = (*r as f64 * norm) as f32;
-            }
-        }
-        out
-    }
-
-    /// Forward transform of `plane` (shape `ny x nx`).
-    fn forward_plane(&self, plane: ArrayView2<f32>) -> Vec<Complex<f32>> {
-        self.forward(|y, row| {
-            if y >= self.ny {
-                return false;
-            }
-            for (r, v) in row.iter_mut().zip(plane.row(y)) {
-                *r = *v;
-            }
-            true
-        })
-    }
-
-    /// Signed frequency index for FFT bin `k` of an `n`-point transform.
-    fn signed(k: usize, n: usize) -> f64 {
-        if k <= n / 2 {
-            k as f64
-        } else {
-            k as f64 - n as f64
-        }
-    }
 }
 
 /// `model ⊛ beam + residual`: the restored plane, Jy/beam.
@@ -722,6 +333,7 @@ pub fn pbcor_masked(
 
 #[cfg(test)]
 mod tests {
+    use super::beams::fold_pa;
     use super::*;
 
     const AS: f64 = PI / 180.0 / 3600.0;
@@ -763,14 +375,5 @@ mod tests {
         assert!((fold_pa(100f64.to_radians()) - (-80f64).to_radians()).abs() < 1e-12);
         assert!((fold_pa(-90f64.to_radians()) - 90f64.to_radians()).abs() < 1e-12);
         assert!((fold_pa(270f64.to_radians()) - 90f64.to_radians()).abs() < 1e-12);
-    }
-
-    #[test]
-    fn good_sizes_are_smooth_and_even() {
-        assert_eq!(good_size(1), 2);
-        assert_eq!(good_size(11), 12);
-        assert_eq!(good_size(17), 18);
-        assert_eq!(good_size(127), 128);
-        assert_eq!(good_size(1001), 1008);
     }
 }

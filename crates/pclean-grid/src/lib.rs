@@ -1,10 +1,15 @@
-//! Gridding, degridding, FFTs, visibility weighting and primary-beam models.
+//! Gridding, degridding (FFTs through `pclean_fft`), visibility weighting and primary-beam models.
+//!
+//! The imaging stage reaches the gridders through [`VisGridder`] ([`seam`]); the 2-D ES gridder
+//! ([`gridder::Gridder`], as [`StandardGridder`]) is its first implementation.
 //!
 //! Kernels are pure functions over array views with explicit `epsilon` and `nthreads`. Conventions
 //! (signs, axis order, units) are in `docs/conventions.md`.
 
-pub mod fft;
 pub mod gridder;
 pub mod kernel;
 pub mod pb;
+pub mod seam;
 pub mod weighting;
+
+pub use seam::{GridPlanes, GridResult, Pass, StandardGridder, VisBatch, VisGridder};

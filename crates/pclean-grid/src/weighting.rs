@@ -43,7 +43,7 @@
 //!   sample adds its weight to the `(2*npixels+1)^2` cells around it (only when the whole box lies
 //!   on the grid); the weight sum counts each sample once per conjugate point.
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 use pclean_core::units::split_number_unit;
 use pclean_core::SPEED_OF_LIGHT;
 use std::f64::consts::{LN_2, PI};
@@ -334,6 +334,27 @@ fn check_shapes(
     Ok(())
 }
 
+/// Check the shapes (panicking with `what`), set the weights that are NaN or `<= 0` (flagged)
+/// to 0, and call `f(w, uvw_row, chan)` on each of the others.
+fn each_positive_weight(
+    uvw_m: ArrayView2<f64>,
+    freq_hz: &[f64],
+    mut weight_rc: ArrayViewMut2<f32>,
+    what: &str,
+    mut f: impl FnMut(&mut f32, ArrayView1<f64>, usize),
+) {
+    check_shapes(uvw_m, freq_hz, weight_rc.dim()).expect(what);
+    for (uvw, mut wrow) in uvw_m.outer_iter().zip(weight_rc.outer_iter_mut()) {
+        for (c, w) in wrow.iter_mut().enumerate() {
+            if *w > 0.0 {
+                f(w, uvw, c);
+            } else {
+                *w = 0.0;
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Inner {
     Natural,
@@ -377,13 +398,8 @@ impl ImagingWeighter {
     ///
     /// # Panics
     /// If the shapes disagree.
-    pub fn apply(
-        &self,
-        uvw_m: ArrayView2<f64>,
-        freq_hz: &[f64],
-        mut weight_rc: ArrayViewMut2<f32>,
-    ) {
-        check_shapes(uvw_m, freq_hz, weight_rc.dim()).expect("ImagingWeighter::apply");
+    pub fn apply(&self, uvw_m: ArrayView2<f64>, freq_hz: &[f64], weight_rc: ArrayViewMut2<f32>) {
+        const WHAT: &str = "ImagingWeighter::apply";
         let Inner::Density {
             density_vu,
             nx,
@@ -397,51 +413,46 @@ impl ImagingWeighter {
         } = &self.inner
         else {
             // weightNatural: imaging weight = weight (flagged samples are already 0).
-            weight_rc.mapv_inplace(|w| if w > 0.0 { w } else { 0.0 });
+            each_positive_weight(uvw_m, freq_hz, weight_rc, WHAT, |_, _, _| {});
             return;
         };
         let inv_lambda: Vec<f32> = freq_hz.iter().map(|&f| inv_lambda_f32(f)).collect();
         let (nx, ny) = (*nx as i64, *ny as i64);
-        for (uvw, mut wrow) in uvw_m.outer_iter().zip(weight_rc.outer_iter_mut()) {
-            for (w, &f) in wrow.iter_mut().zip(&inv_lambda) {
-                if w.is_nan() || *w <= 0.0 {
-                    *w = 0.0;
-                    continue;
-                }
-                // weightUniform (both classes): Float u = uvw*f; cell = R(uscale_p*u + origin).
-                let u = (uvw[0] * f as f64) as f32;
-                let v = (uvw[1] * f as f64) as f32;
-                let xu = uscale * u + (nx / 2) as f32;
-                let xv = vscale * v + (ny / 2) as f32;
-                let (iu, iv) = match rounding {
-                    CellRounding::Truncate => (xu as i64, xv as i64),
-                    CellRounding::Nearest => (xu.round() as i64, xv.round() as i64),
-                };
-                if !(iu > 0 && iu < nx && iv > 0 && iv < ny) {
-                    *w = 0.0;
-                    continue;
-                }
-                let gwt = density_vu[[iv as usize, iu as usize]];
-                if gwt.is_nan() || gwt <= 0.0 {
-                    *w = 0.0;
-                    continue;
-                }
-                match frac_bw {
-                    None => *w /= gwt * f2 + d2,
-                    Some(fbw) => {
-                        // CAS-13021: uvDistanceFactor from the uv distance in cells.
-                        let su = (uscale * u) as f64;
-                        let sv = (vscale * v) as f64;
-                        let ncells = fbw * (su * su + sv * sv).sqrt();
-                        let mut factor = ncells + 0.5;
-                        if factor < 1.5 {
-                            factor = (4.0 - ncells) / (4.0 - 2.0 * ncells);
-                        }
-                        *w /= (gwt * f2) / factor as f32 + d2;
+        each_positive_weight(uvw_m, freq_hz, weight_rc, WHAT, |w, uvw, c| {
+            let f = inv_lambda[c];
+            // weightUniform (both classes): Float u = uvw*f; cell = R(uscale_p*u + origin).
+            let u = (uvw[0] * f as f64) as f32;
+            let v = (uvw[1] * f as f64) as f32;
+            let xu = uscale * u + (nx / 2) as f32;
+            let xv = vscale * v + (ny / 2) as f32;
+            let (iu, iv) = match rounding {
+                CellRounding::Truncate => (xu as i64, xv as i64),
+                CellRounding::Nearest => (xu.round() as i64, xv.round() as i64),
+            };
+            if !(iu > 0 && iu < nx && iv > 0 && iv < ny) {
+                *w = 0.0;
+                return;
+            }
+            let gwt = density_vu[[iv as usize, iu as usize]];
+            if gwt.is_nan() || gwt <= 0.0 {
+                *w = 0.0;
+                return;
+            }
+            match frac_bw {
+                None => *w /= gwt * f2 + d2,
+                Some(fbw) => {
+                    // CAS-13021: uvDistanceFactor from the uv distance in cells.
+                    let su = (uscale * u) as f64;
+                    let sv = (vscale * v) as f64;
+                    let ncells = fbw * (su * su + sv * sv).sqrt();
+                    let mut factor = ncells + 0.5;
+                    if factor < 1.5 {
+                        factor = (4.0 - ncells) / (4.0 - 2.0 * ncells);
                     }
+                    *w /= (gwt * f2) / factor as f32 + d2;
                 }
             }
-        }
+        });
     }
 }
 
@@ -565,22 +576,10 @@ impl UvTaper {
     ///
     /// # Panics
     /// If the shapes disagree.
-    pub fn apply(
-        &self,
-        uvw_m: ArrayView2<f64>,
-        freq_hz: &[f64],
-        mut weight_rc: ArrayViewMut2<f32>,
-    ) {
-        check_shapes(uvw_m, freq_hz, weight_rc.dim()).expect("UvTaper::apply");
-        for (uvw, mut wrow) in uvw_m.outer_iter().zip(weight_rc.outer_iter_mut()) {
-            for (w, &f) in wrow.iter_mut().zip(freq_hz) {
-                if *w > 0.0 {
-                    let k = f / SPEED_OF_LIGHT;
-                    *w *= self.factor(uvw[0] * k, uvw[1] * k) as f32;
-                } else {
-                    *w = 0.0;
-                }
-            }
-        }
+    pub fn apply(&self, uvw_m: ArrayView2<f64>, freq_hz: &[f64], weight_rc: ArrayViewMut2<f32>) {
+        each_positive_weight(uvw_m, freq_hz, weight_rc, "UvTaper::apply", |w, uvw, c| {
+            let k = freq_hz[c] / SPEED_OF_LIGHT;
+            *w *= self.factor(uvw[0] * k, uvw[1] * k) as f32;
+        });
     }
 }

@@ -73,10 +73,9 @@ impl Coordinator {
             None
         };
         let products = out.finish(&to_set(&beams), &to_set(&image_beams))?;
-        let ctx = self.setup.context(self.sched.threads_per_block);
         if let Some(models) = saved_models {
             let pool = thread_pool(nthreads)?;
-            let rows = pool.install(|| ctx.save_model_column(&self.setup.sources, &models))?;
+            let rows = pool.install(|| self.setup.save_model_column(&models))?;
             info!(rows, "wrote the model visibilities to MODEL_DATA");
         }
         let mut tasks = ckpt.tasks.clone();
@@ -84,7 +83,8 @@ impl Coordinator {
         let mut channels = ckpt.channels.clone();
         channels.sort_by_key(|c| c.channel);
         let sched = &self.sched;
-        let (support, sigma) = (ctx.gridder.kernel_support(), ctx.gridder.oversampling());
+        let gridder = &self.setup.gridder;
+        let (support, sigma) = (gridder.kernel_support(), gridder.oversampling());
         let summary = RunSummary {
             pclean_version: env!("CARGO_PKG_VERSION").to_string(),
             imagename: params.imagename.clone(),

@@ -3,6 +3,7 @@
 use crate::error::EngineError;
 use pclean_core::params::ImagingParams;
 use pclean_grid::gridder::{GridSpec, Gridder, GridderOptions};
+use pclean_grid::seam::{StandardGridder, VisGridder};
 
 /// Build the gridder for the image geometry and accuracy, for about `nvis_per_chan` visibilities
 /// per image plane.
@@ -31,4 +32,11 @@ pub fn gridder_for(spec: GridSpec, nvis_per_chan: usize) -> Result<Gridder, Engi
         },
     )
     .map_err(EngineError::Grid)
+}
+
+/// The gridder the imaging stage calls, through the seam: `gridder='standard'` is the 2-D ES
+/// gridder (w ignored), its calls run on `nthreads` threads. New gridders (w-gridding, mosaics,
+/// Taylor terms) are chosen here.
+pub fn vis_gridder(gridder: &Gridder, nthreads: usize) -> Box<dyn VisGridder> {
+    Box::new(StandardGridder::new(gridder.clone(), nthreads))
 }

@@ -12,22 +12,24 @@ pub use weights::PlaneWeights;
 
 use crate::error::EngineError;
 use crate::plan::SpectralPlan;
-use crate::source::{Source, VisPrep};
+use crate::source::{Prepared, Source, VisPrep};
 use ndarray::{Array2, Axis};
 use num_complex::Complex32;
 use pclean_core::params::ImagingParams;
 use pclean_core::Direction;
-use pclean_grid::gridder::{Gridder, UvGrid};
+use pclean_grid::seam::{Pass, VisBatch, VisGridder};
 use pclean_grid::weighting::{ImagingWeighter, UvTaper};
+use std::borrow::Borrow;
 
 /// Everything constant across blocks.
 pub struct ImagingContext<'a> {
     pub params: &'a ImagingParams,
     pub plan: &'a SpectralPlan,
     pub phase_centre: Direction,
-    pub gridder: Gridder,
+    /// The gridder of this run's planes, through the gridder seam (its calls run on the
+    /// context's threads).
+    pub gridder: Box<dyn VisGridder>,
     pub taper: Option<UvTaper>,
-    pub nthreads: usize,
     /// Rows per chunk read from the MS.
     pub chunk_rows: usize,
 }
@@ -54,30 +56,15 @@ impl ImagingContext<'_> {
         s: usize,
         weighter: &ImagingWeighter,
     ) -> Result<(Array2<f32>, f64, PlaneWeights), EngineError> {
-        let sources = &crate::source::restrict_sources(sources, self.plan, &(k..k + 1))?;
-        let mut grid = self.gridder.new_grid();
-        let mut sumwt = 0.0;
         let mut weights = Vec::new();
-        self.vis().for_each_chunk(sources, &(k..k + 1), |prep| {
-            let Some((cols, freqs)) = prep.columns(k) else {
-                return Ok(());
-            };
-            let wgt = self.imaging_weights(prep, s, &cols, &freqs, weighter);
-            let st = self
-                .gridder
-                .grid_psf(
-                    &mut grid,
-                    prep.uvw_m.view(),
-                    &freqs,
-                    wgt.view(),
-                    self.nthreads,
-                )
-                .map_err(gerr)?;
-            sumwt += st.sum_weights;
-            weights.push(wgt);
-            Ok(())
-        })?;
-        Ok((self.to_image(grid, sumwt)?, sumwt, weights))
+        let (psf, sumwt) = self.pass(
+            Pass::Psf,
+            sources,
+            k,
+            |prep, cols, freqs| Ok((self.imaging_weights(prep, s, cols, freqs, weighter), None)),
+            |wgt| weights.push(wgt),
+        )?;
+        Ok((psf, sumwt, weights))
     }
 
     /// The residual image of image channel `k`, Stokes plane `s` (the dirty image without a model):
@@ -95,74 +82,104 @@ impl ImagingContext<'_> {
         weights: &PlaneWeights,
         model: Option<&Array2<f32>>,
     ) -> Result<(Array2<f32>, f64), EngineError> {
-        let sources = &crate::source::restrict_sources(sources, self.plan, &(k..k + 1))?;
-        let mut residual_vis: Option<Vec<Array2<Complex32>>> = None;
-        if let Some(m) = model {
-            let mgrid = self
-                .gridder
-                .model_grid(m.view(), self.nthreads)
-                .map_err(gerr)?;
-            let mut kept = Vec::new();
-            let mut wts = weights.iter();
-            self.vis().for_each_chunk(sources, &(k..k + 1), |prep| {
-                let Some((cols, freqs)) = prep.columns(k) else {
-                    return Ok(());
-                };
+        let mut kept = match model {
+            Some(m) => Some(self.residual_vis(sources, k, s, weights, m)?.into_iter()),
+            None => None,
+        };
+        let mut wts = weights.iter();
+        self.pass(
+            Pass::Residual,
+            sources,
+            k,
+            |prep, cols, _| {
                 let wgt = next_weights(&mut wts)?;
-                let mut vis = prep.stokes[s].0.select(Axis(1), &cols);
-                let mut pred = Array2::<Complex32>::zeros(vis.dim());
-                self.gridder
-                    .degrid(
-                        &mgrid,
-                        prep.uvw_m.view(),
-                        &freqs,
-                        Some(wgt.view()),
-                        pred.view_mut(),
-                        self.nthreads,
-                    )
-                    .map_err(gerr)?;
-                vis -= &pred;
-                kept.push(vis);
-                Ok(())
-            })?;
-            residual_vis = Some(kept);
-        }
-        let mut grid = self.gridder.new_grid();
-        let mut sumwt = 0.0;
-        let mut kept = residual_vis.map(|v| v.into_iter());
+                let vis = match kept.as_mut() {
+                    Some(it) => it.next().ok_or_else(changed)?,
+                    None => prep.stokes[s].0.select(Axis(1), cols),
+                };
+                Ok((wgt, Some(vis)))
+            },
+            |_| {},
+        )
+    }
+
+    /// The residual visibilities of image channel `k`, Stokes plane `s`: the model's predicted
+    /// visibilities subtracted, one array per chunk (the model's planes are freed on return).
+    fn residual_vis(
+        &self,
+        sources: &[Source],
+        k: usize,
+        s: usize,
+        weights: &PlaneWeights,
+        model: &Array2<f32>,
+    ) -> Result<Vec<Array2<Complex32>>, EngineError> {
+        let sources = &crate::source::restrict_sources(sources, self.plan, &(k..k + 1))?;
+        let planes = self.gridder.model_planes(&[model.view()]).map_err(gerr)?;
+        let mut kept = Vec::new();
         let mut wts = weights.iter();
         self.vis().for_each_chunk(sources, &(k..k + 1), |prep| {
             let Some((cols, freqs)) = prep.columns(k) else {
                 return Ok(());
             };
             let wgt = next_weights(&mut wts)?;
-            let vis = match kept.as_mut() {
-                Some(it) => it.next().ok_or_else(changed)?,
-                None => prep.stokes[s].0.select(Axis(1), &cols),
-            };
-            let st = self
-                .gridder
-                .grid_vis(
-                    &mut grid,
-                    prep.uvw_m.view(),
-                    &freqs,
-                    vis.view(),
-                    wgt.view(),
-                    self.nthreads,
-                )
+            let mut vis = prep.stokes[s].0.select(Axis(1), &cols);
+            let mut pred = Array2::<Complex32>::zeros(vis.dim());
+            let batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view());
+            self.gridder
+                .predict(&planes, &batch, pred.view_mut())
                 .map_err(gerr)?;
-            sumwt += st.sum_weights;
+            vis -= &pred;
+            kept.push(vis);
             Ok(())
         })?;
-        Ok((self.to_image(grid, sumwt)?, sumwt))
+        Ok(kept)
     }
 
-    /// Transform a grid in place into its image normalised by `sumwt` (zero without weight).
-    fn to_image(&self, grid: UvGrid, sumwt: f64) -> Result<Array2<f32>, EngineError> {
+    /// One gridding pass over the chunks of image channel `k`: `chunk(prepared, columns,
+    /// frequencies)` gives each chunk's imaging weights (and, for the residual, visibilities),
+    /// handed to `done` once gridded; the planes become the plane's image, normalised by the sum of
+    /// weights, which is returned with it.
+    fn pass<W: Borrow<Array2<f32>>>(
+        &self,
+        pass: Pass,
+        sources: &[Source],
+        k: usize,
+        mut chunk: impl FnMut(
+            &Prepared,
+            &[usize],
+            &[f64],
+        ) -> Result<(W, Option<Array2<Complex32>>), EngineError>,
+        mut done: impl FnMut(W),
+    ) -> Result<(Array2<f32>, f64), EngineError> {
+        let sources = &crate::source::restrict_sources(sources, self.plan, &(k..k + 1))?;
+        let mut planes = self.gridder.new_planes(pass);
+        let mut sumwt = 0.0;
+        self.vis().for_each_chunk(sources, &(k..k + 1), |prep| {
+            let Some((cols, freqs)) = prep.columns(k) else {
+                return Ok(());
+            };
+            let (wgt, vis) = chunk(prep, &cols, &freqs)?;
+            let mut batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.borrow().view());
+            if let Some(v) = &vis {
+                batch = batch.with_vis(v.view());
+            }
+            sumwt += self
+                .gridder
+                .grid(&mut planes, &batch)
+                .map_err(gerr)?
+                .sum_weights;
+            done(wgt);
+            Ok(())
+        })?;
         let norm = if sumwt > 0.0 { 1.0 / sumwt } else { 0.0 };
-        self.gridder
-            .grid_into_image(grid, norm, self.nthreads)
-            .map_err(gerr)
+        let image = self
+            .gridder
+            .images(planes, norm)
+            .map_err(gerr)?
+            .into_iter()
+            .next()
+            .ok_or_else(changed)?;
+        Ok((image, sumwt))
     }
 }
 

@@ -1,7 +1,7 @@
 //! tclean's `savemodel='modelcolumn'`: the final model's visibilities written to MODEL_DATA.
 
 use crate::error::EngineError;
-use crate::imaging::ImagingContext;
+use crate::plan::Setup;
 use crate::source::visprep::PhaseShift;
 use crate::source::Source;
 use ndarray::{Array2, Array3};
@@ -41,21 +41,19 @@ fn corr_from_stokes(corr: Correlation, stokes: &[(StokesParam, Complex32)]) -> C
     }
 }
 
-impl ImagingContext<'_> {
+/// MODEL_DATA is predicted in double precision by the 2-D ES gridder itself (the seam predicts
+/// from `f32` planes): with the gridders to come it moves behind the seam.
+impl Setup {
     /// Predict `models[k][s]` (Jy/pixel, image channel k, Stokes plane s) for every selected row and
     /// channel and write it into each MS's MODEL_DATA (created when missing). Channels that map to no
     /// image channel are left untouched.
-    pub fn save_model_column(
-        &self,
-        sources: &[Source],
-        models: &[Vec<Array2<f32>>],
-    ) -> Result<usize, EngineError> {
+    pub fn save_model_column(&self, models: &[Vec<Array2<f32>>]) -> Result<usize, EngineError> {
         let models64: Vec<Vec<Array2<f64>>> = models
             .iter()
             .map(|v| v.iter().map(|m| m.mapv(f64::from)).collect())
             .collect();
         let mut written = 0usize;
-        for src in sources {
+        for src in &self.sources {
             let mut writer = ModelColumnWriter::open(src.ms.path())?;
             for chunk in src.selected.chunks(&src.ms, src.column, self.chunk_rows) {
                 let chunk = chunk?;
@@ -94,8 +92,7 @@ impl ImagingContext<'_> {
         let mut dw = vec![0.0f64; nrow];
         for r in 0..nrow {
             let field = meta.fields.get(chunk.field_id[r] as usize);
-            if let Some(sh) = field.and_then(|f| PhaseShift::new(&f.phase_dir, &self.phase_centre))
-            {
+            if let Some(sh) = field.and_then(|f| PhaseShift::new(&f.phase_dir, &self.centre)) {
                 let (new, d) = sh.rotate([uvw[[r, 0]], uvw[[r, 1]], uvw[[r, 2]]]);
                 for k in 0..3 {
                     uvw[[r, k]] = new[k];

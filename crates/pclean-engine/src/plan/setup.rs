@@ -274,9 +274,8 @@ impl Setup {
             params: &self.params,
             plan: &self.plan,
             phase_centre: self.centre,
-            gridder: self.gridder.clone(),
+            gridder: crate::imaging::gridder::vis_gridder(&self.gridder, nthreads),
             taper: self.taper,
-            nthreads,
             chunk_rows: self.chunk_rows,
         }
     }

@@ -5,69 +5,16 @@
 //! [`FftDirection::Backward`] the same with `exp(+2 pi i j k / n)`. Index 0 is the zero frequency
 //! (no fftshift).
 
+use crate::plan::complex as plan;
+pub use crate::plan::FftDirection;
+use crate::pool::with_pool;
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use num_complex::Complex;
 use rayon::prelude::*;
-use rustfft::{Fft, FftNum, FftPlanner};
-use std::sync::Arc;
+use rustfft::FftNum;
 
 /// Number of columns gathered into one contiguous block for the column pass.
 const COL_BLOCK: usize = 16;
-
-/// Sign of the exponent of a transform.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FftDirection {
-    /// `exp(-2 pi i j k / n)`.
-    Forward,
-    /// `exp(+2 pi i j k / n)` (unnormalised inverse).
-    Backward,
-}
-
-fn plan<T: FftNum>(n: usize, dir: FftDirection) -> Arc<dyn Fft<T>> {
-    let mut planner = FftPlanner::new();
-    match dir {
-        FftDirection::Forward => planner.plan_fft_forward(n),
-        FftDirection::Backward => planner.plan_fft_inverse(n),
-    }
-}
-
-/// Run `f` on a rayon pool of `nthreads` threads (0 = all available cores).
-///
-/// Called from a rayon worker (the engine runs each channel block on its own pool), `f` runs right
-/// there and its parallel loops share that pool, so nested calls never add threads. Otherwise one
-/// pool per size is built once and reused: building a pool per call created ~1000 threads per
-/// cube, whose shutdown spun on `sched_yield` (bench/README.md).
-pub(crate) fn with_pool<R: Send>(
-    nthreads: usize,
-    f: impl FnOnce() -> R + Send,
-) -> Result<R, rayon::ThreadPoolBuildError> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    if rayon::current_thread_index().is_some() {
-        return Ok(f());
-    }
-    let n = if nthreads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        nthreads
-    };
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
-    let pool = {
-        let mut pools = POOLS
-            .get_or_init(|| Mutex::new(HashMap::new()))
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        match pools.get(&n) {
-            Some(p) => Arc::clone(p),
-            None => {
-                let p = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(n).build()?);
-                pools.insert(n, Arc::clone(&p));
-                p
-            }
-        }
-    };
-    Ok(pool.install(f))
-}
 
 /// In-place 2-D FFT of `grid` (rows x cols) using `nthreads` threads (0 = all cores).
 pub fn fft2_inplace<T: FftNum>(

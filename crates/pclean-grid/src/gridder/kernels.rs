@@ -1,0 +1,354 @@
+//! The per-tile inner kernels (gridding and degridding one tile buffer, compiled for AVX2 + FMA
+//! where the CPU has them) and the value sources they read.
+
+use super::tiles::{locate, Entry, Geometry, SendPtr};
+use super::uvgrid::Real;
+use super::{BUF_STRIDE, TILE};
+use crate::kernel::MAX_SUPPORT;
+use ndarray::{ArrayView2, ArrayViewMut2};
+use num_complex::{Complex, Complex32};
+
+/// Output visibilities written from several threads; each `(row, chan)` is written once.
+pub(super) struct SharedVis {
+    pub(super) ptr: SendPtr<Complex32>,
+    pub(super) strides: (isize, isize),
+}
+
+impl SharedVis {
+    pub(super) fn new(mut v: ArrayViewMut2<Complex32>) -> Self {
+        let st = v.strides();
+        Self {
+            strides: (st[0], st[1]),
+            ptr: SendPtr(v.as_mut_ptr()),
+        }
+    }
+
+    /// # Safety
+    /// `(r, c)` must be in bounds and written by one thread only.
+    #[inline(always)]
+    pub(super) unsafe fn write(&self, r: usize, c: usize, v: Complex32) {
+        *self
+            .ptr
+            .0
+            .offset(r as isize * self.strides.0 + c as isize * self.strides.1) = v;
+    }
+}
+
+/// Value gridded for visibility `(row, chan)`.
+pub(super) trait Source<T>: Sync {
+    fn value(&self, r: usize, c: usize) -> Complex<T>;
+    /// Hint that `(r, c)` will be read soon.
+    fn prefetch(&self, r: usize, c: usize);
+}
+
+/// Prefetch the cache line holding `p` (no-op off x86_64).
+#[inline(always)]
+pub(super) fn prefetch_ptr<P>(p: *const P) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint and never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+#[inline(always)]
+pub(super) fn elem_ptr<P>(a: &ArrayView2<P>, r: usize, c: usize) -> *const P {
+    let st = a.strides();
+    a.as_ptr()
+        .wrapping_offset(r as isize * st[0] + c as isize * st[1])
+}
+
+pub(super) struct VisSource<'a> {
+    pub(super) vis: ArrayView2<'a, Complex32>,
+    pub(super) wt: ArrayView2<'a, f32>,
+}
+
+impl<T: Real> Source<T> for VisSource<'_> {
+    #[inline(always)]
+    fn value(&self, r: usize, c: usize) -> Complex<T> {
+        // SAFETY: (r, c) comes from the index built over the validated (nrow, nchan) shape.
+        let (v, w) = unsafe { (*self.vis.uget((r, c)), *self.wt.uget((r, c))) };
+        let w = T::of32(w);
+        Complex::new(T::of32(v.re) * w, T::of32(v.im) * w)
+    }
+    #[inline(always)]
+    fn prefetch(&self, r: usize, c: usize) {
+        prefetch_ptr(elem_ptr(&self.vis, r, c));
+        prefetch_ptr(elem_ptr(&self.wt, r, c));
+    }
+}
+
+pub(super) struct PsfSource<'a> {
+    pub(super) wt: ArrayView2<'a, f32>,
+}
+
+impl<T: Real> Source<T> for PsfSource<'_> {
+    #[inline(always)]
+    fn value(&self, r: usize, c: usize) -> Complex<T> {
+        // SAFETY: as for VisSource.
+        Complex::new(T::of32(unsafe { *self.wt.uget((r, c)) }), T::zero())
+    }
+    #[inline(always)]
+    fn prefetch(&self, r: usize, c: usize) {
+        prefetch_ptr(elem_ptr(&self.wt, r, c));
+    }
+}
+
+/// How many entries ahead the tile loops prefetch their inputs.
+pub(super) const PREFETCH_AHEAD: usize = 4;
+
+/// Shared read-only inputs of the tile kernels.
+pub(super) struct Ctx<'a, T> {
+    pub(super) geo: Geometry,
+    pub(super) uvw: ArrayView2<'a, f64>,
+    /// Polynomial coefficients per degree (highest first), `MAX_SUPPORT` lanes each.
+    pub(super) coeffs: Vec<[T; MAX_SUPPORT]>,
+}
+
+impl<T: Real> Ctx<'_, T> {
+    /// Footprint origin inside the tile buffer and kernel weights on both axes for the
+    /// visibility at baseline `(u_m, v_m)` metres, channel `c`.
+    #[inline(always)]
+    pub(super) fn weights<const W: usize>(
+        &self,
+        u_m: f64,
+        v_m: f64,
+        c: usize,
+        tu: usize,
+        tv: usize,
+    ) -> (usize, usize, [T; W], [T; W]) {
+        let geo = &self.geo;
+        // SAFETY: c < nchan (validated shapes).
+        let (a, b) = unsafe {
+            (
+                u_m * *geo.fu.get_unchecked(c),
+                v_m * *geo.fv.get_unchecked(c),
+            )
+        };
+        // The index guarantees both lie on the grid.
+        let (ku, fu) = locate(a, geo.nu, geo.half, W).unwrap_or((tu * TILE, 0.0));
+        let (kv, fv) = locate(b, geo.nv, geo.half, W).unwrap_or((tv * TILE, 0.0));
+        let wu = poly_eval::<T, W>(&self.coeffs, T::of64(2.0 * fu - 1.0));
+        let wv = poly_eval::<T, W>(&self.coeffs, T::of64(2.0 * fv - 1.0));
+        (ku - tu * TILE, kv - tv * TILE, wu, wv)
+    }
+
+    #[inline(always)]
+    pub(super) fn uv(&self, r: usize) -> (f64, f64) {
+        // SAFETY: r < nrow (validated shapes, index built over them).
+        unsafe { (*self.uvw.uget((r, 0)), *self.uvw.uget((r, 1))) }
+    }
+
+    #[inline(always)]
+    pub(super) fn prefetch(&self, entries: &[Entry], k: usize) {
+        if let Some(e) = entries.get(k + PREFETCH_AHEAD) {
+            prefetch_ptr(elem_ptr(&self.uvw, e.row as usize, 0));
+        }
+    }
+}
+
+/// Horner evaluation of the `W` kernel polynomials at `s` in lockstep.
+#[inline(always)]
+pub(super) fn poly_eval<T: Real, const W: usize>(coeffs: &[[T; MAX_SUPPORT]], s: T) -> [T; W] {
+    let mut k = [T::zero(); W];
+    for c in coeffs {
+        for i in 0..W {
+            k[i] = k[i] * s + c[i];
+        }
+    }
+    k
+}
+
+/// One tile's work, per visibility, with the kernel support `W` as a const generic: gridding
+/// into ([`GridOp`]) or predicting from ([`DegridOp`]) the tile's buffer.
+pub(super) trait TileOp<T: Real> {
+    /// Length of the tile buffer in cells (checked once per tile against `W`).
+    fn buf_len(&self) -> usize;
+    /// Hint that entry `e` will be visited soon.
+    fn prefetch(&self, e: &Entry);
+    /// Visit one visibility; `scratch` lives for the whole tile.
+    fn visit<const W: usize>(&mut self, scratch: &mut [T; 2 * MAX_SUPPORT], fp: &Footprint<T, W>);
+}
+
+/// Where visibility `(r, c)` falls in a tile buffer: its footprint starts at cell `(lu, lv)`,
+/// with kernel weights `wu` along u and `wv` along v.
+pub(super) struct Footprint<T, const W: usize> {
+    r: usize,
+    c: usize,
+    lu: usize,
+    lv: usize,
+    wu: [T; W],
+    wv: [T; W],
+}
+
+impl<T, const W: usize> Footprint<T, W> {
+    /// Offset in interleaved reals of the footprint's row `j` in a tile buffer.
+    #[inline(always)]
+    fn row_offset(&self, j: usize) -> usize {
+        2 * ((self.lv + j) * BUF_STRIDE + self.lu)
+    }
+}
+
+/// Run `op` on the entries of tile `(tu, tv)` (runtime dispatch to an AVX2 + FMA build).
+pub(super) fn run_tile<T: Real, const W: usize, K: TileOp<T>>(
+    op: &mut K,
+    ctx: &Ctx<T>,
+    entries: &[Entry],
+    tu: usize,
+    tv: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports the features enabled on `run_tile_avx2`.
+        return unsafe { run_tile_avx2::<T, W, K>(op, ctx, entries, tu, tv) };
+    }
+    tile_body::<T, W, K>(op, ctx, entries, tu, tv)
+}
+
+/// [`tile_body`] compiled with AVX2 and FMA enabled.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_tile_avx2<T: Real, const W: usize, K: TileOp<T>>(
+    op: &mut K,
+    ctx: &Ctx<T>,
+    entries: &[Entry],
+    tu: usize,
+    tv: usize,
+) {
+    tile_body::<T, W, K>(op, ctx, entries, tu, tv)
+}
+
+#[inline(always)]
+fn tile_body<T: Real, const W: usize, K: TileOp<T>>(
+    op: &mut K,
+    ctx: &Ctx<T>,
+    entries: &[Entry],
+    tu: usize,
+    tv: usize,
+) {
+    // The unchecked row accesses of the ops rely on this (see GridOp::visit).
+    assert!(op.buf_len() >= (TILE + W - 1) * BUF_STRIDE && W.div_ceil(4) * 4 <= MAX_SUPPORT);
+    let mut scratch = [T::zero(); 2 * MAX_SUPPORT];
+    for (k, &e) in entries.iter().enumerate() {
+        ctx.prefetch(entries, k);
+        if let Some(n) = entries.get(k + PREFETCH_AHEAD) {
+            op.prefetch(n);
+        }
+        let r = e.row as usize;
+        let (u_m, v_m) = ctx.uv(r);
+        for c in e.chan0 as usize..(e.chan0 + e.nch) as usize {
+            let (lu, lv, wu, wv) = ctx.weights::<W>(u_m, v_m, c, tu, tv);
+            debug_assert!(lu < TILE && lv < TILE);
+            let fp = Footprint {
+                r,
+                c,
+                lu,
+                lv,
+                wu,
+                wv,
+            };
+            op.visit::<W>(&mut scratch, &fp);
+        }
+    }
+}
+
+/// Gridding into a tile buffer: `buf += value(r, c) * wu wv^T` at each visibility's footprint.
+pub(super) struct GridOp<'b, T, S> {
+    /// The tile buffer (`Complex<T>` cells) seen as interleaved `(re, im)` reals.
+    bufr: &'b mut [T],
+    src: &'b S,
+}
+
+impl<'b, T: Real, S: Source<T>> GridOp<'b, T, S> {
+    pub(super) fn new(buf: &'b mut [Complex<T>], src: &'b S) -> Self {
+        // Complex<T> is repr(C) {re, im}: view the buffer as interleaved reals.
+        // SAFETY: same allocation, twice as many T elements, same alignment.
+        let bufr =
+            unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut T, 2 * buf.len()) };
+        GridOp { bufr, src }
+    }
+}
+
+impl<T: Real, S: Source<T>> TileOp<T> for GridOp<'_, T, S> {
+    fn buf_len(&self) -> usize {
+        self.bufr.len() / 2
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, e: &Entry) {
+        self.src.prefetch(e.row as usize, e.chan0 as usize);
+    }
+
+    #[inline(always)]
+    fn visit<const W: usize>(&mut self, a: &mut [T; 2 * MAX_SUPPORT], fp: &Footprint<T, W>) {
+        let pw = W.div_ceil(4) * 4;
+        let (wu, wv) = (&fp.wu, &fp.wv);
+        let val = self.src.value(fp.r, fp.c);
+        // a = val * wu, interleaved (re, im), zero-padded to pw cells: then each kernel row is
+        // an axpy with wv[j] over whole SIMD vectors.
+        for i in 0..W {
+            a[2 * i] = val.re * wu[i];
+            a[2 * i + 1] = val.im * wu[i];
+        }
+        for (j, &kv) in wv.iter().enumerate() {
+            let off = fp.row_offset(j);
+            // SAFETY: lu, lv < TILE and pw <= MAX_SUPPORT (checked in tile_body), so the row
+            // segment ends at 2 * ((TILE + W - 2) * BUF_STRIDE + TILE - 1 + MAX_SUPPORT)
+            // <= bufr.len().
+            let row = unsafe { self.bufr.get_unchecked_mut(off..off + 2 * pw) };
+            for (g, &x) in row.iter_mut().zip(a[..2 * pw].iter()) {
+                *g += x * kv;
+            }
+        }
+    }
+}
+
+/// Degridding from a tile buffer (loaded with the grid cells it covers): each visibility is
+/// `wu^T buf wv` at its footprint, written to `out`.
+pub(super) struct DegridOp<'b, T> {
+    bufr: &'b [T],
+    out: &'b SharedVis,
+}
+
+impl<'b, T: Real> DegridOp<'b, T> {
+    pub(super) fn new(buf: &'b [Complex<T>], out: &'b SharedVis) -> Self {
+        // SAFETY: as in GridOp::new (read-only view).
+        let bufr = unsafe { std::slice::from_raw_parts(buf.as_ptr() as *const T, 2 * buf.len()) };
+        DegridOp { bufr, out }
+    }
+}
+
+impl<T: Real> TileOp<T> for DegridOp<'_, T> {
+    fn buf_len(&self) -> usize {
+        self.bufr.len() / 2
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, _: &Entry) {}
+
+    #[inline(always)]
+    fn visit<const W: usize>(&mut self, _: &mut [T; 2 * MAX_SUPPORT], fp: &Footprint<T, W>) {
+        let pw = W.div_ceil(4) * 4;
+        let (wu, wv) = (&fp.wu, &fp.wv);
+        // acc2 = sum_j wv[j] * row_j (interleaved), then contract with wu.
+        let mut acc2 = [T::zero(); 2 * MAX_SUPPORT];
+        for (j, &kv) in wv.iter().enumerate() {
+            let off = fp.row_offset(j);
+            // SAFETY: as in GridOp::visit (cells beyond W are read but not used).
+            let row = unsafe { self.bufr.get_unchecked(off..off + 2 * pw) };
+            for (a, &g) in acc2[..2 * pw].iter_mut().zip(row.iter()) {
+                *a += g * kv;
+            }
+        }
+        let (mut re, mut im) = (T::zero(), T::zero());
+        for i in 0..W {
+            re += acc2[2 * i] * wu[i];
+            im += acc2[2 * i + 1] * wu[i];
+        }
+        let v = Complex32::new(re.to64() as f32, im.to64() as f32);
+        // SAFETY: every (row, chan) appears once in the index; shapes were validated.
+        unsafe { self.out.write(fp.r, fp.c, v) };
+    }
+}

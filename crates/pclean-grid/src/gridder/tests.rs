@@ -1,0 +1,162 @@
+//! Unit tests of the gridder's API and internals (the DFT oracle tests are in
+//! `tests/gridder_dft.rs`).
+
+use super::tiles::locate;
+use super::*;
+use ndarray::Array2;
+
+fn spec(eps: f64) -> GridSpec {
+    GridSpec {
+        nx: 64,
+        ny: 48,
+        cell_x_rad: 1e-5,
+        cell_y_rad: 1.3e-5,
+        epsilon: eps,
+    }
+}
+
+/// A few hundred pseudo-random visibilities for `g` (rows of uvw in metres, one channel).
+fn sample_vis(n: usize) -> (Array2<f64>, Vec<f64>, Array2<Complex32>, Array2<f32>) {
+    let mut s = 12345u64;
+    let mut rnd = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+    };
+    let uvw = Array2::from_shape_fn((n, 3), |_| 2000.0 * rnd());
+    let vis = Array2::from_shape_fn((n, 1), |_| Complex32::new(rnd() as f32, rnd() as f32));
+    let wt = Array2::from_shape_fn((n, 1), |_| (rnd() + 0.6) as f32);
+    (uvw, vec![1.0e8], vis, wt)
+}
+
+#[test]
+fn grid_into_image_equals_grid_to_image_in_single_precision() {
+    for eps in [1e-5, 1e-7] {
+        let g = Gridder::new(spec(eps)).unwrap();
+        let (uvw, f, vis, wt) = sample_vis(300);
+        let mut grid = g.new_grid();
+        g.grid_vis(&mut grid, uvw.view(), &f, vis.view(), wt.view(), 2)
+            .unwrap();
+        let scale = 1.0 / 7.3;
+        let want = g
+            .grid_to_image(&grid, 2)
+            .unwrap()
+            .mapv(|x| (x * scale) as f32);
+        let got = g.grid_into_image(grid, scale, 2).unwrap();
+        // The same transforms in the same order: identical values.
+        assert_eq!(got, want, "epsilon {eps}");
+    }
+}
+
+#[test]
+fn gridding_does_not_depend_on_the_thread_count() {
+    // Flushes in fixed phases: the grid is bit-identical with 1, 2 and 3 threads.
+    let g = Gridder::new(GridSpec {
+        nx: 256,
+        ny: 256,
+        ..spec(1e-5)
+    })
+    .unwrap();
+    let (uvw, f, vis, wt) = sample_vis(3000);
+    // Spread over many interior tiles (|u| up to a third of the grid).
+    let uvw = uvw * 50.0;
+    let grid = |n| {
+        let mut grid = g.new_grid();
+        g.grid_vis(&mut grid, uvw.view(), &f, vis.view(), wt.view(), n)
+            .unwrap();
+        grid
+    };
+    let one = grid(1);
+    assert_eq!(one, grid(2));
+    assert_eq!(one, grid(3));
+}
+
+#[test]
+fn model_grid_and_degrid_equal_image_to_vis() {
+    let g = Gridder::new(spec(1e-5)).unwrap();
+    let (uvw, f, _, wt) = sample_vis(200);
+    let model = Array2::from_shape_fn((48, 64), |(y, x)| ((y * 7 + x * 3) % 11) as f32 - 5.0);
+    let mut a = Array2::zeros((200, 1));
+    let mut b = Array2::zeros((200, 1));
+    g.image_to_vis(
+        model.mapv(f64::from).view(),
+        uvw.view(),
+        &f,
+        Some(wt.view()),
+        a.view_mut(),
+        2,
+    )
+    .unwrap();
+    let mg = g.model_grid(model.view(), 2).unwrap();
+    g.degrid(&mg, uvw.view(), &f, Some(wt.view()), b.view_mut(), 2)
+        .unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn rejects_bad_specs() {
+    assert!(matches!(
+        Gridder::new(GridSpec {
+            nx: 1,
+            ..spec(1e-5)
+        }),
+        Err(GridError::ImageSize { .. })
+    ));
+    assert!(matches!(
+        Gridder::new(GridSpec {
+            cell_x_rad: 0.0,
+            ..spec(1e-5)
+        }),
+        Err(GridError::CellSize { .. })
+    ));
+    assert!(matches!(
+        Gridder::new(spec(1e-9)),
+        Err(GridError::Epsilon { .. })
+    ));
+    let o = GridderOptions {
+        sigma_max: 3.0,
+        ..Default::default()
+    };
+    assert!(matches!(
+        Gridder::with_options(spec(1e-5), o),
+        Err(GridError::SigmaRange { .. })
+    ));
+}
+
+#[test]
+fn sigma_cap_is_honoured() {
+    let o = GridderOptions {
+        sigma_max: 1.5,
+        ..Default::default()
+    };
+    let g = Gridder::with_options(spec(1e-5), o).unwrap();
+    let sigma = g.oversampling();
+    assert!(sigma <= 1.5);
+    let (nv, nu) = g.grid_shape();
+    let (nx, ny) = (g.spec().nx as f64, g.spec().ny as f64);
+    assert!(nu as f64 >= sigma * nx && nv as f64 >= sigma * ny && nu % 2 == 0 && nv % 2 == 0);
+}
+
+#[test]
+fn grid_mismatch_is_an_error() {
+    let g = Gridder::new(spec(1e-5)).unwrap();
+    let g2 = Gridder::new(spec(1e-7)).unwrap();
+    let mut grid = g.new_grid();
+    assert!(grid.add_assign(&g2.new_grid()).is_err());
+    assert!(g2.grid_to_image(&grid, 1).is_err());
+    grid.add_assign(&g.new_grid()).unwrap();
+}
+
+#[test]
+fn locate_keeps_footprint_in_tile_buffer() {
+    for &a in &[-31.999, -0.5, 0.0, 0.25, 31.9] {
+        let (k, t) = locate(a, 64, 3.0, 6).unwrap();
+        assert!((0.0..1.0).contains(&t));
+        // first footprint cell (centred coords) = k - W; its distance to a + 32 is t - W/2
+        let i0 = k as f64 - 6.0;
+        assert!((i0 - (a + 32.0 - 3.0) - t).abs() < 1e-12);
+    }
+    assert!(locate(32.0, 64, 3.0, 6).is_none());
+    assert!(locate(f64::NAN, 64, 3.0, 6).is_none());
+}
