@@ -10,11 +10,13 @@ pub mod lenient;
 pub mod parallel;
 pub mod params;
 pub mod schema;
+pub mod selection;
 pub mod stokes;
 pub mod units;
 
 pub use beam::Beam;
 pub use direction::{Direction, DirectionFrame};
+pub use selection::Selection;
 pub use stokes::{Correlation, StokesParam, StokesSet};
 pub use units::{parse_angle_rad, parse_flux_jy, parse_freq_hz, QuantityError};
 

@@ -110,14 +110,9 @@ pub struct ImagingParams {
     pub vis: Vec<String>,
     pub imagename: String,
     pub datacolumn: DataColumnChoice,
-    pub field: String,
-    pub spw: String,
-    pub timerange: String,
-    pub uvrange: String,
-    pub antenna: String,
-    pub scan: String,
-    pub observation: String,
-    pub intent: String,
+    /// field, spw, timerange, uvrange, antenna, scan, observation, intent.
+    #[serde(flatten)]
+    pub selection: crate::Selection,
     pub nx: usize,
     pub ny: usize,
     pub cell_x_rad: f64,

@@ -3,6 +3,7 @@
 //! further minor or major cycles.
 
 use ndarray::ArrayView2;
+use pclean_core::params::DeconvParams;
 use serde::Serialize;
 
 /// Why a plane stopped being deconvolved (tclean's stop codes, per plane).
@@ -24,25 +25,6 @@ pub enum StopReason {
     NMajor,
     /// The plane has no data (all visibilities flagged).
     NoData,
-}
-
-/// Iteration-control settings (validated tclean parameters).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct IterationSettings {
-    /// Maximum components per plane.
-    pub niter: usize,
-    pub gain: f32,
-    /// Global stopping threshold, Jy/beam.
-    pub threshold: f32,
-    /// Stop at nsigma x robust rms (0 = off).
-    pub nsigma: f32,
-    /// Maximum components per minor cycle (`None` = niter).
-    pub cycleniter: Option<usize>,
-    pub cyclefactor: f32,
-    pub minpsffraction: f32,
-    pub maxpsffraction: f32,
-    /// Maximum number of major cycles after the initial one (`None` = unlimited).
-    pub nmajor: Option<usize>,
 }
 
 /// The per-plane bookkeeping iteration control needs.
@@ -93,19 +75,43 @@ impl Default for PlaneProgress {
     }
 }
 
-impl IterationSettings {
+/// tclean's iteration control over the validated deconvolution parameters (`niter`, `gain`,
+/// `threshold`, `nsigma`, `cycleniter`, `cyclefactor`, `min/maxpsffraction`, `nmajor`), in the
+/// single precision of the images.
+pub trait IterationControl {
+    /// The loop gain.
+    fn loop_gain(&self) -> f32;
+    /// The global stopping threshold, Jy/beam.
+    fn global_threshold(&self) -> f32;
     /// The n-sigma threshold for a plane (0 when nsigma is off).
-    pub fn nsigma_threshold(&self, p: &PlaneProgress) -> f32 {
-        self.nsigma * p.rms
-    }
-
+    fn nsigma_threshold(&self, p: &PlaneProgress) -> f32;
     /// tclean's convergence checks after a major cycle, in tclean's order; `mask_empty` only once
     /// the mask for this cycle has been computed.
-    pub fn check(&self, p: &PlaneProgress, mask_empty: bool) -> Option<StopReason> {
+    fn check(&self, p: &PlaneProgress, mask_empty: bool) -> Option<StopReason>;
+    /// The cycle threshold and iteration limit of the next minor cycle of a plane:
+    /// `cyclethreshold = max(threshold, nsigma threshold, psffraction x peak)` with
+    /// `psffraction = clamp(cyclefactor x max PSF sidelobe, minpsffraction, maxpsffraction)`.
+    fn cycle_limits(&self, p: &PlaneProgress, psf_sidelobe: f32) -> (f32, usize);
+}
+
+impl IterationControl for DeconvParams {
+    fn loop_gain(&self) -> f32 {
+        self.gain as f32
+    }
+
+    fn global_threshold(&self) -> f32 {
+        self.threshold_jy as f32
+    }
+
+    fn nsigma_threshold(&self, p: &PlaneProgress) -> f32 {
+        self.nsigma as f32 * p.rms
+    }
+
+    fn check(&self, p: &PlaneProgress, mask_empty: bool) -> Option<StopReason> {
         if p.iterations >= self.niter {
             return Some(StopReason::IterationLimit);
         }
-        if p.peak <= self.threshold {
+        if p.peak <= self.global_threshold() {
             return Some(StopReason::Threshold);
         }
         if self.nsigma > 0.0 && p.peak <= self.nsigma_threshold(p) {
@@ -128,19 +134,16 @@ impl IterationSettings {
         None
     }
 
-    /// The cycle threshold and iteration limit of the next minor cycle of a plane:
-    /// `cyclethreshold = max(threshold, nsigma threshold, psffraction x peak)` with
-    /// `psffraction = clamp(cyclefactor x max PSF sidelobe, minpsffraction, maxpsffraction)`.
-    pub fn cycle_limits(&self, p: &PlaneProgress, psf_sidelobe: f32) -> (f32, usize) {
-        let frac =
-            (self.cyclefactor * psf_sidelobe).clamp(self.minpsffraction, self.maxpsffraction);
+    fn cycle_limits(&self, p: &PlaneProgress, psf_sidelobe: f32) -> (f32, usize) {
+        let frac = (self.cyclefactor as f32 * psf_sidelobe)
+            .clamp(self.minpsffraction as f32, self.maxpsffraction as f32);
         let cyclethreshold = self
-            .threshold
+            .global_threshold()
             .max(self.nsigma_threshold(p))
             .max(frac * p.peak);
         let remaining = self.niter - p.iterations.min(self.niter);
-        let cycleniter = self.cycleniter.map_or(remaining, |c| c.min(remaining));
-        (cyclethreshold, cycleniter)
+        let limit = self.cycleniter.map_or(remaining, |c| c.min(remaining));
+        (cyclethreshold, limit)
     }
 }
 
@@ -186,18 +189,19 @@ mod tests {
     use super::*;
     use ndarray::Array2;
 
-    fn settings() -> IterationSettings {
-        IterationSettings {
-            niter: 100,
-            gain: 0.1,
-            threshold: 0.01,
-            nsigma: 0.0,
-            cycleniter: None,
-            cyclefactor: 1.0,
-            minpsffraction: 0.05,
-            maxpsffraction: 0.8,
-            nmajor: None,
-        }
+    /// niter 100, threshold 10 mJy, cyclefactor 1 and tclean's psffraction bounds (0.05, 0.8).
+    fn settings() -> DeconvParams {
+        let raw = pclean_core::params::RawParams {
+            vis: Some(vec!["x.ms".into()]),
+            imagename: Some("o".into()),
+            niter: Some(100),
+            threshold: Some("10mJy".into()),
+            cyclefactor: Some(1.0),
+            ..Default::default()
+        };
+        pclean_core::params::ImagingParams::from_raw(&raw)
+            .unwrap()
+            .deconv
     }
 
     #[test]

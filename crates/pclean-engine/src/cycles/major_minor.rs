@@ -3,12 +3,13 @@
 //! (tclean's order), and only unconverged planes run a minor cycle and take part in the next major
 //! cycle's prediction and re-imaging.
 
-use super::iteration::{robust_stats, IterationSettings, PlaneProgress, StopReason};
+use super::iteration::{robust_stats, IterationControl, PlaneProgress, StopReason};
 use super::masking::{MaskInputs, PlaneMasker};
 use crate::error::EngineError;
 use crate::imaging::{ImagingContext, PlaneWeights};
 use crate::source::Source;
 use ndarray::Array2;
+use pclean_core::params::DeconvParams;
 use pclean_core::Beam;
 use pclean_deconv::automask::psf_sidelobe_level;
 use pclean_deconv::minor::{masked_peak, Deconvolver, MinorControls, PlaneImages};
@@ -45,11 +46,7 @@ impl Plane {
 
     /// Update the mask for this cycle, measure, and decide whether to stop. `cube` carries what
     /// tclean computes over the whole cube for auto-multithresh.
-    fn prepare_cycle(
-        &mut self,
-        it: &IterationSettings,
-        cube: &CubeWide,
-    ) -> Result<(), EngineError> {
+    fn prepare_cycle(&mut self, it: &DeconvParams, cube: &CubeWide) -> Result<(), EngineError> {
         self.used_mask = None;
         let resumable = matches!(
             self.progress.stop,
@@ -70,7 +67,8 @@ impl Plane {
         }
         // tclean's isThresholdReached: the cycle threshold has come down to the global threshold.
         let (cyclethreshold, _) = it.cycle_limits(&self.progress, self.psf_sidelobe);
-        let threshold_reached = self.progress.peak.is_finite() && cyclethreshold <= it.threshold;
+        let threshold_reached =
+            self.progress.peak.is_finite() && cyclethreshold <= it.global_threshold();
         let previous = if self.masker.is_auto() && cube.cycling {
             // auto-multithresh makes a new mask (the previous one is in its own state): keep the
             // one the last minor cycle used, in case this check ends the run.
@@ -100,7 +98,7 @@ impl Plane {
         Ok(())
     }
 
-    fn minor_cycle(&mut self, it: &IterationSettings, cube_peak: f32) {
+    fn minor_cycle(&mut self, it: &DeconvParams, cube_peak: f32) {
         if self.progress.stop.is_some() {
             return;
         }
@@ -109,7 +107,7 @@ impl Plane {
         cube_progress.peak = cube_peak;
         let (cyclethreshold, cycleniter) = it.cycle_limits(&cube_progress, self.psf_sidelobe);
         let controls = MinorControls {
-            gain: it.gain,
+            gain: it.loop_gain(),
             max_iterations: cycleniter,
             threshold: cyclethreshold,
         };
@@ -165,7 +163,7 @@ pub fn deconvolve_block(
     chans: std::ops::Range<usize>,
     first: Vec<FirstImages>,
     setup: BlockSetup,
-    it: &IterationSettings,
+    it: &DeconvParams,
 ) -> Result<Vec<Plane>, EngineError> {
     let nst = ctx.params.stokes.0.len();
     let (ny, nx) = (ctx.params.ny, ctx.params.nx);

@@ -8,6 +8,6 @@ pub mod masking;
 pub mod setup;
 pub mod user_mask;
 
-pub use iteration::{IterationSettings, PlaneProgress, StopReason};
+pub use iteration::{IterationControl, PlaneProgress, StopReason};
 pub use major_minor::{deconvolve_block, BlockSetup, FirstImages};
-pub use setup::{block_setup, iteration_settings, stop_text};
+pub use setup::{block_setup, stop_text};

@@ -1,7 +1,7 @@
 //! The set-up of a block's cycles from the parameters: tclean's iteration control, and each
 //! plane's deconvolver, clean mask and start model.
 
-use super::iteration::{IterationSettings, StopReason};
+use super::iteration::StopReason;
 use super::major_minor::BlockSetup;
 use super::masking::{AutoMask, MaskKind, PlaneMasker};
 use crate::error::EngineError;
@@ -23,22 +23,6 @@ pub fn stop_text(s: StopReason) -> String {
         StopReason::NMajor => "major cycle limit (nmajor)",
     }
     .to_string()
-}
-
-/// tclean's iteration control from the validated parameters.
-pub fn iteration_settings(p: &ImagingParams) -> IterationSettings {
-    let d = &p.deconv;
-    IterationSettings {
-        niter: d.niter,
-        gain: d.gain as f32,
-        threshold: d.threshold_jy as f32,
-        nsigma: d.nsigma as f32,
-        cycleniter: d.cycleniter,
-        cyclefactor: d.cyclefactor as f32,
-        minpsffraction: d.minpsffraction as f32,
-        maxpsffraction: d.maxpsffraction as f32,
-        nmajor: d.nmajor,
-    }
 }
 
 /// Deconvolvers, maskers and start models of the planes of block `chans`.

@@ -2,12 +2,13 @@
 //! by plane, fit beams, deconvolve, restore; every plane goes to the products as soon as it is final
 //! and is freed (docs/memory.md: what is alive when).
 
-use crate::cycles::{block_setup, deconvolve_block, stop_text, FirstImages, IterationSettings};
+use crate::cycles::{block_setup, deconvolve_block, stop_text, FirstImages};
 use crate::error::EngineError;
 use crate::imaging::ImagingContext;
 use crate::products::{fit_beam, write_restored, Reused};
 use crate::source::{restrict_sources, Source};
 use ndarray::{Array2, ArrayView2};
+use pclean_core::params::DeconvParams;
 use pclean_core::params::RestoringBeam;
 use pclean_core::{Beam, Direction};
 use pclean_grid::pb::{pb_image, pb_limit_in_place, PbModel};
@@ -46,7 +47,7 @@ pub struct BlockInputs<'a> {
     pub pb_model: &'a PbModel,
     pub reused: &'a Reused,
     pub start_models: Option<&'a [Array2<f32>]>,
-    pub it: &'a IterationSettings,
+    pub it: &'a DeconvParams,
     pub centre: &'a Direction,
     pub pbcor: bool,
     /// Whether the products include `.mask`.

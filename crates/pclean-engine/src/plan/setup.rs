@@ -7,7 +7,6 @@
 use super::memory::BlockShape;
 use super::shape::{block_shape, chunk_rows, row_bytes, DataSide, ImageSide};
 use super::spectral::{phase_centre, spectral_plan, FrameContext, SpectralPlan, SpwSelection};
-use crate::cycles::{iteration_settings, IterationSettings};
 use crate::error::EngineError;
 use crate::exec::block::BlockInputs;
 use crate::imaging::{make_gridder, ImagingContext};
@@ -19,7 +18,7 @@ use pclean_core::Direction;
 use pclean_grid::gridder::Gridder;
 use pclean_grid::pb::{pb_model_for, PbModel};
 use pclean_grid::weighting::{ImagingWeighter, UvTaper};
-use pclean_ms::{DataColumn, MeasurementSet, Selection};
+use pclean_ms::{DataColumn, MeasurementSet};
 use tracing::warn;
 
 /// A run opened and planned (see the module documentation).
@@ -40,7 +39,6 @@ pub struct Setup {
     pub nvis_per_chan: usize,
     pub shape: BlockShape,
     pub pb_model: PbModel,
-    pub it: IterationSettings,
     /// The products of the run, in writing order.
     pub exts: Vec<&'static str>,
     /// `startmodel` (or, with `restart`, the existing model) per plane `k * nstokes + s`.
@@ -58,16 +56,7 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
         warn!("{w}");
         warnings.push(w);
     };
-    let selection = Selection {
-        field: params.field.clone(),
-        spw: params.spw.clone(),
-        timerange: params.timerange.clone(),
-        uvrange: params.uvrange.clone(),
-        antenna: params.antenna.clone(),
-        scan: params.scan.clone(),
-        observation: params.observation.clone(),
-        intent: params.intent.clone(),
-    };
+    let selection = &params.selection;
     let column = match params.datacolumn {
         DataColumnChoice::Data => DataColumn::Data,
         DataColumnChoice::Corrected => DataColumn::Corrected,
@@ -83,7 +72,7 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
         if let Some(w) = resolved.warning {
             note(w);
         }
-        let selected = ms.select(&selection)?;
+        let selected = ms.select(selection)?;
         sources.push(Source {
             index,
             ms: std::sync::Arc::new(ms),
@@ -227,7 +216,6 @@ impl Setup {
         let reused = Reused::load(&params, nchan)?;
         Ok(Setup {
             exts: product_list(&params),
-            it: iteration_settings(&params),
             sources,
             centre,
             first_field,
@@ -261,7 +249,7 @@ impl Setup {
             pb_model: &self.pb_model,
             reused: &self.reused,
             start_models: self.start_models.as_deref(),
-            it: &self.it,
+            it: &self.params.deconv,
             centre: &self.centre,
             pbcor: self.exts.contains(&"image.pbcor"),
             mask_product: self.exts.contains(&"mask"),

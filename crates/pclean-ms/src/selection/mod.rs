@@ -26,18 +26,8 @@ use common::{empty_err, list_ints, parse_int_list, IntItem};
 use pclean_core::Correlation;
 use std::collections::BTreeSet;
 
-/// tclean's data-selection parameters, as strings in CASA's syntax (empty = everything).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Selection {
-    pub field: String,
-    pub spw: String,
-    pub timerange: String,
-    pub uvrange: String,
-    pub antenna: String,
-    pub scan: String,
-    pub observation: String,
-    pub intent: String,
-}
+/// tclean's data-selection parameters (declared with the validated parameters in pclean-core).
+pub use pclean_core::Selection;
 
 /// Options of [`MeasurementSet::select_with`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
