@@ -44,9 +44,9 @@
 //!   on the grid); the weight sum counts each sample once per conjugate point.
 
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
-use pclean_core::units::split_number_unit;
+use pclean_core::params::{parse_uvtaper, ParamError, TaperSizes, UvTaperSpec};
 use pclean_core::SPEED_OF_LIGHT;
-use std::f64::consts::{LN_2, PI};
+use std::f64::consts::LN_2;
 
 /// Errors from weighting set-up.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -55,13 +55,6 @@ pub enum WeightingError {
     /// Two density grids with different geometry cannot be merged.
     #[error("cannot merge density grids of different geometry ({ours} vs {theirs})")]
     GeometryMismatch { ours: String, theirs: String },
-    /// A `uvtaper` entry could not be parsed.
-    #[error("uvtaper entry {index} ('{text}'): {reason}")]
-    BadTaper {
-        index: usize,
-        text: String,
-        reason: String,
-    },
     /// Array shapes passed in do not agree.
     #[error("shape mismatch: {what}")]
     Shape { what: String },
@@ -479,90 +472,29 @@ pub struct UvTaper {
     sinpa: f64,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum TaperUnit {
-    Angle(f64),
-    Lambda(f64),
-}
-
-fn parse_taper_size(index: usize, text: &str) -> Result<TaperUnit, WeightingError> {
-    let bad = |reason: &str| WeightingError::BadTaper {
-        index,
-        text: text.to_string(),
-        reason: reason.to_string(),
-    };
-    let (value, unit) = split_number_unit(text)
-        .ok_or_else(|| bad("expected a number with a unit, e.g. '10arcsec' or '5klambda'"))?;
-    if !(value.is_finite() && value > 0.0) {
-        return Err(bad("the taper size must be positive"));
-    }
-    let size =
-        match unit {
-            // tclean's documentation: a bare number is in wavelengths.
-            "" | "lambda" => TaperUnit::Lambda(value),
-            "klambda" => TaperUnit::Lambda(value * 1e3),
-            "Mlambda" => TaperUnit::Lambda(value * 1e6),
-            "rad" => TaperUnit::Angle(value),
-            "deg" => TaperUnit::Angle(value * PI / 180.0),
-            "arcmin" => TaperUnit::Angle(value * PI / 180.0 / 60.0),
-            "arcsec" => TaperUnit::Angle(value * PI / 180.0 / 3600.0),
-            "mas" | "marcsec" => TaperUnit::Angle(value * PI / 180.0 / 3.6e6),
-            _ => return Err(bad(
-                "unknown unit (accepted: lambda, klambda, Mlambda, rad, deg, arcmin, arcsec, mas)",
-            )),
-        };
-    Ok(size)
-}
-
 impl UvTaper {
-    /// Parse tclean's `uvtaper` list: `[]` or `['']` -> `None`; `[maj]` circular; `[maj, min]`;
-    /// `[maj, min, pa]`. Major and minor must both be angles or both uv sizes; the PA needs an
-    /// angle unit (`deg`, `rad`, ...).
-    pub fn parse(values: &[String]) -> Result<Option<Self>, WeightingError> {
-        let vals: Vec<&str> = values.iter().map(|s| s.trim()).collect();
-        if vals.is_empty() || vals[0].is_empty() {
-            return Ok(None);
-        }
-        if vals.len() > 3 {
-            return Err(WeightingError::BadTaper {
-                index: 3,
-                text: vals[3..].join(","),
-                reason: "at most three values [bmaj, bmin, bpa]".into(),
-            });
-        }
-        let maj = parse_taper_size(0, vals[0])?;
-        let min = match vals.get(1) {
-            Some(t) if !t.is_empty() => parse_taper_size(1, t)?,
-            _ => maj,
+    /// The taper of a validated `uvtaper` (CASA's coefficients: `4 ln2 a^2` for image-plane
+    /// FWHM `a` in radians, `ln2 / b^2` for uv FWHM `b` in wavelengths).
+    pub fn new(spec: &UvTaperSpec) -> Self {
+        let (coef_maj, coef_min) = match spec.sizes {
+            TaperSizes::Angle {
+                major_rad: a,
+                minor_rad: b,
+            } => (4.0 * LN_2 * a * a, 4.0 * LN_2 * b * b),
+            TaperSizes::Lambda { major: a, minor: b } => (LN_2 / (a * a), LN_2 / (b * b)),
         };
-        let pa = match vals.get(2) {
-            Some(t) if !t.is_empty() => pclean_core::parse_angle_rad(t)
-                .ok()
-                .filter(|_| split_number_unit(t).is_some_and(|(_, u)| !u.is_empty()))
-                .ok_or_else(|| WeightingError::BadTaper {
-                    index: 2,
-                    text: t.to_string(),
-                    reason: "the position angle needs an angle unit, e.g. '30deg'".into(),
-                })?,
-            _ => 0.0,
-        };
-        let (coef_maj, coef_min) = match (maj, min) {
-            (TaperUnit::Angle(a), TaperUnit::Angle(b)) => (4.0 * LN_2 * a * a, 4.0 * LN_2 * b * b),
-            (TaperUnit::Lambda(a), TaperUnit::Lambda(b)) => (LN_2 / (a * a), LN_2 / (b * b)),
-            _ => {
-                return Err(WeightingError::BadTaper {
-                    index: 1,
-                    text: vals[1].to_string(),
-                    reason: "bmaj and bmin must both be angles or both uv sizes".into(),
-                })
-            }
-        };
-        Ok(Some(UvTaper {
+        let pa = spec.pa_rad;
+        UvTaper {
             coef_maj,
             coef_min,
             cospa: pa.sin(),
             sinpa: pa.cos(),
-        }))
+        }
+    }
+
+    /// Parse tclean's `uvtaper` list (`pclean_core::params::parse_uvtaper`) into a taper.
+    pub fn parse(values: &[String]) -> Result<Option<Self>, ParamError> {
+        Ok(parse_uvtaper(values)?.as_ref().map(UvTaper::new))
     }
 
     /// The taper factor at `(u, v)` in wavelengths.

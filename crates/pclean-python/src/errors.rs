@@ -13,7 +13,6 @@
 
 use pclean_core::params::ParamError;
 use pclean_engine::EngineError;
-use pclean_grid::weighting::WeightingError;
 use pyo3::exceptions::{PyException, PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
@@ -123,13 +122,7 @@ pub fn engine_err(e: EngineError) -> PyErr {
         EngineError::Ms(pclean_ms::MsError::Selection { source, .. }) => {
             (Value, "selection", Some(source.param()))
         }
-        EngineError::Weighting(w) => {
-            let field = match w {
-                WeightingError::BadTaper { .. } => "uvtaper",
-                _ => "weighting",
-            };
-            (Value, "weighting", Some(field))
-        }
+        EngineError::Weighting(_) => (Value, "weighting", Some("weighting")),
         EngineError::Ms(_) => (Io, "ms", None),
         EngineError::Image(_) => (Io, "image", None),
         EngineError::ProductExists { .. } => (Io, "product_exists", None),

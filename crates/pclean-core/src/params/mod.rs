@@ -7,6 +7,7 @@ pub mod choices;
 mod deconv;
 mod error;
 mod memory;
+mod taper;
 mod types;
 mod validate;
 
@@ -19,6 +20,7 @@ pub(crate) use error::invalid;
 pub use error::ParamError;
 pub(crate) use memory::memory_param;
 pub use memory::parse_memory_bytes;
+pub use taper::{parse_uvtaper, TaperSizes, UvTaperSpec};
 pub use types::{
     AutoMaskSettings, DeconvParams, ImagingParams, PhaseCenter, RestoringBeam, SpectralValue,
     UseMask, Weighting,

@@ -136,7 +136,8 @@ pub struct ImagingParams {
     pub epsilon: f64,
     pub weighting: Weighting,
     pub npixels: usize,
-    pub uvtaper: Vec<String>,
+    /// The Gaussian uv taper (`None`: none).
+    pub uvtaper: Option<super::UvTaperSpec>,
     pub pblimit: f64,
     pub psfcutoff: f64,
     pub niter: usize,

@@ -283,7 +283,7 @@ impl ImagingParams {
             epsilon,
             weighting,
             npixels,
-            uvtaper: e.uvtaper,
+            uvtaper: super::parse_uvtaper(&e.uvtaper)?,
             pblimit,
             psfcutoff,
             niter,

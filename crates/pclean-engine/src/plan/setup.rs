@@ -196,7 +196,7 @@ impl Setup {
                 plan.frame
             )));
         }
-        let taper = UvTaper::parse(&params.uvtaper)?;
+        let taper = params.uvtaper.as_ref().map(UvTaper::new);
         let nthreads = if params.nthreads == 0 {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         } else {
