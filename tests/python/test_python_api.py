@@ -1,18 +1,18 @@
 """The Python package (pclean.pclean, PcleanConfig, the estimate functions, the error mapping)
 and the engine hook of the Dask driver (Coordinator + run_block called in-process), against the
 CLI: same keys, same numbers, same products."""
-import importlib.util
 import json
 
 import numpy as np
 import pytest
 
-from conftest import NGC_ARGS, run_pclean
+import compare
+from conftest import require_module, run_pclean
 
-pclean = pytest.importorskip("pclean", reason="the pclean package is not installed (scripts/test.sh installs it)")
+pclean = require_module("pclean", "the pclean package is not installed (scripts/test.sh installs it)")
 from pclean import _native  # noqa: E402
 
-casacore_images = pytest.importorskip("casacore.images")
+casacore_images = require_module("casacore.images", "python-casacore is the oracle of these tests")
 
 PRODUCTS = ["psf", "residual", "image", "model", "pb", "sumwt", "weight"]
 
@@ -26,13 +26,7 @@ def assert_same_products(ours, ref, tol=1e-6):
 
     1e-6: the runs differ only in thread scheduling (summation order of float32 grids), which
     moves values by ~1e-8 of the peak; anything larger is a real difference."""
-    for ext in PRODUCTS:
-        a = casacore_images.image(f"{ours}.{ext}")
-        b = casacore_images.image(f"{ref}.{ext}")
-        da, db = a.getdata(), b.getdata()
-        assert da.shape == db.shape, ext
-        scale = max(1.0, float(np.nanmax(np.abs(db))))
-        assert float(np.nanmax(np.abs(da - db))) <= tol * scale, ext
+    compare.assert_same_products(ours, ref, PRODUCTS)
     ia = casacore_images.image(f"{ours}.image").imageinfo()["perplanebeams"]
     ib = casacore_images.image(f"{ref}.image").imageinfo()["perplanebeams"]
     for k, v in ib.items():
@@ -196,13 +190,6 @@ def test_error_mapping(tmp_path, msdir):
     with pytest.raises(pclean.PcleanValueError) as e:
         _native.run_image(json.dumps(dict(vis=["a.ms"], imagename="x", parallel=True)))
     assert e.value.field == "parallel"
-
-
-@pytest.mark.skipif(importlib.util.find_spec("pclean.distributed") is not None,
-                    reason="the Dask driver is installed")
-def test_parallel_without_driver_is_a_clear_error():
-    with pytest.raises(pclean.PcleanError, match=r"pclean\[dask\]"):
-        pclean.pclean(vis="a.ms", imagename="x", parallel=True)
 
 
 # --- memory model --------------------------------------------------------------------------------

@@ -50,32 +50,36 @@ impl WorkerSpec {
     /// engine's visibility chunk size, usemask='pb' with pblimit > 0, one data channel per image
     /// channel.
     pub fn block_shape(&self) -> Result<BlockShape, EngineError> {
-        if self.gridder != "standard" {
-            return Err(EngineError::param(
+        // What pclean does not implement yet: (parameter, unsupported, why and what to use).
+        let unsupported: [(&'static str, bool, String); 3] = [
+            (
                 "gridder",
+                self.gridder != "standard",
                 format!(
                     "gridder='{}': pclean implements only the 'standard' gridder; estimate for it",
                     self.gridder
                 ),
-            ));
-        }
-        if self.nterms != 1 {
-            return Err(EngineError::param(
-                "nterms",
-                format!(
-                "nterms={}: pclean does not implement multi-term (mtmfs) imaging yet; use nterms=1",
-                self.nterms
             ),
-            ));
-        }
-        if self.nfields != 1 {
-            return Err(EngineError::param(
+            (
+                "nterms",
+                self.nterms != 1,
+                format!(
+                    "nterms={}: pclean does not implement multi-term (mtmfs) imaging yet; use \
+                     nterms=1",
+                    self.nterms
+                ),
+            ),
+            (
                 "nfields",
+                self.nfields != 1,
                 format!(
                     "nfields={}: pclean images one field (no outlier fields) yet; use nfields=1",
                     self.nfields
                 ),
-            ));
+            ),
+        ];
+        if let Some((param, _, why)) = unsupported.into_iter().find(|(_, bad, _)| *bad) {
+            return Err(EngineError::param(param, why));
         }
         if self.imsize == 0
             || self.nchan_per_task == 0
