@@ -219,8 +219,22 @@ def compare_fits(new, old):
     return worst(rows or [("same pixels", 0.0, "")])
 
 
+# Parameters the new binary's schema has, with their defaults (`pclean params`): a parameter added
+# to the schema appears in `<name>.config.json` (the effective parameters) at its default; that is
+# not a change of the run (its products are compared on their own).
+NEW_PARAM_DEFAULTS = {}
+
+
 def compare_json(new, old):
-    d = json_diffs(json.loads(Path(new).read_text()), json.loads(Path(old).read_text()))
+    n, o = json.loads(Path(new).read_text()), json.loads(Path(old).read_text())
+    added = []
+    if Path(new).name.endswith(".config.json") and isinstance(n, dict) and isinstance(o, dict):
+        added = sorted(k for k in set(n) - set(o)
+                       if k in NEW_PARAM_DEFAULTS and n[k] == NEW_PARAM_DEFAULTS[k])
+        n = {k: v for k, v in n.items() if k not in added}
+    d = json_diffs(n, o)
+    if not d and added:
+        return "same fields", 0.0, "new parameter(s) at their default: " + ", ".join(added)
     if d:
         return "DIFFERENT", math.inf, "%d field(s): %s" % (len(d), ", ".join(d[:4]))
     return "same fields", 0.0, "timing/memory fields left out"
@@ -258,7 +272,11 @@ def products(case_dir):
     return sorted(p for p in case_dir.iterdir() if p.suffix in (".json", ".fits") or (p / "table.dat").is_file())
 
 
-def check(saved, new_dir, cases):
+def check(saved, new_dir, cases, pclean=None):
+    if pclean:
+        spec = json.loads(subprocess.run([str(pclean), "params"], check=True, capture_output=True,
+                                         text=True).stdout)
+        NEW_PARAM_DEFAULTS.update({p["name"]: p["default"] for p in spec})
     rows = []
     for case in cases:
         old_products = products(saved / case)
@@ -306,7 +324,7 @@ def main(argv=None):
     tmp = Path(tempfile.mkdtemp(prefix="pclean-products-"))
     try:
         run_cases(pclean, tmp, cases)
-        return check(a.dir.resolve(), tmp, cases)
+        return check(a.dir.resolve(), tmp, cases, pclean)
     finally:
         if a.keep:
             print("new products kept in %s" % tmp)

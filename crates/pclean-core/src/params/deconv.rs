@@ -114,17 +114,11 @@ fn restoring_beam(rb: &[String]) -> Result<RestoringBeam, ParamError> {
     })
 }
 
-/// Iteration control: gain, threshold, nsigma, cycle limits.
-struct Iteration {
-    gain: f64,
-    threshold_jy: f64,
-    nsigma: f64,
-    cycleniter: Option<usize>,
-    cyclefactor: f64,
-    nmajor: Option<usize>,
-}
+/// Check the iteration control (gain, threshold, nsigma, cycle limits); the stopping threshold in
+/// Jy, and `cycleniter` and `nmajor` (`None`: no limit).
+type CycleLimits = (f64, Option<usize>, Option<usize>);
 
-fn iteration(e: &EffectiveParams) -> Result<Iteration, ParamError> {
+fn iteration(e: &EffectiveParams) -> Result<CycleLimits, ParamError> {
     if !(e.gain > 0.0 && e.gain <= 1.0) {
         return Err(invalid("gain", e.gain, "the loop gain must lie in (0, 1]"));
     }
@@ -152,19 +146,12 @@ fn iteration(e: &EffectiveParams) -> Result<Iteration, ParamError> {
             "need 0 <= minpsffraction <= maxpsffraction <= 1",
         ));
     }
-    Ok(Iteration {
-        gain: e.gain,
-        threshold_jy,
-        nsigma: e.nsigma,
-        cycleniter,
-        cyclefactor: e.cyclefactor,
-        nmajor,
-    })
+    Ok((threshold_jy, cycleniter, nmajor))
 }
 
 pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvParams, ParamError> {
     let deconvolver = deconvolver(e)?;
-    let it = iteration(e)?;
+    let (threshold_jy, cycleniter, nmajor) = iteration(e)?;
     let scales: Vec<usize> = match &e.scales {
         v if !v.is_empty() && v.iter().all(|x| *x >= 0) => v.iter().map(|x| *x as usize).collect(),
         v => {
@@ -197,14 +184,14 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
     Ok(DeconvParams {
         deconvolver,
         niter,
-        gain: it.gain,
-        threshold_jy: it.threshold_jy,
-        nsigma: it.nsigma,
-        cycleniter: it.cycleniter,
-        cyclefactor: it.cyclefactor,
+        gain: e.gain,
+        threshold_jy,
+        nsigma: e.nsigma,
+        cycleniter,
+        cyclefactor: e.cyclefactor,
         minpsffraction: e.minpsffraction,
         maxpsffraction: e.maxpsffraction,
-        nmajor: it.nmajor,
+        nmajor,
         scales,
         smallscalebias: e.smallscalebias,
         usemask,
