@@ -42,17 +42,19 @@ CLEAN_TOL = 1e-2  # every Stokes plane of a cleaned image: 1% of that plane's pe
 # value by 1 ulp); B1950 read as J2000 is off by ~0.5 deg, the FK4 epoch's effect by ~0.5 arcsec.
 ANGLE_TOL_RAD = 1e-9
 # Frequencies: 1 Hz, the bound of the cube-frame tests (test_frames.py) and ~1e-9 of these
-# frequencies; a TOPO/LSRK mix-up is kHz-scale (Doppler ~ 1e-4 of the frequency).
+# frequencies; a TOPO/LSRK mix-up is tens of kHz here (47.6 kHz at 1.385 GHz).
 FREQ_TOL_HZ = 1.0
-# pb where pblimit > 0: CASA evaluates its voltage-pattern models (EVLA polynomials per frequency,
-# ALMA Airy with blockage) from a tabulated radial profile; a port of the same model agrees to the
-# table's interpolation, well below 1e-3 of the peak. 2e-3 absolute leaves room for that and for
-# the mfs reference frequency's last digits, and catches a wrong model or band (EVLA's L-band
-# models at 1.25 and 1.75 GHz differ by > 0.05 at the half-power radius).
+# pb where pblimit > 0: CASA's PBMath samples each voltage-pattern model (EVLA polynomials per
+# frequency, ALMA Airy with blockage) on a fine radial table and interpolates, so a port of the same
+# model agrees far below 1e-3 (pclean's ALMA and VLA models already agree to 1.6e-4 and 1.5e-4 on
+# alma_I_dirty and multifield_F1_I_dirty). 2e-3 absolute leaves room for the mfs reference
+# frequency's last digits and still catches a wrong model, band or frequency: tclean's EVLA pb at
+# 900" is 0.431 at 1.532 GHz and 0.298 at 1.782 GHz, and a non-EVLA model is off by ~2e-2 there.
 PB_TOL = 2e-3
 # Pixels whose reference pb is within this of pblimit may fall on either side of the cut.
 PB_EDGE = 1e-3
-# Keys of tclean's tclean parameters that are not imaging parameters (pclean is parallel by design).
+# Reference parameters not passed as pclean configuration: `vis` goes to --vis; `parallel=False`
+# is how the references were made (tclean's serial path), pclean has no serial/parallel switch.
 NOT_IMAGING = ("vis", "parallel")
 
 _RUNS = {}
@@ -119,6 +121,7 @@ def coordinate_differences(ours, ref):
             if np.asarray(d.get(key)).tolist() != r[key]:
                 out.append("direction %s %r, tclean %r" % (key, d.get(key), r[key]))
         su = [RAD[u] for u in d["units"]]
+        # cdelt (the cell, 5e-6..7e-5 rad here) to 1e-12 rad: over 128 pixels that is 1.3e-10 rad
         for key, tol in (("crval", ANGLE_TOL_RAD), ("cdelt", ANGLE_TOL_RAD * 1e-3)):
             got = [float(v) * s for v, s in zip(d[key], su)]
             if max(abs(a - b) for a, b in zip(got, r[key])) > tol:
