@@ -82,6 +82,16 @@ MSDEFS = {
         integ="1800s", span=("-2h", "2h"), noise="0.01Jy", seed=3000,
         sources=[("centre", 0.0, 0.0, 1.0, 0, 0, 0), ("half_power", 450.0, 0.0, 1.0, 0, 0, 0),
                  ("outer", 0.0, -800.0, 1.0, 0, 0, 0)], vp=True, flag_partial=False, bundle=False),
+    # FIELD directions as polynomials in time (NUM_POLY = 1): the phase centre tracks a moving
+    # target; visibilities by exact DFT (simulator convention, checked against simulator.predict
+    # to 1e-7 Jy) for sources fixed on the sky and one moving with the phase centre
+    "vla_numpoly.ms": dict(
+        telescope="VLA", cfg="vla.c.cfg", frame="J2000", ra="12h00m00s", dec="+10d00m00s",
+        spws=[("C1", "4.86GHz", "128MHz", 1)], stokes="RR LL", feed="perfect R L",
+        t0="2020/04/01/00:00:00", integ="1200s", span=("-2h", "2h"), noise="0.01Jy", seed=42,
+        rate_arcsec_per_min=(0.5, 0.3),  # on-sky motion of the phase centre: east, north
+        sources=[("fixed_centre", 0.0, 0.0, 1.0, 0, 0, 0), ("fixed_off", 40.0, -25.0, 0.5, 0, 0, 0)],
+        comoving=[("comet", 15.0, 20.0, 0.7, 0, 0, 0)], vp=False, flag_partial=False, numpoly=True),
     "vla_galactic.ms": dict(
         telescope="VLA", cfg="vla.c.cfg", frame="GALACTIC", ra="30.0deg", dec="2.0deg",
         spws=[("C1", "4.86GHz", "128MHz", 1)], stokes="RR LL", feed="perfect R L",
@@ -158,6 +168,8 @@ def make_ms(outdir, name, spec):
                        stoptime="%.1fs" % (t + step))
             t, k = t + step, k + 1
     sm.close()
+    if spec.get("numpoly"):
+        return make_numpoly(path, spec, centre)
     # The simulator stores the phase centre converted to J2000; a frame other than J2000 is
     # written back into FIELD as given and the UVW recomputed in that frame (as casacore's
     # measures compute them), so that predict phases the visibilities for that phase centre.
@@ -205,6 +217,97 @@ def make_ms(outdir, name, spec):
                 seed=spec["seed"], primary_beam_applied_in_predict=spec["vp"], sources=srcs,
                 field_rewritten_and_uvw_recomputed=reframed,
                 partial_flags=flagged)
+
+
+def antenna_uvw(me, qa, pos, telescope, direction, t, a1, a2):
+    """UVW (3, nrow) of rows at one time t in the frame of `direction` (simulator convention)."""
+    me.doframe(me.observatory(telescope))
+    me.doframe(direction)
+    me.doframe(me.epoch("utc", qa.quantity(t, "s")))
+    rel = pos - pos[:, :1]
+    b = me.baseline("itrf", qa.quantity(rel[0], "m"), qa.quantity(rel[1], "m"), qa.quantity(rel[2], "m"))
+    xyz = np.array(me.touvw(b)[1]["value"]).reshape(-1, 3).T
+    return xyz[:, a1] - xyz[:, a2]
+
+
+def lmn(ra0, dec0, ra, dec):
+    l_ = np.cos(dec) * np.sin(ra - ra0)
+    m_ = np.sin(dec) * np.cos(dec0) - np.cos(dec) * np.sin(dec0) * np.cos(ra - ra0)
+    return l_, m_, np.sqrt(1.0 - l_ * l_ - m_ * m_)
+
+
+def make_numpoly(path, spec, centre):
+    """FIELD with NUM_POLY = 1 (direction + rate about FIELD TIME),
+    UVW per row for the direction at the row's time, DATA by exact DFT, seeded Gaussian noise."""
+    from casatools import table, measures, quanta
+    tb, me, qa = table(), measures(), quanta()
+    tb.open(path + "/ANTENNA")
+    pos = tb.getcol("POSITION")
+    tb.close()
+    tb.open(path + "/SPECTRAL_WINDOW")
+    freqs = tb.getcol("CHAN_FREQ")[:, 0]
+    tb.close()
+    tb.open(path, nomodify=False)
+    t, a1, a2 = tb.getcol("TIME"), tb.getcol("ANTENNA1"), tb.getcol("ANTENNA2")
+    data = tb.getcol("DATA")
+    ra0, dec0 = centre["m0"]["value"], centre["m1"]["value"]
+    # FIELD TIME one hour after the first integration: neither the first nor the middle time, so a
+    # reference made from these data tells which time tclean evaluates the direction at
+    tref = t.min() + 3600.0
+    east, north = spec["rate_arcsec_per_min"]
+    rate = np.array([east / np.cos(dec0), north]) / 60.0 / 206264.80624709636  # rad/s in RA, Dec
+
+    def at(tt):
+        return ra0 + rate[0] * (tt - tref), dec0 + rate[1] * (tt - tref)
+    fixed = []
+    for name, dx, dy, i, q, u, v in spec["sources"]:
+        d = offset_direction(me, qa, centre, dx, dy)
+        fixed.append((d["m0"]["value"], d["m1"]["value"], i, v))
+    uvw = np.zeros((3, len(t)))
+    vis = np.zeros(data.shape, dtype=complex)
+    c = 299792458.0
+    for tt in np.unique(t):
+        sel = np.nonzero(t == tt)[0]
+        ra_t, dec_t = at(tt)
+        d_t = me.direction("J2000", qa.quantity(ra_t, "rad"), qa.quantity(dec_t, "rad"))
+        uvw[:, sel] = antenna_uvw(me, qa, pos, spec["telescope"], d_t, tt, a1[sel], a2[sel])
+        comps = list(fixed)
+        for name, dx, dy, i, q, u, v in spec["comoving"]:
+            d = offset_direction(me, qa, d_t, dx, dy)
+            comps.append((d["m0"]["value"], d["m1"]["value"], i, v))
+        for ra, dec, i, v in comps:
+            l_, m_, n_ = lmn(ra_t, dec_t, ra, dec)
+            phase = np.exp(2j * np.pi * np.outer(freqs / c, uvw[0, sel] * l_ + uvw[1, sel] * m_ + uvw[2, sel] * (n_ - 1)))
+            vis[0, :, sel] += ((i + v) * phase).T  # RR = I + V
+            vis[1, :, sel] += ((i - v) * phase).T  # LL = I - V
+    rng = np.random.default_rng(spec["seed"])
+    sigma = qa.convert(qa.quantity(spec["noise"]), "Jy")["value"]
+    vis += sigma * (rng.standard_normal(vis.shape) + 1j * rng.standard_normal(vis.shape))
+    tb.putcol("DATA", vis.astype(np.complex64))
+    tb.putcol("UVW", uvw)
+    extra = [col for col in ("MODEL_DATA", "CORRECTED_DATA") if col in tb.colnames()]
+    if extra:
+        tb.removecols(extra)
+    nrow = tb.nrows()
+    tb.close()
+    tb.open(path + "/FIELD", nomodify=False)
+    for col in ("PHASE_DIR", "DELAY_DIR", "REFERENCE_DIR"):
+        tb.putcell(col, 0, np.array([[ra0, rate[0]], [dec0, rate[1]]]))
+    tb.putcell("NUM_POLY", 0, 1)
+    tb.putcell("TIME", 0, tref)
+    tb.close()
+    srcs = source_table(me, qa, centre, spec["sources"])
+    return dict(name=os.path.basename(path), rows=nrow, telescope=spec["telescope"], cfg=spec["cfg"],
+                frame_requested=spec["frame"], centre=[spec["ra"], spec["dec"]], field_num_poly=1,
+                field_time_mjd_s=tref, field_phase_dir_rad=[[ra0, rate[0]], [dec0, rate[1]]],
+                rate_arcsec_per_min_east_north=spec["rate_arcsec_per_min"], spws=spec["spws"],
+                correlations=spec["stokes"], t0_utc=spec["t0"], hour_angle_span=spec["span"],
+                integration=spec["integ"], noise_per_vis=spec["noise"] + " (real and imaginary parts, numpy seed)",
+                seed=spec["seed"], sources_fixed=srcs,
+                sources_comoving=[dict(name=n, dx_arcsec=dx, dy_arcsec=dy, iquv_jy=[i, q, u, v],
+                                       offset_from="phase centre at the row's time")
+                                  for n, dx, dy, i, q, u, v in spec["comoving"]],
+                visibilities="exact DFT, V = S exp(+2 pi i f/c (u l + v m + w (n - 1))) (simulator convention)")
 
 
 def reframe(path, centre, telescope):
@@ -277,7 +380,7 @@ def cmd_ms(outdir, names):
     for name in names or MSDEFS:
         print("making", name, flush=True)
         info[name] = make_ms(outdir, name, MSDEFS[name])
-        print(json.dumps({k: info[name][k] for k in ("rows", "field_phase_dir_rad", "field_measinfo")},
+        print(json.dumps({k: info[name].get(k) for k in ("rows", "field_phase_dir_rad", "field_measinfo")},
                          default=str), flush=True)
     with open(jpath, "w") as f:
         json.dump(info, f, indent=1, default=str)
@@ -325,6 +428,9 @@ CASES = {
                                    pblimit=0.2, stokes="I", niter=0), ["psf", "residual"], ["pb"]),
     "multifield_all_pc1_I_dirty": (dict(COMMON, vis="vla_multifield.ms", phasecenter=1, imsize=[256, 256],
                                         cell="3arcsec", pblimit=-0.01, stokes="I", niter=0), ["psf", "residual"], []),
+    # FIELD directions as polynomials in time (tclean's image centre: the polynomial at FIELD TIME)
+    "numpoly_I_dirty": (dict(COMMON, vis="vla_numpoly.ms", imsize=[256, 256], cell="1arcsec", pblimit=-0.01,
+                             stokes="I", niter=0), ["psf", "residual"], []),
     "galactic_I_dirty": (dict(COMMON, vis="vla_galactic.ms", imsize=[256, 256], cell="1arcsec", pblimit=-0.01,
                               stokes="I", niter=0), ["psf", "residual"], []),
 }

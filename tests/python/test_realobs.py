@@ -1,8 +1,9 @@
 """Issue 13's acceptance on "real observation" MSs: a B1950 and a B1950_VLA phase centre with
 full-polarisation circular feeds (RR RL LR LL, one wide channel, partially flagged correlations),
 ALMA linear feeds (XX XY YX YY, ICRS), an EVLA L-band observation imaged with pblimit > 0, a
-GALACTIC phase centre, `phasecenter` in another frame than the data's, and a three-field MS (one
-field by id; all fields at one field's phase centre). Each case is run with the exact parameters of its tclean 6.7 reference
+GALACTIC phase centre, `phasecenter` in another frame than the data's, a three-field MS (one
+field by id; all fields at one field's phase centre), and FIELD directions that are polynomials in
+time (NUM_POLY = 1). Each case is run with the exact parameters of its tclean 6.7 reference
 (testdata/reference/realobs/realobs.json, made by scripts/dev/make_realobs.py; see
 testdata/README.md) and held to the issue's bounds: direction, Stokes and spectral coordinates
 equal to tclean's, dirty image and PSF within 0.5% of the peak over the inner 60%, beams within 2%
