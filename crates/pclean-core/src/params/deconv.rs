@@ -1,7 +1,7 @@
 //! Validation of the deconvolution parameters: deconvolver, iteration control, masks, restoring
 //! beam, models.
 
-use super::choices::{Deconvolver, SaveModel, UseMaskKind};
+use super::choices::{SaveModel, UseMaskKind};
 use super::validate::{angle, flux};
 use super::{
     invalid, AutoMaskSettings, DeconvParams, EffectiveParams, ParamError, RestoringBeam, UseMask,
@@ -22,17 +22,6 @@ fn opt_count(name: &'static str, v: i64) -> Result<Option<usize>, ParamError> {
         n if n >= 0 => Ok(Some(n as usize)),
         n => Err(invalid(name, n, "use -1 (no limit) or a count >= 0")),
     }
-}
-
-fn deconvolver(e: &EffectiveParams) -> Result<Deconvolver, ParamError> {
-    if e.deconvolver.trim().eq_ignore_ascii_case("mtmfs") {
-        return Err(invalid(
-            "deconvolver",
-            "mtmfs",
-            "mtmfs is not available in this version; use hogbom, clark or multiscale",
-        ));
-    }
-    Deconvolver::parse("deconvolver", &e.deconvolver)
 }
 
 fn usemask(e: &EffectiveParams) -> Result<UseMask, ParamError> {
@@ -150,7 +139,7 @@ fn iteration(e: &EffectiveParams) -> Result<CycleLimits, ParamError> {
 }
 
 pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvParams, ParamError> {
-    let deconvolver = deconvolver(e)?;
+    let deconvolver = super::tclean::deconvolver(&e.deconvolver)?;
     let (threshold_jy, cycleniter, nmajor) = iteration(e)?;
     let scales: Vec<usize> = match &e.scales {
         v if !v.is_empty() && v.iter().all(|x| *x >= 0) => v.iter().map(|x| *x as usize).collect(),
@@ -164,7 +153,7 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
     };
     let usemask = usemask(e)?;
     let restoringbeam = restoring_beam(&e.restoringbeam)?;
-    let savemodel_column = SaveModel::parse("savemodel", &e.savemodel)? == SaveModel::ModelColumn;
+    let savemodel_column = super::tclean::savemodel(&e.savemodel)? == SaveModel::ModelColumn;
     let startmodel = Some(e.startmodel.clone()).filter(|s| !s.trim().is_empty());
     let (restart, calcres, calcpsf) = (e.restart, e.calcres, e.calcpsf);
     if (!calcres || !calcpsf) && !restart {
@@ -196,6 +185,7 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
         smallscalebias: e.smallscalebias,
         usemask,
         restoringbeam,
+        restoration: e.restoration,
         pbcor: e.pbcor,
         startmodel,
         savemodel_column,

@@ -91,6 +91,8 @@ pub struct DeconvParams {
     pub smallscalebias: f64,
     pub usemask: UseMask,
     pub restoringbeam: RestoringBeam,
+    /// Write the restored image (tclean's `restoration`); `pbcor` needs it.
+    pub restoration: bool,
     pub pbcor: bool,
     /// A CASA image holding the starting model (Jy/pixel), or `None`.
     pub startmodel: Option<String>,
@@ -110,9 +112,9 @@ pub struct ImagingParams {
     pub vis: Vec<String>,
     pub imagename: String,
     pub datacolumn: DataColumnChoice,
-    /// field, spw, timerange, uvrange, antenna, scan, observation, intent.
-    #[serde(flatten)]
-    pub selection: crate::Selection,
+    /// field, spw, timerange, uvrange, antenna, scan, observation, intent: one selection per
+    /// `vis` (the same for all unless a parameter was given as a per-MS list).
+    pub selections: Vec<crate::Selection>,
     pub nx: usize,
     pub ny: usize,
     pub cell_x_rad: f64,
