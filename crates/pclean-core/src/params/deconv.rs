@@ -36,20 +36,20 @@ fn deconvolver(e: &EffectiveParams) -> Result<Deconvolver, ParamError> {
 }
 
 fn usemask(e: &EffectiveParams) -> Result<UseMask, ParamError> {
-    Ok(match UseMaskKind::parse("usemask", &e.usemask)? {
+    let kind = UseMaskKind::parse("usemask", &e.usemask)?;
+    if !(0.0..1.0).contains(&e.pbmask) {
+        return Err(invalid(
+            "pbmask",
+            e.pbmask,
+            "use a primary-beam level in [0, 1)",
+        ));
+    }
+    Ok(match kind {
         UseMaskKind::User => UseMask::User {
             mask: e.mask.clone(),
+            pbmask: e.pbmask,
         },
-        UseMaskKind::Pb => {
-            if !(0.0..1.0).contains(&e.pbmask) {
-                return Err(invalid(
-                    "pbmask",
-                    e.pbmask,
-                    "use a primary-beam level in [0, 1)",
-                ));
-            }
-            UseMask::Pb { pbmask: e.pbmask }
-        }
+        UseMaskKind::Pb => UseMask::Pb { pbmask: e.pbmask },
         UseMaskKind::AutoMultiThresh => UseMask::AutoMultiThresh(AutoMaskSettings {
             sidelobethreshold: e.sidelobethreshold,
             noisethreshold: e.noisethreshold,
@@ -68,6 +68,7 @@ fn usemask(e: &EffectiveParams) -> Result<UseMask, ParamError> {
             dogrowprune: e.dogrowprune,
             minpercentchange: e.minpercentchange,
             fastnoise: e.fastnoise,
+            pbmask: e.pbmask,
         }),
     })
 }

@@ -92,7 +92,7 @@ declare_params! {
     usemask: Str = "user", "Clean mask" => .choices(UseMaskKind::NAMES)
         .doc("`user` (`mask`), `pb` (`pbmask`), `auto-multithresh` (the parameters below)");
     mask: Str = "", "User mask: a CASA region file, region text, or a mask image" => .meaning("clean everywhere");
-    pbmask: Real = 0.0, "Primary-beam level of usemask='pb'";
+    pbmask: Real = 0.0, "Primary-beam level: usemask='pb' cleans where pb > pbmask; with 'user' and 'auto-multithresh' the mask is limited to pb > pbmask (0 = off)";
     sidelobethreshold: Real = 3.0, "auto-multithresh sidelobe threshold" => .meaning(AUTOMASK);
     noisethreshold: Real = 5.0, "auto-multithresh noise threshold" => .meaning(AUTOMASK);
     lownoisethreshold: Real = 1.5, "auto-multithresh low-noise threshold" => .meaning(AUTOMASK);

@@ -11,7 +11,7 @@ use pclean_imageio::{Beams, ImageCoords, ImageMeta};
 pub fn product_list(p: &ImagingParams) -> Vec<&'static str> {
     let mut v = vec!["psf", "residual", "image", "model", "pb", "sumwt", "weight"];
     let masked = match &p.deconv.usemask {
-        UseMask::User { mask } => !mask.trim().is_empty(),
+        UseMask::User { mask, .. } => !mask.trim().is_empty(),
         _ => true,
     };
     if p.niter > 0 && masked {
