@@ -188,6 +188,7 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
         gain: e.gain,
         threshold_jy,
         nsigma: e.nsigma,
+        fastnoise: e.fastnoise,
         cycleniter,
         cyclefactor: e.cyclefactor,
         minpsffraction: e.minpsffraction,

@@ -85,6 +85,10 @@ pub struct DeconvParams {
     pub gain: f64,
     pub threshold_jy: f64,
     pub nsigma: f64,
+    /// How the robust rms of `nsigma` (and auto-multithresh) is measured: over every pixel of the
+    /// statistics region (true), or outside the current clean mask, Chauvenet-clipped when there
+    /// is none (false), as tclean's `fastnoise`.
+    pub fastnoise: bool,
     pub cycleniter: Option<usize>,
     pub cyclefactor: f64,
     pub minpsffraction: f64,

@@ -103,7 +103,7 @@ declare_params! {
     growiterations: Int = 75, "auto-multithresh grow iterations" => .meaning(AUTOMASK);
     dogrowprune: Bool = true, "auto-multithresh prune after growing" => .meaning(AUTOMASK);
     minpercentchange: Real = -1.0, "auto-multithresh minimum percent change" => .meaning(AUTOMASK);
-    fastnoise: Bool = true, "auto-multithresh fast noise" => .meaning(AUTOMASK);
+    fastnoise: Bool = true, "Robust noise for auto-multithresh and nsigma: all pixels (true) or outside the clean mask / Chauvenet-clipped (false)" => .meaning(AUTOMASK);
     restoringbeam: Texts = &[], "Restoring beam: empty = fitted per plane, 'common', or major,minor,pa"
         => .meaning("fitted per plane").list(1, 3, Some(','))
            .doc("`common`: the smallest beam enclosing every plane's; residuals are convolved to it");

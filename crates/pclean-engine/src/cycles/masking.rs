@@ -153,7 +153,9 @@ mod tests {
         });
         let mut seed = 12345u64;
         let mut noise = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((seed >> 33) as f32 / (1u64 << 31) as f32 - 0.5) * 0.02
         };
         let blob = |x: f32, y: f32, cx: f32, cy: f32| {

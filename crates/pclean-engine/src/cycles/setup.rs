@@ -56,7 +56,15 @@ pub fn block_setup(
             )
             .map_err(|e| EngineError::param_source("deconvolver", "deconvolver", e))?;
             deconvolvers.push(dec);
-            let lim = p.pblimit.abs() as f32;
+            // Statistics (nsigma's robust rms) inside pb > pbmask when pbmask is set (tclean's
+            // calcRobustRMS(pbmask)), else inside the pblimit region.
+            let lim = match &d.usemask {
+                UseMask::User { pbmask, .. } | UseMask::Pb { pbmask } if *pbmask > 0.0 => {
+                    *pbmask as f32
+                }
+                UseMask::AutoMultiThresh(a) if a.pbmask > 0.0 => a.pbmask as f32,
+                _ => p.pblimit.abs() as f32,
+            };
             let stats = (lim > 0.0).then(|| pb.mapv(|v| v > lim));
             let kind = match &d.usemask {
                 UseMask::User { pbmask, .. } => match &user_mask {
