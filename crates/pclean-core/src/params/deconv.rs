@@ -29,7 +29,7 @@ fn deconvolver(e: &EffectiveParams) -> Result<Deconvolver, ParamError> {
         return Err(invalid(
             "deconvolver",
             "mtmfs",
-            "mtmfs is not available in this version; use hogbom, clark or multiscale",
+            "mtmfs is not available in this version; use hogbom, clark, clarkstokes or multiscale",
         ));
     }
     Deconvolver::parse("deconvolver", &e.deconvolver)

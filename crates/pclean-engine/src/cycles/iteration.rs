@@ -30,7 +30,12 @@ pub enum StopReason {
 /// The per-plane bookkeeping iteration control needs.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlaneProgress {
+    /// Components taken in this plane.
     pub iterations: usize,
+    /// Components taken in all Stokes planes of this plane's channel: what `niter` and
+    /// `cycleniter` count (tclean counts the iterations of every Stokes plane of an mfs image
+    /// together: with IQUV and niter 300 the four planes share 300).
+    pub channel_iterations: usize,
     pub major_cycles: usize,
     /// Peak |residual| within the mask after the last major cycle, Jy/beam.
     pub peak: f32,
@@ -49,6 +54,7 @@ impl PlaneProgress {
     pub fn new() -> Self {
         PlaneProgress {
             iterations: 0,
+            channel_iterations: 0,
             major_cycles: 0,
             peak: f32::INFINITY,
             min_peak: f32::INFINITY,
@@ -108,7 +114,7 @@ impl IterationControl for DeconvParams {
     }
 
     fn check(&self, p: &PlaneProgress, mask_empty: bool) -> Option<StopReason> {
-        if p.iterations >= self.niter {
+        if p.channel_iterations >= self.niter {
             return Some(StopReason::IterationLimit);
         }
         if p.peak <= self.global_threshold() {
@@ -141,7 +147,7 @@ impl IterationControl for DeconvParams {
             .global_threshold()
             .max(self.nsigma_threshold(p))
             .max(frac * p.peak);
-        let remaining = self.niter - p.iterations.min(self.niter);
+        let remaining = self.niter - p.channel_iterations.min(self.niter);
         let limit = self.cycleniter.map_or(remaining, |c| c.min(remaining));
         (cyclethreshold, limit)
     }
