@@ -217,9 +217,12 @@ mod tests {
         p.observe(1.0, 0.01);
         assert_eq!(s.check(&p, false), None);
         assert_eq!(s.check(&p, true), Some(StopReason::ZeroMask));
+        // niter counts the components of every Stokes plane of the channel.
         p.iterations = 100;
+        assert_eq!(s.check(&p, false), None);
+        p.channel_iterations = 100;
         assert_eq!(s.check(&p, false), Some(StopReason::IterationLimit));
-        p.iterations = 10;
+        p.channel_iterations = 10;
         p.observe(0.005, 0.001);
         assert_eq!(s.check(&p, true), Some(StopReason::Threshold));
         let mut n = settings();
@@ -242,6 +245,9 @@ mod tests {
         let (t, n) = s.cycle_limits(&p, 0.2);
         assert!((t - 0.4).abs() < 1e-6);
         assert_eq!(n, 100);
+        // The budget is what the channel's Stokes planes together have left.
+        p.channel_iterations = 70;
+        assert_eq!(s.cycle_limits(&p, 0.2).1, 30);
         // clamped to maxpsffraction 0.8
         assert!((s.cycle_limits(&p, 0.95).0 - 1.6).abs() < 1e-6);
         // never below the global threshold

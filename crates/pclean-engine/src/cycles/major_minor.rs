@@ -105,19 +105,24 @@ impl Plane {
         Ok(())
     }
 
+    /// The controls of this plane's next minor cycle: tclean sets one cycle threshold for the
+    /// whole cube from its largest peak residual `cube_peak`.
+    fn cycle_controls(&self, it: &DeconvParams, cube_peak: f32) -> MinorControls {
+        let mut cube_progress = self.progress.clone();
+        cube_progress.peak = cube_peak;
+        let (cyclethreshold, cycleniter) = it.cycle_limits(&cube_progress, self.psf_sidelobe);
+        MinorControls {
+            gain: it.loop_gain(),
+            max_iterations: cycleniter,
+            threshold: cyclethreshold,
+        }
+    }
+
     fn minor_cycle(&mut self, it: &DeconvParams, cube_peak: f32) {
         if self.progress.stop.is_some() {
             return;
         }
-        // tclean sets one cycle threshold for the whole cube from its largest peak residual.
-        let mut cube_progress = self.progress.clone();
-        cube_progress.peak = cube_peak;
-        let (cyclethreshold, cycleniter) = it.cycle_limits(&cube_progress, self.psf_sidelobe);
-        let controls = MinorControls {
-            gain: it.loop_gain(),
-            max_iterations: cycleniter,
-            threshold: cyclethreshold,
-        };
+        let controls = self.cycle_controls(it, cube_peak);
         let images = PlaneImages {
             residual: self.residual.view_mut(),
             model: self.model.view_mut(),
@@ -139,14 +144,7 @@ fn joint_minor_cycle(group: &mut [Plane], it: &DeconvParams, cube_peak: f32) -> 
     let Some(lead) = group.iter().find(|p| p.progress.stop.is_none()) else {
         return 0;
     };
-    let mut cube_progress = lead.progress.clone();
-    cube_progress.peak = cube_peak;
-    let (cyclethreshold, cycleniter) = it.cycle_limits(&cube_progress, lead.psf_sidelobe);
-    let controls = MinorControls {
-        gain: it.loop_gain(),
-        max_iterations: cycleniter,
-        threshold: cyclethreshold,
-    };
+    let controls = lead.cycle_controls(it, cube_peak);
     let Some((first, rest)) = group.split_first_mut() else {
         return 0;
     };
