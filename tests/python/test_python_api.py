@@ -176,7 +176,7 @@ def test_error_mapping(tmp_path, msdir):
     with pytest.raises(pclean.PcleanValueError) as e:
         pclean.pclean(vis="a.ms", imagename="x", deconvolver="maxent")
     assert e.value.field == "deconvolver" and e.value.kind == "choice"
-    assert "hogbom, clark, multiscale" in str(e.value)
+    assert "hogbom, clark, clarkstokes, multiscale" in str(e.value)
     # Inconsistent with the data (found after opening the MS): still a ValueError naming it.
     with pytest.raises(pclean.PcleanValueError) as e:
         pclean.pclean(vis=str(msdir / "ngc5921.ms"), imagename=str(tmp_path / "s"), spw="7")

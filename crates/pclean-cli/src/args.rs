@@ -78,7 +78,7 @@ pub struct EstimateArgs {
     /// Gridder (pclean implements 'standard').
     #[arg(long, default_value = "standard")]
     pub gridder: String,
-    /// Deconvolver: hogbom, clark, multiscale, or none (dirty imaging).
+    /// Deconvolver: hogbom, clark, clarkstokes, multiscale, or none (dirty imaging).
     #[arg(long, default_value = "hogbom")]
     pub deconvolver: String,
     /// Taylor terms; only 1 (pclean images one term), other values are an error.

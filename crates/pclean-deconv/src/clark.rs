@@ -39,7 +39,7 @@
 //! - The FFT update is circular (like tclean's), while Högbom's subtraction clips the shifted PSF
 //!   at the image edge: the two differ only where a component's PSF would wrap around.
 
-use ndarray::{s, Array2, ArrayView2, Zip};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Zip};
 
 use crate::beamfit::fit_psf_beam;
 use crate::hogbom::zero_mask_outcome;
@@ -60,10 +60,13 @@ const PSFCUTOFF: f64 = 0.35;
 /// A pass that leaves the peak above this multiple of the cycle's starting peak is divergence.
 const DIVERGENCE_FACTOR: f32 = 1.5;
 
-/// tclean's `clark` deconvolver. Computes its PSF patch on the first minor cycle and keeps it.
+/// tclean's `clark` deconvolver (several Stokes planes cleaned together) or `clarkstokes` (each
+/// Stokes plane on its own). Computes its PSF patch on the first minor cycle and keeps it.
 pub struct ClarkClean {
     patch_request: Option<usize>,
     psf: Option<ClarkPsf>,
+    /// tclean's `clark`: the Stokes planes of a channel are cleaned together.
+    joint: bool,
 }
 
 /// What a Clark deconvolver derives once from the PSF.
@@ -78,12 +81,23 @@ struct ClarkPsf {
 }
 
 impl ClarkClean {
-    /// A Clark deconvolver. `psf_patch_size`: side of the PSF patch in pixels (tclean's
-    /// `psfpatch_p`); `None` derives it from the PSF's fitted beam as tclean does.
+    /// A Clark deconvolver for one plane (tclean's `clarkstokes`: each Stokes plane on its own).
+    /// `psf_patch_size`: side of the PSF patch in pixels (tclean's `psfpatch_p`); `None` derives
+    /// it from the PSF's fitted beam as tclean does.
     pub fn new(psf_patch_size: Option<usize>) -> Self {
         ClarkClean {
             patch_request: psf_patch_size,
             psf: None,
+            joint: false,
+        }
+    }
+
+    /// tclean's `clark`: like [`ClarkClean::new`], but the engine hands it the Stokes planes of a
+    /// channel together ([`ClarkClean::clean_stokes`]).
+    pub fn joint(psf_patch_size: Option<usize>) -> Self {
+        ClarkClean {
+            joint: true,
+            ..ClarkClean::new(psf_patch_size)
         }
     }
 
@@ -195,23 +209,104 @@ fn histogram_limit(
     lo + cur as f32 * width / HIST_BINS as f32
 }
 
-/// Index and |value| of the largest |value| among the active pixels.
-fn active_peak(values: &[f32]) -> (usize, f32) {
+/// CASA's Clark peak measure of a pixel's Stokes vector (the `absmax*f` routines): one plane,
+/// `|a|`; two planes (I and V), `max(|a+b|, |a-b|)`; four planes (I, Q, U, V), the largest
+/// eigenvalue `|I + sqrt(Q^2 + U^2 + V^2)|`.
+pub fn stokes_peak_measure(v: &[f32]) -> f32 {
+    match v {
+        [a] => a.abs(),
+        [a, b] => (a + b).abs().max((a - b).abs()),
+        [i, q, u, w] => (i + (q * q + u * u + w * w).sqrt()).abs(),
+        _ => v.iter().fold(0.0f32, |m, x| m.max(x.abs())),
+    }
+}
+
+/// Index and measure of the largest active pixel (values stored `npol` per pixel).
+fn active_peak(values: &[f32], npol: usize) -> (usize, f32) {
     let mut best = (0, -1.0f32);
-    for (i, v) in values.iter().enumerate() {
-        if v.abs() > best.1 {
-            best = (i, v.abs());
+    for (i, v) in values.chunks_exact(npol).enumerate() {
+        let m = stokes_peak_measure(v);
+        if m > best.1 {
+            best = (i, m);
         }
     }
     best
 }
 
+/// The peak measure of every pixel of the box (other pixels 0), for several Stokes planes.
+fn measure_map(residuals: &[ArrayViewMut2<f32>], bbox: PixelBox) -> Array2<f32> {
+    let mut out = Array2::<f32>::zeros(residuals[0].dim());
+    let mut v = vec![0.0f32; residuals.len()];
+    for y in bbox.y0..bbox.y1 {
+        for x in bbox.x0..bbox.x1 {
+            for (p, r) in residuals.iter().enumerate() {
+                v[p] = r[[y, x]];
+            }
+            out[[y, x]] = stokes_peak_measure(&v);
+        }
+    }
+    out
+}
+
 impl Deconvolver for ClarkClean {
     fn minor_cycle(&mut self, images: PlaneImages<'_>, controls: &MinorControls) -> MinorOutcome {
-        let Some((mut residual, mut model, psf, mask, bbox)) = images.open() else {
+        self.clean_stokes(vec![images], controls)
+    }
+
+    fn name(&self) -> &'static str {
+        if self.joint {
+            "clark"
+        } else {
+            "clarkstokes"
+        }
+    }
+
+    fn joint_stokes(&self) -> bool {
+        self.joint
+    }
+
+    fn minor_cycle_stokes(
+        &mut self,
+        planes: Vec<PlaneImages<'_>>,
+        controls: &MinorControls,
+    ) -> MinorOutcome {
+        self.clean_stokes(planes, controls)
+    }
+}
+
+impl ClarkClean {
+    /// One minor cycle on the Stokes planes of one channel together, as tclean's `clark` does
+    /// with several Stokes planes (`SDAlgorithmClarkClean` hands them all to
+    /// `ClarkCleanLatModel`): the peak is the pixel of largest [`stokes_peak_measure`], the
+    /// component is `gain` times the whole Stokes vector there, and it is subtracted from every
+    /// plane with the first plane's PSF; the first plane's mask applies to all. One plane is
+    /// plain Clark. `planes` has 1, 2 or 4 entries of one shape.
+    pub fn clean_stokes(
+        &mut self,
+        planes: Vec<PlaneImages<'_>>,
+        controls: &MinorControls,
+    ) -> MinorOutcome {
+        let npol = planes.len();
+        let mut residuals = Vec::with_capacity(npol);
+        let mut models = Vec::with_capacity(npol);
+        let mut first = None;
+        for (k, pl) in planes.into_iter().enumerate() {
+            if k == 0 {
+                let Some((r, m, psf, mask, bbox)) = pl.open() else {
+                    return zero_mask_outcome();
+                };
+                residuals.push(r);
+                models.push(m);
+                first = Some((psf, mask, bbox));
+            } else {
+                residuals.push(pl.residual);
+                models.push(pl.model);
+            }
+        }
+        let Some((psf, mask, bbox)) = first else {
             return zero_mask_outcome();
         };
-        let (ny, nx) = residual.dim();
+        let (ny, nx) = residuals[0].dim();
         self.prepare(psf);
         let Some(cp) = self.psf.as_mut() else {
             return zero_mask_outcome();
@@ -219,17 +314,21 @@ impl Deconvolver for ClarkClean {
         let half = cp.half as isize;
         let thr = controls.threshold;
 
-        let mut delta = Array2::<f32>::zeros((ny, nx));
+        let mut delta: Vec<Array2<f32>> = (0..npol).map(|_| Array2::zeros((ny, nx))).collect();
         let mut conv = Array2::<f32>::zeros((ny, nx));
         let mut touched: Vec<(usize, usize)> = Vec::new();
         let mut act_pos: Vec<(u32, u32)> = Vec::new();
         let mut act_val: Vec<f32> = Vec::new();
+        let mut comp = vec![0.0f32; npol];
 
         let mut iterations = 0usize;
         let mut flux_added = 0.0f64;
         let mut start_peak = None;
         let (end_peak, stop) = loop {
-            let Some((value, _, _)) = peak_in_box(residual.view(), mask, bbox) else {
+            // With several planes the search runs on the map of the peak measure.
+            let map = (npol > 1).then(|| measure_map(&residuals, bbox));
+            let search = map.as_ref().map_or(residuals[0].view(), |m| m.view());
+            let Some((value, _, _)) = peak_in_box(search, mask, bbox) else {
                 return zero_mask_outcome();
             };
             let peak = value.abs();
@@ -245,21 +344,17 @@ impl Deconvolver for ClarkClean {
             }
 
             // Active pixels of this pass (row-major, so sorted by row).
-            let flux_limit = (peak * cp.max_ext).max(histogram_limit(
-                residual.view(),
-                mask,
-                bbox,
-                peak * cp.max_ext,
-            )) / FLUX_LIMIT_DIVISOR;
+            let flux_limit =
+                (peak * cp.max_ext).max(histogram_limit(search, mask, bbox, peak * cp.max_ext))
+                    / FLUX_LIMIT_DIVISOR;
             let select = flux_limit.max(thr);
             act_pos.clear();
             act_val.clear();
             for y in bbox.y0..bbox.y1 {
                 for x in bbox.x0..bbox.x1 {
-                    let v = residual[[y, x]];
-                    if v.abs() > select && mask.as_ref().is_none_or(|m| m[[y, x]]) {
+                    if search[[y, x]].abs() > select && mask.as_ref().is_none_or(|m| m[[y, x]]) {
                         act_pos.push((y as u32, x as u32));
-                        act_val.push(v);
+                        act_val.extend(residuals.iter().map(|r| r[[y, x]]));
                     }
                 }
             }
@@ -269,17 +364,21 @@ impl Deconvolver for ClarkClean {
             let mut pass_iters = 0usize;
             let mut fmn = 1.0f32;
             let mut iter_limit = flux_limit.max(thr);
-            let (mut best, mut best_abs) = active_peak(&act_val);
+            let (mut best, mut best_abs) = active_peak(&act_val, npol);
             while pass_iters < remaining && best_abs > iter_limit {
                 let (y, x) = act_pos[best];
                 let (y, x) = (y as usize, x as usize);
-                let component = controls.gain * act_val[best];
-                model[[y, x]] += component;
-                if delta[[y, x]] == 0.0 {
+                for p in 0..npol {
+                    comp[p] = controls.gain * act_val[best * npol + p];
+                    models[p][[y, x]] += comp[p];
+                }
+                if delta.iter().all(|d| d[[y, x]] == 0.0) {
                     touched.push((y, x));
                 }
-                delta[[y, x]] += component;
-                flux_added += component as f64;
+                for p in 0..npol {
+                    delta[p][[y, x]] += comp[p];
+                }
+                flux_added += comp[0] as f64;
                 // Rows y - h ..= y + h of the (row-sorted) active list.
                 let r0 = act_pos.partition_point(|p| (p.0 as isize) < y as isize - half);
                 let r1 = act_pos.partition_point(|p| (p.0 as isize) <= y as isize + half);
@@ -287,32 +386,30 @@ impl Deconvolver for ClarkClean {
                     let dx = act_pos[i].1 as isize - x as isize;
                     if dx.abs() <= half {
                         let dy = act_pos[i].0 as isize - y as isize;
-                        act_val[i] -=
-                            component * cp.patch[[(dy + half) as usize, (dx + half) as usize]];
+                        let f = cp.patch[[(dy + half) as usize, (dx + half) as usize]];
+                        for p in 0..npol {
+                            act_val[i * npol + p] -= comp[p] * f;
+                        }
                     }
                 }
                 pass_iters += 1;
-                (best, best_abs) = active_peak(&act_val);
+                (best, best_abs) = active_peak(&act_val, npol);
                 fmn += 1.0 / (iterations + pass_iters) as f32;
                 iter_limit = (flux_limit * fmn).max(thr);
             }
             iterations += pass_iters;
 
-            // Exact update with the full PSF: residual -= PSF ⊛ Δmodel.
-            cp.fft
-                .convolve(delta.view(), false, &cp.psf_spec, conv.view_mut());
-            Zip::from(&mut residual)
-                .and(&conv)
-                .for_each(|r, &c| *r -= c);
-            for &(y, x) in &touched {
-                delta[[y, x]] = 0.0;
+            // Exact update with the full PSF: residual -= PSF ⊛ Δmodel, plane by plane.
+            for (d, r) in delta.iter_mut().zip(residuals.iter_mut()) {
+                cp.fft
+                    .convolve(d.view(), false, &cp.psf_spec, conv.view_mut());
+                Zip::from(r).and(&conv).for_each(|r, &c| *r -= c);
+                for &(y, x) in &touched {
+                    d[[y, x]] = 0.0;
+                }
             }
             touched.clear();
         };
         MinorOutcome::after(iterations, start_peak, end_peak, flux_added, stop)
-    }
-
-    fn name(&self) -> &'static str {
-        "clark"
     }
 }

@@ -22,8 +22,9 @@ pub enum DeconvError {
     InvalidSmallScaleBias { value: f32 },
 }
 
-/// A deconvolver for one plane. `name`: tclean's `deconvolver` (case-insensitive; `clarkstokes`
-/// is `clark` on a single plane); `scales` (pixels; empty means `[0]`) and `smallscalebias` are
+/// A deconvolver for one plane. `name`: tclean's `deconvolver` (case-insensitive; `clark` cleans
+/// the Stokes planes of a channel together, `clarkstokes` each on its own: the same on one
+/// plane); `scales` (pixels; empty means `[0]`) and `smallscalebias` are
 /// used by `multiscale` and validated for it.
 pub fn make_deconvolver(
     name: &str,
@@ -32,7 +33,8 @@ pub fn make_deconvolver(
 ) -> Result<Box<dyn Deconvolver>, DeconvError> {
     match name.to_ascii_lowercase().as_str() {
         "hogbom" => Ok(Box::new(HogbomClean::new())),
-        "clark" | "clarkstokes" => Ok(Box::new(ClarkClean::new(None))),
+        "clark" => Ok(Box::new(ClarkClean::joint(None))),
+        "clarkstokes" => Ok(Box::new(ClarkClean::new(None))),
         "multiscale" => {
             if let Some((index, &value)) = scales
                 .iter()

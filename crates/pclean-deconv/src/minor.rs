@@ -64,6 +64,34 @@ pub trait Deconvolver: Send {
 
     /// tclean's name of the algorithm.
     fn name(&self) -> &'static str;
+
+    /// Whether this algorithm cleans the Stokes planes of a channel together (tclean's `clark`
+    /// with several Stokes planes); the engine then calls [`Deconvolver::minor_cycle_stokes`] on
+    /// the first plane's deconvolver with all of the channel's planes.
+    fn joint_stokes(&self) -> bool {
+        false
+    }
+
+    /// One minor cycle on several Stokes planes together; only called when
+    /// [`Deconvolver::joint_stokes`] is true. The default runs each plane on its own.
+    fn minor_cycle_stokes(
+        &mut self,
+        planes: Vec<PlaneImages<'_>>,
+        controls: &MinorControls,
+    ) -> MinorOutcome {
+        let mut out: Option<MinorOutcome> = None;
+        for p in planes {
+            let o = self.minor_cycle(p, controls);
+            out.get_or_insert(o);
+        }
+        out.unwrap_or(MinorOutcome {
+            iterations: 0,
+            start_peak: 0.0,
+            end_peak: 0.0,
+            flux_added: 0.0,
+            stop: MinorStop::ZeroMask,
+        })
+    }
 }
 
 /// Peak |value| of `img` where `mask` allows, with its position `(y, x)`; `None` if the mask is empty.

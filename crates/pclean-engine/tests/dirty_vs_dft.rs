@@ -70,7 +70,7 @@ fn check(weighting: &str) {
     let mut freq = 0.0;
     for chunk in sel.chunks(&ms, DataColumn::Data, 5000) {
         let c = chunk.unwrap();
-        let rec = StokesRecipe::new(StokesParam::I, &c.corrs).unwrap();
+        let rec = StokesRecipe::new(StokesParam::I, &c.corrs, true).unwrap();
         let n = c.row_ids.len();
         let mut v = Array2::<Complex32>::zeros((n, 1));
         let mut w = Array2::<f32>::zeros((n, 1));

@@ -49,7 +49,7 @@ declare_params! {
            .doc("visibilities and uvw are re-phased and rotated to it");
     projection: Str = "SIN", "Projection" => .choices(Projection::NAMES);
     stokes: Str = "I", "Stokes planes: I, IV, IQUV, QU, RR, LL, XX, YY, ..."
-        => .doc("`I`, `IV`, `IQUV`, `QU`, `IQ`, `UV`, `Q`, `U`, `V`, or correlations `RR`, `LL`, `XX`, `YY`, `RRLL`, `XXYY`; formed correctly from circular or linear feeds");
+        => .doc("`I`, `IV`, `IQUV`, `QU`, `IQ`, `UV`, `Q`, `U`, `V`, `pseudoI`, or correlations `RR`, `LL`, `XX`, `YY`, `RRLL`, `XXYY`; from circular or linear feeds with tclean's signs and weights (docs/polarization.md): a sample with any correlation flagged is left out of every plane, except with `pseudoI`, which uses whichever parallel hands are unflagged; a value the feeds cannot make is an error");
     specmode: Str = "mfs", "Spectral mode" => .choices(SpecMode::NAMES)
         .doc("`mfs` (one plane; tclean's alias `cont` too), `cube`, `cubedata`");
     reffreq: Text = "", "Reference frequency of an mfs image, e.g. 1.4GHz" => .meaning("the centre of the selected band")
@@ -105,9 +105,9 @@ declare_params! {
     pblimit: Real = 0.2, "Primary-beam level below which products are masked; negative: no mask on the images";
     psfcutoff: Real = 0.35, "PSF level bounding the main lobe used to fit the restoring beam";
     deconvolver: Str = "hogbom", "Deconvolver (used when niter > 0)" => .choices(Deconvolver::NAMES)
-        .doc("tclean's others (`mtmfs`, `mem`, `asp`, `clark_exp`, ...) are refused, naming the value");
+        .doc("`clark` cleans the Stokes planes of a channel together (peak of `|I + sqrt(Q^2+U^2+V^2)|`, one component in every plane), `clarkstokes` each plane on its own, as tclean's; tclean's others (`mtmfs`, `mem`, `asp`, `clark_exp`, ...) are refused, naming the value");
     niter: Int = 0, "Maximum number of minor-cycle iterations"
-        => .doc("per image plane (every channel converges on its own)");
+        => .doc("per image channel (every channel converges on its own); the Stokes planes of a channel count together, as tclean's");
     gain: Real = 0.1, "Loop gain";
     threshold: Flux = "0.0mJy", "Stopping threshold on the peak residual, e.g. 8mJy; a bare number is Jy";
     nsigma: Real = 0.0, "Stop at nsigma x the robust rms of the residual, 0 = off";

@@ -57,7 +57,9 @@ fn help_lines_show_the_default() {
         help_line(p),
         "Maximum iterations per minor cycle, -1 = niter [default: -1]"
     );
-    assert!(help_line(spec("deconvolver").unwrap()).contains("hogbom, clark, multiscale"));
+    assert!(
+        help_line(spec("deconvolver").unwrap()).contains("hogbom, clark, clarkstokes, multiscale")
+    );
     assert!(help_line(spec("field").unwrap()).ends_with("[default: '' (all)]"));
     assert!(help_line(spec("epsilon").unwrap()).ends_with("[default: 1e-6]"));
 }

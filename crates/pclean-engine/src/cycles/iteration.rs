@@ -30,7 +30,12 @@ pub enum StopReason {
 /// The per-plane bookkeeping iteration control needs.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlaneProgress {
+    /// Components taken in this plane.
     pub iterations: usize,
+    /// Components taken in all Stokes planes of this plane's channel: what `niter` and
+    /// `cycleniter` count (tclean counts the iterations of every Stokes plane of an mfs image
+    /// together: with IQUV and niter 300 the four planes share 300).
+    pub channel_iterations: usize,
     pub major_cycles: usize,
     /// Peak |residual| within the mask after the last major cycle, Jy/beam.
     pub peak: f32,
@@ -51,6 +56,7 @@ impl PlaneProgress {
     pub fn new() -> Self {
         PlaneProgress {
             iterations: 0,
+            channel_iterations: 0,
             major_cycles: 0,
             peak: f32::INFINITY,
             min_peak: f32::INFINITY,
@@ -117,7 +123,7 @@ impl IterationControl for DeconvParams {
     }
 
     fn check(&self, p: &PlaneProgress, mask_empty: bool) -> Option<StopReason> {
-        if p.iterations >= self.niter {
+        if p.channel_iterations >= self.niter {
             return Some(StopReason::IterationLimit);
         }
         if p.peak <= self.global_threshold() {
@@ -150,7 +156,7 @@ impl IterationControl for DeconvParams {
             .global_threshold()
             .max(self.nsigma_threshold(p))
             .max(frac * p.peak);
-        let remaining = self.niter - p.iterations.min(self.niter);
+        let remaining = self.niter - p.channel_iterations.min(self.niter);
         let limit = self.cycleniter.map_or(remaining, |c| c.min(remaining));
         (cyclethreshold, limit)
     }
@@ -204,9 +210,12 @@ mod tests {
         p.observe(1.0, 0.01);
         assert_eq!(s.check(&p, false), None);
         assert_eq!(s.check(&p, true), Some(StopReason::ZeroMask));
+        // niter counts the components of every Stokes plane of the channel.
         p.iterations = 100;
+        assert_eq!(s.check(&p, false), None);
+        p.channel_iterations = 100;
         assert_eq!(s.check(&p, false), Some(StopReason::IterationLimit));
-        p.iterations = 10;
+        p.channel_iterations = 10;
         p.observe(0.005, 0.001);
         assert_eq!(s.check(&p, true), Some(StopReason::Threshold));
         let mut n = settings();
@@ -229,6 +238,9 @@ mod tests {
         let (t, n) = s.cycle_limits(&p, 0.2);
         assert!((t - 0.4).abs() < 1e-6);
         assert_eq!(n, 100);
+        // The budget is what the channel's Stokes planes together have left.
+        p.channel_iterations = 70;
+        assert_eq!(s.cycle_limits(&p, 0.2).1, 30);
         // clamped to maxpsffraction 0.8
         assert!((s.cycle_limits(&p, 0.95).0 - 1.6).abs() < 1e-6);
         // never below the global threshold

@@ -1,7 +1,8 @@
 //! The major/minor cycle loop of one channel block. Every plane (channel, Stokes) converges on its
 //! own: after each major cycle a plane's mask is updated (auto-multithresh), its convergence checked
 //! (tclean's order), and only unconverged planes run a minor cycle and take part in the next major
-//! cycle's prediction and re-imaging.
+//! cycle's prediction and re-imaging. A deconvolver that cleans Stokes planes together (tclean's
+//! `clark`) runs one minor cycle per channel on all its Stokes planes.
 
 use super::iteration::{noise_stats, IterationControl, PlaneProgress, StopReason};
 use super::masking::{MaskInputs, PlaneMasker};
@@ -103,22 +104,33 @@ impl Plane {
             self.progress.observe(peak, rms);
         }
         self.progress.stop = it.check(&self.progress, self.mask_is_empty());
+        // tclean's "no progress" test is over the whole image: a plane whose peak was below the
+        // cycle threshold set by a brighter plane (a Stokes Q, U or V plane beside I, a faint
+        // channel) did nothing while others cleaned, and waits for its turn.
+        if self.progress.stop == Some(StopReason::NoProgress) && cube.others_cleaned {
+            self.progress.stop = None;
+        }
         Ok(())
+    }
+
+    /// The controls of this plane's next minor cycle: tclean sets one cycle threshold for the
+    /// whole cube from its largest peak residual `cube_peak`.
+    fn cycle_controls(&self, it: &DeconvParams, cube_peak: f32) -> MinorControls {
+        let mut cube_progress = self.progress.clone();
+        cube_progress.peak = cube_peak;
+        let (cyclethreshold, cycleniter) = it.cycle_limits(&cube_progress, self.psf_sidelobe);
+        MinorControls {
+            gain: it.loop_gain(),
+            max_iterations: cycleniter,
+            threshold: cyclethreshold,
+        }
     }
 
     fn minor_cycle(&mut self, it: &DeconvParams, cube_peak: f32) {
         if self.progress.stop.is_some() {
             return;
         }
-        // tclean sets one cycle threshold for the whole cube from its largest peak residual.
-        let mut cube_progress = self.progress.clone();
-        cube_progress.peak = cube_peak;
-        let (cyclethreshold, cycleniter) = it.cycle_limits(&cube_progress, self.psf_sidelobe);
-        let controls = MinorControls {
-            gain: it.loop_gain(),
-            max_iterations: cycleniter,
-            threshold: cyclethreshold,
-        };
+        let controls = self.cycle_controls(it, cube_peak);
         let images = PlaneImages {
             residual: self.residual.view_mut(),
             model: self.model.view_mut(),
@@ -132,6 +144,41 @@ impl Plane {
     }
 }
 
+/// One minor cycle on the Stokes planes of one channel together (tclean's `clark` with several
+/// Stokes planes): it runs while any of them is unconverged, with the cycle limits of the first
+/// unconverged one, the first plane's PSF and mask (as tclean's), and every plane counts the
+/// joint cycle's components as its own. Returns the number of (joint) components.
+fn joint_minor_cycle(group: &mut [Plane], it: &DeconvParams, cube_peak: f32) -> usize {
+    let Some(lead) = group.iter().find(|p| p.progress.stop.is_none()) else {
+        return 0;
+    };
+    let controls = lead.cycle_controls(it, cube_peak);
+    let Some((first, rest)) = group.split_first_mut() else {
+        return 0;
+    };
+    let mut images = vec![PlaneImages {
+        residual: first.residual.view_mut(),
+        model: first.model.view_mut(),
+        psf: first.psf.view(),
+        mask: first.mask.as_ref().map(|m| m.view()),
+    }];
+    for p in rest.iter_mut() {
+        images.push(PlaneImages {
+            residual: p.residual.view_mut(),
+            model: p.model.view_mut(),
+            psf: p.psf.view(),
+            mask: p.mask.as_ref().map(|m| m.view()),
+        });
+    }
+    let out = first.deconvolver.minor_cycle_stokes(images, &controls);
+    for p in group.iter_mut() {
+        p.progress.iterations += out.iterations;
+        p.progress.last_cycle_iterations = out.iterations;
+        p.progress.model_flux = p.model.iter().map(|v| *v as f64).sum();
+    }
+    out.iterations
+}
+
 /// Quantities tclean's auto-multithresh takes over the whole cube (here: the block): the largest
 /// PSF sidelobe level, the common beam, and the iterations done so far.
 struct CubeWide {
@@ -141,6 +188,8 @@ struct CubeWide {
     /// Whether any plane of the block ran a minor cycle in the last round (the cube is still
     /// cycling, so tclean would still update every channel's mask).
     cycling: bool,
+    /// Whether any plane of the block took components in the last minor cycle.
+    others_cleaned: bool,
 }
 
 /// A plane's first imaging pass: residual (dirty image or reused residual), PSF, sum of weights.
@@ -239,6 +288,10 @@ pub fn deconvolve_block(
             beam: common,
             iterations: planes.iter().map(|p| p.progress.iterations).sum(),
             cycling,
+            others_cleaned: cycling
+                && planes
+                    .iter()
+                    .any(|p| p.progress.stop.is_none() && p.progress.last_cycle_iterations > 0),
         };
         planes
             .par_iter_mut()
@@ -253,9 +306,23 @@ pub fn deconvolve_block(
             .filter(|p| p.progress.stop.is_none())
             .map(|p| p.progress.peak)
             .fold(0.0f32, f32::max);
-        planes
-            .par_iter_mut()
-            .for_each(|p| p.minor_cycle(it, cube_peak));
+        if nst > 1 && planes[0].deconvolver.joint_stokes() {
+            planes.par_chunks_mut(nst).for_each(|g| {
+                let done = joint_minor_cycle(g, it, cube_peak);
+                g.iter_mut()
+                    .for_each(|p| p.progress.channel_iterations += done);
+            });
+        } else {
+            // Every plane of a channel starts the cycle with the same iteration budget (tclean
+            // computes it once per cycle), and their components then count together.
+            planes.par_chunks_mut(nst).for_each(|g| {
+                let before: usize = g.iter().map(|p| p.progress.iterations).sum();
+                g.par_iter_mut().for_each(|p| p.minor_cycle(it, cube_peak));
+                let done = g.iter().map(|p| p.progress.iterations).sum::<usize>() - before;
+                g.iter_mut()
+                    .for_each(|p| p.progress.channel_iterations += done);
+            });
+        }
         major_cycle(ctx, sources, chans.clone(), &mut planes, nst, false)?;
         let done: usize = planes.iter().map(|p| p.progress.iterations).sum();
         info!(

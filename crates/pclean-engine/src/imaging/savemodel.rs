@@ -13,10 +13,11 @@ use pclean_ms::{ModelColumnWriter, VisChunk};
 /// RR = I + V, LL = I - V, RL = Q + iU, LR = Q - iU; XX = I + Q, YY = I - Q, XY = U + iV,
 /// YX = U - iV. A single imaged correlation maps to itself.
 fn corr_from_stokes(corr: Correlation, stokes: &[(StokesParam, Complex32)]) -> Complex32 {
+    // pseudoI's model is a Stokes I model.
     let get = |p: StokesParam| {
         stokes
             .iter()
-            .find(|(q, _)| *q == p)
+            .find(|(q, _)| *q == p || (p == StokesParam::I && *q == StokesParam::PseudoI))
             .map_or(Complex32::new(0.0, 0.0), |x| x.1)
     };
     if let Some((_, v)) = stokes.iter().find(|(q, _)| *q == StokesParam::Corr(corr)) {

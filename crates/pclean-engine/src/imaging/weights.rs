@@ -48,10 +48,18 @@ impl ImagingContext<'_> {
             .collect();
         self.vis().for_each_chunk(sources, &chans, |prep| {
             let (_, w0) = &prep.stokes[0];
+            let scale = prep.density_scale;
+            let select = |cols: &[usize]| {
+                let mut w = w0.select(Axis(1), cols);
+                if scale != 1.0 {
+                    w *= scale;
+                }
+                w
+            };
             if per_chan {
                 dens.par_iter_mut().enumerate().for_each(|(i, d)| {
                     if let Some((cols, freqs)) = prep.columns(chans.start + i) {
-                        let w = w0.select(Axis(1), &cols);
+                        let w = select(&cols);
                         d.add(prep.uvw_m.view(), &freqs, w.view());
                     }
                 });
@@ -62,7 +70,7 @@ impl ImagingContext<'_> {
                     .collect();
                 if !cols.is_empty() {
                     let freqs: Vec<f64> = cols.iter().map(|j| prep.freq_hz[*j]).collect();
-                    dens[0].add(prep.uvw_m.view(), &freqs, w0.select(Axis(1), &cols).view());
+                    dens[0].add(prep.uvw_m.view(), &freqs, select(&cols).view());
                 }
             }
             Ok(())

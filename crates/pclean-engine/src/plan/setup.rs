@@ -14,7 +14,8 @@ use crate::products::{product_list, read_start_model, Reused};
 use crate::source::Source;
 use ndarray::Array2;
 use pclean_core::params::{DataColumnChoice, ImagingParams, Weighting};
-use pclean_core::Direction;
+use pclean_core::stokes::describe_feeds;
+use pclean_core::{Correlation, Direction, StokesSet};
 use pclean_grid::gridder::Gridder;
 use pclean_grid::pb::{pb_model_for, PbModel};
 use pclean_grid::weighting::{ImagingWeighter, UvTaper};
@@ -72,6 +73,17 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
             note(w);
         }
         let selected = ms.select(&params.selections[index])?;
+        if let Some(w) = check_stokes(&params.stokes, path, &selected)? {
+            note(w);
+        }
+        if params.stokes.0 == [pclean_core::StokesParam::PseudoI]
+            && params.weighting != Weighting::Natural
+        {
+            note(format!(
+                "stokes='pseudoI' with weighting {:?}: where one parallel hand is flagged and the other not, tclean's weighting density is not reproduced (its images differ by up to a few % of the peak on partially flagged data; docs/polarization.md); natural weighting matches",
+                params.weighting
+            ));
+        }
         sources.push(Source {
             index,
             ms: std::sync::Arc::new(ms),
@@ -82,6 +94,52 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
         });
     }
     Ok((sources, warnings))
+}
+
+/// Error unless every selected data description of `path` can form every plane of `stokes`
+/// (tclean makes an all-zero image with a sum of weights of 0 for a Stokes value the feeds
+/// cannot make, such as `XX` from circular feeds; pclean refuses it before any work). A warning
+/// for the pairs that tclean leaves empty although the feeds make them (`IQ`, `UV` from circular
+/// feeds, `IV`, `QU` from linear ones), which pclean makes from all four correlations.
+fn check_stokes(
+    stokes: &StokesSet,
+    path: &str,
+    selected: &pclean_ms::SelectedData,
+) -> Result<Option<String>, EngineError> {
+    let mut warning = None;
+    for g in &selected.groups {
+        let circ = g.corrs.iter().all(|c| {
+            matches!(
+                c,
+                Correlation::RR | Correlation::RL | Correlation::LR | Correlation::LL
+            )
+        });
+        let empty_in_tclean: &[&str] = if circ { &["IQ", "UV"] } else { &["IV", "QU"] };
+        if empty_in_tclean.contains(&stokes.label().as_str()) {
+            warning = Some(format!(
+                "stokes='{}' from {} of {}: tclean writes all-zero planes (sum of weights 0) for this pair; pclean forms both planes from the four correlations (the same values as those planes of stokes='IQUV')",
+                stokes.label(),
+                describe_feeds(&g.corrs),
+                path
+            ));
+        }
+        if let Some(p) = stokes.unformable(&g.corrs) {
+            return Err(EngineError::param(
+                "stokes",
+                format!(
+                    "stokes='{}': the {} plane cannot be made from {} (data description {}, spectral window {}) with {}; with these feeds use one of {}",
+                    stokes.label(),
+                    p.name(),
+                    path,
+                    g.ddid,
+                    g.spw_id,
+                    describe_feeds(&g.corrs),
+                    StokesSet::formable_values(&g.corrs).join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(warning)
 }
 
 /// The selected channels of every (MS, spectral window).

@@ -104,6 +104,7 @@ impl VisPrep<'_> {
             freq_hz: col_list.iter().map(|(c, _)| f[*c]).collect(),
             image_chan: col_list.iter().map(|(_, k)| Some(*k)).collect(),
             stokes: out,
+            density_scale: 1.0,
         }
     }
 
@@ -209,6 +210,7 @@ impl VisPrep<'_> {
             freq_hz: col_freq,
             image_chan: col_chan,
             stokes: out,
+            density_scale: 1.0,
         }
     }
 }

@@ -31,6 +31,9 @@ pub struct Prepared {
     pub image_chan: Vec<Option<usize>>,
     /// Per Stokes plane: (vis_rc, weight_rc); weights are natural (0 = flagged).
     pub stokes: Vec<(Array2<Complex32>, Array2<f32>)>,
+    /// Factor from the first plane's weights to the weights of the weighting density: CASA's
+    /// density counts a sample once, while an I-only plane counts it once per parallel hand.
+    pub density_scale: f32,
 }
 
 impl Prepared {
@@ -61,10 +64,15 @@ impl VisPrep<'_> {
         let nch = chunk.chan_ids.len();
         let chans: Vec<usize> = (0..nch).collect();
         let mut stokes = Vec::with_capacity(self.params.stokes.0.len());
+        let i_only = self.params.stokes.is_i_only();
+        let mut density_scale = 1.0;
         for p in &self.params.stokes.0 {
-            let recipe = recipe_for(*p, &chunk.corrs)?;
+            let recipe = recipe_for(*p, &chunk.corrs, i_only)?;
             let mut v = Array2::<Complex32>::zeros((nrow, nch));
             let mut w = Array2::<f32>::zeros((nrow, nch));
+            if stokes.is_empty() {
+                density_scale = 1.0 / recipe.multiplicity();
+            }
             recipe.form(
                 chunk.vis_rcp.view(),
                 chunk.flag_rcp.view(),
@@ -100,7 +108,10 @@ impl VisPrep<'_> {
         }
         if let Some(conv) = &self.plan.conversion {
             let first_two = src.first_two_hz.get(&chunk.ddid).copied();
-            return self.regrid_to_frame(conv, chunk, uvw_m, stokes, image_chans, first_two);
+            let mut prep =
+                self.regrid_to_frame(conv, chunk, uvw_m, stokes, image_chans, first_two)?;
+            prep.density_scale = density_scale;
+            return Ok(prep);
         }
         let map = self
             .plan
@@ -119,6 +130,7 @@ impl VisPrep<'_> {
             freq_hz: chunk.chan_freq_hz.clone(),
             image_chan,
             stokes,
+            density_scale,
         })
     }
 
@@ -165,13 +177,17 @@ impl VisPrep<'_> {
 fn recipe_for(
     p: StokesParam,
     corrs: &[pclean_core::Correlation],
+    i_only: bool,
 ) -> Result<StokesRecipe, EngineError> {
-    StokesRecipe::new(p, corrs).ok_or_else(|| {
-        let have: Vec<&str> = corrs.iter().map(|c| c.name()).collect();
-        EngineError::param("stokes", format!(
-            "stokes: cannot form {} from the data's correlations {}; choose stokes the data support",
-            p.name(),
-            have.join(", ")
-        ))
+    // Setup::open checked every selected data description, so this is a changed MS.
+    StokesRecipe::new(p, corrs, i_only).ok_or_else(|| {
+        EngineError::param(
+            "stokes",
+            format!(
+                "stokes: plane {} cannot be made from {}",
+                p.name(),
+                pclean_core::stokes::describe_feeds(corrs)
+            ),
+        )
     })
 }

@@ -11,27 +11,48 @@ pub struct StokesRecipe {
     pub param: StokesParam,
     /// (correlation index, complex coefficient)
     pub terms: Vec<(usize, Complex32)>,
+    /// How many correlation planes CASA grids into this image plane: 2 for a Stokes I-only
+    /// image from both parallel hands (its sum of weights counts each sample once per hand),
+    /// otherwise 1. pseudoI counts the unflagged hands of each sample instead.
+    multiplicity: f32,
 }
 
 impl StokesRecipe {
     /// The recipe for `param` given the correlations present, or `None` when they cannot form it.
-    pub fn new(param: StokesParam, corrs: &[Correlation]) -> Option<Self> {
-        let terms = param
+    /// `i_only`: the image has this single Stokes I plane ([`pclean_core::StokesSet::is_i_only`]).
+    pub fn new(param: StokesParam, corrs: &[Correlation], i_only: bool) -> Option<Self> {
+        let terms: Vec<(usize, Complex32)> = param
             .coefficients(corrs)?
             .into_iter()
             .map(|(i, (re, im))| (i, Complex32::new(re as f32, im as f32)))
             .collect();
-        Some(StokesRecipe { param, terms })
+        let multiplicity = if i_only && param == StokesParam::I {
+            terms.len() as f32
+        } else {
+            1.0
+        };
+        Some(StokesRecipe {
+            param,
+            terms,
+            multiplicity,
+        })
+    }
+
+    /// How many correlation planes CASA grids into this plane (see the field).
+    pub fn multiplicity(&self) -> f32 {
+        self.multiplicity
     }
 
     /// Form the Stokes visibilities and weights of selected channels `chans` (indices into the
     /// chunk's channel axis) for every row.
     ///
-    /// Weight rule (tclean parity): the weight is the mean over the recipe's correlations of their
-    /// weights, a flagged correlation contributing zero. For a two-term parallel-hand Stokes I with
-    /// one hand flagged, the other hand alone forms the visibility (CASA grids correlations
-    /// separately, so a lone unflagged hand still contributes); for any other parameter every term
-    /// must be unflagged.
+    /// tclean's rules, measured on its products (`docs/polarization.md`): a sample (row,
+    /// channel) has one weight for every correlation, the mean of the weights of the first and
+    /// last correlation (the parallel hands); a sample with any correlation flagged (even one the
+    /// plane does not use) is left out of every plane, so that each plane sees the same samples
+    /// and no Stokes parameter leaks into another through unequal weights. The visibility is the
+    /// plain coefficient sum. pseudoI instead uses whichever parallel hands are unflagged: their
+    /// mean, with the weight times their number.
     pub fn form(
         &self,
         vis_rcp: ArrayView3<Complex32>,
@@ -41,34 +62,36 @@ impl StokesRecipe {
         mut vis_out: ArrayViewMut2<Complex32>,
         mut wgt_out: ArrayViewMut2<f32>,
     ) {
-        let nrow = vis_rcp.shape()[0];
-        let lone_hand_ok = matches!(self.param, StokesParam::I) && self.terms.len() == 2;
-        let nterms = self.terms.len() as f32;
+        let (nrow, ncorr) = (vis_rcp.shape()[0], vis_rcp.shape()[2]);
+        let pseudo = self.param == StokesParam::PseudoI;
+        let usable = |r: usize, c: usize, p: usize| {
+            let v = vis_rcp[[r, c, p]];
+            !flag_rcp[[r, c, p]] && v.re.is_finite() && v.im.is_finite()
+        };
         for r in 0..nrow {
             for (k, &c) in chans.iter().enumerate() {
-                let mut wsum = 0.0f32;
-                let mut vsum = Complex32::new(0.0, 0.0);
-                let mut nok = 0usize;
-                for &(p, coef) in &self.terms {
-                    let w = weight_rcp[[r, c, p]];
-                    if flag_rcp[[r, c, p]]
-                        || w.is_nan()
-                        || w <= 0.0
-                        || !vis_rcp[[r, c, p]].re.is_finite()
-                    {
-                        continue;
+                let w = 0.5 * (weight_rcp[[r, c, 0]] + weight_rcp[[r, c, ncorr - 1]]);
+                let (v, w) = if !(w > 0.0 && w.is_finite()) {
+                    (Complex32::new(0.0, 0.0), 0.0)
+                } else if pseudo {
+                    let mut n = 0usize;
+                    let mut sum = Complex32::new(0.0, 0.0);
+                    for &(p, _) in self.terms.iter().filter(|(p, _)| usable(r, c, *p)) {
+                        n += 1;
+                        sum += vis_rcp[[r, c, p]];
                     }
-                    nok += 1;
-                    wsum += w;
-                    vsum += vis_rcp[[r, c, p]] * coef * w;
-                }
-                let (v, w) = if nok == self.terms.len() {
-                    // All terms present: weighted combination scaled so equal weights give the
-                    // plain coefficient sum.
-                    (vsum * (nterms / wsum), wsum / nterms)
-                } else if nok == 1 && lone_hand_ok {
-                    // vsum = 0.5 * w * V for the lone hand: recover V, weight = mean with a zero.
-                    (vsum * (2.0 / wsum), wsum / nterms)
+                    if n == 0 {
+                        (Complex32::new(0.0, 0.0), 0.0)
+                    } else {
+                        (sum / n as f32, w * n as f32)
+                    }
+                } else if (0..ncorr).all(|p| usable(r, c, p)) {
+                    let v = self
+                        .terms
+                        .iter()
+                        .map(|&(p, coef)| vis_rcp[[r, c, p]] * coef)
+                        .sum();
+                    (v, w * self.multiplicity)
                 } else {
                     (Complex32::new(0.0, 0.0), 0.0)
                 };
@@ -154,36 +177,107 @@ mod tests {
     use super::*;
     use ndarray::Array3;
 
-    #[test]
-    fn stokes_i_weights_and_flags() {
-        let corrs = [Correlation::RR, Correlation::LL];
-        let rec = StokesRecipe::new(StokesParam::I, &corrs).unwrap();
-        let mut vis = Array3::<Complex32>::zeros((3, 1, 2));
-        let mut flag = Array3::<bool>::from_elem((3, 1, 2), false);
-        let wgt = Array3::<f32>::from_elem((3, 1, 2), 2.0);
-        for r in 0..3 {
-            vis[[r, 0, 0]] = Complex32::new(1.0, 1.0);
-            vis[[r, 0, 1]] = Complex32::new(3.0, -1.0);
+    /// One chunk of 3 rows x 1 channel with `corrs`, unit-free values chosen so that every
+    /// result is exact in f32.
+    fn chunk(
+        corrs: usize,
+        vis: &[[(f32, f32); 4]],
+        wgt: &[[f32; 4]],
+        flags: &[(usize, usize)],
+    ) -> (Array3<Complex32>, Array3<bool>, Array3<f32>) {
+        let n = vis.len();
+        let mut v = Array3::<Complex32>::zeros((n, 1, corrs));
+        let mut f = Array3::<bool>::from_elem((n, 1, corrs), false);
+        let mut w = Array3::<f32>::zeros((n, 1, corrs));
+        for r in 0..n {
+            for p in 0..corrs {
+                v[[r, 0, p]] = Complex32::new(vis[r][p].0, vis[r][p].1);
+                w[[r, 0, p]] = wgt[r][p];
+            }
         }
-        flag[[1, 0, 1]] = true; // LL flagged in row 1
-        flag[[2, 0, 0]] = true;
-        flag[[2, 0, 1]] = true; // both flagged in row 2
-        let mut v = Array2::<Complex32>::zeros((3, 1));
-        let mut w = Array2::<f32>::zeros((3, 1));
+        for &(r, p) in flags {
+            f[[r, 0, p]] = true;
+        }
+        (v, f, w)
+    }
+
+    fn form(
+        param: StokesParam,
+        corrs: &[Correlation],
+        i_only: bool,
+        data: &(Array3<Complex32>, Array3<bool>, Array3<f32>),
+    ) -> (Array2<Complex32>, Array2<f32>) {
+        let rec = StokesRecipe::new(param, corrs, i_only).unwrap();
+        let n = data.0.shape()[0];
+        let mut v = Array2::<Complex32>::zeros((n, 1));
+        let mut w = Array2::<f32>::zeros((n, 1));
         rec.form(
-            vis.view(),
-            flag.view(),
-            wgt.view(),
+            data.0.view(),
+            data.1.view(),
+            data.2.view(),
             &[0],
             v.view_mut(),
             w.view_mut(),
         );
-        // Exact small-integer arithmetic in f32: compare exactly.
+        (v, w)
+    }
+
+    const CIRC: [Correlation; 4] = [
+        Correlation::RR,
+        Correlation::RL,
+        Correlation::LR,
+        Correlation::LL,
+    ];
+
+    #[test]
+    fn one_weight_per_sample_from_the_parallel_hands() {
+        // RR = I + V, LL = I - V with I = 2, V = 1, and RR's weight 4 times LL's: V must not
+        // pick up I (a weighted combination would give (4*3 - 1*1)/(4+1)... = 2.2 instead of 1).
+        let d = chunk(
+            4,
+            &[[(3.0, 0.0), (1.0, 1.0), (1.0, -1.0), (1.0, 0.0)]],
+            &[[4.0, 9.0, 9.0, 2.0]],
+            &[],
+        );
+        let (v, w) = form(StokesParam::V, &CIRC, false, &d);
+        assert_eq!((v[[0, 0]], w[[0, 0]]), (Complex32::new(1.0, 0.0), 3.0));
+        // U = (RL - LR)/2i = (2i)/2i = 1; Q = (RL + LR)/2 = 1; same weight (mean of RR and LL).
+        let (v, w) = form(StokesParam::U, &CIRC, false, &d);
+        assert_eq!((v[[0, 0]], w[[0, 0]]), (Complex32::new(1.0, 0.0), 3.0));
+        let (v, _) = form(StokesParam::Q, &CIRC, false, &d);
+        assert_eq!(v[[0, 0]], Complex32::new(1.0, 0.0));
+        // An I-only image counts both hands in its sum of weights (tclean's sumwt is 2x).
+        let (v, w) = form(StokesParam::I, &CIRC, true, &d);
+        assert_eq!((v[[0, 0]], w[[0, 0]]), (Complex32::new(2.0, 0.0), 6.0));
+        let (_, w) = form(StokesParam::I, &CIRC, false, &d);
+        assert_eq!(w[[0, 0]], 3.0);
+        // A correlation image has the same sample weight.
+        let (v, w) = form(StokesParam::Corr(Correlation::LL), &CIRC, false, &d);
+        assert_eq!((v[[0, 0]], w[[0, 0]]), (Complex32::new(1.0, 0.0), 3.0));
+    }
+
+    #[test]
+    fn any_flagged_correlation_drops_the_sample_except_for_pseudo_i() {
+        let row = [(3.0, 0.0), (1.0, 1.0), (1.0, -1.0), (1.0, 0.0)];
+        let d = chunk(
+            4,
+            &[row, row, row],
+            &[[2.0; 4], [2.0; 4], [2.0; 4]],
+            // row 0: RL flagged; row 1: LL flagged; row 2: both hands flagged.
+            &[(0, 1), (1, 3), (2, 0), (2, 3)],
+        );
+        for p in [
+            StokesParam::I,
+            StokesParam::V,
+            StokesParam::Corr(Correlation::RR),
+        ] {
+            let (_, w) = form(p, &CIRC, true, &d);
+            assert_eq!(w.column(0).to_vec(), vec![0.0, 0.0, 0.0], "{p:?}");
+        }
+        let (v, w) = form(StokesParam::PseudoI, &CIRC, false, &d);
+        assert_eq!(w.column(0).to_vec(), vec![4.0, 2.0, 0.0]);
         assert_eq!(v[[0, 0]], Complex32::new(2.0, 0.0));
-        assert_eq!(w[[0, 0]], 2.0);
-        assert_eq!(v[[1, 0]], Complex32::new(1.0, 1.0));
-        assert_eq!(w[[1, 0]], 1.0);
-        assert_eq!(w[[2, 0]], 0.0);
+        assert_eq!(v[[1, 0]], Complex32::new(3.0, 0.0));
     }
 
     #[test]

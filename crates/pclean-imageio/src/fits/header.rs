@@ -14,7 +14,7 @@ use std::os::raw::{c_char, c_int, c_long};
 /// -1..-4, XX, YY, XY, YX = -5..-8).
 pub fn fits_stokes_code(p: StokesParam) -> i32 {
     match p {
-        StokesParam::I => 1,
+        StokesParam::I | StokesParam::PseudoI => 1,
         StokesParam::Q => 2,
         StokesParam::U => 3,
         StokesParam::V => 4,

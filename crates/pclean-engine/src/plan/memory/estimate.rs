@@ -99,7 +99,9 @@ impl WorkerSpec {
             Err(_) => {
                 return Err(EngineError::param(
                     "deconvolver",
-                    format!("deconvolver='{name}': use hogbom, clark, multiscale or none"),
+                    format!(
+                        "deconvolver='{name}': use hogbom, clark, clarkstokes, multiscale or none"
+                    ),
                 ))
             }
         };

@@ -121,7 +121,7 @@ impl DeconvolverKind {
             Deconvolver::Multiscale => DeconvolverKind::Multiscale {
                 nscales: nscales.max(1),
             },
-            Deconvolver::Clark => DeconvolverKind::Clark,
+            Deconvolver::Clark | Deconvolver::ClarkStokes => DeconvolverKind::Clark,
             Deconvolver::Hogbom => DeconvolverKind::Hogbom,
         }
     }
