@@ -7,6 +7,7 @@ pub mod columns;
 pub mod error;
 mod handle;
 pub mod image_table;
+pub mod records;
 pub mod storage;
 mod tile_file;
 pub mod write_columns;

@@ -17,6 +17,7 @@ pub mod imaging;
 pub mod plan;
 pub mod products;
 pub mod source;
+pub mod vptable;
 
 pub use error::EngineError;
 pub use exec::coordinator::{Coordinator, PendingBlock};

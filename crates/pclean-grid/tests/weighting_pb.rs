@@ -6,7 +6,7 @@
 
 use ndarray::{array, Array2};
 use pclean_core::SPEED_OF_LIGHT as C;
-use pclean_grid::pb::{pb_image, pb_limit_in_place, pb_mask, pb_model_for, PbModel};
+use pclean_grid::pb::{pb_image, pb_limit_in_place, pb_mask, pb_model_for, PbModel, VpShape};
 use pclean_grid::weighting::{
     CellRounding, DensityGrid, ImagingWeighter, UvTaper, WeightingScheme,
 };
@@ -340,7 +340,7 @@ const ARCSEC: f64 = std::f64::consts::PI / 180.0 / 3600.0;
 
 #[test]
 fn pb_matches_tclean_reference_pixels() {
-    let vla = pb_model_for("VLA", 25.0);
+    let vla = pb_model_for("VLA", 25.0, 1.41e9).expect("VLA model");
     let cases = [
         (
             &vla,
@@ -379,7 +379,7 @@ fn pb_matches_tclean_reference_pixels() {
             );
         }
     }
-    let alma = pb_model_for("ALMA", 12.0);
+    let alma = pb_model_for("ALMA", 12.0, 230e9).expect("ALMA model");
     let pb = pb_image(&alma, 512, 512, 0.1 * ARCSEC, 0.1 * ARCSEC, 230000304914.7);
     for (y, x, want) in [
         (256, 256, 1.0f32),
@@ -398,25 +398,40 @@ fn pb_matches_tclean_reference_pixels() {
 
 #[test]
 fn pb_models_and_shape() {
+    let airy = |d: f64, b: f64, maxrad_deg: f64| PbModel {
+        shape: VpShape::Airy {
+            dish_diameter_m: d,
+            blockage_diameter_m: b,
+        },
+        max_radius_arcmin_ghz: maxrad_deg * 60.0,
+        is_vp: true,
+        label: String::new(),
+    };
+    let strip = |m: Option<PbModel>| m.map(|m| m.labelled(""));
     assert_eq!(
-        pb_model_for("ALMA", 12.0),
-        PbModel::Airy {
-            dish_diameter_m: 10.7,
-            blockage_diameter_m: 0.75,
-            max_radius_arcmin_ghz: 1.784 * 60.0
-        }
+        strip(pb_model_for("ALMA", 12.0, 230e9)),
+        Some(airy(10.7, 0.75, 1.784))
     );
-    // ALMA with 7 m dishes is ACA.
-    assert!(
-        matches!(pb_model_for("ALMA", 7.0), PbModel::Airy { dish_diameter_m, .. } if dish_diameter_m == 6.25)
+    // ALMA with 7 m dishes is ACA (only for the exact name "ALMA", as tclean).
+    assert_eq!(
+        strip(pb_model_for("ALMA", 7.0, 230e9)),
+        Some(airy(6.25, 0.75, 3.568))
     );
-    assert!(
-        matches!(pb_model_for("MeerKAT", 13.5), PbModel::Airy { dish_diameter_m, blockage_diameter_m, .. } if dish_diameter_m == 13.5 && blockage_diameter_m == 0.0)
+    // A telescope CASA does not know gets the tabulated Airy pattern of its dish diameter.
+    assert!(matches!(
+        pb_model_for("MeerKAT", 13.5, 1.28e9).map(|m| m.shape),
+        Some(VpShape::Numeric { .. })
+    ));
+    // ... and none without a diameter (tclean then makes no .pb).
+    assert_eq!(pb_model_for("unknown", 0.0, 1.4e9), None);
+    // EVLA is CASA's per-channel polynomial model, not the VLA's Airy pattern.
+    assert_eq!(
+        pb_model_for("EVLA", 25.0, 1.5e9).map(|m| m.shape),
+        Some(VpShape::Evla)
     );
-    assert_eq!(pb_model_for("unknown", 0.0), PbModel::Unity);
     // Peak 1 at the reference pixel, symmetric, decreasing outwards, 0 beyond the cut-off radius.
     let pb = pb_image(
-        &pb_model_for("VLA", 25.0),
+        &pb_model_for("VLA", 25.0, 1.4e9).expect("VLA model"),
         64,
         64,
         60.0 * ARCSEC,

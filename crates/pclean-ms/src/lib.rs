@@ -25,6 +25,7 @@ mod ms;
 mod observatory;
 mod selected;
 pub mod selection;
+mod vptable;
 mod write;
 
 pub use chunks::{ChunkIter, VisChunk};
@@ -37,4 +38,5 @@ pub use ms::{DataColumn, MeasurementSet, ResolvedColumn};
 pub use observatory::{known_observatory_itrf_m, Observatory, ObservatorySource};
 pub use selected::{DdRows, SelectedData};
 pub use selection::{SelectOptions, Selection};
+pub use vptable::{read_vptable, FieldValue, Record, VpTable};
 pub use write::{remove_model_column, ModelColumnWriter};

@@ -44,6 +44,14 @@ extern "C" {
     fn pc_tab_nrows(t: *mut c_void) -> u64;
     fn pc_tab_column_names(t: *mut c_void, sink: StrSink, ctx: *mut c_void, exc: *mut PcExc);
     fn pc_tab_keyword_names(t: *mut c_void, sink: StrSink, ctx: *mut c_void, exc: *mut PcExc);
+    fn pc_record_cell_fields(
+        t: *mut c_void,
+        col: *const c_char,
+        row: u64,
+        sink: StrSink,
+        ctx: *mut c_void,
+        exc: *mut PcExc,
+    );
     fn pc_tab_info_type(t: *mut c_void, sink: StrSink, ctx: *mut c_void, exc: *mut PcExc);
     fn pc_col_info(t: *mut c_void, col: *const c_char, out: *mut PcColInfo, exc: *mut PcExc);
     fn pc_cell_shape(
@@ -204,6 +212,20 @@ impl ReadTable {
             pc_tab_info_type(t, sink, ctx, exc)
         })?;
         Ok(v.into_iter().next().unwrap_or_default())
+    }
+
+    /// The fields of one cell of a record column, one text line each (see
+    /// `cpp/record_glue.cc`; parsed by [`crate::records`]).
+    pub(crate) fn record_cell_fields(
+        &self,
+        column: &str,
+        row: u64,
+    ) -> Result<Vec<String>, TableError> {
+        let col = self.require(column)?;
+        self.check_rows(column, row, 1)?;
+        self.with_strings(column, |t, sink, ctx, exc| unsafe {
+            pc_record_cell_fields(t, col.as_ptr(), row, sink, ctx, exc)
+        })
     }
 
     /// Run a glue call that reports strings through a sink, under the table lock.

@@ -149,6 +149,8 @@ pub struct ImagingParams {
     /// The Gaussian uv taper (`None`: none).
     pub uvtaper: Option<super::UvTaperSpec>,
     pub pblimit: f64,
+    /// `vptable`: a voltage-pattern table giving the primary beam (`None`: CASA's defaults).
+    pub vptable: Option<String>,
     pub psfcutoff: f64,
     pub niter: usize,
     pub deconv: DeconvParams,

@@ -296,6 +296,7 @@ impl ImagingParams {
             npixels,
             uvtaper: super::parse_uvtaper(&e.uvtaper)?,
             pblimit,
+            vptable: (!e.vptable.trim().is_empty()).then(|| e.vptable.trim().to_string()),
             psfcutoff,
             niter,
             deconv,

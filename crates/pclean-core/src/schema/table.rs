@@ -103,6 +103,9 @@ declare_params! {
         => .meaning("none").list(1, 3, Some(','))
            .doc("one FWHM, or major, minor, PA (image-plane angles, or `klambda`/`lambda` uv widths)");
     pblimit: Real = 0.2, "Primary-beam level below which products are masked; negative: no mask on the images";
+    vptable: Str = "", "Voltage-pattern table (CASA vpmanager saveastable) giving the primary beam"
+        => .meaning("CASA's default beam for the telescope")
+           .doc("its entry for OBSERVATION::TELESCOPE_NAME: an AIRY, GAUSS, POLY, IPOLY, COSPOLY, NUMERIC or COMMONPB description (IMAGE and REFERENCE descriptions are refused). Without it, CASA's default table: ALMA/ACA, VLA per band, EVLA per channel (polynomial fits), ATCA per band, WSRT, GMRT, ... or an Airy pattern of the dish diameter; a telescope with neither is an error when the beam is needed (pblimit > 0, pbcor, pb masks)");
     psfcutoff: Real = 0.35, "PSF level bounding the main lobe used to fit the restoring beam";
     deconvolver: Str = "hogbom", "Deconvolver (used when niter > 0)" => .choices(Deconvolver::NAMES)
         .doc("`clark` cleans the Stokes planes of a channel together (peak of `|I + sqrt(Q^2+U^2+V^2)|`, one component in every plane), `clarkstokes` each plane on its own, as tclean's; tclean's others (`mtmfs`, `mem`, `asp`, `clark_exp`, ...) are refused, naming the value");

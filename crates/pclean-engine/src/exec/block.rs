@@ -44,7 +44,8 @@ pub struct PlaneSummary {
 pub struct BlockInputs<'a> {
     pub ctx: &'a ImagingContext<'a>,
     pub sources: &'a [Source],
-    pub pb_model: &'a PbModel,
+    /// `None`: no primary beam (only when nothing needs one, see `plan::primary_beam`).
+    pub pb_model: Option<&'a PbModel>,
     pub reused: &'a Reused,
     pub start_models: Option<&'a [Array2<f32>]>,
     pub it: &'a DeconvParams,
@@ -63,10 +64,15 @@ pub struct BlockInputs<'a> {
 impl BlockInputs<'_> {
     /// The primary beam of image channel `k`, zeroed at and below |pblimit| (as tclean, whatever
     /// pblimit's sign). Computed when needed rather than kept: it is cheap next to imaging.
+    /// Without a model (nothing needs the beam then, see `plan::primary_beam`) a plane of zeros:
+    /// the `.pb` tclean writes for a telescope it has no beam for.
     pub fn pb(&self, k: usize) -> Array2<f32> {
         let p = self.ctx.params;
+        let Some(model) = self.pb_model else {
+            return Array2::zeros((p.ny, p.nx));
+        };
         let mut pb = pb_image(
-            self.pb_model,
+            model,
             p.nx,
             p.ny,
             p.cell_x_rad,

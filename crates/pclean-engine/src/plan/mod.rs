@@ -6,6 +6,7 @@
 pub mod channels;
 pub mod memory;
 pub mod optical_axis;
+pub mod primary_beam;
 pub mod setup;
 pub mod shape;
 pub mod spectral;

@@ -17,7 +17,7 @@ use pclean_core::params::{DataColumnChoice, ImagingParams, Weighting};
 use pclean_core::stokes::describe_feeds;
 use pclean_core::{Correlation, Direction, StokesSet};
 use pclean_grid::gridder::Gridder;
-use pclean_grid::pb::{pb_model_for, PbModel};
+use pclean_grid::pb::PbModel;
 use pclean_grid::weighting::{ImagingWeighter, UvTaper};
 use pclean_ms::{DataColumn, MeasurementSet};
 use tracing::warn;
@@ -39,7 +39,9 @@ pub struct Setup {
     /// Visibilities gridded into one image plane.
     pub nvis_per_chan: usize,
     pub shape: BlockShape,
-    pub pb_model: PbModel,
+    /// The primary-beam model (`None`: the telescope has none and nothing needs one; the `.pb`
+    /// is then zero, as tclean's).
+    pub pb_model: Option<PbModel>,
     /// The products of the run, in writing order.
     pub exts: Vec<&'static str>,
     /// `startmodel` (or, with `restart`, the existing model) per plane `k * nstokes + s`.
@@ -230,7 +232,7 @@ impl Setup {
                  with parallel=false",
             ));
         }
-        let (sources, warnings) = open_sources(&params)?;
+        let (sources, mut warnings) = open_sources(&params)?;
         let ms0 = sources[0].ms.clone();
         let meta0 = ms0.meta();
         let field_dirs: Vec<Direction> = meta0.fields.iter().map(|f| f.phase_dir).collect();
@@ -262,12 +264,17 @@ impl Setup {
         let (data, row_bytes) = data_side(&params, &sources, &spw_sels, &plan);
         let gridder = make_gridder(&params, data.nvis_per_chan)?;
         let shape = block_shape(ImageSide::of(&params), &gridder, data);
-        let dish = meta0
-            .antennas
-            .iter()
-            .find(|a| !a.flag_row)
-            .map_or(0.0, |a| a.dish_diameter_m);
-        let pb_model = pb_model_for(&meta0.observatory.name, dish);
+        let ms_name = sources[0].ms.path().display().to_string();
+        let freq0 = plan.freqs_hz.first().copied().unwrap_or(0.0);
+        let (pb_model, pb_warnings) =
+            super::primary_beam::choose_pb_model(&params, meta0, &ms_name, freq0)?;
+        for w in pb_warnings {
+            warn!("{w}");
+            warnings.push(w);
+        }
+        if let Some(m) = &pb_model {
+            tracing::info!("primary beam: {}", m.label);
+        }
         let nchan = plan.nchan();
         let start_models = read_start_model(&params, nchan)?;
         let reused = Reused::load(&params, nchan)?;
@@ -303,7 +310,7 @@ impl Setup {
             shared_weighter,
             ctx,
             sources: &self.sources,
-            pb_model: &self.pb_model,
+            pb_model: self.pb_model.as_ref(),
             reused: &self.reused,
             start_models: self.start_models.as_deref(),
             it: &self.params.deconv,
