@@ -25,20 +25,20 @@ fn opt_count(name: &'static str, v: i64) -> Result<Option<usize>, ParamError> {
 }
 
 fn usemask(e: &EffectiveParams) -> Result<UseMask, ParamError> {
-    Ok(match UseMaskKind::parse("usemask", &e.usemask)? {
+    let kind = UseMaskKind::parse("usemask", &e.usemask)?;
+    if !(0.0..1.0).contains(&e.pbmask) {
+        return Err(invalid(
+            "pbmask",
+            e.pbmask,
+            "use a primary-beam level in [0, 1)",
+        ));
+    }
+    Ok(match kind {
         UseMaskKind::User => UseMask::User {
             mask: e.mask.clone(),
+            pbmask: e.pbmask,
         },
-        UseMaskKind::Pb => {
-            if !(0.0..1.0).contains(&e.pbmask) {
-                return Err(invalid(
-                    "pbmask",
-                    e.pbmask,
-                    "use a primary-beam level in [0, 1)",
-                ));
-            }
-            UseMask::Pb { pbmask: e.pbmask }
-        }
+        UseMaskKind::Pb => UseMask::Pb { pbmask: e.pbmask },
         UseMaskKind::AutoMultiThresh => UseMask::AutoMultiThresh(AutoMaskSettings {
             sidelobethreshold: e.sidelobethreshold,
             noisethreshold: e.noisethreshold,
@@ -57,6 +57,7 @@ fn usemask(e: &EffectiveParams) -> Result<UseMask, ParamError> {
             dogrowprune: e.dogrowprune,
             minpercentchange: e.minpercentchange,
             fastnoise: e.fastnoise,
+            pbmask: e.pbmask,
         }),
     })
 }
@@ -178,6 +179,7 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
         gain: e.gain,
         threshold_jy,
         nsigma: e.nsigma,
+        fastnoise: e.fastnoise,
         cycleniter,
         cyclefactor: e.cyclefactor,
         minpsffraction: e.minpsffraction,

@@ -37,8 +37,9 @@ pub enum Weighting {
 /// tclean's `usemask`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum UseMask {
-    /// `mask` is a CASA region (file or text) or a mask image; empty = clean everywhere.
-    User { mask: String },
+    /// `mask` is a CASA region (file or text) or a mask image; empty = clean everywhere. With
+    /// `pbmask > 0` a non-empty mask is cut to `pb > pbmask` (tclean's `makePBMask` combined).
+    User { mask: String, pbmask: f64 },
     /// Clean where the primary beam >= `pbmask`.
     Pb { pbmask: f64 },
     /// tclean's automatic masking with its parameters.
@@ -60,6 +61,9 @@ pub struct AutoMaskSettings {
     pub dogrowprune: bool,
     pub minpercentchange: f64,
     pub fastnoise: bool,
+    /// tclean's `pbmask` with auto-multithresh: when > 0, statistics and the mask are limited to
+    /// `pb > pbmask` (tclean's `autoMaskWithinPB`); 0 = the `pblimit` region.
+    pub pbmask: f64,
 }
 
 /// tclean's `restoringbeam`.
@@ -81,6 +85,10 @@ pub struct DeconvParams {
     pub gain: f64,
     pub threshold_jy: f64,
     pub nsigma: f64,
+    /// How the robust rms of `nsigma` (and auto-multithresh) is measured: over every pixel of the
+    /// statistics region (true), or outside the current clean mask, Chauvenet-clipped when there
+    /// is none (false), as tclean's `fastnoise`.
+    pub fastnoise: bool,
     pub cycleniter: Option<usize>,
     pub cyclefactor: f64,
     pub minpsffraction: f64,

@@ -129,7 +129,7 @@ declare_params! {
     usemask: Str = "user", "Clean mask" => .choices(UseMaskKind::NAMES)
         .doc("`user` (`mask`), `pb` (`pbmask`), `auto-multithresh` (the parameters below)");
     mask: Str = "", "User mask: a CASA region file, region text, or a mask image" => .meaning("clean everywhere");
-    pbmask: Real = 0.0, "Primary-beam level of usemask='pb'";
+    pbmask: Real = 0.0, "Primary-beam level: usemask='pb' cleans where pb > pbmask; with 'user' and 'auto-multithresh' the mask is limited to pb > pbmask (0 = off)";
     sidelobethreshold: Real = 3.0, "auto-multithresh sidelobe threshold" => .meaning(AUTOMASK);
     noisethreshold: Real = 5.0, "auto-multithresh noise threshold" => .meaning(AUTOMASK);
     lownoisethreshold: Real = 1.5, "auto-multithresh low-noise threshold" => .meaning(AUTOMASK);
@@ -142,7 +142,7 @@ declare_params! {
     minpercentchange: Real = -1.0, "auto-multithresh minimum percent change" => .meaning(AUTOMASK);
     verbose: Bool = false, "auto-multithresh: tclean's per-channel mask summary in the log"
         => .doc("no effect on the products");
-    fastnoise: Bool = true, "auto-multithresh fast noise" => .meaning(AUTOMASK);
+    fastnoise: Bool = true, "Robust noise for auto-multithresh and nsigma: all pixels (true) or outside the clean mask / Chauvenet-clipped (false)" => .meaning(AUTOMASK);
     restoration: Bool = true, "Restore: write <imagename>.image (and .image.pbcor)"
         => .doc("`false`, as tclean: no `.image` or `.image.pbcor`, and no `.model` when nothing is deconvolved");
     restoringbeam: Texts = &[], "Restoring beam: empty = fitted per plane, 'common', or major,minor,pa"

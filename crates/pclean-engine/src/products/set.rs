@@ -18,7 +18,7 @@ pub fn product_list(p: &ImagingParams) -> Vec<&'static str> {
     v.extend(model.then_some("model"));
     v.extend(["pb", "sumwt", "weight"]);
     let masked = match &p.deconv.usemask {
-        UseMask::User { mask } => !mask.trim().is_empty(),
+        UseMask::User { mask, .. } => !mask.trim().is_empty(),
         _ => true,
     };
     if p.niter > 0 && masked {
