@@ -94,9 +94,28 @@ pub fn per_ms<'de, D: Deserializer<'de>>(
         .map(|v| crate::selection::PerMs(v.into_iter().map(|s| s.into_text("")).collect())))
 }
 
-/// One integer or a list of integers (`imsize: 256`).
+/// One integer or a list of integers (`imsize: 256`); a whole real number is taken as its integer
+/// (tclean's `scales=[0, 5.0, 15.0]`).
 pub fn ints<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
-    one_or_many(d)
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Num {
+        Int(i64),
+        Real(f64),
+    }
+    let Some(v) = one_or_many::<D, Num>(d)? else {
+        return Ok(None);
+    };
+    v.into_iter()
+        .map(|n| match n {
+            Num::Int(i) => Ok(i),
+            Num::Real(r) if r.fract() == 0.0 && r.abs() < 9e15 => Ok(r as i64),
+            Num::Real(r) => Err(serde::de::Error::custom(format!(
+                "{r}: expected a whole number"
+            ))),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 #[cfg(test)]
@@ -137,6 +156,10 @@ mod tests {
         assert_eq!(r.scan, Some(PerMs::one("3")));
         assert_eq!(r.interactive, Some(false));
         assert_eq!(r.verbose, Some(true));
+        let s: RawParams = serde_json::from_str(r#"{"scales":[0, 5.0, 15.0]}"#).unwrap();
+        assert_eq!(s.scales, Some(vec![0, 5, 15]));
+        let e = serde_json::from_str::<RawParams>(r#"{"scales":[0, 2.5]}"#).unwrap_err();
+        assert!(e.to_string().contains("scales"), "{e}");
         let e = serde_json::from_str::<RawParams>(r#"{"interactive":2}"#).unwrap_err();
         assert!(e.to_string().contains("interactive"), "{e}");
         // One value is written back as a string, a list as a list.

@@ -1,7 +1,7 @@
 //! Validation of the deconvolution parameters: deconvolver, iteration control, masks, restoring
 //! beam, models.
 
-use super::choices::{SaveModel, UseMaskKind};
+use super::choices::{Deconvolver, SaveModel, UseMaskKind};
 use super::validate::{angle, flux};
 use super::{
     invalid, AutoMaskSettings, DeconvParams, EffectiveParams, ParamError, RestoringBeam, UseMask,
@@ -144,6 +144,8 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
     let (threshold_jy, cycleniter, nmajor) = iteration(e)?;
     let scales: Vec<usize> = match &e.scales {
         v if !v.is_empty() && v.iter().all(|x| *x >= 0) => v.iter().map(|x| *x as usize).collect(),
+        // As tclean: only multiscale uses scales (tclean's default is an empty list).
+        _ if deconvolver != Deconvolver::Multiscale => vec![0],
         v => {
             return Err(invalid(
                 "scales",

@@ -159,6 +159,7 @@ fn tclean_no_ops_and_ignored_sub_parameters_are_accepted() {
         r.largestscale = Some(10);
         r.specmode = Some("cont".into());
         r.gridder = Some("gridft".into());
+        r.scales = Some(vec![]);
     })
     .unwrap();
     assert_eq!(p.specmode, SpecMode::Mfs);

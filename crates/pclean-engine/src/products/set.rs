@@ -234,3 +234,40 @@ fn sumwt_coords(c: &ImageCoords) -> ImageCoords {
     s.cdelt_rad = [c.cdelt_rad[0] * c.nx as f64, c.cdelt_rad[1] * c.ny as f64];
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pclean_core::params::RawParams;
+
+    fn products(set: impl FnOnce(&mut RawParams)) -> Vec<&'static str> {
+        let mut r = RawParams {
+            vis: Some(vec!["a.ms".into()]),
+            imagename: Some("x".into()),
+            ..Default::default()
+        };
+        set(&mut r);
+        product_list(&ImagingParams::from_raw(&r).unwrap())
+    }
+
+    /// tclean 6.7's products with `restoration=False` (measured on NGC5921): niter=0 gives
+    /// .psf/.residual/.pb/.sumwt only; niter=20 with pbcor=True adds .model (and .mask), still no
+    /// .image or .image.pbcor. (pclean also writes .weight, and .mask only with a mask.)
+    #[test]
+    fn restoration_false_writes_no_restored_image() {
+        let dirty = products(|r| r.restoration = Some(false));
+        assert_eq!(dirty, ["psf", "residual", "pb", "sumwt", "weight"]);
+        let cleaned = products(|r| {
+            r.restoration = Some(false);
+            r.niter = Some(20);
+            r.pbcor = Some(true);
+        });
+        assert_eq!(
+            cleaned,
+            ["psf", "residual", "model", "pb", "sumwt", "weight"]
+        );
+        let restored = products(|r| r.pbcor = Some(true));
+        assert!(restored.contains(&"image") && restored.contains(&"image.pbcor"));
+        assert!(restored.contains(&"model"));
+    }
+}
