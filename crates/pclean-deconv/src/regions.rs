@@ -2,8 +2,9 @@
 //! file or an inline region string.
 //!
 //! # Supported
-//! - Header `#CRTFv0 ...`, comment lines `# ...`, blank lines, `global ...` lines (ignored),
-//!   annotation lines `ann ...` (ignored: annotations never mask, as in CASA).
+//! - Header `#CRTFv0 ...`, comment lines `# ...`, blank lines, annotation lines `ann ...`
+//!   (ignored: annotations never mask, as in CASA), and `global key=value, ...` lines: their
+//!   options are the defaults of every region line after them (a line's own options win).
 //! - Shapes (one per line; the mask is their union, in file order):
 //!   `box [[x1, y1], [x2, y2]]` (corners), `centerbox [[x, y], [width, height]]`,
 //!   `circle [[x, y], r]`, `annulus [[x, y], [r1, r2]]`, `poly [[x1, y1], [x2, y2], [x3, y3], ...]`.
@@ -13,9 +14,10 @@
 //!   (`15h22m00s`, `15:22:00.0`, `230.5deg` for RA; `+05d04m00s`, `+05.04.00`, `5.07deg` for Dec),
 //!   lengths in pixels (`10pix`, bare number) or angles (`30arcsec`, `0.5arcmin`, `0.01deg`).
 //!   World coordinates need a [`SkyGeometry`] (SIN projection).
-//! - Trailing options after the shape: `coord=J2000|ICRS` (other frames are an error), `range=`
-//!   (an error: spectral ranges are not supported), anything else (`corr=`, `label=`, colours ...)
-//!   ignored.
+//! - Trailing options after the shape: `coord=J2000|ICRS` (other frames are an error),
+//!   `corr=[I, V, ...]` (the region masks only those Stokes planes, as in CASA; a line none of
+//!   whose planes the image has is an error), `range=` (an error: spectral ranges are not
+//!   supported); display options (`label=`, colours ...) do not change a mask and are skipped.
 //!
 //! # Pixel conventions (casacore's `LCBox`, `LCEllipsoid`, `LCPolygon`)
 //! Pixel coordinates are 0-based, `x` along RA (RA increasing to the left), `y` along Dec. A pixel
@@ -26,7 +28,7 @@
 mod parse;
 
 use ndarray::Array2;
-use parse::parse_line;
+use parse::{parse_line, parse_options, LineOptions};
 use pclean_core::Direction;
 use std::path::{Path, PathBuf};
 
@@ -128,6 +130,8 @@ pub struct Region {
     pub exclude: bool,
     /// 1-based line number in the region text.
     pub line: usize,
+    /// `corr=`: the Stokes planes (upper-case names) the region applies to; `None` = all.
+    pub corr: Option<Vec<String>>,
 }
 
 /// A region text or file that could not be used.
@@ -161,6 +165,13 @@ pub enum RegionError {
         "region line {line}: position '{value}' is more than 90 degrees from the image centre"
     )]
     OffImage { line: usize, value: String },
+    /// A region's `corr=` names no Stokes plane of the image.
+    #[error("region line {line}: corr=[{corr}] names no Stokes plane of the image (stokes='{stokes}'); name one of the image's planes or remove corr=")]
+    CorrNotInImage {
+        line: usize,
+        corr: String,
+        stokes: String,
+    },
     /// The region file could not be read.
     #[error("cannot read region file {path}: {source}")]
     Io {
@@ -173,6 +184,7 @@ pub enum RegionError {
 /// Parse CRTF text into pixel-coordinate regions.
 pub fn parse_crtf(text: &str, geom: Option<&SkyGeometry>) -> Result<Vec<Region>, RegionError> {
     let mut out = Vec::new();
+    let mut defaults = LineOptions::default();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let t = raw.trim();
@@ -180,12 +192,82 @@ pub fn parse_crtf(text: &str, geom: Option<&SkyGeometry>) -> Result<Vec<Region>,
             continue;
         }
         let lower = t.to_ascii_lowercase();
-        if lower.starts_with("global") || lower.starts_with("ann ") || lower.starts_with("ann\t") {
+        if let Some(rest) = lower.strip_prefix("global") {
+            if rest.is_empty() || rest.starts_with(char::is_whitespace) {
+                let opts = &t["global".len()..];
+                defaults = defaults.merged(&parse_options(opts, line, t)?);
+                continue;
+            }
+        }
+        if lower.starts_with("ann ") || lower.starts_with("ann\t") {
             continue;
         }
-        out.push(parse_line(t, line, geom)?);
+        out.push(parse_line(t, line, geom, &defaults)?);
     }
     Ok(out)
+}
+
+/// One mask per Stokes plane of an image whose planes are `stokes` (names as `I`, `RR`, ...):
+/// a region with `corr=` only masks the planes it names. Errors for a region line none of whose
+/// `corr=` planes the image has.
+pub fn masks_per_stokes(
+    regions: &[Region],
+    dim: (usize, usize),
+    stokes: &[&str],
+) -> Result<Vec<Array2<bool>>, RegionError> {
+    for r in regions {
+        if let Some(c) = &r.corr {
+            if !c
+                .iter()
+                .any(|n| stokes.iter().any(|s| s.eq_ignore_ascii_case(n)))
+            {
+                return Err(RegionError::CorrNotInImage {
+                    line: r.line,
+                    corr: c.join(", "),
+                    stokes: stokes.join(""),
+                });
+            }
+        }
+    }
+    Ok(stokes
+        .iter()
+        .map(|s| {
+            let on: Vec<Region> = regions
+                .iter()
+                .filter(|r| {
+                    r.corr
+                        .as_ref()
+                        .is_none_or(|c| c.iter().any(|n| n.eq_ignore_ascii_case(s)))
+                })
+                .cloned()
+                .collect();
+            rasterize(&on, dim)
+        })
+        .collect())
+}
+
+/// tclean's `mask` string per Stokes plane (see [`region_mask`] and [`masks_per_stokes`]).
+pub fn region_masks_per_stokes(
+    spec: &str,
+    geom: Option<&SkyGeometry>,
+    dim: (usize, usize),
+    stokes: &[&str],
+) -> Result<Vec<Array2<bool>>, RegionError> {
+    masks_per_stokes(&parse_crtf(&region_text(spec)?, geom)?, dim, stokes)
+}
+
+/// The region text of tclean's `mask` string: a file's contents when `spec` names an existing
+/// file, else `spec` itself.
+fn region_text(spec: &str) -> Result<String, RegionError> {
+    let path = Path::new(spec.trim());
+    if !spec.contains('[') && path.is_file() {
+        std::fs::read_to_string(path).map_err(|source| RegionError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    } else {
+        Ok(spec.to_string())
+    }
 }
 
 /// Rasterise regions onto an `(ny, nx)` grid, in order: include lines set pixels, exclusion
@@ -229,16 +311,7 @@ pub fn region_mask(
     geom: Option<&SkyGeometry>,
     dim: (usize, usize),
 ) -> Result<Array2<bool>, RegionError> {
-    let path = Path::new(spec.trim());
-    if !spec.contains('[') && path.is_file() {
-        let text = std::fs::read_to_string(path).map_err(|source| RegionError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        crtf_mask(&text, geom, dim)
-    } else {
-        crtf_mask(spec, geom, dim)
-    }
+    crtf_mask(&region_text(spec)?, geom, dim)
 }
 
 fn bbox(s: &PixelShape) -> (f64, f64, f64, f64) {

@@ -8,7 +8,8 @@ use pclean_deconv::automask::{
 };
 use pclean_deconv::masks;
 use pclean_deconv::regions::{
-    crtf_mask, parse_crtf, region_mask, PixelShape, RegionError, SkyGeometry,
+    crtf_mask, parse_crtf, region_mask, region_masks_per_stokes, PixelShape, RegionError,
+    SkyGeometry,
 };
 
 const N: usize = 128;
@@ -495,4 +496,55 @@ fn pb_mask_and_set_operations() {
     );
     assert_eq!(masks::count(u.view()), 4);
     assert!((masks::jaccard(m.view(), u.view()) - 0.75).abs() < 1e-12);
+}
+
+/// Defect: CRTF `corr=` was silently ignored (the region masked every Stokes plane). As in CASA,
+/// a region with `corr=` masks only the planes it names; a line naming none of the image's planes
+/// is an error.
+#[test]
+fn crtf_corr_limits_region_to_named_stokes() {
+    let text = "box[[0pix, 0pix], [9pix, 9pix]], corr=[I]\n\
+                box[[20pix, 20pix], [29pix, 29pix]], corr=[Q, V], label='x, y'\n\
+                circle[[50pix, 50pix], 3pix]\n";
+    let m = region_masks_per_stokes(text, None, (64, 64), &["I", "Q", "U", "V"]).unwrap();
+    let n: Vec<usize> = m.iter().map(|p| masks::count(p.view())).collect();
+    let circle = masks::count(m[2].view());
+    assert_eq!(circle, 29, "U has only the circle");
+    assert_eq!(n, vec![100 + circle, 100 + circle, circle, 100 + circle]);
+    assert!(m[0][[5, 5]] && !m[0][[25, 25]] && m[3][[25, 25]] && !m[3][[5, 5]]);
+    let e = region_masks_per_stokes(
+        "box[[0pix,0pix],[9pix,9pix]], corr=[V]",
+        None,
+        (64, 64),
+        &["I"],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, RegionError::CorrNotInImage { line: 1, .. }),
+        "{e}"
+    );
+    assert!(parse_crtf("box[[0pix,0pix],[9pix,9pix]], corr=I", None).is_err());
+}
+
+/// Defect: `global` lines were silently ignored. As in CRTF, their options are the defaults of
+/// the lines after them (a line's own options win); a `global range=` is an error like a line's.
+#[test]
+fn crtf_global_line_sets_defaults() {
+    let text = "box[[0pix, 0pix], [9pix, 9pix]]\n\
+                global corr=[V]\n\
+                box[[20pix, 20pix], [29pix, 29pix]]\n\
+                box[[40pix, 40pix], [49pix, 49pix]], corr=[I]\n";
+    let m = region_masks_per_stokes(text, None, (64, 64), &["I", "V"]).unwrap();
+    // I: the first box (before the global line) and the last (its own corr=[I]).
+    assert!(m[0][[5, 5]] && !m[0][[25, 25]] && m[0][[45, 45]]);
+    // V: the first box and the second (global corr=[V]).
+    assert!(m[1][[5, 5]] && m[1][[25, 25]] && !m[1][[45, 45]]);
+    let e = parse_crtf(
+        "global range=[1.4GHz, 1.5GHz]\nbox[[0pix,0pix],[9pix,9pix]]",
+        None,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("range="), "{e}");
+    let e = parse_crtf("global coord=GALACTIC\nbox[[0pix,0pix],[9pix,9pix]]", None).unwrap_err();
+    assert!(e.to_string().contains("GALACTIC"), "{e}");
 }

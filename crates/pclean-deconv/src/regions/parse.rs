@@ -10,6 +10,26 @@ enum Node {
     List(Vec<Node>),
 }
 
+/// Options of a region line or of a `global` line (CRTF: a global line sets the defaults of the
+/// lines after it; a line's own options override them).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct LineOptions {
+    /// `coord=`: "J2000" or "ICRS".
+    pub frame: Option<&'static str>,
+    /// `corr=[...]`: Stokes/correlation names, upper case.
+    pub corr: Option<Vec<String>>,
+}
+
+impl LineOptions {
+    /// `self` overridden by `over`.
+    pub fn merged(&self, over: &LineOptions) -> LineOptions {
+        LineOptions {
+            frame: over.frame.or(self.frame),
+            corr: over.corr.clone().or_else(|| self.corr.clone()),
+        }
+    }
+}
+
 /// A position and two lengths, pixels: `((x, y), (ax, ay), (bx, by))`.
 type Centred = ((f64, f64), (f64, f64), (f64, f64));
 
@@ -141,6 +161,7 @@ pub(super) fn parse_line(
     t: &str,
     line: usize,
     geom: Option<&SkyGeometry>,
+    defaults: &LineOptions,
 ) -> Result<Region, RegionError> {
     let (exclude, body) = match t.as_bytes()[0] {
         b'-' => (true, t[1..].trim_start()),
@@ -172,8 +193,20 @@ pub(super) fn parse_line(
             "check that every '[' has a matching ']' and values are separated by commas",
         )
     })?;
-    let frame = parse_options(rest, &ctx)?;
-    ctx.frame = frame;
+    let rest = rest.trim();
+    let own = if rest.is_empty() {
+        LineOptions::default()
+    } else {
+        let Some(opts) = rest.strip_prefix(',') else {
+            return Err(ctx.syntax(
+                format!("unexpected text '{rest}' after the shape"),
+                "put options after a comma, e.g. ', coord=J2000'",
+            ));
+        };
+        parse_options(opts, line, t)?
+    };
+    let options = defaults.merged(&own);
+    ctx.frame = options.frame.unwrap_or("J2000");
     let Node::List(args) = node else {
         unreachable!("parse_list returns a list")
     };
@@ -253,52 +286,101 @@ pub(super) fn parse_line(
         shape,
         exclude,
         line,
+        corr: options.corr,
     })
 }
 
-/// Trailing `, key=value` options. Returns the frame name.
-fn parse_options<'a>(rest: &'a str, ctx: &LineCtx<'_>) -> Result<&'a str, RegionError> {
-    let rest = rest.trim();
-    if rest.is_empty() {
-        return Ok("J2000");
+/// Split `key=value, key=[a, b], ...` at the commas outside brackets.
+fn split_options(opts: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in opts.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&opts[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
     }
-    let Some(opts) = rest.strip_prefix(',') else {
-        return Err(ctx.syntax(
-            format!("unexpected text '{rest}' after the shape"),
-            "put options after a comma, e.g. ', coord=J2000'",
-        ));
+    out.push(&opts[start..]);
+    out
+}
+
+/// The `key=value` options after a shape (or after `global`): `coord=` (J2000 or ICRS), `corr=`
+/// (the Stokes planes the region applies to), `range=` (an error: spectral ranges are not
+/// supported); display options (`label=`, `color=`, ...) do not change a mask and are skipped.
+pub(super) fn parse_options(
+    opts: &str,
+    line: usize,
+    text: &str,
+) -> Result<LineOptions, RegionError> {
+    let syntax = |what: String, fix: &str| RegionError::Syntax {
+        line,
+        text: text.to_string(),
+        what,
+        fix: fix.to_string(),
     };
-    let mut frame = "J2000";
-    for kv in opts.split(',') {
+    let mut out = LineOptions::default();
+    for kv in split_options(opts) {
         let Some((k, v)) = kv.split_once('=') else {
             continue;
         };
+        let v = v.trim();
         match k.trim().to_ascii_lowercase().as_str() {
             "coord" => {
-                let v = v.trim();
-                if v.eq_ignore_ascii_case("J2000") {
-                    frame = "J2000";
+                out.frame = Some(if v.eq_ignore_ascii_case("J2000") {
+                    "J2000"
                 } else if v.eq_ignore_ascii_case("ICRS") {
-                    frame = "ICRS";
+                    "ICRS"
                 } else {
                     return Err(RegionError::BadValue {
-                        line: ctx.line,
+                        line,
                         what: "coordinate frame",
                         value: v.to_string(),
                         fix: "only coord=J2000 and coord=ICRS are supported",
                     });
+                });
+            }
+            "corr" => {
+                let inner = v
+                    .strip_prefix('[')
+                    .and_then(|x| x.strip_suffix(']'))
+                    .ok_or_else(|| {
+                        syntax(
+                            format!("corr={v} is not a bracketed list"),
+                            "write corr=[I] or corr=[I, V]",
+                        )
+                    })?;
+                let names: Vec<String> = inner
+                    .split(',')
+                    .map(|n| {
+                        n.trim()
+                            .trim_matches(|c| c == '"' || c == '\'')
+                            .to_ascii_uppercase()
+                    })
+                    .filter(|n| !n.is_empty())
+                    .collect();
+                if names.is_empty() {
+                    return Err(syntax(
+                        "corr=[] names no Stokes plane".into(),
+                        "write corr=[I] or remove corr=",
+                    ));
                 }
+                out.corr = Some(names);
             }
             "range" => {
-                return Err(ctx.syntax(
-                    "range= (a spectral range) is not supported",
+                return Err(syntax(
+                    "range= (a spectral range) is not supported".into(),
                     "remove range= and give a separate mask per channel range",
                 ));
             }
             _ => {}
         }
     }
-    Ok(frame)
+    Ok(out)
 }
 
 /// Parse one bracketed list at the start of `s`; returns it and the text after it.

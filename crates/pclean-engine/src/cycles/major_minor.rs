@@ -96,6 +96,16 @@ impl Plane {
         self.mask = self.masker.update(&at, previous)?;
         let peak = self.peak();
         self.progress.median = median;
+        if it.nsigma > 0.0 {
+            let mut at_rms = self.progress.clone();
+            at_rms.rms = rms;
+            tracing::debug!(
+                nsigma_threshold = it.nsigma_threshold(&at_rms),
+                rms,
+                median,
+                "current nsigma threshold"
+            );
+        }
         if resumable {
             // Residual unchanged since the last check: only the mask moved.
             self.progress.peak = peak;

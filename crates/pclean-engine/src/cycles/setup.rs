@@ -6,7 +6,6 @@ use super::major_minor::BlockSetup;
 use super::masking::{AutoMask, MaskKind, PlaneMasker};
 use crate::error::EngineError;
 use crate::exec::block::BlockInputs;
-use ndarray::Array2;
 use pclean_core::params::{ImagingParams, UseMask};
 use pclean_core::Beam;
 
@@ -25,30 +24,28 @@ pub fn stop_text(s: StopReason) -> String {
     .to_string()
 }
 
-/// Deconvolvers, maskers and start models of the planes of block `chans`.
+/// Deconvolvers, maskers and start models of the planes of block `chans`: the user mask and the
+/// start model are read here for the block's channels only.
 pub fn block_setup(
     p: &ImagingParams,
     chans: &std::ops::Range<usize>,
     inp: &BlockInputs,
     beams: &[Beam],
-    start_models: Option<&[Array2<f32>]>,
-    centre: &pclean_core::Direction,
 ) -> Result<BlockSetup, EngineError> {
     let nst = p.stokes.0.len();
     let d = &p.deconv;
     let scales: Vec<f32> = d.scales.iter().map(|s| *s as f32).collect();
     let mut deconvolvers = Vec::new();
     let mut maskers = Vec::new();
-    let user_mask = match &d.usemask {
-        UseMask::User { mask, .. } if !mask.trim().is_empty() => {
-            Some(super::user_mask::load(p, centre, mask)?)
-        }
-        _ => None,
+    let dim = (p.ny, p.nx);
+    let mut user_masks = match inp.user_mask {
+        Some(m) => Some(m.block(chans.clone(), nst, dim)?.into_iter()),
+        None => None,
     };
     for k in chans.clone() {
         // Computed per channel and dropped once its masks exist.
         let pb = inp.pb(k);
-        for s in 0..nst {
+        for _ in 0..nst {
             let dec = pclean_deconv::factory::make_deconvolver(
                 d.deconvolver.name(),
                 &scales,
@@ -67,15 +64,16 @@ pub fn block_setup(
             };
             let stats = (lim > 0.0).then(|| pb.mapv(|v| v > lim));
             let kind = match &d.usemask {
-                UseMask::User { pbmask, .. } => match &user_mask {
-                    // tclean's makePBMask(combined): a user mask is cut to pb > pbmask.
-                    Some(m) if *pbmask > 0.0 => {
-                        let mut plane = m.plane(k, s);
-                        let within = pclean_deconv::masks::pb_mask(pb.view(), *pbmask as f32);
-                        pclean_deconv::masks::intersect_into(&mut plane, within.view());
+                UseMask::User { pbmask, .. } => match user_masks.as_mut() {
+                    Some(m) => {
+                        let mut plane = m.next().expect("one user mask per plane");
+                        // tclean's makePBMask(combined): a user mask is cut to pb > pbmask.
+                        if *pbmask > 0.0 {
+                            let within = pclean_deconv::masks::pb_mask(pb.view(), *pbmask as f32);
+                            pclean_deconv::masks::intersect_into(&mut plane, within.view());
+                        }
                         MaskKind::Fixed(plane)
                     }
-                    Some(m) => MaskKind::Fixed(m.plane(k, s)),
                     None => MaskKind::Everywhere,
                 },
                 UseMask::Pb { pbmask } => {
@@ -92,13 +90,10 @@ pub fn block_setup(
             maskers.push(PlaneMasker::new(kind, stats));
         }
     }
-    let start_models = start_models.map(|all| {
-        chans
-            .clone()
-            .flat_map(|k| (0..nst).map(move |s| (k, s)))
-            .map(|(k, s)| all[k * nst + s].clone())
-            .collect()
-    });
+    let start_models = match inp.start_model {
+        Some(m) => Some(m.block(chans.clone(), nst, dim)?),
+        None => None,
+    };
     Ok(BlockSetup {
         beams: beams.to_vec(),
         deconvolvers,

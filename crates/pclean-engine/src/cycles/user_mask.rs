@@ -1,62 +1,66 @@
-//! usemask='user': a mask image (CASA image, non-zero = clean) or CASA region text/file.
+//! usemask='user': a mask image (CASA image, non-zero = clean) or CASA region text/file. Opened
+//! and checked at set-up (region syntax, the mask image's grid, spectral axis, Stokes and units),
+//! before any visibility is gridded; a mask image's planes are read per block.
 
 use crate::error::EngineError;
+use crate::plan::image_input::{InputImage, InputKind};
+use crate::plan::SpectralPlan;
 use ndarray::Array2;
-use pclean_core::params::ImagingParams;
-use pclean_imageio::CasaImage;
+use pclean_core::params::{ImagingParams, UseMask};
 
-/// A user mask, per plane or one plane for all.
+/// A user mask: an image read per block, or a rasterised region per Stokes plane.
 pub enum UserMask {
-    /// A mask image with one plane per (channel, Stokes) — or one plane used everywhere.
-    Image {
-        planes: Vec<Array2<bool>>,
-        nchan: usize,
-        nst: usize,
-    },
-    /// A rasterised region: the same on every plane.
-    Region(Array2<bool>),
+    /// A mask image, regridded to the run's grid as tclean does.
+    Image(InputImage),
+    /// A rasterised region per image Stokes plane (CRTF `corr=` limits a region to some).
+    Region(Vec<Array2<bool>>),
 }
 
 impl UserMask {
-    pub fn plane(&self, chan: usize, stokes: usize) -> Array2<bool> {
+    /// Masks `i * nstokes + s` of image channels `chans`.
+    pub fn block(
+        &self,
+        chans: std::ops::Range<usize>,
+        nstokes: usize,
+        dim: (usize, usize),
+    ) -> Result<Vec<Array2<bool>>, EngineError> {
         match self {
-            UserMask::Region(m) => m.clone(),
-            UserMask::Image { planes, nchan, nst } => {
-                let c = if *nchan == 1 { 0 } else { chan };
-                let s = if *nst == 1 { 0 } else { stokes };
-                planes[c * nst + s].clone()
-            }
+            UserMask::Region(per_stokes) => Ok(chans
+                .flat_map(|_| (0..nstokes).map(|s| per_stokes[s].clone()))
+                .collect()),
+            UserMask::Image(img) => Ok(img
+                .read_block(chans, dim)?
+                .into_iter()
+                .map(|p| p.mapv(|v| v != 0.0))
+                .collect()),
         }
     }
 }
 
-/// Load `mask`: an existing CASA image directory, a region file, or region text.
-pub fn load(
+/// The run's user mask, if any: `mask` names an existing CASA image directory, a region file, or
+/// holds region text.
+pub fn open(
     p: &ImagingParams,
     centre: &pclean_core::Direction,
-    mask: &str,
-) -> Result<UserMask, EngineError> {
-    let path = std::path::Path::new(mask);
+    plan: &SpectralPlan,
+) -> Result<Option<UserMask>, EngineError> {
+    let UseMask::User { mask, .. } = &p.deconv.usemask else {
+        return Ok(None);
+    };
+    if mask.trim().is_empty() {
+        return Ok(None);
+    }
+    let path = std::path::Path::new(mask.trim());
     if path.join("table.dat").is_file() {
-        let mut img = CasaImage::open(path)
-            .map_err(|e| EngineError::param_source("mask", format!("mask '{mask}'"), e))?;
-        let [nx, ny, nst, nchan] = img.shape();
-        if nx != p.nx || ny != p.ny {
-            return Err(EngineError::param(
-                "mask",
-                format!(
-                    "mask '{mask}' is {nx}x{ny} pixels; the image is {}x{}",
-                    p.nx, p.ny
-                ),
-            ));
-        }
-        let mut planes = Vec::with_capacity(nchan * nst);
-        for c in 0..nchan {
-            for s in 0..nst {
-                planes.push(img.get_plane(c, s)?.mapv(|v| v != 0.0));
-            }
-        }
-        return Ok(UserMask::Image { planes, nchan, nst });
+        return InputImage::open(
+            p,
+            centre,
+            &plan.freqs_hz,
+            &plan.frame,
+            mask.trim(),
+            InputKind::Mask,
+        )
+        .map(|i| Some(UserMask::Image(i)));
     }
     let geom = pclean_deconv::regions::SkyGeometry::for_image(
         *centre,
@@ -65,7 +69,9 @@ pub fn load(
         p.cell_x_rad,
         p.cell_y_rad,
     );
-    let region = pclean_deconv::regions::region_mask(mask, Some(&geom), (p.ny, p.nx))
-        .map_err(|e| EngineError::param_source("mask", "mask", e))?;
-    Ok(UserMask::Region(region))
+    let names: Vec<&str> = p.stokes.0.iter().map(|s| s.name()).collect();
+    let planes =
+        pclean_deconv::regions::region_masks_per_stokes(mask, Some(&geom), (p.ny, p.nx), &names)
+            .map_err(|e| EngineError::param_source("mask", "mask", e))?;
+    Ok(Some(UserMask::Region(planes)))
 }

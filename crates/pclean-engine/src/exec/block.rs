@@ -47,7 +47,8 @@ pub struct BlockInputs<'a> {
     /// `None`: no primary beam (only when nothing needs one, see `plan::primary_beam`).
     pub pb_model: Option<&'a PbModel>,
     pub reused: &'a Reused,
-    pub start_models: Option<&'a [Array2<f32>]>,
+    pub start_model: Option<&'a crate::products::StartModel>,
+    pub user_mask: Option<&'a crate::cycles::user_mask::UserMask>,
     pub it: &'a DeconvParams,
     pub centre: &'a Direction,
     pub pbcor: bool,
@@ -108,7 +109,7 @@ pub fn run_block(
             (None, None) => unreachable!("weighters are made when none is shared"),
         }
     };
-    let deconvolve = params.niter > 0 || inp.start_models.is_some();
+    let deconvolve = params.niter > 0 || inp.start_model.is_some();
     let mut beams: Vec<Beam> = Vec::with_capacity(chans.len() * nst);
     let mut firsts: Vec<FirstImages> = Vec::new();
     let mut summaries = Vec::new();
@@ -171,7 +172,7 @@ pub fn run_block(
     // Every plane has its weights: the densities are no longer needed.
     drop(owned);
     if deconvolve {
-        let setup = block_setup(params, &chans, inp, &beams, inp.start_models, inp.centre)?;
+        let setup = block_setup(params, &chans, inp, &beams)?;
         let planes = deconvolve_block(ctx, &sources, chans.clone(), firsts, setup, inp.it)?;
         // PSFs, imaging weights and deconvolvers are freed before anything is restored.
         let finals: Vec<FinalPlane> = planes

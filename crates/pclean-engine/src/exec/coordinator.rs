@@ -113,7 +113,11 @@ impl Coordinator {
             budget.saturating_sub(cache_bytes)
         } else {
             budget
-        };
+        }
+        // A restart model and reused products are held whole for the run (they are read before
+        // the run rewrites them); start models and mask images are read per block and counted
+        // in the block (model and mask planes).
+        .saturating_sub(setup.resident_bytes());
         let tpw = params.parallel.threads_per_worker;
         let chans_per_block = match &resumed {
             // Resume with the interrupted run's blocks: cycle thresholds are per block.

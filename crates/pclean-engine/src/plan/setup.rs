@@ -7,12 +7,12 @@
 use super::memory::BlockShape;
 use super::shape::{block_shape, chunk_rows, row_bytes, DataSide, ImageSide};
 use super::spectral::{phase_centre, spectral_plan, FrameContext, SpectralPlan, SpwSelection};
+use crate::cycles::user_mask::{self, UserMask};
 use crate::error::EngineError;
 use crate::exec::block::BlockInputs;
 use crate::imaging::{make_gridder, ImagingContext};
-use crate::products::{product_list, read_start_model, Reused};
+use crate::products::{product_list, read_start_model, Reused, StartModel};
 use crate::source::Source;
-use ndarray::Array2;
 use pclean_core::params::{DataColumnChoice, ImagingParams, Weighting};
 use pclean_core::stokes::describe_feeds;
 use pclean_core::{Correlation, Direction, StokesSet};
@@ -44,8 +44,10 @@ pub struct Setup {
     pub pb_model: Option<PbModel>,
     /// The products of the run, in writing order.
     pub exts: Vec<&'static str>,
-    /// `startmodel` (or, with `restart`, the existing model) per plane `k * nstokes + s`.
-    pub start_models: Option<Vec<Array2<f32>>>,
+    /// `startmodel` (read per block) or, with `restart`, the existing model.
+    pub start_model: Option<StartModel>,
+    /// usemask='user': the region or mask image, checked here (before any gridding).
+    pub user_mask: Option<UserMask>,
     /// Existing products reused (`calcpsf=false`, `calcres=false`), read before any is rewritten.
     pub reused: Reused,
     /// Warnings found while opening (MS metadata, column fallback).
@@ -276,7 +278,17 @@ impl Setup {
             tracing::info!("primary beam: {}", m.label);
         }
         let nchan = plan.nchan();
-        let start_models = read_start_model(&params, nchan)?;
+        // Every deconvolution input is checked here, before any visibility is gridded: the
+        // deconvolver's settings, the user mask (region syntax, mask image grid, channels,
+        // Stokes, units) and the start model.
+        pclean_deconv::factory::make_deconvolver(
+            d.deconvolver.name(),
+            &d.scales.iter().map(|s| *s as f32).collect::<Vec<_>>(),
+            d.smallscalebias as f32,
+        )
+        .map_err(|e| EngineError::param_source("deconvolver", "deconvolver", e))?;
+        let user_mask = user_mask::open(&params, &centre, &plan)?;
+        let start_model = read_start_model(&params, &centre, &plan)?;
         let reused = Reused::load(&params, nchan)?;
         Ok(Setup {
             exts: product_list(&params),
@@ -292,7 +304,8 @@ impl Setup {
             nvis_per_chan: data.nvis_per_chan,
             shape,
             pb_model,
-            start_models,
+            start_model,
+            user_mask,
             reused,
             warnings,
             params,
@@ -312,7 +325,8 @@ impl Setup {
             sources: &self.sources,
             pb_model: self.pb_model.as_ref(),
             reused: &self.reused,
-            start_models: self.start_models.as_deref(),
+            start_model: self.start_model.as_ref(),
+            user_mask: self.user_mask.as_ref(),
             it: &self.params.deconv,
             centre: &self.centre,
             pbcor: self.exts.contains(&"image.pbcor"),
@@ -349,6 +363,12 @@ impl Setup {
             .install(|| ctx.weighters(&self.sources, 0..self.plan.nchan()))?
             .into_iter()
             .next())
+    }
+
+    /// Bytes this set-up holds for the whole run (a restart model and reused products, read
+    /// before the run rewrites them); the blocks' memory budget is what is left.
+    pub fn resident_bytes(&self) -> u64 {
+        self.start_model.as_ref().map_or(0, |m| m.resident_bytes()) + self.reused.resident_bytes()
     }
 
     /// Whether the run deconvolves (niter > 0, or a start model to subtract).

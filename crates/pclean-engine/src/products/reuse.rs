@@ -3,16 +3,56 @@
 
 use super::writer::product_path;
 use crate::error::EngineError;
+use crate::plan::image_input::{InputImage, InputKind};
+use crate::plan::SpectralPlan;
 use ndarray::Array2;
 use pclean_core::params::{ImageFormat, ImagingParams};
+use pclean_core::Direction;
 use pclean_imageio::CasaImage;
 
-/// Read `startmodel` (a CASA image of the output's shape, Jy/pixel) into planes `k * nstokes + s`;
-/// with `restart`, the existing `<imagename>.model` (if any) is the start model.
+/// The model a run starts from.
+pub enum StartModel {
+    /// `startmodel`: checked at set-up, each block reads (and regrids) only its own planes.
+    Image(InputImage),
+    /// `restart`: the existing `<imagename>.model`, read whole at set-up because the run rewrites
+    /// it (`Setup::resident_bytes` counts it against the memory budget).
+    Loaded(Vec<Array2<f32>>),
+}
+
+impl StartModel {
+    /// Planes `i * nstokes + s` of image channels `chans`.
+    pub fn block(
+        &self,
+        chans: std::ops::Range<usize>,
+        nstokes: usize,
+        dim: (usize, usize),
+    ) -> Result<Vec<Array2<f32>>, EngineError> {
+        match self {
+            StartModel::Image(img) => img.read_block(chans, dim),
+            StartModel::Loaded(all) => Ok(chans
+                .flat_map(|k| (0..nstokes).map(move |s| k * nstokes + s))
+                .map(|i| all[i].clone())
+                .collect()),
+        }
+    }
+
+    /// Bytes held for the whole run.
+    pub fn resident_bytes(&self) -> u64 {
+        match self {
+            StartModel::Image(_) => 0,
+            StartModel::Loaded(v) => v.iter().map(|a| 4 * a.len() as u64).sum(),
+        }
+    }
+}
+
+/// `startmodel` (checked against the run's grid, read per block) or, with `restart`, the existing
+/// `<imagename>.model` (if any).
 pub fn read_start_model(
     p: &ImagingParams,
-    nchan: usize,
-) -> Result<Option<Vec<Array2<f32>>>, EngineError> {
+    centre: &Direction,
+    plan: &SpectralPlan,
+) -> Result<Option<StartModel>, EngineError> {
+    let nchan = plan.nchan();
     if p.deconv.restart {
         let path = product_path(&p.imagename, "model", ImageFormat::Casa);
         if !path.exists() {
@@ -25,12 +65,20 @@ pub fn read_start_model(
             nchan,
             false,
         )
-        .map(Some);
+        .map(|v| Some(StartModel::Loaded(v)));
     }
     let Some(path) = &p.deconv.startmodel else {
         return Ok(None);
     };
-    read_planes(p, path, "startmodel", nchan, false).map(Some)
+    InputImage::open(
+        p,
+        centre,
+        &plan.freqs_hz,
+        &plan.frame,
+        path,
+        InputKind::Model,
+    )
+    .map(|i| Some(StartModel::Image(i)))
 }
 
 /// Planes `k * nstokes + s` of a CASA image of the run's shape (`single_pixel`: the `.sumwt` shape).
@@ -73,7 +121,8 @@ fn read_planes(
     Ok(v)
 }
 
-/// Existing products reused instead of recomputed (`calcpsf=false`, `calcres=false`).
+/// Existing products reused instead of recomputed (`calcpsf=false`, `calcres=false`), read whole
+/// at set-up because the run rewrites them (`Setup::resident_bytes` counts them).
 pub struct Reused {
     pub psf: Option<Vec<Array2<f32>>>,
     pub residual: Option<Vec<Array2<f32>>>,
@@ -81,6 +130,14 @@ pub struct Reused {
 }
 
 impl Reused {
+    /// Bytes held for the whole run.
+    pub fn resident_bytes(&self) -> u64 {
+        let planes = |v: &Option<Vec<Array2<f32>>>| {
+            v.iter().flatten().map(|a| 4 * a.len() as u64).sum::<u64>()
+        };
+        planes(&self.psf) + planes(&self.residual)
+    }
+
     /// Read what the parameters say to reuse (before the products are rewritten).
     pub fn load(p: &ImagingParams, nchan: usize) -> Result<Self, EngineError> {
         let read = |ext: &str, what: &str, single: bool| {
