@@ -20,6 +20,8 @@
 
 mod chunks;
 mod error;
+mod fields;
+pub mod measures;
 mod meta;
 mod ms;
 mod observatory;
@@ -30,6 +32,7 @@ mod write;
 
 pub use chunks::{ChunkIter, VisChunk};
 pub use error::{MsError, NotATableReason, SelectionError};
+pub use fields::FieldDirection;
 pub use meta::{
     Antenna, ColumnPresence, DataDescription, Field, MsMeta, Observation, Polarization,
     SpectralWindow, SpwFrame,

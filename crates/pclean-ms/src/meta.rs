@@ -1,11 +1,12 @@
 //! Metadata of a MeasurementSet, loaded once from its subtables when the MS is opened.
 
 use crate::error::MsError;
+pub use crate::fields::Field;
 use crate::observatory::{known_observatory_itrf_m, Observatory, ObservatorySource};
 use pclean_casacore::columns::ReadTable;
 use pclean_casacore::TableError;
 use pclean_core::frames::FreqFrame;
-use pclean_core::{Correlation, Direction, DirectionFrame};
+use pclean_core::Correlation;
 use std::path::{Path, PathBuf};
 
 /// Spectral reference frame of a spectral window (`SPECTRAL_WINDOW::MEAS_FREQ_REF`, casacore's
@@ -59,18 +60,6 @@ pub struct DataDescription {
     pub flag_row: bool,
 }
 
-/// One row of the FIELD subtable.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Field {
-    pub name: String,
-    pub code: String,
-    /// Phase centre (the constant term of PHASE_DIR when it is a polynomial).
-    pub phase_dir: Direction,
-    /// The frame PHASE_DIR is stored in (`MEASINFO.Ref`, e.g. `"J2000"`).
-    pub phase_dir_frame: String,
-    pub source_id: i32,
-}
-
 /// One row of the POLARIZATION subtable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Polarization {
@@ -90,6 +79,25 @@ pub struct SpectralWindow {
     pub chan_width_hz: Vec<f64>,
     pub ref_freq_hz: f64,
     pub frame: SpwFrame,
+}
+
+impl MsMeta {
+    /// tclean's default rest frequency for field `field_id` imaged from spw `spw_id`: the
+    /// source's first SOURCE::REST_FREQUENCY for that window (or any window), else the window's
+    /// REF_FREQUENCY.
+    pub fn default_rest_frequency_hz(&self, field_id: usize, spw_id: usize) -> Option<f64> {
+        let source = self.fields.get(field_id).map(|f| f.source_id);
+        let rest = |want_spw: Option<i32>| {
+            self.source_rest_frequencies
+                .iter()
+                .filter(|r| Some(r.source_id) == source)
+                .filter(|r| want_spw.is_none_or(|w| r.spw_id == w))
+                .find_map(|r| r.rest_hz.first().copied().filter(|f| *f > 0.0))
+        };
+        rest(Some(spw_id as i32))
+            .or_else(|| rest(None))
+            .or_else(|| self.spectral_windows.get(spw_id).map(|s| s.ref_freq_hz))
+    }
 }
 
 impl SpectralWindow {
@@ -139,6 +147,8 @@ pub struct MsMeta {
     /// EXPOSURE of row 0, seconds (the tolerance of single-time selections).
     pub first_exposure_s: f64,
     pub observatory: Observatory,
+    /// SOURCE::REST_FREQUENCY per (source, spw).
+    pub source_rest_frequencies: Vec<crate::fields::SourceRestFrequency>,
     /// Non-fatal oddities found while loading (the caller logs them).
     pub warnings: Vec<String>,
 }
@@ -243,49 +253,6 @@ fn load_data_descriptions(ms: &Path) -> Result<Vec<DataDescription>, MsError> {
             })
         })
         .collect()
-}
-
-fn load_fields(ms: &Path, warnings: &mut Vec<String>) -> Result<Vec<Field>, MsError> {
-    let t = open_sub(ms, "FIELD")?;
-    let names = t.string_column("NAME")?;
-    let codes = column_or(&t, "CODE", names.len(), ReadTable::string_column)?;
-    let source = t.scalar_column::<i32>("SOURCE_ID")?;
-    let frame_name = t
-        .measure_ref("PHASE_DIR")?
-        .unwrap_or_else(|| "J2000".to_string());
-    let frame = match frame_name.as_str() {
-        "J2000" => DirectionFrame::J2000,
-        "ICRS" => DirectionFrame::Icrs,
-        other => {
-            warnings.push(format!(
-                "FIELD::PHASE_DIR is in frame {other}, which pclean does not convert: the \
-                 directions are used as if they were J2000"
-            ));
-            DirectionFrame::J2000
-        }
-    };
-    let mut out = Vec::with_capacity(names.len());
-    for i in 0..names.len() {
-        // PHASE_DIR cells have shape [2, NUM_POLY + 1]; the constant term comes first.
-        let (shape, v) = t.read_cell::<f64>("PHASE_DIR", i as u64)?;
-        if shape.first() != Some(&2) || v.len() < 2 {
-            return Err(bad(
-                ms,
-                "FIELD::PHASE_DIR",
-                format!("row {i} has shape {shape:?}, expected [2, n]"),
-            ));
-        }
-        let mut dir = Direction::new_j2000(v[0], v[1]);
-        dir.frame = frame;
-        out.push(Field {
-            name: names[i].clone(),
-            code: codes[i].clone(),
-            phase_dir: dir,
-            phase_dir_frame: frame_name.clone(),
-            source_id: source[i],
-        });
-    }
-    Ok(out)
 }
 
 fn load_polarizations(ms: &Path) -> Result<Vec<Polarization>, MsError> {
@@ -413,10 +380,10 @@ fn time_range(main: &ReadTable) -> Result<(f64, f64), MsError> {
 
 /// Load all metadata of the MS whose main table is `main` (opened from `path`).
 pub(crate) fn load(path: &Path, main: &ReadTable) -> Result<MsMeta, MsError> {
-    let mut warnings = Vec::new();
+    let warnings = Vec::new();
     let antennas = load_antennas(path)?;
     let data_descriptions = load_data_descriptions(path)?;
-    let fields = load_fields(path, &mut warnings)?;
+    let fields = crate::fields::load_fields(path)?;
     let polarizations = load_polarizations(path)?;
     let spectral_windows = load_spectral_windows(path)?;
     let observations = load_observations(path)?;
@@ -470,6 +437,7 @@ pub(crate) fn load(path: &Path, main: &ReadTable) -> Result<MsMeta, MsError> {
         first_time_mjd_s,
         first_exposure_s,
         observatory,
+        source_rest_frequencies: crate::fields::load_source_rest_frequencies(path)?,
         warnings,
     })
 }

@@ -17,7 +17,7 @@ fn add_sin_cos_terms(v: &mut [f64; 3], c: &[f64; 6], phase: f64) {
 /// of TDB since J2000: casacore's `Aberration::calcAber` (method STANDARD, not JPL), the Ron &
 /// Vondrák (1986) series, evaluated exactly at the epoch (casacore adds `dt * dval` for an epoch
 /// `dt` after its cached one; here `dt = 0`).
-pub(super) fn earth_velocity_c(t_cent: f64) -> [f64; 3] {
+pub(crate) fn earth_velocity_c(t_cent: f64) -> [f64; 3] {
     // casacore's unit "AU" is c * IAU_tauA (UnitMap.cc); the tables are in 1e-8 AU/d.
     const AU_M: f64 = SPEED_OF_LIGHT * 499.0047837;
     const UNIT_MS: f64 = 1e-8 * AU_M / SECONDS_PER_DAY;

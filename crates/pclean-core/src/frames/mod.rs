@@ -41,10 +41,13 @@
 //! Units: times are UTC as MJD seconds (an MS `TIME` column); positions ITRF metres.
 
 mod aberration;
+mod eop;
+
+pub use eop::{Dut1Table, EarthOrientation};
 
 use crate::direction::{Direction, DirectionFrame};
 use crate::SPEED_OF_LIGHT;
-use aberration::earth_velocity_c;
+pub(crate) use aberration::earth_velocity_c;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 use std::str::FromStr;
@@ -152,6 +155,8 @@ pub enum FramesError {
         "cannot convert UTC {time_utc_mjd_s} s (MJD seconds) to TT/UT1 (SOFA status {status})"
     )]
     BadEpoch { time_utc_mjd_s: f64, status: i32 },
+    #[error("cannot use the source direction for the frequency frame conversion: {why}")]
+    Direction { why: String },
 }
 
 /// `f_to / f_from` for one photon: the frequency `f_from` measured in frame `from` is `f_from *
@@ -182,7 +187,7 @@ pub fn doppler_factor_with_dut1(
     if from == to {
         return Ok(1.0);
     }
-    let d = j2000_unit_vector(dir);
+    let d = j2000_unit_vector(dir, time_utc_mjd_s)?;
     let needs_earth = |f| matches!(f, FreqFrame::Geo | FreqFrame::Topo);
     let earth = if needs_earth(from) || needs_earth(to) {
         Some(EarthState::at(time_utc_mjd_s, dut1_s)?)
@@ -251,16 +256,19 @@ fn mat_vec(m: &[[f64; 3]; 3], v: &[f64; 3]) -> [f64; 3] {
 }
 
 /// The unit vector of `dir` in FK5 J2000 axes (ICRS is rotated by the IAU 2000 frame bias, as
-/// casacore's `getJ2000` does).
-fn j2000_unit_vector(dir: &Direction) -> [f64; 3] {
-    let v = dir.unit_vector();
-    match dir.frame {
-        DirectionFrame::J2000 => v,
-        DirectionFrame::Icrs => {
-            let (rb, _, _) = sofars::pnp::bp00(2_400_000.5, MJD_J2000);
-            mat_vec(&rb, &v)
-        }
+/// casacore's `getJ2000` does; other frames are converted at the epoch, without an observatory,
+/// which the inertial frames do not need).
+fn j2000_unit_vector(dir: &Direction, time_utc_mjd_s: f64) -> Result<[f64; 3], FramesError> {
+    if dir.frame == DirectionFrame::J2000 {
+        return Ok(dir.unit_vector());
     }
+    let ctx = crate::direction::SkyContext {
+        epoch_utc_mjd_s: Some(time_utc_mjd_s),
+        ..Default::default()
+    };
+    dir.to_frame(DirectionFrame::J2000, &ctx)
+        .map(|d| d.unit_vector())
+        .map_err(|e| FramesError::Direction { why: e.to_string() })
 }
 
 /// MJD of J2000.0 (casacore `MeasData::MJD2000`).

@@ -92,6 +92,20 @@ fn phase_center(pc: &str) -> Result<PhaseCenter, ParamError> {
         PhaseCenter::FirstField
     } else if let Ok(id) = pc.trim().parse::<usize>() {
         PhaseCenter::FieldId(id)
+    } else if pc.trim().eq_ignore_ascii_case("TRACKFIELD")
+        || crate::direction::SOLAR_SYSTEM_FRAMES.contains(&pc.trim().to_ascii_uppercase().as_str())
+        || pc.trim().to_ascii_lowercase().ends_with(".tab")
+    {
+        return Err(invalid(
+            "phasecenter",
+            pc.trim(),
+            format!(
+                "phasecenter='{}': tracking a moving source (a solar-system body, an ephemeris \
+                 table or TRACKFIELD) is not supported by pclean yet; give a fixed direction \
+                 ('J2000 12h30m00s +12d20m00s', any casacore frame) or a field id",
+                pc.trim()
+            ),
+        ));
     } else {
         PhaseCenter::Direction(
             Direction::parse(pc).map_err(|source| ParamError::Direction {

@@ -15,6 +15,7 @@ use crate::plan::SpectralPlan;
 use crate::source::{Prepared, Source, VisPrep};
 use ndarray::{Array2, Axis};
 use num_complex::Complex32;
+use pclean_core::direction::SkyContext;
 use pclean_core::params::ImagingParams;
 use pclean_core::Direction;
 use pclean_grid::seam::{Pass, VisBatch, VisGridder};
@@ -26,6 +27,8 @@ pub struct ImagingContext<'a> {
     pub params: &'a ImagingParams,
     pub plan: &'a SpectralPlan,
     pub phase_centre: Direction,
+    /// Epoch, UT1 - UTC and observatory for converting field directions to the image frame.
+    pub sky: SkyContext,
     /// The gridder of this run's planes, through the gridder seam (its calls run on the
     /// context's threads).
     pub gridder: Box<dyn VisGridder>,
@@ -41,6 +44,7 @@ impl ImagingContext<'_> {
             params: self.params,
             plan: self.plan,
             phase_centre: self.phase_centre,
+            sky: self.sky,
             chunk_rows: self.chunk_rows,
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::error::EngineError;
 use crate::plan::Setup;
-use crate::source::visprep::PhaseShift;
+use crate::source::visprep::{field_shift, PhaseShift};
 use crate::source::Source;
 use ndarray::{Array2, Array3};
 use num_complex::Complex32;
@@ -92,8 +92,11 @@ impl Setup {
         let mut uvw = chunk.uvw_m.clone();
         let mut dw = vec![0.0f64; nrow];
         for r in 0..nrow {
-            let field = meta.fields.get(chunk.field_id[r] as usize);
-            if let Some(sh) = field.and_then(|f| PhaseShift::new(&f.phase_dir, &self.centre)) {
+            let shift = match meta.fields.get(chunk.field_id[r] as usize) {
+                Some(f) => field_shift(f, chunk.time_s[r], &self.centre, &self.sky)?,
+                None => None,
+            };
+            if let Some(sh) = shift {
                 let (new, d) = sh.rotate([uvw[[r, 0]], uvw[[r, 1]], uvw[[r, 2]]]);
                 for k in 0..3 {
                     uvw[[r, k]] = new[k];

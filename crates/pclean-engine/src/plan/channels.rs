@@ -37,6 +37,7 @@ pub(super) fn defined_grid(
         interpolation: params.interpolation,
         epoch_mjd_s: ctx.first_time_mjd_s,
         identity: true,
+        earth: ctx.earth.clone(),
     });
     let fac0 = conversion.factor(ctx.first_time_mjd_s)?;
     let optical = params.veltype == VelType::Optical;
@@ -153,6 +154,7 @@ pub(super) fn defined_grid(
     let freqs_hz: Vec<f64> = (0..nchan).map(|k| start_hz + k as f64 * width_hz).collect();
     let frame = conversion.to.casa_name().to_string();
     Ok(SpectralPlan {
+        default_restfreq_hz: None,
         freqs_hz,
         cdelt_hz: width_hz,
         frame,
@@ -217,6 +219,7 @@ fn optical_grid(
     };
     let frame = conversion.to.casa_name().to_string();
     Ok(SpectralPlan {
+        default_restfreq_hz: None,
         freqs_hz,
         cdelt_hz,
         frame,

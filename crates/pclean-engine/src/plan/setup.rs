@@ -12,7 +12,9 @@ use crate::error::EngineError;
 use crate::exec::block::BlockInputs;
 use crate::imaging::{make_gridder, ImagingContext};
 use crate::products::{product_list, read_start_model, Reused, StartModel};
+use crate::source::visprep::field_shift;
 use crate::source::Source;
+use pclean_core::direction::SkyContext;
 use pclean_core::params::{DataColumnChoice, ImagingParams, Weighting};
 use pclean_core::stokes::describe_feeds;
 use pclean_core::{Correlation, Direction, StokesSet};
@@ -27,6 +29,8 @@ pub struct Setup {
     pub params: ImagingParams,
     pub sources: Vec<Source>,
     pub centre: Direction,
+    /// Epoch (the first integration), UT1 - UTC and observatory of direction conversions.
+    pub sky: SkyContext,
     pub first_field: usize,
     pub plan: SpectralPlan,
     pub taper: Option<UvTaper>,
@@ -146,6 +150,39 @@ fn check_stokes(
     Ok(warning)
 }
 
+/// Every selected field must be imageable at the image centre: no ephemeris fields (tclean tracks
+/// them with `phasecenter='TRACKFIELD'` / `specmode='cubesource'`, which pclean does not do yet),
+/// and a PHASE_DIR frame that converts to the image's frame.
+fn check_fields(
+    sources: &[Source],
+    centre: &Direction,
+    sky: &SkyContext,
+) -> Result<(), EngineError> {
+    for src in sources {
+        let meta = src.ms.meta();
+        for &fid in &src.selected.field_ids {
+            let Some(f) = meta.fields.get(fid) else {
+                continue;
+            };
+            if f.ephemeris_id >= 0 {
+                return Err(EngineError::param(
+                    "field",
+                    format!(
+                        "field {fid} ('{}') of {} moves along an ephemeris table (EPHEMERIS_ID {}): \
+                         pclean does not image ephemeris sources yet (tclean's \
+                         phasecenter='TRACKFIELD' or specmode='cubesource'); deselect the field",
+                        f.name,
+                        meta.path.display(),
+                        f.ephemeris_id
+                    ),
+                ));
+            }
+            field_shift(f, sky.epoch_utc_mjd_s.unwrap_or(0.0), centre, sky)?;
+        }
+    }
+    Ok(())
+}
+
 /// The selected channels of every (MS, spectral window).
 fn spw_selections(sources: &[Source]) -> Vec<SpwSelection> {
     let mut out = Vec::new();
@@ -240,16 +277,35 @@ impl Setup {
         let field_dirs: Vec<Direction> = meta0.fields.iter().map(|f| f.phase_dir).collect();
         let first_field = sources[0].selected.field_ids.first().copied().unwrap_or(0);
         let centre = phase_centre(&params, &field_dirs, first_field)?;
+        let first_time_mjd_s = sources
+            .iter()
+            .map(|s| s.ms.meta().time_range_mjd_s.0)
+            .fold(f64::INFINITY, f64::min);
+        let (earth, earth_note) = pclean_ms::measures::load_earth_orientation();
+        tracing::info!("{earth_note}");
+        let earth = std::sync::Arc::new(earth);
+        let sky = SkyContext::at(
+            first_time_mjd_s,
+            meta0.observatory.position_itrf_m,
+            earth.dut1_s(first_time_mjd_s),
+        );
+        check_fields(&sources, &centre, &sky)?;
         let spw_sels = spw_selections(&sources);
         let frame_ctx = FrameContext {
             observatory_itrf_m: meta0.observatory.position_itrf_m,
             direction: centre,
-            first_time_mjd_s: sources
+            first_time_mjd_s,
+            last_time_mjd_s: sources
                 .iter()
-                .map(|s| s.ms.meta().time_range_mjd_s.0)
-                .fold(f64::INFINITY, f64::min),
+                .map(|s| s.ms.meta().time_range_mjd_s.1)
+                .fold(f64::NEG_INFINITY, f64::max),
+            field_direction: field_dirs.get(first_field).copied().unwrap_or(centre),
+            earth,
         };
-        let plan = spectral_plan(&params, &spw_sels, &frame_ctx)?;
+        let mut plan = spectral_plan(&params, &spw_sels, &frame_ctx)?;
+        plan.default_restfreq_hz = spw_sels
+            .first()
+            .and_then(|s| meta0.default_rest_frequency_hz(first_field, s.spw_id));
         if plan.conversion.is_some() && params.deconv.savemodel_column {
             return Err(EngineError::param("savemodel", format!(
                 "savemodel='modelcolumn' with outframe={}: writing a model made in another frame back \
@@ -294,6 +350,7 @@ impl Setup {
             exts: product_list(&params),
             sources,
             centre,
+            sky,
             first_field,
             plan,
             taper,
@@ -341,6 +398,7 @@ impl Setup {
             params: &self.params,
             plan: &self.plan,
             phase_centre: self.centre,
+            sky: self.sky,
             gridder: crate::imaging::gridder::vis_gridder(&self.gridder, nthreads),
             taper: self.taper,
             chunk_rows: self.chunk_rows,

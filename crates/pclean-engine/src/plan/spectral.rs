@@ -3,10 +3,11 @@
 
 use super::channels::defined_grid;
 use crate::error::EngineError;
-use pclean_core::frames::{doppler_factor, FreqFrame, Observatory};
+use pclean_core::frames::{doppler_factor_with_dut1, EarthOrientation, FreqFrame, Observatory};
 use pclean_core::params::{ImagingParams, Interpolation, PhaseCenter, SpecMode, SpectralValue};
 use pclean_core::Direction;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What the planner needs to know about one selected spectral window of one MS.
 #[derive(Debug, Clone)]
@@ -30,6 +31,9 @@ pub struct SpectralPlan {
     pub freqs_hz: Vec<f64>,
     /// Image channel increment, Hz (the whole bandwidth for mfs).
     pub cdelt_hz: f64,
+    /// The rest frequency the products get when `restfreq` is not given (tclean's: the
+    /// source's SOURCE::REST_FREQUENCY, else the spw's REF_FREQUENCY); set by the setup.
+    pub default_restfreq_hz: Option<f64>,
     /// Spectral frame of the image axis.
     pub frame: String,
     pub mfs: bool,
@@ -56,6 +60,8 @@ pub struct FrameConversion {
     /// No frequency change at all (cubedata, or only regridding within the data's frame):
     /// the factor is exactly 1.
     pub identity: bool,
+    /// UT1 - UTC (the IERS tables when found).
+    pub earth: Arc<EarthOrientation>,
 }
 
 impl FrameConversion {
@@ -70,10 +76,11 @@ impl FrameConversion {
             EngineError::param("outframe", format!("outframe={}: {e}", self.to.casa_name()))
         };
         let d = |frame, t| {
-            doppler_factor(
+            doppler_factor_with_dut1(
                 frame,
                 FreqFrame::Lsrk,
                 t,
+                self.earth.dut1_s(t),
                 &self.observatory,
                 &self.direction,
             )
@@ -91,6 +98,13 @@ pub struct FrameContext {
     pub direction: Direction,
     /// The first integration's time (UTC, MJD seconds): tclean's reference for the output grid.
     pub first_time_mjd_s: f64,
+    /// The last integration's time (UTC, MJD seconds).
+    pub last_time_mjd_s: f64,
+    /// The first selected field's phase direction (tclean converts the mfs band with it, not
+    /// with the image centre).
+    pub field_direction: Direction,
+    /// UT1 - UTC (the IERS tables when found).
+    pub earth: Arc<EarthOrientation>,
 }
 
 impl SpectralPlan {
@@ -164,10 +178,12 @@ pub fn spectral_plan(
             }
             chan_map.insert((s.ms_index, s.spw_id), m);
         }
+        let (lo, hi, frame) = mfs_lsrk_range(first, lo, hi, ctx)?;
         return Ok(SpectralPlan {
+            default_restfreq_hz: None,
             freqs_hz: vec![(lo + hi) / 2.0],
             cdelt_hz: hi - lo,
-            frame: first.frame.clone(),
+            frame,
             mfs: true,
             chan_map,
             conversion: None,
@@ -199,6 +215,7 @@ pub fn spectral_plan(
                 interpolation: params.interpolation,
                 epoch_mjd_s: ctx.first_time_mjd_s,
                 identity: false,
+                earth: ctx.earth.clone(),
             });
         }
     }
@@ -296,6 +313,7 @@ pub fn spectral_plan(
         .as_ref()
         .map_or(data_frame.to_string(), |c| c.to.casa_name().to_string());
     Ok(SpectralPlan {
+        default_restfreq_hz: None,
         freqs_hz: image_freqs,
         cdelt_hz,
         frame,
@@ -303,6 +321,44 @@ pub fn spectral_plan(
         chan_map,
         conversion,
     })
+}
+
+/// tclean labels an mfs image LSRK: the selected band `[lo, hi]` (data frame) converted to LSRK
+/// for the first selected field's direction (whatever the phasecenter: checked against tclean with
+/// J2000, B1950 and GALACTIC phase centres on B1950_VLA data) at the first and at the last integration, the image frequency the centre of the widest range
+/// and the width its extent. Data already in LSRK, or in a frame pclean cannot convert (REST), keep
+/// their frame.
+fn mfs_lsrk_range(
+    first: &SpwSelection,
+    lo: f64,
+    hi: f64,
+    ctx: &FrameContext,
+) -> Result<(f64, f64, String), EngineError> {
+    let Ok(from) = first.frame.parse::<FreqFrame>() else {
+        return Ok((lo, hi, first.frame.clone()));
+    };
+    if from == FreqFrame::Lsrk {
+        return Ok((lo, hi, first.frame.clone()));
+    }
+    let conv = FrameConversion {
+        from,
+        to: FreqFrame::Lsrk,
+        observatory: Observatory {
+            itrf_m: ctx.observatory_itrf_m,
+        },
+        direction: ctx.field_direction,
+        interpolation: Interpolation::Linear,
+        epoch_mjd_s: ctx.first_time_mjd_s,
+        identity: false,
+        earth: ctx.earth.clone(),
+    };
+    let (mut a, mut b) = (f64::INFINITY, f64::NEG_INFINITY);
+    for t in [ctx.first_time_mjd_s, ctx.last_time_mjd_s] {
+        let k = conv.factor(t)?;
+        a = a.min(lo * k);
+        b = b.max(hi * k);
+    }
+    Ok((a, b, FreqFrame::Lsrk.casa_name().to_string()))
 }
 
 fn unreachable_value(param: &str) -> Result<usize, EngineError> {
@@ -333,6 +389,9 @@ mod tests {
             observatory_itrf_m: [-1601185.365, -5041977.547, 3554875.87],
             direction: Direction::parse("J2000 15h22m00 +05d04m00").unwrap(),
             first_time_mjd_s: 4.3e9,
+            last_time_mjd_s: 4.3e9 + 1800.0,
+            field_direction: Direction::parse("J2000 15h22m00 +05d04m00").unwrap(),
+            earth: Default::default(),
         }
     }
 
@@ -436,5 +495,51 @@ mod tests {
         assert!(plan.conversion.is_some() && plan.frame == "BARY");
         let p = params(|r| r.nchan = Some(100));
         assert!(spectral_plan(&p, &[sel()], &ctx()).is_err());
+    }
+
+    /// tclean 6.7's mfs spectral axis of a simulated VLA MS (TOPO channels 1.400 and 1.416 GHz,
+    /// 16 MHz wide, 2020-06-01, 1 h around transit, field J2000 (3.2837, 0.2105) rad; made by
+    /// `mksim.py` in the i13-frames helper's scratch, recorded in docs/decisions-i13-frames.md):
+    /// LSRK, crval 1408103852.403483 Hz, cdelt 32002850.41892147 Hz.
+    #[test]
+    fn mfs_axis_is_lsrk_over_the_observation_as_tclean() {
+        let mut p = params(|r| r.specmode = Some("mfs".into()));
+        p.outframe = String::new();
+        let sel = SpwSelection {
+            ms_index: 0,
+            spw_id: 0,
+            channels: vec![0, 1],
+            chan_freq_hz: vec![1.4e9, 1.416e9],
+            chan_width_hz: vec![16e6, 16e6],
+            frame: "TOPO".into(),
+        };
+        let earth = EarthOrientation {
+            measured: Some(pclean_core::frames::Dut1Table {
+                mjd0: 59000.0,
+                // casacore's UT1 - UTC over the observation (-0.25472 .. -0.25475 s).
+                values_s: vec![-0.25473; 3],
+            }),
+            predicted: None,
+            source: "test".into(),
+        };
+        let ctx = FrameContext {
+            observatory_itrf_m: [-1601185.3650000016, -5041977.546999999, 3554875.8700000006],
+            direction: Direction::new_j2000(3.2836915435229974, 0.21048185965370503),
+            first_time_mjd_s: 5097695726.548836,
+            last_time_mjd_s: 5097699266.548836,
+            field_direction: Direction::new_j2000(3.2836915435229974, 0.21048185965370503),
+            earth: Arc::new(earth),
+        };
+        let plan = spectral_plan(&p, &[sel], &ctx).unwrap();
+        assert_eq!(plan.frame, "LSRK");
+        // 0.05 Hz: the bound for the LSRK axis (3.5e-11 relative at 1.4 GHz).
+        let (dc, dw) = (
+            plan.freqs_hz[0] - 1408103852.403483,
+            plan.cdelt_hz - 32002850.41892147,
+        );
+        assert!(
+            dc.abs() < 0.05 && dw.abs() < 0.05,
+            "crval off by {dc} Hz, cdelt by {dw} Hz"
+        );
     }
 }

@@ -15,6 +15,7 @@ pub fn image_coords(
     let crval = plan.freqs_hz[0];
     let restfreq = params
         .restfreq_hz
+        .or(plan.default_restfreq_hz)
         .unwrap_or(plan.freqs_hz[plan.nchan() / 2]);
     ImageCoords {
         nx: params.nx,

@@ -2,12 +2,13 @@
 //! uvw and visibilities rotated to the image phase centre, each column mapped to its image channel
 //! (directly, or through the frame regridding of [`super::frame_regrid`]).
 
-use super::visprep::{drop_autocorrelations, PhaseShift, StokesRecipe};
+use super::visprep::{drop_autocorrelations, field_shift, PhaseShift, StokesRecipe};
 use super::Source;
 use crate::error::EngineError;
 use crate::plan::SpectralPlan;
 use ndarray::Array2;
 use num_complex::Complex32;
+use pclean_core::direction::SkyContext;
 use pclean_core::params::ImagingParams;
 use pclean_core::{Direction, StokesParam};
 use pclean_ms::VisChunk;
@@ -19,6 +20,8 @@ pub struct VisPrep<'a> {
     pub params: &'a ImagingParams,
     pub plan: &'a SpectralPlan,
     pub phase_centre: Direction,
+    /// Epoch, UT1 - UTC and observatory for converting field directions to the image frame.
+    pub sky: SkyContext,
     /// Rows per chunk read from the MS.
     pub chunk_rows: usize,
 }
@@ -85,14 +88,23 @@ impl VisPrep<'_> {
             stokes.push((v, w));
         }
         let mut uvw_m = chunk.uvw_m.clone();
-        let mut shifts: HashMap<i32, Option<PhaseShift>> = HashMap::new();
+        // One shift per field, or per (field, time) for a field whose direction is a polynomial.
+        let mut shifts: HashMap<(i32, u64), Option<PhaseShift>> = HashMap::new();
         for r in 0..nrow {
             let fid = chunk.field_id[r];
-            let shift = shifts.entry(fid).or_insert_with(|| {
-                meta.fields
-                    .get(fid as usize)
-                    .and_then(|f| PhaseShift::new(&f.phase_dir, &self.phase_centre))
-            });
+            let field = meta.fields.get(fid as usize);
+            let moving = field.is_some_and(|f| f.phase.is_moving());
+            let key = (fid, if moving { chunk.time_s[r].to_bits() } else { 0 });
+            let shift = match shifts.entry(key) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let s = match field {
+                        Some(f) => field_shift(f, chunk.time_s[r], &self.phase_centre, &self.sky)?,
+                        None => None,
+                    };
+                    e.insert(s)
+                }
+            };
             if let Some(sh) = shift {
                 let (new, dw) = sh.rotate([uvw_m[[r, 0]], uvw_m[[r, 1]], uvw_m[[r, 2]]]);
                 for (c, f) in chunk.chan_freq_hz.iter().enumerate() {

@@ -3,6 +3,7 @@
 
 use ndarray::{Array2, ArrayView2, ArrayView3, ArrayViewMut2};
 use num_complex::Complex32;
+use pclean_core::direction::{SkyContext, SkyFrameError};
 use pclean_core::{Correlation, Direction, StokesParam, SPEED_OF_LIGHT};
 
 /// Coefficients that form one Stokes parameter from a chunk's correlations.
@@ -109,15 +110,50 @@ pub struct PhaseShift {
 }
 
 impl PhaseShift {
-    /// `None` when the two centres coincide (within 1e-12 rad), so no work is needed.
-    pub fn new(field_centre: &Direction, image_centre: &Direction) -> Option<Self> {
-        let [l, m, _] = field_centre.lmn_of(image_centre);
-        if l.abs() < 1e-12 && m.abs() < 1e-12 {
-            return None;
+    /// The shift from a field's phase centre to the image centre, both in whatever frame
+    /// (`sky` supplies the epoch and observatory the frames need). `None` when the two are the
+    /// same direction in the same frame (within 1e-12 rad), so no work is needed.
+    ///
+    /// Different frames: the field centre is converted into the image's frame and the (u, v)
+    /// axes are turned by the angle between the two frames' north directions there (found by
+    /// converting a point 1e-5 rad north of the field centre), so u, v, w are the same baseline
+    /// referred to the image frame's axes; then the usual rotation to the image centre.
+    pub fn new(
+        field_centre: &Direction,
+        image_centre: &Direction,
+        sky: &SkyContext,
+    ) -> Result<Option<Self>, SkyFrameError> {
+        if field_centre.frame == image_centre.frame {
+            let [l, m, _] = field_centre.lmn_of(image_centre);
+            if l.abs() < 1e-12 && m.abs() < 1e-12 {
+                return Ok(None);
+            }
+            return Ok(Some(PhaseShift {
+                rot: field_centre.uvw_rotation_to(image_centre),
+            }));
         }
-        Some(PhaseShift {
-            rot: field_centre.uvw_rotation_to(image_centre),
-        })
+        let to = image_centre.frame;
+        let here = field_centre.to_frame(to, sky)?;
+        const STEP: f64 = 1e-5;
+        let north = Direction::new(
+            field_centre.frame,
+            field_centre.ra_rad,
+            field_centre.dec_rad + STEP,
+        )
+        .to_frame(to, sky)?;
+        // Position angle (east of north) of the field frame's north, in the image frame.
+        let [l, m, _] = here.lmn_of(&north);
+        let theta = l.atan2(m);
+        let (s, c) = theta.sin_cos();
+        let turn = [[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]];
+        let rot = here.uvw_rotation_to(image_centre);
+        let mut out = [[0.0; 3]; 3];
+        for (i, row) in out.iter_mut().enumerate() {
+            for (j, x) in row.iter_mut().enumerate() {
+                *x = (0..3).map(|k| rot[i][k] * turn[k][j]).sum();
+            }
+        }
+        Ok(Some(PhaseShift { rot: out }))
     }
 
     /// Rotated (u, v, w) of one row and the w difference (old - new), metres.
@@ -156,6 +192,28 @@ impl PhaseShift {
             }
         }
     }
+}
+
+/// The shift of a field's rows observed at `time_mjd_s` to the image centre (the field's PHASE_DIR
+/// polynomial evaluated at that time).
+pub fn field_shift(
+    field: &pclean_ms::Field,
+    time_mjd_s: f64,
+    image_centre: &Direction,
+    sky: &SkyContext,
+) -> Result<Option<PhaseShift>, crate::error::EngineError> {
+    let dir = field.phase.at(time_mjd_s);
+    PhaseShift::new(&dir, image_centre, sky).map_err(|e| {
+        crate::error::EngineError::param(
+            "phasecenter",
+            format!(
+                "field '{}' (PHASE_DIR in {}) cannot be shifted to the image centre {}: {e}",
+                field.name,
+                dir.frame,
+                image_centre.to_casa_string()
+            ),
+        )
+    })
 }
 
 /// Zero the weights of rows that are autocorrelations (tclean never images them).
@@ -307,12 +365,60 @@ mod tests {
                 / lam;
             vis[[r, 0]] = Complex32::new(ph.cos() as f32, ph.sin() as f32);
         }
-        let shift = PhaseShift::new(&a, &src).unwrap();
+        let shift = PhaseShift::new(&a, &src, &SkyContext::default())
+            .unwrap()
+            .unwrap();
         shift.apply(&mut uvw, &[f], vis.view_mut());
         for r in 0..4 {
             assert!(
                 (vis[[r, 0]] - Complex32::new(1.0, 0.0)).norm() < 1e-4,
                 "{:?}",
+                vis[[r, 0]]
+            );
+        }
+    }
+
+    /// Visibilities of a point source observed with a B1950_VLA phase centre, shifted to a
+    /// J2000 image centre, equal the visibilities computed directly in J2000 about that centre.
+    #[test]
+    fn phase_shift_between_frames_matches_direct_visibilities() {
+        use pclean_core::DirectionFrame;
+        let sky = SkyContext::at(59001.0 * 86400.0, [-1601185.4, -5041977.5, 3554875.9], 0.0);
+        let field = Direction::parse("B1950_VLA 12h30m00s +12d20m00s").unwrap();
+        let centre = Direction::parse("J2000 12h32m40s +12d06m00s").unwrap();
+        let src_j = Direction::parse("J2000 12h32m20s +12d01m00s").unwrap();
+        let src_b = src_j.to_frame(DirectionFrame::B1950Vla, &sky).unwrap();
+        let f = 1.4e9;
+        let lam = SPEED_OF_LIGHT / f;
+        let base = [
+            [100.0, 20000.0, 30.0],
+            [-15000.0, 3000.0, -20.0],
+            [7000.0, -9000.0, 5.0],
+            [10.0, 20.0, 3000.0],
+        ];
+        let vis_of = |b: &[f64; 3], c: &Direction, s: &Direction| {
+            let [l, m, n] = c.lmn_of(s);
+            let ph = 2.0 * std::f64::consts::PI * (b[0] * l + b[1] * m + b[2] * (n - 1.0)) / lam;
+            Complex32::new(ph.cos() as f32, ph.sin() as f32)
+        };
+        let mut uvw = Array2::<f64>::zeros((4, 3));
+        let mut vis = Array2::<Complex32>::zeros((4, 1));
+        for (r, b) in base.iter().enumerate() {
+            for k in 0..3 {
+                uvw[[r, k]] = b[k];
+            }
+            vis[[r, 0]] = vis_of(b, &field, &src_b);
+        }
+        let shift = PhaseShift::new(&field, &centre, &sky).unwrap().unwrap();
+        shift.apply(&mut uvw, &[f], vis.view_mut());
+        for r in 0..4 {
+            let b = [uvw[[r, 0]], uvw[[r, 1]], uvw[[r, 2]]];
+            let want = vis_of(&b, &centre, &src_j);
+            // 2e-3: f32 phases of up to ~1e3 rad (1e-4 relative rounding) and the FK4 E-terms,
+            // which make B1950 -> J2000 a rotation only to ~1e-6 over the 0.2-degree offsets.
+            assert!(
+                (vis[[r, 0]] - want).norm() < 2e-3,
+                "row {r}: {:?} vs {want:?}",
                 vis[[r, 0]]
             );
         }

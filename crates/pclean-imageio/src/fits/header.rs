@@ -6,7 +6,7 @@ use crate::error::ImageIoError;
 use crate::meta::{Beams, ImageMeta, MiscValue};
 use crate::time::{mjd_to_iso, now_mjd};
 use fitsio::sys as fs;
-use pclean_core::{Beam, Correlation, DirectionFrame, StokesParam, SPEED_OF_LIGHT};
+use pclean_core::{Beam, Correlation, StokesParam, SPEED_OF_LIGHT};
 use std::ffi::c_void;
 use std::os::raw::{c_char, c_int, c_long};
 
@@ -110,12 +110,12 @@ pub(super) fn write_primary_header(
     raw.key("BTYPE", &meta.image_type, "")?;
     raw.key("OBJECT", &meta.object_name, "")?;
     raw.key("BUNIT", &meta.units, "Brightness (pixel) unit")?;
-    match c.reference.frame {
-        DirectionFrame::J2000 => {
-            raw.key("EQUINOX", 2000.0, "")?;
-            raw.key("RADESYS", "FK5", "")?;
-        }
-        DirectionFrame::Icrs => raw.key("RADESYS", "ICRS", "")?,
+    let (radesys, equinox) = c.reference.frame.fits_radesys_equinox();
+    if let Some(e) = equinox {
+        raw.key("EQUINOX", e, "")?;
+    }
+    if let Some(r) = radesys {
+        raw.key("RADESYS", r, "")?;
     }
     raw.key("LONPOLE", 180.0, "")?;
     raw.key("LATPOLE", c.reference.dec_rad.to_degrees(), "")?;
@@ -125,16 +125,20 @@ pub(super) fn write_primary_header(
         }
     }
     let sp = &c.spectral;
+    // CTYPE: the frame's FITS axis name padded with '-' to 4 characters, then "-SIN".
+    let [lon_name, lat_name] = c.reference.frame.fits_axis_names();
+    let ctype = |stem: &str| format!("{stem:-<4}-{}", c.projection);
+    let (lon_ctype, lat_ctype) = (ctype(lon_name), ctype(lat_name));
     let axes: [(&str, f64, f64, f64, &str); 4] = [
         (
-            "RA---SIN",
+            &lon_ctype,
             c.reference.ra_rad.to_degrees(),
             c.cdelt_rad[0].to_degrees(),
             c.crpix[0] + 1.0,
             "deg",
         ),
         (
-            "DEC--SIN",
+            &lat_ctype,
             c.reference.dec_rad.to_degrees(),
             c.cdelt_rad[1].to_degrees(),
             c.crpix[1] + 1.0,

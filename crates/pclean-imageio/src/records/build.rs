@@ -79,7 +79,7 @@ pub(crate) fn coords_record(c: &ImageCoords) -> RecResult<TableRecord> {
     d.put_field("pc", &identity(2))?;
     d.put_field(
         "axes",
-        &vec!["Right Ascension".to_string(), "Declination".to_string()],
+        &c.reference.frame.axis_names().map(String::from).to_vec(),
     )?;
     d.put_field("units", &vec!["rad".to_string(), "rad".to_string()])?;
     d.put_field("conversionSystem", &frame)?;

@@ -287,10 +287,8 @@ fn coordinate_names(cs: &mut TableRecord) -> ParseResult<[String; 3]> {
 /// The direction coordinate record: its reference direction, `crpix`, `cdelt` (rad) and projection.
 fn parse_direction(d: &mut TableRecord) -> ParseResult<(Direction, [f64; 2], [f64; 2], String)> {
     let system = get_str(d, "system")?;
-    let frame = match system.as_str() {
-        "J2000" => DirectionFrame::J2000,
-        "ICRS" => DirectionFrame::Icrs,
-        other => return unsupported(format!("direction system '{other}' is not supported")),
+    let Some(frame) = DirectionFrame::from_casa_name(&system) else {
+        return unsupported(format!("direction system '{system}' is not supported"));
     };
     let units: Vec<String> = d
         .get_field::<Vec<String>>("units")

@@ -1,25 +1,17 @@
 //! Sky directions: parsing CASA direction strings and the geometry of phase-centre shifts.
 
+mod convert;
+mod earth;
+mod fk4;
+mod frame;
+mod geom;
+
+pub use convert::{convert, SkyContext, SkyFrameError};
+pub use frame::{DirectionFrame, SOLAR_SYSTEM_FRAMES};
+
 use crate::units::parse_angle_rad;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
-
-/// Reference frame of a direction. Only equatorial J2000/ICRS frames are supported for imaging.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DirectionFrame {
-    J2000,
-    Icrs,
-}
-
-impl DirectionFrame {
-    /// CASA's name for the frame (`"J2000"`, `"ICRS"`).
-    pub fn casa_name(&self) -> &'static str {
-        match self {
-            DirectionFrame::J2000 => "J2000",
-            DirectionFrame::Icrs => "ICRS",
-        }
-    }
-}
 
 /// A direction on the sky (right ascension and declination, radians).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -48,6 +40,20 @@ impl Direction {
         }
     }
 
+    /// A direction in `frame` (longitude normalised to [0, 2 pi)).
+    pub fn new(frame: DirectionFrame, lon_rad: f64, lat_rad: f64) -> Self {
+        Direction {
+            frame,
+            ra_rad: lon_rad.rem_euclid(2.0 * PI),
+            dec_rad: lat_rad,
+        }
+    }
+
+    /// This direction in frame `to` (see [`convert`]).
+    pub fn to_frame(&self, to: DirectionFrame, ctx: &SkyContext) -> Result<Self, SkyFrameError> {
+        convert(self, to, ctx)
+    }
+
     /// Parse `'J2000 15h22m00 +05d04m00'`, `'J2000 15:22:00.0 +05.04.00'`, `'ICRS 230.5deg 5.07deg'`,
     /// or the same without a frame (J2000 assumed).
     pub fn parse(text: &str) -> Result<Self, DirectionParseError> {
@@ -58,12 +64,22 @@ impl Direction {
         let parts: Vec<&str> = text.split_whitespace().collect();
         let (frame, lon, lat) = match parts.as_slice() {
             [f, lon, lat] => {
-                let frame = match f.to_ascii_uppercase().as_str() {
-                    "J2000" => DirectionFrame::J2000,
-                    "ICRS" => DirectionFrame::Icrs,
-                    other => {
+                let upper = f.to_ascii_uppercase();
+                let frame = match DirectionFrame::from_casa_name(&upper) {
+                    Some(frame) => frame,
+                    None if SOLAR_SYSTEM_FRAMES.contains(&upper.as_str()) => {
                         return Err(err(&format!(
-                            "frame '{other}' is not supported (use J2000 or ICRS)"
+                            "frame '{upper}' (a solar-system body) needs ephemerides, which pclean \
+                             does not have; give the direction in J2000 or ICRS"
+                        )))
+                    }
+                    None => {
+                        return Err(err(&format!(
+                            "unknown frame '{f}' (casacore's frames: {})",
+                            DirectionFrame::all()
+                                .map(|f| f.casa_name())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )))
                     }
                 };
@@ -118,8 +134,17 @@ impl Direction {
         r
     }
 
-    /// Format as CASA does in logs: `J2000 15:22:00.000 +05.04.00.000`.
+    /// Format as CASA does in logs: `J2000 15:22:00.000 +05.04.00.000`; frames whose longitude
+    /// is not a right ascension (GALACTIC, AZEL, ...) in degrees: `GALACTIC 285.620000deg 74.290000deg`.
     pub fn to_casa_string(&self) -> String {
+        if !self.frame.is_equatorial() {
+            return format!(
+                "{} {:.6}deg {:.6}deg",
+                self.frame.casa_name(),
+                self.ra_rad.to_degrees(),
+                self.dec_rad.to_degrees()
+            );
+        }
         let h = self.ra_rad.to_degrees() / 15.0;
         let (hh, rem) = (h.trunc(), h.fract() * 60.0);
         let (mm, ss) = (rem.trunc(), rem.fract() * 60.0);
@@ -224,7 +249,18 @@ mod tests {
         assert!((f.dec_rad + 5.07f64.to_radians()).abs() < 1e-12);
         let g = Direction::parse("J2000 16h00m00s -30d00m00s").unwrap();
         assert!((g.dec_rad + PI / 6.0).abs() < 1e-12);
-        assert!(Direction::parse("B1950 1 2").is_err());
+        let b = Direction::parse("b1950_vla 12h30m00s 12d20m00s").unwrap();
+        assert_eq!(b.frame, DirectionFrame::B1950Vla);
+        let g = Direction::parse("GALACTIC 285.0deg 74.3deg").unwrap();
+        assert_eq!(g.frame, DirectionFrame::Galactic);
+        assert!(Direction::parse("MOON 1 2")
+            .unwrap_err()
+            .why
+            .contains("ephemerides"));
+        assert!(Direction::parse("FK9 1 2")
+            .unwrap_err()
+            .why
+            .contains("unknown frame"));
         assert!(Direction::parse("nonsense").is_err());
     }
 
