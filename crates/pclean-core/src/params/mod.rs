@@ -13,8 +13,8 @@ mod validate;
 
 pub use crate::schema::{EffectiveParams, RawParams};
 pub use choices::{
-    ClusterKind, DataColumnChoice, Deconvolver, Gridder, ImageFormat, Interpolation, SaveModel,
-    SpecMode, UseMaskKind, VelType, WeightingKind,
+    ClusterKind, DataColumnChoice, Deconvolver, GridKernel, Gridder, ImageFormat, Interpolation,
+    SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind,
 };
 pub(crate) use error::invalid;
 pub use error::ParamError;

@@ -7,8 +7,8 @@
 
 use super::declare::declare_params;
 use crate::params::choices::{
-    ClusterKind, ConcatMode, DataColumnChoice, Deconvolver, Gridder, ImageFormat, Interpolation,
-    Projection, SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind, OUTFRAMES,
+    ClusterKind, ConcatMode, DataColumnChoice, Deconvolver, GridKernel, Gridder, ImageFormat,
+    Interpolation, Projection, SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind, OUTFRAMES,
 };
 
 /// Gridding accuracy (pclean's own parameter): relative error of the ES-kernel gridder.
@@ -65,6 +65,9 @@ declare_params! {
         .doc("tclean's 2-D gridder (w ignored) with an exponential-of-semicircle kernel");
     epsilon: Real = DEFAULT_EPSILON, "Gridding accuracy (relative error of the ES-kernel gridder)"
         => .doc("pclean's own parameter: relative error against an exact Fourier transform, in [1e-7, 1e-2]");
+    kernel: Str = "es", "Gridding kernel: es (accurate to epsilon) or casa (tclean's own, to reproduce its products)"
+        => .choices(GridKernel::NAMES)
+           .doc("pclean's own parameter. `es`: the exponential-of-semicircle kernel, accurate to `epsilon` against an exact Fourier transform. `casa`: tclean's `standard` gridder reproduced (prolate-spheroidal kernel of support 3 sampled 100 times per cell, its grid correction, the image padded by 1.2 to a 2-3-5 size, double-precision grid, tclean's rounding of uv positions and sum of weights), so that products match tclean's to about 1e-5 of the peak; `epsilon` is then not used");
     weighting: Str = "natural", "Weighting" => .choices(WeightingKind::NAMES);
     robust: Real = 0.5, "Briggs robustness in [-2, 2]";
     npixels: Int = 0, "uv-cell size for uniform/Briggs density in pixels, 0 = 1/FOV";

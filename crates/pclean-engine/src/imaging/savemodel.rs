@@ -120,7 +120,6 @@ impl Setup {
                         models[k][s].view(),
                         uvw.view(),
                         &f,
-                        None,
                         v.view_mut(),
                         self.nthreads,
                     )

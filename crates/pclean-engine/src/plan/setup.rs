@@ -9,13 +9,13 @@ use super::shape::{block_shape, chunk_rows, row_bytes, DataSide, ImageSide};
 use super::spectral::{phase_centre, spectral_plan, FrameContext, SpectralPlan, SpwSelection};
 use crate::error::EngineError;
 use crate::exec::block::BlockInputs;
+use crate::imaging::gridder::RunGridder;
 use crate::imaging::{make_gridder, ImagingContext};
 use crate::products::{product_list, read_start_model, Reused};
 use crate::source::Source;
 use ndarray::Array2;
 use pclean_core::params::{DataColumnChoice, ImagingParams, Weighting};
 use pclean_core::Direction;
-use pclean_grid::gridder::Gridder;
 use pclean_grid::pb::{pb_model_for, PbModel};
 use pclean_grid::weighting::{ImagingWeighter, UvTaper};
 use pclean_ms::{DataColumn, MeasurementSet};
@@ -29,7 +29,7 @@ pub struct Setup {
     pub first_field: usize,
     pub plan: SpectralPlan,
     pub taper: Option<UvTaper>,
-    pub gridder: Gridder,
+    pub gridder: RunGridder,
     /// Threads of the whole run (0 in the parameters = every core).
     pub nthreads: usize,
     pub chunk_rows: usize,
@@ -262,7 +262,7 @@ impl Setup {
             params: &self.params,
             plan: &self.plan,
             phase_centre: self.centre,
-            gridder: crate::imaging::gridder::vis_gridder(&self.gridder, nthreads),
+            gridder: self.gridder.vis_gridder(nthreads),
             taper: self.taper,
             chunk_rows: self.chunk_rows,
         }
