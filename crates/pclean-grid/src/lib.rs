@@ -6,10 +6,12 @@
 //! Kernels are pure functions over array views with explicit `epsilon` and `nthreads`. Conventions
 //! (signs, axis order, units) are in `docs/conventions.md`.
 
+pub mod casa;
 pub mod gridder;
 pub mod kernel;
 pub mod pb;
 pub mod seam;
 pub mod weighting;
 
+pub use casa::CasaGridder;
 pub use seam::{GridPlanes, GridResult, Pass, StandardGridder, VisBatch, VisGridder};

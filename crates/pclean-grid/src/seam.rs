@@ -108,12 +108,17 @@ pub enum Pass {
 pub struct GridPlanes {
     pass: Pass,
     grids: Vec<UvGrid>,
+    /// Per plane, the sums a gridder keeps beside its grid: for tclean's gridder
+    /// ([`crate::casa`]) the sum of the weights and the sum of the weights times each
+    /// visibility's kernel sum; unused (zero) for the ES gridder.
+    sums: Vec<[f64; 2]>,
 }
 
 impl GridPlanes {
     /// Plane set for `pass` of the given grids (one per image plane for the 2-D gridder).
     pub fn from_grids(pass: Pass, grids: Vec<UvGrid>) -> Self {
-        GridPlanes { pass, grids }
+        let sums = vec![[0.0; 2]; grids.len()];
+        GridPlanes { pass, grids, sums }
     }
 
     /// The pass the planes are for.
@@ -124,6 +129,16 @@ impl GridPlanes {
     /// The grids, in plane order.
     pub fn grids(&self) -> &[UvGrid] {
         &self.grids
+    }
+
+    /// The grids and their sums, writable (for the gridders of this crate).
+    pub(crate) fn parts_mut(&mut self) -> (&mut [UvGrid], &mut [[f64; 2]]) {
+        (&mut self.grids, &mut self.sums)
+    }
+
+    /// The sums kept beside each grid (see the field).
+    pub(crate) fn sums(&self) -> &[[f64; 2]] {
+        &self.sums
     }
 
     /// Take the grids out.
@@ -141,6 +156,10 @@ impl GridPlanes {
         check_count(self.grids.len(), other.grids.len())?;
         for (a, b) in self.grids.iter_mut().zip(&other.grids) {
             a.add_assign(b)?;
+        }
+        for (a, b) in self.sums.iter_mut().zip(&other.sums) {
+            a[0] += b[0];
+            a[1] += b[1];
         }
         Ok(())
     }

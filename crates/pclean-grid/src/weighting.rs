@@ -108,6 +108,9 @@ pub struct DensityGrid {
     half_box: usize,
     density_vu: Array2<f64>,
     sum_weight: f64,
+    /// `Some((cell_x, cell_y))`: cube densities placed as tclean's gridder places them
+    /// ([`DensityGrid::with_gridder_positions`]).
+    gridder_cells: Option<(f64, f64)>,
 }
 
 impl DensityGrid {
@@ -147,7 +150,34 @@ impl DensityGrid {
             half_box,
             density_vu: Array2::zeros((gny, gnx)),
             sum_weight: 0.0,
+            gridder_cells: None,
         }
+    }
+
+    /// Place the samples of a cube density (`CellRounding::Nearest`) exactly where tclean's
+    /// `BriggsCubeWeightor` puts them: it grids the density with a box-kernel `GridFT`, whose
+    /// positions are double precision (`nint(nx cell u f / c + nx/2 + 1)`, 1-based, with the
+    /// channel frequency in double precision), while the weight lookup
+    /// ([`ImagingWeighter::apply`]) keeps the single-precision arithmetic. A sample near a cell
+    /// boundary can thus be counted in one cell and look up its neighbour, as in tclean.
+    /// Used with `kernel='casa'`; no effect on mfs densities.
+    pub fn with_gridder_positions(mut self, cell_x_rad: f64, cell_y_rad: f64) -> Self {
+        if self.rounding == CellRounding::Nearest {
+            self.gridder_cells = Some((cell_x_rad.abs(), cell_y_rad.abs()));
+        }
+        self
+    }
+
+    /// The 0-based density cells of `(u, v)` metres at `freq_hz` as tclean's `GridFT` locates
+    /// them (`locuvw`): `pos = scale u f (1/c) + n/2 + 1` in double precision with `scale = n
+    /// cell` (u) and `-n cell` (v), `cell = nint(pos) - 1`.
+    fn gridder_cell(&self, cells: (f64, f64), u_m: f64, v_m: f64, freq_hz: f64) -> (i64, i64) {
+        let cinv = 1.0 / SPEED_OF_LIGHT;
+        let sx = self.nx as f32 as f64 * cells.0;
+        let sy = -(self.ny as f32 as f64 * cells.1);
+        let px = sx * u_m * freq_hz * cinv + ((self.nx / 2) as f64 + 1.0);
+        let py = sy * v_m * freq_hz * cinv + ((self.ny / 2) as f64 + 1.0);
+        (px.round() as i64 - 1, py.round() as i64 - 1)
     }
 
     /// Grid size `(nx, ny)` of the density (differs from the image for mfs with `npixels > 0`).
@@ -180,6 +210,12 @@ impl DensityGrid {
     fn add_point(&mut self, u: f32, v: f32, w: f64) -> bool {
         let iu = self.cell(self.uscale * u, self.nx);
         let iv = self.cell(self.vscale * v, self.ny);
+        self.add_cell(iu, iv, w)
+    }
+
+    /// Add one point at cell `(iu, iv)`; returns whether it was on the grid.
+    #[inline]
+    fn add_cell(&mut self, iu: i64, iv: i64, w: f64) -> bool {
         let b = self.half_box as i64;
         let (nx, ny) = (self.nx as i64, self.ny as i64);
         let inside = match self.rounding {
@@ -215,8 +251,15 @@ impl DensityGrid {
         check_shapes(uvw_m, freq_hz, weight_rc.dim()).expect("DensityGrid::add");
         let inv_lambda: Vec<f32> = freq_hz.iter().map(|&f| inv_lambda_f32(f)).collect();
         for (uvw, wrow) in uvw_m.outer_iter().zip(weight_rc.outer_iter()) {
-            for (&w, &f) in wrow.iter().zip(&inv_lambda) {
+            for ((&w, &f), &freq) in wrow.iter().zip(&inv_lambda).zip(freq_hz) {
                 if w.is_nan() || w <= 0.0 {
+                    continue;
+                }
+                if let Some(cells) = self.gridder_cells {
+                    for sign in [1.0, -1.0] {
+                        let (iu, iv) = self.gridder_cell(cells, sign * uvw[0], sign * uvw[1], freq);
+                        self.add_cell(iu, iv, w as f64);
+                    }
                     continue;
                 }
                 // CASA: Float u = uvw(0,row) * f  (double product rounded to float).
@@ -235,7 +278,8 @@ impl DensityGrid {
             && self.uscale == other.uscale
             && self.vscale == other.vscale
             && self.rounding == other.rounding
-            && self.half_box == other.half_box;
+            && self.half_box == other.half_box
+            && self.gridder_cells == other.gridder_cells;
         if !same {
             return Err(WeightingError::GeometryMismatch {
                 ours: self.describe(),

@@ -61,6 +61,10 @@ choice! {
     VelType { Radio = "radio", Optical = "optical" };
     /// tclean's `gridder` (the ones pclean implements).
     Gridder { Standard = "standard" };
+    /// pclean's `kernel`: the gridding kernel of the `standard` gridder (`es`: the
+    /// exponential-of-semicircle kernel at `epsilon`; `casa`: tclean's own prolate-spheroidal
+    /// kernel, grid correction and padding, to reproduce tclean's products).
+    GridKernel { Es = "es", Casa = "casa" };
     /// tclean's `weighting` (its parameters are in [`super::Weighting`]).
     WeightingKind { Natural = "natural", Uniform = "uniform", Briggs = "briggs", BriggsAbs = "briggsabs" };
     /// tclean's `deconvolver` (the ones pclean implements; `mtmfs` is refused with its own message).

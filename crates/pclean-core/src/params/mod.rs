@@ -14,8 +14,8 @@ mod validate;
 
 pub use crate::schema::{EffectiveParams, RawParams};
 pub use choices::{
-    ClusterKind, DataColumnChoice, Deconvolver, Gridder, ImageFormat, Interpolation, NormType,
-    SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind,
+    ClusterKind, DataColumnChoice, Deconvolver, GridKernel, Gridder, ImageFormat, Interpolation,
+    NormType, SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind,
 };
 pub(crate) use error::invalid;
 pub use error::ParamError;

@@ -1,7 +1,8 @@
 //! The validated parameter types: what the engine sees.
 
 use super::choices::{
-    DataColumnChoice, Deconvolver, Gridder, ImageFormat, Interpolation, SpecMode, VelType,
+    DataColumnChoice, Deconvolver, GridKernel, Gridder, ImageFormat, Interpolation, SpecMode,
+    VelType,
 };
 use crate::direction::Direction;
 use crate::stokes::StokesSet;
@@ -144,6 +145,8 @@ pub struct ImagingParams {
     pub perchanweightdensity: bool,
     pub gridder: Gridder,
     pub epsilon: f64,
+    /// The gridding kernel (`es` at `epsilon`, or tclean's own `casa`).
+    pub kernel: GridKernel,
     pub weighting: Weighting,
     pub npixels: usize,
     /// The Gaussian uv taper (`None`: none).

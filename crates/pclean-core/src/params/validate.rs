@@ -1,8 +1,8 @@
 //! `ImagingParams::from_raw`: every check that needs no data, on the effective values.
 
 use super::choices::{
-    DataColumnChoice, Gridder, ImageFormat, Interpolation, Projection, VelType, WeightingKind,
-    OUTFRAMES,
+    DataColumnChoice, GridKernel, Gridder, ImageFormat, Interpolation, Projection, VelType,
+    WeightingKind, OUTFRAMES,
 };
 use super::{
     invalid, memory_param, EffectiveParams, ImagingParams, ParamError, PhaseCenter, RawParams,
@@ -306,6 +306,7 @@ impl ImagingParams {
             perchanweightdensity: e.perchanweightdensity,
             gridder,
             epsilon,
+            kernel: GridKernel::parse("kernel", &e.kernel)?,
             weighting,
             npixels,
             uvtaper: super::parse_uvtaper(&e.uvtaper)?,

@@ -7,8 +7,9 @@
 
 use super::declare::declare_params;
 use crate::params::choices::{
-    ClusterKind, ConcatMode, DataColumnChoice, Deconvolver, Gridder, ImageFormat, Interpolation,
-    NormType, Projection, SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind, OUTFRAMES,
+    ClusterKind, ConcatMode, DataColumnChoice, Deconvolver, GridKernel, Gridder, ImageFormat,
+    Interpolation, NormType, Projection, SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind,
+    OUTFRAMES,
 };
 
 /// Gridding accuracy (pclean's own parameter): relative error of the ES-kernel gridder.
@@ -94,6 +95,9 @@ declare_params! {
         => .doc("no effect: it only split a cube's memory; pclean's blocks are `cube_chunksize`");
     epsilon: Real = DEFAULT_EPSILON, "Gridding accuracy (relative error of the ES-kernel gridder)"
         => .doc("pclean's own parameter: relative error against an exact Fourier transform, in [1e-7, 1e-2]");
+    kernel: Str = "es", "Gridding kernel: es (accurate to epsilon) or casa (tclean's own, to reproduce its products)"
+        => .choices(GridKernel::NAMES)
+           .doc("pclean's own parameter. `es`: the exponential-of-semicircle kernel, accurate to `epsilon` against an exact Fourier transform. `casa`: tclean's `standard` gridder reproduced (prolate-spheroidal kernel of support 3 sampled 100 times per cell, its grid correction, the image padded by 1.2 to a 2-3-5 size, double-precision grid, tclean's rounding of uv positions and sum of weights), so that products match tclean's to about 1e-5 of the peak; `epsilon` is then not used");
     weighting: Str = "natural", "Weighting" => .choices(WeightingKind::NAMES)
         .doc("tclean's `radial`, `superuniform` and `briggsbwtaper` are refused, naming the value");
     robust: Real = 0.5, "Briggs robustness in [-2, 2]";

@@ -1,26 +1,129 @@
 //! The gridder choice: which gridder images this run's planes, with what kernel.
 
 use crate::error::EngineError;
-use pclean_core::params::ImagingParams;
-use pclean_grid::gridder::{GridSpec, Gridder, GridderOptions};
-use pclean_grid::seam::{StandardGridder, VisGridder};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use num_complex::Complex32;
+use pclean_core::params::{GridKernel, ImagingParams};
+use pclean_grid::casa::spheroidal::DEFAULT_PADDING;
+use pclean_grid::gridder::{GridError, GridSpec, GridStats, Gridder, GridderOptions};
+use pclean_grid::seam::{StandardGridder, VisBatch, VisGridder};
+use pclean_grid::CasaGridder;
 
-/// Build the gridder for the image geometry and accuracy, for about `nvis_per_chan` visibilities
-/// per image plane.
-pub fn make_gridder(params: &ImagingParams, nvis_per_chan: usize) -> Result<Gridder, EngineError> {
-    gridder_for(
-        GridSpec {
-            nx: params.nx,
-            ny: params.ny,
-            cell_x_rad: params.cell_x_rad,
-            cell_y_rad: params.cell_y_rad,
-            epsilon: params.epsilon,
-        },
-        nvis_per_chan,
-    )
+/// The gridder of a run: `gridder='standard'` with the ES kernel at `epsilon` (`kernel='es'`,
+/// the default) or with tclean's own kernel, padding and arithmetic (`kernel='casa'`).
+#[derive(Clone, Debug)]
+pub enum RunGridder {
+    /// The 2-D ES gridder.
+    Es(Gridder),
+    /// tclean's standard gridder reproduced.
+    Casa(CasaGridder),
 }
 
-/// The gridder the engine uses (also for the memory estimate): the kernel (support,
+impl RunGridder {
+    /// The uv grid shape `(nv, nu)` of one plane.
+    pub fn grid_shape(&self) -> (usize, usize) {
+        match self {
+            RunGridder::Es(g) => g.grid_shape(),
+            RunGridder::Casa(g) => g.grid_shape(),
+        }
+    }
+
+    /// Bytes per uv grid cell (8: single, 16: double precision).
+    pub fn bytes_per_cell(&self) -> usize {
+        match self {
+            RunGridder::Es(g) => g.precision().bytes_per_cell(),
+            RunGridder::Casa(_) => 16,
+        }
+    }
+
+    /// Kernel support in cells.
+    pub fn kernel_support(&self) -> usize {
+        match self {
+            RunGridder::Es(g) => g.kernel_support(),
+            RunGridder::Casa(g) => g.kernel_support(),
+        }
+    }
+
+    /// Grid size over image size (the ES kernel's oversampling, tclean's padding).
+    pub fn oversampling(&self) -> f64 {
+        match self {
+            RunGridder::Es(g) => g.oversampling(),
+            RunGridder::Casa(g) => g.oversampling(),
+        }
+    }
+
+    /// The kernel's name (`es` or `casa`).
+    pub fn kernel(&self) -> GridKernel {
+        match self {
+            RunGridder::Es(_) => GridKernel::Es,
+            RunGridder::Casa(_) => GridKernel::Casa,
+        }
+    }
+
+    /// Predict the visibilities of `image_yx` (`(ny, nx)`, Jy/pixel) at `uvw_m` (`(nrow, 3)`,
+    /// metres) and `freq_hz` into `vis_rc` (`(nrow, nchan)`, overwritten): MODEL_DATA. The ES
+    /// gridder predicts from the `f64` image; tclean's gridder from its single-precision model,
+    /// as tclean.
+    pub fn image_to_vis(
+        &self,
+        image_yx: ArrayView2<f64>,
+        uvw_m: ArrayView2<f64>,
+        freq_hz: &[f64],
+        vis_rc: ArrayViewMut2<Complex32>,
+        nthreads: usize,
+    ) -> Result<GridStats, GridError> {
+        match self {
+            RunGridder::Es(g) => g.image_to_vis(image_yx, uvw_m, freq_hz, None, vis_rc, nthreads),
+            RunGridder::Casa(g) => {
+                let g = g.with_threads(nthreads);
+                let model = image_yx.mapv(|v| v as f32);
+                let planes = g.model_planes(&[model.view()])?;
+                let all = Array2::from_elem(vis_rc.dim(), 1.0f32);
+                let batch = VisBatch::new(uvw_m.view(), freq_hz, all.view());
+                g.predict(&planes, &batch, vis_rc)
+            }
+        }
+    }
+
+    /// The gridder the imaging stage calls, through the seam, its calls on `nthreads` threads.
+    /// New gridders (w-gridding, mosaics, Taylor terms) are chosen here.
+    pub fn vis_gridder(&self, nthreads: usize) -> Box<dyn VisGridder> {
+        match self {
+            RunGridder::Es(g) => Box::new(StandardGridder::new(g.clone(), nthreads)),
+            RunGridder::Casa(g) => Box::new(g.with_threads(nthreads)),
+        }
+    }
+}
+
+/// Build the gridder for the image geometry, kernel and accuracy, for about `nvis_per_chan`
+/// visibilities per image plane.
+pub fn make_gridder(
+    params: &ImagingParams,
+    nvis_per_chan: usize,
+) -> Result<RunGridder, EngineError> {
+    let spec = GridSpec {
+        nx: params.nx,
+        ny: params.ny,
+        cell_x_rad: params.cell_x_rad,
+        cell_y_rad: params.cell_y_rad,
+        epsilon: params.epsilon,
+    };
+    match params.kernel {
+        GridKernel::Es => gridder_for(spec, nvis_per_chan).map(RunGridder::Es),
+        GridKernel::Casa => CasaGridder::new(
+            spec.nx,
+            spec.ny,
+            spec.cell_x_rad,
+            spec.cell_y_rad,
+            DEFAULT_PADDING,
+            0,
+        )
+        .map(RunGridder::Casa)
+        .map_err(EngineError::Grid),
+    }
+}
+
+/// The ES gridder the engine uses (also for the memory estimate): the kernel (support,
 /// oversampling) that reaches `epsilon` at the least cost for the number of visibilities per
 /// plane, so a large image with few visibilities gets the least oversampling (the smallest grid).
 pub fn gridder_for(spec: GridSpec, nvis_per_chan: usize) -> Result<Gridder, EngineError> {
@@ -32,11 +135,4 @@ pub fn gridder_for(spec: GridSpec, nvis_per_chan: usize) -> Result<Gridder, Engi
         },
     )
     .map_err(EngineError::Grid)
-}
-
-/// The gridder the imaging stage calls, through the seam: `gridder='standard'` is the 2-D ES
-/// gridder (w ignored), its calls run on `nthreads` threads. New gridders (w-gridding, mosaics,
-/// Taylor terms) are chosen here.
-pub fn vis_gridder(gridder: &Gridder, nthreads: usize) -> Box<dyn VisGridder> {
-    Box::new(StandardGridder::new(gridder.clone(), nthreads))
 }

@@ -124,7 +124,6 @@ impl Setup {
                         models[k][s].view(),
                         uvw.view(),
                         &f,
-                        None,
                         v.view_mut(),
                         self.nthreads,
                     )

@@ -5,7 +5,7 @@ use super::ImagingContext;
 use crate::error::EngineError;
 use crate::source::{Prepared, Source};
 use ndarray::{Array2, Axis};
-use pclean_core::params::{SpecMode, Weighting};
+use pclean_core::params::{GridKernel, SpecMode, Weighting};
 use pclean_grid::weighting::{CellRounding, DensityGrid, ImagingWeighter, WeightingScheme};
 use rayon::prelude::*;
 
@@ -44,7 +44,14 @@ impl ImagingContext<'_> {
         };
         let ndens = if per_chan { n } else { 1 };
         let mut dens: Vec<DensityGrid> = (0..ndens)
-            .map(|_| DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels))
+            .map(|_| {
+                let d =
+                    DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels);
+                match p.kernel {
+                    GridKernel::Casa => d.with_gridder_positions(p.cell_x_rad, p.cell_y_rad),
+                    GridKernel::Es => d,
+                }
+            })
             .collect();
         self.vis().for_each_chunk(sources, &chans, |prep| {
             let (_, w0) = &prep.stokes[0];

@@ -10,6 +10,7 @@ use super::spectral::{phase_centre, spectral_plan, FrameContext, SpectralPlan, S
 use crate::cycles::user_mask::{self, UserMask};
 use crate::error::EngineError;
 use crate::exec::block::BlockInputs;
+use crate::imaging::gridder::RunGridder;
 use crate::imaging::{make_gridder, ImagingContext};
 use crate::products::{product_list, read_start_model, Reused, StartModel};
 use crate::source::visprep::field_shift;
@@ -18,7 +19,6 @@ use pclean_core::direction::SkyContext;
 use pclean_core::params::{DataColumnChoice, ImagingParams, Weighting};
 use pclean_core::stokes::describe_feeds;
 use pclean_core::{Correlation, Direction, StokesSet};
-use pclean_grid::gridder::Gridder;
 use pclean_grid::pb::PbModel;
 use pclean_grid::weighting::{ImagingWeighter, UvTaper};
 use pclean_ms::{DataColumn, MeasurementSet};
@@ -34,7 +34,7 @@ pub struct Setup {
     pub first_field: usize,
     pub plan: SpectralPlan,
     pub taper: Option<UvTaper>,
-    pub gridder: Gridder,
+    pub gridder: RunGridder,
     /// Threads of the whole run (0 in the parameters = every core).
     pub nthreads: usize,
     pub chunk_rows: usize,
@@ -399,7 +399,7 @@ impl Setup {
             plan: &self.plan,
             phase_centre: self.centre,
             sky: self.sky,
-            gridder: crate::imaging::gridder::vis_gridder(&self.gridder, nthreads),
+            gridder: self.gridder.vis_gridder(nthreads),
             taper: self.taper,
             chunk_rows: self.chunk_rows,
         }

@@ -4,8 +4,8 @@
 //! ([`ImageSide::of`]); the seed's estimate functions state theirs (`WorkerSpec`).
 
 pub use super::memory::{BlockShape, DataSide, DeconvolverKind, ImageSide};
+use crate::imaging::gridder::RunGridder;
 use pclean_core::params::{ImagingParams, SpecMode, UseMask, Weighting};
-use pclean_grid::gridder::{Gridder, Precision};
 
 /// Bytes one visibility sample takes in a chunk: complex64 data, a flag byte and a weight.
 pub const SAMPLE_BYTES: usize = 13;
@@ -48,7 +48,7 @@ impl ImageSide {
 }
 
 /// The memory model's inputs of blocks imaged with `gridder`.
-pub fn block_shape(image: ImageSide, gridder: &Gridder, data: DataSide) -> BlockShape {
+pub fn block_shape(image: ImageSide, gridder: &RunGridder, data: DataSide) -> BlockShape {
     let (grid_v, grid_u) = gridder.grid_shape();
     BlockShape {
         image,
@@ -58,9 +58,6 @@ pub fn block_shape(image: ImageSide, gridder: &Gridder, data: DataSide) -> Block
         },
         grid_u,
         grid_v,
-        grid_elem_bytes: match gridder.precision() {
-            Precision::Single => 8,
-            Precision::Double => 16,
-        },
+        grid_elem_bytes: gridder.bytes_per_cell(),
     }
 }

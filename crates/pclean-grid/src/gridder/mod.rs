@@ -28,6 +28,7 @@ mod transform;
 mod types;
 mod uvgrid;
 
+pub(crate) use transform::{fft_image_rows, image_to_grid};
 pub use types::{GridError, GridSpec, GridStats, GridderOptions, Precision};
 pub use uvgrid::UvGrid;
 

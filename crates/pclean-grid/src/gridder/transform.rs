@@ -6,7 +6,7 @@ use ndarray::{s, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 use num_complex::Complex;
 use pclean_fft::num_traits::Zero;
 use pclean_fft::{
-    fft_cols, fft_cols_into_subset, fft_cols_subset, fft_rows, nonzero_cols, FftDirection,
+    fft_cols, fft_cols_into_subset, fft_cols_subset, fft_rows, nonzero_cols, FftDirection, FftNum,
 };
 use rayon::prelude::*;
 
@@ -107,7 +107,7 @@ impl Gridder {
 
 /// Grid index of each of `n` image pixels on an axis of `ng` grid cells (the image's reference
 /// pixel `n/2` lands on the zero frequency, index 0).
-fn image_to_grid(n: usize, ng: usize) -> Vec<usize> {
+pub(crate) fn image_to_grid(n: usize, ng: usize) -> Vec<usize> {
     (0..n)
         .map(|i| wrap(i as i64 - (n / 2) as i64, ng))
         .collect()
@@ -115,7 +115,11 @@ fn image_to_grid(n: usize, ng: usize) -> Vec<usize> {
 
 /// Row FFTs of the `ny` grid rows that hold image rows (the first `ny - ny/2` and the last
 /// `ny/2`).
-fn fft_image_rows<T: Real>(mut grid: ArrayViewMut2<Complex<T>>, ny: usize, dir: FftDirection) {
+pub(crate) fn fft_image_rows<T: FftNum>(
+    mut grid: ArrayViewMut2<Complex<T>>,
+    ny: usize,
+    dir: FftDirection,
+) {
     let nv = grid.nrows();
     fft_rows(grid.slice_mut(s![..ny - ny / 2, ..]), dir);
     fft_rows(grid.slice_mut(s![nv - ny / 2.., ..]), dir);

@@ -95,6 +95,9 @@ pub enum GridError {
         "cell size ({cell_x_rad}, {cell_y_rad}) rad is invalid: must be > 0 with |l|, |m| < 1"
     )]
     CellSize { cell_x_rad: f64, cell_y_rad: f64 },
+    /// A padding factor below 1 or not finite.
+    #[error("padding {padding} is invalid: must be >= 1 (tclean's default is 1.2)")]
+    Padding { padding: f32 },
     /// `epsilon` outside the supported range.
     #[error("epsilon {epsilon} is outside [{min}, {max}]")]
     Epsilon { epsilon: f64, min: f64, max: f64 },

@@ -31,6 +31,19 @@ impl UvGrid {
         Self { data }
     }
 
+    /// A zeroed double-precision grid of shape `(nv, nu)` (for the other gridders of the crate).
+    pub(crate) fn double_zeros(nv: usize, nu: usize) -> Self {
+        Self::zeros(Precision::Double, nv, nu)
+    }
+
+    /// The cells, writable, if the grid is double precision.
+    pub(crate) fn as_double_mut(&mut self) -> Option<ndarray::ArrayViewMut2<'_, Complex64>> {
+        match &mut self.data {
+            GridData::Double(g) => Some(g.view_mut()),
+            GridData::Single(_) => None,
+        }
+    }
+
     /// Grid shape `(nv, nu)`.
     pub fn shape(&self) -> (usize, usize) {
         match &self.data {

@@ -138,7 +138,11 @@ impl WorkerSpec {
             ncorr: 2,
             nvis_per_chan: self.nvis_per_chan,
         };
-        Ok(block_shape(image, &gridder, data))
+        Ok(block_shape(
+            image,
+            &crate::imaging::gridder::RunGridder::Es(gridder),
+            data,
+        ))
     }
 }
 

@@ -154,3 +154,17 @@ fn fewer_blocks_in_flight_when_memory_is_short() {
     let sch = schedule(&s, r).unwrap();
     assert_eq!(sch.blocks_in_flight, 2);
 }
+
+/// The memory model counts the grid of the gridder a run uses: tclean's gridder
+/// (`kernel='casa'`) pads 256 x 200 pixels to 320 x 240 double-precision cells (16 bytes).
+#[test]
+fn casa_kernel_grids_are_counted() {
+    use crate::imaging::gridder::RunGridder;
+    let g = pclean_grid::CasaGridder::new(256, 200, 1e-5, 1e-5, 1.2, 1).unwrap();
+    let s = crate::plan::shape::block_shape(
+        shape(false).image,
+        &RunGridder::Casa(g),
+        shape(false).data,
+    );
+    assert_eq!((s.grid_u, s.grid_v, s.grid_elem_bytes), (320, 240, 16));
+}
