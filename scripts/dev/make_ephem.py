@@ -4,6 +4,7 @@ Run with a Python that has casatools/casatasks 6.7 (PyPI wheels) and casadata:
     python scripts/dev/make_ephem.py ms OUTDIR             # simulate vla_ephem_mars.ms into OUTDIR
     python scripts/dev/make_ephem.py refs MSDIR REFDIR     # tclean references of every case
     python scripts/dev/make_ephem.py bundle MSDIR REFDIR   # tarball + compact FITS/JSON into testdata/
+    python scripts/dev/make_ephem.py directions MSDIR      # casacore's directions of the field per row
 
 The MS (VLA C configuration, X band, 4 channels) observes Mars on 2022-11-01, 4 hours around
 transit. The FIELD's ephemeris is casadata's JPL-Horizons table Mars_59214-62866dUTC_J2000.tab cut
@@ -227,6 +228,62 @@ def cmd_refs(msdir, refdir, names):
             json.dump(info, f, indent=1)
 
 
+def cmd_directions(msdir):
+    """testdata/reference/ephem/ephem_directions.json: for each integration of the MS, casacore's
+    direction of the ephemeris field (`msmetadata.phasecenter`, frame APP: the table's linear
+    interpolation at the row's UTC), and the topocentric direction tclean tracks with
+    phasecenter='TRACKFIELD': the table's position interpolated at TT (= UTC + TAI-UTC + 32.184 s,
+    as casacore's COMET frame does), minus the observatory's geocentric position (casacore's
+    conversion of the ITRF direction of the observatory to APP, its ITRF distance), in APP, and
+    that direction converted to ICRS by casatools measures. For the first integration the ICRS value
+    is tclean's TRACKFIELD image centre (ephem_mfs_trackfield_dirty: equal to 6e-11 rad)."""
+    from casatools import measures, quanta, table, msmetadata
+    me, qa, tb, msmd = measures(), quanta(), table(), msmetadata()
+    ms = os.path.join(msdir, MS_NAME)
+    tb.open(ms)
+    times = np.unique(tb.getcol("TIME"))
+    tb.close()
+    tb.open(ms + "/FIELD/EPHEM0_Mars.tab")
+    mjd, rho = tb.getcol("MJD"), tb.getcol("Rho")
+    ra, dec = np.radians(tb.getcol("RA")), np.radians(tb.getcol("DEC"))
+    mjd0, dmjd = tb.getkeyword("MJD0"), tb.getkeyword("dMJD")
+    tb.close()
+    au = 1.495978707e11
+
+    def vec(r, a, d):
+        return r * np.array([np.cos(d) * np.cos(a), np.cos(d) * np.sin(a), np.sin(d)])
+
+    def interp(x):
+        k = int(np.floor((x - mjd0) / dmjd)) - 1
+        f = (x - mjd[k]) / dmjd
+        p0, p1 = vec(rho[k] * au, ra[k], dec[k]), vec(rho[k + 1] * au, ra[k + 1], dec[k + 1])
+        return p0 + f * (p1 - p0)
+    obs = me.observatory(SPEC["telescope"])
+    itrf = me.measure(obs, "ITRF")
+    msmd.open(ms)
+    out = []
+    for t in times:
+        ep = me.epoch("utc", qa.quantity(t, "s"))
+        me.doframe(ep)
+        me.doframe(obs)
+        app = msmd.phasecenter(0, ep)
+        tt = me.measure(ep, "TT")["m0"]["value"] * 86400.0
+        z = me.measure(me.direction("ITRF", qa.quantity(itrf["m0"]["value"], "rad"),
+                                    qa.quantity(itrf["m1"]["value"], "rad")), "APP")
+        w = interp(tt / 86400.0) - vec(itrf["m2"]["value"], z["m0"]["value"], z["m1"]["value"])
+        topo = (float(np.arctan2(w[1], w[0]) % (2 * np.pi)), float(np.arcsin(w[2] / np.linalg.norm(w))))
+        icrs = me.measure(me.direction("APP", qa.quantity(topo[0], "rad"), qa.quantity(topo[1], "rad")), "ICRS")
+        out.append(dict(time_mjd_s=float(t), tt_minus_utc_s=float(tt - t),
+                        field_app_rad=[app["m0"]["value"] % (2 * np.pi), app["m1"]["value"]],
+                        observer_app_rad=[z["m0"]["value"], z["m1"]["value"], itrf["m2"]["value"]],
+                        topo_app_rad=list(topo), topo_icrs_rad=[icrs["m0"]["value"] % (2 * np.pi),
+                                                                icrs["m1"]["value"]]))
+    msmd.close()
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with open(os.path.join(root, "testdata", "reference", "ephem", "ephem_directions.json"), "w") as f:
+        json.dump(dict(ms=MS_NAME, observatory=SPEC["telescope"], rows=out), f, indent=1)
+
+
 def compact_fits(src, dst, crop):
     """FITS `src` (a tclean export) gzipped to `dst` without a time stamp; `crop`: keep only the
     inner CROP_FRACTION of the image (CRPIX shifted, PCCROP = "x0,y0"). Returns (x0, y0)."""
@@ -278,6 +335,8 @@ if __name__ == "__main__":
         cmd_ms(sys.argv[2])
     elif sys.argv[1] == "refs":
         cmd_refs(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif sys.argv[1] == "directions":
+        cmd_directions(sys.argv[2])
     elif sys.argv[1] == "bundle":
         cmd_bundle(sys.argv[2], sys.argv[3])
     else:

@@ -4,6 +4,7 @@
 //! same way.
 
 pub mod channels;
+mod ephemeris;
 pub mod memory;
 pub mod optical_axis;
 pub mod setup;
