@@ -17,7 +17,7 @@ fn value_parser(kind: ValueKind) -> ValueParser {
     match kind {
         ValueKind::Int | ValueKind::Ints => clap::value_parser!(i64).into(),
         ValueKind::Real => clap::value_parser!(f64).into(),
-        ValueKind::Bool => clap::value_parser!(bool),
+        ValueKind::Bool | ValueKind::Flag => clap::value_parser!(bool),
         _ => ValueParser::string(),
     }
 }
@@ -87,8 +87,10 @@ fn given(m: &ArgMatches, p: &ParamSpec) -> Option<Value> {
         ValueKind::Texts | ValueKind::Angles => many::<String>(m, p.name),
         ValueKind::Int => one::<i64>(m, p.name),
         ValueKind::Real => one::<f64>(m, p.name),
-        ValueKind::Bool => one::<bool>(m, p.name),
-        ValueKind::Str | ValueKind::Text | ValueKind::Flux => one::<String>(m, p.name),
+        ValueKind::Bool | ValueKind::Flag => one::<bool>(m, p.name),
+        ValueKind::Str | ValueKind::Text | ValueKind::Flux | ValueKind::Selection => {
+            one::<String>(m, p.name)
+        }
     }
 }
 

@@ -67,6 +67,33 @@ pub fn angles<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D:
     )
 }
 
+/// true or false, or the integers 0 and 1 (CASA 5's tclean took `interactive=0`).
+pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum BoolOrInt {
+        Bool(bool),
+        Int(i64),
+    }
+    match Option::<BoolOrInt>::deserialize(d)? {
+        None => Ok(None),
+        Some(BoolOrInt::Bool(b)) => Ok(Some(b)),
+        Some(BoolOrInt::Int(0)) => Ok(Some(false)),
+        Some(BoolOrInt::Int(1)) => Ok(Some(true)),
+        Some(BoolOrInt::Int(i)) => Err(serde::de::Error::custom(format!(
+            "{i}: expected true or false (or 0 / 1)"
+        ))),
+    }
+}
+
+/// A selection: one string (or bare number) for every MS, or a list of one per MS.
+pub fn per_ms<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<crate::selection::PerMs>, D::Error> {
+    Ok(one_or_many::<D, Scalar>(d)?
+        .map(|v| crate::selection::PerMs(v.into_iter().map(|s| s.into_text("")).collect())))
+}
+
 /// One integer or a list of integers (`imsize: 256`).
 pub fn ints<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
     one_or_many(d)
@@ -96,5 +123,25 @@ mod tests {
         assert_eq!(y.imsize, Some(vec![256, 128]));
         assert_eq!(y.cell, Some(vec!["15arcsec".to_string()]));
         assert_eq!(y.start.as_deref(), Some("5"));
+    }
+
+    /// The ALMA pipeline's forms: per-MS selection lists and CASA 5's `interactive=0`.
+    #[test]
+    fn pipeline_value_types() {
+        use crate::selection::PerMs;
+        let r: RawParams = serde_json::from_str(
+            r#"{"spw":["22","24"],"scan":3,"field":"J0006-0623","interactive":0,"verbose":true}"#,
+        )
+        .unwrap();
+        assert_eq!(r.spw, Some(PerMs(vec!["22".into(), "24".into()])));
+        assert_eq!(r.scan, Some(PerMs::one("3")));
+        assert_eq!(r.interactive, Some(false));
+        assert_eq!(r.verbose, Some(true));
+        let e = serde_json::from_str::<RawParams>(r#"{"interactive":2}"#).unwrap_err();
+        assert!(e.to_string().contains("interactive"), "{e}");
+        // One value is written back as a string, a list as a list.
+        let v = crate::config::to_value(&r);
+        assert_eq!(v["field"], serde_json::json!("J0006-0623"));
+        assert_eq!(v["spw"], serde_json::json!(["22", "24"]));
     }
 }

@@ -67,6 +67,8 @@ choice! {
     Deconvolver { Hogbom = "hogbom", Clark = "clark", Multiscale = "multiscale" };
     /// tclean's `usemask` (its parameters are in [`super::UseMask`]).
     UseMaskKind { User = "user", Pb = "pb", AutoMultiThresh = "auto-multithresh" };
+    /// tclean's `normtype` (primary-beam normalisation of the mosaic gridders).
+    NormType { FlatNoise = "flatnoise", FlatSky = "flatsky", PbSquare = "pbsquare" };
     /// tclean's `savemodel`.
     SaveModel { None = "none", ModelColumn = "modelcolumn" };
     /// Product file format.

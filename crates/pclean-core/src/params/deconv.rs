@@ -1,7 +1,7 @@
 //! Validation of the deconvolution parameters: deconvolver, iteration control, masks, restoring
 //! beam, models.
 
-use super::choices::{Deconvolver, SaveModel, UseMaskKind};
+use super::choices::{SaveModel, UseMaskKind};
 use super::validate::{angle, flux};
 use super::{
     invalid, AutoMaskSettings, DeconvParams, EffectiveParams, ParamError, RestoringBeam, UseMask,
@@ -24,32 +24,21 @@ fn opt_count(name: &'static str, v: i64) -> Result<Option<usize>, ParamError> {
     }
 }
 
-fn deconvolver(e: &EffectiveParams) -> Result<Deconvolver, ParamError> {
-    if e.deconvolver.trim().eq_ignore_ascii_case("mtmfs") {
+fn usemask(e: &EffectiveParams) -> Result<UseMask, ParamError> {
+    let kind = UseMaskKind::parse("usemask", &e.usemask)?;
+    if !(0.0..1.0).contains(&e.pbmask) {
         return Err(invalid(
-            "deconvolver",
-            "mtmfs",
-            "mtmfs is not available in this version; use hogbom, clark or multiscale",
+            "pbmask",
+            e.pbmask,
+            "use a primary-beam level in [0, 1)",
         ));
     }
-    Deconvolver::parse("deconvolver", &e.deconvolver)
-}
-
-fn usemask(e: &EffectiveParams) -> Result<UseMask, ParamError> {
-    Ok(match UseMaskKind::parse("usemask", &e.usemask)? {
+    Ok(match kind {
         UseMaskKind::User => UseMask::User {
             mask: e.mask.clone(),
+            pbmask: e.pbmask,
         },
-        UseMaskKind::Pb => {
-            if !(0.0..1.0).contains(&e.pbmask) {
-                return Err(invalid(
-                    "pbmask",
-                    e.pbmask,
-                    "use a primary-beam level in [0, 1)",
-                ));
-            }
-            UseMask::Pb { pbmask: e.pbmask }
-        }
+        UseMaskKind::Pb => UseMask::Pb { pbmask: e.pbmask },
         UseMaskKind::AutoMultiThresh => UseMask::AutoMultiThresh(AutoMaskSettings {
             sidelobethreshold: e.sidelobethreshold,
             noisethreshold: e.noisethreshold,
@@ -68,6 +57,7 @@ fn usemask(e: &EffectiveParams) -> Result<UseMask, ParamError> {
             dogrowprune: e.dogrowprune,
             minpercentchange: e.minpercentchange,
             fastnoise: e.fastnoise,
+            pbmask: e.pbmask,
         }),
     })
 }
@@ -150,7 +140,7 @@ fn iteration(e: &EffectiveParams) -> Result<CycleLimits, ParamError> {
 }
 
 pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvParams, ParamError> {
-    let deconvolver = deconvolver(e)?;
+    let deconvolver = super::tclean::deconvolver(&e.deconvolver)?;
     let (threshold_jy, cycleniter, nmajor) = iteration(e)?;
     let scales: Vec<usize> = match &e.scales {
         v if !v.is_empty() && v.iter().all(|x| *x >= 0) => v.iter().map(|x| *x as usize).collect(),
@@ -164,7 +154,7 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
     };
     let usemask = usemask(e)?;
     let restoringbeam = restoring_beam(&e.restoringbeam)?;
-    let savemodel_column = SaveModel::parse("savemodel", &e.savemodel)? == SaveModel::ModelColumn;
+    let savemodel_column = super::tclean::savemodel(&e.savemodel)? == SaveModel::ModelColumn;
     let startmodel = Some(e.startmodel.clone()).filter(|s| !s.trim().is_empty());
     let (restart, calcres, calcpsf) = (e.restart, e.calcres, e.calcpsf);
     if (!calcres || !calcpsf) && !restart {
@@ -187,6 +177,7 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
         gain: e.gain,
         threshold_jy,
         nsigma: e.nsigma,
+        fastnoise: e.fastnoise,
         cycleniter,
         cyclefactor: e.cyclefactor,
         minpsffraction: e.minpsffraction,
@@ -196,6 +187,7 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
         smallscalebias: e.smallscalebias,
         usemask,
         restoringbeam,
+        restoration: e.restoration,
         pbcor: e.pbcor,
         startmodel,
         savemodel_column,

@@ -8,13 +8,14 @@ mod deconv;
 mod error;
 mod memory;
 mod taper;
+mod tclean;
 mod types;
 mod validate;
 
 pub use crate::schema::{EffectiveParams, RawParams};
 pub use choices::{
-    ClusterKind, DataColumnChoice, Deconvolver, Gridder, ImageFormat, Interpolation, SaveModel,
-    SpecMode, UseMaskKind, VelType, WeightingKind,
+    ClusterKind, DataColumnChoice, Deconvolver, Gridder, ImageFormat, Interpolation, NormType,
+    SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind,
 };
 pub(crate) use error::invalid;
 pub use error::ParamError;

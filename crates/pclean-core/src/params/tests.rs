@@ -97,3 +97,143 @@ fn config_rejects_unknown_keys() {
     let e = serde_json::from_str::<RawParams>(r#"{"imsize":[10],"bogus":1}"#).unwrap_err();
     assert!(e.to_string().contains("bogus"));
 }
+
+/// tclean 6.7's parameters (`inspect.signature(casatasks.tclean)`), plus CASA 5's `chanchunks`.
+/// `vptable` is left to the primary-beam part of issue 13, which declares it.
+const TCLEAN_PARAMETERS: &str = "vis selectdata field spw timerange uvrange antenna scan \
+    observation intent datacolumn imagename imsize cell phasecenter stokes projection startmodel \
+    specmode reffreq nchan start width outframe veltype restfreq interpolation perchanweightdensity \
+    gridder facets psfphasecenter wprojplanes mosweight aterm psterm wbawp conjbeams cfcache \
+    usepointing computepastep rotatepastep pointingoffsetsigdev pblimit normtype deconvolver scales \
+    nterms smallscalebias fusedthreshold largestscale restoration restoringbeam pbcor outlierfile \
+    weighting robust noise npixels uvtaper niter gain threshold nsigma cycleniter cyclefactor \
+    minpsffraction maxpsffraction interactive nmajor fullsummary usemask mask pbmask \
+    sidelobethreshold noisethreshold lownoisethreshold negativethreshold smoothfactor minbeamfrac \
+    cutthreshold growiterations dogrowprune minpercentchange verbose fastnoise restart savemodel \
+    calcres calcpsf psfcutoff parallel chanchunks";
+
+#[test]
+fn every_tclean_parameter_is_declared() {
+    let missing: Vec<&str> = TCLEAN_PARAMETERS
+        .split_whitespace()
+        .filter(|n| crate::schema::spec(n).is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "tclean parameters not declared: {missing:?}"
+    );
+}
+
+fn with(set: impl FnOnce(&mut RawParams)) -> Result<ImagingParams, ParamError> {
+    let mut r = base();
+    set(&mut r);
+    ImagingParams::from_raw(&r)
+}
+
+/// tclean's no-op values and the sub-parameters of modes pclean does not have are accepted
+/// (tclean 6.7 gives identical products for each with gridder='standard', deconvolver='hogbom').
+#[test]
+fn tclean_no_ops_and_ignored_sub_parameters_are_accepted() {
+    let p = with(|r| {
+        r.selectdata = Some(false);
+        r.interactive = Some(false);
+        r.fullsummary = Some(true);
+        r.verbose = Some(true);
+        r.facets = Some(1);
+        r.chanchunks = Some(-1);
+        r.wprojplanes = Some(128);
+        r.psfphasecenter = Some("J2000 15h21m00 +05d00m00".into());
+        r.mosweight = Some(true);
+        r.aterm = Some(false);
+        r.psterm = Some(true);
+        r.wbawp = Some(false);
+        r.conjbeams = Some(true);
+        r.cfcache = Some("x.cf".into());
+        r.usepointing = Some(true);
+        r.computepastep = Some(5.0);
+        r.rotatepastep = Some(5.0);
+        r.pointingoffsetsigdev = Some(vec!["10".into(), "5".into()]);
+        r.normtype = Some("flatsky".into());
+        r.nterms = Some(3);
+        r.fusedthreshold = Some(0.1);
+        r.largestscale = Some(10);
+        r.specmode = Some("cont".into());
+        r.gridder = Some("gridft".into());
+    })
+    .unwrap();
+    assert_eq!(p.specmode, SpecMode::Mfs);
+    assert_eq!(p.gridder, Gridder::Standard);
+    assert_eq!(p, with(|r| r.specmode = Some("mfs".into())).unwrap());
+}
+
+/// Values that would change tclean's result and that pclean does not implement are refused up
+/// front, naming the parameter and the value.
+#[test]
+fn tclean_values_not_implemented_are_refused_naming_them() {
+    type Case = (fn(&mut RawParams), &'static str, &'static str);
+    let cases: [Case; 11] = [
+        (|r| r.reffreq = Some("1.4GHz".into()), "reffreq", "1.4GHz"),
+        (|r| r.facets = Some(2), "facets", "2"),
+        (|r| r.interactive = Some(true), "interactive", "true"),
+        (
+            |r| r.outlierfile = Some("out.txt".into()),
+            "outlierfile",
+            "out.txt",
+        ),
+        (|r| r.normtype = Some("flat".into()), "normtype", "flat"),
+        (|r| r.gridder = Some("mosaic".into()), "gridder", "mosaic"),
+        (
+            |r| r.deconvolver = Some("mtmfs".into()),
+            "deconvolver",
+            "mtmfs",
+        ),
+        (
+            |r| r.weighting = Some("briggsbwtaper".into()),
+            "weighting",
+            "briggsbwtaper",
+        ),
+        (
+            |r| r.savemodel = Some("virtual".into()),
+            "savemodel",
+            "virtual",
+        ),
+        (|r| r.specmode = Some("mvc".into()), "specmode", "mvc"),
+        (
+            |r| r.spw = Some(crate::selection::PerMs(vec!["0".into(), "1".into()])),
+            "spw",
+            "\"1\"",
+        ),
+    ];
+    for (set, param, value) in cases {
+        let e = with(set).unwrap_err();
+        assert_eq!(e.param(), param, "{e}");
+        assert!(e.to_string().contains(value), "{e}");
+    }
+}
+
+#[test]
+fn per_ms_selections() {
+    let p = with(|r| {
+        r.vis = Some(vec!["a.ms".into(), "b.ms".into()]);
+        r.spw = Some(crate::selection::PerMs(vec!["22".into(), "24".into()]));
+        r.field = Some("J0006-0623".into());
+    })
+    .unwrap();
+    assert_eq!(p.selections.len(), 2);
+    assert_eq!(
+        (p.selections[0].spw.as_str(), p.selections[1].spw.as_str()),
+        ("22", "24")
+    );
+    assert!(p.selections.iter().all(|s| s.field == "J0006-0623"));
+}
+
+#[test]
+fn restoration_is_kept() {
+    assert!(with(|_| {}).unwrap().deconv.restoration);
+    assert!(
+        !with(|r| r.restoration = Some(false))
+            .unwrap()
+            .deconv
+            .restoration
+    );
+}

@@ -37,8 +37,9 @@ pub enum Weighting {
 /// tclean's `usemask`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum UseMask {
-    /// `mask` is a CASA region (file or text) or a mask image; empty = clean everywhere.
-    User { mask: String },
+    /// `mask` is a CASA region (file or text) or a mask image; empty = clean everywhere. With
+    /// `pbmask > 0` a non-empty mask is cut to `pb > pbmask` (tclean's `makePBMask` combined).
+    User { mask: String, pbmask: f64 },
     /// Clean where the primary beam >= `pbmask`.
     Pb { pbmask: f64 },
     /// tclean's automatic masking with its parameters.
@@ -60,6 +61,9 @@ pub struct AutoMaskSettings {
     pub dogrowprune: bool,
     pub minpercentchange: f64,
     pub fastnoise: bool,
+    /// tclean's `pbmask` with auto-multithresh: when > 0, statistics and the mask are limited to
+    /// `pb > pbmask` (tclean's `autoMaskWithinPB`); 0 = the `pblimit` region.
+    pub pbmask: f64,
 }
 
 /// tclean's `restoringbeam`.
@@ -81,6 +85,10 @@ pub struct DeconvParams {
     pub gain: f64,
     pub threshold_jy: f64,
     pub nsigma: f64,
+    /// How the robust rms of `nsigma` (and auto-multithresh) is measured: over every pixel of the
+    /// statistics region (true), or outside the current clean mask, Chauvenet-clipped when there
+    /// is none (false), as tclean's `fastnoise`.
+    pub fastnoise: bool,
     pub cycleniter: Option<usize>,
     pub cyclefactor: f64,
     pub minpsffraction: f64,
@@ -91,6 +99,8 @@ pub struct DeconvParams {
     pub smallscalebias: f64,
     pub usemask: UseMask,
     pub restoringbeam: RestoringBeam,
+    /// Write the restored image (tclean's `restoration`); `pbcor` needs it.
+    pub restoration: bool,
     pub pbcor: bool,
     /// A CASA image holding the starting model (Jy/pixel), or `None`.
     pub startmodel: Option<String>,
@@ -110,9 +120,9 @@ pub struct ImagingParams {
     pub vis: Vec<String>,
     pub imagename: String,
     pub datacolumn: DataColumnChoice,
-    /// field, spw, timerange, uvrange, antenna, scan, observation, intent.
-    #[serde(flatten)]
-    pub selection: crate::Selection,
+    /// field, spw, timerange, uvrange, antenna, scan, observation, intent: one selection per
+    /// `vis` (the same for all unless a parameter was given as a per-MS list).
+    pub selections: Vec<crate::Selection>,
     pub nx: usize,
     pub ny: usize,
     pub cell_x_rad: f64,

@@ -1,8 +1,8 @@
 //! `ImagingParams::from_raw`: every check that needs no data, on the effective values.
 
 use super::choices::{
-    DataColumnChoice, Gridder, ImageFormat, Interpolation, Projection, SpecMode, VelType,
-    WeightingKind, OUTFRAMES,
+    DataColumnChoice, Gridder, ImageFormat, Interpolation, Projection, VelType, WeightingKind,
+    OUTFRAMES,
 };
 use super::{
     invalid, memory_param, EffectiveParams, ImagingParams, ParamError, PhaseCenter, RawParams,
@@ -149,7 +149,7 @@ fn weighting(e: &EffectiveParams) -> Result<Weighting, ParamError> {
     if !(-2.0..=2.0).contains(&robust) {
         return Err(invalid("robust", robust, "robust must lie in [-2, 2]"));
     }
-    Ok(match WeightingKind::parse("weighting", &e.weighting)? {
+    Ok(match super::tclean::weighting(&e.weighting)? {
         WeightingKind::Natural => Weighting::Natural,
         WeightingKind::Uniform => Weighting::Uniform,
         WeightingKind::Briggs => Weighting::Briggs { robust },
@@ -161,13 +161,7 @@ fn weighting(e: &EffectiveParams) -> Result<Weighting, ParamError> {
 }
 
 fn gridder(e: &EffectiveParams) -> Result<(Gridder, f64), ParamError> {
-    let gridder = Gridder::parse("gridder", &e.gridder).map_err(|_| {
-        invalid(
-            "gridder",
-            e.gridder.to_ascii_lowercase(),
-            "only 'standard' is available in this version (wproject, mosaic and awproject are planned)",
-        )
-    })?;
+    let gridder = super::tclean::gridder(&e.gridder)?;
     let epsilon = e.epsilon;
     if !(1e-7..=1e-2).contains(&epsilon) {
         return Err(invalid(
@@ -195,19 +189,45 @@ fn required(e: &EffectiveParams) -> Result<(), ParamError> {
     Ok(())
 }
 
+/// The selection of every MS: each parameter one string for all, or a list of one per MS.
+fn selections(e: &EffectiveParams) -> Result<Vec<crate::Selection>, ParamError> {
+    let n = e.vis.len();
+    let pick = |param: &'static str, v: &crate::selection::PerMs, i: usize| {
+        v.for_ms(i, n)
+            .map(str::to_string)
+            .map_err(|why| invalid(param, &v.0, why))
+    };
+    (0..n)
+        .map(|i| {
+            Ok(crate::Selection {
+                field: pick("field", &e.field, i)?,
+                spw: pick("spw", &e.spw, i)?,
+                timerange: pick("timerange", &e.timerange, i)?,
+                uvrange: pick("uvrange", &e.uvrange, i)?,
+                antenna: pick("antenna", &e.antenna, i)?,
+                scan: pick("scan", &e.scan, i)?,
+                observation: pick("observation", &e.observation, i)?,
+                intent: pick("intent", &e.intent, i)?,
+            })
+        })
+        .collect()
+}
+
 impl ImagingParams {
     /// Validate raw parameters. Checks everything that can be checked without opening data.
     pub fn from_raw(raw: &RawParams) -> Result<Self, ParamError> {
         let e = raw.effective();
         required(&e)?;
+        super::tclean::check_compat(&e)?;
         let datacolumn = DataColumnChoice::parse("datacolumn", &e.datacolumn)?;
+        let selections = selections(&e)?;
         let (nx, ny) = image_size(&e.imsize)?;
         let (cell_x_rad, cell_y_rad) = cell_size(&e.cell)?;
         let phasecenter = phase_center(&e.phasecenter)?;
         Projection::parse("projection", &e.projection)
             .map_err(|_| invalid("projection", &e.projection, "only 'SIN' is supported"))?;
         let stokes = StokesSet::parse(&e.stokes)?;
-        let specmode = SpecMode::parse("specmode", &e.specmode)?;
+        let specmode = super::tclean::specmode(&e.specmode)?;
         let (nchan, start, width) = spectral_axis(&e)?;
         let outframe = outframe(&e)?;
         let veltype = VelType::parse("veltype", &e.veltype)?;
@@ -254,16 +274,7 @@ impl ImagingParams {
             vis: e.vis,
             imagename: e.imagename,
             datacolumn,
-            selection: crate::Selection {
-                field: e.field,
-                spw: e.spw,
-                timerange: e.timerange,
-                uvrange: e.uvrange,
-                antenna: e.antenna,
-                scan: e.scan,
-                observation: e.observation,
-                intent: e.intent,
-            },
+            selections,
             nx,
             ny,
             cell_x_rad,

@@ -42,10 +42,15 @@ pub enum ValueKind {
     Real,
     /// true or false.
     Bool,
+    /// true or false, or 0 / 1 (CASA 5's `interactive=0`).
+    Flag,
+    /// A data selection: one string for every MS, or a list of one per MS.
+    Selection,
 }
 
 impl ValueKind {
-    /// Whether a value is a list (CLI: repeatable / delimited flags).
+    /// Whether a value is a list (CLI: repeatable / delimited flags). A `Selection` is one
+    /// string on the command line (per-MS lists come from a config file or Python).
     pub fn is_list(self) -> bool {
         matches!(self, ValueKind::Texts | ValueKind::Angles | ValueKind::Ints)
     }
@@ -95,3 +100,7 @@ kind!(/// A real number.
     Real, f64, f64, std::convert::identity, strict::<f64>);
 kind!(/// true or false.
     Bool, bool, bool, std::convert::identity, strict::<bool>);
+kind!(/// true or false, or 0 / 1.
+    Flag, bool, bool, std::convert::identity, crate::lenient::flag);
+kind!(/// One selection string, or one per MS.
+    Selection, crate::selection::PerMs, &'static str, crate::selection::PerMs::one, crate::lenient::per_ms);

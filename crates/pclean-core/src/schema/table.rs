@@ -8,7 +8,7 @@
 use super::declare::declare_params;
 use crate::params::choices::{
     ClusterKind, ConcatMode, DataColumnChoice, Deconvolver, Gridder, ImageFormat, Interpolation,
-    Projection, SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind, OUTFRAMES,
+    NormType, Projection, SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind, OUTFRAMES,
 };
 
 /// Gridding accuracy (pclean's own parameter): relative error of the ES-kernel gridder.
@@ -16,6 +16,12 @@ pub const DEFAULT_EPSILON: f64 = 1e-6;
 
 const ALL: &str = "all";
 const AUTOMASK: &str = "auto-multithresh: as tclean";
+/// tclean ignores these with `gridder='standard'` (checked against tclean 6.7: identical products).
+const IGNORED_STANDARD: &str = "as tclean, used only by gridders pclean does not have yet: with `standard` it has no effect (tclean 6.7 gives identical products)";
+const IGNORED_NOT_MOSAIC: &str = "as tclean, used only by the mosaic (and A-projection) gridders, not available yet: with `standard` it has no effect (tclean 6.7 gives identical products)";
+const IGNORED_NOT_ASP: &str = "as tclean, used only by `deconvolver='asp'` (not available yet): with the other deconvolvers it has no effect";
+const NO_EFFECT_SELECTDATA: &str =
+    "no effect, as in CASA 6's tclean: the selection parameters apply whatever its value";
 
 declare_params! {
     vis: Texts = &[], "MeasurementSet(s) to image (repeat the flag or separate with commas)"
@@ -25,15 +31,16 @@ declare_params! {
     datacolumn: Str = "corrected", "Visibility column: data, corrected (falls back to data when absent), model"
         => .choices(DataColumnChoice::NAMES)
            .doc("`corrected` falls back to `data` with a warning when the MS has no CORRECTED_DATA, as tclean");
-    field: Text = "", "Field selection (ids, names, globs, ranges)" => .meaning(ALL)
-        .doc("CASA selection syntax (MSSelection), as every selection below; a selection that matches nothing is an error naming the parameter");
-    spw: Text = "", "Spectral window / channel selection, e.g. '0', '0:5~50', '0,2', '0:5~50^2'" => .meaning(ALL);
-    timerange: Text = "", "Time range, e.g. '1995/04/13/09:19:00~09:30:00'" => .meaning(ALL);
-    uvrange: Text = "", "uv range, e.g. '0~2km', '>5klambda'" => .meaning(ALL);
-    antenna: Text = "", "Antenna / baseline selection, e.g. '1,2', 'VA01&VA02', '!VA05'" => .meaning(ALL);
-    scan: Text = "", "Scan numbers, e.g. '1~3,5'" => .meaning(ALL);
-    observation: Text = "", "Observation ids" => .meaning(ALL);
-    intent: Text = "", "Scan intents (glob on STATE OBS_MODE)" => .meaning(ALL);
+    selectdata: Bool = true, "tclean's switch of the selection parameters below" => .doc(NO_EFFECT_SELECTDATA);
+    field: Selection = "", "Field selection (ids, names, globs, ranges)" => .meaning(ALL)
+        .doc("CASA selection syntax (MSSelection), as every selection below; a selection that matches nothing is an error naming the parameter. Each selection is one string for every MS or, as in tclean, a list of one string per MS (config or Python)");
+    spw: Selection = "", "Spectral window / channel selection, e.g. '0', '0:5~50', '0,2', '0:5~50^2'" => .meaning(ALL);
+    timerange: Selection = "", "Time range, e.g. '1995/04/13/09:19:00~09:30:00'" => .meaning(ALL);
+    uvrange: Selection = "", "uv range, e.g. '0~2km', '>5klambda'" => .meaning(ALL);
+    antenna: Selection = "", "Antenna / baseline selection, e.g. '1,2', 'VA01&VA02', '!VA05'" => .meaning(ALL);
+    scan: Selection = "", "Scan numbers, e.g. '1~3,5'" => .meaning(ALL);
+    observation: Selection = "", "Observation ids" => .meaning(ALL);
+    intent: Selection = "", "Scan intents (glob on STATE OBS_MODE)" => .meaning(ALL);
     imsize: Ints = &[100], "Image size in pixels: one value or two (nx ny)" => .list(1, 2, Some(','));
     cell: Angles = &["1arcsec"], "Cell size: one angle or two (x y), e.g. 15arcsec; a bare number is arcsec"
         => .list(1, 2, Some(','));
@@ -44,7 +51,9 @@ declare_params! {
     stokes: Str = "I", "Stokes planes: I, IV, IQUV, QU, RR, LL, XX, YY, ..."
         => .doc("`I`, `IV`, `IQUV`, `QU`, `IQ`, `UV`, `Q`, `U`, `V`, or correlations `RR`, `LL`, `XX`, `YY`, `RRLL`, `XXYY`; formed correctly from circular or linear feeds");
     specmode: Str = "mfs", "Spectral mode" => .choices(SpecMode::NAMES)
-        .doc("`mfs` (one plane), `cube`, `cubedata`");
+        .doc("`mfs` (one plane; tclean's alias `cont` too), `cube`, `cubedata`");
+    reffreq: Text = "", "Reference frequency of an mfs image, e.g. 1.4GHz" => .meaning("the centre of the selected band")
+        .doc("only the default yet (tclean labels the image and computes the primary beam at a given one; another value is refused)");
     nchan: Int = -1, "Number of image channels, -1 = all selected";
     start: Text = "", "First image channel: a data channel number, a frequency or a velocity, e.g. 5, 1.4125GHz, 1500km/s"
         => .meaning("first selected").hyphen()
@@ -62,10 +71,31 @@ declare_params! {
         .doc("as tclean: `nearest` grids every data channel, at its own converted frequency, into the image channel of nearest centre (so `width` > 1 bins channels); `linear` and `cubic` (casacore's 4-point polynomial through the two data channels on either side) interpolate each integration, without extrapolation, onto the image channel centres, or, when an image channel is wider than a data channel, onto `floor(width ratio)` equally spaced samples across each image channel. A sample is flagged when either data channel bracketing it is. Weights: interpolated the same way under natural weighting, the nearest data channel's under Briggs/uniform");
     perchanweightdensity: Bool = true, "Briggs/uniform density per image channel for cubes";
     gridder: Str = "standard", "Gridder" => .choices(Gridder::NAMES)
-        .doc("tclean's 2-D gridder (w ignored) with an exponential-of-semicircle kernel");
+        .doc("tclean's 2-D gridder (w ignored) with an exponential-of-semicircle kernel; tclean's aliases `ft` and `gridft` are `standard`. tclean's other gridders (`wproject`, `widefield`, `mosaic`, `awproject`, ...) are refused, naming the value");
+    facets: Int = 1, "Facets per side (tclean's faceted imaging)"
+        => .doc("only 1 yet: tclean facets the image with any gridder (measured: `standard` with 2 changes its PSF by 16%), so other values are refused");
+    psfphasecenter: Text = "", "Phase centre of the PSF (tclean: mosaic gridders only)" => .meaning("the image's")
+        .doc(IGNORED_NOT_MOSAIC);
+    wprojplanes: Int = 1, "w-projection planes (tclean: wproject, widefield, awproject)" => .doc(IGNORED_STANDARD);
+    mosweight: Bool = true, "Mosaic weighting per field (tclean: mosaic, awp2)" => .doc(IGNORED_NOT_MOSAIC);
+    aterm: Bool = true, "A-term of A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);
+    psterm: Bool = false, "Prolate-spheroidal term of A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);
+    wbawp: Bool = true, "Wideband A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);
+    conjbeams: Bool = false, "Conjugate beams for wideband mosaics (tclean: mosaic, awproject)" => .doc(IGNORED_NOT_MOSAIC);
+    cfcache: Str = "", "Convolution-function cache of A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);
+    usepointing: Bool = false, "Use the POINTING table (tclean: mosaic, awproject)" => .doc(IGNORED_NOT_MOSAIC);
+    computepastep: Real = 360.0, "Parallactic-angle step (deg) to recompute A-terms (tclean: awproject)" => .doc(IGNORED_STANDARD);
+    rotatepastep: Real = 360.0, "Parallactic-angle step (deg) to rotate A-terms (tclean: awproject)" => .doc(IGNORED_STANDARD);
+    pointingoffsetsigdev: Texts = &[], "Pointing-offset thresholds (tclean: awproject with usepointing)"
+        => .meaning("none").list(1, 2, Some(',')).doc(IGNORED_STANDARD);
+    normtype: Str = "flatnoise", "Primary-beam normalisation (tclean: mosaic, awproject)" => .choices(NormType::NAMES)
+        .doc(IGNORED_NOT_MOSAIC);
+    chanchunks: Int = 1, "Channel chunks (CASA 5's tclean; CASA 6 always uses 1)"
+        => .doc("no effect: it only split a cube's memory; pclean's blocks are `cube_chunksize`");
     epsilon: Real = DEFAULT_EPSILON, "Gridding accuracy (relative error of the ES-kernel gridder)"
         => .doc("pclean's own parameter: relative error against an exact Fourier transform, in [1e-7, 1e-2]");
-    weighting: Str = "natural", "Weighting" => .choices(WeightingKind::NAMES);
+    weighting: Str = "natural", "Weighting" => .choices(WeightingKind::NAMES)
+        .doc("tclean's `radial`, `superuniform` and `briggsbwtaper` are refused, naming the value");
     robust: Real = 0.5, "Briggs robustness in [-2, 2]";
     npixels: Int = 0, "uv-cell size for uniform/Briggs density in pixels, 0 = 1/FOV";
     noise: Flux = "1.0Jy", "Noise for briggsabs";
@@ -75,7 +105,7 @@ declare_params! {
     pblimit: Real = 0.2, "Primary-beam level below which products are masked; negative: no mask on the images";
     psfcutoff: Real = 0.35, "PSF level bounding the main lobe used to fit the restoring beam";
     deconvolver: Str = "hogbom", "Deconvolver (used when niter > 0)" => .choices(Deconvolver::NAMES)
-        .doc("`mtmfs` is refused with a clear error");
+        .doc("tclean's others (`mtmfs`, `mem`, `asp`, `clark_exp`, ...) are refused, naming the value");
     niter: Int = 0, "Maximum number of minor-cycle iterations"
         => .doc("per image plane (every channel converges on its own)");
     gain: Real = 0.1, "Loop gain";
@@ -86,13 +116,20 @@ declare_params! {
         => .doc("cycle threshold = max(threshold, clamp(cyclefactor x PSF sidelobe) x the block's peak residual), as tclean");
     minpsffraction: Real = 0.05, "Lower bound of the PSF fraction for the cycle threshold";
     maxpsffraction: Real = 0.8, "Upper bound of the PSF fraction for the cycle threshold";
+    interactive: Flag = false, "Interactive cleaning (tclean's GUI); false or 0 only"
+        => .doc("pclean has no interactive GUI: `true` (or 1) is refused");
     nmajor: Int = -1, "Maximum major cycles, -1 = no limit";
+    fullsummary: Bool = false, "tclean's complete convergence history in the returned summary"
+        => .doc("no effect on the products: pclean returns its own run summary either way");
     scales: Ints = &[0], "Multiscale scales in pixels, e.g. 0,5,15" => .list(1, 0, Some(','));
     smallscalebias: Real = 0.0, "Multiscale small-scale bias";
+    nterms: Int = 2, "Taylor terms (tclean: mtmfs)" => .doc("as tclean, used only by `deconvolver='mtmfs'` (not available yet): with the other deconvolvers it has no effect");
+    fusedthreshold: Real = 0.0, "Asp-Clean threshold (tclean: asp)" => .doc(IGNORED_NOT_ASP);
+    largestscale: Int = -1, "Asp-Clean largest scale (tclean: asp)" => .doc(IGNORED_NOT_ASP);
     usemask: Str = "user", "Clean mask" => .choices(UseMaskKind::NAMES)
         .doc("`user` (`mask`), `pb` (`pbmask`), `auto-multithresh` (the parameters below)");
     mask: Str = "", "User mask: a CASA region file, region text, or a mask image" => .meaning("clean everywhere");
-    pbmask: Real = 0.0, "Primary-beam level of usemask='pb'";
+    pbmask: Real = 0.0, "Primary-beam level: usemask='pb' cleans where pb > pbmask; with 'user' and 'auto-multithresh' the mask is limited to pb > pbmask (0 = off)";
     sidelobethreshold: Real = 3.0, "auto-multithresh sidelobe threshold" => .meaning(AUTOMASK);
     noisethreshold: Real = 5.0, "auto-multithresh noise threshold" => .meaning(AUTOMASK);
     lownoisethreshold: Real = 1.5, "auto-multithresh low-noise threshold" => .meaning(AUTOMASK);
@@ -103,18 +140,24 @@ declare_params! {
     growiterations: Int = 75, "auto-multithresh grow iterations" => .meaning(AUTOMASK);
     dogrowprune: Bool = true, "auto-multithresh prune after growing" => .meaning(AUTOMASK);
     minpercentchange: Real = -1.0, "auto-multithresh minimum percent change" => .meaning(AUTOMASK);
-    fastnoise: Bool = true, "auto-multithresh fast noise" => .meaning(AUTOMASK);
+    verbose: Bool = false, "auto-multithresh: tclean's per-channel mask summary in the log"
+        => .doc("no effect on the products");
+    fastnoise: Bool = true, "Robust noise for auto-multithresh and nsigma: all pixels (true) or outside the clean mask / Chauvenet-clipped (false)" => .meaning(AUTOMASK);
+    restoration: Bool = true, "Restore: write <imagename>.image (and .image.pbcor)"
+        => .doc("`false`, as tclean: no `.image` or `.image.pbcor`, and no `.model` when nothing is deconvolved");
     restoringbeam: Texts = &[], "Restoring beam: empty = fitted per plane, 'common', or major,minor,pa"
         => .meaning("fitted per plane").list(1, 3, Some(','))
            .doc("`common`: the smallest beam enclosing every plane's; residuals are convolved to it");
     pbcor: Bool = false, "Write <imagename>.image.pbcor"
         => .doc("image / pb, blank where pb <= |pblimit|");
+    outlierfile: Str = "", "tclean's outlier-field file" => .meaning("none")
+        .doc("only the default yet: outlier fields are refused");
     startmodel: Str = "", "CASA image with a starting model (Jy/pixel)" => .meaning("none")
         .doc("of the output's shape; its prediction is subtracted before the first minor cycle (also with `niter=0`)");
     savemodel: Str = "none", "Save the model" => .choices(SaveModel::NAMES)
-        .doc("`modelcolumn` writes the final model's visibilities into MODEL_DATA (created if missing) for the selected rows and channels");
+        .doc("`modelcolumn` writes the final model's visibilities into MODEL_DATA (created if missing) for the selected rows and channels; tclean's `virtual` is refused");
     restart: Bool = false, "Continue from the existing products of --imagename: their model is the start model and the products are rewritten (tclean's restart=True)"
-        => .switch();
+        => .switch().doc("the default differs from tclean's (true): with no products yet both start afresh; over existing products pclean refuses (give restart or overwrite) where tclean continues from them");
     calcres: Bool = true, "Compute the initial residual; false reuses <imagename>.residual (needs --restart)";
     calcpsf: Bool = true, "Compute the PSF; false reuses <imagename>.psf (needs --restart)"
         => .doc("e.g. `--restart --calcres false --calcpsf false --niter 0 --restoringbeam 60arcsec` re-restores without reading the data");

@@ -3,7 +3,7 @@
 //! further minor or major cycles.
 
 use ndarray::ArrayView2;
-use pclean_core::params::DeconvParams;
+use pclean_core::params::{DeconvParams, UseMask};
 use serde::Serialize;
 
 /// Why a plane stopped being deconvolved (tclean's stop codes, per plane).
@@ -37,6 +37,8 @@ pub struct PlaneProgress {
     pub min_peak: f32,
     /// The robust rms of the residual after the last major cycle (for nsigma), Jy/beam.
     pub rms: f32,
+    /// The median of the same pixels (added to the nsigma threshold with auto-multithresh).
+    pub median: f32,
     pub model_flux: f64,
     pub stop: Option<StopReason>,
     /// Iterations done in the last minor cycle.
@@ -53,6 +55,7 @@ impl PlaneProgress {
             peak: f32::INFINITY,
             min_peak: f32::INFINITY,
             rms: 0.0,
+            median: 0.0,
             model_flux: 0.0,
             stop: None,
             last_cycle_iterations: usize::MAX,
@@ -104,7 +107,13 @@ impl IterationControl for DeconvParams {
     }
 
     fn nsigma_threshold(&self, p: &PlaneProgress) -> f32 {
-        self.nsigma as f32 * p.rms
+        // tclean (SynthesisDeconvolver::initMinorCycle): with auto-multithresh the threshold is
+        // median + nsigma x rms, otherwise nsigma x rms.
+        let location = match self.usemask {
+            UseMask::AutoMultiThresh(_) => p.median,
+            _ => 0.0,
+        };
+        location + self.nsigma as f32 * p.rms
     }
 
     fn check(&self, p: &PlaneProgress, mask_empty: bool) -> Option<StopReason> {
@@ -147,41 +156,25 @@ impl IterationControl for DeconvParams {
     }
 }
 
-/// Median and robust rms (1.4826 x median absolute deviation) of the pixels where `mask` is true
-/// (all pixels when `None`). Returns (0, 0) for an empty selection.
-pub fn robust_stats(img: ArrayView2<f32>, mask: Option<ArrayView2<bool>>) -> (f32, f32) {
-    let mut v: Vec<f32> = match &mask {
-        Some(m) => img
-            .iter()
-            .zip(m.iter())
-            .filter(|(_, k)| **k)
-            .map(|(x, _)| *x)
-            .collect(),
-        None => img.iter().copied().collect(),
+/// Median and robust rms (1.4826 x median absolute deviation) of a residual for `nsigma`, as
+/// tclean's `calcRobustRMS` chooses by `fastnoise`: over every pixel of `region` (all pixels when
+/// `None`) with `fastnoise`; without it, over the pixels of `region` outside the current clean
+/// mask, or Chauvenet-clipped when there is no (or an empty) mask. Returns (0, 0) for an empty
+/// selection.
+pub fn noise_stats(
+    img: ArrayView2<f32>,
+    region: Option<ArrayView2<bool>>,
+    clean_mask: Option<ArrayView2<bool>>,
+    fastnoise: bool,
+) -> (f32, f32) {
+    let stats = match clean_mask {
+        Some(m) => pclean_deconv::automask::plane_statistics(img, region, m, fastnoise),
+        None => {
+            let none = ndarray::Array2::from_elem(img.dim(), false);
+            pclean_deconv::automask::plane_statistics(img, region, none.view(), fastnoise)
+        }
     };
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return (0.0, 0.0);
-    }
-    let med = median_in_place(&mut v);
-    for x in v.iter_mut() {
-        *x = (*x - med).abs();
-    }
-    let mad = median_in_place(&mut v);
-    (med, 1.4826 * mad)
-}
-
-fn median_in_place(v: &mut [f32]) -> f32 {
-    let n = v.len();
-    let mid = n / 2;
-    let (_, m, _) = v.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
-    let hi = *m;
-    if n % 2 == 1 {
-        hi
-    } else {
-        let lo = v[..mid].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        0.5 * (lo + hi)
-    }
+    stats.map_or((0.0, 0.0), |s| (s.median, s.robust_rms))
 }
 
 #[cfg(test)]
@@ -246,9 +239,40 @@ mod tests {
     #[test]
     fn robust_stats_of_a_ramp() {
         let img = Array2::from_shape_fn((10, 10), |(y, x)| (y * 10 + x) as f32);
-        let (med, rms) = robust_stats(img.view(), None);
+        let (med, rms) = noise_stats(img.view(), None, None, true);
         assert_eq!(med, 49.5);
         // MAD of 0..99 about 49.5 is 25: 1.4826 x 25.
         assert!((rms - 1.4826 * 25.0).abs() < 1e-3);
+    }
+
+    /// Defect: `fastnoise` chose only the auto-mask's noise; tclean's nsigma rms follows it too
+    /// (`calcRobustRMS(..., fastnoise)`): with fastnoise=false the pixels inside the clean mask
+    /// (the source) are left out.
+    #[test]
+    fn fastnoise_false_changes_nsigma_rms() {
+        // Noise of rms ~1 (a deterministic ramp of residues) with a bright 20x20 source.
+        let img = Array2::from_shape_fn((64, 64), |(y, x)| {
+            let n = ((y * 64 + x) * 7919 % 1000) as f32 / 1000.0 * 3.46 - 1.73;
+            if (20..40).contains(&y) && (20..40).contains(&x) {
+                n + 50.0
+            } else {
+                n
+            }
+        });
+        let mask = Array2::from_shape_fn((64, 64), |(y, x)| {
+            (20..40).contains(&y) && (20..40).contains(&x)
+        });
+        let (_, fast) = noise_stats(img.view(), None, Some(mask.view()), true);
+        let (_, slow) = noise_stats(img.view(), None, Some(mask.view()), false);
+        // The uniform noise alone has rms 1.4826 x 3.46/4 = 1.28; the source (10% of the pixels)
+        // widens the all-pixel MAD by more than 10%.
+        assert!((slow - 1.28).abs() < 0.03, "outside-mask rms {slow}");
+        assert!(fast > 1.1 * slow, "all-pixel rms {fast} vs {slow}");
+        let mut n = settings();
+        n.nsigma = 3.0;
+        n.fastnoise = false;
+        let mut p = PlaneProgress::new();
+        p.rms = slow;
+        assert!((n.nsigma_threshold(&p) - 3.0 * slow).abs() < 1e-6);
     }
 }

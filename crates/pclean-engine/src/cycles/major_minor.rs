@@ -3,7 +3,7 @@
 //! (tclean's order), and only unconverged planes run a minor cycle and take part in the next major
 //! cycle's prediction and re-imaging.
 
-use super::iteration::{robust_stats, IterationControl, PlaneProgress, StopReason};
+use super::iteration::{noise_stats, IterationControl, PlaneProgress, StopReason};
 use super::masking::{MaskInputs, PlaneMasker};
 use crate::error::EngineError;
 use crate::imaging::{ImagingContext, PlaneWeights};
@@ -67,6 +67,14 @@ impl Plane {
         }
         // tclean's isThresholdReached: the cycle threshold has come down to the global threshold.
         let (cyclethreshold, _) = it.cycle_limits(&self.progress, self.psf_sidelobe);
+        // tclean measures the nsigma noise (initMinorCycle) before the mask is updated, outside
+        // the mask the last minor cycle used when fastnoise=false.
+        let (median, rms) = noise_stats(
+            self.residual.view(),
+            self.masker.stats_region(),
+            self.mask.as_ref().map(|m| m.view()),
+            it.fastnoise,
+        );
         let threshold_reached =
             self.progress.peak.is_finite() && cyclethreshold <= it.global_threshold();
         let previous = if self.masker.is_auto() && cube.cycling {
@@ -85,8 +93,8 @@ impl Plane {
             threshold_reached,
         };
         self.mask = self.masker.update(&at, previous)?;
-        let (_, rms) = robust_stats(self.residual.view(), self.masker.stats_region());
         let peak = self.peak();
+        self.progress.median = median;
         if resumable {
             // Residual unchanged since the last check: only the mask moved.
             self.progress.peak = peak;

@@ -101,7 +101,13 @@ impl AutoMask {
             params,
             state: pclean_deconv::automask::AutoMaskState::new(ny, nx),
             pb: Some(pb),
-            pblimit,
+            // tclean's autoMaskWithinPB: with pbmask > 0 the statistics, the previous mask and
+            // the new mask are all limited to pb > pbmask instead of the pblimit region.
+            pblimit: if s.pbmask > 0.0 {
+                s.pbmask as f32
+            } else {
+                pblimit
+            },
             cell_x_rad,
             cell_y_rad,
         }
@@ -126,5 +132,94 @@ impl AutoMask {
         )
         .map_err(|e| EngineError::param_source("usemask", "auto-multithresh", e))?;
         Ok(self.state.mask().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    const ARCSEC: f64 = std::f64::consts::PI / 180.0 / 3600.0;
+
+    /// A pb falling from 1 at the centre, noise, and two beam-sized sources: one where pb ~ 0.9,
+    /// one where pb ~ 0.3.
+    fn scene() -> (Array2<f32>, Array2<f32>, Beam) {
+        let n = 96;
+        let c = (n / 2) as f32;
+        let pb = Array2::from_shape_fn((n, n), |(y, x)| {
+            let r2 = (x as f32 - c).powi(2) + (y as f32 - c).powi(2);
+            (-r2 / (2.0 * 28.0f32.powi(2))).exp()
+        });
+        let mut seed = 12345u64;
+        let mut noise = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as f32 / (1u64 << 31) as f32 - 0.5) * 0.02
+        };
+        let blob = |x: f32, y: f32, cx: f32, cy: f32| {
+            (-((x - cx).powi(2) + (y - cy).powi(2)) / (2.0 * 2.0f32.powi(2))).exp()
+        };
+        // pb 0.9 at r = 12.8 px; pb 0.3 at r = 43.4 px.
+        let residual = Array2::from_shape_fn((n, n), |(y, x)| {
+            let (x, y) = (x as f32, y as f32);
+            blob(x, y, c + 12.8, c) + blob(x, y, c - 43.4, c) + noise()
+        });
+        let beam = Beam {
+            major_rad: 4.7 * ARCSEC,
+            minor_rad: 4.7 * ARCSEC,
+            pa_rad: 0.0,
+        };
+        (residual, pb, beam)
+    }
+
+    fn settings(pbmask: f64) -> pclean_core::params::AutoMaskSettings {
+        pclean_core::params::AutoMaskSettings {
+            sidelobethreshold: 3.0,
+            noisethreshold: 5.0,
+            lownoisethreshold: 1.5,
+            negativethreshold: 0.0,
+            smoothfactor: 1.0,
+            minbeamfrac: 0.3,
+            cutthreshold: 0.01,
+            growiterations: 75,
+            dogrowprune: true,
+            minpercentchange: -1.0,
+            fastnoise: true,
+            pbmask,
+        }
+    }
+
+    fn mask_with(pbmask: f64) -> (Array2<bool>, Array2<f32>) {
+        let (residual, pb, beam) = scene();
+        let mut a = AutoMask::new(&settings(pbmask), pb.clone(), 0.2, ARCSEC, ARCSEC);
+        let at = MaskInputs {
+            residual: residual.view(),
+            beam: &beam,
+            sidelobe_level: 0.1,
+            iter_done: 0,
+            threshold_reached: false,
+        };
+        (a.update(&at).unwrap(), pb)
+    }
+
+    /// Defect: `pbmask` was ignored with usemask='auto-multithresh'; tclean (autoMaskWithinPB)
+    /// limits the automask to pb > pbmask.
+    #[test]
+    fn pbmask_applies_with_auto_multithresh() {
+        let (without, pb) = mask_with(0.0);
+        let in_low_pb = |m: &Array2<bool>| {
+            m.iter()
+                .zip(pb.iter())
+                .filter(|(k, p)| **k && **p <= 0.5)
+                .count()
+        };
+        // Without pbmask the source at pb 0.3 (above pblimit 0.2) is masked ...
+        assert!(in_low_pb(&without) > 0);
+        let (with, _) = mask_with(0.5);
+        // ... with pbmask 0.5 nothing at pb <= 0.5 is, and the bright inner source still is.
+        assert_eq!(in_low_pb(&with), 0);
+        assert!(with[[48, 61]]);
     }
 }

@@ -40,7 +40,7 @@ pub fn block_setup(
     let mut deconvolvers = Vec::new();
     let mut maskers = Vec::new();
     let user_mask = match &d.usemask {
-        UseMask::User { mask } if !mask.trim().is_empty() => {
+        UseMask::User { mask, .. } if !mask.trim().is_empty() => {
             Some(super::user_mask::load(p, centre, mask)?)
         }
         _ => None,
@@ -56,10 +56,25 @@ pub fn block_setup(
             )
             .map_err(|e| EngineError::param_source("deconvolver", "deconvolver", e))?;
             deconvolvers.push(dec);
-            let lim = p.pblimit.abs() as f32;
+            // Statistics (nsigma's robust rms) inside pb > pbmask when pbmask is set (tclean's
+            // calcRobustRMS(pbmask)), else inside the pblimit region.
+            let lim = match &d.usemask {
+                UseMask::User { pbmask, .. } | UseMask::Pb { pbmask } if *pbmask > 0.0 => {
+                    *pbmask as f32
+                }
+                UseMask::AutoMultiThresh(a) if a.pbmask > 0.0 => a.pbmask as f32,
+                _ => p.pblimit.abs() as f32,
+            };
             let stats = (lim > 0.0).then(|| pb.mapv(|v| v > lim));
             let kind = match &d.usemask {
-                UseMask::User { .. } => match &user_mask {
+                UseMask::User { pbmask, .. } => match &user_mask {
+                    // tclean's makePBMask(combined): a user mask is cut to pb > pbmask.
+                    Some(m) if *pbmask > 0.0 => {
+                        let mut plane = m.plane(k, s);
+                        let within = pclean_deconv::masks::pb_mask(pb.view(), *pbmask as f32);
+                        pclean_deconv::masks::intersect_into(&mut plane, within.view());
+                        MaskKind::Fixed(plane)
+                    }
                     Some(m) => MaskKind::Fixed(m.plane(k, s)),
                     None => MaskKind::Everywhere,
                 },

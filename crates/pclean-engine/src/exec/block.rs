@@ -52,6 +52,9 @@ pub struct BlockInputs<'a> {
     pub pbcor: bool,
     /// Whether the products include `.mask`.
     pub mask_product: bool,
+    /// Whether the products include `.model` (not with `restoration=false` and nothing to
+    /// deconvolve, as tclean).
+    pub model_product: bool,
     /// One weighting density over every channel (cube with `perchanweightdensity=false`),
     /// computed once for all blocks.
     pub shared_weighter: Option<&'a ImagingWeighter>,
@@ -221,7 +224,9 @@ fn write_plane(
         model_flux_jy: p.model.iter().map(|v| *v as f64).sum(),
     };
     put("residual", k, s, p.residual.view())?;
-    put("model", k, s, p.model.view())?;
+    if inp.model_product {
+        put("model", k, s, p.model.view())?;
+    }
     put(
         "sumwt",
         k,
@@ -236,9 +241,10 @@ fn write_plane(
         put("mask", k, s, m.view())?;
     }
     drop(p.mask);
-    // With tclean's common beam, restoration waits until every plane is done (the finish).
+    // With tclean's common beam, restoration waits until every plane is done (the finish);
+    // `restoration=false` writes no restored image.
     let mut pb = None;
-    if params.deconv.restoringbeam != RestoringBeam::Common {
+    if params.deconv.restoration && params.deconv.restoringbeam != RestoringBeam::Common {
         let beam = match params.deconv.restoringbeam {
             RestoringBeam::User(b) => b,
             _ => fitted,

@@ -56,7 +56,6 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
         warn!("{w}");
         warnings.push(w);
     };
-    let selection = &params.selection;
     let column = match params.datacolumn {
         DataColumnChoice::Data => DataColumn::Data,
         DataColumnChoice::Corrected => DataColumn::Corrected,
@@ -72,7 +71,7 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
         if let Some(w) = resolved.warning {
             note(w);
         }
-        let selected = ms.select(selection)?;
+        let selected = ms.select(&params.selections[index])?;
         sources.push(Source {
             index,
             ms: std::sync::Arc::new(ms),
@@ -254,6 +253,7 @@ impl Setup {
             centre: &self.centre,
             pbcor: self.exts.contains(&"image.pbcor"),
             mask_product: self.exts.contains(&"mask"),
+            model_product: self.exts.contains(&"model"),
         }
     }
 

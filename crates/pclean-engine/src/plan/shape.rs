@@ -39,7 +39,7 @@ impl ImageSide {
             automask: matches!(d.usemask, UseMask::AutoMultiThresh(_)),
             fixed_mask: match &d.usemask {
                 UseMask::Pb { .. } => true,
-                UseMask::User { mask } => !mask.trim().is_empty(),
+                UseMask::User { mask, .. } => !mask.trim().is_empty(),
                 UseMask::AutoMultiThresh(_) => false,
             },
             stats_region: p.pblimit.abs() > 0.0,

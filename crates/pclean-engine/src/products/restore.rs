@@ -65,7 +65,8 @@ pub fn write_restored(
     Ok(pb)
 }
 
-/// The restoring beams of every plane `k + nchan * s` from the fitted ones: the fitted beam, the
+/// The restoring beams of every plane `k + nchan * s` from the fitted ones (`restoration=false`:
+/// the fitted ones, nothing restored): the fitted beam, the
 /// user's beam, or (`restoringbeam='common'`) the common beam, in which case every plane is
 /// restored here: its residual (read back from the products) convolved from its fitted beam to
 /// the common one, plus the model convolved with it.
@@ -76,6 +77,9 @@ pub fn restoring_beams(
     nchan: usize,
 ) -> Result<Vec<Beam>, EngineError> {
     let nst = p.stokes.0.len();
+    if !p.deconv.restoration {
+        return Ok(fitted.to_vec());
+    }
     let common = match p.deconv.restoringbeam {
         RestoringBeam::Fitted => return Ok(fitted.to_vec()),
         RestoringBeam::User(b) => return Ok(vec![b; nchan * nst]),

@@ -7,17 +7,24 @@ use ndarray::{Array2, ArrayView2};
 use pclean_core::params::{ImageFormat, ImagingParams, UseMask};
 use pclean_imageio::{Beams, ImageCoords, ImageMeta};
 
-/// The products of this run, in writing order.
+/// The products of this run, in writing order. As tclean's: `restoration=false` makes no `.image`
+/// (nor `.image.pbcor`), and no `.model` when there is nothing to deconvolve.
 pub fn product_list(p: &ImagingParams) -> Vec<&'static str> {
-    let mut v = vec!["psf", "residual", "image", "model", "pb", "sumwt", "weight"];
+    let d = &p.deconv;
+    let restore = d.restoration;
+    let model = restore || p.niter > 0 || d.startmodel.is_some() || d.restart || d.savemodel_column;
+    let mut v = vec!["psf", "residual"];
+    v.extend(restore.then_some("image"));
+    v.extend(model.then_some("model"));
+    v.extend(["pb", "sumwt", "weight"]);
     let masked = match &p.deconv.usemask {
-        UseMask::User { mask } => !mask.trim().is_empty(),
+        UseMask::User { mask, .. } => !mask.trim().is_empty(),
         _ => true,
     };
     if p.niter > 0 && masked {
         v.push("mask");
     }
-    if p.deconv.pbcor {
+    if restore && d.pbcor {
         v.push("image.pbcor");
     }
     v
