@@ -19,6 +19,7 @@
 //! ```
 
 mod chunks;
+pub mod ephemeris;
 mod error;
 mod fields;
 pub mod measures;

@@ -14,8 +14,10 @@
 //! Different tables proceed in parallel. [`ReadTable`] is therefore `Send` and `Sync`.
 
 mod elem;
+mod keywords;
 
 pub use elem::{ArrayElem, ArrayReadFn, CellFn, ElemType, ScalarElem, ScalarRangeFn};
+pub use keywords::KeywordValue;
 
 use crate::error::{PcExc, TableError};
 use crate::handle::{cstring, Handle};

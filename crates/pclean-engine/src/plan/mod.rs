@@ -4,6 +4,7 @@
 //! same way.
 
 pub mod channels;
+mod ephemeris;
 pub mod image_input;
 pub mod memory;
 pub mod optical_axis;

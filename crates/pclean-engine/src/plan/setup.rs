@@ -272,6 +272,7 @@ impl Setup {
             ));
         }
         let (sources, mut warnings) = open_sources(&params)?;
+        super::ephemeris::refuse_ephemeris_fields(&sources)?;
         let ms0 = sources[0].ms.clone();
         let meta0 = ms0.meta();
         let field_dirs: Vec<Direction> = meta0.fields.iter().map(|f| f.phase_dir).collect();
