@@ -160,7 +160,7 @@ declare_params! {
     outlierfile: Str = "", "tclean's outlier-field file" => .meaning("none")
         .doc("only the default yet: outlier fields are refused");
     startmodel: Str = "", "CASA image with a starting model (Jy/pixel)" => .meaning("none")
-        .doc("of the output's shape; its prediction is subtracted before the first minor cycle (also with `niter=0`)");
+        .doc("regridded onto the image's grid as tclean does (bilinear in direction, linear in frequency, same direction frame), Stokes planes matched by name; its prediction is subtracted before the first minor cycle (also with `niter=0`)");
     savemodel: Str = "none", "Save the model" => .choices(SaveModel::NAMES)
         .doc("`modelcolumn` writes the final model's visibilities into MODEL_DATA (created if missing) for the selected rows and channels; tclean's `virtual` is refused");
     restart: Bool = false, "Continue from the existing products of --imagename: their model is the start model and the products are rewritten (tclean's restart=True)"

@@ -13,9 +13,12 @@
 //!   draw on, interpolated linearly in frequency, then bilinearly onto the image's pixels. An
 //!   image already on the run's grid is copied as is.
 //!
-//! Values are interpolated, not rescaled: a `Jy/pixel` model regridded to another cell keeps its
-//! pixel values (casacore's `ImageRegrid` does not conserve flux either). Pixels of the image
-//! outside the input image are 0 (casacore masks them; tclean zeroes masked pixels).
+//! A `Jy/pixel` model is scaled by the ratio of the pixel areas (output / input), which conserves
+//! its flux: tclean's regridded model sums to the same ratio (measured: 0.73x cell, sums 100.53
+//! tclean vs 53.57 unscaled, ratio 1.877 = 1/0.73^2). A regridded mask is 1 wherever the
+//! interpolated value is above 0: tclean's regridded mask equals `bilinear > 0` pixel for pixel
+//! (measured: 1247 of 1247 pixels; `> 0.5` differs by 140). Pixels of the image outside the input
+//! image are 0 (casacore masks them; tclean zeroes masked pixels).
 
 use crate::error::EngineError;
 use ndarray::Array2;
@@ -345,7 +348,7 @@ impl InputImage {
     }
 
     /// Planes `i * nstokes + s` of image channels `chans` on the image's grid (masks: 1 where the
-    /// interpolated value is above 0.5, else 0).
+    /// interpolated value is above 0, else 0; models scaled by the pixel-area ratio).
     pub fn read_block(
         &self,
         chans: std::ops::Range<usize>,
@@ -371,10 +374,17 @@ impl InputImage {
                 let plane = match (acc, &self.regrid) {
                     (None, _) => Array2::zeros((ny, nx)),
                     (Some(a), None) => a,
-                    (Some(a), Some((from, to))) => bilinear(&a, from, to, (ny, nx)),
+                    (Some(a), Some((from, to))) => {
+                        let mut b = bilinear(&a, from, to, (ny, nx));
+                        if self.kind == InputKind::Model {
+                            let area = |g: &SkyGeometry| (g.cdelt_x_rad * g.cdelt_y_rad).abs();
+                            b *= (area(to) / area(from)) as f32;
+                        }
+                        b
+                    }
                 };
                 out.push(match self.kind {
-                    InputKind::Mask => plane.mapv(|v| if v > 0.5 { 1.0 } else { 0.0 }),
+                    InputKind::Mask => plane.mapv(|v| if v > 0.0 { 1.0 } else { 0.0 }),
                     InputKind::Model => plane,
                 });
             }

@@ -123,7 +123,8 @@ fn startmodel_regridded_to_image_grid() {
     assert_eq!(planes.len(), 2);
     // Output pixel (x, y) lies at input pixel (10.3 + (x - 16) 2/3, 13.6 + (y - 16) 2/3) (the
     // same tangent point; SIN's distortion over 50" is < 1e-7 of a pixel): the input value there.
-    // Bilinear interpolation reproduces a linear function to rounding (1e-5).
+    // Bilinear interpolation reproduces a linear function to rounding (1e-5); Jy/pixel values are
+    // scaled by the pixel-area ratio (2/3)^2, as tclean's regridded model.
     for y in 0..32 {
         for x in 0..32 {
             let (u, v) = (
@@ -132,7 +133,7 @@ fn startmodel_regridded_to_image_grid() {
             );
             let inside = (0.0..=23.0).contains(&u) && (0.0..=23.0).contains(&v);
             let want = if inside {
-                1.0 + 0.01 * (u - 10.3) + 0.02 * (v - 13.6)
+                (1.0 + 0.01 * (u - 10.3) + 0.02 * (v - 13.6)) * 4.0 / 9.0
             } else {
                 0.0
             };
