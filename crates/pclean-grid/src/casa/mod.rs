@@ -17,7 +17,7 @@ pub mod spheroidal;
 #[cfg(test)]
 mod tests;
 
-use crate::gridder::{fft_image_rows, image_to_grid, GridError, Precision, UvGrid};
+use crate::gridder::{check_geometry, fft_image_rows, image_to_grid, GridError, Precision, UvGrid};
 use crate::seam::{GridPlanes, GridResult, Pass, VisBatch, VisGridder};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use num_complex::{Complex32, Complex64};
@@ -60,16 +60,7 @@ impl CasaGridder {
         padding: f32,
         nthreads: usize,
     ) -> Result<Self, GridError> {
-        if nx < 2 || ny < 2 {
-            return Err(GridError::ImageSize { nx, ny });
-        }
-        let fits = |n: usize, c: f64| c.is_finite() && c > 0.0 && (n as f64 * 0.5 + 1.0) * c < 1.0;
-        if !fits(nx, cell_x_rad) || !fits(ny, cell_y_rad) {
-            return Err(GridError::CellSize {
-                cell_x_rad,
-                cell_y_rad,
-            });
-        }
+        check_geometry(nx, ny, cell_x_rad, cell_y_rad)?;
         if !(padding.is_finite() && padding >= 1.0) {
             return Err(GridError::Padding { padding });
         }

@@ -100,16 +100,7 @@ impl Gridder {
             cell_y_rad,
             epsilon,
         } = spec;
-        if nx < 2 || ny < 2 {
-            return Err(GridError::ImageSize { nx, ny });
-        }
-        let fits = |n: usize, c: f64| c.is_finite() && c > 0.0 && (n as f64 * 0.5 + 1.0) * c < 1.0;
-        if !fits(nx, cell_x_rad) || !fits(ny, cell_y_rad) {
-            return Err(GridError::CellSize {
-                cell_x_rad,
-                cell_y_rad,
-            });
-        }
+        check_geometry(nx, ny, cell_x_rad, cell_y_rad)?;
         if !(MIN_EPSILON..=MAX_EPSILON).contains(&epsilon) {
             return Err(GridError::Epsilon {
                 epsilon,
@@ -456,6 +447,27 @@ impl Gridder {
             .map(|c| std::array::from_fn(|i| T::of64(c[i])))
             .collect()
     }
+}
+
+/// An image of `nx x ny` pixels (both >= 2) of `cell_x_rad x cell_y_rad` (finite, > 0, the image
+/// inside the direction-cosine plane): the geometry every gridder accepts.
+pub(crate) fn check_geometry(
+    nx: usize,
+    ny: usize,
+    cell_x_rad: f64,
+    cell_y_rad: f64,
+) -> Result<(), GridError> {
+    if nx < 2 || ny < 2 {
+        return Err(GridError::ImageSize { nx, ny });
+    }
+    let fits = |n: usize, c: f64| c.is_finite() && c > 0.0 && (n as f64 * 0.5 + 1.0) * c < 1.0;
+    if !fits(nx, cell_x_rad) || !fits(ny, cell_y_rad) {
+        return Err(GridError::CellSize {
+            cell_x_rad,
+            cell_y_rad,
+        });
+    }
+    Ok(())
 }
 
 /// Wrap a signed index into `[0, n)`.
