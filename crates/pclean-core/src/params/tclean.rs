@@ -183,7 +183,7 @@ mod tests {
             );
         }
         let m = deconvolver("mtmfs").unwrap_err().to_string();
-        assert!(m.contains("hogbom, clark, multiscale"), "{m}");
+        assert!(m.contains("hogbom, clark, clarkstokes, multiscale"), "{m}");
         assert!(savemodel("virtual")
             .unwrap_err()
             .to_string()
