@@ -1,6 +1,6 @@
 """kernel='casa' (tclean's own gridder reproduced) against tclean 6.7.0's committed references:
-the NGC5921 dirty cube (every third channel, whole image) and the cleaned NGC5921 cube, and the
-alma_sim LSRK cube (channels 0, 5, 10, 15). Figures measured and explained in
+the NGC5921 dirty cube (every third channel, whole image) and the cleaned NGC5921 cube, the
+alma_sim LSRK cube (channels 0, 5, 10, 15) and the alma_sim mfs image. Figures measured and explained in
 docs/decisions-i13-casakernel.md."""
 import pytest
 
@@ -62,3 +62,16 @@ def test_alma_lsrk_cube_closer_to_tclean_than_es(msdir, outdir):
         e = worst(ours, "alma_tclean_lsrk_dirty.%s.sub.fits.gz" % product, 1.0)
         print("casa kernel alma LSRK %s: worst %.2e (channel %d)" % (product, e[0], e[1]))
         assert e[0] <= bound
+
+
+def test_alma_mfs_dirty_matches_tclean_to_2e5(msdir, outdir):
+    """alma_sim mfs (TOPO data; tclean grids every row at its channels' LSRK frequencies at the
+    row's time), whole image. Measured PSF 5.2e-6 and residual 1.2e-5 of the peak; gridding at the
+    TOPO frequencies instead (a 1.5e-5 radial uv scaling) gave 2.2e-4 and 3.1e-4, so the issue's
+    2e-5 bound fails without the per-row conversion. Deterministic, like the NGC5921 figures."""
+    name, _ = image_run(msdir / "alma_small.ms", outdir / "amfs_casa", *ALMA_MFS_ARGS, *CASA)
+    for product in ("psf", "residual"):
+        ours, _ = load_casa(str(name) + "." + product)
+        e = worst(ours, "tclean_mfs_dirty.%s.fits.gz" % product, 1.0)
+        print("casa kernel alma mfs %s: max|diff|/peak %.2e" % (product, e[0]))
+        assert e[0] <= 2e-5

@@ -161,6 +161,7 @@ pub(super) fn defined_grid(
         mfs: false,
         chan_map: BTreeMap::new(),
         conversion: Some(conversion),
+        mfs_doppler: None,
     })
 }
 
@@ -226,5 +227,6 @@ fn optical_grid(
         mfs: false,
         chan_map: BTreeMap::new(),
         conversion: Some(conversion),
+        mfs_doppler: None,
     })
 }

@@ -43,6 +43,10 @@ pub struct SpectralPlan {
     /// Set when the cube is made in another frame than the data's: every row's channel
     /// frequencies are converted with that row's time and interpolated onto the image channels.
     pub conversion: Option<FrameConversion>,
+    /// mfs of data in a convertible frame other than LSRK: tclean grids every row at its
+    /// channels' LSRK frequencies at the row's time, so the imaging scales each row's uvw by
+    /// this conversion's factor at that time. `None` for cubes and for LSRK (or REST) data.
+    pub mfs_doppler: Option<FrameConversion>,
 }
 
 /// Time-dependent conversion of data frequencies into the image frame.
@@ -178,7 +182,7 @@ pub fn spectral_plan(
             }
             chan_map.insert((s.ms_index, s.spw_id), m);
         }
-        let (lo, hi, frame) = mfs_lsrk_range(first, lo, hi, ctx)?;
+        let (lo, hi, frame, mfs_doppler) = mfs_lsrk_range(first, lo, hi, ctx)?;
         return Ok(SpectralPlan {
             default_restfreq_hz: None,
             freqs_hz: vec![(lo + hi) / 2.0],
@@ -187,6 +191,7 @@ pub fn spectral_plan(
             mfs: true,
             chan_map,
             conversion: None,
+            mfs_doppler,
         });
     }
     let out = params.outframe.as_str();
@@ -320,6 +325,7 @@ pub fn spectral_plan(
         mfs: false,
         chan_map,
         conversion,
+        mfs_doppler: None,
     })
 }
 
@@ -327,18 +333,18 @@ pub fn spectral_plan(
 /// for the first selected field's direction (whatever the phasecenter: checked against tclean with
 /// J2000, B1950 and GALACTIC phase centres on B1950_VLA data) at the first and at the last integration, the image frequency the centre of the widest range
 /// and the width its extent. Data already in LSRK, or in a frame pclean cannot convert (REST), keep
-/// their frame.
+/// their frame. Also returns the conversion (the per-row gridding frequencies, `mfs_doppler`).
 fn mfs_lsrk_range(
     first: &SpwSelection,
     lo: f64,
     hi: f64,
     ctx: &FrameContext,
-) -> Result<(f64, f64, String), EngineError> {
+) -> Result<(f64, f64, String, Option<FrameConversion>), EngineError> {
     let Ok(from) = first.frame.parse::<FreqFrame>() else {
-        return Ok((lo, hi, first.frame.clone()));
+        return Ok((lo, hi, first.frame.clone(), None));
     };
     if from == FreqFrame::Lsrk {
-        return Ok((lo, hi, first.frame.clone()));
+        return Ok((lo, hi, first.frame.clone(), None));
     }
     let conv = FrameConversion {
         from,
@@ -358,7 +364,7 @@ fn mfs_lsrk_range(
         a = a.min(lo * k);
         b = b.max(hi * k);
     }
-    Ok((a, b, FreqFrame::Lsrk.casa_name().to_string()))
+    Ok((a, b, FreqFrame::Lsrk.casa_name().to_string(), Some(conv)))
 }
 
 fn unreachable_value(param: &str) -> Result<usize, EngineError> {
@@ -541,5 +547,17 @@ mod tests {
             dc.abs() < 0.05 && dw.abs() < 0.05,
             "crval off by {dc} Hz, cdelt by {dw} Hz"
         );
+        // The per-row gridding factor is the conversion that made that (tclean-checked) band:
+        // its lower edge is the data's at the smaller of the first and last rows' factors.
+        let conv = plan
+            .mfs_doppler
+            .as_ref()
+            .expect("TOPO mfs converts per row");
+        let k = [ctx.first_time_mjd_s, ctx.last_time_mjd_s].map(|t| conv.factor(t).unwrap());
+        let lo = plan.freqs_hz[0] - plan.cdelt_hz / 2.0;
+        assert!((lo - 1.392e9 * k[0].min(k[1])).abs() < 1e-3);
+        // LSRK data are gridded at their own frequencies.
+        let lsrk = spectral_plan(&p, &[self::sel()], &ctx).unwrap();
+        assert!(lsrk.mfs_doppler.is_none());
     }
 }

@@ -118,6 +118,22 @@ impl VisPrep<'_> {
                 }
             }
         }
+        if let Some(conv) = &self.plan.mfs_doppler {
+            // tclean grids mfs data at each row's LSRK channel frequencies (its VisBuffer
+            // converts them with the row's time): the same as the data frequencies with the
+            // row's uvw scaled by f_LSRK / f_data. One evaluation per distinct time.
+            let mut cache: HashMap<u64, f64> = HashMap::new();
+            for r in 0..nrow {
+                let t = chunk.time_s[r];
+                let k = match cache.entry(t.to_bits()) {
+                    std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+                    std::collections::hash_map::Entry::Vacant(e) => *e.insert(conv.factor(t)?),
+                };
+                for j in 0..3 {
+                    uvw_m[[r, j]] *= k;
+                }
+            }
+        }
         if let Some(conv) = &self.plan.conversion {
             let first_two = src.first_two_hz.get(&chunk.ddid).copied();
             let mut prep =
