@@ -17,6 +17,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 export PCLEAN_PYTHON="$PWD/.venv/bin/python"
+# UT1 - UTC for the frequency-frame conversions: a frozen copy of casadata's IERS tables
+# (geodetic/IERSeop97 from MJD 49000, IERSpredict; testdata/README.md), so that every machine,
+# with or without CASA's measures data, converts frequencies as tclean did for the references.
+mkdir -p testdata/unpacked
+tar xzf testdata/measures.tar.gz -C testdata/unpacked
+export PCLEAN_MEASURESPATH="$PWD/testdata/unpacked/measures"
 
 # rubbl builds casacore's table system from source on the first build (~5 min on 2 cores).
 cargo build --release --workspace --all-targets
