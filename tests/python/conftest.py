@@ -20,6 +20,17 @@ REFERENCE = TESTDATA / "reference"
 SHARED = ROOT.parent / "shared" / "data"  # beside a developer's checkout; not in a user's clone
 
 
+
+def unpack_bundled(tarballs, dest):
+    """Unpack the bundled tarballs `tarballs` (names under testdata/) into `dest`; a missing one fails."""
+    for name in tarballs:
+        path = TESTDATA / name
+        if not path.exists():
+            pytest.fail("bundled MS %s is missing: the checkout is incomplete" % path, pytrace=False)
+        with tarfile.open(path) as t:
+            t.extractall(dest)
+    return dest
+
 def strict():
     """CI mode: set by .ci/run (and by CI itself); a missing prerequisite is then a failure."""
     return bool(os.environ.get("CI"))

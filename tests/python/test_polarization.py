@@ -8,13 +8,12 @@ parameters and sums of weights; images are the inner 60% of tclean's, models who
 scripts/dev/make_pol_testdata.py from the MSs testdata/{vla,alma}_pol.ms.tar.gz (see
 testdata/README.md). No casatools at test time."""
 import json
-import tarfile
 
 import numpy as np
 import pytest
 
 from compare import load_casa, load_fits, max_abs_diff
-from conftest import REFERENCE, TESTDATA, run_pclean
+from conftest import REFERENCE, run_pclean, unpack_bundled
 
 REF = REFERENCE / "polarization"
 INFO = json.loads((REF / "polarization.json").read_text())
@@ -39,14 +38,7 @@ _RUNS = {}
 
 @pytest.fixture(scope="module")
 def pol_ms(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pol_ms")
-    for ms in INFO["ms"]:
-        path = TESTDATA / ("%s.ms.tar.gz" % ms)
-        if not path.exists():
-            pytest.fail("bundled MS %s is missing: the checkout is incomplete" % path, pytrace=False)
-        with tarfile.open(path) as t:
-            t.extractall(d)
-    return d
+    return unpack_bundled(["%s.ms.tar.gz" % ms for ms in INFO["ms"]], tmp_path_factory.mktemp("pol_ms"))
 
 
 @pytest.fixture(scope="module")

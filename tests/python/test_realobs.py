@@ -16,14 +16,13 @@ import json
 import math
 import os
 import subprocess
-import tarfile
 import time
 
 import numpy as np
 import pytest
 
 from compare import beam_errors, casa_beams, load_casa, load_fits, max_abs_diff, plane_errors
-from conftest import REFERENCE, TESTDATA, run_pclean
+from conftest import REFERENCE, run_pclean, unpack_bundled
 
 REF = REFERENCE / "realobs"
 INFO = json.loads((REF / "realobs.json").read_text())
@@ -63,14 +62,7 @@ _RUNS = {}
 
 @pytest.fixture(scope="module")
 def realobs_ms(tmp_path_factory):
-    d = tmp_path_factory.mktemp("realobs_ms")
-    for tgz in MS_TARBALLS:
-        path = TESTDATA / tgz
-        if not path.exists():
-            pytest.fail("bundled MS %s is missing: the checkout is incomplete" % path, pytrace=False)
-        with tarfile.open(path) as t:
-            t.extractall(d)
-    return d
+    return unpack_bundled(MS_TARBALLS, tmp_path_factory.mktemp("realobs_ms"))
 
 
 @pytest.fixture(scope="module")
