@@ -11,6 +11,7 @@ pub mod parallel;
 pub mod params;
 pub mod schema;
 pub mod selection;
+pub mod spheroidal;
 pub mod stokes;
 pub mod units;
 
