@@ -54,20 +54,12 @@ impl ImagingContext<'_> {
             })
             .collect();
         self.vis().for_each_chunk(sources, &chans, |prep| {
-            let (_, w0) = &prep.stokes[0];
-            let scale = prep.density_scale;
-            let select = |cols: &[usize]| {
-                let mut w = w0.select(Axis(1), cols);
-                if scale != 1.0 {
-                    w *= scale;
-                }
-                w
-            };
+            // tclean's density sees the data's own uvw (before any rotation to the image centre).
+            let uvw = prep.weighting_uvw();
             if per_chan {
                 dens.par_iter_mut().enumerate().for_each(|(i, d)| {
                     if let Some((cols, freqs)) = prep.columns(chans.start + i) {
-                        let w = select(&cols);
-                        d.add(prep.uvw_m.view(), &freqs, w.view());
+                        d.add(uvw, &freqs, prep.density_weights(&cols).view());
                     }
                 });
             } else {
@@ -77,7 +69,7 @@ impl ImagingContext<'_> {
                     .collect();
                 if !cols.is_empty() {
                     let freqs: Vec<f64> = cols.iter().map(|j| prep.freq_hz[*j]).collect();
-                    dens[0].add(prep.uvw_m.view(), &freqs, select(&cols).view());
+                    dens[0].add(uvw, &freqs, prep.density_weights(&cols).view());
                 }
             }
             Ok(())
@@ -109,7 +101,8 @@ impl ImagingContext<'_> {
     }
 
     /// Imaging weights of Stokes plane `s` in columns `cols` of a prepared chunk: natural weights
-    /// times the weighting density's factor and the uv taper.
+    /// times the weighting density's factor and the uv taper, both at the data's own uv (as
+    /// tclean's `VisImagingWeight`, before any rotation to the image phase centre).
     pub(super) fn imaging_weights(
         &self,
         prep: &Prepared,
@@ -119,9 +112,9 @@ impl ImagingContext<'_> {
         weighter: &ImagingWeighter,
     ) -> Array2<f32> {
         let mut wgt = prep.stokes[s].1.select(Axis(1), cols);
-        weighter.apply(prep.uvw_m.view(), freqs, wgt.view_mut());
+        weighter.apply(prep.weighting_uvw(), freqs, wgt.view_mut());
         if let Some(t) = &self.taper {
-            t.apply(prep.uvw_m.view(), freqs, wgt.view_mut());
+            t.apply(prep.weighting_uvw(), freqs, wgt.view_mut());
         }
         wgt
     }

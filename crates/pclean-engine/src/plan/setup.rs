@@ -84,14 +84,6 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
         if let Some(w) = check_stokes(&params.stokes, path, &selected)? {
             note(w);
         }
-        if params.stokes.0 == [pclean_core::StokesParam::PseudoI]
-            && params.weighting != Weighting::Natural
-        {
-            note(format!(
-                "stokes='pseudoI' with weighting {:?}: where one parallel hand is flagged and the other not, tclean's weighting density is not reproduced (its images differ by up to a few % of the peak on partially flagged data; docs/polarization.md); natural weighting matches",
-                params.weighting
-            ));
-        }
         sources.push(Source {
             index,
             ms: std::sync::Arc::new(ms),
