@@ -120,14 +120,21 @@ impl VisPrep<'_> {
         }
         if let Some(conv) = &self.plan.mfs_doppler {
             // tclean grids mfs data at each row's LSRK channel frequencies (its VisBuffer
-            // converts them with the row's time): the same as the data frequencies with the
-            // row's uvw scaled by f_LSRK / f_data. One evaluation per distinct time.
-            let mut cache: HashMap<u64, f64> = HashMap::new();
+            // converts them with the row's time, towards the row's field): the same as the data
+            // frequencies with the row's uvw scaled by f_LSRK / f_data. One evaluation per
+            // distinct (time, field).
+            let mut cache: HashMap<(u64, i32), f64> = HashMap::new();
             for r in 0..nrow {
-                let t = chunk.time_s[r];
-                let k = match cache.entry(t.to_bits()) {
+                let (t, fid) = (chunk.time_s[r], chunk.field_id[r]);
+                let k = match cache.entry((t.to_bits(), fid)) {
                     std::collections::hash_map::Entry::Occupied(e) => *e.get(),
-                    std::collections::hash_map::Entry::Vacant(e) => *e.insert(conv.factor(t)?),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let k = match meta.fields.get(fid as usize) {
+                            Some(f) => conv.factor_towards(t, &f.phase_dir)?,
+                            None => conv.factor(t)?,
+                        };
+                        *e.insert(k)
+                    }
                 };
                 for j in 0..3 {
                     uvw_m[[r, j]] *= k;
