@@ -136,14 +136,18 @@ fn in_items(items: &Option<Vec<IntItem>>, v: i32) -> bool {
     }
 }
 
-/// Row scan: returns the selected rows per data-description id and the number of autocorrelation
-/// rows left out.
+/// Per data description: the selected rows and their distinct (TIME, FIELD_ID) pairs; and the
+/// number of autocorrelation rows left out.
+type ScannedRows = (Vec<Vec<u64>>, Vec<Vec<(f64, usize)>>, usize);
+
+/// Row scan: returns the selected rows and their (TIME, FIELD_ID) pairs per data-description id
+/// and the number of autocorrelation rows left out.
 fn scan_rows(
     ms: &MeasurementSet,
     r: &Resolved,
     opts: SelectOptions,
     seen: &mut Seen,
-) -> Result<(Vec<Vec<u64>>, Vec<Vec<(f64, usize)>>, usize), MsError> {
+) -> Result<ScannedRows, MsError> {
     const BLOCK: usize = 1 << 16;
     let meta = ms.meta();
     let t = &ms.main;
