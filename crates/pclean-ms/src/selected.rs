@@ -18,6 +18,10 @@ pub struct DdRows {
     pub chan_freq_hz: Vec<f64>,
     /// Selected main-table rows (ascending).
     pub rows: Vec<u64>,
+    /// The distinct (TIME, FIELD_ID) pairs of the selected rows (autocorrelations included, as
+    /// in tclean's selected MS), ascending: the epochs and directions at which tclean converts
+    /// the window's frequency range into the image frame.
+    pub epochs: Vec<(f64, usize)>,
 }
 
 /// Rows and channels chosen by [`crate::MeasurementSet::select`]; read them with

@@ -42,12 +42,19 @@ pub(super) fn defined_grid(
     let fac0 = conversion.factor(ctx.first_time_mjd_s)?;
     let optical = params.veltype == VelType::Optical;
     let rest = |what: &str| {
-        params.restfreq_hz.ok_or_else(|| {
-            EngineError::param(
-                "restfreq",
-                format!("{what} is a velocity: give --restfreq to define it"),
-            )
-        })
+        // tclean's: the given one, else the SOURCE table's (FrameContext::source_restfreq_hz).
+        params
+            .restfreq_hz
+            .or(ctx.source_restfreq_hz)
+            .ok_or_else(|| {
+                EngineError::param(
+                    "restfreq",
+                    format!(
+                    "{what} is a velocity and the data's SOURCE table gives no rest frequency: \
+                     give --restfreq to define it"
+                ),
+                )
+            })
     };
     let vel_to_freq = |v: f64, f0: f64| {
         if optical {

@@ -219,10 +219,25 @@ fn spw_selections(sources: &[Source]) -> Vec<SpwSelection> {
                 chan_freq_hz: spw.chan_freq_hz.clone(),
                 chan_width_hz: spw.chan_width_hz.clone(),
                 frame: spw.frame.name().to_string(),
+                epochs: spw_epochs(&src.selected, spw_id),
             });
         }
     }
     out
+}
+
+/// The distinct (TIME, FIELD_ID) pairs of the selected rows of spectral window `spw_id` (over
+/// its data descriptions), ascending.
+fn spw_epochs(selected: &pclean_ms::SelectedData, spw_id: usize) -> Vec<(f64, usize)> {
+    let mut e: Vec<(f64, usize)> = selected
+        .groups
+        .iter()
+        .filter(|g| g.spw_id == spw_id)
+        .flat_map(|g| g.epochs.iter().copied())
+        .collect();
+    e.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    e.dedup();
+    e
 }
 
 /// The data side of the memory model: chunk rows, the data channels the image channels draw on
@@ -299,7 +314,16 @@ impl Setup {
         let ms0 = sources[0].ms.clone();
         let meta0 = ms0.meta();
         let field_dirs: Vec<Direction> = meta0.fields.iter().map(|f| f.phase_dir).collect();
-        let first_field = sources[0].selected.field_ids.first().copied().unwrap_or(0);
+        // tclean's first field is that of its first visibility chunk, and its iterator sorts by
+        // FIELD_ID: the lowest selected field of the first MS, whatever the row order (checked
+        // with tclean 6.7 on a copy of vla_multifield.ms sorted by descending FIELD_ID).
+        let first_field = sources[0]
+            .selected
+            .field_ids
+            .iter()
+            .min()
+            .copied()
+            .unwrap_or(0);
         let centre = phase_centre(&params, &field_dirs, first_field)?;
         let first_time_mjd_s = sources
             .iter()
@@ -320,17 +344,16 @@ impl Setup {
             observatory_itrf_m: meta0.observatory.position_itrf_m,
             direction: centre,
             first_time_mjd_s,
-            last_time_mjd_s: sources
+            field_dirs: sources
                 .iter()
-                .map(|s| s.ms.meta().time_range_mjd_s.1)
-                .fold(f64::NEG_INFINITY, f64::max),
-            field_direction: field_dirs.get(first_field).copied().unwrap_or(centre),
+                .map(|s| s.ms.meta().fields.iter().map(|f| f.phase_dir).collect())
+                .collect(),
+            source_restfreq_hz: spw_sels
+                .first()
+                .and_then(|s| meta0.source_rest_frequency_hz(first_field, s.spw_id)),
             earth,
         };
-        let mut plan = spectral_plan(&params, &spw_sels, &frame_ctx)?;
-        plan.default_restfreq_hz = spw_sels
-            .first()
-            .and_then(|s| meta0.default_rest_frequency_hz(first_field, s.spw_id));
+        let plan = spectral_plan(&params, &spw_sels, &frame_ctx)?;
         if plan.conversion.is_some() && params.deconv.savemodel_column {
             return Err(EngineError::param("savemodel", format!(
                 "savemodel='modelcolumn' with outframe={}: writing a model made in another frame back \

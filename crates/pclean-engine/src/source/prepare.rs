@@ -136,19 +136,18 @@ impl VisPrep<'_> {
         // Each row's Doppler factor f_image / f_data (mfs: to LSRK; cubes: to the output frame).
         // tclean re-phases a shifted field's visibilities at the frequencies it grids them at
         // (the converted ones: `FTMachine::locateuvw` takes the image-frame frequencies).
-        let conv = self
-            .plan
-            .mfs_doppler
-            .as_ref()
-            .or(self.plan.conversion.as_ref());
-        let fac = conv.map(|c| row_factors(c, &chunk.time_s)).transpose()?;
+        let fac = match (&self.plan.mfs_doppler, &self.plan.conversion) {
+            (Some(c), _) => Some(mfs_row_factors(c, chunk, &meta.fields)?),
+            (None, Some(c)) => Some(row_factors(c, &chunk.time_s)?),
+            (None, None) => None,
+        };
         let mut uvw_m = chunk.uvw_m.clone();
         let rotated = self.shift_to_centre(src, chunk, fac.as_deref(), &mut uvw_m, &mut stokes)?;
         let mut weight_uvw_m = rotated.then(|| chunk.uvw_m.clone());
         if let (Some(fac), Some(_)) = (&fac, &self.plan.mfs_doppler) {
             // tclean grids mfs data at each row's LSRK channel frequencies (its VisBuffer
-            // converts them with the row's time): the same as the data frequencies with the
-            // row's uvw scaled by f_LSRK / f_data.
+            // converts them with the row's time, towards the row's field): the same as the data
+            // frequencies with the row's uvw scaled by f_LSRK / f_data.
             for uvw in std::iter::once(&mut uvw_m).chain(weight_uvw_m.as_mut()) {
                 for (mut row, k) in uvw.rows_mut().into_iter().zip(fac) {
                     row.mapv_inplace(|x| x * k);
@@ -287,6 +286,31 @@ impl VisPrep<'_> {
         }
         Ok(())
     }
+}
+
+/// Each row's mfs Doppler factor f_LSRK / f_data, converted at the row's time towards the row's
+/// field (as tclean's VisBuffer does); one evaluation per distinct (time, field).
+fn mfs_row_factors(
+    conv: &crate::plan::FrameConversion,
+    chunk: &VisChunk,
+    fields: &[pclean_ms::Field],
+) -> Result<Vec<f64>, EngineError> {
+    let mut cache: HashMap<(u64, i32), f64> = HashMap::new();
+    chunk
+        .time_s
+        .iter()
+        .zip(&chunk.field_id)
+        .map(|(&t, &fid)| match cache.entry((t.to_bits(), fid)) {
+            std::collections::hash_map::Entry::Occupied(e) => Ok(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let k = match fields.get(fid as usize) {
+                    Some(f) => conv.factor_towards(t, &f.phase_dir)?,
+                    None => conv.factor(t)?,
+                };
+                Ok(*e.insert(k))
+            }
+        })
+        .collect()
 }
 
 /// `conv`'s Doppler factor for each row time of `times_mjd_s` (one evaluation per distinct time).
