@@ -114,7 +114,8 @@ def test_spectral_regridding_matches_tclean(msdir, outdir, name):
     errs = plane_errors(ours, ref, channels=keep)
     print(name, ["%.1e" % e for e, _, _ in errs])
     assert max(errs)[0] <= PLANE_TOL
-    # Channel frequencies: converted grids to 1 Hz (measured 0.39 Hz, UT1-UTC being ignored);
+    # Channel frequencies: converted grids to 1 Hz (measured 0.003 Hz with the IERS tables, 0.39 Hz
+    # without UT1-UTC);
     # optical-velocity grids are built from the rest frequency, so to 1 mHz (measured < 1e-4 Hz).
     tol = 1e-3 if SPECTRAL_REFS[name]["params"].get("veltype") == "optical" else 1.0
     assert np.abs(exact - want).max() <= tol
