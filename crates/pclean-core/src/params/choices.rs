@@ -81,8 +81,11 @@ choice! {
     Projection { Sin = "SIN" };
     /// Where the Dask workers of a distributed run are (`cluster_type`).
     ClusterKind { Local = "local", Slurm = "slurm", Address = "address" };
-    /// `concat_mode`, kept for the seed's Dask wrapper: pclean has no concatenation step.
-    ConcatMode { None = "none" };
+    /// `concat_mode`, the seed's (accepted, moot: pclean has no concatenation step).
+    ConcatMode {
+        None = "none", Auto = "auto", Paged = "paged", Virtual = "virtual",
+        Nomovevirtual = "nomovevirtual", Movevirtual = "movevirtual",
+    };
 }
 
 /// Output frames of a cube (`outframe`; empty = LSRK).

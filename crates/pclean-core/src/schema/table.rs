@@ -189,10 +189,10 @@ declare_params! {
     worker_timeout_s: Real = 0.0, "Seconds to wait for the first worker, 0 = by cluster type"
         => .parallel().meaning("120 local, 60 address, 1800 slurm");
     task_retries: Int = 2, "Reruns of a block task that raised" => .parallel();
-    keep_subcubes: Bool = false, "Kept for the seed's Dask wrapper: pclean writes blocks straight into the final products, so only false is valid"
+    keep_subcubes: Bool = false, "The seed's: accepted, no effect (noted in the log): pclean writes blocks straight into the final products, there are no sub-cubes"
         => .parallel();
-    keep_partimages: Bool = false, "Likewise: only false is valid" => .parallel();
-    concat_mode: Str = "none", "Likewise: there is no concatenation step (use pclean concat for cubes made elsewhere)"
+    keep_partimages: Bool = false, "The seed's: accepted, no effect (noted in the log): there are no partial images" => .parallel();
+    concat_mode: Str = "none", "The seed's: accepted, no effect (noted in the log): there is no concatenation step (pclean concat joins cubes made elsewhere)"
         => .parallel().choices(ConcatMode::NAMES);
     slurm_queue: Str = "", "SLURM partition of the worker jobs" => .parallel();
     slurm_account: Str = "", "SLURM account of the worker jobs" => .parallel();

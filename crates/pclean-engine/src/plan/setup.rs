@@ -65,6 +65,7 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
         warn!("{w}");
         warnings.push(w);
     };
+    params.parallel.notes.iter().cloned().for_each(&mut note);
     let column = match params.datacolumn {
         DataColumnChoice::Data => DataColumn::Data,
         DataColumnChoice::Corrected => DataColumn::Corrected,
