@@ -7,7 +7,7 @@
 use ndarray::{array, Array2};
 use pclean_core::SPEED_OF_LIGHT as C;
 use pclean_grid::pb::{
-    pb_image, pb_image_at, pb_limit_in_place, pb_mask, pb_model_for, PbModel, VpShape,
+    pb_add_at, pb_image, pb_image_at, pb_limit_in_place, pb_mask, pb_model_for, PbModel, VpShape,
 };
 use pclean_grid::weighting::{
     CellRounding, DensityGrid, ImagingWeighter, UvTaper, WeightingScheme,
@@ -474,6 +474,10 @@ fn pb_image_at_moves_the_beam_to_its_pointing() {
     let outside = at([-10.0, 32.0]);
     assert_eq!(outside[[32, 0]], centred[[32, 42]]);
     assert!(outside[[32, 0]] > outside[[32, 10]] && outside[[32, 10]] > 0.0);
+    // Several fields: the beams add up in place (tclean's `.pb` before its renormalisation).
+    let mut sum = at([32.0, 32.0]);
+    pb_add_at(&model, cells, 1.4e9, [37.0, 29.0], sum.view_mut());
+    assert_eq!(sum, &centred + &moved);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use ndarray::{Array2, ArrayView2};
 use pclean_core::params::DeconvParams;
 use pclean_core::params::RestoringBeam;
 use pclean_core::{Beam, Direction};
-use pclean_grid::pb::{pb_image_at, pb_limit_in_place, PbModel};
+use pclean_grid::pb::{pb_add_at, pb_limit_in_place, PbModel};
 use pclean_grid::weighting::ImagingWeighter;
 use std::ops::Range;
 
@@ -79,11 +79,12 @@ impl BlockInputs<'_> {
         let freq = self.ctx.plan.freqs_hz[k];
         let cells = [p.cell_x_rad, p.cell_y_rad];
         let centre = [(p.nx / 2) as f64, (p.ny / 2) as f64];
-        let mut pointings = self.pb_pointings.iter();
-        let first = pointings.next().copied().unwrap_or(centre);
-        let mut pb = pb_image_at(model, p.nx, p.ny, cells, freq, first);
-        for c in pointings {
-            pb += &pb_image_at(model, p.nx, p.ny, cells, freq, *c);
+        let mut pb = Array2::zeros((p.ny, p.nx));
+        for c in self.pb_pointings {
+            pb_add_at(model, cells, freq, *c, pb.view_mut());
+        }
+        if self.pb_pointings.is_empty() {
+            pb_add_at(model, cells, freq, centre, pb.view_mut());
         }
         pb_limit_in_place(pb.view_mut(), p.pblimit);
         pb

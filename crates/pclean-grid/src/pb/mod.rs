@@ -208,6 +208,21 @@ pub fn pb_image_at(
     freq_hz: f64,
     centre_xy: [f64; 2],
 ) -> Array2<f32> {
+    let mut pb = Array2::<f32>::zeros((ny, nx));
+    pb_add_at(model, cells_rad, freq_hz, centre_xy, pb.view_mut());
+    pb
+}
+
+/// Add the beam of [`pb_image_at`] into `pb_yx` (`(ny, nx)`) in place: tclean's `.pb` of several
+/// fields is the sum of their beams (`SIMapper::addPB`), made here without a plane per field.
+pub fn pb_add_at(
+    model: &PbModel,
+    cells_rad: [f64; 2],
+    freq_hz: f64,
+    centre_xy: [f64; 2],
+    mut pb_yx: ArrayViewMut2<f32>,
+) {
+    let (ny, nx) = pb_yx.dim();
     let [cell_x_rad, cell_y_rad] = cells_rad;
     let vp = model.vp_samples(freq_hz);
     let maxrad = model.max_radius_arcmin_ghz;
@@ -224,8 +239,7 @@ pub fn pb_image_at(
     let ry2: Vec<f32> = (0..ny)
         .map(|iy| (incr_y_deg * (iy as f64 - yc)).powi(2) as f32)
         .collect();
-    let mut pb = Array2::<f32>::zeros((ny, nx));
-    for (iy, mut row) in pb.outer_iter_mut().enumerate() {
+    for (iy, mut row) in pb_yx.outer_iter_mut().enumerate() {
         for (ix, p) in row.iter_mut().enumerate() {
             let r2: f32 = rx2[ix] + ry2[iy];
             if r2 as f64 > rmax2 {
@@ -237,12 +251,11 @@ pub fn pb_image_at(
                 // `norm(vp) > 0` (false for 0 and NaN), then vp * conj(vp) in single precision.
                 let power = v * v;
                 if power > 0.0 {
-                    *p = power;
+                    *p += power;
                 }
             }
         }
     }
-    pb
 }
 
 /// tclean's treatment of a `.pb` plane (`SIImageStore::makePBImage`): divide by the peak if the
@@ -250,9 +263,9 @@ pub fn pb_image_at(
 pub fn pb_limit_in_place(mut pb_yx: ArrayViewMut2<f32>, pblimit: f64) {
     let peak = pb_yx.iter().fold(0f32, |m, &v| m.max(v.abs()));
     let lim = pblimit.abs() as f32;
-    let scale = if peak > 1.0 { 1.0 / peak } else { 1.0 };
     pb_yx.mapv_inplace(|v| {
-        let v = if peak > 1.0 { v * scale } else { v };
+        // `pb / max` as CASA's LatticeExpr (a division: the peak pixel becomes exactly 1).
+        let v = if peak > 1.0 { v / peak } else { v };
         if v > lim {
             v
         } else {
