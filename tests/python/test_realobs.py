@@ -156,7 +156,6 @@ def products_with_records(name):
 # passing shows as XPASS. Not strict: the LSRK figures move with UT1-UTC, which depends on whether
 # casadata's IERS tables are found on the machine.
 KNOWN_GAPS = {
-    ("pb", "evla_I_pc_galactic"): "pb centred on the image centre; tclean centres it on the field's PHASE_DIR",
 }
 
 

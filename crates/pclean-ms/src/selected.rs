@@ -34,6 +34,10 @@ pub struct SelectedData {
     pub autocorr_rows_excluded: usize,
     /// Fields of the selected rows, in the order they first appear in the main table.
     pub field_ids: Vec<usize>,
+    /// The earliest TIME (MJD seconds) of each field's selected rows, parallel to `field_ids`
+    /// (where a moving field's direction is taken for its primary beam, as tclean's first
+    /// visibility buffer of the field).
+    pub field_first_time_mjd_s: Vec<f64>,
     /// Whether the `spw` parameter restricted anything (for provenance).
     pub spw_selected: bool,
     /// The selection that produced this.

@@ -11,7 +11,7 @@ use ndarray::{Array2, ArrayView2};
 use pclean_core::params::DeconvParams;
 use pclean_core::params::RestoringBeam;
 use pclean_core::{Beam, Direction};
-use pclean_grid::pb::{pb_image, pb_limit_in_place, PbModel};
+use pclean_grid::pb::{pb_add_at, pb_limit_in_place, PbModel};
 use pclean_grid::weighting::ImagingWeighter;
 use std::ops::Range;
 
@@ -46,6 +46,8 @@ pub struct BlockInputs<'a> {
     pub sources: &'a [Source],
     /// `None`: no primary beam (only when nothing needs one, see `plan::primary_beam`).
     pub pb_model: Option<&'a PbModel>,
+    /// Where each beam of the `.pb` points (pixels; see `plan::primary_beam::pb_pointings`).
+    pub pb_pointings: &'a [[f64; 2]],
     pub reused: &'a Reused,
     pub start_model: Option<&'a crate::products::StartModel>,
     pub user_mask: Option<&'a crate::cycles::user_mask::UserMask>,
@@ -64,7 +66,9 @@ pub struct BlockInputs<'a> {
 
 impl BlockInputs<'_> {
     /// The primary beam of image channel `k`, zeroed at and below |pblimit| (as tclean, whatever
-    /// pblimit's sign). Computed when needed rather than kept: it is cheap next to imaging.
+    /// pblimit's sign): the sum of the beams at the selected fields' phase centres, divided by its
+    /// peak when that exceeds 1 (tclean's standard gridder). Computed when needed rather than kept:
+    /// it is cheap next to imaging.
     /// Without a model (nothing needs the beam then, see `plan::primary_beam`) a plane of zeros:
     /// the `.pb` tclean writes for a telescope it has no beam for.
     pub fn pb(&self, k: usize) -> Array2<f32> {
@@ -72,14 +76,16 @@ impl BlockInputs<'_> {
         let Some(model) = self.pb_model else {
             return Array2::zeros((p.ny, p.nx));
         };
-        let mut pb = pb_image(
-            model,
-            p.nx,
-            p.ny,
-            p.cell_x_rad,
-            p.cell_y_rad,
-            self.ctx.plan.freqs_hz[k],
-        );
+        let freq = self.ctx.plan.freqs_hz[k];
+        let cells = [p.cell_x_rad, p.cell_y_rad];
+        let centre = [(p.nx / 2) as f64, (p.ny / 2) as f64];
+        let mut pb = Array2::zeros((p.ny, p.nx));
+        for c in self.pb_pointings {
+            pb_add_at(model, cells, freq, *c, pb.view_mut());
+        }
+        if self.pb_pointings.is_empty() {
+            pb_add_at(model, cells, freq, centre, pb.view_mut());
+        }
         pb_limit_in_place(pb.view_mut(), p.pblimit);
         pb
     }

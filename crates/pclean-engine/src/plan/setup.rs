@@ -46,6 +46,9 @@ pub struct Setup {
     /// The primary-beam model (`None`: the telescope has none and nothing needs one; the `.pb`
     /// is then zero, as tclean's).
     pub pb_model: Option<PbModel>,
+    /// The pixel of each primary beam the `.pb` sums (one per selected field and MS, at the
+    /// field's phase centre: [`super::primary_beam::pb_pointings`]); empty without a model.
+    pub pb_pointings: Vec<[f64; 2]>,
     /// The products of the run, in writing order.
     pub exts: Vec<&'static str>,
     /// `startmodel` (read per block) or, with `restart`, the existing model.
@@ -379,8 +382,22 @@ impl Setup {
             warn!("{w}");
             warnings.push(w);
         }
+        let mut pb_pointings = Vec::new();
         if let Some(m) = &pb_model {
             tracing::info!("primary beam: {}", m.label);
+            pb_pointings = super::primary_beam::pb_pointings(&params, &sources, &centre, &sky)?;
+            let (cx, cy) = (params.nx / 2, params.ny / 2);
+            if pb_pointings.iter().any(|c| *c != [cx as f64, cy as f64]) {
+                tracing::info!(
+                    "primary beam centred on the selected fields' phase centres, as tclean's \
+                     standard gridder: pixel(s) {}",
+                    pb_pointings
+                        .iter()
+                        .map(|[x, y]| format!("({x:.2}, {y:.2})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
         }
         let nchan = plan.nchan();
         // Every deconvolution input is checked here, before any visibility is gridded: the
@@ -410,6 +427,7 @@ impl Setup {
             nvis_per_chan: data.nvis_per_chan,
             shape,
             pb_model,
+            pb_pointings,
             start_model,
             user_mask,
             reused,
@@ -430,6 +448,7 @@ impl Setup {
             ctx,
             sources: &self.sources,
             pb_model: self.pb_model.as_ref(),
+            pb_pointings: &self.pb_pointings,
             reused: &self.reused,
             start_model: self.start_model.as_ref(),
             user_mask: self.user_mask.as_ref(),

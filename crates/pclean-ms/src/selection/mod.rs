@@ -120,6 +120,8 @@ struct Seen {
     uv_m: (f64, f64),
     /// Fields of accepted rows, first-seen order.
     selected_fields: Vec<i32>,
+    /// The earliest TIME of each field's accepted rows, parallel to `selected_fields`.
+    field_first_time: Vec<f64>,
 }
 
 fn in_mask(m: &Option<Vec<bool>>, v: i32) -> bool {
@@ -256,8 +258,12 @@ fn scan_rows(
                 continue;
             }
             rows_dd[dd as usize].push(start + i as u64);
-            if !seen.selected_fields.contains(&field[i]) {
-                seen.selected_fields.push(field[i]);
+            match seen.selected_fields.iter().position(|f| *f == field[i]) {
+                Some(k) => seen.field_first_time[k] = seen.field_first_time[k].min(time[i]),
+                None => {
+                    seen.selected_fields.push(field[i]);
+                    seen.field_first_time.push(time[i]);
+                }
             }
         }
         start += len as u64;
@@ -414,6 +420,7 @@ impl MeasurementSet {
             groups,
             autocorr_rows_excluded: autos,
             field_ids: seen.selected_fields.iter().map(|&f| f as usize).collect(),
+            field_first_time_mjd_s: seen.field_first_time.clone(),
             spw_selected: resolved.spw_active,
             selection: sel.clone(),
         })
