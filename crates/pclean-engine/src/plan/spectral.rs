@@ -2,8 +2,10 @@
 //! from every selected data channel to the image channel it is gridded into.
 
 use super::channels::defined_grid;
+pub use super::conversion::FrameConversion;
+use super::ephemeris::Ephemerides;
 use crate::error::EngineError;
-use pclean_core::frames::{doppler_factor_with_dut1, EarthOrientation, FreqFrame, Observatory};
+use pclean_core::frames::{EarthOrientation, FreqFrame, Observatory};
 use pclean_core::params::{ImagingParams, Interpolation, PhaseCenter, SpecMode, SpectralValue};
 use pclean_core::Direction;
 use std::collections::BTreeMap;
@@ -49,52 +51,6 @@ pub struct SpectralPlan {
     pub mfs_doppler: Option<FrameConversion>,
 }
 
-/// Time-dependent conversion of data frequencies into the image frame.
-#[derive(Debug, Clone)]
-pub struct FrameConversion {
-    pub from: FreqFrame,
-    pub to: FreqFrame,
-    pub observatory: Observatory,
-    pub direction: Direction,
-    /// tclean's `interpolation` (`crate::source::regrid_rules`).
-    pub interpolation: Interpolation,
-    /// The output frame's reference epoch (the first integration): a TOPO or GEO output frame is
-    /// the one at this time, as in tclean.
-    pub epoch_mjd_s: f64,
-    /// No frequency change at all (cubedata, or only regridding within the data's frame):
-    /// the factor is exactly 1.
-    pub identity: bool,
-    /// UT1 - UTC (the IERS tables when found).
-    pub earth: Arc<EarthOrientation>,
-}
-
-impl FrameConversion {
-    /// `f_image / f_data` for a row observed at `time_mjd_s` (UTC, MJD seconds): through LSRK,
-    /// the data frame taken at the row's time and the output frame at the reference epoch
-    /// (identical to the direct conversion for inertial output frames).
-    pub fn factor(&self, time_mjd_s: f64) -> Result<f64, EngineError> {
-        if self.identity {
-            return Ok(1.0);
-        }
-        let err = |e: pclean_core::frames::FramesError| {
-            EngineError::param("outframe", format!("outframe={}: {e}", self.to.casa_name()))
-        };
-        let d = |frame, t| {
-            doppler_factor_with_dut1(
-                frame,
-                FreqFrame::Lsrk,
-                t,
-                self.earth.dut1_s(t),
-                &self.observatory,
-                &self.direction,
-            )
-        };
-        let data = d(self.from, time_mjd_s).map_err(err)?;
-        let out = d(self.to, self.epoch_mjd_s).map_err(err)?;
-        Ok(data / out)
-    }
-}
-
 /// What frame conversion needs to know about the observation.
 #[derive(Debug, Clone)]
 pub struct FrameContext {
@@ -109,6 +65,9 @@ pub struct FrameContext {
     pub field_direction: Direction,
     /// UT1 - UTC (the IERS tables when found).
     pub earth: Arc<EarthOrientation>,
+    /// The first MS's ephemeris fields, when a selected one has an ephemeris (with
+    /// `phasecenter='TRACKFIELD'` the tracked field, which `specmode='cubesource'` follows).
+    pub ephemeris: Option<Arc<Ephemerides>>,
 }
 
 impl SpectralPlan {
@@ -147,6 +106,9 @@ pub fn phase_centre(
             )
         }),
         PhaseCenter::Direction(d) => Ok(*d),
+        PhaseCenter::TrackField => Err(EngineError::internal(
+            "phasecenter='TRACKFIELD' is resolved from the ephemeris by the setup",
+        )),
     }
 }
 
@@ -221,8 +183,38 @@ pub fn spectral_plan(
                 epoch_mjd_s: ctx.first_time_mjd_s,
                 identity: false,
                 earth: ctx.earth.clone(),
+                source: None,
+                moving: ctx.ephemeris.clone(),
             });
         }
+    }
+    if params.specmode == SpecMode::CubeSource {
+        // tclean's cubesource axis: the data channels in the source's frame at the first
+        // integration (labelled REST, below), every row shifted at its own time.
+        let tracked = ctx
+            .ephemeris
+            .clone()
+            .filter(|_| params.phasecenter == PhaseCenter::TrackField)
+            .ok_or_else(|| {
+                EngineError::param(
+                    "specmode",
+                    "specmode='cubesource' needs phasecenter='TRACKFIELD' on an ephemeris field",
+                )
+            })?;
+        conversion = Some(FrameConversion {
+            from: FreqFrame::Topo,
+            to: FreqFrame::Topo,
+            observatory: Observatory {
+                itrf_m: ctx.observatory_itrf_m,
+            },
+            direction: ctx.direction,
+            interpolation: params.interpolation,
+            epoch_mjd_s: ctx.first_time_mjd_s,
+            identity: false,
+            earth: ctx.earth.clone(),
+            source: Some(tracked),
+            moving: None,
+        });
     }
     let freqs = &first.chan_freq_hz;
     let widths = &first.chan_width_hz;
@@ -283,7 +275,7 @@ pub fn spectral_plan(
     // tclean's output grid in another frame: the data channels' frequencies at the first
     // integration, converted (channel 0 and the width both scale by that factor).
     let fac0 = match &conversion {
-        Some(c) => c.factor(ctx.first_time_mjd_s)?,
+        Some(c) => c.grid_factor(ctx.first_time_mjd_s)?,
         None => 1.0,
     };
     let mut image_freqs = Vec::with_capacity(nchan);
@@ -314,9 +306,11 @@ pub fn spectral_plan(
         }
         chan_map.insert((s.ms_index, s.spw_id), m);
     }
-    let frame = conversion
-        .as_ref()
-        .map_or(data_frame.to_string(), |c| c.to.casa_name().to_string());
+    let frame = match &conversion {
+        Some(c) if c.source.is_some() => "REST".to_string(),
+        Some(c) => c.to.casa_name().to_string(),
+        None => data_frame.to_string(),
+    };
     Ok(SpectralPlan {
         default_restfreq_hz: None,
         freqs_hz: image_freqs,
@@ -357,6 +351,8 @@ fn mfs_lsrk_range(
         epoch_mjd_s: ctx.first_time_mjd_s,
         identity: false,
         earth: ctx.earth.clone(),
+        source: None,
+        moving: None,
     };
     let (mut a, mut b) = (f64::INFINITY, f64::NEG_INFINITY);
     for t in [ctx.first_time_mjd_s, ctx.last_time_mjd_s] {
@@ -398,6 +394,7 @@ mod tests {
             last_time_mjd_s: 4.3e9 + 1800.0,
             field_direction: Direction::parse("J2000 15h22m00 +05d04m00").unwrap(),
             earth: Default::default(),
+            ephemeris: None,
         }
     }
 
@@ -535,6 +532,7 @@ mod tests {
             last_time_mjd_s: 5097699266.548836,
             field_direction: Direction::new_j2000(3.2836915435229974, 0.21048185965370503),
             earth: Arc::new(earth),
+            ephemeris: None,
         };
         let plan = spectral_plan(&p, &[sel], &ctx).unwrap();
         assert_eq!(plan.frame, "LSRK");

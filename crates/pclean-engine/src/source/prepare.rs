@@ -88,19 +88,24 @@ impl VisPrep<'_> {
             stokes.push((v, w));
         }
         let mut uvw_m = chunk.uvw_m.clone();
-        // One shift per field, or per (field, time) for a field whose direction is a polynomial.
+        // One shift per field, or per (field, time) for a field whose direction is a polynomial
+        // or follows an ephemeris (`crate::plan::ephemeris`).
         let mut shifts: HashMap<(i32, u64), Option<PhaseShift>> = HashMap::new();
+        let ephem = src.moving.as_deref();
         for r in 0..nrow {
             let fid = chunk.field_id[r];
             let field = meta.fields.get(fid as usize);
-            let moving = field.is_some_and(|f| f.phase.is_moving());
+            let on_ephemeris = ephem.filter(|m| m.has(fid as usize));
+            let moving = on_ephemeris.is_some() || field.is_some_and(|f| f.phase.is_moving());
             let key = (fid, if moving { chunk.time_s[r].to_bits() } else { 0 });
             let shift = match shifts.entry(key) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
-                    let s = match field {
-                        Some(f) => field_shift(f, chunk.time_s[r], &self.phase_centre, &self.sky)?,
-                        None => None,
+                    let t = chunk.time_s[r];
+                    let s = match (on_ephemeris, field) {
+                        (Some(m), _) => m.row_shift(fid as usize, t, &self.phase_centre)?,
+                        (None, Some(f)) => field_shift(f, t, &self.phase_centre, &self.sky)?,
+                        (None, None) => None,
                     };
                     e.insert(s)
                 }
