@@ -54,7 +54,7 @@ choice! {
     /// Which visibility column is imaged.
     DataColumnChoice { Data = "data", Corrected = "corrected", Model = "model" };
     /// tclean's `specmode`.
-    SpecMode { Mfs = "mfs", Cube = "cube", CubeData = "cubedata" };
+    SpecMode { Mfs = "mfs", Cube = "cube", CubeData = "cubedata", CubeSource = "cubesource" };
     /// tclean's `interpolation`: spectral regridding between frames or onto a frequency grid.
     Interpolation { Nearest = "nearest", Linear = "linear", Cubic = "cubic" };
     /// tclean's `veltype`: the velocity convention of velocity `start`/`width`.

@@ -8,7 +8,7 @@ use super::choices::{Deconvolver, Gridder, NormType, SaveModel, SpecMode, Weight
 use super::{invalid, EffectiveParams, ParamError};
 
 /// tclean's values of each choice parameter that pclean does not implement (yet).
-const TCLEAN_SPECMODES: &[&str] = &["mvc", "cubesource"];
+const TCLEAN_SPECMODES: &[&str] = &["mvc"];
 const TCLEAN_GRIDDERS: &[&str] = &[
     "widefield",
     "wproject",

@@ -14,6 +14,9 @@ pub enum PhaseCenter {
     FirstField,
     FieldId(usize),
     Direction(Direction),
+    /// `'TRACKFIELD'`: follow the first selected field's ephemeris (a moving source stays at the
+    /// image centre, which is its topocentric direction at the first integration).
+    TrackField,
 }
 
 /// `start` / `width` of a cube: a channel number or a frequency.

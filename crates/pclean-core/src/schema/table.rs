@@ -47,12 +47,12 @@ declare_params! {
         => .list(1, 2, Some(','));
     phasecenter: Text = "", "Image phase centre: a field id or a direction 'J2000 15h22m00 +05d04m00'"
         => .meaning("first selected field")
-           .doc("visibilities and uvw are re-phased and rotated to it");
+           .doc("visibilities and uvw are re-phased and rotated to it; `'TRACKFIELD'` follows the selected field's ephemeris (FIELD ephemeris table, casatasks fixplanets) as tclean: the image centre is its topocentric direction at the first integration (ICRS) and the moving source stays there");
     projection: Str = "SIN", "Projection" => .choices(Projection::NAMES);
     stokes: Str = "I", "Stokes planes: I, IV, IQUV, QU, RR, LL, XX, YY, ..."
         => .doc("`I`, `IV`, `IQUV`, `QU`, `IQ`, `UV`, `Q`, `U`, `V`, `pseudoI`, or correlations `RR`, `LL`, `XX`, `YY`, `RRLL`, `XXYY`; from circular or linear feeds with tclean's signs and weights (docs/polarization.md): a sample with any correlation flagged is left out of every plane, except with `pseudoI`, which uses whichever parallel hands are unflagged; a value the feeds cannot make is an error");
     specmode: Str = "mfs", "Spectral mode" => .choices(SpecMode::NAMES)
-        .doc("`mfs` (one plane; tclean's alias `cont` too), `cube`, `cubedata`");
+        .doc("`mfs` (one plane; tclean's alias `cont` too), `cube`, `cubedata`, `cubesource` (a moving source with `phasecenter='TRACKFIELD'`: the data channels in the source's frame from its ephemeris's radial velocity, labelled REST, as tclean)");
     reffreq: Text = "", "Reference frequency of an mfs image, e.g. 1.4GHz" => .meaning("the centre of the selected band")
         .doc("only the default yet (tclean labels the image and computes the primary beam at a given one; another value is refused)");
     nchan: Int = -1, "Number of image channels, -1 = all selected";

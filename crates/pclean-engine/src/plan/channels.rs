@@ -38,8 +38,10 @@ pub(super) fn defined_grid(
         epoch_mjd_s: ctx.first_time_mjd_s,
         identity: true,
         earth: ctx.earth.clone(),
+        source: None,
+        moving: None,
     });
-    let fac0 = conversion.factor(ctx.first_time_mjd_s)?;
+    let fac0 = conversion.grid_factor(ctx.first_time_mjd_s)?;
     let optical = params.veltype == VelType::Optical;
     let rest = |what: &str| {
         // tclean's: the given one, else the SOURCE table's (FrameContext::source_restfreq_hz).

@@ -63,6 +63,8 @@ pub(super) fn mfs_lsrk_range(
         epoch_mjd_s: ctx.first_time_mjd_s,
         identity: false,
         earth: ctx.earth.clone(),
+        source: None,
+        moving: None,
     };
     // One conversion per (MS, time, field): windows observed together share it.
     let mut factors: HashMap<(usize, u64, usize), f64> = HashMap::new();
@@ -173,6 +175,7 @@ mod tests {
             first_time_mjd_s: T0,
             field_dirs: vec![field_dirs],
             source_restfreq_hz: None,
+            ephemeris: None,
             earth: Arc::new(earth),
         }
     }

@@ -4,7 +4,8 @@
 //! same way.
 
 pub mod channels;
-mod ephemeris;
+pub mod conversion;
+pub mod ephemeris;
 pub mod image_input;
 pub mod memory;
 mod mfs_axis;

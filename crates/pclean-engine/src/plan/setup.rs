@@ -16,9 +16,9 @@ use crate::products::{product_list, read_start_model, Reused, StartModel};
 use crate::source::visprep::field_shift;
 use crate::source::Source;
 use pclean_core::direction::SkyContext;
-use pclean_core::params::{DataColumnChoice, ImagingParams, Weighting};
+use pclean_core::params::{DataColumnChoice, ImagingParams, PhaseCenter, Weighting};
 use pclean_core::stokes::describe_feeds;
-use pclean_core::{Correlation, Direction, StokesSet};
+use pclean_core::{Correlation, Direction, DirectionFrame, StokesSet};
 use pclean_grid::pb::PbModel;
 use pclean_grid::weighting::{ImagingWeighter, UvTaper};
 use pclean_ms::{DataColumn, MeasurementSet};
@@ -95,6 +95,7 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
             column,
             cache: None,
             first_two_hz: Default::default(),
+            moving: None,
         });
     }
     Ok((sources, warnings))
@@ -146,9 +147,8 @@ fn check_stokes(
     Ok(warning)
 }
 
-/// Every selected field must be imageable at the image centre: no ephemeris fields (tclean tracks
-/// them with `phasecenter='TRACKFIELD'` / `specmode='cubesource'`, which pclean does not do yet),
-/// and a PHASE_DIR frame that converts to the image's frame.
+/// Every selected field must be imageable at the image centre: a PHASE_DIR frame that converts to
+/// the image's frame (ephemeris fields are re-phased from their ephemeris, `super::ephemeris`).
 fn check_fields(
     sources: &[Source],
     centre: &Direction,
@@ -160,18 +160,8 @@ fn check_fields(
             let Some(f) = meta.fields.get(fid) else {
                 continue;
             };
-            if f.ephemeris_id >= 0 {
-                return Err(EngineError::param(
-                    "field",
-                    format!(
-                        "field {fid} ('{}') of {} moves along an ephemeris table (EPHEMERIS_ID {}): \
-                         pclean does not image ephemeris sources yet (tclean's \
-                         phasecenter='TRACKFIELD' or specmode='cubesource'); deselect the field",
-                        f.name,
-                        meta.path.display(),
-                        f.ephemeris_id
-                    ),
-                ));
+            if src.moving.as_ref().is_some_and(|m| m.has(fid)) {
+                continue;
             }
             field_shift(f, sky.epoch_utc_mjd_s.unwrap_or(0.0), centre, sky)?;
         }
@@ -313,11 +303,26 @@ impl Setup {
                  with parallel=false",
             ));
         }
-        let (sources, mut warnings) = open_sources(&params)?;
-        super::ephemeris::refuse_ephemeris_fields(&sources)?;
+        let (mut sources, mut warnings) = open_sources(&params)?;
+        let (earth, earth_note) = pclean_ms::measures::load_earth_orientation();
+        tracing::info!("{earth_note}");
+        let earth = std::sync::Arc::new(earth);
+        let moving = super::ephemeris::open_all(&sources, &params, &earth)?;
+        for (s, m) in sources.iter_mut().zip(&moving) {
+            s.moving = m.clone();
+        }
         let ms0 = sources[0].ms.clone();
         let meta0 = ms0.meta();
-        let field_dirs: Vec<Direction> = meta0.fields.iter().map(|f| f.phase_dir).collect();
+        // An ephemeris field's direction is the ephemeris's at FIELD TIME (its PHASE_DIR is an
+        // offset from it), as casacore gives it to tclean.
+        let mut field_dirs: Vec<Direction> = meta0.fields.iter().map(|f| f.phase_dir).collect();
+        if let Some(m) = &moving[0] {
+            for (fid, d) in field_dirs.iter_mut().enumerate() {
+                if let Some(e) = m.field_direction(fid)? {
+                    *d = e;
+                }
+            }
+        }
         // tclean's first field is that of its first visibility chunk, and its iterator sorts by
         // FIELD_ID: the lowest selected field of the first MS, whatever the row order (checked
         // with tclean 6.7 on a copy of vla_multifield.ms sorted by descending FIELD_ID).
@@ -328,14 +333,18 @@ impl Setup {
             .min()
             .copied()
             .unwrap_or(0);
-        let centre = phase_centre(&params, &field_dirs, first_field)?;
         let first_time_mjd_s = sources
             .iter()
             .map(|s| s.ms.meta().time_range_mjd_s.0)
             .fold(f64::INFINITY, f64::min);
-        let (earth, earth_note) = pclean_ms::measures::load_earth_orientation();
-        tracing::info!("{earth_note}");
-        let earth = std::sync::Arc::new(earth);
+        let centre = match (&params.phasecenter, &moving[0]) {
+            // TRACKFIELD: the moving source's topocentric direction at the first integration, in
+            // ICRS (tclean's image centre).
+            (PhaseCenter::TrackField, Some(m)) => {
+                m.tracked_direction(DirectionFrame::Icrs, first_time_mjd_s)?
+            }
+            _ => phase_centre(&params, &field_dirs, first_field)?,
+        };
         let sky = SkyContext::at(
             first_time_mjd_s,
             meta0.observatory.position_itrf_m,
@@ -348,14 +357,19 @@ impl Setup {
             observatory_itrf_m: meta0.observatory.position_itrf_m,
             direction: centre,
             first_time_mjd_s,
-            field_dirs: sources
-                .iter()
-                .map(|s| s.ms.meta().fields.iter().map(|f| f.phase_dir).collect())
+            // The first MS's with its ephemeris fields' directions at FIELD TIME.
+            field_dirs: std::iter::once(field_dirs.clone())
+                .chain(
+                    sources[1..]
+                        .iter()
+                        .map(|s| s.ms.meta().fields.iter().map(|f| f.phase_dir).collect()),
+                )
                 .collect(),
             source_restfreq_hz: spw_sels
                 .first()
                 .and_then(|s| meta0.source_rest_frequency_hz(first_field, s.spw_id)),
             earth,
+            ephemeris: moving[0].clone(),
         };
         let plan = spectral_plan(&params, &spw_sels, &frame_ctx)?;
         if plan.conversion.is_some() && params.deconv.savemodel_column {

@@ -2,10 +2,12 @@
 //! from every selected data channel to the image channel it is gridded into.
 
 use super::channels::defined_grid;
+pub use super::conversion::FrameConversion;
+use super::ephemeris::Ephemerides;
 use super::mfs_axis::{default_rest_frequency, mfs_lsrk_range};
 use crate::error::EngineError;
-use pclean_core::frames::{doppler_factor_with_dut1, EarthOrientation, FreqFrame, Observatory};
-use pclean_core::params::{ImagingParams, Interpolation, PhaseCenter, SpecMode, SpectralValue};
+use pclean_core::frames::{EarthOrientation, FreqFrame, Observatory};
+use pclean_core::params::{ImagingParams, PhaseCenter, SpecMode, SpectralValue};
 use pclean_core::Direction;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -53,62 +55,6 @@ pub struct SpectralPlan {
     pub mfs_doppler: Option<FrameConversion>,
 }
 
-/// Time-dependent conversion of data frequencies into the image frame.
-#[derive(Debug, Clone)]
-pub struct FrameConversion {
-    pub from: FreqFrame,
-    pub to: FreqFrame,
-    pub observatory: Observatory,
-    pub direction: Direction,
-    /// tclean's `interpolation` (`crate::source::regrid_rules`).
-    pub interpolation: Interpolation,
-    /// The output frame's reference epoch (the first integration): a TOPO or GEO output frame is
-    /// the one at this time, as in tclean.
-    pub epoch_mjd_s: f64,
-    /// No frequency change at all (cubedata, or only regridding within the data's frame):
-    /// the factor is exactly 1.
-    pub identity: bool,
-    /// UT1 - UTC (the IERS tables when found).
-    pub earth: Arc<EarthOrientation>,
-}
-
-impl FrameConversion {
-    /// `f_image / f_data` for a row observed at `time_mjd_s` (UTC, MJD seconds): through LSRK,
-    /// the data frame taken at the row's time and the output frame at the reference epoch
-    /// (identical to the direct conversion for inertial output frames).
-    pub fn factor(&self, time_mjd_s: f64) -> Result<f64, EngineError> {
-        self.factor_towards(time_mjd_s, &self.direction)
-    }
-
-    /// [`Self::factor`] for a source in `direction` rather than the conversion's own (tclean
-    /// converts each row's frequencies towards that row's field).
-    pub fn factor_towards(
-        &self,
-        time_mjd_s: f64,
-        direction: &Direction,
-    ) -> Result<f64, EngineError> {
-        if self.identity {
-            return Ok(1.0);
-        }
-        let err = |e: pclean_core::frames::FramesError| {
-            EngineError::param("outframe", format!("outframe={}: {e}", self.to.casa_name()))
-        };
-        let d = |frame, t| {
-            doppler_factor_with_dut1(
-                frame,
-                FreqFrame::Lsrk,
-                t,
-                self.earth.dut1_s(t),
-                &self.observatory,
-                direction,
-            )
-        };
-        let data = d(self.from, time_mjd_s).map_err(err)?;
-        let out = d(self.to, self.epoch_mjd_s).map_err(err)?;
-        Ok(data / out)
-    }
-}
-
 /// What frame conversion needs to know about the observation.
 #[derive(Debug, Clone)]
 pub struct FrameContext {
@@ -124,6 +70,9 @@ pub struct FrameContext {
     pub source_restfreq_hz: Option<f64>,
     /// UT1 - UTC (the IERS tables when found).
     pub earth: Arc<EarthOrientation>,
+    /// The first MS's ephemeris fields, when a selected one has an ephemeris (with
+    /// `phasecenter='TRACKFIELD'` the tracked field, which `specmode='cubesource'` follows).
+    pub ephemeris: Option<Arc<Ephemerides>>,
 }
 
 impl SpectralPlan {
@@ -162,6 +111,9 @@ pub fn phase_centre(
             )
         }),
         PhaseCenter::Direction(d) => Ok(*d),
+        PhaseCenter::TrackField => Err(EngineError::internal(
+            "phasecenter='TRACKFIELD' is resolved from the ephemeris by the setup",
+        )),
     }
 }
 
@@ -242,8 +194,38 @@ fn plan_axis(
                 epoch_mjd_s: ctx.first_time_mjd_s,
                 identity: false,
                 earth: ctx.earth.clone(),
+                source: None,
+                moving: ctx.ephemeris.clone(),
             });
         }
+    }
+    if params.specmode == SpecMode::CubeSource {
+        // tclean's cubesource axis: the data channels in the source's frame at the first
+        // integration (labelled REST, below), every row shifted at its own time.
+        let tracked = ctx
+            .ephemeris
+            .clone()
+            .filter(|_| params.phasecenter == PhaseCenter::TrackField)
+            .ok_or_else(|| {
+                EngineError::param(
+                    "specmode",
+                    "specmode='cubesource' needs phasecenter='TRACKFIELD' on an ephemeris field",
+                )
+            })?;
+        conversion = Some(FrameConversion {
+            from: FreqFrame::Topo,
+            to: FreqFrame::Topo,
+            observatory: Observatory {
+                itrf_m: ctx.observatory_itrf_m,
+            },
+            direction: ctx.direction,
+            interpolation: params.interpolation,
+            epoch_mjd_s: ctx.first_time_mjd_s,
+            identity: false,
+            earth: ctx.earth.clone(),
+            source: Some(tracked),
+            moving: None,
+        });
     }
     let freqs = &first.chan_freq_hz;
     let widths = &first.chan_width_hz;
@@ -304,7 +286,7 @@ fn plan_axis(
     // tclean's output grid in another frame: the data channels' frequencies at the first
     // integration, converted (channel 0 and the width both scale by that factor).
     let fac0 = match &conversion {
-        Some(c) => c.factor(ctx.first_time_mjd_s)?,
+        Some(c) => c.grid_factor(ctx.first_time_mjd_s)?,
         None => 1.0,
     };
     let mut image_freqs = Vec::with_capacity(nchan);
@@ -335,9 +317,11 @@ fn plan_axis(
         }
         chan_map.insert((s.ms_index, s.spw_id), m);
     }
-    let frame = conversion
-        .as_ref()
-        .map_or(data_frame.to_string(), |c| c.to.casa_name().to_string());
+    let frame = match &conversion {
+        Some(c) if c.source.is_some() => "REST".to_string(),
+        Some(c) => c.to.casa_name().to_string(),
+        None => data_frame.to_string(),
+    };
     Ok(SpectralPlan {
         default_restfreq_hz: None,
         freqs_hz: image_freqs,
@@ -381,6 +365,7 @@ mod tests {
             field_dirs: vec![vec![Direction::parse("J2000 15h22m00 +05d04m00").unwrap()]],
             source_restfreq_hz: None,
             earth: Default::default(),
+            ephemeris: None,
         }
     }
 

@@ -137,7 +137,12 @@ impl VisPrep<'_> {
         // tclean re-phases a shifted field's visibilities at the frequencies it grids them at
         // (the converted ones: `FTMachine::locateuvw` takes the image-frame frequencies).
         let fac = match (&self.plan.mfs_doppler, &self.plan.conversion) {
-            (Some(c), _) => Some(mfs_row_factors(c, chunk, &meta.fields)?),
+            (Some(c), _) => Some(mfs_row_factors(
+                c,
+                chunk,
+                &src.ms.meta().fields,
+                src.moving.as_deref(),
+            )?),
             (None, Some(c)) => Some(row_factors(c, &chunk.time_s)?),
             (None, None) => None,
         };
@@ -213,19 +218,24 @@ impl VisPrep<'_> {
     ) -> Result<bool, EngineError> {
         let meta = src.ms.meta();
         let mut rotated = false;
-        // One shift per field, or per (field, time) for a field whose direction is a polynomial.
+        // One shift per field, or per (field, time) for a field whose direction is a polynomial
+        // or follows an ephemeris (`crate::plan::ephemeris`).
         let mut shifts: HashMap<(i32, u64), Option<PhaseShift>> = HashMap::new();
+        let ephem = src.moving.as_deref();
         for r in 0..chunk.row_ids.len() {
             let fid = chunk.field_id[r];
             let field = meta.fields.get(fid as usize);
-            let moving = field.is_some_and(|f| f.phase.is_moving());
+            let on_ephemeris = ephem.filter(|m| m.has(fid as usize));
+            let moving = on_ephemeris.is_some() || field.is_some_and(|f| f.phase.is_moving());
             let key = (fid, if moving { chunk.time_s[r].to_bits() } else { 0 });
             let shift = match shifts.entry(key) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
-                    let s = match field {
-                        Some(f) => field_shift(f, chunk.time_s[r], &self.phase_centre, &self.sky)?,
-                        None => None,
+                    let t = chunk.time_s[r];
+                    let s = match (on_ephemeris, field) {
+                        (Some(m), _) => m.row_shift(fid as usize, t, &self.phase_centre)?,
+                        (None, Some(f)) => field_shift(f, t, &self.phase_centre, &self.sky)?,
+                        (None, None) => None,
                     };
                     e.insert(s)
                 }
@@ -294,6 +304,7 @@ fn mfs_row_factors(
     conv: &crate::plan::FrameConversion,
     chunk: &VisChunk,
     fields: &[pclean_ms::Field],
+    moving: Option<&crate::plan::ephemeris::Ephemerides>,
 ) -> Result<Vec<f64>, EngineError> {
     let mut cache: HashMap<(u64, i32), f64> = HashMap::new();
     chunk
@@ -303,9 +314,15 @@ fn mfs_row_factors(
         .map(|(&t, &fid)| match cache.entry((t.to_bits(), fid)) {
             std::collections::hash_map::Entry::Occupied(e) => Ok(*e.get()),
             std::collections::hash_map::Entry::Vacant(e) => {
-                let k = match fields.get(fid as usize) {
-                    Some(f) => conv.factor_towards(t, &f.phase_dir)?,
-                    None => conv.factor(t)?,
+                // An ephemeris field's direction is the ephemeris's at FIELD TIME.
+                let ephemeris_dir = match moving {
+                    Some(m) => m.field_direction(fid as usize)?,
+                    None => None,
+                };
+                let k = match (ephemeris_dir, fields.get(fid as usize)) {
+                    (Some(d), _) => conv.factor_towards(t, &d)?,
+                    (None, Some(f)) => conv.factor_towards(t, &f.phase_dir)?,
+                    (None, None) => conv.factor(t)?,
                 };
                 Ok(*e.insert(k))
             }
