@@ -105,6 +105,7 @@ impl VisPrep<'_> {
             image_chan: col_list.iter().map(|(_, k)| Some(*k)).collect(),
             stokes: out,
             density_scale: 1.0,
+            field_r: chunk.field_id.clone(),
         }
     }
 
@@ -211,6 +212,7 @@ impl VisPrep<'_> {
             image_chan: col_chan,
             stokes: out,
             density_scale: 1.0,
+            field_r: chunk.field_id.clone(),
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct Prepared {
     /// Factor from the first plane's weights to the weights of the weighting density: CASA's
     /// density counts a sample once, while an I-only plane counts it once per parallel hand.
     pub density_scale: f32,
+    /// `(nrow,)` FIELD_ID of each row (the mosaic gridder's pointings).
+    pub field_r: Vec<i32>,
 }
 
 impl Prepared {
@@ -159,6 +161,7 @@ impl VisPrep<'_> {
             image_chan,
             stokes,
             density_scale,
+            field_r: chunk.field_id.clone(),
         })
     }
 

@@ -192,6 +192,21 @@ pub fn pb_image(
     cell_y_rad: f64,
     freq_hz: f64,
 ) -> Array2<f32> {
+    let centre = [(nx / 2) as f64, (ny / 2) as f64];
+    pb_image_at(model, nx, ny, cell_x_rad, cell_y_rad, freq_hz, centre)
+}
+
+/// As [`pb_image`], centred on the (possibly fractional) pixel `centre_px = (x, y)` (a mosaic
+/// pointing): `r^2 = ((x - cx) cdelt1)^2 + ((y - cy) cdelt2)^2`.
+pub fn pb_image_at(
+    model: &PbModel,
+    nx: usize,
+    ny: usize,
+    cell_x_rad: f64,
+    cell_y_rad: f64,
+    freq_hz: f64,
+    centre_px: [f64; 2],
+) -> Array2<f32> {
     let vp = model.vp_samples(freq_hz);
     let maxrad = model.max_radius_arcmin_ghz;
     let inverse_increment_radius = (N_SAMPLES - 1) as f64 / maxrad;
@@ -199,7 +214,7 @@ pub fn pb_image(
     let rmax2 = (maxrad / factor) * (maxrad / factor);
     let incr_x_deg = cell_x_rad.abs().to_degrees();
     let incr_y_deg = cell_y_rad.abs().to_degrees();
-    let (xc, yc) = ((nx / 2) as f64, (ny / 2) as f64);
+    let [xc, yc] = centre_px;
     // PBMath1D::apply: Vector<Float> rx2, ry2 (double products stored as float).
     let rx2: Vec<f32> = (0..nx)
         .map(|ix| (incr_x_deg * (ix as f64 - xc)).powi(2) as f32)
