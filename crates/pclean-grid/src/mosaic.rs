@@ -113,7 +113,7 @@ impl MosaicGridder {
 
     /// The rows of `batch` grouped by pointing: `(pointing, rows)`; `None` for rows when every row
     /// is of the one pointing (no copy needed).
-    fn groups(&self, batch: &VisBatch) -> Result<Vec<(usize, Option<Vec<usize>>)>, GridError> {
+    fn groups(&self, batch: &VisBatch) -> Result<Vec<RowGroup>, GridError> {
         let field_r = batch.field_r.ok_or(GridError::Shape {
             what: "field_r (required by the mosaic gridder)",
             expected: vec![batch.uvw_m.nrows()],
@@ -129,7 +129,7 @@ impl MosaicGridder {
                 return Ok(vec![(s0, None)]);
             }
         }
-        let mut out: Vec<(usize, Option<Vec<usize>>)> = Vec::new();
+        let mut out: Vec<RowGroup> = Vec::new();
         for (r, s) in slots.iter().enumerate() {
             match out.iter_mut().find(|(k, _)| k == s) {
                 Some((_, Some(rows))) => rows.push(r),
@@ -139,6 +139,9 @@ impl MosaicGridder {
         Ok(out)
     }
 }
+
+/// The rows of one pointing in a batch: `(pointing, rows)`, `None` for every row of the batch.
+type RowGroup = (usize, Option<Vec<usize>>);
 
 /// Rows `rows` of a `(nrow, n)` view (the view itself for `None`).
 fn take<'a, T: Clone>(a: ArrayView2<'a, T>, rows: &Option<Vec<usize>>) -> CowArray<'a, T, Ix2> {
