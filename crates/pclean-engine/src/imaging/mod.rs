@@ -33,6 +33,9 @@ pub struct PsfPlane {
     pub pb_weight: Option<Array2<f32>>,
 }
 
+/// A pass's image, its sum of weights and (a mosaic's) weight image.
+type PassImage = (Array2<f32>, f64, Option<Array2<f32>>);
+
 /// Everything constant across blocks.
 pub struct ImagingContext<'a> {
     pub params: &'a ImagingParams,
@@ -191,7 +194,7 @@ impl ImagingContext<'_> {
             &[f64],
         ) -> Result<(W, Option<Array2<Complex32>>), EngineError>,
         mut done: impl FnMut(W),
-    ) -> Result<(Array2<f32>, f64, Option<Array2<f32>>), EngineError> {
+    ) -> Result<PassImage, EngineError> {
         let sources = &crate::source::restrict_sources(sources, self.plan, &(k..k + 1))?;
         let own = self.plane_gridder(k);
         let gridder = own.as_deref().unwrap_or(self.gridder.as_ref());
