@@ -75,7 +75,7 @@ pub struct EstimateArgs {
     /// Image channels each task images at once.
     #[arg(long, default_value_t = 1)]
     pub nchan_per_task: usize,
-    /// Gridder (pclean implements 'standard').
+    /// Gridder: 'standard' or 'mosaic'.
     #[arg(long, default_value = "standard")]
     pub gridder: String,
     /// Deconvolver: hogbom, clark, clarkstokes, multiscale, or none (dirty imaging).
@@ -84,7 +84,8 @@ pub struct EstimateArgs {
     /// Taylor terms; only 1 (pclean images one term), other values are an error.
     #[arg(long, default_value_t = 1)]
     pub nterms: usize,
-    /// Image fields; only 1 (pclean images one field), other values are an error.
+    /// Fields imaged: a mosaic's pointings (each gridded apart); with 'standard' every field
+    /// shares one grid.
     #[arg(long, default_value_t = 1)]
     pub nfields: usize,
     /// Threads each task uses.

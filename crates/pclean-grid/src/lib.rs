@@ -9,9 +9,11 @@
 pub mod casa;
 pub mod gridder;
 pub mod kernel;
+pub mod mosaic;
 pub mod pb;
 pub mod seam;
 pub mod weighting;
 
 pub use casa::CasaGridder;
+pub use mosaic::{MosaicGridder, Pointing};
 pub use seam::{GridPlanes, GridResult, Pass, StandardGridder, VisBatch, VisGridder};

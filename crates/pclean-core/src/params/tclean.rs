@@ -4,7 +4,7 @@
 //! does not have (ignored, as tclean ignores them with `gridder='standard'`; measured against
 //! tclean 6.7, see docs/usage.md). Everything here is checked before any data is read.
 
-use super::choices::{Deconvolver, Gridder, NormType, SaveModel, SpecMode, WeightingKind};
+use super::choices::{Deconvolver, Gridder, SaveModel, SpecMode, WeightingKind};
 use super::{invalid, EffectiveParams, ParamError};
 
 /// tclean's values of each choice parameter that pclean does not implement (yet).
@@ -13,8 +13,6 @@ const TCLEAN_GRIDDERS: &[&str] = &[
     "widefield",
     "wproject",
     "wprojectft",
-    "mosaic",
-    "mosaicft",
     "ftmosaic",
     "imagemosaic",
     "awproject",
@@ -82,6 +80,9 @@ pub(super) fn gridder(value: &str) -> Result<Gridder, ParamError> {
     let v = value.trim();
     if v.eq_ignore_ascii_case("ft") || v.eq_ignore_ascii_case("gridft") {
         return Ok(Gridder::Standard);
+    }
+    if v.eq_ignore_ascii_case("mosaicft") {
+        return Ok(Gridder::Mosaic);
     }
     choice(
         "gridder",
@@ -151,7 +152,6 @@ pub(super) fn check_compat(e: &EffectiveParams) -> Result<(), ParamError> {
             &["'' (no outlier fields)"],
         ));
     }
-    NormType::parse("normtype", &e.normtype)?;
     Ok(())
 }
 
@@ -172,7 +172,7 @@ mod tests {
         let e = weighting("briggz").unwrap_err();
         assert!(matches!(e, ParamError::Choice { .. }), "{e:?}");
         for (f, v) in [
-            (gridder as fn(&str) -> Result<_, _>, "mosaic"),
+            (gridder as fn(&str) -> Result<_, _>, "imagemosaic"),
             (gridder, "AWProject"),
             (gridder, "wproject"),
         ] {
@@ -196,5 +196,7 @@ mod tests {
         assert_eq!(specmode("cont"), Ok(SpecMode::Mfs));
         assert_eq!(gridder("ft"), Ok(Gridder::Standard));
         assert_eq!(gridder("GridFT"), Ok(Gridder::Standard));
+        assert_eq!(gridder("mosaicft"), Ok(Gridder::Mosaic));
+        assert_eq!(gridder("Mosaic"), Ok(Gridder::Mosaic));
     }
 }

@@ -155,6 +155,8 @@ pub struct ImagingParams {
     /// The Gaussian uv taper (`None`: none).
     pub uvtaper: Option<super::UvTaperSpec>,
     pub pblimit: f64,
+    /// The mosaic gridder's parameters (`normtype`, `mosweight`, `psfphasecenter`, ...).
+    pub mosaic: super::MosaicParams,
     /// `vptable`: a voltage-pattern table giving the primary beam (`None`: CASA's defaults).
     pub vptable: Option<String>,
     pub psfcutoff: f64,

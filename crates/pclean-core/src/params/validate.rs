@@ -332,6 +332,7 @@ impl ImagingParams {
         let threads_per_block = count("threads_per_block", e.threads_per_block, AUTO)?;
         let blocks_in_flight = count("blocks_in_flight", e.blocks_in_flight, AUTO)?;
         let parallel = crate::parallel::ParallelParams::from_effective(&e)?;
+        let mosaic = super::MosaicParams::from_effective(&e, gridder, specmode)?;
         Ok(ImagingParams {
             vis: e.vis,
             imagename: e.imagename,
@@ -359,6 +360,7 @@ impl ImagingParams {
             npixels,
             uvtaper: super::parse_uvtaper(&e.uvtaper)?,
             pblimit,
+            mosaic,
             vptable: (!e.vptable.trim().is_empty()).then(|| e.vptable.trim().to_string()),
             psfcutoff,
             niter,

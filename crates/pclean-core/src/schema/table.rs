@@ -19,7 +19,6 @@ const ALL: &str = "all";
 const AUTOMASK: &str = "auto-multithresh: as tclean";
 /// tclean ignores these with `gridder='standard'` (checked against tclean 6.7: identical products).
 const IGNORED_STANDARD: &str = "as tclean, used only by gridders pclean does not have yet: with `standard` it has no effect (tclean 6.7 gives identical products)";
-const IGNORED_NOT_MOSAIC: &str = "as tclean, used only by the mosaic (and A-projection) gridders, not available yet: with `standard` it has no effect (tclean 6.7 gives identical products)";
 const IGNORED_NOT_ASP: &str = "as tclean, used only by `deconvolver='asp'` (not available yet): with the other deconvolvers it has no effect";
 const NO_EFFECT_SELECTDATA: &str =
     "no effect, as in CASA 6's tclean: the selection parameters apply whatever its value";
@@ -72,25 +71,25 @@ declare_params! {
         .doc("as tclean: `nearest` grids every data channel, at its own converted frequency, into the image channel of nearest centre (so `width` > 1 bins channels); `linear` and `cubic` (casacore's 4-point polynomial through the two data channels on either side) interpolate each integration, without extrapolation, onto the image channel centres, or, when an image channel is wider than a data channel, onto `floor(width ratio)` equally spaced samples across each image channel. A sample is flagged when either data channel bracketing it is. Weights: interpolated the same way under natural weighting, the nearest data channel's under Briggs/uniform");
     perchanweightdensity: Bool = true, "Briggs/uniform density per image channel for cubes";
     gridder: Str = "standard", "Gridder" => .choices(Gridder::NAMES)
-        .doc("tclean's 2-D gridder (w ignored) with an exponential-of-semicircle kernel; tclean's aliases `ft` and `gridft` are `standard`. tclean's other gridders (`wproject`, `widefield`, `mosaic`, `awproject`, ...) are refused, naming the value");
+        .doc("`standard`: tclean's 2-D gridder (w ignored) with an exponential-of-semicircle kernel; tclean's aliases `ft` and `gridft` are `standard`. `mosaic` (alias `mosaicft`): a joint mosaic, every selected field a pointing seen through its primary beam centred on its PHASE_DIR, normalised by the weight image as `normtype` says (one MS, identical antennas, `kernel='es'`, `savemodel='none'`). tclean's other gridders (`wproject`, `widefield`, `awproject`, ...) are refused, naming the value");
     facets: Int = 1, "Facets per side (tclean's faceted imaging)"
         => .doc("only 1 yet: tclean facets the image with any gridder (measured: `standard` with 2 changes its PSF by 16%), so other values are refused");
     psfphasecenter: Text = "", "Phase centre of the PSF (tclean: mosaic gridders only)" => .meaning("the image's")
-        .doc(IGNORED_NOT_MOSAIC);
+        .doc("`mosaic`: the PSF is made with every pointing's beam moved to this direction (default: the image centre), as tclean. With `standard` it has no effect (tclean 6.7 gives identical products)");
     wprojplanes: Int = 1, "w-projection planes (tclean: wproject, widefield, awproject)" => .doc(IGNORED_STANDARD);
-    mosweight: Bool = true, "Mosaic weighting per field (tclean: mosaic, awp2)" => .doc(IGNORED_NOT_MOSAIC);
+    mosweight: Bool = true, "Mosaic weighting per field (tclean: mosaic, awp2)" => .doc("`mosaic` with Briggs/uniform weighting: the weight density (and Briggs' normalisation) per field, as tclean. With `standard` it has no effect (tclean 6.7 gives identical products)");
     aterm: Bool = true, "A-term of A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);
     psterm: Bool = false, "Prolate-spheroidal term of A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);
     wbawp: Bool = true, "Wideband A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);
-    conjbeams: Bool = false, "Conjugate beams for wideband mosaics (tclean: mosaic, awproject)" => .doc(IGNORED_NOT_MOSAIC);
+    conjbeams: Bool = false, "Conjugate beams for wideband mosaics (tclean: mosaic, awproject)" => .doc("as tclean, used only by wideband (multi-term) mosaics and A-projection: with `standard` and pclean's single-term `mosaic` it has no effect");
     cfcache: Str = "", "Convolution-function cache of A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);
-    usepointing: Bool = false, "Use the POINTING table (tclean: mosaic, awproject)" => .doc(IGNORED_NOT_MOSAIC);
+    usepointing: Bool = false, "Use the POINTING table (tclean: mosaic, awproject)" => .doc("`mosaic`: only False yet (beams centred on each field's PHASE_DIR); True is refused. With `standard` it has no effect (tclean 6.7 gives identical products)");
     computepastep: Real = 360.0, "Parallactic-angle step (deg) to recompute A-terms (tclean: awproject)" => .doc(IGNORED_STANDARD);
     rotatepastep: Real = 360.0, "Parallactic-angle step (deg) to rotate A-terms (tclean: awproject)" => .doc(IGNORED_STANDARD);
     pointingoffsetsigdev: Texts = &[], "Pointing-offset thresholds (tclean: awproject with usepointing)"
         => .meaning("none").list(1, 2, Some(',')).doc(IGNORED_STANDARD);
     normtype: Str = "flatnoise", "Primary-beam normalisation (tclean: mosaic, awproject)" => .choices(NormType::NAMES)
-        .doc(IGNORED_NOT_MOSAIC);
+        .doc("`mosaic`: the residual divided by sqrt(weight x its peak) (`flatnoise`, a source seen as pb x flux), the weight (`flatsky`) or the weight's peak (`pbsquare`, pb^2 x flux), where pb > |pblimit|, as tclean. With `standard` it has no effect (tclean 6.7 gives identical products)");
     chanchunks: Int = 1, "Channel chunks (CASA 5's tclean; CASA 6 always uses 1)"
         => .doc("no effect: it only split a cube's memory; pclean's blocks are `cube_chunksize`");
     epsilon: Real = DEFAULT_EPSILON, "Gridding accuracy (relative error of the ES-kernel gridder)"

@@ -7,7 +7,7 @@ use pclean_core::params::{GridKernel, ImagingParams};
 use pclean_grid::casa::spheroidal::DEFAULT_PADDING;
 use pclean_grid::gridder::{GridError, GridSpec, GridStats, Gridder, GridderOptions};
 use pclean_grid::seam::{StandardGridder, VisBatch, VisGridder};
-use pclean_grid::CasaGridder;
+use pclean_grid::{CasaGridder, MosaicGridder};
 
 /// The gridder of a run: `gridder='standard'` with the ES kernel at `epsilon` (`kernel='es'`,
 /// the default) or with tclean's own kernel, padding and arithmetic (`kernel='casa'`).
@@ -17,6 +17,9 @@ pub enum RunGridder {
     Es(Gridder),
     /// tclean's standard gridder reproduced.
     Casa(CasaGridder),
+    /// tclean's `mosaic` gridder: the ES gridder per pointing with its primary beam
+    /// (`super::mosaic`).
+    Mosaic(MosaicGridder),
 }
 
 impl RunGridder {
@@ -25,6 +28,7 @@ impl RunGridder {
         match self {
             RunGridder::Es(g) => g.grid_shape(),
             RunGridder::Casa(g) => g.grid_shape(),
+            RunGridder::Mosaic(m) => m.gridder().grid_shape(),
         }
     }
 
@@ -33,6 +37,15 @@ impl RunGridder {
         match self {
             RunGridder::Es(g) => g.precision().bytes_per_cell(),
             RunGridder::Casa(_) => 16,
+            RunGridder::Mosaic(m) => m.gridder().precision().bytes_per_cell(),
+        }
+    }
+
+    /// Grids of a residual pass or a model: a mosaic's pointings, else 1.
+    pub fn pointings(&self) -> usize {
+        match self {
+            RunGridder::Mosaic(m) => m.pointings().len().max(1),
+            _ => 1,
         }
     }
 
@@ -41,6 +54,7 @@ impl RunGridder {
         match self {
             RunGridder::Es(g) => g.kernel_support(),
             RunGridder::Casa(g) => g.kernel_support(),
+            RunGridder::Mosaic(m) => m.gridder().kernel_support(),
         }
     }
 
@@ -49,13 +63,14 @@ impl RunGridder {
         match self {
             RunGridder::Es(g) => g.oversampling(),
             RunGridder::Casa(g) => g.oversampling(),
+            RunGridder::Mosaic(m) => m.gridder().oversampling(),
         }
     }
 
     /// The kernel's name (`es` or `casa`).
     pub fn kernel(&self) -> GridKernel {
         match self {
-            RunGridder::Es(_) => GridKernel::Es,
+            RunGridder::Es(_) | RunGridder::Mosaic(_) => GridKernel::Es,
             RunGridder::Casa(_) => GridKernel::Casa,
         }
     }
@@ -74,6 +89,11 @@ impl RunGridder {
     ) -> Result<GridStats, GridError> {
         match self {
             RunGridder::Es(g) => g.image_to_vis(image_yx, uvw_m, freq_hz, None, vis_rc, nthreads),
+            // Refused up front (`Setup::open`): MODEL_DATA needs each row's pointing.
+            RunGridder::Mosaic(_) => Err(GridError::PlaneCount {
+                expected: 0,
+                got: 1,
+            }),
             RunGridder::Casa(g) => {
                 let g = g.with_threads(nthreads);
                 let model = image_yx.mapv(|v| v as f32);
@@ -91,6 +111,7 @@ impl RunGridder {
         match self {
             RunGridder::Es(g) => Box::new(StandardGridder::new(g.clone(), nthreads)),
             RunGridder::Casa(g) => Box::new(g.with_threads(nthreads)),
+            RunGridder::Mosaic(m) => Box::new(m.with_threads(nthreads)),
         }
     }
 }

@@ -5,12 +5,19 @@ use super::ImagingContext;
 use crate::error::EngineError;
 use crate::source::{Prepared, Source};
 use ndarray::{Array2, Axis};
-use pclean_core::params::{GridKernel, SpecMode, Weighting};
+use pclean_core::params::{GridKernel, Gridder, SpecMode, Weighting};
 use pclean_grid::weighting::{CellRounding, DensityGrid, ImagingWeighter, WeightingScheme};
 use rayon::prelude::*;
 
 /// A plane's imaging weights, one `(rows, columns of the plane)` array per visibility chunk.
 pub type PlaneWeights = Vec<Array2<f32>>;
+
+/// The weighting densities of one weighter: one for all fields ([`ALL_FIELDS`]), or one per
+/// FIELD_ID (a mosaic's `mosweight`).
+type FieldDensities = Vec<(i32, DensityGrid)>;
+
+/// The field key of a density shared by every field.
+const ALL_FIELDS: i32 = -1;
 
 fn scheme(w: &Weighting) -> Option<WeightingScheme> {
     match *w {
@@ -43,23 +50,49 @@ impl ImagingContext<'_> {
             CellRounding::Nearest
         };
         let ndens = if per_chan { n } else { 1 };
-        let mut dens: Vec<DensityGrid> = (0..ndens)
-            .map(|_| {
-                let d =
-                    DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels);
-                match p.kernel {
-                    GridKernel::Casa => d.with_gridder_positions(p.cell_x_rad, p.cell_y_rad),
-                    GridKernel::Es => d,
-                }
-            })
-            .collect();
+        let new_density = || {
+            let d = DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels);
+            match p.kernel {
+                GridKernel::Casa => d.with_gridder_positions(p.cell_x_rad, p.cell_y_rad),
+                GridKernel::Es => d,
+            }
+        };
+        // tclean's mosweight: a mosaic's densities are per field (made as its fields appear).
+        let per_field = p.gridder == Gridder::Mosaic && p.mosaic.mosweight;
+        let mut dens: Vec<FieldDensities> = (0..ndens).map(|_| Vec::new()).collect();
         self.vis().for_each_chunk(sources, &chans, |prep| {
-            // tclean's density sees the data's own uvw (before any rotation to the image centre).
-            let uvw = prep.weighting_uvw();
+            let add = |d: &mut FieldDensities, cols: &[usize], freqs: &[f64]| {
+                let w = prep.density_weights(cols);
+                if !per_field {
+                    if d.is_empty() {
+                        d.push((ALL_FIELDS, new_density()));
+                    }
+                    d[0].1.add(prep.weighting_uvw(), freqs, w.view());
+                    return;
+                }
+                let mut ids: Vec<i32> = prep.field_r.clone();
+                ids.sort_unstable();
+                ids.dedup();
+                for f in ids {
+                    let rows: Vec<usize> = (0..prep.field_r.len())
+                        .filter(|r| prep.field_r[*r] == f)
+                        .collect();
+                    let i = match d.iter().position(|(g, _)| *g == f) {
+                        Some(i) => i,
+                        None => {
+                            d.push((f, new_density()));
+                            d.len() - 1
+                        }
+                    };
+                    let uvw = prep.weighting_uvw().select(Axis(0), &rows);
+                    let wf = w.select(Axis(0), &rows);
+                    d[i].1.add(uvw.view(), freqs, wf.view());
+                }
+            };
             if per_chan {
                 dens.par_iter_mut().enumerate().for_each(|(i, d)| {
                     if let Some((cols, freqs)) = prep.columns(chans.start + i) {
-                        d.add(uvw, &freqs, prep.density_weights(&cols).view());
+                        add(d, &cols, &freqs);
                     }
                 });
             } else {
@@ -69,13 +102,23 @@ impl ImagingContext<'_> {
                     .collect();
                 if !cols.is_empty() {
                     let freqs: Vec<f64> = cols.iter().map(|j| prep.freq_hz[*j]).collect();
-                    dens[0].add(uvw, &freqs, prep.density_weights(&cols).view());
+                    add(&mut dens[0], &cols, &freqs);
                 }
             }
             Ok(())
         })?;
         // Each density (f64) is freed as soon as its weighter (f32) exists.
-        Ok(dens.into_iter().map(|d| d.finish(&scheme)).collect())
+        Ok(dens
+            .into_iter()
+            .map(|d| {
+                if !per_field {
+                    let d = d.into_iter().next().map(|(_, d)| d);
+                    return d.unwrap_or_else(new_density).finish(&scheme);
+                }
+                let fields = d.into_iter().map(|(f, d)| (f, d.finish(&scheme)));
+                ImagingWeighter::per_field(fields.collect())
+            })
+            .collect())
     }
 
     /// The imaging weights of image channel `k`, Stokes plane `s`, one array per visibility chunk
@@ -112,7 +155,7 @@ impl ImagingContext<'_> {
         weighter: &ImagingWeighter,
     ) -> Array2<f32> {
         let mut wgt = prep.stokes[s].1.select(Axis(1), cols);
-        weighter.apply(prep.weighting_uvw(), freqs, wgt.view_mut());
+        weighter.apply_rows(prep.weighting_uvw(), freqs, &prep.field_r, wgt.view_mut());
         if let Some(t) = &self.taper {
             t.apply(prep.weighting_uvw(), freqs, wgt.view_mut());
         }

@@ -16,7 +16,7 @@ use crate::products::{product_list, read_start_model, Reused, StartModel};
 use crate::source::visprep::field_shift;
 use crate::source::Source;
 use pclean_core::direction::SkyContext;
-use pclean_core::params::{DataColumnChoice, ImagingParams, PhaseCenter, Weighting};
+use pclean_core::params::{DataColumnChoice, Gridder, ImagingParams, PhaseCenter, Weighting};
 use pclean_core::stokes::describe_feeds;
 use pclean_core::{Correlation, Direction, DirectionFrame, StokesSet};
 use pclean_grid::pb::PbModel;
@@ -387,7 +387,6 @@ impl Setup {
         };
         let (data, row_bytes) = data_side(&params, &sources, &spw_sels, &plan);
         let gridder = make_gridder(&params, data.nvis_per_chan)?;
-        let shape = block_shape(ImageSide::of(&params), &gridder, data);
         let ms_name = sources[0].ms.path().display().to_string();
         let freq0 = plan.freqs_hz.first().copied().unwrap_or(0.0);
         let (pb_model, pb_warnings) =
@@ -413,6 +412,31 @@ impl Setup {
                 );
             }
         }
+        let gridder = match (params.gridder, gridder) {
+            (Gridder::Mosaic, RunGridder::Es(es)) => {
+                if sources.len() > 1 {
+                    return Err(EngineError::param(
+                        "vis",
+                        "gridder='mosaic' with several MeasurementSets is not supported by pclean \
+                         yet; concatenate them (CASA's concat) or image one MS",
+                    ));
+                }
+                let fields = &sources[0].selected.field_ids;
+                let m = crate::imaging::mosaic::mosaic_gridder(
+                    &params,
+                    es,
+                    meta0,
+                    fields,
+                    &centre,
+                    &sky,
+                    pb_model.clone(),
+                    freq0,
+                )?;
+                RunGridder::Mosaic(m)
+            }
+            (_, g) => g,
+        };
+        let shape = block_shape(ImageSide::of(&params), &gridder, data);
         let nchan = plan.nchan();
         // Every deconvolution input is checked here, before any visibility is gridded: the
         // deconvolver's settings, the user mask (region syntax, mask image grid, channels,

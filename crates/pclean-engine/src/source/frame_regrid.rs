@@ -104,6 +104,7 @@ impl VisPrep<'_> {
             stokes: out,
             density_scale: 1.0,
             density_w: None,
+            field_r: chunk.field_id.clone(),
         }
     }
 
@@ -216,6 +217,7 @@ impl VisPrep<'_> {
             stokes: out,
             density_scale: 1.0,
             density_w: None,
+            field_r: chunk.field_id.clone(),
         }
     }
 }

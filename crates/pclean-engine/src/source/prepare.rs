@@ -46,6 +46,8 @@ pub struct Prepared {
     /// (pseudoI: the density counts only samples with no correlation flagged, see
     /// [`StokesRecipe::density_weights`]); `None` otherwise.
     pub density_w: Option<Array2<f32>>,
+    /// `(nrow,)` FIELD_ID of each row (the mosaic gridder's pointings).
+    pub field_r: Vec<i32>,
 }
 
 impl Prepared {
@@ -188,6 +190,7 @@ impl VisPrep<'_> {
                 stokes,
                 density_scale,
                 density_w: None,
+                field_r: chunk.field_id.clone(),
             }
         };
         prep.density_scale = density_scale;

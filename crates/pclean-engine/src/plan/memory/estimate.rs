@@ -17,6 +17,8 @@ pub struct WorkerSpec {
     /// "hogbom", "clark", "multiscale"; "none" for dirty imaging only.
     pub deconvolver: String,
     pub nterms: usize,
+    /// Fields imaged (a mosaic's pointings, each with its own grid; the standard gridder grids
+    /// every field into one).
     pub nfields: usize,
     pub threads_per_task: usize,
     /// Visibilities per image channel (selected rows x data channels per image channel): the
@@ -51,12 +53,15 @@ impl WorkerSpec {
     /// channel.
     pub fn block_shape(&self) -> Result<BlockShape, EngineError> {
         // What pclean does not implement yet: (parameter, unsupported, why and what to use).
+        let mosaic =
+            ["mosaic", "mosaicft"].contains(&self.gridder.trim().to_ascii_lowercase().as_str());
         let unsupported: [(&'static str, bool, String); 3] = [
             (
                 "gridder",
-                self.gridder != "standard",
+                self.gridder != "standard" && !mosaic,
                 format!(
-                    "gridder='{}': pclean implements only the 'standard' gridder; estimate for it",
+                    "gridder='{}': pclean implements the 'standard' and 'mosaic' gridders; \
+                     estimate for one of them",
                     self.gridder
                 ),
             ),
@@ -71,11 +76,8 @@ impl WorkerSpec {
             ),
             (
                 "nfields",
-                self.nfields != 1,
-                format!(
-                    "nfields={}: pclean images one field (no outlier fields) yet; use nfields=1",
-                    self.nfields
-                ),
+                self.nfields == 0,
+                "nfields=0: give the number of fields (a mosaic's pointings), at least 1".into(),
             ),
         ];
         if let Some((param, _, why)) = unsupported.into_iter().find(|(_, bad, _)| *bad) {
@@ -138,11 +140,16 @@ impl WorkerSpec {
             ncorr: 2,
             nvis_per_chan: self.nvis_per_chan,
         };
-        Ok(block_shape(
+        let mut shape = block_shape(
             image,
             &crate::imaging::gridder::RunGridder::Es(gridder),
             data,
-        ))
+        );
+        // A mosaic grids each pointing apart; the standard gridder puts every field in one grid.
+        if mosaic {
+            shape.pointings = self.nfields;
+        }
+        Ok(shape)
     }
 }
 

@@ -64,6 +64,8 @@ pub struct BlockShape {
     pub grid_u: usize,
     pub grid_v: usize,
     pub grid_elem_bytes: usize,
+    /// Grids of a residual pass and of a model (a mosaic's: one per pointing; 1 otherwise).
+    pub pointings: usize,
 }
 
 /// What the block size depends on from the parameters.
@@ -243,7 +245,16 @@ impl BlockShape {
         } else {
             1
         };
+        // A mosaic's densities are per field (mosweight, tclean's default for mosaics).
+        let ndens = ndens * self.pointings.max(1) as u64;
         let grid = self.grid_bytes();
+        // A mosaic: one grid per pointing in a residual pass and a model; each plane keeps its
+        // weight image (f32); a residual pass also holds the sum, one pointing's dirty image and
+        // its beam (f32), and the weight image (f64 while summed).
+        let mosaic = self.pointings > 1;
+        let grids = grid * self.pointings.max(1) as u64;
+        let beams = u64::from(mosaic) * 20 * npix;
+        let weight_image = u64::from(mosaic) * 4 * npix;
         let scratch = threads * self.thread_scratch();
         let chunk1 = self.chunk_bytes(1);
         let weights = 4 * self.data.nvis_per_chan as u64;
@@ -254,11 +265,11 @@ impl BlockShape {
         // 2. The last plane's residual pass: the planes before it (residual + PSF + weights when
         //    deconvolving), its PSF and weights, the grid, the residual made from it.
         let kept = if self.image.deconvolve {
-            planes.saturating_sub(1) * (8 * npix + weights)
+            planes.saturating_sub(1) * (8 * npix + weight_image + weights)
         } else {
             0
         };
-        let first_pass = weighters + kept + grid + 8 * npix + weights + chunk1 + scratch;
+        let first_pass = weighters + kept + grids + beams + 8 * npix + weights + chunk1 + scratch;
         if !self.image.deconvolve {
             // Writing a dirty plane: residual, model (zeros), pb, weight.
             let writing = 4 * 4 * npix;
@@ -270,12 +281,13 @@ impl BlockShape {
                 writing,
             };
         }
-        let state = planes * (self.state_per_pixel() * npix + weights);
+        let state = planes * (self.state_per_pixel() * npix + weight_image + weights);
         // 3. Minor cycles: planes in parallel, one per thread.
         let minor_cycle = state + threads.min(planes) * self.minor_per_pixel() * npix;
         // Major cycle of one plane: its old residual is freed before the grid is made; its
         // residual visibilities (8 B each) are kept between the prediction and gridding passes.
-        let major_cycle = state + grid + 8 * self.data.nvis_per_chan as u64 + chunk1 + scratch;
+        let major_cycle =
+            state + grids + beams + 8 * self.data.nvis_per_chan as u64 + chunk1 + scratch;
         // 4. Writing: every plane's residual, model and mask (PSFs, weights and deconvolvers freed),
         //    the restoration of one (two half-plane spectra of the padded plane and the image:
         //    12 B/px, padding by the beam taken as 1/16 of the image), then its pb and weight.
