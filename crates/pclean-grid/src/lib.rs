@@ -12,6 +12,8 @@ pub mod kernel;
 pub mod pb;
 pub mod seam;
 pub mod weighting;
+pub mod wgrid;
 
 pub use casa::CasaGridder;
 pub use seam::{GridPlanes, GridResult, Pass, StandardGridder, VisBatch, VisGridder};
+pub use wgrid::WGridder;
