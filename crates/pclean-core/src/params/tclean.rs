@@ -10,9 +10,6 @@ use super::{invalid, EffectiveParams, ParamError};
 /// tclean's values of each choice parameter that pclean does not implement (yet).
 const TCLEAN_SPECMODES: &[&str] = &["mvc", "cubesource"];
 const TCLEAN_GRIDDERS: &[&str] = &[
-    "widefield",
-    "wproject",
-    "wprojectft",
     "mosaic",
     "mosaicft",
     "ftmosaic",
@@ -77,11 +74,15 @@ pub(super) fn specmode(value: &str) -> Result<SpecMode, ParamError> {
     )
 }
 
-/// `gridder`, with tclean's aliases `ft` and `gridft` (= `standard`: identical products).
+/// `gridder`, with tclean's aliases `ft` and `gridft` (= `standard`: identical products) and
+/// `wprojectft` (= `wproject`).
 pub(super) fn gridder(value: &str) -> Result<Gridder, ParamError> {
     let v = value.trim();
     if v.eq_ignore_ascii_case("ft") || v.eq_ignore_ascii_case("gridft") {
         return Ok(Gridder::Standard);
+    }
+    if v.eq_ignore_ascii_case("wprojectft") {
+        return Ok(Gridder::WProject);
     }
     choice(
         "gridder",
@@ -135,7 +136,13 @@ pub(super) fn check_compat(e: &EffectiveParams) -> Result<(), ParamError> {
     match e.facets {
         1 => {}
         n if n < 1 => return Err(invalid("facets", n, "facets must be >= 1")),
-        n => return Err(not_yet("facets", &n.to_string(), &["1"])),
+        n => {
+            return Err(not_yet(
+                "facets",
+                &n.to_string(),
+                &["1 (with gridder='widefield' pclean corrects w exactly over the whole image)"],
+            ))
+        }
     }
     if e.interactive {
         return Err(invalid(
@@ -174,7 +181,7 @@ mod tests {
         for (f, v) in [
             (gridder as fn(&str) -> Result<_, _>, "mosaic"),
             (gridder, "AWProject"),
-            (gridder, "wproject"),
+            (gridder, "mosaicft"),
         ] {
             let m = f(v).unwrap_err().to_string();
             assert!(
@@ -196,5 +203,7 @@ mod tests {
         assert_eq!(specmode("cont"), Ok(SpecMode::Mfs));
         assert_eq!(gridder("ft"), Ok(Gridder::Standard));
         assert_eq!(gridder("GridFT"), Ok(Gridder::Standard));
+        assert_eq!(gridder("wprojectft"), Ok(Gridder::WProject));
+        assert_eq!(gridder("widefield"), Ok(Gridder::WideField));
     }
 }

@@ -72,12 +72,12 @@ declare_params! {
         .doc("as tclean: `nearest` grids every data channel, at its own converted frequency, into the image channel of nearest centre (so `width` > 1 bins channels); `linear` and `cubic` (casacore's 4-point polynomial through the two data channels on either side) interpolate each integration, without extrapolation, onto the image channel centres, or, when an image channel is wider than a data channel, onto `floor(width ratio)` equally spaced samples across each image channel. A sample is flagged when either data channel bracketing it is. Weights: interpolated the same way under natural weighting, the nearest data channel's under Briggs/uniform");
     perchanweightdensity: Bool = true, "Briggs/uniform density per image channel for cubes";
     gridder: Str = "standard", "Gridder" => .choices(Gridder::NAMES)
-        .doc("tclean's 2-D gridder (w ignored) with an exponential-of-semicircle kernel; tclean's aliases `ft` and `gridft` are `standard`. tclean's other gridders (`wproject`, `widefield`, `mosaic`, `awproject`, ...) are refused, naming the value");
+        .doc("`standard`: tclean's 2-D gridder (w ignored) with an exponential-of-semicircle kernel; tclean's aliases `ft` and `gridft` are `standard`. `wproject` (alias `wprojectft`) and `widefield`: the same kernel also in w (exact w-stacking, accurate to `epsilon` over the whole image; `widefield` with `facets=1`). tclean's other gridders (`mosaic`, `awproject`, ...) are refused, naming the value");
     facets: Int = 1, "Facets per side (tclean's faceted imaging)"
-        => .doc("only 1 yet: tclean facets the image with any gridder (measured: `standard` with 2 changes its PSF by 16%), so other values are refused");
+        => .doc("only 1 yet: tclean facets the image with any gridder (measured: `standard` with 2 changes its PSF by 16%), so other values are refused; with `widefield`, pclean's w-correction is exact over the whole image without facets");
     psfphasecenter: Text = "", "Phase centre of the PSF (tclean: mosaic gridders only)" => .meaning("the image's")
         .doc(IGNORED_NOT_MOSAIC);
-    wprojplanes: Int = 1, "w-projection planes (tclean: wproject, widefield, awproject)" => .doc(IGNORED_STANDARD);
+    wprojplanes: Int = 1, "w-projection planes (tclean: wproject, widefield, awproject)" => .doc("with `wproject`/`widefield`: -1 = automatic (the w planes `epsilon` needs for the field and the w range); a positive value is the least number of w planes (more planes: finer spacing, never less accurate; the number used is logged); 0 and values below -1 are refused. Not read by `standard` (as tclean: identical products)");
     mosweight: Bool = true, "Mosaic weighting per field (tclean: mosaic, awp2)" => .doc(IGNORED_NOT_MOSAIC);
     aterm: Bool = true, "A-term of A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);
     psterm: Bool = false, "Prolate-spheroidal term of A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);

@@ -353,7 +353,8 @@ impl Setup {
             params.nthreads
         };
         let (data, row_bytes) = data_side(&params, &sources, &spw_sels, &plan);
-        let gridder = make_gridder(&params, data.nvis_per_chan)?;
+        let wmax = crate::imaging::gridder::max_w_lambda(&sources, &spw_sels);
+        let gridder = make_gridder(&params, data.nvis_per_chan, wmax)?;
         let shape = block_shape(ImageSide::of(&params), &gridder, data);
         let ms_name = sources[0].ms.path().display().to_string();
         let freq0 = plan.freqs_hz.first().copied().unwrap_or(0.0);

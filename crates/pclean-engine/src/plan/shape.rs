@@ -59,5 +59,6 @@ pub fn block_shape(image: ImageSide, gridder: &RunGridder, data: DataSide) -> Bl
         grid_u,
         grid_v,
         grid_elem_bytes: gridder.bytes_per_cell(),
+        grid_planes: gridder.grid_planes(),
     }
 }
