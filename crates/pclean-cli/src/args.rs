@@ -75,7 +75,7 @@ pub struct EstimateArgs {
     /// Image channels each task images at once.
     #[arg(long, default_value_t = 1)]
     pub nchan_per_task: usize,
-    /// Gridder: 'standard' or 'mosaic'.
+    /// Gridder: 'standard', 'mosaic', 'wproject' or 'widefield'.
     #[arg(long, default_value = "standard")]
     pub gridder: String,
     /// Deconvolver: hogbom, clark, clarkstokes, multiscale, or none (dirty imaging).
@@ -100,6 +100,10 @@ pub struct EstimateArgs {
     /// its neighbours); 0 = only the task's channels.
     #[arg(long, default_value_t = 0)]
     pub spw_nchan: usize,
+    /// w planes of --gridder wproject/widefield (a run logs its number); 0 = the number a VLA
+    /// D-configuration 1024^2 field of 6" at 1.4 GHz needs.
+    #[arg(long, default_value_t = 0)]
+    pub wplanes: usize,
     /// Workers for the total [default: the recommended number].
     #[arg(long)]
     pub nworkers: Option<usize>,

@@ -13,7 +13,9 @@ pub mod mosaic;
 pub mod pb;
 pub mod seam;
 pub mod weighting;
+pub mod wgrid;
 
 pub use casa::CasaGridder;
 pub use mosaic::{MosaicGridder, Pointing};
 pub use seam::{GridPlanes, GridResult, Pass, StandardGridder, VisBatch, VisGridder};
+pub use wgrid::WGridder;

@@ -234,6 +234,7 @@ fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
             "nterms" => s.nterms = v.extract()?,
             "nfields" => s.nfields = v.extract()?,
             "threads_per_task" => s.threads_per_task = v.extract()?,
+            "wplanes" => s.wplanes = v.extract()?,
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument '{other}'"

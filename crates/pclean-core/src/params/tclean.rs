@@ -10,9 +10,6 @@ use super::{invalid, EffectiveParams, ParamError};
 /// tclean's values of each choice parameter that pclean does not implement (yet).
 const TCLEAN_SPECMODES: &[&str] = &["mvc"];
 const TCLEAN_GRIDDERS: &[&str] = &[
-    "widefield",
-    "wproject",
-    "wprojectft",
     "ftmosaic",
     "imagemosaic",
     "awproject",
@@ -75,7 +72,8 @@ pub(super) fn specmode(value: &str) -> Result<SpecMode, ParamError> {
     )
 }
 
-/// `gridder`, with tclean's aliases `ft` and `gridft` (= `standard`: identical products).
+/// `gridder`, with tclean's aliases `ft` and `gridft` (= `standard`: identical products) and
+/// `wprojectft` (= `wproject`).
 pub(super) fn gridder(value: &str) -> Result<Gridder, ParamError> {
     let v = value.trim();
     if v.eq_ignore_ascii_case("ft") || v.eq_ignore_ascii_case("gridft") {
@@ -83,6 +81,9 @@ pub(super) fn gridder(value: &str) -> Result<Gridder, ParamError> {
     }
     if v.eq_ignore_ascii_case("mosaicft") {
         return Ok(Gridder::Mosaic);
+    }
+    if v.eq_ignore_ascii_case("wprojectft") {
+        return Ok(Gridder::WProject);
     }
     choice(
         "gridder",
@@ -136,7 +137,13 @@ pub(super) fn check_compat(e: &EffectiveParams) -> Result<(), ParamError> {
     match e.facets {
         1 => {}
         n if n < 1 => return Err(invalid("facets", n, "facets must be >= 1")),
-        n => return Err(not_yet("facets", &n.to_string(), &["1"])),
+        n => {
+            return Err(not_yet(
+                "facets",
+                &n.to_string(),
+                &["1 (with gridder='widefield' pclean corrects w exactly over the whole image)"],
+            ))
+        }
     }
     if e.interactive {
         return Err(invalid(
@@ -174,7 +181,7 @@ mod tests {
         for (f, v) in [
             (gridder as fn(&str) -> Result<_, _>, "imagemosaic"),
             (gridder, "AWProject"),
-            (gridder, "wproject"),
+            (gridder, "ftmosaic"),
         ] {
             let m = f(v).unwrap_err().to_string();
             assert!(
@@ -198,5 +205,7 @@ mod tests {
         assert_eq!(gridder("GridFT"), Ok(Gridder::Standard));
         assert_eq!(gridder("mosaicft"), Ok(Gridder::Mosaic));
         assert_eq!(gridder("Mosaic"), Ok(Gridder::Mosaic));
+        assert_eq!(gridder("wprojectft"), Ok(Gridder::WProject));
+        assert_eq!(gridder("widefield"), Ok(Gridder::WideField));
     }
 }

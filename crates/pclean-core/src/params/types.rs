@@ -147,6 +147,9 @@ pub struct ImagingParams {
     pub veltype: VelType,
     pub perchanweightdensity: bool,
     pub gridder: Gridder,
+    /// `wprojplanes` of `wproject`/`widefield`: the least number of w planes (`None`:
+    /// automatic, as many as `epsilon` needs for the field and the baselines' w range).
+    pub wprojplanes: Option<usize>,
     pub epsilon: f64,
     /// The gridding kernel (`es` at `epsilon`, or tclean's own `casa`).
     pub kernel: GridKernel,

@@ -219,6 +219,24 @@ fn weighting(e: &EffectiveParams) -> Result<Weighting, ParamError> {
     })
 }
 
+/// `wprojplanes` of the w-correcting gridders: `None` = automatic (tclean's -1), else the least
+/// number of w planes; not read by the 2-D gridders `standard` and `mosaic` (as tclean).
+fn wprojplanes(e: &EffectiveParams, gridder: Gridder) -> Result<Option<usize>, ParamError> {
+    if !matches!(gridder, Gridder::WProject | Gridder::WideField) {
+        return Ok(None);
+    }
+    match e.wprojplanes {
+        -1 => Ok(None),
+        n if n >= 1 => Ok(Some(n as usize)),
+        n => Err(invalid(
+            "wprojplanes",
+            n,
+            "use -1 (automatic: as many w planes as epsilon needs) or a positive least number \
+             of w planes",
+        )),
+    }
+}
+
 fn gridder(e: &EffectiveParams) -> Result<(Gridder, f64), ParamError> {
     let gridder = super::tclean::gridder(&e.gridder)?;
     let epsilon = e.epsilon;
@@ -304,6 +322,7 @@ impl ImagingParams {
         };
         let interpolation = Interpolation::parse("interpolation", &e.interpolation)?;
         let (gridder, epsilon) = gridder(&e)?;
+        let wprojplanes = wprojplanes(&e, gridder)?;
         let weighting = weighting(&e)?;
         let npixels = count("npixels", e.npixels, "npixels must be >= 0")?;
         let pblimit = e.pblimit;
@@ -354,6 +373,7 @@ impl ImagingParams {
             veltype,
             perchanweightdensity: e.perchanweightdensity,
             gridder,
+            wprojplanes,
             epsilon,
             kernel: GridKernel::parse("kernel", &e.kernel)?,
             weighting,

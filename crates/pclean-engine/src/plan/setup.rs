@@ -386,7 +386,8 @@ impl Setup {
             params.nthreads
         };
         let (data, row_bytes) = data_side(&params, &sources, &spw_sels, &plan);
-        let gridder = make_gridder(&params, data.nvis_per_chan)?;
+        let wmax = crate::imaging::gridder::max_w_lambda(&sources, &spw_sels);
+        let gridder = make_gridder(&params, data.nvis_per_chan, wmax)?;
         let ms_name = sources[0].ms.path().display().to_string();
         let freq0 = plan.freqs_hz.first().copied().unwrap_or(0.0);
         let (pb_model, pb_warnings) =

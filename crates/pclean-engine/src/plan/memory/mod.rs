@@ -66,6 +66,8 @@ pub struct BlockShape {
     pub grid_elem_bytes: usize,
     /// Grids of a residual pass and of a model (a mosaic's: one per pointing; 1 otherwise).
     pub pointings: usize,
+    /// uv grids per plane set: the w planes of `wproject`/`widefield` (1 for the 2-D gridders).
+    pub grid_planes: usize,
 }
 
 /// What the block size depends on from the parameters.
@@ -159,8 +161,21 @@ impl BlockShape {
         (self.image.nx * self.image.ny) as u64
     }
 
+    /// The plane set of a pass: one grid per w plane; with w planes also the image sum and one
+    /// plane's complex image (16 B per pixel each, `pclean_grid::wgrid`) and a chunk's prepared
+    /// copy (uvw and flips per row ~32 B; weights, gridded values, plane weights and the
+    /// prediction's sum, ~48 B per visibility).
     fn grid_bytes(&self) -> u64 {
-        (self.grid_u * self.grid_v * self.grid_elem_bytes) as u64
+        let one = (self.grid_u * self.grid_v * self.grid_elem_bytes) as u64;
+        if self.grid_planes <= 1 {
+            return one;
+        }
+        let chunk_vis = (self.data.chunk_rows * self.data.data_chans)
+            .min(self.data.nvis_per_chan.max(1)) as u64;
+        self.grid_planes as u64 * one
+            + 32 * self.npix()
+            + 48 * chunk_vis
+            + 32 * self.data.chunk_rows as u64
     }
 
     /// One visibility chunk in flight for a pass over `nchan` image channels: the chunk as read

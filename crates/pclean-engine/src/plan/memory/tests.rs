@@ -26,6 +26,7 @@ fn shape(deconvolve: bool) -> BlockShape {
         grid_v: 1800,
         grid_elem_bytes: 8,
         pointings: 1,
+        grid_planes: 1,
     }
 }
 
@@ -121,9 +122,24 @@ fn worker_estimates() {
     let n = recommend_nworkers(Some(100.0), &spec, 0.85).unwrap();
     assert_eq!(n, (85.0 / one).floor() as usize);
     assert_eq!(recommend_nworkers(Some(0.01), &spec, 0.85).unwrap(), 0);
+    // wproject: the w planes' grids on top (12 by default, or as given).
+    let w = |wplanes| {
+        estimate_worker_memory_gib(&WorkerSpec {
+            gridder: "wproject".into(),
+            wplanes,
+            ..spec.clone()
+        })
+        .unwrap()
+    };
+    let grid_gib = {
+        let s = spec.block_shape().unwrap();
+        (s.grid_u * s.grid_v * 8) as f64 / GIB
+    };
+    assert!(w(0) > one + 11.0 * grid_gib, "{one} {}", w(0));
+    assert!(w(32) - w(16) > 15.0 * grid_gib && w(0) == w(12));
     for bad in [
         WorkerSpec {
-            gridder: "wproject".into(),
+            gridder: "awproject".into(),
             ..spec.clone()
         },
         WorkerSpec {
