@@ -54,7 +54,7 @@ def run_case(name, ms, outdir):
     return prefix
 
 
-# Checks pclean does not meet yet (measured 2026-12-06, docs/decisions-s7-ephem.md). Not loosened:
+# Checks pclean does not meet yet (measured 2026-12-06, docs/decisions.md, "Issue 13: Decisions of branch s7-ephem"). Not loosened:
 # xfail, not strict, so that a fixed case shows as XPASS.
 EMPTY_BEAM = ("the TRACKFIELD cube's first channel is empty (as tclean's) and pclean writes a null "
               "beam for it, which python-casacore refuses to open")

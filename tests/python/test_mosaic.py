@@ -25,7 +25,7 @@ DIRTY = ["mfs_dirty", "mfs_nomosweight", "mfs_flatsky", "mfs_pbsquare"]
 # The issue's bound for the dirty image, PSF and .pb: 1% of tclean's peak over pb > 0.3 (measured
 # on this subset: psf <= 1.0e-3, residual <= 4.9e-3, pb <= 3.8e-3).
 TOL = {"psf": 1e-2, "residual": 1e-2, "pb": 1e-2,
-       # Open gap (docs/decisions-s7-mosaic.md): tclean's weight beam is its band-limited PB^2 kernel,
+       # Open gap (docs/decisions.md, "Issue 14: ... s7-mosaic"): tclean's weight beam is its band-limited PB^2 kernel,
        # up to 2% below the exact PB^2 a few arcsec from each pointing; measured 1.8e-2 here (0.5"
        # cells; 1.24e-2 at 0.25" on the full data). 2.5e-2 holds the measured gap and still fails a
        # wrong normalisation (sumwt, W_max) or beam power (PB instead of PB^2: >30% at 8").

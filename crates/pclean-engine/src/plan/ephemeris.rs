@@ -1,6 +1,6 @@
 //! Fields that move along an ephemeris table (`FIELD::EPHEMERIS_ID` >= 0, e.g. a planet attached
 //! by casatasks `fixplanets`), imaged as tclean 6.7 images them (measured on
-//! testdata/reference/ephem, made by scripts/dev/make_ephem.py; docs/decisions-s7-ephem.md):
+//! testdata/reference/ephem, made by scripts/dev/make_ephem.py; docs/decisions.md, "Issue 13: Decisions of branch s7-ephem"):
 //!
 //! - the field's direction (FIELD TIME) is the table's geocentric direction at the FIELD row's
 //!   `TIME`, in the table's frame (APP): the default image centre, and the direction of the mfs

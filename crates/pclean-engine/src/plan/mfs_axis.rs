@@ -2,7 +2,7 @@
 //! products carry when `restfreq` is not given. Both rules were read from CASA 6.7's
 //! `SynthesisParamsImage` (`buildCoordinateSystem`, `getImFreq`), casacore's `MSUtil` frequency
 //! range and `MSDopplerUtil`, and checked against tclean's own products
-//! (docs/decisions-s7-gapspec.md).
+//! (docs/decisions.md, "Issue 13: Decisions of the s7-gapspec helper").
 
 use super::spectral::{FrameContext, FrameConversion, SpectralPlan, SpwSelection};
 use crate::error::EngineError;
