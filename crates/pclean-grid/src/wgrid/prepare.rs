@@ -54,7 +54,8 @@ impl Prepared {
                     continue;
                 }
                 let w = wm * f / SPEED_OF_LIGHT;
-                if !(w <= wlim) {
+                // Beyond the bound, or NaN (a corrupt uvw).
+                if w.is_nan() || w > wlim {
                     weight[[r, c]] = 0.0;
                     n_wskipped += 1;
                     continue;
