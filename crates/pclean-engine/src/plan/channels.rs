@@ -122,6 +122,23 @@ pub(super) fn defined_grid(
         SpectralValue::Default => {
             // Channels tile the band from its lower edge; a negative width lists them downwards.
             let n = params.nchan.unwrap_or_else(|| fit(hi_edge - lo_edge));
+            if n == 0 {
+                // tclean fails here with "Linear transformation matrix is singular".
+                let given = match params.width {
+                    SpectralValue::VelocityMps(v) => format!("{}km/s", v / 1e3),
+                    SpectralValue::FrequencyHz(f) => format!("{f}Hz"),
+                    SpectralValue::Channel(c) => c.to_string(),
+                    SpectralValue::Default => format!("{width_hz}Hz"),
+                };
+                return Err(EngineError::param(
+                    "width",
+                    format!(
+                        "width={given} ({w:.3} Hz) is wider than the selected data ({:.3} Hz): no \
+                         whole channel fits; give a narrower width, or nchan and start",
+                        hi_edge - lo_edge
+                    ),
+                ));
+            }
             if width_hz > 0.0 {
                 lo_edge + w / 2.0
             } else {
