@@ -471,4 +471,15 @@ mod tests {
         let p = params(|r| r.nchan = Some(100));
         assert!(spectral_plan(&p, &[sel()], &ctx()).is_err());
     }
+
+    /// A width wider than the selected band with no start: no whole channel fits. tclean fails
+    /// ("Linear transformation matrix is singular"); pclean names `width` and its value.
+    #[test]
+    fn width_wider_than_the_data_names_width() {
+        // sel() spans 63 x 24.4 kHz = 1.54 MHz.
+        let p = params(|r| r.width = Some("2MHz".into()));
+        let e = spectral_plan(&p, &[sel()], &ctx()).unwrap_err();
+        assert_eq!(e.param_name(), Some("width"));
+        assert!(e.to_string().contains("width=2000000Hz"), "{e}");
+    }
 }
