@@ -110,16 +110,9 @@ impl RunGridder {
                 expected: 0,
                 got: 1,
             }),
-            RunGridder::Casa(g) => {
-                let g = g.with_threads(nthreads);
-                let model = image_yx.mapv(|v| v as f32);
-                let planes = g.model_planes(&[model.view()])?;
-                let all = Array2::from_elem(vis_rc.dim(), 1.0f32);
-                let batch = VisBatch::new(uvw_m.view(), freq_hz, all.view());
-                g.predict(&planes, &batch, vis_rc)
-            }
-            RunGridder::W(g) => {
-                let g = g.with_threads(nthreads);
+            // Through the seam, from the single-precision model, as tclean.
+            RunGridder::Casa(_) | RunGridder::W(_) => {
+                let g = self.vis_gridder(nthreads);
                 let model = image_yx.mapv(|v| v as f32);
                 let planes = g.model_planes(&[model.view()])?;
                 let all = Array2::from_elem(vis_rc.dim(), 1.0f32);
