@@ -10,7 +10,7 @@ pub mod set;
 pub mod summary;
 pub mod writer;
 
-pub use beams::fit_beam;
+pub use beams::{fill_null_beams, fit_beam};
 pub use coords::image_coords;
 pub use restore::{pbcor_plane, restored_image, restoring_beams, write_restored};
 pub use reuse::{read_start_model, Reused, StartModel};

@@ -2,7 +2,7 @@
 //! ([`super::regrid_rules`]), per row (each row's time gives its Doppler factor).
 
 use super::prepare::{Prepared, VisPrep};
-use super::regrid_rules::{bin_channel, interpolate_at, nearest_at, targets, Method};
+use super::regrid_rules::{bin_channel, interpolate_within, nearest_at, targets, Method};
 use ndarray::Array2;
 use num_complex::Complex32;
 use pclean_core::params::Weighting;
@@ -39,7 +39,8 @@ impl VisPrep<'_> {
         if method == Method::Nearest || self.plan.nchan() == 1 || chunk.chan_freq_hz.len() == 1 {
             return self.bin_nearest(chunk, rows, &stokes, chans);
         }
-        self.interpolate_rows(method, chunk, rows, &stokes, chans, first_two)
+        let tol = conv.edge_tolerance();
+        self.interpolate_rows((method, tol), chunk, rows, &stokes, chans, first_two)
     }
 
     /// Every data channel at its own converted frequency, in the image channel of nearest centre
@@ -116,7 +117,7 @@ impl VisPrep<'_> {
     #[allow(clippy::too_many_arguments)]
     fn interpolate_rows(
         &self,
-        method: Method,
+        (method, edge_tol): (Method, f64),
         chunk: &VisChunk,
         rows: RowGeometry,
         stokes: &[(Array2<Complex32>, Array2<f32>)],
@@ -175,7 +176,7 @@ impl VisPrep<'_> {
             }
             for (_, x) in &lists[&fac[r].to_bits()] {
                 let col = cols[&((x * 1e3).round() as i64)];
-                let Some(ip) = interpolate_at(&xs, *x, method) else {
+                let Some(ip) = interpolate_within(&xs, *x, method, edge_tol) else {
                     continue;
                 };
                 let near = if nearest_weights {
