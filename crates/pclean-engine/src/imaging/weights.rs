@@ -67,7 +67,16 @@ impl ImagingContext<'_> {
                     if d.is_empty() {
                         d.push((ALL_FIELDS, new_density()));
                     }
-                    d[0].1.add(prep.weighting_uvw(), freqs, w.view());
+                    // tclean's cube weightor (`BriggsCubeWeightor::init`) grids its per-channel
+                    // densities through `GridFT::put`, i.e. at the uvw rotated to the image
+                    // centre, and looks them up at the data's own uvw (`weightUniform`); mfs's
+                    // `VisImagingWeight` uses the data's own uvw for both.
+                    let uvw = if per_chan {
+                        prep.uvw_m.view()
+                    } else {
+                        prep.weighting_uvw()
+                    };
+                    d[0].1.add(uvw, freqs, w.view());
                     return;
                 }
                 let mut ids: Vec<i32> = prep.field_r.clone();
