@@ -57,13 +57,7 @@ def run_case(name, ms, outdir):
 # Checks pclean does not meet yet (measured 2026-12-06, docs/decisions.md, "Issue 13: Decisions of
 # branch s7-ephem", and docs/decisions-s8-ephem.md). Not loosened: xfail, not strict, so that a
 # fixed case shows as XPASS.
-KNOWN_GAPS = {
-    ("dirty", "ephem_mfs_dirty"): "default phasecenter: residual 2.0e-2 of the peak (PSF 1.3e-4): "
-                                  "every source lies 391 arcsec outside the image, whose sidelobes "
-                                  "move with a 1e-7 rad difference in the re-phasing",
-    ("dirty", "ephem_cube_dirty"): "default phasecenter: residual 1.8e-2..2.0e-2 of the peak (PSF "
-                                   "<= 5.8e-4), as the mfs case",
-}
+KNOWN_GAPS = {}
 
 
 def _gaps(kind, names):
@@ -149,8 +143,7 @@ def test_dirty_products_match_tclean(name, ephem_ms, ephem_out):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_psf_matches_tclean(name, ephem_ms, ephem_out):
-    """The PSF alone, for every case (the default-phasecenter cases' residuals are a known gap):
-    the uvw rotation and the imaging weights. Regression test of the cube weight density at the
+    """The PSF alone, for every case: the uvw rotation and the imaging weights. Regression test of the cube weight density at the
     rotated uvw (docs/decisions-s8-ephem.md): the default cube's PSF was 3.1e-2 / 6.2e-3 off
     before, now <= 5.8e-4."""
     worst = max(_plane_errors(name, ephem_ms, ephem_out, ("psf",)))
