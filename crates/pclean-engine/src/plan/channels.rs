@@ -156,11 +156,20 @@ pub(super) fn defined_grid(
             fd[c] * fac0
         }
         SpectralValue::FrequencyHz(f) => f,
-        SpectralValue::VelocityMps(v) => vel_to_freq(v, rest("start")?),
+        SpectralValue::VelocityMps(v) => {
+            velocity_start(vel_to_freq(v, rest("start")?), width_hz, lo_edge, hi_edge)
+        }
     };
-    // Half a channel of slack so that a start exactly on the last data channel still counts.
+    // A start exactly on the last data channel still counts (1e-6 channel of rounding); a velocity
+    // start up to one image channel beyond the data's edge on the side the grid runs from is
+    // tclean's too (`velocity_start`).
     let tol = 1e-6 * width_hz.abs();
-    if start_hz < dmin - tol || start_hz > dmax + tol {
+    let (lo_ok, hi_ok) = match params.start {
+        SpectralValue::VelocityMps(_) if width_hz > 0.0 => (lo_edge - w - tol, dmax + tol),
+        SpectralValue::VelocityMps(_) => (dmin - tol, hi_edge + w + tol),
+        _ => (dmin - tol, dmax + tol),
+    };
+    if start_hz < lo_ok || start_hz > hi_ok {
         return Err(EngineError::param("start", format!(
             "start={start_hz:.3} Hz lies outside the selected data ({dmin:.3} to {dmax:.3} Hz in {})",
             conversion.to.casa_name()
@@ -189,6 +198,23 @@ pub(super) fn defined_grid(
         conversion: Some(conversion),
         mfs_doppler: None,
     })
+}
+
+/// A velocity `start`'s frequency as tclean takes it (CASA's `calcChanFreqs` in velocity mode,
+/// measured with tclean 6.7 on NGC5921, `docs/decisions-s8-ephem.md`): when the grid runs from
+/// `start` into the data, a start beyond the data is kept as long as it lies within one image
+/// channel `width_hz` of the data's outer channel edge, and is moved onto that limit beyond it
+/// (tclean: "Reset to minimum possible value"); any other start is kept (and checked against the
+/// data by the caller).
+fn velocity_start(start_hz: f64, width_hz: f64, lo_edge: f64, hi_edge: f64) -> f64 {
+    let w = width_hz.abs();
+    if width_hz > 0.0 && start_hz < lo_edge {
+        start_hz.max(lo_edge - w)
+    } else if width_hz < 0.0 && start_hz > hi_edge {
+        start_hz.min(hi_edge + w)
+    } else {
+        start_hz
+    }
 }
 
 /// `veltype='optical'` with a velocity width (or a velocity start and no width): channels
