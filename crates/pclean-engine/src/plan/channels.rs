@@ -155,18 +155,21 @@ pub(super) fn defined_grid(
             }
             fd[c] * fac0
         }
-        SpectralValue::FrequencyHz(f) => f,
+        SpectralValue::FrequencyHz(f) => frequency_start(f, width_hz, lo_edge, hi_edge),
         SpectralValue::VelocityMps(v) => {
             velocity_start(vel_to_freq(v, rest("start")?), width_hz, lo_edge, hi_edge)
         }
     };
     // A start exactly on the last data channel still counts (1e-6 channel of rounding); a velocity
     // start up to one image channel beyond the data's edge on the side the grid runs from is
-    // tclean's too (`velocity_start`).
+    // tclean's too (`velocity_start`), and so is a frequency start that `frequency_start` moved.
     let tol = 1e-6 * width_hz.abs();
     let (lo_ok, hi_ok) = match params.start {
         SpectralValue::VelocityMps(_) if width_hz > 0.0 => (lo_edge - w - tol, dmax + tol),
         SpectralValue::VelocityMps(_) => (dmin - tol, hi_edge + w + tol),
+        // `frequency_start` has kept the first channel's outer edge inside the band.
+        SpectralValue::FrequencyHz(_) if width_hz > 0.0 => (lo_edge - tol, dmax + tol),
+        SpectralValue::FrequencyHz(_) => (dmin - tol, hi_edge + tol),
         _ => (dmin - tol, dmax + tol),
     };
     if start_hz < lo_ok || start_hz > hi_ok {
@@ -198,6 +201,20 @@ pub(super) fn defined_grid(
         conversion: Some(conversion),
         mfs_doppler: None,
     })
+}
+
+/// A frequency `start` as tclean takes it (CASA's `calcChanFreqs` in frequency mode, measured
+/// with tclean 6.7 on NGC5921, `docs/decisions-s8-ephem.md`): the first channel's outer edge
+/// (`start - width/2` for a grid running up) is kept inside the data's band: a start below
+/// `lo_edge + width/2` is moved there (above `hi_edge - width/2` for a grid running down), also
+/// when it lies inside the data; any other start is kept (and checked by the caller).
+fn frequency_start(start_hz: f64, width_hz: f64, lo_edge: f64, hi_edge: f64) -> f64 {
+    let half = width_hz.abs() / 2.0;
+    if width_hz > 0.0 {
+        start_hz.max(lo_edge + half)
+    } else {
+        start_hz.min(hi_edge - half)
+    }
 }
 
 /// A velocity `start`'s frequency as tclean takes it (CASA's `calcChanFreqs` in velocity mode,
