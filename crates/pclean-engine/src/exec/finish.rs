@@ -39,6 +39,9 @@ impl Coordinator {
             ..
         } = sink;
         progress.finish();
+        for src in self.setup.reused_products() {
+            src.remove_aside();
+        }
         let mut warnings = self.warnings;
         for w in &ckpt.warnings {
             warn!("{w}");

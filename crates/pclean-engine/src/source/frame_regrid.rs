@@ -105,6 +105,7 @@ impl VisPrep<'_> {
             stokes: out,
             density_scale: 1.0,
             density_w: None,
+            weight_dfreq: None,
             field_r: chunk.field_id.clone(),
         }
     }
@@ -113,7 +114,10 @@ impl VisPrep<'_> {
     /// (`spectral_regrid::targets`); one column per distinct sample frequency. A sample is
     /// flagged with either data channel bracketing it. Its weight is the same interpolation of the
     /// weights under natural weighting; with per-channel Briggs/uniform density (CASA's
-    /// `BriggsCubeWeightor`) it is the weight of the nearest data channel.
+    /// `BriggsCubeWeightor`) it is the weight of the nearest data channel, looked up in the
+    /// density at that channel's own converted frequency (`Prepared::weight_dfreq`), as
+    /// `BriggsCubeWeightor::getWeightUniform` weighs each data channel before tclean's
+    /// nearest-neighbour interpolation of the weights.
     #[allow(clippy::too_many_arguments)]
     fn interpolate_rows(
         &self,
@@ -169,6 +173,10 @@ impl VisPrep<'_> {
             .iter()
             .map(|_| (Array2::zeros((nrow, ncol)), Array2::zeros((nrow, ncol))))
             .collect();
+        // With the nearest channel's weight, the frequency tclean weighs it at: that channel's
+        // own converted frequency (`BriggsCubeWeightor::getWeightUniform` computes each data
+        // channel's u, v from its frequency), kept as an offset from the column's frequency.
+        let mut weight_dfreq = nearest_weights.then(|| Array2::<f32>::zeros((nrow, ncol)));
         let mut xs = vec![0.0; f.len()];
         for r in 0..nrow {
             for (i, j) in order.iter().enumerate() {
@@ -206,6 +214,9 @@ impl VisPrep<'_> {
                     if w > 0.0 {
                         out[s].0[[r, col]] = v;
                         out[s].1[[r, col]] = w;
+                        if let (Some(d), Some(n)) = (weight_dfreq.as_mut(), near) {
+                            d[[r, col]] = (f[n] * fac[r] - x) as f32;
+                        }
                     }
                 }
             }
@@ -218,6 +229,7 @@ impl VisPrep<'_> {
             stokes: out,
             density_scale: 1.0,
             density_w: None,
+            weight_dfreq,
             field_r: chunk.field_id.clone(),
         }
     }
