@@ -49,57 +49,74 @@ def subset(src, outdir):
 
 
 def refs(outdir):
+    tclean_cases(outdir, "mosaic_small.ms", COMMON, CASES, lambda n: PRODUCTS.get(n, DIRTY),
+                 "mosaic_refs.json")
+
+
+def tclean_cases(outdir, msname, common, cases, products, jsonname):
+    """tclean (common + each case's keywords) on OUTDIR/msname into OUTDIR/tclean_<case>.*, the
+    products(case) and sumwt exported to FITS; each case's parameters, time and sumwt, with the
+    CASA version, in OUTDIR/jsonname."""
     from casatasks import tclean, exportfits
-    ms = os.path.join(outdir, "mosaic_small.ms")
+    import casatools
+    ms = os.path.join(outdir, msname)
     meta = {}
-    for name, kw in CASES.items():
-        args = dict(COMMON, **kw)
+    ia = casatools.image()
+    for name, kw in cases.items():
+        args = dict(common, **kw)
         img = os.path.join(outdir, "tclean_" + name)
         for ext in ["psf", "residual", "pb", "weight", "sumwt", "model", "image", "mask"]:
             shutil.rmtree(img + "." + ext, ignore_errors=True)
         t0 = time.time()
         tclean(vis=ms, imagename=img, **args)
         dt = time.time() - t0
-        for ext in PRODUCTS.get(name, DIRTY):
+        for ext in list(products(name)) + ["sumwt"]:
             exportfits(img + "." + ext, img + "." + ext + ".fits", overwrite=True)
-        exportfits(img + ".sumwt", img + ".sumwt.fits", overwrite=True)
-        meta[name] = dict(params=dict(args, vis="mosaic_small.ms"), seconds=round(dt, 2))
-    import casatools
-    ia = casatools.image()
-    for name in CASES:
-        ia.open(os.path.join(outdir, "tclean_" + name + ".sumwt"))
+        meta[name] = dict(params=dict(args, vis=msname), seconds=round(dt, 2))
+        ia.open(img + ".sumwt")
         meta[name]["sumwt"] = float(ia.getchunk().ravel()[0])
         ia.close()
     meta["casa"] = casatools.version_string()
-    with open(os.path.join(outdir, "mosaic_refs.json"), "w") as f:
+    with open(os.path.join(outdir, jsonname), "w") as f:
         json.dump(meta, f, indent=1)
 
 
-def bundle(outdir, testdata):
+def crop_fits_gz(src, dst, crop):
+    """The inner crop x crop pixels of FITS image src, gzipped (mtime 0) into dst; header PCCROP
+    holds the crop's offset "x0,y0" and CRPIX1/2 follow it."""
     import numpy as np
     from astropy.io import fits
+    with fits.open(src) as h:
+        d = h[0].data
+        ny, nx = d.shape[-2:]
+        y0, x0 = (ny - crop) // 2, (nx - crop) // 2
+        hdr = h[0].header.copy()
+        hdr["CRPIX1"] -= x0
+        hdr["CRPIX2"] -= y0
+        hdr["PCCROP"] = "%d,%d" % (x0, y0)
+        buf = io.BytesIO()
+        fits.PrimaryHDU(np.ascontiguousarray(d[..., y0:y0 + crop, x0:x0 + crop]), hdr).writeto(buf)
+    with gzip.GzipFile(dst, "wb", mtime=0) as g:
+        g.write(buf.getvalue())
+
+
+def bundle(outdir, testdata):
     refdir = os.path.join(testdata, "reference", "mosaic")
     os.makedirs(refdir, exist_ok=True)
     for name in CASES:
         for ext in PRODUCTS.get(name, DIRTY):
-            src = os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))
-            with fits.open(src) as h:
-                d = h[0].data
-                ny, nx = d.shape[-2:]
-                y0, x0 = (ny - CROP) // 2, (nx - CROP) // 2
-                hdr = h[0].header.copy()
-                hdr["CRPIX1"] -= x0
-                hdr["CRPIX2"] -= y0
-                hdr["PCCROP"] = "%d,%d" % (x0, y0)
-                buf = io.BytesIO()
-                fits.PrimaryHDU(np.ascontiguousarray(d[..., y0:y0 + CROP, x0:x0 + CROP]), hdr).writeto(buf)
-            with gzip.GzipFile(os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), "wb",
-                               mtime=0) as g:
-                g.write(buf.getvalue())
-    shutil.copy(os.path.join(outdir, "mosaic_refs.json"), refdir)
-    tar = os.path.join(testdata, "alma_mosaic_small.ms.tar.gz")
+            crop_fits_gz(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
+                         os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), CROP)
+    bundle_files(outdir, testdata, refdir, "mosaic_refs.json", "mosaic_small.ms",
+                 "alma_mosaic_small.ms.tar.gz")
+
+
+def bundle_files(outdir, testdata, refdir, jsonname, msname, tarname):
+    """OUTDIR/jsonname into refdir and OUTDIR/msname as testdata/tarname (reproducible tar)."""
+    shutil.copy(os.path.join(outdir, jsonname), refdir)
+    tar = os.path.join(testdata, tarname)
     subprocess.run(["tar", "czf", tar, "--owner=0", "--group=0", "--mtime=2024-06-01", "-C", outdir,
-                    "mosaic_small.ms"], check=True)
+                    msname], check=True)
     print("wrote", refdir, tar)
 
 

@@ -7,12 +7,14 @@
 //! agreement with tclean):
 //! - residual pass: one uv grid per pointing, each turned into its dirty image `D_p` (the
 //!   visibilities are already at the image phase centre), and the pass's image is
-//!   `sum_p PB_p D_p` (times the caller's scale);
+//!   `sum_p PB_p D_p` (times the caller's scale), times tclean's response to its band-limited
+//!   weight ([`MosaicGridder::band_response`]);
 //! - PSF pass: the same with unit visibilities, each pointing's PSF through its own beam (measured
 //!   against tclean 6.7's mosaic PSF: docs/decisions); with `psfphasecenter` the beams are placed
 //!   as if that direction were the image centre (tclean images the PSF about it);
-//! - the weight image ([`VisGridder::weight_image`]): `sum_p W_p PB_p^2`, `W_p` the sum of the
-//!   weights gridded for pointing `p` (tclean's `.weight` before the scale);
+//! - the weight image ([`VisGridder::weight_image`]): `sum_p W_p B_p`, `W_p` the sum of the
+//!   weights gridded for pointing `p` and `B_p` tclean's band-limited PB^2 (its gridded weight
+//!   kernel, `weight.rs`), centred on the pointing (tclean's `.weight` before the scale);
 //! - prediction: per pointing the model times `PB_p`, transformed once
 //!   ([`VisGridder::model_planes`]), and each row predicted from its pointing's grid.
 //!
@@ -98,6 +100,51 @@ impl MosaicGridder {
         )
     }
 
+    /// tclean's weight image of pointings with weight sums `sums` (`[W_p, _]`), times `scale`:
+    /// `sum_p W_p B_p`, `B_p` the band-limited PB^2 ([`weight::WeightKernel`]).
+    fn band_limited_weight(&self, sums: &[[f64; 2]], scale: f64) -> Array2<f64> {
+        let (ny, nx) = self.image_shape();
+        let s = self.gridder.spec();
+        let (mut centres, mut w) = (Vec::new(), Vec::new());
+        for (p, sum) in self.pointings.iter().zip(sums) {
+            if sum[0] > 0.0 {
+                centres.push(p.centre_px);
+                w.push(sum[0] * scale);
+            }
+        }
+        let kernel =
+            WeightKernel::new(&self.pb, nx, ny, [s.cell_x_rad, s.cell_y_rad], self.freq_hz);
+        kernel.image(nx, ny, &centres, &w)
+    }
+
+    /// The residual pass's response to the band-limiting of tclean's weight image: `W_band /
+    /// W_exact` (the band-limited over the exact-beam weight, `sum_p W_p B_p / sum_p W_p PB_p^2`)
+    /// where `W_exact` is at least [`RESPONSE_FLOOR`] of its peak, else 1. tclean's residual
+    /// follows the band-limiting of its weight image (measured: divided by its own `.weight`,
+    /// pclean's image was 0.8% off tclean's residual at its brightest pixel, with this factor
+    /// 0.15%; docs/decisions-s8-mosaic.md). With it a source `S` normalised by the band-limited
+    /// weight comes out as `S` (flatsky), `pb S` (flatnoise), `pb^2 S` (pbsquare), `pb` the
+    /// band-limited `.pb`, as it did with exact beams.
+    pub(crate) fn band_response(&self, sums: &[[f64; 2]]) -> Array2<f64> {
+        let (ny, nx) = self.image_shape();
+        let mut exact = Array2::<f64>::zeros((ny, nx));
+        for (p, s) in self.pointings.iter().zip(sums) {
+            if s[0] > 0.0 {
+                let beam = self.beam_at(p.centre_px);
+                Zip::from(&mut exact).and(&beam).for_each(|e, b| {
+                    let b = *b as f64;
+                    *e += s[0] * b * b;
+                });
+            }
+        }
+        let floor = RESPONSE_FLOOR * exact.iter().fold(0f64, |m, v| m.max(*v));
+        let mut ratio = self.band_limited_weight(sums, 1.0);
+        Zip::from(&mut ratio).and(&exact).for_each(|r, e| {
+            *r = if *e > floor { *r / *e } else { 1.0 };
+        });
+        ratio
+    }
+
     /// The pointing index of FIELD_ID `f`.
     fn slot(&self, f: i32) -> Result<usize, GridError> {
         self.pointings
@@ -138,6 +185,11 @@ impl MosaicGridder {
         Ok(out)
     }
 }
+
+/// Below this fraction of its peak the exact-beam weight is too small for the ratio of
+/// [`MosaicGridder::band_response`] to mean anything (PB^2 < 1e-2: pb < 0.1, under tclean's usual
+/// `pblimit`); the response is 1 there.
+const RESPONSE_FLOOR: f64 = 1e-2;
 
 /// The rows of one pointing in a batch: `(pointing, rows)`, `None` for every row of the batch.
 type RowGroup = (usize, Option<Vec<usize>>);
@@ -241,23 +293,17 @@ impl VisGridder for MosaicGridder {
                 .and(&beam)
                 .for_each(|a, d, b| *a += *d * *b);
         }
+        if pass == Pass::Residual {
+            let ratio = self.band_response(&sums);
+            Zip::from(&mut acc)
+                .and(&ratio)
+                .for_each(|a, r| *a = (*a as f64 * r) as f32);
+        }
         Ok(vec![acc])
     }
 
     fn weight_image(&self, planes: &GridPlanes, scale: f64) -> GridResult<Option<Array2<f32>>> {
-        let (ny, nx) = self.image_shape();
-        let mut w = Array2::<f64>::zeros((ny, nx));
-        for (p, s) in self.pointings.iter().zip(planes.sums()) {
-            if s[0] <= 0.0 {
-                continue;
-            }
-            let beam = self.beam_at(p.centre_px);
-            let f = s[0] * scale;
-            Zip::from(&mut w).and(&beam).for_each(|a, b| {
-                let b = *b as f64;
-                *a += f * b * b;
-            });
-        }
+        let w = self.band_limited_weight(planes.sums(), scale);
         Ok(Some(w.mapv(|v| v as f32)))
     }
 
@@ -325,6 +371,10 @@ impl VisGridder for MosaicGridder {
         Ok(total)
     }
 }
+
+mod weight;
+
+use weight::WeightKernel;
 
 #[cfg(test)]
 mod tests;

@@ -24,7 +24,7 @@ use pclean_core::Direction;
 use pclean_grid::gridder::Gridder;
 use pclean_grid::pb::{pb_limit_in_place, PbModel};
 use pclean_grid::{MosaicGridder, Pointing};
-use pclean_ms::MsMeta;
+use pclean_ms::{Antenna, MsMeta};
 
 /// The mosaic gridder of a run: each selected field of the MS a pointing, its beam centred on
 /// the field's PHASE_DIR (tclean with `usepointing=False`), the PSF's on `psfphasecenter` or the
@@ -50,6 +50,7 @@ pub fn mosaic_gridder(
             ),
         )
     })?;
+    heterogeneous_array_refused(&meta.antennas)?;
     let pixel = |d: &Direction, what: &str| -> Result<[f64; 2], EngineError> {
         let d = d.to_frame(centre.frame, sky).map_err(|e| {
             EngineError::param(
@@ -80,6 +81,39 @@ pub fn mosaic_gridder(
     Ok(MosaicGridder::new(
         es, 0, pb, pointings, psf_centre, freq_hz,
     ))
+}
+
+/// A mosaic of antennas with different dish diameters (ALMA 12 m with 7 m) is refused: tclean
+/// grids each baseline with the product of its two antennas' voltage patterns
+/// (`HetArrayConvFunc`), pclean's mosaic gridder has one beam for every baseline, and with the
+/// first antenna's beam the `.pb` of a 12 m + 7 m mosaic was measured 37% off tclean's
+/// (docs/decisions-s8-mosaic.md). The ANTENNA table's unflagged rows decide (an `antenna`
+/// selection does not lift it: split the one array's data out instead).
+fn heterogeneous_array_refused(antennas: &[Antenna]) -> Result<(), EngineError> {
+    let mut diameters: Vec<f64> = Vec::new();
+    for a in antennas.iter().filter(|a| !a.flag_row) {
+        if !diameters.contains(&a.dish_diameter_m) {
+            diameters.push(a.dish_diameter_m);
+        }
+    }
+    if diameters.len() > 1 {
+        let list = diameters
+            .iter()
+            .map(|d| format!("{d} m"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(EngineError::param(
+            "gridder",
+            format!(
+                "gridder='mosaic' with antennas of different dish diameters ({list} in the ANTENNA \
+                 table) is not supported by pclean yet: tclean images each baseline through its two \
+                 antennas' beams, pclean would use one beam for all. Image each array's data \
+                 separately (CASA's split with antenna= selecting one dish size), or use \
+                 gridder='standard' (tclean's single-beam behaviour)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The `.pb` of a mosaic plane: `sqrt(W / W_max)`, zero at or below `|pblimit|`.
@@ -160,6 +194,28 @@ pub fn model_to_sky(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn antenna(d: f64, flag_row: bool) -> Antenna {
+        Antenna {
+            name: format!("A{d}"),
+            station: String::new(),
+            position_itrf_m: [0.0; 3],
+            dish_diameter_m: d,
+            flag_row,
+        }
+    }
+
+    /// 12 m with 7 m antennas: refused naming gridder and both diameters; one size (or the other
+    /// size only on flagged rows) is accepted.
+    #[test]
+    fn heterogeneous_arrays_are_refused() {
+        let e = heterogeneous_array_refused(&[antenna(12.0, false), antenna(7.0, false)])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gridder") && e.contains("12 m, 7 m"), "{e}");
+        assert!(heterogeneous_array_refused(&[antenna(12.0, false), antenna(12.0, false)]).is_ok());
+        assert!(heterogeneous_array_refused(&[antenna(12.0, false), antenna(7.0, true)]).is_ok());
+    }
 
     /// A point source seen through a mosaic of beam response `pb`: the three normalisations give
     /// `pb S`, `S` and `pb^2 S`, and the model of each turns back into `S`.
