@@ -118,6 +118,17 @@ pub(super) fn defined_grid(
     // tclean (calcChanFreqs, frequency-equidistant grids): a default channel count is the
     // number of whole channels that fit, with 1% of a channel of slack.
     let fit = |span: f64| ((span + 0.01 * w) / w).floor().max(0.0) as usize;
+    // A start moved to tclean's limit is said in the log (tclean: "Reset to minimum possible value").
+    let moved = |given: f64, used: f64| {
+        if used != given {
+            tracing::warn!(
+                "start={given:.3} Hz ({}) leaves the first channel (partly) outside the selected data \
+                 ({lo_edge:.3} to {hi_edge:.3} Hz); the cube starts at {used:.3} Hz, as tclean's",
+                conversion.to.casa_name()
+            );
+        }
+        used
+    };
     let start_hz = match params.start {
         SpectralValue::Default => {
             // Channels tile the band from its lower edge; a negative width lists them downwards.
@@ -155,9 +166,10 @@ pub(super) fn defined_grid(
             }
             fd[c] * fac0
         }
-        SpectralValue::FrequencyHz(f) => frequency_start(f, width_hz, lo_edge, hi_edge),
+        SpectralValue::FrequencyHz(f) => moved(f, frequency_start(f, width_hz, lo_edge, hi_edge)),
         SpectralValue::VelocityMps(v) => {
-            velocity_start(vel_to_freq(v, rest("start")?), width_hz, lo_edge, hi_edge)
+            let f = vel_to_freq(v, rest("start")?);
+            moved(f, velocity_start(f, width_hz, lo_edge, hi_edge))
         }
     };
     // A start exactly on the last data channel still counts (1e-6 channel of rounding); a velocity
