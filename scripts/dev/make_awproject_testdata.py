@@ -5,13 +5,12 @@ Run with a Python that has casatools/casatasks 6.7 (PyPI wheels):
     python scripts/dev/make_awproject_testdata.py sim OUTDIR     # OUTDIR/awproj_small.ms
     python scripts/dev/make_awproject_testdata.py refs OUTDIR [CASE ...]  # tclean (parallel=False)
 and with any Python with numpy and astropy:
-    python scripts/dev/make_awproject_testdata.py bundle OUTDIR REPO/testdata
     python scripts/dev/make_awproject_testdata.py pbsamples OUTDIR REPO/testdata
 
 `pbsamples` writes what the normal suite reads today (`testdata/reference/awproject/
 tclean_aw_pb_samples.json`: tclean's `.pb` of case aw_dirty, every 4th pixel of the inner 160^2,
-for the ray-traced beam test of `pclean-grid`); `bundle` the MS and cropped products for the
-end-to-end tests that come with the gridder.
+for the ray-traced beam test of `pclean-grid`). The MS and cropped products for end-to-end tests
+are to be bundled with the gridder (as scripts/dev/make_mosaic_testdata.py does for the mosaic).
 
 The MS: VLA D configuration (casadata `vla.d.cfg`, 27 x 25 m, telescope name EVLA), correlations
 RR LL, one spectral window of 2 channels x 16 MHz from 1.5 GHz, one field at J2000 16h00m +30d00m,
@@ -21,12 +20,9 @@ power, where the beam, its squint and their rotation with parallactic angle matt
 are predicted by the simulator through CASA's default VLA beam (what they are does not matter for
 the comparison: tclean and pclean image the same MS).
 """
-import gzip
-import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 
@@ -44,7 +40,6 @@ CASES = {
 }
 PRODUCTS = {"aw_clean": ["image", "residual", "model"]}
 DIRTY = ["psf", "residual", "pb", "weight"]
-CROP = 160
 
 
 def sim(outdir):
@@ -118,38 +113,6 @@ def refs(outdir, names):
             json.dump(meta, f, indent=1)
 
 
-def bundle(outdir, testdata):
-    import numpy as np
-    from astropy.io import fits
-    refdir = os.path.join(testdata, "reference", "awproject")
-    os.makedirs(refdir, exist_ok=True)
-    meta = json.load(open(os.path.join(outdir, "awproj_refs.json")))
-    for name in CASES:
-        if name not in meta:
-            continue
-        for ext in PRODUCTS.get(name, DIRTY):
-            src = os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))
-            with fits.open(src) as h:
-                d = h[0].data
-                ny, nx = d.shape[-2:]
-                y0, x0 = (ny - CROP) // 2, (nx - CROP) // 2
-                hdr = h[0].header.copy()
-                hdr["CRPIX1"] -= x0
-                hdr["CRPIX2"] -= y0
-                hdr["PCCROP"] = "%d,%d" % (x0, y0)
-                buf = io.BytesIO()
-                fits.PrimaryHDU(np.ascontiguousarray(d[..., y0:y0 + CROP, x0:x0 + CROP]), hdr).writeto(buf)
-            with gzip.GzipFile(os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), "wb",
-                               mtime=0) as g:
-                g.write(buf.getvalue())
-    shutil.copy(os.path.join(outdir, "awproj_refs.json"), refdir)
-    shutil.copy(os.path.join(outdir, "awproj_small.sky.json"), refdir)
-    tar = os.path.join(testdata, "awproj_small.ms.tar.gz")
-    subprocess.run(["tar", "czf", tar, "--owner=0", "--group=0", "--mtime=2024-06-01", "-C", outdir,
-                    "awproj_small.ms"], check=True)
-    print("wrote", refdir, tar)
-
-
 def pbsamples(outdir, testdata):
     import numpy as np
     from astropy.io import fits
@@ -182,7 +145,5 @@ if __name__ == "__main__":
         refs(sys.argv[2], sys.argv[3:])
     elif cmd == "pbsamples":
         pbsamples(sys.argv[2], sys.argv[3])
-    elif cmd == "bundle":
-        bundle(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)
