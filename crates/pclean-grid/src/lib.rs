@@ -6,6 +6,7 @@
 //! Kernels are pure functions over array views with explicit `epsilon` and `nthreads`. Conventions
 //! (signs, axis order, units) are in `docs/conventions.md`.
 
+pub mod awproj;
 pub mod casa;
 pub mod gridder;
 pub mod kernel;

@@ -1,0 +1,13 @@
+//! A-projection (`gridder='awproject'`): the (E)VLA aperture illumination CASA models
+//! ([`geometry`], [`raytrace`]) and the primary beams made from it ([`beam`]), with beam squint
+//! for circular feeds and the parallactic-angle rotation.
+
+pub mod beam;
+pub mod geometry;
+pub mod raytrace;
+
+pub use beam::{AwBeams, BeamGrid};
+pub use geometry::{band_geometry, BandGeometry};
+
+#[cfg(test)]
+mod tests;

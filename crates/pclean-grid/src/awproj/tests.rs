@@ -1,0 +1,101 @@
+use super::*;
+
+fn grid(n: usize, cell_arcsec: f64) -> BeamGrid {
+    let c = (cell_arcsec / 3600.0).to_radians();
+    BeamGrid {
+        nx: n,
+        ny: n,
+        cell_rad: [c, c],
+        centre_px: [(n / 2) as f64, (n / 2) as f64],
+    }
+}
+
+fn reference() -> serde_json::Value {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/reference/awproject/tclean_aw_pb_samples.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// tclean's awproject `.pb` (the square root of its weight image, `sqrt(P_R P_L)` normalised)
+/// for the bundled EVLA L-band case, sampled every 4th pixel: the ray-traced beams reproduce it
+/// within the issue's 1% where pb > 0.3 (measured: 0.69% at most, rms 0.16%; the rest is
+/// tclean's coarser aperture sampling and its weight-function truncation).
+#[test]
+fn pb_matches_tclean_awproject() {
+    let r = reference();
+    let freq = r["freq_hz"].as_f64().unwrap();
+    let pa = r["pa_deg"].as_f64().unwrap().to_radians();
+    let n = r["imsize"].as_u64().unwrap() as usize;
+    let g = band_geometry("EVLA", freq).unwrap();
+    let b = AwBeams::new(g, freq, pa, &grid(n, r["cell_arcsec"].as_f64().unwrap()));
+    let mut pb = b.weight_beam().mapv(f32::sqrt);
+    let peak = pb.iter().fold(0f32, |m, v| m.max(*v));
+    pb.mapv_inplace(|v| v / peak);
+    let (first, step) = (
+        r["first_px"].as_u64().unwrap() as usize,
+        r["step_px"].as_u64().unwrap() as usize,
+    );
+    let (mut worst, mut count) = (0f64, 0);
+    for (iy, row) in r["pb_yx"].as_array().unwrap().iter().enumerate() {
+        for (ix, v) in row.as_array().unwrap().iter().enumerate() {
+            let Some(t) = v.as_f64() else { continue };
+            if t <= 0.3 {
+                continue;
+            }
+            let mine = pb[[first + iy * step, first + ix * step]] as f64;
+            worst = worst.max((mine - t).abs());
+            count += 1;
+        }
+    }
+    assert!(count > 500, "{count} samples above pb 0.3");
+    assert!(worst < 0.01, "largest |pb - tclean| {worst}");
+}
+
+/// Beam squint: the R and L beams point in opposite directions, by about 6% of the beam width
+/// at L band (measured 2 x 47" = 1.6' at 1.5 GHz, FWHM about 28'); the Stokes I beam and the
+/// weight beam stay centred.
+#[test]
+fn squint_is_opposite_for_the_two_hands() {
+    let g = band_geometry("EVLA", 1.5e9).unwrap();
+    let b = AwBeams::new(g, 1.5e9, 0.0, &grid(128, 24.0));
+    let centroid = |a: &ndarray::Array2<f32>| {
+        let (mut s, mut sx, mut sy) = (0.0, 0.0, 0.0);
+        for ((y, x), v) in a.indexed_iter() {
+            if *v > 0.5 {
+                let v = *v as f64;
+                s += v;
+                sx += v * (x as f64 - 64.0);
+                sy += v * (y as f64 - 64.0);
+            }
+        }
+        [sx / s * 24.0, sy / s * 24.0]
+    };
+    let (cr, cl) = (centroid(&b.r), centroid(&b.l));
+    let sep = ((cr[0] - cl[0]).powi(2) + (cr[1] - cl[1]).powi(2)).sqrt();
+    // Opposite to 1% of the offset (the two hands' illuminations are mirror images).
+    assert!((cr[0] + cl[0]).abs() < 0.01 * sep && (cr[1] + cl[1]).abs() < 0.01 * sep);
+    // 60"-130": the squint of the model (CASA's feed offset), not a centred beam.
+    assert!((60.0..130.0).contains(&sep), "separation {sep} arcsec");
+    let ci = centroid(&b.image_beam());
+    assert!(ci[0].abs() < 0.5 && ci[1].abs() < 0.5, "{ci:?}");
+}
+
+/// A parallactic angle 90 deg later turns the beams by 90 deg about the centre:
+/// `B_{pa+90}(X, Y) = B_pa(Y, -X)` in pixel offsets, to the model's rounding (1e-3).
+#[test]
+fn parallactic_angle_rotates_the_beam() {
+    let g = band_geometry("EVLA", 1.5e9).unwrap();
+    let (n, c) = (96usize, 48i64);
+    let a = AwBeams::new(g, 1.5e9, 0.3, &grid(n, 30.0));
+    let b = AwBeams::new(g, 1.5e9, 0.3 + std::f64::consts::FRAC_PI_2, &grid(n, 30.0));
+    let mut worst = 0f32;
+    for dy in -40..40i64 {
+        for dx in -40..40i64 {
+            let want = a.r[[(c - dx) as usize, (c + dy) as usize]];
+            worst = worst.max((b.r[[(c + dy) as usize, (c + dx) as usize]] - want).abs());
+        }
+    }
+    assert!(worst < 1e-3, "{worst}");
+}

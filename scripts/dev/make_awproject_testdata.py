@@ -1,0 +1,149 @@
+"""The bundled A-projection test data (issue 14, gridder='awproject'): a small simulated EVLA L-band
+observation and tclean's awproject references on it.
+
+Run with a Python that has casatools/casatasks 6.7 (PyPI wheels):
+    python scripts/dev/make_awproject_testdata.py sim OUTDIR     # OUTDIR/awproj_small.ms
+    python scripts/dev/make_awproject_testdata.py refs OUTDIR [CASE ...]  # tclean (parallel=False)
+and with any Python with numpy and astropy:
+    python scripts/dev/make_awproject_testdata.py pbsamples OUTDIR REPO/testdata
+
+`pbsamples` writes what the normal suite reads today (`testdata/reference/awproject/
+tclean_aw_pb_samples.json`: tclean's `.pb` of case aw_dirty, every 4th pixel of the inner 160^2,
+for the ray-traced beam test of `pclean-grid`). The MS and cropped products for end-to-end tests
+are to be bundled with the gridder (as scripts/dev/make_mosaic_testdata.py does for the mosaic).
+
+The MS: VLA D configuration (casadata `vla.d.cfg`, 27 x 25 m, telescope name EVLA), correlations
+RR LL, one spectral window of 2 channels x 16 MHz from 1.5 GHz, one field at J2000 16h00m +30d00m,
+4 h of hour angle centred on transit at 300 s integrations (so the parallactic angle turns through
+about 100 deg), noiseless. Sky: point sources at the centre and off-centre out to the beam's half
+power, where the beam, its squint and their rotation with parallactic angle matter; the visibilities
+are predicted by the simulator through CASA's default VLA beam (what they are does not matter for
+the comparison: tclean and pclean image the same MS).
+"""
+import json
+import os
+import shutil
+import sys
+import time
+
+CENTRE = "J2000 16h00m00.0s 30d00m00.0s"
+SOURCES = [  # (ra offset arcmin, dec offset arcmin, flux Jy)
+    (0.0, 0.0, 1.0), (8.0, 3.0, 0.5), (-5.0, -10.0, 0.4), (2.0, 14.0, 0.3), (-13.0, 4.0, 0.3)]
+COMMON = dict(imsize=[256, 256], cell="12arcsec", phasecenter=CENTRE, gridder="awproject",
+              specmode="mfs", weighting="natural", pblimit=0.2, niter=0, parallel=False,
+              aterm=True, psterm=False, wbawp=False, conjbeams=False, wprojplanes=1,
+              computepastep=360.0, rotatepastep=360.0)
+CASES = {
+    "aw_dirty": dict(),
+    "aw_clean": dict(niter=300, threshold="5mJy", deconvolver="hogbom"),
+    "aw_pa5": dict(computepastep=5.0, rotatepastep=5.0),
+}
+PRODUCTS = {"aw_clean": ["image", "residual", "model"]}
+DIRTY = ["psf", "residual", "pb", "weight"]
+
+
+def sim(outdir):
+    import casatools
+    import numpy as np
+    os.makedirs(outdir, exist_ok=True)
+    ms = os.path.join(outdir, "awproj_small.ms")
+    shutil.rmtree(ms, ignore_errors=True)
+    sm, me, qa, cl = casatools.simulator(), casatools.measures(), casatools.quanta(), casatools.componentlist()
+    cfg = os.path.join(casatools.ctsys.resolve("alma/simmos"), "vla.d.cfg")
+    xx, yy, zz, dd, names = [], [], [], [], []
+    for line in open(cfg):
+        if line.startswith("#") or not line.strip():
+            continue
+        p = line.split()
+        xx.append(float(p[0])); yy.append(float(p[1])); zz.append(float(p[2])); dd.append(float(p[3]))
+        names.append(p[4] if len(p) > 4 else "A%02d" % len(names))
+    sm.open(ms)
+    sm.setconfig(telescopename="EVLA", x=xx, y=yy, z=zz, dishdiameter=dd, mount=["alt-az"] * len(xx),
+                 antname=names, coordsystem="global", referencelocation=me.observatory("VLA"))
+    sm.setspwindow(spwname="EVLA_L#A0C0#0", freq="1.5GHz", deltafreq="16MHz", freqresolution="16MHz",
+                   nchannels=2, stokes="RR LL")
+    sm.setfeed(mode="perfect R L")
+    sm.setfield(sourcename="F0", sourcedirection=CENTRE)
+    sm.setlimits(shadowlimit=0.001, elevationlimit="10deg")
+    sm.setauto(autocorrwt=0.0)
+    sm.settimes(integrationtime="300s", usehourangle=True, referencetime=me.epoch("UTC", "2024/06/01/00:00:00"))
+    sm.observe("F0", "EVLA_L#A0C0#0", starttime="-2h", stoptime="2h")
+    cl_path = os.path.join(outdir, "awproj_small.cl")
+    shutil.rmtree(cl_path, ignore_errors=True)
+    ra0, dec0 = qa.convert("16h00m00s", "rad")["value"], qa.convert("30deg", "rad")["value"]
+    sky = []
+    for dx, dy, s in SOURCES:
+        dec = dec0 + np.radians(dy / 60)
+        ra = ra0 + np.radians(dx / 60) / np.cos(dec)
+        d = "J2000 %.9frad %.9frad" % (ra, dec)
+        cl.addcomponent(dir=d, flux=s, fluxunit="Jy", freq="1.5GHz", shape="point")
+        sky.append(dict(direction=d, flux_jy=s, offset_arcmin=[dx, dy]))
+    cl.rename(cl_path)
+    cl.close()
+    sm.predict(complist=cl_path)
+    sm.close()
+    with open(os.path.join(outdir, "awproj_small.sky.json"), "w") as f:
+        json.dump(sky, f, indent=1)
+    print("wrote", ms)
+
+
+def refs(outdir, names):
+    from casatasks import tclean, exportfits
+    import casatools
+    ms = os.path.join(outdir, "awproj_small.ms")
+    jpath = os.path.join(outdir, "awproj_refs.json")
+    meta = json.load(open(jpath)) if os.path.exists(jpath) else {}
+    for name in names or CASES:
+        args = dict(COMMON, **CASES[name])
+        img = os.path.join(outdir, "tclean_" + name)
+        for ext in ["psf", "residual", "pb", "weight", "sumwt", "model", "image", "mask"]:
+            shutil.rmtree(img + "." + ext, ignore_errors=True)
+        t0 = time.time()
+        tclean(vis=ms, imagename=img, cfcache=img + ".cf", **args)
+        dt = time.time() - t0
+        for ext in PRODUCTS.get(name, DIRTY):
+            exportfits(img + "." + ext, img + "." + ext + ".fits", overwrite=True)
+        ia = casatools.image()
+        ia.open(img + ".sumwt")
+        meta[name] = dict(params=dict(args, vis="awproj_small.ms"), seconds=round(dt, 2),
+                          sumwt=float(ia.getchunk().ravel()[0]))
+        ia.close()
+        meta["casa"] = casatools.version_string()
+        with open(jpath, "w") as f:
+            json.dump(meta, f, indent=1)
+
+
+def pbsamples(outdir, testdata):
+    import numpy as np
+    from astropy.io import fits
+    refdir = os.path.join(testdata, "reference", "awproject")
+    os.makedirs(refdir, exist_ok=True)
+    src = os.path.join(outdir, "tclean_aw_dirty.pb.fits")
+    pb = fits.getdata(src).squeeze()
+    hdr = fits.getheader(src)
+    meta = json.load(open(os.path.join(outdir, "awproj_refs.json")))
+    first, step = 48, 4
+    vals = [[None if not np.isfinite(v) else round(float(v), 5) for v in row]
+            for row in pb[first:first + 160:step, first:first + 160:step]]
+    out = dict(source="tclean 6.7 gridder=awproject .pb of scripts/dev/make_awproject_testdata.py case "
+                      "aw_dirty (EVLA L band, 256^2 x 12 arcsec, one PA bin)",
+               freq_hz=hdr["CRVAL3"], pa_deg=PA_DEG, imsize=256, cell_arcsec=12.0, first_px=first,
+               step_px=step, pb_yx=vals, casa=meta.get("casa"))
+    json.dump(out, open(os.path.join(refdir, "tclean_aw_pb_samples.json"), "w"))
+
+
+# The parallactic angle of the first integration, where tclean computes its one set of
+# A-terms with computepastep=360 (its log: "Making a new convolution function for PA=-73.2452deg").
+PA_DEG = -73.24517281003254
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "sim":
+        sim(sys.argv[2])
+    elif cmd == "refs":
+        refs(sys.argv[2], sys.argv[3:])
+    elif cmd == "pbsamples":
+        pbsamples(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(__doc__)
