@@ -23,8 +23,8 @@ CUBES = [
     ("alma_sim/reference/tclean_topo_dirty.residual.fits.gz", "alma_tclean_topo_dirty.residual.sub.fits.gz", 5),
 ]
 # The other channels of the alma_sim LSRK cube (those not in the every-5th subset above), cropped
-# to the central CROP x CROP pixels (where kernel='casa' differs most from tclean: the whole-image
-# maximum is within the central 256 and 96% of it within the central 128 in every plane). The
+# to the central CROP x CROP pixels (kernel='casa' against tclean: the whole-image maximum of
+# every plane is within the central 256, and the central 128 holds 75-85% of it). The
 # header keeps the cube's axes (CRPIX shifted), PCSUBSET the channels, PCCROP the crop's first
 # pixel (x, y, 0-based) and PCPEAK each plane's peak |value| over the whole uncropped plane.
 CROP = 128

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import pclean_bin  # noqa: E402
+from conftest import TESTDATA, pclean_bin  # noqa: E402
 
 # (imsize, channels per task, deconvolver, threads)
 CONFIGS = [
@@ -61,14 +61,18 @@ def image_args(ms, name, imsize, nchan, deconvolver, threads, niter=30):
     return args
 
 
-# Without UT1 - UTC tables: reading casacore's IERS tables at set-up adds ~1.4 MiB to the heap
-# peak (measured at 256^2 with scripts/test.sh's PCLEAN_MEASURESPATH), which the memory model does
-# not count yet (open, issue 13); a folder without them makes pclean take UT1 - UTC as 0.
-NO_MEASURES = dict(os.environ, PCLEAN_MEASURESPATH="/nonexistent-pclean-measures")
+# Run with the IERS tables scripts/test.sh exports (PCLEAN_MEASURESPATH), as a user's run. They
+# are read once at set-up (~0.1 MiB, before the idle baseline); what UT1 - UTC changes in a block
+# is which data channels it reads: these runs' read window (the image channels widened by one
+# image channel, then three data channels) ends exactly on a data channel, and UT1 - UTC (~1e-11
+# relative) puts that channel in (5 read for one image channel, as READ_MARGIN_CHANS counts) or,
+# without the tables, out (4 read, one channel = 27090 rows x 54 B = 1.4 MiB less than counted).
+MEASURES_ENV = dict(os.environ, PCLEAN_MEASURESPATH=os.environ.get(
+    "PCLEAN_MEASURESPATH", str(TESTDATA / "unpacked" / "measures")))
 
 
 def run_json(args):
-    p = subprocess.run(args, capture_output=True, text=True, env=NO_MEASURES)
+    p = subprocess.run(args, capture_output=True, text=True, env=MEASURES_ENV)
     assert p.returncode == 0, p.stderr[-3000:]
     return json.loads(p.stdout)
 
