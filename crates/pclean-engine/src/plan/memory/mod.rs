@@ -127,6 +127,9 @@ impl DeconvolverKind {
             },
             Deconvolver::Clark | Deconvolver::ClarkStokes => DeconvolverKind::Clark,
             Deconvolver::Hogbom => DeconvolverKind::Hogbom,
+            Deconvolver::Mtmfs => DeconvolverKind::Multiscale {
+                nscales: nscales.max(1),
+            },
         }
     }
 }

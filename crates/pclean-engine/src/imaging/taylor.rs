@@ -1,0 +1,238 @@
+//! Taylor-term imaging for `deconvolver='mtmfs'` (Rau & Cornwell 2011, as tclean): the PSF terms
+//! `t = 0 .. 2 nterms - 2` and the residual terms `t = 0 .. nterms - 1` are the images of the
+//! visibilities weighted by `w ((nu - nu0) / nu0)^t`, all made in ONE pass over the visibilities
+//! (each chunk is read and prepared once and gridded into every term's planes). The Taylor factor
+//! goes into the visibility (`V ((nu - nu0)/nu0)^t`, the PSF's `((nu - nu0)/nu0)^t`) rather than the
+//! weight, so that the gridder sees the same positive imaging weights for every term. Every term
+//! is normalised by the sum of weights of term 0 (tclean: `psf.tt1`'s peak is
+//! `sumwt.tt1 / sumwt.tt0`); `.sumwt.ttN` is `sum w ((nu - nu0)/nu0)^t`. Prediction adds
+//! `((nu - nu0)/nu0)^t` times each model term's visibilities.
+//!
+//! The 1-plane gridder of the run ([`ImagingContext::gridder`]) grids each term: one oversampled
+//! grid per term is alive during a pass.
+
+use super::{changed, gerr, next_weights, ImagingContext, PlaneWeights};
+use crate::error::EngineError;
+use crate::source::{Prepared, Source};
+use ndarray::{Array2, Axis};
+use num_complex::Complex32;
+use pclean_grid::seam::{GridPlanes, Pass, VisBatch};
+use pclean_grid::weighting::ImagingWeighter;
+use std::borrow::Borrow;
+
+/// The mfs image has one channel.
+const K: usize = 0;
+
+/// `(nu - nu0) / nu0` of each frequency.
+pub fn taylor_offsets(freqs: &[f64], reffreq_hz: f64) -> Vec<f64> {
+    freqs
+        .iter()
+        .map(|nu| (nu - reffreq_hz) / reffreq_hz)
+        .collect()
+}
+
+/// The PSF terms of an mtmfs plane (`2 nterms - 1`), their sums of weights and the imaging
+/// weights (kept for the major cycles).
+pub struct TaylorPsfs {
+    pub psfs: Vec<Array2<f32>>,
+    pub sumwt: Vec<f64>,
+    pub weights: PlaneWeights,
+}
+
+/// One Taylor pass's images and sums of weights per term.
+type TermImages = (Vec<Array2<f32>>, Vec<f64>);
+
+impl ImagingContext<'_> {
+    /// The `2 nterms - 1` PSF terms of Stokes plane `s` with the imaging weights, in one pass.
+    pub fn taylor_psfs(
+        &self,
+        sources: &[Source],
+        s: usize,
+        weighter: &ImagingWeighter,
+        nterms: usize,
+        reffreq_hz: f64,
+    ) -> Result<TaylorPsfs, EngineError> {
+        let mut weights = Vec::new();
+        let (psfs, sumwt) = self.taylor_pass(
+            2 * nterms - 1,
+            reffreq_hz,
+            sources,
+            |prep, cols, freqs| Ok((self.imaging_weights(prep, s, cols, freqs, weighter), None)),
+            |w| weights.push(w),
+        )?;
+        Ok(TaylorPsfs {
+            psfs,
+            sumwt,
+            weights,
+        })
+    }
+
+    /// The `nterms` residual terms of Stokes plane `s` (the dirty terms without `models`; with
+    /// them, the visibilities of `sum_t ((nu - nu0)/nu0)^t model_t` are subtracted first), and the
+    /// sums of weights per term.
+    pub fn taylor_residuals(
+        &self,
+        sources: &[Source],
+        s: usize,
+        weights: &PlaneWeights,
+        reffreq_hz: f64,
+        nterms: usize,
+        models: Option<&[Array2<f32>]>,
+    ) -> Result<TermImages, EngineError> {
+        let mut kept = match models {
+            Some(m) => Some(
+                self.taylor_residual_vis(sources, s, weights, reffreq_hz, m)?
+                    .into_iter(),
+            ),
+            None => None,
+        };
+        let mut wts = weights.iter();
+        self.taylor_pass(
+            nterms,
+            reffreq_hz,
+            sources,
+            |prep, cols, _| {
+                let wgt = next_weights(&mut wts)?;
+                let vis = match kept.as_mut() {
+                    Some(it) => it.next().ok_or_else(changed)?,
+                    None => prep.stokes[s].0.select(Axis(1), cols),
+                };
+                Ok((wgt, Some(vis)))
+            },
+            |_| {},
+        )
+    }
+
+    /// The visibilities minus the prediction of the Taylor model terms, one array per chunk (the
+    /// model grids, one per term, are freed on return).
+    fn taylor_residual_vis(
+        &self,
+        sources: &[Source],
+        s: usize,
+        weights: &PlaneWeights,
+        reffreq_hz: f64,
+        models: &[Array2<f32>],
+    ) -> Result<Vec<Array2<Complex32>>, EngineError> {
+        let sources = &crate::source::restrict_sources(sources, self.plan, &(K..K + 1))?;
+        let g = self.gridder.as_ref();
+        // Terms whose model is zero predict nothing.
+        let planes: Vec<(usize, GridPlanes)> = models
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.iter().any(|v| *v != 0.0))
+            .map(|(t, m)| Ok((t, g.model_planes(&[m.view()]).map_err(gerr)?)))
+            .collect::<Result<_, EngineError>>()?;
+        let mut kept = Vec::new();
+        let mut wts = weights.iter();
+        self.vis().for_each_chunk(sources, &(K..K + 1), |prep| {
+            let Some((cols, freqs)) = prep.columns(K) else {
+                return Ok(());
+            };
+            let wgt = next_weights(&mut wts)?;
+            let mut vis = prep.stokes[s].0.select(Axis(1), &cols);
+            let f = taylor_offsets(&freqs, reffreq_hz);
+            let batch =
+                VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view()).with_fields(&prep.field_r);
+            let mut pred = Array2::<Complex32>::zeros(vis.dim());
+            for (t, p) in &planes {
+                g.predict(p, &batch, pred.view_mut()).map_err(gerr)?;
+                let cols = vis.axis_iter_mut(Axis(1)).zip(pred.axis_iter(Axis(1)));
+                for ((mut col, pc), fv) in cols.zip(&f) {
+                    let scale = fv.powi(*t as i32) as f32;
+                    col.zip_mut_with(&pc, |v, p| *v -= p * scale);
+                }
+            }
+            kept.push(vis);
+            Ok(())
+        })?;
+        Ok(kept)
+    }
+
+    /// One pass over the chunks of the mfs channel gridding `nt` Taylor terms: `chunk` gives each
+    /// chunk's imaging weights and (residual) visibilities, handed to `done` once gridded; returns
+    /// the term images normalised by term 0's sum of weights, and the sum of weights per term.
+    fn taylor_pass<W: Borrow<Array2<f32>>>(
+        &self,
+        nt: usize,
+        reffreq_hz: f64,
+        sources: &[Source],
+        mut chunk: impl FnMut(
+            &Prepared,
+            &[usize],
+            &[f64],
+        ) -> Result<(W, Option<Array2<Complex32>>), EngineError>,
+        mut done: impl FnMut(W),
+    ) -> Result<TermImages, EngineError> {
+        let sources = &crate::source::restrict_sources(sources, self.plan, &(K..K + 1))?;
+        let g = self.gridder.as_ref();
+        let mut planes: Vec<GridPlanes> = (0..nt).map(|_| g.new_planes(Pass::Residual)).collect();
+        let mut sumwt = vec![0.0f64; nt];
+        self.vis().for_each_chunk(sources, &(K..K + 1), |prep| {
+            let Some((cols, freqs)) = prep.columns(K) else {
+                return Ok(());
+            };
+            let (wgt, vis) = chunk(prep, &cols, &freqs)?;
+            let w = wgt.borrow();
+            let f = taylor_offsets(&freqs, reffreq_hz);
+            for (t, plane) in planes.iter_mut().enumerate() {
+                let folded = fold(vis.as_ref(), &f, t, w.dim());
+                let batch = VisBatch::new(prep.uvw_m.view(), &freqs, w.view())
+                    .with_fields(&prep.field_r)
+                    .with_vis(folded.view());
+                let stats = g.grid(plane, &batch).map_err(gerr)?;
+                sumwt[t] += if t == 0 {
+                    stats.sum_weights
+                } else {
+                    term_weight_sum(w, &f, t)
+                };
+            }
+            done(wgt);
+            Ok(())
+        })?;
+        let norm = if sumwt[0] > 0.0 { 1.0 / sumwt[0] } else { 0.0 };
+        let images = planes
+            .into_iter()
+            .map(|p| {
+                let mut v = g.images(p, norm).map_err(gerr)?;
+                v.pop().ok_or_else(changed)
+            })
+            .collect::<Result<Vec<_>, EngineError>>()?;
+        Ok((images, sumwt))
+    }
+}
+
+/// The visibilities of term `t`: `vis ((nu - nu0)/nu0)^t`, or (PSF, `vis` `None`) the factor
+/// alone, shaped `dim`.
+fn fold(
+    vis: Option<&Array2<Complex32>>,
+    f: &[f64],
+    t: usize,
+    dim: (usize, usize),
+) -> Array2<Complex32> {
+    let factor: Vec<f32> = f.iter().map(|x| x.powi(t as i32) as f32).collect();
+    match vis {
+        Some(v) if t == 0 => v.clone(),
+        Some(v) => {
+            let mut out = v.clone();
+            for mut row in out.axis_iter_mut(Axis(0)) {
+                row.iter_mut().zip(&factor).for_each(|(x, s)| *x *= *s);
+            }
+            out
+        }
+        None => Array2::from_shape_fn(dim, |(_, c)| Complex32::new(factor[c], 0.0)),
+    }
+}
+
+/// `sum w ((nu - nu0)/nu0)^t` over the weights the gridder counts (`> 0`, finite).
+fn term_weight_sum(w: &Array2<f32>, f: &[f64], t: usize) -> f64 {
+    let factor: Vec<f64> = f.iter().map(|x| x.powi(t as i32)).collect();
+    let mut sum = 0.0;
+    for row in w.axis_iter(Axis(0)) {
+        for (v, s) in row.iter().zip(&factor) {
+            if *v > 0.0 && v.is_finite() {
+                sum += *v as f64 * s;
+            }
+        }
+    }
+    sum
+}
