@@ -32,7 +32,7 @@ pub(super) fn taylor_terms(
                 param: "reffreq",
                 source,
             })?;
-            if !(f > 0.0 && f.is_finite()) {
+            if f.is_nan() || f <= 0.0 || f.is_infinite() {
                 return Err(invalid(
                     "reffreq",
                     s,

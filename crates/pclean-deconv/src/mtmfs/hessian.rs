@@ -52,8 +52,8 @@ impl Hessian {
         let npairs_t = nterms * (nterms + 1) / 2;
         let mut patches = vec![Array2::<f32>::zeros((0, 0)); npairs_t * npairs_s];
         let mut full = Array2::<f32>::zeros((ny, nx));
-        for t in 0..(2 * nterms - 1) {
-            let psf_spec = fft.forward(psfs[t], true);
+        for (t, psf) in psfs.iter().enumerate().take(2 * nterms - 1) {
+            let psf_spec = fft.forward(*psf, true);
             for s1 in 0..nscales {
                 for s2 in 0..=s1 {
                     let mut spec: Vec<_> = psf_spec
@@ -126,7 +126,7 @@ pub(crate) fn invert_spd(m: &[f64], n: usize) -> Option<Vec<f64>> {
                 sum -= l[i * n + k] * l[j * n + k];
             }
             if i == j {
-                if !(sum > 0.0) {
+                if sum.is_nan() || sum <= 0.0 {
                     return None;
                 }
                 l[i * n + i] = sum.sqrt();

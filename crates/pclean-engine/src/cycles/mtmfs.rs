@@ -260,7 +260,7 @@ pub fn spectral_index(
     let mut err = Array2::from_elem(dim, f32::NAN);
     let mut beta = (images.len() >= 3).then(|| Array2::from_elem(dim, f32::NAN));
     for ((y, x), &i0) in images[0].indexed_iter() {
-        if !(i0 > threshold) {
+        if i0.is_nan() || i0 <= threshold {
             continue;
         }
         let i1 = images[1][[y, x]];
