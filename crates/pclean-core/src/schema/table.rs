@@ -53,7 +53,7 @@ declare_params! {
     specmode: Str = "mfs", "Spectral mode" => .choices(SpecMode::NAMES)
         .doc("`mfs` (one plane; tclean's alias `cont` too), `cube`, `cubedata`, `cubesource` (a moving source with `phasecenter='TRACKFIELD'`: the data channels in the source's frame from its ephemeris's radial velocity, labelled REST, as tclean)");
     reffreq: Text = "", "Reference frequency of the Taylor expansion of mtmfs, e.g. 1.4GHz" => .meaning("the centre of the selected band")
-        .doc("only the default yet (tclean labels the image and computes the primary beam at a given one; another value is refused)");
+        .doc("used by `deconvolver='mtmfs'` (the image's frequency, where its primary beam is computed, and the Taylor expansion's `nu0`); with the other deconvolvers only the default yet (another value is refused)");
     nchan: Int = -1, "Number of image channels, -1 = all selected";
     start: Text = "", "First image channel: a data channel number, a frequency or a velocity, e.g. 5, 1.4125GHz, 1500km/s"
         => .meaning("first selected").hyphen()

@@ -23,12 +23,19 @@ use std::borrow::Borrow;
 /// The mfs image has one channel.
 const K: usize = 0;
 
-/// `(nu - nu0) / nu0` of each frequency.
-pub fn taylor_offsets(freqs: &[f64], reffreq_hz: f64) -> Vec<f64> {
-    freqs
-        .iter()
-        .map(|nu| (nu - reffreq_hz) / reffreq_hz)
-        .collect()
+/// `(nu - nu0) / nu0` of each row and column of a chunk, at the image frame's frequencies: the
+/// columns' frequencies `freqs` times each row's Doppler factor `doppler` (mfs of TOPO data:
+/// tclean's Taylor factors use the LSRK frequencies; `None`: `freqs` are the image frame's).
+pub fn taylor_offsets(
+    freqs: &[f64],
+    doppler: Option<&[f64]>,
+    nrow: usize,
+    reffreq_hz: f64,
+) -> Array2<f64> {
+    Array2::from_shape_fn((nrow, freqs.len()), |(r, c)| {
+        let nu = freqs[c] * doppler.map_or(1.0, |d| d[r]);
+        (nu - reffreq_hz) / reffreq_hz
+    })
 }
 
 /// The PSF terms of an mtmfs plane (`2 nterms - 1`), their sums of weights and the imaging
@@ -130,17 +137,17 @@ impl ImagingContext<'_> {
             };
             let wgt = next_weights(&mut wts)?;
             let mut vis = prep.stokes[s].0.select(Axis(1), &cols);
-            let f = taylor_offsets(&freqs, reffreq_hz);
+            let f = taylor_offsets(&freqs, prep.row_doppler.as_deref(), vis.nrows(), reffreq_hz);
             let batch =
                 VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view()).with_fields(&prep.field_r);
             let mut pred = Array2::<Complex32>::zeros(vis.dim());
             for (t, p) in &planes {
                 g.predict(p, &batch, pred.view_mut()).map_err(gerr)?;
-                let cols = vis.axis_iter_mut(Axis(1)).zip(pred.axis_iter(Axis(1)));
-                for ((mut col, pc), fv) in cols.zip(&f) {
-                    let scale = fv.powi(*t as i32) as f32;
-                    col.zip_mut_with(&pc, |v, p| *v -= p * scale);
-                }
+                let ti = *t as i32;
+                ndarray::Zip::from(&mut vis)
+                    .and(&pred)
+                    .and(&f)
+                    .for_each(|v, p, fv| *v -= p * fv.powi(ti) as f32);
             }
             kept.push(vis);
             Ok(())
@@ -173,9 +180,9 @@ impl ImagingContext<'_> {
             };
             let (wgt, vis) = chunk(prep, &cols, &freqs)?;
             let w = wgt.borrow();
-            let f = taylor_offsets(&freqs, reffreq_hz);
+            let f = taylor_offsets(&freqs, prep.row_doppler.as_deref(), w.nrows(), reffreq_hz);
             for (t, plane) in planes.iter_mut().enumerate() {
-                let folded = fold(vis.as_ref(), &f, t, w.dim());
+                let folded = fold(vis.as_ref(), &f, t);
                 let batch = VisBatch::new(prep.uvw_m.view(), &freqs, w.view())
                     .with_fields(&prep.field_r)
                     .with_vis(folded.view());
@@ -201,39 +208,31 @@ impl ImagingContext<'_> {
     }
 }
 
-/// The visibilities of term `t`: `vis ((nu - nu0)/nu0)^t`, or (PSF, `vis` `None`) the factor
-/// alone, shaped `dim`.
-fn fold(
-    vis: Option<&Array2<Complex32>>,
-    f: &[f64],
-    t: usize,
-    dim: (usize, usize),
-) -> Array2<Complex32> {
-    let factor: Vec<f32> = f.iter().map(|x| x.powi(t as i32) as f32).collect();
+/// The visibilities of term `t`: `vis f^t`, or (PSF, `vis` `None`) `f^t` alone, with `f` the
+/// offsets of [`taylor_offsets`].
+fn fold(vis: Option<&Array2<Complex32>>, f: &Array2<f64>, t: usize) -> Array2<Complex32> {
+    let ti = t as i32;
     match vis {
         Some(v) if t == 0 => v.clone(),
         Some(v) => {
             let mut out = v.clone();
-            for mut row in out.axis_iter_mut(Axis(0)) {
-                row.iter_mut().zip(&factor).for_each(|(x, s)| *x *= *s);
-            }
+            ndarray::Zip::from(&mut out)
+                .and(f)
+                .for_each(|x, fv| *x *= fv.powi(ti) as f32);
             out
         }
-        None => Array2::from_shape_fn(dim, |(_, c)| Complex32::new(factor[c], 0.0)),
+        None => f.mapv(|fv| Complex32::new(fv.powi(ti) as f32, 0.0)),
     }
 }
 
-/// `sum w ((nu - nu0)/nu0)^t` over the weights the gridder counts (`> 0`, finite).
-fn term_weight_sum(w: &Array2<f32>, f: &[f64], t: usize) -> f64 {
-    let factor: Vec<f64> = f.iter().map(|x| x.powi(t as i32)).collect();
+/// `sum w f^t` over the weights the gridder counts (`> 0`, finite).
+fn term_weight_sum(w: &Array2<f32>, f: &Array2<f64>, t: usize) -> f64 {
     let mut sum = 0.0;
-    for row in w.axis_iter(Axis(0)) {
-        for (v, s) in row.iter().zip(&factor) {
-            if *v > 0.0 && v.is_finite() {
-                sum += *v as f64 * s;
-            }
+    ndarray::Zip::from(w).and(f).for_each(|v, fv| {
+        if *v > 0.0 && v.is_finite() {
+            sum += *v as f64 * fv.powi(t as i32);
         }
-    }
+    });
     sum
 }
 
@@ -261,7 +260,9 @@ mod tests {
         .unwrap();
         let sg = StandardGridder::new(g, 1);
         let nu0 = 1.5e9;
-        let freqs: Vec<f64> = (0..8).map(|i| nu0 * (0.75 + 0.5 * i as f64 / 7.0)).collect();
+        let freqs: Vec<f64> = (0..8)
+            .map(|i| nu0 * (0.75 + 0.5 * i as f64 / 7.0))
+            .collect();
         let mut s = 99u64;
         let mut rnd = move || {
             s = s
@@ -270,18 +271,19 @@ mod tests {
             ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
         };
         let nrow = 300;
-        let uvw = Array2::from_shape_fn((nrow, 3), |(_, c)| if c == 2 { 0.0 } else { 2.0e3 * rnd() });
+        let uvw =
+            Array2::from_shape_fn((nrow, 3), |(_, c)| if c == 2 { 0.0 } else { 2.0e3 * rnd() });
         let w = Array2::from_shape_fn((nrow, 8), |_| (1.0 + rnd()) as f32);
         let vis = Array2::from_shape_fn((nrow, 8), |(_, c)| {
             Complex32::new((freqs[c] / nu0).powf(-0.8) as f32, 0.0)
         });
-        let f = taylor_offsets(&freqs, nu0);
+        let f = taylor_offsets(&freqs, None, nrow, nu0);
         let sumw: f64 = w.iter().map(|v| *v as f64).sum();
         for (nt, with_vis) in [(3usize, false), (2, true)] {
             let mut images = Vec::new();
             for t in 0..nt {
                 let mut planes = sg.new_planes(Pass::Residual);
-                let folded = fold(with_vis.then_some(&vis), &f, t, w.dim());
+                let folded = fold(with_vis.then_some(&vis), &f, t);
                 let batch = VisBatch::new(uvw.view(), &freqs, w.view()).with_vis(folded.view());
                 let st = sg.grid(&mut planes, &batch).unwrap();
                 assert!((st.sum_weights - sumw).abs() < 1e-6 * sumw);
@@ -298,18 +300,21 @@ mod tests {
                             let (u, v) = (uvw[[r, 0]] * nu / c, uvw[[r, 1]] * nu / c);
                             let amp = if with_vis { vis[[r, k]].re as f64 } else { 1.0 };
                             let ph = 2.0 * std::f64::consts::PI * (u * l + v * m);
-                            sum += w[[r, k]] as f64 * f[k].powi(t as i32) * amp * ph.cos();
+                            sum += w[[r, k]] as f64 * f[[r, k]].powi(t as i32) * amp * ph.cos();
                         }
                     }
                     let want = sum / sumw;
                     let got = img[[y, x]] as f64;
-                    assert!((got - want).abs() < 1e-4, "term {t} ({y},{x}): {got} vs {want}");
+                    assert!(
+                        (got - want).abs() < 1e-4,
+                        "term {t} ({y},{x}): {got} vs {want}"
+                    );
                 }
             }
             // tt0 term's weight sum and the others' from `term_weight_sum`.
             let t1: f64 = (0..nrow)
                 .flat_map(|r| (0..8).map(move |k| (r, k)))
-                .map(|(r, k)| w[[r, k]] as f64 * f[k])
+                .map(|(r, k)| w[[r, k]] as f64 * f[[r, k]])
                 .sum();
             assert!((term_weight_sum(&w, &f, 1) - t1).abs() < 1e-9 * sumw);
         }

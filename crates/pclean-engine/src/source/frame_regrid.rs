@@ -105,6 +105,7 @@ impl VisPrep<'_> {
             density_scale: 1.0,
             density_w: None,
             field_r: chunk.field_id.clone(),
+            row_doppler: None,
         }
     }
 
@@ -218,6 +219,7 @@ impl VisPrep<'_> {
             density_scale: 1.0,
             density_w: None,
             field_r: chunk.field_id.clone(),
+            row_doppler: None,
         }
     }
 }
