@@ -53,7 +53,7 @@ class WorkerSpec(TypedDict, total=False):
     nchan_per_task: int  # 1
     gridder: str  # "standard"
     deconvolver: str  # "hogbom"; "none" for dirty imaging
-    nterms: int  # 1 (only)
+    nterms: int  # 1; 1 to 4 with deconvolver="mtmfs"
     nfields: int  # 1 (only)
     threads_per_task: int  # 1
 

@@ -7,6 +7,7 @@ pub mod factory;
 pub mod hogbom;
 pub mod masks;
 pub mod minor;
+pub mod mtmfs;
 pub mod multiscale;
 mod peaks;
 mod planeops;

@@ -18,9 +18,10 @@
 //!   which is why [`GridPlanes`] is opaque;
 //! - **per-field primary-beam (mosaic) gridding**: [`VisBatch::field_r`] carries each row's
 //!   FIELD_ID; the gridder holds the fields' pointing centres and beams;
-//! - **multi-term (Taylor, mtmfs) gridding**: [`VisGridder::nplanes`] is `2 nterms - 1` for the
-//!   PSF pass and `nterms` for the residual pass and the model; the per-visibility term weights
-//!   `((nu - nu_0) / nu_0)^t` come from [`VisBatch::freq_hz`] inside the gridder.
+//! - **multi-term (Taylor, mtmfs) gridding** is done by the engine over any one-plane gridder
+//!   (`pclean_engine::imaging::taylor`): each chunk is gridded once per term into that term's
+//!   plane set with the factor `((nu - nu_0) / nu_0)^t` folded into its visibilities (the PSF's
+//!   are the factor alone), so the imaging weights stay positive.
 //!
 //! Conventions are those of `docs/conventions.md` (and [`crate::gridder`]): `uvw_m` in metres
 //! (rotated to the image phase centre by the caller), frequencies in Hz, visibilities `Complex32`

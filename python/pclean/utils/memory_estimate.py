@@ -11,8 +11,8 @@ What differs from the seed (docs/migrating.md):
   pixel in one 4096^2 plane, for the seed's formula-style uses.
 - ``WORKER_BASE_OVERHEAD_GIB``: a Dask worker process with pclean imported
   (``WORKER_BASE_BYTES``) plus the engine's base.
-- The model is pclean's: ``gridder`` 'standard' only, ``nterms`` 1 and ``nfields`` 1 (pclean images
-  one Taylor term and one field); other values raise ``PcleanValueError`` naming them. A
+- The model is pclean's: ``gridder`` 'standard' only, ``nterms`` 1 (1 to 4 with
+  ``deconvolver='mtmfs'``) and ``nfields`` 1; other values raise ``PcleanValueError`` naming them. A
   rectangular ``imsize`` is estimated as the square of its larger side (an upper bound).
 - ``estimate_peak_ram_gib`` is ``nworkers`` times the worker estimate (pclean's model has no
   driver term: the coordinator holds no image planes).

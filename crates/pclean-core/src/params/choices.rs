@@ -67,8 +67,8 @@ choice! {
     GridKernel { Es = "es", Casa = "casa" };
     /// tclean's `weighting` (its parameters are in [`super::Weighting`]).
     WeightingKind { Natural = "natural", Uniform = "uniform", Briggs = "briggs", BriggsAbs = "briggsabs" };
-    /// tclean's `deconvolver` (the ones pclean implements; `mtmfs` is refused with its own message).
-    Deconvolver { Hogbom = "hogbom", Clark = "clark", ClarkStokes = "clarkstokes", Multiscale = "multiscale" };
+    /// tclean's `deconvolver` (the ones pclean implements).
+    Deconvolver { Hogbom = "hogbom", Clark = "clark", ClarkStokes = "clarkstokes", Multiscale = "multiscale", Mtmfs = "mtmfs" };
     /// tclean's `usemask` (its parameters are in [`super::UseMask`]).
     UseMaskKind { User = "user", Pb = "pb", AutoMultiThresh = "auto-multithresh" };
     /// tclean's `normtype` (primary-beam normalisation of the mosaic gridders).

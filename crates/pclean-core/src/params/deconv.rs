@@ -145,7 +145,9 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
     let scales: Vec<usize> = match &e.scales {
         v if !v.is_empty() && v.iter().all(|x| *x >= 0) => v.iter().map(|x| *x as usize).collect(),
         // As tclean: only multiscale uses scales (tclean's default is an empty list).
-        _ if deconvolver != Deconvolver::Multiscale => vec![0],
+        // mtmfs without scales: tclean's point-source (scale 0) Taylor terms.
+        v if v.is_empty() && deconvolver == Deconvolver::Mtmfs => vec![0],
+        _ if !matches!(deconvolver, Deconvolver::Multiscale | Deconvolver::Mtmfs) => vec![0],
         v => {
             return Err(invalid(
                 "scales",
@@ -173,8 +175,11 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
             "restart continues from <imagename>.model; give either restart or startmodel",
         ));
     }
+    let (nterms, reffreq_hz) = super::mtmfs::taylor_terms(e, deconvolver)?;
     Ok(DeconvParams {
         deconvolver,
+        nterms,
+        reffreq_hz,
         niter,
         gain: e.gain,
         threshold_jy,

@@ -8,6 +8,7 @@ mod deconv;
 mod error;
 mod memory;
 mod mosaic;
+mod mtmfs;
 mod taper;
 mod tclean;
 mod types;

@@ -195,11 +195,7 @@ fn tclean_values_not_implemented_are_refused_naming_them() {
             "gridder",
             "imagemosaic",
         ),
-        (
-            |r| r.deconvolver = Some("mtmfs".into()),
-            "deconvolver",
-            "mtmfs",
-        ),
+        (|r| r.deconvolver = Some("mem".into()), "deconvolver", "mem"),
         (
             |r| r.weighting = Some("briggsbwtaper".into()),
             "weighting",

@@ -100,6 +100,11 @@ pub struct DeconvParams {
     pub nmajor: Option<usize>,
     /// Multiscale scales in pixels.
     pub scales: Vec<usize>,
+    /// Taylor terms of `mtmfs` (1 for the other deconvolvers).
+    pub nterms: usize,
+    /// `mtmfs`'s reference frequency (Hz, the image's frame); `None`: tclean's default, the
+    /// centre of the selected band (the mfs image frequency).
+    pub reffreq_hz: Option<f64>,
     pub smallscalebias: f64,
     pub usemask: UseMask,
     pub restoringbeam: RestoringBeam,

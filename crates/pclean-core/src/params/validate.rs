@@ -352,7 +352,7 @@ impl ImagingParams {
         let blocks_in_flight = count("blocks_in_flight", e.blocks_in_flight, AUTO)?;
         let parallel = crate::parallel::ParallelParams::from_effective(&e)?;
         let mosaic = super::MosaicParams::from_effective(&e, gridder, specmode)?;
-        Ok(ImagingParams {
+        let p = ImagingParams {
             vis: e.vis,
             imagename: e.imagename,
             datacolumn,
@@ -393,6 +393,8 @@ impl ImagingParams {
             threads_per_block,
             blocks_in_flight,
             parallel,
-        })
+        };
+        super::mtmfs::check_combination(&p)?;
+        Ok(p)
     }
 }

@@ -52,8 +52,8 @@ declare_params! {
         => .doc("`I`, `IV`, `IQUV`, `QU`, `IQ`, `UV`, `Q`, `U`, `V`, `pseudoI`, or correlations `RR`, `LL`, `XX`, `YY`, `RRLL`, `XXYY`; from circular or linear feeds with tclean's signs and weights (docs/polarization.md): a sample with any correlation flagged is left out of every plane, except with `pseudoI`, which uses whichever parallel hands are unflagged; a value the feeds cannot make is an error");
     specmode: Str = "mfs", "Spectral mode" => .choices(SpecMode::NAMES)
         .doc("`mfs` (one plane; tclean's alias `cont` too), `cube`, `cubedata`, `cubesource` (a moving source with `phasecenter='TRACKFIELD'`: the data channels in the source's frame from its ephemeris's radial velocity, labelled REST, as tclean)");
-    reffreq: Text = "", "Reference frequency of an mfs image, e.g. 1.4GHz" => .meaning("the centre of the selected band")
-        .doc("only the default yet (tclean labels the image and computes the primary beam at a given one; another value is refused)");
+    reffreq: Text = "", "Reference frequency of the Taylor expansion of mtmfs, e.g. 1.4GHz" => .meaning("the centre of the selected band")
+        .doc("used by `deconvolver='mtmfs'` (the image's frequency, where its primary beam is computed, and the Taylor expansion's `nu0`); with the other deconvolvers only the default yet (another value is refused)");
     nchan: Int = -1, "Number of image channels, -1 = all selected";
     start: Text = "", "First image channel: a data channel number, a frequency or a velocity, e.g. 5, 1.4125GHz, 1500km/s"
         => .meaning("first selected").hyphen()
@@ -111,7 +111,7 @@ declare_params! {
            .doc("its entry for OBSERVATION::TELESCOPE_NAME: an AIRY, GAUSS, POLY, IPOLY, COSPOLY, NUMERIC or COMMONPB description (IMAGE and REFERENCE descriptions are refused). Without it, CASA's default table: ALMA/ACA, VLA per band, EVLA per channel (polynomial fits), ATCA per band, WSRT, GMRT, ... or an Airy pattern of the dish diameter; a telescope with neither is an error when the beam is needed (pblimit > 0, pbcor, pb masks)");
     psfcutoff: Real = 0.35, "PSF level bounding the main lobe used to fit the restoring beam";
     deconvolver: Str = "hogbom", "Deconvolver (used when niter > 0)" => .choices(Deconvolver::NAMES)
-        .doc("`clark` cleans the Stokes planes of a channel together (peak of `|I + sqrt(Q^2+U^2+V^2)|`, one component in every plane), `clarkstokes` each plane on its own, as tclean's; tclean's others (`mtmfs`, `mem`, `asp`, `clark_exp`, ...) are refused, naming the value");
+        .doc("`clark` cleans the Stokes planes of a channel together (peak of `|I + sqrt(Q^2+U^2+V^2)|`, one component in every plane), `clarkstokes` each plane on its own, as tclean's; `mtmfs` is tclean's multi-term (Taylor) multi-frequency synthesis (specmode mfs, see `nterms`, `reffreq`); tclean's others (`mem`, `asp`, `clark_exp`, ...) are refused, naming the value");
     niter: Int = 0, "Maximum number of minor-cycle iterations"
         => .doc("per image channel (every channel converges on its own); the Stokes planes of a channel count together, as tclean's");
     gain: Real = 0.1, "Loop gain";
@@ -129,7 +129,7 @@ declare_params! {
         => .doc("no effect on the products: pclean returns its own run summary either way");
     scales: Ints = &[0], "Multiscale scales in pixels, e.g. 0,5,15" => .list(1, 0, Some(','));
     smallscalebias: Real = 0.0, "Multiscale small-scale bias";
-    nterms: Int = 2, "Taylor terms (tclean: mtmfs)" => .doc("as tclean, used only by `deconvolver='mtmfs'` (not available yet): with the other deconvolvers it has no effect");
+    nterms: Int = 2, "Taylor terms (tclean: mtmfs)" => .doc("as tclean, used only by `deconvolver='mtmfs'` (1 to 4 terms; `scales` and `smallscalebias` apply): with the other deconvolvers it has no effect");
     fusedthreshold: Real = 0.0, "Asp-Clean threshold (tclean: asp)" => .doc(IGNORED_NOT_ASP);
     largestscale: Int = -1, "Asp-Clean largest scale (tclean: asp)" => .doc(IGNORED_NOT_ASP);
     usemask: Str = "user", "Clean mask" => .choices(UseMaskKind::NAMES)

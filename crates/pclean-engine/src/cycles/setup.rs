@@ -50,13 +50,16 @@ pub fn block_setup(
             _ => inp.pb(k),
         };
         for _ in 0..nst {
-            let dec = pclean_deconv::factory::make_deconvolver(
-                d.deconvolver.name(),
-                &scales,
-                d.smallscalebias as f32,
-            )
-            .map_err(|e| EngineError::param_source("deconvolver", "deconvolver", e))?;
-            deconvolvers.push(dec);
+            // mtmfs runs its own multi-term cycle (`cycles::mtmfs`): only its masker is made here.
+            if d.deconvolver != pclean_core::params::Deconvolver::Mtmfs {
+                let dec = pclean_deconv::factory::make_deconvolver(
+                    d.deconvolver.name(),
+                    &scales,
+                    d.smallscalebias as f32,
+                )
+                .map_err(|e| EngineError::param_source("deconvolver", "deconvolver", e))?;
+                deconvolvers.push(dec);
+            }
             // Statistics (nsigma's robust rms) inside pb > pbmask when pbmask is set (tclean's
             // calcRobustRMS(pbmask)), else inside the pblimit region.
             let lim = match &d.usemask {

@@ -109,6 +109,9 @@ pub fn run_block(
     put: &PutPlane,
 ) -> Result<BlockResult, EngineError> {
     let params = inp.ctx.params;
+    if params.deconv.deconvolver == pclean_core::params::Deconvolver::Mtmfs {
+        return crate::cycles::mtmfs::run_block(inp, chans, put);
+    }
     let plan = inp.ctx.plan;
     let ctx = inp.ctx;
     let nst = params.stokes.0.len();

@@ -6,6 +6,7 @@
 pub mod gridder;
 pub mod mosaic;
 pub mod savemodel;
+pub mod taylor;
 pub mod weights;
 
 pub use gridder::{gridder_for, make_gridder};

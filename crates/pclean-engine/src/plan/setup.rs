@@ -442,12 +442,15 @@ impl Setup {
         // Every deconvolution input is checked here, before any visibility is gridded: the
         // deconvolver's settings, the user mask (region syntax, mask image grid, channels,
         // Stokes, units) and the start model.
-        pclean_deconv::factory::make_deconvolver(
-            d.deconvolver.name(),
-            &d.scales.iter().map(|s| *s as f32).collect::<Vec<_>>(),
-            d.smallscalebias as f32,
-        )
-        .map_err(|e| EngineError::param_source("deconvolver", "deconvolver", e))?;
+        // (mtmfs runs its own multi-term cycle, `cycles::mtmfs`.)
+        if d.deconvolver != pclean_core::params::Deconvolver::Mtmfs {
+            pclean_deconv::factory::make_deconvolver(
+                d.deconvolver.name(),
+                &d.scales.iter().map(|s| *s as f32).collect::<Vec<_>>(),
+                d.smallscalebias as f32,
+            )
+            .map_err(|e| EngineError::param_source("deconvolver", "deconvolver", e))?;
+        }
         let user_mask = user_mask::open(&params, &centre, &plan)?;
         let start_model = read_start_model(&params, &centre, &plan)?;
         let reused = Reused::load(&params, nchan)?;

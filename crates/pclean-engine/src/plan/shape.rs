@@ -35,7 +35,7 @@ impl ImageSide {
             density: !matches!(p.weighting, Weighting::Natural),
             density_per_channel: p.specmode != SpecMode::Mfs && p.perchanweightdensity,
             deconvolve: p.niter > 0 || d.startmodel.is_some() || d.restart,
-            deconvolver: DeconvolverKind::of(d.deconvolver, d.scales.len()),
+            deconvolver: DeconvolverKind::of(d.deconvolver, d.scales.len()).with_nterms(d.nterms),
             automask: matches!(d.usemask, UseMask::AutoMultiThresh(_)),
             fixed_mask: match &d.usemask {
                 UseMask::Pb { .. } => true,

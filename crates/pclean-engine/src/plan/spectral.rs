@@ -127,6 +127,10 @@ pub fn spectral_plan(
     ctx: &FrameContext,
 ) -> Result<SpectralPlan, EngineError> {
     let mut plan = plan_axis(params, sels, ctx)?;
+    // mtmfs's `reffreq` is the mfs image's frequency (tclean's CRVAL3), the band kept as CDELT3.
+    if let (true, Some(f)) = (plan.mfs, params.deconv.reffreq_hz) {
+        plan.freqs_hz[0] = f;
+    }
     plan.default_restfreq_hz = default_rest_frequency(params, sels, ctx, &plan);
     Ok(plan)
 }

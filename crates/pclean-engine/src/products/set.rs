@@ -10,6 +10,9 @@ use pclean_imageio::{Beams, ImageCoords, ImageMeta};
 /// The products of this run, in writing order. As tclean's: `restoration=false` makes no `.image`
 /// (nor `.image.pbcor`), and no `.model` when there is nothing to deconvolve.
 pub fn product_list(p: &ImagingParams) -> Vec<&'static str> {
+    if p.deconv.deconvolver == pclean_core::params::Deconvolver::Mtmfs {
+        return taylor_product_list(p);
+    }
     let d = &p.deconv;
     let restore = d.restoration;
     let model = restore || p.niter > 0 || d.startmodel.is_some() || d.restart || d.savemodel_column;
@@ -28,6 +31,57 @@ pub fn product_list(p: &ImagingParams) -> Vec<&'static str> {
         v.push("image.pbcor");
     }
     v
+}
+
+/// The products of an mtmfs run, named as tclean's: `.psf.ttN` and `.sumwt.ttN` (2 nterms - 1),
+/// `.residual.ttN`, `.image.ttN`, `.model.ttN` (nterms), `.pb.tt0`, `.weight.tt0`, `.alpha` and
+/// `.alpha.error` (nterms >= 2), `.beta` (nterms >= 3), `.image.tt0.pbcor`.
+fn taylor_product_list(p: &ImagingParams) -> Vec<&'static str> {
+    use crate::cycles::mtmfs::{IMAGE, MODEL, PSF, RESIDUAL, SUMWT};
+    let d = &p.deconv;
+    let n = d.nterms;
+    let restore = d.restoration;
+    let mut v: Vec<&'static str> = PSF[..2 * n - 1].to_vec();
+    v.extend(&RESIDUAL[..n]);
+    if restore {
+        v.extend(&IMAGE[..n]);
+    }
+    if restore || p.niter > 0 {
+        v.extend(&MODEL[..n]);
+    }
+    v.extend(["pb.tt0", "weight.tt0"]);
+    v.extend(&SUMWT[..2 * n - 1]);
+    let masked = match &d.usemask {
+        UseMask::User { mask, .. } => !mask.trim().is_empty(),
+        _ => true,
+    };
+    if p.niter > 0 && masked {
+        v.push("mask");
+    }
+    if restore && n >= 2 {
+        v.extend(["alpha", "alpha.error"]);
+    }
+    if restore && n >= 3 {
+        v.push("beta");
+    }
+    if restore && d.pbcor {
+        v.push("image.tt0.pbcor");
+    }
+    v
+}
+
+/// Whether product `ext` carries the pixel mask beyond the primary-beam limit ([`PB_MASKED`] and
+/// their Taylor-term names, the spectral index images).
+fn pb_masked(ext: &str) -> bool {
+    PB_MASKED.contains(&ext)
+        || ext.starts_with("residual.tt")
+        || ext.starts_with("image.tt")
+        || matches!(ext, "pb.tt0" | "alpha" | "alpha.error" | "beta")
+}
+
+/// Whether `ext` is the primary beam (`.pb`, mtmfs's `.pb.tt0`).
+fn is_pb(ext: &str) -> bool {
+    matches!(ext, "pb" | "pb.tt0")
 }
 
 /// How [`Products::create`] opens the products.
@@ -68,7 +122,7 @@ impl Products {
         let pb_mask = p.pblimit > 0.0;
         let mut writers = Vec::new();
         for &ext in exts {
-            let c = if ext == "sumwt" {
+            let c = if ext == "sumwt" || ext.starts_with("sumwt.tt") {
                 sumwt_coords(coords)
             } else {
                 coords.clone()
@@ -76,7 +130,8 @@ impl Products {
             let mut meta = ImageMeta::new(c);
             meta.units = match ext {
                 "residual" | "image" | "image.pbcor" => "Jy/beam",
-                "model" => "Jy/pixel",
+                e if e.starts_with("image.tt") => "Jy/beam",
+                e if e == "model" || e.starts_with("model.tt") => "Jy/pixel",
                 _ => "",
             }
             .to_string();
@@ -99,7 +154,7 @@ impl Products {
                 })?
             } else {
                 let mut w = ProductWriter::open(&path, &meta, p.format, overwrite, false)?;
-                if pb_mask && PB_MASKED.contains(&ext) {
+                if pb_mask && pb_masked(ext) {
                     w.add_pixel_mask()?;
                 }
                 w
@@ -161,11 +216,11 @@ impl Products {
             .find(|(e, _)| *e == ext)
             .ok_or_else(|| EngineError::internal(format!("no product '{ext}'")))?;
         w.1.put_plane(chan, stokes, plane)?;
-        if self.pb_mask && ext == "pb" {
+        if self.pb_mask && is_pb(ext) {
             // `.pb` is zero at and below pblimit (`pb_limit_in_place`): the valid pixels are the rest.
             let valid = plane.mapv(|v| v > 0.0);
             for (e, w) in self.writers.iter_mut() {
-                if PB_MASKED.contains(e) {
+                if pb_masked(e) {
                     w.put_mask_plane(chan, stokes, valid.view())?;
                 }
             }
@@ -177,14 +232,23 @@ impl Products {
     /// below pblimit). Run once all planes are final (`.pb` itself last).
     fn blank_beyond_pb(&mut self) -> Result<(), EngineError> {
         let [_, _, nstokes, nchan] = self.shape;
+        let Some(pb_ext) = self.writers.iter().map(|(e, _)| *e).find(|e| is_pb(e)) else {
+            return Ok(());
+        };
+        let masked: Vec<&'static str> = self
+            .writers
+            .iter()
+            .map(|(e, _)| *e)
+            .filter(|e| pb_masked(e))
+            .collect();
         for k in 0..nchan {
             for s in 0..nstokes {
-                let pb = self.get("pb", k, s)?;
-                for ext in PB_MASKED {
+                let pb = self.get(pb_ext, k, s)?;
+                for &ext in &masked {
                     let Some((_, w)) = self.writers.iter_mut().find(|(e, _)| *e == ext) else {
                         continue;
                     };
-                    let mut plane = if ext == "pb" {
+                    let mut plane = if ext == pb_ext {
                         pb.clone()
                     } else {
                         w.get_plane(k, s)?
@@ -210,8 +274,11 @@ impl Products {
         let mut paths = Vec::new();
         for (ext, mut w) in self.writers {
             match ext {
-                "psf" | "residual" => w.set_beams(fitted)?,
-                "image" | "image.pbcor" => w.set_beams(restoring)?,
+                "psf" | "residual" | "psf.tt0" => w.set_beams(fitted)?,
+                "image" | "image.pbcor" | "alpha" | "alpha.error" | "beta" => {
+                    w.set_beams(restoring)?
+                }
+                e if e.starts_with("image.tt") => w.set_beams(restoring)?,
                 _ => {}
             }
             w.finish()?;

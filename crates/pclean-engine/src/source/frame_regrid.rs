@@ -107,6 +107,7 @@ impl VisPrep<'_> {
             density_w: None,
             weight_dfreq: None,
             field_r: chunk.field_id.clone(),
+            row_doppler: None,
         }
     }
 
@@ -231,6 +232,7 @@ impl VisPrep<'_> {
             density_w: None,
             weight_dfreq,
             field_r: chunk.field_id.clone(),
+            row_doppler: None,
         }
     }
 }

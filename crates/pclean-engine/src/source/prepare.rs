@@ -54,6 +54,10 @@ pub struct Prepared {
     pub weight_dfreq: Option<Array2<f32>>,
     /// `(nrow,)` FIELD_ID of each row (the mosaic gridder's pointings).
     pub field_r: Vec<i32>,
+    /// mfs of data in a frame other than LSRK: each row's Doppler factor f_LSRK / f_data (its
+    /// uvw are already scaled by it; mtmfs's Taylor factors need the LSRK frequencies). `None`:
+    /// `freq_hz` are the image frame's.
+    pub row_doppler: Option<Vec<f64>>,
 }
 
 impl Prepared {
@@ -154,6 +158,7 @@ impl VisPrep<'_> {
             (None, Some(c)) => Some(row_factors(c, &chunk.time_s)?),
             (None, None) => None,
         };
+        let row_doppler = self.plan.mfs_doppler.as_ref().and(fac.clone());
         let mut uvw_m = chunk.uvw_m.clone();
         let rotated = self.shift_to_centre(src, chunk, fac.as_deref(), &mut uvw_m, &mut stokes)?;
         let mut weight_uvw_m = rotated.then(|| chunk.uvw_m.clone());
@@ -198,6 +203,7 @@ impl VisPrep<'_> {
                 density_w: None,
                 weight_dfreq: None,
                 field_r: chunk.field_id.clone(),
+                row_doppler,
             }
         };
         prep.density_scale = density_scale;

@@ -80,10 +80,14 @@ impl WorkerSpec {
             ),
             (
                 "nterms",
-                self.nterms != 1,
+                if self.deconvolver.trim().eq_ignore_ascii_case("mtmfs") {
+                    !(1..=4).contains(&self.nterms)
+                } else {
+                    self.nterms != 1
+                },
                 format!(
-                    "nterms={}: pclean does not implement multi-term (mtmfs) imaging yet; use \
-                     nterms=1",
+                    "nterms={}: Taylor terms need deconvolver='mtmfs' (1 to 4 terms); other \
+                     deconvolvers take nterms=1",
                     self.nterms
                 ),
             ),
@@ -115,7 +119,8 @@ impl WorkerSpec {
                 return Err(EngineError::param(
                     "deconvolver",
                     format!(
-                        "deconvolver='{name}': use hogbom, clark, clarkstokes, multiscale or none"
+                        "deconvolver='{name}': use hogbom, clark, clarkstokes, multiscale, mtmfs \
+                         or none"
                     ),
                 ))
             }
@@ -150,7 +155,8 @@ impl WorkerSpec {
             density_per_channel: true,
             deconvolve,
             // multiscale with scales [0, 5, 15] (tclean's documented example).
-            deconvolver: DeconvolverKind::of(deconvolver.unwrap_or(Deconvolver::Hogbom), 3),
+            deconvolver: DeconvolverKind::of(deconvolver.unwrap_or(Deconvolver::Hogbom), 3)
+                .with_nterms(self.nterms),
             automask: false,
             // usemask='pb' (the common choice with a primary beam) and pblimit > 0 (default 0.2).
             fixed_mask: true,

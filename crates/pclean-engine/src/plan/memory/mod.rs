@@ -115,7 +115,14 @@ pub struct DataSide {
 pub enum DeconvolverKind {
     Hogbom,
     Clark,
-    Multiscale { nscales: usize },
+    Multiscale {
+        nscales: usize,
+    },
+    /// mtmfs: `nterms` Taylor terms over `nscales` scales.
+    Mtmfs {
+        nterms: usize,
+        nscales: usize,
+    },
 }
 
 impl DeconvolverKind {
@@ -127,6 +134,29 @@ impl DeconvolverKind {
             },
             Deconvolver::Clark | Deconvolver::ClarkStokes => DeconvolverKind::Clark,
             Deconvolver::Hogbom => DeconvolverKind::Hogbom,
+            Deconvolver::Mtmfs => DeconvolverKind::Mtmfs {
+                nterms: 2,
+                nscales: nscales.max(1),
+            },
+        }
+    }
+
+    /// The same with `nterms` Taylor terms (mtmfs; the others are unchanged).
+    pub fn with_nterms(self, nterms: usize) -> Self {
+        match self {
+            DeconvolverKind::Mtmfs { nscales, .. } => DeconvolverKind::Mtmfs {
+                nterms: nterms.max(1),
+                nscales,
+            },
+            other => other,
+        }
+    }
+
+    /// Taylor terms of the residual and model (1 but for mtmfs).
+    pub fn nterms(self) -> usize {
+        match self {
+            DeconvolverKind::Mtmfs { nterms, .. } => nterms,
+            _ => 1,
         }
     }
 }
@@ -227,6 +257,12 @@ impl BlockShape {
             // Clark keeps the PSF's half-plane spectrum (`ClarkPsf::psf_spec`) between cycles.
             DeconvolverKind::Clark => b += 4,
             DeconvolverKind::Hogbom => {}
+            // mtmfs: nterms residuals and models and 2 nterms - 1 PSFs (f32) in place of one
+            // each, the PSF and scale spectra (4 B/px each); the Hessian's patches are small.
+            DeconvolverKind::Mtmfs { nterms, nscales } => {
+                let (t, s) = (nterms as u64, nscales as u64);
+                b += 4 * (4 * t - 4) + 4 * (2 * t - 1) + 4 * s;
+            }
         }
         b
     }
@@ -246,6 +282,12 @@ impl BlockShape {
             // masks (1) and smoothed residuals (4) per scale, the update and its convolution,
             // and the half-plane spectrum each convolution allocates (4 + 4 + 4).
             DeconvolverKind::Multiscale { nscales } => 5 * nscales as u64 + 12,
+            // smoothed residuals and coefficients per term and scale, the criterion (f32) and
+            // mask (1) per scale, the initial models, a convolution's plane and spectrum.
+            DeconvolverKind::Mtmfs { nterms, nscales } => {
+                let (t, s) = (nterms as u64, nscales as u64);
+                4 * (2 * t * s + s + t) + s + 8
+            }
         };
         let auto = if self.image.automask { 6 * 4 } else { 0 };
         stats.max(dec).max(auto)
@@ -271,6 +313,10 @@ impl BlockShape {
         // its beam (f32), and the weight image (f64 while summed).
         let mosaic = self.pointings > 1;
         let grids = grid * self.pointings.max(1) as u64;
+        // mtmfs grids every Taylor term in one pass: 2 nterms - 1 grids for the PSFs, nterms for
+        // the residuals and the model's prediction; its images are as many.
+        let nt = self.image.deconvolver.nterms() as u64;
+        let psf_terms = 2 * nt - 1;
         let beams = u64::from(mosaic) * 20 * npix;
         let weight_image = u64::from(mosaic) * 4 * npix;
         let scratch = threads * self.thread_scratch();
@@ -287,7 +333,14 @@ impl BlockShape {
         } else {
             0
         };
-        let first_pass = weighters + kept + grids + beams + 8 * npix + weights + chunk1 + scratch;
+        let first_pass = weighters
+            + kept
+            + psf_terms * grids
+            + beams
+            + 4 * (psf_terms + nt) * npix
+            + weights
+            + chunk1
+            + scratch;
         if !self.image.deconvolve {
             // Writing a dirty plane: residual, model (zeros), pb, weight.
             let writing = 4 * 4 * npix;
@@ -305,12 +358,13 @@ impl BlockShape {
         // Major cycle of one plane: its old residual is freed before the grid is made; its
         // residual visibilities (8 B each) are kept between the prediction and gridding passes.
         let major_cycle =
-            state + grids + beams + 8 * self.data.nvis_per_chan as u64 + chunk1 + scratch;
+            state + nt * grids + beams + 8 * self.data.nvis_per_chan as u64 + chunk1 + scratch;
         // 4. Writing: every plane's residual, model and mask (PSFs, weights and deconvolvers freed),
         //    the restoration of one (two half-plane spectra of the padded plane and the image:
         //    12 B/px, padding by the beam taken as 1/16 of the image), then its pb and weight.
         let masks = u64::from(self.image.fixed_mask || self.image.automask);
-        let final_planes = planes * (8 + masks) * npix;
+        // (mtmfs: every term's residual, model, principal solution and restored image.)
+        let final_planes = planes * (8 * nt + 8 * (nt - 1) + masks) * npix;
         let writing = final_planes + (12 * npix * 17 / 16).max(8 * npix);
         Phases {
             weighting,

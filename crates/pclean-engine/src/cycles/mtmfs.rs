@@ -1,0 +1,276 @@
+//! `deconvolver='mtmfs'`: one mfs block of Taylor terms start to finish, as tclean. The Taylor
+//! PSFs and residuals come from one pass each over the visibilities (`imaging::taylor`); the
+//! major/minor loop runs tclean's iteration control on the tt0 residual (peak, masks with
+//! auto-multithresh on tt0, tt0's PSF sidelobe for the cycle threshold) with the multi-term
+//! minor cycle (`pclean_deconv::mtmfs`), and each major cycle predicts from every Taylor model.
+//! Restored images are `model_t * beam + (H^-1 R)_t` (the principal solution of the residuals,
+//! as tclean's), then `.alpha`, `.alpha.error`, `.beta` (see [`spectral_index`]).
+
+use super::iteration::{noise_stats, IterationControl, PlaneProgress, StopReason};
+use super::masking::MaskInputs;
+use super::{block_setup, stop_text};
+use crate::error::EngineError;
+use crate::exec::block::{BlockInputs, BlockResult, PlaneSummary, PutPlane};
+use crate::products::{fit_beam, pbcor_plane, restored_image};
+use crate::source::restrict_sources;
+use ndarray::{Array2, ArrayView2};
+use pclean_core::params::RestoringBeam;
+use pclean_core::Beam;
+use pclean_deconv::automask::psf_sidelobe_level;
+use pclean_deconv::minor::masked_peak;
+use pclean_deconv::mtmfs::{MultiTermClean, TermImages};
+use std::ops::Range;
+use tracing::info;
+
+/// Product names of Taylor term `t` (at most 2 x 4 - 1 terms).
+pub const PSF: [&str; 7] = [
+    "psf.tt0", "psf.tt1", "psf.tt2", "psf.tt3", "psf.tt4", "psf.tt5", "psf.tt6",
+];
+pub const SUMWT: [&str; 7] = [
+    "sumwt.tt0",
+    "sumwt.tt1",
+    "sumwt.tt2",
+    "sumwt.tt3",
+    "sumwt.tt4",
+    "sumwt.tt5",
+    "sumwt.tt6",
+];
+pub const RESIDUAL: [&str; 4] = [
+    "residual.tt0",
+    "residual.tt1",
+    "residual.tt2",
+    "residual.tt3",
+];
+pub const MODEL: [&str; 4] = ["model.tt0", "model.tt1", "model.tt2", "model.tt3"];
+pub const IMAGE: [&str; 4] = ["image.tt0", "image.tt1", "image.tt2", "image.tt3"];
+
+/// Image and deconvolve the mfs channel (`chans` is `0..1`) of an mtmfs run.
+pub fn run_block(
+    inp: &BlockInputs,
+    chans: Range<usize>,
+    put: &PutPlane,
+) -> Result<BlockResult, EngineError> {
+    let ctx = inp.ctx;
+    let p = ctx.params;
+    let d = &p.deconv;
+    let (k, s) = (chans.start, 0);
+    let n = d.nterms;
+    let reffreq = ctx.plan.freqs_hz[k];
+    let mut warnings = Vec::new();
+    let sources = restrict_sources(inp.sources, ctx.plan, &chans)?;
+    let weighter = ctx.weighters(&sources, chans.clone())?.remove(0);
+    let tp = ctx.taylor_psfs(&sources, s, &weighter, n, reffreq)?;
+    drop(weighter);
+    let sumwt0 = tp.sumwt[0];
+    let fitted = fit_beam(
+        p,
+        &tp.psfs[0],
+        sumwt0,
+        k,
+        s,
+        &mut |w| warnings.push(w),
+        Beam::default(),
+    );
+    for (t, psf) in tp.psfs.iter().enumerate() {
+        put(PSF[t], k, s, psf.view())?;
+        let w = Array2::from_elem((1, 1), tp.sumwt[t] as f32);
+        put(SUMWT[t], k, s, w.view())?;
+    }
+    let (mut residuals, _) = ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, None)?;
+    let scales: Vec<f32> = d.scales.iter().map(|v| *v as f32).collect();
+    let mut mt = MultiTermClean::new(n, scales, d.smallscalebias as f32);
+    let mut models = vec![Array2::<f32>::zeros((p.ny, p.nx)); n];
+    let mut progress = PlaneProgress::new();
+    let mut mask = None;
+    let deconvolve = p.niter > 0;
+    if deconvolve && sumwt0 > 0.0 {
+        let setup = block_setup(p, &chans, inp, &[fitted], &[None])?;
+        let mut masker = setup
+            .maskers
+            .into_iter()
+            .next()
+            .ok_or_else(|| EngineError::internal("no mask set up for the mtmfs plane"))?;
+        let sidelobe = if fitted.is_valid() {
+            psf_sidelobe_level(tp.psfs[0].view(), &fitted, p.cell_x_rad, p.cell_y_rad)
+        } else {
+            0.0
+        };
+        let mut used_mask: Option<Array2<bool>> = None;
+        loop {
+            let (cyclethreshold, _) = d.cycle_limits(&progress, sidelobe);
+            let (median, rms) = noise_stats(
+                residuals[0].view(),
+                masker.stats_region(),
+                mask.as_ref().map(|m: &Array2<bool>| m.view()),
+                d.fastnoise,
+            );
+            let threshold_reached =
+                progress.peak.is_finite() && cyclethreshold <= d.global_threshold();
+            let previous = if masker.is_auto() {
+                used_mask = mask.take();
+                None
+            } else {
+                mask.take()
+            };
+            let at = MaskInputs {
+                residual: residuals[0].view(),
+                beam: &fitted,
+                sidelobe_level: sidelobe,
+                iter_done: progress.iterations,
+                threshold_reached,
+            };
+            mask = masker.update(&at, previous)?;
+            let peak = masked_peak(residuals[0].view(), mask.as_ref().map(|m| m.view()))
+                .map_or(0.0, |v| v.0);
+            progress.median = median;
+            progress.observe(peak, rms);
+            let empty = mask.as_ref().is_some_and(|m| !m.iter().any(|v| *v));
+            progress.stop = d.check(&progress, empty);
+            if progress.stop.is_some() {
+                if let Some(m) = used_mask.take() {
+                    mask = Some(m);
+                }
+                break;
+            }
+            let (threshold, cycleniter) = d.cycle_limits(&progress, sidelobe);
+            let out = mt
+                .minor_cycle(
+                    TermImages {
+                        residuals: residuals.iter_mut().map(|r| r.view_mut()).collect(),
+                        models: models.iter_mut().map(|m| m.view_mut()).collect(),
+                        psfs: tp.psfs.iter().map(|x| x.view()).collect(),
+                        mask: mask.as_ref().map(|m| m.view()),
+                    },
+                    d.loop_gain(),
+                    threshold,
+                    cycleniter,
+                )
+                .map_err(|e| EngineError::param("nterms", e))?;
+            progress.iterations += out.iterations;
+            progress.channel_iterations += out.iterations;
+            progress.last_cycle_iterations = out.iterations;
+            progress.model_flux += out.flux_added;
+            let (r, _) =
+                ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, Some(&models))?;
+            residuals = r;
+            progress.major_cycles += 1;
+            info!(
+                iterations = progress.iterations,
+                peak = out.end_peak,
+                "mtmfs major cycle done"
+            );
+        }
+    }
+    drop(tp.weights);
+    let psf_views: Vec<ArrayView2<f32>> = tp.psfs.iter().map(|x| x.view()).collect();
+    let principal = mt
+        .principal_solution(
+            &residuals.iter().map(|r| r.view()).collect::<Vec<_>>(),
+            &psf_views,
+        )
+        .map_err(|e| EngineError::param("nterms", e))?;
+    let summary = PlaneSummary {
+        sumwt: sumwt0,
+        iterations: progress.iterations,
+        major_cycles: progress.major_cycles,
+        stop_reason: match (deconvolve, progress.stop) {
+            (false, _) => "no deconvolution (niter=0)".into(),
+            (true, Some(r)) => stop_text(r),
+            (true, None) => stop_text(StopReason::NoData),
+        },
+        peak_residual: residuals[0]
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs() as f64)),
+        model_flux_jy: models[0].iter().map(|v| *v as f64).sum(),
+    };
+    // The spectral-index threshold: a tenth of the peak tt0 residual (tclean's, measured on
+    // vla_wideband's dirty run: alpha is blank below 0.1 x the peak residual).
+    let alpha_threshold = 0.1 * summary.peak_residual as f32;
+    for (t, r) in residuals.iter().enumerate() {
+        put(RESIDUAL[t], k, s, r.view())?;
+    }
+    drop(residuals);
+    if inp.model_product {
+        for (t, m) in models.iter().enumerate() {
+            put(MODEL[t], k, s, m.view())?;
+        }
+    }
+    if inp.mask_product {
+        let m = match &mask {
+            Some(m) => m.mapv(|v| if v { 1.0f32 } else { 0.0 }),
+            None => Array2::<f32>::ones((p.ny, p.nx)),
+        };
+        put("mask", k, s, m.view())?;
+    }
+    let pb = inp.pb(k);
+    if d.restoration {
+        let beam = match d.restoringbeam {
+            RestoringBeam::User(b) => b,
+            _ => fitted,
+        };
+        let mut images = Vec::with_capacity(n);
+        let parts: Vec<Array2<f32>> = principal.iter().take(2).cloned().collect();
+        for (m, r) in models.into_iter().zip(principal) {
+            let img = restored_image(m, r, &beam, p)?;
+            images.push(img);
+        }
+        for (t, img) in images.iter().enumerate() {
+            put(IMAGE[t], k, s, img.view())?;
+        }
+        if inp.pbcor {
+            put(
+                "image.tt0.pbcor",
+                k,
+                s,
+                pbcor_plane(&images[0], &pb, p.pblimit)?.view(),
+            )?;
+        }
+        if n >= 2 {
+            let (alpha, err, beta) = spectral_index(&images, &parts, alpha_threshold);
+            put("alpha", k, s, alpha.view())?;
+            put("alpha.error", k, s, err.view())?;
+            if let Some(b) = beta {
+                put("beta", k, s, b.view())?;
+            }
+        }
+    }
+    put("pb.tt0", k, s, pb.view())?;
+    let weight = pb.mapv(|v| sumwt0 as f32 * v * v);
+    put("weight.tt0", k, s, weight.view())?;
+    Ok(BlockResult {
+        chans,
+        planes: vec![summary],
+        beams: vec![fitted],
+        warnings,
+    })
+}
+
+/// tclean's spectral index from the restored Taylor images, where `image.tt0 > threshold`
+/// (NaN elsewhere): `alpha = I1 / I0`, its error `|alpha| sqrt((R0/I0)^2 + (R1/I1)^2)` with
+/// `R_t` the restored images' residual parts `residual` (measured on tclean's dirty run, where
+/// they equal the images: error = sqrt(2) |alpha|), and for three or more terms
+/// `beta = I2 / I0 - alpha (alpha - 1) / 2`.
+pub fn spectral_index(
+    images: &[Array2<f32>],
+    residual: &[Array2<f32>],
+    threshold: f32,
+) -> (Array2<f32>, Array2<f32>, Option<Array2<f32>>) {
+    let dim = images[0].dim();
+    let mut alpha = Array2::from_elem(dim, f32::NAN);
+    let mut err = Array2::from_elem(dim, f32::NAN);
+    let mut beta = (images.len() >= 3).then(|| Array2::from_elem(dim, f32::NAN));
+    for ((y, x), &i0) in images[0].indexed_iter() {
+        if i0.is_nan() || i0 <= threshold {
+            continue;
+        }
+        let i1 = images[1][[y, x]];
+        let a = i1 / i0;
+        alpha[[y, x]] = a;
+        let (r0, r1) = (residual[0][[y, x]], residual[1][[y, x]]);
+        err[[y, x]] = a.abs() * ((r0 / i0).powi(2) + (r1 / i1).powi(2)).sqrt();
+        if let Some(b) = beta.as_mut() {
+            b[[y, x]] = images[2][[y, x]] / i0 - a * (a - 1.0) / 2.0;
+        }
+    }
+    (alpha, err, beta)
+}
