@@ -22,18 +22,21 @@
 //! normaliser. The beam is evaluated at the plane's frequency ([`VisGridder::at_frequency`]).
 
 use crate::gridder::{GridError, GridStats, Gridder};
-use crate::pb::{pb_image_at, PbModel};
+use crate::pb::{pb_image_at, vp_pair_add_at, PbModel};
 use crate::seam::{GridPlanes, GridResult, Pass, VisBatch, VisGridder};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, CowArray, Ix2, Zip};
 use num_complex::Complex32;
 
-/// One pointing of a mosaic: the FIELD_ID whose rows it holds and where its beam is centred.
+/// One pointing of a mosaic: the key of the rows it holds (`VisBatch::field_r`: the FIELD_ID, or
+/// for a mosaic of different dishes a key per field and dish pair), where its beam is centred and
+/// which baseline beam it has ([`MosaicGridder::with_baseline_beams`]; 0 for one dish type).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Pointing {
     pub field_id: i32,
     /// Pixel position `(x, y)` of the pointing centre in the image (fractional; the reference
     /// pixel is `(nx/2, ny/2)`).
     pub centre_px: [f64; 2],
+    pub beam: usize,
 }
 
 /// tclean's `mosaic` gridder (see the module docs).
@@ -41,7 +44,8 @@ pub struct Pointing {
 pub struct MosaicGridder {
     gridder: Gridder,
     nthreads: usize,
-    pb: PbModel,
+    /// The baseline beams `(VP_a, VP_b)` (one `(pb, pb)` for identical antennas).
+    beams: Vec<(PbModel, PbModel)>,
     pointings: Vec<Pointing>,
     /// Pixel position of the PSF's phase centre (`psfphasecenter`, else the image centre).
     psf_centre_px: [f64; 2],
@@ -62,7 +66,7 @@ impl MosaicGridder {
         MosaicGridder {
             gridder,
             nthreads,
-            pb,
+            beams: vec![(pb.clone(), pb)],
             pointings,
             psf_centre_px,
             freq_hz,
@@ -87,34 +91,58 @@ impl MosaicGridder {
         &self.pointings
     }
 
-    /// The primary beam (power pattern) centred on `centre_px`, at this gridder's frequency.
-    pub fn beam_at(&self, centre_px: [f64; 2]) -> Array2<f32> {
+    /// The same mosaic with the baseline beams `beams` (`(VP_a, VP_b)`: a baseline between
+    /// dishes `a` and `b` sees the sky through `VP_a VP_b`, tclean's `HetArrayConvFunc`), indexed
+    /// by [`Pointing::beam`]. An index beyond `beams` is an error.
+    pub fn with_baseline_beams(
+        mut self,
+        beams: Vec<(PbModel, PbModel)>,
+    ) -> Result<Self, GridError> {
+        if let Some(p) = self.pointings.iter().find(|p| p.beam >= beams.len()) {
+            return Err(GridError::Shape {
+                what: "Pointing::beam (an index into the baseline beams)",
+                expected: vec![beams.len()],
+                got: vec![p.beam],
+            });
+        }
+        self.beams = beams;
+        Ok(self)
+    }
+
+    /// Baseline beam `beam` (the power pattern for identical dishes, else `VP_a VP_b`) centred
+    /// on `centre_px`, at this gridder's frequency.
+    pub fn beam_at(&self, centre_px: [f64; 2], beam: usize) -> Array2<f32> {
         let s = self.gridder.spec();
-        pb_image_at(
-            &self.pb,
-            s.nx,
-            s.ny,
-            [s.cell_x_rad, s.cell_y_rad],
-            self.freq_hz,
-            centre_px,
-        )
+        let cells = [s.cell_x_rad, s.cell_y_rad];
+        let (a, b) = &self.beams[beam];
+        if a == b {
+            return pb_image_at(a, s.nx, s.ny, cells, self.freq_hz, centre_px);
+        }
+        let mut out = Array2::<f32>::zeros((s.ny, s.nx));
+        vp_pair_add_at(a, b, cells, self.freq_hz, centre_px, out.view_mut());
+        out
     }
 
     /// tclean's weight image of pointings with weight sums `sums` (`[W_p, _]`), times `scale`:
-    /// `sum_p W_p B_p`, `B_p` the band-limited PB^2 ([`weight::WeightKernel`]).
+    /// `sum_p W_p B_p`, `B_p` the band-limited PB^2 of pointing p's baseline beam (`weight.rs`).
     fn band_limited_weight(&self, sums: &[[f64; 2]], scale: f64) -> Array2<f64> {
         let (ny, nx) = self.image_shape();
         let s = self.gridder.spec();
-        let (mut centres, mut w) = (Vec::new(), Vec::new());
-        for (p, sum) in self.pointings.iter().zip(sums) {
-            if sum[0] > 0.0 {
-                centres.push(p.centre_px);
-                w.push(sum[0] * scale);
-            }
-        }
-        let kernel =
-            WeightKernel::new(&self.pb, nx, ny, [s.cell_x_rad, s.cell_y_rad], self.freq_hz);
-        kernel.image(nx, ny, &centres, &w)
+        let entries: Vec<([f64; 2], f64, usize)> = self
+            .pointings
+            .iter()
+            .zip(sums)
+            .filter(|(_, sum)| sum[0] > 0.0)
+            .map(|(p, sum)| (p.centre_px, sum[0] * scale, p.beam))
+            .collect();
+        let kernels = WeightKernels::new(
+            &self.beams,
+            nx,
+            ny,
+            [s.cell_x_rad, s.cell_y_rad],
+            self.freq_hz,
+        );
+        kernels.image(nx, ny, &entries)
     }
 
     /// The residual pass's response to the band-limiting of tclean's weight image: `W_band /
@@ -130,7 +158,7 @@ impl MosaicGridder {
         let mut exact = Array2::<f64>::zeros((ny, nx));
         for (p, s) in self.pointings.iter().zip(sums) {
             if s[0] > 0.0 {
-                let beam = self.beam_at(p.centre_px);
+                let beam = self.beam_at(p.centre_px, p.beam);
                 Zip::from(&mut exact).and(&beam).for_each(|e, b| {
                     let b = *b as f64;
                     *e += s[0] * b * b;
@@ -287,7 +315,8 @@ impl VisGridder for MosaicGridder {
                 continue;
             }
             let dirty = g.grid_into_image(grid, scale, self.nthreads)?;
-            let beam = self.beam_at([p.centre_px[0] - shift[0], p.centre_px[1] - shift[1]]);
+            let centre = [p.centre_px[0] - shift[0], p.centre_px[1] - shift[1]];
+            let beam = self.beam_at(centre, p.beam);
             Zip::from(&mut acc)
                 .and(&dirty)
                 .and(&beam)
@@ -325,7 +354,7 @@ impl VisGridder for MosaicGridder {
             .iter()
             .map(|p| {
                 let mut seen = model_yx[0].to_owned();
-                let beam = self.beam_at(p.centre_px);
+                let beam = self.beam_at(p.centre_px, p.beam);
                 Zip::from(&mut seen).and(&beam).for_each(|m, b| *m *= *b);
                 self.gridder.model_grid(seen.view(), self.nthreads)
             })
@@ -374,7 +403,7 @@ impl VisGridder for MosaicGridder {
 
 mod weight;
 
-use weight::WeightKernel;
+use weight::WeightKernels;
 
 #[cfg(test)]
 mod tests;

@@ -72,6 +72,7 @@ pub fn mosaic_gridder(
         pointings.push(Pointing {
             field_id: f as i32,
             centre_px: pixel(&field.phase_dir, &format!("field '{}'", field.name))?,
+            beam: 0,
         });
     }
     let psf_centre = match &params.mosaic.psfphasecenter {
