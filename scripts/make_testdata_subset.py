@@ -22,6 +22,16 @@ CUBES = [
     ("alma_sim/reference/tclean_lsrk_dirty.residual.fits.gz", "alma_tclean_lsrk_dirty.residual.sub.fits.gz", 5),
     ("alma_sim/reference/tclean_topo_dirty.residual.fits.gz", "alma_tclean_topo_dirty.residual.sub.fits.gz", 5),
 ]
+# The other channels of the alma_sim LSRK cube (those not in the every-5th subset above), cropped
+# to the central CROP x CROP pixels (where kernel='casa' differs most from tclean: the whole-image
+# maximum is within the central 256 and 96% of it within the central 128 in every plane). The
+# header keeps the cube's axes (CRPIX shifted), PCSUBSET the channels, PCCROP the crop's first
+# pixel (x, y, 0-based) and PCPEAK each plane's peak |value| over the whole uncropped plane.
+CROP = 128
+CROPPED = [
+    ("alma_sim/reference/tclean_lsrk_dirty.psf.fits.gz", "alma_tclean_lsrk_dirty.psf.mid.fits.gz", 5),
+    ("alma_sim/reference/tclean_lsrk_dirty.residual.fits.gz", "alma_tclean_lsrk_dirty.residual.mid.fits.gz", 5),
+]
 # Small enough to keep whole (mostly zeros): copied unchanged.
 WHOLE = [
     ("ngc5921/reference/tclean_clean.model.fits.gz", "ngc5921_tclean_clean.model.fits.gz"),
@@ -48,6 +58,25 @@ def main(shared):
         if "BEAMS" in h:
             hdus.append(h["BEAMS"].copy())
         fits.HDUList(hdus).writeto(os.path.join(out_dir, dst), overwrite=True)
+        print(dst, sub.shape)
+    for src, dst, step in CROPPED:
+        h = fits.open(os.path.join(shared, src))
+        hdr = h[0].header.copy()
+        data = h[0].data  # (STOKES, FREQ, y, x)
+        assert hdr["CTYPE3"].startswith("FREQ") and hdr["CTYPE4"] == "STOKES"
+        keep = [k for k in range(data.shape[1]) if k % step != 0]
+        ny, nx = data.shape[-2:]
+        x0, y0 = (nx - CROP) // 2, (ny - CROP) // 2
+        peaks = [float(np.nanmax(np.abs(data[:, k]))) for k in keep]
+        sub = data[:, keep, y0:y0 + CROP, x0:x0 + CROP]
+        hdr["CRPIX1"] -= x0
+        hdr["CRPIX2"] -= y0
+        hdr["PCSUBSET"] = ",".join(str(k) for k in keep)
+        hdr["PCCROP"] = "%d,%d" % (x0, y0)
+        hdr["PCPEAK"] = ",".join(repr(p) for p in peaks)
+        hdr.add_history("pclean testdata: channels %s of %s, pixels [%d:%d, %d:%d]"
+                        % (hdr["PCSUBSET"], os.path.basename(src), x0, x0 + CROP, y0, y0 + CROP))
+        fits.PrimaryHDU(sub, hdr).writeto(os.path.join(out_dir, dst), overwrite=True)
         print(dst, sub.shape)
     for src, dst in WHOLE:
         shutil.copyfile(os.path.join(shared, src), os.path.join(out_dir, dst))

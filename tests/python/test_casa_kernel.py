@@ -1,10 +1,10 @@
 """kernel='casa' (tclean's own gridder reproduced) against tclean 6.7.0's committed references:
 the NGC5921 dirty cube (every third channel, whole image) and the cleaned NGC5921 cube, the
-alma_sim LSRK cube (channels 0, 5, 10, 15) and the alma_sim mfs image. Figures measured and explained in
+alma_sim LSRK cube (every channel) and the alma_sim mfs image. Figures measured and explained in
 docs/decisions-i13-casakernel.md."""
 import pytest
 
-from compare import load_casa, load_fits, plane_errors
+from compare import load_casa, load_fits, max_abs_diff, plane_errors
 from conftest import ALMA_MFS_ARGS, NGC_ARGS, NGC_CLEAN_ARGS, REFERENCE, image_run
 
 CASA = ["--kernel", "casa"]
@@ -47,21 +47,66 @@ def test_ngc5921_clean_matches_tclean(msdir, outdir):
     assert e[0] <= 1e-4
 
 
-def test_alma_lsrk_cube_closer_to_tclean_than_es(msdir, outdir):
-    """alma_sim LSRK cube (TOPO data regridded per integration), whole image: on the committed
-    channels 0, 5, 10, 15 measured PSF 1.4e-5 and residual 2.0e-5 (worst: channel 0, made from
-    the first integration alone); 3.4e-6 / 6.6e-6 in most channels of the full cube, 4.5e-5 /
-    1.1e-4 in channel 13 (not committed; see the decision log). ES: 5.9e-4 and 8.1e-4. 5e-5
-    holds the gain with room for channel 0's few rows."""
+@pytest.fixture(scope="module")
+def alma_lsrk_casa(msdir, outdir):
     # tclean_lsrk_dirty.params.json: the mfs reference's parameters with specmode cube.
     args = [("cube" if a == "mfs" else a) for a in ALMA_MFS_ARGS]
     name, _ = image_run(msdir / "alma_small.ms", outdir / "alsrk_casa", *args, "--outframe", "LSRK",
                         "--interpolation", "linear", *CASA)
-    for product, bound in (("psf", 5e-5), ("residual", 5e-5)):
-        ours, _ = load_casa(str(name) + "." + product)
-        e = worst(ours, "alma_tclean_lsrk_dirty.%s.sub.fits.gz" % product, 1.0)
-        print("casa kernel alma LSRK %s: worst %.2e (channel %d)" % (product, e[0], e[1]))
-        assert e[0] <= bound
+    return name
+
+
+def lsrk_errors(name, product):
+    """Per channel max|diff|/peak of every channel of the alma LSRK cube: channels 0, 5, 10, 15
+    over the whole image (the .sub reference), the 12 others over the central 128 x 128 pixels
+    (the .mid reference, with each plane's whole-image peak in PCPEAK)."""
+    ours, _ = load_casa(str(name) + "." + product)
+    errs = {}
+    for e, c, _ in plane_errors(*_sub(ours, "alma_tclean_lsrk_dirty.%s.sub.fits.gz" % product)):
+        errs[c] = e
+    ref, hdr, keep = load_fits(REFERENCE / ("alma_tclean_lsrk_dirty.%s.mid.fits.gz" % product))
+    x0, y0 = (int(v) for v in hdr["PCCROP"].split(","))
+    peaks = [float(v) for v in hdr["PCPEAK"].split(",")]
+    ny, nx = ref.shape[-2:]
+    for i, c in enumerate(keep):
+        errs[c] = max_abs_diff(ours[c, 0, y0:y0 + ny, x0:x0 + nx], ref[i, 0]) / peaks[i]
+    assert sorted(errs) == list(range(ours.shape[0])), "a channel of the cube is not compared"
+    return errs
+
+
+def _sub(ours, ref_name):
+    ref, _, keep = load_fits(REFERENCE / ref_name)
+    return ours, ref, 1.0, keep
+
+
+# Measured (whole image for channels 0, 5, 10, 15; central 128^2 for the others, which holds the
+# whole-image maximum of every plane to 2%): PSF 3.4e-6 and residual 6.6e-6 in channels 1-15;
+# channel 0, made from the first integration alone (1/30 of the rows), PSF 1.4e-5 and residual
+# 2.1e-5: the same per-visibility floor (see the NGC5921 figures) averaged over 30 times fewer
+# visibilities (x sqrt(30) ~ 5.5). Before the density lookup at each data channel's own frequency
+# (decisions-s8-gap13.md) channels 6, 13 and 14 were at 1.0e-5 / 4.5e-5 / 2.3e-5 (PSF) and
+# 2.2e-5 / 1.1e-4 / 5.7e-5 (residual). The ES default: 5.9e-4 and 8.1e-4.
+@pytest.mark.parametrize("product", ["psf", "residual"])
+def test_alma_lsrk_cube_every_channel_matches_tclean_to_2e5(alma_lsrk_casa, product):
+    errs = lsrk_errors(alma_lsrk_casa, product)
+    print("casa kernel alma LSRK %s: %s" % (product, " ".join("%d:%.1e" % kv for kv in sorted(errs.items()))))
+    for c, e in errs.items():
+        if c == 0 and product == "residual":
+            continue  # the single-integration channel: test below
+        assert e <= 2e-5, (c, e)
+
+
+def test_alma_lsrk_single_integration_channel(alma_lsrk_casa):
+    """Channel 0's residual (first integration only) is 2.1e-5 of the peak: the per-visibility
+    floor not yet found (decision log), 5.5 times larger here than over the full track. 2.5e-5
+    bounds it; the issue's 2e-5 is checked by the strict xfail below."""
+    assert lsrk_errors(alma_lsrk_casa, "residual")[0] <= 2.5e-5
+
+
+@pytest.mark.xfail(strict=True, reason="single-integration channel 0 at 2.1e-5 of the peak: the "
+                   "~1e-5 per-visibility floor against tclean is not found yet (decisions-s8-gap13.md)")
+def test_alma_lsrk_single_integration_channel_to_2e5(alma_lsrk_casa):
+    assert lsrk_errors(alma_lsrk_casa, "residual")[0] <= 2e-5
 
 
 def test_alma_mfs_dirty_matches_tclean_to_2e5(msdir, outdir):

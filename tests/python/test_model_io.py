@@ -108,6 +108,35 @@ def test_restart_continues_from_the_existing_model(msdir, tmp_path):
     np.testing.assert_array_equal(rc, rb)
 
 
+def test_restart_and_reused_products_are_read_per_block(msdir, tmp_path, monkeypatch):
+    """Issue 13 item 7: a restart's model and a calcpsf=false PSF are read per block (only the
+    block's channels, in the process that runs it) from a copy set aside before the run rewrites
+    them, not whole at set-up; a 2-block run gives the products of a 1-block run, bit for bit."""
+    a = tmp_path / "a"
+    args = [a for a in BASE if a not in ("--threshold", "10mJy")] + ["--niter", "40", "--threshold", "0mJy"]
+    run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", a, *args)
+    runs = {}
+    monkeypatch.setenv("PCLEAN_LOG", "info,pclean_engine::products::reuse=debug")
+    for name, chunk in (("two", "2"), ("one", "3")):
+        d = tmp_path / name
+        _copy_products(a, d)
+        p = run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", d, *args, "--restart",
+                       "--calcpsf", "false", "--cube-chunksize", chunk)
+        reads = sorted(l.split("read channels ")[1].split(" of ")[0] + " " + l.split(": read")[0].split()[-1]
+                       for l in p.stderr.splitlines() if "read channels" in l)
+        runs[name] = (d, reads)
+        # The copies set aside are removed after the run.
+        assert not list(tmp_path.glob(name + ".*.pclean-reuse"))
+    # The 3-channel cube in blocks 0..2 and 2..3: each block read only its own planes of the
+    # model (restart) and the PSF (calcpsf=false); the one-block run read 0..3 once each.
+    assert runs["two"][1] == ["0..2 calcpsf=false", "0..2 model", "2..3 calcpsf=false", "2..3 model"]
+    assert runs["one"][1] == ["0..3 calcpsf=false", "0..3 model"]
+    for ext in ("model", "residual", "image", "psf"):
+        x, _ = load_casa(str(runs["two"][0]) + "." + ext)
+        y, _ = load_casa(str(runs["one"][0]) + "." + ext)
+        np.testing.assert_array_equal(x, y, err_msg=ext)
+
+
 def test_calcres_false_restores_without_touching_data(msdir, tmp_path):
     a = tmp_path / "a"
     run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", a, *BASE, "--niter", "100")

@@ -92,3 +92,54 @@ def test_first_field_is_the_lowest_selected_id_whatever_the_row_order(tmp_path):
     assert abs(dra) < 1e-9 and abs(got[1] - field0[1]) < 1e-9, (got, field0)
     f = float(coords["spectral2"]["wcs"]["crval"])
     assert abs(f - 1399940300.6920986) <= FREQ_TOL_HZ, f
+
+
+def with_doppler_lines(base, path, transition):
+    """A copy of `base` whose SOURCE row has two lines (1.25 GHz, its own, then 1.3 GHz) and, when
+    `transition` is not None, a DOPPLER subtable (DOPPLER_ID 0, SOURCE_ID 0, that TRANSITION_ID)
+    that SPECTRAL_WINDOW::DOPPLER_ID 0 points every spw at. Also used to make the tclean figures
+    below (docs/decisions-s8-ephem.md)."""
+    import numpy as np
+    from casacore.tables import default_ms_subtable, makescacoldesc, table
+    shutil.copytree(base, path)
+    src = table(str(path / "SOURCE"), readonly=False, ack=False)
+    n = src.nrows()
+    src.putcol("NUM_LINES", np.full(n, 2, dtype=np.int32))
+    src.putcol("REST_FREQUENCY", np.tile([1.25e9, 1.3e9], (n, 1)))
+    src.putcol("TRANSITION", np.tile(["own", "other"], (n, 1)))
+    src.putcol("SYSVEL", np.zeros((n, 2)))
+    src.close()
+    if transition is None:
+        return path
+    dop = default_ms_subtable("DOPPLER", str(path / "DOPPLER"))
+    dop.addrows(1)
+    for col, v in (("DOPPLER_ID", 0), ("SOURCE_ID", 0), ("TRANSITION_ID", transition), ("VELDEF", 0.0)):
+        dop.putcell(col, 0, v)
+    dop.close()
+    main = table(str(path), readonly=False, ack=False)
+    main.putkeyword("DOPPLER", "Table: " + str(path / "DOPPLER"))
+    main.close()
+    spw = table(str(path / "SPECTRAL_WINDOW"), readonly=False, ack=False)
+    spw.addcols(makescacoldesc("DOPPLER_ID", 0))
+    spw.putcol("DOPPLER_ID", np.zeros(spw.nrows(), dtype=np.int32))
+    spw.close()
+    return path
+
+
+# tclean 6.7 (cube, spw='0', the common parameters above) on with_doppler_lines's copies: the
+# DOPPLER subtable's transition is the rest frequency; without one, the first line.
+DOPPLER_CASES = {"no_doppler": (None, 1.25e9), "transition_0": (0, 1.25e9), "transition_1": (1, 1.3e9)}
+
+
+@pytest.mark.parametrize("name", sorted(DOPPLER_CASES))
+def test_doppler_subtable_selects_the_rest_frequency_as_tclean(name, tmp_path):
+    from casacore.images import image
+    transition, want = DOPPLER_CASES[name]
+    d = unpack_bundled(["realobs_evla_lband_pb.tar.gz"], tmp_path)
+    ms = with_doppler_lines(d / "evla_lband_pb.ms", tmp_path / "dop.ms", transition)
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(dict(REFS["common"], specmode="cube", spw="0")))
+    run_pclean("image", "--config", cfg, "--vis", ms, "--imagename", tmp_path / "d")
+    got = float(image(str(tmp_path / "d.psf")).coordinates().dict()["spectral2"]["restfreq"])
+    # Exact: a copy of the SOURCE value (the two lines are 50 MHz apart).
+    assert got == want, (got, want)

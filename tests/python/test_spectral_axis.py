@@ -2,6 +2,7 @@
 describe the same channels, so they must give the same planes (interpolation at exact data
 channel frequencies reproduces the channels exactly)."""
 import numpy as np
+import pytest
 
 from compare import load_casa
 from conftest import run_pclean
@@ -152,3 +153,38 @@ def test_optical_width_with_a_frequency_start_is_an_error(msdir, tmp_path):
     p = run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", tmp_path / "x", *BASE,
                    "--veltype", "optical", "--start", "1.4131GHz", "--width", "10km/s", check=False)
     assert p.returncode != 0 and "start" in p.stderr.splitlines()[-1]
+
+
+# tclean 6.7 on NGC5921 (imsize 64, cell 10arcsec, niter 0, pblimit -0.01, restfreq 1420.405752MHz,
+# outframe LSRK, nchan 3; docs/decisions-s8-ephem.md). A velocity start beyond the data on the side
+# the grid runs from is kept within one image channel of the data's edge and moved onto that limit
+# beyond it; a frequency start is moved so that the first channel's outer edge stays inside the
+# band (also from inside the data, with a width of two channels).
+# (start, width) -> (crval, cdelt) Hz of tclean's image.
+SPECTRAL_STARTS = {
+    "vel_0.3_chan_below": (("1635.302234km/s", "-5.152860km/s"), (1412657749.548811, 24414.063089370728)),
+    "vel_1.2_chan_below": (("1639.939808km/s", "-5.152860km/s"), (1412635776.8920307, 24414.06308889389)),
+    "vel_2.5_chan_below_clamped": (("1646.638526km/s", "-5.152860km/s"), (1412628452.674161, 24414.06308889389)),
+    "vel_0.3_chan_above": (("1312.733206km/s", "5.152860km/s"), (1414186069.8602853, -24414.063089370728)),
+    "vel_3.0_chan_above_clamped": (("1298.820484km/s", "5.152860km/s"), (1414215366.7378387, -24414.06308889389)),
+    "freq_0.3_chan_below_width2": (("1412657749.5485Hz", "48828.125Hz"), (1412677280.7997499, 48828.125)),
+    "freq_2.5_chan_below": (("1412604038.6122Hz", "24414.0625Hz"), (1412665073.7684999, 24414.0625)),
+    "freq_0.3_chan_inside": (("1412672397.9872Hz", "24414.0625Hz"), (1412672397.9872, 24414.0625)),
+    "freq_0.6_chan_inside_width2": (("1412679722.206Hz", "48828.125Hz"), (1412679722.206, 48828.125)),
+    "freq_0.3_chan_above_width2": (("1414186069.8603Hz", "-48828.125Hz"), (1414166538.6122499, -48828.125)),
+    "freq_2.0_chan_above": (("1414227573.7685Hz", "-24414.0625Hz"), (1414178745.6434999, -24414.0625)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPECTRAL_STARTS))
+def test_start_beyond_the_data_as_tclean(name, msdir, tmp_path):
+    from casacore.images import image
+    (start, width), (crval, cdelt) = SPECTRAL_STARTS[name]
+    run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", tmp_path / "v", "--specmode", "cube",
+               "--nchan", "3", "--start", start, "--width", width,
+               "--restfreq", "1420.405752MHz", "--outframe", "LSRK", "--imsize", "64", "--cell", "10arcsec",
+               "--niter", "0", "--pblimit", "-0.01")
+    wcs = image(str(tmp_path / "v.psf")).coordinates().dict()["spectral2"]["wcs"]
+    # 1 mHz: measured <= 4e-7 Hz; a wrong rule (refusal, or a start taken as given past the
+    # limit) is off by at least a quarter of a channel (6 kHz).
+    assert abs(wcs["crval"] - crval) < 1e-3 and abs(wcs["cdelt"] - cdelt) < 1e-3, (wcs["crval"], wcs["cdelt"])

@@ -293,6 +293,48 @@ pub(crate) fn load_source_rest_frequencies(ms: &Path) -> Result<Vec<SourceRestFr
     Ok(out)
 }
 
+/// The line a DOPPLER row selects: for spectral window `spw_id` (its SPECTRAL_WINDOW::DOPPLER_ID)
+/// and source `source_id`, the index into that source's REST_FREQUENCY (`TRANSITION_ID`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DopplerTransition {
+    pub spw_id: i32,
+    pub source_id: i32,
+    pub transition: usize,
+}
+
+/// The DOPPLER subtable's choice of line per (spectral window, source): empty when the MS has no
+/// DOPPLER subtable or SPECTRAL_WINDOW no DOPPLER_ID column (both optional in the MS definition).
+pub(crate) fn load_doppler_transitions(ms: &Path) -> Result<Vec<DopplerTransition>, MsError> {
+    let dop = ms.join("DOPPLER");
+    let spw = ms.join("SPECTRAL_WINDOW");
+    if !dop.join("table.dat").exists() || !spw.join("table.dat").exists() {
+        return Ok(vec![]);
+    }
+    let spw = ReadTable::open(spw)?;
+    let dop = ReadTable::open(dop)?;
+    let cols = ["DOPPLER_ID", "SOURCE_ID", "TRANSITION_ID"];
+    if !spw.has_column("DOPPLER_ID") || !cols.iter().all(|c| dop.has_column(c)) {
+        return Ok(vec![]);
+    }
+    let spw_dop = spw.scalar_column::<i32>("DOPPLER_ID")?;
+    let ids = dop.scalar_column::<i32>("DOPPLER_ID")?;
+    let sources = dop.scalar_column::<i32>("SOURCE_ID")?;
+    let transitions = dop.scalar_column::<i32>("TRANSITION_ID")?;
+    let mut out = Vec::new();
+    for (spw_id, d) in spw_dop.iter().enumerate() {
+        for i in (0..ids.len()).filter(|i| *d >= 0 && ids[*i] == *d) {
+            if let Ok(transition) = usize::try_from(transitions[i]) {
+                out.push(DopplerTransition {
+                    spw_id: spw_id as i32,
+                    source_id: sources[i],
+                    transition,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,14 +85,22 @@ impl MsMeta {
     /// The rest frequency the SOURCE subtable gives field `field_id` in spw `spw_id`, as tclean
     /// looks it up (casacore's `MSDopplerUtil::dopplerInfo`): the rows of the field's SOURCE_ID
     /// whose SPECTRAL_WINDOW_ID is that window or -1 (any window; checked with tclean 6.7), in
-    /// table order; the first REST_FREQUENCY of the first such row with one. `None` when there is
-    /// none or it is 0 (tclean then falls back on the band: `pclean_engine`'s spectral plan).
+    /// table order; the first REST_FREQUENCY of the first such row with one, or the line the
+    /// DOPPLER subtable selects for that window and source (SPECTRAL_WINDOW::DOPPLER_ID ->
+    /// DOPPLER::TRANSITION_ID; measured with tclean 6.7: a second line selected there is tclean's
+    /// rest frequency, the first without a DOPPLER subtable). `None` when there is none or it is
+    /// 0 (tclean then falls back on the band: `pclean_engine`'s spectral plan).
     pub fn source_rest_frequency_hz(&self, field_id: usize, spw_id: usize) -> Option<f64> {
         let source = self.fields.get(field_id)?.source_id;
+        let line = self
+            .doppler_transitions
+            .iter()
+            .find(|d| d.spw_id == spw_id as i32 && d.source_id == source)
+            .map_or(0, |d| d.transition);
         self.source_rest_frequencies
             .iter()
             .filter(|r| r.source_id == source && (r.spw_id == spw_id as i32 || r.spw_id == -1))
-            .find_map(|r| r.rest_hz.first().copied())
+            .find_map(|r| r.rest_hz.get(line).or(r.rest_hz.first()).copied())
             .filter(|f| *f > 0.0)
     }
 }
@@ -146,6 +154,8 @@ pub struct MsMeta {
     pub observatory: Observatory,
     /// SOURCE::REST_FREQUENCY per (source, spw).
     pub source_rest_frequencies: Vec<crate::fields::SourceRestFrequency>,
+    /// The line the DOPPLER subtable selects per (spw, source) (empty without one).
+    pub doppler_transitions: Vec<crate::fields::DopplerTransition>,
     /// Non-fatal oddities found while loading (the caller logs them).
     pub warnings: Vec<String>,
 }
@@ -435,6 +445,7 @@ pub(crate) fn load(path: &Path, main: &ReadTable) -> Result<MsMeta, MsError> {
         first_exposure_s,
         observatory,
         source_rest_frequencies: crate::fields::load_source_rest_frequencies(path)?,
+        doppler_transitions: crate::fields::load_doppler_transitions(path)?,
         warnings,
     })
 }

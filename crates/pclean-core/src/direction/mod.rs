@@ -122,9 +122,21 @@ impl Direction {
 
     /// Rotation matrix taking (u, v, w) coordinates defined for phase centre `self` to those for `to`.
     /// Rows are the new u, v, w axes expressed in the equatorial frame, multiplied by the old axes.
+    /// u (east), v (north), w (towards the source) unit vectors of this phase centre in its
+    /// frame's equatorial coordinates (the rows).
+    pub fn uvw_axes(&self) -> [[f64; 3]; 3] {
+        let (sa, ca) = self.ra_rad.sin_cos();
+        let (sd, cd) = self.dec_rad.sin_cos();
+        [
+            [-sa, ca, 0.0],
+            [-sd * ca, -sd * sa, cd],
+            [cd * ca, cd * sa, sd],
+        ]
+    }
+
     pub fn uvw_rotation_to(&self, to: &Direction) -> [[f64; 3]; 3] {
-        let a = uvw_axes(self);
-        let b = uvw_axes(to);
+        let a = self.uvw_axes();
+        let b = to.uvw_axes();
         let mut r = [[0.0; 3]; 3];
         for (i, row) in r.iter_mut().enumerate() {
             for (j, x) in row.iter_mut().enumerate() {
@@ -174,17 +186,6 @@ impl Direction {
             ds
         )
     }
-}
-
-/// u (east), v (north), w (towards the source) unit vectors of a phase centre in the equatorial frame.
-fn uvw_axes(d: &Direction) -> [[f64; 3]; 3] {
-    let (sa, ca) = d.ra_rad.sin_cos();
-    let (sd, cd) = d.dec_rad.sin_cos();
-    [
-        [-sa, ca, 0.0],
-        [-sd * ca, -sd * sa, cd],
-        [cd * ca, cd * sa, sd],
-    ]
 }
 
 fn parse_sexagesimal(s: &str, seps: &[char]) -> Option<f64> {

@@ -127,27 +127,28 @@ pub fn run_block(
     };
     let deconvolve = params.niter > 0 || inp.start_model.is_some();
     let mosaic = params.gridder == pclean_core::params::Gridder::Mosaic;
+    // Reused products: only this block's planes, read here (in the process running the block).
+    let mut reused = inp.reused.block(chans.clone(), nst)?;
     let mut beams: Vec<Beam> = Vec::with_capacity(chans.len() * nst);
     let mut firsts: Vec<FirstImages> = Vec::new();
     let mut summaries = Vec::new();
     for (i, k) in chans.clone().enumerate() {
         for s in 0..nst {
-            let idx = k * nst + s;
+            // The block's plane i * nst + s of a reused product, taken (each is taken once).
+            let idx = i * nst + s;
+            let take =
+                |v: &mut Option<Vec<Option<Array2<f32>>>>| v.as_mut().and_then(|v| v[idx].take());
+            let reused_psf = take(&mut reused.psf);
             // A mosaic's weight image comes from the PSF pass, made also when the PSF is reused.
-            let (psf, weights, pb_weight) = match &inp.reused.psf {
-                Some(r) if !mosaic => (
-                    r[idx].clone(),
-                    ctx.plane_weights(&sources, k, s, weighter(i))?,
-                    None,
-                ),
-                reused => {
+            let (psf, weights, pb_weight) = match reused_psf {
+                Some(r) if !mosaic => (r, ctx.plane_weights(&sources, k, s, weighter(i))?, None),
+                r => {
                     let p = ctx.psf_plane(&sources, k, s, weighter(i))?;
-                    let psf = reused.as_ref().map_or(p.psf, |r| r[idx].clone());
-                    (psf, p.weights, p.pb_weight)
+                    (r.unwrap_or(p.psf), p.weights, p.pb_weight)
                 }
             };
-            let (residual, sumwt) = match (&inp.reused.residual, &inp.reused.sumwt) {
-                (Some(r), Some(w)) => (r[idx].clone(), w[idx]),
+            let (residual, sumwt) = match (take(&mut reused.residual), &reused.sumwt) {
+                (Some(r), Some(w)) => (r, w[idx]),
                 _ => ctx.residual_plane(&sources, k, s, &weights, None, None)?,
             };
             // A plane whose fit fails takes the block's first good beam of the same Stokes.

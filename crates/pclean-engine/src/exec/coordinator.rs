@@ -113,11 +113,9 @@ impl Coordinator {
             budget.saturating_sub(cache_bytes)
         } else {
             budget
-        }
-        // A restart model and reused products are held whole for the run (they are read before
-        // the run rewrites them); start models and mask images are read per block and counted
-        // in the block (model and mask planes).
-        .saturating_sub(setup.resident_bytes());
+        };
+        // Start models, restart models, reused products and mask images are read per block and
+        // counted in the block (its model, PSF, residual and mask planes).
         let tpw = params.parallel.threads_per_worker;
         let chans_per_block = match &resumed {
             // Resume with the interrupted run's blocks: cycle thresholds are per block.
@@ -158,6 +156,7 @@ impl Coordinator {
             .get(setup.first_field)
             .map(|f| f.name.clone())
             .unwrap_or_default();
+        let resumed_run = resumed.is_some();
         let (ckpt, mode) = match resumed {
             Some(mut c) if c.complete_blocks() > 0 => {
                 c.forget_unfinished();
@@ -182,6 +181,16 @@ impl Coordinator {
                 (c, OpenMode::Create { overwrite: rewrite })
             }
         };
+        // Products this run reuses are copied aside before they are rewritten; the blocks read
+        // their planes from the copy. A resumed run reads the copy its first attempt made (its
+        // products were rewritten then).
+        for src in setup.reused_products() {
+            if resumed_run {
+                src.check_aside()?;
+            } else {
+                src.set_aside()?;
+            }
+        }
         let mut out = Products::create(params, exts, &coords, &object, mode)?;
         out.flush()?;
         let resumed_channels_at_start = ckpt.complete_channels();

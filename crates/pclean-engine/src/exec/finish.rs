@@ -8,7 +8,7 @@ use super::thread_pool;
 use crate::alloc_count;
 use crate::error::EngineError;
 use crate::plan::memory::MIB;
-use crate::products::{restoring_beams, write_side_files, RunSummary};
+use crate::products::{fill_null_beams, restoring_beams, write_side_files, RunSummary};
 use pclean_core::params::RestoringBeam;
 use pclean_core::Beam;
 use pclean_imageio::Beams;
@@ -39,12 +39,17 @@ impl Coordinator {
             ..
         } = sink;
         progress.finish();
+        for src in self.setup.reused_products() {
+            src.remove_aside();
+        }
         let mut warnings = self.warnings;
         for w in &ckpt.warnings {
             warn!("{w}");
             warnings.push(w.clone());
         }
-        let beams = ckpt.beams.clone();
+        // Empty planes (no visibilities) carry tclean's beam for them, not a null one.
+        let mut beams = ckpt.beams.clone();
+        fill_null_beams(&mut beams);
         // Restoring beams: per plane, a user beam, or the common beam (every plane restored to it).
         let image_beams = restoring_beams(params, &beams, &mut out, nchan)?;
         let plan = &self.setup.plan;

@@ -67,7 +67,16 @@ impl ImagingContext<'_> {
                     if d.is_empty() {
                         d.push((ALL_FIELDS, new_density()));
                     }
-                    d[0].1.add(prep.weighting_uvw(), freqs, w.view());
+                    // tclean's cube weightor (`BriggsCubeWeightor::init`) grids its per-channel
+                    // densities through `GridFT::put`, i.e. at the uvw rotated to the image
+                    // centre, and looks them up at the data's own uvw (`weightUniform`); mfs's
+                    // `VisImagingWeight` uses the data's own uvw for both.
+                    let uvw = if per_chan {
+                        prep.uvw_m.view()
+                    } else {
+                        prep.weighting_uvw()
+                    };
+                    d[0].1.add(uvw, freqs, w.view());
                     return;
                 }
                 let mut ids: Vec<i32> = prep.field_r.clone();
@@ -155,10 +164,45 @@ impl ImagingContext<'_> {
         weighter: &ImagingWeighter,
     ) -> Array2<f32> {
         let mut wgt = prep.stokes[s].1.select(Axis(1), cols);
-        weighter.apply_rows(prep.weighting_uvw(), freqs, &prep.field_r, wgt.view_mut());
+        match &prep.weight_dfreq {
+            None => weighter.apply_rows(prep.weighting_uvw(), freqs, &prep.field_r, wgt.view_mut()),
+            Some(d) => apply_at_offsets(weighter, prep, cols, freqs, d, wgt.view_mut()),
+        }
         if let Some(t) = &self.taper {
             t.apply(prep.weighting_uvw(), freqs, wgt.view_mut());
         }
         wgt
+    }
+}
+
+/// The density lookup of [`ImagingContext::imaging_weights`] where each sample is weighed at its
+/// own frequency (`freqs[j] + dfreq[r, cols[j]]`): one weighter call per run of consecutive rows
+/// with the same frequencies (the rows of one integration share their Doppler factor).
+fn apply_at_offsets(
+    weighter: &ImagingWeighter,
+    prep: &Prepared,
+    cols: &[usize],
+    freqs: &[f64],
+    dfreq: &Array2<f32>,
+    mut wgt: ndarray::ArrayViewMut2<f32>,
+) {
+    let uvw = prep.weighting_uvw();
+    let row_freqs = |r: usize| -> Vec<f64> {
+        cols.iter()
+            .zip(freqs)
+            .map(|(j, f)| f + dfreq[[r, *j]] as f64)
+            .collect()
+    };
+    let nrow = wgt.nrows();
+    let mut r0 = 0;
+    while r0 < nrow {
+        let f0 = row_freqs(r0);
+        let mut r1 = r0 + 1;
+        while r1 < nrow && row_freqs(r1) == f0 {
+            r1 += 1;
+        }
+        let s = ndarray::s![r0..r1, ..];
+        weighter.apply_rows(uvw.slice(s), &f0, &prep.field_r[r0..r1], wgt.slice_mut(s));
+        r0 = r1;
     }
 }

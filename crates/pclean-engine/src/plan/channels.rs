@@ -118,6 +118,17 @@ pub(super) fn defined_grid(
     // tclean (calcChanFreqs, frequency-equidistant grids): a default channel count is the
     // number of whole channels that fit, with 1% of a channel of slack.
     let fit = |span: f64| ((span + 0.01 * w) / w).floor().max(0.0) as usize;
+    // A start moved to tclean's limit is said in the log (tclean: "Reset to minimum possible value").
+    let moved = |given: f64, used: f64| {
+        if used != given {
+            tracing::warn!(
+                "start={given:.3} Hz ({}) leaves the first channel (partly) outside the selected data \
+                 ({lo_edge:.3} to {hi_edge:.3} Hz); the cube starts at {used:.3} Hz, as tclean's",
+                conversion.to.casa_name()
+            );
+        }
+        used
+    };
     let start_hz = match params.start {
         SpectralValue::Default => {
             // Channels tile the band from its lower edge; a negative width lists them downwards.
@@ -155,12 +166,25 @@ pub(super) fn defined_grid(
             }
             fd[c] * fac0
         }
-        SpectralValue::FrequencyHz(f) => f,
-        SpectralValue::VelocityMps(v) => vel_to_freq(v, rest("start")?),
+        SpectralValue::FrequencyHz(f) => moved(f, frequency_start(f, width_hz, lo_edge, hi_edge)),
+        SpectralValue::VelocityMps(v) => {
+            let f = vel_to_freq(v, rest("start")?);
+            moved(f, velocity_start(f, width_hz, lo_edge, hi_edge))
+        }
     };
-    // Half a channel of slack so that a start exactly on the last data channel still counts.
+    // A start exactly on the last data channel still counts (1e-6 channel of rounding); a velocity
+    // start up to one image channel beyond the data's edge on the side the grid runs from is
+    // tclean's too (`velocity_start`), and so is a frequency start that `frequency_start` moved.
     let tol = 1e-6 * width_hz.abs();
-    if start_hz < dmin - tol || start_hz > dmax + tol {
+    let (lo_ok, hi_ok) = match params.start {
+        SpectralValue::VelocityMps(_) if width_hz > 0.0 => (lo_edge - w - tol, dmax + tol),
+        SpectralValue::VelocityMps(_) => (dmin - tol, hi_edge + w + tol),
+        // `frequency_start` has kept the first channel's outer edge inside the band.
+        SpectralValue::FrequencyHz(_) if width_hz > 0.0 => (lo_edge - tol, dmax + tol),
+        SpectralValue::FrequencyHz(_) => (dmin - tol, hi_edge + tol),
+        _ => (dmin - tol, dmax + tol),
+    };
+    if start_hz < lo_ok || start_hz > hi_ok {
         return Err(EngineError::param("start", format!(
             "start={start_hz:.3} Hz lies outside the selected data ({dmin:.3} to {dmax:.3} Hz in {})",
             conversion.to.casa_name()
@@ -189,6 +213,37 @@ pub(super) fn defined_grid(
         conversion: Some(conversion),
         mfs_doppler: None,
     })
+}
+
+/// A frequency `start` as tclean takes it (CASA's `calcChanFreqs` in frequency mode, measured
+/// with tclean 6.7 on NGC5921, `docs/decisions-s8-ephem.md`): the first channel's outer edge
+/// (`start - width/2` for a grid running up) is kept inside the data's band: a start below
+/// `lo_edge + width/2` is moved there (above `hi_edge - width/2` for a grid running down), also
+/// when it lies inside the data; any other start is kept (and checked by the caller).
+fn frequency_start(start_hz: f64, width_hz: f64, lo_edge: f64, hi_edge: f64) -> f64 {
+    let half = width_hz.abs() / 2.0;
+    if width_hz > 0.0 {
+        start_hz.max(lo_edge + half)
+    } else {
+        start_hz.min(hi_edge - half)
+    }
+}
+
+/// A velocity `start`'s frequency as tclean takes it (CASA's `calcChanFreqs` in velocity mode,
+/// measured with tclean 6.7 on NGC5921, `docs/decisions-s8-ephem.md`): when the grid runs from
+/// `start` into the data, a start beyond the data is kept as long as it lies within one image
+/// channel `width_hz` of the data's outer channel edge, and is moved onto that limit beyond it
+/// (tclean: "Reset to minimum possible value"); any other start is kept (and checked against the
+/// data by the caller).
+fn velocity_start(start_hz: f64, width_hz: f64, lo_edge: f64, hi_edge: f64) -> f64 {
+    let w = width_hz.abs();
+    if width_hz > 0.0 && start_hz < lo_edge {
+        start_hz.max(lo_edge - w)
+    } else if width_hz < 0.0 && start_hz > hi_edge {
+        start_hz.min(hi_edge + w)
+    } else {
+        start_hz
+    }
 }
 
 /// `veltype='optical'` with a velocity width (or a velocity start and no width): channels

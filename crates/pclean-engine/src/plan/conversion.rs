@@ -53,7 +53,25 @@ impl FrameConversion {
     /// The factor of the image grid: [`Self::factor`] with the conversion's own direction (the
     /// image centre) also for ephemeris fields.
     pub fn grid_factor(&self, time_mjd_s: f64) -> Result<f64, EngineError> {
-        self.factor_towards(time_mjd_s, &self.direction)
+        match &self.source {
+            Some(source) if !self.identity => source.source_grid_factor(time_mjd_s),
+            _ => self.factor_towards(time_mjd_s, &self.direction),
+        }
+    }
+
+    /// How far (in data channels) beyond the first or last data channel an image frequency
+    /// still counts as inside ([`crate::source::regrid_rules::EDGE_TOL`]): that tolerance absorbs
+    /// pclean's LSRK factors differing from casacore's by up to ~0.4 Hz at the first integration.
+    /// A cubesource axis and its rows come from the same source factors, exact to rounding
+    /// (1e-15 relative, 5e-12 channel here), and tclean's axis lies 0.27 Hz (1.4e-7 channel)
+    /// above the first integration's channels (`Ephemerides::source_grid_factor`), which must
+    /// stay outside as in tclean: 1e-9 channel.
+    pub fn edge_tolerance(&self) -> f64 {
+        if self.source.is_some() {
+            1e-9
+        } else {
+            crate::source::regrid_rules::EDGE_TOL
+        }
     }
 
     /// [`Self::factor`] for a row whose source lies in `row_direction` (tclean converts each

@@ -148,9 +148,7 @@ impl Ephemerides {
     /// The first selected ephemeris field's geocentric direction (APP) at `t_mjd_s` (UTC): the
     /// direction tclean's visibility iterator converts a row's frequencies with.
     pub fn geocentric_direction(&self, t_mjd_s: f64) -> Result<Direction, EngineError> {
-        let m = self.fields.iter().flatten().next().ok_or_else(|| {
-            EngineError::internal("geocentric_direction without an ephemeris field")
-        })?;
+        let m = self.first("geocentric_direction")?;
         let (lon, lat) = m.eph.direction_rad(t_mjd_s / 86_400.0)?;
         Ok(Direction::new(DirectionFrame::App, lon, lat))
     }
@@ -181,10 +179,7 @@ impl Ephemerides {
         frame: DirectionFrame,
         t_mjd_s: f64,
     ) -> Result<Direction, EngineError> {
-        let m =
-            self.fields.iter().flatten().next().ok_or_else(|| {
-                EngineError::internal("tracked_direction without an ephemeris field")
-            })?;
+        let m = self.first("tracked_direction")?;
         let topo = self.topocentric(m, t_mjd_s)?;
         topo.to_frame(frame, &self.sky(t_mjd_s))
             .map_err(|e| EngineError::param("phasecenter", format!("TRACKFIELD: {e}")))
@@ -218,14 +213,44 @@ impl Ephemerides {
         PhaseShift::new(&data_centre, &target, &sky).map_err(bad)
     }
 
-    /// `f_source / f_topo` for a row at `t_mjd_s` (cubesource, the first ephemeris field).
+    /// `f_source / f_topo` for a row at `t_mjd_s` (cubesource, the first ephemeris field): the
+    /// observatory's velocity taken along the topocentric direction at the row's time.
     pub fn source_doppler_factor(&self, t_mjd_s: f64) -> Result<f64, EngineError> {
-        let m = self.fields.iter().flatten().next().ok_or_else(|| {
-            EngineError::internal("source_doppler_factor without an ephemeris field")
-        })?;
+        let m = self.first("source_doppler_factor")?;
+        let s = self.topocentric(m, t_mjd_s)?.unit_vector();
+        self.source_factor_along(m, t_mjd_s, s)
+    }
+
+    /// The factor of the cubesource image axis at `t_mjd_s` (the first integration): as
+    /// [`Self::source_doppler_factor`] but with the observatory's velocity along the field's
+    /// geocentric direction at `t_mjd_s` (the direction of the visibility iterator's phase
+    /// centre then), as tclean builds the axis. Measured (docs/decisions-s8-ephem.md): tclean's
+    /// crval is 0.273 Hz above the topocentric factor's, i.e. 9.75e-3 m/s less observatory
+    /// velocity; along the geocentric direction casacore gives 9.77e-3 m/s less.
+    pub fn source_grid_factor(&self, t_mjd_s: f64) -> Result<f64, EngineError> {
+        let m = self.first("source_grid_factor")?;
+        let s = self.geocentric_direction(t_mjd_s)?.unit_vector();
+        self.source_factor_along(m, t_mjd_s, s)
+    }
+
+    fn first(&self, what: &str) -> Result<&MovingField, EngineError> {
+        self.fields
+            .iter()
+            .flatten()
+            .next()
+            .ok_or_else(|| EngineError::internal(format!("{what} without an ephemeris field")))
+    }
+
+    /// `sqrt((1 - b) / (1 + b))`, `b = (-RadVel + v_obs . s) / c` (casacore `MDoppler`
+    /// RELATIVISTIC `shiftFrequency`; tclean's `FTMachine::shiftFreqToSource`).
+    fn source_factor_along(
+        &self,
+        m: &MovingField,
+        t_mjd_s: f64,
+        s: [f64; 3],
+    ) -> Result<f64, EngineError> {
         let ut1_mjd = (t_mjd_s + self.earth.dut1_s(t_mjd_s)) / 86_400.0;
         let radvel = m.eph.radial_velocity_m_s(ut1_mjd)?;
-        let s = self.topocentric(m, t_mjd_s)?.unit_vector();
         let r = self.observer_m(t_mjd_s);
         let v_obs = [
             -EARTH_ROTATION_RAD_S * r[1],

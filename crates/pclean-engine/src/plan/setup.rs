@@ -530,10 +530,15 @@ impl Setup {
             .next())
     }
 
-    /// Bytes this set-up holds for the whole run (a restart model and reused products, read
-    /// before the run rewrites them); the blocks' memory budget is what is left.
-    pub fn resident_bytes(&self) -> u64 {
-        self.start_model.as_ref().map_or(0, |m| m.resident_bytes()) + self.reused.resident_bytes()
+    /// The existing products this run reuses (restart's model, `calcpsf=false`/`calcres=false`
+    /// products): each is copied aside before the run rewrites it, and its planes are read per
+    /// block from that copy ([`crate::products::PlaneSource`]).
+    pub fn reused_products(&self) -> Vec<&crate::products::PlaneSource> {
+        let restart = match &self.start_model {
+            Some(StartModel::Restart(s)) => Some(s),
+            _ => None,
+        };
+        restart.into_iter().chain(self.reused.sources()).collect()
     }
 
     /// Whether the run deconvolves (niter > 0, or a start model to subtract).

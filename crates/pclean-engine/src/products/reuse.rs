@@ -9,14 +9,15 @@ use ndarray::Array2;
 use pclean_core::params::{ImageFormat, ImagingParams};
 use pclean_core::Direction;
 use pclean_imageio::CasaImage;
+use std::path::{Path, PathBuf};
 
 /// The model a run starts from.
 pub enum StartModel {
     /// `startmodel`: checked at set-up, each block reads (and regrids) only its own planes.
     Image(InputImage),
-    /// `restart`: the existing `<imagename>.model`, read whole at set-up because the run rewrites
-    /// it (`Setup::resident_bytes` counts it against the memory budget).
-    Loaded(Vec<Array2<f32>>),
+    /// `restart`: the existing `<imagename>.model`, checked at set-up; each block reads its own
+    /// planes from the copy set aside before the run rewrites it ([`PlaneSource`]).
+    Restart(PlaneSource),
 }
 
 impl StartModel {
@@ -29,24 +30,137 @@ impl StartModel {
     ) -> Result<Vec<Array2<f32>>, EngineError> {
         match self {
             StartModel::Image(img) => img.read_block(chans, dim),
-            StartModel::Loaded(all) => Ok(chans
-                .flat_map(|k| (0..nstokes).map(move |s| k * nstokes + s))
-                .map(|i| all[i].clone())
-                .collect()),
-        }
-    }
-
-    /// Bytes held for the whole run.
-    pub fn resident_bytes(&self) -> u64 {
-        match self {
-            StartModel::Image(_) => 0,
-            StartModel::Loaded(v) => v.iter().map(|a| 4 * a.len() as u64).sum(),
+            StartModel::Restart(src) => src.read(chans, nstokes),
         }
     }
 }
 
+/// Suffix of the copy of a product a run reuses, set aside before the run rewrites the product.
+const ASIDE: &str = "pclean-reuse";
+
+/// An existing product a run reuses (`restart`'s model, `calcpsf=false`'s PSF, `calcres=false`'s
+/// residual and sum of weights): its shape checked at set-up, its planes read per block, in the
+/// process that runs the block (Dask workers included), from the copy the coordinator sets aside
+/// ([`PlaneSource::set_aside`]) before it rewrites the product. Only one block's planes are ever
+/// in memory: they are the block's own PSF, residual or model planes, which the memory model
+/// counts per block.
+#[derive(Debug, Clone)]
+pub struct PlaneSource {
+    /// The product's path (`<imagename>.<ext>`).
+    path: PathBuf,
+    /// What reuses it, for messages.
+    what: &'static str,
+    /// The image holds one value per plane (`.sumwt`).
+    single_pixel: bool,
+}
+
+impl PlaneSource {
+    /// The copy the blocks read.
+    fn aside(&self) -> PathBuf {
+        let mut s = self.path.clone().into_os_string();
+        s.push(format!(".{ASIDE}"));
+        PathBuf::from(s)
+    }
+
+    /// Copy the product aside (replacing any copy a failed earlier run left), before the run
+    /// rewrites it. Called once per run, by the coordinator.
+    pub fn set_aside(&self) -> Result<(), EngineError> {
+        let aside = self.aside();
+        let io = |e: std::io::Error| {
+            EngineError::param(
+                "restart",
+                format!(
+                    "{}: cannot copy '{}' to '{}' before the run rewrites it: {e}",
+                    self.what,
+                    self.path.display(),
+                    aside.display()
+                ),
+            )
+        };
+        if aside.exists() {
+            std::fs::remove_dir_all(&aside).map_err(io)?;
+        }
+        copy_dir(&self.path, &aside).map_err(io)
+    }
+
+    /// A resumed run's copy (made by its first attempt): an error when it is missing.
+    pub fn check_aside(&self) -> Result<(), EngineError> {
+        let aside = self.aside();
+        if aside.is_dir() {
+            return Ok(());
+        }
+        Err(EngineError::param(
+            "restart",
+            format!(
+                "{}: cannot resume: the copy '{}' of '{}' that the interrupted run set aside is \
+                 missing (the product itself was already rewritten); run again with --overwrite \
+                 from the products you want to reuse",
+                self.what,
+                aside.display(),
+                self.path.display()
+            ),
+        ))
+    }
+
+    /// Remove the copy (after the run).
+    pub fn remove_aside(&self) {
+        let _ = std::fs::remove_dir_all(self.aside());
+    }
+
+    /// Planes `i * nstokes + s` of image channels `chans`, read from the copy set aside.
+    pub fn read(
+        &self,
+        chans: std::ops::Range<usize>,
+        nstokes: usize,
+    ) -> Result<Vec<Array2<f32>>, EngineError> {
+        let path = self.aside();
+        let mut img = CasaImage::open(&path).map_err(|e| {
+            EngineError::param_source(
+                "restart",
+                format!(
+                    "{} '{}' (set aside from '{}')",
+                    self.what,
+                    path.display(),
+                    self.path.display()
+                ),
+                e,
+            )
+        })?;
+        let mut v = Vec::with_capacity(chans.len() * nstokes);
+        for k in chans.clone() {
+            for s in 0..nstokes {
+                v.push(img.get_plane(k, s)?);
+            }
+        }
+        tracing::debug!(
+            planes = v.len(),
+            "{}: read channels {}..{} of '{}'",
+            self.what,
+            chans.start,
+            chans.end,
+            path.display()
+        );
+        Ok(v)
+    }
+}
+
+/// Copy directory `from` to `to` (a CASA image: a directory of table files).
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let dst = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_dir(&e.path(), &dst)?;
+        } else {
+            std::fs::copy(e.path(), dst)?;
+        }
+    }
+    Ok(())
+}
+
 /// `startmodel` (checked against the run's grid, read per block) or, with `restart`, the existing
-/// `<imagename>.model` (if any).
+/// `<imagename>.model` (if any; checked here, read per block).
 pub fn read_start_model(
     p: &ImagingParams,
     centre: &Direction,
@@ -58,14 +172,8 @@ pub fn read_start_model(
         if !path.exists() {
             return Ok(None);
         }
-        return read_planes(
-            p,
-            &path.display().to_string(),
-            "restart: existing model",
-            nchan,
-            false,
-        )
-        .map(|v| Some(StartModel::Loaded(v)));
+        return check_product(p, path, "restart: existing model", nchan, false)
+            .map(|s| Some(StartModel::Restart(s)));
     }
     let Some(path) = &p.deconv.startmodel else {
         return Ok(None);
@@ -81,24 +189,33 @@ pub fn read_start_model(
     .map(|i| Some(StartModel::Image(i)))
 }
 
-/// Planes `k * nstokes + s` of a CASA image of the run's shape (`single_pixel`: the `.sumwt` shape).
-fn read_planes(
+/// A CASA image of the run's shape (`single_pixel`: the `.sumwt` shape) to reuse: checked, not
+/// read. (A Dask worker's set-up checks the product the coordinator has rewritten, which has the
+/// same shape; the worker's blocks read the copy set aside.)
+fn check_product(
     p: &ImagingParams,
-    path: &str,
-    what: &str,
+    path: PathBuf,
+    what: &'static str,
     nchan: usize,
     single_pixel: bool,
-) -> Result<Vec<Array2<f32>>, EngineError> {
+) -> Result<PlaneSource, EngineError> {
     if p.format != ImageFormat::Casa {
         return Err(EngineError::param(
             "format",
             format!("{what}: reusing products needs format='casa'"),
         ));
     }
-    let mut img = CasaImage::open(path)
-        .map_err(|e| EngineError::param_source("restart", format!("{what} '{path}'"), e))?;
+    let src = PlaneSource {
+        path,
+        what,
+        single_pixel,
+    };
+    let path = &src.path;
+    let img = CasaImage::open(path).map_err(|e| {
+        EngineError::param_source("restart", format!("{what} '{}'", path.display()), e)
+    })?;
     let nst = p.stokes.0.len();
-    let want = if single_pixel {
+    let want = if src.single_pixel {
         [1, 1, nst, nchan]
     } else {
         [p.nx, p.ny, nst, nchan]
@@ -108,58 +225,85 @@ fn read_planes(
         return Err(EngineError::param(
             "restart",
             format!(
-            "{what} '{path}' has shape {shape:?} [nx, ny, nstokes, nchan]; this run needs {want:?}"
-        ),
+                "{what} '{}' has shape {shape:?} [nx, ny, nstokes, nchan]; this run needs {want:?}",
+                path.display()
+            ),
         ));
     }
-    let mut v = Vec::with_capacity(nchan * nst);
-    for k in 0..nchan {
-        for s in 0..nst {
-            v.push(img.get_plane(k, s)?);
-        }
-    }
-    Ok(v)
+    Ok(src)
 }
 
-/// Existing products reused instead of recomputed (`calcpsf=false`, `calcres=false`), read whole
-/// at set-up because the run rewrites them (`Setup::resident_bytes` counts them).
+/// Existing products reused instead of recomputed (`calcpsf=false`, `calcres=false`): checked at
+/// set-up, read per block ([`PlaneSource`]).
 pub struct Reused {
-    pub psf: Option<Vec<Array2<f32>>>,
-    pub residual: Option<Vec<Array2<f32>>>,
+    pub psf: Option<PlaneSource>,
+    pub residual: Option<PlaneSource>,
+    pub sumwt: Option<PlaneSource>,
+}
+
+/// One block's reused planes (`i * nstokes + s`), each taken once.
+pub struct ReusedBlock {
+    pub psf: Option<Vec<Option<Array2<f32>>>>,
+    pub residual: Option<Vec<Option<Array2<f32>>>>,
     pub sumwt: Option<Vec<f64>>,
 }
 
 impl Reused {
-    /// Bytes held for the whole run.
-    pub fn resident_bytes(&self) -> u64 {
-        let planes = |v: &Option<Vec<Array2<f32>>>| {
-            v.iter().flatten().map(|a| 4 * a.len() as u64).sum::<u64>()
-        };
-        planes(&self.psf) + planes(&self.residual)
-    }
-
-    /// Read what the parameters say to reuse (before the products are rewritten).
+    /// Check what the parameters say to reuse (before the products are rewritten).
     pub fn load(p: &ImagingParams, nchan: usize) -> Result<Self, EngineError> {
-        let read = |ext: &str, what: &str, single: bool| {
-            let path = product_path(&p.imagename, ext, ImageFormat::Casa)
-                .display()
-                .to_string();
-            read_planes(p, &path, what, nchan, single)
+        let check = |ext: &str, what: &'static str, single: bool| {
+            check_product(
+                p,
+                product_path(&p.imagename, ext, ImageFormat::Casa),
+                what,
+                nchan,
+                single,
+            )
         };
         let psf = (!p.deconv.calcpsf)
-            .then(|| read("psf", "calcpsf=false", false))
+            .then(|| check("psf", "calcpsf=false", false))
             .transpose()?;
         let residual = (!p.deconv.calcres)
-            .then(|| read("residual", "calcres=false", false))
+            .then(|| check("residual", "calcres=false", false))
             .transpose()?;
         let sumwt = (!p.deconv.calcres)
-            .then(|| read("sumwt", "calcres=false", true))
-            .transpose()?
-            .map(|v| v.into_iter().map(|a| a[[0, 0]] as f64).collect());
+            .then(|| check("sumwt", "calcres=false", true))
+            .transpose()?;
         Ok(Reused {
             psf,
             residual,
             sumwt,
+        })
+    }
+
+    /// Every product reused.
+    pub fn sources(&self) -> impl Iterator<Item = &PlaneSource> {
+        [&self.psf, &self.residual, &self.sumwt]
+            .into_iter()
+            .flatten()
+    }
+
+    /// The planes of image channels `chans`.
+    pub fn block(
+        &self,
+        chans: std::ops::Range<usize>,
+        nstokes: usize,
+    ) -> Result<ReusedBlock, EngineError> {
+        let planes = |s: &Option<PlaneSource>| -> Result<_, EngineError> {
+            s.as_ref()
+                .map(|s| s.read(chans.clone(), nstokes))
+                .transpose()
+                .map(|v| v.map(|v| v.into_iter().map(Some).collect()))
+        };
+        Ok(ReusedBlock {
+            psf: planes(&self.psf)?,
+            residual: planes(&self.residual)?,
+            sumwt: self
+                .sumwt
+                .as_ref()
+                .map(|s| s.read(chans.clone(), nstokes))
+                .transpose()?
+                .map(|v| v.into_iter().map(|a| a[[0, 0]] as f64).collect()),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! ([`super::regrid_rules`]), per row (each row's time gives its Doppler factor).
 
 use super::prepare::{Prepared, VisPrep};
-use super::regrid_rules::{bin_channel, interpolate_at, nearest_at, targets, Method};
+use super::regrid_rules::{bin_channel, interpolate_within, nearest_at, targets, Method};
 use ndarray::Array2;
 use num_complex::Complex32;
 use pclean_core::params::Weighting;
@@ -39,7 +39,8 @@ impl VisPrep<'_> {
         if method == Method::Nearest || self.plan.nchan() == 1 || chunk.chan_freq_hz.len() == 1 {
             return self.bin_nearest(chunk, rows, &stokes, chans);
         }
-        self.interpolate_rows(method, chunk, rows, &stokes, chans, first_two)
+        let tol = conv.edge_tolerance();
+        self.interpolate_rows((method, tol), chunk, rows, &stokes, chans, first_two)
     }
 
     /// Every data channel at its own converted frequency, in the image channel of nearest centre
@@ -104,6 +105,7 @@ impl VisPrep<'_> {
             stokes: out,
             density_scale: 1.0,
             density_w: None,
+            weight_dfreq: None,
             field_r: chunk.field_id.clone(),
         }
     }
@@ -112,11 +114,14 @@ impl VisPrep<'_> {
     /// (`spectral_regrid::targets`); one column per distinct sample frequency. A sample is
     /// flagged with either data channel bracketing it. Its weight is the same interpolation of the
     /// weights under natural weighting; with per-channel Briggs/uniform density (CASA's
-    /// `BriggsCubeWeightor`) it is the weight of the nearest data channel.
+    /// `BriggsCubeWeightor`) it is the weight of the nearest data channel, looked up in the
+    /// density at that channel's own converted frequency (`Prepared::weight_dfreq`), as
+    /// `BriggsCubeWeightor::getWeightUniform` weighs each data channel before tclean's
+    /// nearest-neighbour interpolation of the weights.
     #[allow(clippy::too_many_arguments)]
     fn interpolate_rows(
         &self,
-        method: Method,
+        (method, edge_tol): (Method, f64),
         chunk: &VisChunk,
         rows: RowGeometry,
         stokes: &[(Array2<Complex32>, Array2<f32>)],
@@ -168,6 +173,10 @@ impl VisPrep<'_> {
             .iter()
             .map(|_| (Array2::zeros((nrow, ncol)), Array2::zeros((nrow, ncol))))
             .collect();
+        // With the nearest channel's weight, the frequency tclean weighs it at: that channel's
+        // own converted frequency (`BriggsCubeWeightor::getWeightUniform` computes each data
+        // channel's u, v from its frequency), kept as an offset from the column's frequency.
+        let mut weight_dfreq = nearest_weights.then(|| Array2::<f32>::zeros((nrow, ncol)));
         let mut xs = vec![0.0; f.len()];
         for r in 0..nrow {
             for (i, j) in order.iter().enumerate() {
@@ -175,7 +184,7 @@ impl VisPrep<'_> {
             }
             for (_, x) in &lists[&fac[r].to_bits()] {
                 let col = cols[&((x * 1e3).round() as i64)];
-                let Some(ip) = interpolate_at(&xs, *x, method) else {
+                let Some(ip) = interpolate_within(&xs, *x, method, edge_tol) else {
                     continue;
                 };
                 let near = if nearest_weights {
@@ -205,6 +214,9 @@ impl VisPrep<'_> {
                     if w > 0.0 {
                         out[s].0[[r, col]] = v;
                         out[s].1[[r, col]] = w;
+                        if let (Some(d), Some(n)) = (weight_dfreq.as_mut(), near) {
+                            d[[r, col]] = (f[n] * fac[r] - x) as f32;
+                        }
                     }
                 }
             }
@@ -217,6 +229,7 @@ impl VisPrep<'_> {
             stokes: out,
             density_scale: 1.0,
             density_w: None,
+            weight_dfreq,
             field_r: chunk.field_id.clone(),
         }
     }

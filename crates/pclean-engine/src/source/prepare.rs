@@ -46,6 +46,12 @@ pub struct Prepared {
     /// (pseudoI: the density counts only samples with no correlation flagged, see
     /// [`StokesRecipe::density_weights`]); `None` otherwise.
     pub density_w: Option<Array2<f32>>,
+    /// `(nrow, ncol)`: where a column's imaging weight is looked up in the weighting density at
+    /// another frequency than the column's own, that frequency minus the column's (Hz). tclean's
+    /// per-channel Briggs density (`BriggsCubeWeightor::getWeightUniform`) weighs each data
+    /// channel at its own (converted) frequency, and an interpolated sample takes the weight of
+    /// its nearest data channel: see `frame_regrid`. `None`: the columns' frequencies.
+    pub weight_dfreq: Option<Array2<f32>>,
     /// `(nrow,)` FIELD_ID of each row (the mosaic gridder's pointings).
     pub field_r: Vec<i32>,
 }
@@ -190,6 +196,7 @@ impl VisPrep<'_> {
                 stokes,
                 density_scale,
                 density_w: None,
+                weight_dfreq: None,
                 field_r: chunk.field_id.clone(),
             }
         };

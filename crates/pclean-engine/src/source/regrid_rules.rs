@@ -36,7 +36,7 @@ const RATIO_TIE_ULPS: f64 = 8.0;
 /// Relative tolerance (in channels) within which a frequency just beyond the first or last data
 /// channel still counts as inside (rounding of the Doppler factors, which casacore computes
 /// along another path).
-const EDGE_TOL: f64 = 1e-6;
+pub const EDGE_TOL: f64 = 1e-6;
 
 /// First index with `xs[i] >= x` (casacore's `binarySearchBrackets` on ascending data).
 fn lower_bound(xs: &[f64], x: f64) -> usize {
@@ -46,13 +46,18 @@ fn lower_bound(xs: &[f64], x: f64) -> usize {
 /// `x` moved onto the first or last of ascending `xs` when it lies beyond it by less than
 /// [`EDGE_TOL`] channel; `None` when further out (no extrapolation).
 fn inside(xs: &[f64], x: f64) -> Option<f64> {
+    inside_within(xs, x, EDGE_TOL)
+}
+
+/// [`inside`] with a tolerance of `edge_tol` channel instead of [`EDGE_TOL`].
+fn inside_within(xs: &[f64], x: f64, edge_tol: f64) -> Option<f64> {
     let n = xs.len();
     let step = if n > 1 {
         (xs[n - 1] - xs[0]) / (n - 1) as f64
     } else {
         x.abs() * 1e-6
     };
-    let tol = EDGE_TOL * step.abs();
+    let tol = edge_tol * step.abs();
     if x < xs[0] {
         (x >= xs[0] - tol).then_some(xs[0])
     } else if x > xs[n - 1] {
@@ -68,11 +73,16 @@ fn inside(xs: &[f64], x: f64) -> Option<f64> {
 /// Lagrange polynomial through 4 channels: the two below and two above `x`, or the first or last
 /// four at the ends (fewer when the window has fewer channels), flagged by the bracketing pair.
 pub fn interpolate_at(xs: &[f64], x: f64, method: Method) -> Option<Interp> {
+    interpolate_within(xs, x, method, EDGE_TOL)
+}
+
+/// [`interpolate_at`] with an edge tolerance of `edge_tol` channel instead of [`EDGE_TOL`].
+pub fn interpolate_within(xs: &[f64], x: f64, method: Method, edge_tol: f64) -> Option<Interp> {
     let n = xs.len();
     if n == 0 {
         return None;
     }
-    let x = inside(xs, x)?;
+    let x = inside_within(xs, x, edge_tol)?;
     let mut out = Interp {
         taps: [(0, 0.0); 4],
         ntaps: 0,
@@ -343,6 +353,18 @@ mod tests {
         assert_eq!((i.ntaps, i.taps[0], i.flag_pair), (1, (2, 1.0), (2, 2)));
         assert_eq!(nearest_at(&xs, 10.5), Some(0));
         assert_eq!(nearest_at(&xs, 10.6), Some(1));
+    }
+
+    #[test]
+    fn a_tighter_edge_tolerance_leaves_a_sample_just_beyond_the_data_out() {
+        // cubesource (FrameConversion::edge_tolerance): tclean's axis lies 1.4e-7 channel above
+        // the first integration's last channel, which tclean leaves out of that image channel.
+        let xs = [10.0, 11.0, 12.0, 13.0];
+        let beyond = 13.0 + 1.4e-7;
+        assert!(interpolate_at(&xs, beyond, Method::Linear).is_some());
+        assert!(interpolate_within(&xs, beyond, Method::Linear, 1e-9).is_none());
+        assert!(interpolate_within(&xs, 13.0, Method::Linear, 1e-9).is_some());
+        assert!(interpolate_within(&xs, 10.0 - 5e-10, Method::Linear, 1e-9).is_some());
     }
 
     #[test]

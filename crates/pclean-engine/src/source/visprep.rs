@@ -133,21 +133,57 @@ fn usable(vis_rcp: &ArrayView3<Complex32>, flag_rcp: &ArrayView3<bool>, rcp: [us
     !flag_rcp[rcp] && v.re.is_finite() && v.im.is_finite()
 }
 
-/// Rotation of visibilities from a field's phase centre to the image phase centre.
+/// Rotation of visibilities from a field's phase centre to the image phase centre: the new uvw
+/// (`rot` uvw) and the phase term `dw = phase . uvw` (metres, the old uvw), which is
+/// `w_old - w_new` for a rotation within one frame.
 #[derive(Debug, Clone)]
 pub struct PhaseShift {
     rot: [[f64; 3]; 3],
+    phase: [f64; 3],
+}
+
+fn mat_mul(a: &[[f64; 3]; 3], b: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
+    let mut out = [[0.0; 3]; 3];
+    for (i, row) in out.iter_mut().enumerate() {
+        for (j, x) in row.iter_mut().enumerate() {
+            *x = (0..3).map(|k| a[i][k] * b[k][j]).sum();
+        }
+    }
+    out
+}
+
+fn transpose(a: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
+    let mut out = [[0.0; 3]; 3];
+    for (i, row) in out.iter_mut().enumerate() {
+        for (j, x) in row.iter_mut().enumerate() {
+            *x = a[j][i];
+        }
+    }
+    out
 }
 
 impl PhaseShift {
+    /// The rigid rotation from `from` to `to` (one frame).
+    fn rigid(from: &Direction, to: &Direction) -> Self {
+        let rot = from.uvw_rotation_to(to);
+        PhaseShift {
+            rot,
+            phase: [-rot[2][0], -rot[2][1], 1.0 - rot[2][2]],
+        }
+    }
+
     /// The shift from a field's phase centre to the image centre, both in whatever frame
     /// (`sky` supplies the epoch and observatory the frames need). `None` when the two are the
     /// same direction in the same frame (within 1e-12 rad), so no work is needed.
     ///
-    /// Different frames: the field centre is converted into the image's frame and the (u, v)
-    /// axes are turned by the angle between the two frames' north directions there (found by
-    /// converting a point 1e-5 rad north of the field centre), so u, v, w are the same baseline
-    /// referred to the image frame's axes; then the usual rotation to the image centre.
+    /// Different frames: as casacore's `UVWMachine` (which tclean's FTMachine uses), the
+    /// baseline is taken from the field's uvw axes into its frame's equatorial coordinates,
+    /// carried into the image's frame by the matrix whose columns are the field frame's x, y and
+    /// z axes converted as directions into the image frame (for frames with aberration, e.g.
+    /// APP, not exactly a rotation), and projected on the image centre's uvw axes; the phase
+    /// term is `(c_f - c_i) . b`, `c_f` the field centre converted into the image frame, `c_i` the
+    /// image centre and `b` the carried baseline. For frames related by a rotation (J2000,
+    /// ICRS, B1950, GALACTIC, ...) this is the rigid rotation between the two centres.
     pub fn new(
         field_centre: &Direction,
         image_centre: &Direction,
@@ -158,41 +194,39 @@ impl PhaseShift {
             if l.abs() < 1e-12 && m.abs() < 1e-12 {
                 return Ok(None);
             }
-            return Ok(Some(PhaseShift {
-                rot: field_centre.uvw_rotation_to(image_centre),
-            }));
+            return Ok(Some(Self::rigid(field_centre, image_centre)));
         }
         let to = image_centre.frame;
-        let here = field_centre.to_frame(to, sky)?;
-        const STEP: f64 = 1e-5;
-        let north = Direction::new(
-            field_centre.frame,
-            field_centre.ra_rad,
-            field_centre.dec_rad + STEP,
-        )
-        .to_frame(to, sky)?;
-        // Position angle (east of north) of the field frame's north, in the image frame.
-        let [l, m, _] = here.lmn_of(&north);
-        let theta = l.atan2(m);
-        let (s, c) = theta.sin_cos();
-        let turn = [[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]];
-        let rot = here.uvw_rotation_to(image_centre);
-        let mut out = [[0.0; 3]; 3];
-        for (i, row) in out.iter_mut().enumerate() {
-            for (j, x) in row.iter_mut().enumerate() {
-                *x = (0..3).map(|k| rot[i][k] * turn[k][j]).sum();
-            }
+        let from = field_centre.frame;
+        let axis = |lon: f64, lat: f64| -> Result<[f64; 3], SkyFrameError> {
+            Ok(Direction::new(from, lon, lat)
+                .to_frame(to, sky)?
+                .unit_vector())
+        };
+        let half_pi = std::f64::consts::FRAC_PI_2;
+        let cols = [axis(0.0, 0.0)?, axis(half_pi, 0.0)?, axis(0.0, half_pi)?];
+        // carry[i][j]: component i of the converted axis j.
+        let carry = transpose(&cols);
+        // Field uvw -> field-frame equatorial -> image-frame equatorial.
+        let to_eq = mat_mul(&carry, &transpose(&field_centre.uvw_axes()));
+        let rot = mat_mul(&image_centre.uvw_axes(), &to_eq);
+        let here = field_centre.to_frame(to, sky)?.unit_vector();
+        let out = image_centre.unit_vector();
+        let d: Vec<f64> = (0..3).map(|k| here[k] - out[k]).collect();
+        let mut phase = [0.0; 3];
+        for (j, p) in phase.iter_mut().enumerate() {
+            *p = (0..3).map(|k| to_eq[k][j] * d[k]).sum();
         }
-        Ok(Some(PhaseShift { rot: out }))
+        Ok(Some(PhaseShift { rot, phase }))
     }
 
-    /// Rotated (u, v, w) of one row and the w difference (old - new), metres.
+    /// Rotated (u, v, w) of one row and its phase term (metres; `w_old - w_new` within a frame).
     pub fn rotate(&self, uvw: [f64; 3]) -> ([f64; 3], f64) {
         let mut new = [0.0; 3];
         for (i, n) in new.iter_mut().enumerate() {
             *n = (0..3).map(|k| self.rot[i][k] * uvw[k]).sum();
         }
-        (new, uvw[2] - new[2])
+        (new, (0..3).map(|k| self.phase[k] * uvw[k]).sum())
     }
 
     /// Phase factor for a w difference `dw_m` at `freq_hz`. With CASA's sign convention

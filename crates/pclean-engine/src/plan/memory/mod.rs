@@ -181,7 +181,8 @@ impl BlockShape {
     /// One visibility chunk in flight for a pass over `nchan` image channels: the chunk as read
     /// (complex vis 8 B, flag 1 B, weight 4 B per correlation; uvw, times, ids ~64 B per row;
     /// `VisChunk`), the per-Stokes visibilities and weights formed from it (12 B per Stokes,
-    /// `Prepared`; twice when regridded to another frame), one channel's column selections (vis
+    /// `Prepared`; twice when regridded to another frame, with the 4 B weight-lookup offset of
+    /// an interpolated sample, `Prepared::weight_dfreq`), one channel's column selections (vis
     /// 8 B, weights 4 B, prediction 8 B) and the gridder's bucketing entries (12 B per
     /// visibility).
     fn chunk_bytes(&self, nchan: usize) -> u64 {
@@ -191,7 +192,7 @@ impl BlockShape {
         let rows = self.data.chunk_rows.min(self.data.nvis_per_chan.max(1)) as u64;
         let rc = rows * read as u64;
         let per_chan = (rows as f64 * per_image.max(1.0)).ceil() as u64;
-        rc * (13 * self.data.ncorr as u64 + 2 * 12 * self.image.nstokes as u64)
+        rc * (13 * self.data.ncorr as u64 + 2 * 12 * self.image.nstokes as u64 + 4)
             + rows * 64
             + per_chan * (8 + 4 + 8 + 12)
     }
