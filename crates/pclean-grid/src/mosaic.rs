@@ -46,6 +46,11 @@ pub struct MosaicGridder {
     nthreads: usize,
     /// The baseline beams `(VP_a, VP_b)` (one `(pb, pb)` for identical antennas).
     beams: Vec<(PbModel, PbModel)>,
+    /// The dish (index into the dish models of [`MosaicGridder::with_dishes`]) of each antenna;
+    /// empty: every row has beam 0.
+    dish_of_antenna: Vec<usize>,
+    /// The number of dish models (1 for one dish type).
+    ndish: usize,
     pointings: Vec<Pointing>,
     /// Pixel position of the PSF's phase centre (`psfphasecenter`, else the image centre).
     psf_centre_px: [f64; 2],
@@ -67,6 +72,8 @@ impl MosaicGridder {
             gridder,
             nthreads,
             beams: vec![(pb.clone(), pb)],
+            dish_of_antenna: Vec::new(),
+            ndish: 1,
             pointings,
             psf_centre_px,
             freq_hz,
@@ -107,6 +114,53 @@ impl MosaicGridder {
         }
         self.beams = beams;
         Ok(self)
+    }
+
+    /// The same mosaic of antennas of different dishes: `dish_of_antenna[a]` the dish of
+    /// antenna `a` among `models` (their voltage patterns). Every pointing becomes one per dish
+    /// pair `(i <= j)` with the beam `VP_i VP_j`, and each row is gridded into its field's
+    /// pointing of its two antennas' pair (the batches must then carry ANTENNA1/2).
+    pub fn with_dishes(mut self, dish_of_antenna: Vec<usize>, models: Vec<PbModel>) -> Self {
+        let n = models.len();
+        let mut beams = Vec::new();
+        for i in 0..n {
+            for j in i..n {
+                beams.push((models[i].clone(), models[j].clone()));
+            }
+        }
+        let mut pointings = Vec::new();
+        for p in &self.pointings {
+            for beam in 0..beams.len() {
+                pointings.push(Pointing { beam, ..*p });
+            }
+        }
+        self.beams = beams;
+        self.pointings = pointings;
+        self.dish_of_antenna = dish_of_antenna;
+        self.ndish = n;
+        self
+    }
+
+    /// The baseline beam of a row between antennas `a1` and `a2` (0 for one dish type).
+    fn row_beam(&self, a1: i32, a2: i32) -> Result<usize, GridError> {
+        if self.dish_of_antenna.is_empty() {
+            return Ok(0);
+        }
+        let dish = |a: i32| {
+            usize::try_from(a)
+                .ok()
+                .and_then(|a| self.dish_of_antenna.get(a).copied())
+                .ok_or(GridError::Shape {
+                    what: "antennas_r (an antenna without a dish)",
+                    expected: vec![self.dish_of_antenna.len()],
+                    got: vec![a.max(0) as usize],
+                })
+        };
+        let (d1, d2) = (dish(a1)?, dish(a2)?);
+        let (i, j) = (d1.min(d2), d1.max(d2));
+        // The pairs (i <= j) in order: row i starts after sum_{k < i} (ndish - k) pairs.
+        let ndish = self.ndish;
+        Ok((0..i).map(|k| ndish - k).sum::<usize>() + (j - i))
     }
 
     /// Baseline beam `beam` (the power pattern for identical dishes, else `VP_a VP_b`) centred
@@ -173,11 +227,11 @@ impl MosaicGridder {
         ratio
     }
 
-    /// The pointing index of FIELD_ID `f`.
-    fn slot(&self, f: i32) -> Result<usize, GridError> {
+    /// The pointing index of FIELD_ID `f` with baseline beam `beam`.
+    fn slot(&self, f: i32, beam: usize) -> Result<usize, GridError> {
         self.pointings
             .iter()
-            .position(|p| p.field_id == f)
+            .position(|p| p.field_id == f && p.beam == beam)
             .ok_or(GridError::Shape {
                 what: "field_r (a FIELD_ID without a mosaic pointing)",
                 expected: vec![],
@@ -193,9 +247,24 @@ impl MosaicGridder {
             expected: vec![batch.uvw_m.nrows()],
             got: vec![],
         })?;
+        let antennas = match (self.dish_of_antenna.is_empty(), batch.antennas_r) {
+            (true, _) => None,
+            (false, Some(a)) => Some(a),
+            (false, None) => {
+                return Err(GridError::Shape {
+                    what: "antennas_r (required by a mosaic of different dishes)",
+                    expected: vec![batch.uvw_m.nrows()],
+                    got: vec![],
+                })
+            }
+        };
         let mut slots: Vec<usize> = Vec::with_capacity(field_r.len());
-        for f in field_r {
-            slots.push(self.slot(*f)?);
+        for (r, f) in field_r.iter().enumerate() {
+            let beam = match antennas {
+                Some((a1, a2)) => self.row_beam(a1[r], a2[r])?,
+                None => 0,
+            };
+            slots.push(self.slot(*f, beam)?);
         }
         let first = slots.first().copied();
         if let Some(s0) = first {

@@ -107,6 +107,8 @@ impl VisPrep<'_> {
             density_w: None,
             weight_dfreq: None,
             field_r: chunk.field_id.clone(),
+            ant1_r: chunk.ant1.clone(),
+            ant2_r: chunk.ant2.clone(),
         }
     }
 
@@ -231,6 +233,8 @@ impl VisPrep<'_> {
             density_w: None,
             weight_dfreq,
             field_r: chunk.field_id.clone(),
+            ant1_r: chunk.ant1.clone(),
+            ant2_r: chunk.ant2.clone(),
         }
     }
 }

@@ -54,6 +54,9 @@ pub struct Prepared {
     pub weight_dfreq: Option<Array2<f32>>,
     /// `(nrow,)` FIELD_ID of each row (the mosaic gridder's pointings).
     pub field_r: Vec<i32>,
+    /// `(nrow,)` ANTENNA1 and ANTENNA2 of each row (a mosaic of different dishes' beams).
+    pub ant1_r: Vec<i32>,
+    pub ant2_r: Vec<i32>,
 }
 
 impl Prepared {
@@ -198,6 +201,8 @@ impl VisPrep<'_> {
                 density_w: None,
                 weight_dfreq: None,
                 field_r: chunk.field_id.clone(),
+                ant1_r: chunk.ant1.clone(),
+                ant2_r: chunk.ant2.clone(),
             }
         };
         prep.density_scale = density_scale;

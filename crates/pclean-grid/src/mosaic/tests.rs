@@ -112,7 +112,7 @@ fn dft(m: &MosaicGridder, o: &Obs) -> Array2<f64> {
         let mm = (y as f64 - (N / 2) as f64) * CELL;
         let mut acc = 0.0;
         for r in 0..o.uvw.nrows() {
-            let slot = m.slot(o.field[r]).unwrap();
+            let slot = m.slot(o.field[r], 0).unwrap();
             for (c, f) in o.freq.iter().enumerate() {
                 let (u, v) = (o.uvw[[r, 0]] * f / C, o.uvw[[r, 1]] * f / C);
                 let ph = FOURIER_SIGN * 2.0 * PI * (u * l + v * mm);
