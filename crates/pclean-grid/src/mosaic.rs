@@ -22,18 +22,21 @@
 //! normaliser. The beam is evaluated at the plane's frequency ([`VisGridder::at_frequency`]).
 
 use crate::gridder::{GridError, GridStats, Gridder};
-use crate::pb::{pb_image_at, PbModel};
+use crate::pb::{pb_image_at, vp_pair_add_at, PbModel};
 use crate::seam::{GridPlanes, GridResult, Pass, VisBatch, VisGridder};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, CowArray, Ix2, Zip};
 use num_complex::Complex32;
 
-/// One pointing of a mosaic: the FIELD_ID whose rows it holds and where its beam is centred.
+/// One pointing of a mosaic: the key of the rows it holds (`VisBatch::field_r`: the FIELD_ID, or
+/// for a mosaic of different dishes a key per field and dish pair), where its beam is centred and
+/// which baseline beam it has ([`MosaicGridder::with_baseline_beams`]; 0 for one dish type).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Pointing {
     pub field_id: i32,
     /// Pixel position `(x, y)` of the pointing centre in the image (fractional; the reference
     /// pixel is `(nx/2, ny/2)`).
     pub centre_px: [f64; 2],
+    pub beam: usize,
 }
 
 /// tclean's `mosaic` gridder (see the module docs).
@@ -41,7 +44,13 @@ pub struct Pointing {
 pub struct MosaicGridder {
     gridder: Gridder,
     nthreads: usize,
-    pb: PbModel,
+    /// The baseline beams `(VP_a, VP_b)` (one `(pb, pb)` for identical antennas).
+    beams: Vec<(PbModel, PbModel)>,
+    /// The dish (index into the dish models of [`MosaicGridder::with_dishes`]) of each antenna;
+    /// empty: every row has beam 0.
+    dish_of_antenna: Vec<usize>,
+    /// The number of dish models (1 for one dish type).
+    ndish: usize,
     pointings: Vec<Pointing>,
     /// Pixel position of the PSF's phase centre (`psfphasecenter`, else the image centre).
     psf_centre_px: [f64; 2],
@@ -62,7 +71,9 @@ impl MosaicGridder {
         MosaicGridder {
             gridder,
             nthreads,
-            pb,
+            beams: vec![(pb.clone(), pb)],
+            dish_of_antenna: Vec::new(),
+            ndish: 1,
             pointings,
             psf_centre_px,
             freq_hz,
@@ -87,34 +98,105 @@ impl MosaicGridder {
         &self.pointings
     }
 
-    /// The primary beam (power pattern) centred on `centre_px`, at this gridder's frequency.
-    pub fn beam_at(&self, centre_px: [f64; 2]) -> Array2<f32> {
+    /// The same mosaic with the baseline beams `beams` (`(VP_a, VP_b)`: a baseline between
+    /// dishes `a` and `b` sees the sky through `VP_a VP_b`, tclean's `HetArrayConvFunc`), indexed
+    /// by [`Pointing::beam`]. An index beyond `beams` is an error.
+    pub fn with_baseline_beams(
+        mut self,
+        beams: Vec<(PbModel, PbModel)>,
+    ) -> Result<Self, GridError> {
+        if let Some(p) = self.pointings.iter().find(|p| p.beam >= beams.len()) {
+            return Err(GridError::Shape {
+                what: "Pointing::beam (an index into the baseline beams)",
+                expected: vec![beams.len()],
+                got: vec![p.beam],
+            });
+        }
+        self.beams = beams;
+        Ok(self)
+    }
+
+    /// The same mosaic of antennas of different dishes: `dish_of_antenna[a]` the dish of
+    /// antenna `a` among `models` (their voltage patterns). Every pointing becomes one per dish
+    /// pair `(i <= j)` with the beam `VP_i VP_j`, and each row is gridded into its field's
+    /// pointing of its two antennas' pair (the batches must then carry ANTENNA1/2).
+    pub fn with_dishes(mut self, dish_of_antenna: Vec<usize>, models: Vec<PbModel>) -> Self {
+        let n = models.len();
+        let mut beams = Vec::new();
+        for i in 0..n {
+            for j in i..n {
+                beams.push((models[i].clone(), models[j].clone()));
+            }
+        }
+        let mut pointings = Vec::new();
+        for p in &self.pointings {
+            for beam in 0..beams.len() {
+                pointings.push(Pointing { beam, ..*p });
+            }
+        }
+        self.beams = beams;
+        self.pointings = pointings;
+        self.dish_of_antenna = dish_of_antenna;
+        self.ndish = n;
+        self
+    }
+
+    /// The baseline beam of a row between antennas `a1` and `a2` (0 for one dish type).
+    fn row_beam(&self, a1: i32, a2: i32) -> Result<usize, GridError> {
+        if self.dish_of_antenna.is_empty() {
+            return Ok(0);
+        }
+        let dish = |a: i32| {
+            usize::try_from(a)
+                .ok()
+                .and_then(|a| self.dish_of_antenna.get(a).copied())
+                .ok_or(GridError::Shape {
+                    what: "antennas_r (an antenna without a dish)",
+                    expected: vec![self.dish_of_antenna.len()],
+                    got: vec![a.max(0) as usize],
+                })
+        };
+        let (d1, d2) = (dish(a1)?, dish(a2)?);
+        let (i, j) = (d1.min(d2), d1.max(d2));
+        // The pairs (i <= j) in order: row i starts after sum_{k < i} (ndish - k) pairs.
+        let ndish = self.ndish;
+        Ok((0..i).map(|k| ndish - k).sum::<usize>() + (j - i))
+    }
+
+    /// Baseline beam `beam` (the power pattern for identical dishes, else `VP_a VP_b`) centred
+    /// on `centre_px`, at this gridder's frequency.
+    pub fn beam_at(&self, centre_px: [f64; 2], beam: usize) -> Array2<f32> {
         let s = self.gridder.spec();
-        pb_image_at(
-            &self.pb,
-            s.nx,
-            s.ny,
-            [s.cell_x_rad, s.cell_y_rad],
-            self.freq_hz,
-            centre_px,
-        )
+        let cells = [s.cell_x_rad, s.cell_y_rad];
+        let (a, b) = &self.beams[beam];
+        if a == b {
+            return pb_image_at(a, s.nx, s.ny, cells, self.freq_hz, centre_px);
+        }
+        let mut out = Array2::<f32>::zeros((s.ny, s.nx));
+        vp_pair_add_at(a, b, cells, self.freq_hz, centre_px, out.view_mut());
+        out
     }
 
     /// tclean's weight image of pointings with weight sums `sums` (`[W_p, _]`), times `scale`:
-    /// `sum_p W_p B_p`, `B_p` the band-limited PB^2 ([`weight::WeightKernel`]).
+    /// `sum_p W_p B_p`, `B_p` the band-limited PB^2 of pointing p's baseline beam (`weight.rs`).
     fn band_limited_weight(&self, sums: &[[f64; 2]], scale: f64) -> Array2<f64> {
         let (ny, nx) = self.image_shape();
         let s = self.gridder.spec();
-        let (mut centres, mut w) = (Vec::new(), Vec::new());
-        for (p, sum) in self.pointings.iter().zip(sums) {
-            if sum[0] > 0.0 {
-                centres.push(p.centre_px);
-                w.push(sum[0] * scale);
-            }
-        }
-        let kernel =
-            WeightKernel::new(&self.pb, nx, ny, [s.cell_x_rad, s.cell_y_rad], self.freq_hz);
-        kernel.image(nx, ny, &centres, &w)
+        let entries: Vec<([f64; 2], f64, usize)> = self
+            .pointings
+            .iter()
+            .zip(sums)
+            .filter(|(_, sum)| sum[0] > 0.0)
+            .map(|(p, sum)| (p.centre_px, sum[0] * scale, p.beam))
+            .collect();
+        let kernels = WeightKernels::new(
+            &self.beams,
+            nx,
+            ny,
+            [s.cell_x_rad, s.cell_y_rad],
+            self.freq_hz,
+        );
+        kernels.image(nx, ny, &entries)
     }
 
     /// The residual pass's response to the band-limiting of tclean's weight image: `W_band /
@@ -130,7 +212,7 @@ impl MosaicGridder {
         let mut exact = Array2::<f64>::zeros((ny, nx));
         for (p, s) in self.pointings.iter().zip(sums) {
             if s[0] > 0.0 {
-                let beam = self.beam_at(p.centre_px);
+                let beam = self.beam_at(p.centre_px, p.beam);
                 Zip::from(&mut exact).and(&beam).for_each(|e, b| {
                     let b = *b as f64;
                     *e += s[0] * b * b;
@@ -145,11 +227,11 @@ impl MosaicGridder {
         ratio
     }
 
-    /// The pointing index of FIELD_ID `f`.
-    fn slot(&self, f: i32) -> Result<usize, GridError> {
+    /// The pointing index of FIELD_ID `f` with baseline beam `beam`.
+    fn slot(&self, f: i32, beam: usize) -> Result<usize, GridError> {
         self.pointings
             .iter()
-            .position(|p| p.field_id == f)
+            .position(|p| p.field_id == f && p.beam == beam)
             .ok_or(GridError::Shape {
                 what: "field_r (a FIELD_ID without a mosaic pointing)",
                 expected: vec![],
@@ -165,9 +247,24 @@ impl MosaicGridder {
             expected: vec![batch.uvw_m.nrows()],
             got: vec![],
         })?;
+        let antennas = match (self.dish_of_antenna.is_empty(), batch.antennas_r) {
+            (true, _) => None,
+            (false, Some(a)) => Some(a),
+            (false, None) => {
+                return Err(GridError::Shape {
+                    what: "antennas_r (required by a mosaic of different dishes)",
+                    expected: vec![batch.uvw_m.nrows()],
+                    got: vec![],
+                })
+            }
+        };
         let mut slots: Vec<usize> = Vec::with_capacity(field_r.len());
-        for f in field_r {
-            slots.push(self.slot(*f)?);
+        for (r, f) in field_r.iter().enumerate() {
+            let beam = match antennas {
+                Some((a1, a2)) => self.row_beam(a1[r], a2[r])?,
+                None => 0,
+            };
+            slots.push(self.slot(*f, beam)?);
         }
         let first = slots.first().copied();
         if let Some(s0) = first {
@@ -287,7 +384,8 @@ impl VisGridder for MosaicGridder {
                 continue;
             }
             let dirty = g.grid_into_image(grid, scale, self.nthreads)?;
-            let beam = self.beam_at([p.centre_px[0] - shift[0], p.centre_px[1] - shift[1]]);
+            let centre = [p.centre_px[0] - shift[0], p.centre_px[1] - shift[1]];
+            let beam = self.beam_at(centre, p.beam);
             Zip::from(&mut acc)
                 .and(&dirty)
                 .and(&beam)
@@ -325,7 +423,7 @@ impl VisGridder for MosaicGridder {
             .iter()
             .map(|p| {
                 let mut seen = model_yx[0].to_owned();
-                let beam = self.beam_at(p.centre_px);
+                let beam = self.beam_at(p.centre_px, p.beam);
                 Zip::from(&mut seen).and(&beam).for_each(|m, b| *m *= *b);
                 self.gridder.model_grid(seen.view(), self.nthreads)
             })
@@ -374,7 +472,7 @@ impl VisGridder for MosaicGridder {
 
 mod weight;
 
-use weight::WeightKernel;
+use weight::WeightKernels;
 
 #[cfg(test)]
 mod tests;

@@ -56,6 +56,9 @@ pub struct VisBatch<'a> {
     /// `None`: every row belongs to the one pointing at the phase centre. The 2-D gridder ignores
     /// it.
     pub field_r: Option<&'a [i32]>,
+    /// `(nrow,)` ANTENNA1 and ANTENNA2 of each row, for gridders whose beam depends on the two
+    /// antennas (a mosaic of different dishes); `None` where no gridder needs them.
+    pub antennas_r: Option<(&'a [i32], &'a [i32])>,
 }
 
 impl<'a> VisBatch<'a> {
@@ -72,6 +75,7 @@ impl<'a> VisBatch<'a> {
             weight_rc,
             vis_rc: None,
             field_r: None,
+            antennas_r: None,
         }
     }
 
@@ -87,6 +91,14 @@ impl<'a> VisBatch<'a> {
     pub fn with_fields(self, field_r: &'a [i32]) -> Self {
         VisBatch {
             field_r: Some(field_r),
+            ..self
+        }
+    }
+
+    /// The same rows with their ANTENNA1 and ANTENNA2 (`(nrow,)` each).
+    pub fn with_antennas(self, ant1_r: &'a [i32], ant2_r: &'a [i32]) -> Self {
+        VisBatch {
+            antennas_r: Some((ant1_r, ant2_r)),
             ..self
         }
     }

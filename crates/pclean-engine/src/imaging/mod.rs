@@ -168,8 +168,9 @@ impl ImagingContext<'_> {
             let wgt = next_weights(&mut wts)?;
             let mut vis = prep.stokes[s].0.select(Axis(1), &cols);
             let mut pred = Array2::<Complex32>::zeros(vis.dim());
-            let batch =
-                VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view()).with_fields(&prep.field_r);
+            let batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view())
+                .with_fields(&prep.field_r)
+                .with_antennas(&prep.ant1_r, &prep.ant2_r);
             gridder
                 .predict(&planes, &batch, pred.view_mut())
                 .map_err(gerr)?;
@@ -207,7 +208,8 @@ impl ImagingContext<'_> {
             };
             let (wgt, vis) = chunk(prep, &cols, &freqs)?;
             let mut batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.borrow().view())
-                .with_fields(&prep.field_r);
+                .with_fields(&prep.field_r)
+                .with_antennas(&prep.ant1_r, &prep.ant2_r);
             if let Some(v) = &vis {
                 batch = batch.with_vis(v.view());
             }

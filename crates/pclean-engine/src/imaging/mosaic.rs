@@ -22,7 +22,7 @@ use pclean_core::direction::SkyContext;
 use pclean_core::params::{ImagingParams, NormType};
 use pclean_core::Direction;
 use pclean_grid::gridder::Gridder;
-use pclean_grid::pb::{pb_limit_in_place, PbModel};
+use pclean_grid::pb::{default_pb_model, pb_limit_in_place, PbModel};
 use pclean_grid::{MosaicGridder, Pointing};
 use pclean_ms::{Antenna, MsMeta};
 
@@ -50,7 +50,6 @@ pub fn mosaic_gridder(
             ),
         )
     })?;
-    heterogeneous_array_refused(&meta.antennas)?;
     let pixel = |d: &Direction, what: &str| -> Result<[f64; 2], EngineError> {
         let d = d.to_frame(centre.frame, sky).map_err(|e| {
             EngineError::param(
@@ -72,48 +71,80 @@ pub fn mosaic_gridder(
         pointings.push(Pointing {
             field_id: f as i32,
             centre_px: pixel(&field.phase_dir, &format!("field '{}'", field.name))?,
+            beam: 0,
         });
     }
     let psf_centre = match &params.mosaic.psfphasecenter {
         Some(d) => pixel(d, "psfphasecenter")?,
         None => [(params.nx / 2) as f64, (params.ny / 2) as f64],
     };
-    Ok(MosaicGridder::new(
-        es, 0, pb, pointings, psf_centre, freq_hz,
-    ))
+    let m = MosaicGridder::new(es, 0, pb, pointings, psf_centre, freq_hz);
+    let (diameters, dish_of_antenna) = dishes(&meta.antennas);
+    if diameters.len() < 2 {
+        return Ok(m);
+    }
+    let list = diameters
+        .iter()
+        .map(|d| format!("{d} m"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if params.vptable.is_some() {
+        return Err(EngineError::param(
+            "vptable",
+            format!(
+                "gridder='mosaic' with antennas of different dish diameters ({list}) and a \
+                 `vptable` is not supported by pclean yet (one table row would serve every dish); \
+                 leave vptable unset for CASA's default beams of each dish"
+            ),
+        ));
+    }
+    let telescope = meta.observatory.name.as_str();
+    let models = diameters
+        .iter()
+        .map(|d| {
+            default_pb_model(telescope, *d, freq_hz).ok_or_else(|| {
+                EngineError::param(
+                    "gridder",
+                    format!(
+                        "gridder='mosaic' with antennas of different dish diameters ({list}): \
+                         telescope '{telescope}' has no primary-beam model for the {d} m dishes"
+                    ),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    tracing::info!(
+        "mosaic of different dishes ({list}): each baseline through its two antennas' voltage \
+         patterns ({})",
+        models
+            .iter()
+            .map(|m| m.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(m.with_dishes(dish_of_antenna, models))
 }
 
-/// A mosaic of antennas with different dish diameters (ALMA 12 m with 7 m) is refused: tclean
-/// grids each baseline with the product of its two antennas' voltage patterns
-/// (`HetArrayConvFunc`), pclean's mosaic gridder has one beam for every baseline, and with the
-/// first antenna's beam the `.pb` of a 12 m + 7 m mosaic was measured 37% off tclean's
-/// (docs/decisions-s8-mosaic.md). The ANTENNA table's unflagged rows decide (an `antenna`
-/// selection does not lift it: split the one array's data out instead).
-fn heterogeneous_array_refused(antennas: &[Antenna]) -> Result<(), EngineError> {
+/// The distinct dish diameters of the ANTENNA table's unflagged rows (in order of appearance)
+/// and the dish of every antenna (a flagged antenna of another diameter: the first dish; it has
+/// no data). tclean's `HetArrayConvFunc` keys its voltage patterns on the dish diameter.
+fn dishes(antennas: &[Antenna]) -> (Vec<f64>, Vec<usize>) {
     let mut diameters: Vec<f64> = Vec::new();
     for a in antennas.iter().filter(|a| !a.flag_row) {
         if !diameters.contains(&a.dish_diameter_m) {
             diameters.push(a.dish_diameter_m);
         }
     }
-    if diameters.len() > 1 {
-        let list = diameters
-            .iter()
-            .map(|d| format!("{d} m"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(EngineError::param(
-            "gridder",
-            format!(
-                "gridder='mosaic' with antennas of different dish diameters ({list} in the ANTENNA \
-                 table) is not supported by pclean yet: tclean images each baseline through its two \
-                 antennas' beams, pclean would use one beam for all. Image each array's data \
-                 separately (CASA's split with antenna= selecting one dish size), or use \
-                 gridder='standard' (tclean's single-beam behaviour)"
-            ),
-        ));
-    }
-    Ok(())
+    let dish_of = antennas
+        .iter()
+        .map(|a| {
+            diameters
+                .iter()
+                .position(|d| *d == a.dish_diameter_m)
+                .unwrap_or(0)
+        })
+        .collect();
+    (diameters, dish_of)
 }
 
 /// The `.pb` of a mosaic plane: `sqrt(W / W_max)`, zero at or below `|pblimit|`.
@@ -205,16 +236,18 @@ mod tests {
         }
     }
 
-    /// 12 m with 7 m antennas: refused naming gridder and both diameters; one size (or the other
-    /// size only on flagged rows) is accepted.
+    /// The dishes of an array: distinct unflagged diameters in order, each antenna's index; a
+    /// flagged antenna of another diameter goes to the first dish.
     #[test]
-    fn heterogeneous_arrays_are_refused() {
-        let e = heterogeneous_array_refused(&[antenna(12.0, false), antenna(7.0, false)])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("gridder") && e.contains("12 m, 7 m"), "{e}");
-        assert!(heterogeneous_array_refused(&[antenna(12.0, false), antenna(12.0, false)]).is_ok());
-        assert!(heterogeneous_array_refused(&[antenna(12.0, false), antenna(7.0, true)]).is_ok());
+    fn dishes_of_an_array() {
+        let ants = [
+            antenna(12.0, false),
+            antenna(7.0, false),
+            antenna(12.0, false),
+            antenna(9.0, true),
+        ];
+        assert_eq!(dishes(&ants), (vec![12.0, 7.0], vec![0, 1, 0, 0]));
+        assert_eq!(dishes(&ants[..1]), (vec![12.0], vec![0]));
     }
 
     /// A point source seen through a mosaic of beam response `pb`: the three normalisations give

@@ -19,7 +19,7 @@
 use crate::error::EngineError;
 use crate::source::Source;
 use pclean_core::direction::SkyContext;
-use pclean_core::params::{ImagingParams, UseMask};
+use pclean_core::params::{Gridder, ImagingParams, UseMask};
 use pclean_core::Direction;
 use pclean_grid::pb::{default_pb_model, PbModel};
 use pclean_ms::MsMeta;
@@ -53,10 +53,12 @@ pub fn choose_pb_model(
     let mut warnings = Vec::new();
     let telescope = meta.observatory.name.as_str();
     let dish = meta.antennas.first().map_or(0.0, |a| a.dish_diameter_m);
-    if meta
-        .antennas
-        .iter()
-        .any(|a| a.dish_diameter_m != dish && !a.flag_row)
+    // The mosaic gridder gives each baseline its two dishes' beams (`imaging/mosaic.rs`).
+    if p.gridder != Gridder::Mosaic
+        && meta
+            .antennas
+            .iter()
+            .any(|a| a.dish_diameter_m != dish && !a.flag_row)
     {
         warnings.push(format!(
             "{ms_name}: the antennas have different dish diameters; the primary beam uses the first \

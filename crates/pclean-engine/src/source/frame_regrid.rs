@@ -108,6 +108,8 @@ impl VisPrep<'_> {
             weight_dfreq: None,
             field_r: chunk.field_id.clone(),
             row_doppler: None,
+            ant1_r: chunk.ant1.clone(),
+            ant2_r: chunk.ant2.clone(),
         }
     }
 
@@ -233,6 +235,8 @@ impl VisPrep<'_> {
             weight_dfreq,
             field_r: chunk.field_id.clone(),
             row_doppler: None,
+            ant1_r: chunk.ant1.clone(),
+            ant2_r: chunk.ant2.clone(),
         }
     }
 }

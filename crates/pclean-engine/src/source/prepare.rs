@@ -58,6 +58,9 @@ pub struct Prepared {
     /// uvw are already scaled by it; mtmfs's Taylor factors need the LSRK frequencies). `None`:
     /// `freq_hz` are the image frame's.
     pub row_doppler: Option<Vec<f64>>,
+    /// `(nrow,)` ANTENNA1 and ANTENNA2 of each row (a mosaic of different dishes' beams).
+    pub ant1_r: Vec<i32>,
+    pub ant2_r: Vec<i32>,
 }
 
 impl Prepared {
@@ -204,6 +207,8 @@ impl VisPrep<'_> {
                 weight_dfreq: None,
                 field_r: chunk.field_id.clone(),
                 row_doppler,
+                ant1_r: chunk.ant1.clone(),
+                ant2_r: chunk.ant2.clone(),
             }
         };
         prep.density_scale = density_scale;

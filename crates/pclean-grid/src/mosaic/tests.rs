@@ -12,7 +12,12 @@ const CELL: f64 = 2e-6;
 
 /// A Gaussian power pattern of 30 pixels FWHM at 100 GHz (`gauss` takes the VP half width).
 fn beam() -> PbModel {
-    let fwhm_arcmin = 30.0 * CELL.to_degrees() * 60.0;
+    beam_of(30.0)
+}
+
+/// A Gaussian power pattern of `fwhm_px` pixels FWHM at 100 GHz.
+fn beam_of(fwhm_px: f64) -> PbModel {
+    let fwhm_arcmin = fwhm_px * CELL.to_degrees() * 60.0;
     PbModel::gauss(
         fwhm_arcmin * 2f64.sqrt() / 2.0,
         10.0 * fwhm_arcmin,
@@ -61,23 +66,29 @@ fn obs(nrow: usize) -> Obs {
     }
 }
 
-fn mosaic() -> MosaicGridder {
-    let spec = GridSpec {
+/// The test image's grid: N x N cells of CELL.
+fn spec() -> GridSpec {
+    GridSpec {
         nx: N,
         ny: N,
         cell_x_rad: CELL,
         cell_y_rad: CELL,
         epsilon: 1e-7,
-    };
-    let g = Gridder::new(spec).unwrap();
+    }
+}
+
+fn mosaic() -> MosaicGridder {
+    let g = Gridder::new(spec()).unwrap();
     let pointings = vec![
         Pointing {
             field_id: 3,
             centre_px: [24.0, 24.0],
+            beam: 0,
         },
         Pointing {
             field_id: 7,
             centre_px: [31.3, 18.6],
+            beam: 0,
         },
     ];
     MosaicGridder::new(g, 1, beam(), pointings, [24.0, 24.0], 100.1e9)
@@ -94,14 +105,14 @@ fn dft(m: &MosaicGridder, o: &Obs) -> Array2<f64> {
     let beams: Vec<Array2<f32>> = m
         .pointings()
         .iter()
-        .map(|p| m.beam_at(p.centre_px))
+        .map(|p| m.beam_at(p.centre_px, p.beam))
         .collect();
     Array2::from_shape_fn((N, N), |(y, x)| {
         let l = ((N / 2) as f64 - x as f64) * CELL;
         let mm = (y as f64 - (N / 2) as f64) * CELL;
         let mut acc = 0.0;
         for r in 0..o.uvw.nrows() {
-            let slot = m.slot(o.field[r]).unwrap();
+            let slot = m.slot(o.field[r], 0).unwrap();
             for (c, f) in o.freq.iter().enumerate() {
                 let (u, v) = (o.uvw[[r, 0]] * f / C, o.uvw[[r, 1]] * f / C);
                 let ph = FOURIER_SIGN * 2.0 * PI * (u * l + v * mm);
@@ -196,7 +207,7 @@ fn weight_image_and_split_batches() {
     let b: Vec<Array2<f32>> = m
         .pointings()
         .iter()
-        .map(|p| m.beam_at(p.centre_px))
+        .map(|p| m.beam_at(p.centre_px, p.beam))
         .collect();
     let kernel = brute_force_weight_kernel();
     for (y, x) in [(24, 24), (18, 31), (5, 40), (30, 20)] {
@@ -251,7 +262,7 @@ fn brute_force_weight_kernel() -> impl Fn(f64, f64) -> f64 {
         .find(|t| c(*t, 0).abs() < 0.025 * peak && c(0, *t).abs() < 0.025 * peak)
         .unwrap()
         .max(5);
-    let h = trial as i64 + 1 - 2;
+    let h = trial + 1 - 2;
     let mut coef = Vec::new();
     for j in -h..=h {
         for i in -h..=h {
@@ -301,4 +312,73 @@ fn psf_is_the_residual_of_unit_visibilities() {
         .fold(0f32, |a, p, r, q| a.max((p - (*r as f64 / q) as f32).abs()));
     // f32 images divided by the response.
     assert!(err <= 1e-5 * peak, "{err} of {peak}");
+}
+
+/// Different dishes: a baseline beam `(a, b)` is `VP_a VP_b` (for Gaussians `sqrt(PB_a PB_b)`),
+/// the weight image is linear in its entries with the beams' common support, each entry's
+/// band-limited beam is its `(VP_a VP_b)^2` to within the truncation, and a beam index beyond the
+/// beams is an error.
+#[test]
+fn baseline_beams_of_different_dishes() {
+    let (a, b) = (beam(), beam_of(18.0));
+    let at = |field_id, centre_px, beam| Pointing {
+        field_id,
+        centre_px,
+        beam,
+    };
+    let make = |pointings: Vec<Pointing>| {
+        MosaicGridder::new(
+            Gridder::new(spec()).unwrap(),
+            1,
+            a.clone(),
+            pointings,
+            [24.0; 2],
+            100.1e9,
+        )
+        .with_baseline_beams(vec![
+            (a.clone(), a.clone()),
+            (a.clone(), b.clone()),
+            (b.clone(), b.clone()),
+        ])
+    };
+    let bad = make(vec![at(1, [24.0, 24.0], 3)]).unwrap_err().to_string();
+    assert!(bad.contains("beam"), "{bad}");
+    let m = make(vec![
+        at(1, [24.0, 24.0], 0),
+        at(2, [27.5, 21.0], 1),
+        at(3, [20.0, 26.0], 2),
+    ])
+    .unwrap();
+    let pa = crate::pb::pb_image_at(&a, N, N, [CELL, CELL], 100.1e9, [27.5, 21.0]);
+    let pb = crate::pb::pb_image_at(&b, N, N, [CELL, CELL], 100.1e9, [27.5, 21.0]);
+    let ab = m.beam_at([27.5, 21.0], 1);
+    for (y, x) in [(21, 27), (15, 30), (30, 20)] {
+        let want = (pa[[y, x]] as f64 * pb[[y, x]] as f64).sqrt();
+        assert!(
+            (ab[[y, x]] as f64 - want).abs() < 1e-6,
+            "{y},{x}: {} vs {want}",
+            ab[[y, x]]
+        );
+    }
+    // Linearity: the weight of all entries is the sum of the entries' weights.
+    let sums = [[2.0, 0.0], [3.0, 0.0], [5.0, 0.0]];
+    let all = m.band_limited_weight(&sums, 1.0);
+    let mut parts = Array2::<f64>::zeros((N, N));
+    for k in 0..3 {
+        let mut one = [[0.0, 0.0]; 3];
+        one[k] = sums[k];
+        parts += &m.band_limited_weight(&one, 1.0);
+        // Each entry alone: its (VP_a VP_b)^2 to within the kernel's truncation.
+        let w = m.band_limited_weight(&one, 1.0);
+        let p = m.pointings()[k];
+        let e = m.beam_at(p.centre_px, p.beam);
+        let err = Zip::from(&w).and(&e).fold(0f64, |acc, w, e| {
+            acc.max((w - sums[k][0] * (*e as f64).powi(2)).abs())
+        });
+        assert!(err < 0.03 * sums[k][0], "entry {k}: {err}");
+    }
+    let err = Zip::from(&all)
+        .and(&parts)
+        .fold(0f64, |acc, x, y| acc.max((x - y).abs()));
+    assert!(err < 1e-9 * 10.0, "{err}");
 }

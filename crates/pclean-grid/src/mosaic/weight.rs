@@ -18,10 +18,12 @@
 //! crop's edges). `npad` is tclean's padded grid for its default `padding=1.2`. Measured against
 //! tclean 6.7 (docs/decisions-s8-mosaic.md): on the shared 512^2 x 0.25" mosaic the `.weight`
 //! agrees to 3.4e-3 of its peak (1.4e-2 with an analytic PB^2), on a 200^2 x 0.4" one to 3.2e-3.
-//! Because `B` is smooth, the sum is evaluated directly (separably), not by an FFT.
+//! Because `B` is smooth, the sum is evaluated directly (separably), not by an FFT. A mosaic of
+//! different dishes has one kernel per baseline beam (`(VP_a VP_b)^2` screens) with the largest
+//! support of them all, as tclean grids every dish pair with one support.
 
 use crate::casa::spheroidal::padded_size;
-use crate::pb::{pb_image_at, PbModel};
+use crate::pb::{vp_pair_add_at, PbModel};
 use ndarray::Array2;
 use num_complex::Complex64;
 use std::f64::consts::PI;
@@ -33,18 +35,21 @@ const SUPPORT_CUT: f64 = 2.5e-2;
 /// tclean's smallest support search result (`trial < 5` is raised to 5).
 const MIN_TRIAL: usize = 5;
 
-/// The band-limited PB^2 kernel of one frequency: `coef[(j + h, i + h)]` for `|i|, |j| <= h`.
+/// The band-limited PB^2 kernels of one frequency, one per baseline beam, with tclean's common
+/// support (`MosaicFT` grids every dish pair with the largest support): `coef[b][(j + h, i + h)]`
+/// for `|i|, |j| <= h`.
 #[derive(Clone, Debug)]
-pub(crate) struct WeightKernel {
+pub(crate) struct WeightKernels {
     npad: [usize; 2],
     half: usize,
-    coef: Array2<f64>,
+    coef: Vec<Array2<f64>>,
 }
 
-impl WeightKernel {
-    /// The kernel of beam `pb` at `freq_hz` for an `nx` x `ny` image of cells `cells_rad`.
+impl WeightKernels {
+    /// The kernels of the baseline beams `beams` (`(VP_a, VP_b)` models, the screen being
+    /// `(VP_a VP_b)^2`) at `freq_hz` for an `nx` x `ny` image of cells `cells_rad`.
     pub(crate) fn new(
-        pb: &PbModel,
+        beams: &[(PbModel, PbModel)],
         nx: usize,
         ny: usize,
         cells_rad: [f64; 2],
@@ -57,54 +62,56 @@ impl WeightKernel {
         let [px, py] = npad;
         let cells = [cells_rad[0].abs(), cells_rad[1].abs()];
         let centre = [(px / 2) as f64, (py / 2) as f64];
-        let screen = pb_image_at(pb, px, py, cells, freq_hz, centre).mapv(|v| {
-            let v = v as f64;
-            v * v
-        });
-        let axis_u = axis_transform(screen.sum_axis(ndarray::Axis(0)).as_slice().unwrap(), px);
-        let axis_v = axis_transform(screen.sum_axis(ndarray::Axis(1)).as_slice().unwrap(), py);
-        let peak = axis_u[0];
-        let limit = axis_u.len().min(axis_v.len());
-        let mut trial = (0..limit)
-            .find(|&t| axis_u[t].abs() < SUPPORT_CUT * peak && axis_v[t].abs() < SUPPORT_CUT * peak)
-            .unwrap_or(limit.saturating_sub(1));
-        trial = trial.max(MIN_TRIAL);
-        let support = trial + 1;
+        let screens: Vec<Array2<f64>> = beams
+            .iter()
+            .map(|(a, b)| {
+                let mut beam = Array2::<f32>::zeros((py, px));
+                vp_pair_add_at(a, b, cells, freq_hz, centre, beam.view_mut());
+                beam.mapv(|v| (v as f64) * (v as f64))
+            })
+            .collect();
+        let support = screens.iter().map(support).max().unwrap_or(MIN_TRIAL + 1);
         let half = (support - 2).min(px.min(py) / 2 - 1);
         // c(i, j) = sum_y cos(2 pi j dy / py) sum_x screen cos(2 pi i dx / px) (the screen is
         // even about its centre, so the transform is real), with the cosines tabulated.
         let cx = cosines(px, half, centre[0]);
         let cy = cosines(py, half, centre[1]);
-        let rows_t = screen.dot(&cx);
-        let mut coef = cy.t().dot(&rows_t);
-        let total = coef.sum();
-        if total > 0.0 {
-            coef.mapv_inplace(|c| c / total);
-        }
-        WeightKernel { npad, half, coef }
+        let coef = screens
+            .iter()
+            .map(|screen| {
+                let mut coef = cy.t().dot(&screen.dot(&cx));
+                let total = coef.sum();
+                if total > 0.0 {
+                    coef.mapv_inplace(|c| c / total);
+                }
+                coef
+            })
+            .collect();
+        WeightKernels { npad, half, coef }
     }
 
-    /// `sum_p w_p B(x - x_p)` on an `nx` x `ny` image (`(y, x)`), for pointings at pixel
-    /// `centres` (reference pixel `(nx/2, ny/2)`) with weights `w`.
+    /// `sum_e w_e B_{b_e}(x - x_e)` on an `nx` x `ny` image (`(y, x)`), for entries
+    /// `(centre_px, w, beam)`: a pointing's pixel (reference pixel `(nx/2, ny/2)`), its weight
+    /// and its baseline beam.
     pub(crate) fn image(
         &self,
         nx: usize,
         ny: usize,
-        centres: &[[f64; 2]],
-        w: &[f64],
+        entries: &[([f64; 2], f64, usize)],
     ) -> Array2<f64> {
         let h = self.half as i64;
-        let n = self.coef.nrows();
+        let n = 2 * self.half + 1;
         let [px, py] = [self.npad[0] as f64, self.npad[1] as f64];
-        // The weight grid: G(i, j) = sum_p w_p c(i, j) e^{-2 pi i (i dx_p / px + j dy_p / py)}.
+        // The weight grid: G(i, j) = sum_e w_e c_e(i, j) e^{-2 pi i (i dx_e / px + j dy_e / py)}.
         let mut grid = Array2::<Complex64>::zeros((n, n));
-        for (c, wp) in centres.iter().zip(w) {
+        for (c, wp, beam) in entries {
+            let coef = &self.coef[*beam];
             let dx = c[0] - (nx / 2) as f64;
             let dy = c[1] - (ny / 2) as f64;
             for ((kj, ki), g) in grid.indexed_iter_mut() {
                 let (i, j) = ((ki as i64 - h) as f64, (kj as i64 - h) as f64);
                 let ph = -2.0 * PI * (i * dx / px + j * dy / py);
-                *g += Complex64::from_polar(wp * self.coef[[kj, ki]], ph);
+                *g += Complex64::from_polar(wp * coef[[kj, ki]], ph);
             }
         }
         // Separable evaluation: H(j, x) = sum_i G(i, j) e^{2 pi i i x'/px}, then sum over j.
@@ -119,6 +126,21 @@ impl WeightKernel {
             (0..n).map(|kj| (hx[[kj, x]] * ey[[y, kj]]).re).sum::<f64>()
         })
     }
+}
+
+/// tclean's support of a weight kernel (`supportAndNormalizeLatt`): one more than the first
+/// cell along the u and v axes where the screen's transform falls below [`SUPPORT_CUT`] of its
+/// peak, the cell at least [`MIN_TRIAL`].
+fn support(screen: &Array2<f64>) -> usize {
+    let (py, px) = screen.dim();
+    let axis_u = axis_transform(screen.sum_axis(ndarray::Axis(0)).as_slice().unwrap(), px);
+    let axis_v = axis_transform(screen.sum_axis(ndarray::Axis(1)).as_slice().unwrap(), py);
+    let peak = axis_u[0];
+    let limit = axis_u.len().min(axis_v.len());
+    let trial = (0..limit)
+        .find(|&t| axis_u[t].abs() < SUPPORT_CUT * peak && axis_v[t].abs() < SUPPORT_CUT * peak)
+        .unwrap_or(limit.saturating_sub(1));
+    trial.max(MIN_TRIAL) + 1
 }
 
 /// `e^{2 pi i k (x - n/2) / npad}` for pixels `x < n` and `k` in `-h..=h`: `(n, 2h + 1)`.

@@ -220,15 +220,84 @@ pub fn pb_add_at(
     cells_rad: [f64; 2],
     freq_hz: f64,
     centre_xy: [f64; 2],
-    mut pb_yx: ArrayViewMut2<f32>,
+    pb_yx: ArrayViewMut2<f32>,
 ) {
-    let (ny, nx) = pb_yx.dim();
+    let table = VpTable::new(model, freq_hz);
+    for_each_radius(cells_rad, freq_hz, centre_xy, pb_yx, |r2, r| {
+        // `norm(vp) > 0` (false for 0 and NaN), then vp * conj(vp) in single precision.
+        let power = table.at(r2, r).map_or(0.0, |v| v * v);
+        if power > 0.0 {
+            power
+        } else {
+            0.0
+        }
+    });
+}
+
+/// The beam of a baseline between dishes of models `a` and `b`, `VP_a(r) VP_b(r)` (signed: the
+/// product of the two voltage patterns, as tclean's `HetArrayConvFunc` screens it), added into
+/// `beam_yx` as [`pb_add_at`] adds a power pattern (same radii and table lookups; 0 beyond
+/// either model's maximum radius). For `a == b` it is [`pb_add_at`]'s beam.
+pub fn vp_pair_add_at(
+    a: &PbModel,
+    b: &PbModel,
+    cells_rad: [f64; 2],
+    freq_hz: f64,
+    centre_xy: [f64; 2],
+    beam_yx: ArrayViewMut2<f32>,
+) {
+    let (ta, tb) = (VpTable::new(a, freq_hz), VpTable::new(b, freq_hz));
+    for_each_radius(cells_rad, freq_hz, centre_xy, beam_yx, |r2, r| {
+        match (ta.at(r2, r), tb.at(r2, r)) {
+            (Some(x), Some(y)) if (x * y).is_finite() => x * y,
+            _ => 0.0,
+        }
+    });
+}
+
+/// A model's voltage-pattern table at one frequency, looked up as `PBMath1D::apply` does.
+struct VpTable {
+    vp: Vec<f32>,
+    inverse_increment_radius: f64,
+    /// The maximum radius squared, degrees^2.
+    rmax2: f64,
+}
+
+impl VpTable {
+    fn new(model: &PbModel, freq_hz: f64) -> Self {
+        let maxrad = model.max_radius_arcmin_ghz;
+        let factor = 60.0 * freq_hz / 1e9; // degrees -> arcmin * GHz
+        VpTable {
+            vp: model.vp_samples(freq_hz),
+            inverse_increment_radius: (N_SAMPLES - 1) as f64 / maxrad,
+            rmax2: (maxrad / factor) * (maxrad / factor),
+        }
+    }
+
+    /// The entry at `r` (arcmin * GHz) of a pixel at `r2` (degrees^2) from the centre; `None`
+    /// beyond the maximum radius or the table.
+    fn at(&self, r2: f32, r: f32) -> Option<f32> {
+        if r2 as f64 > self.rmax2 {
+            return None;
+        }
+        let idx = (r as f64 * self.inverse_increment_radius) as usize;
+        self.vp.get(idx).copied()
+    }
+}
+
+/// `*p += f(r2, r)` for every pixel of `out` (`(ny, nx)`), with `r2` its flat offset squared
+/// from `centre_xy` (degrees^2, single precision as `PBMath1D::apply`) and `r` that radius in
+/// arcmin * GHz at `freq_hz`.
+fn for_each_radius(
+    cells_rad: [f64; 2],
+    freq_hz: f64,
+    centre_xy: [f64; 2],
+    mut out: ArrayViewMut2<f32>,
+    f: impl Fn(f32, f32) -> f32,
+) {
+    let (ny, nx) = out.dim();
     let [cell_x_rad, cell_y_rad] = cells_rad;
-    let vp = model.vp_samples(freq_hz);
-    let maxrad = model.max_radius_arcmin_ghz;
-    let inverse_increment_radius = (N_SAMPLES - 1) as f64 / maxrad;
     let factor = 60.0 * freq_hz / 1e9; // degrees -> arcmin * GHz
-    let rmax2 = (maxrad / factor) * (maxrad / factor);
     let incr_x_deg = cell_x_rad.abs().to_degrees();
     let incr_y_deg = cell_y_rad.abs().to_degrees();
     let [xc, yc] = centre_xy;
@@ -239,21 +308,11 @@ pub fn pb_add_at(
     let ry2: Vec<f32> = (0..ny)
         .map(|iy| (incr_y_deg * (iy as f64 - yc)).powi(2) as f32)
         .collect();
-    for (iy, mut row) in pb_yx.outer_iter_mut().enumerate() {
+    for (iy, mut row) in out.outer_iter_mut().enumerate() {
         for (ix, p) in row.iter_mut().enumerate() {
             let r2: f32 = rx2[ix] + ry2[iy];
-            if r2 as f64 > rmax2 {
-                continue;
-            }
             let r: f32 = (r2.sqrt() as f64 * factor) as f32;
-            let idx = (r as f64 * inverse_increment_radius) as usize;
-            if let Some(&v) = vp.get(idx) {
-                // `norm(vp) > 0` (false for 0 and NaN), then vp * conj(vp) in single precision.
-                let power = v * v;
-                if power > 0.0 {
-                    *p += power;
-                }
-            }
+            *p += f(r2, r);
         }
     }
 }
