@@ -350,6 +350,14 @@ impl ImagingParams {
         let cube_chunksize = count("cube_chunksize", e.cube_chunksize, AUTO)?;
         let threads_per_block = count("threads_per_block", e.threads_per_block, AUTO)?;
         let blocks_in_flight = count("blocks_in_flight", e.blocks_in_flight, AUTO)?;
+        let row_partitions = count("row_partitions", e.row_partitions, AUTO)?;
+        if row_partitions > 1 && specmode != SpecMode::Mfs {
+            return Err(invalid(
+                "row_partitions",
+                row_partitions,
+                "row partitions are for specmode='mfs'; a cube is split by channel blocks (cube_chunksize)",
+            ));
+        }
         let parallel = crate::parallel::ParallelParams::from_effective(&e)?;
         let mosaic = super::MosaicParams::from_effective(&e, gridder, specmode)?;
         Ok(ImagingParams {
@@ -392,6 +400,7 @@ impl ImagingParams {
             cube_chunksize,
             threads_per_block,
             blocks_in_flight,
+            row_partitions,
             parallel,
         })
     }

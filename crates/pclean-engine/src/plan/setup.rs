@@ -509,6 +509,7 @@ impl Setup {
             gridder: self.gridder.vis_gridder(nthreads),
             taper: self.taper,
             chunk_rows: self.chunk_rows,
+            rows: None,
         }
     }
 
