@@ -16,9 +16,16 @@ use pclean_core::params::{ImagingParams, RawParams};
 use pclean_imageio::CasaImage;
 use std::path::Path;
 
-const PRODUCTS: [&str; 6] = ["psf", "residual", "model", "image", "pb", "sumwt"];
+const PRODUCTS: [&str; 7] = ["psf", "residual", "model", "image", "pb", "weight", "sumwt"];
 
-fn run(dir: &Path, name: &str, weighting: &[&str], deconvolver: &str, parts: i64) -> String {
+fn run_with(
+    dir: &Path,
+    name: &str,
+    weighting: &[&str],
+    deconvolver: &str,
+    parts: i64,
+    more: impl Fn(&mut RawParams),
+) -> String {
     let imagename = dir.join(name).display().to_string();
     let mut raw = RawParams {
         vis: Some(vec![support::alma().display().to_string()]),
@@ -41,6 +48,7 @@ fn run(dir: &Path, name: &str, weighting: &[&str], deconvolver: &str, parts: i64
     if deconvolver == "multiscale" {
         raw.scales = Some(vec![0, 3, 8]);
     }
+    more(&mut raw);
     let params = ImagingParams::from_raw(&raw).unwrap();
     let effective = raw.clone();
     let summary = pclean_engine::run_image(&params, &effective).unwrap();
@@ -69,17 +77,16 @@ fn read(prefix: &str, ext: &str) -> ndarray::Array4<f32> {
 }
 
 fn check(weighting: &[&str], deconvolver: &str) {
+    check_with(weighting, deconvolver, &[1, 2, 4], |_| {});
+}
+
+fn check_with(weighting: &[&str], deconvolver: &str, parts: &[i64], more: impl Fn(&mut RawParams)) {
     let dir = tempfile::tempdir().unwrap();
-    let base = run(dir.path(), "single", weighting, deconvolver, 0);
+    let base = run_with(dir.path(), "single", weighting, deconvolver, 0, &more);
     let refs: Vec<_> = PRODUCTS.iter().map(|e| read(&base, e)).collect();
-    for parts in [1, 2, 4] {
-        let p = run(
-            dir.path(),
-            &format!("p{parts}"),
-            weighting,
-            deconvolver,
-            parts,
-        );
+    for &parts in parts {
+        let name = format!("p{parts}");
+        let p = run_with(dir.path(), &name, weighting, deconvolver, parts, &more);
         for (ext, want) in PRODUCTS.iter().zip(&refs) {
             let got = read(&p, ext);
             let peak = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
@@ -110,6 +117,20 @@ fn hogbom_briggs_partitions_equal_single_process() {
 #[test]
 fn multiscale_briggs_partitions_equal_single_process() {
     check(&["briggs", "-0.5"], "multiscale");
+}
+
+/// A mosaic with `mosweight` (a density per field, gathered per field over the partitions) and
+/// its weight-image normalisation (not linear: done once on the summed partials).
+#[test]
+fn mosaic_mosweight_partitions_equal_single_process() {
+    let ms = support::ms("mosaic_small.ms", "alma_mosaic_small.ms.tar.gz").unwrap();
+    check_with(&["briggs", "0.5"], "hogbom", &[3], |r| {
+        r.vis = Some(vec![ms.display().to_string()]);
+        r.gridder = Some("mosaic".into());
+        r.phasecenter = Some("J2000 16h00m00.0s -30d00m00.0s".into());
+        r.imsize = Some(vec![96]);
+        r.cell = Some(vec!["1arcsec".into()]);
+    });
 }
 
 /// Row partitions are for continuum images: a cube is refused, naming the parameter.
