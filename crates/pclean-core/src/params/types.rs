@@ -182,6 +182,8 @@ pub struct ImagingParams {
     pub threads_per_block: usize,
     /// Blocks imaged concurrently; 0 = automatic.
     pub blocks_in_flight: usize,
+    /// Row partitions of an mfs image; 0 = automatic (docs/distributed.md).
+    pub row_partitions: usize,
     /// How a parallel (Dask) run is deployed.
     pub parallel: crate::parallel::ParallelParams,
 }

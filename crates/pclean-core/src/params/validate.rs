@@ -350,7 +350,29 @@ impl ImagingParams {
         let cube_chunksize = count("cube_chunksize", e.cube_chunksize, AUTO)?;
         let threads_per_block = count("threads_per_block", e.threads_per_block, AUTO)?;
         let blocks_in_flight = count("blocks_in_flight", e.blocks_in_flight, AUTO)?;
+        let row_partitions = count("row_partitions", e.row_partitions, AUTO)?;
+        if row_partitions > 0 && specmode != SpecMode::Mfs {
+            return Err(invalid(
+                "row_partitions",
+                row_partitions,
+                "row partitions are for specmode='mfs'; a cube is split by channel blocks (cube_chunksize)",
+            ));
+        }
+        if row_partitions > 0 && deconv.deconvolver == super::choices::Deconvolver::Mtmfs {
+            return Err(invalid(
+                "row_partitions",
+                row_partitions,
+                "row partitions do not carry mtmfs's Taylor-term passes yet: use row_partitions=0 with deconvolver='mtmfs'",
+            ));
+        }
         let parallel = crate::parallel::ParallelParams::from_effective(&e)?;
+        if row_partitions > 0 && parallel.parallel {
+            return Err(invalid(
+                "row_partitions",
+                row_partitions,
+                "row partitions run on the local pool only (their Dask runner is not built yet): use parallel=False, or row_partitions=0",
+            ));
+        }
         let mosaic = super::MosaicParams::from_effective(&e, gridder, specmode)?;
         let p = ImagingParams {
             vis: e.vis,
@@ -392,6 +414,7 @@ impl ImagingParams {
             cube_chunksize,
             threads_per_block,
             blocks_in_flight,
+            row_partitions,
             parallel,
         };
         super::mtmfs::check_combination(&p)?;

@@ -57,10 +57,17 @@ pub struct Coordinator {
     /// Resident set and live heap, MiB, once set up and before any visibility is read.
     pub(super) idle_rss_mib: f64,
     pub(super) idle_alloc_mib: Option<f64>,
+    /// A row-partitioned run's statistics (`exec::rows`), for the summary.
+    pub(super) rows_summary: std::sync::Mutex<Option<super::rows::RowsSummary>>,
     _lock: ProductLock,
 }
 
 impl Coordinator {
+    /// Record a row-partitioned run's statistics for the summary.
+    pub fn set_rows_summary(&self, s: super::rows::RowsSummary) {
+        *self.rows_summary.lock().unwrap_or_else(|p| p.into_inner()) = Some(s);
+    }
+
     /// Open and plan, schedule the blocks (for the local pool, or with `parallel` one block per
     /// Dask worker of `threads_per_worker` threads within `memory_limit`), load or create the
     /// checkpoint, create or reopen the products and take their lock.
@@ -231,6 +238,7 @@ impl Coordinator {
             // The process is idle here: the MS is open, the products made, no data read.
             idle_rss_mib: current_rss_mib(),
             idle_alloc_mib: alloc_count::current_bytes().map(|v| v as f64 / MIB),
+            rows_summary: std::sync::Mutex::new(None),
             _lock: lock,
         })
     }

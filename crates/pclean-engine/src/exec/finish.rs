@@ -134,6 +134,11 @@ impl Coordinator {
             idle_alloc_mib: self.idle_alloc_mib,
             peak_alloc_mib: alloc_count::peak_bytes().map(|v| v as f64 / MIB),
             tasks,
+            row_partitions: self
+                .rows_summary
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
             nthreads,
         };
         write_side_files(params, &self.effective, &summary)?;

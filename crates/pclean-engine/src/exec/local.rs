@@ -41,7 +41,10 @@ fn run_local(c: &mut Coordinator) -> Result<(), EngineError> {
     c.log_plan();
     let sched = c.schedule();
     let setup = c.setup();
-    let ctx = setup.context(sched.threads_per_block);
+    // An mfs image in row partitions: the passes are gathered from them (exec::rows).
+    let rows = super::rows::local::local_reducer(setup);
+    let mut ctx = setup.context(sched.threads_per_block);
+    ctx.rows = rows.as_ref().map(|r| r as &dyn super::rows::RowReduce);
     // A cube with one weighting density for all channels: made once from every channel.
     let shared_weighter = setup.shared_weighter(setup.nthreads)?;
     let inputs = setup.block_inputs(&ctx, shared_weighter.as_ref());
@@ -116,6 +119,9 @@ fn run_local(c: &mut Coordinator) -> Result<(), EngineError> {
         }
         drop(tx);
     });
+    if let Some(r) = &rows {
+        c.set_rows_summary(r.summary());
+    }
     match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
         Some(e) => Err(e),
         None => Ok(()),

@@ -11,6 +11,7 @@ pub mod finish;
 pub mod local;
 pub mod progress;
 pub mod resources;
+pub mod rows;
 pub mod sink;
 pub mod worker;
 

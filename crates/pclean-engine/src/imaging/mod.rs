@@ -35,7 +35,7 @@ pub struct PsfPlane {
 }
 
 /// A pass's image, its sum of weights and (a mosaic's) weight image.
-type PassImage = (Array2<f32>, f64, Option<Array2<f32>>);
+pub type PassImage = (Array2<f32>, f64, Option<Array2<f32>>);
 
 /// Everything constant across blocks.
 pub struct ImagingContext<'a> {
@@ -50,6 +50,10 @@ pub struct ImagingContext<'a> {
     pub taper: Option<UvTaper>,
     /// Rows per chunk read from the MS.
     pub chunk_rows: usize,
+    /// Row partitions (`crate::exec::rows`): when set, the weighting densities and every PSF and
+    /// residual pass are gathered from the partitions, and the `sources` handed to those calls
+    /// are not read.
+    pub rows: Option<&'a dyn crate::exec::rows::RowReduce>,
 }
 
 impl ImagingContext<'_> {
@@ -74,20 +78,50 @@ impl ImagingContext<'_> {
         s: usize,
         weighter: &ImagingWeighter,
     ) -> Result<PsfPlane, EngineError> {
-        let mut weights = Vec::new();
-        let (psf, sumwt, pb_weight) = self.pass(
-            Pass::Psf,
-            sources,
-            k,
-            |prep, cols, freqs| Ok((self.imaging_weights(prep, s, cols, freqs, weighter), None)),
-            |wgt| weights.push(wgt),
-        )?;
+        if let Some(rows) = self.rows {
+            return rows.psf_plane(self, k, s, weighter);
+        }
+        let ((psf, sumwt, pb_weight), weights) = self.psf_pass(sources, k, s, weighter, true)?;
         Ok(PsfPlane {
             psf,
             sumwt,
             weights,
             pb_weight,
         })
+    }
+
+    /// A PSF pass over `sources` before normalisation ([`ImagingContext::normalise_pass`]): the
+    /// sum over the pass's visibilities, which several row partitions' passes add up to; with the
+    /// plane's imaging weights.
+    pub fn psf_partial(
+        &self,
+        sources: &[Source],
+        k: usize,
+        s: usize,
+        weighter: &ImagingWeighter,
+    ) -> Result<(PassImage, PlaneWeights), EngineError> {
+        self.psf_pass(sources, k, s, weighter, false)
+    }
+
+    /// The PSF pass, normalised or not.
+    fn psf_pass(
+        &self,
+        sources: &[Source],
+        k: usize,
+        s: usize,
+        weighter: &ImagingWeighter,
+        normalise: bool,
+    ) -> Result<(PassImage, PlaneWeights), EngineError> {
+        let mut weights = Vec::new();
+        let raw = self.pass(
+            Pass::Psf,
+            sources,
+            k,
+            normalise,
+            |prep, cols, freqs| Ok((self.imaging_weights(prep, s, cols, freqs, weighter), None)),
+            |wgt| weights.push(wgt),
+        )?;
+        Ok((raw, weights))
     }
 
     /// The residual image of image channel `k`, Stokes plane `s` (the dirty image without a model):
@@ -109,6 +143,40 @@ impl ImagingContext<'_> {
         model: Option<&Array2<f32>>,
         pb_weight: Option<&Array2<f32>>,
     ) -> Result<(Array2<f32>, f64), EngineError> {
+        if let Some(rows) = self.rows {
+            return rows.residual_plane(self, k, s, model, pb_weight);
+        }
+        let (image, sumwt, _) =
+            self.residual_pass(sources, k, s, weights, model, pb_weight, true)?;
+        Ok((image, sumwt))
+    }
+
+    /// A residual pass over `sources` before normalisation (see
+    /// [`ImagingContext::psf_partial`]).
+    pub fn residual_partial(
+        &self,
+        sources: &[Source],
+        k: usize,
+        s: usize,
+        weights: &PlaneWeights,
+        model: Option<&Array2<f32>>,
+        pb_weight: Option<&Array2<f32>>,
+    ) -> Result<PassImage, EngineError> {
+        self.residual_pass(sources, k, s, weights, model, pb_weight, false)
+    }
+
+    /// The residual pass, normalised or not.
+    #[allow(clippy::too_many_arguments)]
+    fn residual_pass(
+        &self,
+        sources: &[Source],
+        k: usize,
+        s: usize,
+        weights: &PlaneWeights,
+        model: Option<&Array2<f32>>,
+        pb_weight: Option<&Array2<f32>>,
+        normalise: bool,
+    ) -> Result<PassImage, EngineError> {
         let mut kept = match model {
             Some(m) => Some(
                 self.residual_vis(sources, k, s, weights, m, pb_weight)?
@@ -117,10 +185,11 @@ impl ImagingContext<'_> {
             None => None,
         };
         let mut wts = weights.iter();
-        let (image, sumwt, _) = self.pass(
+        self.pass(
             Pass::Residual,
             sources,
             k,
+            normalise,
             |prep, cols, _| {
                 let wgt = next_weights(&mut wts)?;
                 let vis = match kept.as_mut() {
@@ -130,8 +199,7 @@ impl ImagingContext<'_> {
                 Ok((wgt, Some(vis)))
             },
             |_| {},
-        )?;
-        Ok((image, sumwt))
+        )
     }
 
     /// The gridder of image channel `k` (the run's, or one made for the plane's frequency).
@@ -183,13 +251,14 @@ impl ImagingContext<'_> {
 
     /// One gridding pass over the chunks of image channel `k`: `chunk(prepared, columns,
     /// frequencies)` gives each chunk's imaging weights (and, for the residual, visibilities),
-    /// handed to `done` once gridded; the planes become the plane's image, normalised by the sum of
-    /// weights, which is returned with it, and (a mosaic's) by the weight image, also returned.
+    /// handed to `done` once gridded; the planes become the plane's image and (a mosaic's) weight
+    /// image, not normalised ([`ImagingContext::normalise_pass`]), with the sum of weights.
     fn pass<W: Borrow<Array2<f32>>>(
         &self,
         pass: Pass,
         sources: &[Source],
         k: usize,
+        normalise: bool,
         mut chunk: impl FnMut(
             &Prepared,
             &[usize],
@@ -217,14 +286,33 @@ impl ImagingContext<'_> {
             done(wgt);
             Ok(())
         })?;
+        if !normalise {
+            let weight = gridder.weight_image(&planes, 1.0).map_err(gerr)?;
+            let image = gridder.images(planes, 1.0).map_err(gerr)?;
+            return Ok((image.into_iter().next().ok_or_else(changed)?, sumwt, weight));
+        }
         let norm = if sumwt > 0.0 { 1.0 / sumwt } else { 0.0 };
         let weight = gridder.weight_image(&planes, norm).map_err(gerr)?;
-        let mut image = gridder
-            .images(planes, norm)
-            .map_err(gerr)?
-            .into_iter()
-            .next()
-            .ok_or_else(changed)?;
+        let image = gridder.images(planes, norm).map_err(gerr)?;
+        let image = image.into_iter().next().ok_or_else(changed)?;
+        self.normalise_pb(pass, (image, sumwt, weight))
+    }
+
+    /// A pass's image and weight image divided by its sum of weights, and (a mosaic's) the PSF
+    /// normalised to a peak of 1 or the residual by the weight image.
+    pub fn normalise_pass(&self, pass: Pass, raw: PassImage) -> Result<PassImage, EngineError> {
+        let (mut image, sumwt, mut weight) = raw;
+        let norm = if sumwt > 0.0 { 1.0 / sumwt } else { 0.0 };
+        image.mapv_inplace(|v| (v as f64 * norm) as f32);
+        if let Some(w) = weight.as_mut() {
+            w.mapv_inplace(|v| (v as f64 * norm) as f32);
+        }
+        self.normalise_pb(pass, (image, sumwt, weight))
+    }
+
+    /// A mosaic's PSF normalised to a peak of 1, its residual by the weight image.
+    fn normalise_pb(&self, pass: Pass, img: PassImage) -> Result<PassImage, EngineError> {
+        let (mut image, sumwt, weight) = img;
         if let Some(w) = &weight {
             match pass {
                 Pass::Psf => mosaic::normalise_psf(&mut image),

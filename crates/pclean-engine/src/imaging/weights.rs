@@ -14,7 +14,7 @@ pub type PlaneWeights = Vec<Array2<f32>>;
 
 /// The weighting densities of one weighter: one for all fields ([`ALL_FIELDS`]), or one per
 /// FIELD_ID (a mosaic's `mosweight`).
-type FieldDensities = Vec<(i32, DensityGrid)>;
+pub type FieldDensities = Vec<(i32, DensityGrid)>;
 
 /// The field key of a density shared by every field.
 const ALL_FIELDS: i32 = -1;
@@ -32,31 +32,35 @@ fn scheme(w: &Weighting) -> Option<WeightingScheme> {
 
 impl ImagingContext<'_> {
     /// The imaging weighters of image channels `chans`: one per channel, or one shared by all (mfs,
-    /// or `perchanweightdensity` off).
+    /// or `perchanweightdensity` off). With row partitions, their densities summed first.
     pub fn weighters(
         &self,
         sources: &[Source],
         chans: std::ops::Range<usize>,
     ) -> Result<Vec<ImagingWeighter>, EngineError> {
-        let n = chans.len();
-        let Some(scheme) = scheme(&self.params.weighting) else {
+        if scheme(&self.params.weighting).is_none() {
             return Ok(vec![ImagingWeighter::natural()]);
+        }
+        let dens = match self.rows {
+            Some(rows) => rows.densities(self, chans)?,
+            None => self.density_partials(sources, chans)?,
         };
+        Ok(self.finish_densities(dens))
+    }
+
+    /// The weighting densities of `sources` in image channels `chans` (see
+    /// [`ImagingContext::weighters`]): one per channel or one for all, each one per field or
+    /// one for all fields. Densities of disjoint rows add up ([`merge_densities`]).
+    pub fn density_partials(
+        &self,
+        sources: &[Source],
+        chans: std::ops::Range<usize>,
+    ) -> Result<Vec<FieldDensities>, EngineError> {
+        let n = chans.len();
         let p = self.params;
         let per_chan = p.specmode != SpecMode::Mfs && p.perchanweightdensity;
-        let rounding = if p.specmode == SpecMode::Mfs {
-            CellRounding::Truncate
-        } else {
-            CellRounding::Nearest
-        };
         let ndens = if per_chan { n } else { 1 };
-        let new_density = || {
-            let d = DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels);
-            match p.kernel {
-                GridKernel::Casa => d.with_gridder_positions(p.cell_x_rad, p.cell_y_rad),
-                GridKernel::Es => d,
-            }
-        };
+        let new_density = || self.new_density();
         // tclean's mosweight: a mosaic's densities are per field (made as its fields appear).
         let per_field = p.gridder == Gridder::Mosaic && p.mosaic.mosweight;
         let mut dens: Vec<FieldDensities> = (0..ndens).map(|_| Vec::new()).collect();
@@ -116,18 +120,42 @@ impl ImagingContext<'_> {
             }
             Ok(())
         })?;
+        Ok(dens)
+    }
+
+    /// An empty weighting density of this run.
+    fn new_density(&self) -> DensityGrid {
+        let p = self.params;
+        let rounding = if p.specmode == SpecMode::Mfs {
+            CellRounding::Truncate
+        } else {
+            CellRounding::Nearest
+        };
+        let d = DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels);
+        match p.kernel {
+            GridKernel::Casa => d.with_gridder_positions(p.cell_x_rad, p.cell_y_rad),
+            GridKernel::Es => d,
+        }
+    }
+
+    /// The weighters of densities made by [`ImagingContext::density_partials`] (natural weighting:
+    /// one natural weighter).
+    pub fn finish_densities(&self, dens: Vec<FieldDensities>) -> Vec<ImagingWeighter> {
+        let Some(scheme) = scheme(&self.params.weighting) else {
+            return vec![ImagingWeighter::natural()];
+        };
+        let per_field = self.params.gridder == Gridder::Mosaic && self.params.mosaic.mosweight;
         // Each density (f64) is freed as soon as its weighter (f32) exists.
-        Ok(dens
-            .into_iter()
+        dens.into_iter()
             .map(|d| {
                 if !per_field {
                     let d = d.into_iter().next().map(|(_, d)| d);
-                    return d.unwrap_or_else(new_density).finish(&scheme);
+                    return d.unwrap_or_else(|| self.new_density()).finish(&scheme);
                 }
                 let fields = d.into_iter().map(|(f, d)| (f, d.finish(&scheme)));
                 ImagingWeighter::per_field(fields.collect())
             })
-            .collect())
+            .collect()
     }
 
     /// The imaging weights of image channel `k`, Stokes plane `s`, one array per visibility chunk
@@ -135,6 +163,20 @@ impl ImagingContext<'_> {
     /// and the taper, then reused by every pass over this plane, so that the density (4 bytes per
     /// pixel per channel) is freed after a block's first imaging pass.
     pub fn plane_weights(
+        &self,
+        sources: &[Source],
+        k: usize,
+        s: usize,
+        weighter: &ImagingWeighter,
+    ) -> Result<PlaneWeights, EngineError> {
+        match self.rows {
+            Some(rows) => rows.plane_weights(self, k, s, weighter),
+            None => self.plane_weights_of(sources, k, s, weighter),
+        }
+    }
+
+    /// [`ImagingContext::plane_weights`] of `sources` (a row partition's: not dispatched).
+    pub fn plane_weights_of(
         &self,
         sources: &[Source],
         k: usize,
@@ -205,4 +247,28 @@ fn apply_at_offsets(
         weighter.apply_rows(uvw.slice(s), &f0, &prep.field_r[r0..r1], wgt.slice_mut(s));
         r0 = r1;
     }
+}
+
+/// Add the densities `from` (of other rows, made by the same run's
+/// [`ImagingContext::density_partials`]) to `into`, field by field.
+pub fn merge_densities(
+    into: &mut [FieldDensities],
+    from: Vec<FieldDensities>,
+) -> Result<(), EngineError> {
+    if into.len() != from.len() {
+        return Err(EngineError::internal(
+            "row partitions made different densities",
+        ));
+    }
+    for (a, b) in into.iter_mut().zip(from) {
+        for (f, d) in b {
+            match a.iter_mut().find(|(g, _)| *g == f) {
+                Some((_, mine)) => mine
+                    .merge(&d)
+                    .map_err(|e| EngineError::internal(format!("weighting density: {e}")))?,
+                None => a.push((f, d)),
+            }
+        }
+    }
+    Ok(())
 }

@@ -512,6 +512,7 @@ impl Setup {
             gridder: self.gridder.vis_gridder(nthreads),
             taper: self.taper,
             chunk_rows: self.chunk_rows,
+            rows: None,
         }
     }
 

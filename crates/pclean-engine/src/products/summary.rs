@@ -81,6 +81,9 @@ pub struct RunSummary {
     pub idle_alloc_mib: Option<f64>,
     /// Per channel block.
     pub tasks: Vec<TaskSummary>,
+    /// An mfs run in row partitions (`row_partitions`): per partition its rows, passes, time
+    /// and peak memory, and the reduction's time; `None` otherwise.
+    pub row_partitions: Option<crate::exec::rows::RowsSummary>,
     pub nthreads: usize,
 }
 

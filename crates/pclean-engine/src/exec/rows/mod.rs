@@ -1,0 +1,359 @@
+//! Row-parallel continuum imaging (docs/distributed.md, "Continuum: row partitions"). An mfs
+//! image's selected rows are cut into partitions ([`plan`]); every gridding pass of the run
+//! (weighting density, PSF, residual with its model prediction) runs on each partition, and the
+//! partial results are summed here before anything is normalised:
+//!
+//! - the weighting densities first (uniform/Briggs, per field for a mosaic's `mosweight`): every
+//!   partition then weights its rows with the one summed density, so the weights, and the
+//!   products, do not depend on the number of partitions;
+//! - PSF, residual, weight image and sum of weights: unnormalised partial images (a pass is
+//!   linear in the visibilities), summed, then normalised once
+//!   ([`ImagingContext::normalise_pass`]).
+//!
+//! The minor cycle, masks and iteration control stay with the caller (the block's own loop,
+//! `cycles/`): [`RowReduce`] is the hook [`ImagingContext`] dispatches its passes to. Where a
+//! partition runs is a [`PartitionRunner`]: the local one ([`local`]) runs them on this process's
+//! threads. mtmfs (Taylor terms) adds planes to the same passes: its partial products are more
+//! images summed the same way (a `RowTask` per Taylor weight, or images per task).
+
+pub mod local;
+pub mod plan;
+
+pub use plan::{partition_sources, plan_partitions, RowPartition, RowPiece};
+
+use crate::error::EngineError;
+use crate::imaging::weights::{merge_densities, FieldDensities};
+use crate::imaging::{ImagingContext, PassImage, PlaneWeights, PsfPlane};
+use ndarray::Array2;
+use pclean_grid::seam::Pass;
+use pclean_grid::weighting::ImagingWeighter;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Where [`ImagingContext`] sends its passes when it has row partitions.
+pub trait RowReduce: Sync {
+    /// The weighting densities of image channels `chans`, summed over every partition.
+    fn densities(
+        &self,
+        ctx: &ImagingContext,
+        chans: Range<usize>,
+    ) -> Result<Vec<FieldDensities>, EngineError>;
+
+    /// Plane `(k, s)`'s PSF from every partition's pass, with `weighter`; its imaging weights
+    /// stay with the partitions (the returned `weights` are empty).
+    fn psf_plane(
+        &self,
+        ctx: &ImagingContext,
+        k: usize,
+        s: usize,
+        weighter: &ImagingWeighter,
+    ) -> Result<PsfPlane, EngineError>;
+
+    /// Plane `(k, s)`'s imaging weights made by the partitions (when the PSF is reused): nothing
+    /// comes back (they stay with the partitions).
+    fn plane_weights(
+        &self,
+        ctx: &ImagingContext,
+        k: usize,
+        s: usize,
+        weighter: &ImagingWeighter,
+    ) -> Result<PlaneWeights, EngineError>;
+
+    /// Plane `(k, s)`'s residual (with `model`: its prediction subtracted) from every
+    /// partition's pass, normalised, with its sum of weights.
+    fn residual_plane(
+        &self,
+        ctx: &ImagingContext,
+        k: usize,
+        s: usize,
+        model: Option<&Array2<f32>>,
+        pb_weight: Option<&Array2<f32>>,
+    ) -> Result<(Array2<f32>, f64), EngineError>;
+}
+
+/// One partition's share of a pass.
+pub enum RowTask<'t> {
+    /// Its weighting densities of image channels `chans`.
+    Density { chans: Range<usize> },
+    /// Its unnormalised PSF of plane `(k, s)`, weighting with `weighter`.
+    Psf {
+        k: usize,
+        s: usize,
+        weighter: &'t ImagingWeighter,
+    },
+    /// Its imaging weights of plane `(k, s)`, kept for later passes (nothing comes back).
+    Weights {
+        k: usize,
+        s: usize,
+        weighter: &'t ImagingWeighter,
+    },
+    /// Its unnormalised residual of plane `(k, s)`, the model's prediction subtracted.
+    Residual {
+        k: usize,
+        s: usize,
+        weighter: &'t ImagingWeighter,
+        model: Option<&'t Array2<f32>>,
+        pb_weight: Option<&'t Array2<f32>>,
+    },
+}
+
+/// What a partition's task gives back.
+pub enum RowOutput {
+    Density(Vec<FieldDensities>),
+    Image(PassImage),
+    Nothing,
+}
+
+/// One partition's task as it ran.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TaskStat {
+    pub wall_s: f64,
+    /// Peak heap the task added (counting allocator), bytes.
+    pub peak_alloc: Option<u64>,
+}
+
+/// Runs a task on every partition.
+pub trait PartitionRunner: Sync {
+    /// The partitions, in order.
+    fn partitions(&self) -> &[RowPartition];
+
+    /// `task` on every partition; the outputs in partition order.
+    fn run(
+        &self,
+        ctx: &ImagingContext,
+        task: &RowTask,
+    ) -> Result<Vec<(RowOutput, TaskStat)>, EngineError>;
+}
+
+/// One partition in the run summary.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct PartitionSummary {
+    pub partition: usize,
+    pub rows: usize,
+    /// Tasks (passes) run and their total wall time.
+    pub tasks: usize,
+    pub wall_time_s: f64,
+    /// The largest heap any of its tasks added, MiB (`None` without the counting allocator).
+    pub peak_alloc_mib: Option<f64>,
+}
+
+/// The row partitions of a run in its summary.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct RowsSummary {
+    pub executor: String,
+    pub partitions: Vec<PartitionSummary>,
+    /// Time summing partial images and densities, seconds (all passes).
+    pub reduction_s: f64,
+    /// Time of the passes themselves (partitions running), seconds.
+    pub passes_s: f64,
+}
+
+/// The [`RowReduce`] of any [`PartitionRunner`]: sums, normalises and keeps the statistics.
+pub struct RowReducer<R> {
+    runner: R,
+    executor: String,
+    /// Each plane's weighter (its PSF pass's), for its residual passes.
+    weighters: Mutex<HashMap<(usize, usize), ImagingWeighter>>,
+    stats: Mutex<(Vec<PartitionSummary>, f64, f64)>,
+}
+
+impl<R: PartitionRunner> RowReducer<R> {
+    pub fn new(runner: R, executor: &str) -> Self {
+        let parts = runner
+            .partitions()
+            .iter()
+            .map(|p| PartitionSummary {
+                partition: p.index,
+                rows: p.rows(),
+                tasks: 0,
+                wall_time_s: 0.0,
+                peak_alloc_mib: None,
+            })
+            .collect();
+        RowReducer {
+            runner,
+            executor: executor.to_string(),
+            weighters: Mutex::new(HashMap::new()),
+            stats: Mutex::new((parts, 0.0, 0.0)),
+        }
+    }
+
+    /// The partitions' statistics so far.
+    pub fn summary(&self) -> RowsSummary {
+        let st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        RowsSummary {
+            executor: self.executor.clone(),
+            partitions: st.0.clone(),
+            reduction_s: st.1,
+            passes_s: st.2,
+        }
+    }
+
+    /// Run `task` everywhere, recording the time of the partitions' tasks.
+    fn run(&self, ctx: &ImagingContext, task: &RowTask) -> Result<Vec<RowOutput>, EngineError> {
+        let t = Instant::now();
+        let out = self.runner.run(ctx, task)?;
+        let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        st.2 += t.elapsed().as_secs_f64();
+        for (p, (_, stat)) in st.0.iter_mut().zip(&out) {
+            p.tasks += 1;
+            p.wall_time_s += stat.wall_s;
+            if let Some(b) = stat.peak_alloc {
+                let mib = b as f64 / crate::plan::memory::MIB;
+                p.peak_alloc_mib = Some(p.peak_alloc_mib.map_or(mib, |m| m.max(mib)));
+            }
+        }
+        Ok(out.into_iter().map(|o| o.0).collect())
+    }
+
+    fn reduction_time(&self, t: Instant) {
+        let mut st = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        st.1 += t.elapsed().as_secs_f64();
+    }
+
+    /// The partitions' images summed and normalised.
+    fn image(
+        &self,
+        ctx: &ImagingContext,
+        pass: Pass,
+        out: Vec<RowOutput>,
+    ) -> Result<PassImage, EngineError> {
+        let t = Instant::now();
+        let images = out
+            .into_iter()
+            .map(|o| match o {
+                RowOutput::Image(i) => Ok(i),
+                _ => Err(EngineError::internal("a row partition returned no image")),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let sum = sum_images(images)?;
+        let img = ctx.normalise_pass(pass, sum);
+        self.reduction_time(t);
+        img
+    }
+
+    fn weighter(&self, k: usize, s: usize) -> Result<ImagingWeighter, EngineError> {
+        let w = self.weighters.lock().unwrap_or_else(|p| p.into_inner());
+        w.get(&(k, s))
+            .cloned()
+            .ok_or_else(|| EngineError::internal("a residual pass before the plane's weights"))
+    }
+
+    fn keep_weighter(&self, k: usize, s: usize, weighter: &ImagingWeighter) {
+        let mut w = self.weighters.lock().unwrap_or_else(|p| p.into_inner());
+        w.insert((k, s), weighter.clone());
+    }
+}
+
+impl<R: PartitionRunner> RowReduce for RowReducer<R> {
+    fn densities(
+        &self,
+        ctx: &ImagingContext,
+        chans: Range<usize>,
+    ) -> Result<Vec<FieldDensities>, EngineError> {
+        let out = self.run(ctx, &RowTask::Density { chans })?;
+        let t = Instant::now();
+        let mut sum: Option<Vec<FieldDensities>> = None;
+        for o in out {
+            let RowOutput::Density(d) = o else {
+                return Err(EngineError::internal("a row partition returned no density"));
+            };
+            match sum.as_mut() {
+                None => sum = Some(d),
+                Some(s) => merge_densities(s, d)?,
+            }
+        }
+        self.reduction_time(t);
+        Ok(sum.unwrap_or_default())
+    }
+
+    fn psf_plane(
+        &self,
+        ctx: &ImagingContext,
+        k: usize,
+        s: usize,
+        weighter: &ImagingWeighter,
+    ) -> Result<PsfPlane, EngineError> {
+        self.keep_weighter(k, s, weighter);
+        let out = self.run(ctx, &RowTask::Psf { k, s, weighter })?;
+        let (psf, sumwt, pb_weight) = self.image(ctx, Pass::Psf, out)?;
+        Ok(PsfPlane {
+            psf,
+            sumwt,
+            weights: Vec::new(),
+            pb_weight,
+        })
+    }
+
+    fn plane_weights(
+        &self,
+        ctx: &ImagingContext,
+        k: usize,
+        s: usize,
+        weighter: &ImagingWeighter,
+    ) -> Result<PlaneWeights, EngineError> {
+        self.keep_weighter(k, s, weighter);
+        self.run(ctx, &RowTask::Weights { k, s, weighter })?;
+        Ok(Vec::new())
+    }
+
+    fn residual_plane(
+        &self,
+        ctx: &ImagingContext,
+        k: usize,
+        s: usize,
+        model: Option<&Array2<f32>>,
+        pb_weight: Option<&Array2<f32>>,
+    ) -> Result<(Array2<f32>, f64), EngineError> {
+        let weighter = &self.weighter(k, s)?;
+        let task = RowTask::Residual {
+            k,
+            s,
+            weighter,
+            model,
+            pb_weight,
+        };
+        let out = self.run(ctx, &task)?;
+        let (image, sumwt, _) = self.image(ctx, Pass::Residual, out)?;
+        Ok((image, sumwt))
+    }
+}
+
+/// Partial images summed pairwise (a tree: `log2(n)` rounds, each round's additions in
+/// parallel); the same partitions always add in the same order.
+pub fn sum_images(mut images: Vec<PassImage>) -> Result<PassImage, EngineError> {
+    if images.is_empty() {
+        return Err(EngineError::internal("no row partitions"));
+    }
+    while images.len() > 1 {
+        let odd = (images.len() % 2 == 1).then(|| images.pop()).flatten();
+        let mut pairs: Vec<(PassImage, PassImage)> = Vec::with_capacity(images.len() / 2);
+        let mut it = images.into_iter();
+        while let (Some(a), Some(b)) = (it.next(), it.next()) {
+            pairs.push((a, b));
+        }
+        images = pairs
+            .into_par_iter()
+            .map(|(mut a, b)| {
+                a.0 += &b.0;
+                a.1 += b.1;
+                match (a.2.as_mut(), b.2) {
+                    (Some(w), Some(v)) => *w += &v,
+                    (None, None) => {}
+                    _ => {
+                        return Err(EngineError::internal(
+                            "partitions disagree on a weight image",
+                        ))
+                    }
+                }
+                Ok(a)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        images.extend(odd);
+    }
+    Ok(images.pop().expect("one image left"))
+}
