@@ -1,7 +1,7 @@
 """kernel='casa' (tclean's own gridder reproduced) against tclean 6.7.0's committed references:
 the NGC5921 dirty cube (every third channel, whole image) and the cleaned NGC5921 cube, the
 alma_sim LSRK cube (every channel) and the alma_sim mfs image. Figures measured and explained in
-docs/decisions-i13-casakernel.md and docs/decisions-s8-gap13.md."""
+docs/decisions.md (i13-casakernel) and docs/decisions.md (s8-gap13)."""
 import pytest
 
 from compare import load_casa, load_fits, max_abs_diff, plane_errors
@@ -84,7 +84,7 @@ def _sub(ours, ref_name):
 # channel 0, made from the first integration alone (1/30 of the rows), PSF 1.4e-5 and residual
 # 2.1e-5: the same per-visibility floor (see the NGC5921 figures) averaged over 30 times fewer
 # visibilities (x sqrt(30) ~ 5.5). Before the density lookup at each data channel's own frequency
-# (decisions-s8-gap13.md) channels 6, 13 and 14 were at 1.0e-5 / 4.5e-5 / 2.3e-5 (PSF) and
+# (docs/decisions.md (s8-gap13)) channels 6, 13 and 14 were at 1.0e-5 / 4.5e-5 / 2.3e-5 (PSF) and
 # 2.2e-5 / 1.1e-4 / 5.7e-5 (residual). The ES default: 5.9e-4 and 8.1e-4.
 @pytest.mark.parametrize("product", ["psf", "residual"])
 def test_alma_lsrk_cube_every_channel_matches_tclean_to_2e5(alma_lsrk_casa, product):
@@ -104,7 +104,7 @@ def test_alma_lsrk_single_integration_channel(alma_lsrk_casa):
 
 
 @pytest.mark.xfail(strict=True, reason="single-integration channel 0 at 2.1e-5 of the peak: the "
-                   "~1e-5 per-visibility floor against tclean is not found yet (decisions-s8-gap13.md)")
+                   "~1e-5 per-visibility floor against tclean is not found yet (docs/decisions.md (s8-gap13))")
 def test_alma_lsrk_single_integration_channel_to_2e5(alma_lsrk_casa):
     assert lsrk_errors(alma_lsrk_casa, "residual")[0] <= 2e-5
 

@@ -55,7 +55,7 @@ def run_case(name, ms, outdir):
 
 
 # Checks pclean does not meet yet (measured 2026-12-06, docs/decisions.md, "Issue 13: Decisions of
-# branch s7-ephem", and docs/decisions-s8-ephem.md). Not loosened: xfail, not strict, so that a
+# branch s7-ephem", and docs/decisions.md (s8-ephem)). Not loosened: xfail, not strict, so that a
 # fixed case shows as XPASS.
 KNOWN_GAPS = {}
 
@@ -144,7 +144,7 @@ def test_dirty_products_match_tclean(name, ephem_ms, ephem_out):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_psf_matches_tclean(name, ephem_ms, ephem_out):
     """The PSF alone, for every case: the uvw rotation and the imaging weights. Regression test of the cube weight density at the
-    rotated uvw (docs/decisions-s8-ephem.md): the default cube's PSF was 3.1e-2 / 6.2e-3 off
+    rotated uvw (docs/decisions.md (s8-ephem)): the default cube's PSF was 3.1e-2 / 6.2e-3 off
     before, now <= 5.8e-4."""
     worst = max(_plane_errors(name, ephem_ms, ephem_out, ("psf",)))
     assert worst[0] <= DIRTY_TOL, "psf plane (chan %d, stokes %d): max|diff|/peak %.2e" % (worst[2:] + worst[:1])

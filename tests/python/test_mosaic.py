@@ -171,7 +171,7 @@ HET_INFO = json.loads((HET_REF / "hetero_refs.json").read_text())
 # through its two antennas' voltage patterns as tclean's HetArrayConvFunc); the issue's 1% bound
 # where tclean's pb > 0.3. Measured: psf 2.5e-3, pb 2.8e-3 (with one 12 m beam for all, as before:
 # 5.3e-2 and 0.37); weight 1.6e-2 (a uniform 1.5% scale: tclean's S = 6 support is the smallest
-# measured, docs/decisions-s8-mosaic.md) and residual 3.4e-2 (flatsky) / 1.8e-2 (briggs), at the
+# measured, docs/decisions.md (s8-mosaic)) and residual 3.4e-2 (flatsky) / 1.8e-2 (briggs), at the
 # pb 0.3 edge, are open: above 1% they are xfails, under guards that still fail one beam for all
 # (weight 0.17, residual 0.48).
 HET_TOL = {"psf": 1e-2, "residual": 1e-2, "pb": 1e-2, "weight": 1e-2}

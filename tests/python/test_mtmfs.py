@@ -5,7 +5,7 @@ image, header PCCROP; mtmfs.json: tclean's parameters, .sumwt.ttN, restoring bea
 
 Cases: nterms 2 dirty (psf.tt0..tt2, residual.tt0/tt1, image.tt0/tt1, alpha), nterms 3 with scales
 [0, 3] cleaned (image.tt0..tt1, psf.tt3/tt4, alpha). The full-size acceptance runs on the shared data
-are in docs/decisions-s8-mtmfs.md."""
+are in docs/decisions.md (s8-mtmfs)."""
 import json
 import math
 

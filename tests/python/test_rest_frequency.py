@@ -98,7 +98,7 @@ def with_doppler_lines(base, path, transition):
     """A copy of `base` whose SOURCE row has two lines (1.25 GHz, its own, then 1.3 GHz) and, when
     `transition` is not None, a DOPPLER subtable (DOPPLER_ID 0, SOURCE_ID 0, that TRANSITION_ID)
     that SPECTRAL_WINDOW::DOPPLER_ID 0 points every spw at. Also used to make the tclean figures
-    below (docs/decisions-s8-ephem.md)."""
+    below (docs/decisions.md (s8-ephem))."""
     import numpy as np
     from casacore.tables import default_ms_subtable, makescacoldesc, table
     shutil.copytree(base, path)

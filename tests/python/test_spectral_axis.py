@@ -156,7 +156,7 @@ def test_optical_width_with_a_frequency_start_is_an_error(msdir, tmp_path):
 
 
 # tclean 6.7 on NGC5921 (imsize 64, cell 10arcsec, niter 0, pblimit -0.01, restfreq 1420.405752MHz,
-# outframe LSRK, nchan 3; docs/decisions-s8-ephem.md). A velocity start beyond the data on the side
+# outframe LSRK, nchan 3; docs/decisions.md (s8-ephem)). A velocity start beyond the data on the side
 # the grid runs from is kept within one image channel of the data's edge and moved onto that limit
 # beyond it; a frequency start is moved so that the first channel's outer edge stays inside the
 # band (also from inside the data, with a width of two channels).

@@ -61,7 +61,7 @@ fn sep(a: [f64; 2], b: [f64; 2]) -> f64 {
 /// is 3e-5 rad, the field's motion over the run 1e-5 rad). Frequencies: 1 Hz as there; the
 /// cubesource axis 0.01 Hz (measured 5e-4 Hz from tclean's; the Doppler shift is 218 kHz, and
 /// the axis must lie 0.27 Hz above the first integration's channels as tclean's does, which
-/// decides whether that integration reaches the last channel: docs/decisions-s8-ephem.md).
+/// decides whether that integration reaches the last channel: docs/decisions.md (s8-ephem)).
 #[test]
 fn centre_and_spectral_axis_equal_tcleans() {
     for (case, f) in [

@@ -204,7 +204,7 @@ impl MosaicGridder {
     /// where `W_exact` is at least [`RESPONSE_FLOOR`] of its peak, else 1. tclean's residual
     /// follows the band-limiting of its weight image (measured: divided by its own `.weight`,
     /// pclean's image was 0.8% off tclean's residual at its brightest pixel, with this factor
-    /// 0.15%; docs/decisions-s8-mosaic.md). With it a source `S` normalised by the band-limited
+    /// 0.15%; docs/decisions.md (s8-mosaic)). With it a source `S` normalised by the band-limited
     /// weight comes out as `S` (flatsky), `pb S` (flatnoise), `pb^2 S` (pbsquare), `pb` the
     /// band-limited `.pb`, as it did with exact beams.
     pub(crate) fn band_response(&self, sums: &[[f64; 2]]) -> Array2<f64> {

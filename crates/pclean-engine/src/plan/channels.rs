@@ -216,7 +216,7 @@ pub(super) fn defined_grid(
 }
 
 /// A frequency `start` as tclean takes it (CASA's `calcChanFreqs` in frequency mode, measured
-/// with tclean 6.7 on NGC5921, `docs/decisions-s8-ephem.md`): the first channel's outer edge
+/// with tclean 6.7 on NGC5921, `docs/decisions.md (s8-ephem)`): the first channel's outer edge
 /// (`start - width/2` for a grid running up) is kept inside the data's band: a start below
 /// `lo_edge + width/2` is moved there (above `hi_edge - width/2` for a grid running down), also
 /// when it lies inside the data; any other start is kept (and checked by the caller).
@@ -230,7 +230,7 @@ fn frequency_start(start_hz: f64, width_hz: f64, lo_edge: f64, hi_edge: f64) -> 
 }
 
 /// A velocity `start`'s frequency as tclean takes it (CASA's `calcChanFreqs` in velocity mode,
-/// measured with tclean 6.7 on NGC5921, `docs/decisions-s8-ephem.md`): when the grid runs from
+/// measured with tclean 6.7 on NGC5921, `docs/decisions.md (s8-ephem)`): when the grid runs from
 /// `start` into the data, a start beyond the data is kept as long as it lies within one image
 /// channel `width_hz` of the data's outer channel edge, and is moved onto that limit beyond it
 /// (tclean: "Reset to minimum possible value"); any other start is kept (and checked against the

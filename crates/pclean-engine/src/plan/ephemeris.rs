@@ -224,7 +224,7 @@ impl Ephemerides {
     /// The factor of the cubesource image axis at `t_mjd_s` (the first integration): as
     /// [`Self::source_doppler_factor`] but with the observatory's velocity along the field's
     /// geocentric direction at `t_mjd_s` (the direction of the visibility iterator's phase
-    /// centre then), as tclean builds the axis. Measured (docs/decisions-s8-ephem.md): tclean's
+    /// centre then), as tclean builds the axis. Measured (docs/decisions.md (s8-ephem)): tclean's
     /// crval is 0.273 Hz above the topocentric factor's, i.e. 9.75e-3 m/s less observatory
     /// velocity; along the geocentric direction casacore gives 9.77e-3 m/s less.
     pub fn source_grid_factor(&self, t_mjd_s: f64) -> Result<f64, EngineError> {

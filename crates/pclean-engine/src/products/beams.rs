@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn null_beams_take_the_largest_area_beam_as_tclean_does() {
-        // Measured on tclean's TRACKFIELD cube (docs/decisions-s8-ephem.md): the empty channel 0
+        // Measured on tclean's TRACKFIELD cube (docs/decisions.md (s8-ephem)): the empty channel 0
         // carries channel 1's beam, the largest of the set.
         let mut b = vec![
             Beam::default(),

@@ -16,7 +16,7 @@
 //! tclean's `supportAndNormalizeLatt`), and the gridded half width is `h = S - 2` (tclean
 //! resamples the cropped kernel with a Lanczos-3 interpolator that zeroes the cells nearest the
 //! crop's edges). `npad` is tclean's padded grid for its default `padding=1.2`. Measured against
-//! tclean 6.7 (docs/decisions-s8-mosaic.md): on the shared 512^2 x 0.25" mosaic the `.weight`
+//! tclean 6.7 (docs/decisions.md (s8-mosaic)): on the shared 512^2 x 0.25" mosaic the `.weight`
 //! agrees to 3.4e-3 of its peak (1.4e-2 with an analytic PB^2), on a 200^2 x 0.4" one to 3.2e-3.
 //! Because `B` is smooth, the sum is evaluated directly (separably), not by an FFT. A mosaic of
 //! different dishes has one kernel per baseline beam (`(VP_a VP_b)^2` screens) with the largest
