@@ -11,6 +11,7 @@ pub mod gridder;
 pub mod kernel;
 pub mod pb;
 pub mod seam;
+pub mod uvtaper;
 pub mod weighting;
 
 pub use casa::CasaGridder;

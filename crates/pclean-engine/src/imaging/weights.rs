@@ -5,21 +5,85 @@ use super::ImagingContext;
 use crate::error::EngineError;
 use crate::source::{Prepared, Source};
 use ndarray::{Array2, Axis};
-use pclean_core::params::{GridKernel, SpecMode, Weighting};
-use pclean_grid::weighting::{CellRounding, DensityGrid, ImagingWeighter, WeightingScheme};
+use pclean_core::params::{GridKernel, ImagingParams, SpecMode, Weighting};
+use pclean_grid::weighting::{
+    fractional_bandwidth, CellRounding, DensityGrid, ImagingWeighter, WeightingScheme,
+};
 use rayon::prelude::*;
 
 /// A plane's imaging weights, one `(rows, columns of the plane)` array per visibility chunk.
 pub type PlaneWeights = Vec<Array2<f32>>;
 
-fn scheme(w: &Weighting) -> Option<WeightingScheme> {
-    match *w {
+/// Which weighting density a run makes (tclean's choice between `BriggsCubeWeightor` and
+/// `VisImagingWeight` in `SynthesisImagerVi2::weight`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DensityLayout {
+    /// Natural weighting: no density.
+    None,
+    /// One density per image channel (cubes with `perchanweightdensity`; not superuniform).
+    PerChannel,
+    /// One density for every channel: mfs, cubes without `perchanweightdensity`, and
+    /// superuniform (tclean always uses `VisImagingWeight` for it).
+    Shared,
+}
+
+impl DensityLayout {
+    /// The layout of a run with parameters `p`.
+    pub fn of(p: &ImagingParams) -> Self {
+        match p.weighting {
+            Weighting::Natural => DensityLayout::None,
+            Weighting::SuperUniform { .. } => DensityLayout::Shared,
+            _ if p.specmode != SpecMode::Mfs && p.perchanweightdensity => DensityLayout::PerChannel,
+            _ => DensityLayout::Shared,
+        }
+    }
+}
+
+/// The weighting scheme of the run; `freqs_hz` are all the image channels of the run (the
+/// `briggsbwtaper` taper uses the whole cube's fractional bandwidth, whatever a block holds).
+pub fn scheme(w: &Weighting, freqs_hz: &[f64]) -> Result<Option<WeightingScheme>, EngineError> {
+    Ok(match *w {
         Weighting::Natural => None,
-        Weighting::Uniform => Some(WeightingScheme::Uniform),
+        Weighting::Uniform | Weighting::SuperUniform { .. } => Some(WeightingScheme::Uniform),
         Weighting::Briggs { robust } => Some(WeightingScheme::Briggs { robust }),
         Weighting::BriggsAbs { robust, noise_jy } => {
             Some(WeightingScheme::BriggsAbs { robust, noise_jy })
         }
+        Weighting::BriggsBwTaper { robust } => {
+            let (first, last) = match freqs_hz {
+                [first, .., last] => (*first, *last),
+                _ => (0.0, 0.0),
+            };
+            let frac_bw = fractional_bandwidth(first, last);
+            if frac_bw == 0.0 {
+                return Err(EngineError::Param {
+                    param: "weighting",
+                    message: format!(
+                        "weighting='briggsbwtaper' tapers by the cube's fractional bandwidth, which is 0 for this {}-channel cube (tclean stops too: 'fractional bandwidth is not a valid value'); image more than one channel or use weighting='briggs'",
+                        freqs_hz.len()
+                    ),
+                });
+            }
+            Some(WeightingScheme::BriggsBwTaper { robust, frac_bw })
+        }
+    })
+}
+
+/// An empty density of the run: superuniform's box density, else the mfs density (truncating) or
+/// the cube's (rounding to nearest).
+fn empty_density(p: &ImagingParams) -> DensityGrid {
+    if let Weighting::SuperUniform { half_box } = p.weighting {
+        return DensityGrid::with_box(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, half_box);
+    }
+    let rounding = if p.specmode == SpecMode::Mfs {
+        CellRounding::Truncate
+    } else {
+        CellRounding::Nearest
+    };
+    let d = DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels);
+    match p.kernel {
+        GridKernel::Casa => d.with_gridder_positions(p.cell_x_rad, p.cell_y_rad),
+        GridKernel::Es => d,
     }
 }
 
@@ -32,27 +96,13 @@ impl ImagingContext<'_> {
         chans: std::ops::Range<usize>,
     ) -> Result<Vec<ImagingWeighter>, EngineError> {
         let n = chans.len();
-        let Some(scheme) = scheme(&self.params.weighting) else {
+        let p = self.params;
+        let Some(scheme) = scheme(&p.weighting, &self.plan.freqs_hz)? else {
             return Ok(vec![ImagingWeighter::natural()]);
         };
-        let p = self.params;
-        let per_chan = p.specmode != SpecMode::Mfs && p.perchanweightdensity;
-        let rounding = if p.specmode == SpecMode::Mfs {
-            CellRounding::Truncate
-        } else {
-            CellRounding::Nearest
-        };
+        let per_chan = DensityLayout::of(p) == DensityLayout::PerChannel;
         let ndens = if per_chan { n } else { 1 };
-        let mut dens: Vec<DensityGrid> = (0..ndens)
-            .map(|_| {
-                let d =
-                    DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels);
-                match p.kernel {
-                    GridKernel::Casa => d.with_gridder_positions(p.cell_x_rad, p.cell_y_rad),
-                    GridKernel::Es => d,
-                }
-            })
-            .collect();
+        let mut dens: Vec<DensityGrid> = (0..ndens).map(|_| empty_density(p)).collect();
         self.vis().for_each_chunk(sources, &chans, |prep| {
             let (_, w0) = &prep.stokes[0];
             let scale = prep.density_scale;

@@ -11,6 +11,7 @@ use crate::cycles::user_mask::{self, UserMask};
 use crate::error::EngineError;
 use crate::exec::block::BlockInputs;
 use crate::imaging::gridder::RunGridder;
+use crate::imaging::weights::DensityLayout;
 use crate::imaging::{make_gridder, ImagingContext};
 use crate::products::{product_list, read_start_model, Reused, StartModel};
 use crate::source::visprep::field_shift;
@@ -336,6 +337,8 @@ impl Setup {
             earth,
         };
         let mut plan = spectral_plan(&params, &spw_sels, &frame_ctx)?;
+        // A weighting that cannot be made for this spectral axis fails here, before any work.
+        crate::imaging::weights::scheme(&params.weighting, &plan.freqs_hz)?;
         plan.default_restfreq_hz = spw_sels
             .first()
             .and_then(|s| meta0.default_rest_frequency_hz(first_field, s.spw_id));
@@ -442,10 +445,7 @@ impl Setup {
     /// channel), or `None` when each block makes its own (or there is none).
     pub fn shared_weighter(&self, nthreads: usize) -> Result<Option<ImagingWeighter>, EngineError> {
         let params = &self.params;
-        if self.plan.mfs
-            || params.perchanweightdensity
-            || matches!(params.weighting, Weighting::Natural)
-        {
+        if self.plan.mfs || DensityLayout::of(params) != DensityLayout::Shared {
             return Ok(None);
         }
         let ctx = self.context(nthreads);
