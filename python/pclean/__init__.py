@@ -17,7 +17,9 @@ from ._native import (
     recommend_nworkers,
     version,
 )
-from .api import params, pclean, schema
+from .api import params, schema
+# The seed's module path first (``pclean.pclean`` the module), then the name bound to the function.
+from .pclean import pclean  # noqa: E402
 from .config import PcleanConfig, preset_names
 
 __version__ = version()

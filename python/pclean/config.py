@@ -10,6 +10,7 @@ import os
 from typing import Any, Iterator, Mapping, Optional, Union
 
 from . import _native
+from ._seed_layout import CLUSTER_KEYS, SECTIONS, SubmitConfig, _Section, _seed_values
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -43,7 +44,11 @@ class PcleanConfig(Mapping[str, Any]):
     def __init__(self, params: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> None:
         given = dict(params or {})
         given.update(kwargs)
-        self._params: dict = _native.validate(to_json(given), complete=False, defaults=False)
+        self._submit: dict = {}
+        if isinstance(params, PcleanConfig):
+            self._submit = dict(params._submit)
+        self._params: dict = _native.validate(to_json(_seed_values(given)), complete=False,
+                                              defaults=False)
 
     # construction ------------------------------------------------------------------------
     @classmethod
@@ -57,7 +62,74 @@ class PcleanConfig(Mapping[str, Any]):
         ):
             with open(source, encoding="utf-8") as f:
                 text = f.read()
-        return cls(_native.yaml_to_config(str(text)))
+        cfg = cls(_native.yaml_to_config(str(text)))
+        cfg._submit = dict(_native.seed_submit_section(str(text)) or {})
+        return cfg
+
+    # the seed's names -----------------------------------------------------------------------
+    @classmethod
+    def from_flat_kwargs(cls, **kwargs: Any) -> "PcleanConfig":
+        """The seed's constructor from ``pclean()``-style keywords (``None`` = not given)."""
+        return cls({k: v for k, v in kwargs.items() if v is not None})
+
+    @classmethod
+    def merge(cls, *layers: "PcleanConfig") -> "PcleanConfig":
+        """The seed's layer merge: later layers win."""
+        out = cls()
+        submit: dict = {}
+        for layer in layers:
+            out = out.merged(layer)
+            submit.update(getattr(layer, "_submit", {}))
+        out._submit = submit
+        return out
+
+    def model_dump(self) -> dict:
+        """The keys that are set in the seed's sectioned form (``{"selection": {"vis": ...},
+        "image": {...}, ..., "cluster": {"type": ..., "slurm": {...}, "submit": {...}}}``), which
+        ``PcleanConfig``, ``from_yaml`` and ``pclean image --config`` read back. A key of two of
+        the seed's sections (``nterms``, ``pblimit``, ...) is written in the first; pclean's own
+        keys (``epsilon``, ``nthreads``, ...) stay at the top level."""
+        flat = self.to_dict()
+        out: dict = {}
+        placed = set()
+        for section, names in SECTIONS.items():
+            for k in names:
+                if k in flat and k not in placed:
+                    out.setdefault(section, {})[k] = flat[k]
+                    placed.add(k)
+        cluster_names = {v: k for k, v in CLUSTER_KEYS.items()}
+        for k, v in flat.items():
+            if k in placed:
+                continue
+            if k in cluster_names:
+                out.setdefault("cluster", {})[cluster_names[k]] = v
+            elif k.startswith("slurm_"):
+                out.setdefault("cluster", {}).setdefault("slurm", {})[k[len("slurm_"):]] = v
+            else:
+                out[k] = v
+        if self._submit:
+            out.setdefault("cluster", {})["submit"] = dict(self._submit)
+        return out
+
+    def to_flat_kwargs(self) -> dict:
+        """The keys that are set, as ``pclean()`` keywords."""
+        return self.to_dict()
+
+    def __getattr__(self, name: str) -> Any:
+        # The seed's sections: cfg.selection.vis, cfg.image.imsize, cfg.cluster.slurm.queue, ...
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in SECTIONS:
+            return _Section(self.to_dict(defaults=True), {k: k for k in SECTIONS[name]})
+        if name == "cluster":
+            slurm = {p["name"][len("slurm_"):]: p["name"] for p in _native.params()
+                     if p["name"].startswith("slurm_")}
+            names: dict = dict(CLUSTER_KEYS)
+            names["slurm"] = slurm
+            sec = _Section(self.to_dict(defaults=True), names)
+            sec.__dict__["submit"] = SubmitConfig(**self._submit)
+            return sec
+        raise AttributeError(f"'PcleanConfig' has no attribute '{name}'")
 
     @classmethod
     def from_preset(cls, name: str) -> "PcleanConfig":
@@ -70,7 +142,11 @@ class PcleanConfig(Mapping[str, Any]):
         for layer in layers:
             out.update(dict(layer) if isinstance(layer, PcleanConfig) else PcleanConfig(layer)._params)
         out.update(PcleanConfig(overrides)._params)
-        return PcleanConfig(out)
+        merged = PcleanConfig(out)
+        merged._submit = dict(self._submit)
+        for layer in layers:
+            merged._submit.update(getattr(layer, "_submit", {}))
+        return merged
 
     # output -------------------------------------------------------------------------------
     def to_dict(self, defaults: bool = False) -> dict:
@@ -113,3 +189,8 @@ class PcleanConfig(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"PcleanConfig({self._params!r})"
+
+
+def load_preset(name: str) -> PcleanConfig:
+    """The seed's ``load_preset``: a preset shipped with pclean (see ``preset_names()``)."""
+    return PcleanConfig.from_preset(name)

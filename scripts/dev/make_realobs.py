@@ -4,6 +4,9 @@ Run with a Python that has casatools/casatasks 6.7 (PyPI wheels) and casadata:
     python scripts/dev/make_realobs.py ms OUTDIR            # simulate the MSs into OUTDIR (seeded)
     python scripts/dev/make_realobs.py refs MSDIR REFDIR    # tclean references of every case
     python scripts/dev/make_realobs.py bundle MSDIR REFDIR  # tarballs + compact FITS/JSON into testdata/
+    python scripts/dev/make_realobs.py refs MSDIR REFDIR NAME...    # only these cases
+    python scripts/dev/make_realobs.py bundle MSDIR REFDIR NAME...  # only these cases' FITS and
+                                       # entries of realobs.json (the rest and the tarballs kept)
 
 Everything is deterministic: fixed antenna configurations (casadata simmos .cfg files), fixed
 reference times, fixed noise seeds. The MSs are made with the casatools `simulator`; the sky is a
@@ -433,6 +436,13 @@ CASES = {
                              stokes="I", niter=0), ["psf", "residual"], []),
     "galactic_I_dirty": (dict(COMMON, vis="vla_galactic.ms", imsize=[256, 256], cell="1arcsec", pblimit=-0.01,
                               stokes="I", niter=0), ["psf", "residual"], []),
+    # where the primary beam points with the standard gridder: on the field's phase centre, not on the
+    # image centre (phasecenter 6.1' east and 4' north of the field); one beam per selected
+    # field summed and divided by its peak (fields 0 and 2 imaged at field 1's phase centre)
+    "evla_I_pc_offset": (dict(EVLA, niter=0, imsize=[128, 128], phasecenter="J2000 10h00m30.0s +35d04m00.0s"),
+                         ["residual"], ["pb"]),
+    "multifield_F02_pc1_pb": (dict(COMMON, vis="vla_multifield.ms", field="0,2", phasecenter=1, imsize=[256, 256],
+                                   cell="6arcsec", pblimit=0.2, stokes="I", niter=0), ["residual"], ["pb"]),
 }
 # not bundled (the MS is not in testdata/): references in REFDIR only
 EXTRA_CASES = {
@@ -493,14 +503,19 @@ def cmd_refs(msdir, refdir, names):
             json.dump(info, f, indent=1)
 
 
-def cmd_bundle(msdir, refdir):
-    """Tarballs of the MSs and compact references into testdata/."""
+def cmd_bundle(msdir, refdir, names=()):
+    """Tarballs of the MSs and compact references into testdata/; with `names`, only those cases'
+    references and realobs.json entries (the other cases and the tarballs are left as they are)."""
     from astropy.io import fits
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     out_dir = os.path.join(root, "testdata", "reference", "realobs")
     os.makedirs(out_dir, exist_ok=True)
     summary = {"crop_fraction": CROP_FRACTION, "cases": {}}
+    if names:
+        summary = json.load(open(os.path.join(out_dir, "realobs.json")))
     for name, (params, crop, full) in CASES.items():
+        if names and name not in names:
+            continue
         info = json.load(open(os.path.join(refdir, name + ".json")))
         info["stored"] = {}
         # coordinate records of the products pclean writes too (sumwt/mask/weight left out)
@@ -527,6 +542,10 @@ def cmd_bundle(msdir, refdir):
             with gzip.GzipFile(os.path.join(out_dir, info["stored"][p]["file"]), "wb", mtime=0) as f:
                 f.write(buf.getvalue())
         summary["cases"][name] = info
+    if names:
+        with open(os.path.join(out_dir, "realobs.json"), "w") as f:
+            json.dump(summary, f, separators=(",", ":"))
+        return
     summary["ms"] = {k: v for k, v in json.load(open(os.path.join(msdir, "realobs_ms.json"))).items()
                      if MSDEFS[k].get("bundle", True)}
     with open(os.path.join(out_dir, "realobs.json"), "w") as f:
@@ -544,6 +563,6 @@ if __name__ == "__main__":
     elif sys.argv[1] == "refs":
         cmd_refs(sys.argv[2], sys.argv[3], sys.argv[4:])
     elif sys.argv[1] == "bundle":
-        cmd_bundle(sys.argv[2], sys.argv[3])
+        cmd_bundle(sys.argv[2], sys.argv[3], sys.argv[4:])
     else:
         raise SystemExit(__doc__)

@@ -147,9 +147,7 @@ def test_yaml_round_trip(tmp_path):
     (dict(niter="many"), "niter"),
     (dict(robust=3.0), "robust"),
     (dict(cluster_type="kubernetes"), "cluster_type"),
-    (dict(keep_subcubes=True), "keep_subcubes"),
-    (dict(keep_partimages=True), "keep_partimages"),
-    (dict(concat_mode="paged"), "concat_mode"),
+    (dict(concat_mode="concatenate"), "concat_mode"),
     (dict(slurm_walltime="one hour"), "slurm_walltime"),
     (dict(imsizee=256), "imsizee"),
 ])

@@ -156,13 +156,6 @@ def products_with_records(name):
 # passing shows as XPASS. Not strict: the LSRK figures move with UT1-UTC, which depends on whether
 # casadata's IERS tables are found on the machine.
 KNOWN_GAPS = {
-    ("coords", "evla_spw1_I_dirty"): "tclean's default rest frequency for a selection without spw 0 (1782067570.351 Hz, the band centre) is not reproduced",
-    ("coords", "multifield_F1_I_dirty"): "mfs LSRK axis for a field other than the first: crval 1.6 Hz, cdelt 158 Hz off",
-    ("coords", "multifield_all_pc1_I_dirty"): "mfs LSRK axis with phasecenter=1 over three fields: crval 209 Hz, cdelt 514 Hz off",
-    ("dirty", "multifield_all_pc1_I_dirty"): "three fields at phasecenter=1: residual 5.5e-3 of the peak (bound 5e-3)",
-    ("dirty", "vla_b1950_I_pc_j2000"): "B1950 data imaged at a J2000 phasecenter: residual 5.5e-3 of the peak (bound 5e-3)",
-    ("dirty", "vla_b1950_pseudoI_dirty"): "pseudoI with Briggs weighting on partially flagged data: tclean's density not reproduced",
-    ("pb", "evla_I_pc_galactic"): "pb centred on the image centre; tclean centres it on the field's PHASE_DIR",
 }
 
 

@@ -118,6 +118,10 @@ def test_estimate_command(tmp_path):
     assert four["block_mib"] - one["block_mib"] > 3 * 12 * 2048**2 / 2**20
     assert four["peak_ram_gib"] == pytest.approx(3 * four["worker_memory_gib"])
     assert one["recommended_nworkers"] == int(64 * 0.85 / one["worker_memory_gib"])
-    for bad in (["--nterms", "2"], ["--gridder", "wproject"], ["--deconvolver", "mem"]):
+    # wproject: the w planes' grids on top of the standard estimate.
+    wp = json.loads(run("--imsize", "2048", "--json", "--available-ram-gib", "64", "--gridder",
+                        "wproject").stdout)
+    assert wp["worker_memory_gib"] > one["worker_memory_gib"] + 10 * 8 * 2048**2 / 2**30
+    for bad in (["--nterms", "2"], ["--gridder", "awproject"], ["--deconvolver", "mem"]):
         p = run("--imsize", "512", *bad)
         assert p.returncode != 0 and "error" in p.stderr

@@ -49,11 +49,19 @@ def test_negative_width_reverses_the_axis(msdir, tmp_path):
     assert np.abs(down - ref[::-1]).max() < 1e-6 * np.abs(ref).max()
 
 
-def test_velocity_without_restfreq_is_an_error(msdir, tmp_path):
+def test_velocity_without_restfreq_takes_the_source_rest_frequency(msdir, tmp_path):
+    """tclean defines a velocity start without `restfreq` with the field's SOURCE rest frequency
+    (NGC5921: 1420405752 Hz for spw 0): the same channels as with that `restfreq`. Without a SOURCE
+    rest frequency it is an error (test_rest_frequency.py)."""
     args = [a for a in BASE if a not in ("--restfreq", "1420.405752MHz")]
-    p = run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", tmp_path / "x", *args,
-                   "--start", "1500km/s", check=False)
-    assert p.returncode != 0 and "restfreq" in p.stderr.splitlines()[-1]
+    run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", tmp_path / "src", *args, "--start", "1500km/s")
+    _, given = cube(msdir, tmp_path / "given", "--start", "1500km/s")
+    _, im = load_casa(str(tmp_path / "src") + ".residual")
+    got = np.array([im.toworld([c, 0, 0, 0])[0] for c in range(len(given))])
+    # The same arithmetic on the same rest frequency: rounding only (1e-6 Hz).
+    assert np.abs(got - given).max() < 1e-6
+    rest = im.coordinates().dict()["spectral2"]["restfreq"]
+    assert abs(float(rest) - 1420405752.0) < 1e-3
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,14 +105,7 @@ def tclean_case(msdir, outdir, name, tag=""):
 PLANE_TOL = 2e-3
 
 
-# Open (issue 13): with UT1 - UTC from the IERS tables (scripts/test.sh sets them) the width-2
-# linear case's planes differ from tclean's by 5.7e-3 of the peak (1.6e-3 with UT1 - UTC = 0), while
-# its axis is right to 0.003 Hz; not yet understood, so marked rather than loosened.
-W2_LINEAR = pytest.param("alma_lsrk_w2_linear", marks=pytest.mark.xfail(
-    reason="5.7e-3 of the peak with UT1-UTC applied (issue 13, open)", strict=False))
-
-
-@pytest.mark.parametrize("name", ["alma_lsrk_cubic", W2_LINEAR, "alma_lsrk_w2_nearest",
+@pytest.mark.parametrize("name", ["alma_lsrk_cubic", "alma_lsrk_w2_linear", "alma_lsrk_w2_nearest",
                                   "alma_lsrk_f1200k_linear", "alma_lsrk_optical", "ngc_optical_vel"])
 def test_spectral_regridding_matches_tclean(msdir, outdir, name):
     ours, im, ref, hdr, keep, exact = tclean_case(msdir, outdir, name)
@@ -113,7 +114,8 @@ def test_spectral_regridding_matches_tclean(msdir, outdir, name):
     errs = plane_errors(ours, ref, channels=keep)
     print(name, ["%.1e" % e for e, _, _ in errs])
     assert max(errs)[0] <= PLANE_TOL
-    # Channel frequencies: converted grids to 1 Hz (measured 0.39 Hz, UT1-UTC being ignored);
+    # Channel frequencies: converted grids to 1 Hz (measured 0.003 Hz with the IERS tables, 0.39 Hz
+    # without UT1-UTC);
     # optical-velocity grids are built from the rest frequency, so to 1 mHz (measured < 1e-4 Hz).
     tol = 1e-3 if SPECTRAL_REFS[name]["params"].get("veltype") == "optical" else 1.0
     assert np.abs(exact - want).max() <= tol

@@ -75,7 +75,7 @@ pub struct EstimateArgs {
     /// Image channels each task images at once.
     #[arg(long, default_value_t = 1)]
     pub nchan_per_task: usize,
-    /// Gridder (pclean implements 'standard').
+    /// Gridder: 'standard', 'mosaic', 'wproject' or 'widefield'.
     #[arg(long, default_value = "standard")]
     pub gridder: String,
     /// Deconvolver: hogbom, clark, clarkstokes, multiscale, or none (dirty imaging).
@@ -84,7 +84,8 @@ pub struct EstimateArgs {
     /// Taylor terms; only 1 (pclean images one term), other values are an error.
     #[arg(long, default_value_t = 1)]
     pub nterms: usize,
-    /// Image fields; only 1 (pclean images one field), other values are an error.
+    /// Fields imaged: a mosaic's pointings (each gridded apart); with 'standard' every field
+    /// shares one grid.
     #[arg(long, default_value_t = 1)]
     pub nfields: usize,
     /// Threads each task uses.
@@ -99,6 +100,10 @@ pub struct EstimateArgs {
     /// its neighbours); 0 = only the task's channels.
     #[arg(long, default_value_t = 0)]
     pub spw_nchan: usize,
+    /// w planes of --gridder wproject/widefield (a run logs its number); 0 = the number a VLA
+    /// D-configuration 1024^2 field of 6" at 1.4 GHz needs.
+    #[arg(long, default_value_t = 0)]
+    pub wplanes: usize,
     /// Workers for the total [default: the recommended number].
     #[arg(long)]
     pub nworkers: Option<usize>,

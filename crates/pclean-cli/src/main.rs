@@ -136,6 +136,7 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         threads_per_task: a.threads_per_task,
         nvis_per_chan: a.nvis,
         spw_nchan: a.spw_nchan,
+        wplanes: a.wplanes,
     };
     let per = memory::estimate_worker_memory_gib(&spec)?;
     let shape = spec.block_shape()?;

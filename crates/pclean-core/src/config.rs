@@ -35,6 +35,10 @@ pub use crate::schema::schema;
 /// an unknown key ([`ParamError::Unknown`]) or a value of the wrong type ([`ParamError::Type`]).
 pub fn from_value(value: serde_json::Value) -> Result<RawParams, ParamError> {
     let map = match value {
+        // The seed system's sectioned layout (`selection:`, `image:`, ..., `cluster:`).
+        serde_json::Value::Object(m) if crate::seed_layout::is_sectioned(&m) => {
+            crate::seed_layout::flatten(m)?
+        }
         serde_json::Value::Object(m) => m,
         serde_json::Value::Null => return Ok(RawParams::default()),
         other => {
@@ -81,6 +85,19 @@ pub fn from_json(text: &str) -> Result<RawParams, ParamError> {
 /// Parameters from a YAML text.
 pub fn from_yaml(text: &str) -> Result<RawParams, ParamError> {
     from_text(text, "YAML", |t| serde_norway::from_str(t))
+}
+
+/// The `cluster: submit:` section of a config in the seed's sectioned layout (the coordinator job
+/// of `python -m pclean submit`; no imaging parameter), `Null` when absent.
+pub fn seed_submit_section(text: &str) -> Result<serde_json::Value, ParamError> {
+    let v: serde_json::Value = serde_norway::from_str(text).map_err(|e| ParamError::Type {
+        param: "config".into(),
+        why: format!("not valid YAML: {e}"),
+    })?;
+    Ok(v.get(crate::seed_layout::CLUSTER_SECTION)
+        .and_then(|c| c.get("submit"))
+        .cloned()
+        .unwrap_or(serde_json::Value::Null))
 }
 
 /// The keys that are set, as a JSON object (unset keys left out).

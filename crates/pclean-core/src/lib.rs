@@ -10,7 +10,9 @@ pub mod lenient;
 pub mod parallel;
 pub mod params;
 pub mod schema;
+pub mod seed_layout;
 pub mod selection;
+pub mod spheroidal;
 pub mod stokes;
 pub mod units;
 

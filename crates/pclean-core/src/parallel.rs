@@ -32,6 +32,10 @@ pub struct ParallelParams {
     /// Reruns of a task that raised.
     pub task_retries: usize,
     pub slurm: SlurmParams,
+    /// Notes on keys of the seed's configs that pclean's design makes moot (logged once by the
+    /// engine, in the summary's warnings).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// dask-jobqueue's SLURMCluster settings (used with `cluster_type: slurm`).
@@ -53,8 +57,8 @@ pub struct SlurmParams {
 }
 
 const NO_SUBCUBES: &str = "pclean writes every channel block straight into the final products, so \
-    there are no sub-cubes or partial images to keep or concatenate; remove this parameter (use \
-    `pclean concat` to join cubes made elsewhere)";
+    there are no sub-cubes or partial images to keep or concatenate (the seed's keys are accepted; \
+    `pclean concat` joins cubes made elsewhere)";
 
 /// `[D-]HH:MM:SS`, `HH:MM:SS`, `MM:SS` or minutes, as SLURM's `--time` accepts.
 fn valid_walltime(s: &str) -> bool {
@@ -103,14 +107,23 @@ impl ParallelParams {
                 ClusterType::Address(address.to_string())
             }
         };
+        // The seed's sub-cube keys: accepted (its configs carry them), moot in pclean's design.
+        let concat = ConcatMode::parse("concat_mode", &e.concat_mode)?;
+        let mut moot = Vec::new();
         if e.keep_subcubes {
-            return Err(invalid("keep_subcubes", true, NO_SUBCUBES));
+            moot.push("keep_subcubes: true".to_string());
         }
         if e.keep_partimages {
-            return Err(invalid("keep_partimages", true, NO_SUBCUBES));
+            moot.push("keep_partimages: true".to_string());
         }
-        ConcatMode::parse("concat_mode", &e.concat_mode)
-            .map_err(|_| invalid("concat_mode", &e.concat_mode, NO_SUBCUBES))?;
+        if !matches!(concat, ConcatMode::None | ConcatMode::Auto) {
+            moot.push(format!("concat_mode: {}", concat.name()));
+        }
+        let notes = if moot.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!("{} has no effect: {NO_SUBCUBES}", moot.join(", "))]
+        };
         let walltime = e.slurm_walltime.trim();
         if !valid_walltime(walltime) {
             return Err(invalid(
@@ -150,6 +163,7 @@ impl ParallelParams {
                 log_directory: e.slurm_log_directory.clone(),
                 job_script_prologue: e.slurm_job_script_prologue.clone(),
             },
+            notes,
         })
     }
 
@@ -180,8 +194,7 @@ mod tests {
         assert_eq!(p.cluster, ClusterType::Local);
         assert_eq!(p.threads_per_worker, 1);
         let cases = [
-            ("keep_subcubes", "true", "keep_subcubes"),
-            ("concat_mode", "\"paged\"", "concat_mode"),
+            ("concat_mode", "\"concatenate\"", "concat_mode"),
             ("slurm_walltime", "\"1 hour\"", "slurm_walltime"),
             ("cluster_type", "\"kubernetes\"", "cluster_type"),
             ("task_retries", "-1", "task_retries"),

@@ -164,45 +164,16 @@ fn signed_abs_max(img: ArrayView2<f32>) -> f32 {
     )
 }
 
-/// casacore's `MatrixCleaner::spheroidal`: the rational approximation of the prolate spheroidal
-/// wave function (Schwab) used to taper the scale paraboloids.
+/// casacore's `MatrixCleaner::spheroidal`: Schwab's spheroidal function tapering the scale
+/// paraboloids, 1 at the centre and 0 from the edge on.
 fn spheroidal(nu: f32) -> f32 {
-    const P: [[f64; 5]; 2] = [
-        [
-            8.203343e-2,
-            -3.644705e-1,
-            6.278660e-1,
-            -5.335581e-1,
-            2.312756e-1,
-        ],
-        [
-            4.028559e-3,
-            -3.697768e-2,
-            1.021332e-1,
-            -1.201436e-1,
-            6.412774e-2,
-        ],
-    ];
-    const Q: [[f64; 3]; 2] = [
-        [1.0, 8.212018e-1, 2.078043e-1],
-        [1.0, 9.599102e-1, 2.918724e-1],
-    ];
     if nu <= 0.0 {
         return 1.0;
     }
     if nu >= 1.0 {
         return 0.0;
     }
-    let nu = nu as f64;
-    let (part, nuend) = if nu < 0.75 { (0, 0.75) } else { (1, 1.0) };
-    let d = nu * nu - nuend * nuend;
-    let top = P[part].iter().rev().fold(0.0, |acc, &c| acc * d + c);
-    let bot = Q[part].iter().rev().fold(0.0, |acc, &c| acc * d + c);
-    if bot != 0.0 {
-        (top / bot) as f32
-    } else {
-        0.0
-    }
+    pclean_core::spheroidal::schwab_psi(nu as f64) as f32
 }
 
 /// casacore's `makeScale`: the scale function of size `a` pixels centred at `(ny/2, nx/2)`,

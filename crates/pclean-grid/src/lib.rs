@@ -9,10 +9,14 @@
 pub mod casa;
 pub mod gridder;
 pub mod kernel;
+pub mod mosaic;
 pub mod pb;
 pub mod seam;
 pub mod uvtaper;
 pub mod weighting;
+pub mod wgrid;
 
 pub use casa::CasaGridder;
+pub use mosaic::{MosaicGridder, Pointing};
 pub use seam::{GridPlanes, GridResult, Pass, StandardGridder, VisBatch, VisGridder};
+pub use wgrid::WGridder;

@@ -121,6 +121,12 @@ impl GridPlanes {
         GridPlanes { pass, grids, sums }
     }
 
+    /// Plane set for `pass` of the given grids with `sums` kept beside them (for gridders that
+    /// keep sums per pointing rather than per grid, e.g. [`crate::mosaic`]).
+    pub(crate) fn with_sums(pass: Pass, grids: Vec<UvGrid>, sums: Vec<[f64; 2]>) -> Self {
+        GridPlanes { pass, grids, sums }
+    }
+
     /// The pass the planes are for.
     pub fn pass(&self) -> Pass {
         self.pass
@@ -213,6 +219,23 @@ pub trait VisGridder: Send + Sync {
     /// multiplied by `scale` (pass `1 / sum of weights` for Jy/beam; the planes are NOT
     /// normalised otherwise).
     fn images(&self, planes: GridPlanes, scale: f64) -> GridResult<Vec<Array2<f32>>>;
+
+    /// The primary-beam weight of a pass's planes (before [`VisGridder::images`] consumes them):
+    /// for a gridder with primary beams (mosaic) `sum_p W_p PB_p^2` times `scale`, `W_p` the sum
+    /// of the weights gridded for pointing `p` (tclean's `.weight`); `None` for gridders without
+    /// beams (the default), whose images are normalised by the sum of weights alone.
+    fn weight_image(&self, planes: &GridPlanes, scale: f64) -> GridResult<Option<Array2<f32>>> {
+        let _ = (planes, scale);
+        Ok(None)
+    }
+
+    /// The same gridder for an image plane at `freq_hz`, for gridders whose image-domain terms
+    /// depend on the plane's frequency (the mosaic's primary beams); `None` (the default): this
+    /// gridder serves every plane.
+    fn at_frequency(&self, freq_hz: f64) -> Option<Box<dyn VisGridder>> {
+        let _ = freq_hz;
+        None
+    }
 
     /// The model images (`(ny, nx)` each, Jy/pixel, [`VisGridder::nplanes`]`(Pass::Residual)` of
     /// them) made ready for [`VisGridder::predict`].

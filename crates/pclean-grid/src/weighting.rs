@@ -427,6 +427,8 @@ pub(crate) fn each_positive_weight(
 #[derive(Debug, Clone)]
 enum Inner {
     Natural,
+    /// tclean's `mosweight`: one weighter per FIELD_ID ([`fields`]).
+    PerField(Vec<(i32, ImagingWeighter)>),
     Density {
         density_vu: Array2<f32>,
         nx: usize,
@@ -458,6 +460,7 @@ impl ImagingWeighter {
     pub fn f2_d2(&self) -> Option<(f32, f32)> {
         match &self.inner {
             Inner::Natural => None,
+            Inner::PerField(f) => f.first().and_then(|(_, w)| w.f2_d2()),
             Inner::Density { f2, d2, .. } => Some((*f2, *d2)),
         }
     }
@@ -466,9 +469,13 @@ impl ImagingWeighter {
     /// 0 = flagged; `uvw_m`: `(nrow, 3)` metres; `freq_hz`: one per channel).
     ///
     /// # Panics
-    /// If the shapes disagree.
+    /// If the shapes disagree, or for a per-field weighter ([`ImagingWeighter::per_field`]),
+    /// which needs the rows' fields ([`ImagingWeighter::apply_rows`]).
     pub fn apply(&self, uvw_m: ArrayView2<f64>, freq_hz: &[f64], weight_rc: ArrayViewMut2<f32>) {
         const WHAT: &str = "ImagingWeighter::apply";
+        if let Inner::PerField(_) = &self.inner {
+            panic!("{WHAT}: a per-field weighter needs the rows' fields (apply_rows)");
+        }
         let Inner::Density {
             density_vu,
             nx,
@@ -525,3 +532,5 @@ impl ImagingWeighter {
         });
     }
 }
+
+mod fields;

@@ -6,7 +6,9 @@
 
 use ndarray::{array, Array2};
 use pclean_core::SPEED_OF_LIGHT as C;
-use pclean_grid::pb::{pb_image, pb_limit_in_place, pb_mask, pb_model_for, PbModel, VpShape};
+use pclean_grid::pb::{
+    pb_add_at, pb_image, pb_image_at, pb_limit_in_place, pb_mask, pb_model_for, PbModel, VpShape,
+};
 use pclean_grid::weighting::{
     fractional_bandwidth, CellRounding, DensityGrid, ImagingWeighter, UvTaper, WeightingScheme,
 };
@@ -519,6 +521,39 @@ fn pb_models_and_shape() {
     assert_eq!(pb[[40, 32]], pb[[24, 32]]);
     assert!(pb[[32, 33]] < 1.0 && pb[[32, 40]] < pb[[32, 36]]);
     assert_eq!(pb[[0, 0]], 0.0); // 45 arcmin * sqrt 2 > 0.8564 deg * 1 GHz / 1.4 GHz
+}
+
+/// A beam centred off the reference pixel (tclean's `.pb` points at the field's phase centre, not
+/// the image centre): the same pattern moved by the offset, at fractional offsets too, and
+/// `pb_image` is the beam at the reference pixel.
+#[test]
+fn pb_image_at_moves_the_beam_to_its_pointing() {
+    let model = pb_model_for("VLA", 25.0, 1.4e9).expect("VLA model");
+    let cells = [60.0 * ARCSEC, 60.0 * ARCSEC];
+    let at = |c: [f64; 2]| pb_image_at(&model, 64, 64, cells, 1.4e9, c);
+    assert_eq!(
+        at([32.0, 32.0]),
+        pb_image(&model, 64, 64, cells[0], cells[1], 1.4e9)
+    );
+    let centred = at([32.0, 32.0]);
+    let moved = at([37.0, 29.0]);
+    assert_eq!(moved[[29, 37]], 1.0);
+    for (y, x) in [(20, 30), (29, 45), (40, 37), (10, 50)] {
+        assert_eq!(moved[[y, x]], centred[[y + 3, x - 5]], "pixel ({x}, {y})");
+    }
+    // Half a pixel off: the two neighbours are equal and below the peak.
+    let half = at([32.5, 32.0]);
+    assert_eq!(half[[32, 32]], half[[32, 33]]);
+    assert!(half[[32, 32]] < 1.0 && half[[32, 32]] > centred[[32, 33]]);
+    // A pointing outside the image still lights the pixels within its reach, falling with
+    // the distance from it: pixel 0 of the row is the centred beam's pixel 42 (10 from its peak).
+    let outside = at([-10.0, 32.0]);
+    assert_eq!(outside[[32, 0]], centred[[32, 42]]);
+    assert!(outside[[32, 0]] > outside[[32, 10]] && outside[[32, 10]] > 0.0);
+    // Several fields: the beams add up in place (tclean's `.pb` before its renormalisation).
+    let mut sum = at([32.0, 32.0]);
+    pb_add_at(&model, cells, 1.4e9, [37.0, 29.0], sum.view_mut());
+    assert_eq!(sum, &centred + &moved);
 }
 
 #[test]

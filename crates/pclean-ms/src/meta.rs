@@ -82,21 +82,18 @@ pub struct SpectralWindow {
 }
 
 impl MsMeta {
-    /// tclean's default rest frequency for field `field_id` imaged from spw `spw_id`: the
-    /// source's first SOURCE::REST_FREQUENCY for that window (or any window), else the window's
-    /// REF_FREQUENCY.
-    pub fn default_rest_frequency_hz(&self, field_id: usize, spw_id: usize) -> Option<f64> {
-        let source = self.fields.get(field_id).map(|f| f.source_id);
-        let rest = |want_spw: Option<i32>| {
-            self.source_rest_frequencies
-                .iter()
-                .filter(|r| Some(r.source_id) == source)
-                .filter(|r| want_spw.is_none_or(|w| r.spw_id == w))
-                .find_map(|r| r.rest_hz.first().copied().filter(|f| *f > 0.0))
-        };
-        rest(Some(spw_id as i32))
-            .or_else(|| rest(None))
-            .or_else(|| self.spectral_windows.get(spw_id).map(|s| s.ref_freq_hz))
+    /// The rest frequency the SOURCE subtable gives field `field_id` in spw `spw_id`, as tclean
+    /// looks it up (casacore's `MSDopplerUtil::dopplerInfo`): the rows of the field's SOURCE_ID
+    /// whose SPECTRAL_WINDOW_ID is that window or -1 (any window; checked with tclean 6.7), in
+    /// table order; the first REST_FREQUENCY of the first such row with one. `None` when there is
+    /// none or it is 0 (tclean then falls back on the band: `pclean_engine`'s spectral plan).
+    pub fn source_rest_frequency_hz(&self, field_id: usize, spw_id: usize) -> Option<f64> {
+        let source = self.fields.get(field_id)?.source_id;
+        self.source_rest_frequencies
+            .iter()
+            .filter(|r| r.source_id == source && (r.spw_id == spw_id as i32 || r.spw_id == -1))
+            .find_map(|r| r.rest_hz.first().copied())
+            .filter(|f| *f > 0.0)
     }
 }
 

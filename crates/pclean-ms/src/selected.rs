@@ -18,6 +18,10 @@ pub struct DdRows {
     pub chan_freq_hz: Vec<f64>,
     /// Selected main-table rows (ascending).
     pub rows: Vec<u64>,
+    /// The distinct (TIME, FIELD_ID) pairs of the selected rows (autocorrelations included, as
+    /// in tclean's selected MS), ascending: the epochs and directions at which tclean converts
+    /// the window's frequency range into the image frame.
+    pub epochs: Vec<(f64, usize)>,
 }
 
 /// Rows and channels chosen by [`crate::MeasurementSet::select`]; read them with
@@ -30,6 +34,10 @@ pub struct SelectedData {
     pub autocorr_rows_excluded: usize,
     /// Fields of the selected rows, in the order they first appear in the main table.
     pub field_ids: Vec<usize>,
+    /// The earliest TIME (MJD seconds) of each field's selected rows, parallel to `field_ids`
+    /// (where a moving field's direction is taken for its primary beam, as tclean's first
+    /// visibility buffer of the field).
+    pub field_first_time_mjd_s: Vec<f64>,
     /// Whether the `spw` parameter restricted anything (for provenance).
     pub spw_selected: bool,
     /// The selection that produced this.

@@ -106,6 +106,18 @@ pub fn param_err(e: ParamError) -> PyErr {
     raise(Class::Value, e.to_string(), e.kind(), Some(e.param()))
 }
 
+/// An error of pclean's image and storage tools (`pclean concat`, `inspect`, `convert-adios2`) as
+/// `PcleanIOError`, with its chain of causes.
+pub fn tool_err(kind: &str, e: &dyn std::error::Error) -> PyErr {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg += &format!(": {s}");
+        src = s.source();
+    }
+    raise(Class::Io, msg, kind, None)
+}
+
 /// A caller's misuse of an object (e.g. a finished `Coordinator`), as `PcleanError`.
 pub fn usage_err(msg: &str) -> PyErr {
     raise(Class::Base, msg.to_string(), "usage", None)

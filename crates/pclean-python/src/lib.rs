@@ -4,6 +4,7 @@
 //! (the schema is `pclean_core::params::RawParams`).
 
 mod errors;
+mod tools;
 
 use errors::{engine_err, param_err};
 use pclean_core::config;
@@ -94,6 +95,31 @@ fn validate(
 fn yaml_to_config(py: Python<'_>, text: &str) -> PyResult<PyObject> {
     let raw = config::from_yaml(text).map_err(param_err)?;
     to_py(py, &config::to_value(&raw))
+}
+
+/// The `cluster: submit:` section of a YAML config in the seed's layout (`None` when absent).
+#[pyfunction]
+fn seed_submit_section(py: Python<'_>, text: &str) -> PyResult<PyObject> {
+    let v = config::seed_submit_section(text).map_err(param_err)?;
+    to_py(py, &v)
+}
+
+/// The seed's layout: `{"sections": {section: [parameter, ...]}, "cluster": {seed key: parameter}}`.
+#[pyfunction]
+fn seed_sections(py: Python<'_>) -> PyResult<PyObject> {
+    use pclean_core::seed_layout::{CLUSTER_KEYS, SECTION_KEYS};
+    let sections: serde_json::Map<String, serde_json::Value> = SECTION_KEYS
+        .iter()
+        .map(|(s, keys)| (s.to_string(), serde_json::json!(keys)))
+        .collect();
+    let cluster: serde_json::Map<String, serde_json::Value> = CLUSTER_KEYS
+        .iter()
+        .map(|(seed, ours)| (seed.to_string(), serde_json::json!(ours)))
+        .collect();
+    to_py(
+        py,
+        &serde_json::json!({"sections": sections, "cluster": cluster}),
+    )
 }
 
 /// A config (JSON text) as YAML (keys that are set, canonical values).
@@ -208,6 +234,7 @@ fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
             "nterms" => s.nterms = v.extract()?,
             "nfields" => s.nfields = v.extract()?,
             "threads_per_task" => s.threads_per_task = v.extract()?,
+            "wplanes" => s.wplanes = v.extract()?,
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument '{other}'"
@@ -272,6 +299,7 @@ fn init_logging() {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     init_logging();
     errors::register(m)?;
+    tools::register(m)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(schema, m)?)?;
     m.add_function(wrap_pyfunction!(params, m)?)?;
@@ -280,6 +308,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(yaml_to_config, m)?)?;
     m.add_function(wrap_pyfunction!(config_to_yaml, m)?)?;
+    m.add_function(wrap_pyfunction!(seed_submit_section, m)?)?;
+    m.add_function(wrap_pyfunction!(seed_sections, m)?)?;
     m.add_function(wrap_pyfunction!(run_image, m)?)?;
     m.add_function(wrap_pyfunction!(run_block, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_worker_memory_gib, m)?)?;

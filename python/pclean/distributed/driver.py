@@ -12,6 +12,7 @@ stay recorded, and running the same command again images only the missing ones.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -71,16 +72,22 @@ def _native():
     return _native
 
 
-def run_distributed(config: dict) -> dict:
+def run_distributed(config: dict, cluster: DaskClusterManager | None = None) -> dict:
     """Run the imaging described by `config` (tclean parameters plus the parallel ones) on a Dask
-    cluster; returns the engine's summary with a `distributed` section added."""
+    cluster; returns the engine's summary with a `distributed` section added.
+
+    `cluster`: a cluster manager already started (the seed's `ParallelCubeImager(config,
+    cluster)`): the run uses it and leaves it running; otherwise the run starts its own from the
+    config's parallel keys and shuts it down at the end."""
     native = _native()
     imaging, opts = split_config(config)
+    _fresh_restart(imaging)
     t0 = time.time()
-    cm = DaskClusterManager(opts)
+    owned = cluster is None
+    cm = DaskClusterManager(opts) if owned else cluster
     coord = None
     try:
-        if opts.cluster_type == "slurm" and not opts.slurm.get("job_mem"):
+        if owned and opts.cluster_type == "slurm" and not opts.slurm.get("job_mem"):
             # No job memory given: plan first, then ask SLURM for what the largest block needs.
             config_json = json.dumps(engine_config(imaging, opts, None))
             coord = native.Coordinator(config_json)
@@ -88,9 +95,9 @@ def run_distributed(config: dict) -> dict:
             opts.slurm["job_mem"] = f"{math.ceil(1.1 * (need + WORKER_BASE_BYTES) / 2**20)}MiB"
             log.info("slurm_job_mem not given: %s per worker job from the memory model",
                      opts.slurm["job_mem"])
-        with cm:
+        with cm if owned else contextlib.nullcontext(cm):
             if coord is None:
-                if opts.cluster_type == "address":
+                if cm.opts.cluster_type == "address":
                     cm.wait_for_workers(1)  # their resources decide the block size
                 config_json = json.dumps(engine_config(imaging, opts, cm.task_memory_bytes))
                 coord = _coordinator(native, config_json, cm)
@@ -112,6 +119,19 @@ def run_distributed(config: dict) -> dict:
     summary["distributed"] = d
     _update_summary_file(summary)
     return summary
+
+
+def _fresh_restart(imaging: dict) -> None:
+    """`restart=True` (tclean's default, which the seed's configs carry) is a fresh run when there
+    is no model to continue from, and an interrupted run is resumed by its checkpoint: in both
+    cases the run is given `restart=False`, which a distributed run supports. Only a real
+    continuation (a model and no checkpoint) keeps `restart=True`, which the engine refuses."""
+    name = str(imaging.get("imagename") or "")
+    if not imaging.get("restart") or not name:
+        return
+    model = Path(f"{name}.model").exists() or Path(f"{name}.model.fits").exists()
+    if not model or Path(f"{name}.checkpoint.json").exists():
+        imaging["restart"] = False
 
 
 def _update_summary_file(summary: dict) -> None:

@@ -20,8 +20,8 @@ PARALLEL_KEYS = frozenset(p["name"] for p in _native.params() if p["group"] == "
 CLUSTER_TYPES = tuple(next(p["choices"] for p in _native.params() if p["name"] == "cluster_type"))
 
 # Memory a worker process needs besides the blocks it images (Python, Dask, the imported engine):
-# its MEMORY resource is its memory limit less this.
-WORKER_BASE_BYTES = 384 << 20
+# its MEMORY resource is its memory limit less this (declared with the memory estimates).
+from ..utils.memory_estimate import WORKER_BASE_BYTES  # noqa: E402
 
 # How long to wait for the first worker when `worker_timeout_s` is 0: SLURM jobs may sit in the
 # queue.

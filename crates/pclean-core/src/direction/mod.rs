@@ -145,14 +145,23 @@ impl Direction {
                 self.dec_rad.to_degrees()
             );
         }
-        let h = self.ra_rad.to_degrees() / 15.0;
-        let (hh, rem) = (h.trunc(), h.fract() * 60.0);
-        let (mm, ss) = (rem.trunc(), rem.fract() * 60.0);
+        // Round once to whole milliseconds (of time, of arc) before splitting into sexagesimal
+        // fields, so that a value like 59.9996 s carries into the minute instead of printing 60.000.
+        const DAY_MS: i64 = 24 * 3_600_000;
+        let ra_ms =
+            ((self.ra_rad.to_degrees() / 15.0 * 3_600_000.0).round() as i64).rem_euclid(DAY_MS);
         let d = self.dec_rad.to_degrees();
         let sign = if d < 0.0 { '-' } else { '+' };
-        let d = d.abs();
-        let (dd, rem) = (d.trunc(), d.fract() * 60.0);
-        let (dm, ds) = (rem.trunc(), rem.fract() * 60.0);
+        let dec_mas = (d.abs() * 3_600_000.0).round() as i64;
+        let split = |ms: i64| {
+            (
+                ms / 3_600_000,
+                ms / 60_000 % 60,
+                (ms % 60_000) as f64 / 1000.0,
+            )
+        };
+        let (hh, mm, ss) = split(ra_ms);
+        let (dd, dm, ds) = split(dec_mas);
         format!(
             "{} {:02}:{:02}:{:06.3} {}{:02}.{:02}.{:06.3}",
             self.frame.casa_name(),
@@ -262,6 +271,20 @@ mod tests {
             .why
             .contains("unknown frame"));
         assert!(Direction::parse("nonsense").is_err());
+    }
+
+    #[test]
+    fn casa_string_carries_rounded_seconds() {
+        // 59.9996 s of time and 59.9996" of arc round to the next minute, never to "60.000".
+        let ra = (15.0 + 59.0 / 60.0 + 59.9996 / 3600.0) * PI / 12.0;
+        let dec = -(29.0 + 59.0 / 60.0 + 59.9996 / 3600.0f64).to_radians();
+        let s = Direction::new_j2000(ra, dec).to_casa_string();
+        assert_eq!(s, "J2000 16:00:00.000 -30.00.00.000");
+        // Just below 24h wraps to 0h.
+        let s = Direction::new_j2000(2.0 * PI - 1e-12, 0.0).to_casa_string();
+        assert_eq!(s, "J2000 00:00:00.000 +00.00.00.000");
+        let back = Direction::parse("J2000 15:22:01.250 +05.04.02.500").unwrap();
+        assert_eq!(back.to_casa_string(), "J2000 15:22:01.250 +05.04.02.500");
     }
 
     #[test]

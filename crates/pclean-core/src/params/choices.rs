@@ -54,13 +54,13 @@ choice! {
     /// Which visibility column is imaged.
     DataColumnChoice { Data = "data", Corrected = "corrected", Model = "model" };
     /// tclean's `specmode`.
-    SpecMode { Mfs = "mfs", Cube = "cube", CubeData = "cubedata" };
+    SpecMode { Mfs = "mfs", Cube = "cube", CubeData = "cubedata", CubeSource = "cubesource" };
     /// tclean's `interpolation`: spectral regridding between frames or onto a frequency grid.
     Interpolation { Nearest = "nearest", Linear = "linear", Cubic = "cubic" };
     /// tclean's `veltype`: the velocity convention of velocity `start`/`width`.
     VelType { Radio = "radio", Optical = "optical" };
     /// tclean's `gridder` (the ones pclean implements).
-    Gridder { Standard = "standard" };
+    Gridder { Standard = "standard", Mosaic = "mosaic", WProject = "wproject", WideField = "widefield" };
     /// pclean's `kernel`: the gridding kernel of the `standard` gridder (`es`: the
     /// exponential-of-semicircle kernel at `epsilon`; `casa`: tclean's own prolate-spheroidal
     /// kernel, grid correction and padding, to reproduce tclean's products).
@@ -81,8 +81,11 @@ choice! {
     Projection { Sin = "SIN" };
     /// Where the Dask workers of a distributed run are (`cluster_type`).
     ClusterKind { Local = "local", Slurm = "slurm", Address = "address" };
-    /// `concat_mode`, kept for the seed's Dask wrapper: pclean has no concatenation step.
-    ConcatMode { None = "none" };
+    /// `concat_mode`, the seed's (accepted, moot: pclean has no concatenation step).
+    ConcatMode {
+        None = "none", Auto = "auto", Paged = "paged", Virtual = "virtual",
+        Nomovevirtual = "nomovevirtual", Movevirtual = "movevirtual",
+    };
 }
 
 /// Output frames of a cube (`outframe`; empty = LSRK).

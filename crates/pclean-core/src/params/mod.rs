@@ -7,6 +7,7 @@ pub mod choices;
 mod deconv;
 mod error;
 mod memory;
+mod mosaic;
 mod taper;
 mod tclean;
 mod types;
@@ -21,6 +22,7 @@ pub(crate) use error::invalid;
 pub use error::ParamError;
 pub(crate) use memory::memory_param;
 pub use memory::parse_memory_bytes;
+pub use mosaic::MosaicParams;
 pub use taper::{parse_uvtaper, TaperSizes, UvTaperSpec};
 pub use types::{
     AutoMaskSettings, DeconvParams, ImagingParams, PhaseCenter, RestoringBeam, SpectralValue,

@@ -4,17 +4,12 @@
 //! does not have (ignored, as tclean ignores them with `gridder='standard'`; measured against
 //! tclean 6.7, see docs/usage.md). Everything here is checked before any data is read.
 
-use super::choices::{Deconvolver, Gridder, NormType, SaveModel, SpecMode, WeightingKind};
+use super::choices::{Deconvolver, Gridder, SaveModel, SpecMode, WeightingKind};
 use super::{invalid, EffectiveParams, ParamError};
 
 /// tclean's values of each choice parameter that pclean does not implement (yet).
-const TCLEAN_SPECMODES: &[&str] = &["mvc", "cubesource"];
+const TCLEAN_SPECMODES: &[&str] = &["mvc"];
 const TCLEAN_GRIDDERS: &[&str] = &[
-    "widefield",
-    "wproject",
-    "wprojectft",
-    "mosaic",
-    "mosaicft",
     "ftmosaic",
     "imagemosaic",
     "awproject",
@@ -77,11 +72,18 @@ pub(super) fn specmode(value: &str) -> Result<SpecMode, ParamError> {
     )
 }
 
-/// `gridder`, with tclean's aliases `ft` and `gridft` (= `standard`: identical products).
+/// `gridder`, with tclean's aliases `ft` and `gridft` (= `standard`: identical products) and
+/// `wprojectft` (= `wproject`).
 pub(super) fn gridder(value: &str) -> Result<Gridder, ParamError> {
     let v = value.trim();
     if v.eq_ignore_ascii_case("ft") || v.eq_ignore_ascii_case("gridft") {
         return Ok(Gridder::Standard);
+    }
+    if v.eq_ignore_ascii_case("mosaicft") {
+        return Ok(Gridder::Mosaic);
+    }
+    if v.eq_ignore_ascii_case("wprojectft") {
+        return Ok(Gridder::WProject);
     }
     choice(
         "gridder",
@@ -135,7 +137,13 @@ pub(super) fn check_compat(e: &EffectiveParams) -> Result<(), ParamError> {
     match e.facets {
         1 => {}
         n if n < 1 => return Err(invalid("facets", n, "facets must be >= 1")),
-        n => return Err(not_yet("facets", &n.to_string(), &["1"])),
+        n => {
+            return Err(not_yet(
+                "facets",
+                &n.to_string(),
+                &["1 (with gridder='widefield' pclean corrects w exactly over the whole image)"],
+            ))
+        }
     }
     if e.interactive {
         return Err(invalid(
@@ -151,7 +159,6 @@ pub(super) fn check_compat(e: &EffectiveParams) -> Result<(), ParamError> {
             &["'' (no outlier fields)"],
         ));
     }
-    NormType::parse("normtype", &e.normtype)?;
     Ok(())
 }
 
@@ -175,9 +182,9 @@ mod tests {
         let e = weighting("briggz").unwrap_err();
         assert!(matches!(e, ParamError::Choice { .. }), "{e:?}");
         for (f, v) in [
-            (gridder as fn(&str) -> Result<_, _>, "mosaic"),
+            (gridder as fn(&str) -> Result<_, _>, "imagemosaic"),
             (gridder, "AWProject"),
-            (gridder, "wproject"),
+            (gridder, "ftmosaic"),
         ] {
             let m = f(v).unwrap_err().to_string();
             assert!(
@@ -199,5 +206,9 @@ mod tests {
         assert_eq!(specmode("cont"), Ok(SpecMode::Mfs));
         assert_eq!(gridder("ft"), Ok(Gridder::Standard));
         assert_eq!(gridder("GridFT"), Ok(Gridder::Standard));
+        assert_eq!(gridder("mosaicft"), Ok(Gridder::Mosaic));
+        assert_eq!(gridder("Mosaic"), Ok(Gridder::Mosaic));
+        assert_eq!(gridder("wprojectft"), Ok(Gridder::WProject));
+        assert_eq!(gridder("widefield"), Ok(Gridder::WideField));
     }
 }

@@ -172,7 +172,15 @@ fn tclean_no_ops_and_ignored_sub_parameters_are_accepted() {
 #[test]
 fn tclean_values_not_implemented_are_refused_naming_them() {
     type Case = (fn(&mut RawParams), &'static str, &'static str);
-    let cases: [Case; 11] = [
+    let cases: [Case; 12] = [
+        (
+            |r| {
+                r.gridder = Some("mosaic".into());
+                r.usepointing = Some(true);
+            },
+            "usepointing",
+            "true",
+        ),
         (|r| r.reffreq = Some("1.4GHz".into()), "reffreq", "1.4GHz"),
         (|r| r.facets = Some(2), "facets", "2"),
         (|r| r.interactive = Some(true), "interactive", "true"),
@@ -182,7 +190,11 @@ fn tclean_values_not_implemented_are_refused_naming_them() {
             "out.txt",
         ),
         (|r| r.normtype = Some("flat".into()), "normtype", "flat"),
-        (|r| r.gridder = Some("mosaic".into()), "gridder", "mosaic"),
+        (
+            |r| r.gridder = Some("imagemosaic".into()),
+            "gridder",
+            "imagemosaic",
+        ),
         (
             |r| r.deconvolver = Some("mtmfs".into()),
             "deconvolver",

@@ -14,6 +14,9 @@ pub enum PhaseCenter {
     FirstField,
     FieldId(usize),
     Direction(Direction),
+    /// `'TRACKFIELD'`: follow the first selected field's ephemeris (a moving source stays at the
+    /// image centre, which is its topocentric direction at the first integration).
+    TrackField,
 }
 
 /// `start` / `width` of a cube: a channel number or a frequency.
@@ -159,6 +162,9 @@ pub struct ImagingParams {
     pub veltype: VelType,
     pub perchanweightdensity: bool,
     pub gridder: Gridder,
+    /// `wprojplanes` of `wproject`/`widefield`: the least number of w planes (`None`:
+    /// automatic, as many as `epsilon` needs for the field and the baselines' w range).
+    pub wprojplanes: Option<usize>,
     pub epsilon: f64,
     /// The gridding kernel (`es` at `epsilon`, or tclean's own `casa`).
     pub kernel: GridKernel,
@@ -167,6 +173,8 @@ pub struct ImagingParams {
     /// The Gaussian uv taper (`None`: none).
     pub uvtaper: Option<super::UvTaperSpec>,
     pub pblimit: f64,
+    /// The mosaic gridder's parameters (`normtype`, `mosweight`, `psfphasecenter`, ...).
+    pub mosaic: super::MosaicParams,
     /// `vptable`: a voltage-pattern table giving the primary beam (`None`: CASA's defaults).
     pub vptable: Option<String>,
     pub psfcutoff: f64,

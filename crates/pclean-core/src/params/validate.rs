@@ -92,17 +92,20 @@ fn phase_center(pc: &str) -> Result<PhaseCenter, ParamError> {
         PhaseCenter::FirstField
     } else if let Ok(id) = pc.trim().parse::<usize>() {
         PhaseCenter::FieldId(id)
-    } else if pc.trim().eq_ignore_ascii_case("TRACKFIELD")
-        || crate::direction::SOLAR_SYSTEM_FRAMES.contains(&pc.trim().to_ascii_uppercase().as_str())
+    } else if pc.trim().eq_ignore_ascii_case("TRACKFIELD") {
+        PhaseCenter::TrackField
+    } else if crate::direction::SOLAR_SYSTEM_FRAMES
+        .contains(&pc.trim().to_ascii_uppercase().as_str())
         || pc.trim().to_ascii_lowercase().ends_with(".tab")
     {
         return Err(invalid(
             "phasecenter",
             pc.trim(),
             format!(
-                "phasecenter='{}': tracking a moving source (a solar-system body, an ephemeris \
-                 table or TRACKFIELD) is not supported by pclean yet; give a fixed direction \
-                 ('J2000 12h30m00s +12d20m00s', any casacore frame) or a field id",
+                "phasecenter='{}': tracking a solar-system body by name or an ephemeris table \
+                 given in phasecenter is not supported by pclean yet; attach the ephemeris to the \
+                 field (casatasks fixplanets) and use phasecenter='TRACKFIELD', or give a fixed \
+                 direction ('J2000 12h30m00s +12d20m00s', any casacore frame) or a field id",
                 pc.trim()
             ),
         ));
@@ -114,6 +117,48 @@ fn phase_center(pc: &str) -> Result<PhaseCenter, ParamError> {
             })?,
         )
     })
+}
+
+/// `specmode='cubesource'`: tclean refuses it without `phasecenter='TRACKFIELD'` ("Cannot be in
+/// cubesource without tracking a moving source"); its axis is the data channels in the source's
+/// frame (labelled REST), so pclean takes channel `start`/`width` only and no `outframe`.
+fn cubesource_compat(
+    phasecenter: &PhaseCenter,
+    start: &SpectralValue,
+    width: &SpectralValue,
+    outframe: &str,
+) -> Result<(), ParamError> {
+    if *phasecenter != PhaseCenter::TrackField {
+        return Err(invalid(
+            "specmode",
+            "cubesource",
+            "specmode='cubesource' images a moving source in its own rest frame and needs \
+             phasecenter='TRACKFIELD' (tclean: \"Cannot be in cubesource without tracking a moving \
+             source\")",
+        ));
+    }
+    for (name, v) in [("start", start), ("width", width)] {
+        if matches!(
+            v,
+            SpectralValue::FrequencyHz(_) | SpectralValue::VelocityMps(_)
+        ) {
+            return Err(invalid(
+                name,
+                format!("{v:?}"),
+                "specmode='cubesource' takes channel numbers for start and width in pclean (a \
+                 frequency or velocity in the source frame is not supported yet)",
+            ));
+        }
+    }
+    if !outframe.is_empty() {
+        return Err(invalid(
+            "outframe",
+            outframe,
+            "specmode='cubesource' makes its axis in the source's frame (labelled REST); leave \
+             outframe empty",
+        ));
+    }
+    Ok(())
 }
 
 /// `(nchan, start, width)` of the spectral axis.
@@ -213,6 +258,24 @@ fn weighting(e: &EffectiveParams) -> Result<Weighting, ParamError> {
     })
 }
 
+/// `wprojplanes` of the w-correcting gridders: `None` = automatic (tclean's -1), else the least
+/// number of w planes; not read by the 2-D gridders `standard` and `mosaic` (as tclean).
+fn wprojplanes(e: &EffectiveParams, gridder: Gridder) -> Result<Option<usize>, ParamError> {
+    if !matches!(gridder, Gridder::WProject | Gridder::WideField) {
+        return Ok(None);
+    }
+    match e.wprojplanes {
+        -1 => Ok(None),
+        n if n >= 1 => Ok(Some(n as usize)),
+        n => Err(invalid(
+            "wprojplanes",
+            n,
+            "use -1 (automatic: as many w planes as epsilon needs) or a positive least number \
+             of w planes",
+        )),
+    }
+}
+
 fn gridder(e: &EffectiveParams) -> Result<(Gridder, f64), ParamError> {
     let gridder = super::tclean::gridder(&e.gridder)?;
     let epsilon = e.epsilon;
@@ -283,6 +346,9 @@ impl ImagingParams {
         let specmode = super::tclean::specmode(&e.specmode)?;
         let (nchan, start, width) = spectral_axis(&e)?;
         let outframe = outframe(&e)?;
+        if specmode == SpecMode::CubeSource {
+            cubesource_compat(&phasecenter, &start, &width, &outframe)?;
+        }
         let veltype = VelType::parse("veltype", &e.veltype)?;
         let restfreq_hz = match e.restfreq.first() {
             Some(s) if !s.trim().is_empty() => {
@@ -295,6 +361,7 @@ impl ImagingParams {
         };
         let interpolation = Interpolation::parse("interpolation", &e.interpolation)?;
         let (gridder, epsilon) = gridder(&e)?;
+        let wprojplanes = wprojplanes(&e, gridder)?;
         let weighting = weighting(&e)?;
         let npixels = count("npixels", e.npixels, "npixels must be >= 0")?;
         let pblimit = e.pblimit;
@@ -323,6 +390,7 @@ impl ImagingParams {
         let threads_per_block = count("threads_per_block", e.threads_per_block, AUTO)?;
         let blocks_in_flight = count("blocks_in_flight", e.blocks_in_flight, AUTO)?;
         let parallel = crate::parallel::ParallelParams::from_effective(&e)?;
+        let mosaic = super::MosaicParams::from_effective(&e, gridder, specmode)?;
         Ok(ImagingParams {
             vis: e.vis,
             imagename: e.imagename,
@@ -344,12 +412,14 @@ impl ImagingParams {
             veltype,
             perchanweightdensity: e.perchanweightdensity,
             gridder,
+            wprojplanes,
             epsilon,
             kernel: GridKernel::parse("kernel", &e.kernel)?,
             weighting,
             npixels,
             uvtaper: super::parse_uvtaper(&e.uvtaper)?,
             pblimit,
+            mosaic,
             vptable: (!e.vptable.trim().is_empty()).then(|| e.vptable.trim().to_string()),
             psfcutoff,
             niter,

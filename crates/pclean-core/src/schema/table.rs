@@ -19,7 +19,6 @@ const ALL: &str = "all";
 const AUTOMASK: &str = "auto-multithresh: as tclean";
 /// tclean ignores these with `gridder='standard'` (checked against tclean 6.7: identical products).
 const IGNORED_STANDARD: &str = "as tclean, used only by gridders pclean does not have yet: with `standard` it has no effect (tclean 6.7 gives identical products)";
-const IGNORED_NOT_MOSAIC: &str = "as tclean, used only by the mosaic (and A-projection) gridders, not available yet: with `standard` it has no effect (tclean 6.7 gives identical products)";
 const IGNORED_NOT_ASP: &str = "as tclean, used only by `deconvolver='asp'` (not available yet): with the other deconvolvers it has no effect";
 const NO_EFFECT_SELECTDATA: &str =
     "no effect, as in CASA 6's tclean: the selection parameters apply whatever its value";
@@ -47,12 +46,12 @@ declare_params! {
         => .list(1, 2, Some(','));
     phasecenter: Text = "", "Image phase centre: a field id or a direction 'J2000 15h22m00 +05d04m00'"
         => .meaning("first selected field")
-           .doc("visibilities and uvw are re-phased and rotated to it");
+           .doc("visibilities and uvw are re-phased and rotated to it; `'TRACKFIELD'` follows the selected field's ephemeris (FIELD ephemeris table, casatasks fixplanets) as tclean: the image centre is its topocentric direction at the first integration (ICRS) and the moving source stays there");
     projection: Str = "SIN", "Projection" => .choices(Projection::NAMES);
     stokes: Str = "I", "Stokes planes: I, IV, IQUV, QU, RR, LL, XX, YY, ..."
         => .doc("`I`, `IV`, `IQUV`, `QU`, `IQ`, `UV`, `Q`, `U`, `V`, `pseudoI`, or correlations `RR`, `LL`, `XX`, `YY`, `RRLL`, `XXYY`; from circular or linear feeds with tclean's signs and weights (docs/polarization.md): a sample with any correlation flagged is left out of every plane, except with `pseudoI`, which uses whichever parallel hands are unflagged; a value the feeds cannot make is an error");
     specmode: Str = "mfs", "Spectral mode" => .choices(SpecMode::NAMES)
-        .doc("`mfs` (one plane; tclean's alias `cont` too), `cube`, `cubedata`");
+        .doc("`mfs` (one plane; tclean's alias `cont` too), `cube`, `cubedata`, `cubesource` (a moving source with `phasecenter='TRACKFIELD'`: the data channels in the source's frame from its ephemeris's radial velocity, labelled REST, as tclean)");
     reffreq: Text = "", "Reference frequency of an mfs image, e.g. 1.4GHz" => .meaning("the centre of the selected band")
         .doc("only the default yet (tclean labels the image and computes the primary beam at a given one; another value is refused)");
     nchan: Int = -1, "Number of image channels, -1 = all selected";
@@ -72,25 +71,25 @@ declare_params! {
         .doc("as tclean: `nearest` grids every data channel, at its own converted frequency, into the image channel of nearest centre (so `width` > 1 bins channels); `linear` and `cubic` (casacore's 4-point polynomial through the two data channels on either side) interpolate each integration, without extrapolation, onto the image channel centres, or, when an image channel is wider than a data channel, onto `floor(width ratio)` equally spaced samples across each image channel. A sample is flagged when either data channel bracketing it is. Weights: interpolated the same way under natural weighting, the nearest data channel's under Briggs/uniform");
     perchanweightdensity: Bool = true, "Briggs/uniform density per image channel for cubes";
     gridder: Str = "standard", "Gridder" => .choices(Gridder::NAMES)
-        .doc("tclean's 2-D gridder (w ignored) with an exponential-of-semicircle kernel; tclean's aliases `ft` and `gridft` are `standard`. tclean's other gridders (`wproject`, `widefield`, `mosaic`, `awproject`, ...) are refused, naming the value");
+        .doc("`standard`: tclean's 2-D gridder (w ignored) with an exponential-of-semicircle kernel; tclean's aliases `ft` and `gridft` are `standard`. `wproject` (alias `wprojectft`) and `widefield`: the same kernel also in w (exact w-stacking, accurate to `epsilon` over the whole image; `widefield` with `facets=1`). `mosaic` (alias `mosaicft`): a joint mosaic, every selected field a pointing seen through its primary beam centred on its PHASE_DIR, normalised by the weight image as `normtype` says (one MS, identical antennas, `kernel='es'`, `savemodel='none'`). tclean's other gridders (`awproject`, `imagemosaic`, ...) are refused, naming the value");
     facets: Int = 1, "Facets per side (tclean's faceted imaging)"
-        => .doc("only 1 yet: tclean facets the image with any gridder (measured: `standard` with 2 changes its PSF by 16%), so other values are refused");
+        => .doc("only 1 yet: tclean facets the image with any gridder (measured: `standard` with 2 changes its PSF by 16%), so other values are refused; with `widefield`, pclean's w-correction is exact over the whole image without facets");
     psfphasecenter: Text = "", "Phase centre of the PSF (tclean: mosaic gridders only)" => .meaning("the image's")
-        .doc(IGNORED_NOT_MOSAIC);
-    wprojplanes: Int = 1, "w-projection planes (tclean: wproject, widefield, awproject)" => .doc(IGNORED_STANDARD);
-    mosweight: Bool = true, "Mosaic weighting per field (tclean: mosaic, awp2)" => .doc(IGNORED_NOT_MOSAIC);
+        .doc("`mosaic`: the PSF is made with every pointing's beam moved to this direction (default: the image centre), as tclean. With `standard` it has no effect (tclean 6.7 gives identical products)");
+    wprojplanes: Int = 1, "w-projection planes (tclean: wproject, widefield, awproject)" => .doc("with `wproject`/`widefield`: -1 = automatic (the w planes `epsilon` needs for the field and the w range); a positive value is the least number of w planes (more planes: finer spacing, never less accurate; the number used is logged); 0 and values below -1 are refused. Not read by `standard` (as tclean: identical products)");
+    mosweight: Bool = true, "Mosaic weighting per field (tclean: mosaic, awp2)" => .doc("`mosaic` with Briggs/uniform weighting: the weight density (and Briggs' normalisation) per field, as tclean. With `standard` it has no effect (tclean 6.7 gives identical products)");
     aterm: Bool = true, "A-term of A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);
     psterm: Bool = false, "Prolate-spheroidal term of A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);
     wbawp: Bool = true, "Wideband A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);
-    conjbeams: Bool = false, "Conjugate beams for wideband mosaics (tclean: mosaic, awproject)" => .doc(IGNORED_NOT_MOSAIC);
+    conjbeams: Bool = false, "Conjugate beams for wideband mosaics (tclean: mosaic, awproject)" => .doc("as tclean, used only by wideband (multi-term) mosaics and A-projection: with `standard` and pclean's single-term `mosaic` it has no effect");
     cfcache: Str = "", "Convolution-function cache of A-projection (tclean: awproject)" => .doc(IGNORED_STANDARD);
-    usepointing: Bool = false, "Use the POINTING table (tclean: mosaic, awproject)" => .doc(IGNORED_NOT_MOSAIC);
+    usepointing: Bool = false, "Use the POINTING table (tclean: mosaic, awproject)" => .doc("`mosaic`: only False yet (beams centred on each field's PHASE_DIR); True is refused. With `standard` it has no effect (tclean 6.7 gives identical products)");
     computepastep: Real = 360.0, "Parallactic-angle step (deg) to recompute A-terms (tclean: awproject)" => .doc(IGNORED_STANDARD);
     rotatepastep: Real = 360.0, "Parallactic-angle step (deg) to rotate A-terms (tclean: awproject)" => .doc(IGNORED_STANDARD);
     pointingoffsetsigdev: Texts = &[], "Pointing-offset thresholds (tclean: awproject with usepointing)"
         => .meaning("none").list(1, 2, Some(',')).doc(IGNORED_STANDARD);
     normtype: Str = "flatnoise", "Primary-beam normalisation (tclean: mosaic, awproject)" => .choices(NormType::NAMES)
-        .doc(IGNORED_NOT_MOSAIC);
+        .doc("`mosaic`: the residual divided by sqrt(weight x its peak) (`flatnoise`, a source seen as pb x flux), the weight (`flatsky`) or the weight's peak (`pbsquare`, pb^2 x flux), where pb > |pblimit|, as tclean. With `standard` it has no effect (tclean 6.7 gives identical products)");
     chanchunks: Int = 1, "Channel chunks (CASA 5's tclean; CASA 6 always uses 1)"
         => .doc("no effect: it only split a cube's memory; pclean's blocks are `cube_chunksize`");
     epsilon: Real = DEFAULT_EPSILON, "Gridding accuracy (relative error of the ES-kernel gridder)"
@@ -189,10 +188,10 @@ declare_params! {
     worker_timeout_s: Real = 0.0, "Seconds to wait for the first worker, 0 = by cluster type"
         => .parallel().meaning("120 local, 60 address, 1800 slurm");
     task_retries: Int = 2, "Reruns of a block task that raised" => .parallel();
-    keep_subcubes: Bool = false, "Kept for the seed's Dask wrapper: pclean writes blocks straight into the final products, so only false is valid"
+    keep_subcubes: Bool = false, "The seed's: accepted, no effect (noted in the log): pclean writes blocks straight into the final products, there are no sub-cubes"
         => .parallel();
-    keep_partimages: Bool = false, "Likewise: only false is valid" => .parallel();
-    concat_mode: Str = "none", "Likewise: there is no concatenation step (use pclean concat for cubes made elsewhere)"
+    keep_partimages: Bool = false, "The seed's: accepted, no effect (noted in the log): there are no partial images" => .parallel();
+    concat_mode: Str = "none", "The seed's: accepted, no effect (noted in the log): there is no concatenation step (pclean concat joins cubes made elsewhere)"
         => .parallel().choices(ConcatMode::NAMES);
     slurm_queue: Str = "", "SLURM partition of the worker jobs" => .parallel();
     slurm_account: Str = "", "SLURM account of the worker jobs" => .parallel();

@@ -29,6 +29,8 @@ pub struct Plane {
     pub beam: Beam,
     pub sumwt: f64,
     weights: PlaneWeights,
+    /// A mosaic's weight image (its model's conversion to sky brightness, its `.pb`).
+    pub pb_weight: Option<Array2<f32>>,
     pub progress: PlaneProgress,
     psf_sidelobe: f32,
     deconvolver: Box<dyn Deconvolver>,
@@ -209,6 +211,8 @@ pub struct FirstImages {
     pub sumwt: f64,
     /// The plane's imaging weights (kept for the major cycles).
     pub weights: PlaneWeights,
+    /// A mosaic's weight image (`None` for the other gridders).
+    pub pb_weight: Option<Array2<f32>>,
 }
 
 /// Inputs of one block's deconvolution that come from the rest of the run.
@@ -245,6 +249,7 @@ pub fn deconvolve_block(
                 psf,
                 sumwt: w,
                 weights,
+                pb_weight,
             } = f;
             let k = planes.len();
             let beam = setup.beams[k];
@@ -270,6 +275,7 @@ pub fn deconvolve_block(
                 beam,
                 sumwt: w,
                 weights,
+                pb_weight,
                 progress: PlaneProgress::new(),
                 deconvolver: decs.next().expect("one deconvolver per plane"),
                 masker: maskers.next().expect("one masker per plane"),
@@ -373,7 +379,8 @@ fn major_cycle(
         for s in 0..nst {
             let p = &mut planes[i * nst + s];
             p.residual = Array2::zeros((0, 0));
-            let (res, _) = ctx.residual_plane(sources, k, s, &p.weights, Some(&p.model))?;
+            let pbw = p.pb_weight.as_ref();
+            let (res, _) = ctx.residual_plane(sources, k, s, &p.weights, Some(&p.model), pbw)?;
             p.residual = res;
             if !all {
                 p.progress.major_cycles += 1;

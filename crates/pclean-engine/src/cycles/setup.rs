@@ -31,6 +31,7 @@ pub fn block_setup(
     chans: &std::ops::Range<usize>,
     inp: &BlockInputs,
     beams: &[Beam],
+    mosaic_pbs: &[Option<ndarray::Array2<f32>>],
 ) -> Result<BlockSetup, EngineError> {
     let nst = p.stokes.0.len();
     let d = &p.deconv;
@@ -42,9 +43,12 @@ pub fn block_setup(
         Some(m) => Some(m.block(chans.clone(), nst, dim)?.into_iter()),
         None => None,
     };
-    for k in chans.clone() {
-        // Computed per channel and dropped once its masks exist.
-        let pb = inp.pb(k);
+    for (i, k) in chans.clone().enumerate() {
+        // Computed per channel and dropped once its masks exist (a mosaic's from its weights).
+        let pb = match mosaic_pbs.get(i) {
+            Some(Some(pb)) => pb.clone(),
+            _ => inp.pb(k),
+        };
         for _ in 0..nst {
             let dec = pclean_deconv::factory::make_deconvolver(
                 d.deconvolver.name(),

@@ -4,6 +4,7 @@
 
 use crate::cycles::{block_setup, deconvolve_block, stop_text, FirstImages};
 use crate::error::EngineError;
+use crate::imaging::mosaic::pb_from_weight;
 use crate::imaging::ImagingContext;
 use crate::products::{fit_beam, write_restored, Reused};
 use crate::source::{restrict_sources, Source};
@@ -11,7 +12,7 @@ use ndarray::{Array2, ArrayView2};
 use pclean_core::params::DeconvParams;
 use pclean_core::params::RestoringBeam;
 use pclean_core::{Beam, Direction};
-use pclean_grid::pb::{pb_image, pb_limit_in_place, PbModel};
+use pclean_grid::pb::{pb_add_at, pb_limit_in_place, PbModel};
 use pclean_grid::weighting::ImagingWeighter;
 use std::ops::Range;
 
@@ -46,6 +47,8 @@ pub struct BlockInputs<'a> {
     pub sources: &'a [Source],
     /// `None`: no primary beam (only when nothing needs one, see `plan::primary_beam`).
     pub pb_model: Option<&'a PbModel>,
+    /// Where each beam of the `.pb` points (pixels; see `plan::primary_beam::pb_pointings`).
+    pub pb_pointings: &'a [[f64; 2]],
     pub reused: &'a Reused,
     pub start_model: Option<&'a crate::products::StartModel>,
     pub user_mask: Option<&'a crate::cycles::user_mask::UserMask>,
@@ -64,7 +67,9 @@ pub struct BlockInputs<'a> {
 
 impl BlockInputs<'_> {
     /// The primary beam of image channel `k`, zeroed at and below |pblimit| (as tclean, whatever
-    /// pblimit's sign). Computed when needed rather than kept: it is cheap next to imaging.
+    /// pblimit's sign): the sum of the beams at the selected fields' phase centres, divided by its
+    /// peak when that exceeds 1 (tclean's standard gridder). Computed when needed rather than kept:
+    /// it is cheap next to imaging.
     /// Without a model (nothing needs the beam then, see `plan::primary_beam`) a plane of zeros:
     /// the `.pb` tclean writes for a telescope it has no beam for.
     pub fn pb(&self, k: usize) -> Array2<f32> {
@@ -72,16 +77,27 @@ impl BlockInputs<'_> {
         let Some(model) = self.pb_model else {
             return Array2::zeros((p.ny, p.nx));
         };
-        let mut pb = pb_image(
-            model,
-            p.nx,
-            p.ny,
-            p.cell_x_rad,
-            p.cell_y_rad,
-            self.ctx.plan.freqs_hz[k],
-        );
+        let freq = self.ctx.plan.freqs_hz[k];
+        let cells = [p.cell_x_rad, p.cell_y_rad];
+        let centre = [(p.nx / 2) as f64, (p.ny / 2) as f64];
+        let mut pb = Array2::zeros((p.ny, p.nx));
+        for c in self.pb_pointings {
+            pb_add_at(model, cells, freq, *c, pb.view_mut());
+        }
+        if self.pb_pointings.is_empty() {
+            pb_add_at(model, cells, freq, centre, pb.view_mut());
+        }
         pb_limit_in_place(pb.view_mut(), p.pblimit);
         pb
+    }
+
+    /// The primary beam of a plane of image channel `k`: from the plane's weight image for a
+    /// mosaic (`imaging::mosaic::pb_from_weight`), else [`BlockInputs::pb`].
+    pub fn plane_pb(&self, k: usize, pb_weight: Option<&Array2<f32>>) -> Array2<f32> {
+        match pb_weight {
+            Some(w) => pb_from_weight(w, self.ctx.params.pblimit),
+            None => self.pb(k),
+        }
     }
 }
 
@@ -110,25 +126,29 @@ pub fn run_block(
         }
     };
     let deconvolve = params.niter > 0 || inp.start_model.is_some();
+    let mosaic = params.gridder == pclean_core::params::Gridder::Mosaic;
     let mut beams: Vec<Beam> = Vec::with_capacity(chans.len() * nst);
     let mut firsts: Vec<FirstImages> = Vec::new();
     let mut summaries = Vec::new();
     for (i, k) in chans.clone().enumerate() {
         for s in 0..nst {
             let idx = k * nst + s;
-            let (psf, weights) = match &inp.reused.psf {
-                Some(r) => (
+            // A mosaic's weight image comes from the PSF pass, made also when the PSF is reused.
+            let (psf, weights, pb_weight) = match &inp.reused.psf {
+                Some(r) if !mosaic => (
                     r[idx].clone(),
                     ctx.plane_weights(&sources, k, s, weighter(i))?,
+                    None,
                 ),
-                None => {
-                    let (psf, _, weights) = ctx.psf_plane(&sources, k, s, weighter(i))?;
-                    (psf, weights)
+                reused => {
+                    let p = ctx.psf_plane(&sources, k, s, weighter(i))?;
+                    let psf = reused.as_ref().map_or(p.psf, |r| r[idx].clone());
+                    (psf, p.weights, p.pb_weight)
                 }
             };
             let (residual, sumwt) = match (&inp.reused.residual, &inp.reused.sumwt) {
                 (Some(r), Some(w)) => (r[idx].clone(), w[idx]),
-                _ => ctx.residual_plane(&sources, k, s, &weights, None)?,
+                _ => ctx.residual_plane(&sources, k, s, &weights, None, None)?,
             };
             // A plane whose fit fails takes the block's first good beam of the same Stokes.
             let fallback = (0..i)
@@ -152,6 +172,7 @@ pub fn run_block(
                     psf,
                     sumwt,
                     weights,
+                    pb_weight,
                 });
             } else {
                 drop((psf, weights));
@@ -160,6 +181,7 @@ pub fn run_block(
                     residual,
                     model,
                     mask: None,
+                    pb_weight,
                     sumwt,
                     iterations: 0,
                     major_cycles: 0,
@@ -172,7 +194,15 @@ pub fn run_block(
     // Every plane has its weights: the densities are no longer needed.
     drop(owned);
     if deconvolve {
-        let setup = block_setup(params, &chans, inp, &beams)?;
+        // Per block channel, the mosaic's primary beam (of its first Stokes plane's weights).
+        let pbs: Vec<Option<Array2<f32>>> = (0..chans.len())
+            .map(|i| {
+                let w = firsts[i * nst].pb_weight.as_ref();
+                w.map(|w| pb_from_weight(w, params.pblimit))
+            })
+            .collect();
+        let setup = block_setup(params, &chans, inp, &beams, &pbs)?;
+        drop(pbs);
         let planes = deconvolve_block(ctx, &sources, chans.clone(), firsts, setup, inp.it)?;
         // PSFs, imaging weights and deconvolvers are freed before anything is restored.
         let finals: Vec<FinalPlane> = planes
@@ -184,6 +214,7 @@ pub fn run_block(
                 residual: p.residual,
                 model: p.model,
                 mask: p.mask,
+                pb_weight: p.pb_weight,
                 sumwt: p.sumwt,
             })
             .collect();
@@ -205,6 +236,8 @@ struct FinalPlane {
     residual: Array2<f32>,
     model: Array2<f32>,
     mask: Option<Array2<bool>>,
+    /// A mosaic's weight image (`None`: the beam is [`BlockInputs::pb`]).
+    pb_weight: Option<Array2<f32>>,
     sumwt: f64,
     iterations: usize,
     major_cycles: usize,
@@ -261,14 +294,21 @@ fn write_plane(
             p.residual,
             &beam,
             params,
-            || Ok(inp.pbcor.then(|| inp.pb(k))),
+            || Ok(inp.pbcor.then(|| inp.plane_pb(k, p.pb_weight.as_ref()))),
             &mut |ext, plane| put(ext, k, s, plane),
         )?;
     }
-    let pb = pb.unwrap_or_else(|| inp.pb(k));
+    let pb = pb.unwrap_or_else(|| inp.plane_pb(k, p.pb_weight.as_ref()));
     put("pb", k, s, pb.view())?;
-    let w = p.sumwt as f32;
-    let weight = pb.mapv(|v| w * v * v);
+    // A mosaic's `.weight` is its weight image; the standard gridder's the sum of weights
+    // times pb^2.
+    let weight = match p.pb_weight {
+        Some(w) => w,
+        None => {
+            let w = p.sumwt as f32;
+            pb.mapv(|v| w * v * v)
+        }
+    };
     drop(pb);
     put("weight", k, s, weight.view())?;
     Ok(summary)

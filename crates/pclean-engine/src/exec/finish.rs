@@ -95,7 +95,7 @@ impl Coordinator {
             imsize: [params.nx, params.ny],
             phasecenter: self.setup.centre.to_casa_string(),
             spectral_frame: plan.frame.clone(),
-            gridder: "standard".into(),
+            gridder: params.gridder.name().into(),
             deconvolver: (params.niter > 0).then_some(params.deconv.deconvolver),
             kernel_support: support,
             oversampling: sigma,

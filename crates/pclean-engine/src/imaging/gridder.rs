@@ -3,11 +3,12 @@
 use crate::error::EngineError;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use num_complex::Complex32;
-use pclean_core::params::{GridKernel, ImagingParams};
+use pclean_core::params::{GridKernel, Gridder as GridderChoice, ImagingParams};
 use pclean_grid::casa::spheroidal::DEFAULT_PADDING;
 use pclean_grid::gridder::{GridError, GridSpec, GridStats, Gridder, GridderOptions};
 use pclean_grid::seam::{StandardGridder, VisBatch, VisGridder};
-use pclean_grid::CasaGridder;
+use pclean_grid::wgrid::{precision_for, WGridder};
+use pclean_grid::{CasaGridder, MosaicGridder};
 
 /// The gridder of a run: `gridder='standard'` with the ES kernel at `epsilon` (`kernel='es'`,
 /// the default) or with tclean's own kernel, padding and arithmetic (`kernel='casa'`).
@@ -17,6 +18,11 @@ pub enum RunGridder {
     Es(Gridder),
     /// tclean's standard gridder reproduced.
     Casa(CasaGridder),
+    /// tclean's `mosaic` gridder: the ES gridder per pointing with its primary beam
+    /// (`super::mosaic`).
+    Mosaic(MosaicGridder),
+    /// `wproject` / `widefield`: the ES kernel also in w (w-stacking).
+    W(WGridder),
 }
 
 impl RunGridder {
@@ -25,6 +31,8 @@ impl RunGridder {
         match self {
             RunGridder::Es(g) => g.grid_shape(),
             RunGridder::Casa(g) => g.grid_shape(),
+            RunGridder::Mosaic(m) => m.gridder().grid_shape(),
+            RunGridder::W(g) => g.base().grid_shape(),
         }
     }
 
@@ -33,6 +41,16 @@ impl RunGridder {
         match self {
             RunGridder::Es(g) => g.precision().bytes_per_cell(),
             RunGridder::Casa(_) => 16,
+            RunGridder::Mosaic(m) => m.gridder().precision().bytes_per_cell(),
+            RunGridder::W(g) => g.base().precision().bytes_per_cell(),
+        }
+    }
+
+    /// Grids of a residual pass or a model: a mosaic's pointings, else 1.
+    pub fn pointings(&self) -> usize {
+        match self {
+            RunGridder::Mosaic(m) => m.pointings().len().max(1),
+            _ => 1,
         }
     }
 
@@ -41,6 +59,16 @@ impl RunGridder {
         match self {
             RunGridder::Es(g) => g.kernel_support(),
             RunGridder::Casa(g) => g.kernel_support(),
+            RunGridder::Mosaic(m) => m.gridder().kernel_support(),
+            RunGridder::W(g) => g.base().kernel_support(),
+        }
+    }
+
+    /// uv grids per plane set: the w planes of `wproject`/`widefield`, else 1.
+    pub fn grid_planes(&self) -> usize {
+        match self {
+            RunGridder::W(g) => g.nplanes(),
+            _ => 1,
         }
     }
 
@@ -49,14 +77,17 @@ impl RunGridder {
         match self {
             RunGridder::Es(g) => g.oversampling(),
             RunGridder::Casa(g) => g.oversampling(),
+            RunGridder::Mosaic(m) => m.gridder().oversampling(),
+            RunGridder::W(g) => g.base().oversampling(),
         }
     }
 
     /// The kernel's name (`es` or `casa`).
     pub fn kernel(&self) -> GridKernel {
         match self {
-            RunGridder::Es(_) => GridKernel::Es,
+            RunGridder::Es(_) | RunGridder::Mosaic(_) => GridKernel::Es,
             RunGridder::Casa(_) => GridKernel::Casa,
+            RunGridder::W(_) => GridKernel::Es,
         }
     }
 
@@ -74,8 +105,14 @@ impl RunGridder {
     ) -> Result<GridStats, GridError> {
         match self {
             RunGridder::Es(g) => g.image_to_vis(image_yx, uvw_m, freq_hz, None, vis_rc, nthreads),
-            RunGridder::Casa(g) => {
-                let g = g.with_threads(nthreads);
+            // Refused up front (`Setup::open`): MODEL_DATA needs each row's pointing.
+            RunGridder::Mosaic(_) => Err(GridError::PlaneCount {
+                expected: 0,
+                got: 1,
+            }),
+            // Through the seam, from the single-precision model, as tclean.
+            RunGridder::Casa(_) | RunGridder::W(_) => {
+                let g = self.vis_gridder(nthreads);
                 let model = image_yx.mapv(|v| v as f32);
                 let planes = g.model_planes(&[model.view()])?;
                 let all = Array2::from_elem(vis_rc.dim(), 1.0f32);
@@ -91,15 +128,19 @@ impl RunGridder {
         match self {
             RunGridder::Es(g) => Box::new(StandardGridder::new(g.clone(), nthreads)),
             RunGridder::Casa(g) => Box::new(g.with_threads(nthreads)),
+            RunGridder::Mosaic(m) => Box::new(m.with_threads(nthreads)),
+            RunGridder::W(g) => Box::new(g.with_threads(nthreads)),
         }
     }
 }
 
 /// Build the gridder for the image geometry, kernel and accuracy, for about `nvis_per_chan`
-/// visibilities per image plane.
+/// visibilities per image plane and baselines with `|w| <= wmax_lambda` wavelengths (read by the
+/// w-correcting gridders only; [`max_w_lambda`]).
 pub fn make_gridder(
     params: &ImagingParams,
     nvis_per_chan: usize,
+    wmax_lambda: f64,
 ) -> Result<RunGridder, EngineError> {
     let spec = GridSpec {
         nx: params.nx,
@@ -108,6 +149,12 @@ pub fn make_gridder(
         cell_y_rad: params.cell_y_rad,
         epsilon: params.epsilon,
     };
+    if matches!(
+        params.gridder,
+        GridderChoice::WProject | GridderChoice::WideField
+    ) {
+        return w_gridder(params, spec, nvis_per_chan, wmax_lambda).map(RunGridder::W);
+    }
     match params.kernel {
         GridKernel::Es => gridder_for(spec, nvis_per_chan).map(RunGridder::Es),
         GridKernel::Casa => CasaGridder::new(
@@ -135,4 +182,79 @@ pub fn gridder_for(spec: GridSpec, nvis_per_chan: usize) -> Result<Gridder, Engi
         },
     )
     .map_err(EngineError::Grid)
+}
+
+/// The w-gridder of `wproject` / `widefield` (`kernel='es'` only): the ES gridder for the
+/// geometry, in double precision below [`pclean_grid::wgrid::W_SINGLE_PRECISION_MIN_EPSILON`],
+/// with at least `wprojplanes` w planes.
+fn w_gridder(
+    params: &ImagingParams,
+    spec: GridSpec,
+    nvis_per_chan: usize,
+    wmax_lambda: f64,
+) -> Result<WGridder, EngineError> {
+    let name = params.gridder.name();
+    if params.kernel != GridKernel::Es {
+        return Err(EngineError::param(
+            "kernel",
+            format!(
+                "kernel='{}' with gridder='{name}': the w-correction uses the ES kernel; use \
+                 kernel='es'",
+                params.kernel.name()
+            ),
+        ));
+    }
+    let base = Gridder::with_options(
+        spec,
+        GridderOptions {
+            nvis_hint: Some(nvis_per_chan.max(1)),
+            precision: Some(precision_for(spec.epsilon)),
+            ..Default::default()
+        },
+    )
+    .map_err(EngineError::Grid)?;
+    let g = WGridder::new(base, wmax_lambda, params.wprojplanes.unwrap_or(0))
+        .map_err(|e| EngineError::param_source("gridder", "gridder", e))?;
+    let lay = g.layout();
+    tracing::info!(
+        "gridder {name}: {} w planes {:.1} wavelengths apart for |w| <= {:.1} wavelengths \
+         (wprojplanes {})",
+        lay.nplanes,
+        lay.dw,
+        lay.wmax,
+        params
+            .wprojplanes
+            .map_or("-1: automatic".to_string(), |n| format!(
+                "{n}: at least {n}"
+            ))
+    );
+    Ok(g.named(params.gridder.name()))
+}
+
+/// Largest |w| of the selected data in wavelengths, bounded without reading any visibility: the
+/// longest baseline between the antennas of each MS (|w| <= |uvw| = |baseline|) at the highest
+/// selected channel frequency, plus 0.1% for frame conversions (<= 1e-4) and rounding. A
+/// visibility beyond it is skipped and counted.
+pub fn max_w_lambda(sources: &[crate::source::Source], spws: &[crate::plan::SpwSelection]) -> f64 {
+    let fmax = spws
+        .iter()
+        .flat_map(|s| s.chan_freq_hz.iter().copied())
+        .fold(0.0f64, f64::max);
+    let bmax = sources
+        .iter()
+        .map(|s| {
+            let ants = &s.ms.meta().antennas;
+            let mut b = 0.0f64;
+            for (i, a) in ants.iter().enumerate() {
+                for c in &ants[i + 1..] {
+                    let d: f64 = (0..3)
+                        .map(|k| (a.position_itrf_m[k] - c.position_itrf_m[k]).powi(2))
+                        .sum();
+                    b = b.max(d.sqrt());
+                }
+            }
+            b
+        })
+        .fold(0.0f64, f64::max);
+    bmax * fmax / pclean_core::SPEED_OF_LIGHT * 1.001
 }

@@ -4,6 +4,7 @@
 //! choice ([`gridder`]) and the model's visibilities written back ([`savemodel`]).
 
 pub mod gridder;
+pub mod mosaic;
 pub mod savemodel;
 pub mod weights;
 
@@ -21,6 +22,19 @@ use pclean_core::Direction;
 use pclean_grid::seam::{Pass, VisBatch, VisGridder};
 use pclean_grid::weighting::{ImagingWeighter, UvTaper};
 use std::borrow::Borrow;
+
+/// A plane's PSF pass: the PSF, the sum of weights, the imaging weights (see
+/// [`ImagingContext::plane_weights`]) and, for a gridder with primary beams (mosaic), the weight
+/// image ([`pclean_grid::seam::VisGridder::weight_image`], normalised by the sum of weights).
+pub struct PsfPlane {
+    pub psf: Array2<f32>,
+    pub sumwt: f64,
+    pub weights: PlaneWeights,
+    pub pb_weight: Option<Array2<f32>>,
+}
+
+/// A pass's image, its sum of weights and (a mosaic's) weight image.
+type PassImage = (Array2<f32>, f64, Option<Array2<f32>>);
 
 /// Everything constant across blocks.
 pub struct ImagingContext<'a> {
@@ -49,26 +63,30 @@ impl ImagingContext<'_> {
         }
     }
 
-    /// The point-spread function of image channel `k`, Stokes plane `s`, and its imaging weights
-    /// (see [`ImagingContext::plane_weights`]), made in the same pass: gridded, transformed in place
-    /// and normalised by the sum of weights, which is returned with them. One oversampled grid is
-    /// alive.
+    /// The point-spread function of image channel `k`, Stokes plane `s`, its imaging weights
+    /// and weight image, made in the same pass: gridded, transformed in place and normalised (by
+    /// the sum of weights, or a mosaic's to a peak of 1). One oversampled grid is alive.
     pub fn psf_plane(
         &self,
         sources: &[Source],
         k: usize,
         s: usize,
         weighter: &ImagingWeighter,
-    ) -> Result<(Array2<f32>, f64, PlaneWeights), EngineError> {
+    ) -> Result<PsfPlane, EngineError> {
         let mut weights = Vec::new();
-        let (psf, sumwt) = self.pass(
+        let (psf, sumwt, pb_weight) = self.pass(
             Pass::Psf,
             sources,
             k,
             |prep, cols, freqs| Ok((self.imaging_weights(prep, s, cols, freqs, weighter), None)),
             |wgt| weights.push(wgt),
         )?;
-        Ok((psf, sumwt, weights))
+        Ok(PsfPlane {
+            psf,
+            sumwt,
+            weights,
+            pb_weight,
+        })
     }
 
     /// The residual image of image channel `k`, Stokes plane `s` (the dirty image without a model):
@@ -78,6 +96,9 @@ impl ImagingContext<'_> {
     /// Only one oversampled grid is alive at a time: with a model, a first pass over the
     /// visibilities predicts from the model's grid and keeps the residual visibilities of this plane
     /// (8 bytes per visibility), the model grid is freed, and a second pass grids them.
+    ///
+    /// A mosaic's residual is normalised by its weight image (`imaging::mosaic`); its model is
+    /// turned into sky brightness with `pb_weight` (the PSF pass's weight image) first.
     pub fn residual_plane(
         &self,
         sources: &[Source],
@@ -85,13 +106,17 @@ impl ImagingContext<'_> {
         s: usize,
         weights: &PlaneWeights,
         model: Option<&Array2<f32>>,
+        pb_weight: Option<&Array2<f32>>,
     ) -> Result<(Array2<f32>, f64), EngineError> {
         let mut kept = match model {
-            Some(m) => Some(self.residual_vis(sources, k, s, weights, m)?.into_iter()),
+            Some(m) => Some(
+                self.residual_vis(sources, k, s, weights, m, pb_weight)?
+                    .into_iter(),
+            ),
             None => None,
         };
         let mut wts = weights.iter();
-        self.pass(
+        let (image, sumwt, _) = self.pass(
             Pass::Residual,
             sources,
             k,
@@ -104,7 +129,13 @@ impl ImagingContext<'_> {
                 Ok((wgt, Some(vis)))
             },
             |_| {},
-        )
+        )?;
+        Ok((image, sumwt))
+    }
+
+    /// The gridder of image channel `k` (the run's, or one made for the plane's frequency).
+    fn plane_gridder(&self, k: usize) -> Option<Box<dyn VisGridder>> {
+        self.gridder.at_frequency(self.plan.freqs_hz[k])
     }
 
     /// The residual visibilities of image channel `k`, Stokes plane `s`: the model's predicted
@@ -116,9 +147,17 @@ impl ImagingContext<'_> {
         s: usize,
         weights: &PlaneWeights,
         model: &Array2<f32>,
+        pb_weight: Option<&Array2<f32>>,
     ) -> Result<Vec<Array2<Complex32>>, EngineError> {
         let sources = &crate::source::restrict_sources(sources, self.plan, &(k..k + 1))?;
-        let planes = self.gridder.model_planes(&[model.view()]).map_err(gerr)?;
+        let own = self.plane_gridder(k);
+        let gridder = own.as_deref().unwrap_or(self.gridder.as_ref());
+        let p = self.params;
+        let sky = pb_weight.map(|w| mosaic::model_to_sky(model, w, p.mosaic.normtype, p.pblimit));
+        let planes = gridder
+            .model_planes(&[sky.as_ref().unwrap_or(model).view()])
+            .map_err(gerr)?;
+        drop(sky);
         let mut kept = Vec::new();
         let mut wts = weights.iter();
         self.vis().for_each_chunk(sources, &(k..k + 1), |prep| {
@@ -128,8 +167,9 @@ impl ImagingContext<'_> {
             let wgt = next_weights(&mut wts)?;
             let mut vis = prep.stokes[s].0.select(Axis(1), &cols);
             let mut pred = Array2::<Complex32>::zeros(vis.dim());
-            let batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view());
-            self.gridder
+            let batch =
+                VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view()).with_fields(&prep.field_r);
+            gridder
                 .predict(&planes, &batch, pred.view_mut())
                 .map_err(gerr)?;
             vis -= &pred;
@@ -142,7 +182,7 @@ impl ImagingContext<'_> {
     /// One gridding pass over the chunks of image channel `k`: `chunk(prepared, columns,
     /// frequencies)` gives each chunk's imaging weights (and, for the residual, visibilities),
     /// handed to `done` once gridded; the planes become the plane's image, normalised by the sum of
-    /// weights, which is returned with it.
+    /// weights, which is returned with it, and (a mosaic's) by the weight image, also returned.
     fn pass<W: Borrow<Array2<f32>>>(
         &self,
         pass: Pass,
@@ -154,36 +194,46 @@ impl ImagingContext<'_> {
             &[f64],
         ) -> Result<(W, Option<Array2<Complex32>>), EngineError>,
         mut done: impl FnMut(W),
-    ) -> Result<(Array2<f32>, f64), EngineError> {
+    ) -> Result<PassImage, EngineError> {
         let sources = &crate::source::restrict_sources(sources, self.plan, &(k..k + 1))?;
-        let mut planes = self.gridder.new_planes(pass);
+        let own = self.plane_gridder(k);
+        let gridder = own.as_deref().unwrap_or(self.gridder.as_ref());
+        let mut planes = gridder.new_planes(pass);
         let mut sumwt = 0.0;
         self.vis().for_each_chunk(sources, &(k..k + 1), |prep| {
             let Some((cols, freqs)) = prep.columns(k) else {
                 return Ok(());
             };
             let (wgt, vis) = chunk(prep, &cols, &freqs)?;
-            let mut batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.borrow().view());
+            let mut batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.borrow().view())
+                .with_fields(&prep.field_r);
             if let Some(v) = &vis {
                 batch = batch.with_vis(v.view());
             }
-            sumwt += self
-                .gridder
-                .grid(&mut planes, &batch)
-                .map_err(gerr)?
-                .sum_weights;
+            sumwt += gridder.grid(&mut planes, &batch).map_err(gerr)?.sum_weights;
             done(wgt);
             Ok(())
         })?;
         let norm = if sumwt > 0.0 { 1.0 / sumwt } else { 0.0 };
-        let image = self
-            .gridder
+        let weight = gridder.weight_image(&planes, norm).map_err(gerr)?;
+        let mut image = gridder
             .images(planes, norm)
             .map_err(gerr)?
             .into_iter()
             .next()
             .ok_or_else(changed)?;
-        Ok((image, sumwt))
+        if let Some(w) = &weight {
+            match pass {
+                Pass::Psf => mosaic::normalise_psf(&mut image),
+                Pass::Residual => mosaic::normalise_residual(
+                    &mut image,
+                    w,
+                    self.params.mosaic.normtype,
+                    self.params.pblimit,
+                ),
+            }
+        }
+        Ok((image, sumwt, weight))
     }
 }
 

@@ -5,7 +5,7 @@ use super::ImagingContext;
 use crate::error::EngineError;
 use crate::source::{Prepared, Source};
 use ndarray::{Array2, Axis};
-use pclean_core::params::{GridKernel, ImagingParams, SpecMode, Weighting};
+use pclean_core::params::{GridKernel, Gridder, ImagingParams, SpecMode, Weighting};
 use pclean_grid::weighting::{
     fractional_bandwidth, CellRounding, DensityGrid, ImagingWeighter, WeightingScheme,
 };
@@ -13,6 +13,13 @@ use rayon::prelude::*;
 
 /// A plane's imaging weights, one `(rows, columns of the plane)` array per visibility chunk.
 pub type PlaneWeights = Vec<Array2<f32>>;
+
+/// The weighting densities of one weighter: one for all fields ([`ALL_FIELDS`]), or one per
+/// FIELD_ID (a mosaic's `mosweight`).
+type FieldDensities = Vec<(i32, DensityGrid)>;
+
+/// The field key of a density shared by every field.
+const ALL_FIELDS: i32 = -1;
 
 /// Which weighting density a run makes (tclean's choice between `BriggsCubeWeightor` and
 /// `VisImagingWeight` in `SynthesisImagerVi2::weight`).
@@ -102,22 +109,43 @@ impl ImagingContext<'_> {
         };
         let per_chan = DensityLayout::of(p) == DensityLayout::PerChannel;
         let ndens = if per_chan { n } else { 1 };
-        let mut dens: Vec<DensityGrid> = (0..ndens).map(|_| empty_density(p)).collect();
+        let new_density = || empty_density(p);
+        // tclean's mosweight: a mosaic's densities are per field (made as its fields appear).
+        let per_field = p.gridder == Gridder::Mosaic && p.mosaic.mosweight;
+        let mut dens: Vec<FieldDensities> = (0..ndens).map(|_| Vec::new()).collect();
         self.vis().for_each_chunk(sources, &chans, |prep| {
-            let (_, w0) = &prep.stokes[0];
-            let scale = prep.density_scale;
-            let select = |cols: &[usize]| {
-                let mut w = w0.select(Axis(1), cols);
-                if scale != 1.0 {
-                    w *= scale;
+            let add = |d: &mut FieldDensities, cols: &[usize], freqs: &[f64]| {
+                let w = prep.density_weights(cols);
+                if !per_field {
+                    if d.is_empty() {
+                        d.push((ALL_FIELDS, new_density()));
+                    }
+                    d[0].1.add(prep.weighting_uvw(), freqs, w.view());
+                    return;
                 }
-                w
+                let mut ids: Vec<i32> = prep.field_r.clone();
+                ids.sort_unstable();
+                ids.dedup();
+                for f in ids {
+                    let rows: Vec<usize> = (0..prep.field_r.len())
+                        .filter(|r| prep.field_r[*r] == f)
+                        .collect();
+                    let i = match d.iter().position(|(g, _)| *g == f) {
+                        Some(i) => i,
+                        None => {
+                            d.push((f, new_density()));
+                            d.len() - 1
+                        }
+                    };
+                    let uvw = prep.weighting_uvw().select(Axis(0), &rows);
+                    let wf = w.select(Axis(0), &rows);
+                    d[i].1.add(uvw.view(), freqs, wf.view());
+                }
             };
             if per_chan {
                 dens.par_iter_mut().enumerate().for_each(|(i, d)| {
                     if let Some((cols, freqs)) = prep.columns(chans.start + i) {
-                        let w = select(&cols);
-                        d.add(prep.uvw_m.view(), &freqs, w.view());
+                        add(d, &cols, &freqs);
                     }
                 });
             } else {
@@ -127,13 +155,23 @@ impl ImagingContext<'_> {
                     .collect();
                 if !cols.is_empty() {
                     let freqs: Vec<f64> = cols.iter().map(|j| prep.freq_hz[*j]).collect();
-                    dens[0].add(prep.uvw_m.view(), &freqs, select(&cols).view());
+                    add(&mut dens[0], &cols, &freqs);
                 }
             }
             Ok(())
         })?;
         // Each density (f64) is freed as soon as its weighter (f32) exists.
-        Ok(dens.into_iter().map(|d| d.finish(&scheme)).collect())
+        Ok(dens
+            .into_iter()
+            .map(|d| {
+                if !per_field {
+                    let d = d.into_iter().next().map(|(_, d)| d);
+                    return d.unwrap_or_else(new_density).finish(&scheme);
+                }
+                let fields = d.into_iter().map(|(f, d)| (f, d.finish(&scheme)));
+                ImagingWeighter::per_field(fields.collect())
+            })
+            .collect())
     }
 
     /// The imaging weights of image channel `k`, Stokes plane `s`, one array per visibility chunk
@@ -159,7 +197,8 @@ impl ImagingContext<'_> {
     }
 
     /// Imaging weights of Stokes plane `s` in columns `cols` of a prepared chunk: natural weights
-    /// times the weighting density's factor and the uv taper.
+    /// times the weighting density's factor and the uv taper, both at the data's own uv (as
+    /// tclean's `VisImagingWeight`, before any rotation to the image phase centre).
     pub(super) fn imaging_weights(
         &self,
         prep: &Prepared,
@@ -169,9 +208,9 @@ impl ImagingContext<'_> {
         weighter: &ImagingWeighter,
     ) -> Array2<f32> {
         let mut wgt = prep.stokes[s].1.select(Axis(1), cols);
-        weighter.apply(prep.uvw_m.view(), freqs, wgt.view_mut());
+        weighter.apply_rows(prep.weighting_uvw(), freqs, &prep.field_r, wgt.view_mut());
         if let Some(t) = &self.taper {
-            t.apply(prep.uvw_m.view(), freqs, wgt.view_mut());
+            t.apply(prep.weighting_uvw(), freqs, wgt.view_mut());
         }
         wgt
     }

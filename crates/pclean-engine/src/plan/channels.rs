@@ -38,16 +38,25 @@ pub(super) fn defined_grid(
         epoch_mjd_s: ctx.first_time_mjd_s,
         identity: true,
         earth: ctx.earth.clone(),
+        source: None,
+        moving: None,
     });
-    let fac0 = conversion.factor(ctx.first_time_mjd_s)?;
+    let fac0 = conversion.grid_factor(ctx.first_time_mjd_s)?;
     let optical = params.veltype == VelType::Optical;
     let rest = |what: &str| {
-        params.restfreq_hz.ok_or_else(|| {
-            EngineError::param(
-                "restfreq",
-                format!("{what} is a velocity: give --restfreq to define it"),
-            )
-        })
+        // tclean's: the given one, else the SOURCE table's (FrameContext::source_restfreq_hz).
+        params
+            .restfreq_hz
+            .or(ctx.source_restfreq_hz)
+            .ok_or_else(|| {
+                EngineError::param(
+                    "restfreq",
+                    format!(
+                    "{what} is a velocity and the data's SOURCE table gives no rest frequency: \
+                     give --restfreq to define it"
+                ),
+                )
+            })
     };
     let vel_to_freq = |v: f64, f0: f64| {
         if optical {
@@ -113,6 +122,23 @@ pub(super) fn defined_grid(
         SpectralValue::Default => {
             // Channels tile the band from its lower edge; a negative width lists them downwards.
             let n = params.nchan.unwrap_or_else(|| fit(hi_edge - lo_edge));
+            if n == 0 {
+                // tclean fails here with "Linear transformation matrix is singular".
+                let given = match params.width {
+                    SpectralValue::VelocityMps(v) => format!("{}km/s", v / 1e3),
+                    SpectralValue::FrequencyHz(f) => format!("{f}Hz"),
+                    SpectralValue::Channel(c) => c.to_string(),
+                    SpectralValue::Default => format!("{width_hz}Hz"),
+                };
+                return Err(EngineError::param(
+                    "width",
+                    format!(
+                        "width={given} ({w:.3} Hz) is wider than the selected data ({:.3} Hz): no \
+                         whole channel fits; give a narrower width, or nchan and start",
+                        hi_edge - lo_edge
+                    ),
+                ));
+            }
             if width_hz > 0.0 {
                 lo_edge + w / 2.0
             } else {

@@ -1,46 +1,278 @@
 //! Fields that move along an ephemeris table (`FIELD::EPHEMERIS_ID` >= 0, e.g. a planet attached
-//! by casatasks `fixplanets`). pclean reads the tables ([`pclean_ms::ephemeris`]) but does not
-//! image such fields yet, so a selection that contains one is refused before any heavy work,
-//! never imaged at the FIELD row's PHASE_DIR (which for these fields is only an offset, usually
-//! (0, 0)).
+//! by casatasks `fixplanets`), imaged as tclean 6.7 images them (measured on
+//! testdata/reference/ephem, made by scripts/dev/make_ephem.py; docs/decisions.md, "Issue 13: Decisions of branch s7-ephem"):
 //!
-//! What tclean 6.7 does with them (testdata/reference/ephem, scripts/dev/make_ephem.py), for the
-//! implementation to follow: default `phasecenter`: image in APP at the ephemeris direction at
-//! FIELD TIME, each row re-phased from the direction at its own time (the moving source smears);
-//! `phasecenter='TRACKFIELD'`: image in ICRS at the topocentric direction at the first row's time
-//! (the table's position at TT minus the observatory's), rows not re-phased relative to the moving
-//! source; `specmode='cubesource'` needs that tracking and labels the spectral axis REST (TOPO
-//! frequencies corrected by the source's radial velocity).
+//! - the field's direction (FIELD TIME) is the table's geocentric direction at the FIELD row's
+//!   `TIME`, in the table's frame (APP): the default image centre, and the direction of the mfs
+//!   LSRK band and of a cube's frame conversion;
+//! - the data of a row are taken as phased at the **topocentric** direction at the row's time
+//!   (casacore's COMET frame: the table's position at TT minus the observatory's), expressed in
+//!   the frame of `REFERENCE_DIR` (tclean's `VisBufferUtil::getPhaseCenter`); every row is re-phased
+//!   from there to the image centre with the frames taken at the row's time;
+//! - `phasecenter='TRACKFIELD'`: the image centre is the topocentric direction at the first
+//!   integration in ICRS, and each row is re-phased to the topocentric direction at its own time
+//!   (the moving source stays at the centre);
+//! - `specmode='cubesource'` (TRACKFIELD only): the data channels Doppler-shifted into the source's
+//!   frame, labelled REST: `f sqrt((1 - b) / (1 + b))`, `b = (-RadVel + v_obs) / c`, RadVel the
+//!   table's (interpolated at UT1), v_obs the observatory's rotation velocity along the topocentric
+//!   direction (`FTMachine::shiftFreqToSource`); the axis at the first integration, each row at its
+//!   own time.
 
 use crate::error::EngineError;
+use crate::source::visprep::PhaseShift;
 use crate::source::Source;
-use pclean_ms::ephemeris::field_ephemerides;
+use pclean_core::direction::SkyContext;
+use pclean_core::frames::EarthOrientation;
+use pclean_core::params::{ImagingParams, PhaseCenter, SpecMode};
+use pclean_core::{Direction, DirectionFrame, SPEED_OF_LIGHT};
+use pclean_ms::ephemeris::{
+    field_ephemerides, observer_true_of_date_m, tt_minus_utc_s, Ephemeris, EphemerisFrame,
+};
+use std::sync::Arc;
 
-/// Refuse a selection that contains a field with an ephemeris.
-pub(crate) fn refuse_ephemeris_fields(sources: &[Source]) -> Result<(), EngineError> {
-    for s in sources {
-        let meta = s.ms.meta();
-        let ephemerides = field_ephemerides(&meta.path)?;
-        for &fid in &s.selected.field_ids {
-            let Some(Some(e)) = ephemerides.get(fid) else {
+/// The Earth's rotation rate, rad/s (IERS conventions: 7.292115e-5 rad/s; its last digits move
+/// the ~0.3 km/s rotation velocity by far less than 1 mm/s).
+const EARTH_ROTATION_RAD_S: f64 = 7.292_115e-5;
+
+/// One field's ephemeris and what tclean takes from the FIELD row.
+#[derive(Debug, Clone)]
+struct MovingField {
+    eph: Ephemeris,
+    /// The FIELD row's `TIME` (MJD seconds, UTC).
+    field_time_mjd_s: f64,
+    /// The frame of `REFERENCE_DIR`: the frame tclean believes the data phased in.
+    reference_frame: DirectionFrame,
+}
+
+/// The ephemeris fields of one MS and how the run images them.
+#[derive(Debug, Clone)]
+pub struct Ephemerides {
+    /// By field id (`None`: a fixed field).
+    fields: Vec<Option<MovingField>>,
+    observatory_itrf_m: [f64; 3],
+    earth: Arc<EarthOrientation>,
+    /// `phasecenter='TRACKFIELD'`: rows are re-phased to the moving source.
+    track: bool,
+}
+
+fn unsupported(what: String) -> EngineError {
+    EngineError::param("field", what)
+}
+
+impl Ephemerides {
+    /// The ephemeris fields of `src`'s MS, or `None` when no selected field has one. Refuses what
+    /// pclean does not reproduce yet (non-APP or topocentric tables, offsets from the ephemeris,
+    /// several fields or MSs with TRACKFIELD), before any heavy work.
+    pub fn open(
+        src: &Source,
+        params: &ImagingParams,
+        earth: &Arc<EarthOrientation>,
+    ) -> Result<Option<Self>, EngineError> {
+        let meta = src.ms.meta();
+        let track = params.phasecenter == PhaseCenter::TrackField;
+        if !meta.fields.iter().any(|f| f.ephemeris_id >= 0) {
+            return Ok(None);
+        }
+        let tables = field_ephemerides(&meta.path)?;
+        let mut fields = vec![None; meta.fields.len()];
+        let mut any = false;
+        for &fid in &src.selected.field_ids {
+            let (Some(f), Some(Some(e))) = (meta.fields.get(fid), tables.get(fid)) else {
                 continue;
             };
-            let name = meta.fields.get(fid).map_or("?", |f| f.name.as_str());
-            return Err(EngineError::param(
-                "field",
-                format!(
-                    "field '{name}' (id {fid}) of {} moves along the ephemeris table {} ('{}', \
-                     {} frame); pclean does not image ephemeris fields yet (tclean re-phases \
-                     each row from the ephemeris direction at its time, or tracks the source \
-                     with phasecenter='TRACKFIELD' and specmode='cubesource'): leave this field \
-                     out of `field`, or image it with tclean",
-                    meta.path.display(),
+            let where_ = format!("field '{}' (id {fid}) of {}", f.name, meta.path.display());
+            if e.frame != EphemerisFrame::App || e.geo[0] != 0.0 {
+                return Err(unsupported(format!(
+                    "{where_} moves along {} in frame {}{}: pclean images geocentric APP \
+                     ephemerides only (JPL-Horizons tables attached by fixplanets); image it \
+                     with tclean",
                     e.path.display(),
-                    e.name,
-                    e.frame.casa_name()
+                    e.frame.casa_name(),
+                    if e.geo[0] != 0.0 {
+                        " (topocentric)"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+            for (col, d) in [("PHASE_DIR", &f.phase), ("REFERENCE_DIR", &f.reference)] {
+                if d.coeffs.iter().flatten().any(|c| *c != 0.0) {
+                    return Err(unsupported(format!(
+                        "{where_}: {col} holds an offset from the ephemeris ({:?}); pclean images \
+                         ephemeris fields without offsets only",
+                        d.coeffs
+                    )));
+                }
+            }
+            fields[fid] = Some(MovingField {
+                eph: e.clone(),
+                field_time_mjd_s: f.phase.epoch_mjd_s,
+                reference_frame: f.reference.frame,
+            });
+            any = true;
+        }
+        if !any {
+            return Ok(None);
+        }
+        Ok(Some(Ephemerides {
+            fields,
+            observatory_itrf_m: meta.observatory.position_itrf_m,
+            earth: earth.clone(),
+            track,
+        }))
+    }
+
+    fn field(&self, fid: usize) -> Option<&MovingField> {
+        self.fields.get(fid).and_then(|f| f.as_ref())
+    }
+
+    /// Whether field `fid` moves along an ephemeris.
+    pub fn has(&self, fid: usize) -> bool {
+        self.field(fid).is_some()
+    }
+
+    fn sky(&self, t_mjd_s: f64) -> SkyContext {
+        SkyContext::at(t_mjd_s, self.observatory_itrf_m, self.earth.dut1_s(t_mjd_s))
+    }
+
+    /// The field's direction at its FIELD TIME: the table's (geocentric APP) direction then
+    /// (casacore `MSFieldColumns::phaseDirMeas` without a time; tclean's default image centre).
+    pub fn field_direction(&self, fid: usize) -> Result<Option<Direction>, EngineError> {
+        let Some(m) = self.field(fid) else {
+            return Ok(None);
+        };
+        let (lon, lat) = m.eph.direction_rad(m.field_time_mjd_s / 86_400.0)?;
+        Ok(Some(Direction::new(DirectionFrame::App, lon, lat)))
+    }
+
+    /// The first selected ephemeris field's geocentric direction (APP) at `t_mjd_s` (UTC): the
+    /// direction tclean's visibility iterator converts a row's frequencies with.
+    pub fn geocentric_direction(&self, t_mjd_s: f64) -> Result<Direction, EngineError> {
+        let m = self.fields.iter().flatten().next().ok_or_else(|| {
+            EngineError::internal("geocentric_direction without an ephemeris field")
+        })?;
+        let (lon, lat) = m.eph.direction_rad(t_mjd_s / 86_400.0)?;
+        Ok(Direction::new(DirectionFrame::App, lon, lat))
+    }
+
+    /// The observatory's geocentric position (true equator and equinox of date, metres) at `t`.
+    fn observer_m(&self, t_mjd_s: f64) -> [f64; 3] {
+        observer_true_of_date_m(
+            self.observatory_itrf_m,
+            t_mjd_s / 86_400.0,
+            self.earth.dut1_s(t_mjd_s),
+        )
+    }
+
+    /// The topocentric direction (APP) of field `fid` at `t_mjd_s` (UTC, MJD seconds): the table's
+    /// position at TT minus the observatory's.
+    fn topocentric(&self, m: &MovingField, t_mjd_s: f64) -> Result<Direction, EngineError> {
+        let dtt = tt_minus_utc_s(t_mjd_s / 86_400.0)?;
+        let (lon, lat) = m
+            .eph
+            .topocentric_direction_rad((t_mjd_s + dtt) / 86_400.0, self.observer_m(t_mjd_s))?;
+        Ok(Direction::new(DirectionFrame::App, lon, lat))
+    }
+
+    /// The topocentric direction of the first selected ephemeris field at `t_mjd_s` in `frame`:
+    /// with TRACKFIELD at the first integration, the image centre (ICRS).
+    pub fn tracked_direction(
+        &self,
+        frame: DirectionFrame,
+        t_mjd_s: f64,
+    ) -> Result<Direction, EngineError> {
+        let m =
+            self.fields.iter().flatten().next().ok_or_else(|| {
+                EngineError::internal("tracked_direction without an ephemeris field")
+            })?;
+        let topo = self.topocentric(m, t_mjd_s)?;
+        topo.to_frame(frame, &self.sky(t_mjd_s))
+            .map_err(|e| EngineError::param("phasecenter", format!("TRACKFIELD: {e}")))
+    }
+
+    /// The rotation of a row of field `fid` observed at `t_mjd_s` to the image centre: from the
+    /// topocentric direction in REFERENCE_DIR's frame (where tclean takes the data to be phased)
+    /// to `image_centre`, or with TRACKFIELD to the moving source's direction at `t_mjd_s` in the
+    /// image's frame; both frames at the row's time. `None`: no rotation needed (or `fid` is a
+    /// fixed field: ask [`Self::has`] first).
+    pub fn row_shift(
+        &self,
+        fid: usize,
+        t_mjd_s: f64,
+        image_centre: &Direction,
+    ) -> Result<Option<PhaseShift>, EngineError> {
+        let Some(m) = self.field(fid) else {
+            return Ok(None);
+        };
+        let sky = self.sky(t_mjd_s);
+        let bad = |e: pclean_core::direction::SkyFrameError| {
+            EngineError::param("phasecenter", format!("ephemeris field {fid}: {e}"))
+        };
+        let topo = self.topocentric(m, t_mjd_s)?;
+        let data_centre = topo.to_frame(m.reference_frame, &sky).map_err(bad)?;
+        let target = if self.track {
+            topo.to_frame(image_centre.frame, &sky).map_err(bad)?
+        } else {
+            *image_centre
+        };
+        PhaseShift::new(&data_centre, &target, &sky).map_err(bad)
+    }
+
+    /// `f_source / f_topo` for a row at `t_mjd_s` (cubesource, the first ephemeris field).
+    pub fn source_doppler_factor(&self, t_mjd_s: f64) -> Result<f64, EngineError> {
+        let m = self.fields.iter().flatten().next().ok_or_else(|| {
+            EngineError::internal("source_doppler_factor without an ephemeris field")
+        })?;
+        let ut1_mjd = (t_mjd_s + self.earth.dut1_s(t_mjd_s)) / 86_400.0;
+        let radvel = m.eph.radial_velocity_m_s(ut1_mjd)?;
+        let s = self.topocentric(m, t_mjd_s)?.unit_vector();
+        let r = self.observer_m(t_mjd_s);
+        let v_obs = [
+            -EARTH_ROTATION_RAD_S * r[1],
+            EARTH_ROTATION_RAD_S * r[0],
+            0.0,
+        ];
+        let obsvel: f64 = (0..3).map(|i| v_obs[i] * s[i]).sum();
+        let beta = (-radvel + obsvel) / SPEED_OF_LIGHT;
+        Ok(((1.0 - beta) / (1.0 + beta)).sqrt())
+    }
+}
+
+/// The ephemerides of every source (in the sources' order), checked against the parameters:
+/// TRACKFIELD and cubesource need exactly one selected field, with an ephemeris, in one MS.
+pub(crate) fn open_all(
+    sources: &[Source],
+    params: &ImagingParams,
+    earth: &Arc<EarthOrientation>,
+) -> Result<Vec<Option<Arc<Ephemerides>>>, EngineError> {
+    let mut out = Vec::with_capacity(sources.len());
+    for s in sources {
+        out.push(Ephemerides::open(s, params, earth)?.map(Arc::new));
+    }
+    let track = params.phasecenter == PhaseCenter::TrackField;
+    if track {
+        let nfields: usize = sources.iter().map(|s| s.selected.field_ids.len()).sum();
+        if nfields != 1 || out.first().is_none_or(|e| e.is_none()) {
+            return Err(EngineError::param(
+                "phasecenter",
+                format!(
+                    "phasecenter='TRACKFIELD' follows a field's ephemeris: select exactly one \
+                     field with an ephemeris table (FIELD::EPHEMERIS_ID, casatasks fixplanets) \
+                     in one MS; the selection has {nfields} field(s){}",
+                    if out.iter().all(|e| e.is_none()) {
+                        ", none with an ephemeris"
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }
     }
-    Ok(())
+    if params.specmode == SpecMode::CubeSource && !track {
+        return Err(EngineError::param(
+            "specmode",
+            "specmode='cubesource' needs phasecenter='TRACKFIELD'",
+        ));
+    }
+    Ok(out)
 }

@@ -4,9 +4,11 @@
 //! same way.
 
 pub mod channels;
-mod ephemeris;
+pub mod conversion;
+pub mod ephemeris;
 pub mod image_input;
 pub mod memory;
+mod mfs_axis;
 pub mod optical_axis;
 pub mod primary_beam;
 pub mod setup;

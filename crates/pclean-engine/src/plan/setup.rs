@@ -17,9 +17,9 @@ use crate::products::{product_list, read_start_model, Reused, StartModel};
 use crate::source::visprep::field_shift;
 use crate::source::Source;
 use pclean_core::direction::SkyContext;
-use pclean_core::params::{DataColumnChoice, ImagingParams, Weighting};
+use pclean_core::params::{DataColumnChoice, Gridder, ImagingParams, PhaseCenter};
 use pclean_core::stokes::describe_feeds;
-use pclean_core::{Correlation, Direction, StokesSet};
+use pclean_core::{Correlation, Direction, DirectionFrame, StokesSet};
 use pclean_grid::pb::PbModel;
 use pclean_grid::weighting::{ImagingWeighter, UvTaper};
 use pclean_ms::{DataColumn, MeasurementSet};
@@ -47,6 +47,9 @@ pub struct Setup {
     /// The primary-beam model (`None`: the telescope has none and nothing needs one; the `.pb`
     /// is then zero, as tclean's).
     pub pb_model: Option<PbModel>,
+    /// The pixel of each primary beam the `.pb` sums (one per selected field and MS, at the
+    /// field's phase centre: [`super::primary_beam::pb_pointings`]); empty without a model.
+    pub pb_pointings: Vec<[f64; 2]>,
     /// The products of the run, in writing order.
     pub exts: Vec<&'static str>,
     /// `startmodel` (read per block) or, with `restart`, the existing model.
@@ -66,6 +69,7 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
         warn!("{w}");
         warnings.push(w);
     };
+    params.parallel.notes.iter().cloned().for_each(&mut note);
     let column = match params.datacolumn {
         DataColumnChoice::Data => DataColumn::Data,
         DataColumnChoice::Corrected => DataColumn::Corrected,
@@ -85,14 +89,6 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
         if let Some(w) = check_stokes(&params.stokes, path, &selected)? {
             note(w);
         }
-        if params.stokes.0 == [pclean_core::StokesParam::PseudoI]
-            && params.weighting != Weighting::Natural
-        {
-            note(format!(
-                "stokes='pseudoI' with weighting {:?}: where one parallel hand is flagged and the other not, tclean's weighting density is not reproduced (its images differ by up to a few % of the peak on partially flagged data; docs/polarization.md); natural weighting matches",
-                params.weighting
-            ));
-        }
         sources.push(Source {
             index,
             ms: std::sync::Arc::new(ms),
@@ -100,6 +96,7 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
             column,
             cache: None,
             first_two_hz: Default::default(),
+            moving: None,
         });
     }
     Ok((sources, warnings))
@@ -151,9 +148,8 @@ fn check_stokes(
     Ok(warning)
 }
 
-/// Every selected field must be imageable at the image centre: no ephemeris fields (tclean tracks
-/// them with `phasecenter='TRACKFIELD'` / `specmode='cubesource'`, which pclean does not do yet),
-/// and a PHASE_DIR frame that converts to the image's frame.
+/// Every selected field must be imageable at the image centre: a PHASE_DIR frame that converts to
+/// the image's frame (ephemeris fields are re-phased from their ephemeris, `super::ephemeris`).
 fn check_fields(
     sources: &[Source],
     centre: &Direction,
@@ -165,18 +161,8 @@ fn check_fields(
             let Some(f) = meta.fields.get(fid) else {
                 continue;
             };
-            if f.ephemeris_id >= 0 {
-                return Err(EngineError::param(
-                    "field",
-                    format!(
-                        "field {fid} ('{}') of {} moves along an ephemeris table (EPHEMERIS_ID {}): \
-                         pclean does not image ephemeris sources yet (tclean's \
-                         phasecenter='TRACKFIELD' or specmode='cubesource'); deselect the field",
-                        f.name,
-                        meta.path.display(),
-                        f.ephemeris_id
-                    ),
-                ));
+            if src.moving.as_ref().is_some_and(|m| m.has(fid)) {
+                continue;
             }
             field_shift(f, sky.epoch_utc_mjd_s.unwrap_or(0.0), centre, sky)?;
         }
@@ -228,10 +214,25 @@ fn spw_selections(sources: &[Source]) -> Vec<SpwSelection> {
                 chan_freq_hz: spw.chan_freq_hz.clone(),
                 chan_width_hz: spw.chan_width_hz.clone(),
                 frame: spw.frame.name().to_string(),
+                epochs: spw_epochs(&src.selected, spw_id),
             });
         }
     }
     out
+}
+
+/// The distinct (TIME, FIELD_ID) pairs of the selected rows of spectral window `spw_id` (over
+/// its data descriptions), ascending.
+fn spw_epochs(selected: &pclean_ms::SelectedData, spw_id: usize) -> Vec<(f64, usize)> {
+    let mut e: Vec<(f64, usize)> = selected
+        .groups
+        .iter()
+        .filter(|g| g.spw_id == spw_id)
+        .flat_map(|g| g.epochs.iter().copied())
+        .collect();
+    e.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    e.dedup();
+    e
 }
 
 /// The data side of the memory model: chunk rows, the data channels the image channels draw on
@@ -303,20 +304,48 @@ impl Setup {
                  with parallel=false",
             ));
         }
-        let (sources, mut warnings) = open_sources(&params)?;
-        super::ephemeris::refuse_ephemeris_fields(&sources)?;
+        let (mut sources, mut warnings) = open_sources(&params)?;
+        let (earth, earth_note) = pclean_ms::measures::load_earth_orientation();
+        tracing::info!("{earth_note}");
+        let earth = std::sync::Arc::new(earth);
+        let moving = super::ephemeris::open_all(&sources, &params, &earth)?;
+        for (s, m) in sources.iter_mut().zip(&moving) {
+            s.moving = m.clone();
+        }
         let ms0 = sources[0].ms.clone();
         let meta0 = ms0.meta();
-        let field_dirs: Vec<Direction> = meta0.fields.iter().map(|f| f.phase_dir).collect();
-        let first_field = sources[0].selected.field_ids.first().copied().unwrap_or(0);
-        let centre = phase_centre(&params, &field_dirs, first_field)?;
+        // An ephemeris field's direction is the ephemeris's at FIELD TIME (its PHASE_DIR is an
+        // offset from it), as casacore gives it to tclean.
+        let mut field_dirs: Vec<Direction> = meta0.fields.iter().map(|f| f.phase_dir).collect();
+        if let Some(m) = &moving[0] {
+            for (fid, d) in field_dirs.iter_mut().enumerate() {
+                if let Some(e) = m.field_direction(fid)? {
+                    *d = e;
+                }
+            }
+        }
+        // tclean's first field is that of its first visibility chunk, and its iterator sorts by
+        // FIELD_ID: the lowest selected field of the first MS, whatever the row order (checked
+        // with tclean 6.7 on a copy of vla_multifield.ms sorted by descending FIELD_ID).
+        let first_field = sources[0]
+            .selected
+            .field_ids
+            .iter()
+            .min()
+            .copied()
+            .unwrap_or(0);
         let first_time_mjd_s = sources
             .iter()
             .map(|s| s.ms.meta().time_range_mjd_s.0)
             .fold(f64::INFINITY, f64::min);
-        let (earth, earth_note) = pclean_ms::measures::load_earth_orientation();
-        tracing::info!("{earth_note}");
-        let earth = std::sync::Arc::new(earth);
+        let centre = match (&params.phasecenter, &moving[0]) {
+            // TRACKFIELD: the moving source's topocentric direction at the first integration, in
+            // ICRS (tclean's image centre).
+            (PhaseCenter::TrackField, Some(m)) => {
+                m.tracked_direction(DirectionFrame::Icrs, first_time_mjd_s)?
+            }
+            _ => phase_centre(&params, &field_dirs, first_field)?,
+        };
         let sky = SkyContext::at(
             first_time_mjd_s,
             meta0.observatory.position_itrf_m,
@@ -329,19 +358,23 @@ impl Setup {
             observatory_itrf_m: meta0.observatory.position_itrf_m,
             direction: centre,
             first_time_mjd_s,
-            last_time_mjd_s: sources
-                .iter()
-                .map(|s| s.ms.meta().time_range_mjd_s.1)
-                .fold(f64::NEG_INFINITY, f64::max),
-            field_direction: field_dirs.get(first_field).copied().unwrap_or(centre),
+            // The first MS's with its ephemeris fields' directions at FIELD TIME.
+            field_dirs: std::iter::once(field_dirs.clone())
+                .chain(
+                    sources[1..]
+                        .iter()
+                        .map(|s| s.ms.meta().fields.iter().map(|f| f.phase_dir).collect()),
+                )
+                .collect(),
+            source_restfreq_hz: spw_sels
+                .first()
+                .and_then(|s| meta0.source_rest_frequency_hz(first_field, s.spw_id)),
             earth,
+            ephemeris: moving[0].clone(),
         };
-        let mut plan = spectral_plan(&params, &spw_sels, &frame_ctx)?;
+        let plan = spectral_plan(&params, &spw_sels, &frame_ctx)?;
         // A weighting that cannot be made for this spectral axis fails here, before any work.
         crate::imaging::weights::scheme(&params.weighting, &plan.freqs_hz)?;
-        plan.default_restfreq_hz = spw_sels
-            .first()
-            .and_then(|s| meta0.default_rest_frequency_hz(first_field, s.spw_id));
         if plan.conversion.is_some() && params.deconv.savemodel_column {
             return Err(EngineError::param("savemodel", format!(
                 "savemodel='modelcolumn' with outframe={}: writing a model made in another frame back \
@@ -356,8 +389,8 @@ impl Setup {
             params.nthreads
         };
         let (data, row_bytes) = data_side(&params, &sources, &spw_sels, &plan);
-        let gridder = make_gridder(&params, data.nvis_per_chan)?;
-        let shape = block_shape(ImageSide::of(&params), &gridder, data);
+        let wmax = crate::imaging::gridder::max_w_lambda(&sources, &spw_sels);
+        let gridder = make_gridder(&params, data.nvis_per_chan, wmax)?;
         let ms_name = sources[0].ms.path().display().to_string();
         let freq0 = plan.freqs_hz.first().copied().unwrap_or(0.0);
         let (pb_model, pb_warnings) =
@@ -366,9 +399,48 @@ impl Setup {
             warn!("{w}");
             warnings.push(w);
         }
+        let mut pb_pointings = Vec::new();
         if let Some(m) = &pb_model {
             tracing::info!("primary beam: {}", m.label);
+            pb_pointings = super::primary_beam::pb_pointings(&params, &sources, &centre, &sky)?;
+            let (cx, cy) = (params.nx / 2, params.ny / 2);
+            if pb_pointings.iter().any(|c| *c != [cx as f64, cy as f64]) {
+                tracing::info!(
+                    "primary beam centred on the selected fields' phase centres, as tclean's \
+                     standard gridder: pixel(s) {}",
+                    pb_pointings
+                        .iter()
+                        .map(|[x, y]| format!("({x:.2}, {y:.2})"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
         }
+        let gridder = match (params.gridder, gridder) {
+            (Gridder::Mosaic, RunGridder::Es(es)) => {
+                if sources.len() > 1 {
+                    return Err(EngineError::param(
+                        "vis",
+                        "gridder='mosaic' with several MeasurementSets is not supported by pclean \
+                         yet; concatenate them (CASA's concat) or image one MS",
+                    ));
+                }
+                let fields = &sources[0].selected.field_ids;
+                let m = crate::imaging::mosaic::mosaic_gridder(
+                    &params,
+                    es,
+                    meta0,
+                    fields,
+                    &centre,
+                    &sky,
+                    pb_model.clone(),
+                    freq0,
+                )?;
+                RunGridder::Mosaic(m)
+            }
+            (_, g) => g,
+        };
+        let shape = block_shape(ImageSide::of(&params), &gridder, data);
         let nchan = plan.nchan();
         // Every deconvolution input is checked here, before any visibility is gridded: the
         // deconvolver's settings, the user mask (region syntax, mask image grid, channels,
@@ -397,6 +469,7 @@ impl Setup {
             nvis_per_chan: data.nvis_per_chan,
             shape,
             pb_model,
+            pb_pointings,
             start_model,
             user_mask,
             reused,
@@ -417,6 +490,7 @@ impl Setup {
             ctx,
             sources: &self.sources,
             pb_model: self.pb_model.as_ref(),
+            pb_pointings: &self.pb_pointings,
             reused: &self.reused,
             start_model: self.start_model.as_ref(),
             user_mask: self.user_mask.as_ref(),

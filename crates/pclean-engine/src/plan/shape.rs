@@ -60,5 +60,7 @@ pub fn block_shape(image: ImageSide, gridder: &RunGridder, data: DataSide) -> Bl
         grid_u,
         grid_v,
         grid_elem_bytes: gridder.bytes_per_cell(),
+        pointings: gridder.pointings(),
+        grid_planes: gridder.grid_planes(),
     }
 }

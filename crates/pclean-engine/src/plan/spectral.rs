@@ -2,9 +2,12 @@
 //! from every selected data channel to the image channel it is gridded into.
 
 use super::channels::defined_grid;
+pub use super::conversion::FrameConversion;
+use super::ephemeris::Ephemerides;
+use super::mfs_axis::{default_rest_frequency, mfs_lsrk_range};
 use crate::error::EngineError;
-use pclean_core::frames::{doppler_factor_with_dut1, EarthOrientation, FreqFrame, Observatory};
-use pclean_core::params::{ImagingParams, Interpolation, PhaseCenter, SpecMode, SpectralValue};
+use pclean_core::frames::{EarthOrientation, FreqFrame, Observatory};
+use pclean_core::params::{ImagingParams, PhaseCenter, SpecMode, SpectralValue};
 use pclean_core::Direction;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,6 +25,9 @@ pub struct SpwSelection {
     pub chan_width_hz: Vec<f64>,
     /// The spw's frequency frame name (casacore's, e.g. "LSRK", "TOPO").
     pub frame: String,
+    /// The distinct (TIME, FIELD_ID) pairs of the window's selected rows: where and when tclean
+    /// converts its band into the image frame (`super::mfs_axis`).
+    pub epochs: Vec<(f64, usize)>,
 }
 
 /// The image spectral axis and the channel mapping.
@@ -31,8 +37,8 @@ pub struct SpectralPlan {
     pub freqs_hz: Vec<f64>,
     /// Image channel increment, Hz (the whole bandwidth for mfs).
     pub cdelt_hz: f64,
-    /// The rest frequency the products get when `restfreq` is not given (tclean's: the
-    /// source's SOURCE::REST_FREQUENCY, else the spw's REF_FREQUENCY); set by the setup.
+    /// The rest frequency the products get when `restfreq` is not given
+    /// (`super::mfs_axis::default_rest_frequency`: tclean's rule).
     pub default_restfreq_hz: Option<f64>,
     /// Spectral frame of the image axis.
     pub frame: String,
@@ -49,52 +55,6 @@ pub struct SpectralPlan {
     pub mfs_doppler: Option<FrameConversion>,
 }
 
-/// Time-dependent conversion of data frequencies into the image frame.
-#[derive(Debug, Clone)]
-pub struct FrameConversion {
-    pub from: FreqFrame,
-    pub to: FreqFrame,
-    pub observatory: Observatory,
-    pub direction: Direction,
-    /// tclean's `interpolation` (`crate::source::regrid_rules`).
-    pub interpolation: Interpolation,
-    /// The output frame's reference epoch (the first integration): a TOPO or GEO output frame is
-    /// the one at this time, as in tclean.
-    pub epoch_mjd_s: f64,
-    /// No frequency change at all (cubedata, or only regridding within the data's frame):
-    /// the factor is exactly 1.
-    pub identity: bool,
-    /// UT1 - UTC (the IERS tables when found).
-    pub earth: Arc<EarthOrientation>,
-}
-
-impl FrameConversion {
-    /// `f_image / f_data` for a row observed at `time_mjd_s` (UTC, MJD seconds): through LSRK,
-    /// the data frame taken at the row's time and the output frame at the reference epoch
-    /// (identical to the direct conversion for inertial output frames).
-    pub fn factor(&self, time_mjd_s: f64) -> Result<f64, EngineError> {
-        if self.identity {
-            return Ok(1.0);
-        }
-        let err = |e: pclean_core::frames::FramesError| {
-            EngineError::param("outframe", format!("outframe={}: {e}", self.to.casa_name()))
-        };
-        let d = |frame, t| {
-            doppler_factor_with_dut1(
-                frame,
-                FreqFrame::Lsrk,
-                t,
-                self.earth.dut1_s(t),
-                &self.observatory,
-                &self.direction,
-            )
-        };
-        let data = d(self.from, time_mjd_s).map_err(err)?;
-        let out = d(self.to, self.epoch_mjd_s).map_err(err)?;
-        Ok(data / out)
-    }
-}
-
 /// What frame conversion needs to know about the observation.
 #[derive(Debug, Clone)]
 pub struct FrameContext {
@@ -102,13 +62,17 @@ pub struct FrameContext {
     pub direction: Direction,
     /// The first integration's time (UTC, MJD seconds): tclean's reference for the output grid.
     pub first_time_mjd_s: f64,
-    /// The last integration's time (UTC, MJD seconds).
-    pub last_time_mjd_s: f64,
-    /// The first selected field's phase direction (tclean converts the mfs band with it, not
-    /// with the image centre).
-    pub field_direction: Direction,
+    /// Every field's (reference) phase direction, per MS: tclean converts an mfs band with the
+    /// direction of each row's field, not with the image centre.
+    pub field_dirs: Vec<Vec<Direction>>,
+    /// The first selected field's SOURCE rest frequency for the first selected window
+    /// (`pclean_ms::MsMeta::source_rest_frequency_hz`), if any.
+    pub source_restfreq_hz: Option<f64>,
     /// UT1 - UTC (the IERS tables when found).
     pub earth: Arc<EarthOrientation>,
+    /// The first MS's ephemeris fields, when a selected one has an ephemeris (with
+    /// `phasecenter='TRACKFIELD'` the tracked field, which `specmode='cubesource'` follows).
+    pub ephemeris: Option<Arc<Ephemerides>>,
 }
 
 impl SpectralPlan {
@@ -147,6 +111,9 @@ pub fn phase_centre(
             )
         }),
         PhaseCenter::Direction(d) => Ok(*d),
+        PhaseCenter::TrackField => Err(EngineError::internal(
+            "phasecenter='TRACKFIELD' is resolved from the ephemeris by the setup",
+        )),
     }
 }
 
@@ -155,6 +122,16 @@ pub fn phase_centre(
 /// centre lies within it). A cube in another frame carries the `conversion` that the imaging applies
 /// row by row (`crate::spectral_regrid`).
 pub fn spectral_plan(
+    params: &ImagingParams,
+    sels: &[SpwSelection],
+    ctx: &FrameContext,
+) -> Result<SpectralPlan, EngineError> {
+    let mut plan = plan_axis(params, sels, ctx)?;
+    plan.default_restfreq_hz = default_rest_frequency(params, sels, ctx, &plan);
+    Ok(plan)
+}
+
+fn plan_axis(
     params: &ImagingParams,
     sels: &[SpwSelection],
     ctx: &FrameContext,
@@ -170,19 +147,15 @@ pub fn spectral_plan(
         )));
     }
     if params.specmode == SpecMode::Mfs {
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         let mut chan_map = BTreeMap::new();
         for s in sels {
             let mut m = vec![None; s.chan_freq_hz.len()];
             for &c in &s.channels {
-                let half = s.chan_width_hz[c].abs() / 2.0;
-                lo = lo.min(s.chan_freq_hz[c] - half);
-                hi = hi.max(s.chan_freq_hz[c] + half);
                 m[c] = Some(0);
             }
             chan_map.insert((s.ms_index, s.spw_id), m);
         }
-        let (lo, hi, frame, mfs_doppler) = mfs_lsrk_range(first, lo, hi, ctx)?;
+        let (lo, hi, frame, mfs_doppler) = mfs_lsrk_range(sels, ctx)?;
         return Ok(SpectralPlan {
             default_restfreq_hz: None,
             freqs_hz: vec![(lo + hi) / 2.0],
@@ -221,8 +194,38 @@ pub fn spectral_plan(
                 epoch_mjd_s: ctx.first_time_mjd_s,
                 identity: false,
                 earth: ctx.earth.clone(),
+                source: None,
+                moving: ctx.ephemeris.clone(),
             });
         }
+    }
+    if params.specmode == SpecMode::CubeSource {
+        // tclean's cubesource axis: the data channels in the source's frame at the first
+        // integration (labelled REST, below), every row shifted at its own time.
+        let tracked = ctx
+            .ephemeris
+            .clone()
+            .filter(|_| params.phasecenter == PhaseCenter::TrackField)
+            .ok_or_else(|| {
+                EngineError::param(
+                    "specmode",
+                    "specmode='cubesource' needs phasecenter='TRACKFIELD' on an ephemeris field",
+                )
+            })?;
+        conversion = Some(FrameConversion {
+            from: FreqFrame::Topo,
+            to: FreqFrame::Topo,
+            observatory: Observatory {
+                itrf_m: ctx.observatory_itrf_m,
+            },
+            direction: ctx.direction,
+            interpolation: params.interpolation,
+            epoch_mjd_s: ctx.first_time_mjd_s,
+            identity: false,
+            earth: ctx.earth.clone(),
+            source: Some(tracked),
+            moving: None,
+        });
     }
     let freqs = &first.chan_freq_hz;
     let widths = &first.chan_width_hz;
@@ -283,7 +286,7 @@ pub fn spectral_plan(
     // tclean's output grid in another frame: the data channels' frequencies at the first
     // integration, converted (channel 0 and the width both scale by that factor).
     let fac0 = match &conversion {
-        Some(c) => c.factor(ctx.first_time_mjd_s)?,
+        Some(c) => c.grid_factor(ctx.first_time_mjd_s)?,
         None => 1.0,
     };
     let mut image_freqs = Vec::with_capacity(nchan);
@@ -314,9 +317,11 @@ pub fn spectral_plan(
         }
         chan_map.insert((s.ms_index, s.spw_id), m);
     }
-    let frame = conversion
-        .as_ref()
-        .map_or(data_frame.to_string(), |c| c.to.casa_name().to_string());
+    let frame = match &conversion {
+        Some(c) if c.source.is_some() => "REST".to_string(),
+        Some(c) => c.to.casa_name().to_string(),
+        None => data_frame.to_string(),
+    };
     Ok(SpectralPlan {
         default_restfreq_hz: None,
         freqs_hz: image_freqs,
@@ -327,44 +332,6 @@ pub fn spectral_plan(
         conversion,
         mfs_doppler: None,
     })
-}
-
-/// tclean labels an mfs image LSRK: the selected band `[lo, hi]` (data frame) converted to LSRK
-/// for the first selected field's direction (whatever the phasecenter: checked against tclean with
-/// J2000, B1950 and GALACTIC phase centres on B1950_VLA data) at the first and at the last integration, the image frequency the centre of the widest range
-/// and the width its extent. Data already in LSRK, or in a frame pclean cannot convert (REST), keep
-/// their frame. Also returns the conversion (the per-row gridding frequencies, `mfs_doppler`).
-fn mfs_lsrk_range(
-    first: &SpwSelection,
-    lo: f64,
-    hi: f64,
-    ctx: &FrameContext,
-) -> Result<(f64, f64, String, Option<FrameConversion>), EngineError> {
-    let Ok(from) = first.frame.parse::<FreqFrame>() else {
-        return Ok((lo, hi, first.frame.clone(), None));
-    };
-    if from == FreqFrame::Lsrk {
-        return Ok((lo, hi, first.frame.clone(), None));
-    }
-    let conv = FrameConversion {
-        from,
-        to: FreqFrame::Lsrk,
-        observatory: Observatory {
-            itrf_m: ctx.observatory_itrf_m,
-        },
-        direction: ctx.field_direction,
-        interpolation: Interpolation::Linear,
-        epoch_mjd_s: ctx.first_time_mjd_s,
-        identity: false,
-        earth: ctx.earth.clone(),
-    };
-    let (mut a, mut b) = (f64::INFINITY, f64::NEG_INFINITY);
-    for t in [ctx.first_time_mjd_s, ctx.last_time_mjd_s] {
-        let k = conv.factor(t)?;
-        a = a.min(lo * k);
-        b = b.max(hi * k);
-    }
-    Ok((a, b, FreqFrame::Lsrk.casa_name().to_string(), Some(conv)))
 }
 
 fn unreachable_value(param: &str) -> Result<usize, EngineError> {
@@ -395,9 +362,10 @@ mod tests {
             observatory_itrf_m: [-1601185.365, -5041977.547, 3554875.87],
             direction: Direction::parse("J2000 15h22m00 +05d04m00").unwrap(),
             first_time_mjd_s: 4.3e9,
-            last_time_mjd_s: 4.3e9 + 1800.0,
-            field_direction: Direction::parse("J2000 15h22m00 +05d04m00").unwrap(),
+            field_dirs: vec![vec![Direction::parse("J2000 15h22m00 +05d04m00").unwrap()]],
+            source_restfreq_hz: None,
             earth: Default::default(),
+            ephemeris: None,
         }
     }
 
@@ -411,6 +379,7 @@ mod tests {
                 .collect(),
             chan_width_hz: vec![24414.0625; 63],
             frame: "LSRK".into(),
+            epochs: vec![(4.3e9, 0), (4.3e9 + 1800.0, 0)],
         }
     }
 
@@ -503,61 +472,14 @@ mod tests {
         assert!(spectral_plan(&p, &[sel()], &ctx()).is_err());
     }
 
-    /// tclean 6.7's mfs spectral axis of a simulated VLA MS (TOPO channels 1.400 and 1.416 GHz,
-    /// 16 MHz wide, 2020-06-01, 1 h around transit, field J2000 (3.2837, 0.2105) rad; made by
-    /// `mksim.py` in the i13-frames helper's scratch, recorded in docs/decisions-i13-frames.md):
-    /// LSRK, crval 1408103852.403483 Hz, cdelt 32002850.41892147 Hz.
+    /// A width wider than the selected band with no start: no whole channel fits. tclean fails
+    /// ("Linear transformation matrix is singular"); pclean names `width` and its value.
     #[test]
-    fn mfs_axis_is_lsrk_over_the_observation_as_tclean() {
-        let mut p = params(|r| r.specmode = Some("mfs".into()));
-        p.outframe = String::new();
-        let sel = SpwSelection {
-            ms_index: 0,
-            spw_id: 0,
-            channels: vec![0, 1],
-            chan_freq_hz: vec![1.4e9, 1.416e9],
-            chan_width_hz: vec![16e6, 16e6],
-            frame: "TOPO".into(),
-        };
-        let earth = EarthOrientation {
-            measured: Some(pclean_core::frames::Dut1Table {
-                mjd0: 59000.0,
-                // casacore's UT1 - UTC over the observation (-0.25472 .. -0.25475 s).
-                values_s: vec![-0.25473; 3],
-            }),
-            predicted: None,
-            source: "test".into(),
-        };
-        let ctx = FrameContext {
-            observatory_itrf_m: [-1601185.3650000016, -5041977.546999999, 3554875.8700000006],
-            direction: Direction::new_j2000(3.2836915435229974, 0.21048185965370503),
-            first_time_mjd_s: 5097695726.548836,
-            last_time_mjd_s: 5097699266.548836,
-            field_direction: Direction::new_j2000(3.2836915435229974, 0.21048185965370503),
-            earth: Arc::new(earth),
-        };
-        let plan = spectral_plan(&p, &[sel], &ctx).unwrap();
-        assert_eq!(plan.frame, "LSRK");
-        // 0.05 Hz: the bound for the LSRK axis (3.5e-11 relative at 1.4 GHz).
-        let (dc, dw) = (
-            plan.freqs_hz[0] - 1408103852.403483,
-            plan.cdelt_hz - 32002850.41892147,
-        );
-        assert!(
-            dc.abs() < 0.05 && dw.abs() < 0.05,
-            "crval off by {dc} Hz, cdelt by {dw} Hz"
-        );
-        // The per-row gridding factor is the conversion that made that (tclean-checked) band:
-        // its lower edge is the data's at the smaller of the first and last rows' factors.
-        let conv = plan
-            .mfs_doppler
-            .as_ref()
-            .expect("TOPO mfs converts per row");
-        let k = [ctx.first_time_mjd_s, ctx.last_time_mjd_s].map(|t| conv.factor(t).unwrap());
-        let lo = plan.freqs_hz[0] - plan.cdelt_hz / 2.0;
-        assert!((lo - 1.392e9 * k[0].min(k[1])).abs() < 1e-3);
-        // LSRK data are gridded at their own frequencies.
-        let lsrk = spectral_plan(&p, &[self::sel()], &ctx).unwrap();
-        assert!(lsrk.mfs_doppler.is_none());
+    fn width_wider_than_the_data_names_width() {
+        // sel() spans 63 x 24.4 kHz = 1.54 MHz.
+        let p = params(|r| r.width = Some("2MHz".into()));
+        let e = spectral_plan(&p, &[sel()], &ctx()).unwrap_err();
+        assert_eq!(e.param_name(), Some("width"));
+        assert!(e.to_string().contains("width=2000000Hz"), "{e}");
     }
 }

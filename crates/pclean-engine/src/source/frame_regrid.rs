@@ -3,12 +3,19 @@
 
 use super::prepare::{Prepared, VisPrep};
 use super::regrid_rules::{bin_channel, interpolate_at, nearest_at, targets, Method};
-use crate::error::EngineError;
 use crate::imaging::weights::DensityLayout;
 use ndarray::Array2;
 use num_complex::Complex32;
 use pclean_ms::VisChunk;
 use std::collections::HashMap;
+
+/// A chunk's rows as the regridding takes them: uvw at the image centre, the data's own uvw for
+/// the imaging weights when they differ, and each row's Doppler factor f_image / f_data.
+pub(super) struct RowGeometry {
+    pub uvw_m: Array2<f64>,
+    pub weight_uvw_m: Option<Array2<f64>>,
+    pub fac: Vec<f64>,
+}
 
 impl VisPrep<'_> {
     /// Regrid a chunk's Stokes visibilities onto the image channels of another frame, with
@@ -23,31 +30,16 @@ impl VisPrep<'_> {
         &self,
         conv: &crate::plan::FrameConversion,
         chunk: &VisChunk,
-        uvw_m: Array2<f64>,
+        rows: RowGeometry,
         stokes: Vec<(Array2<Complex32>, Array2<f32>)>,
         chans: &std::ops::Range<usize>,
         first_two: Option<[f64; 2]>,
-    ) -> Result<Prepared, EngineError> {
+    ) -> Prepared {
         let method = conv.interpolation;
-        let nrow = chunk.row_ids.len();
-        // Doppler factor f_image / f_data of every row (one evaluation per distinct time).
-        let mut cache: HashMap<u64, f64> = HashMap::new();
-        let mut fac = Vec::with_capacity(nrow);
-        for &t in &chunk.time_s {
-            let v = match cache.get(&t.to_bits()) {
-                Some(v) => *v,
-                None => {
-                    let v = conv.factor(t)?;
-                    cache.insert(t.to_bits(), v);
-                    v
-                }
-            };
-            fac.push(v);
-        }
         if method == Method::Nearest || self.plan.nchan() == 1 || chunk.chan_freq_hz.len() == 1 {
-            return Ok(self.bin_nearest(chunk, &uvw_m, &stokes, &fac, chans));
+            return self.bin_nearest(chunk, rows, &stokes, chans);
         }
-        Ok(self.interpolate_rows(method, chunk, uvw_m, &stokes, &fac, chans, first_two))
+        self.interpolate_rows(method, chunk, rows, &stokes, chans, first_two)
     }
 
     /// Every data channel at its own converted frequency, in the image channel of nearest centre
@@ -56,11 +48,15 @@ impl VisPrep<'_> {
     fn bin_nearest(
         &self,
         chunk: &VisChunk,
-        uvw_m: &Array2<f64>,
+        rows: RowGeometry,
         stokes: &[(Array2<Complex32>, Array2<f32>)],
-        fac: &[f64],
         chans: &std::ops::Range<usize>,
     ) -> Prepared {
+        let RowGeometry {
+            mut uvw_m,
+            mut weight_uvw_m,
+            fac,
+        } = rows;
         let nrow = chunk.row_ids.len();
         let f = &chunk.chan_freq_hz;
         let (img, cdelt) = (&self.plan.freqs_hz, self.plan.cdelt_hz);
@@ -95,16 +91,20 @@ impl VisPrep<'_> {
                 }
             }
         }
-        let mut uvw = uvw_m.clone();
-        for (r, mut row) in uvw.rows_mut().into_iter().enumerate() {
-            row.mapv_inplace(|x| x * fac[r]);
+        for uvw in std::iter::once(&mut uvw_m).chain(weight_uvw_m.as_mut()) {
+            for (r, mut row) in uvw.rows_mut().into_iter().enumerate() {
+                row.mapv_inplace(|x| x * fac[r]);
+            }
         }
         Prepared {
-            uvw_m: uvw,
+            uvw_m,
+            weight_uvw_m,
             freq_hz: col_list.iter().map(|(c, _)| f[*c]).collect(),
             image_chan: col_list.iter().map(|(_, k)| Some(*k)).collect(),
             stokes: out,
             density_scale: 1.0,
+            density_w: None,
+            field_r: chunk.field_id.clone(),
         }
     }
 
@@ -118,12 +118,16 @@ impl VisPrep<'_> {
         &self,
         method: Method,
         chunk: &VisChunk,
-        uvw_m: Array2<f64>,
+        rows: RowGeometry,
         stokes: &[(Array2<Complex32>, Array2<f32>)],
-        fac: &[f64],
         chans: &std::ops::Range<usize>,
         first_two: Option<[f64; 2]>,
     ) -> Prepared {
+        let RowGeometry {
+            uvw_m,
+            weight_uvw_m,
+            fac,
+        } = rows;
         let nrow = chunk.row_ids.len();
         let f = &chunk.chan_freq_hz;
         let img = &self.plan.freqs_hz;
@@ -136,7 +140,7 @@ impl VisPrep<'_> {
         let mut cols: HashMap<i64, usize> = HashMap::new();
         let mut col_freq: Vec<f64> = Vec::new();
         let mut col_chan: Vec<Option<usize>> = Vec::new();
-        for fr in fac {
+        for fr in &fac {
             if lists.contains_key(&fr.to_bits()) {
                 continue;
             }
@@ -207,10 +211,13 @@ impl VisPrep<'_> {
         }
         Prepared {
             uvw_m,
+            weight_uvw_m,
             freq_hz: col_freq,
             image_chan: col_chan,
             stokes: out,
             density_scale: 1.0,
+            density_w: None,
+            field_r: chunk.field_id.clone(),
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct Source {
     /// narrowed the selection: tclean's regridding takes the data spacing from them, and the
     /// `floor(image width / spacing)` rule is sensitive to its last bit.
     pub first_two_hz: HashMap<usize, [f64; 2]>,
+    /// The MS's ephemeris fields when a selected field has one (`crate::plan::ephemeris`): their
+    /// rows are re-phased from the ephemeris direction at each row's time.
+    pub moving: Option<std::sync::Arc<crate::plan::ephemeris::Ephemerides>>,
 }
 
 impl Source {

@@ -44,6 +44,7 @@ pub fn restrict_sources(
             column: src.column,
             cache: src.cache.clone(),
             first_two_hz,
+            moving: src.moving.clone(),
         });
     }
     Ok(out)

@@ -6,7 +6,7 @@ use super::visprep::{drop_autocorrelations, field_shift, PhaseShift, StokesRecip
 use super::Source;
 use crate::error::EngineError;
 use crate::plan::SpectralPlan;
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2, Axis};
 use num_complex::Complex32;
 use pclean_core::direction::SkyContext;
 use pclean_core::params::ImagingParams;
@@ -28,7 +28,12 @@ pub struct VisPrep<'a> {
 
 /// A chunk turned into per-Stokes visibilities at the image phase centre.
 pub struct Prepared {
+    /// uvw of each row at the image phase centre (what the gridder sees).
     pub uvw_m: Array2<f64>,
+    /// The rows' uvw before the rotation to the image phase centre, when some row was rotated:
+    /// what tclean's imaging weights see (`VisImagingWeight` reads the visibility buffer's own
+    /// uvw, while the gridder rotates a copy). `None`: the same as `uvw_m`.
+    pub weight_uvw_m: Option<Array2<f64>>,
     pub freq_hz: Vec<f64>,
     /// Image channel of each chunk channel.
     pub image_chan: Vec<Option<usize>>,
@@ -37,9 +42,35 @@ pub struct Prepared {
     /// Factor from the first plane's weights to the weights of the weighting density: CASA's
     /// density counts a sample once, while an I-only plane counts it once per parallel hand.
     pub density_scale: f32,
+    /// The weighting density's own weights where they are not a multiple of the first plane's
+    /// (pseudoI: the density counts only samples with no correlation flagged, see
+    /// [`StokesRecipe::density_weights`]); `None` otherwise.
+    pub density_w: Option<Array2<f32>>,
+    /// `(nrow,)` FIELD_ID of each row (the mosaic gridder's pointings).
+    pub field_r: Vec<i32>,
 }
 
 impl Prepared {
+    /// The uvw the imaging weights (density, Briggs factor, taper) are computed from: the rows'
+    /// uvw before any rotation to the image phase centre, as tclean's.
+    pub fn weighting_uvw(&self) -> ArrayView2<'_, f64> {
+        self.weight_uvw_m.as_ref().unwrap_or(&self.uvw_m).view()
+    }
+
+    /// The weights of the weighting density in columns `cols`.
+    pub fn density_weights(&self, cols: &[usize]) -> Array2<f32> {
+        match &self.density_w {
+            Some(w) => w.select(Axis(1), cols),
+            None => {
+                let mut w = self.stokes[0].1.select(Axis(1), cols);
+                if self.density_scale != 1.0 {
+                    w *= self.density_scale;
+                }
+                w
+            }
+        }
+    }
+
     /// Columns of a prepared chunk that belong to image channel `k`: (uvw, freqs, per-Stokes vis, weights).
     pub fn columns(&self, k: usize) -> Option<(Vec<usize>, Vec<f64>)> {
         let cols: Vec<usize> = (0..self.image_chan.len())
@@ -62,19 +93,22 @@ impl VisPrep<'_> {
         chunk: &VisChunk,
         image_chans: &std::ops::Range<usize>,
     ) -> Result<Prepared, EngineError> {
-        let meta = src.ms.meta();
         let nrow = chunk.row_ids.len();
         let nch = chunk.chan_ids.len();
         let chans: Vec<usize> = (0..nch).collect();
-        let mut stokes = Vec::with_capacity(self.params.stokes.0.len());
+        let mut stokes = Vec::with_capacity(self.params.stokes.0.len() + 1);
         let i_only = self.params.stokes.is_i_only();
         let mut density_scale = 1.0;
+        let mut density_recipe = None;
         for p in &self.params.stokes.0 {
             let recipe = recipe_for(*p, &chunk.corrs, i_only)?;
             let mut v = Array2::<Complex32>::zeros((nrow, nch));
             let mut w = Array2::<f32>::zeros((nrow, nch));
             if stokes.is_empty() {
                 density_scale = 1.0 / recipe.multiplicity();
+                if recipe.param == StokesParam::PseudoI && self.needs_density() {
+                    density_recipe = Some(recipe.clone());
+                }
             }
             recipe.form(
                 chunk.vis_rcp.view(),
@@ -87,30 +121,136 @@ impl VisPrep<'_> {
             drop_autocorrelations(&chunk.ant1, &chunk.ant2, w.view_mut());
             stokes.push((v, w));
         }
+        // pseudoI's density weights travel as one more plane (no visibilities) through the
+        // frame regridding below, and are taken off at the end.
+        if let Some(recipe) = &density_recipe {
+            let mut w = Array2::<f32>::zeros((nrow, nch));
+            recipe.density_weights(
+                chunk.vis_rcp.view(),
+                chunk.flag_rcp.view(),
+                chunk.weight_rcp.view(),
+                &chans,
+                w.view_mut(),
+            );
+            drop_autocorrelations(&chunk.ant1, &chunk.ant2, w.view_mut());
+            stokes.push((Array2::zeros((nrow, nch)), w));
+        }
+        // Each row's Doppler factor f_image / f_data (mfs: to LSRK; cubes: to the output frame).
+        // tclean re-phases a shifted field's visibilities at the frequencies it grids them at
+        // (the converted ones: `FTMachine::locateuvw` takes the image-frame frequencies).
+        let fac = match (&self.plan.mfs_doppler, &self.plan.conversion) {
+            (Some(c), _) => Some(mfs_row_factors(
+                c,
+                chunk,
+                &src.ms.meta().fields,
+                src.moving.as_deref(),
+            )?),
+            (None, Some(c)) => Some(row_factors(c, &chunk.time_s)?),
+            (None, None) => None,
+        };
         let mut uvw_m = chunk.uvw_m.clone();
-        // One shift per field, or per (field, time) for a field whose direction is a polynomial.
+        let rotated = self.shift_to_centre(src, chunk, fac.as_deref(), &mut uvw_m, &mut stokes)?;
+        let mut weight_uvw_m = rotated.then(|| chunk.uvw_m.clone());
+        if let (Some(fac), Some(_)) = (&fac, &self.plan.mfs_doppler) {
+            // tclean grids mfs data at each row's LSRK channel frequencies (its VisBuffer
+            // converts them with the row's time, towards the row's field): the same as the data
+            // frequencies with the row's uvw scaled by f_LSRK / f_data.
+            for uvw in std::iter::once(&mut uvw_m).chain(weight_uvw_m.as_mut()) {
+                for (mut row, k) in uvw.rows_mut().into_iter().zip(fac) {
+                    row.mapv_inplace(|x| x * k);
+                }
+            }
+        }
+        let mut prep = if let (Some(conv), Some(fac)) = (&self.plan.conversion, fac) {
+            let first_two = src.first_two_hz.get(&chunk.ddid).copied();
+            let rows = super::frame_regrid::RowGeometry {
+                uvw_m,
+                weight_uvw_m,
+                fac,
+            };
+            self.regrid_to_frame(conv, chunk, rows, stokes, image_chans, first_two)
+        } else {
+            let map = self
+                .plan
+                .chan_map
+                .get(&(src.index, chunk.spw_id))
+                .ok_or_else(|| {
+                    EngineError::internal(format!("spw {} has no channel mapping", chunk.spw_id))
+                })?;
+            let image_chan = chunk
+                .chan_ids
+                .iter()
+                .map(|c| map.get(*c).copied().flatten())
+                .collect();
+            Prepared {
+                uvw_m,
+                weight_uvw_m,
+                freq_hz: chunk.chan_freq_hz.clone(),
+                image_chan,
+                stokes,
+                density_scale,
+                density_w: None,
+                field_r: chunk.field_id.clone(),
+            }
+        };
+        prep.density_scale = density_scale;
+        if density_recipe.is_some() {
+            prep.density_w = prep.stokes.pop().map(|(_, w)| w);
+        }
+        Ok(prep)
+    }
+
+    /// Whether the imaging weights use a density (uniform, Briggs).
+    fn needs_density(&self) -> bool {
+        !matches!(
+            self.params.weighting,
+            pclean_core::params::Weighting::Natural
+        )
+    }
+
+    /// Rotate the uvw of every row of `chunk` whose field is not at the image phase centre and
+    /// re-phase its visibilities (every plane of `stokes`) at the data frequencies times the
+    /// row's Doppler factor `fac`; whether any row was rotated.
+    fn shift_to_centre(
+        &self,
+        src: &Source,
+        chunk: &VisChunk,
+        fac: Option<&[f64]>,
+        uvw_m: &mut Array2<f64>,
+        stokes: &mut [(Array2<Complex32>, Array2<f32>)],
+    ) -> Result<bool, EngineError> {
+        let meta = src.ms.meta();
+        let mut rotated = false;
+        // One shift per field, or per (field, time) for a field whose direction is a polynomial
+        // or follows an ephemeris (`crate::plan::ephemeris`).
         let mut shifts: HashMap<(i32, u64), Option<PhaseShift>> = HashMap::new();
-        for r in 0..nrow {
+        let ephem = src.moving.as_deref();
+        for r in 0..chunk.row_ids.len() {
             let fid = chunk.field_id[r];
             let field = meta.fields.get(fid as usize);
-            let moving = field.is_some_and(|f| f.phase.is_moving());
+            let on_ephemeris = ephem.filter(|m| m.has(fid as usize));
+            let moving = on_ephemeris.is_some() || field.is_some_and(|f| f.phase.is_moving());
             let key = (fid, if moving { chunk.time_s[r].to_bits() } else { 0 });
             let shift = match shifts.entry(key) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
-                    let s = match field {
-                        Some(f) => field_shift(f, chunk.time_s[r], &self.phase_centre, &self.sky)?,
-                        None => None,
+                    let t = chunk.time_s[r];
+                    let s = match (on_ephemeris, field) {
+                        (Some(m), _) => m.row_shift(fid as usize, t, &self.phase_centre)?,
+                        (None, Some(f)) => field_shift(f, t, &self.phase_centre, &self.sky)?,
+                        (None, None) => None,
                     };
                     e.insert(s)
                 }
             };
             if let Some(sh) = shift {
+                rotated = true;
                 let (new, dw) = sh.rotate([uvw_m[[r, 0]], uvw_m[[r, 1]], uvw_m[[r, 2]]]);
+                let k = fac.map_or(1.0, |f| f[r]);
                 for (c, f) in chunk.chan_freq_hz.iter().enumerate() {
-                    let fac = PhaseShift::factor(dw, *f);
+                    let phasor = PhaseShift::factor(dw, *f * k);
                     for (v, _) in stokes.iter_mut() {
-                        v[[r, c]] *= fac;
+                        v[[r, c]] *= phasor;
                     }
                 }
                 for k in 0..3 {
@@ -118,48 +258,7 @@ impl VisPrep<'_> {
                 }
             }
         }
-        if let Some(conv) = &self.plan.mfs_doppler {
-            // tclean grids mfs data at each row's LSRK channel frequencies (its VisBuffer
-            // converts them with the row's time): the same as the data frequencies with the
-            // row's uvw scaled by f_LSRK / f_data. One evaluation per distinct time.
-            let mut cache: HashMap<u64, f64> = HashMap::new();
-            for r in 0..nrow {
-                let t = chunk.time_s[r];
-                let k = match cache.entry(t.to_bits()) {
-                    std::collections::hash_map::Entry::Occupied(e) => *e.get(),
-                    std::collections::hash_map::Entry::Vacant(e) => *e.insert(conv.factor(t)?),
-                };
-                for j in 0..3 {
-                    uvw_m[[r, j]] *= k;
-                }
-            }
-        }
-        if let Some(conv) = &self.plan.conversion {
-            let first_two = src.first_two_hz.get(&chunk.ddid).copied();
-            let mut prep =
-                self.regrid_to_frame(conv, chunk, uvw_m, stokes, image_chans, first_two)?;
-            prep.density_scale = density_scale;
-            return Ok(prep);
-        }
-        let map = self
-            .plan
-            .chan_map
-            .get(&(src.index, chunk.spw_id))
-            .ok_or_else(|| {
-                EngineError::internal(format!("spw {} has no channel mapping", chunk.spw_id))
-            })?;
-        let image_chan = chunk
-            .chan_ids
-            .iter()
-            .map(|c| map.get(*c).copied().flatten())
-            .collect();
-        Ok(Prepared {
-            uvw_m,
-            freq_hz: chunk.chan_freq_hz.clone(),
-            image_chan,
-            stokes,
-            density_scale,
-        })
+        Ok(rotated)
     }
 
     /// Every chunk of `sources` (from their caches when made), prepared for image channels `chans`.
@@ -200,6 +299,53 @@ impl VisPrep<'_> {
         }
         Ok(())
     }
+}
+
+/// Each row's mfs Doppler factor f_LSRK / f_data, converted at the row's time towards the row's
+/// field (as tclean's VisBuffer does); one evaluation per distinct (time, field).
+fn mfs_row_factors(
+    conv: &crate::plan::FrameConversion,
+    chunk: &VisChunk,
+    fields: &[pclean_ms::Field],
+    moving: Option<&crate::plan::ephemeris::Ephemerides>,
+) -> Result<Vec<f64>, EngineError> {
+    let mut cache: HashMap<(u64, i32), f64> = HashMap::new();
+    chunk
+        .time_s
+        .iter()
+        .zip(&chunk.field_id)
+        .map(|(&t, &fid)| match cache.entry((t.to_bits(), fid)) {
+            std::collections::hash_map::Entry::Occupied(e) => Ok(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                // An ephemeris field's direction is the ephemeris's at FIELD TIME.
+                let ephemeris_dir = match moving {
+                    Some(m) => m.field_direction(fid as usize)?,
+                    None => None,
+                };
+                let k = match (ephemeris_dir, fields.get(fid as usize)) {
+                    (Some(d), _) => conv.factor_towards(t, &d)?,
+                    (None, Some(f)) => conv.factor_towards(t, &f.phase_dir)?,
+                    (None, None) => conv.factor(t)?,
+                };
+                Ok(*e.insert(k))
+            }
+        })
+        .collect()
+}
+
+/// `conv`'s Doppler factor for each row time of `times_mjd_s` (one evaluation per distinct time).
+pub(super) fn row_factors(
+    conv: &crate::plan::FrameConversion,
+    times_mjd_s: &[f64],
+) -> Result<Vec<f64>, EngineError> {
+    let mut cache: HashMap<u64, f64> = HashMap::new();
+    times_mjd_s
+        .iter()
+        .map(|t| match cache.entry(t.to_bits()) {
+            std::collections::hash_map::Entry::Occupied(e) => Ok(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => Ok(*e.insert(conv.factor(*t)?)),
+        })
+        .collect()
 }
 
 fn recipe_for(

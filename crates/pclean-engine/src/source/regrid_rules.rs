@@ -27,6 +27,12 @@ pub struct Interp {
     pub flag_pair: (usize, usize),
 }
 
+/// Rounding of a frequency difference, in ulps of the largest frequency: the differences of
+/// channel frequencies near 230 GHz 0.5 MHz apart are exact to ~1e-10 of their value, and the
+/// image grid drifts from the data by ~1e-8 per integration (alma_sim), so 8 ulps (8e-10 there)
+/// only catches the reference integration's tie.
+const RATIO_TIE_ULPS: f64 = 8.0;
+
 /// Relative tolerance (in channels) within which a frequency just beyond the first or last data
 /// channel still counts as inside (rounding of the Doppler factors, which casacore computes
 /// along another path).
@@ -192,11 +198,20 @@ pub fn bin_channel(freqs: &[f64], cdelt: f64, x: f64) -> Option<usize> {
 ///
 /// `dv` is the data channel spacing as CASA takes it: the difference of the first two selected
 /// data channels (converted), also when a block passes only some of them in `vis`.
+///
+/// A ratio within rounding of a whole number `n` ([`RATIO_TIE_ULPS`]) counts as just below `n`:
+/// `n - 1` samples. That happens where the image grid was made, at the first integration, when a
+/// channel is `n` data channels wide (`width=n`); CASA's `floor` there falls on either side with
+/// the rounding of its two frequency differences (which pclean cannot reproduce bit for bit), and
+/// on alma_sim it falls below (1.99999999988 with casatools' LSRK frequencies of the first
+/// integration), as every later integration does when the Doppler factor grows.
 pub fn targets(image: &[f64], vis: &[f64], dv: f64, method: Method) -> Vec<(usize, f64)> {
     let nk = image.len();
     let imgw = (image[1] - image[0]).abs();
     let ratio = imgw / dv.abs();
-    if ratio <= 1.0 {
+    let fmax = vis.iter().chain(image).fold(0.0f64, |m, f| m.max(f.abs()));
+    let tie = RATIO_TIE_ULPS * fmax * f64::EPSILON / dv.abs();
+    if ratio <= 1.0 + tie {
         return image.iter().copied().enumerate().collect();
     }
     let fold = |f: fn(f64, f64) -> f64, xs: &[f64]| xs.iter().copied().reduce(f).unwrap_or(0.0);
@@ -205,7 +220,7 @@ pub fn targets(image: &[f64], vis: &[f64], dv: f64, method: Method) -> Vec<(usiz
     if min_if - imgw / 2.0 > max_vf || max_if + imgw / 2.0 < min_vf {
         return Vec::new();
     }
-    let nsub = ratio.floor();
+    let nsub = (ratio - tie).floor();
     let iw = (imgw / nsub).copysign(dv);
     // casacore's binarySearchBrackets on the image axis in its own order.
     let asc = image[nk - 1] > image[0];
@@ -345,13 +360,30 @@ mod tests {
 
     #[test]
     fn targets_sample_each_wide_channel_floor_ratio_times() {
-        // Data every 1 Hz from 0 to 11; image channels 2 Hz wide centred on 0.5, 2.5, 4.5.
+        // Data every 1 Hz from 0 to 11; image channels 2.000002 Hz wide centred on 0.5, 2.5, 4.5
+        // (just over two data channels): two samples per channel, half a sample in.
         let vis: Vec<f64> = (0..12).map(|i| i as f64).collect();
-        let img = [0.5, 2.5, 4.5];
+        let img = [0.5, 2.500_002, 4.500_004];
         let t = targets(&img, &vis, vis[1] - vis[0], Method::Linear);
         let want = [(0, 0.0), (0, 1.0), (1, 2.0), (1, 3.0), (2, 4.0), (2, 5.0)];
-        assert_eq!(t, want);
+        assert_eq!(t.iter().map(|p| p.0).collect::<Vec<_>>(), want.map(|p| p.0));
+        assert!(
+            t.iter().zip(want).all(|(p, w)| (p.1 - w.1).abs() < 1e-5),
+            "{t:?}"
+        );
+        // Exactly two data channels per image channel is a tie, taken as below two (as tclean on
+        // alma_sim); so is a ratio a few ulps either side of 2.
+        let img2 = [0.5, 2.5, 4.5];
+        for dv in [1.0, 1.0 + 4e-16, 1.0 - 4e-16] {
+            let t = targets(&img2, &vis, dv, Method::Linear);
+            assert_eq!(
+                t.iter().map(|p| p.0).collect::<Vec<_>>(),
+                [0, 1, 2],
+                "dv {dv}"
+            );
+        }
         // Slightly under 2 data channels per image channel: one sample at each centre.
+        let img = img2;
         let vis2: Vec<f64> = vis.iter().map(|x| x * 1.000_001).collect();
         let t = targets(&img, &vis2, vis2[1] - vis2[0], Method::Linear);
         assert_eq!(t.iter().map(|p| p.0).collect::<Vec<_>>(), [0, 1, 2]);
@@ -363,12 +395,14 @@ mod tests {
 
     #[test]
     fn targets_start_where_the_data_start() {
-        // Data from 3.2: image channel 1 (centre 2.5) lies below the data; its upper half-channel
-        // sample (3.0) is listed (linear pads one sample), and interpolation then drops it.
+        // Data from 3.2: image channel 1 (centre ~2.5, just over two data channels wide) lies
+        // below the data; its upper half-channel sample (~3.0) is listed (linear pads one
+        // sample), and interpolation then drops it.
         let vis: Vec<f64> = (0..10).map(|i| 3.2 + i as f64).collect();
-        let img = [0.5, 2.5, 4.5, 6.5];
+        let img = [0.5, 2.500_002, 4.500_004, 6.500_006];
         let t = targets(&img, &vis, vis[1] - vis[0], Method::Linear);
-        assert_eq!(t.first(), Some(&(1, 3.0)));
-        assert_eq!(t.last(), Some(&(3, 7.0)));
+        let (first, last) = (t[0], t[t.len() - 1]);
+        assert!(first.0 == 1 && (first.1 - 3.0).abs() < 1e-5, "{first:?}");
+        assert!(last.0 == 3 && (last.1 - 7.0).abs() < 1e-5, "{last:?}");
     }
 }

@@ -16,8 +16,8 @@
 //! Conventions (image orientation, uv units, Fourier sign) are in `docs/conventions.md`; the sign of
 //! the Fourier kernel is [`FOURIER_SIGN`] and lives only here.
 //!
-//! The w term is ignored. w-stacking will add a loop over w planes around steps 2-4 with a
-//! per-plane phase screen; [`Gridder`] keeps the kernel and grid geometry separate for that.
+//! The w term is ignored here; the w-gridder ([`crate::wgrid`]) runs this gridder once per w
+//! plane and adds the planes' phase screens.
 
 mod kernels;
 mod passes;
@@ -328,6 +328,18 @@ impl Gridder {
             }
         })?;
         Ok(stats)
+    }
+
+    /// The counts a gridding call of these visibilities returns (same rules: weights `<= 0` or
+    /// NaN not counted, outside the grid skipped), without gridding them: for the w-gridder,
+    /// which grids each visibility into several w planes. Inputs validated by the caller.
+    pub(crate) fn count(
+        &self,
+        uvw_m: ArrayView2<f64>,
+        freq_hz: &[f64],
+        weight_rc: ArrayView2<f32>,
+    ) -> GridStats {
+        tiles::count(&self.geometry(freq_hz), uvw_m, weight_rc)
     }
 
     fn check_image(&self, dim: (usize, usize)) -> Result<(), GridError> {

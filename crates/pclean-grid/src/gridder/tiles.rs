@@ -68,6 +68,15 @@ pub(super) struct VisIndex {
     pub(super) stats: GridStats,
 }
 
+/// The counts of [`row_runs`] over every row, nothing bucketed.
+pub(super) fn count(geo: &Geometry, uvw: ArrayView2<f64>, weight: ArrayView2<f32>) -> GridStats {
+    let mut st = GridStats::default();
+    for r in 0..uvw.nrows() {
+        row_runs(geo, &uvw, Some(&weight), r, &mut st, |_, _, _| {});
+    }
+    st
+}
+
 /// Call `f(tile, chan0, nch)` for the runs of selected, on-grid channels of row `r` that share a
 /// tile; count the rest in `st`.
 #[inline(always)]

@@ -27,12 +27,21 @@ impl Gridder {
             Some(&nonzero),
         );
         fft_rows(inter.view_mut(), FftDirection::Backward);
-        self.corrected_image(|y| inter.row(y), |v| v)
+        self.corrected_image(|y| inter.row(y), |c, cx, cy| c.re.to64() * cx * cy)
     }
 
     /// The grid-corrected model `pixel(y, x)` on the oversampled grid, transformed (rows holding
     /// image pixels first, then every column).
     pub(super) fn model_grid_impl(&self, pixel: impl Fn(usize, usize) -> f64 + Sync) -> UvGrid {
+        self.model_grid_complex(|y, x| Complex::new(pixel(y, x), 0.0))
+    }
+
+    /// As `model_grid_impl` for a complex image `pixel(y, x)` (the w-gridder's screened
+    /// planes).
+    pub(crate) fn model_grid_complex(
+        &self,
+        pixel: impl Fn(usize, usize) -> Complex<f64> + Sync,
+    ) -> UvGrid {
         match self.precision {
             Precision::Single => UvGrid {
                 data: GridData::Single(self.model_grid_typed::<f32>(&pixel)),
@@ -45,7 +54,7 @@ impl Gridder {
 
     fn model_grid_typed<T: Real>(
         &self,
-        pixel: &(impl Fn(usize, usize) -> f64 + Sync),
+        pixel: &(impl Fn(usize, usize) -> Complex<f64> + Sync),
     ) -> Array2<Complex<T>> {
         let (nx, ny, nu, nv) = (self.spec.nx, self.spec.ny, self.nu, self.nv);
         let mut grid = Array2::<Complex<T>>::zeros((nv, nu));
@@ -54,7 +63,9 @@ impl Gridder {
             let cy = self.corr_y[y];
             let mut row = grid.row_mut(gy);
             for (x, &gx) in col_map.iter().enumerate() {
-                row[gx] = Complex::new(T::of64(pixel(y, x) * self.corr_x[x] * cy), T::zero());
+                let p = pixel(y, x);
+                let k = |v: f64| T::of64(v * self.corr_x[x] * cy);
+                row[gx] = Complex::new(k(p.re), k(p.im));
             }
         }
         // Only the ny image rows are non-zero: transform those rows, then all columns.
@@ -78,15 +89,44 @@ impl Gridder {
         fft_image_rows(grid.view_mut(), ny, FftDirection::Backward);
         let grid = grid.view();
         let row_map = image_to_grid(ny, nv);
-        self.corrected_image(|y| grid.row(row_map[y]), |v| (v * scale) as f32)
+        self.corrected_image(
+            |y| grid.row(row_map[y]),
+            |c, cx, cy| (c.re.to64() * cx * cy * scale) as f32,
+        )
     }
 
-    /// The grid-corrected image `put(re(row_of(y)[gx(x)]) * corr_x[x] * corr_y[y])`, `gx` the
-    /// grid column of image column `x`; parallel over image rows.
+    /// The complex, grid-corrected image of `grid` (transformed in place as
+    /// `grid_into_image_impl`), not scaled: one w plane of the w-gridder.
+    fn grid_into_complex_impl<T: Real>(
+        &self,
+        mut grid: ArrayViewMut2<Complex<T>>,
+    ) -> Array2<Complex<f64>> {
+        let (ny, nv) = (self.spec.ny, self.nv);
+        let nonzero = nonzero_cols(grid.view());
+        fft_cols_subset(grid.view_mut(), FftDirection::Backward, Some(&nonzero));
+        fft_image_rows(grid.view_mut(), ny, FftDirection::Backward);
+        let grid = grid.view();
+        let row_map = image_to_grid(ny, nv);
+        self.corrected_image(
+            |y| grid.row(row_map[y]),
+            |c, cx, cy| Complex::new(c.re.to64() * cx * cy, c.im.to64() * cx * cy),
+        )
+    }
+
+    /// [`Gridder::grid_into_image`] keeping the complex values (consumes `grid`; not scaled).
+    pub(crate) fn grid_into_complex(&self, mut grid: UvGrid) -> Array2<Complex<f64>> {
+        match &mut grid.data {
+            GridData::Single(g) => self.grid_into_complex_impl::<f32>(g.view_mut()),
+            GridData::Double(g) => self.grid_into_complex_impl::<f64>(g.view_mut()),
+        }
+    }
+
+    /// The grid-corrected image `put(row_of(y)[gx(x)], corr_x[x], corr_y[y])`, `gx` the grid
+    /// column of image column `x`; parallel over image rows.
     fn corrected_image<'g, T: Real, O: Copy + Zero + Send + Sync>(
         &self,
         row_of: impl Fn(usize) -> ArrayView1<'g, Complex<T>> + Sync,
-        put: impl Fn(f64) -> O + Sync,
+        put: impl Fn(Complex<T>, f64, f64) -> O + Sync,
     ) -> Array2<O> {
         let (nx, ny) = (self.spec.nx, self.spec.ny);
         let col_map = image_to_grid(nx, self.nu);
@@ -98,7 +138,7 @@ impl Gridder {
                 let row = row_of(y);
                 let cy = self.corr_y[y];
                 for x in 0..nx {
-                    out[x] = put(row[col_map[x]].re.to64() * self.corr_x[x] * cy);
+                    out[x] = put(row[col_map[x]], self.corr_x[x], cy);
                 }
             });
         img

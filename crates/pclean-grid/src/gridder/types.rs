@@ -131,6 +131,15 @@ pub enum GridError {
     /// A plane set (or list of model planes) has the wrong number of planes for the gridder.
     #[error("plane set has {got} planes, the gridder expects {expected}")]
     PlaneCount { expected: usize, got: usize },
+    /// The image reaches beyond the horizon (`l^2 + m^2 >= 1` at a corner): no w-correction.
+    #[error(
+        "the image corners lie beyond the horizon (l^2 + m^2 = {r2:.3} >= 1): reduce imsize or \
+         cell for w-correction"
+    )]
+    Horizon { r2: f64 },
+    /// The w range of the w-gridder is not a finite, non-negative number of wavelengths.
+    #[error("maximum |w| {wmax} wavelengths is invalid: must be finite and >= 0")]
+    WRange { wmax: f64 },
     /// The thread pool could not be built.
     #[error("cannot build a thread pool")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),

@@ -192,6 +192,38 @@ pub fn pb_image(
     cell_y_rad: f64,
     freq_hz: f64,
 ) -> Array2<f32> {
+    let centre = [(nx / 2) as f64, (ny / 2) as f64];
+    pb_image_at(model, nx, ny, [cell_x_rad, cell_y_rad], freq_hz, centre)
+}
+
+/// [`pb_image`] centred on pixel `centre_xy` (fractional, 0-based; it may lie outside the image):
+/// CASA's `PBMath1D::apply`, which takes the radius of pixel (x, y) from the pointing's pixel as
+/// `|cell| * (x - x0)` and `|cell| * (y - y0)` (degrees), a flat offset on the image grid.
+/// `cells_rad`: the x and y pixel sizes.
+pub fn pb_image_at(
+    model: &PbModel,
+    nx: usize,
+    ny: usize,
+    cells_rad: [f64; 2],
+    freq_hz: f64,
+    centre_xy: [f64; 2],
+) -> Array2<f32> {
+    let mut pb = Array2::<f32>::zeros((ny, nx));
+    pb_add_at(model, cells_rad, freq_hz, centre_xy, pb.view_mut());
+    pb
+}
+
+/// Add the beam of [`pb_image_at`] into `pb_yx` (`(ny, nx)`) in place: tclean's `.pb` of several
+/// fields is the sum of their beams (`SIMapper::addPB`), made here without a plane per field.
+pub fn pb_add_at(
+    model: &PbModel,
+    cells_rad: [f64; 2],
+    freq_hz: f64,
+    centre_xy: [f64; 2],
+    mut pb_yx: ArrayViewMut2<f32>,
+) {
+    let (ny, nx) = pb_yx.dim();
+    let [cell_x_rad, cell_y_rad] = cells_rad;
     let vp = model.vp_samples(freq_hz);
     let maxrad = model.max_radius_arcmin_ghz;
     let inverse_increment_radius = (N_SAMPLES - 1) as f64 / maxrad;
@@ -199,7 +231,7 @@ pub fn pb_image(
     let rmax2 = (maxrad / factor) * (maxrad / factor);
     let incr_x_deg = cell_x_rad.abs().to_degrees();
     let incr_y_deg = cell_y_rad.abs().to_degrees();
-    let (xc, yc) = ((nx / 2) as f64, (ny / 2) as f64);
+    let [xc, yc] = centre_xy;
     // PBMath1D::apply: Vector<Float> rx2, ry2 (double products stored as float).
     let rx2: Vec<f32> = (0..nx)
         .map(|ix| (incr_x_deg * (ix as f64 - xc)).powi(2) as f32)
@@ -207,8 +239,7 @@ pub fn pb_image(
     let ry2: Vec<f32> = (0..ny)
         .map(|iy| (incr_y_deg * (iy as f64 - yc)).powi(2) as f32)
         .collect();
-    let mut pb = Array2::<f32>::zeros((ny, nx));
-    for (iy, mut row) in pb.outer_iter_mut().enumerate() {
+    for (iy, mut row) in pb_yx.outer_iter_mut().enumerate() {
         for (ix, p) in row.iter_mut().enumerate() {
             let r2: f32 = rx2[ix] + ry2[iy];
             if r2 as f64 > rmax2 {
@@ -220,12 +251,11 @@ pub fn pb_image(
                 // `norm(vp) > 0` (false for 0 and NaN), then vp * conj(vp) in single precision.
                 let power = v * v;
                 if power > 0.0 {
-                    *p = power;
+                    *p += power;
                 }
             }
         }
     }
-    pb
 }
 
 /// tclean's treatment of a `.pb` plane (`SIImageStore::makePBImage`): divide by the peak if the
@@ -233,9 +263,9 @@ pub fn pb_image(
 pub fn pb_limit_in_place(mut pb_yx: ArrayViewMut2<f32>, pblimit: f64) {
     let peak = pb_yx.iter().fold(0f32, |m, &v| m.max(v.abs()));
     let lim = pblimit.abs() as f32;
-    let scale = if peak > 1.0 { 1.0 / peak } else { 1.0 };
     pb_yx.mapv_inplace(|v| {
-        let v = if peak > 1.0 { v * scale } else { v };
+        // `pb / max` as CASA's LatticeExpr (a division: the peak pixel becomes exactly 1).
+        let v = if peak > 1.0 { v / peak } else { v };
         if v > lim {
             v
         } else {

@@ -120,6 +120,8 @@ struct Seen {
     uv_m: (f64, f64),
     /// Fields of accepted rows, first-seen order.
     selected_fields: Vec<i32>,
+    /// The earliest TIME of each field's accepted rows, parallel to `selected_fields`.
+    field_first_time: Vec<f64>,
 }
 
 fn in_mask(m: &Option<Vec<bool>>, v: i32) -> bool {
@@ -136,19 +138,24 @@ fn in_items(items: &Option<Vec<IntItem>>, v: i32) -> bool {
     }
 }
 
-/// Row scan: returns the selected rows per data-description id and the number of autocorrelation
-/// rows left out.
+/// Per data description: the selected rows and their distinct (TIME, FIELD_ID) pairs; and the
+/// number of autocorrelation rows left out.
+type ScannedRows = (Vec<Vec<u64>>, Vec<Vec<(f64, usize)>>, usize);
+
+/// Row scan: returns the selected rows and their (TIME, FIELD_ID) pairs per data-description id
+/// and the number of autocorrelation rows left out.
 fn scan_rows(
     ms: &MeasurementSet,
     r: &Resolved,
     opts: SelectOptions,
     seen: &mut Seen,
-) -> Result<(Vec<Vec<u64>>, usize), MsError> {
+) -> Result<ScannedRows, MsError> {
     const BLOCK: usize = 1 << 16;
     let meta = ms.meta();
     let t = &ms.main;
     let n = t.n_rows();
     let mut rows_dd: Vec<Vec<u64>> = vec![Vec::new(); meta.data_descriptions.len()];
+    let mut epochs_dd: Vec<Vec<(f64, usize)>> = vec![Vec::new(); meta.data_descriptions.len()];
     let mut autos = 0usize;
     seen.time = (f64::INFINITY, f64::NEG_INFINITY);
     seen.uv_m = (f64::INFINITY, f64::NEG_INFINITY);
@@ -241,18 +248,31 @@ fn scan_rows(
                 }
             }
             seen.passed[7] += 1;
+            let epochs = &mut epochs_dd[dd as usize];
+            let epoch = (time[i], field[i] as usize);
+            if epochs.last() != Some(&epoch) {
+                epochs.push(epoch);
+            }
             if a1[i] == a2[i] && !opts.include_autocorrelations {
                 autos += 1;
                 continue;
             }
             rows_dd[dd as usize].push(start + i as u64);
-            if !seen.selected_fields.contains(&field[i]) {
-                seen.selected_fields.push(field[i]);
+            match seen.selected_fields.iter().position(|f| *f == field[i]) {
+                Some(k) => seen.field_first_time[k] = seen.field_first_time[k].min(time[i]),
+                None => {
+                    seen.selected_fields.push(field[i]);
+                    seen.field_first_time.push(time[i]);
+                }
             }
         }
         start += len as u64;
     }
-    Ok((rows_dd, autos))
+    for e in &mut epochs_dd {
+        e.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        e.dedup();
+    }
+    Ok((rows_dd, epochs_dd, autos))
 }
 
 /// The error for a selection that left no rows: blame the first criterion that emptied it.
@@ -356,7 +376,7 @@ impl MeasurementSet {
         }
         let resolved = Resolved::new(sel, meta).map_err(wrap)?;
         let mut seen = Seen::default();
-        let (rows_dd, autos) = scan_rows(self, &resolved, opts, &mut seen)?;
+        let (rows_dd, mut epochs_dd, autos) = scan_rows(self, &resolved, opts, &mut seen)?;
         if rows_dd.iter().all(|r| r.is_empty()) {
             return Err(wrap(nothing_left(sel, meta, &seen, autos)));
         }
@@ -393,12 +413,14 @@ impl MeasurementSet {
                 chan_ids,
                 chan_freq_hz,
                 rows,
+                epochs: std::mem::take(&mut epochs_dd[ddid]),
             });
         }
         Ok(SelectedData {
             groups,
             autocorr_rows_excluded: autos,
             field_ids: seen.selected_fields.iter().map(|&f| f as usize).collect(),
+            field_first_time_mjd_s: seen.field_first_time.clone(),
             spw_selected: resolved.spw_active,
             selection: sel.clone(),
         })

@@ -17,6 +17,8 @@ pub struct WorkerSpec {
     /// "hogbom", "clark", "multiscale"; "none" for dirty imaging only.
     pub deconvolver: String,
     pub nterms: usize,
+    /// Fields imaged (a mosaic's pointings, each with its own grid; the standard gridder grids
+    /// every field into one).
     pub nfields: usize,
     pub threads_per_task: usize,
     /// Visibilities per image channel (selected rows x data channels per image channel): the
@@ -26,7 +28,15 @@ pub struct WorkerSpec {
     /// Channels of the spectral window the task's channels come from (a pass reads a few
     /// neighbours of its data channels within it); 0 = the task's channels only.
     pub spw_nchan: usize,
+    /// w planes of `gridder='wproject'`/`'widefield'` (a run logs its number); 0 =
+    /// [`DEFAULT_ESTIMATE_WPLANES`]. Not read by `standard`.
+    pub wplanes: usize,
 }
+
+/// The w planes the estimate assumes for `wproject`/`widefield` when not given: what the
+/// w-gridder uses (measured, logged by the run) at the default epsilon for the VLA D field of
+/// `vla_widefield` (1024^2 of 6", 1.4 GHz, 1 km baselines).
+pub const DEFAULT_ESTIMATE_WPLANES: usize = 12;
 
 impl Default for WorkerSpec {
     fn default() -> Self {
@@ -40,6 +50,7 @@ impl Default for WorkerSpec {
             threads_per_task: 1,
             nvis_per_chan: DEFAULT_NVIS_PER_CHAN,
             spw_nchan: 0,
+            wplanes: 0,
         }
     }
 }
@@ -51,12 +62,19 @@ impl WorkerSpec {
     /// channel.
     pub fn block_shape(&self) -> Result<BlockShape, EngineError> {
         // What pclean does not implement yet: (parameter, unsupported, why and what to use).
+        let gridder_name = self.gridder.trim().to_ascii_lowercase();
+        let mosaic = ["mosaic", "mosaicft"].contains(&gridder_name.as_str());
+        let w_gridder = matches!(
+            gridder_name.as_str(),
+            "wproject" | "wprojectft" | "widefield"
+        );
         let unsupported: [(&'static str, bool, String); 3] = [
             (
                 "gridder",
-                self.gridder != "standard",
+                !w_gridder && !mosaic && gridder_name != "standard",
                 format!(
-                    "gridder='{}': pclean implements only the 'standard' gridder; estimate for it",
+                    "gridder='{}': pclean implements the 'standard', 'mosaic', 'wproject' and \
+                     'widefield' gridders; estimate for one of them",
                     self.gridder
                 ),
             ),
@@ -71,11 +89,8 @@ impl WorkerSpec {
             ),
             (
                 "nfields",
-                self.nfields != 1,
-                format!(
-                    "nfields={}: pclean images one field (no outlier fields) yet; use nfields=1",
-                    self.nfields
-                ),
+                self.nfields == 0,
+                "nfields=0: give the number of fields (a mosaic's pointings), at least 1".into(),
             ),
         ];
         if let Some((param, _, why)) = unsupported.into_iter().find(|(_, bad, _)| *bad) {
@@ -106,16 +121,27 @@ impl WorkerSpec {
             }
         };
         let deconvolve = deconvolver.is_some();
-        let gridder = crate::imaging::gridder_for(
-            pclean_grid::gridder::GridSpec {
-                nx: self.imsize,
-                ny: self.imsize,
-                cell_x_rad: 1e-6,
-                cell_y_rad: 1e-6,
-                epsilon: pclean_core::params::defaults::EPSILON,
-            },
-            self.nvis_per_chan,
-        )?;
+        let spec = pclean_grid::gridder::GridSpec {
+            nx: self.imsize,
+            ny: self.imsize,
+            cell_x_rad: 1e-6,
+            cell_y_rad: 1e-6,
+            epsilon: pclean_core::params::defaults::EPSILON,
+        };
+        let gridder = if w_gridder {
+            // The w-gridder's planes at its precision (pclean_grid::wgrid::precision_for).
+            pclean_grid::gridder::Gridder::with_options(
+                spec,
+                pclean_grid::gridder::GridderOptions {
+                    nvis_hint: Some(self.nvis_per_chan),
+                    precision: Some(pclean_grid::wgrid::precision_for(spec.epsilon)),
+                    ..Default::default()
+                },
+            )
+            .map_err(EngineError::Grid)?
+        } else {
+            crate::imaging::gridder_for(spec, self.nvis_per_chan)?
+        };
         let image = ImageSide {
             nx: self.imsize,
             ny: self.imsize,
@@ -138,11 +164,22 @@ impl WorkerSpec {
             ncorr: 2,
             nvis_per_chan: self.nvis_per_chan,
         };
-        Ok(block_shape(
+        let mut shape = block_shape(
             image,
             &crate::imaging::gridder::RunGridder::Es(gridder),
             data,
-        ))
+        );
+        // A mosaic grids each pointing apart; the standard gridder puts every field in one grid.
+        if mosaic {
+            shape.pointings = self.nfields;
+        }
+        if w_gridder {
+            shape.grid_planes = match self.wplanes {
+                0 => DEFAULT_ESTIMATE_WPLANES,
+                n => n,
+            };
+        }
+        Ok(shape)
     }
 }
 

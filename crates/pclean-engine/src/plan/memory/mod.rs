@@ -64,6 +64,10 @@ pub struct BlockShape {
     pub grid_u: usize,
     pub grid_v: usize,
     pub grid_elem_bytes: usize,
+    /// Grids of a residual pass and of a model (a mosaic's: one per pointing; 1 otherwise).
+    pub pointings: usize,
+    /// uv grids per plane set: the w planes of `wproject`/`widefield` (1 for the 2-D gridders).
+    pub grid_planes: usize,
 }
 
 /// What the block size depends on from the parameters.
@@ -157,8 +161,21 @@ impl BlockShape {
         (self.image.nx * self.image.ny) as u64
     }
 
+    /// The plane set of a pass: one grid per w plane; with w planes also the image sum and one
+    /// plane's complex image (16 B per pixel each, `pclean_grid::wgrid`) and a chunk's prepared
+    /// copy (uvw and flips per row ~32 B; weights, gridded values, plane weights and the
+    /// prediction's sum, ~48 B per visibility).
     fn grid_bytes(&self) -> u64 {
-        (self.grid_u * self.grid_v * self.grid_elem_bytes) as u64
+        let one = (self.grid_u * self.grid_v * self.grid_elem_bytes) as u64;
+        if self.grid_planes <= 1 {
+            return one;
+        }
+        let chunk_vis = (self.data.chunk_rows * self.data.data_chans)
+            .min(self.data.nvis_per_chan.max(1)) as u64;
+        self.grid_planes as u64 * one
+            + 32 * self.npix()
+            + 48 * chunk_vis
+            + 32 * self.data.chunk_rows as u64
     }
 
     /// One visibility chunk in flight for a pass over `nchan` image channels: the chunk as read
@@ -243,7 +260,16 @@ impl BlockShape {
         } else {
             1
         };
+        // A mosaic's densities are per field (mosweight, tclean's default for mosaics).
+        let ndens = ndens * self.pointings.max(1) as u64;
         let grid = self.grid_bytes();
+        // A mosaic: one grid per pointing in a residual pass and a model; each plane keeps its
+        // weight image (f32); a residual pass also holds the sum, one pointing's dirty image and
+        // its beam (f32), and the weight image (f64 while summed).
+        let mosaic = self.pointings > 1;
+        let grids = grid * self.pointings.max(1) as u64;
+        let beams = u64::from(mosaic) * 20 * npix;
+        let weight_image = u64::from(mosaic) * 4 * npix;
         let scratch = threads * self.thread_scratch();
         let chunk1 = self.chunk_bytes(1);
         let weights = 4 * self.data.nvis_per_chan as u64;
@@ -254,11 +280,11 @@ impl BlockShape {
         // 2. The last plane's residual pass: the planes before it (residual + PSF + weights when
         //    deconvolving), its PSF and weights, the grid, the residual made from it.
         let kept = if self.image.deconvolve {
-            planes.saturating_sub(1) * (8 * npix + weights)
+            planes.saturating_sub(1) * (8 * npix + weight_image + weights)
         } else {
             0
         };
-        let first_pass = weighters + kept + grid + 8 * npix + weights + chunk1 + scratch;
+        let first_pass = weighters + kept + grids + beams + 8 * npix + weights + chunk1 + scratch;
         if !self.image.deconvolve {
             // Writing a dirty plane: residual, model (zeros), pb, weight.
             let writing = 4 * 4 * npix;
@@ -270,12 +296,13 @@ impl BlockShape {
                 writing,
             };
         }
-        let state = planes * (self.state_per_pixel() * npix + weights);
+        let state = planes * (self.state_per_pixel() * npix + weight_image + weights);
         // 3. Minor cycles: planes in parallel, one per thread.
         let minor_cycle = state + threads.min(planes) * self.minor_per_pixel() * npix;
         // Major cycle of one plane: its old residual is freed before the grid is made; its
         // residual visibilities (8 B each) are kept between the prediction and gridding passes.
-        let major_cycle = state + grid + 8 * self.data.nvis_per_chan as u64 + chunk1 + scratch;
+        let major_cycle =
+            state + grids + beams + 8 * self.data.nvis_per_chan as u64 + chunk1 + scratch;
         // 4. Writing: every plane's residual, model and mask (PSFs, weights and deconvolvers freed),
         //    the restoration of one (two half-plane spectra of the padded plane and the image:
         //    12 B/px, padding by the beam taken as 1/16 of the image), then its pb and weight.

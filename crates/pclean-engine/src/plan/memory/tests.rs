@@ -25,6 +25,8 @@ fn shape(deconvolve: bool) -> BlockShape {
         grid_u: 1800,
         grid_v: 1800,
         grid_elem_bytes: 8,
+        pointings: 1,
+        grid_planes: 1,
     }
 }
 
@@ -120,9 +122,24 @@ fn worker_estimates() {
     let n = recommend_nworkers(Some(100.0), &spec, 0.85).unwrap();
     assert_eq!(n, (85.0 / one).floor() as usize);
     assert_eq!(recommend_nworkers(Some(0.01), &spec, 0.85).unwrap(), 0);
+    // wproject: the w planes' grids on top (12 by default, or as given).
+    let w = |wplanes| {
+        estimate_worker_memory_gib(&WorkerSpec {
+            gridder: "wproject".into(),
+            wplanes,
+            ..spec.clone()
+        })
+        .unwrap()
+    };
+    let grid_gib = {
+        let s = spec.block_shape().unwrap();
+        (s.grid_u * s.grid_v * 8) as f64 / GIB
+    };
+    assert!(w(0) > one + 11.0 * grid_gib, "{one} {}", w(0));
+    assert!(w(32) - w(16) > 15.0 * grid_gib && w(0) == w(12));
     for bad in [
         WorkerSpec {
-            gridder: "wproject".into(),
+            gridder: "awproject".into(),
             ..spec.clone()
         },
         WorkerSpec {
@@ -167,4 +184,50 @@ fn casa_kernel_grids_are_counted() {
         shape(false).data,
     );
     assert_eq!((s.grid_u, s.grid_v, s.grid_elem_bytes), (320, 240, 16));
+}
+
+/// A mosaic of 7 pointings holds 7 grids in a residual pass and in a model (6 more than the
+/// standard gridder's one), its pointing's dirty image, beam and sums (20 B/px), each plane's
+/// weight image (4 B/px) and a density per field; `estimate --gridder mosaic --nfields N` counts
+/// them.
+#[test]
+fn mosaic_pointings_are_counted() {
+    let std1 = shape(true);
+    let mosaic = BlockShape {
+        pointings: 7,
+        ..shape(true)
+    };
+    let (a, b) = (std1.phases(1, 1), mosaic.phases(1, 1));
+    let npix = 1024 * 1024u64;
+    let grid = 1800 * 1800 * 8u64;
+    assert_eq!(
+        b.major_cycle - a.major_cycle,
+        6 * grid + 20 * npix + 4 * npix
+    );
+    // The first pass also holds the 6 more weighters (4 B/px) of the per-field densities.
+    assert_eq!(
+        b.first_pass - a.first_pass,
+        6 * grid + 20 * npix + 6 * 4 * npix
+    );
+    let spec = WorkerSpec {
+        imsize: 2048,
+        gridder: "mosaic".into(),
+        nfields: 7,
+        ..Default::default()
+    };
+    let seven = estimate_worker_memory_gib(&spec).unwrap();
+    let one = estimate_worker_memory_gib(&WorkerSpec {
+        nfields: 1,
+        ..spec.clone()
+    })
+    .unwrap();
+    let standard = estimate_worker_memory_gib(&WorkerSpec {
+        gridder: "standard".into(),
+        ..spec.clone()
+    })
+    .unwrap();
+    assert!(seven > one + 0.1, "{seven} {one}");
+    // The standard gridder puts every field in one grid: nfields changes nothing.
+    assert_eq!(standard, one);
+    assert!(estimate_worker_memory_gib(&WorkerSpec { nfields: 0, ..spec }).is_err());
 }

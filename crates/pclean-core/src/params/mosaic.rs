@@ -1,0 +1,79 @@
+//! The parameters of tclean's `mosaic` gridder, validated ([`MosaicParams`]).
+
+use super::choices::{Gridder, NormType, SpecMode};
+use super::{invalid, EffectiveParams, ParamError};
+use crate::direction::Direction;
+use serde::{Deserialize, Serialize};
+
+/// `normtype`, `mosweight`, `psfphasecenter`, `conjbeams` and `usepointing` as the mosaic gridder
+/// uses them (with `gridder='standard'` tclean ignores them, and so does pclean).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MosaicParams {
+    /// How the residual is normalised by the weight image (tclean's `normtype`).
+    pub normtype: NormType,
+    /// Briggs/uniform weight densities per field (tclean's `mosweight`).
+    pub mosweight: bool,
+    /// The PSF's pointing (`None`: the image centre), tclean's `psfphasecenter`.
+    pub psfphasecenter: Option<Direction>,
+    /// tclean's `conjbeams`: only wideband (multi-term) mosaics use it; with pclean's
+    /// single-term mosaics it changes nothing, as in tclean.
+    pub conjbeams: bool,
+}
+
+impl MosaicParams {
+    /// Validate the mosaic parameters of `e` for `gridder` and `specmode`.
+    pub(super) fn from_effective(
+        e: &EffectiveParams,
+        gridder: Gridder,
+        _specmode: SpecMode,
+    ) -> Result<Self, ParamError> {
+        let normtype = NormType::parse("normtype", &e.normtype)?;
+        if gridder != Gridder::Mosaic {
+            // Ignored by tclean with the other gridders (identical products): kept at the
+            // defaults so that they change nothing, not even the written config's comparison.
+            return Ok(MosaicParams {
+                normtype: NormType::FlatNoise,
+                mosweight: true,
+                psfphasecenter: None,
+                conjbeams: false,
+            });
+        }
+        let psfphasecenter = match e.psfphasecenter.trim() {
+            "" => None,
+            s => Some(Direction::parse(s).map_err(|source| ParamError::Direction {
+                param: "psfphasecenter",
+                source,
+            })?),
+        };
+        if e.savemodel.trim().eq_ignore_ascii_case("modelcolumn") {
+            return Err(invalid(
+                "savemodel",
+                "modelcolumn",
+                "writing MODEL_DATA with gridder='mosaic' is not supported by pclean yet; use \
+                 savemodel='none'",
+            ));
+        }
+        if e.kernel.trim().eq_ignore_ascii_case("casa") {
+            return Err(invalid(
+                "kernel",
+                "casa",
+                "kernel='casa' reproduces tclean's standard gridder only; gridder='mosaic' uses \
+                 kernel='es'",
+            ));
+        }
+        if e.usepointing {
+            return Err(invalid(
+                "usepointing",
+                true,
+                "the POINTING table is not read by pclean's mosaic gridder yet; use \
+                 usepointing=False (each field's beam is centred on its PHASE_DIR)",
+            ));
+        }
+        Ok(MosaicParams {
+            normtype,
+            mosweight: e.mosweight,
+            psfphasecenter,
+            conjbeams: e.conjbeams,
+        })
+    }
+}

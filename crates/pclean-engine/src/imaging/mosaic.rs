@@ -1,0 +1,194 @@
+//! The mosaic gridder of a run (`gridder='mosaic'`): its pointings, and the normalisation of its
+//! images by the weight image as tclean's normaliser does it (`SIImageStore`:
+//! `dividePSFByWeight`, `divideResidualByWeight`, `divideModelByWeight`, `makePBFromWeight`).
+//!
+//! With `W` the weight image of a plane (`sum_p W_p PB_p^2 / sumwt`, [`VisGridder::weight_image`])
+//! and `R` the gridder's residual image (`sum_p PB_p D_p / sumwt`), `W_max` its peak and
+//! `pb = sqrt(W / W_max)` (the `.pb`, zero at or below `|pblimit|`):
+//! - `flatnoise` (tclean's default): `R / sqrt(W W_max)`, a source `S` seen as `pb S`;
+//! - `flatsky`: `R / W`, a source seen as `S`;
+//! - `pbsquare`: `R / W_max`, a source seen as `pb^2 S`;
+//!
+//! zero where `pb <= |pblimit|` (tclean divides only there; the pixel mask of the products follows
+//! `pblimit`'s sign as for the standard gridder). The minor cycle's model is in the residual's
+//! units; before prediction it is turned into sky brightness by dividing by the same response
+//! (`pb`, 1 or `pb^2`). The PSF is normalised to a peak of 1.
+//!
+//! [`VisGridder::weight_image`]: pclean_grid::seam::VisGridder::weight_image
+
+use crate::error::EngineError;
+use ndarray::{Array2, Zip};
+use pclean_core::direction::SkyContext;
+use pclean_core::params::{ImagingParams, NormType};
+use pclean_core::Direction;
+use pclean_grid::gridder::Gridder;
+use pclean_grid::pb::{pb_limit_in_place, PbModel};
+use pclean_grid::{MosaicGridder, Pointing};
+use pclean_ms::MsMeta;
+
+/// The mosaic gridder of a run: each selected field of the MS a pointing, its beam centred on
+/// the field's PHASE_DIR (tclean with `usepointing=False`), the PSF's on `psfphasecenter` or the
+/// image centre.
+#[allow(clippy::too_many_arguments)]
+pub fn mosaic_gridder(
+    params: &ImagingParams,
+    es: Gridder,
+    meta: &MsMeta,
+    field_ids: &[usize],
+    centre: &Direction,
+    sky: &SkyContext,
+    pb: Option<PbModel>,
+    freq_hz: f64,
+) -> Result<MosaicGridder, EngineError> {
+    let pb = pb.ok_or_else(|| {
+        EngineError::param(
+            "gridder",
+            format!(
+                "gridder='mosaic' needs the primary beam of telescope '{}', which has none (give \
+                 `vptable`)",
+                meta.observatory.name
+            ),
+        )
+    })?;
+    let pixel = |d: &Direction, what: &str| -> Result<[f64; 2], EngineError> {
+        let d = d.to_frame(centre.frame, sky).map_err(|e| {
+            EngineError::param(
+                "gridder",
+                format!("{what} cannot be converted to the image frame: {e}"),
+            )
+        })?;
+        let [l, m, _] = centre.lmn_of(&d);
+        Ok([
+            (params.nx / 2) as f64 - l / params.cell_x_rad,
+            (params.ny / 2) as f64 + m / params.cell_y_rad,
+        ])
+    };
+    let mut pointings = Vec::new();
+    for &f in field_ids {
+        let field = meta.fields.get(f).ok_or_else(|| {
+            EngineError::internal(format!("selected field {f} is not in the FIELD table"))
+        })?;
+        pointings.push(Pointing {
+            field_id: f as i32,
+            centre_px: pixel(&field.phase_dir, &format!("field '{}'", field.name))?,
+        });
+    }
+    let psf_centre = match &params.mosaic.psfphasecenter {
+        Some(d) => pixel(d, "psfphasecenter")?,
+        None => [(params.nx / 2) as f64, (params.ny / 2) as f64],
+    };
+    Ok(MosaicGridder::new(
+        es, 0, pb, pointings, psf_centre, freq_hz,
+    ))
+}
+
+/// The `.pb` of a mosaic plane: `sqrt(W / W_max)`, zero at or below `|pblimit|`.
+pub fn pb_from_weight(weight: &Array2<f32>, pblimit: f64) -> Array2<f32> {
+    let wmax = weight.iter().fold(0f32, |m, v| m.max(*v));
+    let mut pb = if wmax > 0.0 {
+        weight.mapv(|w| (w.max(0.0) / wmax).sqrt())
+    } else {
+        Array2::zeros(weight.dim())
+    };
+    pb_limit_in_place(pb.view_mut(), pblimit);
+    pb
+}
+
+/// The response to a unit source under `normtype` at a pixel of beam `pb`.
+fn response(normtype: NormType, pb: f32) -> f32 {
+    match normtype {
+        NormType::FlatNoise => pb,
+        NormType::FlatSky => 1.0,
+        NormType::PbSquare => pb * pb,
+    }
+}
+
+/// Divide a mosaic residual `R` by the weight image (see the module docs), in place.
+pub fn normalise_residual(
+    residual: &mut Array2<f32>,
+    weight: &Array2<f32>,
+    normtype: NormType,
+    pblimit: f64,
+) {
+    let wmax = weight.iter().fold(0f32, |m, v| m.max(*v)) as f64;
+    let pb = pb_from_weight(weight, pblimit);
+    Zip::from(residual)
+        .and(weight)
+        .and(&pb)
+        .for_each(|r, w, b| {
+            *r = if *b > 0.0 {
+                let deno = match normtype {
+                    NormType::FlatNoise => (*w as f64 * wmax).sqrt(),
+                    NormType::FlatSky => *w as f64,
+                    NormType::PbSquare => wmax,
+                };
+                (*r as f64 / deno) as f32
+            } else {
+                0.0
+            };
+        });
+}
+
+/// Normalise a mosaic PSF to a peak of 1, in place.
+pub fn normalise_psf(psf: &mut Array2<f32>) {
+    let peak = psf.iter().fold(0f32, |m, v| m.max(*v));
+    if peak > 0.0 {
+        psf.mapv_inplace(|v| v / peak);
+    }
+}
+
+/// The sky brightness of a model in the residual's units (what the mosaic gridder predicts
+/// from): divided by the response, zero where `pb <= |pblimit|`.
+pub fn model_to_sky(
+    model: &Array2<f32>,
+    weight: &Array2<f32>,
+    normtype: NormType,
+    pblimit: f64,
+) -> Array2<f32> {
+    let pb = pb_from_weight(weight, pblimit);
+    let mut sky = model.clone();
+    Zip::from(&mut sky).and(&pb).for_each(|m, b| {
+        *m = if *b > 0.0 {
+            *m / response(normtype, *b)
+        } else {
+            0.0
+        };
+    });
+    sky
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A point source seen through a mosaic of beam response `pb`: the three normalisations give
+    /// `pb S`, `S` and `pb^2 S`, and the model of each turns back into `S`.
+    #[test]
+    fn normtypes_and_their_models() {
+        // W = [0.5, 0.125, 0.02], W_max = 0.5: pb = [1, 0.5, 0.2]; R = W S with S = 2.
+        let w = Array2::from_shape_vec((1, 3), vec![0.5f32, 0.125, 0.02]).unwrap();
+        let r = w.mapv(|v| 2.0 * v);
+        let pb = pb_from_weight(&w, 0.1);
+        assert_eq!(
+            pb,
+            Array2::from_shape_vec((1, 3), vec![1.0, 0.5, 0.2]).unwrap()
+        );
+        for (nt, seen) in [
+            (NormType::FlatNoise, [2.0, 1.0, 0.4]),
+            (NormType::FlatSky, [2.0, 2.0, 2.0]),
+            (NormType::PbSquare, [2.0, 0.5, 0.08]),
+        ] {
+            let mut res = r.clone();
+            normalise_residual(&mut res, &w, nt, 0.1);
+            for (a, b) in res.iter().zip(seen) {
+                assert!((a - b).abs() < 1e-6, "{nt:?}: {res}");
+            }
+            let sky = model_to_sky(&res, &w, nt, 0.1);
+            assert!(sky.iter().all(|v| (v - 2.0).abs() < 1e-5), "{nt:?}: {sky}");
+        }
+        // At or below pblimit: zero.
+        let mut res = r.clone();
+        normalise_residual(&mut res, &w, NormType::FlatSky, 0.3);
+        assert_eq!(res[[0, 2]], 0.0);
+    }
+}

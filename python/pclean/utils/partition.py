@@ -1,0 +1,78 @@
+"""The seed's partition helpers.
+
+pclean's engine plans a cube's channel blocks itself (memory model, ``cube_chunksize``), and its
+Dask driver sends those blocks to the workers: a run needs no partitioning by the caller.
+``partition_cube`` remains for the seed's scripts that image sub-cubes themselves (each part a
+complete config with its own ``imagename`` ``<base>.subcube.<i>``, ``start`` and ``nchan``, imaged with
+``pclean.parallel.worker_tasks.run_subcube`` and joined with
+``pclean.utils.image_concat.concat_subcubes``).
+
+``partition_continuum`` (row partitions of continuum data) needs pclean's row-parallel continuum
+imaging (issue 16), not built yet: it raises ``NotImplementedError`` saying what to use.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping, Union
+
+from ..config import PcleanConfig
+
+_QTY = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z/]*)\s*$")
+
+
+def subcube_name(base: str, part_index: int) -> str:
+    """Image name of sub-cube ``part_index`` (the seed's, what ``concat_subcubes`` joins):
+    ``<base>.subcube.<i>``."""
+    return f"{base}.subcube.{part_index}"
+
+
+def partial_image_name(base: str, part_index: int) -> str:
+    """The seed's name of a continuum row partition's partial image."""
+    return f"{base}.workdirectory/{base}.n{part_index}"
+
+
+def _offset(start: str, width: str, k: int, which: str) -> str:
+    """``start + k * width`` in the units the user wrote (channel numbers or quantities)."""
+    if start in ("", None) and width in ("", None):
+        return str(k)
+    ms, mw = _QTY.match(str(start or "0")), _QTY.match(str(width or "1"))
+    if not (ms and mw):
+        raise ValueError(f"partition_cube: cannot step {which}: start={start!r}, width={width!r}")
+    su, wu = ms.group(2), mw.group(2)
+    if su and wu and su != wu:
+        raise ValueError(f"partition_cube: start={start!r} and width={width!r} must have the same "
+                         "unit to be partitioned")
+    v = float(ms.group(1)) + k * float(mw.group(1))
+    if not (su or wu):
+        return str(int(round(v)))
+    return f"{v!r}{su or wu}"
+
+
+def partition_cube(config: Union[PcleanConfig, Mapping[str, Any]], nparts: int) -> list:
+    """Split the cube's ``nchan`` image channels into ``nparts`` contiguous parts (the first ones one
+    channel larger when they do not divide evenly); one ``PcleanConfig`` per part."""
+    cfg = config if isinstance(config, PcleanConfig) else PcleanConfig(config)
+    full = cfg.to_dict(defaults=True)
+    nchan = int(full.get("nchan", -1))
+    if nchan <= 0:
+        raise ValueError("partition_cube needs nchan > 0 (pclean's own runs plan the channel "
+                         "blocks themselves: run the whole cube with pclean.pclean)")
+    if nparts < 1:
+        raise ValueError(f"nparts={nparts}: use 1 or more")
+    nparts = min(nparts, nchan)
+    base, extra = divmod(nchan, nparts)
+    out, a = [], 0
+    for i in range(nparts):
+        n = base + (1 if i < extra else 0)
+        start = _offset(full.get("start", ""), full.get("width", ""), a, "start")
+        out.append(cfg.merged(imagename=subcube_name(full["imagename"], i),
+                              start=start, nchan=n))
+        a += n
+    return out
+
+
+def partition_continuum(config: Union[PcleanConfig, Mapping[str, Any]], nparts: int) -> list:
+    raise NotImplementedError(
+        "partition_continuum: pclean does not split continuum imaging into row partitions yet "
+        "(issue 16); run the mfs image with pclean.pclean (or ParallelContinuumImager), which "
+        "images the whole plane as one engine task")

