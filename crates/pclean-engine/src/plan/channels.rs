@@ -256,3 +256,77 @@ fn optical_grid(
         mfs_doppler: None,
     })
 }
+
+/// tclean's default cube (no `start`, `width`) over several selected windows: one grid of the first
+/// window's channel width from the lowest to the highest selected data channel, every window's
+/// channels landing on it (the vla_wideband cube: 4 spw x 8 channels of 32 MHz give 32 image
+/// channels, as tclean 6.7 makes). Returned as one virtual selection spanning the grid, in the
+/// first window's channel order; `None` when every selected channel already lies within the first
+/// window's selected range (the grid is then the first window's own). Windows whose channels are
+/// not on that grid (another width, an offset) are refused, naming `spw`: pclean does not make
+/// tclean's grid for them yet.
+pub(super) fn spanning_selection(
+    sels: &[SpwSelection],
+) -> Result<Option<SpwSelection>, EngineError> {
+    let first = &sels[0];
+    let (Some(&c0), Some(&c1)) = (first.channels.first(), first.channels.last()) else {
+        return Ok(None);
+    };
+    let f0 = first.chan_freq_hz[c0];
+    let w = first.chan_width_hz[c0];
+    let step = if first.channels.len() > 1 {
+        (first.chan_freq_hz[c1] - f0) / (c1 - c0) as f64
+    } else {
+        w
+    };
+    if step == 0.0 {
+        return Ok(None);
+    }
+    let k_of = |f: f64| (f - f0) / step;
+    let k_last = k_of(first.chan_freq_hz[c1]);
+    let (mut kmin, mut kmax) = (0.0f64, k_last);
+    let mut outside = false;
+    for s in &sels[1..] {
+        for &c in &s.channels {
+            let k = k_of(s.chan_freq_hz[c]);
+            if k < -1e-3 || k > k_last + 1e-3 {
+                outside = true;
+            }
+            kmin = kmin.min(k);
+            kmax = kmax.max(k);
+        }
+    }
+    if !outside {
+        return Ok(None);
+    }
+    let off_grid = sels[1..].iter().find(|s| {
+        s.channels.iter().any(|&c| {
+            let k = k_of(s.chan_freq_hz[c]);
+            (k - k.round()).abs() > 1e-3
+                || (s.chan_width_hz[c].abs() - w.abs()).abs() > 1e-6 * w.abs()
+        })
+    });
+    if let Some(s) = off_grid {
+        return Err(EngineError::param(
+            "spw",
+            format!(
+                "a cube over several spectral windows with the default start/width: spw {} (MS {}) \
+                 is not on the channel grid of spw {} ({} Hz channels from {} Hz); pclean makes \
+                 tclean's default grid only for windows on one grid: give start, width and nchan \
+                 (e.g. start='{}Hz', width='{}Hz') or select windows of one grid",
+                s.spw_id, s.ms_index, first.spw_id, w, f0, f0, w
+            ),
+        ));
+    }
+    let (k0, k1) = (kmin.round() as i64, kmax.round() as i64);
+    let n = (k1 - k0 + 1) as usize;
+    Ok(Some(SpwSelection {
+        ms_index: first.ms_index,
+        spw_id: first.spw_id,
+        channels: (0..n).collect(),
+        chan_freq_hz: (0..n).map(|i| f0 + (k0 + i as i64) as f64 * step).collect(),
+        chan_width_hz: vec![w; n],
+        frame: first.frame.clone(),
+        epochs: first.epochs.clone(),
+    }))
+}
