@@ -92,6 +92,21 @@ pub fn fractional_bandwidth(first_chan_hz: f64, last_chan_hz: f64) -> f64 {
     2.0 * (hi - lo) / (hi + lo)
 }
 
+/// `briggsbwtaper`'s factor `g` at a sample `(u_cells, v_cells)` density cells from the uv
+/// origin (CAS-13021, `BriggsCubeWeightor`): with `n = frac_bw sqrt(u_cells^2 + v_cells^2)`,
+/// `g = n + 0.5`, or `(4 - n) / (4 - 2n)` where `n + 0.5 < 1.5`; the Briggs denominator becomes
+/// `W f^2 / g + d^2`. `frac_bw` is [`fractional_bandwidth`] of the whole band imaged (a cube's
+/// first and last channels). Public for the Taylor-term (mtmfs/mvc) weighting to reuse.
+pub fn bwtaper_uv_factor(frac_bw: f64, u_cells: f64, v_cells: f64) -> f64 {
+    let ncells = frac_bw * (u_cells * u_cells + v_cells * v_cells).sqrt();
+    let factor = ncells + 0.5;
+    if factor < 1.5 {
+        (4.0 - ncells) / (4.0 - 2.0 * ncells)
+    } else {
+        factor
+    }
+}
+
 /// How a uv coordinate is turned into a density-grid cell; also selects which CASA code path
 /// (and hence which `npixels` and weight-sum rules) the grid follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -517,14 +532,7 @@ impl ImagingWeighter {
             match frac_bw {
                 None => *w /= gwt * f2 + d2,
                 Some(fbw) => {
-                    // CAS-13021: uvDistanceFactor from the uv distance in cells.
-                    let su = (uscale * u) as f64;
-                    let sv = (vscale * v) as f64;
-                    let ncells = fbw * (su * su + sv * sv).sqrt();
-                    let mut factor = ncells + 0.5;
-                    if factor < 1.5 {
-                        factor = (4.0 - ncells) / (4.0 - 2.0 * ncells);
-                    }
+                    let factor = bwtaper_uv_factor(*fbw, (uscale * u) as f64, (vscale * v) as f64);
                     // CASA divides the Float weight by a Double denominator.
                     *w = (*w as f64 / ((gwt * f2) as f64 / factor + *d2 as f64)) as f32;
                 }

@@ -576,3 +576,15 @@ fn pblimit_rule() {
     pb_limit_in_place(p.view_mut(), 0.2);
     assert_eq!(p, array![[1.0f32, 0.5, 0.0]]);
 }
+
+#[test]
+fn bwtaper_uv_factor_is_one_at_the_origin_and_continuous_at_one_cell() {
+    use pclean_grid::weighting::bwtaper_uv_factor;
+    // g(0) = 4/4 = 1; at n = 1 both branches give 1.5; far out g = n + 0.5.
+    assert_eq!(bwtaper_uv_factor(0.5, 0.0, 0.0), 1.0);
+    let below = bwtaper_uv_factor(1.0, 1.0 - 1e-12, 0.0);
+    let above = bwtaper_uv_factor(1.0, 1.0 + 1e-12, 0.0);
+    assert!((below - 1.5).abs() < 1e-9 && (above - 1.5).abs() < 1e-9);
+    // 0.663102 (vla_wideband's LSRK cube) at (30, 40) cells: n = 33.1551, g = n + 0.5.
+    assert!((bwtaper_uv_factor(0.663102, 30.0, 40.0) - (0.663102 * 50.0 + 0.5)).abs() < 1e-12);
+}

@@ -233,7 +233,7 @@ fn weighting(e: &EffectiveParams) -> Result<Weighting, ParamError> {
                 return Err(invalid(
                     "weighting",
                     &e.weighting,
-                    "briggsbwtaper is a cube weighting (tclean refuses it with specmode='mfs'); use specmode='cube' or weighting='briggs'",
+                    "briggsbwtaper is a cube weighting: tclean 6.7 refuses it with specmode='mfs' or 'cont' (also with deconvolver='mtmfs'); use specmode='cube' or weighting='briggs'",
                 ));
             }
             if npixels != 0 {
@@ -247,7 +247,7 @@ fn weighting(e: &EffectiveParams) -> Result<Weighting, ParamError> {
                 return Err(invalid(
                     "perchanweightdensity",
                     false,
-                    "weighting='briggsbwtaper' needs a density per channel (tclean: 'not compatible with perchanweightdensity=False'); use perchanweightdensity=True",
+                    "weighting='briggsbwtaper' needs a density per channel: tclean only warns ('not compatible with perchanweightdensity=False') and then weights exactly as weighting='uniform' (measured: the same .sumwt); use perchanweightdensity=True, or weighting='uniform' for tclean's result",
                 ));
             }
             Weighting::BriggsBwTaper { robust }
