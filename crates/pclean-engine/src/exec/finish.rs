@@ -44,7 +44,7 @@ impl Coordinator {
             warn!("{w}");
             warnings.push(w.clone());
         }
-        let beams = ckpt.beams.clone();
+        let beams = fill_null_beams(ckpt.beams.clone(), nchan);
         // Restoring beams: per plane, a user beam, or the common beam (every plane restored to it).
         let image_beams = restoring_beams(params, &beams, &mut out, nchan)?;
         let plan = &self.setup.plan;
@@ -146,5 +146,42 @@ impl Coordinator {
             params.imagename
         );
         Ok(summary)
+    }
+}
+
+/// tclean's beam of a plane without one (no data, or a failed fit in a block whose earlier planes
+/// had none either): the cube's first valid beam of the same Stokes (tclean 6.7 writes channel 0's
+/// beam for evla_lband_pb's blank channels 2-7 of its spw='0,1' cube, and for vla_wideband's
+/// blank channel 8). Only the recorded beam changes: such a plane is zero or was restored with its
+/// block's fallback. `beams` is laid out `k + nchan * s`.
+fn fill_null_beams(mut beams: Vec<pclean_core::Beam>, nchan: usize) -> Vec<pclean_core::Beam> {
+    if nchan == 0 {
+        return beams;
+    }
+    for plane in beams.chunks_mut(nchan) {
+        if let Some(first) = plane.iter().copied().find(|b| b.is_valid()) {
+            for b in plane.iter_mut().filter(|b| !b.is_valid()) {
+                *b = first;
+            }
+        }
+    }
+    beams
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill_null_beams;
+    use pclean_core::Beam;
+
+    #[test]
+    fn a_plane_without_a_beam_takes_the_first_valid_one_of_its_stokes() {
+        let b = |maj: f64| Beam {
+            major_rad: maj,
+            minor_rad: maj / 2.0,
+            pa_rad: 0.1,
+        };
+        let null = Beam::default();
+        let got = fill_null_beams(vec![null, b(2.0), null, b(3.0), null, null], 3);
+        assert_eq!(got, vec![b(2.0), b(2.0), b(2.0), b(3.0), b(3.0), b(3.0)]);
     }
 }

@@ -258,13 +258,13 @@ fn optical_grid(
 }
 
 /// tclean's default cube (no `start`, `width`) over several selected windows: one grid of the first
-/// window's channel width from the lowest to the highest selected data channel, every window's
-/// channels landing on it (the vla_wideband cube: 4 spw x 8 channels of 32 MHz give 32 image
-/// channels, as tclean 6.7 makes). Returned as one virtual selection spanning the grid, in the
-/// first window's channel order; `None` when every selected channel already lies within the first
-/// window's selected range (the grid is then the first window's own). Windows whose channels are
-/// not on that grid (another width, an offset) are refused, naming `spw`: pclean does not make
-/// tclean's grid for them yet.
+/// window's channel step from the lowest selected data channel, `floor((f_max - f_min) / step) + 1`
+/// channels (tclean 6.7: vla_wideband's 4 spw x 8 channels of 32 MHz give 32 channels;
+/// evla_lband_pb's spws at 1.250/1.314 and 1.750/1.814 GHz, 64 MHz, give 9 channels from 1.250 GHz,
+/// the second window interpolated onto channel 8). Returned as one virtual selection spanning the
+/// grid; `None` when every selected channel lies within the first window's selected range (the
+/// grid is then the first window's own). Windows of another channel width are refused, naming
+/// `spw`: tclean's grid for them is not reproduced yet.
 pub(super) fn spanning_selection(
     sels: &[SpwSelection],
 ) -> Result<Option<SpwSelection>, EngineError> {
@@ -285,46 +285,42 @@ pub(super) fn spanning_selection(
     let k_of = |f: f64| (f - f0) / step;
     let k_last = k_of(first.chan_freq_hz[c1]);
     let (mut kmin, mut kmax) = (0.0f64, k_last);
-    let mut outside = false;
     for s in &sels[1..] {
         for &c in &s.channels {
             let k = k_of(s.chan_freq_hz[c]);
-            if k < -1e-3 || k > k_last + 1e-3 {
-                outside = true;
-            }
             kmin = kmin.min(k);
             kmax = kmax.max(k);
         }
     }
-    if !outside {
+    if kmin >= -1e-6 && kmax <= k_last + 1e-6 {
         return Ok(None);
     }
-    let off_grid = sels[1..].iter().find(|s| {
-        s.channels.iter().any(|&c| {
-            let k = k_of(s.chan_freq_hz[c]);
-            (k - k.round()).abs() > 1e-3
-                || (s.chan_width_hz[c].abs() - w.abs()).abs() > 1e-6 * w.abs()
-        })
+    let other_width = sels[1..].iter().find(|s| {
+        s.channels
+            .iter()
+            .any(|&c| (s.chan_width_hz[c].abs() - w.abs()).abs() > 1e-6 * w.abs())
     });
-    if let Some(s) = off_grid {
+    if let Some(s) = other_width {
         return Err(EngineError::param(
             "spw",
             format!(
                 "a cube over several spectral windows with the default start/width: spw {} (MS {}) \
-                 is not on the channel grid of spw {} ({} Hz channels from {} Hz); pclean makes \
-                 tclean's default grid only for windows on one grid: give start, width and nchan \
-                 (e.g. start='{}Hz', width='{}Hz') or select windows of one grid",
-                s.spw_id, s.ms_index, first.spw_id, w, f0, f0, w
+                 has channels of another width than spw {} ({} Hz); pclean makes tclean's default \
+                 grid only for windows of one channel width: give start, width and nchan \
+                 (e.g. start='{}Hz', width='{}Hz') or select windows of one width",
+                s.spw_id, s.ms_index, first.spw_id, w, f0, w
             ),
         ));
     }
-    let (k0, k1) = (kmin.round() as i64, kmax.round() as i64);
-    let n = (k1 - k0 + 1) as usize;
+    // The grid starts at the lowest channel (a window below the first's moves it by whole steps
+    // only when it lies on the grid; otherwise at that channel itself).
+    let start = if kmin < -1e-6 { f0 + kmin * step } else { f0 };
+    let n = ((kmax - kmin) + 1e-6).floor() as usize + 1;
     Ok(Some(SpwSelection {
         ms_index: first.ms_index,
         spw_id: first.spw_id,
         channels: (0..n).collect(),
-        chan_freq_hz: (0..n).map(|i| f0 + (k0 + i as i64) as f64 * step).collect(),
+        chan_freq_hz: (0..n).map(|i| start + i as f64 * step).collect(),
         chan_width_hz: vec![w; n],
         frame: first.frame.clone(),
         epochs: first.epochs.clone(),

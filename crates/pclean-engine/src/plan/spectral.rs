@@ -392,11 +392,15 @@ mod tests {
     /// Four windows of 8 x 32 MHz channels from 1.000, 1.256, 1.512, 1.768 GHz (vla_wideband):
     /// the default cube spans them all (tclean 6.7: 32 channels), every window mapped onto it.
     fn wideband(spw: usize, f0: f64) -> SpwSelection {
+        wideband_n(spw, f0, 32e6, 8)
+    }
+
+    fn wideband_n(spw: usize, f0: f64, w: f64, n: usize) -> SpwSelection {
         SpwSelection {
             spw_id: spw,
-            channels: (0..8).collect(),
-            chan_freq_hz: (0..8).map(|i| f0 + i as f64 * 32e6).collect(),
-            chan_width_hz: vec![32e6; 8],
+            channels: (0..n).collect(),
+            chan_freq_hz: (0..n).map(|i| f0 + i as f64 * w).collect(),
+            chan_width_hz: vec![w; n],
             frame: "TOPO".into(),
             ..sel()
         }
@@ -413,10 +417,17 @@ mod tests {
         assert!((plan.freqs_hz[31] - 1.992e9).abs() < 1e-3);
         assert_eq!(plan.chan_map[&(0, 3)][7], Some(31));
         assert_eq!(plan.chan_map[&(0, 1)][0], Some(8));
-        // A window off that grid (half a channel) is refused, naming spw.
-        let mut off = sels.clone();
-        off[1] = wideband(1, 1.272e9);
-        let e = spectral_plan(&p, &off, &ctx()).unwrap_err().to_string();
+        // A window off that grid (evla_lband_pb, tclean 6.7: 9 channels from 1.250 GHz).
+        let ev = vec![
+            wideband_n(0, 1.250e9, 64e6, 2),
+            wideband_n(1, 1.750e9, 64e6, 2),
+        ];
+        let plan = spectral_plan(&p, &ev, &ctx()).unwrap();
+        assert_eq!(plan.nchan(), 9);
+        assert!((plan.freqs_hz[8] - 1.762e9).abs() < 1e-3);
+        // A window of another channel width is refused, naming spw.
+        let other = vec![sels[0].clone(), wideband_n(1, 1.5e9, 16e6, 8)];
+        let e = spectral_plan(&p, &other, &ctx()).unwrap_err().to_string();
         assert!(e.contains("spw"), "{e}");
         // Windows within the first's range (here the same channels, as a second MS's) leave the
         // first's grid as it was.
