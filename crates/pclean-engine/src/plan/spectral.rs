@@ -117,8 +117,9 @@ pub fn phase_centre(
     }
 }
 
-/// Build the spectral plan. The first selection defines the channel grid for cubes; channels of
-/// other windows and MSs map onto it by frequency (an image channel takes every data channel whose
+/// Build the spectral plan. The first selection defines the channel grid for cubes (with the
+/// default start/width extended over every selected window, `super::channels::spanning_selection`);
+/// channels of other windows and MSs map onto it by frequency (an image channel takes every data channel whose
 /// centre lies within it). A cube in another frame carries the `conversion` that the imaging applies
 /// row by row (`crate::spectral_regrid`).
 pub fn spectral_plan(
