@@ -13,6 +13,7 @@ pub mod kernel;
 pub mod mosaic;
 pub mod pb;
 pub mod seam;
+pub mod uvtaper;
 pub mod weighting;
 pub mod wgrid;
 

@@ -44,9 +44,9 @@
 //!   on the grid); the weight sum counts each sample once per conjugate point.
 
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
-use pclean_core::params::{parse_uvtaper, ParamError, TaperSizes, UvTaperSpec};
 use pclean_core::SPEED_OF_LIGHT;
-use std::f64::consts::LN_2;
+
+pub use crate::uvtaper::UvTaper;
 
 /// Errors from weighting set-up.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -73,8 +73,38 @@ pub enum WeightingScheme {
     /// `weighting='briggsabs'` (CASA robust mode `"abs"`); `noise_jy` is tclean's `noise`.
     BriggsAbs { robust: f64, noise_jy: f64 },
     /// `weighting='briggsbwtaper'` (CASA robust mode `"bwtaper"`, cube only); `frac_bw` is the
-    /// fractional bandwidth `2 (fmax - fmin) / (fmax + fmin)` of the image cube.
+    /// fractional bandwidth of the whole image cube ([`fractional_bandwidth`]), whichever
+    /// channels a block holds.
     BriggsBwTaper { robust: f64, frac_bw: f64 },
+}
+
+/// The fractional bandwidth `2 (f_max - f_min) / (f_max + f_min)` that `briggsbwtaper` tapers
+/// with (`SynthesisImagerVi2::weight`, CAS-13021): `f_min`, `f_max` are the first and last
+/// channel frequencies of the whole image cube (channel centres, absolute values, ordered), not
+/// the data's band edges nor a block's channels. 0 for a single channel (tclean then stops with
+/// "fractional bandwidth is not a valid value").
+pub fn fractional_bandwidth(first_chan_hz: f64, last_chan_hz: f64) -> f64 {
+    let (a, b) = (first_chan_hz.abs(), last_chan_hz.abs());
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    if hi == 0.0 {
+        return 0.0;
+    }
+    2.0 * (hi - lo) / (hi + lo)
+}
+
+/// `briggsbwtaper`'s factor `g` at a sample `(u_cells, v_cells)` density cells from the uv
+/// origin (CAS-13021, `BriggsCubeWeightor`): with `n = frac_bw sqrt(u_cells^2 + v_cells^2)`,
+/// `g = n + 0.5`, or `(4 - n) / (4 - 2n)` where `n + 0.5 < 1.5`; the Briggs denominator becomes
+/// `W f^2 / g + d^2`. `frac_bw` is [`fractional_bandwidth`] of the whole band imaged (a cube's
+/// first and last channels). Public for the Taylor-term (mtmfs/mvc) weighting to reuse.
+pub fn bwtaper_uv_factor(frac_bw: f64, u_cells: f64, v_cells: f64) -> f64 {
+    let ncells = frac_bw * (u_cells * u_cells + v_cells * v_cells).sqrt();
+    let factor = ncells + 0.5;
+    if factor < 1.5 {
+        (4.0 - ncells) / (4.0 - 2.0 * ncells)
+    } else {
+        factor
+    }
 }
 
 /// How a uv coordinate is turned into a density-grid cell; also selects which CASA code path
@@ -152,6 +182,23 @@ impl DensityGrid {
             sum_weight: 0.0,
             gridder_cells: None,
         }
+    }
+
+    /// A `VisImagingWeight` density on the image's own uv grid (`nx x ny` cells of
+    /// `1/(n cell)`, truncation) where each sample adds its weight to the `(2 half_box + 1)^2`
+    /// cells around it: tclean's `weighting='superuniform'` (`SynthesisImagerVi2::weight` passes
+    /// `npixels`, or 3 when `npixels <= 0`, as the box half-widths `uBox = vBox`), for mfs and
+    /// cubes alike (it never uses the per-channel cube density).
+    pub fn with_box(
+        nx: usize,
+        ny: usize,
+        cell_x_rad: f64,
+        cell_y_rad: f64,
+        half_box: usize,
+    ) -> Self {
+        let mut d = DensityGrid::new(nx, ny, cell_x_rad, cell_y_rad, CellRounding::Truncate, 0);
+        d.half_box = half_box;
+        d
     }
 
     /// Place the samples of a cube density (`CellRounding::Nearest`) exactly where tclean's
@@ -373,7 +420,7 @@ fn check_shapes(
 
 /// Check the shapes (panicking with `what`), set the weights that are NaN or `<= 0` (flagged)
 /// to 0, and call `f(w, uvw_row, chan)` on each of the others.
-fn each_positive_weight(
+pub(crate) fn each_positive_weight(
     uvw_m: ArrayView2<f64>,
     freq_hz: &[f64],
     mut weight_rc: ArrayViewMut2<f32>,
@@ -485,15 +532,9 @@ impl ImagingWeighter {
             match frac_bw {
                 None => *w /= gwt * f2 + d2,
                 Some(fbw) => {
-                    // CAS-13021: uvDistanceFactor from the uv distance in cells.
-                    let su = (uscale * u) as f64;
-                    let sv = (vscale * v) as f64;
-                    let ncells = fbw * (su * su + sv * sv).sqrt();
-                    let mut factor = ncells + 0.5;
-                    if factor < 1.5 {
-                        factor = (4.0 - ncells) / (4.0 - 2.0 * ncells);
-                    }
-                    *w /= (gwt * f2) / factor as f32 + d2;
+                    let factor = bwtaper_uv_factor(*fbw, (uscale * u) as f64, (vscale * v) as f64);
+                    // CASA divides the Float weight by a Double denominator.
+                    *w = (*w as f64 / ((gwt * f2) as f64 / factor + *d2 as f64)) as f32;
                 }
             }
         });
@@ -501,70 +542,3 @@ impl ImagingWeighter {
 }
 
 mod fields;
-
-/// tclean's `uvtaper`: a Gaussian multiplied into the imaging weights
-/// (`VisImagingWeight::setFilter` and `VisImagingWeight::filter`).
-///
-/// CASA's conversion, reproduced exactly:
-/// - angular units (image-plane FWHM `b` in radians): `exp(-4 ln2 (b_maj^2 r_u^2 + b_min^2 r_v^2))`;
-/// - `lambda`/`klambda`/`Mlambda` (uv-plane size `B` in wavelengths):
-///   `exp(-ln2 (r_u^2 / B_maj^2 + r_v^2 / B_min^2))`;
-///
-/// with `r_u = sin(pa) u + cos(pa) v`, `r_v = -cos(pa) u + sin(pa) v` (u, v in wavelengths, `pa`
-/// north through east). Note that CASA's angular form is not the exact Fourier pair of an
-/// image-plane Gaussian of FWHM `b` (that would be `exp(-pi^2 b^2 r^2 / (4 ln2))`): we follow CASA.
-/// One value gives a circular taper; a missing PA is 0.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct UvTaper {
-    /// Coefficient multiplying `r_u^2` (wavelengths^-2).
-    coef_maj: f64,
-    /// Coefficient multiplying `r_v^2`.
-    coef_min: f64,
-    /// CASA's `cospa_p` (= sin(pa)) and `sinpa_p` (= cos(pa)).
-    cospa: f64,
-    sinpa: f64,
-}
-
-impl UvTaper {
-    /// The taper of a validated `uvtaper` (CASA's coefficients: `4 ln2 a^2` for image-plane
-    /// FWHM `a` in radians, `ln2 / b^2` for uv FWHM `b` in wavelengths).
-    pub fn new(spec: &UvTaperSpec) -> Self {
-        let (coef_maj, coef_min) = match spec.sizes {
-            TaperSizes::Angle {
-                major_rad: a,
-                minor_rad: b,
-            } => (4.0 * LN_2 * a * a, 4.0 * LN_2 * b * b),
-            TaperSizes::Lambda { major: a, minor: b } => (LN_2 / (a * a), LN_2 / (b * b)),
-        };
-        let pa = spec.pa_rad;
-        UvTaper {
-            coef_maj,
-            coef_min,
-            cospa: pa.sin(),
-            sinpa: pa.cos(),
-        }
-    }
-
-    /// Parse tclean's `uvtaper` list (`pclean_core::params::parse_uvtaper`) into a taper.
-    pub fn parse(values: &[String]) -> Result<Option<Self>, ParamError> {
-        Ok(parse_uvtaper(values)?.as_ref().map(UvTaper::new))
-    }
-
-    /// The taper factor at `(u, v)` in wavelengths.
-    pub fn factor(&self, u_lambda: f64, v_lambda: f64) -> f64 {
-        let ru = self.cospa * u_lambda + self.sinpa * v_lambda;
-        let rv = -self.sinpa * u_lambda + self.cospa * v_lambda;
-        (-self.coef_maj * ru * ru - self.coef_min * rv * rv).exp()
-    }
-
-    /// Multiply the taper into imaging weights in place (flagged / non-positive samples -> 0).
-    ///
-    /// # Panics
-    /// If the shapes disagree.
-    pub fn apply(&self, uvw_m: ArrayView2<f64>, freq_hz: &[f64], weight_rc: ArrayViewMut2<f32>) {
-        each_positive_weight(uvw_m, freq_hz, weight_rc, "UvTaper::apply", |w, uvw, c| {
-            let k = freq_hz[c] / SPEED_OF_LIGHT;
-            *w *= self.factor(uvw[0] * k, uvw[1] * k) as f32;
-        });
-    }
-}

@@ -10,7 +10,7 @@ use pclean_grid::pb::{
     pb_add_at, pb_image, pb_image_at, pb_limit_in_place, pb_mask, pb_model_for, PbModel, VpShape,
 };
 use pclean_grid::weighting::{
-    CellRounding, DensityGrid, ImagingWeighter, UvTaper, WeightingScheme,
+    fractional_bandwidth, CellRounding, DensityGrid, ImagingWeighter, UvTaper, WeightingScheme,
 };
 
 const NX: usize = 8;
@@ -332,6 +332,82 @@ fn briggs_bwtaper_reduces_to_briggs_at_zero_fraction() {
     assert_eq!(b, t);
 }
 
+#[test]
+fn fractional_bandwidth_is_the_whole_cubes() {
+    // 2 (fmax - fmin) / (fmax + fmin) of the first and last channel, either order.
+    assert!((fractional_bandwidth(1.0e9, 2.0e9) - 2.0 / 3.0).abs() < 1e-15);
+    assert!((fractional_bandwidth(2.0e9, 1.0e9) - 2.0 / 3.0).abs() < 1e-15);
+    assert!((fractional_bandwidth(-1.0e9, -2.0e9) - 2.0 / 3.0).abs() < 1e-15);
+    assert_eq!(fractional_bandwidth(1.4e9, 1.4e9), 0.0);
+    assert_eq!(fractional_bandwidth(0.0, 0.0), 0.0);
+}
+
+#[test]
+fn briggs_bwtaper_divides_the_density_term_by_the_uv_distance_factor() {
+    // Briggs: w' = 1 / (W f2 + 1); bwtaper: w' = 1 / (W f2 / g + 1) with g from the distance
+    // in cells d (CAS-13021): n = frac_bw d, g = n + 0.5, or (4 - n) / (4 - 2n) when that is
+    // below 1.5. Rows at (2, 0) twice and (1, 1): d = 2 and sqrt(2).
+    let rows = [(2.0, 0.0, 1.0f32), (2.0, 0.0, 1.0), (1.0, 1.0, 1.0)];
+    let frac_bw = 0.5;
+    let b = weights(
+        &rows,
+        CellRounding::Nearest,
+        WeightingScheme::Briggs { robust: 0.0 },
+    );
+    let t = weights(
+        &rows,
+        CellRounding::Nearest,
+        WeightingScheme::BriggsBwTaper {
+            robust: 0.0,
+            frac_bw,
+        },
+    );
+    let g = |d: f64| {
+        let n: f64 = frac_bw * d;
+        if n + 0.5 < 1.5 {
+            (4.0 - n) / (4.0 - 2.0 * n)
+        } else {
+            n + 0.5
+        }
+    };
+    for (i, d) in [2.0, 2.0, 2f64.sqrt()].into_iter().enumerate() {
+        let wf2 = 1.0 / b[i] as f64 - 1.0;
+        let want = 1.0 / (wf2 / g(d) + 1.0);
+        // f32 arithmetic of the density and f2 (CASA's Float): 1e-6 relative.
+        assert!(close(t[i], want, 1e-6), "{i}: {} vs {want}", t[i]);
+    }
+    // The taper raises the weights (g > 1 beyond half a cell).
+    assert!(t.iter().zip(&b).all(|(t, b)| t > b));
+}
+
+#[test]
+fn superuniform_box_density_is_visimagingweights() {
+    // A box of half-width 1 on the image's grid, truncating (mfs signs: iu = trunc(-u + 8),
+    // iv = trunc(v + 8)); the weight sum counts each box cell.
+    let mut g = DensityGrid::with_box(16, 16, 1.0 / 16.0, 1.0 / 16.0, 1);
+    assert_eq!(g.shape(), (16, 16));
+    let uvw = array![[3.0, 2.0, 0.0], [4.0, 2.0, 0.0]];
+    let w = array![[1.0f32], [1.0]];
+    g.add(uvw.view(), &[C], w.view());
+    assert_eq!(g.density_vu().sum(), 36.0);
+    assert_eq!(g.sum_weight(), 36.0);
+    // (5, 10) and (4, 10) are each in both boxes: uniform weights 1/2 (1 without the box).
+    assert_eq!(g.density_vu()[[10, 5]], 2.0);
+    assert_eq!(g.density_vu()[[10, 4]], 2.0);
+    let wt = g.finish(&WeightingScheme::Uniform);
+    let mut out = w.clone();
+    wt.apply(uvw.view(), &[C], out.view_mut());
+    assert_eq!(out, array![[0.5f32], [0.5]]);
+    // A box that leaves the grid is not counted (VisImagingWeight: (ucell - box) > 0).
+    let mut e = DensityGrid::with_box(16, 16, 1.0 / 16.0, 1.0 / 16.0, 3);
+    e.add(
+        array![[6.0, 0.0, 0.0]].view(),
+        &[C],
+        array![[1.0f32]].view(),
+    );
+    assert_eq!(e.sum_weight(), 0.0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Primary beams. Golden values: tclean 6.7.0 `.pb` pixels printed by
 // `scripts/dev/check_pb.py --golden` (that script compares whole images: max difference 0 in
@@ -499,4 +575,16 @@ fn pblimit_rule() {
     let mut p = array![[2.0f32, 1.0, 0.3]];
     pb_limit_in_place(p.view_mut(), 0.2);
     assert_eq!(p, array![[1.0f32, 0.5, 0.0]]);
+}
+
+#[test]
+fn bwtaper_uv_factor_is_one_at_the_origin_and_continuous_at_one_cell() {
+    use pclean_grid::weighting::bwtaper_uv_factor;
+    // g(0) = 4/4 = 1; at n = 1 both branches give 1.5; far out g = n + 0.5.
+    assert_eq!(bwtaper_uv_factor(0.5, 0.0, 0.0), 1.0);
+    let below = bwtaper_uv_factor(1.0, 1.0 - 1e-12, 0.0);
+    let above = bwtaper_uv_factor(1.0, 1.0 + 1e-12, 0.0);
+    assert!((below - 1.5).abs() < 1e-9 && (above - 1.5).abs() < 1e-9);
+    // 0.663102 (vla_wideband's LSRK cube) at (30, 40) cells: n = 33.1551, g = n + 0.5.
+    assert!((bwtaper_uv_factor(0.663102, 30.0, 40.0) - (0.663102 * 50.0 + 0.5)).abs() < 1e-12);
 }

@@ -66,7 +66,7 @@ choice! {
     /// kernel, grid correction and padding, to reproduce tclean's products).
     GridKernel { Es = "es", Casa = "casa" };
     /// tclean's `weighting` (its parameters are in [`super::Weighting`]).
-    WeightingKind { Natural = "natural", Uniform = "uniform", Briggs = "briggs", BriggsAbs = "briggsabs" };
+    WeightingKind { Natural = "natural", Uniform = "uniform", Briggs = "briggs", BriggsAbs = "briggsabs", BriggsBwTaper = "briggsbwtaper", SuperUniform = "superuniform" };
     /// tclean's `deconvolver` (the ones pclean implements).
     Deconvolver { Hogbom = "hogbom", Clark = "clark", ClarkStokes = "clarkstokes", Multiscale = "multiscale", Mtmfs = "mtmfs" };
     /// tclean's `usemask` (its parameters are in [`super::UseMask`]).

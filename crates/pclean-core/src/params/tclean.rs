@@ -18,7 +18,7 @@ const TCLEAN_GRIDDERS: &[&str] = &[
     "awp2",
 ];
 const TCLEAN_DECONVOLVERS: &[&str] = &["clarkstokes", "clark_exp", "clarkstokes_exp", "mem", "asp"];
-const TCLEAN_WEIGHTINGS: &[&str] = &["radial", "superuniform", "briggsbwtaper"];
+const TCLEAN_WEIGHTINGS: &[&str] = &["radial"];
 const TCLEAN_SAVEMODELS: &[&str] = &["virtual"];
 
 /// A value tclean takes that pclean does not implement yet.
@@ -164,14 +164,17 @@ mod tests {
 
     #[test]
     fn tclean_values_are_refused_as_not_yet_and_typos_as_choices() {
-        let e = weighting("briggsbwtaper").unwrap_err();
+        let e = weighting("radial").unwrap_err();
         assert_eq!(e.param(), "weighting");
         let m = e.to_string();
         assert!(
-            m.contains("briggsbwtaper") && m.contains("not supported by pclean yet"),
+            m.contains("radial") && m.contains("not supported by pclean yet"),
             "{m}"
         );
-        assert!(m.contains("natural, uniform, briggs, briggsabs"), "{m}");
+        assert!(
+            m.contains("natural, uniform, briggs, briggsabs, briggsbwtaper, superuniform"),
+            "{m}"
+        );
         let e = weighting("briggz").unwrap_err();
         assert!(matches!(e, ParamError::Choice { .. }), "{e:?}");
         for (f, v) in [

@@ -197,9 +197,9 @@ fn tclean_values_not_implemented_are_refused_naming_them() {
         ),
         (|r| r.deconvolver = Some("mem".into()), "deconvolver", "mem"),
         (
-            |r| r.weighting = Some("briggsbwtaper".into()),
+            |r| r.weighting = Some("radial".into()),
             "weighting",
-            "briggsbwtaper",
+            "radial",
         ),
         (
             |r| r.savemodel = Some("virtual".into()),
@@ -245,4 +245,54 @@ fn restoration_is_kept() {
             .deconv
             .restoration
     );
+}
+
+#[test]
+fn briggsbwtaper_superuniform_and_briggsabs_follow_tclean() {
+    // briggsbwtaper: a cube weighting with a density per channel and npixels 0, as tclean's task.
+    let cube = |r: &mut RawParams| {
+        r.specmode = Some("cube".into());
+        r.weighting = Some("briggsbwtaper".into());
+        r.robust = Some(-0.5);
+    };
+    let p = with(cube).unwrap();
+    assert_eq!(p.weighting, Weighting::BriggsBwTaper { robust: -0.5 });
+    for (set, param) in [
+        (
+            (|r: &mut RawParams| r.specmode = Some("mfs".into())) as fn(&mut RawParams),
+            "weighting",
+        ),
+        (|r| r.npixels = Some(4), "npixels"),
+        (
+            |r| r.perchanweightdensity = Some(false),
+            "perchanweightdensity",
+        ),
+    ] {
+        let e = with(|r| {
+            cube(r);
+            set(r);
+        })
+        .unwrap_err();
+        assert_eq!(e.param(), param, "{e}");
+        assert!(e.to_string().contains("briggsbwtaper"), "{e}");
+    }
+    // superuniform: npixels is the box half-width, 0 meaning 3 (SynthesisImagerVi2::weight).
+    let su = |n: i64| {
+        with(|r| {
+            r.weighting = Some("superuniform".into());
+            r.npixels = Some(n);
+        })
+        .unwrap()
+        .weighting
+    };
+    assert_eq!(su(0), Weighting::SuperUniform { half_box: 3 });
+    assert_eq!(su(5), Weighting::SuperUniform { half_box: 5 });
+    // briggsabs with robust 0 and noise 0 divides every weight by 0: refused as tclean does.
+    let e = with(|r| {
+        r.weighting = Some("briggsabs".into());
+        r.robust = Some(0.0);
+        r.noise = Some("0Jy".into());
+    })
+    .unwrap_err();
+    assert_eq!(e.param(), "noise", "{e}");
 }

@@ -34,8 +34,23 @@ pub enum SpectralValue {
 pub enum Weighting {
     Natural,
     Uniform,
-    Briggs { robust: f64 },
-    BriggsAbs { robust: f64, noise_jy: f64 },
+    Briggs {
+        robust: f64,
+    },
+    BriggsAbs {
+        robust: f64,
+        noise_jy: f64,
+    },
+    /// `briggsbwtaper` (cubes with a density per channel): Briggs divided by tclean's
+    /// fractional-bandwidth taper of the whole cube.
+    BriggsBwTaper {
+        robust: f64,
+    },
+    /// `superuniform`: uniform over a box of `2 half_box + 1` cells on a side (tclean's
+    /// `npixels`, 3 when `npixels` is 0), one density for all channels.
+    SuperUniform {
+        half_box: usize,
+    },
 }
 
 /// tclean's `usemask`.

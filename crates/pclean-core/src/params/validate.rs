@@ -208,13 +208,52 @@ fn weighting(e: &EffectiveParams) -> Result<Weighting, ParamError> {
     if !(-2.0..=2.0).contains(&robust) {
         return Err(invalid("robust", robust, "robust must lie in [-2, 2]"));
     }
+    let npixels = count("npixels", e.npixels, "npixels must be >= 0")?;
     Ok(match super::tclean::weighting(&e.weighting)? {
         WeightingKind::Natural => Weighting::Natural,
         WeightingKind::Uniform => Weighting::Uniform,
         WeightingKind::Briggs => Weighting::Briggs { robust },
-        WeightingKind::BriggsAbs => Weighting::BriggsAbs {
-            robust,
-            noise_jy: flux("noise", &e.noise)?,
+        WeightingKind::BriggsAbs => {
+            let noise_jy = flux("noise", &e.noise)?;
+            if robust == 0.0 && noise_jy == 0.0 {
+                // tclean: "Absolute Briggs formula does not allow for robust 0 and estimated
+                // noise per visibility 0" (every weight would be divided by 0).
+                return Err(invalid(
+                    "noise",
+                    &e.noise,
+                    "weighting='briggsabs' with robust=0 needs a noise > 0 (the weights would be divided by 0)",
+                ));
+            }
+            Weighting::BriggsAbs { robust, noise_jy }
+        }
+        WeightingKind::BriggsBwTaper => {
+            // tclean 6.7 (task_tclean.py) stops without imaging for the first two and warns
+            // "not compatible" for the third, then weights uniformly: all refused here.
+            if super::tclean::specmode(&e.specmode)? == SpecMode::Mfs {
+                return Err(invalid(
+                    "weighting",
+                    &e.weighting,
+                    "briggsbwtaper is a cube weighting: tclean 6.7 refuses it with specmode='mfs' or 'cont' (also with deconvolver='mtmfs'); use specmode='cube' or weighting='briggs'",
+                ));
+            }
+            if npixels != 0 {
+                return Err(invalid(
+                    "npixels",
+                    e.npixels,
+                    "weighting='briggsbwtaper' takes no npixels (tclean refuses npixels != 0 with it); use npixels=0",
+                ));
+            }
+            if !e.perchanweightdensity {
+                return Err(invalid(
+                    "perchanweightdensity",
+                    false,
+                    "weighting='briggsbwtaper' needs a density per channel: tclean only warns ('not compatible with perchanweightdensity=False') and then weights exactly as weighting='uniform' (measured: the same .sumwt); use perchanweightdensity=True, or weighting='uniform' for tclean's result",
+                ));
+            }
+            Weighting::BriggsBwTaper { robust }
+        }
+        WeightingKind::SuperUniform => Weighting::SuperUniform {
+            half_box: if npixels == 0 { 3 } else { npixels },
         },
     })
 }

@@ -98,9 +98,9 @@ declare_params! {
         => .choices(GridKernel::NAMES)
            .doc("pclean's own parameter. `es`: the exponential-of-semicircle kernel, accurate to `epsilon` against an exact Fourier transform. `casa`: tclean's `standard` gridder reproduced (prolate-spheroidal kernel of support 3 sampled 100 times per cell, its grid correction, the image padded by 1.2 to a 2-3-5 size, double-precision grid, tclean's rounding of uv positions and sum of weights), so that products match tclean's to about 1e-5 of the peak; `epsilon` is then not used");
     weighting: Str = "natural", "Weighting" => .choices(WeightingKind::NAMES)
-        .doc("tclean's `radial`, `superuniform` and `briggsbwtaper` are refused, naming the value");
+        .doc("`briggsbwtaper`: cubes with `perchanweightdensity` and `npixels=0` only (as tclean); `superuniform`: uniform over a box of `2 npixels + 1` cells (`npixels=0`: 7); tclean's `radial` is refused, naming the value");
     robust: Real = 0.5, "Briggs robustness in [-2, 2]";
-    npixels: Int = 0, "uv-cell size for uniform/Briggs density in pixels, 0 = 1/FOV";
+    npixels: Int = 0, "Weighting density cells: mfs uniform/Briggs: a grid of npixels^2 cells (0 = the image's); cubes with perchanweightdensity and superuniform: half-width of the box each sample adds to (superuniform 0 = 3)";
     noise: Flux = "1.0Jy", "Noise for briggsabs";
     uvtaper: Texts = &[], "Gaussian uv taper: one or three values, e.g. 10arcsec or 10arcsec,5arcsec,30deg, or 20klambda"
         => .meaning("none").list(1, 3, Some(','))

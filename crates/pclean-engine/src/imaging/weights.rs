@@ -5,8 +5,10 @@ use super::ImagingContext;
 use crate::error::EngineError;
 use crate::source::{Prepared, Source};
 use ndarray::{Array2, Axis};
-use pclean_core::params::{GridKernel, Gridder, SpecMode, Weighting};
-use pclean_grid::weighting::{CellRounding, DensityGrid, ImagingWeighter, WeightingScheme};
+use pclean_core::params::{GridKernel, Gridder, ImagingParams, SpecMode, Weighting};
+use pclean_grid::weighting::{
+    fractional_bandwidth, CellRounding, DensityGrid, ImagingWeighter, WeightingScheme,
+};
 use rayon::prelude::*;
 
 /// A plane's imaging weights, one `(rows, columns of the plane)` array per visibility chunk.
@@ -19,14 +21,76 @@ pub type FieldDensities = Vec<(i32, DensityGrid)>;
 /// The field key of a density shared by every field.
 const ALL_FIELDS: i32 = -1;
 
-fn scheme(w: &Weighting) -> Option<WeightingScheme> {
-    match *w {
+/// Which weighting density a run makes (tclean's choice between `BriggsCubeWeightor` and
+/// `VisImagingWeight` in `SynthesisImagerVi2::weight`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DensityLayout {
+    /// Natural weighting: no density.
+    None,
+    /// One density per image channel (cubes with `perchanweightdensity`; not superuniform).
+    PerChannel,
+    /// One density for every channel: mfs, cubes without `perchanweightdensity`, and
+    /// superuniform (tclean always uses `VisImagingWeight` for it).
+    Shared,
+}
+
+impl DensityLayout {
+    /// The layout of a run with parameters `p`.
+    pub fn of(p: &ImagingParams) -> Self {
+        match p.weighting {
+            Weighting::Natural => DensityLayout::None,
+            Weighting::SuperUniform { .. } => DensityLayout::Shared,
+            _ if p.specmode != SpecMode::Mfs && p.perchanweightdensity => DensityLayout::PerChannel,
+            _ => DensityLayout::Shared,
+        }
+    }
+}
+
+/// The weighting scheme of the run; `freqs_hz` are all the image channels of the run (the
+/// `briggsbwtaper` taper uses the whole cube's fractional bandwidth, whatever a block holds).
+pub fn scheme(w: &Weighting, freqs_hz: &[f64]) -> Result<Option<WeightingScheme>, EngineError> {
+    Ok(match *w {
         Weighting::Natural => None,
-        Weighting::Uniform => Some(WeightingScheme::Uniform),
+        Weighting::Uniform | Weighting::SuperUniform { .. } => Some(WeightingScheme::Uniform),
         Weighting::Briggs { robust } => Some(WeightingScheme::Briggs { robust }),
         Weighting::BriggsAbs { robust, noise_jy } => {
             Some(WeightingScheme::BriggsAbs { robust, noise_jy })
         }
+        Weighting::BriggsBwTaper { robust } => {
+            let (first, last) = match freqs_hz {
+                [first, .., last] => (*first, *last),
+                _ => (0.0, 0.0),
+            };
+            let frac_bw = fractional_bandwidth(first, last);
+            if frac_bw == 0.0 {
+                return Err(EngineError::Param {
+                    param: "weighting",
+                    message: format!(
+                        "weighting='briggsbwtaper' tapers by the cube's fractional bandwidth, which is 0 for this {}-channel cube (tclean stops too: 'fractional bandwidth is not a valid value'); image more than one channel or use weighting='briggs'",
+                        freqs_hz.len()
+                    ),
+                });
+            }
+            Some(WeightingScheme::BriggsBwTaper { robust, frac_bw })
+        }
+    })
+}
+
+/// An empty density of the run: superuniform's box density, else the mfs density (truncating) or
+/// the cube's (rounding to nearest).
+fn empty_density(p: &ImagingParams) -> DensityGrid {
+    if let Weighting::SuperUniform { half_box } = p.weighting {
+        return DensityGrid::with_box(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, half_box);
+    }
+    let rounding = if p.specmode == SpecMode::Mfs {
+        CellRounding::Truncate
+    } else {
+        CellRounding::Nearest
+    };
+    let d = DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels);
+    match p.kernel {
+        GridKernel::Casa => d.with_gridder_positions(p.cell_x_rad, p.cell_y_rad),
+        GridKernel::Es => d,
     }
 }
 
@@ -38,14 +102,14 @@ impl ImagingContext<'_> {
         sources: &[Source],
         chans: std::ops::Range<usize>,
     ) -> Result<Vec<ImagingWeighter>, EngineError> {
-        if scheme(&self.params.weighting).is_none() {
+        if scheme(&self.params.weighting, &self.plan.freqs_hz)?.is_none() {
             return Ok(vec![ImagingWeighter::natural()]);
         }
         let dens = match self.rows {
             Some(rows) => rows.densities(self, chans)?,
             None => self.density_partials(sources, chans)?,
         };
-        Ok(self.finish_densities(dens))
+        self.finish_densities(dens)
     }
 
     /// The weighting densities of `sources` in image channels `chans` (see
@@ -58,7 +122,7 @@ impl ImagingContext<'_> {
     ) -> Result<Vec<FieldDensities>, EngineError> {
         let n = chans.len();
         let p = self.params;
-        let per_chan = p.specmode != SpecMode::Mfs && p.perchanweightdensity;
+        let per_chan = DensityLayout::of(p) == DensityLayout::PerChannel;
         let ndens = if per_chan { n } else { 1 };
         let new_density = || self.new_density();
         // tclean's mosweight: a mosaic's densities are per field (made as its fields appear).
@@ -125,28 +189,22 @@ impl ImagingContext<'_> {
 
     /// An empty weighting density of this run.
     fn new_density(&self) -> DensityGrid {
-        let p = self.params;
-        let rounding = if p.specmode == SpecMode::Mfs {
-            CellRounding::Truncate
-        } else {
-            CellRounding::Nearest
-        };
-        let d = DensityGrid::new(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, rounding, p.npixels);
-        match p.kernel {
-            GridKernel::Casa => d.with_gridder_positions(p.cell_x_rad, p.cell_y_rad),
-            GridKernel::Es => d,
-        }
+        empty_density(self.params)
     }
 
     /// The weighters of densities made by [`ImagingContext::density_partials`] (natural weighting:
     /// one natural weighter).
-    pub fn finish_densities(&self, dens: Vec<FieldDensities>) -> Vec<ImagingWeighter> {
-        let Some(scheme) = scheme(&self.params.weighting) else {
-            return vec![ImagingWeighter::natural()];
+    pub fn finish_densities(
+        &self,
+        dens: Vec<FieldDensities>,
+    ) -> Result<Vec<ImagingWeighter>, EngineError> {
+        let Some(scheme) = scheme(&self.params.weighting, &self.plan.freqs_hz)? else {
+            return Ok(vec![ImagingWeighter::natural()]);
         };
         let per_field = self.params.gridder == Gridder::Mosaic && self.params.mosaic.mosweight;
         // Each density (f64) is freed as soon as its weighter (f32) exists.
-        dens.into_iter()
+        Ok(dens
+            .into_iter()
             .map(|d| {
                 if !per_field {
                     let d = d.into_iter().next().map(|(_, d)| d);
@@ -155,7 +213,7 @@ impl ImagingContext<'_> {
                 let fields = d.into_iter().map(|(f, d)| (f, d.finish(&scheme)));
                 ImagingWeighter::per_field(fields.collect())
             })
-            .collect()
+            .collect())
     }
 
     /// The imaging weights of image channel `k`, Stokes plane `s`, one array per visibility chunk

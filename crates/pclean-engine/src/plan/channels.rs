@@ -311,3 +311,73 @@ fn optical_grid(
         mfs_doppler: None,
     })
 }
+
+/// tclean's default cube (no `start`, `width`) over several selected windows: one grid of the first
+/// window's channel step from the lowest selected data channel, `floor((f_max - f_min) / step) + 1`
+/// channels (tclean 6.7: vla_wideband's 4 spw x 8 channels of 32 MHz give 32 channels;
+/// evla_lband_pb's spws at 1.250/1.314 and 1.750/1.814 GHz, 64 MHz, give 9 channels from 1.250 GHz,
+/// the second window interpolated onto channel 8). Returned as one virtual selection spanning the
+/// grid; `None` when every selected channel lies within the first window's selected range (the
+/// grid is then the first window's own). Windows of another channel width are refused, naming
+/// `spw`: tclean's grid for them is not reproduced yet.
+pub(super) fn spanning_selection(
+    sels: &[SpwSelection],
+) -> Result<Option<SpwSelection>, EngineError> {
+    let first = &sels[0];
+    let (Some(&c0), Some(&c1)) = (first.channels.first(), first.channels.last()) else {
+        return Ok(None);
+    };
+    let f0 = first.chan_freq_hz[c0];
+    let w = first.chan_width_hz[c0];
+    let step = if first.channels.len() > 1 {
+        (first.chan_freq_hz[c1] - f0) / (c1 - c0) as f64
+    } else {
+        w
+    };
+    if step == 0.0 {
+        return Ok(None);
+    }
+    let k_of = |f: f64| (f - f0) / step;
+    let k_last = k_of(first.chan_freq_hz[c1]);
+    let (mut kmin, mut kmax) = (0.0f64, k_last);
+    for s in &sels[1..] {
+        for &c in &s.channels {
+            let k = k_of(s.chan_freq_hz[c]);
+            kmin = kmin.min(k);
+            kmax = kmax.max(k);
+        }
+    }
+    if kmin >= -1e-6 && kmax <= k_last + 1e-6 {
+        return Ok(None);
+    }
+    let other_width = sels[1..].iter().find(|s| {
+        s.channels
+            .iter()
+            .any(|&c| (s.chan_width_hz[c].abs() - w.abs()).abs() > 1e-6 * w.abs())
+    });
+    if let Some(s) = other_width {
+        return Err(EngineError::param(
+            "spw",
+            format!(
+                "a cube over several spectral windows with the default start/width: spw {} (MS {}) \
+                 has channels of another width than spw {} ({} Hz); pclean makes tclean's default \
+                 grid only for windows of one channel width: give start, width and nchan \
+                 (e.g. start='{}Hz', width='{}Hz') or select windows of one width",
+                s.spw_id, s.ms_index, first.spw_id, w, f0, w
+            ),
+        ));
+    }
+    // The grid starts at the lowest channel (a window below the first's moves it by whole steps
+    // only when it lies on the grid; otherwise at that channel itself).
+    let start = if kmin < -1e-6 { f0 + kmin * step } else { f0 };
+    let n = ((kmax - kmin) + 1e-6).floor() as usize + 1;
+    Ok(Some(SpwSelection {
+        ms_index: first.ms_index,
+        spw_id: first.spw_id,
+        channels: (0..n).collect(),
+        chan_freq_hz: (0..n).map(|i| start + i as f64 * step).collect(),
+        chan_width_hz: vec![w; n],
+        frame: first.frame.clone(),
+        epochs: first.epochs.clone(),
+    }))
+}

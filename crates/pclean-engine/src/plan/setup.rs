@@ -11,12 +11,13 @@ use crate::cycles::user_mask::{self, UserMask};
 use crate::error::EngineError;
 use crate::exec::block::BlockInputs;
 use crate::imaging::gridder::RunGridder;
+use crate::imaging::weights::DensityLayout;
 use crate::imaging::{make_gridder, ImagingContext};
 use crate::products::{product_list, read_start_model, Reused, StartModel};
 use crate::source::visprep::field_shift;
 use crate::source::Source;
 use pclean_core::direction::SkyContext;
-use pclean_core::params::{DataColumnChoice, Gridder, ImagingParams, PhaseCenter, Weighting};
+use pclean_core::params::{DataColumnChoice, Gridder, ImagingParams, PhaseCenter};
 use pclean_core::stokes::describe_feeds;
 use pclean_core::{Correlation, Direction, DirectionFrame, StokesSet};
 use pclean_grid::pb::PbModel;
@@ -372,6 +373,8 @@ impl Setup {
             ephemeris: moving[0].clone(),
         };
         let plan = spectral_plan(&params, &spw_sels, &frame_ctx)?;
+        // A weighting that cannot be made for this spectral axis fails here, before any work.
+        crate::imaging::weights::scheme(&params.weighting, &plan.freqs_hz)?;
         if plan.conversion.is_some() && params.deconv.savemodel_column {
             return Err(EngineError::param("savemodel", format!(
                 "savemodel='modelcolumn' with outframe={}: writing a model made in another frame back \
@@ -520,10 +523,7 @@ impl Setup {
     /// channel), or `None` when each block makes its own (or there is none).
     pub fn shared_weighter(&self, nthreads: usize) -> Result<Option<ImagingWeighter>, EngineError> {
         let params = &self.params;
-        if self.plan.mfs
-            || params.perchanweightdensity
-            || matches!(params.weighting, Weighting::Natural)
-        {
+        if self.plan.mfs || DensityLayout::of(params) != DensityLayout::Shared {
             return Ok(None);
         }
         let ctx = self.context(nthreads);

@@ -5,7 +5,8 @@
 
 pub use super::memory::{BlockShape, DataSide, DeconvolverKind, ImageSide};
 use crate::imaging::gridder::RunGridder;
-use pclean_core::params::{ImagingParams, SpecMode, UseMask, Weighting};
+use crate::imaging::weights::DensityLayout;
+use pclean_core::params::{ImagingParams, UseMask};
 
 /// Bytes one visibility sample takes in a chunk: complex64 data, a flag byte and a weight.
 pub const SAMPLE_BYTES: usize = 13;
@@ -32,8 +33,8 @@ impl ImageSide {
             nx: p.nx,
             ny: p.ny,
             nstokes: p.stokes.0.len(),
-            density: !matches!(p.weighting, Weighting::Natural),
-            density_per_channel: p.specmode != SpecMode::Mfs && p.perchanweightdensity,
+            density: DensityLayout::of(p) != DensityLayout::None,
+            density_per_channel: DensityLayout::of(p) == DensityLayout::PerChannel,
             deconvolve: p.niter > 0 || d.startmodel.is_some() || d.restart,
             deconvolver: DeconvolverKind::of(d.deconvolver, d.scales.len()).with_nterms(d.nterms),
             automask: matches!(d.usemask, UseMask::AutoMultiThresh(_)),

@@ -1,7 +1,7 @@
 //! Planning an imaging run: the image phase centre, and the image spectral axis with the mapping
 //! from every selected data channel to the image channel it is gridded into.
 
-use super::channels::defined_grid;
+use super::channels::{defined_grid, spanning_selection};
 pub use super::conversion::FrameConversion;
 use super::ephemeris::Ephemerides;
 use super::mfs_axis::{default_rest_frequency, mfs_lsrk_range};
@@ -117,8 +117,9 @@ pub fn phase_centre(
     }
 }
 
-/// Build the spectral plan. The first selection defines the channel grid for cubes; channels of
-/// other windows and MSs map onto it by frequency (an image channel takes every data channel whose
+/// Build the spectral plan. The first selection defines the channel grid for cubes (with the
+/// default start/width extended over every selected window, `super::channels::spanning_selection`);
+/// channels of other windows and MSs map onto it by frequency (an image channel takes every data channel whose
 /// centre lies within it). A cube in another frame carries the `conversion` that the imaging applies
 /// row by row (`crate::spectral_regrid`).
 pub fn spectral_plan(
@@ -231,6 +232,12 @@ fn plan_axis(
             moving: None,
         });
     }
+    // Several windows with the default start/width: tclean's grid spans them all.
+    let spanning = match (&params.start, &params.width) {
+        (SpectralValue::Default, SpectralValue::Default) => spanning_selection(sels)?,
+        _ => None,
+    };
+    let first = spanning.as_ref().unwrap_or(first);
     let freqs = &first.chan_freq_hz;
     let widths = &first.chan_width_hz;
     let sel_lo = *first.channels.first().unwrap_or(&0);
@@ -385,6 +392,52 @@ mod tests {
             frame: "LSRK".into(),
             epochs: vec![(4.3e9, 0), (4.3e9 + 1800.0, 0)],
         }
+    }
+
+    /// Four windows of 8 x 32 MHz channels from 1.000, 1.256, 1.512, 1.768 GHz (vla_wideband):
+    /// the default cube spans them all (tclean 6.7: 32 channels), every window mapped onto it.
+    fn wideband(spw: usize, f0: f64) -> SpwSelection {
+        wideband_n(spw, f0, 32e6, 8)
+    }
+
+    fn wideband_n(spw: usize, f0: f64, w: f64, n: usize) -> SpwSelection {
+        SpwSelection {
+            spw_id: spw,
+            channels: (0..n).collect(),
+            chan_freq_hz: (0..n).map(|i| f0 + i as f64 * w).collect(),
+            chan_width_hz: vec![w; n],
+            frame: "TOPO".into(),
+            ..sel()
+        }
+    }
+
+    #[test]
+    fn default_cube_spans_every_selected_window() {
+        let p = params(|r| r.outframe = Some("TOPO".into()));
+        let sels: Vec<_> = (0..4)
+            .map(|s| wideband(s, 1.0e9 + s as f64 * 256e6))
+            .collect();
+        let plan = spectral_plan(&p, &sels, &ctx()).unwrap();
+        assert_eq!(plan.nchan(), 32);
+        assert!((plan.freqs_hz[31] - 1.992e9).abs() < 1e-3);
+        assert_eq!(plan.chan_map[&(0, 3)][7], Some(31));
+        assert_eq!(plan.chan_map[&(0, 1)][0], Some(8));
+        // A window off that grid (evla_lband_pb, tclean 6.7: 9 channels from 1.250 GHz).
+        let ev = vec![
+            wideband_n(0, 1.250e9, 64e6, 2),
+            wideband_n(1, 1.750e9, 64e6, 2),
+        ];
+        let plan = spectral_plan(&p, &ev, &ctx()).unwrap();
+        assert_eq!(plan.nchan(), 9);
+        assert!((plan.freqs_hz[8] - 1.762e9).abs() < 1e-3);
+        // A window of another channel width is refused, naming spw.
+        let other = vec![sels[0].clone(), wideband_n(1, 1.5e9, 16e6, 8)];
+        let e = spectral_plan(&p, &other, &ctx()).unwrap_err().to_string();
+        assert!(e.contains("spw"), "{e}");
+        // Windows within the first's range (here the same channels, as a second MS's) leave the
+        // first's grid as it was.
+        let inner = vec![sels[0].clone(), wideband(1, 1.0e9)];
+        assert_eq!(spectral_plan(&p, &inner, &ctx()).unwrap().nchan(), 8);
     }
 
     #[test]

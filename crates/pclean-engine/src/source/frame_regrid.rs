@@ -3,9 +3,9 @@
 
 use super::prepare::{Prepared, VisPrep};
 use super::regrid_rules::{bin_channel, interpolate_within, nearest_at, targets, Method};
+use crate::imaging::weights::DensityLayout;
 use ndarray::Array2;
 use num_complex::Complex32;
-use pclean_core::params::Weighting;
 use pclean_ms::VisChunk;
 use std::collections::HashMap;
 
@@ -139,8 +139,8 @@ impl VisPrep<'_> {
         let nrow = chunk.row_ids.len();
         let f = &chunk.chan_freq_hz;
         let img = &self.plan.freqs_hz;
-        let nearest_weights = !matches!(self.params.weighting, Weighting::Natural)
-            && self.params.perchanweightdensity;
+        // BriggsCubeWeightor's rule (the per-channel density), not VisImagingWeight's.
+        let nearest_weights = DensityLayout::of(self.params) == DensityLayout::PerChannel;
         let mut order: Vec<usize> = (0..f.len()).collect();
         order.sort_by(|a, b| f[*a].total_cmp(&f[*b]));
         // Sample lists per distinct factor; columns keyed by the sample frequency (mHz).
