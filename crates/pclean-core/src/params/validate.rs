@@ -404,6 +404,13 @@ impl ImagingParams {
                 "row partitions do not carry mtmfs's Taylor-term passes yet: use row_partitions=0 with deconvolver='mtmfs'",
             ));
         }
+        if row_partitions > 0 && gridder == Gridder::Mosaic {
+            return Err(invalid(
+                "row_partitions",
+                row_partitions,
+                "a mosaic's residual is scaled by its band-limited over its exact weight response, which row partitions cannot sum yet: use row_partitions=0 with gridder='mosaic'",
+            ));
+        }
         let parallel = crate::parallel::ParallelParams::from_effective(&e)?;
         if row_partitions > 0 && parallel.parallel {
             return Err(invalid(
