@@ -69,7 +69,11 @@ def shared_or_bundled(full, bundled):
 
 # Opt-in tiers: marker -> (environment variable that selects it, what it needs). Deselected without
 # the variable; with it, the tests run and a missing tool fails them.
-OPT_IN = {"casatools": ("PCLEAN_CASA_PYTHON", "a python interpreter with CASA's casatools")}
+OPT_IN = {
+    "casatools": ("PCLEAN_CASA_PYTHON", "a python interpreter with CASA's casatools"),
+    # Whole shared data sets (not in a user's clone; the bundled subsets cover the normal suite).
+    "shared_data": ("PCLEAN_SHARED_DATA", "../shared/data beside the checkout"),
+}
 
 
 def pytest_configure(config):

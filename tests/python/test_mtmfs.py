@@ -84,7 +84,9 @@ def ours_and_ref(prefix, name, ext):
 def cases():
     for name, case in INFO["cases"].items():
         for ext in case["stored"]:
-            if ext != "alpha":
+            # .alpha has its own test; image.tt2 of the small MS is noise-dominated (not compared
+            # here; the shared-data nterms 3 run measured it: 3.3e-3, docs/decisions.md (s8-mtmfs)).
+            if ext not in ("alpha", "image.tt2"):
                 yield name, ext
 
 
@@ -96,8 +98,6 @@ def test_planes_match_tclean(small_ms, out, name, ext):
         tol = CLEAN_TOL if ext == "image.tt0" else TT_HIGH_TOL
     else:
         tol = TT0_TOL if ext.endswith("tt0") else TT_HIGH_TOL
-    if ext == "image.tt2":
-        pytest.skip("image.tt2 of the small MS is noise-dominated")
     err = np.nanmax(np.abs(ours - ref)) / np.nanmax(np.abs(ref))
     assert err <= tol, "%s.%s: max|diff|/peak %.3g > %.3g" % (name, ext, err, tol)
 

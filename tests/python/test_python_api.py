@@ -73,7 +73,7 @@ def test_signature_cli_help_and_schema_agree():
     for name in ("cycleniter", "pbmask", "perchanweightdensity", "worker_timeout_s", "task_retries"):
         assert name in sig and name in schema
     assert schema["cycleniter"] == -1 and schema["perchanweightdensity"] is True
-    assert next(p for p in params if p["name"] == "deconvolver")["choices"] == ["hogbom", "clark", "clarkstokes", "multiscale"]
+    assert next(p for p in params if p["name"] == "deconvolver")["choices"] == ["hogbom", "clark", "clarkstokes", "multiscale", "mtmfs"]
 
 
 def test_python_holds_no_second_list_of_parameters():

@@ -161,6 +161,7 @@ def full_ms(tmp_path_factory):
     return dest / "wideband.ms"
 
 
+@pytest.mark.shared_data
 @pytest.mark.parametrize("blocks", ["auto", "3"])
 def test_full_bwtaper_cube_matches_tclean(blocks, full_ms, tmp_path_factory):
     ref = FULL / "reference"

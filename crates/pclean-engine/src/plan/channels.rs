@@ -135,20 +135,7 @@ pub(super) fn defined_grid(
             let n = params.nchan.unwrap_or_else(|| fit(hi_edge - lo_edge));
             if n == 0 {
                 // tclean fails here with "Linear transformation matrix is singular".
-                let given = match params.width {
-                    SpectralValue::VelocityMps(v) => format!("{}km/s", v / 1e3),
-                    SpectralValue::FrequencyHz(f) => format!("{f}Hz"),
-                    SpectralValue::Channel(c) => c.to_string(),
-                    SpectralValue::Default => format!("{width_hz}Hz"),
-                };
-                return Err(EngineError::param(
-                    "width",
-                    format!(
-                        "width={given} ({w:.3} Hz) is wider than the selected data ({:.3} Hz): no \
-                         whole channel fits; give a narrower width, or nchan and start",
-                        hi_edge - lo_edge
-                    ),
-                ));
+                return Err(wider_than_data(params, width_hz, hi_edge - lo_edge));
             }
             if width_hz > 0.0 {
                 lo_edge + w / 2.0
@@ -165,6 +152,10 @@ pub(super) fn defined_grid(
                 ));
             }
             fd[c] * fac0
+        }
+        // No channel of this width fits inside the band: tclean's rule below cannot place it.
+        SpectralValue::FrequencyHz(_) if w > hi_edge - lo_edge => {
+            return Err(wider_than_data(params, width_hz, hi_edge - lo_edge));
         }
         SpectralValue::FrequencyHz(f) => moved(f, frequency_start(f, width_hz, lo_edge, hi_edge)),
         SpectralValue::VelocityMps(v) => {
@@ -213,6 +204,28 @@ pub(super) fn defined_grid(
         conversion: Some(conversion),
         mfs_doppler: None,
     })
+}
+
+/// `width` wider than the selected band `band_hz`: no whole image channel fits in the data (tclean
+/// fails with "Linear transformation matrix is singular"). The error shows the width as given.
+fn wider_than_data(params: &ImagingParams, width_hz: f64, band_hz: f64) -> EngineError {
+    let given = match params.width {
+        SpectralValue::VelocityMps(v) => format!("{}km/s", v / 1e3),
+        SpectralValue::FrequencyHz(f) if f.abs() >= 1e9 => format!("{}GHz", f / 1e9),
+        SpectralValue::FrequencyHz(f) if f.abs() >= 1e6 => format!("{}MHz", f / 1e6),
+        SpectralValue::FrequencyHz(f) if f.abs() >= 1e3 => format!("{}kHz", f / 1e3),
+        SpectralValue::FrequencyHz(f) => format!("{f}Hz"),
+        SpectralValue::Channel(c) => c.to_string(),
+        SpectralValue::Default => format!("{width_hz}Hz"),
+    };
+    EngineError::param(
+        "width",
+        format!(
+            "width={given} ({:.3} Hz) is wider than the selected data ({band_hz:.3} Hz): no whole \
+             channel fits; give a narrower width, or nchan and start",
+            width_hz.abs()
+        ),
+    )
 }
 
 /// A frequency `start` as tclean takes it (CASA's `calcChanFreqs` in frequency mode, measured
