@@ -537,6 +537,6 @@ mod tests {
         let p = params(|r| r.width = Some("2MHz".into()));
         let e = spectral_plan(&p, &[sel()], &ctx()).unwrap_err();
         assert_eq!(e.param_name(), Some("width"));
-        assert!(e.to_string().contains("width=2000000Hz"), "{e}");
+        assert!(e.to_string().contains("width=2MHz"), "{e}");
     }
 }
