@@ -136,6 +136,30 @@ pub fn spectral_plan(
     Ok(plan)
 }
 
+/// A per-row conversion from `from` to `to` at the run's observatory, direction and first time
+/// (no source frame, no moving field: callers set those).
+fn per_row_conversion(
+    from: FreqFrame,
+    to: FreqFrame,
+    params: &ImagingParams,
+    ctx: &FrameContext,
+) -> FrameConversion {
+    FrameConversion {
+        from,
+        to,
+        observatory: Observatory {
+            itrf_m: ctx.observatory_itrf_m,
+        },
+        direction: ctx.direction,
+        interpolation: params.interpolation,
+        epoch_mjd_s: ctx.first_time_mjd_s,
+        identity: false,
+        earth: ctx.earth.clone(),
+        source: None,
+        moving: None,
+    }
+}
+
 fn plan_axis(
     params: &ImagingParams,
     sels: &[SpwSelection],
@@ -189,18 +213,14 @@ fn plan_axis(
                 })
             };
             conversion = Some(FrameConversion {
-                from: parse(data_frame, "the data's")?,
-                to: parse(wanted, "the output")?,
-                observatory: Observatory {
-                    itrf_m: ctx.observatory_itrf_m,
-                },
-                direction: ctx.direction,
-                interpolation: params.interpolation,
-                epoch_mjd_s: ctx.first_time_mjd_s,
-                identity: false,
-                earth: ctx.earth.clone(),
                 source: None,
                 moving: ctx.ephemeris.clone(),
+                ..per_row_conversion(
+                    parse(data_frame, "the data's")?,
+                    parse(wanted, "the output")?,
+                    params,
+                    ctx,
+                )
             });
         }
     }
@@ -218,18 +238,9 @@ fn plan_axis(
                 )
             })?;
         conversion = Some(FrameConversion {
-            from: FreqFrame::Topo,
-            to: FreqFrame::Topo,
-            observatory: Observatory {
-                itrf_m: ctx.observatory_itrf_m,
-            },
-            direction: ctx.direction,
-            interpolation: params.interpolation,
-            epoch_mjd_s: ctx.first_time_mjd_s,
-            identity: false,
-            earth: ctx.earth.clone(),
             source: Some(tracked),
             moving: None,
+            ..per_row_conversion(FreqFrame::Topo, FreqFrame::Topo, params, ctx)
         });
     }
     // Several windows with the default start/width: tclean's grid spans them all.
