@@ -14,7 +14,7 @@ import pytest
 from astropy.io import fits
 
 from compare import load_casa
-from conftest import REFERENCE, run_pclean, unpack_bundled
+from conftest import REFERENCE, ROOT, require, run_pclean, unpack_bundled
 
 REF = REFERENCE / "mtmfs"
 INFO = json.loads((REF / "mtmfs.json").read_text())
@@ -143,3 +143,201 @@ def test_mtmfs_with_cube_is_refused(small_ms, out):
                    "--imsize", "64", "--cell", "7.5arcsec", "--deconvolver", "mtmfs",
                    "--specmode", "cube", check=False)
     assert p.returncode != 0 and "specmode" in p.stderr, p.stderr
+
+
+# A pclean-only nterms 2 clean of the subset (no tclean reference: checked against the truth and
+# the exact DFT). Scales [0]: point sources.
+CLEAN2 = dict(INFO["cases"]["mtmfs3_clean"]["params"], nterms=2, scales=[0])
+
+
+def run_clean2(msdir, outdir, name="mtmfs2_clean", **extra):
+    cfg = outdir / (name + ".config.json")
+    cfg.write_text(json.dumps({k: v for k, v in dict(CLEAN2, **extra).items() if k not in NOT_IMAGING}))
+    prefix = outdir / name
+    p = run_pclean("image", "--config", cfg, "--vis", msdir, "--imagename", prefix, "--overwrite",
+                   check=False)
+    if p.returncode != 0:
+        pytest.fail("pclean failed on %s: %s" % (name, p.stderr[-2000:]), pytrace=False)
+    return prefix
+
+
+def test_alpha_blanking_matches_tclean(small_ms, out):
+    """tclean blanks .alpha where image.tt0 <= 0.1 x the largest value of the principal solution's
+    tt0 residual (H^-1 R)_0 (its log's 'peakresidual/10'; docs/decisions-s9-mtmfs.md): the set of
+    pixels with an alpha is tclean's, up to pixels whose image.tt0 is within TT0_TOL of the peak
+    from the cut (the two images agree to that)."""
+    prefix = run_case("mtmfs2_dirty", small_ms, out)
+    ours, ref = ours_and_ref(prefix, "mtmfs2_dirty", "alpha")
+    t0, _ = ours_and_ref(prefix, "mtmfs2_dirty", "image.tt0")
+    # Our own cut, from our principal-solution residual (the dirty image.tt0 is it, R = I).
+    full = load_casa(str(prefix) + ".image.tt0")[0][0, 0]
+    cut = 0.1 * full.max()
+    near = np.abs(t0 - cut) <= TT0_TOL * full.max()
+    # The bundled reference stores tclean's blanked (masked) alpha pixels as 0.
+    ref_has = np.isfinite(ref) & (ref != 0)
+    differ = (np.isfinite(ours) != ref_has) & ~near
+    assert not differ.any(), "alpha blanked differently at %d pixels" % differ.sum()
+    assert np.isfinite(ours).sum() > 20
+
+
+FULL = ROOT.parent / "shared" / "data" / "vla_wideband"
+
+
+@pytest.fixture(scope="module")
+def full_ms(tmp_path_factory):
+    import tarfile
+    require(FULL.exists(), "../shared/data/vla_wideband is not beside the checkout")
+    dest = tmp_path_factory.mktemp("vla_wideband")
+    with tarfile.open(FULL / "vla_wideband.ms.tar.gz") as t:
+        t.extractall(dest)
+    return dest / "wideband.ms"
+
+
+def run_full(run, ms, outdir):
+    params = json.loads((FULL / "reference" / ("tclean_%s.params.json" % run)).read_text())
+    cfg = outdir / (run + ".config.json")
+    cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
+    prefix = outdir / run
+    run_pclean("image", "--config", cfg, "--vis", ms, "--imagename", prefix, "--overwrite")
+    return prefix, params
+
+
+# The bundled subset cannot check the truth: its 13 antennas give a 78" x 12" beam in which the
+# sources blend (source 3 and 14, 11" apart, read -3.1% and -2.6%) and its faint sources' alpha
+# has a statistical error of 0.2-0.26 (rms of image.tt1 / fitted I0). So this is the shared tier.
+@pytest.mark.shared_data
+@pytest.mark.parametrize("run", ["mtmfs_clean", "mtmfs3_clean"])
+def test_full_sources_match_the_truth(full_ms, tmp_path, run):
+    """Each of the 15 simulated sources' flux and spectral index from the restored Taylor images
+    against vla_wideband.sky.json (tests/python/wideband_truth.py: a joint beam fit at the true
+    positions; the expected Taylor coefficients are the band's least-squares fit of the true
+    spectrum through the primary beam), within the issue's 3% and 0.1. Measured (pclean, nterms 2):
+    -1.84..-0.92% and |d alpha| <= 0.080; tclean's own images give the same to 0.01% and 0.001."""
+    import wideband_truth as wt
+    prefix, params = run_full(run, full_ms, tmp_path)
+    load = lambda e: load_casa(str(prefix) + "." + e)[0][0, 0]
+    _, im = load_casa(str(prefix) + ".image.tt0")
+    b = im.imageinfo()["restoringbeam"]
+    beam = (b["major"]["value"], b["minor"]["value"], b["positionangle"]["value"])
+    s0, s1 = float(load("sumwt.tt0").ravel()[0]), float(load("sumwt.tt1").ravel()[0])
+    got = wt.measure(load("image.tt0"), load("image.tt1"), load("pb.tt0"), beam, 3.75,
+                     wt.load_sky(REF / "vla_wideband.sky.json"), wt.ms_channel_freqs(full_ms), 1.5e9,
+                     s1 / s0, params["nterms"])
+    assert len(got) == 15
+    for g in got:
+        err = g["flux"] / g["flux_true"] - 1
+        print(g["ids"], "flux %.2f%%, d alpha %.3f" % (100 * err, g["alpha"] - g["alpha_true"]))
+        assert abs(err) <= 0.03, "source %s: flux %.4f vs %.4f" % (g["ids"], g["flux"], g["flux_true"])
+        assert abs(g["alpha"] - g["alpha_true"]) <= 0.1, "source %s: alpha %.3f vs %.3f" % (
+            g["ids"], g["alpha"], g["alpha_true"])
+
+
+@pytest.mark.shared_data
+def test_full_alpha_matches_tclean(full_ms, tmp_path):
+    """The nterms 2 clean's .alpha against tclean's where tclean's image.tt0 exceeds 20x its
+    residual rms (inner 60%): within the issue's 0.05, or, at the faint pixels where tclean's own
+    .alpha.error is large, within a tenth of that error. Measured: 750 of 758 pixels within 0.05
+    (median 8e-4); the other 8 (tt0 21-49 rms, beside bright sources) differ by 0.052-0.129 where
+    tclean's alpha.error is 1.19-3.75 (docs/decisions-s9-mtmfs.md)."""
+    prefix, _ = run_full("mtmfs_clean", full_ms, tmp_path)
+    ref = FULL / "reference"
+    f = lambda n: fits.open(ref / ("tclean_mtmfs_clean.%s.fits.gz" % n))[0].data[0, 0].astype(np.float64)
+    ra, rerr, rt0, rres = f("alpha"), f("alpha.error"), f("image.tt0"), f("residual.tt0")
+    oa = load_casa(str(prefix) + ".alpha")[0][0, 0]
+    n = rt0.shape[0]
+    inner = np.zeros_like(rt0, bool)
+    inner[int(0.2 * n):int(0.8 * n), int(0.2 * n):int(0.8 * n)] = True
+    rms = 1.4826 * np.median(np.abs(rres - np.median(rres)))
+    sel = inner & (rt0 > 20 * rms) & np.isfinite(ra)
+    assert sel.sum() > 500 and np.isfinite(oa[sel]).all()
+    d = np.abs(oa - ra)[sel]
+    bound = np.maximum(0.05, 0.1 * rerr[sel])
+    assert (d <= bound).all(), "alpha off at %d pixels, worst %.3f" % ((d > bound).sum(), d.max())
+    assert np.median(d) < 0.005
+
+
+def test_savemodel_predicts_every_taylor_term(small_ms, out, tmp_path):
+    """savemodel='modelcolumn' with mtmfs writes sum_t ((nu - nu0)/nu0)^t V(model.tt_t) per
+    channel: against the exact DFT of the model images (w ignored, as the standard gridder does)
+    at the channels' data frequencies, within 1e-4 of the largest visibility (gridding accuracy
+    ~1e-6 and float32 storage; a missing tt1 term is off by |x| |M1| ~ 0.3 of it)."""
+    import shutil
+    from casacore.tables import table
+    ms = tmp_path / "copy.ms"
+    shutil.copytree(small_ms / INFO["ms"], ms)
+    prefix = run_clean2(ms, out, "mtmfs2_savemodel", savemodel="modelcolumn")
+    models = [load_casa(str(prefix) + ".model.tt%d" % t)[0][0, 0] for t in range(2)]
+    assert models[0].any() and models[1].any()
+    t = table(str(ms), ack=False)
+    a1, a2 = t.getcol("ANTENNA1"), t.getcol("ANTENNA2")
+    rows = np.arange(0, t.nrows(), 29)
+    rows = rows[a1[rows] != a2[rows]]
+    uvw = t.getcol("UVW")[rows]
+    ddid = t.getcol("DATA_DESC_ID")[rows]
+    md = np.array([t.getcell("MODEL_DATA", int(r)) for r in rows])
+    t.close()
+    spw_of = table(str(ms / "DATA_DESCRIPTION"), ack=False).getcol("SPECTRAL_WINDOW_ID")
+    chan_freq = table(str(ms / "SPECTRAL_WINDOW"), ack=False).getcol("CHAN_FREQ")
+    cell = np.radians(7.5 / 3600.0)
+    n = models[0].shape[0]
+    ys, xs = np.nonzero((models[0] != 0) | (models[1] != 0))
+    l, m = (n // 2 - xs) * cell, (ys - n // 2) * cell
+    worst, scale = 0.0, 0.0
+    for i in range(len(rows)):
+        f = chan_freq[spw_of[ddid[i]]]
+        x = (f - 1.5e9) / 1.5e9
+        u, v = uvw[i, 0] * f / 299792458.0, uvw[i, 1] * f / 299792458.0
+        ph = np.exp(2j * np.pi * (u[:, None] * l[None, :] + v[:, None] * m[None, :]))
+        exact = ph @ models[0][ys, xs] + x * (ph @ models[1][ys, xs])
+        scale = max(scale, np.abs(exact).max())
+        worst = max(worst, np.abs(md[i, :, 0] - exact).max(), np.abs(md[i, :, 1] - exact).max())
+    assert worst <= 1e-4 * scale, "MODEL_DATA off by %.3g of the largest visibility" % (worst / scale)
+
+
+def test_pbcor_is_tt0_over_pb(small_ms, out):
+    """image.tt0.pbcor is image.tt0 / pb.tt0 where pb.tt0 >= pblimit (tclean's pbcor with mtmfs:
+    the tt0 image divided by pb.tt0), blank elsewhere."""
+    prefix = run_clean2(small_ms / INFO["ms"], out, "mtmfs2_pbcor", pbcor=True)
+    img = load_casa(str(prefix) + ".image.tt0")[0][0, 0]
+    pb = load_casa(str(prefix) + ".pb.tt0")[0][0, 0]
+    cor = load_casa(str(prefix) + ".image.tt0.pbcor")[0][0, 0]
+    ok = pb >= CLEAN2["pblimit"]
+    assert ok.any() and np.abs(img).max() > 0
+    # float32 division: 1e-6 relative.
+    np.testing.assert_allclose(cor[ok], img[ok] / pb[ok], rtol=1e-6, atol=1e-9)
+
+
+def test_killed_mtmfs_run_resumes_to_identical_products(small_ms, out, tmp_path):
+    """An mtmfs run killed (SIGKILL) once its checkpoint exists and started again with the same
+    command finishes (the one mfs block is imaged again, the products reopened) with products equal
+    to an uninterrupted run's (one thread: the same summation order, so equal to 1e-6 of the peak
+    as test_resume.py's cubes)."""
+    import os
+    import signal
+    import subprocess
+    import time
+    from compare import assert_same_products
+    from conftest import checkpoint_done, pclean_bin
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({k: v for k, v in CLEAN2.items() if k not in NOT_IMAGING}))
+    env = dict(os.environ, PCLEAN_COMMIT_INTERVAL_S="0")
+
+    def cmd(name):
+        return [pclean_bin(), "image", "--config", str(cfg), "--vis", str(small_ms / INFO["ms"]),
+                "--imagename", str(name), "--nthreads", "1"]
+    ref, name = tmp_path / "ref", tmp_path / "k"
+    assert subprocess.run(cmd(ref), capture_output=True, env=env).returncode == 0
+    p = subprocess.Popen(cmd(name), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.time() + 120
+    while not (tmp_path / "k.checkpoint.json").exists() and p.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    if p.poll() is not None:
+        pytest.fail("the run finished before it could be killed", pytrace=False)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    assert checkpoint_done(name)[0] == 0
+    r = subprocess.run(cmd(name), capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert not (tmp_path / "k.checkpoint.json").exists()
+    assert_same_products(ref, name, ["image.tt0", "image.tt1", "residual.tt0", "residual.tt1",
+                                     "model.tt0", "model.tt1", "psf.tt1", "alpha"])

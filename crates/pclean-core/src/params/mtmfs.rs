@@ -2,7 +2,7 @@
 //! (`nterms`, `reffreq`) and the combinations pclean does not implement with it (refused up front,
 //! naming the parameter and its value).
 
-use super::choices::{Deconvolver, GridKernel, Gridder, SaveModel, SpecMode};
+use super::choices::{Deconvolver, GridKernel, Gridder, SpecMode};
 use super::{invalid, EffectiveParams, ImagingParams, ParamError, RestoringBeam};
 use crate::units::parse_freq_hz;
 
@@ -97,13 +97,6 @@ pub(super) fn check_combination(p: &ImagingParams) -> Result<(), ParamError> {
             "restoringbeam",
             "common".into(),
             "leave restoringbeam empty (one mfs plane: the fitted beam is the common beam)",
-        ));
-    }
-    if d.savemodel_column {
-        return Err(not_with(
-            "savemodel",
-            SaveModel::ModelColumn.name().into(),
-            "use savemodel='none'",
         ));
     }
     Ok(())

@@ -64,7 +64,17 @@ impl Coordinator {
                 }
             }
         };
-        let saved_models = if params.deconv.savemodel_column {
+        let mtmfs = params.deconv.deconvolver == pclean_core::params::Deconvolver::Mtmfs;
+        let saved_taylor = if params.deconv.savemodel_column && mtmfs {
+            let terms = crate::cycles::mtmfs::MODEL[..params.deconv.nterms]
+                .iter()
+                .map(|name| out.get(name, 0, 0))
+                .collect::<Result<Vec<_>, _>>()?;
+            Some((terms, self.setup.plan.freqs_hz[0]))
+        } else {
+            None
+        };
+        let saved_models = if params.deconv.savemodel_column && !mtmfs {
             let mut v = Vec::with_capacity(nchan);
             for k in 0..nchan {
                 v.push(
@@ -82,6 +92,11 @@ impl Coordinator {
             let pool = thread_pool(nthreads)?;
             let rows = pool.install(|| self.setup.save_model_column(&models))?;
             info!(rows, "wrote the model visibilities to MODEL_DATA");
+        }
+        if let Some((terms, reffreq)) = saved_taylor {
+            let pool = thread_pool(nthreads)?;
+            let rows = pool.install(|| self.setup.save_taylor_model_column(&terms, reffreq))?;
+            info!(rows, "wrote the Taylor model's visibilities to MODEL_DATA");
         }
         let mut tasks = ckpt.tasks.clone();
         tasks.sort_by_key(|t| t.channels[0]);

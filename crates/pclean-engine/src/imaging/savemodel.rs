@@ -49,16 +49,44 @@ impl Setup {
     /// channel and write it into each MS's MODEL_DATA (created when missing). Channels that map to no
     /// image channel are left untouched.
     pub fn save_model_column(&self, models: &[Vec<Array2<f32>>]) -> Result<usize, EngineError> {
+        self.write_model_column(models, &[], 0.0)
+    }
+
+    /// `deconvolver='mtmfs'`: the model of the mfs plane is the Taylor polynomial
+    /// `sum_t M_t ((nu - nu0)/nu0)^t` (`terms[t]`, Jy/pixel, one Stokes plane); each channel's
+    /// visibilities are `sum_t ((nu - nu0)/nu0)^t V_t` at the channel's data frequency (tclean's
+    /// Taylor factors take each row's LSRK frequency: the TOPO-LSRK Doppler factor, < 1e-4,
+    /// moves `(nu - nu0)/nu0` by < 1e-4, i.e. the visibilities by < 1e-4 of the tt1 model's).
+    pub fn save_taylor_model_column(
+        &self,
+        terms: &[Array2<f32>],
+        reffreq_hz: f64,
+    ) -> Result<usize, EngineError> {
+        let (first, rest) = terms
+            .split_first()
+            .ok_or_else(|| EngineError::internal("no Taylor model term to save"))?;
+        self.write_model_column(&[vec![first.clone()]], rest, reffreq_hz)
+    }
+
+    /// `taylor`: the model's Taylor terms 1.. of image channel 0, Stokes plane 0 (mtmfs).
+    fn write_model_column(
+        &self,
+        models: &[Vec<Array2<f32>>],
+        taylor: &[Array2<f32>],
+        reffreq_hz: f64,
+    ) -> Result<usize, EngineError> {
         let models64: Vec<Vec<Array2<f64>>> = models
             .iter()
             .map(|v| v.iter().map(|m| m.mapv(f64::from)).collect())
             .collect();
+        let taylor64: Vec<Array2<f64>> = taylor.iter().map(|m| m.mapv(f64::from)).collect();
+        let taylor = (taylor64.as_slice(), reffreq_hz);
         let mut written = 0usize;
         for src in &self.sources {
             let mut writer = ModelColumnWriter::open(src.ms.path())?;
             for chunk in src.selected.chunks(&src.ms, src.column, self.chunk_rows) {
                 let chunk = chunk?;
-                let vis_rcp = self.predict_chunk(src, &chunk, &models64)?;
+                let vis_rcp = self.predict_chunk(src, &chunk, &models64, taylor)?;
                 // MODEL_DATA is written in runs of consecutive selected channels.
                 let mut a = 0;
                 while a < chunk.chan_ids.len() {
@@ -83,6 +111,7 @@ impl Setup {
         src: &Source,
         chunk: &VisChunk,
         models: &[Vec<Array2<f64>>],
+        (taylor, reffreq_hz): (&[Array2<f64>], f64),
     ) -> Result<Array3<Complex32>, EngineError> {
         let nrow = chunk.row_ids.len();
         let nch = chunk.chan_ids.len();
@@ -117,17 +146,22 @@ impl Setup {
             let Some(k) = image_chan[j] else { continue };
             let f = [chunk.chan_freq_hz[j]];
             let mut per_stokes = Vec::with_capacity(stokes.len());
-            for (s, p) in stokes.iter().enumerate() {
+            let predict = |m: &Array2<f64>| -> Result<Array2<Complex32>, EngineError> {
                 let mut v = Array2::<Complex32>::zeros((nrow, 1));
                 self.gridder
-                    .image_to_vis(
-                        models[k][s].view(),
-                        uvw.view(),
-                        &f,
-                        v.view_mut(),
-                        self.nthreads,
-                    )
+                    .image_to_vis(m.view(), uvw.view(), &f, v.view_mut(), self.nthreads)
                     .map_err(gerr)?;
+                Ok(v)
+            };
+            for (s, p) in stokes.iter().enumerate() {
+                let mut v = predict(&models[k][s])?;
+                if s == 0 {
+                    let x = (f[0] - reffreq_hz) / reffreq_hz;
+                    for (t, term) in taylor.iter().enumerate() {
+                        let factor = x.powi(t as i32 + 1) as f32;
+                        v.scaled_add(Complex32::new(factor, 0.0), &predict(term)?);
+                    }
+                }
                 per_stokes.push((*p, v));
             }
             for r in 0..nrow {

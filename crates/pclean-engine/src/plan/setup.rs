@@ -499,9 +499,9 @@ impl Setup {
             user_mask: self.user_mask.as_ref(),
             it: &self.params.deconv,
             centre: &self.centre,
-            pbcor: self.exts.contains(&"image.pbcor"),
+            pbcor: self.exts.contains(&"image.pbcor") || self.exts.contains(&"image.tt0.pbcor"),
             mask_product: self.exts.contains(&"mask"),
-            model_product: self.exts.contains(&"model"),
+            model_product: self.exts.contains(&"model") || self.exts.contains(&"model.tt0"),
         }
     }
 

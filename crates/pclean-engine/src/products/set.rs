@@ -46,7 +46,7 @@ fn taylor_product_list(p: &ImagingParams) -> Vec<&'static str> {
     if restore {
         v.extend(&IMAGE[..n]);
     }
-    if restore || p.niter > 0 {
+    if restore || p.niter > 0 || d.savemodel_column {
         v.extend(&MODEL[..n]);
     }
     v.extend(["pb.tt0", "weight.tt0"]);
