@@ -14,7 +14,7 @@ import pytest
 from astropy.io import fits
 
 from compare import load_casa
-from conftest import REFERENCE, ROOT, require, run_pclean, unpack_bundled
+from conftest import REFERENCE, ROOT, require, require_module, run_pclean, unpack_bundled
 
 REF = REFERENCE / "mtmfs"
 INFO = json.loads((REF / "mtmfs.json").read_text())
@@ -341,3 +341,23 @@ def test_killed_mtmfs_run_resumes_to_identical_products(small_ms, out, tmp_path)
     assert not (tmp_path / "k.checkpoint.json").exists()
     assert_same_products(ref, name, ["image.tt0", "image.tt1", "residual.tt0", "residual.tt1",
                                      "model.tt0", "model.tt1", "psf.tt1", "alpha"])
+
+
+def test_dask_driver_equals_local_run(small_ms, tmp_path):
+    """parallel=True with mtmfs: the Dask driver runs the one mfs block as one task on a local
+    cluster (as for mfs) and its products equal the local engine run's (the same engine code and
+    block; 1e-6 of the peak as test_distributed.py)."""
+    require_module("pclean._native", "pclean's Python package is not installed (maturin develop in python/)")
+    require_module("distributed", "Dask is not installed (pip install 'dask[distributed]')")
+    import pclean
+    params = dict(CLEAN2, vis=[str(small_ms / INFO["ms"])])
+    params.pop("parallel", None)
+    local, dist = tmp_path / "local", tmp_path / "dist"
+    s_loc = pclean.pclean(**dict(params, imagename=str(local)))
+    s = pclean.pclean(**dict(params, imagename=str(dist)), parallel=True, nworkers=1, cluster_type="local")
+    d = s["distributed"]
+    assert d["cluster_type"] == "local" and len(d["tasks"]) == 1
+    assert s["total_iterations"] == s_loc["total_iterations"] > 0
+    from compare import assert_same_products
+    assert_same_products(local, dist, ["psf.tt0", "psf.tt2", "residual.tt0", "residual.tt1", "image.tt0",
+                                       "image.tt1", "model.tt0", "model.tt1", "alpha", "sumwt.tt1"])
