@@ -501,7 +501,7 @@ impl Setup {
             centre: &self.centre,
             pbcor: self.exts.contains(&"image.pbcor"),
             mask_product: self.exts.contains(&"mask"),
-            model_product: self.exts.contains(&"model"),
+            model_product: self.exts.contains(&"model") || self.exts.contains(&"model.tt0"),
         }
     }
 

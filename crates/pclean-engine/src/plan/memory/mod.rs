@@ -15,12 +15,14 @@
 //! 4. writing: restoration of each plane, then its products.
 
 mod estimate;
+mod partitions;
 mod schedule;
 #[cfg(test)]
 mod tests;
 
 pub use estimate::{
-    estimate_peak_ram_gib, estimate_worker_memory_gib, recommend_nworkers, WorkerSpec,
+    estimate_coordinator_memory_gib, estimate_peak_ram_gib, estimate_worker_memory_gib,
+    recommend_nworkers, WorkerSpec,
 };
 use pclean_core::params::Deconvolver;
 pub use schedule::{
