@@ -7,7 +7,7 @@
 use super::{sum_images, PartitionRunner, RowOutput, RowReducer};
 use crate::error::EngineError;
 use crate::imaging::taylor::TermImages;
-use ndarray::Array2;
+use crate::imaging::PassImage;
 use std::time::Instant;
 
 /// A partition's Taylor pass made unnormalised again: the single-pass functions divide every
@@ -31,7 +31,7 @@ pub fn sum_terms(parts: Vec<TermImages>) -> Result<TermImages, EngineError> {
             "row partitions returned different numbers of Taylor terms",
         ));
     }
-    let mut per_term: Vec<Vec<(Array2<f32>, f64, Option<Array2<f32>>)>> =
+    let mut per_term: Vec<Vec<PassImage>> =
         (0..nt).map(|_| Vec::with_capacity(parts.len())).collect();
     for (images, sumwt) in parts {
         for (t, (img, w)) in images.into_iter().zip(sumwt).enumerate() {
@@ -74,6 +74,7 @@ impl<R: PartitionRunner> RowReducer<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::Array2;
 
     /// Two partitions' unnormalised terms add up and are divided by the summed tt0 weight: the
     /// normalised single pass of their union (exact here: small integers in f32).

@@ -177,9 +177,15 @@ impl WorkerSpec {
             fixed_mask: true,
             stats_region: true,
         };
+        // An mfs plane in row partitions grids every channel of the window into its one plane.
+        let data_chans = if self.row_partitions > 0 {
+            self.spw_nchan.max(1)
+        } else {
+            self.nchan_per_task
+        };
         let data = DataSide {
-            chunk_rows: chunk_rows(row_bytes(self.nchan_per_task, 2, 1)),
-            data_chans: self.nchan_per_task,
+            chunk_rows: chunk_rows(row_bytes(data_chans, 2, 1)),
+            data_chans,
             image_chans: self.nchan_per_task,
             spw_chans: self.spw_nchan.max(self.nchan_per_task),
             ncorr: 2,

@@ -29,7 +29,7 @@ impl BlockShape {
         let residual = 8 * nvis as u64 + nt * (grids + 4 * npix) + weight_image;
         4 * nvis as u64
             + density.max(psf).max(residual)
-            + self.chunk_bytes(1)
+            + self.chunk_bytes_of(1, nvis)
             + threads.max(1) as u64 * self.thread_scratch()
     }
 
