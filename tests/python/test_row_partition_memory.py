@@ -51,3 +51,19 @@ def test_partition_memory_model(msdir, tmp_path, parts, limit, in_flight):
         assert 0.6 * est <= p["peak_alloc_mib"] <= 1.05 * est, (p, est)
     heap = s["peak_alloc_mib"] - s["idle_alloc_mib"]
     assert heap <= r["coordinator_estimate_mib"] + r["in_flight"] * est, (heap, r)
+
+
+def test_python_estimates_cover_partitions():
+    """The seed's estimate API with ``row_partitions``: a worker is one partition (its share of
+    the visibilities, a whole grid), the coordinator holds the planes, and no more workers are
+    recommended than partitions; a cube task with partitions is refused, naming the parameter."""
+    from pclean import PcleanValueError, _native
+    from pclean.utils import memory_estimate as m
+    nvis = 13_870_080  # s8-rowpar's synthetic ALMA mfs plane (docs/decisions.md)
+    whole = m.estimate_worker_memory_gib(1024, nvis_per_chan=nvis)
+    part = m.estimate_worker_memory_gib(1024, row_partitions=2, nvis_per_chan=nvis)
+    coord = m.estimate_coordinator_memory_gib(1024, 2, nvis_per_chan=nvis)
+    assert part < whole and coord < whole, (part, whole, coord)
+    assert m.recommend_nworkers(1000.0, 1024, row_partitions=3, nvis_per_chan=nvis) == 3
+    with pytest.raises(PcleanValueError, match="row_partitions"):
+        _native.estimate_worker_memory_gib(1024, row_partitions=2, nchan_per_task=2)
