@@ -56,8 +56,12 @@ class WorkerSpec(TypedDict, total=False):
     nterms: int  # 1; 1 to 4 with deconvolver="mtmfs"
     nfields: int  # 1 (only)
     threads_per_task: int  # 1
+    wplanes: int  # 0: the default for wproject/widefield
+    row_partitions: int  # 0: none; one row partition of an mfs image per worker
+    nvis_per_chan: int  # 100000
 
 def estimate_worker_memory_gib(imsize: int, **spec: Unpack[WorkerSpec]) -> float: ...
+def estimate_coordinator_memory_gib(imsize: int, **spec: Unpack[WorkerSpec]) -> float: ...
 def estimate_peak_ram_gib(nworkers: int, imsize: int, **spec: Unpack[WorkerSpec]) -> float: ...
 def recommend_nworkers(
     available_ram_gib: Optional[float] = None,

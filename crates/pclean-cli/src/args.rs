@@ -81,7 +81,7 @@ pub struct EstimateArgs {
     /// Deconvolver: hogbom, clark, clarkstokes, multiscale, or none (dirty imaging).
     #[arg(long, default_value = "hogbom")]
     pub deconvolver: String,
-    /// Taylor terms; only 1 (pclean images one term), other values are an error.
+    /// Taylor terms: 1, or 1 to 4 with --deconvolver mtmfs.
     #[arg(long, default_value_t = 1)]
     pub nterms: usize,
     /// Fields imaged: a mosaic's pointings (each gridded apart); with 'standard' every field
@@ -104,6 +104,10 @@ pub struct EstimateArgs {
     /// D-configuration 1024^2 field of 6" at 1.4 GHz needs.
     #[arg(long, default_value_t = 0)]
     pub wplanes: usize,
+    /// Row partitions of an mfs image (0: none): the per-worker figure is then one partition's
+    /// passes over its share of --nvis (a whole grid each), and the coordinator's is printed apart.
+    #[arg(long, default_value_t = 0)]
+    pub row_partitions: usize,
     /// Workers for the total [default: the recommended number].
     #[arg(long)]
     pub nworkers: Option<usize>,

@@ -137,6 +137,7 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         nvis_per_chan: a.nvis,
         spw_nchan: a.spw_nchan,
         wplanes: a.wplanes,
+        row_partitions: a.row_partitions,
     };
     let per = memory::estimate_worker_memory_gib(&spec)?;
     let shape = spec.block_shape()?;
@@ -148,6 +149,7 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
     let rec = memory::recommend_nworkers(Some(avail), &spec, a.ram_safety_factor)?;
     let n = a.nworkers.unwrap_or(rec.max(1));
     let total = memory::estimate_peak_ram_gib(n, &spec)?;
+    let coordinator = memory::estimate_coordinator_memory_gib(&spec)?;
     let pixels = (a.imsize * a.imsize * a.nchan_per_task) as f64;
     if a.json {
         let v = serde_json::json!({
@@ -161,6 +163,14 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
             "base_mib": memory::BASE_BYTES as f64 / MIB,
             "block_mib": phases.peak() as f64 / MIB,
             "imaging_code_mib": memory::IMAGING_CODE_BYTES as f64 / MIB,
+            "row_partitions": a.row_partitions,
+            "coordinator_memory_gib": coordinator,
+            "partition_mib": (a.row_partitions > 0).then(|| {
+                shape.partition_bytes(a.nvis.div_ceil(a.row_partitions), a.threads_per_task) as f64 / MIB
+            }),
+            "coordinator_mib": (a.row_partitions > 0).then(|| {
+                shape.coordinator_bytes(a.row_partitions, a.threads_per_task) as f64 / MIB
+            }),
             "grid": [shape.grid_v, shape.grid_u],
             "phases_mib": {
                 "weighting": phases.weighting as f64 / MIB,
@@ -185,6 +195,13 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         shape.grid_v,
         shape.grid_u
     );
+    if a.row_partitions > 0 {
+        println!(
+            "  per worker: one of {} row partitions ({} visibilities each); coordinator {coordinator:.3} GiB",
+            a.row_partitions,
+            a.nvis.div_ceil(a.row_partitions)
+        );
+    }
     println!("total for {n} worker(s): {total:.3} GiB");
     println!(
         "recommended workers for this machine: {rec} ({avail:.1} GiB available x {})",

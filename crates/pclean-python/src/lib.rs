@@ -219,7 +219,8 @@ fn run_block<'py>(
 }
 
 /// The memory model's task description from `imsize` and the keyword arguments of the estimate
-/// functions (`nchan_per_task`, `gridder`, `deconvolver`, `nterms`, `nfields`, `threads_per_task`;
+/// functions (`nchan_per_task`, `gridder`, `deconvolver`, `nterms`, `nfields`, `threads_per_task`,
+/// `wplanes`, `row_partitions`, `nvis_per_chan`;
 /// the others keep `WorkerSpec::default()`'s values, as `pclean estimate`'s defaults).
 fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
     let mut s = WorkerSpec {
@@ -235,6 +236,8 @@ fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
             "nfields" => s.nfields = v.extract()?,
             "threads_per_task" => s.threads_per_task = v.extract()?,
             "wplanes" => s.wplanes = v.extract()?,
+            "row_partitions" => s.row_partitions = v.extract()?,
+            "nvis_per_chan" => s.nvis_per_chan = v.extract()?,
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument '{other}'"
@@ -250,6 +253,17 @@ fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
 #[pyo3(signature = (imsize, **spec_kw))]
 fn estimate_worker_memory_gib(imsize: usize, spec_kw: Option<&Bound<'_, PyDict>>) -> PyResult<f64> {
     memory::estimate_worker_memory_gib(&spec(imsize, spec_kw)?).map_err(engine_err)
+}
+
+/// Peak memory of the coordinator of a run in row partitions, GiB (`row_partitions` among the
+/// keywords; without it, a worker's).
+#[pyfunction]
+#[pyo3(signature = (imsize, **spec_kw))]
+fn estimate_coordinator_memory_gib(
+    imsize: usize,
+    spec_kw: Option<&Bound<'_, PyDict>>,
+) -> PyResult<f64> {
+    memory::estimate_coordinator_memory_gib(&spec(imsize, spec_kw)?).map_err(engine_err)
 }
 
 /// Peak memory of `nworkers` workers, GiB.
@@ -315,6 +329,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(estimate_worker_memory_gib, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_peak_ram_gib, m)?)?;
     m.add_function(wrap_pyfunction!(recommend_nworkers, m)?)?;
+    m.add_function(wrap_pyfunction!(estimate_coordinator_memory_gib, m)?)?;
     m.add_function(wrap_pyfunction!(available_memory_gib, m)?)?;
     m.add_class::<Coordinator>()?;
     Ok(())

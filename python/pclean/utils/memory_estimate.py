@@ -18,6 +18,11 @@ What differs from the seed (docs/migrating.md):
   driver term: the coordinator holds no image planes).
 - ``recommend_nworkers`` returns at least 1, as the seed's; it logs a warning when even one
   worker does not fit.
+- ``row_partitions`` (pclean's, for a continuum image cut into row partitions): a worker then runs
+  one partition's passes over ``nvis_per_chan / row_partitions`` visibilities (a whole uv grid
+  each, its share of the per-visibility buffers), ``recommend_nworkers`` returns at most
+  ``row_partitions``, and ``estimate_coordinator_memory_gib`` is the coordinator holding the image
+  planes (docs/memory.md, "Row partitions").
 """
 from __future__ import annotations
 
@@ -53,11 +58,16 @@ def _side(imsize: Union[int, Sequence[int]]) -> int:
     return max(sides)
 
 
-def _task_gib(imsize, nchan_per_task, gridder, deconvolver, nterms, nfields) -> float:
+def _task_gib(imsize, nchan_per_task, gridder, deconvolver, nterms, nfields,
+              row_partitions=0, nvis_per_chan=None) -> float:
     """pclean's estimate of one task's buffers (the engine's base taken out), GiB."""
+    kw = {}
+    if nvis_per_chan is not None:
+        kw["nvis_per_chan"] = int(nvis_per_chan)
     est = _native.estimate_worker_memory_gib(
         _side(imsize), nchan_per_task=int(nchan_per_task), gridder=gridder,
-        deconvolver=deconvolver, nterms=int(nterms), nfields=int(nfields))
+        deconvolver=deconvolver, nterms=int(nterms), nfields=int(nfields),
+        row_partitions=int(row_partitions), **kw)
     return est - _ENGINE_BASE_BYTES / GIB
 
 
@@ -68,10 +78,30 @@ def estimate_worker_memory_gib(
     deconvolver: str = "hogbom",
     nterms: int = 1,
     nfields: int = 1,
+    row_partitions: int = 0,
+    nvis_per_chan: Optional[int] = None,
 ) -> float:
-    """Peak memory of one Dask worker imaging ``nchan_per_task`` channels at a time, GiB."""
+    """Peak memory of one Dask worker imaging ``nchan_per_task`` channels at a time (or, with
+    ``row_partitions``, one row partition of ``nvis_per_chan`` visibilities), GiB."""
     return float(WORKER_BASE_OVERHEAD_GIB
-                 + _task_gib(imsize, nchan_per_task, gridder, deconvolver, nterms, nfields))
+                 + _task_gib(imsize, nchan_per_task, gridder, deconvolver, nterms, nfields,
+                             row_partitions, nvis_per_chan))
+
+
+def estimate_coordinator_memory_gib(
+    imsize: Union[int, Sequence[int]],
+    row_partitions: int,
+    deconvolver: str = "hogbom",
+    nterms: int = 1,
+    nvis_per_chan: Optional[int] = None,
+) -> float:
+    """Peak memory of the coordinator of a continuum image in ``row_partitions`` partitions
+    (its image planes, minor cycle, and every partition's partial image while a pass is summed),
+    GiB, the engine's base included (not a Dask worker's)."""
+    kw = {} if nvis_per_chan is None else {"nvis_per_chan": int(nvis_per_chan)}
+    return float(_native.estimate_coordinator_memory_gib(
+        _side(imsize), deconvolver=deconvolver, nterms=int(nterms),
+        row_partitions=int(row_partitions), **kw))
 
 
 def estimate_peak_ram_gib(
@@ -97,17 +127,22 @@ def recommend_nworkers(
     nterms: int = 1,
     nfields: int = 1,
     ram_safety_factor: float = 0.85,
+    row_partitions: int = 0,
+    nvis_per_chan: Optional[int] = None,
 ) -> int:
     """Workers that fit ``ram_safety_factor`` of ``available_ram_gib`` (default: this machine's
-    available memory); at least 1."""
+    available memory); at least 1; with ``row_partitions``, at most that many (a worker runs
+    one partition at a time)."""
     if not 0.0 < ram_safety_factor <= 1.0:
         raise ValueError(f"ram_safety_factor={ram_safety_factor}: use a value in (0, 1]")
     avail = _native.available_memory_gib() if available_ram_gib is None else available_ram_gib
     if not (avail > 0 and math.isfinite(avail)):
         raise ValueError(f"available_ram_gib={available_ram_gib}: use a positive number of GiB")
     per = estimate_worker_memory_gib(imsize, nchan_per_task, gridder, deconvolver, nterms,
-                                     nfields)
+                                     nfields, row_partitions, nvis_per_chan)
     n = int(math.floor(avail * ram_safety_factor / per))
+    if row_partitions > 0:
+        n = min(n, int(row_partitions))
     if n < 1:
         log.warning("one worker needs an estimated %.2f GiB, more than %.0f%% of %.2f GiB",
                     per, 100 * ram_safety_factor, avail)

@@ -81,6 +81,9 @@ choice! {
     Projection { Sin = "SIN" };
     /// Where the Dask workers of a distributed run are (`cluster_type`).
     ClusterKind { Local = "local", Slurm = "slurm", Address = "address" };
+    /// pclean's `row_partition_by`: how an mfs image's selected rows are cut into
+    /// `row_partitions` (`pclean_engine::exec::rows::plan`).
+    RowPartitionBy { Rows = "rows", Time = "time", Spw = "spw", Ms = "ms" };
     /// `concat_mode`, the seed's (accepted, moot: pclean has no concatenation step).
     ConcatMode {
         None = "none", Auto = "auto", Paged = "paged", Virtual = "virtual",

@@ -17,7 +17,7 @@ mod validate;
 pub use crate::schema::{EffectiveParams, RawParams};
 pub use choices::{
     ClusterKind, DataColumnChoice, Deconvolver, GridKernel, Gridder, ImageFormat, Interpolation,
-    NormType, SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind,
+    NormType, RowPartitionBy, SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind,
 };
 pub(crate) use error::invalid;
 pub use error::ParamError;

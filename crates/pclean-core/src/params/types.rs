@@ -197,8 +197,10 @@ pub struct ImagingParams {
     pub threads_per_block: usize,
     /// Blocks imaged concurrently; 0 = automatic.
     pub blocks_in_flight: usize,
-    /// Row partitions of an mfs image; 0 = automatic (docs/distributed.md).
+    /// Row partitions of an mfs image; 0 = none (docs/distributed.md).
     pub row_partitions: usize,
+    /// How the rows are cut into `row_partitions`.
+    pub row_partition_by: super::RowPartitionBy,
     /// How a parallel (Dask) run is deployed.
     pub parallel: crate::parallel::ParallelParams,
 }

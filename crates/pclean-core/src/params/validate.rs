@@ -397,13 +397,6 @@ impl ImagingParams {
                 "row partitions are for specmode='mfs'; a cube is split by channel blocks (cube_chunksize)",
             ));
         }
-        if row_partitions > 0 && deconv.deconvolver == super::choices::Deconvolver::Mtmfs {
-            return Err(invalid(
-                "row_partitions",
-                row_partitions,
-                "row partitions do not carry mtmfs's Taylor-term passes yet: use row_partitions=0 with deconvolver='mtmfs'",
-            ));
-        }
         if row_partitions > 0 && gridder == Gridder::Mosaic {
             return Err(invalid(
                 "row_partitions",
@@ -461,6 +454,10 @@ impl ImagingParams {
             threads_per_block,
             blocks_in_flight,
             row_partitions,
+            row_partition_by: super::RowPartitionBy::parse(
+                "row_partition_by",
+                &e.row_partition_by,
+            )?,
             parallel,
         };
         super::mtmfs::check_combination(&p)?;

@@ -42,7 +42,8 @@ fn run_local(c: &mut Coordinator) -> Result<(), EngineError> {
     let sched = c.schedule();
     let setup = c.setup();
     // An mfs image in row partitions: the passes are gathered from them (exec::rows).
-    let rows = super::rows::local::local_reducer(setup);
+    let rows =
+        super::rows::local::local_reducer(setup, sched.threads_per_block, sched.budget_bytes)?;
     let mut ctx = setup.context(sched.threads_per_block);
     ctx.rows = rows.as_ref().map(|r| r as &dyn super::rows::RowReduce);
     // A cube with one weighting density for all channels: made once from every channel.

@@ -47,11 +47,27 @@ pub struct TaylorPsfs {
 }
 
 /// One Taylor pass's images and sums of weights per term.
-type TermImages = (Vec<Array2<f32>>, Vec<f64>);
+pub type TermImages = (Vec<Array2<f32>>, Vec<f64>);
 
 impl ImagingContext<'_> {
-    /// The `2 nterms - 1` PSF terms of Stokes plane `s` with the imaging weights, in one pass.
+    /// The `2 nterms - 1` PSF terms of Stokes plane `s` with the imaging weights, in one pass
+    /// (with row partitions: summed over them, the weights staying with the partitions).
     pub fn taylor_psfs(
+        &self,
+        sources: &[Source],
+        s: usize,
+        weighter: &ImagingWeighter,
+        nterms: usize,
+        reffreq_hz: f64,
+    ) -> Result<TaylorPsfs, EngineError> {
+        if let Some(rows) = self.rows {
+            return rows.taylor_psfs(self, s, weighter, nterms, reffreq_hz);
+        }
+        self.taylor_psfs_of(sources, s, weighter, nterms, reffreq_hz)
+    }
+
+    /// [`ImagingContext::taylor_psfs`] of `sources` (a row partition's: not dispatched).
+    pub fn taylor_psfs_of(
         &self,
         sources: &[Source],
         s: usize,
@@ -77,7 +93,24 @@ impl ImagingContext<'_> {
     /// The `nterms` residual terms of Stokes plane `s` (the dirty terms without `models`; with
     /// them, the visibilities of `sum_t ((nu - nu0)/nu0)^t model_t` are subtracted first), and the
     /// sums of weights per term.
+    /// With row partitions, summed over them (each with its own imaging weights; `weights` unused).
     pub fn taylor_residuals(
+        &self,
+        sources: &[Source],
+        s: usize,
+        weights: &PlaneWeights,
+        reffreq_hz: f64,
+        nterms: usize,
+        models: Option<&[Array2<f32>]>,
+    ) -> Result<TermImages, EngineError> {
+        if let Some(rows) = self.rows {
+            return rows.taylor_residuals(self, s, reffreq_hz, nterms, models);
+        }
+        self.taylor_residuals_of(sources, s, weights, reffreq_hz, nterms, models)
+    }
+
+    /// [`ImagingContext::taylor_residuals`] of `sources` (a row partition's: not dispatched).
+    pub fn taylor_residuals_of(
         &self,
         sources: &[Source],
         s: usize,

@@ -1,30 +1,59 @@
-//! The local partition runner: every partition's task on this process's threads (a rayon
-//! parallel loop over the partitions; each task's gridding is parallel too), each partition
-//! keeping its planes' imaging weights between passes as the single-process run does.
+//! The local partition runner: every partition's task on this process's threads, each partition
+//! keeping its planes' imaging weights between passes as the single-process run does. At most
+//! `in_flight` partitions run at once (sized by the memory model, `BlockShape::partitions_in_flight`),
+//! each in its own lane: a rayon pool of its share of the threads, tagged with its own accounting
+//! slot, so that a partition's peak heap is measured apart (`TaskStat::peak_alloc`).
 
 use super::{
     partition_sources, plan_partitions, PartitionRunner, RowOutput, RowPartition, RowReducer,
     RowTask, TaskStat,
 };
+use crate::alloc_count;
 use crate::error::EngineError;
+use crate::exec::thread_pool_in_slot;
 use crate::imaging::{ImagingContext, PlaneWeights};
 use crate::plan::Setup;
 use crate::source::Source;
-use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+/// Accounting slots of the lanes: above the block workers' (`alloc_count::SLOTS` in all).
+const LANE_SLOT0: usize = alloc_count::SLOTS / 2;
+
 /// The row partitions of `setup`'s run on this process (`row_partitions` > 0 with specmode mfs),
-/// or `None`: the single-process passes.
-pub fn local_reducer(setup: &Setup) -> Option<RowReducer<LocalRows>> {
+/// or `None`: the single-process passes. `threads` are the block's; `budget_bytes` the run's
+/// memory budget, which caps the partitions in flight.
+pub fn local_reducer(
+    setup: &Setup,
+    threads: usize,
+    budget_bytes: u64,
+) -> Result<Option<RowReducer<LocalRows>>, EngineError> {
     let n = setup.params.row_partitions;
     if n == 0 || !setup.plan.mfs {
-        return None;
+        return Ok(None);
     }
-    let plan = plan_partitions(&setup.sources, n);
-    let rows = LocalRows::new(&setup.sources, plan);
-    Some(RowReducer::new(rows, "local threads"))
+    let plan = plan_partitions(&setup.sources, n, setup.params.row_partition_by);
+    let nvis = setup.shape.data.nvis_per_chan;
+    let by_memory = setup
+        .shape
+        .partitions_in_flight(nvis, plan.len(), 1, budget_bytes);
+    let in_flight = by_memory.min(threads.max(1)).min(LANE_SLOT0);
+    let rows = LocalRows::new(&setup.sources, plan, in_flight, threads)?;
+    tracing::info!(
+        partitions = rows.plan.len(),
+        in_flight,
+        threads_per_partition = rows.lane_threads,
+        "row partitions on the local threads"
+    );
+    let shape = &setup.shape;
+    let n = rows.plan.len();
+    let mib = crate::plan::memory::MIB;
+    let part = shape.partition_bytes(nvis.div_ceil(n), rows.lane_threads) as f64 / mib;
+    let coord = shape.coordinator_bytes(n, threads) as f64 / mib;
+    Ok(Some(
+        RowReducer::new(rows, "local threads").with_estimates(part, coord),
+    ))
 }
 
 /// A partition with its narrowed sources and the imaging weights of its planes.
@@ -37,10 +66,19 @@ struct Part {
 pub struct LocalRows {
     parts: Vec<Part>,
     plan: Vec<RowPartition>,
+    /// One pool per partition in flight, lane `i`'s threads in accounting slot `LANE_SLOT0 + i`.
+    lanes: Vec<rayon::ThreadPool>,
+    lane_threads: usize,
 }
 
 impl LocalRows {
-    pub fn new(sources: &[Source], plan: Vec<RowPartition>) -> Self {
+    /// The partitions of `plan`, `in_flight` of them at once sharing `threads` threads.
+    pub fn new(
+        sources: &[Source],
+        plan: Vec<RowPartition>,
+        in_flight: usize,
+        threads: usize,
+    ) -> Result<Self, EngineError> {
         let parts = plan
             .iter()
             .map(|p| Part {
@@ -48,7 +86,17 @@ impl LocalRows {
                 weights: Mutex::new(HashMap::new()),
             })
             .collect();
-        LocalRows { parts, plan }
+        let in_flight = in_flight.clamp(1, plan.len().max(1));
+        let lane_threads = (threads / in_flight).max(1);
+        let lanes = (0..in_flight)
+            .map(|i| thread_pool_in_slot(lane_threads, Some(LANE_SLOT0 + i)))
+            .collect::<Result<_, _>>()?;
+        Ok(LocalRows {
+            parts,
+            plan,
+            lanes,
+            lane_threads,
+        })
     }
 }
 
@@ -97,6 +145,28 @@ impl Part {
                 let src = &self.sources;
                 RowOutput::Image(ctx.residual_partial(src, k, s, &w, model, pb_weight)?)
             }
+            RowTask::TaylorPsf {
+                s,
+                weighter,
+                nterms,
+                reffreq_hz,
+            } => {
+                let tp = ctx.taylor_psfs_of(&self.sources, s, weighter, nterms, reffreq_hz)?;
+                self.lock().insert((0, s), Arc::new(tp.weights));
+                RowOutput::Terms(super::taylor::unnormalised((tp.psfs, tp.sumwt)))
+            }
+            RowTask::TaylorResidual {
+                s,
+                weighter,
+                nterms,
+                reffreq_hz,
+                models,
+            } => {
+                let w = self.weights(ctx, 0, s, weighter)?;
+                let src = &self.sources;
+                let terms = ctx.taylor_residuals_of(src, s, &w, reffreq_hz, nterms, models)?;
+                RowOutput::Terms(super::taylor::unnormalised(terms))
+            }
         })
     }
 }
@@ -106,22 +176,50 @@ impl PartitionRunner for LocalRows {
         &self.plan
     }
 
+    fn in_flight(&self) -> usize {
+        self.lanes.len()
+    }
+
     fn run(
         &self,
         ctx: &ImagingContext,
         task: &RowTask,
     ) -> Result<Vec<(RowOutput, TaskStat)>, EngineError> {
-        self.parts
-            .par_iter()
-            .map(|p| {
-                let t = Instant::now();
-                let out = p.run(ctx, task)?;
-                let stat = TaskStat {
-                    wall_s: t.elapsed().as_secs_f64(),
-                    peak_alloc: None,
-                };
-                Ok((out, stat))
-            })
-            .collect()
+        let mut out = Vec::with_capacity(self.parts.len());
+        // Waves of `in_flight` partitions, one per lane (a lane's thread waits for its pool).
+        for wave in self.parts.chunks(self.lanes.len()) {
+            let res: Vec<Result<(RowOutput, TaskStat), EngineError>> = std::thread::scope(|sc| {
+                let handles: Vec<_> = wave
+                    .iter()
+                    .zip(&self.lanes)
+                    .enumerate()
+                    .map(|(i, (p, pool))| {
+                        sc.spawn(move || {
+                            let slot = LANE_SLOT0 + i;
+                            let t = Instant::now();
+                            let base = alloc_count::slot_begin(slot);
+                            let out = pool.install(|| p.run(ctx, task))?;
+                            let stat = TaskStat {
+                                wall_s: t.elapsed().as_secs_f64(),
+                                peak_alloc: alloc_count::slot_peak_since(slot, base),
+                            };
+                            Ok((out, stat))
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(EngineError::internal("a row partition's thread panicked"))
+                        })
+                    })
+                    .collect()
+            });
+            for r in res {
+                out.push(r?);
+            }
+        }
+        Ok(out)
     }
 }

@@ -18,10 +18,12 @@
 
 pub mod local;
 pub mod plan;
+pub mod taylor;
 
 pub use plan::{partition_sources, plan_partitions, RowPartition, RowPiece};
 
 use crate::error::EngineError;
+use crate::imaging::taylor::{TaylorPsfs, TermImages};
 use crate::imaging::weights::{merge_densities, FieldDensities};
 use crate::imaging::{ImagingContext, PassImage, PlaneWeights, PsfPlane};
 use ndarray::Array2;
@@ -73,6 +75,29 @@ pub trait RowReduce: Sync {
         model: Option<&Array2<f32>>,
         pb_weight: Option<&Array2<f32>>,
     ) -> Result<(Array2<f32>, f64), EngineError>;
+
+    /// mtmfs: Stokes plane `s`'s `2 nterms - 1` Taylor PSFs from every partition's pass, with
+    /// `weighter`, normalised by the summed tt0 sum of weights; the imaging weights stay with the
+    /// partitions (the returned `weights` are empty).
+    fn taylor_psfs(
+        &self,
+        ctx: &ImagingContext,
+        s: usize,
+        weighter: &ImagingWeighter,
+        nterms: usize,
+        reffreq_hz: f64,
+    ) -> Result<TaylorPsfs, EngineError>;
+
+    /// mtmfs: the `nterms` Taylor residuals of Stokes plane `s` (with `models`, every term's
+    /// prediction subtracted) from every partition's pass, normalised as the PSFs.
+    fn taylor_residuals(
+        &self,
+        ctx: &ImagingContext,
+        s: usize,
+        reffreq_hz: f64,
+        nterms: usize,
+        models: Option<&[Array2<f32>]>,
+    ) -> Result<TermImages, EngineError>;
 }
 
 /// One partition's share of a pass.
@@ -99,12 +124,31 @@ pub enum RowTask<'t> {
         model: Option<&'t Array2<f32>>,
         pb_weight: Option<&'t Array2<f32>>,
     },
+    /// mtmfs: its unnormalised Taylor PSFs (`2 nterms - 1`) of Stokes plane `s` (image channel
+    /// 0), weighting with `weighter` and keeping the weights as plane `(0, s)`'s.
+    TaylorPsf {
+        s: usize,
+        weighter: &'t ImagingWeighter,
+        nterms: usize,
+        reffreq_hz: f64,
+    },
+    /// mtmfs: its unnormalised Taylor residuals (`nterms`), every model term's prediction
+    /// subtracted.
+    TaylorResidual {
+        s: usize,
+        weighter: &'t ImagingWeighter,
+        nterms: usize,
+        reffreq_hz: f64,
+        models: Option<&'t [Array2<f32>]>,
+    },
 }
 
 /// What a partition's task gives back.
 pub enum RowOutput {
     Density(Vec<FieldDensities>),
     Image(PassImage),
+    /// Unnormalised Taylor-term images and their sums of weights (`imaging::taylor`).
+    Terms(TermImages),
     Nothing,
 }
 
@@ -120,6 +164,11 @@ pub struct TaskStat {
 pub trait PartitionRunner: Sync {
     /// The partitions, in order.
     fn partitions(&self) -> &[RowPartition];
+
+    /// Partitions running at once (all of them unless the runner caps them).
+    fn in_flight(&self) -> usize {
+        self.partitions().len()
+    }
 
     /// `task` on every partition; the outputs in partition order.
     fn run(
@@ -150,6 +199,16 @@ pub struct RowsSummary {
     pub reduction_s: f64,
     /// Time of the passes themselves (partitions running), seconds.
     pub passes_s: f64,
+    /// Partitions run at once (the local runner caps them by the memory budget).
+    #[serde(default)]
+    pub in_flight: usize,
+    /// The memory model's peak of one partition's task and of the coordinator's block, MiB
+    /// (`BlockShape::partition_bytes`, `coordinator_bytes`; docs/memory.md), when the runner
+    /// knows them.
+    #[serde(default)]
+    pub partition_estimate_mib: Option<f64>,
+    #[serde(default)]
+    pub coordinator_estimate_mib: Option<f64>,
 }
 
 /// The [`RowReduce`] of any [`PartitionRunner`]: sums, normalises and keeps the statistics.
@@ -159,6 +218,8 @@ pub struct RowReducer<R> {
     /// Each plane's weighter (its PSF pass's), for its residual passes.
     weighters: Mutex<HashMap<(usize, usize), ImagingWeighter>>,
     stats: Mutex<(Vec<PartitionSummary>, f64, f64)>,
+    /// The memory model's partition and coordinator peaks, MiB.
+    estimates: Option<(f64, f64)>,
 }
 
 impl<R: PartitionRunner> RowReducer<R> {
@@ -179,7 +240,15 @@ impl<R: PartitionRunner> RowReducer<R> {
             executor: executor.to_string(),
             weighters: Mutex::new(HashMap::new()),
             stats: Mutex::new((parts, 0.0, 0.0)),
+            estimates: None,
         }
+    }
+
+    /// The memory model's peaks of a partition's task and of the coordinator, MiB, for the
+    /// summary.
+    pub fn with_estimates(mut self, partition_mib: f64, coordinator_mib: f64) -> Self {
+        self.estimates = Some((partition_mib, coordinator_mib));
+        self
     }
 
     /// The partitions' statistics so far.
@@ -190,6 +259,9 @@ impl<R: PartitionRunner> RowReducer<R> {
             partitions: st.0.clone(),
             reduction_s: st.1,
             passes_s: st.2,
+            in_flight: self.runner.in_flight(),
+            partition_estimate_mib: self.estimates.map(|e| e.0),
+            coordinator_estimate_mib: self.estimates.map(|e| e.1),
         }
     }
 
@@ -320,6 +392,50 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
         let out = self.run(ctx, &task)?;
         let (image, sumwt, _) = self.image(ctx, Pass::Residual, out)?;
         Ok((image, sumwt))
+    }
+
+    fn taylor_psfs(
+        &self,
+        ctx: &ImagingContext,
+        s: usize,
+        weighter: &ImagingWeighter,
+        nterms: usize,
+        reffreq_hz: f64,
+    ) -> Result<TaylorPsfs, EngineError> {
+        self.keep_weighter(0, s, weighter);
+        let task = RowTask::TaylorPsf {
+            s,
+            weighter,
+            nterms,
+            reffreq_hz,
+        };
+        let out = self.run(ctx, &task)?;
+        let (psfs, sumwt) = self.terms(out)?;
+        Ok(TaylorPsfs {
+            psfs,
+            sumwt,
+            weights: Vec::new(),
+        })
+    }
+
+    fn taylor_residuals(
+        &self,
+        ctx: &ImagingContext,
+        s: usize,
+        reffreq_hz: f64,
+        nterms: usize,
+        models: Option<&[Array2<f32>]>,
+    ) -> Result<TermImages, EngineError> {
+        let weighter = &self.weighter(0, s)?;
+        let task = RowTask::TaylorResidual {
+            s,
+            weighter,
+            nterms,
+            reffreq_hz,
+            models,
+        };
+        let out = self.run(ctx, &task)?;
+        self.terms(out)
     }
 }
 

@@ -31,6 +31,10 @@ pub struct WorkerSpec {
     /// w planes of `gridder='wproject'`/`'widefield'` (a run logs its number); 0 =
     /// [`DEFAULT_ESTIMATE_WPLANES`]. Not read by `standard`.
     pub wplanes: usize,
+    /// Row partitions of an mfs image (`row_partitions`; 0: none): a worker then runs one
+    /// partition's passes over `nvis_per_chan / row_partitions` visibilities, and the coordinator
+    /// holds the image planes ([`estimate_coordinator_memory_gib`]).
+    pub row_partitions: usize,
 }
 
 /// The w planes the estimate assumes for `wproject`/`widefield` when not given: what the
@@ -51,6 +55,7 @@ impl Default for WorkerSpec {
             nvis_per_chan: DEFAULT_NVIS_PER_CHAN,
             spw_nchan: 0,
             wplanes: 0,
+            row_partitions: 0,
         }
     }
 }
@@ -99,6 +104,16 @@ impl WorkerSpec {
         ];
         if let Some((param, _, why)) = unsupported.into_iter().find(|(_, bad, _)| *bad) {
             return Err(EngineError::param(param, why));
+        }
+        if self.row_partitions > 0 && self.nchan_per_task != 1 {
+            return Err(EngineError::param(
+                "row_partitions",
+                format!(
+                    "row_partitions={} with nchan_per_task={}: row partitions image one mfs \
+                     plane; use nchan_per_task=1",
+                    self.row_partitions, self.nchan_per_task
+                ),
+            ));
         }
         if self.imsize == 0
             || self.nchan_per_task == 0
@@ -162,9 +177,15 @@ impl WorkerSpec {
             fixed_mask: true,
             stats_region: true,
         };
+        // An mfs plane in row partitions grids every channel of the window into its one plane.
+        let data_chans = if self.row_partitions > 0 {
+            self.spw_nchan.max(1)
+        } else {
+            self.nchan_per_task
+        };
         let data = DataSide {
-            chunk_rows: chunk_rows(row_bytes(self.nchan_per_task, 2, 1)),
-            data_chans: self.nchan_per_task,
+            chunk_rows: chunk_rows(row_bytes(data_chans, 2, 1)),
+            data_chans,
             image_chans: self.nchan_per_task,
             spw_chans: self.spw_nchan.max(self.nchan_per_task),
             ncorr: 2,
@@ -189,10 +210,28 @@ impl WorkerSpec {
     }
 }
 
-/// Peak memory of one worker running one task of `spec`, GiB (base included).
+/// Peak memory of one worker running one task of `spec`, GiB (base included): a block of
+/// channels, or with row partitions one partition's passes.
 pub fn estimate_worker_memory_gib(spec: &WorkerSpec) -> Result<f64, EngineError> {
     let shape = spec.block_shape()?;
-    Ok((BASE_BYTES + shape.block_bytes(spec.nchan_per_task, spec.threads_per_task)) as f64 / GIB)
+    let task = match spec.row_partitions {
+        0 => shape.block_bytes(spec.nchan_per_task, spec.threads_per_task),
+        n => shape.partition_bytes(spec.nvis_per_chan.div_ceil(n), spec.threads_per_task),
+    };
+    Ok((BASE_BYTES + task) as f64 / GIB)
+}
+
+/// Peak memory of the coordinator of a run in row partitions, GiB (base included): the image
+/// planes, minor cycle and products of the mfs plane, and every partition's partial image while
+/// a pass is summed (`BlockShape::coordinator_bytes`). Without partitions the coordinator is a
+/// worker ([`estimate_worker_memory_gib`]).
+pub fn estimate_coordinator_memory_gib(spec: &WorkerSpec) -> Result<f64, EngineError> {
+    let shape = spec.block_shape()?;
+    let bytes = match spec.row_partitions {
+        0 => shape.block_bytes(spec.nchan_per_task, spec.threads_per_task),
+        n => shape.coordinator_bytes(n, spec.threads_per_task),
+    };
+    Ok((BASE_BYTES + bytes) as f64 / GIB)
 }
 
 /// Peak memory of `nworkers` workers (each a process with its own base), GiB.
@@ -201,7 +240,10 @@ pub fn estimate_peak_ram_gib(nworkers: usize, spec: &WorkerSpec) -> Result<f64, 
 }
 
 /// Workers that fit in `available_ram_gib` (default: this machine's available memory) times
-/// `ram_safety_factor`; 0 when not even one fits.
+/// `ram_safety_factor`; 0 when not even one fits. With row partitions a worker runs one
+/// partition at a time and more workers than partitions have nothing to do: at most
+/// `row_partitions` (the coordinator's own memory, on the driver, is
+/// [`estimate_coordinator_memory_gib`]).
 pub fn recommend_nworkers(
     available_ram_gib: Option<f64>,
     spec: &WorkerSpec,
@@ -224,5 +266,9 @@ pub fn recommend_nworkers(
         None => available_memory_bytes() as f64 / GIB,
     };
     let per = estimate_worker_memory_gib(spec)?;
-    Ok((avail * ram_safety_factor / per).floor() as usize)
+    let n = (avail * ram_safety_factor / per).floor() as usize;
+    Ok(match spec.row_partitions {
+        0 => n,
+        parts => n.min(parts),
+    })
 }

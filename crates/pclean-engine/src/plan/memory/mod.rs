@@ -15,12 +15,14 @@
 //! 4. writing: restoration of each plane, then its products.
 
 mod estimate;
+mod partitions;
 mod schedule;
 #[cfg(test)]
 mod tests;
 
 pub use estimate::{
-    estimate_peak_ram_gib, estimate_worker_memory_gib, recommend_nworkers, WorkerSpec,
+    estimate_coordinator_memory_gib, estimate_peak_ram_gib, estimate_worker_memory_gib,
+    recommend_nworkers, WorkerSpec,
 };
 use pclean_core::params::Deconvolver;
 pub use schedule::{
@@ -217,10 +219,18 @@ impl BlockShape {
     /// 8 B, weights 4 B, prediction 8 B) and the gridder's bucketing entries (12 B per
     /// visibility).
     fn chunk_bytes(&self, nchan: usize) -> u64 {
+        self.chunk_bytes_of(nchan, self.data.nvis_per_chan)
+    }
+
+    /// [`BlockShape::chunk_bytes`] over `nvis` visibilities per image channel: a chunk holds at
+    /// most the rows they come from (`nvis` over the data channels per image channel: an mfs
+    /// plane's rows are its visibilities over all its channels; a row partition's are its own).
+    fn chunk_bytes_of(&self, nchan: usize, nvis: usize) -> u64 {
         let per_image = self.data.data_chans as f64 / self.data.image_chans.max(1) as f64;
         let read = ((nchan as f64 * per_image).ceil() as usize + READ_MARGIN_CHANS)
             .min(self.data.spw_chans.max(1));
-        let rows = self.data.chunk_rows.min(self.data.nvis_per_chan.max(1)) as u64;
+        let plane_rows = (nvis as f64 / per_image.max(1.0)).ceil() as usize;
+        let rows = self.data.chunk_rows.min(plane_rows.max(1)) as u64;
         let rc = rows * read as u64;
         let per_chan = (rows as f64 * per_image.max(1.0)).ceil() as u64;
         rc * (13 * self.data.ncorr as u64 + 2 * 12 * self.image.nstokes as u64)

@@ -1,0 +1,146 @@
+//! Row partitions (`crate::exec::rows`): what one partition's task holds, what the coordinator's
+//! block holds besides, and how many partitions fit a budget at once (docs/memory.md, "Row
+//! partitions").
+//!
+//! A partitioned mfs plane moves the passes' per-visibility buffers (imaging weights, residual
+//! visibilities), grids and chunks from the block to the partitions: each partition holds its
+//! share of the visibilities' buffers but a whole grid (and chunk, and thread scratch) of its own,
+//! so `n` partitions in flight cost `n - 1` more grids, chunks and scratch than the single pass;
+//! the coordinator holds the block's planes and, while it sums a pass, every partition's partial
+//! image (or weighting density).
+
+use super::BlockShape;
+
+impl BlockShape {
+    /// Peak bytes of one row partition's task over `nvis` visibilities (its share of the plane's)
+    /// run with `threads` threads: the imaging weights it keeps between passes (4 B each), plus
+    /// the largest pass: its weighting density (`f64` per pixel, per field for a mosaic), the PSF
+    /// pass (`2 nterms - 1` grids and their images), or the residual pass with a model (the
+    /// residual visibilities, 8 B each, kept from the prediction to the gridding, with `nterms`
+    /// grids and images); one visibility chunk and the threads' scratch.
+    pub fn partition_bytes(&self, nvis: usize, threads: usize) -> u64 {
+        let npix = (self.image.nx * self.image.ny) as u64;
+        let nt = self.image.deconvolver.nterms() as u64;
+        let psf_terms = 2 * nt - 1;
+        let grids = self.grid_bytes() * self.pointings.max(1) as u64;
+        let weight_image = u64::from(self.pointings > 1) * 4 * npix;
+        let density = u64::from(self.image.density) * 8 * npix * self.pointings.max(1) as u64;
+        let psf = psf_terms * (grids + 4 * npix) + weight_image;
+        let residual = 8 * nvis as u64 + nt * (grids + 4 * npix) + weight_image;
+        4 * nvis as u64
+            + density.max(psf).max(residual)
+            + self.chunk_bytes_of(1, nvis)
+            + threads.max(1) as u64 * self.thread_scratch()
+    }
+
+    /// Peak bytes of the coordinator's block of one mfs plane whose passes run in `n` partitions
+    /// with `threads` threads: the block's phases without the imaging weights, residual
+    /// visibilities, grids and chunks (they are the partitions'), plus the `n` partial images (or
+    /// densities) of a pass held while they are summed.
+    pub fn coordinator_bytes(&self, n: usize, threads: usize) -> u64 {
+        let mut stripped = self.clone();
+        stripped.grid_u = 0;
+        stripped.grid_v = 0;
+        stripped.data.chunk_rows = 0;
+        stripped.data.nvis_per_chan = 0;
+        let npix = (self.image.nx * self.image.ny) as u64;
+        let psf_terms = 2 * self.image.deconvolver.nterms() as u64 - 1;
+        let weight_image = u64::from(self.pointings > 1) * 4 * npix;
+        let density = u64::from(self.image.density) * 8 * npix * self.pointings.max(1) as u64;
+        let partials = n as u64 * (psf_terms * 4 * npix + weight_image).max(density);
+        stripped.block_bytes(1, threads) + partials
+    }
+
+    /// Partitions of `nvis` visibilities in `n` parts that fit `budget` bytes at once beside the
+    /// coordinator (each with `threads` threads): at least 1, at most `n`.
+    pub fn partitions_in_flight(
+        &self,
+        nvis: usize,
+        n: usize,
+        threads: usize,
+        budget: u64,
+    ) -> usize {
+        let n = n.max(1);
+        let part = self.partition_bytes(nvis.div_ceil(n), threads).max(1);
+        let free = budget.saturating_sub(super::BASE_BYTES + self.coordinator_bytes(n, threads));
+        ((free / part) as usize).clamp(1, n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{WorkerSpec, MIB};
+
+    /// What moves to the partitions adds up: one partition of all the visibilities plus the
+    /// coordinator is the single block's major cycle give or take the partial images; each more
+    /// partition in flight adds about a grid, a chunk and scratch (not a second copy of the
+    /// per-visibility buffers); the budget caps the partitions in flight.
+    #[test]
+    fn partitions_share_visibilities_and_add_grids() {
+        let spec = WorkerSpec {
+            imsize: 1024,
+            deconvolver: "hogbom".into(),
+            nvis_per_chan: 10_000_000,
+            ..WorkerSpec::default()
+        };
+        let shape = spec.block_shape().unwrap();
+        let nvis = spec.nvis_per_chan;
+        let single = shape.block_bytes(1, 1) as f64;
+        let one = (shape.coordinator_bytes(1, 1) + shape.partition_bytes(nvis, 1)) as f64;
+        // One partition: the single block within the coordinator's minor-cycle transients, a
+        // partial density and image (f64 + f32 per pixel) and the partition's residual image.
+        let npix = (1024 * 1024) as f64;
+        assert!(
+            (one - single).abs() < 24.0 * npix,
+            "{} vs {} MiB",
+            one / MIB,
+            single / MIB
+        );
+        // Two partitions in flight: half the per-visibility buffers each; one grid, chunk and
+        // scratch more, one more partial density on the coordinator (8 B/px) and residual image
+        // on the partition (4 B/px).
+        let two = (shape.coordinator_bytes(2, 1) + 2 * shape.partition_bytes(nvis / 2, 1)) as f64;
+        let grid = (shape.grid_bytes() + shape.chunk_bytes(1) + shape.thread_scratch()) as f64;
+        let extra = two - one;
+        assert!(
+            extra > grid && extra < grid + 13.0 * npix,
+            "{extra} vs grid {grid}"
+        );
+        // The budget: everything fits, nothing fits (still 1), room for two of four.
+        assert_eq!(shape.partitions_in_flight(nvis, 4, 1, u64::MAX), 4);
+        assert_eq!(shape.partitions_in_flight(nvis, 4, 1, 0), 1);
+        let room = super::super::BASE_BYTES
+            + shape.coordinator_bytes(4, 1)
+            + 2 * shape.partition_bytes(nvis.div_ceil(4), 1)
+            + 1;
+        assert_eq!(shape.partitions_in_flight(nvis, 4, 1, room), 2);
+    }
+
+    /// The estimate functions: a worker of a partitioned run is one partition; the coordinator
+    /// holds the planes; more workers than partitions are not recommended.
+    #[test]
+    fn estimate_functions_cover_partitions() {
+        let spec = WorkerSpec {
+            imsize: 2048,
+            nvis_per_chan: 20_000_000,
+            ..WorkerSpec::default()
+        };
+        let whole = super::super::estimate_worker_memory_gib(&spec).unwrap();
+        let part = WorkerSpec {
+            row_partitions: 4,
+            ..spec.clone()
+        };
+        let quarter = super::super::estimate_worker_memory_gib(&part).unwrap();
+        assert!(quarter < whole, "{quarter} vs {whole}");
+        let coord = super::super::estimate_coordinator_memory_gib(&part).unwrap();
+        assert!(coord < whole, "{coord} vs {whole}");
+        let n = super::super::recommend_nworkers(Some(1e6), &part, 0.85).unwrap();
+        assert_eq!(n, 4);
+        let cube = WorkerSpec {
+            nchan_per_task: 2,
+            ..part
+        };
+        let e = super::super::estimate_worker_memory_gib(&cube).unwrap_err();
+        assert!(e.to_string().contains("row_partitions"), "{e}");
+    }
+}
