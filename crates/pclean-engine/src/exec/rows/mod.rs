@@ -18,6 +18,7 @@
 
 pub mod local;
 pub mod plan;
+pub mod remote;
 
 pub use plan::{partition_sources, plan_partitions, RowPartition, RowPiece};
 
