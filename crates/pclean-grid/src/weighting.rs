@@ -137,6 +137,7 @@ pub struct DensityGrid {
     rounding: CellRounding,
     /// Box half-width (cube `npixels`); 0 for mfs.
     half_box: usize,
+    #[serde(with = "crate::wire")]
     density_vu: Array2<f64>,
     sum_weight: f64,
     /// `Some((cell_x, cell_y))`: cube densities placed as tclean's gridder places them
@@ -446,6 +447,7 @@ enum Inner {
     /// tclean's `mosweight`: one weighter per FIELD_ID ([`fields`]).
     PerField(Vec<(i32, ImagingWeighter)>),
     Density {
+        #[serde(with = "crate::wire")]
         density_vu: Array2<f32>,
         nx: usize,
         ny: usize,

@@ -20,6 +20,7 @@ use crate::source::Source;
 use ndarray::Array2;
 use pclean_core::params::ImagingParams;
 use pclean_grid::weighting::ImagingWeighter;
+use pclean_grid::wire;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -43,7 +44,9 @@ pub enum TaskMsg {
         k: usize,
         s: usize,
         weighter: ImagingWeighter,
+        #[serde(with = "wire::option")]
         model: Option<Array2<f32>>,
+        #[serde(with = "wire::option")]
         pb_weight: Option<Array2<f32>>,
     },
 }
@@ -52,7 +55,27 @@ pub enum TaskMsg {
 #[derive(Debug, Serialize, Deserialize)]
 pub enum OutputMsg {
     Density(Vec<FieldDensities>),
-    Image(PassImage),
+    Image(ImageMsg),
+}
+
+/// A [`PassImage`] for the wire (its arrays as byte strings).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ImageMsg {
+    #[serde(with = "wire")]
+    image: Array2<f32>,
+    sumwt: f64,
+    #[serde(with = "wire::option")]
+    weight: Option<Array2<f32>>,
+}
+
+impl From<PassImage> for ImageMsg {
+    fn from((image, sumwt, weight): PassImage) -> Self {
+        ImageMsg {
+            image,
+            sumwt,
+            weight,
+        }
+    }
 }
 
 fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, EngineError> {
@@ -113,7 +136,7 @@ pub fn encode_task(task: &RowTask) -> Result<Option<Vec<u8>>, EngineError> {
 pub fn decode_output(bytes: &[u8]) -> Result<RowOutput, EngineError> {
     Ok(match decode::<OutputMsg>(bytes, "output")? {
         OutputMsg::Density(d) => RowOutput::Density(d),
-        OutputMsg::Image(i) => RowOutput::Image(i),
+        OutputMsg::Image(i) => RowOutput::Image((i.image, i.sumwt, i.weight)),
     })
 }
 
@@ -126,7 +149,7 @@ pub fn run_task_bytes(
     let out = match decode::<TaskMsg>(bytes, "task")? {
         TaskMsg::Density { chans } => OutputMsg::Density(ctx.density_partials(sources, chans)?),
         TaskMsg::Psf { k, s, weighter } => {
-            OutputMsg::Image(ctx.psf_partial(sources, k, s, &weighter)?.0)
+            OutputMsg::Image(ctx.psf_partial(sources, k, s, &weighter)?.0.into())
         }
         TaskMsg::Residual {
             k,
@@ -137,7 +160,7 @@ pub fn run_task_bytes(
         } => {
             let w = ctx.plane_weights_of(sources, k, s, &weighter)?;
             let (m, pb) = (model.as_ref(), pb_weight.as_ref());
-            OutputMsg::Image(ctx.residual_partial(sources, k, s, &w, m, pb)?)
+            OutputMsg::Image(ctx.residual_partial(sources, k, s, &w, m, pb)?.into())
         }
     };
     encode(&out)
