@@ -217,10 +217,13 @@ impl<S: SubmitRows> PartitionRunner for RemoteRows<S> {
     }
 }
 
+/// Partition `(index, n)`'s narrowed sources.
+type PartSources = HashMap<(usize, usize), Arc<Vec<Source>>>;
+
 /// A worker's opened run and its partitions' rows, kept between tasks.
 struct RowWorker {
     setup: Setup,
-    parts: Mutex<HashMap<(usize, usize), Arc<Vec<Source>>>>,
+    parts: Mutex<PartSources>,
 }
 
 type Cached = Option<(String, Arc<RowWorker>)>;
@@ -254,7 +257,7 @@ pub fn run_row_task_cached(
     };
     let sources = {
         let mut parts = worker.parts.lock().unwrap_or_else(|p| p.into_inner());
-        match parts.get(&(n, index)) {
+        match parts.get(&(index, n)) {
             Some(s) => s.clone(),
             None => {
                 let plan = plan_partitions(&worker.setup.sources, n);
@@ -265,7 +268,7 @@ pub fn run_row_task_cached(
                     )));
                 };
                 let s = Arc::new(partition_sources(&worker.setup.sources, p));
-                parts.insert((n, index), s.clone());
+                parts.insert((index, n), s.clone());
                 s
             }
         }
