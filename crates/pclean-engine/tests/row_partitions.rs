@@ -278,25 +278,6 @@ fn row_partitions_refused_for_a_cube() {
     assert!(e.contains("row_partitions") && e.contains("mfs"), "{e}");
 }
 
-/// The partitions' Dask runner is not built: with parallel=True they are refused, not ignored.
-#[test]
-fn row_partitions_refused_with_parallel() {
-    let raw = RawParams {
-        vis: Some(vec!["x.ms".into()]),
-        imagename: Some("x".into()),
-        parallel: Some(true),
-        row_partitions: Some(2),
-        ..Default::default()
-    };
-    let e = ImagingParams::from_raw(&raw)
-        .expect_err("refused")
-        .to_string();
-    assert!(
-        e.contains("row_partitions") && e.contains("parallel"),
-        "{e}"
-    );
-}
-
 /// Every selected row's MODEL_DATA of `ms`, in row order.
 fn model_data(ms: &Path) -> Vec<num_complex::Complex32> {
     use pclean_ms::{DataColumn, MeasurementSet, Selection};

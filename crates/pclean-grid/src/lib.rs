@@ -16,6 +16,7 @@ pub mod seam;
 pub mod uvtaper;
 pub mod weighting;
 pub mod wgrid;
+pub mod wire;
 
 pub use casa::CasaGridder;
 pub use mosaic::{MosaicGridder, Pointing};

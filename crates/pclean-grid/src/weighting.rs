@@ -109,7 +109,7 @@ pub fn bwtaper_uv_factor(frac_bw: f64, u_cells: f64, v_cells: f64) -> f64 {
 
 /// How a uv coordinate is turned into a density-grid cell; also selects which CASA code path
 /// (and hence which `npixels` and weight-sum rules) the grid follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CellRounding {
     /// `Int(x)` (truncation toward zero): `VisImagingWeight`, used for mfs and for cubes with
     /// `perchanweightdensity=False`.
@@ -124,8 +124,9 @@ fn inv_lambda_f32(freq_hz: f64) -> f32 {
     (freq_hz / SPEED_OF_LIGHT) as f32
 }
 
-/// A uv density grid (CASA's `gwt`), stored `[[iv, iu]]`.
-#[derive(Debug, Clone, PartialEq)]
+/// A uv density grid (CASA's `gwt`), stored `[[iv, iu]]`. Serialisable: row partitions send
+/// their partial densities to the coordinator (`pclean_engine::exec::rows::remote`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DensityGrid {
     nx: usize,
     ny: usize,
@@ -136,6 +137,7 @@ pub struct DensityGrid {
     rounding: CellRounding,
     /// Box half-width (cube `npixels`); 0 for mfs.
     half_box: usize,
+    #[serde(with = "crate::wire")]
     density_vu: Array2<f64>,
     sum_weight: f64,
     /// `Some((cell_x, cell_y))`: cube densities placed as tclean's gridder places them
@@ -439,12 +441,13 @@ pub(crate) fn each_positive_weight(
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Inner {
     Natural,
     /// tclean's `mosweight`: one weighter per FIELD_ID ([`fields`]).
     PerField(Vec<(i32, ImagingWeighter)>),
     Density {
+        #[serde(with = "crate::wire")]
         density_vu: Array2<f32>,
         nx: usize,
         ny: usize,
@@ -458,7 +461,8 @@ enum Inner {
 }
 
 /// Turns natural weights into imaging weights (CASA's `weightUniform` / `weightNatural`).
-#[derive(Debug, Clone)]
+/// Serialisable: the coordinator sends it to remote row partitions.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ImagingWeighter {
     inner: Inner,
 }

@@ -4,6 +4,7 @@
 //! (the schema is `pclean_core::params::RawParams`).
 
 mod errors;
+mod rows;
 mod tools;
 
 use errors::{engine_err, param_err};
@@ -189,6 +190,17 @@ impl Coordinator {
         to_py(py, &s)
     }
 
+    /// Run the pending block (an mfs image) with every gridding pass in `n` row partitions: each
+    /// pass's task (bytes) goes to `submit(task, n)`, which returns `[(output bytes, seconds)]`
+    /// in partition order (from `run_row_task` on the workers). The minor cycle, masks, products
+    /// and checkpoint stay here; `finish()` next.
+    fn run_rows(&mut self, py: Python<'_>, n: usize, submit: PyObject) -> PyResult<()> {
+        let c = self.get()?;
+        let s = rows::PySubmit::new(submit);
+        let res = py.allow_threads(|| pclean_engine::exec::local::run_rows_remote(c, n, &s));
+        s.result(res)
+    }
+
     /// Record the finished blocks and release the products' lock; a later run resumes.
     fn abort(&mut self, py: Python<'_>) -> PyResult<()> {
         match self.inner.take() {
@@ -213,6 +225,34 @@ fn run_block<'py>(
     let bytes = py
         .allow_threads(|| {
             pclean_engine::run_block_cached(config_json, &params, first_chan, end_chan, nthreads)
+        })
+        .map_err(engine_err)?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// Partition `index` of `n` of the run `config_json` runs the row task `task` (from
+/// `Coordinator.run_rows`) with `nthreads` threads (the GIL released); the output's bytes. The
+/// opened MeasurementSets are kept for the next call with the same config.
+#[pyfunction]
+fn run_row_task<'py>(
+    py: Python<'py>,
+    config_json: &str,
+    n: usize,
+    index: usize,
+    task: &[u8],
+    nthreads: usize,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let (_, params) = parse(config_json)?;
+    let bytes = py
+        .allow_threads(|| {
+            pclean_engine::exec::rows::remote::run_row_task_cached(
+                config_json,
+                &params,
+                n,
+                index,
+                task,
+                nthreads,
+            )
         })
         .map_err(engine_err)?;
     Ok(PyBytes::new(py, &bytes))
@@ -326,6 +366,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(seed_sections, m)?)?;
     m.add_function(wrap_pyfunction!(run_image, m)?)?;
     m.add_function(wrap_pyfunction!(run_block, m)?)?;
+    m.add_function(wrap_pyfunction!(run_row_task, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_worker_memory_gib, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_peak_ram_gib, m)?)?;
     m.add_function(wrap_pyfunction!(recommend_nworkers, m)?)?;

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .cluster import DaskClusterManager
 from .options import WORKER_BASE_BYTES, ParallelOptions, human, split_config
+from .rows import rows_possible, run_rows
 from .task import run_block_task
 
 log = logging.getLogger("pclean.distributed")
@@ -85,6 +86,27 @@ def run_distributed(config: dict, cluster: DaskClusterManager | None = None) -> 
     t0 = time.time()
     owned = cluster is None
     cm = DaskClusterManager(opts) if owned else cluster
+    if rows_possible(native, imaging):
+        # A continuum image: its passes in row partitions, the minor cycle in this process.
+        if owned and opts.cluster_type == "slurm" and not opts.slurm.get("job_mem"):
+            opts.slurm["job_mem"] = _partition_job_mem(native, imaging)
+        with cm if owned else contextlib.nullcontext(cm):
+            summary, tasks = run_rows(native, imaging, opts, cm)
+            d = cm.describe()
+    else:
+        summary, tasks, d = _run_blocks(native, imaging, opts, cm, owned)
+    summary = dict(summary)
+    d["tasks"] = tasks
+    d["wall_time_s"] = time.time() - t0
+    summary["distributed"] = d
+    _update_summary_file(summary)
+    return summary
+
+
+def _run_blocks(native, imaging: dict, opts: ParallelOptions, cm: DaskClusterManager,
+                owned: bool):
+    """A cube's channel blocks (or an image that cannot be partitioned by rows) as Dask tasks;
+    (summary, task info, cluster description)."""
     coord = None
     try:
         if owned and opts.cluster_type == "slurm" and not opts.slurm.get("job_mem"):
@@ -103,7 +125,7 @@ def run_distributed(config: dict, cluster: DaskClusterManager | None = None) -> 
                 coord = _coordinator(native, config_json, cm)
             # Workers get the coordinator's exact parameters.
             summary, tasks = _run(coord, cm, config_json, opts)
-            d = cm.describe()
+            return summary, tasks, cm.describe()
     except BaseException:
         if coord is not None:
             log.warning("run stopped: recording the finished blocks; run the same command again "
@@ -113,12 +135,17 @@ def run_distributed(config: dict, cluster: DaskClusterManager | None = None) -> 
             except Exception as e:
                 log.warning("abort: %s", e)
         raise
-    summary = dict(summary)
-    d["tasks"] = tasks
-    d["wall_time_s"] = time.time() - t0
-    summary["distributed"] = d
-    _update_summary_file(summary)
-    return summary
+
+
+def _partition_job_mem(native, imaging: dict) -> str:
+    """SLURM job memory of a row partition's worker when `slurm_job_mem` is not given: the memory
+    model's one-plane task of this image size (a partition grids one plane of its rows)."""
+    imsize = imaging.get("imsize") or [100]
+    imsize = max(int(v) for v in (imsize if isinstance(imsize, list) else [imsize]))
+    gib = native.estimate_worker_memory_gib(imsize, nchan_per_task=1)
+    mem = f"{math.ceil(1.1 * (gib * 2**30 + WORKER_BASE_BYTES) / 2**20)}MiB"
+    log.info("slurm_job_mem not given: %s per worker job from the memory model", mem)
+    return mem
 
 
 def _fresh_restart(imaging: dict) -> None:

@@ -1,9 +1,14 @@
 """The seed's ``ParallelContinuumImager(config, cluster).run()``.
 
-The seed grids row partitions of the visibilities on its workers and sums them. pclean's row
-partitioning of continuum imaging (issue 16) is not built yet: this runs pclean's continuum path,
-the whole ``mfs`` plane as one engine task on one worker of the cluster, using that worker's
-``threads_per_worker`` threads (docs/migrating.md says what differs).
+The seed grids row partitions of the visibilities on its workers and sums them; so does this,
+through pclean's Dask driver (``run_distributed``, docs/distributed.md "Continuum: row
+partitions"): one row partition per worker of the cluster (the seed's ``cluster.nworkers``), or
+``row_partitions`` when the config sets it. Every gridding pass (weighting density, PSF, each major
+cycle's residual) runs as one task per partition; this process sums the partials, normalises,
+runs the minor cycle and sends the model back. Unlike the seed, the weighting density is summed
+over all partitions before any partition weights its rows, so the products do not depend on the
+number of workers. A run the engine cannot partition by rows (mtmfs, a mosaic, for now) runs as
+one engine task on one worker.
 """
 from __future__ import annotations
 

@@ -7,8 +7,10 @@ complete config with its own ``imagename`` ``<base>.subcube.<i>``, ``start`` and
 ``pclean.parallel.worker_tasks.run_subcube`` and joined with
 ``pclean.utils.image_concat.concat_subcubes``).
 
-``partition_continuum`` (row partitions of continuum data) needs pclean's row-parallel continuum
-imaging (issue 16), not built yet: it raises ``NotImplementedError`` saying what to use.
+``partition_continuum`` (the seed's per-partition tclean bundles) has no pclean equivalent: pclean's
+row partitions are planned by the engine from the selected rows and run as tasks of one run (the
+weighting density summed over all of them first), not as separate imaging runs; it raises
+``NotImplementedError`` saying what to use.
 """
 from __future__ import annotations
 
@@ -73,6 +75,7 @@ def partition_cube(config: Union[PcleanConfig, Mapping[str, Any]], nparts: int) 
 
 def partition_continuum(config: Union[PcleanConfig, Mapping[str, Any]], nparts: int) -> list:
     raise NotImplementedError(
-        "partition_continuum: pclean does not split continuum imaging into row partitions yet "
-        "(issue 16); run the mfs image with pclean.pclean (or ParallelContinuumImager), which "
-        "images the whole plane as one engine task")
+        "partition_continuum: pclean's row partitions are not separate imaging runs; run the mfs "
+        "image with ParallelContinuumImager(config, cluster).run() or "
+        "pclean.pclean(..., parallel=True), which cut the rows into row_partitions (default: one "
+        "per worker) and sum the partials (docs/distributed.md)")

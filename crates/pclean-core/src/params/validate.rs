@@ -405,13 +405,6 @@ impl ImagingParams {
             ));
         }
         let parallel = crate::parallel::ParallelParams::from_effective(&e)?;
-        if row_partitions > 0 && parallel.parallel {
-            return Err(invalid(
-                "row_partitions",
-                row_partitions,
-                "row partitions run on the local pool only (their Dask runner is not built yet): use parallel=False, or row_partitions=0",
-            ));
-        }
         let mosaic = super::MosaicParams::from_effective(&e, gridder, specmode)?;
         let p = ImagingParams {
             vis: e.vis,

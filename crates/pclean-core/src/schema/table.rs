@@ -176,7 +176,7 @@ declare_params! {
     cube_chunksize: Int = 0, "Image channels per block, 0 = automatic";
     threads_per_block: Int = 0, "Threads per block, 0 = automatic";
     blocks_in_flight: Int = 0, "Blocks imaged concurrently, 0 = automatic";
-    row_partitions: Int = 0, "Row partitions of a continuum (mfs) image: each grids its rows, the partial images are summed"
+    row_partitions: Int = 0, "Row partitions of a continuum (mfs) image: each grids its rows, the partial images are summed (0: none; with parallel, one per Dask worker)"
         => .meaning("none: one pass over all rows")
            .doc("pclean's own parameter (docs/distributed.md). The weighting density is gathered over every partition first, so the products do not depend on the number of partitions. The partitions run on the local thread pool, as many at once as the memory budget allows (`memory_limit`); refused with specmode cube/cubedata and (not yet built) with --parallel");
     row_partition_by: Str = "rows", "How the rows are cut into row_partitions: rows (equal contiguous ranges of all selected rows, MS after MS), time (every MS and spectral window cut into equal contiguous ranges, the p-th of each in partition p: the same time span for a time-ordered MS), spw (whole spectral windows), ms (whole MeasurementSets)"

@@ -3,6 +3,8 @@
 
 use super::block::run_block;
 use super::coordinator::Coordinator;
+use super::rows::remote::{RemoteRows, SubmitRows};
+use super::rows::{PartitionRunner, RowReduce, RowReducer};
 use super::sink::DueCommit;
 use super::thread_pool_in_slot;
 use crate::alloc_count;
@@ -35,17 +37,43 @@ pub fn run_image(params: &ImagingParams, effective: &RawParams) -> Result<RunSum
 /// a time; each block's planes go straight into the products, then the block is recorded
 /// complete (fsynced on a committer thread so the block threads go on imaging).
 fn run_local(c: &mut Coordinator) -> Result<(), EngineError> {
+    c.cache_visibilities(&c.pending())?;
+    // An mfs image in row partitions: the passes are gathered from them (exec::rows), as many
+    // partitions in flight as the memory budget allows.
+    let sched = c.schedule();
+    let rows =
+        super::rows::local::local_reducer(c.setup(), sched.threads_per_block, sched.budget_bytes)?;
+    run_pending(c, rows.as_ref())
+}
+
+/// [`run_local`] with an mfs image's `n` row partitions run by `submit` (remote workers: the
+/// Dask driver's); the minor cycle, masks, products and checkpoint stay here.
+pub fn run_rows_remote<S: SubmitRows>(
+    c: &mut Coordinator,
+    n: usize,
+    submit: S,
+) -> Result<(), EngineError> {
+    if !c.setup().plan.mfs {
+        return Err(EngineError::protocol(
+            "row partitions image a continuum (specmode='mfs') run only",
+        ));
+    }
+    let runner = RemoteRows::new(c.setup(), n, submit);
+    run_pending(c, Some(&RowReducer::new(runner, "dask")))
+}
+
+/// The pending blocks on this process's block threads, their passes gathered from `rows` when
+/// given.
+fn run_pending<R: PartitionRunner>(
+    c: &Coordinator,
+    rows: Option<&RowReducer<R>>,
+) -> Result<(), EngineError> {
     let pending = c.pending();
-    c.cache_visibilities(&pending)?;
-    let c = &*c;
     c.log_plan();
     let sched = c.schedule();
     let setup = c.setup();
-    // An mfs image in row partitions: the passes are gathered from them (exec::rows).
-    let rows =
-        super::rows::local::local_reducer(setup, sched.threads_per_block, sched.budget_bytes)?;
     let mut ctx = setup.context(sched.threads_per_block);
-    ctx.rows = rows.as_ref().map(|r| r as &dyn super::rows::RowReduce);
+    ctx.rows = rows.map(|r| r as &dyn RowReduce);
     // A cube with one weighting density for all channels: made once from every channel.
     let shared_weighter = setup.shared_weighter(setup.nthreads)?;
     let inputs = setup.block_inputs(&ctx, shared_weighter.as_ref());
@@ -120,7 +148,7 @@ fn run_local(c: &mut Coordinator) -> Result<(), EngineError> {
         }
         drop(tx);
     });
-    if let Some(r) = &rows {
+    if let Some(r) = rows {
         c.set_rows_summary(r.summary());
     }
     match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {

@@ -18,6 +18,7 @@
 
 pub mod local;
 pub mod plan;
+pub mod remote;
 pub mod taylor;
 
 pub use plan::{partition_sources, plan_partitions, RowPartition, RowPiece};

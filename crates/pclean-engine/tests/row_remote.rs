@@ -1,0 +1,141 @@
+//! Row partitions run remotely (`exec::rows::remote`, what the Dask driver does): every pass's
+//! task and every partition's output go through their byte form, the partitions run statelessly
+//! (as a worker that has never seen the run), and the products equal the single-process run's.
+//!
+//! Tolerance: 1e-6 of each product's peak, as `row_partitions.rs` (the partitions add the same
+//! contributions to f32 grids in another order; the byte form itself is exact: CBOR floats).
+
+#[path = "../../pclean-ms/tests/support/mod.rs"]
+mod support;
+
+use pclean_core::params::{ImagingParams, RawParams};
+use pclean_engine::exec::local::run_rows_remote;
+use pclean_engine::exec::rows::remote::{run_row_task_cached, SubmitRows};
+use pclean_engine::exec::rows::TaskStat;
+use pclean_engine::{Coordinator, EngineError};
+use pclean_imageio::CasaImage;
+use std::path::Path;
+
+const PRODUCTS: [&str; 7] = ["psf", "residual", "model", "image", "pb", "weight", "sumwt"];
+
+fn raw(dir: &Path, name: &str) -> RawParams {
+    RawParams {
+        vis: Some(vec![support::alma().display().to_string()]),
+        imagename: Some(dir.join(name).display().to_string()),
+        imsize: Some(vec![128]),
+        cell: Some(vec!["0.2arcsec".into()]),
+        specmode: Some("mfs".into()),
+        weighting: Some("briggs".into()),
+        robust: Some(0.5),
+        niter: Some(60),
+        cycleniter: Some(20),
+        nthreads: Some(2),
+        ..Default::default()
+    }
+}
+
+/// Runs each partition's task as a worker would (from bytes, `run_row_task_cached`), twice, and
+/// checks that the rerun (a task retried after its worker died) gives the same bytes.
+struct InProcess {
+    key: String,
+    params: ImagingParams,
+}
+
+impl SubmitRows for InProcess {
+    fn submit(&self, task: &[u8], n: usize) -> Result<Vec<(Vec<u8>, TaskStat)>, EngineError> {
+        (0..n)
+            .map(|i| {
+                let out = run_row_task_cached(&self.key, &self.params, n, i, task, 2)?;
+                let again = run_row_task_cached(&self.key, &self.params, n, i, task, 1)?;
+                assert!(out == again, "partition {i}'s rerun differs");
+                Ok((out, TaskStat::default()))
+            })
+            .collect()
+    }
+}
+
+fn read(prefix: &str, ext: &str) -> ndarray::Array4<f32> {
+    CasaImage::open(format!("{prefix}.{ext}"))
+        .unwrap()
+        .read_all()
+        .unwrap()
+}
+
+#[test]
+fn remote_partitions_through_bytes_equal_single_process() {
+    compare_remote(raw, &PRODUCTS.map(String::from));
+}
+
+/// mtmfs (nterms 2) through the byte form: the Taylor PSF and residual tasks carry the weighter
+/// and every model term, the partitions return every term with its sum of weights.
+#[test]
+fn remote_mtmfs_partitions_through_bytes_equal_single_process() {
+    let mut products: Vec<String> = (0..3).map(|t| format!("psf.tt{t}")).collect();
+    for t in 0..2 {
+        products.extend(["residual", "model", "image"].map(|p| format!("{p}.tt{t}")));
+    }
+    compare_remote(
+        |dir, name| {
+            let ms = support::ms("vla_wideband_small.ms", "vla_wideband_small.ms.tar.gz").unwrap();
+            RawParams {
+                vis: Some(vec![ms.display().to_string()]),
+                cell: Some(vec!["7.5arcsec".into()]),
+                deconvolver: Some("mtmfs".into()),
+                nterms: Some(2),
+                reffreq: Some("1.5GHz".into()),
+                ..raw(dir, name)
+            }
+        },
+        &products,
+    );
+}
+
+fn compare_remote(raw: impl Fn(&Path, &str) -> RawParams, products: &[String]) {
+    let dir = tempfile::tempdir().unwrap();
+    let single = raw(dir.path(), "single");
+    let params = ImagingParams::from_raw(&single).unwrap();
+    let s = pclean_engine::run_image(&params, &single).unwrap();
+    assert!(s.channels[0].major_cycles >= 3, "{:?}", s.channels);
+
+    let remote = raw(dir.path(), "remote");
+    let params = ImagingParams::from_raw(&remote).unwrap();
+    let mut c = Coordinator::new(params.clone(), remote.clone()).unwrap();
+    let submit = InProcess {
+        // The workers' cache is keyed by configuration: each test's own (they run concurrently).
+        key: remote.imagename.clone().unwrap_or_default(),
+        params,
+    };
+    run_rows_remote(&mut c, 3, submit).unwrap();
+    let summary = c.finish().unwrap();
+    let rows = summary.row_partitions.expect("row partitions reported");
+    assert_eq!((rows.executor.as_str(), rows.partitions.len()), ("dask", 3));
+    assert!(rows.partitions.iter().all(|p| p.tasks > 0 && p.rows > 0));
+    for ext in products {
+        let want = read(&dir.path().join("single").display().to_string(), ext);
+        let got = read(&dir.path().join("remote").display().to_string(), ext);
+        let peak = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let diff = (&got - &want).iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(
+            peak > 0.0 && diff <= 1e-6 * peak,
+            ".{ext} differs by {diff} (peak {peak})"
+        );
+    }
+}
+
+/// A task in another pclean's byte form is refused, naming the version mismatch.
+#[test]
+fn foreign_task_bytes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = raw(dir.path(), "x");
+    let params = ImagingParams::from_raw(&r).unwrap();
+    let mut bytes = b"PCLR".to_vec();
+    bytes.extend_from_slice(&99u32.to_le_bytes());
+    let e = run_row_task_cached("x", &params, 2, 0, &bytes, 1)
+        .expect_err("refused")
+        .to_string();
+    assert!(e.contains("version 99"), "{e}");
+    let e = run_row_task_cached("x", &params, 2, 5, &bytes[..4], 1)
+        .expect_err("refused")
+        .to_string();
+    assert!(e.contains("magic") || e.contains("partition 5"), "{e}");
+}
