@@ -4,6 +4,7 @@
 
 pub mod beam;
 pub mod geometry;
+pub mod gridder;
 pub mod pa;
 pub mod raytrace;
 
