@@ -104,6 +104,10 @@ pub struct EstimateArgs {
     /// D-configuration 1024^2 field of 6" at 1.4 GHz needs.
     #[arg(long, default_value_t = 0)]
     pub wplanes: usize,
+    /// Parallactic-angle bins of --gridder awproject (a run logs their number; tclean's
+    /// computepastep binning), each gridded apart; 0 = 1 (computepastep=360).
+    #[arg(long, default_value_t = 0)]
+    pub pabins: usize,
     /// Workers for the total [default: the recommended number].
     #[arg(long)]
     pub nworkers: Option<usize>,

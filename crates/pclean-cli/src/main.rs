@@ -137,6 +137,7 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         nvis_per_chan: a.nvis,
         spw_nchan: a.spw_nchan,
         wplanes: a.wplanes,
+        pabins: a.pabins,
     };
     let per = memory::estimate_worker_memory_gib(&spec)?;
     let shape = spec.block_shape()?;

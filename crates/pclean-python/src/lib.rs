@@ -235,6 +235,7 @@ fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
             "nfields" => s.nfields = v.extract()?,
             "threads_per_task" => s.threads_per_task = v.extract()?,
             "wplanes" => s.wplanes = v.extract()?,
+            "pabins" => s.pabins = v.extract()?,
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument '{other}'"
