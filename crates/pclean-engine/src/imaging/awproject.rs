@@ -12,6 +12,11 @@ use pclean_grid::awproj::band_geometry;
 use pclean_grid::awproj::gridder::{AwGridder, AwInner};
 use pclean_grid::awproj::pa::{bin_parallactic_angles, parallactic_angle};
 
+/// The widest fractional mfs band accepted with `wbawp=True`: the beam's width scales with
+/// 1/frequency, so across 2% of band it changes by at most ~1% of the beam at half power, the
+/// issue's bound, and the beam at the image frequency stands for every channel's.
+const WBAWP_MAX_FRACTION: f64 = 0.02;
+
 /// The A-stacking gridder for `sources` (one MS, one field), its bins' rows gridded by `base`
 /// (the ES gridder, or the w-gridder with `wprojplanes` other than 1), the beams at `freq_hz`.
 pub fn aw_gridder(
@@ -38,6 +43,24 @@ pub fn aw_gridder(
                 "gridder='awproject' with {} fields (a mosaic with A-projection) is not \
                  supported by pclean yet; select one field, or use gridder='mosaic'",
                 fields.len()
+            ),
+        ));
+    }
+    let freqs = src
+        .selected
+        .groups
+        .iter()
+        .flat_map(|g| g.chan_freq_hz.iter().copied());
+    let (lo, hi) = freqs.fold((f64::MAX, 0.0f64), |(l, h), f| (l.min(f), h.max(f)));
+    let mfs = params.specmode == pclean_core::params::SpecMode::Mfs;
+    if params.awproject.wbawp && mfs && hi > lo && (hi - lo) / freq_hz > WBAWP_MAX_FRACTION {
+        return Err(EngineError::param(
+            "wbawp",
+            format!(
+                "wbawp=True with an mfs band of {:.1}% (A-terms per data channel) is not \
+                 supported by pclean yet (its beams are evaluated at the image frequency); use \
+                 wbawp=False (tclean's reference-frequency A-term) or a cube",
+                100.0 * (hi - lo) / freq_hz
             ),
         ));
     }
