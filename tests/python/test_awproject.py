@@ -41,18 +41,19 @@ def aw_out(tmp_path_factory):
     return tmp_path_factory.mktemp("aw_out")
 
 
-def run_case(name, msdir, outdir):
-    """pclean with the reference's tclean parameters; one run per case. Returns the prefix."""
+def run_case(name, msdir, outdir, **override):
+    """pclean with the reference's tclean parameters (and `override`); one run per case. Returns
+    the prefix."""
     if name not in _RUNS:
-        params = INFO[name]["params"]
+        params = dict(INFO[name.split("+")[0]]["params"], **override)
         cfg = outdir / (name + ".config.json")
         cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
-        prefix = outdir / name
+        prefix = outdir / name.replace("+", "_")
         t0 = time.time()
         p = run_pclean("image", "--config", cfg, "--vis", msdir / params["vis"], "--imagename", prefix,
                        "--overwrite", check=False)
         _RUNS[name] = (prefix, p, time.time() - t0)
-        print("%s: pclean %.1f s, tclean %.1f s" % (name, _RUNS[name][2], INFO[name]["seconds"]))
+        print("%s: pclean %.1f s, tclean %.1f s" % (name, _RUNS[name][2], INFO[name.split("+")[0]]["seconds"]))
     prefix, p, _ = _RUNS[name]
     if p.returncode != 0:
         pytest.fail("pclean failed on %s (%d): %s" % (name, p.returncode, p.stderr[-2000:]), pytrace=False)
@@ -136,3 +137,13 @@ def test_awproject_refusals_name_the_parameter(aw_ms, aw_out):
         p = run_pclean("image", "--config", cfg, "--vis", aw_ms / base["vis"], "--imagename",
                        aw_out / ("refuse_" + key), "--overwrite", check=False)
         assert p.returncode != 0 and key in p.stderr, (key, p.stderr[-500:])
+
+
+def test_w_term_per_bin(aw_ms, aw_out):
+    """wprojplanes=-1: each bin's rows through the w-stacking gridder (8 w planes here). The field
+    (0.85 deg) is small for the VLA D w range, so the products stay within the 1% bound of tclean's
+    awproject without a w-term (measured: residual 3.7e-3, psf 4.5e-3, as without w)."""
+    prefix = run_case("aw_dirty+w", aw_ms, aw_out, wprojplanes=-1)
+    for ext in ["psf", "residual", "pb"]:
+        err = compare("aw_dirty", ext, prefix)
+        assert err < 1e-2, (ext, err)
