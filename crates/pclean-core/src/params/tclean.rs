@@ -175,7 +175,7 @@ mod tests {
         assert!(matches!(e, ParamError::Choice { .. }), "{e:?}");
         for (f, v) in [
             (gridder as fn(&str) -> Result<_, _>, "imagemosaic"),
-            (gridder, "AWProject"),
+            (gridder, "AWP2"),
             (gridder, "ftmosaic"),
         ] {
             let m = f(v).unwrap_err().to_string();
@@ -205,5 +205,7 @@ mod tests {
         assert_eq!(gridder("Mosaic"), Ok(Gridder::Mosaic));
         assert_eq!(gridder("wprojectft"), Ok(Gridder::WProject));
         assert_eq!(gridder("widefield"), Ok(Gridder::WideField));
+        assert_eq!(gridder("AWProject"), Ok(Gridder::AwProject));
+        assert_eq!(gridder("awprojectft"), Ok(Gridder::AwProject));
     }
 }
