@@ -6,11 +6,12 @@ Run with a Python that has casatools/casatasks 6.7 (PyPI wheels):
     python scripts/dev/make_awproject_testdata.py refs OUTDIR [CASE ...]  # tclean (parallel=False)
 and with any Python with numpy and astropy:
     python scripts/dev/make_awproject_testdata.py pbsamples OUTDIR REPO/testdata
+    python scripts/dev/make_awproject_testdata.py crops OUTDIR REPO/testdata
 
 `pbsamples` writes what the normal suite reads today (`testdata/reference/awproject/
 tclean_aw_pb_samples.json`: tclean's `.pb` of case aw_dirty, every 4th pixel of the inner 160^2,
-for the ray-traced beam test of `pclean-grid`). The MS and cropped products for end-to-end tests
-are to be bundled with the gridder (as scripts/dev/make_mosaic_testdata.py does for the mosaic).
+for the ray-traced beam test of `pclean-grid`). `crops` writes the cropped
+tclean products and the MS tarball that tests/python/test_awproject.py reads.
 
 The MS: VLA D configuration (casadata `vla.d.cfg`, 27 x 25 m, telescope name EVLA), correlations
 RR LL, one spectral window of 2 channels x 16 MHz from 1.5 GHz, one field at J2000 16h00m +30d00m,
@@ -132,6 +133,38 @@ def pbsamples(outdir, testdata):
     json.dump(out, open(os.path.join(refdir, "tclean_aw_pb_samples.json"), "w"))
 
 
+# The committed crops of tclean's products (tests/python/test_awproject.py): product -> (half
+# size of the centred crop in pixels, step). The .pb/.weight/residual over pb > 0.3 (a radius of
+# ~90 pixels) in a 200^2 crop; the PSF's inner 64^2 (its main lobe and first sidelobes).
+CROPS = {"psf": (32, 1), "residual": (100, 1), "pb": (100, 2), "weight": (100, 2), "image": (100, 1)}
+
+
+def crops(outdir, testdata):
+    """tclean's products cropped about the centre (header PCCROP: the crop's first pixel x, y and
+    PCSTEP its step), gzipped FITS under testdata/reference/awproject/, and the MS as
+    testdata/awproj_small.ms.tar.gz."""
+    import subprocess
+    import numpy as np
+    from astropy.io import fits
+    refdir = os.path.join(testdata, "reference", "awproject")
+    os.makedirs(refdir, exist_ok=True)
+    for name, exts in [("aw_dirty", DIRTY), ("aw_pa5", DIRTY), ("aw_clean", ["image"])]:
+        for ext in exts:
+            src = os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))
+            d = fits.getdata(src).squeeze().astype(np.float32)
+            half, step = CROPS[ext]
+            c = d.shape[-1] // 2
+            sub = d[c - half:c + half:step, c - half:c + half:step]
+            h = fits.PrimaryHDU(sub)
+            h.header["PCCROP"] = "%d,%d" % (c - half, c - half)
+            h.header["PCSTEP"] = step
+            h.writeto(os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), overwrite=True)
+    shutil.copy(os.path.join(outdir, "awproj_refs.json"), refdir)
+    shutil.copy(os.path.join(outdir, "awproj_small.sky.json"), refdir)
+    subprocess.check_call(["tar", "czf", os.path.join(testdata, "awproj_small.ms.tar.gz"), "-C",
+                           outdir, "awproj_small.ms"])
+
+
 # The parallactic angle of the first integration, where tclean computes its one set of
 # A-terms with computepastep=360 (its log: "Making a new convolution function for PA=-73.2452deg").
 PA_DEG = -73.24517281003254
@@ -143,6 +176,8 @@ if __name__ == "__main__":
         sim(sys.argv[2])
     elif cmd == "refs":
         refs(sys.argv[2], sys.argv[3:])
+    elif cmd == "crops":
+        crops(sys.argv[2], sys.argv[3])
     elif cmd == "pbsamples":
         pbsamples(sys.argv[2], sys.argv[3])
     else:

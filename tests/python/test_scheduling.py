@@ -122,6 +122,6 @@ def test_estimate_command(tmp_path):
     wp = json.loads(run("--imsize", "2048", "--json", "--available-ram-gib", "64", "--gridder",
                         "wproject").stdout)
     assert wp["worker_memory_gib"] > one["worker_memory_gib"] + 10 * 8 * 2048**2 / 2**30
-    for bad in (["--nterms", "2"], ["--gridder", "awproject"], ["--deconvolver", "mem"]):
+    for bad in (["--nterms", "2"], ["--gridder", "imagemosaic"], ["--deconvolver", "mem"]):
         p = run("--imsize", "512", *bad)
         assert p.returncode != 0 and "error" in p.stderr

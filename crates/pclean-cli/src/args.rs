@@ -108,6 +108,10 @@ pub struct EstimateArgs {
     /// passes over its share of --nvis (a whole grid each), and the coordinator's is printed apart.
     #[arg(long, default_value_t = 0)]
     pub row_partitions: usize,
+    /// Parallactic-angle bins of --gridder awproject (a run logs their number; tclean's
+    /// computepastep binning), each gridded apart; 0 = 1 (computepastep=360).
+    #[arg(long, default_value_t = 0)]
+    pub pabins: usize,
     /// Workers for the total [default: the recommended number].
     #[arg(long)]
     pub nworkers: Option<usize>,

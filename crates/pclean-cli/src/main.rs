@@ -138,6 +138,7 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         spw_nchan: a.spw_nchan,
         wplanes: a.wplanes,
         row_partitions: a.row_partitions,
+        pabins: a.pabins,
     };
     let per = memory::estimate_worker_memory_gib(&spec)?;
     let shape = spec.block_shape()?;

@@ -59,6 +59,9 @@ pub struct VisBatch<'a> {
     /// `(nrow,)` ANTENNA1 and ANTENNA2 of each row, for gridders whose beam depends on the two
     /// antennas (a mosaic of different dishes); `None` where no gridder needs them.
     pub antennas_r: Option<(&'a [i32], &'a [i32])>,
+    /// `(nrow,)` TIME of each row (MJD seconds, UTC), for gridders whose beam depends on the
+    /// integration (A-projection's parallactic-angle bins); `None` where no gridder needs it.
+    pub time_r: Option<&'a [f64]>,
 }
 
 impl<'a> VisBatch<'a> {
@@ -76,6 +79,7 @@ impl<'a> VisBatch<'a> {
             vis_rc: None,
             field_r: None,
             antennas_r: None,
+            time_r: None,
         }
     }
 
@@ -91,6 +95,14 @@ impl<'a> VisBatch<'a> {
     pub fn with_fields(self, field_r: &'a [i32]) -> Self {
         VisBatch {
             field_r: Some(field_r),
+            ..self
+        }
+    }
+
+    /// The same rows with their TIMEs (`(nrow,)`, MJD seconds).
+    pub fn with_times(self, time_r: &'a [f64]) -> Self {
+        VisBatch {
+            time_r: Some(time_r),
             ..self
         }
     }

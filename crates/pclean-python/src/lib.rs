@@ -278,6 +278,7 @@ fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
             "wplanes" => s.wplanes = v.extract()?,
             "row_partitions" => s.row_partitions = v.extract()?,
             "nvis_per_chan" => s.nvis_per_chan = v.extract()?,
+            "pabins" => s.pabins = v.extract()?,
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument '{other}'"

@@ -60,7 +60,7 @@ choice! {
     /// tclean's `veltype`: the velocity convention of velocity `start`/`width`.
     VelType { Radio = "radio", Optical = "optical" };
     /// tclean's `gridder` (the ones pclean implements).
-    Gridder { Standard = "standard", Mosaic = "mosaic", WProject = "wproject", WideField = "widefield" };
+    Gridder { Standard = "standard", Mosaic = "mosaic", WProject = "wproject", WideField = "widefield", AwProject = "awproject" };
     /// pclean's `kernel`: the gridding kernel of the `standard` gridder (`es`: the
     /// exponential-of-semicircle kernel at `epsilon`; `casa`: tclean's own prolate-spheroidal
     /// kernel, grid correction and padding, to reproduce tclean's products).

@@ -3,6 +3,7 @@
 //! [`ImagingParams`] (validated, typed, defaults applied). The engine only ever sees
 //! `ImagingParams`.
 
+mod awproject;
 pub mod choices;
 mod deconv;
 mod error;
@@ -15,6 +16,7 @@ mod types;
 mod validate;
 
 pub use crate::schema::{EffectiveParams, RawParams};
+pub use awproject::AwProjectParams;
 pub use choices::{
     ClusterKind, DataColumnChoice, Deconvolver, GridKernel, Gridder, ImageFormat, Interpolation,
     NormType, RowPartitionBy, SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind,

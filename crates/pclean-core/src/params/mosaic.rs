@@ -28,7 +28,7 @@ impl MosaicParams {
         _specmode: SpecMode,
     ) -> Result<Self, ParamError> {
         let normtype = NormType::parse("normtype", &e.normtype)?;
-        if gridder != Gridder::Mosaic {
+        if !matches!(gridder, Gridder::Mosaic | Gridder::AwProject) {
             // Ignored by tclean with the other gridders (identical products): kept at the
             // defaults so that they change nothing, not even the written config's comparison.
             return Ok(MosaicParams {
@@ -49,24 +49,33 @@ impl MosaicParams {
             return Err(invalid(
                 "savemodel",
                 "modelcolumn",
-                "writing MODEL_DATA with gridder='mosaic' is not supported by pclean yet; use \
-                 savemodel='none'",
+                format!(
+                    "writing MODEL_DATA with gridder='{}' is not supported by pclean yet; use \
+                     savemodel='none'",
+                    gridder.name()
+                ),
             ));
         }
         if e.kernel.trim().eq_ignore_ascii_case("casa") {
             return Err(invalid(
                 "kernel",
                 "casa",
-                "kernel='casa' reproduces tclean's standard gridder only; gridder='mosaic' uses \
-                 kernel='es'",
+                format!(
+                    "kernel='casa' reproduces tclean's standard gridder only; gridder='{}' uses \
+                     kernel='es'",
+                    gridder.name()
+                ),
             ));
         }
         if e.usepointing {
             return Err(invalid(
                 "usepointing",
                 true,
-                "the POINTING table is not read by pclean's mosaic gridder yet; use \
-                 usepointing=False (each field's beam is centred on its PHASE_DIR)",
+                format!(
+                    "the POINTING table is not read by pclean's {} gridder yet; use \
+                     usepointing=False (each field's beam is centred on its PHASE_DIR)",
+                    gridder.name()
+                ),
             ));
         }
         Ok(MosaicParams {

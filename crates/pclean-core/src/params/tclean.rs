@@ -9,14 +9,7 @@ use super::{invalid, EffectiveParams, ParamError};
 
 /// tclean's values of each choice parameter that pclean does not implement (yet).
 const TCLEAN_SPECMODES: &[&str] = &["mvc"];
-const TCLEAN_GRIDDERS: &[&str] = &[
-    "ftmosaic",
-    "imagemosaic",
-    "awproject",
-    "awprojectft",
-    "awphpg",
-    "awp2",
-];
+const TCLEAN_GRIDDERS: &[&str] = &["ftmosaic", "imagemosaic", "awphpg", "awp2"];
 const TCLEAN_DECONVOLVERS: &[&str] = &["clarkstokes", "clark_exp", "clarkstokes_exp", "mem", "asp"];
 const TCLEAN_WEIGHTINGS: &[&str] = &["radial"];
 const TCLEAN_SAVEMODELS: &[&str] = &["virtual"];
@@ -77,6 +70,9 @@ pub(super) fn gridder(value: &str) -> Result<Gridder, ParamError> {
     }
     if v.eq_ignore_ascii_case("wprojectft") {
         return Ok(Gridder::WProject);
+    }
+    if v.eq_ignore_ascii_case("awprojectft") {
+        return Ok(Gridder::AwProject);
     }
     choice(
         "gridder",
@@ -179,7 +175,7 @@ mod tests {
         assert!(matches!(e, ParamError::Choice { .. }), "{e:?}");
         for (f, v) in [
             (gridder as fn(&str) -> Result<_, _>, "imagemosaic"),
-            (gridder, "AWProject"),
+            (gridder, "AWP2"),
             (gridder, "ftmosaic"),
         ] {
             let m = f(v).unwrap_err().to_string();
@@ -209,5 +205,7 @@ mod tests {
         assert_eq!(gridder("Mosaic"), Ok(Gridder::Mosaic));
         assert_eq!(gridder("wprojectft"), Ok(Gridder::WProject));
         assert_eq!(gridder("widefield"), Ok(Gridder::WideField));
+        assert_eq!(gridder("AWProject"), Ok(Gridder::AwProject));
+        assert_eq!(gridder("awprojectft"), Ok(Gridder::AwProject));
     }
 }

@@ -296,3 +296,36 @@ fn briggsbwtaper_superuniform_and_briggsabs_follow_tclean() {
     .unwrap_err();
     assert_eq!(e.param(), "noise", "{e}");
 }
+
+/// `gridder='awproject'`: its parameters validated (steps, the values pclean implements), each
+/// refusal naming the parameter; with the other gridders they are ignored (the earlier test).
+#[test]
+fn awproject_parameters_validated() {
+    let p = with(|r| {
+        r.gridder = Some("awproject".into());
+        r.computepastep = Some(5.0);
+        r.rotatepastep = Some(2.0);
+        r.cfcache = Some("x.cf".into());
+    })
+    .unwrap();
+    assert_eq!(p.gridder, Gridder::AwProject);
+    assert_eq!(p.awproject.bin_step_deg(), 2.0);
+    assert_eq!(p.awproject.cfcache, "x.cf");
+    type Edit = fn(&mut RawParams);
+    let cases: [(Edit, &str); 6] = [
+        (|r| r.aterm = Some(false), "aterm"),
+        (|r| r.psterm = Some(true), "psterm"),
+        (|r| r.computepastep = Some(0.0), "computepastep"),
+        (|r| r.rotatepastep = Some(f64::NAN), "rotatepastep"),
+        (|r| r.deconvolver = Some("mtmfs".into()), "deconvolver"),
+        (|r| r.usepointing = Some(true), "usepointing"),
+    ];
+    for (edit, param) in cases {
+        let e = with(|r| {
+            r.gridder = Some("awproject".into());
+            edit(r);
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains(param), "{param}: {e}");
+    }
+}

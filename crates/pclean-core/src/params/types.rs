@@ -180,6 +180,8 @@ pub struct ImagingParams {
     pub pblimit: f64,
     /// The mosaic gridder's parameters (`normtype`, `mosweight`, `psfphasecenter`, ...).
     pub mosaic: super::MosaicParams,
+    /// The awproject gridder's parameters (`computepastep`, `rotatepastep`, ...).
+    pub awproject: super::AwProjectParams,
     /// `vptable`: a voltage-pattern table giving the primary beam (`None`: CASA's defaults).
     pub vptable: Option<String>,
     pub psfcutoff: f64,

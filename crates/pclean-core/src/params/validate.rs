@@ -261,7 +261,10 @@ fn weighting(e: &EffectiveParams) -> Result<Weighting, ParamError> {
 /// `wprojplanes` of the w-correcting gridders: `None` = automatic (tclean's -1), else the least
 /// number of w planes; not read by the 2-D gridders `standard` and `mosaic` (as tclean).
 fn wprojplanes(e: &EffectiveParams, gridder: Gridder) -> Result<Option<usize>, ParamError> {
-    if !matches!(gridder, Gridder::WProject | Gridder::WideField) {
+    if !matches!(
+        gridder,
+        Gridder::WProject | Gridder::WideField | Gridder::AwProject
+    ) {
         return Ok(None);
     }
     match e.wprojplanes {
@@ -397,6 +400,13 @@ impl ImagingParams {
                 "row partitions are for specmode='mfs'; a cube is split by channel blocks (cube_chunksize)",
             ));
         }
+        if row_partitions > 0 && gridder == Gridder::AwProject {
+            return Err(invalid(
+                "row_partitions",
+                row_partitions,
+                "row partitions with gridder='awproject' are not supported by pclean yet: use row_partitions=0",
+            ));
+        }
         if row_partitions > 0 && gridder == Gridder::Mosaic {
             return Err(invalid(
                 "row_partitions",
@@ -406,6 +416,7 @@ impl ImagingParams {
         }
         let parallel = crate::parallel::ParallelParams::from_effective(&e)?;
         let mosaic = super::MosaicParams::from_effective(&e, gridder, specmode)?;
+        let awproject = super::AwProjectParams::from_effective(&e, gridder, deconv.deconvolver)?;
         let p = ImagingParams {
             vis: e.vis,
             imagename: e.imagename,
@@ -435,6 +446,7 @@ impl ImagingParams {
             uvtaper: super::parse_uvtaper(&e.uvtaper)?,
             pblimit,
             mosaic,
+            awproject,
             vptable: (!e.vptable.trim().is_empty()).then(|| e.vptable.trim().to_string()),
             psfcutoff,
             niter,

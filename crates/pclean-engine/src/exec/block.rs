@@ -129,7 +129,10 @@ pub fn run_block(
         }
     };
     let deconvolve = params.niter > 0 || inp.start_model.is_some();
-    let mosaic = params.gridder == pclean_core::params::Gridder::Mosaic;
+    let mosaic = matches!(
+        params.gridder,
+        pclean_core::params::Gridder::Mosaic | pclean_core::params::Gridder::AwProject
+    );
     // Reused products: only this block's planes, read here (in the process running the block).
     let mut reused = inp.reused.block(chans.clone(), nst)?;
     let mut beams: Vec<Beam> = Vec::with_capacity(chans.len() * nst);

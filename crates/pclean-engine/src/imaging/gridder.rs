@@ -4,6 +4,7 @@ use crate::error::EngineError;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use num_complex::Complex32;
 use pclean_core::params::{GridKernel, Gridder as GridderChoice, ImagingParams};
+use pclean_grid::awproj::gridder::AwGridder;
 use pclean_grid::casa::spheroidal::DEFAULT_PADDING;
 use pclean_grid::gridder::{GridError, GridSpec, GridStats, Gridder, GridderOptions};
 use pclean_grid::seam::{StandardGridder, VisBatch, VisGridder};
@@ -23,6 +24,8 @@ pub enum RunGridder {
     Mosaic(MosaicGridder),
     /// `wproject` / `widefield`: the ES kernel also in w (w-stacking).
     W(WGridder),
+    /// `awproject`: A-stacking over parallactic-angle bins (`super::awproject`).
+    Aw(AwGridder),
 }
 
 impl RunGridder {
@@ -33,6 +36,7 @@ impl RunGridder {
             RunGridder::Casa(g) => g.grid_shape(),
             RunGridder::Mosaic(m) => m.gridder().grid_shape(),
             RunGridder::W(g) => g.base().grid_shape(),
+            RunGridder::Aw(g) => g.inner().base().grid_shape(),
         }
     }
 
@@ -43,13 +47,16 @@ impl RunGridder {
             RunGridder::Casa(_) => 16,
             RunGridder::Mosaic(m) => m.gridder().precision().bytes_per_cell(),
             RunGridder::W(g) => g.base().precision().bytes_per_cell(),
+            RunGridder::Aw(g) => g.inner().base().precision().bytes_per_cell(),
         }
     }
 
-    /// Grids of a residual pass or a model: a mosaic's pointings, else 1.
+    /// Grids of a residual pass or a model: a mosaic's pointings, awproject's parallactic-angle
+    /// bins, else 1.
     pub fn pointings(&self) -> usize {
         match self {
             RunGridder::Mosaic(m) => m.pointings().len().max(1),
+            RunGridder::Aw(g) => g.nbins().max(1),
             _ => 1,
         }
     }
@@ -61,6 +68,7 @@ impl RunGridder {
             RunGridder::Casa(g) => g.kernel_support(),
             RunGridder::Mosaic(m) => m.gridder().kernel_support(),
             RunGridder::W(g) => g.base().kernel_support(),
+            RunGridder::Aw(g) => g.inner().base().kernel_support(),
         }
     }
 
@@ -68,6 +76,7 @@ impl RunGridder {
     pub fn grid_planes(&self) -> usize {
         match self {
             RunGridder::W(g) => g.nplanes(),
+            RunGridder::Aw(g) => g.inner().grid_planes(),
             _ => 1,
         }
     }
@@ -79,6 +88,7 @@ impl RunGridder {
             RunGridder::Casa(g) => g.oversampling(),
             RunGridder::Mosaic(m) => m.gridder().oversampling(),
             RunGridder::W(g) => g.base().oversampling(),
+            RunGridder::Aw(g) => g.inner().base().oversampling(),
         }
     }
 
@@ -87,7 +97,7 @@ impl RunGridder {
         match self {
             RunGridder::Es(_) | RunGridder::Mosaic(_) => GridKernel::Es,
             RunGridder::Casa(_) => GridKernel::Casa,
-            RunGridder::W(_) => GridKernel::Es,
+            RunGridder::W(_) | RunGridder::Aw(_) => GridKernel::Es,
         }
     }
 
@@ -106,7 +116,7 @@ impl RunGridder {
         match self {
             RunGridder::Es(g) => g.image_to_vis(image_yx, uvw_m, freq_hz, None, vis_rc, nthreads),
             // Refused up front (`Setup::open`): MODEL_DATA needs each row's pointing.
-            RunGridder::Mosaic(_) => Err(GridError::PlaneCount {
+            RunGridder::Mosaic(_) | RunGridder::Aw(_) => Err(GridError::PlaneCount {
                 expected: 0,
                 got: 1,
             }),
@@ -130,6 +140,7 @@ impl RunGridder {
             RunGridder::Casa(g) => Box::new(g.with_threads(nthreads)),
             RunGridder::Mosaic(m) => Box::new(m.with_threads(nthreads)),
             RunGridder::W(g) => Box::new(g.with_threads(nthreads)),
+            RunGridder::Aw(g) => Box::new(g.with_threads(nthreads)),
         }
     }
 }
@@ -149,10 +160,13 @@ pub fn make_gridder(
         cell_y_rad: params.cell_y_rad,
         epsilon: params.epsilon,
     };
-    if matches!(
-        params.gridder,
-        GridderChoice::WProject | GridderChoice::WideField
-    ) {
+    let w_term = match params.gridder {
+        GridderChoice::WProject | GridderChoice::WideField => true,
+        // tclean's awproject with wprojplanes=1 has no w-term.
+        GridderChoice::AwProject => params.wprojplanes != Some(1),
+        _ => false,
+    };
+    if w_term {
         return w_gridder(params, spec, nvis_per_chan, wmax_lambda).map(RunGridder::W);
     }
     match params.kernel {

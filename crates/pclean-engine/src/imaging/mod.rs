@@ -3,6 +3,7 @@
 //! prediction), in-place FFTs and normalisation, one oversampled grid alive at a time; the gridder
 //! choice ([`gridder`]) and the model's visibilities written back ([`savemodel`]).
 
+pub mod awproject;
 pub mod gridder;
 pub mod mosaic;
 pub mod savemodel;
@@ -238,7 +239,8 @@ impl ImagingContext<'_> {
             let mut pred = Array2::<Complex32>::zeros(vis.dim());
             let batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view())
                 .with_fields(&prep.field_r)
-                .with_antennas(&prep.ant1_r, &prep.ant2_r);
+                .with_antennas(&prep.ant1_r, &prep.ant2_r)
+                .with_times(&prep.time_r);
             gridder
                 .predict(&planes, &batch, pred.view_mut())
                 .map_err(gerr)?;
@@ -278,7 +280,8 @@ impl ImagingContext<'_> {
             let (wgt, vis) = chunk(prep, &cols, &freqs)?;
             let mut batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.borrow().view())
                 .with_fields(&prep.field_r)
-                .with_antennas(&prep.ant1_r, &prep.ant2_r);
+                .with_antennas(&prep.ant1_r, &prep.ant2_r)
+                .with_times(&prep.time_r);
             if let Some(v) = &vis {
                 batch = batch.with_vis(v.view());
             }

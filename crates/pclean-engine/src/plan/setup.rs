@@ -438,6 +438,9 @@ impl Setup {
                 )?;
                 RunGridder::Mosaic(m)
             }
+            (Gridder::AwProject, g) => RunGridder::Aw(crate::imaging::awproject::aw_gridder(
+                &params, g, &sources, &sky, freq0,
+            )?),
             (_, g) => g,
         };
         let shape = block_shape(ImageSide::of(&params), &gridder, data);

@@ -54,6 +54,8 @@ pub struct Prepared {
     pub weight_dfreq: Option<Array2<f32>>,
     /// `(nrow,)` FIELD_ID of each row (the mosaic gridder's pointings).
     pub field_r: Vec<i32>,
+    /// `(nrow,)` TIME of each row (MJD seconds): A-projection's parallactic-angle bins.
+    pub time_r: Vec<f64>,
     /// mfs of data in a frame other than LSRK: each row's Doppler factor f_LSRK / f_data (its
     /// uvw are already scaled by it; mtmfs's Taylor factors need the LSRK frequencies). `None`:
     /// `freq_hz` are the image frame's.
@@ -206,6 +208,7 @@ impl VisPrep<'_> {
                 density_w: None,
                 weight_dfreq: None,
                 field_r: chunk.field_id.clone(),
+                time_r: chunk.time_s.clone(),
                 row_doppler,
                 ant1_r: chunk.ant1.clone(),
                 ant2_r: chunk.ant2.clone(),

@@ -4,6 +4,8 @@
 
 pub mod beam;
 pub mod geometry;
+pub mod gridder;
+pub mod pa;
 pub mod raytrace;
 
 pub use beam::{AwBeams, BeamGrid};

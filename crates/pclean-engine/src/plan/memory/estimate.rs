@@ -35,6 +35,10 @@ pub struct WorkerSpec {
     /// partition's passes over `nvis_per_chan / row_partitions` visibilities, and the coordinator
     /// holds the image planes ([`estimate_coordinator_memory_gib`]).
     pub row_partitions: usize,
+    /// Parallactic-angle bins of `gridder='awproject'` (a run logs its number: tclean's
+    /// `computepastep` binning), each with its own grids; 0 = 1 (tclean's default step, 360
+    /// deg). Not read by the other gridders.
+    pub pabins: usize,
 }
 
 /// The w planes the estimate assumes for `wproject`/`widefield` when not given: what the
@@ -56,6 +60,7 @@ impl Default for WorkerSpec {
             spw_nchan: 0,
             wplanes: 0,
             row_partitions: 0,
+            pabins: 0,
         }
     }
 }
@@ -69,17 +74,19 @@ impl WorkerSpec {
         // What pclean does not implement yet: (parameter, unsupported, why and what to use).
         let gridder_name = self.gridder.trim().to_ascii_lowercase();
         let mosaic = ["mosaic", "mosaicft"].contains(&gridder_name.as_str());
+        let awproject = ["awproject", "awprojectft"].contains(&gridder_name.as_str());
+        // awproject's w-term: tclean's default wprojplanes=1 has none.
         let w_gridder = matches!(
             gridder_name.as_str(),
             "wproject" | "wprojectft" | "widefield"
-        );
+        ) || (awproject && self.wplanes > 1);
         let unsupported: [(&'static str, bool, String); 3] = [
             (
                 "gridder",
-                !w_gridder && !mosaic && gridder_name != "standard",
+                !w_gridder && !mosaic && !awproject && gridder_name != "standard",
                 format!(
-                    "gridder='{}': pclean implements the 'standard', 'mosaic', 'wproject' and \
-                     'widefield' gridders; estimate for one of them",
+                    "gridder='{}': pclean implements the 'standard', 'mosaic', 'wproject', \
+                     'widefield' and 'awproject' gridders; estimate for one of them",
                     self.gridder
                 ),
             ),
@@ -199,6 +206,10 @@ impl WorkerSpec {
         // A mosaic grids each pointing apart; the standard gridder puts every field in one grid.
         if mosaic {
             shape.pointings = self.nfields;
+        }
+        // awproject grids each parallactic-angle bin apart (x its w planes).
+        if awproject {
+            shape.pointings = self.pabins.max(1);
         }
         if w_gridder {
             shape.grid_planes = match self.wplanes {

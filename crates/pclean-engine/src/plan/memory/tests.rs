@@ -139,7 +139,7 @@ fn worker_estimates() {
     assert!(w(32) - w(16) > 15.0 * grid_gib && w(0) == w(12));
     for bad in [
         WorkerSpec {
-            gridder: "awproject".into(),
+            gridder: "imagemosaic".into(),
             ..spec.clone()
         },
         WorkerSpec {
@@ -230,4 +230,25 @@ fn mosaic_pointings_are_counted() {
     // The standard gridder puts every field in one grid: nfields changes nothing.
     assert_eq!(standard, one);
     assert!(estimate_worker_memory_gib(&WorkerSpec { nfields: 0, ..spec }).is_err());
+}
+
+/// `gridder='awproject'`: one set of grids per parallactic-angle bin, times the w planes when
+/// `wprojplanes > 1`; each extra bin costs at least one more oversampled grid.
+#[test]
+fn awproject_counts_bins_times_w_planes() {
+    let spec = |pabins, wplanes| WorkerSpec {
+        imsize: 512,
+        gridder: "awproject".into(),
+        pabins,
+        wplanes,
+        ..WorkerSpec::default()
+    };
+    let s = spec(17, 4).block_shape().unwrap();
+    assert_eq!((s.pointings, s.grid_planes), (17, 4));
+    let s = spec(0, 0).block_shape().unwrap();
+    assert_eq!((s.pointings, s.grid_planes), (1, 1));
+    let grid_gib = (s.grid_u * s.grid_v * s.grid_elem_bytes) as f64 / GIB;
+    let one = estimate_worker_memory_gib(&spec(1, 0)).unwrap();
+    let many = estimate_worker_memory_gib(&spec(17, 0)).unwrap();
+    assert!(many - one >= 16.0 * grid_gib, "{one} {many} {grid_gib}");
 }

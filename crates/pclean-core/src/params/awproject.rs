@@ -1,0 +1,96 @@
+//! The parameters of tclean's `awproject` gridder, validated ([`AwProjectParams`]).
+
+use super::choices::{Deconvolver, Gridder};
+use super::{invalid, EffectiveParams, ParamError};
+use serde::{Deserialize, Serialize};
+
+/// `computepastep`, `rotatepastep`, `wbawp`, `conjbeams` and `cfcache` as pclean's A-stacking
+/// uses them (`aterm` must be True and `psterm` False: the values pclean implements).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AwProjectParams {
+    /// Parallactic-angle step (degrees) of the A-term bins: tclean's `computepastep`.
+    pub computepastep_deg: f64,
+    /// tclean's `rotatepastep` (degrees): a bin's beam turned to an integration more than this
+    /// far from the bin's angle. pclean bins at the smaller of the two steps (each bin's beam
+    /// evaluated at its own angle).
+    pub rotatepastep_deg: f64,
+    /// tclean's `wbawp`: the A-term at each plane's frequency (cube), or at the reference
+    /// frequency for mfs (pclean evaluates it at the image plane's frequency either way).
+    pub wbawp: bool,
+    /// tclean's `conjbeams` (wideband A-projection only; no effect on single-term images).
+    pub conjbeams: bool,
+    /// tclean's `cfcache` directory: pclean computes its beams at run time and neither reads
+    /// nor writes it (logged).
+    pub cfcache: String,
+}
+
+impl AwProjectParams {
+    /// The step (degrees) pclean bins the integrations' parallactic angles at.
+    pub fn bin_step_deg(&self) -> f64 {
+        self.computepastep_deg.min(self.rotatepastep_deg)
+    }
+
+    /// Validate the A-projection parameters of `e` for `gridder` (tclean's defaults kept for
+    /// the other gridders, which ignore them).
+    pub(super) fn from_effective(
+        e: &EffectiveParams,
+        gridder: Gridder,
+        deconvolver: Deconvolver,
+    ) -> Result<Self, ParamError> {
+        let p = AwProjectParams {
+            computepastep_deg: e.computepastep,
+            rotatepastep_deg: e.rotatepastep,
+            wbawp: e.wbawp,
+            conjbeams: e.conjbeams,
+            cfcache: e.cfcache.clone(),
+        };
+        if gridder != Gridder::AwProject {
+            return Ok(AwProjectParams {
+                computepastep_deg: 360.0,
+                rotatepastep_deg: 360.0,
+                wbawp: true,
+                conjbeams: false,
+                cfcache: String::new(),
+            });
+        }
+        if !e.aterm {
+            return Err(invalid(
+                "aterm",
+                false,
+                "gridder='awproject' without the A-term is w-projection: use gridder='wproject' \
+                 (pclean's awproject always applies the aperture illumination)",
+            ));
+        }
+        if e.psterm {
+            return Err(invalid(
+                "psterm",
+                true,
+                "the prolate-spheroidal term in A-projection's convolution functions is not \
+                 supported by pclean yet (its flux scale is not measured against tclean); use \
+                 psterm=False",
+            ));
+        }
+        for (name, v) in [
+            ("computepastep", e.computepastep),
+            ("rotatepastep", e.rotatepastep),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(invalid(
+                    name,
+                    v,
+                    "use a positive parallactic-angle step in degrees (360: one A-term for the \
+                     whole observation)",
+                ));
+            }
+        }
+        if deconvolver == Deconvolver::Mtmfs {
+            return Err(invalid(
+                "deconvolver",
+                "mtmfs",
+                "deconvolver='mtmfs' with gridder='awproject' (wideband A-projection) is not \
+                 supported by pclean yet; use a single-term deconvolver",
+            ));
+        }
+        Ok(p)
+    }
+}

@@ -1,0 +1,149 @@
+"""Issue 14's A-projection (`gridder='awproject'`) against tclean 6.7 on the bundled EVLA L-band
+observation (testdata/awproj_small.ms.tar.gz, 48 integrations over 4 h of hour angle, RR/LL;
+scripts/dev/make_awproject_testdata.py): the dirty products (psf, residual, pb, weight, sumwt) with
+one A-term (computepastep=360, tclean's default) and with 17 parallactic-angle bins
+(computepastep=rotatepastep=5), within the issue's bound (1% of tclean's peak where tclean's
+pb > 0.3), and a Hogbom clean's restored peak within 1% of tclean's.
+
+The references are centred crops of tclean's 256^2 images (header PCCROP: the crop's first pixel,
+PCSTEP its step): psf 64^2, residual and restored image 200^2, pb and weight 200^2 every 2nd pixel."""
+import json
+import time
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from compare import load_casa
+from conftest import REFERENCE, run_pclean, unpack_bundled
+
+REF = REFERENCE / "awproject"
+INFO = json.loads((REF / "awproj_refs.json").read_text())
+DIRTY = ["aw_dirty", "aw_pa5"]
+# The issue's bound: 1% of tclean's peak over tclean's pb > 0.3 (measured figures in
+# docs/decisions-s9-aw.md). tclean's residual carries its A-kernel's sum over the visibilities'
+# sub-cell phases (0.88 here), which pclean reproduces from its own beams.
+TOL = {"psf": 1e-2, "residual": 1e-2, "pb": 1e-2, "weight": 1e-2}
+# sumwt: natural weights, the plain sum of the weights (tclean's is its weight pass's, whose
+# kernel sums to 0.998 on average over the phases: measured 0.2% below ours): 5e-3.
+SUMWT_TOL = 5e-3
+NOT_IMAGING = ("vis", "parallel")
+_RUNS = {}
+
+
+@pytest.fixture(scope="module")
+def aw_ms(tmp_path_factory):
+    return unpack_bundled(["awproj_small.ms.tar.gz"], tmp_path_factory.mktemp("aw_ms"))
+
+
+@pytest.fixture(scope="module")
+def aw_out(tmp_path_factory):
+    return tmp_path_factory.mktemp("aw_out")
+
+
+def run_case(name, msdir, outdir, **override):
+    """pclean with the reference's tclean parameters (and `override`); one run per case. Returns
+    the prefix."""
+    if name not in _RUNS:
+        params = dict(INFO[name.split("+")[0]]["params"], **override)
+        cfg = outdir / (name + ".config.json")
+        cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
+        prefix = outdir / name.replace("+", "_")
+        t0 = time.time()
+        p = run_pclean("image", "--config", cfg, "--vis", msdir / params["vis"], "--imagename", prefix,
+                       "--overwrite", check=False)
+        _RUNS[name] = (prefix, p, time.time() - t0)
+        print("%s: pclean %.1f s, tclean %.1f s" % (name, _RUNS[name][2], INFO[name.split("+")[0]]["seconds"]))
+    prefix, p, _ = _RUNS[name]
+    if p.returncode != 0:
+        pytest.fail("pclean failed on %s (%d): %s" % (name, p.returncode, p.stderr[-2000:]), pytrace=False)
+    return prefix
+
+
+def reference(name, ext):
+    """tclean's cropped plane (y, x), the crop's first pixel (x0, y0) and step."""
+    with fits.open(REF / ("tclean_%s.%s.fits.gz" % (name, ext))) as h:
+        x0, y0 = (int(v) for v in h[0].header["PCCROP"].split(","))
+        return np.asarray(h[0].data, dtype=np.float64), (x0, y0), int(h[0].header["PCSTEP"])
+
+
+def ours(prefix, ext, crop, n, step):
+    d, _ = load_casa("%s.%s" % (prefix, ext))
+    x0, y0 = crop
+    return d[0, 0, y0:y0 + n * step:step, x0:x0 + n * step:step]
+
+
+def region_of(name, crop, n, step):
+    """tclean's pb > 0.3 on the pixels of a crop."""
+    pb, (px, py), pstep = reference(name, "pb")
+    y, x = np.mgrid[crop[1]:crop[1] + n * step:step, crop[0]:crop[0] + n * step:step]
+    iy, ix = (y - py) // pstep, (x - px) // pstep
+    inside = (iy >= 0) & (iy < pb.shape[0]) & (ix >= 0) & (ix < pb.shape[1])
+    out = np.zeros(y.shape, bool)
+    out[inside] = np.nan_to_num(pb[iy[inside], ix[inside]]) > 0.3
+    return out
+
+
+def compare(name, ext, prefix):
+    ref, crop, step = reference(name, ext)
+    mine = ours(prefix, ext, crop, ref.shape[0], step)
+    region = region_of(name, crop, ref.shape[0], step)
+    assert np.isfinite(mine[region]).all()
+    return np.abs(mine - ref)[region].max() / np.abs(ref[region]).max()
+
+
+@pytest.mark.parametrize("name", DIRTY)
+@pytest.mark.parametrize("ext", ["psf", "residual", "pb", "weight"])
+def test_dirty_products_match_tclean(name, ext, aw_ms, aw_out):
+    prefix = run_case(name, aw_ms, aw_out)
+    err = compare(name, ext, prefix)
+    print("%s %s: max |pclean - tclean| = %.2e of tclean's peak" % (name, ext, err))
+    assert err < TOL[ext], "%s %s: max |pclean - tclean| = %.4f of tclean's peak" % (name, ext, err)
+
+
+@pytest.mark.parametrize("name", DIRTY)
+def test_sumwt_matches_tclean(name, aw_ms, aw_out):
+    prefix = run_case(name, aw_ms, aw_out)
+    got = load_casa("%s.sumwt" % prefix)[0].ravel()[0]
+    want = INFO[name]["sumwt"]
+    assert abs(got - want) <= SUMWT_TOL * want, (got, want)
+
+
+def test_hogbom_clean_restored_peak_as_tclean(aw_ms, aw_out):
+    """tclean's parameters (niter 300, threshold 5 mJy, hogbom): the restored image's peak within
+    1% of tclean's (the issue's bound), and the restored image within 2% of tclean's peak over
+    pb > 0.3 (restoring beams fitted to slightly different PSFs)."""
+    prefix = run_case("aw_clean", aw_ms, aw_out)
+    ref, crop, step = reference("aw_clean", "image")
+    mine = ours(prefix, "image", crop, ref.shape[0], step)
+    region = region_of("aw_dirty", crop, ref.shape[0], step)
+    peak_ref, peak_ours = ref[region].max(), mine[region].max()
+    print("restored peak: pclean %.5f tclean %.5f" % (peak_ours, peak_ref))
+    assert abs(peak_ours / peak_ref - 1) < 1e-2, (peak_ours, peak_ref)
+    err = np.abs(mine - ref)[region].max() / peak_ref
+    print("restored image: max |pclean - tclean| = %.2e of tclean's peak" % err)
+    assert err < 2e-2, err
+
+
+def test_awproject_refusals_name_the_parameter(aw_ms, aw_out):
+    """What pclean's awproject does not implement is refused before any data is read, naming the
+    parameter and value."""
+    base = dict(INFO["aw_dirty"]["params"])
+    for key, value in [("psterm", True), ("aterm", False), ("computepastep", 0.0),
+                       ("deconvolver", "mtmfs"), ("usepointing", True)]:
+        cfg = aw_out / ("refuse_%s.json" % key)
+        cfg.write_text(json.dumps(dict({k: v for k, v in base.items() if k not in NOT_IMAGING},
+                                       **{key: value})))
+        p = run_pclean("image", "--config", cfg, "--vis", aw_ms / base["vis"], "--imagename",
+                       aw_out / ("refuse_" + key), "--overwrite", check=False)
+        assert p.returncode != 0 and key in p.stderr, (key, p.stderr[-500:])
+
+
+def test_w_term_per_bin(aw_ms, aw_out):
+    """wprojplanes=-1: each bin's rows through the w-stacking gridder (8 w planes here). The field
+    (0.85 deg) is small for the VLA D w range, so the products stay within the 1% bound of tclean's
+    awproject without a w-term (measured: residual 3.7e-3, psf 4.5e-3, as without w)."""
+    prefix = run_case("aw_dirty+w", aw_ms, aw_out, wprojplanes=-1)
+    for ext in ["psf", "residual", "pb"]:
+        err = compare("aw_dirty", ext, prefix)
+        assert err < 1e-2, (ext, err)
