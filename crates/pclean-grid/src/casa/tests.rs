@@ -257,7 +257,10 @@ fn each_footprint_adds_its_weight() {
         g.grid(&mut planes, &VisBatch::new(uvw.view(), &freqs, wt.view()))
             .unwrap();
         let total: Complex64 = planes.grids()[0].as_double().unwrap().iter().sum();
-        assert!((total.re - w as f64).abs() < 1e-12, "{frac}: {total} vs {w}");
+        assert!(
+            (total.re - w as f64).abs() < 1e-12,
+            "{frac}: {total} vs {w}"
+        );
         assert!(total.im.abs() < 1e-12);
     }
 }
