@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from compare import assert_same_products
@@ -122,6 +123,56 @@ def test_local_cluster_equals_local_run(ngc_dirty, msdir, tmp_path):
     assert len(d["tasks"]) == 8  # 46 channels in blocks of 6
     assert d["task_memory_bytes"] > 0
     assert_same_cube(name, ref)
+
+
+def _reuse_params(ms, imagename, **extra):
+    """A 3-channel NGC5921 cube cleaned 40 iterations (test_model_io's restart case)."""
+    p = dict(vis=[str(ms)], imagename=str(imagename), imsize=[128], cell=["15arcsec"], specmode="cube",
+             spw="0:24~26", outframe="LSRK", weighting="briggs", robust=0.5, datacolumn="data",
+             usemask="pb", pbmask=0.2, pblimit=0.1, niter=40, threshold="0mJy")
+    p.update(extra)
+    return p
+
+
+def _copy_products(src, dst):
+    for p in src.parent.glob(src.name + ".*"):
+        target = dst.parent / (dst.name + p.name[len(src.name):])
+        (shutil.copytree if p.is_dir() else shutil.copyfile)(p, target)
+
+
+@pytest.mark.parametrize("reuse", [dict(calcpsf=False), dict(calcpsf=False, calcres=False)],
+                         ids=["calcpsf_false", "calcpsf_calcres_false"])
+def test_reused_products_under_dask_equal_local_run(msdir, tmp_path, reuse):
+    """Issue 13 item 7 under the Dask driver: a restart that reuses the PSF (and the residual)
+    reads each block's planes in the worker from the copy set aside by the coordinator
+    (products::PlaneSource, docs/decisions.md (s8-gap13)). One channel per task on a
+    LocalCluster of 2 workers gives the local run's products (assert_same_products: bitwise in
+    practice, 1e-6 of the peak at most), the copies are removed afterwards, and the model really
+    continued from the first run's (it differs from the first run's model)."""
+    ms = msdir / "ngc5921.ms"
+    first = tmp_path / "first"
+    pclean.pclean(**_reuse_params(ms, first))
+    names = {}
+    for mode in ("local", "dask"):
+        d = tmp_path / mode
+        _copy_products(first, d)
+        kw = _reuse_params(ms, d, restart=True, cube_chunksize=1, **reuse)
+        if mode == "dask":
+            s = pclean.pclean(**kw, parallel=True, nworkers=2, cluster_type="local")
+            assert len(s["distributed"]["tasks"]) == 3  # one channel per task, on the workers
+        else:
+            pclean.pclean(**kw)
+        assert not list(tmp_path.glob(mode + ".*.pclean-reuse")), "the side copies are removed"
+        names[mode] = d
+    assert_same_products(names["dask"], names["local"], ["model", "residual", "image", "psf"])
+    from compare import load_casa
+    m0, _ = load_casa(str(first) + ".model")
+    m1, _ = load_casa(str(names["dask"]) + ".model")
+    if reuse.get("calcres", True):
+        assert np.abs(m1 - m0).max() > 0, "the restart cleaned further"
+    p0, _ = load_casa(str(first) + ".psf")
+    p1, _ = load_casa(str(names["dask"]) + ".psf")
+    np.testing.assert_array_equal(p1, p0)  # the reused PSF is the first run's
 
 
 def test_local_cluster_cleans_one_channel_per_task(msdir, tmp_path):

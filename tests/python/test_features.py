@@ -100,3 +100,22 @@ def test_fits_products_and_export(msdir, tmp_path):
     assert abs(np.degrees(world[3]) % 360 - ww[0] % 360) < 1e-9
     assert abs(np.degrees(world[2]) - ww[1]) < 1e-9
     assert abs(world[0] - ww[2]) < 1e-3
+
+
+def test_several_fields_with_standard_gridder_are_said_in_the_log(tmp_path):
+    """Issue 13 item 7: several fields selected with gridder='standard' are gridded together at the
+    image centre as tclean does (its products: test_realobs.py::test_dirty_products_match_tclean
+    [multifield_all_pc1_I_dirty], within 0.5% of tclean's peak), and the log says so, naming the
+    fields and the centre; one field selected says nothing of the kind."""
+    from conftest import unpack_bundled
+    d = unpack_bundled(["realobs_vla_multifield.tar.gz"], tmp_path)
+    base = ["--imsize", "64", "--cell", "10arcsec", "--niter", "0"]
+    p = run_pclean("image", "--vis", d / "vla_multifield.ms", "--imagename", tmp_path / "two", *base,
+                   "--field", "0,1")
+    said = [l for l in p.stderr.splitlines() if "fields selected" in l]
+    assert len(said) == 1, p.stderr[-2000:]
+    assert "2 fields selected (0 (F0), 1 (F1))" in said[0] and "as tclean does" in said[0], said[0]
+    assert "15:00:00.000 +20.00.00.000" in said[0]  # the image centre: field 0's phase centre
+    p = run_pclean("image", "--vis", d / "vla_multifield.ms", "--imagename", tmp_path / "one", *base,
+                   "--field", "1")
+    assert "fields selected" not in p.stderr

@@ -134,8 +134,8 @@ pub struct GridPlanes {
     pass: Pass,
     grids: Vec<UvGrid>,
     /// Per plane, the sums a gridder keeps beside its grid: for tclean's gridder
-    /// ([`crate::casa`]) the sum of the weights and the sum of the weights times each
-    /// visibility's kernel sum; unused (zero) for the ES gridder.
+    /// ([`crate::casa`]) the sum of the weights (the second unused); the mosaic gridder's per
+    /// pointing sums; unused (zero) for the ES gridder.
     sums: Vec<[f64; 2]>,
 }
 

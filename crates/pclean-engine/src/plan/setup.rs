@@ -295,15 +295,11 @@ impl Setup {
     /// work), then plan the phase centre, the spectral axis and the block shape, and read what
     /// the run reuses.
     pub fn open(params: ImagingParams) -> Result<Self, EngineError> {
+        // Reused products (restart, calcres/calcpsf = false) work under the Dask driver too: the
+        // coordinator copies them aside before rewriting them and each block, in whichever
+        // process runs it, reads its own planes from the copy (products::PlaneSource;
+        // tests/python/test_distributed.py::test_reused_products_under_dask_equal_local_run).
         let d = &params.deconv;
-        if params.parallel.parallel && (d.restart || !d.calcres || !d.calcpsf) {
-            return Err(EngineError::param(
-                "restart",
-                "restart/calcres/calcpsf: continuing from existing products is not supported with \
-                 parallel=true yet (the workers would read products the run rewrites); run it \
-                 with parallel=false",
-            ));
-        }
         let (mut sources, mut warnings) = open_sources(&params)?;
         let (earth, earth_note) = pclean_ms::measures::load_earth_orientation();
         tracing::info!("{earth_note}");

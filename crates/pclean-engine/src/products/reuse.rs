@@ -57,9 +57,7 @@ pub struct PlaneSource {
 impl PlaneSource {
     /// The copy the blocks read.
     fn aside(&self) -> PathBuf {
-        let mut s = self.path.clone().into_os_string();
-        s.push(format!(".{ASIDE}"));
-        PathBuf::from(s)
+        aside_of(&self.path)
     }
 
     /// Copy the product aside (replacing any copy a failed earlier run left), before the run
@@ -159,6 +157,13 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The copy of product `path` set aside for the blocks.
+fn aside_of(path: &Path) -> PathBuf {
+    let mut s = path.to_path_buf().into_os_string();
+    s.push(format!(".{ASIDE}"));
+    PathBuf::from(s)
+}
+
 /// `startmodel` (checked against the run's grid, read per block) or, with `restart`, the existing
 /// `<imagename>.model` (if any; checked here, read per block).
 pub fn read_start_model(
@@ -169,7 +174,9 @@ pub fn read_start_model(
     let nchan = plan.nchan();
     if p.deconv.restart {
         let path = product_path(&p.imagename, "model", ImageFormat::Casa);
-        if !path.exists() {
+        // No model, or (in a Dask worker) the model the coordinator is writing afresh because
+        // there was none to continue from (no copy set aside): start from nothing.
+        if !path.exists() || (pclean_imageio::is_incomplete(&path) && !aside_of(&path).is_dir()) {
             return Ok(None);
         }
         return check_product(p, path, "restart: existing model", nchan, false)
@@ -190,8 +197,9 @@ pub fn read_start_model(
 }
 
 /// A CASA image of the run's shape (`single_pixel`: the `.sumwt` shape) to reuse: checked, not
-/// read. (A Dask worker's set-up checks the product the coordinator has rewritten, which has the
-/// same shape; the worker's blocks read the copy set aside.)
+/// read. A Dask worker's set-up runs after the coordinator has set the product aside and started
+/// rewriting it (the product is then incomplete): it checks the copy set aside, which its blocks
+/// read (tests/python/test_distributed.py::test_reused_products_under_dask_equal_local_run).
 fn check_product(
     p: &ImagingParams,
     path: PathBuf,
@@ -210,7 +218,12 @@ fn check_product(
         what,
         single_pixel,
     };
-    let path = &src.path;
+    let aside = src.aside();
+    let path = if pclean_imageio::is_incomplete(&src.path) && aside.is_dir() {
+        &aside
+    } else {
+        &src.path
+    };
     let img = CasaImage::open(path).map_err(|e| {
         EngineError::param_source("restart", format!("{what} '{}'", path.display()), e)
     })?;

@@ -2,9 +2,10 @@
 //! function of support 3 sampled 100 times per cell ([`spheroidal`]), on a double-precision grid
 //! padded by tclean's `padding` (1.2 by default) to an even 2-3-5 size, uv positions rounded to
 //! the nearest cell and the kernel to the nearest 1/100 cell exactly as tclean rounds them, the
-//! grid correction by the spheroidal function of the padded image, and tclean's sum of weights
-//! (each visibility's weight times the sum of its kernel samples). Prediction divides each
-//! visibility's interpolated value by the same kernel sum, as tclean's degridder does.
+//! grid correction by the spheroidal function of the padded image, each visibility's footprint
+//! normalised to a unit sum (so the image is normalised by the plain sum of the weights), as
+//! tclean grids. Prediction divides each visibility's interpolated value by the same kernel sum,
+//! as tclean's degridder does.
 //!
 //! The ES gridder ([`crate::gridder::Gridder`]) is more accurate (to `epsilon` of an exact Fourier
 //! transform); this one exists to reproduce tclean's products (to about 1e-5 of the peak), for
@@ -201,16 +202,16 @@ impl VisGridder for CasaGridder {
         let locator = self.locator();
         let (grids, sums) = planes.parts_mut();
         let g = grids[0].as_double_mut().expect("checked: double precision");
-        let (stats, kernel_sum) = with_pool(self.nthreads, || locator.grid(g, batch, vis))??;
+        let stats = with_pool(self.nthreads, || locator.grid(g, batch, vis))??;
         sums[0][0] += stats.sum_weights;
-        sums[0][1] += kernel_sum;
         Ok(stats)
     }
 
-    /// tclean normalises by the sum of the weights times each visibility's kernel sum (its
-    /// `sumwt`, while the `.sumwt` product holds the plain sum of the weights): `scale` (the
-    /// caller's `1 / sum of weights`) is multiplied by `sum of weights / kernel-weighted sum`.
-    /// A PSF is then divided by its central value, as tclean divides it by its peak.
+    /// Each visibility's footprint is normalised to a unit sum when gridded (as tclean grids),
+    /// so `scale` (the caller's `1 / sum of weights`) is tclean's normalisation; a plane with no
+    /// weight is zero. A PSF is then divided by its peak, as tclean's `normPSF` (measured: a
+    /// one-visibility PSF, whose fringe peaks 8e-3 above its centre value off-centre, is
+    /// tclean's to 2e-7 only when divided by the peak).
     fn images(&self, planes: GridPlanes, scale: f64) -> GridResult<Vec<Array2<f32>>> {
         self.check_planes(&planes)?;
         let pass = planes.pass();
@@ -220,12 +221,12 @@ impl VisGridder for CasaGridder {
             grids
                 .into_iter()
                 .zip(sums)
-                .map(|(g, [sw, skw])| {
-                    let s = if skw > 0.0 { scale * sw / skw } else { 0.0 };
+                .map(|(g, [sw, _])| {
+                    let s = if sw > 0.0 { scale } else { 0.0 };
                     let mut img = self.image_of(g, s);
-                    let centre = img[[self.ny / 2, self.nx / 2]];
-                    if pass == Pass::Psf && centre > 0.0 {
-                        img.mapv_inplace(|v| v / centre);
+                    let peak = img.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    if pass == Pass::Psf && peak > 0.0 {
+                        img.mapv_inplace(|v| v / peak);
                     }
                     img
                 })
