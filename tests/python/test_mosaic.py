@@ -173,7 +173,9 @@ HET_INFO = json.loads((HET_REF / "hetero_refs.json").read_text())
 # 5.3e-2 and 0.37); weight 1.6e-2 (a uniform 1.5% scale: tclean's S = 6 support is the smallest
 # measured, docs/decisions.md (s8-mosaic)) and residual 3.4e-2 (flatsky) / 1.8e-2 (briggs), at the
 # pb 0.3 edge, are open: above 1% they are xfails, under guards that still fail one beam for all
-# (weight 0.17, residual 0.48).
+# (weight 0.17, residual 0.48). Split by baseline type (scripts/dev/hetero_pairs.py,
+# docs/decisions-s9-mosaic.md) the 12-12 products agree (weight 4.5e-3); the gap is tclean's 7 m
+# weight kernel (1.017 x sumwt at a lone 7 m pointing, wider than PB^2 and ringing to 8 uv cells).
 HET_TOL = {"psf": 1e-2, "residual": 1e-2, "pb": 1e-2, "weight": 1e-2}
 HET_GUARD = {"residual": 5e-2, "weight": 2.5e-2}
 
