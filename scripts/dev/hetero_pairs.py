@@ -26,6 +26,9 @@ PARAMS = dict(imsize=[320, 320], cell="0.5arcsec", phasecenter="J2000 16h00m00.0
               gridder="mosaic", specmode="mfs", pblimit=0.2, niter=0, weighting="natural",
               normtype="flatsky")
 PRODUCTS = ("weight", "residual", "pb", "psf")
+# Single pointings at other image sizes and cells (weights only; scripts/dev/weight_box_model.py).
+EXTRA = [("b77f0", 200, 0.5), ("b77f0", 320, 0.8), ("b77f0", 512, 0.5), ("b77f0", 320, 0.25),
+         ("b1212f0", 320, 0.25)]
 
 
 def run_tclean(outdir, ms):
@@ -41,6 +44,14 @@ def run_tclean(outdir, ms):
         casatasks.tclean(vis=sub, imagename=prefix, parallel=False, **PARAMS)
         for ext in PRODUCTS:
             casatasks.exportfits(prefix + "." + ext, prefix + "." + ext + ".fits", overwrite=True)
+    for name, n, cell in EXTRA:
+        prefix = os.path.join(outdir, "cf_%s_%d_%s" % (name, n, cell))
+        for ext in PRODUCTS + ("sumwt", "image", "model"):
+            shutil.rmtree(prefix + "." + ext, ignore_errors=True)
+        params = dict(PARAMS, imsize=[n, n], cell="%sarcsec" % cell)
+        casatasks.tclean(vis=os.path.join(outdir, name + ".ms"), imagename=prefix, parallel=False,
+                         **params)
+        casatasks.exportfits(prefix + ".weight", prefix + ".weight.fits", overwrite=True)
 
 
 def compare(outdir, pclean):
