@@ -199,3 +199,37 @@ def test_heterogeneous_array_matches_tclean(name, ext, het_ms, mosaic_out):
         assert err < HET_GUARD[ext], "%s %s: %.4f of tclean's peak" % (name, ext, err)
         pytest.xfail("open gap: heterogeneous %s %.4f of tclean's peak (bound 1%%)" % (ext, err))
     assert err < HET_TOL[ext], "%s %s: max |pclean - tclean| = %.4f of tclean's peak" % (name, ext, err)
+
+
+WB_REF = REFERENCE / "wideband_mosaic"
+WB_INFO = json.loads((WB_REF / "wideband_refs.json").read_text())
+# An mfs mosaic over a 20% band (testdata/wideband_mosaic.ms.tar.gz: two 1 GHz windows at 90 and
+# 110 GHz, two pointings 25" apart, 224^2 x 0.8"): tclean uses each data channel's beam
+# (findUsefulChannels), so does pclean. Measured: psf 2.8e-3, pb 3.3e-3, weight 6.9e-3; with the
+# beams at the plane's 100 GHz (pclean before) 2.0e-2, 2.0e-2, 1.2e-2, which the 1% bound fails.
+# The residual's 1.9e-2 is at the pb 0.3 edge and as large on each window imaged alone (2.1e-2 and
+# 1.8e-2 at 448^2 x 0.4"), so not the band's: an xfail above 1%, under a guard of 5e-2 that the
+# plane-frequency beams fail (0.127). docs/decisions-s9-mosaic.md.
+WB_TOL = {"psf": 1e-2, "residual": 1e-2, "pb": 1e-2, "weight": 1e-2}
+WB_GUARD = {"residual": 5e-2}
+
+
+@pytest.fixture(scope="module")
+def wb_ms(tmp_path_factory):
+    return unpack_bundled(["wideband_mosaic.ms.tar.gz"], tmp_path_factory.mktemp("wb_ms"))
+
+
+@pytest.mark.parametrize("ext", ["psf", "residual", "pb", "weight"])
+def test_wideband_mfs_beams_per_channel_match_tclean(ext, wb_ms, mosaic_out):
+    name = "wb_flatsky"
+    prefix = run_case(name, wb_ms, mosaic_out, WB_INFO)
+    pb, _ = reference(name, "pb", WB_REF)
+    ref, crop = reference(name, ext, WB_REF)
+    mine = ours(prefix, ext, crop, ref.shape[0])
+    region = np.nan_to_num(pb) > 0.3
+    err = np.abs(mine - ref)[region].max() / np.abs(ref[region]).max()
+    print("%s %s: %.2e" % (name, ext, err))
+    if ext in WB_GUARD and err >= WB_TOL[ext]:
+        assert err < WB_GUARD[ext], "%s %s: %.4f of tclean's peak" % (name, ext, err)
+        pytest.xfail("open gap: residual at the pb 0.3 edge %.4f of tclean's peak (bound 1%%)" % err)
+    assert err < WB_TOL[ext], "%s %s: max |pclean - tclean| = %.4f of tclean's peak" % (name, ext, err)
