@@ -116,15 +116,9 @@ def refs(outdir):
 
 
 def bundle(outdir, testdata):
-    from make_mosaic_testdata import bundle_files, crop_fits_gz
-    refdir = os.path.join(testdata, "reference", "wideband_mosaic")
-    os.makedirs(refdir, exist_ok=True)
-    for name in CASES:
-        for ext in PRODUCTS:
-            crop_fits_gz(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
-                         os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), CROP)
-    bundle_files(outdir, testdata, refdir, "wideband_refs.json", "wideband_mosaic.ms",
-                 "wideband_mosaic.ms.tar.gz")
+    from make_mosaic_testdata import bundle_cases
+    bundle_cases(outdir, testdata, "wideband_mosaic", {name: PRODUCTS for name in CASES}, CROP, "wideband_refs.json",
+                 "wideband_mosaic.ms", "wideband_mosaic.ms.tar.gz")
 
 
 if __name__ == "__main__":
