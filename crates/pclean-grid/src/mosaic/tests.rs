@@ -237,10 +237,10 @@ fn weight_image_and_split_batches() {
 }
 
 /// tclean's weight kernel by brute force (module docs of `weight.rs`): the 2-D transform of the
-/// PB^2 screen on the padded grid (60 cells for 48 at padding 1.2), support from the 2.5% level
-/// on the u and v axes, half width support - 2, unit sum; returns `B(dx, dy)`.
+/// PB^2 screen on the image's grid (48 cells), support `S` from the 2.5% level on the u and v
+/// axes, cells `-(S - 1)..=S - 2` gridded, normalised by the sum over `+-S`; returns `B(dx, dy)`.
 fn brute_force_weight_kernel() -> impl Fn(f64, f64) -> f64 {
-    let np = 60usize;
+    let np = N;
     let screen = crate::pb::pb_image_at(
         &beam(),
         np,
@@ -249,27 +249,32 @@ fn brute_force_weight_kernel() -> impl Fn(f64, f64) -> f64 {
         100.1e9,
         [(np / 2) as f64, (np / 2) as f64],
     );
+    let half = (np / 2) as f64;
     let c = |i: i64, j: i64| -> f64 {
         let mut acc = 0.0;
         for ((y, x), v) in screen.indexed_iter() {
-            let d = (x as f64 - 30.0) * i as f64 + (y as f64 - 30.0) * j as f64;
+            let d = (x as f64 - half) * i as f64 + (y as f64 - half) * j as f64;
             acc += (*v as f64).powi(2) * (2.0 * PI * d / np as f64).cos();
         }
         acc
     };
     let peak = c(0, 0);
-    let trial = (0..30)
+    let trial = (0..np as i64 / 2)
         .find(|t| c(*t, 0).abs() < 0.025 * peak && c(0, *t).abs() < 0.025 * peak)
         .unwrap()
         .max(5);
-    let h = trial + 1 - 2;
+    let s = trial + 1;
+    let mut total = 0.0;
     let mut coef = Vec::new();
-    for j in -h..=h {
-        for i in -h..=h {
-            coef.push((i, j, c(i, j)));
+    for j in -s..=s {
+        for i in -s..=s {
+            let v = c(i, j);
+            total += v;
+            if (1 - s..=s - 2).contains(&i) && (1 - s..=s - 2).contains(&j) {
+                coef.push((i, j, v));
+            }
         }
     }
-    let total: f64 = coef.iter().map(|t| t.2).sum();
     move |dx, dy| {
         coef.iter()
             .map(|(i, j, v)| {
