@@ -29,13 +29,20 @@ def model(n,cellas,D,lo,hi,N,npad):
     return img
 # run in the OUTDIR of `hetero_pairs.py tclean`
 cases=[('tc_b77f0.weight.fits',320,0.5,6.25,384),('cf_b77f0_200_0.5.weight.fits',200,0.5,6.25,240),('cf_b77f0_512_0.5.weight.fits',512,0.5,6.25,640),('cf_b77f0_320_0.8.weight.fits',320,0.8,6.25,384),('cf_b77f0_320_0.25.weight.fits',320,0.25,6.25,384),('tc_b1212f0.weight.fits',320,0.5,10.7,384),('cf_b1212f0_320_0.25.weight.fits',320,0.25,10.7,384)]
-for lo,hi,N in [(-4,4,4),(-5,4,6),(-4,5,6),(-4,4,6),(-5,5,6)]:
-    out=[]
-    for f,n,cl,D,npad in cases:
-        o=fits.getdata(f).squeeze().astype(float); p=model(n,cl,D,lo,hi,N,npad)
-        m=o>0.3*o.max()
-        out.append('%.4f/%.4f/%.1e'%(o[n//2,n//2],p[n//2,n//2],np.abs(p-o)[m].max()/o.max()))
-    print(lo,hi,N,' '.join(out))
+# "padded": the screen over the padded grid (s8's model); "unpadded": over the image itself (the
+# rule mosaic/weight.rs keeps: -5..4 gridded, normalised over +-6, within 5e-4 everywhere).
+for padmode in ("padded", "unpadded"):
+    for lo, hi, N in [(-4, 4, 4), (-5, 4, 6), (-5, 5, 6), (-6, 6, 6)]:
+        out = []
+        for f, n, cl, D, npad in cases:
+            o = fits.getdata(f).squeeze().astype(float)
+            p = model(n, cl, D, lo, hi, N, npad if padmode == "padded" else n)
+            m = o > 0.3 * o.max()
+            inner = np.zeros_like(m)
+            inner[n // 8:-n // 8, n // 8:-n // 8] = True
+            out.append("%.4f/%.4f/%.1e" % (o[n // 2, n // 2], p[n // 2, n // 2],
+                                           np.abs(p - o)[m & inner].max() / o.max()))
+        print(padmode, lo, hi, N, " ".join(out))
 print()
 for f,n,cl,D,npad in cases[:2]+cases[4:5]:
     o=fits.getdata(f).squeeze().astype(float); p=model(n,cl,D,-5,4,6,npad)
