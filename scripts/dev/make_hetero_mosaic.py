@@ -151,15 +151,9 @@ PRODUCTS = ["psf", "residual", "pb", "weight"]
 
 def bundle(outdir, testdata):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from make_mosaic_testdata import bundle_files, crop_fits_gz
-    refdir = os.path.join(testdata, "reference", "hetero_mosaic")
-    os.makedirs(refdir, exist_ok=True)
-    for name in CASES:
-        for ext in PRODUCTS:
-            crop_fits_gz(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
-                         os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), CROP)
-    bundle_files(outdir, testdata, refdir, "hetero_refs.json", "hetero_mosaic.ms",
-                 "hetero_mosaic.ms.tar.gz")
+    from make_mosaic_testdata import bundle_cases
+    bundle_cases(outdir, testdata, "hetero_mosaic", {name: PRODUCTS for name in CASES}, CROP, "hetero_refs.json",
+                 "hetero_mosaic.ms", "hetero_mosaic.ms.tar.gz")
 
 
 if __name__ == "__main__":

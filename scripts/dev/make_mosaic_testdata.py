@@ -111,6 +111,18 @@ def bundle(outdir, testdata):
                  "alma_mosaic_small.ms.tar.gz")
 
 
+def bundle_cases(outdir, testdata, refname, products, crop, jsonname, msname, tarname):
+    """Each case's products (`products`: case -> product names) cropped into
+    testdata/reference/refname, with jsonname and the MS tarball (`bundle_files`)."""
+    refdir = os.path.join(testdata, "reference", refname)
+    os.makedirs(refdir, exist_ok=True)
+    for name, exts in products.items():
+        for ext in exts:
+            crop_fits_gz(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
+                         os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), crop)
+    bundle_files(outdir, testdata, refdir, jsonname, msname, tarname)
+
+
 def bundle_files(outdir, testdata, refdir, jsonname, msname, tarname):
     """OUTDIR/jsonname into refdir and OUTDIR/msname as testdata/tarname (reproducible tar)."""
     shutil.copy(os.path.join(outdir, jsonname), refdir)

@@ -169,13 +169,12 @@ HET_REF = REFERENCE / "hetero_mosaic"
 HET_INFO = json.loads((HET_REF / "hetero_refs.json").read_text())
 # 12 m + 7 m in one array (testdata/hetero_mosaic.ms.tar.gz: 12-12, 12-7 and 7-7 baselines, each
 # through its two antennas' voltage patterns as tclean's HetArrayConvFunc); the issue's 1% bound
-# where tclean's pb > 0.3. Measured: psf 2.5e-3, pb 2.8e-3 (with one 12 m beam for all, as before:
-# 5.3e-2 and 0.37); weight 1.6e-2 (a uniform 1.5% scale: tclean's S = 6 support is the smallest
-# measured, docs/decisions.md (s8-mosaic)) and residual 3.4e-2 (flatsky) / 1.8e-2 (briggs), at the
-# pb 0.3 edge, are open: above 1% they are xfails, under guards that still fail one beam for all
-# (weight 0.17, residual 0.48).
+# where tclean's pb > 0.3. Measured: psf 2.5e-3, pb 2.3e-4, weight 1.6e-4 (tclean's weight kernel
+# on the unpadded screen, docs/decisions-s9-mosaic.md; 0.37 and 0.17 with one 12 m beam for all);
+# the residual, 3.4e-2 (flatsky) / 1.8e-2 (briggs) at the pb 0.3 edge, is open: above 1% an
+# xfail, under a guard that one beam for all fails (0.48).
 HET_TOL = {"psf": 1e-2, "residual": 1e-2, "pb": 1e-2, "weight": 1e-2}
-HET_GUARD = {"residual": 5e-2, "weight": 2.5e-2}
+HET_GUARD = {"residual": 5e-2}
 
 
 @pytest.fixture(scope="module")
@@ -186,14 +185,44 @@ def het_ms(tmp_path_factory):
 @pytest.mark.parametrize("name", ["het_flatsky", "het_dirty"])
 @pytest.mark.parametrize("ext", ["psf", "residual", "pb", "weight"])
 def test_heterogeneous_array_matches_tclean(name, ext, het_ms, mosaic_out):
-    prefix = run_case(name, het_ms, mosaic_out, HET_INFO)
-    pb, _ = reference(name, "pb", HET_REF)
-    ref, crop = reference(name, ext, HET_REF)
+    check_bounded(name, ext, het_ms, mosaic_out, HET_INFO, HET_REF, HET_TOL, HET_GUARD, "heterogeneous")
+
+
+def check_bounded(name, ext, msdir, outdir, info, refdir, tol, guard, what):
+    """pclean's `ext` of case `name` within tol[ext] of tclean's peak where tclean's pb > 0.3; a
+    product in `guard` that misses tol is an xfail (an open gap) while under guard[ext]."""
+    prefix = run_case(name, msdir, outdir, info)
+    pb, _ = reference(name, "pb", refdir)
+    ref, crop = reference(name, ext, refdir)
     mine = ours(prefix, ext, crop, ref.shape[0])
     region = np.nan_to_num(pb) > 0.3
     err = np.abs(mine - ref)[region].max() / np.abs(ref[region]).max()
     print("%s %s: %.2e" % (name, ext, err))
-    if ext in HET_GUARD and err >= HET_TOL[ext]:
-        assert err < HET_GUARD[ext], "%s %s: %.4f of tclean's peak" % (name, ext, err)
-        pytest.xfail("open gap: heterogeneous %s %.4f of tclean's peak (bound 1%%)" % (ext, err))
-    assert err < HET_TOL[ext], "%s %s: max |pclean - tclean| = %.4f of tclean's peak" % (name, ext, err)
+    if ext in guard and err >= tol[ext]:
+        assert err < guard[ext], "%s %s: %.4f of tclean's peak" % (name, ext, err)
+        pytest.xfail("open gap: %s %s %.4f of tclean's peak (bound 1%%)" % (what, ext, err))
+    assert err < tol[ext], "%s %s: max |pclean - tclean| = %.4f of tclean's peak" % (name, ext, err)
+
+
+WB_REF = REFERENCE / "wideband_mosaic"
+WB_INFO = json.loads((WB_REF / "wideband_refs.json").read_text())
+# An mfs mosaic over a 20% band (testdata/wideband_mosaic.ms.tar.gz: two 1 GHz windows at 90 and
+# 110 GHz, two pointings 25" apart, 224^2 x 0.8"): tclean uses each data channel's beam
+# (findUsefulChannels), so does pclean. Measured: psf 2.8e-3, pb 9e-5, weight 1.4e-4; with the
+# beams at the plane's 100 GHz (pclean before) 2.0e-2, 2.0e-2, 1.2e-2, which the 1% bound fails.
+# The residual's 1.9e-2 is at the pb 0.3 edge and as large on each window imaged alone (2.1e-2 and
+# 1.8e-2 at 448^2 x 0.4"), so not the band's: an xfail above 1%, under a guard of 5e-2 that the
+# plane-frequency beams fail (0.127). docs/decisions-s9-mosaic.md.
+WB_TOL = {"psf": 1e-2, "residual": 1e-2, "pb": 1e-2, "weight": 1e-2}
+WB_GUARD = {"residual": 5e-2}
+
+
+@pytest.fixture(scope="module")
+def wb_ms(tmp_path_factory):
+    return unpack_bundled(["wideband_mosaic.ms.tar.gz"], tmp_path_factory.mktemp("wb_ms"))
+
+
+@pytest.mark.parametrize("ext", ["psf", "residual", "pb", "weight"])
+def test_wideband_mfs_beams_per_channel_match_tclean(ext, wb_ms, mosaic_out):
+    check_bounded("wb_flatsky", ext, wb_ms, mosaic_out, WB_INFO, WB_REF, WB_TOL, WB_GUARD,
+                  "wideband (the pb 0.3 edge)")

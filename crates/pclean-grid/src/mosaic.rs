@@ -19,7 +19,11 @@
 //!   ([`VisGridder::model_planes`]), and each row predicted from its pointing's grid.
 //!
 //! Normalisation by the weight image (`normtype`, `pblimit`) belongs to the caller, as tclean's
-//! normaliser. The beam is evaluated at the plane's frequency ([`VisGridder::at_frequency`]).
+//! normaliser. The beam is evaluated at the plane's frequency ([`VisGridder::at_frequency`]),
+//! or, given the data's beam frequencies ([`MosaicGridder::with_beam_frequencies`], an mfs plane
+//! over a wide band), per data channel as tclean's `findUsefulChannels`: each channel's
+//! visibilities go to the grid of its pointing and nearest beam frequency, and every image, the
+//! weight image and prediction use the beam at that frequency.
 
 use crate::gridder::{GridError, GridStats, Gridder};
 use crate::pb::{pb_image_at, vp_pair_add_at, PbModel};
@@ -55,6 +59,9 @@ pub struct MosaicGridder {
     /// Pixel position of the PSF's phase centre (`psfphasecenter`, else the image centre).
     psf_centre_px: [f64; 2],
     freq_hz: f64,
+    /// The beam frequencies of the data channels (empty: one, the plane's `freq_hz`); grid
+    /// `slot * nbands + band` holds pointing `slot`'s channels nearest to beam frequency `band`.
+    band_freqs: Vec<f64>,
 }
 
 impl MosaicGridder {
@@ -77,7 +84,30 @@ impl MosaicGridder {
             pointings,
             psf_centre_px,
             freq_hz,
+            band_freqs: Vec::new(),
         }
+    }
+
+    /// The same mosaic with the data channels' beams at `freqs_hz` (tclean's beams per data
+    /// channel for an mfs plane: each channel uses the nearest of them). Empty, or one frequency:
+    /// the plane's.
+    pub fn with_beam_frequencies(mut self, freqs_hz: Vec<f64>) -> Self {
+        self.band_freqs = if freqs_hz.len() > 1 {
+            freqs_hz
+        } else {
+            Vec::new()
+        };
+        self
+    }
+
+    /// The number of beam frequencies (grids per pointing).
+    fn nbands(&self) -> usize {
+        self.band_freqs.len().max(1)
+    }
+
+    /// Beam frequency `band`.
+    fn band_freq(&self, band: usize) -> f64 {
+        self.band_freqs.get(band).copied().unwrap_or(self.freq_hz)
     }
 
     /// The same gridder running its calls on `nthreads` threads (0 = all cores).
@@ -166,37 +196,57 @@ impl MosaicGridder {
     /// Baseline beam `beam` (the power pattern for identical dishes, else `VP_a VP_b`) centred
     /// on `centre_px`, at this gridder's frequency.
     pub fn beam_at(&self, centre_px: [f64; 2], beam: usize) -> Array2<f32> {
+        self.beam_at_freq(centre_px, beam, self.freq_hz)
+    }
+
+    /// [`MosaicGridder::beam_at`] at frequency `freq_hz`.
+    fn beam_at_freq(&self, centre_px: [f64; 2], beam: usize, freq_hz: f64) -> Array2<f32> {
         let s = self.gridder.spec();
         let cells = [s.cell_x_rad, s.cell_y_rad];
         let (a, b) = &self.beams[beam];
         if a == b {
-            return pb_image_at(a, s.nx, s.ny, cells, self.freq_hz, centre_px);
+            return pb_image_at(a, s.nx, s.ny, cells, freq_hz, centre_px);
         }
         let mut out = Array2::<f32>::zeros((s.ny, s.nx));
-        vp_pair_add_at(a, b, cells, self.freq_hz, centre_px, out.view_mut());
+        vp_pair_add_at(a, b, cells, freq_hz, centre_px, out.view_mut());
         out
+    }
+
+    /// Pointing and beam frequency of grid `i`.
+    fn grid_slot(&self, i: usize) -> (&Pointing, f64) {
+        let nb = self.nbands();
+        (&self.pointings[i / nb], self.band_freq(i % nb))
     }
 
     /// tclean's weight image of pointings with weight sums `sums` (`[W_p, _]`), times `scale`:
     /// `sum_p W_p B_p`, `B_p` the band-limited PB^2 of pointing p's baseline beam (`weight.rs`).
+    /// With several beam frequencies, the sum of each frequency's (`sums` per grid).
     fn band_limited_weight(&self, sums: &[[f64; 2]], scale: f64) -> Array2<f64> {
         let (ny, nx) = self.image_shape();
         let s = self.gridder.spec();
-        let entries: Vec<([f64; 2], f64, usize)> = self
-            .pointings
-            .iter()
-            .zip(sums)
-            .filter(|(_, sum)| sum[0] > 0.0)
-            .map(|(p, sum)| (p.centre_px, sum[0] * scale, p.beam))
-            .collect();
-        let kernels = WeightKernels::new(
-            &self.beams,
-            nx,
-            ny,
-            [s.cell_x_rad, s.cell_y_rad],
-            self.freq_hz,
-        );
-        kernels.image(nx, ny, &entries)
+        let nb = self.nbands();
+        let mut total = Array2::<f64>::zeros((ny, nx));
+        for band in 0..nb {
+            let entries: Vec<([f64; 2], f64, usize)> = self
+                .pointings
+                .iter()
+                .zip(sums.iter().skip(band).step_by(nb))
+                .filter(|(_, sum)| sum[0] > 0.0)
+                .map(|(p, sum)| (p.centre_px, sum[0] * scale, p.beam))
+                .collect();
+            if entries.is_empty() {
+                continue;
+            }
+            let kernels = WeightKernels::new(
+                &self.beams,
+                nx,
+                ny,
+                [s.cell_x_rad, s.cell_y_rad],
+                self.band_freq(band),
+            );
+            total += &kernels.image(nx, ny, &entries);
+        }
+        total
     }
 
     /// The residual pass's response to the band-limiting of tclean's weight image: `W_band /
@@ -210,9 +260,10 @@ impl MosaicGridder {
     pub(crate) fn band_response(&self, sums: &[[f64; 2]]) -> Array2<f64> {
         let (ny, nx) = self.image_shape();
         let mut exact = Array2::<f64>::zeros((ny, nx));
-        for (p, s) in self.pointings.iter().zip(sums) {
+        for (i, s) in sums.iter().enumerate() {
             if s[0] > 0.0 {
-                let beam = self.beam_at(p.centre_px, p.beam);
+                let (p, f) = self.grid_slot(i);
+                let beam = self.beam_at_freq(p.centre_px, p.beam, f);
                 Zip::from(&mut exact).and(&beam).for_each(|e, b| {
                     let b = *b as f64;
                     *e += s[0] * b * b;
@@ -315,13 +366,13 @@ impl VisGridder for MosaicGridder {
 
     fn planes_bytes(&self, _: Pass) -> usize {
         let (nv, nu) = self.gridder.grid_shape();
-        nv * nu * self.gridder.precision().bytes_per_cell() * self.pointings.len()
+        nv * nu * self.gridder.precision().bytes_per_cell() * self.pointings.len() * self.nbands()
     }
 
     fn new_planes(&self, pass: Pass) -> GridPlanes {
-        let n = self.pointings.len();
+        let n = self.pointings.len() * self.nbands();
         let grids = (0..n).map(|_| self.gridder.new_grid()).collect();
-        GridPlanes::with_sums(pass, grids, vec![[0.0; 2]; self.pointings.len()])
+        GridPlanes::with_sums(pass, grids, vec![[0.0; 2]; n])
     }
 
     fn grid(&self, planes: &mut GridPlanes, batch: &VisBatch) -> GridResult {
@@ -330,36 +381,45 @@ impl VisGridder for MosaicGridder {
         let groups = self.groups(batch)?;
         let (grids, sums) = planes.parts_mut();
         let g = &self.gridder;
+        let nb = self.nbands();
+        let bands = channel_bands(&self.band_freqs, batch.freq_hz);
         for (slot, rows) in groups {
             let uvw = take(batch.uvw_m, &rows);
-            let wgt = take(batch.weight_rc, &rows);
-            let st = match pass {
-                Pass::Psf => g.grid_psf(
-                    &mut grids[slot],
-                    uvw.view(),
-                    batch.freq_hz,
-                    wgt.view(),
-                    self.nthreads,
-                )?,
-                Pass::Residual => {
-                    let vis = batch.vis_rc.ok_or(GridError::Shape {
+            let wgt_rows = take(batch.weight_rc, &rows);
+            let vis_rows = match (pass, batch.vis_rc) {
+                (Pass::Psf, _) => None,
+                (Pass::Residual, Some(vis)) => Some(take(vis, &rows)),
+                (Pass::Residual, None) => {
+                    return Err(GridError::Shape {
                         what: "vis_rc (required by the residual pass)",
                         expected: vec![batch.uvw_m.nrows(), batch.freq_hz.len()],
                         got: vec![],
-                    })?;
-                    let vis = take(vis, &rows);
-                    g.grid_vis(
-                        &mut grids[slot],
-                        uvw.view(),
-                        batch.freq_hz,
-                        vis.view(),
-                        wgt.view(),
-                        self.nthreads,
-                    )?
+                    })
                 }
             };
-            sums[slot][0] += st.sum_weights;
-            total += st;
+            for (band, cols) in &bands {
+                let freqs = columns_of(batch.freq_hz, cols);
+                let wgt = take_cols(wgt_rows.view(), cols);
+                let i = slot * nb + band;
+                let st = match &vis_rows {
+                    None => {
+                        g.grid_psf(&mut grids[i], uvw.view(), &freqs, wgt.view(), self.nthreads)?
+                    }
+                    Some(vis) => {
+                        let vis = take_cols(vis.view(), cols);
+                        g.grid_vis(
+                            &mut grids[i],
+                            uvw.view(),
+                            &freqs,
+                            vis.view(),
+                            wgt.view(),
+                            self.nthreads,
+                        )?
+                    }
+                };
+                sums[i][0] += st.sum_weights;
+                total += st;
+            }
         }
         Ok(total)
     }
@@ -379,13 +439,14 @@ impl VisGridder for MosaicGridder {
             Pass::Residual => [0.0, 0.0],
         };
         let mut acc = Array2::<f32>::zeros((ny, nx));
-        for ((grid, p), s) in grids.into_iter().zip(&self.pointings).zip(&sums) {
+        for (i, (grid, s)) in grids.into_iter().zip(&sums).enumerate() {
             if s[0] <= 0.0 {
                 continue;
             }
+            let (p, f) = self.grid_slot(i);
             let dirty = g.grid_into_image(grid, scale, self.nthreads)?;
             let centre = [p.centre_px[0] - shift[0], p.centre_px[1] - shift[1]];
-            let beam = self.beam_at(centre, p.beam);
+            let beam = self.beam_at_freq(centre, p.beam, f);
             Zip::from(&mut acc)
                 .and(&dirty)
                 .and(&beam)
@@ -418,12 +479,11 @@ impl VisGridder for MosaicGridder {
                 got: model_yx.len(),
             });
         }
-        let grids = self
-            .pointings
-            .iter()
-            .map(|p| {
+        let grids = (0..self.pointings.len() * self.nbands())
+            .map(|i| {
+                let (p, f) = self.grid_slot(i);
                 let mut seen = model_yx[0].to_owned();
-                let beam = self.beam_at(p.centre_px, p.beam);
+                let beam = self.beam_at_freq(p.centre_px, p.beam, f);
                 Zip::from(&mut seen).and(&beam).for_each(|m, b| *m *= *b);
                 self.gridder.model_grid(seen.view(), self.nthreads)
             })
@@ -438,40 +498,53 @@ impl VisGridder for MosaicGridder {
         mut out: ArrayViewMut2<Complex32>,
     ) -> GridResult {
         let grids = model.grids();
-        if grids.len() != self.pointings.len() {
+        let nb = self.nbands();
+        if grids.len() != self.pointings.len() * nb {
             return Err(GridError::PlaneCount {
-                expected: self.pointings.len(),
+                expected: self.pointings.len() * nb,
                 got: grids.len(),
             });
         }
         let mut total = GridStats::default();
+        let bands = channel_bands(&self.band_freqs, batch.freq_hz);
         for (slot, rows) in self.groups(batch)? {
             let uvw = take(batch.uvw_m, &rows);
-            let wgt = take(batch.weight_rc, &rows);
-            let mut pred = Array2::<Complex32>::zeros((uvw.nrows(), batch.freq_hz.len()));
-            total += self.gridder.degrid(
-                &grids[slot],
-                uvw.view(),
-                batch.freq_hz,
-                Some(wgt.view()),
-                pred.view_mut(),
-                self.nthreads,
-            )?;
-            match rows {
-                Some(rows) => {
-                    for (i, r) in rows.iter().enumerate() {
-                        out.row_mut(*r).assign(&pred.row(i));
+            let wgt_rows = take(batch.weight_rc, &rows);
+            for (band, cols) in &bands {
+                let freqs = columns_of(batch.freq_hz, cols);
+                let wgt = take_cols(wgt_rows.view(), cols);
+                let mut pred = Array2::<Complex32>::zeros((uvw.nrows(), freqs.len()));
+                total += self.gridder.degrid(
+                    &grids[slot * nb + band],
+                    uvw.view(),
+                    &freqs,
+                    Some(wgt.view()),
+                    pred.view_mut(),
+                    self.nthreads,
+                )?;
+                let all: Vec<usize>;
+                let cols = match cols {
+                    Some(c) => c,
+                    None => {
+                        all = (0..freqs.len()).collect();
+                        &all
+                    }
+                };
+                for (i, r) in row_indices(&rows, uvw.nrows()).enumerate() {
+                    for (j, c) in cols.iter().enumerate() {
+                        out[[r, *c]] = pred[[i, j]];
                     }
                 }
-                None => out.assign(&pred),
             }
         }
         Ok(total)
     }
 }
 
+mod bands;
 mod weight;
 
+use bands::{channel_bands, columns_of, row_indices, take_cols};
 use weight::WeightKernels;
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use pclean_core::Direction;
 use pclean_grid::gridder::Gridder;
 use pclean_grid::pb::{default_pb_model, pb_limit_in_place, PbModel};
 use pclean_grid::{MosaicGridder, Pointing};
-use pclean_ms::{Antenna, MsMeta};
+use pclean_ms::{Antenna, MsMeta, SelectedData};
 
 /// The mosaic gridder of a run: each selected field of the MS a pointing, its beam centred on
 /// the field's PHASE_DIR (tclean with `usepointing=False`), the PSF's on `psfphasecenter` or the
@@ -123,6 +123,48 @@ pub fn mosaic_gridder(
             .join(", ")
     );
     Ok(m.with_dishes(dish_of_antenna, models))
+}
+
+/// The beam frequencies of an mfs mosaic's data, as tclean's `findUsefulChannels` per spectral
+/// window: a window whose selected channels span less than half the tolerance `0.5%` of its
+/// highest frequency (`round(span / tol) = 0`) has one beam, at its first selected channel; one
+/// whose span is at least `(n - 1) tol` (`n` channels) has a beam per channel; in between,
+/// `round(span / tol)` beams spread evenly over the span (tclean's binning there is not
+/// reproduced exactly). Each data channel then uses the nearest beam frequency
+/// ([`MosaicGridder::with_beam_frequencies`]). Measured: two 1 GHz windows at 90 and 110 GHz
+/// imaged as one mfs plane with beams at 100 GHz were 1.2e-2 (weight), 2.0e-2 (pb, psf) off
+/// tclean's (docs/decisions-s9-mosaic.md).
+pub fn beam_frequencies(selected: &SelectedData) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::new();
+    for g in &selected.groups {
+        let f = &g.chan_freq_hz;
+        let (lo, hi) = f
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(*v), b.max(*v))
+            });
+        if f.is_empty() || !lo.is_finite() {
+            continue;
+        }
+        let span = hi - lo;
+        let tol = 0.005 * hi.abs();
+        let nbeam = (span / tol).round() as usize;
+        let beams: Vec<f64> = if f.len() == 1 || nbeam == 0 {
+            vec![f[0]]
+        } else if nbeam + 1 >= f.len() {
+            f.clone()
+        } else {
+            (0..nbeam)
+                .map(|k| lo + (k as f64 + 0.5) * span / nbeam as f64)
+                .collect()
+        };
+        for b in beams {
+            if !out.contains(&b) {
+                out.push(b);
+            }
+        }
+    }
+    out
 }
 
 /// The distinct dish diameters of the ANTENNA table's unflagged rows (in order of appearance)

@@ -432,6 +432,13 @@ impl Setup {
                     pb_model.clone(),
                     freq0,
                 )?;
+                let m = if params.specmode == pclean_core::params::SpecMode::Mfs {
+                    m.with_beam_frequencies(crate::imaging::mosaic::beam_frequencies(
+                        &sources[0].selected,
+                    ))
+                } else {
+                    m
+                };
                 RunGridder::Mosaic(m)
             }
             (Gridder::AwProject, g) => RunGridder::Aw(crate::imaging::awproject::aw_gridder(

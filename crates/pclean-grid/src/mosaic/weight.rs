@@ -2,34 +2,31 @@
 //! gridded at the uv origin with a band-limited PB^2 kernel, transformed to the image.
 //!
 //! tclean (`HetArrayConvFunc`, `MosaicFT`) does not use an analytic PB^2 for the weight image: it
-//! samples PB^2 on a screen that spans the padded image, Fourier transforms it to the uv grid's
-//! cells (`1 / (npad * cell)`), keeps a square box of those cells about the origin, normalises
-//! the box to a unit sum, and grids each row's weight with that box at the grid centre (phase
-//! shifted to the row's pointing). The image of the weight grid is therefore, per pointing `p`,
+//! samples PB^2 on a screen that spans the image (`n` cells), Fourier transforms it to cells of
+//! `1 / (n * cell)`, normalises the transform by its sum over `+-S`, crops it to `2 (S + 2)` cells
+//! and resamples it with a Lanczos-3 interpolator that is zero within 3 cells of the crop's
+//! edges, so that the cells gridded (at the grid centre, phase shifted to the row's pointing) are
+//! `-(S - 1)..=S - 2` on both axes. The image of the weight grid is therefore, per pointing `p`,
 //!
 //! ```text
-//! W_p * B(x - x_p),   B(d) = sum_{|i|,|j| <= h} c(i, j) cos(2 pi (i d_x / npad_x + j d_y / npad_y)),
+//! W_p * B(x - x_p),   B(d) = Re sum_{i, j = -(S-1)}^{S-2} c(i, j) e^{2 pi i (i d_x / n_x + j d_y / n_y)},
 //! ```
 //!
-//! `c` the transform of the PB^2 screen over the box, `sum c = 1`. The box: `S` is one more than
-//! the first cell along the u and v axes where `|c|` falls below 2.5% of its peak (at least 6,
-//! tclean's `supportAndNormalizeLatt`), and the gridded half width is `h = S - 2` (tclean
-//! resamples the cropped kernel with a Lanczos-3 interpolator that zeroes the cells nearest the
-//! crop's edges). `npad` is tclean's padded grid for its default `padding=1.2`. Measured against
-//! tclean 6.7 (docs/decisions.md (s8-mosaic)): on the shared 512^2 x 0.25" mosaic the `.weight`
-//! agrees to 3.4e-3 of its peak (1.4e-2 with an analytic PB^2), on a 200^2 x 0.4" one to 3.2e-3.
-//! Because `B` is smooth, the sum is evaluated directly (separably), not by an FFT. A mosaic of
-//! different dishes has one kernel per baseline beam (`(VP_a VP_b)^2` screens) with the largest
-//! support of them all, as tclean grids every dish pair with one support.
+//! `c` the screen's transform divided by its sum over `+-S`. `S` is one more than the first cell
+//! along the u and v axes where `|c|` falls below 2.5% of its peak (at least 6, tclean's
+//! `supportAndNormalizeLatt`). Measured against tclean 6.7 single-pointing weight images of
+//! 12 m and 7 m dishes at five image sizes (docs/decisions-s9-mosaic.md): within 5e-4 of the
+//! peak, including the 7 m's value of 1.017 W_p at its pointing, which CASA's Airy (its blockage
+//! term scaled by D/b) makes depend on the box. Because `B` is smooth, the sum is evaluated
+//! directly (separably), not by an FFT. A mosaic of different dishes has one kernel per baseline
+//! beam (`(VP_a VP_b)^2` screens) with the largest support of them all, as tclean grids every
+//! dish pair with one support.
 
-use crate::casa::spheroidal::padded_size;
 use crate::pb::{vp_pair_add_at, PbModel};
 use ndarray::Array2;
 use num_complex::Complex64;
 use std::f64::consts::PI;
 
-/// tclean's default `padding` (the mosaic gridder's grid is the padded image).
-const TCLEAN_PADDING: f32 = 1.2;
 /// The level (of the kernel's peak) where tclean ends the weight kernel's support.
 const SUPPORT_CUT: f64 = 2.5e-2;
 /// tclean's smallest support search result (`trial < 5` is raised to 5).
@@ -41,7 +38,8 @@ const MIN_TRIAL: usize = 5;
 #[derive(Clone, Debug)]
 pub(crate) struct WeightKernels {
     npad: [usize; 2],
-    half: usize,
+    /// The lowest gridded cell, `-(S - 1)`; the box is `lo..=-lo - 1` on both axes.
+    lo: i64,
     coef: Vec<Array2<f64>>,
 }
 
@@ -55,10 +53,7 @@ impl WeightKernels {
         cells_rad: [f64; 2],
         freq_hz: f64,
     ) -> Self {
-        let npad = [
-            padded_size(nx, TCLEAN_PADDING),
-            padded_size(ny, TCLEAN_PADDING),
-        ];
+        let npad = [nx, ny];
         let [px, py] = npad;
         let cells = [cells_rad[0].abs(), cells_rad[1].abs()];
         let centre = [(px / 2) as f64, (py / 2) as f64];
@@ -71,23 +66,31 @@ impl WeightKernels {
             })
             .collect();
         let support = screens.iter().map(support).max().unwrap_or(MIN_TRIAL + 1);
-        let half = (support - 2).min(px.min(py) / 2 - 1);
-        // c(i, j) = sum_y cos(2 pi j dy / py) sum_x screen cos(2 pi i dx / px) (the screen is
-        // even about its centre, so the transform is real), with the cosines tabulated.
-        let cx = cosines(px, half, centre[0]);
-        let cy = cosines(py, half, centre[1]);
+        let support = support.min(px.min(py) / 2 - 1);
+        // c(i, j) = sum_y cos(2 pi j dy / py) sum_x screen cos(2 pi i dx / px) for |i|, |j| <= S
+        // (the screen is even about its centre, so the transform is real), cosines tabulated;
+        // normalised over +-S, the gridded box [-(S - 1), S - 2] kept.
+        let cx = cosines(px, support, centre[0]);
+        let cy = cosines(py, support, centre[1]);
+        let keep = 1..2 * support - 1;
         let coef = screens
             .iter()
             .map(|screen| {
-                let mut coef = cy.t().dot(&screen.dot(&cx));
-                let total = coef.sum();
+                let full = cy.t().dot(&screen.dot(&cx));
+                let total = full.sum();
+                let kept = full.slice(ndarray::s![keep.clone(), keep.clone()]);
                 if total > 0.0 {
-                    coef.mapv_inplace(|c| c / total);
+                    kept.mapv(|c| c / total)
+                } else {
+                    kept.to_owned()
                 }
-                coef
             })
             .collect();
-        WeightKernels { npad, half, coef }
+        WeightKernels {
+            npad,
+            lo: 1 - support as i64,
+            coef,
+        }
     }
 
     /// `sum_e w_e B_{b_e}(x - x_e)` on an `nx` x `ny` image (`(y, x)`), for entries
@@ -99,8 +102,8 @@ impl WeightKernels {
         ny: usize,
         entries: &[([f64; 2], f64, usize)],
     ) -> Array2<f64> {
-        let h = self.half as i64;
-        let n = 2 * self.half + 1;
+        let lo = self.lo;
+        let n = (-2 * lo) as usize;
         let [px, py] = [self.npad[0] as f64, self.npad[1] as f64];
         // The weight grid: G(i, j) = sum_e w_e c_e(i, j) e^{-2 pi i (i dx_e / px + j dy_e / py)}.
         let mut grid = Array2::<Complex64>::zeros((n, n));
@@ -109,14 +112,14 @@ impl WeightKernels {
             let dx = c[0] - (nx / 2) as f64;
             let dy = c[1] - (ny / 2) as f64;
             for ((kj, ki), g) in grid.indexed_iter_mut() {
-                let (i, j) = ((ki as i64 - h) as f64, (kj as i64 - h) as f64);
+                let (i, j) = ((ki as i64 + lo) as f64, (kj as i64 + lo) as f64);
                 let ph = -2.0 * PI * (i * dx / px + j * dy / py);
                 *g += Complex64::from_polar(wp * coef[[kj, ki]], ph);
             }
         }
         // Separable evaluation: H(j, x) = sum_i G(i, j) e^{2 pi i i x'/px}, then sum over j.
-        let ex = phasors(nx, h, px);
-        let ey = phasors(ny, h, py);
+        let ex = phasors(nx, lo, n, px);
+        let ey = phasors(ny, lo, n, py);
         let hx = Array2::from_shape_fn((n, nx), |(kj, x)| {
             (0..n)
                 .map(|ki| grid[[kj, ki]] * ex[[x, ki]])
@@ -143,11 +146,11 @@ fn support(screen: &Array2<f64>) -> usize {
     trial.max(MIN_TRIAL) + 1
 }
 
-/// `e^{2 pi i k (x - n/2) / npad}` for pixels `x < n` and `k` in `-h..=h`: `(n, 2h + 1)`.
-fn phasors(n: usize, h: i64, npad: f64) -> Array2<Complex64> {
-    Array2::from_shape_fn((n, (2 * h + 1) as usize), |(x, k)| {
+/// `e^{2 pi i k (x - n/2) / npad}` for pixels `x < n` and `k` in `lo..lo + m`: `(n, m)`.
+fn phasors(n: usize, lo: i64, m: usize, npad: f64) -> Array2<Complex64> {
+    Array2::from_shape_fn((n, m), |(x, k)| {
         let d = x as f64 - (n / 2) as f64;
-        Complex64::from_polar(1.0, 2.0 * PI * (k as i64 - h) as f64 * d / npad)
+        Complex64::from_polar(1.0, 2.0 * PI * (k as i64 + lo) as f64 * d / npad)
     })
 }
 

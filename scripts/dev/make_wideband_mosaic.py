@@ -1,0 +1,128 @@
+"""A small wideband mosaic (issue 14 item 2: mfs beams per data channel) and its tclean 6.7
+reference.
+
+Run with a Python that has casatools/casatasks 6.7 (PyPI wheels):
+    python scripts/dev/make_wideband_mosaic.py ms OUTDIR     # OUTDIR/wideband_mosaic.ms
+    python scripts/dev/make_wideband_mosaic.py refs OUTDIR   # tclean run (parallel=False), FITS
+and with any Python with numpy and astropy:
+    python scripts/dev/make_wideband_mosaic.py bundle OUTDIR REPO/testdata
+(testdata/wideband_mosaic.ms.tar.gz; testdata/reference/wideband_mosaic/: each product's inner
+200^2, header PCCROP the crop's offset, and wideband_refs.json.)
+
+The array: the first 16 pads of casadata's alma.cycle10.1.cfg (12 m), two spectral windows of
+one 1 GHz channel at 90 and 110 GHz (a 20% band), XX YY. Two pointings 25" apart (east) around
+J2000 16h00m00s -30d00m00s, each observed in 3 scans of 30 s per window over an hour about
+transit on 2024-06-01. The sky: three point sources seen through each channel's own 10.7 m
+Airy power pattern (tclean's ALMA model) pointed at the row's field, by a direct Fourier
+transform written into DATA (noise free), unit weights.
+"""
+import os
+import shutil
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+FIELDS = [(0.0, 0.0), (25.0, 0.0)]  # arcsec offsets (east, north)
+SOURCES = [(12.5, 0.0, 1.0), (-10.0, 12.0, 0.5), (35.0, -10.0, 0.4)]  # (east", north", Jy)
+FREQS = ("90GHz", "110GHz")
+COMMON = dict(imsize=[224, 224], cell="0.8arcsec", phasecenter="J2000 16h00m00.0s -30d00m00.0s",
+              gridder="mosaic", specmode="mfs", pblimit=0.2, niter=0, parallel=False)
+CASES = {"wb_flatsky": dict(weighting="natural", normtype="flatsky")}
+PRODUCTS = ["psf", "residual", "pb", "weight"]
+CROP = 200
+
+
+def make_ms(outdir):
+    import casadata
+    import casatools
+    from make_hetero_mosaic import cfg, direction
+    simmos = os.path.join(os.path.dirname(casadata.__file__), "__data__", "alma", "simmos")
+    x, y, z, d, n = cfg(os.path.join(simmos, "alma.cycle10.1.cfg"), 16)
+    os.makedirs(outdir, exist_ok=True)
+    ms = os.path.join(outdir, "wideband_mosaic.ms")
+    shutil.rmtree(ms, ignore_errors=True)
+    sm, me = casatools.simulator(), casatools.measures()
+    sm.open(ms)
+    sm.setconfig(telescopename="ALMA", x=x, y=y, z=z, dishdiameter=d, mount=["alt-az"] * len(x),
+                 antname=n, padname=n, coordsystem="local", referencelocation=me.observatory("ALMA"))
+    for k, f in enumerate(FREQS):
+        sm.setspwindow(spwname="spw%d" % k, freq=f, deltafreq="1GHz", freqresolution="1GHz",
+                       nchannels=1, stokes="XX YY")
+    sm.setfeed(mode="perfect X Y")
+    for i, (e, nn) in enumerate(FIELDS):
+        sm.setfield(sourcename="F%d" % i, sourcedirection=direction(e, nn))
+    sm.setlimits(shadowlimit=0.001, elevationlimit="10deg")
+    sm.setauto(autocorrwt=0.0)
+    sm.settimes(integrationtime="10s", usehourangle=True,
+                referencetime=me.epoch("UTC", "2024/06/01/00:00:00"))
+    t = -1800.0
+    for _ in range(3):
+        for i in range(len(FIELDS)):
+            for k in range(len(FREQS)):
+                sm.observe(sourcename="F%d" % i, spwname="spw%d" % k, starttime="%.0fs" % t,
+                           stoptime="%.0fs" % (t + 30))
+            t += 200.0
+    sm.close()
+    fill(ms)
+    print("wrote", ms)
+
+
+def fill(ms):
+    """DATA = the point sources through each channel's 12 m power pattern (pointed at the row's
+    field), by a direct Fourier transform; unit WEIGHT and SIGMA."""
+    import casatools
+    from make_hetero_mosaic import airy_vp, direction
+    tb = casatools.table()
+    tb.open(ms + "/FIELD")
+    pd = tb.getcol("PHASE_DIR")[:, 0, :]
+    tb.close()
+    tb.open(ms + "/SPECTRAL_WINDOW")
+    freqs = tb.getcol("CHAN_FREQ")[0, :]
+    tb.close()
+    tb.open(ms + "/DATA_DESCRIPTION")
+    spw_of_dd = tb.getcol("SPECTRAL_WINDOW_ID")
+    tb.close()
+    tb.open(ms, nomodify=False)
+    uvw, fid, dd = tb.getcol("UVW"), tb.getcol("FIELD_ID"), tb.getcol("DATA_DESC_ID")
+    data = np.zeros(tb.getcol("DATA").shape, complex)
+    for e, nn, flux in SOURCES:
+        dr = direction(e, nn)
+        ra, dec = dr["m0"]["value"], dr["m1"]["value"]
+        for f in range(pd.shape[1]):
+            ra0, dec0 = pd[0, f], pd[1, f]
+            l = np.cos(dec) * np.sin(ra - ra0)
+            m = np.sin(dec) * np.cos(dec0) - np.cos(dec) * np.sin(dec0) * np.cos(ra - ra0)
+            r = np.arcsin(np.hypot(l, m))
+            for k in range(len(freqs)):
+                rows = (fid == f) & (spw_of_dd[dd] == k)
+                lam = 299792458.0 / freqs[k]
+                att = airy_vp(r, np.full(rows.sum(), 12.0), lam) ** 2
+                u, v, w = uvw[:, rows] / lam
+                ph = np.exp(-2j * np.pi * (u * l + v * m + w * (np.sqrt(1 - l * l - m * m) - 1)))
+                data[:, :, rows] += (flux * att * ph)[None, None, :]
+    tb.putcol("DATA", data.astype(np.complex64))
+    tb.putcol("WEIGHT", np.ones(tb.getcol("WEIGHT").shape, np.float32))
+    tb.putcol("SIGMA", np.ones(tb.getcol("SIGMA").shape, np.float32))
+    tb.removecols([c for c in ("MODEL_DATA", "CORRECTED_DATA") if c in tb.colnames()])
+    tb.close()
+
+
+def refs(outdir):
+    from make_mosaic_testdata import tclean_cases
+    tclean_cases(outdir, "wideband_mosaic.ms", COMMON, CASES, lambda _: PRODUCTS,
+                 "wideband_refs.json")
+
+
+def bundle(outdir, testdata):
+    from make_mosaic_testdata import bundle_cases
+    bundle_cases(outdir, testdata, "wideband_mosaic", {name: PRODUCTS for name in CASES}, CROP, "wideband_refs.json",
+                 "wideband_mosaic.ms", "wideband_mosaic.ms.tar.gz")
+
+
+if __name__ == "__main__":
+    command = {"ms": make_ms, "refs": refs, "bundle": bundle}.get(sys.argv[1] if sys.argv[1:] else "")
+    if command is None:
+        sys.exit(__doc__)
+    command(*sys.argv[2:])
