@@ -152,12 +152,21 @@ impl VisPrep<'_> {
         // tclean re-phases a shifted field's visibilities at the frequencies it grids them at
         // (the converted ones: `FTMachine::locateuvw` takes the image-frame frequencies).
         let fac = match (&self.plan.mfs_doppler, &self.plan.conversion) {
-            (Some(c), _) => Some(mfs_row_factors(
+            (Some(c), _) => Some(field_row_factors(
                 c,
                 chunk,
                 &src.ms.meta().fields,
                 src.moving.as_deref(),
             )?),
+            // tclean's visibility iterator converts a buffer's frequencies towards its field's
+            // phase centre (`VisibilityIteratorImpl2::makeFrequencyConverter`:
+            // `msIter_p->phaseCenter()`), also for cubes: on a mosaic the fields' directions
+            // move the LSRK factor by more than an integration's drift (alma_mosaic, 11" apart:
+            // 1.3e-4 channel). Ephemeris fields keep their geocentric direction at the row's
+            // time and cubesource its source factor (`FrameConversion::factor`).
+            (None, Some(c)) if c.moving.is_none() && c.source.is_none() => Some(
+                field_row_factors(c, chunk, &src.ms.meta().fields, None)?,
+            ),
             (None, Some(c)) => Some(row_factors(c, &chunk.time_s)?),
             (None, None) => None,
         };
@@ -319,9 +328,10 @@ impl VisPrep<'_> {
     }
 }
 
-/// Each row's mfs Doppler factor f_LSRK / f_data, converted at the row's time towards the row's
-/// field (as tclean's VisBuffer does); one evaluation per distinct (time, field).
-fn mfs_row_factors(
+/// Each row's Doppler factor f_image / f_data (mfs: f_LSRK / f_data), converted at the row's
+/// time towards the row's field (as tclean's VisBuffer does); one evaluation per distinct
+/// (time, field).
+fn field_row_factors(
     conv: &crate::plan::FrameConversion,
     chunk: &VisChunk,
     fields: &[pclean_ms::Field],
