@@ -162,11 +162,12 @@ impl VisPrep<'_> {
             // phase centre (`VisibilityIteratorImpl2::makeFrequencyConverter`:
             // `msIter_p->phaseCenter()`), also for cubes: on a mosaic the fields' directions
             // move the LSRK factor by more than an integration's drift (alma_mosaic, 11" apart:
-            // 1.3e-4 channel). Ephemeris fields keep their geocentric direction at the row's
-            // time and cubesource its source factor (`FrameConversion::factor`).
-            (None, Some(c)) if c.moving.is_none() && c.source.is_none() => Some(
-                field_row_factors(c, chunk, &src.ms.meta().fields, None)?,
-            ),
+            // 6.7e-9, 1.5 kHz at 230 GHz, three integrations' drift). Ephemeris fields keep
+            // their geocentric direction at the row's time and cubesource its source factor
+            // (`FrameConversion::factor`).
+            (None, Some(c)) if c.moving.is_none() && c.source.is_none() => {
+                Some(field_row_factors(c, chunk, &src.ms.meta().fields, None)?)
+            }
             (None, Some(c)) => Some(row_factors(c, &chunk.time_s)?),
             (None, None) => None,
         };
