@@ -166,7 +166,7 @@ impl VisPrep<'_> {
             // their geocentric direction at the row's time and cubesource its source factor
             // (`FrameConversion::factor`).
             (None, Some(c)) if c.moving.is_none() && c.source.is_none() => {
-                Some(field_row_factors(c, chunk, &src.ms.meta().fields, None)?)
+                Some(cube_row_factors(c, chunk, &src.ms.meta().fields)?)
             }
             (None, Some(c)) => Some(row_factors(c, &chunk.time_s)?),
             (None, None) => None,
@@ -355,6 +355,39 @@ fn field_row_factors(
                     (Some(d), _) => conv.factor_towards(t, &d)?,
                     (None, Some(f)) => conv.factor_towards(t, &f.phase_dir)?,
                     (None, None) => conv.factor(t)?,
+                };
+                Ok(*e.insert(k))
+            }
+        })
+        .collect()
+}
+
+/// A cube's per-row factors: towards each row's field ([`field_row_factors`]), except that a
+/// field in the conversion's own direction (within 1e-9 rad: a change of the factor of ~1e-13,
+/// below the agreement with casacore) keeps `conv.factor`, so a single-field cube is regridded
+/// exactly as before (the reference integration's ties, `regrid_rules::targets`, and the
+/// sample columns a chunk holds depend on the last bits of the factor).
+fn cube_row_factors(
+    conv: &crate::plan::FrameConversion,
+    chunk: &VisChunk,
+    fields: &[pclean_ms::Field],
+) -> Result<Vec<f64>, EngineError> {
+    let same = |d: &pclean_core::Direction| {
+        let (a, b) = (d.unit_vector(), conv.direction.unit_vector());
+        let chord = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
+        d.frame == conv.direction.frame && chord < 1e-9
+    };
+    let mut cache: HashMap<(u64, i32), f64> = HashMap::new();
+    chunk
+        .time_s
+        .iter()
+        .zip(&chunk.field_id)
+        .map(|(&t, &fid)| match cache.entry((t.to_bits(), fid)) {
+            std::collections::hash_map::Entry::Occupied(e) => Ok(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let k = match fields.get(fid as usize) {
+                    Some(f) if !same(&f.phase_dir) => conv.factor_towards(t, &f.phase_dir)?,
+                    _ => conv.factor(t)?,
                 };
                 Ok(*e.insert(k))
             }
