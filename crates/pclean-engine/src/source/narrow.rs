@@ -50,6 +50,15 @@ pub fn restrict_sources(
     Ok(out)
 }
 
+/// Data channels beyond the block's widened image frequencies that a block reads: the
+/// interpolation stencil (cubic reaches two channels beyond a sample) and one to spare, plus
+/// half a channel. A whole number put the window's end exactly on a data channel when the image
+/// grid is the data grid at the first integration (`--start 0 --width 1`), and rounding (UT1 -
+/// UTC, ~1e-11) then read that channel or not: the memory a block used was not reproducible
+/// (test_memory_model's 1.4 MiB flake, one channel of alma_small.ms). With the half channel the
+/// tied channel is always read, as the memory model counts it (`READ_MARGIN_CHANS`).
+const READ_MARGIN: f64 = 3.5;
+
 /// A predicate on (data channel id, its frequency) saying whether the channel can contribute to
 /// image channels `chans`.
 fn data_channels_for(
@@ -74,9 +83,9 @@ fn data_channels_for(
         }));
     };
     // Another frame: the block's image frequencies (widened by one image channel on each side)
-    // seen in the data frame at any time of the observation, widened by three data channels
-    // (the interpolation stencil). The factor changes slowly and monotonically over hours;
-    // sampling 17 times bounds it with margin to spare.
+    // seen in the data frame at any time of the observation, widened by [`READ_MARGIN`] data
+    // channels (the interpolation stencil). The factor changes slowly and monotonically over
+    // hours; sampling 17 times bounds it with margin to spare.
     let mut fmin = f64::INFINITY;
     let mut fmax = f64::NEG_INFINITY;
     let step = plan.cdelt_hz.abs();
@@ -96,6 +105,6 @@ fn data_channels_for(
         .windows(2)
         .map(|w| (w[1] - w[0]).abs())
         .fold(0.0f64, f64::max);
-    let (lo, hi) = (lo - 3.0 * dw, hi + 3.0 * dw);
+    let (lo, hi) = (lo - READ_MARGIN * dw, hi + READ_MARGIN * dw);
     Ok(Box::new(move |_, f| f >= lo && f <= hi))
 }

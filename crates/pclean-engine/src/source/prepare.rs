@@ -154,12 +154,22 @@ impl VisPrep<'_> {
         // tclean re-phases a shifted field's visibilities at the frequencies it grids them at
         // (the converted ones: `FTMachine::locateuvw` takes the image-frame frequencies).
         let fac = match (&self.plan.mfs_doppler, &self.plan.conversion) {
-            (Some(c), _) => Some(mfs_row_factors(
+            (Some(c), _) => Some(field_row_factors(
                 c,
                 chunk,
                 &src.ms.meta().fields,
                 src.moving.as_deref(),
             )?),
+            // tclean's visibility iterator converts a buffer's frequencies towards its field's
+            // phase centre (`VisibilityIteratorImpl2::makeFrequencyConverter`:
+            // `msIter_p->phaseCenter()`), also for cubes: on a mosaic the fields' directions
+            // move the LSRK factor by more than an integration's drift (alma_mosaic, 11" apart:
+            // 6.7e-9, 1.5 kHz at 230 GHz, three integrations' drift). Ephemeris fields keep
+            // their geocentric direction at the row's time and cubesource its source factor
+            // (`FrameConversion::factor`).
+            (None, Some(c)) if c.moving.is_none() && c.source.is_none() => {
+                Some(cube_row_factors(c, chunk, &src.ms.meta().fields)?)
+            }
             (None, Some(c)) => Some(row_factors(c, &chunk.time_s)?),
             (None, None) => None,
         };
@@ -322,9 +332,10 @@ impl VisPrep<'_> {
     }
 }
 
-/// Each row's mfs Doppler factor f_LSRK / f_data, converted at the row's time towards the row's
-/// field (as tclean's VisBuffer does); one evaluation per distinct (time, field).
-fn mfs_row_factors(
+/// Each row's Doppler factor f_image / f_data (mfs: f_LSRK / f_data), converted at the row's
+/// time towards the row's field (as tclean's VisBuffer does); one evaluation per distinct
+/// (time, field).
+fn field_row_factors(
     conv: &crate::plan::FrameConversion,
     chunk: &VisChunk,
     fields: &[pclean_ms::Field],
@@ -347,6 +358,39 @@ fn mfs_row_factors(
                     (Some(d), _) => conv.factor_towards(t, &d)?,
                     (None, Some(f)) => conv.factor_towards(t, &f.phase_dir)?,
                     (None, None) => conv.factor(t)?,
+                };
+                Ok(*e.insert(k))
+            }
+        })
+        .collect()
+}
+
+/// A cube's per-row factors: towards each row's field ([`field_row_factors`]), except that a
+/// field in the conversion's own direction (within 1e-9 rad: a change of the factor of ~1e-13,
+/// below the agreement with casacore) keeps `conv.factor`, so a single-field cube is regridded
+/// exactly as before (the reference integration's ties, `regrid_rules::targets`, and the
+/// sample columns a chunk holds depend on the last bits of the factor).
+fn cube_row_factors(
+    conv: &crate::plan::FrameConversion,
+    chunk: &VisChunk,
+    fields: &[pclean_ms::Field],
+) -> Result<Vec<f64>, EngineError> {
+    let same = |d: &pclean_core::Direction| {
+        let (a, b) = (d.unit_vector(), conv.direction.unit_vector());
+        let chord = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
+        d.frame == conv.direction.frame && chord < 1e-9
+    };
+    let mut cache: HashMap<(u64, i32), f64> = HashMap::new();
+    chunk
+        .time_s
+        .iter()
+        .zip(&chunk.field_id)
+        .map(|(&t, &fid)| match cache.entry((t.to_bits(), fid)) {
+            std::collections::hash_map::Entry::Occupied(e) => Ok(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let k = match fields.get(fid as usize) {
+                    Some(f) if !same(&f.phase_dir) => conv.factor_towards(t, &f.phase_dir)?,
+                    _ => conv.factor(t)?,
                 };
                 Ok(*e.insert(k))
             }

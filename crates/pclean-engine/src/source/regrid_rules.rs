@@ -35,8 +35,16 @@ const RATIO_TIE_ULPS: f64 = 8.0;
 
 /// Relative tolerance (in channels) within which a frequency just beyond the first or last data
 /// channel still counts as inside (rounding of the Doppler factors, which casacore computes
-/// along another path).
+/// along another path); never more than [`EDGE_TOL_REL`] of the frequency itself.
 pub const EDGE_TOL: f64 = 1e-6;
+
+/// The same tolerance relative to the frequency: pclean's LSRK factors agree with casacore's to
+/// ~1.6e-13 (0.037 Hz at 230 GHz, with UT1 - UTC), and the reference integration's tie must stay
+/// inside, so 4e-12 (0.9 Hz at 230 GHz, as 1e-6 of alma's 0.5-1 MHz channels). A tolerance in
+/// channels alone is too wide for wide channels: 1e-6 of vla_wideband's 32 MHz is 32 Hz, more
+/// than the LSRK drift of several integrations at 1.2 GHz, which then entered the window-edge
+/// channels that tclean leaves them out of (channels 0, 8, 16, 24).
+pub const EDGE_TOL_REL: f64 = 4e-12;
 
 /// First index with `xs[i] >= x` (casacore's `binarySearchBrackets` on ascending data).
 fn lower_bound(xs: &[f64], x: f64) -> usize {
@@ -57,7 +65,7 @@ fn inside_within(xs: &[f64], x: f64, edge_tol: f64) -> Option<f64> {
     } else {
         x.abs() * 1e-6
     };
-    let tol = edge_tol * step.abs();
+    let tol = (edge_tol * step.abs()).min(EDGE_TOL_REL * x.abs());
     if x < xs[0] {
         (x >= xs[0] - tol).then_some(xs[0])
     } else if x > xs[n - 1] {
@@ -345,8 +353,6 @@ mod tests {
         for m in [Method::Linear, Method::Cubic, Method::Nearest] {
             assert!(interpolate_at(&xs, 9.99, m).is_none());
             assert!(interpolate_at(&xs, 13.01, m).is_none());
-            // Within 1e-6 channel of an end still counts (rounding of the Doppler factors).
-            assert!(interpolate_at(&xs, 13.0 + 5e-7, m).is_some());
             assert!(interpolate_at(&xs, 10.0, m).is_some());
         }
         let i = interpolate_at(&xs, 12.0, Method::Linear).unwrap();
@@ -356,15 +362,31 @@ mod tests {
     }
 
     #[test]
+    fn the_edge_tolerance_is_the_smaller_of_1e6_channel_and_4e12_of_the_frequency() {
+        let m = Method::Linear;
+        // alma-like: 230 GHz, 1 MHz channels: 1e-6 channel (1 Hz) vs 4e-12 (0.92 Hz).
+        let alma: Vec<f64> = (0..4).map(|k| 230e9 + k as f64 * 1e6).collect();
+        assert!(interpolate_at(&alma, alma[3] + 0.9, m).is_some());
+        assert!(interpolate_at(&alma, alma[0] - 0.9, m).is_some());
+        assert!(interpolate_at(&alma, alma[3] + 0.95, m).is_none());
+        // vla_wideband-like: 1.2 GHz, 32 MHz channels: 1e-6 channel would be 32 Hz, more than
+        // the LSRK drift of several integrations; 4e-12 of 1.2 GHz is 4.8 mHz.
+        let vla: Vec<f64> = (0..8).map(|k| 1.256e9 + k as f64 * 32e6).collect();
+        assert!(interpolate_at(&vla, vla[0] - 4e-3, m).is_some());
+        assert!(interpolate_at(&vla, vla[0] - 1.0, m).is_none());
+        assert!(interpolate_at(&vla, vla[7] + 1.0, m).is_none());
+    }
+
+    #[test]
     fn a_tighter_edge_tolerance_leaves_a_sample_just_beyond_the_data_out() {
         // cubesource (FrameConversion::edge_tolerance): tclean's axis lies 1.4e-7 channel above
         // the first integration's last channel, which tclean leaves out of that image channel.
-        let xs = [10.0, 11.0, 12.0, 13.0];
-        let beyond = 13.0 + 1.4e-7;
+        let xs: Vec<f64> = (0..4).map(|k| 230e9 + k as f64 * 1e6).collect();
+        let beyond = xs[3] + 1.4e-7 * 1e6;
         assert!(interpolate_at(&xs, beyond, Method::Linear).is_some());
         assert!(interpolate_within(&xs, beyond, Method::Linear, 1e-9).is_none());
-        assert!(interpolate_within(&xs, 13.0, Method::Linear, 1e-9).is_some());
-        assert!(interpolate_within(&xs, 10.0 - 5e-10, Method::Linear, 1e-9).is_some());
+        assert!(interpolate_within(&xs, xs[3], Method::Linear, 1e-9).is_some());
+        assert!(interpolate_within(&xs, xs[0] - 5e-10 * 1e6, Method::Linear, 1e-9).is_some());
     }
 
     #[test]
