@@ -221,6 +221,27 @@ mod tests {
         assert_eq!(plan.default_restfreq_hz, Some(1.42e9));
     }
 
+    /// With `reffreq` the axis is centred on it and CDELT3 is the band plus twice the shift
+    /// (tclean's getImFreq; tclean 6.7 on vla_wideband with reffreq='1.5GHz': CDELT3
+    /// 1.03207e9 Hz for a 1.02396e9 Hz band centred 4.05 MHz below 1.5 GHz).
+    #[test]
+    fn reffreq_centres_the_mfs_axis_and_widens_its_width() {
+        let mut p = params("mfs");
+        let epochs: Vec<(f64, usize)> = (0..60).map(|i| (T0 + i as f64 * 60.0, 0)).collect();
+        let ctx = vla_ctx(vec![field0()]);
+        let band = spectral_plan(&p, &[vla_sel(epochs.clone())], &ctx).unwrap();
+        p.deconv.reffreq_hz = Some(1.5e9);
+        let plan = spectral_plan(&p, &[vla_sel(epochs)], &ctx).unwrap();
+        assert_eq!(plan.freqs_hz[0], 1.5e9);
+        let want = band.cdelt_hz + 2.0 * (1.5e9 - band.freqs_hz[0]).abs();
+        // Exact arithmetic on the same numbers: rounding only.
+        assert!(
+            (plan.cdelt_hz - want).abs() < 1e-6,
+            "{} vs {want}",
+            plan.cdelt_hz
+        );
+    }
+
     /// The band is converted towards each row's own field at that row's time: a second field
     /// 10 degrees away observed at other times moves the axis, and only the rows' times count.
     #[test]

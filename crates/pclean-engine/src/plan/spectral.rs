@@ -128,8 +128,11 @@ pub fn spectral_plan(
     ctx: &FrameContext,
 ) -> Result<SpectralPlan, EngineError> {
     let mut plan = plan_axis(params, sels, ctx)?;
-    // mtmfs's `reffreq` is the mfs image's frequency (tclean's CRVAL3), the band kept as CDELT3.
+    // `reffreq` is the mfs image's frequency (tclean's CRVAL3); CDELT3 is the band widened to
+    // stay centred on it, as tclean's `SynthesisParamsImage::getImFreq` (CAS-9518): the band
+    // plus twice the shift of the reference from the band's centre.
     if let (true, Some(f)) = (plan.mfs, params.deconv.reffreq_hz) {
+        plan.cdelt_hz += 2.0 * (f - plan.freqs_hz[0]).abs();
         plan.freqs_hz[0] = f;
     }
     plan.default_restfreq_hz = default_rest_frequency(params, sels, ctx, &plan);
