@@ -289,6 +289,17 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
     Some(x)
 }
 
+/// Whether a fitted (width, ratio, angle) is a Gaussian the samples constrain: finite, and no
+/// axis wider than the fitting window's `extent`. A main lobe that stays above the cutoff along a
+/// ridge longer than the window lets the least squares run the long axis off to infinity (a
+/// ratio of 1e17 was seen): the normal equations are then singular, which casacore's fitter
+/// reports as a failed fit, so tclean retries (other start angles, then a lower cutoff, more
+/// samples across the ridge).
+fn bounded(p: &[f64; 3], extent: f64) -> bool {
+    let major = p[0].abs().max((p[0] * p[1]).abs());
+    p.iter().all(|v| v.is_finite()) && major > 0.0 && major <= extent
+}
+
 /// Levenberg-Marquardt fit of (width, ratio, angle); `None` if it does not converge.
 fn fit_gaussian(pts: &Points, start: [f64; 3]) -> Option<[f64; 3]> {
     let mut p = start;
@@ -451,11 +462,14 @@ pub fn fit_psf_beam(
                 cutoff: amin as f64,
             });
         }
+        // The fitting window's diagonal in the fitting units: no fit the samples constrain has
+        // a wider main lobe.
+        let extent = ((wx as f64 * ux).powi(2) + (wy as f64 * uy).powi(2)).sqrt();
         // CAS-13515: retry with other starting angles if the normal equations are singular.
         let mut solution = None;
         for retry in 0..10 {
             let pa0 = 1.0 + retry as f64 * std::f64::consts::PI / 10.0;
-            if let Some(s) = fit_gaussian(&pts, [2.5, 0.5, pa0]) {
+            if let Some(s) = fit_gaussian(&pts, [2.5, 0.5, pa0]).filter(|s| bounded(s, extent)) {
                 solution = Some(s);
                 break;
             }
