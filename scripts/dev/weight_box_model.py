@@ -1,5 +1,5 @@
 """Numpy model of tclean's gridded mosaic weight kernel for one pointing at the image centre,
-against tclean 6.7 single-pointing `.weight` images (docs/decisions-s9-mosaic.md).
+against tclean 6.7 single-pointing `.weight` images (docs/decisions.md (s9-mosaic)).
 
 The screen: CASA's blocked Airy voltage pattern (PBMath1DAiry's formula, the blockage term's
 argument scaled by D/b as CASA has it), to the 4th power (PB^2), on the padded grid (`npad`) at

@@ -21,7 +21,7 @@ REF = REFERENCE / "awproject"
 INFO = json.loads((REF / "awproj_refs.json").read_text())
 DIRTY = ["aw_dirty", "aw_pa5"]
 # The issue's bound: 1% of tclean's peak over tclean's pb > 0.3 (measured figures in
-# docs/decisions-s9-aw.md). tclean's residual carries its A-kernel's sum over the visibilities'
+# docs/decisions.md (s9-aw)). tclean's residual carries its A-kernel's sum over the visibilities'
 # sub-cell phases (0.88 here), which pclean reproduces from its own beams.
 TOL = {"psf": 1e-2, "residual": 1e-2, "pb": 1e-2, "weight": 1e-2}
 # sumwt: natural weights, the plain sum of the weights (tclean's is its weight pass's, whose

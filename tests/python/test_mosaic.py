@@ -170,7 +170,7 @@ HET_INFO = json.loads((HET_REF / "hetero_refs.json").read_text())
 # 12 m + 7 m in one array (testdata/hetero_mosaic.ms.tar.gz: 12-12, 12-7 and 7-7 baselines, each
 # through its two antennas' voltage patterns as tclean's HetArrayConvFunc); the issue's 1% bound
 # where tclean's pb > 0.3. Measured: psf 2.5e-3, pb 2.3e-4, weight 1.6e-4 (tclean's weight kernel
-# on the unpadded screen, docs/decisions-s9-mosaic.md; 0.37 and 0.17 with one 12 m beam for all);
+# on the unpadded screen, docs/decisions.md (s9-mosaic); 0.37 and 0.17 with one 12 m beam for all);
 # the residual, 3.4e-2 (flatsky) / 1.8e-2 (briggs) at the pb 0.3 edge, is open: above 1% an
 # xfail, under a guard that one beam for all fails (0.48).
 HET_TOL = {"psf": 1e-2, "residual": 1e-2, "pb": 1e-2, "weight": 1e-2}
@@ -212,7 +212,7 @@ WB_INFO = json.loads((WB_REF / "wideband_refs.json").read_text())
 # beams at the plane's 100 GHz (pclean before) 2.0e-2, 2.0e-2, 1.2e-2, which the 1% bound fails.
 # The residual's 1.9e-2 is at the pb 0.3 edge and as large on each window imaged alone (2.1e-2 and
 # 1.8e-2 at 448^2 x 0.4"), so not the band's: an xfail above 1%, under a guard of 5e-2 that the
-# plane-frequency beams fail (0.127). docs/decisions-s9-mosaic.md.
+# plane-frequency beams fail (0.127). docs/decisions.md (s9-mosaic).
 WB_TOL = {"psf": 1e-2, "residual": 1e-2, "pb": 1e-2, "weight": 1e-2}
 WB_GUARD = {"residual": 5e-2}
 

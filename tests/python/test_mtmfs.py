@@ -163,7 +163,7 @@ def run_clean2(msdir, outdir, name="mtmfs2_clean", **extra):
 
 def test_alpha_blanking_matches_tclean(small_ms, out):
     """tclean blanks .alpha where image.tt0 <= 0.1 x the largest value of the principal solution's
-    tt0 residual (H^-1 R)_0 (its log's 'peakresidual/10'; docs/decisions-s9-mtmfs.md): the set of
+    tt0 residual (H^-1 R)_0 (its log's 'peakresidual/10'; docs/decisions.md (s9-mtmfs)): the set of
     pixels with an alpha is tclean's, up to pixels whose image.tt0 is within TT0_TOL of the peak
     from the cut (the two images agree to that)."""
     prefix = run_case("mtmfs2_dirty", small_ms, out)
@@ -238,7 +238,7 @@ def test_full_alpha_matches_tclean(full_ms, tmp_path):
     residual rms (inner 60%): within the issue's 0.05, or, at the faint pixels where tclean's own
     .alpha.error is large, within a tenth of that error. Measured: 750 of 758 pixels within 0.05
     (median 8e-4); the other 8 (tt0 21-49 rms, beside bright sources) differ by 0.052-0.129 where
-    tclean's alpha.error is 1.19-3.75 (docs/decisions-s9-mtmfs.md)."""
+    tclean's alpha.error is 1.19-3.75 (docs/decisions.md (s9-mtmfs))."""
     prefix, _ = run_full("mtmfs_clean", full_ms, tmp_path)
     ref = FULL / "reference"
     f = lambda n: fits.open(ref / ("tclean_mtmfs_clean.%s.fits.gz" % n))[0].data[0, 0].astype(np.float64)

@@ -33,13 +33,13 @@ BEAM_AXIS_TOL, BEAM_PA_TOL = 0.02, 2.0
 # (a density cell, a box width or the taper move it by percents).
 SUMWT_TOL = 1e-4
 NOT_IMAGING = ("vis", "parallel")
-# Open gaps, outside the weighting (docs/decisions-s8-weight.md), reported as xfail with their
+# Open gaps, outside the weighting (docs/decisions.md (s8-weight)), reported as xfail with their
 # figures rather than bounded loosely:
 # - LSRK cubes over several windows: the first integration (the image grid's reference) lies
 #   "exactly" on the image channel at each later window's first channel (8, 16, 24 here), and
 #   tclean counts it in or out by the last bits of its arithmetic (vla_wideband_small: out;
 #   pclean: in, .sumwt 936 of one integration against 0); on the whole vla_wideband cube 8 and 23
-#   (docs/decisions-s9-regrid.md). Channel 0 (the reference itself) matches since s9-regrid.
+#   (docs/decisions.md (s9-regrid)). Channel 0 (the reference itself) matches since s9-regrid.
 # - perchanweightdensity=False on these LSRK multi-window cubes: the shared density differs
 #   (uniform .sumwt channel 1: pclean 34.6, tclean 27.4).
 EDGE_CHANNELS = {8, 16, 24}

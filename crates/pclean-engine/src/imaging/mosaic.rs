@@ -133,7 +133,7 @@ pub fn mosaic_gridder(
 /// reproduced exactly). Each data channel then uses the nearest beam frequency
 /// ([`MosaicGridder::with_beam_frequencies`]). Measured: two 1 GHz windows at 90 and 110 GHz
 /// imaged as one mfs plane with beams at 100 GHz were 1.2e-2 (weight), 2.0e-2 (pb, psf) off
-/// tclean's (docs/decisions-s9-mosaic.md).
+/// tclean's (docs/decisions.md (s9-mosaic)).
 pub fn beam_frequencies(selected: &SelectedData) -> Vec<f64> {
     let mut out: Vec<f64> = Vec::new();
     for g in &selected.groups {

@@ -168,7 +168,7 @@ impl Locator<'_> {
     /// divided by their sum, as tclean grids (measured against tclean 6.7 with one and two
     /// visibilities: two visibilities' relative amplitudes in tclean's PSF differ from the raw
     /// kernel's by exactly the ratio of their footprint sums, 1.5e-4 for the pair measured; see
-    /// docs/decisions-s9-ch13.md), so the image is normalised by the plain sum of the weights.
+    /// docs/decisions.md (s9-ch13)), so the image is normalised by the plain sum of the weights.
     /// Returns the counts and the sum of the weights.
     pub(super) fn grid(
         &self,

@@ -15,7 +15,7 @@
 //! `c` the screen's transform divided by its sum over `+-S`. `S` is one more than the first cell
 //! along the u and v axes where `|c|` falls below 2.5% of its peak (at least 6, tclean's
 //! `supportAndNormalizeLatt`). Measured against tclean 6.7 single-pointing weight images of
-//! 12 m and 7 m dishes at five image sizes (docs/decisions-s9-mosaic.md): within 5e-4 of the
+//! 12 m and 7 m dishes at five image sizes (docs/decisions.md (s9-mosaic)): within 5e-4 of the
 //! peak, including the 7 m's value of 1.017 W_p at its pointing, which CASA's Airy (its blockage
 //! term scaled by D/b) makes depend on the box. Because `B` is smooth, the sum is evaluated
 //! directly (separably), not by an FFT. A mosaic of different dishes has one kernel per baseline
