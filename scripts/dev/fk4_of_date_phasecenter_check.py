@@ -1,7 +1,8 @@
 """Issue 13 item 1 (s9b-frames): tclean 6.7 and pclean with a BMEAN / BTRUE / ITRF phasecenter on
 testdata/b1950vla.ms (unpacked into the current directory), niter=0, 128 x 6 arcsec, mfs. Part 1
 (CASA python) runs tclean and writes tc_out.json; part 2 runs pclean (PCLEAN binary below) and prints
-the image frame, crval difference and max |residual difference| / tclean peak over the inner 60%.
+the image frame, crval difference and max |residual difference| / tclean peak over the inner 60%
+(pclean refuses the ITRF phasecenter since s9b-frames: that run prints its error).
 Run: /work/casa-venv/bin/python scripts/dev/fk4_of_date_phasecenter_check.py (in a scratch folder)."""
 import casatools, casatasks, shutil, json, os
 me, ia, tb, qa = casatools.measures(), casatools.image(), casatools.table(), casatools.quanta()
