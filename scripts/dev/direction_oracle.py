@@ -18,7 +18,7 @@ EPOCH_MJD_D = 59001.0 + 1234.0 / 86400.0  # 2020-06-01 00:20:34 UTC
 INPUTS = [(3.27, 0.215), (0.3, -1.1), (5.5, 0.9)]
 FRAMES = ['J2000', 'ICRS', 'B1950', 'B1950_VLA', 'GALACTIC', 'SUPERGAL', 'ECLIPTIC', 'MECLIPTIC',
           'TECLIPTIC', 'JMEAN', 'JTRUE', 'JNAT', 'APP', 'TOPO', 'HADEC', 'AZEL', 'AZELSW', 'AZELGEO',
-          'AZELSWGEO']
+          'AZELSWGEO', 'BMEAN', 'BTRUE', 'ITRF']
 INERTIAL = ['J2000', 'ICRS', 'B1950', 'B1950_VLA', 'GALACTIC', 'SUPERGAL', 'ECLIPTIC']
 
 
@@ -52,3 +52,9 @@ for lon, lat in INPUTS:
             if frm != to and 'J2000' not in (frm, to):
                 a, b = conv(frm, lon, lat, to, False)
                 print(f'    ("{frm}", {lon!r}, {lat!r}, "{to}", {a!r}, {b!r}, false),')
+# phasecenter strings in the epoch-dependent FK4 and terrestrial frames, to J2000 (PHASECENTER rows)
+print('// PHASECENTER rows')
+for s in ['BMEAN 12h00m00 -30d00m00', 'BTRUE 12h00m00 -30d00m00', 'ITRF 12h00m00 -30d00m00']:
+    f, a, b = s.split()
+    m = me.measure(me.direction(f, a, b), 'J2000')
+    print(f'    ("{s}", {m["m0"]["value"]!r}, {m["m1"]["value"]!r}),')

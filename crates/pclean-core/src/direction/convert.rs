@@ -2,7 +2,7 @@
 
 use super::earth::EarthEpoch;
 use super::fk4;
-use super::geom::{lon_lat, mat_t_vec, mat_vec};
+use super::geom::{lon_lat, mat_mul, mat_t_vec, mat_vec, unit};
 use super::{Direction, DirectionFrame};
 
 /// What a conversion needs besides the direction: the epoch (UTC, MJD seconds as an MS `TIME`),
@@ -36,8 +36,8 @@ pub enum SkyFrameError {
     NeedsObservatory { frame: DirectionFrame },
     #[error(
         "direction frame {frame} is not supported by pclean (supported: J2000, ICRS, B1950, \
-         B1950_VLA, GALACTIC, SUPERGAL, ECLIPTIC, MECLIPTIC, TECLIPTIC, JMEAN, JTRUE, JNAT, APP, \
-         TOPO, HADEC, AZEL, AZELSW, AZELGEO, AZELSWGEO); give the direction in one of those"
+         B1950_VLA, BMEAN, BTRUE, GALACTIC, SUPERGAL, ECLIPTIC, MECLIPTIC, TECLIPTIC, JMEAN, JTRUE, \
+         JNAT, APP, TOPO, HADEC, AZEL, AZELSW, AZELGEO, AZELSWGEO, ITRF); give the direction in one of those"
     )]
     Unsupported { frame: DirectionFrame },
     #[error("cannot convert UTC {time_utc_mjd_s} s (MJD seconds) to TT/UT1")]
@@ -98,7 +98,15 @@ fn to_j2000(
         F::Galactic => fk4::galactic_to_j2000(v),
         F::Supergal => fk4::galactic_to_j2000(&mat_t_vec(&fk4::supergal_axes(), v)),
         F::Ecliptic => mat_t_vec(&super::geom::rot_x(ECLIPTIC_OBLIQUITY), v),
-        F::Bmean | F::Btrue | F::Itrf => return Err(SkyFrameError::Unsupported { frame }),
+        F::Bmean | F::Btrue => {
+            let b1950 = mat_t_vec(&besselian_of_date(frame, ctx)?, v);
+            fk4::b1950_to_j2000(&b1950, b1950_epoch(ctx))
+        }
+        F::Itrf => {
+            let earth = EarthEpoch::new(frame, ctx)?;
+            let hadec = itrf_hadec(v, earth.site_longitude(frame)?);
+            earth.to_j2000(F::Hadec, &hadec)?
+        }
         other => EarthEpoch::new(other, ctx)?.to_j2000(other, v)?,
     })
 }
@@ -117,9 +125,41 @@ fn from_j2000(
         F::Galactic => fk4::j2000_to_galactic(j),
         F::Supergal => mat_vec(&fk4::supergal_axes(), &fk4::j2000_to_galactic(j)),
         F::Ecliptic => mat_vec(&super::geom::rot_x(ECLIPTIC_OBLIQUITY), j),
-        F::Bmean | F::Btrue | F::Itrf => return Err(SkyFrameError::Unsupported { frame }),
+        F::Bmean | F::Btrue => {
+            let b1950 = fk4::j2000_to_b1950(j, b1950_epoch(ctx));
+            mat_vec(&besselian_of_date(frame, ctx)?, &b1950)
+        }
+        F::Itrf => {
+            let earth = EarthEpoch::new(frame, ctx)?;
+            itrf_hadec(&earth.j2000_to(F::Hadec, j)?, earth.site_longitude(frame)?)
+        }
         other => EarthEpoch::new(other, ctx)?.j2000_to(other, j)?,
     })
+}
+
+/// The rotation from B1950 (FK4) to BMEAN (Newcomb precession to the epoch) or BTRUE (then the
+/// nutation of the epoch), at TT taken as TDB as casacore does for these frames. casacore nutates
+/// BTRUE with its 1950-era series (`Nutation::B1950`); pclean uses SOFA's IAU 1980 series
+/// (`nutm80`), which differs by milliarcseconds (measured in `tests/direction_frames.rs`).
+fn besselian_of_date(
+    frame: DirectionFrame,
+    ctx: &SkyContext,
+) -> Result<[[f64; 3]; 3], SkyFrameError> {
+    let earth = EarthEpoch::new(frame, ctx)?;
+    let p = fk4::newcomb_precession(earth.tt_mjd());
+    Ok(if frame == DirectionFrame::Btrue {
+        mat_mul(&earth.nutation(), &p)
+    } else {
+        p
+    })
+}
+
+/// HADEC <-> ITRF directions (casacore `MeasMath::applyHADECtoITRF`): the ITRF longitude is the
+/// observatory's east longitude minus the hour angle, the latitude the declination; the map is
+/// its own inverse.
+fn itrf_hadec(v: &[f64; 3], site_longitude: f64) -> [f64; 3] {
+    let (lon, lat) = lon_lat(v);
+    unit(site_longitude - lon, lat)
 }
 
 /// The J2000 obliquity, 84381.448 arcsec (casacore `MeasData::eps0J2000`).

@@ -30,6 +30,7 @@ pub(super) struct EarthEpoch {
 
 struct Site {
     last: f64,
+    longitude: f64,
     lat_geocentric: f64,
     lat_geodetic: f64,
     radius_m: f64,
@@ -52,6 +53,7 @@ impl EarthEpoch {
                 let (_, lat_geodetic, _) = sofars::coords::gc2gd(1, xyz).map_err(bad)?;
                 Some(Site {
                     last: gast + xyz[1].atan2(xyz[0]),
+                    longitude: xyz[1].atan2(xyz[0]),
                     lat_geocentric: xyz[2].atan2(xyz[0].hypot(xyz[1])),
                     lat_geodetic,
                     radius_m: dot(&xyz, &xyz).sqrt(),
@@ -68,11 +70,22 @@ impl EarthEpoch {
             .ok_or(SkyFrameError::NeedsObservatory { frame })
     }
 
+    /// TT (taken as TDB) as an MJD.
+    pub(super) fn tt_mjd(&self) -> f64 {
+        (self.tt.0 - DJM0) + self.tt.1
+    }
+
+    /// The observatory's longitude (radians, east), for ITRF directions.
+    pub(super) fn site_longitude(&self, frame: DirectionFrame) -> Result<f64, SkyFrameError> {
+        Ok(self.site(frame)?.longitude)
+    }
+
     fn precession(&self) -> [[f64; 3]; 3] {
         sofars::pnp::pmat76(self.tt.0, self.tt.1)
     }
 
-    fn nutation(&self) -> [[f64; 3]; 3] {
+    /// The IAU 1980 nutation matrix (true = N * mean), also used for BTRUE.
+    pub(super) fn nutation(&self) -> [[f64; 3]; 3] {
         sofars::pnp::nutm80(self.tt.0, self.tt.1)
     }
 

@@ -10,7 +10,7 @@
 //! B1950 inverts that by iteration to 1e-12 rad. The matrices and E-term vectors are the published
 //! constants casacore uses (Standish 1982 / Aoki et al. 1983 as tabulated in `MeasData.cc`).
 
-use super::geom::{mat_t_vec, mat_vec, normalise};
+use super::geom::{mat_mul, mat_t_vec, mat_vec, normalise, rot_y, rot_z};
 
 /// casacore `MeasData::MToJ2000(0)`: the FK4 -> FK5 rotation at the reference epoch.
 const M0: [[f64; 3]; 3] = [
@@ -111,4 +111,31 @@ pub(super) fn supergal_axes() -> [[f64; 3]; 3] {
         z[0] * x[1] - z[1] * x[0],
     ];
     [x, y, z]
+}
+
+/// casacore `MeasData::MJDB1950` (B1950.0, MJD) and `MeasData::TROPCEN` (days per tropical century).
+const MJD_B1950: f64 = 33_281.923_459_05;
+const TROPICAL_CENTURY_D: f64 = 36_524.219_878_2;
+/// casacore's B1950 precession reference epoch, B1850 (`MeasData::MJDB1850`).
+const MJD_B1850: f64 = -3_242.296_42;
+
+/// Newcomb's (FK4) precession from the mean equator and equinox of B1950.0 to those of `tdb_mjd`
+/// (casacore `Precession::B1950`, used for BMEAN and BTRUE): the angles zeta, z, theta are
+/// polynomials in the tropical centuries `t` from B1950.0 whose rate coefficients depend on
+/// `T`, the tropical centuries from B1850.0 to B1950.0 (Andoyer/Newcomb as tabulated by
+/// casacore's `MeasTable::precessionCoef1950`). Returns `P` with `mean_of_date = P * b1950`.
+pub(super) fn newcomb_precession(tdb_mjd: f64) -> [[f64; 3]; 3] {
+    let big_t = (MJD_B1950 - MJD_B1850) / TROPICAL_CENTURY_D;
+    let t = (tdb_mjd - MJD_B1950) / TROPICAL_CENTURY_D;
+    // Per angle: (c0 + c1 T + c2 T^2) t + (c3 + c4 T) t^2 + c5 t^3, arcseconds.
+    let angle = |c: [f64; 6]| {
+        ((c[0] + c[1] * big_t + c[2] * big_t * big_t) * t
+            + (c[3] + c[4] * big_t) * t * t
+            + c[5] * t * t * t)
+            * ARCSEC
+    };
+    let zeta = angle([2303.5545, 1.3972, 0.00006, 0.3024, -0.00027, 0.017995]);
+    let theta = angle([2005.112, -0.8529, -0.00037, -0.4265, -0.00037, -0.0418]);
+    let z = angle([2303.5545, 1.3972, 0.00006, 1.0948, 0.00039, 0.018325]);
+    mat_mul(&mat_mul(&rot_z(-z), &rot_y(theta)), &rot_z(-zeta))
 }

@@ -25,6 +25,23 @@ pub(super) fn rot_x(a: f64) -> [[f64; 3]; 3] {
     [[1.0, 0.0, 0.0], [0.0, c, s], [0.0, -s, c]]
 }
 
+/// Rotation about the y axis by `a` (SOFA `iauRy` convention).
+pub(super) fn rot_y(a: f64) -> [[f64; 3]; 3] {
+    let (s, c) = a.sin_cos();
+    [[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]]
+}
+
+/// Rotation about the z axis by `a` (SOFA `iauRz` convention).
+pub(super) fn rot_z(a: f64) -> [[f64; 3]; 3] {
+    let (s, c) = a.sin_cos();
+    [[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]]
+}
+
+/// `a b`.
+pub(super) fn mat_mul(a: &[[f64; 3]; 3], b: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
+    std::array::from_fn(|i| std::array::from_fn(|j| (0..3).map(|k| a[i][k] * b[k][j]).sum()))
+}
+
 /// Unit vector of longitude `lon` and latitude `lat` (radians).
 pub(super) fn unit(lon: f64, lat: f64) -> [f64; 3] {
     let (sa, ca) = lon.sin_cos();

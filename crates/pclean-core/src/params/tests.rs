@@ -329,3 +329,19 @@ fn awproject_parameters_validated() {
         assert!(e.to_string().contains(param), "{param}: {e}");
     }
 }
+
+#[test]
+fn fk4_of_date_phasecenters_accepted_and_itrf_refused() {
+    for pc in ["BMEAN 12h00m00 -30d00m00", "BTRUE 12h00m00 -30d00m00"] {
+        let mut r = base();
+        r.phasecenter = Some(pc.into());
+        assert!(ImagingParams::from_raw(&r).is_ok(), "{pc}");
+    }
+    let mut r = base();
+    r.phasecenter = Some("ITRF 17h18m00 +11d57m23".into());
+    let e = ImagingParams::from_raw(&r).unwrap_err().to_string();
+    assert!(
+        e.contains("phasecenter") && e.contains("ITRF") && e.contains("J2000"),
+        "{e}"
+    );
+}
