@@ -178,7 +178,7 @@ declare_params! {
     blocks_in_flight: Int = 0, "Blocks imaged concurrently, 0 = automatic";
     row_partitions: Int = 0, "Row partitions of a continuum (mfs) image: each grids its rows, the partial images are summed (0: none; with parallel, one per Dask worker)"
         => .meaning("none: one pass over all rows")
-           .doc("pclean's own parameter (docs/distributed.md). The weighting density is gathered over every partition first, so the products do not depend on the number of partitions. The partitions run on the local thread pool, as many at once as the memory budget allows (`memory_limit`); refused with specmode cube/cubedata and (not yet built) with --parallel");
+           .doc("pclean's own parameter (docs/distributed.md). The weighting density is gathered over every partition first, so the products do not depend on the number of partitions. The partitions run on the local thread pool, as many at once as the memory budget allows (`memory_limit`), or with --parallel as Dask tasks (docs/distributed.md); refused with specmode cube/cubedata");
     row_partition_by: Str = "rows", "How the rows are cut into row_partitions: rows (equal contiguous ranges of all selected rows, MS after MS), time (every MS and spectral window cut into equal contiguous ranges, the p-th of each in partition p: the same time span for a time-ordered MS), spw (whole spectral windows), ms (whole MeasurementSets)"
         => .choices(RowPartitionBy::NAMES)
            .doc("pclean's own parameter (docs/distributed.md). `spw` and `ms` keep each spectral window or MeasurementSet in one partition (contiguous runs balanced by rows; at most as many partitions as windows or MSs)");
