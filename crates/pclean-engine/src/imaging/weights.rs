@@ -82,7 +82,8 @@ fn empty_density(p: &ImagingParams) -> DensityGrid {
     if let Weighting::SuperUniform { half_box } = p.weighting {
         return DensityGrid::with_box(p.nx, p.ny, p.cell_x_rad, p.cell_y_rad, half_box);
     }
-    let rounding = if p.specmode == SpecMode::Mfs {
+    // VisImagingWeight (mfs, and cubes' shared density) truncates; BriggsCubeWeightor rounds.
+    let rounding = if DensityLayout::of(p) == DensityLayout::Shared {
         CellRounding::Truncate
     } else {
         CellRounding::Nearest
@@ -130,41 +131,25 @@ impl ImagingContext<'_> {
         let mut dens: Vec<FieldDensities> = (0..ndens).map(|_| Vec::new()).collect();
         self.vis().for_each_chunk(sources, &chans, |prep| {
             let add = |d: &mut FieldDensities, cols: &[usize], freqs: &[f64]| {
+                // tclean's cube weightor (`BriggsCubeWeightor::init`) grids its per-channel
+                // densities through `GridFT::put`, i.e. at the uvw rotated to the image centre,
+                // and looks them up at the data's own uvw (`weightUniform`); `VisImagingWeight`
+                // (mfs, shared cube densities) uses the data's own uvw for both.
+                let uvw = if per_chan && !per_field {
+                    prep.uvw_m.view()
+                } else {
+                    prep.weighting_uvw()
+                };
                 let w = prep.density_weights(cols);
-                if !per_field {
-                    if d.is_empty() {
-                        d.push((ALL_FIELDS, new_density()));
-                    }
-                    // tclean's cube weightor (`BriggsCubeWeightor::init`) grids its per-channel
-                    // densities through `GridFT::put`, i.e. at the uvw rotated to the image
-                    // centre, and looks them up at the data's own uvw (`weightUniform`); mfs's
-                    // `VisImagingWeight` uses the data's own uvw for both.
-                    let uvw = if per_chan {
-                        prep.uvw_m.view()
-                    } else {
-                        prep.weighting_uvw()
-                    };
-                    d[0].1.add(uvw, freqs, w.view());
-                    return;
-                }
-                let mut ids: Vec<i32> = prep.field_r.clone();
-                ids.sort_unstable();
-                ids.dedup();
-                for f in ids {
-                    let rows: Vec<usize> = (0..prep.field_r.len())
-                        .filter(|r| prep.field_r[*r] == f)
-                        .collect();
-                    let i = match d.iter().position(|(g, _)| *g == f) {
-                        Some(i) => i,
-                        None => {
-                            d.push((f, new_density()));
-                            d.len() - 1
-                        }
-                    };
-                    let uvw = prep.weighting_uvw().select(Axis(0), &rows);
-                    let wf = w.select(Axis(0), &rows);
-                    d[i].1.add(uvw.view(), freqs, wf.view());
-                }
+                add_samples(
+                    d,
+                    per_field,
+                    &new_density,
+                    uvw,
+                    &prep.field_r,
+                    freqs,
+                    w.view(),
+                );
             };
             if per_chan {
                 dens.par_iter_mut().enumerate().for_each(|(i, d)| {
@@ -172,6 +157,20 @@ impl ImagingContext<'_> {
                         add(d, &cols, &freqs);
                     }
                 });
+            } else if let Some(ds) = &prep.shared_density {
+                // A regridded cube's shared density: every data channel at its own converted
+                // frequency (`VisImagingWeight` sums the visibility buffer's channels at
+                // `getFrequency(row, chan)`), not the regridded image columns.
+                let (uvw, w) = (ds.uvw_m.view(), ds.weight.view());
+                add_samples(
+                    &mut dens[0],
+                    per_field,
+                    &new_density,
+                    uvw,
+                    &prep.field_r,
+                    &ds.freq_hz,
+                    w,
+                );
             } else {
                 // All imaged channels go into one density.
                 let cols: Vec<usize> = (0..prep.image_chan.len())
@@ -304,6 +303,43 @@ fn apply_at_offsets(
         let s = ndarray::s![r0..r1, ..];
         weighter.apply_rows(uvw.slice(s), &f0, &prep.field_r[r0..r1], wgt.slice_mut(s));
         r0 = r1;
+    }
+}
+
+/// Add samples (`uvw` `(nrow, 3)`, `w` `(nrow, freqs.len())`, rows of fields `field_r`) to the
+/// density `d`: the one of all fields, or (`per_field`) each row's field's, made by `new_density`
+/// as fields appear.
+fn add_samples(
+    d: &mut FieldDensities,
+    per_field: bool,
+    new_density: &dyn Fn() -> DensityGrid,
+    uvw: ndarray::ArrayView2<f64>,
+    field_r: &[i32],
+    freqs: &[f64],
+    w: ndarray::ArrayView2<f32>,
+) {
+    if !per_field {
+        if d.is_empty() {
+            d.push((ALL_FIELDS, new_density()));
+        }
+        d[0].1.add(uvw, freqs, w);
+        return;
+    }
+    let mut ids: Vec<i32> = field_r.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for f in ids {
+        let rows: Vec<usize> = (0..field_r.len()).filter(|r| field_r[*r] == f).collect();
+        let i = match d.iter().position(|(g, _)| *g == f) {
+            Some(i) => i,
+            None => {
+                d.push((f, new_density()));
+                d.len() - 1
+            }
+        };
+        let uvw = uvw.select(Axis(0), &rows);
+        let wf = w.select(Axis(0), &rows);
+        d[i].1.add(uvw.view(), freqs, wf.view());
     }
 }
 

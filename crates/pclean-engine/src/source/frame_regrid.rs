@@ -23,9 +23,9 @@ impl VisPrep<'_> {
     /// converted with that row's time; `nearest` (and one-channel cubes or windows) grids every
     /// data channel at its own frequency into the image channel of nearest centre; `linear` and
     /// `cubic` interpolate, without extrapolation, onto the image channel centres or, for image
-    /// channels wider than a data channel, onto `floor(width ratio)` samples across each. The
-    /// weight density sees the same samples (CASA's `BriggsCubeWeightor` grids them with the same
-    /// interpolation).
+    /// channels wider than a data channel, onto `floor(width ratio)` samples across each. A
+    /// per-channel weight density sees the same samples (CASA's `BriggsCubeWeightor` grids them
+    /// with the same interpolation); a shared one the data channels (`Prepared::shared_density`).
     pub(super) fn regrid_to_frame(
         &self,
         conv: &crate::plan::FrameConversion,
@@ -106,6 +106,7 @@ impl VisPrep<'_> {
             density_scale: 1.0,
             density_w: None,
             weight_dfreq: None,
+            shared_density: None,
             field_r: chunk.field_id.clone(),
             time_r: chunk.time_s.clone(),
             row_doppler: None,
@@ -234,6 +235,7 @@ impl VisPrep<'_> {
             density_scale: 1.0,
             density_w: None,
             weight_dfreq,
+            shared_density: None,
             field_r: chunk.field_id.clone(),
             time_r: chunk.time_s.clone(),
             row_doppler: None,

@@ -52,6 +52,11 @@ pub struct Prepared {
     /// channel at its own (converted) frequency, and an interpolated sample takes the weight of
     /// its nearest data channel: see `frame_regrid`. `None`: the columns' frequencies.
     pub weight_dfreq: Option<Array2<f32>>,
+    /// A frame-regridded cube's samples for one weighting density shared by all channels
+    /// (`perchanweightdensity=false`, superuniform): every data channel at its own converted
+    /// frequency, as tclean's `VisImagingWeight` counts them, rather than the regridded columns.
+    /// `None`: the density takes the columns.
+    pub shared_density: Option<DensitySamples>,
     /// `(nrow,)` FIELD_ID of each row (the mosaic gridder's pointings).
     pub field_r: Vec<i32>,
     /// `(nrow,)` TIME of each row (MJD seconds): A-projection's parallactic-angle bins.
@@ -63,6 +68,14 @@ pub struct Prepared {
     /// `(nrow,)` ANTENNA1 and ANTENNA2 of each row (a mosaic of different dishes' beams).
     pub ant1_r: Vec<i32>,
     pub ant2_r: Vec<i32>,
+}
+
+/// Samples of a weighting density: `weight` `(nrow, nchan)` at `freq_hz` (one per column) and
+/// `uvw_m` `(nrow, 3)` (each row's Doppler factor already in its uvw).
+pub struct DensitySamples {
+    pub uvw_m: Array2<f64>,
+    pub freq_hz: Vec<f64>,
+    pub weight: Array2<f32>,
 }
 
 impl Prepared {
@@ -187,6 +200,24 @@ impl VisPrep<'_> {
                 }
             }
         }
+        let shared_density = match (&self.plan.conversion, &fac) {
+            (Some(_), Some(fac)) if self.shared_density() => {
+                let w = match density_recipe {
+                    Some(_) => stokes.last().map(|(_, w)| w.clone()),
+                    None => stokes.first().map(|(_, w)| w * density_scale),
+                };
+                let mut uvw = weight_uvw_m.as_ref().unwrap_or(&uvw_m).clone();
+                for (mut row, k) in uvw.rows_mut().into_iter().zip(fac) {
+                    row.mapv_inplace(|x| x * k);
+                }
+                w.map(|weight| DensitySamples {
+                    uvw_m: uvw,
+                    freq_hz: chunk.chan_freq_hz.clone(),
+                    weight,
+                })
+            }
+            _ => None,
+        };
         let mut prep = if let (Some(conv), Some(fac)) = (&self.plan.conversion, fac) {
             let first_two = src.first_two_hz.get(&chunk.ddid).copied();
             let rows = super::frame_regrid::RowGeometry {
@@ -217,6 +248,7 @@ impl VisPrep<'_> {
                 density_scale,
                 density_w: None,
                 weight_dfreq: None,
+                shared_density: None,
                 field_r: chunk.field_id.clone(),
                 time_r: chunk.time_s.clone(),
                 row_doppler,
@@ -225,10 +257,18 @@ impl VisPrep<'_> {
             }
         };
         prep.density_scale = density_scale;
+        prep.shared_density = shared_density;
         if density_recipe.is_some() {
             prep.density_w = prep.stokes.pop().map(|(_, w)| w);
         }
         Ok(prep)
+    }
+
+    /// Whether the run makes one weighting density shared by every image channel of a cube.
+    fn shared_density(&self) -> bool {
+        self.needs_density()
+            && crate::imaging::weights::DensityLayout::of(self.params)
+                == crate::imaging::weights::DensityLayout::Shared
     }
 
     /// Whether the imaging weights use a density (uniform, Briggs).
