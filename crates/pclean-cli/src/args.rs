@@ -112,6 +112,10 @@ pub struct EstimateArgs {
     /// computepastep binning), each gridded apart; 0 = 1 (computepastep=360).
     #[arg(long, default_value_t = 0)]
     pub pabins: usize,
+    /// Beam frequencies of a --gridder mosaic mfs image, each gridded apart per pointing (a run
+    /// logs its number: one per 0.5% of the band, as tclean); 0 = 1 (narrow windows).
+    #[arg(long, default_value_t = 0)]
+    pub beam_freqs: usize,
     /// Workers for the total [default: the recommended number].
     #[arg(long)]
     pub nworkers: Option<usize>,

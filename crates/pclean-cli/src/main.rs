@@ -139,6 +139,7 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         wplanes: a.wplanes,
         row_partitions: a.row_partitions,
         pabins: a.pabins,
+        beam_freqs: a.beam_freqs,
     };
     let per = memory::estimate_worker_memory_gib(&spec)?;
     let shape = spec.block_shape()?;

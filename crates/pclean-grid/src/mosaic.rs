@@ -100,8 +100,9 @@ impl MosaicGridder {
         self
     }
 
-    /// The number of beam frequencies (grids per pointing).
-    fn nbands(&self) -> usize {
+    /// The number of beam frequencies: grids per pointing in a pass and a model (1 without
+    /// [`MosaicGridder::with_beam_frequencies`]).
+    pub fn nbands(&self) -> usize {
         self.band_freqs.len().max(1)
     }
 

@@ -172,13 +172,21 @@ fn tclean_no_ops_and_ignored_sub_parameters_are_accepted() {
 #[test]
 fn tclean_values_not_implemented_are_refused_naming_them() {
     type Case = (fn(&mut RawParams), &'static str, &'static str);
-    let cases: [Case; 12] = [
+    let cases: [Case; 13] = [
         (
             |r| {
                 r.gridder = Some("mosaic".into());
                 r.usepointing = Some(true);
             },
             "usepointing",
+            "true",
+        ),
+        (
+            |r| {
+                r.gridder = Some("mosaic".into());
+                r.conjbeams = Some(true);
+            },
+            "conjbeams",
             "true",
         ),
         (|r| r.reffreq = Some("1.4GHz".into()), "reffreq", "1.4GHz"),

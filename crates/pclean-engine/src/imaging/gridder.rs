@@ -61,6 +61,15 @@ impl RunGridder {
         }
     }
 
+    /// Grids per pointing: a wideband mfs mosaic's beam frequencies
+    /// (`MosaicGridder::with_beam_frequencies`), else 1.
+    pub fn beam_bands(&self) -> usize {
+        match self {
+            RunGridder::Mosaic(m) => m.nbands().max(1),
+            _ => 1,
+        }
+    }
+
     /// Kernel support in cells.
     pub fn kernel_support(&self) -> usize {
         match self {

@@ -433,9 +433,13 @@ impl Setup {
                     freq0,
                 )?;
                 let m = if params.specmode == pclean_core::params::SpecMode::Mfs {
-                    m.with_beam_frequencies(crate::imaging::mosaic::beam_frequencies(
-                        &sources[0].selected,
-                    ))
+                    let freqs = crate::imaging::mosaic::beam_frequencies(&sources[0].selected);
+                    tracing::info!(
+                        "mosaic beams at {} frequencies (a grid per pointing each; \
+                         `pclean estimate --beam-freqs`)",
+                        freqs.len().max(1)
+                    );
+                    m.with_beam_frequencies(freqs)
                 } else {
                     m
                 };

@@ -61,6 +61,7 @@ pub fn block_shape(image: ImageSide, gridder: &RunGridder, data: DataSide) -> Bl
         grid_v,
         grid_elem_bytes: gridder.bytes_per_cell(),
         pointings: gridder.pointings(),
+        beam_bands: gridder.beam_bands(),
         grid_planes: gridder.grid_planes(),
     }
 }

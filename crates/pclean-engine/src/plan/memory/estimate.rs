@@ -39,6 +39,11 @@ pub struct WorkerSpec {
     /// `computepastep` binning), each with its own grids; 0 = 1 (tclean's default step, 360
     /// deg). Not read by the other gridders.
     pub pabins: usize,
+    /// Beam frequencies of a `gridder='mosaic'` mfs image (a run logs its number: one per 0.5%
+    /// of the band, tclean's `findUsefulChannels`, `imaging::mosaic::beam_frequencies`), each
+    /// with its own grid per pointing; 0 = 1 (every window narrower than 0.25% of its
+    /// frequency, e.g. ALMA windows of up to a few hundred MHz). Not read by the other gridders.
+    pub beam_freqs: usize,
 }
 
 /// The w planes the estimate assumes for `wproject`/`widefield` when not given: what the
@@ -61,6 +66,7 @@ impl Default for WorkerSpec {
             wplanes: 0,
             row_partitions: 0,
             pabins: 0,
+            beam_freqs: 0,
         }
     }
 }
@@ -206,6 +212,7 @@ impl WorkerSpec {
         // A mosaic grids each pointing apart; the standard gridder puts every field in one grid.
         if mosaic {
             shape.pointings = self.nfields;
+            shape.beam_bands = self.beam_freqs.max(1);
         }
         // awproject grids each parallactic-angle bin apart (x its w planes).
         if awproject {

@@ -68,6 +68,10 @@ pub struct BlockShape {
     pub grid_elem_bytes: usize,
     /// Grids of a residual pass and of a model (a mosaic's: one per pointing; 1 otherwise).
     pub pointings: usize,
+    /// Grids per pointing: a wideband mfs mosaic's beam frequencies (each data channel gridded
+    /// with the beam at the nearest; `MosaicGridder::with_beam_frequencies`), 1 otherwise. The
+    /// densities stay one per pointing.
+    pub beam_bands: usize,
     /// uv grids per plane set: the w planes of `wproject`/`widefield` (1 for the 2-D gridders).
     pub grid_planes: usize,
 }
@@ -191,6 +195,11 @@ impl Phases {
 impl BlockShape {
     fn npix(&self) -> u64 {
         (self.image.nx * self.image.ny) as u64
+    }
+
+    /// Grids of a residual pass or a model per plane set: pointings x beam frequencies.
+    pub(super) fn grid_sets(&self) -> u64 {
+        (self.pointings.max(1) * self.beam_bands.max(1)) as u64
     }
 
     /// The plane set of a pass: one grid per w plane; with w planes also the image sum and one
@@ -318,11 +327,11 @@ impl BlockShape {
         // A mosaic's densities are per field (mosweight, tclean's default for mosaics).
         let ndens = ndens * self.pointings.max(1) as u64;
         let grid = self.grid_bytes();
-        // A mosaic: one grid per pointing in a residual pass and a model; each plane keeps its
-        // weight image (f32); a residual pass also holds the sum, one pointing's dirty image and
-        // its beam (f32), and the weight image (f64 while summed).
+        // A mosaic: one grid per pointing (and beam frequency) in a residual pass and a model;
+        // each plane keeps its weight image (f32); a residual pass also holds the sum, one
+        // pointing's dirty image and its beam (f32), and the weight image (f64 while summed).
         let mosaic = self.pointings > 1;
-        let grids = grid * self.pointings.max(1) as u64;
+        let grids = grid * self.grid_sets();
         // mtmfs grids every Taylor term in one pass: 2 nterms - 1 grids for the PSFs, nterms for
         // the residuals and the model's prediction; its images are as many.
         let nt = self.image.deconvolver.nterms() as u64;

@@ -22,7 +22,7 @@ impl BlockShape {
         let npix = (self.image.nx * self.image.ny) as u64;
         let nt = self.image.deconvolver.nterms() as u64;
         let psf_terms = 2 * nt - 1;
-        let grids = self.grid_bytes() * self.pointings.max(1) as u64;
+        let grids = self.grid_bytes() * self.grid_sets();
         let weight_image = u64::from(self.pointings > 1) * 4 * npix;
         let density = u64::from(self.image.density) * 8 * npix * self.pointings.max(1) as u64;
         let psf = psf_terms * (grids + 4 * npix) + weight_image;

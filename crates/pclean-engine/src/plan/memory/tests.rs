@@ -26,6 +26,7 @@ fn shape(deconvolve: bool) -> BlockShape {
         grid_v: 1800,
         grid_elem_bytes: 8,
         pointings: 1,
+        beam_bands: 1,
         grid_planes: 1,
     }
 }
@@ -230,6 +231,69 @@ fn mosaic_pointings_are_counted() {
     // The standard gridder puts every field in one grid: nfields changes nothing.
     assert_eq!(standard, one);
     assert!(estimate_worker_memory_gib(&WorkerSpec { nfields: 0, ..spec }).is_err());
+}
+
+/// A wideband mfs mosaic grids every pointing once per beam frequency: 2 pointings x 3 beam
+/// frequencies hold 6 grids where one frequency holds 2, with the densities still per pointing;
+/// `estimate --beam-freqs` counts them.
+#[test]
+fn mosaic_beam_frequencies_are_counted() {
+    let two = BlockShape {
+        pointings: 2,
+        ..shape(true)
+    };
+    let wide = BlockShape {
+        beam_bands: 3,
+        ..two.clone()
+    };
+    let (a, b) = (two.phases(1, 1), wide.phases(1, 1));
+    let grid = 1800 * 1800 * 8u64;
+    assert_eq!(b.major_cycle - a.major_cycle, 4 * grid);
+    assert_eq!(b.first_pass - a.first_pass, 4 * grid);
+    assert_eq!(b.weighting, a.weighting);
+    assert_eq!(
+        wide.partition_bytes(1000, 1) - two.partition_bytes(1000, 1),
+        4 * grid
+    );
+    let spec = WorkerSpec {
+        imsize: 1024,
+        gridder: "mosaic".into(),
+        nfields: 2,
+        ..Default::default()
+    };
+    let s = WorkerSpec {
+        beam_freqs: 3,
+        ..spec.clone()
+    }
+    .block_shape()
+    .unwrap();
+    assert_eq!((s.pointings, s.beam_bands), (2, 3));
+    let g = (s.grid_u * s.grid_v * s.grid_elem_bytes) as f64 / GIB;
+    let one = estimate_worker_memory_gib(&spec).unwrap();
+    let three = estimate_worker_memory_gib(&WorkerSpec {
+        beam_freqs: 3,
+        ..spec.clone()
+    })
+    .unwrap();
+    // The largest phase holds the grids of at least one pass: 4 more of them.
+    assert!(three - one >= 4.0 * g * 0.999, "{one} {three} {g}");
+    // 0 is one beam; the standard gridder has none.
+    assert_eq!(
+        estimate_worker_memory_gib(&WorkerSpec {
+            beam_freqs: 1,
+            ..spec.clone()
+        })
+        .unwrap(),
+        one
+    );
+    let s = WorkerSpec {
+        gridder: "standard".into(),
+        beam_freqs: 3,
+        ..spec
+    }
+    .block_shape()
+    .unwrap();
+    assert_eq!(s.beam_bands, 1);
 }
 
 /// `gridder='awproject'`: one set of grids per parallactic-angle bin, times the w planes when
