@@ -8,6 +8,7 @@ as root with apt. Without one of these, the tests fail when CI is set and are sk
 otherwise (conftest.require)."""
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -504,8 +505,9 @@ def test_rows_worker_killed_in_second_major_cycle(alma_rows_ref, msdir, tmp_path
 
 
 def test_rows_coordinator_killed_then_rerun(alma_rows_ref, msdir, tmp_path, dask_address):
-    """kill -9 of the coordinator during the second major cycle; the same command again completes
-    the run (the interrupted run's products are taken over) with the products unchanged."""
+    """kill -9 of the coordinator during the second major cycle; the same command again resumes
+    from the last completed major cycle (models and iteration state recorded after each cycle in
+    `<imagename>.cycles.cbor`) with the products unchanged."""
     ref, rs = alma_rows_ref
     name = tmp_path / "rows_res"
     config = dict(alma_rows_params(msdir / "alma_small.ms", name, row_partitions=2),
@@ -515,9 +517,15 @@ def test_rows_coordinator_killed_then_rerun(alma_rows_ref, msdir, tmp_path, dask
     p.kill()
     p.wait()
     assert Path(f"{name}.checkpoint.json").exists()
+    # The second major cycle's passes run: the first cycle's state was recorded before them.
+    assert Path(f"{name}.cycles.cbor").exists()
     p = run_driver(config, tmp_path, "rows_res2")
     out, _ = p.communicate(timeout=600)
-    assert p.returncode == 0, (tmp_path / "rows_res2.log").read_text()[-3000:]
+    log = (tmp_path / "rows_res2.log").read_text()
+    assert p.returncode == 0, log[-3000:]
+    resumed = re.search(r"resuming the deconvolution after major cycle (\d+)", log)
+    assert resumed and int(resumed.group(1)) >= 1, log[-3000:]
+    assert not Path(f"{name}.cycles.cbor").exists()
     assert_rows_equal(name, ref, json.loads(out), rs, 2)
 
 

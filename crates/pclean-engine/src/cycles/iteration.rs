@@ -4,10 +4,10 @@
 
 use ndarray::ArrayView2;
 use pclean_core::params::{DeconvParams, UseMask};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a plane stopped being deconvolved (tclean's stop codes, per plane).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StopReason {
     /// `niter` components taken (tclean stop code 1).
     IterationLimit,
@@ -28,7 +28,7 @@ pub enum StopReason {
 }
 
 /// The per-plane bookkeeping iteration control needs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlaneProgress {
     /// Components taken in this plane.
     pub iterations: usize,

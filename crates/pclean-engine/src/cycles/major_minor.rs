@@ -4,6 +4,7 @@
 //! cycle's prediction and re-imaging. A deconvolver that cleans Stokes planes together (tclean's
 //! `clark`) runs one minor cycle per channel on all its Stokes planes.
 
+use super::cycle_ckpt;
 use super::iteration::{noise_stats, IterationControl, PlaneProgress, StopReason};
 use super::masking::{MaskInputs, PlaneMasker};
 use crate::error::EngineError;
@@ -224,6 +225,9 @@ pub struct BlockSetup {
     /// The first residual already corresponds to the start model (calcres=false): no initial
     /// major cycle.
     pub residual_is_current: bool,
+    /// Where to record the state after each major cycle and resume from (`cycle_ckpt`); `None`:
+    /// not recorded.
+    pub cycle_checkpoint: Option<std::path::PathBuf>,
 }
 
 /// Deconvolve channels `chans` starting from their first imaging pass `first`. Planes are indexed
@@ -282,8 +286,19 @@ pub fn deconvolve_block(
             });
         }
     }
-    // A start model: the first residual must be data minus its prediction.
-    if !setup.residual_is_current && planes.iter().any(|p| p.model.iter().any(|v| *v != 0.0)) {
+    // auto-multithresh's masker history is not recorded: such a run is not checkpointed.
+    let ckpt = setup
+        .cycle_checkpoint
+        .filter(|_| !planes.iter().any(|p| p.masker.is_auto()));
+    let resumed = match &ckpt {
+        Some(path) => cycle_ckpt::resume(path, &chans, &mut planes)?,
+        None => None,
+    };
+    let mut cycling = resumed.unwrap_or(false);
+    // A start model: the first residual must be data minus its prediction; a resumed run's
+    // models are its last completed cycle's, whose residuals are remade the same way.
+    let any_model = || planes.iter().any(|p| p.model.iter().any(|v| *v != 0.0));
+    if resumed.is_some() || (!setup.residual_is_current && any_model()) {
         major_cycle(ctx, sources, chans.clone(), &mut planes, nst, true)?;
     }
     // tclean uses the cube's largest PSF sidelobe level for every plane's cycle threshold.
@@ -297,7 +312,6 @@ pub fn deconvolve_block(
         .filter(|b| b.is_valid())
         .collect();
     let common = pclean_deconv::restore::common_beam(&valid).unwrap_or(planes[0].beam);
-    let mut cycling = false;
     loop {
         let cube = CubeWide {
             sidelobe,
@@ -340,6 +354,9 @@ pub fn deconvolve_block(
             });
         }
         major_cycle(ctx, sources, chans.clone(), &mut planes, nst, false)?;
+        if let Some(path) = &ckpt {
+            cycle_ckpt::record(path, &chans, &planes, cycling)?;
+        }
         let done: usize = planes.iter().map(|p| p.progress.iterations).sum();
         info!(
             channels = format!("{}..{}", chans.start, chans.end),

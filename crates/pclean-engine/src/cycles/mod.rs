@@ -2,6 +2,7 @@
 //! stop reasons ([`iteration`]), clean masks ([`masking`], [`user_mask`]) and the per-block set-up
 //! of deconvolvers, masks and start models ([`setup`]).
 
+pub mod cycle_ckpt;
 pub mod iteration;
 pub mod major_minor;
 pub mod masking;

@@ -107,5 +107,6 @@ pub fn block_setup(
         maskers,
         start_models,
         residual_is_current: false,
+        cycle_checkpoint: inp.cycle_checkpoint.clone(),
     })
 }

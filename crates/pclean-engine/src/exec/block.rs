@@ -63,6 +63,9 @@ pub struct BlockInputs<'a> {
     /// One weighting density over every channel (cube with `perchanweightdensity=false`),
     /// computed once for all blocks.
     pub shared_weighter: Option<&'a ImagingWeighter>,
+    /// Where the coordinator records an mfs run's state after each major cycle and resumes from
+    /// (`cycles::cycle_ckpt`); `None` on a remote worker and for cubes.
+    pub cycle_checkpoint: Option<std::path::PathBuf>,
 }
 
 impl BlockInputs<'_> {

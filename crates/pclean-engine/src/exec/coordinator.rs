@@ -181,6 +181,8 @@ impl Coordinator {
                     .map(|a| [a, (a + sched.chans_per_block).min(nchan)])
                     .collect();
                 let c = Checkpoint::new(wanted, nchan, nst, blocks);
+                // Another run's major-cycle state is not this one's.
+                crate::cycles::cycle_ckpt::remove_cycle_checkpoint(&params.imagename);
                 // Written before the products exist, so a run killed while creating them resumes
                 // (not fsynced: nothing is recorded complete yet, and an fsync here waited seconds
                 // behind other files' writeback).

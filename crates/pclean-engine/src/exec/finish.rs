@@ -157,7 +157,8 @@ impl Coordinator {
             nthreads,
         };
         write_side_files(params, &self.effective, &summary)?;
-        // Every product is complete: the checkpoint has done its job.
+        // Every product is complete: the checkpoints have done their job.
+        crate::cycles::cycle_ckpt::remove_cycle_checkpoint(&params.imagename);
         if let Err(e) = std::fs::remove_file(&ckpt_path) {
             if e.kind() != std::io::ErrorKind::NotFound {
                 warn!("cannot remove checkpoint '{}': {e}", ckpt_path.display());

@@ -8,6 +8,7 @@ use super::rows::{PartitionRunner, RowReduce, RowReducer};
 use super::sink::DueCommit;
 use super::thread_pool_in_slot;
 use crate::alloc_count;
+use crate::cycles::cycle_ckpt::cycle_checkpoint_path;
 use crate::error::EngineError;
 use crate::plan::memory::MIB;
 use crate::products::{fsync_tree, RunSummary, TaskSummary};
@@ -76,7 +77,12 @@ fn run_pending<R: PartitionRunner>(
     ctx.rows = rows.map(|r| r as &dyn RowReduce);
     // A cube with one weighting density for all channels: made once from every channel.
     let shared_weighter = setup.shared_weighter(setup.nthreads)?;
-    let inputs = setup.block_inputs(&ctx, shared_weighter.as_ref());
+    let mut inputs = setup.block_inputs(&ctx, shared_weighter.as_ref());
+    // A continuum run's deconvolution runs here, on the coordinator: its state is recorded after
+    // every major cycle, and a rerun after the coordinator was killed resumes from it.
+    if setup.plan.mfs {
+        inputs.cycle_checkpoint = Some(cycle_checkpoint_path(&setup.params.imagename));
+    }
     let next = AtomicUsize::new(0);
     let failed: Mutex<Option<EngineError>> = Mutex::new(None);
     let fail = |e: EngineError| {

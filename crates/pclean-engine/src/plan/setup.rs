@@ -512,6 +512,7 @@ impl Setup {
             pbcor: self.exts.contains(&"image.pbcor") || self.exts.contains(&"image.tt0.pbcor"),
             mask_product: self.exts.contains(&"mask"),
             model_product: self.exts.contains(&"model") || self.exts.contains(&"model.tt0"),
+            cycle_checkpoint: None,
         }
     }
 
