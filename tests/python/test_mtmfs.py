@@ -344,9 +344,11 @@ def test_killed_mtmfs_run_resumes_to_identical_products(small_ms, out, tmp_path)
 
 
 def test_dask_driver_equals_local_run(small_ms, tmp_path):
-    """parallel=True with mtmfs: the Dask driver runs the one mfs block as one task on a local
-    cluster (as for mfs) and its products equal the local engine run's (the same engine code and
-    block; 1e-6 of the peak as test_distributed.py)."""
+    """parallel=True with mtmfs: the Dask driver runs the one mfs block with its passes as row
+    partition tasks (one per worker) and its products equal the local engine run's: 1e-6 of the
+    peak as test_distributed.py for the gridded and restored terms; `.alpha` (tt1 / tt0, which
+    amplifies the partials' f32 re-normalisation, ~6e-8 per pixel, at faint pixels; measured
+    1.5e-6) within 2e-5, the bound row_partitions.rs gives the products of the Hessian solve."""
     require_module("pclean._native", "pclean's Python package is not installed (maturin develop in python/)")
     require_module("distributed", "Dask is not installed (pip install 'dask[distributed]')")
     import pclean
@@ -358,6 +360,8 @@ def test_dask_driver_equals_local_run(small_ms, tmp_path):
     d = s["distributed"]
     assert d["cluster_type"] == "local" and len(d["tasks"]) == 1
     assert s["total_iterations"] == s_loc["total_iterations"] > 0
-    from compare import assert_same_products
+    from compare import assert_same_products, load_casa, same_product_error
     assert_same_products(local, dist, ["psf.tt0", "psf.tt2", "residual.tt0", "residual.tt1", "image.tt0",
-                                       "image.tt1", "model.tt0", "model.tt1", "alpha", "sumwt.tt1"])
+                                       "image.tt1", "model.tt0", "model.tt1", "sumwt.tt1"])
+    err = same_product_error(load_casa(f"{dist}.alpha")[0], load_casa(f"{local}.alpha")[0])
+    assert err <= 2e-5, ("alpha", err)

@@ -289,15 +289,16 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
     Some(x)
 }
 
-/// Whether a fitted (width, ratio, angle) is a Gaussian the samples constrain: finite, and no
-/// axis wider than the fitting window's `extent`. A main lobe that stays above the cutoff along a
+/// Whether a fitted (width, ratio, angle) is a Gaussian the samples can constrain: finite, and no
+/// axis wider than 100 times the fitting window's `extent` (a beam wider than a small image is
+/// legitimate; a run-away fit ends many orders of magnitude wider). A main lobe that stays above the cutoff along a
 /// ridge longer than the window lets the least squares run the long axis off to infinity (a
 /// ratio of 1e17 was seen): the normal equations are then singular, which casacore's fitter
 /// reports as a failed fit, so tclean retries (other start angles, then a lower cutoff, more
 /// samples across the ridge).
 fn bounded(p: &[f64; 3], extent: f64) -> bool {
     let major = p[0].abs().max((p[0] * p[1]).abs());
-    p.iter().all(|v| v.is_finite()) && major > 0.0 && major <= extent
+    p.iter().all(|v| v.is_finite()) && major > 0.0 && major <= 100.0 * extent
 }
 
 /// Levenberg-Marquardt fit of (width, ratio, angle); `None` if it does not converge.

@@ -221,7 +221,7 @@ impl BlockShape {
 
     /// One visibility chunk in flight for a pass over `nchan` image channels: the chunk as read
     /// (complex vis 8 B, flag 1 B, weight 4 B per correlation; uvw, times, ids ~64 B per row;
-    /// `VisChunk`), the per-Stokes visibilities and weights formed from it (12 B per Stokes,
+    /// `VisChunk`; the prepared copy's row times, 8 B per row, `Prepared::time_r`), the per-Stokes visibilities and weights formed from it (12 B per Stokes,
     /// `Prepared`; twice when regridded to another frame; 4 B per row and image channel for the
     /// weight-lookup offset of an interpolated sample, `Prepared::weight_dfreq`), one channel's
     /// column selections (vis
@@ -244,7 +244,7 @@ impl BlockShape {
         let per_chan = (rows as f64 * per_image.max(1.0)).ceil() as u64;
         rc * (13 * self.data.ncorr as u64 + 2 * 12 * self.image.nstokes as u64)
             + rows * nchan as u64 * 4
-            + rows * 64
+            + rows * (64 + 8)
             + per_chan * (8 + 4 + 8 + 12)
     }
 
