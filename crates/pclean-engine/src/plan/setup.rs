@@ -97,6 +97,7 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
             cache: None,
             first_two_hz: Default::default(),
             moving: None,
+            keys: None,
         });
     }
     Ok((sources, warnings))
@@ -414,19 +415,10 @@ impl Setup {
         }
         let gridder = match (params.gridder, gridder) {
             (Gridder::Mosaic, RunGridder::Es(es)) => {
-                if sources.len() > 1 {
-                    return Err(EngineError::param(
-                        "vis",
-                        "gridder='mosaic' with several MeasurementSets is not supported by pclean \
-                         yet; concatenate them (CASA's concat) or image one MS",
-                    ));
-                }
-                let fields = &sources[0].selected.field_ids;
                 let m = crate::imaging::mosaic::mosaic_gridder(
                     &params,
                     es,
-                    meta0,
-                    fields,
+                    &mut sources,
                     &centre,
                     &sky,
                     pb_model.clone(),

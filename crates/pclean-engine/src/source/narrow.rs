@@ -45,6 +45,7 @@ pub fn restrict_sources(
             cache: src.cache.clone(),
             first_two_hz,
             moving: src.moving.clone(),
+            keys: src.keys.clone(),
         });
     }
     Ok(out)

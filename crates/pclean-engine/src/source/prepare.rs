@@ -357,14 +357,20 @@ impl VisPrep<'_> {
                         continue;
                     }
                     let chunk = cache.chunk(i, &keep)?;
-                    let prep = self.prepare(src, &chunk, chans)?;
+                    let mut prep = self.prepare(src, &chunk, chans)?;
+                    if let Some(k) = &src.keys {
+                        k.apply(&mut prep);
+                    }
                     f(&prep)?;
                 }
                 continue;
             }
             for chunk in src.selected.chunks(&src.ms, src.column, self.chunk_rows) {
                 let chunk = chunk?;
-                let prep = self.prepare(src, &chunk, chans)?;
+                let mut prep = self.prepare(src, &chunk, chans)?;
+                if let Some(k) = &src.keys {
+                    k.apply(&mut prep);
+                }
                 f(&prep)?;
             }
         }
