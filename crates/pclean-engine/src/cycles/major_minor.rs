@@ -35,7 +35,7 @@ pub struct Plane {
     pub progress: PlaneProgress,
     psf_sidelobe: f32,
     deconvolver: Box<dyn Deconvolver>,
-    masker: PlaneMasker,
+    pub(super) masker: PlaneMasker,
 }
 
 impl Plane {
@@ -286,10 +286,7 @@ pub fn deconvolve_block(
             });
         }
     }
-    // auto-multithresh's masker history is not recorded: such a run is not checkpointed.
-    let ckpt = setup
-        .cycle_checkpoint
-        .filter(|_| !planes.iter().any(|p| p.masker.is_auto()));
+    let ckpt = setup.cycle_checkpoint;
     let resumed = match &ckpt {
         Some(path) => cycle_ckpt::resume(path, &chans, &mut planes)?,
         None => None,

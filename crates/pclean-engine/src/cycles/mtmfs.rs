@@ -6,6 +6,7 @@
 //! Restored images are `model_t * beam + (H^-1 R)_t` (the principal solution of the residuals,
 //! as tclean's), then `.alpha`, `.alpha.error`, `.beta` (see [`spectral_index`]).
 
+use super::cycle_ckpt::{record_views, take_over, CycleCheckpoint, PlaneView};
 use super::iteration::{noise_stats, IterationControl, PlaneProgress, StopReason};
 use super::masking::MaskInputs;
 use super::{block_setup, stop_text};
@@ -96,6 +97,19 @@ pub fn run_block(
             0.0
         };
         let mut used_mask: Option<Array2<bool>> = None;
+        let ckpt = inp.cycle_checkpoint.as_deref();
+        if let Some(path) = ckpt {
+            let autos = [masker.is_auto()];
+            let shape = [p.ny, p.nx];
+            let c = CycleCheckpoint::load(path, [chans.start, chans.end], shape, n, &autos)?;
+            if let Some(st) = c.and_then(|c| c.planes.into_iter().next()) {
+                // The residuals of the recorded models, as the uninterrupted run had them.
+                models = take_over(st, &mut progress, &mut mask, &mut masker);
+                let (r, _) =
+                    ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, Some(&models))?;
+                residuals = r;
+            }
+        }
         loop {
             let (cyclethreshold, _) = d.cycle_limits(&progress, sidelobe);
             let (median, rms) = noise_stats(
@@ -154,6 +168,15 @@ pub fn run_block(
                 ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, Some(&models))?;
             residuals = r;
             progress.major_cycles += 1;
+            if let Some(path) = ckpt {
+                let view = PlaneView {
+                    models: models.iter().collect(),
+                    progress: &progress,
+                    mask: mask.as_ref(),
+                    masker: &masker,
+                };
+                record_views(path, &chans, &[view], true)?;
+            }
             info!(
                 iterations = progress.iterations,
                 peak = out.end_peak,
