@@ -97,11 +97,13 @@ def _sum(parts, ext):
     return sum(load_casa(f"{b['imagename']}.{ext}")[0] for b in parts)
 
 
-@pytest.mark.parametrize("weighting", ["briggs", "uniform"])
-def test_partial_tasks_sum_to_the_single_run(weighting, msdir, tmp_path):
+def test_partial_tasks_sum_to_the_single_run(msdir, tmp_path):
     """partition_continuum's bundles: the partial PSFs and residuals (with the local run's final
     model) summed and divided by the summed sum of weights are the local run's .psf and
-    .residual; the partial .pb is the run's."""
+    .residual; the partial .pb is the run's. Briggs weighting: each partition weights with the
+    density of all three (per-partition densities, the seed's, miss: 3.5% of the PSF's peak at
+    2 partitions with Briggs, docs/decisions.md "s9-rowmore")."""
+    weighting = "briggs"
     from pclean.parallel.worker_tasks import (make_partial_pb, make_partial_psf,
                                               run_partial_major_cycle)
     from pclean.utils.partition import partition_continuum
@@ -126,8 +128,6 @@ def test_partial_tasks_sum_to_the_single_run(weighting, msdir, tmp_path):
         err = same_product_error(ours, load_casa(f"{name}.{ext}")[0])
         print(f"partials {weighting} {ext}: {err:.2e}")
         assert err <= 1e-6, (ext, err)
-    # Not the same image as the dirty one: the model was subtracted.
-    assert load_casa(f"{parts[0]['imagename']}.residual")[0].std() > 0
     for b in parts:
         assert same_product_error(load_casa(f"{b['imagename']}.pb")[0],
                                   load_casa(f"{name}.pb")[0]) == 0.0
