@@ -4,6 +4,7 @@
 //! (the schema is `pclean_core::params::RawParams`).
 
 mod errors;
+mod partials;
 mod rows;
 mod tools;
 
@@ -369,6 +370,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_image, m)?)?;
     m.add_function(wrap_pyfunction!(run_block, m)?)?;
     m.add_function(wrap_pyfunction!(run_row_task, m)?)?;
+    m.add_function(wrap_pyfunction!(partials::row_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(partials::row_weighter, m)?)?;
+    m.add_function(wrap_pyfunction!(partials::row_partial, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_worker_memory_gib, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_peak_ram_gib, m)?)?;
     m.add_function(wrap_pyfunction!(recommend_nworkers, m)?)?;
