@@ -4,6 +4,7 @@ mod args;
 mod config;
 mod distributed;
 mod param_flags;
+mod report;
 mod tools;
 
 use anyhow::{Context, Result};
@@ -109,6 +110,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Inspect(a) => tools::run_inspect(&a),
         Command::ConvertAdios2(a) => tools::run_convert_adios2(&a),
         Command::Submit(a) => distributed::run_submit(&a),
+        Command::Report(a) => report::run_report(&a.imagename),
+        Command::Completions(a) => report::print_completions(a.shell),
         Command::Params(a) => {
             let text = if a.markdown {
                 pclean_core::schema::markdown_table()
@@ -239,10 +242,12 @@ fn run_image(a: &ImageArgs) -> Result<()> {
     }
     // Validated here, so that a bad parameter fails before any cluster starts.
     let params = ImagingParams::from_raw(&raw)?;
+    let asked = report::asked(a);
     if params.parallel.parallel {
-        return distributed::run_parallel(&raw, &params.parallel, a.python.as_deref());
+        distributed::run_parallel(&raw, &params.parallel, a.python.as_deref())?;
+        return report::after_run(&params.imagename, asked, None);
     }
     let summary = pclean_engine::run_image(&params, &raw.with_defaults())?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
-    Ok(())
+    report::after_run(&params.imagename, asked, Some(summary.wall_time_s))
 }

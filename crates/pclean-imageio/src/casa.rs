@@ -426,6 +426,27 @@ impl CasaImage {
         read_plane(&mut self.table, chan, stokes)
     }
 
+    /// The spectrum of pixel `(x, y)` in Stokes plane `stokes`: one value per channel, read in
+    /// one slice (the quick-look report reads a cube's brightest pixel this way).
+    pub fn get_spectrum(
+        &mut self,
+        x: usize,
+        y: usize,
+        stokes: usize,
+    ) -> Result<Vec<f32>, ImageIoError> {
+        let shape = self.table.shape();
+        let [nx, ny, _, nchan] = shape;
+        let path = self.table.path().to_path_buf();
+        // The pixel is checked like a plane: `got` names the pixel asked for.
+        let got = if x < nx && y < ny { [ny, nx] } else { [y, x] };
+        crate::error::check_plane(&path, shape, 0, stokes, got)?;
+        let mut out = vec![0f32; nchan];
+        self.table
+            .get_slice([x, y, stokes, 0], [1, 1, 1, nchan], &mut out)
+            .map_err(ImageIoError::glue(&path))?;
+        Ok(out)
+    }
+
     /// Whether the image has pclean's default pixel mask (`mask0`).
     pub fn has_pixel_mask(&self) -> bool {
         self.table.has_mask()
