@@ -88,9 +88,13 @@ impl Direction {
             [lon, lat] => (DirectionFrame::J2000, *lon, *lat),
             _ => return Err(err("expected a frame, a longitude and a latitude")),
         };
-        let ra =
-            parse_longitude(lon).ok_or_else(|| err(&format!("bad right ascension '{lon}'")))?;
-        let dec = parse_latitude(lat).ok_or_else(|| err(&format!("bad declination '{lat}'")))?;
+        // A component that overflows (`1e400`) or spells NaN/inf parses as a float but is no angle.
+        let ra = parse_longitude(lon)
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| err(&format!("bad right ascension '{lon}'")))?;
+        let dec = parse_latitude(lat)
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| err(&format!("bad declination '{lat}'")))?;
         if dec.abs() > PI / 2.0 + 1e-12 {
             return Err(err("declination outside [-90, 90] degrees"));
         }
@@ -246,6 +250,21 @@ fn parse_plain_angle(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (issue 20): an overflowing component gave RA = NaN without an error.
+    #[test]
+    fn regression_fuzz_non_finite_components_are_refused() {
+        for text in [
+            "J2000 15:221e4000 +05.04.00",
+            "J2000 nan 5deg",
+            "J2000 10deg nan",
+            "J2000 inf 5deg",
+            "J2000 1e400deg 5deg",
+        ] {
+            let e = Direction::parse(text).unwrap_err();
+            assert!(e.to_string().contains(text), "{e}");
+        }
+    }
 
     #[test]
     fn parses_common_forms() {
