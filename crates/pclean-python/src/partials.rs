@@ -254,7 +254,7 @@ impl Part<'_> {
             };
             let bytes = encode_task(&task)?
                 .ok_or_else(|| EngineError::internal("a partial pass with nothing to run"))?;
-            let out = decode_output(&run_task_bytes(&ctx, &sources, &bytes)?)?;
+            let out = decode_output(&run_task_bytes(setup, &ctx, &sources, &bytes)?)?;
             planes.push(named(pass, out)?);
         }
         write_partial(setup, partname, planes)
