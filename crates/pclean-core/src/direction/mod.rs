@@ -230,7 +230,8 @@ fn parse_latitude(s: &str) -> Option<f64> {
             + f[2].parse::<f64>().ok()? / 3600.0;
         return Some(sign(v).to_radians());
     }
-    if body.contains('d') && !body.ends_with("deg") {
+    // "12d30m", but not a quantity whose unit has a 'd' ("0.2rad", "12deg").
+    if body.contains('d') && !body.ends_with("deg") && !body.ends_with("rad") {
         return Some(parse_sexagesimal(s.trim_end_matches('s'), &['d', 'm', '\''])?.to_radians());
     }
     if s.contains(':') {
@@ -264,6 +265,17 @@ mod tests {
             let e = Direction::parse(text).unwrap_err();
             assert!(e.to_string().contains(text), "{e}");
         }
+    }
+
+    #[test]
+    fn parses_radians_as_tclean_accepts_them() {
+        // tclean takes 'J2000 -2.99rad 0.21rad' (scripts/dev/tclean_earth_fixed_refs.py writes
+        // such phasecenters); the 'd' of "rad" is not a degrees separator. Exact: no arithmetic.
+        let d = Direction::parse("J2000 -2.9994937636565857rad 0.21048185964933452rad").unwrap();
+        assert_eq!(d.dec_rad, 0.21048185964933452);
+        assert_eq!(d.ra_rad, (-2.9994937636565857f64).rem_euclid(2.0 * PI));
+        let d = Direction::parse("BMEAN 3.1rad -0.5rad").unwrap();
+        assert_eq!(d.dec_rad, -0.5);
     }
 
     #[test]

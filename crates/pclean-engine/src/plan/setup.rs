@@ -4,6 +4,7 @@
 //! PSF/residual). The coordinator and every remote worker build one [`Setup`] the same way, so a
 //! block computed anywhere is the same block.
 
+use super::field_checks::check_fields;
 use super::memory::BlockShape;
 use super::shape::{block_shape, chunk_rows, row_bytes, DataSide, ImageSide};
 use super::spectral::{phase_centre, spectral_plan, FrameContext, SpectralPlan, SpwSelection};
@@ -14,7 +15,6 @@ use crate::imaging::gridder::RunGridder;
 use crate::imaging::weights::DensityLayout;
 use crate::imaging::{make_gridder, ImagingContext};
 use crate::products::{product_list, read_start_model, Reused, StartModel};
-use crate::source::visprep::field_shift;
 use crate::source::Source;
 use pclean_core::direction::SkyContext;
 use pclean_core::params::{DataColumnChoice, Gridder, ImagingParams, PhaseCenter};
@@ -147,28 +147,6 @@ fn check_stokes(
         }
     }
     Ok(warning)
-}
-
-/// Every selected field must be imageable at the image centre: a PHASE_DIR frame that converts to
-/// the image's frame (ephemeris fields are re-phased from their ephemeris, `super::ephemeris`).
-fn check_fields(
-    sources: &[Source],
-    centre: &Direction,
-    sky: &SkyContext,
-) -> Result<(), EngineError> {
-    for src in sources {
-        let meta = src.ms.meta();
-        for &fid in &src.selected.field_ids {
-            let Some(f) = meta.fields.get(fid) else {
-                continue;
-            };
-            if src.moving.as_ref().is_some_and(|m| m.has(fid)) {
-                continue;
-            }
-            field_shift(f, sky.epoch_utc_mjd_s.unwrap_or(0.0), centre, sky)?;
-        }
-    }
-    Ok(())
 }
 
 /// Several fields with gridder='standard': each field's visibilities are phase-shifted to the
