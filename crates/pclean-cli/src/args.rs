@@ -135,6 +135,10 @@ pub struct EstimateArgs {
     /// logs its number: one per 0.5% of the band, as tclean); 0 = 1 (narrow windows).
     #[arg(long, default_value_t = 0)]
     pub beam_freqs: usize,
+    /// Channels of the cube major cycle of specmode='mvc' with --deconvolver mtmfs (a run logs
+    /// them; tclean's default is about 10 for a 2:1 band); 0 = not mvc.
+    #[arg(long, default_value_t = 0)]
+    pub mvc_chans: usize,
     /// Workers for the total [default: the recommended number].
     #[arg(long)]
     pub nworkers: Option<usize>,

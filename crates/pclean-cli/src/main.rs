@@ -143,6 +143,7 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         row_partitions: a.row_partitions,
         pabins: a.pabins,
         beam_freqs: a.beam_freqs,
+        mvc_chans: a.mvc_chans,
     };
     let per = memory::estimate_worker_memory_gib(&spec)?;
     let shape = spec.block_shape()?;

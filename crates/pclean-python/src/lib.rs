@@ -261,7 +261,7 @@ fn run_row_task<'py>(
 
 /// The memory model's task description from `imsize` and the keyword arguments of the estimate
 /// functions (`nchan_per_task`, `gridder`, `deconvolver`, `nterms`, `nfields`, `threads_per_task`,
-/// `wplanes`, `row_partitions`, `nvis_per_chan`, `pabins`, `beam_freqs`;
+/// `wplanes`, `row_partitions`, `nvis_per_chan`, `pabins`, `beam_freqs`, `mvc_chans`;
 /// the others keep `WorkerSpec::default()`'s values, as `pclean estimate`'s defaults).
 fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
     let mut s = WorkerSpec {
@@ -281,6 +281,7 @@ fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
             "nvis_per_chan" => s.nvis_per_chan = v.extract()?,
             "pabins" => s.pabins = v.extract()?,
             "beam_freqs" => s.beam_freqs = v.extract()?,
+            "mvc_chans" => s.mvc_chans = v.extract()?,
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument '{other}'"

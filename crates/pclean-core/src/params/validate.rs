@@ -258,11 +258,14 @@ fn weighting(e: &EffectiveParams) -> Result<Weighting, ParamError> {
         WeightingKind::BriggsBwTaper => {
             // tclean 6.7 (task_tclean.py) stops without imaging for the first two and warns
             // "not compatible" for the third, then weights uniformly: all refused here.
-            if super::tclean::specmode(&e.specmode)? == SpecMode::Mfs {
+            // specmode='mvc' runs a cube major cycle, where tclean takes it.
+            if super::tclean::specmode(&e.specmode)? == SpecMode::Mfs
+                && !super::tclean::is_mvc(&e.specmode)
+            {
                 return Err(invalid(
                     "weighting",
                     &e.weighting,
-                    "briggsbwtaper is a cube weighting: tclean 6.7 refuses it with specmode='mfs' or 'cont' (also with deconvolver='mtmfs'); use specmode='cube' or weighting='briggs'",
+                    "briggsbwtaper is a cube weighting: tclean 6.7 refuses it with specmode='mfs' or 'cont' (with deconvolver='mtmfs' it takes it through specmode='mvc'); use specmode='cube', specmode='mvc' or weighting='briggs'",
                 ));
             }
             if npixels != 0 {
@@ -394,7 +397,16 @@ impl ImagingParams {
         let interpolation = Interpolation::parse("interpolation", &e.interpolation)?;
         let (gridder, epsilon) = gridder(&e)?;
         let wprojplanes = wprojplanes(&e, gridder)?;
-        let weighting = weighting(&e)?;
+        let weighting = match weighting(&e)? {
+            // tclean's mvc turns the per-channel density off (`usecubebriggs=False`), and
+            // briggsbwtaper without it weights exactly as uniform (measured, tclean 6.7:
+            // identical .sumwt per channel for mvc with briggsbwtaper and with uniform, and for
+            // a cube with briggsbwtaper and perchanweightdensity=False; docs/decisions-s10-mvc.md).
+            Weighting::BriggsBwTaper { .. } if super::tclean::is_mvc(&e.specmode) => {
+                Weighting::Uniform
+            }
+            w => w,
+        };
         let npixels = count("npixels", e.npixels, "npixels must be >= 0")?;
         let pblimit = e.pblimit;
         if pblimit.is_nan() || pblimit.abs() >= 1.0 {

@@ -51,7 +51,7 @@ declare_params! {
     stokes: Str = "I", "Stokes planes: I, IV, IQUV, QU, RR, LL, XX, YY, ..."
         => .doc("`I`, `IV`, `IQUV`, `QU`, `IQ`, `UV`, `Q`, `U`, `V`, `pseudoI`, or correlations `RR`, `LL`, `XX`, `YY`, `RRLL`, `XXYY`; from circular or linear feeds with tclean's signs and weights (docs/polarization.md): a sample with any correlation flagged is left out of every plane, except with `pseudoI`, which uses whichever parallel hands are unflagged; a value the feeds cannot make is an error");
     specmode: Str = "mfs", "Spectral mode" => .choices(SpecMode::NAMES)
-        .doc("`mfs` (one plane; tclean's alias `cont` too), `cube`, `cubedata`, `cubesource` (a moving source with `phasecenter='TRACKFIELD'`: the data channels in the source's frame from its ephemeris's radial velocity, labelled REST, as tclean)");
+        .doc("`mfs` (one plane; tclean's alias `cont` too), `cube`, `cubedata`, `cubesource` (a moving source with `phasecenter='TRACKFIELD'`: the data channels in the source's frame from its ephemeris's radial velocity, labelled REST, as tclean), `mvc` (tclean 6.6+, with `deconvolver='mtmfs'` only: each major cycle images a cube of `nchan` equal channels over the selected band (`nchan=-1`: tclean's default, about 10 for a 2:1 band; `start`/`width` are tclean's own and refused), the Taylor terms are made from the channels with their sums of weights and primary beams, and each channel predicts its own beam's model: the products are mtmfs's `.ttN`)");
     reffreq: Text = "", "Reference frequency of the Taylor expansion of mtmfs, e.g. 1.4GHz" => .meaning("the centre of the selected band")
         .doc("used by `deconvolver='mtmfs'` (the image's frequency, where its primary beam is computed, and the Taylor expansion's `nu0`); with the other deconvolvers only the default yet (another value is refused)");
     nchan: Int = -1, "Number of image channels, -1 = all selected";
@@ -98,7 +98,7 @@ declare_params! {
         => .choices(GridKernel::NAMES)
            .doc("pclean's own parameter. `es`: the exponential-of-semicircle kernel, accurate to `epsilon` against an exact Fourier transform. `casa`: tclean's `standard` gridder reproduced (prolate-spheroidal kernel of support 3 sampled 100 times per cell, its grid correction, the image padded by 1.2 to a 2-3-5 size, double-precision grid, tclean's rounding of uv positions and sum of weights), so that products match tclean's to about 1e-5 of the peak; `epsilon` is then not used");
     weighting: Str = "natural", "Weighting" => .choices(WeightingKind::NAMES)
-        .doc("`briggsbwtaper`: cubes with `perchanweightdensity` and `npixels=0` only (as tclean); `superuniform`: uniform over a box of `2 npixels + 1` cells (`npixels=0`: 7); tclean's `radial` is refused, naming the value");
+        .doc("`briggsbwtaper`: cubes with `perchanweightdensity` and `npixels=0` only (as tclean; with `specmode='mvc'`, which has no per-channel density, it weights exactly as `uniform`, as tclean's); `superuniform`: uniform over a box of `2 npixels + 1` cells (`npixels=0`: 7); tclean's `radial` is refused, naming the value");
     robust: Real = 0.5, "Briggs robustness in [-2, 2]";
     npixels: Int = 0, "Weighting density cells: mfs uniform/Briggs: a grid of npixels^2 cells (0 = the image's); cubes with perchanweightdensity and superuniform: half-width of the box each sample adds to (superuniform 0 = 3)";
     noise: Flux = "1.0Jy", "Noise for briggsabs";

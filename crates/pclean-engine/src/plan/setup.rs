@@ -420,7 +420,18 @@ impl Setup {
             )?),
             (_, g) => g,
         };
-        let shape = block_shape(ImageSide::of(&params), &gridder, data);
+        let mut image = ImageSide::of(&params);
+        if let (Some(n), Some((lo, hi))) = (d.mvc, plan.mfs_band_hz) {
+            let axis = crate::imaging::mvc::MvcAxis::over_band(lo, hi, n, d.nterms);
+            tracing::info!(
+                "specmode='mvc': a cube of {} channels of {:.6} MHz from {:.6} MHz (LSRK)",
+                axis.nchan,
+                axis.width_hz / 1e6,
+                axis.lo_hz / 1e6
+            );
+            image.mvc_chans = axis.nchan;
+        }
+        let shape = block_shape(image, &gridder, data);
         let nchan = plan.nchan();
         // Every deconvolution input is checked here, before any visibility is gridded: the
         // deconvolver's settings, the user mask (region syntax, mask image grid, channels,
