@@ -10,12 +10,13 @@ code)."""
 import json
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
 
 from compare import assert_same_product_set
-from conftest import require_module, run_pclean
+from conftest import ROOT, require, require_module, run_pclean
 
 require_module("pclean._native", "pclean's Python package is not installed "
                "(scripts/test.sh installs it)")
@@ -149,6 +150,25 @@ def test_seed_yaml_config_with_pclean_image_config(ngc_dirty, msdir, tmp_path):
     name = tmp_path / "rustcfg"
     run_pclean("image", "--config", seed_config(tmp_path, msdir / "ngc5921.ms", name))
     assert_same_product_set(name, ref)
+
+
+def test_seed_defaults_yaml_unchanged(msdir, tmp_path):
+    """The seed's own defaults.yaml (the file its users copy, from its sdist as cached by
+    scripts/seed_tests.py), unchanged: its `vis: ''` and `imagename: ''` are "not set yet", given
+    on the command line. `python -m pclean --pconfig` images with it; `pclean image` with the
+    merged parameters written by `--dump-config` makes the same products."""
+    sdist = ROOT / "testdata" / "unpacked" / "seed" / "casa_pclean-0.2.3.tar.gz"
+    require(sdist.is_file(), "the seed's sdist is not cached: run scripts/seed_tests.py first")
+    with tarfile.open(sdist) as t:
+        text = t.extractfile("casa_pclean-0.2.3/src/pclean/configs/defaults.yaml").read()
+    cfg = tmp_path / "defaults.yaml"
+    cfg.write_bytes(text)
+    ms, seed, ref = msdir / "ngc5921.ms", tmp_path / "seed", tmp_path / "ref"
+    dumped = tmp_path / "merged.yaml"
+    python_m_pclean("--pconfig", cfg, "--vis", ms, "--imagename", seed, "--dump-config", dumped)
+    python_m_pclean("--pconfig", cfg, "--vis", ms, "--imagename", seed)
+    run_pclean("image", "--config", dumped, "--imagename", ref)
+    assert_same_product_set(seed, ref)
 
 
 def test_seed_command_line_equals_pclean_image(ngc_dirty, msdir, tmp_path):

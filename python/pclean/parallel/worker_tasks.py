@@ -83,11 +83,16 @@ def run_partial_major_cycle(bundle: dict, controls: Optional[dict] = None) -> st
             "the per-partition tasks write no model column; image with "
             "ParallelContinuumImager(config, cluster).run() or set savemodel='none'")
     model = None
+    first = "model.tt0" if cfg.get("deconvolver") == "mtmfs" else "model"
     for prefix in (bundle.get("imagename"), bundle.get("parent_imagename")):
-        first = "model.tt0" if cfg.get("deconvolver") == "mtmfs" else "model"
         if prefix and _exists(prefix, first):
             model = prefix
             break
+        if prefix and os.path.exists(f"{prefix}.{first}.fits"):
+            # A FITS model would otherwise be passed over silently (a dirty residual).
+            raise PcleanValueError(
+                f"run_partial_major_cycle: the model {prefix}.{first}.fits is FITS; the partial "
+                "tasks read a CASA image model (format='casa', or import it with importfits)")
     return _partial(bundle, "residual", model)
 
 
