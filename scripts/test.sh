@@ -59,3 +59,6 @@ fi
 
 export PCLEAN_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/pclean"
 .venv/bin/python -m pytest -q -rsx tests/python "$@"
+# The reliability table (issue 20) from the rows the tests above wrote (docs/reliability.md is
+# the committed copy).
+python3 scripts/reliability_table.py --out out/reliability.md

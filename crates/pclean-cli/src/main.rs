@@ -54,11 +54,42 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     init_logging();
+    install_signal_handlers();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", one_line(&e));
-            ExitCode::FAILURE
+            // Interrupted: the shell's convention, 128 + the signal number.
+            let interrupted = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<pclean_engine::EngineError>(),
+                    Some(pclean_engine::EngineError::Interrupted { .. })
+                )
+            });
+            match (interrupted, pclean_engine::interrupt::requested()) {
+                (true, Some(sig)) => ExitCode::from((128 + sig).clamp(0, 255) as u8),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+/// SIGINT/SIGTERM: the first asks the run to stop at the next block boundary (blocks in flight
+/// finish and are recorded in the checkpoint); a second one ends the process at once (the
+/// checkpoint is still consistent: it only ever names durable blocks).
+extern "C" fn on_signal(sig: libc::c_int) {
+    if pclean_engine::interrupt::requested().is_some() {
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(128 + sig) };
+    }
+    pclean_engine::interrupt::request(sig);
+}
+
+fn install_signal_handlers() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only does an atomic store or _exit (async-signal-safe).
+        unsafe {
+            libc::signal(sig, on_signal as *const () as libc::sighandler_t);
         }
     }
 }

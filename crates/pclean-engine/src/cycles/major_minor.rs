@@ -353,6 +353,13 @@ pub fn deconvolve_block(
         major_cycle(ctx, sources, chans.clone(), &mut planes, nst, false)?;
         if let Some(path) = &ckpt {
             cycle_ckpt::record(path, &chans, &planes, cycling)?;
+            // SIGINT/SIGTERM in a continuum run: stop here, the major cycle just recorded.
+            if let Some(sig) = crate::interrupt::requested() {
+                return Err(crate::EngineError::Interrupted {
+                    signal: crate::interrupt::signal_name(sig),
+                    checkpoint: path.to_path_buf(),
+                });
+            }
         }
         let done: usize = planes.iter().map(|p| p.progress.iterations).sum();
         info!(

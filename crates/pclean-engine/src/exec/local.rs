@@ -139,6 +139,13 @@ fn run_pending<R: PartitionRunner>(
                     if failed.lock().map_or(true, |f| f.is_some()) {
                         return;
                     }
+                    // SIGINT/SIGTERM: no new block; those in flight finish and are recorded.
+                    if let Some(sig) = crate::interrupt::requested() {
+                        return fail(EngineError::Interrupted {
+                            signal: crate::interrupt::signal_name(sig),
+                            checkpoint: super::checkpoint::checkpoint_path(&setup.params.imagename),
+                        });
+                    }
                     let j = next.fetch_add(1, Ordering::SeqCst);
                     let Some(block) = pending.get(j) else { return };
                     let [a, z] = block.channels;
