@@ -48,7 +48,11 @@ pub(crate) fn sections(
     )?;
     let mid = nchan / 2;
     let width_unit = channel_width(&meta, mid).1;
-    let unit = if meta.units.is_empty() { "Jy/beam".to_string() } else { meta.units.clone() };
+    let unit = if meta.units.is_empty() {
+        "Jy/beam".to_string()
+    } else {
+        meta.units.clone()
+    };
     let mut maps = Section {
         title: "Cube: where is the emission".into(),
         notes: vec![format!(
@@ -63,8 +67,18 @@ pub(crate) fn sections(
     };
     let beam = meta.beams.beam(mid, 0);
     for (file, title, plane, u) in [
-        ("mom0.png", "Moment 0 (sum over channels)", &scan.mom0, format!("{unit} {width_unit}")),
-        ("peak.png", "Peak intensity over channels", &scan.peak, unit.clone()),
+        (
+            "mom0.png",
+            "Moment 0 (sum over channels)",
+            &scan.mom0,
+            format!("{unit} {width_unit}"),
+        ),
+        (
+            "peak.png",
+            "Peak intensity over channels",
+            &scan.peak,
+            unit.clone(),
+        ),
     ] {
         let vals = plane.as_slice().expect("standard layout");
         draw_map(
@@ -99,7 +113,11 @@ pub(crate) fn sections(
         &unit,
         &[Series {
             label: "image".into(),
-            points: freq_mhz.iter().copied().zip(spec.iter().map(|v| *v as f64)).collect(),
+            points: freq_mhz
+                .iter()
+                .copied()
+                .zip(spec.iter().map(|v| *v as f64))
+                .collect(),
             colour: BLUE,
         }],
     )?;
@@ -123,19 +141,33 @@ pub(crate) fn sections(
             "Jy",
             &[Series {
                 label: "image over mask".into(),
-                points: freq_mhz.iter().copied().zip(scan.mask_flux_jy.iter().copied()).collect(),
+                points: freq_mhz
+                    .iter()
+                    .copied()
+                    .zip(scan.mask_flux_jy.iter().copied())
+                    .collect(),
                 colour: BLUE,
             }],
         )?;
         spectra.figures.push(Figure {
             file: "spectrum_mask.png".into(),
-            caption: "Sum of the image over each channel's mask divided by the beam area in pixels (Jy)".into(),
+            caption:
+                "Sum of the image over each channel's mask divided by the beam area in pixels (Jy)"
+                    .into(),
         });
     } else {
-        spectra.notes.push("No mask image: no spectrum over the mask.".into());
+        spectra
+            .notes
+            .push("No mask image: no spectrum over the mask.".into());
     }
     let chans: Vec<f64> = (0..nchan).map(|c| c as f64).collect();
-    let per_chan = |v: &[f64]| chans.iter().copied().zip(v.iter().copied()).collect::<Vec<_>>();
+    let per_chan = |v: &[f64]| {
+        chans
+            .iter()
+            .copied()
+            .zip(v.iter().copied())
+            .collect::<Vec<_>>()
+    };
     let mut diag = Section {
         title: "Per channel: which channels misbehaved".into(),
         notes: Vec::new(),
@@ -148,8 +180,16 @@ pub(crate) fn sections(
             "image channel",
             &unit,
             &[
-                Series { label: "robust rms (1.4826 MAD)".into(), points: per_chan(&scan.residual_rms), colour: BLUE },
-                Series { label: "peak |residual|".into(), points: per_chan(&scan.residual_peak), colour: RED },
+                Series {
+                    label: "robust rms (1.4826 MAD)".into(),
+                    points: per_chan(&scan.residual_rms),
+                    colour: BLUE,
+                },
+                Series {
+                    label: "peak |residual|".into(),
+                    points: per_chan(&scan.residual_peak),
+                    colour: RED,
+                },
             ],
         )?;
         diag.figures.push(Figure {
@@ -160,7 +200,10 @@ pub(crate) fn sections(
     let beams: Vec<Option<pclean_core::Beam>> = (0..nchan).map(|c| meta.beams.beam(c, 0)).collect();
     if beams.iter().any(Option::is_some) {
         let axis = |f: fn(&pclean_core::Beam) -> f64| {
-            beams.iter().map(|b| b.as_ref().map(f).unwrap_or(f64::NAN)).collect::<Vec<_>>()
+            beams
+                .iter()
+                .map(|b| b.as_ref().map(f).unwrap_or(f64::NAN))
+                .collect::<Vec<_>>()
         };
         let maj = axis(|b| b.major_rad.to_degrees() * 3600.0);
         let min = axis(|b| b.minor_rad.to_degrees() * 3600.0);
@@ -171,8 +214,16 @@ pub(crate) fn sections(
             "image channel",
             "FWHM, arcsec",
             &[
-                Series { label: "major".into(), points: per_chan(&maj), colour: BLUE },
-                Series { label: "minor".into(), points: per_chan(&min), colour: RED },
+                Series {
+                    label: "major".into(),
+                    points: per_chan(&maj),
+                    colour: BLUE,
+                },
+                Series {
+                    label: "minor".into(),
+                    points: per_chan(&min),
+                    colour: RED,
+                },
             ],
         )?;
         line_plot(
@@ -180,15 +231,30 @@ pub(crate) fn sections(
             "Restoring beam position angle per channel",
             "image channel",
             "PA, deg (north through east)",
-            &[Series { label: "PA".into(), points: per_chan(&pa), colour: GREEN }],
+            &[Series {
+                label: "PA".into(),
+                points: per_chan(&pa),
+                colour: GREEN,
+            }],
         )?;
-        diag.figures.push(Figure { file: "chan_beam.png".into(), caption: "Beam major and minor FWHM per channel (arcsec)".into() });
-        diag.figures.push(Figure { file: "chan_pa.png".into(), caption: "Beam position angle per channel (deg)".into() });
+        diag.figures.push(Figure {
+            file: "chan_beam.png".into(),
+            caption: "Beam major and minor FWHM per channel (arcsec)".into(),
+        });
+        diag.figures.push(Figure {
+            file: "chan_pa.png".into(),
+            caption: "Beam position angle per channel (deg)".into(),
+        });
     }
     per_channel_summary(summary, dir, &mut diag)?;
     let mut psf_section = psf_figure(p, mid, dir)?;
     if residual.is_some() {
-        histogram_plot(&dir.join("residual_hist.png"), -HIST_SPAN, HIST_SPAN, &scan.hist)?;
+        histogram_plot(
+            &dir.join("residual_hist.png"),
+            -HIST_SPAN,
+            HIST_SPAN,
+            &scan.hist,
+        )?;
         psf_section.figures.push(Figure {
             file: "residual_hist.png".into(),
             caption: "Residual pixels of every channel divided by their channel's robust rms, against a standard Gaussian of the same count".into(),
@@ -203,8 +269,12 @@ fn per_channel_summary(
     dir: &Path,
     diag: &mut Section,
 ) -> Result<(), ReportError> {
-    let Some(list) = summary.and_then(|s| s.get("channels")).and_then(Value::as_array) else {
-        diag.notes.push("No run summary: no iterations or stop reasons per channel.".into());
+    let Some(list) = summary
+        .and_then(|s| s.get("channels"))
+        .and_then(Value::as_array)
+    else {
+        diag.notes
+            .push("No run summary: no iterations or stop reasons per channel.".into());
         return Ok(());
     };
     let iters: Vec<(f64, f64)> = list
@@ -216,12 +286,19 @@ fn per_channel_summary(
         "Minor-cycle iterations per channel",
         "image channel",
         "iterations",
-        &[Series { label: "iterations".into(), points: iters, colour: BLUE }],
+        &[Series {
+            label: "iterations".into(),
+            points: iters,
+            colour: BLUE,
+        }],
     )?;
     let mut reasons: Vec<String> = Vec::new();
     let (mut ch, mut which) = (Vec::new(), Vec::new());
     for c in list {
-        let (Some(k), Some(r)) = (c.get("channel").and_then(Value::as_u64), c.get("stop_reason").and_then(Value::as_str)) else {
+        let (Some(k), Some(r)) = (
+            c.get("channel").and_then(Value::as_u64),
+            c.get("stop_reason").and_then(Value::as_str),
+        ) else {
             continue;
         };
         let idx = reasons.iter().position(|x| x == r).unwrap_or_else(|| {
@@ -232,14 +309,24 @@ fn per_channel_summary(
         which.push(idx);
     }
     stop_reason_plot(&dir.join("chan_stop.png"), &ch, &which, &reasons)?;
-    diag.figures.push(Figure { file: "chan_iterations.png".into(), caption: "Minor-cycle iterations per channel (run summary)".into() });
-    diag.figures.push(Figure { file: "chan_stop.png".into(), caption: "Why each channel stopped cleaning (run summary)".into() });
+    diag.figures.push(Figure {
+        file: "chan_iterations.png".into(),
+        caption: "Minor-cycle iterations per channel (run summary)".into(),
+    });
+    diag.figures.push(Figure {
+        file: "chan_stop.png".into(),
+        caption: "Why each channel stopped cleaning (run summary)".into(),
+    });
     Ok(())
 }
 
 /// The PSF's central region of channel `chan` and its sidelobe level.
 pub(crate) fn psf_figure(p: &Products, chan: usize, dir: &Path) -> Result<Section, ReportError> {
-    let mut s = Section { title: "PSF and residual statistics".into(), notes: Vec::new(), figures: Vec::new() };
+    let mut s = Section {
+        title: "PSF and residual statistics".into(),
+        notes: Vec::new(),
+        figures: Vec::new(),
+    };
     let Some(path) = &p.psf else {
         s.notes.push("No PSF image.".into());
         return Ok(s);
@@ -251,18 +338,35 @@ pub(crate) fn psf_figure(p: &Products, chan: usize, dir: &Path) -> Result<Sectio
     let lobes = psf_lobes(&plane);
     let (ny, nx) = plane.dim();
     // Half-width: 4 main-lobe widths (the lobe's area as a disc), at least 16 pixels.
-    let half = ((lobes.main_lobe_pixels as f64 / std::f64::consts::PI).sqrt() * 4.0).max(16.0) as usize;
+    let half =
+        ((lobes.main_lobe_pixels as f64 / std::f64::consts::PI).sqrt() * 4.0).max(16.0) as usize;
     let (px, py) = lobes.peak_xy;
-    let window = [px.saturating_sub(half), py.saturating_sub(half), (px + half + 1).min(nx), (py + half + 1).min(ny)];
-    let lo = -(lobes.sidelobe_level.min(1.0)).max(0.05);
+    let window = [
+        px.saturating_sub(half),
+        py.saturating_sub(half),
+        (px + half + 1).min(nx),
+        (py + half + 1).min(ny),
+    ];
+    let lo = if lobes.sidelobe_level.is_finite() {
+        -lobes.sidelobe_level.clamp(0.05, 1.0)
+    } else {
+        -1.0
+    };
     draw_map(
         &dir.join("psf.png"),
         &meta.coords,
         &plane,
         &MapSpec {
-            title: format!("PSF centre, channel {chan}: sidelobe level {:.3}", lobes.sidelobe_level),
+            title: format!(
+                "PSF centre, channel {chan}: sidelobe level {:.3}",
+                lobes.sidelobe_level
+            ),
             unit: "PSF (peak 1)".into(),
-            scale: ColourScale { lo, hi: 1.0, stretch: 0.0 },
+            scale: ColourScale {
+                lo,
+                hi: 1.0,
+                stretch: 0.0,
+            },
             beam: meta.beams.beam(chan, 0),
             mask: None,
             window: Some(window),
@@ -275,6 +379,9 @@ pub(crate) fn psf_figure(p: &Products, chan: usize, dir: &Path) -> Result<Sectio
             lobes.sidelobe_level
         ),
     });
-    s.notes.push(format!("PSF sidelobe level (channel {chan}): {:.4}", lobes.sidelobe_level));
+    s.notes.push(format!(
+        "PSF sidelobe level (channel {chan}): {:.4}",
+        lobes.sidelobe_level
+    ));
     Ok(s)
 }

@@ -36,12 +36,7 @@ fn value_text(v: &Value) -> String {
 pub fn table(rows: &[(String, String)]) -> String {
     let mut out = String::from("<table>\n");
     for (k, v) in rows {
-        let _ = writeln!(
-            out,
-            "<tr><th>{}</th><td>{}</td></tr>",
-            escape(k),
-            escape(v)
-        );
+        let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v));
     }
     out.push_str("</table>\n");
     out
@@ -62,7 +57,12 @@ pub fn params_table(config: &Value) -> String {
 }
 
 /// The whole page.
-pub fn page(title: &str, run_rows: &[(String, String)], sections: &[Section], params: &str) -> String {
+pub fn page(
+    title: &str,
+    run_rows: &[(String, String)],
+    sections: &[Section],
+    params: &str,
+) -> String {
     let mut out = String::new();
     let _ = write!(
         out,

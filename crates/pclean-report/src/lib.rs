@@ -218,16 +218,32 @@ fn run_rows(summary: Option<&Value>) -> Vec<(String, String)> {
     let mib = |v: Option<f64>| v.map(|v| format!("{v:.0} MiB")).unwrap_or("—".into());
     let mut rows = vec![
         ("pclean version".into(), text("pclean_version")),
-        ("specmode / deconvolver".into(), format!("{} / {}", text("specmode"), text("deconvolver"))),
+        (
+            "specmode / deconvolver".into(),
+            format!("{} / {}", text("specmode"), text("deconvolver")),
+        ),
         ("gridder".into(), text("gridder")),
-        ("image size x channels".into(), format!("{} x {}", text("imsize"), text("nchan"))),
-        ("wall time".into(), num("wall_time_s").map(|t| format!("{t:.1} s")).unwrap_or("—".into())),
+        (
+            "image size x channels".into(),
+            format!("{} x {}", text("imsize"), text("nchan")),
+        ),
+        (
+            "wall time".into(),
+            num("wall_time_s")
+                .map(|t| format!("{t:.1} s"))
+                .unwrap_or("—".into()),
+        ),
         ("threads".into(), text("nthreads")),
         ("minor-cycle iterations".into(), text("total_iterations")),
         ("peak resident memory".into(), mib(num("peak_rss_mib"))),
-        ("idle resident memory (before imaging)".into(), mib(num("idle_rss_mib"))),
+        (
+            "idle resident memory (before imaging)".into(),
+            mib(num("idle_rss_mib")),
+        ),
     ];
-    let added = num("peak_rss_mib").zip(num("idle_rss_mib")).map(|(p, i)| p - i);
+    let added = num("peak_rss_mib")
+        .zip(num("idle_rss_mib"))
+        .map(|(p, i)| p - i);
     let model = num("memory_estimate_mib");
     let ratio = added
         .zip(model)
@@ -241,7 +257,10 @@ fn run_rows(summary: Option<&Value>) -> Vec<(String, String)> {
     rows.push(("memory budget".into(), mib(num("memory_limit_mib"))));
     if let Some(w) = s.get("warnings").and_then(Value::as_array) {
         for (k, v) in w.iter().enumerate() {
-            rows.push((format!("warning {}", k + 1), v.as_str().unwrap_or("").into()));
+            rows.push((
+                format!("warning {}", k + 1),
+                v.as_str().unwrap_or("").into(),
+            ));
         }
     }
     rows

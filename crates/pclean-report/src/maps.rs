@@ -111,12 +111,16 @@ pub fn draw_map(
             .label_style(("sans-serif", 12))
             .draw()?;
         let (sy, sx) = shown.dim();
-        chart.draw_series((0..sy).flat_map(|j| (0..sx).map(move |i| (j, i))).map(|(j, i)| {
-            let xa = (x0 + i * f) as f64;
-            let ya = (y0 + j * f) as f64;
-            let c = spec.scale.colour(shown[[j, i]] as f64);
-            Rectangle::new([(xa, ya), (xa + f as f64, ya + f as f64)], c.filled())
-        }))?;
+        chart.draw_series(
+            (0..sy)
+                .flat_map(|j| (0..sx).map(move |i| (j, i)))
+                .map(|(j, i)| {
+                    let xa = (x0 + i * f) as f64;
+                    let ya = (y0 + j * f) as f64;
+                    let c = spec.scale.colour(shown[[j, i]] as f64);
+                    Rectangle::new([(xa, ya), (xa + f as f64, ya + f as f64)], c.filled())
+                }),
+        )?;
         if let Some(mask) = spec.mask {
             chart.draw_series(
                 outline(mask, [x0, y0, x1, y1])

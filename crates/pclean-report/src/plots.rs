@@ -25,7 +25,9 @@ fn span(values: impl Iterator<Item = f64>) -> (f64, f64) {
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
-    let pad = ((hi - lo) * 0.05).max(hi.abs().max(lo.abs()) * 1e-3).max(1e-30);
+    let pad = ((hi - lo) * 0.05)
+        .max(hi.abs().max(lo.abs()) * 1e-3)
+        .max(1e-30);
     (lo - pad, hi + pad)
 }
 
@@ -158,10 +160,16 @@ pub fn histogram_plot(path: &Path, lo: f64, hi: f64, counts: &[u64]) -> Result<(
             .label_style(("sans-serif", 12))
             .draw()?;
         chart
-            .draw_series(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(|(k, c)| {
-                let x = lo + k as f64 * w;
-                Rectangle::new([(x, 0.5), (x + w, *c as f64)], BLUE.mix(0.6).filled())
-            }))?
+            .draw_series(
+                counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| **c > 0)
+                    .map(|(k, c)| {
+                        let x = lo + k as f64 * w;
+                        Rectangle::new([(x, 0.5), (x + w, *c as f64)], BLUE.mix(0.6).filled())
+                    }),
+            )?
             .label("residual pixels")
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BLUE.filled()));
         chart

@@ -33,10 +33,34 @@ pub(crate) fn sections(p: &Products, dir: &Path) -> Result<Vec<Section>, ReportE
         figures: Vec::new(),
     };
     let list = [
-        MapProduct { path: &p.image, file: "image.png", what: "Restored image", limits: (0.5, 99.9, 10.0), with_mask: true },
-        MapProduct { path: &p.residual, file: "residual.png", what: "Residual", limits: (0.5, 99.5, 0.0), with_mask: true },
-        MapProduct { path: &p.pb, file: "pb.png", what: "Primary beam", limits: (0.0, 100.0, 0.0), with_mask: false },
-        MapProduct { path: &p.alpha, file: "alpha.png", what: "Spectral index (alpha)", limits: (2.0, 98.0, 0.0), with_mask: true },
+        MapProduct {
+            path: &p.image,
+            file: "image.png",
+            what: "Restored image",
+            limits: (0.5, 99.9, 10.0),
+            with_mask: true,
+        },
+        MapProduct {
+            path: &p.residual,
+            file: "residual.png",
+            what: "Residual",
+            limits: (0.5, 99.5, 0.0),
+            with_mask: true,
+        },
+        MapProduct {
+            path: &p.pb,
+            file: "pb.png",
+            what: "Primary beam",
+            limits: (0.0, 100.0, 0.0),
+            with_mask: false,
+        },
+        MapProduct {
+            path: &p.alpha,
+            file: "alpha.png",
+            what: "Spectral index (alpha)",
+            limits: (2.0, 98.0, 0.0),
+            with_mask: true,
+        },
     ];
     for m in &list {
         let Some(path) = m.path else { continue };
@@ -45,7 +69,11 @@ pub(crate) fn sections(p: &Products, dir: &Path) -> Result<Vec<Section>, ReportE
         let plane = img.get_plane(0, 0)?;
         let vals = plane.as_slice().expect("standard layout");
         let (a, b, st) = m.limits;
-        let unit = if meta.units.is_empty() { "(no unit)".to_string() } else { meta.units.clone() };
+        let unit = if meta.units.is_empty() {
+            "(no unit)".to_string()
+        } else {
+            meta.units.clone()
+        };
         draw_map(
             &dir.join(m.file),
             &meta.coords,
@@ -62,7 +90,10 @@ pub(crate) fn sections(p: &Products, dir: &Path) -> Result<Vec<Section>, ReportE
         let stretch = if st > 0.0 { "asinh" } else { "linear" };
         maps.figures.push(Figure {
             file: m.file.into(),
-            caption: format!("{} [{unit}], {stretch} scale between the {a} and {b} percentiles", m.what),
+            caption: format!(
+                "{} [{unit}], {stretch} scale between the {a} and {b} percentiles",
+                m.what
+            ),
         });
     }
     let mut psf_section = psf_figure(p, 0, dir)?;
@@ -71,14 +102,21 @@ pub(crate) fn sections(p: &Products, dir: &Path) -> Result<Vec<Section>, ReportE
         let main = p.image.as_ref().unwrap_or(rpath);
         let mut img = open(main)?;
         let scan = scan_cube(&mut img, Some(&mut res), None, |_| 1.0, |_| None)?;
-        histogram_plot(&dir.join("residual_hist.png"), -HIST_SPAN, HIST_SPAN, &scan.hist)?;
+        histogram_plot(
+            &dir.join("residual_hist.png"),
+            -HIST_SPAN,
+            HIST_SPAN,
+            &scan.hist,
+        )?;
         psf_section.figures.push(Figure {
             file: "residual_hist.png".into(),
             caption: "Residual pixels divided by their robust rms, against a standard Gaussian of the same count".into(),
         });
         psf_section.notes.push(format!(
             "Residual robust rms {:.4e}, peak |residual| {:.4e} ({})",
-            scan.residual_rms[0], scan.residual_peak[0], res.meta().units
+            scan.residual_rms[0],
+            scan.residual_peak[0],
+            res.meta().units
         ));
     }
     Ok(vec![maps, psf_section])

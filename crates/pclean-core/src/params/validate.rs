@@ -117,7 +117,7 @@ fn phase_center(pc: &str) -> Result<PhaseCenter, ParamError> {
             param: "phasecenter",
             source,
         })?;
-        if dir.frame.is_earth_fixed() {
+        if dir.frame.is_terrestrial() {
             // tclean keeps a centre given in a frame fixed on the Earth (HADEC, AZEL*, ITRF) fixed
             // on the Earth, re-evaluated at every row's time, so the sky drifts through the image
             // (measured with tclean 6.7 on b1950vla.ms, 60 x 1 min: a 1 Jy source imaged at

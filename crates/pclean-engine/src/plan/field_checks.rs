@@ -42,11 +42,11 @@ fn earth_fixed_field_in_its_frame(
     centre: &Direction,
 ) -> Result<(), EngineError> {
     let frame = f.phase.frame;
-    if frame.is_earth_fixed() == centre.frame.is_earth_fixed() {
+    if frame.is_terrestrial() == centre.frame.is_terrestrial() {
         return Ok(());
     }
     let kind = |fr: DirectionFrame| {
-        if fr.is_earth_fixed() {
+        if fr.is_terrestrial() {
             "fixed on the Earth"
         } else {
             "fixed on the sky"
