@@ -401,7 +401,7 @@ impl ImagingParams {
             // tclean's mvc turns the per-channel density off (`usecubebriggs=False`), and
             // briggsbwtaper without it weights exactly as uniform (measured, tclean 6.7:
             // identical .sumwt per channel for mvc with briggsbwtaper and with uniform, and for
-            // a cube with briggsbwtaper and perchanweightdensity=False; docs/decisions-s10-mvc.md).
+            // a cube with briggsbwtaper and perchanweightdensity=False; docs/decisions.md (s10-mvc)).
             Weighting::BriggsBwTaper { .. } if super::tclean::is_mvc(&e.specmode) => {
                 Weighting::Uniform
             }
