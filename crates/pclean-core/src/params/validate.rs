@@ -98,7 +98,7 @@ fn phase_center(pc: &str) -> Result<PhaseCenter, ParamError> {
         // tclean 6.7 tracks the body (the direction after its name is ignored): it re-phases every
         // row to casacore's topocentric position of the body (JPL DE200) at the row's time and
         // writes the image in ICRS at that position at the first integration (measured on a
-        // simulated Mars observation: docs/decisions-s10-ch13.md). pclean has no JPL ephemeris.
+        // simulated Mars observation: docs/decisions.md (s10-ch13)). pclean has no JPL ephemeris.
         return Err(invalid(
             "phasecenter",
             pc.trim(),
@@ -122,7 +122,7 @@ fn phase_center(pc: &str) -> Result<PhaseCenter, ParamError> {
             // on the Earth, re-evaluated at every row's time, so the sky drifts through the image
             // (measured with tclean 6.7 on b1950vla.ms, 60 x 1 min: a 1 Jy source imaged at
             // 0.02 Jy for HADEC, AZEL, AZELSW, AZELGEO and ITRF; the first minute alone gives it
-            // at 0.98 Jy at the centre; docs/decisions-s10-ch13.md). pclean would convert the
+            // at 0.98 Jy at the centre; docs/decisions.md (s10-ch13)). pclean would convert the
             // direction once and keep it fixed on the sky: a different product, so it is refused.
             return Err(invalid(
                 "phasecenter",
