@@ -38,6 +38,35 @@ fn is_fits_file(path: &Path) -> bool {
 /// Make room for a new product at `path`: error if it exists and `overwrite` is false; with
 /// `overwrite`, remove a CASA image (a directory holding `table.dat`) or a plain file, but never
 /// an unrelated directory. Then check that the parent directory is writable.
+/// Whether `dir` may be replaced as an image product: an image table (table.info `Type = Image`),
+/// or what a run killed while creating one leaves (only casacore's `table.*` files and the image's
+/// `logtable`, no table.info yet). Another kind of table (a MeasurementSet, a calibration table) or a directory
+/// holding anything else is not.
+fn is_image_or_unfinished_table(dir: &Path) -> bool {
+    match std::fs::read_to_string(dir.join("table.info")) {
+        Ok(info) => {
+            dir.join("table.dat").exists()
+                && info
+                    .lines()
+                    .next()
+                    .is_some_and(|l| l.trim() == "Type = Image")
+        }
+        Err(_) => std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.into_iter().all(|e| {
+                e.is_ok_and(|e| {
+                    let name = e.file_name();
+                    let name = name.to_string_lossy();
+                    match e.file_type() {
+                        Ok(t) if t.is_file() => name.starts_with("table."),
+                        Ok(t) if t.is_dir() => name == "logtable",
+                        _ => false,
+                    }
+                })
+            })
+        }),
+    }
+}
+
 pub(crate) fn prepare_output(
     path: &Path,
     overwrite: bool,
@@ -57,13 +86,7 @@ pub(crate) fn prepare_output(
             if md.is_dir() {
                 // Only an image table (table.info `Type = Image`) is replaced: never an unrelated
                 // directory, nor another kind of table (a MeasurementSet, a calibration table).
-                let info = std::fs::read_to_string(path.join("table.info")).unwrap_or_default();
-                let is_image = path.join("table.dat").exists()
-                    && info
-                        .lines()
-                        .next()
-                        .is_some_and(|l| l.trim() == "Type = Image");
-                if !is_image {
+                if !is_image_or_unfinished_table(path) {
                     return Err(ImageIoError::Io {
                         path: path.to_path_buf(),
                         source: std::io::Error::other(

@@ -346,6 +346,32 @@ fn overwrite_never_deletes_what_is_not_an_image() {
         .expect("refused");
     assert!(err.to_string().contains("not a pclean product"), "{err}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "notes");
+    // A directory of the user's (no table.info, other files) is kept.
+    let user = dir.path().join("run.model");
+    std::fs::create_dir(&user).unwrap();
+    std::fs::write(user.join("notes.txt"), "mine").unwrap();
+    let err = CasaImageWriter::create(&user, &m, true)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("not a CASA image"), "{err}");
+    assert!(user.join("notes.txt").exists());
+}
+
+#[test]
+fn overwrite_replaces_an_image_table_left_unfinished_by_a_killed_run() {
+    // A run killed while casacore created the table leaves table.* files and no table.info yet:
+    // the rerun (resume or --overwrite) replaces it rather than refusing its own product.
+    let dir = tempfile::tempdir().unwrap();
+    let m = meta(8, 8, vec![StokesParam::I], 1);
+    let part = dir.path().join("k.psf.tt1");
+    std::fs::create_dir(&part).unwrap();
+    std::fs::write(part.join("table.dat"), "x").unwrap();
+    std::fs::write(part.join("table.f0"), "x").unwrap();
+    std::fs::create_dir(part.join("logtable")).unwrap();
+    CasaImageWriter::create(&part, &m, true).expect("an unfinished table is replaced");
+    assert!(std::fs::read_to_string(part.join("table.info"))
+        .unwrap()
+        .starts_with("Type = Image"));
 }
 
 #[test]
