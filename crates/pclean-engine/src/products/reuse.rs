@@ -229,7 +229,7 @@ fn taylor_restart(p: &ImagingParams, nchan: usize) -> Result<Option<StartModel>,
         .map(|ext| product_path(&p.imagename, ext, ImageFormat::Casa))
         .collect();
     let usable = |path: &PathBuf| {
-        path.exists() && !(pclean_imageio::is_incomplete(path) && !aside_of(path).is_dir())
+        path.exists() && (!pclean_imageio::is_incomplete(path) || aside_of(path).is_dir())
     };
     if !paths.iter().any(usable) {
         return Ok(None);
