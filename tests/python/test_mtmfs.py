@@ -365,3 +365,52 @@ def test_dask_driver_equals_local_run(small_ms, tmp_path):
                                        "image.tt1", "model.tt0", "model.tt1", "sumwt.tt1"])
     err = same_product_error(load_casa(f"{dist}.alpha")[0], load_casa(f"{local}.alpha")[0])
     assert err <= 2e-5, ("alpha", err)
+
+
+def test_restart_continues_from_the_taylor_models(small_ms, tmp_path):
+    """restart=True with mtmfs (issue 15 item 1): the run continues from the existing
+    `.model.tt0/tt1` with the Taylor PSFs and residuals recomputed (the residuals are the data less
+    every term's prediction, tclean's restart with calcres=true, calcpsf=true). niter 2N split as
+    niter N + a restart of niter N, with cycleniter N so that the single run also ends a major
+    cycle at N: the restart's first residuals are those of the single run's second cycle, so the
+    products equal its (1e-6 of the peak, as the resumed run above; measured bit-identical), the
+    .pclean-reuse copies are removed and the model was read, not zeroed (the restarted run's
+    iterations stop short of niter only on the threshold, as the single run)."""
+    from compare import assert_same_products
+    ms = small_ms / INFO["ms"]
+    half = 60
+    whole = run_clean2(ms, tmp_path, "whole", niter=2 * half, cycleniter=half, threshold="0.05mJy")
+    split = run_clean2(ms, tmp_path, "split", niter=half, cycleniter=half, threshold="0.05mJy")
+    cfg = tmp_path / "restart.config.json"
+    cfg.write_text(json.dumps({k: v for k, v in dict(CLEAN2, niter=half, cycleniter=half,
+                                                      threshold="0.05mJy").items()
+                               if k not in NOT_IMAGING}))
+    run_pclean("image", "--config", cfg, "--vis", ms, "--imagename", split, "--restart", "--overwrite")
+    summary = json.loads((tmp_path / "split.summary.json").read_text())
+    assert summary["total_iterations"] == half, summary["total_iterations"]
+    assert_same_products(whole, split, ["image.tt0", "image.tt1", "residual.tt0", "residual.tt1",
+                                        "model.tt0", "model.tt1", "psf.tt1", "alpha"])
+    assert not list(tmp_path.glob("*.pclean-reuse"))
+
+
+def test_restart_with_fewer_taylor_models_is_refused(small_ms, tmp_path):
+    """An nterms 2 run's models restarted with nterms 3: model.tt2 is missing while tt0/tt1
+    exist; refused naming restart and the missing image (not silently started from zero)."""
+    ms = small_ms / INFO["ms"]
+    prefix = run_clean2(ms, tmp_path, "two", niter=10)
+    cfg = tmp_path / "three.config.json"
+    cfg.write_text(json.dumps({k: v for k, v in dict(CLEAN2, niter=10, nterms=3).items()
+                               if k not in NOT_IMAGING}))
+    p = run_pclean("image", "--config", cfg, "--vis", ms, "--imagename", prefix, "--restart",
+                   "--overwrite", check=False)
+    assert p.returncode != 0 and "restart" in p.stderr and "model.tt2" in p.stderr, p.stderr[-2000:]
+
+
+def test_reusing_taylor_psfs_is_refused(small_ms, tmp_path):
+    """calcpsf=false / calcres=false with mtmfs (reusing the Taylor PSFs / residuals) is not built:
+    refused up front naming the parameter."""
+    for flag in ("--calcpsf", "--calcres"):
+        p = run_pclean("image", "--vis", small_ms / INFO["ms"], "--imagename", tmp_path / "r",
+                       "--imsize", "64", "--cell", "7.5arcsec", "--deconvolver", "mtmfs", "--restart",
+                       flag, "false", check=False)
+        assert p.returncode != 0 and flag[2:] in p.stderr and "false" in p.stderr, p.stderr

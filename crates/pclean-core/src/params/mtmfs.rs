@@ -132,11 +132,30 @@ pub(super) fn check_combination(p: &ImagingParams) -> Result<(), ParamError> {
             "image one Stokes parameter (e.g. stokes='I')",
         ));
     }
-    if d.restart || !d.calcres || !d.calcpsf {
-        return Err(not_with("restart", d.restart.to_string(), "start afresh"));
+    // restart continues from the existing `.model.ttN` with the PSFs and residuals recomputed
+    // (tclean's calcpsf=true, calcres=true); reusing the Taylor PSFs or residuals is not built.
+    if !d.calcpsf {
+        return Err(not_with(
+            "calcpsf",
+            "false".into(),
+            "leave calcpsf=true (the Taylor PSFs are recomputed)",
+        ));
+    }
+    if !d.calcres {
+        return Err(not_with(
+            "calcres",
+            "false".into(),
+            "leave calcres=true (the Taylor residuals are recomputed from the models)",
+        ));
     }
     if let Some(m) = &d.startmodel {
-        return Err(not_with("startmodel", m.clone(), "leave startmodel empty"));
+        return Err(not_with(
+            "startmodel",
+            m.clone(),
+            "Taylor start models (one image per term) are not built yet: leave startmodel \
+             empty, or continue an earlier mtmfs run of the same imagename with restart=true \
+             (its .model.ttN)",
+        ));
     }
     if d.restoringbeam == RestoringBeam::Common {
         return Err(not_with(

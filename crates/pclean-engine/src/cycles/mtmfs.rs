@@ -90,10 +90,21 @@ pub fn run_block(
         let w = Array2::from_elem((1, 1), tp.sumwt[t] as f32);
         put(SUMWT[t], k, s, w.view())?;
     }
-    let (mut residuals, _) = residuals_of(None)?;
+    // restart: the earlier run's Taylor models (one plane per term), whose prediction the first
+    // residuals subtract (tclean's restart with calcres=true); otherwise zeros.
+    let start = match inp.start_model {
+        Some(m) => Some(m.block(chans.clone(), 1, (p.ny, p.nx))?),
+        None => None,
+    };
+    if start.as_ref().is_some_and(|v| v.len() != n) {
+        return Err(EngineError::internal(
+            "mtmfs start model without one plane per term",
+        ));
+    }
+    let (mut residuals, _) = residuals_of(start.as_deref())?;
     let scales: Vec<f32> = d.scales.iter().map(|v| *v as f32).collect();
     let mut mt = MultiTermClean::new(n, scales, d.smallscalebias as f32);
-    let mut models = vec![Array2::<f32>::zeros((p.ny, p.nx)); n];
+    let mut models = start.unwrap_or_else(|| vec![Array2::<f32>::zeros((p.ny, p.nx)); n]);
     let mut progress = PlaneProgress::new();
     let mut mask = None;
     let deconvolve = p.niter > 0;

@@ -530,11 +530,8 @@ impl Setup {
     /// products): each is copied aside before the run rewrites it, and its planes are read per
     /// block from that copy ([`crate::products::PlaneSource`]).
     pub fn reused_products(&self) -> Vec<&crate::products::PlaneSource> {
-        let restart = match &self.start_model {
-            Some(StartModel::Restart(s)) => Some(s),
-            _ => None,
-        };
-        restart.into_iter().chain(self.reused.sources()).collect()
+        let restart = self.start_model.as_ref().map_or(&[][..], |m| m.sources());
+        restart.iter().chain(self.reused.sources()).collect()
     }
 
     /// Whether the run deconvolves (niter > 0, or a start model to subtract).

@@ -2,11 +2,12 @@
 //! the products reused instead of recomputed (`calcpsf=false`, `calcres=false`).
 
 use super::writer::product_path;
+use crate::cycles::mtmfs::MODEL;
 use crate::error::EngineError;
 use crate::plan::image_input::{InputImage, InputKind};
 use crate::plan::SpectralPlan;
 use ndarray::Array2;
-use pclean_core::params::{ImageFormat, ImagingParams};
+use pclean_core::params::{Deconvolver, ImageFormat, ImagingParams};
 use pclean_core::Direction;
 use pclean_imageio::CasaImage;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,9 @@ pub enum StartModel {
     /// `restart`: the existing `<imagename>.model`, checked at set-up; each block reads its own
     /// planes from the copy set aside before the run rewrites it ([`PlaneSource`]).
     Restart(PlaneSource),
+    /// `restart` with `deconvolver='mtmfs'`: the existing `<imagename>.model.ttN`, one per Taylor
+    /// term (the run's one mfs channel), read like [`StartModel::Restart`].
+    TaylorRestart(Vec<PlaneSource>),
 }
 
 impl StartModel {
@@ -31,6 +35,22 @@ impl StartModel {
         match self {
             StartModel::Image(img) => img.read_block(chans, dim),
             StartModel::Restart(src) => src.read(chans, nstokes),
+            StartModel::TaylorRestart(srcs) => {
+                let mut v = Vec::with_capacity(srcs.len());
+                for src in srcs {
+                    v.extend(src.read(chans.clone(), nstokes)?);
+                }
+                Ok(v)
+            }
+        }
+    }
+
+    /// The products copied aside before the run rewrites them (restart's models).
+    pub fn sources(&self) -> &[PlaneSource] {
+        match self {
+            StartModel::Image(_) => &[],
+            StartModel::Restart(s) => std::slice::from_ref(s),
+            StartModel::TaylorRestart(v) => v,
         }
     }
 }
@@ -172,6 +192,9 @@ pub fn read_start_model(
     plan: &SpectralPlan,
 ) -> Result<Option<StartModel>, EngineError> {
     let nchan = plan.nchan();
+    if p.deconv.restart && p.deconv.deconvolver == Deconvolver::Mtmfs {
+        return taylor_restart(p, nchan);
+    }
     if p.deconv.restart {
         let path = product_path(&p.imagename, "model", ImageFormat::Casa);
         // No model, or (in a Dask worker) the model the coordinator is writing afresh because
@@ -194,6 +217,41 @@ pub fn read_start_model(
         InputKind::Model,
     )
     .map(|i| Some(StartModel::Image(i)))
+}
+
+/// `restart` with mtmfs: the existing `<imagename>.model.tt0 .. tt(nterms-1)`, each checked as a
+/// single-term restart's model. None of them (or, in a Dask worker, none to continue from): start
+/// from nothing, as a single-term restart. Only some of them (e.g. an nterms 2 run restarted with
+/// nterms 3): refused, naming the missing term.
+fn taylor_restart(p: &ImagingParams, nchan: usize) -> Result<Option<StartModel>, EngineError> {
+    let paths: Vec<PathBuf> = MODEL[..p.deconv.nterms]
+        .iter()
+        .map(|ext| product_path(&p.imagename, ext, ImageFormat::Casa))
+        .collect();
+    let usable = |path: &PathBuf| {
+        path.exists() && (!pclean_imageio::is_incomplete(path) || aside_of(path).is_dir())
+    };
+    if !paths.iter().any(usable) {
+        return Ok(None);
+    }
+    if let Some(missing) = paths.iter().find(|path| !usable(path)) {
+        return Err(EngineError::param(
+            "restart",
+            format!(
+                "restart with deconvolver='mtmfs', nterms={}: '{}' is missing or incomplete while \
+                 other Taylor models of '{}' exist; restart with the nterms of the earlier run, \
+                 or start afresh (restart=false, overwrite=true)",
+                p.deconv.nterms,
+                missing.display(),
+                p.imagename
+            ),
+        ));
+    }
+    paths
+        .into_iter()
+        .map(|path| check_product(p, path, "restart: existing Taylor model", nchan, false))
+        .collect::<Result<Vec<_>, _>>()
+        .map(|v| Some(StartModel::TaylorRestart(v)))
 }
 
 /// A CASA image of the run's shape (`single_pixel`: the `.sumwt` shape) to reuse: checked, not
