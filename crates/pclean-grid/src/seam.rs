@@ -254,6 +254,19 @@ pub trait VisGridder: Send + Sync {
         Ok(None)
     }
 
+    /// Set to 0 the imaging weights `weight_rc` (`(nrow, nchan)`, at `uvw_m` metres and
+    /// `freq_hz` as in a [`VisBatch`]) of the samples this gridder does not grid, so that
+    /// every sum over the weights (the Taylor terms' `.sumwt.ttN`, a cube's) counts what is
+    /// gridded. Default: it grids every sample.
+    fn drop_unreached(
+        &self,
+        uvw_m: ArrayView2<f64>,
+        freq_hz: &[f64],
+        weight_rc: ArrayViewMut2<f32>,
+    ) {
+        let _ = (uvw_m, freq_hz, weight_rc);
+    }
+
     /// The same gridder for an image plane at `freq_hz`, for gridders whose image-domain terms
     /// depend on the plane's frequency (the mosaic's primary beams); `None` (the default): this
     /// gridder serves every plane.
@@ -283,12 +296,30 @@ pub trait VisGridder: Send + Sync {
 pub struct StandardGridder {
     gridder: Gridder,
     nthreads: usize,
+    /// tclean's gridder whose reach the samples must have to be gridded
+    /// ([`StandardGridder::with_tclean_reach`]).
+    reach: Option<crate::CasaGridder>,
 }
 
 impl StandardGridder {
     /// `gridder` run with `nthreads` threads per call (0 = all cores).
     pub fn new(gridder: Gridder, nthreads: usize) -> Self {
-        StandardGridder { gridder, nthreads }
+        StandardGridder {
+            gridder,
+            nthreads,
+            reach: None,
+        }
+    }
+
+    /// Take tclean's `standard` gridder `reach` as the samples this gridder grids: its
+    /// [`VisGridder::drop_unreached`] zeroes the weights of the samples whose footprint leaves
+    /// tclean's padded grid ([`crate::CasaGridder::zero_unreached`]), so that, as in tclean,
+    /// they count neither in the planes nor in any sum of weights. The caller applies it to the
+    /// imaging weights before gridding (pclean-engine's `imaging_weights`); [`VisGridder::grid`]
+    /// grids whatever positive weights it is given.
+    pub fn with_tclean_reach(mut self, reach: crate::CasaGridder) -> Self {
+        self.reach = Some(reach);
+        self
     }
 
     /// The ES gridder (kernel, grid shape, precision).
@@ -345,6 +376,17 @@ impl VisGridder for StandardGridder {
         grids
             .map(|p| g.grid_into_image(p, scale, self.nthreads))
             .collect()
+    }
+
+    fn drop_unreached(
+        &self,
+        uvw_m: ArrayView2<f64>,
+        freq_hz: &[f64],
+        weight_rc: ArrayViewMut2<f32>,
+    ) {
+        if let Some(reach) = &self.reach {
+            reach.zero_unreached(uvw_m, freq_hz, weight_rc);
+        }
     }
 
     fn model_planes(&self, model_yx: &[ArrayView2<f32>]) -> GridResult<GridPlanes> {

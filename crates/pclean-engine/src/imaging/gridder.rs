@@ -145,7 +145,27 @@ impl RunGridder {
     /// New gridders (w-gridding, mosaics, Taylor terms) are chosen here.
     pub fn vis_gridder(&self, nthreads: usize) -> Box<dyn VisGridder> {
         match self {
-            RunGridder::Es(g) => Box::new(StandardGridder::new(g.clone(), nthreads)),
+            RunGridder::Es(g) => {
+                let standard = StandardGridder::new(g.clone(), nthreads);
+                // Grid only what tclean's standard gridder reaches (its padded grid, footprint
+                // on the grid): tclean drops the rest after weighting, so they are not in its
+                // images nor its .sumwt (uniform weighting of vla_wideband_small: .sumwt 2182
+                // -> tclean's 2154). The ES grid itself reaches further. A geometry tclean's
+                // grid cannot hold (CasaGridder::new fails: over 54 000 pixels a side) keeps
+                // every sample.
+                let spec = g.spec();
+                match CasaGridder::new(
+                    spec.nx,
+                    spec.ny,
+                    spec.cell_x_rad,
+                    spec.cell_y_rad,
+                    DEFAULT_PADDING,
+                    nthreads,
+                ) {
+                    Ok(reach) => Box::new(standard.with_tclean_reach(reach)),
+                    Err(_) => Box::new(standard),
+                }
+            }
             RunGridder::Casa(g) => Box::new(g.with_threads(nthreads)),
             RunGridder::Mosaic(m) => Box::new(m.with_threads(nthreads)),
             RunGridder::W(g) => Box::new(g.with_threads(nthreads)),

@@ -270,6 +270,10 @@ impl ImagingContext<'_> {
         if let Some(t) = &self.taper {
             t.apply(prep.weighting_uvw(), freqs, wgt.view_mut());
         }
+        // tclean's gridder drops what leaves its padded grid after weighting: those samples
+        // count in no image and no weight sum (the gridder's positions: the rotated uvw).
+        self.gridder
+            .drop_unreached(prep.uvw_m.view(), freqs, wgt.view_mut());
         wgt
     }
 }

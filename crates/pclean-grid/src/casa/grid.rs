@@ -98,6 +98,12 @@ impl Locator<'_> {
         Some(((loc as usize - 1) as u16, off as i8))
     }
 
+    /// Whether the footprint of `(u, v)` metres at `freq` Hz lies on the grid (tclean grids it).
+    #[inline]
+    pub(super) fn reaches(&self, u_m: f64, v_m: f64, freq: f64) -> bool {
+        self.axis(0, u_m, freq).is_some() && self.axis(1, v_m, freq).is_some()
+    }
+
     /// The kernel weights of a footprint with offset `off`: `conv[|SAMPLING k + off|]`.
     #[inline]
     fn weights(&self, off: i8) -> [f64; FOOT] {

@@ -207,6 +207,15 @@ impl VisGridder for CasaGridder {
         Ok(stats)
     }
 
+    fn drop_unreached(
+        &self,
+        uvw_m: ArrayView2<f64>,
+        freq_hz: &[f64],
+        weight_rc: ArrayViewMut2<f32>,
+    ) {
+        self.zero_unreached(uvw_m, freq_hz, weight_rc);
+    }
+
     /// Each visibility's footprint is normalised to a unit sum when gridded (as tclean grids),
     /// so `scale` (the caller's `1 / sum of weights`) is tclean's normalisation; a plane with no
     /// weight is zero. A PSF is then divided by its peak, as tclean's `normPSF` (measured: a
@@ -288,6 +297,42 @@ impl VisGridder for CasaGridder {
 }
 
 impl CasaGridder {
+    /// Set to 0 the weights (`weight_rc`, `(nrow, nchan)`) of the samples this gridder would not
+    /// grid: those whose footprint leaves tclean's padded grid (`uvw_m` `(nrow, 3)` metres at
+    /// the image phase centre, `freq_hz` one per column). tclean's `GridFT` drops them after the
+    /// imaging weights are computed, so they count neither in its image nor in its `.sumwt`; the
+    /// ES gridder (a larger oversampled grid) keeps them. Under uniform weighting such a sample
+    /// on the rim of the density grid carries about one full cell's weight (`w / W` with few
+    /// samples in the cell), so keeping them moved the vla_wideband_small uniform `.sumwt` from
+    /// tclean's 2154 to 2182; see `RunGridder::vis_gridder` in pclean-engine.
+    ///
+    /// # Panics
+    /// If the shapes disagree (a programming error in the caller).
+    pub fn zero_unreached(
+        &self,
+        uvw_m: ArrayView2<f64>,
+        freq_hz: &[f64],
+        mut weight_rc: ArrayViewMut2<f32>,
+    ) {
+        assert!(
+            uvw_m.nrows() == weight_rc.nrows()
+                && uvw_m.ncols() >= 2
+                && freq_hz.len() == weight_rc.ncols(),
+            "CasaGridder::zero_unreached: uvw {:?}, {} frequencies, weights {:?}",
+            uvw_m.dim(),
+            freq_hz.len(),
+            weight_rc.dim()
+        );
+        let loc = self.locator();
+        for (uvw, mut wrow) in uvw_m.outer_iter().zip(weight_rc.outer_iter_mut()) {
+            for (w, &f) in wrow.iter_mut().zip(freq_hz) {
+                if *w > 0.0 && !loc.reaches(uvw[0], uvw[1], f) {
+                    *w = 0.0;
+                }
+            }
+        }
+    }
+
     fn locator(&self) -> grid::Locator<'_> {
         grid::Locator {
             nxp: self.nxp,

@@ -264,3 +264,53 @@ fn each_footprint_adds_its_weight() {
         assert!(total.im.abs() < 1e-12);
     }
 }
+
+/// `zero_unreached` zeroes exactly the samples the gridder skips (footprint off the padded grid):
+/// uv spread to 1.2 x the Nyquist range, so that many leave the grid; the gridded sum of weights
+/// is unchanged by it, and after it nothing is skipped. The ES `StandardGridder` given this reach
+/// drops the same samples through the seam.
+#[test]
+fn zero_unreached_drops_what_the_gridder_skips() {
+    let g = gridder(1);
+    let mut s = 7u64;
+    let mut rnd = move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+    };
+    let freqs = [1.0e9, 1.5e9];
+    let umax_m = 1.2 / CELL * SPEED_OF_LIGHT / 1.5e9;
+    let n = 400;
+    let uvw = Array2::from_shape_fn((n, 3), |_| umax_m * rnd());
+    let wt = Array2::from_shape_fn((n, 2), |_| (rnd() + 0.6) as f32);
+    let batch = VisBatch::new(uvw.view(), &freqs, wt.view());
+    let before = g.grid(&mut g.new_planes(Pass::Psf), &batch).unwrap();
+    assert!(before.n_skipped > 50 && before.n_gridded > 50, "{before:?}");
+
+    let mut kept = wt.clone();
+    g.drop_unreached(uvw.view(), &freqs, kept.view_mut());
+    let zeroed = kept
+        .iter()
+        .zip(&wt)
+        .filter(|(k, w)| **k == 0.0 && **w > 0.0)
+        .count();
+    assert_eq!(zeroed as u64, before.n_skipped);
+    let after_batch = VisBatch::new(uvw.view(), &freqs, kept.view());
+    let after = g.grid(&mut g.new_planes(Pass::Psf), &after_batch).unwrap();
+    assert_eq!(after.n_skipped, 0);
+    assert_eq!(after.sum_weights, before.sum_weights);
+
+    let spec = crate::gridder::GridSpec {
+        nx: NX,
+        ny: NY,
+        cell_x_rad: CELL,
+        cell_y_rad: CELL,
+        epsilon: 1e-6,
+    };
+    let es = crate::StandardGridder::new(crate::gridder::Gridder::new(spec).unwrap(), 1)
+        .with_tclean_reach(g.clone());
+    let mut es_kept = wt.clone();
+    es.drop_unreached(uvw.view(), &freqs, es_kept.view_mut());
+    assert_eq!(es_kept, kept);
+}
