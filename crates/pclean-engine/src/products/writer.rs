@@ -250,6 +250,36 @@ impl ProductLock {
     }
 }
 
+impl Drop for ProductLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// fsync a file, or every file under a directory and the directory itself, so that data handed to
+/// the operating system survives a power loss.
+pub fn fsync_tree(path: &Path) -> Result<(), EngineError> {
+    let io = |source| EngineError::Io {
+        context: format!("cannot sync '{}' to disk", path.display()),
+        source,
+    };
+    let md = std::fs::metadata(path).map_err(io)?;
+    if md.is_dir() {
+        for entry in std::fs::read_dir(path).map_err(io)? {
+            fsync_tree(&entry.map_err(io)?.path())?;
+        }
+        // Directories: their entries (new files) must be durable too.
+        if let Ok(d) = std::fs::File::open(path) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    } else {
+        std::fs::File::open(path)
+            .and_then(|f| f.sync_data())
+            .map_err(io)
+    }
+}
+
 #[cfg(test)]
 mod lock_tests {
     use super::*;
@@ -293,35 +323,5 @@ mod lock_tests {
         let msg = ProductLock::acquire(&name).err().unwrap().to_string();
         assert!(msg.contains("pid 4999999 on host other-node-17"), "{msg}");
         assert!(msg.contains("remove the lock file"), "{msg}");
-    }
-}
-
-impl Drop for ProductLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// fsync a file, or every file under a directory and the directory itself, so that data handed to
-/// the operating system survives a power loss.
-pub fn fsync_tree(path: &Path) -> Result<(), EngineError> {
-    let io = |source| EngineError::Io {
-        context: format!("cannot sync '{}' to disk", path.display()),
-        source,
-    };
-    let md = std::fs::metadata(path).map_err(io)?;
-    if md.is_dir() {
-        for entry in std::fs::read_dir(path).map_err(io)? {
-            fsync_tree(&entry.map_err(io)?.path())?;
-        }
-        // Directories: their entries (new files) must be durable too.
-        if let Ok(d) = std::fs::File::open(path) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    } else {
-        std::fs::File::open(path)
-            .and_then(|f| f.sync_data())
-            .map_err(io)
     }
 }
