@@ -75,7 +75,7 @@ SUPPORTED = [
     "pipeline2016_phasecal_iter0", "pipeline2016_phasecal_iter1", "pipeline2017_bandpass_iter0",
     "pipeline2017_bandpass_iter1", "stakeholder_standard_cube_iter0",
     "stakeholder_standard_cube_iter1", "casadocs_hogbom_mfs", "casadocs_automask",
-    "casadocs_psf_pb_only", "w51_vla_qband_continuum",
+    "casadocs_psf_pb_only", "w51_vla_qband_continuum", "casadocs_wproject_mtmfs",
 ]
 
 

@@ -111,11 +111,18 @@ pub(super) fn check_combination(p: &ImagingParams) -> Result<(), ParamError> {
             "deconvolver='mtmfs' images one mfs plane of Taylor terms: use specmode='mfs'",
         ));
     }
-    if p.gridder != Gridder::Standard {
+    // The Taylor passes fold each term's factor into the visibilities and grid them with the
+    // run's one-plane gridder: the 2-D and the w-stacking ones take them as any visibilities.
+    // A mosaic's and awproject's wideband beams (tclean's conjbeams / wbawp) are not made.
+    if !matches!(
+        p.gridder,
+        Gridder::Standard | Gridder::WProject | Gridder::WideField
+    ) {
         return Err(not_with(
             "gridder",
             p.gridder.name().into(),
-            "use gridder='standard'",
+            "mtmfs takes gridder='standard', 'wproject' or 'widefield' (wideband primary beams of \
+             'mosaic' and 'awproject' are not made)",
         ));
     }
     if p.kernel != GridKernel::Es {

@@ -419,3 +419,34 @@ fn solar_system_phasecenters_are_refused_naming_trackfield() {
         );
     }
 }
+
+/// `deconvolver='mtmfs'` takes the 2-D and the w-stacking gridders (`wproject`, `widefield`
+/// without facets); the mosaic and awproject gridders are refused naming the parameter and value.
+#[test]
+fn mtmfs_takes_standard_and_w_gridders_only() {
+    for g in ["standard", "wproject", "widefield"] {
+        let p = with(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.gridder = Some(g.into());
+        })
+        .unwrap_or_else(|e| panic!("{g}: {e}"));
+        assert_eq!(p.gridder.name(), g);
+    }
+    for g in ["mosaic", "awproject"] {
+        let e = with(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.gridder = Some(g.into());
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("mtmfs"), "{g}: {e}");
+        assert!(
+            e.contains(if g == "mosaic" {
+                "gridder"
+            } else {
+                "deconvolver"
+            }),
+            "{g}: {e}"
+        );
+    }
+}
