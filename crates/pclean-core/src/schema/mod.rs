@@ -11,7 +11,7 @@ pub mod table;
 
 pub use kinds::ValueKind;
 pub use sections::{help_section, HELP_SECTIONS};
-pub use spec::{CliSpec, Group, ParamSpec};
+pub use spec::{CliSpec, Group, ParamSpec, Section};
 pub use table::{EffectiveParams, RawParams, DEFAULT_EPSILON, PARAMS};
 
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! masking, restoration and output), pclean's own run settings apart, and the distributed-run
 //! group as declared.
 
-use super::spec::{Group, ParamSpec};
+use super::spec::{Group, ParamSpec, Section};
 
 /// The help sections in the order `--help` shows them.
 pub const HELP_SECTIONS: [&str; 10] = [
@@ -19,66 +19,23 @@ pub const HELP_SECTIONS: [&str; 10] = [
     "Distributed run (Dask)",
 ];
 
-/// The `--help` section of parameter `p` (`None`: a name this table does not know; a test keeps
-/// every declared parameter known).
+/// The `--help` section of parameter `p` (`None`: a parameter the table left without one; a test
+/// keeps every declared parameter in a section).
 pub fn help_section(p: &ParamSpec) -> Option<&'static str> {
     if p.group == Group::Parallel {
         return Some(HELP_SECTIONS[9]);
     }
-    let k = match p.name {
-        "vis" | "datacolumn" | "selectdata" | "field" | "spw" | "timerange" | "uvrange"
-        | "antenna" | "scan" | "observation" | "intent" => 0,
-        "imagename"
-        | "imsize"
-        | "cell"
-        | "phasecenter"
-        | "projection"
-        | "stokes"
-        | "specmode"
-        | "reffreq"
-        | "nchan"
-        | "start"
-        | "width"
-        | "outframe"
-        | "veltype"
-        | "restfreq"
-        | "interpolation"
-        | "perchanweightdensity"
-        | "startmodel" => 1,
-        "gridder"
-        | "facets"
-        | "psfphasecenter"
-        | "wprojplanes"
-        | "mosweight"
-        | "aterm"
-        | "psterm"
-        | "wbawp"
-        | "conjbeams"
-        | "cfcache"
-        | "usepointing"
-        | "computepastep"
-        | "rotatepastep"
-        | "pointingoffsetsigdev"
-        | "normtype"
-        | "chanchunks"
-        | "epsilon"
-        | "kernel"
-        | "pblimit"
-        | "vptable" => 2,
-        "weighting" | "robust" | "npixels" | "noise" | "uvtaper" => 3,
-        "deconvolver" | "scales" | "smallscalebias" | "nterms" | "fusedthreshold"
-        | "largestscale" => 4,
-        "niter" | "gain" | "threshold" | "nsigma" | "cycleniter" | "cyclefactor"
-        | "minpsffraction" | "maxpsffraction" | "interactive" | "nmajor" | "fullsummary" => 5,
-        "usemask" | "mask" | "pbmask" | "sidelobethreshold" | "noisethreshold"
-        | "lownoisethreshold" | "negativethreshold" | "smoothfactor" | "minbeamfrac"
-        | "cutthreshold" | "growiterations" | "dogrowprune" | "minpercentchange" | "verbose"
-        | "fastnoise" => 6,
-        "restoration" | "restoringbeam" | "pbcor" | "psfcutoff" | "outlierfile" | "savemodel"
-        | "restart" | "calcres" | "calcpsf" | "format" | "overwrite" => 7,
-        "nthreads" | "memory_limit" | "cube_chunksize" | "threads_per_block"
-        | "blocks_in_flight" | "row_partitions" | "row_partition_by" => 8,
-        _ => return None,
+    let k = match p.section {
+        Section::Unset => return None,
+        Section::Data => 0,
+        Section::Image => 1,
+        Section::Gridding => 2,
+        Section::Weighting => 3,
+        Section::Deconvolution => 4,
+        Section::Iteration => 5,
+        Section::Masking => 6,
+        Section::Output => 7,
+        Section::Run => 8,
     };
     Some(HELP_SECTIONS[k])
 }
@@ -95,7 +52,10 @@ mod tests {
             .filter(|p| help_section(p).is_none())
             .map(|p| p.name)
             .collect();
-        assert!(missing.is_empty(), "add these to sections.rs: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "give these `.in_section(..)` in schema/table.rs: {missing:?}"
+        );
     }
 
     #[test]

@@ -24,6 +24,23 @@ impl Group {
     }
 }
 
+/// The `pclean image --help` section of a parameter: tclean's documentation groups, pclean's own
+/// run settings apart (see [`super::HELP_SECTIONS`]). `Unset` only before the table sets it (a
+/// test keeps every imaging parameter in a section).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Section {
+    Unset,
+    Data,
+    Image,
+    Gridding,
+    Weighting,
+    Deconvolution,
+    Iteration,
+    Masking,
+    Output,
+    Run,
+}
+
 /// How a parameter is given on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct CliSpec {
@@ -53,6 +70,8 @@ pub struct ParamSpec {
     /// The allowed values (case-insensitive), where the parameter is a choice; empty otherwise.
     pub choices: &'static [&'static str],
     pub group: Group,
+    /// Its `--help` section.
+    pub section: Section,
     pub cli: CliSpec,
     /// More detail for docs/usage.md's table (empty: the help alone).
     pub doc: &'static str,
@@ -68,6 +87,7 @@ impl ParamSpec {
             default_meaning: "",
             choices: &[],
             group: Group::Imaging,
+            section: Section::Unset,
             cli: CliSpec {
                 switch: false,
                 min_values: 1,
@@ -91,6 +111,11 @@ impl ParamSpec {
     /// More detail for the docs.
     pub const fn doc(mut self, d: &'static str) -> Self {
         self.doc = d;
+        self
+    }
+    /// In `--help` section `s`.
+    pub const fn in_section(mut self, s: Section) -> Self {
+        self.section = s;
         self
     }
     /// In the distributed-run group.
