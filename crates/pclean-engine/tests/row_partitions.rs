@@ -120,7 +120,14 @@ fn check_products<S: AsRef<str>>(
 ) {
     let tolerance = |ext: &str| {
         let through_solve = ["model.tt", "image.tt", "alpha", "beta"];
-        if through_solve.iter().any(|p| ext.starts_with(p)) {
+        if ext.starts_with("alpha") || ext.starts_with("beta") {
+            // A ratio of the restored terms (tt1/tt0), kept down to tclean's cut at 0.1 of tt0's
+            // peak: an error of `solved` of tt0's peak in each term is up to 10x that relative
+            // error at the cut, for each of the two terms, so 20x `solved` of the alpha peak
+            // (measured 1.2e-6 after the samples beyond tclean's grid left the weights; the
+            // Dask test bounds .alpha at the same 2e-5).
+            20.0 * solved as f32
+        } else if through_solve.iter().any(|p| ext.starts_with(p)) {
             solved as f32
         } else {
             1e-6
