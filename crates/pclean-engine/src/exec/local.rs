@@ -68,9 +68,12 @@ pub fn run_rows_remote<S: SubmitRows>(
     let reducer = RowReducer::new(runner, "dask");
     run_pending(c, Some(&reducer))?;
     if save {
-        // Each partition writes MODEL_DATA into its own rows (the same prediction as the
-        // single-process finish, over the union of the partitions' rows).
-        let rows = reducer.runner().save_model(c.saved_model()?)?;
+        // The coordinator writes MODEL_DATA (the single-process finish's prediction). The
+        // partitions' own `SaveModel` task (`RemoteRows::save_model`) is not used on Dask yet:
+        // two worker processes writing one MS waited on each other's table lock (a hang).
+        let model = c.saved_model()?;
+        let setup = c.setup();
+        let rows = setup.save_model_of(&setup.sources, &model)?;
         c.model_column_written = true;
         tracing::info!(
             rows,
