@@ -140,7 +140,7 @@ fn compare_remote(raw: impl Fn(&Path, &str) -> RawParams, products: &[String]) {
 /// run's to 1e-6 of its peak amplitude (the models agree to 1e-6 of their peak, prediction is
 /// linear; the same bound as `row_partitions.rs`'s local test).
 #[test]
-fn remote_partitions_write_their_own_model_data() {
+fn remote_run_writes_model_data_as_the_single_run() {
     let dir = tempfile::tempdir().unwrap();
     let mut copies = Vec::new();
     for name in ["single", "remote"] {
@@ -173,12 +173,11 @@ fn remote_partitions_write_their_own_model_data() {
     };
     run_rows_remote(&mut c, 3, &submit).unwrap();
     c.finish().unwrap();
-    // Three partitions (each task run twice by `InProcess`, the first output kept): every
-    // partition wrote its rows, the partitions' rows together are the selection.
+    // On the remote runner the coordinator writes MODEL_DATA (two worker processes writing one
+    // MS waited on each other's table lock): no partition task wrote rows.
     let written = submit.written.lock().unwrap().clone();
-    assert_eq!(written.len(), 3, "{written:?}");
-    assert!(written.iter().all(|r| *r > 0), "{written:?}");
-    assert_eq!(written.iter().sum::<usize>() as u64, s.rows_read);
+    assert!(written.is_empty(), "{written:?}");
+    assert!(s.rows_read > 0);
 
     let (want, got) = (model_data(&copies[0]), model_data(&copies[1]));
     assert_eq!(want.len(), got.len());
