@@ -183,13 +183,27 @@ fn mosaic_conjbeams_is_accepted_for_cubes_only() {
     }
 }
 
+/// `usepointing=True` reaches the mosaic gridder (beams on the POINTING table's directions) and is
+/// kept at its default with the gridders where tclean ignores it.
+#[test]
+fn usepointing_is_passed_to_the_mosaic_gridder_only() {
+    for (gridder, kept) in [("mosaic", true), ("standard", false), ("wproject", false)] {
+        let p = with(|r| {
+            r.gridder = Some(gridder.into());
+            r.usepointing = Some(true);
+        })
+        .unwrap();
+        assert_eq!(p.mosaic.usepointing, kept, "{gridder}");
+    }
+}
+
 #[test]
 fn tclean_values_not_implemented_are_refused_naming_them() {
     type Case = (fn(&mut RawParams), &'static str, &'static str);
     let cases: [Case; 13] = [
         (
             |r| {
-                r.gridder = Some("mosaic".into());
+                r.gridder = Some("awproject".into());
                 r.usepointing = Some(true);
             },
             "usepointing",
