@@ -264,11 +264,21 @@ impl Part<'_> {
 /// A pass's output as named planes: the image (`psf`, `residual`, or their Taylor terms), the
 /// sums of weights (`sumwt[.ttN]`, one pixel) of a PSF pass and a weight image when the gridder
 /// makes one.
+///
+/// The engine's partial images are divided by the partition's own sum of weights
+/// (`exec::rows::combine_images`); the seed's files hold the sums themselves, so they are
+/// multiplied by it again here.
 fn named(pass: &str, out: RowOutput) -> Result<Vec<(&'static str, Array2<f32>)>, EngineError> {
     let one = |w: f64| Array2::from_elem((1, 1), w as f32);
+    let unnorm = |mut a: Array2<f32>, w: f64| {
+        a.mapv_inplace(|v| (v as f64 * w) as f32);
+        a
+    };
     let psf = pass == "psf";
     Ok(match out {
         RowOutput::Image((image, sumwt, weight)) => {
+            let image = unnorm(image, sumwt);
+            let weight = weight.map(|w| unnorm(w, sumwt));
             let mut v = vec![(if psf { "psf" } else { "residual" }, image)];
             if psf {
                 v.push(("sumwt", one(sumwt)));
@@ -277,6 +287,8 @@ fn named(pass: &str, out: RowOutput) -> Result<Vec<(&'static str, Array2<f32>)>,
             v
         }
         RowOutput::Terms((images, sumwt)) => {
+            let s0 = sumwt.first().copied().unwrap_or(0.0);
+            let images = images.into_iter().map(|i| unnorm(i, s0));
             let names: &[&'static str] = if psf { &mtmfs::PSF } else { &mtmfs::RESIDUAL };
             let mut v: Vec<_> = names.iter().copied().zip(images).collect();
             if psf {

@@ -93,9 +93,10 @@ impl ImagingContext<'_> {
         })
     }
 
-    /// A PSF pass over `sources` before normalisation ([`ImagingContext::normalise_pass`]): the
-    /// sum over the pass's visibilities, which several row partitions' passes add up to; with the
-    /// plane's imaging weights.
+    /// A PSF pass over `sources` normalised by its own sum of weights only (no primary-beam
+    /// step, [`ImagingContext::finish_pass`]): linear in the visibilities, so several row
+    /// partitions' passes combine exactly, each weighted by its share of the summed weights
+    /// (`exec::rows::combine_images`); with the plane's imaging weights.
     pub fn psf_partial(
         &self,
         sources: &[Source],
@@ -154,7 +155,7 @@ impl ImagingContext<'_> {
         Ok((image, sumwt))
     }
 
-    /// A residual pass over `sources` before normalisation (see
+    /// A residual pass over `sources` normalised by its own sum of weights only (see
     /// [`ImagingContext::psf_partial`]).
     pub fn residual_partial(
         &self,
@@ -256,7 +257,9 @@ impl ImagingContext<'_> {
     /// One gridding pass over the chunks of image channel `k`: `chunk(prepared, columns,
     /// frequencies)` gives each chunk's imaging weights (and, for the residual, visibilities),
     /// handed to `done` once gridded; the planes become the plane's image and (a mosaic's) weight
-    /// image, not normalised ([`ImagingContext::normalise_pass`]), with the sum of weights.
+    /// image divided by the sum of weights, with it; `normalise`: and the primary-beam step
+    /// ([`ImagingContext::finish_pass`]). A row partition's pass stops before that step (it is
+    /// not linear in the rows), so that one partition's pass is the single pass bit for bit.
     fn pass<W: Borrow<Array2<f32>>>(
         &self,
         pass: Pass,
@@ -291,32 +294,21 @@ impl ImagingContext<'_> {
             done(wgt);
             Ok(())
         })?;
-        if !normalise {
-            let weight = gridder.weight_image(&planes, 1.0).map_err(gerr)?;
-            let image = gridder.images(planes, 1.0).map_err(gerr)?;
-            return Ok((image.into_iter().next().ok_or_else(changed)?, sumwt, weight));
-        }
         let norm = if sumwt > 0.0 { 1.0 / sumwt } else { 0.0 };
         let weight = gridder.weight_image(&planes, norm).map_err(gerr)?;
         let image = gridder.images(planes, norm).map_err(gerr)?;
-        let image = image.into_iter().next().ok_or_else(changed)?;
-        self.normalise_pb(pass, (image, sumwt, weight))
-    }
-
-    /// A pass's image and weight image divided by its sum of weights, and (a mosaic's) the PSF
-    /// normalised to a peak of 1 or the residual by the weight image.
-    pub fn normalise_pass(&self, pass: Pass, raw: PassImage) -> Result<PassImage, EngineError> {
-        let (mut image, sumwt, mut weight) = raw;
-        let norm = if sumwt > 0.0 { 1.0 / sumwt } else { 0.0 };
-        image.mapv_inplace(|v| (v as f64 * norm) as f32);
-        if let Some(w) = weight.as_mut() {
-            w.mapv_inplace(|v| (v as f64 * norm) as f32);
+        let image = (image.into_iter().next().ok_or_else(changed)?, sumwt, weight);
+        if normalise {
+            self.finish_pass(pass, image)
+        } else {
+            Ok(image)
         }
-        self.normalise_pb(pass, (image, sumwt, weight))
     }
 
-    /// A mosaic's PSF normalised to a peak of 1, its residual by the weight image.
-    fn normalise_pb(&self, pass: Pass, img: PassImage) -> Result<PassImage, EngineError> {
+    /// The step after the division by the sum of weights: a mosaic's PSF normalised to a peak
+    /// of 1, its residual by the weight image (other gridders: nothing). Not linear in the rows:
+    /// row partitions' passes are combined first (`exec::rows::combine_images`).
+    pub fn finish_pass(&self, pass: Pass, img: PassImage) -> Result<PassImage, EngineError> {
         let (mut image, sumwt, weight) = img;
         if let Some(w) = &weight {
             match pass {

@@ -29,7 +29,8 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 const MAGIC: &[u8; 4] = b"PCLR";
-const VERSION: u32 = 1;
+/// 2: images divided by the partition's own sum of weights (1: the sums themselves).
+const VERSION: u32 = 2;
 
 /// A [`RowTask`] owned, for the wire.
 #[derive(Debug, Serialize, Deserialize)]
@@ -79,7 +80,8 @@ pub enum OutputMsg {
     Rows(usize),
 }
 
-/// Unnormalised Taylor-term images and their sums of weights, for the wire.
+/// Taylor-term images divided by the partition's tt0 sum of weights, and its sums of weights per
+/// term, for the wire.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TermsMsg {
     #[serde(with = "wire::vec")]
@@ -238,7 +240,7 @@ pub fn run_task_bytes(
             reffreq_hz,
         } => {
             let tp = ctx.taylor_psfs_of(sources, s, &weighter, nterms, reffreq_hz)?;
-            terms_msg(super::taylor::unnormalised((tp.psfs, tp.sumwt)))
+            terms_msg((tp.psfs, tp.sumwt))
         }
         TaskMsg::TaylorResidual {
             s,
@@ -250,7 +252,7 @@ pub fn run_task_bytes(
             let w = ctx.plane_weights_of(sources, 0, s, &weighter)?;
             let m = models.as_deref();
             let terms = ctx.taylor_residuals_of(sources, s, &w, reffreq_hz, nterms, m)?;
-            terms_msg(super::taylor::unnormalised(terms))
+            terms_msg(terms)
         }
         TaskMsg::SaveModel(model) => OutputMsg::Rows(setup.save_model_of(sources, &model)?),
     };
