@@ -26,6 +26,7 @@ pub mod measures;
 mod meta;
 mod ms;
 mod observatory;
+pub mod planets;
 mod pointing;
 mod selected;
 pub mod selection;

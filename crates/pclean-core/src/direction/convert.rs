@@ -79,6 +79,20 @@ pub fn convert(
     })
 }
 
+/// A natural (already deflected, JNAT) unit vector -> APP at `ctx`'s epoch: annual aberration and
+/// precession-nutation without J2000 -> APP's solar deflection (casacore's route for the Sun, the
+/// Moon and the planets; converting the vector as a JNAT direction would invert and reapply the
+/// deflection, which is not invertible at the Sun itself).
+pub fn natural_to_apparent(v: &[f64; 3], ctx: &SkyContext) -> Result<Direction, SkyFrameError> {
+    let app = EarthEpoch::new(DirectionFrame::App, ctx)?.aberrated(v);
+    let (lon, lat) = lon_lat(&app);
+    Ok(Direction {
+        frame: DirectionFrame::App,
+        ra_rad: lon,
+        dec_rad: lat,
+    })
+}
+
 fn frame_bias() -> [[f64; 3]; 3] {
     // ICRS -> J2000 (FK5) is the IAU 2000 frame bias (casacore `MeasTable::frameBias00`).
     sofars::pnp::bp00(2_400_000.5, 51_544.5).0

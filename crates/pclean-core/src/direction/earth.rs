@@ -18,6 +18,9 @@ use std::f64::consts::PI;
 
 const DJM0: f64 = 2_400_000.5;
 
+/// The Sun's angular semi-diameter at 1 AU, 959.63" (IAU; casacore's `MeasData::SunSemiDiameter`).
+const SUN_SEMI_DIAMETER_RAD: f64 = 959.63 / 3600.0 * PI / 180.0;
+
 /// What the epoch-dependent frames need at one epoch.
 pub(super) struct EarthEpoch {
     tt: (f64, f64),
@@ -219,15 +222,28 @@ impl EarthEpoch {
         }
     }
 
+    /// The Sun's light deflection; none for a direction within the solar disk (casacore's
+    /// `applySolarPos` skips those, SOFA's `ldsun` would bend them by up to ~0.2": measured on
+    /// the Sun's own direction against casatools, `pclean-ms/tests/planets.rs`).
     fn deflect(&self, j: &[f64; 3]) -> [f64; 3] {
         let (e, em) = self.sun_to_earth();
+        if -dot(j, &e) >= (SUN_SEMI_DIAMETER_RAD / em).cos() {
+            return *j;
+        }
         sofars::astro::ldsun(*j, e, em)
     }
 
     /// J2000 -> APP: light deflection, annual aberration (relativistic, casacore's velocity
     /// series), then IAU 1976/1980 precession-nutation.
     fn apparent(&self, j: &[f64; 3]) -> [f64; 3] {
-        let nat = self.deflect(j);
+        self.aberrated(&self.deflect(j))
+    }
+
+    /// Annual aberration and precession-nutation of a direction already deflected (JNAT): the
+    /// rest of [`Self::apparent`]; casacore's route for solar-system bodies, whose own deflection
+    /// is applied with their distance (`pclean_ms::planets`).
+    pub(super) fn aberrated(&self, nat: &[f64; 3]) -> [f64; 3] {
+        let nat = *nat;
         let v = self.aberration_velocity();
         let bm1 = (1.0 - dot(&v, &v)).sqrt();
         // A huge Sun distance drops SOFA's gravitational term, as casacore's formula has none.

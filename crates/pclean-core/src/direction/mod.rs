@@ -6,7 +6,7 @@ mod fk4;
 mod frame;
 mod geom;
 
-pub use convert::{convert, SkyContext, SkyFrameError};
+pub use convert::{convert, natural_to_apparent, SkyContext, SkyFrameError};
 pub use frame::{DirectionFrame, SOLAR_SYSTEM_FRAMES};
 
 use crate::units::parse_angle_rad;

@@ -408,19 +408,25 @@ fn fk4_of_date_phasecenters_accepted_and_earth_fixed_ones_refused() {
 }
 
 #[test]
-fn solar_system_phasecenters_are_refused_naming_trackfield() {
+fn solar_system_bodies_are_tracked_and_comets_or_tables_refused() {
     // tclean tracks the body for 'MARS' and for 'MARS 0deg 0deg' alike (it ignores the direction;
-    // measured, docs/decisions.md (s10-ch13)); pclean has no JPL ephemeris and refuses both up front.
-    for pc in [
-        "MARS",
-        "mars",
-        "MARS 0deg 0deg",
-        "SUN",
-        "MOON 10deg 5deg",
-        "PLUTO",
-        "COMET",
-        "Mars_ephem.tab",
+    // measured, docs/decisions.md (s10-ch13)); pclean reads both as the body.
+    for (pc, body) in [
+        ("MARS", "MARS"),
+        ("mars", "MARS"),
+        ("MARS 0deg 0deg", "MARS"),
+        ("SUN", "SUN"),
+        ("MOON 10deg 5deg", "MOON"),
+        ("PLUTO", "PLUTO"),
+        ("Jupiter", "JUPITER"),
     ] {
+        let mut r = base();
+        r.phasecenter = Some(pc.into());
+        let p = ImagingParams::from_raw(&r).unwrap_or_else(|e| panic!("{pc}: {e}"));
+        assert_eq!(p.phasecenter, PhaseCenter::Body(body.into()), "{pc}");
+    }
+    // COMET is the frame of a FIELD ephemeris table, and a table in phasecenter is not read.
+    for pc in ["COMET", "Mars_ephem.tab"] {
         let mut r = base();
         r.phasecenter = Some(pc.into());
         let e = ImagingParams::from_raw(&r).unwrap_err().to_string();
@@ -432,6 +438,12 @@ fn solar_system_phasecenters_are_refused_naming_trackfield() {
             "{pc}: {e}"
         );
     }
+    // cubesource with a body is refused naming both parameters.
+    let mut r = base();
+    r.phasecenter = Some("MARS".into());
+    r.specmode = Some("cubesource".into());
+    let e = ImagingParams::from_raw(&r).unwrap_err().to_string();
+    assert!(e.contains("cubesource") && e.contains("MARS"), "{e}");
 }
 
 /// `deconvolver='mtmfs'` takes the 2-D and the w-stacking gridders (`wproject`, `widefield`

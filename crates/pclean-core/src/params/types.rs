@@ -17,6 +17,11 @@ pub enum PhaseCenter {
     /// `'TRACKFIELD'`: follow the first selected field's ephemeris (a moving source stays at the
     /// image centre, which is its topocentric direction at the first integration).
     TrackField,
+    /// A solar-system body by casacore's name (`"MARS"`, `"SUN"`, `"MOON"`, ...; tclean ignores a
+    /// direction after the name): the image centre is the body's topocentric direction (JPL DE200)
+    /// at the first integration, in ICRS, and every row is re-phased to the body's direction at
+    /// its time.
+    Body(String),
 }
 
 /// `start` / `width` of a cube: a channel number or a frequency.

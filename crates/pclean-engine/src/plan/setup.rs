@@ -316,7 +316,8 @@ impl Setup {
         let centre = match (&params.phasecenter, &moving[0]) {
             // TRACKFIELD: the moving source's topocentric direction at the first integration, in
             // ICRS (tclean's image centre).
-            (PhaseCenter::TrackField, Some(m)) => {
+            // A body (phasecenter='MARS'): its topocentric direction then, in ICRS, as tclean.
+            (PhaseCenter::TrackField | PhaseCenter::Body(_), Some(m)) => {
                 m.tracked_direction(DirectionFrame::Icrs, first_time_mjd_s)?
             }
             _ => phase_centre(&params, &field_dirs, first_field)?,
