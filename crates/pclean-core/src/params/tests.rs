@@ -476,3 +476,56 @@ fn mtmfs_takes_standard_and_w_gridders_only() {
         );
     }
 }
+
+/// `startmodel`: tclean's list of Taylor images with mtmfs (at most `nterms`, trailing `''`
+/// dropped, an inner `''` kept as a term starting from 0); one image for the other deconvolvers.
+#[test]
+fn taylor_startmodel_lists_checked() {
+    let sm = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let mt = |v: &[&str], nterms: i64| {
+        with(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.nterms = Some(nterms);
+            r.startmodel = sm(v);
+        })
+    };
+    let p = mt(&["", "m.tt1", " "], 2).unwrap();
+    assert_eq!(p.deconv.startmodel, ["", "m.tt1"]);
+    assert!(mt(&["", ""], 2).unwrap().deconv.startmodel.is_empty());
+    assert_eq!(mt(&["m.tt0"], 3).unwrap().deconv.startmodel, ["m.tt0"]);
+    let e = mt(&["a", "b", "c"], 2).unwrap_err().to_string();
+    assert!(e.contains("startmodel") && e.contains("nterms=2"), "{e}");
+    let e = with(|r| r.startmodel = sm(&["a", "b"]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("startmodel") && e.contains("mtmfs"), "{e}");
+    assert_eq!(
+        with(|r| r.startmodel = sm(&["a"]))
+            .unwrap()
+            .deconv
+            .startmodel,
+        ["a"]
+    );
+}
+
+/// calcpsf=false / calcres=false with mtmfs are taken (they reuse the `.ttN` products), but not
+/// with specmode='mvc' (its PSF terms come from its cube's channels).
+#[test]
+fn mtmfs_reuse_refused_only_with_mvc() {
+    for calcres in [true, false] {
+        let edit = |r: &mut RawParams| {
+            r.deconvolver = Some("mtmfs".into());
+            r.restart = Some(true);
+            r.calcpsf = Some(false);
+            r.calcres = Some(calcres);
+        };
+        assert!(with(edit).is_ok(), "calcres {calcres}");
+        let e = with(|r| {
+            edit(r);
+            r.specmode = Some("mvc".into());
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("calcpsf") && e.contains("mvc"), "{e}");
+    }
+}

@@ -135,8 +135,10 @@ pub struct DeconvParams {
     /// Write the restored image (tclean's `restoration`); `pbcor` needs it.
     pub restoration: bool,
     pub pbcor: bool,
-    /// A CASA image holding the starting model (Jy/pixel), or `None`.
-    pub startmodel: Option<String>,
+    /// CASA images holding the starting model (Jy/pixel): none, one, or with mtmfs one per
+    /// Taylor term (at most `nterms`, term 0 first).
+    #[serde(default)]
+    pub startmodel: Vec<String>,
     /// Write the final model's visibilities to MODEL_DATA.
     pub savemodel_column: bool,
     /// Continue from the existing products of `imagename` (their model is the start model).

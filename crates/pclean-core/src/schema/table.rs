@@ -159,8 +159,9 @@ declare_params! {
         => .in_section(Section::Output).doc("image / pb, blank where pb <= |pblimit|");
     outlierfile: Str = "", "tclean's outlier-field file" => .in_section(Section::Output).meaning("none")
         .doc("only the default yet: outlier fields are refused");
-    startmodel: Str = "", "CASA image with a starting model (Jy/pixel)" => .in_section(Section::Image).meaning("none")
-        .doc("regridded onto the image's grid as tclean does (bilinear in direction, linear in frequency, same direction frame), Stokes planes matched by name; its prediction is subtracted before the first minor cycle (also with `niter=0`)");
+    startmodel: Texts = &[], "CASA image with a starting model (Jy/pixel); with mtmfs one image per Taylor term"
+        => .in_section(Section::Image).meaning("none").list(1, 0, Some(','))
+           .doc("regridded onto the image's grid as tclean does (bilinear in direction, linear in frequency, same direction frame), Stokes planes matched by name; its prediction is subtracted before the first minor cycle (also with `niter=0`). With `deconvolver='mtmfs'` a list of up to `nterms` images, the Taylor terms' models in order (tclean's `startmodel=['m.tt0', 'm.tt1']`; terms not given start from 0); the other deconvolvers take one image");
     savemodel: Str = "none", "Save the model" => .in_section(Section::Output).choices(SaveModel::NAMES)
         .doc("`modelcolumn` writes the final model's visibilities into MODEL_DATA (created if missing) for the selected rows and channels; tclean's `virtual` is refused");
     restart: Bool = false, "Continue from the existing products of --imagename: their model is the start model and the products are rewritten (tclean's restart=True)"

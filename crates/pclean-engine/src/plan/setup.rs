@@ -538,7 +538,7 @@ impl Setup {
     /// Whether the run deconvolves (niter > 0, or a start model to subtract).
     pub fn deconvolves(&self) -> bool {
         self.params.niter > 0
-            || self.params.deconv.startmodel.is_some()
+            || !self.params.deconv.startmodel.is_empty()
             || self.params.deconv.restart
     }
 }
