@@ -135,7 +135,7 @@ declare_params! {
     largestscale: Int = -1, "Asp-Clean largest scale (tclean: asp)" => .in_section(Section::Deconvolution).doc(IGNORED_NOT_ASP);
     usemask: Str = "user", "Clean mask" => .in_section(Section::Masking).choices(UseMaskKind::NAMES)
         .doc("`user` (`mask`), `pb` (`pbmask`), `auto-multithresh` (the parameters below)");
-    mask: Str = "", "User mask: a CASA region file, region text, or a mask image" => .in_section(Section::Masking).meaning("clean everywhere");
+    mask: Str = "", "User mask: a region file (CASA CRTF or DS9 .reg), region text, or a mask image" => .in_section(Section::Masking).meaning("clean everywhere");
     pbmask: Real = 0.0, "Primary-beam level: usemask='pb' cleans where pb > pbmask; with 'user' and 'auto-multithresh' the mask is limited to pb > pbmask (0 = off)" => .in_section(Section::Masking);
     sidelobethreshold: Real = 3.0, "auto-multithresh sidelobe threshold" => .in_section(Section::Masking).meaning(AUTOMASK);
     noisethreshold: Real = 5.0, "auto-multithresh noise threshold" => .in_section(Section::Masking).meaning(AUTOMASK);
