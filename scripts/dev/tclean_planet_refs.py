@@ -3,6 +3,7 @@ docs/decisions.md "Issue 13: Decisions of branch s11-ch13") and casacore's direc
 
 Run with CASA's python (casatools/casatasks 6.7) from the repository root:
     python scripts/dev/tclean_planet_refs.py OUTDIR
+(`--de200 OUTDIR` rewrites only OUTDIR/DE200 and the row list for the epochs of planets.json.)
 It writes
 - OUTDIR/mars_topo.ms: vla_ephem_mars.ms (testdata/realobs_vla_ephem_mars.tar.gz: 12 x 1200 s
   around transit on 2022-11-01, 4 channels at 8.4 GHz) with a fixed J2000 FIELD at casacore's
@@ -14,8 +15,9 @@ It writes
   'MARS 0deg 0deg' (mfs) on mars_topo.ms, and of 'SUN' / 'MOON' on b1950vla.ms (coordinates), and
   casacore's topocentric directions (`me.measure(me.measure(me.direction(B), 'AZEL'), 'ICRS')`) and
   geocentric J2000 directions of MARS, SUN, MOON, JUPITER at several epochs (VLA and ALMA);
-- OUTDIR/DE200: the rows of casadata's ephemerides/DE200 that cover those epochs (a casacore table,
-  keywords kept), which go into testdata/measures.tar.gz as measures/ephemerides/DE200.
+- OUTDIR/DE200: the rows of casadata's ephemerides/DE200 that cover those epochs and alma_small.ms's
+  (a casacore table, keywords kept), which go into testdata/measures.tar.gz as
+  measures/ephemerides/DE200 (`tar` of the unpacked tarball with that table added).
 """
 import glob
 import gzip
@@ -162,6 +164,7 @@ def de200_subset(mjds, dst):
     rows = sorted({int(k) for m in mjds for k in (np.searchsorted(start, m, side="right") - 1 + np.array([-1, 0, 1]))
                    if 0 <= k < len(start)})
     shutil.rmtree(dst, ignore_errors=True)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
     sub = tb.selectrows(rows)
     sub.copy(dst, deep=True)
     sub.close()
@@ -169,7 +172,26 @@ def de200_subset(mjds, dst):
     return rows
 
 
+# alma_sim.ms.tar.gz (alma_small.ms, 2024-06-01): tests/python/data/tclean_calls.py images it with
+# phasecenter='JUPITER'.
+ALMA_SIM_MJD = 60462.23
+
+
+def de200_mjds(epochs, t0_mjd):
+    return list(epochs) + [t0_mjd + 0.3, ALMA_SIM_MJD]
+
+
 def main():
+    if sys.argv[1] == "--de200":
+        # Only the DE200 subset, for the epochs of an existing planets.json.
+        with open(os.path.join(REF, "planets.json")) as f:
+            ref = json.load(f)
+        epochs = sorted({d["utc_mjd"] for d in ref["directions"]})
+        ref["de200_rows"] = de200_subset(de200_mjds(epochs, ref["t0_mjd_s"] / 86400),
+                                         os.path.join(os.path.abspath(sys.argv[2]), "DE200"))
+        with open(os.path.join(REF, "planets.json"), "w") as f:
+            json.dump(ref, f, indent=1)
+        return
     out_dir = os.path.abspath(sys.argv[1])
     os.makedirs(out_dir, exist_ok=True)
     os.makedirs(REF, exist_ok=True)
@@ -203,7 +225,7 @@ def main():
         print(tag, r["coordsys"]["direction0"], r["peak"], r["argmax"], flush=True)
     epochs = [t0 / 86400, t0 / 86400 + 0.15, t0 / 86400 + 9.7, t_b1950 / 86400, t_b1950 / 86400 + 0.4,
               t_b1950 / 86400 + 17.3]
-    de_rows = de200_subset(epochs + [t0 / 86400 + 0.3], os.path.join(out_dir, "DE200"))
+    de_rows = de200_subset(de200_mjds(epochs, t0 / 86400), os.path.join(out_dir, "DE200"))
     ref = dict(casa=casatools.version_string(), made_by="scripts/dev/tclean_planet_refs.py",
                mars_ms="testdata/planet_mars_topo.ms.tar.gz", t0_mjd_s=t0, b1950_t0_mjd_s=t_b1950, runs=runs,
                directions=directions(epochs), de200_rows=de_rows)

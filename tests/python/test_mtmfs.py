@@ -9,6 +9,7 @@ are in docs/decisions.md (s8-mtmfs)."""
 import json
 import math
 import shutil
+from functools import partial
 
 import numpy as np
 import pytest
@@ -16,10 +17,11 @@ from astropy.io import fits
 
 from compare import load_casa
 from conftest import REFERENCE, ROOT, require, require_module, run_pclean, unpack_bundled
+import reference_cases
 
 REF = REFERENCE / "mtmfs"
 INFO = json.loads((REF / "mtmfs.json").read_text())
-NOT_IMAGING = ("vis", "parallel")
+NOT_IMAGING = reference_cases.NOT_IMAGING
 
 # The issue's bound for Taylor term 0 (PSF, residual, dirty image): 0.5% of the plane's peak over
 # the inner 60%; measured 0.16-0.20% here (2e-5 on the full vla_wideband).
@@ -60,26 +62,8 @@ def out(tmp_path_factory):
     return tmp_path_factory.mktemp("mtmfs_out")
 
 
-def run_case(name, msdir, outdir):
-    if name not in _RUNS:
-        params = INFO["cases"][name]["params"]
-        cfg = outdir / (name + ".config.json")
-        cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
-        prefix = outdir / name
-        _RUNS[name] = run_pclean("image", "--config", cfg, "--vis", msdir / INFO["ms"],
-                                 "--imagename", prefix, "--overwrite", check=False), prefix
-    p, prefix = _RUNS[name]
-    if p.returncode != 0:
-        pytest.fail("pclean failed on %s: %s" % (name, p.stderr[-2000:]), pytrace=False)
-    return prefix
-
-
-def ours_and_ref(prefix, name, ext):
-    h = fits.open(REF / ("%s.%s.fits.gz" % (name, ext)))[0]
-    ref = h.data.astype(np.float64)
-    off = h.header["PCCROP"]
-    ours = load_casa(str(prefix) + "." + ext)[0][0, 0]
-    return ours[off:off + ref.shape[0], off:off + ref.shape[1]], ref
+run_case = partial(reference_cases.run_case, _RUNS, INFO)
+ours_and_ref = partial(reference_cases.ours_and_ref, REF)
 
 
 def cases():

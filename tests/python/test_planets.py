@@ -14,7 +14,7 @@ import pytest
 
 from compare import load_casa, load_fits
 from conftest import REFERENCE, TESTDATA, run_pclean
-from test_direction_frames import pclean_args
+from test_direction_frames import b1950_ms, pclean_args  # noqa: F401 (b1950_ms: a fixture)
 
 PLANETS = json.load(open(REFERENCE / "planets" / "planets.json"))
 RUNS = PLANETS["runs"]
@@ -27,14 +27,6 @@ def mars_ms(tmp_path_factory):
     with tarfile.open(TESTDATA / "planet_mars_topo.ms.tar.gz") as t:
         t.extractall(d)
     return d / "mars_topo.ms"
-
-
-@pytest.fixture(scope="module")
-def b1950_ms(tmp_path_factory):
-    d = tmp_path_factory.mktemp("b1950p")
-    with tarfile.open(TESTDATA / "b1950vla.ms.tar.gz") as t:
-        t.extractall(d)
-    return d / "b1950vla.ms"
 
 
 def image(ms, name, run, **override):

@@ -40,86 +40,69 @@ pub enum Body {
     Moon,
 }
 
-const BODIES: [(Body, &str); 10] = [
-    (Body::Mercury, "MERCURY"),
-    (Body::Venus, "VENUS"),
-    (Body::Mars, "MARS"),
-    (Body::Jupiter, "JUPITER"),
-    (Body::Saturn, "SATURN"),
-    (Body::Uranus, "URANUS"),
-    (Body::Neptune, "NEPTUNE"),
-    (Body::Pluto, "PLUTO"),
-    (Body::Sun, "SUN"),
-    (Body::Moon, "MOON"),
+/// Each body, casacore's name and its position series in a DE200 record ([`LAYOUT`]).
+const BODIES: [(Body, &str, usize); 10] = [
+    (Body::Mercury, "MERCURY", 0),
+    (Body::Venus, "VENUS", 1),
+    (Body::Mars, "MARS", 3),
+    (Body::Jupiter, "JUPITER", 4),
+    (Body::Saturn, "SATURN", 5),
+    (Body::Uranus, "URANUS", 6),
+    (Body::Neptune, "NEPTUNE", 7),
+    (Body::Pluto, "PLUTO", 8),
+    (Body::Sun, "SUN", SUN),
+    (Body::Moon, "MOON", MOON_GEOCENTRIC),
 ];
+
+/// The series of the Earth-Moon barycentre, the geocentric Moon and the Sun in [`LAYOUT`].
+const EARTH_MOON_BARYCENTRE: usize = 2;
+const MOON_GEOCENTRIC: usize = 9;
+const SUN: usize = 10;
 
 impl Body {
     /// The body named `name` (casacore's names, any case).
     pub fn from_name(name: &str) -> Option<Body> {
         let upper = name.trim().to_ascii_uppercase();
-        BODIES.iter().find(|(_, n)| *n == upper).map(|(b, _)| *b)
+        BODIES
+            .iter()
+            .find(|(_, n, _)| *n == upper)
+            .map(|(b, _, _)| *b)
     }
 
     /// casacore's name of the body (`"MARS"`).
     pub fn casa_name(self) -> &'static str {
         BODIES
             .iter()
-            .find(|(b, _)| *b == self)
-            .map_or("", |(_, n)| n)
+            .find(|(b, _, _)| *b == self)
+            .map_or("", |(_, n, _)| n)
     }
 
     /// The body's series in a DE200 record.
-    fn series(self) -> Series {
-        match self {
-            Body::Mercury => Series::Mercury,
-            Body::Venus => Series::Venus,
-            Body::Mars => Series::Mars,
-            Body::Jupiter => Series::Jupiter,
-            Body::Saturn => Series::Saturn,
-            Body::Uranus => Series::Uranus,
-            Body::Neptune => Series::Neptune,
-            Body::Pluto => Series::Pluto,
-            Body::Sun => Series::Sun,
-            Body::Moon => Series::Moon,
-        }
+    fn series(self) -> usize {
+        BODIES
+            .iter()
+            .find(|(b, _, _)| *b == self)
+            .map_or(SUN, |(_, _, s)| *s)
     }
 }
 
-/// The position series of a DE200 record, in JPL's order.
-#[derive(Debug, Clone, Copy)]
-enum Series {
-    Mercury,
-    Venus,
-    EarthMoonBarycentre,
-    Mars,
-    Jupiter,
-    Saturn,
-    Uranus,
-    Neptune,
-    Pluto,
-    /// Geocentric.
-    Moon,
-    Sun,
-}
-
-/// DE200's record layout (JPL's header, as the `x` column's `Description` keyword holds it): per
-/// series, the index of its first coefficient in the `x` cell, the coefficients per component and
-/// the sub-intervals of a record.
-fn layout(s: Series) -> (usize, usize, usize) {
-    match s {
-        Series::Mercury => (0, 12, 4),
-        Series::Venus => (144, 12, 1),
-        Series::EarthMoonBarycentre => (180, 15, 2),
-        Series::Mars => (270, 10, 1),
-        Series::Jupiter => (300, 9, 1),
-        Series::Saturn => (327, 8, 1),
-        Series::Uranus => (351, 8, 1),
-        Series::Neptune => (375, 6, 1),
-        Series::Pluto => (393, 6, 1),
-        Series::Moon => (411, 12, 8),
-        Series::Sun => (699, 15, 1),
-    }
-}
+/// DE200's record layout (JPL's header, as the `x` column's `Description` keyword holds it), per
+/// position series in JPL's order (Mercury, Venus, the Earth-Moon barycentre, Mars, Jupiter,
+/// Saturn, Uranus, Neptune, Pluto, the geocentric Moon, the Sun): the index of its first
+/// coefficient in the `x` cell, the coefficients per component and the sub-intervals of a record.
+const LAYOUT: [(usize, usize, usize); 11] = [
+    (0, 12, 4),
+    (144, 12, 1),
+    (180, 15, 2),
+    (270, 10, 1),
+    (300, 9, 1),
+    (327, 8, 1),
+    (351, 8, 1),
+    (375, 6, 1),
+    (393, 6, 1),
+    (411, 12, 8),
+    (699, 15, 1),
+];
 
 /// Coefficients of one DE200 record (`x` cell): 826 values.
 const RECORD_LEN: usize = 826;
@@ -235,7 +218,7 @@ impl De200 {
 
     /// Position (km, J2000 axes) of series `s` at TDB MJD `t`: Chebyshev sums over the record and
     /// sub-interval holding `t`.
-    fn series_km(&self, s: Series, t: f64) -> Result<[f64; 3], MsError> {
+    fn series_km(&self, s: usize, t: f64) -> Result<[f64; 3], MsError> {
         let k = self.start_mjd.partition_point(|m| *m <= t);
         if k == 0 || t >= self.start_mjd[k - 1] + self.span_days {
             return Err(bad(
@@ -247,7 +230,7 @@ impl De200 {
                 ),
             ));
         }
-        let (offset, n, subs) = layout(s);
+        let (offset, n, subs) = LAYOUT[s];
         let sub = self.span_days / subs as f64;
         let into = t - self.start_mjd[k - 1];
         let j = ((into / sub).floor() as usize).min(subs - 1);
@@ -274,8 +257,8 @@ impl De200 {
 
     /// The Earth's barycentric position, AU.
     fn earth(&self, t: f64) -> Result<[f64; 3], MsError> {
-        let emb = self.series_km(Series::EarthMoonBarycentre, t)?;
-        let moon = self.series_km(Series::Moon, t)?;
+        let emb = self.series_km(EARTH_MOON_BARYCENTRE, t)?;
+        let moon = self.series_km(MOON_GEOCENTRIC, t)?;
         let k = 1.0 / (1.0 + self.emrat);
         Ok(self.au([0, 1, 2].map(|i| emb[i] - k * moon[i])))
     }
@@ -284,8 +267,8 @@ impl De200 {
     /// Moon, see the module's notes).
     fn barycentric(&self, body: Body, t: f64) -> Result<[f64; 3], MsError> {
         if body == Body::Moon {
-            let emb = self.series_km(Series::EarthMoonBarycentre, t)?;
-            let moon = self.series_km(Series::Moon, t)?;
+            let emb = self.series_km(EARTH_MOON_BARYCENTRE, t)?;
+            let moon = self.series_km(MOON_GEOCENTRIC, t)?;
             return Ok(self.au([0, 1, 2].map(|i| emb[i] + moon[i])));
         }
         Ok(self.au(self.series_km(body.series(), t)?))
@@ -295,7 +278,7 @@ impl De200 {
     /// and its distance (metres) at the light-time-corrected epoch.
     pub fn geocentric_j2000(&self, body: Body, t: f64) -> Result<([f64; 3], f64), MsError> {
         let earth = self.earth(t)?;
-        let sun_now = self.au(self.series_km(Series::Sun, t)?);
+        let sun_now = self.au(self.series_km(SUN, t)?);
         let e_vec = sub(&earth, &sun_now);
         let e = norm(&e_vec);
         let mut light_days = 0.0;
@@ -304,7 +287,7 @@ impl De200 {
         loop {
             let before = light_days;
             let then = self.barycentric(body, t - before)?;
-            let sun_then = self.au(self.series_km(Series::Sun, t - before)?);
+            let sun_then = self.au(self.series_km(SUN, t - before)?);
             p_vec = sub(&then, &earth);
             q_vec = sub(&then, &sun_then);
             let (p, q) = (norm(&p_vec), norm(&q_vec));
@@ -396,30 +379,16 @@ mod tests {
         assert_eq!(Body::from_name("mars"), Some(Body::Mars));
         assert_eq!(Body::from_name(" Moon "), Some(Body::Moon));
         assert_eq!(Body::from_name("COMET"), None);
-        for (b, n) in BODIES {
+        for (b, n, _) in BODIES {
             assert_eq!(b.casa_name(), n);
         }
     }
 
     #[test]
     fn the_layout_fills_a_record_without_overlap() {
-        let all = [
-            Series::Mercury,
-            Series::Venus,
-            Series::EarthMoonBarycentre,
-            Series::Mars,
-            Series::Jupiter,
-            Series::Saturn,
-            Series::Uranus,
-            Series::Neptune,
-            Series::Pluto,
-            Series::Moon,
-            Series::Sun,
-        ];
         let mut next = 0;
-        for s in all {
-            let (o, n, k) = layout(s);
-            assert_eq!(o, next, "{s:?}");
+        for (i, (o, n, k)) in LAYOUT.iter().enumerate() {
+            assert_eq!(*o, next, "series {i}");
             next = o + 3 * n * k;
         }
         // the nutations (10 x 2 x 4) follow the Sun, then two unused values

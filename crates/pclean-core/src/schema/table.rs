@@ -47,7 +47,7 @@ declare_params! {
         => .in_section(Section::Image).list(1, 2, Some(','));
     phasecenter: Text = "", "Image phase centre: a field id or a direction 'J2000 15h22m00 +05d04m00'"
         => .in_section(Section::Image).meaning("first selected field")
-           .doc("visibilities and uvw are re-phased and rotated to it; `'TRACKFIELD'` follows the selected field's ephemeris (FIELD ephemeris table, casatasks fixplanets) as tclean: the image centre is its topocentric direction at the first integration (ICRS) and the moving source stays there");
+           .doc("visibilities and uvw are re-phased and rotated to it; `'TRACKFIELD'` follows the selected field's ephemeris (FIELD ephemeris table, casatasks fixplanets) as tclean: the image centre is its topocentric direction at the first integration (ICRS) and the moving source stays there; a solar-system body (`'MARS'`, `'SUN'`, `'MOON'`, ..., MERCURY..PLUTO; a direction after the name is ignored, as in tclean) is tracked likewise from casacore's JPL DE200 (`ephemerides/DE200` of the measures data, `PCLEAN_MEASURESPATH`): image in ICRS at its topocentric direction at the first integration, every row re-phased to the body at its time");
     projection: Str = "SIN", "Projection" => .in_section(Section::Image).choices(Projection::NAMES);
     stokes: Str = "I", "Stokes planes: I, IV, IQUV, QU, RR, LL, XX, YY, ..."
         => .in_section(Section::Image).doc("`I`, `IV`, `IQUV`, `QU`, `IQ`, `UV`, `Q`, `U`, `V`, `pseudoI`, or correlations `RR`, `LL`, `XX`, `YY`, `RRLL`, `XXYY`; from circular or linear feeds with tclean's signs and weights (docs/polarization.md): a sample with any correlation flagged is left out of every plane, except with `pseudoI`, which uses whichever parallel hands are unflagged; a value the feeds cannot make is an error");
@@ -135,7 +135,7 @@ declare_params! {
     largestscale: Int = -1, "Asp-Clean largest scale (tclean: asp)" => .in_section(Section::Deconvolution).doc(IGNORED_NOT_ASP);
     usemask: Str = "user", "Clean mask" => .in_section(Section::Masking).choices(UseMaskKind::NAMES)
         .doc("`user` (`mask`), `pb` (`pbmask`), `auto-multithresh` (the parameters below)");
-    mask: Str = "", "User mask: a CASA region file, region text, or a mask image" => .in_section(Section::Masking).meaning("clean everywhere");
+    mask: Str = "", "User mask: a region file (CASA CRTF or DS9 .reg), region text, or a mask image" => .in_section(Section::Masking).meaning("clean everywhere");
     pbmask: Real = 0.0, "Primary-beam level: usemask='pb' cleans where pb > pbmask; with 'user' and 'auto-multithresh' the mask is limited to pb > pbmask (0 = off)" => .in_section(Section::Masking);
     sidelobethreshold: Real = 3.0, "auto-multithresh sidelobe threshold" => .in_section(Section::Masking).meaning(AUTOMASK);
     noisethreshold: Real = 5.0, "auto-multithresh noise threshold" => .in_section(Section::Masking).meaning(AUTOMASK);

@@ -246,33 +246,18 @@ impl Statement<'_> {
                     ry: r[0] * sy,
                 })
             }
-            "ellipse" => {
-                count(
-                    matches!(args.len(), 4 | 5),
-                    "ellipse(x, y, r1, r2[, angle]) (one ellipse, not an elliptical annulus)",
-                )?;
-                let (cx, cy) = self.position(args[0], args[1])?;
-                let (r, sx, sy) = self.sizes(&args[2..4])?;
-                Ok(ellipse(
-                    (cx, cy),
-                    (r[0], r[1]),
-                    (sx, sy),
-                    self.angle(args.get(4))?,
-                ))
-            }
-            "box" => {
-                count(
-                    matches!(args.len(), 4 | 5),
-                    "box(x, y, width, height[, angle]) (one box, not a box annulus)",
-                )?;
-                let (cx, cy) = self.position(args[0], args[1])?;
-                let (s, sx, sy) = self.sizes(&args[2..4])?;
-                Ok(rotated_box(
-                    (cx, cy),
-                    (s[0], s[1]),
-                    (sx, sy),
-                    self.angle(args.get(4))?,
-                ))
+            "ellipse" | "box" => {
+                let form = if name == "box" {
+                    "box(x, y, width, height[, angle]) (one box, not a box annulus)"
+                } else {
+                    "ellipse(x, y, r1, r2[, angle]) (one ellipse, not an elliptical annulus)"
+                };
+                count(matches!(args.len(), 4 | 5), form)?;
+                let centre = self.position(args[0], args[1])?;
+                let (v, sx, sy) = self.sizes(&args[2..4])?;
+                let angle = self.angle(args.get(4))?;
+                let make = if name == "box" { rotated_box } else { ellipse };
+                Ok(make(centre, (v[0], v[1]), (sx, sy), angle))
             }
             "polygon" => {
                 count(

@@ -181,27 +181,15 @@ impl ImagingContext<'_> {
         pb_weight: Option<&Array2<f32>>,
         normalise: bool,
     ) -> Result<PassImage, EngineError> {
-        let mut kept = match model {
-            Some(m) => Some(
-                self.residual_vis(sources, k, s, weights, m, pb_weight)?
-                    .into_iter(),
-            ),
-            None => None,
-        };
-        let mut wts = weights.iter();
+        let kept = model
+            .map(|m| self.residual_vis(sources, k, s, weights, m, pb_weight))
+            .transpose()?;
         self.pass(
             Pass::Residual,
             sources,
             k,
             normalise,
-            |prep, cols, _| {
-                let wgt = next_weights(&mut wts)?;
-                let vis = match kept.as_mut() {
-                    Some(it) => it.next().ok_or_else(changed)?,
-                    None => prep.stokes[s].0.select(Axis(1), cols),
-                };
-                Ok((wgt, Some(vis)))
-            },
+            residual_chunks(weights, kept, s),
             |_| {},
         )
     }
@@ -322,6 +310,31 @@ impl ImagingContext<'_> {
             }
         }
         Ok((image, sumwt, weight))
+    }
+}
+
+/// The per-chunk inputs of a residual pass (the `chunk` argument of the passes): each chunk's
+/// imaging weights from `weights` and its visibilities, the model-subtracted ones `kept` (one
+/// array per chunk, in the passes' chunk order) or, without a model, Stokes plane `s` of the data.
+#[allow(clippy::type_complexity)]
+fn residual_chunks<'w>(
+    weights: &'w PlaneWeights,
+    kept: Option<Vec<Array2<Complex32>>>,
+    s: usize,
+) -> impl FnMut(
+    &Prepared,
+    &[usize],
+    &[f64],
+) -> Result<(&'w Array2<f32>, Option<Array2<Complex32>>), EngineError> {
+    let mut kept = kept.map(|v| v.into_iter());
+    let mut wts = weights.iter();
+    move |prep, cols, _| {
+        let wgt = next_weights(&mut wts)?;
+        let vis = match kept.as_mut() {
+            Some(it) => it.next().ok_or_else(changed)?,
+            None => prep.stokes[s].0.select(Axis(1), cols),
+        };
+        Ok((wgt, Some(vis)))
     }
 }
 

@@ -85,8 +85,9 @@ fn unsupported(what: String) -> EngineError {
 }
 
 impl Ephemerides {
-    /// The ephemeris fields of `src`'s MS, or `None` when no selected field has one. Refuses what
-    /// pclean does not reproduce yet (non-APP or topocentric tables, offsets from the ephemeris,
+    /// The ephemeris fields of `src`'s MS and the body `phasecenter` names (its DE200 records for
+    /// the observation), or `None` when no selected field has an ephemeris and no body is
+    /// tracked. Refuses what pclean does not reproduce yet (non-APP or topocentric tables, offsets from the ephemeris,
     /// several fields or MSs with TRACKFIELD), before any heavy work.
     pub fn open(
         src: &Source,
