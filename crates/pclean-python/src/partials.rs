@@ -276,7 +276,15 @@ fn named(pass: &str, out: RowOutput) -> Result<Vec<(&'static str, Array2<f32>)>,
     };
     let psf = pass == "psf";
     Ok(match out {
-        RowOutput::Image((image, sumwt, weight)) => {
+        RowOutput::Image(((image, sumwt, weight), sums)) => {
+            if !sums.is_empty() {
+                return Err(EngineError::param(
+                    "gridder",
+                    "the seed's partial images cannot hold a mosaic's per-pointing weight sums \
+                     (its residual's band response is applied after the partitions are \
+                     combined): use ParallelContinuumImager or row_partitions with pclean image",
+                ));
+            }
             let image = unnorm(image, sumwt);
             let weight = weight.map(|w| unnorm(w, sumwt));
             let mut v = vec![(if psf { "psf" } else { "residual" }, image)];
