@@ -357,8 +357,7 @@ struct RowWorker {
     parts: Mutex<PartSources>,
 }
 
-type Cached = Option<(String, Arc<RowWorker>)>;
-static CACHE: Mutex<Cached> = Mutex::new(None);
+static CACHE: crate::exec::Cache<RowWorker> = Mutex::new(None);
 
 /// Partition `index` of `n` of the run `params` (configuration `key`, e.g. its JSON) runs task
 /// `bytes` with `nthreads` threads; the output's bytes. The opened run is kept for the next call
@@ -371,21 +370,12 @@ pub fn run_row_task_cached(
     bytes: &[u8],
     nthreads: usize,
 ) -> Result<Vec<u8>, EngineError> {
-    let worker = {
-        let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-        match cache.as_ref() {
-            Some((k, w)) if k == key => w.clone(),
-            _ => {
-                *cache = None;
-                let w = Arc::new(RowWorker {
-                    setup: Setup::open(params.clone())?,
-                    parts: Mutex::new(HashMap::new()),
-                });
-                *cache = Some((key.to_string(), w.clone()));
-                w
-            }
-        }
-    };
+    let worker = crate::exec::cached(&CACHE, key, || {
+        Ok(RowWorker {
+            setup: Setup::open(params.clone())?,
+            parts: Mutex::new(HashMap::new()),
+        })
+    })?;
     let sources = {
         let mut parts = worker.parts.lock().unwrap_or_else(|p| p.into_inner());
         match parts.get(&(index, n)) {
