@@ -77,6 +77,27 @@ fn remote_partitions_through_bytes_equal_single_process() {
     compare_remote(raw, &PRODUCTS.map(String::from), 3);
 }
 
+/// A mosaic through the byte form: each partition's residual before the band response and its
+/// per-pointing weight sums travel in `ImageMsg`; the coordinator makes the response from the
+/// summed sums (bundled 7-pointing ALMA subset, Briggs with per-field densities).
+#[test]
+fn remote_mosaic_partitions_equal_single_process() {
+    compare_remote(
+        |dir, name| {
+            let ms = support::ms("mosaic_small.ms", "alma_mosaic_small.ms.tar.gz").unwrap();
+            RawParams {
+                vis: Some(vec![ms.display().to_string()]),
+                gridder: Some("mosaic".into()),
+                cell: Some(vec!["1.0arcsec".into()]),
+                phasecenter: Some("J2000 16h00m00.0s -30d00m00.0s".into()),
+                ..raw(dir, name)
+            }
+        },
+        &PRODUCTS.map(String::from),
+        2,
+    );
+}
+
 /// mtmfs (nterms 2) raw parameters on the bundled wideband subset.
 fn mtmfs_raw(dir: &Path, name: &str) -> RawParams {
     let ms = support::ms("vla_wideband_small.ms", "vla_wideband_small.ms.tar.gz").unwrap();

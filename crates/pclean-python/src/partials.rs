@@ -14,7 +14,7 @@ use pclean_core::params::{Deconvolver, ImageFormat, ImagingParams};
 use pclean_engine::cycles::mtmfs;
 use pclean_engine::exec::rows::remote::{decode_output, encode_task, run_task_bytes};
 use pclean_engine::exec::rows::{partition_sources, plan_partitions, RowOutput, RowTask};
-use pclean_engine::products::{image_coords, OpenMode, Products};
+use pclean_engine::products::{OpenMode, Products};
 use pclean_engine::{EngineError, Setup};
 use pclean_grid::weighting::ImagingWeighter;
 use pclean_imageio::{Beams, CasaImage};
@@ -276,7 +276,15 @@ fn named(pass: &str, out: RowOutput) -> Result<Vec<(&'static str, Array2<f32>)>,
     };
     let psf = pass == "psf";
     Ok(match out {
-        RowOutput::Image((image, sumwt, weight)) => {
+        RowOutput::Image(((image, sumwt, weight), sums)) => {
+            if !sums.is_empty() {
+                return Err(EngineError::param(
+                    "gridder",
+                    "the seed's partial images cannot hold a mosaic's per-pointing weight sums \
+                     (its residual's band response is applied after the partitions are \
+                     combined): use ParallelContinuumImager or row_partitions with pclean image",
+                ));
+            }
             let image = unnorm(image, sumwt);
             let weight = weight.map(|w| unnorm(w, sumwt));
             let mut v = vec![(if psf { "psf" } else { "residual" }, image)];
@@ -313,14 +321,7 @@ fn write_partial(
         .first()
         .map(|v| v.iter().map(|(e, _)| *e).collect())
         .unwrap_or_default();
-    let ms0 = &setup.sources[0].ms;
-    let coords = image_coords(&p, &setup.plan, &setup.centre, ms0.meta());
-    let object = ms0
-        .meta()
-        .fields
-        .get(setup.first_field)
-        .map(|f| f.name.clone())
-        .unwrap_or_default();
+    let (coords, object) = setup.product_coords(&p);
     let mut out = Products::create(
         &p,
         &exts,

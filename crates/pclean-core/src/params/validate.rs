@@ -461,20 +461,6 @@ impl ImagingParams {
                 "row partitions are for specmode='mfs'; a cube is split by channel blocks (cube_chunksize)",
             ));
         }
-        if row_partitions > 0 && gridder == Gridder::AwProject {
-            return Err(invalid(
-                "row_partitions",
-                row_partitions,
-                "row partitions with gridder='awproject' are not supported by pclean yet: use row_partitions=0",
-            ));
-        }
-        if row_partitions > 0 && gridder == Gridder::Mosaic {
-            return Err(invalid(
-                "row_partitions",
-                row_partitions,
-                "a mosaic's residual is scaled by its band-limited over its exact weight response, which row partitions cannot sum yet: use row_partitions=0 with gridder='mosaic'",
-            ));
-        }
         let parallel = crate::parallel::ParallelParams::from_effective(&e)?;
         let mosaic = super::MosaicParams::from_effective(&e, gridder, specmode)?;
         let awproject = super::AwProjectParams::from_effective(&e, gridder, deconv.deconvolver)?;

@@ -40,6 +40,11 @@ pub struct PsfPlane {
 /// A pass's image, its sum of weights and (a mosaic's) weight image.
 pub type PassImage = (Array2<f32>, f64, Option<Array2<f32>>);
 
+/// A row partition's pass: its [`PassImage`] divided by its own sum of weights, and the gridder's
+/// per-grid sums for the step that is not linear in the rows (a mosaic residual's band response:
+/// [`pclean_grid::seam::VisGridder::linear_images`]; empty for the other gridders).
+pub type PartialImage = (PassImage, Vec<[f64; 2]>);
+
 /// Everything constant across blocks.
 pub struct ImagingContext<'a> {
     pub params: &'a ImagingParams,
@@ -84,7 +89,8 @@ impl ImagingContext<'_> {
         if let Some(rows) = self.rows {
             return rows.psf_plane(self, k, s, weighter);
         }
-        let ((psf, sumwt, pb_weight), weights) = self.psf_pass(sources, k, s, weighter, true)?;
+        let (partial, weights) = self.psf_partial(sources, k, s, weighter)?;
+        let (psf, sumwt, pb_weight) = self.finish_partial(Pass::Psf, k, partial)?;
         Ok(PsfPlane {
             psf,
             sumwt,
@@ -103,25 +109,12 @@ impl ImagingContext<'_> {
         k: usize,
         s: usize,
         weighter: &ImagingWeighter,
-    ) -> Result<(PassImage, PlaneWeights), EngineError> {
-        self.psf_pass(sources, k, s, weighter, false)
-    }
-
-    /// The PSF pass, normalised or not.
-    fn psf_pass(
-        &self,
-        sources: &[Source],
-        k: usize,
-        s: usize,
-        weighter: &ImagingWeighter,
-        normalise: bool,
-    ) -> Result<(PassImage, PlaneWeights), EngineError> {
+    ) -> Result<(PartialImage, PlaneWeights), EngineError> {
         let mut weights = Vec::new();
         let raw = self.pass(
             Pass::Psf,
             sources,
             k,
-            normalise,
             |prep, cols, freqs| Ok((self.imaging_weights(prep, s, cols, freqs, weighter), None)),
             |wgt| weights.push(wgt),
         )?;
@@ -150,8 +143,8 @@ impl ImagingContext<'_> {
         if let Some(rows) = self.rows {
             return rows.residual_plane(self, k, s, model, pb_weight);
         }
-        let (image, sumwt, _) =
-            self.residual_pass(sources, k, s, weights, model, pb_weight, true)?;
+        let partial = self.residual_partial(sources, k, s, weights, model, pb_weight)?;
+        let (image, sumwt, _) = self.finish_partial(Pass::Residual, k, partial)?;
         Ok((image, sumwt))
     }
 
@@ -165,22 +158,7 @@ impl ImagingContext<'_> {
         weights: &PlaneWeights,
         model: Option<&Array2<f32>>,
         pb_weight: Option<&Array2<f32>>,
-    ) -> Result<PassImage, EngineError> {
-        self.residual_pass(sources, k, s, weights, model, pb_weight, false)
-    }
-
-    /// The residual pass, normalised or not.
-    #[allow(clippy::too_many_arguments)]
-    fn residual_pass(
-        &self,
-        sources: &[Source],
-        k: usize,
-        s: usize,
-        weights: &PlaneWeights,
-        model: Option<&Array2<f32>>,
-        pb_weight: Option<&Array2<f32>>,
-        normalise: bool,
-    ) -> Result<PassImage, EngineError> {
+    ) -> Result<PartialImage, EngineError> {
         let kept = model
             .map(|m| self.residual_vis(sources, k, s, weights, m, pb_weight))
             .transpose()?;
@@ -188,7 +166,6 @@ impl ImagingContext<'_> {
             Pass::Residual,
             sources,
             k,
-            normalise,
             residual_chunks(weights, kept, s),
             |_| {},
         )
@@ -245,22 +222,21 @@ impl ImagingContext<'_> {
     /// One gridding pass over the chunks of image channel `k`: `chunk(prepared, columns,
     /// frequencies)` gives each chunk's imaging weights (and, for the residual, visibilities),
     /// handed to `done` once gridded; the planes become the plane's image and (a mosaic's) weight
-    /// image divided by the sum of weights, with it; `normalise`: and the primary-beam step
-    /// ([`ImagingContext::finish_pass`]). A row partition's pass stops before that step (it is
-    /// not linear in the rows), so that one partition's pass is the single pass bit for bit.
+    /// image divided by the sum of weights, with it and the gridder's sums for the step not linear
+    /// in the rows ([`ImagingContext::finish_partial`] finishes it: a row partition's pass stops
+    /// here, so that one partition's pass is the single pass bit for bit).
     fn pass<W: Borrow<Array2<f32>>>(
         &self,
         pass: Pass,
         sources: &[Source],
         k: usize,
-        normalise: bool,
         mut chunk: impl FnMut(
             &Prepared,
             &[usize],
             &[f64],
         ) -> Result<(W, Option<Array2<Complex32>>), EngineError>,
         mut done: impl FnMut(W),
-    ) -> Result<PassImage, EngineError> {
+    ) -> Result<PartialImage, EngineError> {
         let sources = &crate::source::restrict_sources(sources, self.plan, &(k..k + 1))?;
         let own = self.plane_gridder(k);
         let gridder = own.as_deref().unwrap_or(self.gridder.as_ref());
@@ -284,13 +260,27 @@ impl ImagingContext<'_> {
         })?;
         let norm = if sumwt > 0.0 { 1.0 / sumwt } else { 0.0 };
         let weight = gridder.weight_image(&planes, norm).map_err(gerr)?;
-        let image = gridder.images(planes, norm).map_err(gerr)?;
-        let image = (image.into_iter().next().ok_or_else(changed)?, sumwt, weight);
-        if normalise {
-            self.finish_pass(pass, image)
-        } else {
-            Ok(image)
-        }
+        let (image, sums) = gridder.linear_images(planes, norm).map_err(gerr)?;
+        let image = image.into_iter().next().ok_or_else(changed)?;
+        Ok(((image, sumwt, weight), sums))
+    }
+
+    /// A pass of image channel `k` (one partition's, or several combined with their per-grid
+    /// sums added) finished: the gridder's step that is not linear in the rows
+    /// ([`pclean_grid::seam::VisGridder::finish_images`]), then [`ImagingContext::finish_pass`].
+    pub fn finish_partial(
+        &self,
+        pass: Pass,
+        k: usize,
+        partial: PartialImage,
+    ) -> Result<PassImage, EngineError> {
+        let ((mut image, sumwt, weight), sums) = partial;
+        let own = self.plane_gridder(k);
+        let gridder = own.as_deref().unwrap_or(self.gridder.as_ref());
+        gridder
+            .finish_images(pass, std::slice::from_mut(&mut image), &sums)
+            .map_err(gerr)?;
+        self.finish_pass(pass, (image, sumwt, weight))
     }
 
     /// The step after the division by the sum of weights: a mosaic's PSF normalised to a peak

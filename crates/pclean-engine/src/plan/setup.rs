@@ -498,6 +498,19 @@ impl Setup {
         }
     }
 
+    /// The coordinates of the products of `params` (this run's, or a partial's with another
+    /// imagename) and the object name (the first imaged field's).
+    pub fn product_coords(&self, params: &ImagingParams) -> (pclean_imageio::ImageCoords, String) {
+        let meta = self.sources[0].ms.meta();
+        let coords = crate::products::image_coords(params, &self.plan, &self.centre, meta);
+        let object = meta
+            .fields
+            .get(self.first_field)
+            .map(|f| f.name.clone())
+            .unwrap_or_default();
+        (coords, object)
+    }
+
     /// The imaging context of blocks run with `nthreads` threads each.
     pub fn context(&self, nthreads: usize) -> ImagingContext<'_> {
         ImagingContext {

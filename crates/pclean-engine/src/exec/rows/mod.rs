@@ -28,7 +28,7 @@ pub use plan::{partition_sources, plan_partitions, RowPartition, RowPiece};
 use crate::error::EngineError;
 use crate::imaging::taylor::{TaylorPsfs, TermImages};
 use crate::imaging::weights::{merge_densities, FieldDensities};
-use crate::imaging::{ImagingContext, PassImage, PlaneWeights, PsfPlane};
+use crate::imaging::{ImagingContext, PartialImage, PassImage, PlaneWeights, PsfPlane};
 use ndarray::Array2;
 use pclean_grid::seam::Pass;
 use pclean_grid::weighting::ImagingWeighter;
@@ -149,7 +149,8 @@ pub enum RowTask<'t> {
 /// What a partition's task gives back.
 pub enum RowOutput {
     Density(Vec<FieldDensities>),
-    Image(PassImage),
+    /// Its image (divided by its own sum of weights) with the gridder's per-grid sums.
+    Image(PartialImage),
     /// Unnormalised Taylor-term images and their sums of weights (`imaging::taylor`).
     Terms(TermImages),
     Nothing,
@@ -295,23 +296,40 @@ impl<R: PartitionRunner> RowReducer<R> {
         st.1 += t.elapsed().as_secs_f64();
     }
 
-    /// The partitions' images summed and normalised.
+    /// The partitions' images of image channel `k` combined, their per-grid sums added, and
+    /// the pass finished once ([`ImagingContext::finish_partial`]).
     fn image(
         &self,
         ctx: &ImagingContext,
         pass: Pass,
+        k: usize,
         out: Vec<RowOutput>,
     ) -> Result<PassImage, EngineError> {
         let t = Instant::now();
-        let images = out
-            .into_iter()
-            .map(|o| match o {
-                RowOutput::Image(i) => Ok(i),
-                _ => Err(EngineError::internal("a row partition returned no image")),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut images = Vec::with_capacity(out.len());
+        let mut sums: Option<Vec<[f64; 2]>> = None;
+        for o in out {
+            let RowOutput::Image((img, s)) = o else {
+                return Err(EngineError::internal("a row partition returned no image"));
+            };
+            images.push(img);
+            match sums.as_mut() {
+                None => sums = Some(s),
+                Some(acc) if acc.len() == s.len() => {
+                    for (a, b) in acc.iter_mut().zip(&s) {
+                        a[0] += b[0];
+                        a[1] += b[1];
+                    }
+                }
+                Some(_) => {
+                    return Err(EngineError::internal(
+                        "row partitions returned different numbers of grid sums",
+                    ))
+                }
+            }
+        }
         let sum = combine_images(images)?;
-        let img = ctx.finish_pass(pass, sum);
+        let img = ctx.finish_partial(pass, k, (sum, sums.unwrap_or_default()));
         self.reduction_time(t);
         img
     }
@@ -360,7 +378,7 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
     ) -> Result<PsfPlane, EngineError> {
         self.keep_weighter(k, s, weighter);
         let out = self.run(ctx, &RowTask::Psf { k, s, weighter })?;
-        let (psf, sumwt, pb_weight) = self.image(ctx, Pass::Psf, out)?;
+        let (psf, sumwt, pb_weight) = self.image(ctx, Pass::Psf, k, out)?;
         Ok(PsfPlane {
             psf,
             sumwt,
@@ -398,7 +416,7 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
             pb_weight,
         };
         let out = self.run(ctx, &task)?;
-        let (image, sumwt, _) = self.image(ctx, Pass::Residual, out)?;
+        let (image, sumwt, _) = self.image(ctx, Pass::Residual, k, out)?;
         Ok((image, sumwt))
     }
 

@@ -16,7 +16,7 @@ use crate::error::EngineError;
 use crate::imaging::savemodel::SavedModel;
 use crate::imaging::taylor::TermImages;
 use crate::imaging::weights::FieldDensities;
-use crate::imaging::{ImagingContext, PassImage};
+use crate::imaging::{ImagingContext, PartialImage};
 use crate::plan::Setup;
 use crate::source::Source;
 use ndarray::Array2;
@@ -29,8 +29,9 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 const MAGIC: &[u8; 4] = b"PCLR";
-/// 2: images divided by the partition's own sum of weights (1: the sums themselves).
-const VERSION: u32 = 2;
+/// 2: images divided by the partition's own sum of weights (1: the sums themselves); 3: with the
+/// gridder's per-grid sums (a mosaic's band response).
+const VERSION: u32 = 3;
 
 /// A [`RowTask`] owned, for the wire.
 #[derive(Debug, Serialize, Deserialize)]
@@ -89,7 +90,7 @@ pub struct TermsMsg {
     sumwt: Vec<f64>,
 }
 
-/// A [`PassImage`] for the wire (its arrays as byte strings).
+/// A [`PartialImage`] for the wire (its arrays as byte strings).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ImageMsg {
     #[serde(with = "wire")]
@@ -97,14 +98,17 @@ pub struct ImageMsg {
     sumwt: f64,
     #[serde(with = "wire::option")]
     weight: Option<Array2<f32>>,
+    /// The gridder's per-grid sums (`VisGridder::linear_images`).
+    sums: Vec<[f64; 2]>,
 }
 
-impl From<PassImage> for ImageMsg {
-    fn from((image, sumwt, weight): PassImage) -> Self {
+impl From<PartialImage> for ImageMsg {
+    fn from(((image, sumwt, weight), sums): PartialImage) -> Self {
         ImageMsg {
             image,
             sumwt,
             weight,
+            sums,
         }
     }
 }
@@ -191,7 +195,7 @@ pub fn encode_task(task: &RowTask) -> Result<Option<Vec<u8>>, EngineError> {
 pub fn decode_output(bytes: &[u8]) -> Result<RowOutput, EngineError> {
     Ok(match decode::<OutputMsg>(bytes, "output")? {
         OutputMsg::Density(d) => RowOutput::Density(d),
-        OutputMsg::Image(i) => RowOutput::Image((i.image, i.sumwt, i.weight)),
+        OutputMsg::Image(i) => RowOutput::Image(((i.image, i.sumwt, i.weight), i.sums)),
         OutputMsg::Terms(t) => RowOutput::Terms((t.images, t.sumwt)),
         OutputMsg::Rows(_) => {
             return Err(EngineError::protocol(
@@ -353,8 +357,7 @@ struct RowWorker {
     parts: Mutex<PartSources>,
 }
 
-type Cached = Option<(String, Arc<RowWorker>)>;
-static CACHE: Mutex<Cached> = Mutex::new(None);
+static CACHE: crate::exec::Cache<RowWorker> = Mutex::new(None);
 
 /// Partition `index` of `n` of the run `params` (configuration `key`, e.g. its JSON) runs task
 /// `bytes` with `nthreads` threads; the output's bytes. The opened run is kept for the next call
@@ -367,21 +370,12 @@ pub fn run_row_task_cached(
     bytes: &[u8],
     nthreads: usize,
 ) -> Result<Vec<u8>, EngineError> {
-    let worker = {
-        let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-        match cache.as_ref() {
-            Some((k, w)) if k == key => w.clone(),
-            _ => {
-                *cache = None;
-                let w = Arc::new(RowWorker {
-                    setup: Setup::open(params.clone())?,
-                    parts: Mutex::new(HashMap::new()),
-                });
-                *cache = Some((key.to_string(), w.clone()));
-                w
-            }
-        }
-    };
+    let worker = crate::exec::cached(&CACHE, key, || {
+        Ok(RowWorker {
+            setup: Setup::open(params.clone())?,
+            parts: Mutex::new(HashMap::new()),
+        })
+    })?;
     let sources = {
         let mut parts = worker.parts.lock().unwrap_or_else(|p| p.into_inner());
         match parts.get(&(index, n)) {
