@@ -436,20 +436,6 @@ impl PolyKernel {
         self.fourier_with(f, &nodes, &weights)
     }
 
-    /// [`EsKernel::fourier`] at every `f` of `fs` with one quadrature rule: the node count
-    /// `fourier` takes for the largest `|f|` (at least as accurate for the smaller ones). The
-    /// w-gridder's correction table needs ~4100 values: computing the Gauss-Legendre rule once
-    /// instead of per value took it from 10% of a w-corrected 1024^2 dirty run's CPU time (perf)
-    /// to nothing.
-    pub fn fourier_many(&self, fs: &[f64]) -> Vec<f64> {
-        let fmax = fs.iter().fold(0.0f64, |a, f| a.max(f.abs()));
-        let n = 2 * self.support + 24 + (4.0 * fmax * self.support as f64) as usize;
-        let (nodes, weights) = gauss_legendre(n);
-        fs.iter()
-            .map(|&f| self.fourier_with(f, &nodes, &weights))
-            .collect()
-    }
-
     fn fourier_with(&self, f: f64, nodes: &[f64], weights: &[f64]) -> f64 {
         let half = 0.5 * self.support as f64;
         let mut out = [0.0; MAX_SUPPORT];
