@@ -20,20 +20,27 @@ REF = json.loads((REFERENCE / "widefield_wproject.json").read_text())
 TOL = 0.01
 
 
-@pytest.fixture(scope="module")
-def wproject_residual(tmp_path_factory):
-    ms = unpack_bundled(["vla_widefield_sub.ms.tar.gz"], tmp_path_factory.mktemp("wf_ms"))
-    out = tmp_path_factory.mktemp("wf_out")
-    params = dict(REF["params"]["wproject"])
-    cfg = out / "wproject.config.json"
-    cfg.write_text(json.dumps(params))
-    prefix = out / "wp"
+def run_subset(ms, out, name, params):
+    """pclean on the bundled subset with tclean's `params`; the run's prefix."""
+    cfg = out / (name + ".config.json")
+    cfg.write_text(json.dumps({k: v for k, v in params.items() if k != "parallel"}))
+    prefix = out / name
     p = run_pclean("image", "--config", cfg, "--vis", ms / "widefield_sub.ms", "--imagename",
                    prefix, "--overwrite", check=False)
     if p.returncode != 0:
         pytest.fail("pclean failed (%d): %s" % (p.returncode, p.stderr[-2000:]), pytrace=False)
-    data, _ = load_casa(str(prefix) + ".residual")
-    return data[0, 0]  # (y, x)
+    return prefix
+
+
+def plane(prefix, ext):
+    return load_casa("%s.%s" % (prefix, ext))[0][0, 0]  # (y, x)
+
+
+@pytest.fixture(scope="module")
+def wproject_residual(tmp_path_factory):
+    ms = unpack_bundled(["vla_widefield_sub.ms.tar.gz"], tmp_path_factory.mktemp("wf_ms"))
+    out = tmp_path_factory.mktemp("wf_out")
+    return plane(run_subset(ms, out, "wp", REF["params"]["wproject"]), "residual")
 
 
 def boxes():
@@ -75,14 +82,8 @@ def faceted(tmp_path_factory):
     out = tmp_path_factory.mktemp("wf_facets_out")
     runs = {}
     for name, case in FACETS["cases"].items():
-        cfg = out / (name + ".config.json")
-        cfg.write_text(json.dumps({k: v for k, v in case["params"].items() if k != "parallel"}))
-        prefix = out / name
-        p = run_pclean("image", "--config", cfg, "--vis", ms / "widefield_sub.ms", "--imagename",
-                       prefix, "--overwrite", check=False)
-        if p.returncode != 0:
-            pytest.fail("pclean failed (%d): %s" % (p.returncode, p.stderr[-2000:]), pytrace=False)
-        runs[name] = (load_casa(str(prefix) + ".psf")[0][0, 0], load_casa(str(prefix) + ".residual")[0][0, 0])
+        prefix = run_subset(ms, out, name, case["params"])
+        runs[name] = (plane(prefix, "psf"), plane(prefix, "residual"))
     return runs
 
 
