@@ -20,7 +20,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_mosaic_testdata import COMMON, CROP, crop_fits_gz, tclean_cases  # noqa: E402
+from make_mosaic_testdata import COMMON, CROP, crop_cases, tclean_cases  # noqa: E402
 
 ARCSEC = 3.141592653589793 / 180 / 3600
 # case -> (antenna parity moved or None for all, east arcsec, north arcsec)
@@ -63,10 +63,7 @@ def refs(outdir):
 
 def bundle(outdir, testdata):
     refdir = os.path.join(testdata, "reference", "mosaic")
-    for case in OFFSETS:
-        for ext in PRODUCTS:
-            crop_fits_gz(os.path.join(outdir, "tclean_%s.%s.fits" % (case, ext)),
-                         os.path.join(refdir, "tclean_%s.%s.fits.gz" % (case, ext)), CROP)
+    crop_cases(outdir, refdir, {case: PRODUCTS for case in OFFSETS}, CROP)
     shutil.copy(os.path.join(outdir, "usepointing_refs.json"), refdir)
     print("wrote", refdir)
 

@@ -197,6 +197,34 @@ fn usepointing_is_passed_to_the_mosaic_gridder_only() {
     }
 }
 
+/// `facets > 1` is accepted with `widefield` (the faceted PSF is reproduced) and refused with the
+/// other gridders and with mtmfs, naming the parameter.
+#[test]
+fn facets_are_accepted_with_widefield_only() {
+    let p = with(|r| {
+        r.gridder = Some("widefield".into());
+        r.facets = Some(3);
+    })
+    .unwrap();
+    assert_eq!(p.facets, 3);
+    for (gridder, deconvolver) in [
+        ("standard", "hogbom"),
+        ("wproject", "hogbom"),
+        ("widefield", "mtmfs"),
+    ] {
+        let e = with(|r| {
+            r.gridder = Some(gridder.into());
+            r.deconvolver = Some(deconvolver.into());
+            r.facets = Some(2);
+        })
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("facets"),
+            "{gridder}/{deconvolver}: {e}"
+        );
+    }
+}
+
 #[test]
 fn tclean_values_not_implemented_are_refused_naming_them() {
     type Case = (fn(&mut RawParams), &'static str, &'static str);

@@ -181,6 +181,11 @@ pub struct ImagingParams {
     /// `wprojplanes` of `wproject`/`widefield`: the least number of w planes (`None`:
     /// automatic, as many as `epsilon` needs for the field and the baselines' w range).
     pub wprojplanes: Option<usize>,
+    /// tclean's `facets` per side with `widefield` (1 otherwise): the PSF is kept over the
+    /// central facet only (`nx / facets` by `ny / facets` pixels about the centre), zero outside,
+    /// as tclean's faceted PSF; the image itself is w-corrected exactly without facets.
+    #[serde(default = "one_facet")]
+    pub facets: usize,
     pub epsilon: f64,
     /// The gridding kernel (`es` at `epsilon`, or tclean's own `casa`).
     pub kernel: GridKernel,
@@ -216,4 +221,8 @@ pub struct ImagingParams {
     pub row_partition_by: super::RowPartitionBy,
     /// How a parallel (Dask) run is deployed.
     pub parallel: crate::parallel::ParallelParams,
+}
+
+fn one_facet() -> usize {
+    1
 }

@@ -486,6 +486,11 @@ impl ImagingParams {
             perchanweightdensity: e.perchanweightdensity,
             gridder,
             wprojplanes,
+            facets: if gridder == Gridder::WideField {
+                e.facets.max(1) as usize
+            } else {
+                1
+            },
             epsilon,
             kernel: GridKernel::parse("kernel", &e.kernel)?,
             weighting,

@@ -284,10 +284,14 @@ impl ImagingContext<'_> {
     }
 
     /// The step after the division by the sum of weights: a mosaic's PSF normalised to a peak
-    /// of 1, its residual by the weight image (other gridders: nothing). Not linear in the rows:
+    /// of 1, its residual by the weight image, a faceted PSF ([`central_facet_only`]; other
+    /// gridders: nothing). Not linear in the rows:
     /// row partitions' passes are combined first (`exec::rows::combine_images`).
     pub fn finish_pass(&self, pass: Pass, img: PassImage) -> Result<PassImage, EngineError> {
         let (mut image, sumwt, weight) = img;
+        if pass == Pass::Psf && self.params.facets > 1 {
+            central_facet_only(&mut image, self.params.facets);
+        }
         if let Some(w) = &weight {
             match pass {
                 Pass::Psf => mosaic::normalise_psf(&mut image),
@@ -325,6 +329,28 @@ fn residual_chunks<'w>(
             None => prep.stokes[s].0.select(Axis(1), cols),
         };
         Ok((wgt, Some(vis)))
+    }
+}
+
+/// tclean's faceted PSF (`facets` per side, `widefield`): the PSF of the central facet, whose
+/// box is `n / facets` pixels from `(n - n / facets) / 2` on each axis, with its peak at the box's
+/// centre pixel (`start + (n / facets) / 2`, one pixel below the image centre for odd `facets`
+/// on an even axis), zero outside the box. Measured on tclean 6.7 (vla_widefield subset, 1024^2,
+/// `scripts/dev/make_facets_refs.py`): facets 2 non-zero over 256..=767 with the peak at 512,
+/// facets 3 over 341..=681 with the peak at 511; in the box within 6.4e-3 / 8.7e-3 of the
+/// unfaceted PSF moved so.
+pub fn central_facet_only(psf_yx: &mut Array2<f32>, facets: usize) {
+    let (ny, nx) = psf_yx.dim();
+    let (fy, fx) = (ny / facets, nx / facets);
+    let (y0, x0) = ((ny - fy) / 2, (nx - fx) / 2);
+    // The whole image's PSF peaks at (n/2, n/2); the facet's at (start + f/2).
+    let (sy, sx) = (ny / 2 - (y0 + fy / 2), nx / 2 - (x0 + fx / 2));
+    let src = psf_yx.clone();
+    psf_yx.fill(0.0);
+    for y in y0..y0 + fy {
+        for x in x0..x0 + fx {
+            psf_yx[[y, x]] = src[[y + sy, x + sx]];
+        }
     }
 }
 
