@@ -284,15 +284,14 @@ fn fuzz_quantities_directions_stokes() {
 // ---------------------------------------------------------------------------------------------
 // CASA selection syntax, resolved against a real MeasurementSet
 
-const SELECTION_PARAMS: [&str; 8] = [
-    "field",
-    "spw",
-    "timerange",
-    "uvrange",
-    "antenna",
-    "scan",
-    "observation",
-    "intent",
+/// The selection parameters fuzzed, each with its field of a `Selection` (one table: the name
+/// used in the error check and the field set can't drift apart).
+type SelectionField = fn(&mut Selection) -> &mut String;
+#[rustfmt::skip]
+const SELECTION_PARAMS: [(&str, SelectionField); 8] = [
+    ("field", |s| &mut s.field), ("spw", |s| &mut s.spw), ("timerange", |s| &mut s.timerange),
+    ("uvrange", |s| &mut s.uvrange), ("antenna", |s| &mut s.antenna), ("scan", |s| &mut s.scan),
+    ("observation", |s| &mut s.observation), ("intent", |s| &mut s.intent),
 ];
 
 const SELECTION_SEEDS: &[&str] = &[
@@ -408,18 +407,9 @@ fn fuzz_selection_syntax() {
         mutated_text(SELECTION_SEEDS, SELECTION_TOKENS, 3),
     );
     let t = run("selection", 2500, strategy, |(k, text)| {
-        let param = SELECTION_PARAMS[*k];
+        let (param, field) = SELECTION_PARAMS[*k];
         let mut sel = Selection::default();
-        match param {
-            "field" => sel.field = text.clone(),
-            "spw" => sel.spw = text.clone(),
-            "timerange" => sel.timerange = text.clone(),
-            "uvrange" => sel.uvrange = text.clone(),
-            "antenna" => sel.antenna = text.clone(),
-            "scan" => sel.scan = text.clone(),
-            "observation" => sel.observation = text.clone(),
-            _ => sel.intent = text.clone(),
-        }
+        *field(&mut sel) = text.clone();
         match ms.select(&sel) {
             Ok(_) => Ok(true),
             Err(e) => {
