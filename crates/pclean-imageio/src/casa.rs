@@ -449,6 +449,23 @@ pub struct CasaImage {
     meta: ImageMeta,
 }
 
+/// Why `path` (with no `table.dat`) is not a CASA image: a FITS file is named as such, with how to
+/// convert it (pclean reads `mask` and `startmodel` from CASA images only).
+fn not_a_table_reason(path: &Path) -> String {
+    let mut head = [0u8; 9];
+    let fits = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && &head == b"SIMPLE  =";
+    if fits {
+        "it is a FITS file; pclean reads images (mask, startmodel) from CASA image tables only: \
+         convert it with casatasks.importfits(fitsimage=..., imagename=...) first"
+            .into()
+    } else {
+        "no table.dat (not a casacore table)".into()
+    }
+}
+
 impl CasaImage {
     /// Open a complete image (error [`ImageIoError::Incomplete`] if the marker is present).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, ImageIoError> {
@@ -468,7 +485,7 @@ impl CasaImage {
         if !path.join("table.dat").exists() {
             return Err(ImageIoError::NotAnImage {
                 path: path.to_path_buf(),
-                why: "no table.dat (not a casacore table)".into(),
+                why: not_a_table_reason(path),
             });
         }
         let mut table = ImageTable::open(path, false).map_err(ImageIoError::glue(path))?;
