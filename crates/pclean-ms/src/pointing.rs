@@ -2,7 +2,7 @@
 //! field's primary beam is centred.
 //!
 //! Measured (tclean 6.7, `gridder='mosaic'`, the bundled ALMA mosaic subset with its POINTING
-//! DIRECTION edited; docs/decisions-s11-mos.md): with every antenna offset by (4", 6") from the
+//! DIRECTION edited; docs/decisions.md (s11-mos)): with every antenna offset by (4", 6") from the
 //! FIELD's PHASE_DIR, tclean's `.pb` and `.weight` move by exactly that offset; with only the even
 //! antennas offset by 8", they move by 8" (the direction of the first row's ANTENNA1, antenna 0,
 //! of each visibility buffer: casacore's `VisBuffer::direction1()(0)`); with POINTING equal to
