@@ -180,7 +180,7 @@ impl Ephemerides {
     }
 
     fn sky(&self, t_mjd_s: f64) -> SkyContext {
-        SkyContext::at(t_mjd_s, self.observatory_itrf_m, self.earth.dut1_s(t_mjd_s))
+        self.earth.sky_context(t_mjd_s, self.observatory_itrf_m)
     }
 
     /// The field's direction at its FIELD TIME: the table's (geocentric APP) direction then

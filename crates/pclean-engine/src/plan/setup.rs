@@ -322,11 +322,7 @@ impl Setup {
             }
             _ => phase_centre(&params, &field_dirs, first_field)?,
         };
-        let sky = SkyContext::at(
-            first_time_mjd_s,
-            meta0.observatory.position_itrf_m,
-            earth.dut1_s(first_time_mjd_s),
-        );
+        let sky = earth.sky_context(first_time_mjd_s, meta0.observatory.position_itrf_m);
         check_fields(&sources, &centre, &sky)?;
         log_multi_field(&sources, &centre);
         let spw_sels = spw_selections(&sources);
