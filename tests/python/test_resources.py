@@ -3,6 +3,7 @@ clear error (no panic), the checkpoint (when one was written) names only blocks 
 on disk, and the same command, after space is freed (the tmpfs grown), finishes the cube with
 products identical to a run on a roomy disk. Needs root to mount the tmpfs: skipped with the
 reason otherwise (failed under CI, which runs as root)."""
+import errno
 import json
 import os
 import subprocess
@@ -107,10 +108,28 @@ def test_run_never_exceeds_memory_limit(msdir, tmp_path):
                               % (s["peak_rss_mib"], s["peak_alloc_mib"])}}))
 
 
+def fill(path):
+    """Fill the filesystem of `path` with a file `path` until a write gets ENOSPC."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        for size in (1 << 20, 4096):
+            chunk = b"\0" * size
+            while True:
+                try:
+                    os.write(fd, chunk)
+                except OSError as e:
+                    if e.errno != errno.ENOSPC:
+                        raise
+                    break
+    finally:
+        os.close(fd)
+
+
 def test_disk_full_while_writing_model_column(msdir, tmp_path):
-    """savemodel='modelcolumn' into a copy of an MS on a tmpfs with 32 KiB left: a clear "No space
-    left on device" error and exit 1, not SIGABRT from casacore's destructors (which rewrite
-    table.dat when a writable table is closed)."""
+    """savemodel='modelcolumn' into a copy of an MS on a full tmpfs: a clear "No space left on
+    device" error naming the MS and exit 1, not SIGABRT from casacore's destructors (which rewrite
+    table.dat when a writable table is closed; measured before the fix: exit -6, `terminate called
+    after throwing an instance of AipsError ... table.dat_tmp: No space left on device`)."""
     require(os.geteuid() == 0, "mounting a tmpfs needs root")
     import shutil
     disk = tmp_path / "msdisk"
@@ -119,14 +138,7 @@ def test_disk_full_while_writing_model_column(msdir, tmp_path):
     try:
         ms = disk / "copy.ms"
         shutil.copytree(msdir / "ngc5921.ms", ms)
-        free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
-        with open(disk / "filler", "wb") as f:
-            f.truncate(0)
-            left = free - 32 * 1024
-            chunk = b"\0" * (1 << 20)
-            while left > 0:
-                f.write(chunk[:min(left, len(chunk))])
-                left -= min(left, len(chunk))
+        fill(disk / "filler")
         p = subprocess.run([pclean_bin(), "image", "--vis", str(ms), "--imagename", str(tmp_path / "sm"),
                             "--imsize", "64", "--cell", "30arcsec", "--specmode", "cube", "--spw", "0:24~26",
                             "--datacolumn", "data", "--niter", "10", "--savemodel", "modelcolumn"],
@@ -141,7 +153,7 @@ def test_disk_full_while_writing_model_column(msdir, tmp_path):
                else "exit %d: %s" % (p.returncode, said[len("error: "):][:400]))
     (REPORT / "disk_full_model_column.json").write_text(json.dumps({
         "section": "resources", "item": "disk full while writing MODEL_DATA (savemodel='modelcolumn', "
-                                        "MS on a tmpfs with 32 KiB free)",
+                                        "MS on a full tmpfs)",
         "fields": {"outcome": outcome}}))
     assert p.returncode == 1, (p.returncode, err[-3000:])
     assert "panicked" not in err and "internal error" not in err, err[-3000:]
