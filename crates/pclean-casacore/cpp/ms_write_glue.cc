@@ -93,6 +93,20 @@ String unused_dm_name(const Table &tab, const String &base) {
     }
 }
 
+// Put into cell `r` of `model` zeros of the shape of the data column's cell `r` (one zero array
+// per shape, kept in `zeros`).
+void put_zeros(ArrayColumn<Complex> &model, const TableColumn &dc, rownr_t r,
+               std::map<std::string, Array<Complex>> &zeros) {
+    IPosition shape = dc.shape(r);
+    std::ostringstream key;
+    key << shape;
+    auto it = zeros.find(key.str());
+    if (it == zeros.end()) {
+        it = zeros.emplace(key.str(), Array<Complex>(shape, Complex(0.0f, 0.0f))).first;
+    }
+    model.put(r, it->second);
+}
+
 // Give every undefined MODEL_DATA cell among `rows` the data column's cell shape, filled with zeros.
 void define_cells(Table &tab, ArrayColumn<Complex> &model, const uint64_t *rows, uint64_t n) {
     bool any = false;
@@ -108,14 +122,7 @@ void define_cells(Table &tab, ArrayColumn<Complex> &model, const uint64_t *rows,
             os << "row " << r << ": both MODEL_DATA and the data column are undefined";
             throw AipsError(os.str());
         }
-        IPosition shape = dc.shape(r);
-        std::ostringstream key;
-        key << shape;
-        auto it = zeros.find(key.str());
-        if (it == zeros.end()) {
-            it = zeros.emplace(key.str(), Array<Complex>(shape, Complex(0.0f, 0.0f))).first;
-        }
-        model.put(r, it->second);
+        put_zeros(model, dc, r, zeros);
     }
 }
 
@@ -212,15 +219,7 @@ void pc_ms_ensure_model_data(void *t, const int32_t *spw_nchan, uint64_t nspw, i
             TableColumn dc(tab, datacol);
             std::map<std::string, Array<Complex>> zeros;
             for (rownr_t r = 0; r < tab.nrow(); r++) {
-                if (!dc.isDefined(r)) continue;
-                IPosition shape = dc.shape(r);
-                std::ostringstream key;
-                key << shape;
-                auto it = zeros.find(key.str());
-                if (it == zeros.end()) {
-                    it = zeros.emplace(key.str(), Array<Complex>(shape, Complex(0.0f, 0.0f))).first;
-                }
-                model.put(r, it->second);
+                if (dc.isDefined(r)) put_zeros(model, dc, r, zeros);
             }
 
             Matrix<Int> selection(2, nchan.size());
