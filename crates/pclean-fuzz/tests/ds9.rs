@@ -134,8 +134,52 @@ fn value() -> impl Strategy<Value = String> {
     ]
 }
 
-/// One DS9 statement: a shape with 0 to 10 arguments, maybe excluded, maybe unclosed.
+/// One DS9 statement: a shape with its own number of arguments (so that the parser gets past the
+/// arity checks to the values), or any shape with 0 to 10 arguments, maybe excluded or unclosed.
 fn statement() -> impl Strategy<Value = String> {
+    prop_oneof![well_formed_statement(), any_statement()]
+}
+
+fn well_formed_statement() -> impl Strategy<Value = String> {
+    let shape = select(
+        &[
+            ("circle", 3, 3),
+            ("ellipse", 4, 5),
+            ("box", 4, 5),
+            ("polygon", 6, 10),
+            ("annulus", 3, 6),
+        ][..],
+    );
+    (select(&["", "-", "+"][..]), shape).prop_flat_map(|(sign, (name, lo, hi))| {
+        prop::collection::vec(prop_oneof![4 => plausible_value(), 1 => value()], lo..=hi)
+            .prop_map(move |args| format!("{sign}{name}({})", args.join(",")))
+    })
+}
+
+/// Values that a valid file could hold in either system (pixels near the image, positions near
+/// its centre, small sizes), so that well-formed statements are often accepted.
+fn plausible_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1.0f64..64.0).prop_map(|v| format!("{v:.2}")),
+        (239.999f64..240.001).prop_map(|v| format!("{v:.5}")),
+        (-30.001f64..-29.999).prop_map(|v| format!("{v:.5}")),
+        (0.1f64..5.0).prop_map(|v| format!("{v:.2}\"")),
+        select(
+            &[
+                "16:00:00.0",
+                "-30:00:00",
+                "15h59m59.9s",
+                "-30d00m01s",
+                "3i",
+                "4p",
+                "0.001d"
+            ][..]
+        )
+        .prop_map(str::to_string),
+    ]
+}
+
+fn any_statement() -> impl Strategy<Value = String> {
     let shape = select(
         &[
             "circle",
