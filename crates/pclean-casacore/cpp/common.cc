@@ -36,18 +36,30 @@ static std::vector<casacore::PlainTable *> pc_tables_below(const std::string &ro
 // So before casacore rewrites those files, the free space of their filesystem is checked against
 // their present size (a rewrite is about as long; table.dat goes through table.dat_tmp, so twice)
 // plus a margin, and a shortfall is an ordinary error naming both numbers.
-void pc_check_space(const std::string &dir) {
-    double need = 64.0 * 1024.0;
+void pc_check_space(const std::string &dir, double extra_bytes) {
+    double need = 64.0 * 1024.0 + extra_bytes;
+    // The files rewritten through AipsIO: table.dat, table.info and the headers of the tiled
+    // storage managers (table.fN with table.fN_TSM* data files beside them). The data files of
+    // the bucket-based managers (StandardStMan, IncrementalStMan: a table.fN without _TSM files,
+    // most of an MS) are updated in place and not counted.
+    std::vector<std::string> names;
     if (DIR *d = opendir(dir.c_str())) {
-        while (struct dirent *e = readdir(d)) {
-            std::string n(e->d_name);
-            struct stat st;
-            if (n.compare(0, 6, "table.") == 0 && n.find("_TSM") == std::string::npos &&
-                n != "table.lock" && stat((dir + "/" + n).c_str(), &st) == 0) {
-                need += 2.0 * double(st.st_size);
+        while (struct dirent *e = readdir(d)) names.emplace_back(e->d_name);
+        closedir(d);
+    }
+    for (const std::string &n : names) {
+        if (n.compare(0, 6, "table.") != 0 || n.find("_TSM") != std::string::npos) continue;
+        bool tiled_header = false;
+        for (const std::string &m : names) {
+            if (m.size() > n.size() + 4 && m.compare(0, n.size() + 4, n + "_TSM") == 0) {
+                tiled_header = true;
             }
         }
-        closedir(d);
+        struct stat st;
+        if ((n == "table.dat" || n == "table.info" || tiled_header) &&
+            stat((dir + "/" + n).c_str(), &st) == 0) {
+            need += 2.0 * double(st.st_size);
+        }
     }
     struct statvfs fs;
     if (statvfs(dir.c_str(), &fs) != 0) return;  // cannot tell: let casacore try

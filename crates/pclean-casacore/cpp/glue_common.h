@@ -31,8 +31,9 @@ inline void pc_exc_set(PcExc *exc, int code, const char *msg) {
 #include <string>
 
 // Throw "No space left on device: ..." when the filesystem of table directory `dir` has too
-// little free space for casacore to rewrite its table files (see common.cc for why).
-void pc_check_space(const std::string &dir);
+// little free space for casacore to rewrite its table files, plus `extra_bytes` the caller is
+// about to add (new column data, a copy), see common.cc for why.
+void pc_check_space(const std::string &dir, double extra_bytes = 0.0);
 
 // Write every writable table at `root` or below it that is open in this process in full, as
 // casacore's destructor would (table.dat and the data managers' data); throws on failure.
