@@ -11,7 +11,7 @@ use pclean_core::Direction;
 use pclean_deconv::regions::{
     parse_ds9, parse_regions, rasterize, PixelShape, Region, RegionError, SkyGeometry,
 };
-use pclean_fuzz::{mutated_text, record_fuzz, run};
+use pclean_fuzz::{mutated_text, record_fuzz, region_refusal, run};
 use proptest::prelude::*;
 use proptest::sample::select;
 
@@ -286,14 +286,7 @@ fn check(result: Result<Vec<Region>, RegionError>) -> Result<bool, String> {
             }
             Ok(true)
         }
-        Err(e) => {
-            let m = e.to_string();
-            if m.starts_with("region line ") {
-                Ok(false)
-            } else {
-                Err(format!("error names no line: {m}"))
-            }
-        }
+        Err(e) => region_refusal(e),
     }
 }
 

@@ -14,7 +14,7 @@ mod support;
 use pclean_core::config;
 use pclean_core::params::{parse_memory_bytes, parse_uvtaper, ImagingParams, ParamError};
 use pclean_core::{parse_angle_rad, parse_flux_jy, parse_freq_hz, Direction, Selection, StokesSet};
-use pclean_fuzz::{mutated_bytes, mutated_text, record_fuzz, run};
+use pclean_fuzz::{mutated_bytes, mutated_text, record_fuzz, region_refusal, run};
 
 // ---------------------------------------------------------------------------------------------
 // Config files
@@ -512,14 +512,7 @@ fn fuzz_crtf_regions() {
                     let _ = masks_per_stokes(&regions, (64, 64), &["I", "V"]);
                     Ok(true)
                 }
-                Err(e) => {
-                    let m = e.to_string();
-                    if m.starts_with("region line ") {
-                        Ok(false)
-                    } else {
-                        Err(format!("error names no line: {m}"))
-                    }
-                }
+                Err(e) => region_refusal(e),
             }
         },
     );
