@@ -147,10 +147,10 @@ def test_complete_products_need_overwrite(msdir, tmp_path):
 
 @pytest.mark.parametrize("gridder", ["wproject"])
 def test_killed_wide_field_cube_resumes_to_identical_products(gridder, tmp_path):
-    """Issue 14 item 4: a w-corrected cube killed mid-run resumes to the products of an
-    uninterrupted run (the bundled two-pointing wideband mosaic's LSRK cube, 21 channels). The
-    mosaic gridder is not a case yet: on this MS every block was recorded complete before the
-    first poll saw two (11 of 11 at the kill), so the kill never lands mid-run (open)."""
+    """Issue 14 item 4: a w-corrected cube killed mid-run (SIGKILL from outside, at a poll) resumes
+    to the products of an uninterrupted run (the bundled two-pointing wideband mosaic's LSRK cube,
+    21 channels). The mosaic and awproject cubes finish their blocks too fast for a poll to land
+    between two records: test_killed_mosaic_and_awproject_cubes_resume kills them by the hook."""
     from conftest import unpack_bundled
     ms = unpack_bundled(["wideband_mosaic.ms.tar.gz"], tmp_path) / "wideband_mosaic.ms"
     args = ["--imsize", "400", "--cell", "0.4arcsec", "--specmode", "cube", "--gridder", gridder,
@@ -163,4 +163,54 @@ def test_killed_wide_field_cube_resumes_to_identical_products(gridder, tmp_path)
     summary = run(cmd)
     assert summary["resumed_channels"] >= 2 * done
     exts = ["psf", "residual", "image", "sumwt"] + (["pb", "weight"] if gridder == "mosaic" else [])
+    assert_same_products(name, ref, exts)
+
+
+def kill_after_records(cmd, name, n):
+    """Run `cmd` with the engine's test hook PCLEAN_TEST_KILL_AFTER_BLOCKS=n: the process aborts
+    (no destructors, as a SIGKILL) right after the record that leaves n blocks complete, so the
+    kill lands between two records however fast the blocks are. Bounded wait (300 s). Returns the
+    blocks recorded complete."""
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                       env=dict(ENV, PCLEAN_TEST_KILL_AFTER_BLOCKS=str(n)))
+    assert p.returncode < 0, ("the run was not killed by the hook", p.returncode, p.stderr[-2000:])
+    done, total = checkpoint_done(name)
+    assert n <= done < total, (done, total)
+    return done
+
+
+# Issue 14 item 4: resume with the mosaic gridder (pb and weight are products too) and with
+# awproject. Mosaic: the wideband mosaic's 21-channel LSRK cube (11 blocks of 2); awproject: the
+# bundled VLA awproject MS's two channels, one channel a block (256^2 x 12", tclean's parameters
+# of testdata/reference/awproject, one PA bin).
+WIDE_CASES = {
+    "mosaic": ("wideband_mosaic.ms.tar.gz", "wideband_mosaic.ms",
+               ["--imsize", "400", "--cell", "0.4arcsec", "--gridder", "mosaic", "--pblimit", "0.2"],
+               ["psf", "residual", "image", "sumwt", "pb", "weight"]),
+    "awproject": ("awproj_small.ms.tar.gz", "awproj_small.ms",
+                  ["--imsize", "256", "--cell", "12arcsec", "--phasecenter", "J2000 16h00m00.0s 30d00m00.0s",
+                   "--gridder", "awproject", "--pblimit", "0.2", "--computepastep", "360",
+                   "--rotatepastep", "360"],
+                  ["psf", "residual", "image", "sumwt", "pb", "weight"]),
+}
+
+
+@pytest.mark.parametrize("gridder", sorted(WIDE_CASES))
+def test_killed_mosaic_and_awproject_cubes_resume(gridder, tmp_path):
+    from conftest import unpack_bundled
+    tarball, msname, extra, exts = WIDE_CASES[gridder]
+    ms = unpack_bundled([tarball], tmp_path) / msname
+    args = ["--specmode", "cube", "--weighting", "natural", "--niter", "0", *extra]
+    # One channel a block (SCHED's 2 would make the awproject cube one block).
+    chunk = lambda c: [("1" if c[i - 1] == "--cube-chunksize" else a) for i, a in enumerate(c)]
+    ref = tmp_path / "ref"
+    run(chunk(command(ms, ref, args)))
+    name = tmp_path / "k"
+    cmd = chunk(command(ms, name, args))
+    done = kill_after_records(cmd, name, 1)
+    # The killed run left incomplete products; the rerun (no hook) finishes only the rest.
+    assert Path(f"{name}.residual/pclean_incomplete").exists()
+    summary = run(cmd)
+    assert summary["resumed_channels"] >= done
+    assert not Path(f"{name}.checkpoint.json").exists()
     assert_same_products(name, ref, exts)

@@ -41,6 +41,23 @@ pub(super) fn commit_interval() -> std::time::Duration {
     std::time::Duration::from_secs_f64(s)
 }
 
+/// Test hook: with `PCLEAN_TEST_KILL_AFTER_BLOCKS=N` the process aborts (no destructors, no
+/// flush: as a SIGKILL landing there) right after a record that leaves at least `N` blocks
+/// recorded complete. A resume test needs a kill between two records; a run whose blocks take
+/// milliseconds (a small mosaic cube) finishes before an outside poller can kill it.
+const TEST_KILL_VAR: &str = "PCLEAN_TEST_KILL_AFTER_BLOCKS";
+
+fn abort_if_test_kill_due(done: usize) {
+    let due = std::env::var(TEST_KILL_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .is_some_and(|n| done >= n);
+    if due {
+        eprintln!("pclean: {TEST_KILL_VAR}: aborting after {done} recorded blocks (a test hook)");
+        std::process::abort();
+    }
+}
+
 impl Sink {
     /// Record block `b` computed here (its planes are already in the products). When a record
     /// is due, flush the products and return the blocks to record and the paths to fsync first.
@@ -96,6 +113,7 @@ impl Sink {
         self.ckpt.save(&self.path, true)?;
         self.committing = false;
         self.last_commit = Instant::now();
+        abort_if_test_kill_due(self.ckpt.done.iter().filter(|d| **d).count());
         Ok(())
     }
 
