@@ -34,6 +34,7 @@ COMMON = dict(imsize=[320, 320], cell="0.5arcsec", phasecenter="J2000 16h00m00.0
 CASES = {
     "het_flatsky": dict(weighting="natural", normtype="flatsky"),
     "het_dirty": dict(weighting="briggs", robust=0.5),
+    "het_pbsquare": dict(weighting="natural", normtype="pbsquare"),
 }
 
 

@@ -178,6 +178,12 @@ HET_INFO = json.loads((HET_REF / "hetero_refs.json").read_text())
 # xfail, under a guard that one beam for all fails (0.48).
 HET_TOL = {"psf": 1e-2, "residual": 1e-2, "pb": 1e-2, "weight": 1e-2}
 HET_GUARD = {"residual": 5e-2}
+# normtype='pbsquare' divides the gridded image by the weight's peak only, so its residual is the
+# mosaic's gridded image itself: measured 6.1e-3 of tclean's peak (psf 2.5e-3, pb 2.2e-4, weight
+# 1.6e-4), a strict pass at 1%. The flatsky/flatnoise gaps above are that same <= 6e-3 (of the
+# peak of residual x weight) divided by weight ~ pb^2 ~ 0.1 at the pb 0.3 edge
+# (docs/decisions-s12-mos.md): a plain fail here, no guard.
+HET_STRICT = ["het_pbsquare"]
 
 
 @pytest.fixture(scope="module")
@@ -185,10 +191,11 @@ def het_ms(tmp_path_factory):
     return unpack_bundled(["hetero_mosaic.ms.tar.gz"], tmp_path_factory.mktemp("het_ms"))
 
 
-@pytest.mark.parametrize("name", ["het_flatsky", "het_dirty"])
+@pytest.mark.parametrize("name", ["het_flatsky", "het_dirty", "het_pbsquare"])
 @pytest.mark.parametrize("ext", ["psf", "residual", "pb", "weight"])
 def test_heterogeneous_array_matches_tclean(name, ext, het_ms, mosaic_out):
-    check_bounded(name, ext, het_ms, mosaic_out, HET_INFO, HET_REF, HET_TOL, HET_GUARD, "heterogeneous")
+    guard = {} if name in HET_STRICT else HET_GUARD
+    check_bounded(name, ext, het_ms, mosaic_out, HET_INFO, HET_REF, HET_TOL, guard, "heterogeneous")
 
 
 def check_bounded(name, ext, msdir, outdir, info, refdir, tol, guard, what):
