@@ -568,15 +568,28 @@ def test_rows_model_column_written_by_the_partitions(msdir, tmp_path):
     assert diff <= 1e-6 * peak, f"MODEL_DATA differs by {diff} (peak {peak})"
 
 
-@pytest.mark.parametrize("gridder", ["mosaic", "wproject"])
+# The bundled MS and image of each wide-field gridder: the two-pointing wideband mosaic's 21-channel
+# LSRK cube (mosaic, wproject); the VLA awproject MS's two channels at tclean's awproject parameters
+# (testdata/reference/awproject, one PA bin).
+WIDE_FIELD_RUNS = {
+    "mosaic": ("wideband_mosaic.ms.tar.gz", "wideband_mosaic.ms", ["--imsize", "128", "--cell", "0.8arcsec"]),
+    "wproject": ("wideband_mosaic.ms.tar.gz", "wideband_mosaic.ms", ["--imsize", "128", "--cell", "0.8arcsec"]),
+    "awproject": ("awproj_small.ms.tar.gz", "awproj_small.ms",
+                  ["--imsize", "256", "--cell", "12arcsec", "--phasecenter", "J2000 16h00m00.0s 30d00m00.0s",
+                   "--computepastep", "360", "--rotatepastep", "360"]),
+}
+
+
+@pytest.mark.parametrize("gridder", sorted(WIDE_FIELD_RUNS))
 def test_cli_parallel_cube_with_wide_field_gridders_equals_local_run(gridder, tmp_path):
-    """Issue 14 item 4: a cube with the mosaic or w-correcting gridder run through the Dask driver
-    (--parallel, a LocalCluster of 2 workers, one channel per task) equals the local run (the same
-    blocks computed by the same engine code): the bundled two-pointing wideband mosaic's cube."""
+    """Issue 14 item 4: a cube with the mosaic, w-correcting or A-projection gridder run through the
+    Dask driver (--parallel, a LocalCluster of 2 workers, one channel per task) equals the local
+    run (the same blocks computed by the same engine code)."""
     from conftest import unpack_bundled
-    ms = unpack_bundled(["wideband_mosaic.ms.tar.gz"], tmp_path) / "wideband_mosaic.ms"
-    args = ["--imsize", "128", "--cell", "0.8arcsec", "--specmode", "cube", "--gridder", gridder,
-            "--weighting", "natural", "--niter", "0", "--pblimit", "0.2"]
+    tarball, msname, image_args = WIDE_FIELD_RUNS[gridder]
+    ms = unpack_bundled([tarball], tmp_path) / msname
+    args = [*image_args, "--specmode", "cube", "--gridder", gridder, "--weighting", "natural",
+            "--niter", "0", "--pblimit", "0.2"]
     ref = tmp_path / "local"
     run_pclean("image", "--vis", ms, "--imagename", ref, *args)
     name = tmp_path / "dask"
@@ -584,5 +597,5 @@ def test_cli_parallel_cube_with_wide_field_gridders_equals_local_run(gridder, tm
                    "local", "--nworkers", "2", "--cube-chunksize", "1", "--python", sys.executable)
     s = json.loads(p.stdout)
     assert s["distributed"]["cluster_type"] == "local" and len(s["distributed"]["tasks"]) > 1
-    exts = ["psf", "residual", "sumwt"] + (["pb", "weight"] if gridder == "mosaic" else [])
+    exts = ["psf", "residual", "sumwt"] + (["pb", "weight"] if gridder in ("mosaic", "awproject") else [])
     assert_same_cube(name, ref, exts)
