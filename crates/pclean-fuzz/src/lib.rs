@@ -115,12 +115,23 @@ pub fn mutated_bytes(
     dict: Vec<Vec<u8>>,
     max_edits: usize,
 ) -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(edit_strategy(dict.len()), 1..=max_edits).prop_map(move |edits| {
-        apply(seed.clone(), &edits, &dict, |c| {
-            let mut b = [0u8; 4];
-            c.encode_utf8(&mut b).as_bytes().to_vec()
-        })
+    mutated_units(seed, dict, max_edits, |c| {
+        let mut b = [0u8; 4];
+        c.encode_utf8(&mut b).as_bytes().to_vec()
     })
+}
+
+/// Sequences of units (bytes, or e.g. the 80-byte cards of a FITS header, so that edits keep
+/// its structure): `seed` with 1 to `max_edits` edits drawing runs of units from `dict`; an
+/// arbitrary character becomes the units `from_char` makes of it.
+pub fn mutated_units<T: Clone + std::fmt::Debug + 'static>(
+    seed: Vec<T>,
+    dict: Vec<Vec<T>>,
+    max_edits: usize,
+    from_char: fn(char) -> Vec<T>,
+) -> impl Strategy<Value = Vec<T>> {
+    prop::collection::vec(edit_strategy(dict.len()), 1..=max_edits)
+        .prop_map(move |edits| apply(seed.clone(), &edits, &dict, from_char))
 }
 
 /// A fixed seed per parser name, so every run draws the same inputs.

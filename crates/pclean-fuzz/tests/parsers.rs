@@ -520,7 +520,7 @@ fn fuzz_crtf_regions() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CASA image tables (`mask` and `startmodel` inputs; FITS files are refused as not a table)
+// CASA image tables (`mask` and `startmodel` inputs; FITS inputs are fuzzed in fits_images.rs)
 
 #[path = "../../pclean-imageio/examples/write_sample.rs"]
 #[allow(dead_code)]

@@ -450,7 +450,7 @@ pub struct CasaImage {
 }
 
 /// Why `path` (with no `table.dat`) is not a CASA image: a FITS file is named as such, with how to
-/// convert it (pclean reads `mask` and `startmodel` from CASA images only).
+/// convert it.
 fn not_a_table_reason(path: &Path) -> String {
     let mut head = [0u8; 9];
     let fits = std::fs::File::open(path)
@@ -458,8 +458,9 @@ fn not_a_table_reason(path: &Path) -> String {
         .is_ok()
         && &head == b"SIMPLE  =";
     if fits {
-        "it is a FITS file; pclean reads images (mask, startmodel) from CASA image tables only: \
-         convert it with casatasks.importfits(fitsimage=..., imagename=...) first"
+        "it is a FITS file, and a CASA image table is read here (mask and startmodel accept \
+         FITS files; elsewhere convert it with casatasks.importfits(fitsimage=..., \
+         imagename=...) first)"
             .into()
     } else {
         "no table.dat (not a casacore table)".into()

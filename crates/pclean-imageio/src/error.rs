@@ -67,6 +67,13 @@ pub enum ImageIoError {
     /// The image was left incomplete by a writer that did not finish.
     #[error("{path} is incomplete (its writer did not finish; marker file {marker} present)")]
     Incomplete { path: PathBuf, marker: PathBuf },
+    /// A FITS image's header card that pclean cannot read or does not support.
+    #[error("FITS image {path}: {keyword}: {why}")]
+    FitsHeader {
+        path: PathBuf,
+        keyword: String,
+        why: String,
+    },
     /// cfitsio failed.
     #[error("FITS error on {path} ({what}): status {status}: {message}")]
     Fits {

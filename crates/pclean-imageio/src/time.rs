@@ -1,4 +1,4 @@
-//! Calendar formatting of Modified Julian Dates for FITS `DATE-OBS` / `DATE` cards.
+//! Calendar formatting and parsing of Modified Julian Dates for FITS `DATE-OBS` / `DATE` cards.
 
 /// Format an MJD (days) as `YYYY-MM-DDThh:mm:ss.ffffff` (microseconds), the form CASA writes in
 /// `DATE-OBS`. The time scale is whatever the MJD is in (UTC for image obsdates).
@@ -35,6 +35,38 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// MJD (days) of a FITS date `YYYY-MM-DD[Thh:mm:ss[.f]]`; `None` when not of that form.
+pub fn iso_to_mjd(s: &str) -> Option<f64> {
+    let (date, time) = s.trim().split_once('T').unwrap_or((s.trim(), "0:0:0"));
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let t: Vec<f64> = time
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    if d.len() != 3 || !(1..=12).contains(&d[1]) || !(1..=31).contains(&d[2]) || t.len() > 3 {
+        return None;
+    }
+    let secs = t
+        .iter()
+        .zip([3600.0, 60.0, 1.0])
+        .map(|(v, u)| v * u)
+        .sum::<f64>();
+    Some(40_587.0 + days_from_civil(d[0], d[1], d[2]) as f64 + secs / 86_400.0)
+}
+
 /// The current UTC time as an MJD (days).
 pub fn now_mjd() -> f64 {
     let t = std::time::SystemTime::now()
@@ -55,5 +87,10 @@ mod tests {
         // 2024-06-01T05:18:40.118349 (from a CASA-exported reference header)
         let mjd = 60462.0 + (5.0 * 3600.0 + 18.0 * 60.0 + 40.118349) / 86400.0;
         assert_eq!(mjd_to_iso(mjd), "2024-06-01T05:18:40.118349");
+        // And back (FITS DATE-OBS read by the FITS reader), to a microsecond.
+        let back = iso_to_mjd("2024-06-01T05:18:40.118349").unwrap();
+        assert!((back - mjd).abs() * 86_400e6 < 1.0);
+        assert_eq!(iso_to_mjd("1970-01-01"), Some(40587.0));
+        assert_eq!(iso_to_mjd("2024-13-01"), None);
     }
 }

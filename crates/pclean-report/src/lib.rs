@@ -9,8 +9,8 @@
 //! - mfs / mtmfs: image, residual, PSF, pb and (mtmfs) spectral index maps, the histogram.
 //! - Every run: time, peak memory beside the memory model's estimate, the parameters.
 //!
-//! Only CASA images are read (the engine's reader, [`pclean_imageio::CasaImage`]); a run with
-//! `format='fits'` is refused with an error saying so.
+//! The products are CASA images or, for a run with `format='fits'`, FITS files (read through
+//! [`pclean_imageio::ImageReader`]; blanked pixels are NaN and left out of every statistic).
 
 mod cube;
 mod figure;
@@ -22,7 +22,7 @@ mod scan;
 mod single;
 
 use html::Section;
-use pclean_imageio::{CasaImage, ImageIoError};
+use pclean_imageio::{ImageIoError, ImageReader};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -33,14 +33,10 @@ use std::time::Instant;
 pub enum ReportError {
     #[error(
         "no products of '{imagename}' to report on: neither '{imagename}.image' nor \
-         '{imagename}.image.tt0' nor '{imagename}.residual' exists (give the run's imagename)"
+         '{imagename}.image.tt0' nor '{imagename}.residual' exists, as CASA images or FITS files \
+         (give the run's imagename)"
     )]
     NoProducts { imagename: String },
-    #[error(
-        "the products of '{imagename}' are FITS files ('{found}'); the report reads CASA images: \
-         image with format='casa' (then `pclean export` gives FITS)"
-    )]
-    FitsProducts { imagename: String, found: String },
     #[error("cannot read '{path}': {source}")]
     Image {
         path: PathBuf,
@@ -95,10 +91,17 @@ pub(crate) struct Products {
 
 impl Products {
     fn find(imagename: &str) -> Result<Self, ReportError> {
+        // A CASA image (a table) or the FITS file `format='fits'` writes.
         let pick = |exts: &[&str]| {
-            exts.iter()
-                .map(|e| PathBuf::from(format!("{imagename}.{e}")))
-                .find(|p| p.join("table.dat").is_file())
+            exts.iter().find_map(|e| {
+                let casa = PathBuf::from(format!("{imagename}.{e}"));
+                let fits = PathBuf::from(format!("{imagename}.{e}.fits"));
+                if casa.join("table.dat").is_file() {
+                    Some(casa)
+                } else {
+                    pclean_imageio::is_fits_file(&fits).then_some(fits)
+                }
+            })
         };
         let p = Products {
             imagename: imagename.to_string(),
@@ -110,15 +113,6 @@ impl Products {
             alpha: pick(&["alpha"]),
         };
         if p.image.is_none() && p.residual.is_none() {
-            for e in ["image.fits", "image.tt0.fits", "residual.fits"] {
-                let f = format!("{imagename}.{e}");
-                if Path::new(&f).is_file() {
-                    return Err(ReportError::FitsProducts {
-                        imagename: imagename.into(),
-                        found: f,
-                    });
-                }
-            }
             return Err(ReportError::NoProducts {
                 imagename: imagename.into(),
             });
@@ -127,8 +121,8 @@ impl Products {
     }
 }
 
-pub(crate) fn open(path: &Path) -> Result<CasaImage, ReportError> {
-    CasaImage::open(path).map_err(|source| ReportError::Image {
+pub(crate) fn open(path: &Path) -> Result<ImageReader, ReportError> {
+    ImageReader::open(path).map_err(|source| ReportError::Image {
         path: path.to_path_buf(),
         source,
     })

@@ -6,7 +6,7 @@
 use crate::figure::percentile;
 use crate::ReportError;
 use ndarray::Array2;
-use pclean_imageio::CasaImage;
+use pclean_imageio::ImageReader;
 
 /// Histogram of residual / rms: bins over `[-HIST_SPAN, HIST_SPAN)`.
 pub const HIST_SPAN: f64 = 8.0;
@@ -65,9 +65,9 @@ pub fn robust_rms(values: &[f32]) -> f64 {
 /// The residual is read in a second thread, beside the image and mask (separate files: their
 /// reads do not wait on each other).
 pub fn scan_cube(
-    image: &mut CasaImage,
-    residual: Option<&mut CasaImage>,
-    mask: Option<&mut CasaImage>,
+    image: &mut ImageReader,
+    residual: Option<&mut ImageReader>,
+    mask: Option<&mut ImageReader>,
     width_of: impl Fn(usize) -> f64,
     beam_pixels: impl Fn(usize) -> Option<f64>,
 ) -> Result<CubeScan, ReportError> {
@@ -86,8 +86,8 @@ pub fn scan_cube(
 
 /// The image and mask part of [`scan_cube`].
 fn scan_image(
-    image: &mut CasaImage,
-    mut mask: Option<&mut CasaImage>,
+    image: &mut ImageReader,
+    mut mask: Option<&mut ImageReader>,
     width_of: impl Fn(usize) -> f64,
     beam_pixels: impl Fn(usize) -> Option<f64>,
 ) -> Result<CubeScan, ReportError> {
@@ -152,7 +152,7 @@ struct ResidualScan {
     hist: Vec<u64>,
 }
 
-fn scan_residual(res: &mut CasaImage) -> Result<ResidualScan, ReportError> {
+fn scan_residual(res: &mut ImageReader) -> Result<ResidualScan, ReportError> {
     let nchan = res.shape()[3];
     let mut r = ResidualScan {
         rms: vec![f64::NAN; nchan],

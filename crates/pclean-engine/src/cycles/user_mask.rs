@@ -37,8 +37,8 @@ impl UserMask {
     }
 }
 
-/// The run's user mask, if any: `mask` names an existing CASA image directory, a region file, or
-/// holds region text.
+/// The run's user mask, if any: `mask` names an existing CASA image directory or FITS image, a
+/// region file, or holds region text.
 pub fn open(
     p: &ImagingParams,
     centre: &pclean_core::Direction,
@@ -51,7 +51,7 @@ pub fn open(
         return Ok(None);
     }
     let path = std::path::Path::new(mask.trim());
-    if path.join("table.dat").is_file() {
+    if path.join("table.dat").is_file() || pclean_imageio::is_fits_file(path) {
         return InputImage::open(
             p,
             centre,

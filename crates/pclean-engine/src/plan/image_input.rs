@@ -1,4 +1,6 @@
-//! Input images put on the run's grid: a `mask` image and `startmodel`. tclean regrids both
+//! Input images put on the run's grid: a `mask` image and `startmodel`, CASA images or FITS
+//! files (read through [`ImageReader`]; FITS blanks are 0, as tclean zeroes the masked pixels
+//! of an image it reads). tclean regrids both
 //! (`SDMaskHandler::copyMask`/`expandMask`, `SIImageStore::setModelImageOne` ->
 //! `regridToModelImage`) with casacore's `ImageRegrid` and `Interpolate2D::LINEAR` over the
 //! direction and spectral axes; this module does the same in pixel space:
@@ -25,7 +27,7 @@ use ndarray::Array2;
 use pclean_core::params::ImagingParams;
 use pclean_core::Direction;
 use pclean_deconv::regions::SkyGeometry;
-use pclean_imageio::{CasaImage, ImageCoords};
+use pclean_imageio::{ImageCoords, ImageReader};
 use std::path::{Path, PathBuf};
 
 /// What an input image is for: its parameter, units and how missing planes are treated.
@@ -148,7 +150,7 @@ impl InputImage {
         kind: InputKind,
     ) -> Result<Self, EngineError> {
         let path_buf = PathBuf::from(path);
-        let img = CasaImage::open(&path_buf).map_err(|e| {
+        let img = ImageReader::open(&path_buf).map_err(|e| {
             EngineError::param_source(kind.param(), format!("{} '{path}'", kind.param()), e)
         })?;
         let meta = img.meta();
@@ -354,7 +356,7 @@ impl InputImage {
         chans: std::ops::Range<usize>,
         (ny, nx): (usize, usize),
     ) -> Result<Vec<Array2<f32>>, EngineError> {
-        let mut img = CasaImage::open(&self.path).map_err(|e| {
+        let mut img = ImageReader::open(&self.path).map_err(|e| {
             let what = format!("{} '{}'", self.kind.param(), self.path.display());
             EngineError::param_source(self.kind.param(), what, e)
         })?;
@@ -364,7 +366,11 @@ impl InputImage {
                 let mut acc: Option<Array2<f32>> = None;
                 if let Some(s_in) = s {
                     for &(c, w) in &self.chans[k] {
-                        let plane = img.get_plane(c, *s_in)?;
+                        let mut plane = img.get_plane(c, *s_in)?;
+                        if img.is_fits() {
+                            // FITS blanks (NaN): masked pixels, which tclean zeroes.
+                            plane.mapv_inplace(|v| if v.is_nan() { 0.0 } else { v });
+                        }
                         match acc.as_mut() {
                             None => acc = Some(plane * w),
                             Some(a) => a.scaled_add(w, &plane),
@@ -409,6 +415,18 @@ pub fn bilinear(
         let Some((u, v)) = from.world_to_pixel(&d) else {
             return 0.0;
         };
+        // A position within 1e-6 pixel of a pixel centre is that pixel: a grid equal to the
+        // image's up to the 13 significant digits of FITS cards (15 arcsec = 4.166666666667E-03
+        // deg) would otherwise draw a 1e-12 weight from a neighbour, which a mask's `> 0` turns
+        // into a whole pixel (seen with exportfits copies of tclean masks).
+        let snap = |t: f64| {
+            if (t - t.round()).abs() < 1e-6 {
+                t.round()
+            } else {
+                t
+            }
+        };
+        let (u, v) = (snap(u), snap(v));
         let tol = 1e-6;
         if u < -tol || v < -tol || u > (sx - 1) as f64 + tol || v > (sy - 1) as f64 + tol {
             return 0.0;

@@ -17,8 +17,11 @@
 
 mod header;
 mod raw;
+mod read;
+mod wcs;
 
 pub use header::fits_stokes_code;
+pub use read::{is_fits_file, FitsImage};
 
 use crate::casa::CasaImage;
 use crate::error::{check_plane, ImageIoError};

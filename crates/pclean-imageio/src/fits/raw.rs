@@ -10,6 +10,8 @@ pub(super) const TFLOAT: c_int = 42;
 pub(super) const TINT: c_int = 31;
 pub(super) const BINARY_TBL: c_int = 2;
 pub(super) const FLOAT_IMG: c_int = -32;
+/// cfitsio's status for a missing keyword.
+const KEY_NO_EXIST: c_int = 202;
 /// Decimals of `E`-format floating-point cards (CASA writes `2.400000000000E+02`).
 const DECIMALS: c_int = 12;
 
@@ -93,6 +95,62 @@ impl RawFits {
         Self::open_with(path, "opening file", |ptr, c, status| unsafe {
             fs::ffopen(ptr, c, 1, status);
         })
+    }
+
+    /// Open an existing FITS file read-only, without cfitsio's extended file-name syntax (a path
+    /// such as `mask.fits[1]` is that file, not its extension 1).
+    pub(super) fn open_ro(path: &Path) -> Result<Self, ImageIoError> {
+        // SAFETY: valid C string and out-pointers; 0 = READONLY.
+        Self::open_with(path, "opening file", |ptr, c, status| unsafe {
+            fs::ffdkopn(ptr, c, 0, status);
+        })
+    }
+
+    /// The value text of card `name` in the current HDU (`None` when absent), quotes removed for
+    /// strings; `what` is how errors name it.
+    pub(super) fn read_card(&mut self, name: &str) -> Result<Option<String>, ImageIoError> {
+        let cname = cstr(name);
+        let mut value = [0 as c_char; 81];
+        let mut status = 0;
+        // SAFETY: open file; ffgkey writes at most 70 characters plus NUL into `value` (81) and
+        // accepts a null comment pointer.
+        unsafe {
+            fs::ffgkey(
+                self.ptr,
+                cname.as_ptr(),
+                value.as_mut_ptr(),
+                std::ptr::null_mut(),
+                &mut status,
+            )
+        };
+        if status == KEY_NO_EXIST {
+            return Ok(None);
+        }
+        self.check(status, &format!("reading card {name}"))?;
+        // SAFETY: NUL-terminated (buffer zero-initialised, ffgkey terminates).
+        let text = unsafe { std::ffi::CStr::from_ptr(value.as_ptr()) }
+            .to_string_lossy()
+            .trim()
+            .to_string();
+        Ok(Some(match text.strip_prefix('\'') {
+            Some(rest) => rest
+                .strip_suffix('\'')
+                .unwrap_or(rest)
+                .replace("''", "'")
+                .trim_end()
+                .to_string(),
+            None => text,
+        }))
+    }
+
+    /// The byte offsets `(data start, data end)` of the current HDU.
+    pub(super) fn data_span(&mut self) -> Result<(i64, i64), ImageIoError> {
+        let (mut head, mut start, mut end) = (0, 0, 0);
+        // SAFETY: open file, valid out-pointers.
+        self.call("reading the HDU's offsets", |ptr, st| unsafe {
+            fs::ffghadll(ptr, &mut head, &mut start, &mut end, st);
+        })?;
+        Ok((start, end))
     }
 
     /// Run a cfitsio open/create call `open(&mut ptr, path, &mut status)` on `path`.
