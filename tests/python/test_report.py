@@ -6,6 +6,7 @@ the report folder. The screenshots are kept under out/report-screenshots/ (CI ar
 
 Also `pclean completions` and the grouped `pclean image --help`."""
 import json
+import os
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -121,6 +122,47 @@ def test_report_of_the_ngc5921_clean_cube(ngc_clean):
     # The run's facts are on the page: wall time and the memory model's estimate beside the peak.
     assert "%.1f s" % summary["wall_time_s"] in html
     assert "memory model" in html and "%.0f MiB" % summary["memory_estimate_mib"] in html
+
+
+# The report's figures drawn from the cube's statistics (the others come from the summary and the PSF).
+STATS_FIGURES = ("mom0.png", "peak.png", "spectrum_peak.png", "spectrum_mask.png", "chan_residual.png",
+                 "residual_hist.png")
+
+
+def test_report_uses_the_statistics_the_run_saved(ngc_clean, tmp_path):
+    """The run saves the cube's statistics while writing the planes (IMAGENAME.quicklook); the
+    report drawn from them equals the report that reads the cube (products without them), and
+    products written after the statistics make the report read the cube again."""
+    name, _ = ngc_clean
+    assert Path(f"{name}.quicklook").is_file()
+    copy = tmp_path / "c"
+    for suffix in ("image", "residual", "mask", "psf", "pb", "summary.json", "config.json", "quicklook"):
+        src = Path(f"{name}.{suffix}")
+        # copy2 / copytree keep the files' modification times (the report compares them).
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, f"{copy}.{suffix}")
+    pil = require_module("PIL.Image", "Pillow reads the report's figures (tests/python/requirements.txt)")
+
+    def report(expect):
+        index = Path(run_pclean("report", copy).stdout.strip())
+        assert expect in index.read_text()
+        return {f: np.asarray(pil.open(index.parent / f).convert("RGB")) for f in STATS_FIGURES}
+
+    saved = report("Statistics gathered by the run while it wrote the planes")
+    again = report("Statistics gathered by the run while it wrote the planes")
+    Path(f"{copy}.quicklook").unlink()
+    read = report("Statistics from one pass over the products")
+    for f in STATS_FIGURES:
+        assert saved[f].shape == read[f].shape and np.array_equal(saved[f], again[f]), f
+        # The same accumulation code on the same planes; only the moment-0 sum's order may differ
+        # (the run adds channels in the order their blocks finish): a last-bit change can move a
+        # pixel across one colour step. Bound: 0.1% of a figure's pixels.
+        differ = (saved[f] != read[f]).any(axis=2).mean()
+        assert differ <= 1e-3, (f, differ)
+    # Statistics older than the products are not used (a product written after them).
+    shutil.copy2(f"{name}.quicklook", f"{copy}.quicklook")
+    later = Path(f"{copy}.quicklook").stat().st_mtime + 10
+    os.utime(Path(f"{copy}.residual") / "table.dat", (later, later))
+    report("Statistics from one pass over the products")
 
 
 def test_report_of_an_mfs_run(alma_mfs_clean):

@@ -14,6 +14,7 @@ mod casa;
 pub mod error;
 mod fits;
 pub mod meta;
+pub mod quicklook;
 mod records;
 pub mod time;
 

@@ -5,6 +5,7 @@
 pub mod beams;
 pub mod coords;
 pub mod lock;
+pub mod quicklook;
 pub mod restore;
 pub mod reuse;
 pub mod set;
