@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, require, require_module, run_pclean
+from conftest import REFERENCE, ROOT, require, require_module, run_pclean
 
 SHOTS = ROOT / "out" / "report-screenshots"
 
@@ -183,23 +183,48 @@ def test_completions_for_each_shell():
         assert "--usemask" in p.stdout or "usemask" in p.stdout, shell
 
 
-def test_image_help_groups_parameters_as_tclean_documents_them():
+def help_sections():
+    """`pclean image --help` as [(heading, [parameter names in order])]."""
     text = run_pclean("image", "--help").stdout
-    headings = [line.rstrip(":") for line in text.splitlines() if line and not line.startswith(" ")
-                and line.endswith(":")]
-    for h in ("Data selection", "Image definition", "Gridding", "Deconvolution", "Weighting",
-              "Iteration control", "Masking", "Restoration and output"):
-        assert h in headings, (h, headings)
-    # Each parameter under its section: the flag's line comes after its heading and before the next.
-    def section_of(flag):
-        current = None
-        for line in text.splitlines():
-            if line and not line.startswith(" ") and line.endswith(":"):
-                current = line.rstrip(":")
-            elif line.strip().startswith(flag + " ") or line.strip() == flag:
-                return current
-    assert section_of("--vis") == "Data selection"
-    assert section_of("--imsize") == "Image definition"
-    assert section_of("--robust") == "Weighting"
-    assert section_of("--niter") == "Iteration control"
-    assert section_of("--usemask") == "Masking"
+    sections = []
+    for line in text.splitlines():
+        if line and not line.startswith(" ") and line.endswith(":"):
+            sections.append((line.rstrip(":"), []))
+        elif line.startswith("      --") and sections:
+            sections[-1][1].append(line.split()[0][2:].replace("-", "_"))
+    return sections
+
+
+def test_image_help_follows_tclean_documentation_order():
+    """Sections, and the parameters inside them, in the order of tclean's documentation:
+    testdata/reference/tclean_help_order.txt (the <param> order of casatasks 6.7's tclean.xml,
+    made by scripts/dev/tclean_help_order.py)."""
+    expected, section = [], None
+    for line in (REFERENCE / "tclean_help_order.txt").read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            expected.append((section, []))
+        else:
+            expected[-1][1].append(line.strip())
+    shown = help_sections()
+    headings = [h for h, _ in shown]
+    # tclean's sections in its order, each one shown, pclean's own sections after them.
+    tclean_sections = [h for h, _ in expected]
+    assert [h for h in headings if h in tclean_sections] == tclean_sections, headings
+    assert headings.index(tclean_sections[-1]) < headings.index("Run settings (pclean)")
+    flags = dict(shown)
+    for heading, names in expected:
+        # Every tclean parameter pclean takes is in tclean's section, in tclean's order;
+        # pclean's own parameters of that section follow tclean's.
+        here = flags[heading]
+        ours = [n for n in here if n in names]
+        assert ours == [n for n in names if n in here], (heading, ours)
+        assert here[:len(ours)] == ours, (heading, here)
+        missing = [n for n in names if n not in here and any(n in f for f in flags.values())]
+        assert not missing, (heading, "shown in another section", missing)
+    # pclean takes almost all of tclean's parameters: the ones it does not are named here.
+    all_shown = {n for _, f in shown for n in f}
+    absent = {n for _, names in expected for n in names} - all_shown
+    assert absent == set(), absent
