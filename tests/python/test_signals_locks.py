@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from compare import assert_same_products
-from conftest import ROOT, checkpoint_done
+from conftest import ROOT, checkpoint_done, require
 from test_resume import DIRTY, ENV, PRODUCTS_DIRTY, command, run
 
 REPORT = ROOT / "out" / "reliability"
@@ -82,6 +82,66 @@ def test_second_run_on_same_imagename_is_refused(msdir, tmp_path):
     assert "being written by another pclean run" in last, last
     assert "pid %d on host %s" % (first.pid, socket.gethostname()) in last, last
     record("second run, same imagename", {"outcome": "refused: " + last[len("error: "):][:200]})
+
+
+OTHER_HOST = "pclean-other-node"
+
+
+def unshare_uts():
+    """The prefix that runs a command under another host name on this filesystem (a UTS
+    namespace), or None where this machine cannot make one."""
+    for ns in (["--uts"], ["--user", "--map-root-user", "--uts"]):
+        probe = subprocess.run(["unshare", *ns, "hostname", OTHER_HOST], capture_output=True)
+        if probe.returncode == 0:
+            return ["unshare", *ns, "sh", "-c", 'hostname %s && exec "$0" "$@"' % OTHER_HOST]
+    return None
+
+
+def test_lock_of_a_run_on_another_host_is_held_until_its_lease_expires(msdir, tmp_path):
+    """A run on "another machine" (another host name, same filesystem) holds the imagename: this
+    host's run is refused while it lives, however long (its heartbeat refreshes the lock); once it
+    is killed the lock is taken over after its lease (2 s here) and the cube is finished."""
+    prefix = unshare_uts()
+    require(prefix is not None, "`unshare --uts` cannot make a UTS namespace here (a second host name)")
+    name = tmp_path / "h"
+    # 1024^2 pixels: the holder runs for well over its lease plus the checks below (~15 s here).
+    cmd = command(msdir / "ngc5921.ms", name, ["1024" if a == "512" else a for a in DIRTY])
+    env = dict(ENV, PCLEAN_LOCK_LEASE_S="2")
+    first = subprocess.Popen(prefix + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.time() + 300
+        while checkpoint_done(name)[0] < 1:
+            assert first.poll() is None, first.stderr.read()[-2000:]
+            assert time.time() < deadline, "the other host's run recorded no block in 300 s"
+            time.sleep(0.01)
+        # Refused now and after more than its lease: the holder's heartbeat keeps the lock fresh.
+        for wait in (0, 3):
+            time.sleep(wait)
+            second = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
+            assert first.poll() is None, "the holder ended before the lock could be checked"
+            last = second.stderr.strip().splitlines()[-1]
+            assert second.returncode == 1, second.stderr[-2000:]
+            assert "pid %d on host %s" % (first.pid, OTHER_HOST) in last, last
+            assert "not refreshed for 2 s" in last, last
+    finally:
+        first.kill()  # a crashed node: no release, the lock stays
+        first.communicate(timeout=60)
+    assert Path(f"{name}.lock").exists()
+    killed = time.time()
+    taken, refused_after_kill = subprocess.run(cmd, capture_output=True, text=True, env=ENV), 0
+    while taken.returncode == 1 and "being written by another pclean run" in taken.stderr and time.time() < killed + 30:
+        time.sleep(0.2)
+        refused_after_kill += 1
+        taken = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
+    assert taken.returncode == 0, taken.stderr[-2000:]
+    assert "took over the stale lock" in taken.stderr and "on host %s" % OTHER_HOST in taken.stderr, taken.stderr[-2000:]
+    assert not Path(f"{name}.lock").exists()
+    held = last[last.index("(pid"):]
+    record("lock held on another host", {
+        "outcome": "run under host name %s (unshare --uts, same filesystem), lease 2 s: this host's run refused, "
+                   "at once and again 3 s later (heartbeat): %s; after SIGKILL of the holder: %d run(s) refused "
+                   "within the lease, then taken over (warning logged) and the cube finished %.1f s after the kill"
+                   % (OTHER_HOST, held[:260], refused_after_kill, time.time() - killed)})
 
 
 def test_stale_lock_of_dead_process_is_taken_over(msdir, tmp_path):

@@ -121,7 +121,11 @@ impl FromArgMatches for ParamFlags {
 
 impl Args for ParamFlags {
     fn augment_args(cmd: Command) -> Command {
-        cmd.args(PARAMS.iter().map(arg))
+        // Sections and the flags inside them in tclean's documentation order (clap shows
+        // headings in the order their first flag is added).
+        let mut params: Vec<&'static ParamSpec> = PARAMS.iter().collect();
+        params.sort_by_key(|p| pclean_core::schema::help_rank(p));
+        cmd.args(params.into_iter().map(arg))
     }
 
     fn augment_args_for_update(cmd: Command) -> Command {

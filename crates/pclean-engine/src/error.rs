@@ -52,7 +52,7 @@ pub enum EngineError {
     #[error("product '{path}' already exists; choose another --imagename or pass --overwrite to replace it")]
     ProductExists { path: PathBuf },
     /// Another run holds the lock on these products.
-    #[error("products '{prefix}.*' are being written by another pclean run (pid {pid} on host {host}, lock file '{lock}'); wait for it to finish{}", if *.same_host { "" } else { ", or, if that run is dead, remove the lock file (a lock held from another host cannot be checked from here)" })]
+    #[error("products '{prefix}.*' are being written by another pclean run (pid {pid} on host {host}, lock file '{lock}'{}); wait for it to finish{}", locked_age(*.age_s), locked_advice(*.same_host, *.lease_s))]
     Locked {
         prefix: String,
         lock: PathBuf,
@@ -60,6 +60,12 @@ pub enum EngineError {
         host: String,
         /// Whether the holder runs on this host (then it was checked to be alive).
         same_host: bool,
+        /// Seconds since the holder last refreshed the lock (another host's lock only; NaN when
+        /// not measured).
+        age_s: f64,
+        /// The holder's lease: its lock is taken over when not refreshed for this long
+        /// (`None`: a lock of a pclean before leases).
+        lease_s: Option<u32>,
     },
     /// The run was asked to stop (SIGINT/SIGTERM) and stopped at a block boundary.
     #[error("interrupted by {signal}: stopped after the channel blocks in flight; the completed ones are recorded in '{checkpoint}' and the products stay marked incomplete; run the same command again to resume")]
@@ -70,6 +76,24 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn locked_age(age_s: f64) -> String {
+    if age_s.is_nan() {
+        String::new()
+    } else {
+        format!(", last refreshed {:.0} s ago", age_s.max(0.0))
+    }
+}
+
+fn locked_advice(same_host: bool, lease_s: Option<u32>) -> String {
+    match (same_host, lease_s) {
+        (true, _) => String::new(),
+        (false, Some(n)) => format!(
+            "; a lock from another host is taken over once not refreshed for {n} s (its run's lease), so if that run died, run again after that"
+        ),
+        (false, None) => ", or, if that run is dead, remove the lock file (it was written by a pclean without lock leases, which is never taken over from another host)".into(),
+    }
 }
 
 impl EngineError {

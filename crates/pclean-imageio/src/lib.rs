@@ -15,6 +15,7 @@ mod casa;
 pub mod error;
 mod fits;
 pub mod meta;
+pub mod quicklook;
 mod reader;
 mod records;
 pub mod time;

@@ -5,26 +5,14 @@ use crate::html::{Figure, Section};
 use crate::maps::{draw_map, MapSpec};
 use crate::plots::{line_plot, stop_reason_plot, Series};
 use crate::psf::{psf_figure, residual_histogram};
-use crate::scan::scan_cube;
+use crate::scan::{saved_stats, scan_cube, CubeScan};
 use crate::{open, Products, ReportError};
-use pclean_imageio::ImageMeta;
+use pclean_imageio::quicklook::{channel_width, stats_path};
 use plotters::style::{RGBColor, BLUE, RED};
 use serde_json::Value;
 use std::path::Path;
 
-const C_KM_S: f64 = 299_792.458;
 const GREEN: RGBColor = RGBColor(0, 140, 60);
-
-/// Channel `c`'s width: km/s with a rest frequency, else MHz; and the unit's name.
-fn channel_width(meta: &ImageMeta, c: usize) -> (f64, &'static str) {
-    let sp = &meta.coords.spectral;
-    let dnu = (sp.freq_hz(c as f64 + 0.5) - sp.freq_hz(c as f64 - 0.5)).abs();
-    if sp.restfreq_hz > 0.0 {
-        (C_KM_S * dnu / sp.restfreq_hz, "km/s")
-    } else {
-        (dnu / 1e6, "MHz")
-    }
-}
 
 pub(crate) fn sections(
     p: &Products,
@@ -36,17 +24,20 @@ pub(crate) fn sections(
     let meta = image.meta().clone();
     let coords = &meta.coords;
     let [_, _, _, nchan] = image.shape();
-    let mut residual = p.residual.as_deref().map(open).transpose()?;
-    let mut mask = p.mask.as_deref().map(open).transpose()?;
     let pix_sr = (coords.cdelt_rad[0] * coords.cdelt_rad[1]).abs();
     let beam_pixels = |c: usize| meta.beams.beam(c, 0).map(|b| b.area_sr() / pix_sr);
-    let scan = scan_cube(
-        &mut image,
-        residual.as_mut(),
-        mask.as_mut(),
-        |c| channel_width(&meta, c).0,
-        beam_pixels,
-    )?;
+    let widths: Vec<f64> = (0..nchan).map(|c| channel_width(&meta, c).0).collect();
+    // The statistics the run saved while writing the planes, else one pass over the cube.
+    let (stats, saved) = match saved_stats(p, image.shape(), &widths) {
+        Some(s) => (s, true),
+        None => {
+            let mut residual = p.residual.as_deref().map(open).transpose()?;
+            let mut mask = p.mask.as_deref().map(open).transpose()?;
+            let s = scan_cube(&mut image, residual.as_mut(), mask.as_mut(), widths)?;
+            (s, false)
+        }
+    };
+    let scan = CubeScan::from_stats(stats, beam_pixels);
     let mid = nchan / 2;
     let width_unit = channel_width(&meta, mid).1;
     let unit = if meta.units.is_empty() {
@@ -63,7 +54,12 @@ pub(crate) fn sections(
             nchan,
             coords.nx,
             coords.ny
-        )],
+        ),
+        if saved {
+            format!("Statistics gathered by the run while it wrote the planes ('{}').", stats_path(&p.imagename).display())
+        } else {
+            "Statistics from one pass over the products (the run saved none for them).".into()
+        }],
         figures: Vec::new(),
     };
     let beam = meta.beams.beam(mid, 0);
@@ -134,7 +130,7 @@ pub(crate) fn sections(
             ),
         }],
     };
-    if mask.is_some() {
+    if p.mask.is_some() {
         line_plot(
             &dir.join("spectrum_mask.png"),
             "Flux density integrated over the mask",
@@ -174,7 +170,7 @@ pub(crate) fn sections(
         notes: Vec::new(),
         figures: Vec::new(),
     };
-    if residual.is_some() {
+    if p.residual.is_some() {
         line_plot(
             &dir.join("chan_residual.png"),
             "Residual per channel",
@@ -249,7 +245,7 @@ pub(crate) fn sections(
     }
     per_channel_summary(summary, dir, &mut diag)?;
     let mut psf_section = psf_figure(p, mid, dir)?;
-    if residual.is_some() {
+    if p.residual.is_some() {
         psf_section.figures.push(residual_histogram(
             dir,
             &scan.hist,

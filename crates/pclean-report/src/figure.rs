@@ -125,16 +125,7 @@ impl ColourScale {
     }
 }
 
-/// The `p`-th percentile (0..100) of `v` (reordered), nearest rank.
-pub fn percentile(v: &mut [f32], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let k = ((p / 100.0) * (v.len() - 1) as f64).round() as usize;
-    let k = k.min(v.len() - 1);
-    let (_, x, _) = v.select_nth_unstable_by(k, |a, b| a.total_cmp(b));
-    *x as f64
-}
+pub use pclean_imageio::quicklook::percentile;
 
 /// Numbers on axes: few significant digits, scientific notation for very small or large values.
 pub fn short_number(v: f64) -> String {

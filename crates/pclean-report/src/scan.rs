@@ -1,25 +1,23 @@
-//! One pass over a cube, plane by plane (never the whole cube in memory): the moment-0 and
-//! peak maps, the mask's union, the spectrum integrated over the mask, per-channel residual
-//! statistics and the histogram of residuals in units of their channel's robust rms. Also the
-//! PSF's main lobe and sidelobe level.
+//! The cube's statistics the report shows: the moment-0 and peak maps, the mask's union, the
+//! spectrum integrated over the mask, per-channel residual statistics and the histogram of
+//! residuals in units of their channel's robust rms ([`pclean_imageio::quicklook`]): saved by
+//! the run that wrote the products, or gathered here in one pass over the cube, plane by plane
+//! (never the whole cube in memory). Also the PSF's main lobe and sidelobe level.
 
-use crate::figure::percentile;
-use crate::ReportError;
+use crate::{Products, ReportError};
 use ndarray::Array2;
+use pclean_imageio::quicklook::{stats_path, CubeStats, ImageStats, ResidualStats};
 use pclean_imageio::ImageReader;
+use std::path::Path;
+use std::time::SystemTime;
 
-/// Histogram of residual / rms: bins over `[-HIST_SPAN, HIST_SPAN)`.
-pub const HIST_SPAN: f64 = 8.0;
-pub const HIST_BINS: usize = 64;
+pub use pclean_imageio::quicklook::HIST_SPAN;
 
-/// Scale from the median absolute deviation to a Gaussian's standard deviation.
-const MAD_TO_SIGMA: f64 = 1.482_602_218_505_602;
-
-/// What the pass gathers (first Stokes plane only).
+/// What the report shows of a cube's planes (first Stokes plane only).
 pub struct CubeScan {
-    /// Sum over channels of image x channel width (`width_of`), `plane_yx`.
+    /// Sum over channels of image x channel width, `plane_yx`.
     pub mom0: Array2<f32>,
-    /// Largest value over channels per pixel.
+    /// Largest value over channels per pixel (NaN where never finite).
     pub peak: Array2<f32>,
     /// Pixels inside the mask in any channel (`None`: no mask image).
     pub mask_union: Option<Array2<bool>>,
@@ -29,58 +27,62 @@ pub struct CubeScan {
     /// Per channel: robust rms of the residual (1.4826 x MAD), and peak |residual|.
     pub residual_rms: Vec<f64>,
     pub residual_peak: Vec<f64>,
-    /// Counts of residual / rms over [`HIST_SPAN`] in [`HIST_BINS`] bins.
+    /// Counts of residual / rms over [`HIST_SPAN`] in `HIST_BINS` bins.
     pub hist: Vec<u64>,
     /// Brightest image pixel `(x, y)` over the cube.
     pub brightest: (usize, usize),
 }
 
-/// Values the robust rms looks at per plane at most: a regular subsample of a bigger plane (the
-/// MAD of 65536 Gaussian values is within ~0.5% of the whole plane's; a full 1024^2 selection
-/// twice per channel was most of a large cube's report time).
-const RMS_SAMPLE: usize = 1 << 16;
-
-/// The robust rms (1.4826 x median absolute deviation from the median) of the finite values
-/// (of a regular subsample of at most [`RMS_SAMPLE`] of them).
-pub fn robust_rms(values: &[f32]) -> f64 {
-    let stride = values.len().div_ceil(RMS_SAMPLE).max(1);
-    let mut v: Vec<f32> = values
-        .iter()
-        .step_by(stride)
-        .copied()
-        .filter(|x| x.is_finite())
-        .collect();
-    if v.is_empty() {
-        return f64::NAN;
+impl CubeScan {
+    /// The report's view of gathered statistics; `beam_pixels(c)` is channel `c`'s beam area in
+    /// pixels.
+    pub fn from_stats(s: CubeStats, beam_pixels: impl Fn(usize) -> Option<f64>) -> Self {
+        let im = s.image;
+        let (nx, ny, nchan) = (im.nx, im.ny, im.widths.len());
+        let brightest = im.brightest();
+        let residual = s.residual.unwrap_or_else(|| ResidualStats::new(nchan));
+        let mask_flux_jy = (0..nchan)
+            .map(|c| beam_pixels(c).map_or(f64::NAN, |bp| im.mask_sum[c] / bp))
+            .collect();
+        let map = |v: Vec<f32>| Array2::from_shape_vec((ny, nx), v).expect("nx x ny values");
+        let mut peak = map(im.peak);
+        peak.mapv_inplace(|v| if v.is_finite() { v } else { f32::NAN });
+        CubeScan {
+            mom0: map(im.mom0),
+            peak,
+            mask_union: im
+                .mask_union
+                .map(|u| Array2::from_shape_vec((ny, nx), u).expect("nx x ny values")),
+            mask_flux_jy,
+            residual_rms: residual.rms,
+            residual_peak: residual.peak,
+            hist: residual.hist,
+            brightest,
+        }
     }
-    let med = percentile(&mut v, 50.0) as f32;
-    for x in v.iter_mut() {
-        *x = (*x - med).abs();
-    }
-    percentile(&mut v, 50.0) * MAD_TO_SIGMA
 }
 
-/// Scan `image` (and `residual`, `mask` where present) channel by channel. `width_of(c)`
-/// multiplies channel `c` in the moment-0 sum; `beam_pixels(c)` is the beam area in pixels.
-/// The residual is read in a second thread, beside the image and mask (separate files: their
-/// reads do not wait on each other).
+/// Scan `image` (and `residual`, `mask` where present) channel by channel, reading every plane
+/// (products without the statistics their run saved). `widths[c]` multiplies channel `c` in the
+/// moment-0 sum. The residual is read in a second thread, beside the image and mask (separate
+/// files: their reads do not wait on each other).
 pub fn scan_cube(
     image: &mut ImageReader,
     residual: Option<&mut ImageReader>,
     mask: Option<&mut ImageReader>,
-    width_of: impl Fn(usize) -> f64,
-    beam_pixels: impl Fn(usize) -> Option<f64>,
-) -> Result<CubeScan, ReportError> {
+    widths: Vec<f64>,
+) -> Result<CubeStats, ReportError> {
     std::thread::scope(|scope| {
         let residual_pass = residual.map(|r| scope.spawn(move || scan_residual(r)));
-        let mut s = scan_image(image, mask, width_of, beam_pixels)?;
-        if let Some(job) = residual_pass {
-            let r = job
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-            (s.residual_rms, s.residual_peak, s.hist) = (r.rms, r.peak, r.hist);
-        }
-        Ok(s)
+        let image = scan_image(image, mask, widths)?;
+        let residual = match residual_pass {
+            Some(job) => Some(
+                job.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
+            ),
+            None => None,
+        };
+        Ok(CubeStats { image, residual })
     })
 }
 
@@ -88,103 +90,78 @@ pub fn scan_cube(
 fn scan_image(
     image: &mut ImageReader,
     mut mask: Option<&mut ImageReader>,
-    width_of: impl Fn(usize) -> f64,
-    beam_pixels: impl Fn(usize) -> Option<f64>,
-) -> Result<CubeScan, ReportError> {
+    widths: Vec<f64>,
+) -> Result<ImageStats, ReportError> {
     let [nx, ny, _, nchan] = image.shape();
-    let mut s = CubeScan {
-        mom0: Array2::zeros((ny, nx)),
-        peak: Array2::from_elem((ny, nx), f32::NEG_INFINITY),
-        mask_union: mask.as_ref().map(|_| Array2::from_elem((ny, nx), false)),
-        mask_flux_jy: vec![f64::NAN; nchan],
-        residual_rms: vec![f64::NAN; nchan],
-        residual_peak: vec![f64::NAN; nchan],
-        hist: vec![0; HIST_BINS],
-        brightest: (0, 0),
-    };
+    let mut s = ImageStats::new(nx, ny, widths, mask.is_some());
     let mut plane = Array2::zeros((ny, nx));
     let mut mplane = Array2::zeros((0, 0));
     for c in 0..nchan {
-        image.get_plane_into(c, 0, &mut plane)?;
-        let w = width_of(c) as f32;
-        let pv = plane.as_slice().expect("standard layout");
-        let mom0 = s.mom0.as_slice_mut().expect("standard layout");
-        for (m, v) in mom0.iter_mut().zip(pv) {
-            *m += if v.is_finite() { v * w } else { 0.0 };
-        }
-        // f32::max ignores NaN: blanked pixels change nothing.
-        let peak = s.peak.as_slice_mut().expect("standard layout");
-        for (p, v) in peak.iter_mut().zip(pv) {
-            *p = p.max(*v);
-        }
-        if let (Some(mk), Some(union)) = (mask.as_deref_mut(), s.mask_union.as_mut()) {
+        if let Some(mk) = mask.as_deref_mut() {
             mk.get_plane_into(c, 0, &mut mplane)?;
-            let mut sum = 0.0f64;
-            for ((u, mv), v) in union.iter_mut().zip(mplane.iter()).zip(pv) {
-                if *mv > 0.5 {
-                    *u = true;
-                    if v.is_finite() {
-                        sum += *v as f64;
-                    }
-                }
-            }
-            if let Some(bp) = beam_pixels(c) {
-                s.mask_flux_jy[c] = sum / bp;
-            }
+            s.add_mask(c, mplane.as_slice().expect("standard layout"));
         }
+        image.get_plane_into(c, 0, &mut plane)?;
+        s.add_image(c, plane.as_slice().expect("standard layout"));
     }
-    let mut best = f32::NEG_INFINITY;
-    for (k, v) in s.peak.iter().enumerate() {
-        if *v > best {
-            best = *v;
-            s.brightest = (k % nx, k / nx);
-        }
-    }
-    s.peak
-        .mapv_inplace(|v| if v.is_finite() { v } else { f32::NAN });
     Ok(s)
 }
 
-/// Per-channel residual statistics and the histogram of residual / rms.
-struct ResidualScan {
-    rms: Vec<f64>,
-    peak: Vec<f64>,
-    hist: Vec<u64>,
-}
-
-fn scan_residual(res: &mut ImageReader) -> Result<ResidualScan, ReportError> {
+fn scan_residual(res: &mut ImageReader) -> Result<ResidualStats, ReportError> {
     let nchan = res.shape()[3];
-    let mut r = ResidualScan {
-        rms: vec![f64::NAN; nchan],
-        peak: vec![f64::NAN; nchan],
-        hist: vec![0; HIST_BINS],
-    };
+    let mut r = ResidualStats::new(nchan);
     let mut rplane = Array2::zeros((0, 0));
     for c in 0..nchan {
         res.get_plane_into(c, 0, &mut rplane)?;
-        let vals = rplane.as_slice().expect("standard layout");
-        let rms = robust_rms(vals);
-        r.rms[c] = rms;
-        let (mut peak, counts) = (0.0f32, &mut r.hist);
-        if rms > 0.0 {
-            let scale = HIST_BINS as f64 / (2.0 * HIST_SPAN);
-            let (inv, off) = ((scale / rms) as f32, (HIST_SPAN * scale) as f32);
-            for v in vals {
-                // NaN fails every comparison: no bin, no peak.
-                peak = if v.abs() > peak { v.abs() } else { peak };
-                let k = v * inv + off;
-                if k >= 0.0 && k < HIST_BINS as f32 {
-                    counts[k as usize] += 1;
-                }
-            }
-        } else {
-            peak = vals
-                .iter()
-                .fold(0.0f32, |a, v| if v.abs() > a { v.abs() } else { a });
-        }
-        r.peak[c] = peak as f64;
+        r.add(c, rplane.as_slice().expect("standard layout"));
     }
     Ok(r)
+}
+
+/// Newest modification time of the files of image tables `dirs` (their `table.lock`, which
+/// readers touch, aside).
+fn newest_write(dirs: &[&Path]) -> Option<SystemTime> {
+    let mut newest = SystemTime::UNIX_EPOCH;
+    for d in dirs {
+        for e in std::fs::read_dir(d).ok()? {
+            let e = e.ok()?;
+            if e.file_name() == "table.lock" {
+                continue;
+            }
+            newest = newest.max(e.metadata().ok()?.modified().ok()?);
+        }
+    }
+    Some(newest)
+}
+
+/// The statistics the run saved beside `p` (`IMAGENAME.quicklook`), when they describe these
+/// products: same shape, mask and residual, the same channel widths, and saved after the
+/// products were last written (else `None`: the report reads the cube).
+pub(crate) fn saved_stats(p: &Products, shape: [usize; 4], widths: &[f64]) -> Option<CubeStats> {
+    let path = stats_path(&p.imagename);
+    let saved = std::fs::metadata(&path).ok()?.modified().ok()?;
+    let tables: Vec<&Path> = [&p.image, &p.residual, &p.mask]
+        .into_iter()
+        .flatten()
+        .map(|t| t.as_path())
+        .collect();
+    if newest_write(&tables)? > saved {
+        return None;
+    }
+    let s = CubeStats::load(&path)?;
+    let im = &s.image;
+    let same_widths = im.widths.len() == widths.len()
+        && im
+            .widths
+            .iter()
+            .zip(widths)
+            .all(|(a, b)| (a - b).abs() <= 1e-9 * b.abs());
+    (im.nx == shape[0]
+        && im.ny == shape[1]
+        && same_widths
+        && im.mask_union.is_some() == p.mask.is_some()
+        && s.residual.is_some() == p.residual.is_some())
+    .then_some(s)
 }
 
 /// The PSF plane's peak `(x, y)`, its main lobe (grown from the peak through positive pixels
@@ -239,23 +216,6 @@ pub fn psf_lobes(psf: &Array2<f32>) -> PsfLobes {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn robust_rms_of_a_gaussian_sample() {
-        // A deterministic normal sample (Box-Muller on a lattice) with sigma 2 and one outlier.
-        let mut v = Vec::new();
-        let n = 200;
-        for i in 0..n {
-            for j in 0..n {
-                let u1 = (i as f64 + 0.5) / n as f64;
-                let u2 = (j as f64 + 0.5) / n as f64;
-                v.push((2.0 * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32);
-            }
-        }
-        v.push(1e6);
-        // 40000 lattice points: the MAD estimate is within 1% of sigma.
-        assert!((robust_rms(&v) - 2.0).abs() < 0.02, "{}", robust_rms(&v));
-    }
 
     #[test]
     fn psf_sidelobe_is_the_largest_value_outside_the_main_lobe() {

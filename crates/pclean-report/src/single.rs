@@ -4,7 +4,7 @@ use crate::figure::ColourScale;
 use crate::html::{Figure, Section};
 use crate::maps::{draw_map, MapSpec};
 use crate::psf::{psf_figure, residual_histogram};
-use crate::scan::scan_cube;
+use crate::scan::{scan_cube, CubeScan};
 use crate::{open, Products, ReportError};
 use std::path::{Path, PathBuf};
 
@@ -100,7 +100,9 @@ pub(crate) fn sections(p: &Products, dir: &Path) -> Result<Vec<Section>, ReportE
         let mut res = open(rpath)?;
         let main = p.image.as_ref().unwrap_or(rpath);
         let mut img = open(main)?;
-        let scan = scan_cube(&mut img, Some(&mut res), None, |_| 1.0, |_| None)?;
+        let widths = vec![1.0; img.shape()[3]];
+        let stats = scan_cube(&mut img, Some(&mut res), None, widths)?;
+        let scan = CubeScan::from_stats(stats, |_| None);
         psf_section.figures.push(residual_histogram(
             dir,
             &scan.hist,

@@ -10,7 +10,7 @@ mod spec;
 pub mod table;
 
 pub use kinds::ValueKind;
-pub use sections::{help_section, HELP_SECTIONS};
+pub use sections::{help_rank, help_section, HELP_SECTIONS, TCLEAN_ORDER};
 pub use spec::{CliSpec, Group, ParamSpec, Section};
 pub use table::{EffectiveParams, RawParams, DEFAULT_EPSILON, PARAMS};
 

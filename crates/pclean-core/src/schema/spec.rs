@@ -35,6 +35,7 @@ pub enum Section {
     Gridding,
     Weighting,
     Deconvolution,
+    Restoration,
     Iteration,
     Masking,
     Output,

@@ -151,13 +151,13 @@ declare_params! {
         => .in_section(Section::Masking).doc("no effect on the products");
     fastnoise: Bool = true, "Robust noise for auto-multithresh and nsigma: all pixels (true) or outside the clean mask / Chauvenet-clipped (false)" => .in_section(Section::Masking).meaning(AUTOMASK);
     restoration: Bool = true, "Restore: write <imagename>.image (and .image.pbcor)"
-        => .in_section(Section::Output).doc("`false`, as tclean: no `.image` or `.image.pbcor`, and no `.model` when nothing is deconvolved");
+        => .in_section(Section::Restoration).doc("`false`, as tclean: no `.image` or `.image.pbcor`, and no `.model` when nothing is deconvolved");
     restoringbeam: Texts = &[], "Restoring beam: empty = fitted per plane, 'common', or major,minor,pa"
-        => .in_section(Section::Output).meaning("fitted per plane").list(1, 3, Some(','))
+        => .in_section(Section::Restoration).meaning("fitted per plane").list(1, 3, Some(','))
            .doc("`common`: the smallest beam enclosing every plane's; residuals are convolved to it");
     pbcor: Bool = false, "Write <imagename>.image.pbcor"
-        => .in_section(Section::Output).doc("image / pb, blank where pb <= |pblimit|");
-    outlierfile: Str = "", "tclean's outlier-field file" => .in_section(Section::Output).meaning("none")
+        => .in_section(Section::Restoration).doc("image / pb, blank where pb <= |pblimit|");
+    outlierfile: Str = "", "tclean's outlier-field file" => .in_section(Section::Restoration).meaning("none")
         .doc("only the default yet: outlier fields are refused");
     startmodel: Texts = &[], "CASA image with a starting model (Jy/pixel); with mtmfs one image per Taylor term"
         => .in_section(Section::Image).meaning("none").list(1, 0, Some(','))

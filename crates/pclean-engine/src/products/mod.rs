@@ -4,6 +4,8 @@
 
 pub mod beams;
 pub mod coords;
+pub mod lock;
+pub mod quicklook;
 pub mod restore;
 pub mod reuse;
 pub mod set;
@@ -12,8 +14,9 @@ pub mod writer;
 
 pub use beams::{fill_null_beams, fit_beam};
 pub use coords::image_coords;
+pub use lock::ProductLock;
 pub use restore::{pbcor_plane, restored_image, restoring_beams, write_restored};
 pub use reuse::{read_start_model, PlaneSource, Reused, ReusedBlock, ReusedTerms, StartModel};
 pub use set::{product_list, OpenMode, Products, PB_MASKED};
 pub use summary::{write_side_files, ChannelSummary, RunSummary, TaskSummary};
-pub use writer::{check_products_absent, fsync_tree, product_path, ProductLock, ProductWriter};
+pub use writer::{check_products_absent, fsync_tree, product_path, ProductWriter};

@@ -1,6 +1,7 @@
 //! The products of a run: which exist, created (or reopened) together, written plane by plane,
 //! with tclean's pixel mask beyond the primary-beam limit.
 
+use super::quicklook::RunStats;
 use super::writer::{product_path, ProductWriter};
 use crate::error::EngineError;
 use ndarray::{Array2, ArrayView2};
@@ -108,6 +109,8 @@ pub struct Products {
     pb_mask: bool,
     /// `[nx, ny, nstokes, nchan]`.
     shape: [usize; 4],
+    /// The report's statistics, gathered as the planes are written (a new CASA cube).
+    stats: Option<RunStats>,
 }
 
 impl Products {
@@ -162,7 +165,9 @@ impl Products {
             };
             writers.push((ext, w));
         }
+        let fresh = matches!(mode, OpenMode::Create { .. });
         Ok(Products {
+            stats: RunStats::start(&p.imagename, p.format, exts, coords, fresh),
             writers,
             imagename: p.imagename.clone(),
             format: p.format,
@@ -217,6 +222,9 @@ impl Products {
             .find(|(e, _)| *e == ext)
             .ok_or_else(|| EngineError::internal(format!("no product '{ext}'")))?;
         w.1.put_plane(chan, stokes, plane)?;
+        if let Some(s) = self.stats.as_mut() {
+            s.add(ext, chan, stokes, plane);
+        }
         if self.pb_mask && is_pb(ext) {
             // `.pb` is zero at and below pblimit (`pb_limit_in_place`): the valid pixels are the rest.
             let valid = plane.mapv(|v| v > 0.0);
@@ -288,6 +296,9 @@ impl Products {
                     .display()
                     .to_string(),
             );
+        }
+        if let Some(stats) = self.stats {
+            stats.save(&self.imagename);
         }
         Ok(paths)
     }
