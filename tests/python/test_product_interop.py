@@ -4,7 +4,7 @@ masks, and `pclean export` of each gives a FITS file with the same world coordin
 - mtmfs (nterms 2, pbcor) on testdata/vla_wideband_small.ms against tclean 6.7's products of the same
   call as casatools reads them (testdata/reference/interop/tclean_mtmfs_products.json, made by
   scripts/dev/make_interop_refs.py): .image.ttN, .residual.ttN, .psf.ttN, .model.ttN, .pb.tt0,
-  .alpha, .alpha.error, .image.tt0.pbcor, .sumwt.ttN.
+  .pb.tt1, .alpha, .alpha.error, .image.tt0.pbcor, .image.tt1.pbcor, .sumwt.ttN.
 - mosaic .pb and .weight (testdata/alma_mosaic_small.ms, test_mosaic.py's `mfs_dirty` run: the
   same run when both modules run) against the WCS of tclean's FITS exports in
   testdata/reference/mosaic/.
@@ -23,10 +23,10 @@ REF = json.loads((REFERENCE / "interop" / "tclean_mtmfs_products.json").read_tex
 MTMFS_ARGS = ["--imsize", "128", "--cell", "7.5arcsec", "--specmode", "mfs", "--deconvolver", "mtmfs",
               "--reffreq", "1.5GHz", "--weighting", "briggs", "--robust", "0.5", "--pblimit", "0.1",
               "--nterms", "2", "--niter", "0", "--pbcor", "true", "--no-report"]
-# Kinds tclean 6.7 writes that pclean does not (yet): the pb-corrected higher Taylor term (tclean
-# divides every restored term by pb.tt0) and the pb's Taylor term 1. pclean writes a .weight.tt0
-# tclean does not with gridder='standard'. A change to either set must update this test.
-NOT_WRITTEN = {"image.tt1.pbcor", "pb.tt1"}
+# Kinds tclean 6.7 writes that pclean does not: none (.image.tt1.pbcor and .pb.tt1 since s12-wb).
+# pclean writes a .weight.tt0 tclean does not with gridder='standard'. A change to either set must
+# update this test.
+NOT_WRITTEN = set()
 EXTRA = {"weight.tt0"}
 # Coordinates: the same double-precision values (pclean computes them as tclean; measured equal to
 # the last bit, 1e-12 rad is ~2e-7 arcsec); frequencies within 1 Hz; beams within issue 1's 2%
@@ -127,7 +127,8 @@ def assert_fits_as_casa(casa_path, fits_path):
 
 
 @pytest.mark.parametrize("kind", ["image.tt0", "image.tt1", "residual.tt1", "psf.tt0", "pb.tt0",
-                                  "alpha", "alpha.error", "image.tt0.pbcor", "model.tt0"])
+                                  "pb.tt1", "alpha", "alpha.error", "image.tt0.pbcor",
+                                  "image.tt1.pbcor", "model.tt0"])
 def test_pclean_export_of_each_mtmfs_product(mtmfs, tmp_path, kind):
     out = tmp_path / ("%s.fits" % kind)
     run_pclean("export", "%s.%s" % (mtmfs, kind), out)

@@ -150,6 +150,20 @@ impl RowPeaks {
         first_at(&img, mask.as_ref(), y, self.bbox, best)
     }
 
+    /// Recompute the peaks of rows `y0..y1` (clipped to the box) after `img` changed there.
+    pub(crate) fn refresh_rows(
+        &mut self,
+        img: ArrayView2<f32>,
+        mask: Option<ArrayView2<bool>>,
+        y0: usize,
+        y1: usize,
+    ) {
+        let b = self.bbox;
+        for y in y0.max(b.y0)..y1.min(b.y1) {
+            self.max[y - b.y0] = row_peak(&img, mask.as_ref(), y, b);
+        }
+    }
+
     /// `target[y + ky - kcy, x + kx - kcx] += factor * kernel[ky, kx]` over the overlap (as
     /// [`crate::planeops::add_shifted`], the same arithmetic), refreshing the peaks of the rows
     /// it changes while they are in cache.

@@ -18,7 +18,8 @@ mod hessian;
 
 use crate::minor::{MinorOutcome, MinorStop};
 use crate::multiscale::make_scale;
-use crate::planeops::{add_shifted, Fft2d};
+use crate::peaks::RowPeaks;
+use crate::planeops::{add_shifted, Fft2d, PixelBox};
 use hessian::{patch_support, Hessian};
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Zip};
 
@@ -184,16 +185,22 @@ impl MultiTermClean {
         let mut coeffs = vec![Array2::<f32>::zeros((ny, nx)); n * ns];
         let mut work = vec![Array2::<f32>::zeros((ny, nx)); ns];
         let h00 = h.peak[0][0] as f32;
-        let peak_now = |rts: &[Array2<f32>]| -> f32 {
-            let mut m = 0.0f32;
-            Zip::from(&rts[0]).and(&masks[0]).for_each(|v, &k| {
-                if k {
-                    m = m.max(v.abs());
-                }
-            });
+        // Row peaks of |R_00| (the stopping peak) and of each scale's chi-square reduction, kept
+        // current row by row: an iteration changes only the rows of its patch, so it rescans
+        // those instead of the whole image (the same maxima and first-in-row-major positions as
+        // a full scan; `peaks` module).
+        let full = PixelBox::full(ny, nx);
+        let mut r_peaks = RowPeaks::new(rts[0].view(), Some(masks[0].view()), full);
+        let mut w_peaks: Vec<RowPeaks> = (0..ns)
+            .map(|si| RowPeaks::new(work[si].view(), Some(masks[si].view()), full))
+            .collect();
+        let peak_now = |p: &RowPeaks, rts: &[Array2<f32>]| -> f32 {
+            let m = p
+                .peak(rts[0].view(), Some(masks[0].view()))
+                .map_or(0.0, |(v, _, _)| v.abs());
             m / h00
         };
-        let start_peak = peak_now(&rts);
+        let start_peak = peak_now(&r_peaks, &rts);
         let empty = masks[0].iter().all(|m| !m);
         let mut out = MinorOutcome {
             iterations: 0,
@@ -240,7 +247,10 @@ impl MultiTermClean {
                         work[si][[y, x]] = w as f32;
                     }
                 }
-                let (v, py, px) = masked_abs_max(work[si].view(), masks[si].view());
+                w_peaks[si].refresh_rows(work[si].view(), Some(masks[si].view()), y0, y1);
+                let (v, py, px) = w_peaks[si]
+                    .peak(work[si].view(), Some(masks[si].view()))
+                    .map_or((-1.0, 0, 0), |(v, y, x)| (v.abs(), y, x));
                 if v * bias[si] > best.0 {
                     best = (v * bias[si], si, py, px);
                 }
@@ -271,7 +281,8 @@ impl MultiTermClean {
                 px.saturating_sub(half),
                 (px + half).min(nx),
             );
-            out.end_peak = peak_now(&rts);
+            r_peaks.refresh_rows(rts[0].view(), Some(masks[0].view()), region.0, region.1);
+            out.end_peak = peak_now(&r_peaks, &rts);
         }
         if out.iterations == max_iterations && out.end_peak < threshold {
             out.stop = MinorStop::Threshold;
@@ -295,17 +306,6 @@ impl MultiTermClean {
         }
         Ok(out)
     }
-}
-
-/// Largest `|v|` where `mask` is set, with its position; `(-1, 0, 0)` for an empty mask.
-fn masked_abs_max(img: ArrayView2<f32>, mask: ArrayView2<bool>) -> (f32, usize, usize) {
-    let mut best = (-1.0f32, 0, 0);
-    Zip::indexed(&img).and(&mask).for_each(|(y, x), v, &m| {
-        if m && v.abs() > best.0 {
-            best = (v.abs(), y, x);
-        }
-    });
-    best
 }
 
 /// tclean's MTMC scale masks: the clean mask (everything without one) convolved with the scale

@@ -46,6 +46,16 @@ pub const RESIDUAL: [&str; 4] = [
 ];
 pub const MODEL: [&str; 4] = ["model.tt0", "model.tt1", "model.tt2", "model.tt3"];
 pub const IMAGE: [&str; 4] = ["image.tt0", "image.tt1", "image.tt2", "image.tt3"];
+/// With `pbcor`, tclean 6.7 divides every restored Taylor term by `.pb.tt0` and writes the pb's
+/// higher Taylor terms `.pb.tt1..` as zeros (no mask) beside `.pb.tt0` (measured: standard
+/// gridder, nterms 2 and 3; `scripts/dev/make_interop_refs.py`).
+pub const IMAGE_PBCOR: [&str; 4] = [
+    "image.tt0.pbcor",
+    "image.tt1.pbcor",
+    "image.tt2.pbcor",
+    "image.tt3.pbcor",
+];
+pub const PB: [&str; 4] = ["pb.tt0", "pb.tt1", "pb.tt2", "pb.tt3"];
 
 /// Image and deconvolve the mfs channel (`chans` is `0..1`) of an mtmfs run.
 pub fn run_block(
@@ -283,12 +293,14 @@ pub fn run_block(
             put(IMAGE[t], k, s, img.view())?;
         }
         if inp.pbcor {
-            put(
-                "image.tt0.pbcor",
-                k,
-                s,
-                pbcor_plane(&images[0], &pb, p.pblimit)?.view(),
-            )?;
+            for (t, img) in images.iter().enumerate() {
+                put(
+                    IMAGE_PBCOR[t],
+                    k,
+                    s,
+                    pbcor_plane(img, &pb, p.pblimit)?.view(),
+                )?;
+            }
         }
         if n >= 2 {
             let (alpha, err, beta) = spectral_index(&images, &parts, alpha_threshold);
@@ -299,7 +311,13 @@ pub fn run_block(
             }
         }
     }
-    put("pb.tt0", k, s, pb.view())?;
+    put(PB[0], k, s, pb.view())?;
+    if inp.pbcor {
+        let zero = Array2::<f32>::zeros(pb.dim());
+        for name in &PB[1..n] {
+            put(name, k, s, zero.view())?;
+        }
+    }
     let weight = pb.mapv(|v| sumwt0 as f32 * v * v);
     put("weight.tt0", k, s, weight.view())?;
     Ok(BlockResult {

@@ -37,9 +37,10 @@ pub fn product_list(p: &ImagingParams) -> Vec<&'static str> {
 
 /// The products of an mtmfs run, named as tclean's: `.psf.ttN` and `.sumwt.ttN` (2 nterms - 1),
 /// `.residual.ttN`, `.image.ttN`, `.model.ttN` (nterms), `.pb.tt0`, `.weight.tt0`, `.alpha` and
-/// `.alpha.error` (nterms >= 2), `.beta` (nterms >= 3), `.image.tt0.pbcor`.
+/// `.alpha.error` (nterms >= 2), `.beta` (nterms >= 3), with `pbcor` `.image.ttN.pbcor` and
+/// `.pb.tt1..` (zeros, as tclean's).
 fn taylor_product_list(p: &ImagingParams) -> Vec<&'static str> {
-    use crate::cycles::mtmfs::{IMAGE, MODEL, PSF, RESIDUAL, SUMWT};
+    use crate::cycles::mtmfs::{IMAGE, IMAGE_PBCOR, MODEL, PB, PSF, RESIDUAL, SUMWT};
     let d = &p.deconv;
     let n = d.nterms;
     let restore = d.restoration;
@@ -67,7 +68,8 @@ fn taylor_product_list(p: &ImagingParams) -> Vec<&'static str> {
         v.push("beta");
     }
     if restore && d.pbcor {
-        v.push("image.tt0.pbcor");
+        v.extend(&IMAGE_PBCOR[..n]);
+        v.extend(&PB[1..n]);
     }
     v
 }
@@ -348,5 +350,39 @@ mod tests {
         let restored = products(|r| r.pbcor = Some(true));
         assert!(restored.contains(&"image") && restored.contains(&"image.pbcor"));
         assert!(restored.contains(&"model"));
+    }
+
+    /// tclean 6.7's mtmfs with pbcor=True (measured, nterms 2 and 3 on vla_wideband_small):
+    /// `.image.ttN.pbcor` for every term and the pb's higher terms `.pb.tt1..` beside `.pb.tt0`;
+    /// without pbcor neither.
+    #[test]
+    fn mtmfs_pbcor_writes_every_term() {
+        let mt = |pbcor: bool| {
+            products(|r| {
+                r.deconvolver = Some("mtmfs".into());
+                r.nterms = Some(3);
+                r.pbcor = Some(pbcor);
+            })
+        };
+        let with = mt(true);
+        for e in [
+            "image.tt0.pbcor",
+            "image.tt1.pbcor",
+            "image.tt2.pbcor",
+            "pb.tt0",
+            "pb.tt1",
+            "pb.tt2",
+        ] {
+            assert!(with.contains(&e), "{e} missing from {with:?}");
+        }
+        assert!(!with.contains(&"image.tt3.pbcor") && !with.contains(&"pb.tt3"));
+        let without = mt(false);
+        assert!(without.contains(&"pb.tt0"));
+        assert!(!without
+            .iter()
+            .any(|e| e.ends_with(".pbcor") || *e == "pb.tt1"));
+        // Only .pb.tt0 is the beam that masks the other products; .pb.tt1.. carry no mask.
+        assert!(is_pb("pb.tt0") && !is_pb("pb.tt1") && !pb_masked("pb.tt1"));
+        assert!(pb_masked("image.tt1.pbcor"));
     }
 }
