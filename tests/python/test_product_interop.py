@@ -193,3 +193,98 @@ def test_a_ds9_region_file_masks_as_its_crtf_equivalent(msdir, tmp_path):
     # Same pixels: both readers convert to the same shapes on the same grid (exact).
     assert masks["ds9.reg"].sum() > 100
     assert np.array_equal(masks["ds9.reg"], masks["crtf.crtf"])
+
+
+# --- Opt-in tier (marker `casatools`, PCLEAN_CASA_PYTHON): casatools' own `image` tool opens every
+# product kind with what python-casacore reads of it (which the tests above compare with tclean's):
+# shape, brightness unit, restoring beam(s) (per plane for cubes), mask names and default mask,
+# direction and spectral reference values, and the pixel values themselves.
+
+CASATOOLS_FACTS = r"""
+import json, sys, casatools
+ia, out = casatools.image(), {}
+for path in sys.argv[1:]:
+    ia.open(path)
+    cs = ia.coordsys()
+    rb = ia.restoringbeam()
+    if "beams" in rb:
+        beams = [[rb["beams"]["*%d" % c]["*0"][k]["value"] for k in ("major", "minor", "positionangle")]
+                 for c in range(rb["nChannels"])]
+    elif rb:
+        beams = [[rb[k]["value"] for k in ("major", "minor", "positionangle")]]
+    else:
+        beams = []
+    data = ia.getchunk()
+    masks = [m for m in ia.maskhandler("get") if m != "T"]
+    out[path] = dict(shape=ia.shape().tolist(), unit=ia.brightnessunit(), beams=beams,
+                     masks=sorted(masks), default_mask=ia.maskhandler("default")[0],
+                     nmasked=int((~ia.getchunk(getmask=True)).sum()),
+                     direction=cs.referencevalue(type="direction", format="n")["numeric"].tolist(),
+                     spectral=cs.referencevalue(type="spectral", format="n")["numeric"].tolist(),
+                     peak=float(abs(data).max()), total=float(data.sum(dtype="float64")))
+    cs.done()
+    ia.close()
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def cube_run(msdir, tmp_path_factory):
+    """A cleaned NGC5921 cube (per-plane beams, a mask, pbcor), small."""
+    import conftest
+    ms = msdir
+    prefix = tmp_path_factory.mktemp("interop_cube") / "cube"
+    args = list(conftest.NGC_ARGS)
+    for flag, value in (("--imsize", "96"), ("--nchan", "4"), ("--start", "24"), ("--niter", "200")):
+        args[args.index(flag) + 1] = value
+    run_pclean("image", "--vis", ms / "ngc5921.ms", "--imagename", prefix, *args, "--deconvolver", "hogbom",
+               "--threshold", "10mJy", "--usemask", "user", "--mask", "box[[30pix,30pix],[66pix,66pix]]",
+               "--pblimit", "0.1", "--pbcor", "true", "--no-report")
+    return str(prefix)
+
+
+@pytest.mark.casatools
+@pytest.mark.parametrize("run", ["cube_run", "mtmfs", "mosaic"])
+def test_casatools_opens_every_product_kind(run, request, tmp_path):
+    images = require_module("casacore.images", "python-casacore")
+    prefix = request.getfixturevalue(run)
+    paths = sorted(_products(prefix))
+    assert len(paths) >= 6, paths
+    py = os.environ["PCLEAN_CASA_PYTHON"]
+    import subprocess
+    # casatools writes its log into the working directory: a temporary one.
+    p = subprocess.run([py, "-c", CASATOOLS_FACTS, *paths], capture_output=True, text=True, cwd=tmp_path)
+    assert p.returncode == 0, "PCLEAN_CASA_PYTHON=%s: %s" % (py, p.stderr[-2000:])
+    facts = json.loads(p.stdout.strip().splitlines()[-1])
+    for path in paths:
+        got, mine = facts[path], casacore_facts(path)
+        im = images.image(path)
+        assert got["shape"] == mine["shape"], path
+        assert got["unit"] == mine["unit"], path
+        assert got["masks"] == mine["masks"], path
+        # The default mask is the one pclean's products name (tclean's "mask0"), or none.
+        assert got["default_mask"] == (mine["masks"][0] if mine["masks"] else ""), path
+        info = im.imageinfo()
+        if "perplanebeams" in info:
+            pp = info["perplanebeams"]
+            ours = [[pp["*%d" % c]["major"]["value"], pp["*%d" % c]["minor"]["value"],
+                     pp["*%d" % c]["positionangle"]["value"]] for c in range(pp["nChannels"])]
+        elif mine["beam"]:
+            ours = [[mine["beam"][k]["value"] for k in ("major", "minor", "positionangle")]]
+        else:
+            ours = []
+        # The same stored doubles (casatools and python-casacore read one record): equal to 1e-12.
+        assert np.allclose(got["beams"], ours, rtol=1e-12, atol=0), (path, got["beams"], ours)
+        c = im.coordinates().dict()
+        assert np.allclose(got["direction"], c["direction0"]["crval"], rtol=0, atol=1e-14), path
+        assert abs(got["spectral"][0] - c["spectral2"]["wcs"]["crval"]) < 1e-6, path
+        # Pixels: the same float32 values read by two libraries (sums in f64 of the same values
+        # agree to rounding of the order of summation, 1e-9 relative).
+        data = np.asarray(im.getdata(), dtype=np.float64)
+        mask = np.asarray(im.getmask()) if mine["masks"] else np.zeros(data.shape, bool)
+        assert got["nmasked"] == int(mask.sum()), path
+        assert got["peak"] == pytest.approx(float(np.abs(data).max()), rel=1e-7, abs=1e-30), path
+        assert got["total"] == pytest.approx(float(data.sum()), rel=1e-9, abs=1e-9 * max(1.0, got["peak"])), path
+    if run == "cube_run":
+        beams = facts["%s.image" % prefix]["beams"]
+        assert len(beams) == 4 and all(b[0] > 0 for b in beams), beams
