@@ -191,6 +191,18 @@ fn multiscale_briggs_partitions_equal_single_process() {
     check(&["briggs", "-0.5"], "multiscale");
 }
 
+/// Multiscale under natural and uniform weighting too (issue 16 names every weighting for each
+/// of hogbom, multiscale and mtmfs).
+#[test]
+fn multiscale_natural_partitions_equal_single_process() {
+    check(&["natural"], "multiscale");
+}
+
+#[test]
+fn multiscale_uniform_partitions_equal_single_process() {
+    check(&["uniform"], "multiscale");
+}
+
 /// mtmfs (nterms 2): every Taylor PSF (tt0..tt2), residual, model and restored term, the sums of
 /// weights and the spectral index equal the single-process run's at 1, 2 and 4 partitions.
 #[test]
