@@ -130,10 +130,20 @@ void define_cells(Table &tab, ArrayColumn<Complex> &model, const uint64_t *rows,
 
 extern "C" {
 
-// Open a table for update (automatic locking, as casacore's default for writers).
+// Seconds an implicit lock acquisition waits for another process (pclean_ms::LOCK_WAIT_S).
+static const unsigned PC_LOCK_MAX_WAIT_S = 300;
+
+// Open a table for update: automatic locking without read locks, so that opening does not wait
+// without a bound for another process's write lock (casacore's AutoLocking takes a read lock at
+// open with no limit); the writer takes the write lock explicitly (pc_tabw_lock, bounded) before
+// it reads or writes cells, and any lock casacore takes by itself waits at most
+// PC_LOCK_MAX_WAIT_S, then throws.
 void *pc_tabw_open(const char *path, PcExc *exc) {
     Table *t = nullptr;
-    PC_TRY(exc) { t = new Table(String(path), TableLock(TableLock::AutoLocking), Table::Update); }
+    PC_TRY(exc) {
+        TableLock lock(TableLock::AutoNoReadLocking, 5.0, PC_LOCK_MAX_WAIT_S);
+        t = new Table(String(path), lock, Table::Update);
+    }
     PC_CATCH(exc)
     return t;
 }
