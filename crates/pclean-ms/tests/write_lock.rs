@@ -46,13 +46,7 @@ fn copy_alma(tag: &str) -> (tempfile::TempDir, std::path::PathBuf) {
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .unwrap();
     let ms = dir.path().join("alma_small.ms");
-    let st = Command::new("cp")
-        .arg("-r")
-        .arg(support::alma())
-        .arg(&ms)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    support::copy_table(&support::alma(), &ms);
     // The column exists before the processes start, as the coordinator makes it.
     ModelColumnWriter::open(&ms).unwrap().finish().unwrap();
     (dir, ms)
