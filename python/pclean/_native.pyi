@@ -56,9 +56,14 @@ class Coordinator:
         """[{"block": int, "channels": [a, z], "memory_bytes": int, "threads": int}, ...]"""
     def accept(self, block: int, result: bytes) -> None: ...
     def run_rows(self, n: int,
-                 submit: Callable[[bytes, int], List[Tuple[bytes, float]]]) -> None:
-        """The pending (mfs) block with its passes in `n` row partitions: each pass's task goes
-        to `submit(task, n)`, which returns [(output bytes, seconds)] in partition order."""
+                 submit: Callable[[bytes, int],
+                                  List[Tuple[bytes, float, Optional[str], Optional[int]]]],
+                 threads: int = 1) -> None:
+        """The pending (mfs) block with its passes in `n` row partitions of `threads` threads:
+        each pass's task goes to `submit(task, n)`, which returns [(output bytes, seconds,
+        worker address or None, peak RSS bytes or None)] in partition order."""
+    def row_partition_bytes(self, n: int, threads: int) -> int:
+        """The memory model's peak bytes of one of `n` row partitions' tasks (its Dask MEMORY)."""
     def finish(self) -> Dict[str, Any]: ...
     def abort(self) -> None: ...
 

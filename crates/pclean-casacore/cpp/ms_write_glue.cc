@@ -130,10 +130,20 @@ void define_cells(Table &tab, ArrayColumn<Complex> &model, const uint64_t *rows,
 
 extern "C" {
 
-// Open a table for update (automatic locking, as casacore's default for writers).
+// Seconds an implicit lock acquisition waits for another process (pclean_ms::LOCK_WAIT_S).
+static const unsigned PC_LOCK_MAX_WAIT_S = 300;
+
+// Open a table for update: automatic locking without read locks, so that opening does not wait
+// without a bound for another process's write lock (casacore's AutoLocking takes a read lock at
+// open with no limit); the writer takes the write lock explicitly (pc_tabw_lock, bounded) before
+// it reads or writes cells, and any lock casacore takes by itself waits at most
+// PC_LOCK_MAX_WAIT_S, then throws.
 void *pc_tabw_open(const char *path, PcExc *exc) {
     Table *t = nullptr;
-    PC_TRY(exc) { t = new Table(String(path), TableLock(TableLock::AutoLocking), Table::Update); }
+    PC_TRY(exc) {
+        TableLock lock(TableLock::AutoNoReadLocking, 5.0, PC_LOCK_MAX_WAIT_S);
+        t = new Table(String(path), lock, Table::Update);
+    }
     PC_CATCH(exc)
     return t;
 }
@@ -171,9 +181,28 @@ void pc_tabw_close(void *t) {
             }
             pc_tables_do_not_write(root);
         }
+        // A reader of this process may keep casacore's shared table open: let the lock go with
+        // this handle (see pc_tabw_unlock).
+        tab->unlock();
     } catch (...) {
     }
     delete tab;
+}
+
+// Take the table's write lock explicitly, trying `nattempts` times one second apart (casacore's
+// FileLocker); *got = 1 when it is held. Other processes' writes wait until pc_tabw_unlock.
+void pc_tabw_lock(void *t, uint32_t nattempts, int *got, PcExc *exc) {
+    PC_TRY(exc) { *got = as_table(t)->lock(FileLocker::Write, nattempts) ? 1 : 0; }
+    PC_CATCH(exc)
+}
+
+// Release the table's lock now. Automatic locking alone keeps a lock until this process touches
+// the table again after another process asked for it: a worker that wrote its rows and then sat
+// idle (its run's tables open in its cache) held the lock, and the next worker's write waited for
+// ever (the session-10 hang).
+void pc_tabw_unlock(void *t, PcExc *exc) {
+    PC_TRY(exc) { as_table(t)->unlock(); }
+    PC_CATCH(exc)
 }
 
 uint64_t pc_tabw_nrows(void *t) { return as_table(t)->nrow(); }

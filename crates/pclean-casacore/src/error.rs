@@ -65,6 +65,14 @@ pub enum TableError {
         #[source]
         source: GlueError,
     },
+    /// Another process held the table's write lock for longer than this process waits.
+    #[error(
+        "table {} is locked by another process: no write lock after {waited_s} s; a process \
+         that has the table open for writing (another pclean, CASA, casacore's table browser) \
+         holds it - close it, or wait for it to finish, and run again",
+        table.display()
+    )]
+    Locked { table: PathBuf, waited_s: u32 },
     /// The request was inconsistent (rows out of range or not ascending, buffer of the wrong
     /// size, ...).
     #[error("table {}, column {column}: {message}", table.display())]

@@ -12,7 +12,10 @@
 //! one `PlainTable` per table name: opening for update a table that a [`ReadTable`] holds makes the
 //! shared table read/write (`PlainTable::reopenRW`), so the reader sees the written values at once.
 //! A [`ReadTable`] opened *before* a column was added keeps its old column list; reopen it to see
-//! the new column. Other processes are kept consistent by casacore's automatic table locking.
+//! the new column. Other processes are kept consistent by casacore's automatic table locking; a
+//! writer that shares the table with processes that keep it open takes the lock explicitly and
+//! releases it when done ([`UpdateTable::lock_for_write`], [`UpdateTable::unlock`]), as
+//! `pclean_ms::ModelColumnWriter` does.
 //!
 //! [`ReadTable`]: crate::columns::ReadTable
 
@@ -28,6 +31,8 @@ extern "C" {
     fn pc_tabw_flush(t: *mut c_void, exc: *mut PcExc);
     fn pc_tabw_close(t: *mut c_void);
     fn pc_tabw_nrows(t: *mut c_void) -> u64;
+    fn pc_tabw_lock(t: *mut c_void, nattempts: u32, got: *mut c_int, exc: *mut PcExc);
+    fn pc_tabw_unlock(t: *mut c_void, exc: *mut PcExc);
     fn pc_tabw_has_column(t: *mut c_void, col: *const c_char) -> c_int;
     fn pc_ms_ensure_model_data(
         t: *mut c_void,
@@ -192,6 +197,36 @@ impl UpdateTable {
         self.handle
             .column_call(column, "removing the column", |t, exc| unsafe {
                 pc_tabw_remove_column(t, c.as_ptr(), exc)
+            })
+    }
+
+    /// Take the table's write lock, waiting at most about `wait_s` seconds (casacore tries once a
+    /// second) for another process to release it: [`TableError::Locked`] otherwise. Held until
+    /// [`UpdateTable::unlock`] (or the handle is dropped), so that writers in several processes
+    /// take turns instead of holding casacore's automatic lock while idle.
+    pub fn lock_for_write(&mut self, wait_s: u32) -> Result<(), TableError> {
+        let mut got: c_int = 0;
+        let attempts = wait_s.max(1);
+        // SAFETY: valid handle; `got` outlives the call.
+        self.handle
+            .column_call("<table>", "taking the write lock", |t, exc| unsafe {
+                pc_tabw_lock(t, attempts, &mut got, exc)
+            })?;
+        if got == 0 {
+            return Err(TableError::Locked {
+                table: self.path().to_path_buf(),
+                waited_s: attempts,
+            });
+        }
+        Ok(())
+    }
+
+    /// Release the table's lock (casacore writes what is buffered first).
+    pub fn unlock(&mut self) -> Result<(), TableError> {
+        // SAFETY: valid handle.
+        self.handle
+            .column_call("<table>", "releasing the lock", |t, exc| unsafe {
+                pc_tabw_unlock(t, exc)
             })
     }
 

@@ -7,6 +7,10 @@
 //! hands, so rows outside tclean's selection differ (zero is what a sky model predicts for them).
 //! [`ModelColumnWriter::put`] writes a channel range of a list of rows.
 //!
+//! The writer holds the MS's write lock from [`ModelColumnWriter::open`] (waiting at most
+//! [`LOCK_WAIT_S`] for another process to release it) to [`ModelColumnWriter::finish`] (or its
+//! drop), so several processes writing their own rows of one MS (Dask row partitions) take turns.
+//!
 //! Reads and writes of one MS in one process are serialised by `pclean_casacore`'s per-path lock,
 //! and an open [`MeasurementSet`](crate::MeasurementSet) shares casacore's table with the writer, so
 //! it reads the written values at once. A `MeasurementSet` opened *before* `MODEL_DATA` was added
@@ -32,6 +36,12 @@ use pclean_casacore::TableError;
 use std::path::{Path, PathBuf};
 
 const MODEL_DATA: &str = "MODEL_DATA";
+
+/// How long [`ModelColumnWriter::open`] waits for another process's write lock on the MS, in
+/// seconds. Writers hold it only while they write (row partitions writing their own rows take
+/// turns: seconds each); a lock held longer is a process that keeps the MS open for writing, named
+/// in the error rather than waited for without end.
+pub const LOCK_WAIT_S: u32 = 300;
 
 fn open_update(path: &Path) -> Result<UpdateTable, MsError> {
     UpdateTable::open(path).map_err(|e| not_a_table(path, e))
@@ -62,6 +72,7 @@ impl ModelColumnWriter {
             spw.scalar_column("NUM_CHAN")?
         };
         let mut table = open_update(path)?;
+        table.lock_for_write(LOCK_WAIT_S)?;
         if !table.has_column("DATA") && !table.has_column("FLOAT_DATA") {
             return Err(MsError::MissingColumn {
                 path: path.to_path_buf(),
@@ -119,9 +130,10 @@ impl ModelColumnWriter {
         Ok(())
     }
 
-    /// Flush everything to disk and close the MS.
+    /// Flush everything to disk, release the MS's lock and close it.
     pub fn finish(mut self) -> Result<(), MsError> {
         self.table.flush()?;
+        self.table.unlock()?;
         Ok(())
     }
 }

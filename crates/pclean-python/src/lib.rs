@@ -191,15 +191,31 @@ impl Coordinator {
         to_py(py, &s)
     }
 
-    /// Run the pending block (an mfs image) with every gridding pass in `n` row partitions: each
-    /// pass's task (bytes) goes to `submit(task, n)`, which returns `[(output bytes, seconds)]`
-    /// in partition order (from `run_row_task` on the workers). The minor cycle, masks, products
-    /// and checkpoint stay here; `finish()` next.
-    fn run_rows(&mut self, py: Python<'_>, n: usize, submit: PyObject) -> PyResult<()> {
+    /// Run the pending block (an mfs image) with every gridding pass in `n` row partitions of
+    /// `threads` threads each: each pass's task (bytes) goes to `submit(task, n)`, which returns
+    /// `[(output bytes, seconds, worker address or None, peak RSS bytes or None)]` in partition
+    /// order (from `run_row_task` on the workers). The minor cycle, masks, products and
+    /// checkpoint stay here; `finish()` next.
+    #[pyo3(signature = (n, submit, threads = 1))]
+    fn run_rows(
+        &mut self,
+        py: Python<'_>,
+        n: usize,
+        submit: PyObject,
+        threads: usize,
+    ) -> PyResult<()> {
         let c = self.get()?;
         let s = rows::PySubmit::new(submit);
-        let res = py.allow_threads(|| pclean_engine::exec::local::run_rows_remote(c, n, &s));
+        let res =
+            py.allow_threads(|| pclean_engine::exec::local::run_rows_remote(c, n, threads, &s));
         s.result(res)
+    }
+
+    /// The memory model's peak bytes of one of `n` row partitions' tasks run with `threads`
+    /// threads (the `MEMORY` resource a Dask row task declares).
+    fn row_partition_bytes(&mut self, n: usize, threads: usize) -> PyResult<u64> {
+        let (part, _) = pclean_engine::exec::rows::row_estimates(self.get()?.setup(), n, threads);
+        Ok(part as u64)
     }
 
     /// Record the finished blocks and release the products' lock; a later run resumes.

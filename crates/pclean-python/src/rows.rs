@@ -9,7 +9,10 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use std::sync::Mutex;
 
-/// `submit(task: bytes, n: int) -> [(bytes, seconds)]`; a Python exception it raises is kept and
+/// One partition's answer from the driver: (output bytes, seconds, worker address, peak RSS bytes).
+type RowTaskOut = (Vec<u8>, f64, Option<String>, Option<u64>);
+
+/// `submit(task: bytes, n: int) -> [(bytes, seconds, worker, peak_rss)]`; a Python exception it raises is kept and
 /// raised again by [`PySubmit::result`] (a Dask failure or Ctrl-C stays what it was).
 pub struct PySubmit {
     submit: PyObject,
@@ -39,14 +42,16 @@ impl SubmitRows for &PySubmit {
             let out = self
                 .submit
                 .call1(py, (PyBytes::new(py, task), n))
-                .and_then(|r| r.extract::<Vec<(Vec<u8>, f64)>>(py));
+                .and_then(|r| r.extract::<Vec<RowTaskOut>>(py));
             match out {
                 Ok(v) => Ok(v
                     .into_iter()
-                    .map(|(b, wall_s)| {
+                    .map(|(b, wall_s, worker, peak_rss)| {
                         let stat = TaskStat {
                             wall_s,
                             peak_alloc: None,
+                            worker,
+                            peak_rss,
                         };
                         (b, stat)
                     })

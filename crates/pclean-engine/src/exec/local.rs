@@ -48,10 +48,12 @@ fn run_local(c: &mut Coordinator) -> Result<(), EngineError> {
 }
 
 /// [`run_local`] with an mfs image's `n` row partitions run by `submit` (remote workers: the
-/// Dask driver's); the minor cycle, masks, products and checkpoint stay here.
+/// Dask driver's, each task with `threads` threads); the minor cycle, masks, products and
+/// checkpoint stay here.
 pub fn run_rows_remote<S: SubmitRows>(
     c: &mut Coordinator,
     n: usize,
+    threads: usize,
     submit: S,
 ) -> Result<(), EngineError> {
     if !c.setup().plan.mfs {
@@ -65,20 +67,37 @@ pub fn run_rows_remote<S: SubmitRows>(
         // Before any partition opens the MSs elsewhere: none of them adds the column then.
         c.setup().ensure_model_columns()?;
     }
-    let reducer = RowReducer::new(runner, "dask");
+    let (part, coord) = super::rows::row_estimates(c.setup(), n, threads);
+    let reducer = RowReducer::new(runner, "dask").with_estimates(part / MIB, coord / MIB);
     run_pending(c, Some(&reducer))?;
     if save {
-        // The coordinator writes MODEL_DATA (the single-process finish's prediction). The
-        // partitions' own `SaveModel` task (`RemoteRows::save_model`) is not used on Dask yet:
-        // two worker processes writing one MS waited on each other's table lock (a hang).
-        let model = c.saved_model()?;
-        let setup = c.setup();
-        let rows = setup.save_model_of(&setup.sources, &model)?;
+        // Each partition writes MODEL_DATA into its own rows (the single-process finish's
+        // prediction over the partition's sources). The writers hold the MS's write lock only
+        // while they write (`pclean_ms::ModelColumnWriter`): worker processes take turns.
+        let t = Instant::now();
+        let rows = reducer.runner().save_model(c.saved_model()?)?;
+        let seconds = t.elapsed().as_secs_f64();
+        let want: Vec<usize> = reducer
+            .runner()
+            .partitions()
+            .iter()
+            .map(|p| p.rows())
+            .collect();
+        if rows != want {
+            return Err(EngineError::protocol(format!(
+                "the row partitions wrote MODEL_DATA for {rows:?} rows, their rows are {want:?}"
+            )));
+        }
         c.model_column_written = true;
         tracing::info!(
-            rows,
+            ?rows,
+            seconds,
             "the row partitions wrote the model visibilities to MODEL_DATA"
         );
+        let mut summary = reducer.summary();
+        summary.model_column_rows = Some(rows);
+        summary.model_column_s = Some(seconds);
+        c.set_rows_summary(summary);
     }
     Ok(())
 }

@@ -90,6 +90,17 @@ pub fn alma() -> PathBuf {
     bundled("alma_small.ms", "alma_sim.ms.tar.gz")
 }
 
+/// A copy of the table (directory) `src` at `dst` (`cp -r`), for a test that writes into it.
+pub fn copy_table(src: &Path, dst: &Path) {
+    let st = Command::new("cp").arg("-r").arg(src).arg(dst).status();
+    assert!(
+        st.is_ok_and(|s| s.success()),
+        "cp -r {} {} failed",
+        src.display(),
+        dst.display()
+    );
+}
+
 /// The Python interpreter of the oracles: `$PCLEAN_PYTHON` (scripts/test.sh sets its venv's), else
 /// `python3` from `PATH`.
 pub fn python() -> PathBuf {

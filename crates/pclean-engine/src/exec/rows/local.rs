@@ -46,11 +46,13 @@ pub fn local_reducer(
         threads_per_partition = rows.lane_threads,
         "row partitions on the local threads"
     );
-    let shape = &setup.shape;
     let n = rows.plan.len();
     let mib = crate::plan::memory::MIB;
-    let part = shape.partition_bytes(nvis.div_ceil(n), rows.lane_threads) as f64 / mib;
-    let coord = shape.coordinator_bytes(n, threads) as f64 / mib;
+    let part = setup
+        .shape
+        .partition_bytes(nvis.div_ceil(n), rows.lane_threads) as f64
+        / mib;
+    let coord = setup.shape.coordinator_bytes(n, threads) as f64 / mib;
     Ok(Some(
         RowReducer::new(rows, "local threads").with_estimates(part, coord),
     ))
@@ -202,6 +204,7 @@ impl PartitionRunner for LocalRows {
                             let stat = TaskStat {
                                 wall_s: t.elapsed().as_secs_f64(),
                                 peak_alloc: alloc_count::slot_peak_since(slot, base),
+                                ..TaskStat::default()
                             };
                             Ok((out, stat))
                         })

@@ -157,11 +157,16 @@ pub enum RowOutput {
 }
 
 /// One partition's task as it ran.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct TaskStat {
     pub wall_s: f64,
     /// Peak heap the task added (counting allocator), bytes.
     pub peak_alloc: Option<u64>,
+    /// Where it ran (a Dask worker's address), when the runner knows.
+    pub worker: Option<String>,
+    /// The peak resident memory of the process that ran it, during the task, bytes (a Dask
+    /// worker's, sampled; it includes the worker's own baseline).
+    pub peak_rss: Option<u64>,
 }
 
 /// Runs a task on every partition.
@@ -182,6 +187,21 @@ pub trait PartitionRunner: Sync {
     ) -> Result<Vec<(RowOutput, TaskStat)>, EngineError>;
 }
 
+/// The memory model's peak bytes of one of `n` row partitions' tasks run with `threads` threads,
+/// and of the coordinator's block (`BlockShape::partition_bytes`, `coordinator_bytes`): what a
+/// Dask row task declares as its `MEMORY` resource, and the summary's estimates.
+pub fn row_estimates(setup: &crate::plan::Setup, n: usize, threads: usize) -> (f64, f64) {
+    let nvis = setup.shape.data.nvis_per_chan;
+    let n = n.max(1);
+    let part = setup
+        .shape
+        .partition_bytes(nvis.div_ceil(n), threads.max(1));
+    (
+        part as f64,
+        setup.shape.coordinator_bytes(n, threads.max(1)) as f64,
+    )
+}
+
 /// One partition in the run summary.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PartitionSummary {
@@ -192,6 +212,14 @@ pub struct PartitionSummary {
     pub wall_time_s: f64,
     /// The largest heap any of its tasks added, MiB (`None` without the counting allocator).
     pub peak_alloc_mib: Option<f64>,
+    /// The workers that ran its tasks, in the order they first did (Dask: their addresses; more
+    /// than one when Dask moved it, e.g. after a worker was lost).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<String>,
+    /// The largest resident memory of a worker process while running one of its tasks, MiB
+    /// (Dask: sampled by the task; includes the worker's baseline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mib: Option<f64>,
 }
 
 /// The row partitions of a run in its summary.
@@ -213,6 +241,13 @@ pub struct RowsSummary {
     pub partition_estimate_mib: Option<f64>,
     #[serde(default)]
     pub coordinator_estimate_mib: Option<f64>,
+    /// `savemodel='modelcolumn'` written by remote partitions: the rows each wrote into
+    /// MODEL_DATA (partition order) and the seconds of those writes in all (they take turns on
+    /// each MS's table lock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_column_rows: Option<Vec<usize>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_column_s: Option<f64>,
 }
 
 /// The [`RowReduce`] of any [`PartitionRunner`]: sums, normalises and keeps the statistics.
@@ -242,6 +277,8 @@ impl<R: PartitionRunner> RowReducer<R> {
                 tasks: 0,
                 wall_time_s: 0.0,
                 peak_alloc_mib: None,
+                workers: Vec::new(),
+                peak_rss_mib: None,
             })
             .collect();
         RowReducer {
@@ -271,6 +308,8 @@ impl<R: PartitionRunner> RowReducer<R> {
             in_flight: self.runner.in_flight(),
             partition_estimate_mib: self.estimates.map(|e| e.0),
             coordinator_estimate_mib: self.estimates.map(|e| e.1),
+            model_column_rows: None,
+            model_column_s: None,
         }
     }
 
@@ -283,9 +322,19 @@ impl<R: PartitionRunner> RowReducer<R> {
         for (p, (_, stat)) in st.0.iter_mut().zip(&out) {
             p.tasks += 1;
             p.wall_time_s += stat.wall_s;
-            if let Some(b) = stat.peak_alloc {
-                let mib = b as f64 / crate::plan::memory::MIB;
-                p.peak_alloc_mib = Some(p.peak_alloc_mib.map_or(mib, |m| m.max(mib)));
+            let max_mib = |acc: Option<f64>, b: Option<u64>| match b {
+                Some(b) => {
+                    let mib = b as f64 / crate::plan::memory::MIB;
+                    Some(acc.map_or(mib, |m| m.max(mib)))
+                }
+                None => acc,
+            };
+            p.peak_alloc_mib = max_mib(p.peak_alloc_mib, stat.peak_alloc);
+            p.peak_rss_mib = max_mib(p.peak_rss_mib, stat.peak_rss);
+            if let Some(w) = &stat.worker {
+                if !p.workers.contains(w) {
+                    p.workers.push(w.clone());
+                }
             }
         }
         Ok(out.into_iter().map(|o| o.0).collect())

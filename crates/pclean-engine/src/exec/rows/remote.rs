@@ -291,9 +291,9 @@ impl<S: SubmitRows> RemoteRows<S> {
 
 impl<S: SubmitRows> RemoteRows<S> {
     /// `savemodel='modelcolumn'`: every partition writes `model`'s visibilities into MODEL_DATA
-    /// of its own rows; the rows written in all. The caller made the column first
+    /// of its own rows; the rows each wrote, in partition order. The caller made the column first
     /// ([`Setup::ensure_model_columns`]).
-    pub fn save_model(&self, model: SavedModel) -> Result<usize, EngineError> {
+    pub fn save_model(&self, model: SavedModel) -> Result<Vec<usize>, EngineError> {
         let n = self.plan.len();
         let out = self
             .submit
@@ -304,10 +304,10 @@ impl<S: SubmitRows> RemoteRows<S> {
                 out.len()
             )));
         }
-        let mut rows = 0;
+        let mut rows = Vec::with_capacity(n);
         for (b, _) in out {
             match decode::<OutputMsg>(&b, "output")? {
-                OutputMsg::Rows(r) => rows += r,
+                OutputMsg::Rows(r) => rows.push(r),
                 _ => {
                     return Err(EngineError::protocol(
                         "a row partition answered the MODEL_DATA task with images",

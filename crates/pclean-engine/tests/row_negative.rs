@@ -1,0 +1,205 @@
+//! The negative checks of issue 16's "equal to the single-process run within 1e-6 of the peak":
+//! the comparison `row_partitions.rs` makes would fail if the row partitions' passes were combined
+//! the way the seed system combines them. Both wrong ways are computed here, in the test, from the
+//! engine's public pieces (the same calls a partition and the coordinator make), next to the right
+//! way, so no wrong code path exists in the product:
+//!
+//! - uniform and Briggs weights made from each partition's **own** weighting density (the seed's
+//!   `ParallelContinuumImager`) instead of the density summed over every partition;
+//! - a mosaic's band response (`W_band / W_exact`, a per-pixel ratio of per-pointing sums) made
+//!   from each partition's **own** per-pointing sums instead of the summed sums.
+//!
+//! Each test asserts that the right way is within the bound (1e-6 of the peak, as
+//! `row_partitions.rs`) and the wrong way is not, by a margin: so the bound can fail.
+
+#[path = "../../pclean-ms/tests/support/mod.rs"]
+mod support;
+
+use ndarray::Array2;
+use pclean_core::params::{ImagingParams, RawParams};
+use pclean_engine::exec::rows::{combine_images, partition_sources, plan_partitions};
+use pclean_engine::imaging::weights::merge_densities;
+use pclean_engine::imaging::{ImagingContext, PartialImage, PassImage};
+use pclean_engine::source::Source;
+use pclean_engine::Setup;
+use pclean_grid::seam::Pass;
+use pclean_grid::weighting::ImagingWeighter;
+
+/// The bound of `row_partitions.rs` (issue 16): 1e-6 of the single-process product's peak.
+const BOUND: f32 = 1e-6;
+
+fn setup(raw: RawParams) -> Setup {
+    Setup::open(ImagingParams::from_raw(&raw).unwrap()).unwrap()
+}
+
+fn alma(weighting: &str, robust: Option<f64>) -> RawParams {
+    RawParams {
+        vis: Some(vec![support::alma().display().to_string()]),
+        imagename: Some("unused".into()),
+        imsize: Some(vec![128]),
+        cell: Some(vec!["0.2arcsec".into()]),
+        specmode: Some("mfs".into()),
+        weighting: Some(weighting.into()),
+        robust,
+        nthreads: Some(2),
+        ..Default::default()
+    }
+}
+
+/// max |a - b| / max |b|.
+fn rel_diff(a: &Array2<f32>, b: &Array2<f32>) -> f32 {
+    let peak = b.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    assert!(peak > 0.0);
+    let diff = a
+        .iter()
+        .zip(b.iter())
+        .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
+    diff / peak
+}
+
+/// Partition `p`'s sources of `n` (by rows, the default).
+fn parts(s: &Setup, n: usize) -> Vec<Vec<Source>> {
+    let by = s.params.row_partition_by;
+    plan_partitions(&s.sources, n, by)
+        .iter()
+        .map(|p| partition_sources(&s.sources, p))
+        .collect()
+}
+
+fn weighter_of(
+    ctx: &ImagingContext,
+    dens: Vec<pclean_engine::imaging::weights::FieldDensities>,
+) -> ImagingWeighter {
+    ctx.finish_densities(dens).unwrap().remove(0)
+}
+
+/// The partitions' PSF partials, each weighted by its own weighter, combined by their shares and
+/// finished once (as `RowReducer` does).
+fn combined_psf(
+    ctx: &ImagingContext,
+    parts: &[Vec<Source>],
+    weighters: &[ImagingWeighter],
+) -> PassImage {
+    let partials: Vec<PartialImage> = parts
+        .iter()
+        .zip(weighters)
+        .map(|(src, w)| ctx.psf_partial(src, 0, 0, w).unwrap().0)
+        .collect();
+    combine_and_finish(ctx, Pass::Psf, partials)
+}
+
+/// Images combined by their shares, per-grid sums added, the pass finished once.
+fn combine_and_finish(ctx: &ImagingContext, pass: Pass, partials: Vec<PartialImage>) -> PassImage {
+    let mut sums: Vec<[f64; 2]> = Vec::new();
+    let mut images = Vec::new();
+    for (img, s) in partials {
+        if sums.is_empty() {
+            sums = s;
+        } else {
+            for (a, b) in sums.iter_mut().zip(&s) {
+                a[0] += b[0];
+                a[1] += b[1];
+            }
+        }
+        images.push(img);
+    }
+    let combined = combine_images(images).unwrap();
+    ctx.finish_partial(pass, 0, (combined, sums)).unwrap()
+}
+
+/// Uniform and Briggs: the PSF (the product the weights change most directly) from 2 partitions
+/// is within 1e-6 of the single run's with the summed density, and far outside it with each
+/// partition's own density (the cells' counts are each partition's share of the rows: measured
+/// 0.067 of the peak by s8-rowpar with a patched engine). Natural weighting has no density: both
+/// ways agree, as they must.
+#[test]
+fn per_partition_densities_fail_the_bound() {
+    for (weighting, robust) in [("uniform", None), ("briggs", Some(0.5)), ("natural", None)] {
+        let s = setup(alma(weighting, robust));
+        let ctx = s.context(2);
+        let single = ctx.psf_plane(
+            &s.sources,
+            0,
+            0,
+            &ctx.weighters(&s.sources, 0..1).unwrap()[0],
+        );
+        let single = single.unwrap().psf;
+        let parts = parts(&s, 2);
+        assert_eq!(parts.len(), 2);
+        let own: Vec<_> = parts
+            .iter()
+            .map(|p| ctx.density_partials(p, 0..1).unwrap())
+            .collect();
+        let mut summed = own[0].clone();
+        merge_densities(&mut summed, own[1].clone()).unwrap();
+        let global = weighter_of(&ctx, summed);
+        let right = combined_psf(&ctx, &parts, &[global.clone(), global]);
+        let own_w: Vec<_> = own.into_iter().map(|d| weighter_of(&ctx, d)).collect();
+        let wrong = combined_psf(&ctx, &parts, &own_w);
+        let (r, w) = (rel_diff(&right.0, &single), rel_diff(&wrong.0, &single));
+        eprintln!("{weighting}: summed density {r:.2e}, own densities {w:.2e} of the PSF peak");
+        assert!(r <= BOUND, "{weighting}: summed density {r:e}");
+        if weighting == "natural" {
+            assert!(w <= BOUND, "natural weights have no density: {w:e}");
+        } else {
+            assert!(w > 1e3 * BOUND, "{weighting}: own densities only {w:e} off");
+        }
+    }
+}
+
+/// A joint mosaic (the bundled 7-pointing ALMA subset, Briggs with per-field densities): the
+/// dirty residual from 3 partitions by rows (each holds other pointings: the mosaic is observed
+/// pointing after pointing) is within 1e-6 of the single run's when the band response is made
+/// once from the summed per-pointing sums, and outside it when each partition's image gets the
+/// response of its own sums (s9-rowmore measured 1.1e-3 for summed finished residuals).
+#[test]
+fn mosaic_response_from_own_sums_fails_the_bound() {
+    let ms = support::ms("mosaic_small.ms", "alma_mosaic_small.ms.tar.gz").unwrap();
+    let s = setup(RawParams {
+        vis: Some(vec![ms.display().to_string()]),
+        gridder: Some("mosaic".into()),
+        cell: Some(vec!["1.0arcsec".into()]),
+        phasecenter: Some("J2000 16h00m00.0s -30d00m00.0s".into()),
+        pblimit: Some(0.2),
+        ..alma("briggs", Some(0.5))
+    });
+    let ctx = s.context(2);
+    let w = ctx.weighters(&s.sources, 0..1).unwrap().remove(0);
+    let psf = ctx.psf_plane(&s.sources, 0, 0, &w).unwrap();
+    let single = ctx
+        .residual_plane(&s.sources, 0, 0, &psf.weights, None, None)
+        .unwrap()
+        .0;
+    let parts = parts(&s, 3);
+    let partials: Vec<PartialImage> = parts
+        .iter()
+        .map(|src| {
+            let (_, weights) = ctx.psf_partial(src, 0, 0, &w).unwrap();
+            ctx.residual_partial(src, 0, 0, &weights, None, None)
+                .unwrap()
+        })
+        .collect();
+    // Each partition's image with the response of its own sums, then combined and finished once
+    // (the weight image's normalisation as the right way).
+    let own: Vec<PartialImage> = partials
+        .iter()
+        .map(|((img, sumwt, weight), sums)| {
+            let mut img = img.clone();
+            ctx.gridder
+                .finish_images(Pass::Residual, std::slice::from_mut(&mut img), sums)
+                .unwrap();
+            // No per-grid sums left to apply: the response is in the image.
+            ((img, *sumwt, weight.clone()), Vec::new())
+        })
+        .collect();
+    let right = combine_and_finish(&ctx, Pass::Residual, partials);
+    let wrong = {
+        let images: Vec<PassImage> = own.into_iter().map(|(i, _)| i).collect();
+        ctx.finish_pass(Pass::Residual, combine_images(images).unwrap())
+            .unwrap()
+    };
+    let (r, x) = (rel_diff(&right.0, &single), rel_diff(&wrong.0, &single));
+    eprintln!("mosaic residual: summed sums {r:.2e}, own sums {x:.2e} of the peak");
+    assert!(r <= BOUND, "summed sums {r:e}");
+    assert!(x > 10.0 * BOUND, "own sums only {x:e} off");
+}
