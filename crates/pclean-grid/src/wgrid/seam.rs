@@ -341,7 +341,8 @@ impl Screens {
     /// The screens of plane 0.
     fn new(g: &WGridder) -> Self {
         let s = g.base.spec();
-        let (quad, lay) = (Quadrant::new(s.nx, s.ny), &g.layout);
+        let square = s.cell_x_rad == s.cell_y_rad;
+        let (quad, lay) = (Quadrant::new(s.nx, s.ny, square), &g.layout);
         let etas = quad.table(|y, x| g.pixel_eta(y, x));
         let cur = etas.par_iter().map(|&e| phase(lay.w0, e)).collect();
         let step = etas.par_iter().map(|&e| phase(lay.dw, e)).collect();
@@ -366,40 +367,94 @@ impl Screens {
 }
 
 /// One quadrant of an `(ny, nx)` image: a value per `(|y - ny/2|, |x - nx/2|)`, for the
-/// functions of the pixel that depend only on those (the w screens).
+/// functions of the pixel that depend only on those (the w screens). With square cells they
+/// depend on the pair only through `{|x - nx/2|, |y - ny/2|}` (`n - 1` is a function of
+/// `l^2 + m^2`, and `a^2 + b^2 = b^2 + a^2` exactly in floating point): then only the octant
+/// `|y - ny/2| >= |x - nx/2|` is kept (half the memory), as a packed triangle.
 struct Quadrant {
     nx: usize,
     ny: usize,
     /// Columns of the quadrant table: `|x - nx/2|` runs over `0..=nx/2`.
     qx: usize,
+    /// Octant (triangle) storage: rows `a` in `0..=max(nx/2, ny/2)`, columns `b` in `0..=a`.
+    octant: bool,
 }
 
 impl Quadrant {
-    fn new(nx: usize, ny: usize) -> Self {
+    fn new(nx: usize, ny: usize, square_cells: bool) -> Self {
         Quadrant {
             nx,
             ny,
             qx: nx / 2 + 1,
+            octant: square_cells,
+        }
+    }
+
+    /// Index into the table of the offsets `(dy, dx)` from the reference pixel.
+    #[inline]
+    fn index(&self, dy: usize, dx: usize) -> usize {
+        if self.octant {
+            let (a, b) = if dy >= dx { (dy, dx) } else { (dx, dy) };
+            a * (a + 1) / 2 + b
+        } else {
+            dy * self.qx + dx
         }
     }
 
     /// The table of `f(y, x)` over the pixels `y >= ny/2`, `x >= nx/2` (and the row / column
-    /// `ny - 1 - ...` mirrored where the image is odd), row-major, `qx` columns.
+    /// `ny - 1 - ...` mirrored where the image is odd): row-major with `qx` columns, or the
+    /// packed octant `y - ny/2 >= x - nx/2` (see the struct).
     fn table<V: Send>(&self, f: impl Fn(usize, usize) -> V + Sync) -> Vec<V> {
         let (cy, cx) = (self.ny / 2, self.nx / 2);
-        (0..(self.ny / 2 + 1) * self.qx)
-            .into_par_iter()
-            .map(|i| f(cy + i / self.qx, cx + i % self.qx))
-            .collect()
+        if self.octant {
+            let rows = (self.nx / 2).max(self.ny / 2) + 1;
+            (0..rows)
+                .into_par_iter()
+                .flat_map_iter(|a| (0..=a).map(move |b| (a, b)))
+                .map(|(a, b)| f(cy + a, cx + b))
+                .collect()
+        } else {
+            (0..(self.ny / 2 + 1) * self.qx)
+                .into_par_iter()
+                .map(|i| f(cy + i / self.qx, cx + i % self.qx))
+                .collect()
+        }
     }
 
-    /// Row `y` of the image from the quadrant table `t`.
+    /// Row `y` of the image from the table `t`.
     fn fill_row<V: Copy>(&self, t: &[V], y: usize, row: &mut [V]) {
         let dy = y.abs_diff(self.ny / 2);
-        let trow = &t[dy * self.qx..(dy + 1) * self.qx];
         let cx = self.nx / 2;
         for (x, r) in row.iter_mut().enumerate() {
-            *r = trow[x.abs_diff(cx)];
+            *r = t[self.index(dy, x.abs_diff(cx))];
+        }
+    }
+}
+
+#[cfg(test)]
+mod quadrant_tests {
+    use super::Quadrant;
+
+    /// The octant table fills every row as the quadrant table does (even, odd and unequal
+    /// sizes), for a function of `dx^2 + dy^2` as `n - 1` is with square cells.
+    #[test]
+    fn octant_rows_equal_quadrant_rows() {
+        for (nx, ny) in [(8, 8), (9, 7), (6, 11), (1, 4)] {
+            let f = |y: usize, x: usize| {
+                let (dy, dx) = (y as f64 - (ny / 2) as f64, x as f64 - (nx / 2) as f64);
+                (dx * dx + dy * dy).sqrt()
+            };
+            let (full, oct) = (Quadrant::new(nx, ny, false), Quadrant::new(nx, ny, true));
+            let (tf, to) = (full.table(f), oct.table(f));
+            assert!(to.len() <= tf.len() || nx != ny);
+            for y in 0..ny {
+                let (mut a, mut b) = (vec![0.0; nx], vec![0.0; nx]);
+                full.fill_row(&tf, y, &mut a);
+                oct.fill_row(&to, y, &mut b);
+                let direct: Vec<f64> = (0..nx).map(|x| f(y, x)).collect();
+                assert_eq!(a, b, "{nx}x{ny} row {y}");
+                assert_eq!(a, direct, "{nx}x{ny} row {y}");
+            }
         }
     }
 }
