@@ -32,6 +32,7 @@
 //! `s = `[`crate::gridder::FOURIER_SIGN`].
 
 use crate::gridder::{GridError, GridStats, Gridder, UvGrid};
+use crate::wgrid::WBuffer;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 use num_complex::Complex32;
 
@@ -137,19 +138,52 @@ pub struct GridPlanes {
     /// ([`crate::casa`]) the sum of the weights (the second unused); the mosaic gridder's per
     /// pointing sums; unused (zero) for the ES gridder.
     sums: Vec<[f64; 2]>,
+    /// The w-gridder's visibilities not yet gridded into planes ([`crate::wgrid`]: its plane set
+    /// holds either these and no grids, or one grid per w plane); `None` for the other gridders.
+    wbuf: Option<WBuffer>,
 }
 
 impl GridPlanes {
     /// Plane set for `pass` of the given grids (one per image plane for the 2-D gridder).
     pub fn from_grids(pass: Pass, grids: Vec<UvGrid>) -> Self {
         let sums = vec![[0.0; 2]; grids.len()];
-        GridPlanes { pass, grids, sums }
+        GridPlanes {
+            pass,
+            grids,
+            sums,
+            wbuf: None,
+        }
     }
 
     /// Plane set for `pass` of the given grids with `sums` kept beside them (for gridders that
     /// keep sums per pointing rather than per grid, e.g. [`crate::mosaic`]).
     pub(crate) fn with_sums(pass: Pass, grids: Vec<UvGrid>, sums: Vec<[f64; 2]>) -> Self {
-        GridPlanes { pass, grids, sums }
+        GridPlanes {
+            pass,
+            grids,
+            sums,
+            wbuf: None,
+        }
+    }
+
+    /// An empty plane set for `pass` that keeps the w-gridder's visibilities (no grids yet).
+    pub(crate) fn buffered(pass: Pass) -> Self {
+        GridPlanes {
+            pass,
+            grids: Vec::new(),
+            sums: Vec::new(),
+            wbuf: Some(WBuffer::default()),
+        }
+    }
+
+    /// The grids and the w-gridder's buffer, writable.
+    pub(crate) fn w_parts_mut(&mut self) -> (&mut Vec<UvGrid>, Option<&mut WBuffer>) {
+        (&mut self.grids, self.wbuf.as_mut())
+    }
+
+    /// The grids and the w-gridder's buffer.
+    pub(crate) fn into_w_parts(self) -> (Vec<UvGrid>, Option<WBuffer>) {
+        (self.grids, self.wbuf)
     }
 
     /// The pass the planes are for.
@@ -160,6 +194,11 @@ impl GridPlanes {
     /// The grids, in plane order.
     pub fn grids(&self) -> &[UvGrid] {
         &self.grids
+    }
+
+    /// The w-gridder's buffered visibilities, if the set keeps them.
+    pub(crate) fn wbuf(&self) -> Option<&WBuffer> {
+        self.wbuf.as_ref()
     }
 
     /// The grids and their sums, writable (for the gridders of this crate).
@@ -179,11 +218,22 @@ impl GridPlanes {
 
     /// Bytes held by all the planes.
     pub fn memory_bytes(&self) -> usize {
-        self.grids.iter().map(UvGrid::memory_bytes).sum()
+        let buffered = self.wbuf.as_ref().map_or(0, WBuffer::bytes);
+        self.grids.iter().map(UvGrid::memory_bytes).sum::<usize>() + buffered
     }
 
     /// `self += other` plane by plane (reduction of partial plane sets).
     pub fn add_assign(&mut self, other: &GridPlanes) -> Result<(), GridError> {
+        match (&mut self.wbuf, &other.wbuf) {
+            (Some(a), Some(b)) if self.grids.is_empty() && other.grids.is_empty() => {
+                a.extend_from(b);
+                return Ok(());
+            }
+            (Some(_), Some(_)) if self.grids.is_empty() != other.grids.is_empty() => {
+                return Err(GridError::BufferedPlanes)
+            }
+            _ => {}
+        }
         check_count(self.grids.len(), other.grids.len())?;
         for (a, b) in self.grids.iter_mut().zip(&other.grids) {
             a.add_assign(b)?;

@@ -89,14 +89,15 @@ impl Gridder {
         )
     }
 
-    /// `acc[y, x] += plane[y, x] * screen(y, x)` with `plane` the complex, grid-corrected, not
-    /// scaled image of `grid` (transformed in place as `grid_into_image_impl`; one w plane of the
-    /// w-gridder), without making `plane` (consumes `grid`; parallel over image rows;
-    /// `screen(y, row)` fills `row[x]` with the factors of image row `y`).
+    /// `acc[y, x] += Re[plane[y, x] * screen(y, x)]` with `plane` the complex, grid-corrected,
+    /// not scaled image of `grid` (one w plane of the w-gridder), without making `plane`: `grid`
+    /// is transformed in place as `grid_into_image_impl` (clear it before gridding into it
+    /// again); parallel over image rows; `screen(y, row)` fills `row[x]` with the factors of
+    /// image row `y`.
     pub(crate) fn grid_accumulate(
         &self,
-        mut grid: UvGrid,
-        acc: ArrayViewMut2<Complex<f64>>,
+        grid: &mut UvGrid,
+        acc: ArrayViewMut2<f64>,
         screen: impl Fn(usize, &mut [Complex<f64>]) + Sync,
     ) {
         match &mut grid.data {
@@ -108,7 +109,7 @@ impl Gridder {
     fn grid_accumulate_impl<T: Real>(
         &self,
         mut grid: ArrayViewMut2<Complex<T>>,
-        mut acc: ArrayViewMut2<Complex<f64>>,
+        mut acc: ArrayViewMut2<f64>,
         screen: &(impl Fn(usize, &mut [Complex<f64>]) + Sync),
     ) {
         let (nx, ny, nv) = (self.spec.nx, self.spec.ny, self.nv);
@@ -127,7 +128,9 @@ impl Gridder {
                 for x in 0..nx {
                     let c = row[col_map[x]];
                     let k = self.corr_x[x] * cy;
-                    out[x] += Complex::new(c.re.to64() * k, c.im.to64() * k) * scr[x];
+                    // The real part of the product, as the complex product computes it.
+                    let s = scr[x];
+                    out[x] += c.re.to64() * k * s.re - c.im.to64() * k * s.im;
                 }
             });
     }

@@ -131,6 +131,13 @@ pub enum GridError {
     /// A plane set (or list of model planes) has the wrong number of planes for the gridder.
     #[error("plane set has {got} planes, the gridder expects {expected}")]
     PlaneCount { expected: usize, got: usize },
+    /// Two w plane sets, one still holding its visibilities and one gridded into its planes
+    /// (it grew past the buffer's share), cannot be added.
+    #[error(
+        "cannot add a w plane set that still holds its visibilities to one already gridded into \
+         its w planes: reduce the images of the two sets instead"
+    )]
+    BufferedPlanes,
     /// The image reaches beyond the horizon (`l^2 + m^2 >= 1` at a corner): no w-correction.
     #[error(
         "the image corners lie beyond the horizon (l^2 + m^2 = {r2:.3} >= 1): reduce imsize or \

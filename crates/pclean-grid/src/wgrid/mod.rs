@@ -21,15 +21,21 @@
 //! exact adjoint: the model times the correction and each plane's conjugate screen, transformed
 //! per plane, degridded and summed with the kernel weights in w.
 //!
-//! The planes of a pass are all kept (one oversampled grid each) so that chunks stream through
-//! the seam as for the 2-D gridder; memory is `nplanes` grids.
+//! A pass keeps its prepared visibilities ([`WBuffer`]) while they take less than
+//! [`BUFFER_SHARE`] of the `nplanes` grids; its image then grids and transforms the planes one
+//! at a time into one reused grid (memory: one grid plus the visibilities). A pass with more
+//! visibilities grids them into one grid per plane as they stream through the seam (memory:
+//! `nplanes` grids, the bound [`crate::VisGridder::planes_bytes`] reports). Both give the same
+//! image bit for bit: each plane's grid receives the same chunks in the same order.
 
+mod buffer;
 mod layout;
 mod prepare;
 mod seam;
 #[cfg(test)]
 mod tests;
 
+pub use buffer::WBuffer;
 pub use layout::{eta_min, n_minus_1, WCorrection, WLayout};
 
 use crate::gridder::{GridError, Gridder, Precision};
@@ -40,6 +46,11 @@ use std::sync::Arc;
 /// (the unit tests) single-precision planes gave a largest error of 4.5e-3 of the peak at
 /// epsilon 1e-6 (double: within 1e-5), and 1.05e-4 at epsilon 1e-4.
 pub const W_SINGLE_PRECISION_MIN_EPSILON: f64 = 1e-5;
+
+/// A pass keeps its visibilities while they take at most this share of the bytes of its
+/// `nplanes` grids, and grids them into all the planes beyond (then the buffer and the grids
+/// coexist while it is emptied: at most `1 + BUFFER_SHARE` times the grids).
+pub const BUFFER_SHARE: f64 = 0.25;
 
 /// The precision of the w-gridder's planes at `epsilon`.
 pub fn precision_for(epsilon: f64) -> Precision {
@@ -59,6 +70,8 @@ pub struct WGridder {
     correction: Arc<WCorrection>,
     nthreads: usize,
     name: &'static str,
+    /// [`BUFFER_SHARE`] (changed by the tests only).
+    buffer_share: f64,
 }
 
 impl WGridder {
@@ -84,6 +97,7 @@ impl WGridder {
             correction,
             nthreads: 0,
             name: "wproject",
+            buffer_share: BUFFER_SHARE,
         })
     }
 
@@ -91,6 +105,15 @@ impl WGridder {
     pub fn with_threads(&self, nthreads: usize) -> Self {
         WGridder {
             nthreads,
+            ..self.clone()
+        }
+    }
+
+    /// The same gridder keeping a pass's visibilities up to `share` of its grids' bytes.
+    #[cfg(test)]
+    pub(crate) fn with_buffer_share(&self, share: f64) -> Self {
+        WGridder {
+            buffer_share: share,
             ..self.clone()
         }
     }

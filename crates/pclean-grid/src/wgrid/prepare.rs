@@ -10,6 +10,7 @@ use num_complex::Complex32;
 use pclean_core::SPEED_OF_LIGHT;
 
 /// The chunk with every row's w made non-negative.
+#[derive(Clone, Debug, PartialEq)]
 pub(super) struct Prepared {
     /// `(nrow, 3)` baselines, metres, `w >= 0`.
     pub uvw: Array2<f64>,

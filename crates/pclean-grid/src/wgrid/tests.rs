@@ -359,6 +359,58 @@ fn threads_and_partial_plane_sets_agree() {
     assert!(max < 0.5e-4, "{max:e}");
 }
 
+/// The image of `obs` gridded in three row chunks, with the plane set's bytes and whether it
+/// held grids after each chunk.
+fn chunked_image(g: &WGridder, obs: &Obs) -> (Array2<f32>, Vec<(usize, bool)>) {
+    let n = obs.uvw_m.nrows();
+    let mut planes = g.new_planes(Pass::Residual);
+    let mut states = Vec::new();
+    for rows in [s![..n / 3, ..], s![n / 3..n / 2, ..], s![n / 2.., ..]] {
+        let (uvw, wt) = (obs.uvw_m.slice(rows), obs.weight.slice(rows));
+        let batch = VisBatch::new(uvw, &obs.freq_hz, wt).with_vis(obs.vis.slice(rows));
+        g.grid(&mut planes, &batch).unwrap();
+        states.push((planes.memory_bytes(), !planes.grids().is_empty()));
+    }
+    (g.images(planes, 1.0).unwrap().remove(0), states)
+}
+
+#[test]
+fn buffered_and_gridded_planes_give_the_same_image() {
+    let spec = spec(1e-4);
+    let obs = make_obs(&spec, 33);
+    let g = gridder(spec, &obs, 0).with_threads(2);
+    let grids = g.planes_bytes(Pass::Residual);
+    // All buffered; gridded into the planes from the first chunk (share 0); the buffer
+    // overflowing at the second chunk.
+    let (all, st_all) = chunked_image(&g.with_buffer_share(1e3), &obs);
+    let (none, st_none) = chunked_image(&g.with_buffer_share(0.0), &obs);
+    let (b1, b2) = (st_all[0].0, st_all[1].0);
+    let share = (b1 + b2) as f64 / 2.0 / grids as f64;
+    let (mid, st_mid) = chunked_image(&g.with_buffer_share(share), &obs);
+    let gridded = |st: &[(usize, bool)]| st.iter().map(|s| s.1).collect::<Vec<_>>();
+    assert_eq!(gridded(&st_all), [false; 3]);
+    assert_eq!(gridded(&st_none), [true; 3]);
+    assert_eq!(gridded(&st_mid), [false, true, true]);
+    assert!(
+        st_all[2].0 < grids / 4,
+        "buffer {} B, grids {grids} B",
+        st_all[2].0
+    );
+    assert_eq!(st_none[2].0, grids);
+    // Each plane receives the same chunks in the same order: bit for bit.
+    assert_eq!(all, none);
+    assert_eq!(all, mid);
+    // A buffered set cannot be added to a gridded one (the reduction would be wrong).
+    let batch = VisBatch::new(obs.uvw_m.view(), &obs.freq_hz, obs.weight.view());
+    let batch = batch.with_vis(obs.vis.view());
+    let g0 = g.with_buffer_share(0.0);
+    let mut a = g0.new_planes(Pass::Residual);
+    g0.grid(&mut a, &batch).unwrap();
+    let mut b = g.new_planes(Pass::Residual);
+    g.grid(&mut b, &batch).unwrap();
+    assert!(matches!(a.add_assign(&b), Err(GridError::BufferedPlanes)));
+}
+
 #[test]
 fn wprojplanes_is_a_minimum_and_the_horizon_is_refused() {
     let spec = spec(1e-4);
