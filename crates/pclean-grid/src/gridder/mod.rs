@@ -237,14 +237,7 @@ impl Gridder {
         weight_rc: ArrayView2<f32>,
         nthreads: usize,
     ) -> Result<GridStats, GridError> {
-        self.check_rows(uvw_m, freq_hz, "vis_rc", vis_rc.dim())?;
-        self.check_rows(uvw_m, freq_hz, "weight_rc", weight_rc.dim())?;
-        self.check_grid(grid)?;
-        let src = VisSource {
-            vis: vis_rc.view(),
-            wt: weight_rc.view(),
-        };
-        self.grid_source(grid, None, uvw_m, freq_hz, weight_rc, &src, nthreads)
+        self.grid_vis_into(grid, None, uvw_m, freq_hz, vis_rc, weight_rc, nthreads)
     }
 
     /// [`Gridder::grid_vis`] into `grid` and [`Gridder::grid_psf`] into `psf_grid` in one pass:
@@ -261,23 +254,33 @@ impl Gridder {
         weight_rc: ArrayView2<f32>,
         nthreads: usize,
     ) -> Result<GridStats, GridError> {
+        let psf = Some(psf_grid);
+        self.grid_vis_into(grid, psf, uvw_m, freq_hz, vis_rc, weight_rc, nthreads)
+    }
+
+    /// [`Gridder::grid_vis`], and with `psf_grid` [`Gridder::grid_vis_and_psf`]: validated.
+    #[allow(clippy::too_many_arguments)]
+    fn grid_vis_into(
+        &self,
+        grid: &mut UvGrid,
+        psf_grid: Option<&mut UvGrid>,
+        uvw_m: ArrayView2<f64>,
+        freq_hz: &[f64],
+        vis_rc: ArrayView2<Complex32>,
+        weight_rc: ArrayView2<f32>,
+        nthreads: usize,
+    ) -> Result<GridStats, GridError> {
         self.check_rows(uvw_m, freq_hz, "vis_rc", vis_rc.dim())?;
         self.check_rows(uvw_m, freq_hz, "weight_rc", weight_rc.dim())?;
         self.check_grid(grid)?;
-        self.check_grid(psf_grid)?;
+        if let Some(p) = psf_grid.as_deref() {
+            self.check_grid(p)?;
+        }
         let src = VisSource {
             vis: vis_rc.view(),
             wt: weight_rc.view(),
         };
-        self.grid_source(
-            grid,
-            Some(psf_grid),
-            uvw_m,
-            freq_hz,
-            weight_rc,
-            &src,
-            nthreads,
-        )
+        self.grid_source(grid, psf_grid, uvw_m, freq_hz, weight_rc, &src, nthreads)
     }
 
     /// As [`Gridder::grid_vis`] with every visibility equal to 1 (point-spread function).

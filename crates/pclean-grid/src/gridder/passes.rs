@@ -53,7 +53,7 @@ impl Gridder {
     pub(super) fn grid_impl<T: Real, S: Source<T>>(
         &self,
         grid: &mut Array2<Complex<T>>,
-        mut psf_grid: Option<&mut Array2<Complex<T>>>,
+        psf_grid: Option<&mut Array2<Complex<T>>>,
         uvw_m: ArrayView2<f64>,
         freq_hz: &[f64],
         weight_rc: ArrayView2<f32>,
@@ -62,7 +62,7 @@ impl Gridder {
         let (ctx, index) = self.pass::<T>(uvw_m, freq_hz, Some(weight_rc));
         let geo = &ctx.geo;
         let shared = SharedGrid::new(grid);
-        let shared_psf = psf_grid.as_deref_mut().map(SharedGrid::new);
+        let shared_psf = psf_grid.map(SharedGrid::new);
         let phases = index.flush_phases(geo);
         for (p, tiles) in phases.iter().enumerate() {
             // The edge phase runs as one task: its tiles may overlap through the wrap.
