@@ -423,11 +423,13 @@ fn partial_of(
 /// holds the whole band, so reading, preparing and weighting its visibilities twice cost most
 /// of a dirty run) with the `standard` gridder (one grid per pass; a mosaic's and awproject's
 /// PSF pass also make the weight image, the w-gridders hold a grid per w plane), not mtmfs
-/// (its own block, `cycles::mtmfs`). The memory model counts the second grid
+/// (its own block, `cycles::mtmfs`), not in row partitions (each pass is gathered from the
+/// partitions, `exec::rows`). The memory model counts the second grid
 /// (`plan::memory::ImageSide::joint_pass`).
 pub fn joint_first_pass(p: &ImagingParams) -> bool {
     use pclean_core::params::{Deconvolver, Gridder, SpecMode};
     p.specmode == SpecMode::Mfs
+        && p.row_partitions == 0
         && p.gridder == Gridder::Standard
         && p.deconv.deconvolver != Deconvolver::Mtmfs
         && p.deconv.mvc.is_none()
