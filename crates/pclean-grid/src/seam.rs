@@ -294,6 +294,23 @@ pub trait VisGridder: Send + Sync {
     /// `batch.vis_rc` is required). Returns the counts, with the sum of the weights gridded.
     fn grid(&self, planes: &mut GridPlanes, batch: &VisBatch) -> GridResult;
 
+    /// [`VisGridder::grid`] of `batch` (with its visibilities) into the [`Pass::Psf`] set
+    /// `psf` and the [`Pass::Residual`] set `residual`, each as its own call makes it; returns
+    /// the two calls' results (PSF first). Default: the two calls; a gridder may share the work
+    /// the two have in common (the ES gridder locates each visibility once for both).
+    fn grid_pair(
+        &self,
+        psf: &mut GridPlanes,
+        residual: &mut GridPlanes,
+        batch: &VisBatch,
+    ) -> GridResult<(GridStats, GridStats)> {
+        let psf_batch = VisBatch {
+            vis_rc: None,
+            ..*batch
+        };
+        Ok((self.grid(psf, &psf_batch)?, self.grid(residual, batch)?))
+    }
+
     /// Transform the planes in place into images `image_yx` (`(ny, nx)`, one per plane), each
     /// multiplied by `scale` (pass `1 / sum of weights` for Jy/beam; the planes are NOT
     /// normalised otherwise).
@@ -442,6 +459,35 @@ impl VisGridder for StandardGridder {
                 got: vec![],
             }),
         }
+    }
+
+    fn grid_pair(
+        &self,
+        psf: &mut GridPlanes,
+        residual: &mut GridPlanes,
+        batch: &VisBatch,
+    ) -> GridResult<(GridStats, GridStats)> {
+        let Some(vis_rc) = batch.vis_rc else {
+            return self.grid(residual, batch).map(|s| (s, s));
+        };
+        if psf.pass != Pass::Psf || residual.pass != Pass::Residual {
+            return Err(GridError::Shape {
+                what: "plane sets of grid_pair (a PSF and a residual set)",
+                expected: vec![],
+                got: vec![],
+            });
+        }
+        let (psf_grid, grid) = (psf.single_mut()?, residual.single_mut()?);
+        let stats = self.gridder.grid_vis_and_psf(
+            grid,
+            psf_grid,
+            batch.uvw_m,
+            batch.freq_hz,
+            vis_rc,
+            batch.weight_rc,
+            self.nthreads,
+        )?;
+        Ok((stats, stats))
     }
 
     fn images(&self, planes: GridPlanes, scale: f64) -> GridResult<Vec<Array2<f32>>> {

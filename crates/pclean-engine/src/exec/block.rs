@@ -141,6 +141,8 @@ pub fn run_block(
         params.gridder,
         pclean_core::params::Gridder::Mosaic | pclean_core::params::Gridder::AwProject
     );
+    // PSF and dirty image in one pass (not through row partitions: they gather each pass).
+    let joint = ctx.rows.is_none() && crate::imaging::joint_first_pass(params);
     // Reused products: only this block's planes, read here (in the process running the block).
     let mut reused = inp.reused.block(chans.clone(), nst)?;
     let mut beams: Vec<Beam> = Vec::with_capacity(chans.len() * nst);
@@ -153,18 +155,33 @@ pub fn run_block(
             let take =
                 |v: &mut Option<Vec<Option<Array2<f32>>>>| v.as_mut().and_then(|v| v[idx].take());
             let reused_psf = take(&mut reused.psf);
-            // A mosaic's weight image comes from the PSF pass, made also when the PSF is reused.
-            let (psf, weights, pb_weight) = match reused_psf {
-                Some(r) if !mosaic => (r, ctx.plane_weights(&sources, k, s, weighter(i))?, None),
-                r => {
-                    let p = ctx.psf_plane(&sources, k, s, weighter(i))?;
-                    (r.unwrap_or(p.psf), p.weights, p.pb_weight)
-                }
+            let reused_res = match (take(&mut reused.residual), &reused.sumwt) {
+                (Some(r), Some(w)) => Some((r, w[idx])),
+                _ => None,
             };
-            let (residual, sumwt) = match (take(&mut reused.residual), &reused.sumwt) {
-                (Some(r), Some(w)) => (r, w[idx]),
-                _ => ctx.residual_plane(&sources, k, s, &weights, None, None)?,
-            };
+            let (psf, weights, pb_weight, residual, sumwt) =
+                if joint && reused_psf.is_none() && reused_res.is_none() {
+                    let (p, (residual, sumwt)) =
+                        ctx.psf_and_dirty_plane(&sources, k, s, weighter(i))?;
+                    (p.psf, p.weights, p.pb_weight, residual, sumwt)
+                } else {
+                    // A mosaic's weight image comes from the PSF pass, made also when the PSF is
+                    // reused.
+                    let (psf, weights, pb_weight) = match reused_psf {
+                        Some(r) if !mosaic => {
+                            (r, ctx.plane_weights(&sources, k, s, weighter(i))?, None)
+                        }
+                        r => {
+                            let p = ctx.psf_plane(&sources, k, s, weighter(i))?;
+                            (r.unwrap_or(p.psf), p.weights, p.pb_weight)
+                        }
+                    };
+                    let (residual, sumwt) = match reused_res {
+                        Some(r) => r,
+                        None => ctx.residual_plane(&sources, k, s, &weights, None, None)?,
+                    };
+                    (psf, weights, pb_weight, residual, sumwt)
+                };
             // A plane whose fit fails takes the block's first good beam of the same Stokes.
             let fallback = (0..i)
                 .map(|j| beams[j * nst + s])

@@ -258,11 +258,61 @@ impl ImagingContext<'_> {
             done(wgt);
             Ok(())
         })?;
-        let norm = if sumwt > 0.0 { 1.0 / sumwt } else { 0.0 };
-        let weight = gridder.weight_image(&planes, norm).map_err(gerr)?;
-        let (image, sums) = gridder.linear_images(planes, norm).map_err(gerr)?;
-        let image = image.into_iter().next().ok_or_else(changed)?;
-        Ok(((image, sumwt, weight), sums))
+        partial_of(gridder, planes, sumwt)
+    }
+
+    /// The PSF and the dirty image (the residual without a model) of image channel `k`, Stokes
+    /// plane `s`, in one pass over the visibilities: each chunk is read, prepared and weighted
+    /// once, and gridded into the PSF's planes and the dirty image's (two oversampled grids
+    /// alive, which the memory model counts: [`joint_first_pass`]). The same images, sums of
+    /// weights and imaging weights as [`ImagingContext::psf_plane`] then
+    /// [`ImagingContext::residual_plane`] without a model, bit for bit: each grid sees the same
+    /// chunks, weights and visibilities in the same order as in its own pass.
+    pub fn psf_and_dirty_plane(
+        &self,
+        sources: &[Source],
+        k: usize,
+        s: usize,
+        weighter: &ImagingWeighter,
+    ) -> Result<(PsfPlane, (Array2<f32>, f64)), EngineError> {
+        let sources = &crate::source::restrict_sources(sources, self.plan, &(k..k + 1))?;
+        let own = self.plane_gridder(k);
+        let gridder = own.as_deref().unwrap_or(self.gridder.as_ref());
+        // Each chunk gridded into both plane sets by one call (`VisGridder::grid_pair`).
+        let mut psf_planes = gridder.new_planes(Pass::Psf);
+        let mut dirty_planes = gridder.new_planes(Pass::Residual);
+        let (mut psf_sumwt, mut dirty_sumwt) = (0.0, 0.0);
+        let mut weights = Vec::new();
+        self.vis().for_each_chunk(sources, &(k..k + 1), |prep| {
+            let Some((cols, freqs)) = prep.columns(k) else {
+                return Ok(());
+            };
+            let wgt = self.imaging_weights(prep, s, &cols, &freqs, weighter);
+            let vis = prep.stokes[s].0.select(Axis(1), &cols);
+            let batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view())
+                .with_fields(&prep.field_r)
+                .with_antennas(&prep.ant1_r, &prep.ant2_r)
+                .with_times(&prep.time_r)
+                .with_vis(vis.view());
+            let (a, b) = gridder
+                .grid_pair(&mut psf_planes, &mut dirty_planes, &batch)
+                .map_err(gerr)?;
+            psf_sumwt += a.sum_weights;
+            dirty_sumwt += b.sum_weights;
+            weights.push(wgt);
+            Ok(())
+        })?;
+        let psf = partial_of(gridder, psf_planes, psf_sumwt)?;
+        let (psf, sumwt, pb_weight) = self.finish_partial(Pass::Psf, k, psf)?;
+        let dirty = partial_of(gridder, dirty_planes, dirty_sumwt)?;
+        let (dirty, dirty_sumwt, _) = self.finish_partial(Pass::Residual, k, dirty)?;
+        let psf = PsfPlane {
+            psf,
+            sumwt,
+            weights,
+            pb_weight,
+        };
+        Ok((psf, (dirty, dirty_sumwt)))
     }
 
     /// A pass of image channel `k` (one partition's, or several combined with their per-grid
@@ -352,6 +402,37 @@ pub fn central_facet_only(psf_yx: &mut Array2<f32>, facets: usize) {
             psf_yx[[y, x]] = src[[y + sy, x + sx]];
         }
     }
+}
+
+/// A pass's planes as its [`PartialImage`]: the image (and weight image) divided by the sum of
+/// weights `sumwt`, with the gridder's per-grid sums.
+fn partial_of(
+    gridder: &dyn VisGridder,
+    planes: pclean_grid::seam::GridPlanes,
+    sumwt: f64,
+) -> Result<PartialImage, EngineError> {
+    let norm = if sumwt > 0.0 { 1.0 / sumwt } else { 0.0 };
+    let weight = gridder.weight_image(&planes, norm).map_err(gerr)?;
+    let (image, sums) = gridder.linear_images(planes, norm).map_err(gerr)?;
+    let image = image.into_iter().next().ok_or_else(changed)?;
+    Ok(((image, sumwt, weight), sums))
+}
+
+/// Whether a plane's first PSF and dirty image are gridded in one pass
+/// ([`ImagingContext::psf_and_dirty_plane`]) with parameters `p`: an mfs image (each plane
+/// holds the whole band, so reading, preparing and weighting its visibilities twice cost most
+/// of a dirty run) with the `standard` gridder (one grid per pass; a mosaic's and awproject's
+/// PSF pass also make the weight image, the w-gridders hold a grid per w plane), not mtmfs
+/// (its own block, `cycles::mtmfs`), not in row partitions (each pass is gathered from the
+/// partitions, `exec::rows`). The memory model counts the second grid
+/// (`plan::memory::ImageSide::joint_pass`).
+pub fn joint_first_pass(p: &ImagingParams) -> bool {
+    use pclean_core::params::{Deconvolver, Gridder, SpecMode};
+    p.specmode == SpecMode::Mfs
+        && p.row_partitions == 0
+        && p.gridder == Gridder::Standard
+        && p.deconv.deconvolver != Deconvolver::Mtmfs
+        && p.deconv.mvc.is_none()
 }
 
 /// The weights of the next chunk: passes over a plane see the same chunks in the same order.

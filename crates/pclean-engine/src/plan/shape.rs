@@ -47,6 +47,7 @@ impl ImageSide {
             // tclean's default count for a 2:1 band until the plan knows the band
             // (`Setup::open` sets the run's).
             mvc_chans: d.mvc.map_or(0, |n| if n == 0 { 10 } else { n }),
+            joint_pass: crate::imaging::joint_first_pass(p),
         }
     }
 }

@@ -365,17 +365,47 @@ impl VisPrep<'_> {
                 }
                 continue;
             }
-            for chunk in src.selected.chunks(&src.ms, src.column, self.chunk_rows) {
-                let chunk = chunk?;
+            read_ahead(src, self.chunk_rows, |chunk| {
                 let mut prep = self.prepare(src, &chunk, chans)?;
                 if let Some(k) = &src.keys {
                     k.apply(&mut prep);
                 }
-                f(&prep)?;
-            }
+                f(&prep)
+            })?;
         }
         Ok(())
     }
+}
+
+/// Every chunk of `src`'s selection read from its MS (at most `chunk_rows` rows) and handed to
+/// `f`, the next chunk read in a second thread while `f` works on the current one (casacore's
+/// read is serial; `f` prepares and grids on the calling pool). To hold no more visibilities
+/// than one chunk of `chunk_rows` rows (the memory model's), chunks of half as many rows are
+/// read, one in `f` and one ahead. An error of the read or of `f` stops both (the reader's
+/// next hand-over fails once `f`'s side has returned).
+fn read_ahead(
+    src: &Source,
+    chunk_rows: usize,
+    mut f: impl FnMut(VisChunk) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    let rows = chunk_rows.div_ceil(2).max(1);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<VisChunk, EngineError>>(0);
+        scope.spawn(move || {
+            for chunk in src.selected.chunks(&src.ms, src.column, rows) {
+                let chunk = chunk.map_err(EngineError::from);
+                let failed = chunk.is_err();
+                if tx.send(chunk).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        // Dropping `rx` (on return, also by `?`) ends the reader's loop at its next send.
+        for chunk in rx {
+            f(chunk?)?;
+        }
+        Ok(())
+    })
 }
 
 /// Each row's Doppler factor f_image / f_data (mfs: f_LSRK / f_data), converted at the row's

@@ -60,42 +60,57 @@ impl StokesRecipe {
         flag_rcp: ArrayView3<bool>,
         weight_rcp: ArrayView3<f32>,
         chans: &[usize],
-        mut vis_out: ArrayViewMut2<Complex32>,
-        mut wgt_out: ArrayViewMut2<f32>,
+        vis_out: ArrayViewMut2<Complex32>,
+        wgt_out: ArrayViewMut2<f32>,
     ) {
-        let (nrow, ncorr) = (vis_rcp.shape()[0], vis_rcp.shape()[2]);
-        let pseudo = self.param == StokesParam::PseudoI;
-        let ok = |r: usize, c: usize, p: usize| usable(&vis_rcp, &flag_rcp, [r, c, p]);
-        for r in 0..nrow {
-            for (k, &c) in chans.iter().enumerate() {
-                let w = 0.5 * (weight_rcp[[r, c, 0]] + weight_rcp[[r, c, ncorr - 1]]);
-                let (v, w) = if !(w > 0.0 && w.is_finite()) {
-                    (Complex32::new(0.0, 0.0), 0.0)
-                } else if pseudo {
-                    let mut n = 0usize;
-                    let mut sum = Complex32::new(0.0, 0.0);
-                    for &(p, _) in self.terms.iter().filter(|(p, _)| ok(r, c, *p)) {
-                        n += 1;
-                        sum += vis_rcp[[r, c, p]];
-                    }
-                    if n == 0 {
-                        (Complex32::new(0.0, 0.0), 0.0)
-                    } else {
-                        (sum / n as f32, w * n as f32)
-                    }
-                } else if (0..ncorr).all(|p| ok(r, c, p)) {
-                    let v = self
-                        .terms
-                        .iter()
-                        .map(|&(p, coef)| vis_rcp[[r, c, p]] * coef)
-                        .sum();
-                    (v, w * self.multiplicity)
-                } else {
-                    (Complex32::new(0.0, 0.0), 0.0)
-                };
-                vis_out[[r, k]] = v;
-                wgt_out[[r, k]] = w;
+        par_row_blocks(vis_out, wgt_out, |r0, mut vis_b, mut wgt_b| {
+            for i in 0..vis_b.nrows() {
+                for (k, &c) in chans.iter().enumerate() {
+                    let (v, w) = self.sample(&vis_rcp, &flag_rcp, &weight_rcp, r0 + i, c);
+                    vis_b[[i, k]] = v;
+                    wgt_b[[i, k]] = w;
+                }
             }
+        });
+    }
+
+    /// The Stokes visibility and weight of sample (row `r`, channel `c`) (see
+    /// [`StokesRecipe::form`]).
+    fn sample(
+        &self,
+        vis_rcp: &ArrayView3<Complex32>,
+        flag_rcp: &ArrayView3<bool>,
+        weight_rcp: &ArrayView3<f32>,
+        r: usize,
+        c: usize,
+    ) -> (Complex32, f32) {
+        let ncorr = vis_rcp.shape()[2];
+        let zero = (Complex32::new(0.0, 0.0), 0.0);
+        let ok = |p: usize| usable(vis_rcp, flag_rcp, [r, c, p]);
+        let w = 0.5 * (weight_rcp[[r, c, 0]] + weight_rcp[[r, c, ncorr - 1]]);
+        if !(w > 0.0 && w.is_finite()) {
+            zero
+        } else if self.param == StokesParam::PseudoI {
+            let mut n = 0usize;
+            let mut sum = Complex32::new(0.0, 0.0);
+            for &(p, _) in self.terms.iter().filter(|(p, _)| ok(*p)) {
+                n += 1;
+                sum += vis_rcp[[r, c, p]];
+            }
+            if n == 0 {
+                zero
+            } else {
+                (sum / n as f32, w * n as f32)
+            }
+        } else if (0..ncorr).all(ok) {
+            let v = self
+                .terms
+                .iter()
+                .map(|&(p, coef)| vis_rcp[[r, c, p]] * coef)
+                .sum();
+            (v, w * self.multiplicity)
+        } else {
+            zero
         }
     }
 
@@ -125,6 +140,30 @@ impl StokesRecipe {
             }
         }
     }
+}
+
+/// Rows per task of the parallel Stokes forming: 64 channels x 2 correlations of 512 rows are
+/// ~1 MB of input, large enough that a task's set-up is negligible.
+const FORM_ROWS: usize = 512;
+
+/// `f(first_row, vis_rows, wgt_rows)` over blocks of [`FORM_ROWS`] rows of `vis` and `wgt`, on
+/// the calling rayon pool (each block is written by one task, so the result does not depend on
+/// the thread count).
+fn par_row_blocks(
+    mut vis: ArrayViewMut2<Complex32>,
+    mut wgt: ArrayViewMut2<f32>,
+    f: impl Fn(usize, ArrayViewMut2<Complex32>, ArrayViewMut2<f32>) + Sync,
+) {
+    use ndarray::Axis;
+    use rayon::prelude::*;
+    let blocks: Vec<_> = vis
+        .axis_chunks_iter_mut(Axis(0), FORM_ROWS)
+        .zip(wgt.axis_chunks_iter_mut(Axis(0), FORM_ROWS))
+        .enumerate()
+        .collect();
+    blocks
+        .into_par_iter()
+        .for_each(|(b, (v, w))| f(b * FORM_ROWS, v, w));
 }
 
 /// Whether correlation sample `rcp` (row, channel, correlation) is unflagged and finite.

@@ -323,26 +323,80 @@ fn tile_body<T: Real, const W: usize, K: TileOp<T>>(
     }
 }
 
-/// Gridding into a tile buffer: `buf += value(r, c) * wu wv^T` at each visibility's footprint.
-pub(super) struct GridOp<'b, T, S> {
+/// Gridding into a tile buffer: `buf += value(r, c) * wu wv^T` at each visibility's footprint;
+/// with `PSF`, also `psf_buf += weight(r, c) * wu wv^T` (the point-spread function's value of
+/// the same visibility, [`PsfSource`]) with the same kernel weights, so one located visibility
+/// feeds two grids: each buffer gets the arithmetic of its own pass, in the same order.
+pub(super) struct GridOp<'b, T, S, const PSF: bool> {
     /// The tile buffer (`Complex<T>` cells) seen as interleaved `(re, im)` reals.
     bufr: &'b mut [T],
+    /// The PSF's tile buffer (empty without `PSF`).
+    psfr: &'b mut [T],
+    /// The weights (the PSF's values; read only with `PSF`).
+    wt: Option<ArrayView2<'b, f32>>,
     src: &'b S,
 }
 
-impl<'b, T: Real, S: Source<T>> GridOp<'b, T, S> {
+/// `buf` (`Complex<T>` cells) seen as interleaved `(re, im)` reals.
+fn interleaved<T>(buf: &mut [Complex<T>]) -> &mut [T] {
+    // Complex<T> is repr(C) {re, im}.
+    // SAFETY: same allocation, twice as many T elements, same alignment.
+    unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut T, 2 * buf.len()) }
+}
+
+impl<'b, T: Real, S: Source<T>> GridOp<'b, T, S, false> {
     pub(super) fn new(buf: &'b mut [Complex<T>], src: &'b S) -> Self {
-        // Complex<T> is repr(C) {re, im}: view the buffer as interleaved reals.
-        // SAFETY: same allocation, twice as many T elements, same alignment.
-        let bufr =
-            unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut T, 2 * buf.len()) };
-        GridOp { bufr, src }
+        GridOp {
+            bufr: interleaved(buf),
+            psfr: &mut [],
+            wt: None,
+            src,
+        }
     }
 }
 
-impl<T: Real, S: Source<T>> TileOp<T> for GridOp<'_, T, S> {
+impl<'b, T: Real, S: Source<T>> GridOp<'b, T, S, true> {
+    /// Gridding `src` into `buf` and the PSF of weights `wt` into `psf_buf` (same length).
+    pub(super) fn with_psf(
+        buf: &'b mut [Complex<T>],
+        psf_buf: &'b mut [Complex<T>],
+        wt: ArrayView2<'b, f32>,
+        src: &'b S,
+    ) -> Self {
+        assert_eq!(buf.len(), psf_buf.len());
+        GridOp {
+            bufr: interleaved(buf),
+            psfr: interleaved(psf_buf),
+            wt: Some(wt),
+            src,
+        }
+    }
+}
+
+/// `bufr += a * wv[j]` along the footprint's rows `j` (`a`: `2 pw` interleaved reals).
+#[inline(always)]
+fn add_rows<T: Real, const W: usize>(bufr: &mut [T], a: &[T], fp: &Footprint<T, W>) {
+    let pw = W.div_ceil(4) * 4;
+    for (j, &kv) in fp.wv.iter().enumerate() {
+        let off = fp.row_offset(j);
+        // SAFETY: lu, lv < TILE and pw <= MAX_SUPPORT (checked in tile_body), so the row
+        // segment ends at 2 * ((TILE + W - 2) * BUF_STRIDE + TILE - 1 + MAX_SUPPORT)
+        // <= bufr.len().
+        let row = unsafe { bufr.get_unchecked_mut(off..off + 2 * pw) };
+        for (g, &x) in row.iter_mut().zip(a[..2 * pw].iter()) {
+            *g += x * kv;
+        }
+    }
+}
+
+impl<T: Real, S: Source<T>, const PSF: bool> TileOp<T> for GridOp<'_, T, S, PSF> {
     fn buf_len(&self) -> usize {
-        self.bufr.len() / 2
+        let n = self.bufr.len() / 2;
+        if PSF {
+            n.min(self.psfr.len() / 2)
+        } else {
+            n
+        }
     }
 
     #[inline(always)]
@@ -353,8 +407,7 @@ impl<T: Real, S: Source<T>> TileOp<T> for GridOp<'_, T, S> {
 
     #[inline(always)]
     fn visit<const W: usize>(&mut self, a: &mut [T; 2 * MAX_SUPPORT], fp: &Footprint<T, W>) {
-        let pw = W.div_ceil(4) * 4;
-        let (wu, wv) = (&fp.wu, &fp.wv);
+        let wu = &fp.wu;
         let val = self.src.value(fp.r, fp.c);
         // a = val * wu, interleaved (re, im), zero-padded to pw cells: then each kernel row is
         // an axpy with wv[j] over whole SIMD vectors.
@@ -362,15 +415,16 @@ impl<T: Real, S: Source<T>> TileOp<T> for GridOp<'_, T, S> {
             a[2 * i] = val.re * wu[i];
             a[2 * i + 1] = val.im * wu[i];
         }
-        for (j, &kv) in wv.iter().enumerate() {
-            let off = fp.row_offset(j);
-            // SAFETY: lu, lv < TILE and pw <= MAX_SUPPORT (checked in tile_body), so the row
-            // segment ends at 2 * ((TILE + W - 2) * BUF_STRIDE + TILE - 1 + MAX_SUPPORT)
-            // <= bufr.len().
-            let row = unsafe { self.bufr.get_unchecked_mut(off..off + 2 * pw) };
-            for (g, &x) in row.iter_mut().zip(a[..2 * pw].iter()) {
-                *g += x * kv;
+        add_rows(self.bufr, a, fp);
+        if let (true, Some(wt)) = (PSF, &self.wt) {
+            // The PSF's value (weight, 0), as PsfSource gives it.
+            // SAFETY: as for VisSource (the same validated shape).
+            let w = T::of32(unsafe { *wt.uget((fp.r, fp.c)) });
+            for i in 0..W {
+                a[2 * i] = w * wu[i];
+                a[2 * i + 1] = T::zero() * wu[i];
             }
+            add_rows(self.psfr, a, fp);
         }
     }
 }

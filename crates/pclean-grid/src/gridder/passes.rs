@@ -46,10 +46,14 @@ impl Gridder {
         (ctx, index)
     }
 
-    /// Grid the visibilities of `src` into `grid`, tile by tile in deterministic flush phases.
+    /// Grid the visibilities of `src` into `grid`, tile by tile in deterministic flush phases;
+    /// with `psf_grid`, the point-spread function of the same visibilities (their weights) into
+    /// it from the same bucketing and kernel weights ([`GridOp::with_psf`]): each grid is the
+    /// one its own pass makes, bit for bit.
     pub(super) fn grid_impl<T: Real, S: Source<T>>(
         &self,
         grid: &mut Array2<Complex<T>>,
+        psf_grid: Option<&mut Array2<Complex<T>>>,
         uvw_m: ArrayView2<f64>,
         freq_hz: &[f64],
         weight_rc: ArrayView2<f32>,
@@ -58,6 +62,7 @@ impl Gridder {
         let (ctx, index) = self.pass::<T>(uvw_m, freq_hz, Some(weight_rc));
         let geo = &ctx.geo;
         let shared = SharedGrid::new(grid);
+        let shared_psf = psf_grid.map(SharedGrid::new);
         let phases = index.flush_phases(geo);
         for (p, tiles) in phases.iter().enumerate() {
             // The edge phase runs as one task: its tiles may overlap through the wrap.
@@ -69,12 +74,27 @@ impl Gridder {
             let tasks = index.tasks_of(tiles, ntasks);
             tasks.par_iter().for_each(|range| {
                 let mut buf = tile_buffer::<T>(geo.w);
+                let mut psf_buf = match shared_psf {
+                    Some(_) => tile_buffer::<T>(geo.w),
+                    None => Vec::new(),
+                };
                 for &tile in &tiles[range.clone()] {
                     let (tu, tv) = (tile % geo.ntu, tile / geo.ntu);
                     buf.fill(Complex::zero());
-                    let mut op = GridOp::new(&mut buf, src);
                     let entries = index.entries_of(tile);
-                    dispatch_w!(geo.w, run_tile, (&mut op, &ctx, entries, tu, tv));
+                    match &shared_psf {
+                        None => {
+                            let mut op = GridOp::new(&mut buf, src);
+                            dispatch_w!(geo.w, run_tile, (&mut op, &ctx, entries, tu, tv));
+                        }
+                        Some(sp) => {
+                            psf_buf.fill(Complex::zero());
+                            let wt = weight_rc.view();
+                            let mut op = GridOp::with_psf(&mut buf, &mut psf_buf, wt, src);
+                            dispatch_w!(geo.w, run_tile, (&mut op, &ctx, entries, tu, tv));
+                            sp.flush(geo, &psf_buf, tu, tv);
+                        }
+                    }
                     shared.flush(geo, &buf, tu, tv);
                 }
             });

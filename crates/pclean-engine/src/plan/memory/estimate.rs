@@ -205,6 +205,8 @@ impl WorkerSpec {
             fixed_mask: true,
             stats_region: true,
             mvc_chans: self.mvc_chans,
+            // A worker's channel blocks and row partitions grid the PSF and residual apart.
+            joint_pass: false,
         };
         // An mfs plane in row partitions grids every channel of the window into its one plane.
         let data_chans = if self.row_partitions > 0 {

@@ -7,7 +7,8 @@
 //! phases (`crate::exec::block::run_block`), and its peak is the largest phase:
 //! 1. weighting densities (`f64`) of its channels, turned one by one into weighters (`f32`);
 //! 2. per plane, one pass grids the PSF (keeping the plane's imaging weights, 4 bytes per
-//!    visibility) and one the dirty image, each into the one oversampled grid, transformed in place;
+//!    visibility) and one the dirty image, each into the one oversampled grid, transformed in place
+//!    (an mfs image with the `standard` gridder grids both in one pass: two grids, `joint_pass`);
 //!    the densities are freed after the last plane;
 //! 3. deconvolution: every plane's state (residual, PSF, model, masks, deconvolver planes), minor
 //!    cycles (their transient planes), and major cycles plane by plane (a model grid, then the
@@ -98,6 +99,9 @@ pub struct ImageSide {
     /// `specmode='mvc'`: the channels of its cube major cycle (0 otherwise): a grid and an image
     /// per channel in each pass, and each channel's primary-beam ratio kept for the run.
     pub mvc_chans: usize,
+    /// A plane's first PSF and dirty image are gridded in one pass, their two grids alive
+    /// together (`crate::imaging::joint_first_pass`: mfs images with the `standard` gridder).
+    pub joint_pass: bool,
 }
 
 /// What the block size depends on from the data.
@@ -361,9 +365,12 @@ impl BlockShape {
         } else {
             0
         };
+        // The joint PSF and dirty pass holds the dirty image's grid next to the PSF's.
+        let joint_grids = if self.image.joint_pass { nt * grids } else { 0 };
         let first_pass = weighters
             + kept
             + psf_grids * grids
+            + joint_grids
             + beams
             + 4 * (psf_terms + nt) * npix
             + mvc_kept

@@ -14,6 +14,7 @@ fn shape(deconvolve: bool) -> BlockShape {
             fixed_mask: true,
             stats_region: true,
             mvc_chans: 0,
+            joint_pass: false,
         },
         data: DataSide {
             chunk_rows: 10_000,
@@ -53,6 +54,17 @@ fn block_bytes_grow_linearly_with_channels() {
     // Dirty imaging: one grid whatever the channels; a weighter (4 B/px) per channel more.
     assert_eq!(d1, 1024 * 1024 * 4);
     assert!(shape(true).block_bytes(4, 1) > s.block_bytes(4, 1));
+}
+
+#[test]
+fn joint_pass_holds_a_second_grid() {
+    // An mfs plane's PSF and dirty image in one pass: the first pass holds exactly one more
+    // grid (1800^2 cells of 8 bytes), the other phases are unchanged.
+    let mut joint = shape(false);
+    joint.image.joint_pass = true;
+    let (a, b) = (shape(false).phases(1, 1), joint.phases(1, 1));
+    assert_eq!(b.first_pass - a.first_pass, 1800 * 1800 * 8);
+    assert_eq!((a.weighting, a.writing), (b.weighting, b.writing));
 }
 
 #[test]

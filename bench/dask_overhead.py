@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Where a dirty cube's time goes through Dask (issue 18 item 5): the same cube imaged by the
+local engine (`pclean.pclean(parallel=False)`) and by `pclean.pclean(parallel=True, nworkers=N)`
+on a LocalCluster, in one process, one after the other; for the Dask run, from its summary's
+`distributed.tasks` (each task's start and seconds on its worker):
+
+- start: from the call to the first task's start (cluster start, worker imports, planning);
+- tasks: the workers' busy seconds (sum of the tasks' `seconds`) over N, against the local run;
+- gaps: the wall between the first task's start and the last task's end not covered by the
+  tasks (shipping the task, the planes travelling back and written by the coordinator, while
+  no task of a worker runs);
+- tail: from the last task's end to the return (the last planes written, `finish`, shutdown).
+
+    python bench/dask_overhead.py --ms synth.ms --work /tmp/dask --imsize 512 --nchan 64
+
+Prints one JSON line. Needs pclean's Python package with Dask.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import time
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ms", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--imsize", type=int, default=1024)
+    ap.add_argument("--cell", default="0.1arcsec")
+    ap.add_argument("--nchan", type=int, default=64)
+    ap.add_argument("--specmode", default="cube")
+    ap.add_argument("--nworkers", type=int, default=2)
+    ap.add_argument("--cube-chunksize", type=int, default=0,
+                    help="channels per Dask task (0: the driver's plan, one per task)")
+    ap.add_argument("--local-s", type=float, default=0.0,
+                    help="the local run's seconds, measured before (skips the local run)")
+    a = ap.parse_args()
+    import pclean
+
+    os.makedirs(a.work, exist_ok=True)
+    base = dict(vis=a.ms, imsize=[a.imsize], cell=[a.cell], specmode=a.specmode, nchan=a.nchan,
+                start=0, width=1, stokes="I", weighting="briggs", robust=0.5, pblimit=-0.01,
+                niter=0, overwrite=True)
+    if a.specmode == "cube":
+        base["outframe"] = "LSRK"
+    out = dict(load_before=os.getloadavg())
+    if a.local_s > 0:
+        out["local_s"] = a.local_s
+    else:
+        t0 = time.time()
+        pclean.pclean(imagename=os.path.join(a.work, "local"), parallel=False, **base)
+        out["local_s"] = time.time() - t0
+    t0 = time.time()
+    s = pclean.pclean(imagename=os.path.join(a.work, "dask"), parallel=True,
+                      nworkers=a.nworkers, threads_per_worker=1,
+                      cube_chunksize=a.cube_chunksize, **base)
+    t1 = time.time()
+    out["dask_s"] = t1 - t0
+    tasks = (s.get("distributed") or {}).get("tasks") or []
+    if tasks:
+        first = min(t["start"] for t in tasks)
+        last = max(t["start"] + t["seconds"] for t in tasks)
+        busy = sum(t["seconds"] for t in tasks)
+        out.update(ntasks=len(tasks), start_s=first - t0, task_busy_s=busy,
+                   task_busy_per_worker_s=busy / a.nworkers,
+                   gaps_s=(last - first) - busy / a.nworkers, tail_s=t1 - last)
+    out["ratio"] = out["dask_s"] / out["local_s"]
+    out["load_after"] = os.getloadavg()
+    print(json.dumps(out))
+    shutil.rmtree(a.work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
