@@ -413,6 +413,26 @@ fn channel(o: &Obs, c: usize) -> Obs {
     }
 }
 
+/// The largest |value| of `a`.
+fn max_abs(a: &Array2<f32>) -> f32 {
+    a.iter().fold(0f32, |m, v| m.max(v.abs()))
+}
+
+/// max |a - b|.
+fn diff(a: &Array2<f32>, b: &Array2<f32>) -> f32 {
+    Zip::from(a)
+        .and(b)
+        .fold(0f32, |m, x, y| m.max((x - y).abs()))
+}
+
+/// The PSF pass's image and weight image of mosaic `m` on `o`.
+fn psf_and_weight(m: &MosaicGridder, o: &Obs) -> (Array2<f32>, Array2<f32>) {
+    let mut planes = m.new_planes(Pass::Psf);
+    m.grid(&mut planes, &batch(o)).unwrap();
+    let w = m.weight_image(&planes, 1.0).unwrap().unwrap();
+    (m.images(planes, 1.0).unwrap().remove(0), w)
+}
+
 /// Beams per data channel (an mfs plane over 90 and 110 GHz): the PSF pass, the weight image and
 /// prediction equal the sums (columns) of one single-frequency mosaic per channel, to f32
 /// rounding (1e-5 of the scale), and differ from the plane-frequency beams by far more (the
@@ -425,18 +445,6 @@ fn beams_per_data_channel() {
     let wide = mosaic_at(100e9).with_beam_frequencies(vec![90e9, 110e9]);
     let single = [mosaic_at(90e9), mosaic_at(110e9)];
     let parts = [channel(&o, 0), channel(&o, 1)];
-    let max_abs = |a: &Array2<f32>| a.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let diff = |a: &Array2<f32>, b: &Array2<f32>| {
-        Zip::from(a)
-            .and(b)
-            .fold(0f32, |m, x, y| m.max((x - y).abs()))
-    };
-    let psf_and_weight = |m: &MosaicGridder, o: &Obs| {
-        let mut planes = m.new_planes(Pass::Psf);
-        m.grid(&mut planes, &batch(o)).unwrap();
-        let w = m.weight_image(&planes, 1.0).unwrap().unwrap();
-        (m.images(planes, 1.0).unwrap().remove(0), w)
-    };
     let (psf, w) = psf_and_weight(&wide, &o);
     let (p0, w0) = psf_and_weight(&single[0], &parts[0]);
     let (p1, w1) = psf_and_weight(&single[1], &parts[1]);
@@ -487,18 +495,6 @@ fn conjugate_beams() {
     let wide = plain.clone().with_conjugate_beams(true);
     let single = [mosaic_at(conj(90e9)), mosaic_at(conj(110e9))];
     let parts = [channel(&o, 0), channel(&o, 1)];
-    let max_abs = |a: &Array2<f32>| a.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let diff = |a: &Array2<f32>, b: &Array2<f32>| {
-        Zip::from(a)
-            .and(b)
-            .fold(0f32, |m, x, y| m.max((x - y).abs()))
-    };
-    let psf_and_weight = |m: &MosaicGridder, o: &Obs| {
-        let mut planes = m.new_planes(Pass::Psf);
-        m.grid(&mut planes, &batch(o)).unwrap();
-        let w = m.weight_image(&planes, 1.0).unwrap().unwrap();
-        (m.images(planes, 1.0).unwrap().remove(0), w)
-    };
     let (psf, w) = psf_and_weight(&wide, &o);
     let psf_sum =
         &psf_and_weight(&single[0], &parts[0]).0 + &psf_and_weight(&single[1], &parts[1]).0;
