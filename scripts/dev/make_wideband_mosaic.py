@@ -29,7 +29,8 @@ SOURCES = [(12.5, 0.0, 1.0), (-10.0, 12.0, 0.5), (35.0, -10.0, 0.4)]  # (east", 
 FREQS = ("90GHz", "110GHz")
 COMMON = dict(imsize=[224, 224], cell="0.8arcsec", phasecenter="J2000 16h00m00.0s -30d00m00.0s",
               gridder="mosaic", specmode="mfs", pblimit=0.2, niter=0, parallel=False)
-CASES = {"wb_flatsky": dict(weighting="natural", normtype="flatsky")}
+CASES = {"wb_flatsky": dict(weighting="natural", normtype="flatsky"),
+         "wb_conjbeams": dict(weighting="natural", normtype="flatsky", conjbeams=True)}
 PRODUCTS = ["psf", "residual", "pb", "weight"]
 CROP = 200
 

@@ -62,6 +62,8 @@ pub struct MosaicGridder {
     /// The beam frequencies of the data channels (empty: one, the plane's `freq_hz`); grid
     /// `slot * nbands + band` holds pointing `slot`'s channels nearest to beam frequency `band`.
     band_freqs: Vec<f64>,
+    /// tclean's `conjbeams` (`conj.rs`): image beams at each band's conjugate frequency.
+    conj: bool,
 }
 
 impl MosaicGridder {
@@ -85,6 +87,7 @@ impl MosaicGridder {
             psf_centre_px,
             freq_hz,
             band_freqs: Vec::new(),
+            conj: false,
         }
     }
 
@@ -244,6 +247,7 @@ impl MosaicGridder {
                 ny,
                 [s.cell_x_rad, s.cell_y_rad],
                 self.band_freq(band),
+                self.conj_of(self.band_freq(band)),
             );
             total += &kernels.image(nx, ny, &entries);
         }
@@ -264,11 +268,8 @@ impl MosaicGridder {
         for (i, s) in sums.iter().enumerate() {
             if s[0] > 0.0 {
                 let (p, f) = self.grid_slot(i);
-                let beam = self.beam_at_freq(p.centre_px, p.beam, f);
-                Zip::from(&mut exact).and(&beam).for_each(|e, b| {
-                    let b = *b as f64;
-                    *e += s[0] * b * b;
-                });
+                let screen = self.weight_screen(p.centre_px, p.beam, f);
+                exact.scaled_add(s[0], &screen);
             }
         }
         let floor = RESPONSE_FLOOR * exact.iter().fold(0f64, |m, v| m.max(*v));
@@ -456,7 +457,7 @@ impl VisGridder for MosaicGridder {
             let (p, f) = self.grid_slot(i);
             let dirty = g.grid_into_image(grid, scale, self.nthreads)?;
             let centre = [p.centre_px[0] - shift[0], p.centre_px[1] - shift[1]];
-            let beam = self.beam_at_freq(centre, p.beam, f);
+            let beam = self.beam_at_freq(centre, p.beam, self.image_beam_freq(f));
             Zip::from(&mut acc)
                 .and(&dirty)
                 .and(&beam)
@@ -572,6 +573,8 @@ impl VisGridder for MosaicGridder {
 }
 
 mod bands;
+mod conj;
+pub use conj::{conjugate_band_error, conjugate_freq};
 mod weight;
 
 use bands::{channel_bands, columns_of, row_indices, take_cols};

@@ -15,9 +15,10 @@ pub struct MosaicParams {
     pub mosweight: bool,
     /// The PSF's pointing (`None`: the image centre), tclean's `psfphasecenter`.
     pub psfphasecenter: Option<Direction>,
-    /// tclean's `conjbeams`: with `gridder='mosaic'` `True` is refused for mfs (tclean's wideband
-    /// mfs mosaic then grids with beams at conjugate frequencies, which pclean does not model) and
-    /// changes nothing for cubes (measured); passed on to `awproject`, which logs it.
+    /// tclean's `conjbeams`: with `gridder='mosaic'` and mfs, each data channel imaged through
+    /// its beam at the conjugate frequency (`pclean_grid::mosaic::conjugate_freq`; niter=0 only,
+    /// refused with niter > 0); changes nothing for cubes (measured); passed on to `awproject`,
+    /// which logs it.
     pub conjbeams: bool,
     /// tclean's `usepointing`: with `gridder='mosaic'`, each field's beam centred on the POINTING
     /// table's direction of the first row's `ANTENNA1` (as tclean; measured) instead of the
@@ -82,19 +83,15 @@ impl MosaicParams {
                  usepointing=False (the beam is centred on the field's PHASE_DIR)",
             ));
         }
-        if e.conjbeams && gridder == Gridder::Mosaic && specmode == SpecMode::Mfs {
-            // Measured (tclean 6.7, the bundled wideband_mosaic.ms, mfs natural flatsky): with
-            // conjbeams=True the pb differs by 0.23 and the residual by 0.75 of its peak. A cube
-            // mosaic of the same MS (2 channels at 90 and 110 GHz) is identical to the last bit
-            // with True and False (psf, residual, pb, weight, sumwt; docs/decisions.md
-            // (s10-mos)), so cubes accept it.
+        if e.conjbeams && gridder == Gridder::Mosaic && specmode == SpecMode::Mfs && e.niter > 0 {
+            // niter=0 (the dirty products) is measured against tclean 6.7's conjbeams=True mfs
+            // mosaic (docs/decisions-s12b-conj.md); a deconvolved run is not (the prediction's
+            // beams with conjbeams were not read in CASA).
             return Err(invalid(
                 "conjbeams",
                 true,
-                "gridder='mosaic' with conjbeams=True (tclean then grids each data channel with \
-                 the beam at a conjugate frequency, which changes the .pb, .weight and residual \
-                 of a wideband mosaic) is not supported by pclean yet; use conjbeams=False \
-                 (each channel gridded with its own beam, as tclean does then)",
+                "gridder='mosaic', specmode='mfs' with conjbeams=True is supported for niter=0 \
+                 only (the dirty products); with niter > 0 use conjbeams=False",
             ));
         }
         Ok(MosaicParams {

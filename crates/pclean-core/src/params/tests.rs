@@ -170,14 +170,22 @@ fn tclean_no_ops_and_ignored_sub_parameters_are_accepted() {
 /// Values that would change tclean's result and that pclean does not implement are refused up
 /// front, naming the parameter and the value.
 /// A cube mosaic with conjbeams=True is tclean's conjbeams=False cube to the last bit (measured on
-/// the bundled wideband_mosaic.ms, docs/decisions.md (s10-mos)), so it is accepted; mfs is refused.
+/// the bundled wideband_mosaic.ms, docs/decisions.md (s10-mos)), so it is accepted; an mfs one is
+/// made for niter=0 (the dirty products measured against tclean, docs/decisions-s12b-conj.md)
+/// and refused with niter > 0 (its prediction was not measured).
 #[test]
-fn mosaic_conjbeams_is_accepted_for_cubes_only() {
-    for (specmode, ok) in [("cube", true), ("cubedata", true), ("mfs", false)] {
+fn mosaic_conjbeams_is_accepted_for_cubes_and_dirty_mfs() {
+    for (specmode, niter, ok) in [
+        ("cube", 100, true),
+        ("cubedata", 0, true),
+        ("mfs", 0, true),
+        ("mfs", 100, false),
+    ] {
         let got = with(|r| {
             r.gridder = Some("mosaic".into());
             r.conjbeams = Some(true);
             r.specmode = Some(specmode.into());
+            r.niter = Some(niter);
         });
         assert_eq!(got.is_ok(), ok, "{specmode}: {got:?}");
     }
@@ -241,6 +249,7 @@ fn tclean_values_not_implemented_are_refused_naming_them() {
             |r| {
                 r.gridder = Some("mosaic".into());
                 r.conjbeams = Some(true);
+                r.niter = Some(100);
             },
             "conjbeams",
             "true",

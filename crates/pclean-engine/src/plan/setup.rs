@@ -406,7 +406,17 @@ impl Setup {
                          `pclean estimate --beam-freqs`)",
                         freqs.len().max(1)
                     );
+                    if params.mosaic.conjbeams {
+                        if let Some(why) = pclean_grid::mosaic::conjugate_band_error(&freqs, freq0)
+                        {
+                            return Err(EngineError::param(
+                                "conjbeams",
+                                format!("conjbeams=True: {why}; use conjbeams=False"),
+                            ));
+                        }
+                    }
                     m.with_beam_frequencies(freqs)
+                        .with_conjugate_beams(params.mosaic.conjbeams)
                 } else {
                     m
                 };

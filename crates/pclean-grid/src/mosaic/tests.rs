@@ -413,6 +413,26 @@ fn channel(o: &Obs, c: usize) -> Obs {
     }
 }
 
+/// The largest |value| of `a`.
+fn max_abs(a: &Array2<f32>) -> f32 {
+    a.iter().fold(0f32, |m, v| m.max(v.abs()))
+}
+
+/// max |a - b|.
+fn diff(a: &Array2<f32>, b: &Array2<f32>) -> f32 {
+    Zip::from(a)
+        .and(b)
+        .fold(0f32, |m, x, y| m.max((x - y).abs()))
+}
+
+/// The PSF pass's image and weight image of mosaic `m` on `o`.
+fn psf_and_weight(m: &MosaicGridder, o: &Obs) -> (Array2<f32>, Array2<f32>) {
+    let mut planes = m.new_planes(Pass::Psf);
+    m.grid(&mut planes, &batch(o)).unwrap();
+    let w = m.weight_image(&planes, 1.0).unwrap().unwrap();
+    (m.images(planes, 1.0).unwrap().remove(0), w)
+}
+
 /// Beams per data channel (an mfs plane over 90 and 110 GHz): the PSF pass, the weight image and
 /// prediction equal the sums (columns) of one single-frequency mosaic per channel, to f32
 /// rounding (1e-5 of the scale), and differ from the plane-frequency beams by far more (the
@@ -425,18 +445,6 @@ fn beams_per_data_channel() {
     let wide = mosaic_at(100e9).with_beam_frequencies(vec![90e9, 110e9]);
     let single = [mosaic_at(90e9), mosaic_at(110e9)];
     let parts = [channel(&o, 0), channel(&o, 1)];
-    let max_abs = |a: &Array2<f32>| a.iter().fold(0f32, |m, v| m.max(v.abs()));
-    let diff = |a: &Array2<f32>, b: &Array2<f32>| {
-        Zip::from(a)
-            .and(b)
-            .fold(0f32, |m, x, y| m.max((x - y).abs()))
-    };
-    let psf_and_weight = |m: &MosaicGridder, o: &Obs| {
-        let mut planes = m.new_planes(Pass::Psf);
-        m.grid(&mut planes, &batch(o)).unwrap();
-        let w = m.weight_image(&planes, 1.0).unwrap().unwrap();
-        (m.images(planes, 1.0).unwrap().remove(0), w)
-    };
     let (psf, w) = psf_and_weight(&wide, &o);
     let (p0, w0) = psf_and_weight(&single[0], &parts[0]);
     let (p1, w1) = psf_and_weight(&single[1], &parts[1]);
@@ -463,4 +471,47 @@ fn beams_per_data_channel() {
             .fold(0f32, f32::max);
         assert!(err < 1e-5 * scale, "channel {c}: {err} of {scale}");
     }
+}
+
+/// tclean's `conjbeams` over 90 and 110 GHz about 100 GHz: each channel's dirty image goes
+/// through the beam at its conjugate frequency (the PSF pass equals the sum of single-frequency
+/// mosaics at 109.1 and 88.9 GHz fed with the 90 and 110 GHz channels), the weight screens are
+/// `PB(nu) PB(nu')`, which for this Gaussian beam (width ~ 1/nu) is `PB(100 GHz)^2`: the weight
+/// image equals the plane-frequency mosaic's (1e-3; conjbeams=False: 9.7e-3), prediction keeps each channel's
+/// own beam (equal to the conjbeams=False mosaic's to the bit).
+#[test]
+fn conjugate_beams() {
+    let conj = |f: f64| conjugate_freq(f, 100e9).unwrap();
+    assert!((conj(90e9) - 11_900f64.sqrt() * 1e9).abs() < 1.0);
+    assert_eq!(conj(100e9), 100e9);
+    assert!(conjugate_freq(150e9, 100e9).is_none());
+    assert!(conjugate_band_error(&[90e9, 150e9], 100e9)
+        .unwrap()
+        .contains("150.000000 GHz"));
+    let mut o = obs(200);
+    o.freq = vec![90e9, 110e9];
+    o.uvw.mapv_inplace(|v| v * 0.9);
+    let plain = mosaic_at(100e9).with_beam_frequencies(vec![90e9, 110e9]);
+    let wide = plain.clone().with_conjugate_beams(true);
+    let single = [mosaic_at(conj(90e9)), mosaic_at(conj(110e9))];
+    let parts = [channel(&o, 0), channel(&o, 1)];
+    let (psf, w) = psf_and_weight(&wide, &o);
+    let psf_sum =
+        &psf_and_weight(&single[0], &parts[0]).0 + &psf_and_weight(&single[1], &parts[1]).0;
+    assert!(diff(&psf, &psf_sum) < 1e-5 * max_abs(&psf_sum));
+    let (psf_plain, w_plain) = psf_and_weight(&plain, &o);
+    assert!(diff(&psf_plain, &psf_sum) > 1e-3 * max_abs(&psf_sum));
+    let w_centre = psf_and_weight(&mosaic_at(100e9), &o).1;
+    // 5.5e-4 measured: the beam is a sampled radial table (PBMath1D), not exactly Gaussian.
+    let d = diff(&w, &w_centre) / max_abs(&w_centre);
+    let d_plain = diff(&w_plain, &w_centre) / max_abs(&w_centre);
+    assert!(d < 1e-3 && d_plain > 5e-3, "{d} {d_plain}");
+    let model = Array2::from_shape_fn((N, N), |(y, x)| ((x * 5 + y * 3) % 7) as f32 - 3.0);
+    let predict = |m: &MosaicGridder| {
+        let planes = m.model_planes(&[model.view()]).unwrap();
+        let mut out = Array2::<Complex32>::zeros((o.uvw.nrows(), o.freq.len()));
+        m.predict(&planes, &batch(&o), out.view_mut()).unwrap();
+        out
+    };
+    assert_eq!(predict(&wide), predict(&plain));
 }

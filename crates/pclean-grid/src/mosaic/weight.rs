@@ -45,13 +45,16 @@ pub(crate) struct WeightKernels {
 
 impl WeightKernels {
     /// The kernels of the baseline beams `beams` (`(VP_a, VP_b)` models, the screen being
-    /// `(VP_a VP_b)^2`) at `freq_hz` for an `nx` x `ny` image of cells `cells_rad`.
+    /// `(VP_a VP_b)^2`) at `freq_hz` for an `nx` x `ny` image of cells `cells_rad`. With
+    /// `conj_hz` (tclean's `conjbeams`, `conj.rs`) the screen is `VP_a VP_b` at `freq_hz` times
+    /// `VP_a VP_b` at `conj_hz`.
     pub(crate) fn new(
         beams: &[(PbModel, PbModel)],
         nx: usize,
         ny: usize,
         cells_rad: [f64; 2],
         freq_hz: f64,
+        conj_hz: Option<f64>,
     ) -> Self {
         let npad = [nx, ny];
         let [px, py] = npad;
@@ -60,9 +63,16 @@ impl WeightKernels {
         let screens: Vec<Array2<f64>> = beams
             .iter()
             .map(|(a, b)| {
-                let mut beam = Array2::<f32>::zeros((py, px));
-                vp_pair_add_at(a, b, cells, freq_hz, centre, beam.view_mut());
-                beam.mapv(|v| (v as f64) * (v as f64))
+                let at = |f: f64| {
+                    let mut beam = Array2::<f32>::zeros((py, px));
+                    vp_pair_add_at(a, b, cells, f, centre, beam.view_mut());
+                    beam.mapv(|v| v as f64)
+                };
+                let beam = at(freq_hz);
+                match conj_hz {
+                    Some(fc) => beam * at(fc),
+                    None => beam.mapv(|v| v * v),
+                }
             })
             .collect();
         let support = screens.iter().map(support).max().unwrap_or(MIN_TRIAL + 1);
