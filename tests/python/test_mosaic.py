@@ -182,7 +182,7 @@ HET_GUARD = {"residual": 5e-2}
 # mosaic's gridded image itself: measured 6.1e-3 of tclean's peak (psf 2.5e-3, pb 2.2e-4, weight
 # 1.6e-4), a strict pass at 1%. The flatsky/flatnoise gaps above are that same <= 6e-3 (of the
 # peak of residual x weight) divided by weight ~ pb^2 ~ 0.1 at the pb 0.3 edge
-# (docs/decisions-s12-mos.md): a plain fail here, no guard.
+# (docs/decisions.md (s12-mos)): a plain fail here, no guard.
 HET_STRICT = ["het_pbsquare"]
 
 

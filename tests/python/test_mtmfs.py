@@ -282,7 +282,7 @@ def test_pbcor_is_each_term_over_pb_tt0(small_ms, out):
     """image.ttN.pbcor is image.ttN / pb.tt0 where pb.tt0 >= pblimit, for every Taylor term, and
     pb.tt1 is written as zeros: tclean 6.7's pbcor with mtmfs (measured on this MS, nterms 2 and 3,
     standard gridder and specmode='mvc': image.ttN.pbcor = image.ttN / pb.tt0 within 4.8e-8 of the
-    peak, pb.tt1 and pb.tt2 identically 0 with no mask; docs/decisions-s12-wb.md)."""
+    peak, pb.tt1 and pb.tt2 identically 0 with no mask; docs/decisions.md (s12-wb))."""
     prefix = str(run_clean2(small_ms / INFO["ms"], out, "mtmfs2_pbcor", pbcor=True))
     pb = load_casa(prefix + ".pb.tt0")[0][0, 0]
     ok = pb >= CLEAN2["pblimit"]

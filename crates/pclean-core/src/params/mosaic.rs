@@ -85,7 +85,7 @@ impl MosaicParams {
         }
         if e.conjbeams && gridder == Gridder::Mosaic && specmode == SpecMode::Mfs && e.niter > 0 {
             // niter=0 (the dirty products) is measured against tclean 6.7's conjbeams=True mfs
-            // mosaic (docs/decisions-s12b-conj.md); a deconvolved run is not (the prediction's
+            // mosaic (docs/decisions.md (s12b-conj)); a deconvolved run is not (the prediction's
             // beams with conjbeams were not read in CASA).
             return Err(invalid(
                 "conjbeams",

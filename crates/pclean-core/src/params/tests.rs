@@ -171,7 +171,7 @@ fn tclean_no_ops_and_ignored_sub_parameters_are_accepted() {
 /// front, naming the parameter and the value.
 /// A cube mosaic with conjbeams=True is tclean's conjbeams=False cube to the last bit (measured on
 /// the bundled wideband_mosaic.ms, docs/decisions.md (s10-mos)), so it is accepted; an mfs one is
-/// made for niter=0 (the dirty products measured against tclean, docs/decisions-s12b-conj.md)
+/// made for niter=0 (the dirty products measured against tclean, docs/decisions.md (s12b-conj))
 /// and refused with niter > 0 (its prediction was not measured).
 #[test]
 fn mosaic_conjbeams_is_accepted_for_cubes_and_dirty_mfs() {
