@@ -195,7 +195,8 @@ impl Coordinator {
                 src.set_aside()?;
             }
         }
-        let mut out = Products::create(params, exts, &coords, &object, mode)?;
+        let cube = setup.mvc_cube_coords(&coords);
+        let mut out = Products::create(params, exts, &coords, cube.as_ref(), &object, mode)?;
         out.flush()?;
         let resumed_channels_at_start = ckpt.complete_channels();
         let progress = Progress::new(
