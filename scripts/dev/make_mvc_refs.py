@@ -33,9 +33,10 @@ mt.STORED = {
     "mvc2_bwtaper": ["psf.tt0", "psf.tt1", "residual.tt0", "residual.tt1"],
 }
 
-# tclean 6.7's mvc cube products (measured: the dirty run writes no .model cube) and the channels
+# tclean 6.7's mvc cube products (measured: the dirty run writes no .model cube; the cleaned
+# run's .psf cube is the dirty run's, not stored twice) and the channels
 # of each kept in the committed references: both ends of the band and the middle.
-CUBES = {"mvc2_dirty": ["psf", "residual", "pb"], "mvc2_clean": ["psf", "residual", "model"]}
+CUBES = {"mvc2_dirty": ["psf", "residual", "pb"], "mvc2_clean": ["residual", "model"]}
 CUBE_CHANNELS = [0, 5, 9]
 
 
