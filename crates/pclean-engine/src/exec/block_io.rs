@@ -107,8 +107,7 @@ impl PlaneCollector {
         let mut at = 0;
         for w in writes.iter() {
             let n = 4 * w.shape[0] * w.shape[1];
-            if w.product == product && w.chan == chan && w.stokes == stokes && w.shape == [ny, nx]
-            {
+            if w.product == product && w.chan == chan && w.stokes == stokes && w.shape == [ny, nx] {
                 for (dst, v) in bytes[at..at + n].chunks_exact_mut(4).zip(plane.iter()) {
                     dst.copy_from_slice(&v.to_le_bytes());
                 }
