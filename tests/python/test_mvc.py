@@ -271,6 +271,38 @@ def test_cube_sums_to_the_taylor_terms(small_ms, out, name):
     assert np.abs(got - want).max() / np.abs(want).max() <= 1e-6
 
 
+# tclean 6.7 with mvc2_dirty's parameters but pblimit 0.6 (scratch run, docs/decisions-s13-mvc.md):
+# pixels at or below the limit per channel of the `.pb` cube (zero and masked there, as in the
+# `.residual` cube's mask), and in `.pb.tt0` (masked).
+TCLEAN_PB06_BEYOND = [0, 0, 0, 0, 0, 0, 1, 113, 425, 881]
+TCLEAN_PB06_TT0_BEYOND = 425
+
+
+def test_cube_masks_beyond_pblimit_as_tclean(small_ms, out):
+    """With a pblimit inside the image, each channel's `.pb` plane is zero and masked where the
+    channel's beam is at or below it, and the `.residual` cube is masked (and zero) at the same
+    pixels, channel by channel (tclean's counts above, exactly: the same beam model, pb 0 apart);
+    where only pb.tt0 is below the limit the residual cube keeps its values (tclean's rule)."""
+    from casacore.images import image
+    params = dict(INFO["cases"]["mvc2_dirty"]["params"], pblimit=0.6)
+    cfg = out / "mvc2_pb06.config.json"
+    cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
+    prefix = str(out / "mvc2_pb06")
+    run_pclean("image", "--config", cfg, "--vis", small_ms / INFO["ms"], "--imagename", prefix,
+               "--overwrite")
+    mask = lambda ext: np.asarray(image(prefix + "." + ext).getmask())[:, 0]
+    pb, res = load_casa(prefix + ".pb")[0][:, 0], load_casa(prefix + ".residual")[0][:, 0]
+    beyond = [int(mask("pb")[c].sum()) for c in range(len(pb))]
+    assert beyond == TCLEAN_PB06_BEYOND
+    assert int(mask("pb.tt0").sum()) == TCLEAN_PB06_TT0_BEYOND
+    for c in range(len(pb)):
+        assert np.array_equal(mask("pb")[c], pb[c] == 0), c
+        assert np.array_equal(mask("residual")[c], mask("pb")[c]), c
+        assert np.all(res[c][pb[c] == 0] == 0), c
+    only_tt0 = mask("pb.tt0")[0] & ~mask("pb")[0]
+    assert only_tt0.sum() == TCLEAN_PB06_TT0_BEYOND and np.all(res[0][only_tt0] != 0)
+
+
 def test_cube_products_guarded_and_resumed(small_ms, out, tmp_path):
     """The cube products follow the other products' rules: a run refuses to replace an existing
     `.residual` cube without overwrite (naming it), and an mvc run killed once its checkpoint
