@@ -299,7 +299,15 @@ fn remote_mvc_block_with_its_cubes_equals_single_process() {
     for ext in &products {
         let want = read(&dir.path().join("single").display().to_string(), ext);
         let got = read(&dir.path().join("remote").display().to_string(), ext);
-        assert!(want.iter().any(|v| *v != 0.0) && got == want, ".{ext} differs");
+        assert!(
+            want.iter().any(|v| *v != 0.0) && got == want,
+            ".{ext} differs"
+        );
     }
-    assert_eq!(read(&dir.path().join("remote").display().to_string(), "psf").dim().0, 10);
+    assert_eq!(
+        read(&dir.path().join("remote").display().to_string(), "psf")
+            .dim()
+            .0,
+        10
+    );
 }
