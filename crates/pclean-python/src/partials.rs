@@ -326,6 +326,7 @@ fn write_partial(
         &p,
         &exts,
         &coords,
+        None,
         &object,
         OpenMode::Create { overwrite: true },
     )?;

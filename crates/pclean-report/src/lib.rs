@@ -103,12 +103,22 @@ impl Products {
                 }
             })
         };
+        // An mtmfs run's report shows its Taylor term 0: with specmode='mvc' the plain names are
+        // its channel cubes (`.residual`, `.psf`, `.pb`) beside the `.tt0` images.
+        let tt0 = pick(&["residual.tt0"]).is_some();
+        let of = |plain: &'static str, term: &'static str| {
+            if tt0 {
+                pick(&[term, plain])
+            } else {
+                pick(&[plain, term])
+            }
+        };
         let p = Products {
             imagename: imagename.to_string(),
-            image: pick(&["image", "image.tt0"]),
-            residual: pick(&["residual", "residual.tt0"]),
-            psf: pick(&["psf", "psf.tt0"]),
-            pb: pick(&["pb", "pb.tt0"]),
+            image: of("image", "image.tt0"),
+            residual: of("residual", "residual.tt0"),
+            psf: of("psf", "psf.tt0"),
+            pb: of("pb", "pb.tt0"),
             mask: pick(&["mask"]),
             alpha: pick(&["alpha"]),
         };
@@ -259,4 +269,47 @@ fn run_rows(summary: Option<&Value>) -> Vec<(String, String)> {
         }
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An mtmfs run with specmode='mvc' has the channel cubes `.residual`, `.psf`, `.pb` beside
+    /// its `.tt0` images: the report takes term 0 of each; a plain run its plain products.
+    #[test]
+    fn an_mvc_run_reports_its_taylor_term_0() {
+        let dir = std::env::temp_dir().join(format!("pclean-report-find-{}", std::process::id()));
+        let make = |name: &str, exts: &[&str]| {
+            for e in exts {
+                let d = dir.join(format!("{name}.{e}"));
+                std::fs::create_dir_all(&d).unwrap();
+                std::fs::write(d.join("table.dat"), b"").unwrap();
+            }
+            dir.join(name).display().to_string()
+        };
+        let mvc = make(
+            "mvc",
+            &[
+                "residual",
+                "psf",
+                "pb",
+                "image.tt0",
+                "residual.tt0",
+                "psf.tt0",
+                "pb.tt0",
+            ],
+        );
+        let p = Products::find(&mvc).unwrap();
+        let ext = |p: &Option<PathBuf>| p.as_ref().unwrap().display().to_string();
+        assert_eq!(ext(&p.image), format!("{mvc}.image.tt0"));
+        assert_eq!(ext(&p.residual), format!("{mvc}.residual.tt0"));
+        assert_eq!(ext(&p.psf), format!("{mvc}.psf.tt0"));
+        assert_eq!(ext(&p.pb), format!("{mvc}.pb.tt0"));
+        let plain = make("plain", &["residual", "psf", "pb", "image"]);
+        let p = Products::find(&plain).unwrap();
+        assert_eq!(ext(&p.residual), format!("{plain}.residual"));
+        assert_eq!(ext(&p.image), format!("{plain}.image"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -81,7 +81,7 @@ pub fn run_block(
     // `.residual.ttN`, read here (the imaging weights are still made for the major cycles).
     let reused = inp.reused.terms(chans.clone())?;
     let tp = match (mvc.as_mut(), reused.psfs) {
-        (Some(m), _) => m.psfs(ctx, inp, &sources, s, &weighter, n)?,
+        (Some(m), _) => m.psfs(ctx, inp, &sources, s, &weighter, n, put)?,
         (None, Some((psfs, sumwt))) => TaylorPsfs {
             weights: ctx.plane_weights(&sources, k, s, &weighter)?,
             psfs,
@@ -91,7 +91,7 @@ pub fn run_block(
     };
     drop(weighter);
     let residuals_of = |models: Option<&[Array2<f32>]>| match mvc.as_ref() {
-        Some(m) => m.residuals(ctx, &sources, s, &tp.weights, n, models),
+        Some(m) => m.residuals(ctx, inp, &sources, s, &tp.weights, n, models, put),
         None => ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, models),
     };
     let sumwt0 = tp.sumwt[0];
@@ -153,9 +153,7 @@ pub fn run_block(
             if let Some(st) = c.and_then(|c| c.planes.into_iter().next()) {
                 // The residuals of the recorded models, as the uninterrupted run had them.
                 models = take_over(st, &mut progress, &mut mask, &mut masker);
-                let (r, _) =
-                    ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, Some(&models))?;
-                residuals = r;
+                residuals = residuals_of(Some(&models))?.0;
             }
         }
         loop {
@@ -266,6 +264,9 @@ pub fn run_block(
         for (t, m) in models.iter().enumerate() {
             put(MODEL[t], k, s, m.view())?;
         }
+    }
+    if let (Some(m), true) = (mvc.as_ref(), inp.mvc_model_cube) {
+        m.write_model_cube(&models, s, put)?;
     }
     if inp.mask_product {
         let m = match &mask {

@@ -10,9 +10,15 @@
 //! - the model cube of a major cycle is `sum_t x_c^t model.ttt (pb_c / pb.tt0)`, zero where
 //!   `pb.tt0 < |pblimit|`: the Taylor models are the sky times pb.tt0, each channel predicts its
 //!   own primary beam's (the "accurate wideband primary-beam correction").
+//!
+//! tclean also writes the cube itself beside the Taylor terms (measured, `docs/decisions-s13-mvc.md`),
+//! and so does this module, each plane as soon as it is made: `.psf` (the channel PSFs, peak 1),
+//! `.pb` (`pb_c`), `.sumwt` (`w_c`), after every residual pass `.residual` (`R_c pb.tt0 / pb_c`
+//! where `pb_c > 0`, else 0: the channel residual as flat noise, the unlimited `pb.tt0`) and at the
+//! end the `.model` cube of the final Taylor models.
 
 use crate::error::EngineError;
-use crate::exec::block::BlockInputs;
+use crate::exec::block::{BlockInputs, PutPlane};
 use crate::imaging::mvc::{channel_offsets, MvcAxis};
 use crate::imaging::taylor::{TaylorPsfs, TermImages};
 use crate::imaging::{ImagingContext, PlaneWeights};
@@ -51,7 +57,8 @@ impl MvcImaging {
     }
 
     /// The `2 nterms - 1` PSF terms from the channel PSFs; also sets the channel weights and the
-    /// primary beams.
+    /// primary beams, and writes the `.psf`, `.pb` and `.sumwt` cubes of Stokes plane `s`.
+    #[allow(clippy::too_many_arguments)]
     pub fn psfs(
         &mut self,
         ctx: &ImagingContext,
@@ -60,17 +67,19 @@ impl MvcImaging {
         s: usize,
         weighter: &ImagingWeighter,
         nterms: usize,
+        put: &PutPlane,
     ) -> Result<TaylorPsfs, EngineError> {
         let ((psfs, w), weights) = ctx.mvc_psfs(sources, s, weighter, &self.axis)?;
         let total: f64 = w.iter().sum();
-        let p = ctx.params;
         let pbs: Vec<Array2<f32>> = (0..self.axis.nchan)
-            .map(|c| {
-                let mut pb = inp.pb_at(self.axis.freq(c));
-                pclean_grid::pb::pb_limit_in_place(pb.view_mut(), p.pblimit);
-                pb
-            })
+            .map(|c| self.channel_pb(inp, c))
             .collect();
+        for (c, ((psf, pb), wc)) in psfs.iter().zip(&pbs).zip(&w).enumerate() {
+            put("psf", c, s, psf.view())?;
+            put("pb", c, s, pb.view())?;
+            put("sumwt", c, s, Array2::from_elem((1, 1), *wc as f32).view())?;
+        }
+        let p = ctx.params;
         let mut pbt = Array2::<f64>::zeros((p.ny, p.nx));
         for (pb, wc) in pbs.iter().zip(&w) {
             pbt.zip_mut_with(pb, |a, b| *a += wc * *b as f64);
@@ -117,20 +126,62 @@ impl MvcImaging {
     }
 
     /// The `nterms` residual terms: of the data (`models` `None`) or after subtracting the
-    /// channel models made from the Taylor `models`.
+    /// channel models made from the Taylor `models`; writes the `.residual` cube of Stokes
+    /// plane `s` (each pass rewrites it: the last is the final one).
+    #[allow(clippy::too_many_arguments)]
     pub fn residuals(
         &self,
         ctx: &ImagingContext,
+        inp: &BlockInputs,
         sources: &[Source],
         s: usize,
         weights: &PlaneWeights,
         nterms: usize,
         models: Option<&[Array2<f32>]>,
+        put: &PutPlane,
     ) -> Result<TermImages, EngineError> {
         let cube = models.map(|m| self.model_cube(m));
         let (chans, _) = ctx.mvc_residuals(sources, s, weights, &self.axis, cube.as_deref())?;
+        drop(cube);
         let terms = self.taylor_sums(&chans, nterms, true);
+        for (c, r) in chans.iter().enumerate() {
+            let pb = self.channel_pb(inp, c);
+            put("residual", c, s, self.flat_residual(r, &pb).view())?;
+        }
         Ok((terms, Vec::new()))
+    }
+
+    /// Channel `c`'s primary beam, zero at and below |pblimit| (the `.pb` cube's plane).
+    fn channel_pb(&self, inp: &BlockInputs, c: usize) -> Array2<f32> {
+        let mut pb = inp.pb_at(self.axis.freq(c));
+        pclean_grid::pb::pb_limit_in_place(pb.view_mut(), inp.ctx.params.pblimit);
+        pb
+    }
+
+    /// tclean's `.residual` cube plane of a channel residual `r` (normalised by the channel's
+    /// sum of weights): `r pb.tt0 / pb_c` where the channel's limited beam `pb` is non-zero (the
+    /// unlimited `pb.tt0`: measured where `pb.tt0` is below pblimit too), zero elsewhere.
+    fn flat_residual(&self, r: &Array2<f32>, pb: &Array2<f32>) -> Array2<f32> {
+        let mut out = r.clone();
+        ndarray::Zip::from(&mut out)
+            .and(pb)
+            .and(&self.pbt)
+            .for_each(|v, b, t| *v = if *b > 0.0 { *v * *t / *b } else { 0.0 });
+        out
+    }
+
+    /// Write the `.model` cube of Stokes plane `s` from the Taylor `models`: the model each
+    /// channel predicts (`sum_t x_c^t model_t (pb_c / pb.tt0)`), one channel at a time.
+    pub fn write_model_cube(
+        &self,
+        models: &[Array2<f32>],
+        s: usize,
+        put: &PutPlane,
+    ) -> Result<(), EngineError> {
+        for (c, (x, f)) in self.x.iter().zip(&self.fac).enumerate() {
+            put("model", c, s, channel_model(models, *x, f).view())?;
+        }
+        Ok(())
     }
 
     /// `pb.tt0` with `pblimit` applied (the product).
@@ -171,16 +222,19 @@ impl MvcImaging {
         self.x
             .iter()
             .zip(&self.fac)
-            .map(|(x, f)| {
-                let mut m = Array2::<f32>::zeros(f.dim());
-                for (t, mt) in models.iter().enumerate() {
-                    let a = x.powi(t as i32) as f32;
-                    m.zip_mut_with(mt, |v, b| *v += a * b);
-                }
-                m * f
-            })
+            .map(|(x, f)| channel_model(models, *x, f))
             .collect()
     }
+}
+
+/// One channel's model (offset `x`, beam ratio `fac`) of the Taylor `models`.
+fn channel_model(models: &[Array2<f32>], x: f64, fac: &Array2<f32>) -> Array2<f32> {
+    let mut m = Array2::<f32>::zeros(fac.dim());
+    for (t, mt) in models.iter().enumerate() {
+        let a = x.powi(t as i32) as f32;
+        m.zip_mut_with(mt, |v, b| *v += a * b);
+    }
+    m * fac
 }
 
 #[cfg(test)]

@@ -60,6 +60,8 @@ pub struct BlockInputs<'a> {
     /// Whether the products include `.model` (not with `restoration=false` and nothing to
     /// deconvolve, as tclean).
     pub model_product: bool,
+    /// specmode='mvc': whether the products include the `.model` cube.
+    pub mvc_model_cube: bool,
     /// One weighting density over every channel (cube with `perchanweightdensity=false`),
     /// computed once for all blocks.
     pub shared_weighter: Option<&'a ImagingWeighter>,

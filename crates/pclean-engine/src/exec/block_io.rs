@@ -91,7 +91,9 @@ pub struct PlaneCollector {
 }
 
 impl PlaneCollector {
-    /// Keep plane `(product, chan, stokes)`.
+    /// Keep plane `(product, chan, stokes)`. A plane written again replaces the one kept (as
+    /// in the products: the last write is final; mvc's `.residual` cube is rewritten after each
+    /// major cycle).
     pub fn put(
         &self,
         product: &str,
@@ -101,6 +103,18 @@ impl PlaneCollector {
     ) -> Result<(), EngineError> {
         let (ny, nx) = plane.dim();
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (writes, bytes) = &mut *g;
+        let mut at = 0;
+        for w in writes.iter() {
+            let n = 4 * w.shape[0] * w.shape[1];
+            if w.product == product && w.chan == chan && w.stokes == stokes && w.shape == [ny, nx] {
+                for (dst, v) in bytes[at..at + n].chunks_exact_mut(4).zip(plane.iter()) {
+                    dst.copy_from_slice(&v.to_le_bytes());
+                }
+                return Ok(());
+            }
+            at += n;
+        }
         g.0.push(PlaneWrite {
             product: product.to_string(),
             chan,
@@ -181,4 +195,30 @@ pub fn decode_block(bytes: &[u8], put: &mut PutWrite) -> Result<BlockHeader, Eng
         return Err(bad("trailing bytes"));
     }
     Ok(header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plane written twice (mvc's `.residual` cube after each major cycle) is kept once, with
+    /// the last values, in its first place; other planes keep theirs.
+    #[test]
+    fn a_plane_written_again_replaces_the_kept_one() {
+        let c = PlaneCollector::default();
+        let plane = |v: f32| Array2::from_elem((2, 3), v);
+        c.put("residual", 4, 0, plane(1.0).view()).unwrap();
+        c.put("psf", 4, 0, plane(2.0).view()).unwrap();
+        c.put("residual", 4, 0, plane(3.0).view()).unwrap();
+        c.put("residual", 5, 0, plane(4.0).view()).unwrap();
+        let (writes, bytes) = c.inner.into_inner().unwrap();
+        let keys: Vec<(&str, usize)> = writes.iter().map(|w| (&*w.product, w.chan)).collect();
+        assert_eq!(keys, [("residual", 4), ("psf", 4), ("residual", 5)]);
+        let values: Vec<f32> = bytes
+            .chunks_exact(4)
+            .step_by(6)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        assert_eq!(values, [3.0, 2.0, 4.0]);
+    }
 }

@@ -195,7 +195,8 @@ impl Coordinator {
                 src.set_aside()?;
             }
         }
-        let mut out = Products::create(params, exts, &coords, &object, mode)?;
+        let cube = setup.mvc_cube_coords(&coords);
+        let mut out = Products::create(params, exts, &coords, cube.as_ref(), &object, mode)?;
         out.flush()?;
         let resumed_channels_at_start = ckpt.complete_channels();
         let progress = Progress::new(
@@ -393,8 +394,14 @@ impl Coordinator {
         }
         let nst = self.setup.params.stokes.0.len();
         let exts = self.setup.exts.clone();
+        // specmode='mvc''s cube products have the cube's channels (the block is the mfs plane).
+        let cube_chans = self.setup.mvc_axis.as_ref().map(|m| m.nchan);
         let sink = self.sink.get_mut().unwrap_or_else(|p| p.into_inner());
         let header = decode_block(result, &mut |w, plane| {
+            let (a, z) = match cube_chans {
+                Some(n) if crate::products::set::MVC_CUBES.contains(&w.product.as_str()) => (0, n),
+                _ => (a, z),
+            };
             if w.chan < a || w.chan >= z || w.stokes >= nst {
                 return Err(EngineError::protocol(format!(
                     "block result for channel {} stokes {} does not belong to block {block} \

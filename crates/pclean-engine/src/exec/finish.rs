@@ -76,6 +76,10 @@ impl Coordinator {
         } else {
             None
         };
+        if let Some(axis) = &self.setup.mvc_axis {
+            let cube = mvc_cube_beams(params, axis.nchan, nst, &mut out, &mut warnings)?;
+            out.set_cube_psf_beams(cube);
+        }
         let products = out.finish(&to_set(&beams), &to_set(&image_beams))?;
         if let Some(model) = saved {
             let pool = thread_pool(nthreads)?;
@@ -185,5 +189,32 @@ pub(super) fn saved_model(
     Ok(SavedModel::Planes {
         nstokes: nst,
         planes,
+    })
+}
+
+/// The fitted beam of each channel of specmode='mvc''s `.psf` cube (tclean's per-channel beams),
+/// read back from the written cube and its `.sumwt`.
+fn mvc_cube_beams(
+    params: &pclean_core::params::ImagingParams,
+    nchan: usize,
+    nstokes: usize,
+    out: &mut crate::products::Products,
+    warnings: &mut Vec<String>,
+) -> Result<Beams, EngineError> {
+    let mut beams = vec![Beam::default(); nchan * nstokes];
+    for s in 0..nstokes {
+        for c in 0..nchan {
+            let psf = out.get("psf", c, s)?;
+            let sumwt = out.get("sumwt", c, s)?[[0, 0]] as f64;
+            let mut note = |w: String| warnings.push(format!("specmode='mvc' cube: {w}"));
+            beams[c + nchan * s] =
+                crate::products::fit_beam(params, &psf, sumwt, c, s, &mut note, Beam::default());
+        }
+    }
+    fill_null_beams(&mut beams);
+    Ok(Beams::PerPlane {
+        nchan,
+        nstokes,
+        beams,
     })
 }

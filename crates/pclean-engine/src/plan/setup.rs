@@ -52,6 +52,8 @@ pub struct Setup {
     pub pb_pointings: Vec<[f64; 2]>,
     /// The products of the run, in writing order.
     pub exts: Vec<&'static str>,
+    /// specmode='mvc''s cube (the channels of its cube products).
+    pub mvc_axis: Option<crate::imaging::mvc::MvcAxis>,
     /// `startmodel` (read per block) or, with `restart`, the existing model.
     pub start_model: Option<StartModel>,
     /// usemask='user': the region or mask image, checked here (before any gridding).
@@ -428,6 +430,7 @@ impl Setup {
             (_, g) => g,
         };
         let mut image = ImageSide::of(&params);
+        let mut mvc_axis = None;
         if let (Some(n), Some((lo, hi))) = (d.mvc, plan.mfs_band_hz) {
             let axis = crate::imaging::mvc::MvcAxis::over_band(lo, hi, n, d.nterms);
             tracing::info!(
@@ -437,6 +440,7 @@ impl Setup {
                 axis.lo_hz / 1e6
             );
             image.mvc_chans = axis.nchan;
+            mvc_axis = Some(axis);
         }
         let shape = block_shape(image, &gridder, data);
         let nchan = plan.nchan();
@@ -457,6 +461,7 @@ impl Setup {
         let reused = Reused::load(&params, nchan)?;
         Ok(Setup {
             exts: product_list(&params),
+            mvc_axis,
             sources,
             centre,
             sky,
@@ -500,6 +505,7 @@ impl Setup {
             pbcor: self.exts.contains(&"image.pbcor") || self.exts.contains(&"image.tt0.pbcor"),
             mask_product: self.exts.contains(&"mask"),
             model_product: self.exts.contains(&"model") || self.exts.contains(&"model.tt0"),
+            mvc_model_cube: self.mvc_axis.is_some() && self.exts.contains(&"model"),
             cycle_checkpoint: None,
         }
     }
@@ -515,6 +521,23 @@ impl Setup {
             .map(|f| f.name.clone())
             .unwrap_or_default();
         (coords, object)
+    }
+
+    /// The coordinates of specmode='mvc''s cube products: the image's (`coords`) with mvc's
+    /// channels as the spectral axis (tclean's: the first channel's centre at pixel 0, the
+    /// channel width as the increment, the image's frame); `None` for other runs.
+    pub fn mvc_cube_coords(
+        &self,
+        coords: &pclean_imageio::ImageCoords,
+    ) -> Option<pclean_imageio::ImageCoords> {
+        let axis = self.mvc_axis.as_ref()?;
+        let mut c = coords.clone();
+        c.spectral.crval_hz = axis.freq(0);
+        c.spectral.cdelt_hz = axis.width_hz;
+        c.spectral.crpix = 0.0;
+        c.spectral.nchan = axis.nchan;
+        c.spectral.chan_freqs_hz = None;
+        Some(c)
     }
 
     /// The imaging context of blocks run with `nthreads` threads each.

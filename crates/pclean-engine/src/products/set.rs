@@ -38,7 +38,7 @@ pub fn product_list(p: &ImagingParams) -> Vec<&'static str> {
 /// The products of an mtmfs run, named as tclean's: `.psf.ttN` and `.sumwt.ttN` (2 nterms - 1),
 /// `.residual.ttN`, `.image.ttN`, `.model.ttN` (nterms), `.pb.tt0`, `.weight.tt0`, `.alpha` and
 /// `.alpha.error` (nterms >= 2), `.beta` (nterms >= 3), with `pbcor` `.image.ttN.pbcor` and
-/// `.pb.tt1..` (zeros, as tclean's).
+/// `.pb.tt1..` (zeros, as tclean's). specmode='mvc' adds its cube products ([`MVC_CUBES`]).
 fn taylor_product_list(p: &ImagingParams) -> Vec<&'static str> {
     use crate::cycles::mtmfs::{IMAGE, IMAGE_PBCOR, MODEL, PB, PSF, RESIDUAL, SUMWT};
     let d = &p.deconv;
@@ -71,7 +71,25 @@ fn taylor_product_list(p: &ImagingParams) -> Vec<&'static str> {
         v.extend(&IMAGE_PBCOR[..n]);
         v.extend(&PB[1..n]);
     }
+    if d.mvc.is_some() {
+        v.extend(mvc_cube_list(p));
+    }
     v
+}
+
+/// specmode='mvc''s cube products, as tclean 6.7 writes them beside the Taylor terms (measured on
+/// `vla_wideband_small.ms`, `docs/decisions-s13-mvc.md`): the channels' `.psf`, `.residual`,
+/// `.pb` and `.sumwt` always, `.model` (the model cube last predicted) when a model is predicted.
+pub const MVC_CUBES: [&str; 5] = ["psf", "residual", "pb", "sumwt", "model"];
+
+fn mvc_cube_list(p: &ImagingParams) -> Vec<&'static str> {
+    let d = &p.deconv;
+    let predicted = p.niter > 0 || d.restart || !d.startmodel.is_empty();
+    let model_tt = d.restoration || p.niter > 0 || d.savemodel_column;
+    MVC_CUBES
+        .into_iter()
+        .filter(|e| *e != "model" || (predicted && model_tt))
+        .collect()
 }
 
 /// Whether product `ext` carries the pixel mask beyond the primary-beam limit ([`PB_MASKED`] and
@@ -111,30 +129,53 @@ pub struct Products {
     pb_mask: bool,
     /// `[nx, ny, nstokes, nchan]`.
     shape: [usize; 4],
+    /// specmode='mvc''s cube products ([`MVC_CUBES`]) and their shape: a group of their own for
+    /// the pixel mask (the `.pb` cube masks the `.residual` cube, channel by channel) and beams.
+    cube: Vec<&'static str>,
+    cube_shape: [usize; 4],
+    /// The fitted beams of the `.psf` cube's channels ([`Products::set_cube_psf_beams`]).
+    cube_psf_beams: Beams,
     /// The report's statistics, gathered as the planes are written (a new CASA cube).
     stats: Option<RunStats>,
 }
 
 impl Products {
-    /// Create every product, or reopen the unfinished products of an interrupted run.
+    /// Create every product, or reopen the unfinished products of an interrupted run. `cube`:
+    /// the coordinates of specmode='mvc''s cube products ([`MVC_CUBES`] in `exts`), whose
+    /// spectral axis is mvc's channels rather than the image's.
     pub fn create(
         p: &ImagingParams,
         exts: &[&'static str],
         coords: &ImageCoords,
+        cube: Option<&ImageCoords>,
         object: &str,
         mode: OpenMode,
     ) -> Result<Self, EngineError> {
         // tclean masks its products beyond a positive pblimit (a negative one only limits the pb).
         let pb_mask = p.pblimit > 0.0;
         let mut writers = Vec::new();
+        let cube_exts: Vec<&'static str> = match cube {
+            Some(_) => exts
+                .iter()
+                .copied()
+                .filter(|e| MVC_CUBES.contains(e))
+                .collect(),
+            None => Vec::new(),
+        };
         for &ext in exts {
+            let (base, in_cube) = match cube {
+                Some(c) if cube_exts.contains(&ext) => (c, true),
+                _ => (coords, false),
+            };
             let c = if ext == "sumwt" || ext.starts_with("sumwt.tt") {
-                sumwt_coords(coords)
+                sumwt_coords(base)
             } else {
-                coords.clone()
+                base.clone()
             };
             let mut meta = ImageMeta::new(c);
             meta.units = match ext {
+                // tclean's mvc `.residual` cube carries no unit (measured), its `.model` Jy/pixel.
+                "residual" if in_cube => "",
                 "residual" | "image" | "image.pbcor" => "Jy/beam",
                 e if e.starts_with("image.tt") => "Jy/beam",
                 e if e == "model" || e.starts_with("model.tt") => "Jy/pixel",
@@ -175,7 +216,20 @@ impl Products {
             format: p.format,
             pb_mask,
             shape: coords.shape(),
+            cube_shape: cube.map_or([0; 4], |c| c.shape()),
+            cube: cube_exts,
+            cube_psf_beams: Beams::None,
         })
+    }
+
+    /// Whether `ext` is one of specmode='mvc''s cube products.
+    fn in_cube(&self, ext: &str) -> bool {
+        self.cube.contains(&ext)
+    }
+
+    /// The beams the `.psf` cube of specmode='mvc' gets when finished (one per channel).
+    pub fn set_cube_psf_beams(&mut self, beams: Beams) {
+        self.cube_psf_beams = beams;
     }
 
     /// Hand every plane written so far to the operating system (survives a crash of this
@@ -229,9 +283,12 @@ impl Products {
         }
         if self.pb_mask && is_pb(ext) {
             // `.pb` is zero at and below pblimit (`pb_limit_in_place`): the valid pixels are the rest.
+            // (mvc: the `.pb` cube masks the cube products, `.pb.tt0` the Taylor terms.)
             let valid = plane.mapv(|v| v > 0.0);
+            let group = self.in_cube(ext);
+            let cube = &self.cube;
             for (e, w) in self.writers.iter_mut() {
-                if pb_masked(e) {
+                if pb_masked(e) && cube.contains(e) == group {
                     w.put_mask_plane(chan, stokes, valid.view())?;
                 }
             }
@@ -242,16 +299,26 @@ impl Products {
     /// FITS products: NaN in every plane of the [`PB_MASKED`] products where `.pb` is zero (at or
     /// below pblimit). Run once all planes are final (`.pb` itself last).
     fn blank_beyond_pb(&mut self) -> Result<(), EngineError> {
-        let [_, _, nstokes, nchan] = self.shape;
-        let Some(pb_ext) = self.writers.iter().map(|(e, _)| *e).find(|e| is_pb(e)) else {
-            return Ok(());
-        };
-        let masked: Vec<&'static str> = self
+        self.blank_group_beyond_pb(false)?;
+        if !self.cube.is_empty() {
+            self.blank_group_beyond_pb(true)?;
+        }
+        Ok(())
+    }
+
+    /// [`Products::blank_beyond_pb`] of the image's products (`cube` false) or mvc's cube's.
+    fn blank_group_beyond_pb(&mut self, cube: bool) -> Result<(), EngineError> {
+        let [_, _, nstokes, nchan] = if cube { self.cube_shape } else { self.shape };
+        let group: Vec<&'static str> = self
             .writers
             .iter()
             .map(|(e, _)| *e)
-            .filter(|e| pb_masked(e))
+            .filter(|e| self.in_cube(e) == cube)
             .collect();
+        let Some(pb_ext) = group.iter().copied().find(|e| is_pb(e)) else {
+            return Ok(());
+        };
+        let masked: Vec<&'static str> = group.into_iter().filter(|e| pb_masked(e)).collect();
         for k in 0..nchan {
             for s in 0..nstokes {
                 let pb = self.get(pb_ext, k, s)?;
@@ -283,8 +350,13 @@ impl Products {
             self.blank_beyond_pb()?;
         }
         let mut paths = Vec::new();
+        let cube = self.cube;
+        let cube_psf_beams = self.cube_psf_beams;
         for (ext, mut w) in self.writers {
             match ext {
+                // mvc's cubes: only the `.psf` carries beams (tclean's `.residual` cube none).
+                "psf" if cube.contains(&ext) => w.set_beams(&cube_psf_beams)?,
+                e if cube.contains(&e) => {}
                 "psf" | "residual" | "psf.tt0" => w.set_beams(fitted)?,
                 "image" | "image.pbcor" | "alpha" | "alpha.error" | "beta" => {
                     w.set_beams(restoring)?
@@ -384,5 +456,31 @@ mod tests {
         // Only .pb.tt0 is the beam that masks the other products; .pb.tt1.. carry no mask.
         assert!(is_pb("pb.tt0") && !is_pb("pb.tt1") && !pb_masked("pb.tt1"));
         assert!(pb_masked("image.tt1.pbcor"));
+    }
+
+    /// tclean 6.7's specmode='mvc' (nterms 2, measured on vla_wideband_small): beside the Taylor
+    /// terms the cubes `.psf`, `.residual`, `.pb`, `.sumwt` always and `.model` only when a model
+    /// is predicted (niter > 0; the dirty run writes none); plain mtmfs writes no cube.
+    #[test]
+    fn mvc_writes_its_cube_products() {
+        let mvc = |niter: u32| {
+            products(|r| {
+                r.deconvolver = Some("mtmfs".into());
+                r.specmode = Some("mvc".into());
+                r.nterms = Some(2);
+                r.niter = Some(niter as _);
+            })
+        };
+        let dirty = mvc(0);
+        for e in ["psf", "residual", "pb", "sumwt", "psf.tt2", "model.tt1"] {
+            assert!(dirty.contains(&e), "{e} missing from {dirty:?}");
+        }
+        assert!(!dirty.contains(&"model"));
+        assert!(mvc(100).contains(&"model"));
+        let plain = products(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.niter = Some(100);
+        });
+        assert!(!plain.iter().any(|e| MVC_CUBES.contains(e)), "{plain:?}");
     }
 }

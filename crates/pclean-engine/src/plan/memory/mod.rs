@@ -348,7 +348,12 @@ impl BlockShape {
         let mvc = self.image.mvc_chans as u64;
         let (psf_grids, res_grids) = if mvc > 0 { (mvc, mvc) } else { (psf_terms, nt) };
         let mvc_kept = if mvc > 0 { 4 * (mvc + 1) * npix } else { 0 };
+        // (Its `.residual` cube is written after each pass's Taylor sums, a channel at a time: the
+        // channel's beam and flat-noise plane, 8 B/px, in place of the freed f64 sum.)
         let mvc_pass = if mvc > 0 { (4 * mvc + 8) * npix } else { 0 };
+        // Writing: the beam ratios are still kept, and the `.model` cube is made and written a
+        // channel plane at a time.
+        let mvc_write = if mvc > 0 { mvc_kept + 4 * npix } else { 0 };
         let beams = u64::from(mosaic) * 20 * npix;
         let weight_image = u64::from(mosaic) * 4 * npix;
         let scratch = threads * self.thread_scratch();
@@ -380,7 +385,7 @@ impl BlockShape {
             + scratch;
         if !self.image.deconvolve {
             // Writing a dirty plane: residual, model (zeros), pb, weight.
-            let writing = 4 * 4 * npix;
+            let writing = 4 * 4 * npix + mvc_write;
             return Phases {
                 weighting,
                 first_pass,
@@ -407,7 +412,7 @@ impl BlockShape {
         let masks = u64::from(self.image.fixed_mask || self.image.automask);
         // (mtmfs: every term's residual, model, principal solution and restored image.)
         let final_planes = planes * (8 * nt + 8 * (nt - 1) + masks) * npix;
-        let writing = final_planes + (12 * npix * 17 / 16).max(8 * npix);
+        let writing = final_planes + (12 * npix * 17 / 16).max(8 * npix) + mvc_write;
         Phases {
             weighting,
             first_pass,

@@ -354,6 +354,19 @@ fn mvc_counts_a_grid_per_channel() {
     })
     .unwrap();
     assert!(mvc > plain + 7.0 * grid_gib, "{plain} {mvc}");
+    // Writing the products holds the channels' beam ratios and pb.tt0 (kept for the run) and one
+    // plane of the `.model` cube: 4 (10 + 1) + 4 B/px more than plain mtmfs's writing.
+    let writing = |chans: usize| {
+        let s = WorkerSpec {
+            mvc_chans: chans,
+            ..spec.clone()
+        }
+        .block_shape()
+        .unwrap();
+        (s.phases(1, 1).writing, s.npix())
+    };
+    let ((w_plain, npix), (w_mvc, _)) = (writing(0), writing(10));
+    assert_eq!(w_mvc - w_plain, (4 * 11 + 4) * npix);
     for bad in [
         WorkerSpec {
             mvc_chans: 1,
