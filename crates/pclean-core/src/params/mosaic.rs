@@ -30,7 +30,10 @@ pub struct MosaicParams {
 
 impl MosaicParams {
     /// Validate the mosaic parameters of `e` for `gridder`.
-    pub(super) fn from_effective(e: &EffectiveParams, gridder: Gridder) -> Result<Self, ParamError> {
+    pub(super) fn from_effective(
+        e: &EffectiveParams,
+        gridder: Gridder,
+    ) -> Result<Self, ParamError> {
         let normtype = NormType::parse("normtype", &e.normtype)?;
         if !matches!(gridder, Gridder::Mosaic | Gridder::AwProject) {
             // Ignored by tclean with the other gridders (identical products): kept at the
