@@ -8,6 +8,11 @@ and with any Python with numpy and astropy:
     python scripts/dev/make_wideband_mosaic.py bundle OUTDIR REPO/testdata
 (testdata/wideband_mosaic.ms.tar.gz; testdata/reference/wideband_mosaic/: each product's inner
 200^2, header PCCROP the crop's offset, and wideband_refs.json.)
+The deconvolved cases (CLEAN_CASES: hogbom, niter 100, conjbeams True and False) are made apart,
+on the bundled MS unpacked into OUTDIR, and added to wideband_refs.json without touching the
+MS tarball:
+    python scripts/dev/make_wideband_mosaic.py clean-refs OUTDIR            # casatasks 6.7
+    python scripts/dev/make_wideband_mosaic.py clean-bundle OUTDIR REPO/testdata
 
 The array: the first 16 pads of casadata's alma.cycle10.1.cfg (12 m), two spectral windows of
 one 1 GHz channel at 90 and 110 GHz (a 20% band), XX YY. Two pointings 25" apart (east) around
@@ -33,6 +38,15 @@ CASES = {"wb_flatsky": dict(weighting="natural", normtype="flatsky"),
          "wb_conjbeams": dict(weighting="natural", normtype="flatsky", conjbeams=True)}
 PRODUCTS = ["psf", "residual", "pb", "weight"]
 CROP = 200
+# Deconvolved (issue 14 item 2: the prediction of a conjbeams mosaic): hogbom, 100 iterations,
+# cleaning only where the pb > 0.4 (usemask='pb'; without a mask flatsky's edge, divided by a
+# weight ~0.04 at pblimit 0.2, draws the first components), conjbeams True with flatsky and with
+# flatnoise (the model divided by the conjbeams pb before prediction), and False with flatsky.
+CLEAN = dict(weighting="natural", niter=100, deconvolver="hogbom", usemask="pb", pbmask=0.4)
+CLEAN_CASES = {"wb_conj_clean": dict(CLEAN, normtype="flatsky", conjbeams=True),
+               "wb_conj_clean_fn": dict(CLEAN, normtype="flatnoise", conjbeams=True),
+               "wb_clean": dict(CLEAN, normtype="flatsky")}
+CLEAN_PRODUCTS = ["model", "residual", "image"]
 
 
 def make_ms(outdir):
@@ -122,8 +136,35 @@ def bundle(outdir, testdata):
                  "wideband_mosaic.ms", "wideband_mosaic.ms.tar.gz")
 
 
+def clean_refs(outdir):
+    from make_mosaic_testdata import tclean_cases
+    tclean_cases(outdir, "wideband_mosaic.ms", COMMON, CLEAN_CASES, lambda _: CLEAN_PRODUCTS,
+                 "wideband_clean_refs.json")
+
+
+def clean_bundle(outdir, testdata):
+    """The CLEAN_CASES products cropped into testdata/reference/wideband_mosaic and their entries
+    merged into its wideband_refs.json (the MS tarball is left as it is)."""
+    import json
+    from make_mosaic_testdata import crop_cases
+    refdir = os.path.join(testdata, "reference", "wideband_mosaic")
+    crop_cases(outdir, refdir, {name: CLEAN_PRODUCTS for name in CLEAN_CASES}, CROP)
+    path = os.path.join(refdir, "wideband_refs.json")
+    with open(path) as f:
+        meta = json.load(f)
+    with open(os.path.join(outdir, "wideband_clean_refs.json")) as f:
+        new = json.load(f)
+    if new.pop("casa") != meta["casa"]:
+        sys.exit("the clean references were made with another CASA than wideband_refs.json's")
+    meta.update(new)
+    with open(path, "w") as f:
+        json.dump(meta, f, indent=1)
+    print("wrote", refdir)
+
+
 if __name__ == "__main__":
-    command = {"ms": make_ms, "refs": refs, "bundle": bundle}.get(sys.argv[1] if sys.argv[1:] else "")
+    command = {"ms": make_ms, "refs": refs, "bundle": bundle, "clean-refs": clean_refs,
+               "clean-bundle": clean_bundle}.get(sys.argv[1] if sys.argv[1:] else "")
     if command is None:
         sys.exit(__doc__)
     command(*sys.argv[2:])

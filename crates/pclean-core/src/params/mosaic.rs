@@ -1,6 +1,6 @@
 //! The parameters of tclean's `mosaic` gridder, validated ([`MosaicParams`]).
 
-use super::choices::{Gridder, NormType, SpecMode};
+use super::choices::{Gridder, NormType};
 use super::{invalid, EffectiveParams, ParamError};
 use crate::direction::Direction;
 use serde::{Deserialize, Serialize};
@@ -16,9 +16,10 @@ pub struct MosaicParams {
     /// The PSF's pointing (`None`: the image centre), tclean's `psfphasecenter`.
     pub psfphasecenter: Option<Direction>,
     /// tclean's `conjbeams`: with `gridder='mosaic'` and mfs, each data channel imaged through
-    /// its beam at the conjugate frequency (`pclean_grid::mosaic::conjugate_freq`; niter=0 only,
-    /// refused with niter > 0); changes nothing for cubes (measured); passed on to `awproject`,
-    /// which logs it.
+    /// its beam at the conjugate frequency (`pclean_grid::mosaic::conjugate_freq`), the model
+    /// predicted through each channel's own beam (as tclean's `MosaicFT`, which asks for the
+    /// conjugate kernels only when gridding); changes nothing for cubes (measured); passed on to
+    /// `awproject`, which logs it.
     pub conjbeams: bool,
     /// tclean's `usepointing`: with `gridder='mosaic'`, each field's beam centred on the POINTING
     /// table's direction of the first row's `ANTENNA1` (as tclean; measured) instead of the
@@ -28,11 +29,10 @@ pub struct MosaicParams {
 }
 
 impl MosaicParams {
-    /// Validate the mosaic parameters of `e` for `gridder` and `specmode`.
+    /// Validate the mosaic parameters of `e` for `gridder`.
     pub(super) fn from_effective(
         e: &EffectiveParams,
         gridder: Gridder,
-        specmode: SpecMode,
     ) -> Result<Self, ParamError> {
         let normtype = NormType::parse("normtype", &e.normtype)?;
         if !matches!(gridder, Gridder::Mosaic | Gridder::AwProject) {
@@ -81,17 +81,6 @@ impl MosaicParams {
                 true,
                 "the POINTING table is not read by pclean's awproject gridder yet; use \
                  usepointing=False (the beam is centred on the field's PHASE_DIR)",
-            ));
-        }
-        if e.conjbeams && gridder == Gridder::Mosaic && specmode == SpecMode::Mfs && e.niter > 0 {
-            // niter=0 (the dirty products) is measured against tclean 6.7's conjbeams=True mfs
-            // mosaic (docs/decisions.md (s12b-conj)); a deconvolved run is not (the prediction's
-            // beams with conjbeams were not read in CASA).
-            return Err(invalid(
-                "conjbeams",
-                true,
-                "gridder='mosaic', specmode='mfs' with conjbeams=True is supported for niter=0 \
-                 only (the dirty products); with niter > 0 use conjbeams=False",
             ));
         }
         Ok(MosaicParams {

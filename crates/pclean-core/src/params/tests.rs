@@ -171,15 +171,15 @@ fn tclean_no_ops_and_ignored_sub_parameters_are_accepted() {
 /// front, naming the parameter and the value.
 /// A cube mosaic with conjbeams=True is tclean's conjbeams=False cube to the last bit (measured on
 /// the bundled wideband_mosaic.ms, docs/decisions.md (s10-mos)), so it is accepted; an mfs one is
-/// made for niter=0 (the dirty products measured against tclean, docs/decisions.md (s12b-conj))
-/// and refused with niter > 0 (its prediction was not measured).
+/// made with and without deconvolution (measured against tclean: docs/decisions.md (s12b-conj),
+/// docs/decisions-s13-conj.md).
 #[test]
-fn mosaic_conjbeams_is_accepted_for_cubes_and_dirty_mfs() {
+fn mosaic_conjbeams_is_accepted_for_cubes_and_mfs() {
     for (specmode, niter, ok) in [
         ("cube", 100, true),
         ("cubedata", 0, true),
         ("mfs", 0, true),
-        ("mfs", 100, false),
+        ("mfs", 100, true),
     ] {
         let got = with(|r| {
             r.gridder = Some("mosaic".into());
@@ -236,22 +236,13 @@ fn facets_are_accepted_with_widefield_only() {
 #[test]
 fn tclean_values_not_implemented_are_refused_naming_them() {
     type Case = (fn(&mut RawParams), &'static str, &'static str);
-    let cases: [Case; 13] = [
+    let cases: [Case; 12] = [
         (
             |r| {
                 r.gridder = Some("awproject".into());
                 r.usepointing = Some(true);
             },
             "usepointing",
-            "true",
-        ),
-        (
-            |r| {
-                r.gridder = Some("mosaic".into());
-                r.conjbeams = Some(true);
-                r.niter = Some(100);
-            },
-            "conjbeams",
             "true",
         ),
         (|r| r.reffreq = Some("1.4GHz".into()), "reffreq", "1.4GHz"),

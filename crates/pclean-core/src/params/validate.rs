@@ -462,7 +462,7 @@ impl ImagingParams {
             ));
         }
         let parallel = crate::parallel::ParallelParams::from_effective(&e)?;
-        let mosaic = super::MosaicParams::from_effective(&e, gridder, specmode)?;
+        let mosaic = super::MosaicParams::from_effective(&e, gridder)?;
         let awproject = super::AwProjectParams::from_effective(&e, gridder, deconv.deconvolver)?;
         let p = ImagingParams {
             vis: e.vis,

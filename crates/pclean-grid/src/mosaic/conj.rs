@@ -9,7 +9,10 @@
 //! dirty image (residual and PSF passes) is multiplied by its beam at `nu'`, and the weight
 //! image's screens and the exact weight of the band response are `PB(nu) PB(nu')`. Prediction
 //! keeps each band's own beam `PB(nu)` (the sky as the data saw it), so that a model equal to
-//! the sky leaves a zero residual.
+//! the sky leaves a zero residual. So does tclean: `MosaicFT::findConvFunction` asks
+//! `HetArrayConvFunc` for the conjugate kernels with `useConjConvFunc_p && !toVis_p`, i.e. only
+//! when gridding; degridding gets the kernels of `PB(nu)` (measured against tclean 6.7's
+//! deconvolved conjbeams mosaics: docs/decisions-s13-conj.md).
 
 use super::MosaicGridder;
 use ndarray::{Array2, Zip};
