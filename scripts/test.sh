@@ -45,9 +45,20 @@ if [ "$(id -u)" = 0 ]; then
     bash scripts/slurm/setup.sh || echo "warning: no SLURM cluster; the SLURM tests cannot run" >&2
 fi
 
+# Headless Chromium for the report test (tests/python/test_report.py opens the quick-look report and
+# screenshots it into out/report-screenshots/, kept as CI artifacts); root with apt only, when missing.
+if [ "$(id -u)" = 0 ] && ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    (export DEBIAN_FRONTEND=noninteractive
+     apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
+        || echo "warning: could not install chromium; the report test cannot run" >&2
+fi
+
 # The seed system's own public-interface tests (PyPI casa-pclean's sdist) against this package:
 # docs/migrating.md lists the ones that cannot pass and why (about a minute).
 .venv/bin/python scripts/seed_tests.py
 
 export PCLEAN_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/pclean"
 .venv/bin/python -m pytest -q -rsx tests/python "$@"
+# The reliability table (issue 20) from the rows the tests above wrote (docs/reliability.md is
+# the committed copy).
+python3 scripts/reliability_table.py --out out/reliability.md

@@ -41,6 +41,14 @@ def run_image(config_json: str) -> Dict[str, Any]: ...
 def run_block(config_json: str, first_chan: int, end_chan: int, nthreads: int) -> bytes: ...
 def run_row_task(config_json: str, n: int, index: int, task: bytes, nthreads: int) -> bytes:
     """Partition `index` of `n` runs one row task (from Coordinator.run_rows); its output."""
+def row_plan(config_json: str, n: int) -> List[Dict[str, Any]]:
+    """The engine's `n` row partitions of an mfs run: [{"index", "rows", "pieces"}, ...]."""
+def row_weighter(config_json: str, nthreads: int) -> bytes:
+    """The run's imaging weighter, from the weighting density of every selected row."""
+def row_partial(config_json: str, n: int, index: int, pass_: str, partname: str, weighter: bytes,
+                model: Optional[str] = None, nthreads: int = 1) -> List[str]:
+    """Partition `index` of `n` runs pass 'psf', 'residual' (with `<model>.model[.ttN]`) or 'pb'
+    and writes its unnormalised partial images `<partname>.<ext>`; the products written."""
 
 class Coordinator:
     def __init__(self, config_json: str) -> None: ...

@@ -80,6 +80,29 @@ def assert_same_products(a, b, exts, loader=load_casa, suffix=""):
         assert err <= 1e-6, (ext, err)
 
 
+def product_set(name):
+    """The extensions of every product `<name>.<ext>` on disk (CASA images: directories; side
+    files such as the checkpoint, set-aside copies and the seed's sub-cubes and partial images
+    `<name>.subcube.<i>.*` / `<name>.part.<i>.*` are not products of `name`)."""
+    import glob
+    import os
+    base = os.path.basename(str(name)) + "."
+    exts = (os.path.basename(p)[len(base):] for p in glob.glob(f"{glob.escape(str(name))}.*")
+            if os.path.isdir(p) and not p.endswith(".pclean-reuse"))
+    return sorted(e for e in exts if not e.startswith(("subcube.", "part.")))
+
+
+def assert_same_product_set(a, b):
+    """`a` has exactly `b`'s products and each equals `b`'s (assert_same_products); returns them."""
+    exts = product_set(b)
+    assert exts and product_set(a) == exts, (product_set(a), exts)
+    errs = {e: same_product_error(load_casa(f"{a}.{e}")[0], load_casa(f"{b}.{e}")[0]) for e in exts}
+    print("products of %s against %s:" % (a, b), ", ".join("%s %.1e" % kv for kv in errs.items()))
+    bad = {e: v for e, v in errs.items() if not v <= 1e-6}
+    assert not bad, bad
+    return exts
+
+
 def plane_errors(ours, ref, inner=0.6, channels=None):
     """Per-plane max|diff|/peak over the inner region. `channels` maps ref plane i -> our channel.
     A non-finite pixel of ours where the reference is finite makes that plane's figure inf."""

@@ -9,6 +9,9 @@ their position where tclean's are.
 The references are the inner 160^2 of tclean's 256^2 images (header PCCROP: the crop's offset); the
 region pb > 0.3 lies well inside it."""
 import json
+import os
+import shutil
+import subprocess
 import time
 
 import numpy as np
@@ -226,3 +229,77 @@ def wb_ms(tmp_path_factory):
 def test_wideband_mfs_beams_per_channel_match_tclean(ext, wb_ms, mosaic_out):
     check_bounded("wb_flatsky", ext, wb_ms, mosaic_out, WB_INFO, WB_REF, WB_TOL, WB_GUARD,
                   "wideband (the pb 0.3 edge)")
+
+
+# Several MSs in one mosaic (vis=[a, b]). tclean 6.7's mosaic of vis=[a, b] equals its mosaic of
+# concat(a, b) bit for bit (measured on the 12-12 and 7-7 splits of hetero_mosaic.ms:
+# scripts/dev/multi_ms_mosaic_check.py, docs/decisions.md (s10-mos)): fields at one direction are
+# one pointing, the antennas of each MS its own. pclean re-keys each MS's rows so (imaging/mosaic.rs).
+def run_multi(vis, prefix, params):
+    cfg = prefix.parent / (prefix.name + ".config.json")
+    cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
+    args = ["image", "--config", cfg, "--imagename", prefix, "--overwrite"]
+    for v in vis:
+        args += ["--vis", v]
+    p = run_pclean(*args, check=False)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return prefix
+
+
+def test_same_ms_twice_is_one_mosaic_with_twice_the_weight(het_ms, mosaic_out, tmp_path):
+    """vis=[ms, copy of ms] is accepted; every field of the copy is at a field of the first (one
+    pointing each), its antennas come after the first MS's, so the products equal the one-MS run's
+    (the `.weight` is per unit sumwt) and the sumwt doubles. Bounds: 1e-5 of the peak (float32
+    sums in another order); sumwt 2x within 1e-5. (Two MSs of different antennas, where a wrong
+    antenna offset would give wrong dishes: test_several_ms_as_tclean, casatools tier.)"""
+    params = HET_INFO["het_flatsky"]["params"]
+    one = run_case("het_flatsky", het_ms, mosaic_out, HET_INFO)
+    copy = tmp_path / "copy.ms"
+    shutil.copytree(het_ms / params["vis"], copy)
+    two = run_multi([het_ms / params["vis"], copy], tmp_path / "two", params)
+    for ext in ("psf", "residual", "pb", "weight"):
+        a, b = load_casa("%s.%s" % (two, ext))[0], load_casa("%s.%s" % (one, ext))[0]
+        err = np.abs(np.nan_to_num(a) - np.nan_to_num(b)).max() / np.abs(np.nan_to_num(b)).max()
+        assert err < 1e-5, (ext, err)
+    s2, s1 = (load_casa("%s.sumwt" % p)[0].ravel()[0] for p in (two, one))
+    assert abs(s2 - 2 * s1) <= 1e-5 * s2, (s2, s1)
+
+
+@pytest.mark.casatools
+def test_several_ms_as_tclean(het_ms, tmp_path):
+    """The 12-12 and 7-7 baselines of hetero_mosaic.ms split into two MSs (CASA split), imaged by
+    tclean 6.7 as vis=[a, b] and by pclean the same way, het_flatsky parameters. Measured:
+    psf 6.2e-3, pb 8.1e-5, weight 1.6e-4, sumwt equal; the residual 6.2e-2 at the pb 0.3 edge is
+    the open 7 m gap of test_heterogeneous_array_matches_tclean (an xfail under a 0.1 guard)."""
+    py = os.environ["PCLEAN_CASA_PYTHON"]
+    src = het_ms / "hetero_mosaic.ms"
+    params = dict(HET_INFO["het_flatsky"]["params"])
+    script = f"""
+import casatasks
+src = {str(src)!r}
+for name, ant in (("a12.ms", "0~11&"), ("a7.ms", "12~21&")):
+    casatasks.split(vis=src, outputvis={str(tmp_path)!r} + "/" + name, antenna=ant, datacolumn="data")
+p = {json.dumps({k: v for k, v in params.items() if k != "vis"})!r}
+import json
+p = json.loads(p)
+p["imsize"] = list(p["imsize"])
+casatasks.tclean(vis=[{str(tmp_path)!r} + "/a12.ms", {str(tmp_path)!r} + "/a7.ms"],
+                 imagename={str(tmp_path / "tc")!r}, **p)
+"""
+    r = subprocess.run([py, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    ours = run_multi([tmp_path / "a12.ms", tmp_path / "a7.ms"], tmp_path / "pc", params)
+    s_tc = load_casa(str(tmp_path / "tc.sumwt"))[0].ravel()[0]
+    s_pc = load_casa("%s.sumwt" % ours)[0].ravel()[0]
+    assert abs(s_tc - s_pc) <= 1e-6 * s_tc, (s_tc, s_pc)
+    pb = np.nan_to_num(load_casa(str(tmp_path / "tc.pb"))[0])
+    region = pb > 0.3
+    for ext, tol in (("psf", 1e-2), ("pb", 1e-2), ("weight", 1e-2), ("residual", 1e-2)):
+        want = np.nan_to_num(load_casa(str(tmp_path / ("tc." + ext)))[0])
+        got = np.nan_to_num(load_casa("%s.%s" % (ours, ext))[0])
+        err = np.abs(got - want)[region].max() / np.abs(want[region]).max()
+        print("several MSs %s: %.2e" % (ext, err))
+        if ext == "residual" and err >= tol:
+            assert err < 0.1, err
+            pytest.xfail("open gap: several-MS residual %.4f (the 7 m edge, bound 1%%)" % err)
+        assert err < tol, (ext, err)

@@ -4,24 +4,24 @@ cube with the same products as `pclean image` with the equivalent flags; its imp
 pclean's engine (ParallelCubeImager on a DaskClusterManager it did not start).
 
 The reference is the NGC5921 acceptance command (conftest.NGC_ARGS, the `ngc_dirty` fixture).
-Products must be equal (compare.assert_same_products: within 1e-6 of the peak; in practice
-bitwise, the same blocks computed by the same engine code)."""
+Every product must be there and equal (compare.assert_same_product_set: the same set of products,
+each within 1e-6 of the peak; in practice bitwise, the same blocks computed by the same engine
+code)."""
 import json
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
 
-from compare import assert_same_products
-from conftest import require_module, run_pclean
+from compare import assert_same_product_set
+from conftest import ROOT, require, require_module, run_pclean
 
 require_module("pclean._native", "pclean's Python package is not installed "
                "(scripts/test.sh installs it)")
 require_module("casacore.images", "python-casacore is the oracle of these tests")
 import pclean  # noqa: E402
-
-PRODUCTS = ["psf", "residual", "image", "pb", "sumwt", "weight"]
 
 # The NGC5921 acceptance run (conftest.NGC_ARGS) written as a seed user writes a config: the
 # sectioned layout of the seed's defaults.yaml, with its repeated keys (nterms, pblimit, normtype,
@@ -141,7 +141,7 @@ def test_seed_yaml_config_with_python_m_pclean_equals_pclean_image(ngc_dirty, ms
     # keep_subcubes / concat_mode are the seed's sub-cube keys: accepted and noted once.
     notes = [w for w in summary.get("warnings", []) if "keep_subcubes" in w]
     assert len(notes) == 1 and "final products" in notes[0], summary.get("warnings")
-    assert_same_products(name, ref, PRODUCTS)
+    assert_same_product_set(name, ref)
 
 
 def test_seed_yaml_config_with_pclean_image_config(ngc_dirty, msdir, tmp_path):
@@ -149,14 +149,33 @@ def test_seed_yaml_config_with_pclean_image_config(ngc_dirty, msdir, tmp_path):
     ref, _ = ngc_dirty
     name = tmp_path / "rustcfg"
     run_pclean("image", "--config", seed_config(tmp_path, msdir / "ngc5921.ms", name))
-    assert_same_products(name, ref, PRODUCTS)
+    assert_same_product_set(name, ref)
+
+
+def test_seed_defaults_yaml_unchanged(msdir, tmp_path):
+    """The seed's own defaults.yaml (the file its users copy, from its sdist as cached by
+    scripts/seed_tests.py), unchanged: its `vis: ''` and `imagename: ''` are "not set yet", given
+    on the command line. `python -m pclean --pconfig` images with it; `pclean image` with the
+    merged parameters written by `--dump-config` makes the same products."""
+    sdist = ROOT / "testdata" / "unpacked" / "seed" / "casa_pclean-0.2.3.tar.gz"
+    require(sdist.is_file(), "the seed's sdist is not cached: run scripts/seed_tests.py first")
+    with tarfile.open(sdist) as t:
+        text = t.extractfile("casa_pclean-0.2.3/src/pclean/configs/defaults.yaml").read()
+    cfg = tmp_path / "defaults.yaml"
+    cfg.write_bytes(text)
+    ms, seed, ref = msdir / "ngc5921.ms", tmp_path / "seed", tmp_path / "ref"
+    dumped = tmp_path / "merged.yaml"
+    python_m_pclean("--pconfig", cfg, "--vis", ms, "--imagename", seed, "--dump-config", dumped)
+    python_m_pclean("--pconfig", cfg, "--vis", ms, "--imagename", seed)
+    run_pclean("image", "--config", dumped, "--imagename", ref)
+    assert_same_product_set(seed, ref)
 
 
 def test_seed_command_line_equals_pclean_image(ngc_dirty, msdir, tmp_path):
     ref, _ = ngc_dirty
     name = tmp_path / "seedcli"
     python_m_pclean("--vis", msdir / "ngc5921.ms", "--imagename", name, *SEED_FLAGS)
-    assert_same_products(name, ref, PRODUCTS)
+    assert_same_product_set(name, ref)
 
 
 def test_seed_parallel_command_line_equals_pclean_image(ngc_dirty, msdir, tmp_path):
@@ -168,7 +187,7 @@ def test_seed_parallel_command_line_equals_pclean_image(ngc_dirty, msdir, tmp_pa
                         "--parallel", "--nworkers", "2", "--cube-chunksize", "12")
     d = json.loads(p.stdout)["distributed"]
     assert d["cluster_type"] == "local" and len(d["tasks"]) == 4  # 46 channels in blocks of 12
-    assert_same_products(name, ref, PRODUCTS)
+    assert_same_product_set(name, ref)
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +214,7 @@ def test_seed_cube_imager_on_a_cluster_it_did_not_start(ngc_dirty, msdir, tmp_pa
     summary = ParallelCubeImager(cfg.merged(cube_chunksize=23), seed_cluster).run()
     assert seed_cluster.client.status == "running"  # the run leaves the caller's cluster up
     assert len(summary["distributed"]["tasks"]) == 2
-    assert_same_products(name, ref, PRODUCTS)
+    assert_same_product_set(name, ref)
 
 
 def test_seed_continuum_imager_runs_the_continuum_path(alma_mfs, msdir, tmp_path, seed_cluster):
@@ -214,7 +233,7 @@ def test_seed_continuum_imager_runs_the_continuum_path(alma_mfs, msdir, tmp_path
     summary = ParallelContinuumImager(cfg, seed_cluster).run()
     rows = summary["row_partitions"]
     assert rows["executor"] == "dask" and len(rows["partitions"]) == 2, rows
-    assert_same_products(name, ref, PRODUCTS)
+    assert_same_product_set(name, ref)
     cube = dict(cfg, image=dict(cfg["image"], specmode="cube"))
     with pytest.raises(pclean.PcleanValueError, match="ParallelCubeImager"):
         ParallelContinuumImager(cube, seed_cluster).run()
@@ -300,4 +319,4 @@ def test_seed_subcube_workflow_equals_the_whole_cube(ngc_dirty, msdir, tmp_path)
         run_subcube(p.model_dump())  # the seed passes model_dump()'s sectioned dict
     reports = concat_subcubes(str(name), 2, mode="paged")
     assert set(reports) >= {".image", ".residual", ".psf", ".pb"}
-    assert_same_products(name, ref, PRODUCTS)
+    assert_same_product_set(name, ref)

@@ -50,6 +50,25 @@ pub enum Command {
     /// Print every parameter of `pclean image` (name, kind, default, help, allowed values) as JSON,
     /// or with --markdown the parameter tables of docs/usage.md.
     Params(ParamsArgs),
+    /// Write the quick-look report of a run, IMAGENAME.report/index.html with PNG figures (maps,
+    /// spectra, per-channel diagnostics, PSF, residual histogram, time and memory), from its
+    /// CASA-image products and IMAGENAME.summary.json.
+    Report(ReportArgs),
+    /// Print a shell completion script for pclean (e.g. `pclean completions bash >
+    /// ~/.local/share/bash-completion/completions/pclean`).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run's imagename (the products' common prefix, as given to `pclean image`).
+    pub imagename: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +135,10 @@ pub struct EstimateArgs {
     /// logs its number: one per 0.5% of the band, as tclean); 0 = 1 (narrow windows).
     #[arg(long, default_value_t = 0)]
     pub beam_freqs: usize,
+    /// Channels of the cube major cycle of specmode='mvc' with --deconvolver mtmfs (a run logs
+    /// them; tclean's default is about 10 for a 2:1 band); 0 = not mvc.
+    #[arg(long, default_value_t = 0)]
+    pub mvc_chans: usize,
     /// Workers for the total [default: the recommended number].
     #[arg(long)]
     pub nworkers: Option<usize>,
@@ -144,6 +167,13 @@ pub struct ImageArgs {
     /// Every parameter, one flag each (declared in pclean_core::schema::table).
     #[command(flatten)]
     pub params: ParamFlags,
+    /// Write the quick-look report IMAGENAME.report/index.html after the run [default: on for
+    /// runs longer than a minute].
+    #[arg(long, conflicts_with = "no_report", help_heading = "Report")]
+    pub report: bool,
+    /// Do not write the quick-look report.
+    #[arg(long, help_heading = "Report")]
+    pub no_report: bool,
     /// Python that runs the Dask driver [default: $PCLEAN_PYTHON, else python3].
     #[arg(long, value_name = "PATH", help_heading = "Distributed run (Dask)")]
     pub python: Option<PathBuf>,

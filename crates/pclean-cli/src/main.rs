@@ -4,6 +4,7 @@ mod args;
 mod config;
 mod distributed;
 mod param_flags;
+mod report;
 mod tools;
 
 use anyhow::{Context, Result};
@@ -53,11 +54,42 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     init_logging();
+    install_signal_handlers();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", one_line(&e));
-            ExitCode::FAILURE
+            // Interrupted: the shell's convention, 128 + the signal number.
+            let interrupted = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<pclean_engine::EngineError>(),
+                    Some(pclean_engine::EngineError::Interrupted { .. })
+                )
+            });
+            match (interrupted, pclean_engine::interrupt::requested()) {
+                (true, Some(sig)) => ExitCode::from((128 + sig).clamp(0, 255) as u8),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+/// SIGINT/SIGTERM: the first asks the run to stop at the next block boundary (blocks in flight
+/// finish and are recorded in the checkpoint); a second one ends the process at once (the
+/// checkpoint is still consistent: it only ever names durable blocks).
+extern "C" fn on_signal(sig: libc::c_int) {
+    if pclean_engine::interrupt::requested().is_some() {
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(128 + sig) };
+    }
+    pclean_engine::interrupt::request(sig);
+}
+
+fn install_signal_handlers() {
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only does an atomic store or _exit (async-signal-safe).
+        unsafe {
+            libc::signal(sig, on_signal as *const () as libc::sighandler_t);
         }
     }
 }
@@ -109,6 +141,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Inspect(a) => tools::run_inspect(&a),
         Command::ConvertAdios2(a) => tools::run_convert_adios2(&a),
         Command::Submit(a) => distributed::run_submit(&a),
+        Command::Report(a) => report::run_report(&a.imagename),
+        Command::Completions(a) => report::print_completions(a.shell),
         Command::Params(a) => {
             let text = if a.markdown {
                 pclean_core::schema::markdown_table()
@@ -140,6 +174,7 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         row_partitions: a.row_partitions,
         pabins: a.pabins,
         beam_freqs: a.beam_freqs,
+        mvc_chans: a.mvc_chans,
     };
     let per = memory::estimate_worker_memory_gib(&spec)?;
     let shape = spec.block_shape()?;
@@ -252,10 +287,12 @@ fn run_image(a: &ImageArgs) -> Result<()> {
     }
     // Validated here, so that a bad parameter fails before any cluster starts.
     let params = ImagingParams::from_raw(&raw)?;
+    let asked = report::asked(a);
     if params.parallel.parallel {
-        return distributed::run_parallel(&raw, &params.parallel, a.python.as_deref());
+        distributed::run_parallel(&raw, &params.parallel, a.python.as_deref())?;
+        return report::after_run(&params.imagename, asked, None);
     }
     let summary = pclean_engine::run_image(&params, &raw.with_defaults())?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
-    Ok(())
+    report::after_run(&params.imagename, asked, Some(summary.wall_time_s))
 }

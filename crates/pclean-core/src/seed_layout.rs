@@ -216,6 +216,10 @@ fn imaging_key(section: &str, key: String, value: Value, out: &mut Flat) -> Resu
         // The seed's choice between its two implementations of auto-multithresh (its Python port,
         // casatools'); pclean has one, tclean's: either value asks for the same mask.
         ("python_automask", Value::Bool(_)) if section == "deconvolution" => Ok(()),
+        // The seed's defaults.yaml (the file its users copy) carries `vis: ''` and
+        // `imagename: ''`, its "not set yet" (they come from a later layer: a preset, the command
+        // line): not given. A run without them is still refused, naming the parameter.
+        ("vis" | "imagename", Value::String(s)) if s.is_empty() => Ok(()),
         (_, Value::Null) => Ok(()),
         _ => out.put(key, value, place),
     }
@@ -325,6 +329,11 @@ mod tests {
         assert_eq!(m["memory_limit"], json!("auto"));
         assert_eq!(m["cube_chunksize"], json!(0));
         assert_eq!(m["slurm_queue"], json!("cpu"));
+        // defaults.yaml's empty vis and imagename: not given (a later layer gives them).
+        let d = flat(json!({"selection": {"vis": ""}, "image": {"imagename": "", "cell": ""}}));
+        let d = d.unwrap();
+        assert!(!d.contains_key("vis") && !d.contains_key("imagename"));
+        assert_eq!(d["cell"], json!(""));
         for gone in [
             "python_automask",
             "nworkers",

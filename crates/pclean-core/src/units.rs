@@ -119,11 +119,14 @@ const FLUX: QuantityKind = QuantityKind {
 
 /// Parse `text` as a quantity of `q` in its base unit.
 fn parse_quantity(text: &str, q: &QuantityKind) -> Result<f64, QuantityError> {
-    let (v, unit) = split_number_unit(text).ok_or_else(|| QuantityError::NoNumber {
-        text: text.to_string(),
-        kind: q.kind,
-        example: q.example,
-    })?;
+    // `nan`, `inf` and overflowing values (`1e400`) parse as floats but are no quantity.
+    let (v, unit) = split_number_unit(text)
+        .filter(|(v, _)| v.is_finite())
+        .ok_or_else(|| QuantityError::NoNumber {
+            text: text.to_string(),
+            kind: q.kind,
+            example: q.example,
+        })?;
     let base = match q.per_beam {
         true => unit.strip_suffix("/beam").unwrap_or(unit),
         false => unit,
@@ -139,7 +142,15 @@ fn parse_quantity(text: &str, q: &QuantityKind) -> Result<f64, QuantityError> {
             unit: unit.to_string(),
             accepted: q.accepted,
         })?;
-    Ok(v * factor)
+    let value = v * factor;
+    if !value.is_finite() {
+        return Err(QuantityError::NoNumber {
+            text: text.to_string(),
+            kind: q.kind,
+            example: q.example,
+        });
+    }
+    Ok(value)
 }
 
 /// Parse an angle (`rad`, `deg`, `arcmin`, `arcsec`, `mas`; a bare number is arcsec as in tclean's `cell`).
@@ -159,6 +170,18 @@ pub fn parse_flux_jy(text: &str) -> Result<f64, QuantityError> {
 
 #[cfg(test)]
 mod tests {
+    /// Found by fuzzing (issue 20): `1e400deg` parsed to infinity and `nan` to NaN.
+    #[test]
+    fn regression_fuzz_non_finite_quantities_are_refused() {
+        for text in ["1e400deg", "nan", "inf", "-infGHz", "NaNarcsec", "1e308GHz"] {
+            let e = parse_angle_rad(text)
+                .and(parse_freq_hz(text))
+                .and(parse_flux_jy(text))
+                .unwrap_err();
+            assert!(e.to_string().contains(text), "{e}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -191,6 +191,31 @@ impl AutoMaskState {
     pub fn n_updates(&self) -> usize {
         self.n_updates
     }
+
+    /// The whole state (a major-cycle checkpoint): mask, positive mask, stopped, updates done.
+    pub fn parts(&self) -> (&Array2<bool>, &Array2<bool>, bool, usize) {
+        (
+            &self.mask_yx,
+            &self.positive_yx,
+            self.stopped,
+            self.n_updates,
+        )
+    }
+
+    /// The state [`AutoMaskState::parts`] gave (a run resumed from its checkpoint).
+    pub fn from_parts(
+        mask_yx: Array2<bool>,
+        positive_yx: Array2<bool>,
+        stopped: bool,
+        n_updates: usize,
+    ) -> Self {
+        AutoMaskState {
+            mask_yx,
+            positive_yx,
+            stopped,
+            n_updates,
+        }
+    }
 }
 
 /// Why auto-multithresh could not run on a plane.

@@ -52,12 +52,18 @@ pub enum EngineError {
     #[error("product '{path}' already exists; choose another --imagename or pass --overwrite to replace it")]
     ProductExists { path: PathBuf },
     /// Another run holds the lock on these products.
-    #[error("products '{prefix}.*' are being written by another pclean run (lock file '{lock}', pid {pid}); wait for it or remove the lock if that run is dead")]
+    #[error("products '{prefix}.*' are being written by another pclean run (pid {pid} on host {host}, lock file '{lock}'); wait for it to finish{}", if *.same_host { "" } else { ", or, if that run is dead, remove the lock file (a lock held from another host cannot be checked from here)" })]
     Locked {
         prefix: String,
         lock: PathBuf,
         pid: String,
+        host: String,
+        /// Whether the holder runs on this host (then it was checked to be alive).
+        same_host: bool,
     },
+    /// The run was asked to stop (SIGINT/SIGTERM) and stopped at a block boundary.
+    #[error("interrupted by {signal}: stopped after the channel blocks in flight; the completed ones are recorded in '{checkpoint}' and the products stay marked incomplete; run the same command again to resume")]
+    Interrupted { signal: String, checkpoint: PathBuf },
     #[error("{context}: {source}")]
     Io {
         context: String,

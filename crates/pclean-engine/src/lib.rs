@@ -14,6 +14,7 @@ pub mod cycles;
 pub mod error;
 pub mod exec;
 pub mod imaging;
+pub mod interrupt;
 pub mod plan;
 pub mod products;
 pub mod source;

@@ -10,7 +10,7 @@ mod support;
 
 use pclean_core::params::{ImagingParams, RawParams};
 use pclean_engine::exec::local::run_rows_remote;
-use pclean_engine::exec::rows::remote::{run_row_task_cached, SubmitRows};
+use pclean_engine::exec::rows::remote::{run_row_task_cached, written_rows, SubmitRows};
 use pclean_engine::exec::rows::TaskStat;
 use pclean_engine::{Coordinator, EngineError};
 use pclean_imageio::CasaImage;
@@ -39,6 +39,8 @@ fn raw(dir: &Path, name: &str) -> RawParams {
 struct InProcess {
     key: String,
     params: ImagingParams,
+    /// Rows of MODEL_DATA each partition reported writing (its own rows).
+    written: std::sync::Mutex<Vec<usize>>,
 }
 
 impl SubmitRows for InProcess {
@@ -48,9 +50,18 @@ impl SubmitRows for InProcess {
                 let out = run_row_task_cached(&self.key, &self.params, n, i, task, 2)?;
                 let again = run_row_task_cached(&self.key, &self.params, n, i, task, 1)?;
                 assert!(out == again, "partition {i}'s rerun differs");
+                if let Some(rows) = written_rows(&out) {
+                    self.written.lock().unwrap().push(rows);
+                }
                 Ok((out, TaskStat::default()))
             })
             .collect()
+    }
+}
+
+impl SubmitRows for &InProcess {
+    fn submit(&self, task: &[u8], n: usize) -> Result<Vec<(Vec<u8>, TaskStat)>, EngineError> {
+        (*self).submit(task, n)
     }
 }
 
@@ -104,6 +115,7 @@ fn compare_remote(raw: impl Fn(&Path, &str) -> RawParams, products: &[String]) {
         // The workers' cache is keyed by configuration: each test's own (they run concurrently).
         key: remote.imagename.clone().unwrap_or_default(),
         params,
+        written: Default::default(),
     };
     run_rows_remote(&mut c, 3, submit).unwrap();
     let summary = c.finish().unwrap();
@@ -120,6 +132,77 @@ fn compare_remote(raw: impl Fn(&Path, &str) -> RawParams, products: &[String]) {
             ".{ext} differs by {diff} (peak {peak})"
         );
     }
+}
+
+/// `savemodel='modelcolumn'` through remote partitions: each partition writes MODEL_DATA into its
+/// own rows (a task per partition, as a Dask worker would, and rerun: rewriting the same values
+/// is harmless), together every selected row once, and MODEL_DATA equals the single-process
+/// run's to 1e-6 of its peak amplitude (the models agree to 1e-6 of their peak, prediction is
+/// linear; the same bound as `row_partitions.rs`'s local test).
+#[test]
+fn remote_partitions_write_their_own_model_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut copies = Vec::new();
+    for name in ["single", "remote"] {
+        let ms = dir.path().join(format!("{name}.ms"));
+        let st = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(support::alma())
+            .arg(&ms)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        copies.push(ms);
+    }
+    let with_ms = |name: &str, ms: &Path| RawParams {
+        vis: Some(vec![ms.display().to_string()]),
+        savemodel: Some("modelcolumn".into()),
+        ..raw(dir.path(), name)
+    };
+    let single = with_ms("single", &copies[0]);
+    let params = ImagingParams::from_raw(&single).unwrap();
+    let s = pclean_engine::run_image(&params, &single).unwrap();
+
+    let remote = with_ms("remote", &copies[1]);
+    let params = ImagingParams::from_raw(&remote).unwrap();
+    let mut c = Coordinator::new(params.clone(), remote.clone()).unwrap();
+    let submit = InProcess {
+        key: remote.imagename.clone().unwrap_or_default(),
+        params,
+        written: Default::default(),
+    };
+    run_rows_remote(&mut c, 3, &submit).unwrap();
+    c.finish().unwrap();
+    // Three partitions (each task run twice by `InProcess`, the first output kept): every
+    // partition wrote its rows, the partitions' rows together are the selection.
+    let written = submit.written.lock().unwrap().clone();
+    assert_eq!(written.len(), 3, "{written:?}");
+    assert!(written.iter().all(|r| *r > 0), "{written:?}");
+    assert_eq!(written.iter().sum::<usize>() as u64, s.rows_read);
+
+    let (want, got) = (model_data(&copies[0]), model_data(&copies[1]));
+    assert_eq!(want.len(), got.len());
+    let peak = want.iter().fold(0.0f32, |m, v| m.max(v.norm()));
+    let diff = want
+        .iter()
+        .zip(&got)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).norm()));
+    eprintln!("MODEL_DATA max diff / peak amplitude {:.2e}", diff / peak);
+    assert!(
+        peak > 0.0 && diff <= 1e-6 * peak,
+        "MODEL_DATA differs by {diff} (peak {peak})"
+    );
+}
+
+fn model_data(ms: &Path) -> Vec<num_complex::Complex32> {
+    use pclean_ms::{DataColumn, MeasurementSet, Selection};
+    let ms = MeasurementSet::open(ms).unwrap();
+    let data = ms.select(&Selection::default()).unwrap();
+    let mut out = Vec::new();
+    for chunk in data.chunks(&ms, DataColumn::Model, 100_000) {
+        out.extend(chunk.unwrap().vis_rcp.iter().copied());
+    }
+    out
 }
 
 /// A task in another pclean's byte form is refused, naming the version mismatch.

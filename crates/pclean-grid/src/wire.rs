@@ -36,6 +36,17 @@ impl LeElement for f64 {
     }
 }
 
+/// One byte per element (masks).
+impl LeElement for bool {
+    const SIZE: usize = 1;
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(u8::from(self));
+    }
+    fn get(b: &[u8]) -> Self {
+        b[0] != 0
+    }
+}
+
 struct Bytes<'a>(&'a [u8]);
 
 impl serde::Serialize for Bytes<'_> {

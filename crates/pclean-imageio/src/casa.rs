@@ -26,6 +26,15 @@ pub fn is_incomplete(image: &Path) -> bool {
     image.join(INCOMPLETE_MARKER).exists()
 }
 
+/// Whether `path` starts like a FITS file (`SIMPLE  =` in its first card).
+fn is_fits_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 9];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|_| &head == b"SIMPLE  =")
+}
+
 /// Make room for a new product at `path`: error if it exists and `overwrite` is false; with
 /// `overwrite`, remove a CASA image (a directory holding `table.dat`) or a plain file, but never
 /// an unrelated directory. Then check that the parent directory is writable.
@@ -46,15 +55,32 @@ pub(crate) fn prepare_output(
                 source,
             };
             if md.is_dir() {
-                if !path.join("table.dat").exists() {
+                // Only an image table (table.info `Type = Image`) is replaced: never an unrelated
+                // directory, nor another kind of table (a MeasurementSet, a calibration table).
+                let info = std::fs::read_to_string(path.join("table.info")).unwrap_or_default();
+                let is_image = path.join("table.dat").exists()
+                    && info
+                        .lines()
+                        .next()
+                        .is_some_and(|l| l.trim() == "Type = Image");
+                if !is_image {
                     return Err(ImageIoError::Io {
                         path: path.to_path_buf(),
                         source: std::io::Error::other(
-                            "exists and is a directory but not a CASA image; refusing to delete it",
+                            "exists and is not a CASA image (a directory or another kind of table); \
+                             refusing to delete it: choose another imagename",
                         ),
                     });
                 }
                 std::fs::remove_dir_all(path).map_err(io)?;
+            } else if is_dir_product || !is_fits_file(path) {
+                return Err(ImageIoError::Io {
+                    path: path.to_path_buf(),
+                    source: std::io::Error::other(
+                        "exists and is not a pclean product (a file where an image goes); \
+                         refusing to delete it: choose another imagename",
+                    ),
+                });
             } else {
                 std::fs::remove_file(path).map_err(io)?;
             }
@@ -424,6 +450,27 @@ impl CasaImage {
     /// Plane `(chan, stokes)` as `plane_yx[[y, x]]`.
     pub fn get_plane(&mut self, chan: usize, stokes: usize) -> Result<Array2<f32>, ImageIoError> {
         read_plane(&mut self.table, chan, stokes)
+    }
+
+    /// The spectrum of pixel `(x, y)` in Stokes plane `stokes`: one value per channel, read in
+    /// one slice (the quick-look report reads a cube's brightest pixel this way).
+    pub fn get_spectrum(
+        &mut self,
+        x: usize,
+        y: usize,
+        stokes: usize,
+    ) -> Result<Vec<f32>, ImageIoError> {
+        let shape = self.table.shape();
+        let [nx, ny, _, nchan] = shape;
+        let path = self.table.path().to_path_buf();
+        // The pixel is checked like a plane: `got` names the pixel asked for.
+        let got = if x < nx && y < ny { [ny, nx] } else { [y, x] };
+        crate::error::check_plane(&path, shape, 0, stokes, got)?;
+        let mut out = vec![0f32; nchan];
+        self.table
+            .get_slice([x, y, stokes, 0], [1, 1, 1, nchan], &mut out)
+            .map_err(ImageIoError::glue(&path))?;
+        Ok(out)
     }
 
     /// Whether the image has pclean's default pixel mask (`mask0`).

@@ -320,6 +320,34 @@ fn existing_image_is_never_replaced_without_overwrite() {
     assert!(other.join("precious.txt").exists());
 }
 
+/// Issue 20: `--overwrite` replaces pclean's products only: another kind of table (a
+/// MeasurementSet named like a product) or a plain file is kept and the error says so.
+#[test]
+fn overwrite_never_deletes_what_is_not_an_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = meta(8, 8, vec![StokesParam::I], 1);
+    let ms = dir.path().join("run.image");
+    std::fs::create_dir(&ms).unwrap();
+    std::fs::write(ms.join("table.dat"), "x").unwrap();
+    std::fs::write(
+        ms.join("table.info"),
+        "Type = Measurement Set\nSubType = \n",
+    )
+    .unwrap();
+    let err = CasaImageWriter::create(&ms, &m, true)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("not a CASA image"), "{err}");
+    assert!(ms.join("table.dat").exists());
+    let file = dir.path().join("run.psf");
+    std::fs::write(&file, "notes").unwrap();
+    let err = CasaImageWriter::create(&file, &m, true)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("not a pclean product"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "notes");
+}
+
 #[test]
 fn unwritable_location_names_the_path() {
     let dir = tempfile::tempdir().unwrap();

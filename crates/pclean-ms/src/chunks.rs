@@ -227,6 +227,35 @@ fn pick_channels<T: Copy>(
     out
 }
 
+/// The data column's cells must hold the correlations of the data description's POLARIZATION row
+/// and at least the selected channels of its SPECTRAL_WINDOW row: a mismatch (a damaged or
+/// hand-edited MS) is reported naming both, not as a failed slice deep in casacore.
+fn check_cell_shape(
+    t: &ReadTable,
+    g: &DdRows,
+    row: u64,
+    column: &str,
+    ncorr: usize,
+    nchan_needed: usize,
+) -> Result<(), MsError> {
+    let Some(cell) = t.cell_shape(column, row)? else {
+        return Ok(()); // an undefined cell: casacore's read reports it
+    };
+    if cell.len() == 2 && cell[0] == ncorr && cell[1] >= nchan_needed {
+        return Ok(());
+    }
+    Err(MsError::BadMetadata {
+        path: t.path().to_path_buf(),
+        what: format!("{column} cell of row {row}"),
+        why: format!(
+            "its shape is {cell:?} (correlations, channels) but data description {} declares {ncorr} \
+             correlations (POLARIZATION row {}) and at least {nchan_needed} channels \
+             (SPECTRAL_WINDOW row {}); the MS is damaged or its subtables do not match its data",
+            g.ddid, g.pol_id, g.spw_id
+        ),
+    })
+}
+
 fn read_chunk(
     t: &ReadTable,
     g: &DdRows,
@@ -246,6 +275,7 @@ fn read_chunk(
     };
     let cell = ncorr * span;
     let shape = (nrow, nsel, ncorr);
+    check_cell_shape(t, g, rows[0], column, ncorr, hi + 1)?;
     let vis: Vec<Complex32> = read_array(t, column, rows, Some(&slice), cell)?;
     let vis = pick_channels(vis, nrow, span, ncorr, lo, &g.chan_ids);
     let flag: Vec<bool> = read_array(t, "FLAG", rows, Some(&slice), cell)?;

@@ -4,6 +4,7 @@
 //! (the schema is `pclean_core::params::RawParams`).
 
 mod errors;
+mod partials;
 mod rows;
 mod tools;
 
@@ -260,7 +261,7 @@ fn run_row_task<'py>(
 
 /// The memory model's task description from `imsize` and the keyword arguments of the estimate
 /// functions (`nchan_per_task`, `gridder`, `deconvolver`, `nterms`, `nfields`, `threads_per_task`,
-/// `wplanes`, `row_partitions`, `nvis_per_chan`, `pabins`, `beam_freqs`;
+/// `wplanes`, `row_partitions`, `nvis_per_chan`, `pabins`, `beam_freqs`, `mvc_chans`;
 /// the others keep `WorkerSpec::default()`'s values, as `pclean estimate`'s defaults).
 fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
     let mut s = WorkerSpec {
@@ -280,6 +281,7 @@ fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
             "nvis_per_chan" => s.nvis_per_chan = v.extract()?,
             "pabins" => s.pabins = v.extract()?,
             "beam_freqs" => s.beam_freqs = v.extract()?,
+            "mvc_chans" => s.mvc_chans = v.extract()?,
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument '{other}'"
@@ -369,6 +371,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_image, m)?)?;
     m.add_function(wrap_pyfunction!(run_block, m)?)?;
     m.add_function(wrap_pyfunction!(run_row_task, m)?)?;
+    m.add_function(wrap_pyfunction!(partials::row_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(partials::row_weighter, m)?)?;
+    m.add_function(wrap_pyfunction!(partials::row_partial, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_worker_memory_gib, m)?)?;
     m.add_function(wrap_pyfunction!(estimate_peak_ram_gib, m)?)?;
     m.add_function(wrap_pyfunction!(recommend_nworkers, m)?)?;

@@ -128,7 +128,10 @@ class DaskClusterManager:
                 memory_limit=self.worker_memory_bytes,
                 local_directory=self.opts.local_directory,
                 resources=self._resources(),
-                dashboard_address=":0",
+                # A Dask scheduler runs whatever it is sent: listen on loopback only, where the
+                # local workers reach it (issue 20), and keep the dashboard there too.
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
                 silence_logs=logging.WARNING,
             )
 

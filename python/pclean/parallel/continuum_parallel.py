@@ -7,8 +7,10 @@ partitions"): one row partition per worker of the cluster (the seed's ``cluster.
 cycle's residual) runs as one task per partition; this process sums the partials, normalises,
 runs the minor cycle and sends the model back. Unlike the seed, the weighting density is summed
 over all partitions before any partition weights its rows, so the products do not depend on the
-number of workers. A run the engine cannot partition by rows (mtmfs, a mosaic, for now) runs as
-one engine task on one worker.
+number of workers. mfs and mtmfs (its Taylor terms are more partial images) run in row
+partitions; a run the engine cannot partition by rows (a mosaic, awproject, for now) runs as one
+engine task on one worker. The seed's per-partition tasks on the same partitions are
+``pclean.utils.partition.partition_continuum`` and ``pclean.parallel.worker_tasks``.
 """
 from __future__ import annotations
 

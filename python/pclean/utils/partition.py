@@ -7,13 +7,17 @@ complete config with its own ``imagename`` ``<base>.subcube.<i>``, ``start`` and
 ``pclean.parallel.worker_tasks.run_subcube`` and joined with
 ``pclean.utils.image_concat.concat_subcubes``).
 
-``partition_continuum`` (the seed's per-partition tclean bundles) has no pclean equivalent: pclean's
-row partitions are planned by the engine from the selected rows and run as tasks of one run (the
-weighting density summed over all of them first), not as separate imaging runs; it raises
-``NotImplementedError`` saying what to use.
+``partition_continuum`` cuts an mfs run's selected rows with the engine's row plan (the
+partitions ``ParallelContinuumImager`` and ``row_partitions`` use) and returns one bundle per
+partition for the seed's per-partition tasks (``pclean.parallel.worker_tasks.make_partial_psf``,
+``run_partial_major_cycle``, ``make_partial_pb``). Unlike the seed's, every bundle carries the
+weighter made from the weighting density of all partitions (computed here, once), so the partial
+images sum to the single run's whatever the number of partitions (the seed weighted each
+partition with its own density).
 """
 from __future__ import annotations
 
+import os
 import re
 from typing import Any, Mapping, Union
 
@@ -74,8 +78,30 @@ def partition_cube(config: Union[PcleanConfig, Mapping[str, Any]], nparts: int) 
 
 
 def partition_continuum(config: Union[PcleanConfig, Mapping[str, Any]], nparts: int) -> list:
-    raise NotImplementedError(
-        "partition_continuum: pclean's row partitions are not separate imaging runs; run the mfs "
-        "image with ParallelContinuumImager(config, cluster).run() or "
-        "pclean.pclean(..., parallel=True), which cut the rows into row_partitions (default: one "
-        "per worker) and sum the partials (docs/distributed.md)")
+    """The engine's ``nparts`` row partitions of the mfs run ``config``: one bundle (a dict) per
+    partition, fewer when there are fewer rows (or, with ``row_partition_by``, windows or MSs)
+    than ``nparts``. Each bundle holds the run (``config``: the engine's parameters as JSON),
+    ``nparts``, its ``index``, ``rows`` and ``pieces`` (the engine's plan), the partial image name
+    ``imagename`` (``<imagename>.part.<i>``, the seed's) and ``parent_imagename``, and the
+    weighter (bytes) from the density of every partition. Bundles are pclean's, not casatools'
+    parameter records."""
+    import json
+
+    from .. import _native
+    from ..parallel.cube_parallel import _full_config
+
+    if int(nparts) < 1:
+        raise ValueError(f"nparts={nparts}: use 1 or more")
+    full = _full_config(config)
+    # Validated as a run in `nparts` row partitions: the engine refuses, naming it, what it cannot
+    # cut by rows (a cube, a mosaic, awproject).
+    full.update(parallel=False, row_partitions=int(nparts))
+    _native.validate(json.dumps(full), complete=True, defaults=False)
+    config_json = json.dumps(full)
+    nthreads = int(full.get("nthreads") or 0) or (os.cpu_count() or 1)
+    plan = _native.row_plan(config_json, int(nparts))
+    weighter = _native.row_weighter(config_json, nthreads)
+    base = full["imagename"]
+    return [dict(config=config_json, nparts=int(nparts), index=p["index"], rows=p["rows"],
+                 pieces=p["pieces"], imagename=f"{base}.part.{p['index']}",
+                 parent_imagename=base, weighter=weighter) for p in plan]

@@ -146,6 +146,20 @@ impl DirectionFrame {
         )
     }
 
+    /// Whether a direction in this frame is fixed on the rotating Earth (hour angle, azimuth and
+    /// elevation, ITRF): such a direction moves across the sky during an observation.
+    pub fn is_earth_fixed(&self) -> bool {
+        matches!(
+            self,
+            DirectionFrame::Hadec
+                | DirectionFrame::Azel
+                | DirectionFrame::Azelsw
+                | DirectionFrame::Azelgeo
+                | DirectionFrame::Azelswgeo
+                | DirectionFrame::Itrf
+        )
+    }
+
     /// casacore's axis names (`DirectionCoordinate::axisNames(type, false)`).
     pub fn axis_names(&self) -> [&'static str; 2] {
         use DirectionFrame as F;

@@ -88,9 +88,13 @@ impl Direction {
             [lon, lat] => (DirectionFrame::J2000, *lon, *lat),
             _ => return Err(err("expected a frame, a longitude and a latitude")),
         };
-        let ra =
-            parse_longitude(lon).ok_or_else(|| err(&format!("bad right ascension '{lon}'")))?;
-        let dec = parse_latitude(lat).ok_or_else(|| err(&format!("bad declination '{lat}'")))?;
+        // A component that overflows (`1e400`) or spells NaN/inf parses as a float but is no angle.
+        let ra = parse_longitude(lon)
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| err(&format!("bad right ascension '{lon}'")))?;
+        let dec = parse_latitude(lat)
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| err(&format!("bad declination '{lat}'")))?;
         if dec.abs() > PI / 2.0 + 1e-12 {
             return Err(err("declination outside [-90, 90] degrees"));
         }
@@ -226,7 +230,8 @@ fn parse_latitude(s: &str) -> Option<f64> {
             + f[2].parse::<f64>().ok()? / 3600.0;
         return Some(sign(v).to_radians());
     }
-    if body.contains('d') && !body.ends_with("deg") {
+    // "12d30m", but not a quantity whose unit has a 'd' ("0.2rad", "12deg").
+    if body.contains('d') && !body.ends_with("deg") && !body.ends_with("rad") {
         return Some(parse_sexagesimal(s.trim_end_matches('s'), &['d', 'm', '\''])?.to_radians());
     }
     if s.contains(':') {
@@ -246,6 +251,32 @@ fn parse_plain_angle(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (issue 20): an overflowing component gave RA = NaN without an error.
+    #[test]
+    fn regression_fuzz_non_finite_components_are_refused() {
+        for text in [
+            "J2000 15:221e4000 +05.04.00",
+            "J2000 nan 5deg",
+            "J2000 10deg nan",
+            "J2000 inf 5deg",
+            "J2000 1e400deg 5deg",
+        ] {
+            let e = Direction::parse(text).unwrap_err();
+            assert!(e.to_string().contains(text), "{e}");
+        }
+    }
+
+    #[test]
+    fn parses_radians_as_tclean_accepts_them() {
+        // tclean takes 'J2000 -2.99rad 0.21rad' (scripts/dev/tclean_earth_fixed_refs.py writes
+        // such phasecenters); the 'd' of "rad" is not a degrees separator. Exact: no arithmetic.
+        let d = Direction::parse("J2000 -2.9994937636565857rad 0.21048185964933452rad").unwrap();
+        assert_eq!(d.dec_rad, 0.21048185964933452);
+        assert_eq!(d.ra_rad, (-2.9994937636565857f64).rem_euclid(2.0 * PI));
+        let d = Direction::parse("BMEAN 3.1rad -0.5rad").unwrap();
+        assert_eq!(d.dec_rad, -0.5);
+    }
 
     #[test]
     fn parses_common_forms() {

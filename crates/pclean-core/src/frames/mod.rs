@@ -187,7 +187,7 @@ pub fn doppler_factor_with_dut1(
     if from == to {
         return Ok(1.0);
     }
-    let d = j2000_unit_vector(dir, time_utc_mjd_s)?;
+    let d = j2000_unit_vector(dir, time_utc_mjd_s, dut1_s, obs)?;
     let needs_earth = |f| matches!(f, FreqFrame::Geo | FreqFrame::Topo);
     let earth = if needs_earth(from) || needs_earth(to) {
         Some(EarthState::at(time_utc_mjd_s, dut1_s)?)
@@ -256,16 +256,18 @@ fn mat_vec(m: &[[f64; 3]; 3], v: &[f64; 3]) -> [f64; 3] {
 }
 
 /// The unit vector of `dir` in FK5 J2000 axes (ICRS is rotated by the IAU 2000 frame bias, as
-/// casacore's `getJ2000` does; other frames are converted at the epoch, without an observatory,
-/// which the inertial frames do not need).
-fn j2000_unit_vector(dir: &Direction, time_utc_mjd_s: f64) -> Result<[f64; 3], FramesError> {
+/// casacore's `getJ2000` does; other frames are converted at the epoch and, for the topocentric
+/// and Earth-fixed ones (a FIELD in HADEC or AZEL), at the observatory).
+fn j2000_unit_vector(
+    dir: &Direction,
+    time_utc_mjd_s: f64,
+    dut1_s: f64,
+    obs: &Observatory,
+) -> Result<[f64; 3], FramesError> {
     if dir.frame == DirectionFrame::J2000 {
         return Ok(dir.unit_vector());
     }
-    let ctx = crate::direction::SkyContext {
-        epoch_utc_mjd_s: Some(time_utc_mjd_s),
-        ..Default::default()
-    };
+    let ctx = crate::direction::SkyContext::at(time_utc_mjd_s, obs.itrf_m, dut1_s);
     dir.to_frame(DirectionFrame::J2000, &ctx)
         .map(|d| d.unit_vector())
         .map_err(|e| FramesError::Direction { why: e.to_string() })

@@ -176,10 +176,12 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
         ));
     }
     let (nterms, reffreq_hz) = super::mtmfs::taylor_terms(e, deconvolver)?;
+    let mvc = super::mtmfs::mvc_channels(e, deconvolver, nterms)?;
     Ok(DeconvParams {
         deconvolver,
         nterms,
         reffreq_hz,
+        mvc,
         niter,
         gain: e.gain,
         threshold_jy,

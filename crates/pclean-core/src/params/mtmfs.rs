@@ -45,6 +45,45 @@ pub(super) fn taylor_terms(
     Ok((e.nterms as usize, reffreq_hz))
 }
 
+/// `specmode='mvc'`'s cube channel count (`Some(0)`: tclean's default from the band, `nchan=-1`;
+/// `None`: another specmode). tclean's mvc is mtmfs's: another deconvolver is refused, as are
+/// `start`/`width` (tclean replaces them by the band's edges and `nchan` equal channels) and fewer
+/// channels than Taylor terms (tclean: "nchan should be >= nterms").
+pub(super) fn mvc_channels(
+    e: &EffectiveParams,
+    deconvolver: Deconvolver,
+    nterms: usize,
+) -> Result<Option<usize>, ParamError> {
+    if !super::tclean::is_mvc(&e.specmode) {
+        return Ok(None);
+    }
+    if deconvolver != Deconvolver::Mtmfs {
+        return Err(invalid(
+            "specmode",
+            "mvc",
+            "specmode='mvc' is mtmfs with a cube major cycle (tclean 6.6+): use deconvolver='mtmfs', or specmode='mfs'/'cube'",
+        ));
+    }
+    for (param, v) in [("start", &e.start), ("width", &e.width)] {
+        if !v.trim().is_empty() {
+            return Err(invalid(
+                param,
+                v,
+                "specmode='mvc' makes its cube from the selected band's edges and nchan equal channels (tclean overrides start and width): leave it empty, choose the band with spw and the channels with nchan",
+            ));
+        }
+    }
+    match e.nchan {
+        -1 => Ok(Some(0)),
+        n if n >= nterms as i64 => Ok(Some(n as usize)),
+        n => Err(invalid(
+            "nchan",
+            n,
+            format!("specmode='mvc' needs nchan >= nterms ({nterms}) to fit the Taylor polynomial (tclean); use -1 for tclean's default"),
+        )),
+    }
+}
+
 /// Refuse what pclean does not (yet) do together with `mtmfs`.
 pub(super) fn check_combination(p: &ImagingParams) -> Result<(), ParamError> {
     let d = &p.deconv;
@@ -58,6 +97,13 @@ pub(super) fn check_combination(p: &ImagingParams) -> Result<(), ParamError> {
             format!("not supported with deconvolver='mtmfs' in pclean yet; {fix}"),
         )
     };
+    if d.mvc.is_some() && p.row_partitions > 0 {
+        return Err(not_with(
+            "row_partitions",
+            p.row_partitions.to_string(),
+            "specmode='mvc' is imaged in one process: use row_partitions=0",
+        ));
+    }
     if p.specmode != SpecMode::Mfs {
         return Err(invalid(
             "specmode",

@@ -169,6 +169,20 @@ fn tclean_no_ops_and_ignored_sub_parameters_are_accepted() {
 
 /// Values that would change tclean's result and that pclean does not implement are refused up
 /// front, naming the parameter and the value.
+/// A cube mosaic with conjbeams=True is tclean's conjbeams=False cube to the last bit (measured on
+/// the bundled wideband_mosaic.ms, docs/decisions.md (s10-mos)), so it is accepted; mfs is refused.
+#[test]
+fn mosaic_conjbeams_is_accepted_for_cubes_only() {
+    for (specmode, ok) in [("cube", true), ("cubedata", true), ("mfs", false)] {
+        let got = with(|r| {
+            r.gridder = Some("mosaic".into());
+            r.conjbeams = Some(true);
+            r.specmode = Some(specmode.into());
+        });
+        assert_eq!(got.is_ok(), ok, "{specmode}: {got:?}");
+    }
+}
+
 #[test]
 fn tclean_values_not_implemented_are_refused_naming_them() {
     type Case = (fn(&mut RawParams), &'static str, &'static str);
@@ -339,17 +353,69 @@ fn awproject_parameters_validated() {
 }
 
 #[test]
-fn fk4_of_date_phasecenters_accepted_and_itrf_refused() {
+fn fk4_of_date_phasecenters_accepted_and_earth_fixed_ones_refused() {
     for pc in ["BMEAN 12h00m00 -30d00m00", "BTRUE 12h00m00 -30d00m00"] {
         let mut r = base();
         r.phasecenter = Some(pc.into());
         assert!(ImagingParams::from_raw(&r).is_ok(), "{pc}");
     }
+    // Frames fixed on the Earth: tclean lets the sky drift through such a centre (checked with
+    // tclean 6.7 for each of these, docs/decisions-s10-ch13.md); refused naming the value.
+    for pc in [
+        "ITRF 17h18m00 +11d57m23",
+        "HADEC 23h31m31.5 +11d57m23",
+        "AZEL 161.8deg 67.1deg",
+        "AZELNE 161.8deg 67.1deg",
+        "AZELSW -18.2deg 67.1deg",
+        "AZELGEO 161.8deg 67.1deg",
+        "AZELSWGEO -18.2deg 67.1deg",
+    ] {
+        let mut r = base();
+        r.phasecenter = Some(pc.into());
+        let e = ImagingParams::from_raw(&r).unwrap_err().to_string();
+        let frame = pc
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .replace("AZELNE", "AZEL");
+        assert!(
+            e.contains("phasecenter")
+                && e.contains(pc)
+                && e.contains(&format!("in {frame} is fixed on the Earth"))
+                && e.contains("J2000"),
+            "{e}"
+        );
+    }
+    // TOPO (apparent topocentric) is a sky frame: tclean images it fixed on the sky (peak 0.985
+    // Jy as J2000), as pclean does.
     let mut r = base();
-    r.phasecenter = Some("ITRF 17h18m00 +11d57m23".into());
-    let e = ImagingParams::from_raw(&r).unwrap_err().to_string();
-    assert!(
-        e.contains("phasecenter") && e.contains("ITRF") && e.contains("J2000"),
-        "{e}"
-    );
+    r.phasecenter = Some("TOPO 12h33m36.46 +11d57m23.3".into());
+    assert!(ImagingParams::from_raw(&r).is_ok());
+}
+
+#[test]
+fn solar_system_phasecenters_are_refused_naming_trackfield() {
+    // tclean tracks the body for 'MARS' and for 'MARS 0deg 0deg' alike (it ignores the direction;
+    // measured, docs/decisions-s10-ch13.md); pclean has no JPL ephemeris and refuses both up front.
+    for pc in [
+        "MARS",
+        "mars",
+        "MARS 0deg 0deg",
+        "SUN",
+        "MOON 10deg 5deg",
+        "PLUTO",
+        "COMET",
+        "Mars_ephem.tab",
+    ] {
+        let mut r = base();
+        r.phasecenter = Some(pc.into());
+        let e = ImagingParams::from_raw(&r).unwrap_err().to_string();
+        assert!(
+            e.contains("phasecenter")
+                && e.contains(pc)
+                && e.contains("fixplanets")
+                && e.contains("TRACKFIELD"),
+            "{pc}: {e}"
+        );
+    }
 }

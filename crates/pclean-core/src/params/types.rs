@@ -120,6 +120,10 @@ pub struct DeconvParams {
     /// `mtmfs`'s reference frequency (Hz, the image's frame); `None`: tclean's default, the
     /// centre of the selected band (the mfs image frequency).
     pub reffreq_hz: Option<f64>,
+    /// `specmode='mvc'` (mtmfs with a cube major cycle, tclean 6.6+): the cube's channel count
+    /// (`Some(0)`: tclean's default from the data's band); `None` for every other specmode.
+    #[serde(default)]
+    pub mvc: Option<usize>,
     pub smallscalebias: f64,
     pub usemask: UseMask,
     pub restoringbeam: RestoringBeam,

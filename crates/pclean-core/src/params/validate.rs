@@ -94,18 +94,21 @@ fn phase_center(pc: &str) -> Result<PhaseCenter, ParamError> {
         PhaseCenter::FieldId(id)
     } else if pc.trim().eq_ignore_ascii_case("TRACKFIELD") {
         PhaseCenter::TrackField
-    } else if crate::direction::SOLAR_SYSTEM_FRAMES
-        .contains(&pc.trim().to_ascii_uppercase().as_str())
-        || pc.trim().to_ascii_lowercase().ends_with(".tab")
-    {
+    } else if is_body_or_table(pc) {
+        // tclean 6.7 tracks the body (the direction after its name is ignored): it re-phases every
+        // row to casacore's topocentric position of the body (JPL DE200) at the row's time and
+        // writes the image in ICRS at that position at the first integration (measured on a
+        // simulated Mars observation: docs/decisions-s10-ch13.md). pclean has no JPL ephemeris.
         return Err(invalid(
             "phasecenter",
             pc.trim(),
             format!(
-                "phasecenter='{}': tracking a solar-system body by name or an ephemeris table \
-                 given in phasecenter is not supported by pclean yet; attach the ephemeris to the \
-                 field (casatasks fixplanets) and use phasecenter='TRACKFIELD', or give a fixed \
-                 direction ('J2000 12h30m00s +12d20m00s', any casacore frame) or a field id",
+                "phasecenter='{}': tracking a solar-system body by name (tclean follows its \
+                 topocentric position from casacore's JPL DE200 ephemeris) or an ephemeris table \
+                 given in phasecenter is not supported by pclean yet; attach the body's ephemeris \
+                 to the field (casatasks fixplanets) and use phasecenter='TRACKFIELD', or give a \
+                 fixed direction ('J2000 12h30m00s +12d20m00s', any casacore sky frame) or a field \
+                 id",
                 pc.trim()
             ),
         ));
@@ -114,20 +117,35 @@ fn phase_center(pc: &str) -> Result<PhaseCenter, ParamError> {
             param: "phasecenter",
             source,
         })?;
-        if dir.frame == crate::direction::DirectionFrame::Itrf {
-            // tclean keeps an ITRF centre fixed on the Earth, so the sky drifts through the image
-            // (measured: a 1 Jy source imaged at 0.02 Jy over 1 h); pclean would fix it on the sky
-            // at the first integration instead.
+        if dir.frame.is_earth_fixed() {
+            // tclean keeps a centre given in a frame fixed on the Earth (HADEC, AZEL*, ITRF) fixed
+            // on the Earth, re-evaluated at every row's time, so the sky drifts through the image
+            // (measured with tclean 6.7 on b1950vla.ms, 60 x 1 min: a 1 Jy source imaged at
+            // 0.02 Jy for HADEC, AZEL, AZELSW, AZELGEO and ITRF; the first minute alone gives it
+            // at 0.98 Jy at the centre; docs/decisions-s10-ch13.md). pclean would convert the
+            // direction once and keep it fixed on the sky: a different product, so it is refused.
             return Err(invalid(
                 "phasecenter",
                 pc.trim(),
-                "a phase centre fixed on the Earth (ITRF) is not supported by pclean (tclean \
-                 keeps it fixed on the Earth while the sky drifts through it); give the direction \
-                 in a celestial frame (J2000, ICRS, B1950, BMEAN, ...) or a field id",
+                format!(
+                    "a phase centre in {} is fixed on the Earth, not on the sky: tclean keeps it \
+                     fixed on the Earth while the sky drifts through it (a smeared image), which \
+                     pclean does not do; give the direction in a celestial frame (J2000, ICRS, \
+                     B1950, BMEAN, APP, ...) or a field id",
+                    dir.frame.casa_name()
+                ),
             ));
         }
         PhaseCenter::Direction(dir)
     })
+}
+
+/// Whether `phasecenter` names a solar-system body (`'MARS'`, or `'MARS 0deg 0deg'`: tclean ignores
+/// the direction then) or an ephemeris table (`'*.tab'`).
+fn is_body_or_table(pc: &str) -> bool {
+    let first = pc.split_whitespace().next().unwrap_or("");
+    crate::direction::SOLAR_SYSTEM_FRAMES.contains(&first.to_ascii_uppercase().as_str())
+        || pc.trim().to_ascii_lowercase().ends_with(".tab")
 }
 
 /// `specmode='cubesource'`: tclean refuses it without `phasecenter='TRACKFIELD'` ("Cannot be in
@@ -240,11 +258,14 @@ fn weighting(e: &EffectiveParams) -> Result<Weighting, ParamError> {
         WeightingKind::BriggsBwTaper => {
             // tclean 6.7 (task_tclean.py) stops without imaging for the first two and warns
             // "not compatible" for the third, then weights uniformly: all refused here.
-            if super::tclean::specmode(&e.specmode)? == SpecMode::Mfs {
+            // specmode='mvc' runs a cube major cycle, where tclean takes it.
+            if super::tclean::specmode(&e.specmode)? == SpecMode::Mfs
+                && !super::tclean::is_mvc(&e.specmode)
+            {
                 return Err(invalid(
                     "weighting",
                     &e.weighting,
-                    "briggsbwtaper is a cube weighting: tclean 6.7 refuses it with specmode='mfs' or 'cont' (also with deconvolver='mtmfs'); use specmode='cube' or weighting='briggs'",
+                    "briggsbwtaper is a cube weighting: tclean 6.7 refuses it with specmode='mfs' or 'cont' (with deconvolver='mtmfs' it takes it through specmode='mvc'); use specmode='cube', specmode='mvc' or weighting='briggs'",
                 ));
             }
             if npixels != 0 {
@@ -376,7 +397,16 @@ impl ImagingParams {
         let interpolation = Interpolation::parse("interpolation", &e.interpolation)?;
         let (gridder, epsilon) = gridder(&e)?;
         let wprojplanes = wprojplanes(&e, gridder)?;
-        let weighting = weighting(&e)?;
+        let weighting = match weighting(&e)? {
+            // tclean's mvc turns the per-channel density off (`usecubebriggs=False`), and
+            // briggsbwtaper without it weights exactly as uniform (measured, tclean 6.7:
+            // identical .sumwt per channel for mvc with briggsbwtaper and with uniform, and for
+            // a cube with briggsbwtaper and perchanweightdensity=False; docs/decisions-s10-mvc.md).
+            Weighting::BriggsBwTaper { .. } if super::tclean::is_mvc(&e.specmode) => {
+                Weighting::Uniform
+            }
+            w => w,
+        };
         let npixels = count("npixels", e.npixels, "npixels must be >= 0")?;
         let pblimit = e.pblimit;
         if pblimit.is_nan() || pblimit.abs() >= 1.0 {

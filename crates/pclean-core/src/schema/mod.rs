@@ -5,10 +5,12 @@
 
 mod declare;
 pub mod kinds;
+mod sections;
 mod spec;
 pub mod table;
 
 pub use kinds::ValueKind;
+pub use sections::{help_section, HELP_SECTIONS};
 pub use spec::{CliSpec, Group, ParamSpec};
 pub use table::{EffectiveParams, RawParams, DEFAULT_EPSILON, PARAMS};
 

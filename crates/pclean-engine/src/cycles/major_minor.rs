@@ -35,7 +35,7 @@ pub struct Plane {
     pub progress: PlaneProgress,
     psf_sidelobe: f32,
     deconvolver: Box<dyn Deconvolver>,
-    masker: PlaneMasker,
+    pub(super) masker: PlaneMasker,
 }
 
 impl Plane {
@@ -286,10 +286,7 @@ pub fn deconvolve_block(
             });
         }
     }
-    // auto-multithresh's masker history is not recorded: such a run is not checkpointed.
-    let ckpt = setup
-        .cycle_checkpoint
-        .filter(|_| !planes.iter().any(|p| p.masker.is_auto()));
+    let ckpt = setup.cycle_checkpoint;
     let resumed = match &ckpt {
         Some(path) => cycle_ckpt::resume(path, &chans, &mut planes)?,
         None => None,
@@ -356,6 +353,13 @@ pub fn deconvolve_block(
         major_cycle(ctx, sources, chans.clone(), &mut planes, nst, false)?;
         if let Some(path) = &ckpt {
             cycle_ckpt::record(path, &chans, &planes, cycling)?;
+            // SIGINT/SIGTERM in a continuum run: stop here, the major cycle just recorded.
+            if let Some(sig) = crate::interrupt::requested() {
+                return Err(crate::EngineError::Interrupted {
+                    signal: crate::interrupt::signal_name(sig),
+                    checkpoint: path.to_path_buf(),
+                });
+            }
         }
         let done: usize = planes.iter().map(|p| p.progress.iterations).sum();
         info!(

@@ -54,6 +54,22 @@ impl PlaneMasker {
         matches!(self.kind, MaskKind::Auto(_))
     }
 
+    /// auto-multithresh's state (what a major-cycle checkpoint records); `None` for other masks.
+    pub fn auto_state(&self) -> Option<&pclean_deconv::automask::AutoMaskState> {
+        match &self.kind {
+            MaskKind::Auto(a) => Some(&a.state),
+            _ => None,
+        }
+    }
+
+    /// Take over auto-multithresh's recorded state (a resumed run); ignored for other masks,
+    /// whose mask is remade from its definition.
+    pub fn set_auto_state(&mut self, state: pclean_deconv::automask::AutoMaskState) {
+        if let MaskKind::Auto(a) = &mut self.kind {
+            a.state = state;
+        }
+    }
+
     pub fn stats_region(&self) -> Option<ArrayView2<'_, bool>> {
         self.stats.as_ref().map(|m| m.view())
     }

@@ -7,6 +7,7 @@ pub mod iteration;
 pub mod major_minor;
 pub mod masking;
 pub mod mtmfs;
+pub mod mvc;
 pub mod setup;
 pub mod user_mask;
 

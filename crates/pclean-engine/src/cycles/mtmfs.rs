@@ -6,8 +6,10 @@
 //! Restored images are `model_t * beam + (H^-1 R)_t` (the principal solution of the residuals,
 //! as tclean's), then `.alpha`, `.alpha.error`, `.beta` (see [`spectral_index`]).
 
+use super::cycle_ckpt::{record_views, take_over, CycleCheckpoint, PlaneView};
 use super::iteration::{noise_stats, IterationControl, PlaneProgress, StopReason};
 use super::masking::MaskInputs;
+use super::mvc::MvcImaging;
 use super::{block_setup, stop_text};
 use crate::error::EngineError;
 use crate::exec::block::{BlockInputs, BlockResult, PlaneSummary, PutPlane};
@@ -59,8 +61,20 @@ pub fn run_block(
     let mut warnings = Vec::new();
     let sources = restrict_sources(inp.sources, ctx.plan, &chans)?;
     let weighter = ctx.weighters(&sources, chans.clone())?.remove(0);
-    let tp = ctx.taylor_psfs(&sources, s, &weighter, n, reffreq)?;
+    // specmode='mvc': the terms come from a cube major cycle (`super::mvc`).
+    let mut mvc = match d.mvc {
+        Some(nchan) => Some(MvcImaging::new(ctx, nchan, reffreq)?),
+        None => None,
+    };
+    let tp = match mvc.as_mut() {
+        Some(m) => m.psfs(ctx, inp, &sources, s, &weighter, n)?,
+        None => ctx.taylor_psfs(&sources, s, &weighter, n, reffreq)?,
+    };
     drop(weighter);
+    let residuals_of = |models: Option<&[Array2<f32>]>| match mvc.as_ref() {
+        Some(m) => m.residuals(ctx, &sources, s, &tp.weights, n, models),
+        None => ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, models),
+    };
     let sumwt0 = tp.sumwt[0];
     let fitted = fit_beam(
         p,
@@ -76,7 +90,7 @@ pub fn run_block(
         let w = Array2::from_elem((1, 1), tp.sumwt[t] as f32);
         put(SUMWT[t], k, s, w.view())?;
     }
-    let (mut residuals, _) = ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, None)?;
+    let (mut residuals, _) = residuals_of(None)?;
     let scales: Vec<f32> = d.scales.iter().map(|v| *v as f32).collect();
     let mut mt = MultiTermClean::new(n, scales, d.smallscalebias as f32);
     let mut models = vec![Array2::<f32>::zeros((p.ny, p.nx)); n];
@@ -96,6 +110,19 @@ pub fn run_block(
             0.0
         };
         let mut used_mask: Option<Array2<bool>> = None;
+        let ckpt = inp.cycle_checkpoint.as_deref();
+        if let Some(path) = ckpt {
+            let autos = [masker.is_auto()];
+            let shape = [p.ny, p.nx];
+            let c = CycleCheckpoint::load(path, [chans.start, chans.end], shape, n, &autos)?;
+            if let Some(st) = c.and_then(|c| c.planes.into_iter().next()) {
+                // The residuals of the recorded models, as the uninterrupted run had them.
+                models = take_over(st, &mut progress, &mut mask, &mut masker);
+                let (r, _) =
+                    ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, Some(&models))?;
+                residuals = r;
+            }
+        }
         loop {
             let (cyclethreshold, _) = d.cycle_limits(&progress, sidelobe);
             let (median, rms) = noise_stats(
@@ -150,10 +177,18 @@ pub fn run_block(
             progress.channel_iterations += out.iterations;
             progress.last_cycle_iterations = out.iterations;
             progress.model_flux += out.flux_added;
-            let (r, _) =
-                ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, Some(&models))?;
+            let (r, _) = residuals_of(Some(&models))?;
             residuals = r;
             progress.major_cycles += 1;
+            if let Some(path) = ckpt {
+                let view = PlaneView {
+                    models: models.iter().collect(),
+                    progress: &progress,
+                    mask: mask.as_ref(),
+                    masker: &masker,
+                };
+                record_views(path, &chans, &[view], true)?;
+            }
             info!(
                 iterations = progress.iterations,
                 peak = out.end_peak,
@@ -204,7 +239,10 @@ pub fn run_block(
         };
         put("mask", k, s, m.view())?;
     }
-    let pb = inp.pb(k);
+    let pb = match &mvc {
+        Some(m) => m.pb_tt0(p.pblimit),
+        None => inp.pb(k),
+    };
     if d.restoration {
         let beam = match d.restoringbeam {
             RestoringBeam::User(b) => b,

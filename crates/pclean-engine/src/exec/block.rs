@@ -76,11 +76,17 @@ impl BlockInputs<'_> {
     /// Without a model (nothing needs the beam then, see `plan::primary_beam`) a plane of zeros:
     /// the `.pb` tclean writes for a telescope it has no beam for.
     pub fn pb(&self, k: usize) -> Array2<f32> {
+        let mut pb = self.pb_at(self.ctx.plan.freqs_hz[k]);
+        pb_limit_in_place(pb.view_mut(), self.ctx.params.pblimit);
+        pb
+    }
+
+    /// The primary beam at frequency `freq` (Hz), without `pblimit` (zeros without a model).
+    pub fn pb_at(&self, freq: f64) -> Array2<f32> {
         let p = self.ctx.params;
         let Some(model) = self.pb_model else {
             return Array2::zeros((p.ny, p.nx));
         };
-        let freq = self.ctx.plan.freqs_hz[k];
         let cells = [p.cell_x_rad, p.cell_y_rad];
         let centre = [(p.nx / 2) as f64, (p.ny / 2) as f64];
         let mut pb = Array2::zeros((p.ny, p.nx));
@@ -90,7 +96,6 @@ impl BlockInputs<'_> {
         if self.pb_pointings.is_empty() {
             pb_add_at(model, cells, freq, centre, pb.view_mut());
         }
-        pb_limit_in_place(pb.view_mut(), p.pblimit);
         pb
     }
 

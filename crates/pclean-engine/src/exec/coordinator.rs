@@ -56,6 +56,8 @@ pub struct Coordinator {
     /// held), `memory::cache_phase`.
     pub(super) cache_phase: Option<(u64, u64)>,
     pub(super) sink: std::sync::Mutex<Sink>,
+    /// MODEL_DATA was written by the row partitions (each its own rows): not again at the finish.
+    pub(super) model_column_written: bool,
     /// Resident set and live heap, MiB, once set up and before any visibility is read.
     pub(super) idle_rss_mib: f64,
     pub(super) idle_alloc_mib: Option<f64>,
@@ -246,12 +248,20 @@ impl Coordinator {
             cache_in_memory,
             cache_phase: None,
             sink: std::sync::Mutex::new(sink),
+            model_column_written: false,
             // The process is idle here: the MS is open, the products made, no data read.
             idle_rss_mib: current_rss_mib(),
             idle_alloc_mib: alloc_count::current_bytes().map(|v| v as f64 / MIB),
             rows_summary: std::sync::Mutex::new(None),
             _lock: lock,
         })
+    }
+
+    /// The final model that MODEL_DATA is predicted from (every block accepted).
+    pub(super) fn saved_model(&self) -> Result<crate::imaging::savemodel::SavedModel, EngineError> {
+        let mut sink = self.sink.lock().unwrap_or_else(|p| p.into_inner());
+        let (nchan, reffreq) = (self.setup.plan.nchan(), self.setup.plan.freqs_hz[0]);
+        super::finish::saved_model(&self.setup.params, nchan, reffreq, &mut sink.out)
     }
 
     fn sink_mut(&mut self) -> &mut Sink {

@@ -7,6 +7,7 @@ use super::sink::Sink;
 use super::thread_pool;
 use crate::alloc_count;
 use crate::error::EngineError;
+use crate::imaging::savemodel::SavedModel;
 use crate::plan::memory::{self, MIB};
 use crate::products::{fill_null_beams, restoring_beams, write_side_files, RunSummary};
 use pclean_core::params::RestoringBeam;
@@ -64,39 +65,23 @@ impl Coordinator {
                 }
             }
         };
-        let mtmfs = params.deconv.deconvolver == pclean_core::params::Deconvolver::Mtmfs;
-        let saved_taylor = if params.deconv.savemodel_column && mtmfs {
-            let terms = crate::cycles::mtmfs::MODEL[..params.deconv.nterms]
-                .iter()
-                .map(|name| out.get(name, 0, 0))
-                .collect::<Result<Vec<_>, _>>()?;
-            Some((terms, self.setup.plan.freqs_hz[0]))
-        } else {
-            None
-        };
-        let saved_models = if params.deconv.savemodel_column && !mtmfs {
-            let mut v = Vec::with_capacity(nchan);
-            for k in 0..nchan {
-                v.push(
-                    (0..nst)
-                        .map(|s| out.get("model", k, s))
-                        .collect::<Result<Vec<_>, _>>()?,
-                );
-            }
-            Some(v)
+        // MODEL_DATA: written here unless the row partitions wrote their own rows already.
+        let saved = if params.deconv.savemodel_column && !self.model_column_written {
+            Some(saved_model(
+                params,
+                nchan,
+                self.setup.plan.freqs_hz[0],
+                &mut out,
+            )?)
         } else {
             None
         };
         let products = out.finish(&to_set(&beams), &to_set(&image_beams))?;
-        if let Some(models) = saved_models {
+        if let Some(model) = saved {
             let pool = thread_pool(nthreads)?;
-            let rows = pool.install(|| self.setup.save_model_column(&models))?;
+            let setup = &self.setup;
+            let rows = pool.install(|| setup.save_model_of(&setup.sources, &model))?;
             info!(rows, "wrote the model visibilities to MODEL_DATA");
-        }
-        if let Some((terms, reffreq)) = saved_taylor {
-            let pool = thread_pool(nthreads)?;
-            let rows = pool.install(|| self.setup.save_taylor_model_column(&terms, reffreq))?;
-            info!(rows, "wrote the Taylor model's visibilities to MODEL_DATA");
         }
         let mut tasks = ckpt.tasks.clone();
         tasks.sort_by_key(|t| t.channels[0]);
@@ -174,4 +159,32 @@ impl Coordinator {
         );
         Ok(summary)
     }
+}
+
+/// The final model of the products `out` that MODEL_DATA is predicted from: every plane's
+/// `.model`, or mtmfs's Taylor terms about `reffreq_hz` (the mfs channel's frequency).
+pub(super) fn saved_model(
+    params: &pclean_core::params::ImagingParams,
+    nchan: usize,
+    reffreq_hz: f64,
+    out: &mut crate::products::Products,
+) -> Result<SavedModel, EngineError> {
+    let nst = params.stokes.0.len();
+    if params.deconv.deconvolver == pclean_core::params::Deconvolver::Mtmfs {
+        let terms = crate::cycles::mtmfs::MODEL[..params.deconv.nterms]
+            .iter()
+            .map(|name| out.get(name, 0, 0))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(SavedModel::Taylor { terms, reffreq_hz });
+    }
+    let mut planes = Vec::with_capacity(nchan * nst);
+    for k in 0..nchan {
+        for s in 0..nst {
+            planes.push(out.get("model", k, s)?);
+        }
+    }
+    Ok(SavedModel::Planes {
+        nstokes: nst,
+        planes,
+    })
 }

@@ -60,7 +60,24 @@ pub fn run_rows_remote<S: SubmitRows>(
         ));
     }
     let runner = RemoteRows::new(c.setup(), n, submit);
-    run_pending(c, Some(&RowReducer::new(runner, "dask")))
+    let save = c.setup().params.deconv.savemodel_column;
+    if save {
+        // Before any partition opens the MSs elsewhere: none of them adds the column then.
+        c.setup().ensure_model_columns()?;
+    }
+    let reducer = RowReducer::new(runner, "dask");
+    run_pending(c, Some(&reducer))?;
+    if save {
+        // Each partition writes MODEL_DATA into its own rows (the same prediction as the
+        // single-process finish, over the union of the partitions' rows).
+        let rows = reducer.runner().save_model(c.saved_model()?)?;
+        c.model_column_written = true;
+        tracing::info!(
+            rows,
+            "the row partitions wrote the model visibilities to MODEL_DATA"
+        );
+    }
+    Ok(())
 }
 
 /// The pending blocks on this process's block threads, their passes gathered from `rows` when
@@ -121,6 +138,13 @@ fn run_pending<R: PartitionRunner>(
                 loop {
                     if failed.lock().map_or(true, |f| f.is_some()) {
                         return;
+                    }
+                    // SIGINT/SIGTERM: no new block; those in flight finish and are recorded.
+                    if let Some(sig) = crate::interrupt::requested() {
+                        return fail(EngineError::Interrupted {
+                            signal: crate::interrupt::signal_name(sig),
+                            checkpoint: super::checkpoint::checkpoint_path(&setup.params.imagename),
+                        });
                     }
                     let j = next.fetch_add(1, Ordering::SeqCst);
                     let Some(block) = pending.get(j) else { return };

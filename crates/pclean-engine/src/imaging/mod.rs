@@ -6,6 +6,7 @@
 pub mod awproject;
 pub mod gridder;
 pub mod mosaic;
+pub mod mvc;
 pub mod savemodel;
 pub mod taylor;
 pub mod weights;

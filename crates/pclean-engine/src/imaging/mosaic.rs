@@ -17,6 +17,7 @@
 //! [`VisGridder::weight_image`]: pclean_grid::seam::VisGridder::weight_image
 
 use crate::error::EngineError;
+use crate::source::{RowKeys, Source};
 use ndarray::{Array2, Zip};
 use pclean_core::direction::SkyContext;
 use pclean_core::params::{ImagingParams, NormType};
@@ -24,22 +25,33 @@ use pclean_core::Direction;
 use pclean_grid::gridder::Gridder;
 use pclean_grid::pb::{default_pb_model, pb_limit_in_place, PbModel};
 use pclean_grid::{MosaicGridder, Pointing};
-use pclean_ms::{Antenna, MsMeta, SelectedData};
+use pclean_ms::{Antenna, SelectedData};
 
-/// The mosaic gridder of a run: each selected field of the MS a pointing, its beam centred on
-/// the field's PHASE_DIR (tclean with `usepointing=False`), the PSF's on `psfphasecenter` or the
-/// image centre.
-#[allow(clippy::too_many_arguments)]
+/// Fields of different MSs closer than this (about 2 mas) are one pointing of a several-MS mosaic.
+pub const SAME_POINTING_RAD: f64 = 1e-8;
+
+/// The mosaic gridder of a run: each selected field a pointing, its beam centred on the field's
+/// PHASE_DIR (tclean with `usepointing=False`), the PSF's on `psfphasecenter` or the image
+/// centre. Several MSs (`vis=[a, b]`): fields of any MS at the same direction (within
+/// [`SAME_POINTING_RAD`]) are one pointing and the antennas of the MSs are numbered one after
+/// the other, each MS's rows re-keyed so ([`Source::keys`], set here); tclean's mosaic of
+/// `vis=[a, b]` equals its mosaic of `concat(a, b)` bit for bit (measured, docs/decisions.md
+/// (s10-mos)), which this reproduces.
 pub fn mosaic_gridder(
     params: &ImagingParams,
     es: Gridder,
-    meta: &MsMeta,
-    field_ids: &[usize],
+    sources: &mut [Source],
     centre: &Direction,
     sky: &SkyContext,
     pb: Option<PbModel>,
     freq_hz: f64,
 ) -> Result<MosaicGridder, EngineError> {
+    let ms0 = sources
+        .first()
+        .ok_or_else(|| EngineError::internal("a mosaic without a MeasurementSet"))?
+        .ms
+        .clone();
+    let meta = ms0.meta();
     let pb = pb.ok_or_else(|| {
         EngineError::param(
             "gridder",
@@ -63,23 +75,62 @@ pub fn mosaic_gridder(
             (params.ny / 2) as f64 + m / params.cell_y_rad,
         ])
     };
-    let mut pointings = Vec::new();
-    for &f in field_ids {
-        let field = meta.fields.get(f).ok_or_else(|| {
-            EngineError::internal(format!("selected field {f} is not in the FIELD table"))
-        })?;
-        pointings.push(Pointing {
-            field_id: f as i32,
-            centre_px: pixel(&field.phase_dir, &format!("field '{}'", field.name))?,
-            beam: 0,
-        });
+    let several = sources.len() > 1;
+    let mut pointings: Vec<Pointing> = Vec::new();
+    let mut dirs: Vec<Direction> = Vec::new();
+    let mut antennas: Vec<Antenna> = Vec::new();
+    for src in sources.iter_mut() {
+        let m = src.ms.meta();
+        let mut keys = vec![-1; m.fields.len()];
+        for &f in &src.selected.field_ids {
+            let field = m.fields.get(f).ok_or_else(|| {
+                EngineError::internal(format!("selected field {f} is not in the FIELD table"))
+            })?;
+            let what = format!("field '{}' of {}", field.name, src.ms.path().display());
+            let d = field.phase_dir.to_frame(centre.frame, sky).map_err(|e| {
+                EngineError::param(
+                    "gridder",
+                    format!("{what} cannot be converted to the image frame: {e}"),
+                )
+            })?;
+            let same = dirs.iter().position(|o| {
+                let (a, b) = (o.unit_vector(), d.unit_vector());
+                let chord =
+                    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
+                chord <= SAME_POINTING_RAD
+            });
+            keys[f] = match (several, same) {
+                (true, Some(k)) => pointings[k].field_id,
+                _ => {
+                    let key = if several {
+                        pointings.len() as i32
+                    } else {
+                        f as i32
+                    };
+                    pointings.push(Pointing {
+                        field_id: key,
+                        centre_px: pixel(&d, &what)?,
+                        beam: 0,
+                    });
+                    dirs.push(d);
+                    key
+                }
+            };
+        }
+        if several {
+            src.keys = Some(std::sync::Arc::new(RowKeys {
+                field: keys,
+                antenna_offset: antennas.len() as i32,
+            }));
+        }
+        antennas.extend(m.antennas.iter().cloned());
     }
     let psf_centre = match &params.mosaic.psfphasecenter {
         Some(d) => pixel(d, "psfphasecenter")?,
         None => [(params.nx / 2) as f64, (params.ny / 2) as f64],
     };
     let m = MosaicGridder::new(es, 0, pb, pointings, psf_centre, freq_hz);
-    let (diameters, dish_of_antenna) = dishes(&meta.antennas);
+    let (diameters, dish_of_antenna) = dishes(&antennas);
     if diameters.len() < 2 {
         return Ok(m);
     }

@@ -8,6 +8,7 @@ use ndarray::{Array2, Array3};
 use num_complex::Complex32;
 use pclean_core::{Correlation, StokesParam};
 use pclean_ms::{ModelColumnWriter, VisChunk};
+use serde::{Deserialize, Serialize};
 
 /// Correlation visibilities from Stokes visibilities (those not imaged count as zero):
 /// RR = I + V, LL = I - V, RL = Q + iU, LR = Q - iU; XX = I + Q, YY = I - Q, XY = U + iV,
@@ -42,6 +43,24 @@ fn corr_from_stokes(corr: Correlation, stokes: &[(StokesParam, Complex32)]) -> C
     }
 }
 
+/// The final model MODEL_DATA is predicted from (sent to row partitions as bytes: each writes
+/// its own rows).
+#[derive(Debug, Serialize, Deserialize)]
+pub enum SavedModel {
+    /// Jy/pixel planes, image channel after image channel, `nstokes` Stokes planes each.
+    Planes {
+        nstokes: usize,
+        #[serde(with = "pclean_grid::wire::vec")]
+        planes: Vec<Array2<f32>>,
+    },
+    /// mtmfs: the Taylor terms of image channel 0, Stokes plane 0, about `reffreq_hz`.
+    Taylor {
+        #[serde(with = "pclean_grid::wire::vec")]
+        terms: Vec<Array2<f32>>,
+        reffreq_hz: f64,
+    },
+}
+
 /// MODEL_DATA is predicted in double precision by the 2-D ES gridder itself (the seam predicts
 /// from `f32` planes): with the gridders to come it moves behind the seam.
 impl Setup {
@@ -49,7 +68,41 @@ impl Setup {
     /// channel and write it into each MS's MODEL_DATA (created when missing). Channels that map to no
     /// image channel are left untouched.
     pub fn save_model_column(&self, models: &[Vec<Array2<f32>>]) -> Result<usize, EngineError> {
-        self.write_model_column(models, &[], 0.0)
+        self.write_model_column(&self.sources, models, &[], 0.0)
+    }
+
+    /// Write `model`'s visibilities into MODEL_DATA for the rows of `sources` (all of this run's,
+    /// or one row partition's); the number of rows written.
+    pub fn save_model_of(
+        &self,
+        sources: &[Source],
+        model: &SavedModel,
+    ) -> Result<usize, EngineError> {
+        match model {
+            SavedModel::Planes { nstokes, planes } => {
+                let per_chan: Vec<Vec<Array2<f32>>> = planes
+                    .chunks((*nstokes).max(1))
+                    .map(|c| c.to_vec())
+                    .collect();
+                self.write_model_column(sources, &per_chan, &[], 0.0)
+            }
+            SavedModel::Taylor { terms, reffreq_hz } => {
+                let (first, rest) = terms
+                    .split_first()
+                    .ok_or_else(|| EngineError::internal("no Taylor model term to save"))?;
+                self.write_model_column(sources, &[vec![first.clone()]], rest, *reffreq_hz)
+            }
+        }
+    }
+
+    /// Add MODEL_DATA (zero) to every MS of the run that lacks it, writing nothing else: done by
+    /// the coordinator before row partitions in other processes open the MSs, so that none of
+    /// them adds the column while another has the table open.
+    pub fn ensure_model_columns(&self) -> Result<(), EngineError> {
+        for src in &self.sources {
+            ModelColumnWriter::open(src.ms.path())?.finish()?;
+        }
+        Ok(())
     }
 
     /// `deconvolver='mtmfs'`: the model of the mfs plane is the Taylor polynomial
@@ -62,15 +115,17 @@ impl Setup {
         terms: &[Array2<f32>],
         reffreq_hz: f64,
     ) -> Result<usize, EngineError> {
-        let (first, rest) = terms
-            .split_first()
-            .ok_or_else(|| EngineError::internal("no Taylor model term to save"))?;
-        self.write_model_column(&[vec![first.clone()]], rest, reffreq_hz)
+        let model = SavedModel::Taylor {
+            terms: terms.to_vec(),
+            reffreq_hz,
+        };
+        self.save_model_of(&self.sources, &model)
     }
 
     /// `taylor`: the model's Taylor terms 1.. of image channel 0, Stokes plane 0 (mtmfs).
     fn write_model_column(
         &self,
+        sources: &[Source],
         models: &[Vec<Array2<f32>>],
         taylor: &[Array2<f32>],
         reffreq_hz: f64,
@@ -82,7 +137,7 @@ impl Setup {
         let taylor64: Vec<Array2<f64>> = taylor.iter().map(|m| m.mapv(f64::from)).collect();
         let taylor = (taylor64.as_slice(), reffreq_hz);
         let mut written = 0usize;
-        for src in &self.sources {
+        for src in sources {
             let mut writer = ModelColumnWriter::open(src.ms.path())?;
             for chunk in src.selected.chunks(&src.ms, src.column, self.chunk_rows) {
                 let chunk = chunk?;

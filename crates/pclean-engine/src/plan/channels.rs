@@ -203,6 +203,7 @@ pub(super) fn defined_grid(
         chan_map: BTreeMap::new(),
         conversion: Some(conversion),
         mfs_doppler: None,
+        mfs_band_hz: None,
     })
 }
 
@@ -322,6 +323,7 @@ fn optical_grid(
         chan_map: BTreeMap::new(),
         conversion: Some(conversion),
         mfs_doppler: None,
+        mfs_band_hz: None,
     })
 }
 

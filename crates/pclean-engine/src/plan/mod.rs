@@ -6,6 +6,7 @@
 pub mod channels;
 pub mod conversion;
 pub mod ephemeris;
+mod field_checks;
 pub mod image_input;
 pub mod memory;
 mod mfs_axis;

@@ -4,6 +4,7 @@
 //! PSF/residual). The coordinator and every remote worker build one [`Setup`] the same way, so a
 //! block computed anywhere is the same block.
 
+use super::field_checks::check_fields;
 use super::memory::BlockShape;
 use super::shape::{block_shape, chunk_rows, row_bytes, DataSide, ImageSide};
 use super::spectral::{phase_centre, spectral_plan, FrameContext, SpectralPlan, SpwSelection};
@@ -14,7 +15,6 @@ use crate::imaging::gridder::RunGridder;
 use crate::imaging::weights::DensityLayout;
 use crate::imaging::{make_gridder, ImagingContext};
 use crate::products::{product_list, read_start_model, Reused, StartModel};
-use crate::source::visprep::field_shift;
 use crate::source::Source;
 use pclean_core::direction::SkyContext;
 use pclean_core::params::{DataColumnChoice, Gridder, ImagingParams, PhaseCenter};
@@ -98,6 +98,7 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
             first_two_hz: Default::default(),
             moving: None,
             prepared: None,
+            keys: None,
         });
     }
     Ok((sources, warnings))
@@ -147,28 +148,6 @@ fn check_stokes(
         }
     }
     Ok(warning)
-}
-
-/// Every selected field must be imageable at the image centre: a PHASE_DIR frame that converts to
-/// the image's frame (ephemeris fields are re-phased from their ephemeris, `super::ephemeris`).
-fn check_fields(
-    sources: &[Source],
-    centre: &Direction,
-    sky: &SkyContext,
-) -> Result<(), EngineError> {
-    for src in sources {
-        let meta = src.ms.meta();
-        for &fid in &src.selected.field_ids {
-            let Some(f) = meta.fields.get(fid) else {
-                continue;
-            };
-            if src.moving.as_ref().is_some_and(|m| m.has(fid)) {
-                continue;
-            }
-            field_shift(f, sky.epoch_utc_mjd_s.unwrap_or(0.0), centre, sky)?;
-        }
-    }
-    Ok(())
 }
 
 /// Several fields with gridder='standard': each field's visibilities are phase-shifted to the
@@ -428,19 +407,10 @@ impl Setup {
         }
         let gridder = match (params.gridder, gridder) {
             (Gridder::Mosaic, RunGridder::Es(es)) => {
-                if sources.len() > 1 {
-                    return Err(EngineError::param(
-                        "vis",
-                        "gridder='mosaic' with several MeasurementSets is not supported by pclean \
-                         yet; concatenate them (CASA's concat) or image one MS",
-                    ));
-                }
-                let fields = &sources[0].selected.field_ids;
                 let m = crate::imaging::mosaic::mosaic_gridder(
                     &params,
                     es,
-                    meta0,
-                    fields,
+                    &mut sources,
                     &centre,
                     &sky,
                     pb_model.clone(),
@@ -464,7 +434,18 @@ impl Setup {
             )?),
             (_, g) => g,
         };
-        let shape = block_shape(ImageSide::of(&params), &gridder, data);
+        let mut image = ImageSide::of(&params);
+        if let (Some(n), Some((lo, hi))) = (d.mvc, plan.mfs_band_hz) {
+            let axis = crate::imaging::mvc::MvcAxis::over_band(lo, hi, n, d.nterms);
+            tracing::info!(
+                "specmode='mvc': a cube of {} channels of {:.6} MHz from {:.6} MHz (LSRK)",
+                axis.nchan,
+                axis.width_hz / 1e6,
+                axis.lo_hz / 1e6
+            );
+            image.mvc_chans = axis.nchan;
+        }
+        let shape = block_shape(image, &gridder, data);
         let nchan = plan.nchan();
         // Every deconvolution input is checked here, before any visibility is gridded: the
         // deconvolver's settings, the user mask (region syntax, mask image grid, channels,

@@ -44,6 +44,9 @@ impl ImageSide {
                 UseMask::AutoMultiThresh(_) => false,
             },
             stats_region: p.pblimit.abs() > 0.0,
+            // tclean's default count for a 2:1 band until the plan knows the band
+            // (`Setup::open` sets the run's).
+            mvc_chans: d.mvc.map_or(0, |n| if n == 0 { 10 } else { n }),
         }
     }
 }

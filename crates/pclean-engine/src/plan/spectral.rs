@@ -53,6 +53,9 @@ pub struct SpectralPlan {
     /// channels' LSRK frequencies at the row's time, so the imaging scales each row's uvw by
     /// this conversion's factor at that time. `None` for cubes and for LSRK (or REST) data.
     pub mfs_doppler: Option<FrameConversion>,
+    /// mfs: the selected band's lowest and highest channel edge in the image frame (before
+    /// `reffreq` moves the image frequency; `specmode='mvc'` makes its cube over it).
+    pub mfs_band_hz: Option<(f64, f64)>,
 }
 
 /// What frame conversion needs to know about the observation.
@@ -197,6 +200,7 @@ fn plan_axis(
             chan_map,
             conversion: None,
             mfs_doppler,
+            mfs_band_hz: Some((lo, hi)),
         });
     }
     let out = params.outframe.as_str();
@@ -356,6 +360,7 @@ fn plan_axis(
         chan_map,
         conversion,
         mfs_doppler: None,
+        mfs_band_hz: None,
     })
 }
 

@@ -141,9 +141,38 @@ impl ProductWriter {
     }
 }
 
-/// An exclusive lock on a product prefix: `<imagename>.lock` holding our pid, removed on drop.
+/// An exclusive lock on a product prefix: `<imagename>.lock` holding `<host> <pid>`, removed on
+/// drop. Created with `O_EXCL` (atomic, also on NFS v3+ shared by several machines). A lock whose
+/// holder ran on this host and is gone is stale and taken over; a lock from another host is never
+/// taken over (its process cannot be checked from here): the error names host and pid.
 pub struct ProductLock {
     path: PathBuf,
+}
+
+/// This machine's host name (`/proc/sys/kernel/hostname`, else `$HOSTNAME`, else "unknown").
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The holder recorded in a lock file: `(host, pid)`. A lock of an older pclean holds the pid
+/// only (its host is taken to be this one).
+fn lock_holder(text: &str) -> (Option<String>, String) {
+    let mut parts = text.split_whitespace();
+    match (parts.next(), parts.next()) {
+        (Some(host), Some(pid)) => (Some(host.to_string()), pid.to_string()),
+        (Some(pid), None) => (None, pid.to_string()),
+        _ => (None, String::new()),
+    }
+}
+
+fn pid_alive(pid: &str) -> bool {
+    pid.parse::<u32>()
+        .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists())
 }
 
 impl ProductLock {
@@ -155,7 +184,8 @@ impl ProductLock {
                 source,
             })?;
         }
-        for _ in 0..2 {
+        let me = host_name();
+        for _ in 0..3 {
             match std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -163,24 +193,47 @@ impl ProductLock {
             {
                 Ok(mut f) => {
                     use std::io::Write;
-                    let _ = write!(f, "{}", std::process::id());
+                    let written =
+                        write!(f, "{me} {}", std::process::id()).and_then(|_| f.sync_all());
+                    if let Err(source) = written {
+                        let _ = std::fs::remove_file(&path);
+                        return Err(EngineError::Io {
+                            context: format!("cannot write lock file '{}'", path.display()),
+                            source,
+                        });
+                    }
                     return Ok(ProductLock { path });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
-                    let alive = pid
-                        .trim()
-                        .parse::<u32>()
-                        .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
-                    if alive {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    let (host, pid) = lock_holder(&text);
+                    let same_host = host.as_deref().is_none_or(|h| h == me);
+                    if !same_host || pid_alive(&pid) {
                         return Err(EngineError::Locked {
                             prefix: imagename.to_string(),
                             lock: path,
-                            pid: pid.trim().to_string(),
+                            pid,
+                            host: host.unwrap_or(me),
+                            same_host,
                         });
                     }
-                    // A stale lock from a run that died: take it over.
-                    let _ = std::fs::remove_file(&path);
+                    // A stale lock of a dead run on this host: take it over. Move it aside first
+                    // (only one of several runs doing this at once gets it), and put it back if
+                    // what was moved is not the stale lock read above (another run's new lock).
+                    let aside =
+                        PathBuf::from(format!("{}.stale-{}", path.display(), std::process::id()));
+                    if std::fs::rename(&path, &aside).is_ok() {
+                        let moved = std::fs::read_to_string(&aside).unwrap_or_default();
+                        if moved != text {
+                            let _ = std::fs::rename(&aside, &path);
+                            continue;
+                        }
+                        let _ = std::fs::remove_file(&aside);
+                        tracing::warn!(
+                            "took over the stale lock '{}' of pid {pid}, which is no longer running",
+                            path.display()
+                        );
+                    }
                 }
                 Err(source) => {
                     return Err(EngineError::Io {
@@ -194,6 +247,52 @@ impl ProductLock {
             context: format!("cannot take lock '{}'", path.display()),
             source: std::io::Error::other("lock contention"),
         })
+    }
+}
+
+#[cfg(test)]
+mod lock_tests {
+    use super::*;
+
+    #[test]
+    fn second_lock_is_refused_with_host_and_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = dir.path().join("img").display().to_string();
+        let first = ProductLock::acquire(&name).unwrap();
+        let e = ProductLock::acquire(&name)
+            .err()
+            .expect("second lock refused");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())),
+            "{msg}"
+        );
+        assert!(msg.contains(&format!("host {}", host_name())), "{msg}");
+        drop(first);
+        ProductLock::acquire(&name).expect("free after the first is dropped");
+    }
+
+    #[test]
+    fn stale_lock_of_a_dead_process_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = dir.path().join("img").display().to_string();
+        // A pid above the kernel's maximum (4194304) is never running.
+        for text in [format!("{} 4999999", host_name()), "4999999".to_string()] {
+            std::fs::write(format!("{name}.lock"), &text).unwrap();
+            let lock = ProductLock::acquire(&name).expect("stale lock taken over");
+            let now = std::fs::read_to_string(format!("{name}.lock")).unwrap();
+            assert_eq!(lock_holder(&now).1, std::process::id().to_string());
+        }
+    }
+
+    #[test]
+    fn lock_from_another_host_is_never_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = dir.path().join("img").display().to_string();
+        std::fs::write(format!("{name}.lock"), "other-node-17 4999999").unwrap();
+        let msg = ProductLock::acquire(&name).err().unwrap().to_string();
+        assert!(msg.contains("pid 4999999 on host other-node-17"), "{msg}");
+        assert!(msg.contains("remove the lock file"), "{msg}");
     }
 }
 

@@ -37,6 +37,36 @@ pub struct Source {
     /// ([`prepare_block`]): every pass of the block (density, PSF, residual, major cycles) takes
     /// its channel's columns from here instead of reading, forming Stokes and regridding again.
     pub prepared: Option<std::sync::Arc<Vec<Prepared>>>,
+    /// A mosaic of several MSs: this MS's rows re-keyed to the run's pointings and antennas
+    /// ([`RowKeys`]); `None`: the MS's own FIELD_ID and antenna numbers.
+    pub keys: Option<std::sync::Arc<RowKeys>>,
+}
+
+/// How the rows of one MS of a several-MS mosaic are keyed for the mosaic gridder: each FIELD_ID
+/// becomes the run's pointing of the same direction (fields of different MSs at one direction
+/// share it, as tclean's `vis=[a, b]`, which gives the products of `concat(a, b)`: measured
+/// equal bit for bit), and each antenna number is offset past the antennas of the MSs before it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowKeys {
+    /// The pointing key of each FIELD_ID of the MS (-1: a field that is not selected).
+    pub field: Vec<i32>,
+    /// Added to ANTENNA1 and ANTENNA2.
+    pub antenna_offset: i32,
+}
+
+impl RowKeys {
+    /// Re-key the rows of `prep`. A FIELD_ID beyond [`RowKeys::field`] keeps its value (the mosaic
+    /// gridder then refuses it, naming the field).
+    pub fn apply(&self, prep: &mut Prepared) {
+        for f in prep.field_r.iter_mut() {
+            if let Some(k) = usize::try_from(*f).ok().and_then(|i| self.field.get(i)) {
+                *f = *k;
+            }
+        }
+        for a in prep.ant1_r.iter_mut().chain(prep.ant2_r.iter_mut()) {
+            *a += self.antenna_offset;
+        }
+    }
 }
 
 impl Source {

@@ -46,6 +46,7 @@ pub fn restrict_sources(
             first_two_hz,
             moving: src.moving.clone(),
             prepared: src.prepared.clone(),
+            keys: src.keys.clone(),
         });
     }
     Ok(out)

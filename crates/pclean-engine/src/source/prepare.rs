@@ -376,17 +376,32 @@ impl VisPrep<'_> {
                     continue;
                 }
                 let chunk = cache.chunk(i, &keep)?;
-                let prep = self.prepare(src, &chunk, chans)?;
+                let prep = self.prepare_keyed(src, &chunk, chans)?;
                 f(prep)?;
             }
             return Ok(());
         }
         for chunk in src.selected.chunks(&src.ms, src.column, self.chunk_rows) {
             let chunk = chunk?;
-            let prep = self.prepare(src, &chunk, chans)?;
+            let prep = self.prepare_keyed(src, &chunk, chans)?;
             f(prep)?;
         }
         Ok(())
+    }
+
+    /// [`VisPrep::prepare`], then re-keyed to a several-MS mosaic's pointings and antennas
+    /// ([`super::RowKeys`]) when `src` has keys.
+    fn prepare_keyed(
+        &self,
+        src: &Source,
+        chunk: &VisChunk,
+        chans: &std::ops::Range<usize>,
+    ) -> Result<Prepared, EngineError> {
+        let mut prep = self.prepare(src, chunk, chans)?;
+        if let Some(k) = &src.keys {
+            k.apply(&mut prep);
+        }
+        Ok(prep)
     }
 }
 

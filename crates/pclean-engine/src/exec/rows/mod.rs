@@ -224,6 +224,11 @@ pub struct RowReducer<R> {
 }
 
 impl<R: PartitionRunner> RowReducer<R> {
+    /// The partitions' runner.
+    pub fn runner(&self) -> &R {
+        &self.runner
+    }
+
     pub fn new(runner: R, executor: &str) -> Self {
         let parts = runner
             .partitions()

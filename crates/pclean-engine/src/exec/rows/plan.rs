@@ -200,6 +200,7 @@ pub fn partition_sources(sources: &[Source], part: &RowPartition) -> Vec<Source>
             first_two_hz: src.first_two_hz.clone(),
             moving: src.moving.clone(),
             prepared: None,
+            keys: src.keys.clone(),
         });
     }
     out

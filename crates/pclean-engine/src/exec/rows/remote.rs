@@ -13,6 +13,7 @@ use super::{
     partition_sources, plan_partitions, PartitionRunner, RowOutput, RowPartition, RowTask, TaskStat,
 };
 use crate::error::EngineError;
+use crate::imaging::savemodel::SavedModel;
 use crate::imaging::taylor::TermImages;
 use crate::imaging::weights::FieldDensities;
 use crate::imaging::{ImagingContext, PassImage};
@@ -64,6 +65,8 @@ pub enum TaskMsg {
         #[serde(with = "wire::option_vec")]
         models: Option<Vec<Array2<f32>>>,
     },
+    /// `savemodel='modelcolumn'`: the partition writes MODEL_DATA into its own rows.
+    SaveModel(SavedModel),
 }
 
 /// A partition's output, for the wire.
@@ -72,6 +75,8 @@ pub enum OutputMsg {
     Density(Vec<FieldDensities>),
     Image(ImageMsg),
     Terms(TermsMsg),
+    /// Rows of MODEL_DATA written.
+    Rows(usize),
 }
 
 /// Unnormalised Taylor-term images and their sums of weights, for the wire.
@@ -186,11 +191,26 @@ pub fn decode_output(bytes: &[u8]) -> Result<RowOutput, EngineError> {
         OutputMsg::Density(d) => RowOutput::Density(d),
         OutputMsg::Image(i) => RowOutput::Image((i.image, i.sumwt, i.weight)),
         OutputMsg::Terms(t) => RowOutput::Terms((t.images, t.sumwt)),
+        OutputMsg::Rows(_) => {
+            return Err(EngineError::protocol(
+                "a row partition answered a pass with the rows it wrote to MODEL_DATA",
+            ))
+        }
     })
 }
 
-/// Run the task `bytes` on `sources` (one partition's rows) with `ctx`; its output's bytes.
+/// The rows of MODEL_DATA a partition's output `bytes` says it wrote; `None` for any other output.
+pub fn written_rows(bytes: &[u8]) -> Option<usize> {
+    match decode::<OutputMsg>(bytes, "output") {
+        Ok(OutputMsg::Rows(r)) => Some(r),
+        _ => None,
+    }
+}
+
+/// Run the task `bytes` on `sources` (one partition's rows of `setup`'s run) with `ctx`; its
+/// output's bytes.
 pub fn run_task_bytes(
+    setup: &Setup,
     ctx: &ImagingContext,
     sources: &[Source],
     bytes: &[u8],
@@ -232,6 +252,7 @@ pub fn run_task_bytes(
             let terms = ctx.taylor_residuals_of(sources, s, &w, reffreq_hz, nterms, m)?;
             terms_msg(super::taylor::unnormalised(terms))
         }
+        TaskMsg::SaveModel(model) => OutputMsg::Rows(setup.save_model_of(sources, &model)?),
     };
     encode(&out)
 }
@@ -259,6 +280,36 @@ impl<S: SubmitRows> RemoteRows<S> {
             plan: plan_partitions(&setup.sources, n, setup.params.row_partition_by),
             submit,
         }
+    }
+}
+
+impl<S: SubmitRows> RemoteRows<S> {
+    /// `savemodel='modelcolumn'`: every partition writes `model`'s visibilities into MODEL_DATA
+    /// of its own rows; the rows written in all. The caller made the column first
+    /// ([`Setup::ensure_model_columns`]).
+    pub fn save_model(&self, model: SavedModel) -> Result<usize, EngineError> {
+        let n = self.plan.len();
+        let out = self
+            .submit
+            .submit(&encode(&TaskMsg::SaveModel(model))?, n)?;
+        if out.len() != n {
+            return Err(EngineError::protocol(format!(
+                "{} outputs for {n} row partitions",
+                out.len()
+            )));
+        }
+        let mut rows = 0;
+        for (b, _) in out {
+            match decode::<OutputMsg>(&b, "output")? {
+                OutputMsg::Rows(r) => rows += r,
+                _ => {
+                    return Err(EngineError::protocol(
+                        "a row partition answered the MODEL_DATA task with images",
+                    ))
+                }
+            }
+        }
+        Ok(rows)
     }
 }
 
@@ -351,5 +402,5 @@ pub fn run_row_task_cached(
     let nthreads = nthreads.max(1);
     let ctx = worker.setup.context(nthreads);
     let pool = super::super::thread_pool_in_slot(nthreads, None)?;
-    pool.install(|| run_task_bytes(&ctx, &sources, bytes))
+    pool.install(|| run_task_bytes(&worker.setup, &ctx, &sources, bytes))
 }

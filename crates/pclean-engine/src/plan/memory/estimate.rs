@@ -44,6 +44,9 @@ pub struct WorkerSpec {
     /// with its own grid per pointing; 0 = 1 (every window narrower than 0.25% of its
     /// frequency, e.g. ALMA windows of up to a few hundred MHz). Not read by the other gridders.
     pub beam_freqs: usize,
+    /// `specmode='mvc'`'s cube channels (a run logs them; tclean's default is about 10 for a
+    /// 2:1 band); 0: not mvc. Needs deconvolver mtmfs.
+    pub mvc_chans: usize,
 }
 
 /// The w planes the estimate assumes for `wproject`/`widefield` when not given: what the
@@ -67,6 +70,7 @@ impl Default for WorkerSpec {
             row_partitions: 0,
             pabins: 0,
             beam_freqs: 0,
+            mvc_chans: 0,
         }
     }
 }
@@ -86,7 +90,7 @@ impl WorkerSpec {
             gridder_name.as_str(),
             "wproject" | "wprojectft" | "widefield"
         ) || (awproject && self.wplanes > 1);
-        let unsupported: [(&'static str, bool, String); 3] = [
+        let unsupported: [(&'static str, bool, String); 4] = [
             (
                 "gridder",
                 !w_gridder && !mosaic && !awproject && gridder_name != "standard",
@@ -107,6 +111,17 @@ impl WorkerSpec {
                     "nterms={}: Taylor terms need deconvolver='mtmfs' (1 to 4 terms); other \
                      deconvolvers take nterms=1",
                     self.nterms
+                ),
+            ),
+            (
+                "mvc_chans",
+                self.mvc_chans > 0
+                    && (!self.deconvolver.trim().eq_ignore_ascii_case("mtmfs")
+                        || self.mvc_chans < self.nterms),
+                format!(
+                    "mvc_chans={}: specmode='mvc' needs deconvolver='mtmfs' and at least nterms \
+                     channels (tclean); use 0 for another specmode",
+                    self.mvc_chans
                 ),
             ),
             (
@@ -190,6 +205,7 @@ impl WorkerSpec {
             // usemask='pb' (the common choice with a primary beam) and pblimit > 0 (default 0.2).
             fixed_mask: true,
             stats_region: true,
+            mvc_chans: self.mvc_chans,
         };
         // An mfs plane in row partitions grids every channel of the window into its one plane.
         let data_chans = if self.row_partitions > 0 {

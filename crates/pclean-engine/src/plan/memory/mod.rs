@@ -96,6 +96,9 @@ pub struct ImageSide {
     pub fixed_mask: bool,
     /// A statistics region per plane (pblimit > 0).
     pub stats_region: bool,
+    /// `specmode='mvc'`: the channels of its cube major cycle (0 otherwise): a grid and an image
+    /// per channel in each pass, and each channel's primary-beam ratio kept for the run.
+    pub mvc_chans: usize,
 }
 
 /// What the block size depends on from the data.
@@ -266,14 +269,13 @@ impl BlockShape {
     }
 
     /// Of [`BlockShape::chunk_bytes`]: the regridded copy of a chunk's Stokes visibilities and
-    /// weights (12 B per read sample and Stokes).
+    /// weights, which is what the block keeps (12 B per row, image channel and Stokes; not per
+    /// read channel: the read's stencil and margin are dropped once regridded).
     fn chunk_bytes_regridded(&self, nchan: usize) -> u64 {
         let per_image = self.data.data_chans as f64 / self.data.image_chans.max(1) as f64;
-        let read = ((nchan as f64 * per_image).ceil() as usize + READ_MARGIN_CHANS)
-            .min(self.data.spw_chans.max(1));
         let plane_rows = (self.data.nvis_per_chan as f64 / per_image.max(1.0)).ceil() as usize;
         let rows = self.data.chunk_rows.min(plane_rows.max(1)) as u64;
-        rows * read as u64 * 12 * self.image.nstokes as u64
+        rows * nchan as u64 * 12 * self.image.nstokes as u64
     }
 
     /// Scratch per thread of a gridding pass and an FFT: the gridder's per-chunk tile counts and
@@ -364,6 +366,12 @@ impl BlockShape {
         // the residuals and the model's prediction; its images are as many.
         let nt = self.image.deconvolver.nterms() as u64;
         let psf_terms = 2 * nt - 1;
+        // mvc grids a cube (a grid and an image per channel) and keeps each channel's primary
+        // beam ratio (f32) and pb.tt0 for the run; its Taylor sums are made in f64 (one plane).
+        let mvc = self.image.mvc_chans as u64;
+        let (psf_grids, res_grids) = if mvc > 0 { (mvc, mvc) } else { (psf_terms, nt) };
+        let mvc_kept = if mvc > 0 { 4 * (mvc + 1) * npix } else { 0 };
+        let mvc_pass = if mvc > 0 { (4 * mvc + 8) * npix } else { 0 };
         let beams = u64::from(mosaic) * 20 * npix;
         let weight_image = u64::from(mosaic) * 4 * npix;
         let scratch = threads * self.thread_scratch();
@@ -396,9 +404,11 @@ impl BlockShape {
         let first_pass = prepared
             + weighters
             + kept
-            + psf_terms * grids
+            + psf_grids * grids
             + beams
             + 4 * (psf_terms + nt) * npix
+            + mvc_kept
+            + mvc_pass
             + weights
             + chunk1
             + scratch;
@@ -413,13 +423,19 @@ impl BlockShape {
                 writing,
             };
         }
-        let state = prepared + planes * (self.state_per_pixel() * npix + weight_image + weights);
+        let state =
+            prepared + planes * (self.state_per_pixel() * npix + weight_image + weights) + mvc_kept;
         // 3. Minor cycles: planes in parallel, one per thread.
         let minor_cycle = state + threads.min(planes) * self.minor_per_pixel() * npix;
         // Major cycle of one plane: its old residual is freed before the grid is made; its
         // residual visibilities (8 B each) are kept between the prediction and gridding passes.
-        let major_cycle =
-            state + nt * grids + beams + 8 * self.data.nvis_per_chan as u64 + chunk1 + scratch;
+        let major_cycle = state
+            + res_grids * grids
+            + beams
+            + 8 * self.data.nvis_per_chan as u64
+            + chunk1
+            + scratch
+            + mvc_pass;
         // 4. Writing: every plane's residual, model and mask (PSFs, weights and deconvolvers freed),
         //    the restoration of one (two half-plane spectra of the padded plane and the image:
         //    12 B/px, padding by the beam taken as 1/16 of the image), then its pb and weight.

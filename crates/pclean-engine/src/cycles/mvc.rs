@@ -1,0 +1,226 @@
+//! `specmode='mvc'`: the Taylor terms of an mtmfs block from a cube major cycle, as tclean 6.7's
+//! mtmfs-via-cube imager (facts measured on its products, `docs/decisions-s10-mvc.md`). With
+//! `w_c` the cube's sums of weights per channel, `W = sum w_c`, `x_c = (nu_c - nu0)/nu0` at the
+//! channel centres, `pb_c` the channel's primary beam (zero at and below |pblimit|) and
+//! `pb.tt0 = sum w_c pb_c / W` divided by its peak:
+//! - `psf.ttN = sum_c w_c x_c^N psf_c (pb_c / pb.tt0) / W` (2 nterms - 1 terms);
+//! - `residual.ttN = sum_c w_c x_c^N R_c / W` over the pixels where `pb_c > 0` (a channel adds
+//!   nothing where its beam is below pblimit);
+//! - `sumwt.ttN = sum_c w_c^2 x_c^N / W`;
+//! - the model cube of a major cycle is `sum_t x_c^t model.ttt (pb_c / pb.tt0)`, zero where
+//!   `pb.tt0 < |pblimit|`: the Taylor models are the sky times pb.tt0, each channel predicts its
+//!   own primary beam's (the "accurate wideband primary-beam correction").
+
+use crate::error::EngineError;
+use crate::exec::block::BlockInputs;
+use crate::imaging::mvc::{channel_offsets, MvcAxis};
+use crate::imaging::taylor::{TaylorPsfs, TermImages};
+use crate::imaging::{ImagingContext, PlaneWeights};
+use crate::source::Source;
+use ndarray::Array2;
+use pclean_grid::weighting::ImagingWeighter;
+
+/// An mvc block's cube and what the PSF pass found (channel weights, beams).
+pub struct MvcImaging {
+    pub axis: MvcAxis,
+    /// `(nu_c - nu0) / nu0` per channel.
+    x: Vec<f64>,
+    /// Sum of weights per channel (after the PSF pass).
+    w: Vec<f64>,
+    /// `pb_c / pb.tt0` per channel, 0 where `pb.tt0 < |pblimit|`.
+    fac: Vec<Array2<f32>>,
+    /// `pb.tt0` (peak 1, not limited).
+    pbt: Array2<f32>,
+}
+
+impl MvcImaging {
+    /// The cube of an mvc run over the plan's mfs band (`nchan` 0: tclean's default).
+    pub fn new(ctx: &ImagingContext, nchan: usize, reffreq_hz: f64) -> Result<Self, EngineError> {
+        let (lo, hi) = ctx.plan.mfs_band_hz.ok_or_else(|| {
+            EngineError::internal("specmode='mvc' without the mfs band in the spectral plan")
+        })?;
+        let axis = MvcAxis::over_band(lo, hi, nchan, ctx.params.deconv.nterms);
+        let x = channel_offsets(&axis, reffreq_hz);
+        Ok(MvcImaging {
+            axis,
+            x,
+            w: Vec::new(),
+            fac: Vec::new(),
+            pbt: Array2::zeros((0, 0)),
+        })
+    }
+
+    /// The `2 nterms - 1` PSF terms from the channel PSFs; also sets the channel weights and the
+    /// primary beams.
+    pub fn psfs(
+        &mut self,
+        ctx: &ImagingContext,
+        inp: &BlockInputs,
+        sources: &[Source],
+        s: usize,
+        weighter: &ImagingWeighter,
+        nterms: usize,
+    ) -> Result<TaylorPsfs, EngineError> {
+        let ((psfs, w), weights) = ctx.mvc_psfs(sources, s, weighter, &self.axis)?;
+        let total: f64 = w.iter().sum();
+        let p = ctx.params;
+        let pbs: Vec<Array2<f32>> = (0..self.axis.nchan)
+            .map(|c| {
+                let mut pb = inp.pb_at(self.axis.freq(c));
+                pclean_grid::pb::pb_limit_in_place(pb.view_mut(), p.pblimit);
+                pb
+            })
+            .collect();
+        let mut pbt = Array2::<f64>::zeros((p.ny, p.nx));
+        for (pb, wc) in pbs.iter().zip(&w) {
+            pbt.zip_mut_with(pb, |a, b| *a += wc * *b as f64);
+        }
+        let peak = pbt.iter().fold(0.0f64, |m, v| m.max(*v));
+        let pbt = pbt.mapv(|v| if peak > 0.0 { (v / peak) as f32 } else { 0.0 });
+        let limit = p.pblimit.abs() as f32;
+        self.fac = pbs
+            .iter()
+            .map(|pb| {
+                let mut f = pb.clone();
+                f.zip_mut_with(&pbt, |a, t| {
+                    *a = if *t >= limit && *t > 0.0 { *a / t } else { 0.0 }
+                });
+                f
+            })
+            .collect();
+        self.pbt = pbt;
+        self.w = w;
+        let n = 2 * nterms - 1;
+        let weighted: Vec<Array2<f32>> =
+            psfs.iter().zip(&self.fac).map(|(psf, f)| psf * f).collect();
+        let terms = self.taylor_sums(&weighted, n, false);
+        let sumwt = (0..n)
+            .map(|t| {
+                let s: f64 = self
+                    .w
+                    .iter()
+                    .zip(&self.x)
+                    .map(|(wc, x)| wc * wc * x.powi(t as i32))
+                    .sum();
+                if total > 0.0 {
+                    s / total
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Ok(TaylorPsfs {
+            psfs: terms,
+            sumwt,
+            weights,
+        })
+    }
+
+    /// The `nterms` residual terms: of the data (`models` `None`) or after subtracting the
+    /// channel models made from the Taylor `models`.
+    pub fn residuals(
+        &self,
+        ctx: &ImagingContext,
+        sources: &[Source],
+        s: usize,
+        weights: &PlaneWeights,
+        nterms: usize,
+        models: Option<&[Array2<f32>]>,
+    ) -> Result<TermImages, EngineError> {
+        let cube = models.map(|m| self.model_cube(m));
+        let (chans, _) = ctx.mvc_residuals(sources, s, weights, &self.axis, cube.as_deref())?;
+        let terms = self.taylor_sums(&chans, nterms, true);
+        Ok((terms, Vec::new()))
+    }
+
+    /// `pb.tt0` with `pblimit` applied (the product).
+    pub fn pb_tt0(&self, pblimit: f64) -> Array2<f32> {
+        let mut pb = self.pbt.clone();
+        pclean_grid::pb::pb_limit_in_place(pb.view_mut(), pblimit);
+        pb
+    }
+
+    /// The Taylor sums `sum_c w_c x_c^t img_c / W` of the channel images, `t < nt` (`in_beam`:
+    /// only where the channel's factor, hence its limited beam, is non-zero).
+    fn taylor_sums(&self, chans: &[Array2<f32>], nt: usize, in_beam: bool) -> Vec<Array2<f32>> {
+        let total: f64 = self.w.iter().sum();
+        (0..nt)
+            .map(|t| {
+                let mut acc = Array2::<f64>::zeros(chans[0].dim());
+                for (c, img) in chans.iter().enumerate() {
+                    let a = self.w[c] * self.x[c].powi(t as i32);
+                    if a == 0.0 {
+                        continue;
+                    }
+                    ndarray::Zip::from(&mut acc)
+                        .and(img)
+                        .and(&self.fac[c])
+                        .for_each(|s, v, f| {
+                            if !in_beam || *f != 0.0 {
+                                *s += a * *v as f64
+                            }
+                        });
+                }
+                acc.mapv(|v| if total > 0.0 { (v / total) as f32 } else { 0.0 })
+            })
+            .collect()
+    }
+
+    /// The model cube of the Taylor models: `sum_t x_c^t model_t (pb_c / pb.tt0)`.
+    fn model_cube(&self, models: &[Array2<f32>]) -> Vec<Array2<f32>> {
+        self.x
+            .iter()
+            .zip(&self.fac)
+            .map(|(x, f)| {
+                let mut m = Array2::<f32>::zeros(f.dim());
+                for (t, mt) in models.iter().enumerate() {
+                    let a = x.powi(t as i32) as f32;
+                    m.zip_mut_with(mt, |v, b| *v += a * b);
+                }
+                m * f
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two channels at x = -0.2 and +0.3 with weights 1 and 3, beams 1 and 0.5 against a pb.tt0
+    /// of 0.8 at pixel 0 and channel 1's beam below pblimit (0) at pixel 1: the Taylor sums, the
+    /// residual's in-beam rule and the model cube as the module's formulas (exact sums: 1e-6).
+    #[test]
+    fn taylor_sums_and_model_cube_follow_tcleans_formulas() {
+        let m = MvcImaging {
+            axis: MvcAxis::over_band(1.0e9, 2.0e9, 2, 2),
+            x: vec![-0.2, 0.3],
+            w: vec![1.0, 3.0],
+            fac: vec![
+                Array2::from_shape_vec((1, 2), vec![1.0 / 0.8, 1.0]).unwrap(),
+                Array2::from_shape_vec((1, 2), vec![0.5 / 0.8, 0.0]).unwrap(),
+            ],
+            pbt: Array2::from_shape_vec((1, 2), vec![0.8, 0.3]).unwrap(),
+        };
+        let img = vec![
+            Array2::from_shape_vec((1, 2), vec![2.0f32, 5.0]).unwrap(),
+            Array2::from_shape_vec((1, 2), vec![4.0f32, 7.0]).unwrap(),
+        ];
+        let close = |a: f32, b: f64| assert!((a as f64 - b).abs() < 1e-6, "{a} vs {b}");
+        let all = m.taylor_sums(&img, 2, false);
+        close(all[0][[0, 0]], (2.0 + 3.0 * 4.0) / 4.0);
+        close(all[1][[0, 1]], (-0.2 * 5.0 + 3.0 * 0.3 * 7.0) / 4.0);
+        // In-beam: channel 1 adds nothing at pixel 1, the denominator stays W = 4.
+        let beam = m.taylor_sums(&img, 2, true);
+        close(beam[0][[0, 1]], 5.0 / 4.0);
+        close(beam[0][[0, 0]], (2.0 + 3.0 * 4.0) / 4.0);
+        let models = vec![
+            Array2::from_shape_vec((1, 2), vec![1.0f32, 1.0]).unwrap(),
+            Array2::from_shape_vec((1, 2), vec![-0.7f32, 0.0]).unwrap(),
+        ];
+        let cube = m.model_cube(&models);
+        close(cube[0][[0, 0]], (1.0 + 0.2 * 0.7) / 0.8);
+        close(cube[1][[0, 0]], (1.0 - 0.3 * 0.7) * 0.5 / 0.8);
+        close(cube[1][[0, 1]], 0.0);
+    }
+}
