@@ -7,7 +7,7 @@ make_mtmfs_refs.py, whose `refs`/`bundle` run here with this file's cases:
                                             (testdata/reference/mvc/, index mtmfs.json)
 
 Cases: nterms 2 dirty (Briggs 0.5), nterms 2 cleaned (pb mask), and the dirty run with
-weighting='briggsbwtaper' (which tclean's mvc weights as uniform: docs/decisions-s10-mvc.md)."""
+weighting='briggsbwtaper' (which tclean's mvc weights as uniform: docs/decisions.md (s10-mvc))."""
 import os
 import sys
 

@@ -1,5 +1,5 @@
 """What tclean 6.7 does with a solar-system body as phasecenter ('MARS', 'SUN', ...) and with a FIELD
-whose directions are in a planetary frame (issue 13 item 1; docs/decisions-s10-ch13.md).
+whose directions are in a planetary frame (issue 13 item 1; docs/decisions.md (s10-ch13)).
 
 Run with CASA's python (casatools/casatasks 6.7) in a scratch folder holding vla_ephem_mars.ms and
 b1950vla.ms (unpacked from testdata/realobs_vla_ephem_mars.tar.gz and testdata/b1950vla.ms.tar.gz):

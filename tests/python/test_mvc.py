@@ -1,5 +1,5 @@
 """Issue 15, specmode='mvc' (tclean 6.6+: mtmfs whose major cycle images a cube of channels, the
-Taylor terms formed from the channel images; docs/decisions-s10-mvc.md) on the bundled
+Taylor terms formed from the channel images; docs/decisions.md (s10-mvc)) on the bundled
 testdata/vla_wideband_small.ms against tclean 6.7 references made by scripts/dev/make_mvc_refs.py
 (testdata/reference/mvc/: the inner 60% of each image, header PCCROP; mtmfs.json: tclean's
 parameters, .sumwt.ttN, restoring beam).
@@ -158,7 +158,7 @@ def test_mvc_refusals(small_ms, out):
 def test_bwtaper_weights_as_uniform(small_ms, out):
     """tclean's mvc has no per-channel density (usecubebriggs=False), and briggsbwtaper without one
     is uniform: tclean's .sumwt of mvc with briggsbwtaper equals mvc with uniform per channel
-    (measured, docs/decisions-s10-mvc.md). pclean's two runs are identical."""
+    (measured, docs/decisions.md (s10-mvc)). pclean's two runs are identical."""
     prefix = run_case("mvc2_bwtaper", small_ms, out)
     params = dict(INFO["cases"]["mvc2_bwtaper"]["params"], weighting="uniform")
     cfg = out / "mvc2_uniform.config.json"
@@ -173,7 +173,7 @@ def test_bwtaper_weights_as_uniform(small_ms, out):
 
 # ------------------------------------------------------------------------------------------------
 # Opt-in tiers (casatools + the shared vla_wideband): tclean's mvc run made at test time on the
-# whole MS, pclean against it with the issue's bounds. Measured (docs/decisions-s10-mvc.md): dirty
+# whole MS, pclean against it with the issue's bounds. Measured (docs/decisions.md (s10-mvc)): dirty
 # psf.tt0..tt2 2.1e-5 / 1.3e-4 / 2.9e-5, residual.tt0/tt1 4.4e-5 / 1.7e-4, alpha 0.0013;
 # clean image.tt0 1.3e-4, alpha 4 of 755 pixels over 0.05 (all within a tenth of tclean's
 # alpha.error); briggsbwtaper psf.tt0 3.4e-5, residual.tt0 8.7e-5. tclean takes 2-8 min per run.

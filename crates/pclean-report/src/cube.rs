@@ -347,7 +347,11 @@ pub(crate) fn psf_figure(p: &Products, chan: usize, dir: &Path) -> Result<Sectio
         (px + half + 1).min(nx),
         (py + half + 1).min(ny),
     ];
-    let lo = -(lobes.sidelobe_level.min(1.0)).max(0.05);
+    let lo = if lobes.sidelobe_level.is_finite() {
+        -lobes.sidelobe_level.clamp(0.05, 1.0)
+    } else {
+        -1.0
+    };
     draw_map(
         &dir.join("psf.png"),
         &meta.coords,

@@ -35,9 +35,21 @@ pub struct CubeScan {
     pub brightest: (usize, usize),
 }
 
-/// The robust rms (1.4826 x median absolute deviation from the median) of the finite values.
+/// Values the robust rms looks at per plane at most: a regular subsample of a bigger plane (the
+/// MAD of 65536 Gaussian values is within ~0.5% of the whole plane's; a full 1024^2 selection
+/// twice per channel was most of a large cube's report time).
+const RMS_SAMPLE: usize = 1 << 16;
+
+/// The robust rms (1.4826 x median absolute deviation from the median) of the finite values
+/// (of a regular subsample of at most [`RMS_SAMPLE`] of them).
 pub fn robust_rms(values: &[f32]) -> f64 {
-    let mut v: Vec<f32> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    let stride = values.len().div_ceil(RMS_SAMPLE).max(1);
+    let mut v: Vec<f32> = values
+        .iter()
+        .step_by(stride)
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
     if v.is_empty() {
         return f64::NAN;
     }
@@ -72,16 +84,22 @@ pub fn scan_cube(
     for c in 0..nchan {
         let plane = image.get_plane(c, 0)?;
         let w = width_of(c) as f32;
-        for ((m, p), v) in s.mom0.iter_mut().zip(s.peak.iter_mut()).zip(plane.iter()) {
+        let pv = plane.as_slice().expect("standard layout");
+        let mom0 = s.mom0.as_slice_mut().expect("standard layout");
+        for (m, v) in mom0.iter_mut().zip(pv) {
             if v.is_finite() {
                 *m += v * w;
-                *p = p.max(*v);
             }
         }
-        for ((y, x), v) in plane.indexed_iter() {
-            if *v > best {
-                best = *v;
-                s.brightest = (x, y);
+        let peak = s.peak.as_slice_mut().expect("standard layout");
+        for (k, (p, v)) in peak.iter_mut().zip(pv).enumerate() {
+            // NaN compares false: blanked pixels change nothing.
+            if *v > *p {
+                *p = *v;
+                if *v > best {
+                    best = *v;
+                    s.brightest = (k % nx, k / nx);
+                }
             }
         }
         if let (Some(mk), Some(union)) = (mask.as_deref_mut(), s.mask_union.as_mut()) {
@@ -110,8 +128,10 @@ pub fn scan_cube(
                 .fold(0.0f64, |a, v| a.max(v.abs() as f64));
             if rms > 0.0 {
                 let scale = HIST_BINS as f64 / (2.0 * HIST_SPAN);
-                for v in vals.iter().filter(|v| v.is_finite()) {
-                    let k = ((*v as f64 / rms + HIST_SPAN) * scale).floor();
+                let (inv, off) = ((scale / rms) as f32, (HIST_SPAN * scale) as f32);
+                for v in vals {
+                    // NaN and values below the range fail `>= 0`; the cast truncates.
+                    let k = v * inv + off;
                     if k >= 0.0 && (k as usize) < HIST_BINS {
                         s.hist[k as usize] += 1;
                     }

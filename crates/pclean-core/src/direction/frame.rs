@@ -146,20 +146,6 @@ impl DirectionFrame {
         )
     }
 
-    /// Whether a direction in this frame is fixed on the rotating Earth (hour angle, azimuth and
-    /// elevation, ITRF): such a direction moves across the sky during an observation.
-    pub fn is_earth_fixed(&self) -> bool {
-        matches!(
-            self,
-            DirectionFrame::Hadec
-                | DirectionFrame::Azel
-                | DirectionFrame::Azelsw
-                | DirectionFrame::Azelgeo
-                | DirectionFrame::Azelswgeo
-                | DirectionFrame::Itrf
-        )
-    }
-
     /// casacore's axis names (`DirectionCoordinate::axisNames(type, false)`).
     pub fn axis_names(&self) -> [&'static str; 2] {
         use DirectionFrame as F;
@@ -223,7 +209,8 @@ impl DirectionFrame {
         )
     }
 
-    /// Whether the frame rotates with the Earth (its directions change over an observation).
+    /// Whether the frame rotates with the Earth (hour angle, azimuth and elevation, ITRF): a
+    /// direction fixed in it moves across the sky during an observation.
     pub fn is_terrestrial(&self) -> bool {
         matches!(
             self,

@@ -360,7 +360,7 @@ fn fk4_of_date_phasecenters_accepted_and_earth_fixed_ones_refused() {
         assert!(ImagingParams::from_raw(&r).is_ok(), "{pc}");
     }
     // Frames fixed on the Earth: tclean lets the sky drift through such a centre (checked with
-    // tclean 6.7 for each of these, docs/decisions-s10-ch13.md); refused naming the value.
+    // tclean 6.7 for each of these, docs/decisions.md (s10-ch13)); refused naming the value.
     for pc in [
         "ITRF 17h18m00 +11d57m23",
         "HADEC 23h31m31.5 +11d57m23",
@@ -396,7 +396,7 @@ fn fk4_of_date_phasecenters_accepted_and_earth_fixed_ones_refused() {
 #[test]
 fn solar_system_phasecenters_are_refused_naming_trackfield() {
     // tclean tracks the body for 'MARS' and for 'MARS 0deg 0deg' alike (it ignores the direction;
-    // measured, docs/decisions-s10-ch13.md); pclean has no JPL ephemeris and refuses both up front.
+    // measured, docs/decisions.md (s10-ch13)); pclean has no JPL ephemeris and refuses both up front.
     for pc in [
         "MARS",
         "mars",

@@ -98,7 +98,7 @@ fn phase_center(pc: &str) -> Result<PhaseCenter, ParamError> {
         // tclean 6.7 tracks the body (the direction after its name is ignored): it re-phases every
         // row to casacore's topocentric position of the body (JPL DE200) at the row's time and
         // writes the image in ICRS at that position at the first integration (measured on a
-        // simulated Mars observation: docs/decisions-s10-ch13.md). pclean has no JPL ephemeris.
+        // simulated Mars observation: docs/decisions.md (s10-ch13)). pclean has no JPL ephemeris.
         return Err(invalid(
             "phasecenter",
             pc.trim(),
@@ -117,12 +117,12 @@ fn phase_center(pc: &str) -> Result<PhaseCenter, ParamError> {
             param: "phasecenter",
             source,
         })?;
-        if dir.frame.is_earth_fixed() {
+        if dir.frame.is_terrestrial() {
             // tclean keeps a centre given in a frame fixed on the Earth (HADEC, AZEL*, ITRF) fixed
             // on the Earth, re-evaluated at every row's time, so the sky drifts through the image
             // (measured with tclean 6.7 on b1950vla.ms, 60 x 1 min: a 1 Jy source imaged at
             // 0.02 Jy for HADEC, AZEL, AZELSW, AZELGEO and ITRF; the first minute alone gives it
-            // at 0.98 Jy at the centre; docs/decisions-s10-ch13.md). pclean would convert the
+            // at 0.98 Jy at the centre; docs/decisions.md (s10-ch13)). pclean would convert the
             // direction once and keep it fixed on the sky: a different product, so it is refused.
             return Err(invalid(
                 "phasecenter",
@@ -401,7 +401,7 @@ impl ImagingParams {
             // tclean's mvc turns the per-channel density off (`usecubebriggs=False`), and
             // briggsbwtaper without it weights exactly as uniform (measured, tclean 6.7:
             // identical .sumwt per channel for mvc with briggsbwtaper and with uniform, and for
-            // a cube with briggsbwtaper and perchanweightdensity=False; docs/decisions-s10-mvc.md).
+            // a cube with briggsbwtaper and perchanweightdensity=False; docs/decisions.md (s10-mvc)).
             Weighting::BriggsBwTaper { .. } if super::tclean::is_mvc(&e.specmode) => {
                 Weighting::Uniform
             }

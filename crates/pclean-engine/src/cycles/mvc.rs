@@ -1,5 +1,5 @@
 //! `specmode='mvc'`: the Taylor terms of an mtmfs block from a cube major cycle, as tclean 6.7's
-//! mtmfs-via-cube imager (facts measured on its products, `docs/decisions-s10-mvc.md`). With
+//! mtmfs-via-cube imager (facts measured on its products, `docs/decisions.md (s10-mvc)`). With
 //! `w_c` the cube's sums of weights per channel, `W = sum w_c`, `x_c = (nu_c - nu0)/nu0` at the
 //! channel centres, `pb_c` the channel's primary beam (zero at and below |pblimit|) and
 //! `pb.tt0 = sum w_c pb_c / W` divided by its peak:

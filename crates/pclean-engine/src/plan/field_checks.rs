@@ -33,7 +33,7 @@ pub(super) fn check_fields(
 /// default phasecenter or a field id: its own, where no conversion depends on time), and a sky
 /// field only in a sky frame. tclean converts between the two at every row's time, so the sky
 /// drifts through the image (measured with tclean 6.7: b1950vla.ms with its FIELD in HADEC and a
-/// J2000 phasecenter gives its 1 Jy source at 0.023 Jy, in HADEC 0.984 Jy; docs/decisions-s10-ch13.md),
+/// J2000 phasecenter gives its 1 Jy source at 0.023 Jy, in HADEC 0.984 Jy; docs/decisions.md (s10-ch13)),
 /// while pclean converts a fixed field once: refused rather than a silently different product.
 fn earth_fixed_field_in_its_frame(
     src: &Source,
@@ -42,11 +42,11 @@ fn earth_fixed_field_in_its_frame(
     centre: &Direction,
 ) -> Result<(), EngineError> {
     let frame = f.phase.frame;
-    if frame.is_earth_fixed() == centre.frame.is_earth_fixed() {
+    if frame.is_terrestrial() == centre.frame.is_terrestrial() {
         return Ok(());
     }
     let kind = |fr: DirectionFrame| {
-        if fr.is_earth_fixed() {
+        if fr.is_terrestrial() {
             "fixed on the Earth"
         } else {
             "fixed on the sky"

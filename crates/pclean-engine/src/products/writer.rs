@@ -279,7 +279,7 @@ mod lock_tests {
         // A pid above the kernel's maximum (4194304) is never running.
         for text in [format!("{} 4999999", host_name()), "4999999".to_string()] {
             std::fs::write(format!("{name}.lock"), &text).unwrap();
-            let lock = ProductLock::acquire(&name).expect("stale lock taken over");
+            let _lock = ProductLock::acquire(&name).expect("stale lock taken over");
             let now = std::fs::read_to_string(format!("{name}.lock")).unwrap();
             assert_eq!(lock_holder(&now).1, std::process::id().to_string());
         }
