@@ -100,6 +100,58 @@ def measure(ms, workdir, imsize, nchan, deconvolver, threads):
     }
 
 
+# Issue 18's dirty cube, on which the model was not fitted: bench/make_synthetic_ms.py's defaults
+# (108 360 rows, 64 TOPO channels, XX YY), 1024^2, Briggs 0.5, 2 threads, the automatic schedule:
+# 64 one-channel blocks in `cubedata`, 8 blocks of 8 channels (memory::REGRID_BLOCK_CHANS) in LSRK
+# with linear interpolation. Every block reads the visibilities from the one read for all blocks
+# (a scratch file), whose chunk of all 64 channels is the run's peak for `cubedata`.
+# (mode, channels per block of the automatic schedule)
+CUBE_CONFIGS = [("cubedata", 1), ("lsrk", 8)]
+
+
+@pytest.fixture(scope="module")
+def synth_ms(tmp_path_factory):
+    d = tmp_path_factory.mktemp("synth")
+    ms = d / "synth.ms"
+    gen = Path(__file__).resolve().parents[2] / "bench" / "make_synthetic_ms.py"
+    subprocess.run([sys.executable, str(gen), "--out", str(ms)], check=True, capture_output=True)
+    return ms
+
+
+def measure_cube(ms, workdir, mode, cpb):
+    name = Path(workdir) / f"cube_{mode}"
+    spec = (["--specmode", "cubedata"] if mode == "cubedata" else
+            ["--specmode", "cube", "--outframe", "LSRK", "--interpolation", "linear"])
+    s = run_json([pclean_bin(), "image", "--vis", str(ms), "--imagename", str(name), "--imsize", "1024",
+                  "--cell", "0.1arcsec", *spec, "--nchan", "64", "--start", "0", "--width", "1",
+                  "--weighting", "briggs", "--robust", "0.5", "--pblimit", "-0.01", "--niter", "0",
+                  "--nthreads", "2"])
+    assert (s["chans_per_block"], s["blocks_in_flight"], s["threads_per_block"]) == (cpb, 1, 2)
+    est = run_json([pclean_bin(), "estimate", "--imsize", "1024", "--deconvolver", "none",
+                    "--nvis", str(s["nvis_per_channel"]), "--spw-nchan", "64", "--threads-per-task", "2",
+                    "--nchan-per-task", str(cpb), "--json"])
+    for p in Path(workdir).glob(name.name + ".*"):
+        subprocess.run(["rm", "-rf", str(p)], check=True)
+    heap = est["worker_memory_gib"] * 1024 - est["base_mib"]
+    return {
+        "predicted_heap_mib": heap,
+        # RSS: also the heap pages the one read of the visibilities leaves resident.
+        "predicted_rss_mib": heap + est["imaging_code_mib"] + est["cache_residue_mib"],
+        "rss_mib": s["peak_rss_mib"] - s["idle_rss_mib"],
+        "alloc_mib": s["peak_alloc_mib"] - s["idle_alloc_mib"],
+        "peak_rss_mib": s["peak_rss_mib"],
+        "estimate_total_mib": est["worker_memory_gib"] * 1024,
+        "wall_s": s["wall_time_s"],
+    }
+
+
+@pytest.mark.parametrize("mode,cpb", CUBE_CONFIGS)
+def test_memory_model_predicts_the_dirty_cube(synth_ms, tmp_path, mode, cpb):
+    m = measure_cube(synth_ms, tmp_path, mode, cpb)
+    assert abs(m["alloc_mib"] - m["predicted_heap_mib"]) <= TOLERANCE * m["predicted_heap_mib"], m
+    assert abs(m["rss_mib"] - m["predicted_rss_mib"]) <= TOLERANCE * m["predicted_rss_mib"], m
+
+
 @pytest.mark.parametrize("imsize,nchan,deconvolver,threads", CONFIGS)
 def test_memory_model_predicts_the_peak(msdir, tmp_path, imsize, nchan, deconvolver, threads):
     m = measure(msdir / "alma_small.ms", tmp_path, imsize, nchan, deconvolver, threads)

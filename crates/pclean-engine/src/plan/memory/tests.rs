@@ -22,6 +22,7 @@ fn shape(deconvolve: bool) -> BlockShape {
             spw_chans: 64,
             ncorr: 2,
             nvis_per_chan: 100_000,
+            prepared_rows: 100_000,
         },
         grid_u: 1800,
         grid_v: 1800,
@@ -41,6 +42,7 @@ fn req(nchan: usize, budget: u64, whole: bool) -> ScheduleRequest {
         threads_per_block: 0,
         budget_bytes: budget,
         prefer_whole_cube: whole,
+        dirty_chans_per_block: 1,
     }
 }
 
@@ -50,8 +52,9 @@ fn block_bytes_grow_linearly_with_channels() {
     let d1 = s.block_bytes(2, 1) - s.block_bytes(1, 1);
     let d2 = s.block_bytes(3, 1) - s.block_bytes(2, 1);
     assert_eq!(d1, d2);
-    // Dirty imaging: one grid whatever the channels; a weighter (4 B/px) per channel more.
-    assert_eq!(d1, 1024 * 1024 * 4);
+    // Dirty imaging: one grid whatever the channels; a weighter (4 B/px) per channel more, and
+    // the channel's prepared visibilities (12 B per visibility and Stokes, 4 B weight offset).
+    assert_eq!(d1, 1024 * 1024 * 4 + 100_000 * 16);
     assert!(shape(true).block_bytes(4, 1) > s.block_bytes(4, 1));
 }
 
@@ -316,6 +319,21 @@ fn awproject_counts_bins_times_w_planes() {
     let one = estimate_worker_memory_gib(&spec(1, 0)).unwrap();
     let many = estimate_worker_memory_gib(&spec(17, 0)).unwrap();
     assert!(many - one >= 16.0 * grid_gib, "{one} {many} {grid_gib}");
+}
+
+#[test]
+fn a_regridded_dirty_cube_takes_blocks_of_several_channels() {
+    let mut r = req(64, 64 << 30, false);
+    r.dirty_chans_per_block = REGRID_BLOCK_CHANS;
+    let s = schedule(&shape(false), r).unwrap();
+    assert_eq!(s.chans_per_block, REGRID_BLOCK_CHANS);
+    // A cube narrower than the block: one block.
+    r.nchan = 3;
+    assert_eq!(schedule(&shape(false), r).unwrap().chans_per_block, 3);
+    // With deconvolution the request is ignored (whole cube, or one channel per block).
+    let mut d = req(64, 64 << 30, true);
+    d.dirty_chans_per_block = REGRID_BLOCK_CHANS;
+    assert_eq!(schedule(&shape(true), d).unwrap().chans_per_block, 64);
 }
 
 /// specmode='mvc' (`mvc_chans`): a grid and an image per cube channel in each pass and each
