@@ -128,7 +128,11 @@ pub fn run_block(
     // A cube's block prepares its chunks once for all its passes (`source::prepare_block`); a
     // row partition's passes are gathered elsewhere.
     let sources = if ctx.rows.is_none() && !plan.mfs {
-        prepare_block(&ctx.vis(), sources, &chans)?
+        let prepared = prepare_block(&ctx.vis(), sources, &chans)?;
+        // What preparing freed lies below what it keeps: give those pages back before the
+        // block's grids and planes are allocated (`alloc_count::release_free_heap`).
+        crate::alloc_count::release_free_heap();
+        prepared
     } else {
         sources
     };
@@ -215,6 +219,7 @@ pub fn run_block(
     }
     // Every plane has its weights: the densities are no longer needed.
     drop(owned);
+    crate::alloc_count::release_free_heap();
     if deconvolve {
         // Per block channel, the mosaic's primary beam (of its first Stokes plane's weights).
         let pbs: Vec<Option<Array2<f32>>> = (0..chans.len())
