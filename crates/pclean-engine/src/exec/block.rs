@@ -128,11 +128,7 @@ pub fn run_block(
     // A cube's block prepares its chunks once for all its passes (`source::prepare_block`); a
     // row partition's passes are gathered elsewhere.
     let sources = if ctx.rows.is_none() && !plan.mfs {
-        let prepared = prepare_block(&ctx.vis(), sources, &chans)?;
-        // What preparing freed lies below what it keeps: give those pages back before the
-        // block's grids and planes are allocated (`alloc_count::release_free_heap`).
-        crate::alloc_count::release_free_heap();
-        prepared
+        prepare_block(&ctx.vis(), sources, &chans)?
     } else {
         sources
     };
