@@ -133,13 +133,14 @@ pub fn slot_peak_since(slot: usize, baseline: isize) -> Option<u64> {
 }
 
 /// Hand the heap's free pages back to the system (glibc's `malloc_trim(0)`; a no-op elsewhere).
-/// Called once a cube block has prepared its chunks (`source::prepare_block`): the read buffers
-/// and Stokes temporaries that preparing freed lie below the prepared chunks it keeps, so glibc's
-/// own trimming (only at the top of the heap, its threshold raised by the adaptive mmap
-/// threshold) kept them resident, and the block's later grids and planes, larger than those
-/// holes, were placed above them. Measured (tests/python/test_memory_model.py, 512^2 x 4 Hogbom,
-/// 2 threads): resident beyond the heap 5.7-6.0 MiB without, 2.1-2.2 MiB with (as before blocks
-/// prepared their chunks). Cost: one walk of the heap's free chunks per block.
+/// Called by a cube block after it drops its densities and before each major cycle's residual
+/// pass: a block holds its prepared chunks (`source::prepare_block`) across its passes, the
+/// buffers it frees later lie below them, and glibc trims only the top of its heap (its threshold
+/// raised by the adaptive mmap threshold), so those pages stayed resident. Measured
+/// (tests/python/test_memory_model.py, 512^2 x 4 Hogbom, 2 threads): resident beyond the heap
+/// 5.7-6.0 MiB without, 4.1-4.7 MiB with (docs/decisions-s11-perf.md). Not called right after
+/// preparing: that also returned the visibility cache read's residue, which the memory model
+/// counts. Cost: one walk of the heap's free chunks per call.
 pub fn release_free_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
