@@ -63,6 +63,10 @@ def main():
     cell = meta["cell_rad"]
     # ducc requires epsilon > 1e-5 for complex64 input: nudge by 1e-9 relative.
     ducc_eps = a.eps * (1 + 1e-9) if a.eps <= 1e-5 else a.eps
+    if a.eps < 1e-5:
+        # Below 1e-5 ducc0 refuses single-precision visibilities: it gets double precision (and
+        # then grids in double precision; pclean stays in single precision down to 1e-6).
+        vis, wgt = vis.astype(np.complex128), wgt.astype(np.float64)
 
     def ducc(nthreads, v=vis):
         return ducc0.wgridder.vis2dirty(uvw=uvw, freq=freq, vis=v, wgt=wgt, npix_x=nx, npix_y=nx,

@@ -58,7 +58,9 @@ fi
 .venv/bin/python scripts/seed_tests.py
 
 export PCLEAN_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/pclean"
-.venv/bin/python -m pytest -q -rsx tests/python "$@"
+# --timeout: no test takes more than ~3 minutes on CI's 2 cores; one that hangs fails after 15
+# (pytest-timeout, SIGALRM: the test fails with its stack, the rest of the suite runs on).
+.venv/bin/python -m pytest -q -rsx --timeout 900 tests/python "$@"
 # The reliability table (issue 20) from the rows the tests above wrote (docs/reliability.md is
 # the committed copy).
 python3 scripts/reliability_table.py --out out/reliability.md

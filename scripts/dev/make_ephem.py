@@ -17,8 +17,6 @@ ephemeris (offsets from the phase centre at each time) and one fixed on the sky 
 Helpers (offset_direction, antenna_uvw, lmn, jsonable, the reference/bundle layout) come from
 make_realobs.py.
 """
-import gzip
-import io
 import json
 import os
 import shutil
@@ -28,8 +26,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_realobs import (antenna_uvw, jsonable, lmn, offset_direction, simmos_dir,  # noqa: E402
-                          CROP_FRACTION, KEPT_RECORDS, PRODUCTS)
+from make_realobs import (antenna_uvw, compact_fits, jsonable, lmn, offset_direction, simmos_dir,  # noqa: E402
+                          tclean_refs, CROP_FRACTION, KEPT_RECORDS)
 
 MS_NAME = "vla_ephem_mars.ms"
 SPEC = dict(
@@ -198,34 +196,7 @@ CASES = {
 
 
 def cmd_refs(msdir, refdir, names):
-    from casatasks import tclean, exportfits
-    from casatools import image
-    import casatasks
-    ia = image()
-    os.makedirs(refdir, exist_ok=True)
-    for name in names or CASES:
-        params, crop, full = CASES[name]
-        kw = dict(params)
-        kw["vis"] = os.path.join(msdir, params["vis"])
-        stem = os.path.join(refdir, name)
-        for p in PRODUCTS:
-            shutil.rmtree("%s.%s" % (stem, p), ignore_errors=True)
-        print("tclean", name, flush=True)
-        tclean(imagename=stem, **kw)
-        info = dict(params=params, casa=casatasks.version_string(), products={})
-        for p in PRODUCTS:
-            path = "%s.%s" % (stem, p)
-            if not os.path.isdir(path):
-                continue
-            ia.open(path)
-            rec = dict(coordsys=jsonable(ia.coordsys().torecord()), shape=jsonable(ia.shape()),
-                       beam=jsonable(ia.restoringbeam()), unit=ia.brightnessunit())
-            ia.close()
-            info["products"][p] = rec
-            if p in crop or p in full:
-                exportfits(imagename=path, fitsimage=path + ".fits", overwrite=True)
-        with open(stem + ".json", "w") as f:
-            json.dump(info, f, indent=1)
+    tclean_refs(msdir, refdir, CASES, names)
 
 
 def cmd_directions(msdir):
@@ -284,27 +255,6 @@ def cmd_directions(msdir):
         json.dump(dict(ms=MS_NAME, observatory=SPEC["telescope"], rows=out), f, indent=1)
 
 
-def compact_fits(src, dst, crop):
-    """FITS `src` (a tclean export) gzipped to `dst` without a time stamp; `crop`: keep only the
-    inner CROP_FRACTION of the image (CRPIX shifted, PCCROP = "x0,y0"). Returns (x0, y0)."""
-    from astropy.io import fits
-    h = fits.open(src)
-    hdr, data = h[0].header.copy(), h[0].data
-    x0 = y0 = 0
-    if crop:
-        ny, nx = data.shape[-2:]
-        x0, y0 = int(round(nx * (1 - CROP_FRACTION) / 2)), int(round(ny * (1 - CROP_FRACTION) / 2))
-        data = data[..., y0:ny - y0, x0:nx - x0]
-        hdr["CRPIX1"] -= x0
-        hdr["CRPIX2"] -= y0
-        hdr["PCCROP"] = "%d,%d" % (x0, y0)
-    buf = io.BytesIO()
-    fits.PrimaryHDU(data.astype(np.float32), hdr).writeto(buf)
-    with gzip.GzipFile(dst, "wb", mtime=0) as f:
-        f.write(buf.getvalue())
-    return x0, y0
-
-
 def cmd_bundle(msdir, refdir):
     """The MS tarball into testdata/, the compact references into testdata/reference/ephem/."""
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
@@ -319,7 +269,7 @@ def cmd_bundle(msdir, refdir):
         for p in crop + full:
             fname = "%s.%s%s.fits.gz" % (name, p, ".crop" if p in crop else "")
             x0, y0 = compact_fits(os.path.join(refdir, "%s.%s.fits" % (name, p)), os.path.join(out_dir, fname),
-                                  p in crop)
+                                  p in crop, "%s.%s" % (name, p))
             info["stored"][p] = dict(file=fname, x0=x0, y0=y0)
         summary["cases"][name] = info
     with open(os.path.join(out_dir, "ephem.json"), "w") as f:

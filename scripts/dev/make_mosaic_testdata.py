@@ -100,13 +100,19 @@ def crop_fits_gz(src, dst, crop):
         g.write(buf.getvalue())
 
 
+def crop_cases(outdir, refdir, products, crop):
+    """OUTDIR/tclean_<case>.<ext>.fits cropped (crop_fits_gz) into refdir for every case and ext
+    of products (case -> product names)."""
+    for name, exts in products.items():
+        for ext in exts:
+            crop_fits_gz(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
+                         os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), crop)
+
+
 def bundle(outdir, testdata):
     refdir = os.path.join(testdata, "reference", "mosaic")
     os.makedirs(refdir, exist_ok=True)
-    for name in CASES:
-        for ext in PRODUCTS.get(name, DIRTY):
-            crop_fits_gz(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
-                         os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), CROP)
+    crop_cases(outdir, refdir, {name: PRODUCTS.get(name, DIRTY) for name in CASES}, CROP)
     bundle_files(outdir, testdata, refdir, "mosaic_refs.json", "mosaic_small.ms",
                  "alma_mosaic_small.ms.tar.gz")
 
@@ -116,10 +122,7 @@ def bundle_cases(outdir, testdata, refname, products, crop, jsonname, msname, ta
     testdata/reference/refname, with jsonname and the MS tarball (`bundle_files`)."""
     refdir = os.path.join(testdata, "reference", refname)
     os.makedirs(refdir, exist_ok=True)
-    for name, exts in products.items():
-        for ext in exts:
-            crop_fits_gz(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
-                         os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), crop)
+    crop_cases(outdir, refdir, products, crop)
     bundle_files(outdir, testdata, refdir, jsonname, msname, tarname)
 
 

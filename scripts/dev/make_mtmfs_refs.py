@@ -9,12 +9,11 @@
 and astropy. The committed references are the inner 60% of each image (header PCCROP: the crop's
 offset) as float32 FITS, and mtmfs.json: each case's exact tclean parameters, the CASA version,
 tclean's .sumwt.ttN and the restoring beam."""
-import gzip
-import io
 import json
 import os
-import shutil
 import sys
+
+from small_refs import beam_arcsec_deg, first_value, run_tclean_cases, write_inner_fits
 
 MS_NAME = "vla_wideband_small.ms"
 # casatools.version_string() of the CASA that `refs` ran (bundle runs in another python).
@@ -36,44 +35,23 @@ STORED = {
 
 
 def cmd_refs(msdir, outdir):
-    from casatasks import tclean
-    os.makedirs(outdir, exist_ok=True)
-    for name, p in CASES.items():
-        for f in os.listdir(outdir):
-            if f.startswith(name + "."):
-                shutil.rmtree(os.path.join(outdir, f))
-        tclean(vis=os.path.join(msdir, MS_NAME), imagename=os.path.join(outdir, name), **p)
+    run_tclean_cases(CASES, os.path.join(msdir, MS_NAME), outdir)
 
 
 def cmd_bundle(outdir, refdir):
-    import numpy as np
-    from astropy.io import fits
-    from casacore.images import image
     os.makedirs(refdir, exist_ok=True)
     info = {"ms": MS_NAME, "casa": CASA_VERSION, "crop_fraction": CROP_FRACTION,
             "cases": {}}
     for name, p in CASES.items():
+        prod = lambda ext: os.path.join(outdir, "%s.%s" % (name, ext))
         case = {"params": {k: v for k, v in p.items()}, "stored": STORED[name], "sumwt": []}
         nt = p["nterms"]
         for t in range(2 * nt - 1):
-            sw = image(os.path.join(outdir, "%s.sumwt.tt%d" % (name, t))).getdata()
-            case["sumwt"].append(float(sw.ravel()[0]))
-        rb = image(os.path.join(outdir, name + ".image.tt0")).imageinfo()["restoringbeam"]
-        case["beam_arcsec_deg"] = [rb["major"]["value"], rb["minor"]["value"],
-                                   rb["positionangle"]["value"]]
+            case["sumwt"].append(first_value(prod("sumwt.tt%d" % t)))
+        case["beam_arcsec_deg"] = beam_arcsec_deg(prod("image.tt0"))
         for ext in STORED[name]:
-            d = np.asarray(image(os.path.join(outdir, "%s.%s" % (name, ext))).getdata(),
-                           dtype=np.float32)[0, 0]
-            n = d.shape[0]
-            off = int(round(n * (1 - CROP_FRACTION) / 2))
-            crop = d[off:n - off, off:n - off]
-            h = fits.PrimaryHDU(crop)
-            h.header["PCCROP"] = off
-            buf = io.BytesIO()
-            h.writeto(buf)
-            with gzip.GzipFile(os.path.join(refdir, "%s.%s.fits.gz" % (name, ext)), "wb",
-                               mtime=0) as f:
-                f.write(buf.getvalue())
+            write_inner_fits(prod(ext), os.path.join(refdir, "%s.%s.fits.gz" % (name, ext)),
+                             CROP_FRACTION)
         info["cases"][name] = case
     with open(os.path.join(refdir, "mtmfs.json"), "w") as f:
         json.dump(info, f, indent=1)

@@ -472,14 +472,17 @@ def jsonable(x):
     return x
 
 
-def cmd_refs(msdir, refdir, names):
+def tclean_refs(msdir, refdir, cases, names):
+    """tclean run for each case of `cases` (name -> (params, crop, full)) named in `names` (all when
+    empty) into `refdir`: the products, `<name>.json` (params, CASA version, each product's
+    coordinates, shape, beam, unit) and FITS exports of the products `crop` and `full` name."""
     from casatasks import tclean, exportfits
     from casatools import image
     import casatasks
     ia = image()
     os.makedirs(refdir, exist_ok=True)
-    for name in names or CASES:
-        params, crop, full = {**CASES, **EXTRA_CASES}[name]
+    for name in names or cases:
+        params, crop, full = cases[name]
         kw = dict(params)
         kw["vis"] = os.path.join(msdir, params["vis"])
         stem = os.path.join(refdir, name)
@@ -503,10 +506,38 @@ def cmd_refs(msdir, refdir, names):
             json.dump(info, f, indent=1)
 
 
+def cmd_refs(msdir, refdir, names):
+    tclean_refs(msdir, refdir, {**CASES, **EXTRA_CASES}, names)
+
+
+def compact_fits(src, dst, crop, label):
+    """FITS `src` (a tclean export) gzipped to `dst` without a time stamp (the same references give
+    the same bytes); `crop`: keep only the inner CROP_FRACTION of the image (CRPIX shifted,
+    PCCROP = "x0,y0", a HISTORY line naming the pixels and `label`). Returns (x0, y0)."""
+    from astropy.io import fits
+    h = fits.open(src)
+    hdr, data = h[0].header.copy(), h[0].data
+    x0 = y0 = 0
+    if crop:
+        ny, nx = data.shape[-2:]
+        x0, y0 = int(round(nx * (1 - CROP_FRACTION) / 2)), int(round(ny * (1 - CROP_FRACTION) / 2))
+        x1, y1 = nx - x0, ny - y0
+        data = data[..., y0:y1, x0:x1]
+        hdr["CRPIX1"] -= x0
+        hdr["CRPIX2"] -= y0
+        hdr["PCCROP"] = "%d,%d" % (x0, y0)
+        hdr.add_history("pclean testdata: pixels [%d:%d, %d:%d] (x, y, 0-based) of tclean %s"
+                        % (x0, x1, y0, y1, label))
+    buf = io.BytesIO()
+    fits.PrimaryHDU(data.astype(np.float32), hdr).writeto(buf)
+    with gzip.GzipFile(dst, "wb", mtime=0) as f:
+        f.write(buf.getvalue())
+    return x0, y0
+
+
 def cmd_bundle(msdir, refdir, names=()):
     """Tarballs of the MSs and compact references into testdata/; with `names`, only those cases'
     references and realobs.json entries (the other cases and the tarballs are left as they are)."""
-    from astropy.io import fits
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     out_dir = os.path.join(root, "testdata", "reference", "realobs")
     os.makedirs(out_dir, exist_ok=True)
@@ -521,26 +552,10 @@ def cmd_bundle(msdir, refdir, names=()):
         # coordinate records of the products pclean writes too (sumwt/mask/weight left out)
         info["products"] = {k: v for k, v in info["products"].items() if k in KEPT_RECORDS}
         for p in crop + full:
-            h = fits.open(os.path.join(refdir, "%s.%s.fits" % (name, p)))
-            hdr, data = h[0].header.copy(), h[0].data
-            if p in crop:
-                ny, nx = data.shape[-2:]
-                x0, y0 = int(round(nx * (1 - CROP_FRACTION) / 2)), int(round(ny * (1 - CROP_FRACTION) / 2))
-                x1, y1 = nx - x0, ny - y0
-                data = data[..., y0:y1, x0:x1]
-                hdr["CRPIX1"] -= x0
-                hdr["CRPIX2"] -= y0
-                hdr["PCCROP"] = "%d,%d" % (x0, y0)
-                hdr.add_history("pclean testdata: pixels [%d:%d, %d:%d] (x, y, 0-based) of tclean %s.%s"
-                                % (x0, x1, y0, y1, name, p))
-                info["stored"][p] = dict(file="%s.%s.crop.fits.gz" % (name, p), x0=x0, y0=y0)
-            else:
-                info["stored"][p] = dict(file="%s.%s.fits.gz" % (name, p), x0=0, y0=0)
-            buf = io.BytesIO()
-            fits.PrimaryHDU(data.astype(np.float32), hdr).writeto(buf)
-            # gzip without a time stamp: the same references give the same bytes
-            with gzip.GzipFile(os.path.join(out_dir, info["stored"][p]["file"]), "wb", mtime=0) as f:
-                f.write(buf.getvalue())
+            fname = "%s.%s%s.fits.gz" % (name, p, ".crop" if p in crop else "")
+            x0, y0 = compact_fits(os.path.join(refdir, "%s.%s.fits" % (name, p)), os.path.join(out_dir, fname),
+                                  p in crop, "%s.%s" % (name, p))
+            info["stored"][p] = dict(file=fname, x0=x0, y0=y0)
         summary["cases"][name] = info
     if names:
         with open(os.path.join(out_dir, "realobs.json"), "w") as f:

@@ -31,64 +31,15 @@ import casatools
 import casatasks
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_realobs import antenna_uvw, lmn, offset_direction  # noqa: E402
+from tclean_planet_refs import make_mars_ms  # noqa: E402
 
 OUT = os.path.abspath(sys.argv[1])
 os.chdir(OUT)
 me, qa, tb, ia = casatools.measures(), casatools.quanta(), casatools.table(), casatools.image()
-C = 299792458.0
-
-
-def mars(tt, topo):
-    me.doframe(me.observatory("VLA"))
-    me.doframe(me.epoch("utc", qa.quantity(tt, "s")))
-    d = me.direction("MARS")
-    return me.measure(me.measure(d, "AZEL"), "J2000") if topo else me.measure(d, "J2000")
 
 
 def make(dst, topo):
-    shutil.rmtree(dst, ignore_errors=True)
-    shutil.copytree("vla_ephem_mars.ms", dst)
-    tb.open(dst + "/ANTENNA")
-    pos = tb.getcol("POSITION")
-    tb.close()
-    tb.open(dst + "/SPECTRAL_WINDOW")
-    freqs = tb.getcol("CHAN_FREQ")[:, 0]
-    tb.close()
-    tb.open(dst, nomodify=False)
-    t, a1, a2 = tb.getcol("TIME"), tb.getcol("ANTENNA1"), tb.getcol("ANTENNA2")
-    data = tb.getcol("DATA")
-    times = np.unique(t)
-    tmid = 0.5 * (times[0] + times[-1])
-    d0 = mars(tmid, False)
-    ra0, dec0 = d0["m0"]["value"], d0["m1"]["value"]
-    uvw = np.zeros((3, len(t)))
-    vis = np.zeros(data.shape, dtype=complex)
-    for tt in times:
-        sel = np.nonzero(t == tt)[0]
-        uvw[:, sel] = antenna_uvw(me, qa, pos, "VLA", d0, tt, a1[sel], a2[sel])
-        dt = mars(tt, topo)
-        for d, flux in ((dt, 1.0), (offset_direction(me, qa, dt, 30.0, -20.0), 0.4)):
-            l_, m_, n_ = lmn(ra0, dec0, d["m0"]["value"], d["m1"]["value"])
-            ph = np.exp(2j * np.pi * np.outer(freqs / C, uvw[0, sel] * l_ + uvw[1, sel] * m_
-                                              + uvw[2, sel] * (n_ - 1)))
-            vis[0, :, sel] += (flux * ph).T
-            vis[1, :, sel] += (flux * ph).T
-    rng = np.random.default_rng(7)
-    vis += 0.005 * (rng.standard_normal(vis.shape) + 1j * rng.standard_normal(vis.shape))
-    tb.putcol("DATA", vis.astype(np.complex64))
-    tb.putcol("UVW", uvw)
-    tb.close()
-    tb.open(dst + "/FIELD", nomodify=False)
-    for col in ("PHASE_DIR", "DELAY_DIR", "REFERENCE_DIR"):
-        kw = tb.getcolkeywords(col)
-        kw["MEASINFO"] = {"type": "direction", "Ref": "J2000"}
-        tb.putcolkeywords(col, kw)
-        tb.putcol(col, np.array([[[ra0]], [[dec0]]]))
-    tb.putcol("EPHEMERIS_ID", np.array([-1], dtype=np.int32))
-    tb.putcol("TIME", np.array([tmid]))
-    tb.close()
-    return float(times[0])
+    return make_mars_ms("vla_ephem_mars.ms", dst, topo)
 
 
 t0 = make("mars_geo.ms", False)

@@ -8,17 +8,18 @@ Cases: nterms 2 dirty (psf.tt0..tt2, residual.tt0/tt1, pb.tt0, image.tt0, alpha)
 with a pb mask (residual.tt0/tt1, image.tt0/tt1, model.tt0, alpha), and the dirty run with
 weighting='briggsbwtaper' (which tclean's mvc weights as uniform)."""
 import json
+from functools import partial
 
 import numpy as np
 import pytest
-from astropy.io import fits
 
 from compare import load_casa
 from conftest import REFERENCE, ROOT, run_pclean, unpack_bundled
+import reference_cases
 
 REF = REFERENCE / "mvc"
 INFO = json.loads((REF / "mtmfs.json").read_text())
-NOT_IMAGING = ("vis", "parallel")
+NOT_IMAGING = reference_cases.NOT_IMAGING
 
 # The issue's bounds: term 0 of the PSF, residual and dirty image within 0.5% of the peak over the
 # inner 60%, a cleaned image.tt0 within 1%. TOL_MEASURED below.
@@ -52,26 +53,8 @@ def out(tmp_path_factory):
     return tmp_path_factory.mktemp("mvc_out")
 
 
-def run_case(name, msdir, outdir):
-    if name not in _RUNS:
-        params = INFO["cases"][name]["params"]
-        cfg = outdir / (name + ".config.json")
-        cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
-        prefix = outdir / name
-        _RUNS[name] = run_pclean("image", "--config", cfg, "--vis", msdir / INFO["ms"],
-                                 "--imagename", prefix, "--overwrite", check=False), prefix
-    p, prefix = _RUNS[name]
-    if p.returncode != 0:
-        pytest.fail("pclean failed on %s: %s" % (name, p.stderr[-2000:]), pytrace=False)
-    return prefix
-
-
-def ours_and_ref(prefix, name, ext):
-    h = fits.open(REF / ("%s.%s.fits.gz" % (name, ext)))[0]
-    ref = h.data.astype(np.float64)
-    off = h.header["PCCROP"]
-    ours = load_casa(str(prefix) + "." + ext)[0][0, 0]
-    return ours[off:off + ref.shape[0], off:off + ref.shape[1]], ref
+run_case = partial(reference_cases.run_case, _RUNS, INFO)
+ours_and_ref = partial(reference_cases.ours_and_ref, REF)
 
 
 def tolerance(name, ext):

@@ -143,3 +143,24 @@ def test_complete_products_need_overwrite(msdir, tmp_path):
     run(cmd)
     p = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
     assert p.returncode != 0 and "already exists" in p.stderr
+
+
+@pytest.mark.parametrize("gridder", ["wproject"])
+def test_killed_wide_field_cube_resumes_to_identical_products(gridder, tmp_path):
+    """Issue 14 item 4: a w-corrected cube killed mid-run resumes to the products of an
+    uninterrupted run (the bundled two-pointing wideband mosaic's LSRK cube, 21 channels). The
+    mosaic gridder is not a case yet: on this MS every block was recorded complete before the
+    first poll saw two (11 of 11 at the kill), so the kill never lands mid-run (open)."""
+    from conftest import unpack_bundled
+    ms = unpack_bundled(["wideband_mosaic.ms.tar.gz"], tmp_path) / "wideband_mosaic.ms"
+    args = ["--imsize", "400", "--cell", "0.4arcsec", "--specmode", "cube", "--gridder", gridder,
+            "--weighting", "natural", "--niter", "0", "--pblimit", "0.2"]
+    ref = tmp_path / "ref"
+    run(command(ms, ref, args))
+    name = tmp_path / "k"
+    cmd = command(ms, name, args)
+    done = kill_when(cmd, name, 2)
+    summary = run(cmd)
+    assert summary["resumed_channels"] >= 2 * done
+    exts = ["psf", "residual", "image", "sumwt"] + (["pb", "weight"] if gridder == "mosaic" else [])
+    assert_same_products(name, ref, exts)

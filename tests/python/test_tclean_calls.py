@@ -76,6 +76,8 @@ SUPPORTED = [
     "pipeline2017_bandpass_iter1", "stakeholder_standard_cube_iter0",
     "stakeholder_standard_cube_iter1", "casadocs_hogbom_mfs", "casadocs_automask",
     "casadocs_psf_pb_only", "w51_vla_qband_continuum", "casadocs_wproject_mtmfs",
+    # phasecenter='JUPITER': tracked from the DE200 records bundled in testdata/measures.tar.gz.
+    "casadocs_ephemeris_jupiter",
 ]
 
 

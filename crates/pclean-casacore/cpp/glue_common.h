@@ -27,3 +27,18 @@ inline void pc_exc_set(PcExc *exc, int code, const char *msg) {
 #define PC_CATCH(exc)                                                   \
     catch (const std::exception &e) { pc_exc_set(exc, 1, e.what()); }   \
     catch (...) { pc_exc_set(exc, 2, "unknown C++ exception"); }
+
+#include <string>
+
+// Throw "No space left on device: ..." when the filesystem of table directory `dir` has too
+// little free space for casacore to rewrite its table files, plus `extra_bytes` the caller is
+// about to add (new column data, a copy), see common.cc for why.
+void pc_check_space(const std::string &dir, double extra_bytes = 0.0);
+
+// Write every writable table at `root` or below it that is open in this process in full, as
+// casacore's destructor would (table.dat and the data managers' data); throws on failure.
+void pc_tables_write_all(const std::string &root);
+
+// After a failed write: tell every table at `root` or below it that is open in this process not
+// to write its files again when it is closed (see pc_image_close for why). Never throws.
+void pc_tables_do_not_write(const std::string &root) noexcept;

@@ -38,6 +38,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <dirent.h>
+#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,6 +117,68 @@ static void pc_limit_cache(PcImageTable *img) {
     pc_limit_cache(img->table, "map", uInt(std::ceil(plane_mib)));
 }
 
+// A damaged table can claim any cell shape (a flipped bit in the tiled storage manager's header,
+// table.f0, or in table.dat), and casacore and pclean's readers allocate buffers by that shape:
+// a shape of 2^40 pixels would take the process's memory. Before anything is read, the bytes that
+// the shape needs (every tile of every hypercube, `bits` bits a pixel) are checked against the
+// bytes the storage manager's tile files hold: a complete table stores every tile (casacore writes
+// the new, still empty tiles at its first flush; pclean pre-sizes its tile files), so a shape
+// that needs more is a damaged table, refused with both numbers before any allocation by it.
+static void pc_check_stored_shape(const Table &table, const String &column, double bits) {
+    DataManager *dm = table.findDataManager(column, True);
+    if (dm->dataManagerType().find("Tiled") == String::npos) return;  // not a tiled manager
+    String base = dm->fileName() + "_TSM";
+    ROTiledStManAccessor acc(table, dm->dataManagerName());
+    double need = 0.0;
+    for (uInt c = 0; c < acc.nhypercubes(); c++) {
+        const IPosition &shp = acc.getHypercubeShape(c);
+        const IPosition &tsh = acc.getTileShape(c);
+        if (shp.nelements() == 0) continue;  // a cube without data yet
+        if (tsh.nelements() != shp.nelements()) {
+            throw std::runtime_error("column " + column + ": hypercube " + std::to_string(c) +
+                                     " has shape " + shp.toString() + " but tile shape " +
+                                     tsh.toString() + "; the table is damaged");
+        }
+        double tiles = 1.0, tile = 1.0;
+        for (uInt i = 0; i < shp.nelements(); i++) {
+            if (shp[i] < 1 || tsh[i] < 1) {
+                throw std::runtime_error("column " + column + ": hypercube shape " +
+                                         shp.toString() + " with tile shape " + tsh.toString() +
+                                         " has an empty axis; the table is damaged");
+            }
+            tiles *= std::ceil(double(shp[i]) / double(tsh[i]));
+            tile *= double(tsh[i]);
+        }
+        need += tiles * std::ceil(tile * bits / 8.0);
+    }
+    // The tile files: <data manager file>_TSM<n>, one per file sequence number.
+    double have = 0.0;
+    size_t slash = base.rfind('/');
+    std::string dir = slash == std::string::npos ? std::string(".") : base.substr(0, slash);
+    std::string stem = slash == std::string::npos ? std::string(base) : base.substr(slash + 1);
+    if (DIR *d = opendir(dir.c_str())) {
+        while (struct dirent *e = readdir(d)) {
+            std::string n(e->d_name);
+            struct stat st;
+            if (n.size() > stem.size() && n.compare(0, stem.size(), stem) == 0 &&
+                stat((dir + "/" + n).c_str(), &st) == 0) {
+                have += double(st.st_size);
+            }
+        }
+        closedir(d);
+    }
+    if (need > have) {
+        std::ostringstream os;
+        os.precision(15);
+        os << "column " << column << ": its stored shape " << acc.getHypercubeShape(0).toString()
+           << " (tiles " << acc.getTileShape(0).toString() << ") needs " << need
+           << " bytes of tile data but the tile files " << base << "* hold " << have
+           << " bytes; the table is damaged (truncated, or a corrupted shape in table.f0 or "
+              "table.dat): re-create it or copy it again";
+        throw std::runtime_error(os.str());
+    }
+}
+
 // Give the (still empty) tile file of a new TiledCellStMan its full length as a sparse file before
 // the cell shape is set. casacore's BucketCache counts the buckets already in the file from the
 // file's size when the cache is made (in TSMCube::setShape); buckets beyond that are "new", and the
@@ -142,6 +206,13 @@ static int64_t pc_presize_tile_file(Table &table, const IPosition &shp, const IP
     return length;
 }
 
+// Free a handle after a failed write or open without writing its tables again (see
+// pc_image_close).
+static void pc_image_discard(PcImageTable *img) noexcept {
+    if (!img->table.isNull()) pc_tables_do_not_write(img->table.tableName());
+    delete img;
+}
+
 extern "C" {
 
 // Create a new CASA image table at `path` with pixel shape `shape` = [nx, ny, nstokes, nchan] and
@@ -152,6 +223,10 @@ PcImageTable *pc_image_create(const char *path, const int64_t *shape, const int6
     PcImageTable *img = nullptr;
     PC_TRY(exc) {
         String name(path);
+        {
+            size_t slash = name.rfind('/');
+            pc_check_space(slash == std::string::npos ? std::string(".") : name.substr(0, slash));
+        }
         IPosition shp = pc_ipos4(shape);
         IPosition tsh = pc_ipos4(tile);
         TableDesc desc;
@@ -203,10 +278,7 @@ PcImageTable *pc_image_create(const char *path, const int64_t *shape, const int6
     }
     PC_CATCH(exc)
     if (exc->code != 0 && img != nullptr) {
-        try {
-            delete img;
-        } catch (...) {
-        }
+        pc_image_discard(img);
         img = nullptr;
     }
     return img;
@@ -222,6 +294,7 @@ PcImageTable *pc_image_open(const char *path, int writable, PcExc *exc) {
             throw std::runtime_error("image table has no rows");
         }
         img->map.attach(img->table, "map");
+        pc_check_stored_shape(img->table, "map", 8.0 * sizeof(Float));
         pc_limit_cache(img);
         // An image with pclean's default pixel mask (`mask0`): read it, or write it when resuming.
         const TableRecord &kw = img->table.keywordSet();
@@ -230,15 +303,13 @@ PcImageTable *pc_image_open(const char *path, int writable, PcExc *exc) {
             Table::isReadable(maskname)) {
             img->mask = Table(maskname, writable ? Table::Update : Table::Old);
             img->maskcol.attach(img->mask, "PagedArray");
+            pc_check_stored_shape(img->mask, "PagedArray", 1.0);  // TSM stores Bools as bits
             pc_limit_cache(img->mask, "PagedArray", 1);
         }
     }
     PC_CATCH(exc)
     if (exc->code != 0 && img != nullptr) {
-        try {
-            delete img;
-        } catch (...) {
-        }
+        pc_image_discard(img);
         img = nullptr;
     }
     return img;
@@ -415,7 +486,11 @@ int pc_image_get_mask_slice(PcImageTable *img, const int64_t *blc, const int64_t
 // Flush data and metadata to disk.
 int pc_image_flush(PcImageTable *img, PcExc *exc) {
     PC_TRY(exc) {
-        if (!img->mask.isNull()) img->mask.flush();
+        pc_check_space(img->table.tableName());
+        if (!img->mask.isNull()) {
+            pc_check_space(img->mask.tableName());
+            img->mask.flush();
+        }
         img->table.flush();
     }
     PC_CATCH(exc)
@@ -423,8 +498,31 @@ int pc_image_flush(PcImageTable *img, PcExc *exc) {
 }
 
 // Close (flushing when writable) and free the handle.
+//
+// casacore writes a writable table's files again in its destructor (PlainTable::closeObject ->
+// TableLockData::release -> putFile(always), table.dat rewritten through a temporary file even
+// when nothing changed); when that write fails (ENOSPC on a full disk), the exception leaves a
+// destructor and the process terminates (SIGABRT). So the handle's tables (the image, `mask0`,
+// `logtable`: every table at or below its path open in this process) are written in full here,
+// where a failure is an ordinary exception, and then told not to write again
+// (BaseTable::doNotWrite, which casacore provides "in case of exceptions") before they are
+// deleted: after a successful write there is nothing left to write; after a failed one the files
+// stay as the failed write left them, and pclean's checkpoint never names a plane whose write did
+// not complete, so a rerun rewrites them. pclean has one writer per product, so no other handle
+// of the same table writes after this one closes.
 int pc_image_close(PcImageTable *img, PcExc *exc) {
-    PC_TRY(exc) { delete img; }
+    PC_TRY(exc) {
+        std::string root = img->table.tableName();
+        bool writable = img->table.isWritable();
+        try {
+            if (writable) pc_tables_write_all(root);
+        } catch (...) {
+            pc_image_discard(img);
+            throw;
+        }
+        if (writable) pc_tables_do_not_write(root);
+        delete img;
+    }
     PC_CATCH(exc)
     return exc->code;
 }

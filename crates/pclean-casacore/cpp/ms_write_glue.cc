@@ -93,6 +93,20 @@ String unused_dm_name(const Table &tab, const String &base) {
     }
 }
 
+// Put into cell `r` of `model` zeros of the shape of the data column's cell `r` (one zero array
+// per shape, kept in `zeros`).
+void put_zeros(ArrayColumn<Complex> &model, const TableColumn &dc, rownr_t r,
+               std::map<std::string, Array<Complex>> &zeros) {
+    IPosition shape = dc.shape(r);
+    std::ostringstream key;
+    key << shape;
+    auto it = zeros.find(key.str());
+    if (it == zeros.end()) {
+        it = zeros.emplace(key.str(), Array<Complex>(shape, Complex(0.0f, 0.0f))).first;
+    }
+    model.put(r, it->second);
+}
+
 // Give every undefined MODEL_DATA cell among `rows` the data column's cell shape, filled with zeros.
 void define_cells(Table &tab, ArrayColumn<Complex> &model, const uint64_t *rows, uint64_t n) {
     bool any = false;
@@ -108,14 +122,7 @@ void define_cells(Table &tab, ArrayColumn<Complex> &model, const uint64_t *rows,
             os << "row " << r << ": both MODEL_DATA and the data column are undefined";
             throw AipsError(os.str());
         }
-        IPosition shape = dc.shape(r);
-        std::ostringstream key;
-        key << shape;
-        auto it = zeros.find(key.str());
-        if (it == zeros.end()) {
-            it = zeros.emplace(key.str(), Array<Complex>(shape, Complex(0.0f, 0.0f))).first;
-        }
-        model.put(r, it->second);
+        put_zeros(model, dc, r, zeros);
     }
 }
 
@@ -131,21 +138,42 @@ void *pc_tabw_open(const char *path, PcExc *exc) {
     return t;
 }
 
+// A full disk: casacore rewrites table.dat and the storage managers' headers through AipsIO,
+// whose buffer flushes in a destructor, and a writable table writes its files again when it is
+// closed; a write error (ENOSPC) there terminates the process (SIGABRT). So, as for images
+// (image_glue.cc, pc_image_close): the free space is checked before each flush (pc_check_space),
+// a failed write marks the MS's tables not to be written again (BaseTable::doNotWrite), and a close
+// writes the tables in full where a failure is an ordinary exception before deleting them.
 void pc_tabw_flush(void *t, PcExc *exc) {
-    PC_TRY(exc) { as_table(t)->flush(); }
+    PC_TRY(exc) {
+        Table &tab = *as_table(t);
+        try {
+            pc_check_space(tab.tableName());
+            tab.flush();
+        } catch (...) {
+            pc_tables_do_not_write(tab.tableName());
+            throw;
+        }
+    }
     PC_CATCH(exc)
 }
 
-// Flush and close; errors are swallowed (use pc_tabw_flush first to see them).
+// Write in full and close; errors are swallowed (use pc_tabw_flush first to see them). A failed
+// write is not retried by casacore's destructors (see pc_tabw_flush).
 void pc_tabw_close(void *t) {
+    Table *tab = as_table(t);
     try {
-        as_table(t)->flush();
+        std::string root = tab->tableName();
+        if (tab->isWritable()) {
+            try {
+                pc_tables_write_all(root);
+            } catch (...) {
+            }
+            pc_tables_do_not_write(root);
+        }
     } catch (...) {
     }
-    try {
-        delete as_table(t);
-    } catch (...) {
-    }
+    delete tab;
 }
 
 uint64_t pc_tabw_nrows(void *t) { return as_table(t)->nrow(); }
@@ -163,42 +191,49 @@ int pc_tabw_has_column(void *t, const char *col) {
 // *added = 1 when the column was created, 0 when it existed.
 void pc_ms_ensure_model_data(void *t, const int32_t *spw_nchan, uint64_t nspw, int *added, PcExc *exc) {
     PC_TRY(exc) {
-        Table &tab = *as_table(t);
-        *added = 0;
-        if (tab.tableDesc().isColumn(MODEL)) return;
-        String datacol = data_column(tab);
-        Vector<Int> nchan(nspw);
-        for (uint64_t s = 0; s < nspw; s++) nchan(s) = spw_nchan[s];
-        IPosition tile = model_tile_shape(tab, datacol, nchan);
-
-        TableDesc td;
-        td.addColumn(ArrayColumnDesc<Complex>(MODEL, "The model data column", 2));
-        TiledShapeStMan stman(unused_dm_name(tab, "ModelTiled"), tile);
-        tab.addColumn(td, stman);
-
-        ArrayColumn<Complex> model(tab, MODEL);
-        TableColumn dc(tab, datacol);
-        std::map<std::string, Array<Complex>> zeros;
-        for (rownr_t r = 0; r < tab.nrow(); r++) {
-            if (!dc.isDefined(r)) continue;
-            IPosition shape = dc.shape(r);
-            std::ostringstream key;
-            key << shape;
-            auto it = zeros.find(key.str());
-            if (it == zeros.end()) {
-                it = zeros.emplace(key.str(), Array<Complex>(shape, Complex(0.0f, 0.0f))).first;
+        try {
+            Table &tab = *as_table(t);
+            *added = 0;
+            if (tab.tableDesc().isColumn(MODEL)) return;
+            String datacol = data_column(tab);
+            // The new column holds one Complex (8 bytes) per DATA value: refuse up front when the
+            // filesystem cannot hold it (the table files' rewrite is counted by pc_check_space).
+            double bytes = 0.0;
+            {
+                TableColumn dc(tab, datacol);
+                for (rownr_t r = 0; r < tab.nrow(); r++) {
+                    if (dc.isDefined(r)) bytes += 8.0 * double(dc.shape(r).product());
+                }
             }
-            model.put(r, it->second);
-        }
+            pc_check_space(tab.tableName(), bytes);
+            Vector<Int> nchan(nspw);
+            for (uint64_t s = 0; s < nspw; s++) nchan(s) = spw_nchan[s];
+            IPosition tile = model_tile_shape(tab, datacol, nchan);
 
-        Matrix<Int> selection(2, nchan.size());
-        for (size_t s = 0; s < nchan.size(); s++) {
-            selection(0, s) = 0;
-            selection(1, s) = nchan(s);
+            TableDesc td;
+            td.addColumn(ArrayColumnDesc<Complex>(MODEL, "The model data column", 2));
+            TiledShapeStMan stman(unused_dm_name(tab, "ModelTiled"), tile);
+            tab.addColumn(td, stman);
+
+            ArrayColumn<Complex> model(tab, MODEL);
+            TableColumn dc(tab, datacol);
+            std::map<std::string, Array<Complex>> zeros;
+            for (rownr_t r = 0; r < tab.nrow(); r++) {
+                if (dc.isDefined(r)) put_zeros(model, dc, r, zeros);
+            }
+
+            Matrix<Int> selection(2, nchan.size());
+            for (size_t s = 0; s < nchan.size(); s++) {
+                selection(0, s) = 0;
+                selection(1, s) = nchan(s);
+            }
+            model.rwKeywordSet().define("CHANNEL_SELECTION", selection);
+            tab.flush();
+            *added = 1;
+        } catch (...) {
+            pc_tables_do_not_write(as_table(t)->tableName());
+            throw;
         }
-        model.rwKeywordSet().define("CHANNEL_SELECTION", selection);
-        tab.flush();
-        *added = 1;
     }
     PC_CATCH(exc)
 }
@@ -209,31 +244,37 @@ void pc_ms_ensure_model_data(void *t, const int32_t *spw_nchan, uint64_t nspw, i
 void pc_put_complex_cells(void *t, const char *col, const uint64_t *rows, uint64_t n, int64_t chan_start,
                           int64_t nchan, int64_t ncorr, const float *data, PcExc *exc) {
     PC_TRY(exc) {
-        if (n == 0) return;
-        Table &tab = *as_table(t);
-        ArrayColumn<Complex> column(tab, col);
-        define_cells(tab, column, rows, n);
-        Complex *cdata = const_cast<Complex *>(reinterpret_cast<const Complex *>(data));
-        Array<Complex> all(IPosition(3, ncorr, nchan, (ssize_t)n), cdata, SHARE);
-        Slicer cell(IPosition(2, 0, chan_start), IPosition(2, ncorr, nchan), Slicer::endIsLength);
-        uint64_t k0 = 0;
-        while (k0 < n) {
-            uint64_t k1 = k0 + 1;
-            while (k1 < n && rows[k1] == rows[k1 - 1] + 1) k1++;
-            IPosition shape = column.shape(rows[k0]);
-            if (shape.size() != 2 || shape(0) != ncorr || shape(1) < chan_start + nchan) {
-                std::ostringstream os;
-                os << "row " << rows[k0] << " of " << col << " has cell shape " << shape
-                   << " [corr, chan]; cannot write " << ncorr << " correlations of channels "
-                   << chan_start << ".." << chan_start + nchan;
-                throw AipsError(os.str());
+        try {
+            if (n == 0) return;
+            Table &tab = *as_table(t);
+            ArrayColumn<Complex> column(tab, col);
+            define_cells(tab, column, rows, n);
+            Complex *cdata = const_cast<Complex *>(reinterpret_cast<const Complex *>(data));
+            Array<Complex> all(IPosition(3, ncorr, nchan, (ssize_t)n), cdata, SHARE);
+            Slicer cell(IPosition(2, 0, chan_start), IPosition(2, ncorr, nchan), Slicer::endIsLength);
+            uint64_t k0 = 0;
+            while (k0 < n) {
+                uint64_t k1 = k0 + 1;
+                while (k1 < n && rows[k1] == rows[k1 - 1] + 1) k1++;
+                IPosition shape = column.shape(rows[k0]);
+                if (shape.size() != 2 || shape(0) != ncorr || shape(1) < chan_start + nchan) {
+                    std::ostringstream os;
+                    os << "row " << rows[k0] << " of " << col << " has cell shape " << shape
+                       << " [corr, chan]; cannot write " << ncorr << " correlations of channels "
+                       << chan_start << ".." << chan_start + nchan;
+                    throw AipsError(os.str());
+                }
+                Array<Complex> part = all(IPosition(3, 0, 0, (ssize_t)k0),
+                                          IPosition(3, ncorr - 1, nchan - 1, (ssize_t)k1 - 1));
+                Slicer rowslice(IPosition(1, (ssize_t)rows[k0]), IPosition(1, (ssize_t)(k1 - k0)),
+                                Slicer::endIsLength);
+                column.putColumnRange(rowslice, cell, part);
+                k0 = k1;
             }
-            Array<Complex> part = all(IPosition(3, 0, 0, (ssize_t)k0),
-                                      IPosition(3, ncorr - 1, nchan - 1, (ssize_t)k1 - 1));
-            Slicer rowslice(IPosition(1, (ssize_t)rows[k0]), IPosition(1, (ssize_t)(k1 - k0)),
-                            Slicer::endIsLength);
-            column.putColumnRange(rowslice, cell, part);
-            k0 = k1;
+        } catch (...) {
+            // A write error (ENOSPC from a bucket flush): casacore must not write again at close.
+            pc_tables_do_not_write(as_table(t)->tableName());
+            throw;
         }
     }
     PC_CATCH(exc)

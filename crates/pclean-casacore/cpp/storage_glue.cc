@@ -28,6 +28,9 @@
 #include <sstream>
 #include <string>
 
+#include <dirent.h>
+#include <sys/stat.h>
+
 using namespace casacore;
 
 static char *pc_strdup(const std::string &s) {
@@ -191,6 +194,22 @@ int pc_data_manager_available(const char *dm_type, PcExc *why, PcExc *exc) {
     return ok;
 }
 
+// Bytes of the files under `path` (a table directory and its subtables).
+static double pc_tree_bytes(const std::string &path) {
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) return 0.0;
+    if (!S_ISDIR(st.st_mode)) return double(st.st_size);
+    double sum = 0.0;
+    if (DIR *d = opendir(path.c_str())) {
+        while (struct dirent *e = readdir(d)) {
+            std::string n(e->d_name);
+            if (n != "." && n != "..") sum += pc_tree_bytes(path + "/" + n);
+        }
+        closedir(d);
+    }
+    return sum;
+}
+
 // Deep-copy table `in` to `out` (which must not exist), with the columns `cols` (ncols of them)
 // bound to one new data manager of type `dm_type` named `dm_name` and every other column kept in
 // its data manager. Rows `row_start .. row_start + row_count` are copied (row_count < 0: all).
@@ -199,6 +218,13 @@ int pc_table_copy_rebind(const char *in, const char *out, const char *dm_type, c
                          const char *const *cols, int ncols, int64_t row_start, int64_t row_count,
                          PcExc *exc) {
     PC_TRY(exc) {
+        // The copy is written through casacore's destructors (the new table is closed inside
+        // deepCopy), where a write error (ENOSPC) terminates the process: refuse up front when the
+        // filesystem of `out` cannot hold a copy of all of `in` (selected rows: an upper bound).
+        std::string outs(out);
+        size_t slash = outs.find_last_of('/');
+        pc_check_space(slash == std::string::npos ? std::string(".") : outs.substr(0, slash),
+                       pc_tree_bytes(in));
         Table t(String(in), Table::Old);
         std::set<String> moved;
         Vector<String> newcols(ncols);

@@ -1,5 +1,6 @@
 //! User clean masks from CASA region text (CRTF), tclean's `usemask='user'` with `mask` a region
-//! file or an inline region string.
+//! file or an inline region string. DS9 region files (`.reg`) are read too (module `ds9`): a file
+//! whose header or first statement is DS9's.
 //!
 //! # Supported
 //! - Header `#CRTFv0 ...`, comment lines `# ...`, blank lines, annotation lines `ann ...`
@@ -25,8 +26,10 @@
 //! `[[10pix,10pix],[20pix,20pix]]` holds 11 x 11 pixels. An annulus is the outer circle minus the
 //! inner one. A world-coordinate circle is an ellipse in pixels when the cells are not square.
 
+mod ds9;
 mod parse;
 
+pub use ds9::parse_ds9;
 use ndarray::Array2;
 use parse::{parse_line, parse_options, LineOptions};
 use pclean_core::Direction;
@@ -120,6 +123,17 @@ pub enum PixelShape {
     },
     /// Polygon vertices `(x, y)`.
     Polygon(Vec<(f64, f64)>),
+    /// Ellipse at any angle (DS9): inside when `qxx dx^2 + qxy dx dy + qyy dy^2 <= 1`
+    /// (`dx = x - cx`, `dy = y - cy`); `hx`, `hy` are its half-extents along x and y.
+    RotatedEllipse {
+        cx: f64,
+        cy: f64,
+        qxx: f64,
+        qxy: f64,
+        qyy: f64,
+        hx: f64,
+        hy: f64,
+    },
 }
 
 /// One region line.
@@ -171,6 +185,13 @@ pub enum RegionError {
         line: usize,
         corr: String,
         stokes: String,
+    },
+    /// An error in a region file, naming the file.
+    #[error("region file {path}: {source}")]
+    InFile {
+        path: PathBuf,
+        #[source]
+        source: Box<RegionError>,
     },
     /// The region file could not be read.
     #[error("cannot read region file {path}: {source}")]
@@ -253,20 +274,33 @@ pub fn region_masks_per_stokes(
     dim: (usize, usize),
     stokes: &[&str],
 ) -> Result<Vec<Array2<bool>>, RegionError> {
-    masks_per_stokes(&parse_crtf(&region_text(spec)?, geom)?, dim, stokes)
+    masks_per_stokes(&parse_spec(spec, geom)?, dim, stokes)
 }
 
-/// The region text of tclean's `mask` string: a file's contents when `spec` names an existing
-/// file, else `spec` itself.
-fn region_text(spec: &str) -> Result<String, RegionError> {
+/// Parse region text, CRTF or DS9 (recognised by its header or its first statement).
+pub fn parse_regions(text: &str, geom: Option<&SkyGeometry>) -> Result<Vec<Region>, RegionError> {
+    if ds9::looks_like_ds9(text) {
+        parse_ds9(text, geom)
+    } else {
+        parse_crtf(text, geom)
+    }
+}
+
+/// The regions of tclean's `mask` string: a region file (CRTF or DS9) when `spec` names an
+/// existing file (its errors name the file), else inline region text.
+fn parse_spec(spec: &str, geom: Option<&SkyGeometry>) -> Result<Vec<Region>, RegionError> {
     let path = Path::new(spec.trim());
     if !spec.contains('[') && path.is_file() {
-        std::fs::read_to_string(path).map_err(|source| RegionError::Io {
+        let text = std::fs::read_to_string(path).map_err(|source| RegionError::Io {
             path: path.to_path_buf(),
             source,
+        })?;
+        parse_regions(&text, geom).map_err(|e| RegionError::InFile {
+            path: path.to_path_buf(),
+            source: Box::new(e),
         })
     } else {
-        Ok(spec.to_string())
+        parse_regions(spec, geom)
     }
 }
 
@@ -304,14 +338,14 @@ pub fn crtf_mask(
     Ok(rasterize(&parse_crtf(text, geom)?, dim))
 }
 
-/// tclean's `mask` string: a region file when `spec` names an existing file, otherwise inline
-/// region text (several regions separated by newlines).
+/// tclean's `mask` string: a region file (CRTF or DS9) when `spec` names an existing file,
+/// otherwise inline region text (several regions separated by newlines).
 pub fn region_mask(
     spec: &str,
     geom: Option<&SkyGeometry>,
     dim: (usize, usize),
 ) -> Result<Array2<bool>, RegionError> {
-    crtf_mask(&region_text(spec)?, geom, dim)
+    Ok(rasterize(&parse_spec(spec, geom)?, dim))
 }
 
 fn bbox(s: &PixelShape) -> (f64, f64, f64, f64) {
@@ -330,6 +364,7 @@ fn bbox(s: &PixelShape) -> (f64, f64, f64, f64) {
             ry_out,
             ..
         } => (cx - rx_out, cx + rx_out, cy - ry_out, cy + ry_out),
+        PixelShape::RotatedEllipse { cx, cy, hx, hy, .. } => (cx - hx, cx + hx, cy - hy, cy + hy),
         PixelShape::Polygon(v) => v.iter().fold(
             (f64::MAX, f64::MIN, f64::MAX, f64::MIN),
             |(a, b, c, d), &(x, y)| (a.min(x), b.max(x), c.min(y), d.max(y)),
@@ -363,6 +398,17 @@ fn contains(s: &PixelShape, x: f64, y: f64) -> bool {
                 && !in_ellipse(x, y, *cx, *cy, *rx_in, *ry_in)
         }
         PixelShape::Polygon(v) => in_polygon(v, x, y),
+        PixelShape::RotatedEllipse {
+            cx,
+            cy,
+            qxx,
+            qxy,
+            qyy,
+            ..
+        } => {
+            let (dx, dy) = (x - cx, y - cy);
+            qxx * dx * dx + qxy * dx * dy + qyy * dy * dy <= 1.0 + EPS
+        }
     }
 }
 

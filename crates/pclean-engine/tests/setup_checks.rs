@@ -49,7 +49,7 @@ fn bad_mask_and_smallscalebias_fail_before_gridding() {
         .expect("smallscalebias 1.5 fails")
         .to_string();
     assert!(e.contains("smallscalebias"), "{e}");
-    let start = params(|r| r.startmodel = Some("/nonexistent/model.im".into()));
+    let start = params(|r| r.startmodel = Some(vec!["/nonexistent/model.im".into()]));
     let e = Setup::open(start)
         .err()
         .expect("a missing startmodel fails")

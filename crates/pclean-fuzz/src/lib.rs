@@ -217,6 +217,17 @@ pub fn record_fuzz(parser: &str, t: Tally) {
     );
 }
 
+/// A region parser's (CRTF or DS9) refusal of a fuzzed input: expected (`Ok(false)`, an input
+/// refused) when its message names the line (`region line N`), a finding otherwise.
+pub fn region_refusal(e: impl std::fmt::Display) -> Result<bool, String> {
+    let m = e.to_string();
+    if m.starts_with("region line ") {
+        Ok(false)
+    } else {
+        Err(format!("error names no line: {m}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ mod support;
 use pclean_core::config;
 use pclean_core::params::{parse_memory_bytes, parse_uvtaper, ImagingParams, ParamError};
 use pclean_core::{parse_angle_rad, parse_flux_jy, parse_freq_hz, Direction, Selection, StokesSet};
-use pclean_fuzz::{mutated_bytes, mutated_text, record_fuzz, run};
+use pclean_fuzz::{mutated_bytes, mutated_text, record_fuzz, region_refusal, run};
 
 // ---------------------------------------------------------------------------------------------
 // Config files
@@ -284,15 +284,14 @@ fn fuzz_quantities_directions_stokes() {
 // ---------------------------------------------------------------------------------------------
 // CASA selection syntax, resolved against a real MeasurementSet
 
-const SELECTION_PARAMS: [&str; 8] = [
-    "field",
-    "spw",
-    "timerange",
-    "uvrange",
-    "antenna",
-    "scan",
-    "observation",
-    "intent",
+/// The selection parameters fuzzed, each with its field of a `Selection` (one table: the name
+/// used in the error check and the field set can't drift apart).
+type SelectionField = fn(&mut Selection) -> &mut String;
+#[rustfmt::skip]
+const SELECTION_PARAMS: [(&str, SelectionField); 8] = [
+    ("field", |s| &mut s.field), ("spw", |s| &mut s.spw), ("timerange", |s| &mut s.timerange),
+    ("uvrange", |s| &mut s.uvrange), ("antenna", |s| &mut s.antenna), ("scan", |s| &mut s.scan),
+    ("observation", |s| &mut s.observation), ("intent", |s| &mut s.intent),
 ];
 
 const SELECTION_SEEDS: &[&str] = &[
@@ -408,18 +407,9 @@ fn fuzz_selection_syntax() {
         mutated_text(SELECTION_SEEDS, SELECTION_TOKENS, 3),
     );
     let t = run("selection", 2500, strategy, |(k, text)| {
-        let param = SELECTION_PARAMS[*k];
+        let (param, field) = SELECTION_PARAMS[*k];
         let mut sel = Selection::default();
-        match param {
-            "field" => sel.field = text.clone(),
-            "spw" => sel.spw = text.clone(),
-            "timerange" => sel.timerange = text.clone(),
-            "uvrange" => sel.uvrange = text.clone(),
-            "antenna" => sel.antenna = text.clone(),
-            "scan" => sel.scan = text.clone(),
-            "observation" => sel.observation = text.clone(),
-            _ => sel.intent = text.clone(),
-        }
+        *field(&mut sel) = text.clone();
         match ms.select(&sel) {
             Ok(_) => Ok(true),
             Err(e) => {
@@ -522,14 +512,7 @@ fn fuzz_crtf_regions() {
                     let _ = masks_per_stokes(&regions, (64, 64), &["I", "V"]);
                     Ok(true)
                 }
-                Err(e) => {
-                    let m = e.to_string();
-                    if m.starts_with("region line ") {
-                        Ok(false)
-                    } else {
-                        Err(format!("error names no line: {m}"))
-                    }
-                }
+                Err(e) => region_refusal(e),
             }
         },
     );
@@ -667,4 +650,127 @@ fn fuzz_casa_image_tables() {
         }
     }
     record_fuzz("CASA image tables (mask, startmodel; files mutated)", total);
+}
+
+// ---------------------------------------------------------------------------------------------
+// FITS products being resumed (`FitsWriter::reopen` of an interrupted run's `.pclean_partial`)
+
+/// Whether error message `m` names `path` (its file name is enough: cfitsio errors quote it).
+fn names_path(m: &str, path: &std::path::Path) -> bool {
+    m.contains(&*path.to_string_lossy())
+}
+
+#[test]
+fn fuzz_fits_partial_products() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_sample::write_samples(tmp.path()).expect("sample images");
+    let mut total = pclean_fuzz::Tally::default();
+    for name in ["cube", "mfs"] {
+        let mut img =
+            pclean_imageio::CasaImage::open(tmp.path().join(format!("{name}.image"))).unwrap();
+        let meta = img.meta().clone();
+        let [nx, ny, ns, nc] = meta.coords.shape();
+        // An interrupted writer: every plane written and flushed, never finished.
+        let target = tmp.path().join(format!("{name}.resume.fits"));
+        {
+            let mut w = pclean_imageio::FitsWriter::create(&target, &meta, false).unwrap();
+            for c in 0..nc {
+                for s in 0..ns {
+                    let plane = img.get_plane(c, s).unwrap();
+                    w.put_plane(c, s, plane.view()).unwrap();
+                }
+            }
+            w.flush().unwrap();
+        }
+        let partial = pclean_imageio::partial_path(&target);
+        let seed = std::fs::read(&partial).unwrap();
+        let mut dict: Vec<Vec<u8>> = [
+            "BITPIX  =                  -32",
+            "NAXIS   =                    3",
+            "NAXIS1  =                99999",
+            "NAXIS4  =           2147483647",
+            "NAXIS2  =                   -1",
+            "END",
+            "SIMPLE  =                    F",
+            "XTENSION= 'IMAGE   '",
+            "BSCALE  =                    0",
+            "'unterminated",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        dict.extend([
+            vec![0; 2880],
+            vec![0xff; 4],
+            vec![b' '; 80],
+            vec![0x7f, 0xc0, 0, 0],
+        ]);
+        let label = format!("fits-partial-{name}");
+        let t = run(&label, 150, mutated_bytes(seed, dict, 3), |bytes| {
+            std::fs::write(&partial, bytes).unwrap();
+            let r = pclean_imageio::FitsWriter::reopen(&target, &meta, false).and_then(|mut w| {
+                for c in 0..nc {
+                    for s in 0..ns {
+                        let plane = w.get_plane(c, s)?;
+                        assert_eq!(plane.dim(), (ny, nx));
+                        w.put_plane(c, s, plane.view())?;
+                    }
+                }
+                w.flush()
+            });
+            match r {
+                Ok(()) => Ok(true),
+                Err(e) if names_path(&e.to_string(), &partial) => Ok(false),
+                Err(e) => Err(format!("error names no path: {e}")),
+            }
+        });
+        total.inputs += t.inputs;
+        total.accepted += t.accepted;
+        total.rejected += t.rejected;
+    }
+    record_fuzz(
+        "FITS products being resumed (.pclean_partial mutated)",
+        total,
+    );
+}
+
+/// A corrupted hypercube shape in the tiled storage manager's header (`table.f0`) claimed a cell
+/// of 2^30 x 32 x 2 x 3 pixels; casacore and the plane readers allocate by that shape. The image
+/// is refused at open, naming the damage and both byte counts, before anything is allocated by
+/// it (this test runs without an address-space limit).
+#[test]
+fn regression_huge_shape_in_table_f0_is_refused_before_allocating() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_sample::write_samples(tmp.path()).expect("sample images");
+    let img = tmp.path().join("cube.image");
+    let f0 = img.join("table.f0");
+    let mut bytes = std::fs::read(&f0).unwrap();
+    // The cube shape [64, 32, 2, 3] (x, y, Stokes, channels): AipsIO's canonical 4-byte
+    // big-endian integers (an `IPosition` of 4 values). The x axis is set to 2^30.
+    let pat: Vec<u8> = [64u32, 32, 2, 3]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect();
+    let pos = bytes
+        .windows(pat.len())
+        .position(|w| w == &pat[..])
+        .unwrap_or_else(|| panic!("the cube shape is not in {}", f0.display()));
+    bytes[pos..pos + 4].copy_from_slice(&(1u32 << 30).to_be_bytes());
+    std::fs::write(&f0, bytes).unwrap();
+    let m = match pclean_imageio::CasaImage::open(&img) {
+        Ok(i) => panic!("opened with shape {:?}", i.shape()),
+        Err(e) => {
+            let mut m = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                m += &format!(": {s}");
+                src = s.source();
+            }
+            m
+        }
+    };
+    assert!(
+        m.contains("damaged") && m.contains("needs") && m.contains(&*img.to_string_lossy()),
+        "{m}"
+    );
 }

@@ -145,6 +145,20 @@ impl EsKernel {
         self.fourier_with(f, &nodes, &weights)
     }
 
+    /// [`EsKernel::fourier`] at every `f` of `fs` with one quadrature rule: the node count
+    /// `fourier` takes for the largest `|f|` (at least as accurate for the smaller ones). The
+    /// w-gridder's correction table needs ~4100 values: computing the Gauss-Legendre rule once
+    /// instead of per value took it from 10% of a w-corrected 1024^2 dirty run's CPU time (perf)
+    /// to nothing.
+    pub fn fourier_many(&self, fs: &[f64]) -> Vec<f64> {
+        let fmax = fs.iter().fold(0.0f64, |a, f| a.max(f.abs()));
+        let n = 2 * self.support + 24 + (4.0 * fmax * self.support as f64) as usize;
+        let (nodes, weights) = gauss_legendre(n);
+        fs.iter()
+            .map(|&f| self.fourier_with(f, &nodes, &weights))
+            .collect()
+    }
+
     fn fourier_with(&self, f: f64, nodes: &[f64], weights: &[f64]) -> f64 {
         let half = 0.5 * self.support as f64;
         let bw = self.beta * self.support as f64;
@@ -503,6 +517,16 @@ mod tests {
                 "W={w} err={} est={est}",
                 pk.max_error()
             );
+        }
+    }
+
+    #[test]
+    fn fourier_many_matches_fourier() {
+        // One rule for all (that of the largest |f|): the same integral to round-off.
+        let k = EsKernel::new(7, 2.16421);
+        let fs = [0.0, 0.05, -0.2, 0.3];
+        for (f, v) in fs.iter().zip(k.fourier_many(&fs)) {
+            assert!((v - k.fourier(*f)).abs() < 1e-13, "f={f}");
         }
     }
 

@@ -27,7 +27,7 @@
 
 use crate::gridder::{GridError, GridStats, Gridder};
 use crate::pb::{pb_image_at, vp_pair_add_at, PbModel};
-use crate::seam::{GridPlanes, GridResult, Pass, VisBatch, VisGridder};
+use crate::seam::{GridPlanes, GridResult, LinearImages, Pass, VisBatch, VisGridder};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, CowArray, Ix2, Zip};
 use num_complex::Complex32;
 
@@ -427,6 +427,15 @@ impl VisGridder for MosaicGridder {
 
     fn images(&self, planes: GridPlanes, scale: f64) -> GridResult<Vec<Array2<f32>>> {
         let pass = planes.pass();
+        let (mut images, sums) = self.linear_images(planes, scale)?;
+        self.finish_images(pass, &mut images, &sums)?;
+        Ok(images)
+    }
+
+    /// `sum_p PB_p D_p` (times `scale`) and the per-grid weight sums: the residual's band
+    /// response is not linear in the rows ([`MosaicGridder::band_response`]: a ratio of sums).
+    fn linear_images(&self, planes: GridPlanes, scale: f64) -> GridResult<LinearImages> {
+        let pass = planes.pass();
         let sums: Vec<[f64; 2]> = planes.sums().to_vec();
         let grids = planes.into_grids();
         let g = &self.gridder;
@@ -453,13 +462,33 @@ impl VisGridder for MosaicGridder {
                 .and(&beam)
                 .for_each(|a, d, b| *a += *d * *b);
         }
-        if pass == Pass::Residual {
-            let ratio = self.band_response(&sums);
-            Zip::from(&mut acc)
+        Ok((vec![acc], sums))
+    }
+
+    /// The residual times the band response of the pointings' weight sums `sums`.
+    fn finish_images(
+        &self,
+        pass: Pass,
+        images: &mut [Array2<f32>],
+        sums: &[[f64; 2]],
+    ) -> GridResult<()> {
+        if pass == Pass::Psf {
+            return Ok(());
+        }
+        let n = self.pointings.len() * self.nbands();
+        if sums.len() != n {
+            return Err(GridError::PlaneCount {
+                expected: n,
+                got: sums.len(),
+            });
+        }
+        let ratio = self.band_response(sums);
+        for img in images.iter_mut() {
+            Zip::from(img)
                 .and(&ratio)
                 .for_each(|a, r| *a = (*a as f64 * r) as f32);
         }
-        Ok(vec![acc])
+        Ok(())
     }
 
     fn weight_image(&self, planes: &GridPlanes, scale: f64) -> GridResult<Option<Array2<f32>>> {

@@ -215,6 +215,10 @@ fn check_count(expected: usize, got: usize) -> Result<(), GridError> {
     }
 }
 
+/// A pass's images before the gridder's step that is not linear in the rows, with the per-grid
+/// sums that step is made from ([`VisGridder::linear_images`]).
+pub type LinearImages = (Vec<Array2<f32>>, Vec<[f64; 2]>);
+
 /// A gridder as the imaging stage sees it (see the module docs for the passes and the
 /// conventions). Implementations are `Send + Sync`, cheap to share across channel blocks, choose
 /// their threads when built (inside a rayon pool they run on that pool), and are deterministic:
@@ -244,6 +248,27 @@ pub trait VisGridder: Send + Sync {
     /// multiplied by `scale` (pass `1 / sum of weights` for Jy/beam; the planes are NOT
     /// normalised otherwise).
     fn images(&self, planes: GridPlanes, scale: f64) -> GridResult<Vec<Array2<f32>>>;
+
+    /// [`VisGridder::images`] without its step that is not linear in the gridded rows, with the
+    /// per-grid sums that step is made from: row partitions combine several plane sets' images
+    /// and add their sums, then [`VisGridder::finish_images`] applies the step once
+    /// (`images(p, s)` is `linear_images(p, s)` then `finish_images`, bit for bit). Default (images
+    /// linear in the rows): the images and no sums.
+    fn linear_images(&self, planes: GridPlanes, scale: f64) -> GridResult<LinearImages> {
+        Ok((self.images(planes, scale)?, Vec::new()))
+    }
+
+    /// The step [`VisGridder::linear_images`] leaves out, applied to `images` of `pass` from the
+    /// `sums` it returned (summed over row partitions). Default: nothing.
+    fn finish_images(
+        &self,
+        pass: Pass,
+        images: &mut [Array2<f32>],
+        sums: &[[f64; 2]],
+    ) -> GridResult<()> {
+        let _ = (pass, images, sums);
+        Ok(())
+    }
 
     /// The primary-beam weight of a pass's planes (before [`VisGridder::images`] consumes them):
     /// for a gridder with primary beams (mosaic) `sum_p W_p PB_p^2` times `scale`, `W_p` the sum

@@ -249,6 +249,25 @@ fn read_plane<T: BoxElem + Default + Clone>(
     Ok(out)
 }
 
+/// [`read_plane`] into `out` (reshaped when it is not `[ny, nx]` in standard layout): a caller
+/// reading plane after plane reuses one buffer instead of faulting in a new one each time.
+fn read_plane_into(
+    table: &mut ImageTable,
+    chan: usize,
+    stokes: usize,
+    out: &mut Array2<f32>,
+) -> Result<(), ImageIoError> {
+    let [nx, ny, _, _] = table.shape();
+    let (blc, len) = plane_box(table.path(), table.shape(), chan, stokes, [ny, nx])?;
+    if out.dim() != (ny, nx) || !out.is_standard_layout() {
+        *out = Array2::zeros((ny, nx));
+    }
+    let path = table.path().to_path_buf();
+    table
+        .get_slice(blc, len, out.as_slice_mut().expect("standard layout"))
+        .map_err(ImageIoError::glue(&path))
+}
+
 /// Write plane `(chan, stokes)` of an image table's pixels (`f32`) or pixel mask (`bool`) from
 /// `plane_yx[[y, x]]` (shape `[ny, nx]`, any layout).
 fn write_plane<T: BoxElem + Clone>(
@@ -430,6 +449,23 @@ pub struct CasaImage {
     meta: ImageMeta,
 }
 
+/// Why `path` (with no `table.dat`) is not a CASA image: a FITS file is named as such, with how to
+/// convert it (pclean reads `mask` and `startmodel` from CASA images only).
+fn not_a_table_reason(path: &Path) -> String {
+    let mut head = [0u8; 9];
+    let fits = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && &head == b"SIMPLE  =";
+    if fits {
+        "it is a FITS file; pclean reads images (mask, startmodel) from CASA image tables only: \
+         convert it with casatasks.importfits(fitsimage=..., imagename=...) first"
+            .into()
+    } else {
+        "no table.dat (not a casacore table)".into()
+    }
+}
+
 impl CasaImage {
     /// Open a complete image (error [`ImageIoError::Incomplete`] if the marker is present).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, ImageIoError> {
@@ -449,7 +485,7 @@ impl CasaImage {
         if !path.join("table.dat").exists() {
             return Err(ImageIoError::NotAnImage {
                 path: path.to_path_buf(),
-                why: "no table.dat (not a casacore table)".into(),
+                why: not_a_table_reason(path),
             });
         }
         let mut table = ImageTable::open(path, false).map_err(ImageIoError::glue(path))?;
@@ -473,6 +509,17 @@ impl CasaImage {
     /// Plane `(chan, stokes)` as `plane_yx[[y, x]]`.
     pub fn get_plane(&mut self, chan: usize, stokes: usize) -> Result<Array2<f32>, ImageIoError> {
         read_plane(&mut self.table, chan, stokes)
+    }
+
+    /// Plane `(chan, stokes)` into `out` (`plane_yx`; reshaped if needed): one buffer for a
+    /// pass over every plane (the quick-look report's scan).
+    pub fn get_plane_into(
+        &mut self,
+        chan: usize,
+        stokes: usize,
+        out: &mut Array2<f32>,
+    ) -> Result<(), ImageIoError> {
+        read_plane_into(&mut self.table, chan, stokes, out)
     }
 
     /// The spectrum of pixel `(x, y)` in Stokes plane `stokes`: one value per channel, read in

@@ -572,3 +572,44 @@ fn python_casacore_and_astropy_oracle() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A FITS file given where a CASA image is read (`mask`, `startmodel`) is named as a FITS file
+/// with the conversion to use; and an unfinished FITS product whose header describes another
+/// shape than the run's is refused on resume instead of being read at the wrong offsets.
+#[test]
+fn fits_given_as_casa_image_and_mismatched_partial_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.fits");
+    let m = meta(8, 4, vec![StokesParam::I], 2);
+    let mut w = FitsWriter::create(&path, &m, false).unwrap();
+    for c in 0..2 {
+        w.put_plane(c, 0, plane(8, 4, c, 0).view()).unwrap();
+    }
+    w.finish().unwrap();
+    let e = CasaImage::open(&path)
+        .err()
+        .expect("a FITS file is not a CASA image");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("FITS file") && msg.contains("importfits"),
+        "{msg}"
+    );
+
+    let target = dir.path().join("r.fits");
+    {
+        let mut w = FitsWriter::create(&target, &m, false).unwrap();
+        w.put_plane(0, 0, plane(8, 4, 0, 0).view()).unwrap();
+        w.flush().unwrap();
+    }
+    // The same image resumes; one with 3 channels does not.
+    FitsWriter::reopen(&target, &m, false).unwrap();
+    let other = meta(8, 4, vec![StokesParam::I], 3);
+    let e = FitsWriter::reopen(&target, &other, false)
+        .err()
+        .expect("shape mismatch refused");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("[8, 4, 2, 1]") && msg.contains("[8, 4, 3, 1]"),
+        "{msg}"
+    );
+}

@@ -52,6 +52,10 @@ pub enum MsError {
     /// casacore failed while reading or writing (e.g. MODEL_DATA).
     #[error(transparent)]
     Table(#[from] TableError),
+    /// The solar-system ephemeris (JPL DE200 of casacore's measures data) is missing, does not
+    /// cover the observation, or is not what casacore ships.
+    #[error("{what}")]
+    Ephemeris { what: String },
 }
 
 /// Why a path is not a casacore table.

@@ -117,7 +117,7 @@ fn measure_info(path: &Path, column: &str) -> Result<MeasureInfo, MsError> {
     Ok(info)
 }
 
-fn bad(ms: &Path, what: &str, why: impl Into<String>) -> MsError {
+pub(crate) fn bad(ms: &Path, what: &str, why: impl Into<String>) -> MsError {
     MsError::BadMetadata {
         path: ms.to_path_buf(),
         what: what.to_string(),
@@ -125,16 +125,22 @@ fn bad(ms: &Path, what: &str, why: impl Into<String>) -> MsError {
     }
 }
 
-/// The frame of every row of direction column `col` (fixed `MEASINFO.Ref`, or a variable reference
-/// column with its code table); J2000 when the column has no MEASINFO (casacore's default).
-fn column_frames(ms: &Path, t: &ReadTable, col: &str) -> Result<Vec<DirectionFrame>, MsError> {
+/// The frame of every row of direction column `col` of subtable `table` (fixed `MEASINFO.Ref`, or a
+/// variable reference column with its code table); J2000 when the column has no MEASINFO
+/// (casacore's default).
+pub(crate) fn column_frames(
+    ms: &Path,
+    table: &str,
+    t: &ReadTable,
+    col: &str,
+) -> Result<Vec<DirectionFrame>, MsError> {
     let n = t.n_rows() as usize;
     let info = measure_info(t.path(), col)?;
     let by_name = |name: &str| {
         DirectionFrame::from_casa_name(name).ok_or_else(|| {
             bad(
                 ms,
-                &format!("FIELD::{col}"),
+                &format!("{table}::{col}"),
                 format!(
                     "frame '{name}' is not a frame pclean can convert (solar-system frames need \
                      ephemerides; supported: {})",
@@ -162,7 +168,7 @@ fn column_frames(ms: &Path, t: &ReadTable, col: &str) -> Result<Vec<DirectionFra
                         None => DirectionFrame::from_casa_code(code).ok_or_else(|| {
                             bad(
                                 ms,
-                                &format!("FIELD::{var}"),
+                                &format!("{table}::{var}"),
                                 format!(
                                     "reference code {code} is not a direction frame pclean knows"
                                 ),
@@ -186,7 +192,7 @@ fn read_directions(
     col: &str,
     times: &[f64],
 ) -> Result<Vec<FieldDirection>, MsError> {
-    let frames = column_frames(ms, t, col)?;
+    let frames = column_frames(ms, "FIELD", t, col)?;
     (0..t.n_rows() as usize)
         .map(|i| {
             // Cells have shape [2, NUM_POLY + 1]; casacore's first axis varies fastest.

@@ -26,6 +26,8 @@ pub mod measures;
 mod meta;
 mod ms;
 mod observatory;
+pub mod planets;
+mod pointing;
 mod selected;
 pub mod selection;
 mod vptable;
@@ -40,6 +42,7 @@ pub use meta::{
 };
 pub use ms::{DataColumn, MeasurementSet, ResolvedColumn};
 pub use observatory::{known_observatory_itrf_m, Observatory, ObservatorySource};
+pub use pointing::{field_pointings, FieldPointing, PointingSample};
 pub use selected::{DdRows, SelectedData};
 pub use selection::{SelectOptions, Selection};
 pub use vptable::{read_vptable, FieldValue, Record, VpTable};

@@ -3,7 +3,8 @@
 //! The directory is, in order: the `PCLEAN_MEASURESPATH` environment variable; CASA 6's
 //! `measurespath` in `~/.casa/config.py` (a plain string assignment); `measures.directory` in
 //! `~/.casarc` (casacore's aipsrc). Within it, `geodetic/IERSeop97` (casacore's MEASURED table) and
-//! `geodetic/IERSpredict` (PREDICTED) give UT1 - UTC. Without them pclean takes UT1 - UTC as 0.
+//! `geodetic/IERSpredict` (PREDICTED) give UT1 - UTC and polar motion. Without them pclean takes both
+//! as 0.
 
 use pclean_casacore::columns::ReadTable;
 use pclean_core::frames::{Dut1Table, EarthOrientation};
@@ -60,21 +61,26 @@ pub fn measures_directory() -> Option<(PathBuf, String)> {
         .map(|p| (p, format!("measures.directory in {}", casarc.display())))
 }
 
-/// Daily UT1 - UTC of one IERS table (columns `MJD`, `dUT1`, one row per day).
-fn read_dut1(path: &Path) -> Result<Dut1Table, String> {
+/// One IERS table's daily UT1 - UTC (column `dUT1`) and, when its `x` and `y` columns read,
+/// polar motion (arcsec); one row per day (column `MJD`).
+type IersTable = (Dut1Table, Option<[Dut1Table; 2]>);
+
+fn read_iers(path: &Path) -> Result<IersTable, String> {
     let t = ReadTable::open(path).map_err(|e| e.to_string())?;
     let mjd = t.scalar_column::<f64>("MJD").map_err(|e| e.to_string())?;
-    let dut1 = t.scalar_column::<f64>("dUT1").map_err(|e| e.to_string())?;
     let Some(&mjd0) = mjd.first() else {
         return Err("the table is empty".into());
     };
     if mjd.iter().enumerate().any(|(i, m)| *m != mjd0 + i as f64) {
         return Err("its MJD column is not one row per day".into());
     }
-    Ok(Dut1Table {
-        mjd0,
-        values_s: dut1,
-    })
+    let column = |name: &str| {
+        t.scalar_column::<f64>(name)
+            .map(|values_s| Dut1Table { mjd0, values_s })
+            .map_err(|e| e.to_string())
+    };
+    let polar = column("x").and_then(|x| Ok([x, column("y")?])).ok();
+    Ok((column("dUT1")?, polar))
 }
 
 /// The Earth-orientation tables, and one line for the log saying what was found.
@@ -84,27 +90,37 @@ pub fn load_earth_orientation() -> (EarthOrientation, String) {
             EarthOrientation::none(),
             format!(
                 "no casacore measures data found (set {MEASURESPATH_ENV}, or measurespath in \
-                 ~/.casa/config.py): UT1 - UTC is taken as 0, which moves frequencies converted \
-                 to LSRK etc. by up to ~1e-11 relative (~2 Hz at 230 GHz) from tclean's"
+                 ~/.casa/config.py): UT1 - UTC and polar motion are taken as 0, which moves \
+                 frequencies converted to LSRK etc. by up to ~1e-11 relative (~2 Hz at 230 GHz) \
+                 and HADEC/AZEL/ITRF directions by up to ~0.6 arcsec from tclean's"
             ),
         );
     };
     let geodetic = dir.join("geodetic");
-    let measured = read_dut1(&geodetic.join("IERSeop97"));
-    let predicted = read_dut1(&geodetic.join("IERSpredict"));
+    let measured = read_iers(&geodetic.join("IERSeop97"));
+    let predicted = read_iers(&geodetic.join("IERSpredict"));
+    let polar = |t: &Result<IersTable, String>| t.as_ref().ok().and_then(|t| t.1.clone());
     let eo = EarthOrientation {
-        measured: measured.as_ref().ok().cloned(),
-        predicted: predicted.as_ref().ok().cloned(),
+        measured: measured.as_ref().ok().map(|t| t.0.clone()),
+        predicted: predicted.as_ref().ok().map(|t| t.0.clone()),
+        measured_polar: polar(&measured),
+        predicted_polar: polar(&predicted),
         source: geodetic.display().to_string(),
     };
     let line = match (&measured, &predicted) {
         (Err(a), Err(b)) => format!(
             "measures data at {} ({how}) has no readable IERS tables (IERSeop97: {a}; \
-             IERSpredict: {b}): UT1 - UTC is taken as 0",
+             IERSpredict: {b}): UT1 - UTC and polar motion are taken as 0",
+            geodetic.display()
+        ),
+        _ if eo.measured_polar.is_none() && eo.predicted_polar.is_none() => format!(
+            "UT1 - UTC from the IERS tables in {} ({how}); they have no polar motion (columns \
+             x, y): it is taken as 0, which moves HADEC/AZEL/ITRF directions by up to ~0.6 \
+             arcsec from tclean's",
             geodetic.display()
         ),
         _ => format!(
-            "UT1 - UTC from the IERS tables in {} ({how})",
+            "UT1 - UTC and polar motion from the IERS tables in {} ({how})",
             geodetic.display()
         ),
     };

@@ -14,7 +14,7 @@ use pclean_core::params::{Deconvolver, ImageFormat, ImagingParams};
 use pclean_engine::cycles::mtmfs;
 use pclean_engine::exec::rows::remote::{decode_output, encode_task, run_task_bytes};
 use pclean_engine::exec::rows::{partition_sources, plan_partitions, RowOutput, RowTask};
-use pclean_engine::products::{image_coords, OpenMode, Products};
+use pclean_engine::products::{OpenMode, Products};
 use pclean_engine::{EngineError, Setup};
 use pclean_grid::weighting::ImagingWeighter;
 use pclean_imageio::{Beams, CasaImage};
@@ -264,11 +264,29 @@ impl Part<'_> {
 /// A pass's output as named planes: the image (`psf`, `residual`, or their Taylor terms), the
 /// sums of weights (`sumwt[.ttN]`, one pixel) of a PSF pass and a weight image when the gridder
 /// makes one.
+///
+/// The engine's partial images are divided by the partition's own sum of weights
+/// (`exec::rows::combine_images`); the seed's files hold the sums themselves, so they are
+/// multiplied by it again here.
 fn named(pass: &str, out: RowOutput) -> Result<Vec<(&'static str, Array2<f32>)>, EngineError> {
     let one = |w: f64| Array2::from_elem((1, 1), w as f32);
+    let unnorm = |mut a: Array2<f32>, w: f64| {
+        a.mapv_inplace(|v| (v as f64 * w) as f32);
+        a
+    };
     let psf = pass == "psf";
     Ok(match out {
-        RowOutput::Image((image, sumwt, weight)) => {
+        RowOutput::Image(((image, sumwt, weight), sums)) => {
+            if !sums.is_empty() {
+                return Err(EngineError::param(
+                    "gridder",
+                    "the seed's partial images cannot hold a mosaic's per-pointing weight sums \
+                     (its residual's band response is applied after the partitions are \
+                     combined): use ParallelContinuumImager or row_partitions with pclean image",
+                ));
+            }
+            let image = unnorm(image, sumwt);
+            let weight = weight.map(|w| unnorm(w, sumwt));
             let mut v = vec![(if psf { "psf" } else { "residual" }, image)];
             if psf {
                 v.push(("sumwt", one(sumwt)));
@@ -277,6 +295,8 @@ fn named(pass: &str, out: RowOutput) -> Result<Vec<(&'static str, Array2<f32>)>,
             v
         }
         RowOutput::Terms((images, sumwt)) => {
+            let s0 = sumwt.first().copied().unwrap_or(0.0);
+            let images = images.into_iter().map(|i| unnorm(i, s0));
             let names: &[&'static str] = if psf { &mtmfs::PSF } else { &mtmfs::RESIDUAL };
             let mut v: Vec<_> = names.iter().copied().zip(images).collect();
             if psf {
@@ -301,14 +321,7 @@ fn write_partial(
         .first()
         .map(|v| v.iter().map(|(e, _)| *e).collect())
         .unwrap_or_default();
-    let ms0 = &setup.sources[0].ms;
-    let coords = image_coords(&p, &setup.plan, &setup.centre, ms0.meta());
-    let object = ms0
-        .meta()
-        .fields
-        .get(setup.first_field)
-        .map(|f| f.name.clone())
-        .unwrap_or_default();
+    let (coords, object) = setup.product_coords(&p);
     let mut out = Products::create(
         &p,
         &exts,

@@ -17,6 +17,7 @@ mod figure;
 mod html;
 mod maps;
 mod plots;
+mod psf;
 mod scan;
 mod single;
 

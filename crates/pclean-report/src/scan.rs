@@ -62,9 +62,31 @@ pub fn robust_rms(values: &[f32]) -> f64 {
 
 /// Scan `image` (and `residual`, `mask` where present) channel by channel. `width_of(c)`
 /// multiplies channel `c` in the moment-0 sum; `beam_pixels(c)` is the beam area in pixels.
+/// The residual is read in a second thread, beside the image and mask (separate files: their
+/// reads do not wait on each other).
 pub fn scan_cube(
     image: &mut CasaImage,
-    mut residual: Option<&mut CasaImage>,
+    residual: Option<&mut CasaImage>,
+    mask: Option<&mut CasaImage>,
+    width_of: impl Fn(usize) -> f64,
+    beam_pixels: impl Fn(usize) -> Option<f64>,
+) -> Result<CubeScan, ReportError> {
+    std::thread::scope(|scope| {
+        let residual_pass = residual.map(|r| scope.spawn(move || scan_residual(r)));
+        let mut s = scan_image(image, mask, width_of, beam_pixels)?;
+        if let Some(job) = residual_pass {
+            let r = job
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            (s.residual_rms, s.residual_peak, s.hist) = (r.rms, r.peak, r.hist);
+        }
+        Ok(s)
+    })
+}
+
+/// The image and mask part of [`scan_cube`].
+fn scan_image(
+    image: &mut CasaImage,
     mut mask: Option<&mut CasaImage>,
     width_of: impl Fn(usize) -> f64,
     beam_pixels: impl Fn(usize) -> Option<f64>,
@@ -80,32 +102,25 @@ pub fn scan_cube(
         hist: vec![0; HIST_BINS],
         brightest: (0, 0),
     };
-    let mut best = f32::NEG_INFINITY;
+    let mut plane = Array2::zeros((ny, nx));
+    let mut mplane = Array2::zeros((0, 0));
     for c in 0..nchan {
-        let plane = image.get_plane(c, 0)?;
+        image.get_plane_into(c, 0, &mut plane)?;
         let w = width_of(c) as f32;
         let pv = plane.as_slice().expect("standard layout");
         let mom0 = s.mom0.as_slice_mut().expect("standard layout");
         for (m, v) in mom0.iter_mut().zip(pv) {
-            if v.is_finite() {
-                *m += v * w;
-            }
+            *m += if v.is_finite() { v * w } else { 0.0 };
         }
+        // f32::max ignores NaN: blanked pixels change nothing.
         let peak = s.peak.as_slice_mut().expect("standard layout");
-        for (k, (p, v)) in peak.iter_mut().zip(pv).enumerate() {
-            // NaN compares false: blanked pixels change nothing.
-            if *v > *p {
-                *p = *v;
-                if *v > best {
-                    best = *v;
-                    s.brightest = (k % nx, k / nx);
-                }
-            }
+        for (p, v) in peak.iter_mut().zip(pv) {
+            *p = p.max(*v);
         }
         if let (Some(mk), Some(union)) = (mask.as_deref_mut(), s.mask_union.as_mut()) {
-            let mplane = mk.get_plane(c, 0)?;
+            mk.get_plane_into(c, 0, &mut mplane)?;
             let mut sum = 0.0f64;
-            for ((u, mv), v) in union.iter_mut().zip(mplane.iter()).zip(plane.iter()) {
+            for ((u, mv), v) in union.iter_mut().zip(mplane.iter()).zip(pv) {
                 if *mv > 0.5 {
                     *u = true;
                     if v.is_finite() {
@@ -117,31 +132,59 @@ pub fn scan_cube(
                 s.mask_flux_jy[c] = sum / bp;
             }
         }
-        if let Some(res) = residual.as_deref_mut() {
-            let rplane = res.get_plane(c, 0)?;
-            let vals = rplane.as_slice().expect("standard layout");
-            let rms = robust_rms(vals);
-            s.residual_rms[c] = rms;
-            s.residual_peak[c] = vals
-                .iter()
-                .filter(|v| v.is_finite())
-                .fold(0.0f64, |a, v| a.max(v.abs() as f64));
-            if rms > 0.0 {
-                let scale = HIST_BINS as f64 / (2.0 * HIST_SPAN);
-                let (inv, off) = ((scale / rms) as f32, (HIST_SPAN * scale) as f32);
-                for v in vals {
-                    // NaN and values below the range fail `>= 0`; the cast truncates.
-                    let k = v * inv + off;
-                    if k >= 0.0 && (k as usize) < HIST_BINS {
-                        s.hist[k as usize] += 1;
-                    }
-                }
-            }
+    }
+    let mut best = f32::NEG_INFINITY;
+    for (k, v) in s.peak.iter().enumerate() {
+        if *v > best {
+            best = *v;
+            s.brightest = (k % nx, k / nx);
         }
     }
     s.peak
         .mapv_inplace(|v| if v.is_finite() { v } else { f32::NAN });
     Ok(s)
+}
+
+/// Per-channel residual statistics and the histogram of residual / rms.
+struct ResidualScan {
+    rms: Vec<f64>,
+    peak: Vec<f64>,
+    hist: Vec<u64>,
+}
+
+fn scan_residual(res: &mut CasaImage) -> Result<ResidualScan, ReportError> {
+    let nchan = res.shape()[3];
+    let mut r = ResidualScan {
+        rms: vec![f64::NAN; nchan],
+        peak: vec![f64::NAN; nchan],
+        hist: vec![0; HIST_BINS],
+    };
+    let mut rplane = Array2::zeros((0, 0));
+    for c in 0..nchan {
+        res.get_plane_into(c, 0, &mut rplane)?;
+        let vals = rplane.as_slice().expect("standard layout");
+        let rms = robust_rms(vals);
+        r.rms[c] = rms;
+        let (mut peak, counts) = (0.0f32, &mut r.hist);
+        if rms > 0.0 {
+            let scale = HIST_BINS as f64 / (2.0 * HIST_SPAN);
+            let (inv, off) = ((scale / rms) as f32, (HIST_SPAN * scale) as f32);
+            for v in vals {
+                // NaN fails every comparison: no bin, no peak.
+                peak = if v.abs() > peak { v.abs() } else { peak };
+                let k = v * inv + off;
+                if k >= 0.0 && k < HIST_BINS as f32 {
+                    counts[k as usize] += 1;
+                }
+            }
+        } else {
+            peak = vals
+                .iter()
+                .fold(0.0f32, |a, v| if v.abs() > a { v.abs() } else { a });
+        }
+        r.peak[c] = peak as f64;
+    }
+    Ok(r)
 }
 
 /// The PSF plane's peak `(x, y)`, its main lobe (grown from the peak through positive pixels

@@ -1,11 +1,10 @@
 //! The sections of a one-channel (mfs / mtmfs) image's report.
 
-use crate::cube::psf_figure;
 use crate::figure::ColourScale;
 use crate::html::{Figure, Section};
 use crate::maps::{draw_map, MapSpec};
-use crate::plots::histogram_plot;
-use crate::scan::{scan_cube, HIST_SPAN};
+use crate::psf::{psf_figure, residual_histogram};
+use crate::scan::scan_cube;
 use crate::{open, Products, ReportError};
 use std::path::{Path, PathBuf};
 
@@ -102,16 +101,11 @@ pub(crate) fn sections(p: &Products, dir: &Path) -> Result<Vec<Section>, ReportE
         let main = p.image.as_ref().unwrap_or(rpath);
         let mut img = open(main)?;
         let scan = scan_cube(&mut img, Some(&mut res), None, |_| 1.0, |_| None)?;
-        histogram_plot(
-            &dir.join("residual_hist.png"),
-            -HIST_SPAN,
-            HIST_SPAN,
+        psf_section.figures.push(residual_histogram(
+            dir,
             &scan.hist,
-        )?;
-        psf_section.figures.push(Figure {
-            file: "residual_hist.png".into(),
-            caption: "Residual pixels divided by their robust rms, against a standard Gaussian of the same count".into(),
-        });
+            "Residual pixels divided by their robust rms",
+        )?);
         psf_section.notes.push(format!(
             "Residual robust rms {:.4e}, peak |residual| {:.4e} ({})",
             scan.residual_rms[0],

@@ -5,6 +5,15 @@
 - `slurm`: a `dask_jobqueue.SLURMCluster`, one worker per SLURM job, scaled to `nworkers` jobs.
 - `address`: a `distributed.Client` for an existing scheduler; its workers are not ours to change.
 
+Who can get in (issue 20): a Dask scheduler runs whatever it is sent. The LocalCluster listens on
+loopback only. A SLURM cluster's scheduler listens on the cluster network, so it uses TLS with
+credentials made for the run (`Security.temporary()`: a fresh CA and key in memory; the workers'
+copies go to 0600 files in the products' directory, which the worker jobs share, removed when
+the cluster closes): a user without them can neither submit work nor read results. In
+address mode the client takes the TLS settings of Dask's configuration
+(`distributed.comm.tls.ca-file`, `.client.cert`, `.client.key`; see docs/distributed.md); a
+`tls://` address without them is refused up front.
+
 The workers pclean starts declare two resources: `MEMORY` (bytes a task may use: the worker's
 memory limit less `WORKER_BASE_BYTES`) and `CPU` (threads). Each block's task asks for the memory
 the engine's model estimates and for its threads, so the scheduler never runs more on a worker
@@ -67,6 +76,7 @@ class DaskClusterManager:
                          self.cluster.job_script())
             else:
                 self.client = Client(self.opts.scheduler_address,
+                                     security=address_security(self.opts.scheduler_address),
                                      timeout=f"{max(self.opts.worker_timeout, 10)}s")
         except BaseException:
             self._close()
@@ -92,6 +102,7 @@ class DaskClusterManager:
                 self.cluster.close(timeout=60)
             except Exception as e:
                 log.warning("shutting down the Dask cluster: %s", e)
+            remove_credentials(self.cluster)
             self.cluster = None
 
     def _worker_memory(self, default_bytes: int) -> int:
@@ -176,6 +187,7 @@ class DaskClusterManager:
             worker_extra_args=["--resources", ",".join(f"{k}={v}" for k, v in res.items())],
         )
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        kwargs.update(slurm_security(self.opts))
         log.info("starting a SLURMCluster: %d job(s) of %d core(s) and %s", self.nworkers, cores,
                  job_mem)
         cluster = SLURMCluster(**kwargs)
@@ -260,6 +272,55 @@ class DaskClusterManager:
             "task_memory_bytes": self.task_memory_bytes,
             "threads_per_worker": self.opts.threads_per_worker,
         }
+
+
+# Dask's configuration keys of a client's TLS settings (address mode).
+TLS_CLIENT_KEYS = ("distributed.comm.tls.ca-file", "distributed.comm.tls.client.cert",
+                   "distributed.comm.tls.client.key")
+
+
+def slurm_security(opts: ParallelOptions) -> dict:
+    """SLURMCluster arguments for TLS with credentials made for this run: the scheduler and every
+    worker present certificates of a CA that exists only in this process (and, for the worker
+    jobs, in 0600 files under `shared_temp_directory`), and encryption is required."""
+    try:
+        from distributed.security import Security
+        security = Security.temporary()
+    except ImportError as e:
+        raise ParallelConfigError(
+            "cluster_type='slurm' runs its scheduler with TLS and per-run credentials, which needs "
+            f"the 'cryptography' package ({e}): pip install cryptography") from None
+    shared = opts.imagename_directory or os.getcwd()
+    return dict(security=security, protocol="tls://", shared_temp_directory=str(shared))
+
+
+def remove_credentials(cluster) -> None:
+    """Delete the worker credential files dask-jobqueue wrote for a SLURM cluster (it keeps them
+    open as `NamedTemporaryFile`s named `_job_<key>` on the cluster, deleted on close)."""
+    for name, f in list(vars(cluster).items()):
+        if name.startswith("_job_") and hasattr(f, "close"):
+            try:
+                f.close()
+            except OSError as e:
+                log.warning("removing the worker credentials %s: %s", getattr(f, "name", name), e)
+
+
+def address_security(address: str | None):
+    """The client's `Security` for an existing scheduler: Dask's configuration (its TLS keys, see
+    `TLS_CLIENT_KEYS`). A `tls://` scheduler without a CA file configured is refused with how to
+    configure one (without it the connection would fail after the timeout with a TLS error)."""
+    from distributed.security import Security
+
+    if str(address or "").startswith("tls://"):
+        missing = [k for k in TLS_CLIENT_KEYS if not dask.config.get(k, None)]
+        if missing:
+            raise ParallelConfigError(
+                f"scheduler_address={address!r} uses TLS but Dask's configuration has no "
+                f"{', '.join(missing)}: set them in ~/.config/dask/distributed.yaml or as "
+                "DASK_DISTRIBUTED__COMM__TLS__CA_FILE, DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT and "
+                "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY (the scheduler's CA and a client "
+                "certificate and key it accepts)")
+    return Security()
 
 
 def _default_python() -> str:

@@ -6,6 +6,7 @@ only the imaging parameters (plus the scheduling keys this module sets for it).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,9 @@ class ParallelOptions:
     worker_timeout_s: float = 0.0
     task_retries: int = 2
     slurm: dict[str, Any] = field(default_factory=dict)
+    # Where the products go (absolute): shared with the workers, so the SLURM workers' per-run TLS
+    # credentials are written there (0600 files, removed when the cluster closes).
+    imagename_directory: str | None = None
 
     @property
     def worker_timeout(self) -> float:
@@ -114,8 +118,15 @@ def split_config(config: dict) -> tuple[dict, ParallelOptions]:
         worker_timeout_s=float(get("worker_timeout_s") or 0.0),
         task_retries=int(get("task_retries") if get("task_retries") is not None else 2),
         slurm=slurm,
+        imagename_directory=_imagename_directory(get("imagename")),
     )
     return imaging, opts
+
+
+def _imagename_directory(imagename: Any) -> str | None:
+    if _empty(imagename):
+        return None
+    return os.path.dirname(os.path.abspath(os.path.expanduser(str(imagename))))
 
 
 def human(nbytes: float) -> str:

@@ -6,22 +6,35 @@ use super::geom::{lon_lat, mat_mul, mat_t_vec, mat_vec, unit};
 use super::{Direction, DirectionFrame};
 
 /// What a conversion needs besides the direction: the epoch (UTC, MJD seconds as an MS `TIME`),
-/// UT1 - UTC (seconds) and the observatory (ITRF metres). Inertial frames need none of them;
-/// B1950 uses the epoch when one is given (casacore's FK4 epoch), 2000.0 otherwise.
+/// UT1 - UTC (seconds), polar motion (x, y, radians; HADEC, AZEL* and ITRF) and the observatory
+/// (ITRF metres). Inertial frames need none of them; B1950 uses the epoch when one is given
+/// (casacore's FK4 epoch), 2000.0 otherwise.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SkyContext {
     pub epoch_utc_mjd_s: Option<f64>,
     pub dut1_s: f64,
+    pub polar_motion_rad: [f64; 2],
     pub observatory_itrf_m: Option<[f64; 3]>,
 }
 
 impl SkyContext {
-    /// A context at `epoch_utc_mjd_s` for the observatory at `itrf_m`.
+    /// A context at `epoch_utc_mjd_s` for the observatory at `itrf_m`, without polar motion (see
+    /// [`Self::with_polar_motion`] and `EarthOrientation::sky_context`).
     pub fn at(epoch_utc_mjd_s: f64, itrf_m: [f64; 3], dut1_s: f64) -> Self {
         SkyContext {
             epoch_utc_mjd_s: Some(epoch_utc_mjd_s),
             dut1_s,
+            polar_motion_rad: [0.0; 2],
             observatory_itrf_m: Some(itrf_m),
+        }
+    }
+
+    /// This context with the pole's offset (x, y) in radians (IERS: x towards Greenwich, y
+    /// towards 90 degrees west).
+    pub fn with_polar_motion(self, xy_rad: [f64; 2]) -> Self {
+        SkyContext {
+            polar_motion_rad: xy_rad,
+            ..self
         }
     }
 }
@@ -74,6 +87,20 @@ pub fn convert(
     let (lon, lat) = lon_lat(&out);
     Ok(Direction {
         frame: to,
+        ra_rad: lon,
+        dec_rad: lat,
+    })
+}
+
+/// A natural (already deflected, JNAT) unit vector -> APP at `ctx`'s epoch: annual aberration and
+/// precession-nutation without J2000 -> APP's solar deflection (casacore's route for the Sun, the
+/// Moon and the planets; converting the vector as a JNAT direction would invert and reapply the
+/// deflection, which is not invertible at the Sun itself).
+pub fn natural_to_apparent(v: &[f64; 3], ctx: &SkyContext) -> Result<Direction, SkyFrameError> {
+    let app = EarthEpoch::new(DirectionFrame::App, ctx)?.aberrated(v);
+    let (lon, lat) = lon_lat(&app);
+    Ok(Direction {
+        frame: DirectionFrame::App,
         ra_rad: lon,
         dec_rad: lat,
     })

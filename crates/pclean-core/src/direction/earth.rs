@@ -7,9 +7,10 @@
 //!
 //! The models come from SOFA (`sofars`): `pmat76`, `nutm80`, `obl80`, `nut80`, `gmst82` + `eqeq94`,
 //! `ldsun` with the Earth's heliocentric position from `epv00`, and the relativistic aberration
-//! formula with casacore's own Earth velocity series (`crate::frames`). Polar motion is not applied
-//! (casacore applies it from the IERS tables in HADEC and below: up to ~0.3 arcsec there). TDB is
-//! taken as TT.
+//! formula with casacore's own Earth velocity series (`crate::frames`). Polar motion (the context's
+//! x, y from the IERS tables) moves HADEC, AZEL* and ITRF as casacore's `MeasMath` does: a small
+//! rotation of the (-HA, Dec) vector by x, y (SOFA's `atioq` form) turned by the local apparent
+//! sidereal time (see `Site::polar_local`). TDB is taken as TT.
 
 use super::geom::{dot, lon_lat, mat_t_vec, mat_vec, normalise, rot_x, unit};
 use super::{DirectionFrame, SkyContext, SkyFrameError};
@@ -17,6 +18,9 @@ use crate::SPEED_OF_LIGHT;
 use std::f64::consts::PI;
 
 const DJM0: f64 = 2_400_000.5;
+
+/// The Sun's angular semi-diameter at 1 AU, 959.63" (IAU; casacore's `MeasData::SunSemiDiameter`).
+const SUN_SEMI_DIAMETER_RAD: f64 = 959.63 / 3600.0 * PI / 180.0;
 
 /// What the epoch-dependent frames need at one epoch.
 pub(super) struct EarthEpoch {
@@ -34,6 +38,23 @@ struct Site {
     lat_geocentric: f64,
     lat_geodetic: f64,
     radius_m: f64,
+    /// Polar motion x, y (radians) turned by the local apparent sidereal time (casacore's
+    /// `MeasMath::applyPolarMotion` puts LAST in the Euler angle; SOFA's `xpl`, `ypl` turn by
+    /// the longitude instead: 450 mas from casacore here, against 2.5 mas with LAST).
+    polar_local: [f64; 2],
+}
+
+impl Site {
+    /// The polar-motion rotation of the (-HA, Dec) vector, SOFA's `atioq` (`inverse`: its
+    /// transpose, exact to O(x^2) ~ 1e-12 rad).
+    fn polar_motion(&self, ha: f64, dec: f64, inverse: bool) -> (f64, f64) {
+        let [xpl, ypl] = self.polar_local;
+        let (xpl, ypl) = if inverse { (-xpl, -ypl) } else { (xpl, ypl) };
+        let [x, y, z] = unit(-ha, dec);
+        let v = [x + xpl * z, y - ypl * z, z - xpl * x + ypl * y];
+        let (lon, lat) = lon_lat(&normalise(v));
+        (-lon, lat)
+    }
 }
 
 impl EarthEpoch {
@@ -51,8 +72,12 @@ impl EarthEpoch {
                 let (ut1a, ut1b) = sofars::ts::utcut1(DJM0, utc, ctx.dut1_s).map_err(bad)?;
                 let gast = sofars::erst::gmst82(ut1a, ut1b) + sofars::erst::eqeq94(tt.0, tt.1);
                 let (_, lat_geodetic, _) = sofars::coords::gc2gd(1, xyz).map_err(bad)?;
+                let last = gast + xyz[1].atan2(xyz[0]);
+                let [xp, yp] = ctx.polar_motion_rad;
+                let (sl, cl) = last.sin_cos();
                 Some(Site {
-                    last: gast + xyz[1].atan2(xyz[0]),
+                    polar_local: [xp * cl - yp * sl, xp * sl + yp * cl],
+                    last,
                     longitude: xyz[1].atan2(xyz[0]),
                     lat_geocentric: xyz[2].atan2(xyz[0].hypot(xyz[1])),
                     lat_geodetic,
@@ -140,7 +165,7 @@ impl EarthEpoch {
                 let d = self.diurnal_shift(site);
                 let topo = normalise(std::array::from_fn(|i| app[i] + d[i]));
                 let (ra, dec) = lon_lat(&topo);
-                let ha = site.last - ra;
+                let (ha, dec) = site.polar_motion(site.last - ra, dec, false);
                 if frame == F::Hadec {
                     unit(ha, dec)
                 } else {
@@ -191,6 +216,7 @@ impl EarthEpoch {
                     let [ha, dec] = sofars::coords::ae2hd(az, lat, phi);
                     (ha, dec)
                 };
+                let (ha, dec) = site.polar_motion(ha, dec, true);
                 let topo = unit(site.last - ha, dec);
                 // Undo the diurnal shift (p_topo = normalise(p_app + d)): fixed point, |d| ~ 1e-6.
                 let d = self.diurnal_shift(site);
@@ -219,15 +245,28 @@ impl EarthEpoch {
         }
     }
 
+    /// The Sun's light deflection; none for a direction within the solar disk (casacore's
+    /// `applySolarPos` skips those, SOFA's `ldsun` would bend them by up to ~0.2": measured on
+    /// the Sun's own direction against casatools, `pclean-ms/tests/planets.rs`).
     fn deflect(&self, j: &[f64; 3]) -> [f64; 3] {
         let (e, em) = self.sun_to_earth();
+        if -dot(j, &e) >= (SUN_SEMI_DIAMETER_RAD / em).cos() {
+            return *j;
+        }
         sofars::astro::ldsun(*j, e, em)
     }
 
     /// J2000 -> APP: light deflection, annual aberration (relativistic, casacore's velocity
     /// series), then IAU 1976/1980 precession-nutation.
     fn apparent(&self, j: &[f64; 3]) -> [f64; 3] {
-        let nat = self.deflect(j);
+        self.aberrated(&self.deflect(j))
+    }
+
+    /// Annual aberration and precession-nutation of a direction already deflected (JNAT): the
+    /// rest of [`Self::apparent`]; casacore's route for solar-system bodies, whose own deflection
+    /// is applied with their distance (`pclean_ms::planets`).
+    pub(super) fn aberrated(&self, nat: &[f64; 3]) -> [f64; 3] {
+        let nat = *nat;
         let v = self.aberration_velocity();
         let bm1 = (1.0 - dot(&v, &v)).sqrt();
         // A huge Sun distance drops SOFA's gravitational term, as casacore's formula has none.

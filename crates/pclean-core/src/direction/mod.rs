@@ -6,7 +6,7 @@ mod fk4;
 mod frame;
 mod geom;
 
-pub use convert::{convert, SkyContext, SkyFrameError};
+pub use convert::{convert, natural_to_apparent, SkyContext, SkyFrameError};
 pub use frame::{DirectionFrame, SOLAR_SYSTEM_FRAMES};
 
 use crate::units::parse_angle_rad;
@@ -69,8 +69,9 @@ impl Direction {
                     Some(frame) => frame,
                     None if SOLAR_SYSTEM_FRAMES.contains(&upper.as_str()) => {
                         return Err(err(&format!(
-                            "frame '{upper}' (a solar-system body) needs ephemerides, which pclean \
-                             does not have; give the direction in J2000 or ICRS"
+                            "frame '{upper}' (a solar-system body) is not a fixed direction: give \
+                             the direction in J2000 or ICRS (phasecenter='{upper}' alone tracks \
+                             the body)"
                         )))
                     }
                     None => {
@@ -297,7 +298,7 @@ mod tests {
         assert!(Direction::parse("MOON 1 2")
             .unwrap_err()
             .why
-            .contains("ephemerides"));
+            .contains("not a fixed direction"));
         assert!(Direction::parse("FK9 1 2")
             .unwrap_err()
             .why

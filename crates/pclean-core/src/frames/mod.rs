@@ -175,7 +175,8 @@ pub fn doppler_factor(
 }
 
 /// [`doppler_factor`] with UT1 - UTC (`dut1_s`, seconds, from IERS Bulletin A/B or casacore's
-/// `IERSeop2000` table), as casacore uses for the Earth rotation angle.
+/// `IERSeop2000` table), as casacore uses for the Earth rotation angle (no polar motion: see
+/// [`doppler_factor_with_eop`]).
 pub fn doppler_factor_with_dut1(
     from: FreqFrame,
     to: FreqFrame,
@@ -184,13 +185,39 @@ pub fn doppler_factor_with_dut1(
     obs: &Observatory,
     dir: &Direction,
 ) -> Result<f64, FramesError> {
+    let sky = crate::direction::SkyContext::at(time_utc_mjd_s, obs.itrf_m, dut1_s);
+    doppler_factor_at(from, to, &sky, obs, dir)
+}
+
+/// [`doppler_factor`] with the run's Earth orientation: UT1 - UTC and, for a `dir` in HADEC,
+/// AZEL* or ITRF, polar motion (as casacore converts such a direction).
+pub fn doppler_factor_with_eop(
+    from: FreqFrame,
+    to: FreqFrame,
+    time_utc_mjd_s: f64,
+    earth: &EarthOrientation,
+    obs: &Observatory,
+    dir: &Direction,
+) -> Result<f64, FramesError> {
+    let sky = earth.sky_context(time_utc_mjd_s, obs.itrf_m);
+    doppler_factor_at(from, to, &sky, obs, dir)
+}
+
+fn doppler_factor_at(
+    from: FreqFrame,
+    to: FreqFrame,
+    sky: &crate::direction::SkyContext,
+    obs: &Observatory,
+    dir: &Direction,
+) -> Result<f64, FramesError> {
     if from == to {
         return Ok(1.0);
     }
-    let d = j2000_unit_vector(dir, time_utc_mjd_s, dut1_s, obs)?;
+    let time_utc_mjd_s = sky.epoch_utc_mjd_s.unwrap_or_default();
+    let d = j2000_unit_vector(dir, sky)?;
     let needs_earth = |f| matches!(f, FreqFrame::Geo | FreqFrame::Topo);
     let earth = if needs_earth(from) || needs_earth(to) {
-        Some(EarthState::at(time_utc_mjd_s, dut1_s)?)
+        Some(EarthState::at(time_utc_mjd_s, sky.dut1_s)?)
     } else {
         None
     };
@@ -260,15 +287,12 @@ fn mat_vec(m: &[[f64; 3]; 3], v: &[f64; 3]) -> [f64; 3] {
 /// and Earth-fixed ones (a FIELD in HADEC or AZEL), at the observatory).
 fn j2000_unit_vector(
     dir: &Direction,
-    time_utc_mjd_s: f64,
-    dut1_s: f64,
-    obs: &Observatory,
+    ctx: &crate::direction::SkyContext,
 ) -> Result<[f64; 3], FramesError> {
     if dir.frame == DirectionFrame::J2000 {
         return Ok(dir.unit_vector());
     }
-    let ctx = crate::direction::SkyContext::at(time_utc_mjd_s, obs.itrf_m, dut1_s);
-    dir.to_frame(DirectionFrame::J2000, &ctx)
+    dir.to_frame(DirectionFrame::J2000, ctx)
         .map(|d| d.unit_vector())
         .map_err(|e| FramesError::Direction { why: e.to_string() })
 }

@@ -159,7 +159,8 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
     let usemask = usemask(e)?;
     let restoringbeam = restoring_beam(&e.restoringbeam)?;
     let savemodel_column = super::tclean::savemodel(&e.savemodel)? == SaveModel::ModelColumn;
-    let startmodel = Some(e.startmodel.clone()).filter(|s| !s.trim().is_empty());
+    let (nterms, reffreq_hz) = super::mtmfs::taylor_terms(e, deconvolver)?;
+    let startmodel = super::mtmfs::start_models(&e.startmodel, deconvolver, nterms)?;
     let (restart, calcres, calcpsf) = (e.restart, e.calcres, e.calcpsf);
     if (!calcres || !calcpsf) && !restart {
         return Err(invalid(
@@ -168,14 +169,13 @@ pub(super) fn deconv_params(e: &EffectiveParams, niter: usize) -> Result<DeconvP
             "reusing an existing product needs restart=true (pass --restart)",
         ));
     }
-    if restart && startmodel.is_some() {
+    if restart && !startmodel.is_empty() {
         return Err(invalid(
             "startmodel",
-            startmodel.clone().unwrap_or_default(),
+            &startmodel,
             "restart continues from <imagename>.model; give either restart or startmodel",
         ));
     }
-    let (nterms, reffreq_hz) = super::mtmfs::taylor_terms(e, deconvolver)?;
     let mvc = super::mtmfs::mvc_channels(e, deconvolver, nterms)?;
     Ok(DeconvParams {
         deconvolver,

@@ -19,6 +19,11 @@ pub struct MosaicParams {
     /// mfs mosaic then grids with beams at conjugate frequencies, which pclean does not model) and
     /// changes nothing for cubes (measured); passed on to `awproject`, which logs it.
     pub conjbeams: bool,
+    /// tclean's `usepointing`: with `gridder='mosaic'`, each field's beam centred on the POINTING
+    /// table's direction of the first row's `ANTENNA1` (as tclean; measured) instead of the
+    /// field's PHASE_DIR; refused with `awproject`.
+    #[serde(default)]
+    pub usepointing: bool,
 }
 
 impl MosaicParams {
@@ -37,6 +42,7 @@ impl MosaicParams {
                 mosweight: true,
                 psfphasecenter: None,
                 conjbeams: false,
+                usepointing: false,
             });
         }
         let psfphasecenter = match e.psfphasecenter.trim() {
@@ -68,15 +74,12 @@ impl MosaicParams {
                 ),
             ));
         }
-        if e.usepointing {
+        if e.usepointing && gridder == Gridder::AwProject {
             return Err(invalid(
                 "usepointing",
                 true,
-                format!(
-                    "the POINTING table is not read by pclean's {} gridder yet; use \
-                     usepointing=False (each field's beam is centred on its PHASE_DIR)",
-                    gridder.name()
-                ),
+                "the POINTING table is not read by pclean's awproject gridder yet; use \
+                 usepointing=False (the beam is centred on the field's PHASE_DIR)",
             ));
         }
         if e.conjbeams && gridder == Gridder::Mosaic && specmode == SpecMode::Mfs {
@@ -99,6 +102,7 @@ impl MosaicParams {
             mosweight: e.mosweight,
             psfphasecenter,
             conjbeams: e.conjbeams,
+            usepointing: e.usepointing && gridder == Gridder::Mosaic,
         })
     }
 }

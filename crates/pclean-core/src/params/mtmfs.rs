@@ -10,6 +10,43 @@ use crate::units::parse_freq_hz;
 /// well conditioned and nobody uses them).
 pub const MAX_NTERMS: usize = 4;
 
+/// `startmodel`: the images of the start model, term 0 first (empty: none). tclean's
+/// `startmodel=['m.tt0', 'm.tt1']` gives mtmfs one image per Taylor term, at most `nterms`;
+/// a term given as `''` (or not given) starts from 0. The other deconvolvers take one image.
+pub(super) fn start_models(
+    given: &[String],
+    deconvolver: Deconvolver,
+    nterms: usize,
+) -> Result<Vec<String>, ParamError> {
+    let mut v: Vec<String> = given.iter().map(|s| s.trim().to_string()).collect();
+    while v.last().is_some_and(|s| s.is_empty()) {
+        v.pop();
+    }
+    if deconvolver != Deconvolver::Mtmfs && v.len() > 1 {
+        return Err(invalid(
+            "startmodel",
+            &v,
+            format!(
+                "deconvolver='{}' starts from one model image: a list of images (one per Taylor \
+                 term) is for deconvolver='mtmfs'",
+                deconvolver.name()
+            ),
+        ));
+    }
+    if v.len() > nterms {
+        return Err(invalid(
+            "startmodel",
+            &v,
+            format!(
+                "{} images for nterms={nterms}: give at most one model image per Taylor term \
+                 (term 0 first), as tclean",
+                v.len()
+            ),
+        ));
+    }
+    Ok(v)
+}
+
 /// `nterms` (1 for the other deconvolvers) and `reffreq` in Hz (`None`: the band centre).
 pub(super) fn taylor_terms(
     e: &EffectiveParams,
@@ -139,29 +176,15 @@ pub(super) fn check_combination(p: &ImagingParams) -> Result<(), ParamError> {
             "image one Stokes parameter (e.g. stokes='I')",
         ));
     }
-    // restart continues from the existing `.model.ttN` with the PSFs and residuals recomputed
-    // (tclean's calcpsf=true, calcres=true); reusing the Taylor PSFs or residuals is not built.
-    if !d.calcpsf {
+    // calcpsf=false / calcres=false reuse the `.psf.ttN` / `.residual.ttN` of an mfs run; mvc's
+    // PSF terms come from its cube's channels (with their beams), which are not written.
+    if d.mvc.is_some() && (!d.calcpsf || !d.calcres) {
+        let param = if d.calcpsf { "calcres" } else { "calcpsf" };
         return Err(not_with(
-            "calcpsf",
+            param,
             "false".into(),
-            "leave calcpsf=true (the Taylor PSFs are recomputed)",
-        ));
-    }
-    if !d.calcres {
-        return Err(not_with(
-            "calcres",
-            "false".into(),
-            "leave calcres=true (the Taylor residuals are recomputed from the models)",
-        ));
-    }
-    if let Some(m) = &d.startmodel {
-        return Err(not_with(
-            "startmodel",
-            m.clone(),
-            "Taylor start models (one image per term) are not built yet: leave startmodel \
-             empty, or continue an earlier mtmfs run of the same imagename with restart=true \
-             (its .model.ttN)",
+            "specmode='mvc' recomputes its Taylor terms from the channels: leave calcpsf and \
+             calcres true",
         ));
     }
     if d.restoringbeam == RestoringBeam::Common {

@@ -183,13 +183,55 @@ fn mosaic_conjbeams_is_accepted_for_cubes_only() {
     }
 }
 
+/// `usepointing=True` reaches the mosaic gridder (beams on the POINTING table's directions) and is
+/// kept at its default with the gridders where tclean ignores it.
+#[test]
+fn usepointing_is_passed_to_the_mosaic_gridder_only() {
+    for (gridder, kept) in [("mosaic", true), ("standard", false), ("wproject", false)] {
+        let p = with(|r| {
+            r.gridder = Some(gridder.into());
+            r.usepointing = Some(true);
+        })
+        .unwrap();
+        assert_eq!(p.mosaic.usepointing, kept, "{gridder}");
+    }
+}
+
+/// `facets > 1` is accepted with `widefield` (the faceted PSF is reproduced) and refused with the
+/// other gridders and with mtmfs, naming the parameter.
+#[test]
+fn facets_are_accepted_with_widefield_only() {
+    let p = with(|r| {
+        r.gridder = Some("widefield".into());
+        r.facets = Some(3);
+    })
+    .unwrap();
+    assert_eq!(p.facets, 3);
+    for (gridder, deconvolver) in [
+        ("standard", "hogbom"),
+        ("wproject", "hogbom"),
+        ("widefield", "mtmfs"),
+    ] {
+        let e = with(|r| {
+            r.gridder = Some(gridder.into());
+            r.deconvolver = Some(deconvolver.into());
+            r.facets = Some(2);
+        })
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("facets"),
+            "{gridder}/{deconvolver}: {e}"
+        );
+    }
+}
+
 #[test]
 fn tclean_values_not_implemented_are_refused_naming_them() {
     type Case = (fn(&mut RawParams), &'static str, &'static str);
     let cases: [Case; 13] = [
         (
             |r| {
-                r.gridder = Some("mosaic".into());
+                r.gridder = Some("awproject".into());
                 r.usepointing = Some(true);
             },
             "usepointing",
@@ -394,19 +436,25 @@ fn fk4_of_date_phasecenters_accepted_and_earth_fixed_ones_refused() {
 }
 
 #[test]
-fn solar_system_phasecenters_are_refused_naming_trackfield() {
+fn solar_system_bodies_are_tracked_and_comets_or_tables_refused() {
     // tclean tracks the body for 'MARS' and for 'MARS 0deg 0deg' alike (it ignores the direction;
-    // measured, docs/decisions.md (s10-ch13)); pclean has no JPL ephemeris and refuses both up front.
-    for pc in [
-        "MARS",
-        "mars",
-        "MARS 0deg 0deg",
-        "SUN",
-        "MOON 10deg 5deg",
-        "PLUTO",
-        "COMET",
-        "Mars_ephem.tab",
+    // measured, docs/decisions.md (s10-ch13)); pclean reads both as the body.
+    for (pc, body) in [
+        ("MARS", "MARS"),
+        ("mars", "MARS"),
+        ("MARS 0deg 0deg", "MARS"),
+        ("SUN", "SUN"),
+        ("MOON 10deg 5deg", "MOON"),
+        ("PLUTO", "PLUTO"),
+        ("Jupiter", "JUPITER"),
     ] {
+        let mut r = base();
+        r.phasecenter = Some(pc.into());
+        let p = ImagingParams::from_raw(&r).unwrap_or_else(|e| panic!("{pc}: {e}"));
+        assert_eq!(p.phasecenter, PhaseCenter::Body(body.into()), "{pc}");
+    }
+    // COMET is the frame of a FIELD ephemeris table, and a table in phasecenter is not read.
+    for pc in ["COMET", "Mars_ephem.tab"] {
         let mut r = base();
         r.phasecenter = Some(pc.into());
         let e = ImagingParams::from_raw(&r).unwrap_err().to_string();
@@ -418,6 +466,12 @@ fn solar_system_phasecenters_are_refused_naming_trackfield() {
             "{pc}: {e}"
         );
     }
+    // cubesource with a body is refused naming both parameters.
+    let mut r = base();
+    r.phasecenter = Some("MARS".into());
+    r.specmode = Some("cubesource".into());
+    let e = ImagingParams::from_raw(&r).unwrap_err().to_string();
+    assert!(e.contains("cubesource") && e.contains("MARS"), "{e}");
 }
 
 /// `deconvolver='mtmfs'` takes the 2-D and the w-stacking gridders (`wproject`, `widefield`
@@ -448,5 +502,58 @@ fn mtmfs_takes_standard_and_w_gridders_only() {
             }),
             "{g}: {e}"
         );
+    }
+}
+
+/// `startmodel`: tclean's list of Taylor images with mtmfs (at most `nterms`, trailing `''`
+/// dropped, an inner `''` kept as a term starting from 0); one image for the other deconvolvers.
+#[test]
+fn taylor_startmodel_lists_checked() {
+    let sm = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let mt = |v: &[&str], nterms: i64| {
+        with(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.nterms = Some(nterms);
+            r.startmodel = sm(v);
+        })
+    };
+    let p = mt(&["", "m.tt1", " "], 2).unwrap();
+    assert_eq!(p.deconv.startmodel, ["", "m.tt1"]);
+    assert!(mt(&["", ""], 2).unwrap().deconv.startmodel.is_empty());
+    assert_eq!(mt(&["m.tt0"], 3).unwrap().deconv.startmodel, ["m.tt0"]);
+    let e = mt(&["a", "b", "c"], 2).unwrap_err().to_string();
+    assert!(e.contains("startmodel") && e.contains("nterms=2"), "{e}");
+    let e = with(|r| r.startmodel = sm(&["a", "b"]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("startmodel") && e.contains("mtmfs"), "{e}");
+    assert_eq!(
+        with(|r| r.startmodel = sm(&["a"]))
+            .unwrap()
+            .deconv
+            .startmodel,
+        ["a"]
+    );
+}
+
+/// calcpsf=false / calcres=false with mtmfs are taken (they reuse the `.ttN` products), but not
+/// with specmode='mvc' (its PSF terms come from its cube's channels).
+#[test]
+fn mtmfs_reuse_refused_only_with_mvc() {
+    for calcres in [true, false] {
+        let edit = |r: &mut RawParams| {
+            r.deconvolver = Some("mtmfs".into());
+            r.restart = Some(true);
+            r.calcpsf = Some(false);
+            r.calcres = Some(calcres);
+        };
+        assert!(with(edit).is_ok(), "calcres {calcres}");
+        let e = with(|r| {
+            edit(r);
+            r.specmode = Some("mvc".into());
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("calcpsf") && e.contains("mvc"), "{e}");
     }
 }

@@ -17,6 +17,11 @@ pub enum PhaseCenter {
     /// `'TRACKFIELD'`: follow the first selected field's ephemeris (a moving source stays at the
     /// image centre, which is its topocentric direction at the first integration).
     TrackField,
+    /// A solar-system body by casacore's name (`"MARS"`, `"SUN"`, `"MOON"`, ...; tclean ignores a
+    /// direction after the name): the image centre is the body's topocentric direction (JPL DE200)
+    /// at the first integration, in ICRS, and every row is re-phased to the body's direction at
+    /// its time.
+    Body(String),
 }
 
 /// `start` / `width` of a cube: a channel number or a frequency.
@@ -130,8 +135,10 @@ pub struct DeconvParams {
     /// Write the restored image (tclean's `restoration`); `pbcor` needs it.
     pub restoration: bool,
     pub pbcor: bool,
-    /// A CASA image holding the starting model (Jy/pixel), or `None`.
-    pub startmodel: Option<String>,
+    /// CASA images holding the starting model (Jy/pixel): none, one, or with mtmfs one per
+    /// Taylor term (at most `nterms`, term 0 first).
+    #[serde(default)]
+    pub startmodel: Vec<String>,
     /// Write the final model's visibilities to MODEL_DATA.
     pub savemodel_column: bool,
     /// Continue from the existing products of `imagename` (their model is the start model).
@@ -174,6 +181,11 @@ pub struct ImagingParams {
     /// `wprojplanes` of `wproject`/`widefield`: the least number of w planes (`None`:
     /// automatic, as many as `epsilon` needs for the field and the baselines' w range).
     pub wprojplanes: Option<usize>,
+    /// tclean's `facets` per side with `widefield` (1 otherwise): the PSF is kept over the
+    /// central facet only (`nx / facets` by `ny / facets` pixels about the centre), zero outside,
+    /// as tclean's faceted PSF; the image itself is w-corrected exactly without facets.
+    #[serde(default = "one_facet")]
+    pub facets: usize,
     pub epsilon: f64,
     /// The gridding kernel (`es` at `epsilon`, or tclean's own `casa`).
     pub kernel: GridKernel,
@@ -209,4 +221,8 @@ pub struct ImagingParams {
     pub row_partition_by: super::RowPartitionBy,
     /// How a parallel (Dask) run is deployed.
     pub parallel: crate::parallel::ParallelParams,
+}
+
+fn one_facet() -> usize {
+    1
 }

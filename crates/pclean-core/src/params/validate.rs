@@ -94,19 +94,20 @@ fn phase_center(pc: &str) -> Result<PhaseCenter, ParamError> {
         PhaseCenter::FieldId(id)
     } else if pc.trim().eq_ignore_ascii_case("TRACKFIELD") {
         PhaseCenter::TrackField
-    } else if is_body_or_table(pc) {
+    } else if let Some(body) = solar_system_body(pc) {
         // tclean 6.7 tracks the body (the direction after its name is ignored): it re-phases every
         // row to casacore's topocentric position of the body (JPL DE200) at the row's time and
         // writes the image in ICRS at that position at the first integration (measured on a
-        // simulated Mars observation: docs/decisions.md (s10-ch13)). pclean has no JPL ephemeris.
+        // simulated Mars observation: docs/decisions.md (s10-ch13)); the engine does the same.
+        PhaseCenter::Body(body)
+    } else if is_comet_or_table(pc) {
         return Err(invalid(
             "phasecenter",
             pc.trim(),
             format!(
-                "phasecenter='{}': tracking a solar-system body by name (tclean follows its \
-                 topocentric position from casacore's JPL DE200 ephemeris) or an ephemeris table \
-                 given in phasecenter is not supported by pclean yet; attach the body's ephemeris \
-                 to the field (casatasks fixplanets) and use phasecenter='TRACKFIELD', or give a \
+                "phasecenter='{}': a comet or an ephemeris table given in phasecenter is not \
+                 supported by pclean; attach the ephemeris to the field (casatasks fixplanets) and \
+                 use phasecenter='TRACKFIELD', name a body (MERCURY..PLUTO, SUN, MOON), or give a \
                  fixed direction ('J2000 12h30m00s +12d20m00s', any casacore sky frame) or a field \
                  id",
                 pc.trim()
@@ -140,12 +141,19 @@ fn phase_center(pc: &str) -> Result<PhaseCenter, ParamError> {
     })
 }
 
-/// Whether `phasecenter` names a solar-system body (`'MARS'`, or `'MARS 0deg 0deg'`: tclean ignores
-/// the direction then) or an ephemeris table (`'*.tab'`).
-fn is_body_or_table(pc: &str) -> bool {
+/// The body `phasecenter` names (`'MARS'`, or `'MARS 0deg 0deg'`: tclean ignores the direction
+/// then), as casacore's upper-case name; COMET is not a body of the JPL ephemeris.
+fn solar_system_body(pc: &str) -> Option<String> {
+    let first = pc.split_whitespace().next()?.to_ascii_uppercase();
+    (first != "COMET" && crate::direction::SOLAR_SYSTEM_FRAMES.contains(&first.as_str()))
+        .then_some(first)
+}
+
+/// Whether `phasecenter` names COMET (a frame of a FIELD ephemeris table, not a body) or an
+/// ephemeris table (`'*.tab'`).
+fn is_comet_or_table(pc: &str) -> bool {
     let first = pc.split_whitespace().next().unwrap_or("");
-    crate::direction::SOLAR_SYSTEM_FRAMES.contains(&first.to_ascii_uppercase().as_str())
-        || pc.trim().to_ascii_lowercase().ends_with(".tab")
+    first.eq_ignore_ascii_case("COMET") || pc.trim().to_ascii_lowercase().ends_with(".tab")
 }
 
 /// `specmode='cubesource'`: tclean refuses it without `phasecenter='TRACKFIELD'` ("Cannot be in
@@ -157,6 +165,18 @@ fn cubesource_compat(
     width: &SpectralValue,
     outframe: &str,
 ) -> Result<(), ParamError> {
+    if let PhaseCenter::Body(b) = phasecenter {
+        return Err(invalid(
+            "specmode",
+            "cubesource",
+            format!(
+                "specmode='cubesource' with phasecenter='{b}' (a cube in the rest frame of a body \
+                 of the JPL ephemeris) is not supported by pclean; use specmode='cube', or attach \
+                 the body's ephemeris to the field (casatasks fixplanets) and use \
+                 phasecenter='TRACKFIELD'"
+            ),
+        ));
+    }
     if *phasecenter != PhaseCenter::TrackField {
         return Err(invalid(
             "specmode",
@@ -441,20 +461,6 @@ impl ImagingParams {
                 "row partitions are for specmode='mfs'; a cube is split by channel blocks (cube_chunksize)",
             ));
         }
-        if row_partitions > 0 && gridder == Gridder::AwProject {
-            return Err(invalid(
-                "row_partitions",
-                row_partitions,
-                "row partitions with gridder='awproject' are not supported by pclean yet: use row_partitions=0",
-            ));
-        }
-        if row_partitions > 0 && gridder == Gridder::Mosaic {
-            return Err(invalid(
-                "row_partitions",
-                row_partitions,
-                "a mosaic's residual is scaled by its band-limited over its exact weight response, which row partitions cannot sum yet: use row_partitions=0 with gridder='mosaic'",
-            ));
-        }
         let parallel = crate::parallel::ParallelParams::from_effective(&e)?;
         let mosaic = super::MosaicParams::from_effective(&e, gridder, specmode)?;
         let awproject = super::AwProjectParams::from_effective(&e, gridder, deconv.deconvolver)?;
@@ -480,6 +486,11 @@ impl ImagingParams {
             perchanweightdensity: e.perchanweightdensity,
             gridder,
             wprojplanes,
+            facets: if gridder == Gridder::WideField {
+                e.facets.max(1) as usize
+            } else {
+                1
+            },
             epsilon,
             kernel: GridKernel::parse("kernel", &e.kernel)?,
             weighting,

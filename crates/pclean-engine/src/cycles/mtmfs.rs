@@ -13,6 +13,7 @@ use super::mvc::MvcImaging;
 use super::{block_setup, stop_text};
 use crate::error::EngineError;
 use crate::exec::block::{BlockInputs, BlockResult, PlaneSummary, PutPlane};
+use crate::imaging::taylor::TaylorPsfs;
 use crate::products::{fit_beam, pbcor_plane, restored_image};
 use crate::source::restrict_sources;
 use ndarray::{Array2, ArrayView2};
@@ -66,9 +67,17 @@ pub fn run_block(
         Some(nchan) => Some(MvcImaging::new(ctx, nchan, reffreq)?),
         None => None,
     };
-    let tp = match mvc.as_mut() {
-        Some(m) => m.psfs(ctx, inp, &sources, s, &weighter, n)?,
-        None => ctx.taylor_psfs(&sources, s, &weighter, n, reffreq)?,
+    // calcpsf=false / calcres=false: the existing `.psf.ttN` (with `.sumwt.ttN`) and
+    // `.residual.ttN`, read here (the imaging weights are still made for the major cycles).
+    let reused = inp.reused.terms(chans.clone())?;
+    let tp = match (mvc.as_mut(), reused.psfs) {
+        (Some(m), _) => m.psfs(ctx, inp, &sources, s, &weighter, n)?,
+        (None, Some((psfs, sumwt))) => TaylorPsfs {
+            weights: ctx.plane_weights(&sources, k, s, &weighter)?,
+            psfs,
+            sumwt,
+        },
+        (None, None) => ctx.taylor_psfs(&sources, s, &weighter, n, reffreq)?,
     };
     drop(weighter);
     let residuals_of = |models: Option<&[Array2<f32>]>| match mvc.as_ref() {
@@ -90,8 +99,9 @@ pub fn run_block(
         let w = Array2::from_elem((1, 1), tp.sumwt[t] as f32);
         put(SUMWT[t], k, s, w.view())?;
     }
-    // restart: the earlier run's Taylor models (one plane per term), whose prediction the first
-    // residuals subtract (tclean's restart with calcres=true); otherwise zeros.
+    // restart (the earlier run's `.model.ttN`) or startmodel (one image per Taylor term): the
+    // Taylor models (one plane per term) whose prediction the first residuals subtract (tclean's
+    // calcres=true); otherwise zeros.
     let start = match inp.start_model {
         Some(m) => Some(m.block(chans.clone(), 1, (p.ny, p.nx))?),
         None => None,
@@ -101,7 +111,11 @@ pub fn run_block(
             "mtmfs start model without one plane per term",
         ));
     }
-    let (mut residuals, _) = residuals_of(start.as_deref())?;
+    // calcres=false: the reused residuals are those of the start (restart's) models already.
+    let mut residuals = match reused.residuals {
+        Some(r) => r,
+        None => residuals_of(start.as_deref())?.0,
+    };
     let scales: Vec<f32> = d.scales.iter().map(|v| *v as f32).collect();
     let mut mt = MultiTermClean::new(n, scales, d.smallscalebias as f32);
     let mut models = start.unwrap_or_else(|| vec![Array2::<f32>::zeros((p.ny, p.nx)); n]);

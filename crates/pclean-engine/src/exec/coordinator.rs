@@ -15,7 +15,7 @@ use crate::error::EngineError;
 use crate::plan::memory::{self, Schedule, ScheduleRequest, GIB, MIB};
 use crate::plan::Setup;
 use crate::products::{
-    check_products_absent, fsync_tree, image_coords, OpenMode, ProductLock, Products, TaskSummary,
+    check_products_absent, fsync_tree, OpenMode, ProductLock, Products, TaskSummary,
 };
 use pclean_core::params::{ImagingParams, RawParams};
 use serde::{Deserialize, Serialize};
@@ -166,14 +166,7 @@ impl Coordinator {
             check_products_absent(&params.imagename, params.format, rewrite, exts)?;
         }
         let lock = ProductLock::acquire(&params.imagename)?;
-        let ms0 = setup.sources[0].ms.clone();
-        let coords = image_coords(params, plan, &setup.centre, ms0.meta());
-        let object = ms0
-            .meta()
-            .fields
-            .get(setup.first_field)
-            .map(|f| f.name.clone())
-            .unwrap_or_default();
+        let (coords, object) = setup.product_coords(params);
         let resumed_run = resumed.is_some();
         let (ckpt, mode) = match resumed {
             Some(mut c) if c.complete_blocks() > 0 => {

@@ -34,3 +34,25 @@ pub(crate) fn thread_pool_in_slot(
 pub(crate) fn thread_pool(n: usize) -> Result<rayon::ThreadPool, EngineError> {
     thread_pool_in_slot(n, None)
 }
+
+/// A worker process's opened run, kept for the next task of the same configuration `key`.
+pub(crate) type Cache<T> = std::sync::Mutex<Option<(String, std::sync::Arc<T>)>>;
+
+/// The run cached in `cache` under `key`, or (another key, or none yet) the old one dropped
+/// first (its MSs closed) and `open()` cached in its place.
+pub(crate) fn cached<T>(
+    cache: &Cache<T>,
+    key: &str,
+    open: impl FnOnce() -> Result<T, EngineError>,
+) -> Result<std::sync::Arc<T>, EngineError> {
+    let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((k, w)) = c.as_ref() {
+        if k == key {
+            return Ok(w.clone());
+        }
+    }
+    *c = None;
+    let w = std::sync::Arc::new(open()?);
+    *c = Some((key.to_string(), w.clone()));
+    Ok(w)
+}

@@ -13,7 +13,7 @@ use crate::plan::Setup;
 use crate::products::TaskSummary;
 use pclean_core::params::ImagingParams;
 use pclean_grid::weighting::ImagingWeighter;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 /// What a worker keeps between blocks of one run.
@@ -80,8 +80,7 @@ impl BlockWorker {
     }
 }
 
-type Cached = Option<(String, Arc<BlockWorker>)>;
-static CACHE: Mutex<Cached> = Mutex::new(None);
+static CACHE: super::Cache<BlockWorker> = Mutex::new(None);
 
 /// [`BlockWorker::run`] with the worker of configuration `key` (e.g. the config's JSON) kept for
 /// the next call; a new key replaces the cached worker.
@@ -92,18 +91,6 @@ pub fn run_block_cached(
     end: usize,
     nthreads: usize,
 ) -> Result<Vec<u8>, EngineError> {
-    let worker = {
-        let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-        match cache.as_ref() {
-            Some((k, w)) if k == key => w.clone(),
-            _ => {
-                // Drop the old worker (its MSs) before opening the new one.
-                *cache = None;
-                let w = Arc::new(BlockWorker::new(params.clone())?);
-                *cache = Some((key.to_string(), w.clone()));
-                w
-            }
-        }
-    };
+    let worker = super::cached(&CACHE, key, || BlockWorker::new(params.clone()))?;
     worker.run(first, end, nthreads)
 }

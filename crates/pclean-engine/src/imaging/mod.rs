@@ -6,6 +6,7 @@
 pub mod awproject;
 pub mod gridder;
 pub mod mosaic;
+pub mod mosaic_pointing;
 pub mod mvc;
 pub mod savemodel;
 pub mod taylor;
@@ -38,6 +39,11 @@ pub struct PsfPlane {
 
 /// A pass's image, its sum of weights and (a mosaic's) weight image.
 pub type PassImage = (Array2<f32>, f64, Option<Array2<f32>>);
+
+/// A row partition's pass: its [`PassImage`] divided by its own sum of weights, and the gridder's
+/// per-grid sums for the step that is not linear in the rows (a mosaic residual's band response:
+/// [`pclean_grid::seam::VisGridder::linear_images`]; empty for the other gridders).
+pub type PartialImage = (PassImage, Vec<[f64; 2]>);
 
 /// Everything constant across blocks.
 pub struct ImagingContext<'a> {
@@ -83,7 +89,8 @@ impl ImagingContext<'_> {
         if let Some(rows) = self.rows {
             return rows.psf_plane(self, k, s, weighter);
         }
-        let ((psf, sumwt, pb_weight), weights) = self.psf_pass(sources, k, s, weighter, true)?;
+        let (partial, weights) = self.psf_partial(sources, k, s, weighter)?;
+        let (psf, sumwt, pb_weight) = self.finish_partial(Pass::Psf, k, partial)?;
         Ok(PsfPlane {
             psf,
             sumwt,
@@ -92,34 +99,22 @@ impl ImagingContext<'_> {
         })
     }
 
-    /// A PSF pass over `sources` before normalisation ([`ImagingContext::normalise_pass`]): the
-    /// sum over the pass's visibilities, which several row partitions' passes add up to; with the
-    /// plane's imaging weights.
+    /// A PSF pass over `sources` normalised by its own sum of weights only (no primary-beam
+    /// step, [`ImagingContext::finish_pass`]): linear in the visibilities, so several row
+    /// partitions' passes combine exactly, each weighted by its share of the summed weights
+    /// (`exec::rows::combine_images`); with the plane's imaging weights.
     pub fn psf_partial(
         &self,
         sources: &[Source],
         k: usize,
         s: usize,
         weighter: &ImagingWeighter,
-    ) -> Result<(PassImage, PlaneWeights), EngineError> {
-        self.psf_pass(sources, k, s, weighter, false)
-    }
-
-    /// The PSF pass, normalised or not.
-    fn psf_pass(
-        &self,
-        sources: &[Source],
-        k: usize,
-        s: usize,
-        weighter: &ImagingWeighter,
-        normalise: bool,
-    ) -> Result<(PassImage, PlaneWeights), EngineError> {
+    ) -> Result<(PartialImage, PlaneWeights), EngineError> {
         let mut weights = Vec::new();
         let raw = self.pass(
             Pass::Psf,
             sources,
             k,
-            normalise,
             |prep, cols, freqs| Ok((self.imaging_weights(prep, s, cols, freqs, weighter), None)),
             |wgt| weights.push(wgt),
         )?;
@@ -148,12 +143,12 @@ impl ImagingContext<'_> {
         if let Some(rows) = self.rows {
             return rows.residual_plane(self, k, s, model, pb_weight);
         }
-        let (image, sumwt, _) =
-            self.residual_pass(sources, k, s, weights, model, pb_weight, true)?;
+        let partial = self.residual_partial(sources, k, s, weights, model, pb_weight)?;
+        let (image, sumwt, _) = self.finish_partial(Pass::Residual, k, partial)?;
         Ok((image, sumwt))
     }
 
-    /// A residual pass over `sources` before normalisation (see
+    /// A residual pass over `sources` normalised by its own sum of weights only (see
     /// [`ImagingContext::psf_partial`]).
     pub fn residual_partial(
         &self,
@@ -163,43 +158,15 @@ impl ImagingContext<'_> {
         weights: &PlaneWeights,
         model: Option<&Array2<f32>>,
         pb_weight: Option<&Array2<f32>>,
-    ) -> Result<PassImage, EngineError> {
-        self.residual_pass(sources, k, s, weights, model, pb_weight, false)
-    }
-
-    /// The residual pass, normalised or not.
-    #[allow(clippy::too_many_arguments)]
-    fn residual_pass(
-        &self,
-        sources: &[Source],
-        k: usize,
-        s: usize,
-        weights: &PlaneWeights,
-        model: Option<&Array2<f32>>,
-        pb_weight: Option<&Array2<f32>>,
-        normalise: bool,
-    ) -> Result<PassImage, EngineError> {
-        let mut kept = match model {
-            Some(m) => Some(
-                self.residual_vis(sources, k, s, weights, m, pb_weight)?
-                    .into_iter(),
-            ),
-            None => None,
-        };
-        let mut wts = weights.iter();
+    ) -> Result<PartialImage, EngineError> {
+        let kept = model
+            .map(|m| self.residual_vis(sources, k, s, weights, m, pb_weight))
+            .transpose()?;
         self.pass(
             Pass::Residual,
             sources,
             k,
-            normalise,
-            |prep, cols, _| {
-                let wgt = next_weights(&mut wts)?;
-                let vis = match kept.as_mut() {
-                    Some(it) => it.next().ok_or_else(changed)?,
-                    None => prep.stokes[s].0.select(Axis(1), cols),
-                };
-                Ok((wgt, Some(vis)))
-            },
+            residual_chunks(weights, kept, s),
             |_| {},
         )
     }
@@ -255,20 +222,21 @@ impl ImagingContext<'_> {
     /// One gridding pass over the chunks of image channel `k`: `chunk(prepared, columns,
     /// frequencies)` gives each chunk's imaging weights (and, for the residual, visibilities),
     /// handed to `done` once gridded; the planes become the plane's image and (a mosaic's) weight
-    /// image, not normalised ([`ImagingContext::normalise_pass`]), with the sum of weights.
+    /// image divided by the sum of weights, with it and the gridder's sums for the step not linear
+    /// in the rows ([`ImagingContext::finish_partial`] finishes it: a row partition's pass stops
+    /// here, so that one partition's pass is the single pass bit for bit).
     fn pass<W: Borrow<Array2<f32>>>(
         &self,
         pass: Pass,
         sources: &[Source],
         k: usize,
-        normalise: bool,
         mut chunk: impl FnMut(
             &Prepared,
             &[usize],
             &[f64],
         ) -> Result<(W, Option<Array2<Complex32>>), EngineError>,
         mut done: impl FnMut(W),
-    ) -> Result<PassImage, EngineError> {
+    ) -> Result<PartialImage, EngineError> {
         let sources = &crate::source::restrict_sources(sources, self.plan, &(k..k + 1))?;
         let own = self.plane_gridder(k);
         let gridder = own.as_deref().unwrap_or(self.gridder.as_ref());
@@ -290,33 +258,40 @@ impl ImagingContext<'_> {
             done(wgt);
             Ok(())
         })?;
-        if !normalise {
-            let weight = gridder.weight_image(&planes, 1.0).map_err(gerr)?;
-            let image = gridder.images(planes, 1.0).map_err(gerr)?;
-            return Ok((image.into_iter().next().ok_or_else(changed)?, sumwt, weight));
-        }
         let norm = if sumwt > 0.0 { 1.0 / sumwt } else { 0.0 };
         let weight = gridder.weight_image(&planes, norm).map_err(gerr)?;
-        let image = gridder.images(planes, norm).map_err(gerr)?;
+        let (image, sums) = gridder.linear_images(planes, norm).map_err(gerr)?;
         let image = image.into_iter().next().ok_or_else(changed)?;
-        self.normalise_pb(pass, (image, sumwt, weight))
+        Ok(((image, sumwt, weight), sums))
     }
 
-    /// A pass's image and weight image divided by its sum of weights, and (a mosaic's) the PSF
-    /// normalised to a peak of 1 or the residual by the weight image.
-    pub fn normalise_pass(&self, pass: Pass, raw: PassImage) -> Result<PassImage, EngineError> {
-        let (mut image, sumwt, mut weight) = raw;
-        let norm = if sumwt > 0.0 { 1.0 / sumwt } else { 0.0 };
-        image.mapv_inplace(|v| (v as f64 * norm) as f32);
-        if let Some(w) = weight.as_mut() {
-            w.mapv_inplace(|v| (v as f64 * norm) as f32);
-        }
-        self.normalise_pb(pass, (image, sumwt, weight))
+    /// A pass of image channel `k` (one partition's, or several combined with their per-grid
+    /// sums added) finished: the gridder's step that is not linear in the rows
+    /// ([`pclean_grid::seam::VisGridder::finish_images`]), then [`ImagingContext::finish_pass`].
+    pub fn finish_partial(
+        &self,
+        pass: Pass,
+        k: usize,
+        partial: PartialImage,
+    ) -> Result<PassImage, EngineError> {
+        let ((mut image, sumwt, weight), sums) = partial;
+        let own = self.plane_gridder(k);
+        let gridder = own.as_deref().unwrap_or(self.gridder.as_ref());
+        gridder
+            .finish_images(pass, std::slice::from_mut(&mut image), &sums)
+            .map_err(gerr)?;
+        self.finish_pass(pass, (image, sumwt, weight))
     }
 
-    /// A mosaic's PSF normalised to a peak of 1, its residual by the weight image.
-    fn normalise_pb(&self, pass: Pass, img: PassImage) -> Result<PassImage, EngineError> {
+    /// The step after the division by the sum of weights: a mosaic's PSF normalised to a peak
+    /// of 1, its residual by the weight image, a faceted PSF ([`central_facet_only`]; other
+    /// gridders: nothing). Not linear in the rows:
+    /// row partitions' passes are combined first (`exec::rows::combine_images`).
+    pub fn finish_pass(&self, pass: Pass, img: PassImage) -> Result<PassImage, EngineError> {
         let (mut image, sumwt, weight) = img;
+        if pass == Pass::Psf && self.params.facets > 1 {
+            central_facet_only(&mut image, self.params.facets);
+        }
         if let Some(w) = &weight {
             match pass {
                 Pass::Psf => mosaic::normalise_psf(&mut image),
@@ -329,6 +304,53 @@ impl ImagingContext<'_> {
             }
         }
         Ok((image, sumwt, weight))
+    }
+}
+
+/// The per-chunk inputs of a residual pass (the `chunk` argument of the passes): each chunk's
+/// imaging weights from `weights` and its visibilities, the model-subtracted ones `kept` (one
+/// array per chunk, in the passes' chunk order) or, without a model, Stokes plane `s` of the data.
+#[allow(clippy::type_complexity)]
+fn residual_chunks<'w>(
+    weights: &'w PlaneWeights,
+    kept: Option<Vec<Array2<Complex32>>>,
+    s: usize,
+) -> impl FnMut(
+    &Prepared,
+    &[usize],
+    &[f64],
+) -> Result<(&'w Array2<f32>, Option<Array2<Complex32>>), EngineError> {
+    let mut kept = kept.map(|v| v.into_iter());
+    let mut wts = weights.iter();
+    move |prep, cols, _| {
+        let wgt = next_weights(&mut wts)?;
+        let vis = match kept.as_mut() {
+            Some(it) => it.next().ok_or_else(changed)?,
+            None => prep.stokes[s].0.select(Axis(1), cols),
+        };
+        Ok((wgt, Some(vis)))
+    }
+}
+
+/// tclean's faceted PSF (`facets` per side, `widefield`): the PSF of the central facet, whose
+/// box is `n / facets` pixels from `(n - n / facets) / 2` on each axis, with its peak at the box's
+/// centre pixel (`start + (n / facets) / 2`, one pixel below the image centre for odd `facets`
+/// on an even axis), zero outside the box. Measured on tclean 6.7 (vla_widefield subset, 1024^2,
+/// `scripts/dev/make_facets_refs.py`): facets 2 non-zero over 256..=767 with the peak at 512,
+/// facets 3 over 341..=681 with the peak at 511; in the box within 6.4e-3 / 8.7e-3 of the
+/// unfaceted PSF moved so.
+pub fn central_facet_only(psf_yx: &mut Array2<f32>, facets: usize) {
+    let (ny, nx) = psf_yx.dim();
+    let (fy, fx) = (ny / facets, nx / facets);
+    let (y0, x0) = ((ny - fy) / 2, (nx - fx) / 2);
+    // The whole image's PSF peaks at (n/2, n/2); the facet's at (start + f/2).
+    let (sy, sx) = (ny / 2 - (y0 + fy / 2), nx / 2 - (x0 + fx / 2));
+    let src = psf_yx.clone();
+    psf_yx.fill(0.0);
+    for y in y0..y0 + fy {
+        for x in x0..x0 + fx {
+            psf_yx[[y, x]] = src[[y + sy, x + sx]];
+        }
     }
 }
 

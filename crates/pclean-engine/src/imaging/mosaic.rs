@@ -31,7 +31,8 @@ use pclean_ms::{Antenna, SelectedData};
 pub const SAME_POINTING_RAD: f64 = 1e-8;
 
 /// The mosaic gridder of a run: each selected field a pointing, its beam centred on the field's
-/// PHASE_DIR (tclean with `usepointing=False`), the PSF's on `psfphasecenter` or the image
+/// PHASE_DIR (tclean with `usepointing=False`) or with `usepointing=True` on its POINTING
+/// direction (`mosaic_pointing`), the PSF's on `psfphasecenter` or the image
 /// centre. Several MSs (`vis=[a, b]`): fields of any MS at the same direction (within
 /// [`SAME_POINTING_RAD`]) are one pointing and the antennas of the MSs are numbered one after
 /// the other, each MS's rows re-keyed so ([`Source::keys`], set here); tclean's mosaic of
@@ -82,17 +83,36 @@ pub fn mosaic_gridder(
     for src in sources.iter_mut() {
         let m = src.ms.meta();
         let mut keys = vec![-1; m.fields.len()];
+        let pointed = if params.mosaic.usepointing {
+            let centres = crate::imaging::mosaic_pointing::pointing_centres(
+                &src.ms,
+                &src.selected,
+                centre.frame,
+                sky,
+                lambda_over_d(&src.selected, &m.antennas),
+            )?;
+            tracing::info!(
+                "usepointing=True: beams of {} centred on the POINTING directions",
+                src.ms.path().display()
+            );
+            Some(centres)
+        } else {
+            None
+        };
         for &f in &src.selected.field_ids {
             let field = m.fields.get(f).ok_or_else(|| {
                 EngineError::internal(format!("selected field {f} is not in the FIELD table"))
             })?;
             let what = format!("field '{}' of {}", field.name, src.ms.path().display());
-            let d = field.phase_dir.to_frame(centre.frame, sky).map_err(|e| {
-                EngineError::param(
-                    "gridder",
-                    format!("{what} cannot be converted to the image frame: {e}"),
-                )
-            })?;
+            let d = match pointed.as_ref().and_then(|c| c.get(&f)) {
+                Some(d) => *d,
+                None => field.phase_dir.to_frame(centre.frame, sky).map_err(|e| {
+                    EngineError::param(
+                        "gridder",
+                        format!("{what} cannot be converted to the image frame: {e}"),
+                    )
+                })?,
+            };
             let same = dirs.iter().position(|o| {
                 let (a, b) = (o.unit_vector(), d.unit_vector());
                 let chord =
@@ -216,6 +236,25 @@ pub fn beam_frequencies(selected: &SelectedData) -> Vec<f64> {
         }
     }
     out
+}
+
+/// `lambda / D` (radians) at the highest selected frequency for the largest unflagged dish: the
+/// scale of the narrowest beam of the data (the `usepointing` spread check).
+fn lambda_over_d(selected: &SelectedData, antennas: &[Antenna]) -> f64 {
+    let f = selected
+        .groups
+        .iter()
+        .flat_map(|g| g.chan_freq_hz.iter())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    let d = antennas
+        .iter()
+        .filter(|a| !a.flag_row)
+        .fold(0.0f64, |m, a| m.max(a.dish_diameter_m));
+    if f > 0.0 && d > 0.0 {
+        299_792_458.0 / f / d
+    } else {
+        0.0
+    }
 }
 
 /// The distinct dish diameters of the ANTENNA table's unflagged rows (in order of appearance)

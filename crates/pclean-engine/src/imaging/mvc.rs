@@ -7,7 +7,7 @@
 //! (`cycles::mvc` turns the Taylor models into it). One oversampled grid per channel is alive
 //! during a pass.
 
-use super::{changed, gerr, next_weights, ImagingContext, PlaneWeights};
+use super::{changed, gerr, next_weights, residual_chunks, ImagingContext, PlaneWeights};
 use crate::error::EngineError;
 use crate::source::{Prepared, Source};
 use ndarray::{Array2, Axis};
@@ -100,27 +100,10 @@ impl ImagingContext<'_> {
         axis: &MvcAxis,
         models: Option<&[Array2<f32>]>,
     ) -> Result<ChannelImages, EngineError> {
-        let mut kept = match models {
-            Some(m) => Some(
-                self.mvc_residual_vis(sources, s, weights, axis, m)?
-                    .into_iter(),
-            ),
-            None => None,
-        };
-        let mut wts = weights.iter();
-        self.mvc_pass(
-            axis,
-            sources,
-            |prep, cols, _| {
-                let wgt = next_weights(&mut wts)?;
-                let vis = match kept.as_mut() {
-                    Some(it) => it.next().ok_or_else(changed)?,
-                    None => prep.stokes[s].0.select(Axis(1), cols),
-                };
-                Ok((wgt, Some(vis)))
-            },
-            |_| {},
-        )
+        let kept = models
+            .map(|m| self.mvc_residual_vis(sources, s, weights, axis, m))
+            .transpose()?;
+        self.mvc_pass(axis, sources, residual_chunks(weights, kept, s), |_| {})
     }
 
     /// The visibilities minus the prediction of their channel's model, one array per chunk.

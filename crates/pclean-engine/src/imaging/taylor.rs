@@ -11,7 +11,7 @@
 //! The 1-plane gridder of the run ([`ImagingContext::gridder`]) grids each term: one oversampled
 //! grid per term is alive during a pass.
 
-use super::{changed, gerr, next_weights, ImagingContext, PlaneWeights};
+use super::{changed, gerr, next_weights, residual_chunks, ImagingContext, PlaneWeights};
 use crate::error::EngineError;
 use crate::source::{Prepared, Source};
 use ndarray::{Array2, Axis};
@@ -119,26 +119,14 @@ impl ImagingContext<'_> {
         nterms: usize,
         models: Option<&[Array2<f32>]>,
     ) -> Result<TermImages, EngineError> {
-        let mut kept = match models {
-            Some(m) => Some(
-                self.taylor_residual_vis(sources, s, weights, reffreq_hz, m)?
-                    .into_iter(),
-            ),
-            None => None,
-        };
-        let mut wts = weights.iter();
+        let kept = models
+            .map(|m| self.taylor_residual_vis(sources, s, weights, reffreq_hz, m))
+            .transpose()?;
         self.taylor_pass(
             nterms,
             reffreq_hz,
             sources,
-            |prep, cols, _| {
-                let wgt = next_weights(&mut wts)?;
-                let vis = match kept.as_mut() {
-                    Some(it) => it.next().ok_or_else(changed)?,
-                    None => prep.stokes[s].0.select(Axis(1), cols),
-                };
-                Ok((wgt, Some(vis)))
-            },
+            residual_chunks(weights, kept, s),
             |_| {},
         )
     }

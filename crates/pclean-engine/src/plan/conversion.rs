@@ -4,7 +4,7 @@
 
 use super::ephemeris::Ephemerides;
 use crate::error::EngineError;
-use pclean_core::frames::{doppler_factor_with_dut1, EarthOrientation, FreqFrame, Observatory};
+use pclean_core::frames::{doppler_factor_with_eop, EarthOrientation, FreqFrame, Observatory};
 use pclean_core::params::Interpolation;
 use pclean_core::Direction;
 use std::sync::Arc;
@@ -91,11 +91,11 @@ impl FrameConversion {
             EngineError::param("outframe", format!("outframe={}: {e}", self.to.casa_name()))
         };
         let d = |frame, t, dir: &Direction| {
-            doppler_factor_with_dut1(
+            doppler_factor_with_eop(
                 frame,
                 FreqFrame::Lsrk,
                 t,
-                self.earth.dut1_s(t),
+                &self.earth,
                 &self.observatory,
                 dir,
             )

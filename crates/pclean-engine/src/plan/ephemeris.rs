@@ -17,6 +17,10 @@
 //!   table's (interpolated at UT1), v_obs the observatory's rotation velocity along the topocentric
 //!   direction (`FTMachine::shiftFreqToSource`); the axis at the first integration, each row at its
 //!   own time.
+//! - `phasecenter='MARS'` (any body of casacore's JPL DE200, `pclean_ms::planets`): as TRACKFIELD
+//!   with the body's topocentric direction, for every selected field (fixed fields too: their
+//!   data are phased at PHASE_DIR at the row's time); the image in ICRS at the body's direction
+//!   at the first integration (measured with tclean 6.7: docs/decisions.md (s10-ch13, s11-ch13)).
 
 use crate::error::EngineError;
 use crate::source::visprep::PhaseShift;
@@ -28,7 +32,9 @@ use pclean_core::{Direction, DirectionFrame, SPEED_OF_LIGHT};
 use pclean_ms::ephemeris::{
     field_ephemerides, observer_true_of_date_m, tt_minus_utc_s, Ephemeris, EphemerisFrame,
 };
-use std::sync::Arc;
+use pclean_ms::planets::{Body, De200};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The Earth's rotation rate, rad/s (IERS conventions: 7.292115e-5 rad/s; its last digits move
 /// the ~0.3 km/s rotation velocity by far less than 1 mm/s).
@@ -44,15 +50,34 @@ struct MovingField {
     reference_frame: DirectionFrame,
 }
 
-/// The ephemeris fields of one MS and how the run images them.
+/// How the data of a selected field are phased.
+#[derive(Debug, Clone)]
+enum FieldMotion {
+    /// Along the field's ephemeris table.
+    Table(MovingField),
+    /// At the field's PHASE_DIR (a fixed field, re-phased here only when a body is tracked).
+    Fixed(pclean_ms::Field),
+}
+
+/// A body tracked by `phasecenter` (JPL DE200) and its topocentric directions (APP) by time.
+#[derive(Debug)]
+struct TrackedBody {
+    body: Body,
+    de200: De200,
+    cache: Mutex<HashMap<u64, Direction>>,
+}
+
+/// The moving fields of one MS, or the tracked body, and how the run images them.
 #[derive(Debug, Clone)]
 pub struct Ephemerides {
-    /// By field id (`None`: a fixed field).
-    fields: Vec<Option<MovingField>>,
+    /// By field id (`None`: a fixed field that stays where it is).
+    fields: Vec<Option<FieldMotion>>,
     observatory_itrf_m: [f64; 3],
     earth: Arc<EarthOrientation>,
-    /// `phasecenter='TRACKFIELD'`: rows are re-phased to the moving source.
+    /// `phasecenter='TRACKFIELD'` or a body: rows are re-phased to the moving source.
     track: bool,
+    /// `phasecenter` naming a body.
+    body: Option<Arc<TrackedBody>>,
 }
 
 fn unsupported(what: String) -> EngineError {
@@ -60,8 +85,9 @@ fn unsupported(what: String) -> EngineError {
 }
 
 impl Ephemerides {
-    /// The ephemeris fields of `src`'s MS, or `None` when no selected field has one. Refuses what
-    /// pclean does not reproduce yet (non-APP or topocentric tables, offsets from the ephemeris,
+    /// The ephemeris fields of `src`'s MS and the body `phasecenter` names (its DE200 records for
+    /// the observation), or `None` when no selected field has an ephemeris and no body is
+    /// tracked. Refuses what pclean does not reproduce yet (non-APP or topocentric tables, offsets from the ephemeris,
     /// several fields or MSs with TRACKFIELD), before any heavy work.
     pub fn open(
         src: &Source,
@@ -70,14 +96,30 @@ impl Ephemerides {
     ) -> Result<Option<Self>, EngineError> {
         let meta = src.ms.meta();
         let track = params.phasecenter == PhaseCenter::TrackField;
-        if !meta.fields.iter().any(|f| f.ephemeris_id >= 0) {
+        let body = match &params.phasecenter {
+            PhaseCenter::Body(name) => Some(TrackedBody::open(name, src)?),
+            _ => None,
+        };
+        let has_tables = meta.fields.iter().any(|f| f.ephemeris_id >= 0);
+        if !has_tables && body.is_none() {
             return Ok(None);
         }
-        let tables = field_ephemerides(&meta.path)?;
+        let tables = if has_tables {
+            field_ephemerides(&meta.path)?
+        } else {
+            vec![None; meta.fields.len()]
+        };
         let mut fields = vec![None; meta.fields.len()];
         let mut any = false;
         for &fid in &src.selected.field_ids {
-            let (Some(f), Some(Some(e))) = (meta.fields.get(fid), tables.get(fid)) else {
+            let (Some(f), Some(table)) = (meta.fields.get(fid), tables.get(fid)) else {
+                continue;
+            };
+            let Some(e) = table else {
+                if body.is_some() {
+                    fields[fid] = Some(FieldMotion::Fixed(f.clone()));
+                    any = true;
+                }
                 continue;
             };
             let where_ = format!("field '{}' (id {fid}) of {}", f.name, meta.path.display());
@@ -104,11 +146,11 @@ impl Ephemerides {
                     )));
                 }
             }
-            fields[fid] = Some(MovingField {
+            fields[fid] = Some(FieldMotion::Table(MovingField {
                 eph: e.clone(),
                 field_time_mjd_s: f.phase.epoch_mjd_s,
                 reference_frame: f.reference.frame,
-            });
+            }));
             any = true;
         }
         if !any {
@@ -118,21 +160,27 @@ impl Ephemerides {
             fields,
             observatory_itrf_m: meta.observatory.position_itrf_m,
             earth: earth.clone(),
-            track,
+            track: track || body.is_some(),
+            body: body.map(Arc::new),
         }))
     }
 
+    /// Field `fid`'s ephemeris table, if it has one.
     fn field(&self, fid: usize) -> Option<&MovingField> {
-        self.fields.get(fid).and_then(|f| f.as_ref())
+        match self.fields.get(fid) {
+            Some(Some(FieldMotion::Table(m))) => Some(m),
+            _ => None,
+        }
     }
 
-    /// Whether field `fid` moves along an ephemeris.
+    /// Whether the rows of field `fid` are re-phased here at each row's time (an ephemeris
+    /// field, or any selected field when a body is tracked).
     pub fn has(&self, fid: usize) -> bool {
-        self.field(fid).is_some()
+        matches!(self.fields.get(fid), Some(Some(_)))
     }
 
     fn sky(&self, t_mjd_s: f64) -> SkyContext {
-        SkyContext::at(t_mjd_s, self.observatory_itrf_m, self.earth.dut1_s(t_mjd_s))
+        self.earth.sky_context(t_mjd_s, self.observatory_itrf_m)
     }
 
     /// The field's direction at its FIELD TIME: the table's (geocentric APP) direction then
@@ -147,7 +195,18 @@ impl Ephemerides {
 
     /// The first selected ephemeris field's geocentric direction (APP) at `t_mjd_s` (UTC): the
     /// direction tclean's visibility iterator converts a row's frequencies with.
+    /// Without one (a tracked body over fixed fields), the first selected field's PHASE_DIR then.
     pub fn geocentric_direction(&self, t_mjd_s: f64) -> Result<Direction, EngineError> {
+        if self
+            .fields
+            .iter()
+            .flatten()
+            .all(|f| matches!(f, FieldMotion::Fixed(_)))
+        {
+            if let Some(FieldMotion::Fixed(f)) = self.fields.iter().flatten().next() {
+                return Ok(f.phase.at(t_mjd_s));
+            }
+        }
         let m = self.first("geocentric_direction")?;
         let (lon, lat) = m.eph.direction_rad(t_mjd_s / 86_400.0)?;
         Ok(Direction::new(DirectionFrame::App, lon, lat))
@@ -179,10 +238,12 @@ impl Ephemerides {
         frame: DirectionFrame,
         t_mjd_s: f64,
     ) -> Result<Direction, EngineError> {
-        let m = self.first("tracked_direction")?;
-        let topo = self.topocentric(m, t_mjd_s)?;
+        let topo = match &self.body {
+            Some(b) => b.topocentric(t_mjd_s, self)?,
+            None => self.topocentric(self.first("tracked_direction")?, t_mjd_s)?,
+        };
         topo.to_frame(frame, &self.sky(t_mjd_s))
-            .map_err(|e| EngineError::param("phasecenter", format!("TRACKFIELD: {e}")))
+            .map_err(|e| EngineError::param("phasecenter", format!("tracking: {e}")))
     }
 
     /// The rotation of a row of field `fid` observed at `t_mjd_s` to the image centre: from the
@@ -196,19 +257,30 @@ impl Ephemerides {
         t_mjd_s: f64,
         image_centre: &Direction,
     ) -> Result<Option<PhaseShift>, EngineError> {
-        let Some(m) = self.field(fid) else {
-            return Ok(None);
-        };
         let sky = self.sky(t_mjd_s);
         let bad = |e: pclean_core::direction::SkyFrameError| {
-            EngineError::param("phasecenter", format!("ephemeris field {fid}: {e}"))
+            EngineError::param("phasecenter", format!("moving field {fid}: {e}"))
         };
-        let topo = self.topocentric(m, t_mjd_s)?;
-        let data_centre = topo.to_frame(m.reference_frame, &sky).map_err(bad)?;
-        let target = if self.track {
-            topo.to_frame(image_centre.frame, &sky).map_err(bad)?
-        } else {
-            *image_centre
+        let (data_centre, topo) = match self.fields.get(fid) {
+            Some(Some(FieldMotion::Table(m))) => {
+                let topo = self.topocentric(m, t_mjd_s)?;
+                (
+                    topo.to_frame(m.reference_frame, &sky).map_err(bad)?,
+                    Some(topo),
+                )
+            }
+            Some(Some(FieldMotion::Fixed(f))) => (f.phase.at(t_mjd_s), None),
+            _ => return Ok(None),
+        };
+        let target = match (&self.body, topo) {
+            (Some(b), _) => b
+                .topocentric(t_mjd_s, self)?
+                .to_frame(image_centre.frame, &sky)
+                .map_err(bad)?,
+            (None, Some(topo)) if self.track => {
+                topo.to_frame(image_centre.frame, &sky).map_err(bad)?
+            }
+            _ => *image_centre,
         };
         PhaseShift::new(&data_centre, &target, &sky).map_err(bad)
     }
@@ -237,7 +309,10 @@ impl Ephemerides {
         self.fields
             .iter()
             .flatten()
-            .next()
+            .find_map(|f| match f {
+                FieldMotion::Table(m) => Some(m),
+                FieldMotion::Fixed(_) => None,
+            })
             .ok_or_else(|| EngineError::internal(format!("{what} without an ephemeris field")))
     }
 
@@ -260,6 +335,59 @@ impl Ephemerides {
         let obsvel: f64 = (0..3).map(|i| v_obs[i] * s[i]).sum();
         let beta = (-radvel + obsvel) / SPEED_OF_LIGHT;
         Ok(((1.0 - beta) / (1.0 + beta)).sqrt())
+    }
+}
+
+impl TrackedBody {
+    /// The body `name` (casacore's) with the DE200 records covering `src`'s observation; the
+    /// error names `phasecenter`, where the table was looked for and how to fix it.
+    fn open(name: &str, src: &Source) -> Result<Self, EngineError> {
+        let bad =
+            |e: String| EngineError::param("phasecenter", format!("phasecenter='{name}': {e}"));
+        let body =
+            Body::from_name(name).ok_or_else(|| bad("not a body of the JPL ephemeris".into()))?;
+        let path = De200::locate().map_err(|e| bad(e.to_string()))?;
+        let (t0, t1) = src.ms.meta().time_range_mjd_s;
+        // TDB is UTC + ~69 s: the day of margin De200::open adds covers it.
+        let de200 =
+            De200::open(&path, t0 / 86_400.0, t1 / 86_400.0).map_err(|e| bad(e.to_string()))?;
+        Ok(TrackedBody {
+            body,
+            de200,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The body's topocentric direction (APP) at `t_mjd_s` (UTC), once per time.
+    fn topocentric(&self, t_mjd_s: f64, e: &Ephemerides) -> Result<Direction, EngineError> {
+        let key = t_mjd_s.to_bits();
+        if let Some(d) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Ok(*d);
+        }
+        let d = self
+            .de200
+            .topocentric_app(
+                self.body,
+                t_mjd_s,
+                e.observatory_itrf_m,
+                e.earth.dut1_s(t_mjd_s),
+            )
+            .map_err(|err| {
+                EngineError::param(
+                    "phasecenter",
+                    format!("phasecenter='{}': {err}", self.body.casa_name()),
+                )
+            })?;
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, d);
+        Ok(d)
     }
 }
 

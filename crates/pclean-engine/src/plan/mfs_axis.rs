@@ -168,6 +168,7 @@ mod tests {
             }),
             predicted: None,
             source: "test".into(),
+            ..Default::default()
         };
         FrameContext {
             observatory_itrf_m: [-1601185.3650000016, -5041977.546999999, 3554875.8700000006],

@@ -330,16 +330,13 @@ impl Setup {
         let centre = match (&params.phasecenter, &moving[0]) {
             // TRACKFIELD: the moving source's topocentric direction at the first integration, in
             // ICRS (tclean's image centre).
-            (PhaseCenter::TrackField, Some(m)) => {
+            // A body (phasecenter='MARS'): its topocentric direction then, in ICRS, as tclean.
+            (PhaseCenter::TrackField | PhaseCenter::Body(_), Some(m)) => {
                 m.tracked_direction(DirectionFrame::Icrs, first_time_mjd_s)?
             }
             _ => phase_centre(&params, &field_dirs, first_field)?,
         };
-        let sky = SkyContext::at(
-            first_time_mjd_s,
-            meta0.observatory.position_itrf_m,
-            earth.dut1_s(first_time_mjd_s),
-        );
+        let sky = earth.sky_context(first_time_mjd_s, meta0.observatory.position_itrf_m);
         check_fields(&sources, &centre, &sky)?;
         log_multi_field(&sources, &centre);
         let spw_sels = spw_selections(&sources);
@@ -511,6 +508,19 @@ impl Setup {
         }
     }
 
+    /// The coordinates of the products of `params` (this run's, or a partial's with another
+    /// imagename) and the object name (the first imaged field's).
+    pub fn product_coords(&self, params: &ImagingParams) -> (pclean_imageio::ImageCoords, String) {
+        let meta = self.sources[0].ms.meta();
+        let coords = crate::products::image_coords(params, &self.plan, &self.centre, meta);
+        let object = meta
+            .fields
+            .get(self.first_field)
+            .map(|f| f.name.clone())
+            .unwrap_or_default();
+        (coords, object)
+    }
+
     /// The imaging context of blocks run with `nthreads` threads each.
     pub fn context(&self, nthreads: usize) -> ImagingContext<'_> {
         ImagingContext {
@@ -551,7 +561,7 @@ impl Setup {
     /// Whether the run deconvolves (niter > 0, or a start model to subtract).
     pub fn deconvolves(&self) -> bool {
         self.params.niter > 0
-            || self.params.deconv.startmodel.is_some()
+            || !self.params.deconv.startmodel.is_empty()
             || self.params.deconv.restart
     }
 }

@@ -35,7 +35,7 @@ impl ImageSide {
             nstokes: p.stokes.0.len(),
             density: DensityLayout::of(p) != DensityLayout::None,
             density_per_channel: DensityLayout::of(p) == DensityLayout::PerChannel,
-            deconvolve: p.niter > 0 || d.startmodel.is_some() || d.restart,
+            deconvolve: p.niter > 0 || !d.startmodel.is_empty() || d.restart,
             deconvolver: DeconvolverKind::of(d.deconvolver, d.scales.len()).with_nterms(d.nterms),
             automask: matches!(d.usemask, UseMask::AutoMultiThresh(_)),
             fixed_mask: match &d.usemask {

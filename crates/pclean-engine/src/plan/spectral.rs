@@ -114,8 +114,8 @@ pub fn phase_centre(
             )
         }),
         PhaseCenter::Direction(d) => Ok(*d),
-        PhaseCenter::TrackField => Err(EngineError::internal(
-            "phasecenter='TRACKFIELD' is resolved from the ephemeris by the setup",
+        PhaseCenter::TrackField | PhaseCenter::Body(_) => Err(EngineError::internal(
+            "phasecenter='TRACKFIELD' or a body is resolved from the ephemeris by the setup",
         )),
     }
 }

@@ -13,7 +13,7 @@ pub mod writer;
 pub use beams::{fill_null_beams, fit_beam};
 pub use coords::image_coords;
 pub use restore::{pbcor_plane, restored_image, restoring_beams, write_restored};
-pub use reuse::{read_start_model, PlaneSource, Reused, ReusedBlock, StartModel};
+pub use reuse::{read_start_model, PlaneSource, Reused, ReusedBlock, ReusedTerms, StartModel};
 pub use set::{product_list, OpenMode, Products, PB_MASKED};
 pub use summary::{write_side_files, ChannelSummary, RunSummary, TaskSummary};
 pub use writer::{check_products_absent, fsync_tree, product_path, ProductLock, ProductWriter};

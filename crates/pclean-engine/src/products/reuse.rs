@@ -2,7 +2,7 @@
 //! the products reused instead of recomputed (`calcpsf=false`, `calcres=false`).
 
 use super::writer::product_path;
-use crate::cycles::mtmfs::MODEL;
+use crate::cycles::mtmfs::{MODEL, PSF, RESIDUAL, SUMWT};
 use crate::error::EngineError;
 use crate::plan::image_input::{InputImage, InputKind};
 use crate::plan::SpectralPlan;
@@ -22,6 +22,9 @@ pub enum StartModel {
     /// `restart` with `deconvolver='mtmfs'`: the existing `<imagename>.model.ttN`, one per Taylor
     /// term (the run's one mfs channel), read like [`StartModel::Restart`].
     TaylorRestart(Vec<PlaneSource>),
+    /// `startmodel` with `deconvolver='mtmfs'`: one image per Taylor term (`None`: the term
+    /// starts from 0), each checked and regridded as [`StartModel::Image`].
+    TaylorImages(Vec<Option<InputImage>>),
 }
 
 impl StartModel {
@@ -42,13 +45,23 @@ impl StartModel {
                 }
                 Ok(v)
             }
+            StartModel::TaylorImages(imgs) => {
+                let mut v = Vec::with_capacity(imgs.len());
+                for img in imgs {
+                    match img {
+                        Some(img) => v.extend(img.read_block(chans.clone(), dim)?),
+                        None => v.extend((0..chans.len() * nstokes).map(|_| Array2::zeros(dim))),
+                    }
+                }
+                Ok(v)
+            }
         }
     }
 
     /// The products copied aside before the run rewrites them (restart's models).
     pub fn sources(&self) -> &[PlaneSource] {
         match self {
-            StartModel::Image(_) => &[],
+            StartModel::Image(_) | StartModel::TaylorImages(_) => &[],
             StartModel::Restart(s) => std::slice::from_ref(s),
             StartModel::TaylorRestart(v) => v,
         }
@@ -205,18 +218,33 @@ pub fn read_start_model(
         return check_product(p, path, "restart: existing model", nchan, false)
             .map(|s| Some(StartModel::Restart(s)));
     }
-    let Some(path) = &p.deconv.startmodel else {
-        return Ok(None);
+    let open = |path: &String| {
+        InputImage::open(
+            p,
+            centre,
+            &plan.freqs_hz,
+            &plan.frame,
+            path,
+            InputKind::Model,
+        )
     };
-    InputImage::open(
-        p,
-        centre,
-        &plan.freqs_hz,
-        &plan.frame,
-        path,
-        InputKind::Model,
-    )
-    .map(|i| Some(StartModel::Image(i)))
+    let given = &p.deconv.startmodel;
+    if given.is_empty() {
+        return Ok(None);
+    }
+    if p.deconv.deconvolver != Deconvolver::Mtmfs {
+        return open(&given[0]).map(|i| Some(StartModel::Image(i)));
+    }
+    // mtmfs: one image per Taylor term given (at most nterms, checked with the parameters); the
+    // terms not given start from 0, as tclean's.
+    let mut imgs = Vec::with_capacity(p.deconv.nterms);
+    for t in 0..p.deconv.nterms {
+        imgs.push(match given.get(t).filter(|s| !s.is_empty()) {
+            Some(path) => Some(open(path)?),
+            None => None,
+        });
+    }
+    Ok(Some(StartModel::TaylorImages(imgs)))
 }
 
 /// `restart` with mtmfs: the existing `<imagename>.model.tt0 .. tt(nterms-1)`, each checked as a
@@ -305,11 +333,14 @@ fn check_product(
 }
 
 /// Existing products reused instead of recomputed (`calcpsf=false`, `calcres=false`): checked at
-/// set-up, read per block ([`PlaneSource`]).
+/// set-up, read per block ([`PlaneSource`]). One product per field, or with `deconvolver='mtmfs'`
+/// one per Taylor term: `.psf.ttN` and `.sumwt.ttN` (`2 nterms - 1`) with calcpsf=false,
+/// `.residual.ttN` (`nterms`) with calcres=false (tclean reuses the same products: an mtmfs run
+/// continued with calcpsf=false, calcres=false equals the uninterrupted run exactly).
 pub struct Reused {
-    pub psf: Option<PlaneSource>,
-    pub residual: Option<PlaneSource>,
-    pub sumwt: Option<PlaneSource>,
+    pub psf: Vec<PlaneSource>,
+    pub residual: Vec<PlaneSource>,
+    pub sumwt: Vec<PlaneSource>,
 }
 
 /// One block's reused planes (`i * nstokes + s`), each taken once.
@@ -317,6 +348,14 @@ pub struct ReusedBlock {
     pub psf: Option<Vec<Option<Array2<f32>>>>,
     pub residual: Option<Vec<Option<Array2<f32>>>>,
     pub sumwt: Option<Vec<f64>>,
+}
+
+/// An mtmfs plane's reused Taylor terms.
+pub struct ReusedTerms {
+    /// calcpsf=false: the PSF terms and their sums of weights.
+    pub psfs: Option<(Vec<Array2<f32>>, Vec<f64>)>,
+    /// calcres=false: the residual terms.
+    pub residuals: Option<Vec<Array2<f32>>>,
 }
 
 impl Reused {
@@ -331,37 +370,59 @@ impl Reused {
                 single,
             )
         };
-        let psf = (!p.deconv.calcpsf)
-            .then(|| check("psf", "calcpsf=false", false))
-            .transpose()?;
-        let residual = (!p.deconv.calcres)
-            .then(|| check("residual", "calcres=false", false))
-            .transpose()?;
-        let sumwt = (!p.deconv.calcres)
-            .then(|| check("sumwt", "calcres=false", true))
-            .transpose()?;
+        let all = |exts: &[&str], what, single| -> Result<Vec<PlaneSource>, EngineError> {
+            exts.iter().map(|e| check(e, what, single)).collect()
+        };
+        let d = &p.deconv;
+        let n = d.nterms;
+        let (psf, residual, sumwt): (&[&str], &[&str], &[&str]) = match d.deconvolver {
+            Deconvolver::Mtmfs => (
+                &PSF[..2 * n - 1],
+                &RESIDUAL[..n],
+                if d.calcpsf { &[] } else { &SUMWT[..2 * n - 1] },
+            ),
+            _ => (
+                &["psf"],
+                &["residual"],
+                if d.calcres { &[] } else { &["sumwt"] },
+            ),
+        };
         Ok(Reused {
-            psf,
-            residual,
-            sumwt,
+            psf: if d.calcpsf {
+                Vec::new()
+            } else {
+                all(psf, "calcpsf=false", false)?
+            },
+            residual: if d.calcres {
+                Vec::new()
+            } else {
+                all(residual, "calcres=false", false)?
+            },
+            sumwt: all(
+                sumwt,
+                if d.calcpsf {
+                    "calcres=false"
+                } else {
+                    "calcpsf=false"
+                },
+                true,
+            )?,
         })
     }
 
     /// Every product reused.
     pub fn sources(&self) -> impl Iterator<Item = &PlaneSource> {
-        [&self.psf, &self.residual, &self.sumwt]
-            .into_iter()
-            .flatten()
+        self.psf.iter().chain(&self.residual).chain(&self.sumwt)
     }
 
-    /// The planes of image channels `chans`.
+    /// The planes of image channels `chans` (one product per field).
     pub fn block(
         &self,
         chans: std::ops::Range<usize>,
         nstokes: usize,
     ) -> Result<ReusedBlock, EngineError> {
-        let planes = |s: &Option<PlaneSource>| -> Result<_, EngineError> {
-            s.as_ref()
+        let planes = |s: &[PlaneSource]| -> Result<_, EngineError> {
+            s.first()
                 .map(|s| s.read(chans.clone(), nstokes))
                 .transpose()
                 .map(|v| v.map(|v| v.into_iter().map(Some).collect()))
@@ -371,10 +432,41 @@ impl Reused {
             residual: planes(&self.residual)?,
             sumwt: self
                 .sumwt
-                .as_ref()
+                .first()
                 .map(|s| s.read(chans.clone(), nstokes))
                 .transpose()?
                 .map(|v| v.into_iter().map(|a| a[[0, 0]] as f64).collect()),
         })
+    }
+
+    /// mtmfs: the Taylor terms of the one mfs plane (`chans` is `0..1`, one Stokes).
+    pub fn terms(&self, chans: std::ops::Range<usize>) -> Result<ReusedTerms, EngineError> {
+        let read = |s: &PlaneSource| -> Result<Array2<f32>, EngineError> {
+            s.read(chans.clone(), 1)?
+                .pop()
+                .ok_or_else(|| EngineError::internal("a reused Taylor product without its plane"))
+        };
+        let psfs = if self.psf.is_empty() {
+            None
+        } else {
+            let psfs = self.psf.iter().map(read).collect::<Result<Vec<_>, _>>()?;
+            let sumwt = self
+                .sumwt
+                .iter()
+                .map(|s| read(s).map(|a| a[[0, 0]] as f64))
+                .collect::<Result<Vec<_>, _>>()?;
+            Some((psfs, sumwt))
+        };
+        let residuals = if self.residual.is_empty() {
+            None
+        } else {
+            Some(
+                self.residual
+                    .iter()
+                    .map(read)
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+        };
+        Ok(ReusedTerms { psfs, residuals })
     }
 }

@@ -15,7 +15,8 @@ pub fn product_list(p: &ImagingParams) -> Vec<&'static str> {
     }
     let d = &p.deconv;
     let restore = d.restoration;
-    let model = restore || p.niter > 0 || d.startmodel.is_some() || d.restart || d.savemodel_column;
+    let model =
+        restore || p.niter > 0 || !d.startmodel.is_empty() || d.restart || d.savemodel_column;
     let mut v = vec!["psf", "residual"];
     v.extend(restore.then_some("image"));
     v.extend(model.then_some("model"));

@@ -324,13 +324,16 @@ impl CasaGridder {
             weight_rc.dim()
         );
         let loc = self.locator();
-        for (uvw, mut wrow) in uvw_m.outer_iter().zip(weight_rc.outer_iter_mut()) {
-            for (w, &f) in wrow.iter_mut().zip(freq_hz) {
-                if *w > 0.0 && !loc.reaches(uvw[0], uvw[1], f) {
-                    *w = 0.0;
+        // Rows apart (3% of an mfs dirty run's CPU time when serial, perf).
+        ndarray::Zip::from(uvw_m.rows())
+            .and(weight_rc.rows_mut())
+            .par_for_each(|uvw, mut wrow| {
+                for (w, &f) in wrow.iter_mut().zip(freq_hz) {
+                    if *w > 0.0 && !loc.reaches(uvw[0], uvw[1], f) {
+                        *w = 0.0;
+                    }
                 }
-            }
-        }
+            });
     }
 
     fn locator(&self) -> grid::Locator<'_> {

@@ -37,8 +37,33 @@ impl SharedVis {
 /// Value gridded for visibility `(row, chan)`.
 pub(super) trait Source<T>: Sync {
     fn value(&self, r: usize, c: usize) -> Complex<T>;
-    /// Hint that `(r, c)` will be read soon.
-    fn prefetch(&self, r: usize, c: usize);
+    /// Hint that `(r, c0..c0 + n)` will be read soon.
+    fn prefetch(&self, r: usize, c0: usize, n: usize);
+}
+
+/// Most cache lines prefetched per array for one run of channels.
+const MAX_PREFETCH_LINES: usize = 16;
+
+/// Prefetch the cache lines of `a[r, c0..c0 + n]` (at most [`MAX_PREFETCH_LINES`] of them): a
+/// run of many channels (64 per row in an mfs pass) spans several lines, of which the hardware
+/// prefetcher would fetch only the first ones in time (measured: the first read of a value was
+/// the gridding loop's stall).
+#[inline(always)]
+pub(super) fn prefetch_run<P>(a: &ArrayView2<P>, r: usize, c0: usize, n: usize) {
+    let mut last = usize::MAX;
+    let mut lines = 0;
+    for c in c0..c0 + n {
+        let p = elem_ptr(a, r, c);
+        let line = p as usize >> 6;
+        if line != last {
+            prefetch_ptr(p);
+            last = line;
+            lines += 1;
+            if lines == MAX_PREFETCH_LINES {
+                break;
+            }
+        }
+    }
 }
 
 /// Prefetch the cache line holding `p` (no-op off x86_64).
@@ -74,9 +99,9 @@ impl<T: Real> Source<T> for VisSource<'_> {
         Complex::new(T::of32(v.re) * w, T::of32(v.im) * w)
     }
     #[inline(always)]
-    fn prefetch(&self, r: usize, c: usize) {
-        prefetch_ptr(elem_ptr(&self.vis, r, c));
-        prefetch_ptr(elem_ptr(&self.wt, r, c));
+    fn prefetch(&self, r: usize, c0: usize, n: usize) {
+        prefetch_run(&self.vis, r, c0, n);
+        prefetch_run(&self.wt, r, c0, n);
     }
 }
 
@@ -91,8 +116,8 @@ impl<T: Real> Source<T> for PsfSource<'_> {
         Complex::new(T::of32(unsafe { *self.wt.uget((r, c)) }), T::zero())
     }
     #[inline(always)]
-    fn prefetch(&self, r: usize, c: usize) {
-        prefetch_ptr(elem_ptr(&self.wt, r, c));
+    fn prefetch(&self, r: usize, c0: usize, n: usize) {
+        prefetch_run(&self.wt, r, c0, n);
     }
 }
 
@@ -103,8 +128,35 @@ pub(super) const PREFETCH_AHEAD: usize = 4;
 pub(super) struct Ctx<'a, T> {
     pub(super) geo: Geometry,
     pub(super) uvw: ArrayView2<'a, f64>,
-    /// Polynomial coefficients per degree (highest first), `MAX_SUPPORT` lanes each.
-    pub(super) coeffs: Vec<[T; MAX_SUPPORT]>,
+    /// Polynomial coefficients per degree (highest first), in [`LANES`] lanes: the `W` kernel
+    /// cells of the u axis in lanes `0..W`, those of the v axis in lanes `pw..pw + W`
+    /// (`pw = W` rounded up to 4), zeros elsewhere; see [`poly_eval_uv`].
+    pub(super) coeffs: Vec<[T; LANES]>,
+}
+
+/// Lanes of the joint u and v kernel evaluation: two blocks of up to [`MAX_SUPPORT`] cells.
+pub(super) const LANES: usize = 2 * MAX_SUPPORT;
+
+/// `W` rounded up to whole 4-cell vectors: the padded kernel row length.
+#[inline(always)]
+pub(super) const fn padded(w: usize) -> usize {
+    w.div_ceil(4) * 4
+}
+
+/// The per-degree coefficients of [`Ctx::coeffs`] for support `w` from a [`crate::kernel::
+/// PolyKernel`]'s (stride [`MAX_SUPPORT`] per degree, highest degree first).
+pub(super) fn joint_coeffs<T: Real>(poly: &[f64], w: usize) -> Vec<[T; LANES]> {
+    let pw = padded(w);
+    poly.chunks_exact(MAX_SUPPORT)
+        .map(|c| {
+            let mut lanes = [T::zero(); LANES];
+            for j in 0..w {
+                lanes[j] = T::of64(c[j]);
+                lanes[pw + j] = T::of64(c[j]);
+            }
+            lanes
+        })
+        .collect()
 }
 
 impl<T: Real> Ctx<'_, T> {
@@ -130,8 +182,14 @@ impl<T: Real> Ctx<'_, T> {
         // The index guarantees both lie on the grid.
         let (ku, fu) = locate(a, geo.nu, geo.half, W).unwrap_or((tu * TILE, 0.0));
         let (kv, fv) = locate(b, geo.nv, geo.half, W).unwrap_or((tv * TILE, 0.0));
-        let wu = poly_eval::<T, W>(&self.coeffs, T::of64(2.0 * fu - 1.0));
-        let wv = poly_eval::<T, W>(&self.coeffs, T::of64(2.0 * fv - 1.0));
+        let k = poly_eval_uv::<T, W>(
+            &self.coeffs,
+            T::of64(2.0 * fu - 1.0),
+            T::of64(2.0 * fv - 1.0),
+        );
+        let pw = padded(W);
+        let wu = std::array::from_fn(|i| k[i]);
+        let wv = std::array::from_fn(|i| k[pw + i]);
         (ku - tu * TILE, kv - tv * TILE, wu, wv)
     }
 
@@ -149,13 +207,24 @@ impl<T: Real> Ctx<'_, T> {
     }
 }
 
-/// Horner evaluation of the `W` kernel polynomials at `s` in lockstep.
+/// Horner evaluation of the `W` kernel polynomials of both axes in lockstep: the u axis at `su`
+/// in lanes `0..W`, the v axis at `sv` in lanes `pw..pw + W` (`pw = padded(W)`). One pass over
+/// `2 pw` lanes (two 8-lane `f32` vectors for `W <= 8`) instead of two passes over `W` lanes,
+/// which do not fill whole vectors; each lane's operations (and so its value) are unchanged.
 #[inline(always)]
-pub(super) fn poly_eval<T: Real, const W: usize>(coeffs: &[[T; MAX_SUPPORT]], s: T) -> [T; W] {
-    let mut k = [T::zero(); W];
+pub(super) fn poly_eval_uv<T: Real, const W: usize>(
+    coeffs: &[[T; LANES]],
+    su: T,
+    sv: T,
+) -> [T; LANES] {
+    let pw = padded(W);
+    let mut s = [T::zero(); LANES];
+    s[..pw].fill(su);
+    s[pw..2 * pw].fill(sv);
+    let mut k = [T::zero(); LANES];
     for c in coeffs {
-        for i in 0..W {
-            k[i] = k[i] * s + c[i];
+        for i in 0..2 * pw {
+            k[i] = k[i] * s[i] + c[i];
         }
     }
     k
@@ -278,7 +347,8 @@ impl<T: Real, S: Source<T>> TileOp<T> for GridOp<'_, T, S> {
 
     #[inline(always)]
     fn prefetch(&self, e: &Entry) {
-        self.src.prefetch(e.row as usize, e.chan0 as usize);
+        self.src
+            .prefetch(e.row as usize, e.chan0 as usize, e.nch as usize);
     }
 
     #[inline(always)]

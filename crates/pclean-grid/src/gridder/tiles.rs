@@ -147,20 +147,30 @@ impl VisIndex {
         let nchunks = (rayon::current_num_threads()).min(nrow).max(1);
         let rows_per = nrow.div_ceil(nchunks).max(1);
         let weight = weight.as_ref();
-        // Pass 1: per-chunk run and visibility counts per tile.
-        let counts: Vec<(Vec<u32>, Vec<u32>, GridStats)> = (0..nchunks)
+        // Pass 1: per chunk, the runs (with their tiles) and the run and visibility counts per
+        // tile. Locating every visibility once here and keeping its run saves pass 2 a second
+        // `row_runs` over the data (measured: the bucketing was ~40% of the tile kernels' time).
+        type Chunk = (Vec<(u32, Entry)>, Vec<u32>, Vec<u32>, GridStats);
+        let chunks: Vec<Chunk> = (0..nchunks)
             .into_par_iter()
             .map(|k| {
+                let mut runs = Vec::new();
                 let mut cnt = vec![0u32; ntiles];
                 let mut nv = vec![0u32; ntiles];
                 let mut st = GridStats::default();
                 for r in k * rows_per..((k + 1) * rows_per).min(nrow) {
-                    row_runs(geo, &uvw, weight, r, &mut st, |t, _, n| {
+                    row_runs(geo, &uvw, weight, r, &mut st, |t, c0, n| {
                         cnt[t] += 1;
                         nv[t] += n as u32;
+                        let e = Entry {
+                            row: r as u32,
+                            chan0: c0 as u32,
+                            nch: n as u32,
+                        };
+                        runs.push((t as u32, e));
                     });
                 }
-                (cnt, nv, st)
+                (runs, cnt, nv, st)
             })
             .collect();
         let mut start = vec![0usize; ntiles + 1];
@@ -171,37 +181,29 @@ impl VisIndex {
             start[t] = acc;
             for k in 0..nchunks {
                 offsets[k][t] = acc;
-                acc += counts[k].0[t] as usize;
-                nvis[t] += counts[k].1[t];
+                acc += chunks[k].1[t] as usize;
+                nvis[t] += chunks[k].2[t];
             }
         }
         start[ntiles] = acc;
         let mut stats = GridStats::default();
-        for (_, _, st) in &counts {
+        for (_, _, _, st) in &chunks {
             stats += *st;
         }
-        // Pass 2: scatter entries; chunk k writes only its own reserved slots.
+        // Pass 2: scatter the runs; chunk k writes only its own reserved slots, in row order.
         let mut entries = vec![Entry::default(); acc];
         let ptr = SendPtr(entries.as_mut_ptr());
-        offsets
+        chunks
             .into_par_iter()
-            .enumerate()
-            .for_each(|(k, mut off)| {
+            .zip(offsets.into_par_iter())
+            .for_each(|((runs, ..), mut off)| {
                 let ptr = &ptr;
-                let mut st = GridStats::default();
-                for r in k * rows_per..((k + 1) * rows_per).min(nrow) {
-                    row_runs(geo, &uvw, weight, r, &mut st, |t, c0, n| {
-                        // SAFETY: offsets of different chunks and tiles are disjoint ranges of
-                        // `entries`, sized by pass 1 with the same deterministic `row_runs`.
-                        unsafe {
-                            *ptr.0.add(off[t]) = Entry {
-                                row: r as u32,
-                                chan0: c0 as u32,
-                                nch: n as u32,
-                            };
-                        }
-                        off[t] += 1;
-                    });
+                for (t, e) in runs {
+                    let t = t as usize;
+                    // SAFETY: offsets of different chunks and tiles are disjoint ranges of
+                    // `entries`, sized by the counts of the same runs.
+                    unsafe { *ptr.0.add(off[t]) = e };
+                    off[t] += 1;
                 }
             });
         let nonempty = (0..ntiles).filter(|&t| start[t + 1] > start[t]).collect();

@@ -80,45 +80,66 @@ impl Gridder {
         mut grid: ArrayViewMut2<Complex<T>>,
         scale: f64,
     ) -> Array2<f32> {
-        let (ny, nv) = (self.spec.ny, self.nv);
-        // Every column, then only the rows that hold image pixels (as `grid_to_image_impl`,
-        // whose column pass keeps those rows of the same transforms).
-        // All-zero columns (beyond the visibilities' |u| plus the kernel) transform to zero.
-        let nonzero = nonzero_cols(grid.view());
-        fft_cols_subset(grid.view_mut(), FftDirection::Backward, Some(&nonzero));
-        fft_image_rows(grid.view_mut(), ny, FftDirection::Backward);
+        self.transform_in_place(grid.view_mut());
         let grid = grid.view();
-        let row_map = image_to_grid(ny, nv);
+        let row_map = image_to_grid(self.spec.ny, self.nv);
         self.corrected_image(
             |y| grid.row(row_map[y]),
             |c, cx, cy| (c.re.to64() * cx * cy * scale) as f32,
         )
     }
 
-    /// The complex, grid-corrected image of `grid` (transformed in place as
-    /// `grid_into_image_impl`), not scaled: one w plane of the w-gridder.
-    fn grid_into_complex_impl<T: Real>(
+    /// `acc[y, x] += plane[y, x] * screen(y, x)` with `plane` the complex, grid-corrected, not
+    /// scaled image of `grid` (transformed in place as `grid_into_image_impl`; one w plane of the
+    /// w-gridder), without making `plane` (consumes `grid`; parallel over image rows;
+    /// `screen(y, row)` fills `row[x]` with the factors of image row `y`).
+    pub(crate) fn grid_accumulate(
         &self,
-        mut grid: ArrayViewMut2<Complex<T>>,
-    ) -> Array2<Complex<f64>> {
-        let (ny, nv) = (self.spec.ny, self.nv);
-        let nonzero = nonzero_cols(grid.view());
-        fft_cols_subset(grid.view_mut(), FftDirection::Backward, Some(&nonzero));
-        fft_image_rows(grid.view_mut(), ny, FftDirection::Backward);
-        let grid = grid.view();
-        let row_map = image_to_grid(ny, nv);
-        self.corrected_image(
-            |y| grid.row(row_map[y]),
-            |c, cx, cy| Complex::new(c.re.to64() * cx * cy, c.im.to64() * cx * cy),
-        )
+        mut grid: UvGrid,
+        acc: ArrayViewMut2<Complex<f64>>,
+        screen: impl Fn(usize, &mut [Complex<f64>]) + Sync,
+    ) {
+        match &mut grid.data {
+            GridData::Single(g) => self.grid_accumulate_impl::<f32>(g.view_mut(), acc, &screen),
+            GridData::Double(g) => self.grid_accumulate_impl::<f64>(g.view_mut(), acc, &screen),
+        }
     }
 
-    /// [`Gridder::grid_into_image`] keeping the complex values (consumes `grid`; not scaled).
-    pub(crate) fn grid_into_complex(&self, mut grid: UvGrid) -> Array2<Complex<f64>> {
-        match &mut grid.data {
-            GridData::Single(g) => self.grid_into_complex_impl::<f32>(g.view_mut()),
-            GridData::Double(g) => self.grid_into_complex_impl::<f64>(g.view_mut()),
-        }
+    fn grid_accumulate_impl<T: Real>(
+        &self,
+        mut grid: ArrayViewMut2<Complex<T>>,
+        mut acc: ArrayViewMut2<Complex<f64>>,
+        screen: &(impl Fn(usize, &mut [Complex<f64>]) + Sync),
+    ) {
+        let (nx, ny, nv) = (self.spec.nx, self.spec.ny, self.nv);
+        self.transform_in_place(grid.view_mut());
+        let grid = grid.view();
+        let row_map = image_to_grid(ny, nv);
+        let col_map = image_to_grid(nx, self.nu);
+        acc.outer_iter_mut()
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(y, mut out)| {
+                let row = grid.row(row_map[y]);
+                let cy = self.corr_y[y];
+                let mut scr = vec![Complex::<f64>::zero(); nx];
+                screen(y, &mut scr);
+                for x in 0..nx {
+                    let c = row[col_map[x]];
+                    let k = self.corr_x[x] * cy;
+                    out[x] += Complex::new(c.re.to64() * k, c.im.to64() * k) * scr[x];
+                }
+            });
+    }
+
+    /// The backward transform of `grid` in place where the image needs it: every column that
+    /// is not all zero (beyond the visibilities' |u| plus the kernel they transform to zero),
+    /// then only the rows that hold image pixels (as `grid_to_image_impl`, whose column pass
+    /// keeps those rows of the same transforms).
+    fn transform_in_place<T: Real>(&self, mut grid: ArrayViewMut2<Complex<T>>) {
+        let nonzero = nonzero_cols(grid.view());
+        fft_cols_subset(grid.view_mut(), FftDirection::Backward, Some(&nonzero));
+        fft_image_rows(grid.view_mut(), self.spec.ny, FftDirection::Backward);
     }
 
     /// The grid-corrected image `put(row_of(y)[gx(x)], corr_x[x], corr_y[y])`, `gx` the grid

@@ -131,9 +131,10 @@ impl WCorrection {
     /// The table for `|f| <= f_max`.
     pub fn new(kernel: &EsKernel, f_max: f64) -> Self {
         let step = f_max.max(1e-12) / CORRECTION_SAMPLES as f64;
-        let inv = (0..CORRECTION_SAMPLES + 4)
-            .map(|i| 1.0 / kernel.fourier((i as f64 - 1.0) * step))
+        let fs: Vec<f64> = (0..CORRECTION_SAMPLES + 4)
+            .map(|i| (i as f64 - 1.0) * step)
             .collect();
+        let inv = kernel.fourier_many(&fs).iter().map(|p| 1.0 / p).collect();
         WCorrection { step, inv }
     }
 

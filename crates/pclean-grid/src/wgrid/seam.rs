@@ -86,18 +86,26 @@ impl WGridder {
     fn image_of(&self, planes: GridPlanes, scale: f64) -> Array2<f32> {
         let s = *self.base.spec();
         let mut acc = Array2::<Complex64>::zeros((s.ny, s.nx));
-        for (p, grid) in planes.into_grids().into_iter().enumerate() {
-            let wp = self.layout.plane_w(p);
-            let plane = self.base.grid_into_complex(grid);
-            acc.outer_iter_mut()
-                .into_par_iter()
-                .zip(plane.outer_iter().into_par_iter())
-                .enumerate()
-                .for_each(|(y, (mut a, v))| {
-                    for x in 0..s.nx {
-                        a[x] += v[x] * phase(wp, self.pixel_eta(y, x));
-                    }
-                });
+        // The screens `exp(s 2 pi i w_p eta)` depend on the pixel through `|x - nx/2|` and
+        // `|y - ny/2|` only: kept for one quadrant and advanced from plane to plane by the
+        // factor `exp(s 2 pi i dw eta)` (a product instead of a sine and cosine per pixel and
+        // plane; rounding grows by ~1e-16 per plane).
+        let quad = Quadrant::new(s.nx, s.ny);
+        let (mut cur, step) = {
+            let lay = &self.layout;
+            let etas = quad.table(|y, x| self.pixel_eta(y, x));
+            let cur: Vec<Complex64> = etas.par_iter().map(|&e| phase(lay.w0, e)).collect();
+            let step: Vec<Complex64> = etas.par_iter().map(|&e| phase(lay.dw, e)).collect();
+            (cur, step)
+        };
+        for grid in planes.into_grids() {
+            let cur_ref = &cur;
+            self.base.grid_accumulate(grid, acc.view_mut(), |y, row| {
+                quad.fill_row(cur_ref, y, row);
+            });
+            cur.par_iter_mut()
+                .zip(step.par_iter())
+                .for_each(|(c, st)| *c *= *st);
         }
         let mut img = Array2::<f32>::zeros((s.ny, s.nx));
         let dw = self.layout.dw;
@@ -266,5 +274,44 @@ impl VisGridder for WGridder {
             });
         }
         with_pool(self.nthreads, || self.predict_planes(model, batch, out))?
+    }
+}
+
+/// One quadrant of an `(ny, nx)` image: a value per `(|y - ny/2|, |x - nx/2|)`, for the
+/// functions of the pixel that depend only on those (the w screens).
+struct Quadrant {
+    nx: usize,
+    ny: usize,
+    /// Columns of the quadrant table: `|x - nx/2|` runs over `0..=nx/2`.
+    qx: usize,
+}
+
+impl Quadrant {
+    fn new(nx: usize, ny: usize) -> Self {
+        Quadrant {
+            nx,
+            ny,
+            qx: nx / 2 + 1,
+        }
+    }
+
+    /// The table of `f(y, x)` over the pixels `y >= ny/2`, `x >= nx/2` (and the row / column
+    /// `ny - 1 - ...` mirrored where the image is odd), row-major, `qx` columns.
+    fn table<V: Send>(&self, f: impl Fn(usize, usize) -> V + Sync) -> Vec<V> {
+        let (cy, cx) = (self.ny / 2, self.nx / 2);
+        (0..(self.ny / 2 + 1) * self.qx)
+            .into_par_iter()
+            .map(|i| f(cy + i / self.qx, cx + i % self.qx))
+            .collect()
+    }
+
+    /// Row `y` of the image from the quadrant table `t`.
+    fn fill_row<V: Copy>(&self, t: &[V], y: usize, row: &mut [V]) {
+        let dy = y.abs_diff(self.ny / 2);
+        let trow = &t[dy * self.qx..(dy + 1) * self.qx];
+        let cx = self.nx / 2;
+        for (x, r) in row.iter_mut().enumerate() {
+            *r = trow[x.abs_diff(cx)];
+        }
     }
 }

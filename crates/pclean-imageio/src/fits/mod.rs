@@ -79,7 +79,24 @@ impl FitsWriter {
                     why: "no unfinished FITS file to resume".into(),
                 });
             }
-            RawFits::open_rw(partial)
+            let mut raw = RawFits::open_rw(partial)?;
+            // The pixels are read and written at offsets computed from `meta`: a file whose
+            // header describes another shape (damaged, or left by another run) is refused rather
+            // than read at the wrong offsets.
+            let (bitpix, naxes) = raw.image_params()?;
+            let c = &meta.coords;
+            let want = [c.nx, c.ny, c.spectral.nchan, c.stokes.len()].map(|v| v as i64);
+            if bitpix != -32 || naxes != want {
+                return Err(ImageIoError::NotAnImage {
+                    path: partial.to_path_buf(),
+                    why: format!(
+                        "its header says BITPIX = {bitpix}, axes {naxes:?}, but this run's image \
+                         is BITPIX = -32, axes {want:?} (x, y, channels, Stokes): it is damaged \
+                         or not this run's; remove it to write the image anew"
+                    ),
+                });
+            }
+            Ok(raw)
         })
     }
 

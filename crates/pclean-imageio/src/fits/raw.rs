@@ -120,6 +120,21 @@ impl RawFits {
         Ok(raw)
     }
 
+    /// The primary image's `BITPIX` and axis lengths (`NAXIS1`, `NAXIS2`, ...; at most 8 axes).
+    pub(super) fn image_params(&mut self) -> Result<(c_int, Vec<i64>), ImageIoError> {
+        let (mut bitpix, mut naxis) = (0 as c_int, 0 as c_int);
+        let mut naxes = [0 as std::os::raw::c_long; 8];
+        // SAFETY: open file; `naxes` holds the 8 axes cfitsio may fill.
+        self.call("reading BITPIX/NAXIS", |ptr, st| unsafe {
+            fs::ffgipr(ptr, 8, &mut bitpix, &mut naxis, naxes.as_mut_ptr(), st);
+        })?;
+        let n = (naxis.max(0) as usize).min(naxes.len());
+        // `c_long` is i64 on the 64-bit targets pclean builds for; i32 elsewhere.
+        #[allow(clippy::useless_conversion)]
+        let naxes = naxes[..n].iter().map(|&v| i64::from(v)).collect();
+        Ok((bitpix, naxes))
+    }
+
     pub(super) fn flush(&mut self) -> Result<(), ImageIoError> {
         // SAFETY: open file.
         self.call("flushing", |ptr, status| unsafe {

@@ -153,7 +153,7 @@ impl Part {
             } => {
                 let tp = ctx.taylor_psfs_of(&self.sources, s, weighter, nterms, reffreq_hz)?;
                 self.lock().insert((0, s), Arc::new(tp.weights));
-                RowOutput::Terms(super::taylor::unnormalised((tp.psfs, tp.sumwt)))
+                RowOutput::Terms((tp.psfs, tp.sumwt))
             }
             RowTask::TaylorResidual {
                 s,
@@ -165,7 +165,7 @@ impl Part {
                 let w = self.weights(ctx, 0, s, weighter)?;
                 let src = &self.sources;
                 let terms = ctx.taylor_residuals_of(src, s, &w, reffreq_hz, nterms, models)?;
-                RowOutput::Terms(super::taylor::unnormalised(terms))
+                RowOutput::Terms(terms)
             }
         })
     }

@@ -6,9 +6,11 @@
 //! - the weighting densities first (uniform/Briggs, per field for a mosaic's `mosweight`): every
 //!   partition then weights its rows with the one summed density, so the weights, and the
 //!   products, do not depend on the number of partitions;
-//! - PSF, residual, weight image and sum of weights: unnormalised partial images (a pass is
-//!   linear in the visibilities), summed, then normalised once
-//!   ([`ImagingContext::normalise_pass`]).
+//! - PSF, residual, weight image and sum of weights: each partition's images divided by its own
+//!   sum of weights (linear in the visibilities), combined with each partition's share of the
+//!   summed weights ([`combine_images`]: one partition is the single pass bit for bit), then the
+//!   non-linear step once ([`ImagingContext::finish_pass`]: a mosaic's PSF peak, its residual
+//!   divided by the weight image).
 //!
 //! The minor cycle, masks and iteration control stay with the caller (the block's own loop,
 //! `cycles/`): [`RowReduce`] is the hook [`ImagingContext`] dispatches its passes to. Where a
@@ -26,7 +28,7 @@ pub use plan::{partition_sources, plan_partitions, RowPartition, RowPiece};
 use crate::error::EngineError;
 use crate::imaging::taylor::{TaylorPsfs, TermImages};
 use crate::imaging::weights::{merge_densities, FieldDensities};
-use crate::imaging::{ImagingContext, PassImage, PlaneWeights, PsfPlane};
+use crate::imaging::{ImagingContext, PartialImage, PassImage, PlaneWeights, PsfPlane};
 use ndarray::Array2;
 use pclean_grid::seam::Pass;
 use pclean_grid::weighting::ImagingWeighter;
@@ -147,7 +149,8 @@ pub enum RowTask<'t> {
 /// What a partition's task gives back.
 pub enum RowOutput {
     Density(Vec<FieldDensities>),
-    Image(PassImage),
+    /// Its image (divided by its own sum of weights) with the gridder's per-grid sums.
+    Image(PartialImage),
     /// Unnormalised Taylor-term images and their sums of weights (`imaging::taylor`).
     Terms(TermImages),
     Nothing,
@@ -293,23 +296,40 @@ impl<R: PartitionRunner> RowReducer<R> {
         st.1 += t.elapsed().as_secs_f64();
     }
 
-    /// The partitions' images summed and normalised.
+    /// The partitions' images of image channel `k` combined, their per-grid sums added, and
+    /// the pass finished once ([`ImagingContext::finish_partial`]).
     fn image(
         &self,
         ctx: &ImagingContext,
         pass: Pass,
+        k: usize,
         out: Vec<RowOutput>,
     ) -> Result<PassImage, EngineError> {
         let t = Instant::now();
-        let images = out
-            .into_iter()
-            .map(|o| match o {
-                RowOutput::Image(i) => Ok(i),
-                _ => Err(EngineError::internal("a row partition returned no image")),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let sum = sum_images(images)?;
-        let img = ctx.normalise_pass(pass, sum);
+        let mut images = Vec::with_capacity(out.len());
+        let mut sums: Option<Vec<[f64; 2]>> = None;
+        for o in out {
+            let RowOutput::Image((img, s)) = o else {
+                return Err(EngineError::internal("a row partition returned no image"));
+            };
+            images.push(img);
+            match sums.as_mut() {
+                None => sums = Some(s),
+                Some(acc) if acc.len() == s.len() => {
+                    for (a, b) in acc.iter_mut().zip(&s) {
+                        a[0] += b[0];
+                        a[1] += b[1];
+                    }
+                }
+                Some(_) => {
+                    return Err(EngineError::internal(
+                        "row partitions returned different numbers of grid sums",
+                    ))
+                }
+            }
+        }
+        let sum = combine_images(images)?;
+        let img = ctx.finish_partial(pass, k, (sum, sums.unwrap_or_default()));
         self.reduction_time(t);
         img
     }
@@ -358,7 +378,7 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
     ) -> Result<PsfPlane, EngineError> {
         self.keep_weighter(k, s, weighter);
         let out = self.run(ctx, &RowTask::Psf { k, s, weighter })?;
-        let (psf, sumwt, pb_weight) = self.image(ctx, Pass::Psf, out)?;
+        let (psf, sumwt, pb_weight) = self.image(ctx, Pass::Psf, k, out)?;
         Ok(PsfPlane {
             psf,
             sumwt,
@@ -396,7 +416,7 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
             pb_weight,
         };
         let out = self.run(ctx, &task)?;
-        let (image, sumwt, _) = self.image(ctx, Pass::Residual, out)?;
+        let (image, sumwt, _) = self.image(ctx, Pass::Residual, k, out)?;
         Ok((image, sumwt))
     }
 
@@ -445,37 +465,80 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
     }
 }
 
-/// Partial images summed pairwise (a tree: `log2(n)` rounds, each round's additions in
-/// parallel); the same partitions always add in the same order.
-pub fn sum_images(mut images: Vec<PassImage>) -> Result<PassImage, EngineError> {
+/// Partial images, each divided by its own partition's sum of weights, combined into the image
+/// divided by the summed weights: `sum_p image_p w_p / W` (`W = sum_p w_p`), every pixel
+/// accumulated in f64 over the partitions in their order and rounded to f32 once. One partition's
+/// factor is exactly 1, so its image is the single-process pass's bit for bit.
+pub fn combine_images(images: Vec<PassImage>) -> Result<PassImage, EngineError> {
     if images.is_empty() {
         return Err(EngineError::internal("no row partitions"));
     }
-    while images.len() > 1 {
-        let odd = (images.len() % 2 == 1).then(|| images.pop()).flatten();
-        let mut pairs: Vec<(PassImage, PassImage)> = Vec::with_capacity(images.len() / 2);
-        let mut it = images.into_iter();
-        while let (Some(a), Some(b)) = (it.next(), it.next()) {
-            pairs.push((a, b));
-        }
-        images = pairs
-            .into_par_iter()
-            .map(|(mut a, b)| {
-                a.0 += &b.0;
-                a.1 += b.1;
-                match (a.2.as_mut(), b.2) {
-                    (Some(w), Some(v)) => *w += &v,
-                    (None, None) => {}
-                    _ => {
-                        return Err(EngineError::internal(
-                            "partitions disagree on a weight image",
-                        ))
-                    }
-                }
-                Ok(a)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        images.extend(odd);
+    let sumwt: Vec<f64> = images.iter().map(|i| i.1).collect();
+    let total: f64 = sumwt.iter().sum();
+    let factors = shares(&sumwt, total);
+    let n = images.len();
+    let (mut imgs, mut wts) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for (img, _, w) in images {
+        imgs.push(img);
+        wts.extend(w);
     }
-    Ok(images.pop().expect("one image left"))
+    let weight = match wts.len() {
+        0 => None,
+        m if m == n => Some(combine_arrays(wts, &factors)?),
+        _ => {
+            return Err(EngineError::internal(
+                "partitions disagree on a weight image",
+            ))
+        }
+    };
+    Ok((combine_arrays(imgs, &factors)?, total, weight))
+}
+
+/// Each partition's share `w_p / W` of the summed weights `total` (0 when nothing was gridded).
+pub fn shares(sumwt: &[f64], total: f64) -> Vec<f64> {
+    sumwt
+        .iter()
+        .map(|w| if total > 0.0 { w / total } else { 0.0 })
+        .collect()
+}
+
+/// `sum_p factors[p] arrays[p]`, per pixel in f64 in partition order, rounded once.
+pub fn combine_arrays(
+    mut arrays: Vec<Array2<f32>>,
+    factors: &[f64],
+) -> Result<Array2<f32>, EngineError> {
+    let Some(dim) = arrays.first().map(|a| a.dim()) else {
+        return Err(EngineError::internal("no row partitions"));
+    };
+    if arrays.iter().any(|a| a.dim() != dim) || arrays.len() != factors.len() {
+        return Err(EngineError::internal(
+            "row partitions returned images of different shapes",
+        ));
+    }
+    if arrays.len() == 1 && factors[0] == 1.0 {
+        return Ok(arrays.pop().expect("one image"));
+    }
+    // The first partition's array takes the result (no further image-sized buffer).
+    let mut parts = arrays
+        .into_iter()
+        .map(|a| a.as_standard_layout().into_owned());
+    let mut out = parts.next().expect("one image or more");
+    let rest: Vec<Array2<f32>> = parts.collect();
+    let slices: Vec<&[f32]> = rest
+        .iter()
+        .map(|a| a.as_slice().expect("standard layout"))
+        .collect();
+    const CHUNK: usize = 1 << 14;
+    let o = out.as_slice_mut().expect("standard layout");
+    o.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
+        let base = c * CHUNK;
+        for (i, v) in o.iter_mut().enumerate() {
+            let mut acc = *v as f64 * factors[0];
+            for (s, f) in slices.iter().zip(&factors[1..]) {
+                acc += s[base + i] as f64 * f;
+            }
+            *v = acc as f32;
+        }
+    });
+    Ok(out)
 }

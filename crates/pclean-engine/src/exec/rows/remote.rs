@@ -16,7 +16,7 @@ use crate::error::EngineError;
 use crate::imaging::savemodel::SavedModel;
 use crate::imaging::taylor::TermImages;
 use crate::imaging::weights::FieldDensities;
-use crate::imaging::{ImagingContext, PassImage};
+use crate::imaging::{ImagingContext, PartialImage};
 use crate::plan::Setup;
 use crate::source::Source;
 use ndarray::Array2;
@@ -29,7 +29,9 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 const MAGIC: &[u8; 4] = b"PCLR";
-const VERSION: u32 = 1;
+/// 2: images divided by the partition's own sum of weights (1: the sums themselves); 3: with the
+/// gridder's per-grid sums (a mosaic's band response).
+const VERSION: u32 = 3;
 
 /// A [`RowTask`] owned, for the wire.
 #[derive(Debug, Serialize, Deserialize)]
@@ -79,7 +81,8 @@ pub enum OutputMsg {
     Rows(usize),
 }
 
-/// Unnormalised Taylor-term images and their sums of weights, for the wire.
+/// Taylor-term images divided by the partition's tt0 sum of weights, and its sums of weights per
+/// term, for the wire.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TermsMsg {
     #[serde(with = "wire::vec")]
@@ -87,7 +90,7 @@ pub struct TermsMsg {
     sumwt: Vec<f64>,
 }
 
-/// A [`PassImage`] for the wire (its arrays as byte strings).
+/// A [`PartialImage`] for the wire (its arrays as byte strings).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ImageMsg {
     #[serde(with = "wire")]
@@ -95,14 +98,17 @@ pub struct ImageMsg {
     sumwt: f64,
     #[serde(with = "wire::option")]
     weight: Option<Array2<f32>>,
+    /// The gridder's per-grid sums (`VisGridder::linear_images`).
+    sums: Vec<[f64; 2]>,
 }
 
-impl From<PassImage> for ImageMsg {
-    fn from((image, sumwt, weight): PassImage) -> Self {
+impl From<PartialImage> for ImageMsg {
+    fn from(((image, sumwt, weight), sums): PartialImage) -> Self {
         ImageMsg {
             image,
             sumwt,
             weight,
+            sums,
         }
     }
 }
@@ -189,7 +195,7 @@ pub fn encode_task(task: &RowTask) -> Result<Option<Vec<u8>>, EngineError> {
 pub fn decode_output(bytes: &[u8]) -> Result<RowOutput, EngineError> {
     Ok(match decode::<OutputMsg>(bytes, "output")? {
         OutputMsg::Density(d) => RowOutput::Density(d),
-        OutputMsg::Image(i) => RowOutput::Image((i.image, i.sumwt, i.weight)),
+        OutputMsg::Image(i) => RowOutput::Image(((i.image, i.sumwt, i.weight), i.sums)),
         OutputMsg::Terms(t) => RowOutput::Terms((t.images, t.sumwt)),
         OutputMsg::Rows(_) => {
             return Err(EngineError::protocol(
@@ -238,7 +244,7 @@ pub fn run_task_bytes(
             reffreq_hz,
         } => {
             let tp = ctx.taylor_psfs_of(sources, s, &weighter, nterms, reffreq_hz)?;
-            terms_msg(super::taylor::unnormalised((tp.psfs, tp.sumwt)))
+            terms_msg((tp.psfs, tp.sumwt))
         }
         TaskMsg::TaylorResidual {
             s,
@@ -250,7 +256,7 @@ pub fn run_task_bytes(
             let w = ctx.plane_weights_of(sources, 0, s, &weighter)?;
             let m = models.as_deref();
             let terms = ctx.taylor_residuals_of(sources, s, &w, reffreq_hz, nterms, m)?;
-            terms_msg(super::taylor::unnormalised(terms))
+            terms_msg(terms)
         }
         TaskMsg::SaveModel(model) => OutputMsg::Rows(setup.save_model_of(sources, &model)?),
     };
@@ -351,8 +357,7 @@ struct RowWorker {
     parts: Mutex<PartSources>,
 }
 
-type Cached = Option<(String, Arc<RowWorker>)>;
-static CACHE: Mutex<Cached> = Mutex::new(None);
+static CACHE: crate::exec::Cache<RowWorker> = Mutex::new(None);
 
 /// Partition `index` of `n` of the run `params` (configuration `key`, e.g. its JSON) runs task
 /// `bytes` with `nthreads` threads; the output's bytes. The opened run is kept for the next call
@@ -365,21 +370,12 @@ pub fn run_row_task_cached(
     bytes: &[u8],
     nthreads: usize,
 ) -> Result<Vec<u8>, EngineError> {
-    let worker = {
-        let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-        match cache.as_ref() {
-            Some((k, w)) if k == key => w.clone(),
-            _ => {
-                *cache = None;
-                let w = Arc::new(RowWorker {
-                    setup: Setup::open(params.clone())?,
-                    parts: Mutex::new(HashMap::new()),
-                });
-                *cache = Some((key.to_string(), w.clone()));
-                w
-            }
-        }
-    };
+    let worker = crate::exec::cached(&CACHE, key, || {
+        Ok(RowWorker {
+            setup: Setup::open(params.clone())?,
+            parts: Mutex::new(HashMap::new()),
+        })
+    })?;
     let sources = {
         let mut parts = worker.parts.lock().unwrap_or_else(|p| p.into_inner());
         match parts.get(&(index, n)) {

@@ -24,9 +24,13 @@ impl BlockShape {
         let psf_terms = 2 * nt - 1;
         let grids = self.grid_bytes() * self.grid_sets();
         let weight_image = u64::from(self.pointings > 1) * 4 * npix;
+        // A mosaic's (or awproject's bins') images: the sum, one pointing's dirty image and its
+        // beam (f32), and the weight image (f64 while summed), as the block's pass
+        // (`BlockShape::phases`); the band response is the coordinator's.
+        let beams = u64::from(self.pointings > 1) * 20 * npix;
         let density = u64::from(self.image.density) * 8 * npix * self.pointings.max(1) as u64;
-        let psf = psf_terms * (grids + 4 * npix) + weight_image;
-        let residual = 8 * nvis as u64 + nt * (grids + 4 * npix) + weight_image;
+        let psf = psf_terms * (grids + 4 * npix) + weight_image + beams;
+        let residual = 8 * nvis as u64 + nt * (grids + 4 * npix) + weight_image + beams;
         4 * nvis as u64
             + density.max(psf).max(residual)
             + self.chunk_bytes_of(1, nvis)
@@ -116,6 +120,41 @@ mod tests {
             + 2 * shape.partition_bytes(nvis.div_ceil(4), 1)
             + 1;
         assert_eq!(shape.partitions_in_flight(nvis, 4, 1, room), 2);
+    }
+
+    /// A mosaic's partition holds a grid per pointing in each pass and the pointings' images
+    /// (sum, dirty image, beam, f64 weight: 20 B/px) as the single block does; the coordinator
+    /// the band response (in the block phases it keeps).
+    #[test]
+    fn mosaic_partitions_hold_every_pointing() {
+        let standard = WorkerSpec {
+            imsize: 1024,
+            deconvolver: "hogbom".into(),
+            nvis_per_chan: 10_000_000,
+            row_partitions: 2,
+            ..WorkerSpec::default()
+        };
+        let mosaic = WorkerSpec {
+            gridder: "mosaic".into(),
+            nfields: 7,
+            ..standard.clone()
+        };
+        let (s, m) = (
+            standard.block_shape().unwrap(),
+            mosaic.block_shape().unwrap(),
+        );
+        let nvis = standard.nvis_per_chan / 2;
+        let npix = 1024 * 1024;
+        let extra = m.partition_bytes(nvis, 1) - s.partition_bytes(nvis, 1);
+        assert!(
+            extra >= 6 * m.grid_bytes() + 20 * npix,
+            "{} MiB more, grid {} MiB",
+            extra as f64 / MIB,
+            m.grid_bytes() as f64 / MIB
+        );
+        let w = super::super::estimate_worker_memory_gib(&mosaic).unwrap();
+        let c = super::super::estimate_coordinator_memory_gib(&mosaic).unwrap();
+        assert!(w > 0.0 && c > 0.0, "{w} {c}");
     }
 
     /// The estimate functions: a worker of a partitioned run is one partition; the coordinator
