@@ -375,3 +375,39 @@ fn mvc_counts_a_grid_per_channel() {
         assert!(estimate_worker_memory_gib(&bad).is_err());
     }
 }
+
+/// Issue 18's dirty cube (1024^2, 64 channels of 108 360 rows, 2 threads): `pclean estimate` is
+/// the peak RSS, so it holds the one read's heap phase and the pages that read leaves resident.
+#[test]
+fn estimate_of_a_cube_of_blocks_includes_the_read_residue() {
+    let spec = WorkerSpec {
+        imsize: 1024,
+        deconvolver: "none".into(),
+        nvis_per_chan: 108_360,
+        spw_nchan: 64,
+        threads_per_task: 2,
+        ..Default::default()
+    };
+    let (read, held) = spec.cache_phase().unwrap();
+    let residue = spec.cache_residue();
+    assert!(residue > 0);
+    let task = spec.block_shape().unwrap().block_bytes(1, 2);
+    let expect = (BASE_BYTES + read.max(held + task) + residue) as f64 / GIB;
+    assert_eq!(estimate_worker_memory_gib(&spec).unwrap(), expect);
+    // One block reads no cache: no residue.
+    let one = WorkerSpec {
+        spw_nchan: 0,
+        ..spec
+    };
+    assert_eq!(one.cache_residue(), 0);
+}
+
+/// While a cube block prepares its chunks, the chunk in flight holds the read, the Stokes formed
+/// at the read's channels and the nearest-binning map, not a pass's selections: less than the
+/// pass-time chunk.
+#[test]
+fn preparing_chunk_is_smaller_than_a_pass_chunk() {
+    let s = shape(false);
+    assert!(s.preparing_chunk_bytes(1) < s.chunk_bytes(1));
+    assert!(s.preparing_chunk_bytes(8) > s.preparing_chunk_bytes(1));
+}
