@@ -51,8 +51,10 @@ pub struct Coordinator {
     pub(super) resumed_channels_at_start: usize,
     pub(super) cached_mib: f64,
     pub(super) scratch_mib: f64,
-    pub(super) cache_bytes: u64,
     pub(super) cache_in_memory: bool,
+    /// The one read of the visibilities for all blocks, when made: (its peak, what it leaves
+    /// held), `memory::cache_phase`.
+    pub(super) cache_phase: Option<(u64, u64)>,
     pub(super) sink: std::sync::Mutex<Sink>,
     /// MODEL_DATA was written by the row partitions (each its own rows): not again at the finish.
     pub(super) model_column_written: bool,
@@ -147,6 +149,13 @@ impl Coordinator {
                 // Dask tasks clean one channel each (as tclean's parallel cube mode): a whole-cube
                 // block would be a single task. Locally the cube-wide cycle threshold is kept.
                 prefer_whole_cube: !remote && setup.deconvolves(),
+                // Locally, a cube interpolated to another frame images blocks of several
+                // channels, each preparing its data channels once (`source::prepare_block`).
+                dirty_chans_per_block: if !remote && interpolates(plan) {
+                    memory::REGRID_BLOCK_CHANS
+                } else {
+                    1
+                },
             },
         )?;
 
@@ -229,8 +238,8 @@ impl Coordinator {
             resumed_channels_at_start,
             cached_mib: 0.0,
             scratch_mib: 0.0,
-            cache_bytes,
             cache_in_memory,
+            cache_phase: None,
             sink: std::sync::Mutex::new(sink),
             model_column_written: false,
             // The process is idle here: the MS is open, the products made, no data read.
@@ -299,6 +308,26 @@ impl Coordinator {
         let load_rows =
             (((self.budget / 8) as usize) / self.setup.row_bytes).clamp(256, self.setup.chunk_rows);
         let t = Instant::now();
+        let rows: u64 = self
+            .setup
+            .sources
+            .iter()
+            .map(|s| s.selected.n_rows() as u64)
+            .sum();
+        let chans = self
+            .setup
+            .sources
+            .iter()
+            .flat_map(|s| s.selected.groups.iter())
+            .map(|g| (g.chan_ids.len(), g.corrs.len()))
+            .fold((0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+        self.cache_phase = Some(memory::cache_phase(
+            rows,
+            chans.0,
+            chans.1,
+            load_rows,
+            self.cache_in_memory,
+        ));
         let imagename = self.setup.params.imagename.clone();
         for src in self.setup.sources.iter_mut() {
             let disk = (!self.cache_in_memory)
@@ -442,4 +471,14 @@ impl Coordinator {
     pub fn abort(mut self) -> Result<(), EngineError> {
         self.sink_mut().commit()
     }
+}
+
+/// Whether a cube's channels are interpolated from the data's in another frame (`linear` or
+/// `cubic`; `nearest` bins each data channel into one image channel).
+fn interpolates(plan: &crate::plan::SpectralPlan) -> bool {
+    plan.conversion.as_ref().is_some_and(|c| {
+        !plan.mfs
+            && c.interpolation != crate::source::regrid_rules::Method::Nearest
+            && plan.nchan() > 1
+    })
 }

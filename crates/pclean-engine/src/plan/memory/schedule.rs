@@ -25,7 +25,19 @@ pub struct ScheduleRequest {
     pub budget_bytes: u64,
     /// Prefer whole-cube blocks (deconvolution: tclean's cube-wide cycle thresholds).
     pub prefer_whole_cube: bool,
+    /// Channels per block of the automatic schedule without deconvolution: 1, or
+    /// [`REGRID_BLOCK_CHANS`] for a cube interpolated to another frame (a block prepares its
+    /// data channels once, `source::prepare_block`, and a one-channel block's interpolation
+    /// stencil and read margin are about ten data channels).
+    pub dirty_chans_per_block: usize,
 }
+
+/// Channels per block of a dirty cube regridded to another frame with interpolation
+/// (`ScheduleRequest::dirty_chans_per_block`). Measured on the 64-channel ALMA-like cube
+/// (512^2 x 32, 108k rows, docs/decisions-s10-perf.md): imaging after the read took 1.8x the
+/// `cubedata` time with one-channel blocks, 1.3x with 8, 1.1x with 16; 8 keeps the block below
+/// the one read of the visibilities, the run's peak.
+pub const REGRID_BLOCK_CHANS: usize = 8;
 
 /// Choose channels per block, blocks in flight and threads per block so that
 /// `BASE_BYTES + blocks_in_flight * block_bytes(chans_per_block)` fits the budget.
@@ -80,7 +92,13 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
     } else {
         or_auto(
             req.chans_per_block.min(n),
-            if whole { n.div_ceil(b) } else { 1 },
+            if whole {
+                n.div_ceil(b)
+            } else if req.prefer_whole_cube {
+                1
+            } else {
+                req.dirty_chans_per_block.clamp(1, n)
+            },
         )
     };
     // Shrink to the budget: first fewer channels per block, then fewer blocks in flight.
