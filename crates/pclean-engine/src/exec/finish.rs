@@ -114,13 +114,13 @@ impl Coordinator {
             chans_per_block: sched.chans_per_block,
             blocks_in_flight: sched.blocks_in_flight,
             threads_per_block: sched.threads_per_block,
-            // The blocks beside what the one read of the visibilities left held, or that read's
-            // own peak when larger (`memory::cache_phase`).
-            memory_estimate_mib: match self.cache_phase {
-                Some((read, held)) => {
-                    (sched.estimate_bytes + held).max(memory::BASE_BYTES + read) as f64 / MIB
-                }
-                None => sched.estimate_bytes as f64 / MIB,
+            // The blocks beside what the one read of the visibilities left resident, or that
+            // read's own peak when larger (`memory::CacheRead`); the blocks alone when the run
+            // did not make the read.
+            memory_estimate_mib: if self.cache_read {
+                sched.estimate_bytes as f64 / MIB
+            } else {
+                (memory::BASE_BYTES + sched.blocks_bytes) as f64 / MIB
             },
             vis_cache_mib: self.cached_mib,
             vis_scratch_mib: self.scratch_mib,

@@ -27,7 +27,7 @@ pub use estimate::{
 };
 use pclean_core::params::Deconvolver;
 pub use schedule::{
-    available_memory_bytes, default_budget_bytes, schedule, Schedule, ScheduleRequest,
+    available_memory_bytes, default_budget_bytes, schedule, CacheRead, Schedule, ScheduleRequest,
     REGRID_BLOCK_CHANS,
 };
 

@@ -44,6 +44,7 @@ fn req(nchan: usize, budget: u64, whole: bool) -> ScheduleRequest {
         budget_bytes: budget,
         prefer_whole_cube: whole,
         dirty_chans_per_block: 1,
+        cache_read: CacheRead::default(),
     }
 }
 
@@ -187,6 +188,33 @@ fn fewer_blocks_in_flight_when_memory_is_short() {
     r.budget_bytes = BASE_BYTES + 2 * s.block_bytes(4, 2) + 1;
     let sch = schedule(&s, r).unwrap();
     assert_eq!(sch.blocks_in_flight, 2);
+}
+
+/// What the one read of the visibilities leaves resident comes off the budget before any block:
+/// a budget that fits two 4-channel blocks alone fits one beside the read's residue, and the
+/// run's estimate counts it; a read whose peak exceeds the budget is a clear error.
+#[test]
+fn schedule_makes_room_for_the_read() {
+    let s = shape(false);
+    let mut r = req(64, 0, false);
+    r.chans_per_block = 4;
+    r.budget_bytes = BASE_BYTES + 2 * s.block_bytes(4, 2) + 1;
+    r.cache_read = CacheRead::new((8 << 20, 4 << 20), 2 << 20);
+    let sch = schedule(&s, r).unwrap();
+    assert_eq!(sch.blocks_in_flight, 1);
+    assert_eq!(sch.blocks_bytes, s.block_bytes(4, sch.threads_per_block));
+    assert_eq!(sch.estimate_bytes, BASE_BYTES + (6 << 20) + sch.blocks_bytes);
+    assert!(sch.estimate_bytes <= r.budget_bytes);
+    // The read's own peak (with its residue) above everything the blocks hold is the estimate.
+    r.cache_read = CacheRead::new((3 * s.block_bytes(4, 2), 0), 0);
+    r.budget_bytes = BASE_BYTES + 3 * s.block_bytes(4, 2);
+    let sch = schedule(&s, r).unwrap();
+    assert_eq!(sch.estimate_bytes, BASE_BYTES + 3 * s.block_bytes(4, 2));
+    r.budget_bytes -= 1;
+    let e = schedule(&s, r).unwrap_err();
+    assert_eq!(e.param_name(), Some("memory_limit"));
+    let e = e.to_string();
+    assert!(e.contains("--memory-limit") && e.contains("reading the selected visibilities"), "{e}");
 }
 
 /// The memory model counts the grid of the gridder a run uses: tclean's gridder
