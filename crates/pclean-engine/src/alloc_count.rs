@@ -154,3 +154,29 @@ pub fn release_free_heap() {
         }
     }
 }
+
+/// Make glibc give freed memory back to the system at `free` for the rest of the process: buffers
+/// of 128 KiB and more are mapped apart (and unmapped when freed) and the heap's free top is
+/// trimmed beyond 128 KiB, instead of glibc's adaptive thresholds, which keep freed grids and
+/// planes resident (RSS beyond the live heap varied 3.7-7.9 MiB between identical runs of
+/// test_scheduling's memory-limited cube, heap 29.08 MiB in each). Called when the user sets
+/// `--memory-limit`, where the limit must bound the resident set. Cost: every large buffer is
+/// mapped and page-faulted afresh (22-52% more CPU on the issue-18 1024^2 x 64 dirty cube,
+/// docs/decisions-s12-perf.md), hence not the default.
+pub fn return_freed_memory_at_free() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn mallopt(param: std::os::raw::c_int, value: std::os::raw::c_int) -> std::os::raw::c_int;
+        }
+        // glibc's malloc.h: M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3.
+        const M_TRIM_THRESHOLD: std::os::raw::c_int = -1;
+        const M_MMAP_THRESHOLD: std::os::raw::c_int = -3;
+        // SAFETY: mallopt only changes glibc's allocation thresholds; live allocations are
+        // untouched.
+        unsafe {
+            mallopt(M_MMAP_THRESHOLD, 128 << 10);
+            mallopt(M_TRIM_THRESHOLD, 128 << 10);
+        }
+    }
+}

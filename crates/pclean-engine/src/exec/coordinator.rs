@@ -110,6 +110,10 @@ impl Coordinator {
         let budget = params
             .memory_limit_bytes
             .unwrap_or_else(memory::default_budget_bytes);
+        if params.memory_limit_bytes.is_some() {
+            // A limit the user set bounds the resident set: freed buffers go back at once.
+            crate::alloc_count::return_freed_memory_at_free();
+        }
         // Reading a few channels per block re-reads (and decodes) whole tiles of the visibility
         // column, so with several blocks the local executor reads the selected visibilities once:
         // kept in memory when small, else in a channel-major scratch file (page cache, not
