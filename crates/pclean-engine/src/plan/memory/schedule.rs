@@ -101,14 +101,14 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
         return Err(EngineError::param(
             "memory_limit",
             format!(
-            "memory: one channel of this image needs about {:.2} GiB (plus {:.2} GiB base and \
+                "memory: one channel of this image needs about {:.2} GiB (plus {:.2} GiB base and \
              {:.2} GiB the visibilities' one read leaves held) but the memory limit is {:.2} GiB; \
              raise --memory-limit or reduce imsize",
-            one as f64 / GIB,
-            BASE_BYTES as f64 / GIB,
-            read.held as f64 / GIB,
-            req.budget_bytes as f64 / GIB
-        ),
+                one as f64 / GIB,
+                BASE_BYTES as f64 / GIB,
+                read.held as f64 / GIB,
+                req.budget_bytes as f64 / GIB
+            ),
         ));
     }
     let fits = |c: usize, b: usize, t: usize| b as u64 * shape.block_bytes(c, t) <= avail;

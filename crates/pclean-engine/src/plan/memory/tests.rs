@@ -203,7 +203,10 @@ fn schedule_makes_room_for_the_read() {
     let sch = schedule(&s, r).unwrap();
     assert_eq!(sch.blocks_in_flight, 1);
     assert_eq!(sch.blocks_bytes, s.block_bytes(4, sch.threads_per_block));
-    assert_eq!(sch.estimate_bytes, BASE_BYTES + (6 << 20) + sch.blocks_bytes);
+    assert_eq!(
+        sch.estimate_bytes,
+        BASE_BYTES + (6 << 20) + sch.blocks_bytes
+    );
     assert!(sch.estimate_bytes <= r.budget_bytes);
     // The read's own peak (with its residue) above everything the blocks hold is the estimate.
     r.cache_read = CacheRead::new((3 * s.block_bytes(4, 2), 0), 0);
@@ -214,7 +217,10 @@ fn schedule_makes_room_for_the_read() {
     let e = schedule(&s, r).unwrap_err();
     assert_eq!(e.param_name(), Some("memory_limit"));
     let e = e.to_string();
-    assert!(e.contains("--memory-limit") && e.contains("reading the selected visibilities"), "{e}");
+    assert!(
+        e.contains("--memory-limit") && e.contains("reading the selected visibilities"),
+        "{e}"
+    );
 }
 
 /// The memory model counts the grid of the gridder a run uses: tclean's gridder
