@@ -199,6 +199,12 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
             "recommended_nworkers": rec,
             "base_mib": memory::BASE_BYTES as f64 / MIB,
             "block_mib": phases.peak() as f64 / MIB,
+            // The one read of the visibilities for all blocks of a cube of several blocks
+            // (`--spw-nchan` above `--nchan-per-task`): its peak and what it leaves held.
+            "cache_read_mib": spec.cache_phase().map(|(read, _)| read as f64 / MIB),
+            "cache_held_mib": spec.cache_phase().map(|(_, held)| held as f64 / MIB),
+            // Resident beside the heap after that read (RSS only, like imaging_code_mib).
+            "cache_residue_mib": spec.cache_residue() as f64 / MIB,
             "imaging_code_mib": memory::IMAGING_CODE_BYTES as f64 / MIB,
             "row_partitions": a.row_partitions,
             "coordinator_memory_gib": coordinator,
@@ -232,6 +238,13 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         shape.grid_v,
         shape.grid_u
     );
+    if let Some((read, held)) = spec.cache_phase() {
+        println!(
+            "  the one read of the visibilities for all blocks: {:.0} MiB at its peak, {:.0} MiB held beside the blocks",
+            read as f64 / MIB,
+            held as f64 / MIB
+        );
+    }
     if a.row_partitions > 0 {
         println!(
             "  per worker: one of {} row partitions ({} visibilities each); coordinator {coordinator:.3} GiB",

@@ -131,3 +131,55 @@ pub fn slot_peak_since(slot: usize, baseline: isize) -> Option<u64> {
     (installed() && slot < SLOTS)
         .then(|| (SLOT_PEAK[slot].load(Ordering::Relaxed) - baseline).max(0) as u64)
 }
+
+/// Hand the heap's free pages back to the system (glibc's `malloc_trim(0)`; a no-op elsewhere).
+/// Called by a cube block after it drops its densities and before each major cycle's residual
+/// pass: a block holds its prepared chunks (`source::prepare_block`) across its passes, the
+/// buffers it frees later lie below them, and glibc trims only the top of its heap (its threshold
+/// raised by the adaptive mmap threshold), so those pages stayed resident. Measured
+/// (tests/python/test_memory_model.py, 512^2 x 4 Hogbom, 2 threads): resident beyond the heap
+/// 5.7-6.0 MiB without, 4.1-4.7 MiB with (docs/decisions-s11-perf.md). Not called right after
+/// preparing: that also returned the visibility cache read's residue, which the memory model
+/// counts. Cost: one walk of the heap's free chunks per call.
+pub fn release_free_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> std::os::raw::c_int;
+        }
+        // SAFETY: malloc_trim only returns free pages of glibc's heap to the kernel; it takes the
+        // arena lock itself and touches no live allocation.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
+/// Make glibc give freed memory back to the system at `free` for the rest of the process: buffers
+/// of 128 KiB and more are mapped apart (and unmapped when freed) and the heap's free top is
+/// trimmed beyond 128 KiB, instead of glibc's adaptive thresholds, which keep freed grids and
+/// planes resident (RSS beyond the live heap varied 3.7-7.9 MiB between identical runs of
+/// test_scheduling's memory-limited cube, heap 29.08 MiB in each). Called when the user sets
+/// `--memory-limit`, where the limit must bound the resident set. Cost: every large buffer is
+/// mapped and page-faulted afresh (22-52% more CPU on the issue-18 1024^2 x 64 dirty cube,
+/// docs/decisions-s12-perf.md), hence not the default.
+pub fn return_freed_memory_at_free() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn mallopt(
+                param: std::os::raw::c_int,
+                value: std::os::raw::c_int,
+            ) -> std::os::raw::c_int;
+        }
+        // glibc's malloc.h: M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3.
+        const M_TRIM_THRESHOLD: std::os::raw::c_int = -1;
+        const M_MMAP_THRESHOLD: std::os::raw::c_int = -3;
+        // SAFETY: mallopt only changes glibc's allocation thresholds; live allocations are
+        // untouched.
+        unsafe {
+            mallopt(M_MMAP_THRESHOLD, 128 << 10);
+            mallopt(M_TRIM_THRESHOLD, 128 << 10);
+        }
+    }
+}

@@ -400,6 +400,9 @@ fn major_cycle(
         for s in 0..nst {
             let p = &mut planes[i * nst + s];
             p.residual = Array2::zeros((0, 0));
+            // The old residual and the last pass's grid were freed below live planes: give
+            // their pages back before the pass's grid is made (`alloc_count::release_free_heap`).
+            crate::alloc_count::release_free_heap();
             let pbw = p.pb_weight.as_ref();
             let (res, _) = ctx.residual_plane(sources, k, s, &p.weights, Some(&p.model), pbw)?;
             p.residual = res;

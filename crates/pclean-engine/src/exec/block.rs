@@ -7,7 +7,7 @@ use crate::error::EngineError;
 use crate::imaging::mosaic::pb_from_weight;
 use crate::imaging::ImagingContext;
 use crate::products::{fit_beam, write_restored, Reused};
-use crate::source::{restrict_sources, Source};
+use crate::source::{prepare_block, restrict_sources, Source};
 use ndarray::{Array2, ArrayView2};
 use pclean_core::params::DeconvParams;
 use pclean_core::params::RestoringBeam;
@@ -127,6 +127,13 @@ pub fn run_block(
     let nst = params.stokes.0.len();
     let mut warnings = Vec::new();
     let sources = restrict_sources(inp.sources, plan, &chans)?;
+    // A cube's block prepares its chunks once for all its passes (`source::prepare_block`); a
+    // row partition's passes are gathered elsewhere.
+    let sources = if ctx.rows.is_none() && !plan.mfs {
+        prepare_block(&ctx.vis(), sources, &chans)?
+    } else {
+        sources
+    };
     let mut owned = None;
     if inp.shared_weighter.is_none() {
         owned = Some(ctx.weighters(&sources, chans.clone())?);
@@ -227,6 +234,7 @@ pub fn run_block(
     }
     // Every plane has its weights: the densities are no longer needed.
     drop(owned);
+    crate::alloc_count::release_free_heap();
     if deconvolve {
         // Per block channel, the mosaic's primary beam (of its first Stokes plane's weights).
         let pbs: Vec<Option<Array2<f32>>> = (0..chans.len())

@@ -51,8 +51,11 @@ pub struct Coordinator {
     pub(super) resumed_channels_at_start: usize,
     pub(super) cached_mib: f64,
     pub(super) scratch_mib: f64,
-    pub(super) cache_bytes: u64,
     pub(super) cache_in_memory: bool,
+    /// Rows per chunk of the one read of the visibilities for all blocks.
+    pub(super) cache_load_rows: usize,
+    /// That read was made (the schedule's `cache_read` counts it).
+    pub(super) cache_read: bool,
     pub(super) sink: std::sync::Mutex<Sink>,
     /// MODEL_DATA was written by the row partitions (each its own rows): not again at the finish.
     pub(super) model_column_written: bool,
@@ -107,6 +110,10 @@ impl Coordinator {
         let budget = params
             .memory_limit_bytes
             .unwrap_or_else(memory::default_budget_bytes);
+        if params.memory_limit_bytes.is_some() {
+            // A limit the user set bounds the resident set: freed buffers go back at once.
+            crate::alloc_count::return_freed_memory_at_free();
+        }
         // Reading a few channels per block re-reads (and decodes) whole tiles of the visibility
         // column, so with several blocks the local executor reads the selected visibilities once:
         // kept in memory when small, else in a channel-major scratch file (page cache, not
@@ -118,10 +125,22 @@ impl Coordinator {
             .sum();
         let cache_in_memory = cache_bytes <= MEMORY_CACHE_MAX.min(budget / 4);
         let use_cache = !remote && !plan.mfs && nchan > 1;
-        let budget_for_blocks = if use_cache && cache_in_memory {
-            budget.saturating_sub(cache_bytes)
+        // That read holds a chunk of every selected channel: at most an eighth of the budget (a
+        // 50 MB limit peaked at 76 MiB RSS with 64 MiB chunks).
+        let cache_load_rows =
+            (((budget / 8) as usize) / setup.row_bytes).clamp(256, setup.chunk_rows);
+        // The schedule makes room for the read (its peak, and what it leaves resident while the
+        // blocks run: the in-memory cache, or the scratch file's row fields and the residue of
+        // its chunks). A run that turns out not to need it (one pending block of one channel)
+        // over-counts it in its schedule only.
+        let cache_read = if use_cache {
+            let (rows, chans, ncorr) = cache_extent(&setup);
+            memory::CacheRead::new(
+                memory::cache_phase(rows, chans, ncorr, cache_load_rows, cache_in_memory),
+                memory::cache_residue(rows, chans, ncorr, cache_load_rows, cache_in_memory),
+            )
         } else {
-            budget
+            memory::CacheRead::default()
         };
         // Start models, restart models, reused products and mask images are read per block and
         // counted in the block (its model, PSF, residual and mask planes).
@@ -143,10 +162,18 @@ impl Coordinator {
                 } else {
                     params.threads_per_block
                 },
-                budget_bytes: budget_for_blocks,
+                budget_bytes: budget,
                 // Dask tasks clean one channel each (as tclean's parallel cube mode): a whole-cube
                 // block would be a single task. Locally the cube-wide cycle threshold is kept.
                 prefer_whole_cube: !remote && setup.deconvolves(),
+                // Locally, a cube interpolated to another frame images blocks of several
+                // channels, each preparing its data channels once (`source::prepare_block`).
+                dirty_chans_per_block: if !remote && interpolates(plan) {
+                    memory::REGRID_BLOCK_CHANS
+                } else {
+                    1
+                },
+                cache_read,
             },
         )?;
 
@@ -230,8 +257,9 @@ impl Coordinator {
             resumed_channels_at_start,
             cached_mib: 0.0,
             scratch_mib: 0.0,
-            cache_bytes,
             cache_in_memory,
+            cache_load_rows,
+            cache_read: false,
             sink: std::sync::Mutex::new(sink),
             model_column_written: false,
             // The process is idle here: the MS is open, the products made, no data read.
@@ -295,11 +323,9 @@ impl Coordinator {
         if !(use_cache && (pending.len() > 1 || multi_chan_block)) {
             return Ok(());
         }
-        // Reading the visibilities once for all blocks holds a chunk of every selected channel:
-        // at most an eighth of the budget (a 50 MB limit peaked at 76 MiB RSS with 64 MiB chunks).
-        let load_rows =
-            (((self.budget / 8) as usize) / self.setup.row_bytes).clamp(256, self.setup.chunk_rows);
+        let load_rows = self.cache_load_rows;
         let t = Instant::now();
+        self.cache_read = true;
         let imagename = self.setup.params.imagename.clone();
         for src in self.setup.sources.iter_mut() {
             let disk = (!self.cache_in_memory)
@@ -449,4 +475,32 @@ impl Coordinator {
     pub fn abort(mut self) -> Result<(), EngineError> {
         self.sink_mut().commit()
     }
+}
+
+/// Whether a cube's channels are interpolated from the data's in another frame (`linear` or
+/// `cubic`; `nearest` bins each data channel into one image channel).
+fn interpolates(plan: &crate::plan::SpectralPlan) -> bool {
+    plan.conversion.as_ref().is_some_and(|c| {
+        !plan.mfs
+            && c.interpolation != crate::source::regrid_rules::Method::Nearest
+            && plan.nchan() > 1
+    })
+}
+
+/// (selected rows, channels, correlations) of the one read of the visibilities for all blocks:
+/// every source's rows; the most channels and correlations of any data description (what
+/// `memory::cache_phase` takes).
+fn cache_extent(setup: &Setup) -> (u64, usize, usize) {
+    let rows = setup
+        .sources
+        .iter()
+        .map(|s| s.selected.n_rows() as u64)
+        .sum();
+    let (chans, ncorr) = setup
+        .sources
+        .iter()
+        .flat_map(|s| s.selected.groups.iter())
+        .map(|g| (g.chan_ids.len(), g.corrs.len()))
+        .fold((0, 0), |a, b| (a.0.max(b.0), a.1.max(b.1)));
+    (rows, chans, ncorr)
 }

@@ -8,7 +8,7 @@ use super::thread_pool;
 use crate::alloc_count;
 use crate::error::EngineError;
 use crate::imaging::savemodel::SavedModel;
-use crate::plan::memory::MIB;
+use crate::plan::memory::{self, MIB};
 use crate::products::{fill_null_beams, restoring_beams, write_side_files, RunSummary};
 use pclean_core::params::RestoringBeam;
 use pclean_core::Beam;
@@ -118,13 +118,14 @@ impl Coordinator {
             chans_per_block: sched.chans_per_block,
             blocks_in_flight: sched.blocks_in_flight,
             threads_per_block: sched.threads_per_block,
-            memory_estimate_mib: (sched.estimate_bytes
-                + if self.cached_mib > 0.0 {
-                    self.cache_bytes
-                } else {
-                    0
-                }) as f64
-                / MIB,
+            // The blocks beside what the one read of the visibilities left resident, or that
+            // read's own peak when larger (`memory::CacheRead`); the blocks alone when the run
+            // did not make the read.
+            memory_estimate_mib: if self.cache_read {
+                sched.estimate_bytes as f64 / MIB
+            } else {
+                (memory::BASE_BYTES + sched.blocks_bytes) as f64 / MIB
+            },
             vis_cache_mib: self.cached_mib,
             vis_scratch_mib: self.scratch_mib,
             memory_limit_mib: self.budget as f64 / MIB,

@@ -99,6 +99,7 @@ fn open_sources(params: &ImagingParams) -> Result<(Vec<Source>, Vec<String>), En
             cache: None,
             first_two_hz: Default::default(),
             moving: None,
+            prepared: None,
             keys: None,
         });
     }
@@ -260,6 +261,18 @@ fn data_side(
         .map(|g| g.rows.len() * g.chan_ids.len().min(per_image))
         .sum::<usize>()
         .max(1);
+    // A cube block prepares its selected rows once (`source::prepare_block`); mfs (and its row
+    // partitions) and mtmfs do not.
+    let mtmfs = params.deconv.deconvolver == pclean_core::params::Deconvolver::Mtmfs;
+    let prepared_rows = if plan.mfs || mtmfs {
+        0
+    } else {
+        sources
+            .iter()
+            .flat_map(|s| s.selected.groups.iter())
+            .map(|g| g.rows.len())
+            .sum()
+    };
     let data = DataSide {
         chunk_rows: chunk_rows(row_bytes),
         data_chans: used_chans,
@@ -267,6 +280,7 @@ fn data_side(
         spw_chans: max_chans,
         ncorr,
         nvis_per_chan,
+        prepared_rows,
     };
     (data, row_bytes)
 }

@@ -63,7 +63,9 @@ impl VisPrep<'_> {
         let (img, cdelt) = (&self.plan.freqs_hz, self.plan.cdelt_hz);
         let mut cols: HashMap<(usize, usize), usize> = HashMap::new();
         let mut col_list: Vec<(usize, usize)> = Vec::new();
-        let mut map_rc = vec![None; nrow * f.len()];
+        // The column of each (row, data channel), `u32::MAX` where none: 4 B per sample read
+        // (`BlockShape::chunk_bytes_of` counts it; an `Option<usize>` took 16).
+        let mut map_rc = vec![u32::MAX; nrow * f.len()];
         for r in 0..nrow {
             for (c, fc) in f.iter().enumerate() {
                 if let Some(k) = bin_channel(img, cdelt, fc * fac[r]).filter(|k| chans.contains(k))
@@ -73,7 +75,7 @@ impl VisPrep<'_> {
                     if j == n {
                         col_list.push((c, k));
                     }
-                    map_rc[r * f.len() + c] = Some(j);
+                    map_rc[r * f.len() + c] = j as u32;
                 }
             }
         }
@@ -84,7 +86,8 @@ impl VisPrep<'_> {
             .collect();
         for r in 0..nrow {
             for c in 0..f.len() {
-                if let Some(j) = map_rc[r * f.len() + c] {
+                let j = map_rc[r * f.len() + c] as usize;
+                if j != u32::MAX as usize {
                     for (s, (v, w)) in stokes.iter().enumerate() {
                         out[s].0[[r, j]] = v[[r, c]];
                         out[s].1[[r, j]] = w[[r, c]];

@@ -10,7 +10,7 @@ pub mod regrid_rules;
 pub mod visprep;
 pub mod visstore;
 
-pub use narrow::restrict_sources;
+pub use narrow::{prepare_block, restrict_sources};
 pub use prepare::{Prepared, VisPrep};
 
 use crate::error::EngineError;
@@ -33,6 +33,10 @@ pub struct Source {
     /// The MS's ephemeris fields when a selected field has one (`crate::plan::ephemeris`): their
     /// rows are re-phased from the ephemeris direction at each row's time.
     pub moving: Option<std::sync::Arc<crate::plan::ephemeris::Ephemerides>>,
+    /// A cube block's chunks prepared once for all its image channels
+    /// ([`prepare_block`]): every pass of the block (density, PSF, residual, major cycles) takes
+    /// its channel's columns from here instead of reading, forming Stokes and regridding again.
+    pub prepared: Option<std::sync::Arc<Vec<Prepared>>>,
     /// A mosaic of several MSs: this MS's rows re-keyed to the run's pointings and antennas
     /// ([`RowKeys`]); `None`: the MS's own FIELD_ID and antenna numbers.
     pub keys: Option<std::sync::Arc<RowKeys>>,

@@ -45,10 +45,39 @@ pub fn restrict_sources(
             cache: src.cache.clone(),
             first_two_hz,
             moving: src.moving.clone(),
+            prepared: src.prepared.clone(),
             keys: src.keys.clone(),
         });
     }
     Ok(out)
+}
+
+/// A cube block's sources (already narrowed to the block, [`restrict_sources`]) with every chunk
+/// read and prepared once for the block's image channels `chans` (`Source::prepared`): Stokes
+/// formed, phase-shifted and regridded to the output frame once per data channel, instead of once
+/// per pass (density, PSF, residual, each major cycle) of every image channel. With a frame
+/// conversion a one-channel pass reads its image channel's interpolation stencil and margin
+/// (about ten data channels here); a block of several channels reads each of them once. Held
+/// until the block ends: the prepared columns of its channels (12 B per visibility and Stokes,
+/// 4 more for an interpolated sample's weight offset) and ~70 B per row (`memory`'s
+/// `BlockShape::prepared_bytes`).
+pub fn prepare_block(
+    vis: &super::VisPrep<'_>,
+    sources: Vec<Source>,
+    chans: &Range<usize>,
+) -> Result<Vec<Source>, EngineError> {
+    sources
+        .into_iter()
+        .map(|mut src| {
+            let mut chunks = Vec::new();
+            vis.prepare_each(&src, chans, |p| {
+                chunks.push(p);
+                Ok(())
+            })?;
+            src.prepared = Some(std::sync::Arc::new(chunks));
+            Ok(src)
+        })
+        .collect()
 }
 
 /// Data channels beyond the block's widened image frequencies that a block reads: the

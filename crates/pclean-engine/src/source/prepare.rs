@@ -332,7 +332,10 @@ impl VisPrep<'_> {
         Ok(rotated)
     }
 
-    /// Every chunk of `sources` (from their caches when made), prepared for image channels `chans`.
+    /// Every chunk of `sources` (from their caches when made), prepared for image channels `chans`;
+    /// a source whose block prepared its chunks already ([`super::prepare_block`]) hands those
+    /// (prepared for the block's channels, a superset of `chans`: callers take their channels'
+    /// columns, `Prepared::columns`).
     pub fn for_each_chunk(
         &self,
         sources: &[Source],
@@ -340,40 +343,63 @@ impl VisPrep<'_> {
         mut f: impl FnMut(&Prepared) -> Result<(), EngineError>,
     ) -> Result<(), EngineError> {
         for src in sources {
-            if let Some(cache) = &src.cache {
-                for i in 0..cache.len() {
-                    let (ddid, ids) = cache.channels(i);
-                    // The block's channels of this data description (its restricted selection).
-                    let Some(g) = src.selected.groups.iter().find(|g| g.ddid == ddid) else {
-                        continue;
-                    };
-                    let keep: Vec<usize> = ids
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, c)| g.chan_ids.binary_search(c).is_ok())
-                        .map(|(j, _)| j)
-                        .collect();
-                    if keep.is_empty() {
-                        continue;
-                    }
-                    let chunk = cache.chunk(i, &keep)?;
-                    let mut prep = self.prepare(src, &chunk, chans)?;
-                    if let Some(k) = &src.keys {
-                        k.apply(&mut prep);
-                    }
-                    f(&prep)?;
-                }
-                continue;
+            match &src.prepared {
+                Some(prepared) => prepared.iter().try_for_each(&mut f)?,
+                None => self.prepare_each(src, chans, |p| f(&p))?,
             }
-            read_ahead(src, self.chunk_rows, |chunk| {
-                let mut prep = self.prepare(src, &chunk, chans)?;
-                if let Some(k) = &src.keys {
-                    k.apply(&mut prep);
-                }
-                f(&prep)
-            })?;
         }
         Ok(())
+    }
+
+    /// Every chunk of `src` read (from its cache when made) and prepared for image channels
+    /// `chans`, handed to `f`.
+    pub(super) fn prepare_each(
+        &self,
+        src: &Source,
+        chans: &std::ops::Range<usize>,
+        mut f: impl FnMut(Prepared) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
+        if let Some(cache) = &src.cache {
+            for i in 0..cache.len() {
+                let (ddid, ids) = cache.channels(i);
+                // The block's channels of this data description (its restricted selection).
+                let Some(g) = src.selected.groups.iter().find(|g| g.ddid == ddid) else {
+                    continue;
+                };
+                let keep: Vec<usize> = ids
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| g.chan_ids.binary_search(c).is_ok())
+                    .map(|(j, _)| j)
+                    .collect();
+                if keep.is_empty() {
+                    continue;
+                }
+                let chunk = cache.chunk(i, &keep)?;
+                let prep = self.prepare_keyed(src, &chunk, chans)?;
+                f(prep)?;
+            }
+            return Ok(());
+        }
+        read_ahead(src, self.chunk_rows, |chunk| {
+            let prep = self.prepare_keyed(src, &chunk, chans)?;
+            f(prep)
+        })
+    }
+
+    /// [`VisPrep::prepare`], then re-keyed to a several-MS mosaic's pointings and antennas
+    /// ([`super::RowKeys`]) when `src` has keys.
+    fn prepare_keyed(
+        &self,
+        src: &Source,
+        chunk: &VisChunk,
+        chans: &std::ops::Range<usize>,
+    ) -> Result<Prepared, EngineError> {
+        let mut prep = self.prepare(src, chunk, chans)?;
+        if let Some(k) = &src.keys {
+            k.apply(&mut prep);
+        }
+        Ok(prep)
     }
 }
 

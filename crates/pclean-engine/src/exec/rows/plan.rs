@@ -199,6 +199,7 @@ pub fn partition_sources(sources: &[Source], part: &RowPartition) -> Vec<Source>
             cache: None,
             first_two_hz: src.first_two_hz.clone(),
             moving: src.moving.clone(),
+            prepared: None,
             keys: src.keys.clone(),
         });
     }

@@ -169,6 +169,7 @@ impl WorkerSpec {
             }
         };
         let deconvolve = deconvolver.is_some();
+        let mtmfs = deconvolver == Some(Deconvolver::Mtmfs);
         let spec = pclean_grid::gridder::GridSpec {
             nx: self.imsize,
             ny: self.imsize,
@@ -215,12 +216,21 @@ impl WorkerSpec {
             self.nchan_per_task
         };
         let data = DataSide {
-            chunk_rows: chunk_rows(row_bytes(data_chans, 2, 1)),
+            // A run sizes its chunks by the widest selected window (`plan::setup::data_side`;
+            // the one read for all blocks too), not by a task's channels.
+            chunk_rows: chunk_rows(row_bytes(self.spw_nchan.max(data_chans), 2, 1)),
             data_chans,
             image_chans: self.nchan_per_task,
             spw_chans: self.spw_nchan.max(self.nchan_per_task),
             ncorr: 2,
             nvis_per_chan: self.nvis_per_chan,
+            // A cube task's block holds its prepared chunks (one data channel per image channel:
+            // the rows are the visibilities per channel); an mfs plane in row partitions none.
+            prepared_rows: if self.row_partitions > 0 || mtmfs {
+                0
+            } else {
+                self.nvis_per_chan
+            },
         };
         let mut shape = block_shape(
             image,
@@ -246,15 +256,56 @@ impl WorkerSpec {
     }
 }
 
+impl WorkerSpec {
+    /// The one read of the visibilities for all blocks of a cube of several blocks
+    /// (`spw_nchan` channels, more than a task's; one data channel per image channel, so
+    /// `nvis_per_chan` rows; two correlations; kept in memory up to the local runner's limit,
+    /// else on disk): (the read's peak, bytes held while the blocks run), see
+    /// [`super::cache_phase`]. None for one block or row partitions.
+    pub fn cache_phase(&self) -> Option<(u64, u64)> {
+        self.cache_read().map(|(rows, load_rows, in_memory)| {
+            super::cache_phase(rows, self.spw_nchan, 2, load_rows, in_memory)
+        })
+    }
+
+    /// What that read leaves resident beside the heap ([`super::cache_residue`]); 0 without it.
+    pub fn cache_residue(&self) -> u64 {
+        self.cache_read().map_or(0, |(rows, load_rows, in_memory)| {
+            super::cache_residue(rows, self.spw_nchan, 2, load_rows, in_memory)
+        })
+    }
+
+    /// (rows, rows per chunk, kept in memory) of the one read, when a run makes it.
+    fn cache_read(&self) -> Option<(u64, usize, bool)> {
+        if self.row_partitions > 0 || self.spw_nchan <= self.nchan_per_task {
+            return None;
+        }
+        let rows = self.nvis_per_chan as u64;
+        let per_row = (self.spw_nchan * 2 * 13) as u64 + 56;
+        let in_memory = rows * per_row <= crate::exec::coordinator::MEMORY_CACHE_MAX;
+        Some((rows, chunk_rows(row_bytes(self.spw_nchan, 2, 1)), in_memory))
+    }
+}
+
 /// Peak memory of one worker running one task of `spec`, GiB (base included): a block of
-/// channels, or with row partitions one partition's passes.
+/// channels, or with row partitions one partition's passes; for a cube of several blocks, also
+/// the one read of the visibilities before them and what it leaves held
+/// ([`WorkerSpec::cache_phase`]; a Dask worker reads its own channels instead, so this is an
+/// upper bound there) and the pages that read leaves resident ([`WorkerSpec::cache_residue`]).
 pub fn estimate_worker_memory_gib(spec: &WorkerSpec) -> Result<f64, EngineError> {
     let shape = spec.block_shape()?;
     let task = match spec.row_partitions {
         0 => shape.block_bytes(spec.nchan_per_task, spec.threads_per_task),
         n => shape.partition_bytes(spec.nvis_per_chan.div_ceil(n), spec.threads_per_task),
     };
-    Ok((BASE_BYTES + task) as f64 / GIB)
+    // The read's residue is resident beside the heap through the blocks (RSS, not heap): with it
+    // the estimate is the peak RSS (issue 18: the 1024^2 x 64 dirty cube, 75 MiB predicted
+    // against 86.6 measured without it).
+    let run = match spec.cache_phase() {
+        Some((read, held)) => read.max(held + task) + spec.cache_residue(),
+        None => task,
+    };
+    Ok((BASE_BYTES + run) as f64 / GIB)
 }
 
 /// Peak memory of the coordinator of a run in row partitions, GiB (base included): the image

@@ -27,7 +27,8 @@ pub use estimate::{
 };
 use pclean_core::params::Deconvolver;
 pub use schedule::{
-    available_memory_bytes, default_budget_bytes, schedule, Schedule, ScheduleRequest,
+    available_memory_bytes, default_budget_bytes, schedule, CacheRead, Schedule, ScheduleRequest,
+    REGRID_BLOCK_CHANS,
 };
 
 /// Bytes the process holds besides its blocks: the idle process (binary and libraries, MS
@@ -121,6 +122,9 @@ pub struct DataSide {
     /// Visibilities gridded into one image plane (selected rows x data channels per image
     /// channel): the imaging weights kept per plane and the residual visibilities of a major cycle.
     pub nvis_per_chan: usize,
+    /// Rows a cube block prepares once and holds for all its passes (`source::prepare_block`):
+    /// the selected rows; 0 where no block does (mfs, row partitions, mtmfs).
+    pub prepared_rows: usize,
 }
 
 /// The deconvolver's own planes.
@@ -230,8 +234,9 @@ impl BlockShape {
     /// (complex vis 8 B, flag 1 B, weight 4 B per correlation; uvw, times, ids ~64 B per row;
     /// `VisChunk`; the prepared copy's row times, 8 B per row, `Prepared::time_r`), the per-Stokes visibilities and weights formed from it (12 B per Stokes,
     /// `Prepared`; twice when regridded to another frame; 4 B per row and image channel for the
-    /// weight-lookup offset of an interpolated sample, `Prepared::weight_dfreq`), one channel's
-    /// column selections (vis
+    /// weight-lookup offset of an interpolated sample, `Prepared::weight_dfreq`), the column of
+    /// every sample read when binned to the nearest image channel (4 B, `bin_nearest`'s map; a
+    /// one-channel image or `nearest`), one channel's column selections (vis
     /// 8 B, weights 4 B, prediction 8 B) and the gridder's bucketing entries (12 B per
     /// visibility).
     fn chunk_bytes(&self, nchan: usize) -> u64 {
@@ -249,10 +254,42 @@ impl BlockShape {
         let rows = self.data.chunk_rows.min(plane_rows.max(1)) as u64;
         let rc = rows * read as u64;
         let per_chan = (rows as f64 * per_image.max(1.0)).ceil() as u64;
-        rc * (13 * self.data.ncorr as u64 + 2 * 12 * self.image.nstokes as u64)
+        rc * (13 * self.data.ncorr as u64 + 2 * 12 * self.image.nstokes as u64 + 4)
             + rows * nchan as u64 * 4
             + rows * (64 + 8)
             + per_chan * (8 + 4 + 8 + 12)
+    }
+
+    /// A cube block's chunks prepared once for all its passes (`source::prepare_block`), held
+    /// from before its densities to its end: per visibility of its `nchan` planes the Stokes
+    /// visibility and weight (12 B per Stokes, `Prepared::stokes`) and an interpolated sample's
+    /// weight-lookup offset (4 B, `Prepared::weight_dfreq`); per row uvw (24 B), time (8),
+    /// field (4) and antennas (8).
+    fn prepared_bytes(&self, nchan: usize) -> u64 {
+        if self.data.prepared_rows == 0 {
+            return 0;
+        }
+        let nvis = (nchan * self.data.nvis_per_chan) as u64;
+        nvis * (12 * self.image.nstokes as u64 + 4) + 44 * self.data.prepared_rows as u64
+    }
+
+    /// The chunk in flight while a cube block prepares its chunks (`source::prepare_block`): the
+    /// chunk as read, its Stokes visibilities and weights formed at the read's channels (12 B per
+    /// Stokes) and the nearest-binning column map (4 B), per sample read; the row fields. Its
+    /// regridded copy is what the block keeps (counted in [`BlockShape::prepared_bytes`]), and
+    /// no pass's column selections or bucketing entries exist yet. Measured (alma_small.ms,
+    /// 256^2 x 1, the peak of the run): heap 8.86 MiB above idle, 8.93 predicted; the pass-time
+    /// [`BlockShape::chunk_bytes`] in its place over-counted by 2.1 MiB.
+    fn preparing_chunk_bytes(&self, nchan: usize) -> u64 {
+        let per_image = self.data.data_chans as f64 / self.data.image_chans.max(1) as f64;
+        let read = ((nchan as f64 * per_image).ceil() as usize + READ_MARGIN_CHANS)
+            .min(self.data.spw_chans.max(1));
+        let plane_rows = (self.data.nvis_per_chan as f64 / per_image.max(1.0)).ceil() as usize;
+        let rows = self.data.chunk_rows.min(plane_rows.max(1)) as u64;
+        let rc = rows * read as u64;
+        rc * (13 * self.data.ncorr as u64 + 12 * self.image.nstokes as u64 + 4)
+            + rows * nchan as u64 * 4
+            + rows * (64 + 8)
     }
 
     /// Scratch per thread of a gridding pass and an FFT: the gridder's per-chunk tile counts and
@@ -359,9 +396,19 @@ impl BlockShape {
         let scratch = threads * self.thread_scratch();
         let chunk1 = self.chunk_bytes(1);
         let weights = 4 * self.data.nvis_per_chan as u64;
-        // 1. Densities (f64) of every channel, and the first weighter (f32) made from them.
-        let weighting =
-            ndens * npix * 8 + u64::from(ndens > 0) * npix * 4 + self.chunk_bytes(nchan);
+        // 0. The block's chunks prepared once (a cube's), held to the block's end.
+        let prepared = self.prepared_bytes(nchan);
+        // A block with its chunks prepared reads none in its passes: the chunk in flight is
+        // preparing's (below), not the passes'.
+        let chunk1 = if prepared > 0 { 0 } else { chunk1 };
+        // 1. Densities (f64) of every channel, and the first weighter (f32) made from them; before
+        //    them, a cube block prepares its chunks (one chunk in flight).
+        let densities = ndens * npix * 8 + u64::from(ndens > 0) * npix * 4;
+        let weighting = if prepared > 0 {
+            (prepared + densities).max(prepared + self.preparing_chunk_bytes(nchan))
+        } else {
+            densities + self.chunk_bytes(nchan)
+        };
         let weighters = ndens * npix * 4;
         // 2. The last plane's residual pass: the planes before it (residual + PSF + weights when
         //    deconvolving), its PSF and weights, the grid, the residual made from it.
@@ -372,7 +419,8 @@ impl BlockShape {
         };
         // The joint PSF and dirty pass holds the dirty image's grid next to the PSF's.
         let joint_grids = if self.image.joint_pass { nt * grids } else { 0 };
-        let first_pass = weighters
+        let first_pass = prepared
+            + weighters
             + kept
             + psf_grids * grids
             + joint_grids
@@ -385,7 +433,7 @@ impl BlockShape {
             + scratch;
         if !self.image.deconvolve {
             // Writing a dirty plane: residual, model (zeros), pb, weight.
-            let writing = 4 * 4 * npix + mvc_write;
+            let writing = prepared + 4 * 4 * npix + mvc_write;
             return Phases {
                 weighting,
                 first_pass,
@@ -394,7 +442,8 @@ impl BlockShape {
                 writing,
             };
         }
-        let state = planes * (self.state_per_pixel() * npix + weight_image + weights) + mvc_kept;
+        let state =
+            prepared + planes * (self.state_per_pixel() * npix + weight_image + weights) + mvc_kept;
         // 3. Minor cycles: planes in parallel, one per thread.
         let minor_cycle = state + threads.min(planes) * self.minor_per_pixel() * npix;
         // Major cycle of one plane: its old residual is freed before the grid is made; its
@@ -412,7 +461,7 @@ impl BlockShape {
         let masks = u64::from(self.image.fixed_mask || self.image.automask);
         // (mtmfs: every term's residual, model, principal solution and restored image.)
         let final_planes = planes * (8 * nt + 8 * (nt - 1) + masks) * npix;
-        let writing = final_planes + (12 * npix * 17 / 16).max(8 * npix) + mvc_write;
+        let writing = prepared + final_planes + (12 * npix * 17 / 16).max(8 * npix) + mvc_write;
         Phases {
             weighting,
             first_pass,
@@ -438,4 +487,64 @@ pub fn vis_cache_bytes(sel: &pclean_ms::SelectedData) -> u64 {
             n * (8 + 1 + 4) + g.rows.len() as u64 * (8 + 8 + 4 * 4 + 24)
         })
         .sum()
+}
+
+/// Bytes of a visibility chunk's per-row fields (uvw, time, ids; `VisChunk::memory_bytes`).
+const CHUNK_ROW_BYTES: u64 = 8 + 8 + 4 * 4 + 24;
+
+/// The one read of a cube's selected visibilities for all its blocks
+/// (`Coordinator::cache_visibilities`, `Source::load_cache`): `rows` selected rows of `chans`
+/// channels and `ncorr` correlations, read `load_rows` rows at a time and kept in memory or in
+/// the channel-major scratch file. Returns (the read's peak, what stays held while the blocks
+/// run): in memory, every sample (13 B) and row; on disk, one chunk as read (its samples, written
+/// one channel's record at a time) beside the row fields of every chunk, which stay in memory.
+/// Measured on the 64-channel, 108k-row cube (docs/memory.md): heap 50.7 MiB above idle for the
+/// read, 51.1 predicted. What stays held includes casacore's caches of the columns read
+/// ([`READ_COLUMN_CACHES_BYTES`]).
+pub fn cache_phase(
+    rows: u64,
+    chans: usize,
+    ncorr: usize,
+    load_rows: usize,
+    in_memory: bool,
+) -> (u64, u64) {
+    let sample = (chans * ncorr) as u64 * 13;
+    if in_memory {
+        let held = rows * (sample + CHUNK_ROW_BYTES);
+        return (held, held + READ_COLUMN_CACHES_BYTES);
+    }
+    let held = rows * CHUNK_ROW_BYTES;
+    let chunk = (load_rows as u64).min(rows) * (sample + CHUNK_ROW_BYTES);
+    (held + chunk, held + READ_COLUMN_CACHES_BYTES)
+}
+
+/// Heap casacore keeps from the one read of the visibilities until the MS is closed, counted in
+/// what the read leaves held ([`cache_phase`]): each tiled column read (the visibilities,
+/// `FLAG`, the weights, `UVW`) keeps its bucket cache (slot arrays) and one tile buffer;
+/// `ms_glue.cc` bounds the cache to 1 MiB (or one tile) and empties it after the read, but the
+/// cache objects stay (opening the MS afresh after the read did not return them: casacore's
+/// table cache shares the open table). Measured with massif on ngc5921 (1 MiB tiles; 4-channel
+/// LSRK blocks): tile buffers 4.0 MiB and slot arrays 3.1 MiB through every block; 4 columns x
+/// 1.8 MiB, an upper bound where tiles are smaller (synth.ms' 0.5 MiB). At the read's own peak
+/// the chunk term already matches the measured heap (50.7 MiB against 51.1 on synth.ms), which
+/// includes them.
+pub const READ_COLUMN_CACHES_BYTES: u64 = 4 * (18 << 20) / 10;
+
+/// Resident memory the one read to a scratch file leaves beside the heap ([`cache_phase`]'s
+/// arguments): the flag and weight arrays of a chunk (5 B per sample) come from malloc's heap
+/// once glibc has raised its mmap threshold to the freed visibility array's size, and the heap
+/// keeps those pages after they are freed. Measured RSS minus heap above idle: 13.8 MiB
+/// (`cubedata`) and 11.3 MiB (LSRK) for 16.8 predicted (docs/memory.md). Not heap: RSS only, like
+/// [`IMAGING_CODE_BYTES`].
+pub fn cache_residue(
+    rows: u64,
+    chans: usize,
+    ncorr: usize,
+    load_rows: usize,
+    in_memory: bool,
+) -> u64 {
+    if in_memory {
+        return 0;
+    }
+    (load_rows as u64).min(rows) * (chans * ncorr) as u64 * 5
 }

@@ -87,7 +87,9 @@ mod tests {
             nvis_per_chan: 10_000_000,
             ..WorkerSpec::default()
         };
-        let shape = spec.block_shape().unwrap();
+        let mut shape = spec.block_shape().unwrap();
+        // An mfs plane: no cube block's prepared chunks (`DataSide::prepared_rows`).
+        shape.data.prepared_rows = 0;
         let nvis = spec.nvis_per_chan;
         let single = shape.block_bytes(1, 1) as f64;
         let one = (shape.coordinator_bytes(1, 1) + shape.partition_bytes(nvis, 1)) as f64;

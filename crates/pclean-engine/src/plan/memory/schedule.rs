@@ -9,9 +9,33 @@ pub struct Schedule {
     pub chans_per_block: usize,
     pub blocks_in_flight: usize,
     pub threads_per_block: usize,
-    /// Estimated peak bytes of the whole run (base + blocks in flight).
+    /// Estimated peak bytes of the whole run: the base, then the one read of the visibilities
+    /// (`ScheduleRequest::cache_read`) or the blocks in flight beside what that read leaves
+    /// resident, whichever is larger.
     pub estimate_bytes: u64,
+    /// Of that, the blocks in flight (`blocks_in_flight` blocks' peaks).
+    pub blocks_bytes: u64,
     pub budget_bytes: u64,
+}
+
+/// The one read of a cube's visibilities for all its blocks, before them
+/// (`Coordinator::cache_visibilities`), as the schedule counts it: bytes resident at the read's
+/// peak and while the blocks run, each the heap ([`super::cache_phase`]) plus the pages the read
+/// leaves resident beside it ([`super::cache_residue`]). Zero for a run that does not make it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CacheRead {
+    pub peak: u64,
+    pub held: u64,
+}
+
+impl CacheRead {
+    /// From [`super::cache_phase`]'s (peak, held) and [`super::cache_residue`].
+    pub fn new((peak, held): (u64, u64), residue: u64) -> CacheRead {
+        CacheRead {
+            peak: peak + residue,
+            held: held + residue,
+        }
+    }
 }
 
 /// Requested settings (0 = choose automatically).
@@ -25,10 +49,26 @@ pub struct ScheduleRequest {
     pub budget_bytes: u64,
     /// Prefer whole-cube blocks (deconvolution: tclean's cube-wide cycle thresholds).
     pub prefer_whole_cube: bool,
+    /// Channels per block of the automatic schedule without deconvolution: 1, or
+    /// [`REGRID_BLOCK_CHANS`] for a cube interpolated to another frame (a block prepares its
+    /// data channels once, `source::prepare_block`, and a one-channel block's interpolation
+    /// stencil and read margin are about ten data channels).
+    pub dirty_chans_per_block: usize,
+    /// The one read of the visibilities before the blocks: what it leaves resident is taken from
+    /// the budget before any block, and its peak must fit the budget too.
+    pub cache_read: CacheRead,
 }
 
+/// Channels per block of a dirty cube regridded to another frame with interpolation
+/// (`ScheduleRequest::dirty_chans_per_block`). Measured on the 64-channel ALMA-like cube
+/// (512^2 x 32, 108k rows, docs/decisions-s10-perf.md): imaging after the read took 1.8x the
+/// `cubedata` time with one-channel blocks, 1.3x with 8, 1.1x with 16; 8 keeps the block below
+/// the one read of the visibilities, the run's peak.
+pub const REGRID_BLOCK_CHANS: usize = 8;
+
 /// Choose channels per block, blocks in flight and threads per block so that
-/// `BASE_BYTES + blocks_in_flight * block_bytes(chans_per_block)` fits the budget.
+/// `BASE_BYTES + cache_read.held + blocks_in_flight * block_bytes(chans_per_block)` fits the
+/// budget (and `BASE_BYTES + cache_read.peak`, the read before the blocks).
 ///
 /// Automatic choices: with deconvolution, the whole cube as one block (cycle thresholds cube-wide as
 /// in serial tclean) with every thread when that needs at most a quarter of the budget, else one
@@ -41,18 +81,34 @@ pub struct ScheduleRequest {
 pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, EngineError> {
     let n = req.nchan.max(1);
     let threads = req.nthreads.max(1);
-    let avail = req.budget_bytes.saturating_sub(BASE_BYTES);
+    let read = req.cache_read;
+    if BASE_BYTES + read.peak > req.budget_bytes {
+        return Err(EngineError::param(
+            "memory_limit",
+            format!(
+                "memory: reading the selected visibilities once for all channel blocks needs \
+                 about {:.2} GiB (plus {:.2} GiB base) but the memory limit is {:.2} GiB; raise \
+                 --memory-limit or select fewer rows or channels",
+                read.peak as f64 / GIB,
+                BASE_BYTES as f64 / GIB,
+                req.budget_bytes as f64 / GIB
+            ),
+        ));
+    }
+    let avail = req.budget_bytes.saturating_sub(BASE_BYTES + read.held);
     let one = shape.block_bytes(1, req.threads_per_block.max(1));
     if one > avail {
         return Err(EngineError::param(
             "memory_limit",
             format!(
-            "memory: one channel of this image needs about {:.2} GiB (plus {:.2} GiB base) but the \
-             memory limit is {:.2} GiB; raise --memory-limit or reduce imsize",
-            one as f64 / GIB,
-            BASE_BYTES as f64 / GIB,
-            req.budget_bytes as f64 / GIB
-        ),
+                "memory: one channel of this image needs about {:.2} GiB (plus {:.2} GiB base and \
+             {:.2} GiB the visibilities' one read leaves held) but the memory limit is {:.2} GiB; \
+             raise --memory-limit or reduce imsize",
+                one as f64 / GIB,
+                BASE_BYTES as f64 / GIB,
+                read.held as f64 / GIB,
+                req.budget_bytes as f64 / GIB
+            ),
         ));
     }
     let fits = |c: usize, b: usize, t: usize| b as u64 * shape.block_bytes(c, t) <= avail;
@@ -80,7 +136,13 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
     } else {
         or_auto(
             req.chans_per_block.min(n),
-            if whole { n.div_ceil(b) } else { 1 },
+            if whole {
+                n.div_ceil(b)
+            } else if req.prefer_whole_cube {
+                1
+            } else {
+                req.dirty_chans_per_block.clamp(1, n)
+            },
         )
     };
     // Shrink to the budget: first fewer channels per block, then fewer blocks in flight.
@@ -108,11 +170,13 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
     }
     let nblocks = n.div_ceil(c);
     b = b.min(nblocks).max(1);
+    let blocks_bytes = b as u64 * shape.block_bytes(c, t);
     Ok(Schedule {
         chans_per_block: c,
         blocks_in_flight: b,
         threads_per_block: t,
-        estimate_bytes: BASE_BYTES + b as u64 * shape.block_bytes(c, t),
+        estimate_bytes: BASE_BYTES + read.peak.max(read.held + blocks_bytes),
+        blocks_bytes,
         budget_bytes: req.budget_bytes,
     })
 }

@@ -23,6 +23,7 @@ fn shape(deconvolve: bool) -> BlockShape {
             spw_chans: 64,
             ncorr: 2,
             nvis_per_chan: 100_000,
+            prepared_rows: 100_000,
         },
         grid_u: 1800,
         grid_v: 1800,
@@ -42,6 +43,8 @@ fn req(nchan: usize, budget: u64, whole: bool) -> ScheduleRequest {
         threads_per_block: 0,
         budget_bytes: budget,
         prefer_whole_cube: whole,
+        dirty_chans_per_block: 1,
+        cache_read: CacheRead::default(),
     }
 }
 
@@ -51,8 +54,9 @@ fn block_bytes_grow_linearly_with_channels() {
     let d1 = s.block_bytes(2, 1) - s.block_bytes(1, 1);
     let d2 = s.block_bytes(3, 1) - s.block_bytes(2, 1);
     assert_eq!(d1, d2);
-    // Dirty imaging: one grid whatever the channels; a weighter (4 B/px) per channel more.
-    assert_eq!(d1, 1024 * 1024 * 4);
+    // Dirty imaging: one grid whatever the channels; a weighter (4 B/px) per channel more, and
+    // the channel's prepared visibilities (12 B per visibility and Stokes, 4 B weight offset).
+    assert_eq!(d1, 1024 * 1024 * 4 + 100_000 * 16);
     assert!(shape(true).block_bytes(4, 1) > s.block_bytes(4, 1));
 }
 
@@ -184,6 +188,39 @@ fn fewer_blocks_in_flight_when_memory_is_short() {
     r.budget_bytes = BASE_BYTES + 2 * s.block_bytes(4, 2) + 1;
     let sch = schedule(&s, r).unwrap();
     assert_eq!(sch.blocks_in_flight, 2);
+}
+
+/// What the one read of the visibilities leaves resident comes off the budget before any block:
+/// a budget that fits two 4-channel blocks alone fits one beside the read's residue, and the
+/// run's estimate counts it; a read whose peak exceeds the budget is a clear error.
+#[test]
+fn schedule_makes_room_for_the_read() {
+    let s = shape(false);
+    let mut r = req(64, 0, false);
+    r.chans_per_block = 4;
+    r.budget_bytes = BASE_BYTES + 2 * s.block_bytes(4, 2) + 1;
+    r.cache_read = CacheRead::new((8 << 20, 4 << 20), 2 << 20);
+    let sch = schedule(&s, r).unwrap();
+    assert_eq!(sch.blocks_in_flight, 1);
+    assert_eq!(sch.blocks_bytes, s.block_bytes(4, sch.threads_per_block));
+    assert_eq!(
+        sch.estimate_bytes,
+        BASE_BYTES + (6 << 20) + sch.blocks_bytes
+    );
+    assert!(sch.estimate_bytes <= r.budget_bytes);
+    // The read's own peak (with its residue) above everything the blocks hold is the estimate.
+    r.cache_read = CacheRead::new((3 * s.block_bytes(4, 2), 0), 0);
+    r.budget_bytes = BASE_BYTES + 3 * s.block_bytes(4, 2);
+    let sch = schedule(&s, r).unwrap();
+    assert_eq!(sch.estimate_bytes, BASE_BYTES + 3 * s.block_bytes(4, 2));
+    r.budget_bytes -= 1;
+    let e = schedule(&s, r).unwrap_err();
+    assert_eq!(e.param_name(), Some("memory_limit"));
+    let e = e.to_string();
+    assert!(
+        e.contains("--memory-limit") && e.contains("reading the selected visibilities"),
+        "{e}"
+    );
 }
 
 /// The memory model counts the grid of the gridder a run uses: tclean's gridder
@@ -330,6 +367,21 @@ fn awproject_counts_bins_times_w_planes() {
     assert!(many - one >= 16.0 * grid_gib, "{one} {many} {grid_gib}");
 }
 
+#[test]
+fn a_regridded_dirty_cube_takes_blocks_of_several_channels() {
+    let mut r = req(64, 64 << 30, false);
+    r.dirty_chans_per_block = REGRID_BLOCK_CHANS;
+    let s = schedule(&shape(false), r).unwrap();
+    assert_eq!(s.chans_per_block, REGRID_BLOCK_CHANS);
+    // A cube narrower than the block: one block.
+    r.nchan = 3;
+    assert_eq!(schedule(&shape(false), r).unwrap().chans_per_block, 3);
+    // With deconvolution the request is ignored (whole cube, or one channel per block).
+    let mut d = req(64, 64 << 30, true);
+    d.dirty_chans_per_block = REGRID_BLOCK_CHANS;
+    assert_eq!(schedule(&shape(true), d).unwrap().chans_per_block, 64);
+}
+
 /// specmode='mvc' (`mvc_chans`): a grid and an image per cube channel in each pass and each
 /// channel's beam ratio kept, so its estimate exceeds plain mtmfs's by at least the extra grids
 /// (nchan against 2 nterms - 1 in the PSF pass); refused without mtmfs or with fewer channels
@@ -381,4 +433,40 @@ fn mvc_counts_a_grid_per_channel() {
     ] {
         assert!(estimate_worker_memory_gib(&bad).is_err());
     }
+}
+
+/// Issue 18's dirty cube (1024^2, 64 channels of 108 360 rows, 2 threads): `pclean estimate` is
+/// the peak RSS, so it holds the one read's heap phase and the pages that read leaves resident.
+#[test]
+fn estimate_of_a_cube_of_blocks_includes_the_read_residue() {
+    let spec = WorkerSpec {
+        imsize: 1024,
+        deconvolver: "none".into(),
+        nvis_per_chan: 108_360,
+        spw_nchan: 64,
+        threads_per_task: 2,
+        ..Default::default()
+    };
+    let (read, held) = spec.cache_phase().unwrap();
+    let residue = spec.cache_residue();
+    assert!(residue > 0);
+    let task = spec.block_shape().unwrap().block_bytes(1, 2);
+    let expect = (BASE_BYTES + read.max(held + task) + residue) as f64 / GIB;
+    assert_eq!(estimate_worker_memory_gib(&spec).unwrap(), expect);
+    // One block reads no cache: no residue.
+    let one = WorkerSpec {
+        spw_nchan: 0,
+        ..spec
+    };
+    assert_eq!(one.cache_residue(), 0);
+}
+
+/// While a cube block prepares its chunks, the chunk in flight holds the read, the Stokes formed
+/// at the read's channels and the nearest-binning map, not a pass's selections: less than the
+/// pass-time chunk.
+#[test]
+fn preparing_chunk_is_smaller_than_a_pass_chunk() {
+    let s = shape(false);
+    assert!(s.preparing_chunk_bytes(1) < s.chunk_bytes(1));
+    assert!(s.preparing_chunk_bytes(8) > s.preparing_chunk_bytes(1));
 }
