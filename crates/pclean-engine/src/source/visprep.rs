@@ -465,6 +465,47 @@ mod tests {
         assert_eq!(v[[1, 0]], Complex32::new(3.0, 0.0));
     }
 
+    #[test]
+    fn strided_chunks_form_what_contiguous_ones_do() {
+        // `form` reads a row's samples as slices when the chunk is in memory order (the MS
+        // read's layout) and through ndarray's indexing otherwise (here: every other channel of
+        // a larger chunk): the same formula, so the values and weights must agree exactly.
+        let (nrow, nchan, ncorr) = (600, 6, 4);
+        let mut k = 0u32;
+        let mut next = move || {
+            k = k.wrapping_mul(1664525).wrapping_add(1013904223);
+            (k >> 8) as f32 / (1u32 << 24) as f32
+        };
+        let v = Array3::from_shape_fn((nrow, 2 * nchan, ncorr), |_| {
+            Complex32::new(next() - 0.5, next() - 0.5)
+        });
+        let f = Array3::from_shape_fn((nrow, 2 * nchan, ncorr), |_| next() < 0.05);
+        let w = Array3::from_shape_fn((nrow, 2 * nchan, ncorr), |_| next() - 0.1);
+        let every_other = ndarray::s![.., ..;2, ..];
+        let (vs, fs, ws) = (
+            v.slice(every_other),
+            f.slice(every_other),
+            w.slice(every_other),
+        );
+        assert!(vs.index_axis(Axis(0), 0).as_slice().is_none());
+        let (vc, fc, wc) = (vs.to_owned(), fs.to_owned(), ws.to_owned());
+        let chans = [0, 2, 3, 5];
+        for param in [StokesParam::I, StokesParam::Q, StokesParam::PseudoI] {
+            let rec = StokesRecipe::new(param, &CIRC, false).unwrap();
+            let mut out = Vec::new();
+            for (v, f, w) in [(vs, fs, ws), (vc.view(), fc.view(), wc.view())] {
+                let mut vo = Array2::<Complex32>::zeros((nrow, chans.len()));
+                let mut wo = Array2::<f32>::zeros((nrow, chans.len()));
+                rec.form(v, f, w, &chans, vo.view_mut(), wo.view_mut());
+                out.push((vo, wo));
+            }
+            assert_eq!(out[0], out[1], "{param:?}");
+            // Some samples kept, some dropped (flags, negative weights).
+            let kept = out[0].1.iter().filter(|&&w| w > 0.0).count();
+            assert!(kept > 500 && kept < nrow * chans.len(), "{param:?}: {kept}");
+        }
+    }
+
     /// tclean's density (`VisImagingWeight`) counts a sample only when no correlation is flagged,
     /// with the mean weight of the parallel hands, also for pseudoI, which grids the unflagged
     /// hands of the others (realobs `vla_b1950_pseudoI_dirty`: 2.0e-2 of the peak with the

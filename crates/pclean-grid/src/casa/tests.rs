@@ -345,7 +345,11 @@ fn zero_unreached_skips_no_channel_of_a_row_whose_band_ends_reach() {
             .map(|&f| loc.reaches(uvw[[r, 0]], uvw[[r, 1]], f))
             .collect();
         for (c, &ok) in reach.iter().enumerate() {
-            let want = if ok || wt[[r, c]] <= 0.0 { wt[[r, c]] } else { 0.0 };
+            let want = if ok || wt[[r, c]] <= 0.0 {
+                wt[[r, c]]
+            } else {
+                0.0
+            };
             assert_eq!(kept[[r, c]], want, "row {r} channel {c}");
         }
         match reach.iter().filter(|&&ok| ok).count() {
