@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Continuum (mfs) dirty image of a whole MS: one pclean run against one ducc0 `ms2dirty` call.
 
-    python3 bench/mfs_bench.py --ms synth.ms --work WORK [--pclean BIN] [--threads 2]
-        [--imsize 1024] [--cell 0.1] [--epsilon 1e-6] [--repeat 3]
+    python3 bench/mfs_bench.py --ms synth.ms --work WORK [--pclean BIN [--pclean BIN2 ...]]
+        [--threads 2] [--imsize 1024] [--cell 0.1] [--epsilon 1e-6] [--repeat 3]
+
+With several `--pclean` binaries (e.g. before and after a change) each repeat runs every binary
+and then ducc0, so all see the same load; each binary gets its own line (best and median).
 
 pclean: `pclean image --specmode mfs --weighting natural --niter 0` (Stokes I, gridder standard,
 pblimit -0.01) as a child process: wall time of the whole run (MS read, weights, PSF, dirty
@@ -64,19 +67,21 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ms", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--pclean", default=os.path.join(
-        os.environ.get("CARGO_TARGET_DIR", "target"), "release", "pclean"))
+    ap.add_argument("--pclean", action="append", default=None,
+                    help="pclean binary (repeat to compare binaries in one interleaved run)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--imsize", type=int, default=1024)
     ap.add_argument("--cell", type=float, default=0.1, help="arcsec")
     ap.add_argument("--epsilon", type=float, default=1e-6)
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
+    if not a.pclean:
+        a.pclean = [os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "pclean")]
     import ducc0
 
     os.makedirs(a.work, exist_ok=True)
     prefix = os.path.join(a.work, "mfs")
-    cmd = [a.pclean, "image", "--vis", a.ms, "--imagename", prefix, "--imsize", str(a.imsize),
+    cmd = ["PCLEAN", "image", "--vis", a.ms, "--imagename", prefix, "--imsize", str(a.imsize),
            "--cell", "%garcsec" % a.cell, "--specmode", "mfs", "--stokes", "I",
            "--datacolumn", "data", "--gridder", "standard", "--weighting", "natural",
            "--pblimit", "-0.01", "--niter", "0", "--epsilon", repr(a.epsilon),
@@ -97,9 +102,12 @@ def main():
                                        epsilon=eps, do_wstacking=False, nthreads=a.threads)
 
     runs = []
+    extra = {b: [] for b in a.pclean[1:]}
     for _ in range(a.repeat):
-        # Interleaved, so both see the same load.
-        wall, cpu = run_child(cmd)
+        # Interleaved, so all see the same load.
+        for b in a.pclean[1:]:
+            extra[b].append(run_child([b] + cmd[1:]))
+        wall, cpu = run_child([a.pclean[0]] + cmd[1:])
         t0, c0 = time.perf_counter(), time.process_time()
         img = ducc()
         td, tc = time.perf_counter() - t0, time.process_time() - c0
@@ -128,7 +136,20 @@ def main():
             if best is None or diff < best[1]:
                 best = (name, diff)
         res["max_diff_over_peak"] = best[1]
+    med = lambda xs: float(np.median(xs))  # noqa: E731
+    dw, dc = med([r["ducc_s"] for r in runs]), med([r["ducc_cpu_s"] for r in runs])
+    res["median"] = {}
+    for b, rs in [(a.pclean[0], [(r["pclean_wall_s"], r["pclean_cpu_s"]) for r in runs])] + \
+            list(extra.items()):
+        w, c = med([x[0] for x in rs]), med([x[1] for x in rs])
+        res["median"][b] = dict(wall_s=w, cpu_s=c, ratio=w / dw, cpu_ratio=c / dc,
+                                runs=[list(x) for x in rs])
+    res["median"]["ducc0"] = dict(wall_s=dw, cpu_s=dc)
     print(json.dumps(res, indent=1))
+    for b, m in res["median"].items():
+        if b != "ducc0":
+            print("median %s: %.3f s wall (%.2f CPU s), ducc0 %.3f s (%.2f CPU s): ratio %.2f "
+                  "(CPU %.2f)" % (b, m["wall_s"], m["cpu_s"], dw, dc, m["ratio"], m["cpu_ratio"]))
     print("pclean %.3f s wall (%.2f CPU s), ducc0 ms2dirty %.3f s (%.2f CPU s): ratio %.2f "
           "(CPU %.2f); load %s -> %s" % (best_p, cpu_p, best_d, cpu_d, best_p / best_d,
                                          cpu_p / cpu_d, env_load, res["load_after"]))

@@ -17,8 +17,9 @@ pub use weights::PlaneWeights;
 
 use crate::error::EngineError;
 use crate::plan::SpectralPlan;
+use crate::source::{select_columns, view_columns};
 use crate::source::{Prepared, Source, VisPrep};
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
 use num_complex::Complex32;
 use pclean_core::direction::SkyContext;
 use pclean_core::params::ImagingParams;
@@ -203,7 +204,7 @@ impl ImagingContext<'_> {
                 return Ok(());
             };
             let wgt = next_weights(&mut wts)?;
-            let mut vis = prep.stokes[s].0.select(Axis(1), &cols);
+            let mut vis = select_columns(&prep.stokes[s].0, &cols);
             let mut pred = Array2::<Complex32>::zeros(vis.dim());
             let batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view())
                 .with_fields(&prep.field_r)
@@ -288,7 +289,8 @@ impl ImagingContext<'_> {
                 return Ok(());
             };
             let wgt = self.imaging_weights(prep, s, &cols, &freqs, weighter);
-            let vis = prep.stokes[s].0.select(Axis(1), &cols);
+            // Borrowed: an mfs plane takes every column of the chunk.
+            let vis = view_columns(&prep.stokes[s].0, &cols);
             let batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view())
                 .with_fields(&prep.field_r)
                 .with_antennas(&prep.ant1_r, &prep.ant2_r)
@@ -376,7 +378,7 @@ fn residual_chunks<'w>(
         let wgt = next_weights(&mut wts)?;
         let vis = match kept.as_mut() {
             Some(it) => it.next().ok_or_else(changed)?,
-            None => prep.stokes[s].0.select(Axis(1), cols),
+            None => select_columns(&prep.stokes[s].0, cols),
         };
         Ok((wgt, Some(vis)))
     }

@@ -262,7 +262,7 @@ impl ImagingContext<'_> {
         freqs: &[f64],
         weighter: &ImagingWeighter,
     ) -> Array2<f32> {
-        let mut wgt = prep.stokes[s].1.select(Axis(1), cols);
+        let mut wgt = crate::source::select_columns(&prep.stokes[s].1, cols);
         match &prep.weight_dfreq {
             None => weighter.apply_rows(prep.weighting_uvw(), freqs, &prep.field_r, wgt.view_mut()),
             Some(d) => apply_at_offsets(weighter, prep, cols, freqs, d, wgt.view_mut()),

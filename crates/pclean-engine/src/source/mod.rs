@@ -11,6 +11,7 @@ pub mod visprep;
 pub mod visstore;
 
 pub use narrow::{prepare_block, restrict_sources};
+pub(crate) use prepare::{select_columns, view_columns};
 pub use prepare::{Prepared, VisPrep};
 
 use crate::error::EngineError;

@@ -78,6 +78,34 @@ pub struct DensitySamples {
     pub weight: Array2<f32>,
 }
 
+/// Columns `cols` of `a` as a new array: `a.select(Axis(1), cols)`, the same values. Columns that
+/// follow one another (an mfs image's: every column of a chunk) are copied as one slice, row by
+/// row, rather than element by element as `select` does along axis 1.
+pub fn select_columns<T: Clone>(a: &Array2<T>, cols: &[usize]) -> Array2<T> {
+    match column_range(cols) {
+        Some(r) => a.slice(ndarray::s![.., r]).to_owned(),
+        None => a.select(Axis(1), cols),
+    }
+}
+
+/// Columns `cols` of `a`, borrowed where they follow one another (see [`select_columns`]).
+pub fn view_columns<'a, T: Clone>(
+    a: &'a Array2<T>,
+    cols: &[usize],
+) -> ndarray::CowArray<'a, T, ndarray::Ix2> {
+    match column_range(cols) {
+        Some(r) => a.slice(ndarray::s![.., r]).into(),
+        None => a.select(Axis(1), cols).into(),
+    }
+}
+
+/// `cols` as a range when non-empty and consecutive (`c, c + 1, ...`).
+fn column_range(cols: &[usize]) -> Option<std::ops::Range<usize>> {
+    let (&first, &last) = (cols.first()?, cols.last()?);
+    let consecutive = cols.windows(2).all(|w| w[1] == w[0] + 1);
+    consecutive.then_some(first..last + 1)
+}
+
 impl Prepared {
     /// The uvw the imaging weights (density, Briggs factor, taper) are computed from: the rows'
     /// uvw before any rotation to the image phase centre, as tclean's.
@@ -88,9 +116,9 @@ impl Prepared {
     /// The weights of the weighting density in columns `cols`.
     pub fn density_weights(&self, cols: &[usize]) -> Array2<f32> {
         match &self.density_w {
-            Some(w) => w.select(Axis(1), cols),
+            Some(w) => select_columns(w, cols),
             None => {
-                let mut w = self.stokes[0].1.select(Axis(1), cols);
+                let mut w = select_columns(&self.stokes[0].1, cols);
                 if self.density_scale != 1.0 {
                     w *= self.density_scale;
                 }

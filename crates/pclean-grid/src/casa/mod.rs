@@ -324,10 +324,26 @@ impl CasaGridder {
             weight_rc.dim()
         );
         let loc = self.locator();
+        // A sample's grid position on each axis is monotonic in its frequency (a product and a
+        // sum of floating-point numbers, each rounded monotonically; then `round`), and the
+        // positions tclean grids form one interval per axis: when a row's lowest and highest
+        // frequency both reach the grid, every channel between them does, and the row is left
+        // as it is without locating each channel (the per-channel check was 6% of an mfs dirty
+        // run's CPU time, perf, session 13). Any other row is checked channel by channel.
+        let finite = freq_hz.iter().all(|f| f.is_finite());
+        let fmin = freq_hz.iter().copied().fold(f64::INFINITY, f64::min);
+        let fmax = freq_hz.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         // Rows apart (3% of an mfs dirty run's CPU time when serial, perf).
         ndarray::Zip::from(uvw_m.rows())
             .and(weight_rc.rows_mut())
             .par_for_each(|uvw, mut wrow| {
+                if finite
+                    && !freq_hz.is_empty()
+                    && loc.reaches(uvw[0], uvw[1], fmin)
+                    && loc.reaches(uvw[0], uvw[1], fmax)
+                {
+                    return;
+                }
                 for (w, &f) in wrow.iter_mut().zip(freq_hz) {
                     if *w > 0.0 && !loc.reaches(uvw[0], uvw[1], f) {
                         *w = 0.0;

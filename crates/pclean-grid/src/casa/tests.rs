@@ -314,3 +314,50 @@ fn zero_unreached_drops_what_the_gridder_skips() {
     es.drop_unreached(uvw.view(), &freqs, es_kept.view_mut());
     assert_eq!(es_kept, kept);
 }
+
+#[test]
+fn zero_unreached_skips_no_channel_of_a_row_whose_band_ends_reach() {
+    // Rows whose footprint leaves the grid part-way through the band (and some channels out of
+    // frequency order): the rows-at-once check must zero exactly the samples that the
+    // per-sample check `Locator::reaches` refuses. Exact equality: both are the same decision.
+    let g = gridder(2);
+    let loc = g.locator();
+    let mut s = 11u64;
+    let mut rnd = move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+    };
+    let mut freqs: Vec<f64> = (0..24).map(|c| 1.0e9 + c as f64 * 4.0e7).collect();
+    freqs.swap(3, 17);
+    freqs.swap(0, 23);
+    let umax_m = 1.2 / CELL * SPEED_OF_LIGHT / 1.5e9;
+    let n = 600;
+    let uvw = Array2::from_shape_fn((n, 3), |_| umax_m * rnd());
+    let wt = Array2::from_shape_fn((n, freqs.len()), |_| (rnd() + 0.6) as f32);
+    let mut kept = wt.clone();
+    g.zero_unreached(uvw.view(), &freqs, kept.view_mut());
+    let (mut whole, mut straddling) = (0, 0);
+    for r in 0..n {
+        let reach: Vec<bool> = freqs
+            .iter()
+            .map(|&f| loc.reaches(uvw[[r, 0]], uvw[[r, 1]], f))
+            .collect();
+        for (c, &ok) in reach.iter().enumerate() {
+            let want = if ok || wt[[r, c]] <= 0.0 {
+                wt[[r, c]]
+            } else {
+                0.0
+            };
+            assert_eq!(kept[[r, c]], want, "row {r} channel {c}");
+        }
+        match reach.iter().filter(|&&ok| ok).count() {
+            k if k == freqs.len() => whole += 1,
+            0 => {}
+            _ => straddling += 1,
+        }
+    }
+    // Both kinds of row occur, so both paths of `zero_unreached` ran.
+    assert!(whole > 50 && straddling > 20, "{whole} {straddling}");
+}

@@ -35,6 +35,13 @@
 //!   Session 12: the PSF and the dirty image of such a plane are gridded in one pass
 //!   ([`Gridder::grid_vis_and_psf`]: one bucketing, one kernel evaluation per visibility, two
 //!   tile buffers); the fused tile kernel is then 43% of the run's samples, the bucketing ~11%.
+//!   Session 13 (the same run, `perf record --call-graph dwarf`, samples given to the first
+//!   phase on their stack; docs/decisions-s13-mfs.md): the fused tile kernels 28-32%, the MS
+//!   read 13-21% (casacore and the kernel's copies, in the read-ahead thread), Stokes forming
+//!   8-11%, set-up's scalar-column reads 6-7%, the two grids zeroed 7-8% (memset and page
+//!   faults, serial), bucketing 7%, creating the seven products 3-8%, FFTs 4-5%, flushes 2-3%;
+//!   tclean's reach check (`CasaGridder::zero_unreached`) went from 6% to 0.2% (a row whose
+//!   band ends both reach the grid is kept whole).
 //!
 //! Conventions (image orientation, uv units, Fourier sign) are in `docs/conventions.md`; the sign of
 //! the Fourier kernel is [`FOURIER_SIGN`] and lives only here.
