@@ -158,19 +158,19 @@ impl Coordinator {
             chans_per_block
         };
         let request = |chans_per_block| ScheduleRequest {
-                nchan,
-                nthreads: if remote { tpw } else { setup.nthreads },
-                chans_per_block,
-                blocks_in_flight: if remote { 1 } else { params.blocks_in_flight },
-                threads_per_block: if remote {
-                    tpw
-                } else {
-                    params.threads_per_block
-                },
-                budget_bytes: budget_for_blocks,
-                // Dask tasks clean one channel each (as tclean's parallel cube mode): a whole-cube
-                // block would be a single task. Locally the cube-wide cycle threshold is kept.
-                prefer_whole_cube: !remote && setup.deconvolves(),
+            nchan,
+            nthreads: if remote { tpw } else { setup.nthreads },
+            chans_per_block,
+            blocks_in_flight: if remote { 1 } else { params.blocks_in_flight },
+            threads_per_block: if remote {
+                tpw
+            } else {
+                params.threads_per_block
+            },
+            budget_bytes: budget_for_blocks,
+            // Dask tasks clean one channel each (as tclean's parallel cube mode): a whole-cube
+            // block would be a single task. Locally the cube-wide cycle threshold is kept.
+            prefer_whole_cube: !remote && setup.deconvolves(),
         };
         let sched = match memory::schedule(&setup.shape, request(preferred)) {
             Err(_) if preferred != chans_per_block => {
