@@ -139,7 +139,9 @@ class DaskClusterManager:
         log.info("starting a LocalCluster: %d worker(s), %d engine thread(s) each, %s per worker "
                  "(%s for tasks)", self.nworkers, tpw, human(self.worker_memory_bytes),
                  human(self.task_memory_bytes))
-        with dask.config.set(WORKER_MEMORY_CONFIG):
+        # Dask's statistical profiler samples each worker's threads every 10 ms: CPU taken from
+        # the engine on a machine whose cores the workers already fill (docs/distributed.md).
+        with dask.config.set({**WORKER_MEMORY_CONFIG, "distributed.worker.profile.enabled": False}):
             return LocalCluster(
                 n_workers=self.nworkers,
                 threads_per_worker=1,
