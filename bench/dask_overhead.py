@@ -11,9 +11,12 @@ on a LocalCluster, in one process, one after the other; for the Dask run, from i
   no task of a worker runs);
 - tail: from the last task's end to the return (the last planes written, `finish`, shutdown).
 
-    python bench/dask_overhead.py --ms synth.ms --work /tmp/dask --imsize 512 --nchan 64
+    python bench/dask_overhead.py --ms synth.ms --work /tmp/dask --imsize 512 --nchan 64 --repeats 3
 
-Prints one JSON line. Needs pclean's Python package with Dask.
+Each repeat runs the local engine then Dask (interleaved, so both see the same load); prints one
+JSON line per repeat and a last line with the medians. `--compare` (needs python-casacore) also
+checks the first repeat's Dask products against the local ones (max |dask - local| / peak per
+product). Needs pclean's Python package with Dask.
 """
 from __future__ import annotations
 
@@ -21,7 +24,55 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import time
+
+PRODUCTS = ["psf", "residual", "image", "pb", "sumwt", "weight"]
+
+
+def compare(a: str, b: str) -> dict:
+    """max |a - b| / max |b| of each product of prefixes a and b."""
+    import numpy as np
+    from casacore.images import image
+    out = {}
+    for ext in PRODUCTS:
+        x = np.asarray(image(f"{a}.{ext}").getdata(), dtype=np.float64)
+        y = np.asarray(image(f"{b}.{ext}").getdata(), dtype=np.float64)
+        out[ext] = float(np.max(np.abs(x - y)) / max(np.max(np.abs(y)), 1e-30))
+    return out
+
+
+def one(a, pclean, base: dict, keep: bool) -> dict:
+    """One local run then one Dask run; the phases of the Dask run from its tasks."""
+    out = dict(load_before=os.getloadavg())
+    local, dask = os.path.join(a.work, "local"), os.path.join(a.work, "dask")
+    if a.local_s > 0:
+        out["local_s"] = a.local_s
+    else:
+        t0 = time.time()
+        pclean.pclean(imagename=local, parallel=False, **base)
+        out["local_s"] = time.time() - t0
+    t0 = time.time()
+    s = pclean.pclean(imagename=dask, parallel=True,
+                      nworkers=a.nworkers, threads_per_worker=1,
+                      cube_chunksize=a.cube_chunksize, **base)
+    t1 = time.time()
+    out["dask_s"] = t1 - t0
+    tasks = (s.get("distributed") or {}).get("tasks") or []
+    if tasks:
+        first = min(t["start"] for t in tasks)
+        last = max(t["start"] + t["seconds"] for t in tasks)
+        busy = sum(t["seconds"] for t in tasks)
+        out.update(ntasks=len(tasks), start_s=first - t0, task_busy_s=busy,
+                   task_busy_per_worker_s=busy / a.nworkers,
+                   gaps_s=(last - first) - busy / a.nworkers, tail_s=t1 - last,
+                   # What a task costs beyond the local engine's share of the work.
+                   per_task_overhead_s=(busy - a.nworkers * out["local_s"]) / len(tasks))
+    out["ratio"] = out["dask_s"] / out["local_s"]
+    out["load_after"] = os.getloadavg()
+    if keep and a.compare and a.local_s <= 0:
+        out["max_diff_over_peak"] = compare(dask, local)
+    return out
 
 
 def main():
@@ -34,43 +85,32 @@ def main():
     ap.add_argument("--specmode", default="cube")
     ap.add_argument("--nworkers", type=int, default=2)
     ap.add_argument("--cube-chunksize", type=int, default=0,
-                    help="channels per Dask task (0: the driver's plan, one per task)")
+                    help="channels per Dask task (0: the driver's plan)")
     ap.add_argument("--local-s", type=float, default=0.0,
                     help="the local run's seconds, measured before (skips the local run)")
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--compare", action="store_true",
+                    help="compare the first repeat's Dask and local products")
     a = ap.parse_args()
     import pclean
 
-    os.makedirs(a.work, exist_ok=True)
     base = dict(vis=a.ms, imsize=[a.imsize], cell=[a.cell], specmode=a.specmode, nchan=a.nchan,
                 start=0, width=1, stokes="I", weighting="briggs", robust=0.5, pblimit=-0.01,
                 niter=0, overwrite=True)
     if a.specmode == "cube":
         base["outframe"] = "LSRK"
-    out = dict(load_before=os.getloadavg())
-    if a.local_s > 0:
-        out["local_s"] = a.local_s
-    else:
-        t0 = time.time()
-        pclean.pclean(imagename=os.path.join(a.work, "local"), parallel=False, **base)
-        out["local_s"] = time.time() - t0
-    t0 = time.time()
-    s = pclean.pclean(imagename=os.path.join(a.work, "dask"), parallel=True,
-                      nworkers=a.nworkers, threads_per_worker=1,
-                      cube_chunksize=a.cube_chunksize, **base)
-    t1 = time.time()
-    out["dask_s"] = t1 - t0
-    tasks = (s.get("distributed") or {}).get("tasks") or []
-    if tasks:
-        first = min(t["start"] for t in tasks)
-        last = max(t["start"] + t["seconds"] for t in tasks)
-        busy = sum(t["seconds"] for t in tasks)
-        out.update(ntasks=len(tasks), start_s=first - t0, task_busy_s=busy,
-                   task_busy_per_worker_s=busy / a.nworkers,
-                   gaps_s=(last - first) - busy / a.nworkers, tail_s=t1 - last)
-    out["ratio"] = out["dask_s"] / out["local_s"]
-    out["load_after"] = os.getloadavg()
-    print(json.dumps(out))
-    shutil.rmtree(a.work, ignore_errors=True)
+    runs = []
+    for i in range(a.repeats):
+        os.makedirs(a.work, exist_ok=True)
+        r = one(a, pclean, base, keep=i == 0)
+        print(json.dumps(r), flush=True)
+        runs.append(r)
+        shutil.rmtree(a.work, ignore_errors=True)
+    med = {k: statistics.median(r[k] for r in runs)
+           for k in ("local_s", "dask_s", "ratio", "start_s", "task_busy_per_worker_s", "gaps_s",
+                     "tail_s", "per_task_overhead_s") if all(k in r for r in runs)}
+    med["repeats"] = len(runs)
+    print(json.dumps({"median": med}))
 
 
 if __name__ == "__main__":

@@ -253,6 +253,33 @@ def test_coordinator_and_run_block_equal_cli_with_resume(ngc_dirty, msdir, tmp_p
     assert_same_products(name, ref)
 
 
+def test_dask_dirty_cube_blocks_per_worker_read_once_equal_cli(ngc_dirty, msdir, tmp_path):
+    """A dirty cube planned for 2 Dask workers (cube_chunksize not given) is 4 blocks per worker;
+    each worker's contiguous range (the driver's `worker_ranges`) read once through run_block's
+    `cache_chans`, block by block as a worker would, gives the CLI's products."""
+    from pclean.distributed.driver import worker_ranges
+
+    ref, _ = ngc_dirty
+    name = tmp_path / "ranges"
+    js = pclean.PcleanConfig(vis=str(msdir / "ngc5921.ms"), imagename=str(name), parallel=True,
+                             nworkers=2, threads_per_worker=1, **NGC_KW).to_json()
+    c = _native.Coordinator(js)
+    pending = c.pending()
+    # 46 channels for 2 workers x 4 blocks: ceil(46 / 8) = 6 channels per block.
+    assert [p["channels"] for p in pending] == [[a, min(a + 6, 46)] for a in range(0, 46, 6)]
+    ranges = worker_ranges(pending, ["w0", "w1"])
+    assert ranges == [("w0", 0, 24)] * 4 + [("w1", 24, 46)] * 4
+    with pytest.raises(ValueError, match="cache_chans=.6, 12. must be a non-empty range holding"):
+        _native.run_block(js, 0, 6, 1, cache_chans=(6, 12))
+    # The second worker's range first, then the first's (a worker process keeps one range).
+    order = sorted(zip(pending, ranges), key=lambda pr: -pr[1][1])
+    for p, (_, a, z) in order:
+        c.accept(p["block"], _native.run_block(js, *p["channels"], 1, cache_chans=(a, z),
+                                               scratch_dir=str(tmp_path)))
+    c.finish()
+    assert_same_products(name, ref)
+
+
 def test_run_block_rejects_bad_results(msdir, tmp_path):
     js = pclean.PcleanConfig(vis=str(msdir / "ngc5921.ms"), imagename=str(tmp_path / "bad"),
                              cube_chunksize=10, **NGC_KW).to_json()

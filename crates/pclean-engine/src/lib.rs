@@ -23,7 +23,7 @@ pub mod vptable;
 pub use error::EngineError;
 pub use exec::coordinator::{Coordinator, PendingBlock};
 pub use exec::local::run_image;
-pub use exec::worker::{run_block_cached, BlockWorker};
+pub use exec::worker::{run_block_cached, BlockWorker, WorkerCache};
 pub use plan::memory;
 pub use plan::Setup;
 pub use products::RunSummary;

@@ -229,19 +229,44 @@ impl Coordinator {
 
 /// Compute image channels [first_chan, end_chan) of the run `config_json` with `nthreads`
 /// threads (the GIL released); an opaque result for `Coordinator.accept`. The opened
-/// MeasurementSets are kept for the next call with the same config.
+/// MeasurementSets are kept for the next call with the same config. `cache_chans`: the range
+/// [a, z) of channels this worker is given as several blocks: their visibilities are read once
+/// (kept in memory, or in a scratch file in `scratch_dir`, default the system's temporary
+/// directory) and every block of the range takes its channels from there.
 #[pyfunction]
+#[pyo3(signature = (config_json, first_chan, end_chan, nthreads, cache_chans = None, scratch_dir = None))]
 fn run_block<'py>(
     py: Python<'py>,
     config_json: &str,
     first_chan: usize,
     end_chan: usize,
     nthreads: usize,
+    cache_chans: Option<(usize, usize)>,
+    scratch_dir: Option<std::path::PathBuf>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let (_, params) = parse(config_json)?;
+    if let Some((a, z)) = cache_chans {
+        if a >= z || a > first_chan || end_chan > z {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "cache_chans=({a}, {z}) must be a non-empty range holding the block's channels \
+                 [{first_chan}, {end_chan}); pass the channels the worker is given, or None"
+            )));
+        }
+    }
+    let cache = cache_chans.map(|(a, z)| pclean_engine::WorkerCache {
+        chans: a..z,
+        scratch_dir: scratch_dir.unwrap_or_else(std::env::temp_dir),
+    });
     let bytes = py
         .allow_threads(|| {
-            pclean_engine::run_block_cached(config_json, &params, first_chan, end_chan, nthreads)
+            pclean_engine::run_block_cached(
+                config_json,
+                &params,
+                first_chan,
+                end_chan,
+                nthreads,
+                cache.as_ref(),
+            )
         })
         .map_err(engine_err)?;
     Ok(PyBytes::new(py, &bytes))

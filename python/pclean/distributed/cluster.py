@@ -118,9 +118,11 @@ class DaskClusterManager:
     def _resources(self) -> dict:
         return {"MEMORY": self.task_memory_bytes, "CPU": self.opts.threads_per_worker}
 
-    def _local_cluster(self):
-        from distributed import LocalCluster
-
+    def plan_local(self) -> None:
+        """A LocalCluster's workers and their memory, known before it starts (so the coordinator
+        can plan while the workers start). Idempotent."""
+        if self._resources_known:
+            return
         ncores = os.cpu_count() or 1
         tpw = self.opts.threads_per_worker
         if self.nworkers is None:
@@ -128,10 +130,18 @@ class DaskClusterManager:
         # auto: 80% of the available memory, shared by the workers.
         avail = psutil.virtual_memory().available
         self._set_task_memory(self._worker_memory(int(0.8 * avail) // self.nworkers))
+
+    def _local_cluster(self):
+        from distributed import LocalCluster
+
+        self.plan_local()
+        tpw = self.opts.threads_per_worker
         log.info("starting a LocalCluster: %d worker(s), %d engine thread(s) each, %s per worker "
                  "(%s for tasks)", self.nworkers, tpw, human(self.worker_memory_bytes),
                  human(self.task_memory_bytes))
-        with dask.config.set(WORKER_MEMORY_CONFIG):
+        # Dask's statistical profiler samples each worker's threads every 10 ms: CPU taken from
+        # the engine on a machine whose cores the workers already fill (docs/distributed.md).
+        with dask.config.set({**WORKER_MEMORY_CONFIG, "distributed.worker.profile.enabled": False}):
             return LocalCluster(
                 n_workers=self.nworkers,
                 threads_per_worker=1,

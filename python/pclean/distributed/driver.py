@@ -32,7 +32,8 @@ class BlockTooLargeError(MemoryError):
     """A channel block needs more memory than any worker may give a task."""
 
 
-def engine_config(imaging: dict, opts: ParallelOptions, task_memory_bytes: int | None) -> dict:
+def engine_config(imaging: dict, opts: ParallelOptions, task_memory_bytes: int | None,
+                  nworkers: int | None = None) -> dict:
     """The engine's parameters for a distributed run: blocks are planned for one worker."""
     cfg = dict(imaging)
     # With parallel=true the engine plans one block per task of `threads_per_worker` threads
@@ -40,6 +41,10 @@ def engine_config(imaging: dict, opts: ParallelOptions, task_memory_bytes: int |
     cfg["parallel"] = True
     if task_memory_bytes:
         cfg["memory_limit"] = f"{int(task_memory_bytes)}B"
+    # A dirty cube's blocks are planned as a few per worker (each worker reads its channel
+    # range once); `nworkers` is a scheduling key, so a resumed run may have another count.
+    if nworkers:
+        cfg["nworkers"] = int(nworkers)
     return cfg
 
 
@@ -108,25 +113,38 @@ def _run_blocks(native, imaging: dict, opts: ParallelOptions, cm: DaskClusterMan
     """A cube's channel blocks (or an image that cannot be partitioned by rows) as Dask tasks;
     (summary, task info, cluster description)."""
     coord = None
+    early = None
     try:
-        if owned and opts.cluster_type == "slurm" and not opts.slurm.get("job_mem"):
+        if owned and opts.cluster_type == "local":
+            # The workers' count and memory are known before they start: the coordinator plans
+            # and creates the products (the GIL released) while the cluster starts.
+            cm.plan_local()
+            config_json = json.dumps(engine_config(imaging, opts, cm.task_memory_bytes,
+                                                   cm.nworkers))
+            early = _Early(_coordinator, native, config_json, cm)
+        elif owned and opts.cluster_type == "slurm" and not opts.slurm.get("job_mem"):
             # No job memory given: plan first, then ask SLURM for what the largest block needs.
-            config_json = json.dumps(engine_config(imaging, opts, None))
+            config_json = json.dumps(engine_config(imaging, opts, None, cm.nworkers))
             coord = native.Coordinator(config_json)
             need = max((int(p["memory_bytes"]) for p in coord.pending()), default=0)
             opts.slurm["job_mem"] = f"{math.ceil(1.1 * (need + WORKER_BASE_BYTES) / 2**20)}MiB"
             log.info("slurm_job_mem not given: %s per worker job from the memory model",
                      opts.slurm["job_mem"])
         with cm if owned else contextlib.nullcontext(cm):
+            if early is not None:
+                coord = early.result()
             if coord is None:
                 if cm.opts.cluster_type == "address":
                     cm.wait_for_workers(1)  # their resources decide the block size
-                config_json = json.dumps(engine_config(imaging, opts, cm.task_memory_bytes))
+                config_json = json.dumps(engine_config(imaging, opts, cm.task_memory_bytes,
+                                                       _worker_count(cm)))
                 coord = _coordinator(native, config_json, cm)
             # Workers get the coordinator's exact parameters.
             summary, tasks = _run(coord, cm, config_json, opts)
             return summary, tasks, cm.describe()
     except BaseException:
+        if coord is None and early is not None:
+            coord = early.result_or_none()
         if coord is not None:
             log.warning("run stopped: recording the finished blocks; run the same command again "
                         "to resume")
@@ -135,6 +153,34 @@ def _run_blocks(native, imaging: dict, opts: ParallelOptions, cm: DaskClusterMan
             except Exception as e:
                 log.warning("abort: %s", e)
         raise
+
+
+class _Early:
+    """`fn(*args)` run in a thread from now on; `result()` waits for it (re-raising its error)."""
+
+    def __init__(self, fn, *args):
+        import threading
+        self._value, self._error = None, None
+
+        def run():
+            try:
+                self._value = fn(*args)
+            except BaseException as e:  # noqa: BLE001 - re-raised by result()
+                self._error = e
+
+        self._thread = threading.Thread(target=run, name="pclean-coordinator", daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def result_or_none(self):
+        """The value once made (waiting for it), or None if making it failed."""
+        self._thread.join()
+        return self._value
 
 
 def _partition_job_mem(native, imaging: dict) -> str:
@@ -186,6 +232,41 @@ def _coordinator(native, config_json: str, cm: DaskClusterManager):
         raise
 
 
+def _worker_count(cm: DaskClusterManager) -> int | None:
+    """Workers the blocks are planned for: those started (local, SLURM), else those connected."""
+    if cm.opts.cluster_type != "address" and cm.nworkers:
+        return int(cm.nworkers)
+    try:
+        return len(cm.workers()) or None
+    except Exception:  # noqa: BLE001 - planning falls back to the memory model's blocks
+        return None
+
+
+def worker_ranges(pending: list, workers: list[str]) -> list[tuple[str | None, int, int]]:
+    """Each pending block's worker and that worker's channel range [a, z): the blocks, in order,
+    cut into one contiguous run of nearly equal channels per worker, so that each worker reads
+    its range's visibilities once (`_native.run_block`'s `cache_chans`). No workers: (None, a,
+    z) of the block itself."""
+    if not workers:
+        return [(None, int(p["channels"][0]), int(p["channels"][1])) for p in pending]
+    total = sum(p["channels"][1] - p["channels"][0] for p in pending)
+    groups: list[list] = [[] for _ in workers]
+    done = 0
+    for p in pending:
+        n = p["channels"][1] - p["channels"][0]
+        # The worker whose share holds this block's middle channel.
+        w = min(len(workers) - 1, int((done + n / 2) * len(workers) / max(total, 1)))
+        groups[w].append(p)
+        done += n
+    out = {}
+    for w, g in zip(workers, groups):
+        if g:
+            a, z = int(g[0]["channels"][0]), int(g[-1]["channels"][1])
+            for p in g:
+                out[int(p["block"])] = (w, a, z)
+    return [out[int(p["block"])] for p in pending]
+
+
 def _run(coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions):
     from distributed import as_completed
 
@@ -210,12 +291,17 @@ def _run(coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions)
     client = cm.client
     run_id = uuid.uuid4().hex[:8]
     futures = {}
-    for p in pending:
+    # Each worker is given a contiguous range of the blocks (loosely: a lost worker's blocks
+    # run elsewhere, reading the MS themselves) and reads the range's visibilities once.
+    workers = sorted(cm.workers())
+    for p, (w, ca, cz) in zip(pending, worker_ranges(pending, workers)):
         b, (a, z), threads = int(p["block"]), p["channels"], int(p["threads"])
         fut = client.submit(
-            run_block_task, config_json, int(a), int(z), threads,
+            run_block_task, config_json, int(a), int(z), threads, (ca, cz),
             key=f"pclean-block-{b:05d}-{run_id}",
             resources=cm.task_resources(int(p["memory_bytes"]), threads),
+            workers=[w] if w else None,
+            allow_other_workers=True,
             pure=False,
             retries=opts.task_retries,
         )

@@ -6,20 +6,26 @@ import socket
 import time
 
 
-def run_block_task(config_json: str, first_chan: int, end_chan: int, nthreads: int):
+def run_block_task(config_json: str, first_chan: int, end_chan: int, nthreads: int,
+                   cache_chans: tuple[int, int] | None = None):
     """Image channels [first_chan, end_chan) in this worker; returns (result bytes, task info).
 
-    The engine releases the GIL and uses `nthreads` threads of its own.
+    The engine releases the GIL and uses `nthreads` threads of its own. `cache_chans`: the
+    channels this worker is given as several blocks; their visibilities are read once, in memory
+    or in a scratch file in the worker's local directory.
     """
     from pclean import _native
 
-    t0 = time.time()
-    data = _native.run_block(config_json, first_chan, end_chan, nthreads)
     try:
         from distributed import get_worker
-        worker = get_worker().address
+        w = get_worker()
+        worker, scratch = w.address, getattr(w, "local_directory", None)
     except (ImportError, ValueError):
-        worker = ""
+        worker, scratch = "", None
+    t0 = time.time()
+    data = _native.run_block(config_json, first_chan, end_chan, nthreads,
+                             cache_chans=tuple(cache_chans) if cache_chans else None,
+                             scratch_dir=scratch)
     info = {
         "worker": worker,
         "host": socket.gethostname(),

@@ -27,6 +27,12 @@ use tracing::info;
 /// scratch file.
 pub(crate) const MEMORY_CACHE_MAX: u64 = 64 << 20;
 
+/// Blocks per worker of a Dask run's dirty cube when `cube_chunksize` is not given: each worker
+/// reads its range's visibilities once, so blocks cost little more than one, and the last block's
+/// planes, written by the coordinator after its task ends, are a quarter of a worker's share
+/// (docs/distributed.md, "Where a dirty cube's Dask overhead goes").
+pub const DASK_BLOCKS_PER_WORKER: usize = 4;
+
 /// A block not yet complete, as the coordinator hands it out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingBlock {
@@ -56,6 +62,9 @@ pub struct Coordinator {
     pub(super) cache_load_rows: usize,
     /// That read was made (the schedule's `cache_read` counts it).
     pub(super) cache_read: bool,
+    /// Bytes a Dask worker keeps of its channel range's visibilities between its blocks (0: none,
+    /// or in a scratch file): counted in each task's memory.
+    pub(super) task_cache_bytes: u64,
     pub(super) sink: std::sync::Mutex<Sink>,
     /// MODEL_DATA was written by the row partitions (each its own rows): not again at the finish.
     pub(super) model_column_written: bool,
@@ -142,6 +151,17 @@ impl Coordinator {
         } else {
             memory::CacheRead::default()
         };
+        // A Dask run's dirty cube: each worker is given a contiguous range of channels as a few
+        // blocks and reads that range's visibilities once (`exec::worker::WorkerCache`), kept in
+        // memory by the same rule (`worker_cache_in_memory`), so a task's memory counts it and
+        // its blocks fit beside it.
+        let remote_ranges = remote && !plan.mfs && nchan > 1 && !setup.deconvolves();
+        let task_cache_bytes = if remote_ranges && cache_in_memory {
+            cache_bytes
+        } else {
+            0
+        };
+        let budget_for_blocks = budget.saturating_sub(task_cache_bytes);
         // Start models, restart models, reused products and mask images are read per block and
         // counted in the block (its model, PSF, residual and mask planes).
         let tpw = params.parallel.threads_per_worker;
@@ -150,32 +170,43 @@ impl Coordinator {
             Some(c) => c.blocks.iter().map(|b| b[1] - b[0]).max().unwrap_or(1),
             None => params.cube_chunksize,
         };
-        let sched = memory::schedule(
-            &setup.shape,
-            ScheduleRequest {
-                nchan,
-                nthreads: if remote { tpw } else { setup.nthreads },
-                chans_per_block,
-                blocks_in_flight: if remote { 1 } else { params.blocks_in_flight },
-                threads_per_block: if remote {
-                    tpw
-                } else {
-                    params.threads_per_block
-                },
-                budget_bytes: budget,
-                // Dask tasks clean one channel each (as tclean's parallel cube mode): a whole-cube
-                // block would be a single task. Locally the cube-wide cycle threshold is kept.
-                prefer_whole_cube: !remote && setup.deconvolves(),
-                // Locally, a cube interpolated to another frame images blocks of several
-                // channels, each preparing its data channels once (`source::prepare_block`).
-                dirty_chans_per_block: if !remote && interpolates(plan) {
-                    memory::REGRID_BLOCK_CHANS
-                } else {
-                    1
-                },
-                cache_read,
+        // Dask, dirty cube, blocks not given: `DASK_BLOCKS_PER_WORKER` blocks per worker, if they
+        // fit a task's memory (else the memory model's blocks).
+        let preferred = if remote_ranges && chans_per_block == 0 {
+            let workers = params.parallel.nworkers.max(1);
+            nchan.div_ceil(workers * DASK_BLOCKS_PER_WORKER)
+        } else {
+            chans_per_block
+        };
+        let request = |chans_per_block| ScheduleRequest {
+            nchan,
+            nthreads: if remote { tpw } else { setup.nthreads },
+            chans_per_block,
+            blocks_in_flight: if remote { 1 } else { params.blocks_in_flight },
+            threads_per_block: if remote {
+                tpw
+            } else {
+                params.threads_per_block
             },
-        )?;
+            budget_bytes: budget_for_blocks,
+            // Dask tasks clean one channel each (as tclean's parallel cube mode): a whole-cube
+            // block would be a single task. Locally the cube-wide cycle threshold is kept.
+            prefer_whole_cube: !remote && setup.deconvolves(),
+            // Locally, a cube interpolated to another frame images blocks of several
+            // channels, each preparing its data channels once (`source::prepare_block`).
+            dirty_chans_per_block: if !remote && interpolates(plan) {
+                memory::REGRID_BLOCK_CHANS
+            } else {
+                1
+            },
+            cache_read,
+        };
+        let sched = match memory::schedule(&setup.shape, request(preferred)) {
+            Err(_) if preferred != chans_per_block => {
+                memory::schedule(&setup.shape, request(chans_per_block))?
+            }
+            r => r?,
+        };
 
         // Products: refuse to clobber, take the lock, create every product up front (or reopen
         // an interrupted run's). restart rewrites the products it continues from.
@@ -260,6 +291,7 @@ impl Coordinator {
             cache_in_memory,
             cache_load_rows,
             cache_read: false,
+            task_cache_bytes,
             sink: std::sync::Mutex::new(sink),
             model_column_written: false,
             // The process is idle here: the MS is open, the products made, no data read.
@@ -293,7 +325,9 @@ impl Coordinator {
                 PendingBlock {
                     block: b,
                     channels: [a, z],
-                    memory_bytes: memory::BASE_BYTES + self.setup.shape.block_bytes(z - a, threads),
+                    memory_bytes: memory::BASE_BYTES
+                        + self.task_cache_bytes
+                        + self.setup.shape.block_bytes(z - a, threads),
                     threads,
                 }
             })

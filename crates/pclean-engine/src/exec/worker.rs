@@ -2,6 +2,13 @@
 //! exactly as the coordinator did, computes the blocks it is given and returns them serialised
 //! ([`crate::block_io`]). The opened state (MSs, the shared weighting density) is cached per
 //! process for the last configuration, so a worker running several blocks opens them once.
+//!
+//! A worker given a range of channels to run as several blocks ([`WorkerCache`]: the Dask
+//! driver gives each worker a contiguous range) reads the visibilities of that range once, as the
+//! local executor reads the whole selection once ([`crate::source::visstore`]): in memory when the
+//! whole selection would fit the local executor's in-memory limit, else in a channel-major scratch
+//! file in the worker's scratch directory. Each block then takes its channels from there (and its
+//! weighting density too: no second read of the MS).
 
 use super::block::run_block;
 use super::block_io::{encode_block, PlaneCollector};
@@ -11,16 +18,40 @@ use crate::error::EngineError;
 use crate::plan::memory::MIB;
 use crate::plan::Setup;
 use crate::products::TaskSummary;
+use crate::source::{restrict_sources, Source};
 use pclean_core::params::ImagingParams;
 use pclean_grid::weighting::ImagingWeighter;
-use std::sync::{Mutex, OnceLock};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
+
+/// The channel range a worker will run as several blocks, and where its scratch files go.
+#[derive(Debug, Clone)]
+pub struct WorkerCache {
+    /// Image channels whose visibilities to read once (the block must lie inside).
+    pub chans: Range<usize>,
+    /// Directory of the scratch file when the visibilities do not stay in memory.
+    pub scratch_dir: PathBuf,
+}
+
+/// The sources narrowed to a channel range, their visibilities read once.
+struct CachedRange {
+    chans: Range<usize>,
+    sources: Arc<Vec<Source>>,
+    /// Channels of the range this worker has finished: at the range's end the cache is dropped
+    /// (its memory or scratch file freed) rather than held by the idle worker.
+    done: usize,
+}
 
 /// What a worker keeps between blocks of one run.
 pub struct BlockWorker {
     setup: Setup,
     /// The cube-wide weighting density (`perchanweightdensity=false`), made on first use.
     shared_weighter: OnceLock<Option<ImagingWeighter>>,
+    /// The first channel range given with a block ([`WorkerCache`]), its visibilities read.
+    cached: Mutex<Option<CachedRange>>,
 }
 
 impl BlockWorker {
@@ -29,6 +60,7 @@ impl BlockWorker {
         Ok(BlockWorker {
             setup: Setup::open(params)?,
             shared_weighter: OnceLock::new(),
+            cached: Mutex::new(None),
         })
     }
 
@@ -37,8 +69,83 @@ impl BlockWorker {
         self.setup.plan.nchan()
     }
 
+    /// The sources narrowed to `cache.chans` with their visibilities read, when the run is a dirty
+    /// cube, block `first..end` lies in that range and the range is more than this block: read on the first
+    /// such call and kept. A block outside the range this worker read (a task moved here from a
+    /// lost worker) reads the MS itself rather than replacing the range (which would make two
+    /// workers sharing blocks re-read in turn).
+    fn range_sources(
+        &self,
+        first: usize,
+        end: usize,
+        cache: Option<&WorkerCache>,
+    ) -> Result<Option<Arc<Vec<Source>>>, EngineError> {
+        let Some(wc) = cache else { return Ok(None) };
+        let setup = &self.setup;
+        let r = &wc.chans;
+        // The coordinator counts a range's visibilities in a task's memory for a dirty cube only
+        // (`Coordinator::new`, `remote_ranges`).
+        let dirty_cube = !setup.plan.mfs && setup.plan.nchan() > 1 && !setup.deconvolves();
+        let useful = dirty_cube && r.start <= first && end <= r.end && r.len() > end - first;
+        if !useful || r.end > setup.plan.nchan() {
+            return Ok(None);
+        }
+        let mut guard = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = guard.as_ref() {
+            return Ok((c.chans == *r).then(|| c.sources.clone()));
+        }
+        let t = Instant::now();
+        let mut sources = restrict_sources(&setup.sources, &setup.plan, r)?;
+        let budget = setup
+            .params
+            .memory_limit_bytes
+            .unwrap_or_else(crate::plan::memory::default_budget_bytes);
+        let in_memory = worker_cache_in_memory(setup, budget);
+        let load_rows = (((budget / 8) as usize) / setup.row_bytes.max(1))
+            .clamp(256, setup.chunk_rows.max(256));
+        let mut bytes = 0u64;
+        for src in sources.iter_mut() {
+            let disk = (!in_memory).then(|| scratch_path(&wc.scratch_dir, src.index));
+            bytes += src.load_cache(load_rows, disk.as_deref())?;
+        }
+        tracing::info!(
+            channels = format!("{}..{}", r.start, r.end),
+            mib = format!("{:.0}", bytes as f64 / MIB),
+            in_memory,
+            seconds = format!("{:.2}", t.elapsed().as_secs_f64()),
+            "worker read its channel range's visibilities once"
+        );
+        let sources = Arc::new(sources);
+        *guard = Some(CachedRange {
+            chans: r.clone(),
+            sources: sources.clone(),
+            done: 0,
+        });
+        Ok(Some(sources))
+    }
+
+    /// Block `first..end` of the cached range is done: once the whole range is, free the cache.
+    fn range_block_done(&self, first: usize, end: usize) {
+        let mut guard = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = guard.as_mut() {
+            if c.chans.start <= first && end <= c.chans.end {
+                c.done += end - first;
+                if c.done >= c.chans.len() {
+                    *guard = None;
+                }
+            }
+        }
+    }
+
     /// Compute image channels `first..end` with `nthreads` threads; the serialised block.
-    pub fn run(&self, first: usize, end: usize, nthreads: usize) -> Result<Vec<u8>, EngineError> {
+    /// `cache`: the range of channels this worker will run (see [`WorkerCache`]).
+    pub fn run(
+        &self,
+        first: usize,
+        end: usize,
+        nthreads: usize,
+        cache: Option<&WorkerCache>,
+    ) -> Result<Vec<u8>, EngineError> {
         let nchan = self.nchan();
         if first >= end || end > nchan {
             return Err(EngineError::protocol(format!(
@@ -55,7 +162,11 @@ impl BlockWorker {
             }
         };
         let ctx = self.setup.context(nthreads);
-        let inputs = self.setup.block_inputs(&ctx, shared.as_ref());
+        let ranged = self.range_sources(first, end, cache)?;
+        let mut inputs = self.setup.block_inputs(&ctx, shared.as_ref());
+        if let Some(s) = ranged.as_deref() {
+            inputs.sources = s;
+        }
         let pool = thread_pool_in_slot(nthreads, Some(0))?;
         alloc_count::set_thread_slot(0);
         let t = Instant::now();
@@ -65,6 +176,11 @@ impl BlockWorker {
             planes.put(ext, k, st, plane)
         };
         let r = pool.install(|| run_block(&inputs, first..end, &put))?;
+        if ranged.is_some() {
+            drop(inputs);
+            drop(ranged);
+            self.range_block_done(first, end);
+        }
         let task = TaskSummary {
             channels: [first, end],
             wall_time_s: t.elapsed().as_secs_f64(),
@@ -90,7 +206,30 @@ pub fn run_block_cached(
     first: usize,
     end: usize,
     nthreads: usize,
+    cache: Option<&WorkerCache>,
 ) -> Result<Vec<u8>, EngineError> {
     let worker = super::cached(&CACHE, key, || BlockWorker::new(params.clone()))?;
-    worker.run(first, end, nthreads)
+    worker.run(first, end, nthreads, cache)
+}
+
+/// Whether a worker keeps its range's visibilities in memory: when the whole selection would
+/// (the local executor's rule, [`super::coordinator::MEMORY_CACHE_MAX`] and a quarter of the
+/// budget), so that the coordinator, which plans the tasks' memory, decides the same.
+pub(crate) fn worker_cache_in_memory(setup: &Setup, budget: u64) -> bool {
+    let bytes: u64 = setup
+        .sources
+        .iter()
+        .map(|s| crate::plan::memory::vis_cache_bytes(&s.selected))
+        .sum();
+    bytes <= super::coordinator::MEMORY_CACHE_MAX.min(budget / 4)
+}
+
+/// A scratch file name unique to this process and call (removed when its store is dropped).
+fn scratch_path(dir: &Path, index: usize) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!(
+        "pclean-visstore-{}-{n}-{index}",
+        std::process::id()
+    ))
 }
