@@ -86,13 +86,17 @@ pub fn run_block(
             weights: ctx.plane_weights(&sources, k, s, &weighter)?,
             psfs,
             sumwt,
+            held: None,
         },
         (None, None) => ctx.taylor_psfs(&sources, s, &weighter, n, reffreq)?,
     };
     drop(weighter);
     let residuals_of = |models: Option<&[Array2<f32>]>| match mvc.as_ref() {
         Some(m) => m.residuals(ctx, &sources, s, &tp.weights, n, models),
-        None => ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, models),
+        None => match &tp.held {
+            Some(h) => ctx.taylor_residuals_held(h, &tp.weights, reffreq, n, models),
+            None => ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, models),
+        },
     };
     let sumwt0 = tp.sumwt[0];
     let fitted = fit_beam(
@@ -153,8 +157,7 @@ pub fn run_block(
             if let Some(st) = c.and_then(|c| c.planes.into_iter().next()) {
                 // The residuals of the recorded models, as the uninterrupted run had them.
                 models = take_over(st, &mut progress, &mut mask, &mut masker);
-                let (r, _) =
-                    ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, Some(&models))?;
+                let (r, _) = residuals_of(Some(&models))?;
                 residuals = r;
             }
         }
@@ -232,6 +235,7 @@ pub fn run_block(
         }
     }
     drop(tp.weights);
+    drop(tp.held);
     let psf_views: Vec<ArrayView2<f32>> = tp.psfs.iter().map(|x| x.view()).collect();
     let principal = mt
         .principal_solution(

@@ -113,6 +113,7 @@ impl MvcImaging {
             psfs: terms,
             sumwt,
             weights,
+            held: None,
         })
     }
 
