@@ -215,6 +215,11 @@ pub fn run_block(
             progress.channel_iterations += out.iterations;
             progress.last_cycle_iterations = out.iterations;
             progress.model_flux += out.flux_added;
+            // The minor cycle's state is made again from the PSFs next cycle: freed here, it
+            // does not sit beside the major cycle's grid.
+            mt.release();
+            // The old residuals are not needed for the new ones: freed before the grids are made.
+            drop(std::mem::take(&mut residuals));
             let (r, _) = residuals_of(Some(&models))?;
             residuals = r;
             progress.major_cycles += 1;

@@ -208,7 +208,11 @@ impl ImagingContext<'_> {
         let mut held = Vec::new();
         let mut planes = g.new_planes(Pass::Residual);
         let mut sumwt0 = 0.0;
-        self.vis().for_each_chunk(sources, &(K..K + 1), |prep| {
+        // Each chunk as read is freed once prepared: beside the next one being read, it would
+        // otherwise sit through the gridding with the held copy growing.
+        let mut vp = self.vis();
+        vp.free_read_chunks = true;
+        vp.for_each_chunk(sources, &(K..K + 1), |prep| {
             let Some((cols, freqs)) = prep.columns(K) else {
                 return Ok(());
             };
@@ -612,6 +616,19 @@ mod tests {
             cell_y_rad: cell,
             epsilon: 1e-6,
         }
+    }
+
+    /// A plane is held when its visibilities (16 B each, 36 B per row) take no more than the
+    /// `2 nterms - 2` grids they spare, never with one term (nothing spared).
+    #[test]
+    fn planes_are_held_when_smaller_than_the_spared_grids() {
+        let grid = 11 << 20;
+        let held = |nvis: u64, nterms| hold_plane_vis(nvis, nvis / 8, nterms, grid);
+        // 16 nvis + 36 nvis / 8 = 20.5 nvis bytes against 2 grids (nterms 2), 4 (nterms 3).
+        let edge = 2 * grid / 41 * 2;
+        assert!(held(edge, 2) && !held(edge + 16, 2));
+        assert!(held(2 * edge, 3) && !held(2 * edge + 16, 3));
+        assert!(!held(1, 1));
     }
 
     /// The 2-D gridder (w = 0): a source at the phase centre, a small field.
