@@ -9,11 +9,10 @@
 //! `((nu - nu0)/nu0)^t` times each model term's visibilities.
 //!
 //! The 1-plane gridder of the run ([`ImagingContext::gridder`]) grids each term: one oversampled
-//! grid per term is alive during a pass (a major cycle's pass also holds one model grid per
-//! non-zero model term: it predicts, subtracts and grids each chunk in the same pass). Only one
-//! chunk's visibilities, and one term's folded copy of them, are alive at a time.
+//! grid per term is alive during a pass, or, when the plane's visibilities are held
+//! ([`hold_plane_vis`]), one grid at a time.
 
-use super::{changed, gerr, next_weights, ImagingContext, PlaneWeights};
+use super::{changed, gerr, next_weights, residual_chunks, ImagingContext, PlaneWeights};
 use crate::error::EngineError;
 use crate::source::{Prepared, Source};
 use ndarray::{Array2, ArrayView2, Axis};
@@ -363,9 +362,6 @@ impl ImagingContext<'_> {
     }
 
     /// [`ImagingContext::taylor_residuals`] of `sources` (a row partition's: not dispatched).
-    /// One pass: each chunk's prediction from the model terms' grids is subtracted and the
-    /// residual visibilities gridded at once, so the model grids (one per non-zero term) are
-    /// alive beside the residual grids and no chunk's residual visibilities outlive it.
     pub fn taylor_residuals_of(
         &self,
         sources: &[Source],
@@ -375,41 +371,59 @@ impl ImagingContext<'_> {
         nterms: usize,
         models: Option<&[Array2<f32>]>,
     ) -> Result<TermImages, EngineError> {
-        let g = self.gridder.as_ref();
-        // Terms whose model is zero predict nothing.
-        let planes: Vec<(i32, GridPlanes)> = match models {
-            Some(m) => m
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| m.iter().any(|v| *v != 0.0))
-                .map(|(t, m)| Ok((t as i32, g.model_planes(&[m.view()]).map_err(gerr)?)))
-                .collect::<Result<_, EngineError>>()?,
-            None => Vec::new(),
-        };
-        let mut wts = weights.iter();
+        let kept = models
+            .map(|m| self.taylor_residual_vis(sources, s, weights, reffreq_hz, m))
+            .transpose()?;
         self.taylor_pass(
             nterms,
             reffreq_hz,
             sources,
-            |prep, cols, freqs| {
-                let wgt = next_weights(&mut wts)?;
-                let mut vis = prep.stokes[s].0.select(Axis(1), cols);
-                if !planes.is_empty() {
-                    let f = TaylorOffsets::new(freqs, prep.row_doppler.as_deref(), reffreq_hz);
-                    let batch = VisBatch::new(prep.uvw_m.view(), freqs, wgt.view())
-                        .with_fields(&prep.field_r);
-                    let mut pred = Array2::<Complex32>::zeros(vis.dim());
-                    for (t, p) in &planes {
-                        g.predict(p, &batch, pred.view_mut()).map_err(gerr)?;
-                        ndarray::Zip::indexed(&mut vis)
-                            .and(&pred)
-                            .for_each(|(r, c), v, p| *v -= p * f.power(r, c, *t));
-                    }
-                }
-                Ok((wgt, Some(vis)))
-            },
+            residual_chunks(weights, kept, s),
             |_| {},
         )
+    }
+
+    /// The visibilities minus the prediction of the Taylor model terms, one array per chunk (the
+    /// model grids, one per term, are freed on return).
+    fn taylor_residual_vis(
+        &self,
+        sources: &[Source],
+        s: usize,
+        weights: &PlaneWeights,
+        reffreq_hz: f64,
+        models: &[Array2<f32>],
+    ) -> Result<Vec<Array2<Complex32>>, EngineError> {
+        let sources = &crate::source::restrict_sources(sources, self.plan, &(K..K + 1))?;
+        let g = self.gridder.as_ref();
+        // Terms whose model is zero predict nothing.
+        let planes: Vec<(i32, GridPlanes)> = models
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.iter().any(|v| *v != 0.0))
+            .map(|(t, m)| Ok((t as i32, g.model_planes(&[m.view()]).map_err(gerr)?)))
+            .collect::<Result<_, EngineError>>()?;
+        let mut kept = Vec::new();
+        let mut wts = weights.iter();
+        self.vis().for_each_chunk(sources, &(K..K + 1), |prep| {
+            let Some((cols, freqs)) = prep.columns(K) else {
+                return Ok(());
+            };
+            let wgt = next_weights(&mut wts)?;
+            let mut vis = prep.stokes[s].0.select(Axis(1), &cols);
+            let f = TaylorOffsets::new(&freqs, prep.row_doppler.as_deref(), reffreq_hz);
+            let batch =
+                VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view()).with_fields(&prep.field_r);
+            let mut pred = Array2::<Complex32>::zeros(vis.dim());
+            for (t, p) in &planes {
+                g.predict(p, &batch, pred.view_mut()).map_err(gerr)?;
+                ndarray::Zip::indexed(&mut vis)
+                    .and(&pred)
+                    .for_each(|(r, c), v, p| *v -= p * f.power(r, c, *t));
+            }
+            kept.push(vis);
+            Ok(())
+        })?;
+        Ok(kept)
     }
 
     /// One pass over the chunks of the mfs channel gridding `nt` Taylor terms: `chunk` gives each

@@ -351,8 +351,7 @@ impl BlockShape {
         // spare (`crate::imaging::taylor::hold_plane_vis`): a pass then grids one term at a time
         // (one grid, 1 instead of `psf_grids`); the visibilities (8 B each, per row uvw, Doppler
         // factor and field) stay for the run, and a major cycle adds their residual copy (8 B)
-        // and reads no chunk. Otherwise a major cycle predicts, subtracts and grids each chunk
-        // in one pass: the model's grids beside the residual's, no visibilities kept.
+        // and reads no chunk. Otherwise all the terms' grids are alive in a pass.
         let held = nt > 1 && mvc == 0 && self.holds_plane_vis();
         let held_vis = if held {
             8 * self.data.nvis_per_chan as u64
@@ -416,8 +415,6 @@ impl BlockShape {
             let nvis = self.data.nvis_per_chan as u64;
             let chunk_vis = (self.data.chunk_rows * self.data.data_chans) as u64;
             state + grids + 8 * nvis + 16 * chunk_vis.min(nvis) + scratch
-        } else if nt > 1 && mvc == 0 {
-            state + 2 * nt * grids + chunk1 + scratch
         } else {
             state
                 + res_grids * grids
