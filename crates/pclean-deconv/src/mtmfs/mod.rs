@@ -121,6 +121,13 @@ impl MultiTermClean {
         Ok(self.state.as_ref().expect("made above"))
     }
 
+    /// Free the cycle state (the Hessian, the PSF and scale spectra) while a major cycle runs;
+    /// the next minor cycle (or [`MultiTermClean::principal_solution`]) makes it again from the
+    /// same PSFs, identically.
+    pub fn release(&mut self) {
+        self.state = None;
+    }
+
     /// The Hessian's and the cycle's own planes, bytes (after the first cycle).
     pub fn state_bytes(&self) -> usize {
         self.state.as_ref().map_or(0, |s| s.hessian.bytes())

@@ -86,13 +86,17 @@ pub fn run_block(
             weights: ctx.plane_weights(&sources, k, s, &weighter)?,
             psfs,
             sumwt,
+            held: None,
         },
         (None, None) => ctx.taylor_psfs(&sources, s, &weighter, n, reffreq)?,
     };
     drop(weighter);
     let residuals_of = |models: Option<&[Array2<f32>]>| match mvc.as_ref() {
         Some(m) => m.residuals(ctx, inp, &sources, s, &tp.weights, n, models, put),
-        None => ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, models),
+        None => match &tp.held {
+            Some(h) => ctx.taylor_residuals_held(h, &tp.weights, reffreq, n, models),
+            None => ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, models),
+        },
     };
     let sumwt0 = tp.sumwt[0];
     let fitted = fit_beam(
@@ -210,6 +214,11 @@ pub fn run_block(
             progress.channel_iterations += out.iterations;
             progress.last_cycle_iterations = out.iterations;
             progress.model_flux += out.flux_added;
+            // The minor cycle's state is made again from the PSFs next cycle: freed here, it
+            // does not sit beside the major cycle's grid.
+            mt.release();
+            // The old residuals are not needed for the new ones: freed before the grids are made.
+            drop(std::mem::take(&mut residuals));
             let (r, _) = residuals_of(Some(&models))?;
             residuals = r;
             progress.major_cycles += 1;
@@ -230,6 +239,7 @@ pub fn run_block(
         }
     }
     drop(tp.weights);
+    drop(tp.held);
     let psf_views: Vec<ArrayView2<f32>> = tp.psfs.iter().map(|x| x.view()).collect();
     let principal = mt
         .principal_solution(

@@ -122,6 +122,7 @@ impl MvcImaging {
             psfs: terms,
             sumwt,
             weights,
+            held: None,
         })
     }
 

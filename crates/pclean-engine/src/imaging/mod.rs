@@ -74,6 +74,7 @@ impl ImagingContext<'_> {
             phase_centre: self.phase_centre,
             sky: self.sky,
             chunk_rows: self.chunk_rows,
+            free_read_chunks: false,
         }
     }
 

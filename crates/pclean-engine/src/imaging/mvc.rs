@@ -59,7 +59,7 @@ impl MvcAxis {
     }
 
     /// The channel of each row and column of a chunk (its columns' frequencies times each row's
-    /// Doppler factor to the image frame, as `taylor::taylor_offsets`).
+    /// Doppler factor to the image frame, as `taylor::TaylorOffsets`).
     fn channels_of(&self, freqs: &[f64], doppler: Option<&[f64]>, nrow: usize) -> Array2<u32> {
         Array2::from_shape_fn((nrow, freqs.len()), |(r, c)| {
             self.channel(freqs[c] * doppler.map_or(1.0, |d| d[r])) as u32

@@ -9,12 +9,13 @@
 //! `((nu - nu0)/nu0)^t` times each model term's visibilities.
 //!
 //! The 1-plane gridder of the run ([`ImagingContext::gridder`]) grids each term: one oversampled
-//! grid per term is alive during a pass.
+//! grid per term is alive during a pass, or, when the plane's visibilities are held
+//! ([`hold_plane_vis`]), one grid at a time.
 
 use super::{changed, gerr, next_weights, residual_chunks, ImagingContext, PlaneWeights};
 use crate::error::EngineError;
 use crate::source::{Prepared, Source};
-use ndarray::{Array2, Axis};
+use ndarray::{Array2, ArrayView2, Axis};
 use num_complex::Complex32;
 use pclean_grid::seam::{GridPlanes, Pass, VisBatch};
 use pclean_grid::weighting::ImagingWeighter;
@@ -26,16 +27,36 @@ const K: usize = 0;
 /// `(nu - nu0) / nu0` of each row and column of a chunk, at the image frame's frequencies: the
 /// columns' frequencies `freqs` times each row's Doppler factor `doppler` (mfs of TOPO data:
 /// tclean's Taylor factors use the LSRK frequencies; `None`: `freqs` are the image frame's).
-pub fn taylor_offsets(
-    freqs: &[f64],
-    doppler: Option<&[f64]>,
-    nrow: usize,
+/// Evaluated where a term needs them rather than kept as an `(nrow, nchan)` array (8 B per
+/// visibility of the chunk).
+#[derive(Clone, Copy)]
+pub struct TaylorOffsets<'a> {
+    freqs: &'a [f64],
+    doppler: Option<&'a [f64]>,
     reffreq_hz: f64,
-) -> Array2<f64> {
-    Array2::from_shape_fn((nrow, freqs.len()), |(r, c)| {
-        let nu = freqs[c] * doppler.map_or(1.0, |d| d[r]);
-        (nu - reffreq_hz) / reffreq_hz
-    })
+}
+
+impl<'a> TaylorOffsets<'a> {
+    pub fn new(freqs: &'a [f64], doppler: Option<&'a [f64]>, reffreq_hz: f64) -> Self {
+        TaylorOffsets {
+            freqs,
+            doppler,
+            reffreq_hz,
+        }
+    }
+
+    /// `(nu - nu0) / nu0` of row `r`, column `c`.
+    #[inline]
+    pub fn at(&self, r: usize, c: usize) -> f64 {
+        let nu = self.freqs[c] * self.doppler.map_or(1.0, |d| d[r]);
+        (nu - self.reffreq_hz) / self.reffreq_hz
+    }
+
+    /// `((nu - nu0) / nu0)^t` of row `r`, column `c`, in single precision (the visibilities').
+    #[inline]
+    fn power(&self, r: usize, c: usize, t: i32) -> f32 {
+        self.at(r, c).powi(t) as f32
+    }
 }
 
 /// The PSF terms of an mtmfs plane (`2 nterms - 1`), their sums of weights and the imaging
@@ -44,6 +65,53 @@ pub struct TaylorPsfs {
     pub psfs: Vec<Array2<f32>>,
     pub sumwt: Vec<f64>,
     pub weights: PlaneWeights,
+    /// The plane's visibilities, held in memory when they take less than the grids they spare
+    /// ([`hold_plane_vis`]): the residual passes then grid from them, one term at a time.
+    pub held: Option<Vec<HeldChunk>>,
+}
+
+/// One visibility chunk of a plane as the Taylor passes grid it (the columns of the mfs channel),
+/// held between passes beside its imaging weights (`PlaneWeights`, same order).
+pub struct HeldChunk {
+    uvw_m: Array2<f64>,
+    freqs: Vec<f64>,
+    doppler: Option<Vec<f64>>,
+    field_r: Vec<i32>,
+    vis: Array2<Complex32>,
+}
+
+/// What a held term grids: the PSF (`f^t`), the held visibilities, or residual visibilities
+/// (one array per held chunk).
+#[derive(Clone, Copy)]
+enum TermVis<'a> {
+    Psf,
+    Held,
+    Residual(&'a [Array2<Complex32>]),
+}
+
+impl HeldChunk {
+    fn offsets(&self, reffreq_hz: f64) -> TaylorOffsets<'_> {
+        TaylorOffsets::new(&self.freqs, self.doppler.as_deref(), reffreq_hz)
+    }
+
+    fn batch<'a>(&'a self, w: &'a Array2<f32>) -> VisBatch<'a> {
+        VisBatch::new(self.uvw_m.view(), &self.freqs, w.view()).with_fields(&self.field_r)
+    }
+}
+
+/// Bytes a plane's held visibilities take per visibility and per row ([`HeldChunk`]: the
+/// visibilities, and a major cycle's residual copy of them, 8 B each; uvw 24 B, the Doppler
+/// factor 8 B and the field 4 B per row).
+pub const HELD_BYTES_PER_VIS: u64 = 16;
+pub const HELD_BYTES_PER_ROW: u64 = 36;
+
+/// Whether a plane of `nvis` visibilities over `nrows` rows is held in memory for its Taylor
+/// passes: when it takes no more than the `2 nterms - 2` grids it spares (the PSF pass then
+/// holds one grid at a time instead of `2 nterms - 1`; `grid_bytes` is one term's plane set).
+/// Otherwise every term's grid is alive during a pass, the visibilities streamed from the MS.
+pub fn hold_plane_vis(nvis: u64, nrows: u64, nterms: usize, grid_bytes: u64) -> bool {
+    let held = HELD_BYTES_PER_VIS * nvis + HELD_BYTES_PER_ROW * nrows;
+    nterms > 1 && held <= (2 * nterms as u64 - 2) * grid_bytes
 }
 
 /// One Taylor pass's images and sums of weights per term.
@@ -62,6 +130,18 @@ impl ImagingContext<'_> {
     ) -> Result<TaylorPsfs, EngineError> {
         if let Some(rows) = self.rows {
             return rows.taylor_psfs(self, s, weighter, nterms, reffreq_hz);
+        }
+        let restricted = crate::source::restrict_sources(sources, self.plan, &(K..K + 1))?;
+        let (nvis, nrows) = restricted
+            .iter()
+            .flat_map(|s| s.selected.groups.iter())
+            .fold((0u64, 0u64), |(v, r), g| {
+                let n = g.rows.len() as u64;
+                (v + n * g.chan_ids.len() as u64, r + n)
+            });
+        let grid = self.gridder.planes_bytes(Pass::Residual) as u64;
+        if hold_plane_vis(nvis, nrows, nterms, grid) {
+            return self.taylor_psfs_held(sources, s, weighter, nterms, reffreq_hz);
         }
         self.taylor_psfs_of(sources, s, weighter, nterms, reffreq_hz)
     }
@@ -87,6 +167,7 @@ impl ImagingContext<'_> {
             psfs,
             sumwt,
             weights,
+            held: None,
         })
     }
 
@@ -107,6 +188,177 @@ impl ImagingContext<'_> {
             return rows.taylor_residuals(self, s, reffreq_hz, nterms, models);
         }
         self.taylor_residuals_of(sources, s, weights, reffreq_hz, nterms, models)
+    }
+
+    /// [`ImagingContext::taylor_psfs`] holding the plane's visibilities: one pass over the MS
+    /// grids the PSF's term 0 and keeps each chunk's visibilities ([`HeldChunk`]); the other terms
+    /// are gridded from them one by one, each grid transformed and freed before the next is made.
+    fn taylor_psfs_held(
+        &self,
+        sources: &[Source],
+        s: usize,
+        weighter: &ImagingWeighter,
+        nterms: usize,
+        reffreq_hz: f64,
+    ) -> Result<TaylorPsfs, EngineError> {
+        let sources = &crate::source::restrict_sources(sources, self.plan, &(K..K + 1))?;
+        let g = self.gridder.as_ref();
+        let mut weights = Vec::new();
+        let mut held = Vec::new();
+        let mut planes = g.new_planes(Pass::Residual);
+        let mut sumwt0 = 0.0;
+        // Each chunk as read is freed once prepared: beside the next one being read, it would
+        // otherwise sit through the gridding with the held copy growing.
+        let mut vp = self.vis();
+        vp.free_read_chunks = true;
+        vp.for_each_chunk(sources, &(K..K + 1), |prep| {
+            let Some((cols, freqs)) = prep.columns(K) else {
+                return Ok(());
+            };
+            let w = self.imaging_weights(prep, s, &cols, &freqs, weighter);
+            let chunk = HeldChunk {
+                uvw_m: prep.uvw_m.clone(),
+                freqs,
+                doppler: prep.row_doppler.clone(),
+                field_r: prep.field_r.clone(),
+                vis: prep.stokes[s].0.select(Axis(1), &cols),
+            };
+            let f = chunk.offsets(reffreq_hz);
+            let mut buf = None;
+            let ones = fold(None, &f, 0, w.dim(), &mut buf);
+            let stats = g
+                .grid(&mut planes, &chunk.batch(&w).with_vis(ones))
+                .map_err(gerr)?;
+            sumwt0 += stats.sum_weights;
+            weights.push(w);
+            held.push(chunk);
+            Ok(())
+        })?;
+        let norm = if sumwt0 > 0.0 { 1.0 / sumwt0 } else { 0.0 };
+        let mut out = (vec![self.term_image(planes, norm)?], vec![sumwt0]);
+        let terms = 1..2 * nterms - 1;
+        self.held_terms(
+            &held,
+            &weights,
+            TermVis::Psf,
+            terms,
+            reffreq_hz,
+            norm,
+            &mut out,
+        )?;
+        let (psfs, sumwt) = out;
+        Ok(TaylorPsfs {
+            psfs,
+            sumwt,
+            weights,
+            held: Some(held),
+        })
+    }
+
+    /// Term `t` of the held chunks (of `vis`'s visibilities) gridded into one fresh plane set,
+    /// with `sum w f^t` (term 0: the gridder's sum of weights).
+    fn held_term(
+        &self,
+        held: &[HeldChunk],
+        weights: &PlaneWeights,
+        vis: TermVis,
+        t: usize,
+        reffreq_hz: f64,
+    ) -> Result<(GridPlanes, f64), EngineError> {
+        let g = self.gridder.as_ref();
+        let mut planes = g.new_planes(Pass::Residual);
+        let mut sumwt = 0.0;
+        for (i, (c, w)) in held.iter().zip(weights).enumerate() {
+            let f = c.offsets(reffreq_hz);
+            let v = match vis {
+                TermVis::Psf => None,
+                TermVis::Held => Some(&c.vis),
+                TermVis::Residual(r) => Some(&r[i]),
+            };
+            let mut buf = None;
+            let folded = fold(v, &f, t, w.dim(), &mut buf);
+            let stats = g
+                .grid(&mut planes, &c.batch(w).with_vis(folded))
+                .map_err(gerr)?;
+            sumwt += if t == 0 {
+                stats.sum_weights
+            } else {
+                term_weight_sum(w, &f, t)
+            };
+        }
+        Ok((planes, sumwt))
+    }
+
+    /// Terms `from..nt` of the held chunks, each gridded, transformed with `norm` and freed
+    /// before the next; appended to `out`.
+    #[allow(clippy::too_many_arguments)]
+    fn held_terms(
+        &self,
+        held: &[HeldChunk],
+        weights: &PlaneWeights,
+        vis: TermVis,
+        terms: std::ops::Range<usize>,
+        reffreq_hz: f64,
+        norm: f64,
+        out: &mut TermImages,
+    ) -> Result<(), EngineError> {
+        for t in terms {
+            let (planes, sw) = self.held_term(held, weights, vis, t, reffreq_hz)?;
+            out.0.push(self.term_image(planes, norm)?);
+            out.1.push(sw);
+        }
+        Ok(())
+    }
+
+    /// The image of a one-plane set, scaled by `norm`.
+    fn term_image(&self, planes: GridPlanes, norm: f64) -> Result<Array2<f32>, EngineError> {
+        let mut v = self.gridder.images(planes, norm).map_err(gerr)?;
+        v.pop().ok_or_else(changed)
+    }
+
+    /// [`ImagingContext::taylor_residuals`] from the held visibilities (no MS read): each
+    /// non-zero model term's grid is made, predicts every chunk (subtracted from a copy of the
+    /// visibilities) and is freed; then the residual terms are gridded one at a time, term 0
+    /// first (its sum of weights normalises every term).
+    pub fn taylor_residuals_held(
+        &self,
+        held: &[HeldChunk],
+        weights: &PlaneWeights,
+        reffreq_hz: f64,
+        nterms: usize,
+        models: Option<&[Array2<f32>]>,
+    ) -> Result<TermImages, EngineError> {
+        if held.len() != weights.len() {
+            return Err(changed());
+        }
+        let g = self.gridder.as_ref();
+        let mut resid: Option<Vec<Array2<Complex32>>> = None;
+        for (t, m) in models.into_iter().flatten().enumerate() {
+            if !m.iter().any(|v| *v != 0.0) {
+                continue;
+            }
+            let ti = t as i32;
+            let r = resid.get_or_insert_with(|| held.iter().map(|c| c.vis.clone()).collect());
+            let planes = g.model_planes(&[m.view()]).map_err(gerr)?;
+            for ((c, w), v) in held.iter().zip(weights).zip(r.iter_mut()) {
+                let f = c.offsets(reffreq_hz);
+                let mut pred = Array2::<Complex32>::zeros(v.dim());
+                g.predict(&planes, &c.batch(w), pred.view_mut())
+                    .map_err(gerr)?;
+                ndarray::Zip::indexed(v)
+                    .and(&pred)
+                    .for_each(|(r, c), v, p| *v -= p * f.power(r, c, ti));
+            }
+        }
+        let vis = match &resid {
+            Some(r) => TermVis::Residual(r),
+            None => TermVis::Held,
+        };
+        let (planes, sumwt0) = self.held_term(held, weights, vis, 0, reffreq_hz)?;
+        let norm = if sumwt0 > 0.0 { 1.0 / sumwt0 } else { 0.0 };
+        let mut out = (vec![self.term_image(planes, norm)?], vec![sumwt0]);
+        self.held_terms(held, weights, vis, 1..nterms, reffreq_hz, norm, &mut out)?;
+        Ok(out)
     }
 
     /// [`ImagingContext::taylor_residuals`] of `sources` (a row partition's: not dispatched).
@@ -144,11 +396,11 @@ impl ImagingContext<'_> {
         let sources = &crate::source::restrict_sources(sources, self.plan, &(K..K + 1))?;
         let g = self.gridder.as_ref();
         // Terms whose model is zero predict nothing.
-        let planes: Vec<(usize, GridPlanes)> = models
+        let planes: Vec<(i32, GridPlanes)> = models
             .iter()
             .enumerate()
             .filter(|(_, m)| m.iter().any(|v| *v != 0.0))
-            .map(|(t, m)| Ok((t, g.model_planes(&[m.view()]).map_err(gerr)?)))
+            .map(|(t, m)| Ok((t as i32, g.model_planes(&[m.view()]).map_err(gerr)?)))
             .collect::<Result<_, EngineError>>()?;
         let mut kept = Vec::new();
         let mut wts = weights.iter();
@@ -158,17 +410,15 @@ impl ImagingContext<'_> {
             };
             let wgt = next_weights(&mut wts)?;
             let mut vis = prep.stokes[s].0.select(Axis(1), &cols);
-            let f = taylor_offsets(&freqs, prep.row_doppler.as_deref(), vis.nrows(), reffreq_hz);
+            let f = TaylorOffsets::new(&freqs, prep.row_doppler.as_deref(), reffreq_hz);
             let batch =
                 VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view()).with_fields(&prep.field_r);
             let mut pred = Array2::<Complex32>::zeros(vis.dim());
             for (t, p) in &planes {
                 g.predict(p, &batch, pred.view_mut()).map_err(gerr)?;
-                let ti = *t as i32;
-                ndarray::Zip::from(&mut vis)
+                ndarray::Zip::indexed(&mut vis)
                     .and(&pred)
-                    .and(&f)
-                    .for_each(|v, p, fv| *v -= p * fv.powi(ti) as f32);
+                    .for_each(|(r, c), v, p| *v -= p * f.power(r, c, *t));
             }
             kept.push(vis);
             Ok(())
@@ -179,6 +429,8 @@ impl ImagingContext<'_> {
     /// One pass over the chunks of the mfs channel gridding `nt` Taylor terms: `chunk` gives each
     /// chunk's imaging weights and (residual) visibilities, handed to `done` once gridded; returns
     /// the term images normalised by term 0's sum of weights, and the sum of weights per term.
+    /// Each term's visibilities are formed in one buffer per chunk, reused term after term (term
+    /// 0 of a residual pass grids the chunk's visibilities as they are).
     fn taylor_pass<W: Borrow<Array2<f32>>>(
         &self,
         nt: usize,
@@ -201,12 +453,13 @@ impl ImagingContext<'_> {
             };
             let (wgt, vis) = chunk(prep, &cols, &freqs)?;
             let w = wgt.borrow();
-            let f = taylor_offsets(&freqs, prep.row_doppler.as_deref(), w.nrows(), reffreq_hz);
+            let f = TaylorOffsets::new(&freqs, prep.row_doppler.as_deref(), reffreq_hz);
+            let mut buf: Option<Array2<Complex32>> = None;
             for (t, plane) in planes.iter_mut().enumerate() {
-                let folded = fold(vis.as_ref(), &f, t);
+                let folded = fold(vis.as_ref(), &f, t, w.dim(), &mut buf);
                 let batch = VisBatch::new(prep.uvw_m.view(), &freqs, w.view())
                     .with_fields(&prep.field_r)
-                    .with_vis(folded.view());
+                    .with_vis(folded);
                 let stats = g.grid(plane, &batch).map_err(gerr)?;
                 sumwt[t] += if t == 0 {
                     stats.sum_weights
@@ -214,44 +467,53 @@ impl ImagingContext<'_> {
                     term_weight_sum(w, &f, t)
                 };
             }
+            drop(buf);
+            drop(vis);
             done(wgt);
             Ok(())
         })?;
         let norm = if sumwt[0] > 0.0 { 1.0 / sumwt[0] } else { 0.0 };
-        let images = planes
-            .into_iter()
-            .map(|p| {
-                let mut v = g.images(p, norm).map_err(gerr)?;
-                v.pop().ok_or_else(changed)
-            })
-            .collect::<Result<Vec<_>, EngineError>>()?;
+        // Transformed one by one, each grid freed once its image is made.
+        let mut images = Vec::with_capacity(nt);
+        for p in planes {
+            let mut v = g.images(p, norm).map_err(gerr)?;
+            images.push(v.pop().ok_or_else(changed)?);
+        }
         Ok((images, sumwt))
     }
 }
 
-/// The visibilities of term `t`: `vis f^t`, or (PSF, `vis` `None`) `f^t` alone, with `f` the
-/// offsets of [`taylor_offsets`].
-fn fold(vis: Option<&Array2<Complex32>>, f: &Array2<f64>, t: usize) -> Array2<Complex32> {
+/// The visibilities of term `t` of a chunk of `dim` (rows, columns): `vis f^t`, or (PSF, `vis`
+/// `None`) `f^t` alone, with `f` the offsets of [`TaylorOffsets`]; formed in `buf` (allocated on
+/// first use), except term 0 of `vis`, which is `vis` itself.
+fn fold<'b>(
+    vis: Option<&'b Array2<Complex32>>,
+    f: &TaylorOffsets,
+    t: usize,
+    dim: (usize, usize),
+    buf: &'b mut Option<Array2<Complex32>>,
+) -> ArrayView2<'b, Complex32> {
     let ti = t as i32;
-    match vis {
-        Some(v) if t == 0 => v.clone(),
-        Some(v) => {
-            let mut out = v.clone();
-            ndarray::Zip::from(&mut out)
-                .and(f)
-                .for_each(|x, fv| *x *= fv.powi(ti) as f32);
-            out
-        }
-        None => f.mapv(|fv| Complex32::new(fv.powi(ti) as f32, 0.0)),
+    if let (Some(v), 0) = (vis, t) {
+        return v.view();
     }
+    let out = buf.get_or_insert_with(|| Array2::zeros(dim));
+    match vis {
+        Some(v) => ndarray::Zip::indexed(&mut *out)
+            .and(v)
+            .for_each(|(r, c), x, v| *x = v * f.power(r, c, ti)),
+        None => ndarray::Zip::indexed(&mut *out)
+            .for_each(|(r, c), x| *x = Complex32::new(f.power(r, c, ti), 0.0)),
+    }
+    out.view()
 }
 
 /// `sum w f^t` over the weights the gridder counts (`> 0`, finite).
-fn term_weight_sum(w: &Array2<f32>, f: &Array2<f64>, t: usize) -> f64 {
+fn term_weight_sum(w: &Array2<f32>, f: &TaylorOffsets, t: usize) -> f64 {
     let mut sum = 0.0;
-    ndarray::Zip::from(w).and(f).for_each(|v, fv| {
+    ndarray::Zip::indexed(w).for_each(|(r, c), v| {
         if *v > 0.0 && v.is_finite() {
-            sum += *v as f64 * fv.powi(t as i32);
+            sum += *v as f64 * f.at(r, c).powi(t as i32);
         }
     });
     sum
@@ -316,13 +578,14 @@ mod tests {
             let a = (freqs[c] / NU0).powf(-0.8);
             Complex32::new((a * ph.cos()) as f32, (a * ph.sin()) as f32)
         });
-        let f = taylor_offsets(&freqs, None, nrow, NU0);
+        let f = TaylorOffsets::new(&freqs, None, NU0);
         let sumw: f64 = w.iter().map(|v| *v as f64).sum();
         for (nt, with_vis) in [(3usize, false), (2, true)] {
             for t in 0..nt {
                 let mut planes = g.new_planes(Pass::Residual);
-                let folded = fold(with_vis.then_some(&vis), &f, t);
-                let batch = VisBatch::new(uvw.view(), &freqs, w.view()).with_vis(folded.view());
+                let mut buf = None;
+                let folded = fold(with_vis.then_some(&vis), &f, t, w.dim(), &mut buf);
+                let batch = VisBatch::new(uvw.view(), &freqs, w.view()).with_vis(folded);
                 let st = g.grid(&mut planes, &batch).unwrap();
                 assert!((st.sum_weights - sumw).abs() < 1e-6 * sumw);
                 let img = g.images(planes, 1.0 / sumw).unwrap().remove(0);
@@ -339,7 +602,7 @@ mod tests {
                             };
                             let ph = FOURIER_SIGN * 2.0 * PI * (u * l + v * m + ww * n1);
                             let re = z.re as f64 * ph.cos() - z.im as f64 * ph.sin();
-                            sum += w[[r, k]] as f64 * f[[r, k]].powi(t as i32) * re;
+                            sum += w[[r, k]] as f64 * f.at(r, k).powi(t as i32) * re;
                         }
                     }
                     let (want, got) = (sum / sumw, img[[y, x]] as f64);
@@ -354,7 +617,7 @@ mod tests {
         // The tt0 weight sum is the gridder's; the others' from `term_weight_sum`.
         let t1: f64 = (0..nrow)
             .flat_map(|r| (0..8).map(move |k| (r, k)))
-            .map(|(r, k)| w[[r, k]] as f64 * f[[r, k]])
+            .map(|(r, k)| w[[r, k]] as f64 * f.at(r, k))
             .sum();
         assert!((term_weight_sum(&w, &f, 1) - t1).abs() < 1e-9 * sumw);
     }
@@ -367,6 +630,19 @@ mod tests {
             cell_y_rad: cell,
             epsilon: 1e-6,
         }
+    }
+
+    /// A plane is held when its visibilities (16 B each, 36 B per row) take no more than the
+    /// `2 nterms - 2` grids they spare, never with one term (nothing spared).
+    #[test]
+    fn planes_are_held_when_smaller_than_the_spared_grids() {
+        let grid = 11 << 20;
+        let held = |nvis: u64, nterms| hold_plane_vis(nvis, nvis / 8, nterms, grid);
+        // 16 nvis + 36 nvis / 8 = 20.5 nvis bytes against 2 grids (nterms 2), 4 (nterms 3).
+        let edge = 2 * grid / 41 * 2;
+        assert!(held(edge, 2) && !held(edge + 16, 2));
+        assert!(held(2 * edge, 3) && !held(2 * edge + 16, 3));
+        assert!(!held(1, 1));
     }
 
     /// The 2-D gridder (w = 0): a source at the phase centre, a small field.

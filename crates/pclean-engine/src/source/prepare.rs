@@ -24,6 +24,10 @@ pub struct VisPrep<'a> {
     pub sky: SkyContext,
     /// Rows per chunk read from the MS.
     pub chunk_rows: usize,
+    /// Free each chunk as read (13 B per sample and correlation) once prepared, before `f` sees
+    /// it (mtmfs's held pass, `imaging::taylor`); otherwise it lives through `f`, as the memory
+    /// model's other passes count it.
+    pub free_read_chunks: bool,
 }
 
 /// A chunk turned into per-Stokes visibilities at the image phase centre.
@@ -405,12 +409,18 @@ impl VisPrep<'_> {
                 }
                 let chunk = cache.chunk(i, &keep)?;
                 let prep = self.prepare_keyed(src, &chunk, chans)?;
+                if self.free_read_chunks {
+                    drop(chunk);
+                }
                 f(prep)?;
             }
             return Ok(());
         }
         read_ahead(src, self.chunk_rows, |chunk| {
             let prep = self.prepare_keyed(src, &chunk, chans)?;
+            if self.free_read_chunks {
+                drop(chunk);
+            }
             f(prep)
         })
     }

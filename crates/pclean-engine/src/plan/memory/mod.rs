@@ -384,6 +384,19 @@ impl BlockShape {
         // beam ratio (f32) and pb.tt0 for the run; its Taylor sums are made in f64 (one plane).
         let mvc = self.image.mvc_chans as u64;
         let (psf_grids, res_grids) = if mvc > 0 { (mvc, mvc) } else { (psf_terms, nt) };
+        // mtmfs (not mvc) holds the plane's visibilities when they take less than the grids they
+        // spare (`crate::imaging::taylor::hold_plane_vis`): a pass then grids one term at a time
+        // (one grid, 1 instead of `psf_grids`); the visibilities (8 B each, per row uvw, Doppler
+        // factor and field) stay for the run, and a major cycle adds their residual copy (8 B)
+        // and reads no chunk. Otherwise all the terms' grids are alive in a pass.
+        let held = nt > 1 && mvc == 0 && self.holds_plane_vis();
+        let held_vis = if held {
+            8 * self.data.nvis_per_chan as u64
+                + crate::imaging::taylor::HELD_BYTES_PER_ROW * self.plane_rows()
+        } else {
+            0
+        };
+        let psf_grids = if held { 1 } else { psf_grids };
         let mvc_kept = if mvc > 0 { 4 * (mvc + 1) * npix } else { 0 };
         // (Its `.residual` cube is written after each pass's Taylor sums, a channel at a time: the
         // channel's beam and flat-noise plane, 8 B/px, in place of the freed f64 sum.)
@@ -421,6 +434,7 @@ impl BlockShape {
         let joint_grids = if self.image.joint_pass { nt * grids } else { 0 };
         let first_pass = prepared
             + weighters
+            + held_vis
             + kept
             + psf_grids * grids
             + joint_grids
@@ -442,19 +456,28 @@ impl BlockShape {
                 writing,
             };
         }
-        let state =
-            prepared + planes * (self.state_per_pixel() * npix + weight_image + weights) + mvc_kept;
+        let state = prepared
+            + planes * (self.state_per_pixel() * npix + weight_image + weights + held_vis)
+            + mvc_kept;
         // 3. Minor cycles: planes in parallel, one per thread.
         let minor_cycle = state + threads.min(planes) * self.minor_per_pixel() * npix;
         // Major cycle of one plane: its old residual is freed before the grid is made; its
         // residual visibilities (8 B each) are kept between the prediction and gridding passes.
-        let major_cycle = state
-            + res_grids * grids
-            + beams
-            + 8 * self.data.nvis_per_chan as u64
-            + chunk1
-            + scratch
-            + mvc_pass;
+        let major_cycle = if held {
+            // one grid (a model term's, then each residual term's), the residual copy, and a
+            // held chunk's prediction and folded term (8 B each).
+            let nvis = self.data.nvis_per_chan as u64;
+            let chunk_vis = (self.data.chunk_rows * self.data.data_chans) as u64;
+            state + grids + 8 * nvis + 16 * chunk_vis.min(nvis) + scratch
+        } else {
+            state
+                + res_grids * grids
+                + beams
+                + 8 * self.data.nvis_per_chan as u64
+                + chunk1
+                + scratch
+                + mvc_pass
+        };
         // 4. Writing: every plane's residual, model and mask (PSFs, weights and deconvolvers freed),
         //    the restoration of one (two half-plane spectra of the padded plane and the image:
         //    12 B/px, padding by the beam taken as 1/16 of the image), then its pb and weight.
@@ -469,6 +492,25 @@ impl BlockShape {
             major_cycle,
             writing,
         }
+    }
+
+    /// Rows of one plane's visibilities: an mfs row carries the channels of its window.
+    fn plane_rows(&self) -> u64 {
+        let per_row = self.data.data_chans.max(self.data.spw_chans).max(1);
+        self.data.nvis_per_chan.div_ceil(per_row) as u64
+    }
+
+    /// Whether an mtmfs plane's Taylor passes hold its visibilities
+    /// (`crate::imaging::taylor::hold_plane_vis`, here with the plane's rows from
+    /// [`BlockShape::plane_rows`]).
+    pub fn holds_plane_vis(&self) -> bool {
+        let grid = self.grid_bytes() * self.grid_sets();
+        crate::imaging::taylor::hold_plane_vis(
+            self.data.nvis_per_chan as u64,
+            self.plane_rows(),
+            self.image.deconvolver.nterms(),
+            grid,
+        )
     }
 
     /// Peak bytes of a block of `nchan` image channels run with `threads` threads (the largest
