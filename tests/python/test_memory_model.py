@@ -59,7 +59,7 @@ def assert_rss_within(m, grid_mib, threads):
       block trims at two points, alloc_count::release_free_heap): measured up to 10.4 MiB beyond
       heap and code (512^2 x 4 Hogbom, 2 threads, at load 20; 4.4-6.5 MiB quiet), about the uv grids
       the threads freed last, so one grid per thread is allowed. A fixed glibc mmap threshold would
-      return them but costs 25-55% more CPU on the bench cubes (docs/decisions-s12-perf.md)."""
+      return them but costs 25-55% more CPU on the bench cubes (docs/decisions.md (s12-perf))."""
     low = (1 - TOLERANCE) * (m["predicted_rss_mib"] - 1.5)
     high = (1 + TOLERANCE) * m["predicted_rss_mib"] + threads * grid_mib
     assert low <= m["rss_mib"] <= high, (m, low, high)

@@ -261,7 +261,7 @@ def test_wideband_mfs_conjbeams_match_tclean(ext, wb_ms, mosaic_out):
 # HetArrayConvFunc for the conjugate-frequency kernels only when gridding (`useConjConvFunc_p &&
 # !toVis_p`), so the model is predicted through each channel's own beam PB(nu), as pclean's
 # (mosaic/conj.rs); flatnoise first divides the model by the conjbeams pb (sqrt of the
-# PB(nu) PB(nu') weight). docs/decisions-s13-conj.md.
+# PB(nu) PB(nu') weight). docs/decisions.md (s13-conj).
 WB_CLEAN = ["wb_conj_clean", "wb_conj_clean_fn"]
 WB_CLEAN_PB = {"wb_conj_clean": "wb_conjbeams", "wb_conj_clean_fn": "wb_conjbeams", "wb_clean": "wb_flatsky"}
 # The prediction alone: pclean with niter=0 and tclean's final model as startmodel against

@@ -158,7 +158,7 @@ def test_bwtaper_weights_as_uniform(small_ms, out):
 # tclean's cube products of mvc (`.psf`, `.residual`, `.pb`, `.sumwt` cubes, `.model` when a model
 # is predicted), made by `make_mvc_refs.py cubes`: channels CUBE["channels"] of each stored cube
 # (the inner 60%, header PCSUBSET), and mvc_cubes.json (every channel's sumwt and psf beam, units,
-# masks, shapes, spectral axis). docs/decisions-s13-mvc.md has the measured rules and figures.
+# masks, shapes, spectral axis). docs/decisions.md (s13-mvc) has the measured rules and figures.
 # ------------------------------------------------------------------------------------------------
 CUBE = json.loads((REF / "mvc_cubes.json").read_text())
 # Per-channel tolerances (max |diff| over the inner 60% / the channel plane's peak, channels 0, 5,
@@ -271,7 +271,7 @@ def test_cube_sums_to_the_taylor_terms(small_ms, out, name):
     assert np.abs(got - want).max() / np.abs(want).max() <= 1e-6
 
 
-# tclean 6.7 with mvc2_dirty's parameters but pblimit 0.6 (scratch run, docs/decisions-s13-mvc.md):
+# tclean 6.7 with mvc2_dirty's parameters but pblimit 0.6 (scratch run, docs/decisions.md (s13-mvc)):
 # pixels at or below the limit per channel of the `.pb` cube (zero and masked there, as in the
 # `.residual` cube's mask), and in `.pb.tt0` (masked).
 TCLEAN_PB06_BEYOND = [0, 0, 0, 0, 0, 0, 1, 113, 425, 881]

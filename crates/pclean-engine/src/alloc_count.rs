@@ -138,7 +138,7 @@ pub fn slot_peak_since(slot: usize, baseline: isize) -> Option<u64> {
 /// buffers it frees later lie below them, and glibc trims only the top of its heap (its threshold
 /// raised by the adaptive mmap threshold), so those pages stayed resident. Measured
 /// (tests/python/test_memory_model.py, 512^2 x 4 Hogbom, 2 threads): resident beyond the heap
-/// 5.7-6.0 MiB without, 4.1-4.7 MiB with (docs/decisions-s11-perf.md). Not called right after
+/// 5.7-6.0 MiB without, 4.1-4.7 MiB with (docs/decisions.md (s11-perf)). Not called right after
 /// preparing: that also returned the visibility cache read's residue, which the memory model
 /// counts. Cost: one walk of the heap's free chunks per call.
 pub fn release_free_heap() {
@@ -162,7 +162,7 @@ pub fn release_free_heap() {
 /// test_scheduling's memory-limited cube, heap 29.08 MiB in each). Called when the user sets
 /// `--memory-limit`, where the limit must bound the resident set. Cost: every large buffer is
 /// mapped and page-faulted afresh (22-52% more CPU on the issue-18 1024^2 x 64 dirty cube,
-/// docs/decisions-s12-perf.md), hence not the default.
+/// docs/decisions.md (s12-perf)), hence not the default.
 pub fn return_freed_memory_at_free() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

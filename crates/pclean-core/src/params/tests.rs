@@ -172,7 +172,7 @@ fn tclean_no_ops_and_ignored_sub_parameters_are_accepted() {
 /// A cube mosaic with conjbeams=True is tclean's conjbeams=False cube to the last bit (measured on
 /// the bundled wideband_mosaic.ms, docs/decisions.md (s10-mos)), so it is accepted; an mfs one is
 /// made with and without deconvolution (measured against tclean: docs/decisions.md (s12b-conj),
-/// docs/decisions-s13-conj.md).
+/// docs/decisions.md (s13-conj)).
 #[test]
 fn mosaic_conjbeams_is_accepted_for_cubes_and_mfs() {
     for (specmode, niter, ok) in [

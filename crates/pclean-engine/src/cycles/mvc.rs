@@ -11,7 +11,7 @@
 //!   `pb.tt0 < |pblimit|`: the Taylor models are the sky times pb.tt0, each channel predicts its
 //!   own primary beam's (the "accurate wideband primary-beam correction").
 //!
-//! tclean also writes the cube itself beside the Taylor terms (measured, `docs/decisions-s13-mvc.md`),
+//! tclean also writes the cube itself beside the Taylor terms (measured, `docs/decisions.md (s13-mvc)`),
 //! and so does this module, each plane as soon as it is made: `.psf` (the channel PSFs, peak 1),
 //! `.pb` (`pb_c`), `.sumwt` (`w_c`), after every residual pass `.residual` (`R_c pb.tt0 / pb_c`
 //! where `pb_c > 0`, else 0: the channel residual as flat noise, the unlimited `pb.tt0`) and at the

@@ -78,7 +78,7 @@ fn taylor_product_list(p: &ImagingParams) -> Vec<&'static str> {
 }
 
 /// specmode='mvc''s cube products, as tclean 6.7 writes them beside the Taylor terms (measured on
-/// `vla_wideband_small.ms`, `docs/decisions-s13-mvc.md`): the channels' `.psf`, `.residual`,
+/// `vla_wideband_small.ms`, `docs/decisions.md (s13-mvc)`): the channels' `.psf`, `.residual`,
 /// `.pb` and `.sumwt` always, `.model` (the model cube last predicted) when a model is predicted.
 pub const MVC_CUBES: [&str; 5] = ["psf", "residual", "pb", "sumwt", "model"];
 

@@ -36,7 +36,7 @@
 //!   ([`Gridder::grid_vis_and_psf`]: one bucketing, one kernel evaluation per visibility, two
 //!   tile buffers); the fused tile kernel is then 43% of the run's samples, the bucketing ~11%.
 //!   Session 13 (the same run, `perf record --call-graph dwarf`, samples given to the first
-//!   phase on their stack; docs/decisions-s13-mfs.md): the fused tile kernels 28-32%, the MS
+//!   phase on their stack; docs/decisions.md (s13-mfs)): the fused tile kernels 28-32%, the MS
 //!   read 13-21% (casacore and the kernel's copies, in the read-ahead thread), Stokes forming
 //!   8-11%, set-up's scalar-column reads 6-7%, the two grids zeroed 7-8% (memset and page
 //!   faults, serial), bucketing 7%, creating the seven products 3-8%, FFTs 4-5%, flushes 2-3%;

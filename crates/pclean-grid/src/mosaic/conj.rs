@@ -12,7 +12,7 @@
 //! the sky leaves a zero residual. So does tclean: `MosaicFT::findConvFunction` asks
 //! `HetArrayConvFunc` for the conjugate kernels with `useConjConvFunc_p && !toVis_p`, i.e. only
 //! when gridding; degridding gets the kernels of `PB(nu)` (measured against tclean 6.7's
-//! deconvolved conjbeams mosaics: docs/decisions-s13-conj.md).
+//! deconvolved conjbeams mosaics: docs/decisions.md (s13-conj)).
 
 use super::MosaicGridder;
 use ndarray::{Array2, Zip};

@@ -61,7 +61,7 @@ pub struct ScheduleRequest {
 
 /// Channels per block of a dirty cube regridded to another frame with interpolation
 /// (`ScheduleRequest::dirty_chans_per_block`). Measured on the 64-channel ALMA-like cube
-/// (512^2 x 32, 108k rows, docs/decisions-s10-perf.md): imaging after the read took 1.8x the
+/// (512^2 x 32, 108k rows, docs/decisions.md (s10-perf)): imaging after the read took 1.8x the
 /// `cubedata` time with one-channel blocks, 1.3x with 8, 1.1x with 16; 8 keeps the block below
 /// the one read of the visibilities, the run's peak.
 pub const REGRID_BLOCK_CHANS: usize = 8;
