@@ -104,9 +104,12 @@ def test_lock_of_a_run_on_another_host_is_held_until_its_lease_expires(msdir, tm
     prefix = unshare_uts()
     require(prefix is not None, "`unshare --uts` cannot make a UTS namespace here (a second host name)")
     name = tmp_path / "h"
-    # 1024^2 pixels: the holder runs for well over its lease plus the checks below (~15 s here).
+    # 1024^2 pixels, and a 20 s pause after each block record (a test hook of the engine; the lock's
+    # heartbeat thread runs on): the holder outlives its first record by well over its 2 s lease
+    # plus the two checks below however fast the machine (without the pause a quiet machine
+    # finished the whole cube before the second check).
     cmd = command(msdir / "ngc5921.ms", name, ["1024" if a == "512" else a for a in DIRTY])
-    env = dict(ENV, PCLEAN_LOCK_LEASE_S="2")
+    env = dict(ENV, PCLEAN_LOCK_LEASE_S="2", PCLEAN_TEST_PAUSE_AFTER_RECORD_MS="20000")
     first = subprocess.Popen(prefix + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         deadline = time.time() + 300

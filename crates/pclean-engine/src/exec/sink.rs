@@ -58,6 +58,20 @@ fn abort_if_test_kill_due(done: usize) {
     }
 }
 
+/// Test hook: with `PCLEAN_TEST_PAUSE_AFTER_RECORD_MS=N` the thread recording blocks sleeps `N`
+/// ms after each record (the lock's heartbeat thread goes on). A test that needs a run still alive
+/// seconds after its first record (the cross-host lock test) gets one however fast the machine.
+const TEST_PAUSE_VAR: &str = "PCLEAN_TEST_PAUSE_AFTER_RECORD_MS";
+
+fn pause_if_test_hook() {
+    if let Some(ms) = std::env::var(TEST_PAUSE_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
 impl Sink {
     /// Record block `b` computed here (its planes are already in the products). When a record
     /// is due, flush the products and return the blocks to record and the paths to fsync first.
@@ -114,6 +128,7 @@ impl Sink {
         self.committing = false;
         self.last_commit = Instant::now();
         abort_if_test_kill_due(self.ckpt.done.iter().filter(|d| **d).count());
+        pause_if_test_hook();
         Ok(())
     }
 

@@ -356,8 +356,18 @@ impl VisGridder for AwGridder {
     }
 
     fn new_planes(&self, pass: Pass) -> GridPlanes {
-        let inner = self.inner.seam(self.nthreads);
-        let parts = (0..self.nbins()).map(|_| inner.new_planes(pass)).collect();
+        let parts = (0..self.nbins())
+            .map(|_| match &self.inner {
+                AwInner::Es(_) => self.inner.seam(self.nthreads).new_planes(pass),
+                // The w-gridder's own plane sets start as a buffer of visibilities without grids,
+                // which one flat list of every bin's grids cannot carry: each bin gets its w
+                // planes' grids up front (what `planes_bytes` counts).
+                AwInner::W(g) => GridPlanes::from_grids(
+                    pass,
+                    (0..g.nplanes()).map(|_| g.base().new_grid()).collect(),
+                ),
+            })
+            .collect();
         Self::join(pass, parts, vec![[0.0; 2]; self.nbins()])
     }
 
