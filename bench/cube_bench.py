@@ -1,12 +1,22 @@
 #!/usr/bin/env python3
-"""Cube imaging benchmark: pclean against CASA tclean and WSClean on the same MeasurementSet.
+"""Cube imaging benchmark: pclean against CASA tclean, WSClean, casa-rs and the seed system
+(casa-pclean) on the same MeasurementSet.
 
 Every tool images the same cube (all data channels, one image channel per data channel, Stokes I,
 Briggs robust 0.5, the same image size and cell) twice: dirty (niter 0) and cleaned (hogbom, the
 same niter / threshold / gain). Each run is a separate child process; its wall time, CPU time and
 peak resident memory (``ru_maxrss`` from ``os.wait4``) are recorded, with the load average around
 it.
-A table with ratios is printed and all numbers are written to ``<workdir>/cube_bench.json``.
+A table with ratios is printed and all numbers are written to ``<workdir>/cube_bench.json`` and,
+as one Markdown table of every tool and mode, to ``<workdir>/cube_bench.md``.
+
+Peers beyond tclean and WSClean are optional: ``--casars BIN`` runs casa-rs's ``casars-imager``
+(built from its public repository; not a dependency), ``--seed-python PY`` runs the seed system
+(PyPI ``casa-pclean``, installed in that Python beside casatools) with ``parallel=True``,
+``nworkers=--seed-nworkers`` and ``nchan`` given explicitly (with ``nchan=-1`` it plans one
+sub-cube and loses its products). The seed runs a Dask cluster of several processes: its peak
+memory is the largest sum of the resident sets of its whole process tree, sampled every 0.2 s
+(``ru_maxrss`` would report its largest single process).
 
 To show the three did the same job, channel 0 of every product is compared: the value at the
 phase centre (a 1 Jy point source of the synthetic MS), the image maximum, the off-source rms and
@@ -68,7 +78,10 @@ def parse_args(argv=None):
     p.add_argument("--nthreads", type=int, default=os.cpu_count(),
                    help="threads for pclean (--nthreads) and WSClean (-j); OMP_NUM_THREADS for all")
     p.add_argument("--specmode", choices=["cube", "cubedata"], default="cubedata",
-                   help="pclean/tclean specmode (cube uses outframe TOPO)")
+                   help="pclean/tclean/casa-rs/seed specmode")
+    p.add_argument("--outframe", default="LSRK",
+                   help="output frame with --specmode cube (WSClean images the data channels as "
+                        "they are: it has no frame conversion)")
     p.add_argument("--modes", default="dirty,clean", help="comma list of dirty, clean")
     p.add_argument("--skip-pclean", action="store_true")
     p.add_argument("--pclean-cube-chunksize", type=int, default=1,
@@ -83,6 +96,12 @@ def parse_args(argv=None):
     p.add_argument("--casa-python", default=os.path.join(HERE, ".venv-casa", "bin", "python"),
                    help="Python with casatasks")
     p.add_argument("--wsclean", default="wsclean", help="WSClean binary")
+    p.add_argument("--casars", default=None,
+                   help="casa-rs's casars-imager binary (the casa-rs peer runs only when given)")
+    p.add_argument("--seed-python", default=None,
+                   help="Python with the seed system (PyPI casa-pclean) and casatools (the seed "
+                        "peer runs only when given)")
+    p.add_argument("--seed-nworkers", type=int, default=2, help="the seed's Dask workers")
     p.add_argument("--wsclean-gridder", choices=["wstacking", "wgridder"], default="wstacking",
                    help="wstacking = WSClean's default gridder with one w-layer (plain 2-D "
                         "gridding like tclean's standard and pclean); wgridder = ducc's "
@@ -186,7 +205,7 @@ def pclean_cmd(args, binary, ms, prefix, nchan, clean):
            "--weighting", "briggs", "--robust", f"{args.robust:g}", "--pblimit", "-0.01",
            "--deconvolver", "hogbom", "--nthreads", str(args.nthreads), "--overwrite"]
     if args.specmode == "cube":
-        cmd += ["--outframe", "TOPO"]
+        cmd += ["--outframe", args.outframe]
     if clean:
         cmd += ["--niter", str(args.niter), "--threshold", f"{args.threshold * 1e3:g}mJy",
                 "--gain", f"{args.gain:g}", "--cube-chunksize", str(args.pclean_cube_chunksize)]
@@ -212,8 +231,8 @@ print("TCLEAN_RESULT " + json.dumps(info))
 """
 
 
-def tclean_cmd(args, casa_python, ms, prefix, nchan, clean):
-    """Command running tclean in the CASA venv's Python, parameters as JSON."""
+def tclean_params(args, ms, prefix, nchan, clean):
+    """tclean's parameters for this benchmark (the seed system takes the same)."""
     params = dict(vis=ms, imagename=prefix, imsize=[args.imsize, args.imsize],
                   cell=f"{args.cell:g}arcsec", specmode=args.specmode, nchan=nchan, start=0,
                   width=1, stokes="I", datacolumn="data", gridder="standard",
@@ -222,8 +241,70 @@ def tclean_cmd(args, casa_python, ms, prefix, nchan, clean):
                   threshold=f"{args.threshold * 1e3:g}mJy" if clean else "0mJy",
                   interactive=False, restart=False, savemodel="none", parallel=False)
     if args.specmode == "cube":
-        params["outframe"] = "TOPO"
+        params["outframe"] = args.outframe
+    return params
+
+
+def tclean_cmd(args, casa_python, ms, prefix, nchan, clean):
+    """Command running tclean in the CASA venv's Python, parameters as JSON."""
+    params = tclean_params(args, ms, prefix, nchan, clean)
     return [casa_python, "-c", TCLEAN_CHILD, json.dumps(params)]
+
+
+# The seed system runs a scheduler and worker processes: the child samples the resident set of its
+# whole process tree (psutil comes with dask.distributed) and prints the largest sum.
+SEED_CHILD = r"""
+import json, sys, threading, time
+import psutil
+params = json.loads(sys.argv[1])
+peak = [0]
+stop = threading.Event()
+def sample():
+    me = psutil.Process()
+    while not stop.is_set():
+        total = 0
+        for p in [me] + me.children(recursive=True):
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
+        peak[0] = max(peak[0], total)
+        stop.wait(0.2)
+t = threading.Thread(target=sample, daemon=True)
+t.start()
+from pclean import pclean
+t0 = time.perf_counter()
+ret = pclean(**params)
+dt = time.perf_counter() - t0
+stop.set()
+t.join()
+info = {"seed_s": dt, "tree_peak_rss_mib": peak[0] / 2 ** 20}
+print("SEED_RESULT " + json.dumps(info))
+"""
+
+
+def seed_cmd(args, seed_python, ms, prefix, nchan, clean):
+    """Command running the seed system (casa-pclean) with Dask, nchan given explicitly."""
+    params = tclean_params(args, ms, prefix, nchan, clean)
+    params.pop("interactive")
+    params.update(parallel=True, nworkers=args.seed_nworkers, threads_per_worker=1)
+    return [seed_python, "-c", SEED_CHILD, json.dumps(params)]
+
+
+def casars_cmd(args, binary, ms, prefix, clean):
+    """casa-rs's casars-imager command line (its options, tclean's meanings)."""
+    cmd = [binary, "--ms", ms, "--imagename", prefix, "--imsize", str(args.imsize),
+           "--cell-arcsec", f"{args.cell:g}", "--specmode", args.specmode, "--stokes", "I",
+           "--datacolumn", "DATA", "--gridder", "standard", "--weighting", "briggs",
+           "--robust", f"{args.robust:g}", "--pblimit", "-0.01", "--deconvolver", "hogbom"]
+    if args.specmode == "cube":
+        cmd += ["--outframe", args.outframe]
+    if clean:
+        cmd += ["--niter", str(args.niter), "--threshold-jy", f"{args.threshold:g}",
+                "--gain", f"{args.gain:g}"]
+    else:
+        cmd += ["--niter", "0", "--dirty-only"]
+    return cmd
 
 
 def wsclean_cmd(args, binary, ms, prefix, nchan, clean, tempdir):
@@ -257,6 +338,8 @@ def product_paths(tool, prefix, clean):
         img = f"{prefix}-0000-image.fits"
         res = f"{prefix}-0000-residual.fits" if clean else f"{prefix}-0000-dirty.fits"
         return img, res
+    if tool == "casars" and not clean:  # --dirty-only writes no restored image
+        return f"{prefix}.residual", f"{prefix}.residual"
     return f"{prefix}.image", f"{prefix}.residual"
 
 
@@ -352,6 +435,30 @@ def iterations(tool, r):
     return sm.get("iterations_total"), sm.get("major_cycles_total")
 
 
+TOOLS = ("pclean", "tclean", "wsclean", "casars", "seed")
+
+
+def markdown_table(results, load_start, load_end):
+    """One Markdown table of every tool and mode: wall, CPU, peak RSS and their ratios to
+    pclean's (peer / pclean: above 1 means pclean is faster or smaller)."""
+    lines = [f"Load average {load_start:.2f} at the start, {load_end:.2f} at the end.", "",
+             "| mode | tool | wall s | cpu s | peak MiB | wall / pclean's | peak / pclean's | rc |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for mode in ("dirty", "clean"):
+        base = results.get("pclean", {}).get(mode)
+        for tool in TOOLS:
+            r = results.get(tool, {}).get(mode)
+            if not r:
+                continue
+            ok = base and r["rc"] == 0 and base["rc"] == 0
+            tr = ratio(r["wall_s"], base["wall_s"]) if ok else None
+            mr = ratio(r["peak_rss_mib"], base["peak_rss_mib"]) if ok else None
+            lines.append(f"| {mode} | {tool} | {r['wall_s']:.1f} | {r['user_s'] + r['sys_s']:.1f} "
+                         f"| {r['peak_rss_mib']:.0f} | {f'{tr:.2f}' if tr else '-'} "
+                         f"| {f'{mr:.2f}' if mr else '-'} | {r['rc']} |")
+    return "\n".join(lines) + "\n"
+
+
 def print_table(results, checks):
     """Table of wall time, CPU time, peak RSS, ratios to pclean and the channel-0 check."""
     fmt = "{:<8} {:<6} {:>8} {:>8} {:>9} {:>8} {:>10} {:>8} {:>6} {:>11} {:>9}"
@@ -360,7 +467,7 @@ def print_table(results, checks):
                      "iters", "majors", "ch0 centre", "ch0 max"))
     for mode in ("dirty", "clean"):
         base = results.get("pclean", {}).get(mode)
-        for tool in ("pclean", "tclean", "wsclean"):
+        for tool in TOOLS:
             r = results.get(tool, {}).get(mode)
             if not r:
                 continue
@@ -426,6 +533,12 @@ def tool_versions(args, pclean_bin, workdir):
         v["wsclean"] = next((l.strip() for l in subprocess.run(
             [args.wsclean, "--version"], capture_output=True, text=True).stdout.splitlines()
             if "version" in l.lower()), "")
+    if args.casars:
+        v["casars"] = first_line([args.casars, "--version"])
+    if args.seed_python:
+        v["seed"] = first_line([args.seed_python, "-c",
+                                "import importlib.metadata as m; print('casa-pclean', "
+                                "m.version('casa-pclean'))"])
     return v
 
 
@@ -452,17 +565,23 @@ def main(argv=None):
           f"load average {os.getloadavg()[0]:.2f}")
 
     tools = [t for t, skip in (("pclean", args.skip_pclean), ("tclean", args.skip_tclean),
-                               ("wsclean", args.skip_wsclean)) if not skip]
+                               ("wsclean", args.skip_wsclean), ("casars", not args.casars),
+                               ("seed", not args.seed_python)) if not skip]
     pclean_bin = find_pclean(args.pclean) if "pclean" in tools else None
     if "tclean" in tools and not os.path.exists(args.casa_python):
         sys.exit(f"{args.casa_python} missing: run bench/setup_peers.sh or pass --skip-tclean")
     if "wsclean" in tools and not shutil.which(args.wsclean):
         sys.exit("wsclean missing: run bench/setup_peers.sh or pass --skip-wsclean")
+    if "casars" in tools and not os.access(args.casars, os.X_OK):
+        sys.exit(f"--casars {args.casars}: not an executable (build casa-rs's casars-imager)")
+    if "seed" in tools and not os.path.exists(args.seed_python):
+        sys.exit(f"--seed-python {args.seed_python}: no such interpreter")
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
 
     env = child_env(args.nthreads)
     disk_check(workdir, nchan, args.imsize)
     warm_cache(ms)
+    load_start = os.getloadavg()[0]
     results = {}
     planes = {}
     for mode in modes:
@@ -476,6 +595,10 @@ def main(argv=None):
                 cmd = pclean_cmd(args, pclean_bin, ms, prefix, nchan, clean)
             elif tool == "tclean":
                 cmd = tclean_cmd(args, args.casa_python, ms, prefix, nchan, clean)
+            elif tool == "seed":
+                cmd = seed_cmd(args, args.seed_python, ms, prefix, nchan, clean)
+            elif tool == "casars":
+                cmd = casars_cmd(args, args.casars, ms, prefix, clean)
             else:
                 cmd = wsclean_cmd(args, args.wsclean, ms, prefix, nchan, clean, d)
             print(f"running {tool} {mode} ...", flush=True)
@@ -491,6 +614,14 @@ def main(argv=None):
                     for line in fh:
                         if line.startswith("TCLEAN_RESULT "):
                             r["tclean"] = json.loads(line[len("TCLEAN_RESULT "):])
+            if tool == "seed":
+                with open(r["log"]) as fh:
+                    for line in fh:
+                        if line.startswith("SEED_RESULT "):
+                            r["seed"] = json.loads(line[len("SEED_RESULT "):])
+                            # the whole tree's resident sets, not its largest process
+                            r["largest_process_rss_mib"] = r["peak_rss_mib"]
+                            r["peak_rss_mib"] = r["seed"]["tree_peak_rss_mib"]
             if tool == "wsclean" and clean:
                 r["summary"] = summarise_wsclean(r["log"])
             if tool == "pclean" and os.path.exists(prefix + ".summary.json"):
@@ -521,6 +652,10 @@ def main(argv=None):
             for mode in modes if "pclean" in results and mode in results["pclean"]},
         "channel0_checks": checks,
     }
+    md = markdown_table(results, load_start, os.getloadavg()[0])
+    with open(os.path.join(workdir, "cube_bench.md"), "w") as fh:
+        fh.write(md)
+    print("\n" + md)
     path = os.path.join(workdir, "cube_bench.json")
     with open(path, "w") as fh:
         json.dump(report, fh, indent=1, default=str)
