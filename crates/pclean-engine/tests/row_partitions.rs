@@ -263,9 +263,16 @@ fn mtmfs_briggs_partitions_equal_single_process() {
 fn mvc_briggs_partitions_equal_single_process() {
     let mut products = mtmfs_products(2);
     products.extend(["psf", "residual", "pb", "sumwt", "model"].map(String::from));
-    check_products(&products, &["briggs", "0.5"], "mtmfs", &[1, 2, 4], 1e-6, |r| {
-        r.specmode = Some("mvc".into());
-    });
+    check_products(
+        &products,
+        &["briggs", "0.5"],
+        "mtmfs",
+        &[1, 2, 4],
+        1e-6,
+        |r| {
+            r.specmode = Some("mvc".into());
+        },
+    );
 }
 
 /// nterms 3 with scales: five PSF terms, three residual and model terms through the partitions.

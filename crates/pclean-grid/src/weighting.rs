@@ -359,8 +359,8 @@ impl DensityGrid {
             return ImagingWeighter::natural();
         }
         let density = self.density_vu.mapv(|d| d as f32);
-        let (f2, d2) = f2_d2_of(density.view(), self.sum_weight, scheme, self.rounding)
-            .unwrap_or((1.0, 0.0));
+        let (f2, d2) =
+            f2_d2_of(density.view(), self.sum_weight, scheme, self.rounding).unwrap_or((1.0, 0.0));
         let bw = match *scheme {
             WeightingScheme::BriggsBwTaper { frac_bw, .. }
                 if self.rounding == CellRounding::Nearest =>

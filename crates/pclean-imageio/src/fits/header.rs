@@ -196,7 +196,10 @@ pub(super) fn write_primary_header(
 }
 
 /// The `miscinfo` entries as header cards (names upper-cased, at most 8 characters).
-pub(super) fn misc_cards(raw: &mut RawFits, misc: &[(String, MiscValue)]) -> Result<(), ImageIoError> {
+pub(super) fn misc_cards(
+    raw: &mut RawFits,
+    misc: &[(String, MiscValue)],
+) -> Result<(), ImageIoError> {
     for (k, v) in misc {
         let k = k.to_ascii_uppercase();
         match v {

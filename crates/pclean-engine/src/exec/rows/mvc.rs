@@ -34,7 +34,9 @@ pub fn sum_channels(parts: Vec<ChannelImages>, nchan: usize) -> Result<ChannelIm
         }
     }
     let per_part_w: Vec<Vec<f64>> = parts.iter().map(|p| p.1.clone()).collect();
-    let mut per_chan: Vec<Vec<_>> = (0..nchan).map(|_| Vec::with_capacity(parts.len())).collect();
+    let mut per_chan: Vec<Vec<_>> = (0..nchan)
+        .map(|_| Vec::with_capacity(parts.len()))
+        .collect();
     for (images, _) in parts {
         for (c, img) in images.into_iter().enumerate() {
             per_chan[c].push(img);

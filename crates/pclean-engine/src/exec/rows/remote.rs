@@ -13,8 +13,8 @@ use super::{
     partition_sources, plan_partitions, PartitionRunner, RowOutput, RowPartition, RowTask, TaskStat,
 };
 use crate::error::EngineError;
-use crate::imaging::savemodel::SavedModel;
 use crate::imaging::mvc::{ChannelImages, MvcAxis};
+use crate::imaging::savemodel::SavedModel;
 use crate::imaging::taylor::TermImages;
 use crate::imaging::weights::FieldDensities;
 use crate::imaging::{ImagingContext, PartialImage};

@@ -37,11 +37,8 @@ impl BlockShape {
         let (psf_imgs, res_imgs) = if mvc > 0 { (mvc, mvc) } else { (psf_terms, nt) };
         let model_cube = 4 * mvc * npix;
         let psf = psf_imgs * (grids + 4 * npix) + weight_image + beams;
-        let residual = 8 * nvis as u64
-            + model_cube
-            + res_imgs * (grids + 4 * npix)
-            + weight_image
-            + beams;
+        let residual =
+            8 * nvis as u64 + model_cube + res_imgs * (grids + 4 * npix) + weight_image + beams;
         4 * nvis as u64
             + density.max(psf).max(residual)
             + self.chunk_bytes_of(1, nvis)
