@@ -9,6 +9,10 @@ make_mtmfs_refs.py, whose `refs`/`bundle` run here with this file's cases:
                                             cases (channels CUBE_CHANNELS of each, index
                                             mvc_cubes.json: every channel's sumwt and psf beam,
                                             units, masks, shapes, spectral axis) into REFDIR
+    make_mvc_refs.py gridwt-refs MSDIR OUTDIR   tclean for the GRIDWT_CASES into OUTDIR
+    make_mvc_refs.py gridwt OUTDIR REFDIR   tclean's .gridwt of the GRIDWT_CASES (the whole
+                                            density plane, float32 FITS) and gridwt.json (its
+                                            shape, unit, coordinates, miscinfo) into REFDIR
 
 Cases: nterms 2 dirty (Briggs 0.5), nterms 2 cleaned (pb mask), and the dirty run with
 weighting='briggsbwtaper' (which tclean's mvc weights as uniform: docs/decisions.md (s10-mvc))."""
@@ -92,5 +96,59 @@ def cmd_cubes(outdir, refdir):
         json.dump(info, f, indent=1)
 
 
+# tclean's `.gridwt` (its uv weight density, written with mvc for the uniform family only:
+# natural weighting writes none): Briggs (mvc2_dirty's parameters) and uniform; a rectangular
+# image (96 x 128) shows which axis is u.
+GRIDWT_CASES = {
+    "mvc2_dirty": mt.CASES["mvc2_dirty"],
+    "mvc2_uniform": dict(BASE, niter=0, weighting="uniform"),
+    "mvc2_rect": dict(BASE, niter=0, imsize=[96, 128]),
+}
+
+
+def cmd_gridwt_refs(msdir, outdir):
+    from small_refs import run_tclean_cases
+    run_tclean_cases(GRIDWT_CASES, os.path.join(msdir, mt.MS_NAME), outdir)
+
+
+def cmd_gridwt(outdir, refdir):
+    """Each GRIDWT_CASES' `.gridwt` plane whole (float32 FITS, gzip) and gridwt.json."""
+    import gzip
+    import io
+
+    import numpy as np
+    from astropy.io import fits
+    from casacore.images import image
+    from casacore.tables import table
+    os.makedirs(refdir, exist_ok=True)
+    info = {"ms": mt.MS_NAME, "casa": mt.CASA_VERSION, "cases": {}}
+    for name, params in GRIDWT_CASES.items():
+        path = os.path.join(outdir, "%s.gridwt" % name)
+        im = image(path)
+        d = np.asarray(im.getdata(), dtype=np.float32)
+        c = im.coordinates()
+        spec, dirc = c["spectral"], c["direction"]
+        kw = table(path, ack=False).getkeywords()
+        misc = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in kw["miscinfo"].items()
+                if k in ("d2", "f2", "numfield", "multimapsize") or k[:3] in ("key", "val")}
+        info["cases"][name] = {
+            "params": params, "shape": list(im.shape()), "unit": im.unit(),
+            "masks": sorted(kw.get("masks", {})), "axes": list(c.get_axes()),
+            "crpix_dir": [float(v) for v in dirc.get_referencepixel()],
+            "cdelt_dir_rad": [float(v) for v in dirc.get_increment()],
+            "crval_hz": spec.get_referencevalue(), "cdelt_hz": spec.get_increment(),
+            "stokes": c["stokes"].get_stokes(), "misc": misc,
+            "misc_types": {k: type(v).__name__ + ("[%s]" % v.dtype if hasattr(v, "dtype") else "")
+                           for k, v in kw["miscinfo"].items() if k in misc},
+            "occupied": int((d != 0).sum()), "sum": float(d.astype(np.float64).sum())}
+        buf = io.BytesIO()
+        fits.PrimaryHDU(d[0, 0]).writeto(buf)
+        with gzip.GzipFile(os.path.join(refdir, "%s.gridwt.fits.gz" % name), "wb", mtime=0) as f:
+            f.write(buf.getvalue())
+    with open(os.path.join(refdir, "gridwt.json"), "w") as f:
+        json.dump(info, f, indent=1)
+
+
 if __name__ == "__main__":
-    {"refs": mt.cmd_refs, "bundle": mt.cmd_bundle, "cubes": cmd_cubes}[sys.argv[1]](*sys.argv[2:])
+    {"refs": mt.cmd_refs, "bundle": mt.cmd_bundle, "cubes": cmd_cubes,
+     "gridwt-refs": cmd_gridwt_refs, "gridwt": cmd_gridwt}[sys.argv[1]](*sys.argv[2:])

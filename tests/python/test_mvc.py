@@ -347,6 +347,145 @@ def test_cube_products_guarded_and_resumed(small_ms, out, tmp_path):
     assert_same_products(ref, name, exts)
 
 
+# tclean's `.gridwt` (testdata/reference/mvc/gridwt.json and <case>.gridwt.fits.gz, made by
+# make_mvc_refs.py gridwt-refs / gridwt): its uv weight density, written with mvc for the uniform
+# family (VisImagingWeight::toImageInterface). GRIDWT_TOL: the cells' weights are sums of the
+# MS's WEIGHT (3.00000024 in float32) accumulated in float32 by tclean and in float64 by pclean
+# (rounded to float32 once), which may differ in the last bit for long sums: measured equal bit for
+# bit in all three cases (every cell, and f2); bound 1e-6 of the peak cell, occupied cells equal.
+GRIDWT = json.loads((REF / "gridwt.json").read_text())
+GRIDWT_TOL = 1e-6
+
+
+def run_gridwt_case(name, small_ms, out):
+    if name in INFO["cases"]:
+        return run_case(name, small_ms, out)
+    params = GRIDWT["cases"][name]["params"]
+    cfg = out / (name + ".config.json")
+    cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
+    prefix = out / name
+    run_pclean("image", "--config", cfg, "--vis", small_ms / INFO["ms"], "--imagename", prefix,
+               "--overwrite")
+    return prefix
+
+
+@pytest.mark.parametrize("name", list(GRIDWT["cases"]))
+def test_gridwt_as_tclean_writes_it(small_ms, out, name):
+    """pclean's `.gridwt` against tclean's: one plane (shape nx x ny x 1 x 1, x the u axis: the
+    96 x 128 case), no unit, no mask, the image's direction axes and the cube's first channel,
+    every cell's density (python-casacore opens it), and the miscinfo tclean reads back when it
+    reuses the density (f2, d2 and the field map)."""
+    from astropy.io import fits
+    from casacore.images import image
+    from casacore.tables import table
+    case = GRIDWT["cases"][name]
+    path = str(run_gridwt_case(name, small_ms, out)) + ".gridwt"
+    im = image(path)
+    assert list(im.shape()) == case["shape"] and im.unit() == case["unit"]
+    kw = table(path, ack=False).getkeywords()
+    assert sorted(kw.get("masks", {})) == case["masks"]
+    c = im.coordinates()
+    assert list(c.get_axes()) == case["axes"]
+    assert [float(v) for v in c["direction"].get_referencepixel()] == case["crpix_dir"]
+    # The image's cell (the same arcsec value converted once): 1e-12 relative.
+    assert np.allclose(c["direction"].get_increment(), case["cdelt_dir_rad"], rtol=1e-12, atol=0)
+    assert c["stokes"].get_stokes() == case["stokes"]
+    # The cube's first channel: measured 5e-4 Hz apart (test_cube_products_as_tclean_writes_them).
+    spec = c["spectral"]
+    assert abs(spec.get_referencevalue() / case["crval_hz"] - 1) < 1e-9
+    assert abs(spec.get_increment() / case["cdelt_hz"] - 1) < 1e-9
+    ours = np.asarray(im.getdata(), dtype=np.float64)[0, 0]
+    ref = fits.open(REF / ("%s.gridwt.fits.gz" % name))[0].data.astype(np.float64)
+    assert ours.shape == ref.shape
+    assert np.array_equal(ours != 0, ref != 0), ((ours != 0).sum(), (ref != 0).sum())
+    err = np.abs(ours - ref).max() / ref.max()
+    assert err <= GRIDWT_TOL, err
+    misc = kw["miscinfo"]
+    want = case["misc"]
+    # f2: (5 10^-robust)^2 / (sum W^2 / sum W) from each one's own density (float32 cells, their
+    # sums in double): the densities agree to GRIDWT_TOL, so f2 to a few times that.
+    assert np.allclose(misc["f2"], want["f2"], rtol=5e-6, atol=0), (misc["f2"], want["f2"])
+    assert list(misc["d2"]) == want["d2"]
+    assert np.asarray(misc["f2"]).dtype == np.float32 and np.asarray(misc["d2"]).dtype == np.float32
+    for k in ("numfield", "multimapsize"):
+        assert misc[k] == want[k], k
+    for k in range(want["multimapsize"]):
+        assert misc["key%d" % k] == want["key%d" % k] and misc["val%d" % k] == want["val%d" % k]
+
+
+def test_no_gridwt_with_natural_weighting(small_ms, out):
+    """tclean keeps no density with natural weighting (measured: no .gridwt); neither does pclean."""
+    import os
+    params = dict(INFO["cases"]["mvc2_dirty"]["params"], weighting="natural")
+    cfg = out / "mvc2_natural.config.json"
+    cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
+    prefix = out / "mvc2_natural"
+    run_pclean("image", "--config", cfg, "--vis", small_ms / INFO["ms"], "--imagename", prefix,
+               "--overwrite")
+    assert os.path.isdir(str(prefix) + ".psf") and not os.path.exists(str(prefix) + ".gridwt")
+
+
+# Row partitions (issue 15): mvc2_clean cut into 3 row partitions (the MS's rows are its 4
+# spectral windows in turn: 3 contiguous ranges cut through windows 1 and 2, so their cube channels
+# get data from two partitions each; 2 partitions would split between windows 1 and 2, where no cube
+# channel straddles, and equal the single run bit for bit), run locally (row_partitions in the
+# config) and on Dask (parallel=True, one task per partition and pass), against the single
+# run. Each partition returns its channel images, each divided by its own sum of weights in that
+# channel, and the coordinator combines every channel by the partitions' shares of its summed
+# weight before the Taylor sums (exec/rows/mvc.rs). The f32 images then differ from the single run
+# only by the order of the additions: 1e-6 of each product's peak (the bound of the mfs/mtmfs row
+# tests, test_distributed.py); the Taylor products through the Hessian solve the same (nterms 2,
+# crates/pclean-engine/tests/row_partitions.rs measures it). The cleaned residuals (Taylor terms
+# and cube) are the dirty images minus the prediction, rounded in f32 at the dirty image's level:
+# they are held to 1e-6 of image.tt0's peak (measured, 3 partitions: 1.1e-8 Jy, one f32 step at
+# 0.17 Jy, which is 1.1e-6 of residual.tt0's own peak after 300 iterations but 6.4e-8 of
+# image.tt0's; every other product at most 3.2e-7 of its peak). `.alpha` is a ratio: 2e-5 of its
+# peak as test_distributed.py's row tests (measured 2.0e-6).
+ROW_PRODUCTS = ["psf.tt0", "psf.tt1", "psf.tt2", "residual.tt0", "residual.tt1", "model.tt0",
+                "model.tt1", "image.tt0", "image.tt1", "sumwt.tt0", "alpha",
+                "psf", "residual", "pb", "sumwt", "model"]
+
+
+def _assert_rows_equal(ref, got):
+    image_peak = np.abs(load_casa(str(ref) + ".image.tt0")[0]).max()
+    for ext in ROW_PRODUCTS:
+        a, b = load_casa(str(got) + "." + ext)[0], load_casa(str(ref) + "." + ext)[0]
+        assert a.shape == b.shape, ext
+        fin = np.isfinite(b)
+        assert np.array_equal(fin, np.isfinite(a)), ext
+        peak = image_peak if ext.startswith("residual") else np.abs(b[fin]).max()
+        tol = 2e-5 if ext == "alpha" else 1e-6
+        err = np.abs(a[fin] - b[fin]).max() / peak
+        assert peak > 0 and err <= tol, (ext, err)
+
+
+@pytest.mark.parametrize("mode", ["local", "dask"])
+def test_row_partitions_equal_single_run(small_ms, out, tmp_path, mode):
+    from conftest import require_module
+    params = dict(INFO["cases"]["mvc2_clean"]["params"])
+    ref = run_case("mvc2_clean", small_ms, out)
+    name = tmp_path / ("rows_" + mode)
+    if mode == "local":
+        cfg = tmp_path / "rows.config.json"
+        cfg.write_text(json.dumps(dict({k: v for k, v in params.items() if k not in NOT_IMAGING},
+                                       row_partitions=3)))
+        run_pclean("image", "--config", cfg, "--vis", small_ms / INFO["ms"], "--imagename", name,
+                   "--overwrite")
+        summary = json.loads((tmp_path / ("rows_" + mode + ".summary.json")).read_text())
+        assert summary["row_partitions"]["executor"] == "local threads"
+    else:
+        require_module("pclean._native", "pclean's Python package is not installed (maturin develop in python/)")
+        require_module("distributed", "Dask is not installed (pip install 'dask[distributed]')")
+        import pclean
+        p = {k: v for k, v in params.items() if k not in NOT_IMAGING and k != "parallel"}
+        summary = pclean.pclean(**dict(p, vis=[str(small_ms / INFO["ms"])], imagename=str(name),
+                                       row_partitions=3), parallel=True, nworkers=2,
+                                cluster_type="local")
+        assert summary["row_partitions"]["executor"] == "dask"
+    assert len(summary["row_partitions"]["partitions"]) == 3
+    _assert_rows_equal(ref, name)
+
+
 # ------------------------------------------------------------------------------------------------
 # Opt-in tiers (casatools + the shared vla_wideband): tclean's mvc run made at test time on the
 # whole MS, pclean against it with the issue's bounds. Measured (docs/decisions.md (s10-mvc)): dirty

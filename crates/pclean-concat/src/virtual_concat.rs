@@ -34,6 +34,7 @@ pub(crate) fn imageconcat_json(names: &[String], misc: &[(String, MiscValue)]) -
                 MiscValue::Int(i) => json!(i),
                 MiscValue::Float(f) => json!(f),
                 MiscValue::Str(s) => json!(s),
+                MiscValue::FloatArray(a) => json!(a),
             };
             (k.clone(), v)
         })

@@ -252,6 +252,29 @@ fn mtmfs_briggs_partitions_equal_single_process() {
     );
 }
 
+/// specmode='mvc' (nterms 2, Briggs: the one density summed over the partitions): each
+/// partition's channel PSFs and residuals, each channel divided by the partition's own sum of
+/// weights in it, combined per channel by the partitions' shares of that channel's summed weight
+/// before the Taylor sums (`exec::rows::mvc`). Every Taylor product and every cube product
+/// (`.psf`, `.residual`, `.pb`, `.sumwt`, `.model` channel planes) equals the single-process run's
+/// within 1e-6 of its peak at 2 and 4 partitions (the same f32 reordering as plain mtmfs: the
+/// cube adds no step that amplifies it), bit for bit at 1.
+#[test]
+fn mvc_briggs_partitions_equal_single_process() {
+    let mut products = mtmfs_products(2);
+    products.extend(["psf", "residual", "pb", "sumwt", "model"].map(String::from));
+    check_products(
+        &products,
+        &["briggs", "0.5"],
+        "mtmfs",
+        &[1, 2, 4],
+        1e-6,
+        |r| {
+            r.specmode = Some("mvc".into());
+        },
+    );
+}
+
 /// nterms 3 with scales: five PSF terms, three residual and model terms through the partitions.
 /// The gridded products agree to 1e-6 of their peaks (measured at most 4.0e-7: psf.tt0..tt4,
 /// residual.tt0..tt2; sumwt exactly), but the Taylor coefficients are solved from them through

@@ -127,6 +127,22 @@ fn remote_mtmfs_partitions_through_bytes_equal_single_process() {
     compare_remote(mtmfs_raw, &mtmfs_products(), 3);
 }
 
+/// specmode='mvc' through the byte form: the mvc PSF task carries the cube's axis, the residual
+/// task the model cube (one plane per channel); each partition returns its channel images with
+/// their per-channel sums of weights. The Taylor and cube products equal the single-process
+/// run's within 1e-6 of their peaks (3 partitions), bit for bit with one.
+#[test]
+fn remote_mvc_partitions_through_bytes_equal_single_process() {
+    let mvc = |dir: &Path, name: &str| RawParams {
+        specmode: Some("mvc".into()),
+        ..mtmfs_raw(dir, name)
+    };
+    let mut products = mtmfs_products();
+    products.extend(["psf", "residual", "pb", "sumwt", "model"].map(String::from));
+    compare_remote(mvc, &products, 3);
+    compare_remote(mvc, &products, 1);
+}
+
 /// One remote partition is the single-process run bit for bit, mfs and mtmfs (what the Dask
 /// driver runs with one worker): each partition's images come divided by its own sum of weights
 /// and one partition's share is exactly 1 (`exec::rows::combine_images`). Before, its terms
@@ -266,8 +282,8 @@ fn foreign_task_bytes_are_refused() {
     assert!(e.contains("magic") || e.contains("partition 5"), "{e}");
 }
 
-/// specmode='mvc' as the Dask driver runs it (row partitions are refused with mvc): its one mfs
-/// block computed by a worker (`run_block_cached`, the block's planes in their byte form) and
+/// specmode='mvc' as one block task (what the Dask driver ran before row partitions took mvc, and
+/// still the block path of `run_block_cached`): its one mfs block computed by a worker (`run_block_cached`, the block's planes in their byte form) and
 /// accepted by the coordinator, against the single-process run. The block carries the cube
 /// products, whose planes are the cube's channels (0..10), not the block's (0..1), and the
 /// `.residual` cube written after every major cycle (kept once by the worker: the last). Bit for

@@ -355,41 +355,23 @@ impl DensityGrid {
     /// `briggsbwtaper` on an mfs grid CASA's `VisImagingWeight` has no rule and falls back to
     /// uniform; we do the same.
     pub fn finish(&self, scheme: &WeightingScheme) -> ImagingWeighter {
-        let robust_norm = |robust: f64| -> f32 {
-            let sumlocwt: f64 = self
-                .density_vu
-                .iter()
-                .map(|&d| (d as f32) as f64)
-                .filter(|&d| d > 0.0)
-                .map(|d| d * d)
-                .sum();
-            if sumlocwt > 0.0 && self.sum_weight > 0.0 {
-                ((5.0 * 10f64.powf(-robust)).powi(2) / (sumlocwt / self.sum_weight)) as f32
-            } else {
-                1.0
+        if *scheme == WeightingScheme::Natural {
+            return ImagingWeighter::natural();
+        }
+        let density = self.density_vu.mapv(|d| d as f32);
+        let (f2, d2) =
+            f2_d2_of(density.view(), self.sum_weight, scheme, self.rounding).unwrap_or((1.0, 0.0));
+        let bw = match *scheme {
+            WeightingScheme::BriggsBwTaper { frac_bw, .. }
+                if self.rounding == CellRounding::Nearest =>
+            {
+                Some(frac_bw)
             }
-        };
-        let (f2, d2, bw) = match *scheme {
-            WeightingScheme::Natural => {
-                return ImagingWeighter {
-                    inner: Inner::Natural,
-                }
-            }
-            WeightingScheme::Uniform => (1.0, 0.0, None),
-            WeightingScheme::Briggs { robust } => (robust_norm(robust), 1.0, None),
-            WeightingScheme::BriggsAbs { robust, noise_jy } => (
-                (robust * robust) as f32,
-                (2.0 * noise_jy * noise_jy) as f32,
-                None,
-            ),
-            WeightingScheme::BriggsBwTaper { robust, frac_bw } => match self.rounding {
-                CellRounding::Nearest => (robust_norm(robust), 1.0, Some(frac_bw)),
-                CellRounding::Truncate => (1.0, 0.0, None),
-            },
+            _ => None,
         };
         ImagingWeighter {
             inner: Inner::Density {
-                density_vu: self.density_vu.mapv(|d| d as f32),
+                density_vu: density,
                 nx: self.nx,
                 ny: self.ny,
                 uscale: self.uscale,
@@ -401,6 +383,42 @@ impl DensityGrid {
             },
         }
     }
+}
+
+/// `f2` and `d2` of `scheme` for a density grid (`density`, single precision, whose samples'
+/// weights sum to `sum_weight`) built with `rounding` ([`DensityGrid::finish`]'s rules); `None`
+/// for natural weighting. Also what tclean stores beside its `.gridwt` density.
+pub fn f2_d2_of(
+    density: ArrayView2<f32>,
+    sum_weight: f64,
+    scheme: &WeightingScheme,
+    rounding: CellRounding,
+) -> Option<(f32, f32)> {
+    let robust_norm = |robust: f64| -> f32 {
+        let sumlocwt: f64 = density
+            .iter()
+            .map(|&d| d as f64)
+            .filter(|&d| d > 0.0)
+            .map(|d| d * d)
+            .sum();
+        if sumlocwt > 0.0 && sum_weight > 0.0 {
+            ((5.0 * 10f64.powf(-robust)).powi(2) / (sumlocwt / sum_weight)) as f32
+        } else {
+            1.0
+        }
+    };
+    Some(match *scheme {
+        WeightingScheme::Natural => return None,
+        WeightingScheme::Uniform => (1.0, 0.0),
+        WeightingScheme::Briggs { robust } => (robust_norm(robust), 1.0),
+        WeightingScheme::BriggsAbs { robust, noise_jy } => {
+            ((robust * robust) as f32, (2.0 * noise_jy * noise_jy) as f32)
+        }
+        WeightingScheme::BriggsBwTaper { robust, .. } => match rounding {
+            CellRounding::Nearest => (robust_norm(robust), 1.0),
+            CellRounding::Truncate => (1.0, 0.0),
+        },
+    })
 }
 
 fn check_shapes(
@@ -476,6 +494,19 @@ impl ImagingWeighter {
     }
 
     /// `(f2, d2)` of the Briggs formula, `None` for natural weighting.
+    /// The one density grid of a uniform-family weighter (`[[iv, iu]]`, single precision as the
+    /// weights use it: CASA's `gwt`) with its `f2` and `d2`; `None` for natural weighting and for
+    /// per-field densities (tclean's `mosweight`). tclean saves this grid as `<imagename>.gridwt`
+    /// with specmode='mvc' (`VisImagingWeight::toImageInterface`).
+    pub fn density(&self) -> Option<(ArrayView2<'_, f32>, f32, f32)> {
+        match &self.inner {
+            Inner::Density {
+                density_vu, f2, d2, ..
+            } => Some((density_vu.view(), *f2, *d2)),
+            _ => None,
+        }
+    }
+
     pub fn f2_d2(&self) -> Option<(f32, f32)> {
         match &self.inner {
             Inner::Natural => None,

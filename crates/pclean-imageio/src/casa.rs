@@ -8,7 +8,7 @@
 //! [`CasaImageWriter::reopen`] to inspect or resume it). casacore ignores the extra file.
 
 use crate::error::{check_plane, ImageIoError};
-use crate::meta::{Beams, ImageMeta};
+use crate::meta::{Beams, ImageMeta, MiscValue};
 use crate::records::{
     coords_record, get_rec, get_str_or_empty, has_field, imageinfo_record, miscinfo_record,
     parse_coords, parse_imageinfo, parse_miscinfo,
@@ -425,6 +425,12 @@ impl CasaImageWriter {
         beams.validate(nchan, nstokes)?;
         self.meta.beams = beams.clone();
         write_imageinfo(&mut self.table, &self.meta)
+    }
+
+    /// Replace the `miscinfo` entries (written immediately).
+    pub fn set_misc(&mut self, misc: Vec<(String, MiscValue)>) -> Result<(), ImageIoError> {
+        self.meta.misc = misc;
+        write_keywords(&mut self.table, &self.meta)
     }
 
     /// Flush and close the image and remove the incomplete marker.

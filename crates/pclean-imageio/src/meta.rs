@@ -223,6 +223,9 @@ pub enum MiscValue {
     Int(i64),
     Float(f64),
     Str(String),
+    /// A single-precision array (CASA `Vector<Float>`, e.g. tclean's `.gridwt` `f2`, `d2`). FITS
+    /// headers have no array cards: it is written to CASA images only.
+    FloatArray(Vec<f32>),
 }
 
 /// Everything about an image except its pixels.

@@ -280,6 +280,40 @@ fn single_beam_set_after_create_and_unwritten_planes_are_zero() {
     assert!(matches!(r.meta().beams, Beams::Single(_)));
 }
 
+/// `miscinfo` replaced after the image is created (tclean's `.gridwt` keeps `f2`, `d2` as
+/// `Vector<Float>`): a float32 array round-trips as one, beside scalars; a FITS product gets a
+/// one-element array as a plain card.
+#[test]
+fn misc_set_after_create_with_a_float_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.gridwt");
+    let m = meta(8, 8, vec![StokesParam::I], 1);
+    let mut w = CasaImageWriter::create(&path, &m, false).unwrap();
+    let misc = vec![
+        ("d2".to_string(), MiscValue::FloatArray(vec![1.0])),
+        (
+            "f2".to_string(),
+            MiscValue::FloatArray(vec![0.003_435_35, 2.5]),
+        ),
+        ("key0".to_string(), MiscValue::Str("0_0".into())),
+        ("multimapsize".to_string(), MiscValue::Int(1)),
+    ];
+    w.set_misc(misc.clone()).unwrap();
+    w.finish().unwrap();
+    let r = CasaImage::open(&path).unwrap();
+    assert_eq!(r.meta().misc, misc);
+    let fits = dir.path().join("x.gridwt.fits");
+    let mut f = FitsWriter::create(&fits, &m, false).unwrap();
+    f.set_misc(vec![("d2".to_string(), MiscValue::FloatArray(vec![1.0]))])
+        .unwrap();
+    f.finish().unwrap();
+    let text = String::from_utf8_lossy(&std::fs::read(&fits).unwrap()).to_string();
+    assert!(
+        text.contains("D2      =") && !text.contains("D21"),
+        "no D2 card"
+    );
+}
+
 #[test]
 fn existing_image_is_never_replaced_without_overwrite() {
     let dir = tempfile::tempdir().unwrap();

@@ -215,6 +215,14 @@ impl Part<'_> {
         let sources = partition_sources(&setup.sources, part);
         let ctx = setup.context(nthreads);
         let nst = p.stokes.0.len();
+        if p.deconv.mvc.is_some() {
+            return Err(EngineError::param(
+                "specmode",
+                "the seed's partial images hold the Taylor terms of one mfs pass, which \
+                 specmode='mvc' forms from a cube of channels instead: use \
+                 ParallelContinuumImager or row_partitions with pclean image",
+            ));
+        }
         let taylor = p.deconv.deconvolver == Deconvolver::Mtmfs;
         let nterms = p.deconv.nterms;
         let reffreq_hz = setup.plan.freqs_hz[0];

@@ -134,13 +134,6 @@ pub(super) fn check_combination(p: &ImagingParams) -> Result<(), ParamError> {
             format!("not supported with deconvolver='mtmfs' in pclean yet; {fix}"),
         )
     };
-    if d.mvc.is_some() && p.row_partitions > 0 {
-        return Err(not_with(
-            "row_partitions",
-            p.row_partitions.to_string(),
-            "specmode='mvc' is imaged in one process: use row_partitions=0",
-        ));
-    }
     if p.specmode != SpecMode::Mfs {
         return Err(invalid(
             "specmode",

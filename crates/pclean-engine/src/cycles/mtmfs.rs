@@ -72,6 +72,13 @@ pub fn run_block(
     let mut warnings = Vec::new();
     let sources = restrict_sources(inp.sources, ctx.plan, &chans)?;
     let weighter = ctx.weighters(&sources, chans.clone())?.remove(0);
+    // specmode='mvc': tclean's `.gridwt`, the weighting density (`products::set::GRIDWT`).
+    if d.mvc.is_some() && crate::products::set::writes_gridwt(p) {
+        let (density, _, _) = weighter.density().ok_or_else(|| {
+            EngineError::internal("specmode='mvc' .gridwt without a weighting density")
+        })?;
+        put(crate::products::set::GRIDWT, k, s, density)?;
+    }
     // specmode='mvc': the terms come from a cube major cycle (`super::mvc`).
     let mut mvc = match d.mvc {
         Some(nchan) => Some(MvcImaging::new(ctx, nchan, reffreq)?),

@@ -9,10 +9,12 @@ use crate::alloc_count;
 use crate::error::EngineError;
 use crate::imaging::savemodel::SavedModel;
 use crate::plan::memory::{self, MIB};
+use crate::products::set::GRIDWT;
 use crate::products::{fill_null_beams, restoring_beams, write_side_files, RunSummary};
 use pclean_core::params::RestoringBeam;
 use pclean_core::Beam;
-use pclean_imageio::Beams;
+use pclean_grid::weighting::{f2_d2_of, CellRounding};
+use pclean_imageio::{Beams, MiscValue};
 use tracing::{info, warn};
 
 impl Coordinator {
@@ -79,6 +81,10 @@ impl Coordinator {
         if let Some(axis) = &self.setup.mvc_axis {
             let cube = mvc_cube_beams(params, axis.nchan, nst, &mut out, &mut warnings)?;
             out.set_cube_psf_beams(cube);
+        }
+        if out.has(GRIDWT) {
+            let misc = gridwt_misc(&self.setup, &mut out)?;
+            out.set_misc(GRIDWT, misc)?;
         }
         let products = out.finish(&to_set(&beams), &to_set(&image_beams))?;
         if let Some(model) = saved {
@@ -191,6 +197,49 @@ pub(super) fn saved_model(
         nstokes: nst,
         planes,
     })
+}
+
+/// tclean's `miscinfo` of specmode='mvc''s `.gridwt` (`VisImagingWeight::toImageInterface`, read
+/// back by its image constructor): `d2` and `f2` (one per density: one here), `numfield` and
+/// `multimapsize` (the entries of its map from each selected `<ms index>_<field id>` to its
+/// density), the map as `key<k>` / `val<k>` in the map's (string) order. `f2`, `d2` are the
+/// weighter's rules applied to the written density, its sum as the sum of weights (the f64 sum of
+/// its f32 cells, tclean's double sum of the same weights: measured below 1e-6 apart,
+/// `docs/decisions-s14-mvc.md`).
+fn gridwt_misc(
+    setup: &crate::plan::Setup,
+    out: &mut crate::products::Products,
+) -> Result<Vec<(String, MiscValue)>, EngineError> {
+    let density = out.get(GRIDWT, 0, 0)?;
+    let scheme = crate::imaging::weights::scheme(&setup.params.weighting, &setup.plan.freqs_hz)?;
+    let sum: f64 = density.iter().map(|v| *v as f64).sum();
+    let (f2, d2) = scheme
+        .and_then(|sc| f2_d2_of(density.view(), sum, &sc, CellRounding::Truncate))
+        .ok_or_else(|| EngineError::internal("a .gridwt without a weighting density"))?;
+    let mut keys: Vec<String> = setup
+        .sources
+        .iter()
+        .flat_map(|s| {
+            s.selected
+                .field_ids
+                .iter()
+                .map(move |f| format!("{}_{f}", s.index))
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let n = keys.len() as i64;
+    let mut misc = vec![
+        ("d2".to_string(), MiscValue::FloatArray(vec![d2])),
+        ("f2".to_string(), MiscValue::FloatArray(vec![f2])),
+        ("numfield".to_string(), MiscValue::Int(n)),
+    ];
+    for (k, key) in keys.into_iter().enumerate() {
+        misc.push((format!("key{k}"), MiscValue::Str(key)));
+        misc.push((format!("val{k}"), MiscValue::Int(0)));
+    }
+    misc.push(("multimapsize".to_string(), MiscValue::Int(n)));
+    Ok(misc)
 }
 
 /// The fitted beam of each channel of specmode='mvc''s `.psf` cube (tclean's per-channel beams),

@@ -6,6 +6,10 @@
 //! prediction of a major cycle is per channel, from a model cube given by the caller
 //! (`cycles::mvc` turns the Taylor models into it). One oversampled grid per channel is alive
 //! during a pass.
+//!
+//! With row partitions (`exec::rows`) each partition makes its own channel images, each divided
+//! by the partition's own per-channel sum of weights, with those sums; the reducer combines every
+//! channel with the partitions' shares of that channel's summed weight (`exec::rows::mvc`).
 
 use super::{changed, gerr, next_weights, residual_chunks, ImagingContext, PlaneWeights};
 use crate::error::EngineError;
@@ -21,7 +25,7 @@ const K: usize = 0;
 
 /// mvc's cube: `nchan` channels of width `width_hz` from `lo_hz` (the band's lower edge), in the
 /// mfs image's frame (LSRK). Channel `c`'s frequency is its centre.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MvcAxis {
     pub lo_hz: f64,
     pub width_hz: f64,
@@ -72,8 +76,24 @@ impl MvcAxis {
 pub type ChannelImages = (Vec<Array2<f32>>, Vec<f64>);
 
 impl ImagingContext<'_> {
-    /// The channel PSFs of Stokes plane `s`, their sums of weights and the imaging weights.
+    /// The channel PSFs of Stokes plane `s`, their sums of weights and the imaging weights (with
+    /// row partitions: summed over them, the weights staying with the partitions, so the
+    /// returned weights are empty).
     pub fn mvc_psfs(
+        &self,
+        sources: &[Source],
+        s: usize,
+        weighter: &ImagingWeighter,
+        axis: &MvcAxis,
+    ) -> Result<(ChannelImages, PlaneWeights), EngineError> {
+        if let Some(rows) = self.rows {
+            return Ok((rows.mvc_psfs(self, s, weighter, axis)?, Vec::new()));
+        }
+        self.mvc_psfs_of(sources, s, weighter, axis)
+    }
+
+    /// [`ImagingContext::mvc_psfs`] of `sources` (a row partition's: not dispatched).
+    pub fn mvc_psfs_of(
         &self,
         sources: &[Source],
         s: usize,
@@ -92,6 +112,8 @@ impl ImagingContext<'_> {
 
     /// The channel residuals of Stokes plane `s`: the dirty channels without `models`; with them
     /// (one model image per channel), each visibility minus its channel's model prediction.
+    /// With row partitions, summed over them (each with its own imaging weights; `weights`
+    /// unused).
     pub fn mvc_residuals(
         &self,
         sources: &[Source],
@@ -100,6 +122,26 @@ impl ImagingContext<'_> {
         axis: &MvcAxis,
         models: Option<&[Array2<f32>]>,
     ) -> Result<ChannelImages, EngineError> {
+        if let Some(rows) = self.rows {
+            return rows.mvc_residuals(self, s, axis, models);
+        }
+        self.mvc_residuals_of(sources, s, weights, axis, models)
+    }
+
+    /// [`ImagingContext::mvc_residuals`] of `sources` (a row partition's: not dispatched).
+    pub fn mvc_residuals_of(
+        &self,
+        sources: &[Source],
+        s: usize,
+        weights: &PlaneWeights,
+        axis: &MvcAxis,
+        models: Option<&[Array2<f32>]>,
+    ) -> Result<ChannelImages, EngineError> {
+        if models.is_some_and(|m| m.len() != axis.nchan) {
+            return Err(EngineError::internal(
+                "an mvc model cube without one plane per channel",
+            ));
+        }
         let kept = models
             .map(|m| self.mvc_residual_vis(sources, s, weights, axis, m))
             .transpose()?;

@@ -5,7 +5,7 @@ use super::quicklook::RunStats;
 use super::writer::{product_path, ProductWriter};
 use crate::error::EngineError;
 use ndarray::{Array2, ArrayView2};
-use pclean_core::params::{ImageFormat, ImagingParams, UseMask};
+use pclean_core::params::{Gridder, ImageFormat, ImagingParams, UseMask, Weighting};
 use pclean_imageio::{Beams, ImageCoords, ImageMeta};
 
 /// The products of this run, in writing order. As tclean's: `restoration=false` makes no `.image`
@@ -86,10 +86,33 @@ fn mvc_cube_list(p: &ImagingParams) -> Vec<&'static str> {
     let d = &p.deconv;
     let predicted = p.niter > 0 || d.restart || !d.startmodel.is_empty();
     let model_tt = d.restoration || p.niter > 0 || d.savemodel_column;
-    MVC_CUBES
+    let mut v: Vec<&'static str> = MVC_CUBES
         .into_iter()
         .filter(|e| *e != "model" || (predicted && model_tt))
-        .collect()
+        .collect();
+    if writes_gridwt(p) {
+        v.push(GRIDWT);
+    }
+    v
+}
+
+/// specmode='mvc''s `.gridwt`: tclean's uv weight density (measured, `docs/decisions-s14-mvc.md`):
+/// the one density grid of a uniform-family weighting on the image's uv grid, one plane on the
+/// cube's coordinates at its first channel, with `f2`, `d2` and the fields' map in `miscinfo`.
+pub const GRIDWT: &str = "gridwt";
+
+/// Whether an mvc run writes [`GRIDWT`]: tclean saves the density only for the uniform family
+/// (natural weighting has none). pclean writes it when the density is one grid of the image's
+/// size (not for `npixels` > 0, whose grid is `npixels` square, nor for a mosaic's per-field
+/// densities, `mosweight`, which tclean stacks on a fifth axis).
+pub fn writes_gridwt(p: &ImagingParams) -> bool {
+    let density = match p.weighting {
+        Weighting::Natural => false,
+        Weighting::SuperUniform { .. } => true,
+        _ => p.npixels == 0,
+    };
+    let per_field = p.gridder == Gridder::Mosaic && p.mosaic.mosweight;
+    p.deconv.mvc.is_some() && density && !per_field
 }
 
 /// Whether product `ext` carries the pixel mask beyond the primary-beam limit ([`PB_MASKED`] and
@@ -169,6 +192,8 @@ impl Products {
             };
             let c = if ext == "sumwt" || ext.starts_with("sumwt.tt") {
                 sumwt_coords(base)
+            } else if ext == GRIDWT {
+                gridwt_coords(cube.unwrap_or(coords))
             } else {
                 base.clone()
             };
@@ -259,6 +284,20 @@ impl Products {
             .find(|(e, _)| *e == ext)
             .ok_or_else(|| EngineError::internal(format!("no product '{ext}'")))?;
         w.1.get_plane(chan, stokes)
+    }
+
+    /// Set the `miscinfo` entries of product `ext` (CASA: replaced; FITS: header cards added).
+    pub fn set_misc(
+        &mut self,
+        ext: &str,
+        misc: Vec<(String, pclean_imageio::MiscValue)>,
+    ) -> Result<(), EngineError> {
+        let w = self
+            .writers
+            .iter_mut()
+            .find(|(e, _)| *e == ext)
+            .ok_or_else(|| EngineError::internal(format!("no product '{ext}'")))?;
+        w.1.set_misc(misc)
     }
 
     pub fn has(&self, ext: &str) -> bool {
@@ -379,6 +418,16 @@ impl Products {
 }
 
 /// The `.sumwt` image: one pixel per plane, covering the whole field.
+/// [`GRIDWT`]'s coordinates (tclean's, measured): `c`'s (the mvc cube's) at its first Stokes
+/// plane and first channel.
+fn gridwt_coords(c: &ImageCoords) -> ImageCoords {
+    let mut g = c.clone();
+    g.stokes.truncate(1);
+    g.spectral.nchan = 1;
+    g.spectral.chan_freqs_hz = None;
+    g
+}
+
 fn sumwt_coords(c: &ImageCoords) -> ImageCoords {
     let mut s = c.clone();
     s.nx = 1;
@@ -482,5 +531,32 @@ mod tests {
             r.niter = Some(100);
         });
         assert!(!plain.iter().any(|e| MVC_CUBES.contains(e)), "{plain:?}");
+        assert!(!plain.contains(&GRIDWT));
+    }
+
+    /// tclean 6.7's mvc `.gridwt` (measured on vla_wideband_small): written with Briggs and
+    /// uniform weighting (the default here is natural: none, as tclean); pclean leaves it out where
+    /// its density is not one image-sized grid (`npixels`, a mosaic's per-field densities).
+    #[test]
+    fn mvc_writes_gridwt_for_the_uniform_family() {
+        let mvc = |weighting: &str, more: &dyn Fn(&mut RawParams)| {
+            products(|r| {
+                r.deconvolver = Some("mtmfs".into());
+                r.specmode = Some("mvc".into());
+                r.nterms = Some(2);
+                r.weighting = Some(weighting.into());
+                more(r);
+            })
+        };
+        for w in ["briggs", "uniform", "briggsabs", "superuniform"] {
+            assert!(mvc(w, &|_| {}).contains(&GRIDWT), "{w}");
+        }
+        assert!(!mvc("natural", &|_| {}).contains(&GRIDWT));
+        assert!(!mvc("briggs", &|r| r.npixels = Some(64)).contains(&GRIDWT));
+        let plain = products(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.weighting = Some("briggs".into());
+        });
+        assert!(!plain.contains(&GRIDWT));
     }
 }

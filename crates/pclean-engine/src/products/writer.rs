@@ -3,7 +3,7 @@
 use crate::error::EngineError;
 use ndarray::{Array2, ArrayView2};
 use pclean_core::params::ImageFormat;
-use pclean_imageio::{Beams, CasaImageWriter, FitsWriter, ImageMeta};
+use pclean_imageio::{Beams, CasaImageWriter, FitsWriter, ImageMeta, MiscValue};
 use std::path::{Path, PathBuf};
 
 /// Path of product `ext` for prefix `imagename` (FITS products get a `.fits` suffix).
@@ -128,6 +128,15 @@ impl ProductWriter {
         match self {
             ProductWriter::Casa(w) => w.set_beams(beams)?,
             ProductWriter::Fits(w) => w.set_beams(beams)?,
+        }
+        Ok(())
+    }
+
+    /// Replace (CASA) or add (FITS cards) the product's `miscinfo` entries.
+    pub fn set_misc(&mut self, misc: Vec<(String, MiscValue)>) -> Result<(), EngineError> {
+        match self {
+            ProductWriter::Casa(w) => w.set_misc(misc)?,
+            ProductWriter::Fits(w) => w.set_misc(misc)?,
         }
         Ok(())
     }

@@ -185,20 +185,40 @@ pub(super) fn write_primary_header(
         raw.key("OBSGEO-Y", p[1], "")?;
         raw.key("OBSGEO-Z", p[2], "")?;
     }
-    for (k, v) in &meta.misc {
+    misc_cards(raw, &meta.misc)?;
+    let now = mjd_to_iso(now_mjd());
+    raw.key("DATE", &now, "Date FITS file was written")?;
+    raw.key("ORIGIN", concat!("pclean ", env!("CARGO_PKG_VERSION")), "")?;
+    if matches!(meta.beams, Beams::PerPlane { .. }) {
+        multi_beam_card(raw)?;
+    }
+    Ok(())
+}
+
+/// The `miscinfo` entries as header cards (names upper-cased, at most 8 characters).
+pub(super) fn misc_cards(
+    raw: &mut RawFits,
+    misc: &[(String, MiscValue)],
+) -> Result<(), ImageIoError> {
+    for (k, v) in misc {
         let k = k.to_ascii_uppercase();
         match v {
             MiscValue::Bool(b) => raw.key(&k, *b, "")?,
             MiscValue::Int(i) => raw.key(&k, *i, "")?,
             MiscValue::Float(x) => raw.key(&k, *x, "")?,
             MiscValue::Str(s) => raw.key(&k, s, "")?,
+            // No array cards in FITS: one element is its value; more get numbered keys (those
+            // that fit in 8 characters).
+            MiscValue::FloatArray(v) if v.len() == 1 => raw.key(&k, v[0] as f64, "")?,
+            MiscValue::FloatArray(v) => {
+                for (i, x) in v.iter().enumerate() {
+                    let ki = format!("{k}{}", i + 1);
+                    if ki.len() <= 8 {
+                        raw.key(&ki, *x as f64, "")?;
+                    }
+                }
+            }
         }
-    }
-    let now = mjd_to_iso(now_mjd());
-    raw.key("DATE", &now, "Date FITS file was written")?;
-    raw.key("ORIGIN", concat!("pclean ", env!("CARGO_PKG_VERSION")), "")?;
-    if matches!(meta.beams, Beams::PerPlane { .. }) {
-        multi_beam_card(raw)?;
     }
     Ok(())
 }

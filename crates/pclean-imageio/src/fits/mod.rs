@@ -25,7 +25,7 @@ pub use read::{is_fits_file, FitsImage};
 
 use crate::casa::CasaImage;
 use crate::error::{check_plane, ImageIoError};
-use crate::meta::{Beams, ImageMeta};
+use crate::meta::{Beams, ImageMeta, MiscValue};
 use fitsio::sys as fs;
 use header::{
     multi_beam_card, single_beam_cards, stokes_axis, write_beams_table, write_primary_header,
@@ -200,6 +200,13 @@ impl FitsWriter {
             Beams::None => {}
         }
         self.meta.beams = beams.clone();
+        Ok(())
+    }
+
+    /// Add `miscinfo` entries as header cards (written immediately; [`header::misc_cards`]).
+    pub fn set_misc(&mut self, misc: Vec<(String, MiscValue)>) -> Result<(), ImageIoError> {
+        header::misc_cards(&mut self.raw, &misc)?;
+        self.meta.misc.extend(misc);
         Ok(())
     }
 

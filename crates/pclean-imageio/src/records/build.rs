@@ -238,6 +238,7 @@ pub(crate) fn miscinfo_record(misc: &[(String, MiscValue)]) -> RecResult<TableRe
             },
             MiscValue::Float(x) => r.put_field(k, x)?,
             MiscValue::Str(s) => r.put_field(k, s)?,
+            MiscValue::FloatArray(v) => r.put_field(k, v)?,
         }
     }
     Ok(r)

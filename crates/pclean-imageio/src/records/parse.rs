@@ -233,6 +233,9 @@ pub(crate) fn parse_miscinfo(r: &mut TableRecord) -> ParseResult<Vec<(String, Mi
             GlueDataType::TpFloat => MiscValue::Float(r.get_field::<f32>(&name).map_err(e)? as f64),
             GlueDataType::TpDouble => MiscValue::Float(r.get_field::<f64>(&name).map_err(e)?),
             GlueDataType::TpString => MiscValue::Str(r.get_field::<String>(&name).map_err(e)?),
+            GlueDataType::TpArrayFloat => {
+                MiscValue::FloatArray(r.get_field::<Vec<f32>>(&name).map_err(e)?)
+            }
             _ => continue,
         };
         out.push((name, v));

@@ -169,6 +169,20 @@ impl Part {
                 let terms = ctx.taylor_residuals_of(src, s, &w, reffreq_hz, nterms, models)?;
                 RowOutput::Terms(terms)
             }
+            RowTask::MvcPsf { s, weighter, axis } => {
+                let (chans, w) = ctx.mvc_psfs_of(&self.sources, s, weighter, axis)?;
+                self.lock().insert((0, s), Arc::new(w));
+                RowOutput::Channels(chans)
+            }
+            RowTask::MvcResidual {
+                s,
+                weighter,
+                axis,
+                models,
+            } => {
+                let w = self.weights(ctx, 0, s, weighter)?;
+                RowOutput::Channels(ctx.mvc_residuals_of(&self.sources, s, &w, axis, models)?)
+            }
         })
     }
 }

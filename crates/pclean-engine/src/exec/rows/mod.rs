@@ -16,9 +16,12 @@
 //! `cycles/`): [`RowReduce`] is the hook [`ImagingContext`] dispatches its passes to. Where a
 //! partition runs is a [`PartitionRunner`]: the local one ([`local`]) runs them on this process's
 //! threads. mtmfs (Taylor terms) adds planes to the same passes: its partial products are more
-//! images summed the same way (a `RowTask` per Taylor weight, or images per task).
+//! images summed the same way (a `RowTask` per Taylor weight, or images per task). specmode='mvc'
+//! adds a cube of channel images per pass ([`mvc`]): each channel is combined with its own
+//! per-channel shares before the coordinator forms the Taylor sums.
 
 pub mod local;
+pub mod mvc;
 pub mod plan;
 pub mod remote;
 pub mod taylor;
@@ -26,6 +29,7 @@ pub mod taylor;
 pub use plan::{partition_sources, plan_partitions, RowPartition, RowPiece};
 
 use crate::error::EngineError;
+use crate::imaging::mvc::{ChannelImages, MvcAxis};
 use crate::imaging::taylor::{TaylorPsfs, TermImages};
 use crate::imaging::weights::{merge_densities, FieldDensities};
 use crate::imaging::{ImagingContext, PartialImage, PassImage, PlaneWeights, PsfPlane};
@@ -101,6 +105,28 @@ pub trait RowReduce: Sync {
         nterms: usize,
         models: Option<&[Array2<f32>]>,
     ) -> Result<TermImages, EngineError>;
+
+    /// specmode='mvc': Stokes plane `s`'s channel PSFs of the cube `axis` from every partition's
+    /// pass, with `weighter`, each normalised by its channel's summed sum of weights, and those
+    /// sums; the imaging weights stay with the partitions.
+    fn mvc_psfs(
+        &self,
+        ctx: &ImagingContext,
+        s: usize,
+        weighter: &ImagingWeighter,
+        axis: &MvcAxis,
+    ) -> Result<ChannelImages, EngineError>;
+
+    /// specmode='mvc': the channel residuals of Stokes plane `s` (with `models`, one model plane
+    /// per channel, each channel's prediction subtracted) from every partition's pass,
+    /// normalised as the PSFs.
+    fn mvc_residuals(
+        &self,
+        ctx: &ImagingContext,
+        s: usize,
+        axis: &MvcAxis,
+        models: Option<&[Array2<f32>]>,
+    ) -> Result<ChannelImages, EngineError>;
 }
 
 /// One partition's share of a pass.
@@ -144,6 +170,22 @@ pub enum RowTask<'t> {
         reffreq_hz: f64,
         models: Option<&'t [Array2<f32>]>,
     },
+    /// specmode='mvc': its channel PSFs of the cube `axis` (each divided by its own per-channel
+    /// sum of weights) of Stokes plane `s`, weighting with `weighter` and keeping the weights as
+    /// plane `(0, s)`'s.
+    MvcPsf {
+        s: usize,
+        weighter: &'t ImagingWeighter,
+        axis: &'t MvcAxis,
+    },
+    /// specmode='mvc': its channel residuals, each channel's model (`models`: the model cube)
+    /// prediction subtracted.
+    MvcResidual {
+        s: usize,
+        weighter: &'t ImagingWeighter,
+        axis: &'t MvcAxis,
+        models: Option<&'t [Array2<f32>]>,
+    },
 }
 
 /// What a partition's task gives back.
@@ -153,6 +195,8 @@ pub enum RowOutput {
     Image(PartialImage),
     /// Unnormalised Taylor-term images and their sums of weights (`imaging::taylor`).
     Terms(TermImages),
+    /// mvc: channel images, each divided by its own sum of weights, and those sums.
+    Channels(ChannelImages),
     Nothing,
 }
 
@@ -512,6 +556,36 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
         };
         let out = self.run(ctx, &task)?;
         self.terms(out)
+    }
+
+    fn mvc_psfs(
+        &self,
+        ctx: &ImagingContext,
+        s: usize,
+        weighter: &ImagingWeighter,
+        axis: &MvcAxis,
+    ) -> Result<ChannelImages, EngineError> {
+        self.keep_weighter(0, s, weighter);
+        let out = self.run(ctx, &RowTask::MvcPsf { s, weighter, axis })?;
+        self.channels(out, axis.nchan)
+    }
+
+    fn mvc_residuals(
+        &self,
+        ctx: &ImagingContext,
+        s: usize,
+        axis: &MvcAxis,
+        models: Option<&[Array2<f32>]>,
+    ) -> Result<ChannelImages, EngineError> {
+        let weighter = &self.weighter(0, s)?;
+        let task = RowTask::MvcResidual {
+            s,
+            weighter,
+            axis,
+            models,
+        };
+        let out = self.run(ctx, &task)?;
+        self.channels(out, axis.nchan)
     }
 }
 

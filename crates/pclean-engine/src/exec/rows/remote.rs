@@ -13,6 +13,7 @@ use super::{
     partition_sources, plan_partitions, PartitionRunner, RowOutput, RowPartition, RowTask, TaskStat,
 };
 use crate::error::EngineError;
+use crate::imaging::mvc::{ChannelImages, MvcAxis};
 use crate::imaging::savemodel::SavedModel;
 use crate::imaging::taylor::TermImages;
 use crate::imaging::weights::FieldDensities;
@@ -30,8 +31,9 @@ use std::sync::{Arc, Mutex};
 
 const MAGIC: &[u8; 4] = b"PCLR";
 /// 2: images divided by the partition's own sum of weights (1: the sums themselves); 3: with the
-/// gridder's per-grid sums (a mosaic's band response).
-const VERSION: u32 = 3;
+/// gridder's per-grid sums (a mosaic's band response); 4: specmode='mvc' tasks and their channel
+/// images.
+const VERSION: u32 = 4;
 
 /// A [`RowTask`] owned, for the wire.
 #[derive(Debug, Serialize, Deserialize)]
@@ -67,6 +69,21 @@ pub enum TaskMsg {
         #[serde(with = "wire::option_vec")]
         models: Option<Vec<Array2<f32>>>,
     },
+    /// specmode='mvc': the partition's channel PSFs of the cube `axis`.
+    MvcPsf {
+        s: usize,
+        weighter: ImagingWeighter,
+        axis: MvcAxis,
+    },
+    /// specmode='mvc': its channel residuals, each channel's plane of the model cube `models`
+    /// predicted and subtracted.
+    MvcResidual {
+        s: usize,
+        weighter: ImagingWeighter,
+        axis: MvcAxis,
+        #[serde(with = "wire::option_vec")]
+        models: Option<Vec<Array2<f32>>>,
+    },
     /// `savemodel='modelcolumn'`: the partition writes MODEL_DATA into its own rows.
     SaveModel(SavedModel),
 }
@@ -77,6 +94,9 @@ pub enum OutputMsg {
     Density(Vec<FieldDensities>),
     Image(ImageMsg),
     Terms(TermsMsg),
+    /// mvc: channel images, each divided by the partition's sum of weights in its channel, and
+    /// those sums (the same layout as Taylor terms, another combination).
+    Channels(TermsMsg),
     /// Rows of MODEL_DATA written.
     Rows(usize),
 }
@@ -187,6 +207,22 @@ pub fn encode_task(task: &RowTask) -> Result<Option<Vec<u8>>, EngineError> {
             reffreq_hz,
             models: models.map(|m| m.to_vec()),
         },
+        RowTask::MvcPsf { s, weighter, axis } => TaskMsg::MvcPsf {
+            s,
+            weighter: weighter.clone(),
+            axis: axis.clone(),
+        },
+        RowTask::MvcResidual {
+            s,
+            weighter,
+            axis,
+            models,
+        } => TaskMsg::MvcResidual {
+            s,
+            weighter: weighter.clone(),
+            axis: axis.clone(),
+            models: models.map(|m| m.to_vec()),
+        },
     };
     encode(&msg).map(Some)
 }
@@ -197,6 +233,7 @@ pub fn decode_output(bytes: &[u8]) -> Result<RowOutput, EngineError> {
         OutputMsg::Density(d) => RowOutput::Density(d),
         OutputMsg::Image(i) => RowOutput::Image(((i.image, i.sumwt, i.weight), i.sums)),
         OutputMsg::Terms(t) => RowOutput::Terms((t.images, t.sumwt)),
+        OutputMsg::Channels(t) => RowOutput::Channels((t.images, t.sumwt)),
         OutputMsg::Rows(_) => {
             return Err(EngineError::protocol(
                 "a row partition answered a pass with the rows it wrote to MODEL_DATA",
@@ -258,6 +295,20 @@ pub fn run_task_bytes(
             let terms = ctx.taylor_residuals_of(sources, s, &w, reffreq_hz, nterms, m)?;
             terms_msg(terms)
         }
+        TaskMsg::MvcPsf { s, weighter, axis } => {
+            let (chans, _) = ctx.mvc_psfs_of(sources, s, &weighter, &axis)?;
+            channels_msg(chans)
+        }
+        TaskMsg::MvcResidual {
+            s,
+            weighter,
+            axis,
+            models,
+        } => {
+            let w = ctx.plane_weights_of(sources, 0, s, &weighter)?;
+            let m = models.as_deref();
+            channels_msg(ctx.mvc_residuals_of(sources, s, &w, &axis, m)?)
+        }
         TaskMsg::SaveModel(model) => OutputMsg::Rows(setup.save_model_of(sources, &model)?),
     };
     encode(&out)
@@ -265,6 +316,10 @@ pub fn run_task_bytes(
 
 fn terms_msg((images, sumwt): TermImages) -> OutputMsg {
     OutputMsg::Terms(TermsMsg { images, sumwt })
+}
+
+fn channels_msg((images, sumwt): ChannelImages) -> OutputMsg {
+    OutputMsg::Channels(TermsMsg { images, sumwt })
 }
 
 /// Hands a task's bytes to every partition (wherever they run) and returns each partition's

@@ -29,8 +29,16 @@ impl BlockShape {
         // (`BlockShape::phases`); the band response is the coordinator's.
         let beams = u64::from(self.pointings > 1) * 20 * npix;
         let density = u64::from(self.image.density) * 8 * npix * self.pointings.max(1) as u64;
-        let psf = psf_terms * (grids + 4 * npix) + weight_image + beams;
-        let residual = 8 * nvis as u64 + nt * (grids + 4 * npix) + weight_image + beams;
+        // specmode='mvc': a pass grids the partition's cube (a grid and an image per channel); a
+        // residual task brings the model cube (f32 per channel) and predicts each channel from
+        // its own model grid, all of them alive while the residual visibilities are made (then
+        // freed before the cube is gridded: the larger of the two counts).
+        let mvc = self.image.mvc_chans as u64;
+        let (psf_imgs, res_imgs) = if mvc > 0 { (mvc, mvc) } else { (psf_terms, nt) };
+        let model_cube = 4 * mvc * npix;
+        let psf = psf_imgs * (grids + 4 * npix) + weight_image + beams;
+        let residual =
+            8 * nvis as u64 + model_cube + res_imgs * (grids + 4 * npix) + weight_image + beams;
         4 * nvis as u64
             + density.max(psf).max(residual)
             + self.chunk_bytes_of(1, nvis)
@@ -49,9 +57,14 @@ impl BlockShape {
         stripped.data.nvis_per_chan = 0;
         let npix = (self.image.nx * self.image.ny) as u64;
         let psf_terms = 2 * self.image.deconvolver.nterms() as u64 - 1;
+        // specmode='mvc': each partition's partial is its cube of channel images.
+        let images = match self.image.mvc_chans as u64 {
+            0 => psf_terms,
+            mvc => mvc,
+        };
         let weight_image = u64::from(self.pointings > 1) * 4 * npix;
         let density = u64::from(self.image.density) * 8 * npix * self.pointings.max(1) as u64;
-        let partials = n as u64 * (psf_terms * 4 * npix + weight_image).max(density);
+        let partials = n as u64 * (images * 4 * npix + weight_image).max(density);
         stripped.block_bytes(1, threads) + partials
     }
 
@@ -155,6 +168,46 @@ mod tests {
         let w = super::super::estimate_worker_memory_gib(&mosaic).unwrap();
         let c = super::super::estimate_coordinator_memory_gib(&mosaic).unwrap();
         assert!(w > 0.0 && c > 0.0, "{w} {c}");
+    }
+
+    /// specmode='mvc' in row partitions: a partition's residual task holds its cube's grids and
+    /// channel images (one per channel, not 2 nterms - 1 or nterms Taylor terms) and the model
+    /// cube it was sent; the coordinator holds every partition's channel images while it sums
+    /// them. The differences to plain mtmfs are exactly those counts.
+    #[test]
+    fn mvc_partitions_hold_a_grid_per_channel() {
+        let mtmfs = WorkerSpec {
+            imsize: 1024,
+            deconvolver: "mtmfs".into(),
+            nterms: 2,
+            nvis_per_chan: 10_000_000,
+            row_partitions: 2,
+            ..WorkerSpec::default()
+        };
+        let mvc = WorkerSpec {
+            mvc_chans: 10,
+            ..mtmfs.clone()
+        };
+        let (t, m) = (mtmfs.block_shape().unwrap(), mvc.block_shape().unwrap());
+        let nvis = mtmfs.nvis_per_chan / 2;
+        let npix = 1024 * 1024u64;
+        let grid = t.grid_bytes();
+        // mvc's residual task (10 channels and the model cube, 10 x 4 B/px) against mtmfs's
+        // larger task (its PSF: 3 terms, or its residual: 2 terms and the same visibilities).
+        let extra = m.partition_bytes(nvis, 1) - t.partition_bytes(nvis, 1);
+        assert!(
+            extra >= 7 * (grid + 4 * npix) + 40 * npix
+                && extra <= 8 * (grid + 4 * npix) + 40 * npix + 8 * nvis as u64,
+            "{extra}"
+        );
+        // Coordinator: 2 partitions' 10 channel images against their 3 PSF terms, besides the
+        // block's own mvc planes (counted by `block_bytes`, `mvc_counts_a_grid_per_channel`).
+        let coord = m.coordinator_bytes(2, 1) - t.coordinator_bytes(2, 1);
+        assert!(coord >= 2 * 7 * 4 * npix, "{coord}");
+        let w = super::super::estimate_worker_memory_gib(&mvc).unwrap();
+        let c = super::super::estimate_coordinator_memory_gib(&mvc).unwrap();
+        let wt = super::super::estimate_worker_memory_gib(&mtmfs).unwrap();
+        assert!(w > wt && c > 0.0, "{w} {wt} {c}");
     }
 
     /// The estimate functions: a worker of a partitioned run is one partition; the coordinator
