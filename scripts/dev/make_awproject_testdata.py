@@ -42,6 +42,8 @@ CASES = {
     # psterm=True (the prolate spheroidal in the convolution functions): issue 14, session 14.
     "aw_ps_dirty": dict(psterm=True),
     "aw_ps_clean": dict(psterm=True, niter=300, threshold="5mJy", deconvolver="hogbom"),
+    # The field 9' west of the image centre (session 14): the beams centred on the field.
+    "aw_off": dict(imsize=[320, 320], phasecenter="J2000 16h00m41.569s 30d00m00.0s"),
 }
 PRODUCTS = {"aw_clean": ["image", "residual", "model"],
             "aw_ps_clean": ["image", "residual", "model", "psf", "pb"]}
@@ -176,12 +178,14 @@ PS_CROPS = {"psf": (100, 2), "residual": (100, 1), "pb": (100, 2), "weight": (10
 
 
 def crops_ps(outdir, testdata):
-    """The psterm=True products (cases aw_ps_dirty, aw_ps_clean) cropped as `crops`, and their
+    """The psterm=True products (cases aw_ps_dirty, aw_ps_clean) and the off-centre field's
+    (aw_off) cropped as `crops` (centred on the image), and their
     entries added to testdata/reference/awproject/awproj_refs.json."""
     import numpy as np
     from astropy.io import fits
     refdir = os.path.join(testdata, "reference", "awproject")
-    for name, exts in [("aw_ps_dirty", DIRTY), ("aw_ps_clean", ["image"])]:
+    for name, exts in [("aw_ps_dirty", DIRTY), ("aw_ps_clean", ["image"]),
+                       ("aw_off", ["residual", "pb"])]:
         for ext in exts:
             d = fits.getdata(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))).squeeze()
             d = d.astype(np.float32)
@@ -194,7 +198,7 @@ def crops_ps(outdir, testdata):
     jpath = os.path.join(refdir, "awproj_refs.json")
     meta = json.load(open(jpath))
     new = json.load(open(os.path.join(outdir, "awproj_refs.json")))
-    for name in ["aw_ps_dirty", "aw_ps_clean"]:
+    for name in ["aw_ps_dirty", "aw_ps_clean", "aw_off"]:
         meta[name] = new[name]
     with open(jpath, "w") as f:
         json.dump(meta, f, indent=1)
