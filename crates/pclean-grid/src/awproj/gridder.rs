@@ -475,7 +475,7 @@ impl AwGridder {
             let plain: f64 = wgt.iter().filter(|w| **w > 0.0).map(|w| *w as f64).sum();
             // With psterm tclean's kernel sum is 1 at every sub-cell phase: no flux scale.
             let scaled = if self.ps.is_some() {
-                wgt.clone()
+                wgt
             } else {
                 let mut f = self.alias_factors(b, uvw.view(), batch.freq_hz);
                 Zip::from(&mut f).and(&wgt).for_each(|s, w| *s *= *w);
