@@ -7,6 +7,7 @@ Run with a Python that has casatools/casatasks 6.7 (PyPI wheels):
 and with any Python with numpy and astropy:
     python scripts/dev/make_awproject_testdata.py pbsamples OUTDIR REPO/testdata
     python scripts/dev/make_awproject_testdata.py crops OUTDIR REPO/testdata
+    python scripts/dev/make_awproject_testdata.py crops_ps OUTDIR REPO/testdata  # psterm=True
 
 `pbsamples` writes what the normal suite reads today (`testdata/reference/awproject/
 tclean_aw_pb_samples.json`: tclean's `.pb` of case aw_dirty, every 4th pixel of the inner 160^2,
@@ -38,8 +39,14 @@ CASES = {
     "aw_dirty": dict(),
     "aw_clean": dict(niter=300, threshold="5mJy", deconvolver="hogbom"),
     "aw_pa5": dict(computepastep=5.0, rotatepastep=5.0),
+    # psterm=True (the prolate spheroidal in the convolution functions): issue 14, session 14.
+    "aw_ps_dirty": dict(psterm=True),
+    "aw_ps_clean": dict(psterm=True, niter=300, threshold="5mJy", deconvolver="hogbom"),
+    # The field 9' west of the image centre (session 14): the beams centred on the field.
+    "aw_off": dict(imsize=[320, 320], phasecenter="J2000 16h00m41.569s 30d00m00.0s"),
 }
-PRODUCTS = {"aw_clean": ["image", "residual", "model"]}
+PRODUCTS = {"aw_clean": ["image", "residual", "model"],
+            "aw_ps_clean": ["image", "residual", "model", "psf", "pb"]}
 DIRTY = ["psf", "residual", "pb", "weight"]
 
 
@@ -165,6 +172,38 @@ def crops(outdir, testdata):
                            outdir, "awproj_small.ms"])
 
 
+# psterm=True (session 14): its PSF differs from psterm=False's by the spheroidal squared, which
+# matters away from the centre: a wider PSF crop.
+PS_CROPS = {"psf": (100, 2), "residual": (100, 1), "pb": (100, 2), "weight": (100, 2), "image": (100, 1)}
+
+
+def crops_ps(outdir, testdata):
+    """The psterm=True products (cases aw_ps_dirty, aw_ps_clean) and the off-centre field's
+    (aw_off) cropped as `crops` (centred on the image), and their
+    entries added to testdata/reference/awproject/awproj_refs.json."""
+    import numpy as np
+    from astropy.io import fits
+    refdir = os.path.join(testdata, "reference", "awproject")
+    for name, exts in [("aw_ps_dirty", DIRTY), ("aw_ps_clean", ["image"]),
+                       ("aw_off", ["residual", "pb"])]:
+        for ext in exts:
+            d = fits.getdata(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))).squeeze()
+            d = d.astype(np.float32)
+            half, step = PS_CROPS[ext]
+            c = d.shape[-1] // 2
+            h = fits.PrimaryHDU(d[c - half:c + half:step, c - half:c + half:step])
+            h.header["PCCROP"] = "%d,%d" % (c - half, c - half)
+            h.header["PCSTEP"] = step
+            h.writeto(os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), overwrite=True)
+    jpath = os.path.join(refdir, "awproj_refs.json")
+    meta = json.load(open(jpath))
+    new = json.load(open(os.path.join(outdir, "awproj_refs.json")))
+    for name in ["aw_ps_dirty", "aw_ps_clean", "aw_off"]:
+        meta[name] = new[name]
+    with open(jpath, "w") as f:
+        json.dump(meta, f, indent=1)
+
+
 # The parallactic angle of the first integration, where tclean computes its one set of
 # A-terms with computepastep=360 (its log: "Making a new convolution function for PA=-73.2452deg").
 PA_DEG = -73.24517281003254
@@ -178,6 +217,8 @@ if __name__ == "__main__":
         refs(sys.argv[2], sys.argv[3:])
     elif cmd == "crops":
         crops(sys.argv[2], sys.argv[3])
+    elif cmd == "crops_ps":
+        crops_ps(sys.argv[2], sys.argv[3])
     elif cmd == "pbsamples":
         pbsamples(sys.argv[2], sys.argv[3])
     else:

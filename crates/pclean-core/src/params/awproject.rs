@@ -4,10 +4,15 @@ use super::choices::{Deconvolver, Gridder};
 use super::{invalid, EffectiveParams, ParamError};
 use serde::{Deserialize, Serialize};
 
-/// `computepastep`, `rotatepastep`, `wbawp`, `conjbeams` and `cfcache` as pclean's A-stacking
-/// uses them (`aterm` must be True and `psterm` False: the values pclean implements).
+/// `psterm`, `computepastep`, `rotatepastep`, `wbawp`, `conjbeams` and `cfcache` as pclean's
+/// A-stacking uses them (`aterm` must be True: without it the gridder is `wproject`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AwProjectParams {
+    /// tclean's `psterm`: the prolate spheroidal in the convolution functions (its image-domain
+    /// taper over the field of view, `pclean_grid::awproj::gridder::ps_term`), which also takes
+    /// away tclean's kernel-sum flux scale (measured, docs/decisions-s14-aw.md).
+    #[serde(default)]
+    pub psterm: bool,
     /// Parallactic-angle step (degrees) of the A-term bins: tclean's `computepastep`.
     pub computepastep_deg: f64,
     /// tclean's `rotatepastep` (degrees): a bin's beam turned to an integration more than this
@@ -38,6 +43,7 @@ impl AwProjectParams {
         deconvolver: Deconvolver,
     ) -> Result<Self, ParamError> {
         let p = AwProjectParams {
+            psterm: e.psterm,
             computepastep_deg: e.computepastep,
             rotatepastep_deg: e.rotatepastep,
             wbawp: e.wbawp,
@@ -46,6 +52,7 @@ impl AwProjectParams {
         };
         if gridder != Gridder::AwProject {
             return Ok(AwProjectParams {
+                psterm: false,
                 computepastep_deg: 360.0,
                 rotatepastep_deg: 360.0,
                 wbawp: true,
@@ -59,15 +66,6 @@ impl AwProjectParams {
                 false,
                 "gridder='awproject' without the A-term is w-projection: use gridder='wproject' \
                  (pclean's awproject always applies the aperture illumination)",
-            ));
-        }
-        if e.psterm {
-            return Err(invalid(
-                "psterm",
-                true,
-                "the prolate-spheroidal term in A-projection's convolution functions is not \
-                 supported by pclean yet (its flux scale is not measured against tclean); use \
-                 psterm=False",
             ));
         }
         for (name, v) in [

@@ -23,7 +23,8 @@ pub struct MosaicParams {
     pub conjbeams: bool,
     /// tclean's `usepointing`: with `gridder='mosaic'`, each field's beam centred on the POINTING
     /// table's direction of the first row's `ANTENNA1` (as tclean; measured) instead of the
-    /// field's PHASE_DIR; refused with `awproject`.
+    /// field's PHASE_DIR; refused with `awproject` (tclean moves each baseline's beam by both
+    /// antennas' pointings there: measured, docs/decisions-s14-aw.md).
     #[serde(default)]
     pub usepointing: bool,
 }
@@ -79,8 +80,10 @@ impl MosaicParams {
             return Err(invalid(
                 "usepointing",
                 true,
-                "the POINTING table is not read by pclean's awproject gridder yet; use \
-                 usepointing=False (the beam is centred on the field's PHASE_DIR)",
+                "usepointing=True with gridder='awproject' is not supported by pclean yet \
+                 (tclean then moves each baseline's beam by the POINTING directions of both its \
+                 antennas, measured; pclean's A-stacking has one beam per field); use \
+                 usepointing=False (the beams centred on each field's PHASE_DIR)",
             ));
         }
         Ok(MosaicParams {

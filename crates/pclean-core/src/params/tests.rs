@@ -375,10 +375,16 @@ fn awproject_parameters_validated() {
     assert_eq!(p.gridder, Gridder::AwProject);
     assert_eq!(p.awproject.bin_step_deg(), 2.0);
     assert_eq!(p.awproject.cfcache, "x.cf");
+    assert!(!p.awproject.psterm);
+    let ps = with(|r| {
+        r.gridder = Some("awproject".into());
+        r.psterm = Some(true);
+    })
+    .unwrap();
+    assert!(ps.awproject.psterm);
     type Edit = fn(&mut RawParams);
-    let cases: [(Edit, &str); 6] = [
+    let cases: [(Edit, &str); 5] = [
         (|r| r.aterm = Some(false), "aterm"),
-        (|r| r.psterm = Some(true), "psterm"),
         (|r| r.computepastep = Some(0.0), "computepastep"),
         (|r| r.rotatepastep = Some(f64::NAN), "rotatepastep"),
         (|r| r.deconvolver = Some("mtmfs".into()), "deconvolver"),

@@ -2,14 +2,22 @@
 //! selected integration, tclean's A-term bins (`computepastep`, `rotatepastep`), and the
 //! A-stacking gridder over them (`pclean_grid::awproj::gridder`). Its images are normalised by
 //! the weight image as a mosaic's (`super::mosaic`: `normtype`, `.pb`, `.weight`).
+//!
+//! Several fields (an A-projection mosaic, as tclean's VLASS-style imaging): every field a
+//! pointing, its beams centred on the field's direction (tclean's phase gradient on the
+//! convolution functions), one grid set per field and bin; each integration's parallactic angle
+//! from its own field's direction, all integrations binned together (tclean keys its functions by
+//! angle only; measured: one set of functions at the first integration's angle, "Phase Grad" per
+//! field).
 
 use super::gridder::RunGridder;
 use crate::error::EngineError;
 use crate::source::Source;
 use pclean_core::direction::SkyContext;
 use pclean_core::params::ImagingParams;
+use pclean_core::Direction;
 use pclean_grid::awproj::band_geometry;
-use pclean_grid::awproj::gridder::{AwGridder, AwInner};
+use pclean_grid::awproj::gridder::{AwGridder, AwInner, AwPointing};
 use pclean_grid::awproj::pa::{bin_parallactic_angles, parallactic_angle};
 
 /// The widest fractional mfs band accepted with `wbawp=True`: the beam's width scales with
@@ -17,12 +25,18 @@ use pclean_grid::awproj::pa::{bin_parallactic_angles, parallactic_angle};
 /// issue's bound, and the beam at the image frequency stands for every channel's.
 const WBAWP_MAX_FRACTION: f64 = 0.02;
 
-/// The A-stacking gridder for `sources` (one MS, one field), its bins' rows gridded by `base`
-/// (the ES gridder, or the w-gridder with `wprojplanes` other than 1), the beams at `freq_hz`.
+/// The beams of `psterm=True` may only be centred this close (pixels) to the image centre: tclean
+/// moves its spheroidal with the A-term's phase gradient, which is not measured.
+const PSTERM_CENTRE_TOLERANCE_PX: f64 = 0.01;
+
+/// The A-stacking gridder for `sources` (one MS; one field, or several: an A-projection mosaic),
+/// its rows gridded by `base` (the ES gridder, or the w-gridder with `wprojplanes` other than
+/// 1), the beams at `freq_hz`, each field's centred on its direction in the image about `centre`.
 pub fn aw_gridder(
     params: &ImagingParams,
     base: RunGridder,
     sources: &[Source],
+    centre: &Direction,
     sky: &SkyContext,
     freq_hz: f64,
 ) -> Result<AwGridder, EngineError> {
@@ -36,16 +50,6 @@ pub fn aw_gridder(
     let src = &sources[0];
     let meta = src.ms.meta();
     let fields = &src.selected.field_ids;
-    if fields.len() > 1 {
-        return Err(EngineError::param(
-            "field",
-            format!(
-                "gridder='awproject' with {} fields (a mosaic with A-projection) is not \
-                 supported by pclean yet; select one field, or use gridder='mosaic'",
-                fields.len()
-            ),
-        ));
-    }
     let freqs = src
         .selected
         .groups
@@ -85,10 +89,51 @@ pub fn aw_gridder(
             ))
         }
     };
-    let field = fields
-        .first()
-        .and_then(|f| meta.fields.get(*f))
-        .ok_or_else(|| EngineError::internal("awproject: no selected field"))?;
+    if fields.is_empty() {
+        return Err(EngineError::internal("awproject: no selected field"));
+    }
+    // Each field a pointing: its direction's pixel in the image (as the mosaic gridder's).
+    let mut pointings = Vec::with_capacity(fields.len());
+    for &f in fields {
+        let field = meta.fields.get(f).ok_or_else(|| {
+            EngineError::internal(format!("selected field {f} is not in the FIELD table"))
+        })?;
+        let d = field.phase_dir.to_frame(centre.frame, sky).map_err(|e| {
+            EngineError::param(
+                "gridder",
+                format!(
+                    "awproject: field '{}' cannot be converted to the image frame: {e}",
+                    field.name
+                ),
+            )
+        })?;
+        let [l, m, _] = centre.lmn_of(&d);
+        pointings.push(AwPointing {
+            field_id: f as i32,
+            centre_px: [
+                (params.nx / 2) as f64 - l / params.cell_x_rad,
+                (params.ny / 2) as f64 + m / params.cell_y_rad,
+            ],
+        });
+    }
+    let aw = &params.awproject;
+    if aw.psterm {
+        let centred = [(params.nx / 2) as f64, (params.ny / 2) as f64];
+        if let Some(p) = pointings.iter().find(|p| {
+            (p.centre_px[0] - centred[0]).hypot(p.centre_px[1] - centred[1])
+                > PSTERM_CENTRE_TOLERANCE_PX
+        }) {
+            return Err(EngineError::param(
+                "psterm",
+                format!(
+                    "psterm=True with a field away from the image centre (field {} at pixel \
+                     ({:.2}, {:.2}); several fields or a phasecenter off the field) is not \
+                     supported by pclean yet; use psterm=False, or phasecenter at the field",
+                    p.field_id, p.centre_px[0], p.centre_px[1]
+                ),
+            ));
+        }
+    }
     // The antennas' mean position: tclean's angle is the mean of the antennas' feed angles.
     let ants: Vec<_> = meta.antennas.iter().filter(|a| !a.flag_row).collect();
     let mut itrf = [0.0; 3];
@@ -97,28 +142,31 @@ pub fn aw_gridder(
             *x += a.position_itrf_m[k] / ants.len().max(1) as f64;
         }
     }
-    let mut times: Vec<f64> = src
+    // Every selected integration (TIME, FIELD_ID), in time order, its angle from its field.
+    let mut times: Vec<(f64, usize)> = src
         .selected
         .groups
         .iter()
-        .flat_map(|g| g.epochs.iter().map(|(t, _)| *t))
+        .flat_map(|g| g.epochs.iter().copied())
+        .filter(|(_, f)| fields.contains(f))
         .collect();
-    times.sort_by(f64::total_cmp);
+    times.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     times.dedup();
     let pas = times
         .iter()
-        .map(|t| parallactic_angle(&field.phase_dir, *t, itrf, sky.dut1_s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            EngineError::param(
-                "gridder",
-                format!(
-                    "awproject: the parallactic angle of field '{}': {e}",
-                    field.name
-                ),
-            )
-        })?;
-    let aw = &params.awproject;
+        .map(|(t, f)| {
+            let field = &meta.fields[*f];
+            parallactic_angle(&field.phase_dir, *t, itrf, sky.dut1_s).map_err(|e| {
+                EngineError::param(
+                    "gridder",
+                    format!(
+                        "awproject: the parallactic angle of field '{}': {e}",
+                        field.name
+                    ),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let bins = bin_parallactic_angles(&pas, aw.bin_step_deg().to_radians());
     let counts = bins.counts();
     tracing::info!(
@@ -145,17 +193,39 @@ pub fn aw_gridder(
     }
     tracing::info!(
         "awproject: wbawp={} (the A-term at each image plane's frequency), conjbeams={} (used by \
-         wideband A-projection only: no effect here), psterm=False, aterm=True",
+         wideband A-projection only: no effect here), psterm={}, aterm=True",
         aw.wbawp,
-        aw.conjbeams
+        aw.conjbeams,
+        if aw.psterm {
+            "True (tclean's spheroidal over the field of view in the convolution functions: in \
+             the PSF, weight image and .pb; no kernel-sum flux scale)"
+        } else {
+            "False"
+        }
     );
     let time_bin = times
         .iter()
-        .copied()
-        .zip(bins.bin_of.iter().copied())
+        .zip(bins.bin_of.iter())
+        .map(|((t, f), b)| (*t, *f as i32, *b))
         .collect();
-    let g = AwGridder::new(inner, 0, geom, bins.pa_rad, time_bin, freq_hz)
-        .map_err(EngineError::Grid)?;
+    if pointings.len() > 1 {
+        tracing::info!(
+            "awproject: {} fields, an A-projection mosaic: each field's beams centred on its \
+             direction, pixel(s) {} (a grid set per field and bin)",
+            pointings.len(),
+            pointings
+                .iter()
+                .map(|p| format!("({:.2}, {:.2})", p.centre_px[0], p.centre_px[1]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let g = AwGridder::mosaic(inner, 0, geom, bins.pa_rad, pointings, time_bin, freq_hz)
+        .map_err(EngineError::Grid)?
+        .with_psterm(aw.psterm);
+    if g.psterm() {
+        return Ok(g);
+    }
     tracing::info!(
         "awproject: tclean's convolution-function sum over the sub-cell phases, mean {:.4} \
          (per bin: the flux scale of tclean's awproject images, applied per visibility)",

@@ -56,7 +56,7 @@ impl RunGridder {
     pub fn pointings(&self) -> usize {
         match self {
             RunGridder::Mosaic(m) => m.pointings().len().max(1),
-            RunGridder::Aw(g) => g.nbins().max(1),
+            RunGridder::Aw(g) => g.nsets().max(1),
             _ => 1,
         }
     }

@@ -439,7 +439,7 @@ impl Setup {
                 RunGridder::Mosaic(m)
             }
             (Gridder::AwProject, g) => RunGridder::Aw(crate::imaging::awproject::aw_gridder(
-                &params, g, &sources, &sky, freq0,
+                &params, g, &sources, &centre, &sky, freq0,
             )?),
             (_, g) => g,
         };

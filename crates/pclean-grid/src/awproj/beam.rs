@@ -44,22 +44,21 @@ pub struct BeamGrid {
 impl AwBeams {
     /// The beams of `geom` at `freq_hz` and parallactic angle `pa_rad` on `grid`.
     pub fn new(geom: &BandGeometry, freq_hz: f64, pa_rad: f64, grid: &BeamGrid) -> Self {
-        let optics = Optics::new(geom, freq_hz);
-        let dx = APERTURE_CELL_M;
-        let n = 2 * ((super::geometry::DISH_RADIUS_M / dx).ceil() as usize + 2);
-        let (ap_r, ap_l) = aperture(&optics, n, dx, APERTURE_OVERSAMPLE, pa_rad);
-        let lambda = pclean_core::SPEED_OF_LIGHT / freq_hz;
-        let vr = voltage(&ap_r, dx, lambda, grid);
-        let vl = voltage(&ap_l, dx, lambda, grid);
-        let peak = vr
-            .iter()
-            .chain(vl.iter())
-            .fold(0.0f64, |m, v| m.max(v.norm()));
-        let power = |v: &Array2<Complex64>| v.mapv(|c| (c.norm_sqr() / (peak * peak)) as f32);
-        AwBeams {
-            r: power(&vr),
-            l: power(&vl),
-        }
+        Aperture::new(geom, freq_hz, pa_rad).beams(grid)
+    }
+
+    /// The beams of `geom` at `freq_hz` and `pa_rad` on each of `grids` (one ray trace): the
+    /// pointings of an A-projection mosaic, each grid's beam centred on its `centre_px`. Every
+    /// beam is normalised as the one centred on its grid's reference pixel `(nx/2, ny/2)` would
+    /// be (so that a beam centred off the image, or between pixels, keeps the scale).
+    pub fn pointed(
+        geom: &BandGeometry,
+        freq_hz: f64,
+        pa_rad: f64,
+        grids: &[BeamGrid],
+    ) -> Vec<Self> {
+        let ap = Aperture::new(geom, freq_hz, pa_rad);
+        grids.iter().map(|g| ap.beams(g)).collect()
     }
 
     /// The Stokes I image's beam `(P_R + P_L) / 2` (module docs).
@@ -70,6 +69,56 @@ impl AwBeams {
     /// The weight image's beam `P_R P_L` (module docs).
     pub fn weight_beam(&self) -> Array2<f32> {
         &self.r * &self.l
+    }
+}
+
+/// Both hands' ray-traced aperture illuminations at one frequency and parallactic angle.
+struct Aperture {
+    r: Array2<Complex64>,
+    l: Array2<Complex64>,
+    lambda: f64,
+}
+
+impl Aperture {
+    fn new(geom: &BandGeometry, freq_hz: f64, pa_rad: f64) -> Self {
+        let optics = Optics::new(geom, freq_hz);
+        let n = 2 * ((super::geometry::DISH_RADIUS_M / APERTURE_CELL_M).ceil() as usize + 2);
+        let (r, l) = aperture(&optics, n, APERTURE_CELL_M, APERTURE_OVERSAMPLE, pa_rad);
+        Aperture {
+            r,
+            l,
+            lambda: pclean_core::SPEED_OF_LIGHT / freq_hz,
+        }
+    }
+
+    /// The power patterns on `grid`, normalised so that the larger of the two hands' voltage
+    /// peaks on the same grid centred on its reference pixel is 1.
+    fn beams(&self, grid: &BeamGrid) -> AwBeams {
+        let dx = APERTURE_CELL_M;
+        let vr = voltage(&self.r, dx, self.lambda, grid);
+        let vl = voltage(&self.l, dx, self.lambda, grid);
+        let peak_of = |a: &Array2<Complex64>, b: &Array2<Complex64>| {
+            a.iter()
+                .chain(b.iter())
+                .fold(0.0f64, |m, v| m.max(v.norm()))
+        };
+        let centred = BeamGrid {
+            centre_px: [(grid.nx / 2) as f64, (grid.ny / 2) as f64],
+            ..*grid
+        };
+        let peak = if centred.centre_px == grid.centre_px {
+            peak_of(&vr, &vl)
+        } else {
+            peak_of(
+                &voltage(&self.r, dx, self.lambda, &centred),
+                &voltage(&self.l, dx, self.lambda, &centred),
+            )
+        };
+        let power = |v: &Array2<Complex64>| v.mapv(|c| (c.norm_sqr() / (peak * peak)) as f32);
+        AwBeams {
+            r: power(&vr),
+            l: power(&vl),
+        }
     }
 }
 

@@ -23,6 +23,16 @@
 //! does not: tclean's cleaned awproject images converge to the true flux (measured: restored
 //! peak 0.9993 for the 1 Jy source; with `S` also in prediction the clean converges to `1 /
 //! mean S`, 1.132). The sum of weights returned is the plain sum, as tclean's.
+//!
+//! tclean's `psterm=True` ([`AwGridder::with_psterm`]): its convolution functions carry the
+//! prolate spheroidal `PS` of the field of view ([`ps_term`]) in the image domain, once in the
+//! gridding functions and squared in the weight functions. Measured against tclean 6.7 (docs/
+//! decisions-s14-aw.md): the weight image and the PSF are those of `psterm=False` times `PS^2`
+//! (the `.pb` times `PS`), the residual times `PS` before its normalisation by the weight image
+//! (which cancels it), and the kernel-sum flux scale is gone (`PS` is zero at the other fields
+//! of view of the alias sum above, so `S(f) = 1`). Prediction goes through `PS` too (tclean
+//! degrids with the same functions): the model, divided by the `.pb` that carries `PS`, is
+//! multiplied by it again, so a clean converges to the same sky (measured: restored peak 0.9971).
 
 use super::beam::{AwBeams, BeamGrid};
 use super::geometry::BandGeometry;
@@ -122,7 +132,47 @@ impl AliasTable {
     }
 }
 
-/// One A-term bin's beams at the gridder's frequency.
+/// tclean's convolution-function size (`ATerm`'s `CONVSIZE`, in oversampled cells) and its
+/// oversampling: the spheroidal of `psterm` spans `CONVSIZE / CF_OVERSAMPLING` (integer
+/// division: 102) of the function's image pixels, each `CF_OVERSAMPLING nx / CONVSIZE` image
+/// pixels wide.
+const CONVSIZE: usize = 2048;
+
+/// The image-domain prolate spheroidal of tclean's `psterm` on an `(ny, nx)` image: `psi(|x| s /
+/// (nx/2)) psi(|y| s / (nx/2))`, `x, y` pixels from the centre `(nx/2, ny/2)`, `psi` casacore's
+/// spheroidal (order 6, alpha 1; tclean's `PSTerm` takes it from the standard gridder's grid
+/// correction), `s = CONVSIZE / (CF_OVERSAMPLING floor(CONVSIZE / CF_OVERSAMPLING))` (1.0039:
+/// the spheroidal spans slightly less than the field of view). Both axes scale with `nx`, as
+/// tclean's square convolution functions. Measured: tclean's weight-image ratio `psterm=True /
+/// False` is this function squared to 0.5% of `PS` at `|x| <= 100` of 128 pixels
+/// (docs/decisions-s14-aw.md).
+pub fn ps_term(ny: usize, nx: usize) -> Array2<f32> {
+    let inner = CONVSIZE / CF_OVERSAMPLING;
+    let s = CONVSIZE as f64 / (CF_OVERSAMPLING * inner) as f64;
+    let half = (nx / 2) as f64;
+    let axis = |n: usize| -> Vec<f64> {
+        (0..n)
+            .map(|i| {
+                pclean_core::spheroidal::schwab_psi((i as f64 - (n / 2) as f64).abs() * s / half)
+            })
+            .collect()
+    };
+    let (px, py) = (axis(nx), axis(ny));
+    Array2::from_shape_fn((ny, nx), |(y, x)| (py[y] * px[x]) as f32)
+}
+
+/// A pointing of an A-projection mosaic: the rows of FIELD_ID `field_id` (-1: every row, one
+/// pointing) through beams centred at image pixel `centre_px` `(x, y)`. tclean moves each field's
+/// convolution functions to the field's direction by a phase gradient; its kernel-sum flux scale
+/// is that of the image's field of view, whatever the offset (measured: a field 9' from the
+/// image centre, residual at the field's sources within 0.1% of the centred field's).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AwPointing {
+    pub field_id: i32,
+    pub centre_px: [f64; 2],
+}
+
+/// One A-term bin's beams at the gridder's frequency, for one pointing.
 #[derive(Clone, Debug)]
 struct BinBeams {
     /// `(P_R + P_L) / 2` on the image.
@@ -140,10 +190,14 @@ pub struct AwGridder {
     geom: &'static BandGeometry,
     /// Parallactic angle of each bin (radians).
     bins_pa_rad: Vec<f64>,
-    /// `(TIME, bin)` of every integration, ascending in time.
-    time_bin: Vec<(f64, usize)>,
+    /// The pointings; their grid sets are `pointing * nbins + bin`.
+    pointings: Vec<AwPointing>,
+    /// `(TIME, FIELD_ID, bin)` of every integration, ascending in time (FIELD_ID -1: any).
+    time_bin: Vec<(f64, i32, usize)>,
     freq_hz: f64,
     beams: Arc<Vec<BinBeams>>,
+    /// tclean's `psterm=True`: the image-domain spheroidal ([`ps_term`]).
+    ps: Option<Arc<Array2<f32>>>,
 }
 
 impl AwGridder {
@@ -154,28 +208,79 @@ impl AwGridder {
         nthreads: usize,
         geom: &'static BandGeometry,
         bins_pa_rad: Vec<f64>,
-        mut time_bin: Vec<(f64, usize)>,
+        time_bin: Vec<(f64, usize)>,
         freq_hz: f64,
     ) -> Result<Self, GridError> {
-        if let Some((_, b)) = time_bin.iter().find(|(_, b)| *b >= bins_pa_rad.len()) {
+        let spec = inner.base().spec();
+        let centre = AwPointing {
+            field_id: -1,
+            centre_px: [(spec.nx / 2) as f64, (spec.ny / 2) as f64],
+        };
+        let time_bin = time_bin.into_iter().map(|(t, b)| (t, -1, b)).collect();
+        Self::mosaic(
+            inner,
+            nthreads,
+            geom,
+            bins_pa_rad,
+            vec![centre],
+            time_bin,
+            freq_hz,
+        )
+    }
+
+    /// A-stacking over `pointings` (an A-projection mosaic) and the bins at `bins_pa_rad`: the
+    /// integration at TIME `t` of field `f` in bin `b` for each `(t, f, b)` of `time_bin`.
+    pub fn mosaic(
+        inner: AwInner,
+        nthreads: usize,
+        geom: &'static BandGeometry,
+        bins_pa_rad: Vec<f64>,
+        pointings: Vec<AwPointing>,
+        mut time_bin: Vec<(f64, i32, usize)>,
+        freq_hz: f64,
+    ) -> Result<Self, GridError> {
+        if pointings.is_empty() {
+            return Err(GridError::Shape {
+                what: "pointings (none)",
+                expected: vec![1],
+                got: vec![0],
+            });
+        }
+        if let Some((_, _, b)) = time_bin.iter().find(|(_, _, b)| *b >= bins_pa_rad.len()) {
             return Err(GridError::Shape {
                 what: "time_bin (a bin index beyond the bins)",
                 expected: vec![bins_pa_rad.len()],
                 got: vec![*b],
             });
         }
-        time_bin.sort_by(|a, b| a.0.total_cmp(&b.0));
+        time_bin.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut g = AwGridder {
             inner,
             nthreads,
             geom,
             bins_pa_rad,
+            pointings,
             time_bin,
             freq_hz,
             beams: Arc::new(Vec::new()),
+            ps: None,
         };
         g.beams = Arc::new(g.make_beams(freq_hz));
         Ok(g)
+    }
+
+    /// The same gridder with tclean's `psterm` (see the module docs).
+    pub fn with_psterm(self, psterm: bool) -> Self {
+        let ps = psterm.then(|| {
+            let (ny, nx) = self.image_shape();
+            Arc::new(ps_term(ny, nx))
+        });
+        AwGridder { ps, ..self }
+    }
+
+    /// Whether the convolution functions carry tclean's prolate spheroidal (`psterm=True`).
+    pub fn psterm(&self) -> bool {
+        self.ps.is_some()
     }
 
     /// The same gridder running its calls on `nthreads` threads (0 = all cores).
@@ -196,9 +301,24 @@ impl AwGridder {
         self.bins_pa_rad.len()
     }
 
-    /// The mean of tclean's kernel sum over the sub-cell phases, per bin.
+    /// The pointings (one, at the image centre, unless a mosaic).
+    pub fn pointings(&self) -> &[AwPointing] {
+        &self.pointings
+    }
+
+    /// The grid sets: pointings x bins.
+    pub fn nsets(&self) -> usize {
+        self.pointings.len() * self.nbins()
+    }
+
+    /// The mean of tclean's kernel sum over the sub-cell phases, per bin (of the first
+    /// pointing: it does not depend on the pointing).
     pub fn kernel_sum_means(&self) -> Vec<f64> {
-        self.beams.iter().map(|b| b.alias.mean()).collect()
+        self.beams
+            .iter()
+            .take(self.nbins())
+            .map(|b| b.alias.mean())
+            .collect()
     }
 
     fn make_beams(&self, freq_hz: f64) -> Vec<BinBeams> {
@@ -219,34 +339,65 @@ impl AwGridder {
             ],
             centre_px: [ALIAS_ORDER as f64, ALIAS_ORDER as f64],
         };
-        self.bins_pa_rad
+        let grids: Vec<BeamGrid> = self
+            .pointings
+            .iter()
+            .map(|p| BeamGrid {
+                centre_px: p.centre_px,
+                ..grid
+            })
+            .collect();
+        let per_bin: Vec<Vec<BinBeams>> = self
+            .bins_pa_rad
             .iter()
             .map(|pa| {
-                let b = AwBeams::new(self.geom, freq_hz, *pa, &grid);
                 let l = AwBeams::new(self.geom, freq_hz, *pa, &lattice);
-                BinBeams {
-                    image: b.image_beam(),
-                    weight: b.weight_beam(),
-                    alias: AliasTable::new(&l),
-                }
+                let alias = AliasTable::new(&l);
+                AwBeams::pointed(self.geom, freq_hz, *pa, &grids)
+                    .into_iter()
+                    .map(|b| BinBeams {
+                        image: b.image_beam(),
+                        weight: b.weight_beam(),
+                        alias: alias.clone(),
+                    })
+                    .collect()
             })
+            .collect();
+        // Set `pointing * nbins + bin`.
+        (0..self.pointings.len())
+            .flat_map(|p| per_bin.iter().map(move |bins| bins[p].clone()))
             .collect()
     }
 
-    /// The bin of the integration at `t` (MJD seconds).
-    fn bin_of(&self, t: f64) -> Result<usize, GridError> {
-        let i = self.time_bin.partition_point(|(tb, _)| *tb < t - 1e-3);
-        match self.time_bin.get(i) {
-            Some((tb, b)) if (tb - t).abs() <= 1e-3 => Ok(*b),
-            _ => Err(GridError::Shape {
+    /// The grid set of the integration at `t` (MJD seconds) of field `field` (-1: unknown).
+    fn set_of(&self, t: f64, field: i32) -> Result<usize, GridError> {
+        let p = self
+            .pointings
+            .iter()
+            .position(|p| {
+                p.field_id == field
+                    || p.field_id == -1
+                    || (field == -1 && self.pointings.len() == 1)
+            })
+            .ok_or(GridError::Shape {
+                what: "field_r (a row of a field that is not a pointing of the awproject mosaic)",
+                expected: vec![],
+                got: vec![field.max(0) as usize],
+            })?;
+        let i = self.time_bin.partition_point(|(tb, _, _)| *tb < t - 1e-3);
+        self.time_bin[i..]
+            .iter()
+            .take_while(|(tb, _, _)| (tb - t).abs() <= 1e-3)
+            .find(|(_, f, _)| *f == field || *f == -1 || field == -1)
+            .map(|(_, _, b)| p * self.nbins() + b)
+            .ok_or(GridError::Shape {
                 what: "time_r (an integration without a parallactic-angle bin)",
                 expected: vec![],
                 got: vec![t.max(0.0) as usize],
-            }),
-        }
+            })
     }
 
-    /// The rows of `batch` grouped by bin.
+    /// The rows of `batch` grouped by grid set.
     fn groups(&self, batch: &VisBatch) -> Result<Vec<(usize, Vec<usize>)>, GridError> {
         let time_r = batch.time_r.ok_or(GridError::Shape {
             what: "time_r (required by the awproject gridder)",
@@ -254,13 +405,14 @@ impl AwGridder {
             got: vec![],
         })?;
         let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
-        let mut last: Option<(f64, usize)> = None;
+        let mut last: Option<(f64, i32, usize)> = None;
         for (r, t) in time_r.iter().enumerate() {
+            let f = batch.field_r.map_or(-1, |fr| fr[r]);
             let b = match last {
-                Some((tl, b)) if tl == *t => b,
-                _ => self.bin_of(*t)?,
+                Some((tl, fl, b)) if tl == *t && fl == f => b,
+                _ => self.set_of(*t, f)?,
             };
-            last = Some((*t, b));
+            last = Some((*t, f, b));
             match out.iter_mut().find(|(k, _)| *k == b) {
                 Some((_, rows)) => rows.push(r),
                 None => out.push((b, vec![r])),
@@ -287,7 +439,7 @@ impl AwGridder {
         let sums = planes.sums().to_vec();
         let mut grids = planes.into_grids().into_iter();
         let m = self.inner.grid_planes();
-        let parts = (0..self.nbins())
+        let parts = (0..self.nsets())
             .map(|_| GridPlanes::from_grids(pass, grids.by_ref().take(m).collect()))
             .collect();
         (pass, parts, sums)
@@ -299,7 +451,7 @@ impl AwGridder {
     }
 
     fn check_planes(&self, planes: &GridPlanes) -> Result<(), GridError> {
-        let want = self.nbins() * self.inner.grid_planes();
+        let want = self.nsets() * self.inner.grid_planes();
         if planes.grids().len() != want {
             return Err(GridError::PlaneCount {
                 expected: want,
@@ -321,8 +473,14 @@ impl AwGridder {
             let uvw = batch.uvw_m.select(Axis(0), &rows);
             let wgt = batch.weight_rc.select(Axis(0), &rows);
             let plain: f64 = wgt.iter().filter(|w| **w > 0.0).map(|w| *w as f64).sum();
-            let mut scaled = self.alias_factors(b, uvw.view(), batch.freq_hz);
-            Zip::from(&mut scaled).and(&wgt).for_each(|s, w| *s *= *w);
+            // With psterm tclean's kernel sum is 1 at every sub-cell phase: no flux scale.
+            let scaled = if self.ps.is_some() {
+                wgt
+            } else {
+                let mut f = self.alias_factors(b, uvw.view(), batch.freq_hz);
+                Zip::from(&mut f).and(&wgt).for_each(|s, w| *s *= *w);
+                f
+            };
             let vis = batch.vis_rc.map(|v| v.select(Axis(0), &rows));
             let mut sub = VisBatch::new(uvw.view(), batch.freq_hz, scaled.view());
             if let Some(v) = &vis {
@@ -352,11 +510,11 @@ impl VisGridder for AwGridder {
     }
 
     fn planes_bytes(&self, pass: Pass) -> usize {
-        self.inner.seam(1).planes_bytes(pass) * self.nbins()
+        self.inner.seam(1).planes_bytes(pass) * self.nsets()
     }
 
     fn new_planes(&self, pass: Pass) -> GridPlanes {
-        let parts = (0..self.nbins())
+        let parts = (0..self.nsets())
             .map(|_| match &self.inner {
                 AwInner::Es(_) => self.inner.seam(self.nthreads).new_planes(pass),
                 // The w-gridder's own plane sets start as a buffer of visibilities without grids,
@@ -368,7 +526,7 @@ impl VisGridder for AwGridder {
                 ),
             })
             .collect();
-        Self::join(pass, parts, vec![[0.0; 2]; self.nbins()])
+        Self::join(pass, parts, vec![[0.0; 2]; self.nsets()])
     }
 
     fn grid(&self, planes: &mut GridPlanes, batch: &VisBatch) -> GridResult {
@@ -383,7 +541,7 @@ impl VisGridder for AwGridder {
 
     fn images(&self, planes: GridPlanes, scale: f64) -> GridResult<Vec<Array2<f32>>> {
         self.check_planes(&planes)?;
-        let (_, parts, sums) = self.split(planes);
+        let (pass, parts, sums) = self.split(planes);
         let inner = self.inner.seam(self.nthreads);
         let mut acc = Array2::<f32>::zeros(self.image_shape());
         for ((part, s), beams) in parts.into_iter().zip(&sums).zip(self.beams.iter()) {
@@ -400,6 +558,13 @@ impl VisGridder for AwGridder {
                 .and(&beams.image)
                 .for_each(|a, d, b| *a += *d * *b);
         }
+        if let Some(ps) = &self.ps {
+            // tclean's PSF carries the spheroidal squared, its residual once (measured).
+            let power = if pass == Pass::Psf { 2 } else { 1 };
+            Zip::from(&mut acc)
+                .and(&**ps)
+                .for_each(|a, p| *a *= p.powi(power));
+        }
         Ok(vec![acc])
     }
 
@@ -410,6 +575,11 @@ impl VisGridder for AwGridder {
             Zip::from(&mut w)
                 .and(&beams.weight)
                 .for_each(|a, b| *a += f * *b as f64);
+        }
+        if let Some(ps) = &self.ps {
+            Zip::from(&mut w)
+                .and(&**ps)
+                .for_each(|a, p| *a *= (*p as f64).powi(2));
         }
         Ok(Some(w.mapv(|v| v as f32)))
     }
@@ -436,14 +606,19 @@ impl VisGridder for AwGridder {
             .beams
             .iter()
             .map(|b| {
-                let seen = &model_yx[0] * &b.image;
+                let mut seen = &model_yx[0] * &b.image;
+                if let Some(ps) = &self.ps {
+                    // tclean degrids through its functions with the spheroidal: the model it
+                    // predicts from is divided by its `.pb`, which carries the spheroidal too.
+                    seen *= &**ps;
+                }
                 inner.model_planes(&[seen.view()])
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self::join(
             Pass::Residual,
             parts,
-            vec![[0.0; 2]; self.nbins()],
+            vec![[0.0; 2]; self.nsets()],
         ))
     }
 

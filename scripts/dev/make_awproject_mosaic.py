@@ -1,0 +1,180 @@
+"""A-projection mosaics and usepointing (issue 14, session 14): a small simulated EVLA L-band
+observation of three fields and tclean's awproject references on it.
+
+Run with a Python that has casatools/casatasks 6.7 (and python-casacore for `pointing`):
+    python scripts/dev/make_awproject_mosaic.py sim OUTDIR          # OUTDIR/awmos_small.ms
+    python scripts/dev/make_awproject_mosaic.py refs OUTDIR [CASE ...]  # tclean (parallel=False)
+    python scripts/dev/make_awproject_mosaic.py pointing OUTDIR     # OUTDIR/awmos_ptg.ms (edited)
+and with numpy and astropy:
+    python scripts/dev/make_awproject_mosaic.py crops OUTDIR REPO/testdata
+
+The MS: as scripts/dev/make_awproject_testdata.py's (VLA D, EVLA, RR LL, 2 x 16 MHz at 1.5 GHz,
+noiseless), three fields 9' west, 9' east and 12' north of the image centre (J2000 16h00m
++30d00m), observed in turn at 300 s integrations over 4 h of hour angle (16 integrations each),
+point sources in and between the fields. `pointing` copies it and moves the POINTING directions of
+the even-numbered antennas (antenna 0 is the first row's ANTENNA1) 3' north: tclean's usepointing
+rule for awproject (see docs/decisions-s14-aw.md).
+"""
+import json
+import os
+import shutil
+import sys
+import time
+
+CENTRE = "J2000 16h00m00.0s 30d00m00.0s"
+FIELDS = [(-9.0, 0.0), (9.0, 0.0), (0.0, 12.0)]  # (ra offset arcmin on the sky, dec offset arcmin)
+SOURCES = [  # (ra offset arcmin, dec offset arcmin, flux Jy)
+    (0.0, 0.0, 1.0), (-9.0, 1.0, 0.5), (10.0, -2.0, 0.4), (1.0, 13.0, 0.3), (-5.0, 7.0, 0.3)]
+COMMON = dict(imsize=[320, 320], cell="12arcsec", phasecenter=CENTRE, gridder="awproject",
+              specmode="mfs", weighting="natural", pblimit=0.2, niter=0, parallel=False,
+              aterm=True, psterm=False, wbawp=False, conjbeams=False, wprojplanes=1,
+              computepastep=360.0, rotatepastep=360.0)
+CASES = {
+    "awm_dirty": dict(),
+    "awm_clean": dict(niter=300, threshold="5mJy", deconvolver="hogbom"),
+}
+PTG_CASES = {"awm_ptg": dict(usepointing=True), "awm_noptg": dict(usepointing=False)}
+PRODUCTS = {"awm_clean": ["image", "residual", "model"]}
+DIRTY = ["psf", "residual", "pb", "weight"]
+ARCMIN = 3.141592653589793 / 180 / 60
+
+
+def offset_dir(qa, ra0, dec0, dx, dy):
+    import numpy as np
+    dec = dec0 + dy * ARCMIN
+    ra = ra0 + dx * ARCMIN / np.cos(dec)
+    return "J2000 %.9frad %.9frad" % (ra, dec)
+
+
+def sim(outdir):
+    import casatools
+    os.makedirs(outdir, exist_ok=True)
+    ms = os.path.join(outdir, "awmos_small.ms")
+    shutil.rmtree(ms, ignore_errors=True)
+    sm, me, qa, cl = casatools.simulator(), casatools.measures(), casatools.quanta(), casatools.componentlist()
+    cfg = os.path.join(casatools.ctsys.resolve("alma/simmos"), "vla.d.cfg")
+    xx, yy, zz, dd, names = [], [], [], [], []
+    for line in open(cfg):
+        if line.startswith("#") or not line.strip():
+            continue
+        p = line.split()
+        xx.append(float(p[0])); yy.append(float(p[1])); zz.append(float(p[2])); dd.append(float(p[3]))
+        names.append(p[4] if len(p) > 4 else "A%02d" % len(names))
+    sm.open(ms)
+    sm.setconfig(telescopename="EVLA", x=xx, y=yy, z=zz, dishdiameter=dd, mount=["alt-az"] * len(xx),
+                 antname=names, coordsystem="global", referencelocation=me.observatory("VLA"))
+    sm.setspwindow(spwname="EVLA_L#A0C0#0", freq="1.5GHz", deltafreq="16MHz", freqresolution="16MHz",
+                   nchannels=2, stokes="RR LL")
+    sm.setfeed(mode="perfect R L")
+    ra0, dec0 = qa.convert("16h00m00s", "rad")["value"], qa.convert("30deg", "rad")["value"]
+    for i, (dx, dy) in enumerate(FIELDS):
+        sm.setfield(sourcename="F%d" % i, sourcedirection=offset_dir(qa, ra0, dec0, dx, dy))
+    sm.setlimits(shadowlimit=0.001, elevationlimit="10deg")
+    sm.setauto(autocorrwt=0.0)
+    sm.settimes(integrationtime="300s", usehourangle=True, referencetime=me.epoch("UTC", "2024/06/01/00:00:00"))
+    # 48 integrations of 300 s from -2 h, the fields in turn.
+    for k in range(48):
+        t0 = -7200 + 300 * k
+        sm.observe("F%d" % (k % 3), "EVLA_L#A0C0#0", starttime="%ds" % t0, stoptime="%ds" % (t0 + 300))
+    cl_path = os.path.join(outdir, "awmos_small.cl")
+    shutil.rmtree(cl_path, ignore_errors=True)
+    sky = []
+    for dx, dy, s in SOURCES:
+        d = offset_dir(qa, ra0, dec0, dx, dy)
+        cl.addcomponent(dir=d, flux=s, fluxunit="Jy", freq="1.5GHz", shape="point")
+        sky.append(dict(direction=d, flux_jy=s, offset_arcmin=[dx, dy]))
+    cl.rename(cl_path)
+    cl.close()
+    sm.predict(complist=cl_path)
+    sm.close()
+    with open(os.path.join(outdir, "awmos_small.sky.json"), "w") as f:
+        json.dump(dict(sources=sky, fields_arcmin=FIELDS), f, indent=1)
+    print("wrote", ms)
+
+
+def pointing(outdir):
+    """awmos_ptg.ms: awmos_small.ms with the even-numbered antennas' POINTING 3' north."""
+    import numpy as np
+    from casacore.tables import table
+    src, dst = os.path.join(outdir, "awmos_small.ms"), os.path.join(outdir, "awmos_ptg.ms")
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(src, dst)
+    t = table(os.path.join(dst, "POINTING"), readonly=False, ack=False)
+    d = t.getcol("DIRECTION")
+    ant = t.getcol("ANTENNA_ID")
+    sel = ant % 2 == 0
+    d[sel, 0, 1] += 3.0 * ARCMIN
+    t.putcol("DIRECTION", d)
+    t.close()
+
+
+def refs(outdir, names):
+    from casatasks import tclean, exportfits
+    import casatools
+    jpath = os.path.join(outdir, "awmos_refs.json")
+    meta = json.load(open(jpath)) if os.path.exists(jpath) else {}
+    allc = dict(CASES, **PTG_CASES)
+    for name in names or CASES:
+        msname = "awmos_ptg.ms" if name in PTG_CASES else "awmos_small.ms"
+        args = dict(COMMON, **allc[name])
+        img = os.path.join(outdir, "tclean_" + name)
+        for ext in ["psf", "residual", "pb", "weight", "sumwt", "model", "image", "mask"]:
+            shutil.rmtree(img + "." + ext, ignore_errors=True)
+        t0 = time.time()
+        tclean(vis=os.path.join(outdir, msname), imagename=img, cfcache=img + ".cf", **args)
+        dt = time.time() - t0
+        for ext in PRODUCTS.get(name, DIRTY):
+            exportfits(img + "." + ext, img + "." + ext + ".fits", overwrite=True)
+        ia = casatools.image()
+        ia.open(img + ".sumwt")
+        meta[name] = dict(params=dict(args, vis=msname), seconds=round(dt, 2),
+                          sumwt=float(ia.getchunk().ravel()[0]))
+        ia.close()
+        meta["casa"] = casatools.version_string()
+        with open(jpath, "w") as f:
+            json.dump(meta, f, indent=1)
+
+
+# Centred crops (tests/python/test_awproject_mosaic.py): product -> (half size in pixels, step).
+CROPS = {"psf": (32, 1), "residual": (140, 1), "pb": (140, 2), "weight": (140, 2), "image": (140, 1)}
+
+
+def crops(outdir, testdata):
+    """tclean's products cropped about the centre (header PCCROP: the crop's first pixel x, y;
+    PCSTEP its step) under testdata/reference/awproject_mosaic/, with awmos_refs.json and the sky,
+    and the MS as testdata/awmos_small.ms.tar.gz."""
+    import subprocess
+    import numpy as np
+    from astropy.io import fits
+    refdir = os.path.join(testdata, "reference", "awproject_mosaic")
+    os.makedirs(refdir, exist_ok=True)
+    meta = json.load(open(os.path.join(outdir, "awmos_refs.json")))
+    for name in [n for n in CASES if n in meta]:
+        for ext in ["image"] if name in PRODUCTS else DIRTY:
+            d = fits.getdata(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))).squeeze()
+            d = d.astype(np.float32)
+            half, step = CROPS[ext]
+            c = d.shape[-1] // 2
+            h = fits.PrimaryHDU(d[c - half:c + half:step, c - half:c + half:step])
+            h.header["PCCROP"] = "%d,%d" % (c - half, c - half)
+            h.header["PCSTEP"] = step
+            h.writeto(os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), overwrite=True)
+    with open(os.path.join(refdir, "awmos_refs.json"), "w") as f:
+        json.dump({k: v for k, v in meta.items() if k in CASES or k == "casa"}, f, indent=1)
+    shutil.copy(os.path.join(outdir, "awmos_small.sky.json"), refdir)
+    subprocess.check_call(["tar", "czf", os.path.join(testdata, "awmos_small.ms.tar.gz"), "-C",
+                           outdir, "awmos_small.ms"])
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "sim":
+        sim(sys.argv[2])
+    elif cmd == "refs":
+        refs(sys.argv[2], sys.argv[3:])
+    elif cmd == "pointing":
+        pointing(sys.argv[2])
+    elif cmd == "crops":
+        crops(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(__doc__)

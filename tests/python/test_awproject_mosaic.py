@@ -1,0 +1,139 @@
+"""Issue 14's A-projection mosaics (`gridder='awproject'` over several fields, tclean's VLASS-style
+imaging) against tclean 6.7 on the bundled three-field EVLA L-band observation
+(testdata/awmos_small.ms.tar.gz, fields 9' west, 9' east and 12' north of the image centre observed
+in turn, RR/LL; scripts/dev/make_awproject_mosaic.py): the dirty products (psf, residual, pb,
+weight, sumwt) within the issue's bound (1% of tclean's peak where tclean's pb > 0.3), and a
+Hogbom clean's restored peak within 1% of tclean's.
+
+The references are centred crops of tclean's 320^2 images (header PCCROP: the crop's first pixel,
+PCSTEP its step): psf 64^2, residual and restored image 280^2, pb and weight 280^2 every 2nd
+pixel."""
+import json
+import time
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from compare import load_casa
+from conftest import REFERENCE, run_pclean, unpack_bundled
+
+REF = REFERENCE / "awproject_mosaic"
+INFO = json.loads((REF / "awmos_refs.json").read_text())
+# The issue's bound: 1% of tclean's peak over tclean's pb > 0.3 (measured figures in
+# docs/decisions-s14-aw.md).
+TOL = 1e-2
+# sumwt: the plain sum of the natural weights, tclean's its weight pass's (kernel sum 0.998 on
+# average: 0.2% below ours, as the single-field case).
+SUMWT_TOL = 5e-3
+NOT_IMAGING = ("vis", "parallel")
+_RUNS = {}
+
+
+@pytest.fixture(scope="module")
+def ms_dir(tmp_path_factory):
+    return unpack_bundled(["awmos_small.ms.tar.gz"], tmp_path_factory.mktemp("awmos_ms"))
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("awmos_out")
+
+
+def run_case(name, msdir, outdir, **override):
+    """pclean with the reference's tclean parameters (and `override`); one run per case."""
+    key = name + json.dumps(override, sort_keys=True)
+    if key not in _RUNS:
+        params = dict(INFO[name]["params"], **override)
+        cfg = outdir / (name + ".config.json")
+        cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
+        prefix = outdir / (name + ("_o%d" % len(_RUNS) if override else ""))
+        t0 = time.time()
+        p = run_pclean("image", "--config", cfg, "--vis", msdir / params["vis"], "--imagename", prefix,
+                       "--overwrite", check=False)
+        _RUNS[key] = (prefix, p, time.time() - t0)
+        print("%s: pclean %.1f s, tclean %.1f s" % (name, _RUNS[key][2], INFO[name]["seconds"]))
+    prefix, p, _ = _RUNS[key]
+    if p.returncode != 0:
+        pytest.fail("pclean failed on %s (%d): %s" % (name, p.returncode, p.stderr[-2000:]), pytrace=False)
+    return prefix
+
+
+def reference(name, ext):
+    """tclean's cropped plane (y, x), the crop's first pixel (x0, y0) and step."""
+    with fits.open(REF / ("tclean_%s.%s.fits.gz" % (name, ext))) as h:
+        x0, y0 = (int(v) for v in h[0].header["PCCROP"].split(","))
+        return np.asarray(h[0].data, dtype=np.float64), (x0, y0), int(h[0].header["PCSTEP"])
+
+
+def ours(prefix, ext, crop, n, step):
+    d, _ = load_casa("%s.%s" % (prefix, ext))
+    x0, y0 = crop
+    return d[0, 0, y0:y0 + n * step:step, x0:x0 + n * step:step]
+
+
+def region_of(name, crop, n, step):
+    """tclean's pb > 0.3 on the pixels of a crop."""
+    pb, (px, py), pstep = reference(name, "pb")
+    y, x = np.mgrid[crop[1]:crop[1] + n * step:step, crop[0]:crop[0] + n * step:step]
+    iy, ix = (y - py) // pstep, (x - px) // pstep
+    inside = (iy >= 0) & (iy < pb.shape[0]) & (ix >= 0) & (ix < pb.shape[1])
+    out = np.zeros(y.shape, bool)
+    out[inside] = np.nan_to_num(pb[iy[inside], ix[inside]]) > 0.3
+    return out
+
+
+def error(name, ext, prefix, ref_name=None):
+    ref, crop, step = reference(ref_name or name, ext)
+    mine = ours(prefix, ext, crop, ref.shape[0], step)
+    region = region_of(ref_name or name, crop, ref.shape[0], step)
+    assert region.sum() > 100 and np.isfinite(mine[region]).all()
+    return np.abs(mine - ref)[region].max() / np.abs(ref[region]).max()
+
+
+@pytest.mark.parametrize("ext", ["psf", "residual", "pb", "weight"])
+def test_mosaic_dirty_products_match_tclean(ext, ms_dir, out_dir):
+    prefix = run_case("awm_dirty", ms_dir, out_dir)
+    err = error("awm_dirty", ext, prefix)
+    print("awm_dirty %s: max |pclean - tclean| = %.2e of tclean's peak" % (ext, err))
+    assert err < TOL, "awm_dirty %s: %.4f of tclean's peak" % (ext, err)
+
+
+def test_mosaic_sumwt_matches_tclean(ms_dir, out_dir):
+    prefix = run_case("awm_dirty", ms_dir, out_dir)
+    got = load_casa("%s.sumwt" % prefix)[0].ravel()[0]
+    want = INFO["awm_dirty"]["sumwt"]
+    assert abs(got - want) <= SUMWT_TOL * want, (got, want)
+
+
+def test_one_field_of_the_mosaic_is_not_the_mosaic(ms_dir, out_dir):
+    """The test can fail: imaging field 0 alone (its beam 9' west) is far from the mosaic's .pb."""
+    prefix = run_case("awm_dirty", ms_dir, out_dir, field="0")
+    err = error("awm_dirty", "pb", prefix)
+    assert err > 0.1, err
+
+
+def test_mosaic_hogbom_clean_restored_peak_as_tclean(ms_dir, out_dir):
+    """tclean's parameters (niter 300, threshold 5 mJy, hogbom): the restored peak within 1% of
+    tclean's (the issue's bound); the restored image within 2% of tclean's peak over pb > 0.3
+    (restoring beams fitted to slightly different PSFs, as the single-field case)."""
+    prefix = run_case("awm_clean", ms_dir, out_dir)
+    ref, crop, step = reference("awm_clean", "image")
+    mine = ours(prefix, "image", crop, ref.shape[0], step)
+    region = region_of("awm_dirty", crop, ref.shape[0], step)
+    peak_ref, peak_ours = ref[region].max(), mine[region].max()
+    print("restored peak: pclean %.5f tclean %.5f" % (peak_ours, peak_ref))
+    assert abs(peak_ours / peak_ref - 1) < 1e-2, (peak_ours, peak_ref)
+    err = np.abs(mine - ref)[region].max() / peak_ref
+    print("restored image: max |pclean - tclean| = %.2e of tclean's peak" % err)
+    assert err < 2e-2, err
+
+
+def test_psterm_with_a_mosaic_is_refused(ms_dir, out_dir):
+    """psterm=True with fields away from the image centre is not measured: refused, named."""
+    base = dict(INFO["awm_dirty"]["params"], psterm=True)
+    cfg = out_dir / "refuse_psterm.json"
+    cfg.write_text(json.dumps({k: v for k, v in base.items() if k not in NOT_IMAGING}))
+    p = run_pclean("image", "--config", cfg, "--vis", ms_dir / base["vis"], "--imagename",
+                   out_dir / "refuse_psterm", "--overwrite", check=False)
+    assert p.returncode != 0 and "psterm" in p.stderr, p.stderr[-500:]
