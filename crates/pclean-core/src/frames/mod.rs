@@ -50,7 +50,6 @@ pub use eop::{Dut1Table, EarthOrientation};
 pub use steps::DopplerSteps;
 
 use crate::direction::{Direction, DirectionFrame};
-use crate::SPEED_OF_LIGHT;
 pub(crate) use aberration::earth_velocity_c;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
