@@ -17,7 +17,21 @@ pub(super) struct RowGeometry {
     pub uvw_m: Array2<f64>,
     pub weight_uvw_m: Option<Array2<f64>>,
     pub fac: Vec<f64>,
-    pub steps: Vec<DopplerSteps>,
+    pub steps: RowSteps,
+}
+
+/// Each row's conversion as steps: the distinct conversions of a chunk (one per time and field)
+/// and each row's index into them (4 B a row rather than a 40 B copy).
+pub(super) struct RowSteps {
+    pub distinct: Vec<DopplerSteps>,
+    pub of_row: Vec<u32>,
+}
+
+impl RowSteps {
+    /// Row `r`'s conversion.
+    pub fn of(&self, r: usize) -> &DopplerSteps {
+        &self.distinct[self.of_row[r] as usize]
+    }
 }
 
 impl VisPrep<'_> {
@@ -73,7 +87,7 @@ impl VisPrep<'_> {
         for r in 0..nrow {
             for (c, fc) in f.iter().enumerate() {
                 if let Some(k) =
-                    bin_channel(img, cdelt, steps[r].apply(*fc)).filter(|k| chans.contains(k))
+                    bin_channel(img, cdelt, steps.of(r).apply(*fc)).filter(|k| chans.contains(k))
                 {
                     let n = col_list.len();
                     let j = *cols.entry((c, k)).or_insert(n);
@@ -159,7 +173,7 @@ impl VisPrep<'_> {
         let mut cols: HashMap<i64, usize> = HashMap::new();
         let mut col_freq: Vec<f64> = Vec::new();
         let mut col_chan: Vec<Option<usize>> = Vec::new();
-        for fr in &steps {
+        for fr in &steps.distinct {
             if lists.contains_key(&fr.key()) {
                 continue;
             }
@@ -194,9 +208,9 @@ impl VisPrep<'_> {
         let mut xs = vec![0.0; f.len()];
         for r in 0..nrow {
             for (i, j) in order.iter().enumerate() {
-                xs[i] = steps[r].apply(f[*j]);
+                xs[i] = steps.of(r).apply(f[*j]);
             }
-            for (_, x) in &lists[&steps[r].key()] {
+            for (_, x) in &lists[&steps.of(r).key()] {
                 let col = cols[&((x * 1e3).round() as i64)];
                 let Some(ip) = interpolate_within(&xs, *x, method, edge_tol) else {
                     continue;
@@ -229,7 +243,7 @@ impl VisPrep<'_> {
                         out[s].0[[r, col]] = v;
                         out[s].1[[r, col]] = w;
                         if let (Some(d), Some(n)) = (weight_dfreq.as_mut(), near) {
-                            d[[r, col]] = (steps[r].apply(f[n]) - x) as f32;
+                            d[[r, col]] = (steps.of(r).apply(f[n]) - x) as f32;
                         }
                     }
                 }

@@ -2,6 +2,7 @@
 //! uvw and visibilities rotated to the image phase centre, each column mapped to its image channel
 //! (directly, or through the frame regridding of [`super::frame_regrid`]).
 
+use super::frame_regrid::RowSteps;
 use super::visprep::{drop_autocorrelations, field_shift, PhaseShift, StokesRecipe};
 use super::Source;
 use crate::error::EngineError;
@@ -9,7 +10,6 @@ use crate::plan::SpectralPlan;
 use ndarray::{Array2, ArrayView2, Axis};
 use num_complex::Complex32;
 use pclean_core::direction::SkyContext;
-use pclean_core::frames::DopplerSteps;
 use pclean_core::params::ImagingParams;
 use pclean_core::{Direction, StokesParam};
 use pclean_ms::VisChunk;
@@ -224,10 +224,11 @@ impl VisPrep<'_> {
                 } else {
                     row_steps(c, &chunk.time_s)?
                 };
-                (
-                    Some(steps.iter().map(|s| s.factor()).collect()),
-                    Some(steps),
-                )
+                let fac = steps
+                    .of_row
+                    .iter()
+                    .map(|&i| steps.distinct[i as usize].factor());
+                (Some(fac.collect()), Some(steps))
             }
             (None, None) => (None, None),
         };
@@ -530,43 +531,54 @@ fn cube_row_steps(
     conv: &crate::plan::FrameConversion,
     chunk: &VisChunk,
     fields: &[pclean_ms::Field],
-) -> Result<Vec<DopplerSteps>, EngineError> {
+) -> Result<RowSteps, EngineError> {
     let same = |d: &pclean_core::Direction| {
         let (a, b) = (d.unit_vector(), conv.direction.unit_vector());
         let chord = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
         d.frame == conv.direction.frame && chord < 1e-9
     };
-    let mut cache: HashMap<(u64, i32), DopplerSteps> = HashMap::new();
-    chunk
-        .time_s
-        .iter()
-        .zip(&chunk.field_id)
-        .map(|(&t, &fid)| match cache.entry((t.to_bits(), fid)) {
-            std::collections::hash_map::Entry::Occupied(e) => Ok(*e.get()),
+    let mut out = RowSteps {
+        distinct: Vec::new(),
+        of_row: Vec::with_capacity(chunk.time_s.len()),
+    };
+    let mut index: HashMap<(u64, i32), u32> = HashMap::new();
+    for (&t, &fid) in chunk.time_s.iter().zip(&chunk.field_id) {
+        let i = match index.entry((t.to_bits(), fid)) {
+            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                let k = match fields.get(fid as usize) {
+                out.distinct.push(match fields.get(fid as usize) {
                     Some(f) if !same(&f.phase_dir) => conv.steps_towards(t, &f.phase_dir)?,
                     _ => conv.steps(t)?,
-                };
-                Ok(*e.insert(k))
+                });
+                *e.insert((out.distinct.len() - 1) as u32)
             }
-        })
-        .collect()
+        };
+        out.of_row.push(i);
+    }
+    Ok(out)
 }
 
 /// `conv`'s conversion for each row time of `times_mjd_s` (one evaluation per distinct time).
 pub(super) fn row_steps(
     conv: &crate::plan::FrameConversion,
     times_mjd_s: &[f64],
-) -> Result<Vec<DopplerSteps>, EngineError> {
-    let mut cache: HashMap<u64, DopplerSteps> = HashMap::new();
-    times_mjd_s
-        .iter()
-        .map(|t| match cache.entry(t.to_bits()) {
-            std::collections::hash_map::Entry::Occupied(e) => Ok(*e.get()),
-            std::collections::hash_map::Entry::Vacant(e) => Ok(*e.insert(conv.steps(*t)?)),
-        })
-        .collect()
+) -> Result<RowSteps, EngineError> {
+    let mut out = RowSteps {
+        distinct: Vec::new(),
+        of_row: Vec::with_capacity(times_mjd_s.len()),
+    };
+    let mut index: HashMap<u64, u32> = HashMap::new();
+    for t in times_mjd_s {
+        let i = match index.entry(t.to_bits()) {
+            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                out.distinct.push(conv.steps(*t)?);
+                *e.insert((out.distinct.len() - 1) as u32)
+            }
+        };
+        out.of_row.push(i);
+    }
+    Ok(out)
 }
 
 fn recipe_for(
