@@ -320,11 +320,11 @@ const CASACORE_FACTORS: &[CasacoreRow] = &[
     (5250000000.0, 0.03850555419921875, "VLA", 0.3, 1.1, false, "CMB", "GEO", 0.9993405259135245),
 ];
 
-/// casacore's factors are reproduced to 1e-12 relative (0.23 Hz at 230 GHz). The two sides share
-/// every formula and constant (the Ron & Vondrák series is transcribed from casacore); what remains
-/// is the precession-nutation/GMST implementations (SOFA here, casacore's own IAU 1976/1980 there,
-/// milliarcseconds apart: < 1e-14 on the 0.47 km/s diurnal term), TDB taken as TT and the
-/// aberration formula, all well below 1e-13. Measured: 6e-14 worst over the table.
+/// casacore's factors are reproduced to 1e-12 relative (0.23 Hz at 230 GHz). Since session 14
+/// the conversion follows casacore's arithmetic step by step (`frames/steps.rs`; bit-identical
+/// to casatools 6.7, `frames_casatools_bits.rs`); what remains against these python-casacore
+/// 3.8.1 rows is their own rounding (a ratio of two frequencies) and that wheel's IERS tables.
+/// Measured: 5.4e-15 worst over the table (6e-14 before session 14).
 #[test]
 fn matches_casacore_measures() {
     let mut worst: f64 = 0.0;

@@ -8,48 +8,50 @@
 //! velocity of the nearer frame relative to the further one and `d` the unit vector to the source:
 //! - TOPO -> GEO: `v` = the site's diurnal velocity `2 pi |r| / 86400 s * UTtoST(T) * cos(lat)`
 //!   (`MeasTable::diurnalAber`, `MeasTable::UTtoST`) towards the east, i.e. at hour angle
-//!   `LAST + pi/2` on the true equator of date; `d` = the *apparent* direction (aberrated, precessed
-//!   and nutated; `getApp`).
+//!   `LAST + pi/2` on the true equator of date; `d` = the *apparent* direction (deflected by the
+//!   Sun, aberrated, precessed and nutated; `getApp`).
 //! - GEO -> BARY: `v` = the Earth's barycentric velocity from casacore's `Aberration(STANDARD)`
 //!   series (Ron & Vondrák 1986; `Aberration::calcAber`, tables in `MeasTable.cc` and
-//!   `MeasTableMul.cc`), `d` = the J2000 direction.
+//!   `MeasTableMul.cc`) at TDB, `d` = the J2000 direction.
 //! - BARY -> LSRK, LSRD, LGROUP, CMB and LSRD -> GALACTO: fixed J2000 vectors
 //!   (`MeasTable::velocityLSRK`, `velocityLSR`, `velocityLGROUP`, `velocityCMB`, `velocityLSRGal`).
 //!
-//! Factors of a route multiply, so here each frame F carries a rapidity `eta_F` (the sum of
-//! `atanh(g)` along its route from BARY, `exp(-atanh g) = sqrt((1-g)/(1+g))`) and
-//! `f_to / f_from = exp(eta_from - eta_to)`: TOPO -> TOPO is exactly 1 and the inverse is exact to
-//! rounding.
+//! [`doppler_steps_with_eop`] gives the factor of each step of the route, applied in turn as
+//! casacore applies them ([`DopplerSteps::apply`]), with casacore's arithmetic to the last bit
+//! where it matters (`steps.rs`: the sidereal time and TDB as casacore rounds them, its
+//! equation of the equinoxes, solar deflection and aberration formula); the `doppler_factor*`
+//! functions return the product of those factors.
 //!
-//! # Differences from casacore (all below 0.2 Hz at 230 GHz unless said)
-//! - Precession-nutation IAU 1976/1980 and GMST 1982 come from SOFA (`sofars`), as casacore's
-//!   default (not IAU 2000) path; model details differ at the milliarcsecond level (< 1e-14).
-//! - The aberration of the apparent direction uses SOFA `iauAb`; solar light deflection is ignored
-//!   (4 mas at 90 degrees from the Sun, up to 1.75 arcsec at the limb: < 3 Hz there).
-//! - TDB is taken as TT (1.7 ms apart at most: 1e-5 m/s of orbital velocity).
-//! - casacore caches the Earth velocity for 0.04 d and extrapolates it linearly; we evaluate it at
-//!   every epoch. That differs by up to `0.5 * |dv/dt^2| * dt^2`: 1.5 Hz at 230 GHz 30 minutes
-//!   after the cached epoch, 5 Hz after 0.04 d.
+//! # Differences from casacore
+//! - Precession-nutation IAU 1976/1980 and the Sun's position come from SOFA (`sofars`), the same
+//!   models as casacore's default (not IAU 2000) path, evaluated by other code: rounding-level
+//!   differences in the apparent direction (3e-15 rad measured), far below a bit of `g`.
+//! - casacore caches the Earth velocity (0.04 d), nutation and UT1 - UTC between epochs and
+//!   extrapolates; here every epoch is evaluated afresh, as casacore does for a new frame (the
+//!   first integration of a tclean run). A later epoch converted by the same casacore frame can
+//!   differ by up to `0.5 * |dv/dt^2| * dt^2`: 1.5 Hz at 230 GHz 30 minutes after the cached
+//!   epoch, 5 Hz after 0.04 d.
 //! - UT1 - UTC must be supplied (`doppler_factor_with_dut1`); `doppler_factor` takes it as 0. Each
 //!   0.1 s of UT1 - UTC moves the diurnal term by up to 1.1e-11 (2.6 Hz at 230 GHz on the equator;
 //!   |UT1 - UTC| < 0.9 s by definition, so up to 24 Hz).
 //!
-//! Measured against casacore (python-casacore 3.8.1, `scripts/dev/frames_oracle.py`): 6e-14
-//! relative at worst, 0.014 Hz at 230 GHz, over 8 frames, 6 epochs 2012–2024, 2 sites, J2000 and
-//! ICRS directions.
+//! Measured against casatools 6.7 (`tests/frames_casacore_bits.rs`, 40 cases 1996-2025, VLA and
+//! ALMA, random directions): the TOPO -> GEO, BARY and LSRK frequencies bit-identical in 37 and
+//! 1 ulp apart in 3; against python-casacore 3.8.1 (`tests/frames.rs`, 8 frames, 6 epochs,
+//! 2 sites, J2000 and ICRS directions) within a few ulp.
 //!
 //! Units: times are UTC as MJD seconds (an MS `TIME` column); positions ITRF metres.
 
 mod aberration;
 mod eop;
+mod steps;
 
 pub use eop::{Dut1Table, EarthOrientation};
+pub use steps::DopplerSteps;
 
 use crate::direction::{Direction, DirectionFrame};
-use crate::SPEED_OF_LIGHT;
 pub(crate) use aberration::earth_velocity_c;
 use serde::{Deserialize, Serialize};
-use std::f64::consts::PI;
 use std::str::FromStr;
 
 /// A spectral reference frame (casacore `MFrequency::Types`, without REST).
@@ -210,49 +212,55 @@ fn doppler_factor_at(
     obs: &Observatory,
     dir: &Direction,
 ) -> Result<f64, FramesError> {
-    if from == to {
-        return Ok(1.0);
-    }
-    let time_utc_mjd_s = sky.epoch_utc_mjd_s.unwrap_or_default();
-    let d = j2000_unit_vector(dir, sky)?;
-    let needs_earth = |f| matches!(f, FreqFrame::Geo | FreqFrame::Topo);
-    let earth = if needs_earth(from) || needs_earth(to) {
-        Some(EarthState::at(time_utc_mjd_s, sky.dut1_s)?)
-    } else {
-        None
-    };
-    let eta_from = rapidity_from_bary(from, &d, earth.as_ref(), obs);
-    let eta_to = rapidity_from_bary(to, &d, earth.as_ref(), obs);
-    Ok((eta_from - eta_to).exp())
+    Ok(doppler_steps_at(from, to, sky, obs, dir)?.factor())
 }
 
-/// `eta_F` with `f_F = f_BARY * exp(-eta_F)` for one photon from the unit J2000 direction `d`.
-/// `earth` must be given for GEO and TOPO.
-fn rapidity_from_bary(
-    frame: FreqFrame,
-    d: &[f64; 3],
-    earth: Option<&EarthState>,
+/// The steps of casacore's conversion of a frequency from `from` to `to` at `time_utc_mjd_s`
+/// (UT1 - UTC and, for a `dir` in HADEC, AZEL* or ITRF, polar motion from `earth`), to apply to
+/// each frequency in turn ([`DopplerSteps::apply`]): bit for bit casacore's `MFrequency::Convert`
+/// in the cases measured (module documentation).
+pub fn doppler_steps_with_eop(
+    from: FreqFrame,
+    to: FreqFrame,
+    time_utc_mjd_s: f64,
+    earth: &EarthOrientation,
     obs: &Observatory,
-) -> f64 {
-    let fixed = |v_ms: &[f64; 3]| (dot(v_ms, d) / SPEED_OF_LIGHT).atanh();
-    match frame {
-        FreqFrame::Bary => 0.0,
-        FreqFrame::Lsrk => fixed(&VELOCITY_LSRK_MS),
-        FreqFrame::Lsrd => fixed(&VELOCITY_LSRD_MS),
-        FreqFrame::Galacto => fixed(&VELOCITY_LSRD_MS) + fixed(&VELOCITY_GALACTO_MS),
-        FreqFrame::Lgroup => fixed(&VELOCITY_LGROUP_MS),
-        FreqFrame::Cmb => fixed(&VELOCITY_CMB_MS),
-        FreqFrame::Geo | FreqFrame::Topo => {
-            let earth = earth.expect("EarthState is computed for GEO and TOPO");
-            // GEO -> BARY multiplies by sqrt((1-g)/(1+g)): f_GEO = f_BARY * exp(+atanh g).
-            let geo = -dot(&earth.velocity_c, d).atanh();
-            if frame == FreqFrame::Geo {
-                geo
-            } else {
-                geo - earth.diurnal_beta(obs, d).atanh()
-            }
-        }
+    dir: &Direction,
+) -> Result<DopplerSteps, FramesError> {
+    let sky = earth.sky_context(time_utc_mjd_s, obs.itrf_m);
+    doppler_steps_at(from, to, &sky, obs, dir)
+}
+
+/// [`doppler_steps_with_eop`] with UT1 - UTC given (`dut1_s`, seconds) and no polar motion.
+pub fn doppler_steps_with_dut1(
+    from: FreqFrame,
+    to: FreqFrame,
+    time_utc_mjd_s: f64,
+    dut1_s: f64,
+    obs: &Observatory,
+    dir: &Direction,
+) -> Result<DopplerSteps, FramesError> {
+    let sky = crate::direction::SkyContext::at(time_utc_mjd_s, obs.itrf_m, dut1_s);
+    doppler_steps_at(from, to, &sky, obs, dir)
+}
+
+fn doppler_steps_at(
+    from: FreqFrame,
+    to: FreqFrame,
+    sky: &crate::direction::SkyContext,
+    obs: &Observatory,
+    dir: &Direction,
+) -> Result<DopplerSteps, FramesError> {
+    if from == to {
+        return Ok(DopplerSteps::IDENTITY);
     }
+    let ctx = steps::StepContext {
+        time_utc_mjd_s: sky.epoch_utc_mjd_s.unwrap_or_default(),
+        dut1_s: sky.dut1_s,
+        obs,
+        d: j2000_unit_vector(dir, sky)?,
+    };
+    steps::steps(from, to, &ctx)
 }
 
 /// Solar motion vectors, J2000 equatorial, m/s: casacore `MeasTable::calcVelocityLSRK` (20 km/s),
@@ -274,14 +282,6 @@ const fn scale(s: f64, v: [f64; 3]) -> [f64; 3] {
     [s * v[0], s * v[1], s * v[2]]
 }
 
-fn dot(a: &[f64; 3], b: &[f64; 3]) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-
-fn mat_vec(m: &[[f64; 3]; 3], v: &[f64; 3]) -> [f64; 3] {
-    [dot(&m[0], v), dot(&m[1], v), dot(&m[2], v)]
-}
-
 /// The unit vector of `dir` in FK5 J2000 axes (ICRS is rotated by the IAU 2000 frame bias, as
 /// casacore's `getJ2000` does; other frames are converted at the epoch and, for the topocentric
 /// and Earth-fixed ones (a FIELD in HADEC or AZEL), at the observatory).
@@ -297,62 +297,12 @@ fn j2000_unit_vector(
         .map_err(|e| FramesError::Direction { why: e.to_string() })
 }
 
-/// MJD of J2000.0 (casacore `MeasData::MJD2000`).
+/// MJD of J2000.0 and days per Julian century (casacore `MeasData::MJD2000`, `JDCEN`).
+#[cfg(test)]
 const MJD_J2000: f64 = 51_544.5;
-/// Days per Julian century (casacore `MeasData::JDCEN`).
+#[cfg(test)]
 const DAYS_PER_CENTURY: f64 = 36_525.0;
 const SECONDS_PER_DAY: f64 = 86_400.0;
-
-/// What GEO and TOPO need at one epoch.
-struct EarthState {
-    /// Earth's barycentric velocity / c, J2000 axes (casacore `Aberration`, STANDARD).
-    velocity_c: [f64; 3],
-    /// Mean-J2000 -> true-of-date rotation (IAU 1976 precession, IAU 1980 nutation).
-    npb: [[f64; 3]; 3],
-    /// Greenwich apparent sidereal time, radians.
-    gast_rad: f64,
-    /// Julian centuries of TT (standing in for TDB) since J2000.
-    t_cent: f64,
-}
-
-impl EarthState {
-    fn at(time_utc_mjd_s: f64, dut1_s: f64) -> Result<EarthState, FramesError> {
-        let bad = |status| FramesError::BadEpoch {
-            time_utc_mjd_s,
-            status,
-        };
-        let utc_mjd = time_utc_mjd_s / SECONDS_PER_DAY;
-        let (tai1, tai2) = sofars::ts::utctai(2_400_000.5, utc_mjd).map_err(bad)?;
-        let (tt1, tt2) = sofars::ts::taitt(tai1, tai2).map_err(bad)?;
-        let (ut1, ut2) = sofars::ts::utcut1(2_400_000.5, utc_mjd, dut1_s).map_err(bad)?;
-        let t_cent = ((tt1 - 2_400_000.5 - MJD_J2000) + tt2) / DAYS_PER_CENTURY;
-        Ok(EarthState {
-            velocity_c: earth_velocity_c(t_cent),
-            npb: sofars::pnp::pnm80(tt1, tt2),
-            gast_rad: sofars::erst::gmst82(ut1, ut2) + sofars::erst::eqeq94(tt1, tt2),
-            t_cent,
-        })
-    }
-
-    /// `v_site . d_app / c`: casacore's TOPO_GEO `g1`.
-    fn diurnal_beta(&self, obs: &Observatory, d: &[f64; 3]) -> f64 {
-        let [x, y, _] = obs.itrf_m;
-        // diurnalAber(|r|) * cos(geocentric latitude) = omega * sqrt(x^2 + y^2).
-        let t = self.t_cent;
-        let ut_to_st = 1.002737909350795 + 5.9006e-11 * t - 5.9e-15 * t * t;
-        let omega = 2.0 * PI / SECONDS_PER_DAY * ut_to_st;
-        let speed_c = omega * x.hypot(y) / SPEED_OF_LIGHT;
-        // Eastward unit vector on the true equator of date: hour angle LAST + pi/2.
-        let angle = self.gast_rad + y.atan2(x) + PI / 2.0;
-        let east = [angle.cos(), angle.sin(), 0.0];
-        // Apparent direction: annual aberration in J2000 axes, then precession-nutation.
-        let v = &self.velocity_c;
-        let bm1 = (1.0 - dot(v, v)).sqrt();
-        let aberrated = sofars::astro::ab(d, v, 1.0, bm1);
-        let app = mat_vec(&self.npb, &aberrated);
-        speed_c * dot(&east, &app)
-    }
-}
 
 #[cfg(test)]
 mod tests {

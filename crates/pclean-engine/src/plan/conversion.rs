@@ -4,7 +4,10 @@
 
 use super::ephemeris::Ephemerides;
 use crate::error::EngineError;
-use pclean_core::frames::{doppler_factor_with_eop, EarthOrientation, FreqFrame, Observatory};
+use pclean_core::frames::{
+    doppler_factor_with_eop, doppler_steps_with_eop, DopplerSteps, EarthOrientation, FreqFrame,
+    Observatory,
+};
 use pclean_core::params::Interpolation;
 use pclean_core::Direction;
 use std::sync::Arc;
@@ -60,18 +63,75 @@ impl FrameConversion {
     }
 
     /// How far (in data channels) beyond the first or last data channel an image frequency
-    /// still counts as inside ([`crate::source::regrid_rules::EDGE_TOL`]): that tolerance absorbs
-    /// pclean's LSRK factors differing from casacore's by up to ~0.4 Hz at the first integration.
-    /// A cubesource axis and its rows come from the same source factors, exact to rounding
-    /// (1e-15 relative, 5e-12 channel here), and tclean's axis lies 0.27 Hz (1.4e-7 channel)
-    /// above the first integration's channels (`Ephemerides::source_grid_factor`), which must
-    /// stay outside as in tclean: 1e-9 channel.
+    /// still counts as inside ([`crate::source::regrid_rules::EDGE_TOL`]).
+    /// - A conversion made step by step as casacore makes it ([`Self::is_stepwise`]): none.
+    ///   tclean compares a cube channel's frequency with the window's edge channel strictly, and
+    ///   both are here the bits tclean has (the grid: `plan::spectral::tclean_channel_grid`), so
+    ///   the reference integration's ties fall as in tclean (vla_wideband's window edges: 0-3
+    ///   ulp apart, some in, some out).
+    /// - A cubesource axis and its rows come from the same source factors, exact to rounding
+    ///   (1e-15 relative, 5e-12 channel here), and tclean's axis lies 0.27 Hz (1.4e-7 channel)
+    ///   above the first integration's channels (`Ephemerides::source_grid_factor`), which must
+    ///   stay outside as in tclean: 1e-9 channel.
+    /// - Otherwise (TOPO/GEO output frames, ephemeris fields: grids not made as tclean's bits)
+    ///   the tolerance keeps the reference integration's tie inside.
     pub fn edge_tolerance(&self) -> f64 {
         if self.source.is_some() {
             1e-9
+        } else if self.is_stepwise() {
+            0.0
         } else {
             crate::source::regrid_rules::EDGE_TOL
         }
+    }
+
+    /// Whether each row's frequencies are converted step by step as casacore converts them
+    /// ([`Self::steps_towards`]) and the image grid is tclean's to the bit: a frame conversion
+    /// into an inertial frame (not TOPO or GEO, whose output frame is the one at the reference
+    /// epoch), not towards an ephemeris field, not cubesource.
+    pub fn is_stepwise(&self) -> bool {
+        !self.identity
+            && self.source.is_none()
+            && self.moving.is_none()
+            && !matches!(self.to, FreqFrame::Topo | FreqFrame::Geo)
+    }
+
+    /// The conversion of a row observed at `time_mjd_s` towards `row_direction` as steps to
+    /// apply to each data frequency in turn: casacore's own arithmetic when
+    /// [`Self::is_stepwise`], else the one factor of [`Self::factor_towards`].
+    pub fn steps_towards(
+        &self,
+        time_mjd_s: f64,
+        row_direction: &Direction,
+    ) -> Result<DopplerSteps, EngineError> {
+        if self.identity {
+            return Ok(DopplerSteps::IDENTITY);
+        }
+        if !self.is_stepwise() {
+            return Ok(DopplerSteps::single(
+                self.factor_towards(time_mjd_s, row_direction)?,
+            ));
+        }
+        doppler_steps_with_eop(
+            self.from,
+            self.to,
+            time_mjd_s,
+            &self.earth,
+            &self.observatory,
+            row_direction,
+        )
+        .map_err(|e| {
+            EngineError::param("outframe", format!("outframe={}: {e}", self.to.casa_name()))
+        })
+    }
+
+    /// [`Self::steps_towards`] for a row at `time_mjd_s` (towards the ephemeris field's direction
+    /// then, as [`Self::factor`]).
+    pub fn steps(&self, time_mjd_s: f64) -> Result<DopplerSteps, EngineError> {
+        if self.moving.is_some() && self.source.is_none() && !self.identity {
+            return Ok(DopplerSteps::single(self.factor(time_mjd_s)?));
+        }
+        self.steps_towards(time_mjd_s, &self.direction)
     }
 
     /// [`Self::factor`] for a row whose source lies in `row_direction` (tclean converts each
@@ -86,6 +146,9 @@ impl FrameConversion {
         }
         if let Some(source) = &self.source {
             return source.source_doppler_factor(time_mjd_s);
+        }
+        if self.is_stepwise() {
+            return Ok(self.steps_towards(time_mjd_s, row_direction)?.factor());
         }
         let err = |e: pclean_core::frames::FramesError| {
             EngineError::param("outframe", format!("outframe={}: {e}", self.to.casa_name()))

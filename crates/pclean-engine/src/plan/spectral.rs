@@ -328,11 +328,25 @@ fn plan_axis(
         let b = freqs[chans.end - 1] + widths[chans.end - 1] / 2.0;
         edges.push((a.min(b), a.max(b)));
     }
-    let cdelt_hz = if nchan > 1 {
+    let mut cdelt_hz = if nchan > 1 {
         image_freqs[1] - image_freqs[0]
     } else {
         widths[start] * width as f64 * fac0
     };
+    // A conversion made as casacore makes it: tclean's grid to the bit (its regridding decides
+    // the window-edge channels by comparing these frequencies strictly).
+    let ascending = freqs[sel_lo..=sel_hi].windows(2).all(|w| w[1] > w[0]);
+    if let Some(c) = conversion.as_ref().filter(|c| c.is_stepwise() && ascending) {
+        let steps = c.steps_towards(ctx.first_time_mjd_s, &c.direction)?;
+        (image_freqs, cdelt_hz) = tclean_channel_grid(
+            |f| steps.apply(f),
+            freqs,
+            widths,
+            [sel_lo, start],
+            width,
+            nchan,
+        );
+    }
     let mut chan_map = BTreeMap::new();
     for s in sels {
         let mut m = vec![None; s.chan_freq_hz.len()];
@@ -362,6 +376,78 @@ fn plan_axis(
         mfs_doppler: None,
         mfs_band_hz: None,
     })
+}
+
+/// tclean's spectral axis for a channel-mode cube in another frame (CASA 6.7
+/// `MSTransformRegridder::calcChanFreqs`, frequency branch, then `SpectralCoordinate`), from
+/// the data channels converted at the first integration by `convert`:
+/// - `x_i = convert(f_i)`, `w_i = convert(f_i + |dw_i| / 2) - convert(f_i - |dw_i| / 2)`;
+/// - the new channels' edges `e_k = L + k s` with `L = x_start - w_start / 2` and
+///   `s = width * w_first` (`w_first`: the first channel of the data list, as CASA takes
+///   `transCHAN_WIDTH[0]`), computed in long double, where they are exact, then rounded;
+/// - channel centres `(e_k + e_{k+1}) / 2`; `crval` the first, `cdelt` the difference of the
+///   first two (one channel: `e_1 - e_0`); the image's channel `k` is `crval + k cdelt`.
+///
+/// Checked against `ms.cvelfreqs` (casatools 6.7) on vla_wideband (both MSs; 1-4 windows,
+/// start 0-3, width 1-4): every channel equal.
+///
+/// `first_start` is (the first data channel of the list, the cube's first channel).
+fn tclean_channel_grid(
+    convert: impl Fn(f64) -> f64,
+    freqs: &[f64],
+    widths: &[f64],
+    [first, start]: [usize; 2],
+    width: usize,
+    nchan: usize,
+) -> (Vec<f64>, f64) {
+    let conv_width = |i: usize| {
+        let half = widths[i].abs() / 2.0;
+        convert(freqs[i] + half) - convert(freqs[i] - half)
+    };
+    let lower = convert(freqs[start]) - conv_width(start) / 2.0;
+    let step = width as f64 * conv_width(first);
+    let edge: Vec<f64> = (0..=nchan).map(|k| exact_sum(lower, k, step)).collect();
+    let centre = |k: usize| (edge[k] + edge[k + 1]) / 2.0;
+    let crval = centre(0);
+    let cdelt = if nchan > 1 {
+        centre(1) - crval
+    } else {
+        edge[1] - edge[0]
+    };
+    let freqs_hz = (0..nchan).map(|k| crval + k as f64 * cdelt).collect();
+    (freqs_hz, cdelt)
+}
+
+/// `a + k b` rounded once (as CASA's long-double channel edges, exact for these magnitudes,
+/// rounded to a double): the sum in integers of the two operands' common binary scale.
+fn exact_sum(a: f64, k: usize, b: f64) -> f64 {
+    // x = m 2^e with an integer m (53 bits); None for 0, infinities and NaN.
+    let split = |x: f64| -> Option<(i128, i32)> {
+        if x == 0.0 || !x.is_finite() {
+            return None;
+        }
+        let bits = x.to_bits();
+        let exp = ((bits >> 52) & 0x7ff) as i32;
+        let frac = (bits & ((1u64 << 52) - 1)) as i128;
+        let (m, e) = if exp == 0 {
+            (frac, -1074)
+        } else {
+            (frac | (1i128 << 52), exp - 1075)
+        };
+        Some((if x < 0.0 { -m } else { m }, e))
+    };
+    let fallback = a + k as f64 * b;
+    let (Some((ma, ea)), Some((mb, eb))) = (split(a), split(b)) else {
+        return fallback;
+    };
+    let e = ea.min(eb);
+    let (sa, sb) = (ea - e, eb - e);
+    if sa > 60 || sb > 60 || k > (1 << 20) {
+        return fallback;
+    }
+    let total = (ma << sa) + k as i128 * (mb << sb);
+    // i128 -> f64 rounds to nearest (ties to even); scaling by a power of two is exact here.
+    (total as f64) * 2f64.powi(e)
 }
 
 fn unreachable_value(param: &str) -> Result<usize, EngineError> {
@@ -557,5 +643,60 @@ mod tests {
         let e = spectral_plan(&p, &[sel()], &ctx()).unwrap_err();
         assert_eq!(e.param_name(), Some("width"));
         assert!(e.to_string().contains("width=2MHz"), "{e}");
+    }
+
+    /// tclean's LSRK axis of vla_wideband's 32-channel cube (4 windows x 8 x 32 MHz from 1 GHz),
+    /// both MSs: crval and cdelt as tclean 6.7 wrote them (and `ms.cvelfreqs` gives them), bit
+    /// for bit. The full MS's cdelt is the first channel's converted width, 1 ulp of the
+    /// channel frequency (32 ulp of cdelt) above the difference of the first two converted
+    /// channels, which the subset's happens to equal: the rule s12-wb could not pin down.
+    #[test]
+    fn vla_wideband_lsrk_axis_is_tcleans_to_the_bit() {
+        use pclean_core::frames::{doppler_steps_with_dut1, FreqFrame, Observatory};
+        let vla = Observatory {
+            itrf_m: [-1601185.3650000016, -5041977.546999999, 3554875.8700000006],
+        };
+        let dir = Direction::new_j2000(-2.094395102393196, 0.5235987755982988);
+        let freqs: Vec<f64> = (0..32).map(|i| 1e9 + 32e6 * i as f64).collect();
+        let widths = vec![32e6; 32];
+        // (first TIME, casacore's UT1 - UTC there, tclean's crval and cdelt).
+        for (t, dut1, crval, cdelt) in [
+            (
+                5223938652.962216,
+                -0.020582361838431595,
+                999964147.8061167,
+                31998852.729795694,
+            ),
+            (
+                5223938592.962216,
+                -0.020581938018990206,
+                999964142.2603726,
+                31998852.552331924,
+            ),
+        ] {
+            let steps =
+                doppler_steps_with_dut1(FreqFrame::Topo, FreqFrame::Lsrk, t, dut1, &vla, &dir)
+                    .unwrap();
+            let (img, d) = tclean_channel_grid(|f| steps.apply(f), &freqs, &widths, [0, 0], 1, 32);
+            assert_eq!((img[0], d), (crval, cdelt), "epoch {t}");
+            assert_eq!(img[31], crval + 31.0 * cdelt);
+        }
+    }
+
+    /// `exact_sum` rounds `a + k b` once: against the two-step double sum where that rounds twice.
+    #[test]
+    fn edges_are_rounded_once() {
+        let (a, b) = (983964715.9842067, 31998852.552331924);
+        for k in 0..40 {
+            let exact = exact_sum(a, k, b);
+            // The exact value lies within half an ulp of the result.
+            let err = (exact - a) - k as f64 * b;
+            assert!(
+                err.abs() <= exact.abs() * f64::EPSILON / 2.0 * 1.0001,
+                "k {k}: {err}"
+            );
+        }
+        assert_eq!(exact_sum(1.0, 3, 0.5), 2.5);
+        assert_eq!(exact_sum(0.0, 3, 0.5), 1.5);
     }
 }

@@ -6,15 +6,32 @@ use super::regrid_rules::{bin_channel, interpolate_within, nearest_at, targets, 
 use crate::imaging::weights::DensityLayout;
 use ndarray::Array2;
 use num_complex::Complex32;
+use pclean_core::frames::DopplerSteps;
 use pclean_ms::VisChunk;
 use std::collections::HashMap;
 
 /// A chunk's rows as the regridding takes them: uvw at the image centre, the data's own uvw for
-/// the imaging weights when they differ, and each row's Doppler factor f_image / f_data.
+/// the imaging weights when they differ, and each row's Doppler factor f_image / f_data, also
+/// as the conversion's steps (the data frequencies converted as casacore converts them).
 pub(super) struct RowGeometry {
     pub uvw_m: Array2<f64>,
     pub weight_uvw_m: Option<Array2<f64>>,
     pub fac: Vec<f64>,
+    pub steps: RowSteps,
+}
+
+/// Each row's conversion as steps: the distinct conversions of a chunk (one per time and field)
+/// and each row's index into them (4 B a row rather than a 40 B copy).
+pub(super) struct RowSteps {
+    pub distinct: Vec<DopplerSteps>,
+    pub of_row: Vec<u32>,
+}
+
+impl RowSteps {
+    /// Row `r`'s conversion.
+    pub fn of(&self, r: usize) -> &DopplerSteps {
+        &self.distinct[self.of_row[r] as usize]
+    }
 }
 
 impl VisPrep<'_> {
@@ -57,6 +74,7 @@ impl VisPrep<'_> {
             mut uvw_m,
             mut weight_uvw_m,
             fac,
+            steps,
         } = rows;
         let nrow = chunk.row_ids.len();
         let f = &chunk.chan_freq_hz;
@@ -68,7 +86,8 @@ impl VisPrep<'_> {
         let mut map_rc = vec![u32::MAX; nrow * f.len()];
         for r in 0..nrow {
             for (c, fc) in f.iter().enumerate() {
-                if let Some(k) = bin_channel(img, cdelt, fc * fac[r]).filter(|k| chans.contains(k))
+                if let Some(k) =
+                    bin_channel(img, cdelt, steps.of(r).apply(*fc)).filter(|k| chans.contains(k))
                 {
                     let n = col_list.len();
                     let j = *cols.entry((c, k)).or_insert(n);
@@ -139,7 +158,8 @@ impl VisPrep<'_> {
         let RowGeometry {
             uvw_m,
             weight_uvw_m,
-            fac,
+            fac: _,
+            steps,
         } = rows;
         let nrow = chunk.row_ids.len();
         let f = &chunk.chan_freq_hz;
@@ -148,20 +168,20 @@ impl VisPrep<'_> {
         let nearest_weights = DensityLayout::of(self.params) == DensityLayout::PerChannel;
         let mut order: Vec<usize> = (0..f.len()).collect();
         order.sort_by(|a, b| f[*a].total_cmp(&f[*b]));
-        // Sample lists per distinct factor; columns keyed by the sample frequency (mHz).
-        let mut lists: HashMap<u64, Vec<(usize, f64)>> = HashMap::new();
+        // Sample lists per distinct conversion; columns keyed by the sample frequency (mHz).
+        let mut lists: HashMap<[u64; 4], Vec<(usize, f64)>> = HashMap::new();
         let mut cols: HashMap<i64, usize> = HashMap::new();
         let mut col_freq: Vec<f64> = Vec::new();
         let mut col_chan: Vec<Option<usize>> = Vec::new();
-        for fr in &fac {
-            if lists.contains_key(&fr.to_bits()) {
+        for fr in &steps.distinct {
+            if lists.contains_key(&fr.key()) {
                 continue;
             }
-            let vis: Vec<f64> = f.iter().map(|x| x * fr).collect();
+            let vis: Vec<f64> = f.iter().map(|x| fr.apply(*x)).collect();
             // The samples of the whole image axis (tclean's lattice), kept for this block's
             // channels only.
             let dv = match first_two {
-                Some([a, b]) => b * fr - a * fr,
+                Some([a, b]) => fr.apply(b) - fr.apply(a),
                 None => vis[1] - vis[0],
             };
             let mut t = targets(img, &vis, dv, method);
@@ -174,7 +194,7 @@ impl VisPrep<'_> {
                     col_chan.push(Some(*k));
                 }
             }
-            lists.insert(fr.to_bits(), t);
+            lists.insert(fr.key(), t);
         }
         let ncol = col_freq.len();
         let mut out: Vec<(Array2<Complex32>, Array2<f32>)> = stokes
@@ -188,9 +208,9 @@ impl VisPrep<'_> {
         let mut xs = vec![0.0; f.len()];
         for r in 0..nrow {
             for (i, j) in order.iter().enumerate() {
-                xs[i] = f[*j] * fac[r];
+                xs[i] = steps.of(r).apply(f[*j]);
             }
-            for (_, x) in &lists[&fac[r].to_bits()] {
+            for (_, x) in &lists[&steps.of(r).key()] {
                 let col = cols[&((x * 1e3).round() as i64)];
                 let Some(ip) = interpolate_within(&xs, *x, method, edge_tol) else {
                     continue;
@@ -223,7 +243,7 @@ impl VisPrep<'_> {
                         out[s].0[[r, col]] = v;
                         out[s].1[[r, col]] = w;
                         if let (Some(d), Some(n)) = (weight_dfreq.as_mut(), near) {
-                            d[[r, col]] = (f[n] * fac[r] - x) as f32;
+                            d[[r, col]] = (steps.of(r).apply(f[n]) - x) as f32;
                         }
                     }
                 }

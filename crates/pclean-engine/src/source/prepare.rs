@@ -2,6 +2,7 @@
 //! uvw and visibilities rotated to the image phase centre, each column mapped to its image channel
 //! (directly, or through the frame regridding of [`super::frame_regrid`]).
 
+use super::frame_regrid::RowSteps;
 use super::visprep::{drop_autocorrelations, field_shift, PhaseShift, StokesRecipe};
 use super::Source;
 use crate::error::EngineError;
@@ -198,13 +199,18 @@ impl VisPrep<'_> {
         // Each row's Doppler factor f_image / f_data (mfs: to LSRK; cubes: to the output frame).
         // tclean re-phases a shifted field's visibilities at the frequencies it grids them at
         // (the converted ones: `FTMachine::locateuvw` takes the image-frame frequencies).
-        let fac = match (&self.plan.mfs_doppler, &self.plan.conversion) {
-            (Some(c), _) => Some(field_row_factors(
-                c,
-                chunk,
-                &src.ms.meta().fields,
-                src.moving.as_deref(),
-            )?),
+        // Cubes keep each row's conversion as steps too: the regridding converts the data
+        // frequencies with them as casacore does (`FrameConversion::steps_towards`).
+        let (fac, steps) = match (&self.plan.mfs_doppler, &self.plan.conversion) {
+            (Some(c), _) => (
+                Some(field_row_factors(
+                    c,
+                    chunk,
+                    &src.ms.meta().fields,
+                    src.moving.as_deref(),
+                )?),
+                None,
+            ),
             // tclean's visibility iterator converts a buffer's frequencies towards its field's
             // phase centre (`VisibilityIteratorImpl2::makeFrequencyConverter`:
             // `msIter_p->phaseCenter()`), also for cubes: on a mosaic the fields' directions
@@ -212,11 +218,19 @@ impl VisPrep<'_> {
             // 6.7e-9, 1.5 kHz at 230 GHz, three integrations' drift). Ephemeris fields keep
             // their geocentric direction at the row's time and cubesource its source factor
             // (`FrameConversion::factor`).
-            (None, Some(c)) if c.moving.is_none() && c.source.is_none() => {
-                Some(cube_row_factors(c, chunk, &src.ms.meta().fields)?)
+            (None, Some(c)) => {
+                let steps = if c.moving.is_none() && c.source.is_none() {
+                    cube_row_steps(c, chunk, &src.ms.meta().fields)?
+                } else {
+                    row_steps(c, &chunk.time_s)?
+                };
+                let fac = steps
+                    .of_row
+                    .iter()
+                    .map(|&i| steps.distinct[i as usize].factor());
+                (Some(fac.collect()), Some(steps))
             }
-            (None, Some(c)) => Some(row_factors(c, &chunk.time_s)?),
-            (None, None) => None,
+            (None, None) => (None, None),
         };
         let row_doppler = self.plan.mfs_doppler.as_ref().and(fac.clone());
         let mut uvw_m = chunk.uvw_m.clone();
@@ -250,12 +264,15 @@ impl VisPrep<'_> {
             }
             _ => None,
         };
-        let mut prep = if let (Some(conv), Some(fac)) = (&self.plan.conversion, fac) {
+        let mut prep = if let (Some(conv), Some(fac), Some(steps)) =
+            (&self.plan.conversion, fac, steps)
+        {
             let first_two = src.first_two_hz.get(&chunk.ddid).copied();
             let rows = super::frame_regrid::RowGeometry {
                 uvw_m,
                 weight_uvw_m,
                 fac,
+                steps,
             };
             self.regrid_to_frame(conv, chunk, rows, stokes, image_chans, first_two)
         } else {
@@ -505,52 +522,63 @@ fn field_row_factors(
         .collect()
 }
 
-/// A cube's per-row factors: towards each row's field ([`field_row_factors`]), except that a
-/// field in the conversion's own direction (within 1e-9 rad: a change of the factor of ~1e-13,
-/// below the agreement with casacore) keeps `conv.factor`, so a single-field cube is regridded
-/// exactly as before (the reference integration's ties, `regrid_rules::targets`, and the
-/// sample columns a chunk holds depend on the last bits of the factor).
-fn cube_row_factors(
+/// A cube's per-row conversions (`FrameConversion::steps_towards`): towards each row's field
+/// ([`field_row_factors`]), except that a field in the conversion's own direction (within 1e-9
+/// rad: a change of the factor of ~1e-13) keeps the conversion's own direction, so a
+/// single-field cube is regridded exactly as its grid was made (the reference integration's
+/// ties, `regrid_rules::targets`, and the sample columns a chunk holds depend on the last bits).
+fn cube_row_steps(
     conv: &crate::plan::FrameConversion,
     chunk: &VisChunk,
     fields: &[pclean_ms::Field],
-) -> Result<Vec<f64>, EngineError> {
+) -> Result<RowSteps, EngineError> {
     let same = |d: &pclean_core::Direction| {
         let (a, b) = (d.unit_vector(), conv.direction.unit_vector());
         let chord = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt();
         d.frame == conv.direction.frame && chord < 1e-9
     };
-    let mut cache: HashMap<(u64, i32), f64> = HashMap::new();
-    chunk
-        .time_s
-        .iter()
-        .zip(&chunk.field_id)
-        .map(|(&t, &fid)| match cache.entry((t.to_bits(), fid)) {
-            std::collections::hash_map::Entry::Occupied(e) => Ok(*e.get()),
+    let mut out = RowSteps {
+        distinct: Vec::new(),
+        of_row: Vec::with_capacity(chunk.time_s.len()),
+    };
+    let mut index: HashMap<(u64, i32), u32> = HashMap::new();
+    for (&t, &fid) in chunk.time_s.iter().zip(&chunk.field_id) {
+        let i = match index.entry((t.to_bits(), fid)) {
+            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                let k = match fields.get(fid as usize) {
-                    Some(f) if !same(&f.phase_dir) => conv.factor_towards(t, &f.phase_dir)?,
-                    _ => conv.factor(t)?,
-                };
-                Ok(*e.insert(k))
+                out.distinct.push(match fields.get(fid as usize) {
+                    Some(f) if !same(&f.phase_dir) => conv.steps_towards(t, &f.phase_dir)?,
+                    _ => conv.steps(t)?,
+                });
+                *e.insert((out.distinct.len() - 1) as u32)
             }
-        })
-        .collect()
+        };
+        out.of_row.push(i);
+    }
+    Ok(out)
 }
 
-/// `conv`'s Doppler factor for each row time of `times_mjd_s` (one evaluation per distinct time).
-pub(super) fn row_factors(
+/// `conv`'s conversion for each row time of `times_mjd_s` (one evaluation per distinct time).
+pub(super) fn row_steps(
     conv: &crate::plan::FrameConversion,
     times_mjd_s: &[f64],
-) -> Result<Vec<f64>, EngineError> {
-    let mut cache: HashMap<u64, f64> = HashMap::new();
-    times_mjd_s
-        .iter()
-        .map(|t| match cache.entry(t.to_bits()) {
-            std::collections::hash_map::Entry::Occupied(e) => Ok(*e.get()),
-            std::collections::hash_map::Entry::Vacant(e) => Ok(*e.insert(conv.factor(*t)?)),
-        })
-        .collect()
+) -> Result<RowSteps, EngineError> {
+    let mut out = RowSteps {
+        distinct: Vec::new(),
+        of_row: Vec::with_capacity(times_mjd_s.len()),
+    };
+    let mut index: HashMap<u64, u32> = HashMap::new();
+    for t in times_mjd_s {
+        let i = match index.entry(t.to_bits()) {
+            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                out.distinct.push(conv.steps(*t)?);
+                *e.insert((out.distinct.len() - 1) as u32)
+            }
+        };
+        out.of_row.push(i);
+    }
+    Ok(out)
 }
 
 fn recipe_for(
