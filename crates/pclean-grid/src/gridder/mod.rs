@@ -354,17 +354,18 @@ impl Gridder {
     /// is `((re * corr_x) * corr_y) * scale` evaluated in `f64` and rounded to `f32` (the same values
     /// as `grid_to_image(..).mapv(|x| (x * scale) as f32)`). Besides the returned `(ny, nx)` image it
     /// allocates only per-thread FFT buffers (a block of 16 columns), not the `(ny, nu)` work array
-    /// and `f64` image of [`Gridder::grid_to_image`].
+    /// and `f64` image of [`Gridder::grid_to_image`]. A single-precision grid becomes the image in
+    /// its own memory (shrunk to the image's `4 nx ny` bytes): no image is allocated beside it.
     pub fn grid_into_image(
         &self,
-        mut grid: UvGrid,
+        grid: UvGrid,
         scale: f64,
         nthreads: usize,
     ) -> Result<Array2<f32>, GridError> {
         self.check_grid(&grid)?;
-        let img = with_pool(nthreads, || match &mut grid.data {
-            GridData::Single(g) => self.grid_into_image_impl::<f32>(g.view_mut(), scale),
-            GridData::Double(g) => self.grid_into_image_impl::<f64>(g.view_mut(), scale),
+        let img = with_pool(nthreads, move || match grid.data {
+            GridData::Single(g) => self.single_grid_into_image(g, scale),
+            GridData::Double(mut g) => self.grid_into_image_impl::<f64>(g.view_mut(), scale),
         })?;
         Ok(img)
     }
