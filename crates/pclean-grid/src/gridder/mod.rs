@@ -14,9 +14,7 @@
 //!    correction divides by the kernel's Fourier transform, computed by Gauss-Legendre quadrature;
 //!    a single-precision grid becomes the `f32` image in its own memory ([`Gridder::grid_into_image`]:
 //!    rows overwritten, moved to the front, the buffer shrunk), so an image costs nothing beside
-//!    its grid (session 14: an 8000^2 dirty channel 1474 -> 995 MiB), and grids are allocated
-//!    zeroed by the allocator rather than written cell by cell (their pages are faulted in by the
-//!    threads that first write them).
+//!    its grid (session 14: an 8000^2 dirty channel 1474 -> 995 MiB).
 //!
 //! # Where the time goes (profiled with `perf record`, session 11)
 //! Shares of the CPU samples on the shared 2-core machine (load average 15-19 from other jobs,

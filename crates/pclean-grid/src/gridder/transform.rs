@@ -1,6 +1,6 @@
 //! FFT and grid correction: uv grid to dirty image, model image to uv grid.
 
-use super::uvgrid::{complex_zeros, GridData, Real};
+use super::uvgrid::{GridData, Real};
 use super::{wrap, Gridder, Precision, UvGrid};
 use ndarray::{s, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 use num_complex::Complex;
@@ -15,7 +15,7 @@ impl Gridder {
     pub(super) fn grid_to_image_impl<T: Real>(&self, grid: ArrayView2<Complex<T>>) -> Array2<f64> {
         let (ny, nu, nv) = (self.spec.ny, self.nu, self.nv);
         let row_map = image_to_grid(ny, nv);
-        let mut inter = complex_zeros::<T>(ny, nu);
+        let mut inter = Array2::<Complex<T>>::zeros((ny, nu));
         // Visibilities fill only |u| <= u_max plus the kernel (~35% of the columns of an
         // ALMA-like grid): all-zero columns transform to zero, so only the others are computed.
         let nonzero = nonzero_cols(grid);
@@ -57,7 +57,7 @@ impl Gridder {
         pixel: &(impl Fn(usize, usize) -> Complex<f64> + Sync),
     ) -> Array2<Complex<T>> {
         let (nx, ny, nu, nv) = (self.spec.nx, self.spec.ny, self.nu, self.nv);
-        let mut grid = complex_zeros::<T>(nv, nu);
+        let mut grid = Array2::<Complex<T>>::zeros((nv, nu));
         let col_map = image_to_grid(nx, nu);
         for (y, gy) in image_to_grid(ny, nv).into_iter().enumerate() {
             let cy = self.corr_y[y];

@@ -2,7 +2,7 @@
 
 use super::{GridError, Precision};
 use ndarray::{Array2, ArrayView2, Zip};
-use num_complex::{Complex, Complex32, Complex64};
+use num_complex::{Complex32, Complex64};
 use pclean_fft::num_traits::{Float, NumAssign, Zero};
 use pclean_fft::FftNum;
 
@@ -22,34 +22,11 @@ pub(super) enum GridData {
     Double(Array2<Complex64>),
 }
 
-/// A zeroed `(rows, cols)` array of complex cells in memory the allocator hands out zeroed
-/// (`calloc`: a large one is fresh pages from the kernel). `Array2::zeros` of a complex type
-/// writes every cell instead (one serial memset, which also faults in every page: 7.6% of an
-/// 8000^2 dirty run's CPU samples for its two 737 MB grids, `perf`); here the pages are faulted
-/// in where the gridding and the FFT first write, by their threads, and a page never written
-/// (zero columns outside the image rows) is never made resident.
-pub(crate) fn complex_zeros<T: Real>(rows: usize, cols: usize) -> Array2<Complex<T>> {
-    let n = rows * cols;
-    // `vec![0.0; m]` of a float is allocated zeroed (std's `IsZero` specialisation).
-    let flat = std::mem::ManuallyDrop::new(vec![T::zero(); 2 * n]);
-    if flat.capacity() != 2 * n {
-        // (Not what `vec!` gives; the plain path keeps the layout exact.)
-        drop(std::mem::ManuallyDrop::into_inner(flat));
-        return Array2::from_elem((rows, cols), Complex::new(T::zero(), T::zero()));
-    }
-    let mut flat = flat;
-    // SAFETY: `Complex<T>` is `repr(C)` of two `T` (size 2 x, alignment of `T`), so the
-    // allocation of `2 n` zeroed `T` is exactly one of `n` zeroed `Complex<T>` (all-zero bits are
-    // the value 0 + 0i); `flat` is not used or dropped afterwards.
-    let cells = unsafe { Vec::from_raw_parts(flat.as_mut_ptr().cast::<Complex<T>>(), n, n) };
-    Array2::from_shape_vec((rows, cols), cells).expect("rows * cols cells")
-}
-
 impl UvGrid {
     pub(super) fn zeros(precision: Precision, nv: usize, nu: usize) -> Self {
         let data = match precision {
-            Precision::Single => GridData::Single(complex_zeros::<f32>(nv, nu)),
-            Precision::Double => GridData::Double(complex_zeros::<f64>(nv, nu)),
+            Precision::Single => GridData::Single(Array2::zeros((nv, nu))),
+            Precision::Double => GridData::Double(Array2::zeros((nv, nu))),
         };
         Self { data }
     }
