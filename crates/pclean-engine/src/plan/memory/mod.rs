@@ -492,7 +492,14 @@ impl BlockShape {
             let chunk_vis = (self.data.chunk_rows * self.data.data_chans) as u64;
             state + grids + 8 * nvis + 16 * chunk_vis.min(nvis) + scratch
         } else {
-            state
+            // Its new residual is made in the grid's memory when the grid allows (`in_grid`):
+            // the residual's slot of `state` is then free while the grid is alive.
+            let made_in_grid = if in_grid && nt == 1 && mvc == 0 {
+                4 * npix
+            } else {
+                0
+            };
+            state - made_in_grid
                 + res_grids * grids
                 + beams
                 + 8 * self.data.nvis_per_chan as u64
