@@ -134,17 +134,18 @@ pub fn run_block(
     } else {
         sources
     };
-    let mut owned = None;
+    // The block's own weighters (one per channel, or one for all), each freed after the last
+    // plane that uses it has its imaging weights.
+    let mut owned: Vec<Option<ImagingWeighter>> = Vec::new();
     if inp.shared_weighter.is_none() {
-        owned = Some(ctx.weighters(&sources, chans.clone())?);
+        owned = ctx
+            .weighters(&sources, chans.clone())?
+            .into_iter()
+            .map(Some)
+            .collect();
     }
-    let weighter = |i: usize| -> &ImagingWeighter {
-        match (inp.shared_weighter, &owned) {
-            (Some(w), _) => w,
-            (None, Some(ws)) => &ws[i.min(ws.len() - 1)],
-            (None, None) => unreachable!("weighters are made when none is shared"),
-        }
-    };
+    let nweighters = owned.len();
+    let weighter_index = move |i: usize| i.min(nweighters.saturating_sub(1));
     let deconvolve = params.niter > 0 || inp.start_model.is_some();
     let mosaic = matches!(
         params.gridder,
@@ -158,7 +159,17 @@ pub fn run_block(
     let mut firsts: Vec<FirstImages> = Vec::new();
     let mut summaries = Vec::new();
     for (i, k) in chans.clone().enumerate() {
+        let wi = weighter_index(i);
         for s in 0..nst {
+            let weighter = match (inp.shared_weighter, owned.get(wi)) {
+                (Some(w), _) => w,
+                (None, Some(Some(w))) => w,
+                _ => {
+                    return Err(EngineError::Internal(format!(
+                        "no imaging weighter for block channel {i}"
+                    )))
+                }
+            };
             // The block's plane i * nst + s of a reused product, taken (each is taken once).
             let idx = i * nst + s;
             let take =
@@ -168,46 +179,84 @@ pub fn run_block(
                 (Some(r), Some(w)) => Some((r, w[idx])),
                 _ => None,
             };
-            let (psf, weights, pb_weight, residual, sumwt) =
+            // Once this plane has its imaging weights, its weighter is freed if no later plane
+            // uses it.
+            let last_user = i + 1 == chans.len() || weighter_index(i + 1) != wi;
+            let release = s + 1 == nst && last_user;
+            let release_weighter = |owned: &mut Vec<Option<ImagingWeighter>>| {
+                if let (true, Some(w)) = (release, owned.get_mut(wi)) {
+                    *w = None;
+                }
+            };
+            // A plane's beam, fitted to its PSF (a plane whose fit fails takes the block's first
+            // good beam of the same Stokes), and the PSF written.
+            let mut fit_and_put = |psf: &Array2<f32>, sumwt: f64, beams: &[Beam]| {
+                let fallback = (0..i)
+                    .map(|j| beams[j * nst + s])
+                    .find(|b: &Beam| b.is_valid())
+                    .unwrap_or_default();
+                let beam = fit_beam(
+                    params,
+                    psf,
+                    sumwt,
+                    k,
+                    s,
+                    &mut |w| warnings.push(w),
+                    fallback,
+                );
+                put("psf", k, s, psf.view()).map(|()| beam)
+            };
+            let (psf, weights, pb_weight, residual, sumwt, beam) =
                 if joint && reused_psf.is_none() && reused_res.is_none() {
                     let (p, (residual, sumwt)) =
-                        ctx.psf_and_dirty_plane(&sources, k, s, weighter(i))?;
-                    (p.psf, p.weights, p.pb_weight, residual, sumwt)
+                        ctx.psf_and_dirty_plane(&sources, k, s, weighter)?;
+                    release_weighter(&mut owned);
+                    let beam = fit_and_put(&p.psf, sumwt, &beams)?;
+                    (Some(p.psf), p.weights, p.pb_weight, residual, sumwt, beam)
                 } else {
                     // A mosaic's weight image comes from the PSF pass, made also when the PSF is
                     // reused.
-                    let (psf, weights, pb_weight) = match reused_psf {
+                    let (psf, weights, pb_weight, psf_sumwt) = match reused_psf {
                         Some(r) if !mosaic => {
-                            (r, ctx.plane_weights(&sources, k, s, weighter(i))?, None)
+                            let w = ctx.plane_weights(&sources, k, s, weighter)?;
+                            (r, w, None, None)
                         }
                         r => {
-                            let p = ctx.psf_plane(&sources, k, s, weighter(i))?;
-                            (r.unwrap_or(p.psf), p.weights, p.pb_weight)
+                            let p = ctx.psf_plane(&sources, k, s, weighter)?;
+                            (r.unwrap_or(p.psf), p.weights, p.pb_weight, Some(p.sumwt))
                         }
+                    };
+                    release_weighter(&mut owned);
+                    // A dirty plane's PSF is fitted, written and freed before its residual pass
+                    // (the residual's grid is then the only plane alive); its PSF pass summed
+                    // the same weights as the residual pass will.
+                    let kept = match psf_sumwt {
+                        Some(w) if !deconvolve && reused_res.is_none() => {
+                            let beam = fit_and_put(&psf, w, &beams)?;
+                            drop(psf);
+                            Err(beam)
+                        }
+                        _ => Ok(psf),
                     };
                     let (residual, sumwt) = match reused_res {
                         Some(r) => r,
                         None => ctx.residual_plane(&sources, k, s, &weights, None, None)?,
                     };
-                    (psf, weights, pb_weight, residual, sumwt)
+                    let (psf, beam) = match kept {
+                        Ok(psf) => {
+                            let beam = fit_and_put(&psf, sumwt, &beams)?;
+                            (Some(psf), beam)
+                        }
+                        Err(beam) => (None, beam),
+                    };
+                    (psf, weights, pb_weight, residual, sumwt, beam)
                 };
-            // A plane whose fit fails takes the block's first good beam of the same Stokes.
-            let fallback = (0..i)
-                .map(|j| beams[j * nst + s])
-                .find(|b: &Beam| b.is_valid())
-                .unwrap_or_default();
-            let beam = fit_beam(
-                params,
-                &psf,
-                sumwt,
-                k,
-                s,
-                &mut |w| warnings.push(w),
-                fallback,
-            );
             beams.push(beam);
-            put("psf", k, s, psf.view())?;
             if deconvolve {
+                // (Only a dirty plane's PSF is written and freed early.)
+                let psf = psf.ok_or_else(|| {
+                    EngineError::Internal("a deconvolved plane's PSF was not kept".into())
+                })?;
                 firsts.push(FirstImages {
                     residual,
                     psf,
@@ -344,14 +393,19 @@ fn write_plane(
     put("pb", k, s, pb.view())?;
     // A mosaic's `.weight` is its weight image; the standard gridder's the sum of weights
     // times pb^2.
+    // (The standard gridder's is made in the pb's own memory.)
     let weight = match p.pb_weight {
-        Some(w) => w,
+        Some(w) => {
+            drop(pb);
+            w
+        }
         None => {
             let w = p.sumwt as f32;
-            pb.mapv(|v| w * v * v)
+            let mut weight = pb;
+            weight.mapv_inplace(|v| w * v * v);
+            weight
         }
     };
-    drop(pb);
     put("weight", k, s, weight.view())?;
     Ok(summary)
 }

@@ -11,7 +11,10 @@
 //! 3. kernel weights are evaluated per visibility and axis with a piecewise polynomial that
 //!    reproduces the ES kernel far below `epsilon` ([`PolyKernel`]);
 //! 4. the FFT only transforms what is needed (columns, then the `ny` image rows), and the grid
-//!    correction divides by the kernel's Fourier transform, computed by Gauss-Legendre quadrature.
+//!    correction divides by the kernel's Fourier transform, computed by Gauss-Legendre quadrature;
+//!    a single-precision grid becomes the `f32` image in its own memory ([`Gridder::grid_into_image`]:
+//!    rows overwritten, moved to the front, the buffer shrunk), so an image costs nothing beside
+//!    its grid (session 14: an 8000^2 dirty channel 1474 -> 995 MiB).
 //!
 //! # Where the time goes (profiled with `perf record`, session 11)
 //! Shares of the CPU samples on the shared 2-core machine (load average 15-19 from other jobs,
@@ -42,6 +45,11 @@
 //!   faults, serial), bucketing 7%, creating the seven products 3-8%, FFTs 4-5%, flushes 2-3%;
 //!   tclean's reach check (`CasaGridder::zero_unreached`) went from 6% to 0.2% (a row whose
 //!   band ends both reach the grid is kept whole).
+//! - session 14, one 8000^2 dirty channel (108 360 visibilities, W = 11, sigma 1.2, a 9600^2
+//!   grid; docs/decisions-s14-grid.md): 58% of the samples in the kernel, writing the products
+//!   through the page cache 13-16% and first-touch page faults of each fresh grid and plane ~20%;
+//!   the FFTs 6-8%, gathering columns for them 3-5%, the memset of `Array2::zeros` on each grid
+//!   7.6%. Making the image in the grid's memory removed two planes' faults (CPU 7.8 -> 5.7 s).
 //!
 //! Conventions (image orientation, uv units, Fourier sign) are in `docs/conventions.md`; the sign of
 //! the Fourier kernel is [`FOURIER_SIGN`] and lives only here.
@@ -354,17 +362,18 @@ impl Gridder {
     /// is `((re * corr_x) * corr_y) * scale` evaluated in `f64` and rounded to `f32` (the same values
     /// as `grid_to_image(..).mapv(|x| (x * scale) as f32)`). Besides the returned `(ny, nx)` image it
     /// allocates only per-thread FFT buffers (a block of 16 columns), not the `(ny, nu)` work array
-    /// and `f64` image of [`Gridder::grid_to_image`].
+    /// and `f64` image of [`Gridder::grid_to_image`]. A single-precision grid becomes the image in
+    /// its own memory (shrunk to the image's `4 nx ny` bytes): no image is allocated beside it.
     pub fn grid_into_image(
         &self,
-        mut grid: UvGrid,
+        grid: UvGrid,
         scale: f64,
         nthreads: usize,
     ) -> Result<Array2<f32>, GridError> {
         self.check_grid(&grid)?;
-        let img = with_pool(nthreads, || match &mut grid.data {
-            GridData::Single(g) => self.grid_into_image_impl::<f32>(g.view_mut(), scale),
-            GridData::Double(g) => self.grid_into_image_impl::<f64>(g.view_mut(), scale),
+        let img = with_pool(nthreads, move || match grid.data {
+            GridData::Single(g) => self.single_grid_into_image(g, scale),
+            GridData::Double(mut g) => self.grid_into_image_impl::<f64>(g.view_mut(), scale),
         })?;
         Ok(img)
     }

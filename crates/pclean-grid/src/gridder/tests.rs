@@ -47,6 +47,53 @@ fn grid_into_image_equals_grid_to_image_in_single_precision() {
         // The same transforms in the same order: identical values.
         assert_eq!(got, want, "epsilon {eps}");
     }
+    // Odd and even image sides (the image rows' places in the grid differ): the image made in
+    // the grid's memory equals the one made beside it.
+    for (nx, ny) in [(63, 47), (50, 61), (2, 3), (97, 96)] {
+        let g = Gridder::new(GridSpec {
+            nx,
+            ny,
+            ..spec(1e-5)
+        })
+        .unwrap();
+        let (uvw, f, vis, wt) = sample_vis(200);
+        let mut grid = g.new_grid();
+        g.grid_vis(&mut grid, uvw.view(), &f, vis.view(), wt.view(), 1)
+            .unwrap();
+        let want = g.grid_to_image(&grid, 1).unwrap().mapv(|x| x as f32);
+        let got = g.grid_into_image(grid, 1.0, 1).unwrap();
+        assert_eq!(got, want, "{nx} x {ny}");
+    }
+}
+
+/// Every row layout a transformed grid can have (`nu >= nx`, `nv >= ny`, even and odd sides,
+/// the rows offset in the buffer): each image row ends up at `y * nx` with its values intact.
+#[test]
+fn image_rows_compact_without_overwriting_a_row_still_to_move() {
+    for (nx, ny, nu, nv, first) in [
+        (4, 4, 4, 4, 0),
+        (5, 7, 6, 9, 0),
+        (8, 6, 10, 8, 3),
+        (3, 2, 3, 2, 0),
+        (16, 15, 20, 18, 0),
+        (2, 9, 40, 11, 1),
+    ] {
+        let rows = transform::image_to_grid(ny, nv);
+        let src: Vec<usize> = rows.iter().map(|&r| 2 * first + 2 * nu * r).collect();
+        let mut buf = vec![-1.0f32; 2 * (first + nu * nv)];
+        for (y, &s) in src.iter().enumerate() {
+            for x in 0..nx {
+                buf[s + x] = (y * 1000 + x) as f32;
+            }
+        }
+        transform::compact_image_rows(&mut buf, &src, nx);
+        for y in 0..ny {
+            for x in 0..nx {
+                let want = (y * 1000 + x) as f32;
+                assert_eq!(buf[y * nx + x], want, "{nx}x{ny} in {nu}x{nv}: ({y}, {x})");
+            }
+        }
+    }
 }
 
 #[test]

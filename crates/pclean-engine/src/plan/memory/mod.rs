@@ -432,19 +432,41 @@ impl BlockShape {
         };
         // The joint PSF and dirty pass holds the dirty image's grid next to the PSF's.
         let joint_grids = if self.image.joint_pass { nt * grids } else { 0 };
-        let first_pass = prepared
-            + weighters
-            + held_vis
-            + kept
-            + psf_grids * grids
-            + joint_grids
-            + beams
-            + 4 * (psf_terms + nt) * npix
-            + mvc_kept
-            + mvc_pass
-            + weights
-            + chunk1
-            + scratch;
+        // A single-precision 2-D grid becomes its image in its own memory
+        // (`Gridder::grid_into_image`): no image is made beside it. The block's loop
+        // (`exec::block::run_block`, not mtmfs' or mvc's) then holds, besides the plane's
+        // weights, chunk and scratch, the largest of: the first plane's PSF pass (every
+        // weighter and the grid), the last plane's PSF pass (the earlier planes kept, its own
+        // weighter: the others were freed after their planes) and its residual pass (the earlier
+        // planes and, when deconvolving, its PSF; a dirty plane's PSF is written and freed
+        // first, and so is its weighter).
+        let in_grid = self.grid_elem_bytes == 8 && self.grid_planes <= 1 && !mosaic;
+        let first_pass = if in_grid && nt == 1 && mvc == 0 {
+            let pass_grids = psf_grids * grids + joint_grids;
+            let last_weighter = weighters.min(4 * npix * self.pointings.max(1) as u64);
+            let psf_kept = if self.image.deconvolve { 4 * npix } else { 0 };
+            prepared
+                + (weighters + pass_grids)
+                    .max(kept + last_weighter + pass_grids)
+                    .max(kept + psf_kept + grids)
+                + weights
+                + chunk1
+                + scratch
+        } else {
+            prepared
+                + weighters
+                + held_vis
+                + kept
+                + psf_grids * grids
+                + joint_grids
+                + beams
+                + 4 * (psf_terms + nt) * npix
+                + mvc_kept
+                + mvc_pass
+                + weights
+                + chunk1
+                + scratch
+        };
         if !self.image.deconvolve {
             // Writing a dirty plane: residual, model (zeros), pb, weight.
             let writing = prepared + 4 * 4 * npix + mvc_write;
@@ -470,7 +492,14 @@ impl BlockShape {
             let chunk_vis = (self.data.chunk_rows * self.data.data_chans) as u64;
             state + grids + 8 * nvis + 16 * chunk_vis.min(nvis) + scratch
         } else {
-            state
+            // Its new residual is made in the grid's memory when the grid allows (`in_grid`):
+            // the residual's slot of `state` is then free while the grid is alive.
+            let made_in_grid = if in_grid && nt == 1 && mvc == 0 {
+                4 * npix
+            } else {
+                0
+            };
+            state - made_in_grid
                 + res_grids * grids
                 + beams
                 + 8 * self.data.nvis_per_chan as u64
