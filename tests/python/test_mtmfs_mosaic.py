@@ -1,0 +1,137 @@
+"""Issue 14: mtmfs mosaics (`gridder='mosaic'`, `deconvolver='mtmfs'`, nterms 2) against tclean 6.7
+on the bundled wideband_mosaic.ms (two 1 GHz windows at 90 and 110 GHz, two pointings 25" apart,
+224^2 x 0.8", natural, flatsky, pblimit 0.2; scripts/dev/make_wideband_mosaic.py MT_CASES), with
+conjbeams False and True, niter 0 and niter 100 with usemask='pb' (pbmask 0.4).
+
+tclean's MultiTermFTNew holds one MosaicFTNew per Taylor term: term t grids the weights
+w ((nu - nu0)/nu0)^t, each `.weight.ttN` is that term's weight kernel gridded with them, every
+`.residual.ttN` is divided by `.weight.tt0` and the PSF terms by the peak of `.psf.tt0`; pclean
+(`imaging::taylor`, `cycles::mtmfs`) does the same. Compared: max |pclean - tclean| over tclean's
+pb > 0.3, in units of tclean's peak there (issue 14's bar: 1%); the references are the inner 200^2
+of tclean's images (header PCCROP: the crop's offset)."""
+import json
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from compare import load_casa
+from conftest import REFERENCE, run_pclean, unpack_bundled
+
+REF = REFERENCE / "wideband_mosaic"
+INFO = json.loads((REF / "wideband_mt_refs.json").read_text())
+NOT_IMAGING = ("vis", "parallel")
+DIRTY = ["wb_mt", "wb_mt_conj"]
+CLEAN = ["wb_mt_clean", "wb_mt_conj_clean"]
+DIRTY_EXT = ["psf.tt0", "psf.tt1", "psf.tt2", "residual.tt0", "residual.tt1", "weight.tt0",
+             "weight.tt1", "weight.tt2", "pb.tt0", "image.tt0"]
+CLEAN_EXT = ["image.tt0", "image.tt1", "residual.tt0", "residual.tt1", "model.tt0", "model.tt1"]
+TOL = {}
+GUARD = {}
+_RUNS = {}
+
+
+@pytest.fixture(scope="module")
+def wb_ms(tmp_path_factory):
+    return unpack_bundled(["wideband_mosaic.ms.tar.gz"], tmp_path_factory.mktemp("wb_mt_ms"))
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    return tmp_path_factory.mktemp("wb_mt_out")
+
+
+def run_case(name, msdir, outdir):
+    """pclean with the reference's tclean parameters, once per case; returns the prefix."""
+    if name not in _RUNS:
+        params = {k: v for k, v in INFO[name]["params"].items() if k not in NOT_IMAGING}
+        cfg = outdir / (name + ".config.json")
+        cfg.write_text(json.dumps(params))
+        prefix = outdir / name
+        p = run_pclean("image", "--config", cfg, "--vis", msdir / INFO[name]["params"]["vis"],
+                       "--imagename", prefix, "--overwrite", check=False)
+        _RUNS[name] = (prefix, p)
+    prefix, p = _RUNS[name]
+    if p.returncode != 0:
+        pytest.fail("pclean failed on %s (%d): %s" % (name, p.returncode, p.stderr[-2000:]),
+                    pytrace=False)
+    return prefix
+
+
+def reference(name, ext):
+    """tclean's plane (y, x) and the crop's offset (x0, y0) in the full image."""
+    with fits.open(REF / ("tclean_%s.%s.fits.gz" % (name, ext))) as h:
+        x0, y0 = (int(v) for v in h[0].header["PCCROP"].split(","))
+        return np.asarray(h[0].data, dtype=np.float64).reshape(h[0].data.shape[-2:]), (x0, y0)
+
+
+def ours(prefix, ext, crop, size):
+    d, _ = load_casa("%s.%s" % (prefix, ext))
+    x0, y0 = crop
+    return d[0, 0, y0:y0 + size, x0:x0 + size]
+
+
+def pb_case(name):
+    """The niter=0 case whose pb.tt0 the deconvolved case shares (the same weights and beams)."""
+    return name.replace("_clean", "")
+
+
+def error(name, ext, msdir, outdir):
+    prefix = run_case(name, msdir, outdir)
+    pb, _ = reference(pb_case(name), "pb.tt0")
+    ref, crop = reference(name, ext)
+    mine = ours(prefix, ext, crop, ref.shape[0])
+    region = np.nan_to_num(pb) > 0.3
+    assert np.isfinite(mine[region]).all()
+    return np.abs(mine - ref)[region].max() / np.abs(ref[region]).max()
+
+
+def check(name, ext, msdir, outdir, tol, guard):
+    err = error(name, ext, msdir, outdir)
+    print("%s %s: %.2e" % (name, ext, err))
+    if ext in guard and err >= tol[ext]:
+        assert err < guard[ext], "%s %s: %.4f of tclean's peak" % (name, ext, err)
+        pytest.xfail("open gap: mtmfs mosaic %s %s %.4f of tclean's peak (bound %g)"
+                     % (name, ext, err, tol[ext]))
+    assert err < tol[ext], "%s %s: max |pclean - tclean| = %.4f of tclean's peak" % (name, ext, err)
+
+
+@pytest.mark.parametrize("name", DIRTY)
+@pytest.mark.parametrize("ext", DIRTY_EXT)
+def test_dirty_terms_match_tclean(name, ext, wb_ms, out):
+    check(name, ext, wb_ms, out, TOL, GUARD)
+
+
+@pytest.mark.parametrize("name", CLEAN)
+@pytest.mark.parametrize("ext", CLEAN_EXT)
+def test_clean_terms_match_tclean(name, ext, wb_ms, out):
+    check(name, ext, wb_ms, out, CLEAN_TOL, CLEAN_GUARD)
+
+
+@pytest.mark.parametrize("name", DIRTY + CLEAN)
+def test_products_and_sumwt_as_tclean(name, wb_ms, out):
+    """The products tclean 6.7 writes for an mtmfs mosaic (`.weight.tt0..tt2` among them), and
+    its sums of weights per term."""
+    prefix = run_case(name, wb_ms, out)
+    written = sorted(p.name[len(name) + 1:] for p in out.glob(name + ".*")
+                     if not p.name.endswith(".json"))
+    assert written == INFO[name]["products"]
+    for t, want in enumerate(INFO[name]["sumwt"]):
+        got = load_casa("%s.sumwt.tt%d" % (prefix, t))[0].ravel()[0]
+        assert abs(got - want) <= SUMWT_TOL * INFO[name]["sumwt"][0], (t, got, want)
+
+
+@pytest.mark.parametrize("name", DIRTY + CLEAN)
+def test_alpha_matches_tclean(name, wb_ms, out):
+    """`.alpha` where tclean's pb > 0.3 and tclean's image.tt0 above ALPHA_LEVEL of its peak."""
+    prefix = run_case(name, wb_ms, out)
+    pb, _ = reference(pb_case(name), "pb.tt0")
+    ref, crop = reference(name, "alpha")
+    t0, _ = reference(name, "image.tt0")
+    mine = ours(prefix, "alpha", crop, ref.shape[0])
+    sel = (np.nan_to_num(pb) > 0.3) & (t0 > ALPHA_LEVEL * np.nanmax(t0)) & np.isfinite(ref)
+    assert sel.sum() > 20, "too few bright pixels (%d)" % sel.sum()
+    assert np.isfinite(mine[sel]).all()
+    err = np.abs(mine - ref)[sel].max()
+    print("%s alpha: %.3e over %d px" % (name, err, sel.sum()))
+    assert err <= ALPHA_TOL, "%s: alpha differs by %.3g over %d pixels" % (name, err, sel.sum())
