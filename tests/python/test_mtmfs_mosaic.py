@@ -7,8 +7,8 @@ tclean's MultiTermFTNew holds one MosaicFTNew per Taylor term: term t grids the 
 w ((nu - nu0)/nu0)^t, each `.weight.ttN` is that term's weight kernel gridded with them, every
 `.residual.ttN` is divided by `.weight.tt0` and the PSF terms by the peak of `.psf.tt0`; pclean
 (`imaging::taylor`, `cycles::mtmfs`) does the same. Compared: max |pclean - tclean| over tclean's
-pb > 0.3, in units of tclean's peak there (issue 14's bar: 1%); the references are the inner 200^2
-of tclean's images (header PCCROP: the crop's offset)."""
+pb > 0.5 (REGION_PB), in units of tclean's peak there (issue 14's bar: 1%); the references are
+the inner 200^2 of tclean's images (header PCCROP: the crop's offset)."""
 import json
 
 import numpy as np
@@ -26,8 +26,39 @@ CLEAN = ["wb_mt_clean", "wb_mt_conj_clean"]
 DIRTY_EXT = ["psf.tt0", "psf.tt1", "psf.tt2", "residual.tt0", "residual.tt1", "weight.tt0",
              "weight.tt1", "weight.tt2", "pb.tt0", "image.tt0"]
 CLEAN_EXT = ["image.tt0", "image.tt1", "residual.tt0", "residual.tt1", "model.tt0", "model.tt1"]
-TOL = {}
-GUARD = {}
+# The region: tclean's pb > 0.5. tclean's multi-term store zeroes every residual term where
+# weight.tt0 <= pblimit x its peak (0.2 here: pb <= sqrt(0.2) = 0.447; measured, pclean does the
+# same), so over pb > 0.3 the pixels next to that cut, where the two weights' f32 rounding puts
+# the cut one pixel apart, dominate (0.10 with conjbeams at pb 0.447); 0.5 leaves them out.
+REGION_PB = 0.5
+# Measured (conjbeams False / True) over pb > 0.5 in units of tclean's peak there: psf.tt0 and
+# psf.tt2 2.8e-3 / 3.1e-3, residual.tt0 4.6e-3 / 5.6e-3, image.tt0 4.6e-3 / 5.4e-3, pb.tt0
+# 9.3e-5 / 1.0e-4, weight.tt0 and weight.tt2 1.4e-4 / 1.4e-4, weight.tt1 3.1e-4 / 4.9e-2: issue
+# 14's 1% bar. Open gaps (xfail, under GUARD): psf.tt1 1.4e-2 / 1.8e-2 (its peak is 0.01, so
+# 1.4e-4 / 1.8e-4 of psf.tt0's), residual.tt1 1.8e-2 / 3.6e-2 (its peak 0.021 is 2.5% of
+# residual.tt0's), and the conjbeams weight.tt1 (~0: its peak 0.098 against weight.tt2's 68.5;
+# 4.9e-2 of it). Before the weight-image cut (the pb cut at pblimit) residual.tt0 was 0.53 off.
+TOL = {ext: 1e-2 for ext in DIRTY_EXT}
+GUARD = {"psf.tt1": 5e-2, "residual.tt1": 5e-2, "weight.tt1": 0.1}
+# Deconvolved (mtmfs niter 100, pb mask 0.4; tclean 6.7 took 3 major cycles). Measured
+# (conjbeams False / True): image.tt0 1.1e-2 / 8.3e-3, image.tt1 7.8e-2 / 6.0e-2, residual.tt0
+# 0.12 / 5.2e-2, residual.tt1 9.7e-2 / 0.14, model.tt0 1.8e-2 / 2.8e-2, model.tt1 9.3e-2 /
+# 4.6e-2. The models differ by the components each minor cycle takes (as the mfs mosaic's clean,
+# test_mosaic.py's WB_CLEAN_TOL: 2e-2 image, 0.1 residual and model there); the cleaned residual's
+# peak is 0.144 for a dirty 0.84, so 0.12 of it is 2% of the dirty peak. The image.tt0 bound is
+# the mfs one (2e-2); the others 1.5x the largest measured, under which the old pb cut (residual
+# 2.7 / 2.0 of the peak) fails.
+CLEAN_TOL = {"image.tt0": 2e-2, "image.tt1": 0.12, "residual.tt0": 0.18, "residual.tt1": 0.21,
+             "model.tt0": 4.5e-2, "model.tt1": 0.14}
+CLEAN_GUARD = {}
+# sumwt.ttN: natural weights, float32 sums: tt0 and tt2 equal tclean's (8640, 86.4); tt1 is ~0
+# (the 90 and 110 GHz windows cancel: -4.4e-5 against tclean's -1.1e-4): 1e-6 of sumwt.tt0.
+SUMWT_TOL = 1e-6
+# .alpha where tclean's image.tt0 > 0.3 of its peak (below it the dirty cases' blanking
+# thresholds, 0.1 of the peak, differ by a few pixels). Measured |d alpha| max 0.051 / 0.043
+# (dirty), 0.126 / 0.076 (clean).
+ALPHA_LEVEL = 0.3
+ALPHA_TOL = {"wb_mt": 0.075, "wb_mt_conj": 0.075, "wb_mt_clean": 0.19, "wb_mt_conj_clean": 0.12}
 _RUNS = {}
 
 
@@ -81,7 +112,7 @@ def error(name, ext, msdir, outdir):
     pb, _ = reference(pb_case(name), "pb.tt0")
     ref, crop = reference(name, ext)
     mine = ours(prefix, ext, crop, ref.shape[0])
-    region = np.nan_to_num(pb) > 0.3
+    region = np.nan_to_num(pb) > REGION_PB
     assert np.isfinite(mine[region]).all()
     return np.abs(mine - ref)[region].max() / np.abs(ref[region]).max()
 
@@ -123,15 +154,15 @@ def test_products_and_sumwt_as_tclean(name, wb_ms, out):
 
 @pytest.mark.parametrize("name", DIRTY + CLEAN)
 def test_alpha_matches_tclean(name, wb_ms, out):
-    """`.alpha` where tclean's pb > 0.3 and tclean's image.tt0 above ALPHA_LEVEL of its peak."""
+    """`.alpha` where tclean's pb > REGION_PB and tclean's image.tt0 above ALPHA_LEVEL of its peak."""
     prefix = run_case(name, wb_ms, out)
     pb, _ = reference(pb_case(name), "pb.tt0")
     ref, crop = reference(name, "alpha")
     t0, _ = reference(name, "image.tt0")
     mine = ours(prefix, "alpha", crop, ref.shape[0])
-    sel = (np.nan_to_num(pb) > 0.3) & (t0 > ALPHA_LEVEL * np.nanmax(t0)) & np.isfinite(ref)
+    sel = (np.nan_to_num(pb) > REGION_PB) & (t0 > ALPHA_LEVEL * np.nanmax(t0)) & np.isfinite(ref)
     assert sel.sum() > 20, "too few bright pixels (%d)" % sel.sum()
     assert np.isfinite(mine[sel]).all()
     err = np.abs(mine - ref)[sel].max()
     print("%s alpha: %.3e over %d px" % (name, err, sel.sum()))
-    assert err <= ALPHA_TOL, "%s: alpha differs by %.3g over %d pixels" % (name, err, sel.sum())
+    assert err <= ALPHA_TOL[name], "%s: alpha differs by %.3g over %d pixels" % (name, err, sel.sum())

@@ -109,6 +109,11 @@ pub fn run_block(
     // turned into sky brightness with it before prediction.
     let pb_weights = std::mem::take(&mut tp.pb_weights);
     let (normtype, pblimit) = (p.mosaic.normtype, p.pblimit);
+    // tclean's multi-term store zeroes the residual terms where `.weight.tt0` is at or below
+    // pblimit times its peak (not the beam: measured on the bundled wideband_mosaic.ms, its
+    // residuals are 0 exactly where weight.tt0 / max <= 0.2 = pblimit, i.e. pb <= 0.447), so the
+    // residual's beam limit is sqrt(pblimit) (docs/decisions-s14-mtmos.md).
+    let residual_limit = pblimit.abs().sqrt();
     let residuals_of = |models: Option<&[Array2<f32>]>| -> Result<_, EngineError> {
         let sky: Option<Vec<Array2<f32>>> = match (pb_weights.first(), models) {
             (Some(w), Some(m)) => Some(
@@ -128,7 +133,7 @@ pub fn run_block(
         }?;
         if let Some(w) = pb_weights.first() {
             for r in out.0.iter_mut() {
-                mosaic::normalise_residual(r, w, normtype, pblimit);
+                mosaic::normalise_residual(r, w, normtype, residual_limit);
             }
         }
         Ok(out)

@@ -365,9 +365,9 @@ impl ImagingContext<'_> {
         let g = self.gridder.as_ref();
         let mut v = if psf && self.beam_weights() {
             let w = g.weight_image(&planes, norm).map_err(gerr)?;
-            pb_weights.push(w.ok_or_else(|| {
-                EngineError::internal("the mosaic gridder made no weight image")
-            })?);
+            pb_weights.push(
+                w.ok_or_else(|| EngineError::internal("the mosaic gridder made no weight image"))?,
+            );
             g.linear_images(planes, norm).map_err(gerr)?.0
         } else {
             g.images(planes, norm).map_err(gerr)?
@@ -419,7 +419,9 @@ impl ImagingContext<'_> {
         let first = self.term_image(planes, norm, false, &mut none)?;
         let mut out = (vec![first], vec![sumwt0]);
         let terms = 1..nterms;
-        self.held_terms(held, weights, vis, terms, reffreq_hz, norm, &mut out, &mut none)?;
+        self.held_terms(
+            held, weights, vis, terms, reffreq_hz, norm, &mut out, &mut none,
+        )?;
         Ok(out)
     }
 
