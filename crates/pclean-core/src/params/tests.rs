@@ -499,7 +499,8 @@ fn mtmfs_takes_standard_w_and_mosaic_gridders() {
 /// row partitions, calcpsf/calcres=false, psfphasecenter.
 #[test]
 fn mtmfs_mosaic_refusals_name_the_parameter() {
-    let cases: [(fn(&mut RawParams), &str); 5] = [
+    type Case = (fn(&mut RawParams), &'static str);
+    let cases: [Case; 5] = [
         (|r| r.specmode = Some("mvc".into()), "specmode"),
         (|r| r.row_partitions = Some(2), "row_partitions"),
         (|r| r.calcpsf = Some(false), "calcpsf"),
