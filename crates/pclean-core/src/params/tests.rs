@@ -503,8 +503,20 @@ fn mtmfs_mosaic_refusals_name_the_parameter() {
     let cases: [Case; 5] = [
         (|r| r.specmode = Some("mvc".into()), "specmode"),
         (|r| r.row_partitions = Some(2), "row_partitions"),
-        (|r| r.calcpsf = Some(false), "calcpsf"),
-        (|r| r.calcres = Some(false), "calcres"),
+        (
+            |r| {
+                r.calcpsf = Some(false);
+                r.restart = Some(true);
+            },
+            "calcpsf",
+        ),
+        (
+            |r| {
+                r.calcres = Some(false);
+                r.restart = Some(true);
+            },
+            "calcres",
+        ),
         (
             |r| r.psfphasecenter = Some("J2000 15h21m00 +05d00m00".into()),
             "psfphasecenter",
