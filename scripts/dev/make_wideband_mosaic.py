@@ -13,6 +13,10 @@ on the bundled MS unpacked into OUTDIR, and added to wideband_refs.json without 
 MS tarball:
     python scripts/dev/make_wideband_mosaic.py clean-refs OUTDIR            # casatasks 6.7
     python scripts/dev/make_wideband_mosaic.py clean-bundle OUTDIR REPO/testdata
+The mtmfs cases (MT_CASES: nterms 2, conjbeams False and True, niter 0 and a pb-masked niter 100;
+issue 14, session 14) likewise, with the listing of every product tclean writes:
+    python scripts/dev/make_wideband_mosaic.py mt-refs OUTDIR            # casatasks 6.7
+    python scripts/dev/make_wideband_mosaic.py mt-bundle OUTDIR REPO/testdata
 
 The array: the first 16 pads of casadata's alma.cycle10.1.cfg (12 m), two spectral windows of
 one 1 GHz channel at 90 and 110 GHz (a 20% band), XX YY. Two pointings 25" apart (east) around
@@ -47,6 +51,20 @@ CLEAN_CASES = {"wb_conj_clean": dict(CLEAN, normtype="flatsky", conjbeams=True),
                "wb_conj_clean_fn": dict(CLEAN, normtype="flatnoise", conjbeams=True),
                "wb_clean": dict(CLEAN, normtype="flatsky")}
 CLEAN_PRODUCTS = ["model", "residual", "image"]
+# mtmfs (nterms 2): the dirty terms and weights, and the deconvolved ones with the mask of CLEAN.
+MT = dict(weighting="natural", deconvolver="mtmfs", nterms=2, normtype="flatsky")
+MT_CASES = {"wb_mt": dict(MT),
+            "wb_mt_conj": dict(MT, conjbeams=True),
+            "wb_mt_clean": dict(MT, niter=100, usemask="pb", pbmask=0.4),
+            "wb_mt_conj_clean": dict(MT, niter=100, usemask="pb", pbmask=0.4, conjbeams=True)}
+MT_DIRTY = ["psf.tt0", "psf.tt1", "psf.tt2", "residual.tt0", "residual.tt1", "weight.tt0",
+            "weight.tt1", "weight.tt2", "pb.tt0", "image.tt0", "alpha"]
+MT_CLEAN = ["residual.tt0", "residual.tt1", "model.tt0", "model.tt1", "image.tt0", "image.tt1",
+            "alpha"]
+
+
+def mt_products(name):
+    return MT_CLEAN if "clean" in name else MT_DIRTY
 
 
 def make_ms(outdir):
@@ -162,9 +180,60 @@ def clean_bundle(outdir, testdata):
     print("wrote", refdir)
 
 
+def mt_refs(outdir):
+    """tclean's MT_CASES on OUTDIR/wideband_mosaic.ms: FITS of mt_products, sums of weights per
+    term and the names of every product written (wideband_mt_refs.json)."""
+    import glob
+    import json
+    import time
+    from casatasks import exportfits, tclean
+    import casatools
+    ms = os.path.join(outdir, "wideband_mosaic.ms")
+    ia = casatools.image()
+    meta = {}
+    for name, kw in MT_CASES.items():
+        args = dict(COMMON, **kw)
+        img = os.path.join(outdir, "tclean_" + name)
+        for old in glob.glob(img + ".*"):
+            shutil.rmtree(old, ignore_errors=True) if os.path.isdir(old) else os.remove(old)
+        t0 = time.time()
+        tclean(vis=ms, imagename=img, **args)
+        dt = time.time() - t0
+        written = sorted(p[len(img) + 1:] for p in glob.glob(img + ".*"))
+        for ext in mt_products(name):
+            exportfits(img + "." + ext, img + "." + ext + ".fits", overwrite=True)
+        sumwt = []
+        for t in range(3):
+            ia.open(img + ".sumwt.tt%d" % t)
+            sumwt.append(float(ia.getchunk().ravel()[0]))
+            ia.close()
+        meta[name] = dict(params=dict(args, vis="wideband_mosaic.ms"), seconds=round(dt, 2),
+                          sumwt=sumwt, products=written)
+    meta["casa"] = casatools.version_string()
+    with open(os.path.join(outdir, "wideband_mt_refs.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+
+
+def mt_bundle(outdir, testdata):
+    """The MT_CASES products cropped into testdata/reference/wideband_mosaic, with
+    wideband_mt_refs.json beside wideband_refs.json (the MS tarball is left as it is)."""
+    import json
+    from make_mosaic_testdata import crop_cases
+    refdir = os.path.join(testdata, "reference", "wideband_mosaic")
+    crop_cases(outdir, refdir, {name: mt_products(name) for name in MT_CASES}, CROP)
+    with open(os.path.join(refdir, "wideband_refs.json")) as f:
+        casa = json.load(f)["casa"]
+    with open(os.path.join(outdir, "wideband_mt_refs.json")) as f:
+        new = json.load(f)
+    if new["casa"] != casa:
+        sys.exit("the mtmfs references were made with another CASA than wideband_refs.json's")
+    shutil.copy(os.path.join(outdir, "wideband_mt_refs.json"), refdir)
+    print("wrote", refdir)
+
+
 if __name__ == "__main__":
     command = {"ms": make_ms, "refs": refs, "bundle": bundle, "clean-refs": clean_refs,
-               "clean-bundle": clean_bundle}.get(sys.argv[1] if sys.argv[1:] else "")
+               "clean-bundle": clean_bundle, "mt-refs": mt_refs, "mt-bundle": mt_bundle}.get(sys.argv[1] if sys.argv[1:] else "")
     if command is None:
         sys.exit(__doc__)
     command(*sys.argv[2:])

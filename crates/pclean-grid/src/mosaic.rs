@@ -235,7 +235,7 @@ impl MosaicGridder {
                 .pointings
                 .iter()
                 .zip(sums.iter().skip(band).step_by(nb))
-                .filter(|(_, sum)| sum[0] > 0.0)
+                .filter(|(_, sum)| sum[0] != 0.0)
                 .map(|(p, sum)| (p.centre_px, sum[0] * scale, p.beam))
                 .collect();
             if entries.is_empty() {
@@ -341,6 +341,17 @@ impl MosaicGridder {
 /// `pblimit`); the response is 1 there.
 const RESPONSE_FLOOR: f64 = 1e-2;
 
+/// `sum w f` over the weights `w` the gridder counts (`> 0`, finite) and their factors `f`.
+fn factor_sum(w: ArrayView2<f32>, f: ArrayView2<f32>) -> f64 {
+    let mut sum = 0.0;
+    Zip::from(&w).and(&f).for_each(|w, f| {
+        if *w > 0.0 && w.is_finite() {
+            sum += *w as f64 * *f as f64;
+        }
+    });
+    sum
+}
+
 /// The rows of one pointing in a batch: `(pointing, rows)`, `None` for every row of the batch.
 type RowGroup = (usize, Option<Vec<usize>>);
 
@@ -420,6 +431,13 @@ impl VisGridder for MosaicGridder {
                     }
                 };
                 sums[i][0] += st.sum_weights;
+                sums[i][1] += match batch.weight_factor_rc {
+                    None => st.sum_weights,
+                    Some(f) => {
+                        let f_rows = take(f, &rows);
+                        factor_sum(wgt.view(), take_cols(f_rows.view(), cols).view())
+                    }
+                };
                 total += st;
             }
         }
@@ -492,8 +510,11 @@ impl VisGridder for MosaicGridder {
         Ok(())
     }
 
+    /// `sum_p W_p B_p` with `W_p` the sums of the weights times their factors
+    /// ([`VisBatch::weight_factor_rc`]; without: the weights gridded).
     fn weight_image(&self, planes: &GridPlanes, scale: f64) -> GridResult<Option<Array2<f32>>> {
-        let w = self.band_limited_weight(planes.sums(), scale);
+        let sums: Vec<[f64; 2]> = planes.sums().iter().map(|s| [s[1], 0.0]).collect();
+        let w = self.band_limited_weight(&sums, scale);
         Ok(Some(w.mapv(|v| v as f32)))
     }
 

@@ -63,6 +63,12 @@ pub struct VisBatch<'a> {
     /// `(nrow,)` TIME of each row (MJD seconds, UTC), for gridders whose beam depends on the
     /// integration (A-projection's parallactic-angle bins); `None` where no gridder needs it.
     pub time_r: Option<&'a [f64]>,
+    /// `(nrow, nchan)` factors of the imaging weights as a gridder with a weight image sums them
+    /// into it ([`VisGridder::weight_image`]; the mosaic's): Taylor term t's
+    /// `((nu - nu0) / nu0)^t`, tclean's `.weight.ttN` (its weight kernel gridded with the
+    /// Taylor-weighted weights). `None`: 1. The gridded planes and the pass's sum of weights do
+    /// not see it.
+    pub weight_factor_rc: Option<ArrayView2<'a, f32>>,
 }
 
 impl<'a> VisBatch<'a> {
@@ -81,6 +87,16 @@ impl<'a> VisBatch<'a> {
             field_r: None,
             antennas_r: None,
             time_r: None,
+            weight_factor_rc: None,
+        }
+    }
+
+    /// The same rows with the factors of their weights in a weight image (`(nrow, nchan)`, see
+    /// [`VisBatch::weight_factor_rc`]).
+    pub fn with_weight_factors(self, factor_rc: ArrayView2<'a, f32>) -> Self {
+        VisBatch {
+            weight_factor_rc: Some(factor_rc),
+            ..self
         }
     }
 
@@ -136,7 +152,9 @@ pub struct GridPlanes {
     grids: Vec<UvGrid>,
     /// Per plane, the sums a gridder keeps beside its grid: for tclean's gridder
     /// ([`crate::casa`]) the sum of the weights (the second unused); the mosaic gridder's per
-    /// pointing sums; unused (zero) for the ES gridder.
+    /// pointing and beam frequency: the sum of the weights gridded and the sum of the weights
+    /// times [`VisBatch::weight_factor_rc`] (its weight image's); unused (zero) for the ES
+    /// gridder.
     sums: Vec<[f64; 2]>,
     /// The w-gridder's visibilities not yet gridded into planes ([`crate::wgrid`]: its plane set
     /// holds either these and no grids, or one grid per w plane); `None` for the other gridders.

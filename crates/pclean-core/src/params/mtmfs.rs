@@ -121,6 +121,50 @@ pub(super) fn mvc_channels(
     }
 }
 
+/// Refuse what pclean's mtmfs mosaic (`gridder='mosaic'`) does not do yet, each named.
+fn check_mosaic(p: &ImagingParams) -> Result<(), ParamError> {
+    let d = &p.deconv;
+    let not_with = |param: &'static str, value: String, fix: &str| {
+        invalid(
+            param,
+            value,
+            format!(
+                "not supported with deconvolver='mtmfs' and gridder='mosaic' in pclean yet; {fix}"
+            ),
+        )
+    };
+    if d.mvc.is_some() {
+        return Err(not_with(
+            "specmode",
+            "mvc".into(),
+            "use specmode='mfs' (the mosaic's Taylor terms are gridded directly)",
+        ));
+    }
+    if p.row_partitions > 0 {
+        return Err(not_with(
+            "row_partitions",
+            p.row_partitions.to_string(),
+            "use row_partitions=0 (the terms' weight images are made in one process)",
+        ));
+    }
+    if !d.calcpsf || !d.calcres {
+        let param = if d.calcpsf { "calcres" } else { "calcpsf" };
+        return Err(not_with(
+            param,
+            "false".into(),
+            "leave calcpsf and calcres true (the weight images of the terms are not read back)",
+        ));
+    }
+    if let Some(c) = &p.mosaic.psfphasecenter {
+        return Err(not_with(
+            "psfphasecenter",
+            format!("{c:?}"),
+            "leave psfphasecenter empty (the Taylor PSFs are imaged about the image centre)",
+        ));
+    }
+    Ok(())
+}
+
 /// Refuse what pclean does not (yet) do together with `mtmfs`.
 pub(super) fn check_combination(p: &ImagingParams) -> Result<(), ParamError> {
     let d = &p.deconv;
@@ -142,18 +186,22 @@ pub(super) fn check_combination(p: &ImagingParams) -> Result<(), ParamError> {
         ));
     }
     // The Taylor passes fold each term's factor into the visibilities and grid them with the
-    // run's one-plane gridder: the 2-D and the w-stacking ones take them as any visibilities.
-    // A mosaic's and awproject's wideband beams (tclean's conjbeams / wbawp) are not made.
+    // run's one-plane gridder: the 2-D and the w-stacking ones take them as any visibilities;
+    // the mosaic's also sums the Taylor-weighted weights into each term's weight image (tclean's
+    // MultiTermFTNew of MosaicFTNew). awproject's wideband beams (tclean's wbawp) are not made.
     if !matches!(
         p.gridder,
-        Gridder::Standard | Gridder::WProject | Gridder::WideField
+        Gridder::Standard | Gridder::WProject | Gridder::WideField | Gridder::Mosaic
     ) {
         return Err(not_with(
             "gridder",
             p.gridder.name().into(),
-            "mtmfs takes gridder='standard', 'wproject' or 'widefield' (wideband primary beams of \
-             'mosaic' and 'awproject' are not made)",
+            "mtmfs takes gridder='standard', 'wproject', 'widefield' or 'mosaic' (the wideband \
+             A-projection of 'awproject' is not made)",
         ));
+    }
+    if p.gridder == Gridder::Mosaic {
+        check_mosaic(p)?;
     }
     if p.kernel != GridKernel::Es {
         return Err(not_with(

@@ -480,11 +480,11 @@ fn solar_system_bodies_are_tracked_and_comets_or_tables_refused() {
     assert!(e.contains("cubesource") && e.contains("MARS"), "{e}");
 }
 
-/// `deconvolver='mtmfs'` takes the 2-D and the w-stacking gridders (`wproject`, `widefield`
-/// without facets); the mosaic and awproject gridders are refused naming the parameter and value.
+/// `deconvolver='mtmfs'` takes the 2-D, the w-stacking and the mosaic gridders (`wproject`,
+/// `widefield` without facets); awproject is refused naming the parameter and value.
 #[test]
-fn mtmfs_takes_standard_and_w_gridders_only() {
-    for g in ["standard", "wproject", "widefield"] {
+fn mtmfs_takes_standard_w_and_mosaic_gridders() {
+    for g in ["standard", "wproject", "widefield", "mosaic"] {
         let p = with(|r| {
             r.deconvolver = Some("mtmfs".into());
             r.gridder = Some(g.into());
@@ -492,22 +492,51 @@ fn mtmfs_takes_standard_and_w_gridders_only() {
         .unwrap_or_else(|e| panic!("{g}: {e}"));
         assert_eq!(p.gridder.name(), g);
     }
-    for g in ["mosaic", "awproject"] {
+    let e = with(|r| {
+        r.deconvolver = Some("mtmfs".into());
+        r.gridder = Some("awproject".into());
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("mtmfs") && e.contains("deconvolver"), "{e}");
+}
+
+/// What an mtmfs mosaic does not do yet is refused naming the parameter: specmode='mvc',
+/// row partitions, calcpsf/calcres=false, psfphasecenter.
+#[test]
+fn mtmfs_mosaic_refusals_name_the_parameter() {
+    type Case = (fn(&mut RawParams), &'static str);
+    let cases: [Case; 5] = [
+        (|r| r.specmode = Some("mvc".into()), "specmode"),
+        (|r| r.row_partitions = Some(2), "row_partitions"),
+        (
+            |r| {
+                r.calcpsf = Some(false);
+                r.restart = Some(true);
+            },
+            "calcpsf",
+        ),
+        (
+            |r| {
+                r.calcres = Some(false);
+                r.restart = Some(true);
+            },
+            "calcres",
+        ),
+        (
+            |r| r.psfphasecenter = Some("J2000 15h21m00 +05d00m00".into()),
+            "psfphasecenter",
+        ),
+    ];
+    for (set, param) in cases {
         let e = with(|r| {
             r.deconvolver = Some("mtmfs".into());
-            r.gridder = Some(g.into());
+            r.gridder = Some("mosaic".into());
+            set(r);
         })
         .unwrap_err()
         .to_string();
-        assert!(e.contains("mtmfs"), "{g}: {e}");
-        assert!(
-            e.contains(if g == "mosaic" {
-                "gridder"
-            } else {
-                "deconvolver"
-            }),
-            "{g}: {e}"
-        );
+        assert!(e.contains(param) && e.contains("mosaic"), "{param}: {e}");
     }
 }
 

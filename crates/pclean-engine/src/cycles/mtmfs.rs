@@ -13,6 +13,7 @@ use super::mvc::MvcImaging;
 use super::{block_setup, stop_text};
 use crate::error::EngineError;
 use crate::exec::block::{BlockInputs, BlockResult, PlaneSummary, PutPlane};
+use crate::imaging::mosaic;
 use crate::imaging::taylor::TaylorPsfs;
 use crate::products::{fit_beam, pbcor_plane, restored_image};
 use crate::source::restrict_sources;
@@ -56,6 +57,17 @@ pub const IMAGE_PBCOR: [&str; 4] = [
     "image.tt3.pbcor",
 ];
 pub const PB: [&str; 4] = ["pb.tt0", "pb.tt1", "pb.tt2", "pb.tt3"];
+/// A mosaic's weight image of every PSF term (tclean 6.7 writes `.weight.tt0 .. tt(2 nterms - 2)`
+/// for `gridder='mosaic'`; the other gridders `.weight.tt0` alone in pclean).
+pub const WEIGHT: [&str; 7] = [
+    "weight.tt0",
+    "weight.tt1",
+    "weight.tt2",
+    "weight.tt3",
+    "weight.tt4",
+    "weight.tt5",
+    "weight.tt6",
+];
 
 /// Image and deconvolve the mfs channel (`chans` is `0..1`) of an mtmfs run.
 pub fn run_block(
@@ -87,23 +99,51 @@ pub fn run_block(
     // calcpsf=false / calcres=false: the existing `.psf.ttN` (with `.sumwt.ttN`) and
     // `.residual.ttN`, read here (the imaging weights are still made for the major cycles).
     let reused = inp.reused.terms(chans.clone())?;
-    let tp = match (mvc.as_mut(), reused.psfs) {
+    let mut tp = match (mvc.as_mut(), reused.psfs) {
         (Some(m), _) => m.psfs(ctx, inp, &sources, s, &weighter, n, put)?,
         (None, Some((psfs, sumwt))) => TaylorPsfs {
             weights: ctx.plane_weights(&sources, k, s, &weighter)?,
             psfs,
             sumwt,
+            pb_weights: Vec::new(),
             held: None,
         },
         (None, None) => ctx.taylor_psfs(&sources, s, &weighter, n, reffreq)?,
     };
     drop(weighter);
-    let residuals_of = |models: Option<&[Array2<f32>]>| match mvc.as_ref() {
-        Some(m) => m.residuals(ctx, inp, &sources, s, &tp.weights, n, models, put),
-        None => match &tp.held {
-            Some(h) => ctx.taylor_residuals_held(h, &tp.weights, reffreq, n, models),
-            None => ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, models),
-        },
+    // A mosaic (`imaging::taylor`'s module docs): the weight image of each PSF term; every
+    // residual term divided by term 0's (tclean's `SIImageStoreMultiTerm`), every model term
+    // turned into sky brightness with it before prediction.
+    let pb_weights = std::mem::take(&mut tp.pb_weights);
+    let (normtype, pblimit) = (p.mosaic.normtype, p.pblimit);
+    // tclean's multi-term store zeroes the residual terms where `.weight.tt0` is at or below
+    // pblimit times its peak (not the beam: measured on the bundled wideband_mosaic.ms, its
+    // residuals are 0 exactly where weight.tt0 / max <= 0.2 = pblimit, i.e. pb <= 0.447), so the
+    // residual's beam limit is sqrt(pblimit) (docs/decisions-s14-mtmos.md).
+    let residual_limit = pblimit.abs().sqrt();
+    let residuals_of = |models: Option<&[Array2<f32>]>| -> Result<_, EngineError> {
+        let sky: Option<Vec<Array2<f32>>> = match (pb_weights.first(), models) {
+            (Some(w), Some(m)) => Some(
+                m.iter()
+                    .map(|m| mosaic::model_to_sky(m, w, normtype, pblimit))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let models = sky.as_deref().or(models);
+        let mut out = match mvc.as_ref() {
+            Some(m) => m.residuals(ctx, inp, &sources, s, &tp.weights, n, models, put),
+            None => match &tp.held {
+                Some(h) => ctx.taylor_residuals_held(h, &tp.weights, reffreq, n, models),
+                None => ctx.taylor_residuals(&sources, s, &tp.weights, reffreq, n, models),
+            },
+        }?;
+        if let Some(w) = pb_weights.first() {
+            for r in out.0.iter_mut() {
+                mosaic::normalise_residual(r, w, normtype, residual_limit);
+            }
+        }
+        Ok(out)
     };
     let sumwt0 = tp.sumwt[0];
     let fitted = fit_beam(
@@ -292,9 +332,10 @@ pub fn run_block(
         };
         put("mask", k, s, m.view())?;
     }
-    let pb = match &mvc {
-        Some(m) => m.pb_tt0(p.pblimit),
-        None => inp.pb(k),
+    let pb = match (&mvc, pb_weights.first()) {
+        (Some(m), _) => m.pb_tt0(p.pblimit),
+        (None, Some(w)) => inp.plane_pb(k, Some(w)),
+        (None, None) => inp.pb(k),
     };
     if d.restoration {
         let beam = match d.restoringbeam {
@@ -336,14 +377,31 @@ pub fn run_block(
             put(name, k, s, zero.view())?;
         }
     }
-    let weight = pb.mapv(|v| sumwt0 as f32 * v * v);
-    put("weight.tt0", k, s, weight.view())?;
+    if pb_weights.is_empty() {
+        let weight = pb.mapv(|v| sumwt0 as f32 * v * v);
+        put(WEIGHT[0], k, s, weight.view())?;
+    }
+    for (t, w) in pb_weights.iter().enumerate() {
+        put(WEIGHT[t], k, s, weight_term(t, w, sumwt0).view())?;
+    }
     Ok(BlockResult {
         chans,
         planes: vec![summary],
         beams: vec![fitted],
         warnings,
     })
+}
+
+/// A mosaic's `.weight.ttN` from PSF term t's weight image `w` (divided by term 0's sum of
+/// weights `sumwt0`): as tclean 6.7 writes them, term 0 so divided, the others not (measured on
+/// the bundled wideband_mosaic.ms: `.weight.tt2` is `sumwt.tt0` times 0.01 times `.weight.tt0`
+/// where every sample has `((nu - nu0)/nu0)^2 = 0.01`; docs/decisions-s14-mtmos.md).
+fn weight_term(t: usize, w: &Array2<f32>, sumwt0: f64) -> Array2<f32> {
+    if t == 0 {
+        w.clone()
+    } else {
+        w.mapv(|v| (v as f64 * sumwt0) as f32)
+    }
 }
 
 /// tclean's spectral index from the restored Taylor images, where `image.tt0 > threshold`

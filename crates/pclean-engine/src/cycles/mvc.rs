@@ -122,6 +122,7 @@ impl MvcImaging {
             psfs: terms,
             sumwt,
             weights,
+            pb_weights: Vec::new(),
             held: None,
         })
     }

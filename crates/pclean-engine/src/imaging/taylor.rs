@@ -11,6 +11,14 @@
 //! The 1-plane gridder of the run ([`ImagingContext::gridder`]) grids each term: one oversampled
 //! grid per term is alive during a pass, or, when the plane's visibilities are held
 //! ([`hold_plane_vis`]), one grid at a time.
+//!
+//! A mosaic (`gridder='mosaic'`, as tclean's `MultiTermFTNew` of one `MosaicFTNew` per term):
+//! the PSF pass also makes each PSF term's weight image (tclean's `.weight.ttN`: the weight
+//! kernels summed with the Taylor-weighted weights `w ((nu - nu0)/nu0)^t`, given to the gridder
+//! as [`VisBatch::with_weight_factors`]), the PSF terms are the beams' images without the
+//! residual's band response, divided by the peak of term 0 (tclean's `normPSF`); the residual
+//! terms and the models' sky brightness are normalised by term 0's weight image by the caller
+//! (`cycles::mtmfs`, as `imaging::mosaic` does for one term).
 
 use super::{changed, gerr, next_weights, residual_chunks, ImagingContext, PlaneWeights};
 use crate::error::EngineError;
@@ -65,6 +73,9 @@ pub struct TaylorPsfs {
     pub psfs: Vec<Array2<f32>>,
     pub sumwt: Vec<f64>,
     pub weights: PlaneWeights,
+    /// A mosaic's weight image of every PSF term, divided by term 0's sum of weights (see the
+    /// module docs); empty for gridders without primary beams.
+    pub pb_weights: Vec<Array2<f32>>,
     /// The plane's visibilities, held in memory when they take less than the grids they spare
     /// ([`hold_plane_vis`]): the residual passes then grid from them, one term at a time.
     pub held: Option<Vec<HeldChunk>>,
@@ -77,6 +88,8 @@ pub struct HeldChunk {
     freqs: Vec<f64>,
     doppler: Option<Vec<f64>>,
     field_r: Vec<i32>,
+    ant1_r: Vec<i32>,
+    ant2_r: Vec<i32>,
     vis: Array2<Complex32>,
 }
 
@@ -95,15 +108,17 @@ impl HeldChunk {
     }
 
     fn batch<'a>(&'a self, w: &'a Array2<f32>) -> VisBatch<'a> {
-        VisBatch::new(self.uvw_m.view(), &self.freqs, w.view()).with_fields(&self.field_r)
+        VisBatch::new(self.uvw_m.view(), &self.freqs, w.view())
+            .with_fields(&self.field_r)
+            .with_antennas(&self.ant1_r, &self.ant2_r)
     }
 }
 
 /// Bytes a plane's held visibilities take per visibility and per row ([`HeldChunk`]: the
 /// visibilities, and a major cycle's residual copy of them, 8 B each; uvw 24 B, the Doppler
-/// factor 8 B and the field 4 B per row).
+/// factor 8 B, the field 4 B and the two antennas 8 B per row).
 pub const HELD_BYTES_PER_VIS: u64 = 16;
-pub const HELD_BYTES_PER_ROW: u64 = 36;
+pub const HELD_BYTES_PER_ROW: u64 = 44;
 
 /// Whether a plane of `nvis` visibilities over `nrows` rows is held in memory for its Taylor
 /// passes: when it takes no more than the `2 nterms - 2` grids it spares (the PSF pass then
@@ -156,17 +171,22 @@ impl ImagingContext<'_> {
         reffreq_hz: f64,
     ) -> Result<TaylorPsfs, EngineError> {
         let mut weights = Vec::new();
-        let (psfs, sumwt) = self.taylor_pass(
+        let ((mut psfs, sumwt), pb_weights) = self.taylor_pass(
             2 * nterms - 1,
             reffreq_hz,
             sources,
+            true,
             |prep, cols, freqs| Ok((self.imaging_weights(prep, s, cols, freqs, weighter), None)),
             |w| weights.push(w),
         )?;
+        if !pb_weights.is_empty() {
+            normalise_psf_terms(&mut psfs);
+        }
         Ok(TaylorPsfs {
             psfs,
             sumwt,
             weights,
+            pb_weights,
             held: None,
         })
     }
@@ -221,6 +241,8 @@ impl ImagingContext<'_> {
                 freqs,
                 doppler: prep.row_doppler.clone(),
                 field_r: prep.field_r.clone(),
+                ant1_r: prep.ant1_r.clone(),
+                ant2_r: prep.ant2_r.clone(),
                 vis: prep.stokes[s].0.select(Axis(1), &cols),
             };
             let f = chunk.offsets(reffreq_hz);
@@ -235,7 +257,9 @@ impl ImagingContext<'_> {
             Ok(())
         })?;
         let norm = if sumwt0 > 0.0 { 1.0 / sumwt0 } else { 0.0 };
-        let mut out = (vec![self.term_image(planes, norm)?], vec![sumwt0]);
+        let mut pb_weights = Vec::new();
+        let first = self.term_image(planes, norm, true, &mut pb_weights)?;
+        let mut out = (vec![first], vec![sumwt0]);
         let terms = 1..2 * nterms - 1;
         self.held_terms(
             &held,
@@ -245,12 +269,17 @@ impl ImagingContext<'_> {
             reffreq_hz,
             norm,
             &mut out,
+            &mut pb_weights,
         )?;
-        let (psfs, sumwt) = out;
+        let (mut psfs, sumwt) = out;
+        if !pb_weights.is_empty() {
+            normalise_psf_terms(&mut psfs);
+        }
         Ok(TaylorPsfs {
             psfs,
             sumwt,
             weights,
+            pb_weights,
             held: Some(held),
         })
     }
@@ -277,9 +306,12 @@ impl ImagingContext<'_> {
             };
             let mut buf = None;
             let folded = fold(v, &f, t, w.dim(), &mut buf);
-            let stats = g
-                .grid(&mut planes, &c.batch(w).with_vis(folded))
-                .map_err(gerr)?;
+            let mut batch = c.batch(w).with_vis(folded);
+            let mut fbuf = None;
+            if let (TermVis::Psf, true) = (vis, self.beam_weights() && t > 0) {
+                batch = batch.with_weight_factors(weight_factors(&f, t, w.dim(), &mut fbuf));
+            }
+            let stats = g.grid(&mut planes, &batch).map_err(gerr)?;
             sumwt += if t == 0 {
                 stats.sum_weights
             } else {
@@ -290,7 +322,7 @@ impl ImagingContext<'_> {
     }
 
     /// Terms `from..nt` of the held chunks, each gridded, transformed with `norm` and freed
-    /// before the next; appended to `out`.
+    /// before the next; appended to `out` (a mosaic's PSF terms' weight images to `pb_weights`).
     #[allow(clippy::too_many_arguments)]
     fn held_terms(
         &self,
@@ -301,18 +333,45 @@ impl ImagingContext<'_> {
         reffreq_hz: f64,
         norm: f64,
         out: &mut TermImages,
+        pb_weights: &mut Vec<Array2<f32>>,
     ) -> Result<(), EngineError> {
+        let psf = matches!(vis, TermVis::Psf);
         for t in terms {
             let (planes, sw) = self.held_term(held, weights, vis, t, reffreq_hz)?;
-            out.0.push(self.term_image(planes, norm)?);
+            out.0.push(self.term_image(planes, norm, psf, pb_weights)?);
             out.1.push(sw);
         }
         Ok(())
     }
 
-    /// The image of a one-plane set, scaled by `norm`.
-    fn term_image(&self, planes: GridPlanes, norm: f64) -> Result<Array2<f32>, EngineError> {
-        let mut v = self.gridder.images(planes, norm).map_err(gerr)?;
+    /// Whether the run's gridder has primary beams whose weight images the Taylor terms need
+    /// (`gridder='mosaic'`; see the module docs).
+    fn beam_weights(&self) -> bool {
+        self.params.gridder == pclean_core::params::Gridder::Mosaic
+    }
+
+    /// The image of a one-plane set, scaled by `norm`. A mosaic's PSF term (`psf`): its weight
+    /// image (scaled by `norm`) pushed to `pb_weights`, and the image without the residual's
+    /// band response ([`VisGridder::linear_images`], as the mosaic's single-term PSF pass).
+    ///
+    /// [`VisGridder::linear_images`]: pclean_grid::seam::VisGridder::linear_images
+    fn term_image(
+        &self,
+        planes: GridPlanes,
+        norm: f64,
+        psf: bool,
+        pb_weights: &mut Vec<Array2<f32>>,
+    ) -> Result<Array2<f32>, EngineError> {
+        let g = self.gridder.as_ref();
+        let mut v = if psf && self.beam_weights() {
+            let w = g.weight_image(&planes, norm).map_err(gerr)?;
+            pb_weights.push(
+                w.ok_or_else(|| EngineError::internal("the mosaic gridder made no weight image"))?,
+            );
+            g.linear_images(planes, norm).map_err(gerr)?.0
+        } else {
+            g.images(planes, norm).map_err(gerr)?
+        };
         v.pop().ok_or_else(changed)
     }
 
@@ -356,8 +415,13 @@ impl ImagingContext<'_> {
         };
         let (planes, sumwt0) = self.held_term(held, weights, vis, 0, reffreq_hz)?;
         let norm = if sumwt0 > 0.0 { 1.0 / sumwt0 } else { 0.0 };
-        let mut out = (vec![self.term_image(planes, norm)?], vec![sumwt0]);
-        self.held_terms(held, weights, vis, 1..nterms, reffreq_hz, norm, &mut out)?;
+        let mut none = Vec::new();
+        let first = self.term_image(planes, norm, false, &mut none)?;
+        let mut out = (vec![first], vec![sumwt0]);
+        let terms = 1..nterms;
+        self.held_terms(
+            held, weights, vis, terms, reffreq_hz, norm, &mut out, &mut none,
+        )?;
         Ok(out)
     }
 
@@ -374,13 +438,15 @@ impl ImagingContext<'_> {
         let kept = models
             .map(|m| self.taylor_residual_vis(sources, s, weights, reffreq_hz, m))
             .transpose()?;
-        self.taylor_pass(
+        let (terms, _) = self.taylor_pass(
             nterms,
             reffreq_hz,
             sources,
+            false,
             residual_chunks(weights, kept, s),
             |_| {},
-        )
+        )?;
+        Ok(terms)
     }
 
     /// The visibilities minus the prediction of the Taylor model terms, one array per chunk (the
@@ -411,8 +477,9 @@ impl ImagingContext<'_> {
             let wgt = next_weights(&mut wts)?;
             let mut vis = prep.stokes[s].0.select(Axis(1), &cols);
             let f = TaylorOffsets::new(&freqs, prep.row_doppler.as_deref(), reffreq_hz);
-            let batch =
-                VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view()).with_fields(&prep.field_r);
+            let batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view())
+                .with_fields(&prep.field_r)
+                .with_antennas(&prep.ant1_r, &prep.ant2_r);
             let mut pred = Array2::<Complex32>::zeros(vis.dim());
             for (t, p) in &planes {
                 g.predict(p, &batch, pred.view_mut()).map_err(gerr)?;
@@ -428,23 +495,27 @@ impl ImagingContext<'_> {
 
     /// One pass over the chunks of the mfs channel gridding `nt` Taylor terms: `chunk` gives each
     /// chunk's imaging weights and (residual) visibilities, handed to `done` once gridded; returns
-    /// the term images normalised by term 0's sum of weights, and the sum of weights per term.
+    /// the term images normalised by term 0's sum of weights, and the sum of weights per term,
+    /// with (a mosaic's PSF pass, `psf`) the terms' weight images ([`ImagingContext::term_image`]).
     /// Each term's visibilities are formed in one buffer per chunk, reused term after term (term
     /// 0 of a residual pass grids the chunk's visibilities as they are).
+    #[allow(clippy::type_complexity)]
     fn taylor_pass<W: Borrow<Array2<f32>>>(
         &self,
         nt: usize,
         reffreq_hz: f64,
         sources: &[Source],
+        psf: bool,
         mut chunk: impl FnMut(
             &Prepared,
             &[usize],
             &[f64],
         ) -> Result<(W, Option<Array2<Complex32>>), EngineError>,
         mut done: impl FnMut(W),
-    ) -> Result<TermImages, EngineError> {
+    ) -> Result<(TermImages, Vec<Array2<f32>>), EngineError> {
         let sources = &crate::source::restrict_sources(sources, self.plan, &(K..K + 1))?;
         let g = self.gridder.as_ref();
+        let factors = psf && self.beam_weights();
         let mut planes: Vec<GridPlanes> = (0..nt).map(|_| g.new_planes(Pass::Residual)).collect();
         let mut sumwt = vec![0.0f64; nt];
         self.vis().for_each_chunk(sources, &(K..K + 1), |prep| {
@@ -455,11 +526,16 @@ impl ImagingContext<'_> {
             let w = wgt.borrow();
             let f = TaylorOffsets::new(&freqs, prep.row_doppler.as_deref(), reffreq_hz);
             let mut buf: Option<Array2<Complex32>> = None;
+            let mut fbuf: Option<Array2<f32>> = None;
             for (t, plane) in planes.iter_mut().enumerate() {
                 let folded = fold(vis.as_ref(), &f, t, w.dim(), &mut buf);
-                let batch = VisBatch::new(prep.uvw_m.view(), &freqs, w.view())
+                let mut batch = VisBatch::new(prep.uvw_m.view(), &freqs, w.view())
                     .with_fields(&prep.field_r)
+                    .with_antennas(&prep.ant1_r, &prep.ant2_r)
                     .with_vis(folded);
+                if factors && t > 0 {
+                    batch = batch.with_weight_factors(weight_factors(&f, t, w.dim(), &mut fbuf));
+                }
                 let stats = g.grid(plane, &batch).map_err(gerr)?;
                 sumwt[t] += if t == 0 {
                     stats.sum_weights
@@ -468,6 +544,7 @@ impl ImagingContext<'_> {
                 };
             }
             drop(buf);
+            drop(fbuf);
             drop(vis);
             done(wgt);
             Ok(())
@@ -475,11 +552,11 @@ impl ImagingContext<'_> {
         let norm = if sumwt[0] > 0.0 { 1.0 / sumwt[0] } else { 0.0 };
         // Transformed one by one, each grid freed once its image is made.
         let mut images = Vec::with_capacity(nt);
+        let mut pb_weights = Vec::new();
         for p in planes {
-            let mut v = g.images(p, norm).map_err(gerr)?;
-            images.push(v.pop().ok_or_else(changed)?);
+            images.push(self.term_image(p, norm, psf, &mut pb_weights)?);
         }
-        Ok((images, sumwt))
+        Ok(((images, sumwt), pb_weights))
     }
 }
 
@@ -506,6 +583,33 @@ fn fold<'b>(
             .for_each(|(r, c), x| *x = Complex32::new(f.power(r, c, ti), 0.0)),
     }
     out.view()
+}
+
+/// `f^t` of every sample of a chunk of `dim` (rows, columns), formed in `buf` (allocated on first
+/// use): term `t`'s factors of the weights in a mosaic's weight image.
+fn weight_factors<'b>(
+    f: &TaylorOffsets,
+    t: usize,
+    dim: (usize, usize),
+    buf: &'b mut Option<Array2<f32>>,
+) -> ArrayView2<'b, f32> {
+    let out = buf.get_or_insert_with(|| Array2::zeros(dim));
+    let ti = t as i32;
+    ndarray::Zip::indexed(&mut *out).for_each(|(r, c), x| *x = f.power(r, c, ti));
+    out.view()
+}
+
+/// A mosaic's PSF terms divided by the peak of term 0 (tclean's `normPSF`: term 0 peaks at 1,
+/// term t at `sum_p (sum w f^t)_p PB_p / sum_p W_p PB_p` at the PSF's centre).
+pub fn normalise_psf_terms(psfs: &mut [Array2<f32>]) {
+    let peak = psfs
+        .first()
+        .map_or(0.0, |p| p.iter().fold(0f32, |m, v| m.max(*v)));
+    if peak > 0.0 {
+        for p in psfs.iter_mut() {
+            p.mapv_inplace(|v| v / peak);
+        }
+    }
 }
 
 /// `sum w f^t` over the weights the gridder counts (`> 0`, finite).

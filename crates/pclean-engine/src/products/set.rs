@@ -36,11 +36,12 @@ pub fn product_list(p: &ImagingParams) -> Vec<&'static str> {
 }
 
 /// The products of an mtmfs run, named as tclean's: `.psf.ttN` and `.sumwt.ttN` (2 nterms - 1),
-/// `.residual.ttN`, `.image.ttN`, `.model.ttN` (nterms), `.pb.tt0`, `.weight.tt0`, `.alpha` and
+/// `.residual.ttN`, `.image.ttN`, `.model.ttN` (nterms), `.pb.tt0`, `.weight.tt0` (a mosaic's
+/// `.weight.ttN`, 2 nterms - 1), `.alpha` and
 /// `.alpha.error` (nterms >= 2), `.beta` (nterms >= 3), with `pbcor` `.image.ttN.pbcor` and
 /// `.pb.tt1..` (zeros, as tclean's). specmode='mvc' adds its cube products ([`MVC_CUBES`]).
 fn taylor_product_list(p: &ImagingParams) -> Vec<&'static str> {
-    use crate::cycles::mtmfs::{IMAGE, IMAGE_PBCOR, MODEL, PB, PSF, RESIDUAL, SUMWT};
+    use crate::cycles::mtmfs::{IMAGE, IMAGE_PBCOR, MODEL, PB, PSF, RESIDUAL, SUMWT, WEIGHT};
     let d = &p.deconv;
     let n = d.nterms;
     let restore = d.restoration;
@@ -52,7 +53,14 @@ fn taylor_product_list(p: &ImagingParams) -> Vec<&'static str> {
     if restore || p.niter > 0 || d.savemodel_column {
         v.extend(&MODEL[..n]);
     }
-    v.extend(["pb.tt0", "weight.tt0"]);
+    v.push("pb.tt0");
+    // A mosaic's weight image of every PSF term (tclean 6.7's `.weight.tt0 .. tt(2n-2)`).
+    let nweight = if p.gridder == pclean_core::params::Gridder::Mosaic {
+        2 * n - 1
+    } else {
+        1
+    };
+    v.extend(&WEIGHT[..nweight]);
     v.extend(&SUMWT[..2 * n - 1]);
     let masked = match &d.usemask {
         UseMask::User { mask, .. } => !mask.trim().is_empty(),

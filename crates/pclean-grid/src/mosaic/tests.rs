@@ -515,3 +515,43 @@ fn conjugate_beams() {
     };
     assert_eq!(predict(&wide), predict(&plain));
 }
+
+/// Taylor-weighted weight images (an mtmfs mosaic's `.weight.ttN`, `VisBatch::weight_factor_rc`):
+/// with factors -1 on the 90 GHz channel and 2 on the 110 GHz one, the weight image is -1 times
+/// the 90 GHz channel's plus 2 times the 110 GHz channel's (each alone, factors 1) to f32
+/// rounding, with and without conjbeams; the planes and the image are those without factors to
+/// the bit (the factors reach the weight image only).
+#[test]
+fn weight_factors_reach_the_weight_image_only() {
+    let mut o = obs(200);
+    o.freq = vec![90e9, 110e9];
+    o.uvw.mapv_inplace(|v| v * 0.9);
+    let factors = Array2::from_shape_fn((o.uvw.nrows(), 2), |(_, c)| [-1.0f32, 2.0][c]);
+    for conj in [false, true] {
+        let wide = mosaic_at(100e9)
+            .with_beam_frequencies(vec![90e9, 110e9])
+            .with_conjugate_beams(conj);
+        let weighted = |pass: Pass| {
+            let mut planes = wide.new_planes(pass);
+            let b = batch(&o).with_weight_factors(factors.view());
+            wide.grid(&mut planes, &b).unwrap();
+            let w = wide.weight_image(&planes, 1.0).unwrap().unwrap();
+            (wide.images(planes, 1.0).unwrap().remove(0), w)
+        };
+        let (psf, w) = weighted(Pass::Psf);
+        let (psf_plain, _) = psf_and_weight(&wide, &o);
+        assert_eq!(psf, psf_plain, "conjbeams {conj}");
+        // Each channel alone through the same wideband gridder (its grids of the other band
+        // stay empty).
+        let w0 = psf_and_weight(&wide, &channel(&o, 0)).1;
+        let w1 = psf_and_weight(&wide, &channel(&o, 1)).1;
+        let want = &w1 * 2.0 - &w0;
+        let err = diff(&w, &want);
+        assert!(err < 1e-5 * max_abs(&want), "conjbeams {conj}: {err}");
+        // The residual pass's band response and image do not see the factors either.
+        let (res, _) = weighted(Pass::Residual);
+        let mut planes = wide.new_planes(Pass::Residual);
+        wide.grid(&mut planes, &batch(&o)).unwrap();
+        assert_eq!(res, wide.images(planes, 1.0).unwrap().remove(0));
+    }
+}

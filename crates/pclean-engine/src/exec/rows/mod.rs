@@ -534,6 +534,7 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
             psfs,
             sumwt,
             weights: Vec::new(),
+            pb_weights: Vec::new(),
             held: None,
         })
     }

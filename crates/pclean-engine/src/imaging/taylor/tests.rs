@@ -115,8 +115,8 @@ fn spec(n: usize, cell: f64) -> GridSpec {
 fn planes_are_held_when_smaller_than_the_spared_grids() {
     let grid = 11 << 20;
     let held = |nvis: u64, nterms| hold_plane_vis(nvis, nvis / 8, nterms, grid);
-    // 16 nvis + 36 nvis / 8 = 20.5 nvis bytes against 2 grids (nterms 2), 4 (nterms 3).
-    let edge = 2 * grid / 41 * 2;
+    // 16 nvis + 44 nvis / 8 = 21.5 nvis bytes against 2 grids (nterms 2), 4 (nterms 3).
+    let edge = 2 * grid / 43 * 2;
     assert!(held(edge, 2) && !held(edge + 16, 2));
     assert!(held(2 * edge, 3) && !held(2 * edge + 16, 3));
     assert!(!held(1, 1));

@@ -405,7 +405,11 @@ impl BlockShape {
         // channel plane at a time.
         let mvc_write = if mvc > 0 { mvc_kept + 4 * npix } else { 0 };
         let beams = u64::from(mosaic) * 20 * npix;
-        let weight_image = u64::from(mosaic) * 4 * npix;
+        // A mosaic's weight image per PSF term (f32; mtmfs: `.weight.ttN`, 2 nterms - 1 of them,
+        // kept for the run: `imaging::taylor`), and in an mtmfs major cycle the models' sky
+        // brightness (f32 per term, `imaging::mosaic::model_to_sky`).
+        let weight_image = u64::from(mosaic) * 4 * npix * psf_terms;
+        let sky_models = u64::from(mosaic && nt > 1) * 4 * nt * npix;
         let scratch = threads * self.thread_scratch();
         let chunk1 = self.chunk_bytes(1);
         let weights = 4 * self.data.nvis_per_chan as u64;
@@ -490,7 +494,7 @@ impl BlockShape {
             // held chunk's prediction and folded term (8 B each).
             let nvis = self.data.nvis_per_chan as u64;
             let chunk_vis = (self.data.chunk_rows * self.data.data_chans) as u64;
-            state + grids + 8 * nvis + 16 * chunk_vis.min(nvis) + scratch
+            state + grids + 8 * nvis + 16 * chunk_vis.min(nvis) + scratch + sky_models
         } else {
             // Its new residual is made in the grid's memory when the grid allows (`in_grid`):
             // the residual's slot of `state` is then free while the grid is alive.
@@ -500,6 +504,7 @@ impl BlockShape {
                 0
             };
             state - made_in_grid
+                + sky_models
                 + res_grids * grids
                 + beams
                 + 8 * self.data.nvis_per_chan as u64

@@ -505,3 +505,61 @@ fn mtmfs_holds_a_small_planes_visibilities() {
     let third = shape(50_000_000, 3).phases(1, 2).first_pass - big.phases(1, 2).first_pass;
     assert!(third >= 2 * grid(&big), "{third} {}", grid(&big));
 }
+
+/// An mtmfs mosaic (nterms 2, 2 pointings x 2 beam frequencies) against the same mtmfs plane with
+/// the standard gridder (both hold the plane's visibilities, a pass gridding one term's plane set
+/// at a time): 3 more grids in a pass, the pointings' beams and sums (20 B/px), one more field
+/// density's weighter (4 B/px); its weight image per PSF term (3 x 4 B/px, tclean's
+/// `.weight.ttN`) kept through the cycles, and the two models' sky brightness (2 x 4 B/px) in a
+/// major cycle. `estimate --gridder mosaic --deconvolver mtmfs --nterms 2 --nfields 2
+/// --beam-freqs 2` counts them.
+#[test]
+fn mtmfs_mosaic_terms_are_counted() {
+    let mt = BlockShape {
+        image: ImageSide {
+            deconvolver: DeconvolverKind::Mtmfs {
+                nterms: 2,
+                nscales: 1,
+            },
+            ..shape(true).image
+        },
+        data: DataSide {
+            prepared_rows: 0,
+            ..shape(true).data
+        },
+        ..shape(true)
+    };
+    let mos = BlockShape {
+        pointings: 2,
+        beam_bands: 2,
+        ..mt.clone()
+    };
+    assert!(mt.holds_plane_vis() && mos.holds_plane_vis());
+    let (a, b) = (mt.phases(1, 1), mos.phases(1, 1));
+    let npix = 1024 * 1024u64;
+    let grid = 1800 * 1800 * 8u64;
+    assert_eq!(b.first_pass - a.first_pass, 3 * grid + 20 * npix + 4 * npix);
+    assert_eq!(
+        b.major_cycle - a.major_cycle,
+        3 * grid + 3 * 4 * npix + 2 * 4 * npix
+    );
+    let spec = WorkerSpec {
+        imsize: 1024,
+        gridder: "mosaic".into(),
+        deconvolver: "mtmfs".into(),
+        nterms: 2,
+        nfields: 2,
+        beam_freqs: 2,
+        ..Default::default()
+    };
+    let s = spec.block_shape().unwrap();
+    assert_eq!((s.pointings, s.beam_bands), (2, 2));
+    assert_eq!(s.image.deconvolver.nterms(), 2);
+    let mosaic = estimate_worker_memory_gib(&spec).unwrap();
+    let standard = estimate_worker_memory_gib(&WorkerSpec {
+        gridder: "standard".into(),
+        ..spec.clone()
+    })
+    .unwrap();
+    assert!(mosaic > standard, "{mosaic} {standard}");
+}
