@@ -4,6 +4,7 @@
 //! [`block_io`]), progress and resources.
 
 pub mod block;
+pub mod block_paged;
 pub mod block_io;
 pub mod checkpoint;
 pub mod coordinator;

@@ -47,6 +47,12 @@ pub struct WorkerSpec {
     /// `specmode='mvc'`'s cube channels (a run logs them; tclean's default is about 10 for a
     /// 2:1 band); 0: not mvc. Needs deconvolver mtmfs.
     pub mvc_chans: usize,
+    /// A cube interpolated to another frame (specmode='cube' with linear or cubic
+    /// interpolation): a paged cleaned block prepares its visibilities
+    /// [`super::REGRID_BLOCK_CHANS`] channels at a time (`super::paged_data_chans`).
+    pub interpolated: bool,
+    /// `cube_resident_chans` of a cleaned cube (0: one channel per thread).
+    pub resident_chans: usize,
 }
 
 /// The w planes the estimate assumes for `wproject`/`widefield` when not given: what the
@@ -71,6 +77,8 @@ impl Default for WorkerSpec {
             pabins: 0,
             beam_freqs: 0,
             mvc_chans: 0,
+            interpolated: false,
+            resident_chans: 0,
         }
     }
 }
@@ -245,6 +253,19 @@ impl WorkerSpec {
         // awproject grids each parallactic-angle bin apart (x its w planes).
         if awproject {
             shape.pointings = self.pabins.max(1);
+        }
+        // A cube task cleaned by Hogbom or Clark runs paged (`super::paged_data_chans`).
+        let pages = matches!(
+            deconvolver,
+            Some(Deconvolver::Hogbom | Deconvolver::Clark | Deconvolver::ClarkStokes)
+        );
+        if pages && !mosaic && !awproject && self.mvc_chans == 0 && self.row_partitions == 0 {
+            shape.paged_data_chans = if self.interpolated {
+                super::REGRID_BLOCK_CHANS
+            } else {
+                1
+            };
+            shape.paged_resident = self.resident_chans;
         }
         if w_gridder {
             shape.grid_planes = match self.wplanes {

@@ -31,6 +31,8 @@ fn shape(deconvolve: bool) -> BlockShape {
         pointings: 1,
         beam_bands: 1,
         grid_planes: 1,
+        paged_data_chans: 0,
+        paged_resident: 0,
     }
 }
 
