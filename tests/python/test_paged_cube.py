@@ -35,9 +35,10 @@ def assert_same(paged, held):
         # Bit for bit: the paged loop is the same computation (module docstring).
         diff = np.max(np.abs(a - b))
         assert np.array_equal(a, b), f"{ext}: max |diff| {diff:g} of peak {np.max(np.abs(b)):g}"
-    for key in ("iterations", "major_cycles", "stop_reasons"):
-        if key in hs:
-            assert ps[key] == hs[key], key
+    assert ps["total_iterations"] == hs["total_iterations"] > 0
+    assert ps["channels"] == hs["channels"]
+    # Several major cycles, so the cube-wide threshold was taken again after cleaning.
+    assert max(c["major_cycles"] for c in hs["channels"]) >= 2
     # The scratch file of paged planes is gone.
     left = [f for f in os.listdir(pn.parent) if ".planes" in f]
     assert not left, left
@@ -63,9 +64,9 @@ def test_ngc5921_pb_mask_cube_with_threshold_paged_equals_held(msdir, tmp_path):
 
 @pytest.mark.parametrize("deconvolver", ["hogbom", "clark"])
 def test_alma_sim_cube_paged_equals_held(msdir, tmp_path, deconvolver):
-    """alma_sim's 16 channels as data (cubedata: one resident group of 2 channels prepared at a
+    """alma_sim (alma_small.ms): its 16 channels as data (cubedata: one resident group of 2 channels prepared at a
     time), a pb mask; clark remakes its PSF patch after each cycle."""
-    args = ["--imsize", "256", "--cell", "0.2arcsec", "--specmode", "cubedata", "--nchan", "16",
+    args = ["--imsize", "256", "--cell", "0.1arcsec", "--specmode", "cubedata", "--nchan", "16",
             "--weighting", "briggs", "--robust", "0.5", "--pblimit", "0.2", "--deconvolver", deconvolver,
             "--niter", "1500", "--threshold", "4mJy", "--usemask", "pb", "--pbmask", "0.2"]
-    assert_same(*both(msdir / "alma_sim.ms", tmp_path, 16, *args))
+    assert_same(*both(msdir / "alma_small.ms", tmp_path, 16, *args))

@@ -124,7 +124,8 @@ impl PlaneMasker {
             }
             MaskKind::Auto(a) => {
                 a.pb = store.get(idx, Field::AutoPb)?;
-                let missing = || EngineError::protocol("auto-multithresh state not in the plane store");
+                let missing =
+                    || EngineError::protocol("auto-multithresh state not in the plane store");
                 let mask = store.get(idx, Field::AutoMask)?.ok_or_else(missing)?;
                 let positive = store.get(idx, Field::AutoPositive)?.ok_or_else(missing)?;
                 a.state = pclean_deconv::automask::AutoMaskState::from_parts(

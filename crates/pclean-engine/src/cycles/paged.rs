@@ -221,6 +221,12 @@ impl Plane {
     }
 }
 
+/// Prepares a data group's visibilities for its passes.
+pub type PrepareGroup<'a> = dyn Fn(&Range<usize>) -> Result<Vec<Source>, EngineError> + Sync + 'a;
+
+/// Makes a fresh deconvolver.
+pub type FreshDeconvolver<'a> = dyn Fn() -> Result<Box<dyn Deconvolver>, EngineError> + Sync + 'a;
+
 /// What the paged loop needs from the run besides its planes.
 pub struct PagedInputs<'a> {
     pub ctx: &'a ImagingContext<'a>,
@@ -229,10 +235,10 @@ pub struct PagedInputs<'a> {
     pub layout: &'a PagedLayout,
     pub store: &'a PlaneStore,
     /// The visibilities of a data group, prepared for its passes.
-    pub prepare: &'a (dyn Fn(&Range<usize>) -> Result<Vec<Source>, EngineError> + Sync),
+    pub prepare: &'a PrepareGroup<'a>,
     /// A fresh deconvolver (replacing one after its cycle: what Clark derives from the PSF is
     /// not kept between cycles); `None` for deconvolvers that keep nothing (Hogbom).
-    pub fresh: Option<&'a (dyn Fn() -> Result<Box<dyn Deconvolver>, EngineError> + Sync)>,
+    pub fresh: Option<&'a FreshDeconvolver<'a>>,
     /// Whether any plane has a start model (then every plane's residual is remade first).
     pub any_model: bool,
 }

@@ -48,11 +48,14 @@ struct Slot {
 /// Elements converted per write or read (1 MiB of `f32`): the conversion buffer stays small.
 const BUF_ELEMS: usize = 1 << 18;
 
+/// Where each (plane, field) lies, and the file's end.
+type Slots = (HashMap<(usize, Field), Slot>, u64);
+
 /// The scratch file and where each (plane, field) lies in it.
 pub struct PlaneStore {
     file: File,
     path: PathBuf,
-    slots: Mutex<(HashMap<(usize, Field), Slot>, u64)>,
+    slots: Mutex<Slots>,
 }
 
 impl PlaneStore {

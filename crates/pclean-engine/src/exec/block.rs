@@ -168,8 +168,16 @@ pub fn run_block(
     let mut summaries = Vec::new();
     for (i, k) in chans.clone().enumerate() {
         for s in 0..nst {
-            let (psf, weights, pb_weight, residual, sumwt) =
-                first_images(ctx, &sources, weighter(i), &mut reused, i * nst + s, k, s, joint)?;
+            let (psf, weights, pb_weight, residual, sumwt) = first_images(
+                ctx,
+                &sources,
+                weighter(i),
+                &mut reused,
+                i * nst + s,
+                k,
+                s,
+                joint,
+            )?;
             // A plane whose fit fails takes the block's first good beam of the same Stokes.
             let fallback = (0..i)
                 .map(|j| beams[j * nst + s])
@@ -280,37 +288,31 @@ pub(crate) fn first_images(
         pclean_core::params::Gridder::Mosaic | pclean_core::params::Gridder::AwProject
     );
     // Plane `idx` of the reused products, taken (each is taken once).
-    let take =
-        |v: &mut Option<Vec<Option<Array2<f32>>>>| v.as_mut().and_then(|v| v[idx].take());
+    let take = |v: &mut Option<Vec<Option<Array2<f32>>>>| v.as_mut().and_then(|v| v[idx].take());
     let reused_psf = take(&mut reused.psf);
     let reused_res = match (take(&mut reused.residual), &reused.sumwt) {
         (Some(r), Some(w)) => Some((r, w[idx])),
         _ => None,
     };
-    Ok(
-        if joint && reused_psf.is_none() && reused_res.is_none() {
-            let (p, (residual, sumwt)) =
-                ctx.psf_and_dirty_plane(sources, k, s, weighter)?;
-            (p.psf, p.weights, p.pb_weight, residual, sumwt)
-        } else {
-            // A mosaic's weight image comes from the PSF pass, made also when the PSF is
-            // reused.
-            let (psf, weights, pb_weight) = match reused_psf {
-                Some(r) if !mosaic => {
-                    (r, ctx.plane_weights(sources, k, s, weighter)?, None)
-                }
-                r => {
-                    let p = ctx.psf_plane(sources, k, s, weighter)?;
-                    (r.unwrap_or(p.psf), p.weights, p.pb_weight)
-                }
-            };
-            let (residual, sumwt) = match reused_res {
-                Some(r) => r,
-                None => ctx.residual_plane(sources, k, s, &weights, None, None)?,
-            };
-            (psf, weights, pb_weight, residual, sumwt)
-        },
-    )
+    Ok(if joint && reused_psf.is_none() && reused_res.is_none() {
+        let (p, (residual, sumwt)) = ctx.psf_and_dirty_plane(sources, k, s, weighter)?;
+        (p.psf, p.weights, p.pb_weight, residual, sumwt)
+    } else {
+        // A mosaic's weight image comes from the PSF pass, made also when the PSF is
+        // reused.
+        let (psf, weights, pb_weight) = match reused_psf {
+            Some(r) if !mosaic => (r, ctx.plane_weights(sources, k, s, weighter)?, None),
+            r => {
+                let p = ctx.psf_plane(sources, k, s, weighter)?;
+                (r.unwrap_or(p.psf), p.weights, p.pb_weight)
+            }
+        };
+        let (residual, sumwt) = match reused_res {
+            Some(r) => r,
+            None => ctx.residual_plane(sources, k, s, &weights, None, None)?,
+        };
+        (psf, weights, pb_weight, residual, sumwt)
+    })
 }
 
 /// A plane after deconvolution (its PSF is already written).

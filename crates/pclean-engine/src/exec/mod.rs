@@ -4,8 +4,8 @@
 //! [`block_io`]), progress and resources.
 
 pub mod block;
-pub mod block_paged;
 pub mod block_io;
+pub mod block_paged;
 pub mod checkpoint;
 pub mod coordinator;
 pub mod finish;

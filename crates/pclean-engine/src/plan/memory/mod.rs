@@ -109,9 +109,10 @@ pub fn paged_data_chans(
     {
         return 0;
     }
-    let interpolates = plan.conversion.as_ref().is_some_and(|c| {
-        c.interpolation != crate::source::regrid_rules::Method::Nearest
-    });
+    let interpolates = plan
+        .conversion
+        .as_ref()
+        .is_some_and(|c| c.interpolation != crate::source::regrid_rules::Method::Nearest);
     if interpolates {
         REGRID_BLOCK_CHANS
     } else {
