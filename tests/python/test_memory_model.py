@@ -1,7 +1,8 @@
 """The memory model (crates/pclean-engine/src/memory.rs, docs/memory.md) against measured peaks.
 
 Each configuration images alma_small.ms as one block (`--cube-chunksize` = `--nchan`,
-`--blocks-in-flight 1`) with a pinned number of threads. What the block added is measured two ways
+`--blocks-in-flight 1`) with a pinned number of threads (a cleaned hogbom or clark block of more
+channels than threads runs paged: one channel per thread in memory, docs/memory.md). What the block added is measured two ways
 from the run summary, both against the process's idle baseline (taken by the run once the MS is
 open and the products made, before any visibility is read):
 - peak RSS minus idle RSS (`peak_rss_mib - idle_rss_mib`);
@@ -102,7 +103,10 @@ def measure(ms, workdir, imsize, nchan, deconvolver, threads):
     assert s["channels"][0]["major_cycles"] >= 1
     est = run_json([pclean_bin(), "estimate", "--imsize", str(imsize), "--nchan-per-task", str(nchan),
                     "--deconvolver", deconvolver, "--threads-per-task", str(threads),
-                    "--nvis", str(s["nvis_per_channel"]), "--spw-nchan", str(SPW_NCHAN), "--json"])
+                    "--nvis", str(s["nvis_per_channel"]), "--spw-nchan", str(SPW_NCHAN),
+                    # specmode cube to LSRK with linear interpolation: a paged cleaned block (more
+                    # channels than threads, hogbom or clark) prepares 8 channels at a time.
+                    "--interpolated", "--json"])
     for p in Path(workdir).glob(name.name + ".*"):
         subprocess.run(["rm", "-rf", str(p)], check=True)
     heap = est["block_mib"] + s["vis_cache_mib"]

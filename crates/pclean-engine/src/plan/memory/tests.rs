@@ -129,7 +129,15 @@ fn worker_estimates() {
         ..Default::default()
     };
     let one = estimate_worker_memory_gib(&spec).unwrap();
+    // Four channels with every plane in memory (`cube_resident_chans` 4), and paged (one
+    // channel per thread in memory, the default).
     let four = estimate_worker_memory_gib(&WorkerSpec {
+        nchan_per_task: 4,
+        resident_chans: 4,
+        ..spec.clone()
+    })
+    .unwrap();
+    let paged = estimate_worker_memory_gib(&WorkerSpec {
         nchan_per_task: 4,
         ..spec.clone()
     })
@@ -138,6 +146,9 @@ fn worker_estimates() {
     let per_pixel = one * GIB / (4096.0 * 4096.0);
     assert!(per_pixel > 24.0 && per_pixel < 30.0, "{per_pixel}");
     assert!(four > 2.0 * one, "{one} {four}");
+    // Paged, the block holds one channel's planes (plus the visibilities' one read, as a run of
+    // several channels makes it).
+    assert!(paged < 1.5 * one, "{one} {paged}");
     assert_eq!(estimate_peak_ram_gib(3, &spec).unwrap(), 3.0 * one);
     let n = recommend_nworkers(Some(100.0), &spec, 0.85).unwrap();
     assert_eq!(n, (85.0 / one).floor() as usize);
