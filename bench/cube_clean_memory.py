@@ -7,7 +7,7 @@ mask (`--pbmask`), `specmode` cube to LSRK (linear interpolation) or cubedata, B
 automatic schedule (the whole cube as one block: tclean's cube-wide cycle threshold); WSClean with
 `-mgain 0.9` (as bench/cube_bench.py) and the same niter / threshold. Each run is a child whose
 wall time and peak RSS (`ru_maxrss` of `os.wait4`, through a bare launcher as cube_bench.py) are
-recorded with the load average before it. Prints one line per run, the medians, and the largest
+recorded with its CPU time and the load average before it. Prints one line per run, the medians, and the largest
 difference of every pclean product against the first binary's, relative to its peak.
 
     python3 bench/cube_clean_memory.py --ms synth.ms --work /tmp/w \\
@@ -34,7 +34,7 @@ if pid == 0:
 _, status, ru = os.wait4(pid, 0)
 with open(out, "w") as fh:
     json.dump({"wall_s": time.perf_counter() - t0, "maxrss_kib": ru.ru_maxrss,
-               "rc": os.waitstatus_to_exitcode(status)}, fh)
+               "cpu_s": ru.ru_utime + ru.ru_stime, "rc": os.waitstatus_to_exitcode(status)}, fh)
 """
 
 
@@ -47,7 +47,7 @@ def measured(cmd, work, tag):
     r = json.load(open(out))
     if r["rc"] != 0:
         sys.exit(f"{tag} failed: see {log.name}")
-    return r["wall_s"], r["maxrss_kib"] / 1024, load
+    return r["wall_s"], r["maxrss_kib"] / 1024, load, r["cpu_s"]
 
 
 def pclean_cmd(a, binary, prefix):
@@ -102,20 +102,23 @@ def main():
             prefix = os.path.join(a.work, f"{label}")
             res = measured(pclean_cmd(a, binary, prefix), a.work, f"{label}-{r}")
             rows[label].append(res)
-            print(f"round {r} {label}: {res[0]:.1f} s, {res[1]:.0f} MiB, load {res[2]:.1f}", flush=True)
+            print(f"round {r} {label}: {res[0]:.1f} s ({res[3]:.1f} CPU s), {res[1]:.0f} MiB, "
+                  f"load {res[2]:.1f}", flush=True)
         if not a.skip_wsclean:
             tmp = os.path.join(a.work, "wsclean-tmp")
             os.makedirs(tmp, exist_ok=True)
             res = measured(wsclean_cmd(a, os.path.join(a.work, "ws"), tmp), a.work, f"wsclean-{r}")
             rows["wsclean"].append(res)
-            print(f"round {r} wsclean: {res[0]:.1f} s, {res[1]:.0f} MiB, load {res[2]:.1f}", flush=True)
+            print(f"round {r} wsclean: {res[0]:.1f} s ({res[3]:.1f} CPU s), {res[1]:.0f} MiB, "
+                  f"load {res[2]:.1f}", flush=True)
             for f in os.listdir(a.work):
                 if f.startswith("ws-"):
                     os.remove(os.path.join(a.work, f))
-    print("| tool | wall s (median) | peak RSS MiB (median) | load |")
-    print("|---|---|---|---|")
+    print("| tool | wall s (median) | CPU s (median) | peak RSS MiB (median) | load |")
+    print("|---|---|---|---|---|")
     for k, v in rows.items():
         print(f"| {k} | {statistics.median(x[0] for x in v):.1f} | "
+              f"{statistics.median(x[3] for x in v):.1f} | "
               f"{statistics.median(x[1] for x in v):.0f} | "
               f"{min(x[2] for x in v):.1f}-{max(x[2] for x in v):.1f} |")
     ref = os.path.join(a.work, tools[0][0])
