@@ -379,3 +379,18 @@ pub fn deconvolve_paged(
     }
     Ok(planes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PagedLayout;
+
+    #[test]
+    fn data_groups_are_whole_resident_groups() {
+        // 8 data channels, 3 resident: data groups of 9 (a multiple of 3), the last short.
+        let l = PagedLayout::new(5..25, 8, 3);
+        assert_eq!(l.data_groups, vec![5..14, 14..23, 23..25]);
+        assert_eq!(l.resident_groups(&(5..14)), vec![5..8, 8..11, 11..14]);
+        assert_eq!(l.all_resident().len(), 7);
+        assert_eq!(l.all_resident().last(), Some(&(23..25)));
+    }
+}

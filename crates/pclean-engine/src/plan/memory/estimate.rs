@@ -285,14 +285,26 @@ impl WorkerSpec {
     /// see [`super::cache_phase`]. None for one channel or row partitions.
     pub fn cache_phase(&self) -> Option<(u64, u64)> {
         self.cache_read().map(|(rows, load_rows, in_memory)| {
-            super::cache_phase(rows, self.spw_nchan.max(self.nchan_per_task), 2, load_rows, in_memory)
+            super::cache_phase(
+                rows,
+                self.spw_nchan.max(self.nchan_per_task),
+                2,
+                load_rows,
+                in_memory,
+            )
         })
     }
 
     /// What that read leaves resident beside the heap ([`super::cache_residue`]); 0 without it.
     pub fn cache_residue(&self) -> u64 {
         self.cache_read().map_or(0, |(rows, load_rows, in_memory)| {
-            super::cache_residue(rows, self.spw_nchan.max(self.nchan_per_task), 2, load_rows, in_memory)
+            super::cache_residue(
+                rows,
+                self.spw_nchan.max(self.nchan_per_task),
+                2,
+                load_rows,
+                in_memory,
+            )
         })
     }
 

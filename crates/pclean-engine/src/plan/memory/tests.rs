@@ -513,3 +513,21 @@ fn mtmfs_holds_a_small_planes_visibilities() {
     let third = shape(50_000_000, 3).phases(1, 2).first_pass - big.phases(1, 2).first_pass;
     assert!(third >= 2 * grid(&big), "{third} {}", grid(&big));
 }
+
+/// A paged cleaned block (`paged_data_chans`) holds one channel per thread (or
+/// `paged_resident`): its peak does not grow with its channels, and is far below the block
+/// holding every plane.
+#[test]
+fn a_paged_block_holds_its_resident_channels_only() {
+    let mut s = shape(true);
+    let held = s.block_bytes(32, 2);
+    s.paged_data_chans = 1;
+    let paged = s.block_bytes(32, 2);
+    assert_eq!(paged, s.block_bytes(64, 2));
+    assert!(paged * 4 < held, "{paged} {held}");
+    // No more channels than resident ones: not paged.
+    assert_eq!(s.block_bytes(2, 2), shape(true).block_bytes(2, 2));
+    // Four resident channels hold more than two.
+    s.paged_resident = 4;
+    assert!(s.block_bytes(32, 2) > paged);
+}
