@@ -259,10 +259,14 @@ pub fn deconvolve_paged(
             .enumerate()
             .try_for_each(|(j, p)| p.page_in(store, first + j, what))
     };
+    // The freed planes' pages go back to the system (glibc keeps freed heap below live buffers:
+    // planes read and freed every round would otherwise stay resident).
     let page_out = |ps: &mut [Plane], first: usize, what: Arrays| -> Result<(), EngineError> {
         ps.iter_mut()
             .enumerate()
-            .try_for_each(|(j, p)| p.page_out(store, first + j, what))
+            .try_for_each(|(j, p)| p.page_out(store, first + j, what))?;
+        crate::alloc_count::release_free_heap();
+        Ok(())
     };
     if inp.any_model {
         // A start model: every plane's first residual is data minus its prediction.
@@ -334,6 +338,7 @@ pub fn deconvolve_paged(
                     p.page_out(store, idx.start + j, Arrays::PREPARE_OUT)?;
                 }
             }
+            crate::alloc_count::release_free_heap();
         }
         let active = planes.iter().filter(|p| p.progress.stop.is_none()).count();
         if active == 0 {

@@ -117,6 +117,7 @@ pub fn run_block_paged(
                     );
                     p.page_out(&store, planes.len(), Arrays::ALL)?;
                     planes.push(p);
+                    crate::alloc_count::release_free_heap();
                 }
             }
             drop(owned);
@@ -171,6 +172,7 @@ pub fn run_block_paged(
         drop(p);
         let (i, s) = (idx / nst, idx % nst);
         summaries.push(write_plane(inp, chans.start + i, s, beams[idx], out, put)?);
+        crate::alloc_count::release_free_heap();
     }
     Ok(BlockResult {
         chans,

@@ -495,9 +495,10 @@ impl BlockShape {
         //    deconvolving), its PSF and weights, the grid, the residual made from it.
         let kept = if paged {
             // Each plane is paged out once made: the resident group's masks (statistics region,
-            // fixed or auto-multithresh masks and beam) wait for their planes, and the plane
-            // being made holds its model (f32) beside its PSF and residual.
-            planes * self.masker_per_pixel() * npix + 4 * npix
+            // fixed or auto-multithresh masks and beam) wait for their planes (a plane's model is
+            // made after its grids are freed: measured 2048^2 x 2, 1 thread, heap 16 MiB (one
+            // model plane) below the model that counted it).
+            planes * self.masker_per_pixel() * npix
         } else if self.image.deconvolve {
             planes.saturating_sub(1) * (8 * npix + weight_image + weights)
         } else {
