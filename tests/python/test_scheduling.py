@@ -111,11 +111,16 @@ def test_estimate_command(tmp_path):
     assert "per-worker estimate" in p.stdout and "GiB" in p.stdout and "recommended workers" in p.stdout
     one = json.loads(run("--imsize", "2048", "--json", "--available-ram-gib", "64").stdout)
     four = json.loads(run("--imsize", "2048", "--nchan-per-task", "4", "--json", "--available-ram-gib", "64",
-                          "--nworkers", "3").stdout)
+                          "--nworkers", "3", "--cube-resident-chans", "4").stdout)
     # Per-channel terms (planes, weighters) scale with channels per task; the base and the one
     # oversampled grid do not. A cleaned plane holds at least residual, PSF and model (12 B/px).
     assert one["worker_memory_gib"] < four["worker_memory_gib"] < 4.0 * one["worker_memory_gib"]
     assert four["block_mib"] - one["block_mib"] > 3 * 12 * 2048**2 / 2**20
+    # Paged (the default: one channel per thread in memory, the others' planes in a scratch file),
+    # the four channels' block holds one channel's planes: within a plane's 12 B/px of one channel.
+    paged = json.loads(run("--imsize", "2048", "--nchan-per-task", "4", "--json", "--available-ram-gib",
+                           "64").stdout)
+    assert abs(paged["block_mib"] - one["block_mib"]) < 12 * 2048**2 / 2**20
     assert four["peak_ram_gib"] == pytest.approx(3 * four["worker_memory_gib"])
     assert one["recommended_nworkers"] == int(64 * 0.85 / one["worker_memory_gib"])
     # wproject: the w planes' grids on top of the standard estimate.

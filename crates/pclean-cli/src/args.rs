@@ -139,6 +139,14 @@ pub struct EstimateArgs {
     /// them; tclean's default is about 10 for a 2:1 band); 0 = not mvc.
     #[arg(long, default_value_t = 0)]
     pub mvc_chans: usize,
+    /// The cube is interpolated to another frame (specmode='cube', linear or cubic
+    /// interpolation): a cleaned cube then prepares its visibilities 8 channels at a time.
+    #[arg(long)]
+    pub interpolated: bool,
+    /// Channels of a cleaned cube block held in memory at once (`cube_resident_chans`); 0 = one
+    /// per thread.
+    #[arg(long, default_value_t = 0)]
+    pub cube_resident_chans: usize,
     /// Workers for the total [default: the recommended number].
     #[arg(long)]
     pub nworkers: Option<usize>,

@@ -175,6 +175,8 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         pabins: a.pabins,
         beam_freqs: a.beam_freqs,
         mvc_chans: a.mvc_chans,
+        interpolated: a.interpolated,
+        resident_chans: a.cube_resident_chans,
     };
     let per = memory::estimate_worker_memory_gib(&spec)?;
     let shape = spec.block_shape()?;

@@ -302,7 +302,7 @@ fn run_row_task<'py>(
 
 /// The memory model's task description from `imsize` and the keyword arguments of the estimate
 /// functions (`nchan_per_task`, `gridder`, `deconvolver`, `nterms`, `nfields`, `threads_per_task`,
-/// `wplanes`, `row_partitions`, `nvis_per_chan`, `pabins`, `beam_freqs`, `mvc_chans`;
+/// `wplanes`, `row_partitions`, `nvis_per_chan`, `pabins`, `beam_freqs`, `mvc_chans`, `interpolated`, `resident_chans`;
 /// the others keep `WorkerSpec::default()`'s values, as `pclean estimate`'s defaults).
 fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
     let mut s = WorkerSpec {
@@ -323,6 +323,8 @@ fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
             "pabins" => s.pabins = v.extract()?,
             "beam_freqs" => s.beam_freqs = v.extract()?,
             "mvc_chans" => s.mvc_chans = v.extract()?,
+            "interpolated" => s.interpolated = v.extract()?,
+            "resident_chans" => s.resident_chans = v.extract()?,
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument '{other}'"

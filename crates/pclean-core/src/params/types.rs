@@ -215,6 +215,9 @@ pub struct ImagingParams {
     pub threads_per_block: usize,
     /// Blocks imaged concurrently; 0 = automatic.
     pub blocks_in_flight: usize,
+    /// Channels of a cleaned cube block whose planes are in memory at once (the others paged to a
+    /// scratch file); 0 = one per thread of the block.
+    pub cube_resident_chans: usize,
     /// Row partitions of an mfs image; 0 = none (docs/distributed.md).
     pub row_partitions: usize,
     /// How the rows are cut into `row_partitions`.

@@ -453,6 +453,7 @@ impl ImagingParams {
         let cube_chunksize = count("cube_chunksize", e.cube_chunksize, AUTO)?;
         let threads_per_block = count("threads_per_block", e.threads_per_block, AUTO)?;
         let blocks_in_flight = count("blocks_in_flight", e.blocks_in_flight, AUTO)?;
+        let cube_resident_chans = count("cube_resident_chans", e.cube_resident_chans, AUTO)?;
         let row_partitions = count("row_partitions", e.row_partitions, AUTO)?;
         if row_partitions > 0 && specmode != SpecMode::Mfs {
             return Err(invalid(
@@ -510,6 +511,7 @@ impl ImagingParams {
             cube_chunksize,
             threads_per_block,
             blocks_in_flight,
+            cube_resident_chans,
             row_partitions,
             row_partition_by: super::RowPartitionBy::parse(
                 "row_partition_by",

@@ -178,6 +178,9 @@ declare_params! {
     cube_chunksize: Int = 0, "Image channels per block, 0 = automatic" => .in_section(Section::Run);
     threads_per_block: Int = 0, "Threads per block, 0 = automatic" => .in_section(Section::Run);
     blocks_in_flight: Int = 0, "Blocks imaged concurrently, 0 = automatic" => .in_section(Section::Run);
+    cube_resident_chans: Int = 0, "Channels of a cleaned cube block whose planes are held in memory at once; the others' wait in a scratch file next to the products (products unchanged), 0 = one per thread of the block"
+        => .in_section(Section::Run).meaning("one channel per thread")
+           .doc("pclean's own parameter (docs/memory.md). Applies to hogbom and clark cubes with one grid per pass (not mosaic, awproject or mvc); a value at least the block's channels holds every plane, as before session 14");
     row_partitions: Int = 0, "Row partitions of a continuum (mfs) image: each grids its rows, the partial images are summed (0: none; with parallel, one per Dask worker)"
         => .in_section(Section::Run).meaning("none: one pass over all rows")
            .doc("pclean's own parameter (docs/distributed.md). The weighting density is gathered over every partition first, so the products do not depend on the number of partitions. The partitions run on the local thread pool, as many at once as the memory budget allows (`memory_limit`), or with --parallel as Dask tasks (docs/distributed.md); refused with specmode cube/cubedata");

@@ -26,19 +26,62 @@ pub struct Plane {
     pub mask: Option<Array2<bool>>,
     /// The auto-multithresh mask the last minor cycle ran with, kept while `mask` holds the one
     /// recomputed after the following major cycle (see [`deconvolve_block`]'s end).
-    used_mask: Option<Array2<bool>>,
+    pub(crate) used_mask: Option<Array2<bool>>,
     pub beam: Beam,
     pub sumwt: f64,
-    weights: PlaneWeights,
+    pub(super) weights: PlaneWeights,
     /// A mosaic's weight image (its model's conversion to sky brightness, its `.pb`).
     pub pb_weight: Option<Array2<f32>>,
     pub progress: PlaneProgress,
-    psf_sidelobe: f32,
-    deconvolver: Box<dyn Deconvolver>,
+    pub(super) psf_sidelobe: f32,
+    pub(super) deconvolver: Box<dyn Deconvolver>,
     pub(super) masker: PlaneMasker,
 }
 
 impl Plane {
+    /// A plane from its first images, beam, start model (zeros without one), deconvolver and
+    /// masker.
+    pub fn new(
+        ctx: &ImagingContext,
+        f: FirstImages,
+        beam: Beam,
+        model: Array2<f32>,
+        deconvolver: Box<dyn Deconvolver>,
+        masker: PlaneMasker,
+    ) -> Plane {
+        let FirstImages {
+            residual,
+            psf,
+            sumwt,
+            weights,
+            pb_weight,
+        } = f;
+        Plane {
+            psf_sidelobe: if beam.is_valid() {
+                psf_sidelobe_level(
+                    psf.view(),
+                    &beam,
+                    ctx.params.cell_x_rad,
+                    ctx.params.cell_y_rad,
+                )
+            } else {
+                0.0
+            },
+            residual,
+            model,
+            psf,
+            mask: None,
+            used_mask: None,
+            beam,
+            sumwt,
+            weights,
+            pb_weight,
+            progress: PlaneProgress::new(),
+            deconvolver,
+            masker,
+        }
+    }
+
     /// Peak |residual| within the current mask (the whole image when there is none).
     fn peak(&self) -> f32 {
         masked_peak(self.residual.view(), self.mask.as_ref().map(|m| m.view())).map_or(0.0, |p| p.0)
@@ -48,22 +91,37 @@ impl Plane {
         self.mask.as_ref().is_some_and(|m| !m.iter().any(|v| *v))
     }
 
-    /// Update the mask for this cycle, measure, and decide whether to stop. `cube` carries what
-    /// tclean computes over the whole cube for auto-multithresh.
-    fn prepare_cycle(&mut self, it: &DeconvParams, cube: &CubeWide) -> Result<(), EngineError> {
-        self.used_mask = None;
+    /// Whether [`Plane::prepare_cycle`] does more than forget the last used mask: an unconverged
+    /// plane, or (auto-multithresh while the cube is cycling) one stopped by a threshold.
+    pub(super) fn prepares(&self, cube: &CubeWide) -> bool {
         let resumable = matches!(
             self.progress.stop,
             Some(StopReason::Threshold | StopReason::NSigma)
         );
         match self.progress.stop {
-            None => {}
+            None => true,
             // tclean recomputes auto-multithresh masks of every channel at every major cycle of
             // the cube, converged or not; the grown mask may uncover emission above the threshold,
             // which is then cleaned. Only the image-plane mask update is redone here: a converged
             // plane costs no major cycle unless its new mask gives it work again.
-            Some(_) if resumable && self.masker.is_auto() && cube.cycling => {}
-            Some(_) => return Ok(()),
+            Some(_) => resumable && self.masker.is_auto() && cube.cycling,
+        }
+    }
+
+    /// Update the mask for this cycle, measure, and decide whether to stop. `cube` carries what
+    /// tclean computes over the whole cube for auto-multithresh.
+    pub(super) fn prepare_cycle(
+        &mut self,
+        it: &DeconvParams,
+        cube: &CubeWide,
+    ) -> Result<(), EngineError> {
+        self.used_mask = None;
+        let resumable = matches!(
+            self.progress.stop,
+            Some(StopReason::Threshold | StopReason::NSigma)
+        );
+        if !self.prepares(cube) {
+            return Ok(());
         }
         if self.sumwt <= 0.0 {
             self.progress.stop = Some(StopReason::NoData);
@@ -139,7 +197,7 @@ impl Plane {
         }
     }
 
-    fn minor_cycle(&mut self, it: &DeconvParams, cube_peak: f32) {
+    pub(super) fn minor_cycle(&mut self, it: &DeconvParams, cube_peak: f32) {
         if self.progress.stop.is_some() {
             return;
         }
@@ -161,7 +219,7 @@ impl Plane {
 /// Stokes planes): it runs while any of them is unconverged, with the cycle limits of the first
 /// unconverged one, the first plane's PSF and mask (as tclean's), and every plane counts the
 /// joint cycle's components as its own. Returns the number of (joint) components.
-fn joint_minor_cycle(group: &mut [Plane], it: &DeconvParams, cube_peak: f32) -> usize {
+pub(super) fn joint_minor_cycle(group: &mut [Plane], it: &DeconvParams, cube_peak: f32) -> usize {
     let Some(lead) = group.iter().find(|p| p.progress.stop.is_none()) else {
         return 0;
     };
@@ -194,15 +252,15 @@ fn joint_minor_cycle(group: &mut [Plane], it: &DeconvParams, cube_peak: f32) -> 
 
 /// Quantities tclean's auto-multithresh takes over the whole cube (here: the block): the largest
 /// PSF sidelobe level, the common beam, and the iterations done so far.
-struct CubeWide {
-    sidelobe: f32,
-    beam: Beam,
-    iterations: usize,
+pub(super) struct CubeWide {
+    pub(super) sidelobe: f32,
+    pub(super) beam: Beam,
+    pub(super) iterations: usize,
     /// Whether any plane of the block ran a minor cycle in the last round (the cube is still
     /// cycling, so tclean would still update every channel's mask).
-    cycling: bool,
+    pub(super) cycling: bool,
     /// Whether any plane of the block took components in the last minor cycle.
-    others_cleaned: bool,
+    pub(super) others_cleaned: bool,
 }
 
 /// A plane's first imaging pass: residual (dirty image or reused residual), PSF, sum of weights.
@@ -247,44 +305,19 @@ pub fn deconvolve_block(
     let mut maskers = setup.maskers.into_iter();
     let mut start_models = setup.start_models.map(|v| v.into_iter());
     for f in first {
-        {
-            let FirstImages {
-                residual: res,
-                psf,
-                sumwt: w,
-                weights,
-                pb_weight,
-            } = f;
-            let k = planes.len();
-            let beam = setup.beams[k];
-            planes.push(Plane {
-                psf_sidelobe: if beam.is_valid() {
-                    psf_sidelobe_level(
-                        psf.view(),
-                        &beam,
-                        ctx.params.cell_x_rad,
-                        ctx.params.cell_y_rad,
-                    )
-                } else {
-                    0.0
-                },
-                residual: res,
-                model: match start_models.as_mut() {
-                    Some(m) => m.next().expect("one start model per plane"),
-                    None => resident_zeros(ny, nx),
-                },
-                psf,
-                mask: None,
-                used_mask: None,
-                beam,
-                sumwt: w,
-                weights,
-                pb_weight,
-                progress: PlaneProgress::new(),
-                deconvolver: decs.next().expect("one deconvolver per plane"),
-                masker: maskers.next().expect("one masker per plane"),
-            });
-        }
+        let k = planes.len();
+        let model = match start_models.as_mut() {
+            Some(m) => m.next().expect("one start model per plane"),
+            None => resident_zeros(ny, nx),
+        };
+        planes.push(Plane::new(
+            ctx,
+            f,
+            setup.beams[k],
+            model,
+            decs.next().expect("one deconvolver per plane"),
+            maskers.next().expect("one masker per plane"),
+        ));
     }
     let ckpt = setup.cycle_checkpoint;
     let resumed = match &ckpt {
@@ -333,23 +366,7 @@ pub fn deconvolve_block(
             .filter(|p| p.progress.stop.is_none())
             .map(|p| p.progress.peak)
             .fold(0.0f32, f32::max);
-        if nst > 1 && planes[0].deconvolver.joint_stokes() {
-            planes.par_chunks_mut(nst).for_each(|g| {
-                let done = joint_minor_cycle(g, it, cube_peak);
-                g.iter_mut()
-                    .for_each(|p| p.progress.channel_iterations += done);
-            });
-        } else {
-            // Every plane of a channel starts the cycle with the same iteration budget (tclean
-            // computes it once per cycle), and their components then count together.
-            planes.par_chunks_mut(nst).for_each(|g| {
-                let before: usize = g.iter().map(|p| p.progress.iterations).sum();
-                g.par_iter_mut().for_each(|p| p.minor_cycle(it, cube_peak));
-                let done = g.iter().map(|p| p.progress.iterations).sum::<usize>() - before;
-                g.iter_mut()
-                    .for_each(|p| p.progress.channel_iterations += done);
-            });
-        }
+        minor_cycles(&mut planes, nst, it, cube_peak);
         major_cycle(ctx, sources, chans.clone(), &mut planes, nst, false)?;
         if let Some(path) = &ckpt {
             cycle_ckpt::record(path, &chans, &planes, cycling)?;
@@ -382,9 +399,34 @@ pub fn deconvolve_block(
     Ok(planes)
 }
 
+/// One minor cycle of every unconverged plane of `planes` (whole channels of `nst` Stokes planes)
+/// at the cycle threshold set by `cube_peak`.
+pub(super) fn minor_cycles(planes: &mut [Plane], nst: usize, it: &DeconvParams, cube_peak: f32) {
+    if planes.is_empty() {
+        return;
+    }
+    if nst > 1 && planes[0].deconvolver.joint_stokes() {
+        planes.par_chunks_mut(nst).for_each(|g| {
+            let done = joint_minor_cycle(g, it, cube_peak);
+            g.iter_mut()
+                .for_each(|p| p.progress.channel_iterations += done);
+        });
+    } else {
+        // Every plane of a channel starts the cycle with the same iteration budget (tclean
+        // computes it once per cycle), and their components then count together.
+        planes.par_chunks_mut(nst).for_each(|g| {
+            let before: usize = g.iter().map(|p| p.progress.iterations).sum();
+            g.par_iter_mut().for_each(|p| p.minor_cycle(it, cube_peak));
+            let done = g.iter().map(|p| p.progress.iterations).sum::<usize>() - before;
+            g.iter_mut()
+                .for_each(|p| p.progress.channel_iterations += done);
+        });
+    }
+}
+
 /// Predict the models of the unconverged planes, subtract, re-image their residuals: plane by
 /// plane, each plane's old residual freed before its new one is made (one grid alive at a time).
-fn major_cycle(
+pub(super) fn major_cycle(
     ctx: &ImagingContext,
     sources: &[Source],
     chans: std::ops::Range<usize>,
@@ -418,7 +460,7 @@ fn major_cycle(
 /// system that becomes resident only where it is later written; a model plane is written only where
 /// components fall, so its resident size would depend on the sky. Written out, the block's peak is
 /// what the memory model says whatever the components (docs/memory.md).
-fn resident_zeros(ny: usize, nx: usize) -> Array2<f32> {
+pub(super) fn resident_zeros(ny: usize, nx: usize) -> Array2<f32> {
     // `Vec::with_capacity` + `resize` writes every element (no calloc the compiler could elide
     // the writes into).
     let mut v = Vec::with_capacity(ny * nx);

@@ -70,6 +70,75 @@ impl PlaneMasker {
         }
     }
 
+    /// Move this masker's planes (statistics region, a fixed mask not yet taken by its plane,
+    /// auto-multithresh's primary beam and masks) into `store` as plane `idx`, keeping only its
+    /// scalars (`cycles::paged`).
+    pub fn page_out(
+        &mut self,
+        store: &super::plane_store::PlaneStore,
+        idx: usize,
+    ) -> Result<(), EngineError> {
+        use super::plane_store::Field;
+        store.put_opt(idx, Field::Stats, self.stats.take().as_ref())?;
+        match &mut self.kind {
+            MaskKind::Everywhere => {}
+            MaskKind::Fixed(m) => {
+                let m = std::mem::take(m);
+                store.put_opt(idx, Field::Fixed, (!m.is_empty()).then_some(&m))?;
+            }
+            MaskKind::Auto(a) => {
+                store.put_opt(idx, Field::AutoPb, a.pb.take().as_ref())?;
+                let empty = || Array2::from_elem((0, 0), false);
+                let (stopped, updates) = (a.state.is_stopped(), a.state.n_updates());
+                let st = std::mem::replace(
+                    &mut a.state,
+                    pclean_deconv::automask::AutoMaskState::from_parts(
+                        empty(),
+                        empty(),
+                        stopped,
+                        updates,
+                    ),
+                );
+                let (mask, positive, _, _) = st.parts();
+                store.put(idx, Field::AutoMask, mask)?;
+                store.put(idx, Field::AutoPositive, positive)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Take back what [`PlaneMasker::page_out`] stored as plane `idx`.
+    pub fn page_in(
+        &mut self,
+        store: &super::plane_store::PlaneStore,
+        idx: usize,
+    ) -> Result<(), EngineError> {
+        use super::plane_store::Field;
+        self.stats = store.get(idx, Field::Stats)?;
+        match &mut self.kind {
+            MaskKind::Everywhere => {}
+            MaskKind::Fixed(m) => {
+                if let Some(f) = store.get(idx, Field::Fixed)? {
+                    *m = f;
+                }
+            }
+            MaskKind::Auto(a) => {
+                a.pb = store.get(idx, Field::AutoPb)?;
+                let missing =
+                    || EngineError::protocol("auto-multithresh state not in the plane store");
+                let mask = store.get(idx, Field::AutoMask)?.ok_or_else(missing)?;
+                let positive = store.get(idx, Field::AutoPositive)?.ok_or_else(missing)?;
+                a.state = pclean_deconv::automask::AutoMaskState::from_parts(
+                    mask,
+                    positive,
+                    a.state.is_stopped(),
+                    a.state.n_updates(),
+                );
+            }
+        }
+        Ok(())
+    }
+
     pub fn stats_region(&self) -> Option<ArrayView2<'_, bool>> {
         self.stats.as_ref().map(|m| m.view())
     }

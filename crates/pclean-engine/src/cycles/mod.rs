@@ -8,6 +8,8 @@ pub mod major_minor;
 pub mod masking;
 pub mod mtmfs;
 pub mod mvc;
+pub mod paged;
+pub mod plane_store;
 pub mod setup;
 pub mod user_mask;
 

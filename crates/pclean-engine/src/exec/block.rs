@@ -68,6 +68,11 @@ pub struct BlockInputs<'a> {
     /// Where the coordinator records an mfs run's state after each major cycle and resumes from
     /// (`cycles::cycle_ckpt`); `None` on a remote worker and for cubes.
     pub cycle_checkpoint: Option<std::path::PathBuf>,
+    /// A deconvolved cube block of more channels than its threads holds only one channel per
+    /// thread in memory, the others' planes in a scratch file, preparing its visibilities this
+    /// many channels at a time (`super::block_paged`, `plan::memory::BlockShape::paged_data_chans`);
+    /// 0: every plane of the block in memory.
+    pub paged_data_chans: usize,
 }
 
 impl BlockInputs<'_> {
@@ -121,6 +126,14 @@ pub fn run_block(
     let params = inp.ctx.params;
     if params.deconv.deconvolver == pclean_core::params::Deconvolver::Mtmfs {
         return crate::cycles::mtmfs::run_block(inp, chans, put);
+    }
+    // Channels whose planes a paged block holds: `cube_resident_chans`, else one per thread.
+    let resident = match params.cube_resident_chans {
+        0 => rayon::current_num_threads(),
+        r => r,
+    };
+    if super::block_paged::pages(inp, &chans, resident) {
+        return super::block_paged::run_block_paged(inp, chans, put, resident);
     }
     let plan = inp.ctx.plan;
     let ctx = inp.ctx;
@@ -322,22 +335,77 @@ pub fn run_block(
     })
 }
 
+/// A plane's first images (PSF, imaging weights, a mosaic's weight image, residual, sum of
+/// weights): from the block's reused products where given (plane `idx` of `reused`, taken), else
+/// imaged, in one joint pass when `joint` and nothing is reused.
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+pub(crate) fn first_images(
+    ctx: &ImagingContext,
+    sources: &[Source],
+    weighter: &ImagingWeighter,
+    reused: &mut crate::products::ReusedBlock,
+    idx: usize,
+    k: usize,
+    s: usize,
+    joint: bool,
+) -> Result<
+    (
+        Array2<f32>,
+        crate::imaging::PlaneWeights,
+        Option<Array2<f32>>,
+        Array2<f32>,
+        f64,
+    ),
+    EngineError,
+> {
+    let mosaic = matches!(
+        ctx.params.gridder,
+        pclean_core::params::Gridder::Mosaic | pclean_core::params::Gridder::AwProject
+    );
+    // Plane `idx` of the reused products, taken (each is taken once).
+    let take = |v: &mut Option<Vec<Option<Array2<f32>>>>| v.as_mut().and_then(|v| v[idx].take());
+    let reused_psf = take(&mut reused.psf);
+    let reused_res = match (take(&mut reused.residual), &reused.sumwt) {
+        (Some(r), Some(w)) => Some((r, w[idx])),
+        _ => None,
+    };
+    Ok(if joint && reused_psf.is_none() && reused_res.is_none() {
+        let (p, (residual, sumwt)) = ctx.psf_and_dirty_plane(sources, k, s, weighter)?;
+        (p.psf, p.weights, p.pb_weight, residual, sumwt)
+    } else {
+        // A mosaic's weight image comes from the PSF pass, made also when the PSF is
+        // reused.
+        let (psf, weights, pb_weight) = match reused_psf {
+            Some(r) if !mosaic => (r, ctx.plane_weights(sources, k, s, weighter)?, None),
+            r => {
+                let p = ctx.psf_plane(sources, k, s, weighter)?;
+                (r.unwrap_or(p.psf), p.weights, p.pb_weight)
+            }
+        };
+        let (residual, sumwt) = match reused_res {
+            Some(r) => r,
+            None => ctx.residual_plane(sources, k, s, &weights, None, None)?,
+        };
+        (psf, weights, pb_weight, residual, sumwt)
+    })
+}
+
 /// A plane after deconvolution (its PSF is already written).
-struct FinalPlane {
-    residual: Array2<f32>,
-    model: Array2<f32>,
-    mask: Option<Array2<bool>>,
+pub(super) struct FinalPlane {
+    pub(super) residual: Array2<f32>,
+    pub(super) model: Array2<f32>,
+    pub(super) mask: Option<Array2<bool>>,
     /// A mosaic's weight image (`None`: the beam is [`BlockInputs::pb`]).
-    pb_weight: Option<Array2<f32>>,
-    sumwt: f64,
-    iterations: usize,
-    major_cycles: usize,
-    stop_reason: String,
+    pub(super) pb_weight: Option<Array2<f32>>,
+    pub(super) sumwt: f64,
+    pub(super) iterations: usize,
+    pub(super) major_cycles: usize,
+    pub(super) stop_reason: String,
 }
 
 /// Write a final plane's products (residual, model, mask, restored image and its pbcor, pb,
 /// weight, sumwt), freeing each as soon as it is written.
-fn write_plane(
+pub(super) fn write_plane(
     inp: &BlockInputs,
     k: usize,
     s: usize,

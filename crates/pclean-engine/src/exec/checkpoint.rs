@@ -26,6 +26,7 @@ const SCHEDULING_ONLY: &[&str] = &[
     "memory_limit",
     "threads_per_block",
     "blocks_in_flight",
+    "cube_resident_chans",
     // How a parallel run is deployed (a local run may resume a Dask run and vice versa).
     "parallel",
     "nworkers",

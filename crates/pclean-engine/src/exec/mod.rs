@@ -5,6 +5,7 @@
 
 pub mod block;
 pub mod block_io;
+pub mod block_paged;
 pub mod checkpoint;
 pub mod coordinator;
 pub mod finish;

@@ -456,8 +456,11 @@ impl Setup {
             image.mvc_chans = axis.nchan;
             mvc_axis = Some(axis);
         }
-        let shape = block_shape(image, &gridder, data);
+        let mut shape = block_shape(image, &gridder, data);
         let nchan = plan.nchan();
+        let weight_images = matches!(params.gridder, Gridder::Mosaic | Gridder::AwProject);
+        shape.paged_data_chans = super::memory::paged_data_chans(&shape, &plan, weight_images);
+        shape.paged_resident = params.cube_resident_chans;
         // Every deconvolution input is checked here, before any visibility is gridded: the
         // deconvolver's settings, the user mask (region syntax, mask image grid, channels,
         // Stokes, units) and the start model.
@@ -521,6 +524,7 @@ impl Setup {
             model_product: self.exts.contains(&"model") || self.exts.contains(&"model.tt0"),
             mvc_model_cube: self.mvc_axis.is_some() && self.exts.contains(&"model"),
             cycle_checkpoint: None,
+            paged_data_chans: self.shape.paged_data_chans,
         }
     }
 

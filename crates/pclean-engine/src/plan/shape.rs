@@ -67,5 +67,8 @@ pub fn block_shape(image: ImageSide, gridder: &RunGridder, data: DataSide) -> Bl
         pointings: gridder.pointings(),
         beam_bands: gridder.beam_bands(),
         grid_planes: gridder.grid_planes(),
+        // Set from the spectral plan (`memory::paged_data_chans`).
+        paged_data_chans: 0,
+        paged_resident: 0,
     }
 }

@@ -47,6 +47,12 @@ pub struct WorkerSpec {
     /// `specmode='mvc'`'s cube channels (a run logs them; tclean's default is about 10 for a
     /// 2:1 band); 0: not mvc. Needs deconvolver mtmfs.
     pub mvc_chans: usize,
+    /// A cube interpolated to another frame (specmode='cube' with linear or cubic
+    /// interpolation): a paged cleaned block prepares its visibilities
+    /// [`super::REGRID_BLOCK_CHANS`] channels at a time (`super::paged_data_chans`).
+    pub interpolated: bool,
+    /// `cube_resident_chans` of a cleaned cube (0: one channel per thread).
+    pub resident_chans: usize,
 }
 
 /// The w planes the estimate assumes for `wproject`/`widefield` when not given: what the
@@ -71,6 +77,8 @@ impl Default for WorkerSpec {
             pabins: 0,
             beam_freqs: 0,
             mvc_chans: 0,
+            interpolated: false,
+            resident_chans: 0,
         }
     }
 }
@@ -246,6 +254,19 @@ impl WorkerSpec {
         if awproject {
             shape.pointings = self.pabins.max(1);
         }
+        // A cube task cleaned by Hogbom or Clark runs paged (`super::paged_data_chans`).
+        let pages = matches!(
+            deconvolver,
+            Some(Deconvolver::Hogbom | Deconvolver::Clark | Deconvolver::ClarkStokes)
+        );
+        if pages && !mosaic && !awproject && self.mvc_chans == 0 && self.row_partitions == 0 {
+            shape.paged_data_chans = if self.interpolated {
+                super::REGRID_BLOCK_CHANS
+            } else {
+                1
+            };
+            shape.paged_resident = self.resident_chans;
+        }
         if w_gridder {
             shape.grid_planes = match self.wplanes {
                 0 => DEFAULT_ESTIMATE_WPLANES,
@@ -257,33 +278,48 @@ impl WorkerSpec {
 }
 
 impl WorkerSpec {
-    /// The one read of the visibilities for all blocks of a cube of several blocks
-    /// (`spw_nchan` channels, more than a task's; one data channel per image channel, so
-    /// `nvis_per_chan` rows; two correlations; kept in memory up to the local runner's limit,
-    /// else on disk): (the read's peak, bytes held while the blocks run), see
-    /// [`super::cache_phase`]. None for one block or row partitions.
+    /// The one read of the visibilities for all blocks of a cube of several blocks, or for one
+    /// block of several channels (`spw_nchan` channels, or the task's when more; one data channel
+    /// per image channel, so `nvis_per_chan` rows; two correlations; kept in memory up to the
+    /// local runner's limit, else on disk): (the read's peak, bytes held while the blocks run),
+    /// see [`super::cache_phase`]. None for one channel or row partitions.
     pub fn cache_phase(&self) -> Option<(u64, u64)> {
         self.cache_read().map(|(rows, load_rows, in_memory)| {
-            super::cache_phase(rows, self.spw_nchan, 2, load_rows, in_memory)
+            super::cache_phase(
+                rows,
+                self.spw_nchan.max(self.nchan_per_task),
+                2,
+                load_rows,
+                in_memory,
+            )
         })
     }
 
     /// What that read leaves resident beside the heap ([`super::cache_residue`]); 0 without it.
     pub fn cache_residue(&self) -> u64 {
         self.cache_read().map_or(0, |(rows, load_rows, in_memory)| {
-            super::cache_residue(rows, self.spw_nchan, 2, load_rows, in_memory)
+            super::cache_residue(
+                rows,
+                self.spw_nchan.max(self.nchan_per_task),
+                2,
+                load_rows,
+                in_memory,
+            )
         })
     }
 
     /// (rows, rows per chunk, kept in memory) of the one read, when a run makes it.
     fn cache_read(&self) -> Option<(u64, usize, bool)> {
-        if self.row_partitions > 0 || self.spw_nchan <= self.nchan_per_task {
+        // A run reads once for all blocks when it has several blocks, or one block of several
+        // channels (`Coordinator::cache_visibilities`).
+        let chans = self.spw_nchan.max(self.nchan_per_task);
+        if self.row_partitions > 0 || chans <= 1 {
             return None;
         }
         let rows = self.nvis_per_chan as u64;
-        let per_row = (self.spw_nchan * 2 * 13) as u64 + 56;
+        let per_row = (chans * 2 * 13) as u64 + 56;
         let in_memory = rows * per_row <= crate::exec::coordinator::MEMORY_CACHE_MAX;
-        Some((rows, chunk_rows(row_bytes(self.spw_nchan, 2, 1)), in_memory))
+        Some((rows, chunk_rows(row_bytes(chans, 2, 1)), in_memory))
     }
 }
 

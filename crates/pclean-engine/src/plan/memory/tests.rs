@@ -31,6 +31,8 @@ fn shape(deconvolve: bool) -> BlockShape {
         pointings: 1,
         beam_bands: 1,
         grid_planes: 1,
+        paged_data_chans: 0,
+        paged_resident: 0,
     }
 }
 
@@ -128,7 +130,15 @@ fn worker_estimates() {
         ..Default::default()
     };
     let one = estimate_worker_memory_gib(&spec).unwrap();
+    // Four channels with every plane in memory (`cube_resident_chans` 4), and paged (one
+    // channel per thread in memory, the default).
     let four = estimate_worker_memory_gib(&WorkerSpec {
+        nchan_per_task: 4,
+        resident_chans: 4,
+        ..spec.clone()
+    })
+    .unwrap();
+    let paged = estimate_worker_memory_gib(&WorkerSpec {
         nchan_per_task: 4,
         ..spec.clone()
     })
@@ -137,6 +147,9 @@ fn worker_estimates() {
     let per_pixel = one * GIB / (4096.0 * 4096.0);
     assert!(per_pixel > 24.0 && per_pixel < 30.0, "{per_pixel}");
     assert!(four > 2.0 * one, "{one} {four}");
+    // Paged, the block holds one channel's planes (plus the visibilities' one read, as a run of
+    // several channels makes it).
+    assert!(paged < 1.5 * one, "{one} {paged}");
     assert_eq!(estimate_peak_ram_gib(3, &spec).unwrap(), 3.0 * one);
     let n = recommend_nworkers(Some(100.0), &spec, 0.85).unwrap();
     assert_eq!(n, (85.0 / one).floor() as usize);
@@ -562,4 +575,22 @@ fn mtmfs_mosaic_terms_are_counted() {
     })
     .unwrap();
     assert!(mosaic > standard, "{mosaic} {standard}");
+}
+
+/// A paged cleaned block (`paged_data_chans`) holds one channel per thread (or
+/// `paged_resident`): its peak does not grow with its channels, and is far below the block
+/// holding every plane.
+#[test]
+fn a_paged_block_holds_its_resident_channels_only() {
+    let mut s = shape(true);
+    let held = s.block_bytes(32, 2);
+    s.paged_data_chans = 1;
+    let paged = s.block_bytes(32, 2);
+    assert_eq!(paged, s.block_bytes(64, 2));
+    assert!(paged * 4 < held, "{paged} {held}");
+    // No more channels than resident ones: not paged.
+    assert_eq!(s.block_bytes(2, 2), shape(true).block_bytes(2, 2));
+    // Four resident channels hold more than two.
+    s.paged_resident = 4;
+    assert!(s.block_bytes(32, 2) > paged);
 }
