@@ -13,7 +13,7 @@ noiseless), three fields 9' west, 9' east and 12' north of the image centre (J20
 +30d00m), observed in turn at 300 s integrations over 4 h of hour angle (16 integrations each),
 point sources in and between the fields. `pointing` copies it and moves the POINTING directions of
 the even-numbered antennas (antenna 0 is the first row's ANTENNA1) 3' north: tclean's usepointing
-rule for awproject (see docs/decisions-s14-aw.md).
+rule for awproject (see docs/decisions.md (s14-aw)).
 """
 import json
 import os

@@ -4,7 +4,7 @@ scripts/dev/make_awproject_testdata.py): the dirty products (psf, residual, pb, 
 one A-term (computepastep=360, tclean's default) and with 17 parallactic-angle bins
 (computepastep=rotatepastep=5), within the issue's bound (1% of tclean's peak where tclean's
 pb > 0.3), and a Hogbom clean's restored peak within 1% of tclean's; the same with `psterm=True`
-(cases aw_ps_*: tclean's spheroidal in the convolution functions, docs/decisions-s14-aw.md).
+(cases aw_ps_*: tclean's spheroidal in the convolution functions, docs/decisions.md (s14-aw)).
 
 The references are centred crops of tclean's 256^2 images (header PCCROP: the crop's first pixel,
 PCSTEP its step): psf 64^2, residual and restored image 200^2, pb and weight 200^2 every 2nd pixel."""

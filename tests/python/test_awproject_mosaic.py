@@ -21,7 +21,7 @@ from conftest import REFERENCE, run_pclean, unpack_bundled
 REF = REFERENCE / "awproject_mosaic"
 INFO = json.loads((REF / "awmos_refs.json").read_text())
 # The bound: 1% of tclean's peak over tclean's pb > 0.3 (measured figures in
-# docs/decisions-s14-aw.md).
+# docs/decisions.md (s14-aw)).
 TOL = 1e-2
 # sumwt: the plain sum of the natural weights, tclean's its weight pass's (kernel sum 0.998 on
 # average: 0.2% below ours, as the single-field case).

@@ -99,7 +99,7 @@ def run_json(args):
 # Clark holds every plane of its block (`--cube-resident-chans` = the block's channels): paged, its
 # heap was 18% below the model (1024^2 x 4, 2 threads: 61.8 MiB for 75.2; RSS 77.8 for 76.7), the
 # minor cycle's transients (12 B/px per plane in parallel) over-counted where they are the peak
-# (docs/decisions-s14-cube.md); the held model, calibrated here, stays tested.
+# (docs/decisions.md (s14-cube)); the held model, calibrated here, stays tested.
 HELD = {"clark"}
 
 

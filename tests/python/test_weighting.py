@@ -38,7 +38,7 @@ NOT_IMAGING = ("vis", "parallel")
 # windows (8, 16, 24 here: the first integration lies "exactly" on the image channel at each later
 # window's first channel, and tclean counts it in or out by the last bits of casacore's arithmetic)
 # are no longer a gap: pclean converts the data as casacore does, to the bit, makes tclean's grid
-# and compares as tclean (docs/decisions-s14-edge.md), so they are checked as every channel:
+# and compares as tclean (docs/decisions.md (s14-edge)), so they are checked as every channel:
 # tclean's blank ones (.sumwt 0) must be blank in ours.
 EDGE_CHANNELS = set()
 FULL_EDGE_CHANNELS = set()

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct AwProjectParams {
     /// tclean's `psterm`: the prolate spheroidal in the convolution functions (its image-domain
     /// taper over the field of view, `pclean_grid::awproj::gridder::ps_term`), which also takes
-    /// away tclean's kernel-sum flux scale (measured, docs/decisions-s14-aw.md).
+    /// away tclean's kernel-sum flux scale (measured, docs/decisions.md (s14-aw)).
     #[serde(default)]
     pub psterm: bool,
     /// Parallactic-angle step (degrees) of the A-term bins: tclean's `computepastep`.

@@ -24,7 +24,7 @@ pub struct MosaicParams {
     /// tclean's `usepointing`: with `gridder='mosaic'`, each field's beam centred on the POINTING
     /// table's direction of the first row's `ANTENNA1` (as tclean; measured) instead of the
     /// field's PHASE_DIR; refused with `awproject` (tclean moves each baseline's beam by both
-    /// antennas' pointings there: measured, docs/decisions-s14-aw.md).
+    /// antennas' pointings there: measured, docs/decisions.md (s14-aw)).
     #[serde(default)]
     pub usepointing: bool,
 }

@@ -119,7 +119,7 @@ pub fn run_block(
     // tclean's multi-term store zeroes the residual terms where `.weight.tt0` is at or below
     // pblimit times its peak (not the beam: measured on the bundled wideband_mosaic.ms, its
     // residuals are 0 exactly where weight.tt0 / max <= 0.2 = pblimit, i.e. pb <= 0.447), so the
-    // residual's beam limit is sqrt(pblimit) (docs/decisions-s14-mtmos.md).
+    // residual's beam limit is sqrt(pblimit) (docs/decisions.md (s14-mtmos)).
     let residual_limit = pblimit.abs().sqrt();
     let residuals_of = |models: Option<&[Array2<f32>]>| -> Result<_, EngineError> {
         let sky: Option<Vec<Array2<f32>>> = match (pb_weights.first(), models) {
@@ -395,7 +395,7 @@ pub fn run_block(
 /// A mosaic's `.weight.ttN` from PSF term t's weight image `w` (divided by term 0's sum of
 /// weights `sumwt0`): as tclean 6.7 writes them, term 0 so divided, the others not (measured on
 /// the bundled wideband_mosaic.ms: `.weight.tt2` is `sumwt.tt0` times 0.01 times `.weight.tt0`
-/// where every sample has `((nu - nu0)/nu0)^2 = 0.01`; docs/decisions-s14-mtmos.md).
+/// where every sample has `((nu - nu0)/nu0)^2 = 0.01`; docs/decisions.md (s14-mtmos)).
 fn weight_term(t: usize, w: &Array2<f32>, sumwt0: f64) -> Array2<f32> {
     if t == 0 {
         w.clone()

@@ -205,7 +205,7 @@ pub(super) fn saved_model(
 /// density), the map as `key<k>` / `val<k>` in the map's (string) order. `f2`, `d2` are the
 /// weighter's rules applied to the written density, its sum as the sum of weights (the f64 sum of
 /// its f32 cells, tclean's double sum of the same weights: measured below 1e-6 apart,
-/// `docs/decisions-s14-mvc.md`).
+/// `docs/decisions.md (s14-mvc)`).
 fn gridwt_misc(
     setup: &crate::plan::Setup,
     out: &mut crate::products::Products,

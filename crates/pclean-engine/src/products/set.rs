@@ -104,7 +104,7 @@ fn mvc_cube_list(p: &ImagingParams) -> Vec<&'static str> {
     v
 }
 
-/// specmode='mvc''s `.gridwt`: tclean's uv weight density (measured, `docs/decisions-s14-mvc.md`):
+/// specmode='mvc''s `.gridwt`: tclean's uv weight density (measured, `docs/decisions.md (s14-mvc)`):
 /// the one density grid of a uniform-family weighting on the image's uv grid, one plane on the
 /// cube's coordinates at its first channel, with `f2`, `d2` and the fields' map in `miscinfo`.
 pub const GRIDWT: &str = "gridwt";

@@ -27,7 +27,7 @@
 //! tclean's `psterm=True` ([`AwGridder::with_psterm`]): its convolution functions carry the
 //! prolate spheroidal `PS` of the field of view ([`ps_term`]) in the image domain, once in the
 //! gridding functions and squared in the weight functions. Measured against tclean 6.7 (docs/
-//! decisions-s14-aw.md): the weight image and the PSF are those of `psterm=False` times `PS^2`
+//! decisions.md (s14-aw)): the weight image and the PSF are those of `psterm=False` times `PS^2`
 //! (the `.pb` times `PS`), the residual times `PS` before its normalisation by the weight image
 //! (which cancels it), and the kernel-sum flux scale is gone (`PS` is zero at the other fields
 //! of view of the alias sum above, so `S(f) = 1`). Prediction goes through `PS` too (tclean
@@ -145,7 +145,7 @@ const CONVSIZE: usize = 2048;
 /// the spheroidal spans slightly less than the field of view). Both axes scale with `nx`, as
 /// tclean's square convolution functions. Measured: tclean's weight-image ratio `psterm=True /
 /// False` is this function squared to 0.5% of `PS` at `|x| <= 100` of 128 pixels
-/// (docs/decisions-s14-aw.md).
+/// (docs/decisions.md (s14-aw)).
 pub fn ps_term(ny: usize, nx: usize) -> Array2<f32> {
     let inner = CONVSIZE / CF_OVERSAMPLING;
     let s = CONVSIZE as f64 / (CF_OVERSAMPLING * inner) as f64;

@@ -172,7 +172,7 @@ fn kernel_sum_mean_matches_tclean() {
 /// The same kernel-sum mean for a 320 x 12" field of view: tclean 6.7's residual at a 1 Jy source
 /// at the centre of a 320^2 awproject image of the same data is 0.9837 (and 0.9833 with the field
 /// 9' from the image centre: the scale follows the field of view, not the pointing; session 14,
-/// docs/decisions-s14-aw.md). Within 1% (the issue's bound).
+/// docs/decisions.md (s14-aw)). Within 1% (the issue's bound).
 #[test]
 fn kernel_sum_mean_follows_the_field_of_view() {
     use super::gridder::{AliasTable, ALIAS_ORDER};

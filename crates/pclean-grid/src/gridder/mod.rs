@@ -46,7 +46,7 @@
 //!   tclean's reach check (`CasaGridder::zero_unreached`) went from 6% to 0.2% (a row whose
 //!   band ends both reach the grid is kept whole).
 //! - session 14, one 8000^2 dirty channel (108 360 visibilities, W = 11, sigma 1.2, a 9600^2
-//!   grid; docs/decisions-s14-grid.md): 58% of the samples in the kernel, writing the products
+//!   grid; docs/decisions.md (s14-grid)): 58% of the samples in the kernel, writing the products
 //!   through the page cache 13-16% and first-touch page faults of each fresh grid and plane ~20%;
 //!   the FFTs 6-8%, gathering columns for them 3-5%, the memset of `Array2::zeros` on each grid
 //!   7.6%. Making the image in the grid's memory removed two planes' faults (CPU 7.8 -> 5.7 s).
