@@ -120,8 +120,10 @@ def test_restart_and_reused_products_are_read_per_block(msdir, tmp_path, monkeyp
     for name, chunk in (("two", "2"), ("one", "3")):
         d = tmp_path / name
         _copy_products(a, d)
+        # Every block's planes held (`--cube-resident-chans 3`): a paged block reads its reused
+        # planes per group of resident channels instead (tests/python/test_paged_cube.py).
         p = run_pclean("image", "--vis", msdir / "ngc5921.ms", "--imagename", d, *args, "--restart",
-                       "--calcpsf", "false", "--cube-chunksize", chunk)
+                       "--calcpsf", "false", "--cube-chunksize", chunk, "--cube-resident-chans", "3")
         reads = sorted(l.split("read channels ")[1].split(" of ")[0] + " " + l.split(": read")[0].split()[-1]
                        for l in p.stderr.splitlines() if "read channels" in l)
         runs[name] = (d, reads)
