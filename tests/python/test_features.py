@@ -119,3 +119,10 @@ def test_several_fields_with_standard_gridder_are_said_in_the_log(tmp_path):
     p = run_pclean("image", "--vis", d / "vla_multifield.ms", "--imagename", tmp_path / "one", *base,
                    "--field", "1")
     assert "fields selected" not in p.stderr
+    # A joint mosaic of the same fields says that each field goes through its own primary beam.
+    p = run_pclean("image", "--vis", d / "vla_multifield.ms", "--imagename", tmp_path / "mos", *base,
+                   "--field", "0,1", "--gridder", "mosaic")
+    said = [l for l in p.stderr.splitlines() if "fields selected" in l]
+    assert len(said) == 1, p.stderr[-2000:]
+    assert "gridder='mosaic'" in said[0] and "own primary beam" in said[0], said[0]
+    assert "phase-shifts" not in said[0], said[0]

@@ -1,9 +1,11 @@
-//! Checks of the selected fields against the image centre, made before any heavy work.
+//! Checks of the selected fields against the image centre, made before any heavy work, and what
+//! the log says of several fields in one image.
 
 use crate::error::EngineError;
 use crate::source::visprep::field_shift;
 use crate::source::Source;
 use pclean_core::direction::SkyContext;
+use pclean_core::params::Gridder;
 use pclean_core::{Direction, DirectionFrame};
 
 /// Every selected field must be imageable at the image centre: a PHASE_DIR frame that converts to
@@ -67,4 +69,49 @@ fn earth_fixed_field_in_its_frame(
             kind(frame),
         ),
     ))
+}
+
+/// Several fields in one image, said in the log. With `gridder='mosaic'` or `'awproject'` each
+/// field's visibilities are gridded through that field's own primary beam (a joint mosaic). With
+/// the other gridders each field's visibilities are phase-shifted to the image centre and gridded
+/// together (tclean's standard gridder does the same, measured on a two-field MS: a source between
+/// the fields peaks at its position with the same flux as from one field), with no per-field
+/// primary beam.
+pub(super) fn log_multi_field(sources: &[Source], centre: &Direction, gridder: Gridder) {
+    for src in sources {
+        let fields = &src.selected.field_ids;
+        if fields.len() > 1 {
+            let names: Vec<String> = fields
+                .iter()
+                .map(|&f| {
+                    src.ms
+                        .meta()
+                        .fields
+                        .get(f)
+                        .map_or(f.to_string(), |x| format!("{f} ({})", x.name))
+                })
+                .collect();
+            let how = match gridder {
+                Gridder::Mosaic | Gridder::AwProject => format!(
+                    "gridder='{}' grids each field's visibilities through that field's own \
+                     primary beam into one image centred at {} (a joint mosaic)",
+                    gridder.name(),
+                    centre.to_casa_string()
+                ),
+                _ => format!(
+                    "gridder='{}' phase-shifts each field's visibilities to the image centre {} \
+                     and grids them together, as tclean does; no per-field primary beam is \
+                     applied (use gridder='mosaic' for a joint mosaic)",
+                    gridder.name(),
+                    centre.to_casa_string()
+                ),
+            };
+            tracing::info!(
+                "{}: {} fields selected ({}): {how}",
+                src.ms.path().display(),
+                fields.len(),
+                names.join(", ")
+            );
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! PSF/residual). The coordinator and every remote worker build one [`Setup`] the same way, so a
 //! block computed anywhere is the same block.
 
-use super::field_checks::check_fields;
+use super::field_checks::{check_fields, log_multi_field};
 use super::memory::BlockShape;
 use super::shape::{block_shape, chunk_rows, row_bytes, DataSide, ImageSide};
 use super::spectral::{phase_centre, spectral_plan, FrameContext, SpectralPlan, SpwSelection};
@@ -150,37 +150,6 @@ fn check_stokes(
         }
     }
     Ok(warning)
-}
-
-/// Several fields with gridder='standard': each field's visibilities are phase-shifted to the
-/// image centre and gridded together (tclean's standard gridder does the same, measured on a
-/// two-field MS: a source between the fields peaks at its position with the same flux as from one
-/// field); there is no per-field primary beam (that is `gridder='mosaic'`). Said in the log.
-fn log_multi_field(sources: &[Source], centre: &Direction) {
-    for src in sources {
-        let fields = &src.selected.field_ids;
-        if fields.len() > 1 {
-            let names: Vec<String> = fields
-                .iter()
-                .map(|&f| {
-                    src.ms
-                        .meta()
-                        .fields
-                        .get(f)
-                        .map_or(f.to_string(), |x| format!("{f} ({})", x.name))
-                })
-                .collect();
-            tracing::info!(
-                "{}: {} fields selected ({}): gridder='standard' phase-shifts each field's \
-                 visibilities to the image centre {} and grids them together, as tclean does; no \
-                 per-field primary beam is applied (use gridder='mosaic' for a joint mosaic)",
-                src.ms.path().display(),
-                fields.len(),
-                names.join(", "),
-                centre.to_casa_string()
-            );
-        }
-    }
 }
 
 /// The selected channels of every (MS, spectral window).
@@ -340,7 +309,7 @@ impl Setup {
         };
         let sky = earth.sky_context(first_time_mjd_s, meta0.observatory.position_itrf_m);
         check_fields(&sources, &centre, &sky)?;
-        log_multi_field(&sources, &centre);
+        log_multi_field(&sources, &centre, params.gridder);
         let spw_sels = spw_selections(&sources);
         let frame_ctx = FrameContext {
             observatory_itrf_m: meta0.observatory.position_itrf_m,
