@@ -41,6 +41,10 @@ REGION_PB = 0.5
 # 1.4e-4 / 1.8e-4 of psf.tt0's), residual.tt1 1.8e-2 / 3.6e-2 (its peak 0.021 is 2.5% of
 # residual.tt0's), and the conjbeams weight.tt1 (~0: its peak 0.098 against weight.tt2's 68.5;
 # 4.9e-2 of it). Before the weight-image cut (the pb cut at pblimit) residual.tt0 was 0.53 off.
+# Why tt1 is open (docs/decisions-s15-mtmos.md): tclean's terms are exactly its two per-window mfs
+# mosaics combined (tt1 = 0.05 (R_110 - R_90) / weight.tt0, to 1e-6), so tt1's error is pclean's
+# per-window mosaic error (4.4e-3 .. 7.7e-3 of the tt0 peak) times about 2: bound 1.85e-2 / 3.59e-2
+# against 1.78e-2 / 3.57e-2 measured. It closes with the mosaic gridder's per-window gap.
 TOL = {ext: 1e-2 for ext in DIRTY_EXT}
 GUARD = {"psf.tt1": 5e-2, "residual.tt1": 5e-2, "weight.tt1": 0.1}
 # Deconvolved (mtmfs niter 100, pb mask 0.4; tclean 6.7 took 3 major cycles). Measured
