@@ -17,6 +17,12 @@ The mtmfs cases (MT_CASES: nterms 2, conjbeams False and True, niter 0 and a pb-
 issue 14, session 14) likewise, with the listing of every product tclean writes:
     python scripts/dev/make_wideband_mosaic.py mt-refs OUTDIR            # casatasks 6.7
     python scripts/dev/make_wideband_mosaic.py mt-bundle OUTDIR REPO/testdata
+nterms 3 needs three frequencies (two make its Hessian singular): the same array and sky with
+three windows at 90, 100 and 110 GHz (OUTDIR/wideband_mosaic3.ms, MT3_CASES; session 15):
+    python scripts/dev/make_wideband_mosaic.py ms3 OUTDIR                # casatools 6.7
+    python scripts/dev/make_wideband_mosaic.py mt3-refs OUTDIR           # casatasks 6.7
+    python scripts/dev/make_wideband_mosaic.py mt3-bundle OUTDIR REPO/testdata
+(testdata/wideband_mosaic3.ms.tar.gz, wideband_mt3_refs.json beside wideband_mt_refs.json.)
 
 The array: the first 16 pads of casadata's alma.cycle10.1.cfg (12 m), two spectral windows of
 one 1 GHz channel at 90 and 110 GHz (a 20% band), XX YY. Two pointings 25" apart (east) around
@@ -67,20 +73,29 @@ def mt_products(name):
     return MT_CLEAN if "clean" in name else MT_DIRTY
 
 
-def make_ms(outdir):
+# nterms 3 (dirty) on the three-window MS; psf.tt3 and weight.tt3 are 0.01 x psf.tt1 and
+# weight.tt1 here (f^3 = 0.01 f for f = +-0.1), so they are left out of the bundle.
+FREQS3 = ("90GHz", "100GHz", "110GHz")
+MT3_CASES = {"wb_mt3": dict(MT, nterms=3)}
+MT3_PRODUCTS = ["psf.tt0", "psf.tt1", "psf.tt2", "psf.tt4", "residual.tt0", "residual.tt1",
+                "residual.tt2", "weight.tt0", "weight.tt1", "weight.tt4", "pb.tt0", "image.tt0",
+                "alpha"]
+
+
+def make_ms(outdir, freqs=FREQS, msname="wideband_mosaic.ms"):
     import casadata
     import casatools
     from make_hetero_mosaic import cfg, direction
     simmos = os.path.join(os.path.dirname(casadata.__file__), "__data__", "alma", "simmos")
     x, y, z, d, n = cfg(os.path.join(simmos, "alma.cycle10.1.cfg"), 16)
     os.makedirs(outdir, exist_ok=True)
-    ms = os.path.join(outdir, "wideband_mosaic.ms")
+    ms = os.path.join(outdir, msname)
     shutil.rmtree(ms, ignore_errors=True)
     sm, me = casatools.simulator(), casatools.measures()
     sm.open(ms)
     sm.setconfig(telescopename="ALMA", x=x, y=y, z=z, dishdiameter=d, mount=["alt-az"] * len(x),
                  antname=n, padname=n, coordsystem="local", referencelocation=me.observatory("ALMA"))
-    for k, f in enumerate(FREQS):
+    for k, f in enumerate(freqs):
         sm.setspwindow(spwname="spw%d" % k, freq=f, deltafreq="1GHz", freqresolution="1GHz",
                        nchannels=1, stokes="XX YY")
     sm.setfeed(mode="perfect X Y")
@@ -93,7 +108,7 @@ def make_ms(outdir):
     t = -1800.0
     for _ in range(3):
         for i in range(len(FIELDS)):
-            for k in range(len(FREQS)):
+            for k in range(len(freqs)):
                 sm.observe(sourcename="F%d" % i, spwname="spw%d" % k, starttime="%.0fs" % t,
                            stoptime="%.0fs" % (t + 30))
             t += 200.0
@@ -180,7 +195,12 @@ def clean_bundle(outdir, testdata):
     print("wrote", refdir)
 
 
-def mt_refs(outdir):
+def ms3(outdir):
+    make_ms(outdir, FREQS3, "wideband_mosaic3.ms")
+
+
+def mt_refs(outdir, msname="wideband_mosaic.ms", cases=None, products=mt_products,
+            jsonname="wideband_mt_refs.json"):
     """tclean's MT_CASES on OUTDIR/wideband_mosaic.ms: FITS of mt_products, sums of weights per
     term and the names of every product written (wideband_mt_refs.json)."""
     import glob
@@ -188,10 +208,10 @@ def mt_refs(outdir):
     import time
     from casatasks import exportfits, tclean
     import casatools
-    ms = os.path.join(outdir, "wideband_mosaic.ms")
+    ms = os.path.join(outdir, msname)
     ia = casatools.image()
     meta = {}
-    for name, kw in MT_CASES.items():
+    for name, kw in (MT_CASES if cases is None else cases).items():
         args = dict(COMMON, **kw)
         img = os.path.join(outdir, "tclean_" + name)
         for old in glob.glob(img + ".*"):
@@ -200,18 +220,39 @@ def mt_refs(outdir):
         tclean(vis=ms, imagename=img, **args)
         dt = time.time() - t0
         written = sorted(p[len(img) + 1:] for p in glob.glob(img + ".*"))
-        for ext in mt_products(name):
+        for ext in products(name):
             exportfits(img + "." + ext, img + "." + ext + ".fits", overwrite=True)
         sumwt = []
-        for t in range(3):
+        for t in range(2 * args["nterms"] - 1):
             ia.open(img + ".sumwt.tt%d" % t)
             sumwt.append(float(ia.getchunk().ravel()[0]))
             ia.close()
-        meta[name] = dict(params=dict(args, vis="wideband_mosaic.ms"), seconds=round(dt, 2),
+        meta[name] = dict(params=dict(args, vis=msname), seconds=round(dt, 2),
                           sumwt=sumwt, products=written)
     meta["casa"] = casatools.version_string()
-    with open(os.path.join(outdir, "wideband_mt_refs.json"), "w") as f:
+    with open(os.path.join(outdir, jsonname), "w") as f:
         json.dump(meta, f, indent=1)
+
+
+def mt3_refs(outdir):
+    """tclean's MT3_CASES on OUTDIR/wideband_mosaic3.ms (wideband_mt3_refs.json)."""
+    mt_refs(outdir, "wideband_mosaic3.ms", MT3_CASES, lambda _: MT3_PRODUCTS,
+            "wideband_mt3_refs.json")
+
+
+def mt3_bundle(outdir, testdata):
+    """The MT3_CASES products cropped into testdata/reference/wideband_mosaic with
+    wideband_mt3_refs.json, and the three-window MS as testdata/wideband_mosaic3.ms.tar.gz."""
+    import json
+    from make_mosaic_testdata import bundle_cases
+    refdir = os.path.join(testdata, "reference", "wideband_mosaic")
+    with open(os.path.join(refdir, "wideband_refs.json")) as f:
+        casa = json.load(f)["casa"]
+    with open(os.path.join(outdir, "wideband_mt3_refs.json")) as f:
+        if json.load(f)["casa"] != casa:
+            sys.exit("the nterms 3 references were made with another CASA than wideband_refs.json's")
+    bundle_cases(outdir, testdata, "wideband_mosaic", {n: MT3_PRODUCTS for n in MT3_CASES}, CROP,
+                 "wideband_mt3_refs.json", "wideband_mosaic3.ms", "wideband_mosaic3.ms.tar.gz")
 
 
 def mt_bundle(outdir, testdata):
@@ -233,7 +274,8 @@ def mt_bundle(outdir, testdata):
 
 if __name__ == "__main__":
     command = {"ms": make_ms, "refs": refs, "bundle": bundle, "clean-refs": clean_refs,
-               "clean-bundle": clean_bundle, "mt-refs": mt_refs, "mt-bundle": mt_bundle}.get(sys.argv[1] if sys.argv[1:] else "")
+               "clean-bundle": clean_bundle, "mt-refs": mt_refs, "mt-bundle": mt_bundle, "ms3": ms3,
+               "mt3-refs": mt3_refs, "mt3-bundle": mt3_bundle}.get(sys.argv[1] if sys.argv[1:] else "")
     if command is None:
         sys.exit(__doc__)
     command(*sys.argv[2:])

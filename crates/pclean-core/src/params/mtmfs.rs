@@ -147,14 +147,6 @@ fn check_mosaic(p: &ImagingParams) -> Result<(), ParamError> {
             "use row_partitions=0 (the terms' weight images are made in one process)",
         ));
     }
-    if !d.calcpsf || !d.calcres {
-        let param = if d.calcpsf { "calcres" } else { "calcpsf" };
-        return Err(not_with(
-            param,
-            "false".into(),
-            "leave calcpsf and calcres true (the weight images of the terms are not read back)",
-        ));
-    }
     if let Some(c) = &p.mosaic.psfphasecenter {
         return Err(not_with(
             "psfphasecenter",

@@ -506,23 +506,9 @@ fn mtmfs_takes_standard_w_and_mosaic_gridders() {
 #[test]
 fn mtmfs_mosaic_refusals_name_the_parameter() {
     type Case = (fn(&mut RawParams), &'static str);
-    let cases: [Case; 5] = [
+    let cases: [Case; 3] = [
         (|r| r.specmode = Some("mvc".into()), "specmode"),
         (|r| r.row_partitions = Some(2), "row_partitions"),
-        (
-            |r| {
-                r.calcpsf = Some(false);
-                r.restart = Some(true);
-            },
-            "calcpsf",
-        ),
-        (
-            |r| {
-                r.calcres = Some(false);
-                r.restart = Some(true);
-            },
-            "calcres",
-        ),
         (
             |r| r.psfphasecenter = Some("J2000 15h21m00 +05d00m00".into()),
             "psfphasecenter",
@@ -537,6 +523,31 @@ fn mtmfs_mosaic_refusals_name_the_parameter() {
         .unwrap_err()
         .to_string();
         assert!(e.contains(param) && e.contains("mosaic"), "{param}: {e}");
+    }
+}
+
+/// calcpsf=false and calcres=false (a restart reusing the Taylor products) are accepted with an
+/// mtmfs mosaic: its PSF pass is made again for the terms' weight images (s15-mtmos).
+#[test]
+fn mtmfs_mosaic_accepts_reused_terms() {
+    type Case = fn(&mut RawParams);
+    let cases: [Case; 3] = [
+        |r| r.calcpsf = Some(false),
+        |r| r.calcres = Some(false),
+        |r| {
+            r.calcpsf = Some(false);
+            r.calcres = Some(false);
+        },
+    ];
+    for set in cases {
+        let p = with(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.gridder = Some("mosaic".into());
+            r.restart = Some(true);
+            set(r);
+        })
+        .unwrap();
+        assert!(!p.deconv.calcpsf || !p.deconv.calcres);
     }
 }
 

@@ -98,9 +98,18 @@ pub fn run_block(
     };
     // calcpsf=false / calcres=false: the existing `.psf.ttN` (with `.sumwt.ttN`) and
     // `.residual.ttN`, read here (the imaging weights are still made for the major cycles).
+    // A mosaic's PSF pass is made also when its PSF terms are reused: it makes the terms'
+    // weight images (as the single-term mosaic's, `exec::block`), and the reused terms replace
+    // its PSFs and sums of weights.
     let reused = inp.reused.terms(chans.clone())?;
+    let mosaic_grid = p.gridder == pclean_core::params::Gridder::Mosaic;
     let mut tp = match (mvc.as_mut(), reused.psfs) {
         (Some(m), _) => m.psfs(ctx, inp, &sources, s, &weighter, n, put)?,
+        (None, Some((psfs, sumwt))) if mosaic_grid => TaylorPsfs {
+            psfs,
+            sumwt,
+            ..ctx.taylor_psfs(&sources, s, &weighter, n, reffreq)?
+        },
         (None, Some((psfs, sumwt))) => TaylorPsfs {
             weights: ctx.plane_weights(&sources, k, s, &weighter)?,
             psfs,
