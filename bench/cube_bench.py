@@ -98,6 +98,9 @@ def parse_args(argv=None):
     p.add_argument("--wsclean", default="wsclean", help="WSClean binary")
     p.add_argument("--casars", default=None,
                    help="casa-rs's casars-imager binary (the casa-rs peer runs only when given)")
+    p.add_argument("--casars-measures", default=None,
+                   help="measures tree for casa-rs ($CASA_RS_MEASURESPATH; make it with "
+                        "bench/casars_measures.py)")
     p.add_argument("--seed-python", default=None,
                    help="Python with the seed system (PyPI casa-pclean) and casatools (the seed "
                         "peer runs only when given)")
@@ -296,7 +299,10 @@ def casars_cmd(args, binary, ms, prefix, clean):
     cmd = [binary, "--ms", ms, "--imagename", prefix, "--imsize", str(args.imsize),
            "--cell-arcsec", f"{args.cell:g}", "--specmode", args.specmode, "--stokes", "I",
            "--datacolumn", "DATA", "--gridder", "standard", "--weighting", "briggs",
-           "--robust", f"{args.robust:g}", "--pblimit", "-0.01", "--deconvolver", "hogbom"]
+           "--robust", f"{args.robust:g}", "--deconvolver", "hogbom"]
+    # No --pblimit: casa-rs refuses a negative one for a single field (it then wants PB products
+    # its cube stream has no consumer for); with its default it writes no .pb and masks nothing
+    # with gridder='standard', as the others' pblimit=-0.01 (checked on a 128^2 x 4 cube).
     if args.specmode == "cube":
         cmd += ["--outframe", args.outframe]
     if clean:
@@ -602,7 +608,10 @@ def main(argv=None):
             else:
                 cmd = wsclean_cmd(args, args.wsclean, ms, prefix, nchan, clean, d)
             print(f"running {tool} {mode} ...", flush=True)
-            r = run_measured(cmd, os.path.join(workdir, f"{tool}_{mode}.log"), cwd=d, env=env)
+            tool_env = env
+            if tool == "casars" and args.casars_measures:
+                tool_env = dict(env, CASA_RS_MEASURESPATH=os.path.abspath(args.casars_measures))
+            r = run_measured(cmd, os.path.join(workdir, f"{tool}_{mode}.log"), cwd=d, env=tool_env)
             r["prefix"] = prefix
             r["cmd"] = cmd
             if tool == "tclean":

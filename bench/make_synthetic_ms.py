@@ -73,6 +73,9 @@ def parse_args(argv=None):
                    help="override: noise sigma per real/imag part of one visibility (Jy)")
     p.add_argument("--seed", type=int, default=12345, help="random seed (layout and noise)")
     p.add_argument("--chunk-rows", type=int, default=20000, help="rows computed and written at once")
+    p.add_argument("--data-stman", choices=["TiledShapeStMan", "TiledColumnStMan"],
+                   default="TiledShapeStMan",
+                   help="storage manager of DATA and FLAG (casa-rs's imager reads TiledShapeStMan only)")
     return p.parse_args(argv)
 
 
@@ -247,8 +250,10 @@ def thermal_sigma(tsys, chanwidth, integration, diameter=12.0, eta_a=0.7, eta_c=
 # MeasurementSet writing
 # ----------------------------------------------------------------------------------------------
 
-def create_ms(tables, path, nchan, ncorr):
-    """Empty MS with fixed-shape DATA/FLAG/WEIGHT/SIGMA in tiled storage managers."""
+def create_ms(tables, path, nchan, ncorr, data_stman="TiledShapeStMan"):
+    """Empty MS with fixed-shape DATA/FLAG/WEIGHT/SIGMA in tiled storage managers; DATA and FLAG
+    in `data_stman` (TiledShapeStMan, as CASA's simulator and importasdm write them, is the one
+    casa-rs's imager reads; TiledColumnStMan the alternative)."""
     data_desc = tables.makearrcoldesc("DATA", 0j, shape=[nchan, ncorr], valuetype="complex",
                                       comment="The data column")
     flag_desc = tables.makearrcoldesc("FLAG", False, shape=[nchan, ncorr], valuetype="boolean",
@@ -260,10 +265,10 @@ def create_ms(tables, path, nchan, ncorr):
     td = tables.maketabdesc([data_desc, flag_desc, weight_desc, sigma_desc])
     tile_rows = max(1, 65536 // (nchan * ncorr))
     dminfo = {
-        "*1": {"TYPE": "TiledColumnStMan", "NAME": "TiledData",
+        "*1": {"TYPE": data_stman, "NAME": "TiledData",
                "SPEC": {"DEFAULTTILESHAPE": np.array([ncorr, nchan, tile_rows], dtype=np.int32)},
                "COLUMNS": ["DATA"]},
-        "*2": {"TYPE": "TiledColumnStMan", "NAME": "TiledFlag",
+        "*2": {"TYPE": data_stman, "NAME": "TiledFlag",
                "SPEC": {"DEFAULTTILESHAPE": np.array([ncorr, nchan, tile_rows * 8], dtype=np.int32)},
                "COLUMNS": ["FLAG"]},
         "*3": {"TYPE": "TiledColumnStMan", "NAME": "TiledWeight",
@@ -475,7 +480,7 @@ def main(argv=None):
     ra, dec = math.radians(args.ra), math.radians(args.dec)
     t0, t1 = times[0] - 0.5 * args.integration, times[-1] + 0.5 * args.integration
 
-    ms = create_ms(tables, out, args.nchan, 2)
+    ms = create_ms(tables, out, args.nchan, 2, args.data_stman)
     try:
         nrow = write_main(ms, args, uvw_ant, times, model, spectra, freqs, sigma, rng)
     finally:
