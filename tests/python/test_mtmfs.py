@@ -146,6 +146,34 @@ def run_clean2(msdir, outdir, name="mtmfs2_clean", **extra):
     return prefix
 
 
+# kernel='casa' (tclean's standard gridder reproduced, now taken with mtmfs): every stored plane
+# within CASA_KERNEL_TOL of its peak, alpha within CASA_ALPHA_TOL. Measured (s15-alpha): psf.tt0..4
+# <= 7.0e-7, residual.tt0/tt1 9.1e-8 / 1.5e-7, image.tt0..2 <= 2.6e-6 (image.tt2 of the nterms-3
+# clean), alpha 1.4e-6 (dirty) and 5.3e-5 (nterms 3 clean, 300 iterations). The default kernel
+# is 5e-5..1.2e-2 off (alpha 0.23), so both bounds fail a run not gridded through tclean's kernel.
+CASA_KERNEL_TOL, CASA_ALPHA_TOL = 1e-5, 1e-3
+
+
+@pytest.mark.parametrize("name", list(INFO["cases"]))
+def test_casa_kernel_reproduces_tclean(small_ms, out, name):
+    params = {k: v for k, v in INFO["cases"][name]["params"].items() if k not in NOT_IMAGING}
+    cfg = out / (name + "_casa.config.json")
+    cfg.write_text(json.dumps(dict(params, kernel="casa")))
+    prefix = out / (name + "_casa")
+    run_pclean("image", "--config", cfg, "--vis", small_ms / INFO["ms"], "--imagename", prefix,
+               "--overwrite")
+    for ext in INFO["cases"][name]["stored"]:
+        ours, ref = ours_and_ref(prefix, name, ext)
+        if ext == "alpha":
+            ok = np.isfinite(ref) & (ref != 0) & np.isfinite(ours)
+            assert ok.sum() > 200
+            err = np.abs(ours - ref)[ok].max()
+            assert err <= CASA_ALPHA_TOL, "%s alpha off by %.3g" % (name, err)
+        else:
+            err = np.nanmax(np.abs(ours - ref)) / np.nanmax(np.abs(ref))
+            assert err <= CASA_KERNEL_TOL, "%s.%s: %.3g of the peak" % (name, ext, err)
+
+
 def test_alpha_blanking_matches_tclean(small_ms, out):
     """tclean blanks .alpha where image.tt0 <= 0.1 x the largest value of the principal solution's
     tt0 residual (H^-1 R)_0 (its log's 'peakresidual/10'; docs/decisions.md (s9-mtmfs)): the set of
@@ -178,10 +206,11 @@ def full_ms(tmp_path_factory):
     return dest / "wideband.ms"
 
 
-def run_full(run, ms, outdir):
+def run_full(run, ms, outdir, **extra):
     params = json.loads((FULL / "reference" / ("tclean_%s.params.json" % run)).read_text())
     cfg = outdir / (run + ".config.json")
-    cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
+    imaging = {k: v for k, v in params.items() if k not in NOT_IMAGING}
+    cfg.write_text(json.dumps({**imaging, **extra}))
     prefix = outdir / run
     run_pclean("image", "--config", cfg, "--vis", ms, "--imagename", prefix, "--overwrite")
     return prefix, params
@@ -217,28 +246,42 @@ def test_full_sources_match_the_truth(full_ms, tmp_path, run):
             g["ids"], g["alpha"], g["alpha_true"])
 
 
+# Where tclean's image.tt0 exceeds ALPHA_FULL_SNR[kernel] x its residual rms, and the median
+# difference allowed. kernel='casa' (tclean's standard gridder reproduced): the residuals match
+# tclean's to ~1e-7 of the peak and the minor cycle picks tclean's every component (its log's
+# positions and coefficients, every 20th of the 1500 iterations, to the printed 6 digits), so
+# alpha agrees to 1e-5 at every pixel above 20 rms (median 6e-7). kernel='es' (exact to 1e-6 of
+# the DFT, 4e-5 of the peak from tclean's gridding): the cycle-2 residuals differ by 3e-5 of the
+# peak (a tenth of the noise), the iterations after ~650 pick other components among the near-tied
+# faint ones, and 8 pixels at 21-49 rms differ by 0.052-0.129; tclean's own minor cycle, started
+# from its own residuals plus 1e-6 Jy of noise (1/40 of the rms), moves 15 pixels by more than
+# 0.05 (worst 0.36) (docs/decisions-s15-alpha.md). Above 50 rms es is within 0.037.
+ALPHA_FULL_SNR = {"casa": (20.0, 1e-4), "es": (50.0, 5e-3)}
+
+
 @pytest.mark.shared_data
-def test_full_alpha_matches_tclean(full_ms, tmp_path):
-    """The nterms 2 clean's .alpha against tclean's where tclean's image.tt0 exceeds 20x its
-    residual rms (inner 60%): within the issue's 0.05, or, at the faint pixels where tclean's own
-    .alpha.error is large, within a tenth of that error. Measured: 750 of 758 pixels within 0.05
-    (median 8e-4); the other 8 (tt0 21-49 rms, beside bright sources) differ by 0.052-0.129 where
-    tclean's alpha.error is 1.19-3.75 (docs/decisions.md (s9-mtmfs))."""
-    prefix, _ = run_full("mtmfs_clean", full_ms, tmp_path)
+@pytest.mark.parametrize("kernel", ["casa", "es"])
+def test_full_alpha_matches_tclean(full_ms, tmp_path, kernel):
+    """The nterms 2 clean's .alpha against tclean's within the issue's 0.05 at every pixel (inner
+    60%) where tclean's image.tt0 exceeds 20x its residual rms (kernel='casa'; 50x with 'es',
+    see ALPHA_FULL_SNR). Measured: casa worst 1.0e-5 over 758 pixels; es worst 0.037 above
+    50 rms (median 8e-4)."""
+    snr, median = ALPHA_FULL_SNR[kernel]
+    prefix, _ = run_full("mtmfs_clean", full_ms, tmp_path, kernel=kernel)
     ref = FULL / "reference"
     f = lambda n: fits.open(ref / ("tclean_mtmfs_clean.%s.fits.gz" % n))[0].data[0, 0].astype(np.float64)
-    ra, rerr, rt0, rres = f("alpha"), f("alpha.error"), f("image.tt0"), f("residual.tt0")
+    ra, rt0, rres = f("alpha"), f("image.tt0"), f("residual.tt0")
     oa = load_casa(str(prefix) + ".alpha")[0][0, 0]
     n = rt0.shape[0]
     inner = np.zeros_like(rt0, bool)
     inner[int(0.2 * n):int(0.8 * n), int(0.2 * n):int(0.8 * n)] = True
     rms = 1.4826 * np.median(np.abs(rres - np.median(rres)))
-    sel = inner & (rt0 > 20 * rms) & np.isfinite(ra)
-    assert sel.sum() > 500 and np.isfinite(oa[sel]).all()
+    sel = inner & (rt0 > snr * rms) & np.isfinite(ra)
+    assert sel.sum() > 200 and np.isfinite(oa[sel]).all()
     d = np.abs(oa - ra)[sel]
-    bound = np.maximum(0.05, 0.1 * rerr[sel])
-    assert (d <= bound).all(), "alpha off at %d pixels, worst %.3f" % ((d > bound).sum(), d.max())
-    assert np.median(d) < 0.005
+    assert (d <= 0.05).all(), "alpha off at %d of %d pixels, worst %.3f" % (
+        (d > 0.05).sum(), sel.sum(), d.max())
+    assert np.median(d) < median
 
 
 def test_savemodel_predicts_every_taylor_term(small_ms, out, tmp_path):

@@ -490,8 +490,9 @@ def test_row_partitions_equal_single_run(small_ms, out, tmp_path, mode):
 # Opt-in tiers (casatools + the shared vla_wideband): tclean's mvc run made at test time on the
 # whole MS, pclean against it with the bounds. Measured (docs/decisions.md (s10-mvc)): dirty
 # psf.tt0..tt2 2.1e-5 / 1.3e-4 / 2.9e-5, residual.tt0/tt1 4.4e-5 / 1.7e-4, alpha 0.0013;
-# clean image.tt0 1.3e-4, alpha 4 of 755 pixels over 0.05 (all within a tenth of tclean's
-# alpha.error); briggsbwtaper psf.tt0 3.4e-5, residual.tt0 8.7e-5. tclean takes 2-8 min per run.
+# clean image.tt0 1.3e-4, alpha 4 of 755 pixels over 0.05 at 21-49 rms (0.042 above 50 rms;
+# kernel='casa': none, worst 1.1e-5, s15-alpha); briggsbwtaper psf.tt0 3.4e-5, residual.tt0
+# 8.7e-5. tclean takes 2-8 min per run.
 # ------------------------------------------------------------------------------------------------
 FULL = ROOT.parent / "shared" / "data" / "vla_wideband"
 FULL_BASE = dict(imsize=[512, 512], cell="3.75arcsec", gridder="standard", specmode="mvc",
@@ -535,11 +536,21 @@ def test_full_mvc_matches_tclean(case, tmp_path):
         assert err <= tol, "%s %s: %.3g > %.3g" % (case, ext, err, tol)
     r0 = rd("tc", "residual.tt0")
     rms = 1.4826 * np.median(np.abs(r0 - np.median(r0)))
-    t0, ta, pa = rd("tc", "image.tt0"), rd("tc", "alpha"), rd("pc", "alpha")
-    sel = (t0 > 20 * rms) & np.isfinite(pa)
-    assert sel.sum() > 100
-    # The 0.05, or a tenth of tclean's own alpha.error where that is larger (the faint
-    # edge of sources in a run stopped on niter, as s9-mtmfs measured for mfs).
-    bound = np.maximum(0.05, 0.1 * rd("tc", "alpha.error"))
-    worst = (np.abs(pa - ta) - bound)[sel].max()
-    assert worst <= 0, "%s: alpha beyond its bound by %.3g" % (case, worst)
+    t0, ta = rd("tc", "image.tt0"), rd("tc", "alpha")
+    alphas = [("es", 50.0 if case == "clean" else 20.0, rd("pc", "alpha"))]
+    if case == "clean":
+        # kernel='casa' (tclean's gridder reproduced): the same components as tclean's, alpha
+        # within 1.1e-5 at every pixel above 20 rms (docs/decisions-s15-alpha.md).
+        cfg.write_text(json.dumps(dict(params, kernel="casa")))
+        run_pclean("image", "--config", cfg, "--vis", ms, "--imagename", tmp_path / "pcc")
+        alphas.append(("casa", 20.0, rd("pcc", "alpha")))
+    for kernel, snr, pa in alphas:
+        # The 0.05 above 20 rms; cleaned with the default kernel (es, 4e-5 of the peak
+        # from tclean's gridding) above 50 rms: below, a run stopped on niter picks its faint
+        # components by differences far under the noise (4 of 755 pixels at 21-49 rms off by
+        # 0.052-0.088, worst above 50 rms 0.042; as for mfs, docs/decisions-s15-alpha.md).
+        sel = (t0 > snr * rms) & np.isfinite(pa)
+        assert sel.sum() > 100
+        d = np.abs(pa - ta)[sel]
+        assert (d <= 0.05).all(), "%s %s: alpha off at %d of %d pixels, worst %.3g" % (
+            case, kernel, (d > 0.05).sum(), sel.sum(), d.max())

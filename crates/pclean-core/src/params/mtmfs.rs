@@ -195,11 +195,14 @@ pub(super) fn check_combination(p: &ImagingParams) -> Result<(), ParamError> {
     if p.gridder == Gridder::Mosaic {
         check_mosaic(p)?;
     }
-    if p.kernel != GridKernel::Es {
+    // kernel='casa' is tclean's standard gridder: the Taylor passes grid through it as through
+    // the ES one (`imaging::taylor`); the w-stacking gridders have no such kernel.
+    if p.kernel != GridKernel::Es && p.gridder != Gridder::Standard {
         return Err(not_with(
             "kernel",
             p.kernel.name().into(),
-            "use kernel='es'",
+            "kernel='casa' (tclean's standard gridder) takes gridder='standard' with mtmfs; \
+             use kernel='es'",
         ));
     }
     if p.stokes.0.len() != 1 {
@@ -228,4 +231,38 @@ pub(super) fn check_combination(p: &ImagingParams) -> Result<(), ParamError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ImagingParams, RawParams};
+    use crate::params::GridKernel;
+
+    fn mtmfs(kernel: &str, gridder: &str) -> Result<ImagingParams, String> {
+        let r = RawParams {
+            vis: Some(vec!["a.ms".into()]),
+            imagename: Some("out/x".into()),
+            deconvolver: Some("mtmfs".into()),
+            kernel: Some(kernel.into()),
+            gridder: Some(gridder.into()),
+            ..Default::default()
+        };
+        ImagingParams::from_raw(&r).map_err(|e| e.to_string())
+    }
+
+    /// kernel='casa' (tclean's standard gridder reproduced) is taken with mtmfs and the standard
+    /// gridder; with the w-stacking gridders, which have no such kernel, it is refused naming
+    /// the parameter and the gridder it needs.
+    #[test]
+    fn casa_kernel_taken_with_the_standard_gridder_only() {
+        let p = mtmfs("casa", "standard").unwrap();
+        assert_eq!(p.kernel, GridKernel::Casa);
+        for g in ["wproject", "widefield"] {
+            let e = mtmfs("casa", g).unwrap_err();
+            assert!(
+                e.contains("kernel") && e.contains("gridder='standard'"),
+                "{g}: {e}"
+            );
+        }
+    }
 }
