@@ -539,8 +539,8 @@ impl Gridder {
             ntv: (self.nv + w) / TILE + 1,
         }
     }
-    fn coeffs<T: Real>(&self) -> Vec<[T; kernels::LANES]> {
-        kernels::joint_coeffs(self.poly.coeffs(), self.choice.support)
+    fn coeffs<T: Real>(&self) -> kernels::HalfCoeffs<T> {
+        kernels::half_coeffs(self.poly.coeffs(), self.choice.support)
     }
 }
 
