@@ -50,6 +50,20 @@ const MAX_PREFETCH_LINES: usize = 16;
 /// the gridding loop's stall).
 #[inline(always)]
 pub(super) fn prefetch_run<P>(a: &ArrayView2<P>, r: usize, c0: usize, n: usize) {
+    if n == 0 {
+        return;
+    }
+    if a.strides()[1] == 1 {
+        // Contiguous channels: the lines from the first value's to the last's, without a
+        // pointer per channel (profiled, session 15: the per-channel loop was ~4% of a 1024^2
+        // image's samples with runs of 1-4 channels).
+        let first = elem_ptr(a, r, c0) as usize >> 6;
+        let last = elem_ptr(a, r, c0 + n - 1) as usize >> 6;
+        for line in first..=last.min(first + MAX_PREFETCH_LINES - 1) {
+            prefetch_ptr((line << 6) as *const u8);
+        }
+        return;
+    }
     let mut last = usize::MAX;
     let mut lines = 0;
     for c in c0..c0 + n {

@@ -273,7 +273,10 @@ fn paired_real_row_transforms_equal_the_rows_own_transforms() {
                 if rows.contains(&r) {
                     // f64 transforms of <= 16 values of size <= 1: rounding ~1e-15 of the peak;
                     // a wrong pairing or Hermitian part is off by O(1).
-                    for (v, what) in [(got[[r, k]].re, "contiguous"), (strided[[r, k]].re, "strided")] {
+                    for (v, what) in [
+                        (got[[r, k]].re, "contiguous"),
+                        (strided[[r, k]].re, "strided"),
+                    ] {
                         assert!(
                             (v - full[[r, k]].re).abs() <= 1e-12 * peak,
                             "{nrow}x{nu} {what} row {r} cell {k}: {v} vs {}",
