@@ -188,7 +188,7 @@ pub(super) fn half_coeffs<T: Real>(poly: &[f64], w: usize) -> HalfCoeffs<T> {
             let e = T::of64(c(2 * m, j));
             even[n - 1 - m][j] = e;
             even[n - 1 - m][hp + j] = e;
-            if 2 * m + 1 <= degree {
+            if 2 * m < degree {
                 let o = T::of64(c(2 * m + 1, j));
                 odd[n - 1 - m][j] = o;
                 odd[n - 1 - m][hp + j] = o;
