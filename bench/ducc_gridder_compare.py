@@ -14,6 +14,7 @@ y = 1..ny-1 (pclean's row y = 0, m = -ny/2 cell, has no ducc counterpart). The s
 this mapping against the alternatives and reports the one that fits.
 
 Usage: python3 bench/ducc_gridder_compare.py [--nx 1024] [--eps 1e-5] [--threads 1 2] [--repeat 3]
+       [--rounds 3]
 """
 import argparse
 import json
@@ -43,6 +44,8 @@ def main():
     ap.add_argument("--eps", type=float, default=1e-5)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternate pclean and ducc0 this many times per thread count; medians")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--ducc-precision", choices=["single", "double"], default="single",
                     help="precision of ducc0's inputs (ducc0 grids in the precision of its inputs; "
@@ -92,21 +95,39 @@ def main():
     print(f"orientation: {best}  (max|diff|/peak: " +
           ", ".join(f"{k}: {v:.2e}" for k, v in diffs.items()) + ")")
 
+    # Rounds: per thread count, pclean's process (best of `repeat`) then ducc0 (best of
+    # `repeat`), alternately `rounds` times; the rates are medians over the rounds and the ratio
+    # is the median of the per-round ratios (the machine's load changes within minutes).
     rows = []
     for nt in a.threads:
-        p = run_pclean(exe, a.nx, a.eps, nt, a.repeat)
-        tbest = np.inf
-        for _ in range(a.repeat):
-            t0 = time.perf_counter()
-            ducc(nt)
-            tbest = min(tbest, time.perf_counter() - t0)
-        nvis = p["nvis"]
-        rows.append((nt, nvis / p["total_s"], nvis / tbest, p))
+        per_round = []
+        for _ in range(a.rounds):
+            p = run_pclean(exe, a.nx, a.eps, nt, a.repeat)
+            tbest, cbest = np.inf, np.inf
+            for _ in range(a.repeat):
+                c0, t0 = time.process_time(), time.perf_counter()
+                ducc(nt)
+                tbest = min(tbest, time.perf_counter() - t0)
+                cbest = min(cbest, time.process_time() - c0)
+            nvis = p["nvis"]
+            per_round.append((nvis / p["total_s"], nvis / tbest, p, cbest / p["cpu_s"]))
+        ps = float(np.median([r[0] for r in per_round]))
+        ds = float(np.median([r[1] for r in per_round]))
+        ratio = float(np.median([r[0] / r[1] for r in per_round]))
+        cpu_ratio = float(np.median([r[3] for r in per_round]))
+        p = min((r[2] for r in per_round), key=lambda q: q["total_s"])
+        rows.append((nt, ps, ds, ratio, p, [r[0] / r[1] for r in per_round], cpu_ratio))
     print(f"image {nx}x{nx}, {meta['nvis']} visibilities, epsilon {a.eps:g}; pclean kernel "
           f"W={meta['support']} sigma={meta['sigma']} grid {meta['nu']}x{meta['nv']} ({meta['precision']})")
-    print(f"{'threads':>7} {'pclean Mvis/s':>14} {'ducc Mvis/s':>12} {'ratio':>6}  pclean grid/fft s")
-    for nt, ps, ds, p in rows:
-        print(f"{nt:>7} {ps / 1e6:>14.2f} {ds / 1e6:>12.2f} {ps / ds:>6.2f}  {p['grid_s']:.4f}/{p['fft_s']:.4f}")
+    print(f"{'threads':>7} {'pclean Mvis/s':>14} {'ducc Mvis/s':>12} {'ratio':>6} {'CPU ratio':>10}  "
+          f"pclean grid/fft s  per-round ratios")
+    for nt, ps, ds, ratio, p, rr, cr in rows:
+        print(f"{nt:>7} {ps / 1e6:>14.2f} {ds / 1e6:>12.2f} {ratio:>6.2f} {cr:>10.2f}  "
+              f"{p['grid_s']:.4f}/{p['fft_s']:.4f}     " + " ".join(f"{x:.2f}" for x in rr))
+    print("ratio: pclean's rate / ducc0's (wall, best of the process's repeats); CPU ratio: "
+          "ducc0's CPU seconds / pclean's (the whole process's threads, best of the repeats)")
+    print(f"{a.rounds} round(s) per thread count, best of {a.repeat} per process; "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"ducc0 inputs in {a.ducc_precision} precision (its image: {raw.dtype})")
     print(f"max |pclean - ducc| / peak = {diffs[best]:.2e} (both nominal epsilon {a.eps:g})")
     return 0

@@ -6,8 +6,11 @@ do_wgridding), on ../shared/data/vla_widefield (VLA D, 1.35 GHz, 42 120 rows x 2
         [--pclean target/release/pclean] [--casa-python /work/casa-venv/bin/python]
         [--ducc-python VENV/bin/python] [--threads 2]
 
-Every tool runs as its own child process under /usr/bin/time: wall time and peak resident memory
-(max RSS) of the whole process, printed with the ratios tool / pclean. Same image: 1024^2, 6",
+Every tool runs as its own child process under /usr/bin/time: wall time, CPU time (user + system)
+and peak resident memory (max RSS) of the whole process, printed with the ratios tool / pclean.
+pclean and WSClean alternate `--repeat` times: medians of each, and the medians of the per-round
+ratios WSClean / pclean (on a loaded machine the CPU time is the steadier measure: the wall time
+is mostly the wait for a core). Same image: 1024^2, 6",
 mfs, both correlations (Stokes I), briggs 0.5 (ducc: natural weights, it has no weighting of its
 own), niter 0. ducc's time includes only the gridding call (the MS is read beforehand by CASA's
 Python into .npy files), so it is the kernel alone; the others are whole runs (MS read, weighting,
@@ -23,13 +26,19 @@ import textwrap
 
 
 def timed(cmd, cwd=None, env=None):
-    """(wall s, max RSS MiB, stdout+stderr) of `cmd` run under /usr/bin/time."""
-    p = subprocess.run(["/usr/bin/time", "-f", "TIME %e %M"] + cmd, cwd=cwd, env=env,
+    """(wall s, max RSS MiB, stdout+stderr, CPU s = user + system) of `cmd` under /usr/bin/time."""
+    p = subprocess.run(["/usr/bin/time", "-f", "TIME %e %M %U %S"] + cmd, cwd=cwd, env=env,
                        capture_output=True, text=True)
     line = [l for l in p.stderr.splitlines() if l.startswith("TIME ")][-1].split()
     if p.returncode != 0:
         raise SystemExit("%s failed (%d):\n%s" % (cmd[0], p.returncode, (p.stdout + p.stderr)[-3000:]))
-    return float(line[1]), float(line[2]) / 1024.0, p.stdout + p.stderr
+    return float(line[1]), float(line[2]) / 1024.0, p.stdout + p.stderr, float(line[3]) + float(line[4])
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else 0.5 * (xs[n // 2 - 1] + xs[n // 2])
 
 
 DUCC = textwrap.dedent("""
@@ -71,30 +80,44 @@ def main():
     ap.add_argument("--ducc-python", default=None)
     ap.add_argument("--skip", nargs="*", default=[])
     ap.add_argument("--repeat", type=int, default=1,
-                    help="run pclean and WSClean this many times, alternately; keep the fastest")
+                    help="run pclean and WSClean this many times, alternately; report medians")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     ms = os.path.abspath(a.ms)
     res = {}
 
+    runs = {"pclean": [], "wsclean": []}
+    notes = {}
     for _ in range(a.repeat):
         out = os.path.join(a.work, "pclean_wp")
-        t, m, log = timed([a.pclean, "image", "--vis", ms, "--imagename", out, "--imsize", "1024",
-                           "--cell", "6arcsec", "--specmode", "mfs", "--gridder", "wproject",
-                           "--wprojplanes", "-1", "--weighting", "briggs", "--robust", "0.5",
-                           "--niter", "0", "--pblimit", "-0.01", "--epsilon", str(a.epsilon),
-                           "--nthreads", str(a.threads), "--overwrite"])
+        t, m, log, cpu = timed([a.pclean, "image", "--vis", ms, "--imagename", out, "--imsize", "1024",
+                                "--cell", "6arcsec", "--specmode", "mfs", "--gridder", "wproject",
+                                "--wprojplanes", "-1", "--weighting", "briggs", "--robust", "0.5",
+                                "--niter", "0", "--pblimit", "-0.01", "--epsilon", str(a.epsilon),
+                                "--nthreads", str(a.threads), "--overwrite"])
         planes = [l for l in log.splitlines() if "w planes" in l]
-        if "pclean" not in res or t < res["pclean"]["wall_s"]:
-            res["pclean"] = dict(wall_s=t, peak_mib=m, note=planes[-1].strip() if planes else "")
+        notes["pclean"] = planes[-1].strip() if planes else ""
+        runs["pclean"].append(dict(wall_s=t, cpu_s=cpu, peak_mib=m))
         if "wsclean" not in a.skip:
             name = os.path.join(a.work, "wsclean_wp")
-            t, m, _ = timed(["wsclean", "-size", "1024", "1024", "-scale", "6asec", "-pol", "I",
-                             "-weight", "briggs", "0.5", "-niter", "0", "-use-wgridder",
-                             "-wgridder-accuracy", str(a.epsilon), "-j", str(a.threads),
-                             "-name", name, ms])
-            if "wsclean" not in res or t < res["wsclean"]["wall_s"]:
-                res["wsclean"] = dict(wall_s=t, peak_mib=m)
+            t, m, _, cpu = timed(["wsclean", "-size", "1024", "1024", "-scale", "6asec", "-pol", "I",
+                                  "-weight", "briggs", "0.5", "-niter", "0", "-use-wgridder",
+                                  "-wgridder-accuracy", str(a.epsilon), "-j", str(a.threads),
+                                  "-name", name, ms])
+            runs["wsclean"].append(dict(wall_s=t, cpu_s=cpu, peak_mib=m))
+    # Medians over the rounds (pclean and WSClean alternate, so a round's two runs share the
+    # machine's load); the ratios are the medians of the per-round ratios.
+    for k, rs in runs.items():
+        if rs:
+            res[k] = {f: median([r[f] for r in rs]) for f in ("wall_s", "cpu_s", "peak_mib")}
+            res[k]["runs"] = rs
+    if "pclean" in notes:
+        res["pclean"]["note"] = notes["pclean"]
+    if runs["wsclean"]:
+        pairs = list(zip(runs["pclean"], runs["wsclean"]))
+        res["ratios_wsclean_over_pclean"] = {
+            f: median([w[f] / p[f] for p, w in pairs]) for f in ("wall_s", "cpu_s", "peak_mib")}
+    res["loadavg"] = os.getloadavg()
 
     if "tclean" not in a.skip:
         img = os.path.join(a.work, "tclean_wp")
@@ -103,24 +126,32 @@ def main():
         code = ("import casatasks; casatasks.tclean(vis=%r, imagename=%r, imsize=1024, cell='6arcsec', "
                 "specmode='mfs', gridder='wproject', wprojplanes=-1, weighting='briggs', robust=0.5, "
                 "niter=0, pblimit=-0.01, parallel=False)" % (ms, img))
-        t, m, _ = timed([a.casa_python, "-c", code])
-        res["tclean"] = dict(wall_s=t, peak_mib=m)
+        t, m, _, cpu = timed([a.casa_python, "-c", code])
+        res["tclean"] = dict(wall_s=t, cpu_s=cpu, peak_mib=m)
 
     if a.ducc_python and "ducc" not in a.skip:
         d = os.path.join(a.work, "ducc_in")
         os.makedirs(d, exist_ok=True)
         if not os.path.exists(os.path.join(d, "wgt.npy")):
             subprocess.run([a.casa_python, "-c", EXTRACT, ms, d], check=True)
-        t, m, log = timed([a.ducc_python, "-c", DUCC, d, str(a.epsilon), str(a.threads)])
+        t, m, log, cpu = timed([a.ducc_python, "-c", DUCC, d, str(a.epsilon), str(a.threads)])
         grid_s = float([l for l in log.splitlines() if l.startswith("DUCC_GRID_S")][0].split()[1])
-        res["ducc0"] = dict(wall_s=t, grid_s=grid_s, peak_mib=m)
+        res["ducc0"] = dict(wall_s=t, cpu_s=cpu, grid_s=grid_s, peak_mib=m)
 
     base = res["pclean"]
-    print("%-8s %9s %10s %14s %14s" % ("tool", "wall s", "peak MiB", "time / pclean", "mem / pclean"))
+    print("%-8s %9s %9s %10s %14s %14s %14s" % ("tool", "wall s", "CPU s", "peak MiB", "wall / pclean",
+                                               "CPU / pclean", "mem / pclean"))
     for k, v in res.items():
-        print("%-8s %9.2f %10.0f %14.2f %14.2f" % (k, v["wall_s"], v["peak_mib"],
-                                                   v["wall_s"] / base["wall_s"],
-                                                   v["peak_mib"] / base["peak_mib"]))
+        if not isinstance(v, dict) or k.startswith("ratios"):
+            continue
+        print("%-8s %9.2f %9.2f %10.1f %14.2f %14.2f %14.2f" % (
+            k, v["wall_s"], v["cpu_s"], v["peak_mib"], v["wall_s"] / base["wall_s"],
+            v["cpu_s"] / base["cpu_s"], v["peak_mib"] / base["peak_mib"]))
+    if "ratios_wsclean_over_pclean" in res:
+        r = res["ratios_wsclean_over_pclean"]
+        print("median per-round WSClean / pclean: wall %.2f, CPU %.2f, peak memory %.2f (%d rounds)"
+              % (r["wall_s"], r["cpu_s"], r["peak_mib"], a.repeat))
+    print("load average after: %.1f %.1f %.1f" % tuple(res["loadavg"]))
     if "ducc0" in res:
         print("ducc0 gridding call alone: %.2f s" % res["ducc0"]["grid_s"])
     print(json.dumps(res))

@@ -50,6 +50,20 @@ const MAX_PREFETCH_LINES: usize = 16;
 /// the gridding loop's stall).
 #[inline(always)]
 pub(super) fn prefetch_run<P>(a: &ArrayView2<P>, r: usize, c0: usize, n: usize) {
+    if n == 0 {
+        return;
+    }
+    if a.strides()[1] == 1 {
+        // Contiguous channels: the lines from the first value's to the last's, without a
+        // pointer per channel (profiled, session 15: the per-channel loop was ~4% of a 1024^2
+        // image's samples with runs of 1-4 channels).
+        let first = elem_ptr(a, r, c0) as usize >> 6;
+        let last = elem_ptr(a, r, c0 + n - 1) as usize >> 6;
+        for line in first..=last.min(first + MAX_PREFETCH_LINES - 1) {
+            prefetch_ptr((line << 6) as *const u8);
+        }
+        return;
+    }
     let mut last = usize::MAX;
     let mut lines = 0;
     for c in c0..c0 + n {
@@ -128,35 +142,60 @@ pub(super) const PREFETCH_AHEAD: usize = 4;
 pub(super) struct Ctx<'a, T> {
     pub(super) geo: Geometry,
     pub(super) uvw: ArrayView2<'a, f64>,
-    /// Polynomial coefficients per degree (highest first), in [`LANES`] lanes: the `W` kernel
-    /// cells of the u axis in lanes `0..W`, those of the v axis in lanes `pw..pw + W`
-    /// (`pw = W` rounded up to 4), zeros elsewhere; see [`poly_eval_uv`].
-    pub(super) coeffs: Vec<[T; LANES]>,
+    /// The kernel polynomials split by parity and folded by symmetry ([`HalfCoeffs`]).
+    pub(super) coeffs: HalfCoeffs<T>,
 }
 
-/// Lanes of the joint u and v kernel evaluation: two blocks of up to [`MAX_SUPPORT`] cells.
-pub(super) const LANES: usize = 2 * MAX_SUPPORT;
+/// Lanes of the joint u and v kernel evaluation: two blocks of up to `MAX_SUPPORT / 2` cells
+/// (the first half of a kernel row; the second half is its mirror image).
+pub(super) const LANES: usize = MAX_SUPPORT;
 
-/// `W` rounded up to whole 4-cell vectors: the padded kernel row length.
+/// The cells of the first half of a kernel row, `ceil(W / 2)`, rounded up to whole 4-lane
+/// vectors: the lanes of one axis in [`poly_eval_uv`].
 #[inline(always)]
-pub(super) const fn padded(w: usize) -> usize {
-    w.div_ceil(4) * 4
+pub(super) const fn half_lanes(w: usize) -> usize {
+    w.div_ceil(2).div_ceil(4) * 4
 }
 
-/// The per-degree coefficients of [`Ctx::coeffs`] for support `w` from a [`crate::kernel::
-/// PolyKernel`]'s (stride [`MAX_SUPPORT`] per degree, highest degree first).
-pub(super) fn joint_coeffs<T: Real>(poly: &[f64], w: usize) -> Vec<[T; LANES]> {
-    let pw = padded(w);
-    poly.chunks_exact(MAX_SUPPORT)
-        .map(|c| {
-            let mut lanes = [T::zero(); LANES];
-            for j in 0..w {
-                lanes[j] = T::of64(c[j]);
-                lanes[pw + j] = T::of64(c[j]);
+/// The kernel polynomials `p_j(s) = E_j(s^2) + s O_j(s^2)` of cells `j < ceil(W / 2)` as the
+/// coefficients of their even (`E_j`) and odd (`O_j`) parts in `y = s^2`, highest power first,
+/// both padded to one length with leading zeros. Lanes `0..ceil(W/2)` hold the u axis, lanes
+/// `hp..hp + ceil(W/2)` (`hp = half_lanes(W)`) the v axis, zeros elsewhere.
+///
+/// The ES kernel is even, so cell `W - 1 - j` at `s` is cell `j` at `-s`:
+/// `p_{W-1-j}(s) = E_j(s^2) - s O_j(s^2)`. One evaluation of `E` and `O` over half the cells
+/// thus gives the whole row, with two Horner chains of half the degree (profiled, session 15:
+/// the full-degree chain over `W` lanes per axis was the latency that bound the tile kernel).
+pub(super) struct HalfCoeffs<T> {
+    pub(super) even: Vec<[T; LANES]>,
+    pub(super) odd: Vec<[T; LANES]>,
+}
+
+/// [`HalfCoeffs`] for support `w` from a [`crate::kernel::PolyKernel`]'s coefficients (stride
+/// [`MAX_SUPPORT`] per degree, highest degree first).
+pub(super) fn half_coeffs<T: Real>(poly: &[f64], w: usize) -> HalfCoeffs<T> {
+    let (h, hp) = (w.div_ceil(2), half_lanes(w));
+    let ndeg = poly.len() / MAX_SUPPORT;
+    let degree = ndeg - 1;
+    // Coefficient of s^d for cell j.
+    let c = |d: usize, j: usize| poly[(degree - d) * MAX_SUPPORT + j];
+    let n = degree / 2 + 1;
+    let mut even = vec![[T::zero(); LANES]; n];
+    let mut odd = vec![[T::zero(); LANES]; n];
+    for m in 0..n {
+        // Row n - 1 - m holds the coefficient of y^m.
+        for j in 0..h {
+            let e = T::of64(c(2 * m, j));
+            even[n - 1 - m][j] = e;
+            even[n - 1 - m][hp + j] = e;
+            if 2 * m < degree {
+                let o = T::of64(c(2 * m + 1, j));
+                odd[n - 1 - m][j] = o;
+                odd[n - 1 - m][hp + j] = o;
             }
-            lanes
-        })
-        .collect()
+        }
+    }
+    HalfCoeffs { even, odd }
 }
 
 impl<T: Real> Ctx<'_, T> {
@@ -182,14 +221,11 @@ impl<T: Real> Ctx<'_, T> {
         // The index guarantees both lie on the grid.
         let (ku, fu) = locate(a, geo.nu, geo.half, W).unwrap_or((tu * TILE, 0.0));
         let (kv, fv) = locate(b, geo.nv, geo.half, W).unwrap_or((tv * TILE, 0.0));
-        let k = poly_eval_uv::<T, W>(
+        let (wu, wv) = poly_eval_uv::<T, W>(
             &self.coeffs,
             T::of64(2.0 * fu - 1.0),
             T::of64(2.0 * fv - 1.0),
         );
-        let pw = padded(W);
-        let wu = std::array::from_fn(|i| k[i]);
-        let wv = std::array::from_fn(|i| k[pw + i]);
         (ku - tu * TILE, kv - tv * TILE, wu, wv)
     }
 
@@ -207,27 +243,50 @@ impl<T: Real> Ctx<'_, T> {
     }
 }
 
-/// Horner evaluation of the `W` kernel polynomials of both axes in lockstep: the u axis at `su`
-/// in lanes `0..W`, the v axis at `sv` in lanes `pw..pw + W` (`pw = padded(W)`). One pass over
-/// `2 pw` lanes (two 8-lane `f32` vectors for `W <= 8`) instead of two passes over `W` lanes,
-/// which do not fill whole vectors; each lane's operations (and so its value) are unchanged.
+/// The `W` kernel weights of the u axis at `su` and of the v axis at `sv` (both in `[-1, 1]`):
+/// the even and odd parts of the first half of both rows in lockstep over `2 hp` lanes
+/// (`hp = half_lanes(W)`: one 8-lane `f32` vector for `W <= 8`), two independent Horner chains
+/// in `s^2`, then `E + s O` for the first half of each row and `E - s O` mirrored for the
+/// second ([`HalfCoeffs`]).
 #[inline(always)]
 pub(super) fn poly_eval_uv<T: Real, const W: usize>(
-    coeffs: &[[T; LANES]],
+    coeffs: &HalfCoeffs<T>,
     su: T,
     sv: T,
-) -> [T; LANES] {
-    let pw = padded(W);
+) -> ([T; W], [T; W]) {
+    let (h, hp) = (W.div_ceil(2), half_lanes(W));
     let mut s = [T::zero(); LANES];
-    s[..pw].fill(su);
-    s[pw..2 * pw].fill(sv);
-    let mut k = [T::zero(); LANES];
-    for c in coeffs {
-        for i in 0..2 * pw {
-            k[i] = k[i] * s[i] + c[i];
+    s[..hp].fill(su);
+    s[hp..2 * hp].fill(sv);
+    let mut y = [T::zero(); LANES];
+    for i in 0..2 * hp {
+        y[i] = s[i] * s[i];
+    }
+    let mut e = [T::zero(); LANES];
+    let mut o = [T::zero(); LANES];
+    for (ce, co) in coeffs.even.iter().zip(&coeffs.odd) {
+        for i in 0..2 * hp {
+            e[i] = e[i] * y[i] + ce[i];
+            o[i] = o[i] * y[i] + co[i];
         }
     }
-    k
+    let mut lo = [T::zero(); LANES];
+    let mut hi = [T::zero(); LANES];
+    for i in 0..2 * hp {
+        let so = s[i] * o[i];
+        lo[i] = e[i] + so;
+        hi[i] = e[i] - so;
+    }
+    let row = |base: usize| -> [T; W] {
+        std::array::from_fn(|i| {
+            if i < h {
+                lo[base + i]
+            } else {
+                hi[base + W - 1 - i]
+            }
+        })
+    };
+    (row(0), row(hp))
 }
 
 /// One tile's work, per visibility, with the kernel support `W` as a const generic: gridding

@@ -50,6 +50,19 @@
 //!   through the page cache 13-16% and first-touch page faults of each fresh grid and plane ~20%;
 //!   the FFTs 6-8%, gathering columns for them 3-5%, the memset of `Array2::zeros` on each grid
 //!   7.6%. Making the image in the grid's memory removed two planes' faults (CPU 7.8 -> 5.7 s).
+//! - session 15, `examples/grid_bench` at 1024^2, epsilon 1e-5 (W = 6, sigma 1.6, a 1728^2
+//!   grid; docs/decisions-s15-grid.md): in the tile kernels the kernel polynomials were the
+//!   bound: one Horner chain of the full degree (`mul` then `add`, ~7 cycles a step) per
+//!   visibility, over `W` lanes per axis. They are now evaluated as even and odd parts in
+//!   `s^2` for the first half of the row only (the ES kernel is even: the second half is the
+//!   first at `-s`), two independent chains of half the degree in one 8-lane vector for
+//!   `W <= 8` (`kernels::HalfCoeffs`). The row pass of the image's FFT transforms two image
+//!   rows per FFT where only the real part is kept (`transform::fft_rows_real`): pclean's
+//!   transform 0.043-0.05 s -> 0.032 s, ducc0's (FFT + its Hartley conversion) 0.034 s.
+//!   After both: tile kernels ~44% of the samples (of which the weights' `locate` ~12%, the
+//!   prefetch loop ~4%, now one line range), bucketing ~17%, page faults of fresh grids ~10%.
+//!   ducc0 0.42 at the same epsilon picks W = 7 on a 1694^2 grid; its own timers: gridding
+//!   0.107 s, index 0.039 s, grid allocation 0.039 s, FFT + Hartley 0.034 s.
 //!
 //! Conventions (image orientation, uv units, Fourier sign) are in `docs/conventions.md`; the sign of
 //! the Fourier kernel is [`FOURIER_SIGN`] and lives only here.
@@ -539,8 +552,8 @@ impl Gridder {
             ntv: (self.nv + w) / TILE + 1,
         }
     }
-    fn coeffs<T: Real>(&self) -> Vec<[T; kernels::LANES]> {
-        kernels::joint_coeffs(self.poly.coeffs(), self.choice.support)
+    fn coeffs<T: Real>(&self) -> kernels::HalfCoeffs<T> {
+        kernels::half_coeffs(self.poly.coeffs(), self.choice.support)
     }
 }
 

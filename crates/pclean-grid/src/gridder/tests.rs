@@ -237,3 +237,56 @@ fn locate_keeps_footprint_in_tile_buffer() {
     assert!(locate(32.0, 64, 3.0, 6).is_none());
     assert!(locate(f64::NAN, 64, 3.0, 6).is_none());
 }
+
+/// Two rows' real parts from one transform (`fft_rows_real`) equal the real parts of the rows'
+/// own transforms: odd and even lengths and row counts (the last row unpaired), rows in any
+/// order, rows of a non-standard layout; the rows not named are left as they are.
+#[test]
+fn paired_real_row_transforms_equal_the_rows_own_transforms() {
+    use ndarray::ShapeBuilder;
+    use num_complex::Complex;
+    use pclean_fft::{fft_rows, FftDirection};
+    let mut s = 99u64;
+    let mut rnd = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+    };
+    for (nrow, nu, rows) in [
+        (5, 12, vec![0, 1, 2, 3, 4]),
+        (4, 9, vec![3, 0, 2]),
+        (1, 7, vec![0]),
+        (6, 16, vec![5, 1, 4, 2]),
+    ] {
+        let a = Array2::from_shape_fn((nrow, nu), |_| Complex::new(rnd(), rnd()));
+        let mut full = a.clone();
+        fft_rows(full.view_mut(), FftDirection::Backward);
+        let mut got = a.clone();
+        transform::fft_rows_real(got.view_mut(), &rows, FftDirection::Backward);
+        // Column-major: no row is contiguous (each goes through the work row).
+        let mut strided = Array2::from_shape_fn((nrow, nu).f(), |(r, k)| a[[r, k]]);
+        transform::fft_rows_real(strided.view_mut(), &rows, FftDirection::Backward);
+        let peak = full.iter().map(|c| c.re.abs()).fold(0.0, f64::max);
+        for r in 0..nrow {
+            for k in 0..nu {
+                if rows.contains(&r) {
+                    // f64 transforms of <= 16 values of size <= 1: rounding ~1e-15 of the peak;
+                    // a wrong pairing or Hermitian part is off by O(1).
+                    for (v, what) in [
+                        (got[[r, k]].re, "contiguous"),
+                        (strided[[r, k]].re, "strided"),
+                    ] {
+                        assert!(
+                            (v - full[[r, k]].re).abs() <= 1e-12 * peak,
+                            "{nrow}x{nu} {what} row {r} cell {k}: {v} vs {}",
+                            full[[r, k]].re
+                        );
+                    }
+                } else {
+                    assert_eq!(got[[r, k]], a[[r, k]], "row {r} not named is unchanged");
+                }
+            }
+        }
+    }
+}

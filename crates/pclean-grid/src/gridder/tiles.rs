@@ -38,11 +38,13 @@ impl Geometry {
 pub(super) fn locate(a: f64, n: usize, half: f64, w: usize) -> Option<(usize, f64)> {
     let hn = (n / 2) as f64;
     if a.abs() < hn {
-        // x = start + W > 0, so truncation is floor; ceil without a libm call.
+        // x = start + W > 0, so truncation is floor; ceil without a libm call. Through i64:
+        // one conversion instruction each way (usize <-> f64 takes a sequence of them
+        // without AVX-512; the values are the same).
         let x = a + hn - half + w as f64;
-        let fl = x as usize;
+        let fl = x as i64;
         let key = if (fl as f64) < x { fl + 1 } else { fl };
-        Some((key, key as f64 - x))
+        Some((key as usize, key as f64 - x))
     } else {
         None
     }

@@ -26,7 +26,13 @@ impl Gridder {
             FftDirection::Backward,
             Some(&nonzero),
         );
-        fft_rows(inter.view_mut(), FftDirection::Backward);
+        // The image rows in grid order, paired as the in-place transform pairs them
+        // (`fft_image_rows_real`): the same values as `grid_into_image`.
+        let mut by_grid_row: Vec<(usize, usize)> =
+            row_map.iter().enumerate().map(|(y, &r)| (r, y)).collect();
+        by_grid_row.sort_unstable();
+        let rows: Vec<usize> = by_grid_row.iter().map(|&(_, y)| y).collect();
+        fft_rows_real(inter.view_mut(), &rows, FftDirection::Backward);
         self.corrected_image(|y| inter.row(y), |c, cx, cy| c.re.to64() * cx * cy)
     }
 
@@ -80,7 +86,7 @@ impl Gridder {
         mut grid: ArrayViewMut2<Complex<T>>,
         scale: f64,
     ) -> Array2<f32> {
-        self.transform_in_place(grid.view_mut());
+        self.transform_in_place(grid.view_mut(), true);
         let grid = grid.view();
         let row_map = image_to_grid(self.spec.ny, self.nv);
         self.corrected_image(
@@ -105,7 +111,7 @@ impl Gridder {
         if !grid.is_standard_layout() {
             return self.grid_into_image_impl::<f32>(grid.view_mut(), scale);
         }
-        self.transform_in_place(grid.view_mut());
+        self.transform_in_place(grid.view_mut(), true);
         let (nx, ny, nu, nv) = (self.spec.nx, self.spec.ny, self.nu, self.nv);
         let row_map = image_to_grid(ny, nv);
         let col_map = image_to_grid(nx, nu);
@@ -181,7 +187,7 @@ impl Gridder {
         screen: &(impl Fn(usize, &mut [Complex<f64>]) + Sync),
     ) {
         let (nx, ny, nv) = (self.spec.nx, self.spec.ny, self.nv);
-        self.transform_in_place(grid.view_mut());
+        self.transform_in_place(grid.view_mut(), false);
         let grid = grid.view();
         let row_map = image_to_grid(ny, nv);
         let col_map = image_to_grid(nx, self.nu);
@@ -207,10 +213,16 @@ impl Gridder {
     /// is not all zero (beyond the visibilities' |u| plus the kernel they transform to zero),
     /// then only the rows that hold image pixels (as `grid_to_image_impl`, whose column pass
     /// keeps those rows of the same transforms).
-    fn transform_in_place<T: Real>(&self, mut grid: ArrayViewMut2<Complex<T>>) {
+    /// With `real_only`, only the real part of the image rows is made ([`fft_image_rows_real`]:
+    /// the `im` of their cells is then undefined).
+    fn transform_in_place<T: Real>(&self, mut grid: ArrayViewMut2<Complex<T>>, real_only: bool) {
         let nonzero = nonzero_cols(grid.view());
         fft_cols_subset(grid.view_mut(), FftDirection::Backward, Some(&nonzero));
-        fft_image_rows(grid.view_mut(), self.spec.ny, FftDirection::Backward);
+        if real_only {
+            fft_image_rows_real(grid.view_mut(), self.spec.ny, FftDirection::Backward);
+        } else {
+            fft_image_rows(grid.view_mut(), self.spec.ny, FftDirection::Backward);
+        }
     }
 
     /// The grid-corrected image `put(row_of(y)[gx(x)], corr_x[x], corr_y[y])`, `gx` the grid
@@ -281,4 +293,96 @@ pub(crate) fn fft_image_rows<T: FftNum>(
     let nv = grid.nrows();
     fft_rows(grid.slice_mut(s![..ny - ny / 2, ..]), dir);
     fft_rows(grid.slice_mut(s![nv - ny / 2.., ..]), dir);
+}
+
+/// As [`fft_image_rows`] where only the real part of the transformed rows is wanted
+/// ([`fft_rows_real`] of the image rows, in grid order).
+pub(crate) fn fft_image_rows_real<T: FftNum>(
+    grid: ArrayViewMut2<Complex<T>>,
+    ny: usize,
+    dir: FftDirection,
+) {
+    let nv = grid.nrows();
+    let rows: Vec<usize> = (0..ny - ny / 2).chain(nv - ny / 2..nv).collect();
+    fft_rows_real(grid, &rows, dir);
+}
+
+/// The transform of rows `rows` (distinct) of `grid` where only the real part is wanted:
+/// afterwards the `re` of every cell of those rows is the real part of that row's transform;
+/// the `im` is not defined.
+///
+/// The real part of the transform of a row `a` is the transform of its Hermitian part
+/// `h(k) = (a(k) + conj(a(-k))) / 2`, which is real. The Hermitian parts of two rows, the second
+/// times `i`, make one complex row whose transform holds the first row's result in its real part
+/// and the second's in its imaginary part: one FFT for two rows (`rows[0]` with `rows[1]`,
+/// `rows[2]` with `rows[3]`, ...; profiled, session 15: the row FFTs were most of a 1024^2
+/// image's transform, which ducc0 halves with real transforms). The pairs, and so the values,
+/// depend only on `rows`' order.
+pub(crate) fn fft_rows_real<T: FftNum>(
+    mut grid: ArrayViewMut2<Complex<T>>,
+    rows: &[usize],
+    dir: FftDirection,
+) {
+    let nu = grid.ncols();
+    if nu == 0 || rows.is_empty() {
+        return;
+    }
+    let plan = pclean_fft::plan::complex::<T>(nu, dir);
+    let scratch_len = plan.get_inplace_scratch_len();
+    let fft = |buf: &mut [Complex<T>], scratch: &mut [Complex<T>]| {
+        plan.process_with_scratch(buf, scratch)
+    };
+    let mut all: Vec<Option<_>> = grid.axis_iter_mut(Axis(0)).map(Some).collect();
+    let mut rows: Vec<_> = rows
+        .iter()
+        .map(|&r| all[r].take().expect("distinct rows"))
+        .collect();
+    let half = T::from_f64(0.5).expect("0.5 is representable");
+    let zero = Complex::new(T::zero(), T::zero());
+    rows.par_chunks_mut(2).for_each_init(
+        || (vec![zero; nu], vec![zero; scratch_len]),
+        |(z, scratch), pair| {
+            let [a, rest @ ..] = pair else {
+                return;
+            };
+            let Some(b) = rest.first_mut() else {
+                one_row(a, &fft, z, scratch);
+                return;
+            };
+            // Rows of a non-standard layout go through the work row `z` one at a time.
+            let (Some(a), Some(b)) = (a.as_slice_mut(), b.as_slice_mut()) else {
+                one_row(a, &fft, z, scratch);
+                one_row(b, &fft, z, scratch);
+                return;
+            };
+            for k in 0..nu {
+                let m = (nu - k) % nu;
+                // 2 h_a(k) and 2 h_b(k); z = h_a + i h_b.
+                let (ar, ai) = (a[k].re + a[m].re, a[k].im - a[m].im);
+                let (br, bi) = (b[k].re + b[m].re, b[k].im - b[m].im);
+                z[k] = Complex::new((ar - bi) * half, (ai + br) * half);
+            }
+            fft(z, scratch);
+            for ((ca, cb), v) in a.iter_mut().zip(b.iter_mut()).zip(z.iter()) {
+                ca.re = v.re;
+                cb.re = v.im;
+            }
+        },
+    );
+}
+
+/// The transform of one row in place (through `work` where it is not contiguous).
+fn one_row<T: FftNum>(
+    row: &mut ndarray::ArrayViewMut1<Complex<T>>,
+    fft: &impl Fn(&mut [Complex<T>], &mut [Complex<T>]),
+    work: &mut [Complex<T>],
+    scratch: &mut [Complex<T>],
+) {
+    if let Some(s) = row.as_slice_mut() {
+        fft(s, scratch);
+    } else {
+        work.iter_mut().zip(row.iter()).for_each(|(w, v)| *w = *v);
+        fft(work, scratch);
+        row.iter_mut().zip(work.iter()).for_each(|(v, w)| *v = *w);
+    }
 }

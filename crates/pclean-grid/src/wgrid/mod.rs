@@ -27,6 +27,15 @@
 //! visibilities grids them into one grid per plane as they stream through the seam (memory:
 //! `nplanes` grids, the bound [`crate::VisGridder::planes_bytes`] reports). Both give the same
 //! image bit for bit: each plane's grid receives the same chunks in the same order.
+//!
+//! # Where the time and memory go (session 15, docs/decisions-s15-grid.md)
+//! `bench/wgrid_bench.py` (vla_widefield, 84 240 visibilities, 1024^2, epsilon 1e-4: W = 7,
+//! sigma 1.2, 9 planes of which the data touch 8), `perf record` of the whole `pclean image`
+//! run with 2 threads: the image side ~17% of the samples (the correction in w, then
+//! interpolated per pixel, 6.5%: now one value per octant-table entry; the screens' octant
+//! lookups 3%; the per-plane accumulation 4-7%), the planes' FFTs ~16%, the tile kernels 9%,
+//! the MS read, weighting and products the rest. Peak RSS 62-63 MiB: one reused grid, the
+//! buffered visibilities, the real accumulator and the two octant screen tables.
 
 mod buffer;
 mod layout;

@@ -162,13 +162,20 @@ impl WGridder {
         }
         let mut img = Array2::<f32>::zeros((s.ny, s.nx));
         let dw = self.layout.dw;
+        // The correction depends on the pixel through `n - 1` only, as the screens do: one
+        // value per entry of their quadrant (octant) table instead of one interpolation and
+        // one `n - 1` per pixel (profiled, session 15: 6.5% of a w-corrected 1024^2 dirty
+        // run's samples); the same values, looked up.
+        let quad = &screens.quad;
+        let table = quad.table(|y, x| self.correction.at(dw * self.pixel_eta(y, x)));
         img.outer_iter_mut()
             .into_par_iter()
             .enumerate()
             .for_each(|(y, mut out)| {
+                let mut k = vec![0.0; s.nx];
+                quad.fill_row(&table, y, &mut k);
                 for x in 0..s.nx {
-                    let k = self.correction.at(dw * self.pixel_eta(y, x));
-                    out[x] = (acc[[y, x]] * k * scale) as f32;
+                    out[x] = (acc[[y, x]] * k[x] * scale) as f32;
                 }
             });
         Ok(img)
