@@ -5,6 +5,7 @@
 pub mod beam;
 pub mod geometry;
 pub mod gridder;
+pub mod kernel;
 pub mod pa;
 pub mod raytrace;
 
