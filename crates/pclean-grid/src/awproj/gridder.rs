@@ -24,20 +24,14 @@
 //! peak 0.9993 for the 1 Jy source; with `S` also in prediction the clean converges to `1 /
 //! mean S`, 1.132). The sum of weights returned is the plain sum, as tclean's.
 //!
-//! tclean's `psterm=True` ([`AwGridder::with_psterm`]): its convolution functions carry the
-//! prolate spheroidal `PS` of the field of view ([`ps_term`]) in the image domain, once in the
-//! gridding functions and squared in the weight functions. Measured against tclean 6.7 (docs/
-//! decisions.md (s14-aw)): the weight image and the PSF are those of `psterm=False` times `PS^2`
-//! (the `.pb` times `PS`), the residual times `PS` before its normalisation by the weight image
-//! (which cancels it), and the kernel-sum flux scale is gone (`PS` is zero at the other fields
-//! of view of the alias sum above, so `S(f) = 1`). Prediction goes through `PS` too (tclean
-//! degrids with the same functions): the model, divided by the `.pb` that carries `PS`, is
-//! multiplied by it again, so a clean converges to the same sky (measured: restored peak 0.9971).
+//! tclean's `psterm=True` ([`AwGridder::with_psterm`]): [`super::kernel`], centred per pointing.
 
 use super::beam::{AwBeams, BeamGrid};
 use super::geometry::BandGeometry;
 pub(crate) use super::kernel::ALIAS_ORDER;
-pub use super::kernel::{ps_term, AliasTable, CF_OVERSAMPLING};
+pub use super::kernel::{ps_term, ps_term_at, AliasTable, CF_OVERSAMPLING};
+use super::pointing::field_pointing;
+pub use super::pointing::{AwPointing, BaselinePointings};
 use crate::gridder::{GridError, GridStats, Gridder};
 use crate::seam::{GridPlanes, GridResult, Pass, StandardGridder, VisBatch, VisGridder};
 use crate::wgrid::WGridder;
@@ -79,17 +73,6 @@ impl AwInner {
     }
 }
 
-/// A pointing of an A-projection mosaic: the rows of FIELD_ID `field_id` (-1: every row, one
-/// pointing) through beams centred at image pixel `centre_px` `(x, y)`. tclean moves each field's
-/// convolution functions to the field's direction by a phase gradient; its kernel-sum flux scale
-/// is that of the image's field of view, whatever the offset (measured: a field 9' from the
-/// image centre, residual at the field's sources within 0.1% of the centred field's).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AwPointing {
-    pub field_id: i32,
-    pub centre_px: [f64; 2],
-}
-
 /// One A-term bin's beams at the gridder's frequency, for one pointing.
 #[derive(Clone, Debug)]
 struct BinBeams {
@@ -114,8 +97,10 @@ pub struct AwGridder {
     time_bin: Vec<(f64, i32, usize)>,
     freq_hz: f64,
     beams: Arc<Vec<BinBeams>>,
-    /// tclean's `psterm=True`: the image-domain spheroidal ([`ps_term`]).
-    ps: Option<Arc<Array2<f32>>>,
+    /// tclean's `psterm=True`: the image-domain spheroidal of each pointing ([`ps_term_at`]).
+    ps: Option<Arc<Vec<Array2<f32>>>>,
+    /// `usepointing=True`: each row's pointing from its time and antennas, not its field.
+    by_baseline: Option<Arc<BaselinePointings>>,
 }
 
 impl AwGridder {
@@ -182,6 +167,7 @@ impl AwGridder {
             freq_hz,
             beams: Arc::new(Vec::new()),
             ps: None,
+            by_baseline: None,
         };
         g.beams = Arc::new(g.make_beams(freq_hz));
         Ok(g)
@@ -191,9 +177,31 @@ impl AwGridder {
     pub fn with_psterm(self, psterm: bool) -> Self {
         let ps = psterm.then(|| {
             let (ny, nx) = self.image_shape();
-            Arc::new(ps_term(ny, nx))
+            let at = |p: &AwPointing| ps_term_at(ny, nx, p.centre_px);
+            Arc::new(self.pointings.iter().map(at).collect())
         });
         AwGridder { ps, ..self }
+    }
+
+    /// The same gridder with each row's pointing from its TIME, ANTENNA1 and ANTENNA2 (tclean's
+    /// `usepointing=True`; `table`'s indices into [`Self::pointings`]).
+    pub fn with_baseline_pointings(self, table: BaselinePointings) -> Result<Self, GridError> {
+        if let Some(p) = table.max_pointing().filter(|p| *p >= self.pointings.len()) {
+            return Err(GridError::Shape {
+                what: "baseline pointings (an index beyond the pointings)",
+                expected: vec![self.pointings.len()],
+                got: vec![p],
+            });
+        }
+        Ok(AwGridder {
+            by_baseline: Some(Arc::new(table)),
+            ..self
+        })
+    }
+
+    /// The spheroidal of grid set `k`'s pointing (`psterm=True`).
+    fn ps_of(&self, k: usize) -> Option<&Array2<f32>> {
+        self.ps.as_ref().map(|ps| &ps[k / self.nbins()])
     }
 
     /// Whether the convolution functions carry tclean's prolate spheroidal (`psterm=True`).
@@ -287,21 +295,20 @@ impl AwGridder {
             .collect()
     }
 
-    /// The grid set of the integration at `t` (MJD seconds) of field `field` (-1: unknown).
-    fn set_of(&self, t: f64, field: i32) -> Result<usize, GridError> {
-        let p = self
-            .pointings
-            .iter()
-            .position(|p| {
-                p.field_id == field
-                    || p.field_id == -1
-                    || (field == -1 && self.pointings.len() == 1)
-            })
-            .ok_or(GridError::Shape {
-                what: "field_r (a row of a field that is not a pointing of the awproject mosaic)",
-                expected: vec![],
-                got: vec![field.max(0) as usize],
-            })?;
+    /// The grid set of the integration at `t` (MJD seconds) of field `field` (-1: unknown) on
+    /// the baseline of antennas `ants` (needed with baseline pointings only).
+    fn set_of(&self, t: f64, field: i32, ants: Option<(i32, i32)>) -> Result<usize, GridError> {
+        let p = match &self.by_baseline {
+            Some(table) => {
+                let (a1, a2) = ants.ok_or(GridError::Shape {
+                    what: "antennas_r (required by the awproject gridder with usepointing)",
+                    expected: vec![],
+                    got: vec![],
+                })?;
+                table.pointing(t, a1, a2)?
+            }
+            None => field_pointing(&self.pointings, field)?,
+        };
         let i = self.time_bin.partition_point(|(tb, _, _)| *tb < t - 1e-3);
         self.time_bin[i..]
             .iter()
@@ -323,14 +330,18 @@ impl AwGridder {
             got: vec![],
         })?;
         let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
-        let mut last: Option<(f64, i32, usize)> = None;
+        let mut last: Option<(f64, i32, Option<(i32, i32)>, usize)> = None;
         for (r, t) in time_r.iter().enumerate() {
             let f = batch.field_r.map_or(-1, |fr| fr[r]);
-            let b = match last {
-                Some((tl, fl, b)) if tl == *t && fl == f => b,
-                _ => self.set_of(*t, f)?,
+            let ants = match (&self.by_baseline, batch.antennas_r) {
+                (Some(_), Some((a1, a2))) => Some((a1[r], a2[r])),
+                _ => None,
             };
-            last = Some((*t, f, b));
+            let b = match last {
+                Some((tl, fl, al, b)) if tl == *t && fl == f && al == ants => b,
+                _ => self.set_of(*t, f, ants)?,
+            };
+            last = Some((*t, f, ants, b));
             match out.iter_mut().find(|(k, _)| *k == b) {
                 Some((_, rows)) => rows.push(r),
                 None => out.push((b, vec![r])),
@@ -435,9 +446,8 @@ impl VisGridder for AwGridder {
         let parts = (0..self.nsets())
             .map(|_| match &self.inner {
                 AwInner::Es(_) => self.inner.seam(self.nthreads).new_planes(pass),
-                // The w-gridder's own plane sets start as a buffer of visibilities without grids,
-                // which one flat list of every bin's grids cannot carry: each bin gets its w
-                // planes' grids up front (what `planes_bytes` counts).
+                // The w-gridder's plane sets start as a visibility buffer, which one flat list of
+                // grids cannot carry: each bin's w planes up front (what `planes_bytes` counts).
                 AwInner::W(g) => GridPlanes::from_grids(
                     pass,
                     (0..g.nplanes()).map(|_| g.base().new_grid()).collect(),
@@ -462,7 +472,14 @@ impl VisGridder for AwGridder {
         let (pass, parts, sums) = self.split(planes);
         let inner = self.inner.seam(self.nthreads);
         let mut acc = Array2::<f32>::zeros(self.image_shape());
-        for ((part, s), beams) in parts.into_iter().zip(&sums).zip(self.beams.iter()) {
+        // tclean's PSF carries the spheroidal squared, its residual once (measured).
+        let power = if pass == Pass::Psf { 2 } else { 1 };
+        for (k, ((part, s), beams)) in parts
+            .into_iter()
+            .zip(&sums)
+            .zip(self.beams.iter())
+            .enumerate()
+        {
             if s[0] <= 0.0 {
                 continue;
             }
@@ -471,33 +488,34 @@ impl VisGridder for AwGridder {
                 expected: 1,
                 got: 0,
             })?;
-            Zip::from(&mut acc)
-                .and(dirty)
-                .and(&beams.image)
-                .for_each(|a, d, b| *a += *d * *b);
-        }
-        if let Some(ps) = &self.ps {
-            // tclean's PSF carries the spheroidal squared, its residual once (measured).
-            let power = if pass == Pass::Psf { 2 } else { 1 };
-            Zip::from(&mut acc)
-                .and(&**ps)
-                .for_each(|a, p| *a *= p.powi(power));
+            match self.ps_of(k) {
+                Some(ps) => Zip::from(&mut acc)
+                    .and(dirty)
+                    .and(&beams.image)
+                    .and(ps)
+                    .for_each(|a, d, b, p| *a += *d * *b * p.powi(power)),
+                None => Zip::from(&mut acc)
+                    .and(dirty)
+                    .and(&beams.image)
+                    .for_each(|a, d, b| *a += *d * *b),
+            }
         }
         Ok(vec![acc])
     }
 
     fn weight_image(&self, planes: &GridPlanes, scale: f64) -> GridResult<Option<Array2<f32>>> {
         let mut w = Array2::<f64>::zeros(self.image_shape());
-        for (s, beams) in planes.sums().iter().zip(self.beams.iter()) {
+        for (k, (s, beams)) in planes.sums().iter().zip(self.beams.iter()).enumerate() {
             let f = s[0] * scale;
-            Zip::from(&mut w)
-                .and(&beams.weight)
-                .for_each(|a, b| *a += f * *b as f64);
-        }
-        if let Some(ps) = &self.ps {
-            Zip::from(&mut w)
-                .and(&**ps)
-                .for_each(|a, p| *a *= (*p as f64).powi(2));
+            match self.ps_of(k) {
+                Some(ps) => Zip::from(&mut w)
+                    .and(&beams.weight)
+                    .and(ps)
+                    .for_each(|a, b, p| *a += f * (*b * p * p) as f64),
+                None => Zip::from(&mut w)
+                    .and(&beams.weight)
+                    .for_each(|a, b| *a += f * *b as f64),
+            }
         }
         Ok(Some(w.mapv(|v| v as f32)))
     }
@@ -523,12 +541,13 @@ impl VisGridder for AwGridder {
         let parts = self
             .beams
             .iter()
-            .map(|b| {
+            .enumerate()
+            .map(|(k, b)| {
                 let mut seen = &model_yx[0] * &b.image;
-                if let Some(ps) = &self.ps {
+                if let Some(ps) = self.ps_of(k) {
                     // tclean degrids through its functions with the spheroidal: the model it
                     // predicts from is divided by its `.pb`, which carries the spheroidal too.
-                    seen *= &**ps;
+                    seen *= ps;
                 }
                 inner.model_planes(&[seen.view()])
             })

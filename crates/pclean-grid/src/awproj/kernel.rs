@@ -2,6 +2,19 @@
 //! reproduces in the image domain (see [`super::gridder`]): the kernel sum at each sub-cell phase
 //! ([`AliasTable`], tclean's flux scale) and the prolate spheroidal of `psterm=True`
 //! ([`ps_term`]).
+//!
+//! tclean's `psterm=True` ([`super::gridder::AwGridder::with_psterm`]): its convolution functions
+//! carry the prolate spheroidal `PS` of the field of view ([`ps_term`]) in the image domain, once
+//! in the gridding functions and squared in the weight functions. Measured against tclean 6.7 (docs/
+//! decisions.md (s14-aw)): the weight image and the PSF are those of `psterm=False` times `PS^2`
+//! (the `.pb` times `PS`), the residual times `PS` before its normalisation by the weight image
+//! (which cancels it), and the kernel-sum flux scale is gone (`PS` is zero at the other fields
+//! of view of the alias sum above, so `S(f) = 1`). Prediction goes through `PS` too (tclean
+//! degrids with the same functions): the model, divided by the `.pb` that carries `PS`, is
+//! multiplied by it again, so a clean converges to the same sky (measured: restored peak 0.9971).
+//! Off the image centre the spheroidal moves with the pointing ([`ps_term_at`]; measured, the
+//! PSF then `PS^2` of the pointing over its value at the image centre, which the PSF's
+//! normalisation to its peak does: docs/decisions-s15-awp.md).
 
 use super::beam::AwBeams;
 use ndarray::Array2;
@@ -76,16 +89,22 @@ const CONVSIZE: usize = 2048;
 /// False` is this function squared to 0.5% of `PS` at `|x| <= 100` of 128 pixels
 /// (docs/decisions.md (s14-aw)).
 pub fn ps_term(ny: usize, nx: usize) -> Array2<f32> {
+    ps_term_at(ny, nx, [(nx / 2) as f64, (ny / 2) as f64])
+}
+
+/// [`ps_term`] centred at pixel `centre_px` `(x, y)`: tclean moves the spheroidal with the rest of
+/// its convolution functions by the pointing's phase gradient (measured: a field 45 px from the
+/// image centre, tclean's weight-image ratio `psterm=True / False` peaks at the field's pixel and
+/// is this function squared; docs/decisions-s15-awp.md).
+pub fn ps_term_at(ny: usize, nx: usize, centre_px: [f64; 2]) -> Array2<f32> {
     let inner = CONVSIZE / CF_OVERSAMPLING;
     let s = CONVSIZE as f64 / (CF_OVERSAMPLING * inner) as f64;
     let half = (nx / 2) as f64;
-    let axis = |n: usize| -> Vec<f64> {
+    let axis = |n: usize, c: f64| -> Vec<f64> {
         (0..n)
-            .map(|i| {
-                pclean_core::spheroidal::schwab_psi((i as f64 - (n / 2) as f64).abs() * s / half)
-            })
+            .map(|i| pclean_core::spheroidal::schwab_psi((i as f64 - c).abs() * s / half))
             .collect()
     };
-    let (px, py) = (axis(nx), axis(ny));
+    let (px, py) = (axis(nx, centre_px[0]), axis(ny, centre_px[1]));
     Array2::from_shape_fn((ny, nx), |(y, x)| (py[y] * px[x]) as f32)
 }

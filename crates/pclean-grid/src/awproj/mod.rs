@@ -7,6 +7,7 @@ pub mod geometry;
 pub mod gridder;
 pub mod kernel;
 pub mod pa;
+pub mod pointing;
 pub mod raytrace;
 
 pub use beam::{AwBeams, BeamGrid};
