@@ -34,10 +34,12 @@ COMMON = dict(imsize=[320, 320], cell="12arcsec", phasecenter=CENTRE, gridder="a
 CASES = {
     "awm_dirty": dict(),
     "awm_clean": dict(niter=300, threshold="5mJy", deconvolver="hogbom"),
+    "awm_ps": dict(psterm=True),  # session 15: each field's spheroidal centred on the field
 }
 PTG_CASES = {"awm_ptg": dict(usepointing=True), "awm_noptg": dict(usepointing=False),
-             "awm_ptg2": dict(usepointing=True)}
-PTG_MS = {"awm_ptg": "awmos_ptg.ms", "awm_noptg": "awmos_ptg.ms", "awm_ptg2": "awmos_ptg2.ms"}
+             "awm_ptg2": dict(usepointing=True), "awm_ptg_ps": dict(usepointing=True, psterm=True)}
+PTG_MS = {"awm_ptg": "awmos_ptg.ms", "awm_noptg": "awmos_ptg.ms", "awm_ptg2": "awmos_ptg2.ms",
+          "awm_ptg_ps": "awmos_ptg2.ms"}
 # MS -> [(antenna number mod 4 in this set, (east arcmin on the sky, north arcmin))].
 POINTING_MOVES = {"awmos_ptg.ms": [((0, 2), (0.0, 3.0))],
                   "awmos_ptg2.ms": [((0, 2), (0.0, 3.0)), ((1,), (2.0, 0.0))]}

@@ -44,6 +44,9 @@ CASES = {
     "aw_ps_clean": dict(psterm=True, niter=300, threshold="5mJy", deconvolver="hogbom"),
     # The field 9' west of the image centre (session 14): the beams centred on the field.
     "aw_off": dict(imsize=[320, 320], phasecenter="J2000 16h00m41.569s 30d00m00.0s"),
+    # The same with psterm=True (session 15: the spheroidal centred on the field).
+    "aw_off_ps": dict(imsize=[320, 320], phasecenter="J2000 16h00m41.569s 30d00m00.0s",
+                      psterm=True),
 }
 PRODUCTS = {"aw_clean": ["image", "residual", "model"],
             "aw_ps_clean": ["image", "residual", "model", "psf", "pb"]}
@@ -179,13 +182,13 @@ PS_CROPS = {"psf": (100, 2), "residual": (100, 1), "pb": (100, 2), "weight": (10
 
 def crops_ps(outdir, testdata):
     """The psterm=True products (cases aw_ps_dirty, aw_ps_clean) and the off-centre field's
-    (aw_off) cropped as `crops` (centred on the image), and their
+    (aw_off, aw_off_ps) cropped as `crops` (centred on the image), and their
     entries added to testdata/reference/awproject/awproj_refs.json."""
     import numpy as np
     from astropy.io import fits
     refdir = os.path.join(testdata, "reference", "awproject")
     for name, exts in [("aw_ps_dirty", DIRTY), ("aw_ps_clean", ["image"]),
-                       ("aw_off", ["residual", "pb"])]:
+                       ("aw_off", ["residual", "pb"]), ("aw_off_ps", DIRTY)]:
         for ext in exts:
             d = fits.getdata(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))).squeeze()
             d = d.astype(np.float32)
@@ -198,8 +201,9 @@ def crops_ps(outdir, testdata):
     jpath = os.path.join(refdir, "awproj_refs.json")
     meta = json.load(open(jpath))
     new = json.load(open(os.path.join(outdir, "awproj_refs.json")))
-    for name in ["aw_ps_dirty", "aw_ps_clean", "aw_off"]:
-        meta[name] = new[name]
+    for name in ["aw_ps_dirty", "aw_ps_clean", "aw_off", "aw_off_ps"]:
+        if name in new:
+            meta[name] = new[name]
     with open(jpath, "w") as f:
         json.dump(meta, f, indent=1)
 

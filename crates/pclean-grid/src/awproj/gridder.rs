@@ -5,8 +5,9 @@
 //! `b`, the bin's dirty image `D_b` times the bin's beam, which is what this gridder does
 //! (docs/decisions: A-stacking), with the w-term of each bin's rows corrected by the inner
 //! gridder (the 2-D ES gridder, or the w-stacking gridder for `wprojplanes > 1`):
-//! - residual and PSF passes: `sum_b D_b (P_R,b + P_L,b) / 2` (Stokes I from RR and LL, each hand
-//!   through its own squinted power pattern; exact for an unpolarised sky);
+//! - residual pass: `sum_b D_b (P_R,b + P_L,b) / 2` (Stokes I from RR and LL, each hand through
+//!   its own squinted power pattern; exact for an unpolarised sky); the PSF pass: `sum_b D_b P_R,b
+//!   P_L,b` (tclean's PSF taper; measured off the image centre: docs/decisions-s15-awp.md);
 //! - the weight image: `sum_b W_b P_R,b P_L,b` (tclean's weight functions pair each hand with the
 //!   other), `W_b` the sum of the weights gridded in bin `b`;
 //! - prediction: per bin the model times the bin's beam, each row predicted from its bin's grids
@@ -350,18 +351,6 @@ impl AwGridder {
         Ok(out)
     }
 
-    /// `S` of every visibility of `uvw_m` (rows) at `freq_hz` for bin `b`.
-    fn alias_factors(&self, b: usize, uvw_m: ArrayView2<f64>, freq_hz: &[f64]) -> Array2<f32> {
-        let spec = self.inner.base().spec();
-        let lx = spec.nx as f64 * spec.cell_x_rad;
-        let ly = spec.ny as f64 * spec.cell_y_rad;
-        let alias = &self.beams[b].alias;
-        Array2::from_shape_fn((uvw_m.nrows(), freq_hz.len()), |(r, c)| {
-            let k = freq_hz[c] / pclean_core::SPEED_OF_LIGHT;
-            alias.at(uvw_m[[r, 0]] * k * lx, uvw_m[[r, 1]] * k * ly)
-        })
-    }
-
     /// Split a plane set into one per bin (with the bins' weight sums).
     fn split(&self, planes: GridPlanes) -> (Pass, Vec<GridPlanes>, Vec<[f64; 2]>) {
         let pass = planes.pass();
@@ -406,7 +395,9 @@ impl AwGridder {
             let scaled = if self.ps.is_some() {
                 wgt
             } else {
-                let mut f = self.alias_factors(b, uvw.view(), batch.freq_hz);
+                let s = self.inner.base().spec();
+                let fov = [s.nx as f64 * s.cell_x_rad, s.ny as f64 * s.cell_y_rad];
+                let mut f = self.beams[b].alias.factors(uvw.view(), batch.freq_hz, fov);
                 Zip::from(&mut f).and(&wgt).for_each(|s, w| *s *= *w);
                 f
             };
@@ -488,15 +479,20 @@ impl VisGridder for AwGridder {
                 expected: 1,
                 got: 0,
             })?;
+            let beam = if pass == Pass::Psf {
+                &beams.weight
+            } else {
+                &beams.image
+            };
             match self.ps_of(k) {
                 Some(ps) => Zip::from(&mut acc)
                     .and(dirty)
-                    .and(&beams.image)
+                    .and(beam)
                     .and(ps)
                     .for_each(|a, d, b, p| *a += *d * *b * p.powi(power)),
                 None => Zip::from(&mut acc)
                     .and(dirty)
-                    .and(&beams.image)
+                    .and(beam)
                     .for_each(|a, d, b| *a += *d * *b),
             }
         }

@@ -17,7 +17,7 @@
 //! normalisation to its peak does: docs/decisions-s15-awp.md).
 
 use super::beam::AwBeams;
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 
 /// Sub-cell phases per uv cell of tclean's convolution functions (its `Sampling`: 20).
 pub const CF_OVERSAMPLING: usize = 20;
@@ -66,6 +66,23 @@ impl AliasTable {
         let n = CF_OVERSAMPLING as f64;
         let idx = |x: f64| (((x - x.round()) * n).round() as i64).rem_euclid(n as i64) as usize;
         self.s[idx(v_cells) * CF_OVERSAMPLING + idx(u_cells)]
+    }
+
+    /// `S` of every visibility of `uvw_m` (rows, metres) at `freq_hz` on an image whose field of
+    /// view is `fov_rad` (x, y).
+    pub fn factors(
+        &self,
+        uvw_m: ArrayView2<f64>,
+        freq_hz: &[f64],
+        fov_rad: [f64; 2],
+    ) -> Array2<f32> {
+        Array2::from_shape_fn((uvw_m.nrows(), freq_hz.len()), |(r, c)| {
+            let k = freq_hz[c] / pclean_core::SPEED_OF_LIGHT;
+            self.at(
+                uvw_m[[r, 0]] * k * fov_rad[0],
+                uvw_m[[r, 1]] * k * fov_rad[1],
+            )
+        })
     }
 
     /// The mean of `S` over all phases (tclean's kernel sum averaged: 0.88 at EVLA L band).
