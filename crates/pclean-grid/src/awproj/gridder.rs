@@ -74,6 +74,9 @@ impl AwInner {
     }
 }
 
+/// What picks a row's grid set: TIME, FIELD_ID and (with baseline pointings) the antennas.
+type RowKey = (f64, i32, Option<(i32, i32)>);
+
 /// One A-term bin's beams at the gridder's frequency, for one pointing.
 #[derive(Clone, Debug)]
 struct BinBeams {
@@ -331,7 +334,8 @@ impl AwGridder {
             got: vec![],
         })?;
         let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
-        let mut last: Option<(f64, i32, Option<(i32, i32)>, usize)> = None;
+        // (TIME, FIELD_ID, antennas) of the last row and its set.
+        let mut last: Option<(RowKey, usize)> = None;
         for (r, t) in time_r.iter().enumerate() {
             let f = batch.field_r.map_or(-1, |fr| fr[r]);
             let ants = match (&self.by_baseline, batch.antennas_r) {
@@ -339,10 +343,10 @@ impl AwGridder {
                 _ => None,
             };
             let b = match last {
-                Some((tl, fl, al, b)) if tl == *t && fl == f && al == ants => b,
+                Some(((tl, fl, al), b)) if tl == *t && fl == f && al == ants => b,
                 _ => self.set_of(*t, f, ants)?,
             };
-            last = Some((*t, f, ants, b));
+            last = Some(((*t, f, ants), b));
             match out.iter_mut().find(|(k, _)| *k == b) {
                 Some((_, rows)) => rows.push(r),
                 None => out.push((b, vec![r])),
