@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 import pytest
-from astropy.io import fits
 
+import awproject_refs
 from compare import load_casa
 from conftest import REFERENCE, run_pclean, unpack_bundled
 
@@ -87,35 +87,20 @@ def run_case(name, msdir, outdir, **override):
 
 
 def reference(name, ext):
-    """tclean's cropped plane (y, x), the crop's first pixel (x0, y0) and step."""
-    with fits.open(REF / ("tclean_%s.%s.fits.gz" % (name, ext))) as h:
-        x0, y0 = (int(v) for v in h[0].header["PCCROP"].split(","))
-        return np.asarray(h[0].data, dtype=np.float64), (x0, y0), int(h[0].header["PCSTEP"])
+    return awproject_refs.reference(REF, name, ext)
 
 
 def ours(prefix, ext, crop, n, step):
-    d, _ = load_casa("%s.%s" % (prefix, ext))
-    x0, y0 = crop
-    return d[0, 0, y0:y0 + n * step:step, x0:x0 + n * step:step]
+    return awproject_refs.ours(prefix, ext, crop, n, step)
 
 
 def region_of(name, crop, n, step):
-    """tclean's pb > 0.3 on the pixels of a crop."""
-    pb, (px, py), pstep = reference(name, "pb")
-    y, x = np.mgrid[crop[1]:crop[1] + n * step:step, crop[0]:crop[0] + n * step:step]
-    iy, ix = (y - py) // pstep, (x - px) // pstep
-    inside = (iy >= 0) & (iy < pb.shape[0]) & (ix >= 0) & (ix < pb.shape[1])
-    out = np.zeros(y.shape, bool)
-    out[inside] = np.nan_to_num(pb[iy[inside], ix[inside]]) > 0.3
-    return out
+    return awproject_refs.region_of(REF, name, crop, n, step)
 
 
 def error(name, ext, prefix, ref_name=None):
-    ref, crop, step = reference(ref_name or name, ext)
-    mine = ours(prefix, ext, crop, ref.shape[0], step)
-    region = region_of(ref_name or name, crop, ref.shape[0], step)
-    assert region.sum() > 100 and np.isfinite(mine[region]).all()
-    return np.abs(mine - ref)[region].max() / np.abs(ref[region]).max()
+    """The issue's metric against tclean's case `ref_name` (default `name`)."""
+    return awproject_refs.error(REF, ref_name or name, ext, prefix, min_pixels=100)
 
 
 @pytest.mark.parametrize("ext", ["psf", "residual", "pb", "weight"])
