@@ -23,6 +23,8 @@ import shutil
 import sys
 import time
 
+from awproject_common import evla_d_simulator, set_limits_and_times, write_crop
+
 CENTRE = "J2000 16h00m00.0s 30d00m00.0s"
 FIELDS = [(-9.0, 0.0), (9.0, 0.0), (0.0, 12.0)]  # (ra offset arcmin on the sky, dec offset arcmin)
 SOURCES = [  # (ra offset arcmin, dec offset arcmin, flux Jy)
@@ -56,31 +58,14 @@ def offset_dir(qa, ra0, dec0, dx, dy):
 
 
 def sim(outdir):
-    import casatools
     os.makedirs(outdir, exist_ok=True)
     ms = os.path.join(outdir, "awmos_small.ms")
     shutil.rmtree(ms, ignore_errors=True)
-    sm, me, qa, cl = casatools.simulator(), casatools.measures(), casatools.quanta(), casatools.componentlist()
-    cfg = os.path.join(casatools.ctsys.resolve("alma/simmos"), "vla.d.cfg")
-    xx, yy, zz, dd, names = [], [], [], [], []
-    for line in open(cfg):
-        if line.startswith("#") or not line.strip():
-            continue
-        p = line.split()
-        xx.append(float(p[0])); yy.append(float(p[1])); zz.append(float(p[2])); dd.append(float(p[3]))
-        names.append(p[4] if len(p) > 4 else "A%02d" % len(names))
-    sm.open(ms)
-    sm.setconfig(telescopename="EVLA", x=xx, y=yy, z=zz, dishdiameter=dd, mount=["alt-az"] * len(xx),
-                 antname=names, coordsystem="global", referencelocation=me.observatory("VLA"))
-    sm.setspwindow(spwname="EVLA_L#A0C0#0", freq="1.5GHz", deltafreq="16MHz", freqresolution="16MHz",
-                   nchannels=2, stokes="RR LL")
-    sm.setfeed(mode="perfect R L")
+    sm, me, qa, cl = evla_d_simulator(ms)
     ra0, dec0 = qa.convert("16h00m00s", "rad")["value"], qa.convert("30deg", "rad")["value"]
     for i, (dx, dy) in enumerate(FIELDS):
         sm.setfield(sourcename="F%d" % i, sourcedirection=offset_dir(qa, ra0, dec0, dx, dy))
-    sm.setlimits(shadowlimit=0.001, elevationlimit="10deg")
-    sm.setauto(autocorrwt=0.0)
-    sm.settimes(integrationtime="300s", usehourangle=True, referencetime=me.epoch("UTC", "2024/06/01/00:00:00"))
+    set_limits_and_times(sm, me)
     # 48 integrations of 300 s from -2 h, the fields in turn.
     for k in range(48):
         t0 = -7200 + 300 * k
@@ -156,21 +141,13 @@ def crops(outdir, testdata):
     PCSTEP its step) under testdata/reference/awproject_mosaic/, with awmos_refs.json and the sky,
     and the MS as testdata/awmos_small.ms.tar.gz."""
     import subprocess
-    import numpy as np
-    from astropy.io import fits
     refdir = os.path.join(testdata, "reference", "awproject_mosaic")
     os.makedirs(refdir, exist_ok=True)
     meta = json.load(open(os.path.join(outdir, "awmos_refs.json")))
     for name in [n for n in list(CASES) + list(PTG_CASES) if n in meta and n != "awm_noptg"]:
         for ext in ["image"] if name in PRODUCTS else DIRTY:
-            d = fits.getdata(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))).squeeze()
-            d = d.astype(np.float32)
-            half, step = CROPS[ext]
-            c = d.shape[-1] // 2
-            h = fits.PrimaryHDU(d[c - half:c + half:step, c - half:c + half:step])
-            h.header["PCCROP"] = "%d,%d" % (c - half, c - half)
-            h.header["PCSTEP"] = step
-            h.writeto(os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), overwrite=True)
+            write_crop(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
+                       os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), *CROPS[ext])
     with open(os.path.join(refdir, "awmos_refs.json"), "w") as f:
         json.dump({k: v for k, v in meta.items() if k in CASES or k in PTG_CASES or k == "casa"}, f,
                   indent=1)
