@@ -1,10 +1,10 @@
 """A-projection mosaics and usepointing (issue 14, session 14): a small simulated EVLA L-band
 observation of three fields and tclean's awproject references on it.
 
-Run with a Python that has casatools/casatasks 6.7 (and python-casacore for `pointing`):
+Run with a Python that has casatools/casatasks 6.7:
     python scripts/dev/make_awproject_mosaic.py sim OUTDIR          # OUTDIR/awmos_small.ms
+    python scripts/dev/make_awproject_mosaic.py pointing OUTDIR     # OUTDIR/awmos_ptg*.ms (edited)
     python scripts/dev/make_awproject_mosaic.py refs OUTDIR [CASE ...]  # tclean (parallel=False)
-    python scripts/dev/make_awproject_mosaic.py pointing OUTDIR     # OUTDIR/awmos_ptg.ms (edited)
 and with numpy and astropy:
     python scripts/dev/make_awproject_mosaic.py crops OUTDIR REPO/testdata
 
@@ -12,14 +12,18 @@ The MS: as scripts/dev/make_awproject_testdata.py's (VLA D, EVLA, RR LL, 2 x 16 
 noiseless), three fields 9' west, 9' east and 12' north of the image centre (J2000 16h00m
 +30d00m), observed in turn at 300 s integrations over 4 h of hour angle (16 integrations each),
 point sources in and between the fields. `pointing` copies it and moves the POINTING directions of
-the even-numbered antennas (antenna 0 is the first row's ANTENNA1) 3' north: tclean's usepointing
-rule for awproject (see docs/decisions.md (s14-aw)).
+antennas (POINTING_MOVES: awmos_ptg.ms the even-numbered ones 3' north, awmos_ptg2.ms also those
+with number 1 mod 4 2' east): tclean's usepointing rule for awproject (docs/decisions.md (s14-aw),
+docs/decisions-s15-awp.md); tests/python/test_awproject_mosaic.py makes the same MSs with
+python-casacore.
 """
 import json
 import os
 import shutil
 import sys
 import time
+
+from awproject_common import evla_d_simulator, set_limits_and_times, write_crop
 
 CENTRE = "J2000 16h00m00.0s 30d00m00.0s"
 FIELDS = [(-9.0, 0.0), (9.0, 0.0), (0.0, 12.0)]  # (ra offset arcmin on the sky, dec offset arcmin)
@@ -32,8 +36,15 @@ COMMON = dict(imsize=[320, 320], cell="12arcsec", phasecenter=CENTRE, gridder="a
 CASES = {
     "awm_dirty": dict(),
     "awm_clean": dict(niter=300, threshold="5mJy", deconvolver="hogbom"),
+    "awm_ps": dict(psterm=True),  # session 15: each field's spheroidal centred on the field
 }
-PTG_CASES = {"awm_ptg": dict(usepointing=True), "awm_noptg": dict(usepointing=False)}
+PTG_CASES = {"awm_ptg": dict(usepointing=True), "awm_noptg": dict(usepointing=False),
+             "awm_ptg2": dict(usepointing=True), "awm_ptg_ps": dict(usepointing=True, psterm=True)}
+PTG_MS = {"awm_ptg": "awmos_ptg.ms", "awm_noptg": "awmos_ptg.ms", "awm_ptg2": "awmos_ptg2.ms",
+          "awm_ptg_ps": "awmos_ptg2.ms"}
+# MS -> [(antenna number mod 4 in this set, (east arcmin on the sky, north arcmin))].
+POINTING_MOVES = {"awmos_ptg.ms": [((0, 2), (0.0, 3.0))],
+                  "awmos_ptg2.ms": [((0, 2), (0.0, 3.0)), ((1,), (2.0, 0.0))]}
 PRODUCTS = {"awm_clean": ["image", "residual", "model"]}
 DIRTY = ["psf", "residual", "pb", "weight"]
 ARCMIN = 3.141592653589793 / 180 / 60
@@ -47,31 +58,14 @@ def offset_dir(qa, ra0, dec0, dx, dy):
 
 
 def sim(outdir):
-    import casatools
     os.makedirs(outdir, exist_ok=True)
     ms = os.path.join(outdir, "awmos_small.ms")
     shutil.rmtree(ms, ignore_errors=True)
-    sm, me, qa, cl = casatools.simulator(), casatools.measures(), casatools.quanta(), casatools.componentlist()
-    cfg = os.path.join(casatools.ctsys.resolve("alma/simmos"), "vla.d.cfg")
-    xx, yy, zz, dd, names = [], [], [], [], []
-    for line in open(cfg):
-        if line.startswith("#") or not line.strip():
-            continue
-        p = line.split()
-        xx.append(float(p[0])); yy.append(float(p[1])); zz.append(float(p[2])); dd.append(float(p[3]))
-        names.append(p[4] if len(p) > 4 else "A%02d" % len(names))
-    sm.open(ms)
-    sm.setconfig(telescopename="EVLA", x=xx, y=yy, z=zz, dishdiameter=dd, mount=["alt-az"] * len(xx),
-                 antname=names, coordsystem="global", referencelocation=me.observatory("VLA"))
-    sm.setspwindow(spwname="EVLA_L#A0C0#0", freq="1.5GHz", deltafreq="16MHz", freqresolution="16MHz",
-                   nchannels=2, stokes="RR LL")
-    sm.setfeed(mode="perfect R L")
+    sm, me, qa, cl = evla_d_simulator(ms)
     ra0, dec0 = qa.convert("16h00m00s", "rad")["value"], qa.convert("30deg", "rad")["value"]
     for i, (dx, dy) in enumerate(FIELDS):
         sm.setfield(sourcename="F%d" % i, sourcedirection=offset_dir(qa, ra0, dec0, dx, dy))
-    sm.setlimits(shadowlimit=0.001, elevationlimit="10deg")
-    sm.setauto(autocorrwt=0.0)
-    sm.settimes(integrationtime="300s", usehourangle=True, referencetime=me.epoch("UTC", "2024/06/01/00:00:00"))
+    set_limits_and_times(sm, me)
     # 48 integrations of 300 s from -2 h, the fields in turn.
     for k in range(48):
         t0 = -7200 + 300 * k
@@ -93,19 +87,22 @@ def sim(outdir):
 
 
 def pointing(outdir):
-    """awmos_ptg.ms: awmos_small.ms with the even-numbered antennas' POINTING 3' north."""
+    """awmos_small.ms copied with its POINTING directions moved (POINTING_MOVES)."""
+    import casatools
     import numpy as np
-    from casacore.tables import table
-    src, dst = os.path.join(outdir, "awmos_small.ms"), os.path.join(outdir, "awmos_ptg.ms")
-    shutil.rmtree(dst, ignore_errors=True)
-    shutil.copytree(src, dst)
-    t = table(os.path.join(dst, "POINTING"), readonly=False, ack=False)
-    d = t.getcol("DIRECTION")
-    ant = t.getcol("ANTENNA_ID")
-    sel = ant % 2 == 0
-    d[sel, 0, 1] += 3.0 * ARCMIN
-    t.putcol("DIRECTION", d)
-    t.close()
+    for name, moves in POINTING_MOVES.items():
+        dst = os.path.join(outdir, name)
+        shutil.rmtree(dst, ignore_errors=True)
+        shutil.copytree(os.path.join(outdir, "awmos_small.ms"), dst)
+        tb = casatools.table()
+        tb.open(os.path.join(dst, "POINTING"), nomodify=False)
+        d, ant = tb.getcol("DIRECTION"), tb.getcol("ANTENNA_ID")  # d: (2, 1, nrow)
+        for residues, (dx, dy) in moves:
+            sel = np.isin(ant % 4, residues)
+            d[0, 0, sel] += dx * ARCMIN / np.cos(d[1, 0, sel])
+            d[1, 0, sel] += dy * ARCMIN
+        tb.putcol("DIRECTION", d)
+        tb.close()
 
 
 def refs(outdir, names):
@@ -115,7 +112,7 @@ def refs(outdir, names):
     meta = json.load(open(jpath)) if os.path.exists(jpath) else {}
     allc = dict(CASES, **PTG_CASES)
     for name in names or CASES:
-        msname = "awmos_ptg.ms" if name in PTG_CASES else "awmos_small.ms"
+        msname = PTG_MS.get(name, "awmos_small.ms")
         args = dict(COMMON, **allc[name])
         img = os.path.join(outdir, "tclean_" + name)
         for ext in ["psf", "residual", "pb", "weight", "sumwt", "model", "image", "mask"]:
@@ -144,23 +141,16 @@ def crops(outdir, testdata):
     PCSTEP its step) under testdata/reference/awproject_mosaic/, with awmos_refs.json and the sky,
     and the MS as testdata/awmos_small.ms.tar.gz."""
     import subprocess
-    import numpy as np
-    from astropy.io import fits
     refdir = os.path.join(testdata, "reference", "awproject_mosaic")
     os.makedirs(refdir, exist_ok=True)
     meta = json.load(open(os.path.join(outdir, "awmos_refs.json")))
-    for name in [n for n in CASES if n in meta]:
+    for name in [n for n in list(CASES) + list(PTG_CASES) if n in meta and n != "awm_noptg"]:
         for ext in ["image"] if name in PRODUCTS else DIRTY:
-            d = fits.getdata(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))).squeeze()
-            d = d.astype(np.float32)
-            half, step = CROPS[ext]
-            c = d.shape[-1] // 2
-            h = fits.PrimaryHDU(d[c - half:c + half:step, c - half:c + half:step])
-            h.header["PCCROP"] = "%d,%d" % (c - half, c - half)
-            h.header["PCSTEP"] = step
-            h.writeto(os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), overwrite=True)
+            write_crop(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
+                       os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), *CROPS[ext])
     with open(os.path.join(refdir, "awmos_refs.json"), "w") as f:
-        json.dump({k: v for k, v in meta.items() if k in CASES or k == "casa"}, f, indent=1)
+        json.dump({k: v for k, v in meta.items() if k in CASES or k in PTG_CASES or k == "casa"}, f,
+                  indent=1)
     shutil.copy(os.path.join(outdir, "awmos_small.sky.json"), refdir)
     subprocess.check_call(["tar", "czf", os.path.join(testdata, "awmos_small.ms.tar.gz"), "-C",
                            outdir, "awmos_small.ms"])

@@ -28,6 +28,8 @@ import shutil
 import sys
 import time
 
+from awproject_common import evla_d_simulator, set_limits_and_times, write_crop
+
 CENTRE = "J2000 16h00m00.0s 30d00m00.0s"
 SOURCES = [  # (ra offset arcmin, dec offset arcmin, flux Jy)
     (0.0, 0.0, 1.0), (8.0, 3.0, 0.5), (-5.0, -10.0, 0.4), (2.0, 14.0, 0.3), (-13.0, 4.0, 0.3)]
@@ -44,6 +46,9 @@ CASES = {
     "aw_ps_clean": dict(psterm=True, niter=300, threshold="5mJy", deconvolver="hogbom"),
     # The field 9' west of the image centre (session 14): the beams centred on the field.
     "aw_off": dict(imsize=[320, 320], phasecenter="J2000 16h00m41.569s 30d00m00.0s"),
+    # The same with psterm=True (session 15: the spheroidal centred on the field).
+    "aw_off_ps": dict(imsize=[320, 320], phasecenter="J2000 16h00m41.569s 30d00m00.0s",
+                      psterm=True),
 }
 PRODUCTS = {"aw_clean": ["image", "residual", "model"],
             "aw_ps_clean": ["image", "residual", "model", "psf", "pb"]}
@@ -51,30 +56,13 @@ DIRTY = ["psf", "residual", "pb", "weight"]
 
 
 def sim(outdir):
-    import casatools
     import numpy as np
     os.makedirs(outdir, exist_ok=True)
     ms = os.path.join(outdir, "awproj_small.ms")
     shutil.rmtree(ms, ignore_errors=True)
-    sm, me, qa, cl = casatools.simulator(), casatools.measures(), casatools.quanta(), casatools.componentlist()
-    cfg = os.path.join(casatools.ctsys.resolve("alma/simmos"), "vla.d.cfg")
-    xx, yy, zz, dd, names = [], [], [], [], []
-    for line in open(cfg):
-        if line.startswith("#") or not line.strip():
-            continue
-        p = line.split()
-        xx.append(float(p[0])); yy.append(float(p[1])); zz.append(float(p[2])); dd.append(float(p[3]))
-        names.append(p[4] if len(p) > 4 else "A%02d" % len(names))
-    sm.open(ms)
-    sm.setconfig(telescopename="EVLA", x=xx, y=yy, z=zz, dishdiameter=dd, mount=["alt-az"] * len(xx),
-                 antname=names, coordsystem="global", referencelocation=me.observatory("VLA"))
-    sm.setspwindow(spwname="EVLA_L#A0C0#0", freq="1.5GHz", deltafreq="16MHz", freqresolution="16MHz",
-                   nchannels=2, stokes="RR LL")
-    sm.setfeed(mode="perfect R L")
+    sm, me, qa, cl = evla_d_simulator(ms)
     sm.setfield(sourcename="F0", sourcedirection=CENTRE)
-    sm.setlimits(shadowlimit=0.001, elevationlimit="10deg")
-    sm.setauto(autocorrwt=0.0)
-    sm.settimes(integrationtime="300s", usehourangle=True, referencetime=me.epoch("UTC", "2024/06/01/00:00:00"))
+    set_limits_and_times(sm, me)
     sm.observe("F0", "EVLA_L#A0C0#0", starttime="-2h", stoptime="2h")
     cl_path = os.path.join(outdir, "awproj_small.cl")
     shutil.rmtree(cl_path, ignore_errors=True)
@@ -151,21 +139,12 @@ def crops(outdir, testdata):
     PCSTEP its step), gzipped FITS under testdata/reference/awproject/, and the MS as
     testdata/awproj_small.ms.tar.gz."""
     import subprocess
-    import numpy as np
-    from astropy.io import fits
     refdir = os.path.join(testdata, "reference", "awproject")
     os.makedirs(refdir, exist_ok=True)
     for name, exts in [("aw_dirty", DIRTY), ("aw_pa5", DIRTY), ("aw_clean", ["image"])]:
         for ext in exts:
-            src = os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))
-            d = fits.getdata(src).squeeze().astype(np.float32)
-            half, step = CROPS[ext]
-            c = d.shape[-1] // 2
-            sub = d[c - half:c + half:step, c - half:c + half:step]
-            h = fits.PrimaryHDU(sub)
-            h.header["PCCROP"] = "%d,%d" % (c - half, c - half)
-            h.header["PCSTEP"] = step
-            h.writeto(os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), overwrite=True)
+            write_crop(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
+                       os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), *CROPS[ext])
     shutil.copy(os.path.join(outdir, "awproj_refs.json"), refdir)
     shutil.copy(os.path.join(outdir, "awproj_small.sky.json"), refdir)
     subprocess.check_call(["tar", "czf", os.path.join(testdata, "awproj_small.ms.tar.gz"), "-C",
@@ -179,27 +158,20 @@ PS_CROPS = {"psf": (100, 2), "residual": (100, 1), "pb": (100, 2), "weight": (10
 
 def crops_ps(outdir, testdata):
     """The psterm=True products (cases aw_ps_dirty, aw_ps_clean) and the off-centre field's
-    (aw_off) cropped as `crops` (centred on the image), and their
+    (aw_off, aw_off_ps) cropped as `crops` (centred on the image), and their
     entries added to testdata/reference/awproject/awproj_refs.json."""
-    import numpy as np
-    from astropy.io import fits
     refdir = os.path.join(testdata, "reference", "awproject")
     for name, exts in [("aw_ps_dirty", DIRTY), ("aw_ps_clean", ["image"]),
-                       ("aw_off", ["residual", "pb"])]:
+                       ("aw_off", ["residual", "pb"]), ("aw_off_ps", DIRTY)]:
         for ext in exts:
-            d = fits.getdata(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))).squeeze()
-            d = d.astype(np.float32)
-            half, step = PS_CROPS[ext]
-            c = d.shape[-1] // 2
-            h = fits.PrimaryHDU(d[c - half:c + half:step, c - half:c + half:step])
-            h.header["PCCROP"] = "%d,%d" % (c - half, c - half)
-            h.header["PCSTEP"] = step
-            h.writeto(os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), overwrite=True)
+            write_crop(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
+                       os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), *PS_CROPS[ext])
     jpath = os.path.join(refdir, "awproj_refs.json")
     meta = json.load(open(jpath))
     new = json.load(open(os.path.join(outdir, "awproj_refs.json")))
-    for name in ["aw_ps_dirty", "aw_ps_clean", "aw_off"]:
-        meta[name] = new[name]
+    for name in ["aw_ps_dirty", "aw_ps_clean", "aw_off", "aw_off_ps"]:
+        if name in new:
+            meta[name] = new[name]
     with open(jpath, "w") as f:
         json.dump(meta, f, indent=1)
 

@@ -42,7 +42,9 @@ pub use meta::{
 };
 pub use ms::{DataColumn, MeasurementSet, ResolvedColumn};
 pub use observatory::{known_observatory_itrf_m, Observatory, ObservatorySource};
-pub use pointing::{field_pointings, FieldPointing, PointingSample};
+pub use pointing::{
+    baseline_pointings, field_pointings, BaselinePointings, FieldPointing, PointingSample,
+};
 pub use selected::{DdRows, SelectedData};
 pub use selection::{SelectOptions, Selection};
 pub use vptable::{read_vptable, FieldValue, Record, VpTable};

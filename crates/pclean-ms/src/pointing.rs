@@ -98,6 +98,68 @@ pub fn field_pointings(
     Ok(out)
 }
 
+/// The POINTING directions of the antennas of every selected row (`usepointing=True` with
+/// `awproject`, where tclean moves each baseline's beam by both its antennas' pointings).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselinePointings {
+    /// The distinct `(TIME, ANTENNA1, ANTENNA2)` of the selected rows, in time order.
+    pub baselines: Vec<(f64, i32, i32)>,
+    /// The POINTING direction of each antenna at each of those times, keyed by `(TIME bits,
+    /// antenna)`.
+    pub directions: HashMap<(u64, i32), Direction>,
+}
+
+/// The POINTING directions of both antennas of every selected row of `ms` at the row's TIME (the
+/// POINTING row of that antenna whose `TIME +- INTERVAL/2` holds it). Errors as
+/// [`field_pointings`]'.
+pub fn baseline_pointings(
+    ms: &MeasurementSet,
+    selected: &SelectedData,
+) -> Result<BaselinePointings, MsError> {
+    let path = ms.path();
+    let main = &ms.main;
+    let time = main.scalar_column::<f64>("TIME")?;
+    let ant1 = main.scalar_column::<i32>("ANTENNA1")?;
+    let ant2 = main.scalar_column::<i32>("ANTENNA2")?;
+    let mut keys: BTreeMap<(u64, i32, i32), f64> = BTreeMap::new();
+    for g in &selected.groups {
+        for &r in &g.rows {
+            let r = r as usize;
+            keys.insert((time[r].to_bits(), ant1[r], ant2[r]), time[r]);
+        }
+    }
+    let table = PointingTable::load(path)?;
+    let mut directions = HashMap::new();
+    for (&(tbits, a1, a2), &t) in &keys {
+        for antenna in [a1, a2] {
+            if directions.contains_key(&(tbits, antenna)) {
+                continue;
+            }
+            let d = table.direction(antenna, t).ok_or_else(|| {
+                bad(
+                    path,
+                    "POINTING",
+                    format!(
+                        "usepointing=True: no POINTING row of antenna {antenna} holds time \
+                         {t:.3} (MJD seconds); use usepointing=False (beams on the FIELD's \
+                         PHASE_DIR)"
+                    ),
+                )
+            })?;
+            directions.insert((tbits, antenna), d);
+        }
+    }
+    let mut baselines: Vec<(f64, i32, i32)> = keys
+        .into_iter()
+        .map(|((_, a1, a2), t)| (t, a1, a2))
+        .collect();
+    baselines.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    Ok(BaselinePointings {
+        baselines,
+        directions,
+    })
+}
+
 /// The POINTING rows needed to look up directions.
 struct PointingTable {
     dirs: Vec<Direction>,

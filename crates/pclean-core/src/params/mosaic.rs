@@ -23,8 +23,9 @@ pub struct MosaicParams {
     pub conjbeams: bool,
     /// tclean's `usepointing`: with `gridder='mosaic'`, each field's beam centred on the POINTING
     /// table's direction of the first row's `ANTENNA1` (as tclean; measured) instead of the
-    /// field's PHASE_DIR; refused with `awproject` (tclean moves each baseline's beam by both
-    /// antennas' pointings there: measured, docs/decisions.md (s14-aw)).
+    /// field's PHASE_DIR; with `awproject`, every baseline's beams centred on the mean of the
+    /// integration's antennas' POINTING directions (tclean's one antenna group with
+    /// `pointingoffsetsigdev=[]`: measured, docs/decisions-s15-awp.md).
     #[serde(default)]
     pub usepointing: bool,
 }
@@ -76,14 +77,15 @@ impl MosaicParams {
                 ),
             ));
         }
-        if e.usepointing && gridder == Gridder::AwProject {
+        if e.usepointing && gridder == Gridder::AwProject && !e.pointingoffsetsigdev.is_empty() {
             return Err(invalid(
-                "usepointing",
-                true,
-                "usepointing=True with gridder='awproject' is not supported by pclean yet \
-                 (tclean then moves each baseline's beam by the POINTING directions of both its \
-                 antennas, measured; pclean's A-stacking has one beam per field); use \
-                 usepointing=False (the beams centred on each field's PHASE_DIR)",
+                "pointingoffsetsigdev",
+                e.pointingoffsetsigdev.join(","),
+                "pointingoffsetsigdev with gridder='awproject' and usepointing=True (tclean's \
+                 thresholds for grouping antennas by pointing offset) is not supported by pclean \
+                 yet; leave it empty ([]): every baseline's beams then move by the mean of the \
+                 antennas' POINTING offsets at each integration (tclean 6.7's one group, \
+                 measured)",
             ));
         }
         Ok(MosaicParams {
@@ -91,7 +93,7 @@ impl MosaicParams {
             mosweight: e.mosweight,
             psfphasecenter,
             conjbeams: e.conjbeams,
-            usepointing: e.usepointing && gridder == Gridder::Mosaic,
+            usepointing: e.usepointing,
         })
     }
 }

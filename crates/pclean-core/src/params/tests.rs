@@ -191,11 +191,12 @@ fn mosaic_conjbeams_is_accepted_for_cubes_and_mfs() {
     }
 }
 
-/// `usepointing=True` reaches the mosaic gridder (beams on the POINTING table's directions) and is
-/// kept at its default with the gridders where tclean ignores it.
+/// `usepointing=True` reaches the mosaic and awproject gridders (beams on the POINTING table's
+/// directions) and is kept at its default with the gridders where tclean ignores it.
 #[test]
-fn usepointing_is_passed_to_the_mosaic_gridder_only() {
-    for (gridder, kept) in [("mosaic", true), ("standard", false), ("wproject", false)] {
+fn usepointing_is_passed_to_the_mosaic_and_awproject_gridders_only() {
+    for gridder in ["mosaic", "awproject", "standard", "wproject"] {
+        let kept = matches!(gridder, "mosaic" | "awproject");
         let p = with(|r| {
             r.gridder = Some(gridder.into());
             r.usepointing = Some(true);
@@ -241,9 +242,10 @@ fn tclean_values_not_implemented_are_refused_naming_them() {
             |r| {
                 r.gridder = Some("awproject".into());
                 r.usepointing = Some(true);
+                r.pointingoffsetsigdev = Some(vec!["10".into(), "5".into()]);
             },
-            "usepointing",
-            "true",
+            "pointingoffsetsigdev",
+            "10,5",
         ),
         (|r| r.reffreq = Some("1.4GHz".into()), "reffreq", "1.4GHz"),
         (|r| r.facets = Some(2), "facets", "2"),
@@ -383,12 +385,11 @@ fn awproject_parameters_validated() {
     .unwrap();
     assert!(ps.awproject.psterm);
     type Edit = fn(&mut RawParams);
-    let cases: [(Edit, &str); 5] = [
+    let cases: [(Edit, &str); 4] = [
         (|r| r.aterm = Some(false), "aterm"),
         (|r| r.computepastep = Some(0.0), "computepastep"),
         (|r| r.rotatepastep = Some(f64::NAN), "rotatepastep"),
         (|r| r.deconvolver = Some("mtmfs".into()), "deconvolver"),
-        (|r| r.usepointing = Some(true), "usepointing"),
     ];
     for (edit, param) in cases {
         let e = with(|r| {

@@ -25,10 +25,6 @@ use pclean_grid::awproj::pa::{bin_parallactic_angles, parallactic_angle};
 /// issue's bound, and the beam at the image frequency stands for every channel's.
 const WBAWP_MAX_FRACTION: f64 = 0.02;
 
-/// The beams of `psterm=True` may only be centred this close (pixels) to the image centre: tclean
-/// moves its spheroidal with the A-term's phase gradient, which is not measured.
-const PSTERM_CENTRE_TOLERANCE_PX: f64 = 0.01;
-
 /// The A-stacking gridder for `sources` (one MS; one field, or several: an A-projection mosaic),
 /// its rows gridded by `base` (the ES gridder, or the w-gridder with `wprojplanes` other than
 /// 1), the beams at `freq_hz`, each field's centred on its direction in the image about `centre`.
@@ -116,24 +112,31 @@ pub fn aw_gridder(
             ],
         });
     }
+    // usepointing=True: each baseline's beams on its antennas' POINTING directions instead.
+    let by_baseline = if params.mosaic.usepointing {
+        let (p, table) = super::awproject_pointing::baseline_pointings(
+            params,
+            &src.ms,
+            &src.selected,
+            centre,
+            sky,
+            freq_hz,
+        )?;
+        tracing::info!(
+            "awproject: usepointing=True: {} distinct baseline beam centres (the mean of both \
+             antennas' POINTING directions), pixel(s) {}",
+            p.len(),
+            p.iter()
+                .map(|q| format!("({:.2}, {:.2})", q.centre_px[0], q.centre_px[1]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        pointings = p;
+        Some(table)
+    } else {
+        None
+    };
     let aw = &params.awproject;
-    if aw.psterm {
-        let centred = [(params.nx / 2) as f64, (params.ny / 2) as f64];
-        if let Some(p) = pointings.iter().find(|p| {
-            (p.centre_px[0] - centred[0]).hypot(p.centre_px[1] - centred[1])
-                > PSTERM_CENTRE_TOLERANCE_PX
-        }) {
-            return Err(EngineError::param(
-                "psterm",
-                format!(
-                    "psterm=True with a field away from the image centre (field {} at pixel \
-                     ({:.2}, {:.2}); several fields or a phasecenter off the field) is not \
-                     supported by pclean yet; use psterm=False, or phasecenter at the field",
-                    p.field_id, p.centre_px[0], p.centre_px[1]
-                ),
-            ));
-        }
-    }
     // The antennas' mean position: tclean's angle is the mean of the antennas' feed angles.
     let ants: Vec<_> = meta.antennas.iter().filter(|a| !a.flag_row).collect();
     let mut itrf = [0.0; 3];
@@ -208,7 +211,7 @@ pub fn aw_gridder(
         .zip(bins.bin_of.iter())
         .map(|((t, f), b)| (*t, *f as i32, *b))
         .collect();
-    if pointings.len() > 1 {
+    if pointings.len() > 1 && by_baseline.is_none() {
         tracing::info!(
             "awproject: {} fields, an A-projection mosaic: each field's beams centred on its \
              direction, pixel(s) {} (a grid set per field and bin)",
@@ -220,9 +223,14 @@ pub fn aw_gridder(
                 .join(", ")
         );
     }
-    let g = AwGridder::mosaic(inner, 0, geom, bins.pa_rad, pointings, time_bin, freq_hz)
+    let mut g = AwGridder::mosaic(inner, 0, geom, bins.pa_rad, pointings, time_bin, freq_hz)
         .map_err(EngineError::Grid)?
         .with_psterm(aw.psterm);
+    if let Some(table) = by_baseline {
+        g = g
+            .with_baseline_pointings(table)
+            .map_err(EngineError::Grid)?;
+    }
     if g.psterm() {
         return Ok(g);
     }

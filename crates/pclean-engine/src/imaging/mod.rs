@@ -4,6 +4,7 @@
 //! choice ([`gridder`]) and the model's visibilities written back ([`savemodel`]).
 
 pub mod awproject;
+pub mod awproject_pointing;
 pub mod gridder;
 pub mod mosaic;
 pub mod mosaic_pointing;

@@ -5,8 +5,9 @@
 //! `b`, the bin's dirty image `D_b` times the bin's beam, which is what this gridder does
 //! (docs/decisions: A-stacking), with the w-term of each bin's rows corrected by the inner
 //! gridder (the 2-D ES gridder, or the w-stacking gridder for `wprojplanes > 1`):
-//! - residual and PSF passes: `sum_b D_b (P_R,b + P_L,b) / 2` (Stokes I from RR and LL, each hand
-//!   through its own squinted power pattern; exact for an unpolarised sky);
+//! - residual pass: `sum_b D_b (P_R,b + P_L,b) / 2` (Stokes I from RR and LL, each hand through
+//!   its own squinted power pattern; exact for an unpolarised sky); the PSF pass: `sum_b D_b P_R,b
+//!   P_L,b` (tclean's PSF taper; measured off the image centre: docs/decisions-s15-awp.md);
 //! - the weight image: `sum_b W_b P_R,b P_L,b` (tclean's weight functions pair each hand with the
 //!   other), `W_b` the sum of the weights gridded in bin `b`;
 //! - prediction: per bin the model times the bin's beam, each row predicted from its bin's grids
@@ -24,30 +25,20 @@
 //! peak 0.9993 for the 1 Jy source; with `S` also in prediction the clean converges to `1 /
 //! mean S`, 1.132). The sum of weights returned is the plain sum, as tclean's.
 //!
-//! tclean's `psterm=True` ([`AwGridder::with_psterm`]): its convolution functions carry the
-//! prolate spheroidal `PS` of the field of view ([`ps_term`]) in the image domain, once in the
-//! gridding functions and squared in the weight functions. Measured against tclean 6.7 (docs/
-//! decisions.md (s14-aw)): the weight image and the PSF are those of `psterm=False` times `PS^2`
-//! (the `.pb` times `PS`), the residual times `PS` before its normalisation by the weight image
-//! (which cancels it), and the kernel-sum flux scale is gone (`PS` is zero at the other fields
-//! of view of the alias sum above, so `S(f) = 1`). Prediction goes through `PS` too (tclean
-//! degrids with the same functions): the model, divided by the `.pb` that carries `PS`, is
-//! multiplied by it again, so a clean converges to the same sky (measured: restored peak 0.9971).
+//! tclean's `psterm=True` ([`AwGridder::with_psterm`]): [`super::kernel`], centred per pointing.
 
 use super::beam::{AwBeams, BeamGrid};
 use super::geometry::BandGeometry;
+pub(crate) use super::kernel::ALIAS_ORDER;
+pub use super::kernel::{ps_term, ps_term_at, AliasTable, CF_OVERSAMPLING};
+use super::pointing::field_pointing;
+pub use super::pointing::{AwPointing, BaselinePointings};
 use crate::gridder::{GridError, GridStats, Gridder};
 use crate::seam::{GridPlanes, GridResult, Pass, StandardGridder, VisBatch, VisGridder};
 use crate::wgrid::WGridder;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
 use num_complex::Complex32;
 use std::sync::Arc;
-
-/// Sub-cell phases per uv cell of tclean's convolution functions (its `Sampling`: 20).
-pub const CF_OVERSAMPLING: usize = 20;
-/// Lattice points of the power pattern each side of the centre for [`AliasTable`] (the beam is
-/// below 1e-6 of its peak beyond a few fields of view for any image of a few beam widths).
-pub(crate) const ALIAS_ORDER: usize = 6;
 
 /// The gridder each bin's rows go through (w-term included or not).
 #[derive(Clone, Debug)]
@@ -83,94 +74,8 @@ impl AwInner {
     }
 }
 
-/// `S(f)` of tclean's kernel at its [`CF_OVERSAMPLING`]^2 sub-cell phases (module docs).
-#[derive(Clone, Debug)]
-pub struct AliasTable {
-    /// `[fv][fu]`, phases `i / CF_OVERSAMPLING` of a cell.
-    s: Vec<f32>,
-}
-
-impl AliasTable {
-    /// The table of the beams `b` sampled on the lattice of fields of view (`lattice`: the
-    /// beams on a `(2 ALIAS_ORDER + 1)^2` grid of cell `L`, centre in the middle).
-    pub(crate) fn new(lattice: &AwBeams) -> Self {
-        let n = CF_OVERSAMPLING;
-        let c = ALIAS_ORDER as f64;
-        let mut s = vec![0f32; n * n];
-        let hand = |p: &Array2<f32>| {
-            let total: f64 = p.iter().map(|v| *v as f64).sum();
-            let mut t = vec![0f64; n * n];
-            for ((ky, kx), v) in p.indexed_iter() {
-                let (dy, dx) = (ky as f64 - c, kx as f64 - c);
-                for iv in 0..n {
-                    for iu in 0..n {
-                        let ph = 2.0 * std::f64::consts::PI * (dx * iu as f64 + dy * iv as f64)
-                            / n as f64;
-                        t[iv * n + iu] += *v as f64 * ph.cos();
-                    }
-                }
-            }
-            t.into_iter().map(move |v| v / total)
-        };
-        for (k, (r, l)) in hand(&lattice.r).zip(hand(&lattice.l)).enumerate() {
-            s[k] = (0.5 * (r + l)) as f32;
-        }
-        AliasTable { s }
-    }
-
-    /// `S` of a visibility at `(u, v)` in uv cells (tclean rounds the phase to the nearest
-    /// 1/20 of a cell).
-    pub fn at(&self, u_cells: f64, v_cells: f64) -> f32 {
-        let n = CF_OVERSAMPLING as f64;
-        let idx = |x: f64| (((x - x.round()) * n).round() as i64).rem_euclid(n as i64) as usize;
-        self.s[idx(v_cells) * CF_OVERSAMPLING + idx(u_cells)]
-    }
-
-    /// The mean of `S` over all phases (tclean's kernel sum averaged: 0.88 at EVLA L band).
-    pub fn mean(&self) -> f64 {
-        self.s.iter().map(|v| *v as f64).sum::<f64>() / self.s.len() as f64
-    }
-}
-
-/// tclean's convolution-function size (`ATerm`'s `CONVSIZE`, in oversampled cells) and its
-/// oversampling: the spheroidal of `psterm` spans `CONVSIZE / CF_OVERSAMPLING` (integer
-/// division: 102) of the function's image pixels, each `CF_OVERSAMPLING nx / CONVSIZE` image
-/// pixels wide.
-const CONVSIZE: usize = 2048;
-
-/// The image-domain prolate spheroidal of tclean's `psterm` on an `(ny, nx)` image: `psi(|x| s /
-/// (nx/2)) psi(|y| s / (nx/2))`, `x, y` pixels from the centre `(nx/2, ny/2)`, `psi` casacore's
-/// spheroidal (order 6, alpha 1; tclean's `PSTerm` takes it from the standard gridder's grid
-/// correction), `s = CONVSIZE / (CF_OVERSAMPLING floor(CONVSIZE / CF_OVERSAMPLING))` (1.0039:
-/// the spheroidal spans slightly less than the field of view). Both axes scale with `nx`, as
-/// tclean's square convolution functions. Measured: tclean's weight-image ratio `psterm=True /
-/// False` is this function squared to 0.5% of `PS` at `|x| <= 100` of 128 pixels
-/// (docs/decisions.md (s14-aw)).
-pub fn ps_term(ny: usize, nx: usize) -> Array2<f32> {
-    let inner = CONVSIZE / CF_OVERSAMPLING;
-    let s = CONVSIZE as f64 / (CF_OVERSAMPLING * inner) as f64;
-    let half = (nx / 2) as f64;
-    let axis = |n: usize| -> Vec<f64> {
-        (0..n)
-            .map(|i| {
-                pclean_core::spheroidal::schwab_psi((i as f64 - (n / 2) as f64).abs() * s / half)
-            })
-            .collect()
-    };
-    let (px, py) = (axis(nx), axis(ny));
-    Array2::from_shape_fn((ny, nx), |(y, x)| (py[y] * px[x]) as f32)
-}
-
-/// A pointing of an A-projection mosaic: the rows of FIELD_ID `field_id` (-1: every row, one
-/// pointing) through beams centred at image pixel `centre_px` `(x, y)`. tclean moves each field's
-/// convolution functions to the field's direction by a phase gradient; its kernel-sum flux scale
-/// is that of the image's field of view, whatever the offset (measured: a field 9' from the
-/// image centre, residual at the field's sources within 0.1% of the centred field's).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AwPointing {
-    pub field_id: i32,
-    pub centre_px: [f64; 2],
-}
+/// What picks a row's grid set: TIME, FIELD_ID and (with baseline pointings) the antennas.
+type RowKey = (f64, i32, Option<(i32, i32)>);
 
 /// One A-term bin's beams at the gridder's frequency, for one pointing.
 #[derive(Clone, Debug)]
@@ -196,8 +101,10 @@ pub struct AwGridder {
     time_bin: Vec<(f64, i32, usize)>,
     freq_hz: f64,
     beams: Arc<Vec<BinBeams>>,
-    /// tclean's `psterm=True`: the image-domain spheroidal ([`ps_term`]).
-    ps: Option<Arc<Array2<f32>>>,
+    /// tclean's `psterm=True`: the image-domain spheroidal of each pointing ([`ps_term_at`]).
+    ps: Option<Arc<Vec<Array2<f32>>>>,
+    /// `usepointing=True`: each row's pointing from its time and antennas, not its field.
+    by_baseline: Option<Arc<BaselinePointings>>,
 }
 
 impl AwGridder {
@@ -264,6 +171,7 @@ impl AwGridder {
             freq_hz,
             beams: Arc::new(Vec::new()),
             ps: None,
+            by_baseline: None,
         };
         g.beams = Arc::new(g.make_beams(freq_hz));
         Ok(g)
@@ -273,9 +181,31 @@ impl AwGridder {
     pub fn with_psterm(self, psterm: bool) -> Self {
         let ps = psterm.then(|| {
             let (ny, nx) = self.image_shape();
-            Arc::new(ps_term(ny, nx))
+            let at = |p: &AwPointing| ps_term_at(ny, nx, p.centre_px);
+            Arc::new(self.pointings.iter().map(at).collect())
         });
         AwGridder { ps, ..self }
+    }
+
+    /// The same gridder with each row's pointing from its TIME, ANTENNA1 and ANTENNA2 (tclean's
+    /// `usepointing=True`; `table`'s indices into [`Self::pointings`]).
+    pub fn with_baseline_pointings(self, table: BaselinePointings) -> Result<Self, GridError> {
+        if let Some(p) = table.max_pointing().filter(|p| *p >= self.pointings.len()) {
+            return Err(GridError::Shape {
+                what: "baseline pointings (an index beyond the pointings)",
+                expected: vec![self.pointings.len()],
+                got: vec![p],
+            });
+        }
+        Ok(AwGridder {
+            by_baseline: Some(Arc::new(table)),
+            ..self
+        })
+    }
+
+    /// The spheroidal of grid set `k`'s pointing (`psterm=True`).
+    fn ps_of(&self, k: usize) -> Option<&Array2<f32>> {
+        self.ps.as_ref().map(|ps| &ps[k / self.nbins()])
     }
 
     /// Whether the convolution functions carry tclean's prolate spheroidal (`psterm=True`).
@@ -369,21 +299,20 @@ impl AwGridder {
             .collect()
     }
 
-    /// The grid set of the integration at `t` (MJD seconds) of field `field` (-1: unknown).
-    fn set_of(&self, t: f64, field: i32) -> Result<usize, GridError> {
-        let p = self
-            .pointings
-            .iter()
-            .position(|p| {
-                p.field_id == field
-                    || p.field_id == -1
-                    || (field == -1 && self.pointings.len() == 1)
-            })
-            .ok_or(GridError::Shape {
-                what: "field_r (a row of a field that is not a pointing of the awproject mosaic)",
-                expected: vec![],
-                got: vec![field.max(0) as usize],
-            })?;
+    /// The grid set of the integration at `t` (MJD seconds) of field `field` (-1: unknown) on
+    /// the baseline of antennas `ants` (needed with baseline pointings only).
+    fn set_of(&self, t: f64, field: i32, ants: Option<(i32, i32)>) -> Result<usize, GridError> {
+        let p = match &self.by_baseline {
+            Some(table) => {
+                let (a1, a2) = ants.ok_or(GridError::Shape {
+                    what: "antennas_r (required by the awproject gridder with usepointing)",
+                    expected: vec![],
+                    got: vec![],
+                })?;
+                table.pointing(t, a1, a2)?
+            }
+            None => field_pointing(&self.pointings, field)?,
+        };
         let i = self.time_bin.partition_point(|(tb, _, _)| *tb < t - 1e-3);
         self.time_bin[i..]
             .iter()
@@ -405,32 +334,25 @@ impl AwGridder {
             got: vec![],
         })?;
         let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
-        let mut last: Option<(f64, i32, usize)> = None;
+        // (TIME, FIELD_ID, antennas) of the last row and its set.
+        let mut last: Option<(RowKey, usize)> = None;
         for (r, t) in time_r.iter().enumerate() {
             let f = batch.field_r.map_or(-1, |fr| fr[r]);
-            let b = match last {
-                Some((tl, fl, b)) if tl == *t && fl == f => b,
-                _ => self.set_of(*t, f)?,
+            let ants = match (&self.by_baseline, batch.antennas_r) {
+                (Some(_), Some((a1, a2))) => Some((a1[r], a2[r])),
+                _ => None,
             };
-            last = Some((*t, f, b));
+            let b = match last {
+                Some(((tl, fl, al), b)) if tl == *t && fl == f && al == ants => b,
+                _ => self.set_of(*t, f, ants)?,
+            };
+            last = Some(((*t, f, ants), b));
             match out.iter_mut().find(|(k, _)| *k == b) {
                 Some((_, rows)) => rows.push(r),
                 None => out.push((b, vec![r])),
             }
         }
         Ok(out)
-    }
-
-    /// `S` of every visibility of `uvw_m` (rows) at `freq_hz` for bin `b`.
-    fn alias_factors(&self, b: usize, uvw_m: ArrayView2<f64>, freq_hz: &[f64]) -> Array2<f32> {
-        let spec = self.inner.base().spec();
-        let lx = spec.nx as f64 * spec.cell_x_rad;
-        let ly = spec.ny as f64 * spec.cell_y_rad;
-        let alias = &self.beams[b].alias;
-        Array2::from_shape_fn((uvw_m.nrows(), freq_hz.len()), |(r, c)| {
-            let k = freq_hz[c] / pclean_core::SPEED_OF_LIGHT;
-            alias.at(uvw_m[[r, 0]] * k * lx, uvw_m[[r, 1]] * k * ly)
-        })
     }
 
     /// Split a plane set into one per bin (with the bins' weight sums).
@@ -477,7 +399,9 @@ impl AwGridder {
             let scaled = if self.ps.is_some() {
                 wgt
             } else {
-                let mut f = self.alias_factors(b, uvw.view(), batch.freq_hz);
+                let s = self.inner.base().spec();
+                let fov = [s.nx as f64 * s.cell_x_rad, s.ny as f64 * s.cell_y_rad];
+                let mut f = self.beams[b].alias.factors(uvw.view(), batch.freq_hz, fov);
                 Zip::from(&mut f).and(&wgt).for_each(|s, w| *s *= *w);
                 f
             };
@@ -517,9 +441,8 @@ impl VisGridder for AwGridder {
         let parts = (0..self.nsets())
             .map(|_| match &self.inner {
                 AwInner::Es(_) => self.inner.seam(self.nthreads).new_planes(pass),
-                // The w-gridder's own plane sets start as a buffer of visibilities without grids,
-                // which one flat list of every bin's grids cannot carry: each bin gets its w
-                // planes' grids up front (what `planes_bytes` counts).
+                // The w-gridder's plane sets start as a visibility buffer, which one flat list of
+                // grids cannot carry: each bin's w planes up front (what `planes_bytes` counts).
                 AwInner::W(g) => GridPlanes::from_grids(
                     pass,
                     (0..g.nplanes()).map(|_| g.base().new_grid()).collect(),
@@ -544,7 +467,14 @@ impl VisGridder for AwGridder {
         let (pass, parts, sums) = self.split(planes);
         let inner = self.inner.seam(self.nthreads);
         let mut acc = Array2::<f32>::zeros(self.image_shape());
-        for ((part, s), beams) in parts.into_iter().zip(&sums).zip(self.beams.iter()) {
+        // tclean's PSF carries the spheroidal squared, its residual once (measured).
+        let power = if pass == Pass::Psf { 2 } else { 1 };
+        for (k, ((part, s), beams)) in parts
+            .into_iter()
+            .zip(&sums)
+            .zip(self.beams.iter())
+            .enumerate()
+        {
             if s[0] <= 0.0 {
                 continue;
             }
@@ -553,33 +483,39 @@ impl VisGridder for AwGridder {
                 expected: 1,
                 got: 0,
             })?;
-            Zip::from(&mut acc)
-                .and(dirty)
-                .and(&beams.image)
-                .for_each(|a, d, b| *a += *d * *b);
-        }
-        if let Some(ps) = &self.ps {
-            // tclean's PSF carries the spheroidal squared, its residual once (measured).
-            let power = if pass == Pass::Psf { 2 } else { 1 };
-            Zip::from(&mut acc)
-                .and(&**ps)
-                .for_each(|a, p| *a *= p.powi(power));
+            let beam = if pass == Pass::Psf {
+                &beams.weight
+            } else {
+                &beams.image
+            };
+            match self.ps_of(k) {
+                Some(ps) => Zip::from(&mut acc)
+                    .and(dirty)
+                    .and(beam)
+                    .and(ps)
+                    .for_each(|a, d, b, p| *a += *d * *b * p.powi(power)),
+                None => Zip::from(&mut acc)
+                    .and(dirty)
+                    .and(beam)
+                    .for_each(|a, d, b| *a += *d * *b),
+            }
         }
         Ok(vec![acc])
     }
 
     fn weight_image(&self, planes: &GridPlanes, scale: f64) -> GridResult<Option<Array2<f32>>> {
         let mut w = Array2::<f64>::zeros(self.image_shape());
-        for (s, beams) in planes.sums().iter().zip(self.beams.iter()) {
+        for (k, (s, beams)) in planes.sums().iter().zip(self.beams.iter()).enumerate() {
             let f = s[0] * scale;
-            Zip::from(&mut w)
-                .and(&beams.weight)
-                .for_each(|a, b| *a += f * *b as f64);
-        }
-        if let Some(ps) = &self.ps {
-            Zip::from(&mut w)
-                .and(&**ps)
-                .for_each(|a, p| *a *= (*p as f64).powi(2));
+            match self.ps_of(k) {
+                Some(ps) => Zip::from(&mut w)
+                    .and(&beams.weight)
+                    .and(ps)
+                    .for_each(|a, b, p| *a += f * (*b * p * p) as f64),
+                None => Zip::from(&mut w)
+                    .and(&beams.weight)
+                    .for_each(|a, b| *a += f * *b as f64),
+            }
         }
         Ok(Some(w.mapv(|v| v as f32)))
     }
@@ -605,12 +541,13 @@ impl VisGridder for AwGridder {
         let parts = self
             .beams
             .iter()
-            .map(|b| {
+            .enumerate()
+            .map(|(k, b)| {
                 let mut seen = &model_yx[0] * &b.image;
-                if let Some(ps) = &self.ps {
+                if let Some(ps) = self.ps_of(k) {
                     // tclean degrids through its functions with the spheroidal: the model it
                     // predicts from is divided by its `.pb`, which carries the spheroidal too.
-                    seen *= &**ps;
+                    seen *= ps;
                 }
                 inner.model_planes(&[seen.view()])
             })

@@ -5,7 +5,9 @@
 pub mod beam;
 pub mod geometry;
 pub mod gridder;
+pub mod kernel;
 pub mod pa;
+pub mod pointing;
 pub mod raytrace;
 
 pub use beam::{AwBeams, BeamGrid};

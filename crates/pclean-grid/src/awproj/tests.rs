@@ -239,3 +239,65 @@ fn pointed_beams_are_the_centred_beam_moved() {
     }
     assert!(worst < 1e-5, "{worst}");
 }
+
+/// usepointing: each row goes to the grid set of its (TIME, ANTENNA1, ANTENNA2) pointing, not its
+/// field's: a row on the baseline of pointing 1 puts the weight image's peak on that pointing's
+/// centre; a row on a baseline the table lacks is an error, not a silent default.
+#[test]
+fn baseline_pointings_choose_each_rows_set() {
+    use super::gridder::{AwGridder, AwInner, AwPointing, BaselinePointings};
+    use crate::gridder::{GridSpec, Gridder};
+    use crate::seam::{Pass, VisBatch, VisGridder};
+    let n = 96;
+    let cell = (30.0f64 / 3600.0).to_radians();
+    let spec = GridSpec {
+        nx: n,
+        ny: n,
+        cell_x_rad: cell,
+        cell_y_rad: cell,
+        epsilon: 1e-6,
+    };
+    let inner = AwInner::Es(Gridder::new(spec).unwrap());
+    let geom = band_geometry("EVLA", 1.5e9).unwrap();
+    let pointings = vec![
+        AwPointing {
+            field_id: -1,
+            centre_px: [48.0, 48.0],
+        },
+        AwPointing {
+            field_id: -1,
+            centre_px: [48.0, 60.0],
+        },
+    ];
+    let t = 5.0e9;
+    let g = AwGridder::mosaic(inner, 1, geom, vec![0.0], pointings, vec![(t, 0, 0)], 1.5e9)
+        .unwrap()
+        .with_baseline_pointings(BaselinePointings::new(vec![(t, 0, 1, 0), (t, 0, 2, 1)]))
+        .unwrap();
+    let uvw = ndarray::array![[100.0, 50.0, 0.0]];
+    let freq = [1.5e9];
+    let w = ndarray::array![[1.0f32]];
+    let times = [t];
+    let peak_row = |a2: i32| {
+        let (a1r, a2r) = ([0], [a2]);
+        let batch = VisBatch::new(uvw.view(), &freq, w.view())
+            .with_times(&times)
+            .with_antennas(&a1r, &a2r);
+        let mut planes = g.new_planes(Pass::Psf);
+        g.grid(&mut planes, &batch)?;
+        let wt = g.weight_image(&planes, 1.0)?.unwrap();
+        let (mut best, mut at) = (0f32, (0, 0));
+        for ((y, x), v) in wt.indexed_iter() {
+            if *v > best {
+                (best, at) = (*v, (y, x));
+            }
+        }
+        Ok::<_, crate::gridder::GridError>(at)
+    };
+    // The weight beam P_R P_L peaks at its centre (squint cancels in the product), within a pixel.
+    let (y0, x0) = peak_row(1).unwrap();
+    let (y1, x1) = peak_row(2).unwrap();
+    assert!(y0.abs_diff(48) <= 1 && x0.abs_diff(48) <= 1, "{y0} {x0}");
+    assert!(y1.abs_diff(60) <= 1 && x1.abs_diff(48) <= 1, "{y1} {x1}");
+    assert!(peak_row(3).is_err());
+}
