@@ -144,8 +144,8 @@ fn lanczos_matrix(n: usize) -> Array2<f64> {
 #[derive(Clone, Copy, Debug)]
 struct Placed {
     value: Complex64,
-    lx: usize,
-    ly: usize,
+    lx: i64,
+    ly: i64,
     ox: i64,
     oy: i64,
 }
@@ -171,26 +171,29 @@ impl FtGrid {
         }
     }
 
-    /// tclean's location (`smos`) of coordinate `uv_m` at `freq` on axis `k` with support `s`:
-    /// the 0-based centre cell and the kernel offset, `None` off the grid (`omos`).
-    fn axis(&self, k: usize, uv_m: f64, freq: f64, s: usize) -> Option<(usize, i64)> {
+    /// tclean's location (`locuvw`) of coordinate `uv_m` at `freq` on axis `k`: the 0-based
+    /// centre cell and the kernel offset; `None` when the footprint of support `s` misses the
+    /// grid (tclean's `onmosgrid`: a footprint that overlaps the grid is gridded where it does).
+    fn axis(&self, k: usize, uv_m: f64, freq: f64, s: usize) -> Option<(i64, i64)> {
         let n = if k == 0 { self.nx } else { self.ny };
         let pos = (self.scale[k] * uv_m * freq / SPEED_OF_LIGHT + ((n / 2) as f64 + 1.0)) as f32;
-        if !pos.is_finite() {
+        if !pos.is_finite() || pos.abs() > 1e9 {
             return None;
         }
         let loc = pos.round();
-        if loc - (s as f32) < 1.0 || loc + (s as f32) > n as f32 {
+        if loc + (s as f32) < 1.0 || loc - (s as f32) > n as f32 {
             return None;
         }
         let off = ((pos - loc) * -(SAMPLING as f32)).round() as i64;
-        Some((loc as usize - 1, off))
+        Some((loc as i64 - 1, off))
     }
 
     /// Grid rows `uvw_m` `(nrow, 3)` at `freq_hz` with weights `wgt` `(nrow, nchan)` (times
-    /// `vis` when given) into `grid` (`(ny, nx)`, zero frequency at `[0, 0]`) with kernel table
-    /// `table` of support `s`, its beam moved to pixel `centre_px`. Returns the counts and the
-    /// sum of the weights gridded.
+    /// `vis` when given) into `grid` (`(ny, nx)`, zero frequency at `[0, 0]`) with kernel
+    /// `beam` of `kernels`, its beam moved to pixel `centre_px`. Returns the counts and the sum
+    /// of the weights: of every selected visibility, gridded or not (tclean's `.sumwt` of a
+    /// mosaic counts those whose footprint leaves its unpadded grid: measured on
+    /// alma_mosaic_small, 93 312 with them, 93 030 without).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn grid(
         &self,
@@ -211,9 +214,10 @@ impl FtGrid {
         for r in 0..uvw_m.nrows() {
             for (ch, &f) in freq_hz.iter().enumerate() {
                 let w = wgt[[r, ch]];
-                if !(w > 0.0) {
+                if !(w > 0.0 && w.is_finite()) {
                     continue;
                 }
+                stats.sum_weights += w as f64;
                 let at = self
                     .axis(0, uvw_m[[r, 0]], f, s)
                     .zip(self.axis(1, uvw_m[[r, 1]], f, s));
@@ -222,7 +226,6 @@ impl FtGrid {
                     continue;
                 };
                 stats.n_gridded += 1;
-                stats.sum_weights += w as f64;
                 let value = match vis {
                     Some(v) => {
                         let z = v[[r, ch]];
@@ -255,7 +258,11 @@ impl FtGrid {
                 for p in &placed {
                     let mut ex: Option<Vec<(i64, Complex64)>> = None;
                     for iy in 0..foot {
-                        let gy = (p.ly + iy + ny / 2 - s) % ny;
+                        let ty = p.ly + iy as i64 - s as i64;
+                        if ty < 0 || ty >= ny as i64 {
+                            continue;
+                        }
+                        let gy = (ty as usize + ny / 2) % ny;
                         if gy < lo || gy >= hi {
                             continue;
                         }
@@ -272,7 +279,11 @@ impl FtGrid {
                         let trow = table.row((qy + c) as usize);
                         let mut row = rows.row_mut(gy - lo);
                         for (ix, (kx, phx)) in ex.iter().enumerate() {
-                            let gx = (p.lx + ix + nx / 2 - s) % nx;
+                            let tx = p.lx + ix as i64 - s as i64;
+                            if tx < 0 || tx >= nx as i64 {
+                                continue;
+                            }
+                            let gx = (tx as usize + nx / 2) % nx;
                             row[gx] += ey * *phx * trow[*kx as usize];
                         }
                     }
