@@ -26,8 +26,8 @@ use crate::gridder::{GridError, GridStats, Gridder, Precision, UvGrid};
 use crate::pb::{pb_image_at, vp_pair_add_at, PbModel};
 use crate::seam::{GridPlanes, GridResult, LinearImages, Pass, VisBatch, VisGridder};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, CowArray, Ix2, Zip};
-use pclean_fft::with_pool;
 use num_complex::Complex32;
+use pclean_fft::with_pool;
 
 /// One pointing of a mosaic: the key of the rows it holds (`VisBatch::field_r`: the FIELD_ID, or
 /// for a mosaic of different dishes a key per field and dish pair), where its beam is centred and

@@ -58,8 +58,8 @@ impl MosaicGridder {
         }
         let s = self.gridder.spec();
         let cells = [s.cell_x_rad, s.cell_y_rad];
-        let support = WeightKernels::new(&self.beams, s.nx, s.ny, cells, f, self.conj_of(f))
-            .support();
+        let support =
+            WeightKernels::new(&self.beams, s.nx, s.ny, cells, f, self.conj_of(f)).support();
         let k = Arc::new(FtKernels::new(&self.beams, s.nx, s.ny, cells, fk, support));
         cache.push((key, k.clone()));
         k
@@ -106,7 +106,9 @@ impl FtKernels {
                 let total = full.slice(inner).sum();
                 let scale = if total > 0.0 { 1.0 / total } else { 1.0 };
                 // tclean's crop: 2h cells, -h..h-1.
-                let crop = full.slice(ndarray::s![..2 * h, ..2 * h]).mapv(|c| c * scale);
+                let crop = full
+                    .slice(ndarray::s![..2 * h, ..2 * h])
+                    .mapv(|c| c * scale);
                 mx.dot(&crop).dot(&mx.t())
             })
             .collect();
