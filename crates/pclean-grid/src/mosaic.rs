@@ -1,35 +1,33 @@
-//! tclean's `mosaic` gridder (`mosaicft`) through the seam, in the image domain: [`MosaicGridder`].
+//! tclean's `mosaic` gridder (`mosaicft`) through the seam: [`MosaicGridder`].
 //!
-//! tclean grids each visibility of pointing `p` with the Fourier transform of the product of its
-//! two antennas' aperture illuminations, shifted to the pointing; for identical antennas that is
-//! the same as multiplying pointing `p`'s dirty image by its primary beam `PB_p` (centred on the
-//! pointing) in the image domain, which is what this gridder does (docs/decisions: the measured
-//! agreement with tclean):
-//! - residual pass: one uv grid per pointing, each turned into its dirty image `D_p` (the
-//!   visibilities are already at the image phase centre), and the pass's image is
-//!   `sum_p PB_p D_p` (times the caller's scale), times tclean's response to its band-limited
-//!   weight ([`MosaicGridder::band_response`]);
-//! - PSF pass: the same with unit visibilities, each pointing's PSF through its own beam (measured
-//!   against tclean 6.7's mosaic PSF: docs/decisions); with `psfphasecenter` the beams are placed
-//!   as if that direction were the image centre (tclean images the PSF about it);
+//! - residual and PSF passes: every visibility is gridded as tclean's `MosaicFT` grids it
+//!   (`mosaic/ftgrid.rs`): onto the unpadded image grid with the transform of its baseline beam
+//!   (`VP_a VP_b`, tclean's `HetArrayConvFunc`), moved to its pointing by a phase gradient,
+//!   truncated to tclean's support and resampled as tclean resamples it; one grid for all
+//!   pointings, its image divided by tclean's sinc correction. For one dish type this is each
+//!   pointing's dirty image times its primary beam `PB_p`, folded at the image edges and
+//!   band-limited as tclean's (measured: docs/decisions-s15-mosedge.md); with `psfphasecenter`
+//!   the PSF's beams are placed as if that direction were the image centre (tclean images the
+//!   PSF about it);
 //! - the weight image ([`VisGridder::weight_image`]): `sum_p W_p B_p`, `W_p` the sum of the
 //!   weights gridded for pointing `p` and `B_p` tclean's band-limited PB^2 (its gridded weight
 //!   kernel, `weight.rs`), centred on the pointing (tclean's `.weight` before the scale);
-//! - prediction: per pointing the model times `PB_p`, transformed once
+//! - prediction: per pointing the model times `PB_p`, transformed once by the ES gridder
 //!   ([`VisGridder::model_planes`]), and each row predicted from its pointing's grid.
 //!
 //! Normalisation by the weight image (`normtype`, `pblimit`) belongs to the caller, as tclean's
 //! normaliser. The beam is evaluated at the plane's frequency ([`VisGridder::at_frequency`]),
 //! or, given the data's beam frequencies ([`MosaicGridder::with_beam_frequencies`], an mfs plane
 //! over a wide band), per data channel as tclean's `findUsefulChannels`: each channel's
-//! visibilities go to the grid of its pointing and nearest beam frequency, and every image, the
-//! weight image and prediction use the beam at that frequency.
+//! visibilities are gridded with the kernel of its nearest beam frequency, and the weight image
+//! and prediction use the beam at that frequency.
 
-use crate::gridder::{GridError, GridStats, Gridder};
+use crate::gridder::{GridError, GridStats, Gridder, Precision, UvGrid};
 use crate::pb::{pb_image_at, vp_pair_add_at, PbModel};
 use crate::seam::{GridPlanes, GridResult, LinearImages, Pass, VisBatch, VisGridder};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, CowArray, Ix2, Zip};
 use num_complex::Complex32;
+use pclean_fft::with_pool;
 
 /// One pointing of a mosaic: the key of the rows it holds (`VisBatch::field_r`: the FIELD_ID, or
 /// for a mosaic of different dishes a key per field and dish pair), where its beam is centred and
@@ -64,6 +62,8 @@ pub struct MosaicGridder {
     band_freqs: Vec<f64>,
     /// tclean's `conjbeams` (`conj.rs`): image beams at each band's conjugate frequency.
     conj: bool,
+    /// The gridding kernels (`ftgrid.rs`) made so far, by (beam frequency, kernel frequency).
+    ft_cache: FtCache,
 }
 
 impl MosaicGridder {
@@ -88,6 +88,7 @@ impl MosaicGridder {
             freq_hz,
             band_freqs: Vec::new(),
             conj: false,
+            ft_cache: FtCache::default(),
         }
     }
 
@@ -147,6 +148,7 @@ impl MosaicGridder {
             });
         }
         self.beams = beams;
+        self.ft_cache = FtCache::default();
         Ok(self)
     }
 
@@ -169,6 +171,7 @@ impl MosaicGridder {
             }
         }
         self.beams = beams;
+        self.ft_cache = FtCache::default();
         self.pointings = pointings;
         self.dish_of_antenna = dish_of_antenna;
         self.ndish = n;
@@ -254,32 +257,6 @@ impl MosaicGridder {
         total
     }
 
-    /// The residual pass's response to the band-limiting of tclean's weight image: `W_band /
-    /// W_exact` (the band-limited over the exact-beam weight, `sum_p W_p B_p / sum_p W_p PB_p^2`)
-    /// where `W_exact` is at least [`RESPONSE_FLOOR`] of its peak, else 1. tclean's residual
-    /// follows the band-limiting of its weight image (measured: divided by its own `.weight`,
-    /// pclean's image was 0.8% off tclean's residual at its brightest pixel, with this factor
-    /// 0.15%; docs/decisions.md (s8-mosaic)). With it a source `S` normalised by the band-limited
-    /// weight comes out as `S` (flatsky), `pb S` (flatnoise), `pb^2 S` (pbsquare), `pb` the
-    /// band-limited `.pb`, as it did with exact beams.
-    pub(crate) fn band_response(&self, sums: &[[f64; 2]]) -> Array2<f64> {
-        let (ny, nx) = self.image_shape();
-        let mut exact = Array2::<f64>::zeros((ny, nx));
-        for (i, s) in sums.iter().enumerate() {
-            if s[0] > 0.0 {
-                let (p, f) = self.grid_slot(i);
-                let screen = self.weight_screen(p.centre_px, p.beam, f);
-                exact.scaled_add(s[0], &screen);
-            }
-        }
-        let floor = RESPONSE_FLOOR * exact.iter().fold(0f64, |m, v| m.max(*v));
-        let mut ratio = self.band_limited_weight(sums, 1.0);
-        Zip::from(&mut ratio).and(&exact).for_each(|r, e| {
-            *r = if *e > floor { *r / *e } else { 1.0 };
-        });
-        ratio
-    }
-
     /// The pointing index of FIELD_ID `f` with baseline beam `beam`.
     fn slot(&self, f: i32, beam: usize) -> Result<usize, GridError> {
         self.pointings
@@ -336,11 +313,6 @@ impl MosaicGridder {
     }
 }
 
-/// Below this fraction of its peak the exact-beam weight is too small for the ratio of
-/// [`MosaicGridder::band_response`] to mean anything (PB^2 < 1e-2: pb < 0.1, under tclean's usual
-/// `pblimit`); the response is 1 there.
-const RESPONSE_FLOOR: f64 = 1e-2;
-
 /// `sum w f` over the weights `w` the gridder counts (`> 0`, finite) and their factors `f`.
 fn factor_sum(w: ArrayView2<f32>, f: ArrayView2<f32>) -> f64 {
     let mut sum = 0.0;
@@ -378,24 +350,44 @@ impl VisGridder for MosaicGridder {
     }
 
     fn planes_bytes(&self, _: Pass) -> usize {
-        let (nv, nu) = self.gridder.grid_shape();
-        nv * nu * self.gridder.precision().bytes_per_cell() * self.pointings.len() * self.nbands()
+        let (ny, nx) = self.image_shape();
+        nx * ny * Precision::Double.bytes_per_cell()
     }
 
+    /// One grid of the image's size (tclean's unpadded mosaic grid) for every pointing, with
+    /// the weight sums per pointing and beam frequency.
     fn new_planes(&self, pass: Pass) -> GridPlanes {
+        let (ny, nx) = self.image_shape();
         let n = self.pointings.len() * self.nbands();
-        let grids = (0..n).map(|_| self.gridder.new_grid()).collect();
-        GridPlanes::with_sums(pass, grids, vec![[0.0; 2]; n])
+        GridPlanes::with_sums(pass, vec![UvGrid::double_zeros(ny, nx)], vec![[0.0; 2]; n])
     }
 
     fn grid(&self, planes: &mut GridPlanes, batch: &VisBatch) -> GridResult {
         let pass = planes.pass();
         let mut total = GridStats::default();
         let groups = self.groups(batch)?;
+        let (ny, nx) = self.image_shape();
         let (grids, sums) = planes.parts_mut();
-        let g = &self.gridder;
+        let ngrids = grids.len();
+        let mut grid = match grids {
+            [g] if g.shape() == (ny, nx) => g.as_double_mut(),
+            _ => None,
+        }
+        .ok_or(GridError::PlaneCount {
+            expected: 1,
+            got: ngrids,
+        })?;
         let nb = self.nbands();
         let bands = channel_bands(&self.band_freqs, batch.freq_hz);
+        let ft = self.ft_grid();
+        let centre = |p: &Pointing| match pass {
+            // The PSF's beams sit where they would with `psfphasecenter` at the image centre.
+            Pass::Psf => [
+                p.centre_px[0] - self.psf_centre_px[0] + (nx / 2) as f64,
+                p.centre_px[1] - self.psf_centre_px[1] + (ny / 2) as f64,
+            ],
+            Pass::Residual => p.centre_px,
+        };
         for (slot, rows) in groups {
             let uvw = take(batch.uvw_m, &rows);
             let wgt_rows = take(batch.weight_rc, &rows);
@@ -410,32 +402,32 @@ impl VisGridder for MosaicGridder {
                     })
                 }
             };
+            let p = self.pointings[slot];
             for (band, cols) in &bands {
                 let freqs = columns_of(batch.freq_hz, cols);
                 let wgt = take_cols(wgt_rows.view(), cols);
+                let vis = vis_rows.as_ref().map(|v| take_cols(v.view(), cols));
+                let kernels = self.ft_kernels(*band);
                 let i = slot * nb + band;
-                let st = match &vis_rows {
-                    None => {
-                        g.grid_psf(&mut grids[i], uvw.view(), &freqs, wgt.view(), self.nthreads)?
-                    }
-                    Some(vis) => {
-                        let vis = take_cols(vis.view(), cols);
-                        g.grid_vis(
-                            &mut grids[i],
-                            uvw.view(),
-                            &freqs,
-                            vis.view(),
-                            wgt.view(),
-                            self.nthreads,
-                        )?
-                    }
-                };
+                let st = with_pool(self.nthreads, || {
+                    ft.grid(
+                        grid.view_mut(),
+                        uvw.view(),
+                        &freqs,
+                        vis.as_ref().map(|v| v.view()),
+                        wgt.view(),
+                        &kernels,
+                        p.beam,
+                        centre(&p),
+                    )
+                })?;
                 sums[i][0] += st.sum_weights;
                 sums[i][1] += match batch.weight_factor_rc {
                     None => st.sum_weights,
                     Some(f) => {
                         let f_rows = take(f, &rows);
-                        factor_sum(wgt.view(), take_cols(f_rows.view(), cols).view())
+                        let f = take_cols(f_rows.view(), cols);
+                        factor_sum(wgt.view(), f.view())
                     }
                 };
                 total += st;
@@ -445,69 +437,30 @@ impl VisGridder for MosaicGridder {
     }
 
     fn images(&self, planes: GridPlanes, scale: f64) -> GridResult<Vec<Array2<f32>>> {
-        let pass = planes.pass();
-        let (mut images, sums) = self.linear_images(planes, scale)?;
-        self.finish_images(pass, &mut images, &sums)?;
-        Ok(images)
+        Ok(self.linear_images(planes, scale)?.0)
     }
 
-    /// `sum_p PB_p D_p` (times `scale`) and the per-grid weight sums: the residual's band
-    /// response is not linear in the rows ([`MosaicGridder::band_response`]: a ratio of sums).
+    /// The image of the grid (times `scale`) and the per-pointing weight sums.
     fn linear_images(&self, planes: GridPlanes, scale: f64) -> GridResult<LinearImages> {
-        let pass = planes.pass();
         let sums: Vec<[f64; 2]> = planes.sums().to_vec();
-        let grids = planes.into_grids();
-        let g = &self.gridder;
-        // The PSF's beams sit where they would with `psfphasecenter` at the image centre.
+        let mut grids = planes.into_grids();
         let (ny, nx) = self.image_shape();
-        let shift = match pass {
-            Pass::Psf => [
-                self.psf_centre_px[0] - (nx / 2) as f64,
-                self.psf_centre_px[1] - (ny / 2) as f64,
-            ],
-            Pass::Residual => [0.0, 0.0],
+        let grid = match grids.pop() {
+            Some(g) if grids.is_empty() && g.shape() == (ny, nx) => g.into_double(),
+            _ => None,
+        }
+        .ok_or(GridError::PlaneCount {
+            expected: 1,
+            got: grids.len() + 1,
+        })?;
+        let s = if sums.iter().any(|s| s[0] > 0.0) {
+            scale
+        } else {
+            0.0
         };
-        let mut acc = Array2::<f32>::zeros((ny, nx));
-        for (i, (grid, s)) in grids.into_iter().zip(&sums).enumerate() {
-            if s[0] <= 0.0 {
-                continue;
-            }
-            let (p, f) = self.grid_slot(i);
-            let dirty = g.grid_into_image(grid, scale, self.nthreads)?;
-            let centre = [p.centre_px[0] - shift[0], p.centre_px[1] - shift[1]];
-            let beam = self.beam_at_freq(centre, p.beam, self.image_beam_freq(f));
-            Zip::from(&mut acc)
-                .and(&dirty)
-                .and(&beam)
-                .for_each(|a, d, b| *a += *d * *b);
-        }
-        Ok((vec![acc], sums))
-    }
-
-    /// The residual times the band response of the pointings' weight sums `sums`.
-    fn finish_images(
-        &self,
-        pass: Pass,
-        images: &mut [Array2<f32>],
-        sums: &[[f64; 2]],
-    ) -> GridResult<()> {
-        if pass == Pass::Psf {
-            return Ok(());
-        }
-        let n = self.pointings.len() * self.nbands();
-        if sums.len() != n {
-            return Err(GridError::PlaneCount {
-                expected: n,
-                got: sums.len(),
-            });
-        }
-        let ratio = self.band_response(sums);
-        for img in images.iter_mut() {
-            Zip::from(img)
-                .and(&ratio)
-                .for_each(|a, r| *a = (*a as f64 * r) as f32);
-        }
-        Ok(())
+        let ft = self.ft_grid();
+        let img = with_pool(self.nthreads, || ft.image(grid, s))?;
+        Ok((vec![img], sums))
     }
 
     /// `sum_p W_p B_p` with `W_p` the sums of the weights times their factors
@@ -596,9 +549,11 @@ impl VisGridder for MosaicGridder {
 mod bands;
 mod conj;
 pub use conj::{conjugate_band_error, conjugate_freq};
+mod ftgrid;
 mod weight;
 
 use bands::{channel_bands, columns_of, row_indices, take_cols};
+use ftgrid::FtCache;
 use weight::WeightKernels;
 
 #[cfg(test)]

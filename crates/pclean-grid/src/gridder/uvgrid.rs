@@ -44,6 +44,14 @@ impl UvGrid {
         }
     }
 
+    /// The cells, if the grid is double precision (for the other gridders of the crate).
+    pub(crate) fn into_double(self) -> Option<Array2<Complex64>> {
+        match self.data {
+            GridData::Double(g) => Some(g),
+            GridData::Single(_) => None,
+        }
+    }
+
     /// Grid shape `(nv, nu)`.
     pub fn shape(&self) -> (usize, usize) {
         match &self.data {

@@ -15,7 +15,6 @@
 //! deconvolved conjbeams mosaics: docs/decisions.md (s13-conj)).
 
 use super::MosaicGridder;
-use ndarray::{Array2, Zip};
 
 /// CASA's conjugate frequency of `freq_hz` about the reference `ref_hz`: `sqrt(2 ref^2 - f^2)`,
 /// `None` where `f >= sqrt(2) ref` (no such frequency; [`conjugate_band_error`]).
@@ -59,21 +58,5 @@ impl MosaicGridder {
     /// The frequency of the beam that multiplies band `f`'s dirty image.
     pub(super) fn image_beam_freq(&self, f: f64) -> f64 {
         self.conj_of(f).unwrap_or(f)
-    }
-
-    /// The exact weight screen of `beam` centred on `centre_px` for beam frequency `f`:
-    /// `PB(f)^2`, with `conjbeams` `PB(f) PB(f')`.
-    pub(super) fn weight_screen(&self, centre_px: [f64; 2], beam: usize, f: f64) -> Array2<f64> {
-        let mut screen = self.beam_at_freq(centre_px, beam, f).mapv(|v| v as f64);
-        match self.conj_of(f) {
-            Some(fc) => {
-                let other = self.beam_at_freq(centre_px, beam, fc);
-                Zip::from(&mut screen)
-                    .and(&other)
-                    .for_each(|s, o| *s *= *o as f64);
-            }
-            None => screen.mapv_inplace(|v| v * v),
-        }
-        screen
     }
 }

@@ -1,5 +1,6 @@
-//! The mosaic gridder against a direct Fourier transform with each pointing's beam, adjointness
-//! of gridding and prediction, the weight image, and mixed-field batches against split ones.
+//! The mosaic gridder against a direct Fourier transform with each pointing's beam (folded as on
+//! tclean's unpadded grid), adjointness of gridding and prediction, the weight image, and
+//! mixed-field batches against split ones.
 
 use super::*;
 use crate::gridder::{GridSpec, FOURIER_SIGN};
@@ -100,64 +101,98 @@ fn batch(o: &Obs) -> VisBatch<'_> {
         .with_fields(&o.field)
 }
 
-/// `sum_p PB_p(x) sum_k w_k Re[V_k exp(s 2 pi i (u l + v m))]` by brute force.
-fn dft(m: &MosaicGridder, o: &Obs) -> Array2<f64> {
+/// `mosaic()` with narrower beams (8 pixels FWHM): each pointing's beam is ~0 beyond half the
+/// image, so that its transform (the gridding kernel, 2.3 cells rms) is well sampled at whole
+/// cells and Lanczos interpolation reproduces it.
+fn narrow_mosaic() -> MosaicGridder {
+    let m = mosaic();
+    MosaicGridder::new(
+        m.gridder().clone(),
+        1,
+        beam_of(8.0),
+        m.pointings().to_vec(),
+        [24.0, 24.0],
+        100.1e9,
+    )
+}
+
+/// `sum_p sum_{a, b} PB_p(x + a N, y + b N) sum_k w_k Re[V_k exp(s 2 pi i (u l + v m))]` at the
+/// shifted positions (`a, b` in -1..=1) by brute force: each pointing's beam times its dirty
+/// image, folded at the image edges as on tclean's unpadded mosaic grid.
+fn folded_dft(m: &MosaicGridder, o: &Obs) -> Array2<f64> {
+    let (a, b) = &m.beams[0];
+    assert_eq!(a, b);
     let beams: Vec<Array2<f32>> = m
         .pointings()
         .iter()
-        .map(|p| m.beam_at(p.centre_px, p.beam))
+        .map(|p| {
+            let c = [p.centre_px[0] + N as f64, p.centre_px[1] + N as f64];
+            crate::pb::pb_image_at(a, 3 * N, 3 * N, [CELL, CELL], m.freq_hz, c)
+        })
         .collect();
     Array2::from_shape_fn((N, N), |(y, x)| {
-        let l = ((N / 2) as f64 - x as f64) * CELL;
-        let mm = (y as f64 - (N / 2) as f64) * CELL;
         let mut acc = 0.0;
-        for r in 0..o.uvw.nrows() {
-            let slot = m.slot(o.field[r], 0).unwrap();
-            for (c, f) in o.freq.iter().enumerate() {
-                let (u, v) = (o.uvw[[r, 0]] * f / C, o.uvw[[r, 1]] * f / C);
-                let ph = FOURIER_SIGN * 2.0 * PI * (u * l + v * mm);
-                let z = o.vis[[r, c]];
-                let z = Complex64::new(z.re as f64, z.im as f64);
-                let val = (z * Complex64::new(ph.cos(), ph.sin())).re;
-                acc += o.wgt[[r, c]] as f64 * val * beams[slot][[y, x]] as f64;
+        for sy in 0..3 {
+            for sx in 0..3 {
+                let (xs, ys) = (x + sx * N, y + sy * N);
+                let l = ((N / 2) as f64 - (xs as f64 - N as f64)) * CELL;
+                let mm = (ys as f64 - N as f64 - (N / 2) as f64) * CELL;
+                for r in 0..o.uvw.nrows() {
+                    let slot = m.slot(o.field[r], 0).unwrap();
+                    let pb = beams[slot][[ys, xs]] as f64;
+                    for (c, f) in o.freq.iter().enumerate() {
+                        let (u, v) = (o.uvw[[r, 0]] * f / C, o.uvw[[r, 1]] * f / C);
+                        let ph = FOURIER_SIGN * 2.0 * PI * (u * l + v * mm);
+                        let z = o.vis[[r, c]];
+                        let z = Complex64::new(z.re as f64, z.im as f64);
+                        let val = (z * Complex64::new(ph.cos(), ph.sin())).re;
+                        acc += o.wgt[[r, c]] as f64 * val * pb;
+                    }
+                }
             }
         }
         acc
     })
 }
 
-/// The residual pass is the DFT of each pointing times its beam (epsilon 1e-7 requested; the
-/// tolerance 1e-5 of the image's scale covers the f32 image and beams).
+/// The residual pass is each pointing's dirty image times its beam, folded at the image edges
+/// (tclean's unpadded grid), to the accuracy of tclean's gridding: positions rounded to 1/10
+/// cell (a phase error of up to pi/10 d/N per visibility at d pixels from the centre) and the
+/// kernel sampled and truncated as tclean's. Measured with `narrow_mosaic`'s beams: 5.6e-2 of
+/// the image's peak (4.9e-2 and 5.3e-2 for each pointing alone, the peaks at the right pixels
+/// 1.4% low), as tclean's own mosaic image is 1.9e-2 off the exact one on its 7 m pointing
+/// (docs/decisions-s15-mosedge.md). The bound 0.1 still fails for a beam at the mirrored
+/// position (the phase gradient's sign: the pointing at (31.3, 18.6) has its 8-pixel beam 14
+/// pixels away, an error of order 1).
 #[test]
-fn residual_matches_dft_with_beams() {
-    let (m, o) = (mosaic(), obs(300));
+fn residual_is_the_folded_dft_with_beams() {
+    let (m, o) = (narrow_mosaic(), obs(300));
     let mut planes = m.new_planes(Pass::Residual);
     let st = m.grid(&mut planes, &batch(&o)).unwrap();
     assert_eq!(st.n_gridded, 600);
-    let ratio = m.band_response(planes.sums());
     let img = m.images(planes, 1.0).unwrap().remove(0);
-    let want = dft(&m, &o) * &ratio;
+    let want = folded_dft(&m, &o);
     let scale = want.iter().fold(0f64, |a, v| a.max(v.abs()));
     let err = Zip::from(&img)
         .and(&want)
         .fold(0f64, |a, i, w| a.max((*i as f64 - w).abs()));
-    assert!(err < 1e-5 * scale, "max error {err} of {scale}");
+    assert!(err < 0.1 * scale, "max error {err} of {scale}");
 }
 
-/// Prediction is the adjoint of the residual pass: `<M, grid(V)> = Re sum w conj(pred(M)) V`.
+/// Prediction (each pointing's model times its beam, transformed by the ES gridder) is the
+/// adjoint of the residual pass to the accuracy of tclean's gridding (see above): `<M, grid(V)>
+/// = Re sum w conj(pred(M)) V` measured to 1.8e-2 with `narrow_mosaic`'s beams (tclean's own
+/// degridder is the adjoint of its gridder; pclean predicts exactly): bound 5e-2.
 #[test]
 fn predict_is_adjoint_of_residual() {
-    let (m, o) = (mosaic(), obs(200));
+    let (m, o) = (narrow_mosaic(), obs(200));
     let model = Array2::from_shape_fn((N, N), |(y, x)| ((x * 7 + y * 3) % 11) as f32 / 11.0);
     let mut planes = m.new_planes(Pass::Residual);
     m.grid(&mut planes, &batch(&o)).unwrap();
-    // Prediction is the adjoint of gridding: the residual image without its response.
-    let ratio = m.band_response(planes.sums());
     let img = m.images(planes, 1.0).unwrap().remove(0);
     let lhs: f64 = Zip::from(&img)
         .and(&model)
-        .and(&ratio)
-        .fold(0.0, |a, i, mm, r| a + (*i as f64 / r) * (*mm as f64));
+        .fold(0.0, |a, i, mm| a + *i as f64 * *mm as f64);
     let mp = m.model_planes(&[model.view()]).unwrap();
     let mut pred = Array2::zeros((200, 2));
     m.predict(&mp, &batch(&o), pred.view_mut()).unwrap();
@@ -169,7 +204,7 @@ fn predict_is_adjoint_of_residual() {
         );
         rhs += *w as f64 * (p.conj() * v).re;
     }
-    assert!((lhs - rhs).abs() < 1e-4 * lhs.abs(), "{lhs} vs {rhs}");
+    assert!((lhs - rhs).abs() < 5e-2 * lhs.abs(), "{lhs} vs {rhs}");
 }
 
 /// The weight image is `sum_p W_p B_p` (tclean's band-limited PB^2), and a mixed-field batch grids
@@ -193,7 +228,17 @@ fn weight_image_and_split_batches() {
         m.grid(&mut p, &batch(&sub)).unwrap();
         parts.add_assign(&p).unwrap();
     }
-    assert_eq!(whole, parts);
+    // One grid for every pointing: the same sums, the cells to rounding (the order of the
+    // additions differs).
+    assert_eq!(whole.sums(), parts.sums());
+    let (a, b) = (whole.grids(), parts.grids());
+    assert_eq!((a.len(), b.len()), (1, 1));
+    let (a, b) = (a[0].as_double().unwrap(), b[0].as_double().unwrap());
+    let peak = a.iter().fold(0f64, |m, v| m.max(v.norm()));
+    let err = Zip::from(&a)
+        .and(&b)
+        .fold(0f64, |m, x, y| m.max((x - y).norm()));
+    assert!(err <= 1e-12 * peak, "{err} of {peak}");
     let w = m.weight_image(&whole, 0.5).unwrap().unwrap();
     let sums: Vec<f64> = [3, 7]
         .iter()
@@ -295,8 +340,7 @@ fn unknown_field_is_an_error() {
 }
 
 /// The PSF pass is the residual pass of unit visibilities (each pointing's PSF through its own
-/// beam, as tclean's mosaic PSF without `psfphasecenter`), without the residual's band-limited
-/// response ([`MosaicGridder::band_response`]).
+/// beam, as tclean's mosaic PSF without `psfphasecenter`): the same grid, to the bit.
 #[test]
 fn psf_is_the_residual_of_unit_visibilities() {
     let (m, mut o) = (mosaic(), obs(120));
@@ -306,17 +350,9 @@ fn psf_is_the_residual_of_unit_visibilities() {
     o.vis.fill(Complex32::new(1.0, 0.0));
     let mut res = m.new_planes(Pass::Residual);
     m.grid(&mut res, &batch(&o)).unwrap();
-    let ratio = m.band_response(res.sums());
     let res = m.images(res, 1.0).unwrap().remove(0);
-    let peak = res.iter().fold(0f32, |a, v| a.max(v.abs()));
-    let scaled = ratio.iter().filter(|r| (**r - 1.0).abs() > 1e-6).count();
-    assert!(scaled > 100, "{scaled} pixels with a response");
-    let err = Zip::from(&psf)
-        .and(&res)
-        .and(&ratio)
-        .fold(0f32, |a, p, r, q| a.max((p - (*r as f64 / q) as f32).abs()));
-    // f32 images divided by the response.
-    assert!(err <= 1e-5 * peak, "{err} of {peak}");
+    assert!(res.iter().any(|v| *v != 0.0));
+    assert_eq!(psf, res);
 }
 
 /// Different dishes: a baseline beam `(a, b)` is `VP_a VP_b` (for Gaussians `sqrt(PB_a PB_b)`),

@@ -63,14 +63,9 @@ impl WeightKernels {
         let screens: Vec<Array2<f64>> = beams
             .iter()
             .map(|(a, b)| {
-                let at = |f: f64| {
-                    let mut beam = Array2::<f32>::zeros((py, px));
-                    vp_pair_add_at(a, b, cells, f, centre, beam.view_mut());
-                    beam.mapv(|v| v as f64)
-                };
-                let beam = at(freq_hz);
+                let beam = vp_screen(a, b, px, py, cells, freq_hz);
                 match conj_hz {
-                    Some(fc) => beam * at(fc),
+                    Some(fc) => beam * vp_screen(a, b, px, py, cells, fc),
                     None => beam.mapv(|v| v * v),
                 }
             })
@@ -101,6 +96,11 @@ impl WeightKernels {
             lo: 1 - support as i64,
             coef,
         }
+    }
+
+    /// The support `S` (the gridded box is `-(S - 1)..=S - 2`).
+    pub(crate) fn support(&self) -> usize {
+        (1 - self.lo) as usize
     }
 
     /// `sum_e w_e B_{b_e}(x - x_e)` on an `nx` x `ny` image (`(y, x)`), for entries
@@ -141,6 +141,23 @@ impl WeightKernels {
     }
 }
 
+/// The baseline beam `VP_a VP_b` at `freq_hz` on an `nx` x `ny` screen of cells `cells_rad`
+/// (absolute values) centred at `(nx/2, ny/2)`.
+pub(super) fn vp_screen(
+    a: &PbModel,
+    b: &PbModel,
+    nx: usize,
+    ny: usize,
+    cells_rad: [f64; 2],
+    freq_hz: f64,
+) -> Array2<f64> {
+    let cells = [cells_rad[0].abs(), cells_rad[1].abs()];
+    let centre = [(nx / 2) as f64, (ny / 2) as f64];
+    let mut beam = Array2::<f32>::zeros((ny, nx));
+    vp_pair_add_at(a, b, cells, freq_hz, centre, beam.view_mut());
+    beam.mapv(|v| v as f64)
+}
+
 /// tclean's support of a weight kernel (`supportAndNormalizeLatt`): one more than the first
 /// cell along the u and v axes where the screen's transform falls below [`SUPPORT_CUT`] of its
 /// peak, the cell at least [`MIN_TRIAL`].
@@ -165,7 +182,7 @@ fn phasors(n: usize, lo: i64, m: usize, npad: f64) -> Array2<Complex64> {
 }
 
 /// `cos(2 pi k (x - c) / n)` for `x < n` and `k` in `-h..=h`: `(n, 2h + 1)`.
-fn cosines(n: usize, h: usize, c: f64) -> Array2<f64> {
+pub(super) fn cosines(n: usize, h: usize, c: f64) -> Array2<f64> {
     Array2::from_shape_fn((n, 2 * h + 1), |(x, k)| {
         (2.0 * PI * (k as f64 - h as f64) * (x as f64 - c) / n as f64).cos()
     })
