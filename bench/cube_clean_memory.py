@@ -80,7 +80,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--ms", required=True)
     p.add_argument("--work", required=True)
-    p.add_argument("--pclean", action="append", required=True, help="label=binary")
+    p.add_argument("--pclean", action="append", required=True,
+                   help="label=binary, optionally followed by extra pclean options "
+                        "(e.g. 'held=/path/pclean --cube-resident-chans 64')")
     p.add_argument("--imsize", type=int, default=1024)
     p.add_argument("--nchan", type=int, default=64)
     p.add_argument("--specmode", default="cube", choices=["cube", "cubedata"])
@@ -94,13 +96,15 @@ def main():
     a.ms = os.path.abspath(a.ms)
     os.makedirs(a.work, exist_ok=True)
     tools = [tuple(s.split("=", 1)) for s in a.pclean]
+    extra = {label: binary.split()[1:] for label, binary in tools}
+    tools = [(label, binary.split()[0]) for label, binary in tools]
     rows = {t[0]: [] for t in tools}
     if not a.skip_wsclean:
         rows["wsclean"] = []
     for r in range(a.repeats):
         for label, binary in tools:
             prefix = os.path.join(a.work, f"{label}")
-            res = measured(pclean_cmd(a, binary, prefix), a.work, f"{label}-{r}")
+            res = measured(pclean_cmd(a, binary, prefix) + extra[label], a.work, f"{label}-{r}")
             rows[label].append(res)
             print(f"round {r} {label}: {res[0]:.1f} s ({res[3]:.1f} CPU s), {res[1]:.0f} MiB, "
                   f"load {res[2]:.1f}", flush=True)
