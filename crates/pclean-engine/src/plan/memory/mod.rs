@@ -254,6 +254,34 @@ impl BlockShape {
             + per_chan * (8 + 4 + 8 + 12)
     }
 
+    /// [`BlockShape::chunk_bytes`] of the joint PSF and dirty pass of an mfs plane
+    /// (`ImagingContext::psf_and_dirty_plane`), which reads its chunks from the MS (no cache)
+    /// through `source::prepare::read_ahead`: two chunks of half the rows, one being prepared and
+    /// gridded while the next is read. So the chunk as read (13 B per correlation sample, ~64 B
+    /// per row) counts `chunk_rows` rows, but what is made from it only half: its Stokes
+    /// visibilities and weights formed once (12 B per Stokes; an mfs plane takes each row's Doppler
+    /// factor, no copy regridded to another frame), the column map (4 B per sample), each row's
+    /// prepared time and column (12 B), and per visibility only the gridder's bucketing entries
+    /// (12 B): the visibilities are borrowed from the chunk (`view_columns`), the imaging weights
+    /// made for the chunk are the plane's own (counted once, as the plane's `weights`), and a first
+    /// pass predicts nothing. Measured (synth.ms, 6.9 M visibilities, 1024^2, natural, 2 threads):
+    /// peak RSS 195 MiB, the run's estimate 287 with [`BlockShape::chunk_bytes`] (+47%), 209 with
+    /// this (docs/decisions-s15-perf.md).
+    fn joint_chunk_bytes(&self) -> u64 {
+        let per_image = self.data.data_chans as f64 / self.data.image_chans.max(1) as f64;
+        let read =
+            ((per_image.ceil() as usize) + READ_MARGIN_CHANS).min(self.data.spw_chans.max(1));
+        let plane_rows = (self.data.nvis_per_chan as f64 / per_image.max(1.0)).ceil() as usize;
+        let rows = self.data.chunk_rows.min(plane_rows.max(1)) as u64;
+        let half = rows.div_ceil(2);
+        let half_vis = (half as f64 * per_image.max(1.0)).ceil() as u64;
+        rows * read as u64 * 13 * self.data.ncorr as u64
+            + rows * 64
+            + half * read as u64 * (12 * self.image.nstokes as u64 + 4)
+            + half * 12
+            + half_vis * 12
+    }
+
     /// A cube block's chunks prepared once for all its passes (`source::prepare_block`), held
     /// from before its densities to its end: per visibility of its `nchan` planes the Stokes
     /// visibility and weight (12 B per Stokes, `Prepared::stokes`) and an interpolated sample's
@@ -438,6 +466,12 @@ impl BlockShape {
         // A block with its chunks prepared reads none in its passes: the chunk in flight is
         // preparing's (below), not the passes'.
         let chunk1 = if prepared > 0 { 0 } else { chunk1 };
+        // The first pass's chunk: an mfs plane's joint pass holds less of it.
+        let first_chunk = if self.image.joint_pass && prepared == 0 {
+            self.joint_chunk_bytes()
+        } else {
+            chunk1
+        };
         // 1. Densities (f64) of every channel, and the first weighter (f32) made from them; before
         //    them, a cube block prepares its chunks (one chunk in flight).
         let densities = ndens * npix * 8 + u64::from(ndens > 0) * npix * 4;
@@ -480,7 +514,7 @@ impl BlockShape {
                     .max(kept + last_weighter + pass_grids)
                     .max(kept + psf_kept + grids)
                 + weights
-                + chunk1
+                + first_chunk
                 + scratch
         } else {
             prepared
@@ -494,7 +528,7 @@ impl BlockShape {
                 + mvc_kept
                 + mvc_pass
                 + weights
-                + chunk1
+                + first_chunk
                 + scratch
         };
         if !self.image.deconvolve {
