@@ -7,47 +7,29 @@ mask (`--pbmask`), `specmode` cube to LSRK (linear interpolation) or cubedata, B
 automatic schedule (the whole cube as one block: tclean's cube-wide cycle threshold); WSClean with
 `-mgain 0.9` (as bench/cube_bench.py) and the same niter / threshold. Each run is a child whose
 wall time and peak RSS (`ru_maxrss` of `os.wait4`, through a bare launcher as cube_bench.py) are
-recorded with its CPU time and the load average before it. Prints one line per run, the medians, and the largest
-difference of every pclean product against the first binary's, relative to its peak.
+recorded with its CPU time and the load average before it (cube_bench.py's `run_measured`).
+Prints one line per run, the medians, and the largest difference of every pclean product against
+the first binary's, relative to its peak. A `--pclean` label's binary may be followed by extra
+pclean options (`--pclean "held=/path/pclean --cube-resident-chans 64"`).
 
     python3 bench/cube_clean_memory.py --ms synth.ms --work /tmp/w \\
         --pclean base=/path/pclean-main --pclean paged=/path/pclean --repeats 3
 """
 import argparse
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 
-LAUNCHER = r"""
-import json, os, sys, time
-out = sys.argv[1]
-t0 = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    try:
-        os.execvp(sys.argv[2], sys.argv[2:])
-    finally:
-        os._exit(127)
-_, status, ru = os.wait4(pid, 0)
-with open(out, "w") as fh:
-    json.dump({"wall_s": time.perf_counter() - t0, "maxrss_kib": ru.ru_maxrss,
-               "cpu_s": ru.ru_utime + ru.ru_stime, "rc": os.waitstatus_to_exitcode(status)}, fh)
-"""
+from cube_bench import run_measured  # the bare rusage launcher, shared
 
 
 def measured(cmd, work, tag):
-    out = os.path.join(work, f"{tag}.rusage.json")
-    log = open(os.path.join(work, f"{tag}.log"), "w")
-    load = os.getloadavg()[0]
-    subprocess.run([sys.executable, "-I", "-S", "-c", LAUNCHER, out, *cmd], stdout=log, stderr=log,
-                   check=True, cwd=work)
-    r = json.load(open(out))
+    """(wall s, peak RSS MiB, load average before, CPU s) of `cmd` run in `work`."""
+    r = run_measured(cmd, os.path.join(work, f"{tag}.log"), cwd=work)
     if r["rc"] != 0:
-        sys.exit(f"{tag} failed: see {log.name}")
-    return r["wall_s"], r["maxrss_kib"] / 1024, load, r["cpu_s"]
+        sys.exit(f"{tag} failed: see {r['log']}")
+    return r["wall_s"], r["peak_rss_mib"], r["loadavg_before"][0], r["user_s"] + r["sys_s"]
 
 
 def pclean_cmd(a, binary, prefix):
@@ -80,7 +62,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--ms", required=True)
     p.add_argument("--work", required=True)
-    p.add_argument("--pclean", action="append", required=True, help="label=binary")
+    p.add_argument("--pclean", action="append", required=True,
+                   help="label=binary, optionally followed by extra pclean options "
+                        "(e.g. 'held=/path/pclean --cube-resident-chans 64')")
     p.add_argument("--imsize", type=int, default=1024)
     p.add_argument("--nchan", type=int, default=64)
     p.add_argument("--specmode", default="cube", choices=["cube", "cubedata"])
@@ -94,13 +78,15 @@ def main():
     a.ms = os.path.abspath(a.ms)
     os.makedirs(a.work, exist_ok=True)
     tools = [tuple(s.split("=", 1)) for s in a.pclean]
+    extra = {label: binary.split()[1:] for label, binary in tools}
+    tools = [(label, binary.split()[0]) for label, binary in tools]
     rows = {t[0]: [] for t in tools}
     if not a.skip_wsclean:
         rows["wsclean"] = []
     for r in range(a.repeats):
         for label, binary in tools:
             prefix = os.path.join(a.work, f"{label}")
-            res = measured(pclean_cmd(a, binary, prefix), a.work, f"{label}-{r}")
+            res = measured(pclean_cmd(a, binary, prefix) + extra[label], a.work, f"{label}-{r}")
             rows[label].append(res)
             print(f"round {r} {label}: {res[0]:.1f} s ({res[3]:.1f} CPU s), {res[1]:.0f} MiB, "
                   f"load {res[2]:.1f}", flush=True)

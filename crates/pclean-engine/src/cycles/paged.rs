@@ -211,12 +211,20 @@ impl Plane {
         if changed.masker {
             self.masker.page_out(store, idx)?;
         }
-        self.residual = empty();
-        self.model = empty();
-        self.psf = empty();
-        self.mask = None;
-        self.used_mask = None;
-        self.weights.iter_mut().for_each(|w| *w = empty());
+        // The arrays' memory is read into again by the next group's planes
+        // (`PlaneStore::recycle`).
+        store.recycle(std::mem::replace(&mut self.residual, empty()));
+        store.recycle(std::mem::replace(&mut self.model, empty()));
+        store.recycle(std::mem::replace(&mut self.psf, empty()));
+        if let Some(m) = self.mask.take() {
+            store.recycle(m);
+        }
+        if let Some(m) = self.used_mask.take() {
+            store.recycle(m);
+        }
+        for w in self.weights.iter_mut() {
+            store.recycle(std::mem::replace(w, empty()));
+        }
         Ok(())
     }
 }
@@ -254,10 +262,19 @@ pub fn deconvolve_paged(
     let nst = ctx.params.stokes.0.len();
     let (store, chans) = (inp.store, &inp.chans);
     let rel = |r: &Range<usize>| (r.start - chans.start) * nst..(r.end - chans.start) * nst;
+    // What a group's planes did not read into stays in the pool no longer than that.
     let page_in = |ps: &mut [Plane], first: usize, what: Arrays| -> Result<(), EngineError> {
         ps.iter_mut()
             .enumerate()
-            .try_for_each(|(j, p)| p.page_in(store, first + j, what))
+            .try_for_each(|(j, p)| p.page_in(store, first + j, what))?;
+        store.empty_pool();
+        Ok(())
+    };
+    // A data group's visibilities are prepared with no plane's arrays held.
+    let prepare = |g: &Range<usize>| -> Result<Vec<Source>, EngineError> {
+        store.empty_pool();
+        crate::alloc_count::release_free_heap();
+        (inp.prepare)(g)
     };
     // The freed planes' pages go back to the system (glibc keeps freed heap below live buffers:
     // planes read and freed every round would otherwise stay resident).
@@ -271,7 +288,7 @@ pub fn deconvolve_paged(
     if inp.any_model {
         // A start model: every plane's first residual is data minus its prediction.
         for g in &inp.layout.data_groups {
-            let sources = (inp.prepare)(g)?;
+            let sources = prepare(g)?;
             for r in inp.layout.resident_groups(g) {
                 let idx = rel(&r);
                 let ps = &mut planes[idx.clone()];
@@ -331,6 +348,7 @@ pub fn deconvolve_paged(
                     store.forget(idx.start + j, Field::UsedMask);
                 }
             }
+            store.empty_pool();
             ps.par_iter_mut()
                 .try_for_each(|p| p.prepare_cycle(it, &cube))?;
             for (j, p) in ps.iter_mut().enumerate() {
@@ -355,7 +373,7 @@ pub fn deconvolve_paged(
             if !busy(&planes[rel(g)]) {
                 continue;
             }
-            let sources = (inp.prepare)(g)?;
+            let sources = prepare(g)?;
             for r in inp.layout.resident_groups(g) {
                 let idx = rel(&r);
                 let ps = &mut planes[idx.clone()];
@@ -382,6 +400,8 @@ pub fn deconvolve_paged(
             "major cycle done (channel groups paged)"
         );
     }
+    store.empty_pool();
+    crate::alloc_count::release_free_heap();
     Ok(planes)
 }
 

@@ -116,6 +116,7 @@ pub fn run_block_paged(
                         maskers.next().expect("one masker per plane"),
                     );
                     p.page_out(&store, planes.len(), Arrays::ALL)?;
+                    store.empty_pool();
                     planes.push(p);
                     crate::alloc_count::release_free_heap();
                 }

@@ -20,13 +20,17 @@
 //! adds a cube of channel images per pass ([`mvc`]): each channel is combined with its own
 //! per-channel shares before the coordinator forms the Taylor sums.
 
+mod combine;
 pub mod local;
 pub mod mvc;
 pub mod plan;
 pub mod remote;
+mod summary;
 pub mod taylor;
 
+pub use combine::{combine_arrays, combine_images, shares};
 pub use plan::{partition_sources, plan_partitions, RowPartition, RowPiece};
+pub use summary::{row_estimates, PartitionSummary, RowsSummary};
 
 use crate::error::EngineError;
 use crate::imaging::mvc::{ChannelImages, MvcAxis};
@@ -36,8 +40,6 @@ use crate::imaging::{ImagingContext, PartialImage, PassImage, PlaneWeights, PsfP
 use ndarray::Array2;
 use pclean_grid::seam::Pass;
 use pclean_grid::weighting::ImagingWeighter;
-use rayon::prelude::*;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Mutex;
@@ -229,69 +231,6 @@ pub trait PartitionRunner: Sync {
         ctx: &ImagingContext,
         task: &RowTask,
     ) -> Result<Vec<(RowOutput, TaskStat)>, EngineError>;
-}
-
-/// The memory model's peak bytes of one of `n` row partitions' tasks run with `threads` threads,
-/// and of the coordinator's block (`BlockShape::partition_bytes`, `coordinator_bytes`): what a
-/// Dask row task declares as its `MEMORY` resource, and the summary's estimates.
-pub fn row_estimates(setup: &crate::plan::Setup, n: usize, threads: usize) -> (f64, f64) {
-    let nvis = setup.shape.data.nvis_per_chan;
-    let n = n.max(1);
-    let part = setup
-        .shape
-        .partition_bytes(nvis.div_ceil(n), threads.max(1));
-    (
-        part as f64,
-        setup.shape.coordinator_bytes(n, threads.max(1)) as f64,
-    )
-}
-
-/// One partition in the run summary.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct PartitionSummary {
-    pub partition: usize,
-    pub rows: usize,
-    /// Tasks (passes) run and their total wall time.
-    pub tasks: usize,
-    pub wall_time_s: f64,
-    /// The largest heap any of its tasks added, MiB (`None` without the counting allocator).
-    pub peak_alloc_mib: Option<f64>,
-    /// The workers that ran its tasks, in the order they first did (Dask: their addresses; more
-    /// than one when Dask moved it, e.g. after a worker was lost).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub workers: Vec<String>,
-    /// The largest resident memory of a worker process while running one of its tasks, MiB
-    /// (Dask: sampled by the task; includes the worker's baseline).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peak_rss_mib: Option<f64>,
-}
-
-/// The row partitions of a run in its summary.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct RowsSummary {
-    pub executor: String,
-    pub partitions: Vec<PartitionSummary>,
-    /// Time summing partial images and densities, seconds (all passes).
-    pub reduction_s: f64,
-    /// Time of the passes themselves (partitions running), seconds.
-    pub passes_s: f64,
-    /// Partitions run at once (the local runner caps them by the memory budget).
-    #[serde(default)]
-    pub in_flight: usize,
-    /// The memory model's peak of one partition's task and of the coordinator's block, MiB
-    /// (`BlockShape::partition_bytes`, `coordinator_bytes`; docs/memory.md), when the runner
-    /// knows them.
-    #[serde(default)]
-    pub partition_estimate_mib: Option<f64>,
-    #[serde(default)]
-    pub coordinator_estimate_mib: Option<f64>,
-    /// `savemodel='modelcolumn'` written by remote partitions: the rows each wrote into
-    /// MODEL_DATA (partition order) and the seconds of those writes in all (they take turns on
-    /// each MS's table lock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model_column_rows: Option<Vec<usize>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model_column_s: Option<f64>,
 }
 
 /// The [`RowReduce`] of any [`PartitionRunner`]: sums, normalises and keeps the statistics.
@@ -588,82 +527,4 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
         let out = self.run(ctx, &task)?;
         self.channels(out, axis.nchan)
     }
-}
-
-/// Partial images, each divided by its own partition's sum of weights, combined into the image
-/// divided by the summed weights: `sum_p image_p w_p / W` (`W = sum_p w_p`), every pixel
-/// accumulated in f64 over the partitions in their order and rounded to f32 once. One partition's
-/// factor is exactly 1, so its image is the single-process pass's bit for bit.
-pub fn combine_images(images: Vec<PassImage>) -> Result<PassImage, EngineError> {
-    if images.is_empty() {
-        return Err(EngineError::internal("no row partitions"));
-    }
-    let sumwt: Vec<f64> = images.iter().map(|i| i.1).collect();
-    let total: f64 = sumwt.iter().sum();
-    let factors = shares(&sumwt, total);
-    let n = images.len();
-    let (mut imgs, mut wts) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for (img, _, w) in images {
-        imgs.push(img);
-        wts.extend(w);
-    }
-    let weight = match wts.len() {
-        0 => None,
-        m if m == n => Some(combine_arrays(wts, &factors)?),
-        _ => {
-            return Err(EngineError::internal(
-                "partitions disagree on a weight image",
-            ))
-        }
-    };
-    Ok((combine_arrays(imgs, &factors)?, total, weight))
-}
-
-/// Each partition's share `w_p / W` of the summed weights `total` (0 when nothing was gridded).
-pub fn shares(sumwt: &[f64], total: f64) -> Vec<f64> {
-    sumwt
-        .iter()
-        .map(|w| if total > 0.0 { w / total } else { 0.0 })
-        .collect()
-}
-
-/// `sum_p factors[p] arrays[p]`, per pixel in f64 in partition order, rounded once.
-pub fn combine_arrays(
-    mut arrays: Vec<Array2<f32>>,
-    factors: &[f64],
-) -> Result<Array2<f32>, EngineError> {
-    let Some(dim) = arrays.first().map(|a| a.dim()) else {
-        return Err(EngineError::internal("no row partitions"));
-    };
-    if arrays.iter().any(|a| a.dim() != dim) || arrays.len() != factors.len() {
-        return Err(EngineError::internal(
-            "row partitions returned images of different shapes",
-        ));
-    }
-    if arrays.len() == 1 && factors[0] == 1.0 {
-        return Ok(arrays.pop().expect("one image"));
-    }
-    // The first partition's array takes the result (no further image-sized buffer).
-    let mut parts = arrays
-        .into_iter()
-        .map(|a| a.as_standard_layout().into_owned());
-    let mut out = parts.next().expect("one image or more");
-    let rest: Vec<Array2<f32>> = parts.collect();
-    let slices: Vec<&[f32]> = rest
-        .iter()
-        .map(|a| a.as_slice().expect("standard layout"))
-        .collect();
-    const CHUNK: usize = 1 << 14;
-    let o = out.as_slice_mut().expect("standard layout");
-    o.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
-        let base = c * CHUNK;
-        for (i, v) in o.iter_mut().enumerate() {
-            let mut acc = *v as f64 * factors[0];
-            for (s, f) in slices.iter().zip(&factors[1..]) {
-                acc += s[base + i] as f64 * f;
-            }
-            *v = acc as f32;
-        }
-    });
-    Ok(out)
 }

@@ -15,17 +15,20 @@
 //!    residual grid, with the plane's residual visibilities kept between the two passes);
 //! 4. writing: restoration of each plane, then its products.
 
+mod cache;
+mod deconvolver;
 mod estimate;
 mod partitions;
 mod schedule;
 #[cfg(test)]
 mod tests;
 
+pub use cache::{cache_phase, cache_residue, vis_cache_bytes, READ_COLUMN_CACHES_BYTES};
+pub use deconvolver::DeconvolverKind;
 pub use estimate::{
     estimate_coordinator_memory_gib, estimate_peak_ram_gib, estimate_worker_memory_gib,
     recommend_nworkers, WorkerSpec,
 };
-use pclean_core::params::Deconvolver;
 pub use schedule::{
     available_memory_bytes, default_budget_bytes, schedule, CacheRead, Schedule, ScheduleRequest,
     REGRID_BLOCK_CHANS,
@@ -169,57 +172,6 @@ pub struct DataSide {
     pub prepared_rows: usize,
 }
 
-/// The deconvolver's own planes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeconvolverKind {
-    Hogbom,
-    Clark,
-    Multiscale {
-        nscales: usize,
-    },
-    /// mtmfs: `nterms` Taylor terms over `nscales` scales.
-    Mtmfs {
-        nterms: usize,
-        nscales: usize,
-    },
-}
-
-impl DeconvolverKind {
-    /// The planes of deconvolver `d` (`nscales` of multiscale).
-    pub fn of(d: Deconvolver, nscales: usize) -> Self {
-        match d {
-            Deconvolver::Multiscale => DeconvolverKind::Multiscale {
-                nscales: nscales.max(1),
-            },
-            Deconvolver::Clark | Deconvolver::ClarkStokes => DeconvolverKind::Clark,
-            Deconvolver::Hogbom => DeconvolverKind::Hogbom,
-            Deconvolver::Mtmfs => DeconvolverKind::Mtmfs {
-                nterms: 2,
-                nscales: nscales.max(1),
-            },
-        }
-    }
-
-    /// The same with `nterms` Taylor terms (mtmfs; the others are unchanged).
-    pub fn with_nterms(self, nterms: usize) -> Self {
-        match self {
-            DeconvolverKind::Mtmfs { nscales, .. } => DeconvolverKind::Mtmfs {
-                nterms: nterms.max(1),
-                nscales,
-            },
-            other => other,
-        }
-    }
-
-    /// Taylor terms of the residual and model (1 but for mtmfs).
-    pub fn nterms(self) -> usize {
-        match self {
-            DeconvolverKind::Mtmfs { nterms, .. } => nterms,
-            _ => 1,
-        }
-    }
-}
-
 /// Bytes of each phase of a block (the peak is the largest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Phases {
@@ -300,6 +252,34 @@ impl BlockShape {
             + rows * nchan as u64 * 4
             + rows * (64 + 8)
             + per_chan * (8 + 4 + 8 + 12)
+    }
+
+    /// [`BlockShape::chunk_bytes`] of the joint PSF and dirty pass of an mfs plane
+    /// (`ImagingContext::psf_and_dirty_plane`), which reads its chunks from the MS (no cache)
+    /// through `source::prepare::read_ahead`: two chunks of half the rows, one being prepared and
+    /// gridded while the next is read. So the chunk as read (13 B per correlation sample, ~64 B
+    /// per row) counts `chunk_rows` rows, but what is made from it only half: its Stokes
+    /// visibilities and weights formed once (12 B per Stokes; an mfs plane takes each row's Doppler
+    /// factor, no copy regridded to another frame), the column map (4 B per sample), each row's
+    /// prepared time and column (12 B), and per visibility only the gridder's bucketing entries
+    /// (12 B): the visibilities are borrowed from the chunk (`view_columns`), the imaging weights
+    /// made for the chunk are the plane's own (counted once, as the plane's `weights`), and a first
+    /// pass predicts nothing. Measured (synth.ms, 6.9 M visibilities, 1024^2, natural, 2 threads):
+    /// peak RSS 195 MiB, the run's estimate 287 with [`BlockShape::chunk_bytes`] (+47%), 209 with
+    /// this (docs/decisions-s15-perf.md).
+    fn joint_chunk_bytes(&self) -> u64 {
+        let per_image = self.data.data_chans as f64 / self.data.image_chans.max(1) as f64;
+        let read =
+            ((per_image.ceil() as usize) + READ_MARGIN_CHANS).min(self.data.spw_chans.max(1));
+        let plane_rows = (self.data.nvis_per_chan as f64 / per_image.max(1.0)).ceil() as usize;
+        let rows = self.data.chunk_rows.min(plane_rows.max(1)) as u64;
+        let half = rows.div_ceil(2);
+        let half_vis = (half as f64 * per_image.max(1.0)).ceil() as u64;
+        rows * read as u64 * 13 * self.data.ncorr as u64
+            + rows * 64
+            + half * read as u64 * (12 * self.image.nstokes as u64 + 4)
+            + half * 12
+            + half_vis * 12
     }
 
     /// A cube block's chunks prepared once for all its passes (`source::prepare_block`), held
@@ -486,6 +466,12 @@ impl BlockShape {
         // A block with its chunks prepared reads none in its passes: the chunk in flight is
         // preparing's (below), not the passes'.
         let chunk1 = if prepared > 0 { 0 } else { chunk1 };
+        // The first pass's chunk: an mfs plane's joint pass holds less of it.
+        let first_chunk = if self.image.joint_pass && prepared == 0 {
+            self.joint_chunk_bytes()
+        } else {
+            chunk1
+        };
         // 1. Densities (f64) of every channel, and the first weighter (f32) made from them; before
         //    them, a cube block prepares its chunks (one chunk in flight).
         let densities = ndens * npix * 8 + u64::from(ndens > 0) * npix * 4;
@@ -528,7 +514,7 @@ impl BlockShape {
                     .max(kept + last_weighter + pass_grids)
                     .max(kept + psf_kept + grids)
                 + weights
-                + chunk1
+                + first_chunk
                 + scratch
         } else {
             prepared
@@ -542,7 +528,7 @@ impl BlockShape {
                 + mvc_kept
                 + mvc_pass
                 + weights
-                + chunk1
+                + first_chunk
                 + scratch
         };
         if !self.image.deconvolve {
@@ -631,75 +617,4 @@ impl BlockShape {
     pub fn block_bytes(&self, nchan: usize, threads: usize) -> u64 {
         self.phases(nchan, threads).peak()
     }
-}
-
-/// Bytes of every selected visibility held in memory (`VisChunk::memory_bytes` summed).
-pub fn vis_cache_bytes(sel: &pclean_ms::SelectedData) -> u64 {
-    sel.groups
-        .iter()
-        .map(|g| {
-            let n = (g.rows.len() * g.chan_ids.len() * g.corrs.len()) as u64;
-            n * (8 + 1 + 4) + g.rows.len() as u64 * (8 + 8 + 4 * 4 + 24)
-        })
-        .sum()
-}
-
-/// Bytes of a visibility chunk's per-row fields (uvw, time, ids; `VisChunk::memory_bytes`).
-const CHUNK_ROW_BYTES: u64 = 8 + 8 + 4 * 4 + 24;
-
-/// The one read of a cube's selected visibilities for all its blocks
-/// (`Coordinator::cache_visibilities`, `Source::load_cache`): `rows` selected rows of `chans`
-/// channels and `ncorr` correlations, read `load_rows` rows at a time and kept in memory or in
-/// the channel-major scratch file. Returns (the read's peak, what stays held while the blocks
-/// run): in memory, every sample (13 B) and row; on disk, one chunk as read (its samples, written
-/// one channel's record at a time) beside the row fields of every chunk, which stay in memory.
-/// Measured on the 64-channel, 108k-row cube (docs/memory.md): heap 50.7 MiB above idle for the
-/// read, 51.1 predicted. What stays held includes casacore's caches of the columns read
-/// ([`READ_COLUMN_CACHES_BYTES`]).
-pub fn cache_phase(
-    rows: u64,
-    chans: usize,
-    ncorr: usize,
-    load_rows: usize,
-    in_memory: bool,
-) -> (u64, u64) {
-    let sample = (chans * ncorr) as u64 * 13;
-    if in_memory {
-        let held = rows * (sample + CHUNK_ROW_BYTES);
-        return (held, held + READ_COLUMN_CACHES_BYTES);
-    }
-    let held = rows * CHUNK_ROW_BYTES;
-    let chunk = (load_rows as u64).min(rows) * (sample + CHUNK_ROW_BYTES);
-    (held + chunk, held + READ_COLUMN_CACHES_BYTES)
-}
-
-/// Heap casacore keeps from the one read of the visibilities until the MS is closed, counted in
-/// what the read leaves held ([`cache_phase`]): each tiled column read (the visibilities,
-/// `FLAG`, the weights, `UVW`) keeps its bucket cache (slot arrays) and one tile buffer;
-/// `ms_glue.cc` bounds the cache to 1 MiB (or one tile) and empties it after the read, but the
-/// cache objects stay (opening the MS afresh after the read did not return them: casacore's
-/// table cache shares the open table). Measured with massif on ngc5921 (1 MiB tiles; 4-channel
-/// LSRK blocks): tile buffers 4.0 MiB and slot arrays 3.1 MiB through every block; 4 columns x
-/// 1.8 MiB, an upper bound where tiles are smaller (synth.ms' 0.5 MiB). At the read's own peak
-/// the chunk term already matches the measured heap (50.7 MiB against 51.1 on synth.ms), which
-/// includes them.
-pub const READ_COLUMN_CACHES_BYTES: u64 = 4 * (18 << 20) / 10;
-
-/// Resident memory the one read to a scratch file leaves beside the heap ([`cache_phase`]'s
-/// arguments): the flag and weight arrays of a chunk (5 B per sample) come from malloc's heap
-/// once glibc has raised its mmap threshold to the freed visibility array's size, and the heap
-/// keeps those pages after they are freed. Measured RSS minus heap above idle: 13.8 MiB
-/// (`cubedata`) and 11.3 MiB (LSRK) for 16.8 predicted (docs/memory.md). Not heap: RSS only, like
-/// [`IMAGING_CODE_BYTES`].
-pub fn cache_residue(
-    rows: u64,
-    chans: usize,
-    ncorr: usize,
-    load_rows: usize,
-    in_memory: bool,
-) -> u64 {
-    if in_memory {
-        return 0;
-    }
-    (load_rows as u64).min(rows) * (chans * ncorr) as u64 * 5
 }

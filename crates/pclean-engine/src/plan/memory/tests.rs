@@ -74,6 +74,31 @@ fn joint_pass_holds_a_second_grid() {
 }
 
 #[test]
+fn an_mfs_joint_pass_counts_its_chunk_once() {
+    // An mfs plane (64 data channels, no prepared chunks), 10 000 rows a chunk, all 64 channels
+    // read: 640 000 samples. The separate passes' chunk: per sample read 13 B x 2 correlations,
+    // two Stokes copies (24 B) and the map (4 B); per row the column map (4 B) and row fields
+    // (72 B); per visibility the selections and bucketing (32 B). The joint pass: the read chunk
+    // (26 B per sample, 64 B per row) whole, the rest for the half being gridded (5 000 rows,
+    // 320 000 samples: one Stokes copy and the map, 16 B; per row 12 B; per visibility 12 B).
+    let mut mfs = shape(false);
+    mfs.data.image_chans = 1;
+    mfs.data.prepared_rows = 0;
+    mfs.data.nvis_per_chan = 6_400_000;
+    let mut joint = mfs.clone();
+    joint.image.joint_pass = true;
+    let (a, b) = (mfs.phases(1, 1), joint.phases(1, 1));
+    let separate = 640_000 * (26 + 24 + 4) + 10_000 * (4 + 72) + 640_000 * 32;
+    let together = 640_000 * 26 + 10_000 * 64 + 320_000 * 16 + 5_000 * 12 + 320_000 * 12;
+    // The joint pass also holds the dirty image's grid.
+    assert_eq!(
+        a.first_pass + 1800 * 1800 * 8 - b.first_pass,
+        separate - together
+    );
+    assert_eq!((a.weighting, a.writing), (b.weighting, b.writing));
+}
+
+#[test]
 fn one_grid_and_the_planes_of_a_cleaned_channel() {
     // One channel, hogbom, pb mask: PSF, model (f32), mask and statistics region (bytes) and one
     // grid in the major cycle, plus per-visibility and per-thread buffers (the new residual is
