@@ -14,7 +14,7 @@ noiseless), three fields 9' west, 9' east and 12' north of the image centre (J20
 point sources in and between the fields. `pointing` copies it and moves the POINTING directions of
 antennas (POINTING_MOVES: awmos_ptg.ms the even-numbered ones 3' north, awmos_ptg2.ms also those
 with number 1 mod 4 2' east): tclean's usepointing rule for awproject (docs/decisions.md (s14-aw),
-docs/decisions-s15-awp.md); tests/python/test_awproject_mosaic.py makes the same MSs with
+docs/decisions.md (s15-awp)); tests/python/test_awproject_mosaic.py makes the same MSs with
 python-casacore.
 """
 import json

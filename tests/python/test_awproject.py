@@ -170,7 +170,7 @@ def test_psterm_with_the_field_off_the_image_centre(ext, aw_ms, aw_out):
     """psterm=True with the field 45 px from the image centre (aw_off's phasecenter): tclean's
     spheroidal moves with the field (its weight ratio psterm True / False peaks at the field's
     pixel; the PSF is the psterm=False one times the field's PS^2 over its value at the image
-    centre, to 3.3e-5: docs/decisions-s15-awp.md); within the issue's 1%."""
+    centre, to 3.3e-5: docs/decisions.md (s15-awp)); within the issue's 1%."""
     prefix = run_case("aw_off_ps", aw_ms, aw_out)
     err = compare("aw_off_ps", ext, prefix)
     print("aw_off_ps %s: max |pclean - tclean| = %.2e of tclean's peak" % (ext, err))

@@ -144,7 +144,7 @@ def test_mosaic_hogbom_clean_restored_peak_as_tclean(ms_dir, out_dir):
 @pytest.mark.parametrize("ext", ["psf", "residual", "pb", "weight"])
 def test_psterm_mosaic_products_match_tclean(ext, ms_dir, out_dir):
     """psterm=True with the three fields: each field's spheroidal centred on the field (measured
-    for one field off the image centre, docs/decisions-s15-awp.md), within the issue's 1%."""
+    for one field off the image centre, docs/decisions.md (s15-awp)), within the issue's 1%."""
     prefix = run_case("awm_ps", ms_dir, out_dir)
     err = error("awm_ps", ext, prefix)
     print("awm_ps %s: max |pclean - tclean| = %.2e of tclean's peak" % (ext, err))

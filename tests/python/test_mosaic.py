@@ -176,7 +176,7 @@ HET_INFO = json.loads((HET_REF / "hetero_refs.json").read_text())
 # on the unpadded screen, docs/decisions.md (s9-mosaic); 0.37 and 0.17 with one 12 m beam for all);
 # the residual 7.6e-3 (flatsky), 4.2e-3 (briggs, flatnoise), 2.8e-3 (pbsquare), since the residual
 # and PSF passes grid as tclean's MosaicFT does (its unpadded grid, where the 7 m beams fold in at
-# the image edge; pclean_grid mosaic/ftgrid.rs, docs/decisions-s15-mosedge.md): 3.4e-2, 1.8e-2
+# the image edge; pclean_grid mosaic/ftgrid.rs, docs/decisions.md (s15-mosedge)): 3.4e-2, 1.8e-2
 # and 6.1e-3 with each pointing's exact dirty image times its beam.
 HET_TOL = {"psf": 1e-2, "residual": 1e-2, "pb": 1e-2, "weight": 1e-2}
 
@@ -219,7 +219,7 @@ WB_INFO = json.loads((WB_REF / "wideband_refs.json").read_text())
 # An mfs mosaic over a 20% band (testdata/wideband_mosaic.ms.tar.gz: two 1 GHz windows at 90 and
 # 110 GHz, two pointings 25" apart, 224^2 x 0.8"): tclean uses each data channel's beam
 # (findUsefulChannels), so does pclean. Measured: psf 1.3e-4, residual 6.8e-4, pb 9e-5, weight
-# 1.4e-4 (the residual and PSF gridded as tclean's MosaicFT, docs/decisions-s15-mosedge.md; with
+# 1.4e-4 (the residual and PSF gridded as tclean's MosaicFT, docs/decisions.md (s15-mosedge); with
 # each pointing's exact dirty image times its beam 2.8e-3 and 1.9e-2, the residual's at the pb 0.3
 # edge); with the beams at the plane's 100 GHz (pclean before s9) 2.0e-2, 2.0e-2, 1.2e-2, which
 # the 1% bound fails. docs/decisions.md (s9-mosaic).

@@ -255,7 +255,7 @@ def test_full_sources_match_the_truth(full_ms, tmp_path, run):
 # peak (a tenth of the noise), the iterations after ~650 pick other components among the near-tied
 # faint ones, and 8 pixels at 21-49 rms differ by 0.052-0.129; tclean's own minor cycle, started
 # from its own residuals plus 1e-6 Jy of noise (1/40 of the rms), moves 15 pixels by more than
-# 0.05 (worst 0.36) (docs/decisions-s15-alpha.md). Above 50 rms es is within 0.037.
+# 0.05 (worst 0.36) (docs/decisions.md (s15-alpha)). Above 50 rms es is within 0.037.
 ALPHA_FULL_SNR = {"casa": (20.0, 1e-4), "es": (50.0, 5e-3)}
 
 

@@ -41,7 +41,7 @@ REGION_PB = 0.5
 # 1.4e-4 / 1.8e-4 of psf.tt0's), residual.tt1 1.8e-2 / 3.6e-2 (its peak 0.021 is 2.5% of
 # residual.tt0's), and the conjbeams weight.tt1 (~0: its peak 0.098 against weight.tt2's 68.5;
 # 4.9e-2 of it). Before the weight-image cut (the pb cut at pblimit) residual.tt0 was 0.53 off.
-# Why tt1 is open (docs/decisions-s15-mtmos.md): tclean's terms are exactly its two per-window mfs
+# Why tt1 is open (docs/decisions.md (s15-mtmos)): tclean's terms are exactly its two per-window mfs
 # mosaics combined (tt1 = 0.05 (R_110 - R_90) / weight.tt0, to 1e-6), so tt1's error is pclean's
 # per-window mosaic error (4.4e-3 .. 7.7e-3 of the tt0 peak) times about 2: bound 1.85e-2 / 3.59e-2
 # against 1.78e-2 / 3.57e-2 measured. It closes with the mosaic gridder's per-window gap.
@@ -245,7 +245,7 @@ def test_reused_terms_equal_a_full_run(reuse, wb_ms, out, tmp_path):
 # units of tclean's peak: psf.tt0 2.8e-3, psf.tt2 and psf.tt4 2.9e-3, residual.tt0 4.6e-3,
 # residual.tt2 4.5e-3, image.tt0 7.5e-3, weight.tt0 / tt1 / tt4 1.4e-4 / 3.1e-4 / 1.4e-4, pb.tt0
 # 8.6e-5 (issue 14's 1%); the odd terms as nterms 2's (psf.tt1 1.4e-2, residual.tt1 1.8e-2:
-# the per-window mosaic gap, docs/decisions-s15-mtmos.md), xfail under GUARD. tt2 has no
+# the per-window mosaic gap, docs/decisions.md (s15-mtmos)), xfail under GUARD. tt2 has no
 # cancellation (f^2 = 0.01 at both outer windows, 0 at 100 GHz), which is why it meets 1%.
 DIRTY3_EXT = ["psf.tt0", "psf.tt1", "psf.tt2", "psf.tt4", "residual.tt0", "residual.tt1",
               "residual.tt2", "weight.tt0", "weight.tt1", "weight.tt4", "pb.tt0", "image.tt0"]

@@ -540,7 +540,7 @@ def test_full_mvc_matches_tclean(case, tmp_path):
     alphas = [("es", 50.0 if case == "clean" else 20.0, rd("pc", "alpha"))]
     if case == "clean":
         # kernel='casa' (tclean's gridder reproduced): the same components as tclean's, alpha
-        # within 1.1e-5 at every pixel above 20 rms (docs/decisions-s15-alpha.md).
+        # within 1.1e-5 at every pixel above 20 rms (docs/decisions.md (s15-alpha)).
         cfg.write_text(json.dumps(dict(params, kernel="casa")))
         run_pclean("image", "--config", cfg, "--vis", ms, "--imagename", tmp_path / "pcc")
         alphas.append(("casa", 20.0, rd("pcc", "alpha")))
@@ -548,7 +548,7 @@ def test_full_mvc_matches_tclean(case, tmp_path):
         # The 0.05 above 20 rms; cleaned with the default kernel (es, 4e-5 of the peak
         # from tclean's gridding) above 50 rms: below, a run stopped on niter picks its faint
         # components by differences far under the noise (4 of 755 pixels at 21-49 rms off by
-        # 0.052-0.088, worst above 50 rms 0.042; as for mfs, docs/decisions-s15-alpha.md).
+        # 0.052-0.088, worst above 50 rms 0.042; as for mfs, docs/decisions.md (s15-alpha)).
         sel = (t0 > snr * rms) & np.isfinite(pa)
         assert sel.sum() > 100
         d = np.abs(pa - ta)[sel]

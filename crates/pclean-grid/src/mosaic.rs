@@ -6,7 +6,7 @@
 //!   truncated to tclean's support and resampled as tclean resamples it; one grid for all
 //!   pointings, its image divided by tclean's sinc correction. For one dish type this is each
 //!   pointing's dirty image times its primary beam `PB_p`, folded at the image edges and
-//!   band-limited as tclean's (measured: docs/decisions-s15-mosedge.md); with `psfphasecenter`
+//!   band-limited as tclean's (measured: docs/decisions.md (s15-mosedge)); with `psfphasecenter`
 //!   the PSF's beams are placed as if that direction were the image centre (tclean images the
 //!   PSF about it);
 //! - the weight image ([`VisGridder::weight_image`]): `sum_p W_p B_p`, `W_p` the sum of the

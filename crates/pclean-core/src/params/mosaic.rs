@@ -25,7 +25,7 @@ pub struct MosaicParams {
     /// table's direction of the first row's `ANTENNA1` (as tclean; measured) instead of the
     /// field's PHASE_DIR; with `awproject`, every baseline's beams centred on the mean of the
     /// integration's antennas' POINTING directions (tclean's one antenna group with
-    /// `pointingoffsetsigdev=[]`: measured, docs/decisions-s15-awp.md).
+    /// `pointingoffsetsigdev=[]`: measured, docs/decisions.md (s15-awp)).
     #[serde(default)]
     pub usepointing: bool,
 }

@@ -10,7 +10,7 @@
 //! ([`PlaneStore::recycle`]) are read into again instead of freshly allocated memory, until the
 //! owner empties the pool ([`PlaneStore::empty_pool`]): a freshly allocated plane's pages are each
 //! faulted in and zeroed by the kernel on first touch, which cost about as much as the reads
-//! themselves (docs/decisions-s15-perf.md).
+//! themselves (docs/decisions.md (s15-perf)).
 
 use crate::error::EngineError;
 use ndarray::Array2;

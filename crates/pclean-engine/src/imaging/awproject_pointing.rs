@@ -4,7 +4,7 @@
 //! pointing offsets of the antenna *groups* of ANTENNA1 and ANTENNA2 (antennas grouped by
 //! `pointingoffsetsigdev`). With the default `pointingoffsetsigdev=[]` tclean 6.7 puts every
 //! antenna in one group: measured on the bundled mosaic with the even antennas' POINTING moved 3'
-//! north (docs/decisions-s15-awp.md), tclean's `.weight` is the unmoved one shifted by 7.78 px,
+//! north (docs/decisions.md (s15-awp)), tclean's `.weight` is the unmoved one shifted by 7.78 px,
 //! the mean of the 27 antennas' offsets (14/27 x 15 px), to 2e-4 of its peak, and not the sum of
 //! the per-baseline shifts (0, 7.5, 15 px: 4.5e-3 off, its peak 0.4% lower). So every row of an
 //! integration is centred on the mean of the POINTING directions, at that time, of the antennas

@@ -7,7 +7,7 @@
 //! gridder (the 2-D ES gridder, or the w-stacking gridder for `wprojplanes > 1`):
 //! - residual pass: `sum_b D_b (P_R,b + P_L,b) / 2` (Stokes I from RR and LL, each hand through
 //!   its own squinted power pattern; exact for an unpolarised sky); the PSF pass: `sum_b D_b P_R,b
-//!   P_L,b` (tclean's PSF taper; measured off the image centre: docs/decisions-s15-awp.md);
+//!   P_L,b` (tclean's PSF taper; measured off the image centre: docs/decisions.md (s15-awp));
 //! - the weight image: `sum_b W_b P_R,b P_L,b` (tclean's weight functions pair each hand with the
 //!   other), `W_b` the sum of the weights gridded in bin `b`;
 //! - prediction: per bin the model times the bin's beam, each row predicted from its bin's grids

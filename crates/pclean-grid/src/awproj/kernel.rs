@@ -14,7 +14,7 @@
 //! multiplied by it again, so a clean converges to the same sky (measured: restored peak 0.9971).
 //! Off the image centre the spheroidal moves with the pointing ([`ps_term_at`]; measured, the
 //! PSF then `PS^2` of the pointing over its value at the image centre, which the PSF's
-//! normalisation to its peak does: docs/decisions-s15-awp.md).
+//! normalisation to its peak does: docs/decisions.md (s15-awp)).
 
 use super::beam::AwBeams;
 use ndarray::{Array2, ArrayView2};
@@ -112,7 +112,7 @@ pub fn ps_term(ny: usize, nx: usize) -> Array2<f32> {
 /// [`ps_term`] centred at pixel `centre_px` `(x, y)`: tclean moves the spheroidal with the rest of
 /// its convolution functions by the pointing's phase gradient (measured: a field 45 px from the
 /// image centre, tclean's weight-image ratio `psterm=True / False` peaks at the field's pixel and
-/// is this function squared; docs/decisions-s15-awp.md).
+/// is this function squared; docs/decisions.md (s15-awp)).
 pub fn ps_term_at(ny: usize, nx: usize, centre_px: [f64; 2]) -> Array2<f32> {
     let inner = CONVSIZE / CF_OVERSAMPLING;
     let s = CONVSIZE as f64 / (CF_OVERSAMPLING * inner) as f64;

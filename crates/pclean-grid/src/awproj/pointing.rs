@@ -19,7 +19,7 @@ pub struct AwPointing {
 /// baseline's convolution functions by the mean of its two antenna groups' pointing offsets
 /// (CASA's `PhaseGrad`, `(g1 + g2) / 2`); which rows share a pointing is the caller's (pclean's
 /// engine: one group, every row of an integration alike, as tclean 6.7 with
-/// `pointingoffsetsigdev=[]`, measured: docs/decisions-s15-awp.md).
+/// `pointingoffsetsigdev=[]`, measured: docs/decisions.md (s15-awp)).
 #[derive(Clone, Debug, PartialEq)]
 pub struct BaselinePointings {
     /// `(TIME, ANTENNA1, ANTENNA2, pointing)`, ascending in time.

@@ -2,7 +2,7 @@
 //! passes of [`super::MosaicGridder`].
 //!
 //! Facts read in CASA's source (`MosaicFT.cc`, `HetArrayConvFunc.cc`, `mosaic.f`) and measured
-//! against tclean's products (docs/decisions-s15-mosedge.md):
+//! against tclean's products (docs/decisions.md (s15-mosedge)):
 //! - the grid is the *unpadded* image (`MosaicFT` takes no `padding`): `nx` x `ny` cells of
 //!   `1 / (n cell)`, so the image is periodic with the image's size and the sky beyond its edges
 //!   folds in along the axes;

@@ -161,7 +161,7 @@ fn folded_dft(m: &MosaicGridder, o: &Obs) -> Array2<f64> {
 /// kernel sampled and truncated as tclean's. Measured with `narrow_mosaic`'s beams: 5.6e-2 of
 /// the image's peak (4.9e-2 and 5.3e-2 for each pointing alone, the peaks at the right pixels
 /// 1.4% low), as tclean's own mosaic image is 1.9e-2 off the exact one on its 7 m pointing
-/// (docs/decisions-s15-mosedge.md). The bound 0.1 still fails for a beam at the mirrored
+/// (docs/decisions.md (s15-mosedge)). The bound 0.1 still fails for a beam at the mirrored
 /// position (the phase gradient's sign: the pointing at (31.3, 18.6) has its 8-pixel beam 14
 /// pixels away, an error of order 1).
 #[test]

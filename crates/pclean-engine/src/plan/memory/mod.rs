@@ -266,7 +266,7 @@ impl BlockShape {
     /// made for the chunk are the plane's own (counted once, as the plane's `weights`), and a first
     /// pass predicts nothing. Measured (synth.ms, 6.9 M visibilities, 1024^2, natural, 2 threads):
     /// peak RSS 195 MiB, the run's estimate 287 with [`BlockShape::chunk_bytes`] (+47%), 209 with
-    /// this (docs/decisions-s15-perf.md).
+    /// this (docs/decisions.md (s15-perf)).
     fn joint_chunk_bytes(&self) -> u64 {
         let per_image = self.data.data_chans as f64 / self.data.image_chans.max(1) as f64;
         let read =
