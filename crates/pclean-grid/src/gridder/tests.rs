@@ -1,7 +1,7 @@
 //! Unit tests of the gridder's API and internals (the DFT oracle tests are in
 //! `tests/gridder_dft.rs`).
 
-use super::tiles::{locate, locate_on_grid};
+use super::tiles::{locate, locate_by_ceil, locate_on_grid};
 use super::*;
 use ndarray::Array2;
 
@@ -238,8 +238,9 @@ fn locate_keeps_footprint_in_tile_buffer() {
     assert!(locate(f64::NAN, 64, 3.0, 6).is_none());
 }
 
-/// The tile kernels' `locate_on_grid` finds exactly `locate`'s key and offset (bit for bit: the
-/// products must not move) for on-grid positions, integers and their neighbours included, where
+/// The tile kernels' `locate_on_grid` and the bucketing's `locate_by_ceil` find exactly
+/// `locate`'s key and offset (bit for bit: the products must not move) for on-grid positions
+/// (`locate_by_ceil` also `None` off the grid, NaN and infinity included), integers and their neighbours included, where
 /// truncation and `ceil` could disagree if either were wrong.
 #[test]
 fn locate_on_grid_equals_locate() {
@@ -260,6 +261,13 @@ fn locate_on_grid_equals_locate() {
     let mut checked = 0;
     for (i, &a) in vals.iter().enumerate() {
         let b = vals[(i * 7 + 3) % vals.len()];
+        for x in [a, b, a * 1.01, -b * 1.01, f64::NAN, f64::INFINITY] {
+            let (l, c) = (locate(x, n[0], half, w), locate_by_ceil(x, n[0], half, w));
+            assert_eq!(
+                l.map(|(k, t)| (k, t.to_bits())),
+                c.map(|(k, t)| (k, t.to_bits()))
+            );
+        }
         let (Some(lu), Some(lv)) = (locate(a, n[0], half, w), locate(b, n[1], half, w)) else {
             continue;
         };
