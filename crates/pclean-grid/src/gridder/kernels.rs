@@ -1,7 +1,7 @@
 //! The per-tile inner kernels (gridding and degridding one tile buffer, compiled for AVX2 + FMA
 //! where the CPU has them) and the value sources they read.
 
-use super::tiles::{locate, Entry, Geometry, SendPtr};
+use super::tiles::{locate_on_grid, Entry, Geometry, SendPtr};
 use super::uvgrid::Real;
 use super::{BUF_STRIDE, TILE};
 use crate::kernel::MAX_SUPPORT;
@@ -219,8 +219,7 @@ impl<T: Real> Ctx<'_, T> {
             )
         };
         // The index guarantees both lie on the grid.
-        let (ku, fu) = locate(a, geo.nu, geo.half, W).unwrap_or((tu * TILE, 0.0));
-        let (kv, fv) = locate(b, geo.nv, geo.half, W).unwrap_or((tv * TILE, 0.0));
+        let [(ku, fu), (kv, fv)] = locate_on_grid([a, b], [geo.nu, geo.nv], geo.half, W);
         let (wu, wv) = poly_eval_uv::<T, W>(
             &self.coeffs,
             T::of64(2.0 * fu - 1.0),

@@ -1,7 +1,7 @@
 //! Unit tests of the gridder's API and internals (the DFT oracle tests are in
 //! `tests/gridder_dft.rs`).
 
-use super::tiles::locate;
+use super::tiles::{locate, locate_by_ceil, locate_on_grid};
 use super::*;
 use ndarray::Array2;
 
@@ -236,6 +236,47 @@ fn locate_keeps_footprint_in_tile_buffer() {
     }
     assert!(locate(32.0, 64, 3.0, 6).is_none());
     assert!(locate(f64::NAN, 64, 3.0, 6).is_none());
+}
+
+/// The tile kernels' `locate_on_grid` and the bucketing's `locate_by_ceil` find exactly
+/// `locate`'s key and offset (bit for bit: the products must not move) for on-grid positions
+/// (`locate_by_ceil` also `None` off the grid, NaN and infinity included), integers and their neighbours included, where
+/// truncation and `ceil` could disagree if either were wrong.
+#[test]
+fn locate_on_grid_equals_locate() {
+    let (n, half, w) = ([1728usize, 1730], 3.0, 6);
+    let mut vals = vec![0.0, -0.0, 1.0, -1.0, 863.0, -863.0, 0.5, -0.5];
+    for k in -864i32..864 {
+        let x = k as f64;
+        vals.extend([x, x.next_up(), x.next_down(), x + 0.37, x - 1e-9]);
+    }
+    // A deterministic spread of fractional positions.
+    let mut s = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..100_000 {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        vals.push((s >> 11) as f64 / (1u64 << 53) as f64 * 1727.0 - 863.5);
+    }
+    let mut checked = 0;
+    for (i, &a) in vals.iter().enumerate() {
+        let b = vals[(i * 7 + 3) % vals.len()];
+        for x in [a, b, a * 1.01, -b * 1.01, f64::NAN, f64::INFINITY] {
+            let (l, c) = (locate(x, n[0], half, w), locate_by_ceil(x, n[0], half, w));
+            assert_eq!(
+                l.map(|(k, t)| (k, t.to_bits())),
+                c.map(|(k, t)| (k, t.to_bits()))
+            );
+        }
+        let (Some(lu), Some(lv)) = (locate(a, n[0], half, w), locate(b, n[1], half, w)) else {
+            continue;
+        };
+        let [gu, gv] = locate_on_grid([a, b], n, half, w);
+        assert_eq!((gu.0, gu.1.to_bits()), (lu.0, lu.1.to_bits()), "u = {a}");
+        assert_eq!((gv.0, gv.1.to_bits()), (lv.0, lv.1.to_bits()), "v = {b}");
+        checked += 1;
+    }
+    assert!(checked > 100_000);
 }
 
 /// Two rows' real parts from one transform (`fft_rows_real`) equal the real parts of the rows'

@@ -28,7 +28,7 @@
 //! `nplanes` grids, the bound [`crate::VisGridder::planes_bytes`] reports). Both give the same
 //! image bit for bit: each plane's grid receives the same chunks in the same order.
 //!
-//! # Where the time and memory go (session 15, docs/decisions-s15-grid.md)
+//! # Where the time and memory go (session 15, docs/decisions.md (s15-grid))
 //! `bench/wgrid_bench.py` (vla_widefield, 84 240 visibilities, 1024^2, epsilon 1e-4: W = 7,
 //! sigma 1.2, 9 planes of which the data touch 8), `perf record` of the whole `pclean image`
 //! run with 2 threads: the image side ~17% of the samples (the correction in w, then
