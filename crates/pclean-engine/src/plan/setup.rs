@@ -311,10 +311,21 @@ impl Setup {
         check_fields(&sources, &centre, &sky)?;
         log_multi_field(&sources, &centre, params.gridder);
         let spw_sels = spw_selections(&sources);
+        // tclean's output channel grid is converted at the first integration of the *selected*
+        // rows (measured with tclean 6.7 on the shared alma_mosaic cube with `field=N`: crval
+        // moves with each field's first integration, by 1.4-8.5 kHz), not the MS's first one.
+        let grid_time_mjd_s = sources
+            .iter()
+            .flat_map(|s| s.selected.field_first_time_mjd_s.iter().copied())
+            .fold(f64::INFINITY, f64::min);
         let frame_ctx = FrameContext {
             observatory_itrf_m: meta0.observatory.position_itrf_m,
             direction: centre,
-            first_time_mjd_s,
+            first_time_mjd_s: if grid_time_mjd_s.is_finite() {
+                grid_time_mjd_s
+            } else {
+                first_time_mjd_s
+            },
             // The first MS's with its ephemeris fields' directions at FIELD TIME.
             field_dirs: std::iter::once(field_dirs.clone())
                 .chain(
