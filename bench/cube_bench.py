@@ -540,7 +540,10 @@ def tool_versions(args, pclean_bin, workdir):
             [args.wsclean, "--version"], capture_output=True, text=True).stdout.splitlines()
             if "version" in l.lower()), "")
     if args.casars:
-        v["casars"] = first_line([args.casars, "--version"])
+        # casars-imager has no --version: record the binary and its build time instead.
+        st = os.stat(args.casars)
+        built = _dt.datetime.fromtimestamp(st.st_mtime, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        v["casars"] = "%s (built %s UTC)" % (os.path.realpath(args.casars), built)
     if args.seed_python:
         v["seed"] = first_line([args.seed_python, "-c",
                                 "import importlib.metadata as m; print('casa-pclean', "
