@@ -39,4 +39,6 @@ pub mod defaults {
 }
 
 #[cfg(test)]
+mod mtmfs_tests;
+#[cfg(test)]
 mod tests;

@@ -1,0 +1,128 @@
+//! The mtmfs parameters: gridders, mtmfs mosaics, Taylor start models, reused products.
+
+use super::tests::with;
+use super::*;
+
+/// `deconvolver='mtmfs'` takes the 2-D, the w-stacking and the mosaic gridders (`wproject`,
+/// `widefield` without facets); awproject is refused naming the parameter and value.
+#[test]
+fn mtmfs_takes_standard_w_and_mosaic_gridders() {
+    for g in ["standard", "wproject", "widefield", "mosaic"] {
+        let p = with(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.gridder = Some(g.into());
+        })
+        .unwrap_or_else(|e| panic!("{g}: {e}"));
+        assert_eq!(p.gridder.name(), g);
+    }
+    let e = with(|r| {
+        r.deconvolver = Some("mtmfs".into());
+        r.gridder = Some("awproject".into());
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("mtmfs") && e.contains("deconvolver"), "{e}");
+}
+
+/// What an mtmfs mosaic does not do yet is refused naming the parameter: specmode='mvc',
+/// row partitions, calcpsf/calcres=false, psfphasecenter.
+#[test]
+fn mtmfs_mosaic_refusals_name_the_parameter() {
+    type Case = (fn(&mut RawParams), &'static str);
+    let cases: [Case; 3] = [
+        (|r| r.specmode = Some("mvc".into()), "specmode"),
+        (|r| r.row_partitions = Some(2), "row_partitions"),
+        (
+            |r| r.psfphasecenter = Some("J2000 15h21m00 +05d00m00".into()),
+            "psfphasecenter",
+        ),
+    ];
+    for (set, param) in cases {
+        let e = with(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.gridder = Some("mosaic".into());
+            set(r);
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(param) && e.contains("mosaic"), "{param}: {e}");
+    }
+}
+
+/// calcpsf=false and calcres=false (a restart reusing the Taylor products) are accepted with an
+/// mtmfs mosaic: its PSF pass is made again for the terms' weight images (s15-mtmos).
+#[test]
+fn mtmfs_mosaic_accepts_reused_terms() {
+    type Case = fn(&mut RawParams);
+    let cases: [Case; 3] = [
+        |r| r.calcpsf = Some(false),
+        |r| r.calcres = Some(false),
+        |r| {
+            r.calcpsf = Some(false);
+            r.calcres = Some(false);
+        },
+    ];
+    for set in cases {
+        let p = with(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.gridder = Some("mosaic".into());
+            r.restart = Some(true);
+            set(r);
+        })
+        .unwrap();
+        assert!(!p.deconv.calcpsf || !p.deconv.calcres);
+    }
+}
+
+/// `startmodel`: tclean's list of Taylor images with mtmfs (at most `nterms`, trailing `''`
+/// dropped, an inner `''` kept as a term starting from 0); one image for the other deconvolvers.
+#[test]
+fn taylor_startmodel_lists_checked() {
+    let sm = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let mt = |v: &[&str], nterms: i64| {
+        with(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.nterms = Some(nterms);
+            r.startmodel = sm(v);
+        })
+    };
+    let p = mt(&["", "m.tt1", " "], 2).unwrap();
+    assert_eq!(p.deconv.startmodel, ["", "m.tt1"]);
+    assert!(mt(&["", ""], 2).unwrap().deconv.startmodel.is_empty());
+    assert_eq!(mt(&["m.tt0"], 3).unwrap().deconv.startmodel, ["m.tt0"]);
+    let e = mt(&["a", "b", "c"], 2).unwrap_err().to_string();
+    assert!(e.contains("startmodel") && e.contains("nterms=2"), "{e}");
+    let e = with(|r| r.startmodel = sm(&["a", "b"]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("startmodel") && e.contains("mtmfs"), "{e}");
+    assert_eq!(
+        with(|r| r.startmodel = sm(&["a"]))
+            .unwrap()
+            .deconv
+            .startmodel,
+        ["a"]
+    );
+}
+
+/// calcpsf=false / calcres=false with mtmfs are taken (they reuse the `.ttN` products), but not
+/// with specmode='mvc' (its PSF terms come from its cube's channels).
+#[test]
+fn mtmfs_reuse_refused_only_with_mvc() {
+    for calcres in [true, false] {
+        let edit = |r: &mut RawParams| {
+            r.deconvolver = Some("mtmfs".into());
+            r.restart = Some(true);
+            r.calcpsf = Some(false);
+            r.calcres = Some(calcres);
+        };
+        assert!(with(edit).is_ok(), "calcres {calcres}");
+        let e = with(|r| {
+            edit(r);
+            r.specmode = Some("mvc".into());
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("calcpsf") && e.contains("mvc"), "{e}");
+    }
+}
