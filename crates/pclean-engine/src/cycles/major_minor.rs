@@ -263,6 +263,38 @@ pub(super) struct CubeWide {
     pub(super) others_cleaned: bool,
 }
 
+impl CubeWide {
+    /// The cube's largest PSF sidelobe, given to every plane (tclean uses it for every plane's
+    /// cycle threshold), and the common beam of the planes' valid beams.
+    pub(super) fn sidelobe_and_beam(planes: &mut [Plane]) -> (f32, Beam) {
+        let sidelobe = planes.iter().map(|p| p.psf_sidelobe).fold(0.0f32, f32::max);
+        for p in planes.iter_mut() {
+            p.psf_sidelobe = sidelobe;
+        }
+        let valid: Vec<Beam> = planes
+            .iter()
+            .map(|p| p.beam)
+            .filter(|b| b.is_valid())
+            .collect();
+        let common = pclean_deconv::restore::common_beam(&valid).unwrap_or(planes[0].beam);
+        (sidelobe, common)
+    }
+
+    /// A round's cube-wide figures from every plane's progress.
+    pub(super) fn of(planes: &[Plane], sidelobe: f32, beam: Beam, cycling: bool) -> Self {
+        CubeWide {
+            sidelobe,
+            beam,
+            iterations: planes.iter().map(|p| p.progress.iterations).sum(),
+            cycling,
+            others_cleaned: cycling
+                && planes
+                    .iter()
+                    .any(|p| p.progress.stop.is_none() && p.progress.last_cycle_iterations > 0),
+        }
+    }
+}
+
 /// A plane's first imaging pass: residual (dirty image or reused residual), PSF, sum of weights.
 pub struct FirstImages {
     pub residual: Array2<f32>,
@@ -332,27 +364,9 @@ pub fn deconvolve_block(
         major_cycle(ctx, sources, chans.clone(), &mut planes, nst, true)?;
     }
     // tclean uses the cube's largest PSF sidelobe level for every plane's cycle threshold.
-    let sidelobe = planes.iter().map(|p| p.psf_sidelobe).fold(0.0f32, f32::max);
-    for p in planes.iter_mut() {
-        p.psf_sidelobe = sidelobe;
-    }
-    let valid: Vec<Beam> = planes
-        .iter()
-        .map(|p| p.beam)
-        .filter(|b| b.is_valid())
-        .collect();
-    let common = pclean_deconv::restore::common_beam(&valid).unwrap_or(planes[0].beam);
+    let (sidelobe, common) = CubeWide::sidelobe_and_beam(&mut planes);
     loop {
-        let cube = CubeWide {
-            sidelobe,
-            beam: common,
-            iterations: planes.iter().map(|p| p.progress.iterations).sum(),
-            cycling,
-            others_cleaned: cycling
-                && planes
-                    .iter()
-                    .any(|p| p.progress.stop.is_none() && p.progress.last_cycle_iterations > 0),
-        };
+        let cube = CubeWide::of(&planes, sidelobe, common, cycling);
         planes
             .par_iter_mut()
             .try_for_each(|p| p.prepare_cycle(it, &cube))?;

@@ -311,30 +311,12 @@ pub fn deconvolve_paged(
         }
     }
     // The cube's largest PSF sidelobe and common beam, as the loop over the whole cube takes them.
-    let sidelobe = planes.iter().map(|p| p.psf_sidelobe).fold(0.0f32, f32::max);
-    for p in planes.iter_mut() {
-        p.psf_sidelobe = sidelobe;
-    }
-    let valid: Vec<pclean_core::Beam> = planes
-        .iter()
-        .map(|p| p.beam)
-        .filter(|b| b.is_valid())
-        .collect();
-    let common = pclean_deconv::restore::common_beam(&valid).unwrap_or(planes[0].beam);
+    let (sidelobe, common) = CubeWide::sidelobe_and_beam(&mut planes);
     let resident = inp.layout.all_resident();
     let busy = |ps: &[Plane]| ps.iter().any(|p| p.progress.stop.is_none());
     let mut cycling = false;
     loop {
-        let cube = CubeWide {
-            sidelobe,
-            beam: common,
-            iterations: planes.iter().map(|p| p.progress.iterations).sum(),
-            cycling,
-            others_cleaned: cycling
-                && planes
-                    .iter()
-                    .any(|p| p.progress.stop.is_none() && p.progress.last_cycle_iterations > 0),
-        };
+        let cube = CubeWide::of(&planes, sidelobe, common, cycling);
         // Pass 1: masks and convergence, group by group (only planes that do more than forget
         // their last used mask are read).
         for r in &resident {
