@@ -10,9 +10,10 @@ exactly these conversions (a fresh frame at the MS's first integration), so they
 side of a data channel a cube channel lies when the two are equal to a few ulp.
 
 Cases: the first integrations of vla_wideband (the bundled subset and the shared full MS: every
-data channel and channel edge), and 40 epochs between 1996 and 2025 at the VLA and ALMA in
-random directions. Epochs of one run are years apart, so casacore's caches (Earth velocity,
-nutation and UT1 - UTC: 0.04 d; series coefficients: 1e-6 century) never carry over.
+data channel and channel edge) and of alma_mosaic (shared: its 4 channels and their edges), and
+40 epochs between 1996 and 2025 at the VLA and ALMA in random directions. Epochs of one run are
+years apart, so casacore's caches (Earth velocity, nutation and UT1 - UTC: 0.04 d; series
+coefficients: 1e-6 century) never carry over.
 
 Usage: /work/casa-venv/bin/python scripts/dev/frames_casatools_bits.py  (CASA 6.7 casatools, offline)
 """
@@ -64,6 +65,8 @@ def convert(t, obs, ra, dec, freqs, frames):
 
 
 def main():
+    # casacore takes an epoch given in seconds in days as t * (1 / 86400) (`Quantum::convert`),
+    # and looks UT1 - UTC up at that.
     dut1 = iers_dut1()
     obs = {name: observatory(name) for name in ["VLA", "ALMA"]}
     cases = []
@@ -72,7 +75,7 @@ def main():
     freqs = sorted(set(chans + [f - 16e6 for f in chans] + [f + 16e6 for f in chans]))
     for name, t in [("vla_wideband_small first integration", 5223938652.962216),
                     ("vla_wideband first integration", 5223938592.962216)]:
-        cases.append(dict(name=name, time_utc_mjd_s=t, dut1_s=dut1(t / 86400.0), obs="VLA",
+        cases.append(dict(name=name, time_utc_mjd_s=t, dut1_s=dut1(t * (1.0 / 86400.0)), obs="VLA",
                           ra_rad=field[0], dec_rad=field[1], topo_hz=freqs,
                           out=convert(t, "VLA", field[0], field[1], freqs, ["GEO", "BARY", "LSRK"])))
     rng = random.Random(5)
@@ -82,9 +85,23 @@ def main():
         ra = rng.uniform(-math.pi, math.pi)
         dec = math.asin(rng.uniform(-1.0, 1.0))
         f = rng.choice([1e9, 1.256e9, 1.5e9 + 7 * 32e6, 43.1e9, 230e9, 345.796e9])
-        cases.append(dict(name=f"random {i}", time_utc_mjd_s=t, dut1_s=dut1(t / 86400.0), obs=name,
+        cases.append(dict(name=f"random {i}", time_utc_mjd_s=t, dut1_s=dut1(t * (1.0 / 86400.0)), obs=name,
                           ra_rad=ra, dec_rad=dec, topo_hz=[f],
                           out=convert(t, name, ra, dec, [f], FRAMES)))
+    # alma_mosaic (shared, 7 fields; its first integration is field 0's, at the image centre
+    # J2000 16h00m -30d): the 4 data channels and their edges. tclean's LSRK cube grid equals
+    # the first channel converted there to the bit, so that integration's first channel lies in
+    # the cube's first channel only with casacore's bits (docs/decisions-s16-ch0.md). Made last:
+    # its epoch is 46 min before vla_wideband's, within casacore's 0.04 d caches, which would
+    # otherwise carry over (measured: 36 ulp off its fresh value).
+    mosaic = (-2.094395102393196, -0.5235987755982988)
+    chans = [230e9 + 1e6 * i for i in range(4)]
+    freqs = sorted(set(chans + [f - 0.5e6 for f in chans] + [f + 0.5e6 for f in chans]))
+    t = 5223935900.118349
+    cases.append(dict(name="alma_mosaic first integration", time_utc_mjd_s=t,
+                      dut1_s=dut1(t * (1.0 / 86400.0)), obs="ALMA", ra_rad=mosaic[0], dec_rad=mosaic[1],
+                      topo_hz=freqs, out=convert(t, "ALMA", mosaic[0], mosaic[1], freqs,
+                                                 ["GEO", "BARY", "LSRK"])))
     with open(OUT, "w") as fh:
         json.dump(dict(observatories_itrf_m=obs, cases=cases), fh, indent=1)
         fh.write("\n")

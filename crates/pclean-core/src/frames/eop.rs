@@ -56,7 +56,7 @@ impl EarthOrientation {
     /// UT1 - UTC (s) at `time_utc_mjd_s` (MJD seconds): the measured table, else the predicted
     /// one, else 0 (casacore's fallback too, "with less precision").
     pub fn dut1_s(&self, time_utc_mjd_s: f64) -> f64 {
-        let mjd = time_utc_mjd_s / 86_400.0;
+        let mjd = super::mjd_days(time_utc_mjd_s);
         self.measured
             .as_ref()
             .and_then(|t| t.at(mjd))
@@ -67,7 +67,7 @@ impl EarthOrientation {
     /// Polar motion (x, y) in radians at `time_utc_mjd_s`: the measured table, else the predicted
     /// one, else (0, 0) (casacore's fallback too). |x|, |y| < 0.6 arcsec.
     pub fn polar_motion_rad(&self, time_utc_mjd_s: f64) -> [f64; 2] {
-        let mjd = time_utc_mjd_s / 86_400.0;
+        let mjd = super::mjd_days(time_utc_mjd_s);
         let at = |t: &Option<[Dut1Table; 2]>| {
             let [x, y] = t.as_ref()?;
             Some([x.at(mjd)?, y.at(mjd)?])

@@ -304,6 +304,15 @@ const MJD_J2000: f64 = 51_544.5;
 const DAYS_PER_CENTURY: f64 = 36_525.0;
 const SECONDS_PER_DAY: f64 = 86_400.0;
 
+/// An epoch of `time_mjd_s` MJD seconds in days as casacore takes it (`MVEpoch` from a
+/// `Quantity` in seconds: `Quantum::convert` multiplies by the factor `1 / 86400`, itself
+/// rounded): one ulp from `t / 86400` for some epochs (alma_mosaic's first integration), which
+/// moves TDB and the sidereal time by an ulp and a TOPO -> GEO factor by one
+/// (`tests/frames_casatools_bits.rs`).
+pub(crate) fn mjd_days(time_mjd_s: f64) -> f64 {
+    time_mjd_s * (1.0 / SECONDS_PER_DAY)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,12 +23,13 @@
 //!   at TDB; LSR*, GALACTO, LGROUP, CMB: `g = (V . d) / c` with casacore's fixed vectors.
 //! - Each step multiplies the frequency by `sqrt((1 - g) / (1 + g))` or its inverse, rounded.
 //!
-//! Measured against casatools 6.7 (`measures`, fresh frames): bit-identical TOPO -> GEO / BARY
-//! / LSRK frequencies in 56 of 60 random cases (1990-2025, VLA and ALMA, random directions and
-//! frequencies) and 1 ulp in the other 4 (`tests/frames_casacore_bits.rs`); UT1, GMST1, GAST,
-//! LAST, TT and TDB bit-identical. The Sun's position comes from SOFA's `epv00` rather than
-//! casacore's series: the deflection it feeds is at most 1.75", so their difference is far
-//! below a bit of the result.
+//! Measured against casatools 6.7 (`measures`, fresh frames): every TOPO -> GEO / BARY / LSRK
+//! / LSRD / GALACTO / LGROUP / CMB frequency of 40 random epochs (1996-2025, VLA and ALMA,
+//! random directions and frequencies) and of vla_wideband's and alma_mosaic's first integrations
+//! bit-identical (`tests/frames_casatools_bits.rs`), with the epoch in days as casacore takes it
+//! from seconds (`super::mjd_days`); UT1, GMST1, GAST, LAST, TT and TDB bit-identical. The Sun's
+//! position comes from SOFA's `epv00` rather than casacore's series: the deflection it feeds is
+//! at most 1.75", so their difference is far below a bit of the result.
 
 use super::aberration::earth_velocity_c;
 use super::{
@@ -174,7 +175,7 @@ impl EarthEpoch {
             time_utc_mjd_s,
             status,
         };
-        let utc = DayEpoch::new(time_utc_mjd_s / SEC_PER_DAY);
+        let utc = DayEpoch::new(super::mjd_days(time_utc_mjd_s));
         // UTC -> UT1 -> GAST -> LAST (MCEpoch), each term added to the two-part epoch.
         let mut ut1 = utc;
         ut1.add(dut1_s / SEC_PER_DAY);
