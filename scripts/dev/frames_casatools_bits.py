@@ -67,7 +67,11 @@ def convert(t, obs, ra, dec, freqs, frames):
 def main():
     # casacore takes an epoch given in seconds in days as t * (1 / 86400) (`Quantum::convert`),
     # and looks UT1 - UTC up at that.
-    dut1 = iers_dut1()
+    iers = iers_dut1()
+
+    def dut1(t):
+        return iers(t * (1.0 / 86400.0))
+
     obs = {name: observatory(name) for name in ["VLA", "ALMA"]}
     cases = []
     field = (-2.094395102393196, 0.5235987755982988)  # vla_wideband's J2000 16h00m +30d
@@ -75,7 +79,7 @@ def main():
     freqs = sorted(set(chans + [f - 16e6 for f in chans] + [f + 16e6 for f in chans]))
     for name, t in [("vla_wideband_small first integration", 5223938652.962216),
                     ("vla_wideband first integration", 5223938592.962216)]:
-        cases.append(dict(name=name, time_utc_mjd_s=t, dut1_s=dut1(t * (1.0 / 86400.0)), obs="VLA",
+        cases.append(dict(name=name, time_utc_mjd_s=t, dut1_s=dut1(t), obs="VLA",
                           ra_rad=field[0], dec_rad=field[1], topo_hz=freqs,
                           out=convert(t, "VLA", field[0], field[1], freqs, ["GEO", "BARY", "LSRK"])))
     rng = random.Random(5)
@@ -85,7 +89,7 @@ def main():
         ra = rng.uniform(-math.pi, math.pi)
         dec = math.asin(rng.uniform(-1.0, 1.0))
         f = rng.choice([1e9, 1.256e9, 1.5e9 + 7 * 32e6, 43.1e9, 230e9, 345.796e9])
-        cases.append(dict(name=f"random {i}", time_utc_mjd_s=t, dut1_s=dut1(t * (1.0 / 86400.0)), obs=name,
+        cases.append(dict(name=f"random {i}", time_utc_mjd_s=t, dut1_s=dut1(t), obs=name,
                           ra_rad=ra, dec_rad=dec, topo_hz=[f],
                           out=convert(t, name, ra, dec, [f], FRAMES)))
     # alma_mosaic (shared, 7 fields; its first integration is field 0's, at the image centre
@@ -99,7 +103,7 @@ def main():
     freqs = sorted(set(chans + [f - 0.5e6 for f in chans] + [f + 0.5e6 for f in chans]))
     t = 5223935900.118349
     cases.append(dict(name="alma_mosaic first integration", time_utc_mjd_s=t,
-                      dut1_s=dut1(t * (1.0 / 86400.0)), obs="ALMA", ra_rad=mosaic[0], dec_rad=mosaic[1],
+                      dut1_s=dut1(t), obs="ALMA", ra_rad=mosaic[0], dec_rad=mosaic[1],
                       topo_hz=freqs, out=convert(t, "ALMA", mosaic[0], mosaic[1], freqs,
                                                  ["GEO", "BARY", "LSRK"])))
     with open(OUT, "w") as fh:
