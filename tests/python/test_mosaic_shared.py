@@ -4,13 +4,17 @@ and the LSRK mosaic cube against tclean's products, over tclean's pb > 0.3 (the 
 each within 1% of tclean's peak. The normal tier checks the bundled 7-pointing subset
 (test_mosaic.py); this tier is the issue's own reference, which was compared by hand before.
 
-The cube's first LSRK channel is an open gap: tclean's `.sumwt` there is 599.4 against pclean's
-310.3 (a channel the data reach only at the start of the observation: which integrations fall
-into it depends on the last bits of each row's conversion, as the window-edge channels of
-issue 15), so its PSF, residual, pb and weight differ by 0.1-0.64 of the peak (the pb and
-weight show that different pointings reach it: the weight's peak there is 0.79 in tclean's, 0.99
-in pclean's, 0.48 in both in the other channels). It is reported as an xfail with its figures;
-the other three channels must hold the 1% bound."""
+The cube's first LSRK channel holds only two integrations: the first (field 0 at the image
+centre, where tclean's grid is made: its first data channel equals the cube's first channel to
+the bit, a tie tclean keeps) and field 1's first (130 Hz below it); every later one has drifted
+above it. Since s16-ch0 pclean converts that first integration to casacore's bits and keeps the
+tie too (before: sumwt 310.3 vs tclean's 599.4, residual 0.49 of the peak). What stays open is
+the Briggs weighting of such a sparse channel: `.sumwt` 601.2 vs 599.4 (3.1e-3), residual
+1.04e-2, psf 3.9e-3, pb 4.7e-3, weight 5.0e-3 (natural weighting: every channel's `.sumwt`
+equal, 2048 in channel 0; field 0 alone with Briggs: equal; field 1 alone: 2.2e-3 high in
+channel 0, 1.3e-3 in channels 1-2, where tclean's channels 1 and 2 differ and pclean's do not:
+the per-field density of a field off the image centre, docs/decisions-s16-ch0.md). It is
+reported as an xfail with its figures; the other three channels must hold the 1% bound."""
 import json
 import tarfile
 
@@ -31,7 +35,13 @@ TOL = 1e-2
 # tclean's .sumwt is the sum of the imaging weights: equal to 5e-4 (the cube's channels 1-3:
 # 31456.6 vs 31444.2, 3.9e-4).
 SUMWT_TOL = 5e-4
+# The cube's channel 0: the Briggs weights of a channel of two integrations (see above). An open
+# channel must still hold twice the bound (measured since s16-ch0: residual 1.04e-2, the rest
+# below 5e-3; before, with the first integration out of it: 0.1-0.64) and its `.sumwt` 1%
+# (3.1e-3; before 0.48).
 OPEN_CHANNELS = {"cube_dirty": {0}}
+OPEN_TOL = 2e-2
+OPEN_SUMWT_TOL = 1e-2
 _RUNS = {}
 
 
@@ -81,9 +91,10 @@ def test_shared_mosaic_matches_tclean(name, ext, shared_ms, tmp_path_factory):
     open_ = OPEN_CHANNELS.get(name, set())
     inside = [f for c, f in enumerate(figures) if c not in open_]
     assert max(inside) <= TOL, figures
+    assert all(f <= OPEN_TOL for c, f in enumerate(figures) if c in open_), figures
     gaps = [(c, f) for c, f in enumerate(figures) if c in open_ and f > TOL]
     if gaps:
-        pytest.xfail("open gap: the first LSRK channel of the mosaic cube: " +
+        pytest.xfail("open gap: the Briggs weights of the mosaic cube's first LSRK channel: " +
                      ", ".join("c%d %.3f" % g for g in gaps))
 
 
@@ -97,5 +108,7 @@ def test_shared_mosaic_sumwt_matches_tclean(name, shared_ms, tmp_path_factory):
     print(name, "sumwt", ours, ref)
     open_ = OPEN_CHANNELS.get(name, set())
     assert all(r <= SUMWT_TOL for c, r in enumerate(rel) if c not in open_), (ours, ref)
+    assert all(rel[c] <= OPEN_SUMWT_TOL for c in open_), (ours, ref)
     if any(rel[c] > SUMWT_TOL for c in open_):
-        pytest.xfail("open gap: first LSRK channel's sumwt %.1f vs tclean's %.1f" % (ours[0], ref[0]))
+        pytest.xfail("open gap: first LSRK channel's sumwt %.1f vs tclean's %.1f (Briggs weights)"
+                     % (ours[0], ref[0]))
