@@ -133,9 +133,11 @@ impl ImagingContext<'_> {
             let add = |d: &mut FieldDensities, cols: &[usize], freqs: &[f64]| {
                 // tclean's cube weightor (`BriggsCubeWeightor::init`) grids its per-channel
                 // densities through `GridFT::put`, i.e. at the uvw rotated to the image centre,
-                // and looks them up at the data's own uvw (`weightUniform`); `VisImagingWeight`
-                // (mfs, shared cube densities) uses the data's own uvw for both.
-                let uvw = if per_chan && !per_field {
+                // also a mosaic's per-field ones (measured on alma_mosaic, docs/
+                // decisions-s16-ch0.md), and looks them up at the data's own uvw
+                // (`weightUniform`); `VisImagingWeight` (mfs, shared cube densities) uses the
+                // data's own uvw for both.
+                let uvw = if per_chan {
                     prep.uvw_m.view()
                 } else {
                     prep.weighting_uvw()
