@@ -106,8 +106,9 @@ def test_sumwt_matches_tclean(name, mosaic_ms, mosaic_out):
 # BriggsCubeWeightor): tclean grids each field's density at the uvw rotated to the image centre
 # and looks it up at the data's own uvw; six of the seven fields are off the centre.
 CUBE_INFO = json.loads((REF / "mosaic_cube_sumwt.json").read_text())
-# Measured (s16-ch0): 32039.80 against tclean's 32034.17, 1.8e-4 (a remainder not explained); with
-# the per-field densities gridded at the data's own uvw 32066.59, 1.0e-3.
+# Measured (s16-ch0): 32039.80 against tclean's 32034.17, 1.8e-4 (a remainder not explained, of
+# the size of this subset's mfs one, SUMWT_TOL above); with the per-field densities gridded at the
+# data's own uvw 32066.59, 1.0e-3.
 CUBE_SUMWT_TOL = 5e-4
 
 
