@@ -517,11 +517,13 @@ def warm_cache(ms):
 def tool_versions(args, pclean_bin, workdir):
     """Version strings of the three tools (best effort; run in ``workdir``, where importing
     casatools leaves its log file)."""
-    def first_line(cmd):
+    def first_line(cmd, prefix=""):
+        # (casatools' import may print its own warnings first: the line starting with `prefix`.)
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=workdir)
-            lines = [l for l in (out.stdout + out.stderr).splitlines() if l.strip()]
-            return lines[0].strip() if lines else ""
+            lines = [l.strip() for l in (out.stdout + "\n" + out.stderr).splitlines()
+                     if l.strip().startswith(prefix) and l.strip()]
+            return lines[0] if lines else ""
         except Exception as exc:
             return f"unavailable ({exc})"
     v = {}
@@ -534,7 +536,8 @@ def tool_versions(args, pclean_bin, workdir):
             pass
     if not args.skip_tclean:
         v["tclean"] = first_line([args.casa_python, "-c",
-                                  "import casatools; print('casatools', casatools.version_string())"])
+                                  "import casatools; print('casatools', casatools.version_string())"],
+                                 prefix="casatools")
     if not args.skip_wsclean:
         v["wsclean"] = next((l.strip() for l in subprocess.run(
             [args.wsclean, "--version"], capture_output=True, text=True).stdout.splitlines()
