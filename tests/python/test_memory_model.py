@@ -134,7 +134,7 @@ def measure(ms, workdir, imsize, nchan, deconvolver, threads):
 # Issue 18's dirty cube, on which the model was not fitted: bench/make_synthetic_ms.py's defaults
 # (108 360 rows, 64 TOPO channels, XX YY), 1024^2, Briggs 0.5, 2 threads, the automatic schedule:
 # 64 one-channel blocks in `cubedata`, 8 blocks of 8 channels (memory::REGRID_BLOCK_CHANS) in LSRK
-# with linear interpolation. Every block reads the visibilities from the one read for all blocks
+# with linear interpolation, two blocks of one thread in flight. Every block reads the visibilities from the one read for all blocks
 # (a scratch file), whose chunk of all 64 channels is the run's peak for `cubedata`.
 # (mode, channels per block of the automatic schedule)
 CUBE_CONFIGS = [("cubedata", 1), ("lsrk", 8)]
@@ -157,10 +157,10 @@ def measure_cube(ms, workdir, mode, cpb):
                   "--cell", "0.1arcsec", *spec, "--nchan", "64", "--start", "0", "--width", "1",
                   "--weighting", "briggs", "--robust", "0.5", "--pblimit", "-0.01", "--niter", "0",
                   "--nthreads", "2"])
-    assert (s["chans_per_block"], s["blocks_in_flight"], s["threads_per_block"]) == (cpb, 1, 2)
+    assert (s["chans_per_block"], s["blocks_in_flight"], s["threads_per_block"]) == (cpb, 2, 1)
     est = run_json([pclean_bin(), "estimate", "--imsize", "1024", "--deconvolver", "none",
-                    "--nvis", str(s["nvis_per_channel"]), "--spw-nchan", "64", "--threads-per-task", "2",
-                    "--nchan-per-task", str(cpb), "--json"])
+                    "--nvis", str(s["nvis_per_channel"]), "--spw-nchan", "64", "--threads-per-task", "1",
+                    "--blocks-in-flight", "2", "--nchan-per-task", str(cpb), "--json"])
     for p in Path(workdir).glob(name.name + ".*"):
         subprocess.run(["rm", "-rf", str(p)], check=True)
     # `pclean estimate` is the peak RSS: base, heap and the pages the one read of the

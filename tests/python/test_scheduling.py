@@ -62,10 +62,12 @@ def test_memory_limit_bounds_blocks_and_peak(msdir, tmp_path):
     free = image(msdir / "ngc5921.ms", tmp_path / "free", "--nthreads", "2", "--cube-chunksize", "4",
                  "--threads-per-block", "1", "--blocks-in-flight", "2")
     assert free["blocks_in_flight"] == 2
-    # A limit below what two blocks of 4 channels need (without the visibilities kept in memory,
-    # which a tighter limit sends to the scratch file instead): fewer blocks or smaller ones, and
-    # the measured peak stays below the limit.
-    limit_mib = 0.9 * (free["memory_estimate_mib"] - free["vis_cache_mib"])
+    one = image(msdir / "ngc5921.ms", tmp_path / "one", "--nthreads", "2", "--cube-chunksize", "4",
+                "--threads-per-block", "1", "--blocks-in-flight", "1")
+    # A limit halfway between what one and two blocks of 4 channels need (without the
+    # visibilities kept in memory, which a tighter limit sends to the scratch file instead):
+    # fewer blocks or smaller ones, and the measured peak stays below the limit.
+    limit_mib = 0.5 * (free["memory_estimate_mib"] + one["memory_estimate_mib"]) - free["vis_cache_mib"]
     s = image(msdir / "ngc5921.ms", tmp_path / "lim", "--nthreads", "2", "--cube-chunksize", "4",
               "--threads-per-block", "1", "--blocks-in-flight", "2", "--memory-limit", f"{limit_mib:.0f}MiB")
     assert s["blocks_in_flight"] == 1

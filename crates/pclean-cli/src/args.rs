@@ -110,6 +110,11 @@ pub struct EstimateArgs {
     /// Threads each task uses.
     #[arg(long, default_value_t = 1)]
     pub threads_per_task: usize,
+    /// Blocks (tasks) a local run images at once, after its one read of the visibilities (a run
+    /// logs `blocks_in_flight`; a dirty cube's default is one per thread): the per-worker figure
+    /// is then the whole local run's.
+    #[arg(long, default_value_t = 1)]
+    pub blocks_in_flight: usize,
     /// Visibilities per image channel (selected rows x data channels per image channel; a run's
     /// `.summary.json` has it as `nvis_per_channel`): the kernel's oversampling, hence the grid's
     /// size, and per-visibility buffers depend on it.

@@ -168,6 +168,7 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         nterms: a.nterms,
         nfields: a.nfields,
         threads_per_task: a.threads_per_task,
+        blocks_in_flight: a.blocks_in_flight,
         nvis_per_chan: a.nvis,
         spw_nchan: a.spw_nchan,
         wplanes: a.wplanes,

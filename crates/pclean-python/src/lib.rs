@@ -302,7 +302,7 @@ fn run_row_task<'py>(
 
 /// The memory model's task description from `imsize` and the keyword arguments of the estimate
 /// functions (`nchan_per_task`, `gridder`, `deconvolver`, `nterms`, `nfields`, `threads_per_task`,
-/// `wplanes`, `row_partitions`, `nvis_per_chan`, `pabins`, `beam_freqs`, `mvc_chans`, `interpolated`, `resident_chans`;
+/// `blocks_in_flight`, `wplanes`, `row_partitions`, `nvis_per_chan`, `pabins`, `beam_freqs`, `mvc_chans`, `interpolated`, `resident_chans`;
 /// the others keep `WorkerSpec::default()`'s values, as `pclean estimate`'s defaults).
 fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
     let mut s = WorkerSpec {
@@ -317,6 +317,7 @@ fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
             "nterms" => s.nterms = v.extract()?,
             "nfields" => s.nfields = v.extract()?,
             "threads_per_task" => s.threads_per_task = v.extract()?,
+            "blocks_in_flight" => s.blocks_in_flight = v.extract()?,
             "wplanes" => s.wplanes = v.extract()?,
             "row_partitions" => s.row_partitions = v.extract()?,
             "nvis_per_chan" => s.nvis_per_chan = v.extract()?,

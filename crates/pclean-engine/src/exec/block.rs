@@ -5,6 +5,7 @@
 use crate::cycles::{block_setup, deconvolve_block, stop_text, FirstImages};
 use crate::error::EngineError;
 use crate::imaging::mosaic::pb_from_weight;
+use crate::imaging::weights::DensityLayout;
 use crate::imaging::ImagingContext;
 use crate::products::{fit_beam, write_restored, Reused};
 use crate::source::{prepare_block, restrict_sources, Source};
@@ -148,9 +149,16 @@ pub fn run_block(
         sources
     };
     // The block's own weighters (one per channel, or one for all), each freed after the last
-    // plane that uses it has its imaging weights.
+    // plane that uses it has its imaging weights. Per-channel densities are made one channel at
+    // a time, just before the channel's planes (`lazy`): a block then holds one density instead
+    // of one per channel (the same weights: a channel's density sees only its own columns).
+    let lazy = inp.shared_weighter.is_none()
+        && ctx.rows.is_none()
+        && DensityLayout::of(params) == DensityLayout::PerChannel;
     let mut owned: Vec<Option<ImagingWeighter>> = Vec::new();
-    if inp.shared_weighter.is_none() {
+    if lazy {
+        owned = (0..chans.len()).map(|_| None).collect();
+    } else if inp.shared_weighter.is_none() {
         owned = ctx
             .weighters(&sources, chans.clone())?
             .into_iter()
@@ -173,6 +181,9 @@ pub fn run_block(
     let mut summaries = Vec::new();
     for (i, k) in chans.clone().enumerate() {
         let wi = weighter_index(i);
+        if lazy {
+            owned[wi] = ctx.weighters(&sources, k..k + 1)?.into_iter().next();
+        }
         for s in 0..nst {
             let weighter = match (inp.shared_weighter, owned.get(wi)) {
                 (Some(w), _) => w,
@@ -291,6 +302,10 @@ pub fn run_block(
                     stop_reason: "no deconvolution (niter=0)".into(),
                 };
                 summaries.push(write_plane(inp, k, s, beam, out, put)?);
+                // The plane's grid and images lie in the heap below the other block's live
+                // buffers: returned now, the resident set stays near the live heap with several
+                // blocks in flight (measured, docs/decisions.md (s16-cube)).
+                crate::alloc_count::release_free_heap();
             }
         }
     }

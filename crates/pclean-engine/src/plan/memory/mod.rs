@@ -321,11 +321,17 @@ impl BlockShape {
             (nchan, nchan)
         };
         let planes = (resident * self.image.nstokes) as u64;
-        // (A paged block makes the densities of one resident group at a time.)
+        // (A paged block makes the densities of one resident group at a time; the block loop
+        // of `exec::block::run_block`, one channel's at a time, just before its planes.)
+        let lazy = !paged && self.image.deconvolver.nterms() == 1 && self.image.mvc_chans == 0;
         let ndens = if !self.image.density {
             0
         } else if self.image.density_per_channel {
-            resident as u64
+            if lazy {
+                1
+            } else {
+                resident as u64
+            }
         } else {
             1
         };

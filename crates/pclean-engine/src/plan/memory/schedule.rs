@@ -74,9 +74,8 @@ pub const REGRID_BLOCK_CHANS: usize = 8;
 /// in serial tclean) with every thread when that needs at most a quarter of the budget, else one
 /// channel per block, one thread each, as many blocks in flight as threads (per-channel cycle
 /// thresholds, as tclean's parallel mode per sub-cube and WSClean per channel). Without, one
-/// channel per block and two threads per block, half as many blocks in flight as threads: the
-/// least memory, and (measured on a 64-channel 1024^2 cube, docs/decisions.md) as fast as larger
-/// blocks once the visibilities are read once for all blocks.
+/// thread per block and as many blocks in flight as threads (`dirty_chans_per_block` channels
+/// each), shrunk to the budget.
 /// A block of one channel that does not fit alone is an error naming the estimate and the limit.
 pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, EngineError> {
     let n = req.nchan.max(1);
@@ -125,9 +124,10 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
     } else if req.prefer_whole_cube {
         threads.min(n)
     } else {
-        // One channel per block, two threads per block (the gridder and FFTs of one channel
-        // scale well to two threads; more threads go to more blocks in flight).
-        threads.div_ceil(2).min(n)
+        // One thread per block, as many blocks in flight as threads: a plane's gridding, FFTs,
+        // beam fit and writes keep two threads busy only part of the time (measured on the
+        // 1024^2 x 64 LSRK cube, docs/decisions.md (s16-cube): 1.1 cores of 2 busy).
+        threads.min(n)
     };
     let mut b = or_auto(req.blocks_in_flight, auto_blocks);
     let mut t = or_auto(req.threads_per_block, (threads / b).max(1));

@@ -56,9 +56,10 @@ fn block_bytes_grow_linearly_with_channels() {
     let d1 = s.block_bytes(2, 1) - s.block_bytes(1, 1);
     let d2 = s.block_bytes(3, 1) - s.block_bytes(2, 1);
     assert_eq!(d1, d2);
-    // Dirty imaging: one grid whatever the channels; a weighter (4 B/px) per channel more, and
-    // the channel's prepared visibilities (12 B per visibility and Stokes, 4 B weight offset).
-    assert_eq!(d1, 1024 * 1024 * 4 + 100_000 * 16);
+    // Dirty imaging: one grid and one density whatever the channels (the block makes each
+    // channel's density just before its planes); per channel more only its prepared visibilities
+    // (12 B per visibility and Stokes, 4 B weight offset).
+    assert_eq!(d1, 100_000 * 16);
     assert!(shape(true).block_bytes(4, 1) > s.block_bytes(4, 1));
 }
 
@@ -136,7 +137,8 @@ fn schedule_fits_the_budget() {
         ),
         (1, 4, 1)
     );
-    // Dirty imaging: one-channel blocks, two threads each.
+    // Dirty imaging: one-channel blocks (this request's `dirty_chans_per_block`), one thread
+    // each, as many in flight as threads.
     let sch = schedule(&shape(false), req(64, 64 << 30, false)).unwrap();
     assert_eq!(
         (
@@ -144,7 +146,7 @@ fn schedule_fits_the_budget() {
             sch.blocks_in_flight,
             sch.threads_per_block
         ),
-        (1, 2, 2)
+        (1, 4, 1)
     );
 }
 
