@@ -452,7 +452,10 @@ mod tests {
                 }
             }
             assert!(nwhole > 100, "{nwhole}");
-            assert!(err_whole < 1e-12, "ratio {ratio}: {err_whole} at whole samples");
+            assert!(
+                err_whole < 1e-12,
+                "ratio {ratio}: {err_whole} at whole samples"
+            );
             assert!(err < 1.2e-2 * s * s, "ratio {ratio}: {err}");
         }
     }
