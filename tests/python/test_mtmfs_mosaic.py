@@ -38,7 +38,10 @@ REGION_PB = 0.5
 # psf.tt2 7.1e-5 / 6.3e-5, psf.tt1 5.5e-3 / 3.4e-3, residual.tt0 2.3e-4 / 4.0e-4, residual.tt1
 # 1.6e-3 / 2.3e-3, image.tt0 1.9e-4 / 4.0e-4, pb.tt0 8.7e-5 / 7.7e-5, weight.tt0 and weight.tt2
 # 1.4e-4 / 1.4e-4, weight.tt1 3.1e-4 / 4.9e-2: issue 14's 1% bar but for the conjbeams weight.tt1
-# (~0: its peak 0.098 against weight.tt2's 68.5; 4.9e-2 of it), an open gap (xfail under GUARD).
+# (~0: its peak 0.098 against weight.tt2's 68.5; 4.9e-2 of it), an open gap (xfail under GUARD):
+# it is 0.1 (W_110 B_110 - W_90 B_90), each window's term ~343 at the peak (weight.tt2 = 0.01
+# (W_90 B_90 + W_110 B_110)), so its peak is 2.9e-4 of either term and pclean's 4.8e-3 error
+# 1.4e-5 of it, ten times closer than weight.tt0 agrees (1.4e-4): a cancellation, not a kernel.
 # The tt1 terms met 1% once the residual and PSF were gridded as tclean's MosaicFT (without
 # conjbeams, docs/decisions.md (s15-mosedge)) and the conjugate kernels were made as tclean's
 # (the data frequency's kernel stretched by nu'/nu; with conjbeams: psf.tt1 1.8e-2 -> 3.4e-3,
