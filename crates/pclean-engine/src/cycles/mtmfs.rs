@@ -193,7 +193,13 @@ pub fn run_block(
     let mut mask = None;
     let deconvolve = p.niter > 0;
     if deconvolve && sumwt0 > 0.0 {
-        let setup = block_setup(p, &chans, inp, &[fitted], &[None])?;
+        // A mosaic's masks (usemask='pb', pbmask, auto-multithresh's pb region) use its own
+        // primary beam, sqrt(weight.tt0 / max) (`.pb.tt0`), as the single-term mosaic's
+        // (`exec::block`); not the beam model's (of every pointing's `PB(nu_0)`), which put the
+        // pbmask 0.4 edge up to 6 pixels inside tclean's on the wideband mosaic with conjbeams
+        // (its mask had 6210 pixels, tclean's 7068).
+        let mosaic_pb = pb_weights.first().map(|w| inp.plane_pb(k, Some(w)));
+        let setup = block_setup(p, &chans, inp, &[fitted], &[mosaic_pb])?;
         let mut masker = setup
             .maskers
             .into_iter()

@@ -46,8 +46,9 @@ impl MosaicGridder {
     }
 
     /// The gridding kernels of beam frequency `band` (made once per frequency): the beams at
-    /// the kernel frequency (the conjugate one with `conjbeams`), with the support of the band's
-    /// weight kernels.
+    /// that frequency with the support of the band's weight kernels; with `conjbeams`, as
+    /// tclean's `fillConjConvFunc`, those kernels (with tclean's raised support) resampled by
+    /// the ratio of the conjugate frequency to the band's ([`FtKernels::conjugate`]).
     pub(super) fn ft_kernels(&self, band: usize) -> Arc<FtKernels> {
         let f = self.band_freq(band);
         let fk = self.image_beam_freq(f);
@@ -58,9 +59,13 @@ impl MosaicGridder {
         }
         let s = self.gridder.spec();
         let cells = [s.cell_x_rad, s.cell_y_rad];
-        let support =
-            WeightKernels::new(&self.beams, s.nx, s.ny, cells, f, self.conj_of(f)).support();
-        let k = Arc::new(FtKernels::new(&self.beams, s.nx, s.ny, cells, fk, support));
+        let w = WeightKernels::new(&self.beams, s.nx, s.ny, cells, f, self.conj_of(f));
+        let supports = [w.support(), w.gridded_support()];
+        let k = FtKernels::new(&self.beams, s.nx, s.ny, cells, f, supports);
+        let k = Arc::new(match self.conj_of(f) {
+            Some(fc) if fc != f => k.conjugate(fc / f),
+            _ => k,
+        });
         cache.push((key, k.clone()));
         k
     }
@@ -82,14 +87,16 @@ pub(super) struct FtKernels {
 
 impl FtKernels {
     /// The kernels of baseline beams `beams` at `freq_hz` (the screen `VP_a VP_b`) for an `nx` x
-    /// `ny` image of cells `cells_rad`, with support `support` (the weight kernels' `S`).
+    /// `ny` image of cells `cells_rad`, with supports `[S, S']`: normalised over `+-S` (the
+    /// weight kernels' support), cropped for and gridded with `S'` (`S`, or with `conjbeams`
+    /// tclean's raised support).
     pub(super) fn new(
         beams: &[(PbModel, PbModel)],
         nx: usize,
         ny: usize,
         cells_rad: [f64; 2],
         freq_hz: f64,
-        support: usize,
+        [norm, support]: [usize; 2],
     ) -> Self {
         let h = support + 2;
         let centre = [(nx / 2) as f64, (ny / 2) as f64];
@@ -102,7 +109,7 @@ impl FtKernels {
                 let screen = vp_screen(a, b, nx, ny, cells_rad, freq_hz);
                 // c(i, j) for |i|, |j| <= h, indexed [j + h, i + h]; normalised over +-S.
                 let full = cy.t().dot(&screen.dot(&cx));
-                let inner = ndarray::s![h - support..=h + support, h - support..=h + support];
+                let inner = ndarray::s![h - norm..=h + norm, h - norm..=h + norm];
                 let total = full.slice(inner).sum();
                 let scale = if total > 0.0 { 1.0 / total } else { 1.0 };
                 // tclean's crop: 2h cells, -h..h-1.
@@ -114,6 +121,38 @@ impl FtKernels {
             .collect();
         FtKernels { support, tables }
     }
+
+    /// tclean's kernels for `conjbeams` (`HetArrayConvFunc::fillConjConvFunc`): each table of
+    /// `n` samples per axis resampled by `ratio` (the conjugate frequency over the data's) to
+    /// `m = 2 floor(n ratio / 2)` samples, output sample `j` the Lanczos-3 interpolation at
+    /// `j n / m` (zero near the edges, as [`lanczos_matrix`]); its centre `n` kept (`ratio > 1`)
+    /// or padded with zeros to `n` (`ratio < 1`), both about the kernel's origin `n / 2`, and
+    /// multiplied by `(n / m)^2` (the kernel's sum unchanged). The support is unchanged.
+    pub(super) fn conjugate(&self, ratio: f64) -> Self {
+        let tables = self
+            .tables
+            .iter()
+            .map(|t| {
+                let n = t.nrows();
+                let m = 2 * (n as f64 * ratio / 2.0) as usize;
+                let l = lanczos_resampling(n, m);
+                let big = l.dot(t).dot(&l.t()) * (n as f64 / m as f64).powi(2);
+                let mut out = Array2::<f64>::zeros((n, n));
+                if m >= n {
+                    let b = (m - n) / 2;
+                    out.assign(&big.slice(ndarray::s![b..b + n, b..b + n]));
+                } else {
+                    let b = (n - m) / 2;
+                    out.slice_mut(ndarray::s![b..b + m, b..b + m]).assign(&big);
+                }
+                out
+            })
+            .collect();
+        FtKernels {
+            support: self.support,
+            tables,
+        }
+    }
 }
 
 /// The Lanczos-3 resampling of `n` samples to `n SAMPLING` as tclean's `resample`: output `j` is
@@ -121,6 +160,20 @@ impl FtKernels {
 /// `floor(x) >= n - 3`. `(n SAMPLING, n)`.
 fn lanczos_matrix(n: usize) -> Array2<f64> {
     let no = n * SAMPLING;
+    lanczos_at(no, n, |j| j as f64 / no as f64 * n as f64)
+}
+
+/// tclean's `resample` of `n` samples to `m`: output `j` the Lanczos-3 interpolation at
+/// `x = j (n / m)` (tclean's `xinvfactor`), zero where `floor(x) < 3` or `floor(x) >= n - 3`.
+/// `(m, n)`.
+fn lanczos_resampling(n: usize, m: usize) -> Array2<f64> {
+    let step = n as f64 / m as f64;
+    lanczos_at(m, n, |j| j as f64 * step)
+}
+
+/// The `(no, n)` matrix of Lanczos-3 interpolation of `n` samples at the points `at(j)`, zero
+/// where the point's floor is within 3 samples of the edges (tclean's `interpLanczos`).
+fn lanczos_at(no: usize, n: usize, at: impl Fn(usize) -> f64) -> Array2<f64> {
     let sinc = |x: f64| {
         if x == 0.0 {
             1.0
@@ -129,7 +182,7 @@ fn lanczos_matrix(n: usize) -> Array2<f64> {
         }
     };
     Array2::from_shape_fn((no, n), |(j, i)| {
-        let x = j as f64 / no as f64 * n as f64;
+        let x = at(j);
         let fx = x.floor();
         let i = i as f64;
         if fx < LANCZOS_A || fx >= n as f64 - LANCZOS_A || i < fx - LANCZOS_A + 1.0 || i > fx + 3.0
@@ -353,6 +406,71 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// tclean's conjugate kernels stretch each table about its origin by the frequency ratio and
+    /// keep its sum: a Gaussian table `g` of 24 samples rms becomes, at offset `d` from the
+    /// origin, `g(d n / m) (n / m)^2`, cropped (ratio 1.2) or padded with zeros (ratio 0.8) to
+    /// the same `n`. Exactly (1e-12) where `d n / m` is a whole sample (Lanczos interpolation
+    /// reproduces the samples there); elsewhere within Lanczos-3's ripple (its weights sum to
+    /// 1 +- 5.7e-3 per axis: 1.2e-2 in 2-D). Inverting the ratio, moving the crop by a sample
+    /// (2e-2 at the whole samples) or leaving out the `(n / m)^2` fails.
+    #[test]
+    fn conjugate_tables_stretch_the_kernel() {
+        let n = 160usize;
+        let g = |d: f64| (-d * d / (2.0 * 24.0 * 24.0)).exp();
+        let c = (n / 2) as f64;
+        let table = Array2::from_shape_fn((n, n), |(y, x)| g(y as f64 - c) * g(x as f64 - c));
+        let k = FtKernels {
+            support: 6,
+            tables: vec![table],
+        };
+        for ratio in [1.2, 0.8] {
+            let m = 2 * (n as f64 * ratio / 2.0) as usize;
+            assert_eq!(m, if ratio > 1.0 { 192 } else { 128 });
+            let out = k.conjugate(ratio);
+            assert_eq!(out.support, 6);
+            let t = &out.tables[0];
+            assert_eq!(t.dim(), (n, n));
+            let s = n as f64 / m as f64;
+            let (mut err, mut err_whole, mut nwhole) = (0f64, 0f64, 0);
+            for ((y, x), v) in t.indexed_iter() {
+                let (dy, dx) = (y as f64 - c, x as f64 - c);
+                // Where the output interpolates the input (3 samples in from its edges, and
+                // inside the padded box for ratio < 1), else zero.
+                let inside = |d: f64| (d * s + c) >= 3.0 && (d * s + c) < (n - 3) as f64;
+                let want = if inside(dx) && inside(dy) {
+                    g(dx * s) * g(dy * s) * s * s
+                } else {
+                    0.0
+                };
+                err = err.max((v - want).abs());
+                let whole = |d: f64| ((d * s).round() - d * s).abs() < 1e-9;
+                if whole(dx) && whole(dy) {
+                    err_whole = err_whole.max((v - want).abs());
+                    nwhole += 1;
+                }
+            }
+            assert!(nwhole > 100, "{nwhole}");
+            assert!(
+                err_whole < 1e-12,
+                "ratio {ratio}: {err_whole} at whole samples"
+            );
+            assert!(err < 1.2e-2 * s * s, "ratio {ratio}: {err}");
+        }
+    }
+
+    /// tclean's raised support for the conjugate kernels: `c = 2 floor(S r / 2)`, `1.5 c` when
+    /// `c > S`.
+    #[test]
+    fn conjugate_support_rule() {
+        use super::super::conj::conjugate_support;
+        let r90 = 11_900f64.sqrt() / 90.0; // 90 GHz about 100 GHz: 1.212
+        assert_eq!(conjugate_support(6, r90), 6); // c = 6
+        assert_eq!(conjugate_support(7, r90), 12); // c = 8
+        assert_eq!(conjugate_support(10, r90), 18); // c = 12
+        assert_eq!(conjugate_support(10, 7_900f64.sqrt() / 110.0), 10); // ratio < 1
+        assert_eq!(conjugate_support(8, 1.0), 8);
     }
 
     /// The sinc correction is 1 at the centre and sin(pi/20)/(pi/20) at the first pixel of an

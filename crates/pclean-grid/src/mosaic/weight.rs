@@ -22,6 +22,7 @@
 //! beam (`(VP_a VP_b)^2` screens) with the largest support of them all, as tclean grids every
 //! dish pair with one support.
 
+use super::conj::conjugate_support;
 use crate::pb::{vp_pair_add_at, PbModel};
 use ndarray::Array2;
 use num_complex::Complex64;
@@ -38,7 +39,10 @@ const MIN_TRIAL: usize = 5;
 #[derive(Clone, Debug)]
 pub(crate) struct WeightKernels {
     npad: [usize; 2],
-    /// The lowest gridded cell, `-(S - 1)`; the box is `lo..=-lo - 1` on both axes.
+    /// The support `S` found on the screens (the kernels are normalised over `+-S`).
+    support: usize,
+    /// The lowest gridded cell, `-(S' - 1)`; the box is `lo..=-lo - 1` on both axes (`S'` is
+    /// `S`, or with `conjbeams` tclean's raised support, [`super::conj::conjugate_support`]).
     lo: i64,
     coef: Vec<Array2<f64>>,
 }
@@ -47,7 +51,9 @@ impl WeightKernels {
     /// The kernels of the baseline beams `beams` (`(VP_a, VP_b)` models, the screen being
     /// `(VP_a VP_b)^2`) at `freq_hz` for an `nx` x `ny` image of cells `cells_rad`. With
     /// `conj_hz` (tclean's `conjbeams`, `conj.rs`) the screen is `VP_a VP_b` at `freq_hz` times
-    /// `VP_a VP_b` at `conj_hz`.
+    /// `VP_a VP_b` at `conj_hz`, and the gridded box is that of tclean's support for the
+    /// conjugate kernels ([`super::conj::conjugate_support`]; the normalisation stays over the
+    /// screen's own `+-S`).
     pub(crate) fn new(
         beams: &[(PbModel, PbModel)],
         nx: usize,
@@ -71,18 +77,23 @@ impl WeightKernels {
             })
             .collect();
         let support = screens.iter().map(support).max().unwrap_or(MIN_TRIAL + 1);
-        let support = support.min(px.min(py) / 2 - 1);
-        // c(i, j) = sum_y cos(2 pi j dy / py) sum_x screen cos(2 pi i dx / px) for |i|, |j| <= S
+        let limit = px.min(py) / 2 - 1;
+        let support = support.min(limit);
+        let gridded = conj_hz
+            .map_or(support, |fc| conjugate_support(support, fc / freq_hz))
+            .min(limit);
+        // c(i, j) = sum_y cos(2 pi j dy / py) sum_x screen cos(2 pi i dx / px) for |i|, |j| <= S'
         // (the screen is even about its centre, so the transform is real), cosines tabulated;
-        // normalised over +-S, the gridded box [-(S - 1), S - 2] kept.
-        let cx = cosines(px, support, centre[0]);
-        let cy = cosines(py, support, centre[1]);
-        let keep = 1..2 * support - 1;
+        // normalised over +-S, the gridded box [-(S' - 1), S' - 2] kept.
+        let cx = cosines(px, gridded, centre[0]);
+        let cy = cosines(py, gridded, centre[1]);
+        let keep = 1..2 * gridded - 1;
+        let inner = gridded - support..=gridded + support;
         let coef = screens
             .iter()
             .map(|screen| {
                 let full = cy.t().dot(&screen.dot(&cx));
-                let total = full.sum();
+                let total = full.slice(ndarray::s![inner.clone(), inner.clone()]).sum();
                 let kept = full.slice(ndarray::s![keep.clone(), keep.clone()]);
                 if total > 0.0 {
                     kept.mapv(|c| c / total)
@@ -93,13 +104,20 @@ impl WeightKernels {
             .collect();
         WeightKernels {
             npad,
-            lo: 1 - support as i64,
+            support,
+            lo: 1 - gridded as i64,
             coef,
         }
     }
 
-    /// The support `S` (the gridded box is `-(S - 1)..=S - 2`).
+    /// The support `S` of the screens (the kernels' normalisation box is `+-S`).
     pub(crate) fn support(&self) -> usize {
+        self.support
+    }
+
+    /// The support `S'` the kernels are gridded with (the box `-(S' - 1)..=S' - 2`): `S`, or
+    /// with `conjbeams` tclean's raised support.
+    pub(crate) fn gridded_support(&self) -> usize {
         (1 - self.lo) as usize
     }
 
