@@ -95,7 +95,7 @@ def main():
     # alma_mosaic (shared, 7 fields; its first integration is field 0's, at the image centre
     # J2000 16h00m -30d): the 4 data channels and their edges. tclean's LSRK cube grid equals
     # the first channel converted there to the bit, so that integration's first channel lies in
-    # the cube's first channel only with casacore's bits (docs/decisions-s16-ch0.md). Made last:
+    # the cube's first channel only with casacore's bits (docs/decisions.md (s16-ch0)). Made last:
     # its epoch is 46 min before vla_wideband's, within casacore's 0.04 d caches, which would
     # otherwise carry over (measured: 36 ulp off its fresh value).
     mosaic = (-2.094395102393196, -0.5235987755982988)

@@ -5,7 +5,7 @@ per-channel and per-field densities: `BriggsCubeWeightor`), for `tests/python/te
 Writes `testdata/reference/mosaic/mosaic_cube_sumwt.json`: the case's exact tclean parameters, its
 `.sumwt` per channel and tclean's time. tclean grids a cube's per-field Briggs densities at the uvw
 rotated to the image centre and looks them up at the data's own uvw, so the sum of weights tells
-whether the six off-centre fields' densities are made as tclean's (docs/decisions-s16-ch0.md).
+whether the six off-centre fields' densities are made as tclean's (docs/decisions.md (s16-ch0)).
 
 Usage: /work/casa-venv/bin/python scripts/dev/make_mosaic_cube_sumwt.py OUTDIR
 (OUTDIR holding the unpacked `mosaic_small.ms` of testdata/alma_mosaic_small.ms.tar.gz; CASA 6.7

@@ -258,7 +258,7 @@ def test_wideband_mfs_beams_per_channel_match_tclean(ext, wb_ms, mosaic_out):
 # conjbeams=True (tclean grids the data of beam frequency nu through the beam at its conjugate
 # sqrt(2 nu_c^2 - nu^2) about the 100 GHz reference, the weight being PB(nu) PB(nu'); pclean_grid
 # mosaic/conj.rs): tclean stretches the data frequency's gridding kernel by nu'/nu
-# (HetArrayConvFunc::fillConjConvFunc), so does pclean (docs/decisions-s16-conj.md). Measured:
+# (HetArrayConvFunc::fillConjConvFunc), so does pclean (docs/decisions.md (s16-conj)). Measured:
 # psf 2.8e-4, residual 1.7e-3, pb 1.0e-4, weight 1.4e-4 (with the kernels of the beams at the
 # conjugate frequencies, pclean before s16-conj: psf 1.5e-3, residual 1.2e-2, an xfail then).
 # pclean's conjbeams=False products are 4.3e-2 (psf), 0.25 (residual), 2.1e-2 (pb) and 1.3e-2

@@ -10,7 +10,7 @@ the bit, a tie tclean keeps) and field 1's first (130 Hz below it); every later 
 above it. It was an open gap until s16-ch0 (`.sumwt` 310.3 vs tclean's 599.4, residual 0.49 of
 the peak): pclean lost that tie by one ulp of the epoch, and its per-field Briggs densities of
 fields off the image centre were gridded at the data's own uvw where tclean's are gridded at the
-uvw rotated to the image centre (docs/decisions-s16-ch0.md). Every channel now holds the bound."""
+uvw rotated to the image centre (docs/decisions.md (s16-ch0)). Every channel now holds the bound."""
 import json
 import tarfile
 

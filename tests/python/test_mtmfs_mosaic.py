@@ -45,7 +45,7 @@ REGION_PB = 0.5
 # The tt1 terms met 1% once the residual and PSF were gridded as tclean's MosaicFT (without
 # conjbeams, docs/decisions.md (s15-mosedge)) and the conjugate kernels were made as tclean's
 # (the data frequency's kernel stretched by nu'/nu; with conjbeams: psf.tt1 1.8e-2 -> 3.4e-3,
-# residual.tt1 3.6e-2 -> 2.3e-3, psf.tt0 3.1e-3 -> 6.3e-5; docs/decisions-s16-conj.md).
+# residual.tt1 3.6e-2 -> 2.3e-3, psf.tt0 3.1e-3 -> 6.3e-5; docs/decisions.md (s16-conj)).
 TOL = {ext: 1e-2 for ext in DIRTY_EXT}
 GUARD = {"weight.tt1": 0.1}
 # Deconvolved (mtmfs niter 100, pb mask 0.4; tclean 6.7 ran one minor cycle of 100 iterations).

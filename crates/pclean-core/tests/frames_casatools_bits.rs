@@ -115,7 +115,7 @@ fn vla_wideband_first_integrations_are_casacores_bits() {
 /// channels and their edges to GEO, BARY and LSRK, bit-identical to casacore's. tclean's LSRK
 /// grid of a cube of this MS is this conversion of the first channel, equal to the bit to that
 /// integration's first channel, which therefore lies inside the cube's first channel (its
-/// sum of weights 599 rather than 310 in the shared mosaic cube, docs/decisions-s16-ch0.md).
+/// sum of weights 599 rather than 310 in the shared mosaic cube, docs/decisions.md (s16-ch0)).
 #[test]
 fn alma_mosaic_first_integration_is_casacores_bits() {
     let (exact, total, worst) = compare(|n| n.starts_with("alma_mosaic"));

@@ -134,7 +134,7 @@ impl ImagingContext<'_> {
                 // tclean's cube weightor (`BriggsCubeWeightor::init`) grids its per-channel
                 // densities through `GridFT::put`, i.e. at the uvw rotated to the image centre,
                 // also a mosaic's per-field ones (measured on alma_mosaic, docs/
-                // decisions-s16-ch0.md), and looks them up at the data's own uvw
+                // decisions.md (s16-ch0)), and looks them up at the data's own uvw
                 // (`weightUniform`); `VisImagingWeight` (mfs, shared cube densities) uses the
                 // data's own uvw for both.
                 let uvw = if per_chan {
