@@ -340,11 +340,25 @@ pub fn estimate_worker_memory_gib(spec: &WorkerSpec) -> Result<f64, EngineError>
     };
     // The read's residue is resident beside the heap through the blocks (RSS, not heap): with it
     // the estimate is the peak RSS (issue 18: the 1024^2 x 64 dirty cube, 75 MiB predicted
-    // against 86.6 measured without it).
-    let task = task * spec.blocks_in_flight.max(1) as u64;
+    // against 86.6 measured without it). A deconvolving block trims the heap before its minor
+    // and major cycles (`alloc_count::release_free_heap`), which returns those pages: the
+    // residue then counts beside its weighting and first pass only (the issue's cleaned cube,
+    // a paged block: 113.7 MiB predicted with the residue beside every phase, 100.6 measured;
+    // docs/decisions.md (s16-cube)).
+    let blocks = spec.blocks_in_flight.max(1) as u64;
+    let (before_trim, after_trim) = if spec.row_partitions == 0 && spec.deconvolver != "none" {
+        let ph = shape.phases(spec.nchan_per_task, spec.threads_per_task);
+        (
+            ph.weighting.max(ph.first_pass),
+            ph.minor_cycle.max(ph.major_cycle).max(ph.writing),
+        )
+    } else {
+        (task, 0)
+    };
     let run = match spec.cache_phase() {
-        Some((read, held)) => read.max(held + task) + spec.cache_residue(),
-        None => task,
+        Some((read, held)) => (read.max(held + blocks * before_trim) + spec.cache_residue())
+            .max(held + blocks * after_trim),
+        None => blocks * task,
     };
     Ok((BASE_BYTES + run) as f64 / GIB)
 }

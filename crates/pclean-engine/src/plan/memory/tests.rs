@@ -407,3 +407,46 @@ fn a_paged_block_holds_its_resident_channels_only() {
     s.paged_resident = 4;
     assert!(s.block_bytes(32, 2) > paged);
 }
+
+/// A cleaned cube read once for all blocks: the read's residue counts beside the weighting and
+/// first pass only (the deconvolving block trims the heap before its cycles), a dirty cube's
+/// beside every phase; two blocks in flight count two blocks.
+#[test]
+fn the_read_residue_counts_until_the_heap_is_trimmed() {
+    let spec = WorkerSpec {
+        imsize: 1024,
+        nchan_per_task: 64,
+        threads_per_task: 2,
+        nvis_per_chan: 108_360,
+        spw_nchan: 64,
+        interpolated: true,
+        ..Default::default()
+    };
+    let shape = spec.block_shape().unwrap();
+    let (read, held) = spec.cache_phase().unwrap();
+    let residue = spec.cache_residue();
+    assert!(residue > 0);
+    let ph = shape.phases(64, 2);
+    let before = ph.weighting.max(ph.first_pass);
+    let after = ph.minor_cycle.max(ph.major_cycle).max(ph.writing);
+    let want = (read.max(held + before) + residue).max(held + after);
+    let got = estimate_worker_memory_gib(&spec).unwrap() * GIB - BASE_BYTES as f64;
+    assert!((got - want as f64).abs() < 1.0, "{got} {want}");
+    // This cube's peak is its major cycle, below the residue's phases plus the residue.
+    assert!(got < (read.max(held + ph.peak()) + residue) as f64);
+    let dirty = WorkerSpec {
+        deconvolver: "none".into(),
+        nchan_per_task: 8,
+        threads_per_task: 1,
+        ..spec.clone()
+    };
+    let two = estimate_worker_memory_gib(&WorkerSpec {
+        blocks_in_flight: 2,
+        ..dirty.clone()
+    })
+    .unwrap();
+    let block = dirty.block_shape().unwrap().block_bytes(8, 1);
+    let (read, held) = dirty.cache_phase().unwrap();
+    let want = BASE_BYTES + read.max(held + 2 * block) + dirty.cache_residue();
+    assert!((two * GIB - want as f64).abs() < 1.0, "{two} {want}");
+}
