@@ -215,6 +215,9 @@ pub fn aw_gridder(
                  supported by pclean yet; use conjbeams=False",
             ));
         }
+        // One window: its A-term stays at the image frequency (measured on awproj_small.ms:
+        // tclean's wbawp=True .pb is 3.2e-3 from pclean's there, 7.1e-3 from the window's
+        // highest frequency's; docs/decisions-s16-wbawp.md).
         if beam_freqs.len() > 1 {
             for f in &beam_freqs {
                 let band = band_geometry(telescope, *f).map(|b| b.name);
