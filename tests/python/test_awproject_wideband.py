@@ -84,3 +84,16 @@ def test_wbawp_false_misses_tclean_wbawp(wb_ms, wb_out):
         err = awproject_refs.error(REF, "awwb_dirty", ext, prefix)
         print("wbawp=False %s: %.2e of tclean's wbawp=True peak" % (ext, err))
         assert err > 2 * TOL, (ext, err)
+
+
+def test_wbawp_with_conjbeams_is_refused(wb_ms, wb_out):
+    """conjbeams=True with several A-terms (tclean then grids each channel through the A-term
+    nearest its conjugate frequency, not built) is refused before any data is gridded, naming
+    the parameter."""
+    params = dict(INFO["awwb_dirty"]["params"], conjbeams=True)
+    cfg = wb_out / "refuse_conjbeams.json"
+    cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
+    p = run_pclean("image", "--config", cfg, "--vis", wb_ms / params["vis"], "--imagename",
+                   wb_out / "refuse_conjbeams", "--overwrite", check=False)
+    assert p.returncode != 0
+    assert "conjbeams" in p.stderr and "conjbeams=False" in p.stderr, p.stderr[-1000:]
