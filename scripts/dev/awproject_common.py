@@ -4,9 +4,14 @@ noiseless, 300 s integrations from 2024-06-01 by hour angle) and the centred ref
 import os
 
 
-def evla_d_simulator(ms):
-    """casatools' simulator opened on `ms` with the array, band, feeds and times set (fields and
-    observations are the caller's); returns (sm, me, qa, cl)."""
+# The default spectral window: (name, first channel's frequency, channel width, channels).
+L_BAND_SPW = ("EVLA_L#A0C0#0", "1.5GHz", "16MHz", 2)
+
+
+def evla_d_simulator(ms, spws=(L_BAND_SPW,)):
+    """casatools' simulator opened on `ms` with the array, `spws` (each (name, first channel's
+    frequency, width, channels)), feeds and times set (fields and observations are the caller's);
+    returns (sm, me, qa, cl)."""
     import casatools
     sm, me, qa, cl = casatools.simulator(), casatools.measures(), casatools.quanta(), casatools.componentlist()
     cfg = os.path.join(casatools.ctsys.resolve("alma/simmos"), "vla.d.cfg")
@@ -20,8 +25,9 @@ def evla_d_simulator(ms):
     sm.open(ms)
     sm.setconfig(telescopename="EVLA", x=xx, y=yy, z=zz, dishdiameter=dd, mount=["alt-az"] * len(xx),
                  antname=names, coordsystem="global", referencelocation=me.observatory("VLA"))
-    sm.setspwindow(spwname="EVLA_L#A0C0#0", freq="1.5GHz", deltafreq="16MHz", freqresolution="16MHz",
-                   nchannels=2, stokes="RR LL")
+    for name, freq, width, nchan in spws:
+        sm.setspwindow(spwname=name, freq=freq, deltafreq=width, freqresolution=width,
+                       nchannels=nchan, stokes="RR LL")
     sm.setfeed(mode="perfect R L")
     return sm, me, qa, cl
 

@@ -137,7 +137,9 @@ pub struct EstimateArgs {
     #[arg(long, default_value_t = 0)]
     pub pabins: usize,
     /// Beam frequencies of a --gridder mosaic mfs image, each gridded apart per pointing (a run
-    /// logs its number: one per 0.5% of the band, as tclean); 0 = 1 (narrow windows).
+    /// logs its number: one per 0.5% of the band, as tclean); 0 = 1 (narrow windows). With
+    /// --gridder awproject: wbawp=True's A-terms in mfs (one per spectral window), each gridded
+    /// apart per bin.
     #[arg(long, default_value_t = 0)]
     pub beam_freqs: usize,
     /// Channels of the cube major cycle of specmode='mvc' with --deconvolver mtmfs (a run logs

@@ -20,11 +20,6 @@ use pclean_grid::awproj::band_geometry;
 use pclean_grid::awproj::gridder::{AwGridder, AwInner, AwPointing};
 use pclean_grid::awproj::pa::{bin_parallactic_angles, parallactic_angle};
 
-/// The widest fractional mfs band accepted with `wbawp=True`: the beam's width scales with
-/// 1/frequency, so across 2% of band it changes by at most ~1% of the beam at half power, the
-/// issue's bound, and the beam at the image frequency stands for every channel's.
-const WBAWP_MAX_FRACTION: f64 = 0.02;
-
 /// The A-stacking gridder for `sources` (one MS; one field, or several: an A-projection mosaic),
 /// its rows gridded by `base` (the ES gridder, or the w-gridder with `wprojplanes` other than
 /// 1), the beams at `freq_hz`, each field's centred on its direction in the image about `centre`.
@@ -46,24 +41,7 @@ pub fn aw_gridder(
     let src = &sources[0];
     let meta = src.ms.meta();
     let fields = &src.selected.field_ids;
-    let freqs = src
-        .selected
-        .groups
-        .iter()
-        .flat_map(|g| g.chan_freq_hz.iter().copied());
-    let (lo, hi) = freqs.fold((f64::MAX, 0.0f64), |(l, h), f| (l.min(f), h.max(f)));
     let mfs = params.specmode == pclean_core::params::SpecMode::Mfs;
-    if params.awproject.wbawp && mfs && hi > lo && (hi - lo) / freq_hz > WBAWP_MAX_FRACTION {
-        return Err(EngineError::param(
-            "wbawp",
-            format!(
-                "wbawp=True with an mfs band of {:.1}% (A-terms per data channel) is not \
-                 supported by pclean yet (its beams are evaluated at the image frequency); use \
-                 wbawp=False (tclean's reference-frequency A-term) or a cube",
-                100.0 * (hi - lo) / freq_hz
-            ),
-        ));
-    }
     let telescope = meta.observatory.name.as_str();
     let geom = band_geometry(telescope, freq_hz).ok_or_else(|| {
         EngineError::param(
@@ -195,8 +173,9 @@ pub fn aw_gridder(
         );
     }
     tracing::info!(
-        "awproject: wbawp={} (the A-term at each image plane's frequency), conjbeams={} (used by \
-         wideband A-projection only: no effect here), psterm={}, aterm=True",
+        "awproject: wbawp={} (cubes: the A-term at each image plane's frequency; mfs: at each \
+         spectral window's), conjbeams={} (not used by pclean's awproject: no effect here), \
+         psterm={}, aterm=True",
         aw.wbawp,
         aw.conjbeams,
         if aw.psterm {
@@ -226,6 +205,52 @@ pub fn aw_gridder(
     let mut g = AwGridder::mosaic(inner, 0, geom, bins.pa_rad, pointings, time_bin, freq_hz)
         .map_err(EngineError::Grid)?
         .with_psterm(aw.psterm);
+    if aw.wbawp && mfs {
+        let (beam_freqs, chan_beam) = wideband_beams(&src.selected);
+        if beam_freqs.len() > 1 && aw.conjbeams {
+            return Err(EngineError::param(
+                "conjbeams",
+                "conjbeams=True with wbawp=True over several spectral windows in mfs (tclean \
+                 grids each channel through the A-term nearest its conjugate frequency) is not \
+                 supported by pclean yet; use conjbeams=False",
+            ));
+        }
+        // One window: its A-term stays at the image frequency (measured on awproj_small.ms:
+        // tclean's wbawp=True .pb is 3.2e-3 from pclean's there, 7.1e-3 from the window's
+        // highest frequency's; docs/decisions-s16-wbawp.md).
+        if beam_freqs.len() > 1 {
+            for f in &beam_freqs {
+                let band = band_geometry(telescope, *f).map(|b| b.name);
+                if band != Some(geom.name) {
+                    return Err(EngineError::param(
+                        "wbawp",
+                        format!(
+                            "wbawp=True: the A-term at {:.4} GHz is not in the {} band of the \
+                             image frequency ({:.4} GHz); image each band apart or use \
+                             wbawp=False",
+                            f / 1e9,
+                            geom.name,
+                            freq_hz / 1e9
+                        ),
+                    ));
+                }
+            }
+            tracing::info!(
+                "awproject: wbawp=True in mfs: A-terms at {} frequencies (each spectral \
+                 window's highest selected channel, as tclean's AWConvFunc; every channel \
+                 through the nearest): {} GHz (a grid set per frequency, pointing and bin)",
+                beam_freqs.len(),
+                beam_freqs
+                    .iter()
+                    .map(|f| format!("{:.4}", f / 1e9))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            g = g
+                .with_beam_frequencies(beam_freqs, chan_beam)
+                .map_err(EngineError::Grid)?;
+        }
+    }
     if let Some(table) = by_baseline {
         g = g
             .with_baseline_pointings(table)
@@ -240,4 +265,25 @@ pub fn aw_gridder(
         g.kernel_sum_means().iter().sum::<f64>() / g.nbins().max(1) as f64
     );
     Ok(g)
+}
+
+/// tclean's `wbawp=True` A-terms of an mfs plane, ascending (CASA's
+/// `AWConvFunc::makeFreqValList`: one per selected spectral window, at its highest selected
+/// frequency), and the beam of a channel: the A-term nearest its frequency, whichever window it
+/// belongs to (`CFBuffer::nearestFreqNdx`; measured, docs/decisions-s16-wbawp.md), as the
+/// `(frequency, beam)` table [`AwGridder::with_beam_frequencies`] takes.
+pub fn wideband_beams(selected: &pclean_ms::SelectedData) -> (Vec<f64>, Vec<(f64, usize)>) {
+    let mut spws: Vec<(usize, f64)> = Vec::new();
+    for g in &selected.groups {
+        let hi = g.chan_freq_hz.iter().fold(f64::MIN, |m, f| m.max(*f));
+        match spws.iter_mut().find(|(s, _)| *s == g.spw_id) {
+            Some((_, h)) => *h = h.max(hi),
+            None => spws.push((g.spw_id, hi)),
+        }
+    }
+    let mut freqs: Vec<f64> = spws.iter().map(|(_, f)| *f).collect();
+    freqs.sort_by(f64::total_cmp);
+    freqs.dedup();
+    let nearest = freqs.iter().enumerate().map(|(i, f)| (*f, i)).collect();
+    (freqs, nearest)
 }

@@ -20,12 +20,19 @@
 //! summation `S(f) = sum_k P(k L) cos(2 pi k.f) / sum_k P(k L)`, `P` the power pattern and `L`
 //! the image's field of view (the kernel's uv cell is `1 / L`): [`AliasTable`] evaluates it
 //! from this gridder's own beams at tclean's 20 phases per cell and every visibility's weight
-//! carries its `S` (real part, mean of the two hands) in the PSF and residual passes. Prediction
-//! does not: tclean's cleaned awproject images converge to the true flux (measured: restored
+//! carries its `S` (real part, mean of the two hands) in the residual pass. The PSF pass does
+//! not: tclean grids the PSF with its weight functions, whose kernel sums to 1 (measured: the
+//! PSF of the bundled single-field case 1.2e-4 from tclean's without `S`, 1.5e-3 with it; the
+//! wideband case 1.9e-4 against 7.4e-3; docs/decisions-s16-wbawp.md). Prediction does not
+//! either: tclean's cleaned awproject images converge to the true flux (measured: restored
 //! peak 0.9993 for the 1 Jy source; with `S` also in prediction the clean converges to `1 /
 //! mean S`, 1.132). The sum of weights returned is the plain sum, as tclean's.
 //!
 //! tclean's `psterm=True` ([`AwGridder::with_psterm`]): [`super::kernel`], centred per pointing.
+//!
+//! tclean's `wbawp=True` in an mfs plane ([`AwGridder::with_beam_frequencies`]): the A-terms at
+//! several frequencies (tclean's: each spectral window's), each data channel gridded, imaged and
+//! predicted through its own frequency's beams (a grid set per beam frequency, pointing and bin).
 
 use super::beam::{AwBeams, BeamGrid};
 use super::geometry::BandGeometry;
@@ -36,9 +43,28 @@ pub use super::pointing::{AwPointing, BaselinePointings};
 use crate::gridder::{GridError, GridStats, Gridder};
 use crate::seam::{GridPlanes, GridResult, Pass, StandardGridder, VisBatch, VisGridder};
 use crate::wgrid::WGridder;
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, CowArray, Ix2, Zip};
 use num_complex::Complex32;
 use std::sync::Arc;
+
+/// Columns `cols` of `a` (all of it for `None`).
+fn take_cols<'a, T: Clone>(
+    a: ArrayView2<'a, T>,
+    cols: &Option<Vec<usize>>,
+) -> CowArray<'a, T, Ix2> {
+    match cols {
+        Some(c) => CowArray::from(a.select(Axis(1), c)),
+        None => CowArray::from(a),
+    }
+}
+
+/// Elements `cols` of `v` (all for `None`).
+fn columns_of(v: &[f64], cols: &Option<Vec<usize>>) -> Vec<f64> {
+    match cols {
+        Some(c) => c.iter().map(|i| v[*i]).collect(),
+        None => v.to_vec(),
+    }
+}
 
 /// The gridder each bin's rows go through (w-term included or not).
 #[derive(Clone, Debug)]
@@ -100,6 +126,11 @@ pub struct AwGridder {
     /// `(TIME, FIELD_ID, bin)` of every integration, ascending in time (FIELD_ID -1: any).
     time_bin: Vec<(f64, i32, usize)>,
     freq_hz: f64,
+    /// The beams' frequencies (one: `freq_hz`); set `(beam * npointings + pointing) * nbins +
+    /// bin`.
+    beam_freqs: Vec<f64>,
+    /// With several beam frequencies: `(channel frequency, beam)` of every channel, ascending.
+    chan_beam: Arc<Vec<(f64, usize)>>,
     beams: Arc<Vec<BinBeams>>,
     /// tclean's `psterm=True`: the image-domain spheroidal of each pointing ([`ps_term_at`]).
     ps: Option<Arc<Vec<Array2<f32>>>>,
@@ -169,12 +200,84 @@ impl AwGridder {
             pointings,
             time_bin,
             freq_hz,
+            beam_freqs: vec![freq_hz],
+            chan_beam: Arc::new(Vec::new()),
             beams: Arc::new(Vec::new()),
             ps: None,
             by_baseline: None,
         };
-        g.beams = Arc::new(g.make_beams(freq_hz));
+        g.beams = Arc::new(g.make_beams());
         Ok(g)
+    }
+
+    /// The same gridder with the A-terms at `beam_freqs` (Hz; tclean's `wbawp=True` in an mfs
+    /// plane): the data channel at frequency `f` goes through beam `b` for each `(f, b)` of
+    /// `chan_beam` (a channel not listed: the beam of the nearest listed frequency).
+    pub fn with_beam_frequencies(
+        self,
+        beam_freqs: Vec<f64>,
+        mut chan_beam: Vec<(f64, usize)>,
+    ) -> Result<Self, GridError> {
+        if beam_freqs.is_empty() || chan_beam.is_empty() {
+            return Err(GridError::Shape {
+                what: "beam frequencies (none)",
+                expected: vec![1],
+                got: vec![0],
+            });
+        }
+        if let Some((_, b)) = chan_beam.iter().find(|(_, b)| *b >= beam_freqs.len()) {
+            return Err(GridError::Shape {
+                what: "channel beams (a beam index beyond the beam frequencies)",
+                expected: vec![beam_freqs.len()],
+                got: vec![*b],
+            });
+        }
+        chan_beam.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut g = AwGridder {
+            beam_freqs,
+            chan_beam: Arc::new(chan_beam),
+            ..self
+        };
+        g.beams = Arc::new(g.make_beams());
+        Ok(g)
+    }
+
+    /// The beams' frequencies (Hz).
+    pub fn beam_frequencies(&self) -> &[f64] {
+        &self.beam_freqs
+    }
+
+    /// The grid sets of one beam frequency: pointings x bins.
+    fn per_beam(&self) -> usize {
+        self.pointings.len() * self.nbins()
+    }
+
+    /// The channels of `freq_hz` by beam: `(beam, channels)` (`None`: all, one beam).
+    fn channel_beams(&self, freq_hz: &[f64]) -> Vec<(usize, Option<Vec<usize>>)> {
+        if self.beam_freqs.len() == 1 {
+            return vec![(0, None)];
+        }
+        let table = &self.chan_beam;
+        let beam_of = |f: f64| {
+            let i = table.partition_point(|(c, _)| *c < f);
+            let near = [i.checked_sub(1), (i < table.len()).then_some(i)];
+            near.into_iter()
+                .flatten()
+                .min_by(|a, b| (table[*a].0 - f).abs().total_cmp(&(table[*b].0 - f).abs()))
+                .map_or(0, |k| table[k].1)
+        };
+        let mut out: Vec<(usize, Option<Vec<usize>>)> = Vec::new();
+        for (c, f) in freq_hz.iter().enumerate() {
+            let b = beam_of(*f);
+            match out.iter_mut().find(|(k, _)| *k == b) {
+                Some((_, Some(cols))) => cols.push(c),
+                _ => out.push((b, Some(vec![c]))),
+            }
+        }
+        if out.len() == 1 {
+            out[0].1 = None;
+        }
+        out
     }
 
     /// The same gridder with tclean's `psterm` (see the module docs).
@@ -205,7 +308,9 @@ impl AwGridder {
 
     /// The spheroidal of grid set `k`'s pointing (`psterm=True`).
     fn ps_of(&self, k: usize) -> Option<&Array2<f32>> {
-        self.ps.as_ref().map(|ps| &ps[k / self.nbins()])
+        self.ps
+            .as_ref()
+            .map(|ps| &ps[(k % self.per_beam()) / self.nbins()])
     }
 
     /// Whether the convolution functions carry tclean's prolate spheroidal (`psterm=True`).
@@ -236,13 +341,13 @@ impl AwGridder {
         &self.pointings
     }
 
-    /// The grid sets: pointings x bins.
+    /// The grid sets: beam frequencies x pointings x bins.
     pub fn nsets(&self) -> usize {
-        self.pointings.len() * self.nbins()
+        self.beam_freqs.len() * self.per_beam()
     }
 
-    /// The mean of tclean's kernel sum over the sub-cell phases, per bin (of the first
-    /// pointing: it does not depend on the pointing).
+    /// The mean of tclean's kernel sum over the sub-cell phases, per bin (of the first beam
+    /// frequency's first pointing: it does not depend on the pointing).
     pub fn kernel_sum_means(&self) -> Vec<f64> {
         self.beams
             .iter()
@@ -251,7 +356,16 @@ impl AwGridder {
             .collect()
     }
 
-    fn make_beams(&self, freq_hz: f64) -> Vec<BinBeams> {
+    /// The beams of every grid set (`(beam * npointings + pointing) * nbins + bin`).
+    fn make_beams(&self) -> Vec<BinBeams> {
+        self.beam_freqs
+            .iter()
+            .flat_map(|f| self.beams_at(*f))
+            .collect()
+    }
+
+    /// The beams of one beam frequency's sets (`pointing * nbins + bin`).
+    fn beams_at(&self, freq_hz: f64) -> Vec<BinBeams> {
         let spec = self.inner.base().spec();
         let grid = BeamGrid {
             nx: spec.nx,
@@ -391,29 +505,38 @@ impl AwGridder {
     ) -> GridResult {
         let inner = self.inner.seam(self.nthreads);
         let mut total = GridStats::default();
-        for (b, rows) in self.groups(batch)? {
+        let chans = self.channel_beams(batch.freq_hz);
+        for (k, rows) in self.groups(batch)? {
             let uvw = batch.uvw_m.select(Axis(0), &rows);
-            let wgt = batch.weight_rc.select(Axis(0), &rows);
-            let plain: f64 = wgt.iter().filter(|w| **w > 0.0).map(|w| *w as f64).sum();
-            // With psterm tclean's kernel sum is 1 at every sub-cell phase: no flux scale.
-            let scaled = if self.ps.is_some() {
-                wgt
-            } else {
-                let s = self.inner.base().spec();
-                let fov = [s.nx as f64 * s.cell_x_rad, s.ny as f64 * s.cell_y_rad];
-                let mut f = self.beams[b].alias.factors(uvw.view(), batch.freq_hz, fov);
-                Zip::from(&mut f).and(&wgt).for_each(|s, w| *s *= *w);
-                f
-            };
-            let vis = batch.vis_rc.map(|v| v.select(Axis(0), &rows));
-            let mut sub = VisBatch::new(uvw.view(), batch.freq_hz, scaled.view());
-            if let Some(v) = &vis {
-                sub = sub.with_vis(v.view());
+            let wgt_rows = batch.weight_rc.select(Axis(0), &rows);
+            let vis_rows = batch.vis_rc.map(|v| v.select(Axis(0), &rows));
+            for (beam, cols) in &chans {
+                let b = beam * self.per_beam() + k;
+                let freqs = columns_of(batch.freq_hz, cols);
+                let wgt = take_cols(wgt_rows.view(), cols);
+                let plain: f64 = wgt.iter().filter(|w| **w > 0.0).map(|w| *w as f64).sum();
+                // With psterm tclean's kernel sum is 1 at every sub-cell phase, and its PSF is
+                // gridded with its weight functions (no kernel sum either; measured,
+                // docs/decisions-s16-wbawp.md): no flux scale.
+                let scaled = if self.ps.is_some() || parts[b].pass() == Pass::Psf {
+                    wgt
+                } else {
+                    let s = self.inner.base().spec();
+                    let fov = [s.nx as f64 * s.cell_x_rad, s.ny as f64 * s.cell_y_rad];
+                    let mut f = self.beams[b].alias.factors(uvw.view(), &freqs, fov);
+                    Zip::from(&mut f).and(&wgt).for_each(|s, w| *s *= *w);
+                    CowArray::from(f)
+                };
+                let vis = vis_rows.as_ref().map(|v| take_cols(v.view(), cols));
+                let mut sub = VisBatch::new(uvw.view(), &freqs, scaled.view());
+                if let Some(v) = &vis {
+                    sub = sub.with_vis(v.view());
+                }
+                let mut st = inner.grid(&mut parts[b], &sub)?;
+                st.sum_weights = plain;
+                sums[b][0] += plain;
+                total += st;
             }
-            let mut st = inner.grid(&mut parts[b], &sub)?;
-            st.sum_weights = plain;
-            sums[b][0] += plain;
-            total += st;
         }
         Ok(total)
     }
@@ -526,7 +649,9 @@ impl VisGridder for AwGridder {
         }
         let mut g = self.clone();
         g.freq_hz = freq_hz;
-        g.beams = Arc::new(g.make_beams(freq_hz));
+        g.beam_freqs = vec![freq_hz];
+        g.chan_beam = Arc::new(Vec::new());
+        g.beams = Arc::new(g.make_beams());
         Some(Box::new(g))
     }
 
@@ -570,28 +695,41 @@ impl VisGridder for AwGridder {
         let m = self.inner.grid_planes();
         let mut total = GridStats::default();
         out.fill(Complex32::new(0.0, 0.0));
-        for (b, rows) in self.groups(batch)? {
+        let chans = self.channel_beams(batch.freq_hz);
+        for (k, rows) in self.groups(batch)? {
             let uvw = batch.uvw_m.select(Axis(0), &rows);
-            let wgt = batch.weight_rc.select(Axis(0), &rows);
-            let mut pred = Array2::<Complex32>::zeros((rows.len(), batch.freq_hz.len()));
-            total += match &self.inner {
-                AwInner::Es(g) => g.degrid(
-                    &model.grids()[b],
-                    uvw.view(),
-                    batch.freq_hz,
-                    Some(wgt.view()),
-                    pred.view_mut(),
-                    self.nthreads,
-                )?,
-                AwInner::W(_) => {
-                    let grids = model.grids()[b * m..(b + 1) * m].to_vec();
-                    let part = GridPlanes::from_grids(Pass::Residual, grids);
-                    let sub = VisBatch::new(uvw.view(), batch.freq_hz, wgt.view());
-                    inner.predict(&part, &sub, pred.view_mut())?
+            let wgt_rows = batch.weight_rc.select(Axis(0), &rows);
+            for (beam, cols) in &chans {
+                let b = beam * self.per_beam() + k;
+                let freqs = columns_of(batch.freq_hz, cols);
+                let wgt = take_cols(wgt_rows.view(), cols);
+                let mut pred = Array2::<Complex32>::zeros((rows.len(), freqs.len()));
+                total += match &self.inner {
+                    AwInner::Es(g) => g.degrid(
+                        &model.grids()[b],
+                        uvw.view(),
+                        &freqs,
+                        Some(wgt.view()),
+                        pred.view_mut(),
+                        self.nthreads,
+                    )?,
+                    AwInner::W(_) => {
+                        let grids = model.grids()[b * m..(b + 1) * m].to_vec();
+                        let part = GridPlanes::from_grids(Pass::Residual, grids);
+                        let sub = VisBatch::new(uvw.view(), &freqs, wgt.view());
+                        inner.predict(&part, &sub, pred.view_mut())?
+                    }
+                };
+                for (i, r) in rows.iter().enumerate() {
+                    match cols {
+                        None => out.row_mut(*r).assign(&pred.row(i)),
+                        Some(c) => {
+                            for (j, col) in c.iter().enumerate() {
+                                out[[*r, *col]] = pred[[i, j]];
+                            }
+                        }
+                    }
                 }
-            };
-            for (i, r) in rows.iter().enumerate() {
-                out.row_mut(*r).assign(&pred.row(i));
             }
         }
         Ok(total)

@@ -45,7 +45,9 @@ pub struct WorkerSpec {
     /// Beam frequencies of a `gridder='mosaic'` mfs image (a run logs its number: one per 0.5%
     /// of the band, tclean's `findUsefulChannels`, `imaging::mosaic::beam_frequencies`), each
     /// with its own grid per pointing; 0 = 1 (every window narrower than 0.25% of its
-    /// frequency, e.g. ALMA windows of up to a few hundred MHz). Not read by the other gridders.
+    /// frequency, e.g. ALMA windows of up to a few hundred MHz). `gridder='awproject'` with
+    /// `wbawp=True` in mfs: its A-term frequencies (one per spectral window), each with its own
+    /// grids per bin. Not read by the other gridders.
     pub beam_freqs: usize,
     /// `specmode='mvc'`'s cube channels (a run logs them; tclean's default is about 10 for a
     /// 2:1 band); 0: not mvc. Needs deconvolver mtmfs.
@@ -254,9 +256,10 @@ impl WorkerSpec {
             shape.pointings = self.nfields;
             shape.beam_bands = self.beam_freqs.max(1);
         }
-        // awproject grids each parallactic-angle bin apart (x its w planes).
+        // awproject grids each parallactic-angle bin apart (x its w planes), and with wbawp=True
+        // in mfs each spectral window's A-term apart.
         if awproject {
-            shape.pointings = self.pabins.max(1);
+            shape.pointings = self.pabins.max(1) * self.beam_freqs.max(1);
         }
         // A cube task cleaned by Hogbom or Clark runs paged (`super::paged_data_chans`).
         let pages = matches!(
