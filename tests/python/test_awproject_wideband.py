@@ -3,7 +3,7 @@ tclean 6.7 on the bundled EVLA observation over most of L band (testdata/awproj_
 spectral windows of two channels, 1.1 / 1.3 and 1.55 / 1.95 GHz, 24 integrations of 300 s, RR/LL;
 scripts/dev/make_awproject_wideband.py): tclean evaluates one A-term per spectral window, at its
 highest selected frequency (CASA's AWConvFunc::makeFreqValList), and grids each channel through its
-window's (docs/decisions-s16-wbawp.md). The dirty products (psf, residual, pb, weight, sumwt)
+window's (docs/decisions.md (s16-wbawp)). The dirty products (psf, residual, pb, weight, sumwt)
 within the issue's bound (1% of tclean's peak where tclean's pb > 0.3); with wbawp=False (one
 A-term at the image frequency) pclean misses tclean's wbawp=True products.
 
@@ -21,7 +21,7 @@ from conftest import REFERENCE, run_pclean, unpack_bundled
 REF = REFERENCE / "awproject_wideband"
 INFO = json.loads((REF / "awproj_wb_refs.json").read_text())
 # The bound: 1% of tclean's peak over tclean's pb > 0.3 (measured figures in
-# docs/decisions-s16-wbawp.md).
+# docs/decisions.md (s16-wbawp)).
 TOL = 1e-2
 # sumwt: the plain sum of the natural weights, tclean's its weight pass's (kernel sum 0.998 on
 # average, as the single-band case: 0.2% below ours).

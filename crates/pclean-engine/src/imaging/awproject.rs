@@ -217,7 +217,7 @@ pub fn aw_gridder(
         }
         // One window: its A-term stays at the image frequency (measured on awproj_small.ms:
         // tclean's wbawp=True .pb is 3.2e-3 from pclean's there, 7.1e-3 from the window's
-        // highest frequency's; docs/decisions-s16-wbawp.md).
+        // highest frequency's; docs/decisions.md (s16-wbawp)).
         if beam_freqs.len() > 1 {
             for f in &beam_freqs {
                 let band = band_geometry(telescope, *f).map(|b| b.name);
@@ -270,7 +270,7 @@ pub fn aw_gridder(
 /// tclean's `wbawp=True` A-terms of an mfs plane, ascending (CASA's
 /// `AWConvFunc::makeFreqValList`: one per selected spectral window, at its highest selected
 /// frequency), and the beam of a channel: the A-term nearest its frequency, whichever window it
-/// belongs to (`CFBuffer::nearestFreqNdx`; measured, docs/decisions-s16-wbawp.md), as the
+/// belongs to (`CFBuffer::nearestFreqNdx`; measured, docs/decisions.md (s16-wbawp)), as the
 /// `(frequency, beam)` table [`AwGridder::with_beam_frequencies`] takes.
 pub fn wideband_beams(selected: &pclean_ms::SelectedData) -> (Vec<f64>, Vec<(f64, usize)>) {
     let mut spws: Vec<(usize, f64)> = Vec::new();

@@ -23,7 +23,7 @@
 //! carries its `S` (real part, mean of the two hands) in the residual pass. The PSF pass does
 //! not: tclean grids the PSF with its weight functions, whose kernel sums to 1 (measured: the
 //! PSF of the bundled single-field case 1.2e-4 from tclean's without `S`, 1.5e-3 with it; the
-//! wideband case 1.9e-4 against 7.4e-3; docs/decisions-s16-wbawp.md). Prediction does not
+//! wideband case 1.9e-4 against 7.4e-3; docs/decisions.md (s16-wbawp)). Prediction does not
 //! either: tclean's cleaned awproject images converge to the true flux (measured: restored
 //! peak 0.9993 for the 1 Jy source; with `S` also in prediction the clean converges to `1 /
 //! mean S`, 1.132). The sum of weights returned is the plain sum, as tclean's.
@@ -517,7 +517,7 @@ impl AwGridder {
                 let plain: f64 = wgt.iter().filter(|w| **w > 0.0).map(|w| *w as f64).sum();
                 // With psterm tclean's kernel sum is 1 at every sub-cell phase, and its PSF is
                 // gridded with its weight functions (no kernel sum either; measured,
-                // docs/decisions-s16-wbawp.md): no flux scale.
+                // docs/decisions.md (s16-wbawp)): no flux scale.
                 let scaled = if self.ps.is_some() || parts[b].pass() == Pass::Psf {
                     wgt
                 } else {
