@@ -25,13 +25,12 @@ fn mtmfs_takes_standard_w_and_mosaic_gridders() {
 }
 
 /// What an mtmfs mosaic does not do yet is refused naming the parameter: specmode='mvc',
-/// row partitions, calcpsf/calcres=false, psfphasecenter.
+/// psfphasecenter.
 #[test]
 fn mtmfs_mosaic_refusals_name_the_parameter() {
     type Case = (fn(&mut RawParams), &'static str);
-    let cases: [Case; 3] = [
+    let cases: [Case; 2] = [
         (|r| r.specmode = Some("mvc".into()), "specmode"),
-        (|r| r.row_partitions = Some(2), "row_partitions"),
         (
             |r| r.psfphasecenter = Some("J2000 15h21m00 +05d00m00".into()),
             "psfphasecenter",
@@ -47,6 +46,20 @@ fn mtmfs_mosaic_refusals_name_the_parameter() {
         .to_string();
         assert!(e.contains(param) && e.contains("mosaic"), "{param}: {e}");
     }
+}
+
+/// Row partitions (and so the Dask row-parallel path) take an mtmfs mosaic (s16-mtpart: the
+/// partitions' PSF terms and weight images combined before the PSF's peak and the residuals'
+/// weight normalisation, `exec::rows::taylor`).
+#[test]
+fn mtmfs_mosaic_takes_row_partitions() {
+    let p = with(|r| {
+        r.deconvolver = Some("mtmfs".into());
+        r.gridder = Some("mosaic".into());
+        r.row_partitions = Some(2);
+    })
+    .unwrap();
+    assert_eq!(p.row_partitions, 2);
 }
 
 /// calcpsf=false and calcres=false (a restart reusing the Taylor products) are accepted with an

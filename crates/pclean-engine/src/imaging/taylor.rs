@@ -158,10 +158,18 @@ impl ImagingContext<'_> {
         if hold_plane_vis(nvis, nrows, nterms, grid) {
             return self.taylor_psfs_held(sources, s, weighter, nterms, reffreq_hz);
         }
-        self.taylor_psfs_of(sources, s, weighter, nterms, reffreq_hz)
+        let mut tp = self.taylor_psfs_of(sources, s, weighter, nterms, reffreq_hz)?;
+        if !tp.pb_weights.is_empty() {
+            normalise_psf_terms(&mut tp.psfs);
+        }
+        Ok(tp)
     }
 
-    /// [`ImagingContext::taylor_psfs`] of `sources` (a row partition's: not dispatched).
+    /// [`ImagingContext::taylor_psfs`] of `sources` (a row partition's: not dispatched), every
+    /// term and (a mosaic's) weight image divided by term 0's sum of weights only: linear in the
+    /// rows, so that row partitions' passes combine with their tt0 shares
+    /// (`exec::rows::taylor`). A mosaic's PSF terms are then divided by term 0's peak
+    /// ([`normalise_psf_terms`], not linear in the rows) by the caller, once.
     pub fn taylor_psfs_of(
         &self,
         sources: &[Source],
@@ -171,7 +179,7 @@ impl ImagingContext<'_> {
         reffreq_hz: f64,
     ) -> Result<TaylorPsfs, EngineError> {
         let mut weights = Vec::new();
-        let ((mut psfs, sumwt), pb_weights) = self.taylor_pass(
+        let ((psfs, sumwt), pb_weights) = self.taylor_pass(
             2 * nterms - 1,
             reffreq_hz,
             sources,
@@ -179,9 +187,6 @@ impl ImagingContext<'_> {
             |prep, cols, freqs| Ok((self.imaging_weights(prep, s, cols, freqs, weighter), None)),
             |w| weights.push(w),
         )?;
-        if !pb_weights.is_empty() {
-            normalise_psf_terms(&mut psfs);
-        }
         Ok(TaylorPsfs {
             psfs,
             sumwt,
