@@ -140,13 +140,6 @@ fn check_mosaic(p: &ImagingParams) -> Result<(), ParamError> {
             "use specmode='mfs' (the mosaic's Taylor terms are gridded directly)",
         ));
     }
-    if let Some(c) = &p.mosaic.psfphasecenter {
-        return Err(not_with(
-            "psfphasecenter",
-            format!("{c:?}"),
-            "leave psfphasecenter empty (the Taylor PSFs are imaged about the image centre)",
-        ));
-    }
     Ok(())
 }
 
