@@ -74,5 +74,8 @@ fn mtmfs_mosaic_psf_follows_psfphasecenter() {
     let moved = rel_diff(&mt, &centred);
     eprintln!("psf.tt0 against the mfs psf: {same:.2e} (about the centre {centre:.2e}); moved by {moved:.2e}");
     assert!(same <= 1e-6 && centre <= 1e-6, "{same:e} {centre:e}");
-    assert!(moved > 1e-2, "psfphasecenter moved psf.tt0 by {moved:e} only");
+    assert!(
+        moved > 1e-2,
+        "psfphasecenter moved psf.tt0 by {moved:e} only"
+    );
 }
