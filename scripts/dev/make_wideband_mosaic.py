@@ -23,6 +23,9 @@ three windows at 90, 100 and 110 GHz (OUTDIR/wideband_mosaic3.ms, MT3_CASES; ses
     python scripts/dev/make_wideband_mosaic.py mt3-refs OUTDIR           # casatasks 6.7
     python scripts/dev/make_wideband_mosaic.py mt3-bundle OUTDIR REPO/testdata
 (testdata/wideband_mosaic3.ms.tar.gz, wideband_mt3_refs.json beside wideband_mt_refs.json.)
+psfphasecenter with the mtmfs mosaic (MTPC_CASES: the PSF terms; session 16):
+    python scripts/dev/make_wideband_mosaic.py mtpc-refs OUTDIR          # casatasks 6.7
+    python scripts/dev/make_wideband_mosaic.py mtpc-bundle OUTDIR REPO/testdata
 
 The array: the first 16 pads of casadata's alma.cycle10.1.cfg (12 m), two spectral windows of
 one 1 GHz channel at 90 and 110 GHz (a 20% band), XX YY. Two pointings 25" apart (east) around
@@ -194,6 +197,13 @@ def clean_bundle(outdir, testdata):
         json.dump(meta, f, indent=1)
     print("wrote", refdir)
 
+# psfphasecenter with an mtmfs mosaic (s16-mtpart): tclean 6.7 changes only the PSF terms with
+# it (weights, residuals, pb and sums of weights equal the wb_mt run's bit for bit, measured), so
+# only those are bundled; the direction is 13" east and 5" south of the image centre.
+PSFPC = "J2000 16h00m01.0s -30d00m05.0s"
+MTPC_CASES = {"wb_mt_psfpc": dict(MT, psfphasecenter=PSFPC)}
+MTPC_PRODUCTS = ["psf.tt0", "psf.tt1", "psf.tt2"]
+
 
 def ms3(outdir):
     make_ms(outdir, FREQS3, "wideband_mosaic3.ms")
@@ -240,6 +250,22 @@ def mt3_refs(outdir):
             "wideband_mt3_refs.json")
 
 
+def mtpc_refs(outdir):
+    """tclean's MTPC_CASES on OUTDIR/wideband_mosaic.ms (wideband_mtpc_refs.json)."""
+    mt_refs(outdir, "wideband_mosaic.ms", MTPC_CASES, lambda _: MTPC_PRODUCTS,
+            "wideband_mtpc_refs.json")
+
+
+def mtpc_bundle(outdir, testdata):
+    """The MTPC_CASES products cropped into testdata/reference/wideband_mosaic with
+    wideband_mtpc_refs.json (the MS tarball is left as it is)."""
+    from make_mosaic_testdata import crop_cases
+    refdir = os.path.join(testdata, "reference", "wideband_mosaic")
+    crop_cases(outdir, refdir, {n: MTPC_PRODUCTS for n in MTPC_CASES}, CROP)
+    shutil.copy(os.path.join(outdir, "wideband_mtpc_refs.json"), refdir)
+    print("wrote", refdir)
+
+
 def mt3_bundle(outdir, testdata):
     """The MT3_CASES products cropped into testdata/reference/wideband_mosaic with
     wideband_mt3_refs.json, and the three-window MS as testdata/wideband_mosaic3.ms.tar.gz."""
@@ -275,7 +301,8 @@ def mt_bundle(outdir, testdata):
 if __name__ == "__main__":
     command = {"ms": make_ms, "refs": refs, "bundle": bundle, "clean-refs": clean_refs,
                "clean-bundle": clean_bundle, "mt-refs": mt_refs, "mt-bundle": mt_bundle, "ms3": ms3,
-               "mt3-refs": mt3_refs, "mt3-bundle": mt3_bundle}.get(sys.argv[1] if sys.argv[1:] else "")
+               "mt3-refs": mt3_refs, "mt3-bundle": mt3_bundle, "mtpc-refs": mtpc_refs,
+               "mtpc-bundle": mtpc_bundle}.get(sys.argv[1] if sys.argv[1:] else "")
     if command is None:
         sys.exit(__doc__)
     command(*sys.argv[2:])

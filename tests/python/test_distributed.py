@@ -651,6 +651,47 @@ def test_rows_mosaic_equal_single_process(mosaic_rows_ref, tmp_path, mode, reque
     assert_same_products(name, ref, MOSAIC_PRODUCTS)
 
 
+# An mtmfs mosaic (deconvolver='mtmfs', gridder='mosaic', nterms 2) on the bundled two-pointing,
+# two-window wideband_mosaic.ms (test_mtmfs_mosaic.py's wb_mt_clean parameters at 128^2 x 1",
+# reffreq 95 GHz so that .sumwt.tt1 is not a cancellation to ~1e-8 of .sumwt.tt0, see
+# row_partitions.rs::mtmfs_mosaic_partitions_equal_single_process): every Taylor term's PSF,
+# residual, model, image, weight image and sum of weights, .pb.tt0 and .alpha.
+MTMOS_PRODUCTS = ["psf.tt0", "psf.tt1", "psf.tt2", "residual.tt0", "residual.tt1", "model.tt0",
+                  "model.tt1", "image.tt0", "image.tt1", "weight.tt0", "weight.tt1", "weight.tt2",
+                  "sumwt.tt0", "sumwt.tt1", "sumwt.tt2", "pb.tt0", "alpha"]
+
+
+def mtmfs_mosaic_params(ms, imagename, **extra):
+    p = dict(vis=[str(ms)], imagename=str(imagename), imsize=[128], cell=["1.0arcsec"],
+             phasecenter="J2000 16h00m00.0s -30d00m00.0s", specmode="mfs", gridder="mosaic",
+             deconvolver="mtmfs", nterms=2, reffreq="95GHz", normtype="flatsky", pblimit=0.2,
+             weighting="natural", niter=60, cycleniter=20, threshold="0mJy")
+    p.update(extra)
+    return p
+
+
+def test_rows_mtmfs_mosaic_equal_single_process(tmp_path):
+    """An mtmfs mosaic through Dask row partitions (issue 14 item 8, s16-mtpart): on a LocalCluster
+    of 2 workers, one partition each, every partition returns its Taylor PSF terms (before the
+    division by term 0's peak), the terms' weight images and its residual terms, each divided by
+    its own tt0 sum of weights (row-task wire version 5); the coordinator combines them with the
+    tt0 shares and finishes them once. Every product within 1e-6 of the single process run's peak
+    (assert_same_products), the same iterations; finished per partition the terms are percents
+    off (crates/pclean-engine/tests/row_negative.rs)."""
+    from conftest import unpack_bundled
+    ms = unpack_bundled(["wideband_mosaic.ms.tar.gz"], tmp_path) / "wideband_mosaic.ms"
+    ref, name = tmp_path / "single", tmp_path / "dask"
+    rs = pclean.pclean(**mtmfs_mosaic_params(ms, ref))
+    assert rs["channels"][0]["major_cycles"] >= 3, rs["channels"]
+    s = pclean.pclean(**mtmfs_mosaic_params(ms, name), parallel=True, nworkers=2,
+                      cluster_type="local")
+    rows = s["row_partitions"]
+    assert rows["executor"] == "dask" and len(rows["partitions"]) == 2, rows
+    assert sum(p["rows"] for p in rows["partitions"]) == rs["rows_read"]
+    assert s["total_iterations"] == rs["total_iterations"] > 0
+    assert_same_products(name, ref, MTMOS_PRODUCTS)
+
+
 # The bundled MS and image of each wide-field gridder: the two-pointing wideband mosaic's 21-channel
 # LSRK cube (mosaic, wproject); the VLA awproject MS's two channels at tclean's awproject parameters
 # (testdata/reference/awproject, one PA bin).

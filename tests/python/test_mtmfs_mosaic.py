@@ -23,6 +23,10 @@ INFO = json.loads((REF / "wideband_mt_refs.json").read_text())
 # nterms 3 on the three-window MS (90, 100, 110 GHz; make_wideband_mosaic.py MT3_CASES).
 INFO3 = json.loads((REF / "wideband_mt3_refs.json").read_text())
 INFO.update({k: v for k, v in INFO3.items() if k != "casa"})
+# psfphasecenter (make_wideband_mosaic.py MTPC_CASES: wb_mt's parameters with the PSF about a
+# direction 13" east and 5" south of the image centre; only its PSF terms are bundled).
+INFO_PC = json.loads((REF / "wideband_mtpc_refs.json").read_text())
+INFO.update({k: v for k, v in INFO_PC.items() if k != "casa"})
 NOT_IMAGING = ("vis", "parallel")
 DIRTY = ["wb_mt", "wb_mt_conj"]
 CLEAN = ["wb_mt_clean", "wb_mt_conj_clean"]
@@ -120,8 +124,9 @@ def ours(prefix, ext, crop, size):
 
 
 def pb_case(name):
-    """The niter=0 case whose pb.tt0 the deconvolved case shares (the same weights and beams)."""
-    return name.replace("_clean", "")
+    """The niter=0 case whose pb.tt0 the deconvolved (or psfphasecenter) case shares (the same
+    weights and beams)."""
+    return name.replace("_clean", "").replace("_psfpc", "")
 
 
 def restoring_fwhm_px(name):
@@ -168,6 +173,27 @@ def test_dirty_terms_match_tclean(name, ext, wb_ms, out):
 @pytest.mark.parametrize("ext", CLEAN_EXT)
 def test_clean_terms_match_tclean(name, ext, wb_ms, out):
     check(name, ext, wb_ms, out, CLEAN_TOL, CLEAN_GUARD)
+
+
+@pytest.mark.parametrize("ext", ["psf.tt0", "psf.tt1", "psf.tt2"])
+def test_psfphasecenter_terms_match_tclean(ext, wb_ms, out):
+    """psfphasecenter with an mtmfs mosaic (s16-mtpart): tclean 6.7 images the PSF terms with
+    each pointing's beam placed as if psfphasecenter were the image centre (its psf.tt0 moves by
+    6.2e-2 of the peak from wb_mt's, as the single-term mosaic's PSF does) and changes nothing
+    else (weights, residuals, pb, sums of weights equal wb_mt's bit for bit, measured); pclean
+    grids the PSF terms in the mosaic's PSF pass, which places the beams so. The bounds of the
+    dirty terms (TOL, GUARD): a PSF about the image centre (wb_mt's) is 6.2e-2 off in psf.tt0."""
+    check("wb_mt_psfpc", ext, wb_ms, out, TOL, GUARD)
+
+
+@pytest.mark.parametrize("ext", ["residual.tt0", "residual.tt1", "weight.tt0", "weight.tt1",
+                                 "pb.tt0", "sumwt.tt0", "sumwt.tt1"])
+def test_psfphasecenter_leaves_the_other_terms(ext, wb_ms, out):
+    """With psfphasecenter only the PSF terms change (as tclean's, measured): pclean's residual,
+    weight, pb and sumwt terms equal its wb_mt run's bit for bit."""
+    a = load_casa("%s.%s" % (run_case("wb_mt_psfpc", wb_ms, out), ext))[0]
+    b = load_casa("%s.%s" % (run_case("wb_mt", wb_ms, out), ext))[0]
+    assert np.array_equal(a, b, equal_nan=True), ext
 
 
 @pytest.mark.parametrize("name", DIRTY + CLEAN)

@@ -8,7 +8,10 @@
 //!   `ParallelContinuumImager`) instead of the density summed over every partition;
 //! - a mosaic's residual normalised by each partition's **own** weight image (each partition
 //!   finished as if it were the whole run, the finished images then averaged by their sums of
-//!   weights) instead of by the weight image of every partition's rows.
+//!   weights) instead of by the weight image of every partition's rows;
+//! - an mtmfs mosaic's Taylor terms finished per partition (its PSF terms divided by its own
+//!   term 0's peak, its residual terms by its own `.weight.tt0`) instead of once on the combined
+//!   terms and weight images.
 //!
 //! Each test asserts that the right way is within the bound (1e-6 of the peak, as
 //! `row_partitions.rs`) and the wrong way is not, by a margin: so the bound can fail.
@@ -209,4 +212,98 @@ fn mosaic_normalised_per_partition_fails_the_bound() {
     eprintln!("mosaic residual: normalised once {r:.2e}, per partition {x:.2e} of the peak");
     assert!(r <= BOUND, "normalised once {r:e}");
     assert!(x > 1e3 * BOUND, "normalised per partition only {x:e} off");
+}
+
+/// An mtmfs mosaic (the bundled wideband_mosaic.ms: two pointings, windows at 90 and 110 GHz,
+/// nterms 2, natural, flatsky, pblimit 0.2) in 2 partitions by spectral window (one window
+/// each: their beams, so their weight images and PSF peaks, differ): the Taylor PSF and dirty
+/// residual terms are within 1e-6 of the single run's when the partitions' terms and weight
+/// images are combined by their tt0 shares and finished once (the PSF terms divided by the
+/// combined term 0's peak, the residual terms by the combined `.weight.tt0`, as
+/// `exec::rows::taylor` and `cycles::mtmfs` do), and far outside it when each partition is
+/// finished on its own and the finished terms are then averaged with the tt0 shares.
+#[test]
+fn mtmfs_mosaic_normalised_per_partition_fails_the_bound() {
+    use pclean_engine::exec::rows::taylor::sum_terms;
+    use pclean_engine::imaging::mosaic::normalise_residual;
+    use pclean_engine::imaging::taylor::normalise_psf_terms;
+    let ms = support::ms("wideband_mosaic.ms", "wideband_mosaic.ms.tar.gz").unwrap();
+    let s = setup(RawParams {
+        vis: Some(vec![ms.display().to_string()]),
+        gridder: Some("mosaic".into()),
+        deconvolver: Some("mtmfs".into()),
+        nterms: Some(2),
+        cell: Some(vec!["1.0arcsec".into()]),
+        phasecenter: Some("J2000 16h00m00.0s -30d00m00.0s".into()),
+        normtype: Some("flatsky".into()),
+        pblimit: Some(0.2),
+        row_partition_by: Some("spw".into()),
+        ..alma("natural", None)
+    });
+    let ctx = s.context(2);
+    let reffreq = ctx.plan.freqs_hz[0];
+    let (normtype, limit) = (s.params.mosaic.normtype, s.params.pblimit.abs().sqrt());
+    let w = ctx.weighters(&s.sources, 0..1).unwrap().remove(0);
+    // The single run's terms, finished as `cycles::mtmfs` finishes them.
+    let tp = ctx.taylor_psfs(&s.sources, 0, &w, 2, reffreq).unwrap();
+    let (mut single, _) = match &tp.held {
+        Some(h) => ctx.taylor_residuals_held(h, &tp.weights, reffreq, 2, None),
+        None => ctx.taylor_residuals(&s.sources, 0, &tp.weights, reffreq, 2, None),
+    }
+    .unwrap();
+    for r in single.iter_mut() {
+        normalise_residual(r, &tp.pb_weights[0], normtype, limit);
+    }
+    let parts = parts(&s, 2);
+    assert_eq!(parts.len(), 2);
+    let (mut psfs, mut residuals) = (Vec::new(), Vec::new());
+    for src in &parts {
+        let p = ctx.taylor_psfs_of(src, 0, &w, 2, reffreq).unwrap();
+        let r = ctx
+            .taylor_residuals_of(src, 0, &p.weights, reffreq, 2, None)
+            .unwrap();
+        psfs.push(((p.psfs, p.sumwt), p.pb_weights));
+        residuals.push((r, Vec::new()));
+    }
+    // Each partition finished on its own, then averaged with its tt0 share.
+    let total: f64 = psfs.iter().map(|p| p.0 .1[0]).sum();
+    let mut wrong_psf = vec![Array2::<f32>::zeros(single[0].raw_dim()); 3];
+    let mut wrong_res = vec![Array2::<f32>::zeros(single[0].raw_dim()); 2];
+    for (p, r) in psfs.iter().zip(&residuals) {
+        let share = (p.0 .1[0] / total) as f32;
+        let mut own = p.0 .0.clone();
+        normalise_psf_terms(&mut own);
+        for (acc, t) in wrong_psf.iter_mut().zip(&own) {
+            acc.scaled_add(share, t);
+        }
+        for (acc, t) in wrong_res.iter_mut().zip(&r.0 .0) {
+            let mut t = t.clone();
+            normalise_residual(&mut t, &p.1[0], normtype, limit);
+            acc.scaled_add(share, &t);
+        }
+    }
+    // Combined by the tt0 shares, finished once.
+    let ((mut right_psf, _), weights) = sum_terms(psfs).unwrap();
+    normalise_psf_terms(&mut right_psf);
+    let ((mut right_res, _), _) = sum_terms(residuals).unwrap();
+    for r in right_res.iter_mut() {
+        normalise_residual(r, &weights[0], normtype, limit);
+    }
+    let checks = [
+        ("psf.tt0", &right_psf[0], &wrong_psf[0], &tp.psfs[0]),
+        ("psf.tt1", &right_psf[1], &wrong_psf[1], &tp.psfs[1]),
+        ("residual.tt0", &right_res[0], &wrong_res[0], &single[0]),
+        ("residual.tt1", &right_res[1], &wrong_res[1], &single[1]),
+    ];
+    let mut worst_wrong = 0.0f32;
+    for (name, right, wrong, want) in checks {
+        let (r, x) = (rel_diff(right, want), rel_diff(wrong, want));
+        eprintln!("mtmfs mosaic {name}: finished once {r:.2e}, per partition {x:.2e} of the peak");
+        assert!(r <= BOUND, "{name}: finished once {r:e}");
+        worst_wrong = worst_wrong.max(x);
+    }
+    assert!(
+        worst_wrong > 1e3 * BOUND,
+        "finished per partition only {worst_wrong:e} off"
+    );
 }

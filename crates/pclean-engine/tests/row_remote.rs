@@ -127,6 +127,38 @@ fn remote_mtmfs_partitions_through_bytes_equal_single_process() {
     compare_remote(mtmfs_raw, &mtmfs_products(), 3);
 }
 
+/// An mtmfs mosaic through the byte form (the bundled two-pointing, two-window
+/// wideband_mosaic.ms, Briggs with per-field densities, nterms 2): each partition's Taylor PSF
+/// terms come with every term's weight image (`TermsMsg::weights`, wire version 5), combined by
+/// the tt0 shares before the PSF terms' peak and the residual terms' weight normalisation.
+/// reffreq 95 GHz: see `row_partitions.rs::mtmfs_mosaic_partitions_equal_single_process`. Bit
+/// for bit at 1 partition; at 3 every product within 1e-6 of its peak (measured at most 7e-7)
+/// but `.model.tt1`, the Taylor coefficient solved through the inverse Hessian from the gridded
+/// terms, whose small f32 differences it amplifies in the weak term (peak 0.16 against
+/// model.tt0's ~1): measured 1.8e-6 (natural 1.9e-6); 5e-6 leaves a factor 2.7, as nterms 3's
+/// `solved` bound in `row_partitions.rs` (finished per partition the terms are 0.17-0.76 of
+/// their peaks off, `row_negative.rs`).
+#[test]
+fn remote_mtmfs_mosaic_partitions_equal_single_process() {
+    let raw = |dir: &Path, name: &str| {
+        let ms = support::ms("wideband_mosaic.ms", "wideband_mosaic.ms.tar.gz").unwrap();
+        RawParams {
+            vis: Some(vec![ms.display().to_string()]),
+            gridder: Some("mosaic".into()),
+            cell: Some(vec!["1.0arcsec".into()]),
+            phasecenter: Some("J2000 16h00m00.0s -30d00m00.0s".into()),
+            reffreq: Some("95GHz".into()),
+            pblimit: Some(0.2),
+            ..mtmfs_raw(dir, name)
+        }
+    };
+    let mut products = mtmfs_products();
+    products.extend(["weight.tt0", "weight.tt1", "weight.tt2", "pb.tt0"].map(String::from));
+    let tol = |ext: &str| if ext == "model.tt1" { 5e-6 } else { 1e-6 };
+    compare_remote_within(raw, &products, 3, tol);
+    compare_remote(raw, &products, 1);
+}
+
 /// specmode='mvc' through the byte form: the mvc PSF task carries the cube's axis, the residual
 /// task the model cube (one plane per channel); each partition returns its channel images with
 /// their per-channel sums of weights. The Taylor and cube products equal the single-process
@@ -157,6 +189,16 @@ fn one_remote_partition_is_the_single_run_bit_for_bit() {
 /// `raw`'s run through `nparts` remote partitions against the single-process run: within 1e-6 of
 /// each product's peak, bit for bit for one partition.
 fn compare_remote(raw: impl Fn(&Path, &str) -> RawParams, products: &[String], nparts: usize) {
+    compare_remote_within(raw, products, nparts, |_| 1e-6);
+}
+
+/// [`compare_remote`] with the bound `tol(ext)` of each product's peak (for several partitions).
+fn compare_remote_within(
+    raw: impl Fn(&Path, &str) -> RawParams,
+    products: &[String],
+    nparts: usize,
+    tol: impl Fn(&str) -> f32,
+) {
     let dir = tempfile::tempdir().unwrap();
     let single = raw(dir.path(), "single");
     let params = ImagingParams::from_raw(&single).unwrap();
@@ -185,7 +227,11 @@ fn compare_remote(raw: impl Fn(&Path, &str) -> RawParams, products: &[String], n
         let got = read(&dir.path().join("remote").display().to_string(), ext);
         let peak = want.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let diff = (&got - &want).iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        let bound = if nparts == 1 { 0.0 } else { 1e-6 * peak };
+        eprintln!(
+            "{nparts} partitions: .{ext} {:.2e} of its peak",
+            diff / peak
+        );
+        let bound = if nparts == 1 { 0.0 } else { tol(ext) * peak };
         assert!(
             peak > 0.0 && diff <= bound,
             "{nparts} partitions: .{ext} differs by {diff} (peak {peak})"

@@ -392,7 +392,9 @@ impl VisGridder for MosaicGridder {
             let uvw = take(batch.uvw_m, &rows);
             let wgt_rows = take(batch.weight_rc, &rows);
             let vis_rows = match (pass, batch.vis_rc) {
-                (Pass::Psf, _) => None,
+                // A PSF pass grids the visibilities it is given (an mtmfs mosaic's PSF terms,
+                // `((nu - nu0)/nu0)^t`, about `psfphasecenter` as term 0), else the weights.
+                (Pass::Psf, vis) => vis.map(|v| take(v, &rows)),
                 (Pass::Residual, Some(vis)) => Some(take(vis, &rows)),
                 (Pass::Residual, None) => {
                     return Err(GridError::Shape {

@@ -302,7 +302,16 @@ fn named(pass: &str, out: RowOutput) -> Result<Vec<(&'static str, Array2<f32>)>,
             v.extend(weight.map(|w| ("weight", w)));
             v
         }
-        RowOutput::Terms((images, sumwt)) => {
+        RowOutput::Terms((images, sumwt), weights) => {
+            if !weights.is_empty() {
+                return Err(EngineError::param(
+                    "gridder",
+                    "the seed's partial images cannot hold an mtmfs mosaic's Taylor weight \
+                     images (its PSF terms are divided by term 0's peak after the partitions \
+                     are combined): use ParallelContinuumImager or row_partitions with pclean \
+                     image",
+                ));
+            }
             let s0 = sumwt.first().copied().unwrap_or(0.0);
             let images = images.into_iter().map(|i| unnorm(i, s0));
             let names: &[&'static str] = if psf { &mtmfs::PSF } else { &mtmfs::RESIDUAL };

@@ -140,20 +140,6 @@ fn check_mosaic(p: &ImagingParams) -> Result<(), ParamError> {
             "use specmode='mfs' (the mosaic's Taylor terms are gridded directly)",
         ));
     }
-    if p.row_partitions > 0 {
-        return Err(not_with(
-            "row_partitions",
-            p.row_partitions.to_string(),
-            "use row_partitions=0 (the terms' weight images are made in one process)",
-        ));
-    }
-    if let Some(c) = &p.mosaic.psfphasecenter {
-        return Err(not_with(
-            "psfphasecenter",
-            format!("{c:?}"),
-            "leave psfphasecenter empty (the Taylor PSFs are imaged about the image centre)",
-        ));
-    }
     Ok(())
 }
 

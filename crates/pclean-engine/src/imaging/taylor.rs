@@ -158,10 +158,18 @@ impl ImagingContext<'_> {
         if hold_plane_vis(nvis, nrows, nterms, grid) {
             return self.taylor_psfs_held(sources, s, weighter, nterms, reffreq_hz);
         }
-        self.taylor_psfs_of(sources, s, weighter, nterms, reffreq_hz)
+        let mut tp = self.taylor_psfs_of(sources, s, weighter, nterms, reffreq_hz)?;
+        if !tp.pb_weights.is_empty() {
+            normalise_psf_terms(&mut tp.psfs);
+        }
+        Ok(tp)
     }
 
-    /// [`ImagingContext::taylor_psfs`] of `sources` (a row partition's: not dispatched).
+    /// [`ImagingContext::taylor_psfs`] of `sources` (a row partition's: not dispatched), every
+    /// term and (a mosaic's) weight image divided by term 0's sum of weights only: linear in the
+    /// rows, so that row partitions' passes combine with their tt0 shares
+    /// (`exec::rows::taylor`). A mosaic's PSF terms are then divided by term 0's peak
+    /// ([`normalise_psf_terms`], not linear in the rows) by the caller, once.
     pub fn taylor_psfs_of(
         &self,
         sources: &[Source],
@@ -171,7 +179,7 @@ impl ImagingContext<'_> {
         reffreq_hz: f64,
     ) -> Result<TaylorPsfs, EngineError> {
         let mut weights = Vec::new();
-        let ((mut psfs, sumwt), pb_weights) = self.taylor_pass(
+        let ((psfs, sumwt), pb_weights) = self.taylor_pass(
             2 * nterms - 1,
             reffreq_hz,
             sources,
@@ -179,9 +187,6 @@ impl ImagingContext<'_> {
             |prep, cols, freqs| Ok((self.imaging_weights(prep, s, cols, freqs, weighter), None)),
             |w| weights.push(w),
         )?;
-        if !pb_weights.is_empty() {
-            normalise_psf_terms(&mut psfs);
-        }
         Ok(TaylorPsfs {
             psfs,
             sumwt,
@@ -225,7 +230,7 @@ impl ImagingContext<'_> {
         let g = self.gridder.as_ref();
         let mut weights = Vec::new();
         let mut held = Vec::new();
-        let mut planes = g.new_planes(Pass::Residual);
+        let mut planes = g.new_planes(self.term_pass(true));
         let mut sumwt0 = 0.0;
         // Each chunk as read is freed once prepared: beside the next one being read, it would
         // otherwise sit through the gridding with the held copy growing.
@@ -295,7 +300,7 @@ impl ImagingContext<'_> {
         reffreq_hz: f64,
     ) -> Result<(GridPlanes, f64), EngineError> {
         let g = self.gridder.as_ref();
-        let mut planes = g.new_planes(Pass::Residual);
+        let mut planes = g.new_planes(self.term_pass(matches!(vis, TermVis::Psf)));
         let mut sumwt = 0.0;
         for (i, (c, w)) in held.iter().zip(weights).enumerate() {
             let f = c.offsets(reffreq_hz);
@@ -348,6 +353,19 @@ impl ImagingContext<'_> {
     /// (`gridder='mosaic'`; see the module docs).
     fn beam_weights(&self) -> bool {
         self.params.gridder == pclean_core::params::Gridder::Mosaic
+    }
+
+    /// The planes a Taylor term is gridded into: a mosaic's PSF terms into the PSF pass's (the
+    /// beams placed about `psfphasecenter`, or the image centre, as the single-term mosaic's
+    /// PSF: tclean 6.7 changes only the PSF terms with it, docs/decisions.md (s16-mtpart)), the
+    /// gridder grids their visibilities `((nu - nu0)/nu0)^t`; every other term into the
+    /// residual pass's (each gridder's PSF pass grids the weights alone).
+    fn term_pass(&self, psf: bool) -> Pass {
+        if psf && self.beam_weights() {
+            Pass::Psf
+        } else {
+            Pass::Residual
+        }
     }
 
     /// The image of a one-plane set, scaled by `norm`. A mosaic's PSF term (`psf`): its weight
@@ -516,7 +534,8 @@ impl ImagingContext<'_> {
         let sources = &crate::source::restrict_sources(sources, self.plan, &(K..K + 1))?;
         let g = self.gridder.as_ref();
         let factors = psf && self.beam_weights();
-        let mut planes: Vec<GridPlanes> = (0..nt).map(|_| g.new_planes(Pass::Residual)).collect();
+        let pass = self.term_pass(psf);
+        let mut planes: Vec<GridPlanes> = (0..nt).map(|_| g.new_planes(pass)).collect();
         let mut sumwt = vec![0.0f64; nt];
         self.vis().for_each_chunk(sources, &(K..K + 1), |prep| {
             let Some((cols, freqs)) = prep.columns(K) else {

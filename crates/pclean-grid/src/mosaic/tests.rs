@@ -340,17 +340,26 @@ fn unknown_field_is_an_error() {
 }
 
 /// The PSF pass is the residual pass of unit visibilities (each pointing's PSF through its own
-/// beam, as tclean's mosaic PSF without `psfphasecenter`): the same grid, to the bit.
+/// beam, as tclean's mosaic PSF without `psfphasecenter`): the same grid, to the bit. Given
+/// visibilities (an mtmfs mosaic's PSF terms, `((nu - nu0)/nu0)^t`), the PSF pass grids them:
+/// without `psfphasecenter` it is then the residual pass of those visibilities, to the bit.
 #[test]
 fn psf_is_the_residual_of_unit_visibilities() {
     let (m, mut o) = (mosaic(), obs(120));
-    let mut psf = m.new_planes(Pass::Psf);
-    m.grid(&mut psf, &batch(&o)).unwrap();
-    let psf = m.images(psf, 1.0).unwrap().remove(0);
+    let pass = |pass: Pass, o: &Obs, vis: bool| {
+        let mut planes = m.new_planes(pass);
+        let b = VisBatch::new(o.uvw.view(), &o.freq, o.wgt.view()).with_fields(&o.field);
+        let b = if vis { b.with_vis(o.vis.view()) } else { b };
+        m.grid(&mut planes, &b).unwrap();
+        m.images(planes, 1.0).unwrap().remove(0)
+    };
+    let given = pass(Pass::Psf, &o, true);
+    let res_given = pass(Pass::Residual, &o, true);
+    assert_eq!(given, res_given);
+    let psf = pass(Pass::Psf, &o, false);
+    assert_ne!(psf, given);
     o.vis.fill(Complex32::new(1.0, 0.0));
-    let mut res = m.new_planes(Pass::Residual);
-    m.grid(&mut res, &batch(&o)).unwrap();
-    let res = m.images(res, 1.0).unwrap().remove(0);
+    let res = pass(Pass::Residual, &o, true);
     assert!(res.iter().any(|v| *v != 0.0));
     assert_eq!(psf, res);
 }

@@ -155,7 +155,7 @@ impl Part {
             } => {
                 let tp = ctx.taylor_psfs_of(&self.sources, s, weighter, nterms, reffreq_hz)?;
                 self.lock().insert((0, s), Arc::new(tp.weights));
-                RowOutput::Terms((tp.psfs, tp.sumwt))
+                RowOutput::Terms((tp.psfs, tp.sumwt), tp.pb_weights)
             }
             RowTask::TaylorResidual {
                 s,
@@ -167,7 +167,7 @@ impl Part {
                 let w = self.weights(ctx, 0, s, weighter)?;
                 let src = &self.sources;
                 let terms = ctx.taylor_residuals_of(src, s, &w, reffreq_hz, nterms, models)?;
-                RowOutput::Terms(terms)
+                RowOutput::Terms(terms, Vec::new())
             }
             RowTask::MvcPsf { s, weighter, axis } => {
                 let (chans, w) = ctx.mvc_psfs_of(&self.sources, s, weighter, axis)?;

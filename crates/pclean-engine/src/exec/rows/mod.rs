@@ -86,8 +86,9 @@ pub trait RowReduce: Sync {
     ) -> Result<(Array2<f32>, f64), EngineError>;
 
     /// mtmfs: Stokes plane `s`'s `2 nterms - 1` Taylor PSFs from every partition's pass, with
-    /// `weighter`, normalised by the summed tt0 sum of weights; the imaging weights stay with the
-    /// partitions (the returned `weights` are empty).
+    /// `weighter`, normalised by the summed tt0 sum of weights (a mosaic's: with every term's
+    /// weight image, combined the same way, and the terms then divided by term 0's peak); the
+    /// imaging weights stay with the partitions (the returned `weights` are empty).
     fn taylor_psfs(
         &self,
         ctx: &ImagingContext,
@@ -195,8 +196,10 @@ pub enum RowOutput {
     Density(Vec<FieldDensities>),
     /// Its image (divided by its own sum of weights) with the gridder's per-grid sums.
     Image(PartialImage),
-    /// Unnormalised Taylor-term images and their sums of weights (`imaging::taylor`).
-    Terms(TermImages),
+    /// Taylor-term images divided by the partition's tt0 sum of weights, their sums of weights
+    /// (`imaging::taylor`) and, from a mosaic's PSF pass, every PSF term's weight image divided
+    /// by the same sum (empty otherwise).
+    Terms(TermImages, Vec<Array2<f32>>),
     /// mvc: channel images, each divided by its own sum of weights, and those sums.
     Channels(ChannelImages),
     Nothing,
@@ -468,12 +471,17 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
             reffreq_hz,
         };
         let out = self.run(ctx, &task)?;
-        let (psfs, sumwt) = self.terms(out)?;
+        let ((mut psfs, sumwt), pb_weights) = self.terms(out)?;
+        // A mosaic's PSF terms: divided by the combined term 0's peak once (not linear in the
+        // rows: each partition's own peak would weigh the partitions differently).
+        if !pb_weights.is_empty() {
+            crate::imaging::taylor::normalise_psf_terms(&mut psfs);
+        }
         Ok(TaylorPsfs {
             psfs,
             sumwt,
             weights: Vec::new(),
-            pb_weights: Vec::new(),
+            pb_weights,
             held: None,
         })
     }
@@ -495,7 +503,12 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
             models,
         };
         let out = self.run(ctx, &task)?;
-        self.terms(out)
+        match self.terms(out)? {
+            (terms, w) if w.is_empty() => Ok(terms),
+            _ => Err(EngineError::internal(
+                "a row partition's residual terms came with weight images",
+            )),
+        }
     }
 
     fn mvc_psfs(

@@ -32,8 +32,8 @@ use std::sync::{Arc, Mutex};
 const MAGIC: &[u8; 4] = b"PCLR";
 /// 2: images divided by the partition's own sum of weights (1: the sums themselves); 3: with the
 /// gridder's per-grid sums (a mosaic's band response); 4: specmode='mvc' tasks and their channel
-/// images.
-const VERSION: u32 = 4;
+/// images; 5: a mosaic's Taylor PSF terms with their weight images.
+const VERSION: u32 = 5;
 
 /// A [`RowTask`] owned, for the wire.
 #[derive(Debug, Serialize, Deserialize)]
@@ -102,12 +102,15 @@ pub enum OutputMsg {
 }
 
 /// Taylor-term images divided by the partition's tt0 sum of weights, and its sums of weights per
-/// term, for the wire.
+/// term, for the wire; a mosaic's PSF pass adds every term's weight image divided by the same sum
+/// (`weights`, empty otherwise).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TermsMsg {
     #[serde(with = "wire::vec")]
     images: Vec<Array2<f32>>,
     sumwt: Vec<f64>,
+    #[serde(with = "wire::vec")]
+    weights: Vec<Array2<f32>>,
 }
 
 /// A [`PartialImage`] for the wire (its arrays as byte strings).
@@ -232,8 +235,13 @@ pub fn decode_output(bytes: &[u8]) -> Result<RowOutput, EngineError> {
     Ok(match decode::<OutputMsg>(bytes, "output")? {
         OutputMsg::Density(d) => RowOutput::Density(d),
         OutputMsg::Image(i) => RowOutput::Image(((i.image, i.sumwt, i.weight), i.sums)),
-        OutputMsg::Terms(t) => RowOutput::Terms((t.images, t.sumwt)),
-        OutputMsg::Channels(t) => RowOutput::Channels((t.images, t.sumwt)),
+        OutputMsg::Terms(t) => RowOutput::Terms((t.images, t.sumwt), t.weights),
+        OutputMsg::Channels(t) if t.weights.is_empty() => RowOutput::Channels((t.images, t.sumwt)),
+        OutputMsg::Channels(_) => {
+            return Err(EngineError::protocol(
+                "a row partition's mvc channels came with weight images",
+            ))
+        }
         OutputMsg::Rows(_) => {
             return Err(EngineError::protocol(
                 "a row partition answered a pass with the rows it wrote to MODEL_DATA",
@@ -281,7 +289,7 @@ pub fn run_task_bytes(
             reffreq_hz,
         } => {
             let tp = ctx.taylor_psfs_of(sources, s, &weighter, nterms, reffreq_hz)?;
-            terms_msg((tp.psfs, tp.sumwt))
+            terms_msg((tp.psfs, tp.sumwt), tp.pb_weights)
         }
         TaskMsg::TaylorResidual {
             s,
@@ -293,7 +301,7 @@ pub fn run_task_bytes(
             let w = ctx.plane_weights_of(sources, 0, s, &weighter)?;
             let m = models.as_deref();
             let terms = ctx.taylor_residuals_of(sources, s, &w, reffreq_hz, nterms, m)?;
-            terms_msg(terms)
+            terms_msg(terms, Vec::new())
         }
         TaskMsg::MvcPsf { s, weighter, axis } => {
             let (chans, _) = ctx.mvc_psfs_of(sources, s, &weighter, &axis)?;
@@ -314,12 +322,20 @@ pub fn run_task_bytes(
     encode(&out)
 }
 
-fn terms_msg((images, sumwt): TermImages) -> OutputMsg {
-    OutputMsg::Terms(TermsMsg { images, sumwt })
+fn terms_msg((images, sumwt): TermImages, weights: Vec<Array2<f32>>) -> OutputMsg {
+    OutputMsg::Terms(TermsMsg {
+        images,
+        sumwt,
+        weights,
+    })
 }
 
 fn channels_msg((images, sumwt): ChannelImages) -> OutputMsg {
-    OutputMsg::Channels(TermsMsg { images, sumwt })
+    OutputMsg::Channels(TermsMsg {
+        images,
+        sumwt,
+        weights: Vec::new(),
+    })
 }
 
 /// Hands a task's bytes to every partition (wherever they run) and returns each partition's

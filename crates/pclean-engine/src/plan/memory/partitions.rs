@@ -36,7 +36,9 @@ impl BlockShape {
         let mvc = self.image.mvc_chans as u64;
         let (psf_imgs, res_imgs) = if mvc > 0 { (mvc, mvc) } else { (psf_terms, nt) };
         let model_cube = 4 * mvc * npix;
-        let psf = psf_imgs * (grids + 4 * npix) + weight_image + beams;
+        // An mtmfs mosaic's PSF pass makes a weight image per PSF term (`imaging::taylor`).
+        let weight_images = weight_image * if mvc > 0 { 1 } else { psf_terms };
+        let psf = psf_imgs * (grids + 4 * npix) + weight_images + beams;
         let residual =
             8 * nvis as u64 + model_cube + res_imgs * (grids + 4 * npix) + weight_image + beams;
         4 * nvis as u64
@@ -58,11 +60,12 @@ impl BlockShape {
         let npix = (self.image.nx * self.image.ny) as u64;
         let psf_terms = 2 * self.image.deconvolver.nterms() as u64 - 1;
         // specmode='mvc': each partition's partial is its cube of channel images.
-        let images = match self.image.mvc_chans as u64 {
-            0 => psf_terms,
-            mvc => mvc,
+        let (images, weights) = match self.image.mvc_chans as u64 {
+            0 => (psf_terms, psf_terms),
+            mvc => (mvc, 1),
         };
-        let weight_image = u64::from(self.pointings > 1) * 4 * npix;
+        // A mosaic's partial weight images (one per PSF term for mtmfs).
+        let weight_image = u64::from(self.pointings > 1) * 4 * npix * weights;
         let density = u64::from(self.image.density) * 8 * npix * self.pointings.max(1) as u64;
         let partials = n as u64 * (images * 4 * npix + weight_image).max(density);
         stripped.block_bytes(1, threads) + partials
