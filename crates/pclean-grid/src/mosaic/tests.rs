@@ -473,7 +473,9 @@ fn diff(a: &Array2<f32>, b: &Array2<f32>) -> f32 {
 /// The PSF pass's image and weight image of mosaic `m` on `o`.
 fn psf_and_weight(m: &MosaicGridder, o: &Obs) -> (Array2<f32>, Array2<f32>) {
     let mut planes = m.new_planes(Pass::Psf);
-    m.grid(&mut planes, &batch(o)).unwrap();
+    // The weights alone (a PSF pass given visibilities grids them: an mtmfs mosaic's PSF terms).
+    let weights = VisBatch::new(o.uvw.view(), &o.freq, o.wgt.view()).with_fields(&o.field);
+    m.grid(&mut planes, &weights).unwrap();
     let w = m.weight_image(&planes, 1.0).unwrap().unwrap();
     (m.images(planes, 1.0).unwrap().remove(0), w)
 }
@@ -585,7 +587,14 @@ fn weight_factors_reach_the_weight_image_only() {
             .with_conjugate_beams(conj);
         let weighted = |pass: Pass| {
             let mut planes = wide.new_planes(pass);
-            let b = batch(&o).with_weight_factors(factors.view());
+            // (A PSF pass of the weights alone: given visibilities it grids them.)
+            let b = match pass {
+                Pass::Psf => {
+                    VisBatch::new(o.uvw.view(), &o.freq, o.wgt.view()).with_fields(&o.field)
+                }
+                _ => batch(&o),
+            };
+            let b = b.with_weight_factors(factors.view());
             wide.grid(&mut planes, &b).unwrap();
             let w = wide.weight_image(&planes, 1.0).unwrap().unwrap();
             (wide.images(planes, 1.0).unwrap().remove(0), w)
