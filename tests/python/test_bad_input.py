@@ -93,3 +93,23 @@ def test_config_file_and_dump(msdir, tmp_path):
     assert "imsize = [64]" in text and 'cell = ["20arcsec"]' in text
     assert "robust = 1.0" in text and 'weighting = "briggs"' in text
     assert 'specmode = "mfs"' in text  # defaults are filled in
+
+
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    # `pclean estimate ... | head -1`: the reader is gone before pclean prints; pclean ends as a
+    # tool killed by SIGPIPE does (141 = 128 + 13) without calling it an internal error. The
+    # pipe's read end is closed before pclean starts, so its first line meets a closed pipe.
+    import os
+    import subprocess
+    from conftest import pclean_bin
+    r, w = os.pipe()
+    os.close(r)
+    p = subprocess.Popen([pclean_bin(), "estimate", "--imsize", "1024"], stdout=w,
+                         stderr=subprocess.PIPE)
+    os.close(w)
+    err = p.stderr.read().decode()
+    p.wait(timeout=60)
+    assert "internal error" not in err, err
+    assert p.returncode == 141, (p.returncode, err)
