@@ -10,7 +10,7 @@ exactly these conversions (a fresh frame at the MS's first integration), so they
 side of a data channel a cube channel lies when the two are equal to a few ulp.
 
 Cases: the first integrations of vla_wideband (the bundled subset and the shared full MS: every
-data channel and channel edge) and of alma_mosaic (shared: its 4 channels and their edges), and
+data channel and channel edge) and of alma_mosaic (shared: its 4 channels and their edges), the bench MS (`bench/make_synthetic_ms.py`), and
 40 epochs between 1996 and 2025 at the VLA and ALMA in random directions. Epochs of one run are
 years apart, so casacore's caches (Earth velocity, nutation and UT1 - UTC: 0.04 d; series
 coefficients: 1e-6 century) never carry over.
@@ -106,6 +106,17 @@ def main():
                       dut1_s=dut1(t), obs="ALMA", ra_rad=mosaic[0], dec_rad=mosaic[1],
                       topo_hz=freqs, out=convert(t, "ALMA", mosaic[0], mosaic[1], freqs,
                                                  ["GEO", "BARY", "LSRK"])))
+    # The issue-18 bench MS (bench/make_synthetic_ms.py: ALMA, 64 x 1 MHz from 230 GHz, J2000
+    # 16h00m -30d): its first integration's channel 0 lies exactly on the LSRK cube's channel 0
+    # and its channel 63 just above the cube's channel 63 (tclean's sumwt there 2384.9, one
+    # integration of 120), so every bit counts. Far from the epochs above (2025).
+    synth = (4.1887902047863905, -0.5235987755982988)
+    chans = [230e9 + 1e6 * i for i in range(64)]
+    freqs = sorted(set(chans + [f - 0.5e6 for f in chans] + [f + 0.5e6 for f in chans]))
+    t = 5255464902.236274
+    cases.append(dict(name="bench synth first integration", time_utc_mjd_s=t, dut1_s=dut1(t),
+                      obs="ALMA", ra_rad=synth[0], dec_rad=synth[1], topo_hz=freqs,
+                      out=convert(t, "ALMA", synth[0], synth[1], freqs, ["LSRK"])))
     with open(OUT, "w") as fh:
         json.dump(dict(observatories_itrf_m=obs, cases=cases), fh, indent=1)
         fh.write("\n")
