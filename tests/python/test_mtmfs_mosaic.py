@@ -41,17 +41,24 @@ REGION_PB = 0.5
 # Measured (conjbeams False / True) over pb > 0.5 in units of tclean's peak there: psf.tt0 and
 # psf.tt2 7.1e-5 / 6.3e-5, psf.tt1 5.5e-3 / 3.4e-3, residual.tt0 2.3e-4 / 4.0e-4, residual.tt1
 # 1.6e-3 / 2.3e-3, image.tt0 1.9e-4 / 4.0e-4, pb.tt0 8.7e-5 / 7.7e-5, weight.tt0 and weight.tt2
-# 1.4e-4 / 1.4e-4, weight.tt1 3.1e-4 / 4.9e-2: issue 14's 1% bar but for the conjbeams weight.tt1
-# (~0: its peak 0.098 against weight.tt2's 68.5; 4.9e-2 of it), an open gap (xfail under GUARD):
-# it is 0.1 (W_110 B_110 - W_90 B_90), each window's term ~343 at the peak (weight.tt2 = 0.01
-# (W_90 B_90 + W_110 B_110)), so its peak is 2.9e-4 of either term and pclean's 4.8e-3 error
-# 1.4e-5 of it, ten times closer than weight.tt0 agrees (1.4e-4): a cancellation, not a kernel.
+# 1.4e-4 / 1.4e-4, weight.tt1 3.1e-4 / 4.9e-2 of its own peak. The conjbeams weight.tt1 is a
+# cancellation (CANCELLING): it is 0.1 (W_110 B_110 - W_90 B_90), each window's term ~343 at the
+# peak (weight.tt2 = 0.01 (W_90 B_90 + W_110 B_110), peak 68.5), so its peak (0.098) is 2.9e-4 of
+# either term, and pclean's 4.8e-3 error is 7.0e-6 of the terms' scale 0.1 (W_90 B_90 + W_110
+# B_110) = 10 x weight.tt2's peak: ten times closer than weight.tt0 and weight.tt2 agree (1.4e-4).
+# Its own peak is no scale for it (a relative error of a difference of nearly equal terms); it is
+# held to 5e-5 of the terms' scale (7x the measured error; a weight.tt1 of zero is 1.4e-4 off,
+# conjbeams ignored (the wb_mt answer) 9.6e-2: both fail).
 # The tt1 terms met 1% once the residual and PSF were gridded as tclean's MosaicFT (without
 # conjbeams, docs/decisions.md (s15-mosedge)) and the conjugate kernels were made as tclean's
 # (the data frequency's kernel stretched by nu'/nu; with conjbeams: psf.tt1 1.8e-2 -> 3.4e-3,
 # residual.tt1 3.6e-2 -> 2.3e-3, psf.tt0 3.1e-3 -> 6.3e-5; docs/decisions.md (s16-conj)).
 TOL = {ext: 1e-2 for ext in DIRTY_EXT}
-GUARD = {"weight.tt1": 0.1}
+GUARD = {}
+# (case, term): the bound in units of the scale of the terms that cancel (above), and that scale
+# as a multiple of tclean's weight.tt2 peak (two windows at +-10%: sum w |dnu / nu0| B = 10 x
+# weight.tt2).
+CANCELLING = {("wb_mt_conj", "weight.tt1"): (5e-5, 10.0)}
 # Deconvolved (mtmfs niter 100, pb mask 0.4; tclean 6.7 ran one minor cycle of 100 iterations).
 # Measured (conjbeams False / True): image.tt0 1.1e-2 / 1.1e-2, image.tt1 7.3e-2 / 6.2e-2,
 # residual.tt0 6.5e-2 / 6.5e-2, residual.tt1 2.7e-2 / 6.4e-2 (the final residuals carry the
@@ -150,6 +157,12 @@ def error(name, ext, msdir, outdir):
         mine = ndimage.gaussian_filter(np.asarray(mine, dtype=np.float64), sigma, mode="constant")
     region = np.nan_to_num(pb) > REGION_PB
     assert np.isfinite(mine[region]).all()
+    if (name, ext) in CANCELLING:
+        tt2, _ = reference(name, "weight.tt2")
+        scale = CANCELLING[(name, ext)][1] * np.abs(tt2[region]).max()
+        # The cancellation is real: tclean's term is a small fraction of the terms' scale.
+        assert np.abs(ref[region]).max() < 1e-3 * scale
+        return np.abs(mine - ref)[region].max() / scale
     return np.abs(mine - ref)[region].max() / np.abs(ref[region]).max()
 
 
@@ -160,6 +173,10 @@ def check(name, ext, msdir, outdir, tol, guard):
         assert err < guard[ext], "%s %s: %.4f of tclean's peak" % (name, ext, err)
         pytest.xfail("open gap: mtmfs mosaic %s %s %.4f of tclean's peak (bound %g)"
                      % (name, ext, err, tol[ext]))
+    if (name, ext) in CANCELLING:
+        bound = CANCELLING[(name, ext)][0]
+        assert err < bound, "%s %s: %.2e of the cancelling terms' scale" % (name, ext, err)
+        return
     assert err < tol[ext], "%s %s: max |pclean - tclean| = %.4f of tclean's peak" % (name, ext, err)
 
 
