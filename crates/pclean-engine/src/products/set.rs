@@ -544,6 +544,19 @@ mod tests {
         });
         assert!(!plain.iter().any(|e| MVC_CUBES.contains(e)), "{plain:?}");
         assert!(!plain.contains(&GRIDWT));
+        // The standard gridder's mvc keeps `.weight.tt0`; a mosaic's writes the `.weight` cube
+        // and no `.weight.ttN` (tclean 6.7 on wideband_mosaic.ms, docs/decisions-s17-mvc.md).
+        assert!(dirty.contains(&"weight.tt0") && !dirty.contains(&"weight"));
+        let mosaic = products(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.specmode = Some("mvc".into());
+            r.gridder = Some("mosaic".into());
+        });
+        assert!(mosaic.contains(&"weight"), "{mosaic:?}");
+        assert!(
+            !mosaic.iter().any(|e| e.starts_with("weight.tt")),
+            "{mosaic:?}"
+        );
     }
 
     /// tclean 6.7's mvc `.gridwt` (measured on vla_wideband_small): written with Briggs and
