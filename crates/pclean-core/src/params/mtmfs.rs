@@ -123,9 +123,11 @@ pub(super) fn mvc_channels(
 
 /// Refuse what pclean's mtmfs mosaic (`gridder='mosaic'`) does not do (yet), each named.
 /// specmode='mvc' is taken (per channel a mosaic with its own weight image, as tclean 6.7,
-/// `docs/decisions-s17-mvc.md`) but for two of its combinations: `conjbeams=True` (tclean's mvc
-/// sets conjbeams False for its cube whatever was asked; pclean does not ignore a parameter) and
-/// row partitions (the partitions' channel weight images are not combined).
+/// `docs/decisions-s17-mvc.md`) but for three of its combinations: `conjbeams=True` (tclean's mvc
+/// sets conjbeams False for its cube whatever was asked; pclean does not ignore a parameter),
+/// `psfphasecenter` (tclean 6.7's mvc mosaic then writes PSF terms equal to those without it and
+/// no residual terms, measured) and row partitions (the partitions' channel weight images are
+/// not combined).
 fn check_mosaic(p: &ImagingParams) -> Result<(), ParamError> {
     let d = &p.deconv;
     if d.mvc.is_none() {
@@ -137,6 +139,15 @@ fn check_mosaic(p: &ImagingParams) -> Result<(), ParamError> {
             "True",
             "specmode='mvc' images each cube channel without conjugate beams (tclean 6.7 sets \
              conjbeams=False for its cube): use conjbeams=False",
+        ));
+    }
+    if p.mosaic.psfphasecenter.is_some() {
+        return Err(invalid(
+            "psfphasecenter",
+            "(given)",
+            "not supported with specmode='mvc' and gridder='mosaic' (tclean 6.7 then images the \
+             PSF terms about the image centre and writes no residual terms); leave \
+             psfphasecenter empty, or use specmode='mfs'",
         ));
     }
     if p.row_partitions > 0 {

@@ -26,7 +26,8 @@ fn mtmfs_takes_standard_w_and_mosaic_gridders() {
 
 /// specmode='mvc' is taken with an mtmfs mosaic (s17-mvc: per channel a mosaic with its own
 /// weight image, as tclean 6.7); what its mosaic does not do is refused naming the parameter:
-/// conjbeams=True (tclean's mvc turns it off) and row partitions.
+/// conjbeams=True (tclean's mvc turns it off), psfphasecenter (tclean's mvc mosaic then writes
+/// no residual terms) and row partitions.
 #[test]
 fn mtmfs_mosaic_mvc_and_its_refusals() {
     let mvc = |more: &dyn Fn(&mut RawParams)| {
@@ -40,6 +41,10 @@ fn mtmfs_mosaic_mvc_and_its_refusals() {
     assert_eq!(mvc(&|_| {}).unwrap().deconv.mvc, Some(0));
     let e = mvc(&|r| r.conjbeams = Some(true)).unwrap_err().to_string();
     assert!(e.contains("conjbeams") && e.contains("mvc"), "{e}");
+    let e = mvc(&|r| r.psfphasecenter = Some("J2000 15h21m00 +05d00m00".into()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("psfphasecenter") && e.contains("mvc"), "{e}");
     let e = mvc(&|r| r.row_partitions = Some(2))
         .unwrap_err()
         .to_string();
