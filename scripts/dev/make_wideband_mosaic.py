@@ -26,6 +26,10 @@ three windows at 90, 100 and 110 GHz (OUTDIR/wideband_mosaic3.ms, MT3_CASES; ses
 psfphasecenter with the mtmfs mosaic (MTPC_CASES: the PSF terms; session 16):
     python scripts/dev/make_wideband_mosaic.py mtpc-refs OUTDIR          # casatasks 6.7
     python scripts/dev/make_wideband_mosaic.py mtpc-bundle OUTDIR REPO/testdata
+specmode='mvc' with the mtmfs mosaic (MVC_CASES: the Taylor terms and the cube products .psf,
+.pb, .weight, .residual, the channels' sums of weights in wideband_mvc_refs.json; session 17):
+    python scripts/dev/make_wideband_mosaic.py mvc-refs OUTDIR           # casatasks 6.7
+    python scripts/dev/make_wideband_mosaic.py mvc-bundle OUTDIR REPO/testdata
 
 The array: the first 16 pads of casadata's alma.cycle10.1.cfg (12 m), two spectral windows of
 one 1 GHz channel at 90 and 110 GHz (a 20% band), XX YY. Two pointings 25" apart (east) around
@@ -205,6 +209,43 @@ MTPC_CASES = {"wb_mt_psfpc": dict(MT, psfphasecenter=PSFPC)}
 MTPC_PRODUCTS = ["psf.tt0", "psf.tt1", "psf.tt2"]
 
 
+# specmode='mvc' with an mtmfs mosaic (s17-mvc): wb_mt's parameters (conjbeams False: tclean's
+# mvc sets it False for its cube anyway) with a cube major cycle of tclean's default 3 channels,
+# niter 0 and the pb-masked niter 100 of wb_mt_clean. The cube products are stored whole (3
+# planes, the middle one empty: the two windows fall in channels 0 and 2).
+MVC_CASES = {"wb_mvc": dict(MT, specmode="mvc"),
+             "wb_mvc_clean": dict(MT, specmode="mvc", niter=100, usemask="pb", pbmask=0.4)}
+MVC_DIRTY = ["psf.tt0", "psf.tt1", "psf.tt2", "residual.tt0", "residual.tt1", "pb.tt0",
+             "image.tt0", "alpha", "psf", "pb", "weight", "residual"]
+MVC_CLEAN = ["residual.tt0", "residual.tt1", "model.tt0", "model.tt1", "image.tt0", "image.tt1",
+             "alpha", "residual", "model"]
+
+
+def mvc_products(name):
+    return MVC_CLEAN if "clean" in name else MVC_DIRTY
+
+
+def mvc_refs(outdir):
+    """tclean's MVC_CASES on OUTDIR/wideband_mosaic.ms (wideband_mvc_refs.json)."""
+    mt_refs(outdir, "wideband_mosaic.ms", MVC_CASES, mvc_products, "wideband_mvc_refs.json")
+
+
+def mvc_bundle(outdir, testdata):
+    """The MVC_CASES products cropped into testdata/reference/wideband_mosaic with
+    wideband_mvc_refs.json (the MS tarball is left as it is)."""
+    import json
+    from make_mosaic_testdata import crop_cases
+    refdir = os.path.join(testdata, "reference", "wideband_mosaic")
+    with open(os.path.join(refdir, "wideband_refs.json")) as f:
+        casa = json.load(f)["casa"]
+    with open(os.path.join(outdir, "wideband_mvc_refs.json")) as f:
+        if json.load(f)["casa"] != casa:
+            sys.exit("the mvc references were made with another CASA than wideband_refs.json's")
+    crop_cases(outdir, refdir, {n: mvc_products(n) for n in MVC_CASES}, CROP)
+    shutil.copy(os.path.join(outdir, "wideband_mvc_refs.json"), refdir)
+    print("wrote", refdir)
+
+
 def ms3(outdir):
     make_ms(outdir, FREQS3, "wideband_mosaic3.ms")
 
@@ -239,6 +280,11 @@ def mt_refs(outdir, msname="wideband_mosaic.ms", cases=None, products=mt_product
             ia.close()
         meta[name] = dict(params=dict(args, vis=msname), seconds=round(dt, 2),
                           sumwt=sumwt, products=written)
+        if os.path.isdir(img + ".sumwt"):
+            # specmode='mvc': the cube's sum of weights per channel.
+            ia.open(img + ".sumwt")
+            meta[name]["sumwt_cube"] = [float(v) for v in ia.getchunk().ravel()]
+            ia.close()
     meta["casa"] = casatools.version_string()
     with open(os.path.join(outdir, jsonname), "w") as f:
         json.dump(meta, f, indent=1)
@@ -302,7 +348,8 @@ if __name__ == "__main__":
     command = {"ms": make_ms, "refs": refs, "bundle": bundle, "clean-refs": clean_refs,
                "clean-bundle": clean_bundle, "mt-refs": mt_refs, "mt-bundle": mt_bundle, "ms3": ms3,
                "mt3-refs": mt3_refs, "mt3-bundle": mt3_bundle, "mtpc-refs": mtpc_refs,
-               "mtpc-bundle": mtpc_bundle}.get(sys.argv[1] if sys.argv[1:] else "")
+               "mtpc-bundle": mtpc_bundle,
+               "mvc-refs": mvc_refs, "mvc-bundle": mvc_bundle}.get(sys.argv[1] if sys.argv[1:] else "")
     if command is None:
         sys.exit(__doc__)
     command(*sys.argv[2:])

@@ -121,23 +121,41 @@ pub(super) fn mvc_channels(
     }
 }
 
-/// Refuse what pclean's mtmfs mosaic (`gridder='mosaic'`) does not do yet, each named.
+/// Refuse what pclean's mtmfs mosaic (`gridder='mosaic'`) does not do (yet), each named.
+/// specmode='mvc' is taken (per channel a mosaic with its own weight image, as tclean 6.7,
+/// `docs/decisions.md (s17-mvc)`) but for three of its combinations: `conjbeams=True` (tclean's mvc
+/// sets conjbeams False for its cube whatever was asked; pclean does not ignore a parameter),
+/// `psfphasecenter` (tclean 6.7's mvc mosaic then writes PSF terms equal to those without it and
+/// no residual terms, measured) and row partitions (the partitions' channel weight images are
+/// not combined).
 fn check_mosaic(p: &ImagingParams) -> Result<(), ParamError> {
     let d = &p.deconv;
-    let not_with = |param: &'static str, value: String, fix: &str| {
-        invalid(
-            param,
-            value,
-            format!(
-                "not supported with deconvolver='mtmfs' and gridder='mosaic' in pclean yet; {fix}"
-            ),
-        )
-    };
-    if d.mvc.is_some() {
-        return Err(not_with(
-            "specmode",
-            "mvc".into(),
-            "use specmode='mfs' (the mosaic's Taylor terms are gridded directly)",
+    if d.mvc.is_none() {
+        return Ok(());
+    }
+    if p.mosaic.conjbeams {
+        return Err(invalid(
+            "conjbeams",
+            "True",
+            "specmode='mvc' images each cube channel without conjugate beams (tclean 6.7 sets \
+             conjbeams=False for its cube): use conjbeams=False",
+        ));
+    }
+    if p.mosaic.psfphasecenter.is_some() {
+        return Err(invalid(
+            "psfphasecenter",
+            "(given)",
+            "not supported with specmode='mvc' and gridder='mosaic' (tclean 6.7 then images the \
+             PSF terms about the image centre and writes no residual terms); leave \
+             psfphasecenter empty, or use specmode='mfs'",
+        ));
+    }
+    if p.row_partitions > 0 {
+        return Err(invalid(
+            "row_partitions",
+            p.row_partitions,
+            "not supported with specmode='mvc' and gridder='mosaic' in pclean yet (the \
+             partitions' channel weight images are not combined); use row_partitions=0",
         ));
     }
     Ok(())

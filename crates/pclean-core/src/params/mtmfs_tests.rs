@@ -24,19 +24,31 @@ fn mtmfs_takes_standard_w_and_mosaic_gridders() {
     assert!(e.contains("mtmfs") && e.contains("deconvolver"), "{e}");
 }
 
-/// What an mtmfs mosaic does not do yet is refused naming the parameter: specmode='mvc' (tclean
-/// 6.7 runs it, measured: docs/decisions.md (s16-mtpart); pclean's mvc cube has no per-channel
-/// weight images).
+/// specmode='mvc' is taken with an mtmfs mosaic (s17-mvc: per channel a mosaic with its own
+/// weight image, as tclean 6.7); what its mosaic does not do is refused naming the parameter:
+/// conjbeams=True (tclean's mvc turns it off), psfphasecenter (tclean's mvc mosaic then writes
+/// no residual terms) and row partitions.
 #[test]
-fn mtmfs_mosaic_refusals_name_the_parameter() {
-    let e = with(|r| {
-        r.deconvolver = Some("mtmfs".into());
-        r.gridder = Some("mosaic".into());
-        r.specmode = Some("mvc".into());
-    })
-    .unwrap_err()
-    .to_string();
-    assert!(e.contains("specmode") && e.contains("mosaic"), "{e}");
+fn mtmfs_mosaic_mvc_and_its_refusals() {
+    let mvc = |more: &dyn Fn(&mut RawParams)| {
+        with(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.gridder = Some("mosaic".into());
+            r.specmode = Some("mvc".into());
+            more(r);
+        })
+    };
+    assert_eq!(mvc(&|_| {}).unwrap().deconv.mvc, Some(0));
+    let e = mvc(&|r| r.conjbeams = Some(true)).unwrap_err().to_string();
+    assert!(e.contains("conjbeams") && e.contains("mvc"), "{e}");
+    let e = mvc(&|r| r.psfphasecenter = Some("J2000 15h21m00 +05d00m00".into()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("psfphasecenter") && e.contains("mvc"), "{e}");
+    let e = mvc(&|r| r.row_partitions = Some(2))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("row_partitions") && e.contains("mosaic"), "{e}");
 }
 
 /// psfphasecenter is taken with an mtmfs mosaic (s16-mtpart: the PSF terms' beams placed about

@@ -198,7 +198,11 @@ pub fn run_block(
         // (`exec::block`); not the beam model's (of every pointing's `PB(nu_0)`), which put the
         // pbmask 0.4 edge up to 6 pixels inside tclean's on the wideband mosaic with conjbeams
         // (its mask had 6210 pixels, tclean's 7068).
-        let mosaic_pb = pb_weights.first().map(|w| inp.plane_pb(k, Some(w)));
+        // An mvc mosaic's: its `.pb.tt0` (from the channels' weight images, `super::mvc`).
+        let mosaic_pb = match (&mvc, pb_weights.first()) {
+            (Some(m), _) if mosaic_grid => Some(m.pb_tt0(pblimit)),
+            (_, w) => w.map(|w| inp.plane_pb(k, Some(w))),
+        };
         let setup = block_setup(p, &chans, inp, &[fitted], &[mosaic_pb])?;
         let mut masker = setup
             .maskers
@@ -392,7 +396,9 @@ pub fn run_block(
             put(name, k, s, zero.view())?;
         }
     }
-    if pb_weights.is_empty() {
+    // An mvc mosaic writes its channels' weight images (the `.weight` cube, `super::mvc`) and
+    // no `.weight.ttN`, as tclean 6.7.
+    if pb_weights.is_empty() && !(mvc.is_some() && mosaic_grid) {
         let weight = pb.mapv(|v| sumwt0 as f32 * v * v);
         put(WEIGHT[0], k, s, weight.view())?;
     }

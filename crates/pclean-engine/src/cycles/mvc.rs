@@ -16,9 +16,18 @@
 //! `.pb` (`pb_c`), `.sumwt` (`w_c`), after every residual pass `.residual` (`R_c pb.tt0 / pb_c`
 //! where `pb_c > 0`, else 0: the channel residual as flat noise, the unlimited `pb.tt0`) and at the
 //! end the `.model` cube of the final Taylor models.
+//!
+//! A mosaic (`gridder='mosaic'`; tclean 6.7's mvc of a mosaic, measured on the bundled
+//! wideband_mosaic.ms, `docs/decisions.md (s17-mvc)`): every channel is a mosaic of its own, with
+//! its own weight image `W_c` (written as the `.weight` cube, no `.weight.ttN`): `psf_c`
+//! normalised to a peak of 1, `R_c` divided by `W_c` as `normtype` says
+//! (`imaging::mosaic::normalise_residual`), `pb_c = sqrt(W_c / max W_c)` zero at and below
+//! |pblimit|, each channel's model turned into sky brightness with `W_c` before its prediction
+//! (`imaging::mosaic::model_to_sky`); the Taylor sums above are then the same.
 
 use crate::error::EngineError;
 use crate::exec::block::{BlockInputs, PutPlane};
+use crate::imaging::mosaic;
 use crate::imaging::mvc::{channel_offsets, MvcAxis};
 use crate::imaging::taylor::{TaylorPsfs, TermImages};
 use crate::imaging::{ImagingContext, PlaneWeights};
@@ -37,6 +46,9 @@ pub struct MvcImaging {
     fac: Vec<Array2<f32>>,
     /// `pb.tt0` (peak 1, not limited).
     pbt: Array2<f32>,
+    /// A mosaic's weight image of every channel (after the PSF pass; empty for the other
+    /// gridders).
+    wimg: Vec<Array2<f32>>,
 }
 
 impl MvcImaging {
@@ -53,11 +65,13 @@ impl MvcImaging {
             w: Vec::new(),
             fac: Vec::new(),
             pbt: Array2::zeros((0, 0)),
+            wimg: Vec::new(),
         })
     }
 
     /// The `2 nterms - 1` PSF terms from the channel PSFs; also sets the channel weights and the
-    /// primary beams, and writes the `.psf`, `.pb` and `.sumwt` cubes of Stokes plane `s`.
+    /// primary beams, and writes the `.psf`, `.pb` and `.sumwt` cubes of Stokes plane `s` (a
+    /// mosaic's `.weight` cube too).
     #[allow(clippy::too_many_arguments)]
     pub fn psfs(
         &mut self,
@@ -69,7 +83,16 @@ impl MvcImaging {
         nterms: usize,
         put: &PutPlane,
     ) -> Result<TaylorPsfs, EngineError> {
-        let ((psfs, w), weights) = ctx.mvc_psfs(sources, s, weighter, &self.axis)?;
+        let ((mut psfs, w), wimg, weights) = ctx.mvc_psfs(sources, s, weighter, &self.axis)?;
+        if !wimg.is_empty() && wimg.len() != self.axis.nchan {
+            return Err(EngineError::internal(
+                "an mvc mosaic without one weight image per channel",
+            ));
+        }
+        self.wimg = wimg;
+        if !self.wimg.is_empty() {
+            psfs.iter_mut().for_each(mosaic::normalise_psf);
+        }
         let total: f64 = w.iter().sum();
         let pbs: Vec<Array2<f32>> = (0..self.axis.nchan)
             .map(|c| self.channel_pb(inp, c))
@@ -78,6 +101,9 @@ impl MvcImaging {
             put("psf", c, s, psf.view())?;
             put("pb", c, s, pb.view())?;
             put("sumwt", c, s, Array2::from_elem((1, 1), *wc as f32).view())?;
+            if let Some(wi) = self.wimg.get(c) {
+                put("weight", c, s, wi.view())?;
+            }
         }
         let p = ctx.params;
         let mut pbt = Array2::<f64>::zeros((p.ny, p.nx));
@@ -142,9 +168,21 @@ impl MvcImaging {
         models: Option<&[Array2<f32>]>,
         put: &PutPlane,
     ) -> Result<TermImages, EngineError> {
-        let cube = models.map(|m| self.model_cube(m));
-        let (chans, _) = ctx.mvc_residuals(sources, s, weights, &self.axis, cube.as_deref())?;
+        let p = ctx.params;
+        let (normtype, pblimit) = (p.mosaic.normtype, p.pblimit);
+        let cube = models.map(|m| {
+            let mut cube = self.model_cube(m);
+            // A mosaic predicts sky brightness: each channel's model divided by its response.
+            for (m, w) in cube.iter_mut().zip(&self.wimg) {
+                *m = mosaic::model_to_sky(m, w, normtype, pblimit);
+            }
+            cube
+        });
+        let (mut chans, _) = ctx.mvc_residuals(sources, s, weights, &self.axis, cube.as_deref())?;
         drop(cube);
+        for (r, w) in chans.iter_mut().zip(&self.wimg) {
+            mosaic::normalise_residual(r, w, normtype, pblimit);
+        }
         let terms = self.taylor_sums(&chans, nterms, true);
         for (c, r) in chans.iter().enumerate() {
             let pb = self.channel_pb(inp, c);
@@ -153,8 +191,12 @@ impl MvcImaging {
         Ok((terms, Vec::new()))
     }
 
-    /// Channel `c`'s primary beam, zero at and below |pblimit| (the `.pb` cube's plane).
+    /// Channel `c`'s primary beam, zero at and below |pblimit| (the `.pb` cube's plane): a
+    /// mosaic's from the channel's weight image.
     fn channel_pb(&self, inp: &BlockInputs, c: usize) -> Array2<f32> {
+        if let Some(w) = self.wimg.get(c) {
+            return mosaic::pb_from_weight(w, inp.ctx.params.pblimit);
+        }
         let mut pb = inp.pb_at(self.axis.freq(c));
         pclean_grid::pb::pb_limit_in_place(pb.view_mut(), inp.ctx.params.pblimit);
         pb
@@ -257,6 +299,7 @@ mod tests {
                 Array2::from_shape_vec((1, 2), vec![0.5 / 0.8, 0.0]).unwrap(),
             ],
             pbt: Array2::from_shape_vec((1, 2), vec![0.8, 0.3]).unwrap(),
+            wimg: Vec::new(),
         };
         let img = vec![
             Array2::from_shape_vec((1, 2), vec![2.0f32, 5.0]).unwrap(),

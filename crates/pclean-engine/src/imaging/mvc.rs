@@ -10,6 +10,14 @@
 //! With row partitions (`exec::rows`) each partition makes its own channel images, each divided
 //! by the partition's own per-channel sum of weights, with those sums; the reducer combines every
 //! channel with the partitions' shares of that channel's summed weight (`exec::rows::mvc`).
+//!
+//! A mosaic (`gridder='mosaic'`, tclean's mvc of a mosaic: per channel a mosaic with its own
+//! weight image, `docs/decisions.md (s17-mvc)`): the PSF pass also returns each channel's weight
+//! image (`sum_p W_p B_p` of the channel's rows, divided by its sum of weights); the images are
+//! returned linear (divided by the sum of weights only), the normalisation by the weight images
+//! belongs to the caller (`cycles::mvc`), as for the other mosaic passes. Each visibility is
+//! gridded with the beam of its own data frequency (the run's mosaic gridder, whose beam
+//! frequencies are the data's, `imaging::mosaic::beam_frequencies`).
 
 use super::{changed, gerr, next_weights, residual_chunks, ImagingContext, PlaneWeights};
 use crate::error::EngineError;
@@ -75,19 +83,25 @@ impl MvcAxis {
 /// weights per channel.
 pub type ChannelImages = (Vec<Array2<f32>>, Vec<f64>);
 
+/// A mosaic's weight image of every channel of an mvc PSF pass, each divided by the channel's
+/// sum of weights (empty for gridders without weight images).
+pub type ChannelWeights = Vec<Array2<f32>>;
+
 impl ImagingContext<'_> {
-    /// The channel PSFs of Stokes plane `s`, their sums of weights and the imaging weights (with
-    /// row partitions: summed over them, the weights staying with the partitions, so the
-    /// returned weights are empty).
+    /// The channel PSFs of Stokes plane `s`, their sums of weights, a mosaic's channel weight
+    /// images and the imaging weights (with row partitions: summed over them, the weights
+    /// staying with the partitions, so the returned weights are empty; a mosaic's mvc is not
+    /// run in row partitions, `params::mtmfs`).
     pub fn mvc_psfs(
         &self,
         sources: &[Source],
         s: usize,
         weighter: &ImagingWeighter,
         axis: &MvcAxis,
-    ) -> Result<(ChannelImages, PlaneWeights), EngineError> {
+    ) -> Result<(ChannelImages, ChannelWeights, PlaneWeights), EngineError> {
         if let Some(rows) = self.rows {
-            return Ok((rows.mvc_psfs(self, s, weighter, axis)?, Vec::new()));
+            let chans = rows.mvc_psfs(self, s, weighter, axis)?;
+            return Ok((chans, Vec::new(), Vec::new()));
         }
         self.mvc_psfs_of(sources, s, weighter, axis)
     }
@@ -99,15 +113,16 @@ impl ImagingContext<'_> {
         s: usize,
         weighter: &ImagingWeighter,
         axis: &MvcAxis,
-    ) -> Result<(ChannelImages, PlaneWeights), EngineError> {
+    ) -> Result<(ChannelImages, ChannelWeights, PlaneWeights), EngineError> {
         let mut weights = Vec::new();
-        let out = self.mvc_pass(
+        let (out, wimg) = self.mvc_pass(
+            Pass::Psf,
             axis,
             sources,
             |prep, cols, freqs| Ok((self.imaging_weights(prep, s, cols, freqs, weighter), None)),
             |w| weights.push(w),
         )?;
-        Ok((out, weights))
+        Ok((out, wimg, weights))
     }
 
     /// The channel residuals of Stokes plane `s`: the dirty channels without `models`; with them
@@ -145,7 +160,14 @@ impl ImagingContext<'_> {
         let kept = models
             .map(|m| self.mvc_residual_vis(sources, s, weights, axis, m))
             .transpose()?;
-        self.mvc_pass(axis, sources, residual_chunks(weights, kept, s), |_| {})
+        let pass = self.mvc_pass(
+            Pass::Residual,
+            axis,
+            sources,
+            residual_chunks(weights, kept, s),
+            |_| {},
+        )?;
+        Ok(pass.0)
     }
 
     /// The visibilities minus the prediction of their channel's model, one array per chunk.
@@ -179,8 +201,10 @@ impl ImagingContext<'_> {
                 if !chan.iter().any(|v| *v as usize == *c) {
                     continue;
                 }
-                let batch =
-                    VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view()).with_fields(&prep.field_r);
+                let batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view())
+                    .with_fields(&prep.field_r)
+                    .with_antennas(&prep.ant1_r, &prep.ant2_r)
+                    .with_times(&prep.time_r);
                 pred.fill(Complex32::new(0.0, 0.0));
                 g.predict(p, &batch, pred.view_mut()).map_err(gerr)?;
                 let c = *c as u32;
@@ -200,9 +224,11 @@ impl ImagingContext<'_> {
     }
 
     /// One pass over the chunks gridding each visibility into its channel's planes (`chunk` gives
-    /// each chunk's imaging weights and, for a residual, its visibilities; a PSF grids ones).
+    /// each chunk's imaging weights and, for a residual, its visibilities; a PSF grids ones), with
+    /// a mosaic's channel weight images (empty for other gridders).
     fn mvc_pass<W: Borrow<Array2<f32>>>(
         &self,
+        pass: Pass,
         axis: &MvcAxis,
         sources: &[Source],
         mut chunk: impl FnMut(
@@ -211,11 +237,17 @@ impl ImagingContext<'_> {
             &[f64],
         ) -> Result<(W, Option<Array2<Complex32>>), EngineError>,
         mut done: impl FnMut(W),
-    ) -> Result<ChannelImages, EngineError> {
+    ) -> Result<(ChannelImages, ChannelWeights), EngineError> {
         let sources = &crate::source::restrict_sources(sources, self.plan, &(K..K + 1))?;
         let g = self.gridder.as_ref();
         let nc = axis.nchan;
-        let mut planes: Vec<GridPlanes> = (0..nc).map(|_| g.new_planes(Pass::Residual)).collect();
+        // The standard gridder's PSF is gridded as a residual of ones (its PSF pass grids the
+        // weights: the same image); a mosaic's PSF pass places its beams about the PSF's centre.
+        let kind = match self.params.gridder {
+            pclean_core::params::Gridder::Mosaic => pass,
+            _ => Pass::Residual,
+        };
+        let mut planes: Vec<GridPlanes> = (0..nc).map(|_| g.new_planes(kind)).collect();
         let mut sumwt = vec![0.0f64; nc];
         self.vis().for_each_chunk(sources, &(K..K + 1), |prep| {
             let Some((cols, freqs)) = prep.columns(K) else {
@@ -239,22 +271,28 @@ impl ImagingContext<'_> {
                 });
                 let batch = VisBatch::new(prep.uvw_m.view(), &freqs, wc.view())
                     .with_fields(&prep.field_r)
+                    .with_antennas(&prep.ant1_r, &prep.ant2_r)
+                    .with_times(&prep.time_r)
                     .with_vis(vis.view());
                 sumwt[c] += g.grid(plane, &batch).map_err(gerr)?.sum_weights;
             }
             done(wgt);
             Ok(())
         })?;
+        let mut weights = Vec::new();
         let images = planes
             .into_iter()
             .zip(&sumwt)
             .map(|(p, sw)| {
                 let norm = if *sw > 0.0 { 1.0 / sw } else { 0.0 };
+                if pass == Pass::Psf {
+                    weights.extend(g.weight_image(&p, norm).map_err(gerr)?);
+                }
                 let mut v = g.images(p, norm).map_err(gerr)?;
                 v.pop().ok_or_else(changed)
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
-        Ok((images, sumwt))
+        Ok(((images, sumwt), weights))
     }
 }
 

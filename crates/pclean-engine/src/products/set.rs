@@ -54,11 +54,12 @@ fn taylor_product_list(p: &ImagingParams) -> Vec<&'static str> {
         v.extend(&MODEL[..n]);
     }
     v.push("pb.tt0");
-    // A mosaic's weight image of every PSF term (tclean 6.7's `.weight.tt0 .. tt(2n-2)`).
-    let nweight = if p.gridder == pclean_core::params::Gridder::Mosaic {
-        2 * n - 1
-    } else {
-        1
+    // A mosaic's weight image of every PSF term (tclean 6.7's `.weight.tt0 .. tt(2n-2)`); an mvc
+    // mosaic's are its channels' (the `.weight` cube, [`mvc_cube_list`]), no `.weight.ttN`.
+    let nweight = match (p.gridder, d.mvc) {
+        (Gridder::Mosaic, Some(_)) => 0,
+        (Gridder::Mosaic, None) => 2 * n - 1,
+        _ => 1,
     };
     v.extend(&WEIGHT[..nweight]);
     v.extend(&SUMWT[..2 * n - 1]);
@@ -87,8 +88,10 @@ fn taylor_product_list(p: &ImagingParams) -> Vec<&'static str> {
 
 /// specmode='mvc''s cube products, as tclean 6.7 writes them beside the Taylor terms (measured on
 /// `vla_wideband_small.ms`, `docs/decisions.md (s13-mvc)`): the channels' `.psf`, `.residual`,
-/// `.pb` and `.sumwt` always, `.model` (the model cube last predicted) when a model is predicted.
-pub const MVC_CUBES: [&str; 5] = ["psf", "residual", "pb", "sumwt", "model"];
+/// `.pb` and `.sumwt` always, `.model` (the model cube last predicted) when a model is predicted,
+/// and a mosaic's `.weight` (its channels' weight images; measured on wideband_mosaic.ms,
+/// `docs/decisions.md (s17-mvc)`).
+pub const MVC_CUBES: [&str; 6] = ["psf", "residual", "pb", "sumwt", "model", "weight"];
 
 fn mvc_cube_list(p: &ImagingParams) -> Vec<&'static str> {
     let d = &p.deconv;
@@ -97,6 +100,7 @@ fn mvc_cube_list(p: &ImagingParams) -> Vec<&'static str> {
     let mut v: Vec<&'static str> = MVC_CUBES
         .into_iter()
         .filter(|e| *e != "model" || (predicted && model_tt))
+        .filter(|e| *e != "weight" || p.gridder == Gridder::Mosaic)
         .collect();
     if writes_gridwt(p) {
         v.push(GRIDWT);
@@ -540,6 +544,19 @@ mod tests {
         });
         assert!(!plain.iter().any(|e| MVC_CUBES.contains(e)), "{plain:?}");
         assert!(!plain.contains(&GRIDWT));
+        // The standard gridder's mvc keeps `.weight.tt0`; a mosaic's writes the `.weight` cube
+        // and no `.weight.ttN` (tclean 6.7 on wideband_mosaic.ms, docs/decisions.md (s17-mvc)).
+        assert!(dirty.contains(&"weight.tt0") && !dirty.contains(&"weight"));
+        let mosaic = products(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.specmode = Some("mvc".into());
+            r.gridder = Some("mosaic".into());
+        });
+        assert!(mosaic.contains(&"weight"), "{mosaic:?}");
+        assert!(
+            !mosaic.iter().any(|e| e.starts_with("weight.tt")),
+            "{mosaic:?}"
+        );
     }
 
     /// tclean 6.7's mvc `.gridwt` (measured on vla_wideband_small): written with Briggs and

@@ -170,7 +170,8 @@ impl Part {
                 RowOutput::Terms(terms, Vec::new())
             }
             RowTask::MvcPsf { s, weighter, axis } => {
-                let (chans, w) = ctx.mvc_psfs_of(&self.sources, s, weighter, axis)?;
+                let (chans, wimg, w) = ctx.mvc_psfs_of(&self.sources, s, weighter, axis)?;
+                super::mvc::no_weight_images(&wimg)?;
                 self.lock().insert((0, s), Arc::new(w));
                 RowOutput::Channels(chans)
             }

@@ -53,6 +53,19 @@ pub fn sum_channels(parts: Vec<ChannelImages>, nchan: usize) -> Result<ChannelIm
     Ok((images, sumwt))
 }
 
+/// A mosaic's mvc (channel weight images) is not run in row partitions (refused up front,
+/// `params::mtmfs`): a partition's pass that made weight images is an internal error.
+pub(super) fn no_weight_images(w: &[ndarray::Array2<f32>]) -> Result<(), EngineError> {
+    if w.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::internal(
+            "a row partition's mvc channels came with weight images (a mosaic's mvc is not run \
+             in row partitions)",
+        ))
+    }
+}
+
 impl<R: PartitionRunner> RowReducer<R> {
     /// The partitions' mvc channel images summed and normalised per channel.
     pub(super) fn channels(

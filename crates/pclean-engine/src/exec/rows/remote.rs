@@ -304,7 +304,8 @@ pub fn run_task_bytes(
             terms_msg(terms, Vec::new())
         }
         TaskMsg::MvcPsf { s, weighter, axis } => {
-            let (chans, _) = ctx.mvc_psfs_of(sources, s, &weighter, &axis)?;
+            let (chans, wimg, _) = ctx.mvc_psfs_of(sources, s, &weighter, &axis)?;
+            super::mvc::no_weight_images(&wimg)?;
             channels_msg(chans)
         }
         TaskMsg::MvcResidual {

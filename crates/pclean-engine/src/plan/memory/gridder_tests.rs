@@ -217,3 +217,28 @@ fn mvc_counts_a_grid_per_channel() {
         assert!(estimate_worker_memory_gib(&bad).is_err());
     }
 }
+
+/// An mvc mosaic keeps a weight image per cube channel (f32) for the run instead of one per PSF
+/// term: writing a dirty 10-channel mvc mosaic holds 4 x 10 B/px more than the standard
+/// gridder's mvc (whose pass counts are otherwise the same there).
+#[test]
+fn mvc_mosaic_counts_a_weight_image_per_channel() {
+    let mvc = |pointings: usize| {
+        let mut s = BlockShape {
+            pointings,
+            ..shape(false)
+        };
+        s.image.deconvolver = DeconvolverKind::Mtmfs {
+            nterms: 2,
+            nscales: 1,
+        };
+        s.image.mvc_chans = 10;
+        s
+    };
+    let (a, b) = (mvc(1), mvc(2));
+    let npix = a.npix();
+    assert_eq!(
+        b.phases(1, 1).writing - a.phases(1, 1).writing,
+        4 * 10 * npix
+    );
+}

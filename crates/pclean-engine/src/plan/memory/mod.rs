@@ -364,7 +364,13 @@ impl BlockShape {
             0
         };
         let psf_grids = if held { 1 } else { psf_grids };
-        let mvc_kept = if mvc > 0 { 4 * (mvc + 1) * npix } else { 0 };
+        // An mvc mosaic also keeps each channel's weight image (f32) for the run, in place of the
+        // PSF terms' (`cycles::mvc`).
+        let mvc_kept = if mvc > 0 {
+            4 * (mvc + 1) * npix + u64::from(mosaic) * 4 * mvc * npix
+        } else {
+            0
+        };
         // (Its `.residual` cube is written after each pass's Taylor sums, a channel at a time: the
         // channel's beam and flat-noise plane, 8 B/px, in place of the freed f64 sum.)
         let mvc_pass = if mvc > 0 { (4 * mvc + 8) * npix } else { 0 };
@@ -375,7 +381,7 @@ impl BlockShape {
         // A mosaic's weight image per PSF term (f32; mtmfs: `.weight.ttN`, 2 nterms - 1 of them,
         // kept for the run: `imaging::taylor`), and in an mtmfs major cycle the models' sky
         // brightness (f32 per term, `imaging::mosaic::model_to_sky`).
-        let weight_image = u64::from(mosaic) * 4 * npix * psf_terms;
+        let weight_image = u64::from(mosaic && mvc == 0) * 4 * npix * psf_terms;
         let sky_models = u64::from(mosaic && nt > 1) * 4 * nt * npix;
         let scratch = threads * self.thread_scratch();
         let chunk1 = self.chunk_bytes(1);
