@@ -302,7 +302,7 @@ fn run_row_task<'py>(
 
 /// The memory model's task description from `imsize` and the keyword arguments of the estimate
 /// functions (`nchan_per_task`, `gridder`, `deconvolver`, `nterms`, `nfields`, `threads_per_task`,
-/// `blocks_in_flight`, `wplanes`, `row_partitions`, `nvis_per_chan`, `pabins`, `beam_freqs`, `mvc_chans`, `interpolated`, `resident_chans`, `mfs`, `weighting`,
+/// `blocks_in_flight`, `wplanes`, `row_partitions`, `nvis_per_chan`, `spw_nchan`, `pabins`, `beam_freqs`, `mvc_chans`, `interpolated`, `resident_chans`, `mfs`, `weighting`,
 /// `epsilon`; the others keep `WorkerSpec::default()`'s values, as `pclean estimate`'s defaults).
 fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
     let mut s = WorkerSpec {
@@ -321,6 +321,7 @@ fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
             "wplanes" => s.wplanes = v.extract()?,
             "row_partitions" => s.row_partitions = v.extract()?,
             "nvis_per_chan" => s.nvis_per_chan = v.extract()?,
+            "spw_nchan" => s.spw_nchan = v.extract()?,
             "pabins" => s.pabins = v.extract()?,
             "beam_freqs" => s.beam_freqs = v.extract()?,
             "mvc_chans" => s.mvc_chans = v.extract()?,
