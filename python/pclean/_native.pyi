@@ -82,6 +82,16 @@ class WorkerSpec(TypedDict, total=False):
     wplanes: int  # 0: the default for wproject/widefield
     row_partitions: int  # 0: none; one row partition of an mfs image per worker
     nvis_per_chan: int  # 100000
+    spw_nchan: int  # 0: the task's channels only
+    blocks_in_flight: int  # 1
+    pabins: int  # 0: one parallactic-angle bin (awproject)
+    beam_freqs: int  # 0: one beam frequency (mosaic, awproject with wbawp)
+    mvc_chans: int  # 0: not specmode='mvc'
+    interpolated: bool  # False: a cube not interpolated to another frame
+    resident_chans: int  # 0: one channel per thread of a paged cleaned cube
+    mfs: bool  # False: a cube task; True: one mfs plane of every channel of the window
+    weighting: str  # "briggs"; "natural" (no density), "uniform", "superuniform", ...
+    epsilon: float  # 0.0: pclean's default gridding accuracy
 
 def estimate_worker_memory_gib(imsize: int, **spec: Unpack[WorkerSpec]) -> float: ...
 def estimate_coordinator_memory_gib(imsize: int, **spec: Unpack[WorkerSpec]) -> float: ...

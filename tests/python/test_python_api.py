@@ -207,6 +207,32 @@ def test_estimates_equal_the_cli(imsize, nchan, deconvolver):
         pclean.estimate_worker_memory_gib(1024, nterms=2)
 
 
+# The native functions take the memory model's whole task description (what the Dask driver and the
+# seed's API pass through): an mfs plane, its weighting and the gridding accuracy give the CLI's
+# figures (issue 18's mfs, w-corrected and mosaic benchmark runs, docs/decisions-s17-est.md).
+@pytest.mark.parametrize("args, kw", [
+    (["--mfs", "--weighting", "natural", "--deconvolver", "none", "--nvis", 6935040, "--spw-nchan", 64,
+      "--threads-per-task", 2],
+     dict(mfs=True, weighting="natural", deconvolver="none", nvis_per_chan=6935040, spw_nchan=64,
+          threads_per_task=2)),
+    (["--mfs", "--gridder", "wproject", "--wplanes", 9, "--epsilon", 1e-4, "--deconvolver", "none",
+      "--nvis", 84240, "--spw-nchan", 2],
+     dict(mfs=True, gridder="wproject", wplanes=9, epsilon=1e-4, deconvolver="none", nvis_per_chan=84240,
+          spw_nchan=2)),
+    (["--mfs", "--gridder", "mosaic", "--nfields", 7, "--nvis", 325080, "--spw-nchan", 4],
+     dict(mfs=True, gridder="mosaic", nfields=7, nvis_per_chan=325080, spw_nchan=4)),
+])
+def test_native_estimate_of_an_mfs_plane_equals_the_cli(args, kw):
+    cli = json.loads(run_pclean("estimate", "--imsize", 1024, *args, "--json").stdout)
+    assert _native.estimate_worker_memory_gib(1024, **kw) == cli["worker_memory_gib"]
+    # Natural weighting holds no density: less than Briggs' estimate of the same plane.
+    if kw.get("weighting") == "natural":
+        assert _native.estimate_worker_memory_gib(1024, **dict(kw, weighting="briggs")) \
+            > cli["worker_memory_gib"]
+    with pytest.raises(pclean.PcleanValueError):
+        _native.estimate_worker_memory_gib(1024, **dict(kw, weighting="robust"))
+
+
 # --- imaging -------------------------------------------------------------------------------------
 
 def test_pclean_local_equals_cli(ngc_dirty, msdir, tmp_path):

@@ -154,6 +154,17 @@ pub struct EstimateArgs {
     /// per thread.
     #[arg(long, default_value_t = 0)]
     pub cube_resident_chans: usize,
+    /// An mfs image (specmode='mfs'; --nchan-per-task 1): its plane grids every channel of the
+    /// window (--spw-nchan), --nvis being all its visibilities (a run's `nvis_per_channel`).
+    #[arg(long)]
+    pub mfs: bool,
+    /// Weighting: natural (no density), briggs, uniform, briggsabs, briggsbwtaper (a density per
+    /// cube channel, one per mfs plane) or superuniform.
+    #[arg(long, default_value = "briggs")]
+    pub weighting: String,
+    /// Gridding accuracy (the kernel, hence the grid's size and precision); 0 = pclean's default.
+    #[arg(long, default_value_t = 0.0)]
+    pub epsilon: f64,
     /// Workers for the total [default: the recommended number].
     #[arg(long)]
     pub nworkers: Option<usize>,

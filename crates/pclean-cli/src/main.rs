@@ -183,6 +183,9 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
         mvc_chans: a.mvc_chans,
         interpolated: a.interpolated,
         resident_chans: a.cube_resident_chans,
+        mfs: a.mfs,
+        weighting: a.weighting.clone(),
+        epsilon: a.epsilon,
     };
     let per = memory::estimate_worker_memory_gib(&spec)?;
     let shape = spec.block_shape()?;
@@ -211,8 +214,10 @@ fn run_estimate(a: &args::EstimateArgs) -> Result<()> {
             // (`--spw-nchan` above `--nchan-per-task`): its peak and what it leaves held.
             "cache_read_mib": spec.cache_phase().map(|(read, _)| read as f64 / MIB),
             "cache_held_mib": spec.cache_phase().map(|(_, held)| held as f64 / MIB),
-            // Resident beside the heap after that read (RSS only, like imaging_code_mib).
-            "cache_residue_mib": spec.cache_residue() as f64 / MIB,
+            // What several blocks in flight leave resident beside their heap (RSS only, like
+            // imaging_code_mib; `BlockShape::blocks_bytes`).
+            "interleaved_mib": (shape.blocks_bytes(a.nchan_per_task, a.blocks_in_flight, a.threads_per_task)
+                - a.blocks_in_flight.max(1) as u64 * phases.peak()) as f64 / MIB,
             "imaging_code_mib": memory::IMAGING_CODE_BYTES as f64 / MIB,
             "row_partitions": a.row_partitions,
             "coordinator_memory_gib": coordinator,

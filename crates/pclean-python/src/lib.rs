@@ -302,8 +302,8 @@ fn run_row_task<'py>(
 
 /// The memory model's task description from `imsize` and the keyword arguments of the estimate
 /// functions (`nchan_per_task`, `gridder`, `deconvolver`, `nterms`, `nfields`, `threads_per_task`,
-/// `blocks_in_flight`, `wplanes`, `row_partitions`, `nvis_per_chan`, `pabins`, `beam_freqs`, `mvc_chans`, `interpolated`, `resident_chans`;
-/// the others keep `WorkerSpec::default()`'s values, as `pclean estimate`'s defaults).
+/// `blocks_in_flight`, `wplanes`, `row_partitions`, `nvis_per_chan`, `spw_nchan`, `pabins`, `beam_freqs`, `mvc_chans`, `interpolated`, `resident_chans`, `mfs`, `weighting`,
+/// `epsilon`; the others keep `WorkerSpec::default()`'s values, as `pclean estimate`'s defaults).
 fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
     let mut s = WorkerSpec {
         imsize,
@@ -321,11 +321,15 @@ fn spec(imsize: usize, kw: Option<&Bound<'_, PyDict>>) -> PyResult<WorkerSpec> {
             "wplanes" => s.wplanes = v.extract()?,
             "row_partitions" => s.row_partitions = v.extract()?,
             "nvis_per_chan" => s.nvis_per_chan = v.extract()?,
+            "spw_nchan" => s.spw_nchan = v.extract()?,
             "pabins" => s.pabins = v.extract()?,
             "beam_freqs" => s.beam_freqs = v.extract()?,
             "mvc_chans" => s.mvc_chans = v.extract()?,
             "interpolated" => s.interpolated = v.extract()?,
             "resident_chans" => s.resident_chans = v.extract()?,
+            "mfs" => s.mfs = v.extract()?,
+            "weighting" => s.weighting = v.extract()?,
+            "epsilon" => s.epsilon = v.extract()?,
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument '{other}'"

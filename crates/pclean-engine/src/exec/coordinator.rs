@@ -138,16 +138,19 @@ impl Coordinator {
         // 50 MB limit peaked at 76 MiB RSS with 64 MiB chunks).
         let cache_load_rows =
             (((budget / 8) as usize) / setup.row_bytes).clamp(256, setup.chunk_rows);
-        // The schedule makes room for the read (its peak, and what it leaves resident while the
-        // blocks run: the in-memory cache, or the scratch file's row fields and the residue of
-        // its chunks). A run that turns out not to need it (one pending block of one channel)
-        // over-counts it in its schedule only.
+        // The schedule makes room for the read (its peak, and what it leaves held while the
+        // blocks run: the in-memory cache, or the scratch file's row fields). A run that turns
+        // out not to need it (one pending block of one channel) over-counts it in its schedule
+        // only.
         let cache_read = if use_cache {
             let (rows, chans, ncorr) = cache_extent(&setup);
-            memory::CacheRead::new(
-                memory::cache_phase(rows, chans, ncorr, cache_load_rows, cache_in_memory),
-                memory::cache_residue(rows, chans, ncorr, cache_load_rows, cache_in_memory),
-            )
+            memory::CacheRead::new(memory::cache_phase(
+                rows,
+                chans,
+                ncorr,
+                cache_load_rows,
+                cache_in_memory,
+            ))
         } else {
             memory::CacheRead::default()
         };

@@ -250,6 +250,7 @@ fn data_side(
         ncorr,
         nvis_per_chan,
         prepared_rows,
+        streamed: plan.mfs && params.row_partitions == 0,
     };
     (data, row_bytes)
 }

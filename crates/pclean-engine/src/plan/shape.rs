@@ -67,6 +67,9 @@ pub fn block_shape(image: ImageSide, gridder: &RunGridder, data: DataSide) -> Bl
         pointings: gridder.pointings(),
         beam_bands: gridder.beam_bands(),
         grid_planes: gridder.grid_planes(),
+        w_buffered: matches!(gridder, RunGridder::W(_)),
+        kernel_support: gridder.kernel_support(),
+        mosaic_pass_grid: matches!(gridder, RunGridder::Mosaic(_)),
         // Set from the spectral plan (`memory::paged_data_chans`).
         paged_data_chans: 0,
         paged_resident: 0,

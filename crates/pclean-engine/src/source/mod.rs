@@ -86,6 +86,12 @@ impl Source {
         let (store, bytes) = match disk {
             Some(path) => {
                 let d = DiskStore::write(path, chunks)?;
+                // The chunks read and freed lie in the heap below the row fields kept for every
+                // chunk, so glibc keeps their pages: returned now, the blocks that follow start
+                // from the heap the read leaves held instead of the read's whole peak (the
+                // 1024^2 x 64 LSRK dirty cube: 63 MiB resident above idle after the read for 13
+                // MiB held, docs/decisions.md (s17-est)).
+                crate::alloc_count::release_free_heap();
                 let n = d.file_bytes();
                 (VisStore::Disk(d), n)
             }

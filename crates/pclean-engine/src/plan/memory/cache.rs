@@ -22,7 +22,10 @@ const CHUNK_ROW_BYTES: u64 = 8 + 8 + 4 * 4 + 24;
 /// one channel's record at a time) beside the row fields of every chunk, which stay in memory.
 /// Measured on the 64-channel, 108k-row cube (docs/memory.md): heap 50.7 MiB above idle for the
 /// read, 51.1 predicted. What stays held includes casacore's caches of the columns read
-/// ([`READ_COLUMN_CACHES_BYTES`]).
+/// ([`READ_COLUMN_CACHES_BYTES`]). The read to a scratch file ends by giving the heap's free pages
+/// back (`Source::load_cache`): the chunks it freed lie below the row fields it keeps, and glibc
+/// kept them resident (RSS 63 MiB above idle after the read for 13 MiB held on the 1024^2 x 64
+/// LSRK cube; after the trim RSS minus heap is the idle process's, docs/decisions.md (s17-est)).
 pub fn cache_phase(
     rows: u64,
     chans: usize,
@@ -51,22 +54,3 @@ pub fn cache_phase(
 /// the chunk term already matches the measured heap (50.7 MiB against 51.1 on synth.ms), which
 /// includes them.
 pub const READ_COLUMN_CACHES_BYTES: u64 = 4 * (18 << 20) / 10;
-
-/// Resident memory the one read to a scratch file leaves beside the heap ([`cache_phase`]'s
-/// arguments): the flag and weight arrays of a chunk (5 B per sample) come from malloc's heap
-/// once glibc has raised its mmap threshold to the freed visibility array's size, and the heap
-/// keeps those pages after they are freed. Measured RSS minus heap above idle: 13.8 MiB
-/// (`cubedata`) and 11.3 MiB (LSRK) for 16.8 predicted (docs/memory.md). Not heap: RSS only, like
-/// [`super::IMAGING_CODE_BYTES`].
-pub fn cache_residue(
-    rows: u64,
-    chans: usize,
-    ncorr: usize,
-    load_rows: usize,
-    in_memory: bool,
-) -> u64 {
-    if in_memory {
-        return 0;
-    }
-    (load_rows as u64).min(rows) * (chans * ncorr) as u64 * 5
-}

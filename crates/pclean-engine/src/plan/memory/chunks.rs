@@ -48,6 +48,18 @@ impl BlockShape {
     /// peak RSS 195 MiB, the run's estimate 287 with [`BlockShape::chunk_bytes`] (+47%), 209 with
     /// this (docs/decisions.md (s15-perf)).
     pub(super) fn joint_chunk_bytes(&self) -> u64 {
+        self.streamed_chunk_bytes(12)
+    }
+
+    /// The chunk in flight of a pass that reads its chunks from the MS through `read_ahead` (an
+    /// mfs plane: [`super::DataSide::streamed`]), as [`BlockShape::joint_chunk_bytes`] with
+    /// `per_vis` bytes per visibility of a half chunk for what the pass makes from it: the
+    /// joint pass 12 (bucketing entries), a density pass 4 (its density weights), a residual or
+    /// major-cycle pass 32 (the column selections of vis, weights and prediction, 8 + 4 + 8 B,
+    /// and the bucketing entries). Measured (alma_mosaic, 325 080 visibilities in one chunk,
+    /// 512^2 mosaic clean): [`BlockShape::chunk_bytes`] counted the whole chunk's selections
+    /// and a second Stokes copy, 32.5 MiB, in every major cycle (docs/decisions.md (s17-est)).
+    pub(super) fn streamed_chunk_bytes(&self, per_vis: u64) -> u64 {
         let per_image = self.data.data_chans as f64 / self.data.image_chans.max(1) as f64;
         let read =
             ((per_image.ceil() as usize) + READ_MARGIN_CHANS).min(self.data.spw_chans.max(1));
@@ -59,7 +71,7 @@ impl BlockShape {
             + rows * 64
             + half * read as u64 * (12 * self.image.nstokes as u64 + 4)
             + half * 12
-            + half_vis * 12
+            + half_vis * per_vis
     }
 
     /// A cube block's chunks prepared once for all its passes (`source::prepare_block`), held

@@ -58,6 +58,19 @@ pub struct WorkerSpec {
     pub interpolated: bool,
     /// `cube_resident_chans` of a cleaned cube (0: one channel per thread).
     pub resident_chans: usize,
+    /// An mfs image (`specmode='mfs'`): the task's one plane grids every channel of the window
+    /// (`spw_nchan`), `nvis_per_chan` being all its visibilities (a run's `nvis_per_channel`);
+    /// no block prepares its chunks or reads the visibilities once for all blocks, and with the
+    /// `standard` gridder the PSF and dirty image are gridded in one pass (two grids alive,
+    /// `crate::imaging::joint_first_pass`). Needs `nchan_per_task` 1.
+    pub mfs: bool,
+    /// `weighting`: "natural" (no density), "briggs" (default), "uniform", "briggsabs",
+    /// "briggsbwtaper" (a density per channel of a cube, one for an mfs plane) or
+    /// "superuniform" (one density).
+    pub weighting: String,
+    /// The gridders' `epsilon` (the kernel, hence the grid's oversampling and precision); 0 =
+    /// pclean's default.
+    pub epsilon: f64,
 }
 
 /// The w planes the estimate assumes for `wproject`/`widefield` when not given: what the
@@ -85,6 +98,9 @@ impl Default for WorkerSpec {
             mvc_chans: 0,
             interpolated: false,
             resident_chans: 0,
+            mfs: false,
+            weighting: "briggs".into(),
+            epsilon: 0.0,
         }
     }
 }
@@ -147,6 +163,41 @@ impl WorkerSpec {
         if let Some((param, _, why)) = unsupported.into_iter().find(|(_, bad, _)| *bad) {
             return Err(EngineError::param(param, why));
         }
+        let weighting = self.weighting.trim().to_ascii_lowercase();
+        let (density, per_channel) = match weighting.as_str() {
+            "natural" => (false, false),
+            "superuniform" => (true, false),
+            "briggs" | "uniform" | "briggsabs" | "briggsbwtaper" => (true, !self.mfs),
+            _ => {
+                return Err(EngineError::param(
+                    "weighting",
+                    format!(
+                        "weighting='{}': use natural, uniform, briggs, briggsabs, briggsbwtaper \
+                         or superuniform",
+                        self.weighting
+                    ),
+                ))
+            }
+        };
+        if self.mfs && self.nchan_per_task != 1 {
+            return Err(EngineError::param(
+                "nchan_per_task",
+                format!(
+                    "nchan_per_task={} with mfs: an mfs task images one plane; use \
+                     nchan_per_task=1",
+                    self.nchan_per_task
+                ),
+            ));
+        }
+        if !(self.epsilon >= 0.0 && self.epsilon < 1.0) {
+            return Err(EngineError::param(
+                "epsilon",
+                format!(
+                    "epsilon={}: use a gridding accuracy in (0, 1), or 0 for pclean's default",
+                    self.epsilon
+                ),
+            ));
+        }
         if self.row_partitions > 0 && self.nchan_per_task != 1 {
             return Err(EngineError::param(
                 "row_partitions",
@@ -189,7 +240,11 @@ impl WorkerSpec {
             ny: self.imsize,
             cell_x_rad: 1e-6,
             cell_y_rad: 1e-6,
-            epsilon: pclean_core::params::defaults::EPSILON,
+            epsilon: if self.epsilon > 0.0 {
+                self.epsilon
+            } else {
+                pclean_core::params::defaults::EPSILON
+            },
         };
         let gridder = if w_gridder {
             // The w-gridder's planes at its precision (pclean_grid::wgrid::precision_for).
@@ -209,8 +264,8 @@ impl WorkerSpec {
             nx: self.imsize,
             ny: self.imsize,
             nstokes: 1,
-            density: true,
-            density_per_channel: true,
+            density,
+            density_per_channel: per_channel,
             deconvolve,
             // multiscale with scales [0, 5, 15] (tclean's documented example).
             deconvolver: DeconvolverKind::of(deconvolver.unwrap_or(Deconvolver::Hogbom), 3)
@@ -220,11 +275,17 @@ impl WorkerSpec {
             fixed_mask: true,
             stats_region: true,
             mvc_chans: self.mvc_chans,
-            // A worker's channel blocks and row partitions grid the PSF and residual apart.
-            joint_pass: false,
+            // A worker's channel blocks and row partitions grid the PSF and residual apart; an
+            // mfs plane with the standard gridder (not mtmfs or mvc) in one pass.
+            joint_pass: self.mfs
+                && self.row_partitions == 0
+                && gridder_name == "standard"
+                && !mtmfs
+                && self.mvc_chans == 0,
         };
-        // An mfs plane in row partitions grids every channel of the window into its one plane.
-        let data_chans = if self.row_partitions > 0 {
+        // An mfs plane (in row partitions or not) grids every channel of the window into its
+        // one plane.
+        let data_chans = if self.row_partitions > 0 || self.mfs {
             self.spw_nchan.max(1)
         } else {
             self.nchan_per_task
@@ -240,7 +301,8 @@ impl WorkerSpec {
             nvis_per_chan: self.nvis_per_chan,
             // A cube task's block holds its prepared chunks (one data channel per image channel:
             // the rows are the visibilities per channel); an mfs plane in row partitions none.
-            prepared_rows: if self.row_partitions > 0 || mtmfs {
+            streamed: self.mfs && self.row_partitions == 0,
+            prepared_rows: if self.row_partitions > 0 || mtmfs || self.mfs {
                 0
             } else {
                 self.nvis_per_chan
@@ -255,6 +317,7 @@ impl WorkerSpec {
         if mosaic {
             shape.pointings = self.nfields;
             shape.beam_bands = self.beam_freqs.max(1);
+            shape.mosaic_pass_grid = true;
         }
         // awproject grids each parallactic-angle bin apart (x its w planes), and with wbawp=True
         // in mfs each spectral window's A-term apart.
@@ -266,7 +329,13 @@ impl WorkerSpec {
             deconvolver,
             Some(Deconvolver::Hogbom | Deconvolver::Clark | Deconvolver::ClarkStokes)
         );
-        if pages && !mosaic && !awproject && self.mvc_chans == 0 && self.row_partitions == 0 {
+        if pages
+            && !mosaic
+            && !awproject
+            && !self.mfs
+            && self.mvc_chans == 0
+            && self.row_partitions == 0
+        {
             shape.paged_data_chans = if self.interpolated {
                 super::REGRID_BLOCK_CHANS
             } else {
@@ -279,6 +348,9 @@ impl WorkerSpec {
                 0 => DEFAULT_ESTIMATE_WPLANES,
                 n => n,
             };
+            // wproject/widefield's w-gridder buffers a pass's visibilities (awproject's w planes
+            // do not).
+            shape.w_buffered = !awproject;
         }
         Ok(shape)
     }
@@ -302,25 +374,12 @@ impl WorkerSpec {
         })
     }
 
-    /// What that read leaves resident beside the heap ([`super::cache_residue`]); 0 without it.
-    pub fn cache_residue(&self) -> u64 {
-        self.cache_read().map_or(0, |(rows, load_rows, in_memory)| {
-            super::cache_residue(
-                rows,
-                self.spw_nchan.max(self.nchan_per_task),
-                2,
-                load_rows,
-                in_memory,
-            )
-        })
-    }
-
     /// (rows, rows per chunk, kept in memory) of the one read, when a run makes it.
     fn cache_read(&self) -> Option<(u64, usize, bool)> {
         // A run reads once for all blocks when it has several blocks, or one block of several
         // channels (`Coordinator::cache_visibilities`).
         let chans = self.spw_nchan.max(self.nchan_per_task);
-        if self.row_partitions > 0 || chans <= 1 {
+        if self.row_partitions > 0 || self.mfs || chans <= 1 {
             return None;
         }
         let rows = self.nvis_per_chan as u64;
@@ -331,37 +390,25 @@ impl WorkerSpec {
 }
 
 /// Peak memory of one worker running one task of `spec`, GiB (base included): a block of
-/// channels, or with row partitions one partition's passes; for a cube of several blocks, also
-/// the one read of the visibilities before them and what it leaves held
+/// channels, or with row partitions one partition's passes; with `blocks_in_flight` blocks, what
+/// their interleaving leaves resident ([`BlockShape::blocks_bytes`]); for a cube of several
+/// blocks, also the one read of the visibilities before them and what it leaves held
 /// ([`WorkerSpec::cache_phase`]; a Dask worker reads its own channels instead, so this is an
-/// upper bound there) and the pages that read leaves resident ([`WorkerSpec::cache_residue`]).
+/// upper bound there). The local run's schedule counts the same
+/// (`super::schedule::schedule`'s `estimate_bytes`).
 pub fn estimate_worker_memory_gib(spec: &WorkerSpec) -> Result<f64, EngineError> {
     let shape = spec.block_shape()?;
-    let task = match spec.row_partitions {
-        0 => shape.block_bytes(spec.nchan_per_task, spec.threads_per_task),
-        n => shape.partition_bytes(spec.nvis_per_chan.div_ceil(n), spec.threads_per_task),
-    };
-    // The read's residue is resident beside the heap through the blocks (RSS, not heap): with it
-    // the estimate is the peak RSS (issue 18: the 1024^2 x 64 dirty cube, 75 MiB predicted
-    // against 86.6 measured without it). A deconvolving block trims the heap before its minor
-    // and major cycles (`alloc_count::release_free_heap`), which returns those pages: the
-    // residue then counts beside its weighting and first pass only (the issue's cleaned cube,
-    // a paged block: 113.7 MiB predicted with the residue beside every phase, 100.6 measured;
-    // docs/decisions.md (s16-cube)).
-    let blocks = spec.blocks_in_flight.max(1) as u64;
-    let (before_trim, after_trim) = if spec.row_partitions == 0 && spec.deconvolver != "none" {
-        let ph = shape.phases(spec.nchan_per_task, spec.threads_per_task);
-        (
-            ph.weighting.max(ph.first_pass),
-            ph.minor_cycle.max(ph.major_cycle).max(ph.writing),
-        )
-    } else {
-        (task, 0)
+    let blocks = spec.blocks_in_flight.max(1);
+    let tasks = match spec.row_partitions {
+        0 => shape.blocks_bytes(spec.nchan_per_task, blocks, spec.threads_per_task),
+        n => {
+            blocks as u64
+                * shape.partition_bytes(spec.nvis_per_chan.div_ceil(n), spec.threads_per_task)
+        }
     };
     let run = match spec.cache_phase() {
-        Some((read, held)) => (read.max(held + blocks * before_trim) + spec.cache_residue())
-            .max(held + blocks * after_trim),
-        None => blocks * task,
+        Some((read, held)) => read.max(held + tasks),
+        None => tasks,
     };
     Ok((BASE_BYTES + run) as f64 / GIB)
 }

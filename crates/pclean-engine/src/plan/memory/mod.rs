@@ -21,12 +21,15 @@ mod deconvolver;
 mod estimate;
 #[cfg(test)]
 mod gridder_tests;
+mod grids;
 mod partitions;
+#[cfg(test)]
+mod run_kinds_tests;
 mod schedule;
 #[cfg(test)]
 mod tests;
 
-pub use cache::{cache_phase, cache_residue, vis_cache_bytes, READ_COLUMN_CACHES_BYTES};
+pub use cache::{cache_phase, vis_cache_bytes, READ_COLUMN_CACHES_BYTES};
 pub use deconvolver::DeconvolverKind;
 pub use estimate::{
     estimate_coordinator_memory_gib, estimate_peak_ram_gib, estimate_worker_memory_gib,
@@ -82,6 +85,17 @@ pub struct BlockShape {
     pub beam_bands: usize,
     /// uv grids per plane set: the w planes of `wproject`/`widefield` (1 for the 2-D gridders).
     pub grid_planes: usize,
+    /// The w planes' gridder keeps a pass's visibilities while they take at most
+    /// `pclean_grid::wgrid::BUFFER_SHARE` of its planes' grids, and then grids and transforms the
+    /// planes one at a time into one reused grid (`pclean_grid::wgrid`, `WGridder`; not
+    /// awproject's w planes): [`BlockShape::w_buffered_pass`].
+    pub w_buffered: bool,
+    /// Kernel support in cells (u, v and w): the w planes a buffered row is listed in.
+    pub kernel_support: usize,
+    /// The mosaic gridder (`pclean_grid::MosaicGridder`, tclean's `MosaicFT`) grids every
+    /// pointing of a PSF or residual pass into one unpadded double-precision grid of the image's
+    /// size (16 B/px); its model still holds one grid per pointing and beam frequency.
+    pub mosaic_pass_grid: bool,
     /// A deconvolved cube block of more channels than [`BlockShape::paged_resident`] runs paged
     /// (`crate::exec::block_paged`): that many channels in memory, the other planes in a
     /// scratch file, its visibilities prepared this many channels at a time (rounded up to a
@@ -173,6 +187,10 @@ pub struct DataSide {
     /// Rows a cube block prepares once and holds for all its passes (`source::prepare_block`):
     /// the selected rows; 0 where no block does (mfs, row partitions, mtmfs).
     pub prepared_rows: usize,
+    /// A plane's passes read their chunks from the MS through `source::prepare`'s `read_ahead`
+    /// (half-size chunks, one read ahead in a second thread): an mfs plane, not in row
+    /// partitions (a cube's passes read the one read for all blocks, or prepared chunks).
+    pub streamed: bool,
 }
 
 /// Bytes of each phase of a block (the peak is the largest).
@@ -208,23 +226,6 @@ impl BlockShape {
     /// Grids of a residual pass or a model per plane set: pointings x beam frequencies.
     pub(super) fn grid_sets(&self) -> u64 {
         (self.pointings.max(1) * self.beam_bands.max(1)) as u64
-    }
-
-    /// The plane set of a pass: one grid per w plane; with w planes also the image sum and one
-    /// plane's complex image (16 B per pixel each, `pclean_grid::wgrid`) and a chunk's prepared
-    /// copy (uvw and flips per row ~32 B; weights, gridded values, plane weights and the
-    /// prediction's sum, ~48 B per visibility).
-    fn grid_bytes(&self) -> u64 {
-        let one = (self.grid_u * self.grid_v * self.grid_elem_bytes) as u64;
-        if self.grid_planes <= 1 {
-            return one;
-        }
-        let chunk_vis = (self.data.chunk_rows * self.data.data_chans)
-            .min(self.data.nvis_per_chan.max(1)) as u64;
-        self.grid_planes as u64 * one
-            + 32 * self.npix()
-            + 48 * chunk_vis
-            + 32 * self.data.chunk_rows as u64
     }
 
     /// Scratch per thread of a gridding pass and an FFT: the gridder's per-chunk tile counts and
@@ -343,6 +344,17 @@ impl BlockShape {
         // pointing's dirty image and its beam (f32), and the weight image (f64 while summed).
         let mosaic = self.pointings > 1;
         let grids = grid * self.grid_sets();
+        // A gridding pass's grids: fewer than a model's for a buffered w-gridder, one of the
+        // image's size for the mosaic gridder. Measured (bench/mosaic_bench.py, alma_mosaic, 7
+        // pointings, 512^2): the run estimated 149.5 MiB for 133.5 MiB peak RSS counting a model's
+        // 7 grids of 1200^2 in its PSF pass (docs/decisions.md (s17-est)).
+        let pass_grids = if self.mosaic_pass_grid {
+            16 * npix
+        } else {
+            self.w_buffered_pass()
+                .map_or(grid, |(buffer, image)| buffer + image)
+                * self.grid_sets()
+        };
         // mtmfs grids every Taylor term in one pass: 2 nterms - 1 grids for the PSFs, nterms for
         // the residuals and the model's prediction; its images are as many.
         let nt = self.image.deconvolver.nterms() as u64;
@@ -390,7 +402,13 @@ impl BlockShape {
         let prepared = self.prepared_bytes(data);
         // A block with its chunks prepared reads none in its passes: the chunk in flight is
         // preparing's (below), not the passes'.
-        let chunk1 = if prepared > 0 { 0 } else { chunk1 };
+        let chunk1 = if prepared > 0 {
+            0
+        } else if self.data.streamed {
+            self.streamed_chunk_bytes(32)
+        } else {
+            chunk1
+        };
         // The first pass's chunk: an mfs plane's joint pass holds less of it.
         let first_chunk = if self.image.joint_pass && prepared == 0 {
             self.joint_chunk_bytes()
@@ -400,8 +418,17 @@ impl BlockShape {
         // 1. Densities (f64) of every channel, and the first weighter (f32) made from them; before
         //    them, a cube block prepares its chunks (one chunk in flight).
         let densities = ndens * npix * 8 + u64::from(ndens > 0) * npix * 4;
+        // Without densities (natural weighting) nothing is read before the first pass. An mfs
+        // plane's density pass reads its chunks through `read_ahead` (half chunks, one Stokes
+        // copy, 4 B of density weight per visibility): [`BlockShape::streamed_chunk_bytes`]. Measured (synth.ms,
+        // 6.9 M visibilities, natural, 512^2): the pass-time chunk counted here made the
+        // weighting phase the block's peak, 170.8 MiB estimated for 129.4 MiB peak RSS.
         let weighting = if prepared > 0 {
             (prepared + densities).max(prepared + self.preparing_chunk_bytes(data))
+        } else if ndens == 0 {
+            0
+        } else if self.data.streamed {
+            densities + self.streamed_chunk_bytes(4)
         } else {
             densities + self.chunk_bytes(nchan)
         };
@@ -430,13 +457,21 @@ impl BlockShape {
         // planes and, when deconvolving, its PSF; a dirty plane's PSF is written and freed
         // first, and so is its weighter).
         let in_grid = self.grid_elem_bytes == 8 && self.grid_planes <= 1 && !mosaic;
+        // A buffered w pass's chunks are freed before its grid and image exist.
+        let pass_and_chunk = match self.w_buffered_pass() {
+            Some((buffer, image)) => {
+                let sets = psf_grids * self.grid_sets();
+                sets * buffer + (sets * image).max(first_chunk)
+            }
+            None => psf_grids * pass_grids + first_chunk,
+        };
         let first_pass = if in_grid && nt == 1 && mvc == 0 {
-            let pass_grids = psf_grids * grids + joint_grids;
+            let first_grids = psf_grids * grids + joint_grids;
             let last_weighter = weighters.min(4 * npix * self.pointings.max(1) as u64);
             let psf_kept = if self.image.deconvolve { 4 * npix } else { 0 };
             prepared
-                + (weighters + pass_grids)
-                    .max(kept + last_weighter + pass_grids)
+                + (weighters + first_grids)
+                    .max(kept + last_weighter + first_grids)
                     .max(kept + psf_kept + grids)
                 + weights
                 + first_chunk
@@ -446,14 +481,13 @@ impl BlockShape {
                 + weighters
                 + held_vis
                 + kept
-                + psf_grids * grids
+                + pass_and_chunk
                 + joint_grids
                 + beams
                 + 4 * (psf_terms + nt) * npix
                 + mvc_kept
                 + mvc_pass
                 + weights
-                + first_chunk
                 + scratch
         };
         if !self.image.deconvolve {
@@ -535,6 +569,25 @@ impl BlockShape {
             self.image.deconvolver.nterms(),
             grid,
         )
+    }
+
+    /// Peak bytes of `blocks` blocks of `nchan` image channels in flight, each run with `threads`
+    /// threads: their peaks ([`BlockShape::block_bytes`]), and with several blocks what their
+    /// interleaving leaves resident beside the heap, one pass's grids per block. A block frees
+    /// its density once its weighter is made and its PSF pass's grid once the PSF is written,
+    /// and gives the free pages back after each dirty plane (`alloc_count::release_free_heap`);
+    /// alone, its residual pass's grid takes the PSF grid's place (first fit; one block's RSS
+    /// stays within a few MiB of its heap, docs/memory.md's table), but another block allocating
+    /// in the same heap meanwhile takes part of it, so both grids stay resident until the trim.
+    /// Measured (1024^2 x 64 dirty cube, two blocks of one thread, grid 1440^2 x 8 B = 15.8 MiB):
+    /// peak RSS beyond heap and the read's held bytes grew 23-32 MiB over the idle process's in
+    /// the LSRK cube (8-channel blocks) and 31 MiB in `cubedata` (one-channel blocks); trimming
+    /// also after each density measured no steady gain (peaks 135-147 against 141-144 MiB), so
+    /// it is not done (docs/decisions.md (s17-est)).
+    pub fn blocks_bytes(&self, nchan: usize, blocks: usize, threads: usize) -> u64 {
+        let b = blocks.max(1) as u64;
+        let interleaved = if b > 1 { b * self.pass_grid_bytes() } else { 0 };
+        b * self.block_bytes(nchan, threads) + interleaved
     }
 
     /// Peak bytes of a block of `nchan` image channels run with `threads` threads (the largest

@@ -13,15 +13,15 @@ pub struct Schedule {
     /// (`ScheduleRequest::cache_read`) or the blocks in flight beside what that read leaves
     /// resident, whichever is larger.
     pub estimate_bytes: u64,
-    /// Of that, the blocks in flight (`blocks_in_flight` blocks' peaks).
+    /// Of that, the blocks in flight (`blocks_in_flight` blocks' peaks and what their
+    /// interleaving leaves resident, [`BlockShape::blocks_bytes`]).
     pub blocks_bytes: u64,
     pub budget_bytes: u64,
 }
 
 /// The one read of a cube's visibilities for all its blocks, before them
 /// (`Coordinator::cache_visibilities`), as the schedule counts it: bytes resident at the read's
-/// peak and while the blocks run, each the heap ([`super::cache_phase`]) plus the pages the read
-/// leaves resident beside it ([`super::cache_residue`]). Zero for a run that does not make it.
+/// peak and while the blocks run ([`super::cache_phase`]). Zero for a run that does not make it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CacheRead {
     pub peak: u64,
@@ -29,12 +29,9 @@ pub struct CacheRead {
 }
 
 impl CacheRead {
-    /// From [`super::cache_phase`]'s (peak, held) and [`super::cache_residue`].
-    pub fn new((peak, held): (u64, u64), residue: u64) -> CacheRead {
-        CacheRead {
-            peak: peak + residue,
-            held: held + residue,
-        }
+    /// From [`super::cache_phase`]'s (peak, held).
+    pub fn new((peak, held): (u64, u64)) -> CacheRead {
+        CacheRead { peak, held }
     }
 }
 
@@ -67,8 +64,9 @@ pub struct ScheduleRequest {
 pub const REGRID_BLOCK_CHANS: usize = 8;
 
 /// Choose channels per block, blocks in flight and threads per block so that
-/// `BASE_BYTES + cache_read.held + blocks_in_flight * block_bytes(chans_per_block)` fits the
-/// budget (and `BASE_BYTES + cache_read.peak`, the read before the blocks).
+/// `BASE_BYTES + cache_read.held + blocks_bytes(chans_per_block, blocks_in_flight)` (the blocks
+/// and what their interleaving leaves resident, [`BlockShape::blocks_bytes`]) fits the budget
+/// (and `BASE_BYTES + cache_read.peak`, the read before the blocks).
 ///
 /// Automatic choices: with deconvolution, the whole cube as one block (cycle thresholds cube-wide as
 /// in serial tclean) with every thread when that needs at most a quarter of the budget, else one
@@ -110,7 +108,7 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
             ),
         ));
     }
-    let fits = |c: usize, b: usize, t: usize| b as u64 * shape.block_bytes(c, t) <= avail;
+    let fits = |c: usize, b: usize, t: usize| shape.blocks_bytes(c, b, t) <= avail;
     // A requested value (> 0) wins over the automatic one.
     let or_auto = |v: usize, auto: usize| if v > 0 { v } else { auto };
     // Whole-cube blocks only while they need at most a quarter of the budget; beyond that,
@@ -170,7 +168,7 @@ pub fn schedule(shape: &BlockShape, req: ScheduleRequest) -> Result<Schedule, En
     }
     let nblocks = n.div_ceil(c);
     b = b.min(nblocks).max(1);
-    let blocks_bytes = b as u64 * shape.block_bytes(c, t);
+    let blocks_bytes = shape.blocks_bytes(c, b, t);
     Ok(Schedule {
         chans_per_block: c,
         blocks_in_flight: b,
