@@ -209,7 +209,7 @@ def test_estimates_equal_the_cli(imsize, nchan, deconvolver):
 
 # The native functions take the memory model's whole task description (what the Dask driver and the
 # seed's API pass through): an mfs plane, its weighting and the gridding accuracy give the CLI's
-# figures (issue 18's mfs, w-corrected and mosaic benchmark runs, docs/decisions-s17-est.md).
+# figures (issue 18's mfs, w-corrected and mosaic benchmark runs, docs/decisions.md (s17-est)).
 @pytest.mark.parametrize("args, kw", [
     (["--mfs", "--weighting", "natural", "--deconvolver", "none", "--nvis", 6935040, "--spw-nchan", 64,
       "--threads-per-task", 2],
