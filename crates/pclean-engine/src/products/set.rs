@@ -54,8 +54,12 @@ fn taylor_product_list(p: &ImagingParams) -> Vec<&'static str> {
         v.extend(&MODEL[..n]);
     }
     v.push("pb.tt0");
-    // A mosaic's weight image of every PSF term (tclean 6.7's `.weight.tt0 .. tt(2n-2)`).
-    let nweight = if p.gridder == pclean_core::params::Gridder::Mosaic {
+    // A mosaic's and awproject's weight image of every PSF term (tclean 6.7's `.weight.tt0 ..
+    // tt(2n-2)`).
+    let nweight = if matches!(
+        p.gridder,
+        pclean_core::params::Gridder::Mosaic | pclean_core::params::Gridder::AwProject
+    ) {
         2 * n - 1
     } else {
         1
