@@ -187,3 +187,16 @@ def test_mtmfs_awproject_with_row_partitions_is_refused(wb_ms, mt_out):
                    mt_out / "refuse_rows", "--overwrite", check=False)
     assert p.returncode != 0
     assert "row_partitions" in p.stderr and "awproject" in p.stderr, p.stderr[-1000:]
+
+
+def test_mtmfs_wbawp_with_conjbeams_is_refused(wb_ms, mt_out):
+    """conjbeams=True with the per-window A-terms (tclean 6.7 then changes every product:
+    measured, weight.tt0 11% and pb.tt0 35% of the peak off its conjbeams=False run; not built)
+    is refused with mtmfs too, naming the parameter."""
+    params = dict(INFO["awwb_mt"]["params"], conjbeams=True)
+    cfg = mt_out / "refuse_conjbeams.json"
+    cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
+    p = run_pclean("image", "--config", cfg, "--vis", wb_ms / params["vis"], "--imagename",
+                   mt_out / "refuse_conjbeams", "--overwrite", check=False)
+    assert p.returncode != 0
+    assert "conjbeams" in p.stderr and "conjbeams=False" in p.stderr, p.stderr[-1000:]
