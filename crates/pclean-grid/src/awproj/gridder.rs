@@ -33,6 +33,12 @@
 //! tclean's `wbawp=True` in an mfs plane ([`AwGridder::with_beam_frequencies`]): the A-terms at
 //! several frequencies (tclean's: each spectral window's), each data channel gridded, imaged and
 //! predicted through its own frequency's beams (a grid set per beam frequency, pointing and bin).
+//!
+//! `deconvolver='mtmfs'` (the engine's Taylor passes): a PSF pass given visibilities (a PSF
+//! term's Taylor factors) grids them through the PSF's beams, the weight image sums the weights
+//! times their weight factors (`VisBatch::weight_factor_rc`, tclean's `.weight.ttN`), and every
+//! call reports the weights times their factors and the kernel sum (`GridStats::
+//! sum_scaled_weights`, tclean's mtmfs `.sumwt.ttN`; docs/decisions-s17-awmt.md).
 
 use super::beam::{AwBeams, BeamGrid};
 use super::geometry::BandGeometry;
