@@ -6,6 +6,7 @@ Run with a Python that has casatools/casatasks 6.7 (PyPI wheels):
     python scripts/dev/make_awproject_wideband.py refs OUTDIR [CASE ...]  # tclean (parallel=False)
 and with any Python with numpy and astropy:
     python scripts/dev/make_awproject_wideband.py crops OUTDIR REPO/testdata
+    python scripts/dev/make_awproject_wideband.py mt-crops OUTDIR REPO/testdata  # mtmfs only
 
 The MS: the array of scripts/dev/awproject_common.py (VLA D, 27 x 25 m, telescope EVLA, RR LL),
 two spectral windows of two channels each, 1.1 / 1.3 GHz (spw 0) and 1.55 / 1.95 GHz (spw 1), so
@@ -37,12 +38,30 @@ CASES = {
     # in session 16, not bundled.
     "awwb_mt": dict(deconvolver="mtmfs", nterms=2),
     "awwb_mt_nowb": dict(deconvolver="mtmfs", nterms=2, wbawp=False),
+    # The same cleaned (session 17): the mtmfs minor cycle with prediction through the A-terms.
+    "awwb_mt_clean": dict(deconvolver="mtmfs", nterms=2, niter=100, threshold="5mJy"),
+    # conjbeams=True with the per-window A-terms (session 17, measured).
+    "awwb_mt_conj": dict(deconvolver="mtmfs", nterms=2, conjbeams=True),
 }
 DIRTY = ["psf", "residual", "pb", "weight"]
 MT = ["psf.tt0", "psf.tt1", "psf.tt2", "residual.tt0", "residual.tt1", "pb.tt0", "weight.tt0",
-      "weight.tt1", "weight.tt2"]
+      "weight.tt1", "weight.tt2", "model.tt0", "model.tt1", "image.tt0", "image.tt1", "alpha"]
 # The committed crops (as make_awproject_testdata.py's): product -> (half size, step).
 CROPS = {"psf": (32, 1), "residual": (100, 2), "pb": (100, 2), "weight": (100, 2)}
+# The mtmfs cases' committed crops (session 17): product -> (half size, step). wbawp=True all
+# terms; wbawp=False and the cleaned case the products they test, every 4th pixel (the bundle
+# within a few hundred kB).
+MT_CROPS = dict({p: (32, 1) for p in ["psf.tt0", "psf.tt1", "psf.tt2"]},
+                **{p: (100, 2) for p in ["residual.tt0", "residual.tt1", "pb.tt0", "weight.tt0",
+                                         "weight.tt1", "weight.tt2"]})
+MT_NOWB_CROPS = dict({"psf.tt1": (32, 1)},
+                     **{p: (100, 4) for p in ["residual.tt0", "residual.tt1", "pb.tt0",
+                                              "weight.tt0", "weight.tt1"]})
+MT_CLEAN_CROPS = dict({p: (100, 1) for p in ["model.tt0", "model.tt1"]},
+                      **{p: (100, 4) for p in ["image.tt0", "image.tt1", "residual.tt0",
+                                               "residual.tt1", "pb.tt0"]})
+MT_BUNDLED = {"awwb_mt": MT_CROPS, "awwb_mt_nowb": MT_NOWB_CROPS,
+              "awwb_mt_clean": MT_CLEAN_CROPS}
 
 
 def sim(outdir):
@@ -98,6 +117,13 @@ def refs(outdir, names):
         meta[name] = dict(params=dict(args, vis="awproj_wb.ms"), seconds=round(dt, 2),
                           sumwt=float(ia.getchunk().ravel()[0]))
         ia.close()
+        if mt:
+            sums = []
+            for t in range(2 * args["nterms"] - 1):
+                ia.open(img + ".sumwt.tt%d" % t)
+                sums.append(float(ia.getchunk().ravel()[0]))
+                ia.close()
+            meta[name]["sumwt_tt"] = sums
         meta["casa"] = casatools.version_string()
         with open(jpath, "w") as f:
             json.dump(meta, f, indent=1)
@@ -113,10 +139,23 @@ def crops(outdir, testdata):
         for ext in DIRTY:
             write_crop(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
                        os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), *CROPS[ext])
+    mt_crops(outdir, testdata)
     shutil.copy(os.path.join(outdir, "awproj_wb_refs.json"), refdir)
     shutil.copy(os.path.join(outdir, "awproj_wb.sky.json"), refdir)
     subprocess.check_call(["tar", "czf", os.path.join(testdata, "awproj_wb.ms.tar.gz"), "-C",
                            outdir, "awproj_wb.ms"])
+
+
+def mt_crops(outdir, testdata):
+    """The mtmfs cases' crops (those of MT_BUNDLED that OUTDIR has)."""
+    refdir = os.path.join(testdata, "reference", "awproject_wideband")
+    for name, crops in MT_BUNDLED.items():
+        for ext, (half, step) in crops.items():
+            src = os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))
+            if os.path.exists(src):
+                write_crop(src, os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)),
+                           half, step)
+    shutil.copy(os.path.join(outdir, "awproj_wb_refs.json"), refdir)
 
 
 if __name__ == "__main__":
@@ -127,5 +166,7 @@ if __name__ == "__main__":
         refs(sys.argv[2], sys.argv[3:])
     elif cmd == "crops":
         crops(sys.argv[2], sys.argv[3])
+    elif cmd == "mt-crops":
+        mt_crops(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)

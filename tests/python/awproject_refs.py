@@ -22,9 +22,9 @@ def ours(prefix, ext, crop, n, step):
     return d[0, 0, y0:y0 + n * step:step, x0:x0 + n * step:step]
 
 
-def region_of(refdir, name, crop, n, step):
-    """tclean's pb > 0.3 on the pixels of a crop."""
-    pb, (px, py), pstep = reference(refdir, name, "pb")
+def region_of(refdir, name, crop, n, step, pb_ext="pb"):
+    """tclean's pb > 0.3 on the pixels of a crop (`pb_ext`: its `.pb`, mtmfs' `pb.tt0`)."""
+    pb, (px, py), pstep = reference(refdir, name, pb_ext)
     y, x = np.mgrid[crop[1]:crop[1] + n * step:step, crop[0]:crop[0] + n * step:step]
     iy, ix = (y - py) // pstep, (x - px) // pstep
     inside = (iy >= 0) & (iy < pb.shape[0]) & (ix >= 0) & (ix < pb.shape[1])
@@ -33,10 +33,10 @@ def region_of(refdir, name, crop, n, step):
     return out
 
 
-def error(refdir, name, ext, prefix, min_pixels=0):
+def error(refdir, name, ext, prefix, min_pixels=0, pb_ext="pb"):
     """The issue's metric for pclean's `prefix.ext` against tclean's case `name`."""
     ref, crop, step = reference(refdir, name, ext)
     mine = ours(prefix, ext, crop, ref.shape[0], step)
-    region = region_of(refdir, name, crop, ref.shape[0], step)
+    region = region_of(refdir, name, crop, ref.shape[0], step, pb_ext)
     assert region.sum() > min_pixels and np.isfinite(mine[region]).all()
     return np.abs(mine - ref)[region].max() / np.abs(ref[region]).max()

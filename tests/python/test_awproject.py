@@ -115,7 +115,7 @@ def test_awproject_refusals_name_the_parameter(aw_ms, aw_out):
     """What pclean's awproject does not implement is refused before any data is read, naming the
     parameter and value."""
     base = dict(INFO["aw_dirty"]["params"])
-    for key, value in [("aterm", False), ("computepastep", 0.0), ("deconvolver", "mtmfs")]:
+    for key, value in [("aterm", False), ("computepastep", 0.0)]:
         cfg = aw_out / ("refuse_%s.json" % key)
         cfg.write_text(json.dumps(dict({k: v for k, v in base.items() if k not in NOT_IMAGING},
                                        **{key: value})))

@@ -81,14 +81,8 @@ impl AwProjectParams {
                 ));
             }
         }
-        if deconvolver == Deconvolver::Mtmfs {
-            return Err(invalid(
-                "deconvolver",
-                "mtmfs",
-                "deconvolver='mtmfs' with gridder='awproject' (wideband A-projection) is not \
-                 supported by pclean yet; use a single-term deconvolver",
-            ));
-        }
+        // deconvolver='mtmfs' with awproject: its own checks (`super::mtmfs::check_awproject`).
+        let _ = deconvolver;
         Ok(p)
     }
 }

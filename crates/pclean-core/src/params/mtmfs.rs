@@ -161,6 +161,38 @@ fn check_mosaic(p: &ImagingParams) -> Result<(), ParamError> {
     Ok(())
 }
 
+/// Refuse what pclean's mtmfs with A-projection (`gridder='awproject'`) does not do yet, each
+/// named.
+fn check_awproject(p: &ImagingParams) -> Result<(), ParamError> {
+    let not_with = |param: &'static str, value: String, fix: &str| {
+        invalid(
+            param,
+            value,
+            format!(
+                "not supported with deconvolver='mtmfs' and gridder='awproject' in pclean yet; \
+                 {fix}"
+            ),
+        )
+    };
+    if p.deconv.mvc.is_some() {
+        return Err(not_with(
+            "specmode",
+            "mvc".into(),
+            "use specmode='mfs' (awproject's Taylor terms are gridded directly)",
+        ));
+    }
+    // The residual terms are divided by the tt0 sum of weights with tclean's kernel sum, which
+    // the row partitions' combination (their plain tt0 shares) does not carry.
+    if p.row_partitions > 0 {
+        return Err(not_with(
+            "row_partitions",
+            p.row_partitions.to_string(),
+            "use row_partitions=0 (channel blocks or one process)",
+        ));
+    }
+    Ok(())
+}
+
 /// Refuse what pclean does not (yet) do together with `mtmfs`.
 pub(super) fn check_combination(p: &ImagingParams) -> Result<(), ParamError> {
     let d = &p.deconv;
@@ -183,21 +215,27 @@ pub(super) fn check_combination(p: &ImagingParams) -> Result<(), ParamError> {
     }
     // The Taylor passes fold each term's factor into the visibilities and grid them with the
     // run's one-plane gridder: the 2-D and the w-stacking ones take them as any visibilities;
-    // the mosaic's also sums the Taylor-weighted weights into each term's weight image (tclean's
-    // MultiTermFTNew of MosaicFTNew). awproject's wideband beams (tclean's wbawp) are not made.
+    // the mosaic's and awproject's also sum the Taylor-weighted weights into each term's weight
+    // image (tclean's MultiTermFTNew of MosaicFTNew, AWProjectWBFT).
     if !matches!(
         p.gridder,
-        Gridder::Standard | Gridder::WProject | Gridder::WideField | Gridder::Mosaic
+        Gridder::Standard
+            | Gridder::WProject
+            | Gridder::WideField
+            | Gridder::Mosaic
+            | Gridder::AwProject
     ) {
         return Err(not_with(
             "gridder",
             p.gridder.name().into(),
-            "mtmfs takes gridder='standard', 'wproject', 'widefield' or 'mosaic' (the wideband \
-             A-projection of 'awproject' is not made)",
+            "mtmfs takes gridder='standard', 'wproject', 'widefield', 'mosaic' or 'awproject'",
         ));
     }
     if p.gridder == Gridder::Mosaic {
         check_mosaic(p)?;
+    }
+    if p.gridder == Gridder::AwProject {
+        check_awproject(p)?;
     }
     // kernel='casa' is tclean's standard gridder: the Taylor passes grid through it as through
     // the ES one (`imaging::taylor`); the w-stacking gridders have no such kernel.

@@ -3,11 +3,11 @@
 use super::tests::with;
 use super::*;
 
-/// `deconvolver='mtmfs'` takes the 2-D, the w-stacking and the mosaic gridders (`wproject`,
-/// `widefield` without facets); awproject is refused naming the parameter and value.
+/// `deconvolver='mtmfs'` takes the 2-D, the w-stacking, the mosaic and the awproject gridders
+/// (`wproject`, `widefield` without facets).
 #[test]
-fn mtmfs_takes_standard_w_and_mosaic_gridders() {
-    for g in ["standard", "wproject", "widefield", "mosaic"] {
+fn mtmfs_takes_standard_w_mosaic_and_awproject_gridders() {
+    for g in ["standard", "wproject", "widefield", "mosaic", "awproject"] {
         let p = with(|r| {
             r.deconvolver = Some("mtmfs".into());
             r.gridder = Some(g.into());
@@ -15,13 +15,28 @@ fn mtmfs_takes_standard_w_and_mosaic_gridders() {
         .unwrap_or_else(|e| panic!("{g}: {e}"));
         assert_eq!(p.gridder.name(), g);
     }
-    let e = with(|r| {
-        r.deconvolver = Some("mtmfs".into());
-        r.gridder = Some("awproject".into());
-    })
-    .unwrap_err()
-    .to_string();
-    assert!(e.contains("mtmfs") && e.contains("deconvolver"), "{e}");
+}
+
+/// What mtmfs with awproject does not do is refused naming the parameter: row partitions (their
+/// combination does not carry the kernel-sum normaliser of the residual terms) and
+/// specmode='mvc'.
+#[test]
+fn mtmfs_awproject_refusals_name_the_parameter() {
+    type Edit = fn(&mut RawParams);
+    let cases: [(Edit, &str); 2] = [
+        (|r| r.row_partitions = Some(2), "row_partitions"),
+        (|r| r.specmode = Some("mvc".into()), "specmode"),
+    ];
+    for (edit, param) in cases {
+        let e = with(|r| {
+            r.deconvolver = Some("mtmfs".into());
+            r.gridder = Some("awproject".into());
+            edit(r);
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(param) && e.contains("awproject"), "{param}: {e}");
+    }
 }
 
 /// specmode='mvc' is taken with an mtmfs mosaic (s17-mvc: per channel a mosaic with its own

@@ -385,11 +385,10 @@ fn awproject_parameters_validated() {
     .unwrap();
     assert!(ps.awproject.psterm);
     type Edit = fn(&mut RawParams);
-    let cases: [(Edit, &str); 4] = [
+    let cases: [(Edit, &str); 3] = [
         (|r| r.aterm = Some(false), "aterm"),
         (|r| r.computepastep = Some(0.0), "computepastep"),
         (|r| r.rotatepastep = Some(f64::NAN), "rotatepastep"),
-        (|r| r.deconvolver = Some("mtmfs".into()), "deconvolver"),
     ];
     for (edit, param) in cases {
         let e = with(|r| {

@@ -102,7 +102,8 @@ pub fn run_block(
     // weight images (as the single-term mosaic's, `exec::block`), and the reused terms replace
     // its PSFs and sums of weights.
     let reused = inp.reused.terms(chans.clone())?;
-    let mosaic_grid = p.gridder == pclean_core::params::Gridder::Mosaic;
+    use pclean_core::params::Gridder;
+    let mosaic_grid = matches!(p.gridder, Gridder::Mosaic | Gridder::AwProject);
     let mut tp = match (mvc.as_mut(), reused.psfs) {
         (Some(m), _) => m.psfs(ctx, inp, &sources, s, &weighter, n, put)?,
         (None, Some((psfs, sumwt))) if mosaic_grid => TaylorPsfs {
@@ -125,11 +126,18 @@ pub fn run_block(
     // turned into sky brightness with it before prediction.
     let pb_weights = std::mem::take(&mut tp.pb_weights);
     let (normtype, pblimit) = (p.mosaic.normtype, p.pblimit);
-    // tclean's multi-term store zeroes the residual terms where `.weight.tt0` is at or below
-    // pblimit times its peak (not the beam: measured on the bundled wideband_mosaic.ms, its
-    // residuals are 0 exactly where weight.tt0 / max <= 0.2 = pblimit, i.e. pb <= 0.447), so the
-    // residual's beam limit is sqrt(pblimit) (docs/decisions.md (s14-mtmos)).
-    let residual_limit = pblimit.abs().sqrt();
+    // tclean's multi-term store zeroes a mosaic's residual terms where `.weight.tt0` is at or
+    // below pblimit times its peak (not the beam: measured on the bundled wideband_mosaic.ms,
+    // its residuals are 0 exactly where weight.tt0 / max <= 0.2 = pblimit, i.e. pb <= 0.447), so
+    // the residual's beam limit is sqrt(pblimit) (docs/decisions.md (s14-mtmos)); awproject's
+    // are 0 where the beam is at or below pblimit, as its mfs residual (measured on the bundled
+    // awproj_wb.ms: non-zero from weight.tt0 / max 0.0400 = 0.2^2 up, wbawp True and False;
+    // docs/decisions.md (s17-awmt)).
+    let residual_limit = if p.gridder == Gridder::Mosaic {
+        pblimit.abs().sqrt()
+    } else {
+        pblimit
+    };
     let residuals_of = |models: Option<&[Array2<f32>]>| -> Result<_, EngineError> {
         let sky: Option<Vec<Array2<f32>>> = match (pb_weights.first(), models) {
             (Some(w), Some(m)) => Some(
@@ -403,7 +411,8 @@ pub fn run_block(
         put(WEIGHT[0], k, s, weight.view())?;
     }
     for (t, w) in pb_weights.iter().enumerate() {
-        put(WEIGHT[t], k, s, weight_term(t, w, sumwt0).view())?;
+        let aw = p.gridder == Gridder::AwProject;
+        put(WEIGHT[t], k, s, weight_term(t, w, sumwt0, aw).view())?;
     }
     Ok(BlockResult {
         chans,
@@ -417,9 +426,17 @@ pub fn run_block(
 /// weights `sumwt0`): as tclean 6.7 writes them, term 0 so divided, the others not (measured on
 /// the bundled wideband_mosaic.ms: `.weight.tt2` is `sumwt.tt0` times 0.01 times `.weight.tt0`
 /// where every sample has `((nu - nu0)/nu0)^2 = 0.01`; docs/decisions.md (s14-mtmos)).
-fn weight_term(t: usize, w: &Array2<f32>, sumwt0: f64) -> Array2<f32> {
+/// awproject's (`aw`): the same, its terms above 0 divided by the reported (kernel-sum)
+/// `sumwt0` (`imaging::taylor`'s `term_scales`), and written as magnitudes: tclean 6.7's
+/// `.weight.tt1` is positive where `sum w ((nu - nu0)/nu0) P_R P_L` is negative (measured on the
+/// bundled awproj_wb.ms, wbawp True and False: 4278.86 at the centre, `|sum w f|` there;
+/// docs/decisions.md (s17-awmt); whether it is the magnitude or the negation where the sum
+/// changes sign over the image is not measured).
+fn weight_term(t: usize, w: &Array2<f32>, sumwt0: f64, aw: bool) -> Array2<f32> {
     if t == 0 {
         w.clone()
+    } else if aw {
+        w.mapv(|v| (v as f64 * sumwt0).abs() as f32)
     } else {
         w.mapv(|v| (v as f64 * sumwt0) as f32)
     }

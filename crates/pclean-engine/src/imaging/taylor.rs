@@ -171,9 +171,53 @@ impl ImagingContext<'_> {
     }
 
     /// Whether the run's gridder has primary beams whose weight images the Taylor terms need
-    /// (`gridder='mosaic'`; see the module docs).
+    /// (`gridder='mosaic'` and `'awproject'`; see the module docs).
     fn beam_weights(&self) -> bool {
-        self.params.gridder == pclean_core::params::Gridder::Mosaic
+        use pclean_core::params::Gridder;
+        matches!(self.params.gridder, Gridder::Mosaic | Gridder::AwProject)
+    }
+
+    /// Whether the Taylor terms are normalised by, and report, the sums of weights with the
+    /// gridder's flux scale ([`GridStats::sum_scaled_weights`]): awproject's (tclean's
+    /// AWProjectWBFT with mtmfs divides every residual term by `sumwt.tt0`, the sum of the
+    /// weights times its kernel sum; measured: residual.tt0 = the mfs residual times
+    /// `sumwt_mfs / sumwt.tt0` to 6.7e-8, docs/decisions.md (s16-wbawp)).
+    ///
+    /// [`GridStats::sum_scaled_weights`]: pclean_grid::gridder::GridStats::sum_scaled_weights
+    fn scaled_sums(&self) -> bool {
+        self.params.gridder == pclean_core::params::Gridder::AwProject
+    }
+
+    /// The scales of term `t`'s image and (a PSF pass with primary beams) weight image, from
+    /// the pass's tt0 sums of weights `p0` (the weights) and `s0` (with the gridder's flux
+    /// scale, [`ImagingContext::scaled_sums`]). A residual pass of awproject is divided by
+    /// `s0`; every other pass, and every term 0 weight image, by `p0`. Awproject's weight images
+    /// of the terms above 0 are scaled by `s0`, which the caller multiplies back with the sums
+    /// reported ([`ImagingContext::term_sum`], `cycles::mtmfs::weight_term`): tclean's
+    /// `.weight.ttN` (N > 0) are not normalised.
+    pub(crate) fn term_scales(&self, psf: bool, t: usize, p0: f64, s0: f64) -> (f64, f64) {
+        let inv = |s: f64| if s > 0.0 { 1.0 / s } else { 0.0 };
+        if !self.scaled_sums() {
+            return (inv(p0), inv(p0));
+        }
+        let image = if psf { inv(p0) } else { inv(s0) };
+        (image, if t == 0 { inv(p0) } else { inv(s0) })
+    }
+
+    /// The sum of weights a Taylor pass of an mtmfs run of `nterms` reports for term `t` (`.sumwt.ttN`) from
+    /// its `plain` and `scaled` sums ([`ImagingContext::scaled_sums`]). awproject: the scaled
+    /// sums of the terms a residual pass also grids (`t < nterms`), the plain ones of the PSF's
+    /// higher terms: tclean 6.7's `.sumwt.ttN` of the terms below nterms come from its residual
+    /// pass (the kernel sum), those above from its PSF pass (its weight functions, which sum to
+    /// about 1). Measured on the bundled awproj_wb.ms (nterms 2): tclean's sumwt.tt0 / tt1 /
+    /// tt2 59240.4 / -3058.3 / 2997.8, pclean's scaled sums 59423.5 / -3078.9 / 2678.2, its
+    /// plain ones 67392.0 / -4278.9 / 3005.4 (docs/decisions.md (s17-awmt)).
+    pub(crate) fn term_sum(&self, t: usize, nterms: usize, plain: f64, scaled: f64) -> f64 {
+        if self.scaled_sums() && t < nterms {
+            scaled
+        } else {
+            plain
+        }
     }
 
     /// The planes a Taylor term is gridded into: a mosaic's PSF terms into the PSF pass's (the
@@ -198,12 +242,13 @@ impl ImagingContext<'_> {
         &self,
         planes: GridPlanes,
         norm: f64,
+        wnorm: f64,
         psf: bool,
         pb_weights: &mut Vec<Array2<f32>>,
     ) -> Result<Array2<f32>, EngineError> {
         let g = self.gridder.as_ref();
         let mut v = if psf && self.beam_weights() {
-            let w = g.weight_image(&planes, norm).map_err(gerr)?;
+            let w = g.weight_image(&planes, wnorm).map_err(gerr)?;
             pb_weights.push(
                 w.ok_or_else(|| EngineError::internal("the mosaic gridder made no weight image"))?,
             );
@@ -268,7 +313,8 @@ impl ImagingContext<'_> {
             let f = TaylorOffsets::new(&freqs, prep.row_doppler.as_deref(), reffreq_hz);
             let batch = VisBatch::new(prep.uvw_m.view(), &freqs, wgt.view())
                 .with_fields(&prep.field_r)
-                .with_antennas(&prep.ant1_r, &prep.ant2_r);
+                .with_antennas(&prep.ant1_r, &prep.ant2_r)
+                .with_times(&prep.time_r);
             let mut pred = Array2::<Complex32>::zeros(vis.dim());
             for (t, p) in &planes {
                 g.predict(p, &batch, pred.view_mut()).map_err(gerr)?;
@@ -308,6 +354,7 @@ impl ImagingContext<'_> {
         let pass = self.term_pass(psf);
         let mut planes: Vec<GridPlanes> = (0..nt).map(|_| g.new_planes(pass)).collect();
         let mut sumwt = vec![0.0f64; nt];
+        let mut scaled = vec![0.0f64; nt];
         self.vis().for_each_chunk(sources, &(K..K + 1), |prep| {
             let Some((cols, freqs)) = prep.columns(K) else {
                 return Ok(());
@@ -322,6 +369,7 @@ impl ImagingContext<'_> {
                 let mut batch = VisBatch::new(prep.uvw_m.view(), &freqs, w.view())
                     .with_fields(&prep.field_r)
                     .with_antennas(&prep.ant1_r, &prep.ant2_r)
+                    .with_times(&prep.time_r)
                     .with_vis(folded);
                 if factors && t > 0 {
                     batch = batch.with_weight_factors(weight_factors(&f, t, w.dim(), &mut fbuf));
@@ -332,6 +380,7 @@ impl ImagingContext<'_> {
                 } else {
                     term_weight_sum(w, &f, t)
                 };
+                scaled[t] += stats.sum_scaled_weights;
             }
             drop(buf);
             drop(fbuf);
@@ -339,14 +388,19 @@ impl ImagingContext<'_> {
             done(wgt);
             Ok(())
         })?;
-        let norm = if sumwt[0] > 0.0 { 1.0 / sumwt[0] } else { 0.0 };
         // Transformed one by one, each grid freed once its image is made.
         let mut images = Vec::with_capacity(nt);
         let mut pb_weights = Vec::new();
-        for p in planes {
-            images.push(self.term_image(p, norm, psf, &mut pb_weights)?);
+        for (t, p) in planes.into_iter().enumerate() {
+            let (n, wn) = self.term_scales(psf, t, sumwt[0], scaled[0]);
+            images.push(self.term_image(p, n, wn, psf, &mut pb_weights)?);
         }
-        Ok(((images, sumwt), pb_weights))
+        // A PSF pass grids 2 nterms - 1 terms, a residual pass nterms.
+        let nterms = if psf { nt.div_ceil(2) } else { nt };
+        let sums = (0..nt)
+            .map(|t| self.term_sum(t, nterms, sumwt[t], scaled[t]))
+            .collect();
+        Ok(((images, sums), pb_weights))
     }
 }
 

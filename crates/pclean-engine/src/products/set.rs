@@ -54,11 +54,12 @@ fn taylor_product_list(p: &ImagingParams) -> Vec<&'static str> {
         v.extend(&MODEL[..n]);
     }
     v.push("pb.tt0");
-    // A mosaic's weight image of every PSF term (tclean 6.7's `.weight.tt0 .. tt(2n-2)`); an mvc
-    // mosaic's are its channels' (the `.weight` cube, [`mvc_cube_list`]), no `.weight.ttN`.
+    // A mosaic's and awproject's weight image of every PSF term (tclean 6.7's `.weight.tt0 ..
+    // tt(2n-2)`); an mvc mosaic's are its channels' (the `.weight` cube, [`mvc_cube_list`]), no
+    // `.weight.ttN`.
     let nweight = match (p.gridder, d.mvc) {
         (Gridder::Mosaic, Some(_)) => 0,
-        (Gridder::Mosaic, None) => 2 * n - 1,
+        (Gridder::Mosaic | Gridder::AwProject, _) => 2 * n - 1,
         _ => 1,
     };
     v.extend(&WEIGHT[..nweight]);

@@ -33,6 +33,12 @@
 //! tclean's `wbawp=True` in an mfs plane ([`AwGridder::with_beam_frequencies`]): the A-terms at
 //! several frequencies (tclean's: each spectral window's), each data channel gridded, imaged and
 //! predicted through its own frequency's beams (a grid set per beam frequency, pointing and bin).
+//!
+//! `deconvolver='mtmfs'` (the engine's Taylor passes): a PSF pass given visibilities (a PSF
+//! term's Taylor factors) grids them through the PSF's beams, the weight image sums the weights
+//! times their weight factors (`VisBatch::weight_factor_rc`, tclean's `.weight.ttN`), and every
+//! call reports the weights times their factors and the kernel sum (`GridStats::
+//! sum_scaled_weights`, tclean's mtmfs `.sumwt.ttN`; docs/decisions.md (s17-awmt)).
 
 use super::beam::{AwBeams, BeamGrid};
 use super::geometry::BandGeometry;
@@ -364,40 +370,78 @@ impl AwGridder {
         let inner = self.inner.seam(self.nthreads);
         let mut total = GridStats::default();
         let chans = self.channel_beams(batch.freq_hz);
+        let s = self.inner.base().spec();
+        let fov = [s.nx as f64 * s.cell_x_rad, s.ny as f64 * s.cell_y_rad];
         for (k, rows) in self.groups(batch)? {
             let uvw = batch.uvw_m.select(Axis(0), &rows);
             let wgt_rows = batch.weight_rc.select(Axis(0), &rows);
             let vis_rows = batch.vis_rc.map(|v| v.select(Axis(0), &rows));
+            let fac_rows = batch.weight_factor_rc.map(|f| f.select(Axis(0), &rows));
             for (beam, cols) in &chans {
                 let b = beam * self.per_beam() + k;
                 let freqs = columns_of(batch.freq_hz, cols);
                 let wgt = take_cols(wgt_rows.view(), cols);
+                let fac = fac_rows.as_ref().map(|f| take_cols(f.view(), cols));
                 let plain: f64 = wgt.iter().filter(|w| **w > 0.0).map(|w| *w as f64).sum();
-                // With psterm tclean's kernel sum is 1 at every sub-cell phase, and its PSF is
-                // gridded with its weight functions (no kernel sum either; measured,
-                // docs/decisions.md (s16-wbawp)): no flux scale.
-                let scaled = if self.ps.is_some() || parts[b].pass() == Pass::Psf {
-                    wgt
-                } else {
-                    let s = self.inner.base().spec();
-                    let fov = [s.nx as f64 * s.cell_x_rad, s.ny as f64 * s.cell_y_rad];
-                    let mut f = self.beams[b].alias.factors(uvw.view(), &freqs, fov);
-                    Zip::from(&mut f).and(&wgt).for_each(|s, w| *s *= *w);
-                    CowArray::from(f)
+                // tclean's kernel sum `S` of every visibility (1 with psterm: tclean's kernel
+                // then sums to 1 at every sub-cell phase).
+                let kernel = self
+                    .ps
+                    .is_none()
+                    .then(|| self.beams[b].alias.factors(uvw.view(), &freqs, fov));
+                // The weights as a weight image sums them (times the Taylor factors of a PSF
+                // term: tclean's `.weight.ttN`), and with the kernel sum (mtmfs' `.sumwt.ttN`).
+                let (mut factored, mut scaled_sum) = (0.0, 0.0);
+                Zip::indexed(&wgt).for_each(|(r, c), w| {
+                    if *w > 0.0 {
+                        let x = *w as f64 * fac.as_ref().map_or(1.0, |f| f[[r, c]] as f64);
+                        factored += x;
+                        scaled_sum += x * kernel.as_ref().map_or(1.0, |s| s[[r, c]] as f64);
+                    }
+                });
+                // The residual pass carries the kernel sum in every weight; the PSF pass does
+                // not: tclean grids the PSF with its weight functions, whose kernel sums to 1
+                // (measured, docs/decisions.md (s16-wbawp)).
+                let psf = parts[b].pass() == Pass::Psf;
+                let scaled = match kernel {
+                    Some(mut f) if !psf => {
+                        Zip::from(&mut f).and(&wgt).for_each(|s, w| *s *= *w);
+                        CowArray::from(f)
+                    }
+                    _ => wgt,
                 };
                 let vis = vis_rows.as_ref().map(|v| take_cols(v.view(), cols));
                 let mut sub = VisBatch::new(uvw.view(), &freqs, scaled.view());
                 if let Some(v) = &vis {
                     sub = sub.with_vis(v.view());
                 }
-                let mut st = inner.grid(&mut parts[b], &sub)?;
+                // A PSF pass given visibilities (an mtmfs PSF term's Taylor factors
+                // `((nu - nu0)/nu0)^t`) grids them, through the PSF's beams.
+                let retag = psf && vis.is_some();
+                if retag {
+                    retag_planes(&mut parts[b], Pass::Residual);
+                }
+                let res = inner.grid(&mut parts[b], &sub);
+                if retag {
+                    retag_planes(&mut parts[b], Pass::Psf);
+                }
+                let mut st = res?;
                 st.sum_weights = plain;
+                st.sum_scaled_weights = scaled_sum;
                 sums[b][0] += plain;
+                sums[b][1] += factored;
                 total += st;
             }
         }
         Ok(total)
     }
+}
+
+/// `planes` (a set of grids without sums or buffered visibilities: [`AwGridder::split`]'s
+/// parts) made a set for `pass`.
+fn retag_planes(planes: &mut GridPlanes, pass: Pass) {
+    let taken = std::mem::replace(planes, GridPlanes::from_grids(pass, Vec::new()));
+    *planes = GridPlanes::from_grids(pass, taken.into_grids());
 }
 
 impl VisGridder for AwGridder {
@@ -486,8 +530,10 @@ impl VisGridder for AwGridder {
 
     fn weight_image(&self, planes: &GridPlanes, scale: f64) -> GridResult<Option<Array2<f32>>> {
         let mut w = Array2::<f64>::zeros(self.image_shape());
+        // `s[1]`: the weights times their factors (`VisBatch::weight_factor_rc`; without, the
+        // weights: `s[0]`).
         for (k, (s, beams)) in planes.sums().iter().zip(self.beams.iter()).enumerate() {
-            let f = s[0] * scale;
+            let f = s[1] * scale;
             match self.ps_of(k) {
                 Some(ps) => Zip::from(&mut w)
                     .and(&beams.weight)

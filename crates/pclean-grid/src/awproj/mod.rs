@@ -14,4 +14,6 @@ pub use beam::{AwBeams, BeamGrid};
 pub use geometry::{band_geometry, BandGeometry};
 
 #[cfg(test)]
+mod taylor_tests;
+#[cfg(test)]
 mod tests;

@@ -73,6 +73,11 @@ pub struct GridStats {
     pub n_skipped: u64,
     /// Sum of the weights of the gridded visibilities (0 for degridding).
     pub sum_weights: f64,
+    /// Sum of the gridded weights times their factors in a weight image
+    /// (`VisBatch::weight_factor_rc`, 1 without) and the gridder's per-visibility flux scale:
+    /// awproject's kernel sum (tclean's mtmfs `.sumwt.ttN`, docs/decisions.md (s17-awmt)); 0 for
+    /// the gridders without one.
+    pub sum_scaled_weights: f64,
 }
 
 impl AddAssign for GridStats {
@@ -80,6 +85,7 @@ impl AddAssign for GridStats {
         self.n_gridded += o.n_gridded;
         self.n_skipped += o.n_skipped;
         self.sum_weights += o.sum_weights;
+        self.sum_scaled_weights += o.sum_scaled_weights;
     }
 }
 

@@ -13,6 +13,7 @@ pub struct HeldChunk {
     field_r: Vec<i32>,
     ant1_r: Vec<i32>,
     ant2_r: Vec<i32>,
+    time_r: Vec<f64>,
     vis: Array2<Complex32>,
 }
 
@@ -34,15 +35,16 @@ impl HeldChunk {
         VisBatch::new(self.uvw_m.view(), &self.freqs, w.view())
             .with_fields(&self.field_r)
             .with_antennas(&self.ant1_r, &self.ant2_r)
+            .with_times(&self.time_r)
     }
 }
 
 /// Bytes a plane's held visibilities take per visibility and per row ([`HeldChunk`]: the
 /// visibilities, and a major cycle's residual copy of them, 8 B each; uvw 24 B, the Doppler
-/// factor 8 B, the field 4 B and the two antennas 8 B per row).
+/// factor 8 B, the field 4 B, the two antennas 8 B and the time 8 B per row).
 pub const HELD_BYTES_PER_VIS: u64 = 16;
 
-pub const HELD_BYTES_PER_ROW: u64 = 44;
+pub const HELD_BYTES_PER_ROW: u64 = 52;
 
 /// Whether a plane of `nvis` visibilities over `nrows` rows is held in memory for its Taylor
 /// passes: when it takes no more than the `2 nterms - 2` grids it spares (the PSF pass then
@@ -70,7 +72,7 @@ impl ImagingContext<'_> {
         let mut weights = Vec::new();
         let mut held = Vec::new();
         let mut planes = g.new_planes(self.term_pass(true));
-        let mut sumwt0 = 0.0;
+        let (mut sumwt0, mut scaled0) = (0.0, 0.0);
         // Each chunk as read is freed once prepared: beside the next one being read, it would
         // otherwise sit through the gridding with the held copy growing.
         let mut vp = self.vis();
@@ -87,6 +89,7 @@ impl ImagingContext<'_> {
                 field_r: prep.field_r.clone(),
                 ant1_r: prep.ant1_r.clone(),
                 ant2_r: prep.ant2_r.clone(),
+                time_r: prep.time_r.clone(),
                 vis: prep.stokes[s].0.select(Axis(1), &cols),
             };
             let f = chunk.offsets(reffreq_hz);
@@ -96,14 +99,16 @@ impl ImagingContext<'_> {
                 .grid(&mut planes, &chunk.batch(&w).with_vis(ones))
                 .map_err(gerr)?;
             sumwt0 += stats.sum_weights;
+            scaled0 += stats.sum_scaled_weights;
             weights.push(w);
             held.push(chunk);
             Ok(())
         })?;
-        let norm = if sumwt0 > 0.0 { 1.0 / sumwt0 } else { 0.0 };
+        let tt0 = (sumwt0, scaled0);
+        let (norm, wnorm) = self.term_scales(true, 0, sumwt0, scaled0);
         let mut pb_weights = Vec::new();
-        let first = self.term_image(planes, norm, true, &mut pb_weights)?;
-        let mut out = (vec![first], vec![sumwt0]);
+        let first = self.term_image(planes, norm, wnorm, true, &mut pb_weights)?;
+        let mut out = (vec![first], vec![self.term_sum(0, nterms, sumwt0, scaled0)]);
         let terms = 1..2 * nterms - 1;
         self.held_terms(
             &held,
@@ -111,7 +116,7 @@ impl ImagingContext<'_> {
             TermVis::Psf,
             terms,
             reffreq_hz,
-            norm,
+            tt0,
             &mut out,
             &mut pb_weights,
         )?;
@@ -129,7 +134,8 @@ impl ImagingContext<'_> {
     }
 
     /// Term `t` of the held chunks (of `vis`'s visibilities) gridded into one fresh plane set,
-    /// with `sum w f^t` (term 0: the gridder's sum of weights).
+    /// with `sum w f^t` (term 0: the gridder's sum of weights) and the gridder's scaled sum
+    /// ([`pclean_grid::gridder::GridStats::sum_scaled_weights`]).
     fn held_term(
         &self,
         held: &[HeldChunk],
@@ -137,10 +143,10 @@ impl ImagingContext<'_> {
         vis: TermVis,
         t: usize,
         reffreq_hz: f64,
-    ) -> Result<(GridPlanes, f64), EngineError> {
+    ) -> Result<(GridPlanes, f64, f64), EngineError> {
         let g = self.gridder.as_ref();
         let mut planes = g.new_planes(self.term_pass(matches!(vis, TermVis::Psf)));
-        let mut sumwt = 0.0;
+        let (mut sumwt, mut scaled) = (0.0, 0.0);
         for (i, (c, w)) in held.iter().zip(weights).enumerate() {
             let f = c.offsets(reffreq_hz);
             let v = match vis {
@@ -161,12 +167,14 @@ impl ImagingContext<'_> {
             } else {
                 term_weight_sum(w, &f, t)
             };
+            scaled += stats.sum_scaled_weights;
         }
-        Ok((planes, sumwt))
+        Ok((planes, sumwt, scaled))
     }
 
-    /// Terms `from..nt` of the held chunks, each gridded, transformed with `norm` and freed
-    /// before the next; appended to `out` (a mosaic's PSF terms' weight images to `pb_weights`).
+    /// Terms `from..nt` of the held chunks, each gridded, transformed with the scales of the
+    /// pass's tt0 sums `tt0` (plain, scaled: [`ImagingContext::term_scales`]) and freed before
+    /// the next; appended to `out` (a mosaic's PSF terms' weight images to `pb_weights`).
     #[allow(clippy::too_many_arguments)]
     fn held_terms(
         &self,
@@ -175,15 +183,23 @@ impl ImagingContext<'_> {
         vis: TermVis,
         terms: std::ops::Range<usize>,
         reffreq_hz: f64,
-        norm: f64,
+        tt0: (f64, f64),
         out: &mut TermImages,
         pb_weights: &mut Vec<Array2<f32>>,
     ) -> Result<(), EngineError> {
         let psf = matches!(vis, TermVis::Psf);
+        // A PSF pass grids 2 nterms - 1 terms, a residual pass nterms.
+        let nterms = if psf {
+            terms.end.div_ceil(2)
+        } else {
+            terms.end
+        };
         for t in terms {
-            let (planes, sw) = self.held_term(held, weights, vis, t, reffreq_hz)?;
-            out.0.push(self.term_image(planes, norm, psf, pb_weights)?);
-            out.1.push(sw);
+            let (planes, sw, sc) = self.held_term(held, weights, vis, t, reffreq_hz)?;
+            let (norm, wnorm) = self.term_scales(psf, t, tt0.0, tt0.1);
+            out.0
+                .push(self.term_image(planes, norm, wnorm, psf, pb_weights)?);
+            out.1.push(self.term_sum(t, nterms, sw, sc));
         }
         Ok(())
     }
@@ -226,14 +242,15 @@ impl ImagingContext<'_> {
             Some(r) => TermVis::Residual(r),
             None => TermVis::Held,
         };
-        let (planes, sumwt0) = self.held_term(held, weights, vis, 0, reffreq_hz)?;
-        let norm = if sumwt0 > 0.0 { 1.0 / sumwt0 } else { 0.0 };
+        let (planes, sumwt0, scaled0) = self.held_term(held, weights, vis, 0, reffreq_hz)?;
+        let (norm, wnorm) = self.term_scales(false, 0, sumwt0, scaled0);
         let mut none = Vec::new();
-        let first = self.term_image(planes, norm, false, &mut none)?;
-        let mut out = (vec![first], vec![sumwt0]);
+        let first = self.term_image(planes, norm, wnorm, false, &mut none)?;
+        let mut out = (vec![first], vec![self.term_sum(0, nterms, sumwt0, scaled0)]);
         let terms = 1..nterms;
+        let tt0 = (sumwt0, scaled0);
         self.held_terms(
-            held, weights, vis, terms, reffreq_hz, norm, &mut out, &mut none,
+            held, weights, vis, terms, reffreq_hz, tt0, &mut out, &mut none,
         )?;
         Ok(out)
     }

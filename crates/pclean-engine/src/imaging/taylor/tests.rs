@@ -109,14 +109,14 @@ fn spec(n: usize, cell: f64) -> GridSpec {
     }
 }
 
-/// A plane is held when its visibilities (16 B each, 36 B per row) take no more than the
+/// A plane is held when its visibilities (16 B each, 52 B per row) take no more than the
 /// `2 nterms - 2` grids they spare, never with one term (nothing spared).
 #[test]
 fn planes_are_held_when_smaller_than_the_spared_grids() {
     let grid = 11 << 20;
     let held = |nvis: u64, nterms| hold_plane_vis(nvis, nvis / 8, nterms, grid);
-    // 16 nvis + 44 nvis / 8 = 21.5 nvis bytes against 2 grids (nterms 2), 4 (nterms 3).
-    let edge = 2 * grid / 43 * 2;
+    // 16 nvis + 52 nvis / 8 = 22.5 nvis bytes against 2 grids (nterms 2), 4 (nterms 3).
+    let edge = 2 * grid / 45 * 2;
     assert!(held(edge, 2) && !held(edge + 16, 2));
     assert!(held(2 * edge, 3) && !held(2 * edge + 16, 3));
     assert!(!held(1, 1));
