@@ -8,6 +8,7 @@ and with any Python with numpy and astropy:
     python scripts/dev/make_awproject_testdata.py pbsamples OUTDIR REPO/testdata
     python scripts/dev/make_awproject_testdata.py crops OUTDIR REPO/testdata
     python scripts/dev/make_awproject_testdata.py crops_ps OUTDIR REPO/testdata  # psterm=True
+    python scripts/dev/make_awproject_testdata.py crops_noat OUTDIR REPO/testdata  # aterm=False
 
 `pbsamples` writes what the normal suite reads today (`testdata/reference/awproject/
 tclean_aw_pb_samples.json`: tclean's `.pb` of case aw_dirty, every 4th pixel of the inner 160^2,
@@ -49,6 +50,10 @@ CASES = {
     # The same with psterm=True (session 15: the spheroidal centred on the field).
     "aw_off_ps": dict(imsize=[320, 320], phasecenter="J2000 16h00m41.569s 30d00m00.0s",
                       psterm=True),
+    # aterm=False (session 17): tclean's AWProjectFT with the aperture off, with and without
+    # the spheroidal.
+    "aw_noat": dict(aterm=False),
+    "aw_noat_ps": dict(aterm=False, psterm=True),
 }
 PRODUCTS = {"aw_clean": ["image", "residual", "model"],
             "aw_ps_clean": ["image", "residual", "model", "psf", "pb"]}
@@ -176,6 +181,21 @@ def crops_ps(outdir, testdata):
         json.dump(meta, f, indent=1)
 
 
+def crops_noat(outdir, testdata):
+    """The aterm=False products (case aw_noat_ps, session 17; aterm=False with psterm=False is
+    refused by tclean) cropped as `crops_ps`, and its entry added to
+    testdata/reference/awproject/awproj_refs.json."""
+    refdir = os.path.join(testdata, "reference", "awproject")
+    for ext in DIRTY:
+        write_crop(os.path.join(outdir, "tclean_aw_noat_ps.%s.fits" % ext),
+                   os.path.join(refdir, "tclean_aw_noat_ps.%s.fits.gz" % ext), *PS_CROPS[ext])
+    jpath = os.path.join(refdir, "awproj_refs.json")
+    meta = json.load(open(jpath))
+    meta["aw_noat_ps"] = json.load(open(os.path.join(outdir, "awproj_refs.json")))["aw_noat_ps"]
+    with open(jpath, "w") as f:
+        json.dump(meta, f, indent=1)
+
+
 # The parallactic angle of the first integration, where tclean computes its one set of
 # A-terms with computepastep=360 (its log: "Making a new convolution function for PA=-73.2452deg").
 PA_DEG = -73.24517281003254
@@ -191,6 +211,8 @@ if __name__ == "__main__":
         crops(sys.argv[2], sys.argv[3])
     elif cmd == "crops_ps":
         crops_ps(sys.argv[2], sys.argv[3])
+    elif cmd == "crops_noat":
+        crops_noat(sys.argv[2], sys.argv[3])
     elif cmd == "pbsamples":
         pbsamples(sys.argv[2], sys.argv[3])
     else:

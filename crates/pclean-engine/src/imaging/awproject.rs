@@ -43,16 +43,19 @@ pub fn aw_gridder(
     let fields = &src.selected.field_ids;
     let mfs = params.specmode == pclean_core::params::SpecMode::Mfs;
     let telescope = meta.observatory.name.as_str();
-    let geom = band_geometry(telescope, freq_hz).ok_or_else(|| {
-        EngineError::param(
+    // aterm=False needs no aperture model (tclean's unit A-term).
+    let geom = band_geometry(telescope, freq_hz).filter(|_| params.awproject.aterm);
+    if params.awproject.aterm && geom.is_none() {
+        return Err(EngineError::param(
             "gridder",
             format!(
                 "gridder='awproject' has aperture models for the VLA/EVLA only (as CASA's); \
-                 telescope '{telescope}' at {:.4} GHz has none",
+                 telescope '{telescope}' at {:.4} GHz has none (aterm=False with psterm=True \
+                 needs none)",
                 freq_hz / 1e9
             ),
-        )
-    })?;
+        ));
+    }
     let inner = match base {
         RunGridder::Es(g) => AwInner::Es(g),
         RunGridder::W(g) => AwInner::W(g),
@@ -133,6 +136,26 @@ pub fn aw_gridder(
         .collect();
     times.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     times.dedup();
+    let Some(geom) = geom else {
+        tracing::info!(
+            "awproject: aterm=False, psterm=True: tclean's AWProjectFT with a unit A-term (the \
+             spheroidal alone in its functions: in the PSF, weight image and .pb; no kernel-sum \
+             flux scale), one grid set per pointing (no parallactic-angle bins), wbawp={} and \
+             conjbeams={} change nothing without the aperture",
+            aw.wbawp,
+            aw.conjbeams
+        );
+        let times = times.iter().map(|(t, f)| (*t, *f as i32)).collect();
+        let mut g = AwGridder::mosaic_without_aterm(inner, 0, pointings, times, freq_hz)
+            .map_err(EngineError::Grid)?
+            .with_psterm(aw.psterm);
+        if let Some(table) = by_baseline {
+            g = g
+                .with_baseline_pointings(table)
+                .map_err(EngineError::Grid)?;
+        }
+        return Ok(g);
+    };
     let pas = times
         .iter()
         .map(|(t, f)| {

@@ -30,6 +30,9 @@
 //!
 //! tclean's `psterm=True` ([`AwGridder::with_psterm`]): [`super::kernel`], centred per pointing.
 //!
+//! tclean's `aterm=False` ([`AwGridder::mosaic_without_aterm`]): unit beams, so that the spheroidal of
+//! `psterm=True` (which tclean then requires) is all its functions carry.
+//!
 //! tclean's `wbawp=True` in an mfs plane ([`AwGridder::with_beam_frequencies`]): the A-terms at
 //! several frequencies (tclean's: each spectral window's), each data channel gridded, imaged and
 //! predicted through its own frequency's beams (a grid set per beam frequency, pointing and bin).
@@ -102,7 +105,8 @@ struct BinBeams {
 pub struct AwGridder {
     inner: AwInner,
     nthreads: usize,
-    geom: &'static BandGeometry,
+    /// The aperture model of the A-term (`None`: tclean's `aterm=False`, every beam 1).
+    geom: Option<&'static BandGeometry>,
     /// Parallactic angle of each bin (radians).
     bins_pa_rad: Vec<f64>,
     /// The pointings; their grid sets are `pointing * nbins + bin`.
@@ -158,6 +162,49 @@ impl AwGridder {
         geom: &'static BandGeometry,
         bins_pa_rad: Vec<f64>,
         pointings: Vec<AwPointing>,
+        time_bin: Vec<(f64, i32, usize)>,
+        freq_hz: f64,
+    ) -> Result<Self, GridError> {
+        Self::build(
+            inner,
+            nthreads,
+            Some(geom),
+            bins_pa_rad,
+            pointings,
+            time_bin,
+            freq_hz,
+        )
+    }
+
+    /// tclean's `aterm=False` over `pointings`: its AWProjectFT with a unit aperture, every beam
+    /// 1, so that the spheroidal of [`Self::with_psterm`] (which tclean then requires) is all its
+    /// functions carry, and no kernel-sum flux scale. One set per pointing (the parallactic angle
+    /// changes nothing without the aperture): the integrations `(TIME, FIELD_ID)` of `times`.
+    pub fn mosaic_without_aterm(
+        inner: AwInner,
+        nthreads: usize,
+        pointings: Vec<AwPointing>,
+        times: Vec<(f64, i32)>,
+        freq_hz: f64,
+    ) -> Result<Self, GridError> {
+        let time_bin = times.into_iter().map(|(t, f)| (t, f, 0)).collect();
+        Self::build(
+            inner,
+            nthreads,
+            None,
+            vec![0.0],
+            pointings,
+            time_bin,
+            freq_hz,
+        )
+    }
+
+    fn build(
+        inner: AwInner,
+        nthreads: usize,
+        geom: Option<&'static BandGeometry>,
+        bins_pa_rad: Vec<f64>,
+        pointings: Vec<AwPointing>,
         mut time_bin: Vec<(f64, i32, usize)>,
         freq_hz: f64,
     ) -> Result<Self, GridError> {
@@ -202,6 +249,11 @@ impl AwGridder {
             Arc::new(self.pointings.iter().map(at).collect())
         });
         AwGridder { ps, ..self }
+    }
+
+    /// Whether the convolution functions carry the A-term (tclean's `aterm`).
+    pub fn aterm(&self) -> bool {
+        self.geom.is_some()
     }
 
     /// The same gridder with each row's pointing from its TIME, ANTENNA1 and ANTENNA2 (tclean's
@@ -281,6 +333,14 @@ impl AwGridder {
     /// The beams of one beam frequency's sets (`pointing * nbins + bin`).
     fn beams_at(&self, freq_hz: f64) -> Vec<BinBeams> {
         let spec = self.inner.base().spec();
+        let Some(geom) = self.geom else {
+            let unit = BinBeams {
+                image: Array2::ones((spec.ny, spec.nx)),
+                weight: Array2::ones((spec.ny, spec.nx)),
+                alias: AliasTable::unit(),
+            };
+            return vec![unit; self.pointings.len() * self.nbins()];
+        };
         let grid = BeamGrid {
             nx: spec.nx,
             ny: spec.ny,
@@ -309,9 +369,9 @@ impl AwGridder {
             .bins_pa_rad
             .iter()
             .map(|pa| {
-                let l = AwBeams::new(self.geom, freq_hz, *pa, &lattice);
+                let l = AwBeams::new(geom, freq_hz, *pa, &lattice);
                 let alias = AliasTable::new(&l);
-                AwBeams::pointed(self.geom, freq_hz, *pa, &grids)
+                AwBeams::pointed(geom, freq_hz, *pa, &grids)
                     .into_iter()
                     .map(|b| BinBeams {
                         image: b.image_beam(),
@@ -376,15 +436,16 @@ impl AwGridder {
                 // With psterm tclean's kernel sum is 1 at every sub-cell phase, and its PSF is
                 // gridded with its weight functions (no kernel sum either; measured,
                 // docs/decisions.md (s16-wbawp)): no flux scale.
-                let scaled = if self.ps.is_some() || parts[b].pass() == Pass::Psf {
-                    wgt
-                } else {
-                    let s = self.inner.base().spec();
-                    let fov = [s.nx as f64 * s.cell_x_rad, s.ny as f64 * s.cell_y_rad];
-                    let mut f = self.beams[b].alias.factors(uvw.view(), &freqs, fov);
-                    Zip::from(&mut f).and(&wgt).for_each(|s, w| *s *= *w);
-                    CowArray::from(f)
-                };
+                let scaled =
+                    if self.ps.is_some() || self.geom.is_none() || parts[b].pass() == Pass::Psf {
+                        wgt
+                    } else {
+                        let s = self.inner.base().spec();
+                        let fov = [s.nx as f64 * s.cell_x_rad, s.ny as f64 * s.cell_y_rad];
+                        let mut f = self.beams[b].alias.factors(uvw.view(), &freqs, fov);
+                        Zip::from(&mut f).and(&wgt).for_each(|s, w| *s *= *w);
+                        CowArray::from(f)
+                    };
                 let vis = vis_rows.as_ref().map(|v| take_cols(v.view(), cols));
                 let mut sub = VisBatch::new(uvw.view(), &freqs, scaled.view());
                 if let Some(v) = &vis {
