@@ -7,6 +7,7 @@ Run with a Python that has casatools/casatasks 6.7:
     python scripts/dev/make_awproject_mosaic.py refs OUTDIR [CASE ...]  # tclean (parallel=False)
 and with numpy and astropy:
     python scripts/dev/make_awproject_mosaic.py crops OUTDIR REPO/testdata
+    python scripts/dev/make_awproject_mosaic.py crops_grp OUTDIR REPO/testdata  # pointingoffsetsigdev
 
 The MS: as scripts/dev/make_awproject_testdata.py's (VLA D, EVLA, RR LL, 2 x 16 MHz at 1.5 GHz,
 noiseless), three fields 9' west, 9' east and 12' north of the image centre (J2000 16h00m
@@ -39,9 +40,16 @@ CASES = {
     "awm_ps": dict(psterm=True),  # session 15: each field's spheroidal centred on the field
 }
 PTG_CASES = {"awm_ptg": dict(usepointing=True), "awm_noptg": dict(usepointing=False),
-             "awm_ptg2": dict(usepointing=True), "awm_ptg_ps": dict(usepointing=True, psterm=True)}
+             "awm_ptg2": dict(usepointing=True), "awm_ptg_ps": dict(usepointing=True, psterm=True),
+             # Session 17: antenna groups by pointing offset (pointingoffsetsigdev, arcsec).
+             "awm_grp60": dict(usepointing=True, pointingoffsetsigdev=[60.0, 60.0]),
+             "awm_grp600": dict(usepointing=True, pointingoffsetsigdev=[600.0, 600.0]),
+             # 200": 11.8 px bins over the cell's diagonal (two groups: odd, even), 16.7 px over
+             # the cell (one): which length tclean divides by.
+             "awm_grp200": dict(usepointing=True, pointingoffsetsigdev=[200.0, 200.0])}
 PTG_MS = {"awm_ptg": "awmos_ptg.ms", "awm_noptg": "awmos_ptg.ms", "awm_ptg2": "awmos_ptg2.ms",
-          "awm_ptg_ps": "awmos_ptg2.ms"}
+          "awm_ptg_ps": "awmos_ptg2.ms", "awm_grp60": "awmos_ptg2.ms", "awm_grp600": "awmos_ptg2.ms",
+          "awm_grp200": "awmos_ptg2.ms"}
 # MS -> [(antenna number mod 4 in this set, (east arcmin on the sky, north arcmin))].
 POINTING_MOVES = {"awmos_ptg.ms": [((0, 2), (0.0, 3.0))],
                   "awmos_ptg2.ms": [((0, 2), (0.0, 3.0)), ((1,), (2.0, 0.0))]}
@@ -156,6 +164,26 @@ def crops(outdir, testdata):
                            outdir, "awmos_small.ms"])
 
 
+GRP_CASES = ["awm_grp60", "awm_grp200"]
+
+
+def crops_grp(outdir, testdata):
+    """The pointingoffsetsigdev cases (session 17; awm_grp600 equals awm_ptg2 bit for bit, so
+    only its entry) cropped as `crops`, their entries merged into awmos_refs.json."""
+    refdir = os.path.join(testdata, "reference", "awproject_mosaic")
+    for name in GRP_CASES:
+        for ext in DIRTY:
+            write_crop(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
+                       os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), *CROPS[ext])
+    jpath = os.path.join(refdir, "awmos_refs.json")
+    meta = json.load(open(jpath))
+    new = json.load(open(os.path.join(outdir, "awmos_refs.json")))
+    for name in GRP_CASES + ["awm_grp600"]:
+        meta[name] = new[name]
+    with open(jpath, "w") as f:
+        json.dump(meta, f, indent=1)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "sim":
@@ -166,5 +194,7 @@ if __name__ == "__main__":
         pointing(sys.argv[2])
     elif cmd == "crops":
         crops(sys.argv[2], sys.argv[3])
+    elif cmd == "crops_grp":
+        crops_grp(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)

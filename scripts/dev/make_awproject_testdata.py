@@ -8,6 +8,8 @@ and with any Python with numpy and astropy:
     python scripts/dev/make_awproject_testdata.py pbsamples OUTDIR REPO/testdata
     python scripts/dev/make_awproject_testdata.py crops OUTDIR REPO/testdata
     python scripts/dev/make_awproject_testdata.py crops_ps OUTDIR REPO/testdata  # psterm=True
+    python scripts/dev/make_awproject_testdata.py crops_noat OUTDIR REPO/testdata  # aterm=False
+    python scripts/dev/make_awproject_testdata.py two OUTDIR REPO/testdata  # vis=[a, b] (casatasks)
 
 `pbsamples` writes what the normal suite reads today (`testdata/reference/awproject/
 tclean_aw_pb_samples.json`: tclean's `.pb` of case aw_dirty, every 4th pixel of the inner 160^2,
@@ -49,6 +51,10 @@ CASES = {
     # The same with psterm=True (session 15: the spheroidal centred on the field).
     "aw_off_ps": dict(imsize=[320, 320], phasecenter="J2000 16h00m41.569s 30d00m00.0s",
                       psterm=True),
+    # aterm=False (session 17): tclean's AWProjectFT with the aperture off, with and without
+    # the spheroidal.
+    "aw_noat": dict(aterm=False),
+    "aw_noat_ps": dict(aterm=False, psterm=True),
 }
 PRODUCTS = {"aw_clean": ["image", "residual", "model"],
             "aw_ps_clean": ["image", "residual", "model", "psf", "pb"]}
@@ -176,6 +182,61 @@ def crops_ps(outdir, testdata):
         json.dump(meta, f, indent=1)
 
 
+def crops_noat(outdir, testdata):
+    """The aterm=False products (case aw_noat_ps, session 17; aterm=False with psterm=False is
+    refused by tclean) cropped as `crops_ps`, and its entry added to
+    testdata/reference/awproject/awproj_refs.json."""
+    refdir = os.path.join(testdata, "reference", "awproject")
+    for ext in DIRTY:
+        write_crop(os.path.join(outdir, "tclean_aw_noat_ps.%s.fits" % ext),
+                   os.path.join(refdir, "tclean_aw_noat_ps.%s.fits.gz" % ext), *PS_CROPS[ext])
+    jpath = os.path.join(refdir, "awproj_refs.json")
+    meta = json.load(open(jpath))
+    meta["aw_noat_ps"] = json.load(open(os.path.join(outdir, "awproj_refs.json")))["aw_noat_ps"]
+    with open(jpath, "w") as f:
+        json.dump(meta, f, indent=1)
+
+
+def two(outdir, testdata):
+    """Several MSs (session 17): OUTDIR/awproj_small.ms split in time (CASA split) into
+    awproj_a.ms (the first 24 integrations) and awproj_b.ms (the last 24), imaged by tclean as
+    vis=[a, b] with aw_dirty's parameters (case aw_two; its products equal aw_dirty's bit for bit,
+    so the tests compare with aw_dirty's crops); the entry added to awproj_refs.json and the MSs
+    bundled as testdata/awproj_two.ms.tar.gz."""
+    import subprocess
+    from casatasks import split, tclean
+    import casatools
+    tb, qa = casatools.table(), casatools.quanta()
+    tb.open(os.path.join(outdir, "awproj_small.ms"))
+    times = sorted(set(tb.getcol("TIME")))
+    tb.close()
+    mid = times[len(times) // 2] - 1.0
+    stamp = qa.time(qa.quantity(mid, "s"), form="ymd", prec=9)[0]
+    names = ["awproj_a.ms", "awproj_b.ms"]
+    for name, rng in zip(names, ["<" + stamp, ">" + stamp]):
+        shutil.rmtree(os.path.join(outdir, name), ignore_errors=True)
+        split(vis=os.path.join(outdir, "awproj_small.ms"), outputvis=os.path.join(outdir, name),
+              timerange=rng, datacolumn="all")
+    img = os.path.join(outdir, "tclean_aw_two")
+    for ext in ["psf", "residual", "pb", "weight", "sumwt", "model", "image", "mask"]:
+        shutil.rmtree(img + "." + ext, ignore_errors=True)
+    t0 = time.time()
+    tclean(vis=[os.path.join(outdir, n) for n in names], imagename=img, cfcache=img + ".cf",
+           **COMMON)
+    dt = time.time() - t0
+    ia = casatools.image()
+    ia.open(img + ".sumwt")
+    sumwt = float(ia.getchunk().ravel()[0])
+    ia.close()
+    jpath = os.path.join(testdata, "reference", "awproject", "awproj_refs.json")
+    meta = json.load(open(jpath))
+    meta["aw_two"] = dict(params=dict(COMMON, vis=names), seconds=round(dt, 2), sumwt=sumwt)
+    with open(jpath, "w") as f:
+        json.dump(meta, f, indent=1)
+    subprocess.check_call(["tar", "czf", os.path.join(testdata, "awproj_two.ms.tar.gz"), "-C",
+                           outdir] + names)
+
+
 # The parallactic angle of the first integration, where tclean computes its one set of
 # A-terms with computepastep=360 (its log: "Making a new convolution function for PA=-73.2452deg").
 PA_DEG = -73.24517281003254
@@ -191,6 +252,10 @@ if __name__ == "__main__":
         crops(sys.argv[2], sys.argv[3])
     elif cmd == "crops_ps":
         crops_ps(sys.argv[2], sys.argv[3])
+    elif cmd == "crops_noat":
+        crops_noat(sys.argv[2], sys.argv[3])
+    elif cmd == "two":
+        two(sys.argv[2], sys.argv[3])
     elif cmd == "pbsamples":
         pbsamples(sys.argv[2], sys.argv[3])
     else:

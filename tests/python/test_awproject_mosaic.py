@@ -185,9 +185,41 @@ def test_usepointing_false_is_not_usepointing(ptg_dir, out_dir):
     assert err > 0.05, err
 
 
-def test_pointingoffsetsigdev_with_usepointing_is_refused(ptg_dir, out_dir):
-    """tclean's antenna grouping thresholds are not implemented: a value is refused, named."""
-    base = dict(INFO["awm_ptg"]["params"], pointingoffsetsigdev=["10", "10"])
+@pytest.mark.parametrize("ext", ["psf", "residual", "pb", "weight"])
+@pytest.mark.parametrize("name", ["awm_grp60", "awm_grp200"])
+def test_antenna_groups_products_match_tclean(name, ext, ptg_dir, out_dir):
+    """pointingoffsetsigdev with usepointing=True on awmos_ptg2.ms: tclean groups the antennas by
+    their POINTING offsets (bins of the threshold over the image cell's diagonal: 60" -> 3.54 px,
+    three groups (1 mod 4 east, 3 mod 4, even north); 200" -> 11.8 px, two (odd, even); its log),
+    each baseline's beams on the mean of its antennas' group centres; within the issue's 1%."""
+    prefix = run_case(name, ptg_dir, out_dir)
+    err = error(name, ext, prefix)
+    print("%s %s: max |pclean - tclean| = %.2e of tclean's peak" % (name, ext, err))
+    assert err < TOL, "%s %s: %.4f of tclean's peak" % (name, ext, err)
+
+
+def test_antenna_groups_sumwt_matches_tclean(ptg_dir, out_dir):
+    prefix = run_case("awm_grp60", ptg_dir, out_dir)
+    got = load_casa("%s.sumwt" % prefix)[0].ravel()[0]
+    want = INFO["awm_grp60"]["sumwt"]
+    assert abs(got - want) <= SUMWT_TOL * want, (got, want)
+
+
+def test_antenna_groups_are_not_one_group(ptg_dir, out_dir):
+    """The test can fail: pclean's one group (pointingoffsetsigdev=[], the awm_ptg2 run) is far
+    from tclean's three groups (.weight: tclean's own one-group image is 4.9e-2 of the peak off
+    its three-group one), and a threshold above the offsets (600") gives tclean's one group (its
+    products equal awm_ptg2's bit for bit)."""
+    one = run_case("awm_ptg2", ptg_dir, out_dir)
+    err = error("awm_grp60", "weight", one)
+    assert err > 2e-2, err
+    big = run_case("awm_ptg2", ptg_dir, out_dir, pointingoffsetsigdev=[600.0, 600.0])
+    assert error("awm_ptg2", "weight", big) < TOL
+
+
+def test_bad_pointingoffsetsigdev_is_refused(ptg_dir, out_dir):
+    """A threshold that is not a positive number of arcsec is refused, named."""
+    base = dict(INFO["awm_ptg"]["params"], pointingoffsetsigdev=["-10"])
     cfg = out_dir / "refuse_sigdev.json"
     cfg.write_text(json.dumps({k: v for k, v in base.items() if k not in NOT_IMAGING}))
     p = run_pclean("image", "--config", cfg, "--vis", ptg_dir / base["vis"], "--imagename",

@@ -4,10 +4,15 @@ use super::choices::{Deconvolver, Gridder};
 use super::{invalid, EffectiveParams, ParamError};
 use serde::{Deserialize, Serialize};
 
-/// `psterm`, `computepastep`, `rotatepastep`, `wbawp`, `conjbeams` and `cfcache` as pclean's
-/// A-stacking uses them (`aterm` must be True: without it the gridder is `wproject`).
+/// `aterm`, `psterm`, `computepastep`, `rotatepastep`, `wbawp`, `conjbeams` and `cfcache` as
+/// pclean's A-stacking uses them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AwProjectParams {
+    /// tclean's `aterm`: the aperture illumination in the convolution functions. False (with
+    /// `psterm=True`, as tclean requires) is tclean's AWProjectFT with a unit A-term: the
+    /// spheroidal alone in the functions and products (measured, docs/decisions.md (s17-awgrp)).
+    #[serde(default = "aterm_on")]
+    pub aterm: bool,
     /// tclean's `psterm`: the prolate spheroidal in the convolution functions (its image-domain
     /// taper over the field of view, `pclean_grid::awproj::gridder::ps_term`), which also takes
     /// away tclean's kernel-sum flux scale (measured, docs/decisions.md (s14-aw)).
@@ -29,6 +34,10 @@ pub struct AwProjectParams {
     pub cfcache: String,
 }
 
+fn aterm_on() -> bool {
+    true
+}
+
 impl AwProjectParams {
     /// The step (degrees) pclean bins the integrations' parallactic angles at.
     pub fn bin_step_deg(&self) -> f64 {
@@ -43,6 +52,7 @@ impl AwProjectParams {
         deconvolver: Deconvolver,
     ) -> Result<Self, ParamError> {
         let p = AwProjectParams {
+            aterm: e.aterm,
             psterm: e.psterm,
             computepastep_deg: e.computepastep,
             rotatepastep_deg: e.rotatepastep,
@@ -52,6 +62,7 @@ impl AwProjectParams {
         };
         if gridder != Gridder::AwProject {
             return Ok(AwProjectParams {
+                aterm: true,
                 psterm: false,
                 computepastep_deg: 360.0,
                 rotatepastep_deg: 360.0,
@@ -60,12 +71,14 @@ impl AwProjectParams {
                 cfcache: String::new(),
             });
         }
-        if !e.aterm {
+        if !e.aterm && !e.psterm {
+            // tclean 6.7 refuses it too ("Both, psterm and aterm cannot be set to NoOp").
             return Err(invalid(
                 "aterm",
                 false,
-                "gridder='awproject' without the A-term is w-projection: use gridder='wproject' \
-                 (pclean's awproject always applies the aperture illumination)",
+                "gridder='awproject' with aterm=False needs psterm=True (tclean refuses both \
+                 off: its convolution functions would be empty); use psterm=True, or \
+                 gridder='wproject' for w-projection without either",
             ));
         }
         for (name, v) in [

@@ -28,6 +28,13 @@ pub struct MosaicParams {
     /// `pointingoffsetsigdev=[]`: measured, docs/decisions.md (s15-awp)).
     #[serde(default)]
     pub usepointing: bool,
+    /// tclean's `pointingoffsetsigdev` (arcsec) with `awproject` and `usepointing=True`: the
+    /// first value the bin by which the antennas are grouped by their POINTING offsets, each
+    /// group's baselines through beams on the group's mean direction (CASA's
+    /// `BaselineType::findAntennaGroups`, measured: docs/decisions.md (s17-awgrp)); empty: one
+    /// group. Empty with the other gridders and without `usepointing` (tclean ignores it there).
+    #[serde(default)]
+    pub pointingoffsetsigdev_arcsec: Vec<f64>,
 }
 
 impl MosaicParams {
@@ -46,6 +53,7 @@ impl MosaicParams {
                 psfphasecenter: None,
                 conjbeams: false,
                 usepointing: false,
+                pointingoffsetsigdev_arcsec: Vec::new(),
             });
         }
         let psfphasecenter = match e.psfphasecenter.trim() {
@@ -77,16 +85,30 @@ impl MosaicParams {
                 ),
             ));
         }
-        if e.usepointing && gridder == Gridder::AwProject && !e.pointingoffsetsigdev.is_empty() {
-            return Err(invalid(
-                "pointingoffsetsigdev",
-                e.pointingoffsetsigdev.join(","),
-                "pointingoffsetsigdev with gridder='awproject' and usepointing=True (tclean's \
-                 thresholds for grouping antennas by pointing offset) is not supported by pclean \
-                 yet; leave it empty ([]): every baseline's beams then move by the mean of the \
-                 antennas' POINTING offsets at each integration (tclean 6.7's one group, \
-                 measured)",
-            ));
+        let mut sigdev = Vec::new();
+        if e.usepointing && gridder == Gridder::AwProject {
+            let all = e.pointingoffsetsigdev.join(",");
+            let bad = |why: &str| {
+                invalid(
+                    "pointingoffsetsigdev",
+                    all.clone(),
+                    format!(
+                        "{why}: give [] (one antenna group) or one or two positive thresholds \
+                         in arcsec, e.g. [60, 60]"
+                    ),
+                )
+            };
+            if e.pointingoffsetsigdev.len() > 2 {
+                return Err(bad("more than two values"));
+            }
+            for v in &e.pointingoffsetsigdev {
+                let t = v.trim();
+                let t = t.strip_suffix("arcsec").unwrap_or(t).trim();
+                match t.parse::<f64>() {
+                    Ok(x) if x.is_finite() && x > 0.0 => sigdev.push(x),
+                    _ => return Err(bad(&format!("'{v}' is not a positive number of arcsec"))),
+                }
+            }
         }
         Ok(MosaicParams {
             normtype,
@@ -94,6 +116,7 @@ impl MosaicParams {
             psfphasecenter,
             conjbeams: e.conjbeams,
             usepointing: e.usepointing,
+            pointingoffsetsigdev_arcsec: sigdev,
         })
     }
 }

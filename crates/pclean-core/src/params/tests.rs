@@ -242,10 +242,10 @@ fn tclean_values_not_implemented_are_refused_naming_them() {
             |r| {
                 r.gridder = Some("awproject".into());
                 r.usepointing = Some(true);
-                r.pointingoffsetsigdev = Some(vec!["10".into(), "5".into()]);
+                r.pointingoffsetsigdev = Some(vec!["10".into(), "-5".into()]);
             },
             "pointingoffsetsigdev",
-            "10,5",
+            "10,-5",
         ),
         (|r| r.reffreq = Some("1.4GHz".into()), "reffreq", "1.4GHz"),
         (|r| r.facets = Some(2), "facets", "2"),
@@ -384,6 +384,15 @@ fn awproject_parameters_validated() {
     })
     .unwrap();
     assert!(ps.awproject.psterm);
+    assert!(ps.awproject.aterm);
+    // aterm=False is accepted with psterm=True (tclean's unit A-term), refused without (below).
+    let noat = with(|r| {
+        r.gridder = Some("awproject".into());
+        r.aterm = Some(false);
+        r.psterm = Some(true);
+    })
+    .unwrap();
+    assert!(!noat.awproject.aterm && noat.awproject.psterm);
     type Edit = fn(&mut RawParams);
     let cases: [(Edit, &str); 3] = [
         (|r| r.aterm = Some(false), "aterm"),
@@ -478,4 +487,35 @@ fn solar_system_bodies_are_tracked_and_comets_or_tables_refused() {
     r.specmode = Some("cubesource".into());
     let e = ImagingParams::from_raw(&r).unwrap_err().to_string();
     assert!(e.contains("cubesource") && e.contains("MARS"), "{e}");
+}
+
+/// `pointingoffsetsigdev` with awproject and usepointing: thresholds in arcsec (an `arcsec`
+/// suffix allowed); ignored (empty) with the other gridders or without usepointing, as tclean.
+#[test]
+fn pointingoffsetsigdev_is_parsed_for_awproject_with_usepointing() {
+    let p = with(|r| {
+        r.gridder = Some("awproject".into());
+        r.usepointing = Some(true);
+        r.pointingoffsetsigdev = Some(vec!["60".into(), "30arcsec".into()]);
+    })
+    .unwrap();
+    assert_eq!(p.mosaic.pointingoffsetsigdev_arcsec, vec![60.0, 30.0]);
+    let off = with(|r| {
+        r.gridder = Some("awproject".into());
+        r.pointingoffsetsigdev = Some(vec!["60".into()]);
+    })
+    .unwrap();
+    assert!(off.mosaic.pointingoffsetsigdev_arcsec.is_empty());
+    for bad in [vec!["0"], vec!["x"], vec!["1", "2", "3"]] {
+        let e = with(|r| {
+            r.gridder = Some("awproject".into());
+            r.usepointing = Some(true);
+            r.pointingoffsetsigdev = Some(bad.iter().map(|s| s.to_string()).collect());
+        })
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("pointingoffsetsigdev"),
+            "{bad:?}: {e}"
+        );
+    }
 }

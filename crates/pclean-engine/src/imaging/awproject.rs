@@ -20,7 +20,8 @@ use pclean_grid::awproj::band_geometry;
 use pclean_grid::awproj::gridder::{AwGridder, AwInner, AwPointing};
 use pclean_grid::awproj::pa::{bin_parallactic_angles, parallactic_angle};
 
-/// The A-stacking gridder for `sources` (one MS; one field, or several: an A-projection mosaic),
+/// The A-stacking gridder for `sources` (one MS or several: `check_sources`; one field, or
+/// several: an A-projection mosaic),
 /// its rows gridded by `base` (the ES gridder, or the w-gridder with `wprojplanes` other than
 /// 1), the beams at `freq_hz`, each field's centred on its direction in the image about `centre`.
 pub fn aw_gridder(
@@ -31,28 +32,35 @@ pub fn aw_gridder(
     sky: &SkyContext,
     freq_hz: f64,
 ) -> Result<AwGridder, EngineError> {
-    if sources.len() > 1 {
-        return Err(EngineError::param(
-            "vis",
-            "gridder='awproject' with several MeasurementSets is not supported by pclean yet; \
-             concatenate them (CASA's concat) or image one MS",
-        ));
-    }
+    check_sources(params, sources, centre, sky)?;
     let src = &sources[0];
     let meta = src.ms.meta();
-    let fields = &src.selected.field_ids;
+    // The selected fields of every MS (the same FIELD_ID is the same direction in each:
+    // `check_sources`), each once.
+    let mut fields: Vec<usize> = Vec::new();
+    for s in sources {
+        for f in &s.selected.field_ids {
+            if !fields.contains(f) {
+                fields.push(*f);
+            }
+        }
+    }
+    let fields = &fields;
     let mfs = params.specmode == pclean_core::params::SpecMode::Mfs;
     let telescope = meta.observatory.name.as_str();
-    let geom = band_geometry(telescope, freq_hz).ok_or_else(|| {
-        EngineError::param(
+    // aterm=False needs no aperture model (tclean's unit A-term).
+    let geom = band_geometry(telescope, freq_hz).filter(|_| params.awproject.aterm);
+    if params.awproject.aterm && geom.is_none() {
+        return Err(EngineError::param(
             "gridder",
             format!(
                 "gridder='awproject' has aperture models for the VLA/EVLA only (as CASA's); \
-                 telescope '{telescope}' at {:.4} GHz has none",
+                 telescope '{telescope}' at {:.4} GHz has none (aterm=False with psterm=True \
+                 needs none)",
                 freq_hz / 1e9
             ),
-        )
-    })?;
+        ));
+    }
     let inner = match base {
         RunGridder::Es(g) => AwInner::Es(g),
         RunGridder::W(g) => AwInner::W(g),
@@ -69,7 +77,11 @@ pub fn aw_gridder(
     // Each field a pointing: its direction's pixel in the image (as the mosaic gridder's).
     let mut pointings = Vec::with_capacity(fields.len());
     for &f in fields {
-        let field = meta.fields.get(f).ok_or_else(|| {
+        let owner = sources
+            .iter()
+            .find(|s| s.selected.field_ids.contains(&f))
+            .unwrap_or(src);
+        let field = owner.ms.meta().fields.get(f).ok_or_else(|| {
             EngineError::internal(format!("selected field {f} is not in the FIELD table"))
         })?;
         let d = field.phase_dir.to_frame(centre.frame, sky).map_err(|e| {
@@ -115,29 +127,67 @@ pub fn aw_gridder(
         None
     };
     let aw = &params.awproject;
-    // The antennas' mean position: tclean's angle is the mean of the antennas' feed angles.
-    let ants: Vec<_> = meta.antennas.iter().filter(|a| !a.flag_row).collect();
-    let mut itrf = [0.0; 3];
-    for a in &ants {
-        for (k, x) in itrf.iter_mut().enumerate() {
-            *x += a.position_itrf_m[k] / ants.len().max(1) as f64;
-        }
-    }
-    // Every selected integration (TIME, FIELD_ID), in time order, its angle from its field.
-    let mut times: Vec<(f64, usize)> = src
-        .selected
-        .groups
+    // Each MS's antennas' mean position: tclean's angle is the mean of the antennas' feed angles.
+    let itrf_of: Vec<[f64; 3]> = sources
         .iter()
-        .flat_map(|g| g.epochs.iter().copied())
-        .filter(|(_, f)| fields.contains(f))
+        .map(|s| {
+            let ants: Vec<_> =
+                s.ms.meta()
+                    .antennas
+                    .iter()
+                    .filter(|a| !a.flag_row)
+                    .collect();
+            let mut itrf = [0.0; 3];
+            for a in &ants {
+                for (k, x) in itrf.iter_mut().enumerate() {
+                    *x += a.position_itrf_m[k] / ants.len().max(1) as f64;
+                }
+            }
+            itrf
+        })
         .collect();
-    times.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    times.dedup();
-    let pas = times
+    // Every selected integration (TIME, FIELD_ID, MS) of every MS, in time order, its angle from
+    // its field and its MS's antennas (an integration in two MSs counted once).
+    let mut times3: Vec<(f64, usize, usize)> = sources
         .iter()
-        .map(|(t, f)| {
-            let field = &meta.fields[*f];
-            parallactic_angle(&field.phase_dir, *t, itrf, sky.dut1_s).map_err(|e| {
+        .enumerate()
+        .flat_map(|(k, s)| {
+            s.selected
+                .groups
+                .iter()
+                .flat_map(|g| g.epochs.iter().copied())
+                .filter(|(_, f)| s.selected.field_ids.contains(f))
+                .map(move |(t, f)| (t, f, k))
+        })
+        .collect();
+    times3.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    times3.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    let times: Vec<(f64, usize)> = times3.iter().map(|(t, f, _)| (*t, *f)).collect();
+    let Some(geom) = geom else {
+        tracing::info!(
+            "awproject: aterm=False, psterm=True: tclean's AWProjectFT with a unit A-term (the \
+             spheroidal alone in its functions: in the PSF, weight image and .pb; no kernel-sum \
+             flux scale), one grid set per pointing (no parallactic-angle bins), wbawp={} and \
+             conjbeams={} change nothing without the aperture",
+            aw.wbawp,
+            aw.conjbeams
+        );
+        let times = times.iter().map(|(t, f)| (*t, *f as i32)).collect();
+        let mut g = AwGridder::mosaic_without_aterm(inner, 0, pointings, times, freq_hz)
+            .map_err(EngineError::Grid)?
+            .with_psterm(aw.psterm);
+        if let Some(table) = by_baseline {
+            g = g
+                .with_baseline_pointings(table)
+                .map_err(EngineError::Grid)?;
+        }
+        return Ok(g);
+    };
+    let pas = times3
+        .iter()
+        .map(|(t, f, k)| {
+            let field = &sources[*k].ms.meta().fields[*f];
+            parallactic_angle(&field.phase_dir, *t, itrf_of[*k], sky.dut1_s).map_err(|e| {
                 EngineError::param(
                     "gridder",
                     format!(
@@ -206,7 +256,7 @@ pub fn aw_gridder(
         .map_err(EngineError::Grid)?
         .with_psterm(aw.psterm);
     if aw.wbawp && mfs {
-        let (beam_freqs, chan_beam) = wideband_beams(&src.selected);
+        let (beam_freqs, chan_beam) = wideband_beams_of(sources);
         if beam_freqs.len() > 1 && aw.conjbeams {
             return Err(EngineError::param(
                 "conjbeams",
@@ -265,6 +315,86 @@ pub fn aw_gridder(
         g.kernel_sum_means().iter().sum::<f64>() / g.nbins().max(1) as f64
     );
     Ok(g)
+}
+
+/// Several MSs with awproject (tclean images them through the same functions): the same
+/// telescope, no `usepointing` (its baseline table is keyed by TIME and antennas, which two MSs
+/// may share), and a FIELD_ID selected in several MSs at the same direction in each (the grid
+/// sets are keyed by it); refused otherwise, named.
+fn check_sources(
+    params: &ImagingParams,
+    sources: &[Source],
+    centre: &Direction,
+    sky: &SkyContext,
+) -> Result<(), EngineError> {
+    let Some(first) = sources.first() else {
+        return Err(EngineError::internal("awproject: no MeasurementSet"));
+    };
+    if sources.len() == 1 {
+        return Ok(());
+    }
+    if params.mosaic.usepointing {
+        return Err(EngineError::param(
+            "usepointing",
+            "usepointing=True with gridder='awproject' and several MeasurementSets is not \
+             supported by pclean yet; image one MS, or concatenate them (CASA's concat)",
+        ));
+    }
+    let telescope = &first.ms.meta().observatory.name;
+    let mut seen: Vec<(usize, [f64; 3])> = Vec::new();
+    for s in sources {
+        let meta = s.ms.meta();
+        if !meta.observatory.name.eq_ignore_ascii_case(telescope) {
+            return Err(EngineError::param(
+                "vis",
+                format!(
+                    "gridder='awproject' over several MeasurementSets needs one telescope (its \
+                     aperture model); '{}' and '{telescope}' differ: image them apart",
+                    meta.observatory.name
+                ),
+            ));
+        }
+        for &f in &s.selected.field_ids {
+            let Some(field) = meta.fields.get(f) else {
+                continue;
+            };
+            let Ok(d) = field.phase_dir.to_frame(centre.frame, sky) else {
+                continue;
+            };
+            let lmn = centre.lmn_of(&d);
+            match seen.iter().find(|(g, _)| *g == f) {
+                // A thousandth of a pixel: the same direction.
+                Some((_, o))
+                    if (o[0] - lmn[0]).hypot(o[1] - lmn[1]) > 1e-3 * params.cell_x_rad.abs() =>
+                {
+                    return Err(EngineError::param(
+                        "vis",
+                        format!(
+                            "gridder='awproject' over several MeasurementSets: FIELD_ID {f} has \
+                             different directions in them (pclean keys its A-term grid sets by \
+                             FIELD_ID); concatenate them (CASA's concat) or select the same \
+                             fields"
+                        ),
+                    ))
+                }
+                Some(_) => {}
+                None => seen.push((f, lmn)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`wideband_beams`] over every MS's selection: the union of their A-term frequencies.
+fn wideband_beams_of(sources: &[Source]) -> (Vec<f64>, Vec<(f64, usize)>) {
+    let mut freqs: Vec<f64> = sources
+        .iter()
+        .flat_map(|s| wideband_beams(&s.selected).0)
+        .collect();
+    freqs.sort_by(f64::total_cmp);
+    freqs.dedup();
+    let nearest = freqs.iter().enumerate().map(|(i, f)| (*f, i)).collect();
+    (freqs, nearest)
 }
 
 /// tclean's `wbawp=True` A-terms of an mfs plane, ascending (CASA's

@@ -14,8 +14,14 @@
 //! [`MERGE_LAMBDA_OVER_D`] `lambda / D` share a grid set (the mosaic gridder's spread bound,
 //! [`super::mosaic_pointing::MAX_SPREAD_LAMBDA_OVER_D`]: a beam moved by that much changes a pixel
 //! by at most about 1.2% of the peak at the steepest point); more distinct centres than
-//! [`MAX_POINTINGS`] are refused, naming the parameter (a grid set per pointing and bin). Other
-//! `pointingoffsetsigdev` values (several groups) are refused in the parameters.
+//! [`MAX_POINTINGS`] are refused, naming the parameter (a grid set per pointing and bin).
+//!
+//! `pointingoffsetsigdev=[a, ..]` (a in arcsec): tclean groups the antennas ([`antenna_groups`],
+//! bins of [`group_threshold_px`]) and centres group `g` on the mean pixel of the group of the
+//! `g`-th antenna in antenna order (its group-centre table indexed by the group's number;
+//! measured against tclean 6.7 with three and two groups: docs/decisions.md (s17-awgrp)); each
+//! baseline on the mean of its two antennas' group centres. The groups are found at every
+//! integration (tclean: at its first, then kept; the same when the offsets do not change).
 
 use crate::error::EngineError;
 use pclean_core::direction::SkyContext;
@@ -64,21 +70,62 @@ pub fn baseline_pointings(
             ],
         );
     }
-    // The mean pixel of each integration's antennas (tclean's one antenna group).
-    let mut mean_of: HashMap<u64, ([f64; 2], usize)> = HashMap::new();
-    for (&(tbits, _), px) in &pixel {
-        let e = mean_of.entry(tbits).or_insert(([0.0; 2], 0));
-        e.0[0] += px[0];
-        e.0[1] += px[1];
-        e.1 += 1;
+    // Each antenna's beam centre at each integration: the mean pixel of its group.
+    let mut by_time: HashMap<u64, Vec<(i32, [f64; 2])>> = HashMap::new();
+    for (&(tbits, antenna), px) in &pixel {
+        by_time.entry(tbits).or_default().push((antenna, *px));
+    }
+    let threshold_px = params
+        .mosaic
+        .pointingoffsetsigdev_arcsec
+        .first()
+        .map(|a| group_threshold_px(*a, params.cell_x_rad, params.cell_y_rad));
+    let mut centre_of: HashMap<(u64, i32), [f64; 2]> = HashMap::with_capacity(pixel.len());
+    let mut ngroups = 0;
+    for (tbits, mut ants) in by_time {
+        ants.sort_by_key(|(a, _)| *a);
+        let groups = antenna_groups(&ants, threshold_px);
+        ngroups = ngroups.max(groups.iter().max().map_or(0, |g| g + 1));
+        let mut sum = vec![([0.0f64; 2], 0usize); groups.iter().max().map_or(0, |g| g + 1)];
+        for ((_, px), g) in ants.iter().zip(&groups) {
+            sum[*g].0[0] += px[0];
+            sum[*g].0[1] += px[1];
+            sum[*g].1 += 1;
+        }
+        // tclean 6.7 looks a group's centre up by the group's number among the antennas
+        // (`PhaseGrad::ComputeFieldPointingGrad` indexes its per-antenna table of group centres
+        // with the group number): group `g` is centred on the group of the `g`-th antenna of the
+        // integration in antenna order (measured: docs/decisions.md (s17-awgrp)). One group: its
+        // own centre.
+        for ((a, _), g) in ants.iter().zip(&groups) {
+            let (c, n) = sum[groups[*g]];
+            centre_of.insert((tbits, *a), [c[0] / n as f64, c[1] / n as f64]);
+        }
+    }
+    if let Some(t) = threshold_px {
+        tracing::info!(
+            "awproject: usepointing=True, pointingoffsetsigdev {:?} arcsec: antennas grouped by \
+             their POINTING offsets in bins of {t:.3} px (tclean's), up to {ngroups} group(s) at \
+             an integration; each baseline's beams on the mean of its two antennas' groups' \
+             centres, tclean's (pclean follows every integration's offsets: tclean's second threshold, \
+             when to regroup over time, does not apply)",
+            params.mosaic.pointingoffsetsigdev_arcsec
+        );
     }
     let lambda_over_d = pclean_core::SPEED_OF_LIGHT / freq_hz / (2.0 * DISH_RADIUS_M);
     let tol_px = MERGE_LAMBDA_OVER_D * lambda_over_d / params.cell_x_rad.abs();
     let mut pointings: Vec<AwPointing> = Vec::new();
     let mut rows = Vec::with_capacity(bp.baselines.len());
     for &(t, a1, a2) in &bp.baselines {
-        let (sum, n) = mean_of[&t.to_bits()];
-        let c = [sum[0] / n as f64, sum[1] / n as f64];
+        let centre = |a: i32| {
+            centre_of.get(&(t.to_bits(), a)).copied().ok_or_else(|| {
+                EngineError::internal(format!(
+                    "usepointing: antenna {a} has no POINTING direction at TIME {t}"
+                ))
+            })
+        };
+        let (c1, c2) = (centre(a1)?, centre(a2)?);
+        let c = [0.5 * (c1[0] + c2[0]), 0.5 * (c1[1] + c2[1])];
         let near = |p: &AwPointing| (p.centre_px[0] - c[0]).hypot(p.centre_px[1] - c[1]) <= tol_px;
         let k = match pointings.iter().position(near) {
             Some(k) => k,
@@ -105,4 +152,76 @@ pub fn baseline_pointings(
         rows.push((t, a1, a2, k));
     }
     Ok((pointings, BaselinePointings::new(rows)))
+}
+
+/// tclean's grouping bin (pixels) for `pointingoffsetsigdev`'s first value `arcsec`: the
+/// threshold over the length of the image cell's diagonal (CASA's `VB2CFBMap`: the offset in
+/// radians over `sqrt(dx^2 + dy^2)` of the image increments).
+pub fn group_threshold_px(arcsec: f64, cell_x_rad: f64, cell_y_rad: f64) -> f64 {
+    (arcsec / 3600.0).to_radians() / cell_x_rad.hypot(cell_y_rad)
+}
+
+/// The group of each antenna `(id, pixel)` of one integration, numbered from 0 in tclean's order
+/// (its cells by `x` bin, then `y` bin; CASA's `BaselineType::findAntennaGroups`, its log's
+/// "Antenna in bin N" order): each pixel offset from the smallest
+/// `x` and the smallest `y` of the integration's antennas, divided by `threshold_px` and floored
+/// per axis, the antennas of a cell one group. `None` (tclean's `pointingoffsetsigdev=[]`): every
+/// antenna in one group (measured, docs/decisions.md (s15-awp)).
+pub fn antenna_groups(ants: &[(i32, [f64; 2])], threshold_px: Option<f64>) -> Vec<usize> {
+    let Some(t) = threshold_px else {
+        return vec![0; ants.len()];
+    };
+    let min = |k: usize| ants.iter().map(|(_, p)| p[k]).fold(f64::INFINITY, f64::min);
+    let (x0, y0) = (min(0), min(1));
+    let cell_of = |p: &[f64; 2]| {
+        (
+            ((p[0] - x0) / t).floor() as i64,
+            ((p[1] - y0) / t).floor() as i64,
+        )
+    };
+    let mut cells: Vec<(i64, i64)> = ants.iter().map(|(_, p)| cell_of(p)).collect();
+    cells.sort_unstable();
+    cells.dedup();
+    ants.iter()
+        .map(|(_, p)| cells.binary_search(&cell_of(p)).unwrap_or(0))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// tclean 6.7's groups on the test MS with pointingoffsetsigdev=[60, 60] (its log, "Antenna
+    /// in bin N is : ..."): antennas 1 mod 4 moved 10 px east, the even ones 15 px north, the
+    /// rest unmoved, 12" cells: three groups (1 mod 4; 3 mod 4; even). 600" (50 px): one.
+    #[test]
+    fn antenna_groups_as_tclean() {
+        let cell = (12.0f64 / 3600.0).to_radians();
+        let ants: Vec<(i32, [f64; 2])> = (0..27)
+            .map(|a| {
+                let mut p = [160.0, 160.0];
+                if a % 4 == 1 {
+                    p[0] -= 10.0;
+                }
+                if a % 2 == 0 {
+                    p[1] += 15.0;
+                }
+                (a, p)
+            })
+            .collect();
+        let t = group_threshold_px(60.0, -cell, cell);
+        assert!((t - 60.0 / (12.0 * 2f64.sqrt())).abs() < 1e-9, "{t}");
+        let g = antenna_groups(&ants, Some(t));
+        for (a, ga) in g.iter().enumerate() {
+            for (b, gb) in g.iter().enumerate() {
+                let same = a % 2 == b % 2 && (a % 2 == 0 || a % 4 == b % 4);
+                assert_eq!(ga == gb, same, "antennas {a} {b}");
+            }
+        }
+        // Numbered as tclean's log: bin 1 the 1 mod 4 antennas, 2 the 3 mod 4, 3 the even.
+        assert_eq!((g[1], g[3], g[0]), (0, 1, 2));
+        let one = antenna_groups(&ants, Some(group_threshold_px(600.0, -cell, cell)));
+        assert!(one.iter().all(|g| *g == 0));
+        assert!(antenna_groups(&ants, None).iter().all(|g| *g == 0));
+    }
 }

@@ -30,6 +30,9 @@
 //!
 //! tclean's `psterm=True` ([`AwGridder::with_psterm`]): [`super::kernel`], centred per pointing.
 //!
+//! tclean's `aterm=False` ([`AwGridder::mosaic_without_aterm`]): unit beams, so that the spheroidal of
+//! `psterm=True` (which tclean then requires) is all its functions carry.
+//!
 //! tclean's `wbawp=True` in an mfs plane ([`AwGridder::with_beam_frequencies`]): the A-terms at
 //! several frequencies (tclean's: each spectral window's), each data channel gridded, imaged and
 //! predicted through its own frequency's beams (a grid set per beam frequency, pointing and bin).
@@ -108,7 +111,8 @@ struct BinBeams {
 pub struct AwGridder {
     inner: AwInner,
     nthreads: usize,
-    geom: &'static BandGeometry,
+    /// The aperture model of the A-term (`None`: tclean's `aterm=False`, every beam 1).
+    geom: Option<&'static BandGeometry>,
     /// Parallactic angle of each bin (radians).
     bins_pa_rad: Vec<f64>,
     /// The pointings; their grid sets are `pointing * nbins + bin`.
@@ -164,6 +168,49 @@ impl AwGridder {
         geom: &'static BandGeometry,
         bins_pa_rad: Vec<f64>,
         pointings: Vec<AwPointing>,
+        time_bin: Vec<(f64, i32, usize)>,
+        freq_hz: f64,
+    ) -> Result<Self, GridError> {
+        Self::build(
+            inner,
+            nthreads,
+            Some(geom),
+            bins_pa_rad,
+            pointings,
+            time_bin,
+            freq_hz,
+        )
+    }
+
+    /// tclean's `aterm=False` over `pointings`: its AWProjectFT with a unit aperture, every beam
+    /// 1, so that the spheroidal of [`Self::with_psterm`] (which tclean then requires) is all its
+    /// functions carry, and no kernel-sum flux scale. One set per pointing (the parallactic angle
+    /// changes nothing without the aperture): the integrations `(TIME, FIELD_ID)` of `times`.
+    pub fn mosaic_without_aterm(
+        inner: AwInner,
+        nthreads: usize,
+        pointings: Vec<AwPointing>,
+        times: Vec<(f64, i32)>,
+        freq_hz: f64,
+    ) -> Result<Self, GridError> {
+        let time_bin = times.into_iter().map(|(t, f)| (t, f, 0)).collect();
+        Self::build(
+            inner,
+            nthreads,
+            None,
+            vec![0.0],
+            pointings,
+            time_bin,
+            freq_hz,
+        )
+    }
+
+    fn build(
+        inner: AwInner,
+        nthreads: usize,
+        geom: Option<&'static BandGeometry>,
+        bins_pa_rad: Vec<f64>,
+        pointings: Vec<AwPointing>,
         mut time_bin: Vec<(f64, i32, usize)>,
         freq_hz: f64,
     ) -> Result<Self, GridError> {
@@ -208,6 +255,11 @@ impl AwGridder {
             Arc::new(self.pointings.iter().map(at).collect())
         });
         AwGridder { ps, ..self }
+    }
+
+    /// Whether the convolution functions carry the A-term (tclean's `aterm`).
+    pub fn aterm(&self) -> bool {
+        self.geom.is_some()
     }
 
     /// The same gridder with each row's pointing from its TIME, ANTENNA1 and ANTENNA2 (tclean's
@@ -287,6 +339,14 @@ impl AwGridder {
     /// The beams of one beam frequency's sets (`pointing * nbins + bin`).
     fn beams_at(&self, freq_hz: f64) -> Vec<BinBeams> {
         let spec = self.inner.base().spec();
+        let Some(geom) = self.geom else {
+            let unit = BinBeams {
+                image: Array2::ones((spec.ny, spec.nx)),
+                weight: Array2::ones((spec.ny, spec.nx)),
+                alias: AliasTable::unit(),
+            };
+            return vec![unit; self.pointings.len() * self.nbins()];
+        };
         let grid = BeamGrid {
             nx: spec.nx,
             ny: spec.ny,
@@ -315,9 +375,9 @@ impl AwGridder {
             .bins_pa_rad
             .iter()
             .map(|pa| {
-                let l = AwBeams::new(self.geom, freq_hz, *pa, &lattice);
+                let l = AwBeams::new(geom, freq_hz, *pa, &lattice);
                 let alias = AliasTable::new(&l);
-                AwBeams::pointed(self.geom, freq_hz, *pa, &grids)
+                AwBeams::pointed(geom, freq_hz, *pa, &grids)
                     .into_iter()
                     .map(|b| BinBeams {
                         image: b.image_beam(),
@@ -384,10 +444,9 @@ impl AwGridder {
                 let fac = fac_rows.as_ref().map(|f| take_cols(f.view(), cols));
                 let plain: f64 = wgt.iter().filter(|w| **w > 0.0).map(|w| *w as f64).sum();
                 // tclean's kernel sum `S` of every visibility (1 with psterm: tclean's kernel
-                // then sums to 1 at every sub-cell phase).
-                let kernel = self
-                    .ps
-                    .is_none()
+                // then sums to 1 at every sub-cell phase; 1 without the A-term, `aterm=False`,
+                // whose functions are the spheroidal alone).
+                let kernel = (self.ps.is_none() && self.geom.is_some())
                     .then(|| self.beams[b].alias.factors(uvw.view(), &freqs, fov));
                 // The weights as a weight image sums them (times the Taylor factors of a PSF
                 // term: tclean's `.weight.ttN`), and with the kernel sum (mtmfs' `.sumwt.ttN`).

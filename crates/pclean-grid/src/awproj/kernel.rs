@@ -60,6 +60,14 @@ impl AliasTable {
         AliasTable { s }
     }
 
+    /// The table of functions whose samples sum to 1 at every phase (no A-term: tclean's
+    /// `aterm=False`, whose functions are the spheroidal alone).
+    pub(crate) fn unit() -> Self {
+        AliasTable {
+            s: vec![1.0; CF_OVERSAMPLING * CF_OVERSAMPLING],
+        }
+    }
+
     /// `S` of a visibility at `(u, v)` in uv cells (tclean rounds the phase to the nearest
     /// 1/20 of a cell).
     pub fn at(&self, u_cells: f64, v_cells: f64) -> f32 {

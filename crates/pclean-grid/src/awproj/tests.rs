@@ -386,3 +386,67 @@ fn wideband_beams_grid_each_channel_through_its_own_a_term() {
         assert!((both[[r, 1]] - p1[[r, 0]]).norm() <= 1e-5 * p1[[r, 0]].norm().max(1e-3));
     }
 }
+
+/// tclean's `aterm=False` (with `psterm=True`): the residual image is the ES gridder's dirty image
+/// times the spheroidal, the weight image the sum of weights times its square, with no kernel-sum
+/// scale (to float rounding: 1e-5 of the peak); the aperture gridder at the same frequency is
+/// far from it (its beams, > 10% of the peak on the weight image).
+#[test]
+fn without_aterm_the_spheroidal_is_all_the_functions_carry() {
+    use super::gridder::{ps_term, AwGridder, AwInner, AwPointing};
+    use crate::gridder::{GridSpec, Gridder};
+    use crate::seam::{Pass, StandardGridder, VisBatch, VisGridder};
+    use num_complex::Complex32;
+    let n = 96;
+    let cell = (30.0f64 / 3600.0).to_radians();
+    let spec = GridSpec {
+        nx: n,
+        ny: n,
+        cell_x_rad: cell,
+        cell_y_rad: cell,
+        epsilon: 1e-6,
+    };
+    let es = Gridder::new(spec).unwrap();
+    let inner = AwInner::Es(es.clone());
+    let t = 5.0e9;
+    let centre = AwPointing {
+        field_id: -1,
+        centre_px: [48.0, 48.0],
+    };
+    let noat = AwGridder::mosaic_without_aterm(inner.clone(), 1, vec![centre], vec![(t, 0)], 1.5e9)
+        .unwrap()
+        .with_psterm(true);
+    assert!(!noat.aterm() && noat.psterm() && noat.nsets() == 1);
+    let geom = band_geometry("EVLA", 1.5e9).unwrap();
+    let at = AwGridder::new(inner, 1, geom, vec![0.0], vec![(t, 0)], 1.5e9)
+        .unwrap()
+        .with_psterm(true);
+    let uvw = ndarray::array![[100.0, 50.0, 0.0], [-40.0, 120.0, 0.0]];
+    let freqs = [1.5e9];
+    let times = [t, t];
+    let vis = ndarray::array![[Complex32::new(1.0, 0.2)], [Complex32::new(0.8, 0.0)]];
+    let w = ndarray::array![[1.0f32], [1.5]];
+    let batch = VisBatch::new(uvw.view(), &freqs, w.view())
+        .with_vis(vis.view())
+        .with_times(&times);
+    let run = |g: &dyn VisGridder| {
+        let mut planes = g.new_planes(Pass::Residual);
+        g.grid(&mut planes, &batch).unwrap();
+        let wt = g.weight_image(&planes, 1.0).unwrap();
+        (g.images(planes, 1.0).unwrap().remove(0), wt)
+    };
+    let (img, wt) = run(&noat);
+    let wt = wt.unwrap();
+    let (dirty, _) = run(&StandardGridder::new(es, 1));
+    let ps = ps_term(n, n);
+    let peak = |a: &ndarray::Array2<f32>| a.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let off = |a: &ndarray::Array2<f32>, b: &ndarray::Array2<f32>| {
+        (a - b).iter().fold(0f32, |m, v| m.max(v.abs())) / peak(b)
+    };
+    let want_img = &dirty * &ps;
+    let want_wt = ps.mapv(|p| 2.5 * p * p);
+    assert!(off(&img, &want_img) < 1e-5, "{}", off(&img, &want_img));
+    assert!(off(&wt, &want_wt) < 1e-5, "{}", off(&wt, &want_wt));
+    let wt_at = run(&at).1.unwrap();
+    assert!(off(&wt_at, &want_wt) > 0.1, "{}", off(&wt_at, &want_wt));
+}
