@@ -40,6 +40,13 @@ WORKER_MEMORY_CONFIG = {
 }
 
 
+# Environment variables of Dask's nanny for the worker processes pclean starts, unset (None):
+# MALLOC_TRIM_THRESHOLD_ (docs/distributed.md, "Session 17").
+WORKER_ENVIRON_CONFIG = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+}
+
+
 class ParallelConfigError(ValueError):
     """A parallel option is invalid; the message names it and says how to fix it."""
 
