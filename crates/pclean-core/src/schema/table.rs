@@ -199,7 +199,7 @@ declare_params! {
     task_retries: Int = 2, "Reruns of a block task that raised" => .parallel();
     plane_writes: Str = "auto", "Who writes a Dask cube's planes into the products: workers (each worker writes its channels straight into the product files, which it must see: same host or a shared file system), driver (the planes travel to the driver, which writes them)"
         => .parallel().choices(PlaneWrites::NAMES).meaning("workers on a local cluster, the driver on slurm and address clusters")
-           .doc("pclean's own parameter (docs/distributed.md, \"Why the workers write the planes\"). With workers, only each block's metadata travels to the driver; the file system must make a worker's synced writes visible to the driver (any local file system; NFS and Lustre do for the byte ranges the driver has not read)");
+           .doc("pclean's own parameter (docs/distributed.md, \"Why the workers write the planes\"). With workers, only each block's metadata travels to the driver; the workers must be able to write the product files at the same paths (any local file system; on a shared one, see what it must guarantee there)");
     keep_subcubes: Bool = false, "The seed's: accepted, no effect (noted in the log): pclean writes blocks straight into the final products, there are no sub-cubes"
         => .parallel();
     keep_partimages: Bool = false, "The seed's: accepted, no effect (noted in the log): there are no partial images" => .parallel();
