@@ -276,7 +276,7 @@ impl Products {
         let (pb_mask, cube) = (self.pb_mask, &self.cube);
         self.writers
             .iter()
-            .filter(|(e, _)| !(pb_mask && is_pb(e)) && !cube.contains(e) && *e != GRIDWT)
+            .filter(|(e, _)| *e != GRIDWT && !(cube.contains(e) || pb_mask && is_pb(e)))
             .filter_map(|(e, w)| w.tile_layout().map(|l| (*e, l)))
             .collect()
     }
