@@ -151,6 +151,27 @@ def test_local_cluster_planes_to_the_driver(ngc_dirty, msdir, tmp_path):
     assert_same_cube(name, ref)
 
 
+def test_resume_with_every_block_recorded(ngc_dirty, msdir, tmp_path, monkeypatch):
+    """A run stopped after its last block was recorded but before the products were finished:
+    run again through Dask, nothing is pending; the driver finishes the products (nothing sent
+    either way) and they equal the local run's."""
+    monkeypatch.setenv("PCLEAN_COMMIT_INTERVAL_S", "0")
+    ref, _ = ngc_dirty
+    name = tmp_path / "allrec"
+    params = dict(ngc_params(msdir / "ngc5921.ms", name, cube_chunksize=23), parallel=True,
+                  nworkers=1, cluster_type="local")
+    js = pclean.PcleanConfig(**params).to_json()
+    c = native.Coordinator(js)
+    for p in c.pending():
+        c.accept(p["block"], native.run_block(js, *p["channels"], 1))
+    c.abort()
+    s = pclean.pclean(**params)
+    d = s["distributed"]
+    assert s["resumed_channels"] == 46 and d["tasks"] == [], d
+    assert d["planes_received"] == 0 and d["planes_written_by_workers"] == 0, d
+    assert_same_cube(name, ref)
+
+
 def test_local_workers_keep_glibc_free_defaults():
     """Dask's nanny gives workers MALLOC_TRIM_THRESHOLD_=65536, which turns glibc's adaptive mmap
     threshold off (every grid mapped and faulted afresh: 4.7x the engine's system time on the

@@ -296,7 +296,8 @@ def _run(coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions)
         direct = None
     plane_writes = "workers" if direct else "driver"
     if not pending:
-        return coord.finish(), [], dict(plane_writes=plane_writes, **coord.transfer())
+        transfer = dict(plane_writes=plane_writes, **coord.transfer())
+        return coord.finish(), [], transfer
     cm.wait_for_workers(1)
     client = cm.client
     run_id = uuid.uuid4().hex[:8]
