@@ -9,9 +9,16 @@ on a LocalCluster, in one process, one after the other; for the Dask run, from i
 - gaps: the wall between the first task's start and the last task's end not covered by the
   tasks (shipping the task, the planes travelling back and written by the coordinator, while
   no task of a worker runs);
-- tail: from the last task's end to the return (the last planes written, `finish`, shutdown).
+- tail: from the last task's end to the return (the last planes written, `finish`, shutdown);
+- CPU: user and system seconds of this process (the coordinator) and of the cluster's processes
+  (workers, nannies: reaped children), for the local run and the Dask run;
+- transfer: planes received by the coordinator (and their bytes) and planes the workers wrote
+  into the products themselves (`plane_writes`).
 
     python bench/dask_overhead.py --ms synth.ms --work /tmp/dask --imsize 512 --nchan 64 --repeats 3
+
+`--plane-writes driver` makes the planes travel to the coordinator (the default on a local
+cluster is `workers`: each worker writes its planes into the products itself).
 
 Each repeat runs the local engine then Dask (interleaved, so both see the same load); prints one
 JSON line per repeat and a last line with the medians. `--compare` (needs python-casacore) also
@@ -42,6 +49,14 @@ def compare(a: str, b: str) -> dict:
     return out
 
 
+def cpu_split(before, after) -> dict:
+    """User and system CPU seconds of this process and of its reaped children between two
+    `os.times()`."""
+    d = [x - y for x, y in zip(after, before)]
+    return dict(self_user_s=round(d[0], 2), self_sys_s=round(d[1], 2),
+                children_user_s=round(d[2], 2), children_sys_s=round(d[3], 2))
+
+
 def one(a, pclean, base: dict, keep: bool) -> dict:
     """One local run then one Dask run; the phases of the Dask run from its tasks."""
     out = dict(load_before=os.getloadavg())
@@ -49,15 +64,23 @@ def one(a, pclean, base: dict, keep: bool) -> dict:
     if a.local_s > 0:
         out["local_s"] = a.local_s
     else:
+        c0 = os.times()
         t0 = time.time()
         pclean.pclean(imagename=local, parallel=False, **base)
         out["local_s"] = time.time() - t0
+        out["local_cpu"] = cpu_split(c0, os.times())
+    extra = dict(plane_writes=a.plane_writes) if a.plane_writes else {}
+    c0 = os.times()
     t0 = time.time()
     s = pclean.pclean(imagename=dask, parallel=True,
                       nworkers=a.nworkers, threads_per_worker=1,
-                      cube_chunksize=a.cube_chunksize, **base)
+                      cube_chunksize=a.cube_chunksize, **extra, **base)
     t1 = time.time()
     out["dask_s"] = t1 - t0
+    out["dask_cpu"] = cpu_split(c0, os.times())
+    d = s.get("distributed") or {}
+    out["transfer"] = {k: d.get(k) for k in ("plane_writes", "planes_received",
+                                             "plane_bytes_received", "planes_written_by_workers")}
     tasks = (s.get("distributed") or {}).get("tasks") or []
     if tasks:
         first = min(t["start"] for t in tasks)
@@ -88,6 +111,9 @@ def main():
                     help="channels per Dask task (0: the driver's plan)")
     ap.add_argument("--local-s", type=float, default=0.0,
                     help="the local run's seconds, measured before (skips the local run)")
+    ap.add_argument("--plane-writes", choices=["workers", "driver"], default=None,
+                    help="who writes the Dask run's planes (default: the driver's choice, "
+                         "workers on a local cluster)")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--compare", action="store_true",
                     help="compare the first repeat's Dask and local products")

@@ -40,9 +40,11 @@ def split_and_convert_ms_to_adios2(ms: str, outdir: str, nparts: int) -> List[st
 def run_image(config_json: str) -> Dict[str, Any]: ...
 def run_block(config_json: str, first_chan: int, end_chan: int, nthreads: int,
               cache_chans: Optional[Tuple[int, int]] = None,
-              scratch_dir: Optional[str] = None) -> bytes:
+              scratch_dir: Optional[str] = None, direct: Optional[str] = None) -> bytes:
     """Channels [first_chan, end_chan) as an opaque result for Coordinator.accept; with
-    cache_chans=(a, z), the worker's channel range: its visibilities are read once for its blocks."""
+    cache_chans=(a, z), the worker's channel range: its visibilities are read once for its blocks;
+    with direct (Coordinator.direct_targets()), the planes of those products are written into
+    them here (durable on return) and only listed in the result."""
 def run_row_task(config_json: str, n: int, index: int, task: bytes, nthreads: int) -> bytes:
     """Partition `index` of `n` runs one row task (from Coordinator.run_rows); its output."""
 def row_plan(config_json: str, n: int) -> List[Dict[str, Any]]:
@@ -59,6 +61,11 @@ class Coordinator:
     def pending(self) -> List[Dict[str, Any]]:
         """[{"block": int, "channels": [a, z], "memory_bytes": int, "threads": int}, ...]"""
     def accept(self, block: int, result: bytes) -> None: ...
+    def direct_targets(self) -> str:
+        """JSON for run_block(direct=...): the products whose planes the workers write themselves
+        (workers that see the products' directory); empty list when none can be."""
+    def transfer(self) -> Dict[str, int]:
+        """{"planes_received", "plane_bytes_received", "planes_written_by_workers"} so far."""
     def run_rows(self, n: int,
                  submit: Callable[[bytes, int],
                                   List[Tuple[bytes, float, Optional[str], Optional[int]]]],

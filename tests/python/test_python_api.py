@@ -306,6 +306,40 @@ def test_dask_dirty_cube_blocks_per_worker_read_once_equal_cli(ngc_dirty, msdir,
     assert_same_products(name, ref)
 
 
+def test_run_block_writes_the_direct_products_itself(ngc_dirty, msdir, tmp_path):
+    """run_block(direct=Coordinator.direct_targets()) writes the planes of those products into
+    them (a Dask worker beside the products) and only lists them; the coordinator records the
+    block, counts no plane received, and the products equal the CLI's. A coordinator that handed
+    out no targets refuses such a result; direct that is not the targets' JSON is refused."""
+    ref, _ = ngc_dirty
+    js = pclean.PcleanConfig(vis=str(msdir / "ngc5921.ms"), imagename=str(tmp_path / "dw"),
+                             parallel=True, cube_chunksize=23, threads_per_worker=1,
+                             **NGC_KW).to_json()
+    c = _native.Coordinator(js)
+    direct = c.direct_targets()
+    products = sorted(t["product"] for t in json.loads(direct))
+    # pblimit < 0: no pixel mask, so .pb is written by the workers too; no product is FITS.
+    assert products == sorted(["psf", "residual", "image", "model", "pb", "sumwt", "weight"])
+    with pytest.raises(ValueError, match="direct: not the JSON of Coordinator.direct_targets"):
+        _native.run_block(js, 0, 23, 1, direct="{")
+    results = [_native.run_block(js, *p["channels"], 1, direct=direct) for p in c.pending()]
+    # Metadata only: 23 channels x 7 planes of 256 kB would be 41 MB.
+    assert all(len(r) < 64 * 1024 for r in results), [len(r) for r in results]
+    other = _native.Coordinator(pclean.PcleanConfig(
+        vis=str(msdir / "ngc5921.ms"), imagename=str(tmp_path / "other"), parallel=True,
+        cube_chunksize=23, threads_per_worker=1, **NGC_KW).to_json())
+    with pytest.raises(pclean.PcleanValueError, match="did not hand out"):
+        other.accept(0, results[0])
+    other.abort()
+    for p, r in zip(c.pending(), results):
+        c.accept(p["block"], r)
+    t = c.transfer()
+    assert t == dict(planes_received=0, plane_bytes_received=0,
+                     planes_written_by_workers=46 * len(products)), t
+    c.finish()
+    assert_same_products(tmp_path / "dw", ref)
+
+
 def test_run_block_rejects_bad_results(msdir, tmp_path):
     js = pclean.PcleanConfig(vis=str(msdir / "ngc5921.ms"), imagename=str(tmp_path / "bad"),
                              cube_chunksize=10, **NGC_KW).to_json()

@@ -13,6 +13,7 @@ mod tile_file;
 pub mod write_columns;
 pub use error::{GlueError, TableError};
 pub use rubbl_casatables;
+pub use tile_file::{TileLayout, TileWriter};
 
 extern "C" {
     fn pc_glue_abi_version() -> std::os::raw::c_int;

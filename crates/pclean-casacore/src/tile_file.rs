@@ -36,6 +36,85 @@ pub const DIRECT_ALIGN: usize = 4096;
 /// Largest write (bytes) of consecutive tiles gathered in one buffer.
 const MAX_RUN_BYTES: usize = 4 << 20;
 
+/// Where a CASA image's pixels lie in its tile file, and their geometry: what another process
+/// needs to write whole planes straight into an image this one holds open ([`TileWriter`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TileLayout {
+    /// The tile file (casacore's `table.f0_TSM0` or the like).
+    pub path: PathBuf,
+    /// Image shape `[nx, ny, nstokes, nchan]`.
+    pub shape: [usize; 4],
+    /// Tile edge along x and y (tiles span one pixel along stokes and channel).
+    pub tile: [usize; 2],
+    /// Pixels are stored big-endian.
+    pub big_endian: bool,
+}
+
+/// Whole planes written straight into the tile file of an image that another process (the run's
+/// coordinator) holds open, e.g. by a Dask worker on the same file system.
+///
+/// Safe beside the holder because (a) tiles span one channel and one Stokes plane, so the planes
+/// of different channels are disjoint byte ranges of the file, (b) the holder reads and writes
+/// pixels through its own [`TileFile`] only (casacore's bucket cache of the pixel column stays
+/// empty, so nothing it flushes or closes can overwrite these bytes), and (c) nothing here touches
+/// the table's header, keywords or lock. The writer must make its planes durable
+/// ([`TileWriter::sync`]) before the holder records them complete.
+#[derive(Debug)]
+pub struct TileWriter {
+    inner: TileFile,
+}
+
+impl TileWriter {
+    /// Open the tile file of `layout` for writing. `fresh`: the file was created by this run and
+    /// none of its planes written yet (all-zero tiles may be left as holes).
+    pub fn open(layout: &TileLayout, fresh: bool) -> Result<Self, GlueError> {
+        let inner = TileFile::open(
+            &layout.path,
+            layout.shape,
+            layout.tile,
+            layout.big_endian,
+            true,
+            fresh,
+        )?;
+        Ok(TileWriter { inner })
+    }
+
+    /// Write plane `(chan, stokes)` from `plane` (`nx * ny` values, x fastest).
+    pub fn put_plane(
+        &mut self,
+        chan: usize,
+        stokes: usize,
+        plane: &[f32],
+    ) -> Result<(), GlueError> {
+        let [nx, ny, nst, nchan] = self.inner.shape;
+        if chan >= nchan || stokes >= nst || plane.len() != nx * ny {
+            return Err(GlueError::Invalid {
+                context: format!("writing tiles of {}", self.inner.path.display()),
+                message: format!(
+                    "plane (channel {chan}, stokes {stokes}) of {} values does not fit image \
+                     shape {:?}",
+                    plane.len(),
+                    self.inner.shape
+                ),
+            });
+        }
+        self.inner.put([0, 0, stokes, chan], [nx, ny, 1, 1], plane)
+    }
+
+    /// Make every plane written so far durable (`fdatasync`).
+    pub fn sync(&self) -> Result<(), GlueError> {
+        self.inner
+            .file
+            .sync_data()
+            .map_err(|e| io_err(&self.inner.path, "syncing tiles of", e))
+    }
+
+    /// Whether whole tiles go out with `O_DIRECT`.
+    pub fn is_direct(&self) -> bool {
+        self.inner.direct.is_some()
+    }
+}
+
 /// An open tile file with its geometry.
 #[derive(Debug)]
 pub(crate) struct TileFile {
@@ -94,6 +173,16 @@ impl TileFile {
             t.written = Some(vec![0u64; ntiles.div_ceil(64)]);
         }
         Ok(t)
+    }
+
+    /// Where the pixels lie, for a [`TileWriter`] in another process.
+    pub(crate) fn layout(&self) -> TileLayout {
+        TileLayout {
+            path: self.path.clone(),
+            shape: self.shape,
+            tile: [self.tx, self.ty],
+            big_endian: self.big_endian,
+        }
     }
 
     /// Tile number of the run's first tile.

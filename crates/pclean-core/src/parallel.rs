@@ -3,7 +3,8 @@
 //! Python API accept exactly the same keys; only the Python driver acts on them.
 
 use crate::params::{
-    choices::ConcatMode, invalid, memory_param, ClusterKind, EffectiveParams, ParamError, RawParams,
+    choices::ConcatMode, invalid, memory_param, ClusterKind, EffectiveParams, ParamError,
+    PlaneWrites, RawParams,
 };
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +32,9 @@ pub struct ParallelParams {
     pub worker_timeout_s: f64,
     /// Reruns of a task that raised.
     pub task_retries: usize,
+    /// Who writes a Dask cube's planes into the products (the driver decides `auto`).
+    #[serde(default = "auto_plane_writes")]
+    pub plane_writes: PlaneWrites,
     pub slurm: SlurmParams,
     /// Notes on keys of the seed's configs that pclean's design makes moot (logged once by the
     /// engine, in the summary's warnings).
@@ -54,6 +58,10 @@ pub struct SlurmParams {
     pub local_directory: String,
     pub log_directory: String,
     pub job_script_prologue: Vec<String>,
+}
+
+fn auto_plane_writes() -> PlaneWrites {
+    PlaneWrites::Auto
 }
 
 const NO_SUBCUBES: &str = "pclean writes every channel block straight into the final products, so \
@@ -150,6 +158,7 @@ impl ParallelParams {
             worker_timeout_s: t,
             task_retries: usize::try_from(e.task_retries)
                 .map_err(|_| invalid("task_retries", e.task_retries, "use 0 or more retries"))?,
+            plane_writes: PlaneWrites::parse("plane_writes", &e.plane_writes)?,
             slurm: SlurmParams {
                 queue: e.slurm_queue.clone(),
                 account: e.slurm_account.clone(),
@@ -198,6 +207,7 @@ mod tests {
             ("slurm_walltime", "\"1 hour\"", "slurm_walltime"),
             ("cluster_type", "\"kubernetes\"", "cluster_type"),
             ("task_retries", "-1", "task_retries"),
+            ("plane_writes", "\"nfs\"", "plane_writes"),
             ("worker_timeout_s", "-5", "worker_timeout_s"),
         ];
         for (key, value, field) in cases {

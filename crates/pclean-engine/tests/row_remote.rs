@@ -352,7 +352,7 @@ fn remote_mvc_block_with_its_cubes_equals_single_process() {
     let key = remote.imagename.clone().unwrap_or_default();
     for b in c.pending() {
         let [a, z] = b.channels;
-        let bytes = pclean_engine::run_block_cached(&key, &params, a, z, 2, None).unwrap();
+        let bytes = pclean_engine::run_block_cached(&key, &params, a, z, 2, None, &[]).unwrap();
         c.accept(b.block, &bytes).unwrap();
     }
     c.finish().unwrap();

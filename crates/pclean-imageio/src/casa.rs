@@ -358,6 +358,12 @@ impl CasaImageWriter {
         self.table.path()
     }
 
+    /// Where the pixels lie in the image's tile file, when another process may write whole planes
+    /// there (`pclean_casacore::TileWriter`); `None` when they go through casacore.
+    pub fn tile_layout(&self) -> Option<pclean_casacore::TileLayout> {
+        self.table.tile_layout()
+    }
+
     /// Write plane `(chan, stokes)` from `plane_yx[[y, x]]` (shape `[ny, nx]`, any layout).
     pub fn put_plane(
         &mut self,

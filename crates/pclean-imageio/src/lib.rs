@@ -27,5 +27,6 @@ pub use fits::{
     FitsWriter,
 };
 pub use meta::{Beams, ImageCoords, ImageMeta, MiscValue, SpectralAxis, SPECTRAL_FRAMES};
+pub use pclean_casacore::{GlueError, TileLayout, TileWriter};
 pub use reader::ImageReader;
 pub use records::RecordError;

@@ -182,6 +182,21 @@ impl Coordinator {
             .map_err(engine_err)
     }
 
+    /// The products the workers may write their planes into themselves (workers that see the
+    /// products' directory): JSON for `run_block(direct=...)`. From now on `accept` takes results
+    /// whose planes of these products the worker wrote.
+    fn direct_targets(&mut self) -> PyResult<String> {
+        let t = self.get()?.direct_targets();
+        serde_json::to_string(&t).map_err(|e| errors::usage_err(&e.to_string()))
+    }
+
+    /// What the accepted blocks brought: {"planes_received", "plane_bytes_received",
+    /// "planes_written_by_workers"}.
+    fn transfer(&mut self, py: Python<'_>) -> PyResult<PyObject> {
+        let t = self.get()?.transfer();
+        to_py(py, &t)
+    }
+
     /// Finish the products (every block accepted); the run summary as a dict.
     fn finish(&mut self, py: Python<'_>) -> PyResult<PyObject> {
         // Not finishable (blocks missing): an error, and the coordinator stays usable.
@@ -232,9 +247,12 @@ impl Coordinator {
 /// MeasurementSets are kept for the next call with the same config. `cache_chans`: the range
 /// [a, z) of channels this worker is given as several blocks: their visibilities are read once
 /// (kept in memory, or in a scratch file in `scratch_dir`, default the system's temporary
-/// directory) and every block of the range takes its channels from there.
+/// directory) and every block of the range takes its channels from there. `direct`: the
+/// products this worker writes its planes into itself (`Coordinator.direct_targets()`, JSON);
+/// they are durable when this returns and only listed in the result.
 #[pyfunction]
-#[pyo3(signature = (config_json, first_chan, end_chan, nthreads, cache_chans = None, scratch_dir = None))]
+#[pyo3(signature = (config_json, first_chan, end_chan, nthreads, cache_chans = None, scratch_dir = None, direct = None))]
+#[allow(clippy::too_many_arguments)]
 fn run_block<'py>(
     py: Python<'py>,
     config_json: &str,
@@ -243,8 +261,18 @@ fn run_block<'py>(
     nthreads: usize,
     cache_chans: Option<(usize, usize)>,
     scratch_dir: Option<std::path::PathBuf>,
+    direct: Option<&str>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let (_, params) = parse(config_json)?;
+    let direct: Vec<pclean_engine::exec::direct::DirectTarget> = match direct {
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "direct: not the JSON of Coordinator.direct_targets() ({e}); pass what it \
+                 returned, or None to send every plane to the coordinator"
+            ))
+        })?,
+        None => Vec::new(),
+    };
     if let Some((a, z)) = cache_chans {
         if a >= z || a > first_chan || end_chan > z {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
@@ -266,6 +294,7 @@ fn run_block<'py>(
                 end_chan,
                 nthreads,
                 cache.as_ref(),
+                &direct,
             )
         })
         .map_err(engine_err)?;

@@ -1,9 +1,12 @@
 """`run_distributed`: image a cube's channel blocks as Dask tasks and gather them into the products.
 
 The driver process holds the engine's `Coordinator` (plan, products, checkpoint, lock). Each
-pending block becomes one task running `_native.run_block` on a worker; the task returns the
-block's planes as bytes and the coordinator writes them into the pre-created products, so no
-shared filesystem is needed for the outputs (workers only read the MeasurementSets).
+pending block becomes one task running `_native.run_block` on a worker. With `plane_writes`
+'workers' (the default on a local cluster) the worker writes the block's planes straight into the
+pre-created products (their files: it must see them) and syncs them before the task returns; the
+task returns the block's metadata only, and the coordinator records it. With 'driver' (the default
+on SLURM and address clusters) the task returns the planes as bytes and the coordinator writes
+them, so no shared filesystem is needed for the outputs (workers only read the MeasurementSets).
 
 Failures: Dask reruns the tasks of a worker that died on another worker (up to
 `distributed.scheduler.allowed-failures` times), and a task that raised is retried `task_retries`
@@ -140,8 +143,10 @@ def _run_blocks(native, imaging: dict, opts: ParallelOptions, cm: DaskClusterMan
                                                        _worker_count(cm)))
                 coord = _coordinator(native, config_json, cm)
             # Workers get the coordinator's exact parameters.
-            summary, tasks = _run(coord, cm, config_json, opts)
-            return summary, tasks, cm.describe()
+            summary, tasks, transfer = _run(coord, cm, config_json, opts)
+            d = cm.describe()
+            d.update(transfer)
+            return summary, tasks, d
     except BaseException:
         if coord is None and early is not None:
             coord = early.result_or_none()
@@ -285,8 +290,14 @@ def _run(coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions)
     nchan = sum(p["channels"][1] - p["channels"][0] for p in pending)
     log.info("%d block(s), %d channel(s) to image on %s workers", len(pending), nchan,
              cm.opts.cluster_type)
+    # The workers write their planes into the products themselves when they see them.
+    direct = coord.direct_targets() if opts.workers_write_planes else None
+    if direct == "[]":
+        direct = None
+    plane_writes = "workers" if direct else "driver"
     if not pending:
-        return coord.finish(), []
+        transfer = dict(plane_writes=plane_writes, **coord.transfer())
+        return coord.finish(), [], transfer
     cm.wait_for_workers(1)
     client = cm.client
     run_id = uuid.uuid4().hex[:8]
@@ -297,7 +308,7 @@ def _run(coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions)
     for p, (w, ca, cz) in zip(pending, worker_ranges(pending, workers)):
         b, (a, z), threads = int(p["block"]), p["channels"], int(p["threads"])
         fut = client.submit(
-            run_block_task, config_json, int(a), int(z), threads, (ca, cz),
+            run_block_task, config_json, int(a), int(z), threads, (ca, cz), direct,
             key=f"pclean-block-{b:05d}-{run_id}",
             resources=cm.task_resources(int(p["memory_bytes"]), threads),
             workers=[w] if w else None,
@@ -324,4 +335,5 @@ def _run(coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions)
             f.cancel()
         raise
     tasks.sort(key=lambda t: t["block"])
-    return coord.finish(), tasks
+    transfer = dict(plane_writes=plane_writes, **coord.transfer())
+    return coord.finish(), tasks, transfer

@@ -19,6 +19,7 @@ from .. import _native
 PARALLEL_KEYS = frozenset(p["name"] for p in _native.params() if p["group"] == "parallel")
 
 CLUSTER_TYPES = tuple(next(p["choices"] for p in _native.params() if p["name"] == "cluster_type"))
+PLANE_WRITES = tuple(next(p["choices"] for p in _native.params() if p["name"] == "plane_writes"))
 
 # Memory a worker process needs besides the blocks it images (Python, Dask, the imported engine):
 # its MEMORY resource is its memory limit less this (declared with the memory estimates).
@@ -39,6 +40,13 @@ WORKER_MEMORY_CONFIG = {
 }
 
 
+# Environment variables of Dask's nanny for the worker processes pclean starts, unset (None):
+# MALLOC_TRIM_THRESHOLD_ (docs/distributed.md, "Session 17").
+WORKER_ENVIRON_CONFIG = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+}
+
+
 class ParallelConfigError(ValueError):
     """A parallel option is invalid; the message names it and says how to fix it."""
 
@@ -53,10 +61,20 @@ class ParallelOptions:
     scheduler_address: str | None = None
     worker_timeout_s: float = 0.0
     task_retries: int = 2
+    # Who writes a cube's planes into the products: "workers" (straight into the files, which
+    # they must see), "driver" (the planes travel to it) or "auto" (workers on a local cluster).
+    plane_writes: str = "auto"
     slurm: dict[str, Any] = field(default_factory=dict)
     # Where the products go (absolute): shared with the workers, so the SLURM workers' per-run TLS
     # credentials are written there (0600 files, removed when the cluster closes).
     imagename_directory: str | None = None
+
+    @property
+    def workers_write_planes(self) -> bool:
+        """Whether the workers write their planes into the products themselves."""
+        if self.plane_writes == "auto":
+            return self.cluster_type == "local"
+        return self.plane_writes == "workers"
 
     @property
     def worker_timeout(self) -> float:
@@ -89,6 +107,12 @@ def split_config(config: dict) -> tuple[dict, ParallelOptions]:
     if ctype == "address" and _empty(get("scheduler_address")):
         raise ParallelConfigError(
             "cluster_type='address' needs scheduler_address, e.g. 'tcp://10.0.0.5:8786'")
+    plane_writes = str(get("plane_writes") or "auto").strip().lower()
+    if plane_writes not in PLANE_WRITES:
+        raise ParallelConfigError(
+            f"plane_writes={get('plane_writes')!r}: use one of {', '.join(PLANE_WRITES)} (workers: "
+            "the workers write their planes into the products, which they must see; driver: the "
+            "planes travel to this process)")
     mem = get("memory_limit")
     if not _empty(mem):
         try:
@@ -117,6 +141,7 @@ def split_config(config: dict) -> tuple[dict, ParallelOptions]:
         scheduler_address=get("scheduler_address") or None,
         worker_timeout_s=float(get("worker_timeout_s") or 0.0),
         task_retries=int(get("task_retries") if get("task_retries") is not None else 2),
+        plane_writes=plane_writes,
         slurm=slurm,
         imagename_directory=_imagename_directory(get("imagename")),
     )

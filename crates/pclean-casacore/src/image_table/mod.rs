@@ -311,6 +311,13 @@ impl ImageTable {
         &self.path
     }
 
+    /// Where the pixels lie in the tile file, when they are written there directly (see
+    /// [`crate::tile_file`]): another process may then write whole planes with a
+    /// [`crate::TileWriter`]. `None`: pixels go through casacore.
+    pub fn tile_layout(&self) -> Option<crate::TileLayout> {
+        self.tiles.as_ref().map(|t| t.layout())
+    }
+
     /// Pixel shape `[nx, ny, nstokes, nchan]` (Fortran order).
     pub fn shape(&self) -> [usize; 4] {
         self.shape

@@ -122,3 +122,67 @@ fn direct_tile_io_case(shape: [usize; 4], tile: [usize; 4]) {
     drop(w);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Planes written through a `TileWriter` (another process's view: its own file handles) while the
+/// table stays open in its holder, which writes other channels, flushes and closes it: casacore
+/// then reads every plane as written by either. Both `O_DIRECT` tiles (32 x 32 floats) and
+/// ordinary ones; a bad plane is refused with the shape.
+#[test]
+fn tile_writer_beside_the_open_table() {
+    for (shape, tile) in [
+        ([64, 40, 1, 4], [32, 32, 1, 1]),
+        ([7, 5, 2, 3], [3, 2, 1, 1]),
+    ] {
+        let dir = std::env::temp_dir().join(format!(
+            "pc_imgtab_writer_{}_{}",
+            std::process::id(),
+            tile[0]
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("w.image");
+        let [nx, ny, ns, nc] = shape;
+        let np = nx * ny;
+        let mut t = ImageTable::create(&path, shape, tile).unwrap();
+        let layout = t.tile_layout().expect("a new table has direct tile I/O");
+        assert_eq!(layout.shape, shape);
+        let mut w = crate::TileWriter::open(&layout, true).unwrap();
+        assert_eq!(
+            w.is_direct(),
+            (tile[0] * tile[1] * 4).is_multiple_of(crate::tile_file::DIRECT_ALIGN)
+        );
+        let plane = |c: usize, s: usize| -> Vec<f32> {
+            (0..np)
+                .map(|i| (1 + c * 100 + s * 10) as f32 + i as f32 * 0.25)
+                .collect()
+        };
+        // The writer takes the odd channels, the holder the even ones.
+        for c in 0..nc {
+            for s in 0..ns {
+                if c % 2 == 1 {
+                    w.put_plane(c, s, &plane(c, s)).unwrap();
+                } else {
+                    t.put_slice([0, 0, s, c], [nx, ny, 1, 1], &plane(c, s))
+                        .unwrap();
+                }
+            }
+        }
+        let e = w.put_plane(nc, 0, &plane(0, 0)).unwrap_err().to_string();
+        assert!(e.contains("does not fit"), "{e}");
+        assert!(w.put_plane(0, 0, &plane(0, 0)[1..]).is_err());
+        w.sync().unwrap();
+        t.flush().unwrap();
+        t.close().unwrap();
+        let mut r = ImageTable::open(&path, false).unwrap();
+        let mut back = vec![0f32; np];
+        for c in 0..nc {
+            for s in 0..ns {
+                r.get_slice([0, 0, s, c], [nx, ny, 1, 1], &mut back)
+                    .unwrap();
+                assert_eq!(back, plane(c, s), "channel {c} stokes {s}");
+            }
+        }
+        drop(r);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -81,6 +81,10 @@ choice! {
     Projection { Sin = "SIN" };
     /// Where the Dask workers of a distributed run are (`cluster_type`).
     ClusterKind { Local = "local", Slurm = "slurm", Address = "address" };
+    /// Who writes a Dask run's planes into the products (`plane_writes`): the workers straight
+    /// into the products' files (they must see them: the same host or a shared file system), the
+    /// driver (the planes travel to it), or `auto` (workers on a local cluster, else the driver).
+    PlaneWrites { Auto = "auto", Workers = "workers", Driver = "driver" };
     /// pclean's `row_partition_by`: how an mfs image's selected rows are cut into
     /// `row_partitions` (`pclean_engine::exec::rows::plan`).
     RowPartitionBy { Rows = "rows", Time = "time", Spw = "spw", Ms = "ms" };

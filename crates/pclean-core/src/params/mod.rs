@@ -19,7 +19,8 @@ pub use crate::schema::{EffectiveParams, RawParams};
 pub use awproject::AwProjectParams;
 pub use choices::{
     ClusterKind, DataColumnChoice, Deconvolver, GridKernel, Gridder, ImageFormat, Interpolation,
-    NormType, RowPartitionBy, SaveModel, SpecMode, UseMaskKind, VelType, WeightingKind,
+    NormType, PlaneWrites, RowPartitionBy, SaveModel, SpecMode, UseMaskKind, VelType,
+    WeightingKind,
 };
 pub(crate) use error::invalid;
 pub use error::ParamError;

@@ -9,8 +9,8 @@ use super::declare::declare_params;
 use super::spec::Section;
 use crate::params::choices::{
     ClusterKind, ConcatMode, DataColumnChoice, Deconvolver, GridKernel, Gridder, ImageFormat,
-    Interpolation, NormType, Projection, RowPartitionBy, SaveModel, SpecMode, UseMaskKind, VelType,
-    WeightingKind, OUTFRAMES,
+    Interpolation, NormType, PlaneWrites, Projection, RowPartitionBy, SaveModel, SpecMode,
+    UseMaskKind, VelType, WeightingKind, OUTFRAMES,
 };
 
 /// Gridding accuracy (pclean's own parameter): relative error of the ES-kernel gridder.
@@ -197,6 +197,9 @@ declare_params! {
     worker_timeout_s: Real = 0.0, "Seconds to wait for the first worker, 0 = by cluster type"
         => .parallel().meaning("120 local, 60 address, 1800 slurm");
     task_retries: Int = 2, "Reruns of a block task that raised" => .parallel();
+    plane_writes: Str = "auto", "Who writes a Dask cube's planes into the products: workers (each worker writes its channels straight into the product files, which it must see: same host or a shared file system), driver (the planes travel to the driver, which writes them)"
+        => .parallel().choices(PlaneWrites::NAMES).meaning("workers on a local cluster, the driver on slurm and address clusters")
+           .doc("pclean's own parameter (docs/distributed.md, \"Why the workers write the planes\"). With workers, only each block's metadata travels to the driver; the workers must be able to write the product files at the same paths (any local file system; on a shared one, see what it must guarantee there)");
     keep_subcubes: Bool = false, "The seed's: accepted, no effect (noted in the log): pclean writes blocks straight into the final products, there are no sub-cubes"
         => .parallel();
     keep_partimages: Bool = false, "The seed's: accepted, no effect (noted in the log): there are no partial images" => .parallel();

@@ -3,7 +3,8 @@
 //!
 //! Bytes: `b"PCLB"`, a little-endian `u32` version, a `u64` header length, the JSON header
 //! ([`BlockHeader`]), then each write's plane as little-endian `f32`, row-major `(ny, nx)`, in the
-//! header's order.
+//! header's order. Planes a worker wrote straight into the products ([`super::direct`]) are only
+//! listed ([`BlockHeader::direct`]).
 
 use super::block::BlockResult;
 use crate::error::EngineError;
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
 const MAGIC: &[u8; 4] = b"PCLB";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const ARCSEC_PER_RAD: f64 = 206_264.806_247_096_36;
 
 /// Receives a decoded plane write.
@@ -47,6 +48,8 @@ pub struct BlockHeader {
     /// Image channels `[start, end)`.
     pub channels: [usize; 2],
     pub writes: Vec<PlaneWrite>,
+    /// Planes the worker wrote into the products itself (durable when the block was sent).
+    pub direct: Vec<PlaneWrite>,
     pub meta: BlockMeta,
     pub task: TaskSummary,
 }
@@ -129,13 +132,14 @@ impl PlaneCollector {
     }
 }
 
-/// Serialise a block: the planes `planes` collected while it ran, and its metadata (see the
-/// module docs).
+/// Serialise a block: the planes `planes` collected while it ran, those it wrote into the
+/// products itself (`direct`), and its metadata (see the module docs).
 pub fn encode_block(
     params: &ImagingParams,
     freqs_hz: &[f64],
     r: BlockResult,
     planes: PlaneCollector,
+    direct: Vec<PlaneWrite>,
     task: TaskSummary,
 ) -> Vec<u8> {
     let channels = [r.chans.start, r.chans.end];
@@ -144,6 +148,7 @@ pub fn encode_block(
     let header = serde_json::to_vec(&BlockHeader {
         channels,
         writes,
+        direct,
         meta,
         task,
     })

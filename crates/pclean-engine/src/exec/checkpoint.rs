@@ -34,6 +34,7 @@ const SCHEDULING_ONLY: &[&str] = &[
     "local_directory",
     "cluster_type",
     "scheduler_address",
+    "plane_writes",
     "keep_subcubes",
     "keep_partimages",
     "concat_mode",

@@ -7,6 +7,7 @@
 use super::block::BlockResult;
 use super::block_io::decode_block;
 use super::checkpoint::{checkpoint_path, product_params, Checkpoint};
+use super::direct::DirectTarget;
 use super::progress::Progress;
 use super::resources::current_rss_mib;
 use super::sink::{commit_interval, DueCommit, Sink};
@@ -73,7 +74,24 @@ pub struct Coordinator {
     pub(super) idle_alloc_mib: Option<f64>,
     /// A row-partitioned run's statistics (`exec::rows`), for the summary.
     pub(super) rows_summary: std::sync::Mutex<Option<super::rows::RowsSummary>>,
+    /// The products were created by this run (not reopened to resume).
+    products_fresh: bool,
+    /// Products whose planes the workers write themselves ([`Coordinator::direct_targets`]).
+    direct: Vec<&'static str>,
+    /// What the accepted blocks brought: see [`Transfer`].
+    transfer: Transfer,
     _lock: ProductLock,
+}
+
+/// What the blocks accepted so far brought to the coordinator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// Planes received (as bytes) and written here.
+    pub planes_received: usize,
+    /// Bytes of those planes.
+    pub plane_bytes_received: u64,
+    /// Planes the workers wrote into the products themselves (only listed in their results).
+    pub planes_written_by_workers: usize,
 }
 
 impl Coordinator {
@@ -119,8 +137,10 @@ impl Coordinator {
         let budget = params
             .memory_limit_bytes
             .unwrap_or_else(memory::default_budget_bytes);
-        if params.memory_limit_bytes.is_some() {
-            // A limit the user set bounds the resident set: freed buffers go back at once.
+        if params.memory_limit_bytes.is_some() && !params.parallel.parallel {
+            // A limit the user set bounds the resident set: freed buffers go back at once. (A
+            // Dask run's limit is what one worker task may use: the coordinator keeps glibc's
+            // defaults, as mapping every received plane afresh cost system time.)
             crate::alloc_count::return_freed_memory_at_free();
         }
         // Reading a few channels per block re-reads (and decodes) whole tiles of the visibility
@@ -256,6 +276,7 @@ impl Coordinator {
                 src.set_aside()?;
             }
         }
+        let products_fresh = matches!(mode, OpenMode::Create { .. });
         let cube = setup.mvc_cube_coords(&coords);
         let mut out = Products::create(params, exts, &coords, cube.as_ref(), &object, mode)?;
         out.flush()?;
@@ -301,6 +322,9 @@ impl Coordinator {
             idle_rss_mib: current_rss_mib(),
             idle_alloc_mib: alloc_count::current_bytes().map(|v| v as f64 / MIB),
             rows_summary: std::sync::Mutex::new(None),
+            products_fresh,
+            direct: Vec::new(),
+            transfer: Transfer::default(),
             _lock: lock,
         })
     }
@@ -486,6 +510,29 @@ impl Coordinator {
                 header.channels
             )));
         }
+        for w in &header.direct {
+            if !self.direct.iter().any(|e| *e == w.product) {
+                return Err(EngineError::protocol(format!(
+                    "block result lists product '{}' as written by the worker, which this \
+                     coordinator did not hand out (Coordinator.direct_targets)",
+                    w.product
+                )));
+            }
+            if w.chan < a || w.chan >= z || w.stokes >= nst {
+                return Err(EngineError::protocol(format!(
+                    "block result lists channel {} stokes {} of '{}' as written by the worker, \
+                     outside block {block} (channels {a}..{z})",
+                    w.chan, w.stokes, w.product
+                )));
+            }
+        }
+        self.transfer.planes_written_by_workers += header.direct.len();
+        self.transfer.planes_received += header.writes.len();
+        self.transfer.plane_bytes_received += header
+            .writes
+            .iter()
+            .map(|w| 4 * (w.shape[0] * w.shape[1]) as u64)
+            .sum::<u64>();
         if let Some(due) = sink.record_block(block, header.meta, header.task)? {
             // No committer thread here: make the planes durable, then record.
             for p in &due.1 {
@@ -494,6 +541,26 @@ impl Coordinator {
             sink.record(due.0)?;
         }
         Ok(())
+    }
+
+    /// The products whose planes the workers may write straight into their files
+    /// ([`super::direct`]), for workers that see the products' directory (the same host, or a
+    /// shared file system). From now on [`accept`](Self::accept) takes results whose planes of
+    /// these products were written by the worker (the others still travel as bytes). Empty
+    /// when no product allows it (FITS products, or pixels written through casacore).
+    pub fn direct_targets(&mut self) -> Vec<DirectTarget> {
+        let fresh = self.products_fresh;
+        let layouts = self.sink_mut().out.direct_layouts();
+        self.direct = layouts.iter().map(|(e, _)| *e).collect();
+        layouts
+            .into_iter()
+            .map(|(e, l)| DirectTarget::new(e, l, fresh))
+            .collect()
+    }
+
+    /// What the blocks accepted so far brought (planes as bytes, planes written by workers).
+    pub fn transfer(&self) -> Transfer {
+        self.transfer
     }
 
     /// An error naming the blocks not yet accepted, if any ([`finish`](Self::finish) needs all).

@@ -8,6 +8,7 @@ pub mod block_io;
 pub mod block_paged;
 pub mod checkpoint;
 pub mod coordinator;
+pub mod direct;
 pub mod finish;
 pub mod local;
 pub mod progress;

@@ -12,6 +12,7 @@
 
 use super::block::run_block;
 use super::block_io::{encode_block, PlaneCollector};
+use super::direct::{DirectTarget, DirectWriters};
 use super::thread_pool_in_slot;
 use crate::alloc_count;
 use crate::error::EngineError;
@@ -138,13 +139,16 @@ impl BlockWorker {
     }
 
     /// Compute image channels `first..end` with `nthreads` threads; the serialised block.
-    /// `cache`: the range of channels this worker will run (see [`WorkerCache`]).
+    /// `cache`: the range of channels this worker will run (see [`WorkerCache`]). `direct`: the
+    /// products whose planes this worker writes itself ([`super::direct`]; made durable before
+    /// this returns); the other planes travel in the result.
     pub fn run(
         &self,
         first: usize,
         end: usize,
         nthreads: usize,
         cache: Option<&WorkerCache>,
+        direct: &[DirectTarget],
     ) -> Result<Vec<u8>, EngineError> {
         let nchan = self.nchan();
         if first >= end || end > nchan {
@@ -172,10 +176,15 @@ impl BlockWorker {
         let t = Instant::now();
         let base = alloc_count::slot_begin(0);
         let planes = PlaneCollector::default();
+        let writers = DirectWriters::open(direct)?;
         let put = |ext: &'static str, k: usize, st: usize, plane: ndarray::ArrayView2<f32>| {
+            if writers.put(ext, k, st, plane)? {
+                return Ok(());
+            }
             planes.put(ext, k, st, plane)
         };
         let r = pool.install(|| run_block(&inputs, first..end, &put))?;
+        let direct = writers.finish()?;
         if ranged.is_some() {
             drop(inputs);
             drop(ranged);
@@ -191,6 +200,7 @@ impl BlockWorker {
             &self.setup.plan.freqs_hz,
             r,
             planes,
+            direct,
             task,
         ))
     }
@@ -207,9 +217,10 @@ pub fn run_block_cached(
     end: usize,
     nthreads: usize,
     cache: Option<&WorkerCache>,
+    direct: &[DirectTarget],
 ) -> Result<Vec<u8>, EngineError> {
     let worker = super::cached(&CACHE, key, || BlockWorker::new(params.clone()))?;
-    worker.run(first, end, nthreads, cache)
+    worker.run(first, end, nthreads, cache, direct)
 }
 
 /// Whether a worker keeps its range's visibilities in memory: when the whole selection would

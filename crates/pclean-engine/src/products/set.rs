@@ -270,6 +270,22 @@ impl Products {
         self.cube_psf_beams = beams;
     }
 
+    /// The products whose planes another process may write straight into their tile files
+    /// (`exec::direct`), with where their pixels lie: CASA products with direct tile I/O, less
+    /// those whose planes this writer must see as they are written: `.pb` when it carries the
+    /// pixel mask of the others ([`PB_MASKED`]), specmode='mvc''s cube products (their own
+    /// spectral axis), and [`GRIDWT`] (read back when the products are finished). Planes written
+    /// elsewhere miss the report's statistics: they are not gathered once this was asked.
+    pub fn direct_layouts(&mut self) -> Vec<(&'static str, pclean_imageio::TileLayout)> {
+        self.stats = None;
+        let (pb_mask, cube) = (self.pb_mask, &self.cube);
+        self.writers
+            .iter()
+            .filter(|(e, _)| *e != GRIDWT && !(cube.contains(e) || pb_mask && is_pb(e)))
+            .filter_map(|(e, w)| w.tile_layout().map(|l| (*e, l)))
+            .collect()
+    }
+
     /// Hand every plane written so far to the operating system (survives a crash of this
     /// process); [`Products::data_paths`] + `fsync_tree` make it survive a power loss.
     pub fn flush(&mut self) -> Result<(), EngineError> {

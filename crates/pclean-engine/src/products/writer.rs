@@ -70,6 +70,16 @@ impl ProductWriter {
         }
     }
 
+    /// Where a CASA product's pixels lie in its tile file, when another process may write whole
+    /// planes there (`pclean_imageio::TileWriter`); `None` for FITS products and CASA products
+    /// whose pixels go through casacore.
+    pub fn tile_layout(&self) -> Option<pclean_imageio::TileLayout> {
+        match self {
+            ProductWriter::Casa(w) => w.tile_layout(),
+            ProductWriter::Fits(_) => None,
+        }
+    }
+
     /// Hand every plane written so far to the operating system (see [`fsync_tree`]).
     pub fn flush(&mut self) -> Result<(), EngineError> {
         match self {
