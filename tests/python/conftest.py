@@ -106,6 +106,25 @@ def run_pclean(*args, check=True):
     return p
 
 
+def run_reference_case(runs, info, name, msdir, outdir, not_imaging=("vis", "parallel")):
+    """pclean with the tclean parameters of reference case `name` (`info[name]["params"]`, less
+    `not_imaging`) on `msdir / params["vis"]`, once per case (cached in `runs`); returns the
+    product prefix, failing the test with pclean's error when it fails."""
+    if name not in runs:
+        params = {k: v for k, v in info[name]["params"].items() if k not in not_imaging}
+        cfg = outdir / (name + ".config.json")
+        cfg.write_text(json.dumps(params))
+        prefix = outdir / name
+        p = run_pclean("image", "--config", cfg, "--vis", msdir / info[name]["params"]["vis"],
+                       "--imagename", prefix, "--overwrite", check=False)
+        runs[name] = (prefix, p)
+    prefix, p = runs[name]
+    if p.returncode != 0:
+        pytest.fail("pclean failed on %s (%d): %s" % (name, p.returncode, p.stderr[-2000:]),
+                    pytrace=False)
+    return prefix
+
+
 @pytest.fixture(scope="session")
 def msdir(tmp_path_factory):
     d = tmp_path_factory.mktemp("ms")

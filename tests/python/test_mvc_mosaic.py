@@ -18,7 +18,7 @@ import pytest
 from astropy.io import fits
 
 from compare import load_casa
-from conftest import REFERENCE, run_pclean, unpack_bundled
+from conftest import REFERENCE, run_reference_case, unpack_bundled
 
 REF = REFERENCE / "wideband_mosaic"
 INFO = json.loads((REF / "wideband_mvc_refs.json").read_text())
@@ -51,19 +51,7 @@ def out(tmp_path_factory):
 
 def run_case(name, msdir, outdir):
     """pclean with the reference's tclean parameters, once per case; returns the prefix."""
-    if name not in _RUNS:
-        params = {k: v for k, v in INFO[name]["params"].items() if k not in NOT_IMAGING}
-        cfg = outdir / (name + ".config.json")
-        cfg.write_text(json.dumps(params))
-        prefix = outdir / name
-        p = run_pclean("image", "--config", cfg, "--vis", msdir / INFO[name]["params"]["vis"],
-                       "--imagename", prefix, "--overwrite", check=False)
-        _RUNS[name] = (prefix, p)
-    prefix, p = _RUNS[name]
-    if p.returncode != 0:
-        pytest.fail("pclean failed on %s (%d): %s" % (name, p.returncode, p.stderr[-2000:]),
-                    pytrace=False)
-    return prefix
+    return run_reference_case(_RUNS, INFO, name, msdir, outdir, NOT_IMAGING)
 
 
 def reference(name, ext):
