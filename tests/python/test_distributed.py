@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare import assert_same_products
+from compare import assert_same_products, load_casa, same_product_error
 from conftest import NGC_ARGS, ROOT, checkpoint_done, pclean_bin, require, require_module, run_pclean
 
 native = require_module("pclean._native", "pclean's Python package is not installed "
@@ -764,7 +764,12 @@ def test_rows_mtmfs_mosaic_equal_single_process(tmp_path):
     assert rows["executor"] == "dask" and len(rows["partitions"]) == 2, rows
     assert sum(p["rows"] for p in rows["partitions"]) == rs["rows_read"]
     assert s["total_iterations"] == rs["total_iterations"] > 0
-    assert_same_products(name, ref, MTMOS_PRODUCTS)
+    # model.tt1 goes through the Taylor Hessian's solve, which turns the partitions' 1e-7
+    # summation-order differences in the residual terms into 1.8-2.1e-6 of its peak (measured:
+    # row_remote.rs bounds it at 5e-6, docs/decisions.md (s16-mtpart)); every other product 1e-6.
+    assert_same_products(name, ref, [e for e in MTMOS_PRODUCTS if e != "model.tt1"])
+    err = same_product_error(load_casa(f"{name}.model.tt1")[0], load_casa(f"{ref}.model.tt1")[0])
+    assert err <= 5e-6, err
 
 
 # The bundled MS and image of each wide-field gridder: the two-pointing wideband mosaic's 21-channel
