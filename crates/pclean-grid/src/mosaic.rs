@@ -554,7 +554,8 @@ pub use conj::{conjugate_band_error, conjugate_freq};
 mod ftgrid;
 mod weight;
 
-use bands::{channel_bands, columns_of, row_indices, take_cols};
+use bands::{channel_bands, row_indices};
+pub(crate) use bands::{columns_of, take_cols};
 use ftgrid::FtCache;
 use weight::WeightKernels;
 

@@ -34,7 +34,7 @@ pub(super) fn channel_bands(
 }
 
 /// Columns `cols` of `a` (all of it for `None`).
-pub(super) fn take_cols<'a, T: Clone>(
+pub(crate) fn take_cols<'a, T: Clone>(
     a: ArrayView2<'a, T>,
     cols: &Option<Vec<usize>>,
 ) -> CowArray<'a, T, Ix2> {
@@ -45,7 +45,7 @@ pub(super) fn take_cols<'a, T: Clone>(
 }
 
 /// Elements `cols` of `v` (all for `None`).
-pub(super) fn columns_of(v: &[f64], cols: &Option<Vec<usize>>) -> Vec<f64> {
+pub(crate) fn columns_of(v: &[f64], cols: &Option<Vec<usize>>) -> Vec<f64> {
     match cols {
         Some(c) => c.iter().map(|i| v[*i]).collect(),
         None => v.to_vec(),

@@ -6,27 +6,10 @@ use super::field_pointing;
 use super::{AwGridder, RowKey};
 use crate::gridder::GridError;
 use crate::seam::VisBatch;
-use ndarray::{ArrayView2, Axis, CowArray, Ix2};
 use std::sync::Arc;
 
-/// Columns `cols` of `a` (all of it for `None`).
-pub(super) fn take_cols<'a, T: Clone>(
-    a: ArrayView2<'a, T>,
-    cols: &Option<Vec<usize>>,
-) -> CowArray<'a, T, Ix2> {
-    match cols {
-        Some(c) => CowArray::from(a.select(Axis(1), c)),
-        None => CowArray::from(a),
-    }
-}
-
-/// Elements `cols` of `v` (all for `None`).
-pub(super) fn columns_of(v: &[f64], cols: &Option<Vec<usize>>) -> Vec<f64> {
-    match cols {
-        Some(c) => c.iter().map(|i| v[*i]).collect(),
-        None => v.to_vec(),
-    }
-}
+// A row's columns (data channels) of one beam: the mosaic gridder's helpers.
+pub(super) use crate::mosaic::{columns_of, take_cols};
 
 impl AwGridder {
     /// The same gridder with the A-terms at `beam_freqs` (Hz; tclean's `wbawp=True` in an mfs
