@@ -3,8 +3,12 @@
 //!
 //! casacore shares one `PlainTable` per table name, so two handles on the same table used from two
 //! threads crash (casacore issue #1163). Every glue call on a table runs under the lock of its
-//! canonical path, so two threads never touch the same table at once; different tables proceed in
-//! parallel.
+//! table tree: the outermost table directory holding it (an MS for its subtables, an image for its
+//! mask and log tables). A table's subtables are shared too: opening an MS for update opens the
+//! subtables it reaches for update, and closing it flushes every cached table below its path
+//! (`pc_tables_write_all`), so a lock per path let a reader of `x.ms/FIELD` close that table while
+//! the writer of `x.ms` flushed it (SIGSEGV in 1 run of 10 of `tests/write.rs`). Two threads never
+//! touch the same tree at once; different trees proceed in parallel.
 
 use crate::error::{GlueError, PcExc, TableError};
 use std::collections::HashMap;
@@ -21,11 +25,27 @@ pub(crate) type NrowsFn = unsafe extern "C" fn(*mut c_void) -> u64;
 /// A glue function closing a handle.
 pub(crate) type CloseFn = unsafe extern "C" fn(*mut c_void);
 
-/// The lock of every table path ever opened in this process (keyed by canonical path).
+/// The lock of the table tree holding the table at `path` (a canonical path), one per tree in this
+/// process, keyed by [`tree_root`].
 pub(crate) fn path_lock(path: &Path) -> Arc<Mutex<()>> {
     static LOCKS: OnceLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> = OnceLock::new();
+    let root = tree_root(path);
     let mut map = guard(LOCKS.get_or_init(Default::default));
-    map.entry(path.to_path_buf()).or_default().clone()
+    map.entry(root).or_default().clone()
+}
+
+/// The outermost table directory holding `path`: `path` itself, or the highest of its enclosing
+/// directories reached through directories that are tables (hold a `table.dat`). A subtable is a
+/// table directory inside its parent's, so `x.ms/ANTENNA` gives `x.ms`.
+pub(crate) fn tree_root(path: &Path) -> PathBuf {
+    let mut root = path;
+    while let Some(parent) = root.parent() {
+        if !parent.join("table.dat").is_file() {
+            break;
+        }
+        root = parent;
+    }
+    root.to_path_buf()
 }
 
 /// Lock `lock`, ignoring poisoning: a panic while holding it leaves no casacore state
@@ -187,5 +207,28 @@ impl Drop for Handle {
         let close = self.close;
         // SAFETY: the pointer came from the matching open and is closed exactly once.
         self.call_nothrow(|t| unsafe { close(t) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subtable_shares_the_lock_of_its_outermost_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let ms = dir.path().join("x.ms");
+        let field = ms.join("FIELD");
+        let other = dir.path().join("y.ms");
+        for d in [&field, &other] {
+            std::fs::create_dir_all(d).unwrap();
+            std::fs::write(d.join("table.dat"), b"").unwrap();
+        }
+        std::fs::write(ms.join("table.dat"), b"").unwrap();
+        // `dir` holds tables but is none: the tree stops below it.
+        assert_eq!(tree_root(&field), ms);
+        assert_eq!(tree_root(&ms), ms);
+        assert!(Arc::ptr_eq(&path_lock(&field), &path_lock(&ms)));
+        assert!(!Arc::ptr_eq(&path_lock(&other), &path_lock(&ms)));
     }
 }
