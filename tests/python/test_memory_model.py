@@ -51,7 +51,7 @@ CONFIGS = [
 TOLERANCE = 0.10
 
 
-def assert_rss_within(m, grid_mib, threads):
+def assert_rss_within(m, grid_mib, threads, settled_mib=0.0):
     """Peak RSS above idle against the model's heap plus code pages (`predicted_rss_mib`), within
     TOLERANCE, widened by what is resident but not heap and varies from run to run:
     - below: the code pages imaging makes resident (IMAGING_CODE_BYTES, 1.5 MiB) may be partly
@@ -60,8 +60,10 @@ def assert_rss_within(m, grid_mib, threads):
       block trims at two points, alloc_count::release_free_heap): measured up to 10.4 MiB beyond
       heap and code (512^2 x 4 Hogbom, 2 threads, at load 20; 4.4-6.5 MiB quiet), about the uv grids
       the threads freed last, so one grid per thread is allowed. A fixed glibc mmap threshold would
-      return them but costs 25-55% more CPU on the bench cubes (docs/decisions.md (s12-perf))."""
-    low = (1 - TOLERANCE) * (m["predicted_rss_mib"] - 1.5)
+      return them but costs 25-55% more CPU on the bench cubes (docs/decisions.md (s12-perf));
+    - below, by `settled_mib`: what the model counts as an upper bound of pages that timing decides
+      (the interleaving of two blocks, below)."""
+    low = (1 - TOLERANCE) * (m["predicted_rss_mib"] - 1.5 - settled_mib)
     high = (1 + TOLERANCE) * m["predicted_rss_mib"] + threads * grid_mib
     assert low <= m["rss_mib"] <= high, (m, low, high)
 # alma_small.ms: one spectral window of 16 channels, 27090 rows.
@@ -186,7 +188,12 @@ def test_memory_model_predicts_the_dirty_cube(synth_ms, tmp_path, mode, cpb):
     # The issue's bound on the whole: `pclean estimate` within 10% of the peak RSS. The two
     # blocks' interleaving is in the estimate, so the RSS bound needs no extra grid per thread.
     assert abs(m["estimate_total_mib"] - m["peak_rss_mib"]) <= TOLERANCE * m["peak_rss_mib"], m
-    assert_rss_within(m, 0, 2)
+    # The interleaving term (`interleaved_mib`, one pass grid per block) is what stays resident when
+    # the other block allocates in a freed PSF grid before the residual pass takes it back; how much
+    # it takes depends on the two threads' timing: measured 20.6-31.3 MiB of the 31.6 counted
+    # (cubedata, 1024^2 x 64, session 18, 9 runs here and in CI), so the lower bound leaves out one
+    # of the two grids.
+    assert_rss_within(m, 0, 2, settled_mib=m["grid_mib"])
 
 
 # Issue 18's continuum run (bench/mfs_bench.py: synth.ms's 6.9 M visibilities into one mfs plane,
