@@ -9,7 +9,9 @@ and with any Python with numpy and astropy:
     python scripts/dev/make_awproject_testdata.py crops OUTDIR REPO/testdata
     python scripts/dev/make_awproject_testdata.py crops_ps OUTDIR REPO/testdata  # psterm=True
     python scripts/dev/make_awproject_testdata.py crops_noat OUTDIR REPO/testdata  # aterm=False
+    python scripts/dev/make_awproject_testdata.py crops_two_ptg OUTDIR REPO/testdata  # two_ptg's
     python scripts/dev/make_awproject_testdata.py two OUTDIR REPO/testdata  # vis=[a, b] (casatasks)
+    python scripts/dev/make_awproject_testdata.py two_ptg OUTDIR  # usepointing, vis=[a, b]
 
 `pbsamples` writes what the normal suite reads today (`testdata/reference/awproject/
 tclean_aw_pb_samples.json`: tclean's `.pb` of case aw_dirty, every 4th pixel of the inner 160^2,
@@ -242,6 +244,77 @@ def two(outdir, testdata):
 PA_DEG = -73.24517281003254
 
 
+# Session 18: usepointing=True over two MSs with different POINTING edits, MS -> [(antenna number
+# mod 4 in this set, (east arcmin on the sky, north arcmin))] (tests/python/test_awproject.py makes
+# the same copies): case aw_two_ptg, two copies of awproj_small.ms (every TIME and antenna shared);
+# aw_two_ptg_split, awproj_a.ms and awproj_b.ms of `two` (the first and last 24 integrations).
+PTG_TWO_MOVES = [[((0, 2), (0.0, 3.0))], [((1,), (2.0, 0.0))]]
+PTG_TWO_CASES = {"aw_two_ptg": (["awproj_small.ms", "awproj_small.ms"], ["awptg_a.ms", "awptg_b.ms"]),
+                 "aw_two_ptg_split": (["awproj_a.ms", "awproj_b.ms"],
+                                      ["awptgs_a.ms", "awptgs_b.ms"])}
+PTG_TWO_PRODUCTS = ["psf", "residual", "pb", "weight"]
+
+
+def two_ptg(outdir):
+    """usepointing=True with vis=[a, b] (PTG_TWO_CASES, the POINTING of each moved as
+    PTG_TWO_MOVES says; aw_dirty's other parameters): tclean's products exported to FITS in OUTDIR
+    and the entries written to OUTDIR/aw_two_ptg.json (the MSs are made by the test from the
+    bundled awproj_small.ms and awproj_two.ms.tar.gz; `two` makes awproj_a/b.ms in OUTDIR)."""
+    from casatasks import tclean, exportfits
+    import casatools
+    import numpy as np
+    tb = casatools.table()
+    arcmin = np.pi / 180 / 60
+    meta = {}
+    for case, (sources, names) in PTG_TWO_CASES.items():
+        for src, name, moves in zip(sources, names, PTG_TWO_MOVES):
+            dst = os.path.join(outdir, name)
+            shutil.rmtree(dst, ignore_errors=True)
+            shutil.copytree(os.path.join(outdir, src), dst)
+            tb.open(os.path.join(dst, "POINTING"), nomodify=False)
+            d, ant = tb.getcol("DIRECTION"), tb.getcol("ANTENNA_ID")  # d: (2, 1, nrow)
+            for residues, (dx, dy) in moves:
+                sel = np.isin(ant % 4, residues)
+                d[0, 0, sel] += dx * arcmin / np.cos(d[1, 0, sel])
+                d[1, 0, sel] += dy * arcmin
+            tb.putcol("DIRECTION", d)
+            tb.close()
+        args = dict(COMMON, usepointing=True)
+        img = os.path.join(outdir, "tclean_" + case)
+        for ext in ["psf", "residual", "pb", "weight", "sumwt", "model", "image", "mask", "cf"]:
+            shutil.rmtree(img + "." + ext, ignore_errors=True)
+        t0 = time.time()
+        tclean(vis=[os.path.join(outdir, n) for n in names], imagename=img, cfcache=img + ".cf",
+               **args)
+        dt = time.time() - t0
+        ia = casatools.image()
+        ia.open(img + ".sumwt")
+        sumwt = float(ia.getchunk().ravel()[0])
+        ia.close()
+        for ext in PTG_TWO_PRODUCTS:
+            exportfits(img + "." + ext, img + "." + ext + ".fits", overwrite=True)
+        meta[case] = dict(params=dict(args, vis=names), seconds=round(dt, 2), sumwt=sumwt,
+                          made_from=sources, pointing_moves_arcmin=PTG_TWO_MOVES)
+    with open(os.path.join(outdir, "aw_two_ptg.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+
+
+def crops_two_ptg(outdir, testdata):
+    """The cases of `two_ptg` cropped as `crops` under testdata/reference/awproject/, their
+    entries added to awproj_refs.json."""
+    refdir = os.path.join(testdata, "reference", "awproject")
+    jpath = os.path.join(refdir, "awproj_refs.json")
+    meta = json.load(open(jpath))
+    new = json.load(open(os.path.join(outdir, "aw_two_ptg.json")))
+    for case in PTG_TWO_CASES:
+        for ext in PTG_TWO_PRODUCTS:
+            write_crop(os.path.join(outdir, "tclean_%s.%s.fits" % (case, ext)),
+                       os.path.join(refdir, "tclean_%s.%s.fits.gz" % (case, ext)), *CROPS[ext])
+        meta[case] = new[case]
+    with open(jpath, "w") as f:
+        json.dump(meta, f, indent=1)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "sim":
@@ -254,6 +327,10 @@ if __name__ == "__main__":
         crops_ps(sys.argv[2], sys.argv[3])
     elif cmd == "crops_noat":
         crops_noat(sys.argv[2], sys.argv[3])
+    elif cmd == "two_ptg":
+        two_ptg(sys.argv[2])
+    elif cmd == "crops_two_ptg":
+        crops_two_ptg(sys.argv[2], sys.argv[3])
     elif cmd == "two":
         two(sys.argv[2], sys.argv[3])
     elif cmd == "pbsamples":

@@ -12,12 +12,12 @@
 
 use super::gridder::RunGridder;
 use crate::error::EngineError;
-use crate::source::Source;
+use crate::source::{RowKeys, Source};
 use pclean_core::direction::SkyContext;
 use pclean_core::params::ImagingParams;
 use pclean_core::Direction;
 use pclean_grid::awproj::band_geometry;
-use pclean_grid::awproj::gridder::{AwGridder, AwInner, AwPointing};
+use pclean_grid::awproj::gridder::{AwGridder, AwInner, AwPointing, BaselinePointings};
 use pclean_grid::awproj::pa::{bin_parallactic_angles, parallactic_angle};
 
 /// The A-stacking gridder for `sources` (one MS or several: `check_sources`; one field, or
@@ -27,12 +27,20 @@ use pclean_grid::awproj::pa::{bin_parallactic_angles, parallactic_angle};
 pub fn aw_gridder(
     params: &ImagingParams,
     base: RunGridder,
-    sources: &[Source],
+    sources: &mut [Source],
     centre: &Direction,
     sky: &SkyContext,
     freq_hz: f64,
 ) -> Result<AwGridder, EngineError> {
     check_sources(params, sources, centre, sky)?;
+    // usepointing=True: each baseline's beams on its antennas' POINTING directions, each MS's
+    // rows on its own (several MSs: their antennas re-keyed past those of the MSs before).
+    let by_baseline = if params.mosaic.usepointing {
+        Some(pointings_of_sources(params, sources, centre, sky, freq_hz)?)
+    } else {
+        None
+    };
+    let sources: &[Source] = sources;
     let src = &sources[0];
     let meta = src.ms.meta();
     // The selected fields of every MS (the same FIELD_ID is the same direction in each:
@@ -103,28 +111,21 @@ pub fn aw_gridder(
         });
     }
     // usepointing=True: each baseline's beams on its antennas' POINTING directions instead.
-    let by_baseline = if params.mosaic.usepointing {
-        let (p, table) = super::awproject_pointing::baseline_pointings(
-            params,
-            &src.ms,
-            &src.selected,
-            centre,
-            sky,
-            freq_hz,
-        )?;
-        tracing::info!(
-            "awproject: usepointing=True: {} distinct baseline beam centres (the mean of both \
-             antennas' POINTING directions), pixel(s) {}",
-            p.len(),
-            p.iter()
-                .map(|q| format!("({:.2}, {:.2})", q.centre_px[0], q.centre_px[1]))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        pointings = p;
-        Some(table)
-    } else {
-        None
+    let by_baseline = match by_baseline {
+        Some((p, table)) => {
+            tracing::info!(
+                "awproject: usepointing=True: {} distinct baseline beam centres (the mean of \
+                 both antennas' POINTING directions), pixel(s) {}",
+                p.len(),
+                p.iter()
+                    .map(|q| format!("({:.2}, {:.2})", q.centre_px[0], q.centre_px[1]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            pointings = p;
+            Some(table)
+        }
+        None => None,
     };
     let aw = &params.awproject;
     // Each MS's antennas' mean position: tclean's angle is the mean of the antennas' feed angles.
@@ -317,9 +318,55 @@ pub fn aw_gridder(
     Ok(g)
 }
 
+/// The baseline pointings of every MS of `sources` with `usepointing=True`
+/// ([`super::awproject_pointing::baseline_pointings`]: tclean 6.7 centres every MS's rows by the
+/// first MS's POINTING directions): one list of pointings, each MS's rows keyed by its antennas
+/// offset past those of the MSs before it, its rows re-keyed alike ([`RowKeys`], FIELD_IDs
+/// unchanged) when there are several.
+fn pointings_of_sources(
+    params: &ImagingParams,
+    sources: &mut [Source],
+    centre: &Direction,
+    sky: &SkyContext,
+    freq_hz: f64,
+) -> Result<(Vec<AwPointing>, BaselinePointings), EngineError> {
+    let several = sources.len() > 1;
+    let mut per_ms = Vec::with_capacity(sources.len());
+    let mut offsets = Vec::with_capacity(sources.len());
+    let mut offset = 0i32;
+    for s in sources.iter_mut() {
+        per_ms.push(super::awproject_pointing::ms_centres(
+            params,
+            &s.ms,
+            &s.selected,
+            centre,
+            sky,
+        )?);
+        offsets.push(offset);
+        let meta = s.ms.meta();
+        if several {
+            s.keys = Some(std::sync::Arc::new(RowKeys {
+                field: (0..meta.fields.len() as i32).collect(),
+                antenna_offset: offset,
+            }));
+        }
+        offset += meta.antennas.len() as i32;
+    }
+    if several {
+        tracing::warn!(
+            "usepointing=True over {} MeasurementSets with gridder='awproject': every MS's rows \
+             are centred by the first MS's POINTING directions (its integration nearest in \
+             TIME), as tclean 6.7 (measured: the other MSs' POINTING tables move nothing in \
+             tclean's products); to use each MS's own, image them apart",
+            sources.len()
+        );
+    }
+    super::awproject_pointing::baseline_pointings(params, &per_ms, &offsets, freq_hz)
+}
+
 /// Several MSs with awproject (tclean images them through the same functions): the same
-/// telescope, no `usepointing` (its baseline table is keyed by TIME and antennas, which two MSs
-/// may share), and a FIELD_ID selected in several MSs at the same direction in each (the grid
+/// telescope (with `usepointing`, each MS's rows on its own POINTING table:
+/// [`pointings_of_sources`]), and a FIELD_ID selected in several MSs at the same direction in each (the grid
 /// sets are keyed by it); refused otherwise, named.
 fn check_sources(
     params: &ImagingParams,
@@ -332,13 +379,6 @@ fn check_sources(
     };
     if sources.len() == 1 {
         return Ok(());
-    }
-    if params.mosaic.usepointing {
-        return Err(EngineError::param(
-            "usepointing",
-            "usepointing=True with gridder='awproject' and several MeasurementSets is not \
-             supported by pclean yet; image one MS, or concatenate them (CASA's concat)",
-        ));
     }
     let telescope = &first.ms.meta().observatory.name;
     let mut seen: Vec<(usize, [f64; 3])> = Vec::new();

@@ -38,17 +38,20 @@ pub const MERGE_LAMBDA_OVER_D: f64 = super::mosaic_pointing::MAX_SPREAD_LAMBDA_O
 /// The most distinct baseline pointings accepted (each a grid set per parallactic-angle bin).
 pub const MAX_POINTINGS: usize = 64;
 
-/// The pointings of `ms`'s selected rows with `usepointing=True` (module docs) and the table of
-/// each `(TIME, ANTENNA1, ANTENNA2)`'s pointing, the centres in pixels of the image about
-/// `centre`.
-pub fn baseline_pointings(
+/// Each antenna's beam centre (pixels of the image about `centre`) at each selected integration
+/// of one MS, keyed by `(TIME bits, antenna)`, and the MS's selected `(TIME, ANTENNA1, ANTENNA2)`.
+pub type MsCentres = (HashMap<(u64, i32), [f64; 2]>, Vec<(f64, i32, i32)>);
+
+/// Each antenna's beam centre at each selected integration of `ms` with `usepointing=True`
+/// (module docs: the mean pixel of its group, one group by default) and the MS's selected
+/// baselines.
+pub fn ms_centres(
     params: &ImagingParams,
     ms: &MeasurementSet,
     selected: &SelectedData,
     centre: &Direction,
     sky: &SkyContext,
-    freq_hz: f64,
-) -> Result<(Vec<AwPointing>, BaselinePointings), EngineError> {
+) -> Result<MsCentres, EngineError> {
     let bp = pclean_ms::baseline_pointings(ms, selected)?;
     let mut pixel: HashMap<(u64, i32), [f64; 2]> = HashMap::with_capacity(bp.directions.len());
     for (&(tbits, antenna), d) in &bp.directions {
@@ -112,44 +115,104 @@ pub fn baseline_pointings(
             params.mosaic.pointingoffsetsigdev_arcsec
         );
     }
+    Ok((centre_of, bp.baselines))
+}
+
+/// The baseline pointings of several MSs' rows with `usepointing=True`: `per_ms[k]` the centres
+/// of MS `k` ([`ms_centres`]), `antenna_offsets[k]` what its antennas are offset by in the table
+/// (the engine re-keys its rows alike, [`crate::source::RowKeys`]). Returns the distinct
+/// pointings (centres within [`MERGE_LAMBDA_OVER_D`] `lambda / D` at `freq_hz` shared) and the
+/// table of each `(TIME, ANTENNA1 + offset, ANTENNA2 + offset)`'s pointing.
+///
+/// tclean 6.7 with `vis=[a, b]` centres every MS's rows by the first MS's POINTING directions
+/// (measured, docs/decisions-s18-awpt.md: `b`'s own POINTING moves its beams nowhere, whether
+/// `b` shares `a`'s TIMEs or not): a row of a later MS takes the centres of the first MS's
+/// integration nearest in TIME, by antenna number (one group, the default: that integration's
+/// array mean).
+pub fn baseline_pointings(
+    params: &ImagingParams,
+    per_ms: &[MsCentres],
+    antenna_offsets: &[i32],
+    freq_hz: f64,
+) -> Result<(Vec<AwPointing>, BaselinePointings), EngineError> {
+    let Some((first, _)) = per_ms.first() else {
+        return Err(EngineError::internal("usepointing: no MeasurementSet"));
+    };
+    // The first MS's integrations, ascending: the TIME a later MS's row is looked up at.
+    let mut first_times: Vec<u64> = first.keys().map(|(t, _)| *t).collect();
+    first_times.sort_by(|a, b| f64::from_bits(*a).total_cmp(&f64::from_bits(*b)));
+    first_times.dedup();
+    let nearest = |t: f64| -> Option<u64> {
+        let i = first_times.partition_point(|b| f64::from_bits(*b) < t);
+        [i.checked_sub(1), (i < first_times.len()).then_some(i)]
+            .into_iter()
+            .flatten()
+            .min_by(|a, b| {
+                (f64::from_bits(first_times[*a]) - t)
+                    .abs()
+                    .total_cmp(&(f64::from_bits(first_times[*b]) - t).abs())
+            })
+            .map(|k| first_times[k])
+    };
     let lambda_over_d = pclean_core::SPEED_OF_LIGHT / freq_hz / (2.0 * DISH_RADIUS_M);
     let tol_px = MERGE_LAMBDA_OVER_D * lambda_over_d / params.cell_x_rad.abs();
     let mut pointings: Vec<AwPointing> = Vec::new();
-    let mut rows = Vec::with_capacity(bp.baselines.len());
-    for &(t, a1, a2) in &bp.baselines {
-        let centre = |a: i32| {
-            centre_of.get(&(t.to_bits(), a)).copied().ok_or_else(|| {
-                EngineError::internal(format!(
-                    "usepointing: antenna {a} has no POINTING direction at TIME {t}"
-                ))
-            })
-        };
-        let (c1, c2) = (centre(a1)?, centre(a2)?);
-        let c = [0.5 * (c1[0] + c2[0]), 0.5 * (c1[1] + c2[1])];
-        let near = |p: &AwPointing| (p.centre_px[0] - c[0]).hypot(p.centre_px[1] - c[1]) <= tol_px;
-        let k = match pointings.iter().position(near) {
-            Some(k) => k,
-            None => {
-                if pointings.len() == MAX_POINTINGS {
-                    return Err(EngineError::param(
-                        "usepointing",
-                        format!(
-                            "usepointing=True with gridder='awproject': the integrations' beam \
-                             centres (the mean of their antennas' POINTING directions) take \
-                             more than {MAX_POINTINGS} distinct positions \
-                             {MERGE_LAMBDA_OVER_D} lambda/D apart; pclean grids each apart; use \
-                             usepointing=False or select fewer integrations"
-                        ),
-                    ));
+    let mut rows = Vec::new();
+    for (k, ((own, baselines), offset)) in per_ms.iter().zip(antenna_offsets).enumerate() {
+        for &(t, a1, a2) in baselines {
+            let centre = |a: i32| {
+                let found = if k == 0 {
+                    own.get(&(t.to_bits(), a))
+                } else {
+                    nearest(t).and_then(|tb| first.get(&(tb, a)))
+                };
+                found.copied().ok_or_else(|| {
+                    if k == 0 {
+                        EngineError::internal(format!(
+                            "usepointing: antenna {a} has no POINTING direction at TIME {t}"
+                        ))
+                    } else {
+                        EngineError::param(
+                            "usepointing",
+                            format!(
+                                "usepointing=True with gridder='awproject' and several \
+                                 MeasurementSets centres every MS's rows by the first MS's \
+                                 POINTING directions (as tclean 6.7), but antenna {a} of MS {k} \
+                                 has none in the first MS; image the MSs apart or \
+                                 usepointing=False"
+                            ),
+                        )
+                    }
+                })
+            };
+            let (c1, c2) = (centre(a1)?, centre(a2)?);
+            let c = [0.5 * (c1[0] + c2[0]), 0.5 * (c1[1] + c2[1])];
+            let near =
+                |p: &AwPointing| (p.centre_px[0] - c[0]).hypot(p.centre_px[1] - c[1]) <= tol_px;
+            let i = match pointings.iter().position(near) {
+                Some(i) => i,
+                None => {
+                    if pointings.len() == MAX_POINTINGS {
+                        return Err(EngineError::param(
+                            "usepointing",
+                            format!(
+                                "usepointing=True with gridder='awproject': the integrations' \
+                                 beam centres (the mean of their antennas' POINTING \
+                                 directions) take more than {MAX_POINTINGS} distinct positions \
+                                 {MERGE_LAMBDA_OVER_D} lambda/D apart; pclean grids each apart; \
+                                 use usepointing=False or select fewer integrations"
+                            ),
+                        ));
+                    }
+                    pointings.push(AwPointing {
+                        field_id: -1,
+                        centre_px: c,
+                    });
+                    pointings.len() - 1
                 }
-                pointings.push(AwPointing {
-                    field_id: -1,
-                    centre_px: c,
-                });
-                pointings.len() - 1
-            }
-        };
-        rows.push((t, a1, a2, k));
+            };
+            rows.push((t, a1 + offset, a2 + offset, i));
+        }
     }
     Ok((pointings, BaselinePointings::new(rows)))
 }
@@ -190,6 +253,51 @@ pub fn antenna_groups(ants: &[(i32, [f64; 2])], threshold_px: Option<f64>) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Several MSs: a later MS's rows take the centres of the first MS's integration nearest in
+    /// TIME (tclean 6.7's, measured), keyed by their antennas plus the MS's offset; an antenna
+    /// the first MS lacks is refused, naming `usepointing`.
+    #[test]
+    fn later_ms_rows_take_the_first_ms_centres() {
+        let raw = pclean_core::params::RawParams {
+            vis: Some(vec!["a.ms".into(), "b.ms".into()]),
+            imagename: Some("o".into()),
+            imsize: Some(vec![256, 256]),
+            cell: Some(vec!["12arcsec".into()]),
+            ..Default::default()
+        };
+        let params = ImagingParams::from_raw(&raw).unwrap();
+        let (t0, t1) = (100.0f64, 400.0f64);
+        let mut first = HashMap::new();
+        for a in 0..3 {
+            first.insert((t0.to_bits(), a), [128.0, 135.0]);
+            first.insert((t1.to_bits(), a), [120.0, 128.0]);
+        }
+        let mut second = HashMap::new();
+        for a in 0..3 {
+            // Its own POINTING: moved 40 px; not used.
+            second.insert((1000.0f64.to_bits(), a), [168.0, 128.0]);
+        }
+        let per_ms = vec![
+            (first, vec![(t0, 0, 1), (t1, 1, 2)]),
+            // 1000 s is nearest the first MS's 400 s; 150 s its 100 s.
+            (second, vec![(1000.0, 0, 1), (150.0, 0, 2)]),
+        ];
+        let (p, table) = baseline_pointings(&params, &per_ms, &[0, 3], 1.5e9).unwrap();
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!(p[0].centre_px, [128.0, 135.0]);
+        assert_eq!(p[1].centre_px, [120.0, 128.0]);
+        assert_eq!(table.pointing(t0, 0, 1).unwrap(), 0);
+        assert_eq!(table.pointing(t1, 1, 2).unwrap(), 1);
+        assert_eq!(table.pointing(1000.0, 3, 4).unwrap(), 1);
+        assert_eq!(table.pointing(150.0, 3, 5).unwrap(), 0);
+        // The second MS's rows are keyed by the offset antennas only.
+        assert!(table.pointing(1000.0, 0, 1).is_err());
+        let mut lacking = per_ms.clone();
+        lacking[1].1.push((1000.0, 0, 7));
+        let err = baseline_pointings(&params, &lacking, &[0, 3], 1.5e9).unwrap_err();
+        assert!(err.to_string().contains("usepointing"), "{err}");
+    }
 
     /// tclean 6.7's groups on the test MS with pointingoffsetsigdev=[60, 60] (its log, "Antenna
     /// in bin N is : ..."): antennas 1 mod 4 moved 10 px east, the even ones 15 px north, the

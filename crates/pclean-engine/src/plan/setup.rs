@@ -420,7 +420,12 @@ impl Setup {
                 RunGridder::Mosaic(m)
             }
             (Gridder::AwProject, g) => RunGridder::Aw(crate::imaging::awproject::aw_gridder(
-                &params, g, &sources, &centre, &sky, freq0,
+                &params,
+                g,
+                &mut sources,
+                &centre,
+                &sky,
+                freq0,
             )?),
             (_, g) => g,
         };
