@@ -340,3 +340,62 @@ def test_two_measurement_sets_usepointing_follows_the_first_ms(ptg_two, aw_out):
         err = compare("aw_two_ptg", ext, prefix)
         print("vis=[b, a] %s against tclean's [a, b]: %.2e" % (ext, err))
         assert err > 5 * TOL[ext], (ext, err)
+
+
+# Heterogeneous arrays (session 18, measured with tclean 6.7: docs/decisions-s18-awpt.md).
+TCLEAN_ATERM_REFUSAL = "not recognized to create the telescope specific ATerm"
+
+
+@pytest.mark.parametrize("aterm", [True, False])
+def test_alma_heterogeneous_array_is_refused_as_tclean(aterm, aw_out, tmp_path_factory):
+    """ALMA 12 m + 7 m (the bundled heterogeneous mosaic): tclean 6.7 refuses gridder='awproject'
+    ("Telescope name ('ALMA') in the MS not recognized to create the telescope specific ATerm",
+    with aterm True and False alike); pclean refuses it before reading data, naming the parameter
+    and tclean's reason."""
+    ms = unpack_bundled(["hetero_mosaic.ms.tar.gz"], tmp_path_factory.mktemp("het_ms"))
+    params = dict({k: v for k, v in INFO["aw_dirty"]["params"].items() if k not in NOT_IMAGING},
+                  imsize=[320, 320], cell="0.5arcsec",
+                  phasecenter="J2000 16h00m00.0s -30d00m00.0s", aterm=aterm, psterm=not aterm)
+    cfg = aw_out / ("het_%s.json" % aterm)
+    cfg.write_text(json.dumps(params))
+    p = run_pclean("image", "--config", cfg, "--vis", ms / "hetero_mosaic.ms", "--imagename",
+                   aw_out / ("het_%s" % aterm), "--overwrite", check=False)
+    assert p.returncode != 0, p.stderr[-500:]
+    assert "gridder" in p.stderr and TCLEAN_ATERM_REFUSAL in p.stderr, p.stderr[-1000:]
+
+
+@pytest.fixture(scope="module")
+def dish_ms(aw_ms, tmp_path_factory):
+    """awproj_small.ms with every odd antenna's DISH_DIAMETER set to 18 m."""
+    import shutil
+    from casacore.tables import table
+    out = tmp_path_factory.mktemp("aw_dish")
+    shutil.copytree(aw_ms / "awproj_small.ms", out / "awproj_small.ms")
+    with table(str(out / "awproj_small.ms" / "ANTENNA"), readonly=False, ack=False) as t:
+        d = t.getcol("DISH_DIAMETER")
+        d[1::2] = 18.0
+        t.putcol("DISH_DIAMETER", d)
+    return out
+
+
+@pytest.mark.parametrize("ext", ["psf", "residual", "pb", "weight"])
+def test_vla_dish_diameters_change_nothing_as_tclean(ext, dish_ms, aw_out):
+    """A VLA MS whose ANTENNA table gives two dish diameters (25 m and 18 m): tclean 6.7 images it
+    bit for bit as the 25 m array (its EVLA aperture model for every antenna; measured on this
+    edit, all four products 0.0 off aw_dirty's), so aw_dirty's crops are the reference, within
+    the issue's 1% (pclean the same figures as aw_dirty: 1.2e-4 psf, 3.3e-3 residual, 7.0e-3 pb,
+    7.5e-3 weight)."""
+    params = {k: v for k, v in INFO["aw_dirty"]["params"].items() if k not in NOT_IMAGING}
+    if "aw_dish" not in _RUNS:
+        cfg = aw_out / "aw_dish.config.json"
+        cfg.write_text(json.dumps(params))
+        _RUNS["aw_dish"] = (aw_out / "aw_dish", run_pclean(
+            "image", "--config", cfg, "--vis", dish_ms / "awproj_small.ms", "--imagename",
+            aw_out / "aw_dish", "--overwrite", check=False), 0.0)
+    prefix, p, _ = _RUNS["aw_dish"]
+    assert p.returncode == 0, p.stderr[-2000:]
+    # pclean says so (the A-term ignores the column, as tclean's).
+    assert "DISH_DIAMETER" in p.stderr, p.stderr[-2000:]
+    err = compare("aw_dirty", ext, prefix)
+    print("18 m / 25 m dishes %s: %.2e of tclean's peak" % (ext, err))
+    assert err < TOL[ext], (ext, err)

@@ -56,6 +56,22 @@ pub fn aw_gridder(
     let fields = &fields;
     let mfs = params.specmode == pclean_core::params::SpecMode::Mfs;
     let telescope = meta.observatory.name.as_str();
+    // tclean 6.7 makes its telescope's A-term object whatever `aterm` says, and knows the
+    // VLA/EVLA only: "Telescope name ('ALMA') in the MS not recognized to create the telescope
+    // specific ATerm" (AWProjectFT::createTelescopeATerm; measured on the bundled ALMA 12 m + 7 m
+    // mosaic, aterm True and False alike, docs/decisions-s18-awpt.md). So does pclean.
+    if !matches!(telescope.to_ascii_uppercase().as_str(), "VLA" | "EVLA") {
+        return Err(EngineError::param(
+            "gridder",
+            format!(
+                "gridder='awproject' has aperture models for the VLA/EVLA only (as tclean 6.7, \
+                 which refuses other telescopes, also with aterm=False: \"Telescope name \
+                 ('{telescope}') in the MS not recognized to create the telescope specific \
+                 ATerm\"); telescope '{telescope}' has none: use gridder='mosaic' (its \
+                 primary beams, per dish diameter in heterogeneous arrays)"
+            ),
+        ));
+    }
     // aterm=False needs no aperture model (tclean's unit A-term).
     let geom = band_geometry(telescope, freq_hz).filter(|_| params.awproject.aterm);
     if params.awproject.aterm && geom.is_none() {
@@ -68,6 +84,22 @@ pub fn aw_gridder(
                 freq_hz / 1e9
             ),
         ));
+    }
+    // The ANTENNA table's DISH_DIAMETER: tclean 6.7's EVLA aperture is the 25 m dish for every
+    // antenna (measured: awproj_small.ms with every odd antenna's diameter set to 18 m images
+    // bit for bit as the 25 m array, docs/decisions-s18-awpt.md); pclean's likewise.
+    let diameters: Vec<f64> = sources
+        .iter()
+        .flat_map(|s| s.ms.meta().antennas.iter().map(|a| a.dish_diameter_m))
+        .filter(|d| (d - 2.0 * pclean_grid::awproj::geometry::DISH_RADIUS_M).abs() > 1e-6)
+        .collect();
+    if let Some(d) = diameters.first() {
+        tracing::warn!(
+            "gridder='awproject': {} antenna(s) have a DISH_DIAMETER other than the VLA's 25 m \
+             (e.g. {d} m); the A-term is the VLA/EVLA aperture model for every antenna, as \
+             tclean 6.7 (measured: its products do not change with DISH_DIAMETER)",
+            diameters.len()
+        );
     }
     let inner = match base {
         RunGridder::Es(g) => AwInner::Es(g),
