@@ -42,10 +42,16 @@ CASES = {
     "awwb_mt_clean": dict(deconvolver="mtmfs", nterms=2, niter=100, threshold="5mJy"),
     # conjbeams=True with the per-window A-terms (session 17, measured).
     "awwb_mt_conj": dict(deconvolver="mtmfs", nterms=2, conjbeams=True),
+    # nterms 3 (session 18): every Taylor term, dirty and cleaned.
+    "awwb_mt3": dict(deconvolver="mtmfs", nterms=3),
+    "awwb_mt3_clean": dict(deconvolver="mtmfs", nterms=3, niter=100, threshold="5mJy"),
 }
 DIRTY = ["psf", "residual", "pb", "weight"]
 MT = ["psf.tt0", "psf.tt1", "psf.tt2", "residual.tt0", "residual.tt1", "pb.tt0", "weight.tt0",
-      "weight.tt1", "weight.tt2", "model.tt0", "model.tt1", "image.tt0", "image.tt1", "alpha"]
+      "weight.tt1", "weight.tt2", "model.tt0", "model.tt1", "image.tt0", "image.tt1", "alpha",
+      # nterms 3's further terms.
+      "psf.tt3", "psf.tt4", "residual.tt2", "weight.tt3", "weight.tt4", "model.tt2", "image.tt2",
+      "alpha.error", "beta"]
 # The committed crops (as make_awproject_testdata.py's): product -> (half size, step).
 CROPS = {"psf": (32, 1), "residual": (100, 2), "pb": (100, 2), "weight": (100, 2)}
 # The mtmfs cases' committed crops (session 17): product -> (half size, step). wbawp=True all
@@ -60,8 +66,17 @@ MT_NOWB_CROPS = dict({"psf.tt1": (32, 1)},
 MT_CLEAN_CROPS = dict({p: (100, 1) for p in ["model.tt0", "model.tt1"]},
                       **{p: (100, 4) for p in ["image.tt0", "image.tt1", "residual.tt0",
                                                "residual.tt1", "pb.tt0"]})
+# nterms 3 (session 18): every term of the dirty case; the cleaned case's restored and model
+# terms and pb, every 4th pixel but the models.
+MT3_CROPS = dict({"psf.tt%d" % t: (32, 1) for t in range(5)},
+                 **{p: (100, 2) for p in ["residual.tt0", "residual.tt1", "residual.tt2", "pb.tt0"]
+                    + ["weight.tt%d" % t for t in range(5)]})
+MT3_CLEAN_CROPS = dict({"model.tt%d" % t: (100, 1) for t in range(3)},
+                       **{p: (100, 4) for p in ["image.tt0", "image.tt1", "image.tt2",
+                                                "residual.tt0", "pb.tt0"]})
 MT_BUNDLED = {"awwb_mt": MT_CROPS, "awwb_mt_nowb": MT_NOWB_CROPS,
-              "awwb_mt_clean": MT_CLEAN_CROPS}
+              "awwb_mt_clean": MT_CLEAN_CROPS, "awwb_mt3": MT3_CROPS,
+              "awwb_mt3_clean": MT3_CLEAN_CROPS}
 
 
 def sim(outdir):
@@ -147,7 +162,8 @@ def crops(outdir, testdata):
 
 
 def mt_crops(outdir, testdata):
-    """The mtmfs cases' crops (those of MT_BUNDLED that OUTDIR has)."""
+    """The mtmfs cases' crops (those of MT_BUNDLED that OUTDIR has), OUTDIR's entries merged into
+    the bundled awproj_wb_refs.json."""
     refdir = os.path.join(testdata, "reference", "awproject_wideband")
     for name, crops in MT_BUNDLED.items():
         for ext, (half, step) in crops.items():
@@ -155,7 +171,11 @@ def mt_crops(outdir, testdata):
             if os.path.exists(src):
                 write_crop(src, os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)),
                            half, step)
-    shutil.copy(os.path.join(outdir, "awproj_wb_refs.json"), refdir)
+    jpath = os.path.join(refdir, "awproj_wb_refs.json")
+    meta = json.load(open(jpath)) if os.path.exists(jpath) else {}
+    meta.update(json.load(open(os.path.join(outdir, "awproj_wb_refs.json"))))
+    with open(jpath, "w") as f:
+        json.dump(meta, f, indent=1)
 
 
 if __name__ == "__main__":
