@@ -249,7 +249,8 @@ PA_DEG = -73.24517281003254
 # the same copies): case aw_two_ptg, two copies of awproj_small.ms (every TIME and antenna shared);
 # aw_two_ptg_split, awproj_a.ms and awproj_b.ms of `two` (the first and last 24 integrations).
 PTG_TWO_MOVES = [[((0, 2), (0.0, 3.0))], [((1,), (2.0, 0.0))]]
-PTG_TWO_CASES = {"aw_two_ptg": (["awproj_small.ms", "awproj_small.ms"], ["awptg_a.ms", "awptg_b.ms"]),
+PTG_TWO_CASES = {"aw_two_ptg": (["awproj_small.ms", "awproj_small.ms"],
+                                ["awptg_a.ms", "awptg_b.ms"]),
                  "aw_two_ptg_split": (["awproj_a.ms", "awproj_b.ms"],
                                       ["awptgs_a.ms", "awptgs_b.ms"])}
 PTG_TWO_PRODUCTS = ["psf", "residual", "pb", "weight"]
