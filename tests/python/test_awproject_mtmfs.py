@@ -282,11 +282,12 @@ def test_mtmfs_nterms3_sumwt_terms_match_tclean(wb_ms, mt_out):
 # The cleaned nterms 3 run (niter 100, threshold 5 mJy). Measured on the bundled crops: image.tt0
 # 2.2e-3, image.tt1 6.0e-3 of tclean's peaks over pb > 0.3; model.tt0 flux 1.4789 against
 # tclean's 1.4757. image.tt2 is 1.17e-2 off (1.03e-2 on the full image): the restored tt2 is
-# the model's plus the residual terms through the inverse of the 3x3 Hessian of the PSF-term peaks (condition number 992, measured on both), which
-# multiplies the residuals' 0.5% kernel-sum scale gap (residual.tt0 4.9e-3 above) into the tt2 term
-# (the dirty run's image.tt2 is 6.5e-2 off for that reason, with the same residual terms and
-# Hessian as tclean's to 4e-3); its bound here is twice the issue's 1%, the others the issue's.
-# (alpha and beta at the two sources: 0.5453 / 0.5431 and 1.7671 / 1.7647, pclean / tclean.)
+# the model's plus the residual terms through the inverse of the 3x3 Hessian of the PSF-term
+# peaks (condition number 992, measured on both), which multiplies the residuals' 0.5%
+# kernel-sum scale gap (residual.tt0 4.9e-3 above) into the tt2 term (the dirty run's image.tt2
+# is 6.5e-2 off for that reason, with the same residual terms and Hessian as tclean's to 4e-3);
+# its bound here is twice the issue's 1%, the others the issue's. (alpha and beta at the two
+# sources: 0.5453 / 0.5431 and 1.7671 / 1.7647, pclean / tclean.)
 MT3_CLEAN = "awwb_mt3_clean"
 
 
