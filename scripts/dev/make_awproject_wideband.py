@@ -42,6 +42,9 @@ CASES = {
     "awwb_mt_clean": dict(deconvolver="mtmfs", nterms=2, niter=100, threshold="5mJy"),
     # conjbeams=True with the per-window A-terms (session 17, measured).
     "awwb_mt_conj": dict(deconvolver="mtmfs", nterms=2, conjbeams=True),
+    # conjbeams=True in mfs (session 18): each channel gridded through the window A-term nearest
+    # its conjugate frequency, the weight functions A(nu) A(nu')* (AWConvFunc, CFBuffer::initMaps).
+    "awwb_conj": dict(conjbeams=True),
 }
 DIRTY = ["psf", "residual", "pb", "weight"]
 MT = ["psf.tt0", "psf.tt1", "psf.tt2", "residual.tt0", "residual.tt1", "pb.tt0", "weight.tt0",
