@@ -45,6 +45,10 @@ CASES = {
     # conjbeams=True in mfs (session 18): each channel gridded through the window A-term nearest
     # its conjugate frequency, the weight functions A(nu) A(nu')* (AWConvFunc, CFBuffer::initMaps).
     "awwb_conj": dict(conjbeams=True),
+    # The same cleaned with mtmfs (session 18; measured, not bundled): prediction through each
+    # channel's nearest A-term (AWVisResampler::GridToData takes no conjugate map).
+    "awwb_mt_conj_clean": dict(deconvolver="mtmfs", nterms=2, niter=100, threshold="5mJy",
+                               conjbeams=True),
 }
 DIRTY = ["psf", "residual", "pb", "weight"]
 MT = ["psf.tt0", "psf.tt1", "psf.tt2", "residual.tt0", "residual.tt1", "pb.tt0", "weight.tt0",
