@@ -36,6 +36,11 @@
 //! tclean's `wbawp=True` in an mfs plane ([`AwGridder::with_beam_frequencies`]): the A-terms at
 //! several frequencies (tclean's: each spectral window's), each data channel gridded, imaged and
 //! predicted through its own frequency's beams (a grid set per beam frequency, pointing and bin).
+//! With tclean's `conjbeams=True` as well ([`AwGridder::with_conjugate_beams`]): the gridding
+//! passes take a channel at `nu` through the beam nearest its conjugate frequency `sqrt(2 nu0^2 -
+//! nu^2)` about the image frequency `nu0`, the weight beams pair each hand with the other hand
+//! of the beam nearest the beam's own conjugate frequency, and prediction keeps each channel's
+//! nearest beam (CASA's `CFBuffer::initMaps`, `AWConvFunc`; docs/decisions-s18-conj.md).
 //!
 //! `deconvolver='mtmfs'` (the engine's Taylor passes): a PSF pass given visibilities (a PSF
 //! term's Taylor factors) grids them through the PSF's beams, the weight image sums the weights
