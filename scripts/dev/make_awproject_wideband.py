@@ -45,8 +45,8 @@ CASES = {
     # conjbeams=True in mfs (session 18): each channel gridded through the window A-term nearest
     # its conjugate frequency, the weight functions A(nu) A(nu')* (AWConvFunc, CFBuffer::initMaps).
     "awwb_conj": dict(conjbeams=True),
-    # The same cleaned with mtmfs (session 18; measured, not bundled): prediction through each
-    # channel's nearest A-term (AWVisResampler::GridToData takes no conjugate map).
+    # The same cleaned with mtmfs (session 18): prediction through each channel's nearest A-term
+    # (AWVisResampler::GridToData takes no conjugate map).
     "awwb_mt_conj_clean": dict(deconvolver="mtmfs", nterms=2, niter=100, threshold="5mJy",
                                conjbeams=True),
 }
@@ -71,8 +71,11 @@ MT_CLEAN_CROPS = dict({p: (100, 1) for p in ["model.tt0", "model.tt1"]},
 MT_CONJ_CROPS = dict({"psf.tt1": (32, 1)},
                      **{p: (100, 4) for p in ["residual.tt0", "residual.tt1", "pb.tt0",
                                               "weight.tt0", "weight.tt1"]})
+MT_CONJ_CLEAN_CROPS = dict({"model.tt0": (100, 1)},
+                           **{p: (100, 4) for p in ["image.tt0", "image.tt1", "pb.tt0"]})
 MT_BUNDLED = {"awwb_mt": MT_CROPS, "awwb_mt_nowb": MT_NOWB_CROPS,
-              "awwb_mt_clean": MT_CLEAN_CROPS, "awwb_mt_conj": MT_CONJ_CROPS}
+              "awwb_mt_clean": MT_CLEAN_CROPS, "awwb_mt_conj": MT_CONJ_CROPS,
+              "awwb_mt_conj_clean": MT_CONJ_CLEAN_CROPS}
 # The mfs cases' crops (awwb_conj: session 18).
 DIRTY_BUNDLED = ["awwb_dirty", "awwb_conj"]
 

@@ -183,6 +183,31 @@ def test_mtmfs_clean_model_flux_and_residual_as_tclean(wb_ms, mt_out):
     assert err < TOL, err
 
 
+# The conjbeams case cleaned (session 18, tclean's awwb_mt_conj_clean, 4 major cycles): gridded
+# through the conjugate A-terms, predicted through each channel's nearest. Measured: image.tt0
+# 2.1e-3, image.tt1 6.9e-3 of tclean's peaks over pb > 0.3, model flux 1.47876 against 1.47621;
+# the issue's 1%.
+CONJ_CLEAN = "awwb_mt_conj_clean"
+
+
+@pytest.mark.parametrize("ext", ["image.tt0", "image.tt1"])
+def test_mtmfs_conjbeams_clean_restored_terms_match_tclean(ext, wb_ms, mt_out):
+    prefix = run_case(CONJ_CLEAN, wb_ms, mt_out)
+    err = awproject_refs.error(REF, CONJ_CLEAN, ext, prefix, pb_ext="pb.tt0")
+    print("%s %s: %.2e of tclean's peak" % (CONJ_CLEAN, ext, err))
+    assert err < TOL, (ext, err)
+
+
+def test_mtmfs_conjbeams_clean_model_flux_as_tclean(wb_ms, mt_out):
+    """The cleaned model's flux within the issue's 1% of tclean's (1.47621 Jy)."""
+    prefix = run_case(CONJ_CLEAN, wb_ms, mt_out)
+    ref, crop, step = awproject_refs.reference(REF, CONJ_CLEAN, "model.tt0")
+    flux = float(awproject_refs.ours(prefix, "model.tt0", crop, ref.shape[0], step).sum())
+    want = float(ref.sum())
+    print("conjbeams model flux: pclean %.5f, tclean %.5f" % (flux, want))
+    assert abs(flux - want) <= TOL * want, (flux, want)
+
+
 def test_mtmfs_awproject_with_row_partitions_is_refused(wb_ms, mt_out):
     """Row partitions with mtmfs and awproject (their combination does not carry the kernel-sum
     normaliser) are refused before any data is read, naming the parameter."""
