@@ -40,7 +40,7 @@ PRODUCTS = {
                      "weight.tt1"],
     # conjbeams=True (session 18): each channel through its conjugate frequency's A-term;
     # measured on the crops psf.tt1 3.1e-4, residual.tt0 2.2e-3, residual.tt1 4.4e-3, pb.tt0
-    # 4.0e-3, weight.tt0 5.1e-3, weight.tt1 5.0e-3 (docs/decisions-s18-conj.md).
+    # 4.0e-3, weight.tt0 5.1e-3, weight.tt1 5.0e-3 (docs/decisions.md (s18-conj)).
     "awwb_mt_conj": ["psf.tt1", "residual.tt0", "residual.tt1", "pb.tt0", "weight.tt0",
                      "weight.tt1"],
 }

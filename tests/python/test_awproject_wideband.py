@@ -7,7 +7,7 @@ window's (docs/decisions.md (s16-wbawp)). The dirty products (psf, residual, pb,
 within the issue's bound (1% of tclean's peak where tclean's pb > 0.3); with wbawp=False (one
 A-term at the image frequency) pclean misses tclean's wbawp=True products. With conjbeams=True
 (case awwb_conj) each channel is gridded through the A-term nearest its conjugate frequency
-(docs/decisions-s18-conj.md), the same bounds.
+(docs/decisions.md (s18-conj)), the same bounds.
 
 The references are centred crops of tclean's 256^2 images (header PCCROP: the crop's first pixel,
 PCSTEP its step): psf 64^2, residual, pb and weight 200^2 every 2nd pixel."""
@@ -93,7 +93,7 @@ def test_wbawp_false_misses_tclean_wbawp(wb_ms, wb_out):
 # channels 1.1 / 1.3 GHz through the 1.95 GHz A-term, 1.55 / 1.95 GHz through the 1.3 GHz one),
 # each A-term's weight functions paired with the other's hands, prediction unchanged (CASA's
 # CFBuffer::initMaps, AWVisResampler::DataToGrid, AWConvFunc::fillConvFuncBuffer). Measured:
-# psf 1.3e-4, residual 4.6e-3, pb 4.1e-3, weight 5.1e-3 (docs/decisions-s18-conj.md); the
+# psf 1.3e-4, residual 4.6e-3, pb 4.1e-3, weight 5.1e-3 (docs/decisions.md (s18-conj)); the
 # issue's bound as above.
 CONJ = "awwb_conj"
 

@@ -40,7 +40,7 @@
 //! passes take a channel at `nu` through the beam nearest its conjugate frequency `sqrt(2 nu0^2 -
 //! nu^2)` about the image frequency `nu0`, the weight beams pair each hand with the other hand
 //! of the beam nearest the beam's own conjugate frequency, and prediction keeps each channel's
-//! nearest beam (CASA's `CFBuffer::initMaps`, `AWConvFunc`; docs/decisions-s18-conj.md).
+//! nearest beam (CASA's `CFBuffer::initMaps`, `AWConvFunc`; docs/decisions.md (s18-conj)).
 //!
 //! `deconvolver='mtmfs'` (the engine's Taylor passes): a PSF pass given visibilities (a PSF
 //! term's Taylor factors) grids them through the PSF's beams, the weight image sums the weights
