@@ -310,7 +310,7 @@ def test_two_measurement_sets_with_usepointing_match_tclean(case, ext, ptg_two, 
     """usepointing=True with vis=[a, b], a's even antennas' POINTING 3' north and b's antennas
     1 mod 4 2' east: tclean 6.7 centres both MSs' rows by the first MS's POINTING (its `.weight`
     centroid at a's array mean, 7.78 px north, whether b shares a's TIMEs or not; measured,
-    docs/decisions-s18-awpt.md), and so does pclean: within the issue's 1% (measured 1.2e-4 psf,
+    docs/decisions.md (s18-awpt)), and so does pclean: within the issue's 1% (measured 1.2e-4 psf,
     3.4e-3 residual, 7.0e-3 pb, 7.5e-3 weight in both cases)."""
     prefix = run_ptg_two(case, ptg_two, aw_out)
     err = compare(case, ext, prefix)
@@ -342,7 +342,7 @@ def test_two_measurement_sets_usepointing_follows_the_first_ms(ptg_two, aw_out):
         assert err > 5 * TOL[ext], (ext, err)
 
 
-# Heterogeneous arrays (session 18, measured with tclean 6.7: docs/decisions-s18-awpt.md).
+# Heterogeneous arrays (session 18, measured with tclean 6.7: docs/decisions.md (s18-awpt)).
 TCLEAN_ATERM_REFUSAL = "not recognized to create the telescope specific ATerm"
 
 

@@ -293,7 +293,7 @@ def test_dask_driver_equals_local_run(wb_ms, mt_out):
 
 # nterms 3 (session 18; scripts/dev/make_awproject_wideband.py cases awwb_mt3, awwb_mt3_clean):
 # every Taylor term of tclean's dirty run, its sums of weights, and the cleaned run's restored
-# terms and model flux. Measured (docs/decisions-s18-awpt.md): psf.tt0-tt4 1.8e-4 / 4.2e-3 /
+# terms and model flux. Measured (docs/decisions.md (s18-awpt)): psf.tt0-tt4 1.8e-4 / 4.2e-3 /
 # 2.5e-4 / 3.4e-3 / 2.3e-4, residual.tt0-tt2 4.9e-3 / 7.6e-3 / 4.7e-3, pb.tt0 6.5e-3,
 # weight.tt0-tt4 6.9e-3 / 9.3e-3 / 4.8e-3 / 8.4e-3 / 4.8e-3; sumwt.tt0-tt4 within 6.7e-3.
 MT3 = "awwb_mt3"

@@ -59,7 +59,7 @@ pub fn aw_gridder(
     // tclean 6.7 makes its telescope's A-term object whatever `aterm` says, and knows the
     // VLA/EVLA only: "Telescope name ('ALMA') in the MS not recognized to create the telescope
     // specific ATerm" (AWProjectFT::createTelescopeATerm; measured on the bundled ALMA 12 m + 7 m
-    // mosaic, aterm True and False alike, docs/decisions-s18-awpt.md). So does pclean.
+    // mosaic, aterm True and False alike, docs/decisions.md (s18-awpt)). So does pclean.
     if !matches!(telescope.to_ascii_uppercase().as_str(), "VLA" | "EVLA") {
         return Err(EngineError::param(
             "gridder",
@@ -87,7 +87,7 @@ pub fn aw_gridder(
     }
     // The ANTENNA table's DISH_DIAMETER: tclean 6.7's EVLA aperture is the 25 m dish for every
     // antenna (measured: awproj_small.ms with every odd antenna's diameter set to 18 m images
-    // bit for bit as the 25 m array, docs/decisions-s18-awpt.md); pclean's likewise.
+    // bit for bit as the 25 m array, docs/decisions.md (s18-awpt)); pclean's likewise.
     let diameters: Vec<f64> = sources
         .iter()
         .flat_map(|s| s.ms.meta().antennas.iter().map(|a| a.dish_diameter_m))

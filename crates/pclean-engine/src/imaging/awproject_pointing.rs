@@ -125,7 +125,7 @@ pub fn ms_centres(
 /// table of each `(TIME, ANTENNA1 + offset, ANTENNA2 + offset)`'s pointing.
 ///
 /// tclean 6.7 with `vis=[a, b]` centres every MS's rows by the first MS's POINTING directions
-/// (measured, docs/decisions-s18-awpt.md: `b`'s own POINTING moves its beams nowhere, whether
+/// (measured, docs/decisions.md (s18-awpt): `b`'s own POINTING moves its beams nowhere, whether
 /// `b` shares `a`'s TIMEs or not): a row of a later MS takes the centres of the first MS's
 /// integration nearest in TIME, by antenna number (one group, the default: that integration's
 /// array mean).
