@@ -171,9 +171,8 @@ impl Part {
             }
             RowTask::MvcPsf { s, weighter, axis } => {
                 let (chans, wimg, w) = ctx.mvc_psfs_of(&self.sources, s, weighter, axis)?;
-                super::mvc::no_weight_images(&wimg)?;
                 self.lock().insert((0, s), Arc::new(w));
-                RowOutput::Channels(chans)
+                RowOutput::Channels(chans, wimg)
             }
             RowTask::MvcResidual {
                 s,
@@ -182,7 +181,8 @@ impl Part {
                 models,
             } => {
                 let w = self.weights(ctx, 0, s, weighter)?;
-                RowOutput::Channels(ctx.mvc_residuals_of(&self.sources, s, &w, axis, models)?)
+                let chans = ctx.mvc_residuals_of(&self.sources, s, &w, axis, models)?;
+                RowOutput::Channels(chans, Vec::new())
             }
         })
     }

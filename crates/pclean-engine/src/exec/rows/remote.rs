@@ -32,8 +32,9 @@ use std::sync::{Arc, Mutex};
 const MAGIC: &[u8; 4] = b"PCLR";
 /// 2: images divided by the partition's own sum of weights (1: the sums themselves); 3: with the
 /// gridder's per-grid sums (a mosaic's band response); 4: specmode='mvc' tasks and their channel
-/// images; 5: a mosaic's Taylor PSF terms with their weight images.
-const VERSION: u32 = 5;
+/// images; 5: a mosaic's Taylor PSF terms with their weight images; 6: a mosaic's mvc channel
+/// weight images.
+const VERSION: u32 = 6;
 
 /// A [`RowTask`] owned, for the wire.
 #[derive(Debug, Serialize, Deserialize)]
@@ -95,7 +96,8 @@ pub enum OutputMsg {
     Image(ImageMsg),
     Terms(TermsMsg),
     /// mvc: channel images, each divided by the partition's sum of weights in its channel, and
-    /// those sums (the same layout as Taylor terms, another combination).
+    /// those sums, with (a mosaic's PSF pass) the channel weight images divided by the same sums
+    /// (the same layout as Taylor terms, another combination).
     Channels(TermsMsg),
     /// Rows of MODEL_DATA written.
     Rows(usize),
@@ -236,12 +238,7 @@ pub fn decode_output(bytes: &[u8]) -> Result<RowOutput, EngineError> {
         OutputMsg::Density(d) => RowOutput::Density(d),
         OutputMsg::Image(i) => RowOutput::Image(((i.image, i.sumwt, i.weight), i.sums)),
         OutputMsg::Terms(t) => RowOutput::Terms((t.images, t.sumwt), t.weights),
-        OutputMsg::Channels(t) if t.weights.is_empty() => RowOutput::Channels((t.images, t.sumwt)),
-        OutputMsg::Channels(_) => {
-            return Err(EngineError::protocol(
-                "a row partition's mvc channels came with weight images",
-            ))
-        }
+        OutputMsg::Channels(t) => RowOutput::Channels((t.images, t.sumwt), t.weights),
         OutputMsg::Rows(_) => {
             return Err(EngineError::protocol(
                 "a row partition answered a pass with the rows it wrote to MODEL_DATA",
@@ -305,8 +302,7 @@ pub fn run_task_bytes(
         }
         TaskMsg::MvcPsf { s, weighter, axis } => {
             let (chans, wimg, _) = ctx.mvc_psfs_of(sources, s, &weighter, &axis)?;
-            super::mvc::no_weight_images(&wimg)?;
-            channels_msg(chans)
+            channels_msg(chans, wimg)
         }
         TaskMsg::MvcResidual {
             s,
@@ -316,7 +312,7 @@ pub fn run_task_bytes(
         } => {
             let w = ctx.plane_weights_of(sources, 0, s, &weighter)?;
             let m = models.as_deref();
-            channels_msg(ctx.mvc_residuals_of(sources, s, &w, &axis, m)?)
+            channels_msg(ctx.mvc_residuals_of(sources, s, &w, &axis, m)?, Vec::new())
         }
         TaskMsg::SaveModel(model) => OutputMsg::Rows(setup.save_model_of(sources, &model)?),
     };
@@ -331,11 +327,11 @@ fn terms_msg((images, sumwt): TermImages, weights: Vec<Array2<f32>>) -> OutputMs
     })
 }
 
-fn channels_msg((images, sumwt): ChannelImages) -> OutputMsg {
+fn channels_msg((images, sumwt): ChannelImages, weights: Vec<Array2<f32>>) -> OutputMsg {
     OutputMsg::Channels(TermsMsg {
         images,
         sumwt,
-        weights: Vec::new(),
+        weights,
     })
 }
 
