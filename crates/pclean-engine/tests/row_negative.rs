@@ -258,34 +258,35 @@ fn mtmfs_mosaic_normalised_per_partition_fails_the_bound() {
     assert_eq!(parts.len(), 2);
     let (mut psfs, mut residuals) = (Vec::new(), Vec::new());
     for src in &parts {
-        let p = ctx.taylor_psfs_of(src, 0, &w, 2, reffreq).unwrap();
+        let (p, weights) = ctx.taylor_psfs_partial(src, 0, &w, 2, reffreq).unwrap();
         let r = ctx
-            .taylor_residuals_of(src, 0, &p.weights, reffreq, 2, None)
+            .taylor_residuals_partial(src, 0, &weights, reffreq, 2, None)
             .unwrap();
-        psfs.push(((p.psfs, p.sumwt), p.pb_weights));
-        residuals.push((r, Vec::new()));
+        psfs.push(p);
+        residuals.push(r);
     }
     // Each partition finished on its own, then averaged with its tt0 share.
-    let total: f64 = psfs.iter().map(|p| p.0 .1[0]).sum();
+    let total: f64 = psfs.iter().map(|p| p.sumwt[0]).sum();
     let mut wrong_psf = vec![Array2::<f32>::zeros(single[0].raw_dim()); 3];
     let mut wrong_res = vec![Array2::<f32>::zeros(single[0].raw_dim()); 2];
     for (p, r) in psfs.iter().zip(&residuals) {
-        let share = (p.0 .1[0] / total) as f32;
-        let mut own = p.0 .0.clone();
+        let share = (p.sumwt[0] / total) as f32;
+        let mut own = p.images.clone();
         normalise_psf_terms(&mut own);
         for (acc, t) in wrong_psf.iter_mut().zip(&own) {
             acc.scaled_add(share, t);
         }
-        for (acc, t) in wrong_res.iter_mut().zip(&r.0 .0) {
+        for (acc, t) in wrong_res.iter_mut().zip(&r.images) {
             let mut t = t.clone();
-            normalise_residual(&mut t, &p.1[0], normtype, limit);
+            normalise_residual(&mut t, &p.weights[0], normtype, limit);
             acc.scaled_add(share, &t);
         }
     }
     // Combined by the tt0 shares, finished once.
-    let ((mut right_psf, _), weights) = sum_terms(psfs).unwrap();
+    let psf_sum = sum_terms(psfs).unwrap();
+    let (mut right_psf, weights) = (psf_sum.images, psf_sum.weights);
     normalise_psf_terms(&mut right_psf);
-    let ((mut right_res, _), _) = sum_terms(residuals).unwrap();
+    let mut right_res = sum_terms(residuals).unwrap().images;
     for r in right_res.iter_mut() {
         normalise_residual(r, &weights[0], normtype, limit);
     }

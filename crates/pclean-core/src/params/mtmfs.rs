@@ -173,15 +173,6 @@ fn check_awproject(p: &ImagingParams) -> Result<(), ParamError> {
             "use specmode='mfs' (awproject's Taylor terms are gridded directly)",
         ));
     }
-    // The residual terms are divided by the tt0 sum of weights with tclean's kernel sum, which
-    // the row partitions' combination (their plain tt0 shares) does not carry.
-    if p.row_partitions > 0 {
-        return Err(not_with(
-            "row_partitions",
-            p.row_partitions.to_string(),
-            "use row_partitions=0 (channel blocks or one process)",
-        ));
-    }
     Ok(())
 }
 

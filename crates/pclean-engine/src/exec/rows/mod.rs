@@ -198,10 +198,10 @@ pub enum RowOutput {
     Density(Vec<FieldDensities>),
     /// Its image (divided by its own sum of weights) with the gridder's per-grid sums.
     Image(PartialImage),
-    /// Taylor-term images divided by the partition's tt0 sum of weights, their sums of weights
-    /// (`imaging::taylor`) and, from a mosaic's PSF pass, every PSF term's weight image divided
-    /// by the same sum (empty otherwise).
-    Terms(TermImages, Vec<Array2<f32>>),
+    /// Taylor-term images and (a mosaic's or awproject's PSF pass) every PSF term's weight
+    /// image, each divided by a tt0 sum of weights of the partition's rows, with those sums and
+    /// the sums of weights per term (`imaging::taylor`, [`taylor::PartialTerms`]).
+    Terms(taylor::PartialTerms),
     /// mvc: channel images, each divided by its own sum of weights, and those sums, with (a
     /// mosaic's PSF pass) every channel's weight image divided by the same sum (empty otherwise).
     Channels(ChannelImages, ChannelWeights),
@@ -474,7 +474,8 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
             reffreq_hz,
         };
         let out = self.run(ctx, &task)?;
-        let ((mut psfs, sumwt), pb_weights) = self.terms(out)?;
+        let pt = self.terms(out)?;
+        let (mut psfs, sumwt, pb_weights) = (pt.images, pt.sumwt, pt.weights);
         // A mosaic's PSF terms: divided by the combined term 0's peak once (not linear in the
         // rows: each partition's own peak would weigh the partitions differently).
         if !pb_weights.is_empty() {
@@ -507,7 +508,7 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
         };
         let out = self.run(ctx, &task)?;
         match self.terms(out)? {
-            (terms, w) if w.is_empty() => Ok(terms),
+            pt if pt.weights.is_empty() => Ok((pt.images, pt.sumwt)),
             _ => Err(EngineError::internal(
                 "a row partition's residual terms came with weight images",
             )),
