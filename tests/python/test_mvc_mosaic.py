@@ -248,7 +248,8 @@ def test_alpha_matches_tclean(name, wb_ms, out):
     assert err <= ALPHA_TOL[name], "%s: alpha differs by %.3g over %d pixels" % (name, err, sel.sum())
 
 
-# Row partitions (s18-rows): wb_mvc_clean cut into 4 row partitions (local threads). Each
+# Row partitions (s18-rows): wb_mvc_clean cut into 4 row partitions, on local threads and on
+# Dask (parallel=True, a LocalCluster of 2 workers, one task per partition and pass). Each
 # partition returns its channel images before the mosaic's normalisation and, from the PSF pass,
 # its channel weight images, each divided by its own sum of weights in the channel; the
 # coordinator combines every channel with the partitions' shares of that channel's summed weight
@@ -268,17 +269,28 @@ ROW_EXT = ["psf.tt0", "psf.tt1", "psf.tt2", "residual.tt0", "residual.tt1", "mod
            "weight", "sumwt", "model"]
 
 
-def test_row_partitions_equal_one_process(wb_ms, out, tmp_path):
-    from conftest import run_pclean
+@pytest.mark.parametrize("mode", ["local", "dask"])
+def test_row_partitions_equal_one_process(wb_ms, out, tmp_path, mode):
+    from conftest import require_module, run_pclean
     ref = run_case("wb_mvc_clean", wb_ms, out)
     params = {k: v for k, v in INFO["wb_mvc_clean"]["params"].items() if k not in NOT_IMAGING}
-    cfg = tmp_path / "rows.config.json"
-    cfg.write_text(json.dumps(dict(params, row_partitions=4)))
+    vis = wb_ms / INFO["wb_mvc_clean"]["params"]["vis"]
     name = tmp_path / "rows"
-    run_pclean("image", "--config", cfg, "--vis", wb_ms / INFO["wb_mvc_clean"]["params"]["vis"],
-               "--imagename", name, "--overwrite")
-    summary = json.loads((tmp_path / "rows.summary.json").read_text())
-    assert summary["row_partitions"]["executor"] == "local threads"
+    if mode == "local":
+        cfg = tmp_path / "rows.config.json"
+        cfg.write_text(json.dumps(dict(params, row_partitions=4)))
+        run_pclean("image", "--config", cfg, "--vis", vis, "--imagename", name, "--overwrite")
+        summary = json.loads((tmp_path / "rows.summary.json").read_text())
+        assert summary["row_partitions"]["executor"] == "local threads"
+    else:
+        require_module("pclean._native", "pclean's Python package is not installed (maturin "
+                       "develop in python/)")
+        require_module("distributed", "Dask is not installed (pip install 'dask[distributed]')")
+        import pclean
+        summary = pclean.pclean(**dict(params, vis=[str(vis)], imagename=str(name),
+                                       row_partitions=4), parallel=True, nworkers=2,
+                                cluster_type="local")
+        assert summary["row_partitions"]["executor"] == "dask"
     assert len(summary["row_partitions"]["partitions"]) == 4
     image_peak = np.abs(load_casa(str(ref) + ".image.tt0")[0]).max()
     psf_peak = np.abs(load_casa(str(ref) + ".psf.tt0")[0]).max()
