@@ -6,7 +6,7 @@ Run with a Python that has casatools/casatasks 6.7 (PyPI wheels):
     python scripts/dev/make_awproject_wideband.py refs OUTDIR [CASE ...]  # tclean (parallel=False)
 and with any Python with numpy and astropy:
     python scripts/dev/make_awproject_wideband.py crops OUTDIR REPO/testdata
-    python scripts/dev/make_awproject_wideband.py mt-crops OUTDIR REPO/testdata  # mtmfs only
+    python scripts/dev/make_awproject_wideband.py mt-crops OUTDIR REPO/testdata  # all but awwb_dirty
 
 The MS: the array of scripts/dev/awproject_common.py (VLA D, 27 x 25 m, telescope EVLA, RR LL),
 two spectral windows of two channels each, 1.1 / 1.3 GHz (spw 0) and 1.55 / 1.95 GHz (spw 1), so
@@ -42,6 +42,13 @@ CASES = {
     "awwb_mt_clean": dict(deconvolver="mtmfs", nterms=2, niter=100, threshold="5mJy"),
     # conjbeams=True with the per-window A-terms (session 17, measured).
     "awwb_mt_conj": dict(deconvolver="mtmfs", nterms=2, conjbeams=True),
+    # conjbeams=True in mfs (session 18): each channel gridded through the window A-term nearest
+    # its conjugate frequency, the weight functions A(nu) A(nu')* (AWConvFunc, CFBuffer::initMaps).
+    "awwb_conj": dict(conjbeams=True),
+    # The same cleaned with mtmfs (session 18): prediction through each channel's nearest A-term
+    # (AWVisResampler::GridToData takes no conjugate map).
+    "awwb_mt_conj_clean": dict(deconvolver="mtmfs", nterms=2, niter=100, threshold="5mJy",
+                               conjbeams=True),
 }
 DIRTY = ["psf", "residual", "pb", "weight"]
 MT = ["psf.tt0", "psf.tt1", "psf.tt2", "residual.tt0", "residual.tt1", "pb.tt0", "weight.tt0",
@@ -60,8 +67,17 @@ MT_NOWB_CROPS = dict({"psf.tt1": (32, 1)},
 MT_CLEAN_CROPS = dict({p: (100, 1) for p in ["model.tt0", "model.tt1"]},
                       **{p: (100, 4) for p in ["image.tt0", "image.tt1", "residual.tt0",
                                                "residual.tt1", "pb.tt0"]})
+# conjbeams=True (session 18): the products its test compares, every 4th pixel but the PSF term.
+MT_CONJ_CROPS = dict({"psf.tt1": (32, 1)},
+                     **{p: (100, 4) for p in ["residual.tt0", "residual.tt1", "pb.tt0",
+                                              "weight.tt0", "weight.tt1"]})
+MT_CONJ_CLEAN_CROPS = dict({"model.tt0": (100, 1)},
+                           **{p: (100, 4) for p in ["image.tt0", "image.tt1", "pb.tt0"]})
 MT_BUNDLED = {"awwb_mt": MT_CROPS, "awwb_mt_nowb": MT_NOWB_CROPS,
-              "awwb_mt_clean": MT_CLEAN_CROPS}
+              "awwb_mt_clean": MT_CLEAN_CROPS, "awwb_mt_conj": MT_CONJ_CROPS,
+              "awwb_mt_conj_clean": MT_CONJ_CLEAN_CROPS}
+# The mfs cases' crops (awwb_conj: session 18).
+DIRTY_BUNDLED = ["awwb_dirty", "awwb_conj"]
 
 
 def sim(outdir):
@@ -135,7 +151,7 @@ def crops(outdir, testdata):
     import subprocess
     refdir = os.path.join(testdata, "reference", "awproject_wideband")
     os.makedirs(refdir, exist_ok=True)
-    for name in ["awwb_dirty"]:
+    for name in DIRTY_BUNDLED:
         for ext in DIRTY:
             write_crop(os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext)),
                        os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)), *CROPS[ext])
@@ -147,8 +163,15 @@ def crops(outdir, testdata):
 
 
 def mt_crops(outdir, testdata):
-    """The mtmfs cases' crops (those of MT_BUNDLED that OUTDIR has)."""
+    """The mtmfs cases' crops (those of MT_BUNDLED that OUTDIR has), and the mfs cases' of
+    DIRTY_BUNDLED but awwb_dirty (made with the MS by `crops`) that OUTDIR has."""
     refdir = os.path.join(testdata, "reference", "awproject_wideband")
+    for name in DIRTY_BUNDLED[1:]:
+        for ext in DIRTY:
+            src = os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))
+            if os.path.exists(src):
+                write_crop(src, os.path.join(refdir, "tclean_%s.%s.fits.gz" % (name, ext)),
+                           *CROPS[ext])
     for name, crops in MT_BUNDLED.items():
         for ext, (half, step) in crops.items():
             src = os.path.join(outdir, "tclean_%s.%s.fits" % (name, ext))

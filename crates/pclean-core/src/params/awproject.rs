@@ -27,7 +27,9 @@ pub struct AwProjectParams {
     /// tclean's `wbawp`: the A-term at each plane's frequency (cube), or at the reference
     /// frequency for mfs (pclean evaluates it at the image plane's frequency either way).
     pub wbawp: bool,
-    /// tclean's `conjbeams` (wideband A-projection only; no effect on single-term images).
+    /// tclean's `conjbeams`: with `wbawp` over several spectral windows in mfs (and mtmfs) each
+    /// channel is gridded through the A-term nearest its conjugate frequency; no effect
+    /// otherwise.
     pub conjbeams: bool,
     /// tclean's `cfcache` directory: pclean computes its beams at run time and neither reads
     /// nor writes it (logged).

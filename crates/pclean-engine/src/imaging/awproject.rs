@@ -224,7 +224,8 @@ pub fn aw_gridder(
     }
     tracing::info!(
         "awproject: wbawp={} (cubes: the A-term at each image plane's frequency; mfs: at each \
-         spectral window's), conjbeams={} (not used by pclean's awproject: no effect here), \
+         spectral window's), conjbeams={} (with wbawp over several windows: the conjugate \
+         A-terms below; otherwise no effect), \
          psterm={}, aterm=True",
         aw.wbawp,
         aw.conjbeams,
@@ -257,13 +258,25 @@ pub fn aw_gridder(
         .with_psterm(aw.psterm);
     if aw.wbawp && mfs {
         let (beam_freqs, chan_beam) = wideband_beams_of(sources);
-        if beam_freqs.len() > 1 && aw.conjbeams {
-            return Err(EngineError::param(
-                "conjbeams",
-                "conjbeams=True with wbawp=True over several spectral windows in mfs (tclean \
-                 grids each channel through the A-term nearest its conjugate frequency) is not \
-                 supported by pclean yet; use conjbeams=False",
-            ));
+        let conj = beam_freqs.len() > 1 && aw.conjbeams;
+        if conj {
+            // tclean's conjugate frequency `sqrt(2 nu0^2 - nu^2)` has no value above
+            // `sqrt(2) nu0`.
+            let top = chan_beam_max(sources);
+            if top > std::f64::consts::SQRT_2 * freq_hz {
+                return Err(EngineError::param(
+                    "conjbeams",
+                    format!(
+                        "conjbeams=True: the channel at {:.4} GHz is above sqrt(2) times the \
+                         image frequency ({:.4} GHz), where tclean's conjugate frequency \
+                         sqrt(2 nu0^2 - nu^2) has no value; select a narrower band or use \
+                         conjbeams=False",
+                        top / 1e9,
+                        freq_hz / 1e9
+                    ),
+                ));
+            }
+            g = g.with_conjugate_beams(freq_hz).map_err(EngineError::Grid)?;
         }
         // One window: its A-term stays at the image frequency (measured on awproj_small.ms:
         // tclean's wbawp=True .pb is 3.2e-3 from pclean's there, 7.1e-3 from the window's
@@ -299,6 +312,29 @@ pub fn aw_gridder(
             g = g
                 .with_beam_frequencies(beam_freqs, chan_beam)
                 .map_err(EngineError::Grid)?;
+            if conj {
+                let f = g.beam_frequencies().to_vec();
+                tracing::info!(
+                    "awproject: conjbeams=True: each channel gridded (PSF, residual, weight) \
+                     through the A-term nearest its conjugate frequency sqrt(2 nu0^2 - nu^2) \
+                     about nu0 = {:.4} GHz, each A-term's weight functions paired with the \
+                     A-term nearest its own conjugate frequency ({}); prediction through each \
+                     channel's nearest (tclean's CFBuffer::initMaps, AWConvFunc)",
+                    freq_hz / 1e9,
+                    f.iter()
+                        .map(|x| {
+                            let c = g.conjugate_frequency(*x).unwrap_or(*x);
+                            let p = f
+                                .iter()
+                                .copied()
+                                .min_by(|a, b| (a - c).abs().total_cmp(&(b - c).abs()))
+                                .unwrap_or(*x);
+                            format!("{:.4} with {:.4} GHz", x / 1e9, p / 1e9)
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
         }
     }
     if let Some(table) = by_baseline {
@@ -386,6 +422,15 @@ fn check_sources(
 }
 
 /// [`wideband_beams`] over every MS's selection: the union of their A-term frequencies.
+/// The highest selected channel frequency of `sources` (Hz).
+fn chan_beam_max(sources: &[Source]) -> f64 {
+    sources
+        .iter()
+        .flat_map(|s| s.selected.groups.iter())
+        .flat_map(|g| g.chan_freq_hz.iter().copied())
+        .fold(0.0, f64::max)
+}
+
 fn wideband_beams_of(sources: &[Source]) -> (Vec<f64>, Vec<(f64, usize)>) {
     let mut freqs: Vec<f64> = sources
         .iter()

@@ -70,6 +70,13 @@ impl AwBeams {
     pub fn weight_beam(&self) -> Array2<f32> {
         &self.r * &self.l
     }
+
+    /// The weight beam of conjugate beams: each hand paired with the other hand of `other` (the
+    /// beams at the conjugate frequency), both pairings averaged: `(P_R P'_L + P_L P'_R) / 2`
+    /// (equal to [`Self::weight_beam`] when `other` is these beams).
+    pub fn weight_beam_with(&self, other: &AwBeams) -> Array2<f32> {
+        (&self.r * &other.l + &self.l * &other.r) * 0.5
+    }
 }
 
 /// Both hands' ray-traced aperture illuminations at one frequency and parallactic angle.

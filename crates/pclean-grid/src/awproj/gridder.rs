@@ -36,6 +36,11 @@
 //! tclean's `wbawp=True` in an mfs plane ([`AwGridder::with_beam_frequencies`]): the A-terms at
 //! several frequencies (tclean's: each spectral window's), each data channel gridded, imaged and
 //! predicted through its own frequency's beams (a grid set per beam frequency, pointing and bin).
+//! With tclean's `conjbeams=True` as well ([`AwGridder::with_conjugate_beams`]): the gridding
+//! passes take a channel at `nu` through the beam nearest its conjugate frequency `sqrt(2 nu0^2 -
+//! nu^2)` about the image frequency `nu0`, the weight beams pair each hand with the other hand
+//! of the beam nearest the beam's own conjugate frequency, and prediction keeps each channel's
+//! nearest beam (CASA's `CFBuffer::initMaps`, `AWConvFunc`; docs/decisions.md (s18-conj)).
 //!
 //! `deconvolver='mtmfs'` (the engine's Taylor passes): a PSF pass given visibilities (a PSF
 //! term's Taylor factors) grids them through the PSF's beams, the weight image sums the weights
@@ -126,6 +131,12 @@ pub struct AwGridder {
     beam_freqs: Vec<f64>,
     /// With several beam frequencies: `(channel frequency, beam)` of every channel, ascending.
     chan_beam: Arc<Vec<(f64, usize)>>,
+    /// tclean's `conjbeams=True` with several beam frequencies: the image's reference frequency
+    /// `nu0` (Hz). The gridding passes take a channel at `nu` through the beam nearest its
+    /// conjugate frequency `sqrt(2 nu0^2 - nu^2)`, and beam `b`'s weight functions pair its
+    /// hands with those of the beam nearest `b`'s conjugate frequency ([`Self::partner_of`]);
+    /// prediction is unchanged (`None`: no conjugate beams).
+    conj_ref_hz: Option<f64>,
     beams: Arc<Vec<BinBeams>>,
     /// tclean's `psterm=True`: the image-domain spheroidal of each pointing ([`ps_term_at`]).
     ps: Option<Arc<Vec<Array2<f32>>>>,
@@ -240,6 +251,7 @@ impl AwGridder {
             freq_hz,
             beam_freqs: vec![freq_hz],
             chan_beam: Arc::new(Vec::new()),
+            conj_ref_hz: None,
             beams: Arc::new(Vec::new()),
             ps: None,
             by_baseline: None,
@@ -331,14 +343,19 @@ impl AwGridder {
 
     /// The beams of every grid set (`(beam * npointings + pointing) * nbins + bin`).
     fn make_beams(&self) -> Vec<BinBeams> {
-        self.beam_freqs
-            .iter()
-            .flat_map(|f| self.beams_at(*f))
+        (0..self.beam_freqs.len())
+            .flat_map(|b| {
+                let partner = self.partner_of(b).map(|p| self.beam_freqs[p]);
+                self.beams_at(self.beam_freqs[b], partner)
+            })
             .collect()
     }
 
-    /// The beams of one beam frequency's sets (`pointing * nbins + bin`).
-    fn beams_at(&self, freq_hz: f64) -> Vec<BinBeams> {
+    /// The beams of one beam frequency's sets (`pointing * nbins + bin`); with a `partner`
+    /// frequency (conjugate beams) the weight beams pair each hand with the other hand at the
+    /// partner's frequency, `(P_R(nu) P_L(nu') + P_L(nu) P_R(nu')) / 2` (tclean's weight
+    /// functions `A(nu) A(nu')*` with the conjugate polarisation, both hands averaged).
+    fn beams_at(&self, freq_hz: f64, partner: Option<f64>) -> Vec<BinBeams> {
         let spec = self.inner.base().spec();
         let Some(geom) = self.geom else {
             let unit = BinBeams {
@@ -378,11 +395,18 @@ impl AwGridder {
             .map(|pa| {
                 let l = AwBeams::new(geom, freq_hz, *pa, &lattice);
                 let alias = AliasTable::new(&l);
+                let other = partner
+                    .filter(|f| *f != freq_hz)
+                    .map(|f| AwBeams::pointed(geom, f, *pa, &grids));
                 AwBeams::pointed(geom, freq_hz, *pa, &grids)
                     .into_iter()
-                    .map(|b| BinBeams {
+                    .enumerate()
+                    .map(|(p, b)| BinBeams {
                         image: b.image_beam(),
-                        weight: b.weight_beam(),
+                        weight: match &other {
+                            Some(o) => b.weight_beam_with(&o[p]),
+                            None => b.weight_beam(),
+                        },
                         alias: alias.clone(),
                     })
                     .collect()
@@ -506,6 +530,7 @@ impl VisGridder for AwGridder {
         g.freq_hz = freq_hz;
         g.beam_freqs = vec![freq_hz];
         g.chan_beam = Arc::new(Vec::new());
+        g.conj_ref_hz = None;
         g.beams = Arc::new(g.make_beams());
         Some(Box::new(g))
     }
@@ -550,7 +575,7 @@ impl VisGridder for AwGridder {
         let m = self.inner.grid_planes();
         let mut total = GridStats::default();
         out.fill(Complex32::new(0.0, 0.0));
-        let chans = self.channel_beams(batch.freq_hz);
+        let chans = self.channel_beams(batch.freq_hz, false);
         for (k, rows) in self.groups(batch)? {
             let uvw = batch.uvw_m.select(Axis(0), &rows);
             let wgt_rows = batch.weight_rc.select(Axis(0), &rows);

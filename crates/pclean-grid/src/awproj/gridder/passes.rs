@@ -45,7 +45,7 @@ impl AwGridder {
     ) -> GridResult {
         let inner = self.inner.seam(self.nthreads);
         let mut total = GridStats::default();
-        let chans = self.channel_beams(batch.freq_hz);
+        let chans = self.channel_beams(batch.freq_hz, true);
         let s = self.inner.base().spec();
         let fov = [s.nx as f64 * s.cell_x_rad, s.ny as f64 * s.cell_y_rad];
         for (k, rows) in self.groups(batch)? {

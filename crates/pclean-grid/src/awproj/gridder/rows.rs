@@ -54,23 +54,82 @@ impl AwGridder {
         self.pointings.len() * self.nbins()
     }
 
-    /// The channels of `freq_hz` by beam: `(beam, channels)` (`None`: all, one beam).
-    pub(super) fn channel_beams(&self, freq_hz: &[f64]) -> Vec<(usize, Option<Vec<usize>>)> {
+    /// The same gridder with tclean's `conjbeams=True` (its wideband functions, several beam
+    /// frequencies): `ref_hz` the image's reference frequency `nu0`. The gridding passes
+    /// (residual, PSF, weight image) take a channel at `nu` through the beam nearest its
+    /// conjugate frequency `sqrt(2 nu0^2 - nu^2)` (CASA's `CFBuffer::initMaps`' conjugate map,
+    /// used by `AWVisResampler::DataToGrid`), and beam `b`'s weight functions pair its hands
+    /// with the other hands of the beam nearest `b`'s own conjugate frequency
+    /// (`AWConvFunc::fillConvFuncBuffer`); prediction keeps each channel's nearest beam
+    /// (`GridToData`). `nu0` must be positive and finite.
+    pub fn with_conjugate_beams(self, ref_hz: f64) -> Result<Self, GridError> {
+        if !(ref_hz.is_finite() && ref_hz > 0.0) {
+            return Err(GridError::Shape {
+                what: "conjugate beams (a reference frequency that is not positive)",
+                expected: vec![1],
+                got: vec![0],
+            });
+        }
+        let mut g = AwGridder {
+            conj_ref_hz: Some(ref_hz),
+            ..self
+        };
+        g.beams = Arc::new(g.make_beams());
+        Ok(g)
+    }
+
+    /// The conjugate frequency of `freq_hz` about the reference of [`Self::with_conjugate_beams`]
+    /// (`sqrt(2 nu0^2 - nu^2)`, 0 where `nu > sqrt(2) nu0`), or `None` without conjugate beams.
+    pub fn conjugate_frequency(&self, freq_hz: f64) -> Option<f64> {
+        self.conj_ref_hz
+            .map(|f0| (2.0 * f0 * f0 - freq_hz * freq_hz).max(0.0).sqrt())
+    }
+
+    /// With conjugate beams, the beam whose hands beam `b`'s weight functions pair with: the
+    /// beam frequency nearest `b`'s conjugate frequency.
+    pub(super) fn partner_of(&self, b: usize) -> Option<usize> {
+        let conj = self.conjugate_frequency(self.beam_freqs[b])?;
+        (0..self.beam_freqs.len()).min_by(|i, j| {
+            (self.beam_freqs[*i] - conj)
+                .abs()
+                .total_cmp(&(self.beam_freqs[*j] - conj).abs())
+        })
+    }
+
+    /// The beam of a channel at `freq_hz`: that of the nearest frequency of the table of
+    /// [`Self::with_beam_frequencies`].
+    fn beam_of(&self, freq_hz: f64) -> usize {
+        let table = &self.chan_beam;
+        let i = table.partition_point(|(c, _)| *c < freq_hz);
+        let near = [i.checked_sub(1), (i < table.len()).then_some(i)];
+        near.into_iter()
+            .flatten()
+            .min_by(|a, b| {
+                (table[*a].0 - freq_hz)
+                    .abs()
+                    .total_cmp(&(table[*b].0 - freq_hz).abs())
+            })
+            .map_or(0, |k| table[k].1)
+    }
+
+    /// The channels of `freq_hz` by beam: `(beam, channels)` (`None`: all, one beam). `gridding`:
+    /// for the gridding passes (with conjugate beams each channel through its conjugate
+    /// frequency's beam); otherwise for prediction.
+    pub(super) fn channel_beams(
+        &self,
+        freq_hz: &[f64],
+        gridding: bool,
+    ) -> Vec<(usize, Option<Vec<usize>>)> {
         if self.beam_freqs.len() == 1 {
             return vec![(0, None)];
         }
-        let table = &self.chan_beam;
-        let beam_of = |f: f64| {
-            let i = table.partition_point(|(c, _)| *c < f);
-            let near = [i.checked_sub(1), (i < table.len()).then_some(i)];
-            near.into_iter()
-                .flatten()
-                .min_by(|a, b| (table[*a].0 - f).abs().total_cmp(&(table[*b].0 - f).abs()))
-                .map_or(0, |k| table[k].1)
-        };
         let mut out: Vec<(usize, Option<Vec<usize>>)> = Vec::new();
         for (c, f) in freq_hz.iter().enumerate() {
-            let b = beam_of(*f);
+            let at = match self.conjugate_frequency(*f) {
+                Some(conj) if gridding => conj,
+                _ => *f,
+            };
+            let b = self.beam_of(at);
             match out.iter_mut().find(|(k, _)| *k == b) {
                 Some((_, Some(cols))) => cols.push(c),
                 _ => out.push((b, Some(vec![c]))),
