@@ -208,16 +208,38 @@ def test_mtmfs_conjbeams_clean_model_flux_as_tclean(wb_ms, mt_out):
     assert abs(flux - want) <= TOL * want, (flux, want)
 
 
-def test_mtmfs_awproject_with_row_partitions_is_refused(wb_ms, mt_out):
-    """Row partitions with mtmfs and awproject (their combination does not carry the kernel-sum
-    normaliser) are refused before any data is read, naming the parameter."""
-    params = dict(INFO["awwb_mt"]["params"], row_partitions=2)
-    cfg = mt_out / "refuse_rows.json"
-    cfg.write_text(json.dumps({k: v for k, v in params.items() if k not in NOT_IMAGING}))
-    p = run_pclean("image", "--config", cfg, "--vis", wb_ms / params["vis"], "--imagename",
-                   mt_out / "refuse_rows", "--overwrite", check=False)
-    assert p.returncode != 0
-    assert "row_partitions" in p.stderr and "awproject" in p.stderr, p.stderr[-1000:]
+# Row partitions (s18-rows): each partition's Taylor images come divided by the tt0 sum each was
+# divided by (the plain sum for the PSF terms and weight.tt0, the kernel-scaled one for the
+# residual terms and the weight images above term 0) and are combined with the shares of their
+# own (crates/pclean-engine/src/exec/rows/taylor.rs). Against the one-process run: 1e-6 of each
+# product's peak, the bound of the row-partition tests (the partitions add the same f32
+# contributions in another order, a few ulp of the peak; crates/pclean-engine/tests/
+# row_partitions.rs::mtmfs_awproject_partitions_equal_single_process measures at most 6.7e-7 at
+# 64^2). Combined with the shares of the reported (scaled) sum, the PSF terms would be weighed by
+# the partitions' kernel sums (exec/rows/taylor.rs::images_combine_by_their_own_normalisers).
+ROW_EXT = PRODUCTS["awwb_mt"] + ["sumwt.tt0", "sumwt.tt1", "sumwt.tt2"]
+
+
+def assert_within_peak(got, ref, exts, tol=1e-6):
+    for ext in exts:
+        a = load_casa("%s.%s" % (got, ext))[0]
+        b = load_casa("%s.%s" % (ref, ext))[0]
+        peak = np.abs(b).max()
+        err = np.abs(a - b).max() / peak
+        print("%s: %.2e of its peak" % (ext, err))
+        assert peak > 0 and err <= tol, (ext, err)
+
+
+def test_mtmfs_awproject_row_partitions_equal_one_process(wb_ms, mt_out):
+    """mtmfs with awproject in 3 row partitions (local threads) writes the one-process run's
+    products within 1e-6 of their peaks, the sums of weights included (measured: at most 2.6e-7,
+    residual.tt1; sums exact)."""
+    local = run_case("awwb_mt", wb_ms, mt_out)
+    rows = run_case("awwb_mt", wb_ms, mt_out, name="awwb_mt_rows3", row_partitions=3)
+    summary = json.loads((mt_out / "awwb_mt_rows3.summary.json").read_text())
+    assert summary["row_partitions"]["executor"] == "local threads"
+    assert len(summary["row_partitions"]["partitions"]) == 3
+    assert_within_peak(rows, local, ROW_EXT)
 
 
 def test_conjbeams_false_misses_tclean_conjbeams_mtmfs(wb_ms, mt_out):
@@ -270,9 +292,10 @@ def test_streamed_taylor_pass_keeps_tcleans_relations(wb_ms, mt_out):
 
 
 def test_dask_driver_equals_local_run(wb_ms, mt_out):
-    """The Dask driver (--parallel, a LocalCluster of 2 workers) takes the mtmfs awproject plane
-    as one block task (its row path is refused by the same validation as row_partitions) and
-    writes the local run's products bit for bit (measured: every term 0.0 apart)."""
+    """The Dask driver (--parallel, a LocalCluster of 2 workers) images the mtmfs awproject plane
+    in row partitions (one per worker, s18-rows; before, as one block task) and writes the local
+    run's products within 1e-6 of their peaks (the row-partition bound, above; measured at most
+    2.6e-7, residual.tt1)."""
     require_module("pclean", "pclean's Python package (maturin develop in python/)")
     local = run_case("awwb_mt", wb_ms, mt_out)
     params = dict(INFO["awwb_mt"]["params"])
@@ -284,6 +307,7 @@ def test_dask_driver_equals_local_run(wb_ms, mt_out):
                    "--python", sys.executable)
     s = json.loads(p.stdout)
     assert s["distributed"]["cluster_type"] == "local" and s["distributed"]["tasks"]
+<<<<<<< HEAD
     for ext in PRODUCTS["awwb_mt"] + ["sumwt.tt0", "sumwt.tt1", "sumwt.tt2", "image.tt0",
                                      "image.tt1"]:
         a = load_casa("%s.%s" % (name, ext))[0]
@@ -349,3 +373,13 @@ def test_mtmfs_nterms3_clean_model_flux_as_tclean(wb_ms, mt_out):
     want = float(ref.sum())
     print("nterms 3 model flux: pclean %.5f, tclean %.5f" % (flux, want))
     assert abs(flux - want) <= TOL * want, (flux, want)
+=======
+    assert s["row_partitions"]["executor"] == "dask", s.get("row_partitions")
+    assert len(s["row_partitions"]["partitions"]) == 2
+    assert_within_peak(name, local, ROW_EXT + ["image.tt0"])
+    # image.tt1 is restored from the residual terms through the inverse of the Taylor Hessian,
+    # which amplifies their f32 summation-order differences in the weaker term (measured 1.04e-6
+    # of its peak, the residual terms at most 2.6e-7): 5e-6, the bound test_distributed.py gives
+    # model.tt1 through the same solve.
+    assert_within_peak(name, local, ["image.tt1"], tol=5e-6)
+>>>>>>> s18-rows

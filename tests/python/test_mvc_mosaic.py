@@ -246,3 +246,64 @@ def test_alpha_matches_tclean(name, wb_ms, out):
     err = np.abs(mine - ref[0])[sel].max()
     print("%s alpha: %.3e over %d px" % (name, err, sel.sum()))
     assert err <= ALPHA_TOL[name], "%s: alpha differs by %.3g over %d pixels" % (name, err, sel.sum())
+
+
+# Row partitions (s18-rows): wb_mvc_clean cut into 4 row partitions, on local threads and on
+# Dask (parallel=True, a LocalCluster of 2 workers, one task per partition and pass). Each
+# partition returns its channel images before the mosaic's normalisation and, from the PSF pass,
+# its channel weight images, each divided by its own sum of weights in the channel; the
+# coordinator combines every channel with the partitions' shares of that channel's summed weight
+# (crates/pclean-engine/src/exec/rows/mvc.rs), normalises it by its combined weight image and
+# forms the Taylor sums once. 4 partitions: the MS's rows cut within each window, so cube channels
+# draw on two partitions (2 would split between the windows, each channel from one partition:
+# bit for bit, measured). Bound: 1e-6 of each product's peak, the row-partition tests' (the
+# partitions add the same f32 contributions in another order; crates/pclean-engine/tests/
+# row_partitions.rs::mvc_mosaic_partitions_equal_single_process measures at most 6.4e-7 at
+# 128^2); the cleaned residuals on image.tt0's peak (the dirty level minus the prediction, as
+# test_mvc.py's row test); psf.tt1 on psf.tt0's peak: at tclean's reffreq it is the windows'
+# cancellation (peak 0.0070 of psf.tt0's), rounded in f32 at the level of the x-weighted channel
+# PSFs (measured 9.0e-7 of its own peak, 6.3e-9 of psf.tt0's); .alpha, a ratio, 2e-5 as there.
+# Measured (4 partitions): at most 8.3e-7 (alpha), weight 7.2e-8, sums exact.
+ROW_EXT = ["psf.tt0", "psf.tt1", "psf.tt2", "residual.tt0", "residual.tt1", "model.tt0",
+           "model.tt1", "image.tt0", "image.tt1", "pb.tt0", "sumwt.tt0", "psf", "residual", "pb",
+           "weight", "sumwt", "model"]
+
+
+@pytest.mark.parametrize("mode", ["local", "dask"])
+def test_row_partitions_equal_one_process(wb_ms, out, tmp_path, mode):
+    from conftest import require_module, run_pclean
+    ref = run_case("wb_mvc_clean", wb_ms, out)
+    params = {k: v for k, v in INFO["wb_mvc_clean"]["params"].items() if k not in NOT_IMAGING}
+    vis = wb_ms / INFO["wb_mvc_clean"]["params"]["vis"]
+    name = tmp_path / "rows"
+    if mode == "local":
+        cfg = tmp_path / "rows.config.json"
+        cfg.write_text(json.dumps(dict(params, row_partitions=4)))
+        run_pclean("image", "--config", cfg, "--vis", vis, "--imagename", name, "--overwrite")
+        summary = json.loads((tmp_path / "rows.summary.json").read_text())
+        assert summary["row_partitions"]["executor"] == "local threads"
+    else:
+        require_module("pclean._native", "pclean's Python package is not installed (maturin "
+                       "develop in python/)")
+        require_module("distributed", "Dask is not installed (pip install 'dask[distributed]')")
+        import pclean
+        summary = pclean.pclean(**dict(params, vis=[str(vis)], imagename=str(name),
+                                       row_partitions=4), parallel=True, nworkers=2,
+                                cluster_type="local")
+        assert summary["row_partitions"]["executor"] == "dask"
+    assert len(summary["row_partitions"]["partitions"]) == 4
+    image_peak = np.abs(load_casa(str(ref) + ".image.tt0")[0]).max()
+    psf_peak = np.abs(load_casa(str(ref) + ".psf.tt0")[0]).max()
+    for ext in ROW_EXT + ["alpha"]:
+        a, b = load_casa("%s.%s" % (name, ext))[0], load_casa("%s.%s" % (ref, ext))[0]
+        fin = np.isfinite(b)
+        assert np.array_equal(fin, np.isfinite(a)), ext
+        if ext == "psf.tt1":
+            peak = psf_peak
+        elif ext.startswith("residual"):
+            peak = image_peak
+        else:
+            peak = np.abs(b[fin]).max()
+        err = np.abs(a[fin] - b[fin]).max() / peak
+        print("rows %s: %.2e of the peak" % (ext, err))
+        assert peak > 0 and err <= (2e-5 if ext == "alpha" else 1e-6), (ext, err)

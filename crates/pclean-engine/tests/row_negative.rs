@@ -11,7 +11,9 @@
 //!   weights) instead of by the weight image of every partition's rows;
 //! - an mtmfs mosaic's Taylor terms finished per partition (its PSF terms divided by its own
 //!   term 0's peak, its residual terms by its own `.weight.tt0`) instead of once on the combined
-//!   terms and weight images.
+//!   terms and weight images;
+//! - mtmfs awproject's PSF terms and `.weight.tt0` combined with the shares of the sum of weights
+//!   its pass reports (kernel-scaled) instead of the plain sum they were divided by.
 //!
 //! Each test asserts that the right way is within the bound (1e-6 of the peak, as
 //! `row_partitions.rs`) and the wrong way is not, by a margin: so the bound can fail.
@@ -258,34 +260,35 @@ fn mtmfs_mosaic_normalised_per_partition_fails_the_bound() {
     assert_eq!(parts.len(), 2);
     let (mut psfs, mut residuals) = (Vec::new(), Vec::new());
     for src in &parts {
-        let p = ctx.taylor_psfs_of(src, 0, &w, 2, reffreq).unwrap();
+        let (p, weights) = ctx.taylor_psfs_partial(src, 0, &w, 2, reffreq).unwrap();
         let r = ctx
-            .taylor_residuals_of(src, 0, &p.weights, reffreq, 2, None)
+            .taylor_residuals_partial(src, 0, &weights, reffreq, 2, None)
             .unwrap();
-        psfs.push(((p.psfs, p.sumwt), p.pb_weights));
-        residuals.push((r, Vec::new()));
+        psfs.push(p);
+        residuals.push(r);
     }
     // Each partition finished on its own, then averaged with its tt0 share.
-    let total: f64 = psfs.iter().map(|p| p.0 .1[0]).sum();
+    let total: f64 = psfs.iter().map(|p| p.sumwt[0]).sum();
     let mut wrong_psf = vec![Array2::<f32>::zeros(single[0].raw_dim()); 3];
     let mut wrong_res = vec![Array2::<f32>::zeros(single[0].raw_dim()); 2];
     for (p, r) in psfs.iter().zip(&residuals) {
-        let share = (p.0 .1[0] / total) as f32;
-        let mut own = p.0 .0.clone();
+        let share = (p.sumwt[0] / total) as f32;
+        let mut own = p.images.clone();
         normalise_psf_terms(&mut own);
         for (acc, t) in wrong_psf.iter_mut().zip(&own) {
             acc.scaled_add(share, t);
         }
-        for (acc, t) in wrong_res.iter_mut().zip(&r.0 .0) {
+        for (acc, t) in wrong_res.iter_mut().zip(&r.images) {
             let mut t = t.clone();
-            normalise_residual(&mut t, &p.1[0], normtype, limit);
+            normalise_residual(&mut t, &p.weights[0], normtype, limit);
             acc.scaled_add(share, &t);
         }
     }
     // Combined by the tt0 shares, finished once.
-    let ((mut right_psf, _), weights) = sum_terms(psfs).unwrap();
+    let psf_sum = sum_terms(psfs).unwrap();
+    let (mut right_psf, weights) = (psf_sum.images, psf_sum.weights);
     normalise_psf_terms(&mut right_psf);
-    let ((mut right_res, _), _) = sum_terms(residuals).unwrap();
+    let mut right_res = sum_terms(residuals).unwrap().images;
     for r in right_res.iter_mut() {
         normalise_residual(r, &weights[0], normtype, limit);
     }
@@ -305,5 +308,91 @@ fn mtmfs_mosaic_normalised_per_partition_fails_the_bound() {
     assert!(
         worst_wrong > 1e3 * BOUND,
         "finished per partition only {worst_wrong:e} off"
+    );
+}
+
+/// mtmfs with awproject (the bundled awproj_wb.ms, wbawp=True: each window through its own
+/// A-term, so its kernel sum differs; nterms 2, natural, 64^2) in 2 partitions by spectral window:
+/// its PSF pass divides the PSF terms and `.weight.tt0` by the plain tt0 sum of the weights but
+/// reports the kernel-scaled sums. Combined with the shares of the sum each image was divided by
+/// (`PartialTerms::norms`, as `exec::rows::taylor`), the PSF terms and `.weight.tt0` are within
+/// 1e-6 of the single run's; combined with the shares of the reported (scaled) `sumwt.tt0`, the
+/// partitions are weighed by their kernel sums and the products leave the bound by a margin.
+/// Measured: own normalisers psf.tt0 / psf.tt1 / weight.tt0 8.9e-8 / 3.9e-7 / 6.0e-8, the
+/// reported sum 1.4e-2 / 0.63 / 9.8e-3.
+#[test]
+fn mtmfs_awproject_combined_by_the_reported_sum_fails_the_bound() {
+    use pclean_engine::exec::rows::taylor::sum_terms;
+    use pclean_engine::imaging::taylor::normalise_psf_terms;
+    let ms = support::ms("awproj_wb.ms", "awproj_wb.ms.tar.gz").unwrap();
+    let s = setup(RawParams {
+        vis: Some(vec![ms.display().to_string()]),
+        gridder: Some("awproject".into()),
+        deconvolver: Some("mtmfs".into()),
+        nterms: Some(2),
+        imsize: Some(vec![64]),
+        cell: Some(vec!["24arcsec".into()]),
+        phasecenter: Some("J2000 16h00m00.0s 30d00m00.0s".into()),
+        reffreq: Some("1.5GHz".into()),
+        pblimit: Some(0.2),
+        wbawp: Some(true),
+        computepastep: Some(5.0),
+        rotatepastep: Some(5.0),
+        row_partition_by: Some("spw".into()),
+        ..alma("natural", None)
+    });
+    let ctx = s.context(2);
+    let reffreq = 1.5e9;
+    let w = ctx.weighters(&s.sources, 0..1).unwrap().remove(0);
+    let single = ctx.taylor_psfs(&s.sources, 0, &w, 2, reffreq).unwrap();
+    let parts = parts(&s, 2);
+    assert_eq!(parts.len(), 2);
+    let partials: Vec<_> = parts
+        .iter()
+        .map(|src| ctx.taylor_psfs_partial(src, 0, &w, 2, reffreq).unwrap().0)
+        .collect();
+    // The plain and the scaled tt0 sums differ within each partition (the kernel sum).
+    assert!(partials.iter().all(|p| p.norms[0] != p.sumwt[0]));
+    let finish = |parts: Vec<_>| {
+        let mut sum = sum_terms(parts).unwrap();
+        normalise_psf_terms(&mut sum.images);
+        sum
+    };
+    let right = finish(partials.clone());
+    let reported = partials
+        .into_iter()
+        .map(|mut p| {
+            p.norms = vec![p.sumwt[0]; p.norms.len()];
+            p
+        })
+        .collect();
+    let wrong = finish(reported);
+    let checks = [
+        ("psf.tt0", 0, false),
+        ("psf.tt1", 1, false),
+        ("weight.tt0", 0, true),
+    ];
+    let mut worst_wrong = 0.0f32;
+    for (name, t, weight) in checks {
+        let pick = |p: &pclean_engine::exec::rows::taylor::PartialTerms| {
+            if weight {
+                p.weights[t].clone()
+            } else {
+                p.images[t].clone()
+            }
+        };
+        let want = if weight {
+            &single.pb_weights[t]
+        } else {
+            &single.psfs[t]
+        };
+        let (r, x) = (rel_diff(&pick(&right), want), rel_diff(&pick(&wrong), want));
+        eprintln!("mtmfs awproject {name}: own normalisers {r:.2e}, reported sum {x:.2e}");
+        assert!(r <= BOUND, "{name}: own normalisers {r:e}");
+        worst_wrong = worst_wrong.max(x);
+    }
+    assert!(
+        worst_wrong > 1e3 * BOUND,
+        "combined by the reported sum only {worst_wrong:e} off"
     );
 }

@@ -302,8 +302,8 @@ fn named(pass: &str, out: RowOutput) -> Result<Vec<(&'static str, Array2<f32>)>,
             v.extend(weight.map(|w| ("weight", w)));
             v
         }
-        RowOutput::Terms((images, sumwt), weights) => {
-            if !weights.is_empty() {
+        RowOutput::Terms(terms) => {
+            if !terms.weights.is_empty() {
                 return Err(EngineError::param(
                     "gridder",
                     "the seed's partial images cannot hold an mtmfs mosaic's Taylor weight \
@@ -312,8 +312,13 @@ fn named(pass: &str, out: RowOutput) -> Result<Vec<(&'static str, Array2<f32>)>,
                      image",
                 ));
             }
-            let s0 = sumwt.first().copied().unwrap_or(0.0);
-            let images = images.into_iter().map(|i| unnorm(i, s0));
+            // Each image times the sum it was divided by (its normaliser).
+            let sumwt = terms.sumwt;
+            let images = terms
+                .images
+                .into_iter()
+                .zip(terms.norms)
+                .map(|(i, n)| unnorm(i, n));
             let names: &[&'static str] = if psf { &mtmfs::PSF } else { &mtmfs::RESIDUAL };
             let mut v: Vec<_> = names.iter().copied().zip(images).collect();
             if psf {

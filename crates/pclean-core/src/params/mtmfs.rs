@@ -123,11 +123,11 @@ pub(super) fn mvc_channels(
 
 /// Refuse what pclean's mtmfs mosaic (`gridder='mosaic'`) does not do (yet), each named.
 /// specmode='mvc' is taken (per channel a mosaic with its own weight image, as tclean 6.7,
-/// `docs/decisions.md (s17-mvc)`) but for three of its combinations: `conjbeams=True` (tclean's mvc
-/// sets conjbeams False for its cube whatever was asked; pclean does not ignore a parameter),
-/// `psfphasecenter` (tclean 6.7's mvc mosaic then writes PSF terms equal to those without it and
-/// no residual terms, measured) and row partitions (the partitions' channel weight images are
-/// not combined).
+/// `docs/decisions.md (s17-mvc)`; with row partitions too: the partitions' channel weight
+/// images are combined per channel, `exec::rows::mvc`) but for two of its combinations:
+/// `conjbeams=True` (tclean's mvc sets conjbeams False for its cube whatever was asked; pclean
+/// does not ignore a parameter) and `psfphasecenter` (tclean 6.7's mvc mosaic then writes PSF
+/// terms equal to those without it and no residual terms, measured).
 fn check_mosaic(p: &ImagingParams) -> Result<(), ParamError> {
     let d = &p.deconv;
     if d.mvc.is_none() {
@@ -148,14 +148,6 @@ fn check_mosaic(p: &ImagingParams) -> Result<(), ParamError> {
             "not supported with specmode='mvc' and gridder='mosaic' (tclean 6.7 then images the \
              PSF terms about the image centre and writes no residual terms); leave \
              psfphasecenter empty, or use specmode='mfs'",
-        ));
-    }
-    if p.row_partitions > 0 {
-        return Err(invalid(
-            "row_partitions",
-            p.row_partitions,
-            "not supported with specmode='mvc' and gridder='mosaic' in pclean yet (the \
-             partitions' channel weight images are not combined); use row_partitions=0",
         ));
     }
     Ok(())
@@ -179,15 +171,6 @@ fn check_awproject(p: &ImagingParams) -> Result<(), ParamError> {
             "specmode",
             "mvc".into(),
             "use specmode='mfs' (awproject's Taylor terms are gridded directly)",
-        ));
-    }
-    // The residual terms are divided by the tt0 sum of weights with tclean's kernel sum, which
-    // the row partitions' combination (their plain tt0 shares) does not carry.
-    if p.row_partitions > 0 {
-        return Err(not_with(
-            "row_partitions",
-            p.row_partitions.to_string(),
-            "use row_partitions=0 (channel blocks or one process)",
         ));
     }
     Ok(())

@@ -7,9 +7,10 @@
 //! (`cycles::mvc` turns the Taylor models into it). One oversampled grid per channel is alive
 //! during a pass.
 //!
-//! With row partitions (`exec::rows`) each partition makes its own channel images, each divided
-//! by the partition's own per-channel sum of weights, with those sums; the reducer combines every
-//! channel with the partitions' shares of that channel's summed weight (`exec::rows::mvc`).
+//! With row partitions (`exec::rows`) each partition makes its own channel images (and a
+//! mosaic's channel weight images), each divided by the partition's own per-channel sum of
+//! weights, with those sums; the reducer combines every channel with the partitions' shares of
+//! that channel's summed weight (`exec::rows::mvc`).
 //!
 //! A mosaic (`gridder='mosaic'`, tclean's mvc of a mosaic: per channel a mosaic with its own
 //! weight image, `docs/decisions.md (s17-mvc)`): the PSF pass also returns each channel's weight
@@ -90,8 +91,7 @@ pub type ChannelWeights = Vec<Array2<f32>>;
 impl ImagingContext<'_> {
     /// The channel PSFs of Stokes plane `s`, their sums of weights, a mosaic's channel weight
     /// images and the imaging weights (with row partitions: summed over them, the weights
-    /// staying with the partitions, so the returned weights are empty; a mosaic's mvc is not
-    /// run in row partitions, `params::mtmfs`).
+    /// staying with the partitions, so the returned weights are empty).
     pub fn mvc_psfs(
         &self,
         sources: &[Source],
@@ -100,8 +100,8 @@ impl ImagingContext<'_> {
         axis: &MvcAxis,
     ) -> Result<(ChannelImages, ChannelWeights, PlaneWeights), EngineError> {
         if let Some(rows) = self.rows {
-            let chans = rows.mvc_psfs(self, s, weighter, axis)?;
-            return Ok((chans, Vec::new(), Vec::new()));
+            let (chans, wimg) = rows.mvc_psfs(self, s, weighter, axis)?;
+            return Ok((chans, wimg, Vec::new()));
         }
         self.mvc_psfs_of(sources, s, weighter, axis)
     }

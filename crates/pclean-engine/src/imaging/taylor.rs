@@ -87,6 +87,20 @@ pub struct TaylorPsfs {
 /// One Taylor pass's images and sums of weights per term.
 pub type TermImages = (Vec<Array2<f32>>, Vec<f64>);
 
+/// One Taylor pass over some rows (a row partition's, `exec::rows::taylor`): every term image
+/// and (a PSF pass with primary beams) every term's weight image, each divided by a sum of
+/// weights of those rows, with those sums (`norms`: the images' in term order, then the weight
+/// images'), and the sums of weights reported per term. Every normaliser is a sum over the rows
+/// (the plain or the gridder-scaled tt0 sum, [`ImagingContext::term_norms`]), so passes over
+/// disjoint rows combine image by image with their shares of the summed normaliser.
+#[derive(Debug, Clone)]
+pub struct PartialTerms {
+    pub images: Vec<Array2<f32>>,
+    pub sumwt: Vec<f64>,
+    pub weights: Vec<Array2<f32>>,
+    pub norms: Vec<f64>,
+}
+
 impl ImagingContext<'_> {
     /// The `2 nterms - 1` PSF terms of Stokes plane `s` with the imaging weights, in one pass
     /// (with row partitions: summed over them, the weights staying with the partitions).
@@ -133,8 +147,28 @@ impl ImagingContext<'_> {
         nterms: usize,
         reffreq_hz: f64,
     ) -> Result<TaylorPsfs, EngineError> {
+        let (pt, weights) = self.taylor_psfs_partial(sources, s, weighter, nterms, reffreq_hz)?;
+        Ok(TaylorPsfs {
+            psfs: pt.images,
+            sumwt: pt.sumwt,
+            weights,
+            pb_weights: pt.weights,
+            held: None,
+        })
+    }
+
+    /// [`ImagingContext::taylor_psfs_of`] with the normaliser of every image (a row partition's
+    /// pass, [`PartialTerms`]) and the imaging weights.
+    pub fn taylor_psfs_partial(
+        &self,
+        sources: &[Source],
+        s: usize,
+        weighter: &ImagingWeighter,
+        nterms: usize,
+        reffreq_hz: f64,
+    ) -> Result<(PartialTerms, PlaneWeights), EngineError> {
         let mut weights = Vec::new();
-        let ((psfs, sumwt), pb_weights) = self.taylor_pass(
+        let pt = self.taylor_pass(
             2 * nterms - 1,
             reffreq_hz,
             sources,
@@ -142,13 +176,7 @@ impl ImagingContext<'_> {
             |prep, cols, freqs| Ok((self.imaging_weights(prep, s, cols, freqs, weighter), None)),
             |w| weights.push(w),
         )?;
-        Ok(TaylorPsfs {
-            psfs,
-            sumwt,
-            weights,
-            pb_weights,
-            held: None,
-        })
+        Ok((pt, weights))
     }
 
     /// The `nterms` residual terms of Stokes plane `s` (the dirty terms without `models`; with
@@ -197,11 +225,18 @@ impl ImagingContext<'_> {
     /// `.weight.ttN` (N > 0) are not normalised.
     pub(crate) fn term_scales(&self, psf: bool, t: usize, p0: f64, s0: f64) -> (f64, f64) {
         let inv = |s: f64| if s > 0.0 { 1.0 / s } else { 0.0 };
+        let (image, weight) = self.term_norms(psf, t, p0, s0);
+        (inv(image), inv(weight))
+    }
+
+    /// The sums of weights [`ImagingContext::term_scales`] divides term `t`'s image and weight
+    /// image by: `p0` or `s0`, each a sum over the pass's rows (so row partitions' images
+    /// combine with their shares of the summed normaliser, [`PartialTerms`]).
+    pub(crate) fn term_norms(&self, psf: bool, t: usize, p0: f64, s0: f64) -> (f64, f64) {
         if !self.scaled_sums() {
-            return (inv(p0), inv(p0));
+            return (p0, p0);
         }
-        let image = if psf { inv(p0) } else { inv(s0) };
-        (image, if t == 0 { inv(p0) } else { inv(s0) })
+        (if psf { p0 } else { s0 }, if t == 0 { p0 } else { s0 })
     }
 
     /// The sum of weights a Taylor pass of an mtmfs run of `nterms` reports for term `t` (`.sumwt.ttN`) from
@@ -269,18 +304,32 @@ impl ImagingContext<'_> {
         nterms: usize,
         models: Option<&[Array2<f32>]>,
     ) -> Result<TermImages, EngineError> {
+        let pt = self.taylor_residuals_partial(sources, s, weights, reffreq_hz, nterms, models)?;
+        Ok((pt.images, pt.sumwt))
+    }
+
+    /// [`ImagingContext::taylor_residuals_of`] with the normaliser of every image (a row
+    /// partition's pass, [`PartialTerms`]).
+    pub fn taylor_residuals_partial(
+        &self,
+        sources: &[Source],
+        s: usize,
+        weights: &PlaneWeights,
+        reffreq_hz: f64,
+        nterms: usize,
+        models: Option<&[Array2<f32>]>,
+    ) -> Result<PartialTerms, EngineError> {
         let kept = models
             .map(|m| self.taylor_residual_vis(sources, s, weights, reffreq_hz, m))
             .transpose()?;
-        let (terms, _) = self.taylor_pass(
+        self.taylor_pass(
             nterms,
             reffreq_hz,
             sources,
             false,
             residual_chunks(weights, kept, s),
             |_| {},
-        )?;
-        Ok(terms)
+        )
     }
 
     /// The visibilities minus the prediction of the Taylor model terms, one array per chunk (the
@@ -330,8 +379,9 @@ impl ImagingContext<'_> {
 
     /// One pass over the chunks of the mfs channel gridding `nt` Taylor terms: `chunk` gives each
     /// chunk's imaging weights and (residual) visibilities, handed to `done` once gridded; returns
-    /// the term images normalised by term 0's sum of weights, and the sum of weights per term,
-    /// with (a mosaic's PSF pass, `psf`) the terms' weight images ([`ImagingContext::term_image`]).
+    /// the term images normalised by term 0's sum of weights (plain or scaled,
+    /// [`ImagingContext::term_norms`]), and the sum of weights per term, with (a mosaic's PSF
+    /// pass, `psf`) the terms' weight images ([`ImagingContext::term_image`]) and the normalisers.
     /// Each term's visibilities are formed in one buffer per chunk, reused term after term (term
     /// 0 of a residual pass grids the chunk's visibilities as they are).
     #[allow(clippy::type_complexity)]
@@ -347,7 +397,7 @@ impl ImagingContext<'_> {
             &[f64],
         ) -> Result<(W, Option<Array2<Complex32>>), EngineError>,
         mut done: impl FnMut(W),
-    ) -> Result<(TermImages, Vec<Array2<f32>>), EngineError> {
+    ) -> Result<PartialTerms, EngineError> {
         let sources = &crate::source::restrict_sources(sources, self.plan, &(K..K + 1))?;
         let g = self.gridder.as_ref();
         let factors = psf && self.beam_weights();
@@ -391,16 +441,28 @@ impl ImagingContext<'_> {
         // Transformed one by one, each grid freed once its image is made.
         let mut images = Vec::with_capacity(nt);
         let mut pb_weights = Vec::new();
+        let (mut norms, mut wnorms) = (Vec::with_capacity(nt), Vec::new());
         for (t, p) in planes.into_iter().enumerate() {
             let (n, wn) = self.term_scales(psf, t, sumwt[0], scaled[0]);
             images.push(self.term_image(p, n, wn, psf, &mut pb_weights)?);
+            let (norm, wnorm) = self.term_norms(psf, t, sumwt[0], scaled[0]);
+            norms.push(norm);
+            if pb_weights.len() > wnorms.len() {
+                wnorms.push(wnorm);
+            }
         }
+        norms.extend(wnorms);
         // A PSF pass grids 2 nterms - 1 terms, a residual pass nterms.
         let nterms = if psf { nt.div_ceil(2) } else { nt };
         let sums = (0..nt)
             .map(|t| self.term_sum(t, nterms, sumwt[t], scaled[t]))
             .collect();
-        Ok(((images, sums), pb_weights))
+        Ok(PartialTerms {
+            images,
+            sumwt: sums,
+            weights: pb_weights,
+            norms,
+        })
     }
 }
 

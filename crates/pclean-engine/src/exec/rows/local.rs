@@ -153,9 +153,10 @@ impl Part {
                 nterms,
                 reffreq_hz,
             } => {
-                let tp = ctx.taylor_psfs_of(&self.sources, s, weighter, nterms, reffreq_hz)?;
-                self.lock().insert((0, s), Arc::new(tp.weights));
-                RowOutput::Terms((tp.psfs, tp.sumwt), tp.pb_weights)
+                let src = &self.sources;
+                let (pt, w) = ctx.taylor_psfs_partial(src, s, weighter, nterms, reffreq_hz)?;
+                self.lock().insert((0, s), Arc::new(w));
+                RowOutput::Terms(pt)
             }
             RowTask::TaylorResidual {
                 s,
@@ -166,14 +167,13 @@ impl Part {
             } => {
                 let w = self.weights(ctx, 0, s, weighter)?;
                 let src = &self.sources;
-                let terms = ctx.taylor_residuals_of(src, s, &w, reffreq_hz, nterms, models)?;
-                RowOutput::Terms(terms, Vec::new())
+                let terms = ctx.taylor_residuals_partial(src, s, &w, reffreq_hz, nterms, models)?;
+                RowOutput::Terms(terms)
             }
             RowTask::MvcPsf { s, weighter, axis } => {
                 let (chans, wimg, w) = ctx.mvc_psfs_of(&self.sources, s, weighter, axis)?;
-                super::mvc::no_weight_images(&wimg)?;
                 self.lock().insert((0, s), Arc::new(w));
-                RowOutput::Channels(chans)
+                RowOutput::Channels(chans, wimg)
             }
             RowTask::MvcResidual {
                 s,
@@ -182,7 +182,8 @@ impl Part {
                 models,
             } => {
                 let w = self.weights(ctx, 0, s, weighter)?;
-                RowOutput::Channels(ctx.mvc_residuals_of(&self.sources, s, &w, axis, models)?)
+                let chans = ctx.mvc_residuals_of(&self.sources, s, &w, axis, models)?;
+                RowOutput::Channels(chans, Vec::new())
             }
         })
     }

@@ -17,8 +17,9 @@
 //! partition runs is a [`PartitionRunner`]: the local one ([`local`]) runs them on this process's
 //! threads. mtmfs (Taylor terms) adds planes to the same passes: its partial products are more
 //! images summed the same way (a `RowTask` per Taylor weight, or images per task). specmode='mvc'
-//! adds a cube of channel images per pass ([`mvc`]): each channel is combined with its own
-//! per-channel shares before the coordinator forms the Taylor sums.
+//! adds a cube of channel images per pass ([`mvc`]; a mosaic's PSF pass also its channel weight
+//! images): each channel is combined with its own per-channel shares before the coordinator
+//! forms the Taylor sums.
 
 mod combine;
 pub mod local;
@@ -33,7 +34,7 @@ pub use plan::{partition_sources, plan_partitions, RowPartition, RowPiece};
 pub use summary::{row_estimates, PartitionSummary, RowsSummary};
 
 use crate::error::EngineError;
-use crate::imaging::mvc::{ChannelImages, MvcAxis};
+use crate::imaging::mvc::{ChannelImages, ChannelWeights, MvcAxis};
 use crate::imaging::taylor::{TaylorPsfs, TermImages};
 use crate::imaging::weights::{merge_densities, FieldDensities};
 use crate::imaging::{ImagingContext, PartialImage, PassImage, PlaneWeights, PsfPlane};
@@ -111,14 +112,15 @@ pub trait RowReduce: Sync {
 
     /// specmode='mvc': Stokes plane `s`'s channel PSFs of the cube `axis` from every partition's
     /// pass, with `weighter`, each normalised by its channel's summed sum of weights, and those
-    /// sums; the imaging weights stay with the partitions.
+    /// sums, with (a mosaic's) the channel weight images combined the same way; the imaging
+    /// weights stay with the partitions.
     fn mvc_psfs(
         &self,
         ctx: &ImagingContext,
         s: usize,
         weighter: &ImagingWeighter,
         axis: &MvcAxis,
-    ) -> Result<ChannelImages, EngineError>;
+    ) -> Result<(ChannelImages, ChannelWeights), EngineError>;
 
     /// specmode='mvc': the channel residuals of Stokes plane `s` (with `models`, one model plane
     /// per channel, each channel's prediction subtracted) from every partition's pass,
@@ -196,12 +198,13 @@ pub enum RowOutput {
     Density(Vec<FieldDensities>),
     /// Its image (divided by its own sum of weights) with the gridder's per-grid sums.
     Image(PartialImage),
-    /// Taylor-term images divided by the partition's tt0 sum of weights, their sums of weights
-    /// (`imaging::taylor`) and, from a mosaic's PSF pass, every PSF term's weight image divided
-    /// by the same sum (empty otherwise).
-    Terms(TermImages, Vec<Array2<f32>>),
-    /// mvc: channel images, each divided by its own sum of weights, and those sums.
-    Channels(ChannelImages),
+    /// Taylor-term images and (a mosaic's or awproject's PSF pass) every PSF term's weight
+    /// image, each divided by a tt0 sum of weights of the partition's rows, with those sums and
+    /// the sums of weights per term (`imaging::taylor`, [`taylor::PartialTerms`]).
+    Terms(taylor::PartialTerms),
+    /// mvc: channel images, each divided by its own sum of weights, and those sums, with (a
+    /// mosaic's PSF pass) every channel's weight image divided by the same sum (empty otherwise).
+    Channels(ChannelImages, ChannelWeights),
     Nothing,
 }
 
@@ -471,7 +474,8 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
             reffreq_hz,
         };
         let out = self.run(ctx, &task)?;
-        let ((mut psfs, sumwt), pb_weights) = self.terms(out)?;
+        let pt = self.terms(out)?;
+        let (mut psfs, sumwt, pb_weights) = (pt.images, pt.sumwt, pt.weights);
         // A mosaic's PSF terms: divided by the combined term 0's peak once (not linear in the
         // rows: each partition's own peak would weigh the partitions differently).
         if !pb_weights.is_empty() {
@@ -504,7 +508,7 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
         };
         let out = self.run(ctx, &task)?;
         match self.terms(out)? {
-            (terms, w) if w.is_empty() => Ok(terms),
+            pt if pt.weights.is_empty() => Ok((pt.images, pt.sumwt)),
             _ => Err(EngineError::internal(
                 "a row partition's residual terms came with weight images",
             )),
@@ -517,7 +521,7 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
         s: usize,
         weighter: &ImagingWeighter,
         axis: &MvcAxis,
-    ) -> Result<ChannelImages, EngineError> {
+    ) -> Result<(ChannelImages, ChannelWeights), EngineError> {
         self.keep_weighter(0, s, weighter);
         let out = self.run(ctx, &RowTask::MvcPsf { s, weighter, axis })?;
         self.channels(out, axis.nchan)
@@ -538,6 +542,11 @@ impl<R: PartitionRunner> RowReduce for RowReducer<R> {
             models,
         };
         let out = self.run(ctx, &task)?;
-        self.channels(out, axis.nchan)
+        match self.channels(out, axis.nchan)? {
+            (chans, w) if w.is_empty() => Ok(chans),
+            _ => Err(EngineError::internal(
+                "a row partition's mvc residual channels came with weight images",
+            )),
+        }
     }
 }

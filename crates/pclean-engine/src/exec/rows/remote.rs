@@ -15,7 +15,7 @@ use super::{
 use crate::error::EngineError;
 use crate::imaging::mvc::{ChannelImages, MvcAxis};
 use crate::imaging::savemodel::SavedModel;
-use crate::imaging::taylor::TermImages;
+use crate::imaging::taylor::PartialTerms;
 use crate::imaging::weights::FieldDensities;
 use crate::imaging::{ImagingContext, PartialImage};
 use crate::plan::Setup;
@@ -32,8 +32,9 @@ use std::sync::{Arc, Mutex};
 const MAGIC: &[u8; 4] = b"PCLR";
 /// 2: images divided by the partition's own sum of weights (1: the sums themselves); 3: with the
 /// gridder's per-grid sums (a mosaic's band response); 4: specmode='mvc' tasks and their channel
-/// images; 5: a mosaic's Taylor PSF terms with their weight images.
-const VERSION: u32 = 5;
+/// images; 5: a mosaic's Taylor PSF terms with their weight images; 6: a mosaic's mvc channel
+/// weight images, the normaliser of every Taylor image (awproject's two tt0 sums).
+const VERSION: u32 = 6;
 
 /// A [`RowTask`] owned, for the wire.
 #[derive(Debug, Serialize, Deserialize)]
@@ -95,15 +96,18 @@ pub enum OutputMsg {
     Image(ImageMsg),
     Terms(TermsMsg),
     /// mvc: channel images, each divided by the partition's sum of weights in its channel, and
-    /// those sums (the same layout as Taylor terms, another combination).
+    /// those sums, with (a mosaic's PSF pass) the channel weight images divided by the same sums
+    /// (the same layout as Taylor terms, another combination).
     Channels(TermsMsg),
     /// Rows of MODEL_DATA written.
     Rows(usize),
 }
 
-/// Taylor-term images divided by the partition's tt0 sum of weights, and its sums of weights per
-/// term, for the wire; a mosaic's PSF pass adds every term's weight image divided by the same sum
-/// (`weights`, empty otherwise).
+/// Taylor-term images divided by a tt0 sum of weights of the partition's rows, and its sums of
+/// weights per term, for the wire; a mosaic's or awproject's PSF pass adds every term's weight
+/// image (`weights`, empty otherwise); `norms` are the sums each image was divided by (the
+/// images', then the weight images': [`PartialTerms`]; empty for mvc channels, each divided by
+/// its own channel's sum of weights).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TermsMsg {
     #[serde(with = "wire::vec")]
@@ -111,6 +115,7 @@ pub struct TermsMsg {
     sumwt: Vec<f64>,
     #[serde(with = "wire::vec")]
     weights: Vec<Array2<f32>>,
+    norms: Vec<f64>,
 }
 
 /// A [`PartialImage`] for the wire (its arrays as byte strings).
@@ -235,13 +240,13 @@ pub fn decode_output(bytes: &[u8]) -> Result<RowOutput, EngineError> {
     Ok(match decode::<OutputMsg>(bytes, "output")? {
         OutputMsg::Density(d) => RowOutput::Density(d),
         OutputMsg::Image(i) => RowOutput::Image(((i.image, i.sumwt, i.weight), i.sums)),
-        OutputMsg::Terms(t) => RowOutput::Terms((t.images, t.sumwt), t.weights),
-        OutputMsg::Channels(t) if t.weights.is_empty() => RowOutput::Channels((t.images, t.sumwt)),
-        OutputMsg::Channels(_) => {
-            return Err(EngineError::protocol(
-                "a row partition's mvc channels came with weight images",
-            ))
-        }
+        OutputMsg::Terms(t) => RowOutput::Terms(PartialTerms {
+            images: t.images,
+            sumwt: t.sumwt,
+            weights: t.weights,
+            norms: t.norms,
+        }),
+        OutputMsg::Channels(t) => RowOutput::Channels((t.images, t.sumwt), t.weights),
         OutputMsg::Rows(_) => {
             return Err(EngineError::protocol(
                 "a row partition answered a pass with the rows it wrote to MODEL_DATA",
@@ -287,10 +292,10 @@ pub fn run_task_bytes(
             weighter,
             nterms,
             reffreq_hz,
-        } => {
-            let tp = ctx.taylor_psfs_of(sources, s, &weighter, nterms, reffreq_hz)?;
-            terms_msg((tp.psfs, tp.sumwt), tp.pb_weights)
-        }
+        } => terms_msg(
+            ctx.taylor_psfs_partial(sources, s, &weighter, nterms, reffreq_hz)?
+                .0,
+        ),
         TaskMsg::TaylorResidual {
             s,
             weighter,
@@ -300,13 +305,11 @@ pub fn run_task_bytes(
         } => {
             let w = ctx.plane_weights_of(sources, 0, s, &weighter)?;
             let m = models.as_deref();
-            let terms = ctx.taylor_residuals_of(sources, s, &w, reffreq_hz, nterms, m)?;
-            terms_msg(terms, Vec::new())
+            terms_msg(ctx.taylor_residuals_partial(sources, s, &w, reffreq_hz, nterms, m)?)
         }
         TaskMsg::MvcPsf { s, weighter, axis } => {
             let (chans, wimg, _) = ctx.mvc_psfs_of(sources, s, &weighter, &axis)?;
-            super::mvc::no_weight_images(&wimg)?;
-            channels_msg(chans)
+            channels_msg(chans, wimg)
         }
         TaskMsg::MvcResidual {
             s,
@@ -316,26 +319,28 @@ pub fn run_task_bytes(
         } => {
             let w = ctx.plane_weights_of(sources, 0, s, &weighter)?;
             let m = models.as_deref();
-            channels_msg(ctx.mvc_residuals_of(sources, s, &w, &axis, m)?)
+            channels_msg(ctx.mvc_residuals_of(sources, s, &w, &axis, m)?, Vec::new())
         }
         TaskMsg::SaveModel(model) => OutputMsg::Rows(setup.save_model_of(sources, &model)?),
     };
     encode(&out)
 }
 
-fn terms_msg((images, sumwt): TermImages, weights: Vec<Array2<f32>>) -> OutputMsg {
+fn terms_msg(t: PartialTerms) -> OutputMsg {
     OutputMsg::Terms(TermsMsg {
-        images,
-        sumwt,
-        weights,
+        images: t.images,
+        sumwt: t.sumwt,
+        weights: t.weights,
+        norms: t.norms,
     })
 }
 
-fn channels_msg((images, sumwt): ChannelImages) -> OutputMsg {
+fn channels_msg((images, sumwt): ChannelImages, weights: Vec<Array2<f32>>) -> OutputMsg {
     OutputMsg::Channels(TermsMsg {
         images,
         sumwt,
-        weights: Vec::new(),
+        weights,
+        norms: Vec::new(),
     })
 }
 

@@ -36,8 +36,9 @@ impl BlockShape {
         let mvc = self.image.mvc_chans as u64;
         let (psf_imgs, res_imgs) = if mvc > 0 { (mvc, mvc) } else { (psf_terms, nt) };
         let model_cube = 4 * mvc * npix;
-        // An mtmfs mosaic's PSF pass makes a weight image per PSF term (`imaging::taylor`).
-        let weight_images = weight_image * if mvc > 0 { 1 } else { psf_terms };
+        // An mtmfs mosaic's PSF pass makes a weight image per PSF term (`imaging::taylor`), an
+        // mvc mosaic's one per cube channel (`imaging::mvc`), all of them alive at its end.
+        let weight_images = weight_image * if mvc > 0 { mvc } else { psf_terms };
         let psf = psf_imgs * (grids + 4 * npix) + weight_images + beams;
         let residual =
             8 * nvis as u64 + model_cube + res_imgs * (grids + 4 * npix) + weight_image + beams;
@@ -59,10 +60,11 @@ impl BlockShape {
         stripped.data.nvis_per_chan = 0;
         let npix = (self.image.nx * self.image.ny) as u64;
         let psf_terms = 2 * self.image.deconvolver.nterms() as u64 - 1;
-        // specmode='mvc': each partition's partial is its cube of channel images.
+        // specmode='mvc': each partition's partial is its cube of channel images (a mosaic's
+        // PSF pass: and a weight image per channel).
         let (images, weights) = match self.image.mvc_chans as u64 {
             0 => (psf_terms, psf_terms),
-            mvc => (mvc, 1),
+            mvc => (mvc, mvc),
         };
         // A mosaic's partial weight images (one per PSF term for mtmfs).
         let weight_image = u64::from(self.pointings > 1) * 4 * npix * weights;
@@ -211,6 +213,37 @@ mod tests {
         let c = super::super::estimate_coordinator_memory_gib(&mvc).unwrap();
         let wt = super::super::estimate_worker_memory_gib(&mtmfs).unwrap();
         assert!(w > wt && c > 0.0, "{w} {wt} {c}");
+    }
+
+    /// An mvc mosaic in row partitions (s18-rows): a partition's PSF task ends holding a weight
+    /// image per cube channel (`imaging::mvc`), and the coordinator every partition's channel
+    /// weight images while it sums them (`exec::rows::mvc`): 4 B/px per channel each, not one.
+    #[test]
+    fn mvc_mosaic_partitions_hold_a_weight_image_per_channel() {
+        let spec = WorkerSpec {
+            imsize: 1024,
+            deconvolver: "mtmfs".into(),
+            nterms: 2,
+            gridder: "mosaic".into(),
+            nfields: 7,
+            mvc_chans: 10,
+            weighting: "natural".into(),
+            nvis_per_chan: 100_000,
+            row_partitions: 2,
+            ..WorkerSpec::default()
+        };
+        let m = spec.block_shape().unwrap();
+        let npix = 1024 * 1024u64;
+        // One more partition's partial on the coordinator: its 10 channel images and 10 channel
+        // weight images (natural: no density).
+        let partial = m.coordinator_bytes(2, 1) - m.coordinator_bytes(1, 1);
+        assert_eq!(partial, 80 * npix, "{}", partial as f64 / MIB);
+        // The PSF task (few visibilities here, so the largest pass): the cube's grids (a grid per
+        // pointing per channel) and images, the pointings' images (20 B/px) and 10 weight images.
+        let nvis = 50_000;
+        let psf = 10 * (m.grid_bytes() * m.grid_sets() + 4 * npix) + 40 * npix + 20 * npix;
+        let part = m.partition_bytes(nvis, 1);
+        assert!(part >= psf + 4 * nvis as u64, "{part} vs {psf}");
     }
 
     /// The estimate functions: a worker of a partitioned run is one partition; the coordinator
