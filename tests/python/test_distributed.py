@@ -119,13 +119,16 @@ PLANES_PER_CHANNEL = len(PRODUCTS)
 
 
 @pytest.mark.parametrize("local_workers", ["auto", "processes"])
-def test_local_cluster_equals_local_run(ngc_dirty, msdir, tmp_path, local_workers):
+def test_local_cluster_equals_local_run(ngc_dirty, msdir, tmp_path, local_workers, capfd,
+                                        monkeypatch):
     """The default on a local cluster: the workers write their planes into the products
     themselves; the coordinator receives no plane, only the blocks' metadata. The workers are
     threads of this process by default (`local_workers='auto'`), or worker processes: the same
     products either way."""
     ref, _ = ngc_dirty
     name = tmp_path / "lc"
+    monkeypatch.setenv("PCLEAN_LOG", "info")  # the workers' "read once" lines, counted below
+    capfd.readouterr()
     s = pclean.pclean(**ngc_params(msdir / "ngc5921.ms", name, cube_chunksize=6),
                       parallel=True, nworkers=2, cluster_type="local",
                       local_workers=local_workers)
@@ -142,6 +145,10 @@ def test_local_cluster_equals_local_run(ngc_dirty, msdir, tmp_path, local_worker
                  ("submitted", "accepted"), ("accepted", "finished"), ("finished", "done"),
                  ("first_task_start", "last_task_end")]:
         assert tl[a] <= tl[b], (a, b, tl)
+    # Each worker read its channel range's visibilities once (in-process workers: two ranges
+    # held by one process at once), not once per block.
+    reads = capfd.readouterr().err.count("worker read its channel range's visibilities once")
+    assert reads == 2, reads
     assert len(d["tasks"]) == 8  # 46 channels in blocks of 6
     assert d["task_memory_bytes"] > 0
     assert d["plane_writes"] == "workers"
