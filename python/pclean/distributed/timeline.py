@@ -29,10 +29,12 @@ class Timeline:
 
     def seconds(self, tasks: list | None = None) -> dict:
         """{name: seconds from the origin}, in order of time, with the first task's start and the
-        last task's end on the workers (`tasks`: the summary's task infos) when there are any."""
+        last task's end on the workers (`tasks`: the summary's task infos, those with a `start`)
+        when there are any."""
         with self._lock:
             marks = dict(self._marks)
-        if tasks:
-            marks["first_task_start"] = min(t["start"] for t in tasks)
-            marks["last_task_end"] = max(t["start"] + t["seconds"] for t in tasks)
+        timed = [t for t in tasks or [] if "start" in t and "seconds" in t]
+        if timed:  # block tasks (row tasks report their seconds only)
+            marks["first_task_start"] = min(t["start"] for t in timed)
+            marks["last_task_end"] = max(t["start"] + t["seconds"] for t in timed)
         return {k: round(v - self._t0, 4) for k, v in sorted(marks.items(), key=lambda kv: kv[1])}
