@@ -298,3 +298,32 @@ fn scratch_path(dir: &Path, index: usize) -> PathBuf {
         std::process::id()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks running at once in one process (in-process Dask workers) get distinct allocation
+    /// slots, and a slot given back is taken again: a worker process, one block at a time, keeps
+    /// slot 0 (what its task peaks were counted in before).
+    #[test]
+    fn concurrent_blocks_take_distinct_slots() {
+        let a = TaskSlot::take();
+        let b = TaskSlot::take();
+        assert_ne!(a.0, b.0);
+        let first = a.0;
+        drop(a);
+        let c = TaskSlot::take();
+        assert_eq!(c.0, first);
+        drop((b, c));
+        // All taken: the next block is counted in the process totals only.
+        let all: Vec<TaskSlot> = (0..alloc_count::SLOTS.min(64))
+            .map(|_| TaskSlot::take())
+            .collect();
+        let extra = TaskSlot::take();
+        assert_eq!(extra.0, alloc_count::SLOTS);
+        assert!(alloc_count::slot_peak_since(extra.0, 0).is_none());
+        drop(extra);
+        drop(all);
+    }
+}
