@@ -17,6 +17,10 @@ on a LocalCluster, in one process, one after the other; for the Dask run, from i
 
     python bench/dask_overhead.py --ms synth.ms --work /tmp/dask --imsize 512 --nchan 64 --repeats 3
 
+`--local-workers threads processes` runs, after each repeat's local run, one Dask run with the
+workers as threads of the driver's process and one with worker processes (interleaved, so all
+see the same load); without it, one Dask run with the driver's default (`local_workers='auto'`).
+
 `--plane-writes driver` makes the planes travel to the coordinator (the default on a local
 cluster is `workers`: each worker writes its planes into the products itself).
 
@@ -57,45 +61,62 @@ def cpu_split(before, after) -> dict:
                 children_user_s=round(d[2], 2), children_sys_s=round(d[3], 2))
 
 
-def one(a, pclean, base: dict, keep: bool) -> dict:
-    """One local run then one Dask run; the phases of the Dask run from its tasks."""
-    out = dict(load_before=os.getloadavg())
-    local, dask = os.path.join(a.work, "local"), os.path.join(a.work, "dask")
+def one(a, pclean, base: dict, keep: bool) -> list[dict]:
+    """One local run then one Dask run per `--local-workers` value (the driver's default when
+    none is given); the phases of each Dask run from its tasks and timeline."""
+    load = os.getloadavg()
+    local = os.path.join(a.work, "local")
+    cpu = None
     if a.local_s > 0:
-        out["local_s"] = a.local_s
+        local_s = a.local_s
     else:
         c0 = os.times()
         t0 = time.time()
         pclean.pclean(imagename=local, parallel=False, **base)
-        out["local_s"] = time.time() - t0
-        out["local_cpu"] = cpu_split(c0, os.times())
-    extra = dict(plane_writes=a.plane_writes) if a.plane_writes else {}
-    c0 = os.times()
-    t0 = time.time()
-    s = pclean.pclean(imagename=dask, parallel=True,
-                      nworkers=a.nworkers, threads_per_worker=1,
-                      cube_chunksize=a.cube_chunksize, **extra, **base)
-    t1 = time.time()
-    out["dask_s"] = t1 - t0
-    out["dask_cpu"] = cpu_split(c0, os.times())
-    d = s.get("distributed") or {}
-    out["transfer"] = {k: d.get(k) for k in ("plane_writes", "planes_received",
-                                             "plane_bytes_received", "planes_written_by_workers")}
-    tasks = (s.get("distributed") or {}).get("tasks") or []
-    if tasks:
-        first = min(t["start"] for t in tasks)
-        last = max(t["start"] + t["seconds"] for t in tasks)
-        busy = sum(t["seconds"] for t in tasks)
-        out.update(ntasks=len(tasks), start_s=first - t0, task_busy_s=busy,
-                   task_busy_per_worker_s=busy / a.nworkers,
-                   gaps_s=(last - first) - busy / a.nworkers, tail_s=t1 - last,
-                   # What a task costs beyond the local engine's share of the work.
-                   per_task_overhead_s=(busy - a.nworkers * out["local_s"]) / len(tasks))
-    out["ratio"] = out["dask_s"] / out["local_s"]
-    out["load_after"] = os.getloadavg()
-    if keep and a.compare and a.local_s <= 0:
-        out["max_diff_over_peak"] = compare(dask, local)
-    return out
+        local_s = time.time() - t0
+        cpu = cpu_split(c0, os.times())
+    outs = []
+    for kind in a.local_workers or [None]:
+        out = dict(load_before=load, local_s=local_s)
+        if cpu is not None:
+            out["local_cpu"] = cpu
+        dask = os.path.join(a.work, f"dask-{kind or 'default'}")
+        extra = dict(plane_writes=a.plane_writes) if a.plane_writes else {}
+        if kind:
+            extra["local_workers"] = kind
+        c0 = os.times()
+        t0 = time.time()
+        s = pclean.pclean(imagename=dask, parallel=True,
+                          nworkers=a.nworkers, threads_per_worker=1,
+                          cube_chunksize=a.cube_chunksize, **extra, **base)
+        t1 = time.time()
+        out["dask_s"] = t1 - t0
+        out["dask_cpu"] = cpu_split(c0, os.times())
+        d = s.get("distributed") or {}
+        out["local_workers"] = kind or "default"
+        out["workers_in_process"] = d.get("workers_in_process")
+        out["transfer"] = {k: d.get(k) for k in ("plane_writes", "planes_received",
+                                                 "plane_bytes_received",
+                                                 "planes_written_by_workers")}
+        # When each phase ended, seconds from the driver's start (planned, cluster_started,
+        # workers_joined, submitted, first_task_start, last_task_end, accepted, finished, done).
+        out["timeline"] = d.get("timeline")
+        tasks = d.get("tasks") or []
+        if tasks:
+            first = min(t["start"] for t in tasks)
+            last = max(t["start"] + t["seconds"] for t in tasks)
+            busy = sum(t["seconds"] for t in tasks)
+            out.update(ntasks=len(tasks), start_s=first - t0, task_busy_s=busy,
+                       task_busy_per_worker_s=busy / a.nworkers,
+                       gaps_s=(last - first) - busy / a.nworkers, tail_s=t1 - last,
+                       # What a task costs beyond the local engine's share of the work.
+                       per_task_overhead_s=(busy - a.nworkers * local_s) / len(tasks))
+        out["ratio"] = out["dask_s"] / local_s
+        out["load_after"] = os.getloadavg()
+        if keep and a.compare and a.local_s <= 0:
+            out["max_diff_over_peak"] = compare(dask, local)
+        outs.append(out)
+    return outs
 
 
 def main():
@@ -114,6 +135,9 @@ def main():
     ap.add_argument("--plane-writes", choices=["workers", "driver"], default=None,
                     help="who writes the Dask run's planes (default: the driver's choice, "
                          "workers on a local cluster)")
+    ap.add_argument("--local-workers", nargs="*", choices=["threads", "processes"], default=None,
+                    help="the Dask runs of each repeat, one per value, after the local run "
+                         "(default: one run with the driver's default, local_workers='auto')")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--compare", action="store_true",
                     help="compare the first repeat's Dask and local products")
@@ -128,15 +152,19 @@ def main():
     runs = []
     for i in range(a.repeats):
         os.makedirs(a.work, exist_ok=True)
-        r = one(a, pclean, base, keep=i == 0)
-        print(json.dumps(r), flush=True)
-        runs.append(r)
+        for r in one(a, pclean, base, keep=i == 0):
+            print(json.dumps(r), flush=True)
+            runs.append(r)
         shutil.rmtree(a.work, ignore_errors=True)
-    med = {k: statistics.median(r[k] for r in runs)
-           for k in ("local_s", "dask_s", "ratio", "start_s", "task_busy_per_worker_s", "gaps_s",
-                     "tail_s", "per_task_overhead_s") if all(k in r for r in runs)}
-    med["repeats"] = len(runs)
-    print(json.dumps({"median": med}))
+    for kind in sorted({r["local_workers"] for r in runs}):
+        rs = [r for r in runs if r["local_workers"] == kind]
+        med = {k: statistics.median(r[k] for r in rs)
+               for k in ("local_s", "dask_s", "ratio", "start_s", "task_busy_per_worker_s",
+                         "gaps_s", "tail_s", "per_task_overhead_s") if all(k in r for r in rs)}
+        med["repeats"] = len(rs)
+        med["local_workers"] = kind
+        med["load_before"] = [round(r["load_before"][0], 2) for r in rs]
+        print(json.dumps({"median": med}))
 
 
 if __name__ == "__main__":

@@ -40,9 +40,11 @@ def split_and_convert_ms_to_adios2(ms: str, outdir: str, nparts: int) -> List[st
 def run_image(config_json: str) -> Dict[str, Any]: ...
 def run_block(config_json: str, first_chan: int, end_chan: int, nthreads: int,
               cache_chans: Optional[Tuple[int, int]] = None,
-              scratch_dir: Optional[str] = None, direct: Optional[str] = None) -> bytes:
+              scratch_dir: Optional[str] = None, direct: Optional[str] = None,
+              ranges_per_process: int = 1) -> bytes:
     """Channels [first_chan, end_chan) as an opaque result for Coordinator.accept; with
-    cache_chans=(a, z), the worker's channel range: its visibilities are read once for its blocks;
+    cache_chans=(a, z), the worker's channel range: its visibilities are read once for its blocks
+    (up to ranges_per_process ranges at once in this process: the Dask workers it hosts);
     with direct (Coordinator.direct_targets()), the planes of those products are written into
     them here (durable on return) and only listed in the result."""
 def run_row_task(config_json: str, n: int, index: int, task: bytes, nthreads: int) -> bytes:

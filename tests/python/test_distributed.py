@@ -118,15 +118,37 @@ def dask_address(tmp_path):
 PLANES_PER_CHANNEL = len(PRODUCTS)
 
 
-def test_local_cluster_equals_local_run(ngc_dirty, msdir, tmp_path):
+@pytest.mark.parametrize("local_workers", ["auto", "processes"])
+def test_local_cluster_equals_local_run(ngc_dirty, msdir, tmp_path, local_workers, capfd,
+                                        monkeypatch):
     """The default on a local cluster: the workers write their planes into the products
-    themselves; the coordinator receives no plane, only the blocks' metadata."""
+    themselves; the coordinator receives no plane, only the blocks' metadata. The workers are
+    threads of this process by default (`local_workers='auto'`), or worker processes: the same
+    products either way."""
     ref, _ = ngc_dirty
     name = tmp_path / "lc"
+    monkeypatch.setenv("PCLEAN_LOG", "info")  # the workers' "read once" lines, counted below
+    capfd.readouterr()
     s = pclean.pclean(**ngc_params(msdir / "ngc5921.ms", name, cube_chunksize=6),
-                      parallel=True, nworkers=2, cluster_type="local")
+                      parallel=True, nworkers=2, cluster_type="local",
+                      local_workers=local_workers)
     d = s["distributed"]
     assert d["cluster_type"] == "local" and len(d["workers"]) == 2
+    in_process = local_workers == "auto"
+    assert d["workers_in_process"] is in_process, d
+    # Where the tasks ran: this process, or two worker processes of their own.
+    pids = {t["pid"] for t in d["tasks"]}
+    assert (pids == {os.getpid()}) if in_process else (os.getpid() not in pids), pids
+    # The timeline's phases come in order (each mark set once, as the run reached it).
+    tl = d["timeline"]
+    for a, b in [("planned", "submitted"), ("cluster_started", "submitted"),
+                 ("submitted", "accepted"), ("accepted", "finished"), ("finished", "done"),
+                 ("first_task_start", "last_task_end")]:
+        assert tl[a] <= tl[b], (a, b, tl)
+    # Each worker read its channel range's visibilities once (in-process workers: two ranges
+    # held by one process at once), not once per block.
+    reads = capfd.readouterr().err.count("worker read its channel range's visibilities once")
+    assert reads == 2, reads
     assert len(d["tasks"]) == 8  # 46 channels in blocks of 6
     assert d["task_memory_bytes"] > 0
     assert d["plane_writes"] == "workers"
@@ -178,10 +200,28 @@ def test_local_workers_keep_glibc_free_defaults():
     1024^2 cube); pclean's LocalCluster workers run without it."""
     from pclean.distributed.cluster import DaskClusterManager
     from pclean.distributed.options import split_config
-    _, opts = split_config(dict(parallel=True, nworkers=1, cluster_type="local"))
+    _, opts = split_config(dict(parallel=True, nworkers=1, cluster_type="local",
+                                local_workers="processes"))
     with DaskClusterManager(opts) as cm:
+        assert not cm.in_process
         env = cm.client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_", "unset"))
     assert list(env.values()) == ["unset"], env
+
+
+def test_local_workers_refuses_unknown_values_and_other_clusters(msdir, tmp_path):
+    """local_workers: one of its choices, and only for a local cluster (slurm and address
+    workers are the cluster's processes); the error names the parameter."""
+    with pytest.raises(ValueError, match="local_workers"):
+        pclean.pclean(**ngc_params(msdir / "ngc5921.ms", tmp_path / "bad"), parallel=True,
+                      nworkers=1, local_workers="fibers")
+    from pclean.distributed.options import ParallelConfigError, split_config
+    with pytest.raises(ParallelConfigError, match="local_workers='threads'.*cluster_type='local'"):
+        split_config(dict(parallel=True, cluster_type="address",
+                          scheduler_address="tcp://127.0.0.1:1", local_workers="threads"))
+    _, opts = split_config(dict(parallel=True, cluster_type="local"))
+    assert opts.in_process_workers
+    _, opts = split_config(dict(parallel=True, cluster_type="local", local_workers="Processes"))
+    assert not opts.in_process_workers
 
 
 def test_plane_writes_refuses_unknown_values(msdir, tmp_path):

@@ -48,17 +48,28 @@ def host(addr):
     return urlparse(addr).hostname
 
 
-def test_local_cluster_listens_on_loopback_only():
-    opts = ParallelOptions(cluster_type="local", nworkers=1, memory_limit="1GiB")
+@pytest.mark.parametrize("local_workers", ["processes", "threads"])
+def test_local_cluster_listens_on_loopback_only(local_workers):
+    """The scheduler, the workers (processes, or threads of this process: the default) and the
+    dashboard on 127.0.0.1; every socket this process listens on (the scheduler's, the
+    dashboard's, in-process workers' own) is on loopback."""
+    import psutil
+    opts = ParallelOptions(cluster_type="local", nworkers=1, memory_limit="1GiB",
+                           local_workers=local_workers)
     with DaskClusterManager(opts) as m:
         m.wait_for_workers(1)
         sched = m.client.scheduler.address
         workers = sorted(m.workers())
         dash = m.dashboard_link
+        assert m.in_process is (local_workers == "threads")
         assert host(sched) == "127.0.0.1", sched
         assert workers and all(host(w) == "127.0.0.1" for w in workers), workers
         assert host(dash) == "127.0.0.1", dash
-    record("loopback", "pclean's LocalCluster (cluster_type='local')",
+        listening = [c.laddr for c in psutil.Process().net_connections(kind="inet")
+                     if c.status == psutil.CONN_LISTEN]
+        assert listening and all(a.ip in ("127.0.0.1", "::1") for a in listening), listening
+    record(f"loopback-{local_workers}",
+           f"pclean's LocalCluster (cluster_type='local', local_workers='{local_workers}')",
            "scheduler, %d worker(s) and dashboard on 127.0.0.1 only" % len(workers))
 
 

@@ -3,8 +3,8 @@
 //! Python API accept exactly the same keys; only the Python driver acts on them.
 
 use crate::params::{
-    choices::ConcatMode, invalid, memory_param, ClusterKind, EffectiveParams, ParamError,
-    PlaneWrites, RawParams,
+    choices::ConcatMode, invalid, memory_param, ClusterKind, EffectiveParams, LocalWorkers,
+    ParamError, PlaneWrites, RawParams,
 };
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +35,10 @@ pub struct ParallelParams {
     /// Who writes a Dask cube's planes into the products (the driver decides `auto`).
     #[serde(default = "auto_plane_writes")]
     pub plane_writes: PlaneWrites,
+    /// The workers of a local cluster: threads of the driver's process or worker processes (the
+    /// driver decides `auto`).
+    #[serde(default = "auto_local_workers")]
+    pub local_workers: LocalWorkers,
     pub slurm: SlurmParams,
     /// Notes on keys of the seed's configs that pclean's design makes moot (logged once by the
     /// engine, in the summary's warnings).
@@ -62,6 +66,10 @@ pub struct SlurmParams {
 
 fn auto_plane_writes() -> PlaneWrites {
     PlaneWrites::Auto
+}
+
+fn auto_local_workers() -> LocalWorkers {
+    LocalWorkers::Auto
 }
 
 const NO_SUBCUBES: &str = "pclean writes every channel block straight into the final products, so \
@@ -115,6 +123,15 @@ impl ParallelParams {
                 ClusterType::Address(address.to_string())
             }
         };
+        let local_workers = LocalWorkers::parse("local_workers", &e.local_workers)?;
+        if local_workers != LocalWorkers::Auto && cluster != ClusterType::Local {
+            return Err(invalid(
+                "local_workers",
+                local_workers.name(),
+                "local_workers chooses the workers of cluster_type='local' only (slurm and \
+                 address workers are the cluster's processes): leave it at 'auto'",
+            ));
+        }
         // The seed's sub-cube keys: accepted (its configs carry them), moot in pclean's design.
         let concat = ConcatMode::parse("concat_mode", &e.concat_mode)?;
         let mut moot = Vec::new();
@@ -159,6 +176,7 @@ impl ParallelParams {
             task_retries: usize::try_from(e.task_retries)
                 .map_err(|_| invalid("task_retries", e.task_retries, "use 0 or more retries"))?,
             plane_writes: PlaneWrites::parse("plane_writes", &e.plane_writes)?,
+            local_workers,
             slurm: SlurmParams {
                 queue: e.slurm_queue.clone(),
                 account: e.slurm_account.clone(),
@@ -208,6 +226,7 @@ mod tests {
             ("cluster_type", "\"kubernetes\"", "cluster_type"),
             ("task_retries", "-1", "task_retries"),
             ("plane_writes", "\"nfs\"", "plane_writes"),
+            ("local_workers", "\"fibers\"", "local_workers"),
             ("worker_timeout_s", "-5", "worker_timeout_s"),
         ];
         for (key, value, field) in cases {
@@ -218,6 +237,13 @@ mod tests {
         let r = crate::config::from_json(r#"{"parallel": true, "cluster_type": "address"}"#);
         let e = ParallelParams::from_raw(&r.unwrap()).unwrap_err();
         assert_eq!(e.param(), "scheduler_address");
+        let r =
+            crate::config::from_json(r#"{"cluster_type": "slurm", "local_workers": "threads"}"#);
+        let e = ParallelParams::from_raw(&r.unwrap()).unwrap_err();
+        assert_eq!(e.param(), "local_workers", "{e}");
+        let r = crate::config::from_json(r#"{"local_workers": "Processes"}"#);
+        let p = ParallelParams::from_raw(&r.unwrap()).unwrap();
+        assert_eq!(p.local_workers, LocalWorkers::Processes);
         assert!(valid_walltime("2-00:00:00") && valid_walltime("30") && valid_walltime("10:00"));
     }
 }

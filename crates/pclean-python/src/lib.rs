@@ -249,9 +249,11 @@ impl Coordinator {
 /// (kept in memory, or in a scratch file in `scratch_dir`, default the system's temporary
 /// directory) and every block of the range takes its channels from there. `direct`: the
 /// products this worker writes its planes into itself (`Coordinator.direct_targets()`, JSON);
-/// they are durable when this returns and only listed in the result.
+/// they are durable when this returns and only listed in the result. `ranges_per_process`: the
+/// Dask workers this process hosts (1 for a worker process; in-process workers share the
+/// driver's): as many `cache_chans` ranges may be held at once.
 #[pyfunction]
-#[pyo3(signature = (config_json, first_chan, end_chan, nthreads, cache_chans = None, scratch_dir = None, direct = None))]
+#[pyo3(signature = (config_json, first_chan, end_chan, nthreads, cache_chans = None, scratch_dir = None, direct = None, ranges_per_process = 1))]
 #[allow(clippy::too_many_arguments)]
 fn run_block<'py>(
     py: Python<'py>,
@@ -262,6 +264,7 @@ fn run_block<'py>(
     cache_chans: Option<(usize, usize)>,
     scratch_dir: Option<std::path::PathBuf>,
     direct: Option<&str>,
+    ranges_per_process: usize,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let (_, params) = parse(config_json)?;
     let direct: Vec<pclean_engine::exec::direct::DirectTarget> = match direct {
@@ -284,6 +287,7 @@ fn run_block<'py>(
     let cache = cache_chans.map(|(a, z)| pclean_engine::WorkerCache {
         chans: a..z,
         scratch_dir: scratch_dir.unwrap_or_else(std::env::temp_dir),
+        ranges_per_process,
     });
     let bytes = py
         .allow_threads(|| {

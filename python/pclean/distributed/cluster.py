@@ -1,7 +1,8 @@
 """`DaskClusterManager`: start (or connect to) a Dask cluster, wait for workers, shut it down.
 
-- `local`: a `distributed.LocalCluster` of worker processes on this machine, one Python thread
-  each (the engine runs its own `threads_per_worker` threads inside a task).
+- `local`: a `distributed.LocalCluster` on this machine, one Python thread per worker (the
+  engine runs its own `threads_per_worker` threads inside a task): the workers are threads of this
+  process (`local_workers='threads'`, the default) or worker processes (`'processes'`).
 - `slurm`: a `dask_jobqueue.SLURMCluster`, one worker per SLURM job, scaled to `nworkers` jobs.
 - `address`: a `distributed.Client` for an existing scheduler; its workers are not ours to change.
 
@@ -33,6 +34,7 @@ from dask.utils import parse_bytes
 
 from .options import (WORKER_BASE_BYTES, WORKER_ENVIRON_CONFIG, WORKER_MEMORY_CONFIG,
                       ParallelConfigError, ParallelOptions, human)
+from .timeline import Timeline
 
 log = logging.getLogger("pclean.distributed")
 
@@ -59,6 +61,10 @@ class DaskClusterManager:
         self._resources_known = False
         # Whether tasks ask for CPU (threads) as well as MEMORY.
         self.use_cpu_resource = True
+        # Whether the workers are threads of this process (a LocalCluster pclean started so).
+        self.in_process = False
+        # When the run's phases ended (the summary's `distributed.timeline`).
+        self.timeline = Timeline()
 
     # -- set-up ------------------------------------------------------------------------------
     def __enter__(self) -> "DaskClusterManager":
@@ -81,6 +87,7 @@ class DaskClusterManager:
         except BaseException:
             self._close()
             raise
+        self.timeline.mark("cluster_started")
         log.info("Dask %s cluster: dashboard %s", t, self.dashboard_link or "(none)")
         return self
 
@@ -136,30 +143,46 @@ class DaskClusterManager:
 
         self.plan_local()
         tpw = self.opts.threads_per_worker
-        log.info("starting a LocalCluster: %d worker(s), %d engine thread(s) each, %s per worker "
-                 "(%s for tasks)", self.nworkers, tpw, human(self.worker_memory_bytes),
+        threads = self.opts.in_process_workers
+        log.info("starting a LocalCluster: %d worker %s, %d engine thread(s) each, %s per worker "
+                 "(%s for tasks)", self.nworkers, "thread(s) in this process" if threads else
+                 "process(es)", tpw, human(self.worker_memory_bytes),
                  human(self.task_memory_bytes))
         # Dask's statistical profiler samples each worker's threads every 10 ms: CPU taken from
         # the engine on a machine whose cores the workers already fill (docs/distributed.md).
-        # The nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns glibc's
-        # adaptive mmap threshold off: every grid and plane is then mapped and page-faulted
-        # afresh (the 1024^2 x 64 dirty cube's engine work in one process: 0.8 s of system time
-        # with glibc's defaults, 3.8 s with that variable); the engine returns its free pages
-        # itself (malloc_trim after each plane), so the workers keep glibc's defaults.
-        with dask.config.set({**WORKER_MEMORY_CONFIG, **WORKER_ENVIRON_CONFIG,
-                              "distributed.worker.profile.enabled": False}):
+        config = {**WORKER_MEMORY_CONFIG, "distributed.worker.profile.enabled": False}
+        if threads:
+            # The workers are threads of this process (no nanny, Dask's in-process transport):
+            # they start in ~0.02 s against ~0.4 s for worker processes, and the engine releases
+            # the GIL while it images (docs/distributed.md, "Session 18").
+            # TCP on loopback as for worker processes: with Dask's in-process transport the
+            # workers' HTTP servers (health, metrics) would listen on every interface, and the
+            # dashboard link would name no reachable host; the messages are small (a block's
+            # metadata).
+            kwargs = dict(processes=False)
+            self.in_process = True
+        else:
+            # The nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns glibc's
+            # adaptive mmap threshold off: every grid and plane is then mapped and page-faulted
+            # afresh (the 1024^2 x 64 dirty cube's engine work in one process: 0.8 s of system
+            # time with glibc's defaults, 3.8 s with that variable); the engine returns its free
+            # pages itself (malloc_trim after each plane), so the workers keep glibc's defaults.
+            config.update(WORKER_ENVIRON_CONFIG)
+            kwargs = dict(processes=True)
+        with dask.config.set(config):
             return LocalCluster(
                 n_workers=self.nworkers,
                 threads_per_worker=1,
-                processes=True,
                 memory_limit=self.worker_memory_bytes,
                 local_directory=self.opts.local_directory,
                 resources=self._resources(),
                 # A Dask scheduler runs whatever it is sent: listen on loopback only, where the
                 # local workers reach it (issue 20), and keep the dashboard there too.
+                protocol="tcp://",
                 host="127.0.0.1",
                 dashboard_address="127.0.0.1:0",
                 silence_logs=logging.WARNING,
+                **kwargs,
             )
 
     def _slurm_cluster(self):
@@ -243,6 +266,7 @@ class DaskClusterManager:
                 raise WorkerTimeoutError(
                     f"no Dask worker joined within {timeout:.0f} s ({have} of {n}): {hint}")
             time.sleep(0.5)
+        self.timeline.mark("workers_joined")
         if not self._resources_known:
             self._inspect_address_workers()
 
@@ -287,6 +311,7 @@ class DaskClusterManager:
             "worker_memory_bytes": self.worker_memory_bytes,
             "task_memory_bytes": self.task_memory_bytes,
             "threads_per_worker": self.opts.threads_per_worker,
+            "workers_in_process": self.in_process,
         }
 
 

@@ -88,12 +88,13 @@ def run_distributed(config: dict, cluster: DaskClusterManager | None = None) -> 
     `cluster`: a cluster manager already started (the seed's `ParallelCubeImager(config,
     cluster)`): the run uses it and leaves it running; otherwise the run starts its own from the
     config's parallel keys and shuts it down at the end."""
+    t0 = time.time()
     native = _native()
     imaging, opts = split_config(config)
     _fresh_restart(imaging)
-    t0 = time.time()
     owned = cluster is None
     cm = DaskClusterManager(opts) if owned else cluster
+    cm.timeline.origin(t0)
     if rows_possible(native, imaging):
         # A continuum image: its passes in row partitions, the minor cycle in this process.
         if owned and opts.cluster_type == "slurm" and not opts.slurm.get("job_mem"):
@@ -105,6 +106,8 @@ def run_distributed(config: dict, cluster: DaskClusterManager | None = None) -> 
         summary, tasks, d = _run_blocks(native, imaging, opts, cm, owned)
     summary = dict(summary)
     d["tasks"] = tasks
+    cm.timeline.mark("done")
+    d["timeline"] = cm.timeline.seconds(tasks)
     d["wall_time_s"] = time.time() - t0
     summary["distributed"] = d
     _update_summary_file(summary)
@@ -225,7 +228,9 @@ def _update_summary_file(summary: dict) -> None:
 def _coordinator(native, config_json: str, cm: DaskClusterManager):
     """The engine's Coordinator; a plan that does not fit a worker says where the limit came from."""
     try:
-        return native.Coordinator(config_json)
+        coord = native.Coordinator(config_json)
+        cm.timeline.mark("planned")
+        return coord
     except Exception as e:
         if cm.task_memory_bytes and str(e).lower().startswith("memory"):
             source = {"local": "memory_limit / nworkers", "slurm": "slurm_job_mem",
@@ -305,10 +310,13 @@ def _run(coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions)
     # Each worker is given a contiguous range of the blocks (loosely: a lost worker's blocks
     # run elsewhere, reading the MS themselves) and reads the range's visibilities once.
     workers = sorted(cm.workers())
+    # In-process workers share this process: it holds each one's channel range.
+    per_process = len(workers) if cm.in_process else 1
     for p, (w, ca, cz) in zip(pending, worker_ranges(pending, workers)):
         b, (a, z), threads = int(p["block"]), p["channels"], int(p["threads"])
         fut = client.submit(
             run_block_task, config_json, int(a), int(z), threads, (ca, cz), direct,
+            max(per_process, 1),
             key=f"pclean-block-{b:05d}-{run_id}",
             resources=cm.task_resources(int(p["memory_bytes"]), threads),
             workers=[w] if w else None,
@@ -317,6 +325,7 @@ def _run(coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions)
             retries=opts.task_retries,
         )
         futures[fut] = p
+    cm.timeline.mark("submitted")
     progress = _Progress(nchan)
     tasks = []
     try:
@@ -335,5 +344,8 @@ def _run(coord, cm: DaskClusterManager, config_json: str, opts: ParallelOptions)
             f.cancel()
         raise
     tasks.sort(key=lambda t: t["block"])
+    cm.timeline.mark("accepted")
     transfer = dict(plane_writes=plane_writes, **coord.transfer())
-    return coord.finish(), tasks, transfer
+    summary = coord.finish()
+    cm.timeline.mark("finished")
+    return summary, tasks, transfer

@@ -20,6 +20,7 @@ PARALLEL_KEYS = frozenset(p["name"] for p in _native.params() if p["group"] == "
 
 CLUSTER_TYPES = tuple(next(p["choices"] for p in _native.params() if p["name"] == "cluster_type"))
 PLANE_WRITES = tuple(next(p["choices"] for p in _native.params() if p["name"] == "plane_writes"))
+LOCAL_WORKERS = tuple(next(p["choices"] for p in _native.params() if p["name"] == "local_workers"))
 
 # Memory a worker process needs besides the blocks it images (Python, Dask, the imported engine):
 # its MEMORY resource is its memory limit less this (declared with the memory estimates).
@@ -64,6 +65,9 @@ class ParallelOptions:
     # Who writes a cube's planes into the products: "workers" (straight into the files, which
     # they must see), "driver" (the planes travel to it) or "auto" (workers on a local cluster).
     plane_writes: str = "auto"
+    # The workers of a local cluster: "threads" (Dask workers in this process), "processes"
+    # (nanny-managed worker processes) or "auto" (threads).
+    local_workers: str = "auto"
     slurm: dict[str, Any] = field(default_factory=dict)
     # Where the products go (absolute): shared with the workers, so the SLURM workers' per-run TLS
     # credentials are written there (0600 files, removed when the cluster closes).
@@ -75,6 +79,11 @@ class ParallelOptions:
         if self.plane_writes == "auto":
             return self.cluster_type == "local"
         return self.plane_writes == "workers"
+
+    @property
+    def in_process_workers(self) -> bool:
+        """Whether the workers are threads of this process (a local cluster, not `processes`)."""
+        return self.cluster_type == "local" and self.local_workers != "processes"
 
     @property
     def worker_timeout(self) -> float:
@@ -113,6 +122,15 @@ def split_config(config: dict) -> tuple[dict, ParallelOptions]:
             f"plane_writes={get('plane_writes')!r}: use one of {', '.join(PLANE_WRITES)} (workers: "
             "the workers write their planes into the products, which they must see; driver: the "
             "planes travel to this process)")
+    local_workers = str(get("local_workers") or "auto").strip().lower()
+    if local_workers not in LOCAL_WORKERS:
+        raise ParallelConfigError(
+            f"local_workers={get('local_workers')!r}: use one of {', '.join(LOCAL_WORKERS)} "
+            "(threads: the workers run in this process; processes: one worker process each)")
+    if local_workers != "auto" and ctype != "local":
+        raise ParallelConfigError(
+            f"local_workers={local_workers!r} chooses the workers of cluster_type='local' only "
+            f"(cluster_type={ctype!r}: the workers are the cluster's processes); leave it 'auto'")
     mem = get("memory_limit")
     if not _empty(mem):
         try:
@@ -142,6 +160,7 @@ def split_config(config: dict) -> tuple[dict, ParallelOptions]:
         worker_timeout_s=float(get("worker_timeout_s") or 0.0),
         task_retries=int(get("task_retries") if get("task_retries") is not None else 2),
         plane_writes=plane_writes,
+        local_workers=local_workers,
         slurm=slurm,
         imagename_directory=_imagename_directory(get("imagename")),
     )

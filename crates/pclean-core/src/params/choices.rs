@@ -85,6 +85,9 @@ choice! {
     /// into the products' files (they must see them: the same host or a shared file system), the
     /// driver (the planes travel to it), or `auto` (workers on a local cluster, else the driver).
     PlaneWrites { Auto = "auto", Workers = "workers", Driver = "driver" };
+    /// The Dask workers of a local cluster (`local_workers`): threads of the driver's process,
+    /// nanny-managed worker processes, or `auto` (threads).
+    LocalWorkers { Auto = "auto", Threads = "threads", Processes = "processes" };
     /// pclean's `row_partition_by`: how an mfs image's selected rows are cut into
     /// `row_partitions` (`pclean_engine::exec::rows::plan`).
     RowPartitionBy { Rows = "rows", Time = "time", Spw = "spw", Ms = "ms" };

@@ -19,7 +19,7 @@ pub use crate::schema::{EffectiveParams, RawParams};
 pub use awproject::AwProjectParams;
 pub use choices::{
     ClusterKind, DataColumnChoice, Deconvolver, GridKernel, Gridder, ImageFormat, Interpolation,
-    NormType, PlaneWrites, RowPartitionBy, SaveModel, SpecMode, UseMaskKind, VelType,
+    LocalWorkers, NormType, PlaneWrites, RowPartitionBy, SaveModel, SpecMode, UseMaskKind, VelType,
     WeightingKind,
 };
 pub(crate) use error::invalid;

@@ -35,6 +35,7 @@ const SCHEDULING_ONLY: &[&str] = &[
     "cluster_type",
     "scheduler_address",
     "plane_writes",
+    "local_workers",
     "keep_subcubes",
     "keep_partimages",
     "concat_mode",

@@ -35,15 +35,19 @@ pub struct WorkerCache {
     pub chans: Range<usize>,
     /// Directory of the scratch file when the visibilities do not stay in memory.
     pub scratch_dir: PathBuf,
+    /// Ranges this process may hold at once: one per worker it hosts (1 for a worker process;
+    /// the Dask workers of an in-process cluster share the driver's process, each with its range).
+    pub ranges_per_process: usize,
 }
 
-/// The sources narrowed to a channel range, their visibilities read once.
+/// A channel range of this process: its sources narrowed to the range, their visibilities read
+/// once by the range's first block (a second block of the range waits for that read).
 struct CachedRange {
     chans: Range<usize>,
-    sources: Arc<Vec<Source>>,
-    /// Channels of the range this worker has finished: at the range's end the cache is dropped
-    /// (its memory or scratch file freed) rather than held by the idle worker.
-    done: usize,
+    sources: Mutex<Option<Arc<Vec<Source>>>>,
+    /// Channels of the range finished: at the range's end the cache is dropped (its memory or
+    /// scratch file freed) rather than held by the idle worker.
+    done: AtomicUsize,
 }
 
 /// What a worker keeps between blocks of one run.
@@ -51,8 +55,8 @@ pub struct BlockWorker {
     setup: Setup,
     /// The cube-wide weighting density (`perchanweightdensity=false`), made on first use.
     shared_weighter: OnceLock<Option<ImagingWeighter>>,
-    /// The first channel range given with a block ([`WorkerCache`]), its visibilities read.
-    cached: Mutex<Option<CachedRange>>,
+    /// The channel ranges given with blocks ([`WorkerCache`]), at most `ranges_per_process`.
+    ranges: Mutex<Vec<Arc<CachedRange>>>,
 }
 
 impl BlockWorker {
@@ -61,7 +65,7 @@ impl BlockWorker {
         Ok(BlockWorker {
             setup: Setup::open(params)?,
             shared_weighter: OnceLock::new(),
-            cached: Mutex::new(None),
+            ranges: Mutex::new(Vec::new()),
         })
     }
 
@@ -71,10 +75,10 @@ impl BlockWorker {
     }
 
     /// The sources narrowed to `cache.chans` with their visibilities read, when the run is a dirty
-    /// cube, block `first..end` lies in that range and the range is more than this block: read on the first
-    /// such call and kept. A block outside the range this worker read (a task moved here from a
-    /// lost worker) reads the MS itself rather than replacing the range (which would make two
-    /// workers sharing blocks re-read in turn).
+    /// cube, block `first..end` lies in that range and the range is more than this block: read on
+    /// the range's first block and kept. A block of a range this process does not hold, when it
+    /// already holds `ranges_per_process` ranges (a task moved here from a lost worker), reads the
+    /// MS itself rather than reading a second range (memory its worker was not planned for).
     fn range_sources(
         &self,
         first: usize,
@@ -91,12 +95,30 @@ impl BlockWorker {
         if !useful || r.end > setup.plan.nchan() {
             return Ok(None);
         }
-        let mut guard = self.cached.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = guard.as_ref() {
-            return Ok((c.chans == *r).then(|| c.sources.clone()));
+        let range = {
+            let mut ranges = self.ranges.lock().unwrap_or_else(|p| p.into_inner());
+            match ranges.iter().find(|c| c.chans == *r) {
+                Some(c) => c.clone(),
+                None if ranges.len() < wc.ranges_per_process.max(1) => {
+                    let c = Arc::new(CachedRange {
+                        chans: r.clone(),
+                        sources: Mutex::new(None),
+                        done: AtomicUsize::new(0),
+                    });
+                    ranges.push(c.clone());
+                    c
+                }
+                None => return Ok(None),
+            }
+        };
+        // Held while reading: the range's other blocks wait for its one read; other ranges
+        // (in-process workers) read at the same time.
+        let mut sources = range.sources.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = sources.as_ref() {
+            return Ok(Some(s.clone()));
         }
         let t = Instant::now();
-        let mut sources = restrict_sources(&setup.sources, &setup.plan, r)?;
+        let mut read = restrict_sources(&setup.sources, &setup.plan, r)?;
         let budget = setup
             .params
             .memory_limit_bytes
@@ -105,7 +127,7 @@ impl BlockWorker {
         let load_rows = (((budget / 8) as usize) / setup.row_bytes.max(1))
             .clamp(256, setup.chunk_rows.max(256));
         let mut bytes = 0u64;
-        for src in sources.iter_mut() {
+        for src in read.iter_mut() {
             let disk = (!in_memory).then(|| scratch_path(&wc.scratch_dir, src.index));
             bytes += src.load_cache(load_rows, disk.as_deref())?;
         }
@@ -116,24 +138,19 @@ impl BlockWorker {
             seconds = format!("{:.2}", t.elapsed().as_secs_f64()),
             "worker read its channel range's visibilities once"
         );
-        let sources = Arc::new(sources);
-        *guard = Some(CachedRange {
-            chans: r.clone(),
-            sources: sources.clone(),
-            done: 0,
-        });
-        Ok(Some(sources))
+        let read = Arc::new(read);
+        *sources = Some(read.clone());
+        Ok(Some(read))
     }
 
-    /// Block `first..end` of the cached range is done: once the whole range is, free the cache.
-    fn range_block_done(&self, first: usize, end: usize) {
-        let mut guard = self.cached.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = guard.as_mut() {
-            if c.chans.start <= first && end <= c.chans.end {
-                c.done += end - first;
-                if c.done >= c.chans.len() {
-                    *guard = None;
-                }
+    /// Block `first..end` of range `chans` is done: once the whole range is, free its cache.
+    fn range_block_done(&self, chans: &Range<usize>, first: usize, end: usize) {
+        let mut ranges = self.ranges.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = ranges.iter().position(|c| c.chans == *chans) {
+            let c = &ranges[i];
+            let done = c.done.fetch_add(end - first, Ordering::Relaxed) + (end - first);
+            if done >= c.chans.len() {
+                ranges.swap_remove(i);
             }
         }
     }
@@ -171,10 +188,13 @@ impl BlockWorker {
         if let Some(s) = ranged.as_deref() {
             inputs.sources = s;
         }
-        let pool = thread_pool_in_slot(nthreads, Some(0))?;
-        alloc_count::set_thread_slot(0);
+        // The heap this block adds is counted in a slot of its own: in-process Dask workers run
+        // blocks in one process at the same time.
+        let slot = TaskSlot::take();
+        let pool = thread_pool_in_slot(nthreads, Some(slot.0))?;
+        alloc_count::set_thread_slot(slot.0);
         let t = Instant::now();
-        let base = alloc_count::slot_begin(0);
+        let base = alloc_count::slot_begin(slot.0);
         let planes = PlaneCollector::default();
         let writers = DirectWriters::open(direct)?;
         let put = |ext: &'static str, k: usize, st: usize, plane: ndarray::ArrayView2<f32>| {
@@ -188,13 +208,16 @@ impl BlockWorker {
         if ranged.is_some() {
             drop(inputs);
             drop(ranged);
-            self.range_block_done(first, end);
+            if let Some(wc) = cache {
+                self.range_block_done(&wc.chans, first, end);
+            }
         }
         let task = TaskSummary {
             channels: [first, end],
             wall_time_s: t.elapsed().as_secs_f64(),
-            peak_alloc_mib: alloc_count::slot_peak_since(0, base).map(|v| v as f64 / MIB),
+            peak_alloc_mib: alloc_count::slot_peak_since(slot.0, base).map(|v| v as f64 / MIB),
         };
+        drop(slot);
         Ok(encode_block(
             params,
             &self.setup.plan.freqs_hz,
@@ -203,6 +226,37 @@ impl BlockWorker {
             direct,
             task,
         ))
+    }
+}
+
+/// The allocation-count slot of a block running in this process: the lowest one free, given
+/// back when dropped (a worker process runs one block at a time: slot 0). With every slot taken
+/// the block gets [`alloc_count::SLOTS`]: counted in the process totals only (no task peak).
+struct TaskSlot(usize);
+
+/// Bit `i`: slot `i` is taken.
+static SLOTS_IN_USE: Mutex<u64> = Mutex::new(0);
+
+impl TaskSlot {
+    fn take() -> TaskSlot {
+        let mut used = SLOTS_IN_USE.lock().unwrap_or_else(|p| p.into_inner());
+        let n = alloc_count::SLOTS.min(64);
+        let slot = (0..n)
+            .find(|&i| *used & (1u64 << i) == 0)
+            .unwrap_or(alloc_count::SLOTS);
+        if slot < n {
+            *used |= 1u64 << slot;
+        }
+        TaskSlot(slot)
+    }
+}
+
+impl Drop for TaskSlot {
+    fn drop(&mut self) {
+        if self.0 < alloc_count::SLOTS.min(64) {
+            let mut used = SLOTS_IN_USE.lock().unwrap_or_else(|p| p.into_inner());
+            *used &= !(1u64 << self.0);
+        }
     }
 }
 
@@ -243,4 +297,33 @@ fn scratch_path(dir: &Path, index: usize) -> PathBuf {
         "pclean-visstore-{}-{n}-{index}",
         std::process::id()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks running at once in one process (in-process Dask workers) get distinct allocation
+    /// slots, and a slot given back is taken again: a worker process, one block at a time, keeps
+    /// slot 0 (what its task peaks were counted in before).
+    #[test]
+    fn concurrent_blocks_take_distinct_slots() {
+        let a = TaskSlot::take();
+        let b = TaskSlot::take();
+        assert_ne!(a.0, b.0);
+        let first = a.0;
+        drop(a);
+        let c = TaskSlot::take();
+        assert_eq!(c.0, first);
+        drop((b, c));
+        // All taken: the next block is counted in the process totals only.
+        let all: Vec<TaskSlot> = (0..alloc_count::SLOTS.min(64))
+            .map(|_| TaskSlot::take())
+            .collect();
+        let extra = TaskSlot::take();
+        assert_eq!(extra.0, alloc_count::SLOTS);
+        assert!(alloc_count::slot_peak_since(extra.0, 0).is_none());
+        drop(extra);
+        drop(all);
+    }
 }
