@@ -200,7 +200,7 @@ declare_params! {
     plane_writes: Str = "auto", "Who writes a Dask cube's planes into the products: workers (each worker writes its channels straight into the product files, which it must see: same host or a shared file system), driver (the planes travel to the driver, which writes them)"
         => .parallel().choices(PlaneWrites::NAMES).meaning("workers on a local cluster, the driver on slurm and address clusters")
            .doc("pclean's own parameter (docs/distributed.md, \"Why the workers write the planes\"). With workers, only each block's metadata travels to the driver; the workers must be able to write the product files at the same paths (any local file system; on a shared one, see what it must guarantee there)");
-    local_workers: Str = "auto", "The Dask workers of a local cluster: threads (workers in the driver's process, started in milliseconds; the engine releases the GIL) or processes (one nanny-managed process each: a worker that dies is restarted, a per-worker memory limit)"
+    local_workers: Str = "auto", "The Dask workers of a local cluster: threads (workers in the driver's process, started in milliseconds; the engine releases the GIL) or processes (one nanny-managed process each: a worker that dies is restarted, each worker's memory a process of its own)"
         => .parallel().choices(LocalWorkers::NAMES).meaning("threads")
            .doc("pclean's own parameter (docs/distributed.md, \"Session 18\"). Only for cluster_type='local'; slurm and address workers are the cluster's processes");
     keep_subcubes: Bool = false, "The seed's: accepted, no effect (noted in the log): pclean writes blocks straight into the final products, there are no sub-cubes"
