@@ -150,7 +150,7 @@ fn pa_bins_match_tclean_computepastep_5() {
 /// issue's bound on the dirty image, which carries this factor).
 #[test]
 fn kernel_sum_mean_matches_tclean() {
-    use super::gridder::{AliasTable, ALIAS_ORDER};
+    use super::kernel::{AliasTable, ALIAS_ORDER};
     let freq = 1_507_946_178.495_4;
     let geom = band_geometry("EVLA", freq).unwrap();
     let fov = (256.0 * 12.0 / 3600.0f64).to_radians();
@@ -175,7 +175,7 @@ fn kernel_sum_mean_matches_tclean() {
 /// docs/decisions.md (s14-aw)). Within 1% (the bound).
 #[test]
 fn kernel_sum_mean_follows_the_field_of_view() {
-    use super::gridder::{AliasTable, ALIAS_ORDER};
+    use super::kernel::{AliasTable, ALIAS_ORDER};
     let freq = 1_507_946_178.495_4;
     let geom = band_geometry("EVLA", freq).unwrap();
     let fov = (320.0 * 12.0 / 3600.0f64).to_radians();
